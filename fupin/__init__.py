@@ -1,0 +1,1 @@
+"""fupin: the targeted poverty-alleviation registry."""

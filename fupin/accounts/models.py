@@ -1,0 +1,102 @@
+"""Users, their role and the region they are bound to; API tokens."""
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fupin.regions.models import RegionLevel
+
+
+class Role(models.TextChoices):
+    VILLAGE_CLERK = "village_clerk", _("村扶贫专干")
+    VILLAGE_TEAM = "village_team", _("驻村工作队/第一书记")
+    TOWNSHIP = "township", _("乡镇扶贫办")
+    COUNTY = "county", _("县扶贫办")
+    PREFECTURE = "prefecture", _("市级")
+    PROVINCE = "province", _("省级")
+    LIAISON = "liaison", _("部门联络员")
+
+
+# The region level each role is bound to (DESIGN.md section 5).
+ROLE_LEVEL = {
+    Role.VILLAGE_CLERK: RegionLevel.VILLAGE,
+    Role.VILLAGE_TEAM: RegionLevel.VILLAGE,
+    Role.TOWNSHIP: RegionLevel.TOWNSHIP,
+    Role.COUNTY: RegionLevel.COUNTY,
+    Role.PREFECTURE: RegionLevel.PREFECTURE,
+    Role.PROVINCE: RegionLevel.PROVINCE,
+}
+# Roles that enter and correct registry records in their region.
+EDITING_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM, Role.TOWNSHIP, Role.COUNTY}
+# Roles that work with full ID numbers and phones on a household's own page.
+IDENTIFIER_ROLES = EDITING_ROLES
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("所属区划")
+    )
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role="") | models.Q(role="liaison") | models.Q(region__isnull=False),
+                name="user_role_needs_region",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def scope_prefix(self) -> str | None:
+        """The region code prefix this user may read; None: nothing in the registry."""
+        if self.is_superuser:
+            return ""
+        if self.role in ROLE_LEVEL and self.region_id:
+            return self.region_id
+        return None
+
+    @property
+    def can_edit_registry(self) -> bool:
+        return self.is_superuser or self.role in EDITING_ROLES
+
+    @property
+    def sees_identifiers(self) -> bool:
+        return self.is_superuser or self.role in IDENTIFIER_ROLES
+
+    def in_scope(self, code: str) -> bool:
+        prefix = self.scope_prefix
+        return prefix is not None and code.startswith(prefix)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+        raw = "fp_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8])
+        return token, raw

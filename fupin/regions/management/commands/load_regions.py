@@ -1,0 +1,30 @@
+"""fupin load-regions: load the national division tree (reference data)."""
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.regions.models import RegionLevel
+from fupin.regions.services import DIVISIONS_FILE, load_regions, read_divisions, select_divisions
+
+DEPTHS = {"province": RegionLevel.PROVINCE, "prefecture": RegionLevel.PREFECTURE, "county": RegionLevel.COUNTY,
+          "township": RegionLevel.TOWNSHIP, "village": RegionLevel.VILLAGE}
+
+
+class Command(BaseCommand):
+    help = "加载全国行政区划（统计用区划代码）。Load the division tree: the whole country to --depth, and full depth under each --under code."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", type=Path, default=DIVISIONS_FILE, help="CSV (code,name), optionally gzipped")
+        parser.add_argument("--depth", choices=DEPTHS, default="village", help="depth for the whole country (default: village)")
+        parser.add_argument("--under", action="append", default=[], help="a region code whose whole subtree is loaded")
+
+    def handle(self, *args, file, depth, under, **options):
+        if not file.exists():
+            raise CommandError(f"文件不存在：{file}")
+        for code in under:
+            if not code.isdigit():
+                raise CommandError(f"区划代码只能是数字：{code}")
+        rows = select_divisions(read_divisions(file), under=under, depth=DEPTHS[depth])
+        count = load_regions(rows, progress=lambda n: self.stderr.write(f"\r{n:,} 条", ending="") if options["verbosity"] else None)
+        self.stderr.write("")
+        self.stdout.write(self.style.SUCCESS(f"已加载 {count:,} 个行政区划"))

@@ -1,0 +1,66 @@
+"""Rules a household or member must satisfy, shared by forms, the API and the import.
+
+Each function takes plain values and returns a dict {field: Chinese message}; empty
+means valid. The import runs the same functions row by row (or in batches), so a
+record refused by a form is refused by the import for the same reason.
+"""
+import datetime
+
+from . import codes, idnumber
+
+
+def check_identity(*, id_number: str, sex: str | None = None, birth_date: datetime.date | None = None) -> tuple[dict, idnumber.IdNumber | None]:
+    """The ID number is valid and agrees with the sex and birth date entered (if any)."""
+    try:
+        parsed = idnumber.parse(id_number)
+    except idnumber.IdNumberError as e:
+        return {"id_number": str(e)}, None
+    errors = {}
+    if sex and sex != parsed.sex:
+        errors["sex"] = f"性别与身份证号不符：身份证号显示为{codes.Sex(parsed.sex).label}"
+    if birth_date and birth_date != parsed.birth_date:
+        errors["birth_date"] = f"出生日期与身份证号不符：身份证号显示为 {parsed.birth_date.isoformat()}"
+    return errors, parsed
+
+
+def check_member(*, relation: str, birth_date: datetime.date | None, schooling: str | None = None,
+                 work_months: int | None = None, disability_category: str = "", disability_level: str = "") -> dict:
+    errors = {}
+    if work_months is not None and not 0 <= work_months <= 12:
+        errors["work_months"] = "务工时间应在0到12个月之间"
+    if bool(disability_category) != bool(disability_level):
+        errors["disability_level"] = "残疾类别与残疾等级须同时填写或同时为空"
+    if birth_date and schooling in {codes.SchoolingStatus.PRIMARY, codes.SchoolingStatus.GRADE7}:
+        age = idnumber.age_on(birth_date, datetime.date.today())
+        if age < 5:
+            errors["schooling"] = f"{age}岁不应为小学或初中在校生"
+    return errors
+
+
+def check_household_members(relations: list[str]) -> dict:
+    """A household has exactly one head."""
+    heads = sum(1 for r in relations if r == codes.Relation.HEAD)
+    if heads == 0:
+        return {"relation": "每户须有一名户主"}
+    if heads > 1:
+        return {"relation": "每户只能有一名户主"}
+    return {}
+
+
+def check_household(*, status: str, household_type: str, primary_cause: str, registration_year: int | None,
+                    exit_year: int | None) -> dict:
+    errors = {}
+    registered = status in {codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED}
+    if registered and not household_type:
+        errors["household_type"] = "已建档户须填写贫困户属性"
+    if status == codes.HouseholdStatus.POOR and not primary_cause:
+        errors["primary_cause"] = "贫困户须填写主要致贫原因"
+    if status == codes.HouseholdStatus.EXITED and not exit_year:
+        errors["exit_year"] = "已脱贫户须填写脱贫年度"
+    if exit_year and registration_year and exit_year < registration_year:
+        errors["exit_year"] = "脱贫年度不能早于识别年度"
+    this_year = datetime.date.today().year
+    for field, year in (("registration_year", registration_year), ("exit_year", exit_year)):
+        if year is not None and not 2000 <= year <= this_year + 1:
+            errors[field] = f"年度应在2000到{this_year + 1}之间"
+    return errors

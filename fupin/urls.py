@@ -1,0 +1,19 @@
+"""Root URLs: the web UI, the JSON API under /api/v1/, the admin."""
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from fupin.api import api
+
+urlpatterns = [
+    path("", include("fupin.core.urls")),
+    path("accounts/", include("fupin.accounts.urls")),
+    path("regions/", include("fupin.regions.urls")),
+    path("households/", include("fupin.registry.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,4 @@
+#!/usr/bin/env python
+from fupin.__main__ import main
+
+main()
