@@ -3,6 +3,13 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings, tmp_path):
+    """Cheap password hashing and a throwaway media folder for every test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def tree(db):
     return factories.make_tree()
