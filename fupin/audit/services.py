@@ -1,8 +1,9 @@
 """Writing audit entries; called by every service that changes a record, in its transaction."""
-from decimal import Decimal
 import datetime
+from decimal import Decimal
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from .models import AuditEntry
 
@@ -10,6 +11,8 @@ SENSITIVE = {"id_number", "phone", "bank_account"}
 
 
 def _plain(value):
+    if isinstance(value, FieldFile):
+        return value.name or ""
     if isinstance(value, models.Model):
         return str(value.pk)
     if isinstance(value, (Decimal, datetime.date, datetime.datetime)):

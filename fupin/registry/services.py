@@ -11,7 +11,7 @@ from fupin.audit.services import diff, record, snapshot
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, validation
-from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
+from .models import CENT, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
 
 
 class RegistryError(ValueError):
@@ -169,7 +169,7 @@ def update_member(member: Member, *, by, **changes) -> Member:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
     before = snapshot(member, MEMBER_EDITABLE)
-    values = before | changes
+    values = {name: getattr(member, name) for name in MEMBER_EDITABLE} | changes
     _check_member_fields(values, household=member.household, member_id=member.pk)
     for k in MEMBER_EDITABLE:
         if k in values:
@@ -227,9 +227,9 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
             continue
         if v < 0:
             errors[f] = "金额不能为负数"
-        elif v != v.quantize(Decimal("0.01")):
+        elif v != v.quantize(CENT):
             errors[f] = "金额最多保留两位小数"
-        values[f] = v
+        values[f] = v.quantize(CENT)
     if errors:
         raise RegistryError(errors)
     pcni = per_capita_net_income(
