@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.audit",
     "fupin.registry",
+    "fupin.procedures",
+    "fupin.assistance",
+    "fupin.disclosure",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DisclosureConfig(AppConfig):
+    name = "fupin.disclosure"
+    label = "disclosure"

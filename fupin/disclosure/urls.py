@@ -1,0 +1,5 @@
+"""URLs of the disclosure app."""
+from django.urls import path
+
+app_name = "disclosure"
+urlpatterns: list = []
