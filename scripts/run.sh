@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything and run fupin on its embedded default: SQLite, demo data, http://127.0.0.1:8000
 set -euo pipefail
+source "$(dirname "$0")/system-deps.sh"
 source "$(dirname "$0")/env.sh"
 fupin migrate --verbosity 0
 if [ "$(fupin shell -c 'from fupin.regions.models import Region; print(Region.objects.count())')" -lt 600000 ]; then

@@ -3,17 +3,7 @@
 # on SQLite, then again on PostgreSQL where it answers on 127.0.0.1:5432.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-fc-list 2>/dev/null | grep -q "Noto Sans CJK" || need+=(fonts-noto-cjk)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
-  else
-    echo "note: ${need[*]} missing and not root: browser tests will be skipped" >&2
-  fi
-fi
+source scripts/system-deps.sh browser
 FUPIN_EXTRAS="[test]" source scripts/env.sh
 export FUPIN_TASKS=immediate
 echo "== test suite on SQLite"
