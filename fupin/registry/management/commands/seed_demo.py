@@ -1,7 +1,9 @@
 """fupin seed-demo: build the deterministic synthetic demo county (信丰县)."""
 from django.core.management.base import BaseCommand, CommandError
 
-from fupin.registry.demo import DEMO_PASSWORD, build_demo_county
+from fupin.regions.models import in_region
+from fupin.registry.demo import DEMO_COUNTY, DEMO_PASSWORD, build_demo_county
+from fupin.registry.models import Household
 
 
 class Command(BaseCommand):
@@ -11,10 +13,14 @@ class Command(BaseCommand):
         parser.add_argument("--persons", type=int, default=20000, help="about how many persons (default 20,000)")
         parser.add_argument("--seed", type=int, default=2015, help="random seed; the same seed gives the same county")
         parser.add_argument("--reset", action="store_true", help="delete the demo county's households first")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when the demo county already has households")
 
     def handle(self, *args, persons, seed, reset, **options):
         if persons < 1:
             raise CommandError("--persons 须为正整数")
+        if options["if_empty"] and Household.objects.filter(in_region("village_id", DEMO_COUNTY)).exists():
+            self.stdout.write("演示县已有数据，跳过")
+            return
         try:
             result = build_demo_county(
                 persons=persons, seed=seed, reset=reset,
