@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "fupin.procedures",
     "fupin.assistance",
     "fupin.disclosure",
+    "fupin.funds",
+    "fupin.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# fupin/static holds the project-wide assets (fupin.css, vendored htmx); it is not an app's static dir.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("FUPIN_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

@@ -14,6 +14,8 @@ urlpatterns = [
     path("procedures/", include("fupin.procedures.urls")),
     path("assistance/", include("fupin.assistance.urls")),
     path("public/", include("fupin.disclosure.urls")),
+    path("monitoring/", include("fupin.monitoring.urls")),
+    path("funds/", include("fupin.funds.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     PREFECTURE = "prefecture", _("市级")
     PROVINCE = "province", _("省级")
     LIAISON = "liaison", _("部门联络员")
+    HELPER = "helper", _("帮扶责任人")
 
 
 # The region level each role is bound to (DESIGN.md section 5).
@@ -30,8 +31,10 @@ ROLE_LEVEL = {
 }
 # Roles that enter and correct registry records in their region.
 EDITING_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM, Role.TOWNSHIP, Role.COUNTY}
-# Roles that work with full ID numbers and phones on a household's own page.
-IDENTIFIER_ROLES = EDITING_ROLES
+# Roles that work with full ID numbers and phones on a household's own page. A helper
+# reads only the households paired to them (accounts.scope.household_filter), and needs
+# their identifiers for the handbook and the visits.
+IDENTIFIER_ROLES = EDITING_ROLES | {Role.HELPER}
 
 
 class User(AbstractUser):
@@ -59,7 +62,9 @@ class User(AbstractUser):
         """The region code prefix this user may read; None: nothing in the registry."""
         if self.is_superuser:
             return ""
-        if self.role in ROLE_LEVEL and self.region_id:
+        if (self.role in ROLE_LEVEL or self.role == Role.HELPER) and self.region_id:
+            # A helper (帮扶责任人) may be bound at any level; within that region they read
+            # only their paired households (accounts.scope.household_filter).
             return self.region_id
         return None
 

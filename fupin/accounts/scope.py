@@ -1,5 +1,6 @@
 """What a user may read and change: one place, used by every selector and service."""
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 
 from fupin.regions.models import in_region
 
@@ -14,6 +15,24 @@ def region_filter(user, field: str):
     if prefix is None:
         return None
     return in_region(field, prefix)
+
+
+def household_filter(user, prefix: str = "", *, region_field: str | None = None):
+    """A Q over Household rows (reached through `prefix`, e.g. "household__") the user may read; None: nothing.
+
+    The region scope first; a helper (帮扶责任人) additionally sees only the households
+    with an active pairing to them (DESIGN.md section 5). `region_field` names a
+    denormalised village code to use instead of `<prefix>village_id` (Member.village_code).
+    """
+    scope = region_filter(user, region_field or prefix + "village_id")
+    if scope is None:
+        return None
+    if user.role == "helper" and not user.is_superuser:
+        from fupin.assistance.models import Pairing  # the assistance app depends on accounts, not the reverse
+
+        paired = Pairing.objects.filter(helper__user=user, ended_on__isnull=True, household_id=OuterRef(prefix + "pk"))
+        scope &= Q(Exists(paired))
+    return scope
 
 
 def ensure_can_read(user, code: str) -> None:

@@ -1,4 +1,4 @@
-"""The front door: signed-in users go to their region, others to the login page."""
+"""The front door: signed-in users go to their household list, others to the login page."""
 from django.shortcuts import redirect
 
 

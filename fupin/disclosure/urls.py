@@ -1,5 +1,13 @@
-"""URLs of the disclosure app."""
+"""URLs of the disclosure app: public, no login."""
 from django.urls import path
 
+from . import views
+
 app_name = "disclosure"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.notice_list, name="notice_list"),
+    path("archive/", views.archive, name="archive"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
+    path("notices/<int:pk>/print/", views.notice_print, name="notice_print"),
+    path("notices/<int:pk>.pdf", views.notice_pdf, name="notice_pdf"),
+]

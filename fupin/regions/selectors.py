@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 
 from fupin.accounts.scope import region_filter
 
-from .models import Region
+from .models import Region, RegionLevel, in_region
 
 
 def regions_for(user) -> QuerySet[Region]:
@@ -17,7 +17,8 @@ def region_for(user, code: str) -> Region:
     return regions_for(user).get(code=code)
 
 
-def children_for(user, region: Region) -> QuerySet[Region]:
+def children_for(user, region: Region | None) -> QuerySet[Region]:
+    """The regions directly under `region` (the provinces under None), in scope."""
     return regions_for(user).filter(parent=region).order_by("code")
 
 
@@ -26,3 +27,23 @@ def home_region(user) -> Region | None:
     if user.is_superuser and not user.region_id:
         return None
     return user.region
+
+
+def villages_for(user, under: Region) -> QuerySet[Region]:
+    """The villages in scope under a region, with their township for grouping a picker."""
+    return regions_for(user).filter(in_region("code", under.code), level=RegionLevel.VILLAGE).select_related("parent")
+
+
+def groups_of(village: Region) -> QuerySet[Region]:
+    """A village's groups (自然村／村民小组)."""
+    return Region.objects.filter(parent=village, level=RegionLevel.GROUP).order_by("code")
+
+
+def path_for(user, region: Region | None) -> list[Region]:
+    """The breadcrumb from the user's own region down to `region`: never a region above their scope."""
+    if region is None:
+        return []
+    prefix = getattr(user, "scope_prefix", None) or ""
+    codes = [c for c in region.ancestors_codes() if len(c) >= len(prefix)]
+    found = {r.code: r for r in regions_for(user).filter(code__in=codes)} if codes else {}
+    return [found[c] for c in codes if c in found] + [region]

@@ -1,10 +1,29 @@
-"""The region tree, within the user's scope."""
+"""The region tree within the user's scope: from their own region down to villages, with household counts."""
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from fupin.registry import codes
+from fupin.registry import selectors as registry
 
 from . import selectors
-from .models import Region
+from .models import Region, RegionLevel
+
+COUNTS = ["households", "persons"] + list(codes.HouseholdStatus.values)
+
+
+@login_required
+def region_index(request):
+    """The user's own region; for an administrator bound to none, the provinces."""
+    user = request.user
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看区划和户信息"))
+    region = selectors.home_region(user)
+    if region is not None:
+        return redirect("regions:detail", region.code)
+    return _render(request, None)
 
 
 @login_required
@@ -12,6 +31,29 @@ def region_detail(request, code):
     try:
         region = selectors.region_for(request.user, code)
     except Region.DoesNotExist:
-        raise Http404("不在您的管辖范围内或不存在") from None
-    children = selectors.children_for(request.user, region)
-    return render(request, "regions/region_detail.html", {"region": region, "children": children, "path": region.path()})
+        raise Http404(_("区域不存在或不在您的管辖范围内")) from None
+    return _render(request, region)
+
+
+def _render(request, region: Region | None):
+    user = request.user
+    children = list(selectors.children_for(user, region))
+    breakdown = registry.region_breakdown(user, region.code if region else "", region.level if region else None)
+    zero = dict.fromkeys(COUNTS, 0)
+    rows = [(child, breakdown.pop(child.code, zero)) for child in children]
+    # Households not under any child region (a village's households without a group).
+    ungrouped = breakdown.pop(None, None)
+    totals = {k: sum(counts[k] for _child, counts in rows) + (ungrouped or zero)[k] for k in COUNTS}
+    for counts in breakdown.values():  # child codes with households but no region row
+        for k in COUNTS:
+            totals[k] += counts[k]
+    return render(request, "regions/region_detail.html", {
+        "region": region,
+        "path": selectors.path_for(user, region),
+        "rows": rows,
+        "ungrouped": ungrouped,
+        "totals": totals,
+        "child_level": RegionLevel(region.level + 1).label if region and region.level < RegionLevel.GROUP else _("省"),
+        "is_village": region is not None and region.level == RegionLevel.VILLAGE,
+        "can_create": user.can_edit_registry and region is not None and region.level >= RegionLevel.COUNTY,
+    })

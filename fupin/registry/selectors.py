@@ -1,11 +1,14 @@
 """How the registry is read: every query starts from the user's scope."""
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Substr
 
-from fupin.accounts.scope import region_filter
-from fupin.regions.models import in_region
+from fupin.accounts.scope import household_filter
+from fupin.audit.models import AuditEntry
+from fupin.regions.models import CODE_LENGTHS, RegionLevel, in_region
 
+from . import codes
 from .models import Household, Member
 
 INCOME_BANDS = {
@@ -26,7 +29,7 @@ def households_for(user, *, region: str | None = None, q: str = "", status: str 
     `q` matches a member's name (prefix), a full or partial ID number, the household
     number, or pinyin initials (ZSF for 张三丰).
     """
-    scope = region_filter(user, "village_id")
+    scope = household_filter(user)
     if scope is None:
         return Household.objects.none()
     qs = Household.objects.filter(scope)
@@ -54,7 +57,7 @@ def households_for(user, *, region: str | None = None, q: str = "", status: str 
 
 
 def _search(q: str, user, region: str | None) -> Q:
-    members = Member.objects.filter(region_filter(user, "village_code"))
+    members = Member.objects.filter(household_filter(user, "household__", region_field="village_code"))
     if region:
         members = members.filter(in_region("village_code", region))
     upper = q.upper()
@@ -73,14 +76,61 @@ def _search(q: str, user, region: str | None) -> Q:
 
 def household_for(user, pk) -> Household:
     """One household in the user's scope; Household.DoesNotExist otherwise (a 404, never a 403 that confirms it exists)."""
-    scope = region_filter(user, "village_id")
+    scope = household_filter(user)
     if scope is None:
         raise Household.DoesNotExist
     return Household.objects.select_related("village", "group").get(scope, pk=pk)
 
 
 def member_for(user, pk) -> Member:
-    scope = region_filter(user, "village_code")
+    scope = household_filter(user, "household__", region_field="village_code")
     if scope is None:
         raise Member.DoesNotExist
     return Member.objects.select_related("household").get(scope, pk=pk)
+
+
+LIST_FIELDS = (
+    "number", "village__name", "group__name", "head_name", "size", "household_type", "status", "primary_cause",
+    "latest_income",
+)
+
+
+def household_rows(households: QuerySet[Household]) -> QuerySet[Household]:
+    """The household list's columns, with the head's ID number, in one query per page."""
+    head_id_number = Member.objects.filter(household_id=OuterRef("pk"), relation=codes.Relation.HEAD).values("id_number")[:1]
+    return households.select_related("village", "group").only(*LIST_FIELDS).annotate(head_id_number=Subquery(head_id_number))
+
+
+def region_breakdown(user, region_code: str, level: int | None) -> dict[str | None, dict[str, int]]:
+    """Households, persons and households by status under a region, per child region, in one query.
+
+    Children are found by code prefix (a village's, by its group), so the count is one
+    grouped range scan rather than a query per child. `region_code` "" is the whole country.
+    """
+    scope = household_filter(user)
+    if scope is None:
+        return {}
+    households = Household.objects.filter(scope)
+    if region_code:
+        households = households.filter(in_region("village_id", region_code))
+    if level == RegionLevel.VILLAGE:
+        child = F("group_id")
+    else:
+        child_level = RegionLevel(level + 1) if level else RegionLevel.PROVINCE
+        child = Substr("village_id", 1, CODE_LENGTHS[child_level])
+    rows = (
+        households.order_by().annotate(child=child).values("child").annotate(
+            households=Count("pk"),
+            persons=Coalesce(Sum("size"), 0),
+            **{status: Count("pk", filter=Q(status=status)) for status in codes.HouseholdStatus.values},
+        )
+    )
+    return {row.pop("child"): row for row in rows}
+
+
+def household_history(household: Household) -> QuerySet[AuditEntry]:
+    """The audit trail of one household (already read through household_for), newest first."""
+    return household.audit_entries.select_related("user").only(
+        "at", "username", "role", "region_code", "action", "target_type", "target_label", "changes",
+        "user__full_name", "user__username",
+    )

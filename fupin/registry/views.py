@@ -1,22 +1,376 @@
-"""Registry pages: thin views over selectors and services."""
+"""Registry pages: thin views that parse input, call a selector or a service, and render.
+
+Reads go through selectors (scope applied there): a record outside the user's region is
+a 404, never a page that confirms it exists. Writes go through services, which audit and
+check scope again; a read-only role is refused with a 403 before any form is shown.
+"""
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors
-from .models import Household
+from fupin.core.pagination import CappedPaginator
+from fupin.regions import selectors as regions
+from fupin.regions.models import Region, RegionLevel
 
+from . import codes, display, idnumber, selectors, services
+from .forms import (
+    HOUSEHOLD_SECTIONS, GuaranteeForm, HouseholdFilterForm, HouseholdForm, IncomeForm, MemberForm, RemoveMemberForm,
+)
+from .models import GUARANTEE_LABELS, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
+
+# Counting stops here (see fupin.core.pagination); a search is for finding someone, so its cap is lower.
+LIST_CAP = 10_000
+SEARCH_CAP = 1_000
+HISTORY_ON_PAGE = 20
+HISTORY_PAGE_SIZE = 50
+# The household page shows the form's sections, the first one led by the number, village and size.
+DETAIL_SECTIONS = [(HOUSEHOLD_SECTIONS[0][0], ["number", "village", "size"] + HOUSEHOLD_SECTIONS[0][1])] + HOUSEHOLD_SECTIONS[1:]
+
+
+def _ensure_reader(user):
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看贫困户信息"))
+
+
+def _ensure_editor(user):
+    if not user.can_edit_registry:
+        raise PermissionDenied(_("您的角色只能查看，不能修改"))
+
+
+def _household_or_404(user, pk) -> Household:
+    try:
+        return selectors.household_for(user, pk)
+    except Household.DoesNotExist:
+        raise Http404(_("户不存在或不在您的管辖范围内")) from None
+
+
+def _member_or_404(user, household_pk, pk) -> Member:
+    try:
+        member = selectors.member_for(user, pk)
+    except Member.DoesNotExist:
+        raise Http404(_("成员不存在或不在您的管辖范围内")) from None
+    if member.household_id != household_pk:
+        raise Http404(_("成员不存在或不在您的管辖范围内"))
+    return member
+
+
+def _region_in_scope(user, code: str) -> Region | None:
+    try:
+        return regions.region_for(user, code)
+    except Region.DoesNotExist:
+        return None
+
+
+def _year(value, default: int) -> int:
+    this_year = datetime.date.today().year
+    return int(value) if str(value).isdigit() and 2000 <= int(value) <= this_year else default
+
+
+# --- the list -----------------------------------------------------------------------------
 
 @login_required
 def household_list(request):
-    households = selectors.households_for(request.user, q=request.GET.get("q", ""))[:50]
-    return render(request, "registry/household_list.html", {"households": households})
+    user = request.user
+    _ensure_reader(user)
+    form = HouseholdFilterForm(request.GET)
+    filters, ignored = form.filters()
+
+    region, region_error = None, ""
+    code = request.GET.get("region", "").strip()
+    if code:
+        region = _region_in_scope(user, code)
+        if region is None:
+            region_error = _("所选区域不存在或不在您的管辖范围内，已显示您管辖范围内的全部户。")
+    if region is not None and user.region_id != region.code:
+        filters["region"] = region.code
+    else:
+        region = regions.home_region(user)
+
+    households = selectors.household_rows(selectors.households_for(user, **filters))
+    paginator = CappedPaginator(households, settings.FUPIN_PAGE_SIZE, cap=SEARCH_CAP if filters.get("q") else LIST_CAP)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "form": form, "page": page, "paginator": paginator, "region": region,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "path": regions.path_for(user, region), "ignored": ignored, "region_error": region_error,
+        "children": regions.children_for(user, region) if region is None or region.level < RegionLevel.VILLAGE else [],
+        "filtered": bool(filters),
+    }
+    template = "registry/household_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- one household ------------------------------------------------------------------------
+
+def _income_table(incomes: list[IncomeRecord]) -> list[tuple[str, str, list]]:
+    """The incomes with years as columns and the form's items as rows: (label, kind, values)."""
+    field = IncomeRecord._meta.get_field
+    rows = [(field(f).verbose_name, "income", [getattr(i, f) for i in incomes]) for f in ("wages", "production", "property_income")]
+    rows.append((_("转移性收入"), "subtotal", [i.transfers for i in incomes]))
+    rows += [(field(f).verbose_name, "detail", [getattr(i, f) for i in incomes]) for f in IncomeRecord.TRANSFER_FIELDS]
+    rows.append((_("总收入"), "subtotal", [i.total_income for i in incomes]))
+    rows.append((field("productive_expenditure").verbose_name, "income", [i.productive_expenditure for i in incomes]))
+    rows.append((field("household_size").verbose_name, "count", [i.household_size for i in incomes]))
+    rows.append((field("per_capita_net_income").verbose_name, "total", [i.per_capita_net_income for i in incomes]))
+    return rows
+
+
+def _guarantee_years(checks: list[GuaranteeCheck]) -> list[dict]:
+    return [
+        {
+            "check": c,
+            "items": [(GUARANTEE_LABELS[g], getattr(c, g), (c.notes or {}).get(g, "")) for g in GUARANTEES],
+            "unmet": len(c.unmet),
+        }
+        for c in checks
+    ]
 
 
 @login_required
 def household_detail(request, pk):
-    try:
-        household = selectors.household_for(request.user, pk)
-    except Household.DoesNotExist:
-        raise Http404 from None
-    return render(request, "registry/household_detail.html", {"household": household})
+    user = request.user
+    household = _household_or_404(user, pk)
+    members = sorted(household.members.all(), key=lambda m: (m.relation != codes.Relation.HEAD, m.pk))
+    incomes = list(household.incomes.all())
+    entries = list(selectors.household_history(household)[: HISTORY_ON_PAGE + 1])
+    return render(request, "registry/household_detail.html", {
+        "household": household,
+        "path": regions.path_for(user, household.village),
+        "sections": display.household_sections(household, DETAIL_SECTIONS, sees_identifiers=user.sees_identifiers),
+        "members": members,
+        "incomes": incomes,
+        "income_rows": _income_table(incomes),
+        "guarantee_years": _guarantee_years(list(household.guarantee_checks.all())),
+        "entries": [display.describe(e, sees_identifiers=user.sees_identifiers) for e in entries[:HISTORY_ON_PAGE]],
+        "more_history": len(entries) > HISTORY_ON_PAGE,
+        "can_edit": user.can_edit_registry,
+    })
+
+
+@login_required
+def household_history(request, pk):
+    user = request.user
+    household = _household_or_404(user, pk)
+    page = Paginator(selectors.household_history(household), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "registry/household_history.html", {
+        "household": household,
+        "path": regions.path_for(user, household.village),
+        "page": page,
+        "entries": [display.describe(e, sees_identifiers=user.sees_identifiers) for e in page.object_list],
+    })
+
+
+# --- households: create and edit ----------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_create(request):
+    """A new household in a village: chosen from the region in the query string, or picked first."""
+    user = request.user
+    _ensure_editor(user)
+    code = request.GET.get("region", "").strip()
+    base = _region_in_scope(user, code) if code else regions.home_region(user)
+    if code and base is None:
+        raise Http404(_("所选区域不存在或不在您的管辖范围内"))
+    if base is None or base.level != RegionLevel.VILLAGE:
+        return _village_picker(request, base)
+
+    groups = list(regions.groups_of(base))
+    form = HouseholdForm(request.POST or None, village=base, groups=groups)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        group = fields.pop("group")
+        try:
+            household = services.create_household(
+                by=user, village_code=base.code, group_code=group.code if group else None, **fields
+            )
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("已新建户 %(number)s，请登记户主和家庭成员。") % {"number": household.number})
+            return redirect("registry:member_add", household.pk)
+    return render(request, "registry/household_form.html", {
+        "form": form, "village": base, "path": regions.path_for(user, base), "creating": True,
+    })
+
+
+def _village_picker(request, base: Region | None):
+    user = request.user
+    villages = []
+    if base is not None and base.level >= RegionLevel.COUNTY:
+        villages = list(regions.villages_for(user, base))
+    townships = {}
+    for village in villages:
+        townships.setdefault(village.parent, []).append(village)
+    return render(request, "registry/village_picker.html", {
+        "base": base, "path": regions.path_for(user, base), "townships": townships,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_edit(request, pk):
+    user = request.user
+    household = _household_or_404(user, pk)
+    _ensure_editor(user)
+    groups = list(regions.groups_of(household.village))
+    form = HouseholdForm(request.POST or None, initial=HouseholdForm.initial_for(household),
+                         village=household.village, groups=groups)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_household(household, by=user, **form.cleaned_data)
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("户信息已保存。"))
+            return redirect("registry:household_detail", household.pk)
+    return render(request, "registry/household_form.html", {
+        "form": form, "household": household, "village": household.village,
+        "path": regions.path_for(user, household.village),
+    })
+
+
+# --- members ------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_add(request, pk):
+    user = request.user
+    household = _household_or_404(user, pk)
+    _ensure_editor(user)
+    has_head = household.members.filter(relation=codes.Relation.HEAD).exists()
+    form = MemberForm(request.POST or None, initial={"relation": "" if has_head else codes.Relation.HEAD})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.add_member(household, by=user, **form.service_fields())
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("已添加成员 %(name)s。") % {"name": member.name})
+            if request.POST.get("then") == "add":
+                return redirect("registry:member_add", household.pk)
+            return redirect("registry:household_detail", household.pk)
+    return render(request, "registry/member_form.html", {
+        "form": form, "household": household, "path": regions.path_for(user, household.village), "adding": True,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request, pk, member_pk):
+    user = request.user
+    member = _member_or_404(user, pk, member_pk)
+    _ensure_editor(user)
+    household = member.household
+    form = MemberForm(request.POST or None, initial=MemberForm.initial_for(member))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_member(member, by=user, **form.service_fields())
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("成员 %(name)s 的信息已保存。") % {"name": form.cleaned_data["name"]})
+            return redirect("registry:household_detail", household.pk)
+    return render(request, "registry/member_form.html", {
+        "form": form, "household": household, "member": member, "path": regions.path_for(user, household.village),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_remove(request, pk, member_pk):
+    user = request.user
+    member = _member_or_404(user, pk, member_pk)
+    _ensure_editor(user)
+    household = member.household
+    form = RemoveMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.remove_member(member, by=user, reason=form.reason_text())
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("已将 %(name)s 从本户减员。") % {"name": member.name})
+            return redirect("registry:household_detail", household.pk)
+    return render(request, "registry/member_remove.html", {
+        "form": form, "household": household, "member": member, "path": regions.path_for(user, household.village),
+    })
+
+
+@login_required
+@require_POST
+def id_check(request):
+    """Checks an ID number as it is typed (htmx): the same message the save would give, or what it says."""
+    raw = request.POST.get("id_number", "")
+    parsed, error = None, ""
+    if raw.strip():
+        try:
+            parsed = idnumber.parse(raw)
+        except idnumber.IdNumberError as e:
+            error = str(e)
+    age = idnumber.age_on(parsed.birth_date, datetime.date.today()) if parsed else None
+    return render(request, "registry/_id_check.html", {"parsed": parsed, "error": error, "age": age})
+
+
+# --- incomes and guarantees ---------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def income_record(request, pk):
+    user = request.user
+    household = _household_or_404(user, pk)
+    _ensure_editor(user)
+    this_year = datetime.date.today().year
+    year = _year(request.GET.get("year"), this_year)
+    existing = household.incomes.filter(year=year).first()
+    initial = IncomeForm.initial_for(existing) if existing else {"year": year}
+    form = IncomeForm(request.POST or None, initial=initial, household_size=household.size)
+    if request.method == "POST" and form.is_valid():
+        try:
+            income = services.record_income(household, by=user, **form.service_fields())
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("%(year)s年收入已保存，年人均纯收入 %(income)s 元。") % {
+                "year": income.year, "income": f"{income.per_capita_net_income:,.2f}",
+            })
+            return redirect("registry:household_detail", household.pk)
+    return render(request, "registry/income_form.html", {
+        "form": form, "household": household, "existing": existing, "path": regions.path_for(user, household.village),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guarantees_record(request, pk):
+    user = request.user
+    household = _household_or_404(user, pk)
+    _ensure_editor(user)
+    year = _year(request.GET.get("year"), datetime.date.today().year)
+    existing = household.guarantee_checks.filter(year=year).first()
+    initial = GuaranteeForm.initial_for(existing) if existing else GuaranteeForm.blank_initial(year)
+    form = GuaranteeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check = services.record_guarantees(household, by=user, **form.service_fields())
+        except services.RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("%(year)s年两不愁三保障核查已保存。") % {"year": check.year})
+            return redirect("registry:household_detail", household.pk)
+    return render(request, "registry/guarantee_form.html", {
+        "form": form, "household": household, "existing": existing, "path": regions.path_for(user, household.village),
+    })

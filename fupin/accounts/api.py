@@ -1,0 +1,114 @@
+"""How the JSON API knows who is calling: a bearer token, or the web UI's session (with CSRF); and GET /me/."""
+import datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from .models import ApiToken, hash_token
+
+# A token's last use is written at most this often, so reads do not turn into writes.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer fp_…`: an ApiToken that is not revoked, of an active user.
+
+    A request that presents a token which does not work is refused outright (401),
+    rather than falling back to the session: the caller meant to use the token.
+    """
+
+    def __call__(self, request: HttpRequest):
+        header = request.headers.get(self.header)
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != self.openapi_scheme or not raw.strip():
+            raise AuthenticationError(message="Authorization 头应为 “Bearer <令牌>”")
+        return self.authenticate(request, raw.strip())
+
+    def authenticate(self, request: HttpRequest, token: str):
+        token = (
+            ApiToken.objects.select_related("user", "user__region")
+            .filter(key_hash=hash_token(token), revoked=False)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise AuthenticationError(message="API 令牌无效或已撤销")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in web user (the htmx pages call the API with their session).
+
+    Unsafe methods need the CSRF token (X-CSRFToken header), as Django's forms do. Unlike
+    ninja's own `django_auth`, the CSRF check runs only once a session user is found, so a
+    caller with no credentials at all gets 401, not 403.
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __call__(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if request.method not in SAFE_METHODS and not getattr(request, "_ninja_csrf_exempt", False):
+            if check_csrf(request) is not None:
+                raise HttpError(403, "CSRF 校验失败：请在 X-CSRFToken 头中提供 CSRF 令牌")
+        return user
+
+    def authenticate(self, request: HttpRequest, key):  # pragma: no cover - __call__ does the work
+        return None
+
+
+token_auth = TokenAuth()
+session_auth = SessionAuth()
+
+
+class RegionRef(Schema):
+    code: str
+    name: str
+    level: int
+    level_display: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    role: str
+    role_display: str
+    region: RegionRef | None
+    scope_prefix: str | None
+    can_edit_registry: bool
+    sees_identifiers: bool
+
+
+router = Router(tags=["me"])
+
+
+@router.get("/me/", response=MeOut, summary="当前用户：角色、所属区划和权限")
+def me(request):
+    user = request.auth
+    region = user.region if user.region_id else None
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "role_display": str(user.get_role_display()) if user.role else "",
+        "region": region and {
+            "code": region.code, "name": region.name, "level": region.level, "level_display": str(region.get_level_display()),
+        },
+        "scope_prefix": user.scope_prefix,
+        "can_edit_registry": user.can_edit_registry,
+        "sees_identifiers": user.sees_identifiers,
+    }

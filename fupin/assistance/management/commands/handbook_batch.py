@@ -1,0 +1,47 @@
+"""fupin handbook-batch: the handbooks of a whole village into one ZIP, with progress on the terminal."""
+import threading
+import time
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.accounts.models import User
+from fupin.assistance import services
+from fupin.assistance.models import BatchStatus, HandbookBatch
+
+
+class Command(BaseCommand):
+    help = "批量生成一个行政村的扶贫手册（每户一个PDF，打包为ZIP）。Build a village's handbooks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("village", help="行政村代码（12位）")
+        parser.add_argument("--user", default="", help="以哪个账号的名义生成（默认：第一个系统管理员）")
+
+    def handle(self, *args, village, user, **options):
+        by = User.objects.filter(username=user).first() if user else User.objects.filter(is_superuser=True).order_by("pk").first()
+        if by is None:
+            raise CommandError("找不到账号；请用 --user 指定")
+        started = time.monotonic()
+        stop = threading.Event()
+        if options["verbosity"]:
+            threading.Thread(target=self._watch, args=(village, stop), daemon=True).start()
+        try:
+            batch = services.start_handbook_batch(by=by, village_code=village)
+        except (services.AssistanceError, PermissionDenied) as e:
+            raise CommandError(str(e)) from None
+        finally:
+            stop.set()
+        if batch.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
+            self.stdout.write(f"已加入后台队列（任务 {batch.task_id}）；运行 `fupin db_worker` 处理，网页上可查看进度。")
+            return
+        self.stderr.write("")
+        if batch.status == BatchStatus.FAILED:
+            raise CommandError(batch.message)
+        self.stdout.write(self.style.SUCCESS(
+            f"{batch.message}，用时 {time.monotonic() - started:.1f} 秒：{batch.file.path}"))
+
+    def _watch(self, village: str, stop: threading.Event) -> None:
+        while not stop.wait(1):
+            batch = HandbookBatch.objects.filter(village_id=village).order_by("-pk").first()
+            if batch and batch.total:
+                self.stderr.write(f"\r{batch.done}/{batch.total} 户 ({batch.percent}%)", ending="")

@@ -1,0 +1,761 @@
+"""What users do in assistance work: plain functions, each in a transaction with its audit entry.
+
+Seeds: 000 四 (精选路子: 帮扶项目、完成时限、脱贫时间; 扶贫手册), 000 七(三) (监测 in June and
+December), 001 篇1 四(三) (二类 households are 政策保障兜底), 001 篇8 (走访每年不少于三次).
+"""
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from fupin.accounts.models import Role, User
+from fupin.accounts.scope import ScopeError, household_filter
+from fupin.audit.services import diff, record, snapshot
+from fupin.regions.models import Region, RegionLevel
+from fupin.registry import codes
+from fupin.registry.models import GUARANTEES, Household
+
+from . import rules
+from .models import (
+    DEFAULT_LOAD_CAP, DEFAULT_VISIT_INTERVAL_DAYS, AssistanceSettings, BatchStatus, HandbookBatch, Helper, HelperKind,
+    HelperUnit, HelpMeasure, HelpPlan, MeasureCatalogue, MeasureStatus, MonitoringReport, Pairing, PlanClass, UnitKind,
+    Visit, VisitKind, VisitPhoto,
+)
+
+CENT = Decimal("0.01")
+MAX_PHOTOS_PER_VISIT = 9
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+class AssistanceError(ValueError):
+    """A refused action; `errors` maps field names to Chinese messages."""
+
+    def __init__(self, errors: dict | str):
+        self.errors = errors if isinstance(errors, dict) else {"__all__": errors}
+        super().__init__("；".join(str(v) for v in self.errors.values()))
+
+
+# ---------------------------------------------------------------- scope checks
+
+def ensure_household(user, household: Household) -> None:
+    """The household is readable by the user (a helper: paired to them); ScopeError otherwise."""
+    scope = household_filter(user)
+    if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():
+        raise ScopeError("不在您的帮扶或管辖范围内")
+
+
+def _ensure_region(user, code: str) -> None:
+    if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
+        raise ScopeError("不在您的管辖范围内")
+
+
+def _ensure_role(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise ScopeError(message)
+
+
+def _region(code: str, *, field: str = "region", levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)) -> Region:
+    region = Region.objects.filter(code=(code or "").strip()).first()
+    if region is None:
+        raise AssistanceError({field: f"区划代码不存在：{code}"})
+    if region.level not in levels:
+        raise AssistanceError({field: f"{region.name}是{region.get_level_display()}，须为{'、'.join(str(RegionLevel(lv).label) for lv in levels)}"})
+    return region
+
+
+def _money(value, field: str, errors: dict) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("money must not be float")
+    if value in (None, ""):
+        return Decimal("0.00")
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        errors[field] = "请输入金额（元）"
+        return Decimal("0.00")
+    if not amount.is_finite():
+        errors[field] = "请输入金额（元）"
+        return Decimal("0.00")
+    if amount < 0:
+        errors[field] = "金额不能为负数"
+    elif amount != amount.quantize(CENT):
+        errors[field] = "金额最多保留两位小数"
+    elif amount >= Decimal("10000000000"):
+        errors[field] = "金额过大"
+    return amount.quantize(CENT) if amount.is_finite() and abs(amount) < Decimal("10000000000") else Decimal("0.00")
+
+
+# ---------------------------------------------------------------- units and helpers
+
+def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool = True) -> str:
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not phone:
+        if required:
+            errors[field] = "请填写联系电话"
+        return ""
+    if not phone.isdigit() or not 7 <= len(phone) <= 12:
+        errors[field] = "联系电话应为7到12位数字（手机或座机）"
+    return phone
+
+
+@transaction.atomic
+def create_unit(*, by, name: str, region_code: str, kind: str = UnitKind.PARTY_GOVERNMENT, contact_person: str = "",
+                contact_phone: str = "", address: str = "") -> HelperUnit:
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "请填写单位名称"
+    if kind not in UnitKind.values:
+        errors["kind"] = "请选择单位类型"
+    contact_phone = _clean_phone(contact_phone, errors, "contact_phone", required=False)
+    region = _region(region_code)
+    _ensure_region(by, region.code)
+    if name and HelperUnit.objects.filter(region=region, name=name).exists():
+        errors["name"] = f"{region.name}已登记名为“{name}”的帮扶单位"
+    if errors:
+        raise AssistanceError(errors)
+    unit = HelperUnit.objects.create(name=name, kind=kind, region=region, contact_person=(contact_person or "").strip(),
+                                     contact_phone=contact_phone, address=(address or "").strip())
+    record(by=by, action="create_helper_unit", target=unit, scope_code=region.code,
+           changes={k: [None, v] for k, v in snapshot(unit).items() if v not in (None, "") and k not in ("id", "created_at")})
+    return unit
+
+
+@transaction.atomic
+def create_helper(*, by, unit: HelperUnit, name: str, phone: str, region_code: str, kind: str = HelperKind.CADRE,
+                  position: str = "") -> Helper:
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "请填写姓名"
+    if kind not in HelperKind.values:
+        errors["kind"] = "请选择帮扶身份"
+    phone = _clean_phone(phone, errors)
+    region = _region(region_code)
+    _ensure_region(by, region.code)
+    if kind in (HelperKind.FIRST_SECRETARY, HelperKind.WORK_TEAM, HelperKind.TEAM_LEADER) and region.level != RegionLevel.VILLAGE:
+        errors["region"] = f"{HelperKind(kind).label}须驻在一个行政村"
+    if name and phone and Helper.objects.filter(unit=unit, name=name, phone=phone).exists():
+        errors["name"] = f"{unit.name}已登记{name}（{phone}）"
+    if errors:
+        raise AssistanceError(errors)
+    helper = Helper.objects.create(unit=unit, name=name, kind=kind, position=(position or "").strip(), phone=phone, region=region)
+    record(by=by, action="create_helper", target=helper, scope_code=region.code,
+           changes={k: [None, v] for k, v in snapshot(helper).items() if v not in (None, "") and k not in ("id", "created_at")})
+    return helper
+
+
+HELPER_EDITABLE = {"name", "kind", "position", "phone", "active", "unit"}
+
+
+@transaction.atomic
+def update_helper(helper: Helper, *, by, **changes) -> Helper:
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
+    _ensure_region(by, helper.region_id)
+    unknown = set(changes) - HELPER_EDITABLE
+    if unknown:
+        raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
+    helper = Helper.objects.select_for_update().get(pk=helper.pk)
+    before = snapshot(helper)
+    errors = {}
+    if "phone" in changes:
+        changes["phone"] = _clean_phone(changes["phone"], errors)
+    if "name" in changes and not (changes["name"] or "").strip():
+        errors["name"] = "请填写姓名"
+    if changes.get("active") is False and helper.active:
+        load = helper.pairings.filter(ended_on__isnull=True).count()
+        if load:
+            errors["active"] = f"{helper.name}仍结对{load}户，请先将这些户调整给其他帮扶责任人"
+    if errors:
+        raise AssistanceError(errors)
+    for k, v in changes.items():
+        setattr(helper, k, v.strip() if isinstance(v, str) else v)
+    helper.save()
+    changed = diff(before, snapshot(helper))
+    if changed:
+        record(by=by, action="update_helper", target=helper, scope_code=helper.region_id, changes=changed)
+    return helper
+
+
+@transaction.atomic
+def give_helper_login(helper: Helper, *, by, username: str, password: str) -> User:
+    """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own households."""
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
+    _ensure_region(by, helper.region_id)
+    username = (username or "").strip()
+    errors = {}
+    if helper.user_id:
+        errors["username"] = f"{helper.name}已有登录账号 {helper.user.username}"
+    if not username:
+        errors["username"] = "请填写登录名"
+    elif User.objects.filter(username=username).exists():
+        errors["username"] = f"登录名 {username} 已被使用"
+    if len(password or "") < 8:
+        errors["password"] = "密码至少8位"
+    if errors:
+        raise AssistanceError(errors)
+    user = User(username=username, role=Role.HELPER, region_id=helper.region_id, full_name=helper.name)
+    user.set_password(password)
+    user.save()
+    helper.user = user
+    helper.save(update_fields=["user"])
+    record(by=by, action="create_user", target=user, scope_code=helper.region_id,
+           changes={"username": [None, username], "role": [None, Role.HELPER], "region": [None, helper.region_id],
+                    "helper": [None, helper.pk]})
+    return user
+
+
+# ---------------------------------------------------------------- importing helpers from a spreadsheet
+
+HELPER_COLUMNS = {
+    "帮扶单位": "unit", "单位类型": "unit_kind", "姓名": "name", "帮扶身份": "kind", "职务": "position",
+    "联系电话": "phone", "工作区划代码": "region_code", "登录名": "username",
+}
+REQUIRED_HELPER_COLUMNS = ("帮扶单位", "姓名", "联系电话", "工作区划代码")
+
+
+@dataclass
+class HelperImportResult:
+    units_created: int = 0
+    helpers_created: int = 0
+    helpers_unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+    temporary_passwords: dict[str, str] = field(default_factory=dict)  # username -> password
+
+
+def read_helper_sheet(file) -> list[dict]:
+    """Rows of the helper template (.xlsx) as dicts keyed by field; row numbers as in Excel."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:
+        raise AssistanceError({"file": "无法读取文件：请上传 Excel（.xlsx）格式的帮扶责任人名单"}) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header:
+        raise AssistanceError({"file": "文件是空的"})
+    header = [str(h or "").strip() for h in header]
+    missing = [c for c in REQUIRED_HELPER_COLUMNS if c not in header]
+    if missing:
+        raise AssistanceError({"file": f"缺少列：{'、'.join(missing)}（第一行须为列名）"})
+    out = []
+    for number, values in enumerate(rows, start=2):
+        if values is None or all(v in (None, "") for v in values):
+            continue
+        row = {"_row": number}
+        for title, value in zip(header, values):
+            if title in HELPER_COLUMNS:
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                row[HELPER_COLUMNS[title]] = "" if value is None else str(value).strip()
+        out.append(row)
+        if len(out) > 20000:
+            raise AssistanceError({"file": "一次最多导入20000行，请分批导入"})
+    workbook.close()
+    return out
+
+
+def _lookup_choice(choices, text: str, default):
+    text = (text or "").strip()
+    if not text:
+        return default
+    return codes.lookup(choices, text)
+
+
+def import_helpers(*, by, rows: list[dict]) -> HelperImportResult:
+    """Units and helpers from the template's rows: every row checked first; nothing saved if any row is wrong.
+
+    A row whose helper (same unit, name and phone) already exists is left as it is, so the
+    same list may be imported twice. A 登录名 gives the helper a sign-in with a temporary password.
+    """
+    import secrets
+
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
+    result = HelperImportResult()
+    regions = {r.code: r for r in Region.objects.filter(code__in={r.get("region_code", "") for r in rows})}
+    usernames = [r.get("username") for r in rows if r.get("username")]
+    taken = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+    seen_usernames: set[str] = set()
+    plan = []
+    for row in rows:
+        n = row["_row"]
+        problems = []
+        region = regions.get(row.get("region_code", ""))
+        if region is None:
+            problems.append(f"工作区划代码不存在：{row.get('region_code', '')}")
+        elif region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+            problems.append(f"{region.name}不是县、乡或村")
+        elif not by.in_scope(region.code):
+            problems.append(f"{region.name}不在您的管辖范围内")
+        kind = _lookup_choice(HelperKind, row.get("kind", ""), HelperKind.CADRE)
+        if kind is None:
+            problems.append(f"帮扶身份应为：{'、'.join(str(k.label) for k in HelperKind)}")
+        elif region is not None and kind != HelperKind.CADRE and region.level != RegionLevel.VILLAGE:
+            problems.append(f"{HelperKind(kind).label}的工作区划须为行政村")
+        unit_kind = _lookup_choice(UnitKind, row.get("unit_kind", ""), UnitKind.PARTY_GOVERNMENT)
+        if unit_kind is None:
+            problems.append(f"单位类型应为：{'、'.join(str(k.label) for k in UnitKind)}")
+        if not row.get("unit"):
+            problems.append("帮扶单位不能为空")
+        if not row.get("name"):
+            problems.append("姓名不能为空")
+        errs: dict = {}
+        phone = _clean_phone(row.get("phone", ""), errs)
+        problems.extend(errs.values())
+        username = row.get("username", "")
+        if username:
+            if username in taken or username in seen_usernames:
+                problems.append(f"登录名 {username} 已被使用")
+            seen_usernames.add(username)
+        if problems:
+            result.errors.append((n, "；".join(problems)))
+        else:
+            plan.append((row, region, kind, unit_kind, phone, username))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        units: dict[tuple[str, str], HelperUnit] = {}
+        for row, region, kind, unit_kind, phone, username in plan:
+            # A unit is registered at the county it works in, whatever level its helpers are bound to.
+            unit_region = region.code[:6]
+            key = (unit_region, row["unit"])
+            unit = units.get(key)
+            if unit is None:
+                unit = HelperUnit.objects.filter(region_id=unit_region, name=row["unit"]).first()
+                if unit is None:
+                    unit = HelperUnit.objects.create(name=row["unit"], kind=unit_kind, region_id=unit_region)
+                    record(by=by, action="create_helper_unit", target=unit, scope_code=unit_region,
+                           changes={"name": [None, unit.name], "import": [None, True]})
+                    result.units_created += 1
+                units[key] = unit
+            if Helper.objects.filter(unit=unit, name=row["name"], phone=phone).exists():
+                result.helpers_unchanged += 1
+                continue
+            helper = Helper.objects.create(unit=unit, name=row["name"], kind=kind, position=row.get("position", ""),
+                                           phone=phone, region=region)
+            record(by=by, action="create_helper", target=helper, scope_code=region.code,
+                   changes={"name": [None, helper.name], "unit": [None, unit.name], "region": [None, region.code],
+                            "import": [None, True]})
+            result.helpers_created += 1
+            if username:
+                password = secrets.token_urlsafe(9)
+                give_helper_login(helper, by=by, username=username, password=password)
+                result.temporary_passwords[username] = password
+    return result
+
+
+# ---------------------------------------------------------------- county settings
+
+def settings_for(county_code: str) -> AssistanceSettings:
+    """The county's settings, or the defaults (unsaved) where it has none."""
+    county_code = county_code[:6]
+    found = AssistanceSettings.objects.filter(county_id=county_code).first()
+    return found or AssistanceSettings(county_id=county_code, load_cap=DEFAULT_LOAD_CAP,
+                                       visit_interval_days=DEFAULT_VISIT_INTERVAL_DAYS)
+
+
+@transaction.atomic
+def update_settings(*, by, county_code: str, load_cap: int, visit_interval_days: int) -> AssistanceSettings:
+    _ensure_role(rules.can_configure(by), "只有县扶贫办可以设置帮扶参数")
+    county = _region(county_code, field="county", levels=(RegionLevel.COUNTY,))
+    _ensure_region(by, county.code)
+    errors = {}
+    if not isinstance(load_cap, int) or not 1 <= load_cap <= 100:
+        errors["load_cap"] = "每名帮扶责任人结对户数上限应在1到100之间"
+    if not isinstance(visit_interval_days, int) or not 7 <= visit_interval_days <= 366:
+        errors["visit_interval_days"] = "走访间隔应在7到366天之间"
+    if errors:
+        raise AssistanceError(errors)
+    heavier = (
+        Pairing.objects.filter(ended_on__isnull=True, household__village__code__startswith=county.code)
+        .values("helper_id").order_by().annotate(n=Count("pk"))
+        .filter(n__gt=load_cap).count()
+    )
+    existing = AssistanceSettings.objects.select_for_update().filter(county=county).first()
+    before = snapshot(existing) if existing else {}
+    obj, _ = AssistanceSettings.objects.update_or_create(
+        county=county, defaults={"load_cap": load_cap, "visit_interval_days": visit_interval_days}
+    )
+    changed = diff(before, snapshot(obj))
+    changed.pop("updated_at", None)
+    changed.pop("id", None)
+    if changed:
+        record(by=by, action="update_assistance_settings", target=obj, scope_code=county.code,
+               changes=changed | ({"helpers_over_cap": [None, heavier]} if heavier else {}))
+    obj.helpers_over_cap = heavier
+    return obj
+
+
+# ---------------------------------------------------------------- pairing (结对帮扶)
+
+def _check_pairable(household: Household, helper: Helper, errors: dict) -> None:
+    if household.status not in rules.NEEDS_HELPER:
+        errors["household"] = f"该户状态为“{household.get_status_display()}”，只有贫困户和监测户需要结对帮扶"
+    if not helper.active:
+        errors["helper"] = f"{helper.name}已不在岗"
+    if not household.village_id.startswith(helper.region_id):
+        errors["helper"] = f"{helper.name}的工作区域不包括该户所在村"
+
+
+def _check_load(helper: Helper, household: Household, errors: dict) -> None:
+    cap = settings_for(household.village_id).load_cap
+    load = Pairing.objects.filter(helper=helper, ended_on__isnull=True).count()
+    if load >= cap:
+        errors["helper"] = f"{helper.name}已结对{load}户，达到本县每人{cap}户的上限"
+
+
+def _check_date(on, errors: dict, field: str = "started_on") -> None:
+    if not isinstance(on, datetime.date):
+        errors[field] = "请填写日期"
+    elif on > timezone.localdate():
+        errors[field] = "日期不能晚于今天"
+
+
+@transaction.atomic
+def pair_household(household: Household, helper: Helper, *, by, started_on: datetime.date, reason: str = "") -> Pairing:
+    """Make `helper` responsible for an unpaired poor household (四定: 定户、定人、定时间、定责任)."""
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
+    ensure_household(by, household)
+    helper = Helper.objects.select_for_update().get(pk=helper.pk)  # serialises the load check per helper
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    errors: dict = {}
+    _check_date(started_on, errors)
+    _check_pairable(household, helper, errors)
+    if Pairing.objects.filter(household=household, ended_on__isnull=True).exists():
+        errors["household"] = "该户已有帮扶责任人；如需更换请使用“调整帮扶责任人”"
+    if "helper" not in errors:
+        _check_load(helper, household, errors)
+    if errors:
+        raise AssistanceError(errors)
+    pairing = Pairing.objects.create(household=household, helper=helper, started_on=started_on,
+                                     start_reason=(reason or "").strip()[:200], started_by=by)
+    record(by=by, action="pair", target=pairing, household=household, scope_code=household.village_id,
+           changes={"helper": [None, helper.name], "started_on": [None, str(started_on)], "reason": [None, pairing.start_reason]})
+    return pairing
+
+
+@transaction.atomic
+def reassign_household(household: Household, helper: Helper, *, by, on: datetime.date, reason: str) -> Pairing:
+    """Hand the household to another helper: the current pairing ends and a new one starts the same day."""
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
+    ensure_household(by, household)
+    helper = Helper.objects.select_for_update().get(pk=helper.pk)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    errors: dict = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "请填写调整原因（如帮扶责任人调离、退休）"
+    _check_date(on, errors, "on")
+    current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
+    if current is None:
+        errors["household"] = "该户尚未结对，请直接安排结对"
+    elif current.helper_id == helper.pk:
+        errors["helper"] = f"该户的帮扶责任人已是{helper.name}"
+    elif isinstance(on, datetime.date) and on < current.started_on:
+        errors["on"] = f"调整日期不能早于原结对日期 {current.started_on}"
+    _check_pairable(household, helper, errors)
+    if "helper" not in errors:
+        _check_load(helper, household, errors)
+    if errors:
+        raise AssistanceError(errors)
+    current.ended_on, current.end_reason, current.ended_by = on, reason[:200], by
+    current.save(update_fields=["ended_on", "end_reason", "ended_by"])
+    pairing = Pairing.objects.create(household=household, helper=helper, started_on=on, start_reason=reason[:200], started_by=by)
+    record(by=by, action="reassign", target=pairing, household=household, scope_code=household.village_id,
+           changes={"helper": [current.helper.name, helper.name], "on": [None, str(on)], "reason": [None, reason]})
+    return pairing
+
+
+@transaction.atomic
+def end_pairing(household: Household, *, by, on: datetime.date, reason: str) -> Pairing:
+    """End the pairing of a household that has left the registry's care (不脱贫不脱钩: never while poor)."""
+    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
+    ensure_household(by, household)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    errors: dict = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "请填写解除原因"
+    _check_date(on, errors, "on")
+    if household.status in rules.NEEDS_HELPER:
+        errors["household"] = (f"该户为{household.get_status_display()}，脱贫前不能解除结对（不脱贫不脱钩）；"
+                               "如需更换帮扶责任人请使用“调整帮扶责任人”")
+    current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
+    if current is None:
+        errors["household"] = "该户当前没有结对帮扶"
+    elif isinstance(on, datetime.date) and on < current.started_on:
+        errors["on"] = f"解除日期不能早于结对日期 {current.started_on}"
+    if errors:
+        raise AssistanceError(errors)
+    current.ended_on, current.end_reason, current.ended_by = on, reason[:200], by
+    current.save(update_fields=["ended_on", "end_reason", "ended_by"])
+    record(by=by, action="end_pairing", target=current, household=household, scope_code=household.village_id,
+           changes={"ended_on": [None, str(on)], "reason": [None, reason]})
+    return current
+
+
+# ---------------------------------------------------------------- help plans and measures
+
+def default_plan_class(household: Household) -> str:
+    """二类 (政策保障兜底) for dibao/wubao households with nobody able to work; 一类 for the others (seed 001 篇1 四(三))."""
+    if household.household_type in (codes.HouseholdType.DIBAO, codes.HouseholdType.WUBAO):
+        able = household.members.filter(labour_skill__in=(codes.LabourSkill.ORDINARY, codes.LabourSkill.SKILLED)).exists()
+        if not able:
+            return PlanClass.SAFETY_NET
+    return PlanClass.DEVELOPMENT
+
+
+@transaction.atomic
+def save_plan(household: Household, *, by, target_exit_year: int, plan_class: str | None = None, goals: str = "") -> HelpPlan:
+    """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class)."""
+    _ensure_role(rules.can_plan(by), "您的角色不能制定帮扶计划")
+    ensure_household(by, household)
+    errors = {}
+    this_year = timezone.localdate().year
+    existing = HelpPlan.objects.select_for_update().filter(household=household).first()
+    if plan_class in (None, ""):
+        plan_class = existing.plan_class if existing else default_plan_class(household)
+    if plan_class not in PlanClass.values:
+        errors["plan_class"] = "请选择帮扶类别"
+    if not isinstance(target_exit_year, int) or not 2014 <= target_exit_year <= this_year + 10:
+        errors["target_exit_year"] = f"计划脱贫年度应在2014到{this_year + 10}之间"
+    elif household.registration_year and target_exit_year < household.registration_year:
+        errors["target_exit_year"] = f"计划脱贫年度不能早于识别年度 {household.registration_year}"
+    if errors:
+        raise AssistanceError(errors)
+    before = snapshot(existing) if existing else {}
+    plan, created = HelpPlan.objects.update_or_create(
+        household=household,
+        defaults={"plan_class": plan_class, "target_exit_year": target_exit_year, "goals": (goals or "").strip()},
+        create_defaults={"plan_class": plan_class, "target_exit_year": target_exit_year, "goals": (goals or "").strip(),
+                         "created_by": by},
+    )
+    changed = diff(before, snapshot(plan, {"plan_class", "target_exit_year", "goals"}))
+    if changed:
+        record(by=by, action="create_plan" if created else "update_plan", target=plan, household=household,
+               scope_code=household.village_id, changes=changed)
+    return plan
+
+
+MEASURE_FIELDS = {"catalogue", "content", "year", "deadline", "planned_amount", "funding_source", "helper"}
+MEASURE_PROGRESS_FIELDS = {"status", "actual_amount", "result", "income_increase", "completed_on"}
+
+
+def _check_measure(values: dict, errors: dict) -> None:
+    this_year = timezone.localdate().year
+    catalogue = values.get("catalogue")
+    if not isinstance(catalogue, MeasureCatalogue):
+        errors["catalogue"] = "请从帮扶措施目录中选择措施"
+    elif not catalogue.active and values.get("_new"):
+        errors["catalogue"] = f"“{catalogue.name}”已停用"
+    if not (values.get("content") or "").strip():
+        errors["content"] = "请填写具体内容（如：发展脐橙种植5亩）"
+    year = values.get("year")
+    if not isinstance(year, int) or not 2014 <= year <= this_year + 10:
+        errors["year"] = f"年度应在2014到{this_year + 10}之间"
+    deadline = values.get("deadline")
+    if not isinstance(deadline, datetime.date):
+        errors["deadline"] = "请填写完成时限"
+    elif isinstance(year, int) and deadline.year < year:
+        errors["deadline"] = "完成时限不能早于措施所在年度"
+    status = values.get("status", MeasureStatus.PLANNED)
+    if status not in MeasureStatus.values:
+        errors["status"] = "请选择状态"
+    completed_on = values.get("completed_on")
+    if status == MeasureStatus.DONE:
+        if not isinstance(completed_on, datetime.date):
+            errors["completed_on"] = "已完成的措施须填写完成日期"
+        elif completed_on > timezone.localdate():
+            errors["completed_on"] = "完成日期不能晚于今天"
+        if not (values.get("result") or "").strip():
+            errors["result"] = "已完成的措施须填写帮扶成效"
+
+
+@transaction.atomic
+def add_measure(household: Household, *, by, catalogue: MeasureCatalogue, content: str, year: int, deadline: datetime.date,
+                planned_amount=Decimal("0"), funding_source: str = "", helper: Helper | None = None) -> HelpMeasure:
+    """Add a measure to the household's plan; its helper is the household's current helper unless named."""
+    _ensure_role(rules.can_plan(by), "您的角色不能制定帮扶措施")
+    ensure_household(by, household)
+    plan = HelpPlan.objects.filter(household=household).first()
+    errors: dict = {}
+    if plan is None:
+        raise AssistanceError({"__all__": "请先制定帮扶计划（帮扶类别与计划脱贫年度），再添加措施"})
+    amount = _money(planned_amount, "planned_amount", errors)
+    if helper is None:
+        current = Pairing.objects.filter(household=household, ended_on__isnull=True).select_related("helper").first()
+        helper = current.helper if current else None
+    _check_measure({"catalogue": catalogue, "content": content, "year": year, "deadline": deadline, "_new": True}, errors)
+    if errors:
+        raise AssistanceError(errors)
+    measure = HelpMeasure.objects.create(
+        plan=plan, village_code=household.village_id, catalogue=catalogue, helper=helper, year=year,
+        content=content.strip()[:300], deadline=deadline, planned_amount=amount, funding_source=(funding_source or "").strip()[:100],
+    )
+    record(by=by, action="add_measure", target=measure, household=household, scope_code=household.village_id,
+           changes={k: [None, v] for k, v in snapshot(measure).items()
+                    if v not in (None, "", "0.00") and k not in ("id", "created_at", "updated_at", "village_code", "plan")})
+    return measure
+
+
+@transaction.atomic
+def update_measure(measure: HelpMeasure, *, by, **changes) -> HelpMeasure:
+    """Change a measure's plan or progress: status, money spent, result, income increase, completion date."""
+    _ensure_role(rules.can_plan(by), "您的角色不能修改帮扶措施")
+    household = measure.plan.household
+    ensure_household(by, household)
+    unknown = set(changes) - MEASURE_FIELDS - MEASURE_PROGRESS_FIELDS
+    if unknown:
+        raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
+    measure = HelpMeasure.objects.select_for_update().select_related("catalogue").get(pk=measure.pk)
+    before = snapshot(measure)
+    errors: dict = {}
+    for name in ("planned_amount", "actual_amount", "income_increase"):
+        if name in changes:
+            changes[name] = _money(changes[name], name, errors)
+    values = {name: getattr(measure, name) for name in MEASURE_FIELDS | MEASURE_PROGRESS_FIELDS} | changes
+    if values.get("status") == MeasureStatus.DONE and not values.get("completed_on"):
+        values["completed_on"] = changes["completed_on"] = timezone.localdate()
+    if values.get("status") != MeasureStatus.DONE and "status" in changes:
+        values["completed_on"] = changes["completed_on"] = None
+    _check_measure(values, errors)
+    if errors:
+        raise AssistanceError(errors)
+    for name, value in changes.items():
+        setattr(measure, name, value.strip() if isinstance(value, str) else value)
+    measure.save()
+    changed = diff(before, snapshot(measure))
+    changed.pop("updated_at", None)
+    if changed:
+        record(by=by, action="update_measure", target=measure, household=household, scope_code=household.village_id,
+               changes=changed)
+    return measure
+
+
+# ---------------------------------------------------------------- visits (走访)
+
+def _check_photo(photo, errors: dict) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    if photo.size > MAX_PHOTO_BYTES:
+        errors["photos"] = f"照片“{photo.name}”超过10MB"
+        return
+    try:
+        photo.seek(0)
+        with Image.open(photo) as img:
+            img.verify()
+        photo.seek(0)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        errors["photos"] = f"“{photo.name}”不是有效的图片文件（支持 JPG、PNG）"
+
+
+@transaction.atomic
+def record_visit(household: Household, *, by, visited_on: datetime.date, findings: str, helper: Helper | None = None,
+                 kind: str = VisitKind.HOME, problems: str = "", guarantees: dict[str, bool] | None = None,
+                 guarantee_notes: dict[str, str] | None = None, photos=()) -> Visit:
+    """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
+    _ensure_role(rules.can_visit(by), "您的角色不能录入走访记录")
+    ensure_household(by, household)
+    errors: dict = {}
+    if rules.is_helper(by):
+        own = Helper.objects.filter(user=by).first()
+        if own is None:
+            raise ScopeError("您的账号未关联帮扶责任人")
+        if helper is not None and helper.pk != own.pk:
+            errors["helper"] = "帮扶责任人只能录入本人的走访"
+        helper = own
+    if helper is None:
+        current = Pairing.objects.filter(household=household, ended_on__isnull=True).select_related("helper").first()
+        helper = current.helper if current else None
+    if helper is None:
+        errors["helper"] = "该户尚未结对，请选择走访人"
+    elif not household.village_id.startswith(helper.region_id):
+        errors["helper"] = f"{helper.name}的工作区域不包括该户所在村"
+    _check_date(visited_on, errors, "visited_on")
+    if isinstance(visited_on, datetime.date) and visited_on.year < 2014:
+        errors["visited_on"] = "走访日期有误"
+    if kind not in VisitKind.values:
+        errors["kind"] = "请选择走访方式"
+    findings = (findings or "").strip()
+    if not findings:
+        errors["findings"] = "请填写走访情况"
+    guarantees = {k: bool(v) for k, v in (guarantees or {}).items() if v is not None}
+    unknown = set(guarantees) - set(GUARANTEES)
+    if unknown:
+        errors["guarantees"] = f"未知的保障项：{', '.join(sorted(unknown))}"
+    notes = {k: v.strip() for k, v in (guarantee_notes or {}).items() if k in GUARANTEES and v and v.strip()}
+    for item, met in guarantees.items():
+        if met is False and not notes.get(item):
+            errors[f"note_{item}"] = "未达标的项目须说明情况"
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS_PER_VISIT:
+        errors["photos"] = f"每次走访最多上传{MAX_PHOTOS_PER_VISIT}张照片"
+    else:
+        for photo in photos:
+            _check_photo(photo, errors)
+    if errors:
+        raise AssistanceError(errors)
+    visit = Visit.objects.create(household=household, helper=helper, visited_on=visited_on, kind=kind, findings=findings,
+                                 problems=(problems or "").strip(), guarantees=guarantees,
+                                 guarantee_notes={k: v for k, v in notes.items() if guarantees.get(k) is False},
+                                 recorded_by=by)
+    names = []
+    for photo in photos:
+        saved = VisitPhoto.objects.create(visit=visit, image=photo)
+        names.append(saved.image.name)
+    record(by=by, action="record_visit", target=visit, household=household, scope_code=household.village_id,
+           changes={"visited_on": [None, str(visited_on)], "helper": [None, helper.name], "kind": [None, kind],
+                    "findings": [None, findings], "guarantees": [None, guarantees], "photos": [None, names]}
+           | ({"problems": [None, visit.problems]} if visit.problems else {}))
+    return visit
+
+
+# ---------------------------------------------------------------- handbook batches and monitoring reports
+
+def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
+    """Queue the handbooks of every registered household of a village; the page polls the batch's progress."""
+    from .tasks import build_village_handbooks
+
+    village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
+    _ensure_region(by, village.code)
+    _ensure_role(not rules.is_helper(by) and (rules.can_plan(by) or by.role == Role.VILLAGE_CLERK),
+                 "您的角色不能批量生成扶贫手册")
+    running = HandbookBatch.objects.filter(village=village, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)).first()
+    if running:
+        raise AssistanceError({"village": f"{village.name}的手册正在生成中（已完成{running.done}/{running.total}户），请稍候"})
+    with transaction.atomic():
+        batch = HandbookBatch.objects.create(village=village, requested_by=by)
+        record(by=by, action="start_handbook_batch", target=batch, scope_code=village.code, changes={"village": [None, village.code]})
+    result = build_village_handbooks.enqueue(batch.pk)
+    HandbookBatch.objects.filter(pk=batch.pk, task_id="").update(task_id=str(result.id)[:64])
+    batch.refresh_from_db()
+    return batch
+
+
+@transaction.atomic
+def submit_monitoring(*, by, region_code: str, year: int, month: int) -> MonitoringReport:
+    """Report the June or December helper monitoring of a township (or county) up to the county office."""
+    from .selectors import helper_monitoring
+
+    _ensure_role(by.is_superuser or by.role in (Role.TOWNSHIP, Role.COUNTY), "只有乡镇、县扶贫办可以上报帮扶监测结果")
+    region = _region(region_code, levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP))
+    _ensure_region(by, region.code)
+    if month not in (6, 12):
+        raise AssistanceError({"month": "监测在每年6月和12月各开展一次"})
+    report = helper_monitoring(by, year=year, month=month, region=region.code)
+    rows = [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()} for row in report["rows"]]
+    totals = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in report["totals"].items()}
+    existing = MonitoringReport.objects.filter(region=region, year=year, month=month).first()
+    obj, created = MonitoringReport.objects.update_or_create(
+        region=region, year=year, month=month, defaults={"totals": totals, "rows": rows, "submitted_by": by}
+    )
+    record(by=by, action="submit_monitoring", target=obj, scope_code=region.code,
+           changes={"totals": [existing.totals if existing else None, totals]})
+    return obj

@@ -1,0 +1,537 @@
+"""Assistance pages: thin views over selectors and services."""
+import mimetypes
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fupin.regions.models import Region, RegionLevel
+from fupin.regions.selectors import home_region, regions_for
+from fupin.registry import selectors as registry_selectors
+from fupin.registry.models import Household
+
+from . import exports, forms, handbook, rules, selectors, services
+from .models import BatchStatus, HandbookBatch, Helper, HelpMeasure, VisitPhoto
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE = 50
+
+
+def _household(request, pk) -> Household:
+    try:
+        return registry_selectors.household_for(request.user, pk)
+    except (Household.DoesNotExist, ValueError):
+        raise Http404("没有找到该户，或不在您的帮扶范围内") from None
+
+
+def _region_param(request) -> str:
+    """The ?region= filter if it is a code inside the user's scope, else ""."""
+    code = (request.GET.get("region") or "").strip()
+    if code and code.isdigit() and request.user.in_scope(code):
+        return code
+    return ""
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE).get_page(request.GET.get("page"))
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(name: str) -> str:
+    return quote(name)
+
+
+def _manager_regions(user):
+    """Regions a manager may bind units and helpers to: county, township and village levels in scope."""
+    return regions_for(user).filter(level__in=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)).only(
+        "code", "name", "level")[:3000]
+
+
+# ---------------------------------------------------------------- overview and lists
+
+@login_required
+@require_GET
+def index(request):
+    if rules.is_helper(request.user):
+        return redirect("assistance:my_households")
+    region = _region_param(request) or (request.user.scope_prefix or "")
+    coverage = selectors.coverage_by_region(request.user, region)
+    current = Region.objects.filter(code=region).first() if region else None
+    return render(request, "assistance/index.html", {
+        "coverage": coverage, "region": current, "path": current.path() if current else [],
+        "home": home_region(request.user), "can_manage": rules.can_manage(request.user),
+        "can_configure": rules.can_configure(request.user),
+        "settings": services.settings_for(region) if len(region) >= 6 else None,
+    })
+
+
+@login_required
+@require_GET
+def my_households(request):
+    households = selectors.my_households(request.user)
+    helper = selectors.helpers_for(request.user).filter(user=request.user).first()
+    return render(request, "assistance/my_households.html", {"households": households, "helper": helper,
+                                                              "today": timezone.localdate()})
+
+
+@login_required
+@require_GET
+def unpaired(request):
+    region = _region_param(request)
+    page = _page(request, selectors.unpaired_households(request.user, region=region))
+    return render(request, "assistance/unpaired.html", {"page": page, "region": region, "can_manage": rules.can_manage(request.user)})
+
+
+@login_required
+@require_GET
+def overdue(request):
+    region = _region_param(request)
+    today = timezone.localdate()
+    page = _page(request, selectors.overdue_households(request.user, region=region, today=today))
+    for h in page:
+        h.due = selectors.visit_due(h, today=today)
+    return render(request, "assistance/overdue.html", {"page": page, "region": region})
+
+
+# ---------------------------------------------------------------- one household
+
+def _household_context(request, household, **forms_in) -> dict:
+    user = request.user
+    data = selectors.household_assistance(household)
+    ctx = {"household": household, **data, "can_manage": rules.can_manage(user), "can_plan": rules.can_plan(user),
+           "can_visit": rules.can_visit(user), "needs_helper": household.status in rules.NEEDS_HELPER,
+           "default_class": services.default_plan_class(household)}
+    if ctx["can_manage"] and household.status in rules.NEEDS_HELPER:
+        helpers = selectors.candidate_helpers(user, household)
+        form_class = forms.ReassignForm if data["current"] else forms.PairForm
+        ctx["pair_form"] = forms_in.get("pair_form") or form_class(helpers=helpers)
+    if ctx["can_manage"] and data["current"] and household.status not in rules.NEEDS_HELPER:
+        ctx["end_form"] = forms_in.get("end_form") or forms.EndPairingForm()
+    if ctx["can_plan"]:
+        plan = data["plan"]
+        ctx["plan_form"] = forms_in.get("plan_form") or forms.PlanForm(initial={
+            "plan_class": plan.plan_class if plan else ctx["default_class"],
+            "target_exit_year": plan.target_exit_year if plan else timezone.localdate().year,
+            "goals": plan.goals if plan else ""})
+        ctx["measure_form"] = forms_in.get("measure_form") or forms.MeasureForm(catalogue=selectors.catalogue())
+    return ctx
+
+
+@login_required
+@require_GET
+def household(request, pk):
+    household = _household(request, pk)
+    return render(request, "assistance/household.html", _household_context(request, household))
+
+
+@login_required
+@require_POST
+def pair(request, pk):
+    household = _household(request, pk)
+    if not rules.can_manage(request.user):
+        raise PermissionDenied("只有乡镇、县扶贫办可以安排结对帮扶")
+    current = household.pairings.filter(ended_on__isnull=True).exists()
+    helpers = selectors.candidate_helpers(request.user, household)
+    form = (forms.ReassignForm if current else forms.PairForm)(request.POST, helpers=helpers)
+    if form.is_valid():
+        helper = next((h for h in helpers if h.pk == form.cleaned_data["helper"]), None)
+        try:
+            if helper is None:
+                raise services.AssistanceError({"helper": "请选择在该村工作的帮扶责任人"})
+            if current:
+                services.reassign_household(household, helper, by=request.user, on=form.cleaned_data["started_on"],
+                                            reason=form.cleaned_data["reason"])
+                messages.success(request, f"已将该户调整给{helper.name}帮扶")
+            else:
+                services.pair_household(household, helper, by=request.user, started_on=form.cleaned_data["started_on"],
+                                        reason=form.cleaned_data["reason"])
+                messages.success(request, f"已安排{helper.name}结对帮扶该户")
+            return redirect("assistance:household", pk=household.pk)
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors, field_map={"on": "started_on", "household": None})
+    return render(request, "assistance/household.html", _household_context(request, household, pair_form=form), status=400)
+
+
+@login_required
+@require_POST
+def end_pairing(request, pk):
+    household = _household(request, pk)
+    form = forms.EndPairingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.end_pairing(household, by=request.user, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"])
+            messages.success(request, "已解除结对帮扶")
+            return redirect("assistance:household", pk=household.pk)
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors, field_map={"household": None})
+    return render(request, "assistance/household.html", _household_context(request, household, end_form=form), status=400)
+
+
+@login_required
+@require_POST
+def save_plan(request, pk):
+    household = _household(request, pk)
+    form = forms.PlanForm(request.POST)
+    if form.is_valid():
+        try:
+            services.save_plan(household, by=request.user, **form.cleaned_data)
+            messages.success(request, "帮扶计划已保存")
+            return redirect("assistance:household", pk=household.pk)
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors)
+    return render(request, "assistance/household.html", _household_context(request, household, plan_form=form), status=400)
+
+
+@login_required
+@require_POST
+def add_measure(request, pk):
+    household = _household(request, pk)
+    form = forms.MeasureForm(request.POST, catalogue=selectors.catalogue())
+    if form.is_valid():
+        try:
+            services.add_measure(household, by=request.user, **form.cleaned_data)
+            messages.success(request, "已添加帮扶措施")
+            return redirect(reverse("assistance:household", args=[household.pk]) + "#measures")
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors)
+    return render(request, "assistance/household.html", _household_context(request, household, measure_form=form), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measure(request, pk):
+    try:
+        item = selectors.measure_for(request.user, pk)
+    except HelpMeasure.DoesNotExist:
+        raise Http404("没有找到该措施") from None
+    fields = ("status", "actual_amount", "income_increase", "completed_on", "result", "deadline")
+    if request.method == "POST":
+        form = forms.MeasureProgressForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_measure(item, by=request.user, **form.cleaned_data)
+                messages.success(request, f"已更新措施“{item.catalogue.name}”")
+                return redirect(reverse("assistance:household", args=[item.plan.household_id]) + "#measures")
+            except services.AssistanceError as e:
+                form.add_service_errors(e.errors)
+    else:
+        form = forms.MeasureProgressForm(initial={f: getattr(item, f) for f in fields})
+    return render(request, "assistance/measure.html", {"measure": item, "form": form, "household": item.plan.household,
+                                                       "can_plan": rules.can_plan(request.user)},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_visit(request, pk):
+    household = _household(request, pk)
+    if not rules.can_visit(request.user):
+        raise PermissionDenied("您的角色不能录入走访记录")
+    helpers = None if rules.is_helper(request.user) else selectors.candidate_helpers(request.user, household)
+    if request.method == "POST":
+        form = forms.VisitForm(request.POST, request.FILES, helpers=helpers)
+        if form.is_valid():
+            items, notes = form.guarantees()
+            helper = next((h for h in helpers or [] if h.pk == form.cleaned_data.get("helper")), None)
+            try:
+                services.record_visit(household, by=request.user, visited_on=form.cleaned_data["visited_on"],
+                                      kind=form.cleaned_data["kind"], helper=helper, findings=form.cleaned_data["findings"],
+                                      problems=form.cleaned_data["problems"], guarantees=items, guarantee_notes=notes,
+                                      photos=form.cleaned_data["photos"])
+                messages.success(request, "走访记录已保存")
+                return redirect(reverse("assistance:household", args=[household.pk]) + "#visits")
+            except services.AssistanceError as e:
+                form.add_service_errors(e.errors)
+    else:
+        form = forms.VisitForm(helpers=helpers)
+    return render(request, "assistance/visit_form.html", {"household": household, "form": form},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_GET
+def visit_photo(request, pk):
+    """A visit photo, served only to users who may read the household."""
+    photo = VisitPhoto.objects.filter(pk=pk if str(pk).isdigit() else 0).select_related("visit").first()
+    if photo is None:
+        raise Http404
+    try:
+        selectors.visit_for(request.user, photo.visit_id)
+    except Exception:
+        raise Http404 from None
+    try:
+        handle = photo.image.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("照片文件不存在") from None
+    return FileResponse(handle, content_type=mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream")
+
+
+@login_required
+@require_GET
+def handbook_pdf(request, pk):
+    household = _household(request, pk)
+    pdf = handbook.render_handbook_pdf(household, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quote(handbook.handbook_filename(household))}"
+    return response
+
+
+# ---------------------------------------------------------------- units and helpers
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def helpers(request):
+    user = request.user
+    form = None
+    if rules.can_manage(user):
+        form = forms.HelperForm(request.POST or None, units=selectors.units_for(user).order_by("name"),
+                                regions=_manager_regions(user))
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                helper = services.create_helper(by=user, unit=data["unit"], name=data["name"], kind=data["kind"],
+                                                position=data["position"], phone=data["phone"], region_code=data["region"])
+                messages.success(request, f"已登记帮扶责任人{helper.name}")
+                return redirect("assistance:helper", pk=helper.pk)
+            except services.AssistanceError as e:
+                form.add_service_errors(e.errors)
+    elif request.method == "POST":
+        raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶责任人")
+    qs = selectors.helpers_for(user, q=request.GET.get("q", ""), unit=request.GET.get("unit"),
+                               include_inactive=bool(request.GET.get("all")))
+    return render(request, "assistance/helpers.html", {"page": _page(request, qs), "form": form, "q": request.GET.get("q", "")},
+                  status=400 if form is not None and form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def helper(request, pk):
+    try:
+        item = selectors.helper_for(request.user, pk)
+    except Helper.DoesNotExist:
+        raise Http404("没有找到该帮扶责任人") from None
+    login_form = forms.HelperLoginForm(request.POST if request.POST.get("action") == "login" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "login" and login_form.is_valid():
+                services.give_helper_login(item, by=request.user, **login_form.cleaned_data)
+                messages.success(request, f"已为{item.name}开通登录账号")
+                return redirect("assistance:helper", pk=item.pk)
+            if request.POST.get("action") in ("deactivate", "activate"):
+                services.update_helper(item, by=request.user, active=request.POST["action"] == "activate")
+                messages.success(request, "已更新在岗状态")
+                return redirect("assistance:helper", pk=item.pk)
+        except services.AssistanceError as e:
+            if request.POST.get("action") == "login":
+                login_form.add_service_errors(e.errors)
+            else:
+                messages.error(request, str(e))
+                return redirect("assistance:helper", pk=item.pk)
+    return render(request, "assistance/helper.html", {
+        "helper": item, "households": selectors.helper_households(item),
+        "history": selectors.pairing_history_of_helper(item)[:200], "login_form": login_form,
+        "can_manage": rules.can_manage(request.user), "cap": services.settings_for(item.region_id).load_cap,
+    }, status=400 if login_form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def units(request):
+    user = request.user
+    form = None
+    if rules.can_manage(user):
+        form = forms.UnitForm(request.POST or None, regions=_manager_regions(user))
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                unit = services.create_unit(by=user, name=data["name"], kind=data["kind"], region_code=data["region"],
+                                            contact_person=data["contact_person"], contact_phone=data["contact_phone"],
+                                            address=data["address"])
+                messages.success(request, f"已登记帮扶单位{unit.name}")
+                return redirect("assistance:units")
+            except services.AssistanceError as e:
+                form.add_service_errors(e.errors)
+    elif request.method == "POST":
+        raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶单位")
+    return render(request, "assistance/units.html", {"units": selectors.units_for(user).order_by("region_id", "name")[:500],
+                                                     "form": form}, status=400 if form is not None and form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_helpers(request):
+    if not rules.can_manage(request.user):
+        raise PermissionDenied("只有乡镇、县扶贫办可以导入帮扶责任人")
+    result = None
+    form = forms.HelperImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = services.read_helper_sheet(form.cleaned_data["file"])
+            result = services.import_helpers(by=request.user, rows=rows)
+            if not result.errors:
+                messages.success(request, f"导入完成：新增帮扶单位{result.units_created}个、帮扶责任人{result.helpers_created}名，"
+                                          f"{result.helpers_unchanged}名已存在未改动")
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors)
+    return render(request, "assistance/import_helpers.html", {"form": form, "result": result},
+                  status=400 if (form.is_bound and (form.errors or (result and result.errors))) else 200)
+
+
+@login_required
+@require_GET
+def helper_template(request):
+    return _xlsx(exports.helper_template_xlsx(), "帮扶责任人导入模板.xlsx")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def county_settings(request):
+    user = request.user
+    if not rules.can_configure(user):
+        raise PermissionDenied("只有县扶贫办可以设置帮扶参数")
+    county = (request.GET.get("county") or request.POST.get("county") or user.scope_prefix or "")[:6]
+    region = Region.objects.filter(code=county, level=RegionLevel.COUNTY).first()
+    if region is None or not user.in_scope(region.code):
+        raise Http404("请选择本辖区的县")
+    current = services.settings_for(region.code)
+    form = forms.SettingsForm(request.POST or None, initial={"load_cap": current.load_cap,
+                                                             "visit_interval_days": current.visit_interval_days})
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.update_settings(by=user, county_code=region.code, **form.cleaned_data)
+            messages.success(request, "帮扶参数已保存" + (f"；注意：有{saved.helpers_over_cap}名帮扶责任人结对户数已超过新上限"
+                                                          if saved.helpers_over_cap else ""))
+            return redirect(reverse("assistance:settings") + f"?county={region.code}")
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors)
+    return render(request, "assistance/settings.html", {"form": form, "county": region},
+                  status=400 if form.is_bound else 200)
+
+
+# ---------------------------------------------------------------- monitoring and demand lists
+
+def _period(request) -> tuple[int, int]:
+    raw = request.GET.get("period") or request.POST.get("period") or ""
+    try:
+        year, month = (int(p) for p in raw.split("-"))
+        if month in (6, 12) and 2014 <= year <= timezone.localdate().year + 1:
+            return year, month
+    except ValueError:
+        pass
+    today = timezone.localdate()
+    return (today.year, 12) if today.month > 6 else (today.year, 6)
+
+
+@login_required
+@require_GET
+def monitoring(request):
+    year, month = _period(request)
+    region = _region_param(request)
+    report = selectors.helper_monitoring(request.user, year=year, month=month, region=region)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.monitoring_xlsx(report), f"帮扶监测_{year}年{month}月.xlsx")
+    return render(request, "assistance/monitoring.html", {
+        "report": report, "period": f"{year}-{month:02d}", "periods": forms.period_choices(), "region": region,
+        "reports": selectors.monitoring_reports_for(request.user)[:20],
+        "can_submit": request.user.is_superuser or request.user.role in ("township", "county"),
+    })
+
+
+@login_required
+@require_POST
+def submit_monitoring(request):
+    year, month = _period(request)
+    region = _region_param(request) or request.user.scope_prefix or ""
+    try:
+        services.submit_monitoring(by=request.user, region_code=region, year=year, month=month)
+        messages.success(request, f"{year}年{month}月帮扶监测结果已上报")
+    except services.AssistanceError as e:
+        messages.error(request, str(e))
+    return redirect(reverse("assistance:monitoring") + f"?period={year}-{month:02d}")
+
+
+@login_required
+@require_GET
+def demand(request):
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    year = min(max(year, 2014), timezone.localdate().year + 10)
+    region = _region_param(request)
+    data = selectors.demand_list(request.user, year=year, region=region)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.demand_xlsx(data), f"需求清单_{year}年.xlsx")
+    return render(request, "assistance/demand.html", {"data": data, "year": year, "region": region,
+                                                      "years": range(timezone.localdate().year + 1, 2013, -1)})
+
+
+# ---------------------------------------------------------------- handbook batches
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batches(request):
+    user = request.user
+    if rules.is_helper(user):
+        raise PermissionDenied("帮扶责任人请在本户页面逐户打印扶贫手册")
+    form = forms.BatchForm(request.POST or None, villages=selectors.villages_for(user)[:3000])
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.start_handbook_batch(by=user, village_code=form.cleaned_data["village"])
+            return redirect("assistance:batch", pk=batch.pk)
+        except services.AssistanceError as e:
+            form.add_service_errors(e.errors)
+    return render(request, "assistance/batches.html", {"form": form, "batches": selectors.handbook_batches_for(user)[:30]},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_GET
+def batch(request, pk):
+    try:
+        item = selectors.handbook_batch_for(request.user, pk)
+    except HandbookBatch.DoesNotExist:
+        raise Http404 from None
+    template = "assistance/_batch_progress.html" if request.htmx else "assistance/batch.html"
+    return render(request, template, {"batch": item, "running": item.status in (BatchStatus.PENDING, BatchStatus.RUNNING)})
+
+
+@login_required
+@require_GET
+def batch_download(request, pk):
+    try:
+        item = selectors.handbook_batch_for(request.user, pk)
+    except HandbookBatch.DoesNotExist:
+        raise Http404 from None
+    if item.status != BatchStatus.DONE or not item.file:
+        raise Http404("手册尚未生成完成")
+    try:
+        handle = item.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("文件不存在") from None
+    return FileResponse(handle, as_attachment=True, filename=f"扶贫手册_{item.village.name}_{item.village_id}.zip")
+
+
+# ---------------------------------------------------------------- the public summary behind the QR code
+
+@require_GET
+def public_summary(request, token):
+    try:
+        household = selectors.household_from_token(token)
+    except Household.DoesNotExist:
+        raise Http404("二维码无效或已失效") from None
+    return render(request, "assistance/public_summary.html", {"summary": selectors.public_summary(household)})
+

@@ -1,0 +1,32 @@
+"""How figures are written on fupin's pages."""
+from decimal import Decimal, InvalidOperation
+
+
+def yuan(value) -> str:
+    """Money in yuan with thousands separators and two places: 12,345.60; empty shows a dash."""
+    if value in (None, ""):
+        return "—"
+    try:
+        return f"{Decimal(value):,.2f}"
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+def amount(value) -> str:
+    """An area or distance without trailing zeros: 2.50 → 2.5, 3.00 → 3."""
+    if value in (None, ""):
+        return "—"
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    text = f"{d:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def thousands(value) -> str:
+    """A count with thousands separators: 101250 → 101,250."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)

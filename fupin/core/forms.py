@@ -1,0 +1,53 @@
+"""What every fupin form shares: its look, and how a service's refusal lands on its fields."""
+from decimal import Decimal
+
+from django import forms
+from django.forms.renderers import DjangoTemplates
+
+CENT = Decimal("0.01")
+
+
+class FormRenderer(DjangoTemplates):
+    """Fields render with their label, help and Chinese error message next to the input."""
+
+    field_template_name = "core/field.html"
+
+
+class ServiceForm(forms.Form):
+    """A form that validates input for a service call rather than saving a model itself.
+
+    Subclasses may name `sections`, a list of (title, [field names]), to group fields the
+    way the national form does.
+    """
+
+    default_renderer = FormRenderer()
+    sections: list[tuple[str, list[str]]] = []
+    error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
+
+    def grouped(self):
+        """[(title, [bound fields])] for the template; ungrouped fields come last."""
+        seen = set()
+        out = []
+        for title, names in self.sections:
+            fields = [self[n] for n in names if n in self.fields]
+            seen.update(names)
+            if fields:
+                out.append((title, fields))
+        rest = [self[n] for n in self.fields if n not in seen]
+        if rest:
+            out.append(("", rest))
+        return out
+
+    def clean(self):
+        cleaned = super().clean()
+        # Money and areas carry exactly two places, so "0" and "0.00" are the same value to the audit trail.
+        for name, value in cleaned.items():
+            if isinstance(value, Decimal) and isinstance(self.fields[name], forms.DecimalField):
+                cleaned[name] = value.quantize(CENT)
+        return cleaned
+
+    def add_service_errors(self, errors: dict) -> None:
+        """Put a RegistryError's {field: message} on the matching fields, the rest at the top."""
+        for field, message in errors.items():
+            name = self.error_fields.get(field, field)
+            self.add_error(name if name in self.fields else None, message)

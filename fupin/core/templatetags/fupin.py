@@ -1,0 +1,41 @@
+"""Template filters for the registry's figures and identifiers."""
+import datetime
+
+from django import template
+from django.utils.translation import gettext as _
+
+from fupin.core import formats
+from fupin.registry import idnumber
+
+register = template.Library()
+
+register.filter("yuan", formats.yuan)
+register.filter("amount", formats.amount)
+register.filter("thousands", formats.thousands)
+
+
+@register.filter
+def yes_no(value) -> str:
+    return _("是") if value else _("否")
+
+
+@register.filter
+def age(birth_date) -> int | str:
+    return idnumber.age_on(birth_date, datetime.date.today()) if birth_date else ""
+
+
+@register.filter
+def id_shown(number, user) -> str:
+    """The ID number in full for roles that work with identifiers, masked for everyone else."""
+    return number if getattr(user, "sees_identifiers", False) else idnumber.mask(number)
+
+
+@register.filter
+def phone_shown(phone, user) -> str:
+    return phone if getattr(user, "sees_identifiers", False) else idnumber.mask_phone(phone)
+
+
+@register.filter
+def masked_id(number) -> str:
+    """Always masked: for lists, whoever reads them."""
+    return idnumber.mask(number)

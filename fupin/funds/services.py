@@ -1,0 +1,922 @@
+"""What users do with projects, funds and microloans: each verb one transaction with its audit entries.
+
+Money arrives here as integer fen (forms convert yuan with `interest.yuan_to_fen`). A balance
+that must not go negative is changed only under a row lock (`select_for_update`) with an `F()`
+update, and the table's CheckConstraint refuses anything that slips past.
+"""
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from fupin.accounts.models import Role
+from fupin.accounts.scope import ScopeError, ensure_can_edit
+from fupin.audit.services import diff, record, snapshot
+from fupin.regions.models import Region, RegionLevel
+from fupin.registry import codes
+from fupin.registry.idnumber import age_on
+from fupin.registry.models import Household, Member
+
+from . import interest
+from .models import (
+    ACTIVE_LOAN_STATUSES, LOAN_TRANSITIONS, PROJECT_TRANSITIONS, Allocation, BorrowerKind, Fund, FundSource,
+    Industry, InterestPayment, LedgerImport, LinkKind, Loan, LoanLink, LoanPolicy, LoanStatus, Payment, Project,
+    ProjectBeneficiary, ProjectCategory, ProjectFunding, ProjectStatus, Repayment, RiskEntryKind, RiskFundAccount,
+    RiskFundEntry, SubsidyPayment,
+)
+
+APPLYING_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM, Role.COUNTY}
+
+
+class FundsError(ValueError):
+    """A refused action; `errors` maps field names to Chinese messages."""
+
+    def __init__(self, errors: dict | str):
+        self.errors = errors if isinstance(errors, dict) else {"__all__": errors}
+        super().__init__("；".join(f"{v}" for v in self.errors.values()))
+
+
+def yuan(fen: int) -> str:
+    return f"{interest.fen_to_yuan(fen):,}"
+
+
+# --- who may act --------------------------------------------------------------------------
+
+def ensure_county_office(user, code: str) -> None:
+    """Projects, funds, bank decisions, subsidies and the risk fund are the county office's work."""
+    ensure_can_edit(user, code)
+    if not (user.is_superuser or user.role == Role.COUNTY):
+        raise ScopeError("只有县扶贫办可以办理此项业务")
+
+
+def ensure_can_apply(user, code: str) -> None:
+    """Loan applications come through the village (村委会、驻村工作队) or the county office."""
+    ensure_can_edit(user, code)
+    if not (user.is_superuser or user.role in APPLYING_ROLES):
+        raise ScopeError("贷款申请由村扶贫专干、驻村工作队或县扶贫办录入")
+
+
+def _county(code: str) -> Region:
+    try:
+        county = Region.objects.get(code=code[:6])
+    except Region.DoesNotExist:
+        raise FundsError({"county": f"县级区划不存在：{code[:6]}"}) from None
+    if county.level != RegionLevel.COUNTY:
+        raise FundsError({"county": f"{county.name}不是县级区划"})
+    return county
+
+
+def _region_in_county(code: str, county: Region) -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None or not code.startswith(county.code) or region.level > RegionLevel.VILLAGE:
+        raise FundsError({"region": f"{county.name}内没有代码为 {code} 的县、乡或村"})
+    return region
+
+
+def _positive(fen, field: str, label: str = "金额") -> int:
+    if not isinstance(fen, int) or isinstance(fen, bool):
+        raise TypeError("amounts are integer fen")
+    if fen <= 0:
+        raise FundsError({field: f"{label}须大于0"})
+    return fen
+
+
+def _not_future(day: datetime.date, field: str, label: str) -> None:
+    if day > datetime.date.today():
+        raise FundsError({field: f"{label}不能晚于今天"})
+
+
+# --- policy -------------------------------------------------------------------------------
+
+def policy_for(county_code: str) -> LoanPolicy:
+    """The county's parameters, or the seed's defaults when the county has set none."""
+    return LoanPolicy.objects.filter(county_id=county_code[:6]).first() or LoanPolicy.default_for(county_code[:6])
+
+
+POLICY_FIELDS = [
+    f.name for f in LoanPolicy._meta.concrete_fields if f.name not in ("county", "updated_at")
+]
+
+
+@transaction.atomic
+def update_policy(*, by, county_code: str, **values) -> LoanPolicy:
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise FundsError(f"未知参数：{', '.join(sorted(unknown))}")
+    policy = LoanPolicy.objects.select_for_update().filter(county=county).first() or LoanPolicy.default_for(county.code)
+    before = snapshot(policy, POLICY_FIELDS) if policy.pk and LoanPolicy.objects.filter(pk=policy.pk).exists() else {}
+    for k, v in values.items():
+        setattr(policy, k, v)
+    errors = {}
+    if policy.min_term_months > policy.max_term_months:
+        errors["max_term_months"] = "最长期限不能短于最短期限"
+    if policy.min_age > policy.max_age:
+        errors["max_age"] = "最大年龄不能小于最小年龄"
+    if not 1 <= policy.settlement_day <= 31:
+        errors["settlement_day"] = "结息日应为1到31"
+    if policy.household_cap_fen <= 0:
+        errors["household_cap_fen"] = "每户贷款上限须大于0"
+    if policy.city_parts + policy.county_parts == 0:
+        errors["county_parts"] = "市、县分担份数不能都为0"
+    for name in ("household_subsidy_share", "enterprise_subsidy_share", "risk_deposit_share"):
+        if not 0 <= getattr(policy, name) <= 100:
+            errors[name] = "比例应在0到100之间"
+    if policy.benchmark_rate <= 0 or policy.benchmark_rate > 36:
+        errors["benchmark_rate"] = "基准利率应大于0且不超过36%"
+    if errors:
+        raise FundsError(errors)
+    policy.save()
+    changed = diff(before, snapshot(policy, POLICY_FIELDS))
+    if changed:
+        record(by=by, action="update_loan_policy", target=policy, scope_code=county.code, changes=changed)
+    return policy
+
+
+# --- loans: application ---------------------------------------------------------------------
+
+def _check_loan_terms(errors: dict, *, policy: LoanPolicy, term_months: int, industry: str, purpose: str, bank: str) -> None:
+    if not policy.min_term_months <= term_months <= policy.max_term_months:
+        errors["term_months"] = f"贷款期限应为{policy.min_term_months}到{policy.max_term_months}个月"
+    if industry not in Industry.values:
+        errors["industry"] = "请选择扶持产业（贷款必须用于产业发展）"
+    if not (purpose or "").strip():
+        errors["purpose"] = "请填写贷款用途"
+    if not (bank or "").strip():
+        errors["bank"] = "请填写贷款银行"
+
+
+def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loan: int | None = None) -> int:
+    """How much more a household may borrow: the cap less what its open loans use (每户不超过5万元).
+
+    An application uses the amount requested, an approval the amount granted, a disbursed loan
+    the principal still outstanding.
+    """
+    loans = Loan.objects.filter(household=household, status__in=ACTIVE_LOAN_STATUSES, borrower_kind=BorrowerKind.HOUSEHOLD)
+    if exclude_loan:
+        loans = loans.exclude(pk=exclude_loan)
+    used = 0
+    for status, amount, requested in loans.values_list("status", "amount_fen", "amount_requested_fen"):
+        used += requested if status == LoanStatus.APPLIED else amount
+    repaid = Repayment.objects.filter(loan__in=loans.filter(status=LoanStatus.DISBURSED)).aggregate(s=Sum("principal_fen"))["s"] or 0
+    return max(policy.household_cap_fen - used + repaid, 0)
+
+
+def household_eligibility(household: Household, borrower: Member | None, *, policy: LoanPolicy, on: datetime.date,
+                          capacity_confirmed: bool) -> dict:
+    """Why this household and borrower may not borrow (seed 篇6 三（一）); empty when eligible."""
+    errors = {}
+    allowed = {codes.HouseholdStatus.POOR}
+    if policy.exited_households_eligible:
+        allowed.add(codes.HouseholdStatus.EXITED)
+    if household.status not in allowed:
+        errors["household"] = f"该户状态为“{household.get_status_display()}”，只有建档立卡贫困户可以申请"
+    if borrower is None or borrower.household_id != household.pk:
+        errors["borrower"] = "借款人须为本户家庭成员"
+        return errors
+    age = age_on(borrower.birth_date, on)
+    if not policy.min_age <= age <= policy.max_age:
+        errors["borrower"] = f"借款人{age}周岁，须年满{policy.min_age}周岁、不超过{policy.max_age}周岁"
+    elif borrower.disability_category in ("intellectual", "mental") and borrower.disability_level in ("1", "2"):
+        errors["borrower"] = "借款人为一、二级智力或精神残疾，不具有完全民事行为能力"
+    if not capacity_confirmed:
+        errors["capacity_confirmed"] = "请核实并确认借款人具有完全民事行为能力"
+    return errors
+
+
+@transaction.atomic
+def apply_for_household_loan(*, by, household: Household, borrower: Member | None, amount_fen: int, term_months: int,
+                             industry: str, purpose: str, bank: str, village_opinion: str = "",
+                             capacity_confirmed: bool = False, applied_on: datetime.date | None = None) -> Loan:
+    """A poor household's application, entered by the village after its review (论证签署意见)."""
+    ensure_can_apply(by, household.village_id)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    applied_on = applied_on or datetime.date.today()
+    _not_future(applied_on, "applied_on", "申请日期")
+    policy = policy_for(household.village_id)
+    _positive(amount_fen, "amount", "申请金额")
+    errors = household_eligibility(household, borrower, policy=policy, on=applied_on, capacity_confirmed=capacity_confirmed)
+    _check_loan_terms(errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank)
+    room = household_loan_room(household, policy)
+    if amount_fen > room:
+        errors["amount"] = (f"每户贷款总额不超过{yuan(policy.household_cap_fen)}元，"
+                            f"该户尚可申请{yuan(room)}元")
+    if errors:
+        raise FundsError(errors)
+    loan = Loan.objects.create(
+        county_id=household.village_id[:6], region_id=household.village_id, borrower_kind=BorrowerKind.HOUSEHOLD,
+        household=household, borrower=borrower, borrower_name=borrower.name, bank=bank.strip(),
+        amount_requested_fen=amount_fen, term_months=term_months, industry=industry, purpose=purpose.strip(),
+        capacity_confirmed=True, village_opinion=(village_opinion or "").strip(), applied_on=applied_on, created_by=by,
+    )
+    record(by=by, action="apply_loan", target=loan, household=household, scope_code=loan.region_id,
+           changes={k: [None, v] for k, v in snapshot(loan).items() if v not in (None, "", False)})
+    return loan
+
+
+def enterprise_cap_fen(links: list[tuple[Household, str, int]], policy: LoanPolicy) -> int:
+    """An enterprise's cap (seed 篇6 四（一）).
+
+    Investment: at most `enterprise_multiple` × what poor households invested. Employment or
+    agreements: at most `enterprise_multiple` × the households' own cap for each household
+    taken in. The two are alternative grounds, so the larger applies, never their sum.
+    """
+    invested = sum(fen for _, kind, fen in links if kind == LinkKind.INVESTMENT)
+    taken_in = {h.pk for h, kind, _ in links if kind in (LinkKind.EMPLOYMENT, LinkKind.AGREEMENT)}
+    return max(policy.enterprise_multiple * invested, policy.enterprise_multiple * len(taken_in) * policy.household_cap_fen)
+
+
+@transaction.atomic
+def apply_for_enterprise_loan(*, by, region_code: str, borrower_kind: str, name: str, credit_code: str = "",
+                              amount_fen: int, term_months: int, industry: str, purpose: str, bank: str,
+                              links: list[tuple[Household, str, int]], village_opinion: str = "",
+                              applied_on: datetime.date | None = None) -> Loan:
+    """An enterprise's, family farm's or cooperative's application, tied to the poor households it takes in."""
+    county = _county(region_code)
+    region = _region_in_county(region_code, county)
+    ensure_can_apply(by, region.code)
+    applied_on = applied_on or datetime.date.today()
+    _not_future(applied_on, "applied_on", "申请日期")
+    policy = policy_for(county.code)
+    _positive(amount_fen, "amount", "申请金额")
+    errors = {}
+    if borrower_kind not in BorrowerKind.values or borrower_kind == BorrowerKind.HOUSEHOLD:
+        errors["borrower_kind"] = "请选择农业企业、家庭农场或农民合作经济组织"
+    if not (name or "").strip():
+        errors["name"] = "请填写主体名称"
+    credit_code = (credit_code or "").strip().upper()
+    if credit_code and len(credit_code) != 18:
+        errors["credit_code"] = "统一社会信用代码应为18位"
+    _check_loan_terms(errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank)
+    if not links:
+        errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
+    for household, kind, invested in links:
+        if not household.village_id.startswith(county.code):
+            errors["links"] = f"户 {household.number} 不在{county.name}"
+        elif household.status != codes.HouseholdStatus.POOR:
+            errors["links"] = f"户 {household.number} 不是建档立卡贫困户"
+        elif kind not in LinkKind.values:
+            errors["links"] = "请选择带动方式"
+        elif kind == LinkKind.INVESTMENT and invested <= 0:
+            errors["links"] = f"户 {household.number} 以债权或股权投入的，须填写投入金额"
+    if "links" not in errors:
+        cap = enterprise_cap_fen(links, policy)
+        if amount_fen > cap:
+            errors["amount"] = f"按带动贫困户情况，贷款额度不超过{yuan(cap)}元"
+    if errors:
+        raise FundsError(errors)
+    loan = Loan.objects.create(
+        county=county, region=region, borrower_kind=borrower_kind, borrower_name=name.strip(), credit_code=credit_code,
+        bank=bank.strip(), amount_requested_fen=amount_fen, term_months=term_months, industry=industry,
+        purpose=purpose.strip(), capacity_confirmed=True, village_opinion=(village_opinion or "").strip(),
+        applied_on=applied_on, created_by=by,
+    )
+    for household, kind, invested in links:
+        LoanLink.objects.create(loan=loan, household=household, kind=kind, invested_fen=invested if kind == LinkKind.INVESTMENT else 0)
+    record(by=by, action="apply_loan", target=loan, scope_code=region.code,
+           changes={k: [None, v] for k, v in snapshot(loan).items() if v not in (None, "", False)}
+           | {"links": [None, [[h.number, kind, invested] for h, kind, invested in links]]})
+    return loan
+
+
+# --- loans: bank decisions and the loan's life -------------------------------------------------
+
+def _lock_loan(loan: Loan) -> Loan:
+    return Loan.objects.select_for_update().get(pk=loan.pk)
+
+
+def _move(loan: Loan, to: str) -> None:
+    if to not in LOAN_TRANSITIONS[LoanStatus(loan.status)]:
+        raise FundsError({"status": f"贷款当前为“{loan.get_status_display()}”，不能改为“{LoanStatus(to).label}”"})
+    loan.status = to
+
+
+def _audit_loan(by, loan: Loan, action: str, before: dict, extra: dict | None = None) -> None:
+    changed = diff(before, snapshot(loan)) | (extra or {})
+    record(by=by, action=action, target=loan, household=loan.household, scope_code=loan.region_id, changes=changed)
+
+
+@transaction.atomic
+def approve_loan(loan: Loan, *, by, amount_fen: int, interest_rate, decided_on: datetime.date,
+                 benchmark_rate=None) -> Loan:
+    """Record the bank's approval (试点银行审批) with the amount and rate it granted."""
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    before = snapshot(loan)
+    _move(loan, LoanStatus.APPROVED)
+    _positive(amount_fen, "amount", "审批金额")
+    _not_future(decided_on, "decided_on", "审批日期")
+    policy = policy_for(loan.county_id)
+    errors = {}
+    if amount_fen > loan.amount_requested_fen:
+        errors["amount"] = f"审批金额不能超过申请金额{yuan(loan.amount_requested_fen)}元"
+    elif loan.borrower_kind == BorrowerKind.HOUSEHOLD and amount_fen > household_loan_room(loan.household, policy, exclude_loan=loan.pk):
+        errors["amount"] = f"超过每户{yuan(policy.household_cap_fen)}元的贷款上限"
+    if decided_on < loan.applied_on:
+        errors["decided_on"] = "审批日期不能早于申请日期"
+    if interest_rate is None or not 0 < interest_rate <= 36:
+        errors["interest_rate"] = "执行年利率应大于0且不超过36%"
+    if errors:
+        raise FundsError(errors)
+    loan.amount_fen = amount_fen
+    loan.interest_rate = interest_rate
+    loan.benchmark_rate = benchmark_rate if benchmark_rate is not None else policy.benchmark_rate
+    loan.subsidy_share = policy.enterprise_subsidy_share if loan.is_enterprise else policy.household_subsidy_share
+    loan.decided_on = decided_on
+    loan.save()
+    _audit_loan(by, loan, "approve_loan", before)
+    return loan
+
+
+@transaction.atomic
+def reject_loan(loan: Loan, *, by, reason: str, decided_on: datetime.date) -> Loan:
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    before = snapshot(loan)
+    _move(loan, LoanStatus.REJECTED)
+    if not (reason or "").strip():
+        raise FundsError({"reason": "请填写银行未批准的原因"})
+    _not_future(decided_on, "decided_on", "日期")
+    loan.rejection_reason = reason.strip()[:200]
+    loan.decided_on = decided_on
+    loan.save()
+    _audit_loan(by, loan, "reject_loan", before)
+    return loan
+
+
+@transaction.atomic
+def disburse_loan(loan: Loan, *, by, disbursed_on: datetime.date, contract_no: str) -> Loan:
+    """Record the bank's disbursement (贷款发放); the maturity date follows from the term."""
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    before = snapshot(loan)
+    _move(loan, LoanStatus.DISBURSED)
+    _not_future(disbursed_on, "disbursed_on", "放款日期")
+    if loan.decided_on and disbursed_on < loan.decided_on:
+        raise FundsError({"disbursed_on": "放款日期不能早于审批日期"})
+    if not (contract_no or "").strip():
+        raise FundsError({"contract_no": "请填写借款合同号"})
+    loan.disbursed_on = disbursed_on
+    loan.maturity_on = interest.add_months(disbursed_on, loan.term_months)
+    loan.contract_no = contract_no.strip()
+    loan.save()
+    _audit_loan(by, loan, "disburse_loan", before)
+    return loan
+
+
+def outstanding_fen(loan: Loan) -> int:
+    if loan.status not in (LoanStatus.DISBURSED, LoanStatus.REPAID, LoanStatus.DEFAULTED):
+        return 0
+    repaid = loan.repayments.aggregate(s=Sum("principal_fen"))["s"] or 0
+    return loan.amount_fen - repaid
+
+
+@transaction.atomic
+def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen: int) -> Repayment:
+    """Principal repaid, early or at maturity; the loan is settled when nothing is left."""
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    if loan.status != LoanStatus.DISBURSED:
+        raise FundsError({"status": f"贷款当前为“{loan.get_status_display()}”，不能登记还款"})
+    _positive(principal_fen, "principal", "还款本金")
+    _not_future(repaid_on, "repaid_on", "还款日期")
+    if repaid_on < loan.disbursed_on:
+        raise FundsError({"repaid_on": "还款日期不能早于放款日期"})
+    owed = outstanding_fen(loan)
+    if principal_fen > owed:
+        raise FundsError({"principal": f"还款本金不能超过未还本金{yuan(owed)}元"})
+    last = loan.repayments.order_by("-repaid_on").values_list("repaid_on", flat=True).first()
+    if last and repaid_on < last:
+        raise FundsError({"repaid_on": f"还款日期不能早于上一次还款（{last}）"})
+    before = snapshot(loan)
+    repayment = Repayment.objects.create(loan=loan, repaid_on=repaid_on, principal_fen=principal_fen, created_by=by)
+    if principal_fen == owed:
+        _move(loan, LoanStatus.REPAID)
+        loan.repaid_on = repaid_on
+        loan.save()
+    _audit_loan(by, loan, "record_repayment", before,
+                {"repayment": [None, {"repaid_on": str(repaid_on), "principal_fen": principal_fen}]})
+    return repayment
+
+
+def loan_terms(loan: Loan, repayments=None) -> interest.LoanTerms:
+    if repayments is None:
+        repayments = list(loan.repayments.values_list("repaid_on", "principal_fen"))
+    policy_years = policy_for(loan.county_id).subsidy_years
+    return interest.LoanTerms(
+        principal_fen=loan.amount_fen, disbursed_on=loan.disbursed_on, maturity_on=loan.maturity_on,
+        annual_rate=loan.interest_rate, benchmark_rate=loan.benchmark_rate, subsidy_share=loan.subsidy_share,
+        subsidy_years=policy_years, repayments=tuple(repayments),
+    )
+
+
+@transaction.atomic
+def record_interest_payment(loan: Loan, *, by, year: int, quarter: int, amount_fen: int, paid_on: datetime.date) -> InterestPayment:
+    """The borrower settled a period's interest (贷款对象自行结清), as reported by the bank."""
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    if not loan.disbursed_on:
+        raise FundsError({"status": "贷款尚未放款，没有应付利息"})
+    if quarter not in (1, 2, 3, 4):
+        raise FundsError({"quarter": "季度应为1到4"})
+    if (year, quarter) not in interest.loan_periods(loan_terms(loan), policy_for(loan.county_id).settlement_day):
+        raise FundsError({"quarter": f"{year}年第{quarter}季度不在贷款计息期内"})
+    if not isinstance(amount_fen, int) or amount_fen < 0:
+        raise FundsError({"amount": "利息金额不能为负数"})
+    _not_future(paid_on, "paid_on", "付息日期")
+    existing = InterestPayment.objects.filter(loan=loan, year=year, quarter=quarter).first()
+    if SubsidyPayment.objects.filter(loan=loan, year=year, quarter__in=(quarter, 0)).exists():
+        raise FundsError({"quarter": "该期贴息已拨付，付息记录不能再修改"})
+    before = snapshot(existing) if existing else {}
+    payment, _ = InterestPayment.objects.update_or_create(
+        loan=loan, year=year, quarter=quarter, defaults={"amount_fen": amount_fen, "paid_on": paid_on, "created_by": by}
+    )
+    changed = diff(before, snapshot(payment))
+    changed.pop("created_at", None)
+    record(by=by, action="record_interest", target=payment, household=loan.household, scope_code=loan.region_id, changes=changed)
+    return payment
+
+
+# --- interest subsidy ------------------------------------------------------------------------
+
+@transaction.atomic
+def pay_subsidies(*, by, county_code: str, year: int, quarter: int, paid_on: datetime.date) -> list[SubsidyPayment]:
+    """Pay the period's subsidy list (县财政拨付贴息资金): households per quarter, enterprises per year (quarter 0)."""
+    from .selectors import subsidy_lines  # reads live in selectors; paying freezes what they computed
+
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    _not_future(paid_on, "paid_on", "拨付日期")
+    created = []
+    for line in subsidy_lines(by, county_code=county.code, year=year, quarter=quarter):
+        if line.paid_fen is not None or line.payable_fen <= 0:
+            continue
+        payment = SubsidyPayment.objects.create(
+            loan=line.loan, year=year, quarter=quarter, amount_fen=line.payable_fen, paid_on=paid_on, created_by=by
+        )
+        record(by=by, action="pay_subsidy", target=payment, household=line.loan.household, scope_code=line.loan.region_id,
+               changes={"loan": [None, line.loan.pk], "period": [None, f"{year}-{quarter}"], "amount_fen": [None, line.payable_fen]})
+        created.append(payment)
+    if not created:
+        raise FundsError("该期没有可拨付的贴息（借款人尚未结清利息，或已全部拨付）")
+    return created
+
+
+# --- risk compensation fund ---------------------------------------------------------------------
+
+def _risk_account(county: Region, bank: str) -> RiskFundAccount:
+    bank = (bank or "").strip()
+    if not bank:
+        raise FundsError({"bank": "请填写试点银行"})
+    account, _ = RiskFundAccount.objects.get_or_create(county=county, bank=bank)
+    return RiskFundAccount.objects.select_for_update().get(pk=account.pk)
+
+
+@transaction.atomic
+def record_deposit(*, by, county_code: str, bank: str, year: int, quarter: int, amount_fen: int,
+                   deposited_on: datetime.date, note: str = "") -> RiskFundEntry:
+    """A quarterly deposit into the bank's risk compensation account (风险缓释金缴存)."""
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    _positive(amount_fen, "amount", "缴存金额")
+    _not_future(deposited_on, "deposited_on", "缴存日期")
+    if quarter not in (1, 2, 3, 4):
+        raise FundsError({"quarter": "季度应为1到4"})
+    account = _risk_account(county, bank)
+    before = account.balance_fen
+    entry = RiskFundEntry.objects.create(account=account, kind=RiskEntryKind.DEPOSIT, amount_fen=amount_fen,
+                                         occurred_on=deposited_on, year=year, quarter=quarter, note=note[:200], created_by=by)
+    RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + amount_fen)
+    record(by=by, action="risk_fund_deposit", target=entry, scope_code=county.code,
+           changes={"bank": [None, account.bank], "amount_fen": [None, amount_fen], "balance_fen": [before, before + amount_fen],
+                    "period": [None, f"{year}-{quarter}"]})
+    return entry
+
+
+@transaction.atomic
+def record_default(loan: Loan, *, by, defaulted_on: datetime.date, loss_principal_fen: int, loss_interest_fen: int = 0,
+                   note: str = "") -> RiskFundEntry | None:
+    """A loss the bank cannot recover: the fund compensates it in full up to its balance (等额代偿，以风险缓释金为限).
+
+    The payout is shared city : county by the policy (5 : 5). Returns the payout entry, or None
+    when the fund is empty (the loss is still recorded on the loan and in the audit trail).
+    """
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    before = snapshot(loan)
+    _move(loan, LoanStatus.DEFAULTED)
+    _not_future(defaulted_on, "defaulted_on", "损失认定日期")
+    if defaulted_on < loan.disbursed_on:
+        raise FundsError({"defaulted_on": "损失认定日期不能早于放款日期"})
+    owed = outstanding_fen(loan)
+    if not isinstance(loss_principal_fen, int) or not 0 < loss_principal_fen <= owed:
+        raise FundsError({"loss_principal": f"本金损失应大于0且不超过未还本金{yuan(owed)}元"})
+    if not isinstance(loss_interest_fen, int) or loss_interest_fen < 0:
+        raise FundsError({"loss_interest": "利息损失不能为负数"})
+    loss = loss_principal_fen + loss_interest_fen
+    policy = policy_for(loan.county_id)
+    account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
+    payout = interest.compensation(loss, account.balance_fen)
+    loan.defaulted_on = defaulted_on
+    loan.save()
+    entry = None
+    if payout:
+        city, county_part = interest.split_shares(payout, policy.city_parts, policy.county_parts)
+        entry = RiskFundEntry.objects.create(
+            account=account, kind=RiskEntryKind.PAYOUT, amount_fen=payout, occurred_on=defaulted_on, loan=loan, loss_fen=loss,
+            city_share_fen=city, county_share_fen=county_part, note=note[:200], created_by=by,
+        )
+        RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") - payout)
+    _audit_loan(by, loan, "record_default", before, {
+        "loss_fen": [None, loss], "payout_fen": [None, payout],
+        "risk_fund_balance_fen": [account.balance_fen, account.balance_fen - payout],
+    })
+    return entry
+
+
+def recovered_so_far(loan: Loan) -> tuple[int, int]:
+    """(paid out, recovered) by the fund for one loan."""
+    totals = dict(loan.risk_entries.values("kind").annotate(s=Sum("amount_fen")).values_list("kind", "s"))
+    return totals.get(RiskEntryKind.PAYOUT, 0), totals.get(RiskEntryKind.RECOVERY, 0)
+
+
+@transaction.atomic
+def record_recovery(loan: Loan, *, by, recovered_on: datetime.date, amount_fen: int, note: str = "") -> RiskFundEntry:
+    """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the payout was."""
+    ensure_county_office(by, loan.region_id)
+    loan = _lock_loan(loan)
+    if loan.status != LoanStatus.DEFAULTED:
+        raise FundsError({"status": "只有已代偿的贷款才能登记追回资金"})
+    _positive(amount_fen, "amount", "追回金额")
+    _not_future(recovered_on, "recovered_on", "追回日期")
+    if recovered_on < loan.defaulted_on:
+        raise FundsError({"recovered_on": "追回日期不能早于损失认定日期"})
+    paid_out, recovered = recovered_so_far(loan)
+    room = interest.recoverable(paid_out, recovered)
+    if amount_fen > room:
+        raise FundsError({"amount": f"归还风险缓释金不能超过尚未追回的代偿金额{yuan(room)}元"})
+    policy = policy_for(loan.county_id)
+    account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
+    city, county_part = interest.split_shares(amount_fen, policy.city_parts, policy.county_parts)
+    entry = RiskFundEntry.objects.create(
+        account=account, kind=RiskEntryKind.RECOVERY, amount_fen=amount_fen, occurred_on=recovered_on, loan=loan,
+        city_share_fen=city, county_share_fen=county_part, note=note[:200], created_by=by,
+    )
+    RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + amount_fen)
+    record(by=by, action="risk_fund_recovery", target=entry, household=loan.household, scope_code=loan.region_id,
+           changes={"loan": [None, loan.pk], "amount_fen": [None, amount_fen],
+                    "balance_fen": [account.balance_fen, account.balance_fen + amount_fen]})
+    return entry
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | None = None) -> list[Loan]:
+    """Mark the loans maturing within the reminder window (到期前30天) as reminded, once each.
+
+    The bank delivers the notice within 7 days (seed 篇6 六（四）); fupin lists whom to notify
+    and records that the notice went out.
+    """
+    from .selectors import loans_due_for_reminder
+
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    today = today or datetime.date.today()
+    loans = list(loans_due_for_reminder(by, county_code=county.code, today=today).select_for_update(of=("self",)))
+    for loan in loans:
+        before = snapshot(loan)
+        loan.reminder_sent_on = today
+        loan.save(update_fields=["reminder_sent_on"])
+        _audit_loan(by, loan, "repayment_reminder", before)
+    return loans
+
+
+# --- projects ------------------------------------------------------------------------------------
+
+PROJECT_EDITABLE = ("name", "category", "content", "implementer", "manager", "budget_fen", "region_code", "funding", "village_codes")
+
+
+def _check_funding(funding: dict[str, int]) -> dict[str, int]:
+    clean = {}
+    for source, fen in (funding or {}).items():
+        if source not in FundSource.values:
+            raise FundsError({"funding": f"未知的资金来源：{source}"})
+        if not isinstance(fen, int) or fen < 0:
+            raise FundsError({"funding": "资金来源金额不能为负数"})
+        if fen:
+            clean[source] = fen
+    return clean
+
+
+def _villages(codes_: list[str], county: Region) -> list[Region]:
+    villages = list(Region.objects.filter(code__in=codes_ or [], level=RegionLevel.VILLAGE))
+    bad = set(codes_ or []) - {v.code for v in villages if v.code.startswith(county.code)}
+    if bad:
+        raise FundsError({"villages": f"{county.name}内没有这些行政村：{'、'.join(sorted(bad))}"})
+    return villages
+
+
+def _project_snapshot(project: Project) -> dict:
+    return snapshot(project) | {
+        "funding": dict(project.funding.values_list("source", "amount_fen")),
+        "villages": sorted(project.villages.values_list("code", flat=True)),
+    }
+
+
+@transaction.atomic
+def create_project(*, by, county_code: str, year: int, code: str, name: str, category: str, budget_fen: int,
+                   region_code: str | None = None, content: str = "", implementer: str = "", manager: str = "",
+                   funding: dict[str, int] | None = None, village_codes: list[str] | None = None) -> Project:
+    """Put a project into the library (项目入库)."""
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    region = _region_in_county(region_code or county.code, county)
+    errors = {}
+    this_year = datetime.date.today().year
+    if not 2013 <= year <= this_year + 1:
+        errors["year"] = f"年度应在2013到{this_year + 1}之间"
+    code = (code or "").strip()
+    if not code:
+        errors["code"] = "请填写项目编号"
+    elif Project.objects.filter(county=county, code=code).exists():
+        errors["code"] = f"项目编号 {code} 已在项目库中"
+    if not (name or "").strip():
+        errors["name"] = "请填写项目名称"
+    if category not in ProjectCategory.values:
+        errors["category"] = "请选择项目类别"
+    if not isinstance(budget_fen, int) or budget_fen <= 0:
+        errors["budget"] = "项目预算须大于0"
+    if errors:
+        raise FundsError(errors)
+    funding = _check_funding(funding or {})
+    villages = _villages(village_codes or [], county)
+    project = Project.objects.create(
+        county=county, region=region, year=year, code=code, name=name.strip(), category=category, content=content.strip(),
+        implementer=implementer.strip(), manager=manager.strip(), budget_fen=budget_fen,
+    )
+    for source, fen in funding.items():
+        ProjectFunding.objects.create(project=project, source=source, amount_fen=fen)
+    project.villages.set(villages)
+    record(by=by, action="create_project", target=project, scope_code=region.code,
+           changes={k: [None, v] for k, v in _project_snapshot(project).items() if v not in (None, "", [], {}, 0)})
+    return project
+
+
+@transaction.atomic
+def update_project(project: Project, *, by, **changes) -> Project:
+    """Correct a library entry: name, category, budget, place, planned funding, villages."""
+    ensure_county_office(by, project.region_id)
+    unknown = set(changes) - set(PROJECT_EDITABLE)
+    if unknown:
+        raise FundsError(f"未知字段：{', '.join(sorted(unknown))}")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    county = Region.objects.get(code=project.county_id)
+    before = _project_snapshot(project)
+    if "region_code" in changes:
+        project.region = _region_in_county(changes.pop("region_code") or county.code, county)
+    funding = _check_funding(changes.pop("funding")) if "funding" in changes else None
+    villages = _villages(changes.pop("village_codes"), county) if "village_codes" in changes else None
+    for k, v in changes.items():
+        setattr(project, k, v.strip() if isinstance(v, str) else v)
+    errors = {}
+    if not project.name:
+        errors["name"] = "请填写项目名称"
+    if project.category not in ProjectCategory.values:
+        errors["category"] = "请选择项目类别"
+    if not isinstance(project.budget_fen, int) or project.budget_fen <= 0:
+        errors["budget"] = "项目预算须大于0"
+    if errors:
+        raise FundsError(errors)
+    project.save()
+    if funding is not None:
+        project.funding.all().delete()
+        for source, fen in funding.items():
+            ProjectFunding.objects.create(project=project, source=source, amount_fen=fen)
+    if villages is not None:
+        project.villages.set(villages)
+    changed = diff(before, _project_snapshot(project))
+    changed.pop("updated_at", None)
+    if changed:
+        record(by=by, action="update_project", target=project, scope_code=project.region_id, changes=changed)
+    return project
+
+
+@transaction.atomic
+def record_progress(project: Project, *, by, status: str, progress: int, on: datetime.date, note: str = "") -> Project:
+    """Implementation progress (实施进度): start, percent done, completion; acceptance is `accept_project`."""
+    ensure_county_office(by, project.region_id)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    before = snapshot(project)
+    errors = {}
+    if status == ProjectStatus.ACCEPTED:
+        raise FundsError({"status": "验收请通过“项目验收”办理"})
+    if status != project.status and status not in PROJECT_TRANSITIONS[ProjectStatus(project.status)]:
+        errors["status"] = f"项目当前为“{project.get_status_display()}”，不能改为“{ProjectStatus(status).label if status in ProjectStatus.values else status}”"
+    if not isinstance(progress, int) or not 0 <= progress <= 100:
+        errors["progress"] = "实施进度应为0到100"
+    elif status == ProjectStatus.COMPLETED and progress != 100:
+        errors["progress"] = "完工项目的实施进度应为100%"
+    elif status == ProjectStatus.PLANNED and progress:
+        errors["progress"] = "未开工项目的实施进度应为0"
+    _not_future(on, "on", "日期")
+    if errors:
+        raise FundsError(errors)
+    if status == ProjectStatus.IN_PROGRESS and not project.started_on:
+        project.started_on = on
+    if status == ProjectStatus.COMPLETED:
+        project.completed_on = on
+    project.status = status
+    project.progress = progress
+    project.save()
+    changed = diff(before, snapshot(project))
+    changed.pop("updated_at", None)
+    if note.strip():
+        changed["note"] = [None, note.strip()]
+    record(by=by, action="project_progress", target=project, scope_code=project.region_id, changes=changed)
+    return project
+
+
+@transaction.atomic
+def accept_project(project: Project, *, by, accepted_on: datetime.date, note: str) -> Project:
+    """Acceptance (项目验收) of a completed project."""
+    ensure_county_office(by, project.region_id)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    before = snapshot(project)
+    if project.status != ProjectStatus.COMPLETED:
+        raise FundsError({"status": f"项目当前为“{project.get_status_display()}”，完工后才能验收"})
+    _not_future(accepted_on, "accepted_on", "验收日期")
+    if project.completed_on and accepted_on < project.completed_on:
+        raise FundsError({"accepted_on": "验收日期不能早于完工日期"})
+    if not (note or "").strip():
+        raise FundsError({"note": "请填写验收意见"})
+    project.status = ProjectStatus.ACCEPTED
+    project.accepted_on = accepted_on
+    project.acceptance_note = note.strip()
+    project.save()
+    changed = diff(before, snapshot(project))
+    changed.pop("updated_at", None)
+    record(by=by, action="accept_project", target=project, scope_code=project.region_id, changes=changed)
+    return project
+
+
+@transaction.atomic
+def add_beneficiary(project: Project, *, by, household: Household, benefit: str = "", amount_fen: int = 0) -> ProjectBeneficiary:
+    ensure_county_office(by, project.region_id)
+    if not household.village_id.startswith(project.county_id):
+        raise FundsError({"household": "受益户须在本县"})
+    if not isinstance(amount_fen, int) or amount_fen < 0:
+        raise FundsError({"amount": "到户金额不能为负数"})
+    if ProjectBeneficiary.objects.filter(project=project, household=household).exists():
+        raise FundsError({"household": f"户 {household.number} 已是本项目的受益户"})
+    beneficiary = ProjectBeneficiary.objects.create(project=project, household=household, benefit=benefit.strip()[:200], amount_fen=amount_fen)
+    record(by=by, action="add_beneficiary", target=project, household=household, scope_code=project.region_id,
+           changes={"beneficiary": [None, household.number], "benefit": [None, beneficiary.benefit], "amount_fen": [None, amount_fen]})
+    return beneficiary
+
+
+@transaction.atomic
+def remove_beneficiary(beneficiary: ProjectBeneficiary, *, by) -> None:
+    project = beneficiary.project
+    ensure_county_office(by, project.region_id)
+    record(by=by, action="remove_beneficiary", target=project, household=beneficiary.household, scope_code=project.region_id,
+           changes={"beneficiary": [beneficiary.household.number, None], "amount_fen": [beneficiary.amount_fen, None]})
+    beneficiary.delete()
+
+
+@transaction.atomic
+def publish_project(project: Project, *, by, on: datetime.date | None = None) -> Project:
+    """Put the project and its money on the public disclosure page (公告公示)."""
+    ensure_county_office(by, project.region_id)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.status == ProjectStatus.CANCELLED:
+        raise FundsError({"status": "已取消的项目不公告"})
+    before = snapshot(project)
+    project.published_on = on or datetime.date.today()
+    project.save(update_fields=["published_on", "updated_at"])
+    record(by=by, action="publish_project", target=project, scope_code=project.region_id,
+           changes={"published_on": [before["published_on"], str(project.published_on)]})
+    return project
+
+
+# --- funds ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_fund(*, by, county_code: str, year: int, source: str, name: str, amount_fen: int, document_no: str = "",
+                received_on: datetime.date | None = None) -> Fund:
+    """Money received by the county (资金下达)."""
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    errors = {}
+    if source not in FundSource.values:
+        errors["source"] = "请选择资金来源"
+    if not (name or "").strip():
+        errors["name"] = "请填写资金名称"
+    if not isinstance(amount_fen, int) or amount_fen <= 0:
+        errors["amount"] = "下达金额须大于0"
+    this_year = datetime.date.today().year
+    if not 2013 <= year <= this_year + 1:
+        errors["year"] = f"年度应在2013到{this_year + 1}之间"
+    if received_on and received_on > datetime.date.today():
+        errors["received_on"] = "下达日期不能晚于今天"
+    if errors:
+        raise FundsError(errors)
+    fund = Fund.objects.create(county=county, year=year, source=source, name=name.strip(), amount_fen=amount_fen,
+                               document_no=(document_no or "").strip(), received_on=received_on)
+    record(by=by, action="create_fund", target=fund, scope_code=county.code,
+           changes={k: [None, v] for k, v in snapshot(fund).items() if v not in (None, "", 0)})
+    return fund
+
+
+@transaction.atomic
+def adjust_fund(fund: Fund, *, by, amount_fen: int, reason: str) -> Fund:
+    """Correct the amount received (调整下达金额); never below what is already allocated."""
+    ensure_county_office(by, fund.county_id)
+    fund = Fund.objects.select_for_update().get(pk=fund.pk)
+    if not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise FundsError({"amount": "下达金额须大于0"})
+    if amount_fen < fund.allocated_fen:
+        raise FundsError({"amount": f"下达金额不能少于已安排的{yuan(fund.allocated_fen)}元"})
+    if not (reason or "").strip():
+        raise FundsError({"reason": "请填写调整原因"})
+    before = fund.amount_fen
+    Fund.objects.filter(pk=fund.pk).update(amount_fen=amount_fen)
+    fund.refresh_from_db()
+    record(by=by, action="adjust_fund", target=fund, scope_code=fund.county_id,
+           changes={"amount_fen": [before, amount_fen], "reason": [None, reason.strip()]})
+    return fund
+
+
+@transaction.atomic
+def allocate(*, by, fund: Fund, project: Project, amount_fen: int, allocated_on: datetime.date) -> Allocation:
+    """Assign money of a fund to a project (资金安排到项目); a fund is never allocated beyond what it received."""
+    ensure_county_office(by, fund.county_id)
+    if project.county_id != fund.county_id:
+        raise FundsError({"project": "项目与资金不属于同一个县"})
+    if project.status == ProjectStatus.CANCELLED:
+        raise FundsError({"project": "已取消的项目不能安排资金"})
+    _positive(amount_fen, "amount", "安排金额")
+    _not_future(allocated_on, "allocated_on", "安排日期")
+    fund = Fund.objects.select_for_update().get(pk=fund.pk)
+    if amount_fen > fund.unallocated_fen:
+        raise FundsError({"amount": f"超出该笔资金的可安排余额{yuan(fund.unallocated_fen)}元"})
+    allocation = Allocation.objects.select_for_update().filter(fund=fund, project=project).first()
+    before = allocation.amount_fen if allocation else 0
+    if allocation:
+        Allocation.objects.filter(pk=allocation.pk).update(amount_fen=F("amount_fen") + amount_fen)
+    else:
+        allocation = Allocation.objects.create(fund=fund, project=project, amount_fen=amount_fen, allocated_on=allocated_on)
+    Fund.objects.filter(pk=fund.pk).update(allocated_fen=F("allocated_fen") + amount_fen)
+    allocation.refresh_from_db()
+    record(by=by, action="allocate_fund", target=allocation, scope_code=project.region_id,
+           changes={"fund": [None, fund.pk], "project": [None, project.code], "amount_fen": [before, allocation.amount_fen],
+                    "fund_allocated_fen": [fund.allocated_fen, fund.allocated_fen + amount_fen]})
+    return allocation
+
+
+def record_payment(*, by, allocation: Allocation, amount_fen: int, paid_on: datetime.date, payee: str = "",
+                   voucher_no: str = "", note: str = "") -> Payment:
+    """Pay out of an allocation (资金拨付). Two requests at once cannot together overspend it.
+
+    The fund row, then the allocation row, is locked before the balance is read; the update is
+    an F() expression; and the CheckConstraints refuse an overspend that got past anyway.
+    """
+    ensure_county_office(by, allocation.fund.county_id)
+    _positive(amount_fen, "amount", "拨付金额")
+    _not_future(paid_on, "paid_on", "拨付日期")
+    try:
+        with transaction.atomic():
+            fund = Fund.objects.select_for_update().get(pk=allocation.fund_id)
+            allocation = Allocation.objects.select_for_update().select_related("project").get(pk=allocation.pk)
+            if allocation.project.status == ProjectStatus.CANCELLED:
+                raise FundsError({"allocation": "已取消的项目不能拨付资金"})
+            if paid_on < allocation.allocated_on:
+                raise FundsError({"paid_on": "拨付日期不能早于资金安排日期"})
+            if amount_fen > allocation.balance_fen:
+                raise FundsError({"amount": f"超出该项资金安排的余额{yuan(allocation.balance_fen)}元，不能超支"})
+            payment = Payment.objects.create(allocation=allocation, amount_fen=amount_fen, paid_on=paid_on,
+                                             payee=payee.strip()[:100], voucher_no=voucher_no.strip()[:50],
+                                             note=note.strip()[:200], created_by=by)
+            Allocation.objects.filter(pk=allocation.pk).update(spent_fen=F("spent_fen") + amount_fen)
+            Fund.objects.filter(pk=fund.pk).update(spent_fen=F("spent_fen") + amount_fen)
+            record(by=by, action="record_payment", target=payment, scope_code=allocation.project.region_id,
+                   changes={"project": [None, allocation.project.code], "fund": [None, fund.pk], "amount_fen": [None, amount_fen],
+                            "allocation_spent_fen": [allocation.spent_fen, allocation.spent_fen + amount_fen],
+                            "fund_spent_fen": [fund.spent_fen, fund.spent_fen + amount_fen]})
+            return payment
+    except IntegrityError:
+        raise FundsError({"amount": "余额不足，不能超支"}) from None
+
+
+# --- reconciliation ledger -----------------------------------------------------------------------
+
+@transaction.atomic
+def import_ledger(*, by, county_code: str, year: int, rows: list[dict], original_name: str) -> LedgerImport:
+    """Keep the uploaded statistics table (already parsed and validated) for reconciliation."""
+    county = _county(county_code)
+    ensure_county_office(by, county.code)
+    ledger = LedgerImport.objects.create(county=county, year=year, original_name=original_name[:200], rows=rows, uploaded_by=by)
+    record(by=by, action="import_ledger", target=ledger, scope_code=county.code,
+           changes={"year": [None, year], "rows": [None, len(rows)], "file": [None, original_name]})
+    return ledger

@@ -1,0 +1,652 @@
+"""Pages for projects, funds and microloans: thin views over selectors and services.
+
+A record outside the user's scope is a 404; a role that may read but not act gets a 403 with
+the reason. The public disclosure views at the end need no login and show masked data only.
+"""
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fupin.accounts.models import Role
+from fupin.core.pagination import CappedPaginator
+from fupin.registry.selectors import households_for
+
+from . import exports, forms, interest, reconciliation, selectors, services
+from .models import FundSource, LoanStatus, ProjectCategory, ProjectStatus
+from .services import FundsError
+
+PAGE_SIZE = 50
+
+
+def _found(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (ObjectDoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def _county(request):
+    county = selectors.default_county(request.user, request.GET.get("county") or request.POST.get("county", ""))
+    if county is None:
+        raise Http404("没有可查看的县")
+    return county
+
+
+def _int(value, default=None, lo=None, hi=None):
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return default
+    if (lo is not None and n < lo) or (hi is not None and n > hi):
+        return default
+    return n
+
+
+def _period(request):
+    today = datetime.date.today()
+    year = _int(request.GET.get("year"), today.year, 2013, today.year + 1)
+    quarter = _int(request.GET.get("quarter"), interest.quarter_of(today)[1], 0, 4)
+    return year, quarter
+
+
+def _is_county_office(user) -> bool:
+    return user.is_superuser or user.role == Role.COUNTY
+
+
+def _can_apply(user) -> bool:
+    return user.is_superuser or user.role in services.APPLYING_ROLES
+
+
+def _refused(form, error: FundsError, field_map=None):
+    """Put a service's {field: message} on the form's matching fields, the rest at the top."""
+    field_map = field_map or {}
+    for field, message in error.errors.items():
+        name = field_map.get(field, field)
+        form.add_error(name if name in form.fields else None, message)
+
+
+def _page(request, qs):
+    paginator = CappedPaginator(qs, PAGE_SIZE, cap=10_000)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _xlsx(filename: str, data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+# --- overview ------------------------------------------------------------------------------------
+
+@login_required
+def index(request):
+    county = _county(request)
+    user = request.user
+    year = _int(request.GET.get("year"), datetime.date.today().year, 2013, 2100)
+    context = {
+        "county": county, "counties": selectors.counties_for(user), "year": year,
+        "funds": selectors.fund_totals(selectors.funds_for(user, county=county.code, year=year)),
+        "projects": [
+            (ProjectStatus(row["status"]).label, row["n"], row["budget"])
+            for row in selectors.projects_for(user, county=county.code, year=year).values("status").annotate(
+                n=Count("pk"), budget=Sum("budget_fen")).order_by("status")
+        ],
+        "loans": selectors.loan_statistics(user, county_code=county.code),
+        "risk": selectors.risk_totals(user, county.code),
+        "is_county_office": _is_county_office(user),
+    }
+    return render(request, "funds/index.html", context)
+
+
+# --- projects ------------------------------------------------------------------------------------
+
+@login_required
+def project_list(request):
+    county = _county(request)
+    year = _int(request.GET.get("year"))
+    filters = {"status": request.GET.get("status", ""), "category": request.GET.get("category", ""), "q": request.GET.get("q", "")}
+    if filters["status"] not in ProjectStatus.values:
+        filters["status"] = ""
+    if filters["category"] not in ProjectCategory.values:
+        filters["category"] = ""
+    qs = selectors.projects_for(request.user, county=county.code, year=year, **filters)
+    return render(request, "funds/project_list.html", {
+        "county": county, "counties": selectors.counties_for(request.user), "page": _page(request, qs), "year": year,
+        "filters": filters, "statuses": ProjectStatus.choices, "categories": ProjectCategory.choices,
+        "is_county_office": _is_county_office(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request):
+    county = _county(request)
+    form = forms.ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            project = services.create_project(
+                by=request.user, county_code=county.code, year=d["year"], code=d["code"], name=d["name"], category=d["category"],
+                budget_fen=d["budget"], region_code=d["region"] or None, content=d["content"], implementer=d["implementer"],
+                manager=d["manager"], funding=form.funding(), village_codes=form.village_codes(),
+            )
+        except FundsError as e:
+            _refused(form, e, {"budget": "budget", "villages": "villages", "funding": None})
+        else:
+            messages.success(request, f"项目 {project.code} 已入库")
+            return redirect("funds:project_detail", project.pk)
+    return render(request, "funds/form_page.html", {"form": form, "title": f"新增项目（{county.name}）",
+                                                    "back": reverse("funds:project_list")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_edit(request, pk):
+    project = _found(selectors.project_for, request.user, pk)
+    initial = {
+        "name": project.name, "category": project.category, "region": project.region_id if project.region_id != project.county_id else "",
+        "budget": interest.fen_to_yuan(project.budget_fen), "content": project.content, "implementer": project.implementer,
+        "manager": project.manager, "villages": ",".join(v.code for v in project.villages.all()),
+    } | {f"funding_{f.source}": interest.fen_to_yuan(f.amount_fen) for f in project.funding.all()}
+    form = forms.ProjectForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.update_project(project, by=request.user, name=d["name"], category=d["category"], budget_fen=d["budget"],
+                                    region_code=d["region"], content=d["content"], implementer=d["implementer"],
+                                    manager=d["manager"], funding=form.funding(), village_codes=form.village_codes())
+        except FundsError as e:
+            _refused(form, e, {"funding": None})
+        else:
+            messages.success(request, "项目已保存")
+            return redirect("funds:project_detail", project.pk)
+    return render(request, "funds/form_page.html", {"form": form, "title": f"修改项目 {project.code}",
+                                                    "back": reverse("funds:project_detail", args=[project.pk])})
+
+
+def _project_context(request, project, **forms_):
+    user = request.user
+    funds = selectors.funds_for(user, county=project.county_id).order_by("-year", "source", "pk")
+    context = {
+        "project": project, "allocations": selectors.project_allocations(project),
+        "payments": selectors.project_payments(project), "beneficiaries": selectors.project_beneficiaries(project),
+        "planned_fen": sum(f.amount_fen for f in project.funding.all()), "is_county_office": _is_county_office(user),
+        "balance_fen": project.allocated_fen - project.paid_fen,
+        "progress_form": forms_.get("progress_form") or forms.ProgressForm(initial={"status": project.status, "progress": project.progress}),
+        "accept_form": forms_.get("accept_form") or forms.AcceptForm(),
+        "beneficiary_form": forms_.get("beneficiary_form") or forms.BeneficiaryForm(),
+        "allocate_form": forms_.get("allocate_form") or forms.AllocateForm(funds=funds),
+        "payment_form": forms_.get("payment_form") or forms.PaymentForm(allocations=selectors.open_allocations(project)),
+    }
+    return context
+
+
+@login_required
+def project_detail(request, pk):
+    project = _found(selectors.project_for, request.user, pk)
+    return render(request, "funds/project_detail.html", _project_context(request, project))
+
+
+def _project_action(request, pk, form_name, build, act, done):
+    project = _found(selectors.project_for, request.user, pk)
+    form = build(request, project)
+    if form.is_valid():
+        try:
+            act(project, form.cleaned_data)
+        except FundsError as e:
+            _refused(form, e)
+        else:
+            messages.success(request, done)
+            return redirect("funds:project_detail", project.pk)
+    return render(request, "funds/project_detail.html", _project_context(request, project, **{form_name: form}), status=400)
+
+
+@login_required
+@require_POST
+def project_progress(request, pk):
+    return _project_action(
+        request, pk, "progress_form", lambda r, p: forms.ProgressForm(r.POST),
+        lambda p, d: services.record_progress(p, by=request.user, status=d["status"], progress=d["progress"], on=d["on"], note=d["note"]),
+        "实施进度已更新")
+
+
+@login_required
+@require_POST
+def project_accept(request, pk):
+    return _project_action(
+        request, pk, "accept_form", lambda r, p: forms.AcceptForm(r.POST),
+        lambda p, d: services.accept_project(p, by=request.user, accepted_on=d["accepted_on"], note=d["note"]), "项目已验收")
+
+
+@login_required
+@require_POST
+def project_publish(request, pk):
+    project = _found(selectors.project_for, request.user, pk)
+    try:
+        services.publish_project(project, by=request.user)
+    except FundsError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "项目已公告，公众可在公示页查看")
+    return redirect("funds:project_detail", project.pk)
+
+
+@login_required
+@require_POST
+def project_beneficiary_add(request, pk):
+    def act(project, d):
+        household = households_for(request.user).filter(number=d["household"].strip(), village_id__startswith=project.county_id).first()
+        if household is None:
+            raise FundsError({"household": f"户编号 {d['household']} 不存在或不在您的范围内"})
+        services.add_beneficiary(project, by=request.user, household=household, benefit=d["benefit"], amount_fen=d["amount"] or 0)
+
+    return _project_action(request, pk, "beneficiary_form", lambda r, p: forms.BeneficiaryForm(r.POST), act, "受益户已添加")
+
+
+@login_required
+@require_POST
+def project_beneficiary_remove(request, pk, beneficiary_pk):
+    project = _found(selectors.project_for, request.user, pk)
+    beneficiary = _found(project.beneficiaries.select_related("household").get, pk=beneficiary_pk)
+    services.remove_beneficiary(beneficiary, by=request.user)
+    messages.success(request, "受益户已移除")
+    return redirect("funds:project_detail", project.pk)
+
+
+@login_required
+@require_POST
+def project_allocate(request, pk):
+    return _project_action(
+        request, pk, "allocate_form",
+        lambda r, p: forms.AllocateForm(r.POST, funds=selectors.funds_for(request.user, county=p.county_id)),
+        lambda p, d: services.allocate(by=request.user, fund=d["fund"], project=p, amount_fen=d["amount"], allocated_on=d["allocated_on"]),
+        "资金已安排到项目")
+
+
+@login_required
+@require_POST
+def project_pay(request, pk):
+    return _project_action(
+        request, pk, "payment_form", lambda r, p: forms.PaymentForm(r.POST, allocations=selectors.open_allocations(p)),
+        lambda p, d: services.record_payment(by=request.user, allocation=d["allocation"], amount_fen=d["amount"], paid_on=d["paid_on"],
+                                             payee=d["payee"], voucher_no=d["voucher_no"]),
+        "拨付已登记")
+
+
+# --- funds ---------------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fund_list(request):
+    county = _county(request)
+    year = _int(request.GET.get("year"))
+    source = request.GET.get("source", "")
+    if source not in FundSource.values:
+        source = ""
+    funds = selectors.funds_for(request.user, county=county.code, year=year, source=source)
+    form = forms.FundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            fund = services.create_fund(by=request.user, county_code=county.code, year=d["year"], source=d["source"], name=d["name"],
+                                        amount_fen=d["amount"], document_no=d["document_no"], received_on=d["received_on"])
+        except FundsError as e:
+            _refused(form, e)
+        else:
+            messages.success(request, f"资金“{fund.name}”已登记")
+            return redirect(f"{reverse('funds:fund_list')}?county={county.code}")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "funds/fund_list.html", {
+        "county": county, "counties": selectors.counties_for(request.user), "funds": funds, "totals": selectors.fund_totals(funds),
+        "form": form, "year": year, "source": source, "sources": FundSource.choices, "is_county_office": _is_county_office(request.user),
+    }, status=status)
+
+
+@login_required
+def fund_detail(request, pk):
+    fund = _found(selectors.fund_for, request.user, pk)
+    return render(request, "funds/fund_detail.html", {"fund": fund, "allocations": selectors.fund_allocations(fund)})
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reconciliation_index(request):
+    county = _county(request)
+    form = forms.LedgerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = reconciliation.parse_ledger(upload.read())
+            ledger = services.import_ledger(by=request.user, county_code=county.code, year=form.cleaned_data["year"], rows=rows,
+                                            original_name=upload.name)
+        except reconciliation.LedgerFileError as e:
+            for message in e.errors[:20]:
+                form.add_error("file", message)
+        except FundsError as e:
+            _refused(form, e)
+        else:
+            return redirect("funds:reconciliation_detail", ledger.pk)
+    ledgers = _scoped_ledgers(request.user).filter(county=county)[:20]
+    return render(request, "funds/reconciliation_index.html", {
+        "county": county, "form": form, "ledgers": ledgers, "is_county_office": _is_county_office(request.user),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _scoped_ledgers(user):
+    from .models import LedgerImport
+
+    return selectors._scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
+
+
+def _mismatches(ledger):
+    return reconciliation.reconcile(year=ledger.year, library=reconciliation.library_of(ledger.county_id),
+                                    ledger=reconciliation.ledger_rows(ledger.rows))
+
+
+@login_required
+def reconciliation_detail(request, pk):
+    ledger = _found(_scoped_ledgers(request.user).get, pk=pk)
+    return render(request, "funds/reconciliation_detail.html", {"ledger": ledger, "mismatches": _mismatches(ledger)})
+
+
+@login_required
+def reconciliation_export(request, pk):
+    ledger = _found(_scoped_ledgers(request.user).get, pk=pk)
+    return _xlsx(f"reconciliation-{ledger.county_id}-{ledger.year}.xlsx", exports.mismatches_xlsx(ledger, _mismatches(ledger)))
+
+
+@login_required
+def reconciliation_template(request):
+    return _xlsx("ledger-template.xlsx", exports.ledger_template_xlsx())
+
+
+# --- loans ---------------------------------------------------------------------------------------
+
+@login_required
+def loan_list(request):
+    county = _county(request)
+    status = request.GET.get("status", "")
+    if status not in LoanStatus.values:
+        status = ""
+    kind = request.GET.get("kind", "") if request.GET.get("kind") in ("household", "enterprise") else ""
+    qs = selectors.loans_for(request.user, county=county.code, status=status, kind=kind, q=request.GET.get("q", ""))
+    return render(request, "funds/loan_list.html", {
+        "county": county, "counties": selectors.counties_for(request.user), "page": _page(request, qs), "status": status,
+        "kind": kind, "q": request.GET.get("q", ""), "statuses": LoanStatus.choices,
+        "stats": selectors.loan_statistics(request.user, county_code=county.code),
+        "is_county_office": _is_county_office(request.user), "can_apply": _can_apply(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def loan_apply(request, household_pk):
+    household = _found(households_for(request.user).select_related("village").get, pk=household_pk)
+    form = forms.HouseholdLoanForm(request.POST or None, household=household)
+    policy = services.policy_for(household.village_id)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            loan = services.apply_for_household_loan(
+                by=request.user, household=household, borrower=d["borrower"], amount_fen=d["amount"], term_months=d["term_months"],
+                industry=d["industry"], purpose=d["purpose"], bank=d["bank"], village_opinion=d["village_opinion"],
+                capacity_confirmed=d["capacity_confirmed"], applied_on=d["applied_on"],
+            )
+        except FundsError as e:
+            _refused(form, e, {"household": None})
+        else:
+            messages.success(request, "贷款申请已登记")
+            return redirect("funds:loan_detail", loan.pk)
+    return render(request, "funds/loan_apply.html", {
+        "form": form, "household": household, "policy": policy, "banks": selectors.banks_in(household.village_id[:6]),
+        "room_fen": services.household_loan_room(household, policy),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def loan_apply_enterprise(request):
+    county = _county(request)
+    form = forms.EnterpriseLoanForm(request.POST or None, initial={"region": county.code})
+    if request.method == "POST" and form.is_valid():
+        numbers = [line.replace("，", ",").split(",")[0].replace(" ", "") for line in form.cleaned_data["links"].splitlines()]
+        households = {h.number: h for h in households_for(request.user).filter(number__in=[n for n in numbers if n])}
+        links = form.parse_links(households)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                loan = services.apply_for_enterprise_loan(
+                    by=request.user, region_code=d["region"].strip(), borrower_kind=d["borrower_kind"], name=d["name"],
+                    credit_code=d["credit_code"], amount_fen=d["amount"], term_months=d["term_months"], industry=d["industry"],
+                    purpose=d["purpose"], bank=d["bank"], links=links, village_opinion=d["village_opinion"], applied_on=d["applied_on"],
+                )
+            except FundsError as e:
+                _refused(form, e, {"county": "region"})
+            else:
+                messages.success(request, "贷款申请已登记")
+                return redirect("funds:loan_detail", loan.pk)
+    return render(request, "funds/loan_apply.html", {"form": form, "county": county, "banks": selectors.banks_in(county.code)},
+                  status=400 if request.method == "POST" else 200)
+
+
+LOAN_FORMS = {
+    "approve": forms.ApproveForm, "reject": forms.RejectForm, "disburse": forms.DisburseForm, "repay": forms.RepaymentForm,
+    "interest": forms.InterestPaymentForm, "default": forms.DefaultForm, "recover": forms.RecoveryForm,
+}
+
+
+def _loan_context(request, loan, bound=None):
+    available = {
+        LoanStatus.APPLIED: ["approve", "reject"], LoanStatus.APPROVED: ["disburse", "reject"],
+        LoanStatus.DISBURSED: ["interest", "repay", "default"], LoanStatus.DEFAULTED: ["recover"],
+    }.get(LoanStatus(loan.status), [])
+    initial = {"approve": {"amount": interest.fen_to_yuan(loan.amount_requested_fen),
+                           "interest_rate": services.policy_for(loan.county_id).benchmark_rate}}
+    action_forms = {}
+    if _is_county_office(request.user):
+        for name in available:
+            action_forms[name] = bound if bound is not None and bound.prefix == name else LOAN_FORMS[name](prefix=name, initial=initial.get(name))
+    paid_out, recovered = services.recovered_so_far(loan)
+    return {
+        "loan": loan, "schedule": selectors.loan_schedule(loan), "repayments": loan.repayments.all(),
+        "outstanding_fen": services.outstanding_fen(loan), "links": loan.links.select_related("household"),
+        "risk_entries": loan.risk_entries.all(), "paid_out_fen": paid_out, "recovered_fen": recovered,
+        "action_forms": action_forms, "policy": services.policy_for(loan.county_id),
+    }
+
+
+@login_required
+def loan_detail(request, pk):
+    loan = _found(selectors.loan_for, request.user, pk)
+    return render(request, "funds/loan_detail.html", _loan_context(request, loan))
+
+
+@login_required
+@require_POST
+def loan_action(request, pk, action):
+    if action not in LOAN_FORMS:
+        raise Http404
+    loan = _found(selectors.loan_for, request.user, pk)
+    form = LOAN_FORMS[action](request.POST, prefix=action)
+    if form.is_valid():
+        d, by = form.cleaned_data, request.user
+        calls = {
+            "approve": lambda: services.approve_loan(loan, by=by, amount_fen=d["amount"], interest_rate=d["interest_rate"],
+                                                     benchmark_rate=d["benchmark_rate"], decided_on=d["decided_on"]),
+            "reject": lambda: services.reject_loan(loan, by=by, reason=d["reason"], decided_on=d["decided_on"]),
+            "disburse": lambda: services.disburse_loan(loan, by=by, disbursed_on=d["disbursed_on"], contract_no=d["contract_no"]),
+            "repay": lambda: services.record_repayment(loan, by=by, repaid_on=d["repaid_on"], principal_fen=d["principal"]),
+            "interest": lambda: services.record_interest_payment(loan, by=by, year=d["year"], quarter=d["quarter"],
+                                                                 amount_fen=d["amount"], paid_on=d["paid_on"]),
+            "default": lambda: services.record_default(loan, by=by, defaulted_on=d["defaulted_on"], loss_principal_fen=d["loss_principal"],
+                                                       loss_interest_fen=d["loss_interest"] or 0, note=d["note"]),
+            "recover": lambda: services.record_recovery(loan, by=by, recovered_on=d["recovered_on"], amount_fen=d["amount"], note=d["note"]),
+        }
+        try:
+            calls[action]()
+        except FundsError as e:
+            _refused(form, e, {"principal": "principal", "loss_principal": "loss_principal", "status": None})
+        else:
+            messages.success(request, "已保存")
+            return redirect("funds:loan_detail", loan.pk)
+    return render(request, "funds/loan_detail.html", _loan_context(request, loan, bound=form), status=400)
+
+
+@login_required
+def household_loans(request, pk):
+    """The household's loans, as a fragment for the household page (htmx) or a page of its own."""
+    household, loans = _found(selectors.household_loans, request.user, pk)
+    template = "funds/household_loans.html" if request.htmx else "funds/household_loans_page.html"
+    return render(request, template, {"household": household, "loans": loans, "can_apply": _can_apply(request.user)
+                                      and request.user.can_edit_registry})
+
+
+# --- interest subsidy ----------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subsidy_list(request):
+    county = _county(request)
+    year, quarter = _period(request)
+    form = forms.PaySubsidyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            paid = services.pay_subsidies(by=request.user, county_code=county.code, year=year, quarter=quarter,
+                                          paid_on=form.cleaned_data["paid_on"])
+        except FundsError as e:
+            _refused(form, e)
+        else:
+            messages.success(request, f"已拨付贴息 {len(paid)} 笔，合计 {services.yuan(sum(p.amount_fen for p in paid))} 元")
+            return redirect(f"{reverse('funds:subsidy_list')}?county={county.code}&year={year}&quarter={quarter}")
+    lines = selectors.subsidy_lines(request.user, county_code=county.code, year=year, quarter=quarter)
+    return render(request, "funds/subsidy_list.html", {
+        "county": county, "counties": selectors.counties_for(request.user), "year": year, "quarter": quarter, "lines": lines,
+        "total_subsidy": sum(x.subsidy_fen for x in lines), "total_payable": sum(x.payable_fen for x in lines),
+        "total_paid": sum(x.paid_fen or 0 for x in lines), "form": form, "is_county_office": _is_county_office(request.user),
+        "summary": selectors.subsidy_year_summary(request.user, county_code=county.code, year=year),
+        "quarters": [(0, "企业等全年")] + [(q, f"第{q}季度（贫困户）") for q in (1, 2, 3, 4)],
+        "period": interest.interest_period(year, quarter or 1, services.policy_for(county.code).settlement_day),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def subsidy_export(request):
+    county = _county(request)
+    year, quarter = _period(request)
+    lines = selectors.subsidy_lines(request.user, county_code=county.code, year=year, quarter=quarter)
+    label = f"{year}Q{quarter}" if quarter else f"{year}"
+    return _xlsx(f"subsidy-{county.code}-{label}.xlsx", exports.subsidy_xlsx(county, year, quarter, lines, request.user))
+
+
+# --- risk fund -----------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def risk_fund(request):
+    county = _county(request)
+    year = _int(request.GET.get("year"), datetime.date.today().year, 2013, 2100)
+    form = forms.DepositForm(request.POST or None, initial={"year": year})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.record_deposit(by=request.user, county_code=county.code, bank=d["bank"], year=d["year"], quarter=d["quarter"],
+                                    amount_fen=d["amount"], deposited_on=d["deposited_on"], note=d["note"])
+        except FundsError as e:
+            _refused(form, e)
+        else:
+            messages.success(request, "缴存已登记")
+            return redirect(f"{reverse('funds:risk_fund')}?county={county.code}&year={year}")
+    return render(request, "funds/risk_fund.html", {
+        "county": county, "year": year, "form": form, "accounts": selectors.risk_accounts(request.user, county.code),
+        "entries": selectors.risk_entries(request.user, county.code)[:100], "totals": selectors.risk_totals(request.user, county.code),
+        "schedule": selectors.deposit_schedule(request.user, county_code=county.code, year=year),
+        "policy": services.policy_for(county.code), "banks": selectors.banks_in(county.code),
+        "is_county_office": _is_county_office(request.user),
+    }, status=400 if request.method == "POST" else 200)
+
+
+# --- reminders, overdue and default --------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def loan_reports(request):
+    county = _county(request)
+    today = datetime.date.today()
+    if request.method == "POST":
+        reminded = services.issue_repayment_reminders(by=request.user, county_code=county.code, today=today)
+        messages.success(request, f"已登记还款提醒 {len(reminded)} 笔" if reminded else "没有需要提醒的贷款")
+        return redirect(f"{reverse('funds:loan_reports')}?county={county.code}")
+    return render(request, "funds/loan_reports.html", {
+        "county": county, "today": today, "policy": services.policy_for(county.code),
+        "maturing": selectors.loans_maturing(request.user, county_code=county.code, today=today),
+        "overdue": selectors.overdue_loans(request.user, county_code=county.code, today=today),
+        "defaulted": selectors.defaulted_loans(request.user, county_code=county.code),
+        "is_county_office": _is_county_office(request.user),
+    })
+
+
+@login_required
+def loan_reports_export(request):
+    county = _county(request)
+    today = datetime.date.today()
+    data = exports.loan_reports_xlsx(
+        county, today,
+        maturing=selectors.loans_maturing(request.user, county_code=county.code, today=today),
+        overdue=selectors.overdue_loans(request.user, county_code=county.code, today=today),
+        defaulted=selectors.defaulted_loans(request.user, county_code=county.code),
+    )
+    return _xlsx(f"loans-due-{county.code}-{today:%Y%m%d}.xlsx", data)
+
+
+# --- policy --------------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy(request):
+    county = _county(request)
+    current = services.policy_for(county.code)
+    form = forms.PolicyForm(request.POST or None, instance=current, initial={"household_cap": interest.fen_to_yuan(current.household_cap_fen)})
+    if request.method == "POST" and form.is_valid():
+        values = {k: form.cleaned_data[k] for k in forms.PolicyForm.Meta.fields} | {"household_cap_fen": form.cleaned_data["household_cap"]}
+        try:
+            services.update_policy(by=request.user, county_code=county.code, **values)
+        except FundsError as e:
+            _refused(form, e, {"household_cap_fen": "household_cap"})
+        else:
+            messages.success(request, "政策参数已保存")
+            return redirect(f"{reverse('funds:policy')}?county={county.code}")
+    return render(request, "funds/policy.html", {"county": county, "form": form, "is_county_office": _is_county_office(request.user)},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- public disclosure (no login) ----------------------------------------------------------------
+
+def public_projects(request):
+    counties = selectors.published_counties()
+    county = request.GET.get("county", "")
+    year = _int(request.GET.get("year"))
+    projects = selectors.published_projects(county=county if county.isdigit() else "", year=year)
+    totals = projects.aggregate(budget=Sum("budget_fen"))
+    page = CappedPaginator(projects, PAGE_SIZE, cap=10_000).get_page(request.GET.get("page"))
+    return render(request, "funds/public/project_list.html", {
+        "counties": counties, "county": county, "year": year, "page": page, "budget_fen": totals["budget"] or 0,
+    })
+
+
+def public_project(request, pk):
+    project = _found(selectors.published_project, pk)
+    return render(request, "funds/public/project_detail.html", {
+        "project": project, "funding": project.funding.all(),
+        "beneficiaries": project.beneficiaries.select_related("household__village").order_by("household__village_id", "household__number"),
+        "allocations": selectors.project_allocations(project), "payments": selectors.project_payments(project),
+    })
+

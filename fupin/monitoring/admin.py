@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from .models import CrossCheck, Finding, LookBack, MonitoredHousehold, MonitoringThreshold, Problem, RiskSignal, Sweep
+
+
+@admin.register(MonitoringThreshold)
+class MonitoringThresholdAdmin(admin.ModelAdmin):
+    list_display = ("year", "region_prefix", "threshold", "unregistered_line", "income_drop_percent", "large_expense")
+    list_filter = ("year",)
+
+
+@admin.register(CrossCheck)
+class CrossCheckAdmin(admin.ModelAdmin):
+    list_display = ("department", "original_name", "status", "rows", "findings_count", "uploaded_at", "retain_until", "purged_at")
+    list_filter = ("department", "status")
+    readonly_fields = ("columns",)
+
+
+@admin.register(Sweep)
+class SweepAdmin(admin.ModelAdmin):
+    list_display = ("kind", "year", "scope_code", "status", "results", "seconds", "created_at")
+
+
+for model in (Finding, Problem, MonitoredHousehold, LookBack, RiskSignal):
+    admin.site.register(model, list_display=("__str__",), raw_id_fields=[f.name for f in model._meta.fields
+                                                                          if f.many_to_one and f.name in ("household", "member")])

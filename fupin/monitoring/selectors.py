@@ -1,0 +1,139 @@
+"""How monitoring is read: every query starts from the user's scope (a region-code range)."""
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+
+from fupin.accounts.models import Role
+from fupin.accounts.scope import region_filter
+
+from .models import (
+    CrossCheck, Finding, LookBack, LookBackItem, MonitoredHousehold, Problem, ProblemStatus, RiskSignal, SignalState, Sweep,
+)
+
+
+def _scoped(qs: QuerySet, user, field: str) -> QuerySet:
+    scope = region_filter(user, field)
+    return qs.none() if scope is None else qs.filter(scope)
+
+
+def signals_for(user, *, year: int, state: str = SignalState.OPEN) -> QuerySet[RiskSignal]:
+    qs = RiskSignal.objects.filter(year=year)
+    if state:
+        qs = qs.filter(state=state)
+    return _scoped(qs, user, "village_code").select_related("household", "household__village")
+
+
+def candidates_for(user, *, year: int) -> list[dict]:
+    """Households with open signals, each with its signals (a page's worth: the first 200 households)."""
+    signals = list(signals_for(user, year=year).order_by("village_code", "household_id", "kind")[:2000])
+    out: dict[int, dict] = {}
+    for s in signals:
+        out.setdefault(s.household_id, {"household": s.household, "signals": []})["signals"].append(s)
+    return list(out.values())[:200]
+
+
+def sweeps_for(user) -> QuerySet[Sweep]:
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None:
+        return Sweep.objects.none()
+    return Sweep.objects.filter(scope_code__startswith=prefix) if prefix else Sweep.objects.all()
+
+
+def cases_for(user, *, stage: str = "", kind: str = "") -> QuerySet[MonitoredHousehold]:
+    qs = _scoped(MonitoredHousehold.objects.all(), user, "village_code").select_related("household", "household__village")
+    if stage:
+        qs = qs.filter(stage=stage)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def lookbacks_for(user) -> QuerySet[LookBack]:
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None:
+        return LookBack.objects.none()
+    # campaigns over the user's subtree, and campaigns above it that cover it
+    from fupin.regions.models import in_region
+
+    return LookBack.objects.filter((in_region("region_id", prefix) if prefix else Q()) | Q(region_id__in=[prefix[:n] for n in (2, 4, 6, 9)
+                                                                                       if n < len(prefix)]))
+
+
+def lookback_items_for(user, campaign: LookBack, village_code: str | None = None) -> QuerySet[LookBackItem]:
+    qs = _scoped(campaign.items.all(), user, "village_code").select_related("household")
+    return qs.filter(village_code=village_code) if village_code else qs
+
+
+def lookback_progress(user, campaign: LookBack) -> list[dict]:
+    """Per village: households to check, checked, with an item not met — in one grouped query."""
+    from fupin.regions.models import Region
+
+    unmet = Q(income=False) | Q(food_clothing=False) | Q(education=False) | Q(medical=False) | Q(housing=False) | Q(water=False)
+    rows = list(_scoped(campaign.items.all(), user, "village_code").order_by().values("village_code").annotate(
+        total=Count("id"), done=Count("id", filter=Q(checked_on__isnull=False)), unmet=Count("id", filter=unmet),
+    ).order_by("village_code"))
+    names = dict(Region.objects.filter(code__in=[r["village_code"] for r in rows]).values_list("code", "name"))
+    for r in rows:
+        r["name"] = names.get(r["village_code"], r["village_code"])
+        r["percent"] = int(100 * r["done"] / r["total"]) if r["total"] else 0
+    return rows
+
+
+def cross_checks_for(user) -> QuerySet[CrossCheck]:
+    """A liaison sees only their own uploads; county and above see the lists run in (or uploaded for) their region."""
+    if not getattr(user, "is_authenticated", False):
+        return CrossCheck.objects.none()
+    if user.role == Role.LIAISON:
+        return CrossCheck.objects.filter(uploaded_by=user)
+    prefix = user.scope_prefix
+    if prefix is None:
+        return CrossCheck.objects.none()
+    if user.is_superuser:
+        return CrossCheck.objects.all()
+    # lists a liaison uploaded (no region yet) are visible to county offices, which run them
+    unassigned = Q(scope_code="") & Q(status__in=[CrossCheck.Status.UPLOADED]) if user.role == Role.COUNTY else Q(pk__in=[])
+    return CrossCheck.objects.filter(Q(scope_code__startswith=prefix) | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6)
+                                                                                          if n < len(prefix)]) | unassigned)
+
+
+def findings_for(user, *, cross_check: int | None = None, decision: str = "", severity: int | None = None,
+                 department: str = "") -> QuerySet[Finding]:
+    if getattr(user, "role", "") == Role.LIAISON and not user.is_superuser:
+        return Finding.objects.none()
+    qs = _scoped(Finding.objects.all(), user, "village_code").select_related("household", "member", "cross_check")
+    if cross_check:
+        qs = qs.filter(cross_check_id=cross_check)
+    if decision:
+        qs = qs.filter(decision=decision)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if department:
+        qs = qs.filter(department=department)
+    return qs
+
+
+def problems_for(user, *, status: str = "", source: str = "", overdue: bool = False,
+                 today: datetime.date | None = None) -> QuerySet[Problem]:
+    qs = _scoped(Problem.objects.all(), user, "region_code").select_related("household")
+    if status:
+        qs = qs.filter(status=status)
+    if source:
+        qs = qs.filter(source=source)
+    if overdue:
+        qs = qs.exclude(status=ProblemStatus.CLOSED).filter(deadline__lt=today or datetime.date.today())
+    return qs
+
+
+def overdue_by_region(user, *, length: int, today: datetime.date | None = None) -> list[dict]:
+    """Open and overdue problems per region at one level (the first `length` digits of the code)."""
+    from fupin.regions.models import Region
+
+    today = today or datetime.date.today()
+    rows = list(_scoped(Problem.objects.all(), user, "region_code").exclude(status=ProblemStatus.CLOSED).order_by()
+                .annotate(area=Substr("region_code", 1, length)).values("area")
+                .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today))).order_by("-overdue", "area"))
+    names = dict(Region.objects.filter(code__in=[r["area"] for r in rows]).values_list("code", "name"))
+    for r in rows:
+        r["name"] = names.get(r["area"], r["area"])
+    return rows

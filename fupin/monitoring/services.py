@@ -1,0 +1,771 @@
+"""What users do in monitoring: sweeps, monitored households, look-backs, cross-checks, the problem ledger.
+
+Each function checks scope and role, runs in a transaction, and writes its audit entry.
+Refusals raise MonitoringError with a Chinese message.
+"""
+import datetime
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from fupin.accounts.models import Role
+from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read
+from fupin.audit.services import record
+from fupin.regions.models import Region, RegionLevel, level_of
+from fupin.registry import codes
+from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
+from fupin.registry.services import RegistryError, update_household
+
+from . import matching, rules
+from .models import (
+    CHECK_ITEM_LABELS, CHECK_ITEMS, MONITORING_TRANSITIONS, CrossCheck, Decision, Department, Finding, LookBack,
+    LookBackItem, MonitoredHousehold, MonitoringKind, MonitoringMeasure, MonitoringSource, MonitoringStage, MonitoringStep,
+    MonitoringThreshold, Problem, ProblemSource, ProblemStatus, RiskEvent, RiskSignal, SignalState, Sweep,
+)
+
+
+class MonitoringError(ValueError):
+    """A refused action; the message is Chinese."""
+
+
+def _level(user) -> int:
+    """The region level a user acts at (0 for an administrator without a region)."""
+    if user.is_superuser and not user.region_id:
+        return 0
+    return level_of(user.region_id) if user.region_id else 99
+
+
+def _ensure_role(user, *roles: str) -> None:
+    if not (user.is_superuser or user.role in roles):
+        raise ScopeError("您的角色不能进行此操作")
+
+
+def _display(user) -> str:
+    return getattr(user, "full_name", "") or getattr(user, "username", "")
+
+
+# ---------------------------------------------------------------- thresholds
+
+@transaction.atomic
+def set_threshold(*, by, region_prefix: str, year: int, threshold, unregistered_line, income_drop_percent: int = 30,
+                  large_expense=10000, requires_village_appraisal: bool = True, requires_township_review: bool = True,
+                  note: str = "") -> MonitoringThreshold:
+    """Set a year's monitoring line for a region (county and above; "" national, administrators only)."""
+    if region_prefix:
+        ensure_can_read(by, region_prefix)
+        if not by.is_superuser and by.role not in (Role.COUNTY, Role.PREFECTURE, Role.PROVINCE):
+            raise ScopeError("只有县级及以上可以设置监测线")
+    elif not by.is_superuser:
+        raise ScopeError("只有系统管理员可以设置全国监测线")
+    if threshold is None or threshold <= 0 or unregistered_line is None or unregistered_line <= 0:
+        raise MonitoringError("监测线和排查线须大于0")
+    if not 1 <= int(income_drop_percent) <= 100:
+        raise MonitoringError("收入下降比例应在1%到100%之间")
+    row, created = MonitoringThreshold.objects.update_or_create(
+        region_prefix=region_prefix, year=year,
+        defaults=dict(threshold=threshold, unregistered_line=unregistered_line, income_drop_percent=income_drop_percent,
+                      large_expense=large_expense, requires_village_appraisal=requires_village_appraisal,
+                      requires_township_review=requires_township_review, note=note),
+    )
+    record(by=by, action="set_monitoring_threshold", target=row, scope_code=region_prefix,
+           changes={"threshold": [None, str(threshold)], "unregistered_line": [None, str(unregistered_line)]})
+    return row
+
+
+@transaction.atomic
+def record_risk_event(household: Household, *, by, kind: str, occurred_on: datetime.date, amount, description: str) -> RiskEvent:
+    ensure_can_edit(by, household.village_id)
+    if kind not in RiskEvent.Kind.values:
+        raise MonitoringError("请选择风险事件类别")
+    if occurred_on > datetime.date.today():
+        raise MonitoringError("发生日期不能晚于今天")
+    if amount is None or amount < 0:
+        raise MonitoringError("金额不能为负数")
+    if not (description or "").strip():
+        raise MonitoringError("请填写情况说明")
+    event = RiskEvent.objects.create(household=household, kind=kind, occurred_on=occurred_on, amount=amount,
+                                     description=description.strip(), recorded_by=by)
+    record(by=by, action="record_risk_event", target=event, household=household, scope_code=household.village_id,
+           changes={"kind": [None, kind], "amount": [None, str(amount)], "description": [None, event.description]})
+    return event
+
+
+# ---------------------------------------------------------------- sweeps
+
+def _insert_select(table: str, columns: list[str], inner, constants: list, *, conflict: str = "") -> int:
+    """INSERT INTO table (columns) SELECT sub.* , constants FROM (inner queryset) — no row passes through Python."""
+    sql, params = inner.query.get_compiler(connection=connection).as_sql()
+    inner_cols = list(inner.query.values_select) + list(inner.query.annotation_select)
+    picked = ", ".join(f"sub.{connection.ops.quote_name(c)}" for c in inner_cols if c.startswith(("s_", "f_")))
+    marks = ", ".join(["%s"] * len(constants))
+    full = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked}{', ' if constants else ''}{marks} "
+            f"FROM ({sql}) sub WHERE true {conflict}")
+    with connection.cursor() as cur:
+        cur.execute(full, list(constants) + list(params))  # the constants' marks come first in the text
+        return cur.rowcount
+
+
+def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> Sweep:
+    """Queue a sweep over the user's region (township and above)."""
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY, Role.PREFECTURE, Role.PROVINCE)
+    if scope_code is None:
+        scope_code = by.region_id or ""
+    if scope_code:
+        ensure_can_read(by, scope_code)
+    elif not by.is_superuser:
+        raise ScopeError("不在您的管辖范围内")
+    this_year = datetime.date.today().year
+    if not 2013 <= year <= this_year:
+        raise MonitoringError(f"年度应在2013到{this_year}之间")
+    if kind not in Sweep.Kind.values:
+        raise MonitoringError("未知的筛查类别")
+    if kind == Sweep.Kind.SIGNALS and not rules.effective_thresholds(year):
+        raise MonitoringError(f"未设置{year}年及以前的监测线，请先设置监测线")
+    sweep = Sweep.objects.create(kind=kind, year=year, scope_code=scope_code, started_by=by,
+                                 rules_total=len(rules.SIGNAL_RULES if kind == Sweep.Kind.SIGNALS else rules.SUSPECT_RULES))
+    record(by=by, action="start_sweep", target=sweep, scope_code=scope_code, changes={"year": [None, year], "kind": [None, kind]})
+    from .tasks import run_sweep_task
+
+    transaction.on_commit(lambda: run_sweep_task.enqueue(sweep.pk))
+    return sweep
+
+
+def run_sweep(sweep: Sweep) -> Sweep:
+    """Run every rule of the sweep as one INSERT … SELECT each, in one transaction; progress after each rule."""
+    started = time.perf_counter()
+    Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.RUNNING, rules_done=0)
+    try:
+        with transaction.atomic():
+            total = _sweep_signals(sweep) if sweep.kind == Sweep.Kind.SIGNALS else _sweep_suspects(sweep)
+            record(by=sweep.started_by, action="sweep_done", target=sweep, scope_code=sweep.scope_code,
+                   changes={"results": [None, total]})
+    except Exception as e:  # the run is recorded as failed; nothing half-written stays (one transaction)
+        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.FAILED, message=f"筛查失败：{e}"[:1000],
+                                                 finished_at=timezone.now())
+        raise
+    Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.DONE, results=total, finished_at=timezone.now(),
+                                             seconds=time.perf_counter() - started)
+    sweep.refresh_from_db()
+    return sweep
+
+
+def _sweep_signals(sweep: Sweep) -> int:
+    from fupin.regions.models import in_region
+
+    old = RiskSignal.objects.filter(year=sweep.year, state=SignalState.OPEN)
+    if sweep.scope_code:
+        old = old.filter(in_region("village_code", sweep.scope_code))
+    old._raw_delete(old.db)
+    total = 0
+    columns = ["household_id", "village_code", "source_type", "source_id", "source_label", "value", "reference",
+               "kind", "year", "state", "sweep_id"]
+    for i, rule in enumerate(rules.SIGNAL_RULES, 1):
+        qs = rule.query(sweep.year, sweep.scope_code)
+        total += _insert_select("monitoring_risksignal", columns, qs,
+                                [str(rule.key), sweep.year, SignalState.OPEN.value, sweep.pk],
+                                conflict="ON CONFLICT DO NOTHING")
+        Sweep.objects.filter(pk=sweep.pk).update(rules_done=i)
+    return total
+
+
+def _sweep_suspects(sweep: Sweep) -> int:
+    total = 0
+    now = timezone.now()
+    columns = ["household_id", "member_id", "village_code", "detail", "rule", "severity", "department", "evidence",
+               "decision", "decision_note", "created_at", "sweep_id"]
+    for i, rule in enumerate(rules.SUSPECT_RULES, 1):
+        qs = rule.query(sweep.year, sweep.scope_code)
+        # a rule already raised on the same household (and member) is not raised again: its decision stands
+        earlier = Finding.objects.filter(department=Department.REGISTRY, rule=rule.key, household_id=OuterRef("f_household"))
+        if rule.key not in NO_MEMBER_RULES:
+            earlier = earlier.filter(member_id=OuterRef("f_member"))
+        fresh = qs.exclude(Exists(earlier))
+        total += _insert_select("monitoring_finding", columns, fresh,
+                                [rule.key, int(rule.severity), Department.REGISTRY.value, "{}", Decision.PENDING.value, "",
+                                 now, sweep.pk])
+        Sweep.objects.filter(pk=sweep.pk).update(rules_done=i)
+    return total
+
+
+# rules that fire on a household as a whole (no member)
+NO_MEMBER_RULES = ["head_missing", "income_inconsistent", "income_size_mismatch", "split_household", "exited_guarantees_unmet"]
+
+
+# ---------------------------------------------------------------- candidates from signals
+
+@transaction.atomic
+def dismiss_candidate(household: Household, *, by, year: int, reason: str) -> int:
+    """Set a household's open signals of the year aside, with the reason (never a status change)."""
+    ensure_can_edit(by, household.village_id)
+    if not (reason or "").strip():
+        raise MonitoringError("请填写排除理由")
+    n = RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(state=SignalState.DISMISSED)
+    if not n:
+        raise MonitoringError("该户没有待研判的预警")
+    record(by=by, action="dismiss_risk_signals", target=household, household=household, scope_code=household.village_id,
+           changes={"year": [None, year], "reason": [None, reason.strip()], "signals": [None, n]})
+    return n
+
+
+# ---------------------------------------------------------------- monitored households
+
+def _kind_allowed(household: Household, kind: str) -> None:
+    if kind not in MonitoringKind.values:
+        raise MonitoringError("请选择监测对象类别")
+    if kind == MonitoringKind.UNSTABLE_EXITED and household.status != codes.HouseholdStatus.EXITED:
+        raise MonitoringError("脱贫不稳定户须为已脱贫户")
+    if kind != MonitoringKind.UNSTABLE_EXITED and household.status in (codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED,
+                                                                        codes.HouseholdStatus.APPLICANT):
+        raise MonitoringError(f"边缘易致贫户和突发严重困难户须为未建档户，该户当前为“{household.get_status_display()}”")
+
+
+@transaction.atomic
+def report_monitored(household: Household, *, by, kind: str, source: str, year: int, risk_description: str) -> MonitoredHousehold:
+    """Put a household forward for monitoring: its own report, the village survey, a department's push, or a sweep."""
+    ensure_can_edit(by, household.village_id)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _kind_allowed(household, kind)
+    if source not in MonitoringSource.values:
+        raise MonitoringError("请选择发现途径")
+    if not (risk_description or "").strip():
+        raise MonitoringError("请填写风险情况")
+    if MonitoredHousehold.objects.filter(household=household, stage__in=[s for s in MONITORING_TRANSITIONS
+                                                                         if MONITORING_TRANSITIONS[s]]).exists():
+        raise MonitoringError("该户已有未结束的监测程序")
+    case = MonitoredHousehold.objects.create(
+        household=household, village_code=household.village_id, kind=kind, source=source, year=year,
+        risk_description=risk_description.strip(), previous_status=household.status, reported_by=by,
+    )
+    MonitoringStep.objects.create(case=case, stage=MonitoringStage.REPORTED, by=by, by_name=_display(by),
+                                  note=risk_description.strip())
+    RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(state=SignalState.TAKEN)
+    record(by=by, action="report_monitored", target=case, household=household, scope_code=household.village_id,
+           changes={"kind": [None, kind], "source": [None, source], "risk": [None, case.risk_description]})
+    return case
+
+
+def _config(case: MonitoredHousehold) -> MonitoringThreshold | None:
+    try:
+        return rules.threshold_for(case.year, case.village_code)
+    except rules.ThresholdMissing:
+        return None
+
+
+def _move(case: MonitoredHousehold, to: str, *, by, note: str) -> MonitoredHousehold:
+    case = MonitoredHousehold.objects.select_for_update().get(pk=case.pk)
+    if to not in MONITORING_TRANSITIONS[case.stage]:
+        raise MonitoringError(f"当前环节为“{case.get_stage_display()}”，不能进入“{MonitoringStage(to).label}”")
+    before = case.stage
+    case.stage = to
+    return case, before
+
+
+def _log(case, before, *, by, note, action):
+    MonitoringStep.objects.create(case=case, stage=case.stage, by=by, by_name=_display(by), note=note)
+    record(by=by, action=action, target=case, household=case.household, scope_code=case.village_code,
+           changes={"stage": [before, case.stage], "note": [None, note]})
+
+
+@transaction.atomic
+def appraise_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHousehold:
+    """Record the village's democratic appraisal (村民主评议)."""
+    ensure_can_edit(by, case.village_code)
+    if not (note or "").strip():
+        raise MonitoringError("请填写评议情况（参会人数、表决结果）")
+    case, before = _move(case, MonitoringStage.APPRAISED, by=by, note=note)
+    case.appraisal_note = note.strip()
+    case.save(update_fields=["stage", "appraisal_note"])
+    _log(case, before, by=by, note=note, action="appraise_monitored")
+    return case
+
+
+@transaction.atomic
+def review_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHousehold:
+    """The township's review (乡镇审核)."""
+    case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
+    ensure_can_edit(by, case.village_code)
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    config = _config(case)
+    if case.stage == MonitoringStage.REPORTED and (config is None or config.requires_village_appraisal):
+        raise MonitoringError("须先完成村民主评议")
+    if not (note or "").strip():
+        raise MonitoringError("请填写审核意见")
+    case, before = _move(case, MonitoringStage.REVIEWED, by=by, note=note)
+    case.review_note = note.strip()
+    case.save(update_fields=["stage", "review_note"])
+    _log(case, before, by=by, note=note, action="review_monitored")
+    return case
+
+
+@transaction.atomic
+def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> MonitoredHousehold:
+    """Take the household into monitoring: the household's status becomes 监测户 through the registry service."""
+    case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
+    ensure_can_edit(by, case.village_code)
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    config = _config(case)
+    needs_appraisal = config is None or config.requires_village_appraisal
+    needs_review = config is None or config.requires_township_review
+    if needs_appraisal and case.stage == MonitoringStage.REPORTED:
+        raise MonitoringError("须先完成村民主评议")
+    if needs_review and case.stage != MonitoringStage.REVIEWED:
+        raise MonitoringError("须先经乡镇审核")
+    case, before = _move(case, MonitoringStage.MEASURES, by=by, note=note)
+    case.included_at = timezone.now()
+    case.save(update_fields=["stage", "included_at"])
+    if case.household.status != codes.HouseholdStatus.MONITORED:
+        try:
+            update_household(case.household, by=by, status=codes.HouseholdStatus.MONITORED)
+        except RegistryError as e:
+            raise MonitoringError(f"户信息不完整，不能标记为监测户：{e}") from None
+    _log(case, before, by=by, note=note, action="include_monitored")
+    return case
+
+
+@transaction.atomic
+def reject_monitored(case: MonitoredHousehold, *, by, reason: str) -> MonitoredHousehold:
+    ensure_can_edit(by, case.village_code)
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY, Role.VILLAGE_CLERK, Role.VILLAGE_TEAM)
+    if not (reason or "").strip():
+        raise MonitoringError("请填写不予纳入的理由")
+    case, before = _move(case, MonitoringStage.REJECTED, by=by, note=reason)
+    case.rejection_reason = reason.strip()
+    case.save(update_fields=["stage", "rejection_reason"])
+    _log(case, before, by=by, note=reason, action="reject_monitored")
+    return case
+
+
+@transaction.atomic
+def add_measure(case: MonitoredHousehold, *, by, kind: str, description: str, responsible: str,
+                planned_on: datetime.date) -> MonitoringMeasure:
+    ensure_can_edit(by, case.village_code)
+    if case.stage != MonitoringStage.MEASURES:
+        raise MonitoringError("纳入监测后才能落实帮扶措施")
+    if kind not in MonitoringMeasure.Kind.values:
+        raise MonitoringError("请选择措施类别")
+    if not (description or "").strip() or not (responsible or "").strip():
+        raise MonitoringError("请填写措施内容和责任人")
+    measure = MonitoringMeasure.objects.create(case=case, kind=kind, description=description.strip(),
+                                               responsible=responsible.strip(), planned_on=planned_on)
+    record(by=by, action="add_monitoring_measure", target=case, household=case.household, scope_code=case.village_code,
+           changes={"measure": [None, f"{measure.get_kind_display()}：{measure.description}"]})
+    return measure
+
+
+@transaction.atomic
+def complete_measure(measure: MonitoringMeasure, *, by, done_on: datetime.date) -> MonitoringMeasure:
+    ensure_can_edit(by, measure.case.village_code)
+    if done_on > datetime.date.today():
+        raise MonitoringError("落实日期不能晚于今天")
+    measure.done_on = done_on
+    measure.save(update_fields=["done_on"])
+    record(by=by, action="complete_monitoring_measure", target=measure.case, household=measure.case.household,
+           scope_code=measure.case.village_code, changes={"measure": [measure.description, f"已于{done_on}落实"]})
+    return measure
+
+
+@transaction.atomic
+def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | None) -> MonitoredHousehold:
+    """风险消除: measures done, the year's income at or above the line, guarantees met, with evidence.
+
+    The household returns to the status it had before monitoring.
+    """
+    ensure_can_edit(by, case.village_code)
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    if case.stage != MonitoringStage.MEASURES:
+        raise MonitoringError("只有正在监测帮扶的户才能标注风险消除")
+    if not case.measures.exists():
+        raise MonitoringError("尚未落实任何帮扶措施，不能标注风险消除")
+    if case.measures.filter(done_on__isnull=True).exists():
+        raise MonitoringError("还有帮扶措施未落实")
+    if evidence is None:
+        raise MonitoringError("请上传风险消除的佐证材料（收入核算、入户核实记录等）")
+    if not (note or "").strip():
+        raise MonitoringError("请填写风险消除情况")
+    config = _config(case)
+    income = IncomeRecord.objects.filter(household=case.household).order_by("-year").first()
+    if config and (income is None or income.per_capita_net_income < config.threshold):
+        got = f"{income.year}年人均纯收入 {income.per_capita_net_income} 元" if income else "没有收入记录"
+        raise MonitoringError(f"{got}，未达到监测线 {config.threshold} 元，不能标注风险消除")
+    check = GuaranteeCheck.objects.filter(household=case.household).order_by("-year").first()
+    if check and not check.all_met:
+        raise MonitoringError("最近一次两不愁三保障核查仍有未达标项目，不能标注风险消除")
+    case, before = _move(case, MonitoringStage.ELIMINATED, by=by, note=note)
+    case.elimination_note = note.strip()
+    case.elimination_evidence.save(Path(evidence.name).name, evidence, save=False)
+    case.eliminated_at = timezone.now()
+    case.save(update_fields=["stage", "elimination_note", "elimination_evidence", "eliminated_at"])
+    if case.previous_status and case.household.status == codes.HouseholdStatus.MONITORED:
+        try:
+            update_household(case.household, by=by, status=case.previous_status)
+        except RegistryError as e:
+            raise MonitoringError(f"恢复户状态失败：{e}") from None
+    _log(case, before, by=by, note=note, action="eliminate_risk")
+    return case
+
+
+# ---------------------------------------------------------------- look-back campaigns
+
+@transaction.atomic
+def open_lookback(*, by, region_code: str, name: str, year: int, starts_on: datetime.date, ends_on: datetime.date,
+                  income_line) -> LookBack:
+    """Open a campaign over a region: registered and monitored households, and unregistered ones below the line."""
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    ensure_can_edit(by, region_code)
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or region.level > RegionLevel.VILLAGE:
+        raise MonitoringError("请选择乡镇、县或行政村作为排查范围")
+    if not (name or "").strip():
+        raise MonitoringError("请填写名称")
+    if ends_on < starts_on:
+        raise MonitoringError("截止日期不能早于开始日期")
+    if income_line is None or income_line <= 0:
+        raise MonitoringError("排查线须大于0")
+    from fupin.regions.models import in_region
+
+    campaign = LookBack.objects.create(name=name.strip(), region=region, year=year, starts_on=starts_on, ends_on=ends_on,
+                                       income_line=income_line, created_by=by)
+    S = codes.HouseholdStatus
+    households = Household.objects.filter(in_region("village_id", region.code)).filter(
+        Q(status__in=[S.POOR, S.EXITED, S.MONITORED])
+        | Q(status__in=[S.UNREGISTERED, S.REMOVED], latest_income__lt=income_line)
+    ).values_list("pk", "village_id", "status")
+    group = {S.MONITORED: LookBackItem.Group.MONITORED, S.POOR: LookBackItem.Group.REGISTERED,
+             S.EXITED: LookBackItem.Group.REGISTERED}
+    batch = []
+    count = 0
+    for pk, village, status in households.iterator(chunk_size=5000):
+        batch.append(LookBackItem(campaign=campaign, household_id=pk, village_code=village,
+                                  group=group.get(status, LookBackItem.Group.UNREGISTERED)))
+        if len(batch) >= 5000:
+            LookBackItem.objects.bulk_create(batch)
+            count += len(batch)
+            batch = []
+    LookBackItem.objects.bulk_create(batch)
+    count += len(batch)
+    record(by=by, action="open_lookback", target=campaign, scope_code=region.code,
+           changes={"households": [None, count], "income_line": [None, str(income_line)]})
+    return campaign
+
+
+@transaction.atomic
+def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], notes: dict[str, str],
+                         checked_on: datetime.date, evidence: File | None = None,
+                         responsible_person: str = "") -> list[Problem]:
+    """Record one household's checklist; every item not met becomes a problem in the ledger."""
+    ensure_can_edit(by, item.village_code)
+    item = LookBackItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
+    if item.campaign.status != LookBack.Status.OPEN:
+        raise MonitoringError("该回头看已结束")
+    missing = [i for i in CHECK_ITEMS if results.get(i) is None]
+    if missing:
+        raise MonitoringError("请逐项填写：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in missing))
+    notes = {k: (v or "").strip() for k, v in notes.items() if k in CHECK_ITEMS and (v or "").strip()}
+    unexplained = [i for i in CHECK_ITEMS if results[i] is False and not notes.get(i)]
+    if unexplained:
+        raise MonitoringError("未达标的项目须说明情况：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained))
+    if checked_on > datetime.date.today():
+        raise MonitoringError("排查日期不能晚于今天")
+    for i in CHECK_ITEMS:
+        setattr(item, i, bool(results[i]))
+    item.notes = notes
+    item.checked_by = by
+    item.checked_on = checked_on
+    if evidence is not None:
+        item.evidence.save(Path(evidence.name).name, evidence, save=False)
+    item.save()
+    deadline = max(item.campaign.ends_on, datetime.date.today() + datetime.timedelta(days=30))
+    existing = set(item.problems.values_list("check_item", flat=True))
+    problems = [
+        Problem.objects.create(
+            source=ProblemSource.LOOKBACK, region_code=item.village_code, household=item.household, lookback_item=item,
+            check_item=i, description=f"{CHECK_ITEM_LABELS[i]}未达标：{notes[i]}", responsible_person=responsible_person,
+            deadline=deadline, created_by=by,
+        )
+        for i in item.unmet if i not in existing
+    ]
+    record(by=by, action="record_lookback_item", target=item.campaign, household=item.household, scope_code=item.village_code,
+           changes={i: [None, results[i]] for i in CHECK_ITEMS} | {"problems": [None, len(problems)]})
+    return problems
+
+
+@transaction.atomic
+def close_lookback(campaign: LookBack, *, by) -> LookBack:
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    ensure_can_edit(by, campaign.region_id)
+    campaign.status = LookBack.Status.CLOSED
+    campaign.save(update_fields=["status"])
+    record(by=by, action="close_lookback", target=campaign, scope_code=campaign.region_id, changes={"status": ["open", "closed"]})
+    return campaign
+
+
+# ---------------------------------------------------------------- cross-checks
+
+def _ensure_uploader(user) -> None:
+    if not (user.is_superuser or user.role in (Role.LIAISON, Role.COUNTY)):
+        raise ScopeError("只有部门联络员和县扶贫办可以上传比对名单")
+
+
+def upload_cross_check(*, by, department: str, upload) -> CrossCheck:
+    """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing behind."""
+    _ensure_uploader(by)
+    if department not in Department.values or department == Department.REGISTRY:
+        raise MonitoringError("请选择部门")
+    name = Path(getattr(upload, "name", "") or "名单.csv").name[:200]
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = Path(tmp) / "list.csv"
+        try:
+            upload.seek(0)
+        except Exception:
+            pass
+        columns, rows = matching.normalise_upload(upload, dest)
+        with transaction.atomic():
+            check = CrossCheck(department=department, original_name=name, columns=columns, rows=rows, uploaded_by=by,
+                               retain_until=CrossCheck.default_retention(),
+                               scope_code="" if by.role == Role.LIAISON or by.is_superuser else by.region_id)
+            with open(dest, "rb") as f:
+                check.file.save(f"{department}.csv", File(f), save=False)
+            check.save()
+            record(by=by, action="upload_cross_check", target=check, scope_code=check.scope_code,
+                   changes={"department": [None, department], "rows": [None, rows], "file": [None, name]})
+    return check
+
+
+def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
+    """The county office runs a list against its county (an administrator: against everything)."""
+    _ensure_role(by, Role.COUNTY)
+    scope = "" if by.is_superuser and not by.region_id else by.region_id
+    with transaction.atomic():
+        check = CrossCheck.objects.select_for_update().get(pk=check.pk)
+        if check.scope_code and not (by.is_superuser or check.scope_code.startswith(by.region_id or "")):
+            raise ScopeError("不在您的管辖范围内")
+        if check.status not in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED):
+            raise MonitoringError(f"该名单当前状态为“{check.get_status_display()}”，不能再次比对")
+        if check.purged_at or not check.file:
+            raise MonitoringError("名单文件已按保留期限删除，请重新上传")
+        check.status = CrossCheck.Status.QUEUED
+        check.scope_code = scope
+        check.run_by = by
+        check.progress = 0
+        check.message = ""
+        check.save(update_fields=["status", "scope_code", "run_by", "progress", "message"])
+        record(by=by, action="start_cross_check", target=check, scope_code=scope, changes={"scope": [None, scope]})
+        from .tasks import run_cross_check_task
+
+        transaction.on_commit(lambda: run_cross_check_task.enqueue(check.pk))
+    return check
+
+
+def run_cross_check(check: CrossCheck) -> CrossCheck:
+    """Match the list, then insert all findings in one transaction (all or nothing)."""
+    started = time.perf_counter()
+
+    def progress(pct):
+        CrossCheck.objects.filter(pk=check.pk).update(progress=pct)
+
+    CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.RUNNING, progress=5)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            members, findings_csv = tmp / "members.csv", tmp / "findings.csv"
+            matching.export_members(check.scope_code, members)
+            progress(20)
+            with default_storage.open(check.file.name, "rb") as src, open(tmp / "list.csv", "wb") as dst:
+                while block := src.read(1 << 22):
+                    dst.write(block)
+            rows, matched, n = matching.match(department=check.department, columns=check.columns, members_csv=members,
+                                              list_csv=tmp / "list.csv", out_csv=findings_csv, progress=progress)
+            with transaction.atomic():
+                Finding.objects.filter(cross_check=check).delete()
+                now = timezone.now()
+                if n and connection.vendor == "postgresql":
+                    matching.copy_findings(findings_csv, check_id=check.pk, department=check.department, created_at=now)
+                elif n:
+                    import json
+
+                    batch = []
+                    for hh, member, village, rule, severity, detail, evidence in matching.read_findings_csv(findings_csv):
+                        batch.append(Finding(cross_check_id=check.pk, household_id=hh, member_id=member, village_code=village,
+                                             department=check.department, rule=rule, severity=severity, detail=detail[:500],
+                                             evidence=json.loads(evidence or "{}")))
+                        if len(batch) >= 5000:
+                            Finding.objects.bulk_create(batch)
+                            batch = []
+                    Finding.objects.bulk_create(batch)
+                CrossCheck.objects.filter(pk=check.pk).update(
+                    status=CrossCheck.Status.DONE, rows=rows, matched_members=matched, findings_count=n, progress=100,
+                    finished_at=timezone.now(), seconds=time.perf_counter() - started)
+                record(by=check.run_by, action="cross_check_done", target=check, scope_code=check.scope_code,
+                       changes={"matched_members": [None, matched], "findings": [None, n]})
+    except matching.DepartmentFileError as e:
+        CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.FAILED, message=str(e), progress=0)
+    except Exception as e:
+        CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.FAILED, progress=0,
+                                                      message=f"比对失败：{str(e).splitlines()[0][:300] if str(e) else type(e).__name__}")
+        raise
+    check.refresh_from_db()
+    return check
+
+
+def purge_cross_checks(*, today: datetime.date | None = None) -> int:
+    """Delete uploaded lists past their retention date; the summary and the findings stay."""
+    today = today or datetime.date.today()
+    n = 0
+    for check in CrossCheck.objects.filter(retain_until__lt=today, purged_at__isnull=True):
+        with transaction.atomic():
+            if check.file:
+                check.file.delete(save=False)
+            check.file = ""
+            check.purged_at = timezone.now()
+            check.save(update_fields=["file", "purged_at"])
+            record(by=None, action="purge_cross_check", target=check, scope_code=check.scope_code,
+                   changes={"file": [check.original_name, None]})
+            n += 1
+    return n
+
+
+@transaction.atomic
+def decide_finding(finding: Finding, *, by, decision: str, note: str, responsible_person: str = "",
+                   deadline: datetime.date | None = None) -> Finding:
+    """Review a suspect record (township or county). The decision goes into the problem ledger:
+    explained / corrected / excluded close the problem at once (the reviewer is the level above the
+    village that keeps the record); "rectify" leaves it open with a responsible person and deadline.
+    Excluding a household clears it out (清退) through the registry service, audited there."""
+    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    ensure_can_edit(by, finding.village_code)
+    finding = Finding.objects.select_for_update().select_related("household").get(pk=finding.pk)
+    if finding.decision != Decision.PENDING:
+        raise MonitoringError("该疑点已核实处理")
+    if decision not in Decision.values or decision == Decision.PENDING:
+        raise MonitoringError("请选择核实结论")
+    note = (note or "").strip()
+    if not note:
+        raise MonitoringError("请填写核实说明")
+    if decision == Decision.RECTIFY and (deadline is None or not responsible_person.strip()):
+        raise MonitoringError("转整改须填写整改责任人和整改时限")
+    if decision == Decision.RECTIFY and deadline < datetime.date.today():
+        raise MonitoringError("整改时限不能早于今天")
+    now = timezone.now()
+    if decision == Decision.EXCLUDED and finding.household.status != codes.HouseholdStatus.REMOVED:
+        try:
+            update_household(finding.household, by=by, status=codes.HouseholdStatus.REMOVED)
+        except RegistryError as e:
+            raise MonitoringError(f"清退失败：{e}") from None
+    finding.decision, finding.decision_note, finding.decided_by, finding.decided_at = decision, note, by, now
+    finding.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
+    closed = decision != Decision.RECTIFY
+    source = ProblemSource.DATA_CHECK if finding.department == Department.REGISTRY else ProblemSource.CROSS_CHECK
+    problem = Problem.objects.create(
+        source=source, region_code=finding.village_code, household=finding.household, finding=finding,
+        description=f"{finding.get_department_display()}：{finding.detail}", responsible_level=RegionLevel.VILLAGE,
+        responsible_person=responsible_person.strip(), measure=f"{Decision(decision).label}：{note}",
+        deadline=deadline or timezone.localdate(now), created_by=by,
+        status=ProblemStatus.CLOSED if closed else ProblemStatus.OPEN,
+        rectification=note if closed else "", rectified_by=by if closed else None, rectified_at=now if closed else None,
+        closed_by=by if closed else None, closed_at=now if closed else None,
+        close_note=f"经{_display(by)}核实：{Decision(decision).label}" if closed else "",
+    )
+    record(by=by, action="decide_finding", target=finding, household=finding.household, scope_code=finding.village_code,
+           changes={"decision": [Decision.PENDING.value, decision], "note": [None, note], "problem": [None, problem.pk]})
+    return finding
+
+
+# ---------------------------------------------------------------- the problem ledger
+
+@transaction.atomic
+def create_problem(*, by, source: str, region_code: str, description: str, deadline: datetime.date,
+                   household: Household | None = None, responsible_person: str = "", measure: str = "",
+                   responsible_level: int | None = None) -> Problem:
+    ensure_can_edit(by, region_code)
+    if source not in ProblemSource.values:
+        raise MonitoringError("请选择问题来源")
+    if not (description or "").strip():
+        raise MonitoringError("请填写问题描述")
+    if household is not None and household.village_id != region_code and not household.village_id.startswith(region_code):
+        raise MonitoringError("该户不在所选区域内")
+    region_level = level_of(region_code)
+    level = responsible_level or min(region_level, RegionLevel.VILLAGE)
+    if level < region_level and region_level <= RegionLevel.VILLAGE:
+        level = region_level
+    problem = Problem.objects.create(
+        source=source, region_code=region_code, household=household, description=description.strip(),
+        responsible_level=level, responsible_person=(responsible_person or "").strip(), measure=(measure or "").strip(),
+        deadline=deadline, created_by=by,
+    )
+    record(by=by, action="create_problem", target=problem, household=household, scope_code=region_code,
+           changes={"description": [None, problem.description], "deadline": [None, str(deadline)]})
+    return problem
+
+
+@transaction.atomic
+def rectify_problem(problem: Problem, *, by, rectification: str, evidence: File | None = None,
+                    measure: str = "") -> Problem:
+    """The responsible level reports the rectification done, with evidence; it then waits for close-out."""
+    ensure_can_edit(by, problem.region_code)
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    if problem.status != ProblemStatus.OPEN:
+        raise MonitoringError("只有整改中的问题才能提交整改情况")
+    if not (rectification or "").strip():
+        raise MonitoringError("请填写整改情况")
+    if evidence is None and not problem.evidence:
+        raise MonitoringError("请上传整改佐证材料")
+    problem.rectification = rectification.strip()
+    if measure.strip():
+        problem.measure = measure.strip()
+    if evidence is not None:
+        problem.evidence.save(Path(evidence.name).name, evidence, save=False)
+    problem.status, problem.rectified_by, problem.rectified_at = ProblemStatus.RECTIFIED, by, timezone.now()
+    problem.save()
+    record(by=by, action="rectify_problem", target=problem, household=problem.household, scope_code=problem.region_code,
+           changes={"status": ["open", "rectified"], "rectification": [None, problem.rectification]})
+    return problem
+
+
+def can_close(user, problem: Problem) -> bool:
+    """Close-out (销号) belongs to the level above the one that rectified (and above the responsible level)."""
+    if not user.in_scope(problem.region_code) or not user.can_edit_registry:
+        return False
+    acting = min(problem.responsible_level, _level(problem.rectified_by) if problem.rectified_by else 99)
+    return user.is_superuser or _level(user) < acting
+
+
+@transaction.atomic
+def close_problem(problem: Problem, *, by, note: str) -> Problem:
+    ensure_can_edit(by, problem.region_code)
+    problem = Problem.objects.select_for_update().select_related("rectified_by").get(pk=problem.pk)
+    if problem.status != ProblemStatus.RECTIFIED:
+        raise MonitoringError("问题尚未提交整改情况，不能销号")
+    if not can_close(by, problem):
+        raise MonitoringError("销号须由整改责任层级的上一级审核")
+    if not (note or "").strip():
+        raise MonitoringError("请填写销号意见")
+    problem.status, problem.closed_by, problem.closed_at, problem.close_note = ProblemStatus.CLOSED, by, timezone.now(), note.strip()
+    problem.save(update_fields=["status", "closed_by", "closed_at", "close_note"])
+    record(by=by, action="close_problem", target=problem, household=problem.household, scope_code=problem.region_code,
+           changes={"status": ["rectified", "closed"], "note": [None, problem.close_note]})
+    return problem
+
+
+@transaction.atomic
+def return_problem(problem: Problem, *, by, reason: str) -> Problem:
+    """The level above sends a rectification back (整改不到位)."""
+    ensure_can_edit(by, problem.region_code)
+    problem = Problem.objects.select_for_update().select_related("rectified_by").get(pk=problem.pk)
+    if problem.status != ProblemStatus.RECTIFIED:
+        raise MonitoringError("只有待销号的问题可以退回")
+    if not can_close(by, problem):
+        raise MonitoringError("退回须由整改责任层级的上一级审核")
+    if not (reason or "").strip():
+        raise MonitoringError("请填写退回理由")
+    problem.status = ProblemStatus.OPEN
+    problem.close_note = f"退回：{reason.strip()}"
+    problem.save(update_fields=["status", "close_note"])
+    record(by=by, action="return_problem", target=problem, household=problem.household, scope_code=problem.region_code,
+           changes={"status": ["rectified", "open"], "reason": [None, reason.strip()]})
+    return problem

@@ -1,0 +1,18 @@
+"""Background work: sweeps and cross-checks, with their progress on the Sweep / CrossCheck rows."""
+from django.tasks import task
+
+from .models import CrossCheck, Sweep
+
+
+@task
+def run_sweep_task(sweep_id: int) -> int:
+    from .services import run_sweep
+
+    return run_sweep(Sweep.objects.select_related("started_by").get(pk=sweep_id)).results
+
+
+@task
+def run_cross_check_task(check_id: int) -> int:
+    from .services import run_cross_check
+
+    return run_cross_check(CrossCheck.objects.select_related("run_by").get(pk=check_id)).findings_count

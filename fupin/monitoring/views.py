@@ -1,0 +1,427 @@
+"""Monitoring pages: thin views that parse input, call a selector or a service, and render.
+
+A record outside the user's scope is a 404; a refused action shows the service's Chinese message.
+"""
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.models import Role
+from fupin.registry import selectors as registry
+from fupin.registry.models import Household
+
+from . import forms, selectors, services
+from .matching import DepartmentFileError
+from .models import (
+    CHECK_ITEMS, CrossCheck, Decision, Finding, LookBack, LookBackItem, MonitoredHousehold, MonitoringMeasure,
+    MonitoringStage, Problem, ProblemSource, ProblemStatus, Severity, Sweep,
+)
+
+REFUSED = (services.MonitoringError, PermissionDenied, DepartmentFileError)
+
+
+def _get(qs, pk):
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("记录不存在或不在您的管辖范围内") from None
+
+
+def _reader(user):
+    if user.scope_prefix is None:
+        raise PermissionDenied("您的角色不能查看监测信息")
+
+
+def _year(value) -> int:
+    this_year = datetime.date.today().year
+    return int(value) if str(value).isdigit() and 2013 <= int(value) <= this_year else this_year - 1
+
+
+def _page(request, qs, size=50):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------- overview
+
+@login_required
+def index(request):
+    user = request.user
+    if user.role == Role.LIAISON:
+        return redirect("monitoring:check_list")
+    _reader(user)
+    today = datetime.date.today()
+    return render(request, "monitoring/index.html", {
+        "open_cases": selectors.cases_for(user).filter(stage__in=[MonitoringStage.REPORTED, MonitoringStage.APPRAISED,
+                                                                   MonitoringStage.REVIEWED, MonitoringStage.MEASURES]).count(),
+        "pending_findings": selectors.findings_for(user, decision=Decision.PENDING).count(),
+        "open_problems": selectors.problems_for(user).exclude(status=ProblemStatus.CLOSED).count(),
+        "overdue_problems": selectors.problems_for(user, overdue=True, today=today).count(),
+    })
+
+
+# ---------------------------------------------------------------- signals and sweeps
+
+@login_required
+def signal_list(request):
+    user = request.user
+    _reader(user)
+    year = _year(request.GET.get("year"))
+    return render(request, "monitoring/signal_list.html", {
+        "year": year, "candidates": selectors.candidates_for(user, year=year),
+        "sweeps": selectors.sweeps_for(user)[:5], "form": forms.SweepForm(initial={"year": year}),
+    })
+
+
+@login_required
+@require_POST
+def sweep_start(request):
+    form = forms.SweepForm(request.POST)
+    kind = request.POST.get("kind", Sweep.Kind.SIGNALS)
+    if not form.is_valid():
+        messages.error(request, "请填写正确的年度")
+        return redirect("monitoring:signal_list")
+    try:
+        sweep = services.start_sweep(by=request.user, kind=kind, year=form.cleaned_data["year"])
+    except REFUSED as e:
+        messages.error(request, str(e))
+        return redirect("monitoring:signal_list")
+    return redirect("monitoring:sweep_detail", sweep.pk)
+
+
+@login_required
+def sweep_detail(request, pk):
+    _reader(request.user)
+    sweep = _get(selectors.sweeps_for(request.user), pk)
+    template = "monitoring/sweep_detail.html#progress" if request.htmx else "monitoring/sweep_detail.html"
+    return render(request, template, {"sweep": sweep})
+
+
+@login_required
+@require_POST
+def candidate_dismiss(request, household_pk):
+    household = _household(request.user, household_pk)
+    form = forms.ReasonForm(request.POST)
+    year = _year(request.POST.get("year"))
+    if form.is_valid():
+        try:
+            services.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])
+            messages.success(request, "已排除该户的预警")
+        except REFUSED as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, "请填写排除理由")
+    return redirect(reverse("monitoring:signal_list") + f"?year={year}")
+
+
+def _household(user, pk) -> Household:
+    try:
+        return registry.household_for(user, pk)
+    except (Household.DoesNotExist, ValueError):
+        raise Http404("户不存在或不在您的管辖范围内") from None
+
+
+@login_required
+def risk_event_create(request, household_pk):
+    household = _household(request.user, household_pk)
+    form = forms.RiskEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_risk_event(household, by=request.user, **form.cleaned_data)
+            messages.success(request, "已登记风险事件")
+            return redirect("registry:household_detail", household.pk)
+        except REFUSED as e:
+            form.add_error(None, str(e))
+    return render(request, "monitoring/form.html", {"form": form, "title": f"登记风险事件：{household}"})
+
+
+# ---------------------------------------------------------------- monitored households
+
+@login_required
+def case_list(request):
+    _reader(request.user)
+    stage = request.GET.get("stage", "")
+    cases = selectors.cases_for(request.user, stage=stage if stage in MonitoringStage.values else "")
+    return render(request, "monitoring/case_list.html", {"page": _page(request, cases), "stages": MonitoringStage.choices,
+                                                         "stage": stage})
+
+
+@login_required
+def case_create(request, household_pk):
+    household = _household(request.user, household_pk)
+    form = forms.ReportForm(request.POST or None, initial={"year": datetime.date.today().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.report_monitored(household, by=request.user, **form.cleaned_data)
+            return redirect("monitoring:case_detail", case.pk)
+        except REFUSED as e:
+            form.add_error(None, str(e))
+    return render(request, "monitoring/form.html", {"form": form, "title": f"纳入监测申报：{household}"})
+
+
+@login_required
+def case_detail(request, pk):
+    _reader(request.user)
+    case = _get(selectors.cases_for(request.user), pk)
+    return render(request, "monitoring/case_detail.html", {
+        "case": case, "steps": case.steps.all(), "measures": case.measures.all(),
+        "note_form": forms.NoteForm(), "measure_form": forms.MeasureForm(), "eliminate_form": forms.EliminateForm(),
+        "reason_form": forms.ReasonForm(),
+    })
+
+
+CASE_ACTIONS = {
+    "appraise": lambda case, by, d, f: services.appraise_monitored(case, by=by, note=d.get("note", "")),
+    "review": lambda case, by, d, f: services.review_monitored(case, by=by, note=d.get("note", "")),
+    "include": lambda case, by, d, f: services.include_monitored(case, by=by, note=d.get("note", "")),
+    "reject": lambda case, by, d, f: services.reject_monitored(case, by=by, reason=d.get("reason", "")),
+    "eliminate": lambda case, by, d, f: services.eliminate_risk(case, by=by, note=d.get("note", ""), evidence=f.get("evidence")),
+}
+
+
+@login_required
+@require_POST
+def case_action(request, pk, action):
+    _reader(request.user)
+    case = _get(selectors.cases_for(request.user), pk)
+    try:
+        if action == "measure":
+            form = forms.MeasureForm(request.POST)
+            if not form.is_valid():
+                raise services.MonitoringError("请完整填写帮扶措施")
+            services.add_measure(case, by=request.user, **form.cleaned_data)
+        elif action in CASE_ACTIONS:
+            CASE_ACTIONS[action](case, request.user, request.POST, request.FILES)
+        else:
+            raise Http404()
+        messages.success(request, "已保存")
+    except REFUSED as e:
+        messages.error(request, str(e))
+    return redirect("monitoring:case_detail", case.pk)
+
+
+@login_required
+@require_POST
+def measure_done(request, pk):
+    _reader(request.user)
+    measure = _get(MonitoringMeasure.objects.filter(case__in=selectors.cases_for(request.user)), pk)
+    try:
+        services.complete_measure(measure, by=request.user, done_on=datetime.date.today())
+        messages.success(request, "已标记落实")
+    except REFUSED as e:
+        messages.error(request, str(e))
+    return redirect("monitoring:case_detail", measure.case_id)
+
+
+# ---------------------------------------------------------------- look-back campaigns
+
+@login_required
+def lookback_list(request):
+    _reader(request.user)
+    form = forms.LookBackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.open_lookback(by=request.user, region_code=request.user.region_id or "", **form.cleaned_data)
+            return redirect("monitoring:lookback_detail", campaign.pk)
+        except REFUSED as e:
+            form.add_error(None, str(e))
+    return render(request, "monitoring/lookback_list.html", {"campaigns": selectors.lookbacks_for(request.user), "form": form})
+
+
+@login_required
+def lookback_detail(request, pk):
+    _reader(request.user)
+    campaign = _get(selectors.lookbacks_for(request.user).select_related("region"), pk)
+    village = request.GET.get("village", "")
+    items = selectors.lookback_items_for(request.user, campaign, village or None) if village else None
+    return render(request, "monitoring/lookback_detail.html", {
+        "campaign": campaign, "progress": selectors.lookback_progress(request.user, campaign),
+        "village": village, "items": _page(request, items) if items is not None else None,
+    })
+
+
+@login_required
+def lookback_item(request, pk):
+    _reader(request.user)
+    item = _get(LookBackItem.objects.filter(campaign__in=selectors.lookbacks_for(request.user))
+                .filter(pk__in=LookBackItem.objects.filter(pk=pk).values("pk")).select_related("campaign", "household"), pk)
+    if not request.user.in_scope(item.village_code):
+        raise Http404("记录不存在或不在您的管辖范围内")
+    initial = {i: ("1" if getattr(item, i) else "0") for i in CHECK_ITEMS if getattr(item, i) is not None}
+    initial |= {f"note_{k}": v for k, v in item.notes.items()} | {"checked_on": item.checked_on or datetime.date.today()}
+    form = forms.LookBackItemForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        results, notes = form.results()
+        try:
+            problems = services.record_lookback_item(item, by=request.user, results=results, notes=notes,
+                                                     checked_on=form.cleaned_data["checked_on"],
+                                                     evidence=form.cleaned_data.get("evidence"),
+                                                     responsible_person=form.cleaned_data.get("responsible_person", ""))
+            messages.success(request, f"已保存，登记问题 {len(problems)} 个" if problems else "已保存")
+            return redirect(reverse("monitoring:lookback_detail", args=[item.campaign_id]) + f"?village={item.village_code}")
+        except REFUSED as e:
+            form.add_error(None, str(e))
+    return render(request, "monitoring/lookback_item.html", {"item": item, "form": form, "items": CHECK_ITEMS})
+
+
+# ---------------------------------------------------------------- cross-checks
+
+def _check_user(user):
+    if user.role != Role.LIAISON:
+        _reader(user)
+
+
+@login_required
+def check_list(request):
+    user = request.user
+    _check_user(user)
+    can_upload = user.is_superuser or user.role in (Role.LIAISON, Role.COUNTY)
+    form = forms.UploadForm(request.POST or None, request.FILES or None) if can_upload else None
+    if request.method == "POST":
+        if not can_upload:
+            raise PermissionDenied("只有部门联络员和县扶贫办可以上传比对名单")
+        if form.is_valid():
+            try:
+                check = services.upload_cross_check(by=user, department=form.cleaned_data["department"],
+                                                    upload=form.cleaned_data["file"])
+                messages.success(request, f"已上传 {check.rows} 行，名单保留至 {check.retain_until}")
+                return redirect("monitoring:check_detail", check.pk)
+            except REFUSED as e:
+                form.add_error("file", str(e))
+    return render(request, "monitoring/check_list.html", {"checks": selectors.cross_checks_for(user)[:100], "form": form})
+
+
+@login_required
+def check_detail(request, pk):
+    user = request.user
+    _check_user(user)
+    check = _get(selectors.cross_checks_for(user), pk)
+    context = {"check": check, "can_run": (user.is_superuser or user.role == Role.COUNTY)
+               and check.status in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED) and not check.purged_at}
+    if user.role != Role.LIAISON:
+        context["findings"] = _page(request, selectors.findings_for(user, cross_check=check.pk))
+    if request.htmx and request.GET.get("progress"):
+        return render(request, "monitoring/check_detail.html#progress", context)
+    return render(request, "monitoring/check_detail.html", context)
+
+
+@login_required
+@require_POST
+def check_run(request, pk):
+    user = request.user
+    _check_user(user)
+    check = _get(selectors.cross_checks_for(user), pk)
+    try:
+        services.start_cross_check(check, by=user)
+        messages.success(request, "已开始比对")
+    except REFUSED as e:
+        messages.error(request, str(e))
+    return redirect("monitoring:check_detail", check.pk)
+
+
+@login_required
+def finding_list(request):
+    _reader(request.user)
+    decision = request.GET.get("decision", Decision.PENDING)
+    severity = request.GET.get("severity", "")
+    qs = selectors.findings_for(request.user, decision=decision if decision in Decision.values else "",
+                                severity=int(severity) if severity in ("1", "2", "3") else None)
+    return render(request, "monitoring/finding_list.html", {"page": _page(request, qs), "decision": decision,
+                                                            "decisions": Decision.choices, "severities": Severity.choices,
+                                                            "severity": severity})
+
+
+@login_required
+def finding_detail(request, pk):
+    _reader(request.user)
+    finding = _get(selectors.findings_for(request.user), pk)
+    form = forms.DecideForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.decide_finding(finding, by=request.user, **form.cleaned_data)
+                messages.success(request, "已核实处理，结果已记入问题台账")
+                return redirect("monitoring:finding_detail", finding.pk)
+            except REFUSED as e:
+                form.add_error(None, str(e))
+    can_decide = request.user.is_superuser or request.user.role in (Role.TOWNSHIP, Role.COUNTY)
+    return render(request, "monitoring/finding_detail.html", {"finding": finding, "form": form, "can_decide": can_decide,
+                                                              "problem": Problem.objects.filter(finding=finding).first()})
+
+
+# ---------------------------------------------------------------- problem ledger
+
+@login_required
+def problem_list(request):
+    user = request.user
+    _reader(user)
+    status = request.GET.get("status", "")
+    source = request.GET.get("source", "")
+    overdue = request.GET.get("overdue") == "1"
+    qs = selectors.problems_for(user, status=status if status in ProblemStatus.values else "",
+                                source=source if source in ProblemSource.values else "", overdue=overdue)
+    length = {2: 4, 4: 6, 6: 9}.get(len(user.scope_prefix or ""), 12)
+    return render(request, "monitoring/problem_list.html", {
+        "page": _page(request, qs), "status": status, "source": source, "overdue": overdue,
+        "statuses": ProblemStatus.choices, "sources": ProblemSource.choices, "today": datetime.date.today(),
+        "by_region": selectors.overdue_by_region(user, length=length),
+    })
+
+
+@login_required
+def problem_create(request):
+    _reader(request.user)
+    form = forms.ProblemForm(request.POST or None, initial={"region_code": request.user.region_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            problem = services.create_problem(by=request.user, **form.cleaned_data)
+            return redirect("monitoring:problem_detail", problem.pk)
+        except REFUSED as e:
+            form.add_error(None, str(e))
+        except ValueError:
+            form.add_error("region_code", "区划代码不正确")
+    return render(request, "monitoring/form.html", {"form": form, "title": "登记问题"})
+
+
+@login_required
+def problem_detail(request, pk):
+    _reader(request.user)
+    problem = _get(selectors.problems_for(request.user).select_related("rectified_by", "closed_by", "finding"), pk)
+    return render(request, "monitoring/problem_detail.html", {
+        "problem": problem, "rectify_form": forms.RectifyForm(), "close_form": forms.CloseForm(),
+        "can_close": services.can_close(request.user, problem), "overdue": problem.is_overdue(),
+    })
+
+
+@login_required
+@require_POST
+def problem_action(request, pk, action):
+    _reader(request.user)
+    problem = _get(selectors.problems_for(request.user), pk)
+    try:
+        if action == "rectify":
+            form = forms.RectifyForm(request.POST, request.FILES)
+            if not form.is_valid():
+                raise services.MonitoringError("请填写整改情况")
+            services.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
+                                     evidence=form.cleaned_data.get("evidence"))
+        elif action in ("close", "return"):
+            form = forms.CloseForm(request.POST)
+            if not form.is_valid():
+                raise services.MonitoringError("请填写意见")
+            if action == "close":
+                services.close_problem(problem, by=request.user, note=form.cleaned_data["note"])
+            else:
+                services.return_problem(problem, by=request.user, reason=form.cleaned_data["note"])
+        else:
+            raise Http404()
+        messages.success(request, "已保存")
+    except REFUSED as e:
+        messages.error(request, str(e))
+    return redirect("monitoring:problem_detail", problem.pk)

@@ -1,0 +1,1076 @@
+"""What users do in the public procedures: one function per stage transition.
+
+Every function checks the actor's scope and role, the batch's stage against `TRANSITIONS`,
+and the stage's own preconditions; it runs in a transaction, records who acted, when and on
+what evidence (`StageRecord`, `Evidence`) and writes the audit entry. A refused action raises
+`ProcedureError` with a Chinese message saying why. Clocks take a `now` argument so notices
+can be tested without waiting seven days.
+"""
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from fupin.accounts.models import Role
+from fupin.accounts.scope import ScopeError, ensure_can_edit
+from fupin.audit.models import AuditEntry
+from fupin.audit.services import record
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
+from fupin.registry import codes
+from fupin.registry.idnumber import mask
+from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
+from fupin.registry.validation import check_household
+
+from . import allocation
+from .models import (
+    HOUSEHOLD_PROCEDURES, INFRASTRUCTURE, TRANSITIONS, Allocation, AllocationBasis, Application, Appraisal, Batch,
+    BatchHousehold, DayRule, Entry, Evidence, Notice, NoticeKind, Objection, PolicyYear, Procedure, ProcedureSettings,
+    Quota, ReductionPlan, Stage, StageRecord, VillageCriteria, VillageProfile,
+)
+
+
+class ProcedureError(ValueError):
+    """A refused procedure action; the message is Chinese and says why."""
+
+
+# ---------------------------------------------------------------- policy, settings, clock
+
+def prefixes_of(code: str) -> list[str]:
+    """The code itself and every ancestor prefix, most specific first, ending with "" (national)."""
+    return [code[:n] for n in sorted({n for n in CODE_LENGTHS.values() if n <= len(code)} | {len(code)}, reverse=True)] + [""]
+
+
+def poverty_line(year: int, region_code: str) -> Decimal:
+    """The year's poverty line for a region: the most specific prefix that sets that year wins;
+    a year nobody has set yet uses the latest earlier year (the 2020 standard carries forward)."""
+    candidates = list(PolicyYear.objects.filter(region_prefix__in=prefixes_of(region_code), year__lte=year)
+                      .values_list("year", "region_prefix", "poverty_line"))
+    if not candidates:
+        raise ProcedureError(f"{year}年尚未设定扶贫标准，请在“年度扶贫标准”中设定")
+    best = max(candidates, key=lambda c: (c[0], len(c[1])))
+    return best[2]
+
+
+def settings_for(code: str) -> ProcedureSettings:
+    """The county's settings (an unsaved default when the county has set none)."""
+    county = code[:CODE_LENGTHS[RegionLevel.COUNTY]]
+    found = ProcedureSettings.objects.filter(county_id=county).first()
+    return found or ProcedureSettings(county_id=county)
+
+
+def _is_working_day(day: datetime.date, holidays: set[str], workdays: set[str]) -> bool:
+    iso = day.isoformat()
+    if iso in workdays:
+        return True
+    return day.weekday() < 5 and iso not in holidays
+
+
+def notice_ends_at(posted_at: datetime.datetime, *, days: int = 7, rule: str = DayRule.CALENDAR,
+                   holidays: Iterable[str] = (), workdays: Iterable[str] = ()) -> datetime.datetime:
+    """When a notice posted at `posted_at` has run its full period.
+
+    The posting day is not counted (as in the civil-law rule for periods); the period ends at
+    midnight after the last counted day, local time. With working days, weekends and the
+    county's holidays are skipped and its make-up working days (调休) count.
+    """
+    local = timezone.localtime(posted_at)
+    day = local.date()
+    holidays, workdays = set(holidays), set(workdays)
+    counted = 0
+    while counted < days:
+        day += datetime.timedelta(days=1)
+        if rule == DayRule.CALENDAR or _is_working_day(day, holidays, workdays):
+            counted += 1
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+    return timezone.make_aware(end, timezone.get_current_timezone())
+
+
+def _now(now):
+    return now or timezone.now()
+
+
+# ---------------------------------------------------------------- who may act
+
+VILLAGE_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM}
+LEVEL_ROLES = {"village": VILLAGE_ROLES, "township": {Role.TOWNSHIP}, "county": {Role.COUNTY}}
+LEVEL_NAMES = {"village": "村级（村扶贫专干、驻村工作队）", "township": "乡镇扶贫办", "county": "县扶贫办"}
+STAGE_LEVEL = {
+    Stage.APPLICATION: "village", Stage.SURVEY: "village", Stage.APPRAISAL: "village", Stage.FIRST_NOTICE: "village",
+    Stage.TOWNSHIP_REVIEW: "township", Stage.SECOND_NOTICE: "township", Stage.COUNTY_REVIEW: "county",
+}
+
+
+def _ensure_level(user, code: str, level: str) -> None:
+    ensure_can_edit(user, code)
+    if user.is_superuser:
+        return
+    if user.role not in LEVEL_ROLES[level]:
+        raise ScopeError(f"此操作由{LEVEL_NAMES[level]}办理")
+
+
+def can_act(user, batch: Batch) -> bool:
+    """Whether the user may act on the batch's current stage (for showing the forms)."""
+    level = STAGE_LEVEL.get(batch.stage)
+    if level is None:
+        return False
+    try:
+        _ensure_level(user, batch.village_id, level)
+    except ScopeError:
+        return False
+    return True
+
+
+def _display_name(user) -> str:
+    return (getattr(user, "full_name", "") or getattr(user, "username", "") or "系统")[:150]
+
+
+# ---------------------------------------------------------------- the state machine
+
+def _ensure_stage(batch: Batch, *stages: str) -> None:
+    if batch.stage not in stages:
+        wanted = "、".join(batch.stage_label(s) for s in stages)
+        raise ProcedureError(f"本批次当前处于“{batch.stage_label()}”环节，此操作只能在“{wanted}”环节办理")
+
+
+def open_objections(batch: Batch) -> int:
+    return batch.objections.filter(state=Objection.State.OPEN).count()
+
+
+def _log(batch: Batch, *, by, action: str, now, opinion: str = "", evidence: Iterable[tuple[str, File, str]] = (),
+         stage: str | None = None) -> StageRecord:
+    rec = StageRecord.objects.create(batch=batch, stage=stage or batch.stage, action=action, by=by if getattr(by, "pk", None) else None,
+                                     by_name=_display_name(by), at=now, opinion=opinion)
+    for kind, file, description in evidence:
+        if file:
+            Evidence.objects.create(record=rec, kind=kind, file=file, description=description[:200])
+    return rec
+
+
+def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evidence=()) -> Batch:
+    """Move the batch along one allowed edge of TRANSITIONS, recording it."""
+    if to not in TRANSITIONS[batch.stage]:
+        raise ProcedureError(f"不能从“{batch.stage_label()}”直接进入“{batch.stage_label(to)}”，各环节不得跳过")
+    pending = open_objections(batch)
+    if pending:
+        raise ProcedureError(f"本批次还有 {pending} 条异议未处理，处理完毕后才能进入下一环节")
+    frm = batch.stage
+    _log(batch, by=by, action=action, now=now, opinion=opinion, evidence=evidence, stage=frm)
+    batch.stage, batch.stage_since = to, now
+    if to == Stage.ANNOUNCED:
+        batch.announced_at = now
+    batch.save(update_fields=["stage", "stage_since", "announced_at"])
+    record(by=by, action=f"procedure_{action}", target=batch, scope_code=batch.village_id,
+           changes={"stage": [frm, to]} | ({"opinion": [None, opinion]} if opinion else {}))
+    return batch
+
+
+def _locked(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().select_related("village").get(pk=batch.pk)
+
+
+# ---------------------------------------------------------------- household status changes
+
+def set_household_statuses(*, by, changes: dict[int, dict], action: str, batch: Batch | None = None) -> int:
+    """Change status, type, causes and years of many households at once, validated and audited in bulk.
+
+    `changes` maps household id to {field: value}. Only those fields are written, so the
+    registry's denormalised fields (head name, size, latest income) stay as they are.
+    """
+    if not changes:
+        return 0
+    fields = sorted({f for c in changes.values() for f in c})
+    allowed = {"status", "household_type", "primary_cause", "other_causes", "registration_year", "exit_year"}
+    if set(fields) - allowed:
+        raise ProcedureError(f"程序不能修改这些字段：{', '.join(sorted(set(fields) - allowed))}")
+    households = list(Household.objects.filter(pk__in=list(changes)).only("pk", "number", "head_name", "village_id", *allowed))
+    audits, touched = [], []
+    for h in households:
+        before = {f: getattr(h, f) for f in fields}
+        for f, v in changes[h.pk].items():
+            setattr(h, f, v)
+        errors = check_household(status=h.status, household_type=h.household_type, primary_cause=h.primary_cause,
+                                 registration_year=h.registration_year, exit_year=h.exit_year)
+        if errors:
+            raise ProcedureError(f"户 {h.number}（{h.head_name}）：{'；'.join(errors.values())}")
+        delta = {f: [before[f], getattr(h, f)] for f in fields if before[f] != getattr(h, f)}
+        if not delta:
+            continue
+        touched.append(h)
+        audits.append(AuditEntry(
+            user=by if getattr(by, "pk", None) else None, username=getattr(by, "username", None) or "system",
+            role=getattr(by, "role", "") or ("admin" if getattr(by, "is_superuser", False) else ""),
+            region_code=getattr(by, "region_id", None) or "", action=action, target_type="household", target_id=str(h.pk),
+            target_label=f"{h.number} {h.head_name}"[:200], household_id=h.pk, scope_code=h.village_id,
+            changes=delta | ({"batch": [None, batch.pk]} if batch else {}),
+        ))
+    now = timezone.now()
+    for h in touched:
+        h.updated_at = now
+    Household.objects.bulk_update(touched, fields + ["updated_at"], batch_size=2000)
+    AuditEntry.objects.bulk_create(audits, batch_size=2000)
+    return len(touched)
+
+
+# ---------------------------------------------------------------- opening a batch, applications
+
+ELIGIBLE_STATUS = {
+    Procedure.IDENTIFICATION: {codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.REMOVED},
+    Procedure.RELAPSE: {codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED},
+    Procedure.EXIT: {codes.HouseholdStatus.POOR},
+}
+
+
+@transaction.atomic
+def open_batch(*, by, village_code: str, kind: str, year: int, now=None) -> Batch:
+    now = _now(now)
+    try:
+        village = Region.objects.get(code=village_code)
+    except Region.DoesNotExist:
+        raise ProcedureError(f"行政村代码不存在：{village_code}") from None
+    if village.level != RegionLevel.VILLAGE:
+        raise ProcedureError(f"{village.name}不是行政村，程序以行政村为单位开展")
+    _ensure_level(by, village.code, "village")
+    if kind not in Procedure.values:
+        raise ProcedureError("未知的程序类别")
+    if not 2013 <= year <= now.year + 1:
+        raise ProcedureError(f"年度应在2013到{now.year + 1}之间")
+    existing = Batch.objects.select_for_update().filter(kind=kind, village=village, year=year)
+    if existing.exclude(stage=Stage.ANNOUNCED).exists():
+        raise ProcedureError(f"{village.name}{year}年已有进行中的{Procedure(kind).label}批次，请在原批次中办理")
+    round_ = (existing.aggregate(m=Max("round"))["m"] or 0) + 1
+    batch = Batch.objects.create(kind=kind, village=village, year=year, round=round_, opened_by=by if by.pk else None,
+                                 opened_at=now, stage_since=now)
+    _log(batch, by=by, action=StageRecord.Action.OPEN, now=now)
+    record(by=by, action="procedure_open", target=batch, scope_code=village.code, changes={"kind": [None, kind], "year": [None, year]})
+    return batch
+
+
+def _active_elsewhere(household_ids: list[int], batch: Batch) -> dict[int, Batch]:
+    """Households already in another open batch (a household is in one procedure at a time)."""
+    rows = (BatchHousehold.objects.filter(household_id__in=household_ids, state__in=[Entry.PROPOSED, Entry.SELECTED])
+            .exclude(batch=batch).exclude(batch__stage=Stage.ANNOUNCED).select_related("batch"))
+    return {r.household_id: r.batch for r in rows}
+
+
+@transaction.atomic
+def add_households(batch: Batch, *, by, household_ids: list[int], source: str = Application.Source.SELF,
+                   applied_on: datetime.date | None = None, statement: str = "", proposed_type: str = "",
+                   primary_cause: str = "", other_causes: list[str] | None = None, form: File | None = None,
+                   now=None) -> list[BatchHousehold]:
+    """Put households into the batch at its application stage: applications (识别, 返贫) or the
+    draft exit list (脱贫)."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_level(by, batch.village_id, "village")
+    if batch.kind not in HOUSEHOLD_PROCEDURES:
+        raise ProcedureError("贫困村程序不含户名单")
+    _ensure_stage(batch, Stage.APPLICATION)
+    if batch.kind == Procedure.RELAPSE and not primary_cause:
+        raise ProcedureError("返贫须填写返贫原因（因灾、因病、因学等）")
+    for cause in [primary_cause, *(other_causes or [])]:
+        if cause and cause not in codes.PovertyCause.values:
+            raise ProcedureError(f"未知的致贫原因：{cause}")
+    if proposed_type and proposed_type not in codes.HouseholdType.values:
+        raise ProcedureError("未知的贫困户属性")
+    if source not in Application.Source.values:
+        raise ProcedureError("未知的申请来源")
+    households = list(Household.objects.filter(pk__in=household_ids).only("pk", "number", "head_name", "village_id", "status", "size"))
+    if len(households) != len(set(household_ids)):
+        raise ProcedureError("所选的户不存在")
+    eligible = ELIGIBLE_STATUS[Procedure(batch.kind)]
+    already = set(batch.entries.filter(household_id__in=household_ids).values_list("household_id", flat=True))
+    elsewhere = _active_elsewhere(household_ids, batch)
+    for h in households:
+        if h.village_id != batch.village_id:
+            raise ProcedureError(f"户 {h.number} 不属于{batch.village.name}")
+        if h.pk in already:
+            raise ProcedureError(f"户 {h.number}（{h.head_name}）已在本批次中")
+        if h.pk in elsewhere:
+            raise ProcedureError(f"户 {h.number}（{h.head_name}）正在“{elsewhere[h.pk]}”中，不能同时进入两个程序")
+        if h.status not in eligible:
+            raise ProcedureError(f"户 {h.number}（{h.head_name}）当前为“{codes.HouseholdStatus(h.status).label}”，"
+                                 f"不能进入{batch.get_kind_display()}程序")
+    entries = BatchHousehold.objects.bulk_create([
+        BatchHousehold(batch=batch, household_id=h.pk, persons=h.size, previous_status=h.status,
+                       proposed_type=proposed_type, primary_cause=primary_cause, other_causes=other_causes or [])
+        for h in households
+    ])
+    if entries and entries[0].pk is None:
+        entries = list(batch.entries.filter(household_id__in=household_ids))
+    if batch.is_entry:
+        Application.objects.bulk_create([
+            Application(entry=e, applied_on=applied_on or timezone.localdate(now), source=source, statement=statement)
+            for e in entries
+        ])
+        if form and len(entries) == 1:
+            app = entries[0].application if hasattr(entries[0], "application") else Application.objects.get(entry=entries[0])
+            app.form = form
+            app.save(update_fields=["form"])
+        set_household_statuses(by=by, batch=batch, action="procedure_apply", changes={
+            h.pk: {"status": codes.HouseholdStatus.APPLICANT} for h in households
+            if batch.kind == Procedure.IDENTIFICATION and h.status != codes.HouseholdStatus.APPLICANT
+        })
+    record(by=by, action="procedure_add_households", target=batch, scope_code=batch.village_id,
+           changes={"households": [None, [h.number for h in households][:200]]})
+    return entries
+
+
+@transaction.atomic
+def withdraw_entry(entry: BatchHousehold, *, by, reason: str, now=None) -> BatchHousehold:
+    """Take a household off the list at the application stage (the applicant withdraws, a wrong entry)."""
+    batch = _locked(entry.batch)
+    _ensure_level(by, batch.village_id, "village")
+    _ensure_stage(batch, Stage.APPLICATION)
+    if not (reason or "").strip():
+        raise ProcedureError("请填写撤回原因")
+    entry.delete()
+    if batch.kind == Procedure.IDENTIFICATION and entry.previous_status:
+        set_household_statuses(by=by, batch=batch, action="procedure_withdraw",
+                               changes={entry.household_id: {"status": entry.previous_status}})
+    record(by=by, action="procedure_withdraw", target=batch, scope_code=batch.village_id,
+           changes={"household": [entry.household_id, None], "reason": [None, reason]})
+    return entry
+
+
+def _income_and_guarantees(household_ids: list[int], year: int) -> tuple[dict, dict]:
+    incomes = dict(IncomeRecord.objects.filter(household_id__in=household_ids, year=year)
+                   .values_list("household_id", "per_capita_net_income"))
+    guarantees = {g.household_id: g for g in GuaranteeCheck.objects.filter(household_id__in=household_ids, year=year)}
+    return incomes, guarantees
+
+
+@transaction.atomic
+def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
+    """Draft the exit list from the year's income update: poor households of the village whose
+    per-capita net income is above the year's line and whose guarantees are all met."""
+    batch = _locked(batch)
+    if batch.kind != Procedure.EXIT:
+        raise ProcedureError("只有脱贫批次可以从收入更新中拟定名单")
+    _ensure_level(by, batch.village_id, "village")
+    _ensure_stage(batch, Stage.APPLICATION)
+    line = poverty_line(batch.year, batch.village_id)
+    poor = list(Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list("pk", flat=True))
+    incomes, guarantees = _income_and_guarantees(poor, batch.year)
+    taken = set(batch.entries.values_list("household_id", flat=True)) | set(_active_elsewhere(poor, batch))
+    ids = [h for h in poor if h not in taken and incomes.get(h) is not None and incomes[h] > line
+           and h in guarantees and guarantees[h].all_met]
+    if ids:
+        add_households(batch, by=by, household_ids=ids, now=now)
+    return len(ids)
+
+
+@transaction.atomic
+def confirm_by_helper(entries: Iterable[BatchHousehold], *, by, helper_name: str, now=None) -> int:
+    """The helper (帮扶责任人) confirms the household has stably left poverty."""
+    now = _now(now)
+    entries = list(entries)
+    if not (helper_name or "").strip():
+        raise ProcedureError("请填写确认的帮扶责任人姓名")
+    for e in entries:
+        if e.batch.kind != Procedure.EXIT:
+            raise ProcedureError("帮扶责任人确认只用于脱贫批次")
+        _ensure_level(by, e.batch.village_id, "village")
+        _ensure_stage(e.batch, Stage.APPLICATION, Stage.SURVEY)
+    BatchHousehold.objects.filter(pk__in=[e.pk for e in entries]).update(helper_confirmed_by=helper_name.strip()[:50],
+                                                                        helper_confirmed_at=now)
+    if entries:
+        record(by=by, action="procedure_helper_confirm", target=entries[0].batch, scope_code=entries[0].batch.village_id,
+               changes={"households": [None, [e.household_id for e in entries][:200]], "helper": [None, helper_name]})
+    return len(entries)
+
+
+@transaction.atomic
+def complete_application(batch: Batch, *, by, now=None) -> Batch:
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_level(by, batch.village_id, "village")
+    _ensure_stage(batch, Stage.APPLICATION)
+    if batch.kind in HOUSEHOLD_PROCEDURES:
+        if not batch.entries.filter(state=Entry.PROPOSED).exists():
+            raise ProcedureError("名单中还没有户，请先录入申请（或拟定名单）")
+    elif not VillageProfile.objects.filter(village_id=batch.village_id, year=batch.year).exists():
+        raise ProcedureError(f"请先填报{batch.village.name}{batch.year}年的村情登记")
+    return _move(batch, Stage.SURVEY, by=by, now=now, action=StageRecord.Action.COMPLETE)
+
+
+# ---------------------------------------------------------------- survey, ranking, initial selection
+
+def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = None) -> dict:
+    """A village's quota for the year and how many persons of it are used (selected or announced
+    in the year's identification batches)."""
+    quota = Quota.objects.filter(region_id=village_code, year=year).values_list("persons", flat=True).first()
+    used_qs = BatchHousehold.objects.filter(batch__village_id=village_code, batch__year=year, batch__kind=Procedure.IDENTIFICATION,
+                                            state__in=[Entry.SELECTED, Entry.CONFIRMED])
+    if exclude_batch is not None:
+        used_qs = used_qs.exclude(batch=exclude_batch)
+    used = used_qs.aggregate(n=Sum("persons"))["n"] or 0
+    return {"quota": quota, "used": used, "left": None if quota is None else max(quota - used, 0)}
+
+
+@transaction.atomic
+def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None) -> Batch:
+    """Close the income survey: rank from the lowest per-capita net income and select.
+
+    Identification selects in rank order within the village's remaining quota and at or below
+    the line; a household out of that order is selected only with a documented housing,
+    education or health exception (seed 000 三(一)3: 以农户收入为基本依据，综合考虑住房、教育、
+    健康). Relapse selects at or below the line, or with an exception. Exit keeps households
+    above the line with all guarantees met and the helper's confirmation.
+    """
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_level(by, batch.village_id, "village")
+    _ensure_stage(batch, Stage.SURVEY)
+    if batch.is_village_procedure:
+        failing = [r for r in check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
+        if failing:
+            raise ProcedureError("不符合" + batch.get_kind_display() + "标准：" + "；".join(f"{r['label']}（{r['actual']}）" for r in failing))
+        return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE, opinion="村级标准核验通过")
+
+    exceptions = exceptions or {}
+    entries = list(batch.entries.filter(state__in=[Entry.PROPOSED, Entry.SELECTED, Entry.NOT_SELECTED])
+                   .select_related("household").order_by("id"))
+    for entry_id, (kind, note) in exceptions.items():
+        if kind not in ("housing", "education", "health"):
+            raise ProcedureError("例外情形只能是住房、教育或健康")
+        if not (note or "").strip():
+            raise ProcedureError("例外情形须写明具体情况")
+    ids = [e.household_id for e in entries]
+    incomes, guarantees = _income_and_guarantees(ids, batch.year)
+    missing = [e.household.head_name or e.household.number for e in entries if e.household_id not in incomes]
+    if missing:
+        raise ProcedureError(f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}")
+    line = poverty_line(batch.year, batch.village_id)
+    for e in entries:
+        e.per_capita_net_income = incomes[e.household_id]
+        e.persons = e.household.size
+        e.exception, e.exception_note = exceptions.get(e.pk, ("", ""))
+        e.guarantees_met = guarantees[e.household_id].all_met if e.household_id in guarantees else None
+    entries.sort(key=lambda e: (e.per_capita_net_income, e.household.number))
+    for rank, e in enumerate(entries, 1):
+        e.rank = rank
+
+    if batch.kind == Procedure.EXIT:
+        for e in entries:
+            problems = []
+            if e.per_capita_net_income <= line:
+                problems.append(f"年人均纯收入 {e.per_capita_net_income} 元未超过扶贫标准 {line} 元")
+            if e.guarantees_met is not True:
+                problems.append("两不愁三保障未全部达标" if e.guarantees_met is False else f"未做{batch.year}年两不愁三保障核查")
+            if not e.helper_confirmed_by:
+                problems.append("帮扶责任人未确认")
+            e.state = Entry.NOT_SELECTED if problems else Entry.SELECTED
+            e.reason = "；".join(problems)
+    else:
+        usage = quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
+        if usage is not None and usage["quota"] is None:
+            raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模，请县扶贫办先分解规模")
+        room = usage["left"] if usage is not None else None
+        for e in entries:
+            if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:
+                e.primary_cause = e.household.primary_cause
+            if e.exception:
+                e.state, e.reason = Entry.SELECTED, f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}"
+            elif e.per_capita_net_income > line:
+                e.state, e.reason = Entry.NOT_SELECTED, f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元"
+            elif room is not None and e.persons > room:
+                e.state, e.reason = Entry.NOT_SELECTED, "超出本村贫困人口规模"
+            else:
+                e.state, e.reason = Entry.SELECTED, ""
+            if e.state == Entry.SELECTED and room is not None:
+                room = max(room - e.persons, 0)
+        lacking = [e.household.head_name for e in entries if e.state == Entry.SELECTED and not e.primary_cause]
+        if lacking:
+            raise ProcedureError(f"入围户须填写主要致贫原因：{'、'.join(lacking[:5])}")
+    BatchHousehold.objects.bulk_update(entries, ["per_capita_net_income", "persons", "exception", "exception_note",
+                                                 "guarantees_met", "rank", "state", "reason", "primary_cause"], batch_size=2000)
+    selected = sum(1 for e in entries if e.state == Entry.SELECTED)
+    return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE,
+                 opinion=f"调查 {len(entries)} 户，按年人均纯收入从低到高排序，初选 {selected} 户（扶贫标准 {line} 元）")
+
+
+def _exception_label(kind: str) -> str:
+    return {"housing": "住房困难", "education": "因学负担", "health": "因病因残"}.get(kind, kind)
+
+
+# ---------------------------------------------------------------- appraisal
+
+@transaction.atomic
+def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representatives: int, present: int,
+                     votes: dict, minutes: File | None, chaired_by: str = "", now=None) -> Appraisal:
+    """Record the villagers' representative meeting (民主评议) and its vote.
+
+    The meeting needs two thirds of the representatives present and a household passes with
+    more than half of those present (村民委员会组织法 第二十六条). `votes` maps entry id to
+    (for, against); for a village procedure it has the single key None.
+    """
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_level(by, batch.village_id, "village")
+    _ensure_stage(batch, Stage.APPRAISAL)
+    if not minutes:
+        raise ProcedureError("请上传民主评议会议记录（扫描件或照片）")
+    if representatives < 1 or present < 0 or present > representatives:
+        raise ProcedureError("实到代表人数不能超过应到人数")
+    if present * 3 < representatives * 2:
+        raise ProcedureError(f"实到 {present} 人，不足应到 {representatives} 人的三分之二，会议无效")
+    if held_on > timezone.localdate(now):
+        raise ProcedureError("会议日期不能晚于今天")
+    for key, (yes, no) in votes.items():
+        if yes < 0 or no < 0 or yes + no > present:
+            raise ProcedureError("赞成票与反对票之和不能超过实到人数")
+    appraisal = Appraisal(batch=batch, held_on=held_on, representatives=representatives, present=present,
+                          chaired_by=chaired_by, recorded_by=by if by.pk else None)
+    if batch.is_village_procedure:
+        if None not in votes:
+            raise ProcedureError("请录入表决结果")
+        appraisal.votes_for, appraisal.votes_against = votes[None]
+        if appraisal.votes_for * 2 <= present:
+            raise ProcedureError("未获到会代表过半数同意，不能进入公示")
+        passed = 1
+    else:
+        entries = list(batch.entries.filter(state=Entry.SELECTED))
+        missing = [e for e in entries if e.pk not in votes]
+        if missing:
+            raise ProcedureError(f"还有 {len(missing)} 户未录入表决结果")
+        for e in entries:
+            e.votes_for, e.votes_against = votes[e.pk]
+            if e.votes_for * 2 <= present:
+                e.state, e.reason = Entry.NOT_SELECTED, "民主评议未获到会代表过半数同意"
+        BatchHousehold.objects.bulk_update(entries, ["votes_for", "votes_against", "state", "reason"], batch_size=2000)
+        passed = sum(1 for e in entries if e.state == Entry.SELECTED)
+    appraisal.save()
+    _move(batch, Stage.FIRST_NOTICE, by=by, now=now, action=StageRecord.Action.COMPLETE,
+          opinion=f"{held_on:%Y-%m-%d} 村民代表会议，应到 {representatives} 人，实到 {present} 人，通过 {passed} {'村' if batch.is_village_procedure else '户'}",
+          evidence=[(Evidence.Kind.MINUTES, minutes, "民主评议会议记录")])
+    return appraisal
+
+
+# ---------------------------------------------------------------- notices and objections
+
+NOTICE_STAGE = {Stage.FIRST_NOTICE: NoticeKind.VILLAGE, Stage.SECOND_NOTICE: NoticeKind.TOWNSHIP}
+
+
+def running_notice(batch: Batch) -> Notice | None:
+    kind = NOTICE_STAGE.get(batch.stage)
+    if kind is None:
+        return None
+    return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()
+
+
+def _notice_entries(batch: Batch, states=(Entry.SELECTED,)) -> list[dict]:
+    """The list as it is posted: names, group, persons, type, cause, income; ID numbers masked."""
+    if batch.is_village_procedure:
+        return []
+    entries = list(batch.entries.filter(state__in=states).select_related("household", "household__group").order_by("rank", "id"))
+    heads = dict(Member.objects.filter(household_id__in=[e.household_id for e in entries], relation=codes.Relation.HEAD)
+                 .values_list("household_id", "id_number"))
+    rows = []
+    for i, e in enumerate(entries, 1):
+        h = e.household
+        rows.append({
+            "no": i, "head_name": h.head_name, "id_masked": mask(heads.get(h.pk, "")),
+            "group": h.group.name if h.group_id else "", "persons": e.persons or h.size,
+            "type": str(codes.HouseholdType(e.proposed_type or h.household_type).label) if (e.proposed_type or h.household_type) else "",
+            "cause": str(codes.PovertyCause(e.primary_cause).label) if e.primary_cause else "",
+            "income": str(e.per_capita_net_income) if e.per_capita_net_income is not None else "",
+        })
+    return rows
+
+
+def _notice_text(batch: Batch, kind: str, ends_at, days: int) -> tuple[str, str, str]:
+    village = batch.village
+    if kind == NoticeKind.VILLAGE:
+        issuer = f"{village.name}村民委员会"
+    elif kind == NoticeKind.TOWNSHIP:
+        issuer = f"{village.parent.name if village.parent_id else ''}人民政府"
+    else:
+        county = Region.objects.filter(code=village.code[:CODE_LENGTHS[RegionLevel.COUNTY]]).values_list("name", flat=True).first()
+        issuer = f"{county or ''}扶贫开发领导小组办公室"
+    what = {Procedure.IDENTIFICATION: "贫困户识别", Procedure.RELAPSE: "返贫户", Procedure.EXIT: "脱贫户",
+            Procedure.VILLAGE_IDENTIFICATION: "贫困村识别", Procedure.VILLAGE_EXIT: "贫困村出列"}[batch.kind]
+    name = {NoticeKind.VILLAGE: "公示", NoticeKind.TOWNSHIP: "公示", NoticeKind.ANNOUNCEMENT: "公告"}[kind]
+    title = f"{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '结果'}{name}"
+    if kind == NoticeKind.ANNOUNCEMENT:
+        body = (f"经农户申请（入户核实）、村民代表民主评议、村级和乡镇两次公示、县扶贫办复审，现将{village.name}{batch.year}年"
+                f"{what}结果予以公告。")
+    else:
+        stage = "经村民代表民主评议" if kind == NoticeKind.VILLAGE else "经乡镇人民政府审核"
+        body = (f"根据精准扶贫工作程序，{stage}，现将{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '情况'}予以公示，"
+                f"公示期 {days} 天，至 {timezone.localtime(ends_at - datetime.timedelta(seconds=1)):%Y年%m月%d日} 止。"
+                f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。")
+    return title, body, issuer
+
+
+@transaction.atomic
+def post_notice(batch: Batch, *, by, photo: File | None, now=None) -> Notice:
+    """Post the village (first) or township (second) notice; the photo of the posted sheet is the evidence."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
+    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    if running_notice(batch):
+        raise ProcedureError("本环节的公示已经张贴，正在公示期内")
+    if not photo:
+        raise ProcedureError("请上传公示张贴现场照片")
+    cfg = settings_for(batch.village_id)
+    ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
+    kind = NOTICE_STAGE[batch.stage]
+    title, body, issuer = _notice_text(batch, kind, ends_at, cfg.notice_days)
+    region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
+    notice = Notice.objects.create(batch=batch, kind=kind, region=region, title=title, body=body,
+                                   entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
+                                   posted_at=now, ends_at=ends_at)
+    _log(batch, by=by, action=StageRecord.Action.POST_NOTICE, now=now,
+         opinion=f"{notice.title}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
+         evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")])
+    record(by=by, action="procedure_post_notice", target=batch, scope_code=batch.village_id,
+           changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]})
+    return notice
+
+
+def _days_left(now, ends_at) -> str:
+    seconds = (ends_at - now).total_seconds()
+    days = int(seconds // 86400)
+    hours = int((seconds % 86400) // 3600)
+    return f"{days} 天 {hours} 小时" if days else f"{max(hours, 1)} 小时"
+
+
+@transaction.atomic
+def close_notice(batch: Batch, *, by, now=None) -> Batch:
+    """End a notice that has run its full period and move on to the review."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
+    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    notice = running_notice(batch)
+    if notice is None:
+        raise ProcedureError("公示尚未张贴，请先张贴公示并上传照片")
+    if now < notice.ends_at:
+        raise ProcedureError(f"公示期未满，不能提前结束：还剩 {_days_left(now, notice.ends_at)}，"
+                             f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M} 后方可结束")
+    pending = open_objections(batch)
+    if pending:
+        raise ProcedureError(f"公示期间收到的 {pending} 条异议尚未处理，处理完毕后才能结束公示")
+    notice.closed_at = now
+    notice.save(update_fields=["closed_at"])
+    to = Stage.TOWNSHIP_REVIEW if batch.stage == Stage.FIRST_NOTICE else Stage.COUNTY_REVIEW
+    return _move(batch, to, by=by, now=now, action=StageRecord.Action.END_NOTICE, opinion="公示期满")
+
+
+OBJECTION_STAGES = (Stage.FIRST_NOTICE, Stage.TOWNSHIP_REVIEW, Stage.SECOND_NOTICE, Stage.COUNTY_REVIEW)
+
+
+@transaction.atomic
+def record_objection(batch: Batch, *, by, content: str, entry: BatchHousehold | None = None, objector: str = "",
+                     raised_on: datetime.date | None = None, now=None) -> Objection:
+    """Record an objection (异议) raised during a notice or a review, against a household of the batch."""
+    now = _now(now)
+    batch = _locked(batch)
+    ensure_can_edit(by, batch.village_id)
+    _ensure_stage(batch, *OBJECTION_STAGES)
+    if batch.stage in NOTICE_STAGE and running_notice(batch) is None:
+        raise ProcedureError("公示尚未张贴，异议应在公示期内受理")
+    if not (content or "").strip():
+        raise ProcedureError("请填写异议内容")
+    if batch.kind in HOUSEHOLD_PROCEDURES:
+        if entry is None:
+            raise ProcedureError("请选择异议涉及的户")
+        if entry.batch_id != batch.pk or entry.state != Entry.SELECTED:
+            raise ProcedureError("该户不在本批次的公示名单中")
+    objection = Objection.objects.create(batch=batch, entry=entry, stage=batch.stage, raised_on=raised_on or timezone.localdate(now),
+                                         objector=objector.strip()[:50], content=content.strip(), recorded_by=by if by.pk else None)
+    record(by=by, action="procedure_objection", target=batch, scope_code=batch.village_id,
+           household=entry.household if entry else None, changes={"objection": [None, objection.pk]})
+    return objection
+
+
+@transaction.atomic
+def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str, now=None) -> Objection:
+    """Decide an objection after checking: upheld takes the household out of the batch; rejected keeps
+    it, and either way the reason is recorded."""
+    now = _now(now)
+    objection = Objection.objects.select_for_update().select_related("batch", "entry", "entry__household").get(pk=objection.pk)
+    batch = _locked(objection.batch)
+    ensure_can_edit(by, batch.village_id)
+    if objection.state != Objection.State.OPEN:
+        raise ProcedureError("该异议已经处理")
+    if not (resolution or "").strip():
+        raise ProcedureError("请填写核查情况和处理理由")
+    objection.state = Objection.State.UPHELD if upheld else Objection.State.REJECTED
+    objection.resolution, objection.resolved_by, objection.resolved_at = resolution.strip(), by if by.pk else None, now
+    objection.save()
+    if upheld and objection.entry_id:
+        entry = objection.entry
+        entry.state, entry.reason = Entry.WITHDRAWN, f"异议成立：{resolution.strip()}"[:300]
+        entry.save(update_fields=["state", "reason"])
+    record(by=by, action="procedure_resolve_objection", target=batch, scope_code=batch.village_id,
+           household=objection.entry.household if objection.entry_id else None,
+           changes={"objection": [objection.pk, objection.state], "resolution": [None, objection.resolution]})
+    if upheld and batch.is_village_procedure and open_objections(batch) == 0:
+        # The village no longer qualifies as posted: back to the criteria check.
+        batch.stage, batch.stage_since = Stage.SURVEY, now
+        batch.save(update_fields=["stage", "stage_since"])
+        _log(batch, by=by, action=StageRecord.Action.SEND_BACK, now=now, opinion=f"异议成立，重新核验：{resolution}")
+    return objection
+
+
+# ---------------------------------------------------------------- reviews and announcement
+
+@transaction.atomic
+def approve_review(batch: Batch, *, by, opinion: str, evidence: File | None = None, now=None) -> Batch:
+    """The township's review (审核) passes; the batch goes on to the township notice."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_stage(batch, Stage.TOWNSHIP_REVIEW)
+    _ensure_level(by, batch.village_id, "township")
+    if not (opinion or "").strip():
+        raise ProcedureError("请填写审核意见")
+    return _move(batch, Stage.SECOND_NOTICE, by=by, now=now, action=StageRecord.Action.APPROVE, opinion=opinion.strip(),
+                 evidence=[(Evidence.Kind.REVIEW, evidence, "审核材料")] if evidence else [])
+
+
+@transaction.atomic
+def send_back(batch: Batch, *, by, reason: str, now=None) -> Batch:
+    """A review sends the whole batch back: township → village survey, county → township review."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
+    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    if not (reason or "").strip():
+        raise ProcedureError("退回须写明理由")
+    to = Stage.SURVEY if batch.stage == Stage.TOWNSHIP_REVIEW else Stage.TOWNSHIP_REVIEW
+    return _move(batch, to, by=by, now=now, action=StageRecord.Action.SEND_BACK, opinion=reason.strip())
+
+
+@transaction.atomic
+def return_household(entry: BatchHousehold, *, by, reason: str, now=None) -> BatchHousehold:
+    """A review sends one household back for re-checking; it leaves this batch."""
+    now = _now(now)
+    batch = _locked(entry.batch)
+    _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
+    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    entry = BatchHousehold.objects.select_for_update().select_related("household").get(pk=entry.pk)
+    if entry.batch_id != batch.pk or entry.state != Entry.SELECTED:
+        raise ProcedureError("该户不在本批次的名单中")
+    if not (reason or "").strip():
+        raise ProcedureError("退回须写明理由")
+    if entry.objections.filter(state=Objection.State.OPEN).exists():
+        raise ProcedureError("该户有未处理的异议，请先处理异议")
+    entry.state, entry.reason = Entry.RETURNED, f"{batch.stage_label()}退回：{reason.strip()}"[:300]
+    entry.save(update_fields=["state", "reason"])
+    _log(batch, by=by, action=StageRecord.Action.RETURN_HOUSEHOLD, now=now, opinion=f"{entry.household.head_name}：{reason.strip()}")
+    record(by=by, action="procedure_return_household", target=batch, scope_code=batch.village_id, household=entry.household,
+           changes={"state": [Entry.SELECTED, Entry.RETURNED], "reason": [None, reason.strip()]})
+    return entry
+
+
+@transaction.atomic
+def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
+    """The county's review (复审) passes and the result is announced (公告): the households'
+    status changes (identification, relapse: poor; exit: exited) or the village's record does."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_stage(batch, Stage.COUNTY_REVIEW)
+    _ensure_level(by, batch.village_id, "county")
+    if not (opinion or "").strip():
+        raise ProcedureError("请填写复审意见")
+    pending = open_objections(batch)
+    if pending:
+        raise ProcedureError(f"还有 {pending} 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
+    cfg = settings_for(batch.village_id)
+    ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
+    title, body, issuer = _notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days)
+    notice = Notice.objects.create(batch=batch, kind=NoticeKind.ANNOUNCEMENT, region=batch.village, title=title, body=body,
+                                   entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
+                                   posted_at=now, ends_at=ends_at)
+    _apply_result(batch, by=by)
+    _move(batch, Stage.ANNOUNCED, by=by, now=now, action=StageRecord.Action.ANNOUNCE, opinion=opinion.strip())
+    return notice
+
+
+def _apply_result(batch: Batch, *, by) -> None:
+    if batch.is_village_procedure:
+        profile = VillageProfile.objects.get(village_id=batch.village_id, year=batch.year)
+        if batch.kind == Procedure.VILLAGE_IDENTIFICATION:
+            profile.is_poor_village, profile.identified_year = True, batch.year
+        else:
+            profile.is_poor_village, profile.exit_year = False, batch.year
+        profile.save()
+        record(by=by, action="procedure_village_result", target=profile, scope_code=batch.village_id,
+               changes={"is_poor_village": [not profile.is_poor_village, profile.is_poor_village]})
+        return
+    entries = list(batch.entries.all())
+    confirmed = [e for e in entries if e.state == Entry.SELECTED]
+    changes: dict[int, dict] = {}
+    for e in confirmed:
+        if batch.kind == Procedure.IDENTIFICATION:
+            changes[e.household_id] = {"status": codes.HouseholdStatus.POOR, "registration_year": batch.year,
+                                       "household_type": e.proposed_type or codes.HouseholdType.GENERAL_POOR,
+                                       "primary_cause": e.primary_cause, "other_causes": e.other_causes}
+        elif batch.kind == Procedure.RELAPSE:
+            changes[e.household_id] = {"status": codes.HouseholdStatus.POOR, "primary_cause": e.primary_cause, "exit_year": None}
+            if e.proposed_type:
+                changes[e.household_id]["household_type"] = e.proposed_type
+        else:
+            changes[e.household_id] = {"status": codes.HouseholdStatus.EXITED, "exit_year": batch.year}
+    if batch.kind == Procedure.IDENTIFICATION:
+        for e in entries:
+            if e.state != Entry.SELECTED and e.previous_status and e.previous_status != codes.HouseholdStatus.APPLICANT:
+                changes[e.household_id] = {"status": e.previous_status}
+    BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=Entry.CONFIRMED)
+    set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
+
+
+# ---------------------------------------------------------------- quotas and reduction plans
+
+def _children(code: str) -> list[str]:
+    return list(Region.objects.filter(parent_id=code).order_by("code").values_list("code", flat=True))
+
+
+def village_weights(county: str, year: int, basis: str) -> dict[str, Decimal]:
+    """Each village's weight under a county for the basis (villages with no data weigh zero)."""
+    villages = list(Region.objects.filter(in_region("code", county), level=RegionLevel.VILLAGE).values_list("code", flat=True))
+    weights = dict.fromkeys(villages, Decimal("0"))
+    if basis == AllocationBasis.REGISTERED:
+        rows = (Household.objects.filter(in_region("village_id", county), status=codes.HouseholdStatus.POOR)
+                .values("village_id").annotate(n=Sum("size")))
+        for r in rows:
+            weights[r["village_id"]] = Decimal(r["n"] or 0)
+        return weights
+    latest: dict[str, VillageProfile] = {}
+    for p in VillageProfile.objects.filter(in_region("village_id", county), year__lte=year).order_by("village_id", "year"):
+        latest[p.village_id] = p
+    for code, p in latest.items():
+        if basis == AllocationBasis.ESTIMATED_POOR:
+            weights[code] = Decimal(p.estimated_poor)
+        else:
+            weights[code] = Decimal(p.rural_population) * p.estimated_incidence / 100
+    return weights
+
+
+def _subtree_weight(code: str, weights: dict[str, Decimal]) -> Decimal:
+    return sum((w for v, w in weights.items() if v.startswith(code)), Decimal("0"))
+
+
+def _write_allocations(model, year: int, values: dict[str, int], weights: dict[str, Decimal], *, basis: str, by,
+                       adjusted: Iterable[str] = ()) -> None:
+    adjusted = set(adjusted)
+    existing = {a.region_id: a for a in model.objects.filter(year=year, region_id__in=list(values))}
+    create, update = [], []
+    for code, persons in values.items():
+        obj = existing.get(code) or model(region_id=code, year=year)
+        obj.persons, obj.basis, obj.weight, obj.adjusted = persons, basis, _subtree_weight(code, weights), code in adjusted
+        obj.set_by = by if getattr(by, "pk", None) else None
+        (update if obj.pk else create).append(obj)
+    model.objects.bulk_create(create)
+    model.objects.bulk_update(update, ["persons", "basis", "weight", "adjusted", "set_by", "set_at"])
+
+
+def _cascade(model, code: str, persons: int, year: int, weights: dict[str, Decimal], *, basis: str, by) -> None:
+    """Allocate `persons` of region `code` down to every level below it."""
+    children = _children(code)
+    if not children:
+        return
+    shares = allocation.largest_remainder(persons, {c: _subtree_weight(c, weights) for c in children})
+    _write_allocations(model, year, shares, weights, basis=basis, by=by)
+    for child, share in shares.items():
+        if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
+            _cascade(model, child, share, year, weights, basis=basis, by=by)
+
+
+ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
+ALLOCATION_NAMES = {"quota": "贫困人口规模", "plan": "年度减贫计划"}
+
+
+@transaction.atomic
+def set_county_allocation(*, by, county_code: str, year: int, persons: int, basis: str, which: str = "quota") -> Allocation:
+    """The county sets its quota (规模控制) or reduction plan for the year and allocates it to
+    townships and villages by the largest-remainder method on the chosen basis."""
+    model = ALLOCATION_MODELS[which]
+    county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
+    if county is None:
+        raise ProcedureError("规模由县扶贫办下达，请选择一个县")
+    _ensure_level(by, county.code, "county")
+    if basis not in AllocationBasis.values:
+        raise ProcedureError("未知的分解依据")
+    if persons is None or persons < 0:
+        raise ProcedureError("人数不能为负")
+    weights = village_weights(county.code, year, basis)
+    if not weights:
+        raise ProcedureError(f"{county.name}下没有行政村，无法分解")
+    _write_allocations(model, year, {county.code: persons}, weights, basis=basis, by=by)
+    _cascade(model, county.code, persons, year, weights, basis=basis, by=by)
+    obj = model.objects.get(region=county, year=year)
+    record(by=by, action=f"set_{which}", target=obj, scope_code=county.code,
+           changes={"persons": [None, persons], "basis": [None, basis]})
+    return obj
+
+
+@transaction.atomic
+def adjust_allocation(*, by, parent_code: str, year: int, values: dict[str, int], which: str = "quota") -> None:
+    """Manually adjust the shares of a region's children; the total must stay equal to the
+    parent's, and each changed child's own subtree is re-allocated to match."""
+    model = ALLOCATION_MODELS[which]
+    parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
+    if parent is None:
+        raise ProcedureError(f"上级尚未下达{year}年{ALLOCATION_NAMES[which]}")
+    level = "county" if len(parent_code) == CODE_LENGTHS[RegionLevel.COUNTY] else "township"
+    if len(parent_code) not in (CODE_LENGTHS[RegionLevel.COUNTY], CODE_LENGTHS[RegionLevel.TOWNSHIP]):
+        raise ProcedureError("只能调整县对乡镇、乡镇对村的分解")
+    _ensure_level(by, parent_code, level)
+    children = set(_children(parent_code))
+    if set(values) != children:
+        raise ProcedureError("请为每个下级区划填写人数")
+    if any(v is None or v < 0 for v in values.values()):
+        raise ProcedureError("人数不能为负")
+    total = sum(values.values())
+    if total != parent.persons:
+        raise ProcedureError(f"调整后合计 {total} 人，与上级下达的 {parent.persons} 人不等（差 {parent.persons - total:+d} 人）")
+    before = dict(model.objects.filter(region_id__in=list(children), year=year).values_list("region_id", "persons"))
+    weights = village_weights(parent_code[:6], year, parent.basis)
+    changed = [c for c in values if before.get(c) != values[c]]
+    _write_allocations(model, year, values, weights, basis=parent.basis, by=by, adjusted=changed)
+    for child in changed:
+        if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
+            _cascade(model, child, values[child], year, weights, basis=parent.basis, by=by)
+    record(by=by, action=f"adjust_{which}", target=parent, scope_code=parent_code,
+           changes={c: [before.get(c), values[c]] for c in changed})
+
+
+# ---------------------------------------------------------------- villages
+
+CRITERIA_LABELS = {
+    "has_hardened_road": "通硬化路", "has_bus": "通客车", "has_safe_water": "饮水安全", "has_electricity": "通动力电",
+    "has_clinic": "有标准化卫生室", "has_broadband": "通宽带", "has_activity_venue": "有综合服务场所",
+}
+DEFAULT_CRITERIA = {
+    VillageCriteria.Kind.EXIT: {"incidence_percent": Decimal("2.00"), "require_hardened_road": True, "require_safe_water": True,
+                                "require_electricity": True, "require_clinic": True, "require_broadband": True},
+    VillageCriteria.Kind.IDENTIFICATION: {"incidence_percent": Decimal("6.00")},
+}
+
+
+def criteria_for(code: str, kind: str) -> VillageCriteria:
+    """The province's (or the default) criteria; national defaults when nobody has set any."""
+    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=prefixes_of(code), kind=kind)}
+    for prefix in prefixes_of(code):
+        if prefix in found:
+            return found[prefix]
+    return VillageCriteria(kind=kind, **DEFAULT_CRITERIA[kind])
+
+
+def village_incidence(village_code: str, year: int) -> tuple[int, int, Decimal | None]:
+    """(poor persons in the registry, agricultural population of the village record, incidence %)."""
+    poor = Household.objects.filter(village_id=village_code, status__in=[codes.HouseholdStatus.POOR]).aggregate(n=Sum("size"))["n"] or 0
+    profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
+    population = profile.rural_population if profile else 0
+    incidence = (Decimal(poor) * 100 / population).quantize(Decimal("0.01")) if population else None
+    return poor, population, incidence
+
+
+def check_village(village_code: str, year: int, kind: str) -> list[dict]:
+    """Each criterion with what is required, what the registry and village record show, and whether it is met."""
+    ckind = VillageCriteria.Kind.IDENTIFICATION if kind == Procedure.VILLAGE_IDENTIFICATION else VillageCriteria.Kind.EXIT
+    criteria = criteria_for(village_code, ckind)
+    profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
+    poor, population, incidence = village_incidence(village_code, year)
+    results = []
+    if ckind == VillageCriteria.Kind.EXIT:
+        results.append({"label": f"贫困发生率低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
+                        "ok": incidence is not None and incidence < criteria.incidence_percent})
+    else:
+        results.append({"label": f"贫困发生率不低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
+                        "ok": incidence is not None and incidence >= criteria.incidence_percent})
+    if ckind == VillageCriteria.Kind.EXIT:
+        if criteria.min_collective_income:
+            actual = profile.collective_income if profile else Decimal("0")
+            results.append({"label": f"村集体经济收入不低于 {criteria.min_collective_income} 元", "actual": f"{actual} 元",
+                            "ok": actual >= criteria.min_collective_income})
+        for field in INFRASTRUCTURE:
+            if getattr(criteria, "require_" + field[4:]):
+                has = bool(profile and getattr(profile, field))
+                results.append({"label": CRITERIA_LABELS[field], "actual": "是" if has else "否", "ok": has})
+    return results
+
+
+PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {"id", "village", "year", "updated_at",
+                                                                          "is_poor_village", "identified_year", "exit_year"}
+
+
+@transaction.atomic
+def save_village_profile(*, by, village_code: str, year: int, **fields) -> VillageProfile:
+    """Enter or correct a village's yearly record (the poor-village flag only changes by procedure)."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ProcedureError(f"未知字段：{', '.join(sorted(unknown))}")
+    village = Region.objects.filter(code=village_code, level=RegionLevel.VILLAGE).first()
+    if village is None:
+        raise ProcedureError("请选择行政村")
+    ensure_can_edit(by, village.code)
+    if fields.get("rural_population", 0) and fields.get("population", 0) and fields["rural_population"] > fields["population"]:
+        raise ProcedureError("农业户籍人口不能超过总人口")
+    previous = VillageProfile.objects.filter(village=village, year__lt=year).order_by("-year").first()
+    profile = VillageProfile.objects.filter(village=village, year=year).first()
+    if profile is None:
+        profile = VillageProfile(village=village, year=year)
+        if previous:
+            profile.is_poor_village, profile.identified_year, profile.exit_year = previous.is_poor_village, previous.identified_year, previous.exit_year
+    before = {f: getattr(profile, f) for f in fields}
+    for k, v in fields.items():
+        setattr(profile, k, v)
+    profile.save()
+    record(by=by, action="save_village_profile", target=profile, scope_code=village.code,
+           changes={k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v})
+    return profile
+
+
+# ---------------------------------------------------------------- policy years and settings
+
+@transaction.atomic
+def set_policy_year(*, by, region_prefix: str, year: int, poverty_line: Decimal, monitoring_threshold: Decimal | None = None,
+                    note: str = "") -> PolicyYear:
+    """Set a year's line nationally (administrator) or for a province/prefecture/county (its own office)."""
+    if region_prefix:
+        if not (by.is_superuser or (by.role in (Role.PROVINCE, Role.PREFECTURE, Role.COUNTY) and region_prefix == by.region_id)):
+            raise ScopeError("只能为本级区划设定扶贫标准")
+    elif not by.is_superuser:
+        raise ScopeError("全国标准只能由系统管理员维护")
+    if poverty_line is None or poverty_line <= 0:
+        raise ProcedureError("扶贫标准须为正数")
+    obj, _ = PolicyYear.objects.update_or_create(region_prefix=region_prefix, year=year, defaults={
+        "poverty_line": poverty_line, "monitoring_threshold": monitoring_threshold, "note": note})
+    record(by=by, action="set_policy_year", target=obj, scope_code=region_prefix, changes={"poverty_line": [None, str(poverty_line)]})
+    return obj
+
+
+@transaction.atomic
+def save_settings(*, by, county_code: str, **fields) -> ProcedureSettings:
+    _ensure_level(by, county_code, "county")
+    cfg = settings_for(county_code)
+    for name in ("holidays", "extra_workdays"):
+        if name in fields:
+            days = []
+            for d in fields[name]:
+                try:
+                    days.append(datetime.date.fromisoformat(str(d).strip()).isoformat())
+                except ValueError:
+                    raise ProcedureError(f"日期格式不正确：{d}（应为 2025-10-01）") from None
+            fields[name] = sorted(set(days))
+    for name in ("survey_deadline", "update_deadline"):
+        if name in fields:
+            try:
+                datetime.date.fromisoformat(f"2024-{fields[name]}")
+            except ValueError:
+                raise ProcedureError(f"截止日期格式不正确：{fields[name]}（应为 01-31）") from None
+    if "notice_days" in fields and not 7 <= int(fields["notice_days"]) <= 30:
+        raise ProcedureError("公示期不得少于 7 天（最多 30 天）")
+    for k, v in fields.items():
+        setattr(cfg, k, v)
+    cfg.save()
+    record(by=by, action="save_procedure_settings", target=cfg, scope_code=county_code, changes={k: [None, str(v)] for k, v in fields.items()})
+    return cfg

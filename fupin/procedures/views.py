@@ -1,0 +1,368 @@
+"""Procedure pages: thin views that parse input, call a selector or a service, and render."""
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.scope import ScopeError
+from fupin.regions.models import Region, RegionLevel
+from fupin.regions.selectors import region_for
+
+from . import forms, selectors, services
+from .models import AllocationBasis, Entry, Objection, Procedure, Stage, VillageCriteria
+from .services import ProcedureError
+
+
+def _year(request) -> int:
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return min(max(year, 2013), 2100)
+
+
+def _form_errors(form) -> str:
+    return "；".join(f"{form.fields[f].label if f in form.fields else ''}：{'、'.join(e)}".lstrip("：") for f, e in form.errors.items())
+
+
+@login_required
+def batch_list(request):
+    year = _year(request)
+    kind, stage = request.GET.get("kind", ""), request.GET.get("stage", "")
+    batches = selectors.batches_for(request.user, year=year, kind=kind, stage=stage, region=request.GET.get("region", ""))[:500]
+    village = request.user.region if request.user.region and request.user.region.level == RegionLevel.VILLAGE else None
+    return render(request, "procedures/batch_list.html", {
+        "batches": batches, "year": year, "kind": kind, "stage": stage, "kinds": Procedure.choices,
+        "stages": Stage.choices, "open_form": forms.OpenBatchForm(initial={"year": year}), "village": village,
+        "counts": selectors.stage_counts(request.user, year),
+        "late_exits": [r for r in selectors.exit_progress(request.user, year) if r["late"]],
+    })
+
+
+@login_required
+@require_POST
+def batch_open(request):
+    form = forms.OpenBatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("procedures:batch_list")
+    code = form.cleaned_data["village"] or (request.user.region_id or "")
+    try:
+        batch = services.open_batch(by=request.user, village_code=code, kind=form.cleaned_data["kind"], year=form.cleaned_data["year"])
+    except (ProcedureError, ScopeError) as e:
+        messages.error(request, str(e))
+        return redirect("procedures:batch_list")
+    messages.success(request, f"已发起：{batch}")
+    return redirect("procedures:batch_detail", pk=batch.pk)
+
+
+@login_required
+def batch_detail(request, pk):
+    try:
+        batch = selectors.batch_for(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    entries = list(selectors.batch_entries(batch))
+    now = timezone.now()
+    notice = services.running_notice(batch)
+    eligible = []
+    if batch.stage == Stage.APPLICATION and not batch.is_village_procedure:
+        eligible = list(selectors.eligible_households(request.user, batch)[:300])
+    context = {
+        "batch": batch, "entries": entries, "records": batch.records.prefetch_related("evidence").order_by("at", "id"),
+        "notices": batch.notices.order_by("posted_at"), "running_notice": notice,
+        "notice_over": bool(notice and now >= notice.ends_at),
+        "objections": batch.objections.select_related("entry__household").order_by("id"),
+        "can_act": services.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
+        "eligible": eligible, "selected": [e for e in entries if e.state == Entry.SELECTED],
+        "open_objections": services.open_objections(batch), "today": timezone.localdate(),
+        "usage": services.quota_usage(batch.village_id, batch.year) if batch.kind == Procedure.IDENTIFICATION else None,
+        "criteria": services.check_village(batch.village_id, batch.year, batch.kind) if batch.is_village_procedure else None,
+        "causes": forms.AddHouseholdsForm.base_fields["primary_cause"].choices,
+        "types": forms.AddHouseholdsForm.base_fields["proposed_type"].choices,
+        "exceptions": [("housing", "住房困难"), ("education", "因学负担"), ("health", "因病因残")],
+        "resolve_form": forms.ResolveForm(), "objection_form": forms.ObjectionForm(),
+    }
+    try:
+        context["line"] = services.poverty_line(batch.year, batch.village_id)
+    except ProcedureError:
+        context["line"] = None
+    return render(request, "procedures/batch_detail.html", context)
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _entry(batch, raw) -> "Entry | None":
+    pk = _int(raw)
+    if pk is None:
+        return None
+    found = batch.entries.filter(pk=pk).select_related("household", "batch").first()
+    if found is None:
+        raise ProcedureError("所选的户不在本批次中")
+    return found
+
+
+def parse_exceptions(post, batch) -> dict:
+    out = {}
+    for e in batch.entries.all():
+        kind = post.get(f"exception_{e.pk}", "")
+        if kind:
+            out[e.pk] = (kind, post.get(f"exception_note_{e.pk}", ""))
+    return out
+
+
+def parse_votes(post, batch) -> dict:
+    if batch.is_village_procedure:
+        return {None: (_int(post.get("votes_for"), -1), _int(post.get("votes_against"), 0))}
+    votes = {}
+    for e in batch.entries.filter(state=Entry.SELECTED):
+        yes, no = _int(post.get(f"for_{e.pk}")), _int(post.get(f"against_{e.pk}"), 0)
+        if yes is None:
+            raise ProcedureError(f"请填写 {e.household.head_name} 的赞成票数")
+        votes[e.pk] = (yes, no)
+    return votes
+
+
+def _act(request, batch, action):
+    """Run one action on the batch; returns the success message."""
+    user, post, files = request.user, request.POST, request.FILES
+    if action == "add":
+        form = forms.AddHouseholdsForm(post, files, household_choices=[(h.pk, h.pk) for h in selectors.eligible_households(user, batch)])
+        if not form.is_valid():
+            raise ProcedureError(_form_errors(form))
+        d = form.cleaned_data
+        entries = services.add_households(batch, by=user, household_ids=d["households"], source=d["source"] or "self",
+                                          applied_on=d["applied_on"], statement=d["statement"], proposed_type=d["proposed_type"],
+                                          primary_cause=d["primary_cause"], form=d["form"])
+        return f"已录入 {len(entries)} 户"
+    if action == "withdraw":
+        services.withdraw_entry(_entry(batch, post.get("entry")) or _missing(), by=user, reason=post.get("reason", ""))
+        return "已撤回"
+    if action == "propose_exit":
+        return f"已从收入更新中拟定 {services.propose_exit_candidates(batch, by=user)} 户"
+    if action == "helper_confirm":
+        ids = [_int(v) for v in post.getlist("entries")]
+        entries = list(batch.entries.filter(pk__in=[i for i in ids if i]).select_related("batch"))
+        if not entries:
+            raise ProcedureError("请勾选帮扶责任人已确认的户")
+        return f"已记录 {services.confirm_by_helper(entries, by=user, helper_name=post.get('helper_name', ''))} 户的帮扶责任人确认"
+    if action == "complete_application":
+        services.complete_application(batch, by=user)
+        return "申请环节已完成，进入调查与初选"
+    if action == "complete_survey":
+        services.complete_survey(batch, by=user, exceptions=parse_exceptions(post, batch))
+        return "已完成调查、排序和初选"
+    if action == "appraisal":
+        form = forms.AppraisalForm(post, files)
+        if not form.is_valid():
+            raise ProcedureError(_form_errors(form))
+        d = form.cleaned_data
+        services.record_appraisal(batch, by=user, held_on=d["held_on"], representatives=d["representatives"], present=d["present"],
+                                  chaired_by=d["chaired_by"], votes=parse_votes(post, batch), minutes=d["minutes"])
+        return "民主评议结果已录入"
+    if action == "post_notice":
+        services.post_notice(batch, by=user, photo=files.get("photo"))
+        return "公示已张贴，公示期开始"
+    if action == "close_notice":
+        services.close_notice(batch, by=user)
+        return "公示期满，已进入审核"
+    if action == "objection":
+        form = forms.ObjectionForm(post)
+        if not form.is_valid():
+            raise ProcedureError(_form_errors(form))
+        d = form.cleaned_data
+        services.record_objection(batch, by=user, entry=_entry(batch, d["entry"]), objector=d["objector"], content=d["content"],
+                                  raised_on=d["raised_on"])
+        return "异议已登记"
+    if action == "resolve":
+        form = forms.ResolveForm(post)
+        if not form.is_valid():
+            raise ProcedureError(_form_errors(form))
+        objection = batch.objections.filter(pk=_int(post.get("objection"))).first()
+        if objection is None:
+            raise ProcedureError("异议不存在")
+        services.resolve_objection(objection, by=user, upheld=form.cleaned_data["decision"] == "upheld",
+                                   resolution=form.cleaned_data["resolution"])
+        return "异议已处理"
+    if action == "approve":
+        services.approve_review(batch, by=user, opinion=post.get("opinion", ""), evidence=files.get("evidence"))
+        return "审核通过，进入乡镇公示"
+    if action == "send_back":
+        services.send_back(batch, by=user, reason=post.get("reason", ""))
+        return "已退回"
+    if action == "return_household":
+        services.return_household(_entry(batch, post.get("entry")) or _missing(), by=user, reason=post.get("reason", ""))
+        return "已退回该户"
+    if action == "announce":
+        services.announce(batch, by=user, opinion=post.get("opinion", ""))
+        return "复审通过，已公告"
+    raise Http404
+
+
+def _missing():
+    raise ProcedureError("请选择户")
+
+
+@login_required
+@require_POST
+def batch_action(request, pk, action):
+    try:
+        batch = selectors.batch_for(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    try:
+        messages.success(request, _act(request, batch, action))
+    except (ProcedureError, ScopeError) as e:
+        messages.error(request, str(e))
+    return redirect("procedures:batch_detail", pk=batch.pk)
+
+
+@login_required
+def allocations(request, which="quota"):
+    if which not in selectors.ALLOCATION_MODELS:
+        raise Http404
+    year = _year(request)
+    parent = None
+    if request.GET.get("region"):
+        try:
+            parent = region_for(request.user, request.GET["region"])
+        except ObjectDoesNotExist:
+            raise Http404 from None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "set":
+                form = forms.AllocationForm(request.POST)
+                if not form.is_valid():
+                    raise ProcedureError(_form_errors(form))
+                services.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
+                                               which=which, **form.cleaned_data)
+            else:
+                values = {k[6:]: _int(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
+                services.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
+                                           values=values, which=which)
+            messages.success(request, "已保存，下级分解已同步更新")
+        except (ProcedureError, ScopeError, ValueError) as e:
+            messages.error(request, str(e))
+        return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
+    data = selectors.allocation_rows(request.user, year, which=which, parent=parent)
+    region = data["region"]
+    return render(request, "procedures/allocations.html", {
+        "which": which, "title": services.ALLOCATION_NAMES[which], "year": year, **data,
+        "form": forms.AllocationForm(initial={"basis": AllocationBasis.ESTIMATED_POOR}),
+        "can_set": region is not None and region.level == RegionLevel.COUNTY and (request.user.is_superuser or request.user.role == "county"),
+        "can_adjust": region is not None and data["own"] is not None and region.level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
+        and (request.user.is_superuser or request.user.role in ("county", "township") and request.user.region_id == region.code),
+        "path": region.path() if region else [],
+    })
+
+
+@login_required
+def villages(request):
+    year = _year(request)
+    profiles = list(selectors.village_profiles_for(request.user, year, region=request.GET.get("region", ""))[:500])
+    for p in profiles:
+        p.exit_check = services.check_village(p.village_id, year, Procedure.VILLAGE_EXIT)
+        p.exit_ok = all(r["ok"] for r in p.exit_check)
+    return render(request, "procedures/villages.html", {
+        "year": year, "profiles": profiles,
+        "criteria": {k: services.criteria_for(request.user.region_id or "", k) for k in VillageCriteria.Kind.values},
+    })
+
+
+@login_required
+def village_edit(request, code):
+    year = _year(request)
+    try:
+        village = region_for(request.user, code)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    if village.level != RegionLevel.VILLAGE:
+        raise Http404
+    profile = selectors.village_profiles_for(request.user, year).filter(village=village).first()
+    form = forms.VillageProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            fields = {k: form.cleaned_data[k] for k in form.Meta.fields}
+            services.save_village_profile(by=request.user, village_code=village.code, year=year, **fields)
+            messages.success(request, "村情登记已保存")
+            return redirect(f"{request.path}?year={year}")
+        except (ProcedureError, ScopeError) as e:
+            messages.error(request, str(e))
+    return render(request, "procedures/village_form.html", {
+        "village": village, "year": year, "form": form,
+        "checks": {kind: services.check_village(village.code, year, kind) for kind in (Procedure.VILLAGE_IDENTIFICATION, Procedure.VILLAGE_EXIT)},
+    })
+
+
+@login_required
+def yearly_update(request):
+    year = _year(request)
+    data = selectors.yearly_update_progress(request.user, year, region=request.GET.get("region", ""))
+    today = timezone.localdate()
+    return render(request, "procedures/yearly.html", {
+        "year": year, **data, "today": today, "only_missing": request.GET.get("missing") == "1",
+        "exits": selectors.exit_progress(request.user, year, today=today),
+    })
+
+
+@login_required
+def procedure_settings(request):
+    user = request.user
+    code = (user.region_id or "")[:6] if user.role == "county" or user.is_superuser else ""
+    if len(code) != 6:
+        raise Http404
+    cfg = services.settings_for(code)
+    initial = {"notice_days": cfg.notice_days, "day_rule": cfg.day_rule, "holidays": "\n".join(cfg.holidays),
+               "extra_workdays": "\n".join(cfg.extra_workdays), "survey_deadline": cfg.survey_deadline,
+               "update_deadline": cfg.update_deadline}
+    form = forms.SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        d["holidays"] = [x for x in d["holidays"].split() if x]
+        d["extra_workdays"] = [x for x in d["extra_workdays"].split() if x]
+        try:
+            services.save_settings(by=user, county_code=code, **d)
+            messages.success(request, "程序设置已保存")
+            return redirect("procedures:settings")
+        except (ProcedureError, ScopeError) as e:
+            messages.error(request, str(e))
+    sample = services.notice_ends_at(timezone.now(), days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays,
+                                     workdays=cfg.extra_workdays)
+    return render(request, "procedures/settings.html", {"form": form, "county": Region.objects.filter(code=code).first(),
+                                                        "sample_end": sample, "line": _line_or_none(code)})
+
+
+def _line_or_none(code):
+    try:
+        return services.poverty_line(timezone.localdate().year, code)
+    except ProcedureError:
+        return None
+
+
+@login_required
+def evidence(request, pk):
+    """Download one evidence file, only within the user's scope."""
+    from django.http import FileResponse
+
+    from fupin.accounts.scope import region_filter
+
+    from .models import Evidence
+
+    scope = region_filter(request.user, "record__batch__village_id")
+    found = Evidence.objects.filter(scope, pk=pk).first() if scope is not None else None
+    if found is None or not found.file:
+        raise Http404
+    try:
+        return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.file.name.rsplit("/", 1)[-1])
+    except FileNotFoundError:
+        raise Http404 from None

@@ -1,0 +1,497 @@
+"""The registry in the JSON API: households, members, yearly incomes and guarantees, and their audit trail.
+
+Thin by design: an endpoint checks the request's shape, then calls a selector (reads, always
+scoped to the caller) or a service (writes: they validate, enforce scope and role, and audit).
+The input and output schemas are derived from the models' fields, so lengths, choices and
+money precision cannot drift from what the database holds.
+"""
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from django.db import models
+from django.db.models import OuterRef, Subquery
+from ninja import Body, Field, Path, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
+
+from fupin.audit.models import AuditEntry
+from fupin.audit.services import SENSITIVE
+from fupin.regions import selectors as region_selectors
+from fupin.regions.api import RegionCode
+from fupin.regions.models import RegionLevel
+
+from . import codes, idnumber, selectors, services
+from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
+
+MAX_ID = 2**63 - 1
+MAX_LIMIT = 200
+CENT = Decimal("0.01")
+
+
+# ---------------------------------------------------------------- input types
+
+def _text(max_length: int):
+    """A string, trimmed, with no control characters, at most `max_length` characters."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value):
+            raise ValueError("不能包含控制字符")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("包含无效的字符") from None
+        if len(value) > max_length:
+            raise ValueError(f"最多{max_length}个字符，实际为{len(value)}个")
+        return value
+
+    return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "maxLength": max_length})]
+
+
+def _decimal(*, max_digits: int, what: str):
+    """A non-negative amount with at most two decimals, given as a string ("1234.50") or an integer.
+
+    JSON numbers with a fraction reach us as Decimal (see fupin.api.DecimalJSONParser), so
+    1234.567 is refused as it was written, never rounded through a float.
+    """
+    limit = Decimal(10) ** (max_digits - 2)
+
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, float):
+            value = repr(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise ValueError(f"须为{what}：字符串（如 \"1234.50\"）或整数")
+        try:
+            amount = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            raise ValueError(f"须为{what}：字符串（如 \"1234.50\"）或整数") from None
+        if not amount.is_finite():
+            raise ValueError(f"须为{what}")
+        if amount < 0:
+            raise ValueError(f"{what}不能为负数")
+        if amount >= limit:
+            raise ValueError(f"{what}不能超过 {limit - CENT}")
+        if amount != amount.quantize(CENT):
+            raise ValueError(f"{what}最多保留两位小数")
+        return amount.quantize(CENT)
+
+    schema = {
+        "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "integer", "minimum": 0}],
+        "description": f"{what}，字符串（两位小数）或整数，不接受浮点数",
+        "examples": ["1234.50"],
+    }
+    return Annotated[Decimal, PlainValidator(parse), WithJsonSchema(schema)]
+
+
+def _iso_date_only(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("须为日期字符串，格式 YYYY-MM-DD")
+    return value
+
+
+Date = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
+SmallInt = Annotated[int, Field(ge=0, le=32767)]
+Money = _decimal(max_digits=11, what="金额（元）")  # 9 integer digits: ten of them still fit the sums' 12 digits
+
+
+def _choice(field: models.Field):
+    values = [value for value, _ in field.flatchoices]
+    if field.blank and "" not in values:
+        values.append("")
+    return Literal[tuple(values)]
+
+
+def _description(field: models.Field) -> str:
+    if not field.choices:
+        return str(field.verbose_name)
+    return f"{field.verbose_name}：" + "；".join(f"{value or '（空）'}={label}" for value, label in field.flatchoices)
+
+
+def _input_type(field: models.Field):
+    if field.choices:
+        kind = _choice(field)
+    elif isinstance(field, models.BooleanField):
+        kind = bool
+    elif isinstance(field, models.DecimalField):
+        kind = _decimal(max_digits=field.max_digits, what="数值" if "面积" in str(field.verbose_name) or "距离" in str(field.verbose_name) else "金额（元）")
+    elif isinstance(field, models.PositiveSmallIntegerField):
+        kind = SmallInt
+    elif isinstance(field, models.DateField):
+        kind = Date
+    elif isinstance(field, models.CharField):
+        kind = _text(field.max_length)
+    else:  # pragma: no cover - a new field type needs a decision here
+        raise TypeError(f"no API input type for {field!r}")
+    return kind | None if field.null else kind
+
+
+class InputSchema(Schema):
+    """Request bodies: unknown fields are refused, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _input_schema(name: str, model: type[models.Model], fields, *, required=(), extra: dict | None = None, doc: str = "",
+                  types: dict | None = None):
+    definitions = {}
+    for name_ in fields:
+        field = model._meta.get_field(name_)
+        default = ... if name_ in required else None
+        kind = (types or {}).get(name_) or _input_type(field)
+        definitions[name_] = (kind, Field(default, description=_description(field)))
+    definitions |= extra or {}
+    schema = create_model(name, __base__=InputSchema, __doc__=doc, **definitions)
+    return schema
+
+
+# ---------------------------------------------------------------- output types
+
+def _output_type(field: models.Field):
+    if isinstance(field, models.ForeignKey):
+        kind = _output_type(field.target_field)
+    elif isinstance(field, models.BooleanField):
+        kind = bool
+    elif isinstance(field, (models.DecimalField, models.CharField)):
+        kind = str
+    elif isinstance(field, (models.IntegerField, models.AutoField)):
+        kind = int
+    elif isinstance(field, models.DateTimeField):
+        kind = datetime.datetime
+    elif isinstance(field, models.DateField):
+        kind = datetime.date
+    else:
+        kind = Any
+    return kind | None if field.null else kind
+
+
+def _output_schema(name: str, model: type[models.Model], fields, *, extra: dict | None = None):
+    definitions = {}
+    for name_ in fields:
+        field = model._meta.get_field(name_)
+        definitions[name_] = (_output_type(field), Field(..., description=str(field.verbose_name)))
+        if field.choices:
+            definitions[f"{name_}_display"] = (str, Field(..., description=f"{field.verbose_name}（中文）"))
+    definitions |= extra or {}
+    return create_model(name, __base__=Schema, **definitions)
+
+
+def _dump(obj: models.Model, fields) -> dict:
+    """Field values as the API shows them: codes plus *_display labels, money as "1234.50"."""
+    out = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        value = getattr(obj, field.attname)
+        if isinstance(field, models.DecimalField) and value is not None:
+            value = f"{Decimal(value):.2f}"
+        out[name] = value
+        if field.choices:
+            out[f"{name}_display"] = str(getattr(obj, f"get_{name}_display")())
+    return out
+
+
+def _mask(values: dict, *, sees_identifiers: bool) -> dict:
+    if not sees_identifiers:
+        for key, masker in (("id_number", idnumber.mask), ("phone", idnumber.mask_phone), ("bank_account", idnumber.mask)):
+            if key in values:
+                values[key] = masker(values[key])
+    return values
+
+
+HOUSEHOLD_INPUT_FIELDS = sorted(services.HOUSEHOLD_EDITABLE - {"group", "other_causes"})
+MEMBER_INPUT_FIELDS = sorted(services.MEMBER_EDITABLE)
+INCOME_COMPONENTS = (*IncomeRecord.INCOME_FIELDS, "productive_expenditure")
+
+HOUSEHOLD_EXTRA_INPUT = {
+    "other_causes": (list[Literal[tuple(codes.PovertyCause.values)]],
+                     Field(None, max_length=len(codes.PovertyCause.values), description="其他致贫原因（代码列表）")),
+    "group": (RegionCode | None, Field(None, description="自然村（组）代码，15位；null 表示不属于任何组")),
+}
+HouseholdPatchIn = _input_schema(
+    "HouseholdPatchIn", Household, HOUSEHOLD_INPUT_FIELDS, extra=HOUSEHOLD_EXTRA_INPUT,
+    doc="只修改请求中给出的字段。",
+)
+HouseholdCreateIn = _input_schema(
+    "HouseholdCreateIn", Household, HOUSEHOLD_INPUT_FIELDS,
+    extra=HOUSEHOLD_EXTRA_INPUT | {"village": (RegionCode, Field(..., description="行政村代码，12位"))},
+    doc="新建一户；户编号由系统按行政村生成，成员另行添加。",
+)
+# The ID number's length is left to the registry's own check, whose message says what is wrong with it.
+MEMBER_TYPES = {"id_number": _text(64)}
+MemberPatchIn = _input_schema("MemberPatchIn", Member, MEMBER_INPUT_FIELDS, types=MEMBER_TYPES, doc="只修改请求中给出的字段。")
+MemberCreateIn = _input_schema(
+    "MemberCreateIn", Member, MEMBER_INPUT_FIELDS, required=("name", "id_number", "relation"), types=MEMBER_TYPES,
+    doc="性别和出生日期可省略，由身份证号推出；如填写须与身份证号一致。",
+)
+IncomeIn = _input_schema(
+    "IncomeIn", IncomeRecord, INCOME_COMPONENTS,
+    extra={"household_size": (Annotated[int, Field(ge=1, le=99)] | None,
+                              Field(None, description="家庭人口数；省略时取当前成员数"))},
+    doc="一年的收入与生产经营性支出（元）。省略的项目按 0 计；人均纯收入由系统计算。",
+)
+
+
+class GuaranteesIn(InputSchema):
+    """两不愁三保障及饮水安全：每项是否达标；未达标的项须在 notes 中说明。"""
+
+    checked_on: Date = Field(..., description="核查日期")
+    food: bool = Field(..., description="不愁吃")
+    clothing: bool = Field(..., description="不愁穿")
+    education: bool = Field(..., description="义务教育有保障")
+    medical: bool = Field(..., description="基本医疗有保障")
+    housing: bool = Field(..., description="住房安全有保障")
+    water: bool = Field(..., description="饮水安全有保障")
+    notes: dict[Literal[GUARANTEES], _text(500)] = Field(default_factory=dict, description="{项目: 说明}")
+
+
+class RemoveMemberIn(InputSchema):
+    reason: _text(200) = Field(..., description="减员原因（死亡、婚出、迁出……）")
+
+
+class HouseholdFilters(Schema):
+    region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的户")
+    q: _text(50) = Field("", description="户主或成员姓名（前缀）、身份证号（全部或部分）、户编号、拼音首字母")
+    status: Literal[("", *codes.HouseholdStatus.values)] = ""
+    household_type: Literal[("", *codes.HouseholdType.values)] = ""
+    cause: Literal[("", *codes.PovertyCause.values)] = Field("", description="主要致贫原因")
+    income_band: Literal[("", *selectors.INCOME_BANDS)] = Field("", description="最近年人均纯收入区间（元）")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class Page(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+# ---------------------------------------------------------------- output schemas
+
+HOUSEHOLD_LIST_FIELDS = (
+    "id", "number", "village", "group", "status", "household_type", "primary_cause", "head_name", "size",
+    "latest_income", "phone", "registration_year", "exit_year", "flags",
+)
+HOUSEHOLD_DETAIL_FIELDS = (
+    "id", "number", "village", "group", "head_name", "head_initials", "size", "latest_income",
+    *HOUSEHOLD_INPUT_FIELDS, "other_causes", "flags", "created_at", "updated_at",
+)
+MEMBER_FIELDS = ("id", "household", *MEMBER_INPUT_FIELDS)
+INCOME_FIELDS = ("year", *INCOME_COMPONENTS, "household_size", "per_capita_net_income", "recorded_at")
+GUARANTEE_FIELDS = ("year", "checked_on", *GUARANTEES, "notes")
+AUDIT_FIELDS = ("id", "at", "username", "role", "region_code", "action", "target_type", "target_id", "target_label", "changes")
+
+MemberOut = _output_schema("MemberOut", Member, MEMBER_FIELDS)
+IncomeOut = _output_schema("IncomeOut", IncomeRecord, INCOME_FIELDS, extra={
+    "total_income": (str, Field(..., description="收入合计（元）")),
+})
+GuaranteeOut = _output_schema("GuaranteeOut", GuaranteeCheck, GUARANTEE_FIELDS, extra={
+    "all_met": (bool, Field(..., description="全部达标")),
+    "unmet": (list[str], Field(..., description="未达标的项目")),
+    "has_evidence": (bool, Field(..., description="是否已上传佐证材料")),
+})
+HouseholdListItem = _output_schema("HouseholdListItem", Household, HOUSEHOLD_LIST_FIELDS, extra={
+    "village_name": (str, ...),
+    "head_id_number": (str, Field(..., description="户主身份证号（列表中总是脱敏）")),
+})
+HouseholdDetail = _output_schema("HouseholdDetail", Household, HOUSEHOLD_DETAIL_FIELDS, extra={
+    "village_name": (str, ...),
+    "group_name": (str | None, ...),
+    "members": (list[MemberOut], ...),
+    "incomes": (list[IncomeOut], ...),
+    "guarantees": (list[GuaranteeOut], ...),
+})
+AuditOut = _output_schema("AuditOut", AuditEntry, AUDIT_FIELDS, extra={
+    "changes": (dict[str, Any], Field(..., description="{字段: [原值, 新值]}；身份证号、电话、银行账号按角色脱敏")),
+})
+
+
+class HouseholdPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    results: list[HouseholdListItem]
+
+
+class AuditPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    results: list[AuditOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] | None = None
+
+
+def member_out(member: Member, user) -> dict:
+    return _mask(_dump(member, MEMBER_FIELDS), sees_identifiers=user.sees_identifiers)
+
+
+def income_out(income: IncomeRecord) -> dict:
+    return _dump(income, INCOME_FIELDS) | {"total_income": f"{income.total_income:.2f}"}
+
+
+def guarantee_out(check: GuaranteeCheck) -> dict:
+    return _dump(check, GUARANTEE_FIELDS) | {"all_met": check.all_met, "unmet": check.unmet, "has_evidence": bool(check.evidence)}
+
+
+def household_detail(user, pk: int) -> dict:
+    household = selectors.household_for(user, pk)
+    out = _mask(_dump(household, HOUSEHOLD_DETAIL_FIELDS), sees_identifiers=user.sees_identifiers)
+    return out | {
+        "village_name": household.village.name,
+        "group_name": household.group.name if household.group_id else None,
+        "members": [member_out(m, user) for m in household.members.all()],
+        "incomes": [income_out(i) for i in household.incomes.all()],
+        "guarantees": [guarantee_out(g) for g in household.guarantee_checks.all()],
+    }
+
+
+def _ensure_can_edit(user) -> None:
+    """Read-only roles get 403; called after the record was found in scope, so it reveals nothing."""
+    if not user.can_edit_registry:
+        raise HttpError(403, "您的角色只能查看，不能修改")
+
+
+def _group_in(user, household_village: str, code: str | None):
+    if code is None:
+        return None
+    group = region_selectors.regions_for(user).filter(code=code, parent_id=household_village, level=RegionLevel.GROUP).first()
+    if group is None:
+        raise services.RegistryError({"group": f"行政村 {household_village} 下没有代码为 {code} 的村民小组"})
+    return group
+
+
+# ---------------------------------------------------------------- endpoints
+
+router = Router(tags=["registry"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+HouseholdId = Path(..., ge=1, le=MAX_ID, description="户 id")
+MemberId = Path(..., ge=1, le=MAX_ID, description="成员 id")
+
+
+@router.get("/households/", response={200: HouseholdPage} | ERRORS, summary="户列表（管辖范围内，可筛选，分页）")
+def list_households(request, filters: Query[HouseholdFilters]):
+    """身份证号和电话在列表中总是脱敏。"""
+    params = filters.model_dump(exclude={"limit", "offset"})
+    households = selectors.households_for(request.auth, **params)
+    head_id = Member.objects.filter(household_id=OuterRef("pk"), relation=codes.Relation.HEAD).values("id_number")[:1]
+    page = (
+        households.select_related("village")
+        .only(*HOUSEHOLD_LIST_FIELDS, "village__name")
+        .annotate(head_id_number=Subquery(head_id))[filters.offset:filters.offset + filters.limit]
+    )
+    results = [
+        _mask(_dump(h, HOUSEHOLD_LIST_FIELDS), sees_identifiers=False)
+        | {"village_name": h.village.name, "head_id_number": idnumber.mask(h.head_id_number)}
+        for h in page
+    ]
+    return {"count": households.count(), "limit": filters.limit, "offset": filters.offset, "results": results}
+
+
+@router.post("/households/", response={201: HouseholdDetail} | ERRORS, summary="新建一户")
+def create_household(request, payload: HouseholdCreateIn):
+    user = request.auth
+    _ensure_can_edit(user)
+    fields = payload.model_dump(exclude_unset=True)
+    village = fields.pop("village")
+    group = fields.pop("group", None)
+    if not user.in_scope(village):
+        # Same answer as for a code that does not exist: the caller learns nothing about other regions.
+        raise services.RegistryError({"village": f"行政村代码不存在：{village}"})
+    household = services.create_household(by=user, village_code=village, group_code=group, **fields)
+    return Status(201, household_detail(user, household.pk))
+
+
+@router.get("/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="一户：成员、收入、保障")
+def get_household(request, household_id: int = HouseholdId):
+    """身份证号、电话、银行账号仅对录入和审核角色（村、乡、县）显示全文。"""
+    return household_detail(request.auth, household_id)
+
+
+@router.patch("/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="修改一户的信息")
+def update_household(request, payload: HouseholdPatchIn, household_id: int = HouseholdId):
+    user = request.auth
+    household = selectors.household_for(user, household_id)
+    _ensure_can_edit(user)
+    changes = payload.model_dump(exclude_unset=True)
+    if "group" in changes:
+        changes["group"] = _group_in(user, household.village_id, changes["group"])
+    services.update_household(household, by=user, **changes)
+    return household_detail(user, household.pk)
+
+
+@router.post("/households/{household_id}/members/", response={201: MemberOut} | ERRORS, summary="添加家庭成员")
+def add_member(request, payload: MemberCreateIn, household_id: int = HouseholdId):
+    user = request.auth
+    household = selectors.household_for(user, household_id)
+    _ensure_can_edit(user)
+    member = services.add_member(household, by=user, **payload.model_dump(exclude_unset=True))
+    return Status(201, member_out(member, user))
+
+
+@router.patch("/members/{member_id}/", response={200: MemberOut} | ERRORS, summary="修改家庭成员")
+def update_member(request, payload: MemberPatchIn, member_id: int = MemberId):
+    user = request.auth
+    member = selectors.member_for(user, member_id)
+    _ensure_can_edit(user)
+    member = services.update_member(member, by=user, **payload.model_dump(exclude_unset=True))
+    return member_out(member, user)
+
+
+@router.delete("/members/{member_id}/", response={204: None} | ERRORS, summary="减员（须填写原因）")
+def remove_member(request, member_id: int = MemberId, reason: Query[_text(200) | None] = None,
+                  payload: Body[RemoveMemberIn | None] = None):
+    """原因可放在 JSON 请求体 {"reason": "…"} 中，或作为查询参数 ?reason=…。"""
+    user = request.auth
+    member = selectors.member_for(user, member_id)
+    _ensure_can_edit(user)
+    services.remove_member(member, by=user, reason=(payload.reason if payload else None) or reason or "")
+    return Status(204, None)
+
+
+@router.put("/households/{household_id}/incomes/{year}/", response={200: IncomeOut} | ERRORS, summary="录入或更正一年的收入")
+def put_income(request, payload: IncomeIn, household_id: int = HouseholdId,
+               year: int = Path(..., ge=0, le=9999, description="年度")):
+    user = request.auth
+    household = selectors.household_for(user, household_id)
+    _ensure_can_edit(user)
+    values = payload.model_dump(exclude_unset=True)
+    size = values.pop("household_size", None)
+    income = services.record_income(household, by=user, year=year, household_size=size, **values)
+    return income_out(income)
+
+
+@router.put("/households/{household_id}/guarantees/{year}/", response={200: GuaranteeOut} | ERRORS,
+            summary="录入或更正一年的两不愁三保障核查")
+def put_guarantees(request, payload: GuaranteesIn, household_id: int = HouseholdId,
+                   year: int = Path(..., ge=0, le=9999, description="年度")):
+    user = request.auth
+    household = selectors.household_for(user, household_id)
+    _ensure_can_edit(user)
+    this_year = datetime.date.today().year
+    if not 2000 <= year <= this_year:
+        raise services.RegistryError({"year": f"年度应在2000到{this_year}之间"})
+    check = services.record_guarantees(
+        household, by=user, year=year, checked_on=payload.checked_on,
+        items={g: getattr(payload, g) for g in GUARANTEES}, notes=payload.notes,
+    )
+    return guarantee_out(check)
+
+
+@router.get("/households/{household_id}/audit/", response={200: AuditPage} | ERRORS, summary="一户的变更记录")
+def household_audit(request, page: Query[Page], household_id: int = HouseholdId):
+    user = request.auth
+    entries = selectors.household_history(selectors.household_for(user, household_id))
+    results = []
+    for entry in entries[page.offset:page.offset + page.limit]:
+        out = _dump(entry, AUDIT_FIELDS)
+        if not user.sees_identifiers:
+            out["changes"] = {
+                key: [_mask({key: v}, sees_identifiers=False)[key] if v else v for v in pair]
+                if key in SENSITIVE and isinstance(pair, list) else pair
+                for key, pair in (entry.changes or {}).items()
+            }
+        results.append(out)
+    return {"count": entries.count(), "limit": page.limit, "offset": page.offset, "results": results}

@@ -1,0 +1,168 @@
+"""Pages for importing the national form and exporting household lists: thin views over imports/exports."""
+import datetime
+import io
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from fupin.regions import selectors as regions
+from fupin.regions.models import Region
+
+from . import exports, imports, selectors
+from .forms import HouseholdFilterForm
+from .models import ImportJob, ImportStatus
+from .tasks import run_import
+
+MAX_UPLOAD_BYTES = getattr(settings, "FUPIN_IMPORT_MAX_BYTES", 500 * 1024 * 1024)
+FINISHED = {ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED}
+
+
+def jobs_for(user):
+    """Import jobs the user may follow: their own, and those within their region."""
+    prefix = user.scope_prefix
+    if prefix is None:
+        return ImportJob.objects.filter(user=user)
+    return ImportJob.objects.filter(Q(user=user) | Q(scope_code__startswith=prefix))
+
+
+def _job_or_404(user, pk) -> ImportJob:
+    try:
+        return jobs_for(user).select_related("user").get(pk=pk)
+    except ImportJob.DoesNotExist:
+        raise Http404 from None
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("文件（.xlsx 或 .csv）"))
+    only_valid_rows = forms.BooleanField(
+        label=gettext_lazy("有错误时只导入无错误的户"), required=False,
+        help_text=gettext_lazy("不勾选时，文件中只要有一行错误就不导入任何数据。"),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix == ".xls":
+            raise forms.ValidationError(_("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后上传"))
+        if suffix not in imports.EXTENSIONS:
+            raise forms.ValidationError(_("只能导入 .xlsx 或 .csv 文件"))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("文件过大：最大 %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)})
+        if upload.size == 0:
+            raise forms.ValidationError(_("文件是空的"))
+        # Read the headings now, so a wrong file is refused on this page rather than in the job.
+        try:
+            if hasattr(upload, "temporary_file_path"):
+                self._check(upload.temporary_file_path(), upload.name)
+            else:
+                with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+                    for chunk in upload.chunks():
+                        tmp.write(chunk)
+                    tmp.flush()
+                    self._check(tmp.name, upload.name)
+        except imports.ImportRejected as e:
+            raise forms.ValidationError(str(e)) from None
+        upload.seek(0)
+        return upload
+
+    @staticmethod
+    def _check(path, name):
+        table = imports.open_table(path, name)
+        imports.map_columns(table.headers)
+
+
+@login_required
+def import_upload(request):
+    user = request.user
+    if not user.can_edit_registry or user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能导入贫困户数据"))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = ImportJob(user=user, scope_code=user.scope_prefix, original_name=Path(upload.name).name[:200],
+                        only_valid_rows=form.cleaned_data["only_valid_rows"])
+        job.file.save(Path(upload.name).name, upload, save=False)
+        job.save()
+        result = run_import.enqueue(job.pk)
+        ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id)[:64])
+        return redirect("registry:import_detail", pk=job.pk)
+    jobs = jobs_for(user).select_related("user")[:20]
+    return render(request, "registry/import_upload.html", {"form": form, "jobs": jobs, "columns": imports.COLUMNS})
+
+
+@login_required
+def import_detail(request, pk):
+    job = _job_or_404(request.user, pk)
+    return render(request, "registry/import_detail.html", _job_context(request.user, job))
+
+
+@login_required
+def import_progress(request, pk):
+    job = _job_or_404(request.user, pk)
+    return render(request, "registry/import_progress.html", _job_context(request.user, job))
+
+
+def _job_context(user, job):
+    return {"job": job, "finished": job.status in FINISHED, "can_download": _may_download_errors(user, job)}
+
+
+def _may_download_errors(user, job) -> bool:
+    # The report repeats the file's cells, ID numbers included.
+    return bool(job.error_file) and (job.user_id == user.pk or user.sees_identifiers)
+
+
+@login_required
+def import_errors(request, pk):
+    job = _job_or_404(request.user, pk)
+    if not _may_download_errors(request.user, job):
+        raise Http404
+    name = Path(job.error_file.name).name
+    return FileResponse(job.error_file.open("rb"), as_attachment=True,
+                        filename=f"{Path(job.original_name).stem}_错误报告{Path(name).suffix}")
+
+
+@login_required
+@require_GET
+def import_template(request):
+    out = io.BytesIO()
+    if request.GET.get("format") == "csv":
+        imports.write_template_csv(out, imports.sample_rows())
+        out.seek(0)
+        return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.csv", content_type="text/csv")
+    imports.write_template(out, imports.sample_rows())
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.xlsx")
+
+
+@login_required
+@require_GET
+def household_export(request):
+    """The household list as filtered on its page (same GET parameters), as .xlsx with the members."""
+    user = request.user
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看贫困户信息"))
+    filters, _ignored = HouseholdFilterForm(request.GET).filters()
+    code = request.GET.get("region", "").strip()
+    if code:
+        try:
+            filters["region"] = regions.region_for(user, code).code
+        except Region.DoesNotExist:
+            raise Http404 from None
+    households = selectors.households_for(user, **filters)
+    # write-only openpyxl keeps rows on disk; the finished file is streamed from a temporary file
+    tmp = tempfile.TemporaryFile()
+    exports.write_xlsx(households, tmp, show_identifiers=user.sees_identifiers)
+    tmp.seek(0)
+    stamp = datetime.date.today().strftime("%Y%m%d")
+    return FileResponse(tmp, as_attachment=True, filename=f"贫困户名单_{stamp}.xlsx",
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,1883 @@
+"""Importing households and members from the national form (贫困户信息采集表) as .xlsx or .csv.
+
+One row per member; the household's columns are repeated on every row or filled on the
+head's row only. The file is validated with the same rules as the forms (validation.py,
+idnumber.parse) and written all-or-nothing: with any error nothing is written, unless
+the user asked for the valid households only, and then a household is written whole or
+not at all. Re-importing a file changes nothing: records are matched by ID number (and
+户编号), compared, and only what differs is written and audited.
+
+The bulk path works on chunks of whole households: cells are converted column by column,
+once per distinct value, and rows are loaded with PostgreSQL COPY (bulk_create on SQLite).
+The column list is docs/import_template.md.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime
+import io
+import json
+import logging
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fupin.audit.models import AuditEntry
+from fupin.regions.models import Region, RegionLevel
+
+from . import codes, idnumber, services, validation
+from .models import AREA, MONEY, Household, IncomeRecord, Member, per_capita_net_income
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 20_000
+MAX_ERRORS_KEPT = 1_000_000
+EXTENSIONS = (".xlsx", ".csv")
+
+
+class ImportRejected(Exception):
+    """The file as a whole cannot be imported (unreadable, wrong type, missing columns); Chinese message."""
+
+
+class CellError(Exception):
+    """A cell's value is not acceptable; the message says why, in Chinese."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Cell converters: raw text → value. Each runs once per distinct value of a column.
+
+def _text(max_length: int):
+    def convert(raw: str) -> str:
+        value = raw.strip()
+        if len(value) > max_length:
+            raise CellError(f"长度不能超过{max_length}个字符")
+        if "\n" in value or "\r" in value or "\t" in value:
+            raise CellError("不能包含换行符或制表符")
+        return value
+    return convert
+
+
+def _digits_text(max_length: int, what: str):
+    def convert(raw: str) -> str:
+        value = raw.strip().replace(" ", "")
+        if value.isascii() and value.isdigit() and len(value) <= max_length:
+            return value
+        if re.fullmatch(r"\d(\.\d+)?[eE]\+\d+", value):
+            raise CellError(f"{what}被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写")
+        if len(value) > max_length:
+            raise CellError(f"长度不能超过{max_length}个字符")
+        if value and not re.fullmatch(r"[0-9+\-]+", value):
+            raise CellError(f"{what}只能包含数字")
+        return value
+    return convert
+
+
+def _code(choices, what: str):
+    labels = [str(label) for _, label in choices] if isinstance(choices, list) else [str(c.label) for c in choices]
+
+    def convert(raw: str) -> str:
+        value = codes.lookup(choices, raw)
+        if value is None:
+            shown = "、".join(labels[:20]) + ("…" if len(labels) > 20 else "")
+            raise CellError(f"不是有效的{what}；可填：{shown}")
+        return value
+    return convert
+
+
+_YES = {"是": True, "否": False}
+_HAVE = {"是": True, "否": False, "有": True, "无": False}
+
+
+def _boolean(words=_YES):
+    def convert(raw: str) -> bool:
+        value = raw.strip()
+        if value not in words:
+            raise CellError("请填写“" + "”或“".join(words) + "”")
+        return words[value]
+    return convert
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _decimal(spec: dict, what: str):
+    limit = Decimal(10) ** (spec["max_digits"] - spec["decimal_places"])
+
+    def convert(raw: str) -> Decimal:
+        value = raw.strip().replace(",", "")
+        if not _NUMBER.fullmatch(value):
+            raise CellError(f"请填写{what}（数字）")
+        number = Decimal(value)
+        if number < 0:
+            raise CellError(f"{what}不能为负数")
+        if number != number.quantize(Decimal("0.01")):
+            raise CellError(f"{what}最多保留两位小数")
+        if number >= limit:
+            raise CellError(f"{what}过大")
+        return number.quantize(Decimal("0.01"))
+    return convert
+
+
+def _integer(low: int, high: int, what: str):
+    def convert(raw: str) -> int:
+        value = raw.strip()
+        if not value.isascii() or not value.isdigit():
+            raise CellError(f"请填写{what}（整数）")
+        number = int(value)
+        if not low <= number <= high:
+            raise CellError(f"{what}应在{low}到{high}之间")
+        return number
+    return convert
+
+
+_CAUSE_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
+def _causes(raw: str) -> list[str]:
+    found = []
+    for part in _CAUSE_SEPARATORS.split(raw.strip()):
+        if not part:
+            continue
+        code = codes.lookup(codes.PovertyCause, part)
+        if code is None:
+            raise CellError(f"未知的致贫原因：{part}")
+        if code not in found:
+            found.append(code)
+    return found
+
+
+def _identity(raw: str) -> str:
+    value = raw.strip().upper()
+    if "E+" in value and re.fullmatch(r"\d(\.\d+)?E\+\d+", value):
+        raise CellError("证件号码被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The template's columns: the national form's headings, verbatim.
+
+REGION, HOUSEHOLD, INCOME, MEMBER = "region", "household", "income", "member"
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    part: str
+    field: str
+    convert: Callable[[str], object] | None = None
+    blank: object = ""            # the value of an empty cell
+    aliases: tuple[str, ...] = ()
+    note: str = ""                # accepted values, for the template's documentation
+    optional: bool = False        # not in the template by default, read when present
+
+
+def _money(heading, field_name):
+    return Column(heading, INCOME, field_name, _decimal(MONEY, "金额"), None, note="元，最多两位小数")
+
+
+def _area(heading, field_name):
+    return Column(heading, HOUSEHOLD, field_name, _decimal(AREA, "面积"), Decimal("0.00"), note="数字，最多两位小数")
+
+
+def _yes_no(part, heading, field_name, default, words=_YES):
+    return Column(heading, part, field_name, _boolean(words), default, note="／".join(words))
+
+
+def _labels(choices):
+    return "／".join(str(label) for _, label in (choices if isinstance(choices, list) else choices.choices) if label != "无")
+
+
+COLUMNS: list[Column] = [
+    Column("省", REGION, "province", _text(100), aliases=("省份",)),
+    Column("市", REGION, "prefecture", _text(100), aliases=("市（州）", "地市")),
+    Column("县", REGION, "county", _text(100), aliases=("县（市、区）", "县（区）")),
+    Column("乡（镇）", REGION, "township", _text(100), aliases=("乡镇", "乡（镇、街道）")),
+    Column("行政村", REGION, "village", _text(100), aliases=("村",)),
+    Column("自然村（组）", REGION, "group", _text(100), aliases=("自然村", "村民小组", "组")),
+    Column("行政村代码", REGION, "village_code", _digits_text(15, "行政村代码"), optional=True,
+           note="12位统计用区划代码；填写后按代码定位行政村"),
+    Column("户编号", HOUSEHOLD, "number", _text(20), note="已有户填写其户编号；新户可留空，导入时自动编号"),
+    Column("户主姓名", HOUSEHOLD, "head_name", _text(50)),
+    Column("户主证件号码", HOUSEHOLD, "head_id_number", _identity, aliases=("户主身份证号", "户主身份证号码")),
+    Column("联系电话", HOUSEHOLD, "phone", _digits_text(20, "联系电话")),
+    Column("开户银行", HOUSEHOLD, "bank_name", _text(50)),
+    Column("银行账号", HOUSEHOLD, "bank_account", _digits_text(40, "银行账号")),
+    Column("识别标准", HOUSEHOLD, "identification_standard", _code(codes.IdentificationStandard, "识别标准"),
+           codes.IdentificationStandard.NATIONAL, note=_labels(codes.IdentificationStandard)),
+    Column("贫困户属性", HOUSEHOLD, "household_type", _code(codes.HouseholdType, "贫困户属性"),
+           note=_labels(codes.HouseholdType)),
+    Column("主要致贫原因", HOUSEHOLD, "primary_cause", _code(codes.PovertyCause, "致贫原因"), note=_labels(codes.PovertyCause)),
+    Column("其他致贫原因", HOUSEHOLD, "other_causes", _causes, [], note="多个原因用顿号“、”分隔"),
+    Column("家庭人口数", HOUSEHOLD, "declared_size", _integer(1, 99, "家庭人口数"), None,
+           note="可留空；填写时须等于本户成员人数"),
+    _yes_no(HOUSEHOLD, "是否军烈属", "is_military_family", False),
+    _yes_no(HOUSEHOLD, "是否独生子女户", "is_only_child", False),
+    _yes_no(HOUSEHOLD, "是否双女户", "is_two_daughters", False),
+    _area("耕地面积（亩）", "farmland_area"),
+    _area("有效灌溉面积（亩）", "irrigated_area"),
+    _area("林地面积（亩）", "forest_area"),
+    _area("退耕还林面积（亩）", "returned_forest_area"),
+    _area("牧草地面积（亩）", "pasture_area"),
+    _area("水面面积（亩）", "water_area"),
+    _area("住房面积（㎡）", "housing_area"),
+    _yes_no(HOUSEHOLD, "是否危房户", "is_dangerous_house", False),
+    Column("与村主干路距离（公里）", HOUSEHOLD, "road_distance_km", _decimal(AREA, "距离"), Decimal("0.00"),
+           note="数字，最多两位小数"),
+    Column("入户路类型", HOUSEHOLD, "road_type", _code(codes.RoadType, "入户路类型"), note=_labels(codes.RoadType)),
+    _yes_no(HOUSEHOLD, "是否通生活用电", "has_electricity", True),
+    _yes_no(HOUSEHOLD, "是否通广播电视", "has_broadcast_tv", True),
+    _yes_no(HOUSEHOLD, "饮水是否困难", "water_difficult", False),
+    _yes_no(HOUSEHOLD, "饮水是否安全", "water_safe", True),
+    Column("主要燃料类型", HOUSEHOLD, "fuel_type", _code(codes.FuelType, "燃料类型"), note=_labels(codes.FuelType)),
+    _yes_no(HOUSEHOLD, "有无卫生厕所", "has_sanitary_toilet", False, _HAVE),
+    _yes_no(HOUSEHOLD, "是否加入农民专业合作社", "in_cooperative", False),
+    Column("识别年度", HOUSEHOLD, "registration_year", _integer(2000, 2100, "年度"), None, note="四位年份"),
+    Column("脱贫年度", HOUSEHOLD, "exit_year", _integer(2000, 2100, "年度"), None, note="四位年份；已脱贫户必填"),
+    Column("户状态", HOUSEHOLD, "status", _code(codes.HouseholdStatus, "户状态"), codes.HouseholdStatus.POOR,
+           note=_labels(codes.HouseholdStatus) + "；留空为贫困户"),
+    Column("住址", HOUSEHOLD, "address", _text(200), optional=True),
+    Column("收入年度", INCOME, "year", _integer(2000, 2100, "收入年度"), None,
+           note="填写收入时必填：这些收入所属的年度"),
+    _money("工资性收入", "wages"),
+    _money("生产经营性收入", "production"),
+    _money("财产性收入", "property_income"),
+    Column("转移性收入", INCOME, "transfers_total", _decimal(MONEY, "金额"), None,
+           note="可留空；填写时须等于以下六项之和（其他转移性收入留空时取差额）"),
+    _money("计划生育金", "family_planning"),
+    _money("低保金", "dibao"),
+    _money("特困供养金", "wubao"),
+    _money("养老保险金", "pension"),
+    _money("生态补偿金", "eco_compensation"),
+    _money("其他转移性收入", "other_transfers"),
+    _money("生产经营性支出", "productive_expenditure"),
+    Column("年人均纯收入", INCOME, "per_capita_net_income", _decimal(MONEY, "金额"), None,
+           note="由系统计算：（各项收入−生产经营性支出）÷家庭人口数；填写时须与计算结果一致"),
+    Column("姓名", MEMBER, "name", _text(50), aliases=("成员姓名",)),
+    Column("性别", MEMBER, "sex", _code(codes.Sex, "性别"), None, note="男／女；可留空，按证件号码推定"),
+    Column("证件号码", MEMBER, "id_number", _identity, aliases=("身份证号", "身份证号码", "成员证件号码"),
+           note="18位居民身份证号，设为文本格式"),
+    Column("与户主关系", MEMBER, "relation", _code(codes.Relation, "与户主关系"), note=_labels(codes.Relation)),
+    Column("民族", MEMBER, "ethnicity", _code(codes.ETHNICITIES, "民族"), "01", note="56个民族名称或两位代码；留空为汉族"),
+    Column("政治面貌", MEMBER, "political_status", _code(codes.PoliticalStatus, "政治面貌"), codes.PoliticalStatus.MASSES,
+           note=_labels(codes.PoliticalStatus)),
+    Column("文化程度", MEMBER, "education", _code(codes.Education, "文化程度"), note=_labels(codes.Education)),
+    Column("在校生状况", MEMBER, "schooling", _code(codes.SchoolingStatus, "在校生状况"), codes.SchoolingStatus.NOT_IN_SCHOOL,
+           note=_labels(codes.SchoolingStatus)),
+    Column("健康状况", MEMBER, "health", _code(codes.Health, "健康状况"), codes.Health.HEALTHY, note=_labels(codes.Health)),
+    Column("劳动技能", MEMBER, "labour_skill", _code(codes.LabourSkill, "劳动技能"), note=_labels(codes.LabourSkill)),
+    Column("务工状况", MEMBER, "work_status", _code(codes.WorkStatus, "务工状况"), codes.WorkStatus.NOT_WORKING,
+           note=_labels(codes.WorkStatus)),
+    Column("务工时间（月）", MEMBER, "work_months", _integer(0, 12, "务工时间"), 0, note="0到12的整数"),
+    _yes_no(MEMBER, "是否参加城乡居民基本医疗保险", "has_medical_insurance", True),
+    _yes_no(MEMBER, "是否参加大病保险", "has_serious_illness_insurance", True),
+    _yes_no(MEMBER, "是否参加城乡居民基本养老保险", "has_pension_insurance", False),
+    _yes_no(MEMBER, "是否享受人身意外保险补贴", "has_accident_insurance", False),
+    _yes_no(MEMBER, "是否现役军人", "is_active_military", False),
+    Column("残疾类别", MEMBER, "disability_category", _code(codes.DisabilityCategory, "残疾类别"),
+           note=_labels(codes.DisabilityCategory) + "；无残疾留空"),
+    Column("残疾等级", MEMBER, "disability_level", _code(codes.DisabilityLevel, "残疾等级"),
+           note=_labels(codes.DisabilityLevel) + "；无残疾留空"),
+    Column("联系电话", MEMBER, "phone", _digits_text(20, "联系电话")),
+]
+TEMPLATE_COLUMNS = [c for c in COLUMNS if not c.optional]
+HEADINGS = [c.heading for c in TEMPLATE_COLUMNS]
+BY_KEY = {(c.part, c.field): c for c in COLUMNS}
+REGION_FIELDS = ("province", "prefecture", "county", "township", "village")
+REGION_LEVELS = dict(zip(REGION_FIELDS, (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY,
+                                          RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)))
+
+# Stored columns of the two tables, in the order the bulk path writes them.
+HOUSEHOLD_COLUMNS = [f.attname for f in Household._meta.concrete_fields if f.attname != "id"]
+MEMBER_COLUMNS = [f.attname for f in Member._meta.concrete_fields if f.attname != "id"]
+INCOME_COLUMNS = [f.attname for f in IncomeRecord._meta.concrete_fields if f.attname != "id"]
+MONEY_FIELDS = list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"]
+HOUSEHOLD_FILE_FIELDS = [c.field for c in COLUMNS if c.part == HOUSEHOLD and c.field in HOUSEHOLD_COLUMNS
+                         and c.field not in ("number", "head_name")]
+MEMBER_FILE_FIELDS = [c.field for c in COLUMNS if c.part == MEMBER]
+# Values of fields the file leaves out, for new records: the model's defaults.
+HOUSEHOLD_DEFAULTS = {f.attname: f.get_default() for f in Household._meta.concrete_fields}
+MEMBER_DEFAULTS = {f.attname: f.get_default() for f in Member._meta.concrete_fields}
+JSON_FIELDS = {"other_causes", "flags"}
+AUDIT_SKIP = {"created_at", "updated_at"}
+
+
+def _normalise_heading(text) -> str:
+    text = unicodedata.normalize("NFKC", str(text or ""))
+    text = re.sub(r"\s+", "", text).replace("(", "（").replace(")", "）")
+    return text.replace("m²", "㎡").replace("m2", "㎡").replace("平方米", "㎡")
+
+
+_HEADING_INDEX: dict[str, list[Column]] = defaultdict(list)
+for _c in COLUMNS:
+    for _h in (_c.heading, *_c.aliases):
+        _HEADING_INDEX[_normalise_heading(_h)].append(_c)
+
+
+def _columns_for(heading) -> list[Column]:
+    key = _normalise_heading(heading)
+    if key in _HEADING_INDEX:
+        return _HEADING_INDEX[key]
+    # 户状态（贫困户／已脱贫…） or 识别标准（国家／省／市县）: a heading followed by its options
+    stripped = re.sub(r"（[^（）]*）$", "", key)
+    return _HEADING_INDEX.get(stripped, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading .xlsx and .csv
+
+def _cell_text(value) -> str:
+    """An .xlsx cell as the text a person typed: numbers without float noise (15 significant digits, as Excel shows)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        text = f"{value:.15g}"
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            if exponent.startswith("+") and int(exponent) < 15:
+                return str(Decimal(text).quantize(Decimal(1)))
+            return text.upper()
+        return text
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class Table:
+    """A sheet: its header row, the data rows with their 1-based row numbers, an estimate of the row count."""
+
+    header_row: int
+    headers: list[str]
+    estimated_rows: int
+    _rows: Callable[[], Iterator[list]]
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        number = self.header_row
+        width = len(self.headers)
+        for row in self._rows():
+            number += 1
+            if len(row) < width:
+                row = list(row) + [""] * (width - len(row))
+            yield number, row
+
+
+HEADER_SEARCH_ROWS = 10
+
+
+def _find_header(rows: list[list[str]]) -> int:
+    """The index of the heading row: the first with 姓名 and 证件号码 (forms often have a title row above)."""
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        fields = {(c.part, c.field) for cell in row for c in _columns_for(cell)}
+        if (MEMBER, "name") in fields and (MEMBER, "id_number") in fields:
+            return i
+    raise ImportRejected("找不到表头：前10行中没有同时包含“姓名”和“证件号码”的行。请使用导入模板。")
+
+
+def _detect_encoding(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as e:
+        if e.start >= len(head) - 3:  # a character cut by the 64 KiB boundary
+            return "utf-8-sig"
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise ImportRejected("无法识别 CSV 文件的编码：请保存为 UTF-8 或 GBK 编码") from None
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 24):
+            count += block.count(b"\n")
+    return count
+
+
+def _open_csv(path: Path) -> Table:
+    encoding = _detect_encoding(path)
+
+    def reader():
+        fh = open(path, encoding=encoding, newline="")
+        return fh, csv.reader(fh)
+
+    try:
+        fh, rows = reader()
+        with fh:
+            head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ImportRejected(f"无法读取 CSV 文件：{e}") from None
+    if not head:
+        raise ImportRejected("文件是空的")
+    header_index = _find_header(head)
+    estimated = max(_count_lines(path) - header_index - 1, 0)
+
+    def data_rows():
+        fh, rows = reader()
+        with fh:
+            try:
+                for i, row in enumerate(rows):
+                    if i > header_index:
+                        yield row
+            except UnicodeDecodeError:
+                raise ImportRejected(f"第{rows.line_num}行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
+            except csv.Error as e:
+                raise ImportRejected(f"CSV 格式错误（第{rows.line_num}行附近）：{e}") from None
+
+    return Table(header_index + 1, [str(h) for h in head[header_index]], estimated, data_rows)
+
+
+def _open_xlsx(path: Path) -> Table:
+    from python_calamine import CalamineError, load_workbook
+
+    try:
+        workbook = load_workbook(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        first_row = sheet.start[0] if sheet.start else 0
+        rows = sheet.iter_rows()
+        head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
+    except (CalamineError, OSError, ValueError) as e:
+        raise ImportRejected(f"无法读取 Excel 文件（须为 .xlsx 格式）：{e}") from None
+    except Exception as e:  # calamine raises its own types for zip and xml damage
+        raise ImportRejected(f"无法读取 Excel 文件（须为 .xlsx 格式）：{type(e).__name__}") from None
+    if not head:
+        raise ImportRejected("文件是空的")
+    header_index = _find_header(head)
+    estimated = max(sheet.height - header_index - 1, 0)
+
+    def data_rows():
+        for i, row in enumerate(sheet.iter_rows()):
+            if i > header_index:
+                yield [v if type(v) is str else _cell_text(v) for v in row]
+
+    return Table(first_row + header_index + 1, head[header_index], estimated, data_rows)
+
+
+def open_table(path, name: str | None = None) -> Table:
+    """Open an uploaded file by its extension; ImportRejected with a Chinese message if it cannot be read."""
+    path = Path(path)
+    suffix = Path(name or path.name).suffix.lower()
+    if suffix == ".xls":
+        raise ImportRejected("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后上传")
+    if suffix not in EXTENSIONS:
+        raise ImportRejected("只能导入 .xlsx 或 .csv 文件")
+    return _open_xlsx(path) if suffix == ".xlsx" else _open_csv(path)
+
+
+@dataclass
+class ColumnMap:
+    """Where each template column is in the file (index), and what was left unrecognised."""
+
+    index: dict[tuple[str, str], int]
+    ignored: list[str]
+
+    def has(self, part: str, name: str) -> bool:
+        return (part, name) in self.index
+
+
+def map_columns(headers: list[str]) -> ColumnMap:
+    """Match the file's headings to the template; ImportRejected if required ones are missing or repeated."""
+    index: dict[tuple[str, str], int] = {}
+    ignored = []
+    candidates = [_columns_for(h) for h in headers]
+    name_at = next((i for i, cs in enumerate(candidates) if any(c.field == "name" and c.part == MEMBER for c in cs)), None)
+    for i, (heading, columns) in enumerate(zip(headers, candidates)):
+        if not columns:
+            if str(heading).strip() and _normalise_heading(heading) not in ("序号", "编号"):
+                ignored.append(str(heading).strip())
+            continue
+        if len(columns) > 1:
+            # 联系电话 is on the form twice: the household's before the members' columns, the member's after.
+            household_first = name_at is None or i < name_at
+            columns = sorted(columns, key=lambda c: (c.part != HOUSEHOLD) if household_first else (c.part == HOUSEHOLD))
+            columns = [c for c in columns if (c.part, c.field) not in index][:1] or columns[:1]
+        column = columns[0]
+        key = (column.part, column.field)
+        if key in index:
+            raise ImportRejected(f"列“{column.heading}”重复出现（第{index[key] + 1}列和第{i + 1}列）")
+        index[key] = i
+    missing = [BY_KEY[(MEMBER, f)].heading for f in ("name", "id_number", "relation") if (MEMBER, f) not in index]
+    if (REGION, "village_code") not in index:
+        missing += [BY_KEY[(REGION, f)].heading for f in REGION_FIELDS if (REGION, f) not in index]
+    if (HOUSEHOLD, "number") not in index and (HOUSEHOLD, "head_id_number") not in index:
+        missing.append("户编号或户主证件号码")
+    if missing:
+        raise ImportRejected("缺少必填列：" + "、".join(missing) + "。请使用导入模板的表头。")
+    return ColumnMap(index, ignored)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    total_rows: int = 0
+    error_rows: int = 0
+    skipped_households: int = 0
+    skipped_rows: int = 0
+    households_created: int = 0
+    households_updated: int = 0
+    members_created: int = 0
+    members_updated: int = 0
+    unchanged_rows: int = 0
+    imported: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return not self.imported
+
+    def summary(self) -> str:
+        if not self.imported:
+            return (f"共 {self.total_rows} 行，{self.error_rows} 行有错误，未导入任何数据。"
+                    "请下载错误报告修改后重新导入，或选择“只导入无错误的户”。")
+        text = (f"共 {self.total_rows} 行：新增 {self.households_created} 户、{self.members_created} 人；"
+                f"更新 {self.households_updated} 户、{self.members_updated} 人；{self.unchanged_rows} 行无变化。")
+        if self.error_rows:
+            text += f"{self.error_rows} 行有错误，跳过 {self.skipped_households} 户（{self.skipped_rows} 行），详见错误报告。"
+        if self.ignored_columns:
+            text += "已忽略无法识别的列：" + "、".join(self.ignored_columns) + "。"
+        return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast pinyin initials: the same result as services.initials (pypinyin's lazy_pinyin), without
+# its phrase segmentation for the names where it cannot matter: a character whose readings
+# all start with one letter, or a name with no phrase of pypinyin's dictionary in it (then
+# every character takes its first reading).
+
+@lru_cache(maxsize=1)
+def _initial_letters() -> tuple[dict[str, str], dict[str, str], object]:
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+
+    certain, first = {}, {}
+    for codepoint, readings in PINYIN_DICT.items():
+        letters = [unicodedata.normalize("NFD", r)[0].upper() for r in readings.split(",") if r]
+        if letters and "A" <= letters[0] <= "Z":
+            first[chr(codepoint)] = letters[0]
+            if len(set(letters)) == 1:
+                certain[chr(codepoint)] = letters[0]
+    return certain, first, PHRASES_DICT
+
+
+def name_initials(name: str) -> str:
+    certain, first, phrases = _initial_letters()
+    try:
+        return "".join(map(certain.__getitem__, name))[:20]
+    except KeyError:
+        pass
+    n = len(name)
+    if all(c in first for c in name) and not any(name[i:j] in phrases for i in range(n - 1) for j in range(i + 2, n + 1)):
+        return "".join(map(first.__getitem__, name))[:20]
+    return services.initials(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Region names → village codes, under the importer's scope
+
+class RegionResolver:
+    """Resolves 省/市/县/乡（镇）/行政村/自然村（组） names (or a 行政村代码) to region codes, cached."""
+
+    def __init__(self, scope_prefix: str):
+        self.scope = scope_prefix
+        self.children: dict[tuple[str | None, str], list[str]] = {}
+        self.villages: dict[str, Region | None] = {}
+
+    def _load(self, level: RegionLevel, pairs: set[tuple[str | None, str]]) -> None:
+        todo = {p for p in pairs if p not in self.children}
+        if not todo:
+            return
+        parents = {p for p, _ in todo}
+        names = {n for _, n in todo}
+        qs = Region.objects.filter(level=level, name__in=names)
+        qs = qs.filter(parent__isnull=True) if parents == {None} else qs.filter(parent_id__in=parents - {None})
+        for key in todo:
+            self.children[key] = []
+        for code, name, parent in qs.values_list("code", "name", "parent_id"):
+            if (parent, name) in self.children:
+                self.children[(parent, name)].append(code)
+
+    def resolve(self, keys: set[tuple]) -> dict[tuple, tuple[str | None, str | None, tuple[str, str] | None]]:
+        """{(province, prefecture, county, township, village, group, village_code): (village, group, error)}."""
+        out = {}
+        by_code = {k for k in keys if k[6]}
+        self._load_villages({k[6] for k in by_code})
+        pending = {}
+        for key in keys - by_code:
+            missing = [BY_KEY[(REGION, f)].heading for f, v in zip(REGION_FIELDS, key) if not v]
+            if missing:
+                out[key] = (None, None, (missing[0], f"请填写{missing[0]}"))
+            else:
+                pending[key] = None
+        parents: dict[tuple, str | None] = {k: None for k in pending}
+        for depth, name_field in enumerate(REGION_FIELDS):
+            self._load(REGION_LEVELS[name_field], {(parents[k], k[depth]) for k in pending})
+            for key in list(pending):
+                found = self.children[(parents[key], key[depth])]
+                heading = BY_KEY[(REGION, name_field)].heading
+                if not found:
+                    where = "" if parents[key] is None else f"{key[depth - 1]}下"
+                    out[key] = (None, None, (heading, f"{where}没有名为“{key[depth]}”的{heading}"))
+                    del pending[key]
+                elif len(found) > 1:
+                    out[key] = (None, None, (heading, f"有多个名为“{key[depth]}”的{heading}：请填写行政村代码"))
+                    del pending[key]
+                else:
+                    parents[key] = found[0]
+        for key in pending:
+            out[key] = (parents[key], None, None)
+        for key in by_code:
+            code = key[6].rstrip()
+            village = self.villages.get(code)
+            if village is None:
+                out[key] = (None, None, ("行政村代码", f"行政村代码 {code} 不存在或不是行政村"))
+            elif key[4] and key[4] != village.name:
+                out[key] = (None, None, ("行政村", f"行政村代码 {code} 是“{village.name}”，与填写的“{key[4]}”不符"))
+            else:
+                out[key] = (code, None, None)
+        # scope, then the group under its village
+        groups = {(village, key[5]) for key, (village, _, error) in out.items() if error is None and key[5]}
+        self._load(RegionLevel.GROUP, groups)
+        for key, (village, _, error) in list(out.items()):
+            if error is not None:
+                continue
+            if not village.startswith(self.scope):
+                out[key] = (None, None, ("行政村", f"{key[4] or village}不在您的管辖范围内"))
+            elif key[5]:
+                found = self.children.get((village, key[5])) or []
+                if len(found) != 1:
+                    out[key] = (None, None, ("自然村（组）", f"{key[4] or village}下没有名为“{key[5]}”的自然村（组）"))
+                else:
+                    out[key] = (village, found[0], None)
+        return out
+
+    def _load_villages(self, codes_: set[str]) -> None:
+        todo = {c.rstrip() for c in codes_} - set(self.villages)
+        if not todo:
+            return
+        found = {r.code: r for r in Region.objects.filter(code__in=todo, level=RegionLevel.VILLAGE)}
+        for code in todo:
+            self.villages[code] = found.get(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# The importer
+
+def _chunks(values: list, size: int = 2000):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+@dataclass(eq=False)
+class _Group:
+    """The rows of one household in the file, and what validation found for it."""
+
+    key: tuple
+    start: int
+    end: int
+    bad: bool = False
+    index: int = 0          # position among the chunk's households (the household columns' index)
+
+
+_MISSING = object()
+
+
+class Importer:
+    """Validates and writes one file. Construct, then `run(path, name=…)`; see `import_file`."""
+
+    def __init__(self, *, user, scope_code: str | None = None, only_valid_rows: bool = False,
+                 progress: Callable[[str, int, int], None] | None = None, source_name: str = ""):
+        self.user = user
+        scope = user.scope_prefix if scope_code is None else scope_code
+        if scope is None or not user.can_edit_registry:
+            raise ImportRejected("您的角色不能导入贫困户数据")
+        if user.scope_prefix is None or not scope.startswith(user.scope_prefix):
+            raise ImportRejected("导入范围超出了您的管辖范围")
+        self.scope = scope
+        self.only_valid_rows = only_valid_rows
+        self.progress = progress or (lambda stage, done, total: None)
+        self.source_name = source_name
+        self.postgres = connection.vendor == "postgresql"
+        self.today = datetime.date.today()
+        self.now = timezone.now()
+
+    # -- driver ------------------------------------------------------------------------------
+
+    def run(self, path, name: str | None = None) -> ImportResult:
+        table = open_table(path, name)
+        columns = map_columns(table.headers)
+        self.source_name = self.source_name or (name or Path(path).name)
+        if self.postgres:
+            # One pass: validate and COPY chunk by chunk in one transaction, rolled back at the
+            # end if the file is refused. Progress goes through the `progress` callback.
+            return self._pass(table, columns, write=True)
+        # SQLite holds one writer at a time: validate first without the write lock (so progress
+        # can be recorded), then validate again and write in one transaction.
+        checked = self._pass(table, columns, write=False)
+        if checked.errors and not self.only_valid_rows:
+            return checked
+        return self._pass(table, columns, write=True)
+
+    def _reset(self, columns: ColumnMap):
+        self.columns = columns
+        self.result = ImportResult(ignored_columns=columns.ignored)
+        self.errors: list[RowError] = []
+        self.bad_rows: set[int] = set()
+        self.seen_ids: dict[str, int] = {}           # ID number → row where it first appeared
+        self.seen_keys: dict[tuple, int] = {}        # household key → its first row
+        self.numbers_used: set[str] = set()
+        self.next_number: dict[str, int] = {}
+        self.regions = RegionResolver(self.scope)
+        self.writing = True
+        self.has_income = any((INCOME, c) in columns.index for c in (*MONEY_FIELDS, "year", "transfers_total",
+                                                                     "per_capita_net_income"))
+
+    def _pass(self, table: Table, columns: ColumnMap, *, write: bool) -> ImportResult:
+        self._reset(columns)
+        stage = "importing" if write else "validating"
+        total = table.estimated_rows
+        done = 0
+        self.progress(stage, 0, total)
+        self.writing = write
+        # When the import owns its transaction on PostgreSQL, a second connection writes while
+        # this thread validates the next chunk: the server's work overlaps Python's.
+        self.writer = _Writer(self) if write and self.postgres and not connection.in_atomic_block else None
+        committed = False
+        try:
+            with transaction.atomic() if write and self.writer is None else contextlib.nullcontext():
+                if write and self.postgres and self.writer is None:
+                    self._pg_prepare()
+                if self.writer is not None:
+                    self.writer.start()
+                for rows in self._read_chunks(table):
+                    self._chunk(rows)
+                    done += len(rows)
+                    self.progress(stage, done, max(total, done))
+                result = self.result
+                result.total_rows = done
+                result.errors = self.errors
+                result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
+                result.imported = write and (not self.errors or self.only_valid_rows)
+                if write and not result.imported and self.writer is None:
+                    transaction.set_rollback(True)
+                committed = result.imported
+        finally:
+            if self.writer is not None:
+                self.writer.close(commit=committed)
+        self.progress(stage, done, done)
+        return result
+
+    def _read_chunks(self, table: Table) -> Iterator[list[tuple[int, list[str]]]]:
+        """Lists of rows holding whole households (a household's rows are contiguous)."""
+        index = self.columns.index
+        number_at = index.get((HOUSEHOLD, "number"))
+        head_at = index.get((HOUSEHOLD, "head_id_number"))
+        width = len(table.headers)
+        chunk: list = []
+        previous_key = None
+        for number, row in table.rows():
+            if not any(row):
+                continue
+            if len(row) > width:
+                if any(str(v).strip() for v in row[width:]):
+                    self._error(number, "", "", "本行的列数多于表头，请检查是否有多余的单元格")
+                row = row[:width]
+            key = (number_at is not None and row[number_at].strip()) or (head_at is not None and row[head_at].strip())
+            if key and key != previous_key and len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+            if key:
+                previous_key = key
+            chunk.append((number, row))
+        if chunk:
+            yield chunk
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _error(self, row: int, column: str, value, reason: str) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(RowError(row, column, "" if value is None else str(value), reason))
+        self.bad_rows.add(row)
+        if not self.only_valid_rows:
+            self.writing = False  # nothing will be kept: stop writing, keep validating
+
+    # -- one chunk ---------------------------------------------------------------------------
+
+    def _chunk(self, rows: list[tuple[int, list[str]]]) -> None:
+        numbers = [n for n, _ in rows]
+        cells = [r for _, r in rows]
+        groups = self._group(numbers, cells)
+        if not groups:
+            return
+        members = self._member_columns(numbers, cells)
+        hh = self._household_values(groups, numbers, cells)
+        self._identities(numbers, members)
+        self._member_rules(numbers, members)
+        plan = self._plan(groups, numbers, members, hh)
+        if self.writing:
+            self._write(plan)
+
+    def _group(self, numbers: list[int], cells: list[list[str]]) -> list[_Group]:
+        index = self.columns.index
+        number_at = index.get((HOUSEHOLD, "number"))
+        head_at = index.get((HOUSEHOLD, "head_id_number"))
+        groups: list[_Group] = []
+        current = None
+        for i, row in enumerate(cells):
+            number = row[number_at].strip() if number_at is not None else ""
+            head = row[head_at].strip().upper() if head_at is not None else ""
+            key = ("number", number) if number else (("head", head) if head else None)
+            if key is None or (current is not None and key == current.key):
+                if current is None:
+                    self._error(numbers[i], "户编号", "", "无法确定本行属于哪一户：请填写户编号或户主证件号码")
+                    continue
+                current.end = i + 1
+                continue
+            first = self.seen_keys.get(key)
+            if first is not None:
+                what = "户编号" if key[0] == "number" else "户主证件号码"
+                self._error(numbers[i], what, key[1], f"与第{first}行是同一户，但不相邻：同一户的成员行须连续排列")
+                current = _Group(key, i, i + 1, bad=True)
+                groups.append(current)
+                continue
+            self.seen_keys[key] = numbers[i]
+            current = _Group(key, i, i + 1)
+            groups.append(current)
+        return groups
+
+    def _convert_column(self, column: Column, values: list[str], numbers: list[int]) -> list:
+        """Convert a column once per distinct value; errors go to the rows that hold the bad values."""
+        converted = {}
+        bad = {}
+        for raw in set(values):
+            if not raw or not raw.strip():
+                converted[raw] = column.blank
+                continue
+            try:
+                converted[raw] = column.convert(raw)
+            except CellError as e:
+                bad[raw] = str(e)
+                converted[raw] = _MISSING
+        if bad:
+            for number, raw in zip(numbers, values):
+                if raw in bad:
+                    self._error(number, column.heading, raw, bad[raw])
+        return list(map(converted.__getitem__, values))
+
+    def _member_columns(self, numbers, cells) -> dict[str, list]:
+        out = {}
+        for (part, name), at in self.columns.index.items():
+            if part == MEMBER:
+                raw = list(map(itemgetter(at), cells))
+                out[name] = self._convert_column(BY_KEY[(part, name)], raw, numbers)
+        return out
+
+    def _household_values(self, groups: list[_Group], numbers, cells) -> dict:
+        """Each household's values, as columns over the chunk's households: the non-empty cells of its rows, which must agree."""
+        at = [(key, i) for key, i in self.columns.index.items() if key[0] in (REGION, HOUSEHOLD, INCOME)]
+        pick = itemgetter(*[i for _, i in at]) if len(at) > 1 else (lambda row, i=at[0][1]: (row[i],))
+        blank = tuple("" for _ in at)
+        reps = []
+        for g, group in enumerate(groups):
+            group.index = g
+            first = pick(cells[group.start])
+            merged = None
+            for i in range(group.start + 1, group.end):
+                other = pick(cells[i])
+                if other == first or other == blank:
+                    continue
+                merged = merged or list(first)
+                for j, value in enumerate(other):
+                    if value == merged[j] or not value.strip():
+                        continue
+                    if not merged[j].strip():
+                        merged[j] = value
+                    else:
+                        column = BY_KEY[at[j][0]]
+                        self._error(numbers[i], column.heading, value, f"与本户其他行填写的“{merged[j]}”不一致")
+                        group.bad = True
+            reps.append(tuple(merged) if merged else first)
+        rep_numbers = [numbers[g.start] for g in groups]
+        hh = {}
+        columns = list(zip(*reps)) if reps else [() for _ in at]
+        for (key, _), raw in zip(at, columns):
+            hh[key] = self._convert_column(BY_KEY[key], raw, rep_numbers) if key[0] != REGION else [v.strip() for v in raw]
+        n = len(groups)
+        empty = [""] * n
+        region_keys = list(zip(*[hh.get((REGION, f), empty) for f in (*REGION_FIELDS, "group", "village_code")]))
+        resolved = self.regions.resolve(set(region_keys))
+        villages, region_groups = [], []
+        for group, key in zip(groups, region_keys):
+            village, region_group, error = resolved[key]
+            if error:
+                column, reason = error
+                value = key[("省", "市", "县", "乡（镇）", "行政村", "自然村（组）", "行政村代码").index(column)]
+                self._error(numbers[group.start], column, value, reason)
+                group.bad = True
+            villages.append(village)
+            region_groups.append(region_group)
+        hh["village_id"], hh["group_id"] = villages, region_groups
+        return hh
+
+    def _identities(self, numbers, members) -> None:
+        ids = members["id_number"]
+        sexes = members.get("sex") or repeat(None)
+        heading_id = BY_KEY[(MEMBER, "id_number")].heading
+        heading_sex = BY_KEY[(MEMBER, "sex")].heading
+        today = self.today
+        birth_dates = []
+        parsed_sexes = []
+        normalised = []
+        seen = self.seen_ids
+        for number, raw, sex in zip(numbers, ids, sexes):
+            if raw is _MISSING or not raw:
+                if raw is not _MISSING:
+                    self._error(number, heading_id, raw, "证件号码不能为空")
+                normalised.append(None)
+                birth_dates.append(None)
+                parsed_sexes.append(None)
+                continue
+            try:
+                parsed = idnumber.parse(raw, today=today)
+            except idnumber.IdNumberError as e:
+                self._error(number, heading_id, raw, str(e))
+                normalised.append(None)
+                birth_dates.append(None)
+                parsed_sexes.append(None)
+                continue
+            # the same rule as the forms: validation.check_identity, here with the parsed number
+            if sex and sex is not _MISSING and sex != parsed.sex:
+                errors, _ = validation.check_identity(id_number=parsed.number, sex=sex)
+                for reason in errors.values():
+                    self._error(number, heading_sex, codes.Sex(sex).label, reason)
+            first = seen.get(parsed.number)
+            if first is not None:
+                self._error(number, heading_id, raw, f"证件号码与第{first}行重复（一人只能在一户）")
+                normalised.append(None)
+            else:
+                seen[parsed.number] = number
+                normalised.append(parsed.number)
+            birth_dates.append(parsed.birth_date)
+            parsed_sexes.append(parsed.sex)
+        members["id_number"] = normalised
+        members["birth_date"] = birth_dates
+        members["sex"] = parsed_sexes
+
+    def _member_rules(self, numbers, members) -> None:
+        relation = members["relation"]
+        n = len(numbers)
+        schooling = members.get("schooling") or [None] * n
+        months = members.get("work_months") or [None] * n
+        category = members.get("disability_category") or [""] * n
+        level = members.get("disability_level") or [""] * n
+        birth = members["birth_date"]
+        names = members["name"]
+        headings = {"work_months": "务工时间（月）", "disability_level": "残疾等级", "schooling": "在校生状况",
+                    "relation": "与户主关系"}
+        check = validation.check_member
+        for i in range(n):
+            if not names[i] and names[i] is not _MISSING:
+                self._error(numbers[i], "姓名", "", "姓名不能为空")
+            if not relation[i] and relation[i] is not _MISSING:
+                self._error(numbers[i], "与户主关系", "", "请填写与户主关系")
+            errors = check(relation=relation[i], birth_date=birth[i],
+                           schooling=None if schooling[i] is _MISSING else schooling[i],
+                           work_months=None if months[i] is _MISSING else months[i],
+                           disability_category="" if category[i] is _MISSING else category[i],
+                           disability_level="" if level[i] is _MISSING else level[i])
+            for name, reason in errors.items():
+                self._error(numbers[i], headings.get(name, name), "", reason)
+        members["name_initials"] = [name_initials(v) if isinstance(v, str) else "" for v in names]
+
+    # -- matching against the registry ---------------------------------------------------------
+
+    def _plan(self, groups: list[_Group], numbers, members, hh) -> dict:
+        ids = members["id_number"]
+        file_numbers = [g.key[1] for g in groups if g.key[0] == "number"]
+        existing_members = self._existing_members([i for i in ids if i])
+        by_number = self._households(Q(number__in=file_numbers)) if file_numbers else {}
+        by_id = {h["id"]: h for h in by_number.values()}
+        wanted = {m["household_id"] for m in existing_members.values()} - set(by_id)
+        if wanted:
+            by_id |= {h["id"]: h for h in self._households(Q(id__in=wanted)).values()}
+        targets = [self._target(g, numbers, members, hh, by_number, by_id, existing_members) for g in groups]
+        matched = {t["id"] for t in targets if t is not None}
+        others = self._members_of(matched) if matched else {}
+        incomes = self._incomes(matched) if matched else {}
+        self._reserve_numbers({hh["village_id"][g.index] for g, t in zip(groups, targets)
+                               if t is None and g.key[0] != "number" and hh["village_id"][g.index]})
+        plan = _Plan()
+        row_village = [None] * len(numbers)
+        for group, target in zip(groups, targets):
+            self._plan_household(group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village)
+        if self.writing:
+            plan.finish(members, hh, row_village, self)
+        return plan
+
+    def _existing_members(self, ids: list[str]) -> dict[str, dict]:
+        found = {}
+        fields = ["id", *MEMBER_COLUMNS, "household__number"]
+        for batch in _chunks(ids):
+            for row in Member.objects.filter(id_number__in=batch).values(*fields):
+                found[row["id_number"]] = row
+        return found
+
+    def _households(self, condition: Q) -> dict[str, dict]:
+        return {h["number"]: h for h in Household.objects.filter(condition).values("id", *HOUSEHOLD_COLUMNS)}
+
+    def _members_of(self, household_ids: set[int]) -> dict[int, list[tuple]]:
+        out = defaultdict(list)
+        for batch in _chunks(sorted(household_ids)):
+            for row in Member.objects.filter(household_id__in=batch).values_list(
+                    "household_id", "id_number", "relation", "name", "name_initials"):
+                out[row[0]].append(row[1:])
+        return out
+
+    def _incomes(self, household_ids: set[int]) -> dict[int, dict[int, dict]]:
+        out = defaultdict(dict)
+        for batch in _chunks(sorted(household_ids)):
+            for row in IncomeRecord.objects.filter(household_id__in=batch).values("id", *INCOME_COLUMNS):
+                out[row["household_id"]][row["year"]] = row
+        return out
+
+    def _reserve_numbers(self, villages: set[str]) -> None:
+        """The next free 户编号 sequence of each village (its code and 4 digits, as services.next_household_number)."""
+        todo = sorted(v for v in villages if v not in self.next_number)
+        table = Household._meta.db_table
+        for batch in _chunks(todo, 300):
+            sql = " UNION ALL ".join(f'SELECT %s, MAX(number) FROM "{table}" WHERE number >= %s AND number <= %s'
+                                     for _ in batch)
+            params = [p for v in batch for p in (v, v, v + "9" * (20 - len(v)))]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                for village, last in cursor.fetchall():
+                    suffix = (last or "")[len(village):]
+                    self.next_number[village] = int(suffix) + 1 if suffix.isdigit() else 1
+
+    def _new_number(self, village: str) -> str:
+        seq = self.next_number[village]
+        number = f"{village}{seq:04d}"
+        while number in self.numbers_used:
+            seq += 1
+            number = f"{village}{seq:04d}"
+        self.next_number[village] = seq + 1
+        return number
+
+    def _target(self, group, numbers, members, hh, by_number, by_id, existing_members) -> dict | None:
+        """The registered household this group updates, or None for a new one (errors flag the group)."""
+        if group.key[0] == "number":
+            target = by_number.get(group.key[1])
+        else:
+            head_id = self._head_id(group, members, hh)
+            target = by_id.get(existing_members[head_id]["household_id"]) if head_id in existing_members else None
+        if target is None:
+            return None
+        village = hh["village_id"][group.index]
+        row = numbers[group.start]
+        if not target["village_id"].startswith(self.scope):
+            self._error(row, "户编号", target["number"], "该户不在您的管辖范围内")
+            group.bad = True
+        elif village and target["village_id"] != village:
+            self._error(row, "行政村", hh.get((REGION, "village"), [""] * (group.index + 1))[group.index],
+                        f"户 {target['number']} 登记在其他行政村（{target['village_id']}）：导入不能迁移户，请在户页面办理")
+            group.bad = True
+        return target
+
+    def _head_id(self, group: _Group, members, hh) -> str | None:
+        declared = hh.get((HOUSEHOLD, "head_id_number"))
+        if declared and declared[group.index] and declared[group.index] is not _MISSING:
+            return declared[group.index]
+        relation, ids = members["relation"], members["id_number"]
+        for i in range(group.start, group.end):
+            if relation[i] == codes.Relation.HEAD and ids[i]:
+                return ids[i]
+        return None
+
+    def _plan_household(self, group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village):
+        g = group.index
+        rows = range(group.start, group.end)
+        first_row = numbers[group.start]
+        ids = members["id_number"]
+        relation = members["relation"]
+        household_id = target["id"] if target else None
+        # one person in one household
+        if existing_members:
+            for i in rows:
+                found = existing_members.get(ids[i]) if ids[i] else None
+                if found and found["household_id"] != household_id:
+                    where = f"户 {found['household__number']}" if found["village_code"].startswith(self.scope) else "其他户"
+                    self._error(numbers[i], "证件号码", ids[i], f"此身份证号已登记在{where}（一人只能在一户）")
+        in_file = {ids[i] for i in rows if ids[i]} if household_id else ()
+        kept = [m for m in others.get(household_id, []) if m[0] not in in_file] if household_id else []
+        relations = [relation[i] for i in rows]
+        head_errors = validation.check_household_members([r for r in relations if r is not _MISSING] + [m[1] for m in kept])
+        heads = [i for i in rows if relation[i] == codes.Relation.HEAD]
+        if head_errors:
+            reason = head_errors["relation"]
+            extra = heads[1:] if len(heads) > 1 else ([] if heads else [group.start])
+            if len(heads) == 1 and kept:  # the registered head is not in the file
+                extra = heads
+                reason += "（该户已登记户主，更换户主请在户页面办理）"
+            for i in extra:
+                self._error(numbers[i], "与户主关系", "户主" if relation[i] == codes.Relation.HEAD else "", reason)
+        if heads:
+            head_id, head_name, head_initials = ids[heads[0]], members["name"][heads[0]], members["name_initials"][heads[0]]
+        else:
+            registered = next((m for m in kept if m[1] == codes.Relation.HEAD), None)
+            head_id, head_name, head_initials = (registered[0], registered[2], registered[3]) if registered else (None, "", "")
+        declared = hh.get((HOUSEHOLD, "head_id_number"))
+        if declared and declared[g] and declared[g] is not _MISSING and head_id and declared[g] != head_id:
+            self._error(first_row, "户主证件号码", declared[g], f"与户主的证件号码 {head_id} 不一致")
+        declared = hh.get((HOUSEHOLD, "head_name"))
+        if declared and declared[g] and declared[g] is not _MISSING and head_name and declared[g] != head_name:
+            self._error(first_row, "户主姓名", declared[g], f"与户主行的姓名“{head_name}”不一致")
+        size = len(rows) + len(kept)
+        declared = hh.get((HOUSEHOLD, "declared_size"))
+        if declared and declared[g] not in (None, _MISSING) and declared[g] != size:
+            self._error(first_row, "家庭人口数", declared[g], f"与本户成员人数 {size} 不一致")
+        self._check_household(group, hh, first_row)
+        income = self._income_row(group, hh, first_row, size) if self.has_income else None
+        number = group.key[1] if group.key[0] == "number" else (target["number"] if target else None)
+        if target is None and number is not None and number in self.numbers_used:
+            self._error(first_row, "户编号", number, "与本次导入中自动生成的户编号重复，请换一个户编号或留空")
+        if group.bad or any(numbers[i] in self.bad_rows for i in rows):
+            group.bad = True
+            self._skip(group, numbers)
+            return
+        village = hh["village_id"][g]
+        if number is None:
+            number = self._new_number(village)
+        self.numbers_used.add(number)
+        if not self.writing:
+            return
+        row_village[group.start:group.end] = [village] * len(rows)
+        years = dict(incomes.get(household_id) or {})
+        if income is not None:
+            years[income["year"]] = income
+        latest = years[max(years)]["per_capita_net_income"] if years else None
+        derived = {"number": number, "village_id": village, "head_name": head_name, "head_initials": head_initials,
+                   "size": size, "latest_income": latest}
+        if target is None:
+            self._plan_new(group, derived, income, plan)
+        else:
+            self._plan_update(group, target, derived, income, incomes.get(household_id) or {}, members, hh,
+                              existing_members, plan)
+
+    def _check_household(self, group, hh, first_row) -> None:
+        g = group.index
+        values = {}
+        for name in ("status", "household_type", "primary_cause", "registration_year", "exit_year"):
+            column = hh.get((HOUSEHOLD, name))
+            values[name] = column[g] if column is not None else HOUSEHOLD_DEFAULTS[name]
+            if values[name] is _MISSING:
+                return
+        for name, reason in validation.check_household(**values).items():
+            self._error(first_row, BY_KEY[(HOUSEHOLD, name)].heading, values[name] or "", reason)
+            group.bad = True
+
+    def _skip(self, group, numbers) -> None:
+        if not self.only_valid_rows:
+            return
+        self.result.skipped_households += 1
+        self.result.skipped_rows += group.end - group.start
+        for i in range(group.start, group.end):
+            if numbers[i] not in self.bad_rows:
+                self.errors.append(RowError(numbers[i], "", "", SKIPPED))
+
+    def _income_row(self, group, hh, row_number, size) -> dict | None:
+        g = group.index
+        year = hh[(INCOME, "year")][g] if (INCOME, "year") in hh else None
+        amounts = {f: hh[(INCOME, f)][g] for f in MONEY_FIELDS if (INCOME, f) in hh}
+        total = hh[(INCOME, "transfers_total")][g] if (INCOME, "transfers_total") in hh else None
+        stated = hh[(INCOME, "per_capita_net_income")][g] if (INCOME, "per_capita_net_income") in hh else None
+        if _MISSING in (*amounts.values(), total, stated, year):
+            group.bad = True
+            return None
+        if year is None:
+            if any(a is not None for a in amounts.values()) or total is not None or stated is not None:
+                self._error(row_number, "收入年度", "", "填写了收入，请同时填写收入年度")
+                group.bad = True
+            return None
+        if year > self.today.year:
+            self._error(row_number, "收入年度", year, f"年度应在2000到{self.today.year}之间")
+            group.bad = True
+            return None
+        zero = Decimal("0.00")
+        for f in MONEY_FIELDS:
+            if amounts.get(f) is None:
+                amounts[f] = zero
+        other_given = (INCOME, "other_transfers") in hh and hh[(INCOME, "other_transfers")][g] is not None
+        if total is not None:
+            named = (amounts["family_planning"] + amounts["dibao"] + amounts["wubao"] + amounts["pension"]
+                     + amounts["eco_compensation"])
+            if not other_given:
+                if total < named:
+                    self._error(row_number, "转移性收入", total, f"小于其中各项之和 {named}")
+                    group.bad = True
+                    return None
+                amounts["other_transfers"] = total - named
+            elif total != named + amounts["other_transfers"]:
+                self._error(row_number, "转移性收入", total, f"应等于其中六项之和 {named + amounts['other_transfers']}")
+                group.bad = True
+                return None
+        pcni = per_capita_net_income(incomes=[amounts[f] for f in IncomeRecord.INCOME_FIELDS],
+                                     productive_expenditure=amounts["productive_expenditure"], household_size=size)
+        if stated is not None and stated != pcni:
+            self._error(row_number, "年人均纯收入", stated, f"应为 {pcni}（（各项收入−生产经营性支出）÷家庭人口数 {size}）")
+            group.bad = True
+            return None
+        amounts.update(year=year, household_size=size, per_capita_net_income=pcni)
+        return amounts
+
+    def _plan_new(self, group, derived, income, plan) -> None:
+        ref = -len(plan.new_groups) - 1
+        plan.new_groups.append(group.index)
+        for name, value in derived.items():
+            plan.new_derived[name].append(value)
+        plan.new_member_rows.append((group.start, group.end, ref))
+        if income is not None:
+            plan.new_incomes.append((ref, income))
+        plan.audit.append((ref, "import_create", derived["number"], derived["head_name"], derived["village_id"],
+                           {"number": [None, derived["number"]], "head_name": [None, derived["head_name"]],
+                            "size": [None, derived["size"]], "来源文件": [None, self.source_name]}))
+        self.result.households_created += 1
+        self.result.members_created += group.end - group.start
+
+    def _plan_update(self, group, target, derived, income, years, members, hh, existing_members, plan) -> None:
+        g = group.index
+        household = dict(target)
+        household.pop("id")
+        for name in HOUSEHOLD_FILE_FIELDS:
+            column = hh.get((HOUSEHOLD, name))
+            if column is not None:
+                household[name] = column[g]
+        if (REGION, "group") in self.columns.index or (REGION, "village_code") in self.columns.index:
+            household["group_id"] = hh["group_id"][g]
+        household.update(derived)
+        changes = {}
+        ref = target["id"]
+        ids = members["id_number"]
+        present = [f for f in MEMBER_FILE_FIELDS if f in members and f not in ("sex", "id_number")]
+        compared = [k for k in MEMBER_COLUMNS if k != "household_id"]
+        created = updated = 0
+        for i in range(group.start, group.end):
+            found = existing_members.get(ids[i])
+            if found is None:
+                plan.new_member_rows.append((i, i + 1, ref))
+                changes[f"成员{idnumber.mask(ids[i])}"] = [None, members["name"][i]]
+                created += 1
+                continue
+            row = dict(found)
+            for name in present:
+                row[name] = members[name][i]
+            row["sex"], row["birth_date"] = members["sex"][i], members["birth_date"][i]
+            row["name_initials"], row["village_code"] = members["name_initials"][i], household["village_id"]
+            diff = {k: [_plain(found[k]), _plain(row[k])] for k in compared if found[k] != row[k]}
+            if diff:
+                plan.update_members.append((ref, row))
+                updated += 1
+                label = idnumber.mask(ids[i])
+                changes |= {f"成员{label}.{k}": v for k, v in diff.items()}
+            else:
+                self.result.unchanged_rows += 1
+        if income is not None:
+            existing = years.get(income["year"])
+            if existing is None:
+                plan.new_incomes.append((ref, income))
+                changes[f"收入{income['year']}"] = [None, str(income["per_capita_net_income"])]
+            else:
+                diff = {k: [_plain(existing[k]), _plain(income[k])] for k in (*MONEY_FIELDS, "household_size",
+                                                                              "per_capita_net_income")
+                        if existing[k] != income[k]}
+                if diff:
+                    plan.update_incomes.append((existing["id"], ref, dict(existing) | income))
+                    changes |= {f"收入{income['year']}.{k}": v for k, v in diff.items()}
+        for k in HOUSEHOLD_COLUMNS:
+            if k not in AUDIT_SKIP and target[k] != household[k]:
+                changes[k] = [_plain(target[k]), _plain(household[k])]
+        if not changes:
+            return
+        household["updated_at"] = self.now
+        plan.update_households.append((ref, household))
+        plan.audit.append((ref, "import_update", household["number"], household["head_name"], household["village_id"],
+                           changes | {"来源文件": [None, self.source_name]}))
+        self.result.households_updated += 1
+        self.result.members_created += created
+        self.result.members_updated += updated
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _write(self, plan: "_Plan") -> None:
+        if self.writer is not None:
+            self.writer.send(plan)
+        elif self.postgres:
+            self._pg_write(plan)
+        else:
+            self._orm_write(plan)
+
+    def _audit_columns(self, plan, ids) -> dict[str, list]:
+        user = self.user
+        role = user.role or ("admin" if user.is_superuser else "")
+        n = len(plan.audit)
+        refs, actions, numbers, names, villages, changes = (list(c) for c in zip(*plan.audit)) if n else ([],) * 6
+        household_ids = [ids(r) for r in refs]
+        return {
+            "at": [self.now] * n, "user_id": [user.pk] * n, "username": [user.username] * n, "role": [role] * n,
+            "region_code": [user.region_id or ""] * n, "action": actions, "target_type": ["household"] * n,
+            "target_id": [str(h) for h in household_ids],
+            "target_label": [f"{a} {b}"[:200] for a, b in zip(numbers, names)],
+            "household_id": household_ids, "scope_code": villages, "changes": changes,
+        }
+
+    def _orm_write(self, plan: "_Plan") -> None:
+        def rows(columns: dict[str, list]):
+            names = list(columns)
+            return [dict(zip(names, values)) for values in zip(*columns.values())]
+
+        created = Household.objects.bulk_create([Household(**r) for r in rows(plan.households)], batch_size=500)
+        new_ids = [h.pk for h in created]
+
+        def ids(ref):
+            return ref if ref > 0 else new_ids[-ref - 1]
+
+        for ref, row in plan.update_households:
+            Household.objects.filter(pk=ref).update(**{k: row[k] for k in HOUSEHOLD_COLUMNS if k != "created_at"})
+        members = plan.members
+        members["household_id"] = [ids(r) for r in plan.member_refs]
+        Member.objects.bulk_create([Member(**r) for r in rows(members)], batch_size=500)
+        for ref, row in plan.update_members:
+            Member.objects.filter(pk=row["id"]).update(**{k: row[k] for k in MEMBER_COLUMNS} | {"household_id": ids(ref)})
+        IncomeRecord.objects.bulk_create(
+            [IncomeRecord(**(row | {"household_id": ids(ref), "recorded_at": self.now})) for ref, row in plan.new_incomes],
+            batch_size=500)
+        for pk, ref, row in plan.update_incomes:
+            IncomeRecord.objects.filter(pk=pk).update(**{k: row[k] for k in INCOME_COLUMNS if k != "household_id"}
+                                                      | {"recorded_at": self.now})
+        AuditEntry.objects.bulk_create([AuditEntry(**r) for r in rows(self._audit_columns(plan, ids))], batch_size=500)
+
+    # PostgreSQL: COPY in text format, built column by column; updates through a temporary table.
+
+    def _pg_prepare(self) -> None:
+        with connection.cursor() as cursor:
+            for model in (Household, Member, IncomeRecord):
+                table = model._meta.db_table
+                cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS "_import_{table}" '
+                               f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP')
+
+    def _pg_write(self, plan: "_Plan") -> None:
+        with connection.cursor() as cursor:
+            count = len(plan.new_groups)
+            new_ids = []
+            if count:
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                               [Household._meta.db_table, count])
+                new_ids = [r[0] for r in cursor.fetchall()]
+
+            def ids(ref):
+                return ref if ref > 0 else new_ids[-ref - 1]
+
+            if count:
+                _copy_columns(cursor, Household._meta.db_table, {"id": new_ids} | plan.households)
+            self._pg_update(cursor, Household, HOUSEHOLD_COLUMNS, [(ref, row) for ref, row in plan.update_households])
+            if plan.member_refs:
+                _copy_columns(cursor, Member._meta.db_table,
+                              {"household_id": [ids(r) for r in plan.member_refs]} | plan.members)
+            self._pg_update(cursor, Member, MEMBER_COLUMNS,
+                            [(row["id"], row | {"household_id": ids(ref)}) for ref, row in plan.update_members])
+            if plan.new_incomes:
+                columns = [c for c in INCOME_COLUMNS if c not in ("household_id", "recorded_at")]
+                values = {c: [row[c] for _, row in plan.new_incomes] for c in columns}
+                _copy_columns(cursor, IncomeRecord._meta.db_table,
+                              {"household_id": [ids(ref) for ref, _ in plan.new_incomes],
+                               "recorded_at": [self.now] * len(plan.new_incomes)} | values)
+            self._pg_update(cursor, IncomeRecord, INCOME_COLUMNS,
+                            [(pk, row | {"household_id": ids(ref), "recorded_at": self.now})
+                             for pk, ref, row in plan.update_incomes])
+            if plan.audit:
+                _copy_columns(cursor, AuditEntry._meta.db_table, self._audit_columns(plan, ids))
+
+    def _pg_update(self, cursor, model, columns, rows: list[tuple[int, dict]]) -> None:
+        if not rows:
+            return
+        table = model._meta.db_table
+        temp = f"_import_{table}"
+        _copy_columns(cursor, temp, {"id": [pk for pk, _ in rows]} | {c: [row[c] for _, row in rows] for c in columns})
+        sets = ", ".join(f'"{c}" = s."{c}"' for c in columns if c != "created_at")
+        cursor.execute(f'UPDATE "{table}" t SET {sets} FROM "{temp}" s WHERE t.id = s.id')
+        cursor.execute(f'TRUNCATE "{temp}"')
+
+
+class _Writer(threading.Thread):
+    """Writes the chunks' plans on its own connection, in one transaction committed only at the end."""
+
+    def __init__(self, importer: Importer):
+        super().__init__(name="fupin-import-writer", daemon=True)
+        self.importer = importer
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.commit = False
+        self.ended = False
+
+    def run(self) -> None:
+        try:
+            with transaction.atomic():
+                self.importer._pg_prepare()
+                while (plan := self._next()) is not None:
+                    self.importer._pg_write(plan)
+                if not self.commit:
+                    transaction.set_rollback(True)
+        except BaseException as e:  # handed to the importing thread by close()
+            self.error = e
+            while not self.ended:
+                self._next()
+        finally:
+            connection.close()
+
+    def _next(self):
+        plan = self.queue.get()
+        if plan is None:
+            self.ended = True
+        return plan
+
+    def send(self, plan) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(plan)
+
+    def close(self, *, commit: bool) -> None:
+        self.commit = commit and self.error is None
+        self.queue.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+class _Plan:
+    """What one chunk writes: new rows as columns (cheap to COPY), updates as dicts (rare, compared field by field)."""
+
+    def __init__(self):
+        self.new_groups: list[int] = []                  # chunk household indices of new households
+        self.new_derived: dict[str, list] = defaultdict(list)
+        self.new_member_rows: list[tuple[int, int, int]] = []   # (first row, end row, household ref)
+        self.new_incomes: list[tuple[int, dict]] = []
+        self.update_households: list[tuple[int, dict]] = []
+        self.update_members: list[tuple[int, dict]] = []
+        self.update_incomes: list[tuple[int, int, dict]] = []
+        self.audit: list[tuple] = []
+        self.households: dict[str, list] = {}
+        self.members: dict[str, list] = {}
+        self.member_refs: list[int] = []
+
+    def finish(self, members: dict, hh: dict, row_village: list, importer: Importer) -> None:
+        """Assemble the new households' and members' columns from the chunk's converted columns."""
+        picked = self.new_groups
+        every = len(picked) == len(hh["village_id"])
+        for name in HOUSEHOLD_COLUMNS:
+            if name in self.new_derived:
+                values = self.new_derived[name]
+            elif name in ("created_at", "updated_at"):
+                values = [importer.now] * len(picked)
+            elif name == "group_id":
+                values = hh["group_id"] if every else [hh["group_id"][g] for g in picked]
+            elif (HOUSEHOLD, name) in hh:
+                column = hh[(HOUSEHOLD, name)]
+                values = column if every else [column[g] for g in picked]
+            else:
+                values = [HOUSEHOLD_DEFAULTS[name]] * len(picked)
+            self.households[name] = values
+        rows = [i for start, end, _ in self.new_member_rows for i in range(start, end)]
+        self.member_refs = [ref for start, end, ref in self.new_member_rows for _ in range(start, end)]
+        every = len(rows) == len(members["id_number"])
+        for name in MEMBER_COLUMNS:
+            if name == "household_id":
+                continue
+            column = row_village if name == "village_code" else members.get(name)
+            if column is None:
+                self.members[name] = [MEMBER_DEFAULTS[name]] * len(rows)
+            else:
+                self.members[name] = column if every else [column[i] for i in rows]
+
+
+def _copy_value(value) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        return _copy_escape(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is list or kind is dict:
+        return _copy_escape(json.dumps(value, ensure_ascii=False))
+    if kind is datetime.datetime:
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_escape(text: str) -> str:
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_column(values: list) -> list[str]:
+    """A column in COPY text format, converting each distinct value once."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        joined = "".join(values)
+        if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+            return [_copy_escape(v) for v in values]
+        return values
+    if kinds == {list}:  # JSON lists (致贫原因, flags): few distinct ones
+        formatted = {}
+        out = []
+        for v in values:
+            key = tuple(v)
+            text = formatted.get(key)
+            if text is None:
+                text = formatted[key] = _copy_value(v)
+            out.append(text)
+        return out
+    if list in kinds or dict in kinds:
+        return [_copy_value(v) for v in values]
+    formatted = {v: _copy_value(v) for v in set(values)}
+    return list(map(formatted.__getitem__, values))
+
+
+def _copy_columns(cursor, table: str, columns: dict[str, list]) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    lines = map("\t".join, zip(*map(_copy_column, columns.values())))
+    with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        block = []
+        size = 0
+        for line in lines:
+            block.append(line)
+            size += 1
+            if size >= 5000:
+                block.append("")
+                copy.write("\n".join(block))
+                block, size = [], 0
+        if block:
+            block.append("")
+            copy.write("\n".join(block))
+
+
+
+SKIPPED = "同户其他行有错误，整户未导入"
+
+
+def _plain(value):
+    if isinstance(value, (Decimal, datetime.date)):
+        return str(value)
+    return value
+
+
+def import_file(path, *, user, scope_code: str | None = None, only_valid_rows: bool = False, name: str | None = None,
+                progress=None) -> ImportResult:
+    """Validate and import one file; ImportRejected for a file that cannot be read at all."""
+    importer = Importer(user=user, scope_code=scope_code, only_valid_rows=only_valid_rows, progress=progress,
+                        source_name=name or Path(path).name)
+    return importer.run(path, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The error report and the template
+
+ERROR_HEADINGS = ["行号", "列", "值", "错误原因"]
+XLSX_MAX_ROWS = 1_048_000
+
+
+def write_error_report(errors: list[RowError], out) -> str:
+    """Write the errors (sorted by row) as .xlsx, or .csv past Excel's row limit; returns the extension used."""
+    ordered = sorted(errors, key=lambda e: (e.row, e.column))
+    if len(ordered) >= XLSX_MAX_ROWS:
+        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow(ERROR_HEADINGS)
+        writer.writerows((e.row, e.column, e.value, e.reason) for e in ordered)
+        text.flush()
+        text.detach()
+        return ".csv"
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("错误报告")
+    sheet.column_dimensions["A"].width = 8
+    sheet.column_dimensions["B"].width = 18
+    sheet.column_dimensions["C"].width = 24
+    sheet.column_dimensions["D"].width = 60
+    sheet.append(ERROR_HEADINGS)
+    for e in ordered:
+        sheet.append([e.row, e.column, e.value, e.reason])
+    workbook.save(out)
+    return ".xlsx"
+
+
+def write_template(out, samples: list[list] | None = None) -> None:
+    """The import template as .xlsx: the headings (sheet 1), sample rows (示例) and the accepted values (填写说明).
+
+    Only the first sheet is imported, so the samples never end up in the registry by mistake.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    fills = {REGION: "DDEBF7", HOUSEHOLD: "E2EFDA", INCOME: "FFF2CC", MEMBER: "FCE4D6"}
+    text_fields = {"id_number", "head_id_number", "phone", "bank_account", "number", "village_code"}
+    for index, (title, rows) in enumerate((("贫困户信息采集表", []), ("示例", samples or []))):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        sheet.title = title
+        sheet.append(HEADINGS)
+        for i, column in enumerate(TEMPLATE_COLUMNS, start=1):
+            cell = sheet.cell(row=1, column=i)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor=fills[column.part])
+            sheet.column_dimensions[cell.column_letter].width = max(10, min(2 * len(column.heading) + 2, 30))
+            if column.field in text_fields:  # ID numbers, phones and accounts must stay text in Excel
+                for r in range(2, 1001):
+                    sheet.cell(row=r, column=i).number_format = "@"
+        for row in rows:
+            sheet.append([str(v) if v is not None else "" for v in row])
+        sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填写说明")
+    notes.append(["列", "说明"])
+    notes.append(["（总则）", "每行一名家庭成员；户的各列可在每行重复填写，也可只填在户主所在行。同一户的行须相邻。"
+                            "只导入第一个工作表。"])
+    for column in COLUMNS:
+        notes.append([column.heading, column.note + ("（可选列，模板中未列出）" if column.optional else "")])
+    notes.column_dimensions["A"].width = 30
+    notes.column_dimensions["B"].width = 90
+    workbook.save(out)
+
+
+def write_template_csv(out, rows: list[list] | None = None) -> None:
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(HEADINGS)
+    writer.writerows(rows or [])
+    text.flush()
+    text.detach()
+
+
+SAMPLE_HOUSEHOLDS = [
+    # (township, village, head, head birth, spouse, children [(name, relation, birth, sex)], type, cause, status)
+    ("嘉定镇", "南山居委会", "刘德明", "19650312", "陈桂英", [("刘小军", "之子", "19920708", "男")],
+     "一般贫困户", "因病", "贫困户"),
+    ("大塘埠镇", "大塘埠村", "钟永华", "19580920", "", [("钟丽萍", "之女", "20090115", "女")],
+     "低保贫困户", "因残", "贫困户"),
+    ("大塘埠镇", "石坳村", "赖春生", "19720501", "黄秀兰", [("赖志强", "之子", "20120611", "男"),
+                                                         ("赖雨婷", "之女", "20150302", "女")],
+     "一般贫困户", "因学", "已脱贫"),
+]
+
+
+def _sample_id(birth: str, sex: str, n: int) -> str:
+    seq = 2 * n + (1 if sex == "男" else 0)
+    first17 = f"360722{birth}{seq % 1000:03d}"
+    return first17 + idnumber.check_character(first17)
+
+
+def sample_rows(households=SAMPLE_HOUSEHOLDS) -> list[list[str]]:
+    """Example rows for the template and docs/sample_import.*: 信丰县 households with valid ID numbers."""
+    rows = []
+    n = 10
+    for township, village, head, birth, spouse, children, kind, cause, status in households:
+        n += 1
+        head_id = _sample_id(birth, "男", n)
+        people = [(head, "户主", head_id, "男")]
+        if spouse:
+            n += 1
+            people.append((spouse, "配偶", _sample_id(str(int(birth[:4]) + 2) + birth[4:], "女", n), "女"))
+        for name, relation, child_birth, sex in children:
+            n += 1
+            people.append((name, relation, _sample_id(child_birth, sex, n), sex))
+        size = len(people)
+        exited = status == "已脱贫"
+        household = {
+            "省": "江西省", "市": "赣州市", "县": "信丰县", "乡（镇）": township, "行政村": village,
+            "户主姓名": head, "户主证件号码": head_id, "联系电话": f"1387970{n:04d}", "开户银行": "信丰县农村信用合作联社",
+            "银行账号": f"62175600{n:011d}", "识别标准": "国家", "贫困户属性": kind, "主要致贫原因": cause,
+            "其他致贫原因": "缺技术、缺资金", "家庭人口数": str(size), "是否军烈属": "否", "是否独生子女户": "否",
+            "是否双女户": "否", "耕地面积（亩）": "2.5", "有效灌溉面积（亩）": "2", "林地面积（亩）": "10",
+            "退耕还林面积（亩）": "0", "牧草地面积（亩）": "0", "水面面积（亩）": "0", "住房面积（㎡）": "96",
+            "是否危房户": "否", "与村主干路距离（公里）": "0.8", "入户路类型": "水泥路", "是否通生活用电": "是",
+            "是否通广播电视": "是", "饮水是否困难": "否", "饮水是否安全": "是", "主要燃料类型": "柴草",
+            "有无卫生厕所": "有", "是否加入农民专业合作社": "是" if exited else "否", "识别年度": "2016",
+            "脱贫年度": "2019" if exited else "", "户状态": status, "收入年度": "2024",
+            "工资性收入": f"{6000 * (size - 1) + 4000}", "生产经营性收入": "3200.50", "财产性收入": "0",
+            "转移性收入": "2760", "计划生育金": "0", "低保金": "2400", "特困供养金": "0", "养老保险金": "360",
+            "生态补偿金": "0", "其他转移性收入": "0", "生产经营性支出": "800",
+        }
+        for i, (name, relation, number, sex) in enumerate(people):
+            born = number[6:14]
+            age = 2024 - int(born[:4])
+            schooling = "非在校生"
+            education = "初中"
+            if 6 <= age < 12:
+                schooling, education = "小学", "小学"
+            elif 12 <= age < 15:
+                schooling, education = "八年级", "小学"
+            member = {
+                "姓名": name, "性别": sex, "证件号码": number, "与户主关系": relation, "民族": "汉族", "政治面貌": "群众",
+                "文化程度": education, "在校生状况": schooling, "健康状况": "长期慢性病" if i == 0 and cause == "因病" else "健康",
+                "劳动技能": "普通劳动力" if age >= 16 else "无劳动力", "务工状况": "省外务工" if 18 <= age < 60 else "未务工",
+                "务工时间（月）": "10" if 18 <= age < 60 else "0", "是否参加城乡居民基本医疗保险": "是", "是否参加大病保险": "是",
+                "是否参加城乡居民基本养老保险": "是" if age >= 16 else "否", "是否享受人身意外保险补贴": "否", "是否现役军人": "否",
+                "残疾类别": "肢体残疾" if i == 0 and cause == "因残" else "", "残疾等级": "三级" if i == 0 and cause == "因残" else "",
+                "联系电话": f"1397970{n:04d}" if age >= 18 else "",
+            }
+            # the household's cells on the head's row, the member's on every row
+            rows.append([(member if c.part == MEMBER else household if i == 0 else {}).get(c.heading, "")
+                         for c in TEMPLATE_COLUMNS])
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Running an ImportJob (the background task and `fupin import` both come here)
+
+class JobProgress:
+    """Records an import's progress on its ImportJob where other sessions can see it.
+
+    Inside the import's own transaction the row is updated through a second connection on
+    PostgreSQL; SQLite admits one writer, so there progress is only recorded between
+    transactions (during the validation pass).
+    """
+
+    INTERVAL = 0.5  # seconds between updates
+
+    def __init__(self, job, echo: Callable[[str, int, int], None] | None = None):
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        self.job = job
+        self.echo = echo
+        self.last = 0.0
+        self.side = None
+        if connection.vendor == "postgresql":
+            self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        if self.echo:
+            self.echo(stage, done, total)
+        now = time.monotonic()
+        if now - self.last < self.INTERVAL and done < total:
+            return
+        self.last = now
+        from .models import ImportJob, ImportStatus
+
+        status = ImportStatus.IMPORTING if stage == "importing" else ImportStatus.VALIDATING
+        self.job.status, self.job.processed_rows, self.job.total_rows = status, done, total
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=self.job.pk).update(status=status, processed_rows=done, total_rows=total)
+        elif self.side is not None:
+            with self.side.cursor() as cursor:
+                cursor.execute(f'UPDATE "{ImportJob._meta.db_table}" SET status = %s, processed_rows = %s, total_rows = %s '
+                               'WHERE id = %s', [status, done, total, self.job.pk])
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+@contextlib.contextmanager
+def _local_copy(field_file):
+    """A filesystem path for a stored file (a temporary copy when the storage has no paths)."""
+    try:
+        path = field_file.path
+    except NotImplementedError:
+        path = None
+    if path:
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(suffix=Path(field_file.name).suffix) as tmp:
+        with field_file.open("rb") as fh:
+            shutil.copyfileobj(fh, tmp)
+        tmp.flush()
+        yield tmp.name
+
+
+def process_job(job, *, echo=None) -> ImportResult | None:
+    """Import the job's file, recording progress, the outcome and the error report on the job."""
+    from django.core.files.base import ContentFile
+    from django.db import DatabaseError, IntegrityError
+
+    from .models import ImportStatus
+
+    progress = JobProgress(job, echo)
+    result = None
+    try:
+        with _local_copy(job.file) as path:
+            result = import_file(path, user=job.user, scope_code=job.scope_code, only_valid_rows=job.only_valid_rows,
+                                 name=job.original_name, progress=progress)
+    except ImportRejected as e:
+        job.status, job.message = ImportStatus.REJECTED, str(e)
+    except IntegrityError as e:
+        log.warning("import %s: conflicting change: %s", job.pk, e)
+        job.status = ImportStatus.FAILED
+        job.message = "导入期间有人修改了相同的户或成员，本次导入未写入任何数据，请重新导入。"
+    except DatabaseError as e:
+        log.exception("import %s failed", job.pk)
+        job.status = ImportStatus.FAILED
+        job.message = f"数据库错误，本次导入未写入任何数据：{e.__class__.__name__}"
+    except Exception:
+        log.exception("import %s failed", job.pk)
+        job.status = ImportStatus.FAILED
+        job.message = "系统错误，本次导入未写入任何数据。请联系管理员。"
+    finally:
+        progress.close()
+    if result is not None:
+        job.status = ImportStatus.DONE if result.imported else ImportStatus.REJECTED
+        job.message = result.summary()
+        job.total_rows = job.processed_rows = result.total_rows
+        job.error_rows = result.error_rows
+        job.households_created, job.households_updated = result.households_created, result.households_updated
+        job.members_created, job.members_updated = result.members_created, result.members_updated
+        job.unchanged_rows = result.unchanged_rows
+        if result.errors:
+            out = io.BytesIO()
+            extension = write_error_report(result.errors, out)
+            job.error_file.save(f"{Path(job.original_name).stem}_错误报告{extension}", ContentFile(out.getvalue()), save=False)
+    job.finished_at = timezone.now()
+    job.save()
+    return result

@@ -1,0 +1,73 @@
+"""`fupin import FILE`: import households and members from the national form, with progress on stderr."""
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.accounts.models import User
+from fupin.registry import imports
+from fupin.registry.models import ImportJob, ImportStatus
+
+
+class Command(BaseCommand):
+    help = "导入贫困户信息采集表（.xlsx 或 .csv）：校验全部行，无错误时整体写入；--only-valid 只导入无错误的户。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="要导入的 .xlsx 或 .csv 文件")
+        parser.add_argument("--user", help="以该用户的身份和管辖范围导入（默认：第一个超级用户）")
+        parser.add_argument("--only-valid", action="store_true", help="有错误时只导入无错误的户")
+        parser.add_argument("--region", help="导入范围：区划代码，须在该用户的管辖范围内（默认：用户的管辖范围）")
+
+    def handle(self, *args, file, user=None, only_valid=False, region=None, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"文件不存在：{path}")
+        account = self._user(user)
+        scope = region if region is not None else account.scope_prefix
+        if scope is None or not account.can_edit_registry:
+            raise CommandError(f"用户 {account.username} 的角色不能导入贫困户数据")
+        if not scope.startswith(account.scope_prefix or ""):
+            raise CommandError(f"区划 {scope} 不在用户 {account.username} 的管辖范围内")
+        try:
+            imports.open_table(path)
+        except imports.ImportRejected as e:
+            raise CommandError(str(e)) from None
+        job = ImportJob(user=account, scope_code=scope, original_name=path.name[:200], only_valid_rows=only_valid)
+        with open(path, "rb") as fh:
+            job.file.save(path.name, File(fh), save=False)
+        job.save()
+        self.started = time.monotonic()
+        imports.process_job(job, echo=self._progress)
+        sys.stderr.write("\n")
+        job.refresh_from_db()
+        self.stdout.write(job.message)
+        if job.error_file:
+            self.stdout.write(f"错误报告：{job.error_file.path}")
+        if job.status != ImportStatus.DONE:
+            raise CommandError(f"导入未完成（{job.get_status_display()}）")
+
+    def _user(self, username):
+        if username:
+            try:
+                return User.objects.get(username=username)
+            except User.DoesNotExist:
+                raise CommandError(f"用户不存在：{username}") from None
+        account = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if account is None:
+            raise CommandError("请用 --user 指定导入人")
+        return account
+
+    def _progress(self, stage, done, total):
+        label = "校验" if stage == "validating" else "导入"
+        width = 30
+        filled = int(width * done / total) if total else width
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0
+        bar = "#" * filled + "-" * (width - filled)
+        columns = shutil.get_terminal_size((80, 20)).columns
+        line = f"\r{label} [{bar}] {done}/{total} 行  {rate:,.0f} 行/秒"
+        sys.stderr.write(line[:columns + 1])
+        sys.stderr.flush()

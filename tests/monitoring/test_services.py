@@ -1,0 +1,320 @@
+"""Cross-checks, findings and their decisions, the problem ledger, sweeps, monitored households, look-backs."""
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from fupin.audit.models import AuditEntry
+from fupin.monitoring import services
+from fupin.monitoring.matching import DepartmentFileError
+from fupin.monitoring.models import (
+    CrossCheck, Decision, Finding, LookBackItem, MonitoredHousehold, MonitoringMeasure, MonitoringStage, Problem,
+    ProblemStatus, RiskSignal, Sweep,
+)
+from fupin.registry import codes
+from fupin.registry.models import Household
+from tests import factories
+
+S = codes.HouseholdStatus
+
+
+def upload(name: str, text: str, encoding="utf-8") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(encoding))
+
+
+@pytest.fixture(autouse=True)
+def thresholds(db):
+    """The seeded national lines (a transactional test flushes data migrations' rows)."""
+    from fupin.monitoring.models import MonitoringThreshold
+
+    for year in (2019, 2020):
+        MonitoringThreshold.objects.get_or_create(region_prefix="", year=year, defaults={
+            "threshold": Decimal("5000"), "unregistered_line": Decimal("4500")})
+
+
+@pytest.fixture
+def households(users):
+    own = factories.make_household(head="车主甲", members=2)
+    other = factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="外县乙")
+    return own, other
+
+
+def run(check, user):
+    services.start_cross_check(check, by=user)
+    check.refresh_from_db()
+    return check
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vehicle_list_matched_by_id_and_by_name_and_birth(users, households):
+    own, other = households
+    head = own.members.get(relation="head")
+    son = own.members.get(relation="son")
+    foreign = other.members.get(relation="head")
+    text = ("身份证号,姓名,出生日期,车牌号,车辆类型\n"
+            f"{head.id_number},{head.name},,赣B12345,小型轿车\n"
+            f",{son.name},{son.birth_date:%Y%m%d},赣B54321,二轮摩托车\n"
+            f"{foreign.id_number},{foreign.name},,赣C00001,小型轿车\n"
+            "110101199001011234,不相干,,京A1,小型轿车\n")
+    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=upload("车辆.csv", text))
+    assert check.rows == 4 and check.scope_code == ""
+    check = run(check, users["county"])
+    assert check.status == CrossCheck.Status.DONE, check.message
+    findings = {f.member_id: f for f in Finding.objects.filter(cross_check=check)}
+    assert set(findings) == {head.pk, son.pk}  # the other county's member is outside the county office's run
+    assert findings[head.pk].severity == 3 and findings[head.pk].rule == "owns_vehicle"
+    assert findings[son.pk].severity == 1  # a motorcycle
+    assert "赣B12345" in findings[head.pk].evidence.values() and "第2行" in findings[head.pk].detail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_death_list_in_gbk_and_xlsx(users, households):
+    own, _ = households
+    head = own.members.get(relation="head")
+    gbk = services.upload_cross_check(by=users["county"], department="death",
+                                      upload=upload("死亡.csv", f"公民身份号码,姓名,死亡日期\n{head.id_number},{head.name},2024-01-02\n", "gbk"))
+    assert run(gbk, users["county"]).findings_count == 1
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["身份证号", "姓名"])
+    wb.active.append([head.id_number, head.name])
+    buf = io.BytesIO()
+    wb.save(buf)
+    xlsx = services.upload_cross_check(by=users["county"], department="tax", upload=SimpleUploadedFile("税务.xlsx", buf.getvalue()))
+    assert run(xlsx, users["county"]).findings_count == 1
+    assert Finding.objects.get(cross_check=xlsx).rule == "pays_income_tax"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_missing_from_school_list_is_a_finding(users):
+    household = factories.make_household(head="学生家")
+    child = household.members.get(relation="son")
+    from fupin.registry.models import Member
+
+    Member.objects.filter(pk=child.pk).update(schooling=codes.SchoolingStatus.GRADE8)
+    check = services.upload_cross_check(by=users["county"], department="school",
+                                        upload=upload("学籍.csv", "身份证号,学校\n110101199001011234,某校\n"))
+    check = run(check, users["county"])
+    assert [f.rule for f in Finding.objects.filter(cross_check=check)] == ["no_school_record"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("a.csv", "姓名,电话\n张三,1\n".encode(), "缺少“身份证号”列"),
+    ("a.csv", b"", "文件为空"),
+    ("a.csv", "身份证号\n".encode(), "没有数据行"),
+    ("a.csv", b"\xff\xfe\x00\x00garbage\x00\x81", "CSV"),
+    ("a.csv", "身份证号,姓名\n".encode("utf-8") + b"\x81\x30\xff\xff\n", "编码"),
+    ("a.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100, "旧版 Excel"),
+    ("a.xlsx", b"PK\x03\x04broken", "无法读取 Excel"),
+    ("a.csv", "身份证号,身份证号\n1,2\n".encode(), "列名重复"),
+])
+def test_bad_uploads_are_refused_in_chinese_and_leave_nothing(users, name, content, message):
+    with pytest.raises(DepartmentFileError, match=message):
+        services.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile(name, content))
+    assert not CrossCheck.objects.exists()
+
+
+def test_liaison_sees_only_own_uploads_status_never_findings(client, users, households):
+    check = services.upload_cross_check(by=users["county"], department="tax",
+                                        upload=upload("t.csv", "身份证号\n110101199001011234\n"))
+    client.force_login(users["liaison"])
+    assert client.get(f"/monitoring/checks/{check.pk}/").status_code == 404
+    assert client.get("/monitoring/findings/").status_code == 403
+    mine = services.upload_cross_check(by=users["liaison"], department="tax", upload=upload("m.csv", "身份证号\n110101199001011234\n"))
+    page = client.get(f"/monitoring/checks/{mine.pk}/")
+    assert page.status_code == 200 and "已上传，待比对" in page.content.decode()
+    assert client.post(f"/monitoring/checks/{mine.pk}/run/").status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == CrossCheck.Status.UPLOADED  # a liaison cannot run a check
+
+
+def test_purge_deletes_the_file_after_retention(users):
+    check = services.upload_cross_check(by=users["county"], department="tax", upload=upload("t.csv", "身份证号\n1\n"))
+    assert services.purge_cross_checks(today=check.retain_until) == 0
+    assert services.purge_cross_checks(today=check.retain_until + datetime.timedelta(days=1)) == 1
+    check.refresh_from_db()
+    assert check.purged_at and not check.file
+    with pytest.raises(services.MonitoringError, match="已按保留期限删除"):
+        services.start_cross_check(check, by=users["county"])
+
+
+def _finding(household, **kw):
+    values = dict(household=household, village_code=household.village_id, department="vehicle", rule="owns_vehicle",
+                  severity=3, detail="成员名下有登记车辆")
+    return Finding.objects.create(**values | kw)
+
+
+def test_township_decision_closes_the_problem(users, households):
+    own, _ = households
+    finding = _finding(own)
+    services.decide_finding(finding, by=users["township"], decision=Decision.EXPLAINED, note="车辆为借用，已核实")
+    problem = Problem.objects.get(finding=finding)
+    assert problem.status == ProblemStatus.CLOSED and problem.closed_by == users["township"]
+    assert AuditEntry.objects.filter(action="decide_finding", household=own).exists()
+    with pytest.raises(services.MonitoringError, match="已核实处理"):
+        services.decide_finding(finding, by=users["township"], decision=Decision.EXPLAINED, note="再来")
+
+
+def test_excluding_clears_the_household_out_through_the_registry(users, households):
+    own, _ = households
+    services.decide_finding(_finding(own), by=users["county"], decision=Decision.EXCLUDED, note="有车有房，不符合条件")
+    own.refresh_from_db()
+    assert own.status == S.REMOVED
+    assert AuditEntry.objects.filter(action="update", household=own, changes__has_key="status").exists()
+
+
+def test_village_clerk_and_other_townships_cannot_decide(users, households):
+    own, _ = households
+    finding = _finding(own)
+    with pytest.raises(PermissionError if False else Exception):
+        services.decide_finding(finding, by=users["clerk"], decision=Decision.EXPLAINED, note="x")
+    with pytest.raises(Exception):
+        services.decide_finding(finding, by=users["other_township"], decision=Decision.EXPLAINED, note="x")
+    finding.refresh_from_db()
+    assert finding.decision == Decision.PENDING
+
+
+def test_rectify_needs_person_and_deadline_then_the_level_above_closes(users, households):
+    own, _ = households
+    finding = _finding(own)
+    with pytest.raises(services.MonitoringError, match="责任人"):
+        services.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实")
+    services.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实", responsible_person="李专干",
+                            deadline=datetime.date.today() + datetime.timedelta(days=10))
+    problem = Problem.objects.get(finding=finding)
+    assert problem.status == ProblemStatus.OPEN
+    with pytest.raises(services.MonitoringError, match="佐证"):
+        services.rectify_problem(problem, by=users["clerk"], rectification="已更正")
+    services.rectify_problem(problem, by=users["clerk"], rectification="已更正",
+                             evidence=SimpleUploadedFile("z.jpg", b"jpg"))
+    with pytest.raises(services.MonitoringError, match="上一级"):
+        services.close_problem(problem, by=users["team"], note="同级不能销号")
+    services.close_problem(problem, by=users["township"], note="核实到位，同意销号")
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.CLOSED
+
+
+def test_a_township_rectification_is_closed_by_the_county(users):
+    problem = services.create_problem(by=users["township"], source="inspection", region_code=factories.VILLAGE[:9],
+                                      description="乡镇帮扶台账不全", deadline=datetime.date.today())
+    assert problem.responsible_level == 4
+    services.rectify_problem(problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("a.pdf", b"%PDF"))
+    with pytest.raises(services.MonitoringError):
+        services.close_problem(problem, by=users["township"], note="自己销号")
+    services.return_problem(problem, by=users["county"], reason="不完整")
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.OPEN
+
+
+def test_overdue_problems_by_region(users):
+    from fupin.monitoring import selectors
+
+    services.create_problem(by=users["clerk"], source="manual", region_code=factories.VILLAGE, description="超期",
+                            deadline=datetime.date.today() - datetime.timedelta(days=1))
+    services.create_problem(by=users["sibling_clerk"], source="manual", region_code=factories.SIBLING_VILLAGE, description="未到期",
+                            deadline=datetime.date.today() + datetime.timedelta(days=9))
+    rows = {r["area"]: r for r in selectors.overdue_by_region(users["township"], length=12)}
+    assert rows[factories.VILLAGE]["overdue"] == 1 and rows[factories.SIBLING_VILLAGE]["overdue"] == 0
+    assert selectors.overdue_by_region(users["other_township"], length=12) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_produces_candidates_never_a_status_change(users):
+    poorish = factories.make_household(head="边缘户", status=S.EXITED, exit_year=2020, income="3000.00", year=2024)
+    sweep = services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    sweep.refresh_from_db()
+    assert sweep.status == Sweep.Status.DONE and sweep.results == 1
+    poorish.refresh_from_db()
+    assert poorish.status == S.EXITED
+    signal = RiskSignal.objects.get(household=poorish)
+    assert "3000" in signal.explanation and "5000" in signal.explanation
+    services.dismiss_candidate(poorish, by=users["clerk"], year=2024, reason="务工收入未计入，已核实")
+    services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    assert RiskSignal.objects.get(household=poorish).state == "dismissed"  # a re-run keeps the decision
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suspect_sweep_does_not_raise_the_same_finding_twice(users):
+    household = factories.make_household(head="无户主")
+    from fupin.registry.models import Member
+
+    Member.objects.filter(household=household, relation="head").update(relation="sibling")
+    services.start_sweep(by=users["county"], kind=Sweep.Kind.SUSPECT, year=2025)
+    services.start_sweep(by=users["county"], kind=Sweep.Kind.SUSPECT, year=2025)
+    assert Finding.objects.filter(household=household, rule="head_missing").count() == 1
+
+
+def test_monitored_household_from_report_to_risk_elimination(users):
+    household = factories.make_household(head="脱贫户", status=S.EXITED, exit_year=2020, income="4200.00", year=2025)
+    case = services.report_monitored(household, by=users["clerk"], kind="unstable_exited", source="village_survey", year=2025,
+                                     risk_description="户主突发脑梗，收入下降")
+    with pytest.raises(services.MonitoringError, match="民主评议"):
+        services.include_monitored(case, by=users["township"])
+    services.appraise_monitored(case, by=users["clerk"], note="应到32人，实到30人，同意30票")
+    with pytest.raises(services.MonitoringError, match="乡镇审核"):
+        services.include_monitored(case, by=users["township"])
+    services.review_monitored(case, by=users["township"], note="情况属实")
+    case = services.include_monitored(case, by=users["township"], note="纳入")
+    household.refresh_from_db()
+    assert household.status == S.MONITORED and case.stage == MonitoringStage.MEASURES
+    measure = services.add_measure(case, by=users["clerk"], kind="medical", description="大病救助", responsible="李",
+                                   planned_on=datetime.date.today())
+    with pytest.raises(services.MonitoringError, match="未落实"):
+        services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
+    services.complete_measure(measure, by=users["clerk"], done_on=datetime.date.today())
+    with pytest.raises(services.MonitoringError, match="未达到监测线"):
+        services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
+    from fupin.registry import services as registry
+
+    registry.record_income(household, by=users["clerk"], year=2025, wages=Decimal("14000"))
+    with pytest.raises(services.MonitoringError, match="佐证"):
+        services.eliminate_risk(case, by=users["township"], note="收入稳定", evidence=None)
+    case = services.eliminate_risk(case, by=users["township"], note="收入稳定超过监测线",
+                                   evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
+    household.refresh_from_db()
+    assert case.stage == MonitoringStage.ELIMINATED and household.status == S.EXITED
+    assert list(case.steps.values_list("stage", flat=True)) == ["reported", "appraised", "reviewed", "measures", "eliminated"]
+
+
+def test_marginal_household_must_not_be_registered(users):
+    poor = factories.make_household(head="贫困户")
+    with pytest.raises(services.MonitoringError, match="未建档"):
+        services.report_monitored(poor, by=users["clerk"], kind="marginal", source="household_report", year=2025,
+                                  risk_description="x")
+
+
+def test_lookback_covers_registered_monitored_and_low_income_unregistered(users):
+    poor = factories.make_household(head="贫困户")
+    low = factories.make_household(head="档外低收入", status=S.UNREGISTERED, household_type="", primary_cause="", income="4000.00")
+    high = factories.make_household(head="档外高收入", status=S.UNREGISTERED, household_type="", primary_cause="", income="9000.00")
+    campaign = services.open_lookback(by=users["township"], region_code=factories.VILLAGE[:9], name="2025年回头看", year=2025,
+                                      starts_on=datetime.date.today(), ends_on=datetime.date.today(), income_line=Decimal("4500"))
+    groups = dict(campaign.items.values_list("household_id", "group"))
+    assert groups == {poor.pk: "registered", low.pk: "unregistered"}
+    item = campaign.items.get(household=poor)
+    results = {i: True for i in ("income", "food_clothing", "education", "medical", "housing", "water")} | {"housing": False}
+    with pytest.raises(services.MonitoringError, match="说明"):
+        services.record_lookback_item(item, by=users["clerk"], results=results, notes={}, checked_on=datetime.date.today())
+    problems = services.record_lookback_item(item, by=users["clerk"], results=results, notes={"housing": "C级危房"},
+                                             checked_on=datetime.date.today(), responsible_person="王")
+    assert len(problems) == 1 and problems[0].source == "lookback" and "C级危房" in problems[0].description
+    from fupin.monitoring import selectors
+
+    progress = selectors.lookback_progress(users["township"], campaign)
+    assert progress[0]["total"] == 2 and progress[0]["done"] == 1 and progress[0]["unmet"] == 1
+
+
+def test_pages_render_for_a_township_officer(client, users, households):
+    own, _ = households
+    finding = _finding(own)
+    client.force_login(users["township"])
+    for url in ["/monitoring/", "/monitoring/signals/", "/monitoring/cases/", "/monitoring/lookbacks/", "/monitoring/checks/",
+                "/monitoring/findings/", f"/monitoring/findings/{finding.pk}/", "/monitoring/problems/", "/monitoring/problems/new/",
+                f"/monitoring/households/{own.pk}/report/", f"/monitoring/households/{own.pk}/events/new/"]:
+        assert client.get(url).status_code == 200, url
+    response = client.post(f"/monitoring/findings/{finding.pk}/", {"decision": "explained", "note": "已核实"})
+    assert response.status_code == 302
+    assert "已销号" in client.get("/monitoring/problems/").content.decode()
