@@ -78,7 +78,7 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
             "village_id": f"(SELECT code FROM bench_village WHERE n = (g - 1) / {per_village})",
             "status": "CASE WHEN g % 10 < 5 THEN 'exited' WHEN g % 10 < 8 THEN 'poor' WHEN g % 10 = 8 THEN 'unregistered' ELSE 'monitored' END",
             "household_type": "'general_poor'", "primary_cause": "'illness'", "head_name": "'户主' || g", "size": "2",
-            "latest_income": "(3000 + (g * 7919) % 9000)::numeric", "registration_year": "2016",
+            "latest_income": "(3000 + (g::bigint * 7919) % 9000)::numeric", "registration_year": "2016",
             "exit_year": "CASE WHEN g % 10 < 5 THEN 2020 END", "address": "'村' || (g % 5000) || '号'",
         })
         cur.execute(f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
@@ -100,8 +100,8 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_member', 'id'), %s)", [2 * households])
         for year, base in ((2023, 7000), (2024, 2500)):
             cols, exprs = _columns(IncomeRecord, {
-                "household_id": "g", "year": str(year), "wages": f"(({base} + (g * 7919) % 9000) * 2)::numeric",
-                "household_size": "2", "per_capita_net_income": f"({base} + (g * 7919) % 9000)::numeric",
+                "household_id": "g", "year": str(year), "wages": f"(({base} + (g::bigint * 7919) % 9000) * 2)::numeric",
+                "household_size": "2", "per_capita_net_income": f"({base} + (g::bigint * 7919) % 9000)::numeric",
             })
             cur.execute(f"INSERT INTO registry_incomerecord ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
         cols, exprs = _columns(GuaranteeCheck, {"household_id": "g", "year": "2024", "checked_on": "date '2024-10-01'",

@@ -365,7 +365,7 @@ def copy_findings(path: Path, *, check_id: int, department: str, created_at: dat
         pg = cur.cursor if hasattr(cur, "cursor") else cur
         with pg.copy("COPY monitoring_finding (household_id, member_id, village_code, rule, severity, detail, evidence, "
                      "cross_check_id, department, decision, decision_note, created_at) FROM STDIN WITH (FORMAT csv)") as copy:
-            suffix = f",{check_id},{department},pending,,{stamp}\n".encode()
+            suffix = f',{check_id},{department},pending,"",{stamp}\n'.encode()  # "" is an empty string, not NULL
             with open(path, "rb") as f:
                 buf = io.BytesIO()
                 for line in _csv_records(f):

@@ -738,7 +738,7 @@ def can_close(user, problem: Problem) -> bool:
 @transaction.atomic
 def close_problem(problem: Problem, *, by, note: str) -> Problem:
     ensure_can_edit(by, problem.region_code)
-    problem = Problem.objects.select_for_update().select_related("rectified_by").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
     if problem.status != ProblemStatus.RECTIFIED:
         raise MonitoringError("问题尚未提交整改情况，不能销号")
     if not can_close(by, problem):
@@ -756,7 +756,7 @@ def close_problem(problem: Problem, *, by, note: str) -> Problem:
 def return_problem(problem: Problem, *, by, reason: str) -> Problem:
     """The level above sends a rectification back (整改不到位)."""
     ensure_can_edit(by, problem.region_code)
-    problem = Problem.objects.select_for_update().select_related("rectified_by").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
     if problem.status != ProblemStatus.RECTIFIED:
         raise MonitoringError("只有待销号的问题可以退回")
     if not can_close(by, problem):

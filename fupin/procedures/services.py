@@ -694,7 +694,7 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
     """Decide an objection after checking: upheld takes the household out of the batch; rejected keeps
     it, and either way the reason is recorded."""
     now = _now(now)
-    objection = Objection.objects.select_for_update().select_related("batch", "entry", "entry__household").get(pk=objection.pk)
+    objection = Objection.objects.select_for_update(of=("self",)).select_related("batch", "entry", "entry__household").get(pk=objection.pk)
     batch = _locked(objection.batch)
     ensure_can_edit(by, batch.village_id)
     if objection.state != Objection.State.OPEN:

@@ -620,6 +620,14 @@ class RegionResolver:
         self.scope = scope_prefix
         self.children: dict[tuple[str | None, str], list[str]] = {}
         self.villages: dict[str, Region | None] = {}
+        self.resolved: dict[tuple, tuple] = {}
+
+    def resolve(self, keys: set[tuple]) -> dict[tuple, tuple[str | None, str | None, tuple[str, str] | None]]:
+        """{(province, prefecture, county, township, village, group, village_code): (village, group, error)}."""
+        todo = keys - self.resolved.keys()
+        if todo:
+            self.resolved.update(self._resolve(todo))
+        return self.resolved
 
     def _load(self, level: RegionLevel, pairs: set[tuple[str | None, str]]) -> None:
         todo = {p for p in pairs if p not in self.children}
@@ -635,8 +643,7 @@ class RegionResolver:
             if (parent, name) in self.children:
                 self.children[(parent, name)].append(code)
 
-    def resolve(self, keys: set[tuple]) -> dict[tuple, tuple[str | None, str | None, tuple[str, str] | None]]:
-        """{(province, prefecture, county, township, village, group, village_code): (village, group, error)}."""
+    def _resolve(self, keys: set[tuple]) -> dict[tuple, tuple]:
         out = {}
         by_code = {k for k in keys if k[6]}
         self._load_villages({k[6] for k in by_code})
@@ -787,8 +794,8 @@ class Importer:
                     self._pg_prepare()
                 if self.writer is not None:
                     self.writer.start()
-                for rows in self._read_chunks(table):
-                    self._chunk(rows)
+                for numbers, rows in self._read_chunks(table):
+                    self._chunk(numbers, rows)
                     done += len(rows)
                     self.progress(stage, done, max(total, done))
                 result = self.result
@@ -805,30 +812,36 @@ class Importer:
         self.progress(stage, done, done)
         return result
 
-    def _read_chunks(self, table: Table) -> Iterator[list[tuple[int, list[str]]]]:
-        """Lists of rows holding whole households (a household's rows are contiguous)."""
+    def _read_chunks(self, table: Table) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """(row numbers, rows) holding whole households (a household's rows are contiguous)."""
         index = self.columns.index
-        number_at = index.get((HOUSEHOLD, "number"))
-        head_at = index.get((HOUSEHOLD, "head_id_number"))
+        key_at = [i for i in (index.get((HOUSEHOLD, "number")), index.get((HOUSEHOLD, "head_id_number"))) if i is not None]
         width = len(table.headers)
-        chunk: list = []
+        numbers: list[int] = []
+        rows: list[list[str]] = []
         previous_key = None
-        for number, row in table.rows():
+        number = table.header_row
+        for row in table._rows():
+            number += 1
+            if len(row) != width:
+                if len(row) < width:
+                    row = list(row) + [""] * (width - len(row))
+                else:
+                    if any(str(v).strip() for v in row[width:]):
+                        self._error(number, "", "", "本行的列数多于表头，请检查是否有多余的单元格")
+                    row = row[:width]
             if not any(row):
                 continue
-            if len(row) > width:
-                if any(str(v).strip() for v in row[width:]):
-                    self._error(number, "", "", "本行的列数多于表头，请检查是否有多余的单元格")
-                row = row[:width]
-            key = (number_at is not None and row[number_at].strip()) or (head_at is not None and row[head_at].strip())
-            if key and key != previous_key and len(chunk) >= CHUNK_ROWS:
-                yield chunk
-                chunk = []
-            if key:
+            key = row[key_at[0]].strip() or (len(key_at) > 1 and row[key_at[1]].strip())
+            if key and key != previous_key:
+                if len(rows) >= CHUNK_ROWS:
+                    yield numbers, rows
+                    numbers, rows = [], []
                 previous_key = key
-            chunk.append((number, row))
-        if chunk:
-            yield chunk
+            numbers.append(number)
+            rows.append(row)
+        if rows:
+            yield numbers, rows
 
     # -- errors ------------------------------------------------------------------------------
 
@@ -841,9 +854,7 @@ class Importer:
 
     # -- one chunk ---------------------------------------------------------------------------
 
-    def _chunk(self, rows: list[tuple[int, list[str]]]) -> None:
-        numbers = [n for n, _ in rows]
-        cells = [r for _, r in rows]
+    def _chunk(self, numbers: list[int], cells: list[list[str]]) -> None:
         groups = self._group(numbers, cells)
         if not groups:
             return
@@ -887,12 +898,14 @@ class Importer:
         """Convert a column once per distinct value; errors go to the rows that hold the bad values."""
         converted = {}
         bad = {}
+        blank, convert = column.blank, column.convert
         for raw in set(values):
-            if not raw or not raw.strip():
-                converted[raw] = column.blank
+            value = raw.strip()
+            if not value:
+                converted[raw] = blank
                 continue
             try:
-                converted[raw] = column.convert(raw)
+                converted[raw] = convert(value)
             except CellError as e:
                 bad[raw] = str(e)
                 converted[raw] = _MISSING
@@ -1033,11 +1046,11 @@ class Importer:
         ids = members["id_number"]
         file_numbers = [g.key[1] for g in groups if g.key[0] == "number"]
         existing_members = self._existing_members([i for i in ids if i])
-        by_number = self._households(Q(number__in=file_numbers)) if file_numbers else {}
+        by_number = self._households("number", file_numbers)
         by_id = {h["id"]: h for h in by_number.values()}
         wanted = {m["household_id"] for m in existing_members.values()} - set(by_id)
         if wanted:
-            by_id |= {h["id"]: h for h in self._households(Q(id__in=wanted)).values()}
+            by_id |= {h["id"]: h for h in self._households("id", sorted(wanted)).values()}
         targets = [self._target(g, numbers, members, hh, by_number, by_id, existing_members) for g in groups]
         matched = {t["id"] for t in targets if t is not None}
         others = self._members_of(matched) if matched else {}
@@ -1052,30 +1065,59 @@ class Importer:
             plan.finish(members, hh, row_village, self)
         return plan
 
-    def _existing_members(self, ids: list[str]) -> dict[str, dict]:
-        found = {}
-        fields = ["id", *MEMBER_COLUMNS, "household__number"]
-        for batch in _chunks(ids):
-            for row in Member.objects.filter(id_number__in=batch).values(*fields):
-                found[row["id_number"]] = row
-        return found
+    def _select(self, model, columns: list[str], where: str, values: list, *, join: str = "",
+                related: dict[str, tuple[str, str]] | None = None) -> Iterator[dict]:
+        """Rows of `model` whose `where` column is in `values`, as dicts of attnames.
 
-    def _households(self, condition: Q) -> dict[str, dict]:
-        return {h["number"]: h for h in Household.objects.filter(condition).values("id", *HOUSEHOLD_COLUMNS)}
+        On PostgreSQL one query per batch with an array parameter (`= ANY(%s)`) and plain
+        tuples; elsewhere the ORM, whose converters SQLite needs for decimals and JSON. `related` adds
+        {key: (SQL expression over `join`, ORM lookup)}.
+        """
+        related = related or {}
+        if not values:
+            return
+        if self.postgres:
+            table = model._meta.db_table
+            names = [f't."{c}"' for c in columns] + [sql for sql, _ in related.values()]
+            keys = columns + list(related)
+            with connection.cursor() as cursor:
+                for batch in _chunks(values, 50_000):
+                    cursor.execute(f'SELECT {", ".join(names)} FROM "{table}" t {join} WHERE t."{where}" = ANY(%s)', [batch])
+                    json_keys = [k for k in keys if k in JSON_FIELDS]
+                    for row in cursor.fetchall():
+                        record = dict(zip(keys, row))
+                        for key in json_keys:  # Django leaves jsonb undecoded on its connections
+                            if isinstance(record[key], str):
+                                record[key] = json.loads(record[key])
+                        yield record
+            return
+        lookups = {key: lookup for key, (_, lookup) in related.items()}
+        for batch in _chunks(values, 500):
+            for row in model.objects.filter(**{f"{where}__in": batch}).values(*columns, *lookups.values()):
+                for key, lookup in lookups.items():
+                    row[key] = row.pop(lookup)
+                yield row
+
+    def _existing_members(self, ids: list[str]) -> dict[str, dict]:
+        join = f'JOIN "{Household._meta.db_table}" h ON h.id = t.household_id'
+        rows = self._select(Member, ["id", *MEMBER_COLUMNS], "id_number", ids, join=join,
+                            related={"household_number": ("h.number", "household__number")})
+        return {row["id_number"]: row for row in rows}
+
+    def _households(self, where: str, values: list) -> dict[str, dict]:
+        return {h["number"]: h for h in self._select(Household, ["id", *HOUSEHOLD_COLUMNS], where, values)}
 
     def _members_of(self, household_ids: set[int]) -> dict[int, list[tuple]]:
         out = defaultdict(list)
-        for batch in _chunks(sorted(household_ids)):
-            for row in Member.objects.filter(household_id__in=batch).values_list(
-                    "household_id", "id_number", "relation", "name", "name_initials"):
-                out[row[0]].append(row[1:])
+        for row in self._select(Member, ["household_id", "id_number", "relation", "name", "name_initials"],
+                                "household_id", sorted(household_ids)):
+            out[row["household_id"]].append((row["id_number"], row["relation"], row["name"], row["name_initials"]))
         return out
 
     def _incomes(self, household_ids: set[int]) -> dict[int, dict[int, dict]]:
         out = defaultdict(dict)
-        for batch in _chunks(sorted(household_ids)):
-            for row in IncomeRecord.objects.filter(household_id__in=batch).values("id", *INCOME_COLUMNS):
-                out[row["household_id"]][row["year"]] = row
+        for row in self._select(IncomeRecord, ["id", *INCOME_COLUMNS], "household_id", sorted(household_ids)):
+            out[row["household_id"]][row["year"]] = row
         return out
 
     def _reserve_numbers(self, villages: set[str]) -> None:
@@ -1143,7 +1185,7 @@ class Importer:
             for i in rows:
                 found = existing_members.get(ids[i]) if ids[i] else None
                 if found and found["household_id"] != household_id:
-                    where = f"户 {found['household__number']}" if found["village_code"].startswith(self.scope) else "其他户"
+                    where = f"户 {found['household_number']}" if found["village_code"].startswith(self.scope) else "其他户"
                     self._error(numbers[i], "证件号码", ids[i], f"此身份证号已登记在{where}（一人只能在一户）")
         in_file = {ids[i] for i in rows if ids[i]} if household_id else ()
         kept = [m for m in others.get(household_id, []) if m[0] not in in_file] if household_id else []

@@ -109,11 +109,11 @@ def test_no_route_reaches_a_sibling_region(client, users, who, foreign_village):
             continue
         for path in fill(route, values):
             for method in ("get", "post"):
-                query = {"q": "外区乙", "region": foreign_village}
+                query = {"q": "外区", "region": foreign_village}  # a prefix: echoing the search term is not a leak
                 if method == "get":
                     response = client.get(path, query)
                 else:
-                    response = client.post(path + "?region=" + foreign_village, {"q": "外区乙", "name": "改名", "phone": "1"})
+                    response = client.post(path + "?region=" + foreign_village, {"q": "外区", "name": "改名", "phone": "1"})
                 tried += 1
                 assert response.status_code < 500, f"{method.upper()} {path} → {response.status_code}"
                 if response.status_code == 200:

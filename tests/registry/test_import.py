@@ -397,3 +397,29 @@ def test_template_download_has_the_headings(client, users):
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert [c.value for c in next(workbook.worksheets[0].iter_rows())] == imports.HEADINGS
     assert workbook.worksheets[1].max_row > 1  # the sample rows
+
+
+# -- an import that owns its transaction (on PostgreSQL a second connection writes) -------------
+
+@pytest.mark.django_db(transaction=True)
+def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    factories.make_tree()
+    clerk = factories.make_user("clerk", "village_clerk", factories.VILLAGE)
+    bad = household("王大山") + household("李四海")
+    bad[3]["性别"] = "女"
+    result = run(tmp_path, bad, clerk)
+    assert not result.imported and Household.objects.count() == 0 and Member.objects.count() == 0
+
+    result = run(tmp_path, household("王大山") + household("李四海"), clerk)
+    assert result.imported and Household.objects.count() == 2 and Member.objects.count() == 4
+
+    def fail(self, plan):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(imports.Importer, "_pg_write", fail)
+    monkeypatch.setattr(imports.Importer, "_orm_write", fail)
+    with pytest.raises(IntegrityError):
+        run(tmp_path, household("赵六"), clerk)
+    assert Household.objects.count() == 2 and not Member.objects.filter(name="赵六").exists()
