@@ -44,7 +44,7 @@ def main():
         db = duckdb.connect()
         db.execute(f"""COPY (
             SELECT id_number AS "身份证号", name AS "姓名", '赣B' || lpad(i::text, 5, '0') AS "车牌号", '小型轿车' AS "车辆类型"
-            FROM (SELECT column03 AS id_number, column04 AS name, row_number() OVER () AS i
+            FROM (SELECT column3 AS id_number, column4 AS name, row_number() OVER () AS i
                   FROM read_csv('{members}', header=false, all_varchar=true) USING SAMPLE {args.hits} ROWS)
             UNION ALL
             SELECT '110101' || strftime(DATE '1950-01-01' + (i % 20000)::int, '%Y%m%d') || lpad((i // 20000)::text, 3, '0') || 'X',
@@ -66,9 +66,9 @@ def main():
 
         t = time.perf_counter()
         base = duckdb.connect()
-        base.execute(f"""CREATE TABLE r AS SELECT m.column00 AS member_id, m.column01 AS household_id, d."车牌号"
+        base.execute(f"""CREATE TABLE r AS SELECT m.column0 AS member_id, m.column1 AS household_id, d."车牌号"
             FROM read_csv('{members}', header=false, all_varchar=true) m
-            JOIN read_csv('{dept}', header=true, all_varchar=true) d ON m.column03 = d."身份证号" """)
+            JOIN read_csv('{dept}', header=true, all_varchar=true) d ON m.column3 = d."身份证号" """)
         baseline = time.perf_counter() - t
         joined = base.execute("SELECT count(*) FROM r").fetchone()[0]
     print(f"upload (validate, normalise, store): {upload:.2f} s")

@@ -39,7 +39,7 @@ class DepartmentRule:
     key: str
     label: str
     severity: int
-    # how the finding reads; {name} is the member, {row} the list row, {extra} the list's own fields
+    # how the finding reads; {name} is the member (the list's own fields are kept as the evidence)
     detail: str
     on_list: bool = True  # False: fires for registry members *missing* from the list
 
@@ -297,7 +297,8 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
         progress(30)
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
         extra = columns.get("extra", [])
-        select = ["row_number() OVER () + 1 AS row_no"]
+        # only cheap per-row work on the whole list; the evidence JSON is built for matched rows only
+        select = []
         select.append(f"upper(trim({_q(id_col)})) AS id" if id_col else "NULL::VARCHAR AS id")
         select.append(f"trim({_q(name_col)}) AS name" if name_col else "NULL::VARCHAR AS name")
         if birth_col:
@@ -306,8 +307,9 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
                           f"try_strptime({b}, '%Y/%m/%d'))::DATE AS birth")
         else:
             select.append("NULL::DATE AS birth")
-        pairs = ", ".join(f"{_lit(h)}, {_q(h)}" for h in extra)
-        select.append(f"json_object({pairs}) AS evidence" if extra else "'{}' AS evidence")
+        select += [f"{_q(h)} AS {_q('x_' + h)}" for h in extra]
+        pairs = ", ".join(f"{_lit(h)}, d.{_q('x_' + h)}" for h in extra)
+        evidence = f"json_object({pairs})" if extra else "'{}'"
         try:
             db.execute(f"CREATE TABLE d AS SELECT {', '.join(select)} FROM read_csv(?, header=true, all_varchar=true, "
                        "strict_mode=false, null_padding=true)", [str(list_csv)])
@@ -317,9 +319,9 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
         progress(60)
         db.execute(
             "CREATE TABLE hit AS "
-            "SELECT m.*, d.row_no, d.evidence FROM m JOIN d ON m.id_number = d.id "
+            f"SELECT m.*, {evidence} AS evidence FROM m JOIN d ON m.id_number = d.id "
             "UNION ALL "
-            "SELECT m.*, d.row_no, d.evidence FROM m JOIN d ON m.name = d.name AND m.birth_date = d.birth "
+            f"SELECT m.*, {evidence} AS evidence FROM m JOIN d ON m.name = d.name AND m.birth_date = d.birth "
             "WHERE d.id IS NULL OR d.id = ''"
         )
         matched = db.execute("SELECT count(DISTINCT member_id) FROM hit").fetchone()[0]
@@ -335,7 +337,7 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
                 severity = f"CASE WHEN {low} THEN {int(Severity.LOW)} ELSE {int(Severity.HIGH)} END"
             text = _lit(rule.detail).replace("{name}", "' || m.name || '")
             if rule.on_list:
-                detail = f"{text} || '（名单第' || m.row_no || '行）'"
+                detail = text
                 parts.append(f"SELECT m.household_id, m.member_id, m.village_code, {_lit(rule.key)} AS rule, {severity} AS severity, "
                              f"{detail} AS detail, m.evidence FROM hit m WHERE {condition}")
             else:

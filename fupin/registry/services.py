@@ -116,7 +116,7 @@ def _refresh_household_summary(household: Household) -> None:
     household.refresh_from_db(fields=["head_name", "head_initials", "size"])
 
 
-def _check_member_fields(values: dict, *, household: Household, member_id: int | None) -> None:
+def _check_member_fields(values: dict, *, household: Household, member_id: int | None, by=None) -> None:
     errors, parsed = validation.check_identity(
         id_number=values.get("id_number", ""), sex=values.get("sex"), birth_date=values.get("birth_date")
     )
@@ -137,7 +137,10 @@ def _check_member_fields(values: dict, *, household: Household, member_id: int |
     if parsed and "id_number" not in errors:
         other = Member.objects.filter(id_number=parsed.number).exclude(pk=member_id).select_related("household").first()
         if other:
-            errors["id_number"] = f"此身份证号已登记在户 {other.household.number}（一人只能在一户）"
+            # Name the other household only to someone who may see it: a number outside
+            # the user's scope would tell them that a person lives there.
+            where = f"户 {other.household.number}" if by is not None and by.in_scope(other.village_code) else "其他户"
+            errors["id_number"] = f"此身份证号已登记在{where}（一人只能在一户）"
     relations = list(household.members.exclude(pk=member_id).values_list("relation", flat=True))
     if values.get("relation") == codes.Relation.HEAD and codes.Relation.HEAD in relations:
         errors["relation"] = "该户已有户主，每户只能有一名户主"
@@ -151,7 +154,7 @@ def add_member(household: Household, *, by, **fields) -> Member:
     unknown = set(fields) - MEMBER_EDITABLE
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
-    _check_member_fields(fields, household=household, member_id=None)
+    _check_member_fields(fields, household=household, member_id=None, by=by)
     member = Member.objects.create(
         household=household, village_code=household.village_id, name_initials=initials(fields["name"]), **fields
     )
@@ -170,7 +173,7 @@ def update_member(member: Member, *, by, **changes) -> Member:
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
     before = snapshot(member, MEMBER_EDITABLE)
     values = {name: getattr(member, name) for name in MEMBER_EDITABLE} | changes
-    _check_member_fields(values, household=member.household, member_id=member.pk)
+    _check_member_fields(values, household=member.household, member_id=member.pk, by=by)
     for k in MEMBER_EDITABLE:
         if k in values:
             setattr(member, k, values[k])
@@ -255,6 +258,9 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
 def record_guarantees(household: Household, *, by, year: int, checked_on: datetime.date, items: dict[str, bool],
                       notes: dict[str, str] | None = None) -> GuaranteeCheck:
     ensure_can_edit(by, household.village_id)
+    this_year = datetime.date.today().year
+    if not 2000 <= year <= this_year:
+        raise RegistryError({"year": f"年度应在2000到{this_year}之间"})
     unknown = set(items) - set(GUARANTEES)
     if unknown:
         raise RegistryError(f"未知的保障项：{', '.join(sorted(unknown))}")

@@ -146,8 +146,6 @@ class TestSiblingRegionIsInvisible:
         assert response.status_code == 422
         assert database_state() == before
 
-    @pytest.mark.xfail(strict=True, reason="services._check_member_fields names the other household's number, "
-                                           "even when it lies outside the caller's scope")
     def test_a_taken_id_number_does_not_name_the_siblings_household(self, api, world, user, own_village, other_village):
         foreign = world[other_village]
         number = foreign.members.get(relation="son").id_number

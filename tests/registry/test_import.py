@@ -423,3 +423,28 @@ def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path, monkeypatch
     with pytest.raises(IntegrityError):
         run(tmp_path, household("赵六"), clerk)
     assert Household.objects.count() == 2 and not Member.objects.filter(name="赵六").exists()
+
+
+# -- the shipped template and samples --------------------------------------------------------------
+
+DOCS = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.mark.parametrize("name", ["sample_import.csv", "sample_import.xlsx"])
+def test_shipped_samples_import_into_xinfeng(users, name):
+    from fupin.regions.models import Region
+
+    # the samples use the real division names (factories' tree has made-up ones for these two)
+    Region.objects.filter(code="360722101200").update(name="大塘村委会")
+    Region.objects.filter(code="360722101201").update(name="万星村委会")
+    result = import_file(DOCS / name, user=users["county"])
+    assert result.imported, errors_of(result)
+    assert (result.households_created, result.members_created) == (3, 9)
+    exited = Household.objects.get(head_name="赖春生")
+    assert exited.status == "exited" and exited.exit_year == 2019 and exited.size == 4
+
+
+def test_documented_columns_are_the_columns_read():
+    text = (DOCS / "import_template.md").read_text(encoding="utf-8")
+    for column in imports.COLUMNS:
+        assert f"| {column.heading} |" in text, column.heading

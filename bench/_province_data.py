@@ -1,0 +1,194 @@
+"""A synthetic province for the statistics benchmark, generated inside PostgreSQL (INSERT … SELECT
+generate_series), so ten million persons load in minutes rather than hours.
+
+The regions are real: 江西省 (code 36) down to its villages, from the shipped division file.
+Everything about the households is invented but shaped like the registry: ~3,000,000 households
+spread over the province's villages with 1–6 members each (valid GB 11643 ID numbers), statuses,
+types and causes in the national proportions, registration and exit years 2014–2020, a village
+profile per village with its rural population, reduction plans per county, helpers paired to the
+poor and monitored households with visit records, monitored cases, problems, projects and loans.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province python bench/_province_data.py [households]
+"""
+import os
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fupin_province")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from fupin.regions.models import Region, RegionLevel  # noqa: E402
+from fupin.regions.services import load_regions, read_divisions, select_divisions  # noqa: E402
+from fupin.registry.models import Household, Member  # noqa: E402
+
+PROVINCE = "36"
+HOUSEHOLDS = 3_000_000
+# status by g % 100: exited 48, poor 40, monitored 7, applicant 3, removed 2 (the demo county's weights)
+STATUS = ("CASE WHEN g % 100 < 48 THEN 'exited' WHEN g % 100 < 88 THEN 'poor' WHEN g % 100 < 95 THEN 'monitored' "
+          "WHEN g % 100 < 98 THEN 'applicant' ELSE 'removed' END")
+TYPE = ("CASE WHEN g % 50 < 31 THEN 'general_poor' WHEN g % 50 < 43 THEN 'dibao_poor' "
+        "WHEN g % 50 < 46 THEN 'wubao' ELSE 'dibao' END")
+CAUSES = ["illness"] * 30 + ["disability"] * 11 + ["schooling"] * 9 + ["disaster"] * 3 + ["lack_land"] * 3 + ["lack_water"] + \
+         ["lack_skills"] * 11 + ["lack_labour"] * 13 + ["lack_funds"] * 12 + ["poor_transport"] * 2 + ["lack_motivation"] * 3 + \
+         ["other"] * 2
+# household size 1..6 with weights 9/18/24/25/15/9: mean 3.5 persons, i.e. ~10.4 M persons for 3 M households
+SIZE = ("CASE WHEN g % 100 < 9 THEN 1 WHEN g % 100 < 27 THEN 2 WHEN g % 100 < 51 THEN 3 WHEN g % 100 < 76 THEN 4 "
+        "WHEN g % 100 < 91 THEN 5 ELSE 6 END")
+
+
+def _columns(model, overrides: dict) -> tuple[str, str]:
+    """Every column of `model` with its default as SQL, the overrides as given."""
+    cols, exprs = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key and f.name not in overrides:
+            continue
+        cols.append(connection.ops.quote_name(f.column))
+        if f.column in overrides:
+            exprs.append(overrides[f.column])
+        elif f.name in ("created_at", "updated_at", "recorded_at"):
+            exprs.append("now()")
+        else:
+            v = f.get_default()
+            if v is None:
+                exprs.append("NULL")
+            elif isinstance(v, bool):
+                exprs.append("true" if v else "false")
+            elif isinstance(v, (list, dict)):
+                exprs.append("'[]'::jsonb" if isinstance(v, list) else "'{}'::jsonb")
+            elif isinstance(v, (int, float)) or type(v).__name__ == "Decimal":
+                exprs.append(str(v))
+            else:
+                exprs.append("'" + str(v).replace("'", "''") + "'")
+    return ", ".join(cols), ", ".join(exprs)
+
+
+def _step(log, label, cur, sql, params=None):
+    t = time.perf_counter()
+    cur.execute(sql, params)
+    log(f"  {label}: {time.perf_counter() - t:.1f} s")
+
+
+def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
+    call_command("migrate", verbosity=0)
+    if not Region.objects.filter(code=PROVINCE).exists():
+        t = time.perf_counter()
+        n = load_regions(select_divisions(read_divisions(), depth=RegionLevel.COUNTY, under=[PROVINCE]))
+        log(f"regions loaded: {n:,} in {time.perf_counter() - t:.1f} s")
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM registry_household")
+        if cur.fetchone()[0] == households:
+            return
+        t0 = time.perf_counter()
+        log(f"generating {households:,} households …")
+        cur.execute("TRUNCATE registry_household, registry_member, registry_incomerecord, registry_guaranteecheck, "
+                    "assistance_pairing, assistance_visit, assistance_helper, assistance_helperunit, "
+                    "monitoring_monitoredhousehold, monitoring_problem, procedures_villageprofile, procedures_reductionplan, "
+                    "funds_project, funds_loan, audit_auditentry CASCADE")
+        cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+            SELECT substr('10X98765432', (sum(substr(t, k, 1)::int * (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
+            FROM generate_series(1, 17) k $$""")
+        cur.execute("DROP TABLE IF EXISTS bench_village")
+        cur.execute("CREATE UNLOGGED TABLE bench_village AS SELECT (row_number() OVER (ORDER BY code)) - 1 AS n, code "
+                    "FROM regions_region WHERE level = %s AND code LIKE %s", [RegionLevel.VILLAGE, PROVINCE + "%"])
+        cur.execute("ALTER TABLE bench_village ADD PRIMARY KEY (n)")
+        cur.execute("SELECT count(*) FROM bench_village")
+        villages = cur.fetchone()[0]
+        log(f"  {villages:,} villages")
+        cause = "(ARRAY[" + ",".join(f"'{c}'" for c in CAUSES) + "])[1 + (g * 7) % 100]"
+        # households are numbered so that each village's households are contiguous (as an import makes them)
+        cols, exprs = _columns(Household, {
+            "id": "g", "number": "lpad(g::text, 16, '0')",
+            "village_id": f"(SELECT code FROM bench_village WHERE n = ((g - 1)::bigint * {villages}) / {households})",
+            "status": STATUS, "household_type": TYPE, "primary_cause": cause,
+            "head_name": "(ARRAY['王','李','张','刘','陈','杨','黄','赵','吴','周'])[1 + g % 10] || '某' || (g % 997)",
+            "head_initials": "(ARRAY['W','L','Z','L','C','Y','H','Z','W','Z'])[1 + g % 10] || 'M'",
+            "size": SIZE, "latest_income": "(2500 + (g::bigint * 7919) % 9000)::numeric",
+            "registration_year": "2014 + (g % 7)",
+            "exit_year": f"CASE WHEN g % 100 < 48 THEN greatest(2014 + (g % 7), 2015 + (g / 7) % 6) END",
+            "address": "'村' || (g % 5000) || '号'",
+        })
+        _step(log, "households", cur, f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+        cur.execute("SELECT setval(pg_get_serial_sequence('registry_household', 'id'), %s)", [households])
+        # members: k = 1 is the head; ID numbers unique by (county, birth day, sequence) — g and k spread them
+        cols, exprs = _columns(Member, {
+            "household_id": "h.id", "village_code": "h.village_id",
+            "name": "h.head_name || CASE WHEN k = 1 THEN '' ELSE k::text END",
+            "name_initials": "h.head_initials",
+            "id_number": "f17 || bench_check(f17)", "sex": "CASE WHEN substr(f17, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END",
+            "birth_date": "to_date(substr(f17, 7, 8), 'YYYYMMDD')",
+            "relation": "CASE WHEN k = 1 THEN 'head' WHEN k = 2 THEN 'spouse' WHEN k % 2 = 1 THEN 'son' ELSE 'daughter' END",
+        })
+        cur.execute("SET maintenance_work_mem = '512MB'")
+        _step(log, "members", cur, f"""INSERT INTO registry_member ({cols})
+            SELECT {exprs} FROM (
+                SELECT h.id, h.village_id, h.head_name, h.head_initials, k,
+                       substr(h.village_id, 1, 6) || to_char(date '1940-01-01' + ((h.id * 6 + k) % 27000)::int, 'YYYYMMDD')
+                       || lpad((((h.id * 6 + k) / 27000) % 1000)::text, 3, '0') AS f17
+                FROM registry_household h, generate_series(1, h.size) k) h""")
+        # the 18-digit numbers above repeat once (county, day, sequence) wraps; drop those few members
+        cur.execute("UPDATE registry_household h SET size = m.n FROM (SELECT household_id, count(*) n FROM registry_member "
+                    "GROUP BY household_id) m WHERE m.household_id = h.id AND m.n <> h.size")
+        # village profiles: the rural population is about four times the registered poor
+        _step(log, "village profiles", cur, """INSERT INTO procedures_villageprofile (village_id, year, is_poor_village, households,
+                population, rural_population, estimated_poor, estimated_incidence, collective_income, has_hardened_road, has_bus,
+                has_safe_water, has_electricity, has_clinic, has_broadband, has_activity_venue, updated_at)
+            SELECT v.code, y, v.n % 3 = 0, 0, s.persons * 4, s.persons * 4, s.persons, 25, 0, true, true, true, true, true, true, true, now()
+            FROM bench_village v JOIN (SELECT village_id, sum(size) persons FROM registry_household GROUP BY village_id) s
+                 ON s.village_id = v.code, generate_series(2014, 2025) y""")
+        _step(log, "reduction plans", cur, """INSERT INTO procedures_reductionplan (region_id, year, persons, basis, weight, adjusted, set_at)
+            SELECT substr(village_id, 1, 6), exit_year, (sum(size) * 1.02)::int, 'estimated_poor', 0, false, now()
+            FROM registry_household WHERE exit_year IS NOT NULL GROUP BY 1, 2""")
+        # one helper unit per township, one helper per 5 poor/monitored households of a village
+        _step(log, "helper units", cur, """INSERT INTO assistance_helperunit (name, kind, region_id, contact_person, contact_phone, address, created_at)
+            SELECT name || '帮扶单位', 'party_government', code, '', '', '', now() FROM regions_region WHERE level = 4 AND code LIKE '36%%'""")
+        cur.execute("SELECT id FROM accounts_user WHERE is_superuser ORDER BY id LIMIT 1")
+        row = cur.fetchone()
+        if row is None:
+            cur.execute("""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff,
+                is_active, date_joined, role, full_name) VALUES ('!', true, 'bench-root', '', '', '', true, true, now(), '', '')
+                RETURNING id""")
+            row = cur.fetchone()
+        root = row[0]
+        _step(log, "pairings", cur, f"""
+            CREATE TEMP TABLE bench_assisted AS
+                SELECT id, village_id, row_number() OVER (PARTITION BY village_id ORDER BY id) - 1 AS r
+                FROM registry_household WHERE status IN ('poor', 'monitored');
+            INSERT INTO assistance_helper (unit_id, name, kind, position, phone, region_id, active, created_at)
+                SELECT u.id, '干部' || a.village_id || '-' || (a.r / 5), 'cadre', '', '13800000000', a.village_id, true, now()
+                FROM bench_assisted a JOIN assistance_helperunit u ON u.region_id = substr(a.village_id, 1, 9)
+                WHERE a.r % 5 = 0;
+            INSERT INTO assistance_pairing (household_id, helper_id, started_on, start_reason, started_by_id, end_reason, created_at)
+                SELECT a.id, hp.id, date '2024-01-01', '', {root}, '', now()
+                FROM bench_assisted a JOIN assistance_helper hp ON hp.region_id = a.village_id
+                     AND hp.name = '干部' || a.village_id || '-' || (a.r / 5)
+                WHERE a.id % 20 <> 0;""")
+        _step(log, "visits", cur, f"""INSERT INTO assistance_visit (household_id, helper_id, visited_on, kind, findings, problems, guarantees,
+                guarantee_notes, recorded_by_id, created_at)
+            SELECT p.household_id, p.helper_id, date '2026-11-20' - ((p.household_id * 13) % 120)::int, 'home', '入户走访', '', '{{}}', '{{}}', {root}, now()
+            FROM assistance_pairing p""")
+        _step(log, "monitored cases", cur, """INSERT INTO monitoring_monitoredhousehold (household_id, village_code, kind, source, year, stage,
+                risk_description, previous_status, reported_at, appraisal_note, review_note, elimination_note, elimination_evidence,
+                rejection_reason, included_at, eliminated_at)
+            SELECT id, village_id, (ARRAY['unstable_exited','marginal','sudden_hardship'])[1 + id % 3], 'village_survey', 2025,
+                   CASE WHEN id % 4 = 0 THEN 'eliminated' ELSE 'measures' END, '收入骤降', 'exited', now(), '', '', '', '', '',
+                   now(), CASE WHEN id % 4 = 0 THEN now() END
+            FROM registry_household WHERE status = 'monitored'""")
+        _step(log, "problems", cur, """INSERT INTO monitoring_problem (source, region_code, household_id, check_item, description,
+                responsible_level, responsible_person, measure, deadline, status, rectification, evidence, close_note, created_at)
+            SELECT 'lookback', village_id, id, 'housing', '住房安全待核实', 5, '', '', date '2026-06-30' + (id % 300)::int,
+                   (ARRAY['open','rectified','closed'])[1 + id % 3], '', '', '', now()
+            FROM registry_household WHERE id % 97 = 0""")
+        _step(log, "analyze", cur, "ANALYZE")
+        log(f"generated in {time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    ensure(int(sys.argv[1]) if len(sys.argv) > 1 else HOUSEHOLDS)
