@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "fupin.disclosure",
     "fupin.funds",
     "fupin.monitoring",
+    "fupin.reports",
 ]
 
 MIDDLEWARE = [

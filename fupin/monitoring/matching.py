@@ -280,7 +280,7 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
     """Join and apply the department's rules; write findings to `out_csv` (no header) with
     household_id, member_id, village_code, rule, severity, detail, evidence (JSON).
 
-    Returns (list rows, members matched, findings).
+    Returns (None, members matched, findings): the list's rows were counted at upload.
     """
     import duckdb
 
@@ -311,11 +311,14 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
         pairs = ", ".join(f"{_lit(h)}, d.{_q('x_' + h)}" for h in extra)
         evidence = f"json_object({pairs})" if extra else "'{}'"
         try:
-            db.execute(f"CREATE TABLE d AS SELECT {', '.join(select)} FROM read_csv(?, header=true, all_varchar=true, "
-                       "strict_mode=false, null_padding=true)", [str(list_csv)])
+            # one streaming pass over the list: keep only rows whose ID is a member's (a semi hash join)
+            # and rows without an ID (matched by name and birth date below)
+            db.execute(f"CREATE TABLE d AS SELECT * FROM (SELECT {', '.join(select)} FROM read_csv(?, header=true, "
+                       "all_varchar=true)) "
+                       "WHERE id IN (SELECT id_number FROM m) OR id IS NULL OR id = ''", [str(list_csv)])
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
-        list_rows = db.execute("SELECT count(*) FROM d").fetchone()[0]
+        list_rows = None  # the upload counted the rows; the list is not read twice
         progress(60)
         db.execute(
             "CREATE TABLE hit AS "

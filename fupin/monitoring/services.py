@@ -599,7 +599,7 @@ def run_cross_check(check: CrossCheck) -> CrossCheck:
                             batch = []
                     Finding.objects.bulk_create(batch)
                 CrossCheck.objects.filter(pk=check.pk).update(
-                    status=CrossCheck.Status.DONE, rows=rows, matched_members=matched, findings_count=n, progress=100,
+                    status=CrossCheck.Status.DONE, matched_members=matched, findings_count=n, progress=100,
                     finished_at=timezone.now(), seconds=time.perf_counter() - started)
                 record(by=check.run_by, action="cross_check_done", target=check, scope_code=check.scope_code,
                        changes={"matched_members": [None, matched], "findings": [None, n]})

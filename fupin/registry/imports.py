@@ -920,7 +920,8 @@ class Importer:
         for (part, name), at in self.columns.index.items():
             if part == MEMBER:
                 raw = list(map(itemgetter(at), cells))
-                out[name] = self._convert_column(BY_KEY[(part, name)], raw, numbers)
+                # ID numbers are all distinct: idnumber.parse checks each one in _identities
+                out[name] = raw if name == "id_number" else self._convert_column(BY_KEY[(part, name)], raw, numbers)
         return out
 
     def _household_values(self, groups: list[_Group], numbers, cells) -> dict:
@@ -981,9 +982,8 @@ class Importer:
         normalised = []
         seen = self.seen_ids
         for number, raw, sex in zip(numbers, ids, sexes):
-            if raw is _MISSING or not raw:
-                if raw is not _MISSING:
-                    self._error(number, heading_id, raw, "证件号码不能为空")
+            if not raw or not raw.strip():
+                self._error(number, heading_id, raw, "证件号码不能为空")
                 normalised.append(None)
                 birth_dates.append(None)
                 parsed_sexes.append(None)
@@ -991,6 +991,10 @@ class Importer:
             try:
                 parsed = idnumber.parse(raw, today=today)
             except idnumber.IdNumberError as e:
+                try:
+                    _identity(raw)
+                except CellError as excel:  # an 18-digit number Excel turned into 3.6E+17
+                    e = excel
                 self._error(number, heading_id, raw, str(e))
                 normalised.append(None)
                 birth_dates.append(None)
@@ -1124,6 +1128,15 @@ class Importer:
         """The next free 户编号 sequence of each village (its code and 4 digits, as services.next_household_number)."""
         todo = sorted(v for v in villages if v not in self.next_number)
         table = Household._meta.db_table
+        if self.postgres and todo:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT v, (SELECT MAX(number) FROM \"{table}\" WHERE number >= v "
+                               "AND number <= v || repeat('9', 20 - length(v))) FROM unnest(%s::text[]) AS v", [todo])
+                rows = cursor.fetchall()
+            for village, last in rows:
+                suffix = (last or "")[len(village):]
+                self.next_number[village] = int(suffix) + 1 if suffix.isdigit() else 1
+            return
         for batch in _chunks(todo, 300):
             sql = " UNION ALL ".join(f'SELECT %s, MAX(number) FROM "{table}" WHERE number >= %s AND number <= %s'
                                      for _ in batch)

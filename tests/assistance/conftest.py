@@ -1,5 +1,6 @@
 """Fixtures of the assistance tests: a unit, helpers in the test tree, a helper who can sign in."""
 import datetime
+import importlib
 
 import pytest
 
@@ -7,6 +8,22 @@ from fupin.assistance import services
 from tests import factories
 
 TODAY = datetime.date.today()
+
+
+def load_catalogue() -> None:
+    """The default measure catalogue, as its data migration loads it.
+
+    Transactional tests (the browser's) flush every table afterwards, migration data included,
+    so tests that need the catalogue load it themselves.
+    """
+    from django.apps import apps
+
+    importlib.import_module("fupin.assistance.migrations.0002_measure_catalogue").load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(db):
+    load_catalogue()
 
 
 @pytest.fixture

@@ -8,11 +8,13 @@ from PIL import Image
 from fupin.assistance import services
 from fupin.assistance.models import MeasureCatalogue, MeasureStatus
 from tests import factories
+from tests.assistance.conftest import load_catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_helper_records_a_visit_with_a_photo_and_updates_a_measure(users, login, page, tmp_path):
+    load_catalogue()
     county = users["county"]
     today = datetime.date.today()
     unit = services.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])

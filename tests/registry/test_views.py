@@ -201,6 +201,16 @@ def test_list_runs_a_constant_number_of_queries(users, client, django_assert_num
     assert len(few.captured_queries) <= 8
 
 
+def test_administrator_sees_every_province_and_picks_a_village_to_create(users, client, household):
+    login(client, users["admin"])
+    page = text(client.get(LIST))
+    assert household.number in page and "江西省" in page
+    picker = text(client.get(reverse("registry:household_create")))
+    assert "新建户须在一个行政村下进行" in picker
+    county = text(client.get(reverse("registry:household_create"), {"region": factories.VILLAGE[:6]}))
+    assert "南山居委会" in county and "大塘埠村" in county and "新城村" not in county
+
+
 def test_liaison_without_a_region_cannot_open_the_list(users, client):
     assert login(client, users["liaison"]).get(LIST).status_code == 403
 
@@ -695,3 +705,30 @@ def test_pages_read_in_english_when_chosen(users, client, household):
     assert "Members" in detail_page and "Head of household" in detail_page and "Wage income" in detail_page
     form = text(client.get(reverse("registry:member_add", args=[household.pk])))
     assert "ID number" in form and "Relation to head" in form
+
+
+# --- the admin site -----------------------------------------------------------------------
+
+def test_admin_shows_the_registry_read_only(users, client, household):
+    login(client, users["admin"])
+    for url in ("/admin/registry/household/", f"/admin/registry/household/{household.pk}/change/",
+                "/admin/registry/member/", "/admin/audit/auditentry/", "/admin/regions/region/",
+                f"/admin/accounts/user/{users['clerk'].pk}/change/"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/registry/household/add/").status_code == 403
+    entry = AuditEntry.objects.first()
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    before = Household.objects.get(pk=household.pk).address
+    client.post(f"/admin/registry/household/{household.pk}/change/", {"address": "改过"})
+    assert Household.objects.get(pk=household.pk).address == before
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_admin_refuses_a_role_bound_to_the_wrong_level(users, client):
+    login(client, users["admin"])
+    clerk = users["clerk"]
+    response = client.post(f"/admin/accounts/user/{clerk.pk}/change/", {
+        "username": "clerk", "full_name": "clerk", "role": "village_clerk", "region": factories.VILLAGE[:9],
+        "is_active": "on", "last_login_0": "", "last_login_1": "", "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00",
+    })
+    assert response.status_code == 200 and "村扶贫专干须绑定到行政村级区划，嘉定镇不是" in text(response)

@@ -1,0 +1,410 @@
+"""How statistics are read: every figure for a region in the user's scope, and the households behind it.
+
+A household figure is defined once, as a (metric, key) and its filter over households
+(`metric_filter`); the dashboard counts it and the drill-down list lists it, so a figure always
+equals the length of its list. Counting goes one of two ways, same numbers:
+
+- live: grouped counts over the household table's village-code range (a covering index makes
+  these index-only scans) — used for counties and below, for helpers, and on SQLite;
+- rollup: the RegionStat rows of the region and its children (one index lookup each), patched
+  with live counts for the villages written since the last refresh (DirtyVillage) — used for
+  prefectures, provinces and the country on PostgreSQL once the rollup has been built.
+"""
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from fupin.accounts.models import Role
+from fupin.accounts.scope import household_filter, region_filter
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
+from fupin.registry import codes
+from fupin.registry.models import Household
+
+from .models import DirtyVillage, RegionStat, StatsState
+
+REGISTERED = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
+NEEDS_HELPER = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED]
+FIRST_YEAR = 2013  # the national registration (建档立卡) began with 2013's identification
+# Beyond this many villages written since the last refresh, patching costs more than counting live.
+MAX_DIRTY_VILLAGES = 300
+
+# The household figures the rollup holds: metric -> (filter of the households counted, grouping field).
+ROLLUP_METRICS = {
+    "status": (Q(), "status"),
+    "poor_type": (Q(status=codes.HouseholdStatus.POOR), "household_type"),
+    "poor_cause": (Q(status=codes.HouseholdStatus.POOR), "primary_cause"),
+    "exit_year": (Q(status__in=REGISTERED, exit_year__isnull=False), "exit_year"),
+    "reg_year": (Q(status__in=REGISTERED), "registration_year"),
+}
+
+
+def this_year() -> int:
+    return timezone.localdate().year
+
+
+def parse_year(value, default: int | None = None) -> int:
+    """A statistics year from a query parameter; anything else gives the default (never an error)."""
+    default = default or this_year()
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and FIRST_YEAR <= int(text) <= this_year() + 1 else default
+
+
+# ---------------------------------------------------------------- what each figure counts
+
+def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | None:
+    """The households behind one figure; None for an unknown metric or key."""
+    from fupin.assistance.models import HelpMeasure, MeasureGroup, Pairing
+    from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringKind, MonitoringStage
+    from fupin.procedures.models import BatchHousehold, Entry, Procedure
+
+    year = year or this_year()
+    match metric:
+        case "all":
+            return Q()
+        case "registered":
+            return Q(status__in=REGISTERED)
+        case "status" if key in codes.HouseholdStatus.values:
+            return Q(status=key)
+        case "poor_type" if key in codes.HouseholdType.values:
+            return Q(status=codes.HouseholdStatus.POOR, household_type=key)
+        case "poor_cause" if key in codes.PovertyCause.values:
+            return Q(status=codes.HouseholdStatus.POOR, primary_cause=key)
+        case "exit_year":
+            return Q(status__in=REGISTERED, exit_year=year)
+        case "poor_at":
+            return (Q(status__in=REGISTERED) & (Q(registration_year__lte=year) | Q(registration_year__isnull=True))
+                    & (Q(exit_year__isnull=True) | Q(exit_year__gt=year)))
+        case "relapsed":
+            return Q(Exists(BatchHousehold.objects.filter(household_id=OuterRef("pk"), batch__kind=Procedure.RELAPSE,
+                                                          batch__year=year, state=Entry.CONFIRMED)))
+        case "monitored" if key in MonitoringKind.values:
+            return Q(Exists(MonitoredHousehold.objects.filter(household_id=OuterRef("pk"), kind=key,
+                                                              stage__in=OPEN_MONITORING_STAGES)))
+        case "eliminated":
+            return Q(Exists(MonitoredHousehold.objects.filter(household_id=OuterRef("pk"), stage=MonitoringStage.ELIMINATED,
+                                                              eliminated_at__year=year)))
+        case "needs_helper":
+            return Q(status__in=NEEDS_HELPER)
+        case "paired":
+            return Q(status__in=NEEDS_HELPER) & Q(Exists(Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)))
+        case "wrong_exit":
+            from .assessment import wrong_exit_filter
+
+            return wrong_exit_filter(year)
+        case "omitted":
+            from .assessment import omission_filter
+
+            return omission_filter(year)
+        case "measure" if key in MeasureGroup.values:
+            return Q(Exists(HelpMeasure.objects.filter(plan__household_id=OuterRef("pk"), catalogue__group=key, year=year)))
+    return None
+
+
+METRIC_LABELS = {
+    "all": "全部户", "registered": "建档立卡户（贫困户、已脱贫户、监测户）", "status": "户状态", "poor_type": "现有贫困户·贫困户属性",
+    "poor_cause": "现有贫困户·主要致贫原因", "exit_year": "当年脱贫户", "poor_at": "年末贫困户", "relapsed": "当年返贫户",
+    "monitored": "在监测户", "eliminated": "当年风险消除户", "needs_helper": "需结对户", "paired": "已结对户",
+    "measure": "当年落实帮扶措施户", "wrong_exit": "当年错退户", "omitted": "当年漏评户",
+}
+
+
+def metric_label(metric: str, key: str, year: int) -> str:
+    from fupin.assistance.models import MeasureGroup
+    from fupin.monitoring.models import MonitoringKind
+
+    labels = {"status": codes.HouseholdStatus, "poor_type": codes.HouseholdType, "poor_cause": codes.PovertyCause,
+              "monitored": MonitoringKind, "measure": MeasureGroup}
+    label = METRIC_LABELS.get(metric, metric)
+    if metric in labels and key in labels[metric].values:
+        label += "：" + str(labels[metric](key).label)
+    if metric in ("exit_year", "poor_at", "relapsed", "eliminated", "measure", "wrong_exit", "omitted"):
+        label = f"{year}年 " + label
+    return label
+
+
+def households_behind(user, *, region: str, metric: str, key: str = "", year: int | None = None) -> QuerySet[Household]:
+    """The households one figure counts, in the user's scope (empty for an unknown metric)."""
+    condition = metric_filter(metric, key, year)
+    scope = household_filter(user)
+    if condition is None or scope is None:
+        return Household.objects.none()
+    qs = Household.objects.all()
+    if region:
+        qs = qs.filter(in_region("village_id", region))
+    return qs.filter(scope).filter(condition)
+
+
+def list_url(metric: str, key: str = "", *, region: str = "", year: int | None = None) -> str:
+    """Where a figure's households are listed: the registry's list where its filters say it, else ours."""
+    base = {"region": region} if region else {}
+    if metric == "status":
+        return reverse("registry:household_list") + "?" + urlencode({**base, "status": key})
+    if metric == "poor_type":
+        return reverse("registry:household_list") + "?" + urlencode({**base, "status": "poor", "household_type": key})
+    if metric == "poor_cause":
+        return reverse("registry:household_list") + "?" + urlencode({**base, "status": "poor", "cause": key})
+    if metric == "all":
+        return reverse("registry:household_list") + ("?" + urlencode(base) if base else "")
+    params = {**base, "metric": metric}
+    if key:
+        params["key"] = key
+    if year:
+        params["year"] = year
+    return reverse("reports:households") + "?" + urlencode(params)
+
+
+# ---------------------------------------------------------------- counting
+
+Counts = dict[tuple[str, str], list[int]]  # (metric, key) -> [households, persons]
+
+
+@dataclass
+class RegionFigures:
+    """The rollup-able household figures of a region and of each of its children."""
+
+    total: Counts = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    children: dict[str, Counts] = field(default_factory=dict)
+    source: str = "live"
+
+    def get(self, metric: str, key, which: str | None = None) -> list[int]:
+        counts = self.total if which is None else self.children.get(which, {})
+        return counts.get((metric, str(key)), [0, 0])
+
+
+def _grouped(households: QuerySet[Household], child_length: int | None) -> dict[str | None, Counts]:
+    """Grouped counts of the rollup metrics, per child region (code prefix) or in total (None)."""
+    out: dict[str | None, Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    base = households.order_by()
+    if child_length:
+        child = F("village_id") if child_length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr("village_id", 1, child_length)
+        base = base.annotate(child=child)
+    for metric, (condition, group_field) in ROLLUP_METRICS.items():
+        fields = (["child"] if child_length else []) + [group_field]
+        rows = base.filter(condition).values(*fields).annotate(n=Count("pk"), p=Coalesce(Sum("size"), 0))
+        for row in rows:
+            key = row[group_field]
+            cell = out[row["child"] if child_length else None][(metric, "none" if key in (None, "") else str(key))]
+            cell[0] += row["n"]
+            cell[1] += row["p"]
+    return out
+
+
+def _child_length(region_code: str) -> int | None:
+    if not region_code:
+        return CODE_LENGTHS[RegionLevel.PROVINCE]
+    level = level_of(region_code)
+    return None if level >= RegionLevel.VILLAGE else CODE_LENGTHS[RegionLevel(level + 1)]
+
+
+def _uses_rollup(user, region_code: str) -> bool:
+    if connection.vendor != "postgresql" or user.role == Role.HELPER and not user.is_superuser:
+        return False
+    live_from = getattr(settings, "FUPIN_STATS_LIVE_LEVEL", RegionLevel.COUNTY)
+    level = level_of(region_code) if region_code else 0
+    return level < live_from and StatsState.objects.filter(built_at__isnull=False).exists()
+
+
+def _add(into: Counts, counts: Counts, sign: int = 1) -> None:
+    for k, (h, p) in counts.items():
+        cell = into[k]
+        cell[0] += sign * h
+        cell[1] += sign * p
+
+
+def region_figures(user, region_code: str) -> RegionFigures:
+    """The rollup-able figures of a region in scope ("" is the country, for an administrator) and its children."""
+    scope = household_filter(user)
+    figures = RegionFigures()
+    if scope is None:
+        return figures
+    child_length = _child_length(region_code)
+    if _uses_rollup(user, region_code):
+        rolled = _from_rollup(region_code, child_length)
+        if rolled is not None:
+            return rolled
+    households = Household.objects.all()
+    if region_code:
+        households = households.filter(in_region("village_id", region_code))
+    households = households.filter(scope)
+    by_child = _grouped(households, child_length)
+    for child, counts in by_child.items():
+        _add(figures.total, counts)
+        if child is not None:
+            figures.children[child] = counts
+    return figures
+
+
+def _stored(codes_: list[str]) -> dict[str, Counts]:
+    out: dict[str, Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for row in RegionStat.objects.filter(region_code__in=codes_).values_list("region_code", "metric", "key", "households", "persons"):
+        out[row[0]][(row[1], row[2])] = [row[3], row[4]]
+    return out
+
+
+def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
+    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live."""
+    dirty_qs = DirtyVillage.objects.all()
+    if region_code:
+        dirty_qs = dirty_qs.filter(in_region("village_code", region_code))
+    dirty = sorted(set(dirty_qs.values_list("village_code", flat=True)[: MAX_DIRTY_VILLAGES * 20]))
+    if len(dirty) > MAX_DIRTY_VILLAGES:
+        return None
+    if region_code:
+        child_codes = list(Region.objects.filter(parent_id=region_code).values_list("code", flat=True))
+    else:
+        child_codes = list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
+    stored = _stored(([region_code] if region_code else []) + child_codes + dirty)
+    figures = RegionFigures(source="rollup")
+    if region_code:
+        _add(figures.total, stored.get(region_code, {}))
+    for code in child_codes:
+        figures.children[code] = defaultdict(lambda: [0, 0])
+        _add(figures.children[code], stored.get(code, {}))
+        if not region_code:
+            _add(figures.total, stored.get(code, {}))
+    if dirty:
+        live = _grouped(Household.objects.filter(village_id__in=dirty), CODE_LENGTHS[RegionLevel.VILLAGE])
+        for village in dirty:
+            child = village[:child_length]
+            for target in (figures.total, figures.children.setdefault(child, defaultdict(lambda: [0, 0]))):
+                _add(target, stored.get(village, {}), -1)
+                _add(target, live.get(village, {}))
+        figures.source = "rollup+live"
+    return figures
+
+
+# ---------------------------------------------------------------- figures not in the rollup
+
+def _in(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
+    return qs.filter(in_region(field_name, region_code)) if region_code else qs
+
+
+def _scoped_households(user, region_code: str) -> QuerySet[Household] | None:
+    scope = household_filter(user)
+    if scope is None:
+        return None
+    return _in(Household.objects.all(), "village_id", region_code).filter(scope)
+
+
+def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list[int]]:
+    """Households (and persons) whose relapse (返贫) was announced in each year."""
+    from fupin.procedures.models import BatchHousehold, Entry, Procedure
+
+    households = _scoped_households(user, region_code)
+    if households is None:
+        return {}
+    rows = (BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year__in=years, state=Entry.CONFIRMED,
+                                          household__in=households.values("pk"))
+            .values("batch__year").annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0)))
+    return {r["batch__year"]: [r["n"], r["p"]] for r in rows}
+
+
+def plans_by_year(user, region_code: str, years: list[int]) -> dict[int, int]:
+    """The reduction plan (年度减贫计划, persons) of a region per year: its own, else the sum of the
+    highest level below it that has plans."""
+    from fupin.procedures.models import ReductionPlan
+
+    if region_filter(user, "region_id") is None:
+        return {}
+    plans = _in(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list("region_id", "year", "persons")
+    by_length: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for code, year, persons in plans:
+        by_length[len(code)][year] += persons
+    out: dict[int, int] = {}
+    for year in years:
+        for length in sorted(by_length):
+            if year in by_length[length]:
+                out[year] = by_length[length][year]
+                break
+    return out
+
+
+def rural_population(user, region_code: str, years: list[int]) -> dict[int, int]:
+    """The villages' agricultural registered population (农业户籍人口) per year, from the village records."""
+    from fupin.procedures.models import VillageProfile
+
+    if region_filter(user, "village_id") is None:
+        return {}
+    rows = (_in(VillageProfile.objects.filter(year__in=years), "village_id", region_code)
+            .values("year").annotate(n=Sum("rural_population")))
+    return {r["year"]: r["n"] or 0 for r in rows}
+
+
+def monitoring_figures(user, region_code: str, year: int) -> dict:
+    """Households under monitoring by kind, and those whose risk was eliminated in the year."""
+    from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringKind, MonitoringStage
+
+    households = _scoped_households(user, region_code)
+    if households is None:
+        return {"kinds": [], "open": 0, "eliminated": 0}
+    cases = _in(MonitoredHousehold.objects.all(), "village_code", region_code).filter(household__in=households.values("pk"))
+    by_kind = dict(cases.filter(stage__in=OPEN_MONITORING_STAGES).values("kind").annotate(n=Count("household_id", distinct=True))
+                   .values_list("kind", "n"))
+    eliminated = cases.filter(stage=MonitoringStage.ELIMINATED, eliminated_at__year=year).aggregate(
+        n=Count("household_id", distinct=True))["n"]
+    kinds = [{"key": k.value, "label": str(k.label), "households": by_kind.get(k.value, 0)} for k in MonitoringKind]
+    return {"kinds": kinds, "open": sum(by_kind.values()), "eliminated": eliminated}
+
+
+def assistance_figures(user, region_code: str, year: int) -> dict:
+    """Helper coverage, visits overdue and help measures of the year, by measure group."""
+    from fupin.assistance import selectors as assistance
+    from fupin.assistance.models import HelpMeasure, MeasureGroup, Pairing
+
+    households = _scoped_households(user, region_code)
+    if households is None:
+        return {}
+    needing = households.filter(status__in=NEEDS_HELPER)
+    counts = needing.aggregate(
+        needing=Count("pk"),
+        paired=Count("pk", filter=Q(Exists(Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)))),
+    )
+    overdue = assistance.overdue_households(user, region=region_code).count()
+    measures = dict(
+        HelpMeasure.objects.filter(year=year, plan__household__in=households.values("pk")).values("catalogue__group")
+        .annotate(n=Count("plan__household_id", distinct=True)).values_list("catalogue__group", "n")
+    )
+    coverage = round(100 * counts["paired"] / counts["needing"], 1) if counts["needing"] else None
+    return {
+        "needing": counts["needing"], "paired": counts["paired"], "unpaired": counts["needing"] - counts["paired"],
+        "coverage": coverage, "overdue": overdue,
+        "measures": [{"key": g.value, "label": str(g.label), "households": measures.get(g.value, 0)} for g in MeasureGroup],
+    }
+
+
+def problem_figures(user, region_code: str, today: datetime.date | None = None) -> dict:
+    """Problems in the ledger being rectified (整改中), and those not closed out past their deadline."""
+    from fupin.monitoring import selectors as monitoring
+    from fupin.monitoring.models import ProblemStatus
+
+    today = today or timezone.localdate()
+    qs = _in(monitoring.problems_for(user), "region_code", region_code).exclude(status=ProblemStatus.CLOSED)
+    return qs.aggregate(open=Count("pk", filter=Q(status=ProblemStatus.OPEN)), overdue=Count("pk", filter=Q(deadline__lt=today)))
+
+
+def funds_figures(user, region_code: str, year: int) -> dict:
+    """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
+    from fupin.funds import selectors as funds
+    from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
+
+    projects = _in(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
+    project_ids = projects.values("pk")
+    money = Allocation.objects.filter(project_id__in=project_ids).aggregate(a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0))
+    loans = _in(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False)
+    loan_totals = loans.aggregate(n=Count("pk"), amount=Coalesce(Sum("amount_fen"), 0))
+    open_loans = loans.filter(status=LoanStatus.DISBURSED)
+    repaid = Repayment.objects.filter(loan__in=open_loans.values("pk")).aggregate(s=Coalesce(Sum("principal_fen"), 0))["s"]
+    outstanding = (open_loans.aggregate(s=Coalesce(Sum("amount_fen"), 0))["s"] or 0) - repaid
+    return {
+        "projects": projects.count(), "allocated": money["a"] / 100, "spent": money["s"] / 100,
+        "loans": loan_totals["n"], "loan_amount": loan_totals["amount"] / 100, "outstanding": outstanding / 100,
+        "open_loans": open_loans.count(),
+    }

@@ -1,0 +1,216 @@
+"""Statistics pages: thin views that read a region in scope and a year, call a selector and render.
+
+A region outside the user's scope (or unknown) is a 404; a year that is not a statistics year
+falls back to the current one — bad input never errors.
+"""
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+
+from fupin.accounts.scope import household_filter
+from fupin.regions import selectors as regions
+from fupin.regions.models import Region, RegionLevel
+from fupin.registry import codes
+from fupin.registry.selectors import household_rows
+
+from . import assessment as assessment_rules
+from . import selectors, survey, tables
+from .forms import SurveyForm
+from .models import SatisfactionSurvey
+
+CHART_YEARS = 8
+
+
+def _reader(user):
+    if user.scope_prefix is None:
+        raise PermissionDenied("您的角色不能查看统计数据")
+
+
+def _region(request) -> Region | None:
+    """The ?region= in scope (404 otherwise); the user's own region by default (None: the country, for an administrator)."""
+    code = (request.GET.get("region") or "").strip()
+    if not code:
+        return regions.home_region(request.user)
+    try:
+        return regions.region_for(request.user, code)
+    except Region.DoesNotExist:
+        raise Http404("区域不存在或不在您的管辖范围内") from None
+
+
+def _common(request) -> dict:
+    user = request.user
+    _reader(user)
+    region = _region(request)
+    if region is not None and region.level > RegionLevel.VILLAGE:
+        region = region.parent  # a group's figures are its village's
+    year = selectors.parse_year(request.GET.get("year"))
+    return {"region": region, "code": region.code if region else "", "year": year,
+            "path": regions.path_for(user, region), "years": list(range(selectors.this_year(), selectors.FIRST_YEAR - 1, -1))}
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    ctx = _common(request)
+    user, code, year = request.user, ctx["code"], ctx["year"]
+    figures = selectors.region_figures(user, code)
+    years = list(range(max(selectors.FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
+    plans = selectors.plans_by_year(user, code, years)
+    relapses = selectors.relapses_by_year(user, code, years)
+    rural = selectors.rural_population(user, code, years)
+    url = selectors.list_url
+    by_year = []
+    for y in years:
+        exits = figures.get("exit_year", y)
+        end = tables.poor_at(figures, y)
+        by_year.append({
+            "year": y, "exits": exits, "exits_url": url("exit_year", region=code, year=y), "plan": plans.get(y),
+            "plan_rate": tables.percent(exits[1], plans.get(y)), "relapses": relapses.get(y, [0, 0]),
+            "relapses_url": url("relapsed", region=code, year=y), "poor_end": end, "poor_end_url": url("poor_at", region=code, year=y),
+            "rural": rural.get(y), "incidence": tables.percent(end[1], rural.get(y)),
+        })
+    statuses = [{"key": s.value, "label": str(s.label), "counts": figures.get("status", s.value), "url": url("status", s.value, region=code)}
+                for s in codes.HouseholdStatus]
+    registered = [sum(figures.get("status", s)[i] for s in selectors.REGISTERED) for i in (0, 1)]
+    types = [{"key": t.value, "label": str(t.label), "counts": figures.get("poor_type", t.value), "url": url("poor_type", t.value, region=code)}
+             for t in codes.HouseholdType]
+    causes = [{"key": c.value, "label": str(c.label), "counts": figures.get("poor_cause", c.value), "url": url("poor_cause", c.value, region=code)}
+              for c in codes.PovertyCause]
+    children = []
+    for child in tables.children_of(user, ctx["region"]) if selectors._child_length(code) else []:
+        poor = figures.get("status", "poor", child.code)
+        end = tables.poor_at(figures, year, child.code)
+        children.append({
+            "region": child, "registered": sum(figures.get("status", s, child.code)[0] for s in selectors.REGISTERED),
+            "registered_url": url("registered", region=child.code), "poor": poor, "poor_url": url("status", "poor", region=child.code),
+            "exits": figures.get("exit_year", year, child.code), "exits_url": url("exit_year", region=child.code, year=year),
+            "poor_end": end, "poor_end_url": url("poor_at", region=child.code, year=year),
+            "monitored": figures.get("status", "monitored", child.code), "monitored_url": url("status", "monitored", region=child.code),
+        })
+    this = by_year[-1]
+    ctx.update({
+        "figures_source": figures.source, "statuses": statuses, "registered": registered,
+        "registered_url": url("registered", region=code), "types": types, "causes": causes, "by_year": by_year, "this": this,
+        "children": children, "monitoring": selectors.monitoring_figures(user, code, year),
+        "assistance": selectors.assistance_figures(user, code, year), "problems": selectors.problem_figures(user, code),
+        "funds": selectors.funds_figures(user, code, year), "county_code": code[:6] if len(code) >= 6 else "",
+        "charts": {
+            "years": [str(r["year"]) for r in by_year], "exits": [r["exits"][1] for r in by_year],
+            "plans": [r["plan"] for r in by_year], "relapses": [r["relapses"][1] for r in by_year],
+            "incidence": [float(r["incidence"]) if r["incidence"] is not None else None for r in by_year],
+            "types": [{"name": t["label"], "value": t["counts"][0], "url": t["url"]} for t in types],
+            "causes": [{"name": c["label"], "value": c["counts"][0], "url": c["url"]} for c in causes],
+        },
+    })
+    for kind in ctx["monitoring"]["kinds"]:
+        kind["url"] = url("monitored", kind["key"], region=code)
+    ctx["monitoring"]["eliminated_url"] = url("eliminated", region=code, year=year)
+    for measure in ctx["assistance"].get("measures", []):
+        measure["url"] = url("measure", measure["key"], region=code, year=year)
+    ctx["assistance"]["paired_url"] = url("paired", region=code)
+    ctx["assistance"]["needing_url"] = url("needs_helper", region=code)
+    return render(request, "reports/dashboard.html", ctx)
+
+
+@login_required
+@require_GET
+def households(request):
+    """The households behind one figure, in the user's scope."""
+    ctx = _common(request)
+    metric, key = request.GET.get("metric", ""), request.GET.get("key", "")
+    if selectors.metric_filter(metric, key, ctx["year"]) is None:
+        raise Http404("没有这项统计指标")
+    qs = selectors.households_behind(request.user, region=ctx["code"], metric=metric, key=key, year=ctx["year"])
+    paginator = Paginator(household_rows(qs).order_by("village_id", "number"), settings.FUPIN_PAGE_SIZE)
+    ctx.update({"page": paginator.get_page(request.GET.get("page")), "paginator": paginator, "metric": metric, "key": key,
+                "label": selectors.metric_label(metric, key, ctx["year"]),
+                "query": urlencode({"region": ctx["code"], "metric": metric, "key": key, "year": ctx["year"]})})
+    return render(request, "reports/households.html", ctx)
+
+
+@login_required
+@require_GET
+def standard_tables(request, printable: bool = False):
+    ctx = _common(request)
+    result = tables.standard_tables(request.user, ctx["region"], ctx["year"])
+    name = ctx["region"].full_name() if ctx["region"] else "全国"
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(tables.to_xlsx(result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"),
+                     f"standard-tables-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
+    ctx.update({"tables": result, "region_name": name, "printable": printable, "now": timezone.localtime()})
+    return render(request, "reports/print_tables.html" if printable else "reports/tables.html", ctx)
+
+
+@login_required
+@require_GET
+def assessment(request, printable: bool = False):
+    ctx = _common(request)
+    result = assessment_rules.assessment(request.user, ctx["region"], ctx["year"])
+    name = ctx["region"].full_name() if ctx["region"] else "全国"
+    if request.GET.get("format") == "xlsx":
+        table = _assessment_table(result, ctx["year"])
+        return _xlsx(tables.to_xlsx([table], heading=f"{name}　{ctx['year']}年"), f"assessment-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
+    url = selectors.list_url
+    for row in result["rows"] + [result["total"]]:
+        row.exits_url = url("exit_year", region=row.code, year=ctx["year"])
+        row.wrong_url = url("wrong_exit", region=row.code, year=ctx["year"])
+        row.omitted_url = url("omitted", region=row.code, year=ctx["year"])
+        row.poor_end_url = url("poor_at", region=row.code, year=ctx["year"])
+    ctx.update({"result": result, "region_name": name, "printable": printable, "now": timezone.localtime()})
+    return render(request, "reports/assessment.html", ctx)
+
+
+def _assessment_table(result, year) -> tables.Table:
+    table = tables.Table("assessment", f"{year}年度精准考核（三率一度）", [
+        "当年脱贫户", "错退户", "错退率（%）", "年末贫困户", "漏评户", "漏评率（%）", "作出评价户", "满意和基本满意户", "群众认可度（%）",
+        "减贫计划（人）", "脱贫人口", "减贫计划完成率（%）"])
+    for row in result["rows"] + [result["total"]]:
+        cells = [row.exits, row.wrong_exits, row.wrong_exit_rate, row.poor_end, row.omitted, row.omission_rate, row.answered,
+                 row.satisfied, row.satisfaction, row.plan, row.exit_persons, row.plan_rate]
+        (table.rows.append if row is not result["total"] else (lambda r: setattr(table, "total", r)))(
+            {"code": row.code, "name": row.name, "cells": cells})
+    table.notes = [f"{name}：{formula}。{detail}" for name, formula, detail in result["formulas"]]
+    return table
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_entry(request):
+    """Record a household's answer to the year's satisfaction survey; the answers recorded so far."""
+    ctx = _common(request)
+    user = request.user
+    form = SurveyForm(request.POST or None, initial={"year": ctx["year"], "surveyed_on": datetime.date.today()})
+    if request.method == "POST":
+        if not user.can_edit_registry:
+            raise PermissionDenied("您的角色只能查看，不能录入调查结果")
+        if form.is_valid():
+            try:
+                saved = survey.record_answer(by=user, **form.cleaned_data)
+            except survey.SurveyError as error:
+                form.add_error("number", str(error))
+            else:
+                messages.success(request, f"已记录 {saved.household.number} 户 {saved.year} 年的评价：{saved.get_answer_display()}")
+                return redirect(f"{request.path}?year={saved.year}")
+    scope = household_filter(user, "household__")
+    answers = SatisfactionSurvey.objects.none()
+    if scope is not None:
+        answers = selectors._in(SatisfactionSurvey.objects.filter(year=ctx["year"]), "village_code", ctx["code"]).filter(scope)
+    ctx["query"] = urlencode({"region": ctx["code"], "year": ctx["year"]})
+    page = Paginator(answers.select_related("household", "household__village").order_by("-recorded_at"), settings.FUPIN_PAGE_SIZE)
+    ctx.update({"form": form, "page": page.get_page(request.GET.get("page")), "can_edit": user.can_edit_registry})
+    return render(request, "reports/survey.html", ctx)
