@@ -576,11 +576,15 @@ def run_cross_check(check: CrossCheck) -> CrossCheck:
             members, findings_csv = tmp / "members.csv", tmp / "findings.csv"
             matching.export_members(check.scope_code, members)
             progress(20)
-            with default_storage.open(check.file.name, "rb") as src, open(tmp / "list.csv", "wb") as dst:
-                while block := src.read(1 << 22):
-                    dst.write(block)
-            rows, matched, n = matching.match(department=check.department, columns=check.columns, members_csv=members,
-                                              list_csv=tmp / "list.csv", out_csv=findings_csv, progress=progress)
+            try:
+                list_csv = Path(default_storage.path(check.file.name))  # read in place on a file-system storage
+            except NotImplementedError:
+                list_csv = tmp / "list.csv"
+                with default_storage.open(check.file.name, "rb") as src, open(list_csv, "wb") as dst:
+                    while block := src.read(1 << 22):
+                        dst.write(block)
+            _, matched, n = matching.match(department=check.department, columns=check.columns, members_csv=members,
+                                           list_csv=list_csv, out_csv=findings_csv, progress=progress)
             with transaction.atomic():
                 Finding.objects.filter(cross_check=check).delete()
                 now = timezone.now()

@@ -112,8 +112,15 @@ def import_progress(request, pk):
     return render(request, "registry/import_progress.html", _job_context(request.user, job))
 
 
+ERRORS_SHOWN = 20
+
+
 def _job_context(user, job):
-    return {"job": job, "finished": job.status in FINISHED, "can_download": _may_download_errors(user, job)}
+    finished = job.status in FINISHED
+    can_download = _may_download_errors(user, job)
+    errors = imports.read_error_report(job.error_file, ERRORS_SHOWN + 1) if finished and can_download else []
+    return {"job": job, "finished": finished, "can_download": can_download, "errors": errors[:ERRORS_SHOWN],
+            "more_errors": len(errors) > ERRORS_SHOWN}
 
 
 def _may_download_errors(user, job) -> bool:

@@ -28,14 +28,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
@@ -49,6 +48,7 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 20_000
 MAX_ERRORS_KEPT = 1_000_000
 EXTENSIONS = (".xlsx", ".csv")
+SKIPPED = "同户其他行有错误，整户未导入"
 
 
 class ImportRejected(Exception):
@@ -368,21 +368,13 @@ def _cell_text(value) -> str:
 
 @dataclass
 class Table:
-    """A sheet: its header row, the data rows with their 1-based row numbers, an estimate of the row count."""
+    """A sheet: its heading row's number (1-based), the headings, an estimate of the row count, and
+    `read_rows()`, which yields the rows after the headings as lists of text."""
 
     header_row: int
     headers: list[str]
     estimated_rows: int
-    _rows: Callable[[], Iterator[list]]
-
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        number = self.header_row
-        width = len(self.headers)
-        for row in self._rows():
-            number += 1
-            if len(row) < width:
-                row = list(row) + [""] * (width - len(row))
-            yield number, row
+    read_rows: Callable[[], Iterator[list[str]]]
 
 
 HEADER_SEARCH_ROWS = 10
@@ -821,7 +813,7 @@ class Importer:
         rows: list[list[str]] = []
         previous_key = None
         number = table.header_row
-        for row in table._rows():
+        for row in table.read_rows():
             number += 1
             if len(row) != width:
                 if len(row) < width:
@@ -1231,7 +1223,7 @@ class Importer:
         self._check_household(group, hh, first_row)
         income = self._income_row(group, hh, first_row, size) if self.has_income else None
         number = group.key[1] if group.key[0] == "number" else (target["number"] if target else None)
-        if target is None and number is not None and number in self.numbers_used:
+        if group.key[0] == "number" and not group.bad and number in self.numbers_used:
             self._error(first_row, "户编号", number, "与本次导入中自动生成的户编号重复，请换一个户编号或留空")
         if group.bad or any(numbers[i] in self.bad_rows for i in rows):
             group.bad = True
@@ -1658,9 +1650,6 @@ def _copy_columns(cursor, table: str, columns: dict[str, list]) -> None:
 
 
 
-SKIPPED = "同户其他行有错误，整户未导入"
-
-
 def _plain(value):
     if isinstance(value, (Decimal, datetime.date)):
         return str(value)
@@ -1706,6 +1695,26 @@ def write_error_report(errors: list[RowError], out) -> str:
         sheet.append([e.row, e.column, e.value, e.reason])
     workbook.save(out)
     return ".xlsx"
+
+
+def read_error_report(field_file, limit: int = 20) -> list[RowError]:
+    """The first rows of a stored error report, for the job page."""
+    name = field_file.name.lower()
+    out = []
+    with field_file.open("rb") as fh:
+        if name.endswith(".csv"):
+            rows = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))
+        else:
+            from openpyxl import load_workbook
+
+            rows = load_workbook(fh, read_only=True).active.iter_rows(values_only=True)
+        for i, row in enumerate(rows):
+            if i == 0:
+                continue
+            if i > limit:
+                break
+            out.append(RowError(*(("" if v is None else v) for v in row[:4])))
+    return out
 
 
 def write_template(out, samples: list[list] | None = None) -> None:

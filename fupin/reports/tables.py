@@ -103,7 +103,7 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
     # 1. scale and structure
     t1 = Table("scale", f"表1 建档立卡贫困人口规模统计表（{year}年）", [
         "建档立卡户数", "建档立卡人数", "现有贫困户", "现有贫困人口", "已脱贫户", "已脱贫人口", "监测户", "监测人口",
-        f"{year}年末贫困人口", f"{year}年农业户籍人口", "贫困发生率（%）"])
+        f"{year}年末贫困户", f"{year}年末贫困人口", f"{year}年农业户籍人口", "贫困发生率（%）"])
     # 2. types and causes
     types = list(codes.HouseholdType)
     causes = list(codes.PovertyCause)
@@ -124,7 +124,7 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
         exits = figures.get("exit_year", year, which)
         c1 = [link(reg[0], "registered", region_code=rcode), reg[1], link(poor[0], "status", "poor", rcode), poor[1],
               link(exited[0], "status", "exited", rcode), exited[1], link(monitored[0], "status", "monitored", rcode), monitored[1],
-              link(end[1], "poor_at", region_code=rcode, yr=year), rural or None, percent(end[1], rural)]
+              link(end[0], "poor_at", region_code=rcode, yr=year), end[1], rural or None, percent(end[1], rural)]
         c2 = [link(figures.get("poor_type", t.value, which)[0], "poor_type", t.value, rcode) for t in types] + \
              [link(figures.get("poor_cause", c.value, which)[0], "poor_cause", c.value, rcode) for c in causes]
         relapsed = relapsed or [0, 0]

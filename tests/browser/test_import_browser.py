@@ -1,5 +1,7 @@
 """Importing the national form in a real browser: a file with an error is refused and its error
 report downloads; the corrected file imports, the job page showing its progress bar and summary."""
+from pathlib import Path
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -8,6 +10,8 @@ from fupin.registry.models import Household, ImportJob
 from tests.registry.import_files import household, write_xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_clerk_imports_a_file_fixes_its_error_and_imports_again(users, login, tmp_path, settings):
@@ -25,7 +29,10 @@ def test_clerk_imports_a_file_fixes_its_error_and_imports_again(users, login, tm
     expect(page.locator(".import-status")).to_have_text("有错误，未导入")
     expect(page.locator("#import-progress progress")).to_have_attribute("value", "100")
     expect(page.locator(".import-message")).to_contain_text("1 行有错误，未导入任何数据")
+    expect(page.locator("table.import-errors tbody tr")).to_have_text("5性别女性别与身份证号不符：身份证号显示为男")
     assert Household.objects.count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "import_rejected.png"), full_page=True)
 
     with page.expect_download() as info:
         page.click("#error-report")
@@ -44,6 +51,7 @@ def test_clerk_imports_a_file_fixes_its_error_and_imports_again(users, login, tm
     expect(page.locator(".import-status")).to_have_text("已完成")
     expect(page.locator(".import-message")).to_contain_text("新增 2 户、4 人")
     assert Household.objects.count() == 2
+    page.screenshot(path=str(SCREENSHOTS / "import_done.png"), full_page=True)
     # both jobs are listed on the upload page
     page.goto(page.base_url + "/households/import/")
     expect(page.locator("table.list tbody tr")).to_have_count(2)

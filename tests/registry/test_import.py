@@ -14,7 +14,7 @@ from fupin.registry import imports, services
 from fupin.registry.imports import ImportRejected, import_file
 from fupin.registry.models import Household, ImportJob, ImportStatus, IncomeRecord, Member
 from tests import factories
-from tests.registry.import_files import OTHER_COUNTY_PLACE, SIBLING_PLACE, household, new_id, write_csv, write_xlsx
+from tests.registry.import_files import OTHER_COUNTY_PLACE, SIBLING_PLACE, household, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 

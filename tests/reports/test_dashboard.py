@@ -1,0 +1,150 @@
+"""The dashboard: every figure equals the list behind it, for several regions and roles, after changes."""
+import datetime
+
+import pytest
+from django.db import connection
+
+from fupin.registry import services as registry_services
+from fupin.reports import selectors, services
+from fupin.reports.models import DirtyVillage, RegionStat
+from tests import factories
+
+from .helpers import YEAR, assert_figures_match_lists, make
+
+REGIONS_BY_ROLE = [
+    ("province", ["", factories.VILLAGE[:4], factories.VILLAGE[:6]]),
+    ("county", ["", factories.VILLAGE[:9], factories.OTHER_TOWNSHIP_VILLAGE[:9], factories.VILLAGE]),
+    ("township", ["", factories.SIBLING_VILLAGE]),
+    ("clerk", [""]),
+    ("helper1", [""]),
+]
+
+
+def _user(users, name):
+    from fupin.accounts.models import User
+
+    return users.get(name) or User.objects.get(username=name)
+
+
+def _check_all(client, users, year=YEAR) -> int:
+    checked = 0
+    for name, regions in REGIONS_BY_ROLE:
+        user = _user(users, name)
+        for code in regions:
+            url = f"/reports/?year={year}" + (f"&region={code}" if code else "")
+            checked += assert_figures_match_lists(client, user, url)
+    return checked
+
+
+def _changes(users, registry):
+    """A series of changes of the kind the procedures make: exits, new households, types, causes, removals."""
+    county = users["county"]
+    first = registry[factories.VILLAGE]
+    registry_services.update_household(first[1], by=county, status="exited", exit_year=YEAR)
+    registry_services.update_household(first[2], by=county, household_type="dibao", primary_cause="lack_labour")
+    registry_services.update_household(registry[factories.OTHER_TOWNSHIP_VILLAGE][0], by=county, status="removed")
+    make(factories.SIBLING_VILLAGE, "poor", type_="wubao", cause="disaster", members=3, reg=YEAR)
+    make(factories.OTHER_TOWNSHIP_VILLAGE, "exited", cause="lack_skills", members=4, reg=2018, exit_year=YEAR)
+    registry_services.update_household(registry[factories.OTHER_COUNTY_VILLAGE][0], by=users["admin"], status="exited",
+                                       exit_year=YEAR)
+
+
+def test_every_figure_equals_its_list_for_regions_and_roles(client, users, registry):
+    assert _check_all(client, users) > 150
+
+
+def test_figures_still_equal_their_lists_after_a_series_of_changes(client, users, registry):
+    _check_all(client, users)
+    _changes(users, registry)
+    assert _check_all(client, users) > 150
+    assert _check_all(client, users, year=YEAR - 1) > 150
+
+
+def test_figures_count_what_they_say(users, registry):
+    figures = selectors.region_figures(users["county"], factories.VILLAGE[:6])
+    village = registry[factories.VILLAGE]
+    township_poor = [h for v in (factories.VILLAGE, factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE)
+                     for h in registry[v] if h.status == "poor"]
+    assert figures.get("status", "poor") == [len(township_poor), sum(h.size for h in township_poor)]
+    assert figures.get("exit_year", YEAR)[0] == 3  # one exit this year in each of the three villages of the county
+    assert figures.get("status", "poor", factories.VILLAGE[:9])[0] == 6
+    assert village[0].status == "poor"
+
+
+@pytest.mark.parametrize("code", ["36", "999999", "360723", "x' OR 1=1"])
+def test_region_outside_scope_is_not_found(client, users, registry, code):
+    client.force_login(users["county"])
+    assert client.get(f"/reports/?region={code}").status_code == 404
+    assert client.get(f"/reports/households/?region={code}&metric=registered").status_code == 404
+
+
+@pytest.mark.parametrize("year", ["abc", "1900", "99999", "", "2016.5"])
+def test_a_bad_year_falls_back_to_this_year(client, users, registry, year):
+    client.force_login(users["county"])
+    response = client.get(f"/reports/?year={year}")
+    assert response.status_code == 200
+    assert f"（{YEAR}年）" in response.content.decode()
+
+
+def test_an_unknown_metric_is_not_found(client, users, registry):
+    client.force_login(users["county"])
+    assert client.get("/reports/households/?metric=nothing").status_code == 404
+    assert client.get("/reports/households/?metric=status&key=bogus").status_code == 404
+
+
+def test_a_liaison_may_not_read_statistics(client, users, registry):
+    client.force_login(users["liaison"])
+    assert client.get("/reports/").status_code == 403
+
+
+def test_a_helper_counts_only_paired_households(users, registry):
+    helper = _user(users, "helper1")
+    figures = selectors.region_figures(helper, helper.scope_prefix)
+    assert sum(figures.get("status", s)[0] for s in ("poor", "exited", "monitored", "applicant", "removed", "unregistered")) == 2
+
+
+def test_the_dashboard_serves_echarts_from_its_own_static_files(client, users, registry):
+    client.force_login(users["county"])
+    html = client.get("/reports/").content.decode()
+    assert "/static/vendor/echarts/echarts.min.js" in html and "http" not in html.split("echarts.min.js")[0].rsplit("src=", 1)[1]
+    assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollup and its triggers are PostgreSQL's")
+class TestRollup:
+    def test_the_rollup_serves_large_regions_with_every_figure_equal_to_its_list(self, client, users, registry, settings):
+        settings.FUPIN_STATS_LIVE_LEVEL = 7  # every level from the rollup
+        services.rebuild_stats()
+        assert RegionStat.objects.filter(region_code="36").exists()
+        assert selectors.region_figures(users["province"], "36").source == "rollup"
+        assert _check_all(client, users) > 150
+
+    def test_writes_are_counted_before_the_refresh_and_after_it(self, client, users, registry, settings):
+        settings.FUPIN_STATS_LIVE_LEVEL = 7
+        services.rebuild_stats()
+        _changes(users, registry)
+        assert DirtyVillage.objects.exists()
+        assert selectors.region_figures(users["province"], "36").source == "rollup+live"
+        _check_all(client, users)
+        assert services.refresh_stats() == 4
+        assert not DirtyVillage.objects.exists()
+        assert selectors.region_figures(users["province"], "36").source == "rollup"
+        _check_all(client, users)
+        live = selectors.region_figures(users["admin"], "")
+        settings.FUPIN_STATS_LIVE_LEVEL = 0
+        assert dict(selectors.region_figures(users["admin"], "").total) == dict(live.total)
+
+    def test_rebuild_command_and_task(self, users, registry):
+        from django.core.management import call_command
+
+        from fupin.reports import tasks
+
+        call_command("rebuild_stats")
+        before = RegionStat.objects.count()
+        tasks.rebuild_stats.enqueue()
+        assert RegionStat.objects.count() == before > 0
+
+
+def test_statistics_years_and_dates_are_sane():
+    assert selectors.parse_year("2016") == 2016
+    assert selectors.parse_year(None) == datetime.date.today().year
