@@ -62,11 +62,16 @@ class User(AbstractUser):
         """The region code prefix this user may read; None: nothing in the registry."""
         if self.is_superuser:
             return ""
-        if (self.role in ROLE_LEVEL or self.role == Role.HELPER) and self.region_id:
-            # A helper (帮扶责任人) may be bound at any level; within that region they read
-            # only their paired households (accounts.scope.household_filter).
+        if self.role in ROLE_LEVEL and self.region_id:
             return self.region_id
+        # A helper (帮扶责任人) reads no region as a whole: only the households paired to
+        # them, through accounts.scope.household_filter, within `helper_region`.
         return None
+
+    @property
+    def helper_region(self) -> str | None:
+        """The region a helper works in (any level); None for other roles."""
+        return self.region_id if self.role == Role.HELPER and self.region_id else None
 
     @property
     def can_edit_registry(self) -> bool:

@@ -24,15 +24,14 @@ def household_filter(user, prefix: str = "", *, region_field: str | None = None)
     with an active pairing to them (DESIGN.md section 5). `region_field` names a
     denormalised village code to use instead of `<prefix>village_id` (Member.village_code).
     """
-    scope = region_filter(user, region_field or prefix + "village_id")
-    if scope is None:
-        return None
-    if user.role == "helper" and not user.is_superuser:
+    field = region_field or prefix + "village_id"
+    helper_region = getattr(user, "helper_region", None) if getattr(user, "is_authenticated", False) else None
+    if helper_region and not user.is_superuser:
         from fupin.assistance.models import Pairing  # the assistance app depends on accounts, not the reverse
 
         paired = Pairing.objects.filter(helper__user=user, ended_on__isnull=True, household_id=OuterRef(prefix + "pk"))
-        scope &= Q(Exists(paired))
-    return scope
+        return in_region(field, helper_region) & Q(Exists(paired))
+    return region_filter(user, field)
 
 
 def ensure_can_read(user, code: str) -> None:

@@ -45,6 +45,7 @@ class StatsState(models.Model):
 
     built_at = models.DateTimeField(_("全量重建时间"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("增量刷新时间"), null=True, blank=True)
+    refresh_requested_at = models.DateTimeField(_("最近请求刷新时间"), null=True, blank=True)
     seconds = models.FloatField(_("重建耗时（秒）"), null=True, blank=True)
 
     class Meta:

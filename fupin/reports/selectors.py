@@ -249,12 +249,27 @@ def _stored(codes_: list[str]) -> dict[str, Counts]:
     return out
 
 
+REFRESH_EVERY = datetime.timedelta(seconds=30)
+
+
+def _request_refresh() -> None:
+    """Queue the refresh task that folds the written villages into the rollup, at most once per REFRESH_EVERY."""
+    from .tasks import refresh_stats
+
+    now = timezone.now()
+    if StatsState.objects.filter(pk=1).filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lt=now - REFRESH_EVERY)
+                                              ).update(refresh_requested_at=now):
+        refresh_stats.enqueue()
+
+
 def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
     """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live."""
     dirty_qs = DirtyVillage.objects.all()
     if region_code:
         dirty_qs = dirty_qs.filter(in_region("village_code", region_code))
-    dirty = sorted(set(dirty_qs.values_list("village_code", flat=True)[: MAX_DIRTY_VILLAGES * 20]))
+    dirty = sorted(dirty_qs.order_by("village_code").values_list("village_code", flat=True).distinct()[: MAX_DIRTY_VILLAGES + 1])
+    if dirty:
+        _request_refresh()
     if len(dirty) > MAX_DIRTY_VILLAGES:
         return None
     if region_code:

@@ -6,25 +6,34 @@ the new one with what remains of the log — never a half-built state (selectors
 import time
 
 from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fupin.regions.models import CODE_LENGTHS, RegionLevel
 from fupin.registry.models import Household
 
 from .models import DirtyVillage, RegionStat, StatsState
-from .selectors import _grouped
+from .selectors import ROLLUP_METRICS
 
 VILLAGE_LENGTH = CODE_LENGTHS[RegionLevel.VILLAGE]
 ANCESTOR_LENGTHS = [CODE_LENGTHS[level] for level in (RegionLevel.TOWNSHIP, RegionLevel.COUNTY, RegionLevel.PREFECTURE,
                                                       RegionLevel.PROVINCE)]
 
 
-def _village_rows(households) -> list[RegionStat]:
-    rows = []
-    for village, counts in _grouped(households, VILLAGE_LENGTH).items():
-        for (metric, key), (h, p) in counts.items():
-            rows.append(RegionStat(region_code=village, metric=metric, key=key, households=h, persons=p))
-    return rows
+def _insert_village_rows(households) -> None:
+    """Insert the village rows of `households` with one INSERT … SELECT per metric, grouped in the database."""
+    table = connection.ops.quote_name(RegionStat._meta.db_table)
+    with connection.cursor() as cur:
+        for metric, (condition, group_field) in ROLLUP_METRICS.items():
+            grouped = (households.filter(condition).order_by().values("village_id", group_field)
+                       .annotate(n=Count("pk"), p=Coalesce(Sum("size"), 0)))
+            sql, params = grouped.query.sql_with_params()
+            column = connection.ops.quote_name(group_field)
+            cur.execute(
+                f"INSERT INTO {table} (region_code, metric, key, households, persons) "
+                f"SELECT s.village_id, %s, COALESCE(NULLIF(CAST(s.{column} AS TEXT), ''), 'none'), s.n, s.p FROM ({sql}) s",
+                [metric, *params])
 
 
 def _roll_up(prefixes: list[str] | None) -> None:
@@ -54,8 +63,8 @@ def rebuild_stats(*, log=None) -> float:
     """Rebuild the whole rollup from the household table; seconds taken."""
     started = time.perf_counter()
     last = DirtyVillage.objects.order_by("-pk").values_list("pk", flat=True).first()
-    RegionStat.objects.all().delete()
-    RegionStat.objects.bulk_create(_village_rows(Household.objects.all()), batch_size=5000)
+    RegionStat.objects.all().delete()  # a DELETE, not TRUNCATE: readers keep the old rows until commit
+    _insert_village_rows(Household.objects.all())
     _roll_up(None)
     if last is not None:
         DirtyVillage.objects.filter(pk__lte=last).delete()
@@ -77,7 +86,7 @@ def refresh_stats() -> int:
         return 0
     villages = sorted(set(DirtyVillage.objects.filter(pk__lte=last).values_list("village_code", flat=True)))
     RegionStat.objects.filter(region_code__in=villages).delete()
-    RegionStat.objects.bulk_create(_village_rows(Household.objects.filter(village_id__in=villages)), batch_size=5000)
+    _insert_village_rows(Household.objects.filter(village_id__in=villages))
     _roll_up(villages)
     DirtyVillage.objects.filter(pk__lte=last).delete()
     StatsState.objects.filter(pk=1).update(refreshed_at=timezone.now())

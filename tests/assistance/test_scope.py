@@ -54,7 +54,11 @@ def test_helper_cannot_correct_the_registry(county_user, helper_with_login):
     household = factories.make_household()
     pair(household, helper_with_login, county_user)
     user = helper_with_login.user
-    assert user.scope_prefix == factories.VILLAGE[:9]
+    # a helper reads no region as a whole (so no region-wide page or list reaches them) ...
+    assert user.scope_prefix is None and user.helper_region == factories.VILLAGE[:9]
+    assert not user.in_scope(household.village_id)
+    # ... only their paired households, and those they cannot correct
+    assert selectors.households_for(user).get() == household
     assert user.sees_identifiers and not user.can_edit_registry
     with pytest.raises(ScopeError):
         ensure_can_edit(user, household.village_id)

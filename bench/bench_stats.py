@@ -1,0 +1,200 @@
+"""Benchmark: statistics at province scale, and the village household list under concurrent load.
+
+On a generated province (江西省's real 22,080 villages, ~3,000,000 households, ~10,000,000 persons;
+bench/_province_data.py) in PostgreSQL:
+
+  1. the dashboard and the standard tables of the province, a county and a village, through the
+     whole Django request cycle (test client, in process), as the province, county and village
+     users — target: each under 200 ms; baseline: the province's figures counted live, without
+     the rollup, and the ratio;
+  2. the same province pages right after a write to households in a few villages (the rollup
+     patched with live counts of those villages), and after the refresh task folds them in;
+  3. the filtered household list of a village (/households/?region=<village>&status=poor, rotating
+     over 200 villages) served by gunicorn on loopback, loaded by wrk with 32 connections —
+     target: p99 under 50 ms.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province .venv/bin/python bench/bench_stats.py
+    [--households 3000000] [--runs 7] [--seconds 20] [--skip-http]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fupin_province")
+os.environ.setdefault("FUPIN_TASKS", "immediate")
+
+import _province_data  # noqa: E402  (sets up Django)
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from fupin.accounts.models import User  # noqa: E402
+from fupin.reports import services  # noqa: E402
+from fupin.reports.models import DirtyVillage  # noqa: E402
+
+PASSWORD = "bench-secret-123"
+PORT = 8765
+
+
+def user(username: str, role: str, region: str) -> User:
+    u, _ = User.objects.get_or_create(username=username, defaults={"role": role, "region_id": region, "full_name": username})
+    u.role, u.region_id = role, region
+    u.set_password(PASSWORD)
+    u.save()
+    return u
+
+
+def timed(client: Client, url: str, runs: int) -> tuple[float, float]:
+    """Median and worst milliseconds of `runs` requests after one warm-up."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == 200
+    return statistics.median(samples), max(samples)
+
+
+def pages(label: str, client: Client, code: str, runs: int, results: list) -> None:
+    for page, url in (("dashboard", f"/reports/?region={code}"), ("tables", f"/reports/tables/?region={code}")):
+        median, worst = timed(client, url, runs)
+        ok = "ok" if worst < 200 else "OVER"
+        results.append((label, page, median, worst))
+        print(f"  {label:<22} {page:<10} median {median:7.1f} ms   max {worst:7.1f} ms   [{ok} < 200 ms]")
+
+
+def http_load(session_cookie: str, villages: list[str], seconds: int) -> dict:
+    """gunicorn on loopback, wrk with 32 connections over the villages' filtered lists; its latency percentiles."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env = {**os.environ, "SECRET_KEY": "bench-secret-key-not-for-production", "DEBUG": "0", "CONN_MAX_AGE": "600",
+           "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "ERROR"}
+    server = subprocess.Popen(
+        [str(gunicorn), "fupin.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--threads", "8",
+         "--worker-class", "gthread", "--log-level", "warning", "--chdir", str(ROOT)],
+        env=env, start_new_session=True)
+    try:
+        for _ in range(100):
+            try:
+                subprocess.run(["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/accounts/login/"], check=True)
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(0.2)
+        paths = ",".join(f'"/households/?region={v}&status=poor"' for v in villages)
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write(f"""paths = {{{paths}}}
+i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1], {{["Cookie"] = "sessionid={session_cookie}"}})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("P50 %d\\nP90 %d\\nP99 %d\\nMAX %d\\nREQ %d\\nERR %d\\n", latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max, summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+""")
+        script.close()
+        base = f"http://127.0.0.1:{PORT}"
+        subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", script.name, base], capture_output=True, check=True)  # warm-up
+        out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base],
+                             capture_output=True, text=True, check=True).stdout
+        os.unlink(script.name)
+        figures = {k: int(v) for k, v in re.findall(r"^(P50|P90|P99|MAX|REQ|ERR) (\d+)$", out, re.M)}
+        figures["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        return figures
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=_province_data.HOUSEHOLDS)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+
+    _province_data.ensure(args.households)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), sum(size) FROM registry_household")
+        households, persons = cur.fetchone()
+        cur.execute("SELECT count(*) FROM registry_member")
+        members = cur.fetchone()[0]
+        cur.execute("""SELECT substr(village_id, 1, 6) c, count(*) FROM registry_household GROUP BY 1 ORDER BY 2 DESC LIMIT 1""")
+        county = cur.fetchone()[0]
+        cur.execute("SELECT village_id FROM registry_household WHERE village_id LIKE %s GROUP BY 1 ORDER BY count(*) DESC LIMIT 200",
+                    [county + "%"])
+        villages = [r[0] for r in cur.fetchall()]
+    print(f"province 36: {households:,} households, {persons:,} persons ({members:,} member rows); "
+          f"county {county}, village {villages[0]}")
+
+    t = time.perf_counter()
+    services.rebuild_stats()
+    print(f"rollup rebuilt in {time.perf_counter() - t:.1f} s")
+
+    province, county_user, clerk = user("bench-province", "province", "36"), user("bench-county", "county", county), \
+        user("bench-clerk", "village_clerk", villages[0])
+    clients = {}
+    for u in (province, county_user, clerk):
+        clients[u.username] = Client()
+        clients[u.username].force_login(u)
+
+    results: list = []
+    print("\nstatistics pages (in process, whole request cycle):")
+    pages("province 江西省", clients["bench-province"], "36", args.runs, results)
+    pages(f"county {county}", clients["bench-county"], county, args.runs, results)
+    pages(f"village {villages[0]}", clients["bench-clerk"], villages[0], args.runs, results)
+
+    print("\nbaseline: the province's figures counted live, without the rollup:")
+    settings.FUPIN_STATS_LIVE_LEVEL = 0
+    base_median, base_worst = timed(clients["bench-province"], "/reports/?region=36", max(2, args.runs // 3))
+    del settings.FUPIN_STATS_LIVE_LEVEL
+    rollup_median = results[0][2]
+    print(f"  province dashboard live  median {base_median:7.1f} ms   max {base_worst:7.1f} ms   "
+          f"ratio rollup/live {rollup_median / base_median:.3f}")
+
+    print("\nafter a write to 40 households in 20 villages (rollup patched with their live counts):")
+    with connection.cursor() as cur:
+        cur.execute("""UPDATE registry_household SET status = CASE WHEN status = 'poor' THEN 'exited' ELSE status END,
+                           exit_year = CASE WHEN status = 'poor' THEN 2020 ELSE exit_year END
+                       WHERE id IN (SELECT min(id) FROM registry_household WHERE village_id = ANY(%s) GROUP BY village_id
+                                    UNION SELECT max(id) FROM registry_household WHERE village_id = ANY(%s) GROUP BY village_id)""",
+                    [villages[:20], villages[:20]])
+    print(f"  dirty villages logged by the trigger: {DirtyVillage.objects.values('village_code').distinct().count()}")
+    pages("province (patched)", clients["bench-province"], "36", args.runs, results)
+    t = time.perf_counter()
+    refreshed = services.refresh_stats()
+    print(f"  refresh task folded {refreshed} villages in {(time.perf_counter() - t) * 1000:.0f} ms")
+    pages("province (refreshed)", clients["bench-province"], "36", args.runs, results)
+
+    if not args.skip_http:
+        print(f"\nvillage household list over HTTP: gunicorn (2 workers × 8 threads) + wrk, 32 connections, {args.seconds} s:")
+        login = Client()
+        login.force_login(county_user)
+        cookie = login.cookies[settings.SESSION_COOKIE_NAME].value
+        f = http_load(cookie, villages, args.seconds)
+        ok = "ok" if f["P99"] < 50_000 else "OVER"
+        print(f"  {f['REQ']:,} requests, {f['rps']:.0f} req/s, errors {f['ERR']}; "
+              f"p50 {f['P50'] / 1000:.1f} ms  p90 {f['P90'] / 1000:.1f} ms  p99 {f['P99'] / 1000:.1f} ms  "
+              f"max {f['MAX'] / 1000:.1f} ms   [{ok} p99 < 50 ms]")
+
+
+if __name__ == "__main__":
+    main()
