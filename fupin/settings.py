@@ -143,3 +143,7 @@ LOGGING = {
 
 # Product parameters
 FUPIN_PAGE_SIZE = 50
+# The address printed in QR codes on handbooks (they lead to the household's public-safe summary).
+FUPIN_PUBLIC_URL = os.environ.get("FUPIN_PUBLIC_URL", "http://127.0.0.1:8000")
+# Department lists uploaded for cross-checking are deleted after this many days (fupin purge-cross-checks).
+FUPIN_CROSSCHECK_RETENTION_DAYS = int(os.environ.get("FUPIN_CROSSCHECK_RETENTION_DAYS", "90"))

@@ -2,7 +2,7 @@
 from django.db import transaction
 
 from fupin.audit.services import record
-from fupin.regions.models import Region
+from fupin.regions.models import Region, RegionLevel
 
 from .models import ROLE_LEVEL, ApiToken, Role, User
 
@@ -17,11 +17,14 @@ def create_user(*, by, username: str, password: str, role: str, region_code: str
     if role not in Role.values:
         raise AccountError(f"未知角色：{role}")
     region = None
-    if role in ROLE_LEVEL:
+    if role in ROLE_LEVEL or role == Role.HELPER:
         region = Region.objects.filter(code=region_code or "").first()
         if region is None:
             raise AccountError(f"区划不存在：{region_code}")
-        if region.level != ROLE_LEVEL[Role(role)]:
+        if role == Role.HELPER:
+            if region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+                raise AccountError(f"帮扶责任人须绑定到县、乡或村，{region.name}不是")
+        elif region.level != ROLE_LEVEL[Role(role)]:
             raise AccountError(f"{Role(role).label}须绑定到{ROLE_LEVEL[Role(role)].label}级区划，{region.name}不是")
     if by is not None and not getattr(by, "is_superuser", False):
         if not (by.role == Role.COUNTY and region and by.in_scope(region.code)):

@@ -5,7 +5,6 @@ Contents follow seed 000 三(一)4: 帮扶须知、家庭基本情况、致贫�
 it is drawn here as inline SVG, so making a handbook never touches the network.
 """
 import io
-import os
 from collections import defaultdict
 from decimal import Decimal
 
@@ -27,7 +26,7 @@ ZERO = Decimal("0.00")
 
 def public_base_url() -> str:
     """Where the public summary is served, for QR codes made outside a request (background batches)."""
-    return (getattr(settings, "FUPIN_PUBLIC_URL", "") or os.environ.get("FUPIN_PUBLIC_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+    return settings.FUPIN_PUBLIC_URL.rstrip("/")
 
 
 def public_url(household: Household, base_url: str | None = None) -> str:

@@ -442,7 +442,7 @@ class CrossCheck(models.Model):
 
     @staticmethod
     def default_retention(today: datetime.date | None = None) -> datetime.date:
-        days = getattr(settings, "FUPIN_CROSSCHECK_RETENTION_DAYS", 90)
+        days = settings.FUPIN_CROSSCHECK_RETENTION_DAYS
         return (today or datetime.date.today()) + datetime.timedelta(days=days)
 
 
