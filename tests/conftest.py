@@ -1,6 +1,28 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 
 from tests import factories
+
+# Reference rows that data migrations load (national poverty lines, the measure catalogue,
+# monitoring thresholds). A transactional test flushes the database after it runs, taking
+# them away from the transactional tests that follow, so those tests load them again.
+REFERENCE_DATA = [
+    ("fupin.procedures.migrations.0002_national_poverty_lines", "add_lines"),
+    ("fupin.assistance.migrations.0002_measure_catalogue", "load"),
+    ("fupin.monitoring.migrations.0002_seed_thresholds", "seed"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(django_apps, None)  # none of them uses the schema editor
 
 
 @pytest.fixture(autouse=True)
