@@ -1,6 +1,12 @@
 """Synthetic registry for the monitoring benchmarks, generated inside PostgreSQL (INSERT … SELECT
 generate_series), so a million households load in seconds: two counties of 500 villages each,
-households with two members (valid GB 11643 ID numbers), two years of income, guarantee checks."""
+households with two members (valid GB 11643 ID numbers), two years of income, guarantee checks.
+
+Rates follow the demo registry's income model (fupin/registry/demo.py): exited households live well
+above the 5,000-yuan line, monitored ones around it, non-registered ones mostly above it; incomes grow
+2–10 % a year and about 4 % of households suffer a shock that halves their income. So each risk signal
+fires for a few per cent of households (about 4 % low income, 3 % income drop, 3 % guarantee check
+not met, 0.7 % labour loss), as in a real county — not for most of them."""
 import os
 import time
 
@@ -18,6 +24,19 @@ from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Membe
 
 COUNTIES = ("360722", "360723")
 VILLAGES_PER_COUNTY = 500
+# bump when the generated incomes or checks change: an existing database is refreshed (see ensure)
+DATA_VERSION = "monitoring-bench-2"
+# A household's per-capita net income in 2023 by status (g % 10 as below), about the 5,000-yuan line:
+# u in [0, 1) spreads households over the band; growth in 2024 is 2–10 %, a shock (4 %) halves it.
+_U = "((g::bigint * 7919) % 9000) / 9000.0"
+_INCOME_2023 = (f"CASE WHEN g % 10 < 5 THEN 5000 * (1.1 + 1.5 * {_U}) "  # exited: 1.1–2.6 × the line
+                f"WHEN g % 10 < 8 THEN 5000 * (0.55 + 0.53 * {_U}) "  # poor: 0.55–1.08 × (not watched)
+                f"WHEN g % 10 = 8 THEN 5000 * (1.0 + 2.0 * {_U}) "  # non-registered: 1–3 ×
+                f"ELSE 5000 * (0.9 + 0.5 * {_U}) END")  # monitored: 0.9–1.4 ×
+_SHOCK = "((g::bigint / 10) * 7919) % 100 < 4"  # independent of the status digit
+_GROWTH = "(1.02 + 0.08 * (((g::bigint / 10) * 104729) % 1000) / 1000.0)"
+_INCOME = {2023: f"round({_INCOME_2023})",
+           2024: f"round(({_INCOME_2023}) * CASE WHEN {_SHOCK} THEN 0.5 ELSE {_GROWTH} END)"}
 
 
 def _columns(model, overrides: dict) -> tuple[str, str]:
@@ -45,11 +64,36 @@ def _columns(model, overrides: dict) -> tuple[str, str]:
     return ", ".join(cols), ", ".join(exprs)
 
 
+def _incomes_and_checks(cur, households: int) -> None:
+    for year, income in _INCOME.items():
+        cols, exprs = _columns(IncomeRecord, {
+            "household_id": "g", "year": str(year), "wages": f"({income}) * 2",
+            "household_size": "2", "per_capita_net_income": income,
+        })
+        cur.execute(f"INSERT INTO registry_incomerecord ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+    # about 3 % of checks find an item not met (housing 2 %, drinking water 1 %)
+    cols, exprs = _columns(GuaranteeCheck, {"household_id": "g", "year": "2024", "checked_on": "date '2024-10-01'",
+                                            "housing": "(g / 10) % 50 <> 7", "water": "(g / 10) % 97 <> 3"})
+    cur.execute(f"INSERT INTO registry_guaranteecheck ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+    cur.execute(f"COMMENT ON TABLE registry_incomerecord IS '{DATA_VERSION}'")
+    cur.execute("ANALYZE registry_incomerecord")
+    cur.execute("ANALYZE registry_guaranteecheck")
+
+
 def ensure(households: int = 1_000_000, *, log=print) -> None:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM registry_household")
-        if cur.fetchone()[0] == households:
+        cur.execute("SELECT count(*), obj_description('registry_incomerecord'::regclass, 'pg_class') FROM registry_household")
+        count, version = cur.fetchone()
+        if count == households and version == DATA_VERSION:
+            return
+        if count == households:  # same registry, older incomes and checks: regenerate those only
+            t = time.perf_counter()
+            log(f"refreshing incomes and guarantee checks of {households:,} households ({version} → {DATA_VERSION}) …")
+            cur.execute("TRUNCATE registry_incomerecord, registry_guaranteecheck, monitoring_finding, monitoring_risksignal, "
+                        "monitoring_sweep, monitoring_problem CASCADE")
+            _incomes_and_checks(cur, households)
+            log(f"refreshed in {time.perf_counter() - t:.1f} s")
             return
         t = time.perf_counter()
         log(f"generating {households:,} households …")
@@ -78,7 +122,7 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
             "village_id": f"(SELECT code FROM bench_village WHERE n = (g - 1) / {per_village})",
             "status": "CASE WHEN g % 10 < 5 THEN 'exited' WHEN g % 10 < 8 THEN 'poor' WHEN g % 10 = 8 THEN 'unregistered' ELSE 'monitored' END",
             "household_type": "'general_poor'", "primary_cause": "'illness'", "head_name": "'户主' || g", "size": "2",
-            "latest_income": "(3000 + (g::bigint * 7919) % 9000)::numeric", "registration_year": "2016",
+            "latest_income": _INCOME[2024], "registration_year": "2016",
             "exit_year": "CASE WHEN g % 10 < 5 THEN 2020 END", "address": "'村' || (g % 5000) || '号'",
         })
         cur.execute(f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
@@ -98,14 +142,6 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
                     || lpad(((g / 9000) * 2 + {offset})::text, 3, '0') AS f17
                     FROM generate_series(1, {households}) g JOIN registry_household h ON h.id = g) s""")
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_member', 'id'), %s)", [2 * households])
-        for year, base in ((2023, 7000), (2024, 2500)):
-            cols, exprs = _columns(IncomeRecord, {
-                "household_id": "g", "year": str(year), "wages": f"(({base} + (g::bigint * 7919) % 9000) * 2)::numeric",
-                "household_size": "2", "per_capita_net_income": f"({base} + (g::bigint * 7919) % 9000)::numeric",
-            })
-            cur.execute(f"INSERT INTO registry_incomerecord ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
-        cols, exprs = _columns(GuaranteeCheck, {"household_id": "g", "year": "2024", "checked_on": "date '2024-10-01'",
-                                                "housing": "g % 20 <> 0", "water": "g % 31 <> 0"})
-        cur.execute(f"INSERT INTO registry_guaranteecheck ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+        _incomes_and_checks(cur, households)
         cur.execute("ANALYZE")
         log(f"generated in {time.perf_counter() - t:.1f} s")

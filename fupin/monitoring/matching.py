@@ -275,6 +275,17 @@ def _lit(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+def _read_list(columns: dict) -> str:
+    """read_csv over the stored list (UTF-8, comma-separated: the upload parsed its header that way), every column
+    VARCHAR under the header names the upload validated, so DuckDB does not sniff the 10 million rows' types."""
+    headers = columns.get("headers")
+    if not headers:  # a list stored before the headers were kept
+        return "read_csv(?, header=true, all_varchar=true)"
+    spec = ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in headers)
+    return (f"read_csv(?, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+            f"columns={{{spec}}})")
+
+
 def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, out_csv: Path,
           progress=lambda pct: None) -> tuple[int, int, int]:
     """Join and apply the department's rules; write findings to `out_csv` (no header) with
@@ -286,7 +297,7 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
 
     db = duckdb.connect()
     try:
-        db.execute(f"SET threads TO {max(os.cpu_count() or 1, 1)}")
+        db.execute(f"SET threads TO {min(max(os.cpu_count() or 1, 1), 2)}")
         db.execute(f"SET temp_directory = {_lit(tempfile.gettempdir())}")
         db.execute(
             "CREATE TABLE m AS SELECT * FROM read_csv(?, header=false, quote='\"', escape='\"', columns={"
@@ -313,8 +324,7 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
         try:
             # one streaming pass over the list: keep only rows whose ID is a member's (a semi hash join)
             # and rows without an ID (matched by name and birth date below)
-            db.execute(f"CREATE TABLE d AS SELECT * FROM (SELECT {', '.join(select)} FROM read_csv(?, header=true, "
-                       "all_varchar=true)) "
+            db.execute(f"CREATE TABLE d AS SELECT * FROM (SELECT {', '.join(select)} FROM {_read_list(columns)}) "
                        "WHERE id IN (SELECT id_number FROM m) OR id IS NULL OR id = ''", [str(list_csv)])
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None

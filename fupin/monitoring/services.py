@@ -155,22 +155,66 @@ def run_sweep(sweep: Sweep) -> Sweep:
     return sweep
 
 
-def _sweep_signals(sweep: Sweep) -> int:
-    from fupin.regions.models import in_region
+SIGNAL_TABLE_COLUMNS = ["household_id", "village_code", "source_type", "source_id", "source_label", "value", "reference",
+                        "kind"]
+# a signal row is the same as before when all of these agree (value and reference may be NULL)
+SIGNAL_KEY = ["household_id", "kind", "source_type", "source_id"]
+SIGNAL_DATA = ["village_code", "source_label", "value", "reference"]
 
-    old = RiskSignal.objects.filter(year=sweep.year, state=SignalState.OPEN)
-    if sweep.scope_code:
-        old = old.filter(in_region("village_code", sweep.scope_code))
-    old._raw_delete(old.db)
-    total = 0
-    columns = ["household_id", "village_code", "source_type", "source_id", "source_label", "value", "reference",
-               "kind", "year", "state", "sweep_id"]
+
+def _tune_for_sweep() -> None:
+    """PostgreSQL: the sweep's few big joins need no JIT (it costs more than it saves here) and room to hash in memory."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
+            cur.execute("SET LOCAL work_mem = '64MB'")
+
+
+def _sweep_signals(sweep: Sweep) -> int:
+    """Compute every rule into a temporary table, then bring the year's open signals in scope up to date:
+    open signals that no longer fire (or now read differently) go, new ones come in, unchanged ones stay
+    as they are (no rewrite). Signals already taken or dismissed are never raised again (the unique
+    constraint; ON CONFLICT DO NOTHING). The result is the same set of open signals as deleting them all
+    and inserting every rule's rows afresh."""
+    from fupin.regions.models import code_range
+
+    _tune_for_sweep()
+    qn = connection.ops.quote_name
+    temp = "monitoring_sweep_new"
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {temp}")
+        # the same DDL on both databases; the rules' rows land here (a temporary table: no WAL, no indexes)
+        cur.execute(f"CREATE TEMPORARY TABLE {temp} (household_id bigint, village_code varchar(15), source_type varchar(20), "
+                    f"source_id bigint, source_label varchar(200), value numeric(12, 2), reference numeric(12, 2), "
+                    f"kind varchar(20))")
     for i, rule in enumerate(rules.SIGNAL_RULES, 1):
-        qs = rule.query(sweep.year, sweep.scope_code)
-        total += _insert_select("monitoring_risksignal", columns, qs,
-                                [str(rule.key), sweep.year, SignalState.OPEN.value, sweep.pk],
-                                conflict="ON CONFLICT DO NOTHING")
+        qs = rule.query(sweep.year, sweep.scope_code).order_by()
+        _insert_select(temp, SIGNAL_TABLE_COLUMNS, qs, [str(rule.key)])
         Sweep.objects.filter(pk=sweep.pk).update(rules_done=i)
+    scope, scope_params = "", []
+    if sweep.scope_code:
+        lo, hi = code_range(sweep.scope_code)
+        scope, scope_params = " AND o.village_code >= %s AND o.village_code <= %s", [lo, hi]
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    match = " AND ".join([f"n.{qn(c)} = o.{qn(c)}" for c in SIGNAL_KEY] + [f"n.{qn(c)} {same} o.{qn(c)}" for c in SIGNAL_DATA])
+    cols = ", ".join(qn(c) for c in SIGNAL_TABLE_COLUMNS)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"ANALYZE {temp}")
+        cur.execute(f"DELETE FROM monitoring_risksignal AS o WHERE o.year = %s AND o.state = %s{scope} "
+                    f"AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {match})",
+                    [sweep.year, SignalState.OPEN.value] + scope_params)
+        # rows already present (unchanged open signals, taken or dismissed ones) are skipped by the anti-join
+        # before they reach the unique index; ON CONFLICT covers duplicates among the new rows themselves
+        cur.execute(f"INSERT INTO monitoring_risksignal ({cols}, year, state, sweep_id) "
+                    f"SELECT {', '.join('n.' + qn(c) for c in SIGNAL_TABLE_COLUMNS)}, %s, %s, %s FROM {temp} n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM monitoring_risksignal o WHERE o.year = %s AND "
+                    f"{' AND '.join(f'o.{qn(c)} = n.{qn(c)}' for c in SIGNAL_KEY)}) ON CONFLICT DO NOTHING",
+                    [sweep.year, SignalState.OPEN.value, sweep.pk, sweep.year])
+        cur.execute(f"SELECT count(*) FROM monitoring_risksignal o WHERE o.year = %s AND o.state = %s{scope}",
+                    [sweep.year, SignalState.OPEN.value] + scope_params)
+        total = cur.fetchone()[0]
+        cur.execute(f"DROP TABLE {temp}")
     return total
 
 
