@@ -18,8 +18,9 @@ CENT = Decimal("0.01")
 
 class Household(models.Model):
     number = models.CharField(_("户编号"), max_length=20, unique=True)
+    # No index of its own: the (village, status, number) index below serves every village filter.
     village = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="households", verbose_name=_("行政村")
+        "regions.Region", on_delete=models.PROTECT, related_name="households", verbose_name=_("行政村"), db_index=False
     )
     group = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="group_households",
@@ -79,8 +80,6 @@ class Household(models.Model):
         ordering = ["village_id", "number"]
         indexes = [
             models.Index(fields=["village", "status", "number"], name="hh_village_status"),
-            models.Index(fields=["village", "head_name"], name="hh_village_name"),
-            models.Index(fields=["village", "head_initials"], name="hh_village_initials"),
             models.Index(fields=["village", "latest_income"], name="hh_village_income"),
         ]
         constraints = [
