@@ -26,6 +26,8 @@ class IdNumber(NamedTuple):
 
 def check_character(first17: str) -> str:
     """The check character for 17 ASCII digits (the import calls this a million times: keep it lean)."""
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
+        raise IdNumberError("身份证号前17位须为数字")
     return CHECK_CHARS[(sum(map(mul, first17.encode("ascii"), WEIGHTS)) - _ASCII_OFFSET) % 11]
 
 
@@ -63,7 +65,7 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
 def upgrade_15(old: str) -> str:
     """Convert an old 15-digit number (YYMMDD birth date, 19xx) to the 18-digit form."""
     old = (old or "").strip()
-    if len(old) != 15 or not old.isdigit():
+    if len(old) != 15 or not (old.isascii() and old.isdigit()):
         raise IdNumberError("旧身份证号应为15位数字")
     first17 = old[:6] + "19" + old[6:]
     number = first17 + check_character(first17)
