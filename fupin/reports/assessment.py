@@ -103,7 +103,7 @@ def assessment(user, region: Region | None, year: int) -> dict:
     if length is None:
         children = []
     figures = selectors.region_figures(user, code)
-    extras = tables._child_extras(user, code, length, year)
+    extras = tables._child_extras(user, code, length, year, figures)
     wrong: dict = {}
     omitted: dict = {}
     satisfied: dict = defaultdict(int)

@@ -5,10 +5,11 @@ A household figure is defined once, as a (metric, key) and its filter over house
 equals the length of its list. Counting goes one of two ways, same numbers:
 
 - live: grouped counts over the household table's village-code range (a covering index makes
-  these index-only scans) — used for counties and below, for helpers, and on SQLite;
+  these index-only scans) — used for townships and villages, and on SQLite;
 - rollup: the RegionStat rows of the region and its children (one index lookup each), patched
   with live counts for the villages written since the last refresh (DirtyVillage) — used for
-  prefectures, provinces and the country on PostgreSQL once the rollup has been built.
+  counties, prefectures, provinces and the country on PostgreSQL once the rollup has been built
+  (settings.FUPIN_STATS_LIVE_LEVEL: the first level counted live).
 """
 import datetime
 from collections import defaultdict
@@ -145,20 +146,25 @@ def households_behind(user, *, region: str, metric: str, key: str = "", year: in
 def list_url(metric: str, key: str = "", *, region: str = "", year: int | None = None) -> str:
     """Where a figure's households are listed: the registry's list where its filters say it, else ours."""
     base = {"region": region} if region else {}
+    registry_list, reports_list = _list_paths()
     if metric == "status":
-        return reverse("registry:household_list") + "?" + urlencode({**base, "status": key})
+        return registry_list + "?" + urlencode({**base, "status": key})
     if metric == "poor_type":
-        return reverse("registry:household_list") + "?" + urlencode({**base, "status": "poor", "household_type": key})
+        return registry_list + "?" + urlencode({**base, "status": "poor", "household_type": key})
     if metric == "poor_cause":
-        return reverse("registry:household_list") + "?" + urlencode({**base, "status": "poor", "cause": key})
+        return registry_list + "?" + urlencode({**base, "status": "poor", "cause": key})
     if metric == "all":
-        return reverse("registry:household_list") + ("?" + urlencode(base) if base else "")
+        return registry_list + ("?" + urlencode(base) if base else "")
     params = {**base, "metric": metric}
     if key:
         params["key"] = key
     if year:
         params["year"] = year
-    return reverse("reports:households") + "?" + urlencode(params)
+    return reports_list + "?" + urlencode(params)
+
+
+def _list_paths() -> tuple[str, str]:
+    return reverse("registry:household_list"), reverse("reports:households")
 
 
 # ---------------------------------------------------------------- counting
@@ -207,7 +213,7 @@ def _child_length(region_code: str) -> int | None:
 def _uses_rollup(user, region_code: str) -> bool:
     if connection.vendor != "postgresql" or user.role == Role.HELPER and not user.is_superuser:
         return False
-    live_from = getattr(settings, "FUPIN_STATS_LIVE_LEVEL", RegionLevel.COUNTY)
+    live_from = getattr(settings, "FUPIN_STATS_LIVE_LEVEL", RegionLevel.TOWNSHIP)
     level = level_of(region_code) if region_code else 0
     return level < live_from and StatsState.objects.filter(built_at__isnull=False).exists()
 
@@ -287,6 +293,8 @@ def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
             _add(figures.total, stored.get(code, {}))
     if dirty:
         live = _grouped(Household.objects.filter(village_id__in=dirty), CODE_LENGTHS[RegionLevel.VILLAGE])
+        for village, year, population in _profiles().filter(village_id__in=dirty).values_list("village_id", "year", "rural_population"):
+            live[village][("rural", str(year))][1] += population
         for village in dirty:
             child = village[:child_length]
             for target in (figures.total, figures.children.setdefault(child, defaultdict(lambda: [0, 0]))):
@@ -342,14 +350,20 @@ def plans_by_year(user, region_code: str, years: list[int]) -> dict[int, int]:
     return out
 
 
-def rural_population(user, region_code: str, years: list[int]) -> dict[int, int]:
-    """The villages' agricultural registered population (农业户籍人口) per year, from the village records."""
+def _profiles():
     from fupin.procedures.models import VillageProfile
 
+    return VillageProfile.objects.all()
+
+
+def rural_population(user, region_code: str, years: list[int], figures: RegionFigures | None = None) -> dict[int, int]:
+    """The villages' agricultural registered population (农业户籍人口) per year, from the village records
+    (through the rollup when the figures came from it)."""
     if region_filter(user, "village_id") is None:
         return {}
-    rows = (_in(VillageProfile.objects.filter(year__in=years), "village_id", region_code)
-            .values("year").annotate(n=Sum("rural_population")))
+    if figures is not None and figures.source != "live":
+        return {y: figures.get("rural", y)[1] for y in years if figures.get("rural", y)[1]}
+    rows = (_in(_profiles().filter(year__in=years), "village_id", region_code).values("year").annotate(n=Sum("rural_population")))
     return {r["year"]: r["n"] or 0 for r in rows}
 
 

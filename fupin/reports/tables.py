@@ -62,14 +62,17 @@ def _by_child(qs, field_name: str, length: int, value):
     return {r["child"]: r["v"] or 0 for r in rows}
 
 
-def _child_extras(user, code: str, length: int | None, year: int) -> dict:
+def _child_extras(user, code: str, length: int | None, year: int, figures: RegionFigures | None = None) -> dict:
     """Per child region: rural population, reduction plan, relapses of the year."""
     from fupin.procedures.models import BatchHousehold, Entry, Procedure, ReductionPlan, VillageProfile
 
     if length is None or region_filter(user, "village_id") is None:
         return {"rural": {}, "plan": {}, "relapsed": {}}
-    rural = _by_child(_in(VillageProfile.objects.filter(year=year), "village_id", code).filter(region_filter(user, "village_id")),
-                      "village_id", length, Sum("rural_population"))
+    if figures is not None and figures.source != "live":
+        rural = {child: figures.get("rural", year, child)[1] for child in figures.children}
+    else:
+        rural = _by_child(_in(VillageProfile.objects.filter(year=year), "village_id", code).filter(region_filter(user, "village_id")),
+                          "village_id", length, Sum("rural_population"))
     plans: dict = {}
     for region_id, persons in _in(ReductionPlan.objects.filter(year=year), "region_id", code).values_list("region_id", "persons"):
         if len(region_id) >= length:
@@ -94,7 +97,7 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
     figures = selectors.region_figures(user, code)
     length = selectors._child_length(code)
     children = children_of(user, region) if length else []
-    extras = _child_extras(user, code, length, year)
+    extras = _child_extras(user, code, length, year, figures)
     url = selectors.list_url
 
     def link(value, metric, key="", region_code="", yr=None):
@@ -138,7 +141,7 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
                                extras["relapsed"].get(child.code))
         for table, cells in ((t1, c1), (t2, c2), (t3, c3)):
             table.rows.append({"code": child.code, "name": child.name, "cells": cells})
-    total_rural = sum(extras["rural"].values()) if length else selectors.rural_population(user, code, [year]).get(year, 0)
+    total_rural = sum(extras["rural"].values()) if length else selectors.rural_population(user, code, [year], figures).get(year, 0)
     total_plan = selectors.plans_by_year(user, code, [year]).get(year)
     total_relapsed = selectors.relapses_by_year(user, code, [year]).get(year)
     c1, c2, c3 = row_cells(None, code, total_rural, total_plan, total_relapsed)

@@ -6,6 +6,7 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("casework/", views.casework, name="casework"),
     path("households/", views.households, name="households"),
     path("tables/", views.standard_tables, name="tables"),
     path("tables/print/", views.standard_tables, {"printable": True}, name="tables_print"),

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -31,6 +32,7 @@ CHART_YEARS = 8
 
 
 def _reader(user):
+    """Statistics are read over a region: a helper (who reads only their paired households) and a liaison may not."""
     if user.scope_prefix is None:
         raise PermissionDenied("您的角色不能查看统计数据")
 
@@ -66,7 +68,7 @@ def dashboard(request):
     years = list(range(max(selectors.FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
     plans = selectors.plans_by_year(user, code, years)
     relapses = selectors.relapses_by_year(user, code, years)
-    rural = selectors.rural_population(user, code, years)
+    rural = selectors.rural_population(user, code, years, figures)
     url = selectors.list_url
     by_year = []
     for y in years:
@@ -100,9 +102,7 @@ def dashboard(request):
     ctx.update({
         "figures_source": figures.source, "statuses": statuses, "registered": registered,
         "registered_url": url("registered", region=code), "types": types, "causes": causes, "by_year": by_year, "this": this,
-        "children": children, "monitoring": selectors.monitoring_figures(user, code, year),
-        "assistance": selectors.assistance_figures(user, code, year), "problems": selectors.problem_figures(user, code),
-        "funds": selectors.funds_figures(user, code, year), "county_code": code[:6] if len(code) >= 6 else "",
+        "children": children,
         "charts": {
             "years": [str(r["year"]) for r in by_year], "exits": [r["exits"][1] for r in by_year],
             "plans": [r["plan"] for r in by_year], "relapses": [r["relapses"][1] for r in by_year],
@@ -111,6 +111,19 @@ def dashboard(request):
             "causes": [{"name": c["label"], "value": c["counts"][0], "url": c["url"]} for c in causes],
         },
     })
+    return render(request, "reports/dashboard.html", ctx)
+
+
+@login_required
+@require_GET
+def casework(request):
+    """The dashboard's case-work figures (helpers, visits, monitoring, problems, projects, loans), loaded after the page."""
+    ctx = _common(request)
+    user, code, year = request.user, ctx["code"], ctx["year"]
+    url = selectors.list_url
+    ctx.update({"monitoring": selectors.monitoring_figures(user, code, year), "assistance": selectors.assistance_figures(user, code, year),
+                "problems": selectors.problem_figures(user, code), "funds": selectors.funds_figures(user, code, year),
+                "county_code": code[:6] if len(code) >= 6 else ""})
     for kind in ctx["monitoring"]["kinds"]:
         kind["url"] = url("monitored", kind["key"], region=code)
     ctx["monitoring"]["eliminated_url"] = url("eliminated", region=code, year=year)
@@ -118,7 +131,7 @@ def dashboard(request):
         measure["url"] = url("measure", measure["key"], region=code, year=year)
     ctx["assistance"]["paired_url"] = url("paired", region=code)
     ctx["assistance"]["needing_url"] = url("needs_helper", region=code)
-    return render(request, "reports/dashboard.html", ctx)
+    return render(request, "reports/_casework.html", ctx)
 
 
 @login_required
@@ -146,8 +159,19 @@ def standard_tables(request, printable: bool = False):
     if request.GET.get("format") == "xlsx":
         return _xlsx(tables.to_xlsx(result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"),
                      f"standard-tables-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
+    for table in result:
+        for row in table.rows + [table.total]:
+            row["html"] = [_cell_html(cell, printable) for cell in row["cells"]]
     ctx.update({"tables": result, "region_name": name, "printable": printable, "now": timezone.localtime()})
     return render(request, "reports/print_tables.html" if printable else "reports/tables.html", ctx)
+
+
+def _cell_html(cell, printable: bool) -> str:
+    """A table cell as HTML, rendered here rather than by a template tag per cell: a province's tables have thousands."""
+    if isinstance(cell, tuple):
+        value, url = cell
+        return conditional_escape(value) if printable else format_html('<a href="{}">{}</a>', url, value)
+    return "—" if cell is None else conditional_escape(cell)
 
 
 @login_required
@@ -173,11 +197,13 @@ def _assessment_table(result, year) -> tables.Table:
     table = tables.Table("assessment", f"{year}年度精准考核（三率一度）", [
         "当年脱贫户", "错退户", "错退率（%）", "年末贫困户", "漏评户", "漏评率（%）", "作出评价户", "满意和基本满意户", "群众认可度（%）",
         "减贫计划（人）", "脱贫人口", "减贫计划完成率（%）"])
-    for row in result["rows"] + [result["total"]]:
-        cells = [row.exits, row.wrong_exits, row.wrong_exit_rate, row.poor_end, row.omitted, row.omission_rate, row.answered,
-                 row.satisfied, row.satisfaction, row.plan, row.exit_persons, row.plan_rate]
-        (table.rows.append if row is not result["total"] else (lambda r: setattr(table, "total", r)))(
-            {"code": row.code, "name": row.name, "cells": cells})
+    def line(row) -> dict:
+        return {"code": row.code, "name": row.name, "cells": [
+            row.exits, row.wrong_exits, row.wrong_exit_rate, row.poor_end, row.omitted, row.omission_rate, row.answered,
+            row.satisfied, row.satisfaction, row.plan, row.exit_persons, row.plan_rate]}
+
+    table.rows = [line(row) for row in result["rows"]]
+    table.total = line(result["total"])
     table.notes = [f"{name}：{formula}。{detail}" for name, formula, detail in result["formulas"]]
     return table
 

@@ -23,6 +23,7 @@ def test_county_drills_down_to_a_village_and_opens_the_households_behind_a_numbe
     page.goto(page.base_url + "/reports/")
     assert "统计概览：信丰县" in page.inner_text("h1")
     page.wait_for_selector("#chart-years svg")  # ECharts drew from the vendored file
+    page.wait_for_selector("#fig-needing")  # the case-work figures arrived
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
