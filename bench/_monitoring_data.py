@@ -20,6 +20,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from _sql import default_columns as _columns  # noqa: E402
+
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member  # noqa: E402
 
 COUNTIES = ("360722", "360723")
@@ -39,29 +41,6 @@ _INCOME = {2023: f"round({_INCOME_2023})",
            2024: f"round(({_INCOME_2023}) * CASE WHEN {_SHOCK} THEN 0.5 ELSE {_GROWTH} END)"}
 
 
-def _columns(model, overrides: dict) -> tuple[str, str]:
-    cols, exprs = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key and f.name not in overrides:
-            continue
-        cols.append(connection.ops.quote_name(f.column))
-        if f.column in overrides:
-            exprs.append(overrides[f.column])
-        elif f.name in ("created_at", "updated_at", "recorded_at"):
-            exprs.append("now()")
-        else:
-            v = f.get_default()
-            if v is None:
-                exprs.append("NULL")
-            elif isinstance(v, bool):
-                exprs.append("true" if v else "false")
-            elif isinstance(v, (list, dict)):
-                exprs.append("'[]'::jsonb" if isinstance(v, list) else "'{}'::jsonb")
-            elif isinstance(v, (int, float)) or type(v).__name__ == "Decimal":
-                exprs.append(str(v))
-            else:
-                exprs.append("'" + str(v).replace("'", "''") + "'")
-    return ", ".join(cols), ", ".join(exprs)
 
 
 def _incomes_and_checks(cur, households: int) -> None:

@@ -25,6 +25,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from _sql import default_columns as _columns  # noqa: E402
+
 from fupin.regions.models import Region, RegionLevel  # noqa: E402
 from fupin.regions.services import load_regions, read_divisions, select_divisions  # noqa: E402
 from fupin.registry.models import Household, Member  # noqa: E402
@@ -44,30 +46,6 @@ SIZE = ("CASE WHEN g % 100 < 9 THEN 1 WHEN g % 100 < 27 THEN 2 WHEN g % 100 < 51
         "WHEN g % 100 < 91 THEN 5 ELSE 6 END")
 
 
-def _columns(model, overrides: dict) -> tuple[str, str]:
-    """Every column of `model` with its default as SQL, the overrides as given."""
-    cols, exprs = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key and f.name not in overrides:
-            continue
-        cols.append(connection.ops.quote_name(f.column))
-        if f.column in overrides:
-            exprs.append(overrides[f.column])
-        elif f.name in ("created_at", "updated_at", "recorded_at"):
-            exprs.append("now()")
-        else:
-            v = f.get_default()
-            if v is None:
-                exprs.append("NULL")
-            elif isinstance(v, bool):
-                exprs.append("true" if v else "false")
-            elif isinstance(v, (list, dict)):
-                exprs.append("'[]'::jsonb" if isinstance(v, list) else "'{}'::jsonb")
-            elif isinstance(v, (int, float)) or type(v).__name__ == "Decimal":
-                exprs.append(str(v))
-            else:
-                exprs.append("'" + str(v).replace("'", "''") + "'")
-    return ", ".join(cols), ", ".join(exprs)
 
 
 def _step(log, label, cur, sql, params=None):
