@@ -40,8 +40,16 @@ def sweeps_for(user) -> QuerySet[Sweep]:
     return Sweep.objects.filter(scope_code__startswith=prefix) if prefix else Sweep.objects.all()
 
 
-def cases_for(user, *, stage: str = "", kind: str = "") -> QuerySet[MonitoredHousehold]:
+def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
+    """Narrow an already scoped queryset to a region (digits only; a region outside scope finds nothing)."""
+    from fupin.regions.models import in_region
+
+    return qs.filter(in_region(field, region)) if region and region.isdigit() else qs
+
+
+def cases_for(user, *, stage: str = "", kind: str = "", region: str = "") -> QuerySet[MonitoredHousehold]:
     qs = _scoped(MonitoredHousehold.objects.all(), user, "village_code").select_related("household", "household__village")
+    qs = _narrowed(qs, "village_code", region)
     if stage:
         qs = qs.filter(stage=stage)
     if kind:
@@ -113,9 +121,9 @@ def findings_for(user, *, cross_check: int | None = None, decision: str = "", se
     return qs
 
 
-def problems_for(user, *, status: str = "", source: str = "", overdue: bool = False,
+def problems_for(user, *, status: str = "", source: str = "", overdue: bool = False, region: str = "",
                  today: datetime.date | None = None) -> QuerySet[Problem]:
-    qs = _scoped(Problem.objects.all(), user, "region_code").select_related("household")
+    qs = _narrowed(_scoped(Problem.objects.all(), user, "region_code").select_related("household"), "region_code", region)
     if status:
         qs = qs.filter(status=status)
     if source:

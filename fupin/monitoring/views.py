@@ -21,7 +21,7 @@ from . import forms, selectors, services
 from .matching import DepartmentFileError
 from .models import (
     CHECK_ITEMS, CrossCheck, Decision, Finding, LookBack, LookBackItem, MonitoredHousehold, MonitoringMeasure,
-    MonitoringStage, Problem, ProblemSource, ProblemStatus, Severity, Sweep,
+    MonitoringKind, MonitoringStage, Problem, ProblemSource, ProblemStatus, Severity, Sweep,
 )
 
 REFUSED = (services.MonitoringError, PermissionDenied, DepartmentFileError)
@@ -147,7 +147,10 @@ def risk_event_create(request, household_pk):
 def case_list(request):
     _reader(request.user)
     stage = request.GET.get("stage", "")
-    cases = selectors.cases_for(request.user, stage=stage if stage in MonitoringStage.values else "")
+    kind = request.GET.get("kind", "")
+    region = request.GET.get("region", "")[:15]
+    cases = selectors.cases_for(request.user, stage=stage if stage in MonitoringStage.values else "",
+                                kind=kind if kind in MonitoringKind.values else "", region=region)
     return render(request, "monitoring/case_list.html", {"page": _page(request, cases), "stages": MonitoringStage.choices,
                                                          "stage": stage})
 
@@ -365,7 +368,8 @@ def problem_list(request):
     source = request.GET.get("source", "")
     overdue = request.GET.get("overdue") == "1"
     qs = selectors.problems_for(user, status=status if status in ProblemStatus.values else "",
-                                source=source if source in ProblemSource.values else "", overdue=overdue)
+                                source=source if source in ProblemSource.values else "", overdue=overdue,
+                                region=request.GET.get("region", "")[:15])
     length = {2: 4, 4: 6, 6: 9}.get(len(user.scope_prefix or ""), 12)
     return render(request, "monitoring/problem_list.html", {
         "page": _page(request, qs), "status": status, "source": source, "overdue": overdue,

@@ -318,3 +318,22 @@ def test_pages_render_for_a_township_officer(client, users, households):
     response = client.post(f"/monitoring/findings/{finding.pk}/", {"decision": "explained", "note": "已核实"})
     assert response.status_code == 302
     assert "已销号" in client.get("/monitoring/problems/").content.decode()
+
+
+def test_problem_and_case_lists_narrow_to_a_region_inside_scope(client, users):
+    """The dashboard links its problem figures to the ledger narrowed to the region it shows."""
+    from fupin.monitoring import selectors
+
+    here = factories.make_household(factories.VILLAGE)
+    there = factories.make_household(factories.SIBLING_VILLAGE, head="李四")
+    for household in (here, there):
+        services.create_problem(
+            by=users["township"], source="manual", region_code=household.village_id, household=household,
+            description="住房待核实", responsible_person="村支书", deadline=datetime.date.today() + datetime.timedelta(days=30))
+    township = users["township"]
+    assert selectors.problems_for(township).count() == 2
+    assert [p.household_id for p in selectors.problems_for(township, region=factories.VILLAGE)] == [here.pk]
+    assert not selectors.problems_for(users["clerk"], region=factories.SIBLING_VILLAGE).exists()
+    client.force_login(township)
+    page = client.get("/monitoring/problems/", {"region": factories.SIBLING_VILLAGE}).content.decode()
+    assert "李四" in page and "张三丰" not in page
