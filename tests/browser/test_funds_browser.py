@@ -44,8 +44,10 @@ def test_county_officer_records_a_loan_that_shows_on_the_household_and_in_the_su
     loan = Loan.objects.get(household=household)
     assert loan.amount_fen == 4_000_000 and loan.contract_no == "XFNS-2025-0001"
 
-    page.goto(f"{page.base_url}/funds/households/{household.pk}/loans/")
+    # the household's own page loads its loans (htmx fragment)
+    page.goto(f"{page.base_url}/households/{household.pk}/")
     row = page.locator("#household-loans tbody tr").first
+    row.wait_for()
     assert "王建国" in row.inner_text() and "40,000.00" in row.inner_text() and "已放款" in row.inner_text()
 
     year, quarter = interest.interest_period_of(disbursed_on)
