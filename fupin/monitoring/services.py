@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read
 from fupin.audit.services import record
+from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel, level_of
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
@@ -620,15 +620,9 @@ def run_cross_check(check: CrossCheck) -> CrossCheck:
             members, findings_csv = tmp / "members.csv", tmp / "findings.csv"
             matching.export_members(check.scope_code, members)
             progress(20)
-            try:
-                list_csv = Path(default_storage.path(check.file.name))  # read in place on a file-system storage
-            except NotImplementedError:
-                list_csv = tmp / "list.csv"
-                with default_storage.open(check.file.name, "rb") as src, open(list_csv, "wb") as dst:
-                    while block := src.read(1 << 22):
-                        dst.write(block)
-            _, matched, n = matching.match(department=check.department, columns=check.columns, members_csv=members,
-                                           list_csv=list_csv, out_csv=findings_csv, progress=progress)
+            with local_path(check.file) as list_csv:
+                _, matched, n = matching.match(department=check.department, columns=check.columns, members_csv=members,
+                                               list_csv=Path(list_csv), out_csv=findings_csv, progress=progress)
             with transaction.atomic():
                 Finding.objects.filter(cross_check=check).delete()
                 now = timezone.now()

@@ -21,8 +21,6 @@ import json
 import logging
 import queue
 import re
-import shutil
-import tempfile
 import threading
 import unicodedata
 from collections import defaultdict
@@ -38,6 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
+from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, idnumber, services, validation
@@ -1884,23 +1883,6 @@ class JobProgress:
             self.side.close()
 
 
-@contextlib.contextmanager
-def _local_copy(field_file):
-    """A filesystem path for a stored file (a temporary copy when the storage has no paths)."""
-    try:
-        path = field_file.path
-    except NotImplementedError:
-        path = None
-    if path:
-        yield path
-        return
-    with tempfile.NamedTemporaryFile(suffix=Path(field_file.name).suffix) as tmp:
-        with field_file.open("rb") as fh:
-            shutil.copyfileobj(fh, tmp)
-        tmp.flush()
-        yield tmp.name
-
-
 def process_job(job, *, echo=None) -> ImportResult | None:
     """Import the job's file, recording progress, the outcome and the error report on the job."""
     from django.core.files.base import ContentFile
@@ -1911,7 +1893,7 @@ def process_job(job, *, echo=None) -> ImportResult | None:
     progress = JobProgress(job, echo)
     result = None
     try:
-        with _local_copy(job.file) as path:
+        with local_path(job.file) as path:
             result = import_file(path, user=job.user, scope_code=job.scope_code, only_valid_rows=job.only_valid_rows,
                                  name=job.original_name, progress=progress)
     except ImportRejected as e:
