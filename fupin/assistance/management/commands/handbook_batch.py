@@ -4,6 +4,7 @@ import time
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from fupin.accounts.models import User
 from fupin.assistance import services
@@ -41,7 +42,10 @@ class Command(BaseCommand):
             f"{batch.message}，用时 {time.monotonic() - started:.1f} 秒：{batch.file.path}"))
 
     def _watch(self, village: str, stop: threading.Event) -> None:
-        while not stop.wait(1):
-            batch = HandbookBatch.objects.filter(village_id=village).order_by("-pk").first()
-            if batch and batch.total:
-                self.stderr.write(f"\r{batch.done}/{batch.total} 户 ({batch.percent}%)", ending="")
+        try:
+            while not stop.wait(1):
+                batch = HandbookBatch.objects.filter(village_id=village).order_by("-pk").first()
+                if batch and batch.total:
+                    self.stderr.write(f"\r{batch.done}/{batch.total} 户 ({batch.percent}%)", ending="")
+        finally:
+            connection.close()  # this thread's own connection: left open, it would hold the database
