@@ -5,6 +5,9 @@ dashboard's registry figures, so a province's figures are one index lookup inste
 aggregate over millions of households. On PostgreSQL, statement triggers on the household
 table append the villages a write touched to DirtyVillage; readers patch those villages
 with live counts, and the refresh task folds them in — a figure is never stale.
+
+CaseworkStat does the same for the dashboard's case-work figures (helpers, visits, monitoring,
+help measures), logged by triggers on the tables behind them (migration 0006).
 """
 from django.conf import settings
 from django.db import models
@@ -30,8 +33,30 @@ class RegionStat(models.Model):
         return f"{self.region_code} {self.metric}:{self.key}"
 
 
+class CaseworkStat(models.Model):
+    """Households of one region under one case-work figure, per year where the figure is per year (else 0).
+
+    metric "visit_ref" is keyed by day: the paired households whose last visit (or, never visited, their
+    pairing) fell on that day, so "overdue for a visit" is the sum of the days before today's cut-off.
+    """
+
+    region_code = models.CharField(_("区划代码"), max_length=15)
+    metric = models.CharField(_("指标"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("年度"), default=0)
+    key = models.CharField(_("分组"), max_length=25)
+    households = models.PositiveIntegerField(_("户数"), default=0)
+
+    class Meta:
+        verbose_name = _("帮扶监测统计汇总")
+        verbose_name_plural = _("帮扶监测统计汇总")
+        constraints = [models.UniqueConstraint(fields=["region_code", "metric", "year", "key"], name="caseworkstat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.metric}:{self.year}:{self.key}"
+
+
 class DirtyVillage(models.Model):
-    """A village whose households changed since the rollup last took them in (append-only log)."""
+    """A village whose households (or their case work) changed since the rollups last took them in (append-only log)."""
 
     village_code = models.CharField(max_length=15)
     at = models.DateTimeField(auto_now_add=True)
@@ -44,6 +69,7 @@ class StatsState(models.Model):
     """The rollup's one state row: when it was last built in full and refreshed."""
 
     built_at = models.DateTimeField(_("全量重建时间"), null=True, blank=True)
+    casework_built_at = models.DateTimeField(_("帮扶监测汇总重建时间"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("增量刷新时间"), null=True, blank=True)
     refresh_requested_at = models.DateTimeField(_("最近请求刷新时间"), null=True, blank=True)
     seconds = models.FloatField(_("重建耗时（秒）"), null=True, blank=True)

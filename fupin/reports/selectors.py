@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -210,12 +210,20 @@ def _child_length(region_code: str) -> int | None:
     return None if level >= RegionLevel.VILLAGE else CODE_LENGTHS[RegionLevel(level + 1)]
 
 
-def _uses_rollup(user, region_code: str) -> bool:
+def _uses_rollup(user, region_code: str, built: str = "built_at") -> bool:
+    """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built).
+
+    Only for a user whose scope is the whole region: a rollup row counts every household of its region, so a
+    helper (who reads only paired households) and a region outside or above the user's scope are counted live.
+    """
     if connection.vendor != "postgresql" or user.role == Role.HELPER and not user.is_superuser:
+        return False
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None or not region_code.startswith(prefix):
         return False
     live_from = getattr(settings, "FUPIN_STATS_LIVE_LEVEL", RegionLevel.TOWNSHIP)
     level = level_of(region_code) if region_code else 0
-    return level < live_from and StatsState.objects.filter(built_at__isnull=False).exists()
+    return level < live_from and StatsState.objects.filter(**{f"{built}__isnull": False}).exists()
 
 
 def _add(into: Counts, counts: Counts, sign: int = 1) -> None:
@@ -268,15 +276,22 @@ def _request_refresh() -> None:
         refresh_stats.enqueue()
 
 
-def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
-    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live."""
+def _dirty_villages(region_code: str) -> list[str] | None:
+    """The villages of a region written since the rollups' last refresh (queueing the refresh if any); None: too
+    many to patch, count live."""
     dirty_qs = DirtyVillage.objects.all()
     if region_code:
         dirty_qs = dirty_qs.filter(in_region("village_code", region_code))
     dirty = sorted(dirty_qs.order_by("village_code").values_list("village_code", flat=True).distinct()[: MAX_DIRTY_VILLAGES + 1])
     if dirty:
         _request_refresh()
-    if len(dirty) > MAX_DIRTY_VILLAGES:
+    return None if len(dirty) > MAX_DIRTY_VILLAGES else dirty
+
+
+def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
+    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live."""
+    dirty = _dirty_villages(region_code)
+    if dirty is None:
         return None
     if region_code:
         child_codes = list(Region.objects.filter(parent_id=region_code).values_list("code", flat=True))
@@ -367,45 +382,192 @@ def rural_population(user, region_code: str, years: list[int], figures: RegionFi
     return {r["year"]: r["n"] or 0 for r in rows}
 
 
-def monitoring_figures(user, region_code: str, year: int) -> dict:
+# ---------------------------------------------------------------- case-work figures (helpers, visits, monitoring, measures)
+
+VISIT_REFERENCE = "visit_ref"
+
+
+@dataclass
+class CaseworkCounts:
+    """The case-work household figures of a region: (metric, year, key) -> households, and visits overdue."""
+
+    counts: dict[tuple[str, int, str], int] = field(default_factory=lambda: defaultdict(int))
+    overdue: int = 0
+    source: str = "live"
+
+    def get(self, metric: str, year: int = 0, key: str = "") -> int:
+        return self.counts.get((metric, year, key), 0)
+
+
+def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
+    """The case-work figures as grouped counts: (metric, rows of area, grp_year, grp_key, n).
+
+    `where(prefix)` is the Q choosing the households counted, over fields reached through `prefix`; the area is
+    the first `length` digits of the household's village. A figure counts households, so a household with two
+    measures of a group in a year counts once (grouped per village, within which distinct is exact):
+
+    - needing / paired: poor and monitored households (需结对户), those with an active pairing (已结对);
+    - visit_ref, by day: paired ones by their last visit, else their pairing date — overdue is the sum before a cut-off;
+    - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that year;
+    - measure, by year and measure group: households with a help measure of the group in the year.
+    """
+    from fupin.assistance.models import HelpMeasure, Pairing, Visit
+    from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringStage
+
+    def area(prefix: str):
+        return F(prefix + "village_id") if length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr(prefix + "village_id", 1, length)
+
+    def grouped(qs: QuerySet, prefix: str, year, key, n) -> QuerySet:
+        return (qs.filter(where(prefix)).order_by().annotate(area=area(prefix), grp_year=year, grp_key=key)
+                .values("area", "grp_year", "grp_key").annotate(n=n))
+
+    active = Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)
+    needing = Household.objects.filter(status__in=NEEDS_HELPER)
+    paired = needing.filter(Exists(active))
+    last_visit = Visit.objects.filter(household_id=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+    reference = Coalesce(Subquery(last_visit), Subquery(active.values("started_on")[:1]))
+    cases = MonitoredHousehold.objects.all()
+    distinct_households = Count("household_id", distinct=True)
+    return [
+        ("needing", grouped(needing, "", Value(0), Value(""), Count("pk"))),
+        ("paired", grouped(paired, "", Value(0), Value(""), Count("pk"))),
+        (VISIT_REFERENCE, grouped(paired, "", Value(0), reference, Count("pk"))),
+        ("monitored", grouped(cases.filter(stage__in=OPEN_MONITORING_STAGES), "household__", Value(0), F("kind"), distinct_households)),
+        ("eliminated", grouped(cases.filter(stage=MonitoringStage.ELIMINATED, eliminated_at__isnull=False), "household__",
+                               ExtractYear("eliminated_at"), Value(""), distinct_households)),
+        ("measure", grouped(HelpMeasure.objects.all(), "plan__household__", F("year"), F("catalogue__group"),
+                            Count("plan__household_id", distinct=True))),
+    ]
+
+
+def _casework_rows(where, length: int) -> dict[str, dict[tuple[str, int, str], int]]:
+    """The grouped counts of casework_groups, per area: area -> (metric, year, key) -> households."""
+    out: dict[str, dict[tuple[str, int, str], int]] = defaultdict(lambda: defaultdict(int))
+    for metric, rows in casework_groups(where, length):
+        for row in rows:
+            key = row["grp_key"]
+            out[row["area"]][(metric, int(row["grp_year"] or 0), "" if key is None else str(key))] += row["n"]
+    return out
+
+
+def visit_cutoffs(region_code: str, today: datetime.date) -> tuple[dict[str, str], str]:
+    """The day before which a paired household's last visit makes it overdue: per county with its own interval
+    under (or above) the region, and for the others — as ISO dates, the keys of "visit_ref"."""
+    from fupin.assistance.models import DEFAULT_VISIT_INTERVAL_DAYS, AssistanceSettings
+
+    configured = AssistanceSettings.objects.all()
+    county_length = CODE_LENGTHS[RegionLevel.COUNTY]
+    if len(region_code) >= county_length:
+        configured = configured.filter(county_id=region_code[:county_length])
+    elif region_code:
+        configured = configured.filter(in_region("county_id", region_code))
+    cut = {county: (today - datetime.timedelta(days=days)).isoformat() for county, days in
+           configured.values_list("county_id", "visit_interval_days")}
+    return cut, (today - datetime.timedelta(days=DEFAULT_VISIT_INTERVAL_DAYS)).isoformat()
+
+
+def _overdue_in(counts: dict[tuple[str, int, str], int], cutoff: str) -> int:
+    return sum(n for (metric, _, day), n in counts.items() if metric == VISIT_REFERENCE and day < cutoff)
+
+
+def casework_counts(user, region_code: str, today: datetime.date | None = None) -> CaseworkCounts:
+    """The case-work household figures of a region in the user's scope: from the rollup (patched with the villages
+    written since its refresh) for a large region read by a user who may read all of it, else counted live."""
+    today = today or timezone.localdate()
+    scope = household_filter(user)
+    if scope is None:
+        return CaseworkCounts()
+    cutoffs, default_cutoff = visit_cutoffs(region_code, today)
+    county_length = CODE_LENGTHS[RegionLevel.COUNTY]
+    if _uses_rollup(user, region_code, "casework_built_at"):
+        rolled = _casework_from_rollup(region_code, cutoffs, default_cutoff)
+        if rolled is not None:
+            return rolled
+    out = CaseworkCounts()
+
+    def where(prefix: str) -> Q:
+        q = household_filter(user, prefix)
+        return q & in_region(prefix + "village_id", region_code) if region_code else q
+
+    for county, counts in _casework_rows(where, county_length).items():
+        for k, n in counts.items():
+            if k[0] != VISIT_REFERENCE:
+                out.counts[k] += n
+        out.overdue += _overdue_in(counts, cutoffs.get(county, default_cutoff))
+    return out
+
+
+def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cutoff: str) -> CaseworkCounts | None:
+    """The region's CaseworkStat rows, patched with live counts of the villages written since the refresh; None: too
+    many written villages, count live.
+
+    Overdue is Σ over days before the cut-off of the households last visited that day; a county with its own
+    interval has its own cut-off, so above county level its rows replace its share of the region's."""
+    from .models import CaseworkStat
+
+    dirty = _dirty_villages(region_code)
+    if dirty is None:
+        return None
+    codes_ = [region_code] if region_code else list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
+    out = CaseworkCounts(source="rollup")
+    for metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=codes_).exclude(metric=VISIT_REFERENCE)
+                                 .values_list("metric", "year", "key", "households")):
+        out.counts[(metric, year, key)] += n
+    county_length = CODE_LENGTHS[RegionLevel.COUNTY]
+    days = CaseworkStat.objects.filter(metric=VISIT_REFERENCE)
+    if len(region_code) >= county_length:
+        out.overdue = days.filter(region_code=region_code, key__lt=cutoffs.get(region_code[:county_length], default_cutoff)
+                                  ).aggregate(n=Coalesce(Sum("households"), 0))["n"]
+    else:
+        sums = {"region": Coalesce(Sum("households", filter=Q(region_code__in=codes_, key__lt=default_cutoff)), 0)}
+        if cutoffs:
+            own = Q()
+            for county, cutoff in cutoffs.items():
+                own |= Q(region_code=county, key__lt=cutoff)
+            sums["default"] = Coalesce(Sum("households", filter=Q(region_code__in=list(cutoffs), key__lt=default_cutoff)), 0)
+            sums["own"] = Coalesce(Sum("households", filter=own), 0)
+        sums = days.filter(region_code__in=codes_ + list(cutoffs)).aggregate(**sums)
+        out.overdue = sums["region"] - sums.get("default", 0) + sums.get("own", 0)
+    if dirty:
+        stored: dict[str, dict[tuple[str, int, str], int]] = defaultdict(lambda: defaultdict(int))
+        for village, metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=dirty)
+                                              .values_list("region_code", "metric", "year", "key", "households")):
+            stored[village][(metric, year, key)] = n
+        live = _casework_rows(lambda prefix: Q(**{prefix + "village_id__in": dirty}), CODE_LENGTHS[RegionLevel.VILLAGE])
+        for village in dirty:
+            before, after = stored.get(village, {}), live.get(village, {})
+            for k in set(before) | set(after):
+                if k[0] != VISIT_REFERENCE:
+                    out.counts[k] += after.get(k, 0) - before.get(k, 0)
+            cutoff = cutoffs.get(village[:county_length], default_cutoff)
+            out.overdue += _overdue_in(after, cutoff) - _overdue_in(before, cutoff)
+        out.source = "rollup+live"
+    return out
+
+
+def monitoring_figures(user, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
     """Households under monitoring by kind, and those whose risk was eliminated in the year."""
-    from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringKind, MonitoringStage
+    from fupin.monitoring.models import MonitoringKind
 
-    households = _scoped_households(user, region_code)
-    if households is None:
+    if household_filter(user) is None:
         return {"kinds": [], "open": 0, "eliminated": 0}
-    cases = _in(MonitoredHousehold.objects.all(), "village_code", region_code).filter(household__in=households.values("pk"))
-    by_kind = dict(cases.filter(stage__in=OPEN_MONITORING_STAGES).values("kind").annotate(n=Count("household_id", distinct=True))
-                   .values_list("kind", "n"))
-    eliminated = cases.filter(stage=MonitoringStage.ELIMINATED, eliminated_at__year=year).aggregate(
-        n=Count("household_id", distinct=True))["n"]
-    kinds = [{"key": k.value, "label": str(k.label), "households": by_kind.get(k.value, 0)} for k in MonitoringKind]
-    return {"kinds": kinds, "open": sum(by_kind.values()), "eliminated": eliminated}
+    counts = counts or casework_counts(user, region_code)
+    kinds = [{"key": k.value, "label": str(k.label), "households": counts.get("monitored", 0, k.value)} for k in MonitoringKind]
+    return {"kinds": kinds, "open": sum(k["households"] for k in kinds), "eliminated": counts.get("eliminated", year)}
 
 
-def assistance_figures(user, region_code: str, year: int) -> dict:
+def assistance_figures(user, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
     """Helper coverage, visits overdue and help measures of the year, by measure group."""
-    from fupin.assistance import selectors as assistance
-    from fupin.assistance.models import HelpMeasure, MeasureGroup, Pairing
+    from fupin.assistance.models import MeasureGroup
 
-    households = _scoped_households(user, region_code)
-    if households is None:
+    if household_filter(user) is None:
         return {}
-    needing = households.filter(status__in=NEEDS_HELPER)
-    counts = needing.aggregate(
-        needing=Count("pk"),
-        paired=Count("pk", filter=Q(Exists(Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)))),
-    )
-    overdue = assistance.overdue_households(user, region=region_code).count()
-    measures = dict(
-        HelpMeasure.objects.filter(year=year, plan__household__in=households.values("pk")).values("catalogue__group")
-        .annotate(n=Count("plan__household_id", distinct=True)).values_list("catalogue__group", "n")
-    )
-    coverage = round(100 * counts["paired"] / counts["needing"], 1) if counts["needing"] else None
+    counts = counts or casework_counts(user, region_code)
+    needing, paired = counts.get("needing"), counts.get("paired")
     return {
-        "needing": counts["needing"], "paired": counts["paired"], "unpaired": counts["needing"] - counts["paired"],
-        "coverage": coverage, "overdue": overdue,
-        "measures": [{"key": g.value, "label": str(g.label), "households": measures.get(g.value, 0)} for g in MeasureGroup],
+        "needing": needing, "paired": paired, "unpaired": needing - paired,
+        "coverage": round(100 * paired / needing, 1) if needing else None, "overdue": counts.overdue,
+        "measures": [{"key": g.value, "label": str(g.label), "households": counts.get("measure", year, g.value)} for g in MeasureGroup],
     }
 
 

@@ -1,4 +1,5 @@
-"""Keeping the statistics rollup: a full rebuild, and the refresh that folds in the villages written since.
+"""Keeping the statistics rollups (RegionStat, CaseworkStat): a full rebuild, and the refresh that folds in the
+villages written since.
 
 Both run in one transaction, so a reader sees either the old rollup with its dirty-village log or
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
@@ -6,7 +7,7 @@ the new one with what remains of the log — never a half-built state (selectors
 import time
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -14,8 +15,8 @@ from fupin.regions.models import CODE_LENGTHS, RegionLevel
 from fupin.procedures.models import VillageProfile
 from fupin.registry.models import Household
 
-from .models import DirtyVillage, RegionStat, StatsState
-from .selectors import ROLLUP_METRICS
+from .models import CaseworkStat, DirtyVillage, RegionStat, StatsState
+from .selectors import ROLLUP_METRICS, casework_groups
 
 LOCK_KEY = 7_460_001  # pg_advisory_xact_lock key of the rollup's writers
 VILLAGE_LENGTH = CODE_LENGTHS[RegionLevel.VILLAGE]
@@ -42,15 +43,37 @@ def _insert_village_rows(households, profiles) -> None:
                 [metric, *params])
 
 
-def _roll_up() -> None:
+def _insert_casework_village_rows(villages: list[str] | None) -> None:
+    """Insert the case-work village rows (of `villages`, None: all) with one INSERT … SELECT per figure."""
+    table = connection.ops.quote_name(CaseworkStat._meta.db_table)
+    with connection.cursor() as cur:
+        for metric, grouped in casework_groups(lambda prefix: Q(**{prefix + "village_id__in": villages}) if villages is not None else Q(),
+                                               VILLAGE_LENGTH):
+            sql, params = grouped.query.sql_with_params()
+            cur.execute(f"INSERT INTO {table} (region_code, metric, year, key, households) "
+                        f"SELECT s.area, %s, s.grp_year, COALESCE(CAST(s.grp_key AS TEXT), ''), s.n FROM ({sql}) s", [metric, *params])
+
+
+# each rollup table: its model, the fields that key a row besides the region, and the counted fields
+TABLES = {
+    "households": (RegionStat, ("metric", "key"), ("households", "persons")),
+    "casework": (CaseworkStat, ("metric", "year", "key"), ("households",)),
+}
+
+
+def _roll_up(model=RegionStat) -> None:
     """Every township, county, prefecture and province row as the sum of its villages' rows."""
-    table = connection.ops.quote_name(RegionStat._meta.db_table)
+    _, keys, values = next(t for t in TABLES.values() if t[0] is model)
+    table = connection.ops.quote_name(model._meta.db_table)
+    key_columns = ", ".join(connection.ops.quote_name(k) for k in keys)
+    sums = ", ".join(f"sum({v})" for v in values)
+    group = ", ".join(str(i) for i in range(1, len(keys) + 2))
     with connection.cursor() as cur:
         for length in ANCESTOR_LENGTHS:
             cur.execute(
-                f"INSERT INTO {table} (region_code, metric, key, households, persons) "
-                f"SELECT substr(region_code, 1, {length}), metric, key, sum(households), sum(persons) FROM {table} "
-                f"WHERE length(region_code) = {VILLAGE_LENGTH} GROUP BY 1, 2, 3")
+                f"INSERT INTO {table} (region_code, {key_columns}, {', '.join(values)}) "
+                f"SELECT substr(region_code, 1, {length}), {key_columns}, {sums} FROM {table} "
+                f"WHERE length(region_code) = {VILLAGE_LENGTH} GROUP BY {group}")
 
 
 @transaction.atomic
@@ -61,14 +84,19 @@ def rebuild_stats(*, log=None) -> float:
     last = DirtyVillage.objects.order_by("-pk").values_list("pk", flat=True).first()
     RegionStat.objects.all().delete()  # a DELETE, not TRUNCATE: readers keep the old rows until commit
     _insert_village_rows(Household.objects.all(), VillageProfile.objects.all())
-    _roll_up()
+    _roll_up(RegionStat)
+    CaseworkStat.objects.all().delete()
+    _insert_casework_village_rows(None)
+    _roll_up(CaseworkStat)
     if last is not None:
         DirtyVillage.objects.filter(pk__lte=last).delete()
     seconds = time.perf_counter() - started
     now = timezone.now()
-    StatsState.objects.update_or_create(pk=1, defaults={"built_at": now, "refreshed_at": now, "seconds": seconds})
+    StatsState.objects.update_or_create(pk=1, defaults={"built_at": now, "casework_built_at": now, "refreshed_at": now,
+                                                        "seconds": seconds})
     if log:
-        log(f"统计汇总已重建：{RegionStat.objects.count():,} 行，用时 {seconds:.1f} 秒")
+        log(f"统计汇总已重建：{RegionStat.objects.count():,} 行户数人数、{CaseworkStat.objects.count():,} 行帮扶监测，"
+            f"用时 {seconds:.1f} 秒")
     return seconds
 
 
@@ -79,50 +107,61 @@ def _lock() -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _rows(codes) -> dict[tuple[str, str, str], list[int]]:
-    return {(r.region_code, r.metric, r.key): [r.households, r.persons] for r in RegionStat.objects.filter(region_code__in=codes)}
+def _rows(model, keys: tuple[str, ...], values: tuple[str, ...], codes) -> dict[tuple, list[int]]:
+    return {tuple(r[:len(keys) + 1]): list(r[len(keys) + 1:])
+            for r in model.objects.filter(region_code__in=codes).values_list("region_code", *keys, *values)}
 
 
 @transaction.atomic
 def refresh_stats() -> int:
-    """Fold the villages written since the last refresh into the rollup; the number of villages.
+    """Fold the villages written since the last refresh into the rollups; the number of villages.
 
     The villages' rows are recounted; their ancestors' rows change by the difference, so a refresh
     costs in proportion to the villages written, not to the province.
     """
     _lock()
-    if not StatsState.objects.filter(built_at__isnull=False).exists():
+    state = StatsState.objects.filter(built_at__isnull=False).first()
+    if state is None:
         return 0
     last = DirtyVillage.objects.order_by("-pk").values_list("pk", flat=True).first()
     if last is None:
         return 0
     villages = sorted(set(DirtyVillage.objects.filter(pk__lte=last).values_list("village_code", flat=True)))
-    before = _rows(villages)
-    RegionStat.objects.filter(region_code__in=villages).delete()
-    _insert_village_rows(Household.objects.filter(village_id__in=villages), VillageProfile.objects.filter(village_id__in=villages))
-    after = _rows(villages)
-    delta: dict[tuple[str, str, str], list[int]] = {}
-    for sign, rows in ((-1, before), (1, after)):
-        for (village, metric, key), (h, p) in rows.items():
-            for length in ANCESTOR_LENGTHS:
-                cell = delta.setdefault((village[:length], metric, key), [0, 0])
-                cell[0] += sign * h
-                cell[1] += sign * p
-    delta = {k: v for k, v in delta.items() if v != [0, 0]}
-    ancestors = {r.region_code + "\0" + r.metric + "\0" + r.key: r
-                 for r in RegionStat.objects.filter(region_code__in={k[0] for k in delta})}
-    changed, created, emptied = [], [], []
-    for (code, metric, key), (h, p) in delta.items():
-        row = ancestors.get(code + "\0" + metric + "\0" + key)
-        if row is None:
-            created.append(RegionStat(region_code=code, metric=metric, key=key, households=h, persons=p))
-            continue
-        row.households += h
-        row.persons += p
-        (emptied if row.households == 0 and row.persons == 0 else changed).append(row)
-    RegionStat.objects.bulk_update(changed, ["households", "persons"], batch_size=1000)
-    RegionStat.objects.bulk_create(created, batch_size=1000)
-    RegionStat.objects.filter(pk__in=[r.pk for r in emptied]).delete()
+    recount = {"households": lambda: _insert_village_rows(Household.objects.filter(village_id__in=villages),
+                                                          VillageProfile.objects.filter(village_id__in=villages))}
+    if state.casework_built_at is not None:  # else not built yet: the first rebuild builds it
+        recount["casework"] = lambda: _insert_casework_village_rows(villages)
+    for name, insert in recount.items():
+        _fold(*TABLES[name], villages, insert)
     DirtyVillage.objects.filter(pk__lte=last).delete()
     StatsState.objects.filter(pk=1).update(refreshed_at=timezone.now())
     return len(villages)
+
+
+def _fold(model, keys: tuple[str, ...], values: tuple[str, ...], villages: list[str], insert) -> None:
+    """Recount the villages' rows of one rollup table and change their ancestors' rows by the difference."""
+    before = _rows(model, keys, values, villages)
+    model.objects.filter(region_code__in=villages).delete()
+    insert()
+    after = _rows(model, keys, values, villages)
+    delta: dict[tuple, list[int]] = {}
+    for sign, rows in ((-1, before), (1, after)):
+        for (village, *key), counted in rows.items():
+            for length in ANCESTOR_LENGTHS:
+                cell = delta.setdefault((village[:length], *key), [0] * len(values))
+                for i, n in enumerate(counted):
+                    cell[i] += sign * n
+    delta = {k: v for k, v in delta.items() if any(v)}
+    ancestors = {(r.region_code, *(getattr(r, k) for k in keys)): r for r in model.objects.filter(region_code__in={k[0] for k in delta})}
+    changed, created, emptied = [], [], []
+    for (code, *key), counted in delta.items():
+        row = ancestors.get((code, *key))
+        if row is None:
+            created.append(model(region_code=code, **dict(zip(keys, key)), **dict(zip(values, counted))))
+            continue
+        for field_name, n in zip(values, counted):
+            setattr(row, field_name, getattr(row, field_name) + n)
+        (emptied if not any(getattr(row, v) for v in values) else changed).append(row)
+    model.objects.bulk_update(changed, list(values), batch_size=1000)
+    model.objects.bulk_create(created, batch_size=1000)
+    model.objects.filter(pk__in=[r.pk for r in emptied]).delete()

@@ -121,7 +121,9 @@ def casework(request):
     ctx = _common(request)
     user, code, year = request.user, ctx["code"], ctx["year"]
     url = selectors.list_url
-    ctx.update({"monitoring": selectors.monitoring_figures(user, code, year), "assistance": selectors.assistance_figures(user, code, year),
+    counts = selectors.casework_counts(user, code)
+    ctx.update({"monitoring": selectors.monitoring_figures(user, code, year, counts),
+                "assistance": selectors.assistance_figures(user, code, year, counts), "casework_source": counts.source,
                 "problems": selectors.problem_figures(user, code), "funds": selectors.funds_figures(user, code, year),
                 "county_code": code[:6] if len(code) >= 6 else ""})
     for kind in ctx["monitoring"]["kinds"]:
