@@ -128,6 +128,15 @@ if os.environ.get("FUPIN_TASKS", "database") == "immediate":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# The household list keeps rendered pages under the version of their data (fupin.core.fragments), so any
+# cache is correct; each process's own memory by default. FUPIN_CACHE_ENTRIES bounds it (about 30 kB each).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "3000"))},
+    }
+}
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -1,12 +1,13 @@
 """How the registry is read: every query starts from the user's scope."""
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
 
 from fupin.accounts.scope import household_filter
 from fupin.audit.models import AuditEntry
-from fupin.regions.models import CODE_LENGTHS, RegionLevel, in_region
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, code_range, in_region
 
 from . import codes
 from .models import Household, Member
@@ -97,6 +98,35 @@ LIST_FIELDS = (
     "number", "village__name", "group__name", "head_name", "size", "household_type", "status", "primary_cause",
     "latest_income",
 )
+
+
+def list_region(user, code: str) -> tuple[Region | None, str | None]:
+    """The region a household list is narrowed to, if it exists in the user's scope, and the version of a village's list.
+
+    The version changes with every write to the village's households and members and to any
+    region (triggers, registry migration 0003), so a page rendered from rows read after it may
+    be cached under it: the version is read first, in this one query with the region.
+    None for a region above a village, where no single version covers the list.
+    """
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None or not code or user.helper_region:
+        return None, None
+    lo, hi = code_range(prefix)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT r.code, r.name, r.level, r.parent_id,"
+            " (SELECT token FROM registry_listversion WHERE village_code = r.code),"
+            " (SELECT token FROM registry_listversion WHERE village_code = '')"
+            " FROM regions_region r WHERE r.code = %s AND r.code >= %s AND r.code <= %s",
+            [code, lo, hi],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None, None
+    region = Region.from_db(connection.alias, ["code", "name", "level", "parent_id"], row[:4])
+    if region.level != RegionLevel.VILLAGE:
+        return region, None
+    return region, f"{row[4] or '-'}.{row[5] or '-'}"
 
 
 def household_rows(households: QuerySet[Household]) -> QuerySet[Household]:

@@ -11,12 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.core import formats, fragments
 from fupin.core.pagination import CappedPaginator
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
@@ -30,6 +36,8 @@ from .models import GUARANTEE_LABELS, GUARANTEES, GuaranteeCheck, Household, Inc
 # Counting stops here (see fupin.core.pagination); a search is for finding someone, so its cap is lower.
 LIST_CAP = 10_000
 SEARCH_CAP = 1_000
+# Where the full page's template leaves room for the results (a comment: no escaped input can spell it).
+RESULTS_MARK = "<!--household-results-->"
 HISTORY_ON_PAGE = 20
 HISTORY_PAGE_SIZE = 50
 # The household page shows the form's sections, the first one led by the number, village and size.
@@ -77,38 +85,111 @@ def _year(value, default: int) -> int:
 
 # --- the list -----------------------------------------------------------------------------
 
-@login_required
-def household_list(request):
-    user = request.user
-    _ensure_reader(user)
-    form = HouseholdFilterForm(request.GET)
-    filters, ignored = form.filters()
+def _household_rows(households, labels: dict[str, str]) -> str:
+    """The table rows of one page, written out here: a template loop costs ten times as much per row.
 
-    region, region_error = None, ""
-    code = request.GET.get("region", "").strip()
-    if code:
-        region = _region_in_scope(user, code)
-        if region is None:
-            region_error = _("所选区域不存在或不在您的管辖范围内，已显示您管辖范围内的全部户。")
-    if region is not None and user.region_id != region.code:
-        filters["region"] = region.code
-    else:
-        region = regions.home_region(user)
+    Values are escaped; the ID numbers are always masked in lists, whoever reads them.
+    """
+    esc = {k: escape(v) for k, v in labels.items()}
+    types, statuses, causes = (
+        {value: escape(label) for value, label in choices.choices}
+        for choices in (codes.HouseholdType, codes.HouseholdStatus, codes.PovertyCause)
+    )
+    # the household page's URL around its pk, reversed once instead of once per row
+    before, after = reverse("registry:household_detail", args=[4242]).split("4242")
+    no_head = escape(_("（未登记户主）"))
+    rows = []
+    for h in households:
+        url = f"{before}{h.pk}{after}"
+        ids = "".join(f'<span class="mono muted small">{escape(idnumber.mask(m.id_number))}</span>' for m in h.heads)
+        group = f'<span class="muted small"> {escape(h.group.name)}</span>' if h.group_id else ""
+        rows.append(
+            f'<tr><td data-label="{esc["number"]}"><a class="mono" href="{url}">{escape(h.number)}</a></td>'
+            f'<td data-label="{esc["head"]}" class="head"><span><a href="{url}"><strong>{escape(h.head_name) or no_head}</strong></a>{ids}</span></td>'
+            f'<td data-label="{esc["village"]}"><span>{escape(h.village.name)}{group}</span></td>'
+            f'<td data-label="{esc["size"]}" class="num">{h.size}</td>'
+            f'<td data-label="{esc["type"]}">{types.get(h.household_type) or escape(h.household_type) or "—"}</td>'
+            f'<td data-label="{esc["status"]}"><span class="badge status-{escape(h.status)}">{statuses.get(h.status) or escape(h.status)}</span></td>'
+            f'<td data-label="{esc["cause"]}">{causes.get(h.primary_cause) or escape(h.primary_cause) or "—"}</td>'
+            f'<td data-label="{esc["income"]}" class="num">{escape(formats.yuan(h.latest_income))}</td></tr>'
+        )
+    return mark_safe("\n".join(rows))
 
+
+def _list_results(request, user, region, region_error: str, form, filters, ignored) -> str:
+    """The results part of the list (notices, count, rows, pager), rendered."""
     households = selectors.household_rows(selectors.households_for(user, **filters))
     paginator = CappedPaginator(households, settings.FUPIN_PAGE_SIZE, cap=SEARCH_CAP if filters.get("q") else LIST_CAP)
     page = paginator.get_page(request.GET.get("page"))
-    context = {
-        "form": form, "page": page, "paginator": paginator, "region": region,
-        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "path": regions.path_for(user, region), "ignored": ignored, "region_error": region_error,
-        "children": regions.children_for(user, region) if region is None or region.level < RegionLevel.VILLAGE else [],
-        "filtered": bool(filters),
+    labels = {
+        "number": _("户编号"), "head": _("户主"), "village": _("村"), "size": _("人口"), "type": _("属性"),
+        "status": _("状态"), "cause": _("主要致贫原因"), "income": _("年人均纯收入"),
     }
-    template = "registry/household_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
-    response = render(request, template, context)
+    return render_to_string("registry/_household_results.html", {
+        "page": page, "paginator": paginator, "labels": labels, "rows": _household_rows(page.object_list, labels),
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "ignored": ignored, "region_error": region_error,
+    }, request)
+
+
+@login_required
+def household_list(request):
+    """The household list. A village's list is cached under the version of its data (selectors.list_region):
+
+    the results by the reader's scope and the query, the rest of the page per user; a write to
+    the village's households or members, or to any region, changes the version, so the next
+    request renders afresh. Pages with messages to show are never cached.
+    """
+    user = request.user
+    _ensure_reader(user)
+    code = request.GET.get("region", "").strip()
+    region, version = selectors.list_region(user, code or user.region_id or "")
+    region_error = ""
+    if code and region is None:
+        region_error = _("所选区域不存在或不在您的管辖范围内，已显示您管辖范围内的全部户。")
+        region, version = selectors.list_region(user, user.region_id or "")
+    if region is not None and region.code == user.region_id:
+        user.region = region  # the page header shows it: one query fewer
+    partial = request.htmx and not request.htmx.history_restore_request
+    query = request.META.get("QUERY_STRING", "")
+    language = get_language()
+
+    results_key = version and fragments.key(
+        "households", language, user.scope_prefix, region.code, version, query, settings.FUPIN_PAGE_SIZE, LIST_CAP, SEARCH_CAP,
+    )
+    results = fragments.get(results_key) if results_key else None
+    page_key = results_key and not partial and not len(messages.get_messages(request)) and fragments.key(
+        "household-list-page", language, user.pk, user.get_username(), user.full_name, user.role, user.region_id,
+        user.is_staff, user.is_superuser, region.code, version.split(".")[1], request.get_full_path(),
+    )
+    page = fragments.get(page_key) if page_key else None
+
+    form = filters = None
+    if results is None or (page is None and not partial):
+        form = HouseholdFilterForm(request.GET)
+        filters, ignored = form.filters()
+        if region is not None and user.region_id != region.code:
+            filters["region"] = region.code
+        elif region is None:
+            region = regions.home_region(user)
+    if results is None:
+        results = _list_results(request, user, region, region_error, form, filters, ignored)
+        if results_key:
+            fragments.put(results_key, results)
+
+    if partial:
+        response = HttpResponse(results)
+    else:
+        if page is None:
+            page = render_to_string("registry/household_list.html", {
+                "form": form, "region": region, "path": regions.path_for(user, region),
+                "children": regions.children_for(user, region) if region is None or region.level < RegionLevel.VILLAGE else [],
+                "filtered": bool(filters), "results": mark_safe(RESULTS_MARK),
+                "csrf_token": fragments.csrf_mark(),
+            }, request)
+            if page_key:
+                fragments.put(page_key, page)
+        response = HttpResponse(fragments.with_csrf_token(request, page.replace(RESULTS_MARK, results, 1)))
     patch_vary_headers(response, ("HX-Request",))
     return response
 
