@@ -1,0 +1,538 @@
+"""The import's bulk path: a large file's columns checked whole (polars), its clean new households COPYed.
+
+The row-wise path in imports.py stays the reference for every rule and every message. This
+path only ever *accepts*: it applies the same rules to whole columns, and a household it cannot
+prove clean (a bad or unusual cell, a broken household rule, a match with the registry) goes to
+the row-wise path, which reports exactly what is wrong or plans the update. So both paths give
+the same errors for the same rows, and the values written are those the row-wise path writes
+(tests/registry/test_import_bulk.py feeds the same files to both).
+
+Cells are converted once per distinct value with the row-wise converters themselves where a
+column has few distinct values (codes, yes/no, years); the columns with many (names, phone and
+account numbers, amounts, ID numbers) get a vectorised rule that accepts a subset of what the
+converter accepts, with the same result.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from . import codes, validation
+from .models import Household, IncomeRecord, Member
+
+BY_VALUE_MAX = 20_000          # distinct values converted one by one with the row-wise converter
+# A cell the vectorised rules leave to the row-wise path: whitespace at either end, control characters.
+_UNUSUAL = r"^\s|\s$|[\x00-\x1f\x7f]"
+_ID_SHAPE = r"^[0-9]{17}[0-9Xx]$"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+TRUE, FALSE = "t", "f"
+
+
+class Fallback(Exception):
+    """polars reads the file differently from the csv module (or the file breaks a file-wide rule): use the row-wise path."""
+
+
+def read_csv(path, table, encoding: str) -> pl.DataFrame:
+    """The data rows as string columns c0…cN plus `row` (the row number the row-wise reader gives), empty rows left out."""
+    data = open(path, "rb").read()
+    if encoding == "gb18030":
+        try:
+            data = data.decode("gb18030").encode()
+        except UnicodeDecodeError:
+            raise Fallback from None
+    elif data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    width = len(table.headers)
+    try:
+        frame = pl.read_csv(io.BytesIO(data), has_header=False, skip_rows=table.header_row,
+                            schema={f"c{i}": pl.String for i in range(width)}, raise_if_empty=False,
+                            truncate_ragged_lines=False)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, ValueError):
+        raise Fallback from None
+    return _numbered(frame, table.header_row)
+
+
+def rows_frame(rows: list[list[str]], width: int, header_row: int) -> pl.DataFrame:
+    """Rows already read (an .xlsx sheet) as the same frame; rows longer than the headings go row-wise."""
+    if any(len(r) > width for r in rows):
+        raise Fallback
+    frame = pl.DataFrame([list(r) + [""] * (width - len(r)) for r in rows],
+                         schema={f"c{i}": pl.String for i in range(width)}, orient="row")
+    return _numbered(frame, header_row)
+
+
+def _numbered(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:
+    columns = frame.columns
+    frame = frame.with_columns(pl.col(columns).fill_null(""))
+    frame = frame.with_row_index("row", offset=header_row + 1).with_columns(pl.col("row").cast(pl.Int64))
+    return frame.filter(pl.any_horizontal([pl.col(c) != "" for c in columns]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+
+def _text(value) -> str | None:
+    """A converted value as PostgreSQL's COPY text for it (None for NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value.value if hasattr(value, "value") else value)
+
+
+def _cents(value) -> int | None:
+    return None if value is None else int(value * 100)
+
+
+def convert(column, raw: pl.Series, cell_error) -> tuple[pl.Series, pl.Series]:
+    """(converted values, ok) for one column: amounts as cents and integers as Int64, the rest as the
+    text PostgreSQL stores (yes/no as t/f); ok is False where the row-wise path must look."""
+    kind = getattr(column.convert, "kind", ("text", 10**6))
+    unique = raw.unique()
+    if kind[0] in ("code", "bool", "integer", "causes") or len(unique) <= BY_VALUE_MAX:
+        return _by_value(column, raw, unique, cell_error, kind[0])
+    unusual = raw.str.contains(_UNUSUAL)
+    if kind[0] == "text":
+        return raw, (raw == "") | (~unusual & (raw.str.len_chars() <= kind[1]))
+    if kind[0] == "digits":
+        return raw, raw.str.contains(rf"^[0-9]{{0,{kind[1]}}}$")
+    if kind[0] == "identity":
+        return raw.str.to_uppercase(), (raw == "") | raw.str.contains(_ID_SHAPE)
+    if kind[0] == "decimal":
+        ok = (raw == "") | raw.str.contains(rf"^[0-9]{{1,{kind[1]}}}(\.[0-9]{{1,2}})?$")
+        parts = raw.str.split_exact(".", 1)
+        whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
+        fraction = (parts.struct.field("field_1").fill_null("") + "00").str.slice(0, 2).cast(pl.Int64, strict=False)
+        cents = pl.select(pl.when(raw == "").then(pl.lit(_cents(column.blank), pl.Int64))
+                          .otherwise(whole * 100 + fraction)).to_series()
+        return cents.rename(raw.name), ok
+    raise AssertionError(kind)
+
+
+def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str):
+    mapping, bad = {}, []
+    for value in unique.to_list():
+        text = value.strip()
+        try:
+            converted = column.convert(text) if text else column.blank
+        except cell_error:
+            bad.append(value)
+            converted = None
+        if kind == "decimal":
+            mapping[value] = _cents(converted)
+        elif kind == "integer":
+            mapping[value] = converted
+        else:
+            mapping[value] = _text(converted)
+    dtype = pl.Int64 if kind in ("decimal", "integer") else pl.String
+    values = raw.replace_strict(mapping, return_dtype=dtype)
+    ok = ~raw.is_in(bad) if bad else pl.Series(raw.name, [True] * len(raw), dtype=pl.Boolean)
+    return values, ok
+
+
+def parse_ids(raw: pl.Series, today: datetime.date) -> pl.DataFrame:
+    """idnumber.parse over a column: number (upper case), birth_date, sex and ok (only ok rows are trusted)."""
+    upper = raw.str.to_uppercase()
+    frame = pl.DataFrame({"raw": upper})
+    digits = [pl.col("raw").str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)]
+    frame = frame.with_columns(
+        shape=pl.col("raw").str.contains(_ID_SHAPE),
+        birth=pl.col("raw").str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False),
+        check=pl.lit(_CHECK).str.slice(pl.sum_horizontal(digits) % 11, 1),
+    )
+    frame = frame.with_columns(
+        ok=pl.col("shape") & pl.col("birth").is_not_null()
+        & (pl.col("birth").dt.strftime("%Y%m%d") == pl.col("raw").str.slice(6, 8))
+        & (pl.col("birth") <= today) & (pl.col("birth").dt.year() >= 1890)
+        & (pl.col("check") == pl.col("raw").str.slice(17, 1)),
+        sex=pl.when(pl.col("raw").str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1).then(pl.lit("M"))
+        .otherwise(pl.lit("F")),
+    )
+    return frame.select(number="raw", birth_date="birth", sex="sex", ok=pl.col("ok").fill_null(False))
+
+
+# ---------------------------------------------------------------------------------------------
+# What the bulk path hands the writer
+
+@dataclass
+class Batch:
+    """The COPY payloads (CSV, NULL as \\N) of a run of clean new households, in the registry's column order."""
+
+    households: int
+    tables: list[tuple[str, list[str], bytes]]
+
+    def write(self, cursor) -> None:
+        for table, columns, data in self.tables:
+            names = ", ".join(f'"{c}"' for c in columns)
+            with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
+                for i in range(0, len(data), 1 << 20):
+                    copy.write(data[i:i + (1 << 20)])
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="\\N")
+    return buffer.getvalue()
+
+
+HOUSEHOLD_TABLE = Household._meta.db_table
+MEMBER_TABLE = Member._meta.db_table
+INCOME_TABLE = IncomeRecord._meta.db_table
+
+
+def household_rules(frame: pl.DataFrame, check_household) -> pl.Series:
+    """validation.check_household over distinct (status, type, cause, years): ok per household."""
+    names = ["status", "household_type", "primary_cause", "registration_year", "exit_year"]
+    distinct = frame.select(names).unique()
+    good = []
+    for row in distinct.iter_rows(named=True):
+        if not check_household(**row):
+            good.append(row)
+    if not good:
+        return pl.Series([False] * len(frame))
+    marks = pl.DataFrame(good, schema=distinct.schema).with_columns(_good=pl.lit(True))
+    joined = frame.select(names).with_row_index("_i").join(marks, on=names, how="left", nulls_equal=True).sort("_i")
+    return joined["_good"].fill_null(False)
+
+
+def member_rules(members: pl.DataFrame, today: datetime.date) -> pl.Expr:
+    """validation.check_member's rules, and a name and a relation given: ok per member row."""
+    young = {codes.SchoolingStatus.PRIMARY.value, codes.SchoolingStatus.GRADE7.value}
+    age = (pl.lit(today.year) - pl.col("birth_date").dt.year()
+           - ((pl.lit(today.month * 100 + today.day)) < (pl.col("birth_date").dt.month().cast(pl.Int64) * 100
+                                                          + pl.col("birth_date").dt.day().cast(pl.Int64))).cast(pl.Int64))
+    return ((pl.col("name") != "") & (pl.col("relation") != "")
+            & ((pl.col("disability_category") != "") == (pl.col("disability_level") != ""))
+            & ~(pl.col("schooling").is_in(list(young)) & (age < 5))
+            & pl.col("work_months").is_between(0, 12))
+
+
+def py_strip(series: pl.Series, upper: bool = False) -> pl.Series:
+    """str.strip() (and .upper()) as Python does them: polars for plain cells, Python for the unusual ones."""
+    unusual = series.str.contains(_UNUSUAL) | (series.str.contains(r"[^\x00-\x7f]") if upper else False)
+    plain = series.str.to_uppercase() if upper else series
+    if not unusual.any():
+        return plain
+    fixed = {v: (v.strip().upper() if upper else v.strip()) for v in series.filter(unusual).unique().to_list()}
+    return pl.select(pl.when(unusual).then(series.replace(fixed)).otherwise(plain)).to_series().rename(series.name)
+
+
+def _cents_text(expr: pl.Expr) -> pl.Expr:
+    magnitude = expr.abs()
+    return (pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit("")) + (magnitude // 100).cast(pl.String) + "."
+            + (magnitude % 100).cast(pl.String).str.zfill(2))
+
+
+@dataclass
+class Screened:
+    """The outcome of screening a file: the rows the row-wise path must see, and the clean new households."""
+
+    routed: pl.DataFrame        # row, c0…cN: whole households, in file order
+    households: pl.DataFrame    # one row per clean new household: its stored columns (text), `key`, `village`
+    members: pl.DataFrame       # their members: `h` (the household's position) and the stored columns (text)
+    incomes: pl.DataFrame       # h and the income columns (text), for the households that have one
+
+
+def screen(imp, frame: pl.DataFrame) -> Screened:
+    """Apply the row-wise path's rules to whole columns; Fallback when a file-wide rule is broken."""
+    from . import imports as base
+
+    H, M, R, I = base.HOUSEHOLD, base.MEMBER, base.REGION, base.INCOME
+    index = imp.columns.index
+    today = imp.today
+
+    def raw(key) -> pl.Series:
+        return frame[f"c{index[key]}"]
+
+    # households: a row with a key (户编号, else 户主证件号码) starts one unless it repeats the current key
+    number = py_strip(raw((H, "number"))) if (H, "number") in index else pl.Series([""] * len(frame))
+    head = py_strip(raw((H, "head_id_number")), upper=True) if (H, "head_id_number") in index else pl.Series([""] * len(frame))
+    keys = pl.select(pl.when(number != "").then("n" + number).when(head != "").then("h" + head)
+                     .otherwise(None)).to_series().forward_fill()
+    if len(keys) and keys[0] is None:
+        raise Fallback  # a row that belongs to no household: the row-wise path says so
+    starts = (keys != keys.shift(1)).fill_null(True)
+    g = starts.cast(pl.Int64).cum_sum() - 1
+    if keys.filter(starts).n_unique() != int(starts.sum()):
+        raise Fallback  # a household's rows apart: reported by the row-wise path, in order
+    rows = pl.DataFrame({"row": frame["row"], "g": g})
+
+    # member cells
+    row_ok = pl.Series([True] * len(frame))
+    member = {}
+    for (part, name), at in index.items():
+        if part != M or name == "id_number":
+            continue
+        values, ok = convert(base.BY_KEY[(part, name)], frame[f"c{at}"], base.CellError)
+        member[name] = values
+        row_ok &= ok
+    ids = parse_ids(raw((M, "id_number")), today)
+    row_ok &= ids["ok"] & ~ids["number"].is_duplicated()
+    if "sex" in member:
+        row_ok &= member["sex"].is_null() | (member["sex"] == ids["sex"])
+    n = len(frame)
+    for name, default in (("schooling", None), ("work_months", None), ("disability_category", ""),
+                          ("disability_level", ""), ("name", ""), ("relation", "")):
+        if name not in member:
+            member[name] = pl.Series(name, [default] * n, dtype=pl.Int64 if name == "work_months" else pl.String)
+    members = pl.DataFrame({"row": frame["row"], "g": g, "id_number": ids["number"], "birth_date": ids["birth_date"],
+                            "sex": ids["sex"]} | {k: v for k, v in member.items() if k != "sex"})
+    row_ok &= members.select(member_rules(members, today).fill_null(True)).to_series()
+    rows = rows.with_columns(ok=row_ok, head=(members["relation"] == codes.Relation.HEAD.value))
+
+    # one value per household column: the rows' non-empty cells, which must agree
+    hh_keys = [k for k in index if k[0] in (R, H, I)]
+    frame_g = frame.with_columns(g=g)
+    agg = [pl.len().alias("size"), pl.col("row").first().alias("first_row")]
+    for k in hh_keys:
+        c = f"c{index[k]}"
+        nonempty = pl.col(c).filter(pl.col(c) != "")
+        agg += [nonempty.first().fill_null("").alias(c), (nonempty.n_unique() <= 1).alias(f"{c}_same")]
+    hh = frame_g.group_by("g", maintain_order=True).agg(agg)
+    per_group = rows.group_by("g", maintain_order=True).agg(
+        rows_ok=pl.col("ok").all(), heads=pl.col("head").sum(),
+        head_at=pl.col("head").arg_max())
+    hh = hh.join(per_group, on="g", how="left", maintain_order="left")
+    hh = hh.with_columns(key=keys.filter(starts))
+    ok = hh["rows_ok"] & (hh["heads"] == 1)
+    for k in hh_keys:
+        ok &= hh[f"c{index[k]}_same"]
+    # the head's ID number and name
+    offsets = (hh["size"].cum_sum() - hh["size"]) + hh["head_at"].cast(pl.Int64)
+    head_rows = members[offsets.to_list()] if len(hh) else members.head(0)
+    hh = hh.with_columns(head_id=head_rows["id_number"], head_name=head_rows["name"])
+
+    values = {}
+    for k in hh_keys:
+        column = hh[f"c{index[k]}"]
+        if k[0] == R:
+            values[k] = py_strip(column)
+        else:
+            values[k], cell_ok = convert(base.BY_KEY[k], column, base.CellError)
+            ok &= cell_ok
+    empty = pl.Series([""] * len(hh))
+    region_columns = [values.get((R, f), empty) for f in (*base.REGION_FIELDS, "group", "village_code")]
+    region_keys = list(zip(*[c.to_list() for c in region_columns]))
+    resolved = imp.regions.resolve(set(region_keys))
+    village = [resolved[key][0] if resolved[key][2] is None else None for key in region_keys]
+    region_group = [resolved[key][1] for key in region_keys]
+    hh = hh.with_columns(village=pl.Series(village, dtype=pl.String), group_id=pl.Series(region_group, dtype=pl.String))
+    ok &= hh["village"].is_not_null()
+    declared = values.get((H, "head_id_number"))
+    if declared is not None:
+        ok &= (declared == "") | (declared == hh["head_id"])
+    declared = values.get((H, "head_name"))
+    if declared is not None:
+        ok &= (declared == "") | (declared == hh["head_name"])
+    declared = values.get((H, "declared_size"))
+    if declared is not None:
+        ok &= declared.is_null() | (declared == hh["size"].cast(pl.Int64))
+    if (H, "number") in index:
+        ok &= values[(H, "number")].is_not_null()
+    checked = pl.DataFrame({name: values[(H, name)] if (H, name) in values else
+                            pl.Series([_plain_default(base.HOUSEHOLD_DEFAULTS[name])] * len(hh))
+                            for name in ("status", "household_type", "primary_cause", "registration_year", "exit_year")})
+    checked = checked.with_columns(pl.col("registration_year", "exit_year").cast(pl.Int64))
+    ok &= household_rules(checked, validation.check_household)
+
+    incomes = None
+    if imp.has_income:
+        income, income_ok = _incomes(values, hh["size"], today, base)
+        ok &= income_ok
+        incomes = income
+
+    # matches in the registry go row-wise: updates, or "already in another household"
+    registered_ids = imp.registered("id_number", ids["number"].filter(ids["ok"]).to_list())
+    if registered_ids:
+        taken = members.with_columns(t=pl.col("id_number").is_in(list(registered_ids))).group_by(
+            "g", maintain_order=True).agg(pl.col("t").any())
+        ok &= ~taken["t"]
+    file_numbers = hh.filter(pl.col("key").str.starts_with("n"))["key"].str.slice(1).to_list()
+    registered_numbers = imp.registered("number", file_numbers)
+    if registered_numbers:
+        ok &= ~hh["key"].is_in(["n" + v for v in registered_numbers])
+
+    hh = hh.with_columns(ok=ok)
+    fast_groups = hh.filter(pl.col("ok"))
+    routed_g = hh.filter(~pl.col("ok"))["g"]
+    routed = frame.filter(g.is_in(routed_g.implode()))
+    members_out = members.filter(g.is_in(fast_groups["g"].implode()))
+    return _assemble(imp, base, fast_groups, members_out, values, hh["ok"], incomes, routed)
+
+
+def _plain_default(value):
+    return value.value if hasattr(value, "value") else value
+
+
+def _incomes(values, size: pl.Series, today, base):
+    """The income row of each household in cents, and ok where the row-wise _income_row accepts it."""
+    I = base.INCOME
+    n = len(size)
+    null = pl.Series([None] * n, dtype=pl.Int64)
+    get = lambda f: values.get((I, f), null)  # noqa: E731
+    f = pl.DataFrame({"year": get("year"), "total": get("transfers_total"), "stated": get("per_capita_net_income"),
+                      "size": size.cast(pl.Int64)} | {m: get(m) for m in base.MONEY_FIELDS})
+    other_given = pl.col("other_transfers").is_not_null() if (I, "other_transfers") in values else pl.lit(False)
+    anything = pl.any_horizontal([pl.col(m).is_not_null() for m in (*base.MONEY_FIELDS, "total", "stated")])
+    bad = (pl.col("year").is_null() & anything) | (pl.col("year") > today.year)
+    f = f.with_columns(other_given=other_given, bad=bad.fill_null(False))
+    f = f.with_columns([pl.col(m).fill_null(0) for m in base.MONEY_FIELDS])
+    named = pl.col("family_planning") + pl.col("dibao") + pl.col("wubao") + pl.col("pension") + pl.col("eco_compensation")
+    f = f.with_columns(named=named)
+    f = f.with_columns(
+        bad=pl.col("bad") | (pl.col("total").is_not_null() & ~pl.col("other_given") & (pl.col("total") < pl.col("named")))
+        | (pl.col("total").is_not_null() & pl.col("other_given") & (pl.col("total") != pl.col("named") + pl.col("other_transfers"))),
+        other_transfers=pl.when(pl.col("total").is_not_null() & ~pl.col("other_given"))
+        .then(pl.col("total") - pl.col("named")).otherwise(pl.col("other_transfers")),
+    )
+    f = f.with_columns(bad=pl.col("bad").fill_null(False))
+    net = pl.sum_horizontal([pl.col(m) for m in IncomeRecord.INCOME_FIELDS]) - pl.col("productive_expenditure")
+    f = f.with_columns(net=net)
+    pcni = (pl.when(pl.col("net") < 0).then(-1).otherwise(1)
+            * ((2 * pl.col("net").abs() + pl.col("size")) // (2 * pl.col("size"))))
+    f = f.with_columns(pcni=pcni)
+    f = f.with_columns(bad=pl.col("bad") | (pl.col("stated").is_not_null() & (pl.col("stated") != pl.col("pcni"))).fill_null(False))
+    return f, ~f["bad"]
+
+
+def _assemble(imp, base, fast, members, values, ok_mask, incomes, routed) -> Screened:
+    """The clean new households' stored columns, as text (COPY's), before numbers and ids are known."""
+    H = base.HOUSEHOLD
+    picked = ok_mask.arg_true()
+    columns = {}
+    n = len(fast)
+    for name in base.HOUSEHOLD_COLUMNS:
+        if name in ("number", "created_at", "updated_at"):
+            continue
+        if name == "village_id":
+            series = fast["village"]
+        elif name == "group_id":
+            series = fast["group_id"]
+        elif name == "head_name":
+            series = fast[name]
+        elif name == "head_initials":
+            continue  # with the names' initials, batch by batch (import_bulk.batches)
+        elif name == "size":
+            series = fast["size"].cast(pl.String)
+        elif name == "latest_income":
+            series = pl.Series([None] * n, dtype=pl.String)
+        elif (H, name) in values:
+            series = values[(H, name)].gather(picked)
+            kind = getattr(base.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
+            if kind == "decimal":
+                series = pl.select(_cents_text(pl.lit(series))).to_series()
+            elif series.dtype != pl.String:
+                series = series.cast(pl.String)
+        else:
+            series = pl.Series([_text(base.HOUSEHOLD_DEFAULTS[name])] * n, dtype=pl.String)
+        columns[name] = series.rename(name)
+    households = pl.DataFrame(columns).with_columns(key=fast["key"], h=pl.int_range(n, dtype=pl.Int64))
+    income_frame = pl.DataFrame()
+    if incomes is not None:
+        chosen = incomes[picked.to_list()].with_columns(h=pl.int_range(n, dtype=pl.Int64))
+        households = households.with_columns(latest_income=pl.select(
+            pl.when(chosen["year"].is_not_null()).then(_cents_text(pl.lit(chosen["pcni"])))).to_series())
+        chosen = chosen.filter(pl.col("year").is_not_null())
+        money = [_cents_text(pl.col(m)).alias(m) for m in base.MONEY_FIELDS]
+        income_frame = chosen.select(pl.col("h"), pl.col("year").cast(pl.String), *money,
+                                     pl.col("size").cast(pl.String).alias("household_size"),
+                                     _cents_text(pl.col("pcni")).alias("per_capita_net_income"))
+    g_to_h = dict(zip(fast["g"].to_list(), range(n)))
+    member_columns = {"h": members["g"].replace_strict(g_to_h, return_dtype=pl.Int64)}
+    for name in base.MEMBER_COLUMNS:
+        if name == "household_id":
+            continue
+        if name == "village_code":
+            member_columns[name] = member_columns["h"].replace_strict(dict(enumerate(fast["village"].to_list())),
+                                                                      return_dtype=pl.String)
+        elif name == "birth_date":
+            member_columns[name] = members["birth_date"].dt.strftime("%Y-%m-%d")
+        elif name == "name_initials":
+            continue
+        elif name in members.columns and (base.MEMBER, name) in imp.columns.index or name in ("id_number", "sex"):
+            member_columns[name] = members[name].cast(pl.String)
+        else:
+            member_columns[name] = pl.Series([_text(base.MEMBER_DEFAULTS[name])] * len(members), dtype=pl.String)
+    return Screened(routed, households, pl.DataFrame(member_columns), income_frame)
+
+
+def _json_string(series: pl.Series) -> pl.Series:
+    """Each value as a JSON string literal (polars for plain text, json.dumps for quotes, backslashes, controls)."""
+    special = series.str.contains(r'["\\\x00-\x1f]')
+    plain = '"' + series + '"'
+    if not special.any():
+        return plain
+    fixed = {v: json.dumps(v, ensure_ascii=False) for v in series.filter(special).unique().to_list()}
+    return pl.select(pl.when(special).then(series.replace_strict(fixed, default=None)).otherwise(plain)).to_series()
+
+
+BATCH_HOUSEHOLDS = 20_000
+
+
+def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int = BATCH_HOUSEHOLDS):
+    """Batches of COPY payloads for the clean new households, with their 户编号, ids and audit entries."""
+    from fupin.audit.models import AuditEntry
+
+    from . import imports as base
+
+    households = screened.households.with_columns(number=pl.Series(numbers, dtype=pl.String))
+    members, incomes = screened.members, screened.incomes
+    now = imp.now.isoformat()
+    user = imp.user
+    role = user.role or ("admin" if user.is_superuser else "")
+    source = json.dumps(imp.source_name, ensure_ascii=False)
+    member_h = members["h"]
+    initials = imp.initials
+    income_h = incomes["h"] if len(incomes) else pl.Series([], dtype=pl.Int64)
+    household_columns = ["id", *base.HOUSEHOLD_COLUMNS]
+    member_columns = base.MEMBER_COLUMNS
+    income_columns = [c for c in base.INCOME_COLUMNS]
+    audit_columns = ["at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
+                     "target_label", "household_id", "scope_code", "changes"]
+    for start in range(0, len(households), size):
+        count = min(size, len(households) - start)
+        ids = pl.Series("id", reserve_ids(count), dtype=pl.Int64)
+        chunk = households.slice(start, count)
+        low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
+        part = members.slice(low, high - low)
+        todo = [v for v in part["name"].unique().to_list() if v not in initials]
+        initials.update((v, base.name_initials(v)) for v in todo)
+        chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now),
+                                   head_initials=chunk["head_name"].replace_strict(initials, return_dtype=pl.String))
+        part = part.with_columns(name_initials=pl.col("name").replace_strict(initials, return_dtype=pl.String))
+        tables = [(HOUSEHOLD_TABLE, household_columns,
+                   csv_bytes(chunk.select(pl.col("id").cast(pl.String), *base.HOUSEHOLD_COLUMNS)))]
+        part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
+        tables.append((MEMBER_TABLE, member_columns, csv_bytes(part.select(member_columns))))
+        if len(incomes):
+            low, high = income_h.search_sorted(start), income_h.search_sorted(start + count)
+            part = incomes.slice(low, high - low)
+            part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String), recorded_at=pl.lit(now))
+            tables.append((INCOME_TABLE, income_columns, csv_bytes(part.select(income_columns))))
+        changes = ('{"number": [null, ' + _json_string(chunk["number"]) + '], "head_name": [null, '
+                   + _json_string(chunk["head_name"]) + '], "size": [null, ' + chunk["size"] + '], "来源文件": [null, '
+                   + source + ']}')
+        audit = pl.DataFrame({
+            "at": pl.Series([now] * count), "user_id": pl.Series([str(user.pk)] * count),
+            "username": pl.Series([user.username] * count), "role": pl.Series([role] * count),
+            "region_code": pl.Series([user.region_id or ""] * count), "action": pl.Series(["import_create"] * count),
+            "target_type": pl.Series(["household"] * count), "target_id": ids.cast(pl.String),
+            "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
+            "household_id": ids.cast(pl.String), "scope_code": chunk["village_id"], "changes": changes,
+        })
+        tables.append((AuditEntry._meta.db_table, audit_columns, csv_bytes(audit)))
+        yield Batch(count, tables)
+
+
+__all__ = ["Batch", "Fallback", "Screened", "batches", "convert", "csv_bytes", "parse_ids", "read_csv", "rows_frame",
+           "screen"]

@@ -1,0 +1,248 @@
+"""The bulk path (import_bulk, PostgreSQL) and the row-wise path give the same errors and write the same records.
+
+Each test imports one file twice, once through each path, rolling the first back, and compares
+the errors (row, column, value, reason) and everything written.
+"""
+import datetime
+
+import pytest
+from django.db import connection, transaction
+
+from fupin.audit.models import AuditEntry
+from fupin.registry import imports
+from fupin.registry.models import Household, IncomeRecord, Member
+from tests import factories
+from tests.registry.import_files import OTHER_COUNTY_PLACE, SIBLING_PLACE, household, write_csv, write_xlsx
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres,
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's")]
+
+SKIP = {"id", "household_id", "created_at", "updated_at", "recorded_at"}
+
+
+def snapshot():
+    """What the import wrote, keyed by ID numbers rather than ids; auto 户编号 compared as a set per village."""
+    heads = dict(Member.objects.filter(relation="head").values_list("household_id", "id_number"))
+    households = {}
+    numbers = []
+    for row in Household.objects.values():
+        numbers.append(row["number"])
+        households[heads.get(row["id"])] = {k: v for k, v in row.items() if k not in SKIP | {"number"}}
+    members = {row["id_number"]: {k: v for k, v in row.items() if k not in SKIP} | {"head": heads.get(row["household_id"])}
+               for row in Member.objects.values()}
+    incomes = {(heads.get(row["household_id"]), row["year"]): {k: v for k, v in row.items() if k not in SKIP}
+               for row in IncomeRecord.objects.values()}
+    audit = sorted((e.action, e.household.head_name if e.household else "", sorted(e.changes))
+                   for e in AuditEntry.objects.select_related("household"))
+    return {"households": households, "numbers": sorted(numbers), "members": members, "incomes": incomes,
+            "audit": audit}
+
+
+def both_paths(path, user, **kwargs):
+    """(result, snapshot) of the row-wise path, then of the bulk path, each on the same starting registry."""
+    outcomes = []
+    for bulk in (False, True):
+        with transaction.atomic():
+            importer = imports.Importer(user=user, **kwargs)
+            importer.bulk_min_rows = 0 if bulk else 10**9
+            if bulk:  # the bulk path must really take the file, not fall back
+                original = importer._pass
+                importer._pass = lambda *a, **k: pytest.fail("the bulk path fell back to the row-wise path")
+            result = importer.run(path)
+            outcomes.append((result, snapshot()))
+            transaction.set_rollback(True)
+        if bulk:
+            importer._pass = original
+    return outcomes
+
+
+def errors(result):
+    return sorted((e.row, e.column, e.value, e.reason) for e in result.errors)
+
+
+def assert_same(outcomes):
+    (rows_result, rows_data), (bulk_result, bulk_data) = outcomes
+    assert errors(bulk_result) == errors(rows_result)
+    for name in ("total_rows", "error_rows", "skipped_households", "skipped_rows", "households_created",
+                 "households_updated", "members_created", "members_updated", "unchanged_rows", "imported"):
+        assert getattr(bulk_result, name) == getattr(rows_result, name), name
+    assert bulk_data == rows_data
+
+
+def bad_households():
+    """One household per rule, each broken the way a clerk would break it."""
+    out = []
+
+    def add(rows, **cells):
+        for r in rows:
+            r.update(cells)
+        out.append(rows)
+
+    h = household("甲一")
+    h[1]["证件号码"] = h[1]["证件号码"][:17] + ("0" if h[1]["证件号码"][17] != "0" else "1")
+    out.append(h)
+    h = household("甲二")
+    h[1]["性别"] = "女"
+    out.append(h)
+    add(household("甲三"), 贫困户属性="特别贫困户")
+    h = household("甲四")
+    h[1]["与户主关系"] = "户主"
+    out.append(h)
+    add(household("甲五"), 工资性收入="12.345")
+    add(household("甲六"), **SIBLING_PLACE)
+    add(household("甲七"), 行政村="不存在村")
+    add(household("甲八"), 主要致贫原因="")
+    h = household("甲九")
+    h[1]["务工时间（月）"] = "13"
+    out.append(h)
+    h = household("乙一")
+    h[1]["识别年度"] = "2017"
+    out.append(h)
+    add(household("乙二"), 收入年度="")
+    add(household("乙三"), 年人均纯收入="8450.00")
+    add(household("乙四"), 家庭人口数="5")
+    add(household("乙五"), 户状态="已脱贫")  # no 脱贫年度
+    h = household("乙六")
+    h[1]["姓名"] = ""
+    out.append(h)
+    h = household("乙七")
+    h[1]["证件号码"] = "36072219990230001X"  # 30 February
+    out.append(h)
+    h = household("乙八")
+    h[1]["残疾类别"] = "肢体残疾"  # without 残疾等级
+    out.append(h)
+    h = household("乙九", members=[("乙小", "之子", datetime.date.today() - datetime.timedelta(days=800), "男")])
+    h[1]["在校生状况"] = "小学"  # two years old
+    out.append(h)
+    add(household("丙一"), 转移性收入="1")  # less than its parts (低保金 2400)
+    add(household("丙二"), 户主姓名="别人")
+    add(household("丙三"), **{"耕地面积（亩）": "-1"})
+    add(household("丙四"), 联系电话="138-0013-8000x")
+    h = household("丙五")
+    h[1]["民族"] = "火星族"
+    out.append(h)
+    return out
+
+
+def good_households(count, start=0):
+    out = []
+    for i in range(count):
+        members = [("成员" + str(i), "配偶", datetime.date(1970, 1, 1), "女"), ("小" + str(i), "之子", datetime.date(2001, 5, 6), "男")]
+        out.append(household("户主" + str(start + i), members=members[: 1 + i % 2], repeat=i % 3 != 0,
+                             **{"耕地面积（亩）": f"{i % 7}.{i % 10}", "工资性收入": str(1000 + i), "生产经营性收入": f"{i}.5"}))
+    return out
+
+
+def interleave(good, bad):
+    rows = []
+    for i, h in enumerate(good):
+        rows += h
+        if i < len(bad):
+            rows += bad[i]
+    for h in bad[len(good):]:
+        rows += h
+    return rows
+
+
+def test_a_good_file_writes_the_same_records(tmp_path, users):
+    rows = [r for h in good_households(12) for r in h]
+    outcomes = both_paths(write_csv(tmp_path / "good.csv", rows), users["clerk"])
+    assert outcomes[1][0].imported and outcomes[1][0].households_created == 12
+    assert_same(outcomes)
+
+
+def test_every_bad_row_is_reported_the_same_and_nothing_is_written(tmp_path, users):
+    rows = interleave(good_households(10), bad_households())
+    outcomes = both_paths(write_csv(tmp_path / "bad.csv", rows), users["clerk"])
+    result = outcomes[1][0]
+    assert not result.imported and result.error_rows >= len(bad_households())
+    assert outcomes[1][1]["households"] == {}
+    assert_same(outcomes)
+
+
+def test_valid_rows_only_imports_the_same_households(tmp_path, users):
+    rows = interleave(good_households(10), bad_households())
+    outcomes = both_paths(write_csv(tmp_path / "bad.csv", rows), users["clerk"], only_valid_rows=True)
+    assert outcomes[1][0].imported and outcomes[1][0].households_created == 10
+    assert_same(outcomes)
+
+
+def test_unusual_cells_take_the_row_wise_path_with_the_same_outcome(tmp_path, users):
+    good = good_households(6)
+    def household_cell(h, heading, value):
+        for row in h:
+            if row.get(heading):
+                row[heading] = value
+
+    household_cell(good[0], "户主姓名", " 户主0 ")  # spaces around a name: the converter strips them
+    good[1][0]["姓名"] = "户主1\u3000"
+    household_cell(good[2], "工资性收入", "1,200")  # a thousands separator
+    good[3][0]["证件号码"] = good[3][0]["证件号码"].lower()
+    household_cell(good[4], "耕地面积（亩）", "2.500")
+    household_cell(good[5], "联系电话", " 13800138000")
+    outcomes = both_paths(write_csv(tmp_path / "odd.csv", [r for h in good for r in h]), users["clerk"])
+    assert outcomes[1][0].imported, errors(outcomes[1][0])
+    assert_same(outcomes)
+
+
+def test_duplicates_and_registered_people_are_reported_the_same(tmp_path, users):
+    existing = factories.make_household(head="张三丰")
+    taken = existing.members.get(relation="head").id_number
+    good = good_households(5)
+    good[1][1]["证件号码"] = good[0][0]["证件号码"]  # the same person twice in the file
+    good[3][0]["证件号码"] = taken                     # a person registered in another household
+    outcomes = both_paths(write_csv(tmp_path / "dup.csv", [r for h in good for r in h]), users["clerk"],
+                          only_valid_rows=True)
+    assert_same(outcomes)
+
+
+def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users):
+    rows = [r for h in good_households(8) for r in h]
+    path = write_csv(tmp_path / "first.csv", rows)
+    imports.import_file(path, user=users["clerk"])
+    assert_same(both_paths(path, users["clerk"]))
+    rows[2]["文化程度"] = "大专及以上"
+    rows[5]["耕地面积（亩）"] = "9.9"
+    assert_same(both_paths(write_csv(tmp_path / "changed.csv", rows), users["clerk"]))
+
+
+def test_other_county_and_xlsx(tmp_path, users):
+    good = good_households(4)
+    other = household("外县", place=OTHER_COUNTY_PLACE)
+    rows = [r for h in good for r in h] + other
+    assert_same(both_paths(write_csv(tmp_path / "c.csv", rows), users["county"], only_valid_rows=True))
+    assert_same(both_paths(write_xlsx(tmp_path / "c.xlsx", rows, numbers=("工资性收入", "家庭人口数")), users["county"],
+                           only_valid_rows=True))
+
+
+def test_parse_ids_agrees_with_idnumber_parse():
+    from hypothesis import given, settings, strategies as st
+
+    from fupin.registry import idnumber, import_bulk
+    import polars as pl
+
+    today = datetime.date(2026, 1, 1)
+
+    def valid(day, n):
+        first17 = f"360722{day:%Y%m%d}{n:03d}"
+        return first17 + idnumber.check_character(first17)
+
+    numbers = st.builds(valid, st.dates(datetime.date(1880, 1, 1), datetime.date(2030, 1, 1)), st.integers(0, 999))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.text(alphabet="0123456789Xx ", min_size=15, max_size=19) | numbers
+                    | numbers.map(lambda s: s[:17] + "0123456789X"[(int(s[17], 16) if s[17] != "X" else 10) - 1]),
+                    min_size=1, max_size=30))
+    def check(values):
+        parsed = import_bulk.parse_ids(pl.Series(values), today)
+        for raw, ok, number, birth, sex in zip(values, parsed["ok"], parsed["number"], parsed["birth_date"], parsed["sex"]):
+            try:
+                expected = idnumber.parse(raw, today=today)
+            except idnumber.IdNumberError:
+                assert not ok, raw
+                continue
+            assert ok or raw != raw.strip().upper(), raw  # a plain valid number is never left to the row-wise path
+            if ok:
+                assert (number, birth, sex) == (expected.number, expected.birth_date, expected.sex), raw
+
+    check()
