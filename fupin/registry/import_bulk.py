@@ -241,6 +241,7 @@ class Screened:
     households: pl.DataFrame    # one row per clean new household: its stored columns (text), `key`, `village`
     members: pl.DataFrame       # their members: `h` (the household's position) and the stored columns (text)
     incomes: pl.DataFrame       # h and the income columns (text), for the households that have one
+    total: int = 0              # the file's rows (empty ones left out)
 
 
 def screen(imp, frame: pl.DataFrame) -> Screened:
@@ -351,23 +352,147 @@ def screen(imp, frame: pl.DataFrame) -> Screened:
         ok &= income_ok
         incomes = income
 
-    # matches in the registry go row-wise: updates, or "already in another household"
+    # Matches in the registry: a household whose every cell equals what is registered is
+    # unchanged (nothing to write, as the row-wise path finds); any other match goes row-wise.
     registered_ids = imp.registered("id_number", ids["number"].filter(ids["ok"]).to_list())
+    unchanged = pl.Series([False] * len(hh))
     if registered_ids:
         taken = members.with_columns(t=pl.col("id_number").is_in(list(registered_ids))).group_by(
-            "g", maintain_order=True).agg(pl.col("t").any())
-        ok &= ~taken["t"]
+            "g", maintain_order=True).agg(any=pl.col("t").any(), all=pl.col("t").all())
+        candidates = ok & taken["all"]
+        if candidates.any():
+            unchanged = candidates & _unchanged(imp, base, hh, members, values, incomes, candidates)
+        ok &= ~taken["any"]
     file_numbers = hh.filter(pl.col("key").str.starts_with("n"))["key"].str.slice(1).to_list()
     registered_numbers = imp.registered("number", file_numbers)
     if registered_numbers:
         ok &= ~hh["key"].is_in(["n" + v for v in registered_numbers])
+    imp.result.unchanged_rows += int(hh["size"].filter(unchanged).sum() or 0)
 
     hh = hh.with_columns(ok=ok)
+    routed_g = hh.filter(~ok & ~unchanged)["g"]
     fast_groups = hh.filter(pl.col("ok"))
-    routed_g = hh.filter(~pl.col("ok"))["g"]
     routed = frame.filter(g.is_in(routed_g.implode()))
     members_out = members.filter(g.is_in(fast_groups["g"].implode()))
-    return _assemble(imp, base, fast_groups, members_out, values, hh["ok"], incomes, routed)
+    screened = _assemble(imp, base, fast_groups, members_out, values, hh["ok"], incomes, routed)
+    screened.total = len(frame)
+    return screened
+
+
+def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
+    """A query's rows through COPY … TO STDOUT, as string columns (NULL as null)."""
+    buffer = io.BytesIO()
+    with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true, NULL '\\N')", params) as copy:
+        for data in copy:
+            buffer.write(data)
+    frame = pl.read_csv(io.BytesIO(buffer.getvalue()), infer_schema=False, null_values="\\N")
+    return frame.with_columns(pl.all().fill_null(""))  # NULL and "" never both occur in one column
+
+
+def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series) -> pl.Series:
+    """Of the candidate households (clean, every member registered), those equal to what is registered."""
+    from django.db import connection
+
+    H, M, R = base.HOUSEHOLD, base.MEMBER, base.REGION
+    groups = hh.filter(candidates)["g"]
+    people = members.filter(pl.col("g").is_in(groups.implode()))
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_ids (id_number text)")
+        cursor.execute("TRUNCATE _import_ids")
+        with cursor.cursor.copy("COPY _import_ids FROM STDIN") as copy:
+            copy.write("\n".join(people["id_number"].to_list()) + "\n")
+        member_columns = ", ".join(f'm."{c}"' for c in base.MEMBER_COLUMNS)
+        registered = fetch(cursor, f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m JOIN _import_ids USING (id_number)')
+        household_columns = ", ".join(f'h."{c}"' for c in ["id", *base.HOUSEHOLD_COLUMNS])
+        income_columns = ", ".join(f'i."{c}"' for c in base.INCOME_COLUMNS if c != "household_id")
+        households = fetch(cursor, f"""
+            SELECT {household_columns},
+                   (SELECT count(*) FROM "{MEMBER_TABLE}" m WHERE m.household_id = h.id) AS _members
+            FROM "{HOUSEHOLD_TABLE}" h
+            WHERE h.id IN (SELECT m.household_id FROM "{MEMBER_TABLE}" m JOIN _import_ids USING (id_number))""")
+        years = fetch(cursor, f"""
+            SELECT i.household_id, {income_columns},
+                   max(i.year) OVER (PARTITION BY i.household_id) AS _latest_year
+            FROM "{INCOME_TABLE}" i
+            WHERE i.household_id IN (SELECT m.household_id FROM "{MEMBER_TABLE}" m JOIN _import_ids USING (id_number))""")
+        cursor.execute("DROP TABLE _import_ids")
+
+    # members: the same household for the whole group, and every stored column the file gives equal
+    present = [f for f in base.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
+    names = people["name"].unique().to_list()
+    todo = [v for v in names if v not in imp.initials]
+    imp.initials.update((v, base.name_initials(v)) for v in todo)
+    file_side = people.select(
+        "g", "id_number", *[pl.col(f).cast(pl.String).alias(f) for f in present],
+        pl.col("sex"), pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("birth_date"),
+        pl.col("name").replace_strict(imp.initials, return_dtype=pl.String).alias("name_initials"))
+    compared = [*present, "sex", "birth_date", "name_initials"]
+    joined = file_side.join(registered.select("id_number", "household_id", "village_code",
+                                              *[pl.col(c).alias(f"_db_{c}") for c in compared]),
+                            on="id_number", how="left")
+    same = pl.lit(True)
+    for c in compared:
+        same = same & (pl.col(c).fill_null("") == pl.col(f"_db_{c}").fill_null(""))
+    per_group = joined.with_columns(same=same).group_by("g", maintain_order=True).agg(
+        same=pl.col("same").all(), households=pl.col("household_id").n_unique(),
+        household_id=pl.col("household_id").first(), village_code=pl.col("village_code").fill_null("").unique().first(),
+        villages=pl.col("village_code").n_unique())
+
+    # the household: the file's cells and what is derived from the members
+    picked = candidates.arg_true()
+    side = hh.filter(candidates).select("g", "key", "size", "head_name", "village", "group_id")
+    side = side.join(per_group, on="g", how="left", maintain_order="left")
+    side = side.with_columns(
+        head_initials=pl.col("head_name").replace_strict(imp.initials, return_dtype=pl.String),
+        size=pl.col("size").cast(pl.String))
+    file_fields = {}
+    for name in base.HOUSEHOLD_FILE_FIELDS:
+        if (H, name) in values:
+            series = values[(H, name)].gather(picked)
+            kind = getattr(base.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
+            file_fields[name] = (pl.select(_cents_text(pl.lit(series))).to_series() if kind == "decimal"
+                                 else series.cast(pl.String))
+    side = side.with_columns(**{f"_file_{k}": v for k, v in file_fields.items()})
+    income = None
+    if incomes is not None:
+        income = incomes[picked.to_list()]
+        side = side.with_columns(_year=income["year"].cast(pl.String), _pcni=pl.select(
+            _cents_text(pl.lit(income["pcni"]))).to_series(),
+            **{f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series() for m in base.MONEY_FIELDS})
+    stored = households.rename({c: f"_db_{c}" for c in households.columns if c != "id"})
+    side = side.join(stored, left_on="household_id", right_on="id", how="left", maintain_order="left")
+    same = (pl.col("same") & (pl.col("households") == 1) & (pl.col("villages") == 1)
+            & (pl.col("_db__members") == pl.col("size"))
+            & (pl.col("_db_village_id") == pl.col("village")) & (pl.col("village_code") == pl.col("village"))
+            & (pl.col("_db_head_name") == pl.col("head_name")) & (pl.col("_db_head_initials") == pl.col("head_initials"))
+            & (pl.col("_db_size") == pl.col("size"))
+            & (~pl.col("key").str.starts_with("n") | (("n" + pl.col("_db_number")) == pl.col("key"))))
+    if (R, "group") in imp.columns.index or (R, "village_code") in imp.columns.index:
+        same = same & (pl.col("_db_group_id").fill_null("") == pl.col("group_id").fill_null(""))
+    for name in file_fields:
+        same = same & (pl.col(f"_db_{name}").fill_null("") == pl.col(f"_file_{name}").fill_null(""))
+    # incomes: the file's year registered with the same amounts; the latest year's income on the household
+    latest = years.filter(pl.col("year") == pl.col("_latest_year")).select(
+        pl.col("household_id"), pl.col("year").alias("_latest"), pl.col("per_capita_net_income").alias("_latest_pcni"))
+    side = side.join(latest, on="household_id", how="left", maintain_order="left")
+    if income is not None:
+        registered_years = years.select(
+            pl.col("household_id"), pl.col("year").alias("_year"), pl.col("household_size").alias("_db_household_size"),
+            pl.col("per_capita_net_income").alias("_db_pcni"), *[pl.col(m).alias(f"_db_income_{m}") for m in base.MONEY_FIELDS])
+        side = side.join(registered_years, on=["household_id", "_year"], how="left", maintain_order="left")
+        has = pl.col("_year").is_not_null()
+        income_same = (pl.col("_db_pcni") == pl.col("_pcni")) & (pl.col("_db_household_size") == pl.col("size"))
+        for m in base.MONEY_FIELDS:
+            income_same = income_same & (pl.col(f"_db_income_{m}") == pl.col(f"_income_{m}"))
+        newest = pl.when(has & (pl.col("_latest").cast(pl.Int64, strict=False).fill_null(0)
+                                <= pl.col("_year").cast(pl.Int64))).then(pl.col("_pcni")).otherwise(pl.col("_latest_pcni"))
+        same = same & (~has | income_same.fill_null(False)) & (
+            pl.col("_db_latest_income").fill_null("") == newest.fill_null(""))
+    else:
+        same = same & (pl.col("_db_latest_income").fill_null("") == pl.col("_latest_pcni").fill_null(""))
+    result = side.select(same.fill_null(False).alias("same"))["same"]
+    out = pl.Series([False] * len(hh))
+    return out.scatter(picked, result)
 
 
 def _plain_default(value):

@@ -584,6 +584,11 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
+    def forget_changes(self) -> None:
+        """A refused file changes nothing: no counts of what would have been created, updated or left."""
+        self.households_created = self.households_updated = self.members_created = self.members_updated = 0
+        self.unchanged_rows = 0
+
     @property
     def rejected(self) -> bool:
         return not self.imported
@@ -805,7 +810,8 @@ class Importer:
         except bulk.Fallback:
             return None
         routed, fresh = screened.routed, screened.households
-        total = len(routed) + len(screened.members)
+        self.routed_rows = len(routed)
+        total = screened.total
         # Everything read from the registry is read now, before the writer may lock its tables.
         self._reserve_numbers(set(fresh["village_id"].to_list()))
         keys = fresh["key"].to_list()
@@ -845,7 +851,7 @@ class Importer:
                     for batch in bulk.batches(self, screened, numbers, reserve):
                         self._write(batch)
                         written += batch.households
-                        done = len(routed) + member_h.search_sorted(written)
+                        done = total - len(member_h) + member_h.search_sorted(written)
                         self.progress("importing", done, total)
                     self.result.households_created += len(fresh)
                     self.result.members_created += len(screened.members)
@@ -854,6 +860,8 @@ class Importer:
                 result.errors = self.errors
                 result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
                 result.imported = not self.errors or self.only_valid_rows
+                if not result.imported:
+                    result.forget_changes()
                 if not result.imported and self.writer is None:
                     transaction.set_rollback(True)
                 committed = result.imported
@@ -926,6 +934,8 @@ class Importer:
                 result.errors = self.errors
                 result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
                 result.imported = write and (not self.errors or self.only_valid_rows)
+                if not result.imported:
+                    result.forget_changes()
                 if write and not result.imported and self.writer is None:
                     transaction.set_rollback(True)
                 committed = result.imported

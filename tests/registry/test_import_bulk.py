@@ -50,6 +50,8 @@ def both_paths(path, user, **kwargs):
                 importer._pass = lambda *a, **k: pytest.fail("the bulk path fell back to the row-wise path")
             result = importer.run(path)
             outcomes.append((result, snapshot()))
+            if bulk:
+                both_paths.routed_rows = importer.routed_rows
             transaction.set_rollback(True)
         if bulk:
             importer._pass = original
@@ -148,6 +150,7 @@ def test_a_good_file_writes_the_same_records(tmp_path, users):
     rows = [r for h in good_households(12) for r in h]
     outcomes = both_paths(write_csv(tmp_path / "good.csv", rows), users["clerk"])
     assert outcomes[1][0].imported and outcomes[1][0].households_created == 12
+    assert both_paths.routed_rows == 0  # all written by the bulk path itself
     assert_same(outcomes)
 
 
@@ -200,10 +203,16 @@ def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users):
     rows = [r for h in good_households(8) for r in h]
     path = write_csv(tmp_path / "first.csv", rows)
     imports.import_file(path, user=users["clerk"])
-    assert_same(both_paths(path, users["clerk"]))
+    outcomes = both_paths(path, users["clerk"])
+    assert outcomes[1][0].unchanged_rows == 20 and both_paths.routed_rows == 0  # found unchanged by the bulk path
+    assert_same(outcomes)
     rows[2]["文化程度"] = "大专及以上"
-    rows[5]["耕地面积（亩）"] = "9.9"
-    assert_same(both_paths(write_csv(tmp_path / "changed.csv", rows), users["clerk"]))
+    for row in rows[5:]:
+        if row.get("户主证件号码") == rows[5]["户主证件号码"] and row.get("耕地面积（亩）"):
+            row["耕地面积（亩）"] = "9.9"
+    outcomes = both_paths(write_csv(tmp_path / "changed.csv", rows), users["clerk"])
+    assert outcomes[1][0].members_updated == 1 and outcomes[1][0].households_updated == 2
+    assert_same(outcomes)
 
 
 def test_other_county_and_xlsx(tmp_path, users):
