@@ -6,7 +6,8 @@ Everything about the households is invented but shaped like the registry: ~3,000
 spread over the province's villages with 1–6 members each (valid GB 11643 ID numbers), statuses,
 types and causes in the national proportions, registration and exit years 2014–2020, a village
 profile per village with its rural population, reduction plans per county, helpers paired to the
-poor and monitored households with visit records, monitored cases, problems, projects and loans.
+poor and monitored households with visit records, monitored cases, problems; and (ensure_casework, added to a
+province generated before it) help plans and measures, microloans with repayments, projects with their funds.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province python bench/_province_data.py [households]
 """
@@ -23,7 +24,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from _sql import default_columns as _columns  # noqa: E402
 
@@ -63,6 +64,7 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM registry_household")
         if cur.fetchone()[0] == households:
+            ensure_casework(log=log)
             return
         t0 = time.perf_counter()
         log(f"generating {households:,} households …")
@@ -166,6 +168,84 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             FROM registry_household WHERE id % 97 = 0""")
         _step(log, "analyze", cur, "ANALYZE")
         log(f"generated in {time.perf_counter() - t0:.1f} s")
+    ensure_casework(log=log)
+
+
+def ensure_casework(*, log=print) -> None:
+    """The case work the dashboard counts beyond pairings and visits, where the province has none yet: a help plan
+    for a third of the paired households with two measures this year and one last year; a microloan for one poor
+    household in ten (seven in ten still being repaid, half of those partly); 40 projects per county in each of
+    the last two years, funded by one central fund a year."""
+    from fupin.assistance.models import HelpMeasure, HelpPlan
+    from fupin.funds.models import Allocation, Fund, Loan, Project, Repayment
+
+    year = time.localtime().tm_year
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT id FROM accounts_user ORDER BY is_superuser DESC, id LIMIT 1")
+        row = cur.fetchone()
+        if row is None:
+            return
+        root = row[0]
+        cur.execute("SELECT EXISTS (SELECT 1 FROM assistance_helpplan), EXISTS (SELECT 1 FROM funds_loan), "
+                    "EXISTS (SELECT 1 FROM funds_project)")
+        has_plans, has_loans, has_projects = cur.fetchone()
+        t0 = time.perf_counter()
+        if not has_plans:
+            cols, exprs = _columns(HelpPlan, {"household_id": "p.household_id", "plan_class": "'development'",
+                                              "target_exit_year": str(year + 1), "created_by_id": str(root)})
+            _step(log, "help plans", cur, f"""INSERT INTO assistance_helpplan ({cols})
+                SELECT {exprs} FROM assistance_pairing p WHERE p.ended_on IS NULL AND p.household_id % 3 = 0""")
+            cols, exprs = _columns(HelpMeasure, {
+                "plan_id": "p.id", "village_code": "h.village_id", "catalogue_id": "c.ids[1 + (p.household_id / 3 + k * 7) % array_length(c.ids, 1)]",
+                "helper_id": "a.helper_id", "year": f"CASE WHEN k < 2 THEN {year} ELSE {year - 1} END", "content": "'帮扶措施'",
+                "deadline": f"make_date(CASE WHEN k < 2 THEN {year} ELSE {year - 1} END, 12, 31)",
+                "status": "CASE WHEN k = 2 THEN 'done' ELSE 'in_progress' END",
+                "completed_on": f"CASE WHEN k = 2 THEN make_date({year - 1}, 11, 30) END"})
+            _step(log, "help measures", cur, f"""INSERT INTO assistance_helpmeasure ({cols})
+                SELECT {exprs} FROM assistance_helpplan p JOIN registry_household h ON h.id = p.household_id
+                     JOIN assistance_pairing a ON a.household_id = p.household_id AND a.ended_on IS NULL,
+                     generate_series(0, 2) k, (SELECT array_agg(id ORDER BY id) ids FROM assistance_measurecatalogue) c""")
+        if not has_loans:
+            cols, exprs = _columns(Loan, {
+                "county_id": "substr(h.village_id, 1, 6)", "region_id": "h.village_id", "borrower_kind": "'household'",
+                "household_id": "h.id", "borrower_name": "h.head_name", "bank": "'农村商业银行'",
+                "amount_requested_fen": "(30000 + (h.id % 3) * 10000) * 100", "amount_fen": "(30000 + (h.id % 3) * 10000) * 100",
+                "term_months": "36", "industry": "'breeding'", "purpose": "'发展养殖'", "capacity_confirmed": "true",
+                "interest_rate": "4.75", "benchmark_rate": "4.75", "subsidy_share": "100",
+                "status": "CASE WHEN h.id % 100 < 70 THEN 'disbursed' ELSE 'repaid' END",
+                "applied_on": f"make_date({year - 2}, (1 + h.id % 12)::int, 1)", "decided_on": f"make_date({year - 2}, (1 + h.id % 12)::int, 10)",
+                "contract_no": "'JK-' || h.id", "disbursed_on": f"make_date({year - 2}, (1 + h.id % 12)::int, 15)",
+                "maturity_on": f"make_date({year + 1}, (1 + h.id % 12)::int, 15)",
+                "repaid_on": f"CASE WHEN h.id % 100 >= 70 THEN make_date({year}, (1 + h.id % 10)::int, 15) END",
+                "created_by_id": str(root)})
+            _step(log, "loans", cur, f"""INSERT INTO funds_loan ({cols})
+                SELECT {exprs} FROM registry_household h WHERE h.status = 'poor' AND h.id % 10 = 1""")
+            cols, exprs = _columns(Repayment, {"loan_id": "l.id", "repaid_on": f"make_date({year - 1}, 6, 30)",
+                                               "principal_fen": "l.amount_fen / 3", "created_by_id": str(root)})
+            _step(log, "repayments", cur, f"""INSERT INTO {Repayment._meta.db_table} ({cols})
+                SELECT {exprs} FROM funds_loan l WHERE l.status = 'disbursed' AND l.id % 2 = 0""")
+        if not has_projects:
+            cols, exprs = _columns(Fund, {"county_id": "c.code", "year": "y", "source": "'central'", "name": "'中央财政专项扶贫资金'",
+                                          "amount_fen": "100000000000", "allocated_fen": "8000000000",
+                                          "spent_fen": "4000000000"})
+            _step(log, "funds", cur, f"""INSERT INTO funds_fund ({cols})
+                SELECT {exprs} FROM regions_region c, generate_series({year - 1}, {year}) y
+                WHERE c.level = {RegionLevel.COUNTY} AND c.code LIKE '{PROVINCE}%%'""")
+            cols, exprs = _columns(Project, {"county_id": "f.county_id", "region_id": "f.county_id", "year": "f.year",
+                                             "code": "f.year || '-' || lpad(k::text, 3, '0')", "name": "'扶贫项目' || k",
+                                             "category": "'industry'", "budget_fen": "200000000",
+                                             "status": "CASE WHEN k % 5 = 0 THEN 'completed' ELSE 'in_progress' END"})
+            _step(log, "projects", cur, f"""INSERT INTO funds_project ({cols})
+                SELECT {exprs} FROM funds_fund f, generate_series(1, 40) k WHERE f.county_id LIKE '{PROVINCE}%%'""")
+            cols, exprs = _columns(Allocation, {"fund_id": "f.id", "project_id": "p.id", "amount_fen": "200000000",
+                                                "spent_fen": "100000000", "allocated_on": "make_date(p.year, 3, 1)"})
+            _step(log, "allocations", cur, f"""INSERT INTO funds_allocation ({cols})
+                SELECT {exprs} FROM funds_project p JOIN funds_fund f ON f.county_id = p.county_id AND f.year = p.year
+                WHERE p.county_id LIKE '{PROVINCE}%%'""")
+        if not (has_plans and has_loans and has_projects):
+            _step(log, "analyze", cur, "ANALYZE assistance_helpplan, assistance_helpmeasure, funds_loan, funds_repayment, "
+                                       "funds_fund, funds_project, funds_allocation")
+            log(f"case work added in {time.perf_counter() - t0:.1f} s")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ table append the villages a write touched to DirtyVillage; readers patch those v
 with live counts, and the refresh task folds them in — a figure is never stale.
 
 CaseworkStat does the same for the dashboard's case-work figures (helpers, visits, monitoring,
-help measures), logged by triggers on the tables behind them (migration 0006).
+help measures), logged by triggers on the tables behind them (migration 0006); LoanStat holds the
+microloan figures per region, kept by triggers as loans and repayments are written (migration 0007).
 """
 from django.conf import settings
 from django.db import models
@@ -53,6 +54,25 @@ class CaseworkStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.metric}:{self.year}:{self.key}"
+
+
+class LoanStat(models.Model):
+    """The disbursed microloans (小额信贷) under one region code, at every level, kept by triggers on the loan and
+    repayment tables in the writing transaction (migration 0007): counts and money in fen."""
+
+    region_code = models.CharField(_("区划代码"), max_length=15, unique=True)
+    loans = models.IntegerField(_("已放款笔数"), default=0)
+    amount_fen = models.BigIntegerField(_("已放款金额（分）"), default=0)
+    open_loans = models.IntegerField(_("未结清笔数"), default=0)
+    open_amount_fen = models.BigIntegerField(_("未结清贷款金额（分）"), default=0)
+    open_repaid_fen = models.BigIntegerField(_("未结清贷款已还本金（分）"), default=0)
+
+    class Meta:
+        verbose_name = _("小额信贷统计汇总")
+        verbose_name_plural = _("小额信贷统计汇总")
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.loans}"
 
 
 class DirtyVillage(models.Model):

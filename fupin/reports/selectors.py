@@ -210,8 +210,9 @@ def _child_length(region_code: str) -> int | None:
     return None if level >= RegionLevel.VILLAGE else CODE_LENGTHS[RegionLevel(level + 1)]
 
 
-def _uses_rollup(user, region_code: str, built: str = "built_at") -> bool:
-    """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built).
+def _uses_rollup(user, region_code: str, built: str | None = "built_at") -> bool:
+    """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built; None:
+    kept by triggers since its migration).
 
     Only for a user whose scope is the whole region: a rollup row counts every household of its region, so a
     helper (who reads only paired households) and a region outside or above the user's scope are counted live.
@@ -223,7 +224,7 @@ def _uses_rollup(user, region_code: str, built: str = "built_at") -> bool:
         return False
     live_from = getattr(settings, "FUPIN_STATS_LIVE_LEVEL", RegionLevel.TOWNSHIP)
     level = level_of(region_code) if region_code else 0
-    return level < live_from and StatsState.objects.filter(**{f"{built}__isnull": False}).exists()
+    return level < live_from and (built is None or StatsState.objects.filter(**{f"{built}__isnull": False}).exists())
 
 
 def _add(into: Counts, counts: Counts, sign: int = 1) -> None:
@@ -584,18 +585,38 @@ def problem_figures(user, region_code: str, today: datetime.date | None = None) 
 def funds_figures(user, region_code: str, year: int) -> dict:
     """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
     from fupin.funds import selectors as funds
-    from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
+    from fupin.funds.models import Allocation, ProjectStatus
 
     projects = _in(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
     project_ids = projects.values("pk")
     money = Allocation.objects.filter(project_id__in=project_ids).aggregate(a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0))
-    loans = _in(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False)
-    loan_totals = loans.aggregate(n=Count("pk"), amount=Coalesce(Sum("amount_fen"), 0))
-    open_loans = loans.filter(status=LoanStatus.DISBURSED)
-    repaid = Repayment.objects.filter(loan__in=open_loans.values("pk")).aggregate(s=Coalesce(Sum("principal_fen"), 0))["s"]
-    outstanding = (open_loans.aggregate(s=Coalesce(Sum("amount_fen"), 0))["s"] or 0) - repaid
+    loans = loan_figures(user, region_code)
     return {
         "projects": projects.count(), "allocated": money["a"] / 100, "spent": money["s"] / 100,
-        "loans": loan_totals["n"], "loan_amount": loan_totals["amount"] / 100, "outstanding": outstanding / 100,
-        "open_loans": open_loans.count(),
+        "loans": loans["loans"], "loan_amount": loans["amount_fen"] / 100,
+        "outstanding": (loans["open_amount_fen"] - loans["open_repaid_fen"]) / 100, "open_loans": loans["open_loans"],
     }
+
+
+LOAN_SUMS = ("loans", "amount_fen", "open_loans", "open_amount_fen", "open_repaid_fen")
+
+
+def loan_figures(user, region_code: str) -> dict[str, int]:
+    """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on them:
+    from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else live."""
+    from fupin.funds import selectors as funds
+    from fupin.funds.models import LoanStatus, Repayment
+
+    from .models import LoanStat
+
+    if _uses_rollup(user, region_code, built=None):
+        rows = LoanStat.objects.filter(region_code=region_code) if region_code else \
+            LoanStat.objects.filter(region_code__in=Region.objects.filter(level=RegionLevel.PROVINCE).values("code"))
+        return rows.aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
+    loans = _in(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
+    is_open = Q(status=LoanStatus.DISBURSED)
+    sums = loans.aggregate(n=Count("pk"), amount=Coalesce(Sum("amount_fen"), 0), open_n=Count("pk", filter=is_open),
+                           open_amount=Coalesce(Sum("amount_fen", filter=is_open), 0))
+    repaid = Repayment.objects.filter(loan__in=loans.filter(is_open).values("pk")).aggregate(s=Coalesce(Sum("principal_fen"), 0))["s"]
+    return {"loans": sums["n"], "amount_fen": sums["amount"], "open_loans": sums["open_n"], "open_amount_fen": sums["open_amount"],
+            "open_repaid_fen": repaid}

@@ -242,3 +242,39 @@ class TestRollupPages:
                 MeasureCatalogue.objects.filter(pk=household.help_plan.measures.first().catalogue_id).update(group=MeasureGroup.OTHER)
                 village = factories.VILLAGE
         assert list(DirtyVillage.objects.values_list("village_code", flat=True).distinct()) == [village]
+
+
+def test_loan_figures_from_their_rollup_equal_live_counts_after_loan_writes(users, registry, settings):
+    """LoanStat is kept by triggers on PostgreSQL (so the county's figures come from it); SQLite counts live. Both
+    must give the live count of the loans behind them: disbursed, repaid in part, repaid in full, rebuilt."""
+    from fupin.funds import services as funds_services
+    from fupin.reports.models import LoanStat
+    from tests.funds.test_loans import disbursed_loan
+
+    admin, county = users["admin"], users["county"]
+    first = disbursed_loan(users, registry[factories.VILLAGE][1], amount=3_000_000, disbursed_on=TODAY - datetime.timedelta(days=60))
+    second = disbursed_loan(users, registry[factories.VILLAGE][0], amount=2_000_000,
+                            disbursed_on=TODAY - datetime.timedelta(days=30))
+
+    def assert_rollup_equals_live(expected_county: dict) -> None:
+        for code in ("36", "3607", "360722", "360722100", factories.VILLAGE, "360723", ""):
+            settings.FUPIN_STATS_LIVE_LEVEL = 7
+            rolled = selectors.loan_figures(admin, code)
+            settings.FUPIN_STATS_LIVE_LEVEL = 0
+            assert rolled == selectors.loan_figures(admin, code), code
+        settings.FUPIN_STATS_LIVE_LEVEL = 7
+        assert selectors.loan_figures(county, "360722") == expected_county
+        if PG:
+            assert LoanStat.objects.values(*selectors.LOAN_SUMS).get(region_code="360722") == expected_county
+
+    assert_rollup_equals_live({"loans": 2, "amount_fen": 5_000_000, "open_loans": 2, "open_amount_fen": 5_000_000, "open_repaid_fen": 0})
+    funds_services.record_repayment(first, by=county, repaid_on=TODAY - datetime.timedelta(days=1), principal_fen=1_000_000)
+    assert_rollup_equals_live({"loans": 2, "amount_fen": 5_000_000, "open_loans": 2, "open_amount_fen": 5_000_000,
+                               "open_repaid_fen": 1_000_000})
+    funds_services.record_repayment(second, by=county, repaid_on=TODAY, principal_fen=2_000_000)  # settled
+    assert_rollup_equals_live({"loans": 2, "amount_fen": 5_000_000, "open_loans": 1, "open_amount_fen": 3_000_000,
+                               "open_repaid_fen": 1_000_000})
+    services.rebuild_stats()
+    assert_rollup_equals_live({"loans": 2, "amount_fen": 5_000_000, "open_loans": 1, "open_amount_fen": 3_000_000,
+                               "open_repaid_fen": 1_000_000})
+    assert selectors.funds_figures(county, "360722", YEAR)["outstanding"] == 20_000
