@@ -137,6 +137,7 @@ CACHES = {
     }
 }
 
+SESSION_ENGINE = "fupin.core.sessions"  # the database store, read without the ORM's per-query cost
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
