@@ -136,8 +136,9 @@ class Sweep(models.Model):
 class RiskSignal(models.Model):
     """One reason to look at a household, naming the record that triggered it."""
 
+    # no index of its own: the unique (household, year, kind, …) index starts with it
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="risk_signals",
-                                  verbose_name=_("户"))
+                                  verbose_name=_("户"), db_index=False)
     village_code = models.CharField(_("行政村代码"), max_length=15)
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(_("预警类别"), max_length=20, choices=SignalKind.choices)
@@ -460,8 +461,9 @@ class Finding(models.Model):
     cross_check = models.ForeignKey(CrossCheck, on_delete=models.CASCADE, null=True, blank=True, related_name="findings",
                               verbose_name=_("比对"))
     sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings")
+    # no index of its own: the (household, rule) index starts with it
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="findings",
-                                  verbose_name=_("户"))
+                                  verbose_name=_("户"), db_index=False)
     member = models.ForeignKey("registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                verbose_name=_("成员"))
     village_code = models.CharField(_("行政村代码"), max_length=15)

@@ -616,30 +616,16 @@ def run_cross_check(check: CrossCheck) -> CrossCheck:
     CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.RUNNING, progress=5)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            members, findings_csv = tmp / "members.csv", tmp / "findings.csv"
-            matching.export_members(check.scope_code, members)
+            members, hits = Path(tmp) / "members.csv", Path(tmp) / "hits.csv"
+            matching.export_members(check.scope_code, members, with_names=matching.matches_by_name(check.columns))
             progress(20)
             with local_path(check.file) as list_csv:
-                _, matched, n = matching.match(department=check.department, columns=check.columns, members_csv=members,
-                                               list_csv=Path(list_csv), out_csv=findings_csv, progress=progress)
+                matched = matching.match(department=check.department, columns=check.columns, members_csv=members,
+                                         list_csv=Path(list_csv), hits_csv=hits, progress=progress)
             with transaction.atomic():
                 Finding.objects.filter(cross_check=check).delete()
-                now = timezone.now()
-                if n and connection.vendor == "postgresql":
-                    matching.copy_findings(findings_csv, check_id=check.pk, department=check.department, created_at=now)
-                elif n:
-                    import json
-
-                    batch = []
-                    for hh, member, village, rule, severity, detail, evidence in matching.read_findings_csv(findings_csv):
-                        batch.append(Finding(cross_check_id=check.pk, household_id=hh, member_id=member, village_code=village,
-                                             department=check.department, rule=rule, severity=severity, detail=detail[:500],
-                                             evidence=json.loads(evidence or "{}")))
-                        if len(batch) >= 5000:
-                            Finding.objects.bulk_create(batch)
-                            batch = []
-                    Finding.objects.bulk_create(batch)
+                n = matching.raise_findings(check_id=check.pk, department=check.department, scope_code=check.scope_code,
+                                            hits_csv=hits, created_at=timezone.now())
                 CrossCheck.objects.filter(pk=check.pk).update(
                     status=CrossCheck.Status.DONE, matched_members=matched, findings_count=n, progress=100,
                     finished_at=timezone.now(), seconds=time.perf_counter() - started)

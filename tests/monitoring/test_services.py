@@ -101,6 +101,53 @@ def test_missing_from_school_list_is_a_finding(users):
     assert [f.rule for f in Finding.objects.filter(cross_check=check)] == ["no_school_record"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_medical_list_both_ways_on_and_off_the_list(users):
+    household = factories.make_household(head="参保家", members=3)
+    head, son, other = household.members.order_by("id")
+    from fupin.registry.models import Member
+
+    Member.objects.filter(pk=head.pk).update(has_medical_insurance=False)  # insured by the list, not in the registry
+    # son: insured in both (no finding); other: insured in the registry but missing from the list
+    check = services.upload_cross_check(by=users["county"], department="medical", upload=upload(
+        "医保.csv", f"身份证号,参保类型\n{head.id_number},城乡居民\n{son.id_number},城乡居民\n"))
+    check = run(check, users["county"])
+    found = {(f.member_id, f.rule, f.severity) for f in Finding.objects.filter(cross_check=check)}
+    assert found == {(head.pk, "insurance_mismatch", 1), (other.pk, "not_insured", 2)}
+    assert check.matched_members == 2 and check.findings_count == 2
+    assert Finding.objects.get(member=head, cross_check=check).evidence == {"参保类型": "城乡居民"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_disability_list_against_the_registered_category(users):
+    household = factories.make_household(head="残疾家", members=3)
+    head, son, other = household.members.order_by("id")
+    from fupin.registry.models import Member
+
+    Member.objects.filter(pk__in=[son.pk, other.pk]).update(disability_category=codes.DisabilityCategory.VISUAL)
+    check = services.upload_cross_check(by=users["county"], department="disability", upload=upload(
+        "残联.csv", f"身份证号,残疾类别\n{head.id_number},肢体\n{son.id_number},肢体\n"))
+    check = run(check, users["county"])
+    found = {(f.member_id, f.rule) for f in Finding.objects.filter(cross_check=check)}
+    assert found == {(head.pk, "unregistered_disability"), (other.pk, "disability_without_certificate")}
+    assert f"成员{other.name}登记为残疾" in Finding.objects.get(member=other).detail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_id_numbers_match_with_spaces_and_a_lower_case_x(users):
+    household = factories.make_household(head="带X户", members=1)
+    head = household.members.get()
+    from fupin.registry.models import Member
+
+    Member.objects.filter(pk=head.pk).update(id_number=head.id_number[:17] + "X")
+    lower = head.id_number[:17] + "x"
+    check = services.upload_cross_check(by=users["county"], department="tax", upload=upload(
+        "税务.csv", f"身份证号,税额\n {lower} ,100\n{head.id_number[:17]}Y,200\n\u3000{head.id_number[:17]}X,300\n"))
+    check = run(check, users["county"])
+    assert sorted(f.evidence["税额"] for f in Finding.objects.filter(cross_check=check)) == ["100", "300"]
+    assert check.matched_members == 1
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("a.csv", "姓名,电话\n张三,1\n".encode(), "缺少“身份证号”列"),
     ("a.csv", b"", "文件为空"),
