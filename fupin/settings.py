@@ -6,6 +6,7 @@ DEBUG            "1" for development
 ALLOWED_HOSTS    comma-separated
 FUPIN_TASKS      "immediate" runs background work inline (tests); default: database queue
 FUPIN_MEDIA_ROOT where uploaded files go
+CACHE_URL        unset: each process's memory; file:///dir or redis://host:port/db (see CACHES)
 """
 import os
 from pathlib import Path
@@ -129,13 +130,18 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The household list keeps rendered pages under the version of their data (fupin.core.fragments), so any
-# cache is correct; each process's own memory by default. FUPIN_CACHE_ENTRIES bounds it (about 30 kB each).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "3000"))},
-    }
-}
+# cache is correct. CACHE_URL chooses it: unset, each process's own memory; file:///var/cache/fupin, files
+# shared by the server's processes on one machine; redis://host:6379/0, a Redis server (needs `redis`).
+# FUPIN_CACHE_ENTRIES bounds memory and file caches (a page is about 30 kB).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+_cache_entries = {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "3000"))}
+if CACHE_URL.startswith("file://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": CACHE_URL.removeprefix("file://"), "OPTIONS": _cache_entries}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}}
 
 SESSION_ENGINE = "fupin.core.sessions"  # the database store, read without the ORM's per-query cost
 SESSION_COOKIE_HTTPONLY = True
