@@ -127,7 +127,7 @@ class TestRollup:
     def test_writes_are_counted_before_the_refresh_and_after_it(self, client, users, registry, settings):
         settings.FUPIN_STATS_LIVE_LEVEL = 7
         services.rebuild_stats()
-        StatsState.objects.update(refresh_requested_at=timezone.now())  # the refresh task is not due yet
+        StatsState.objects.update(refresh_requested_at=timezone.now() + datetime.timedelta(days=1))  # no refresh due in this test
         _changes(users, registry)
         assert DirtyVillage.objects.values("village_code").distinct().count() == 4
         assert selectors.region_figures(users["province"], "36").source == "rollup+live"
