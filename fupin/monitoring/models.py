@@ -134,11 +134,18 @@ class Sweep(models.Model):
 
 
 class RiskSignal(models.Model):
-    """One reason to look at a household, naming the record that triggered it."""
+    """One reason to look at a household, naming the record that triggered it.
+
+    Signals are derived rows: only the sweep writes them, selecting the households (and its own Sweep row)
+    in the same statement, and the next sweep rewrites them. So their two foreign keys are kept by Django
+    (deleting a household through the ORM deletes its signals; deleting a sweep clears the link) rather than
+    by database constraints, whose per-row checks were a fifth of a million-household sweep (85,000 signals:
+    two trigger calls each at commit).
+    """
 
     # no index of its own: the unique (household, year, kind, …) index starts with it
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="risk_signals",
-                                  verbose_name=_("户"), db_index=False)
+                                  verbose_name=_("户"), db_index=False, db_constraint=False)
     village_code = models.CharField(_("行政村代码"), max_length=15)
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(_("预警类别"), max_length=20, choices=SignalKind.choices)
@@ -148,7 +155,9 @@ class RiskSignal(models.Model):
     value = models.DecimalField(_("数值"), null=True, blank=True, **MONEY)
     reference = models.DecimalField(_("参照值"), null=True, blank=True, **MONEY)
     state = models.CharField(_("研判"), max_length=10, choices=SignalState.choices, default=SignalState.OPEN)
-    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # not indexed: nothing reads signals by sweep (a deleted sweep is cleared by a scan, and sweeps are kept)
+    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              db_index=False, db_constraint=False)
 
     class Meta:
         verbose_name = _("风险预警")

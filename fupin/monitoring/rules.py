@@ -117,7 +117,9 @@ def signal_income_drop(year: int, prefix: str = "") -> QuerySet:
     qs = _watched_incomes(year, prefix).filter(household__incomes__year=year - 1).annotate(
         previous=F("household__incomes__per_capita_net_income"),
         drop=_by_region(year, "household__village_id", "income_drop_percent", IntegerField()),
-    ).filter(previous__gt=0, per_capita_net_income__lt=F("previous") * (Value(100) - F("drop")) / Value(100))
+    ).annotate(
+        in_percent=F("per_capita_net_income") * Value(100),  # income × 100 < previous × (100 − drop): no division
+    ).filter(previous__gt=0, in_percent__lt=F("previous") * (Value(100) - F("drop")))
     return _signal_rows(qs, household="household_id", village="household__village_id", source_type="income",
                         source_id="id", label=_text(_as_text(F("year")), "年收入"), value=F("per_capita_net_income"),
                         reference=F("previous"))

@@ -284,6 +284,35 @@ def test_sweep_produces_candidates_never_a_status_change(users):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_sweep_writes_exactly_the_rules_rows_and_a_rerun_changes_nothing(users):
+    from fupin.monitoring import rules
+    from fupin.registry import services as registry
+    from fupin.registry.models import GuaranteeCheck
+
+    low = factories.make_household(head="低收入", status=S.EXITED, exit_year=2020, income="3000.00", year=2024)
+    dropped = factories.make_household(head="收入骤降", status=S.EXITED, exit_year=2020, income="6000.00", year=2024)
+    registry.record_income(dropped, by=users["admin"], year=2023, wages=Decimal("40000"))
+    unmet = factories.make_household(head="住房不安全", status=S.MONITORED, income="9000.00", year=2024)
+    GuaranteeCheck.objects.create(household=unmet, year=2024, checked_on=datetime.date(2024, 6, 1), housing=False)
+    factories.make_household(head="稳定", status=S.EXITED, exit_year=2020, income="9000.00", year=2024)
+
+    expected = {(r["s_household"], str(rule.key), r["s_type"], r["s_source"])
+                for rule in rules.SIGNAL_RULES for r in rules.evaluate(rule, 2024)}
+    assert {h for h, *_ in expected} == {low.pk, dropped.pk, unmet.pk}
+
+    def written():
+        return set(RiskSignal.objects.filter(year=2024).values_list("household_id", "kind", "source_type", "source_id"))
+
+    services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    assert written() == expected
+    first = dict(RiskSignal.objects.values_list("pk", "sweep_id"))
+    again = services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    again.refresh_from_db()
+    assert again.status == Sweep.Status.DONE and again.results == len(expected)
+    assert dict(RiskSignal.objects.values_list("pk", "sweep_id")) == first  # unchanged signals are not rewritten
+
+
+@pytest.mark.django_db(transaction=True)
 def test_suspect_sweep_does_not_raise_the_same_finding_twice(users):
     household = factories.make_household(head="无户主")
     from fupin.registry.models import Member
