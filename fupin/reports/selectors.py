@@ -403,9 +403,11 @@ class CaseworkCounts:
 def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     """The case-work figures as grouped counts: (metric, rows of area, grp_year, grp_key, n).
 
-    `where(prefix)` is the Q choosing the households counted, over fields reached through `prefix`; the area is
-    the first `length` digits of the household's village. A figure counts households, so a household with two
-    measures of a group in a year counts once (grouped per village, within which distinct is exact):
+    `where(prefix, field)` is the Q choosing what is counted: the households reached through `prefix`, whose
+    village code is `field` — the household's own, or the monitoring case's and the measure's copy of it, which is
+    the household's village (a household keeps its village: its number begins with the village code), and which
+    their indexes serve. The area is the first `length` digits of that code. A figure counts households, so a
+    household with two measures of a group in a year counts once (grouped per village, within which distinct is exact):
 
     - needing / paired: poor and monitored households (需结对户), those with an active pairing (已结对);
     - visit_ref, by day: paired ones by their last visit, else their pairing date — overdue is the sum before a cut-off;
@@ -415,11 +417,9 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     from fupin.assistance.models import HelpMeasure, Pairing, Visit
     from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringStage
 
-    def area(prefix: str):
-        return F(prefix + "village_id") if length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr(prefix + "village_id", 1, length)
-
-    def grouped(qs: QuerySet, prefix: str, year, key, n) -> QuerySet:
-        return (qs.filter(where(prefix)).order_by().annotate(area=area(prefix), grp_year=year, grp_key=key)
+    def grouped(qs: QuerySet, prefix: str, field_name: str, year, key, n) -> QuerySet:
+        area = F(field_name) if length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr(field_name, 1, length)
+        return (qs.filter(where(prefix, field_name)).order_by().annotate(area=area, grp_year=year, grp_key=key)
                 .values("area", "grp_year", "grp_key").annotate(n=n))
 
     active = Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)
@@ -430,15 +430,23 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     cases = MonitoredHousehold.objects.all()
     distinct_households = Count("household_id", distinct=True)
     return [
-        ("needing", grouped(needing, "", Value(0), Value(""), Count("pk"))),
-        ("paired", grouped(paired, "", Value(0), Value(""), Count("pk"))),
-        (VISIT_REFERENCE, grouped(paired, "", Value(0), reference, Count("pk"))),
-        ("monitored", grouped(cases.filter(stage__in=OPEN_MONITORING_STAGES), "household__", Value(0), F("kind"), distinct_households)),
+        ("needing", grouped(needing, "", "village_id", Value(0), Value(""), Count("pk"))),
+        ("paired", grouped(paired, "", "village_id", Value(0), Value(""), Count("pk"))),
+        (VISIT_REFERENCE, grouped(paired, "", "village_id", Value(0), reference, Count("pk"))),
+        ("monitored", grouped(cases.filter(stage__in=OPEN_MONITORING_STAGES), "household__", "village_code", Value(0), F("kind"),
+                              distinct_households)),
         ("eliminated", grouped(cases.filter(stage=MonitoringStage.ELIMINATED, eliminated_at__isnull=False), "household__",
-                               ExtractYear("eliminated_at"), Value(""), distinct_households)),
-        ("measure", grouped(HelpMeasure.objects.all(), "plan__household__", F("year"), F("catalogue__group"),
-                            Count("plan__household_id", distinct=True))),
+                               "village_code", ExtractYear("eliminated_at"), Value(""), distinct_households)),
+        ("measure", grouped(HelpMeasure.objects.all(), "plan__household__", "village_code", F("year"), F("catalogue__group"),
+                            Count("plan_id", distinct=True))),  # one plan per household
     ]
+
+
+def villages_where(villages: list[str] | None):
+    """casework_groups' `where` for every household of some villages (None: of all villages)."""
+    if villages is None:
+        return lambda prefix, field_name: Q()
+    return lambda prefix, field_name: Q(**{field_name + "__in": villages})
 
 
 def _casework_rows(where, length: int) -> dict[str, dict[tuple[str, int, str], int]]:
@@ -486,9 +494,9 @@ def casework_counts(user, region_code: str, today: datetime.date | None = None) 
             return rolled
     out = CaseworkCounts()
 
-    def where(prefix: str) -> Q:
-        q = household_filter(user, prefix)
-        return q & in_region(prefix + "village_id", region_code) if region_code else q
+    def where(prefix: str, field_name: str) -> Q:
+        q = household_filter(user, prefix, region_field=field_name)
+        return q & in_region(field_name, region_code) if region_code else q
 
     for county, counts in _casework_rows(where, county_length).items():
         for k, n in counts.items():
@@ -534,7 +542,7 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
         for village, metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=dirty)
                                               .values_list("region_code", "metric", "year", "key", "households")):
             stored[village][(metric, year, key)] = n
-        live = _casework_rows(lambda prefix: Q(**{prefix + "village_id__in": dirty}), CODE_LENGTHS[RegionLevel.VILLAGE])
+        live = _casework_rows(villages_where(dirty), CODE_LENGTHS[RegionLevel.VILLAGE])
         for village in dirty:
             before, after = stored.get(village, {}), live.get(village, {})
             for k in set(before) | set(after):

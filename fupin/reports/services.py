@@ -7,7 +7,7 @@ the new one with what remains of the log — never a half-built state (selectors
 import time
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from fupin.procedures.models import VillageProfile
 from fupin.registry.models import Household
 
 from .models import CaseworkStat, DirtyVillage, LoanStat, RegionStat, StatsState
-from .selectors import ROLLUP_METRICS, casework_groups
+from .selectors import ROLLUP_METRICS, casework_groups, villages_where
 
 LOCK_KEY = 7_460_001  # pg_advisory_xact_lock key of the rollup's writers
 VILLAGE_LENGTH = CODE_LENGTHS[RegionLevel.VILLAGE]
@@ -47,8 +47,7 @@ def _insert_casework_village_rows(villages: list[str] | None) -> None:
     """Insert the case-work village rows (of `villages`, None: all) with one INSERT … SELECT per figure."""
     table = connection.ops.quote_name(CaseworkStat._meta.db_table)
     with connection.cursor() as cur:
-        for metric, grouped in casework_groups(lambda prefix: Q(**{prefix + "village_id__in": villages}) if villages is not None else Q(),
-                                               VILLAGE_LENGTH):
+        for metric, grouped in casework_groups(villages_where(villages), VILLAGE_LENGTH):
             sql, params = grouped.query.sql_with_params()
             cur.execute(f"INSERT INTO {table} (region_code, metric, year, key, households) "
                         f"SELECT s.area, %s, s.grp_year, COALESCE(CAST(s.grp_key AS TEXT), ''), s.n FROM ({sql}) s", [metric, *params])
