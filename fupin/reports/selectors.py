@@ -10,6 +10,12 @@ equals the length of its list. Counting goes one of two ways, same numbers:
   with live counts for the villages written since the last refresh (DirtyVillage) — used for
   counties, prefectures, provinces and the country on PostgreSQL once the rollup has been built
   (settings.FUPIN_STATS_LIVE_LEVEL: the first level counted live).
+
+The dashboard's case-work figures (casework_counts: pairings, visits overdue, monitored households,
+measures) go the same two ways over CaseworkStat, patched from the same log; "overdue" is stored by
+day of last visit and summed before today's cut-off, so it is right on any day. Microloans
+(loan_figures) read LoanStat, which triggers keep exact. Only a user who may read the whole region
+gets a rollup's numbers (_uses_rollup); everyone else is counted live within their scope.
 """
 import datetime
 from collections import defaultdict
