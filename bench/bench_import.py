@@ -231,9 +231,13 @@ def product_import(path: Path, user) -> tuple[float, object]:
             print(f"\r  {stage} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    result = Importer(user=user, scope_code=PREFECTURE, progress=progress).run(path)
+    importer = Importer(user=user, scope_code=PREFECTURE, progress=progress)
+    result = importer.run(path)
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
+    timings = getattr(importer, "timings", {})
+    if timings:
+        print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), file=sys.stderr)
     if not result.imported:
         sys.exit(f"the import refused the generated file: {result.errors[:5]}")
     return elapsed, result

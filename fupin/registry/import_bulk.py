@@ -171,12 +171,17 @@ class Batch:
     households: int
     tables: list[tuple[str, list[str], bytes]]
 
-    def write(self, cursor) -> None:
+    def write(self, cursor, timings: dict | None = None) -> None:
+        import time
+
         for table, columns, data in self.tables:
+            started = time.perf_counter()
             names = ", ".join(f'"{c}"' for c in columns)
             with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
                 for i in range(0, len(data), 1 << 20):
                     copy.write(data[i:i + (1 << 20)])
+            if timings is not None:
+                timings[f"COPY {table}"] = timings.get(f"COPY {table}", 0.0) + time.perf_counter() - started
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -244,8 +249,56 @@ class Screened:
     total: int = 0              # the file's rows (empty ones left out)
 
 
-def screen(imp, frame: pl.DataFrame) -> Screened:
-    """Apply the row-wise path's rules to whole columns; Fallback when a file-wide rule is broken."""
+@dataclass
+class Prepared:
+    """What the whole file decides before its chunks are screened: the chunks, the ID numbers that occur
+    twice, and which of its ID numbers and 户编号 the registry has (as the row-wise path would look them up)."""
+
+    chunks: list[pl.DataFrame]
+    duplicates: pl.Series
+    registered_ids: pl.Series
+    registered_numbers: set
+    registry: tuple | None = None   # (members, households, incomes) of the households those ID numbers are in
+
+
+def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
+    """File-wide checks and every registry read the screen needs; Fallback when a file-wide rule is broken."""
+    from . import imports as base
+
+    H, M, R = base.HOUSEHOLD, base.MEMBER, base.REGION
+    index = imp.columns.index
+    empty = pl.Series([""] * len(frame))
+    number = py_strip(frame[f"c{index[(H, 'number')]}"]) if (H, "number") in index else empty
+    head = py_strip(frame[f"c{index[(H, 'head_id_number')]}"], upper=True) if (H, "head_id_number") in index else empty
+    keys = pl.select(pl.when(number != "").then("n" + number).when(head != "").then("h" + head)
+                     .otherwise(None)).to_series().forward_fill()
+    if len(keys) and keys[0] is None:
+        raise Fallback  # a row that belongs to no household: the row-wise path says so
+    starts = (keys != keys.shift(1)).fill_null(True)
+    if keys.filter(starts).n_unique() != int(starts.sum()):
+        raise Fallback  # a household's rows apart: reported by the row-wise path, in order
+    ids = py_strip(frame[f"c{index[(M, 'id_number')]}"], upper=True)
+    duplicates = ids.filter(ids.is_duplicated() & (ids != "")).unique()
+    registered_ids = imp.registered("id_number", ids.filter(ids != "").unique().to_list())
+    registered_numbers = imp.registered("number", number.filter(number != "").unique().to_list())
+    # the villages' next 户编号, while nothing is locked
+    region_fields = [*base.REGION_FIELDS, "group", "village_code"]
+    region = pl.DataFrame({f: py_strip(frame[f"c{index[(R, f)]}"]) if (R, f) in index else empty for f in region_fields})
+    resolved = imp.regions.resolve(set(region.unique().iter_rows()))
+    imp._reserve_numbers({v for v, _, error in resolved.values() if error is None and v})
+    # chunks of whole households
+    positions = starts.arg_true().to_list() + [len(frame)]
+    chunks, begin = [], 0
+    for position in positions[1:]:
+        if position - begin >= chunk_rows or position == len(frame):
+            chunks.append(frame.slice(begin, position - begin))
+            begin = position
+    registry = _registry(imp, base, sorted(registered_ids)) if registered_ids else None
+    return Prepared(chunks, duplicates, pl.Series(sorted(registered_ids), dtype=pl.String), registered_numbers, registry)
+
+
+def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
+    """Apply the row-wise path's rules to whole columns of one chunk of whole households."""
     from . import imports as base
 
     H, M, R, I = base.HOUSEHOLD, base.MEMBER, base.REGION, base.INCOME
@@ -260,12 +313,8 @@ def screen(imp, frame: pl.DataFrame) -> Screened:
     head = py_strip(raw((H, "head_id_number")), upper=True) if (H, "head_id_number") in index else pl.Series([""] * len(frame))
     keys = pl.select(pl.when(number != "").then("n" + number).when(head != "").then("h" + head)
                      .otherwise(None)).to_series().forward_fill()
-    if len(keys) and keys[0] is None:
-        raise Fallback  # a row that belongs to no household: the row-wise path says so
     starts = (keys != keys.shift(1)).fill_null(True)
     g = starts.cast(pl.Int64).cum_sum() - 1
-    if keys.filter(starts).n_unique() != int(starts.sum()):
-        raise Fallback  # a household's rows apart: reported by the row-wise path, in order
     rows = pl.DataFrame({"row": frame["row"], "g": g})
 
     # member cells
@@ -278,7 +327,7 @@ def screen(imp, frame: pl.DataFrame) -> Screened:
         member[name] = values
         row_ok &= ok
     ids = parse_ids(raw((M, "id_number")), today)
-    row_ok &= ids["ok"] & ~ids["number"].is_duplicated()
+    row_ok &= ids["ok"] & ~ids["number"].is_in(prepared.duplicates.implode())
     if "sex" in member:
         row_ok &= member["sex"].is_null() | (member["sex"] == ids["sex"])
     n = len(frame)
@@ -354,17 +403,17 @@ def screen(imp, frame: pl.DataFrame) -> Screened:
 
     # Matches in the registry: a household whose every cell equals what is registered is
     # unchanged (nothing to write, as the row-wise path finds); any other match goes row-wise.
-    registered_ids = imp.registered("id_number", ids["number"].filter(ids["ok"]).to_list())
+    registered_ids = prepared.registered_ids
     unchanged = pl.Series([False] * len(hh))
-    if registered_ids:
-        taken = members.with_columns(t=pl.col("id_number").is_in(list(registered_ids))).group_by(
+    if len(registered_ids):
+        taken = members.with_columns(t=pl.col("id_number").is_in(registered_ids.implode())).group_by(
             "g", maintain_order=True).agg(any=pl.col("t").any(), all=pl.col("t").all())
         candidates = ok & taken["all"]
         if candidates.any():
-            unchanged = candidates & _unchanged(imp, base, hh, members, values, incomes, candidates)
+            unchanged = candidates & _unchanged(imp, base, hh, members, values, incomes, candidates, prepared)
         ok &= ~taken["any"]
     file_numbers = hh.filter(pl.col("key").str.starts_with("n"))["key"].str.slice(1).to_list()
-    registered_numbers = imp.registered("number", file_numbers)
+    registered_numbers = prepared.registered_numbers.intersection(file_numbers)
     if registered_numbers:
         ok &= ~hh["key"].is_in(["n" + v for v in registered_numbers])
     imp.result.unchanged_rows += int(hh["size"].filter(unchanged).sum() or 0)
@@ -389,36 +438,50 @@ def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
     return frame.with_columns(pl.all().fill_null(""))  # NULL and "" never both occur in one column
 
 
-def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series) -> pl.Series:
-    """Of the candidate households (clean, every member registered), those equal to what is registered."""
+def _registry(imp, base, ids: list[str]):
+    """The registered members, households and incomes of the households these ID numbers are in, as text frames."""
     from django.db import connection
 
-    H, M, R = base.HOUSEHOLD, base.MEMBER, base.REGION
-    groups = hh.filter(candidates)["g"]
-    people = members.filter(pl.col("g").is_in(groups.implode()))
     with connection.cursor() as cursor:
+        # the planner's estimates can be far off right after a bulk load: no JIT for these plain joins
+        cursor.execute("SET jit = off")
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_ids (id_number text)")
-        cursor.execute("TRUNCATE _import_ids")
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_households (household_id bigint)")
+        cursor.execute("TRUNCATE _import_ids, _import_households")
         with cursor.cursor.copy("COPY _import_ids FROM STDIN") as copy:
-            copy.write("\n".join(people["id_number"].to_list()) + "\n")
+            copy.write("\n".join(ids) + "\n")
+        cursor.execute("ANALYZE _import_ids")
+        cursor.execute(f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
+                       "JOIN _import_ids USING (id_number)")
+        cursor.execute("ANALYZE _import_households")
         member_columns = ", ".join(f'm."{c}"' for c in base.MEMBER_COLUMNS)
-        registered = fetch(cursor, f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m JOIN _import_ids USING (id_number)')
+        registered = fetch(cursor, f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m '
+                                   "JOIN _import_households USING (household_id)")
         household_columns = ", ".join(f'h."{c}"' for c in ["id", *base.HOUSEHOLD_COLUMNS])
+        households = fetch(cursor, f'SELECT {household_columns} FROM "{HOUSEHOLD_TABLE}" h '
+                                   "JOIN _import_households s ON s.household_id = h.id")
         income_columns = ", ".join(f'i."{c}"' for c in base.INCOME_COLUMNS if c != "household_id")
-        households = fetch(cursor, f"""
-            SELECT {household_columns},
-                   (SELECT count(*) FROM "{MEMBER_TABLE}" m WHERE m.household_id = h.id) AS _members
-            FROM "{HOUSEHOLD_TABLE}" h
-            WHERE h.id IN (SELECT m.household_id FROM "{MEMBER_TABLE}" m JOIN _import_ids USING (id_number))""")
         years = fetch(cursor, f"""
             SELECT i.household_id, {income_columns},
                    max(i.year) OVER (PARTITION BY i.household_id) AS _latest_year
-            FROM "{INCOME_TABLE}" i
-            WHERE i.household_id IN (SELECT m.household_id FROM "{MEMBER_TABLE}" m JOIN _import_ids USING (id_number))""")
-        cursor.execute("DROP TABLE _import_ids")
+            FROM "{INCOME_TABLE}" i JOIN _import_households USING (household_id)""")
+        cursor.execute("DROP TABLE _import_ids, _import_households")
+        cursor.execute("RESET jit")
+    return registered, households, years
+
+
+def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
+    """Of the candidate households (clean, every member registered), those equal to what is registered."""
+    H, M, R = base.HOUSEHOLD, base.MEMBER, base.REGION
+    groups = hh.filter(candidates)["g"]
+    people = members.filter(pl.col("g").is_in(groups.implode()))
+    present = [f for f in base.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
+    compared = [*present, "sex", "birth_date", "name_initials"]
+    registered, households, years = prepared.registry
+    counts = registered.group_by("household_id").agg(_members=pl.len().cast(pl.String))
+    households = households.join(counts, left_on="id", right_on="household_id", how="left")
 
     # members: the same household for the whole group, and every stored column the file gives equal
-    present = [f for f in base.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
     names = people["name"].unique().to_list()
     todo = [v for v in names if v not in imp.initials]
     imp.initials.update((v, base.name_initials(v)) for v in todo)
@@ -426,7 +489,6 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series) -
         "g", "id_number", *[pl.col(f).cast(pl.String).alias(f) for f in present],
         pl.col("sex"), pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("birth_date"),
         pl.col("name").replace_strict(imp.initials, return_dtype=pl.String).alias("name_initials"))
-    compared = [*present, "sex", "birth_date", "name_initials"]
     joined = file_side.join(registered.select("id_number", "household_id", "village_code",
                                               *[pl.col(c).alias(f"_db_{c}") for c in compared]),
                             on="id_number", how="left")

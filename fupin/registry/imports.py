@@ -22,6 +22,7 @@ import logging
 import queue
 import re
 import threading
+import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 20_000
 BULK_MIN_ROWS = 5_000            # files from this size take the bulk path on PostgreSQL
 BULK_INDEX_MIN_ROWS = 200_000    # new members from which indexes are rebuilt after the load (pg_restore's way)
+BULK_CHUNK_ROWS = 100_000        # rows screened at a time by the bulk path, while the previous chunk is written
 MAX_ERRORS_KEPT = 1_000_000
 EXTENSIONS = (".xlsx", ".csv")
 SKIPPED = "同户其他行有错误，整户未导入"
@@ -626,6 +628,9 @@ def _initial_letters() -> tuple[dict[str, str], dict[str, str], object]:
     return certain, first, PHRASES_DICT
 
 
+_INITIALS: dict[str, str] = {}  # kept between imports: the same names come back in the next file
+
+
 def name_initials(name: str) -> str:
     certain, first, phrases = _initial_letters()
     try:
@@ -772,7 +777,11 @@ class Importer:
         self.source_name = source_name
         self.postgres = connection.vendor == "postgresql"
         self.bulk_min_rows = BULK_MIN_ROWS
-        self.initials = {"": ""}  # name → pinyin initials, for the bulk path
+        self.registry_read = True
+        self.initials = _INITIALS  # name → pinyin initials, for the bulk path
+        if len(_INITIALS) > 2_000_000:
+            _INITIALS.clear()
+        _INITIALS[""] = ""
         self.today = datetime.date.today()
         self.now = timezone.now()
 
@@ -799,62 +808,80 @@ class Importer:
         return self._pass(table, columns, write=True)
 
     def _bulk_pass(self, table: Table, columns: ColumnMap) -> ImportResult | None:
-        """The bulk path (PostgreSQL): None when the file must take the row-wise path whole."""
+        """The bulk path (PostgreSQL): None when the file must take the row-wise path whole.
+
+        Every registry read is done first (import_bulk.prepare); then chunk after chunk is screened,
+        its doubtful households go through the row-wise path and its clean new ones to the writer,
+        which COPYs them while the next chunk is screened.
+        """
         from . import import_bulk as bulk
 
         self._reset(columns)
-        total = table.estimated_rows
-        self.progress("importing", 0, total)
+        self.progress("importing", 0, table.estimated_rows)
+        clock = time.perf_counter
+        started = clock()
+        self.timings = {}
         try:
-            screened = bulk.screen(self, table.frame())
+            frame = table.frame()
+            self.timings["read"] = clock() - started
+            prepared = bulk.prepare(self, frame, BULK_CHUNK_ROWS)
         except bulk.Fallback:
             return None
-        routed, fresh = screened.routed, screened.households
-        self.routed_rows = len(routed)
-        total = screened.total
-        # Everything read from the registry is read now, before the writer may lock its tables.
-        self._reserve_numbers(set(fresh["village_id"].to_list()))
-        keys = fresh["key"].to_list()
-        self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
+        total = len(frame)
+        del frame
+        self.timings["prepare"] = clock() - started - self.timings["read"]
         sequence = self._household_sequence()
-        bulk_mode = len(screened.members) >= max(BULK_INDEX_MIN_ROWS, self._estimated_members())
+        # A load large relative to the registry, of people it does not have: indexes are rebuilt after it.
+        bulk_mode = (not len(prepared.registered_ids) and not prepared.registered_numbers
+                     and total >= max(BULK_INDEX_MIN_ROWS, self._estimated_members()))
         self.writer = _Writer(self) if not connection.in_atomic_block else None
+        self.registry_read = not (bulk_mode and self.writer is not None)
+        self.routed_rows = 0
         committed = False
         done = 0
+        timings = {"screen": 0.0, "row-wise": 0.0, "batches": 0.0}
+
+        def reserve(count: int) -> list[int]:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+                return [r[0] for r in cursor.fetchall()]
+
         try:
             with transaction.atomic() if self.writer is None else contextlib.nullcontext():
                 if self.writer is None:
                     self._pg_prepare()
                 else:
                     self.writer.start()
+                    if bulk_mode:
+                        # the audit trail's indexes too when this load at least doubles it
+                        self.writer.send(_BulkMode(audit=self._estimated_rows(AuditEntry) <= total // 4))
                 width = len(table.headers)
                 cells = [f"c{i}" for i in range(width)]
-                rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
-                for numbers, chunk in self._chunked(rows, width):
-                    self._chunk(numbers, chunk)
-                    done += len(chunk)
+                while prepared.chunks:
+                    chunk = prepared.chunks.pop(0)
+                    mark = clock()
+                    screened = bulk.screen(self, chunk, prepared)
+                    timings["screen"] += clock() - mark
+                    mark = clock()
+                    routed, fresh = screened.routed, screened.households
+                    self.routed_rows += len(routed)
+                    rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
+                    for numbers, rows_chunk in self._chunked(rows, width):
+                        self._chunk(numbers, rows_chunk)
+                    timings["row-wise"] += clock() - mark
+                    mark = clock()
+                    if self.writing and len(fresh):
+                        keys = fresh["key"].to_list()
+                        self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
+                        villages = fresh["village_id"].to_list()
+                        numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
+                        for batch in bulk.batches(self, screened, numbers, reserve):
+                            self._write(batch)
+                        self.result.households_created += len(fresh)
+                        self.result.members_created += len(screened.members)
+                    timings["batches"] += clock() - mark
+                    done += screened.total
                     self.progress("importing", done, total)
-                if self.writing and len(fresh):
-                    villages = fresh["village_id"].to_list()
-                    numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
-                    self.numbers_used.update(numbers)
-                    if bulk_mode and self.writer is not None:
-                        self.writer.send(_BULK_MODE)
-
-                    def reserve(count: int) -> list[int]:
-                        with connection.cursor() as cursor:
-                            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
-                            return [r[0] for r in cursor.fetchall()]
-
-                    member_h = screened.members["h"]
-                    written = 0
-                    for batch in bulk.batches(self, screened, numbers, reserve):
-                        self._write(batch)
-                        written += batch.households
-                        done = total - len(member_h) + member_h.search_sorted(written)
-                        self.progress("importing", done, total)
-                    self.result.households_created += len(fresh)
-                    self.result.members_created += len(screened.members)
                 result = self.result
                 result.total_rows = total
                 result.errors = self.errors
@@ -862,12 +889,16 @@ class Importer:
                 result.imported = not self.errors or self.only_valid_rows
                 if not result.imported:
                     result.forget_changes()
-                if not result.imported and self.writer is None:
-                    transaction.set_rollback(True)
+                    if self.writer is None:
+                        transaction.set_rollback(True)
                 committed = result.imported
         finally:
+            self.timings |= timings
+            mark = clock()
             if self.writer is not None:
                 self.writer.close(commit=committed)
+            self.timings["writer tail"] = clock() - mark
+            self.registry_read = True
         self.progress("importing", total, total)
         return result
 
@@ -879,9 +910,18 @@ class Importer:
             cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{model._meta.db_table}")')
             if not cursor.fetchone()[0]:
                 return found
-            for batch in _chunks(values, 100_000):
-                cursor.execute(f'SELECT "{field}" FROM "{model._meta.db_table}" WHERE "{field}" = ANY(%s)', [batch])
-                found.update(r[0] for r in cursor.fetchall())
+            if len(values) <= 20_000:
+                cursor.execute(f'SELECT "{field}" FROM "{model._meta.db_table}" WHERE "{field}" = ANY(%s)', [values])
+                return {r[0] for r in cursor.fetchall()}
+            # many: one join with the values COPYed into a temporary table
+            cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_values (v text)")
+            cursor.execute("TRUNCATE _import_values")
+            with cursor.cursor.copy("COPY _import_values FROM STDIN") as copy:
+                copy.write("".join(f"{_copy_escape(v)}\n" for v in values))
+            cursor.execute("ANALYZE _import_values")
+            cursor.execute(f'SELECT t."{field}" FROM "{model._meta.db_table}" t JOIN _import_values ON v = t."{field}"')
+            found.update(r[0] for r in cursor.fetchall())
+            cursor.execute("DROP TABLE _import_values")
         return found
 
     def _household_sequence(self) -> str:
@@ -890,8 +930,12 @@ class Importer:
             return cursor.fetchone()[0]
 
     def _estimated_members(self) -> int:
+        return self._estimated_rows(Member)
+
+    def _estimated_rows(self, model) -> int:
+        """The planner's row count of a table (exact enough to compare a load with)."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Member._meta.db_table])
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
             return max(cursor.fetchone()[0], 0)
 
     def _reset(self, columns: ColumnMap):
@@ -1211,7 +1255,9 @@ class Importer:
         {key: (SQL expression over `join`, ORM lookup)}.
         """
         related = related or {}
-        if not values:
+        if not values or not self.registry_read:
+            # The bulk path found none of the file's ID numbers and 户编号 in the registry before the
+            # writer locked its tables (import_bulk.prepare): there is nothing to read.
             return
         if self.postgres:
             table = model._meta.db_table
@@ -1261,6 +1307,8 @@ class Importer:
         """The next free 户编号 sequence of each village (its code and 4 digits, as services.next_household_number)."""
         todo = sorted(v for v in villages if v not in self.next_number)
         table = Household._meta.db_table
+        if todo and not self.registry_read:  # would wait for the writer's lock for ever
+            raise RuntimeError("the bulk path left a village's 户编号 unreserved")
         if self.postgres and todo:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT v, (SELECT MAX(number) FROM \"{table}\" WHERE number >= v "
@@ -1537,10 +1585,11 @@ class Importer:
         if self.writer is not None:
             self.writer.send(plan)
         elif hasattr(plan, "write"):  # import_bulk.Batch
-            with connection.cursor() as cursor:
+            with connection.wrap_database_errors, connection.cursor() as cursor:
                 plan.write(cursor)
         elif self.postgres:
-            self._pg_write(plan)
+            with connection.wrap_database_errors:
+                self._pg_write(plan)
         else:
             self._orm_write(plan)
 
@@ -1636,7 +1685,11 @@ class Importer:
         cursor.execute(f'TRUNCATE "{temp}"')
 
 
-_BULK_MODE = object()  # sent to the writer before a bulk load large relative to the registry
+@dataclass(frozen=True)
+class _BulkMode:
+    """Sent to the writer before a bulk load large relative to the registry (and to the audit trail, if `audit`)."""
+
+    audit: bool
 
 
 class _Writer(threading.Thread):
@@ -1667,21 +1720,28 @@ class _Writer(threading.Thread):
                     cursor.execute("SET LOCAL synchronous_commit = off")
                     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
                     cursor.execute("SET LOCAL work_mem = '64MB'")
+                    # foreign keys checked as each batch arrives, while the importer prepares the next,
+                    # rather than all at once at the commit
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 self.importer._pg_prepare()
                 while (plan := self._next()) is not None:
-                    if plan is _BULK_MODE:
-                        self._drop_indexes()
+                    if isinstance(plan, _BulkMode):
+                        self._drop_indexes(self.TABLES + ((AuditEntry._meta.db_table,) if plan.audit else ()))
                     elif hasattr(plan, "write"):
-                        with connection.cursor() as cursor:
-                            plan.write(cursor)
+                        # COPY goes through psycopg itself: its errors become Django's (IntegrityError …)
+                        with connection.wrap_database_errors, connection.cursor() as cursor:
+                            plan.write(cursor, getattr(self.importer, "timings", None))
                     else:
-                        self.importer._pg_write(plan)
+                        with connection.wrap_database_errors:
+                            self.importer._pg_write(plan)
                 if not self.commit:
                     transaction.set_rollback(True)
                 elif self.rebuild:
+                    started = time.perf_counter()
                     with connection.cursor() as cursor:
                         for statement in self.rebuild:
                             cursor.execute(statement)
+                    getattr(self.importer, "timings", {})["rebuild"] = time.perf_counter() - started
         except BaseException as e:  # handed to the importing thread by close()
             self.error = e
             while not self.ended:
@@ -1689,7 +1749,7 @@ class _Writer(threading.Thread):
         finally:
             connection.close()
 
-    def _drop_indexes(self) -> None:
+    def _drop_indexes(self, tables: tuple[str, ...]) -> None:
         """Drop what the rebuild list recreates; skipped (nothing dropped) if the tables cannot be locked in 5 s."""
         from django.db import OperationalError
 
@@ -1698,14 +1758,14 @@ class _Writer(threading.Thread):
                 "SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
-                [list(self.TABLES)])
+                [list(tables)])
             indexes = cursor.fetchall()
             cursor.execute(
                 "SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname), "
                 "format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname, "
                 "pg_get_constraintdef(c.oid)), c.contype FROM pg_constraint c "
                 "WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('u', 'f') ORDER BY c.contype DESC, 1",
-                [list(self.TABLES)])
+                [list(tables)])
             constraints = cursor.fetchall()
             try:
                 with transaction.atomic():

@@ -255,3 +255,85 @@ def test_parse_ids_agrees_with_idnumber_parse():
                 assert (number, birth, sex) == (expected.number, expected.birth_date, expected.sex), raw
 
     check()
+
+
+# -- an import that owns its transaction: the writer's connection, and indexes rebuilt after a large load ---
+
+def _schema():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY("
+                       "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1")
+        indexes = cursor.fetchall()
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ANY("
+                       "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1")
+        return indexes, cursor.fetchall()
+
+
+def _other_connections(expected=None):
+    """Client connections to the test database besides this one (a closed one may take a moment to go)."""
+    import time
+
+    for _ in range(50):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+            count = cursor.fetchone()[0]
+        if expected is None or count == expected:
+            return count
+        time.sleep(0.1)
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeypatch):
+    factories.make_tree()
+    clerk = factories.make_user("clerk", "village_clerk", factories.VILLAGE)
+    monkeypatch.setattr(imports, "BULK_INDEX_MIN_ROWS", 1)
+    monkeypatch.setattr(imports, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(imports, "BULK_CHUNK_ROWS", 7)  # several chunks: screening overlaps the writer
+    before, connections = _schema(), _other_connections()
+    dropped = []
+    original = imports._Writer._drop_indexes
+    monkeypatch.setattr(imports._Writer, "_drop_indexes",
+                        lambda self, tables: (original(self, tables), dropped.append(len(self.rebuild))))
+
+    bad = [r for h in good_households(6) for r in h]
+    bad[4]["性别"] = "女" if bad[4]["性别"] == "男" else "男"
+    result = imports.import_file(write_csv(tmp_path / "bad.csv", bad), user=clerk)
+    assert not result.imported and Household.objects.count() == 0 and AuditEntry.objects.count() == 0
+    assert _schema() == before
+
+    rows = [r for h in good_households(9) for r in h]
+    result = imports.import_file(write_csv(tmp_path / "good.csv", rows), user=clerk)
+    assert result.imported and result.households_created == 9 and Member.objects.count() == len(rows)
+    assert dropped and dropped[-1] > 5  # the indexes, unique constraints and foreign keys went and came back
+    assert _schema() == before
+    assert AuditEntry.objects.filter(action="import_create").count() == 9
+    assert _other_connections(connections) == connections
+
+    # a person the registry gained while the file was being screened: the rebuilt unique index refuses the load
+    rows2 = [r for h in good_households(3, start=50) for r in h]
+    path = write_csv(tmp_path / "late.csv", rows2)
+    from django.db import IntegrityError
+
+    from fupin.registry import import_bulk
+
+    real = import_bulk.batches
+
+    # someone else's row with the same ID number as one of this load's members (read now: during the
+    # load the writer holds the registry's tables)
+    values = Member.objects.filter(id_number=rows[0]["证件号码"]).values(*imports.MEMBER_COLUMNS).get()
+    values["id_number"] = rows2[0]["证件号码"]
+
+    def sneak(imp, screened, numbers, reserve, **kwargs):
+        yield from real(imp, screened, numbers, reserve, **kwargs)
+        line = ",".join(import_bulk._text(values[c]) for c in imports.MEMBER_COLUMNS) + "\n"
+        yield import_bulk.Batch(0, [(Member._meta.db_table, imports.MEMBER_COLUMNS, line.encode())])
+
+    monkeypatch.setattr(import_bulk, "batches", sneak)
+    monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # still a load "large" for the registry
+    with pytest.raises(IntegrityError):
+        imports.import_file(path, user=clerk)
+    assert Household.objects.count() == 9 and Member.objects.count() == len(rows)
+    assert _schema() == before
+    assert _other_connections(connections) == connections
