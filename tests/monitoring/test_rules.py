@@ -175,6 +175,20 @@ def test_invalid_id_number(admin):
     assert good.pk not in {r["f_household"] for r in rows}
 
 
+def test_well_formed_check_is_the_id_pattern(admin):
+    import re
+
+    household = factories.make_household(head="甲", members=1)
+    samples = ["", "X", "1" * 17 + "X", "1" * 18, "1" * 17 + "x", "X" + "1" * 17, "1" * 16 + "XX", "1" * 17 + " ",
+               " " + "1" * 17, "1" * 17, "١" * 17 + "1", "1" * 8 + "X" + "1" * 9, "1" * 15]
+    for i, number in enumerate(samples):
+        _legacy_member(household, id_number=number, name=f"样本{i}")
+    well_formed = set(Member.objects.filter(household=household).filter(rules._well_formed()).values_list("id_number", flat=True))
+    expected = {n for n in samples if re.fullmatch(rules.ID_PATTERN, n)}
+    assert well_formed - {household.members.get(relation="head").id_number} == expected
+    assert expected == {"1" * 17 + "X", "1" * 18}
+
+
 def test_birth_date_or_sex_disagreeing_with_the_id(admin):
     bad = factories.make_household(head="甲")
     good = factories.make_household(head="乙")
