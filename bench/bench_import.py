@@ -237,7 +237,10 @@ def product_import(path: Path, user) -> tuple[float, object]:
     print(file=sys.stderr)
     timings = getattr(importer, "timings", {})
     if timings:
-        print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), file=sys.stderr)
+        print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if isinstance(v, float)),
+              file=sys.stderr)
+        if timings.get("rebuild each"):
+            print("  rebuilt: " + ", ".join(f"{name.strip()} {t} s" for t, name in timings["rebuild each"]), file=sys.stderr)
     if not result.imported:
         sys.exit(f"the import refused the generated file: {result.errors[:5]}")
     return elapsed, result

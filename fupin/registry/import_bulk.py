@@ -280,7 +280,8 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     ids = py_strip(frame[f"c{index[(M, 'id_number')]}"], upper=True)
     duplicates = ids.filter(ids.is_duplicated() & (ids != "")).unique()
     registered_ids = imp.registered("id_number", ids.filter(ids != "").unique().to_list())
-    registered_numbers = imp.registered("number", number.filter(number != "").unique().to_list())
+    imp.file_numbers = set(number.filter(number != "").unique().to_list())
+    registered_numbers = imp.registered("number", sorted(imp.file_numbers))
     # the villages' next 户编号, while nothing is locked
     region_fields = [*base.REGION_FIELDS, "group", "village_code"]
     region = pl.DataFrame({f: py_strip(frame[f"c{index[(R, f)]}"]) if (R, f) in index else empty for f in region_fields})

@@ -337,3 +337,33 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     assert Household.objects.count() == 9 and Member.objects.count() == len(rows)
     assert _schema() == before
     assert _other_connections(connections) == connections
+
+
+def test_gbk_file_with_a_title_row(tmp_path, users):
+    import csv
+
+    rows = [r for h in good_households(5) for r in h]
+    rows[3]["性别"] = "女" if rows[3]["性别"] == "男" else "男"
+    path = tmp_path / "gbk.csv"
+    with open(path, "w", encoding="gb18030", newline="") as fh:
+        fh.write("贫困户信息采集表\n")
+        writer = csv.writer(fh)
+        writer.writerow(imports.HEADINGS)
+        for row in rows:
+            writer.writerow([row.get(h, "") for h in imports.HEADINGS])
+    outcomes = both_paths(path, users["clerk"], only_valid_rows=True)
+    assert outcomes[1][0].households_created == 4
+    assert_same(outcomes)
+
+
+def test_auto_numbers_skip_the_numbers_the_file_gives(tmp_path, users):
+    good = good_households(4)
+    for row in good[3]:
+        row["户编号"] = factories.VILLAGE + "0001"  # what the first new household would be numbered
+    path = write_csv(tmp_path / "n.csv", [r for h in good for r in h])
+    importer = imports.Importer(user=users["clerk"])
+    importer.bulk_min_rows = 0
+    result = importer.run(path)
+    assert result.imported and result.households_created == 4
+    numbers = sorted(Household.objects.values_list("number", flat=True))
+    assert numbers == [factories.VILLAGE + f"{n:04d}" for n in (1, 2, 3, 4)]
