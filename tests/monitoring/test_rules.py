@@ -153,6 +153,8 @@ def test_same_person_in_two_households(admin):
     _legacy_member(b, id_number=wrong_check, birth_date=datetime.date(1968, 3, 1))
     got = fired(rules.suspect_same_person)
     assert {a.pk, b.pk} <= got and clean.pk not in got
+    details = {r["f_household"]: r["f_detail"] for r in rules.suspect_same_person(YEAR, "")}
+    assert f"与户 {a.number} 的成员" in details[b.pk] and f"与户 {b.number} 的成员" in details[a.pk]
 
 
 def test_old_fifteen_digit_number_matches_its_upgrade(admin):
