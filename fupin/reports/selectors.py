@@ -392,6 +392,7 @@ def rural_population(user, region_code: str, years: list[int], figures: RegionFi
 # ---------------------------------------------------------------- case-work figures (helpers, visits, monitoring, measures)
 
 VISIT_REFERENCE = "visit_ref"
+PAIRED = ("paired", 0, "")
 
 
 @dataclass
@@ -415,8 +416,9 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     their indexes serve. The area is the first `length` digits of that code. A figure counts households, so a
     household with two measures of a group in a year counts once (grouped per village, within which distinct is exact):
 
-    - needing / paired: poor and monitored households (需结对户), those with an active pairing (已结对);
-    - visit_ref, by day: paired ones by their last visit, else their pairing date — overdue is the sum before a cut-off;
+    - needing: poor and monitored households (需结对户);
+    - visit_ref, by day: those with an active pairing (已结对) by their last visit, else their pairing date — paired
+      is the sum over all days, overdue the sum over the days before a cut-off;
     - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that year;
     - measure, by year and measure group: households with a help measure of the group in the year.
     """
@@ -437,7 +439,6 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     distinct_households = Count("household_id", distinct=True)
     return [
         ("needing", grouped(needing, "", "village_id", Value(0), Value(""), Count("pk"))),
-        ("paired", grouped(paired, "", "village_id", Value(0), Value(""), Count("pk"))),
         (VISIT_REFERENCE, grouped(paired, "", "village_id", Value(0), reference, Count("pk"))),
         ("monitored", grouped(cases.filter(stage__in=OPEN_MONITORING_STAGES), "household__", "village_code", Value(0), F("kind"),
                               distinct_households)),
@@ -481,8 +482,12 @@ def visit_cutoffs(region_code: str, today: datetime.date) -> tuple[dict[str, str
     return cut, (today - datetime.timedelta(days=DEFAULT_VISIT_INTERVAL_DAYS)).isoformat()
 
 
-def _overdue_in(counts: dict[tuple[str, int, str], int], cutoff: str) -> int:
-    return sum(n for (metric, _, day), n in counts.items() if metric == VISIT_REFERENCE and day < cutoff)
+def _add_visits(out: "CaseworkCounts", counts: dict[tuple[str, int, str], int], cutoff: str, sign: int = 1) -> None:
+    """Add (sign -1: take away) the households of the "visit_ref" days of `counts`: paired, and overdue before `cutoff`."""
+    for (metric, _, day), n in counts.items():
+        if metric == VISIT_REFERENCE:
+            out.counts[PAIRED] += sign * n
+            out.overdue += sign * n if day < cutoff else 0
 
 
 def casework_counts(user, region_code: str, today: datetime.date | None = None) -> CaseworkCounts:
@@ -508,7 +513,7 @@ def casework_counts(user, region_code: str, today: datetime.date | None = None) 
         for k, n in counts.items():
             if k[0] != VISIT_REFERENCE:
                 out.counts[k] += n
-        out.overdue += _overdue_in(counts, cutoffs.get(county, default_cutoff))
+        _add_visits(out, counts, cutoffs.get(county, default_cutoff))
     return out
 
 
@@ -530,11 +535,13 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
         out.counts[(metric, year, key)] += n
     county_length = CODE_LENGTHS[RegionLevel.COUNTY]
     days = CaseworkStat.objects.filter(metric=VISIT_REFERENCE)
+    sums = {"paired": Coalesce(Sum("households", filter=Q(region_code__in=codes_)), 0)}
     if len(region_code) >= county_length:
-        out.overdue = days.filter(region_code=region_code, key__lt=cutoffs.get(region_code[:county_length], default_cutoff)
-                                  ).aggregate(n=Coalesce(Sum("households"), 0))["n"]
+        cutoff = cutoffs.get(region_code[:county_length], default_cutoff)
+        sums = days.filter(region_code=region_code).aggregate(**sums, n=Coalesce(Sum("households", filter=Q(key__lt=cutoff)), 0))
+        out.overdue = sums["n"]
     else:
-        sums = {"region": Coalesce(Sum("households", filter=Q(region_code__in=codes_, key__lt=default_cutoff)), 0)}
+        sums["region"] = Coalesce(Sum("households", filter=Q(region_code__in=codes_, key__lt=default_cutoff)), 0)
         if cutoffs:
             own = Q()
             for county, cutoff in cutoffs.items():
@@ -543,6 +550,7 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
             sums["own"] = Coalesce(Sum("households", filter=own), 0)
         sums = days.filter(region_code__in=codes_ + list(cutoffs)).aggregate(**sums)
         out.overdue = sums["region"] - sums.get("default", 0) + sums.get("own", 0)
+    out.counts[PAIRED] += sums["paired"]
     if dirty:
         stored: dict[str, dict[tuple[str, int, str], int]] = defaultdict(lambda: defaultdict(int))
         for village, metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=dirty)
@@ -555,7 +563,8 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
                 if k[0] != VISIT_REFERENCE:
                     out.counts[k] += after.get(k, 0) - before.get(k, 0)
             cutoff = cutoffs.get(village[:county_length], default_cutoff)
-            out.overdue += _overdue_in(after, cutoff) - _overdue_in(before, cutoff)
+            _add_visits(out, before, cutoff, -1)
+            _add_visits(out, after, cutoff)
         out.source = "rollup+live"
     return out
 
