@@ -19,6 +19,7 @@ import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 
@@ -40,7 +41,7 @@ class Fallback(Exception):
 
 def read_csv(path, table, encoding: str) -> pl.DataFrame:
     """The data rows as string columns c0…cN plus `row` (the row number the row-wise reader gives), empty rows left out."""
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     if encoding == "gb18030":
         try:
             data = data.decode("gb18030").encode()

@@ -7,8 +7,12 @@ the user asked for the valid households only, and then a household is written wh
 not at all. Re-importing a file changes nothing: records are matched by ID number (and
 户编号), compared, and only what differs is written and audited.
 
-The bulk path works on chunks of whole households: cells are converted column by column,
+The row-wise path works on chunks of whole households: cells are converted column by column,
 once per distinct value, and rows are loaded with PostgreSQL COPY (bulk_create on SQLite).
+On PostgreSQL a file of BULK_MIN_ROWS rows or more takes the bulk path (import_bulk.py): whole
+columns checked with polars, clean new households COPYed as CSV, households found equal to the
+registry left alone, and every other household handed to the row-wise path here, which reports
+its errors or plans its update; both paths give the same errors (tests/registry/test_import_bulk.py).
 The column list is docs/import_template.md.
 """
 from __future__ import annotations
