@@ -347,9 +347,11 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
         db.execute(f"SET temp_directory = {_lit(tempfile.gettempdir())}")
         member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
             ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else "")
-        db.execute(f"CREATE TABLE m AS SELECT * FROM read_csv(?, header=false, auto_detect=false, delim=',', quote='\"', "
-                   f"escape='\"', columns={{{member_columns}}})", [str(members_csv)])
-        progress(30)
+        members = (f"read_csv({_lit(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
+                   f"columns={{{member_columns}}})")
+        if by_name:  # read twice below: once into a table
+            db.execute(f"CREATE TABLE members AS SELECT * FROM {members}")
+            members = "members"
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
         extra = columns.get("extra", [])
         pairs = ", ".join(f"{_lit(h)}, d.{_q(h)}" for h in extra)
@@ -360,18 +362,18 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
             if not by_name:
                 # the common case: one streaming pass over the list, probing the members' hash table
                 db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM {_read_list(columns)} d "
-                           f"JOIN m ON m.id_number = {the_id}", [str(list_csv)])
+                           f"JOIN {members} m ON m.id_number = {the_id}", [str(list_csv)])
             else:
                 b = f"trim(d.{_q(birth_col)})"
                 birth = (f"coalesce(try_strptime({b}, '%Y-%m-%d'), try_strptime({b}, '%Y%m%d'), "
                          f"try_strptime({b}, '%Y/%m/%d'))::DATE")
                 no_id = f"coalesce({the_id}, '') = ''" if id_col else "true"
                 # one pass over the list keeps the rows that can match: a member's ID, or no ID at all
-                keep = f"{the_id} IN (SELECT id_number FROM m) OR {no_id}" if id_col else "true"
+                keep = f"{the_id} IN (SELECT id_number FROM members) OR {no_id}" if id_col else "true"
                 db.execute(f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::VARCHAR'} AS _id, trim(d.{_q(name_col)}) AS _name, "
                            f"{birth} AS _birth FROM {_read_list(columns)} d WHERE {keep}", [str(list_csv)])
-                db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN m ON m.id_number = d._id "
-                           f"UNION ALL SELECT {hit} FROM d JOIN m ON m.name = d._name AND m.birth_date = d._birth "
+                db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN members m ON m.id_number = d._id "
+                           f"UNION ALL SELECT {hit} FROM d JOIN members m ON m.name = d._name AND m.birth_date = d._birth "
                            f"WHERE coalesce(d._id, '') = ''")
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None

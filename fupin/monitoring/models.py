@@ -465,16 +465,22 @@ class Decision(models.TextChoices):
 
 
 class Finding(models.Model):
-    """A suspect record (疑点数据): one member or household and the rule that fired on it."""
+    """A suspect record (疑点数据): one member or household and the rule that fired on it.
+
+    Findings arrive in bulk (a department list can raise tens of thousands in one run), written by one
+    INSERT … SELECT that reads the households and members it names. Their links to the household and the
+    member are kept by Django (deleting either through the ORM cascades or clears as declared) rather than by
+    database constraints, whose per-row checks at commit took as long as the insert itself.
+    """
 
     cross_check = models.ForeignKey(CrossCheck, on_delete=models.CASCADE, null=True, blank=True, related_name="findings",
                               verbose_name=_("比对"))
     sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings")
     # no index of its own: the (household, rule) index starts with it
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="findings",
-                                  verbose_name=_("户"), db_index=False)
+                                  verbose_name=_("户"), db_index=False, db_constraint=False)
     member = models.ForeignKey("registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                               verbose_name=_("成员"))
+                               verbose_name=_("成员"), db_constraint=False)
     village_code = models.CharField(_("行政村代码"), max_length=15)
     department = models.CharField(_("部门"), max_length=20, choices=Department.choices)
     rule = models.CharField(_("规则"), max_length=30)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
+from django.db import connection
 from django.db.models import (
     BooleanField, Case, CharField, Count, DecimalField, Exists, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery,
     Sum, Value, When,
@@ -254,18 +255,21 @@ def suspect_same_person(year: int, prefix: str = "") -> QuerySet:
     # one hash semi-join over the members (sorting two million keys to count distinct households was 3x slower)
     elsewhere = keyed.filter(person=OuterRef("person")).exclude(household_id=OuterRef("household_id"))
     qs = _scoped(keyed, "village_code", prefix).filter(Exists(elsewhere))
-    # The other household, for the few members that fire: first among the ID numbers the same person can
-    # have (found by the unique index: the key and one check character, the old 15-digit form, the key as it
-    # is); only a partner with some other junk check character needs the scan of every key.
-    person = OuterRef("person")
-    candidates = [Concat(person, Value(c)) for c in "0123456789Xx"] + [
-        Concat(Substr(person, 1, 6), Substr(person, 9, 9)), person]
     first = ["household_id", "id"]
-    likely = elsewhere.filter(id_number__in=candidates).order_by(*first).values("household__number")[:1]
-    other = elsewhere.order_by(*first).values("household__number")[:1]
+    other = Subquery(elsewhere.order_by(*first).values("household__number")[:1])
+    if connection.vendor == "postgresql":
+        # The other household, for the few members that fire: first among the ID numbers the same person can
+        # have (found by the unique index: the key and one check character, the old 15-digit form, the key as
+        # it is); only a partner with some other junk check character needs the scan of every key. (SQLite's
+        # parser cannot nest this deep, and its registries are small enough to scan.)
+        person = OuterRef("person")
+        candidates = [Concat(person, Value(c)) for c in "0123456789Xx"] + [
+            Concat(Substr(person, 1, 6), Substr(person, 9, 9)), person]
+        likely = elsewhere.filter(id_number__in=candidates).order_by(*first).values("household__number")[:1]
+        other = Coalesce(Subquery(likely), other)
     return _finding_rows(qs, household="household_id", member="id", village="village_code",
                          detail=_text("成员", F("name"), "的身份证号 ", F("id_number"), " 与户 ",
-                                      Coalesce(Subquery(likely), Subquery(other), Value("")), " 的成员为同一人，一人不能在两户"))
+                                      Coalesce(other, Value("")), " 的成员为同一人，一人不能在两户"))
 
 
 def _digit(position: int):
