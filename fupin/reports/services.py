@@ -1,5 +1,5 @@
 """Keeping the statistics rollups (RegionStat, CaseworkStat): a full rebuild, and the refresh that folds in the
-villages written since.
+villages written since. The rebuild also recounts LoanStat, which its triggers otherwise keep.
 
 Both run in one transaction, so a reader sees either the old rollup with its dirty-village log or
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
