@@ -26,7 +26,7 @@ import polars as pl
 from . import codes, validation
 from .models import Household, IncomeRecord, Member
 
-BY_VALUE_MAX = 20_000          # distinct values converted one by one with the row-wise converter
+BY_VALUE_MAX = 5_000           # distinct values converted one by one with the row-wise converter (kept between chunks)
 # A cell the vectorised rules leave to the row-wise path: whitespace at either end, control characters.
 _UNUSUAL = r"^\s|\s$|[\x00-\x1f\x7f]"
 _ID_SHAPE = r"^[0-9]{17}[0-9Xx]$"
@@ -95,13 +95,14 @@ def _cents(value) -> int | None:
     return None if value is None else int(value * 100)
 
 
-def convert(column, raw: pl.Series, cell_error) -> tuple[pl.Series, pl.Series]:
+def convert(column, raw: pl.Series, cell_error, cache: dict | None = None) -> tuple[pl.Series, pl.Series]:
     """(converted values, ok) for one column: amounts as cents and integers as Int64, the rest as the
     text PostgreSQL stores (yes/no as t/f); ok is False where the row-wise path must look."""
     kind = getattr(column.convert, "kind", ("text", 10**6))
     unique = raw.unique()
     if kind[0] in ("code", "bool", "integer", "causes") or len(unique) <= BY_VALUE_MAX:
-        return _by_value(column, raw, unique, cell_error, kind[0])
+        known = None if cache is None else cache.setdefault((column.part, column.field), ({}, set()))
+        return _by_value(column, raw, unique, cell_error, kind[0], known)
     unusual = raw.str.contains(_UNUSUAL)
     if kind[0] == "text":
         return raw, (raw == "") | (~unusual & (raw.str.len_chars() <= kind[1]))
@@ -120,14 +121,16 @@ def convert(column, raw: pl.Series, cell_error) -> tuple[pl.Series, pl.Series]:
     raise AssertionError(kind)
 
 
-def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str):
-    mapping, bad = {}, []
+def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str, known=None):
+    mapping, bad = known if known is not None else ({}, set())
     for value in unique.to_list():
+        if value in mapping:
+            continue
         text = value.strip()
         try:
             converted = column.convert(text) if text else column.blank
         except cell_error:
-            bad.append(value)
+            bad.add(value)
             converted = None
         if kind == "decimal":
             mapping[value] = _cents(converted)
@@ -136,8 +139,10 @@ def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str):
         else:
             mapping[value] = _text(converted)
     dtype = pl.Int64 if kind in ("decimal", "integer") else pl.String
+    if len(mapping) > 4 * len(unique):
+        mapping = {k: mapping[k] for k in unique.to_list()}
     values = raw.replace_strict(mapping, return_dtype=dtype)
-    ok = ~raw.is_in(bad) if bad else pl.Series(raw.name, [True] * len(raw), dtype=pl.Boolean)
+    ok = ~raw.is_in(list(bad)) if bad else pl.Series(raw.name, [True] * len(raw), dtype=pl.Boolean)
     return values, ok
 
 
@@ -260,6 +265,7 @@ class Prepared:
     registered_ids: pl.Series
     registered_numbers: set
     registry: tuple | None = None   # (members, households, incomes) of the households those ID numbers are in
+    values: dict = None             # the columns' converted distinct values, kept between chunks
 
 
 def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
@@ -296,7 +302,8 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
             chunks.append(frame.slice(begin, position - begin))
             begin = position
     registry = _registry(imp, base, sorted(registered_ids)) if registered_ids else None
-    return Prepared(chunks, duplicates, pl.Series(sorted(registered_ids), dtype=pl.String), registered_numbers, registry)
+    return Prepared(chunks, duplicates, pl.Series(sorted(registered_ids), dtype=pl.String), registered_numbers, registry,
+                    {})
 
 
 def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
@@ -325,7 +332,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     for (part, name), at in index.items():
         if part != M or name == "id_number":
             continue
-        values, ok = convert(base.BY_KEY[(part, name)], frame[f"c{at}"], base.CellError)
+        values, ok = convert(base.BY_KEY[(part, name)], frame[f"c{at}"], base.CellError, prepared.values)
         member[name] = values
         row_ok &= ok
     ids = parse_ids(raw((M, "id_number")), today)
@@ -370,7 +377,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
         if k[0] == R:
             values[k] = py_strip(column)
         else:
-            values[k], cell_ok = convert(base.BY_KEY[k], column, base.CellError)
+            values[k], cell_ok = convert(base.BY_KEY[k], column, base.CellError, prepared.values)
             ok &= cell_ok
     empty = pl.Series([""] * len(hh))
     region_columns = [values.get((R, f), empty) for f in (*base.REGION_FIELDS, "group", "village_code")]
@@ -469,6 +476,11 @@ def _registry(imp, base, ids: list[str]):
             FROM "{INCOME_TABLE}" i JOIN _import_households USING (household_id)""")
         cursor.execute("DROP TABLE _import_ids, _import_households")
         cursor.execute("RESET jit")
+    counts = registered.group_by("household_id").agg(_members=pl.len().cast(pl.String))
+    latest = years.filter(pl.col("year") == pl.col("_latest_year")).select(
+        pl.col("household_id"), pl.col("year").alias("_latest"), pl.col("per_capita_net_income").alias("_latest_pcni"))
+    households = households.join(counts, left_on="id", right_on="household_id", how="left").join(
+        latest, left_on="id", right_on="household_id", how="left")
     return registered, households, years
 
 
@@ -480,8 +492,7 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
     present = [f for f in base.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
     compared = [*present, "sex", "birth_date", "name_initials"]
     registered, households, years = prepared.registry
-    counts = registered.group_by("household_id").agg(_members=pl.len().cast(pl.String))
-    households = households.join(counts, left_on="id", right_on="household_id", how="left")
+    registered = registered.join(people.select("id_number"), on="id_number", how="semi")
 
     # members: the same household for the whole group, and every stored column the file gives equal
     names = people["name"].unique().to_list()
@@ -523,7 +534,9 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
         side = side.with_columns(_year=income["year"].cast(pl.String), _pcni=pl.select(
             _cents_text(pl.lit(income["pcni"]))).to_series(),
             **{f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series() for m in base.MONEY_FIELDS})
-    stored = households.rename({c: f"_db_{c}" for c in households.columns if c != "id"})
+    stored = households.join(per_group.select(pl.col("household_id").cast(pl.String)).unique(), left_on="id",
+                             right_on="household_id", how="semi")
+    stored = stored.rename({c: f"_db_{c}" for c in stored.columns if c not in ("id", "_latest", "_latest_pcni")})
     side = side.join(stored, left_on="household_id", right_on="id", how="left", maintain_order="left")
     same = (pl.col("same") & (pl.col("households") == 1) & (pl.col("villages") == 1)
             & (pl.col("_db__members") == pl.col("size"))
@@ -536,11 +549,8 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
     for name in file_fields:
         same = same & (pl.col(f"_db_{name}").fill_null("") == pl.col(f"_file_{name}").fill_null(""))
     # incomes: the file's year registered with the same amounts; the latest year's income on the household
-    latest = years.filter(pl.col("year") == pl.col("_latest_year")).select(
-        pl.col("household_id"), pl.col("year").alias("_latest"), pl.col("per_capita_net_income").alias("_latest_pcni"))
-    side = side.join(latest, on="household_id", how="left", maintain_order="left")
     if income is not None:
-        registered_years = years.select(
+        registered_years = years.join(side.select("household_id").unique(), on="household_id", how="semi").select(
             pl.col("household_id"), pl.col("year").alias("_year"), pl.col("household_size").alias("_db_household_size"),
             pl.col("per_capita_net_income").alias("_db_pcni"), *[pl.col(m).alias(f"_db_income_{m}") for m in base.MONEY_FIELDS])
         side = side.join(registered_years, on=["household_id", "_year"], how="left", maintain_order="left")
