@@ -132,9 +132,9 @@ else:
 # The household list keeps rendered pages under the version of their data (fupin.core.fragments), so any
 # cache is correct. CACHE_URL chooses it: unset, each process's own memory; file:///var/cache/fupin, files
 # shared by the server's processes on one machine; redis://host:6379/0, a Redis server (needs `redis`).
-# FUPIN_CACHE_ENTRIES bounds memory and file caches (a page is about 30 kB).
+# FUPIN_CACHE_ENTRIES bounds memory and file caches (a list's 50 rows are about 30 kB, the rest of its page 6 kB).
 CACHE_URL = os.environ.get("CACHE_URL", "")
-_cache_entries = {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "3000"))}
+_cache_entries = {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "1000"))}
 if CACHE_URL.startswith("file://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": CACHE_URL.removeprefix("file://"), "OPTIONS": _cache_entries}}
