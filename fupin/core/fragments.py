@@ -42,7 +42,8 @@ def csrf_mark() -> str:
 
 def key(*parts) -> str:
     """A cache key for the fragment that `parts` (the data version and every other input) determine."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+    # the mark too: a page cached under another SECRET_KEY holds a mark this process would not replace
+    digest = hashlib.blake2b("\x1f".join(map(str, (csrf_mark(), *parts))).encode(), digest_size=16).hexdigest()
     return f"fragment:{code_version()}:{digest}"
 
 
