@@ -116,7 +116,7 @@ def _household_rows(households, labels: dict[str, str]) -> str:
     return mark_safe("\n".join(rows))
 
 
-def _list_results(request, user, region, region_error: str, form, filters, ignored) -> str:
+def _list_results(request, user, filters: dict, ignored: list[str], region_error: str) -> str:
     """The results part of the list (notices, count, rows, pager), rendered."""
     households = selectors.household_rows(selectors.households_for(user, **filters))
     paginator = CappedPaginator(households, settings.FUPIN_PAGE_SIZE, cap=SEARCH_CAP if filters.get("q") else LIST_CAP)
@@ -173,7 +173,7 @@ def household_list(request):
         elif region is None:
             region = regions.home_region(user)
     if results is None:
-        results = _list_results(request, user, region, region_error, form, filters, ignored)
+        results = _list_results(request, user, filters, ignored, region_error)
         if results_key:
             fragments.put(results_key, results)
 
