@@ -26,6 +26,7 @@ import polars as pl
 from . import codes, validation
 from .models import Household, IncomeRecord, Member
 
+REGISTRY_FETCH_MIN = 20_000    # from this many ID numbers, the registry is read in one pass with their households
 BY_VALUE_MAX = 5_000           # distinct values converted one by one with the row-wise converter (kept between chunks)
 # A cell the vectorised rules leave to the row-wise path: whitespace at either end, control characters.
 _UNUSUAL = r"^\s|\s$|[\x00-\x1f\x7f]"
@@ -286,7 +287,14 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
         raise Fallback  # a household's rows apart: reported by the row-wise path, in order
     ids = py_strip(frame[f"c{index[(M, 'id_number')]}"], upper=True)
     duplicates = ids.filter(ids.is_duplicated() & (ids != "")).unique()
-    registered_ids = imp.registered("id_number", ids.filter(ids != "").unique().to_list())
+    file_ids = ids.filter(ids != "").unique()
+    # many ID numbers: one pass fetching the registered ones with their households (see _registry)
+    registry = _registry(imp, base, file_ids.to_list()) if len(file_ids) > REGISTRY_FETCH_MIN else None
+    if registry is None:
+        registered_ids = imp.registered("id_number", file_ids.to_list())
+    else:
+        registered_ids = set(registry[0].join(pl.DataFrame({"id_number": file_ids}), on="id_number",
+                                              how="semi")["id_number"].to_list())
     imp.file_numbers = set(number.filter(number != "").unique().to_list())
     registered_numbers = imp.registered("number", sorted(imp.file_numbers))
     # the villages' next 户编号, while nothing is locked
@@ -301,7 +309,10 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
         if position - begin >= chunk_rows or position == len(frame):
             chunks.append(frame.slice(begin, position - begin))
             begin = position
-    registry = _registry(imp, base, sorted(registered_ids)) if registered_ids else None
+    if registry is None and registered_ids:
+        registry = _registry(imp, base, sorted(registered_ids))
+    elif not registered_ids:
+        registry = None
     return Prepared(chunks, duplicates, pl.Series(sorted(registered_ids), dtype=pl.String), registered_numbers, registry,
                     {})
 
@@ -457,8 +468,11 @@ def _registry(imp, base, ids: list[str]):
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_ids (id_number text)")
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_households (household_id bigint)")
         cursor.execute("TRUNCATE _import_ids, _import_households")
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{MEMBER_TABLE}")')
+        empty = not cursor.fetchone()[0]
         with cursor.cursor.copy("COPY _import_ids FROM STDIN") as copy:
-            copy.write("\n".join(ids) + "\n")
+            if not empty:
+                copy.write("".join(f"{_escape(v)}\n" for v in ids))
         cursor.execute("ANALYZE _import_ids")
         cursor.execute(f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
                        "JOIN _import_ids USING (id_number)")
@@ -482,6 +496,10 @@ def _registry(imp, base, ids: list[str]):
     households = households.join(counts, left_on="id", right_on="household_id", how="left").join(
         latest, left_on="id", right_on="household_id", how="left")
     return registered, households, years
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:

@@ -199,7 +199,11 @@ def test_duplicates_and_registered_people_are_reported_the_same(tmp_path, users)
     assert_same(outcomes)
 
 
-def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users):
+@pytest.mark.parametrize("fetch_min", [0, 10**6])
+def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users, monkeypatch, fetch_min):
+    from fupin.registry import import_bulk
+
+    monkeypatch.setattr(import_bulk, "REGISTRY_FETCH_MIN", fetch_min)  # one pass over the registry, or two
     rows = [r for h in good_households(8) for r in h]
     path = write_csv(tmp_path / "first.csv", rows)
     imports.import_file(path, user=users["clerk"])
