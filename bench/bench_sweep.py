@@ -13,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _monitoring_data as data  # noqa: E402  (sets up Django)
 
+from django.db import connection  # noqa: E402
+
 from fupin.monitoring.models import MonitoringThreshold, RiskSignal, Sweep  # noqa: E402
 from fupin.monitoring.services import run_sweep  # noqa: E402
 
@@ -24,6 +26,8 @@ def main():
     data.ensure(args.households)
     MonitoringThreshold.objects.get_or_create(region_prefix="", year=2020, defaults={"threshold": 5000, "unregistered_line": 4500})
     RiskSignal.objects.all().delete()
+    with connection.cursor() as cur:  # what autovacuum would do after the delete (it is off on this server)
+        cur.execute("VACUUM ANALYZE monitoring_risksignal")
     for kind in (Sweep.Kind.SIGNALS, Sweep.Kind.SUSPECT):
         sweep = Sweep.objects.create(kind=kind, year=2024, scope_code="", rules_total=0)
         t = time.perf_counter()

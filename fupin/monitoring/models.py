@@ -475,7 +475,10 @@ class Finding(models.Model):
 
     cross_check = models.ForeignKey(CrossCheck, on_delete=models.CASCADE, null=True, blank=True, related_name="findings",
                               verbose_name=_("比对"))
-    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings")
+    # not indexed, like decided_by: nothing reads findings by sweep or by reviewer (deleting either is rare and
+    # clears the link with a scan), and every index costs the bulk insert of a cross-check
+    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings",
+                              db_index=False)
     # no index of its own: the (household, rule) index starts with it
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="findings",
                                   verbose_name=_("户"), db_index=False, db_constraint=False)
@@ -490,7 +493,7 @@ class Finding(models.Model):
     decision = models.CharField(_("核实结论"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
     decision_note = models.TextField(_("核实说明"), blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
     decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
