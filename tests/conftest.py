@@ -27,9 +27,13 @@ def _reference_data(request):
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path):
-    """Cheap password hashing and a throwaway media folder for every test."""
+    """Cheap password hashing, a throwaway media folder and background work run at once, for every test.
+
+    Tasks run inline whatever FUPIN_TASKS says, so `pytest` alone behaves as scripts/test.sh does.
+    """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_a_village_batch_runs_in_the_background_with_progress(db):
 
     county = User.objects.get(username="demo_county")
     expected = Household.objects.filter(village_id=household.village_id, status__in=("poor", "monitored", "exited")).count()
-    batch = services.start_handbook_batch(by=county, village_code=household.village_id)  # FUPIN_TASKS=immediate runs it now
+    batch = services.start_handbook_batch(by=county, village_code=household.village_id)  # tests run tasks inline (tests/conftest.py)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE, batch.message
     assert (batch.done, batch.total, batch.percent) == (expected, expected, 100)

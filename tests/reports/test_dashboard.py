@@ -146,7 +146,7 @@ class TestRollup:
         settings.FUPIN_STATS_LIVE_LEVEL = 7
         services.rebuild_stats()
         _changes(users, registry)
-        selectors.region_figures(users["province"], "36")  # the task runs at once under FUPIN_TASKS=immediate
+        selectors.region_figures(users["province"], "36")  # the task runs at once: tests run tasks inline (tests/conftest.py)
         assert not DirtyVillage.objects.exists()
         assert selectors.region_figures(users["province"], "36").source == "rollup"
 
