@@ -8,7 +8,8 @@ with live counts, and the refresh task folds them in — a figure is never stale
 
 CaseworkStat does the same for the dashboard's case-work figures (helpers, visits, monitoring,
 help measures), logged by triggers on the tables behind them (migration 0006); LoanStat holds the
-microloan figures per region, kept by triggers as loans and repayments are written (migration 0007).
+microloan figures per region, kept by triggers as loans and repayments are written (migration 0007),
+and ProblemStat the problem ledger's by deadline (migration 0009).
 """
 from django.conf import settings
 from django.db import models
@@ -73,6 +74,24 @@ class LoanStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.loans}"
+
+
+class ProblemStat(models.Model):
+    """Problems in the ledger (问题台账) under one region code, at every level, by deadline: those being rectified
+    (open) and those not yet closed out (pending), kept by triggers on the problem table (migration 0009)."""
+
+    region_code = models.CharField(_("区划代码"), max_length=15)
+    deadline = models.DateField(_("整改时限"))
+    open = models.IntegerField(_("整改中"), default=0)
+    pending = models.IntegerField(_("未销号"), default=0)
+
+    class Meta:
+        verbose_name = _("问题台账统计汇总")
+        verbose_name_plural = _("问题台账统计汇总")
+        constraints = [models.UniqueConstraint(fields=["region_code", "deadline"], name="problemstat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.deadline} {self.pending}"
 
 
 class DirtyVillage(models.Model):

@@ -15,7 +15,8 @@ The dashboard's case-work figures (casework_counts: pairings, visits overdue, mo
 measures) go the same two ways over CaseworkStat, patched from the same log; "overdue" is stored by
 day of last visit and summed before today's cut-off, so it is right on any day. Microloans
 (loan_figures) read LoanStat, which triggers keep exact. Only a user who may read the whole region
-gets a rollup's numbers (_uses_rollup); everyone else is counted live within their scope.
+gets a rollup's numbers (_uses_rollup); everyone else is counted live within their scope. The problem ledger
+(problem_figures) reads ProblemStat, kept by triggers, by deadline.
 """
 import datetime
 from collections import defaultdict
@@ -600,7 +601,13 @@ def problem_figures(user, region_code: str, today: datetime.date | None = None) 
     from fupin.monitoring import selectors as monitoring
     from fupin.monitoring.models import ProblemStatus
 
+    from .models import ProblemStat
+
     today = today or timezone.localdate()
+    if _uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
+        rows = ProblemStat.objects.filter(region_code=region_code) if region_code else \
+            ProblemStat.objects.filter(region_code__in=Region.objects.filter(level=RegionLevel.PROVINCE).values("code"))
+        return rows.aggregate(open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0))
     qs = _in(monitoring.problems_for(user), "region_code", region_code).exclude(status=ProblemStatus.CLOSED)
     return qs.aggregate(open=Count("pk", filter=Q(status=ProblemStatus.OPEN)), overdue=Count("pk", filter=Q(deadline__lt=today)))
 

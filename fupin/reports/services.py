@@ -1,5 +1,5 @@
 """Keeping the statistics rollups (RegionStat, CaseworkStat): a full rebuild, and the refresh that folds in the
-villages written since. The rebuild also recounts LoanStat, which its triggers otherwise keep.
+villages written since. The rebuild also recounts LoanStat and ProblemStat, which their triggers otherwise keep.
 
 Both run in one transaction, so a reader sees either the old rollup with its dirty-village log or
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
@@ -15,7 +15,7 @@ from fupin.regions.models import CODE_LENGTHS, RegionLevel
 from fupin.procedures.models import VillageProfile
 from fupin.registry.models import Household
 
-from .models import CaseworkStat, DirtyVillage, LoanStat, RegionStat, StatsState
+from .models import CaseworkStat, DirtyVillage, LoanStat, ProblemStat, RegionStat, StatsState
 from .selectors import ROLLUP_METRICS, casework_groups, villages_where
 
 LOCK_KEY = 7_460_001  # pg_advisory_xact_lock key of the rollup's writers
@@ -90,9 +90,10 @@ def rebuild_stats(*, log=None) -> float:
     if last is not None:
         DirtyVillage.objects.filter(pk__lte=last).delete()
     if connection.vendor == "postgresql":  # the tables were refilled: plan their reads on fresh statistics
-        _recount_loans()
+        _recount_trigger_kept()
         with connection.cursor() as cur:
-            cur.execute("ANALYZE " + ", ".join(m._meta.db_table for m in (RegionStat, CaseworkStat, LoanStat, DirtyVillage)))
+            tables = (RegionStat, CaseworkStat, LoanStat, ProblemStat, DirtyVillage)
+            cur.execute("ANALYZE " + ", ".join(m._meta.db_table for m in tables))
     seconds = time.perf_counter() - started
     now = timezone.now()
     StatsState.objects.update_or_create(pk=1, defaults={"built_at": now, "casework_built_at": now, "refreshed_at": now,
@@ -103,14 +104,17 @@ def rebuild_stats(*, log=None) -> float:
     return seconds
 
 
-def _recount_loans() -> None:
-    """LoanStat from the loan table (its triggers keep it; a rebuild recounts it all the same), PostgreSQL only."""
+def _recount_trigger_kept() -> None:
+    """LoanStat and ProblemStat from their tables (their triggers keep them; a rebuild recounts them all the same),
+    PostgreSQL only, with the triggers' own definition of a row's share."""
     from importlib import import_module
 
-    counting = import_module("fupin.reports.migrations.0007_loan_stat")  # the triggers' own definition of a loan's share
+    loans, problems = (import_module(f"fupin.reports.migrations.{name}") for name in ("0007_loan_stat", "0009_problem_stat"))
     LoanStat.objects.all().delete()
+    ProblemStat.objects.all().delete()
     with connection.cursor() as cur:
-        cur.execute(counting.UPSERT.format(deltas=counting.loan_rows("funds_loan", 1)))
+        cur.execute(loans.UPSERT.format(deltas=loans.loan_rows("funds_loan", 1)))
+        cur.execute(problems.UPSERT.format(deltas=problems.problem_rows("monitoring_problem", 1)))
 
 
 def _lock() -> None:

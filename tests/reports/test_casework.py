@@ -4,6 +4,7 @@ them — after writes, at every level, for a county with its own visit interval,
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
@@ -278,3 +279,43 @@ def test_loan_figures_from_their_rollup_equal_live_counts_after_loan_writes(user
     assert_rollup_equals_live({"loans": 2, "amount_fen": 5_000_000, "open_loans": 1, "open_amount_fen": 3_000_000,
                                "open_repaid_fen": 1_000_000})
     assert selectors.funds_figures(county, "360722", YEAR)["outstanding"] == 20_000
+
+
+def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_writes(users, registry, settings):
+    """ProblemStat (kept by triggers on PostgreSQL, by deadline) gives the problems being rectified and those overdue on
+    any day as the live count and the ledger list do: after problems are registered at a township and a county,
+    rectified, closed out, and one deleted."""
+    from fupin.monitoring.models import ProblemSource
+    from fupin.reports.models import ProblemStat
+
+    admin, county = users["admin"], users["county"]
+    township_problem = monitoring_services.create_problem(by=county, source=ProblemSource.MANUAL, region_code="360722101",
+                                                          description="道路硬化未完成", deadline=TODAY - datetime.timedelta(days=1))
+    monitoring_services.create_problem(by=users["other_county"], source=ProblemSource.MANUAL, region_code="360723",
+                                       description="饮水安全待核实", deadline=TODAY + datetime.timedelta(days=20))
+    problem = monitoring_services.create_problem(by=county, source=ProblemSource.MANUAL, region_code=factories.SIBLING_VILLAGE,
+                                                 description="危房改造", deadline=TODAY + datetime.timedelta(days=5))
+
+    def assert_rollup_equals_live_and_lists() -> None:
+        for code in ("36", "3607", "360722", "360722100", "360722101", factories.VILLAGE, factories.SIBLING_VILLAGE, "360723", ""):
+            for today in DAYS:
+                settings.FUPIN_STATS_LIVE_LEVEL = 7
+                rolled = selectors.problem_figures(admin, code, today)
+                settings.FUPIN_STATS_LIVE_LEVEL = 0
+                assert rolled == selectors.problem_figures(admin, code, today), (code, today)
+                lists = monitoring.problems_for(admin, region=code, today=today)
+                assert rolled == {"open": lists.filter(status=ProblemStatus.OPEN).count(),
+                                  "overdue": monitoring.problems_for(admin, region=code, overdue=True, today=today).count()}, code
+        if PG:
+            assert ProblemStat.objects.filter(region_code="36").exists()
+
+    assert_rollup_equals_live_and_lists()
+    monitoring_services.rectify_problem(problem, by=users["sibling_clerk"], rectification="已完成加固",
+                                        evidence=SimpleUploadedFile("evidence.jpg", b"jpg"))
+    assert_rollup_equals_live_and_lists()
+    monitoring_services.close_problem(Problem.objects.get(status=ProblemStatus.RECTIFIED, region_code=factories.VILLAGE),
+                                      by=users["township"], note="已核实整改到位")
+    Problem.objects.filter(pk=township_problem.pk).delete()
+    assert_rollup_equals_live_and_lists()
+    services.rebuild_stats()
+    assert_rollup_equals_live_and_lists()
