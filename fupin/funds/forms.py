@@ -3,6 +3,7 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from fupin.core.forms import ServiceForm
 from fupin.registry.models import Member
@@ -51,7 +52,7 @@ def rate_field(label, **kwargs):
 
 
 def year_field(label="年度"):
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     return forms.IntegerField(label=label, min_value=2013, max_value=this_year + 1, initial=this_year,
                               error_messages={"min_value": "年度不能早于2013年", "max_value": f"年度不能晚于{this_year + 1}年"})
 

@@ -8,6 +8,7 @@ import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
@@ -82,7 +83,7 @@ def _positive(fen, field: str, label: str = "金额") -> int:
 
 
 def _not_future(day: datetime.date, field: str, label: str) -> None:
-    if day > datetime.date.today():
+    if day > timezone.localdate():
         raise FundsError({field: f"{label}不能晚于今天"})
 
 
@@ -192,7 +193,7 @@ def apply_for_household_loan(*, by, household: Household, borrower: Member | Non
     """A poor household's application, entered by the village after its review (论证签署意见)."""
     ensure_can_apply(by, household.village_id)
     household = Household.objects.select_for_update().get(pk=household.pk)
-    applied_on = applied_on or datetime.date.today()
+    applied_on = applied_on or timezone.localdate()
     _not_future(applied_on, "applied_on", "申请日期")
     policy = policy_for(household.village_id)
     _positive(amount_fen, "amount", "申请金额")
@@ -236,7 +237,7 @@ def apply_for_enterprise_loan(*, by, region_code: str, borrower_kind: str, name:
     county = _county(region_code)
     region = _region_in_county(region_code, county)
     ensure_can_apply(by, region.code)
-    applied_on = applied_on or datetime.date.today()
+    applied_on = applied_on or timezone.localdate()
     _not_future(applied_on, "applied_on", "申请日期")
     policy = policy_for(county.code)
     _positive(amount_fen, "amount", "申请金额")
@@ -583,7 +584,7 @@ def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | No
 
     county = _county(county_code)
     ensure_county_office(by, county.code)
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     loans = list(loans_due_for_reminder(by, county_code=county.code, today=today).select_for_update(of=("self",)))
     for loan in loans:
         before = snapshot(loan)
@@ -634,7 +635,7 @@ def create_project(*, by, county_code: str, year: int, code: str, name: str, cat
     ensure_county_office(by, county.code)
     region = _region_in_county(region_code or county.code, county)
     errors = {}
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     if not 2013 <= year <= this_year + 1:
         errors["year"] = f"年度应在2013到{this_year + 1}之间"
     code = (code or "").strip()
@@ -793,7 +794,7 @@ def publish_project(project: Project, *, by, on: datetime.date | None = None) ->
     if project.status == ProjectStatus.CANCELLED:
         raise FundsError({"status": "已取消的项目不公告"})
     before = snapshot(project)
-    project.published_on = on or datetime.date.today()
+    project.published_on = on or timezone.localdate()
     project.save(update_fields=["published_on", "updated_at"])
     record(by=by, action="publish_project", target=project, scope_code=project.region_id,
            changes={"published_on": [before["published_on"], str(project.published_on)]})
@@ -815,10 +816,10 @@ def create_fund(*, by, county_code: str, year: int, source: str, name: str, amou
         errors["name"] = "请填写资金名称"
     if not isinstance(amount_fen, int) or amount_fen <= 0:
         errors["amount"] = "下达金额须大于0"
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     if not 2013 <= year <= this_year + 1:
         errors["year"] = f"年度应在2013到{this_year + 1}之间"
-    if received_on and received_on > datetime.date.today():
+    if received_on and received_on > timezone.localdate():
         errors["received_on"] = "下达日期不能晚于今天"
     if errors:
         raise FundsError(errors)

@@ -3,8 +3,6 @@
 A record outside the user's scope is a 404; a role that may read but not act gets a 403 with
 the reason. The public disclosure views at the end need no login and show masked data only.
 """
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -12,6 +10,7 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
@@ -50,7 +49,7 @@ def _int(value, default=None, lo=None, hi=None):
 
 
 def _period(request):
-    today = datetime.date.today()
+    today = timezone.localdate()
     year = _int(request.GET.get("year"), today.year, 2013, today.year + 1)
     quarter = _int(request.GET.get("quarter"), interest.quarter_of(today)[1], 0, 4)
     return year, quarter
@@ -89,7 +88,7 @@ def _xlsx(filename: str, data: bytes) -> HttpResponse:
 def index(request):
     county = _county(request)
     user = request.user
-    year = _int(request.GET.get("year"), datetime.date.today().year, 2013, 2100)
+    year = _int(request.GET.get("year"), timezone.localdate().year, 2013, 2100)
     context = {
         "county": county, "counties": selectors.counties_for(user), "year": year,
         "funds": selectors.fund_totals(selectors.funds_for(user, county=county.code, year=year)),
@@ -553,7 +552,7 @@ def subsidy_export(request):
 @require_http_methods(["GET", "POST"])
 def risk_fund(request):
     county = _county(request)
-    year = _int(request.GET.get("year"), datetime.date.today().year, 2013, 2100)
+    year = _int(request.GET.get("year"), timezone.localdate().year, 2013, 2100)
     form = forms.DepositForm(request.POST or None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -580,7 +579,7 @@ def risk_fund(request):
 @require_http_methods(["GET", "POST"])
 def loan_reports(request):
     county = _county(request)
-    today = datetime.date.today()
+    today = timezone.localdate()
     if request.method == "POST":
         reminded = services.issue_repayment_reminders(by=request.user, county_code=county.code, today=today)
         messages.success(request, f"已登记还款提醒 {len(reminded)} 笔" if reminded else "没有需要提醒的贷款")
@@ -597,7 +596,7 @@ def loan_reports(request):
 @login_required
 def loan_reports_export(request):
     county = _county(request)
-    today = datetime.date.today()
+    today = timezone.localdate()
     data = exports.loan_reports_xlsx(
         county, today,
         maturing=selectors.loans_maturing(request.user, county_code=county.code, today=today),

@@ -1,7 +1,6 @@
 """Forms for monitoring pages: they parse input for a service call, never save models themselves."""
-import datetime
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core.forms import ServiceForm
@@ -47,7 +46,7 @@ class CloseForm(ServiceForm):
 
 
 class SweepForm(ServiceForm):
-    year = forms.IntegerField(label=_("年度"), min_value=2013, max_value=datetime.date.today().year)
+    year = forms.IntegerField(label=_("年度"), min_value=2013, max_value=timezone.localdate().year)
 
 
 class ReasonForm(ServiceForm):
@@ -57,7 +56,7 @@ class ReasonForm(ServiceForm):
 class ReportForm(ServiceForm):
     kind = forms.ChoiceField(label=_("监测对象类别"), choices=MonitoringKind.choices)
     source = forms.ChoiceField(label=_("发现途径"), choices=MonitoringSource.choices)
-    year = forms.IntegerField(label=_("年度"), min_value=2013, max_value=datetime.date.today().year)
+    year = forms.IntegerField(label=_("年度"), min_value=2013, max_value=timezone.localdate().year)
     risk_description = forms.CharField(label=_("风险情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
@@ -86,7 +85,7 @@ class RiskEventForm(ServiceForm):
 
 class LookBackForm(ServiceForm):
     name = forms.CharField(label=_("名称"), max_length=100)
-    year = forms.IntegerField(label=_("收入年度"), min_value=2013, max_value=datetime.date.today().year)
+    year = forms.IntegerField(label=_("收入年度"), min_value=2013, max_value=timezone.localdate().year)
     starts_on = forms.DateField(label=_("开始日期"), widget=DATE)
     ends_on = forms.DateField(label=_("截止日期"), widget=DATE)
     income_line = forms.DecimalField(label=_("档外人口排查线（元）"), min_value=1, max_digits=12, decimal_places=2,

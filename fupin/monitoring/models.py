@@ -10,6 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.regions.models import RegionLevel
@@ -453,7 +454,7 @@ class CrossCheck(models.Model):
     @staticmethod
     def default_retention(today: datetime.date | None = None) -> datetime.date:
         days = settings.FUPIN_CROSSCHECK_RETENTION_DAYS
-        return (today or datetime.date.today()) + datetime.timedelta(days=days)
+        return (today or timezone.localdate()) + datetime.timedelta(days=days)
 
 
 class Decision(models.TextChoices):
@@ -571,4 +572,4 @@ class Problem(models.Model):
         return self.description[:60]
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
-        return self.status != ProblemStatus.CLOSED and self.deadline < (today or datetime.date.today())
+        return self.status != ProblemStatus.CLOSED and self.deadline < (today or timezone.localdate())

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Cast, Coalesce, Concat, Length, Mod, Ord, Replace, Substr
 from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.models import AuditEntry
@@ -327,7 +328,7 @@ def suspect_identity_mismatch(year: int, prefix: str = "") -> QuerySet:
 
 def suspect_implausible_age(year: int, prefix: str = "") -> QuerySet:
     """A member older than plausible (over 110) or born in the future."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     oldest = today.replace(year=today.year - OLDEST_PLAUSIBLE_AGE) if not (today.month == 2 and today.day == 29) \
         else datetime.date(today.year - OLDEST_PLAUSIBLE_AGE, 2, 28)
     qs = _scoped(Member.objects.filter(Q(birth_date__lt=oldest) | Q(birth_date__gt=today)), "village_code", prefix)

@@ -3,6 +3,7 @@ import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils import timezone
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import region_filter
@@ -129,7 +130,7 @@ def problems_for(user, *, status: str = "", source: str = "", overdue: bool = Fa
     if source:
         qs = qs.filter(source=source)
     if overdue:
-        qs = qs.exclude(status=ProblemStatus.CLOSED).filter(deadline__lt=today or datetime.date.today())
+        qs = qs.exclude(status=ProblemStatus.CLOSED).filter(deadline__lt=today or timezone.localdate())
     return qs
 
 
@@ -137,7 +138,7 @@ def overdue_by_region(user, *, length: int, today: datetime.date | None = None) 
     """Open and overdue problems per region at one level (the first `length` digits of the code)."""
     from fupin.regions.models import Region
 
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     rows = list(_scoped(Problem.objects.all(), user, "region_code").exclude(status=ProblemStatus.CLOSED).order_by()
                 .annotate(area=Substr("region_code", 1, length)).values("area")
                 .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today))).order_by("-overdue", "area"))

@@ -83,7 +83,7 @@ def record_risk_event(household: Household, *, by, kind: str, occurred_on: datet
     ensure_can_edit(by, household.village_id)
     if kind not in RiskEvent.Kind.values:
         raise MonitoringError("请选择风险事件类别")
-    if occurred_on > datetime.date.today():
+    if occurred_on > timezone.localdate():
         raise MonitoringError("发生日期不能晚于今天")
     if amount is None or amount < 0:
         raise MonitoringError("金额不能为负数")
@@ -133,7 +133,7 @@ def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> S
         ensure_can_read(by, scope_code)
     elif not by.is_superuser:
         raise ScopeError("不在您的管辖范围内")
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     if not 2013 <= year <= this_year:
         raise MonitoringError(f"年度应在2013到{this_year}之间")
     if kind not in Sweep.Kind.values:
@@ -426,7 +426,7 @@ def add_measure(case: MonitoredHousehold, *, by, kind: str, description: str, re
 @transaction.atomic
 def complete_measure(measure: MonitoringMeasure, *, by, done_on: datetime.date) -> MonitoringMeasure:
     ensure_can_edit(by, measure.case.village_code)
-    if done_on > datetime.date.today():
+    if done_on > timezone.localdate():
         raise MonitoringError("落实日期不能晚于今天")
     measure.done_on = done_on
     measure.save(update_fields=["done_on"])
@@ -535,7 +535,7 @@ def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], no
     unexplained = [i for i in CHECK_ITEMS if results[i] is False and not notes.get(i)]
     if unexplained:
         raise MonitoringError("未达标的项目须说明情况：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained))
-    if checked_on > datetime.date.today():
+    if checked_on > timezone.localdate():
         raise MonitoringError("排查日期不能晚于今天")
     for i in CHECK_ITEMS:
         setattr(item, i, bool(results[i]))
@@ -545,7 +545,7 @@ def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], no
     if evidence is not None:
         item.evidence.save(Path(evidence.name).name, evidence, save=False)
     item.save()
-    deadline = max(item.campaign.ends_on, datetime.date.today() + datetime.timedelta(days=30))
+    deadline = max(item.campaign.ends_on, timezone.localdate() + datetime.timedelta(days=30))
     existing = set(item.problems.values_list("check_item", flat=True))
     problems = [
         Problem.objects.create(
@@ -664,7 +664,7 @@ def run_cross_check(check: CrossCheck) -> CrossCheck:
 
 def purge_cross_checks(*, today: datetime.date | None = None) -> int:
     """Delete uploaded lists past their retention date; the summary and the findings stay."""
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     n = 0
     for check in CrossCheck.objects.filter(retain_until__lt=today, purged_at__isnull=True):
         with transaction.atomic():
@@ -698,7 +698,7 @@ def decide_finding(finding: Finding, *, by, decision: str, note: str, responsibl
         raise MonitoringError("请填写核实说明")
     if decision == Decision.RECTIFY and (deadline is None or not responsible_person.strip()):
         raise MonitoringError("转整改须填写整改责任人和整改时限")
-    if decision == Decision.RECTIFY and deadline < datetime.date.today():
+    if decision == Decision.RECTIFY and deadline < timezone.localdate():
         raise MonitoringError("整改时限不能早于今天")
     now = timezone.now()
     if decision == Decision.EXCLUDED and finding.household.status != codes.HouseholdStatus.REMOVED:

@@ -2,8 +2,6 @@
 
 A record outside the user's scope is a 404; a refused action shows the service's Chinese message.
 """
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
@@ -40,7 +39,7 @@ def _reader(user):
 
 
 def _year(value) -> int:
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     return int(value) if str(value).isdigit() and 2013 <= int(value) <= this_year else this_year - 1
 
 
@@ -56,7 +55,7 @@ def index(request):
     if user.role == Role.LIAISON:
         return redirect("monitoring:check_list")
     _reader(user)
-    today = datetime.date.today()
+    today = timezone.localdate()
     return render(request, "monitoring/index.html", {
         "open_cases": selectors.cases_for(user).filter(stage__in=[MonitoringStage.REPORTED, MonitoringStage.APPRAISED,
                                                                    MonitoringStage.REVIEWED, MonitoringStage.MEASURES]).count(),
@@ -158,7 +157,7 @@ def case_list(request):
 @login_required
 def case_create(request, household_pk):
     household = _household(request.user, household_pk)
-    form = forms.ReportForm(request.POST or None, initial={"year": datetime.date.today().year})
+    form = forms.ReportForm(request.POST or None, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         try:
             case = services.report_monitored(household, by=request.user, **form.cleaned_data)
@@ -215,7 +214,7 @@ def measure_done(request, pk):
     _reader(request.user)
     measure = _get(MonitoringMeasure.objects.filter(case__in=selectors.cases_for(request.user)), pk)
     try:
-        services.complete_measure(measure, by=request.user, done_on=datetime.date.today())
+        services.complete_measure(measure, by=request.user, done_on=timezone.localdate())
         messages.success(request, "已标记落实")
     except REFUSED as e:
         messages.error(request, str(e))
@@ -257,7 +256,7 @@ def lookback_item(request, pk):
     if not request.user.in_scope(item.village_code):
         raise Http404("记录不存在或不在您的管辖范围内")
     initial = {i: ("1" if getattr(item, i) else "0") for i in CHECK_ITEMS if getattr(item, i) is not None}
-    initial |= {f"note_{k}": v for k, v in item.notes.items()} | {"checked_on": item.checked_on or datetime.date.today()}
+    initial |= {f"note_{k}": v for k, v in item.notes.items()} | {"checked_on": item.checked_on or timezone.localdate()}
     form = forms.LookBackItemForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         results, notes = form.results()
@@ -373,7 +372,7 @@ def problem_list(request):
     length = {2: 4, 4: 6, 6: 9}.get(len(user.scope_prefix or ""), 12)
     return render(request, "monitoring/problem_list.html", {
         "page": _page(request, qs), "status": status, "source": source, "overdue": overdue,
-        "statuses": ProblemStatus.choices, "sources": ProblemSource.choices, "today": datetime.date.today(),
+        "statuses": ProblemStatus.choices, "sources": ProblemSource.choices, "today": timezone.localdate(),
         "by_region": selectors.overdue_by_region(user, length=length),
     })
 

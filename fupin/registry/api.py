@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from ninja import Body, Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -470,7 +471,7 @@ def put_guarantees(request, payload: GuaranteesIn, household_id: int = Household
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
         raise services.RegistryError({"year": f"年度应在2000到{this_year}之间"})
     check = services.record_guarantees(

@@ -3,12 +3,10 @@
 Fields and labels come from the models (the national form's wording); the services
 re-check everything and their refusals are put back on the fields they concern.
 """
-import datetime
-
 from django import forms
 from django.forms.models import fields_for_model
 from django.urls import reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core.forms import ServiceForm
@@ -206,7 +204,7 @@ INCOME_SECTIONS = [
 
 
 def _year_choices():
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     return [(y, str(y)) for y in range(this_year, 1999, -1)]
 
 
@@ -283,7 +281,7 @@ class GuaranteeForm(ServiceForm):
 
     @classmethod
     def blank_initial(cls, year: int) -> dict:
-        return {"year": year, "checked_on": datetime.date.today()} | {item: "1" for item in GUARANTEES}
+        return {"year": year, "checked_on": timezone.localdate()} | {item: "1" for item in GUARANTEES}
 
     def service_fields(self) -> dict:
         data = self.cleaned_data

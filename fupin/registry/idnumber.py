@@ -4,6 +4,8 @@ from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
 
+from django.utils import timezone
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 # The weighted sum is taken over the ASCII codes of the digits; this removes the "0" offsets.
@@ -53,7 +55,7 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
         birth = _birth_date(number[6:14])
     except ValueError:
         raise IdNumberError(f"身份证号中的出生日期 {number[6:14]} 不存在") from None
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if birth > today or birth.year < 1890:
         raise IdNumberError(f"身份证号中的出生日期 {birth.isoformat()} 不合理")
     expected = check_character(first17)

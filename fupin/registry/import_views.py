@@ -1,5 +1,4 @@
 """Pages for importing the national form and exporting household lists: thin views over imports/exports."""
-import datetime
 import io
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -170,6 +170,6 @@ def household_export(request):
     tmp = tempfile.TemporaryFile()
     exports.write_xlsx(households, tmp, show_identifiers=user.sees_identifiers)
     tmp.seek(0)
-    stamp = datetime.date.today().strftime("%Y%m%d")
+    stamp = timezone.localdate().strftime("%Y%m%d")
     return FileResponse(tmp, as_attachment=True, filename=f"贫困户名单_{stamp}.xlsx",
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -786,7 +786,7 @@ class Importer:
         if len(_INITIALS) > 2_000_000:
             _INITIALS.clear()
         _INITIALS[""] = ""
-        self.today = datetime.date.today()
+        self.today = timezone.localdate()
         self.now = timezone.now()
 
     # -- driver ------------------------------------------------------------------------------

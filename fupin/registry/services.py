@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
 from fupin.accounts.scope import ensure_can_edit
@@ -211,7 +212,7 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     unknown = set(components) - allowed
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
         raise RegistryError({"year": f"年度应在2000到{this_year}之间"})
     size = household_size or household.size or household.members.count()
@@ -258,7 +259,7 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
 def record_guarantees(household: Household, *, by, year: int, checked_on: datetime.date, items: dict[str, bool],
                       notes: dict[str, str] | None = None) -> GuaranteeCheck:
     ensure_can_edit(by, household.village_id)
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
         raise RegistryError({"year": f"年度应在2000到{this_year}之间"})
     unknown = set(items) - set(GUARANTEES)
@@ -268,7 +269,7 @@ def record_guarantees(household: Household, *, by, year: int, checked_on: dateti
     missing_notes = [g for g in GUARANTEES if items.get(g) is False and not notes.get(g)]
     if missing_notes:
         raise RegistryError({g: "未达标的项目须说明情况" for g in missing_notes})
-    if checked_on > datetime.date.today():
+    if checked_on > timezone.localdate():
         raise RegistryError({"checked_on": "核查日期不能晚于今天"})
     existing = GuaranteeCheck.objects.filter(household=household, year=year).first()
     before = snapshot(existing) if existing else {}

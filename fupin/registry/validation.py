@@ -6,6 +6,8 @@ record refused by a form is refused by the import for the same reason.
 """
 import datetime
 
+from django.utils import timezone
+
 from . import codes, idnumber
 
 
@@ -31,7 +33,7 @@ def check_member(*, relation: str, birth_date: datetime.date | None, schooling: 
     if bool(disability_category) != bool(disability_level):
         errors["disability_level"] = "残疾类别与残疾等级须同时填写或同时为空"
     if birth_date and schooling in {codes.SchoolingStatus.PRIMARY, codes.SchoolingStatus.GRADE7}:
-        age = idnumber.age_on(birth_date, datetime.date.today())
+        age = idnumber.age_on(birth_date, timezone.localdate())
         if age < 5:
             errors["schooling"] = f"{age}岁不应为小学或初中在校生"
     return errors
@@ -59,7 +61,7 @@ def check_household(*, status: str, household_type: str, primary_cause: str, reg
         errors["exit_year"] = "已脱贫户须填写脱贫年度"
     if exit_year and registration_year and exit_year < registration_year:
         errors["exit_year"] = "脱贫年度不能早于识别年度"
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     for field, year in (("registration_year", registration_year), ("exit_year", exit_year)):
         if year is not None and not 2000 <= year <= this_year + 1:
             errors[field] = f"年度应在2000到{this_year + 1}之间"

@@ -4,8 +4,6 @@ Reads go through selectors (scope applied there): a record outside the user's re
 a 404, never a page that confirms it exists. Writes go through services, which audit and
 check scope again; a read-only role is refused with a 403 before any form is shown.
 """
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -79,7 +78,7 @@ def _region_in_scope(user, code: str) -> Region | None:
 
 
 def _year(value, default: int) -> int:
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     return int(value) if str(value).isdigit() and 2000 <= int(value) <= this_year else default
 
 
@@ -402,7 +401,7 @@ def id_check(request):
             parsed = idnumber.parse(raw)
         except idnumber.IdNumberError as e:
             error = str(e)
-    age = idnumber.age_on(parsed.birth_date, datetime.date.today()) if parsed else None
+    age = idnumber.age_on(parsed.birth_date, timezone.localdate()) if parsed else None
     return render(request, "registry/_id_check.html", {"parsed": parsed, "error": error, "age": age})
 
 
@@ -414,7 +413,7 @@ def income_record(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
     _ensure_editor(user)
-    this_year = datetime.date.today().year
+    this_year = timezone.localdate().year
     year = _year(request.GET.get("year"), this_year)
     existing = household.incomes.filter(year=year).first()
     initial = IncomeForm.initial_for(existing) if existing else {"year": year}
@@ -440,7 +439,7 @@ def guarantees_record(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
     _ensure_editor(user)
-    year = _year(request.GET.get("year"), datetime.date.today().year)
+    year = _year(request.GET.get("year"), timezone.localdate().year)
     existing = household.guarantee_checks.filter(year=year).first()
     initial = GuaranteeForm.initial_for(existing) if existing else GuaranteeForm.blank_initial(year)
     form = GuaranteeForm(request.POST or None, initial=initial)

@@ -1,7 +1,6 @@
 """The satisfaction survey's entry form."""
-import datetime
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import SurveyAnswer
@@ -17,6 +16,6 @@ class SurveyForm(forms.Form):
 
     def clean_surveyed_on(self):
         value = self.cleaned_data["surveyed_on"]
-        if value > datetime.date.today():
+        if value > timezone.localdate():
             raise forms.ValidationError(_("调查日期不能晚于今天"))
         return value

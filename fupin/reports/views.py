@@ -3,8 +3,6 @@
 A region outside the user's scope (or unknown) is a 404; a year that is not a statistics year
 falls back to the current one — bad input never errors.
 """
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -222,7 +220,7 @@ def survey_entry(request):
     """Record a household's answer to the year's satisfaction survey; the answers recorded so far."""
     ctx = _common(request)
     user = request.user
-    form = SurveyForm(request.POST or None, initial={"year": ctx["year"], "surveyed_on": datetime.date.today()})
+    form = SurveyForm(request.POST or None, initial={"year": ctx["year"], "surveyed_on": timezone.localdate()})
     if request.method == "POST":
         if not user.can_edit_registry:
             raise PermissionDenied("您的角色只能查看，不能录入调查结果")

@@ -3,6 +3,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import services
@@ -192,7 +193,7 @@ class TestIncomes:
             assert errors[field] == message
         assert not IncomeRecord.objects.filter(year=2024).exists() and AuditEntry.objects.count() == audit
 
-    @pytest.mark.parametrize("year", [1999, datetime.date.today().year + 1])
+    @pytest.mark.parametrize("year", [1999, timezone.localdate().year + 1])
     def test_year_out_of_range(self, api, household, year):
         response = api("clerk").put(income_url(household, year), {"wages": 1})
         assert response.status_code == 422 and "year" in response.json()["errors"]

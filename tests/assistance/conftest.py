@@ -3,11 +3,12 @@ import datetime
 import importlib
 
 import pytest
+from django.utils import timezone
 
 from fupin.assistance import services
 from tests import factories
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def load_catalogue() -> None:

@@ -3,6 +3,7 @@ import datetime
 import io
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from fupin.assistance import services
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_helper_records_a_visit_with_a_photo_and_updates_a_measure(users, login, page, tmp_path):
     load_catalogue()
     county = users["county"]
-    today = datetime.date.today()
+    today = timezone.localdate()
     unit = services.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
     helper = services.create_helper(by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9])
     services.give_helper_login(helper, by=county, username="lihelper", password="pw-secret-123")

@@ -2,6 +2,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from fupin.funds import interest
 from fupin.funds.models import Loan
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_county_officer_records_a_loan_that_shows_on_the_household_and_in_the_subsidy_list(page, login, users):
     household = factories.make_household(head="王建国")
     head = household.members.get(relation=codes.Relation.HEAD)
-    disbursed_on = datetime.date.today() - datetime.timedelta(days=5)
+    disbursed_on = timezone.localdate() - datetime.timedelta(days=5)
     applied_on = disbursed_on - datetime.timedelta(days=10)
     login("county")
 

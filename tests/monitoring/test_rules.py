@@ -3,6 +3,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.monitoring import rules
@@ -99,7 +100,7 @@ def test_new_serious_illness_comes_from_this_years_change(admin):
     services.update_member(member, by=admin, health=codes.Health.SERIOUS)
     old = always.members.get(relation="head")
     Member.objects.filter(pk=old.pk).update(health=codes.Health.SERIOUS)  # recorded long ago, no change this year
-    if datetime.date.today().year != YEAR:
+    if timezone.localdate().year != YEAR:
         AuditEntry.objects.filter(target_type="member", target_id=str(member.pk)).update(
             at=datetime.datetime(YEAR, 5, 1, tzinfo=datetime.UTC))
     rows = list(rules.signal_new_illness(YEAR, ""))

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.monitoring import services
@@ -230,7 +231,7 @@ def test_rectify_needs_person_and_deadline_then_the_level_above_closes(users, ho
     with pytest.raises(services.MonitoringError, match="责任人"):
         services.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实")
     services.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实", responsible_person="李专干",
-                            deadline=datetime.date.today() + datetime.timedelta(days=10))
+                            deadline=timezone.localdate() + datetime.timedelta(days=10))
     problem = Problem.objects.get(finding=finding)
     assert problem.status == ProblemStatus.OPEN
     with pytest.raises(services.MonitoringError, match="佐证"):
@@ -246,7 +247,7 @@ def test_rectify_needs_person_and_deadline_then_the_level_above_closes(users, ho
 
 def test_a_township_rectification_is_closed_by_the_county(users):
     problem = services.create_problem(by=users["township"], source="inspection", region_code=factories.VILLAGE[:9],
-                                      description="乡镇帮扶台账不全", deadline=datetime.date.today())
+                                      description="乡镇帮扶台账不全", deadline=timezone.localdate())
     assert problem.responsible_level == 4
     services.rectify_problem(problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("a.pdf", b"%PDF"))
     with pytest.raises(services.MonitoringError):
@@ -260,9 +261,9 @@ def test_overdue_problems_by_region(users):
     from fupin.monitoring import selectors
 
     services.create_problem(by=users["clerk"], source="manual", region_code=factories.VILLAGE, description="超期",
-                            deadline=datetime.date.today() - datetime.timedelta(days=1))
+                            deadline=timezone.localdate() - datetime.timedelta(days=1))
     services.create_problem(by=users["sibling_clerk"], source="manual", region_code=factories.SIBLING_VILLAGE, description="未到期",
-                            deadline=datetime.date.today() + datetime.timedelta(days=9))
+                            deadline=timezone.localdate() + datetime.timedelta(days=9))
     rows = {r["area"]: r for r in selectors.overdue_by_region(users["township"], length=12)}
     assert rows[factories.VILLAGE]["overdue"] == 1 and rows[factories.SIBLING_VILLAGE]["overdue"] == 0
     assert selectors.overdue_by_region(users["other_township"], length=12) == []
@@ -337,10 +338,10 @@ def test_monitored_household_from_report_to_risk_elimination(users):
     household.refresh_from_db()
     assert household.status == S.MONITORED and case.stage == MonitoringStage.MEASURES
     measure = services.add_measure(case, by=users["clerk"], kind="medical", description="大病救助", responsible="李",
-                                   planned_on=datetime.date.today())
+                                   planned_on=timezone.localdate())
     with pytest.raises(services.MonitoringError, match="未落实"):
         services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
-    services.complete_measure(measure, by=users["clerk"], done_on=datetime.date.today())
+    services.complete_measure(measure, by=users["clerk"], done_on=timezone.localdate())
     with pytest.raises(services.MonitoringError, match="未达到监测线"):
         services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
     from fupin.registry import services as registry
@@ -367,15 +368,15 @@ def test_lookback_covers_registered_monitored_and_low_income_unregistered(users)
     low = factories.make_household(head="档外低收入", status=S.UNREGISTERED, household_type="", primary_cause="", income="4000.00")
     high = factories.make_household(head="档外高收入", status=S.UNREGISTERED, household_type="", primary_cause="", income="9000.00")
     campaign = services.open_lookback(by=users["township"], region_code=factories.VILLAGE[:9], name="2025年回头看", year=2025,
-                                      starts_on=datetime.date.today(), ends_on=datetime.date.today(), income_line=Decimal("4500"))
+                                      starts_on=timezone.localdate(), ends_on=timezone.localdate(), income_line=Decimal("4500"))
     groups = dict(campaign.items.values_list("household_id", "group"))
     assert groups == {poor.pk: "registered", low.pk: "unregistered"}
     item = campaign.items.get(household=poor)
     results = {i: True for i in ("income", "food_clothing", "education", "medical", "housing", "water")} | {"housing": False}
     with pytest.raises(services.MonitoringError, match="说明"):
-        services.record_lookback_item(item, by=users["clerk"], results=results, notes={}, checked_on=datetime.date.today())
+        services.record_lookback_item(item, by=users["clerk"], results=results, notes={}, checked_on=timezone.localdate())
     problems = services.record_lookback_item(item, by=users["clerk"], results=results, notes={"housing": "C级危房"},
-                                             checked_on=datetime.date.today(), responsible_person="王")
+                                             checked_on=timezone.localdate(), responsible_person="王")
     assert len(problems) == 1 and problems[0].source == "lookback" and "C级危房" in problems[0].description
     from fupin.monitoring import selectors
 
@@ -405,7 +406,7 @@ def test_problem_and_case_lists_narrow_to_a_region_inside_scope(client, users):
     for household in (here, there):
         services.create_problem(
             by=users["township"], source="manual", region_code=household.village_id, household=household,
-            description="住房待核实", responsible_person="村支书", deadline=datetime.date.today() + datetime.timedelta(days=30))
+            description="住房待核实", responsible_person="村支书", deadline=timezone.localdate() + datetime.timedelta(days=30))
     township = users["township"]
     assert selectors.problems_for(township).count() == 2
     assert [p.household_id for p in selectors.problems_for(township, region=factories.VILLAGE)] == [here.pk]

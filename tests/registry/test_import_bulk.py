@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import imports
@@ -113,7 +114,7 @@ def bad_households():
     h = household("乙八")
     h[1]["残疾类别"] = "肢体残疾"  # without 残疾等级
     out.append(h)
-    h = household("乙九", members=[("乙小", "之子", datetime.date.today() - datetime.timedelta(days=800), "男")])
+    h = household("乙九", members=[("乙小", "之子", timezone.localdate() - datetime.timedelta(days=800), "男")])
     h[1]["在校生状况"] = "小学"  # two years old
     out.append(h)
     add(household("丙一"), 转移性收入="1")  # less than its parts (低保金 2400)

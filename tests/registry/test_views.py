@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import codes, services, views
@@ -647,7 +648,7 @@ def test_record_income_refuses_bad_amounts_in_chinese(users, client, household):
 
 def test_record_income_refuses_a_future_year(users, client, household):
     login(client, users["clerk"])
-    next_year = datetime.date.today().year + 1
+    next_year = timezone.localdate().year + 1
     response = client.post(reverse("registry:income_record", args=[household.pk]), income_data(year=str(next_year)))
     assert response.status_code == 200 and "选择一个有效的选项" in text(response)
 
@@ -680,8 +681,8 @@ def test_unmet_guarantee_needs_a_note_next_to_it(users, client, household):
 
 def test_guarantee_check_date_cannot_be_in_the_future(users, client, household):
     login(client, users["clerk"])
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
-    response = client.post(reverse("registry:guarantees_record", args=[household.pk]), guarantee_data(checked_on=tomorrow, year=str(datetime.date.today().year)))
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    response = client.post(reverse("registry:guarantees_record", args=[household.pk]), guarantee_data(checked_on=tomorrow, year=str(timezone.localdate().year)))
     assert "核查日期不能晚于今天" in text(response)
 
 

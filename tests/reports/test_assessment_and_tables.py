@@ -3,6 +3,8 @@ import datetime
 import io
 from decimal import Decimal
 
+from django.utils import timezone
+
 import pytest
 from openpyxl import load_workbook
 
@@ -52,7 +54,7 @@ def test_the_three_rates_and_the_plan_follow_their_formulas(users, assessed):
 
 def test_a_confirmed_cross_check_finding_makes_an_exit_wrong(users, assessed):
     check = CrossCheck.objects.create(department=Department.VEHICLE, original_name="车辆.xlsx", uploaded_by=users["admin"],
-                                      retain_until=datetime.date.today())
+                                      retain_until=timezone.localdate())
     Finding.objects.create(cross_check=check, household=assessed["exits"][1], village_code=factories.VILLAGE,
                            department=Department.VEHICLE, rule="vehicle", severity=2, detail="有小汽车", decision="rectify")
     result = assessment.assessment(users["township"], region(factories.VILLAGE[:9]), YEAR)

@@ -1,7 +1,6 @@
 """Template filters for the registry's figures and identifiers."""
-import datetime
-
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fupin.core import formats
@@ -21,7 +20,7 @@ def yes_no(value) -> str:
 
 @register.filter
 def age(birth_date) -> int | str:
-    return idnumber.age_on(birth_date, datetime.date.today()) if birth_date else ""
+    return idnumber.age_on(birth_date, timezone.localdate()) if birth_date else ""
 
 
 @register.filter

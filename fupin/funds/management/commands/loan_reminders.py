@@ -2,6 +2,7 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from fupin.accounts.models import User
 from fupin.funds import services
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, county, user, date, **options):
         try:
-            today = datetime.date.fromisoformat(date) if date else datetime.date.today()
+            today = datetime.date.fromisoformat(date) if date else timezone.localdate()
         except ValueError:
             raise CommandError("日期格式应为 YYYY-MM-DD") from None
         by = User.objects.filter(username=user).first() if user else User.objects.filter(is_superuser=True).order_by("pk").first()
