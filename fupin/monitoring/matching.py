@@ -418,6 +418,10 @@ def raise_findings(*, check_id: int, department: str, scope_code: str, hits_csv:
     total = 0
     with connection.cursor() as cur:
         _load_hits(cur, hits_csv)
+        if pg and connection.in_atomic_block:
+            # The matches are a few per cent of the members at most: fetch them by primary key rather than
+            # hash all the members, which PostgreSQL's default page costs (spinning disks) prefer. Halves the insert.
+            cur.execute("SET LOCAL random_page_cost = 1.1")
         if pg:
             # matches are looked up by the members' primary key; at the default random_page_cost (4, set for
             # spinning disks) PostgreSQL would rather read the whole member table for 20,000 lookups
