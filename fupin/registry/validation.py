@@ -52,7 +52,9 @@ def check_household_members(relations: list[str]) -> dict:
 def check_household(*, status: str, household_type: str, primary_cause: str, registration_year: int | None,
                     exit_year: int | None) -> dict:
     errors = {}
-    registered = status in {codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED}
+    # 贫困户属性 belongs to households registered as poor; a monitored household may never have been
+    # (边缘易致贫户, 突发严重困难户), so it needs none.
+    registered = status in {codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED}
     if registered and not household_type:
         errors["household_type"] = "已建档户须填写贫困户属性"
     if status == codes.HouseholdStatus.POOR and not primary_cause:

@@ -356,6 +356,18 @@ def test_monitored_household_from_report_to_risk_elimination(users):
     assert list(case.steps.values_list("stage", flat=True)) == ["reported", "appraised", "reviewed", "measures", "eliminated"]
 
 
+def test_marginal_household_without_a_poverty_type_becomes_monitored(users):
+    household = factories.make_household(head="边缘户", status=S.UNREGISTERED, household_type="", primary_cause="",
+                                         registration_year=None, income="5200.00", year=2025)
+    case = services.report_monitored(household, by=users["clerk"], kind="marginal", source="household_report", year=2025,
+                                     risk_description="收入略高于监测线，因病支出大")
+    services.appraise_monitored(case, by=users["clerk"], note="同意")
+    services.review_monitored(case, by=users["township"], note="属实")
+    case = services.include_monitored(case, by=users["township"], note="纳入")
+    household.refresh_from_db()
+    assert household.status == S.MONITORED and household.household_type == "" and case.stage == MonitoringStage.MEASURES
+
+
 def test_marginal_household_must_not_be_registered(users):
     poor = factories.make_household(head="贫困户")
     with pytest.raises(services.MonitoringError, match="未建档"):
