@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fupin.accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -95,6 +95,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend with the signed-in user's row read by plain SQL on each request (fupin.accounts.backends).
+AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.UserBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "registry:household_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -143,7 +145,7 @@ elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}}
 
-SESSION_ENGINE = "fupin.core.sessions"  # the database store, read without the ORM's per-query cost
+SESSION_ENGINE = "fupin.core.sessions"  # the database store, read with the user's row in one plain statement
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

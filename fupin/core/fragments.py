@@ -7,17 +7,25 @@ it, and nothing needs deleting: old versions are simply no longer asked for and 
 
 Pages carry per-request values that must not be cached (the CSRF token); they are rendered
 as marks and put in when the page is served.
+
+A key names one content for good (the version and every input are in it), so each process also
+keeps the fragments it used last in its own memory, in front of the shared cache.
 """
 import hashlib
+import os
+import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache as default_cache
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.utils.crypto import salted_hmac
 
 TIMEOUT = 6 * 3600
+# Fragments each process keeps in its own memory (a village list's results are about 30 kB, its page 6 kB).
+LOCAL_ENTRIES = int(os.environ.get("FUPIN_LOCAL_FRAGMENTS", "400"))
 
 
 @cache
@@ -47,14 +55,67 @@ def key(*parts) -> str:
     return f"fragment:{code_version()}:{digest}"
 
 
+_local: OrderedDict[str, str] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _remember(fragment_key: str, html: str) -> None:
+    with _local_lock:
+        _local[fragment_key] = html
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
 def get(fragment_key: str) -> str | None:
-    return default_cache.get(fragment_key)
+    with _local_lock:
+        html = _local.get(fragment_key)
+        if html is not None:
+            _local.move_to_end(fragment_key)
+            return html
+    html = default_cache.get(fragment_key)
+    if html is not None:
+        _remember(fragment_key, html)
+    return html
 
 
 def put(fragment_key: str, html: str) -> None:
-    default_cache.set(fragment_key, str(html), TIMEOUT)
+    html = str(html)
+    default_cache.set(fragment_key, html, TIMEOUT)
+    _remember(fragment_key, html)
+
+
+def forget_local() -> None:
+    """Empty this process's own copies (tests that empty the shared cache to render afresh)."""
+    with _local_lock:
+        _local.clear()
+
+
+_CHAR_INDEX = {c: i for i, c in enumerate(CSRF_ALLOWED_CHARS)}
+_CHARS = len(CSRF_ALLOWED_CHARS)
+_UNBIASED = 256 - 256 % _CHARS  # random bytes at or above it are dropped, so each character is equally likely
+
+
+def csrf_token(request) -> str:
+    """What django.middleware.csrf.get_token(request) returns — the secret under a fresh random mask — cheaper.
+
+    Django draws the mask one character at a time from random.SystemRandom (an os.urandom call
+    each); here the 32 characters come from one os.urandom read. The token is Django's format,
+    checked by Django's CsrfViewMiddleware.
+    """
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None or len(secret) != CSRF_SECRET_LENGTH or not all(c in _CHAR_INDEX for c in secret):
+        return get_token(request)  # no cookie yet: Django makes the secret and sets the cookie
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # as get_token: the cookie is sent again, renewing its expiry
+    mask: list[int] = []
+    while len(mask) < CSRF_SECRET_LENGTH:
+        mask += [b % _CHARS for b in os.urandom(2 * CSRF_SECRET_LENGTH) if b < _UNBIASED]
+    mask = mask[:CSRF_SECRET_LENGTH]
+    chars = CSRF_ALLOWED_CHARS
+    return "".join(chars[m] for m in mask) + "".join(
+        chars[(_CHAR_INDEX[c] + m) % _CHARS] for c, m in zip(secret, mask)
+    )
 
 
 def with_csrf_token(request, html: str) -> str:
     """The page with the request's own CSRF token where it was rendered as csrf_mark()."""
-    return html.replace(csrf_mark(), get_token(request))
+    return html.replace(csrf_mark(), csrf_token(request))

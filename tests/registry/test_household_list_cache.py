@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from fupin.core import fragments
 from fupin.regions.models import Region
 from fupin.registry import codes, services
 from fupin.registry.idnumber import mask
@@ -24,11 +25,17 @@ LIST = reverse("registry:household_list")
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+def empty_caches():
+    """The shared cache and this process's own copies of fragments."""
+    cache.clear()
+    fragments.forget_local()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    cache.clear()
+    empty_caches()
     yield
-    cache.clear()
+    empty_caches()
 
 
 def get(client, params=None, **extra) -> tuple[str, int]:
@@ -45,7 +52,7 @@ def rows(page: str) -> str:
 
 def fresh(client, params=None, **extra) -> str:
     """What the page is without the cache."""
-    cache.clear()
+    empty_caches()
     return get(client, params, **extra)[0]
 
 
