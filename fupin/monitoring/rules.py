@@ -250,9 +250,15 @@ def _person_key():
     )
 
 
-def suspect_same_person(year: int, prefix: str = "") -> QuerySet:
+def _among(qs: QuerySet, candidates, field: str = "pk") -> QuerySet:
+    """Only the rows the sweep's screen marked (screening.py), when it did: `candidates` is SQL for their ids."""
+    return qs if candidates is None else qs.filter(**{f"{field}__in": candidates})
+
+
+def suspect_same_person(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """The same person (same ID number up to its check character, or an old 15-digit number) in two households."""
-    keyed = Member.objects.annotate(id_length=Length("id_number")).annotate(person=_person_key())
+    # a member's partners fire too, so the screened members hold them all
+    keyed = _among(Member.objects.all(), candidates).annotate(id_length=Length("id_number")).annotate(person=_person_key())
     # one hash semi-join over the members (sorting two million keys to count distinct households was 3x slower)
     elsewhere = keyed.filter(person=OuterRef("person")).exclude(household_id=OuterRef("household_id"))
     qs = _scoped(keyed, "village_code", prefix).filter(Exists(elsewhere))
@@ -264,9 +270,9 @@ def suspect_same_person(year: int, prefix: str = "") -> QuerySet:
         # it is); only a partner with some other junk check character needs the scan of every key. (SQLite's
         # parser cannot nest this deep, and its registries are small enough to scan.)
         person = OuterRef("person")
-        candidates = [Concat(person, Value(c)) for c in "0123456789Xx"] + [
+        numbers = [Concat(person, Value(c)) for c in "0123456789Xx"] + [
             Concat(Substr(person, 1, 6), Substr(person, 9, 9)), person]
-        likely = elsewhere.filter(id_number__in=candidates).order_by(*first).values("household__number")[:1]
+        likely = elsewhere.filter(id_number__in=numbers).order_by(*first).values("household__number")[:1]
         other = Coalesce(Subquery(likely), other)
     return _finding_rows(qs, household="household_id", member="id", village="village_code",
                          detail=_text("成员", F("name"), "的身份证号 ", F("id_number"), " 与户 ",
@@ -298,10 +304,10 @@ def _well_formed() -> Q:
     return Q(Exact(Length("id_number"), 18)) & (Q(Exact(stripped, "")) | Q(Exact(stripped, "X")))
 
 
-def suspect_invalid_id(year: int, prefix: str = "") -> QuerySet:
+def suspect_invalid_id(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """An ID number failing GB 11643: wrong length or characters, or a wrong check character (old records)."""
     # well-formed numbers are checked for their check character; the rest fail as they are (one regex per row)
-    qs = _scoped(Member.objects.all(), "village_code", prefix).annotate(check_char=Substr("id_number", 18, 1)).annotate(
+    qs = _scoped(_among(Member.objects.all(), candidates), "village_code", prefix).annotate(check_char=Substr("id_number", 18, 1)).annotate(
         fails=Case(When(_well_formed() & Q(check_char=_expected_check_char()), then=Value(False)),
                    default=Value(True), output_field=BooleanField()),
     ).filter(fails=True)
@@ -309,11 +315,11 @@ def suspect_invalid_id(year: int, prefix: str = "") -> QuerySet:
                          detail=_text("成员", F("name"), "的身份证号 ", F("id_number"), " 不符合国家标准（位数、字符或校验位错误）"))
 
 
-def suspect_identity_mismatch(year: int, prefix: str = "") -> QuerySet:
+def suspect_identity_mismatch(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A valid-looking ID number whose birth date or sex disagrees with the member's recorded birth date or sex."""
     # compared as text (YYYYMMDD against the date's ISO text without dashes, the sex digit against odd digits),
     # so no row needs a cast that a malformed number could break
-    qs = _scoped(Member.objects.all(), "village_code", prefix).annotate(
+    qs = _scoped(_among(Member.objects.all(), candidates), "village_code", prefix).annotate(
         id_birth=Substr("id_number", 7, 8),
         recorded_birth=Replace(Cast("birth_date", CharField()), Value("-"), Value("")),
         id_sex_digit=Substr("id_number", 17, 1),
@@ -326,12 +332,19 @@ def suspect_identity_mismatch(year: int, prefix: str = "") -> QuerySet:
                                       F("id_number"), " 不一致"))
 
 
-def suspect_implausible_age(year: int, prefix: str = "") -> QuerySet:
-    """A member older than plausible (over 110) or born in the future."""
+def plausible_birth_dates() -> tuple[datetime.date, datetime.date]:
+    """Today, and the earliest plausible birth date (OLDEST_PLAUSIBLE_AGE years ago)."""
     today = timezone.localdate()
     oldest = today.replace(year=today.year - OLDEST_PLAUSIBLE_AGE) if not (today.month == 2 and today.day == 29) \
         else datetime.date(today.year - OLDEST_PLAUSIBLE_AGE, 2, 28)
-    qs = _scoped(Member.objects.filter(Q(birth_date__lt=oldest) | Q(birth_date__gt=today)), "village_code", prefix)
+    return today, oldest
+
+
+def suspect_implausible_age(year: int, prefix: str = "", candidates=None) -> QuerySet:
+    """A member older than plausible (over 110) or born in the future."""
+    today, oldest = plausible_birth_dates()
+    qs = _scoped(_among(Member.objects.filter(Q(birth_date__lt=oldest) | Q(birth_date__gt=today)), candidates),
+                 "village_code", prefix)
     return _finding_rows(qs, household="household_id", member="id", village="village_code",
                          detail=_text("成员", F("name"), "的出生日期 ", _as_text(F("birth_date")), " 不合理"))
 
@@ -346,30 +359,31 @@ def _heads(**condition):
 # birth date looked up for each of a million members; the head named in the text is the first that fires.
 # With one head per household (anything else is suspect_head_missing) it is the same rule.
 
-def suspect_child_older_than_head(year: int, prefix: str = "") -> QuerySet:
+def suspect_child_older_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A child or grandchild of the head born on or before the head."""
     older_head = _heads(birth_date__gte=OuterRef("birth_date"))
-    qs = _scoped(Member.objects.filter(relation__in=CHILD_RELATIONS), "village_code", prefix).filter(
+    qs = _scoped(_among(Member.objects.filter(relation__in=CHILD_RELATIONS), candidates), "village_code", prefix).filter(
         Exists(older_head)).annotate(head_birth=Subquery(older_head.values("birth_date")[:1]))
     return _finding_rows(qs, household="household_id", member="id", village="village_code",
                          detail=_text("成员", F("name"), "（户主子女辈，", _as_text(F("birth_date")), "出生）不比户主（",
                                       _as_text(F("head_birth")), "出生）年轻"))
 
 
-def suspect_parent_younger_than_head(year: int, prefix: str = "") -> QuerySet:
+def suspect_parent_younger_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A parent or grandparent of the head born on or after the head."""
     younger_head = _heads(birth_date__lte=OuterRef("birth_date"))
-    qs = _scoped(Member.objects.filter(relation__in=PARENT_RELATIONS), "village_code", prefix).filter(
+    qs = _scoped(_among(Member.objects.filter(relation__in=PARENT_RELATIONS), candidates), "village_code", prefix).filter(
         Exists(younger_head)).annotate(head_birth=Subquery(younger_head.values("birth_date")[:1]))
     return _finding_rows(qs, household="household_id", member="id", village="village_code",
                          detail=_text("成员", F("name"), "（户主父母辈，", _as_text(F("birth_date")), "出生）不比户主（",
                                       _as_text(F("head_birth")), "出生）年长"))
 
 
-def suspect_head_missing(year: int, prefix: str = "") -> QuerySet:
+def suspect_head_missing(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A household with members but no head, or with more than one."""
-    # counted over the members in one grouping (their village code is the household's), not per household
-    qs = (_scoped(Member.objects.order_by(), "village_code", prefix).values("household_id")
+    # counted over the members in one grouping (their village code is the household's), not per household;
+    # screened: over the members of the marked households
+    qs = (_scoped(_among(Member.objects.order_by(), candidates, "household_id"), "village_code", prefix).values("household_id")
           .annotate(heads=Count("id", filter=Q(relation=codes.Relation.HEAD)), village=Max("village_code"))
           .exclude(heads=1))
     number = Household.objects.filter(pk=OuterRef("household_id")).values("number")[:1]
