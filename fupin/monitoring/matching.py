@@ -283,6 +283,36 @@ def export_members(scope_code: str, path: Path, *, with_names: bool = False) -> 
 EXPORT_GROUPS = 64
 
 
+def read_member_keys(scope_code: str, *, with_names: bool = False):
+    """The join keys of the members under `scope_code` as a polars frame (member_id, id_number, and name and
+    birth_date as text when the list matches by those too), handed to DuckDB in memory: no CSV written and
+    parsed again. PostgreSQL only; None where the CSV export must do (SQLite, a value holding the separator)."""
+    if connection.vendor != "postgresql":
+        return None
+    import polars as pl
+
+    from .screening import read_columns
+
+    fields = {"member_id": "id", "id_number": "id_number"}
+    if with_names:
+        fields |= {"name": "name", "birth_date": "to_char(birth_date, 'YYYY-MM-DD')"}
+    where, params = _scope_where(scope_code)
+    connection.ensure_connection()
+    with transaction.atomic():
+        frame = read_columns(fields, where, params)
+    return None if frame is None else frame.with_columns(pl.col("member_id").cast(pl.Int64))
+
+
+class _ArrowStream:
+    """A polars frame as DuckDB scans it: through the Arrow C stream interface (no pyarrow needed)."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
 def _csv_text(column: str) -> str:
     """A text column as one quoted CSV field (PostgreSQL)."""
     return f"'\"' || replace({column}, '\"', '\"\"') || '\"'"
@@ -330,11 +360,13 @@ def _normalised_id(raw: str) -> str:
             f"AND NOT contains({raw}, 'x') THEN {raw} ELSE upper(trim({raw})) END")
 
 
-def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, hits_csv: Path,
-          progress=lambda pct: None) -> int:
+def match(*, department: str, columns: dict, members_csv: Path | None = None, list_csv: Path, hits_csv: Path,
+          progress=lambda pct: None, member_keys=None) -> int:
     """Hash-join the list with the members in DuckDB — by ID number (trimmed, upper-case X), and by name and
     birth date for rows without an ID where the list has those columns — and write every match to `hits_csv`
-    (no header): member id, the severity the list decides or empty, the list row's other fields as JSON.
+    (no header): member id, the severity the list decides or empty, the list row's other fields as JSON, in
+    member order (the findings are then written along the members' and the findings' indexes).
+    The members come from `members_csv` (export_members) or `member_keys` (read_member_keys).
 
     Returns the number of members matched.
     """
@@ -345,10 +377,15 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
     try:
         db.execute(f"SET threads TO {min(max(os.cpu_count() or 1, 1), 2)}")
         db.execute(f"SET temp_directory = {_lit(tempfile.gettempdir())}")
-        member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
-            ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else "")
-        members = (f"read_csv({_lit(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
-                   f"columns={{{member_columns}}})")
+        if member_keys is not None:
+            db.register("member_keys", _ArrowStream(member_keys))
+            members = "(SELECT member_id, id_number" + (
+                ", name, CAST(birth_date AS DATE) AS birth_date" if by_name else "") + " FROM member_keys)"
+        else:
+            member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
+                ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else "")
+            members = (f"read_csv({_lit(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
+                       f"columns={{{member_columns}}})")
         if by_name:  # read twice below: once into a table
             db.execute(f"CREATE TABLE members AS SELECT * FROM {members}")
             members = "members"
@@ -378,7 +415,7 @@ def match(*, department: str, columns: dict, members_csv: Path, list_csv: Path, 
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
         progress(70)
-        db.execute(f"COPY hit TO {_lit(str(hits_csv))} (FORMAT csv, HEADER false)")
+        db.execute(f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_lit(str(hits_csv))} (FORMAT csv, HEADER false)")
         return db.execute("SELECT count(DISTINCT member_id) FROM hit").fetchone()[0]
     finally:
         db.close()

@@ -18,7 +18,6 @@ from fupin.registry.idnumber import CHECK_CHARS, WEIGHTS
 from . import rules
 
 SEPARATOR = "\x1f"  # between the values of one column in the read below (a value holding it: no screen)
-COLUMNS = ("id", "household_id", "id_number", "birth", "sex", "relation")
 GROUP_ROWS = 65536  # members per aggregated row of the read
 SCREENED_RULES = {"same_person", "invalid_id", "identity_mismatch", "implausible_age", "child_older_than_head",
                   "parent_younger_than_head", "head_missing"}
@@ -29,40 +28,51 @@ WHOLE_REGISTRY_ONLY = {"same_person", "child_older_than_head", "parent_younger_t
 BY_HOUSEHOLD = {"head_missing"}
 
 
+def read_columns(fields: dict[str, str], where: str, params: list) -> pl.DataFrame | None:
+    """registry_member's rows matching `where`, as a frame of the given columns (name: SQL, read as text).
+    On PostgreSQL the server writes each column of 65,536 members as one text, the values parted by the
+    separator (a row per member would be a round of Python each); None when a value holds the separator."""
+    names = list(fields)
+    with connection.cursor() as cur:
+        if connection.vendor != "postgresql":
+            cur.execute(f"SELECT {', '.join(f'CAST({sql} AS text)' for sql in fields.values())} "
+                        f"FROM registry_member WHERE {where}", params)
+            return pl.DataFrame(cur.fetchall(), schema={n: pl.String for n in names}, orient="row")
+        cur.execute("SELECT current_setting('work_mem'), current_setting('enable_sort')")
+        work_mem, enable_sort = cur.fetchone()
+        # hashed, not sorted (the sort alone took half a second over two million members), in memory
+        cur.execute("SET LOCAL work_mem = '512MB'")
+        cur.execute("SET LOCAL enable_sort = off")
+        aggregates = ", ".join(f"string_agg(CAST({sql} AS text), chr(31))" for sql in fields.values())
+        cur.execute(f"SELECT {aggregates} FROM registry_member WHERE {where} GROUP BY id / {GROUP_ROWS}", params)
+        groups = cur.fetchall()
+        cur.execute("SELECT set_config('work_mem', %s, true), set_config('enable_sort', %s, true)", [work_mem, enable_sort])
+    if not groups:
+        return pl.DataFrame(schema={n: pl.String for n in names})
+    split = {n: pl.Series(n, [g[i] for g in groups], dtype=pl.String).str.split(SEPARATOR) for i, n in enumerate(names)}
+    counts = split[names[0]].list.len()
+    if any((s.list.len() != counts).any() for s in split.values()):
+        return None
+    return pl.DataFrame({n: s.explode() for n, s in split.items()})
+
+
+def _scope_where(prefix: str) -> tuple[str, list]:
+    if not prefix:
+        return "1 = 1", []
+    from fupin.regions.models import code_range
+
+    lo, hi = code_range(prefix)
+    return "village_code >= %s AND village_code <= %s", [lo, hi]
+
+
 def read_members(prefix: str) -> pl.DataFrame | None:
     """The members under `prefix`: id, household_id, id_number, birth (the birth date as the database writes it
     as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing screened)."""
-    where, params = "1 = 1", []
-    if prefix:
-        from fupin.regions.models import code_range
-
-        lo, hi = code_range(prefix)
-        where, params = "village_code >= %s AND village_code <= %s", [lo, hi]
-    fields = ("id", "household_id", "id_number", "CAST(birth_date AS varchar)", "sex", "relation")
-    with connection.cursor() as cur:
-        if connection.vendor != "postgresql":
-            cur.execute(f"SELECT {', '.join(fields)} FROM registry_member WHERE {where}", params)
-            rows = cur.fetchall()
-            return pl.DataFrame(rows, schema={"id": pl.Int64, "household_id": pl.Int64, "id_number": pl.String,
-                                              "birth": pl.String, "sex": pl.String, "relation": pl.String}, orient="row")
-        # The server writes each column of 65,536 members as one text (a row per member would be a round of
-        # Python each); hashed, not sorted, in a few hundred megabytes for the length of the read.
-        cur.execute("SET LOCAL work_mem = '512MB'")
-        cur.execute("SET LOCAL enable_sort = off")
-        aggregates = ", ".join(f"string_agg(CAST({f} AS text), chr(31))" for f in fields)
-        cur.execute(f"SELECT {aggregates} FROM registry_member WHERE {where} GROUP BY id / {GROUP_ROWS}", params)
-        groups = cur.fetchall()
-        cur.execute("RESET enable_sort")
-        cur.execute("SET LOCAL work_mem = '64MB'")
-    if not groups:
-        return pl.DataFrame(schema={"id": pl.Int64, "household_id": pl.Int64, "id_number": pl.String,
-                                    "birth": pl.String, "sex": pl.String, "relation": pl.String})
-    split = {name: pl.Series(name, [g[i] for g in groups], dtype=pl.String).str.split(SEPARATOR)
-             for i, name in enumerate(COLUMNS)}
-    counts = split["id"].list.len()
-    if any((s.list.len() != counts).any() for s in split.values()):
+    where, params = _scope_where(prefix)
+    frame = read_columns({"id": "id", "household_id": "household_id", "id_number": "id_number", "birth": "birth_date",
+                          "sex": "sex", "relation": "relation"}, where, params)
+    if frame is None:
         return None
-    frame = pl.DataFrame({name: s.explode() for name, s in split.items()})
     return frame.with_columns(pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64))
 
 

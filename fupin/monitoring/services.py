@@ -659,11 +659,14 @@ def run_cross_check(check: CrossCheck) -> CrossCheck:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             members, hits = Path(tmp) / "members.csv", Path(tmp) / "hits.csv"
-            matching.export_members(check.scope_code, members, with_names=matching.matches_by_name(check.columns))
+            by_name = matching.matches_by_name(check.columns)
+            keys = matching.read_member_keys(check.scope_code, with_names=by_name)
+            if keys is None:
+                matching.export_members(check.scope_code, members, with_names=by_name)
             progress(20)
             with local_path(check.file) as list_csv:
                 matched = matching.match(department=check.department, columns=check.columns, members_csv=members,
-                                         list_csv=Path(list_csv), hits_csv=hits, progress=progress)
+                                         member_keys=keys, list_csv=Path(list_csv), hits_csv=hits, progress=progress)
             with transaction.atomic():
                 Finding.objects.filter(cross_check=check).delete()
                 n = matching.raise_findings(check_id=check.pk, department=check.department, scope_code=check.scope_code,
