@@ -19,6 +19,7 @@ import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -177,6 +178,7 @@ class Batch:
 
     households: int
     tables: list[tuple[str, list[str], bytes]]
+    villages: list[str] | None = None   # the households' villages (None: not known)
 
     def write(self, cursor, timings: dict | None = None) -> None:
         import time
@@ -392,11 +394,17 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
             ok &= cell_ok
     empty = pl.Series([""] * len(hh))
     region_columns = [values.get((R, f), empty) for f in (*base.REGION_FIELDS, "group", "village_code")]
-    region_keys = list(zip(*[c.to_list() for c in region_columns]))
+    # each distinct place resolved once, then joined back (a file lists a village's households together)
+    names = [f"_r{i}" for i in range(len(region_columns))]
+    places = pl.DataFrame(dict(zip(names, region_columns)))
+    distinct = places.unique(maintain_order=True)
+    region_keys = list(distinct.iter_rows())
     resolved = imp.regions.resolve(set(region_keys))
-    village = [resolved[key][0] if resolved[key][2] is None else None for key in region_keys]
-    region_group = [resolved[key][1] for key in region_keys]
-    hh = hh.with_columns(village=pl.Series(village, dtype=pl.String), group_id=pl.Series(region_group, dtype=pl.String))
+    distinct = distinct.with_columns(
+        village=pl.Series([resolved[key][0] if resolved[key][2] is None else None for key in region_keys], dtype=pl.String),
+        group_id=pl.Series([resolved[key][1] for key in region_keys], dtype=pl.String))
+    placed = places.join(distinct, on=names, how="left", nulls_equal=True, maintain_order="left")
+    hh = hh.with_columns(village=placed["village"], group_id=placed["group_id"])
     ok &= hh["village"].is_not_null()
     declared = values.get((H, "head_id_number"))
     if declared is not None:
@@ -513,13 +521,10 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
     registered = registered.join(people.select("id_number"), on="id_number", how="semi")
 
     # members: the same household for the whole group, and every stored column the file gives equal
-    names = people["name"].unique().to_list()
-    todo = [v for v in names if v not in imp.initials]
-    imp.initials.update((v, base.name_initials(v)) for v in todo)
     file_side = people.select(
         "g", "id_number", *[pl.col(f).cast(pl.String).alias(f) for f in present],
         pl.col("sex"), pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("birth_date"),
-        pl.col("name").replace_strict(imp.initials, return_dtype=pl.String).alias("name_initials"))
+        name_initials=initials(imp, people["name"]))
     joined = file_side.join(registered.select("id_number", "household_id", "village_code",
                                               *[pl.col(c).alias(f"_db_{c}") for c in compared]),
                             on="id_number", how="left")
@@ -536,7 +541,7 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
     side = hh.filter(candidates).select("g", "key", "size", "head_name", "village", "group_id")
     side = side.join(per_group, on="g", how="left", maintain_order="left")
     side = side.with_columns(
-        head_initials=pl.col("head_name").replace_strict(imp.initials, return_dtype=pl.String),
+        head_initials=initials(imp, side["head_name"]),
         size=pl.col("size").cast(pl.String))
     file_fields = {}
     for name in base.HOUSEHOLD_FILE_FIELDS:
@@ -664,14 +669,13 @@ def _assemble(imp, base, fast, members, values, ok_mask, incomes, routed) -> Scr
         income_frame = chosen.select(pl.col("h"), pl.col("year").cast(pl.String), *money,
                                      pl.col("size").cast(pl.String).alias("household_size"),
                                      _cents_text(pl.col("pcni")).alias("per_capita_net_income"))
-    g_to_h = dict(zip(fast["g"].to_list(), range(n)))
-    member_columns = {"h": members["g"].replace_strict(g_to_h, return_dtype=pl.Int64)}
+    # fast["g"] ascends, and every member's household is in it: its position is found by binary search
+    member_columns = {"h": fast["g"].search_sorted(members["g"]).cast(pl.Int64)}
     for name in base.MEMBER_COLUMNS:
         if name == "household_id":
             continue
         if name == "village_code":
-            member_columns[name] = member_columns["h"].replace_strict(dict(enumerate(fast["village"].to_list())),
-                                                                      return_dtype=pl.String)
+            member_columns[name] = fast["village"].gather(member_columns["h"])
         elif name == "birth_date":
             member_columns[name] = members["birth_date"].dt.strftime("%Y-%m-%d")
         elif name == "name_initials":
@@ -693,6 +697,43 @@ def _json_string(series: pl.Series) -> pl.Series:
     return pl.select(pl.when(special).then(series.replace_strict(fixed, default=None)).otherwise(plain)).to_series()
 
 
+_KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String})]  # kept between imports
+
+
+def initials(imp, names: pl.Series) -> pl.Series:
+    """imports.name_initials of each name: each distinct name converted once per process (imp.initials), and
+    looked up with a join (a mapping of every name known, handed to polars each batch, cost more than the rest)."""
+    from . import imports as base
+
+    known = _KNOWN_INITIALS[0]
+    if len(known) > 2_000_000:
+        known = _KNOWN_INITIALS[0] = known.clear()
+    frame = names.rename("name").to_frame()
+    missing = frame.join(known, on="name", how="anti")["name"].unique().drop_nulls()
+    if len(missing):
+        # names whose every character has one initial whatever its reading: polars; the others: name_initials
+        letters = pl.DataFrame({"name": missing}).with_row_index("i").with_columns(c=pl.col("name").str.split(""))
+        letters = letters.explode("c").join(_certain_letters(), on="c", how="left", maintain_order="left")
+        certain = letters.group_by("i", maintain_order=True).agg(
+            pl.col("name").first(), sure=pl.col("letter").is_not_null().all() & pl.col("c").is_not_null().all(),
+            initials=pl.col("letter").str.join("").str.slice(0, 20))
+        sure = certain.filter(pl.col("sure")).select("name", "initials")
+        cache = imp.initials
+        others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
+        added = pl.concat([sure, pl.DataFrame({"name": others, "initials": [
+            cache[v] if v in cache else cache.setdefault(v, base.name_initials(v)) for v in others]}, schema=known.schema)])
+        known = _KNOWN_INITIALS[0] = pl.concat([known, added], rechunk=False)
+    return frame.join(known, on="name", how="left", maintain_order="left")["initials"]
+
+
+@lru_cache(maxsize=1)
+def _certain_letters() -> pl.DataFrame:
+    from . import imports as base
+
+    certain = base._initial_letters()[0]
+    return pl.DataFrame({"c": list(certain), "letter": list(certain.values())}, schema={"c": pl.String, "letter": pl.String})
+
+
 BATCH_HOUSEHOLDS = 20_000
 
 
@@ -709,7 +750,6 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
     role = user.role or ("admin" if user.is_superuser else "")
     source = json.dumps(imp.source_name, ensure_ascii=False)
     member_h = members["h"]
-    initials = imp.initials
     income_h = incomes["h"] if len(incomes) else pl.Series([], dtype=pl.Int64)
     household_columns = ["id", *base.HOUSEHOLD_COLUMNS]
     member_columns = base.MEMBER_COLUMNS
@@ -722,11 +762,9 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
         chunk = households.slice(start, count)
         low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
         part = members.slice(low, high - low)
-        todo = [v for v in part["name"].unique().to_list() if v not in initials]
-        initials.update((v, base.name_initials(v)) for v in todo)
         chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now),
-                                   head_initials=chunk["head_name"].replace_strict(initials, return_dtype=pl.String))
-        part = part.with_columns(name_initials=pl.col("name").replace_strict(initials, return_dtype=pl.String))
+                                   head_initials=initials(imp, chunk["head_name"]))
+        part = part.with_columns(name_initials=initials(imp, part["name"]))
         tables = [(HOUSEHOLD_TABLE, household_columns,
                    csv_bytes(chunk.select(pl.col("id").cast(pl.String), *base.HOUSEHOLD_COLUMNS)))]
         part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
@@ -748,7 +786,7 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
             "household_id": ids.cast(pl.String), "scope_code": chunk["village_id"], "changes": changes,
         })
         tables.append((AuditEntry._meta.db_table, audit_columns, csv_bytes(audit)))
-        yield Batch(count, tables)
+        yield Batch(count, tables, chunk["village_id"].unique().to_list())
 
 
 __all__ = ["Batch", "Fallback", "Screened", "batches", "convert", "csv_bytes", "parse_ids", "read_csv", "rows_frame",

@@ -1690,6 +1690,30 @@ class Importer:
         cursor.execute(f'TRUNCATE "{temp}"')
 
 
+def _bulk_triggers() -> dict[str, tuple[str, ...]]:
+    from fupin.reports import bulk as reports_bulk
+
+    out = {table: tuple(names) for table, names in LIST_VERSION_TRIGGERS.items()}
+    for table, names in reports_bulk.INSERT_TRIGGERS.items():
+        out[table] = out.get(table, ()) + tuple(names)
+    return out
+
+
+# The statement triggers on inserts whose whole effect is a function of the inserted rows' villages
+# (the list versions, migration 0003; the rollups' dirty villages, reports.bulk). A bulk load that
+# rebuilds the indexes disables them, and applies that effect once for the villages it wrote.
+LIST_VERSION_TRIGGERS = {Household._meta.db_table: ("registry_household_listversion_insert",),
+                         Member._meta.db_table: ("registry_member_listversion_insert",)}
+BULK_TRIGGERS = _bulk_triggers()
+
+
+def bump_list_versions(cursor, villages) -> None:
+    """A new list version for each of these villages, as the insert triggers give (migration 0003)."""
+    cursor.execute("INSERT INTO registry_listversion (village_code, token) "
+                   "SELECT code, gen_random_uuid()::text FROM unnest(%s::text[]) AS code ORDER BY code "
+                   "ON CONFLICT (village_code) DO UPDATE SET token = EXCLUDED.token", [sorted(set(villages))])
+
+
 @dataclass(frozen=True)
 class _BulkMode:
     """Sent to the writer before a bulk load large relative to the registry (and to the audit trail, if `audit`)."""
@@ -1722,6 +1746,8 @@ class _Writer(threading.Thread):
         self.commit = False
         self.ended = False
         self.rebuild: list[str] = []
+        self.disabled: list[tuple[str, str]] = []   # (table, trigger) disabled for the load (BULK_TRIGGERS)
+        self.villages: set[str] = set()              # the villages written while they are
 
     def run(self) -> None:
         try:
@@ -1737,7 +1763,14 @@ class _Writer(threading.Thread):
                 while (plan := self._next()) is not None:
                     if isinstance(plan, _BulkMode):
                         self._drop_indexes(self.TABLES + ((AuditEntry._meta.db_table,) if plan.audit else ()))
-                    elif hasattr(plan, "write"):
+                        continue
+                    if self.disabled:
+                        villages = plan.villages if hasattr(plan, "write") else plan.new_villages()
+                        if villages is None:  # not only new households in known villages: the triggers see it
+                            self._enable_triggers()
+                        else:
+                            self.villages.update(villages)
+                    if hasattr(plan, "write"):
                         # COPY goes through psycopg itself: its errors become Django's (IntegrityError …)
                         with connection.wrap_database_errors, connection.cursor() as cursor:
                             plan.write(cursor, getattr(self.importer, "timings", None))
@@ -1746,7 +1779,7 @@ class _Writer(threading.Thread):
                             self.importer._pg_write(plan)
                 if not self.commit:
                     transaction.set_rollback(True)
-                elif self.rebuild:
+                else:
                     timings = getattr(self.importer, "timings", {})
                     with connection.cursor() as cursor:
                         for statement in self.rebuild:
@@ -1755,6 +1788,9 @@ class _Writer(threading.Thread):
                             timings["rebuild"] = timings.get("rebuild", 0.0) + time.perf_counter() - started
                             timings.setdefault("rebuild each", []).append(
                                 (round(time.perf_counter() - started, 2), statement.split(" ON ")[0][-40:]))
+                    started = time.perf_counter()
+                    self._enable_triggers()
+                    timings["triggers' effect"] = time.perf_counter() - started
         except BaseException as e:  # handed to the importing thread by close()
             self.error = e
             while not self.ended:
@@ -1784,6 +1820,10 @@ class _Writer(threading.Thread):
                 "ORDER BY c.contype DESC, 1",
                 [list(tables), list(self.GROWING)])
             constraints = cursor.fetchall()
+            cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) "
+                           "AND tgenabled = 'O' AND NOT tgisinternal AND tgname = ANY(%s) ORDER BY 1, 2",
+                           [list(tables), [name for names in BULK_TRIGGERS.values() for name in names]])
+            triggers = [(table, name) for table, name in cursor.fetchall() if name in BULK_TRIGGERS.get(table, ())]
             try:
                 with transaction.atomic():
                     cursor.execute("SET LOCAL lock_timeout = '5s'")
@@ -1791,13 +1831,31 @@ class _Writer(threading.Thread):
                         cursor.execute(drop)
                     for drop, _ in indexes:
                         cursor.execute(drop)
+                    for table, name in triggers:
+                        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
                     cursor.execute("SET LOCAL lock_timeout = 0")
             except OperationalError:
                 log.info("import: registry tables busy, loading with their indexes in place")
                 return
+        self.disabled = triggers
         # unique constraints before the foreign keys, then the plain indexes
         self.rebuild = ([add for _, add, kind in constraints if kind == "u"] + [add for _, add, kind in constraints if kind == "f"]
                         + [create for _, create in indexes])
+
+    def _enable_triggers(self) -> None:
+        """Apply the disabled triggers' effect to the villages written meanwhile, set-wise, and enable them again
+        (all in the load's transaction: no other session ever sees them disabled)."""
+        if not self.disabled:
+            return
+        from fupin.reports import bulk as reports_bulk
+
+        with connection.cursor() as cursor:
+            if self.villages:
+                bump_list_versions(cursor, self.villages)
+                reports_bulk.log_villages(cursor, self.villages)
+            for table, name in self.disabled:
+                cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
+        self.disabled, self.villages = [], set()
 
     def _next(self):
         plan = self.queue.get()
@@ -1834,6 +1892,13 @@ class _Plan:
         self.households: dict[str, list] = {}
         self.members: dict[str, list] = {}
         self.member_refs: list[int] = []
+
+    def new_villages(self) -> list[str] | None:
+        """The villages of what this plan writes if it only adds new households (None otherwise)."""
+        if (self.update_households or self.update_members or self.update_incomes
+                or any(ref > 0 for ref in self.member_refs) or any(ref > 0 for ref, _ in self.new_incomes)):
+            return None
+        return list(self.households.get("village_id", ()))
 
     def finish(self, members: dict, hh: dict, row_village: list, importer: Importer) -> None:
         """Assemble the new households' and members' columns from the chunk's converted columns."""

@@ -236,6 +236,10 @@ def test_household_rows_must_be_contiguous(tmp_path, users):
 def test_xlsx_id_number_stored_as_a_number_gets_a_clear_message(tmp_path, users):
     rows = household("王大山")
     rows[1]["证件号码"] = "360722200103040011"
+    # a number Excel can hold at all: not one ending in X (the head's depends on how many IDs earlier tests drew)
+    for row in rows:
+        row["户主证件号码"] = "360722196802010012"
+    rows[0]["证件号码"] = "360722196802010012"
     path = write_xlsx(tmp_path / "h.xlsx", rows, numbers=("证件号码",))
     result = import_file(path, user=users["clerk"])
     assert any("存成了数字" in why for _, col, why in errors_of(result))
@@ -448,3 +452,21 @@ def test_documented_columns_are_the_columns_read():
     text = (DOCS / "import_template.md").read_text(encoding="utf-8")
     for column in imports.COLUMNS:
         assert f"| {column.heading} |" in text, column.heading
+
+
+def test_the_bulk_paths_initials_are_name_initials_for_every_name():
+    """import_bulk.initials (characters with one initial mapped by polars, the rest by name_initials) gives what
+    the row-wise path stores, for names met first or again."""
+    import polars as pl
+
+    from fupin.registry import import_bulk
+
+    names = ["", "张三丰", "曾小明", "单于", "长孙无忌", "王", "Anna", "a张", "欧阳娜娜", "乐乐", "重庆", "朝阳",
+             "张" * 25, "李" + "行" * 3, "阿依古丽·买买提", "\u3007", "𠀀"]
+    expected = [imports.name_initials(n) for n in names]
+
+    class Importer:
+        initials = {}
+
+    assert import_bulk.initials(Importer, pl.Series(names)).to_list() == expected
+    assert import_bulk.initials(Importer, pl.Series(names[::-1] + names)).to_list() == expected[::-1] + expected

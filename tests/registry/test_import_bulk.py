@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
@@ -372,3 +373,83 @@ def test_auto_numbers_skip_the_numbers_the_file_gives(tmp_path, users):
     assert result.imported and result.households_created == 4
     numbers = sorted(Household.objects.values_list("number", flat=True))
     assert numbers == [factories.VILLAGE + f"{n:04d}" for n in (1, 2, 3, 4)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_path, monkeypatch, settings):
+    """A load that rebuilds the indexes disables the list-version and rollup triggers for its duration and applies
+    their effect once at its end: the figures still equal live counts and the villages' lists get new versions."""
+    from fupin.reports import selectors as report_selectors
+    from fupin.reports import services as report_services
+    from fupin.reports.models import DirtyVillage, RegionStat, StatsState
+
+    factories.make_tree()
+    admin = factories.make_user("admin", superuser=True)
+    county = factories.make_user("county", "county", factories.VILLAGE[:6])
+    factories.make_household(factories.VILLAGE, members=2, income=None)
+    factories.make_household(factories.OTHER_COUNTY_VILLAGE, members=3, income=None)
+    settings.FUPIN_STATS_LIVE_LEVEL = 7  # every level read from the rollup (and the villages logged since)
+    report_services.rebuild_stats()
+    StatsState.objects.update(refresh_requested_at=timezone.now() + datetime.timedelta(days=1))  # no refresh yet
+    monkeypatch.setattr(imports, "BULK_INDEX_MIN_ROWS", 1)
+    monkeypatch.setattr(imports, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(imports, "BULK_CHUNK_ROWS", 7)
+    monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # a load "large" for the registry
+    disabled = []
+    original = imports._Writer._drop_indexes
+    monkeypatch.setattr(imports._Writer, "_drop_indexes",
+                        lambda self, tables: (original(self, tables), disabled.append(list(self.disabled))))
+
+    def versions():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT village_code, token FROM registry_listversion")
+            return dict(cursor.fetchall())
+
+    def triggers():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY("
+                           "'{registry_household,registry_member}'::regclass[]) ORDER BY 1")
+            return cursor.fetchall()
+
+    def figures_equal_live_counts():
+        for code in ("36", "3607", factories.VILLAGE[:6], factories.VILLAGE[:9], factories.VILLAGE,
+                     factories.SIBLING_VILLAGE, factories.OTHER_COUNTY_VILLAGE[:6]):
+            settings.FUPIN_STATS_LIVE_LEVEL = 7
+            rolled = report_selectors.region_figures(admin, code)
+            settings.FUPIN_STATS_LIVE_LEVEL = 0
+            live = report_selectors.region_figures(admin, code)
+            assert rolled.source.startswith("rollup") and live.source == "live", code
+            assert {k: v for k, v in rolled.total.items() if k[0] != "rural" and v[0]} == \
+                {k: v for k, v in live.total.items() if v[0]}, code
+
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    client = Client()
+    client.force_login(county)
+    listed = reverse("registry:household_list")
+    assert "户主20" not in client.get(listed, {"region": factories.SIBLING_VILLAGE}).content.decode()  # now cached
+
+    before_versions, before_triggers = versions(), triggers()
+    assert all(enabled == "O" for _, enabled in before_triggers)
+    rows = [r for h in good_households(8) for r in h] + [r | SIBLING_PLACE for h in good_households(5, start=20) for r in h]
+    result = imports.import_file(write_csv(tmp_path / "two_villages.csv", rows), user=county)
+    assert result.imported and result.households_created == 13
+    assert disabled and {name for _, name in disabled[-1]} == {
+        "registry_household_listversion_insert", "registry_member_listversion_insert", "reports_household_insert"}
+    assert triggers() == before_triggers  # enabled again, in the load's own transaction
+
+    after = versions()
+    changed = {code for code in after if after[code] != before_versions.get(code)}
+    assert changed == {factories.VILLAGE, factories.SIBLING_VILLAGE}
+    assert set(DirtyVillage.objects.values_list("village_code", flat=True)) == {factories.VILLAGE, factories.SIBLING_VILLAGE}
+    figures_equal_live_counts()  # the rollup patched with the logged villages
+    assert report_services.refresh_stats() == 2
+    figures_equal_live_counts()  # and folded into it
+    assert RegionStat.objects.filter(region_code=factories.SIBLING_VILLAGE).exists()
+
+    # the village's list, cached before the load, is rendered afresh with the new households
+    page = client.get(listed, {"region": factories.SIBLING_VILLAGE}).content.decode()
+    assert "户主20" in page and "户主24" in page
+    cache.clear()
