@@ -158,6 +158,7 @@ def normalise_upload(source, dest: Path) -> tuple[dict, int]:
             columns, rows = _csv_to_csv(source, tmp)
         if rows == 0:
             raise DepartmentFileError("文件中没有数据行")
+        columns["ids_plain"] = _ids_plain(columns, tmp)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
@@ -356,8 +357,31 @@ def _normalised_id(raw: str) -> str:
     """An ID number as compared: trimmed of spaces, a lower-case x read as X (upper(trim())). A list row that is
     18 ASCII characters with no space and no x is that already and is compared as it is: most rows, spared the
     string rewrite (for text made of digits and X/x the result is the same either way)."""
-    return (f"CASE WHEN strlen({raw}) = 18 AND length({raw}) = 18 AND NOT contains({raw}, ' ') "
-            f"AND NOT contains({raw}, 'x') THEN {raw} ELSE upper(trim({raw})) END")
+    return f"CASE WHEN {_plain(raw)} THEN {raw} ELSE upper(trim({raw})) END"
+
+
+def _plain(raw: str) -> str:
+    """A list row's ID number that is compared as it is (see _normalised_id)."""
+    return f"(strlen({raw}) = 18 AND length({raw}) = 18 AND NOT contains({raw}, ' ') AND NOT contains({raw}, 'x'))"
+
+
+def _ids_plain(columns: dict, path: Path) -> bool:
+    """Whether every ID number of the stored list is compared as it is (18 ASCII characters, no space, no x):
+    worked out once on upload, so each run joins the column as it is. False when unsure (the run normalises)."""
+    import duckdb
+
+    if not columns.get("id"):
+        return False
+    db = duckdb.connect()
+    try:
+        raw = f"d.{_q(columns['id'])}"
+        found = db.execute(f"SELECT bool_and(coalesce({_plain(raw)}, false)) FROM {_read_list(columns)} d",
+                           [str(path)]).fetchone()[0]
+        return bool(found)
+    except duckdb.Error:
+        return False  # the run reports what is wrong with the file
+    finally:
+        db.close()
 
 
 def match(*, department: str, columns: dict, members_csv: Path | None = None, list_csv: Path, hits_csv: Path,
@@ -394,7 +418,8 @@ def match(*, department: str, columns: dict, members_csv: Path | None = None, li
         pairs = ", ".join(f"{_lit(h)}, d.{_q(h)}" for h in extra)
         hit = f"m.member_id, {_list_severity(department, extra)} AS severity, " + (
             f"json_object({pairs})" if extra else "'{}'") + " AS evidence"
-        the_id = _normalised_id(f"d.{_q(id_col)}") if id_col else None
+        # a list whose every ID number reads as it is (found on upload) is joined on the column itself
+        the_id = (f"d.{_q(id_col)}" if columns.get("ids_plain") else _normalised_id(f"d.{_q(id_col)}")) if id_col else None
         try:
             if not by_name:
                 # the common case: one streaming pass over the list, probing the members' hash table
