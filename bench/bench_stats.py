@@ -12,15 +12,19 @@ bench/_province_data.py) in PostgreSQL:
      (a pairing, a visit, a risk eliminated, a problem closed, a repayment) in a few villages (the
      rollups patched with live counts of those villages), and after the refresh task folds them in;
   3. the filtered household list of a village (/households/?region=<village>&status=poor, rotating
-     over 200 villages) served by gunicorn on loopback, loaded by wrk with 32 connections —
-     target: p99 under 50 ms.
+     over 200 villages) served by gunicorn on loopback with the product's settings (fupin/gunicorn_conf.py),
+     loaded by wrk with 32 connections — target: p99 under 50 ms.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province .venv/bin/python bench/bench_stats.py
-    [--households 3000000] [--runs 7] [--seconds 20] [--skip-http]
+    [--households 3000000] [--runs 7] [--seconds 20] [--skip-http | --http-only] [--server-args "--threads 2"]
+
+DATABASE_URL chooses the database (a smaller province for development: another database name and
+--households 100000); the script generates the province there if it is not there yet.
 """
 import argparse
 import os
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -107,9 +111,9 @@ def casework_write(villages: list[str], by: int) -> None:
             GROUP BY region_id""", [by, villages])
 
 
-# The server for the HTTP load test, chosen by measuring the cached list on 2 cores: two processes keep both
-# cores busy, and a few threads each overlap one request's database round trips with another's Python.
-WORKERS, THREADS = 2, 4
+# The server for the HTTP load test: the product's gunicorn settings (fupin/gunicorn_conf.py: a process per core,
+# 4 threads each, keep-alive, the collector frozen after start-up); --server-args adds or overrides options.
+SERVER_ARGS = "-c python:fupin.gunicorn_conf"
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -124,7 +128,7 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def http_load(cookie: str, villages: list[str], seconds: int) -> dict:
+def http_load(cookie: str, villages: list[str], seconds: int, server_args: list[str]) -> dict:
     """gunicorn on loopback, wrk with 32 connections over the villages' filtered lists; its latency percentiles.
 
     `cookie` is what a browser sends after its first page: the session and the CSRF cookie. The list
@@ -138,8 +142,7 @@ def http_load(cookie: str, villages: list[str], seconds: int) -> dict:
     env = {**os.environ, "DEBUG": "0", "CONN_MAX_AGE": "600", "CACHE_URL": os.environ.get("CACHE_URL", f"file://{cache_dir.name}"),
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "ERROR"}
     server = subprocess.Popen(
-        [str(gunicorn), "fupin.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", str(WORKERS), "--threads", str(THREADS),
-         "--worker-class", "gthread", "--log-level", "warning", "--chdir", str(ROOT)],
+        [str(gunicorn), "fupin.wsgi", "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "--chdir", str(ROOT), *server_args],
         env=env, start_new_session=True)
     base = f"http://127.0.0.1:{PORT}"
     urls = [f"/households/?region={v}&status=poor" for v in villages]
@@ -199,6 +202,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--http-only", action="store_true")
+    parser.add_argument("--server-args", default=SERVER_ARGS, help=f"gunicorn's options (default: {SERVER_ARGS!r})")
     args = parser.parse_args()
 
     _province_data.ensure(args.households)
@@ -216,7 +220,7 @@ def main():
           f"county {county}, village {villages[0]}")
 
     if args.http_only:
-        return http_section(user("bench-county", "county", county), villages, args.seconds)
+        return http_section(user("bench-county", "county", county), villages, args.seconds, shlex.split(args.server_args))
     t = time.perf_counter()
     services.rebuild_stats()
     print(f"rollup rebuilt in {time.perf_counter() - t:.1f} s")
@@ -270,16 +274,19 @@ def main():
           + f"; load average {os.getloadavg()[0]:.2f} (2 cores)")
 
     if not args.skip_http:
-        http_section(county_user, villages, args.seconds)
+        http_section(county_user, villages, args.seconds, shlex.split(args.server_args))
 
 
-def http_section(county_user: User, villages: list[str], seconds: int) -> None:
-    print(f"\nvillage household list over HTTP: gunicorn ({WORKERS} workers × {THREADS} threads) + wrk, 32 connections, {seconds} s:")
+def http_section(county_user: User, villages: list[str], seconds: int, server_args: list[str]) -> None:
+    from fupin import gunicorn_conf
+
+    print(f"\nvillage household list over HTTP: gunicorn {' '.join(server_args)} (fupin/gunicorn_conf.py: {gunicorn_conf.workers} "
+          f"workers × {gunicorn_conf.threads} threads, {gunicorn_conf.worker_class}) + wrk, 32 connections, {seconds} s:")
     login = Client()
     login.force_login(county_user)
     login.get("/households/")  # as a browser: the session and the CSRF cookie
     cookie = "; ".join(f"{name}={login.cookies[name].value}" for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME))
-    f = http_load(cookie, villages, seconds)
+    f = http_load(cookie, villages, seconds, server_args)
     print(f"  first request of each of {len(villages)} villages (uncached, one at a time): "
           f"median {f['cold_median']:.1f} ms   max {f['cold_max']:.1f} ms")
     ok = "ok" if f["P99"] < 50_000 else "OVER"

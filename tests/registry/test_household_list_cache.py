@@ -208,3 +208,11 @@ def _form_of(client, url) -> dict:
         values[name] = chosen.group(1) if chosen else ""
     values.pop("csrfmiddlewaretoken", None)
     return values
+
+
+def test_an_htmx_history_restore_gets_the_whole_page(users):
+    factories.make_household(head="张三丰")
+    client = logged_in(users["clerk"])
+    partial = get(client, HTTP_HX_REQUEST="true")[0]
+    restore = get(client, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")[0]
+    assert "<html" not in partial and "<html" in restore and "张三丰" in restore
