@@ -307,7 +307,8 @@ def _well_formed() -> Q:
 def suspect_invalid_id(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """An ID number failing GB 11643: wrong length or characters, or a wrong check character (old records)."""
     # well-formed numbers are checked for their check character; the rest fail as they are (one regex per row)
-    qs = _scoped(_among(Member.objects.all(), candidates), "village_code", prefix).annotate(check_char=Substr("id_number", 18, 1)).annotate(
+    qs = _scoped(_among(Member.objects.all(), candidates), "village_code", prefix).annotate(
+        check_char=Substr("id_number", 18, 1)).annotate(
         fails=Case(When(_well_formed() & Q(check_char=_expected_check_char()), then=Value(False)),
                    default=Value(True), output_field=BooleanField()),
     ).filter(fails=True)

@@ -150,7 +150,8 @@ def candidates(members: pl.DataFrame, *, whole_registry: bool) -> dict[str, pl.S
             ("child_older_than_head", rules.CHILD_RELATIONS, pl.col("head_birth") >= pl.col("birth_date")),
             ("parent_younger_than_head", rules.PARENT_RELATIONS, pl.col("head_birth") <= pl.col("birth_date")),
         ):
-            kin = frame.filter(pl.col("relation").is_in([r.value for r in relations])).select("id", "household_id", "birth_date")
+            kin = frame.filter(pl.col("relation").is_in([r.value for r in relations])).select(
+                "id", "household_id", "birth_date")
             pairs = kin.join(heads, on="household_id", how="inner")
             unreadable = pl.col("head_birth").is_null() | pl.col("birth_date").is_null()
             found[key] = pairs.filter(fires | unreadable)["id"].unique()
@@ -176,7 +177,7 @@ SCREENED_TABLE = "monitoring_screened"
 
 
 def write_candidates(ids: pl.Series) -> None:
-    """Put a rule's candidates into the temporary table its query reads (see rules.screened)."""
+    """Put a rule's candidates into the temporary table its query reads (rules._among)."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCREENED_TABLE} (id bigint PRIMARY KEY) ON COMMIT DROP")
