@@ -74,7 +74,8 @@ def _numbered(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:
     columns = frame.columns
     frame = frame.with_columns(pl.col(columns).fill_null(""))
     frame = frame.with_row_index("row", offset=header_row + 1).with_columns(pl.col("row").cast(pl.Int64))
-    return frame.filter(pl.any_horizontal([pl.col(c) != "" for c in columns]))
+    filled = frame.select(pl.any_horizontal([pl.col(c) != "" for c in columns])).to_series()
+    return frame if filled.all() else frame.filter(filled)  # (filtering copies every column)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +309,8 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     positions = starts.arg_true().to_list() + [len(frame)]
     chunks, begin = [], 0
     for position in positions[1:]:
-        if position - begin >= chunk_rows or position == len(frame):
+        # a small first chunk: the writer starts sooner
+        if position - begin >= (chunk_rows if chunks else chunk_rows // 5) or position == len(frame):
             chunks.append(frame.slice(begin, position - begin))
             begin = position
     if registry is None and registered_ids:
@@ -722,7 +724,7 @@ def initials(imp, names: pl.Series) -> pl.Series:
         others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
         added = pl.concat([sure, pl.DataFrame({"name": others, "initials": [
             cache[v] if v in cache else cache.setdefault(v, base.name_initials(v)) for v in others]}, schema=known.schema)])
-        known = _KNOWN_INITIALS[0] = pl.concat([known, added], rechunk=False)
+        known = _KNOWN_INITIALS[0] = pl.concat([known, added], rechunk=True)
     return frame.join(known, on="name", how="left", maintain_order="left")["initials"]
 
 
@@ -745,6 +747,8 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
 
     households = screened.households.with_columns(number=pl.Series(numbers, dtype=pl.String))
     members, incomes = screened.members, screened.incomes
+    households = households.with_columns(head_initials=initials(imp, households["head_name"]))
+    members = members.with_columns(name_initials=initials(imp, members["name"]))
     now = imp.now.isoformat()
     user = imp.user
     role = user.role or ("admin" if user.is_superuser else "")
@@ -762,9 +766,7 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
         chunk = households.slice(start, count)
         low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
         part = members.slice(low, high - low)
-        chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now),
-                                   head_initials=initials(imp, chunk["head_name"]))
-        part = part.with_columns(name_initials=initials(imp, part["name"]))
+        chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now))
         tables = [(HOUSEHOLD_TABLE, household_columns,
                    csv_bytes(chunk.select(pl.col("id").cast(pl.String), *base.HOUSEHOLD_COLUMNS)))]
         part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
