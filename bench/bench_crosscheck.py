@@ -1,8 +1,10 @@
 """Cross-check of a 1,000,000-member registry against a 10,000,000-row department list (PostgreSQL).
 
-Prints fupin's full run (export of the members' join keys, DuckDB match, findings written by the
-database per rule, commit) and, in the same process, a plain DuckDB hash join of the same two lists — the
-registry's members as a CSV of all their matching fields, and the department's list; target: within 2x.
+Prints fupin's full run (the members' join keys read from PostgreSQL and handed to DuckDB in memory, DuckDB
+match, findings written by the database per rule, commit) and, in the same process, a plain DuckDB hash join of
+the same two lists — the registry's members as a CSV of all their matching fields, and the department's list;
+target: within 2x. The upload (timed apart) also notes whether every ID number of the list reads as it is, so
+that a run joins the column without normalising it (see matching._ids_plain).
 
     createdb -h 127.0.0.1 -U postgres fupin_bench6
     .venv/bin/python bench/bench_crosscheck.py [--rows 10000000]
