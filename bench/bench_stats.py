@@ -24,6 +24,7 @@ DATABASE_URL chooses the database (a smaller province for development: another d
 import argparse
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -128,6 +129,12 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _children_cpu_seconds() -> float:
+    """User and system CPU of this process's finished children (wrk)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def http_load(cookie: str, villages: list[str], seconds: int, server_args: list[str]) -> dict:
     """gunicorn on loopback, wrk with 32 connections over the villages' filtered lists; its latency percentiles.
 
@@ -177,15 +184,21 @@ end
         subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", script.name, base], capture_output=True, check=True)  # warm-up
         workers = [server.pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
                                                                   text=True).stdout.split()]
-        cpu = _cpu_seconds(workers)
+        with connection.cursor() as cur:  # the server's database connections (other clients of this database too, if any)
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            backends = [r[0] for r in cur.fetchall()]
+        cpu, db_cpu, wrk_cpu = _cpu_seconds(workers), _cpu_seconds(backends), _children_cpu_seconds()
         out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base],
                              capture_output=True, text=True, check=True).stdout
-        cpu = _cpu_seconds(workers) - cpu
+        cpu, db_cpu = _cpu_seconds(workers) - cpu, _cpu_seconds(backends) - db_cpu
+        wrk_cpu = _children_cpu_seconds() - wrk_cpu
         load = os.getloadavg()[0]
         os.unlink(script.name)
         figures = {k: int(v) for k, v in re.findall(r"^(P50|P90|P99|MAX|REQ|ERR) (\d+)$", out, re.M)}
         figures["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         figures["cpu_ms"] = cpu * 1000 / max(figures["REQ"], 1)
+        figures["db_cpu_ms"] = db_cpu * 1000 / max(figures["REQ"], 1)
+        figures["wrk_cpu_ms"] = wrk_cpu * 1000 / max(figures["REQ"], 1)
         figures["cold_median"], figures["cold_max"], figures["load"] = statistics.median(cold), max(cold), load
         figures["cache"] = env["CACHE_URL"]
         return figures
@@ -293,7 +306,9 @@ def http_section(county_user: User, villages: list[str], seconds: int, server_ar
     print(f"  {f['REQ']:,} requests, {f['rps']:.0f} req/s, errors {f['ERR']}; "
           f"p50 {f['P50'] / 1000:.1f} ms  p90 {f['P90'] / 1000:.1f} ms  p99 {f['P99'] / 1000:.1f} ms  "
           f"max {f['MAX'] / 1000:.1f} ms   [{ok} p99 < 50 ms]")
-    print(f"  server CPU {f['cpu_ms']:.2f} ms a request (gunicorn processes); cache {f['cache']}; "
+    print(f"  CPU a request: server {f['cpu_ms']:.2f} ms (gunicorn processes), PostgreSQL {f['db_cpu_ms']:.2f} ms "
+          f"(its connections to this database), wrk {f['wrk_cpu_ms']:.2f} ms")
+    print(f"  cache {f['cache']}; "
           f"load average {f['load']:.2f} on {os.cpu_count()} cores")
 
 

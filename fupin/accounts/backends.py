@@ -13,6 +13,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 
+from fupin.core import db
+
 # The request's session while the auth middleware finds its user (fupin.accounts.middleware): a session
 # store of fupin.core.sessions has read the user's row with the session, as `user_row`.
 request_session: ContextVar = ContextVar("request_session", default=None)
@@ -70,10 +72,8 @@ class UserBackend(ModelBackend):
         else:
             connection = connections[alias]
             table = connection.ops.quote_name(model._meta.db_table)
-            with connection.cursor() as cur:
-                cur.execute(f"SELECT {user_columns(alias)} FROM {table} "
-                            f"WHERE {table}.{connection.ops.quote_name(model._meta.pk.column)} = %s", [pk])
-                row = cur.fetchone()
+            row = db.fetchone(alias, f"SELECT {user_columns(alias)} FROM {table} "
+                                     f"WHERE {table}.{connection.ops.quote_name(model._meta.pk.column)} = %s", [pk])
             if row is None:
                 return None
         user = user_from_row(alias, row)

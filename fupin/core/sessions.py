@@ -1,7 +1,7 @@
 """Sessions in the database, each read with its user's row in one plain SQL statement instead of two ORM queries.
 
 Every page reads the session and then the signed-in user; building the ORM queries costs more
-than running them. The session table (fupin.core.models.Session) carries the user's id, set
+than running them, and on PostgreSQL the statement is prepared (fupin.core.db). The session table (fupin.core.models.Session) carries the user's id, set
 whenever the session is saved, and the read joins the user's row; fupin.accounts.backends uses
 that row instead of reading it again. Writes, expiry and everything else are Django's database
 session store unchanged.
@@ -10,12 +10,13 @@ import threading
 from collections import OrderedDict
 
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends import db as django_db
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
 from fupin.accounts.backends import user_columns
+from fupin.core import db
 
 # Decoded sessions kept by their encoded text (a pure function of it and SECRET_KEY): checking the
 # signature and parsing the JSON is the costliest part of reading a session.
@@ -23,7 +24,7 @@ DECODED_ENTRIES = 2000
 _SCALARS = (str, int, float, bool, type(None))
 
 
-class SessionStore(db.SessionStore):
+class SessionStore(django_db.SessionStore):
     _decoded: OrderedDict[str, dict] = OrderedDict()
     _decoded_lock = threading.Lock()
 
@@ -49,12 +50,10 @@ class SessionStore(db.SessionStore):
         user_table = connection.ops.quote_name(user_model._meta.db_table)
         user_pk = connection.ops.quote_name(user_model._meta.pk.column)
         now = timezone.now()
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT {session_table}.session_data, {session_table}.user_id, {user_columns(alias)} "
-                        f"FROM {session_table} LEFT JOIN {user_table} ON {user_table}.{user_pk} = {session_table}.user_id "
-                        f"WHERE {session_table}.session_key = %s AND {session_table}.expire_date > %s",
-                        [self.session_key, now])
-            row = cur.fetchone()
+        row = db.fetchone(alias, f"SELECT {session_table}.session_data, {session_table}.user_id, {user_columns(alias)} "
+                                 f"FROM {session_table} LEFT JOIN {user_table} ON {user_table}.{user_pk} = {session_table}.user_id "
+                                 f"WHERE {session_table}.session_key = %s AND {session_table}.expire_date > %s",
+                          [self.session_key, now])
         if row is None:
             self._session_key = None
             return None
