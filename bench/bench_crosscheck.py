@@ -98,10 +98,13 @@ def main():
             clear_findings(check)  # each round a first run, as the list's first check is
             os.sync()
             t = time.perf_counter()
-            check = services.run_cross_check(check)
+            steps = {}
+            check = services.run_cross_check(check, steps)
             ours_times.append(time.perf_counter() - t)
             assert check.status == CrossCheck.Status.DONE, check.message
-            print(f"round {round_ + 1}: fupin {ours_times[-1]:.2f} s, DuckDB {base_times[-1]:.2f} s")
+            print(f"round {round_ + 1}: fupin {ours_times[-1]:.2f} s ("
+                  + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
+                  + f"), DuckDB {base_times[-1]:.2f} s, load {os.getloadavg()[0]:.1f}", flush=True)
     ours, baseline = statistics.median(ours_times), statistics.median(base_times)
     print(f"upload (validate, normalise, store): {upload:.2f} s")
     print(f"fupin cross-check, {check.rows:,} list rows × 1,000,000 members: median {ours:.2f} s, "
