@@ -44,16 +44,23 @@ def read_columns(fields: dict[str, str], where: str, params: list) -> pl.DataFra
         cur.execute("SET LOCAL work_mem = '512MB'")
         cur.execute("SET LOCAL enable_sort = off")
         aggregates = ", ".join(f"string_agg(CAST({sql} AS text), chr(31))" for sql in fields.values())
-        cur.execute(f"SELECT {aggregates} FROM registry_member WHERE {where} GROUP BY id / {GROUP_ROWS}", params)
-        groups = cur.fetchall()
+        parts = []
+        # a server-side cursor, a few groups at a time: only the frame and one batch of text are held at once
+        with connection.chunked_cursor() as groups:
+            groups.execute(f"SELECT {aggregates} FROM registry_member WHERE {where} GROUP BY id / {GROUP_ROWS}", params)
+            while batch := groups.fetchmany(8):
+                split = {n: pl.Series(n, [g[i] for g in batch], dtype=pl.String).str.split(SEPARATOR)
+                         for i, n in enumerate(names)}
+                del batch
+                counts = split[names[0]].list.len()
+                if any((s.list.len() != counts).any() for s in split.values()):
+                    parts = None
+                    break
+                parts.append(pl.DataFrame({n: s.explode() for n, s in split.items()}))
         cur.execute("SELECT set_config('work_mem', %s, true), set_config('enable_sort', %s, true)", [work_mem, enable_sort])
-    if not groups:
-        return pl.DataFrame(schema={n: pl.String for n in names})
-    split = {n: pl.Series(n, [g[i] for g in groups], dtype=pl.String).str.split(SEPARATOR) for i, n in enumerate(names)}
-    counts = split[names[0]].list.len()
-    if any((s.list.len() != counts).any() for s in split.values()):
+    if parts is None:
         return None
-    return pl.DataFrame({n: s.explode() for n, s in split.items()})
+    return pl.concat(parts) if parts else pl.DataFrame(schema={n: pl.String for n in names})
 
 
 def _scope_where(prefix: str) -> tuple[str, list]:
