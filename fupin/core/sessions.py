@@ -1,10 +1,11 @@
 """Sessions in the database, each read with its user's row in one plain SQL statement instead of two ORM queries.
 
 Every page reads the session and then the signed-in user; building the ORM queries costs more
-than running them, and on PostgreSQL the statement is prepared (fupin.core.db). The session table (fupin.core.models.Session) carries the user's id, set
-whenever the session is saved, and the read joins the user's row; fupin.accounts.backends uses
-that row instead of reading it again. Writes, expiry and everything else are Django's database
-session store unchanged.
+than running them. The session table (fupin.core.models.Session) carries the user's id, set
+whenever the session is saved; the read joins the user's row (a statement prepared on
+PostgreSQL, fupin.core.db), and fupin.accounts.backends uses that row instead of reading it
+again. Decoded sessions are kept per process by their signed text. Writes, expiry and
+everything else are Django's database session store unchanged.
 """
 import threading
 from collections import OrderedDict
