@@ -14,8 +14,11 @@ exports do), then in the same process:
   3. the same file again: idempotency, nothing changes.
 
 It prints rows per second for each and the ratio of the import's time to COPY's (target:
-within 3x), and the import's stages (reading, the registry reads, screening, the writer's COPY
-per table, the index rebuild). The database must be a scratch one: its name must contain "bench", and the
+within 3x) with the load average after each, and the import's stages (reading, the registry
+reads, screening, the writer's COPY per table, the index rebuild) and its process's CPU time.
+The machine is shared: `--rounds 3` alternates COPY and the import three times (the registry
+emptied and the importer's caches dropped before each, so each is a first import) and compares
+the medians. The database must be a scratch one: its name must contain "bench", and the
 registry's tables in it are emptied first.
 """
 import argparse
@@ -48,9 +51,21 @@ def setup_django():
         sys.exit(f"refusing to empty {connection.settings_dict['NAME']!r}: use a database whose name contains 'bench'")
 
 
+def empty_registry():
+    """The registry's tables emptied, and the importer's per-process caches too: each import is a first one."""
+    from django.db import connection
+
+    from fupin.registry import import_bulk, imports
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditentry, registry_incomerecord, registry_guaranteecheck, registry_member, "
+                       "registry_household, registry_importjob RESTART IDENTITY CASCADE")
+    imports._INITIALS.clear()
+    import_bulk._KNOWN_INITIALS[0] = import_bulk._KNOWN_INITIALS[0].clear()
+
+
 def prepare_database():
     from django.core.management import call_command
-    from django.db import connection
 
     from fupin.accounts.models import User
     from fupin.regions.models import Region
@@ -60,9 +75,7 @@ def prepare_database():
     call_command("migrate", verbosity=0)
     if not Region.objects.filter(code__startswith=PREFECTURE, level=RegionLevel.VILLAGE).exists():
         load_regions(select_divisions(read_divisions(), under=[PREFECTURE], depth=RegionLevel.COUNTY))
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE audit_auditentry, registry_incomerecord, registry_guaranteecheck, registry_member, "
-                       "registry_household, registry_importjob RESTART IDENTITY CASCADE")
+    empty_registry()
     user = User.objects.filter(username="bench").first()
     if user is None:
         user = User(username="bench", is_superuser=True, is_staff=True, full_name="bench")
@@ -231,11 +244,13 @@ def product_import(path: Path, user) -> tuple[float, object]:
             last[0] = now
             print(f"\r  {stage} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     importer = Importer(user=user, scope_code=PREFECTURE, progress=progress)
     result = importer.run(path)
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
+    print(f"  CPU of this process (every thread; the database's is not counted): {time.process_time() - cpu:.1f} s",
+          file=sys.stderr)
     timings = getattr(importer, "timings", {})
     if timings:
         print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if isinstance(v, float)),
@@ -247,6 +262,10 @@ def product_import(path: Path, user) -> tuple[float, object]:
     return elapsed, result
 
 
+def load_average() -> str:
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
@@ -254,6 +273,8 @@ def main():
                         help="where the generated file goes (reused when it has the right size)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the import to this file")
     parser.add_argument("--skip-reimport", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="COPY and import alternated this many times (the registry emptied before each), medians compared")
     args = parser.parse_args()
     setup_django()
     user = prepare_database()
@@ -265,20 +286,33 @@ def main():
         print(f"  {households:,} households, {args.csv.stat().st_size / 1e6:,.0f} MB", file=sys.stderr)
     persons = args.persons
 
-    copy_seconds = raw_copy(args.csv)
-    print(f"raw COPY:        {copy_seconds:7.2f} s  {persons / copy_seconds:>10,.0f} rows/s")
-    if args.profile:
-        import cProfile
+    copies, imports_ = [], []
+    for round_ in range(args.rounds):
+        if round_:
+            empty_registry()
+            print(f"round {round_ + 1}:", file=sys.stderr)
+        copy_seconds = raw_copy(args.csv)
+        print(f"raw COPY:        {copy_seconds:7.2f} s  {persons / copy_seconds:>10,.0f} rows/s  ({load_average()})")
+        if args.profile:
+            import cProfile
 
-        profiler = cProfile.Profile()
-        profiler.enable()
-    import_seconds, result = product_import(args.csv, user)
-    if args.profile:
-        profiler.disable()
-        profiler.dump_stats(args.profile)
-    print(f"fupin import:    {import_seconds:7.2f} s  {persons / import_seconds:>10,.0f} rows/s  "
-          f"({result.households_created:,} households, {result.members_created:,} persons created)")
-    print(f"ratio import/COPY: {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)")
+            profiler = cProfile.Profile()
+            profiler.enable()
+        import_seconds, result = product_import(args.csv, user)
+        if args.profile:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        print(f"fupin import:    {import_seconds:7.2f} s  {persons / import_seconds:>10,.0f} rows/s  "
+              f"({result.households_created:,} households, {result.members_created:,} persons created; {load_average()})")
+        print(f"ratio import/COPY: {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)")
+        copies.append(copy_seconds)
+        imports_.append(import_seconds)
+    if args.rounds > 1:
+        import statistics
+
+        copy_seconds, import_seconds = statistics.median(copies), statistics.median(imports_)
+        print(f"medians of {args.rounds} rounds: raw COPY {copy_seconds:.2f} s, import {import_seconds:.2f} s, "
+              f"ratio {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)")
     if not args.skip_reimport:
         again_seconds, again = product_import(args.csv, user)
         print(f"re-import (no change): {again_seconds:7.2f} s  {persons / again_seconds:>10,.0f} rows/s  "

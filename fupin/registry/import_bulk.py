@@ -302,15 +302,21 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     registered_numbers = imp.registered("number", sorted(imp.file_numbers))
     # the villages' next 户编号, while nothing is locked
     region_fields = [*base.REGION_FIELDS, "group", "village_code"]
-    region = pl.DataFrame({f: py_strip(frame[f"c{index[(R, f)]}"]) if (R, f) in index else empty for f in region_fields})
-    resolved = imp.regions.resolve(set(region.unique().iter_rows()))
+    # the distinct places, stripped (stripping the few distinct cells rather than a million)
+    present = [f for f in region_fields if (R, f) in index]
+    places = (frame.select(pl.col(f"c{index[(R, f)]}").alias(f) for f in present).unique() if present
+              else pl.DataFrame({"_": [""] * min(len(frame), 1)}))
+    places = pl.DataFrame({f: py_strip(places[f]) if f in present else pl.Series([""] * len(places), dtype=pl.String)
+                           for f in region_fields})
+    resolved = imp.regions.resolve(set(places.unique().iter_rows()))
     imp._reserve_numbers({v for v, _, error in resolved.values() if error is None and v})
     # chunks of whole households
-    positions = starts.arg_true().to_list() + [len(frame)]
+    end = len(frame)
+    positions = starts.arg_true().to_list() + [end]
     chunks, begin = [], 0
     for position in positions[1:]:
         # a small first chunk: the writer starts sooner
-        if position - begin >= (chunk_rows if chunks else chunk_rows // 5) or position == len(frame):
+        if position - begin >= (chunk_rows if chunks else chunk_rows // 5) or position == end:
             chunks.append(frame.slice(begin, position - begin))
             begin = position
     if registry is None and registered_ids:
@@ -713,13 +719,21 @@ def initials(imp, names: pl.Series) -> pl.Series:
     frame = names.rename("name").to_frame()
     missing = frame.join(known, on="name", how="anti")["name"].unique().drop_nulls()
     if len(missing):
-        # names whose every character has one initial whatever its reading: polars; the others: name_initials
+        # name_initials' first two rules in polars: every character with one initial whatever its reading, or
+        # every character's first reading when no phrase of pypinyin's dictionary is in the name (checked for
+        # names of up to PHRASE_NAME_MAX characters); the other names go to name_initials itself
         letters = pl.DataFrame({"name": missing}).with_row_index("i").with_columns(c=pl.col("name").str.split(""))
-        letters = letters.explode("c").join(_certain_letters(), on="c", how="left", maintain_order="left")
-        certain = letters.group_by("i", maintain_order=True).agg(
-            pl.col("name").first(), sure=pl.col("letter").is_not_null().all() & pl.col("c").is_not_null().all(),
-            initials=pl.col("letter").str.join("").str.slice(0, 20))
-        sure = certain.filter(pl.col("sure")).select("name", "initials")
+        letters = letters.explode("c").join(_letters(), on="c", how="left", maintain_order="left")
+        found = letters.group_by("i", maintain_order=True).agg(
+            pl.col("name").first(), initials=pl.col("first").str.join("").str.slice(0, 20),
+            certain=pl.col("certain").fill_null(False).all(), known=pl.col("first").is_not_null().all())
+        n = pl.col("name").str.len_chars()
+        checked = found.filter(~pl.col("certain") & pl.col("known") & (n <= PHRASE_NAME_MAX)).with_columns(n=n)
+        parts = pl.concat([checked.filter(pl.col("n") >= j).select("i", s=pl.col("name").str.slice(i, j - i))
+                           for i in range(PHRASE_NAME_MAX - 1) for j in range(i + 2, PHRASE_NAME_MAX + 1)])
+        phrased = parts.join(_phrases(), on="s", how="semi")["i"]
+        sure = pl.concat([found.filter(pl.col("certain")),
+                          checked.filter(~pl.col("i").is_in(phrased.implode())).drop("n")]).select("name", "initials")
         cache = imp.initials
         others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
         added = pl.concat([sure, pl.DataFrame({"name": others, "initials": [
@@ -728,12 +742,24 @@ def initials(imp, names: pl.Series) -> pl.Series:
     return frame.join(known, on="name", how="left", maintain_order="left")["initials"]
 
 
+PHRASE_NAME_MAX = 6
+
+
 @lru_cache(maxsize=1)
-def _certain_letters() -> pl.DataFrame:
+def _letters() -> pl.DataFrame:
+    """Each character's first reading's initial, and whether every reading has that initial (imports._initial_letters)."""
     from . import imports as base
 
-    certain = base._initial_letters()[0]
-    return pl.DataFrame({"c": list(certain), "letter": list(certain.values())}, schema={"c": pl.String, "letter": pl.String})
+    certain, first, _ = base._initial_letters()
+    return pl.DataFrame({"c": list(first), "first": list(first.values()), "certain": [c in certain for c in first]},
+                        schema={"c": pl.String, "first": pl.String, "certain": pl.Boolean})
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> pl.DataFrame:
+    from . import imports as base
+
+    return pl.DataFrame({"s": list(base._initial_letters()[2])}, schema={"s": pl.String})
 
 
 BATCH_HOUSEHOLDS = 20_000

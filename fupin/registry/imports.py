@@ -1788,9 +1788,10 @@ class _Writer(threading.Thread):
                             timings["rebuild"] = timings.get("rebuild", 0.0) + time.perf_counter() - started
                             timings.setdefault("rebuild each", []).append(
                                 (round(time.perf_counter() - started, 2), statement.split(" ON ")[0][-40:]))
-                    started = time.perf_counter()
-                    self._enable_triggers()
-                    timings["triggers' effect"] = time.perf_counter() - started
+                    if self.disabled:
+                        started = time.perf_counter()
+                        self._enable_triggers()
+                        timings["triggers' effect"] = time.perf_counter() - started
         except BaseException as e:  # handed to the importing thread by close()
             self.error = e
             while not self.ended:

@@ -462,7 +462,7 @@ def test_the_bulk_paths_initials_are_name_initials_for_every_name():
     from fupin.registry import import_bulk
 
     names = ["", "张三丰", "曾小明", "单于", "长孙无忌", "王", "Anna", "a张", "欧阳娜娜", "乐乐", "重庆", "朝阳",
-             "张" * 25, "李" + "行" * 3, "阿依古丽·买买提", "\u3007", "𠀀"]
+             "张" * 25, "李" + "行" * 3, "阿依古丽·买买提", "\u3007", "𠀀", "李银行", "王一丁点儿", "曾重庆人", "单行道长"]
     expected = [imports.name_initials(n) for n in names]
 
     class Importer:
