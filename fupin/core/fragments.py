@@ -24,8 +24,8 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_t
 from django.utils.crypto import salted_hmac
 
 TIMEOUT = 6 * 3600
-# Fragments each process keeps in its own memory (a village list's results are about 30 kB, its page 6 kB).
-LOCAL_ENTRIES = int(os.environ.get("FUPIN_LOCAL_FRAGMENTS", "400"))
+# Fragments each process keeps in its own memory (a village list's results are about 30 kB, its page 6 kB: ~20 MB at most).
+LOCAL_ENTRIES = int(os.environ.get("FUPIN_LOCAL_FRAGMENTS", "1000"))
 
 
 @cache
