@@ -24,7 +24,7 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_t
 from django.utils.crypto import salted_hmac
 
 TIMEOUT = 6 * 3600
-# Fragments each process keeps in its own memory (a village list's results are about 30 kB, its page 6 kB: ~20 MB at most).
+# Fragments each process keeps in its own memory: a full page of results is about 30 kB, the rest of a page 6 kB, so 1,000 take 36 MB at most.
 LOCAL_ENTRIES = int(os.environ.get("FUPIN_LOCAL_FRAGMENTS", "1000"))
 
 
