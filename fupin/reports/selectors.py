@@ -264,6 +264,15 @@ def region_figures(user, region_code: str) -> RegionFigures:
     return figures
 
 
+def _province_codes() -> list[str]:
+    return list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
+
+
+def _rollup_rows(model, region_code: str) -> QuerySet:
+    """A rollup's rows for a region; for the whole country (""), the provinces' rows, which add up to it."""
+    return model.objects.filter(region_code__in=[region_code] if region_code else _province_codes())
+
+
 def _stored(codes_: list[str]) -> dict[str, Counts]:
     out: dict[str, Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for row in RegionStat.objects.filter(region_code__in=codes_).values_list("region_code", "metric", "key", "households", "persons"):
@@ -304,7 +313,7 @@ def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
     if region_code:
         child_codes = list(Region.objects.filter(parent_id=region_code).values_list("code", flat=True))
     else:
-        child_codes = list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
+        child_codes = _province_codes()
     stored = _stored(([region_code] if region_code else []) + child_codes + dirty)
     figures = RegionFigures(source="rollup")
     if region_code:
@@ -529,7 +538,7 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
     dirty = _dirty_villages(region_code)
     if dirty is None:
         return None
-    codes_ = [region_code] if region_code else list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
+    codes_ = [region_code] if region_code else _province_codes()
     out = CaseworkCounts(source="rollup")
     for metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=codes_).exclude(metric=VISIT_REFERENCE)
                                  .values_list("metric", "year", "key", "households")):
@@ -605,9 +614,7 @@ def problem_figures(user, region_code: str, today: datetime.date | None = None) 
 
     today = today or timezone.localdate()
     if _uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
-        rows = ProblemStat.objects.filter(region_code=region_code) if region_code else \
-            ProblemStat.objects.filter(region_code__in=Region.objects.filter(level=RegionLevel.PROVINCE).values("code"))
-        return rows.aggregate(open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0))
+        return _rollup_rows(ProblemStat, region_code).aggregate(open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0))
     qs = _in(monitoring.problems_for(user), "region_code", region_code).exclude(status=ProblemStatus.CLOSED)
     return qs.aggregate(open=Count("pk", filter=Q(status=ProblemStatus.OPEN)), overdue=Count("pk", filter=Q(deadline__lt=today)))
 
@@ -640,9 +647,7 @@ def loan_figures(user, region_code: str) -> dict[str, int]:
     from .models import LoanStat
 
     if _uses_rollup(user, region_code, built=None):
-        rows = LoanStat.objects.filter(region_code=region_code) if region_code else \
-            LoanStat.objects.filter(region_code__in=Region.objects.filter(level=RegionLevel.PROVINCE).values("code"))
-        return rows.aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
+        return _rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
     loans = _in(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
     is_open = Q(status=LoanStatus.DISBURSED)
     sums = loans.aggregate(n=Count("pk"), amount=Coalesce(Sum("amount_fen"), 0), open_n=Count("pk", filter=is_open),
