@@ -12,7 +12,7 @@ bench/_province_data.py) in PostgreSQL:
      (a pairing, a visit, a risk eliminated, a problem closed, a repayment) in a few villages (the
      rollups patched with live counts of those villages), and after the refresh task folds them in;
   3. the filtered household list of a village (/households/?region=<village>&status=poor, rotating
-     over 200 villages) served by gunicorn on loopback with the product's settings (fupin/gunicorn_conf.py),
+     over 200 villages) served by `fupin serve` (granian) on loopback,
      loaded by wrk with 32 connections — target: p99 under 50 ms.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province .venv/bin/python bench/bench_stats.py
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fupin_province")
-os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")  # the same for gunicorn, which reads our sessions
+os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production")  # the same for the server, which reads our sessions
 os.environ.setdefault("FUPIN_TASKS", "database")  # a read queues the refresh; the benchmark runs it itself
 
 import _province_data  # noqa: E402  (sets up Django)
@@ -112,9 +112,8 @@ def casework_write(villages: list[str], by: int) -> None:
             GROUP BY region_id""", [by, villages])
 
 
-# The server for the HTTP load test: the product's gunicorn settings (fupin/gunicorn_conf.py: a process per core,
-# 4 threads each, keep-alive, the collector frozen after start-up); --server-args adds or overrides options.
-SERVER_ARGS = "-c python:fupin.gunicorn_conf"
+# The server for the HTTP load test is the product's own: `fupin serve` (granian, a process per core with two
+# threads each, the collector frozen after start-up); --server-args adds its options (--workers N --threads N).
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -136,7 +135,7 @@ def _children_cpu_seconds() -> float:
 
 
 def http_load(cookie: str, villages: list[str], seconds: int, server_args: list[str]) -> dict:
-    """gunicorn on loopback, wrk with 32 connections over the villages' filtered lists; its latency percentiles.
+    """`fupin serve` on loopback, wrk with 32 connections over the villages' filtered lists; its latency percentiles.
 
     `cookie` is what a browser sends after its first page: the session and the CSRF cookie. The list
     cache is shared by the server's processes (files in a fresh directory unless CACHE_URL is set), so
@@ -144,13 +143,11 @@ def http_load(cookie: str, villages: list[str], seconds: int, server_args: list[
     """
     if not shutil.which("wrk"):
         raise SystemExit("the HTTP load test needs wrk: apt-get install -y wrk   (or run with --skip-http)")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     cache_dir = tempfile.TemporaryDirectory(prefix="fupin-bench-cache-")
     env = {**os.environ, "DEBUG": "0", "CONN_MAX_AGE": "600", "CACHE_URL": os.environ.get("CACHE_URL", f"file://{cache_dir.name}"),
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen(
-        [str(gunicorn), "fupin.wsgi", "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "--chdir", str(ROOT), *server_args],
-        env=env, start_new_session=True)
+    command = [sys.executable, "-m", "fupin", "serve", f"127.0.0.1:{PORT}", "--no-worker", *server_args]
+    server = subprocess.Popen(command, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{PORT}"
     urls = [f"/households/?region={v}&status=poor" for v in villages]
     try:
@@ -215,7 +212,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--http-only", action="store_true")
-    parser.add_argument("--server-args", default=SERVER_ARGS, help=f"gunicorn's options (default: {SERVER_ARGS!r})")
+    parser.add_argument("--server-args", default="", help="options for `fupin serve` (--workers N, --threads N)")
     args = parser.parse_args()
 
     _province_data.ensure(args.households)
@@ -291,10 +288,11 @@ def main():
 
 
 def http_section(county_user: User, villages: list[str], seconds: int, server_args: list[str]) -> None:
-    from fupin import gunicorn_conf
+    from fupin.core.management.commands.serve import server_options
 
-    print(f"\nvillage household list over HTTP: gunicorn {' '.join(server_args)} (fupin/gunicorn_conf.py: {gunicorn_conf.workers} "
-          f"workers × {gunicorn_conf.threads} threads, {gunicorn_conf.worker_class}) + wrk, 32 connections, {seconds} s:")
+    shape = server_options()
+    print(f"\nvillage household list over HTTP: fupin serve {' '.join(server_args)} (granian, by default {shape['workers']} "
+          f"processes × {shape['blocking_threads']} threads) + wrk, 32 connections, {seconds} s:")
     login = Client()
     login.force_login(county_user)
     login.get("/households/")  # as a browser: the session and the CSRF cookie
@@ -306,7 +304,7 @@ def http_section(county_user: User, villages: list[str], seconds: int, server_ar
     print(f"  {f['REQ']:,} requests, {f['rps']:.0f} req/s, errors {f['ERR']}; "
           f"p50 {f['P50'] / 1000:.1f} ms  p90 {f['P90'] / 1000:.1f} ms  p99 {f['P99'] / 1000:.1f} ms  "
           f"max {f['MAX'] / 1000:.1f} ms   [{ok} p99 < 50 ms]")
-    print(f"  CPU a request: server {f['cpu_ms']:.2f} ms (gunicorn processes), PostgreSQL {f['db_cpu_ms']:.2f} ms "
+    print(f"  CPU a request: server {f['cpu_ms']:.2f} ms (server processes), PostgreSQL {f['db_cpu_ms']:.2f} ms "
           f"(its connections to this database), wrk {f['wrk_cpu_ms']:.2f} ms")
     print(f"  cache {f['cache']}; "
           f"load average {f['load']:.2f} on {os.cpu_count()} cores")

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce, Substr
 
 from fupin.accounts.scope import household_filter
 from fupin.audit.models import AuditEntry
+from fupin.core.db import fetchone
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, code_range, in_region
 
 from . import codes
@@ -112,15 +113,12 @@ def list_region(user, code: str) -> tuple[Region | None, str | None]:
     if prefix is None or not code or user.helper_region:
         return None, None
     lo, hi = code_range(prefix)
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT r.code, r.name, r.level, r.parent_id,"
-            " (SELECT token FROM registry_listversion WHERE village_code = r.code),"
-            " (SELECT token FROM registry_listversion WHERE village_code = '')"
-            " FROM regions_region r WHERE r.code = %s AND r.code >= %s AND r.code <= %s",
-            [code, lo, hi],
-        )
-        row = cur.fetchone()
+    row = fetchone(connection.alias,
+                   "SELECT r.code, r.name, r.level, r.parent_id,"
+                   " (SELECT token FROM registry_listversion WHERE village_code = r.code),"
+                   " (SELECT token FROM registry_listversion WHERE village_code = '')"
+                   " FROM regions_region r WHERE r.code = %s AND r.code >= %s AND r.code <= %s",
+                   [code, lo, hi])
     if row is None:
         return None, None
     region = Region.from_db(connection.alias, ["code", "name", "level", "parent_id"], row[:4])
