@@ -104,7 +104,9 @@ class Member(models.Model):
     village_code = models.CharField(_("行政村代码"), max_length=15, db_index=False)
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = models.CharField(_("拼音首字母"), max_length=20, blank=True)
-    id_number = models.CharField(_("证件号码"), max_length=18, unique=True)
+    # unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second, pattern-matching
+    # index nothing uses (ID numbers are looked up whole, or searched within), which a bulk load would rebuild too
+    id_number = models.CharField(_("证件号码"), max_length=18)
     sex = models.CharField(_("性别"), max_length=1, choices=codes.Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     relation = models.CharField(_("与户主关系"), max_length=20, choices=codes.Relation.choices)
@@ -135,6 +137,7 @@ class Member(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(work_months__lte=12), name="member_work_months_le_12"),
+            models.UniqueConstraint(fields=["id_number"], name="registry_member_id_number_key"),
         ]
 
     def __str__(self) -> str:
