@@ -6,7 +6,8 @@ Rates follow the demo registry's income model (fupin/registry/demo.py): exited h
 above the 5,000-yuan line, monitored ones around it, non-registered ones mostly above it; incomes grow
 2–10 % a year and about 4 % of households suffer a shock that halves their income. So each risk signal
 fires for a few per cent of households (about 4 % low income, 3 % income drop, 3 % guarantee check
-not met, 0.7 % labour loss), as in a real county — not for most of them."""
+not met, 0.7 % labour loss), as in a real county — not for most of them. One household in a thousand carries each of six kinds of suspect data (see
+_suspects), so the suspect-data sweep finds and writes what a dirty registry would give it."""
 import os
 import time
 
@@ -27,7 +28,7 @@ from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Membe
 COUNTIES = ("360722", "360723")
 VILLAGES_PER_COUNTY = 500
 # bump when the generated incomes or checks change: an existing database is refreshed (see ensure)
-DATA_VERSION = "monitoring-bench-2"
+DATA_VERSION = "monitoring-bench-3"
 # A household's per-capita net income in 2023 by status (g % 10 as below), about the 5,000-yuan line:
 # u in [0, 1) spreads households over the band; growth in 2024 is 2–10 %, a shock (4 %) halves it.
 _U = "((g::bigint * 7919) % 9000) / 9000.0"
@@ -57,6 +58,45 @@ def _incomes_and_checks(cur, households: int) -> None:
     cur.execute(f"COMMENT ON TABLE registry_incomerecord IS '{DATA_VERSION}'")
 
 
+def _check_function(cur) -> None:
+    cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT substr('10X98765432', (sum(substr(t, k, 1)::int * (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
+        FROM generate_series(1, 17) k $$""")
+
+
+# A wrong check character for an ID number's first 17 characters (the right one is bench_check's).
+_WRONG_CHECK = "CASE WHEN bench_check({f17}) = '0' THEN '1' ELSE '0' END"
+
+
+def _suspects(cur) -> None:
+    """One household in a thousand for each kind of suspect data, by its id's last three digits (household g
+    has members 2g-1, the head, and 2g, the son). Each statement sets values from unchanged ones, so running
+    it again changes nothing."""
+    _check_function(cur)
+    son, head = "m.id = 2 * m.household_id", "m.id = 2 * m.household_id - 1"
+    for sql in (
+        # 1: the son is the next household's head (same first 17 characters, another check character)
+        f"""UPDATE registry_member m SET id_number = substr(o.id_number, 1, 17) || {_WRONG_CHECK.format(f17="substr(o.id_number, 1, 17)")}
+            FROM registry_member o WHERE {son} AND m.household_id % 1000 = 1 AND o.id = 2 * m.household_id + 1""",
+        # 2: a wrong check character
+        f"UPDATE registry_member m SET id_number = substr(id_number, 1, 17) || {_WRONG_CHECK.format(f17='substr(id_number, 1, 17)')} "
+        f"WHERE {son} AND m.household_id % 1000 = 2",
+        # 3: the recorded sex against the number's
+        f"UPDATE registry_member m SET sex = CASE WHEN substr(id_number, 17, 1)::int % 2 = 1 THEN 'F' ELSE 'M' END "
+        f"WHERE {son} AND m.household_id % 1000 = 3",
+        # 4: born in 1890
+        f"UPDATE registry_member m SET birth_date = date '1890-05-01' WHERE {son} AND m.household_id % 1000 = 4",
+        # 5: the son born a day before his father
+        f"""UPDATE registry_member m SET birth_date = h.birth_date - 1 FROM registry_member h
+            WHERE {son} AND m.household_id % 1000 = 5 AND h.id = m.id - 1""",
+        # 6: no head: the head recorded as a spouse
+        f"UPDATE registry_member m SET relation = 'spouse' WHERE {head} AND m.household_id % 1000 = 6",
+        # 7: this year's per-capita income 100 yuan off its components
+        "UPDATE registry_incomerecord SET per_capita_net_income = wages / 2 + 100 WHERE year = 2024 AND household_id % 1000 = 7",
+    ):
+        cur.execute(sql)
+
+
 def _vacuum(cur) -> None:
     """What autovacuum does to a live registry (it is off on the benchmark server): statistics, hint bits and
     the visibility map, so the first timed run does not pay for writing them over a million fresh rows."""
@@ -77,6 +117,7 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
             cur.execute("TRUNCATE registry_incomerecord, registry_guaranteecheck, monitoring_finding, monitoring_risksignal, "
                         "monitoring_sweep, monitoring_problem CASCADE")
             _incomes_and_checks(cur, households)
+            _suspects(cur)
             _vacuum(cur)
             log(f"refreshed in {time.perf_counter() - t:.1f} s")
             return
@@ -85,9 +126,7 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
         cur.execute("TRUNCATE registry_household, registry_member, registry_incomerecord, registry_guaranteecheck, "
                     "monitoring_finding, monitoring_risksignal, monitoring_crosscheck, monitoring_sweep, audit_auditentry, "
                     "monitoring_problem CASCADE")
-        cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-            SELECT substr('10X98765432', (sum(substr(t, k, 1)::int * (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
-            FROM generate_series(1, 17) k $$""")
+        _check_function(cur)
         rows = [("36", "江西省", 1, None), ("3607", "赣州市", 2, "36")]
         for c in COUNTIES:
             rows.append((c, f"县{c}", 3, "3607"))
@@ -128,5 +167,6 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
                     FROM generate_series(1, {households}) g JOIN registry_household h ON h.id = g) s""")
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_member', 'id'), %s)", [2 * households])
         _incomes_and_checks(cur, households)
+        _suspects(cur)
         _vacuum(cur)
         log(f"generated in {time.perf_counter() - t:.1f} s")

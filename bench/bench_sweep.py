@@ -19,7 +19,7 @@ import _monitoring_data as data  # noqa: E402  (sets up Django)
 from django.db import connection, transaction  # noqa: E402
 
 from fupin.monitoring import services  # noqa: E402
-from fupin.monitoring.models import MonitoringThreshold, RiskSignal, Sweep  # noqa: E402
+from fupin.monitoring.models import Finding, MonitoringThreshold, Problem, RiskSignal, Sweep  # noqa: E402
 from fupin.monitoring.services import run_sweep  # noqa: E402
 
 
@@ -53,9 +53,13 @@ def main():
     args = parser.parse_args()
     data.ensure(args.households)
     MonitoringThreshold.objects.get_or_create(region_prefix="", year=2020, defaults={"threshold": 5000, "unregistered_line": 4500})
+    # each run a first sweep: a finding or signal already raised is not raised again
+    Problem.objects.filter(finding__sweep__isnull=False).delete()
+    Finding.objects.filter(sweep__isnull=False).delete()
     RiskSignal.objects.all().delete()
-    with connection.cursor() as cur:  # what autovacuum would do after the delete (it is off on this server)
-        cur.execute("VACUUM ANALYZE monitoring_risksignal")
+    with connection.cursor() as cur:  # what autovacuum would do after the deletes (it is off on this server)
+        for table in ("monitoring_risksignal", "monitoring_finding", "monitoring_problem"):
+            cur.execute(f"VACUUM ANALYZE {table}")
     for kind in (Sweep.Kind.SIGNALS, Sweep.Kind.SUSPECT):
         sweep = Sweep.objects.create(kind=kind, year=2024, scope_code="", rules_total=0)
         t = time.perf_counter()
