@@ -14,8 +14,8 @@ class AuditEntry(models.Model):
     target_type = models.CharField(_("对象类型"), max_length=50)
     target_id = models.CharField(_("对象"), max_length=40)
     target_label = models.CharField(_("对象名称"), max_length=200, blank=True)
-    household = models.ForeignKey(
-        "registry.Household", on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    household = models.ForeignKey(  # indexed by (household, -at) below
+        "registry.Household", on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries", db_index=False,
     )
     scope_code = models.CharField(_("记录所在区划"), max_length=15, blank=True, db_index=True)
     changes = models.JSONField(_("变更"), default=dict, blank=True)

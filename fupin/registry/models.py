@@ -147,7 +147,8 @@ class Member(models.Model):
 class IncomeRecord(models.Model):
     """A household's income and expenditure for one year (年收入情况), in yuan."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="incomes", verbose_name=_("户"))
+    # indexed by the (household, year) constraint
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="incomes", verbose_name=_("户"), db_index=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     wages = models.DecimalField(_("工资性收入"), **MONEY)
     production = models.DecimalField(_("生产经营性收入"), **MONEY)
