@@ -484,10 +484,6 @@ def raise_findings(*, check_id: int, department: str, scope_code: str, hits_csv:
             # The matches are a few per cent of the members at most: fetch them by primary key rather than
             # hash all the members, which PostgreSQL's default page costs (spinning disks) prefer. Halves the insert.
             cur.execute("SET LOCAL random_page_cost = 1.1")
-        if pg:
-            # matches are looked up by the members' primary key; at the default random_page_cost (4, set for
-            # spinning disks) PostgreSQL would rather read the whole member table for 20,000 lookups
-            cur.execute("SET LOCAL random_page_cost = 1.1")
         for rule in DEPARTMENT_RULES[department]:
             before, after = rule.detail.split("{name}")
             detail = f"substr({_lit(before)} || m.name || {_lit(after)}, 1, 500)"

@@ -53,9 +53,10 @@ def read_csv(path, table, encoding: str) -> pl.DataFrame:
         data = data[3:]
     width = len(table.headers)
     try:
+        # empty cells read as "" (only a short row's missing cells are null, filled by _numbered)
         frame = pl.read_csv(io.BytesIO(data), has_header=False, skip_rows=table.header_row,
                             schema={f"c{i}": pl.String for i in range(width)}, raise_if_empty=False,
-                            truncate_ragged_lines=False)
+                            truncate_ragged_lines=False, empty_string_is_null=False)
     except (pl.exceptions.PolarsError, UnicodeDecodeError, ValueError):
         raise Fallback from None
     return _numbered(frame, table.header_row)
