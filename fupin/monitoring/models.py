@@ -469,13 +469,14 @@ class Finding(models.Model):
     """A suspect record (疑点数据): one member or household and the rule that fired on it.
 
     Findings arrive in bulk (a department list can raise tens of thousands in one run), written by one
-    INSERT … SELECT that reads the households and members it names. Their links to the household and the
-    member are kept by Django (deleting either through the ORM cascades or clears as declared) rather than by
-    database constraints, whose per-row checks at commit took as long as the insert itself.
+    INSERT … SELECT that reads the households and members it names. Their links to the cross-check, the
+    household and the member are kept by Django (deleting any of them through the ORM cascades or clears as
+    declared) rather than by database constraints, whose per-row checks at commit took as long as the insert
+    itself (the cross-check's alone 0.07-0.09 s of 20,000 findings).
     """
 
     cross_check = models.ForeignKey(CrossCheck, on_delete=models.CASCADE, null=True, blank=True, related_name="findings",
-                              verbose_name=_("比对"))
+                                    verbose_name=_("比对"), db_constraint=False)
     # not indexed, like decided_by: nothing reads findings by sweep or by reviewer (deleting either is rare and
     # clears the link with a scan), and every index costs the bulk insert of a cross-check
     sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings",
