@@ -146,7 +146,7 @@ def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str, 
     if len(mapping) > 4 * len(unique):
         mapping = {k: mapping[k] for k in unique.to_list()}
     values = raw.replace_strict(mapping, return_dtype=dtype)
-    ok = ~raw.is_in(list(bad)) if bad else pl.Series(raw.name, [True] * len(raw), dtype=pl.Boolean)
+    ok = ~raw.is_in(list(bad)) if bad else pl.repeat(True, len(raw), dtype=pl.Boolean, eager=True).alias(raw.name)
     return values, ok
 
 

@@ -845,10 +845,15 @@ class Importer:
         done = 0
         timings = {"screen": 0.0, "row-wise": 0.0, "batches": 0.0}
 
-        def reserve(count: int) -> list[int]:
+        def reserve(count: int) -> range | list[int]:
+            """`count` new household ids: a range when the sequence gave them in one run, as it does unless
+            another writer took ids meanwhile (20,000 ids as rows through Python cost 20 ms a batch)."""
             with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
-                return [r[0] for r in cursor.fetchall()]
+                cursor.execute("SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+                               "ELSE array_agg(v ORDER BY v) END FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) s",
+                               [sequence, count])
+                low, high, ids = cursor.fetchone()
+            return range(low, high + 1) if ids is None else ids
 
         try:
             with transaction.atomic() if self.writer is None else contextlib.nullcontext():
