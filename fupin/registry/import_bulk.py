@@ -346,7 +346,6 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
                      .otherwise(None)).to_series().forward_fill()
     starts = (keys != keys.shift(1)).fill_null(True)
     g = starts.cast(pl.Int64).cum_sum() - 1
-    rows = pl.DataFrame({"row": frame["row"], "g": g})
 
     # member cells
     row_ok = pl.Series([True] * len(frame))
@@ -369,28 +368,15 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     members = pl.DataFrame({"row": frame["row"], "g": g, "id_number": ids["number"], "birth_date": ids["birth_date"],
                             "sex": ids["sex"]} | {k: v for k, v in member.items() if k != "sex"})
     row_ok &= members.select(member_rules(members, today).fill_null(True)).to_series()
-    rows = rows.with_columns(ok=row_ok, head=(members["relation"] == codes.Relation.HEAD.value))
 
     # one value per household column: the rows' non-empty cells, which must agree
     hh_keys = [k for k in index if k[0] in (R, H, I)]
-    frame_g = frame.with_columns(g=g)
-    agg = [pl.len().alias("size"), pl.col("row").first().alias("first_row")]
-    for k in hh_keys:
-        c = f"c{index[k]}"
-        nonempty = pl.col(c).filter(pl.col(c) != "")
-        agg += [nonempty.first().fill_null("").alias(c), (nonempty.n_unique() <= 1).alias(f"{c}_same")]
-    hh = frame_g.group_by("g", maintain_order=True).agg(agg)
-    per_group = rows.group_by("g", maintain_order=True).agg(
-        rows_ok=pl.col("ok").all(), heads=pl.col("head").sum(),
-        head_at=pl.col("head").arg_max())
-    hh = hh.join(per_group, on="g", how="left", maintain_order="left")
+    hh = households_of(frame.select([f"c{index[k]}" for k in hh_keys]), starts, row_ok,
+                       members["relation"] == codes.Relation.HEAD.value)
     hh = hh.with_columns(key=keys.filter(starts))
-    ok = hh["rows_ok"] & (hh["heads"] == 1)
-    for k in hh_keys:
-        ok &= hh[f"c{index[k]}_same"]
+    ok = hh["fine"] & (hh["heads"] == 1)
     # the head's ID number and name
-    offsets = (hh["size"].cum_sum() - hh["size"]) + hh["head_at"].cast(pl.Int64)
-    head_rows = members[offsets.to_list()] if len(hh) else members.head(0)
+    head_rows = members.select("id_number", "name").gather(hh["head_row"])
     hh = hh.with_columns(head_id=head_rows["id_number"], head_name=head_rows["name"])
 
     values = {}
@@ -463,6 +449,46 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     screened = _assemble(imp, base, fast_groups, members_out, values, hh["ok"], incomes, routed)
     screened.total = len(frame)
     return screened
+
+
+def households_of(cells: pl.DataFrame, starts: pl.Series, row_ok: pl.Series, head: pl.Series) -> pl.DataFrame:
+    """Per household (its rows consecutive, the first where `starts` is set): g, size, its value of each
+    household column (the non-empty cell of its rows, "" if none), fine (every row ok and those cells all
+    equal), heads (its rows of the head) and head_row (its first head's row, else its first row).
+
+    Row by row rather than grouped by household: a column repeated on every row is taken from the first
+    row; in any other, each non-empty cell is compared with the last non-empty one above it, which must be
+    equal where it is in the same household."""
+    n = len(starts)
+    g = starts.cast(pl.Int64).cum_sum() - 1
+    first = starts.arg_true()
+    last = starts.shift(-1, fill_value=True).arg_true()
+    frame = cells.with_columns(_g=g, _start=starts)
+    repeated = frame.select((pl.col(c) == pl.col(c).shift(1)).fill_null(True).or_(pl.col("_start")).all()
+                            for c in cells.columns).row(0) if n else [True] * cells.width
+    varied = [c for c, same in zip(cells.columns, repeated) if not same]
+    fine = row_ok
+    values = cells.gather(first)
+    if varied:
+        agree, filled = [], []
+        for c in varied:
+            given = pl.col(c) != ""
+            seen_in = pl.when(given).then(pl.col("_g")).forward_fill()
+            seen = pl.when(given).then(pl.col(c)).forward_fill()
+            agree.append(~given | (seen_in.shift(1) != pl.col("_g")).fill_null(True) | (seen.shift(1) == pl.col(c)))
+            filled.append(pl.when(seen_in == pl.col("_g")).then(seen).otherwise(pl.lit("")).alias(c))
+        checked = frame.select(*filled, _agree=pl.all_horizontal(agree))
+        fine = fine & checked["_agree"]
+        values = values.with_columns(checked.select(varied).gather(last))
+    heads = head.cast(pl.Int64).cum_sum()
+    next_head = pl.select(pl.when(head).then(pl.int_range(n, dtype=pl.Int64)).backward_fill()).to_series()
+    head_row = next_head.gather(first)
+    bad = g.filter(~fine).unique()
+    return values.with_columns(
+        g=pl.int_range(len(first), dtype=pl.Int64), size=(last - first + 1).cast(pl.UInt32),
+        fine=~pl.int_range(len(first), dtype=pl.Int64).is_in(bad.implode()),
+        heads=heads.gather(last) - heads.gather(first) + head.gather(first).cast(pl.Int64),
+        head_row=pl.when(head_row.is_null() | (head_row > last)).then(first.cast(pl.Int64)).otherwise(head_row))
 
 
 def fetch(cursor, sql: str, params=()) -> pl.DataFrame:

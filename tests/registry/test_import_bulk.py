@@ -281,6 +281,44 @@ def test_parse_ids_agrees_with_idnumber_parse():
     check()
 
 
+def test_households_of_agrees_with_grouping_the_rows():
+    """Each household's values, agreement, heads and head row as a plain grouping of its rows gives them,
+    whether a household column is repeated on every row, given on one row only, or given differently."""
+    from hypothesis import given, settings, strategies as st
+
+    from fupin.registry import import_bulk
+    import polars as pl
+
+    row = st.tuples(st.booleans(), st.sampled_from(["", "a", "b"]), st.sampled_from(["", "x"]), st.booleans(), st.booleans())
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(row, min_size=1, max_size=25))
+    def check(rows):
+        starts = [True] + [start for start, *_ in rows[1:]]
+        cells = pl.DataFrame({"c1": [r[1] for r in rows], "c2": [r[2] for r in rows]})
+        ok, head = pl.Series([r[3] for r in rows]), pl.Series([r[4] for r in rows])
+        hh = import_bulk.households_of(cells, pl.Series(starts), ok, head)
+        groups, current = [], None
+        for i, start in enumerate(starts):
+            if start:
+                current = []
+                groups.append(current)
+            current.append(i)
+        assert len(hh) == len(groups)
+        for g, members in enumerate(groups):
+            given_cells = {c: [rows[i][k] for i in members if rows[i][k]] for k, c in ((1, "c1"), (2, "c2"))}
+            agree = all(len(set(v)) <= 1 for v in given_cells.values())
+            heads = [i for i in members if rows[i][4]]
+            assert hh["size"][g] == len(members)
+            assert hh["fine"][g] == (agree and all(rows[i][3] for i in members))
+            assert hh["heads"][g] == len(heads)
+            assert hh["head_row"][g] == (heads[0] if heads else members[0])
+            if agree:
+                assert [hh["c1"][g], hh["c2"][g]] == [(v or [""])[0] for v in given_cells.values()]
+
+    check()
+
+
 # -- an import that owns its transaction: the writer's connection, and indexes rebuilt after a large load ---
 
 def _schema():
