@@ -25,3 +25,43 @@ def drop_foreign_key_index(app_label: str, model_name: str, field_name: str, fie
         state_operations=[migrations.AlterField(model_name=model_name, name=field_name, field=field)],
         database_operations=[migrations.RunPython(forwards, backwards)],
     )
+
+
+
+def drop_indexes(dropped: dict[str, str]) -> migrations.RunPython:
+    """These indexes dropped where they exist, each recreated by its statement if the migration is reversed
+    (Django's pattern-matching indexes, varchar_pattern_ops, only ever exist on PostgreSQL)."""
+
+    def forwards(apps, schema_editor):
+        for index in dropped:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(index)}")
+
+    def backwards(apps, schema_editor):
+        for create in dropped.values():
+            if "varchar_pattern_ops" not in create or schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(create)
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def code_fields(app_label: str, model_name: str, fields: dict, dropped: dict[str, str] | None = None) -> migrations.SeparateDatabaseAndState:
+    """CharFields that become CodeFields (fupin.core.fields): on PostgreSQL their columns take the collation "C",
+    their indexes rebuilt with it; the `dropped` indexes go (see drop_indexes): Django's pattern-matching ones,
+    which "C" makes needless, and those Meta now declares under a name of its own. SQLite's table is not remade
+    (that would drop the triggers migrations put on it)."""
+
+    def collate(collation: str):
+        def run(apps, schema_editor):
+            if schema_editor.connection.vendor != "postgresql":
+                return
+            model = apps.get_model(app_label, model_name)
+            quote = schema_editor.quote_name
+            for name, field in fields.items():
+                schema_editor.execute(f"ALTER TABLE {quote(model._meta.db_table)} ALTER COLUMN {quote(model._meta.get_field(name).column)} "
+                                      f"TYPE varchar({field.max_length}) COLLATE {collation}")
+        return run
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field) for name, field in fields.items()],
+        database_operations=[drop_indexes(dropped or {}), migrations.RunPython(collate('"C"'), collate('"default"'))],
+    )

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.fields import CodeField
+
 from . import codes
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
@@ -17,14 +19,14 @@ CENT = Decimal("0.01")
 
 
 class Household(models.Model):
-    number = models.CharField(_("户编号"), max_length=20, unique=True)
+    number = CodeField(_("户编号"), max_length=20)  # unique: Meta.constraints
     # No index of its own: the (village, status, number) index below serves every village filter.
     village = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="households", verbose_name=_("行政村"), db_index=False
     )
     group = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="group_households",
-        verbose_name=_("自然村（组）"),
+        verbose_name=_("自然村（组）"), db_index=False,  # indexed in Meta, without a pattern index nothing uses
     )
     status = models.CharField(_("户状态"), max_length=15, choices=codes.HouseholdStatus.choices, default=codes.HouseholdStatus.POOR)
     household_type = models.CharField(_("贫困户属性"), max_length=15, choices=codes.HouseholdType.choices, blank=True)
@@ -81,8 +83,10 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["village", "status", "number"], name="hh_village_status"),
             models.Index(fields=["village", "latest_income"], name="hh_village_income"),
+            models.Index(fields=["group"], name="household_group"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="registry_household_number_key"),
             models.CheckConstraint(
                 condition=models.Q(exit_year__isnull=True) | models.Q(registration_year__isnull=True)
                 | models.Q(exit_year__gte=models.F("registration_year")),
@@ -101,12 +105,10 @@ class Household(models.Model):
 class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户"))
     # Denormalised village code so member search is one index range per scope.
-    village_code = models.CharField(_("行政村代码"), max_length=15, db_index=False)
+    village_code = CodeField(_("行政村代码"), max_length=15)
     name = models.CharField(_("姓名"), max_length=50)
-    name_initials = models.CharField(_("拼音首字母"), max_length=20, blank=True)
-    # unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second, pattern-matching
-    # index nothing uses (ID numbers are looked up whole, or searched within), which a bulk load would rebuild too
-    id_number = models.CharField(_("证件号码"), max_length=18)
+    name_initials = CodeField(_("拼音首字母"), max_length=20, blank=True)
+    id_number = CodeField(_("证件号码"), max_length=18)  # unique: Meta.constraints
     sex = models.CharField(_("性别"), max_length=1, choices=codes.Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     relation = models.CharField(_("与户主关系"), max_length=20, choices=codes.Relation.choices)
@@ -132,8 +134,8 @@ class Member(models.Model):
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "id"]
         indexes = [
-            models.Index(fields=["village_code", "name"], name="member_village_name"),
-            models.Index(fields=["village_code", "name_initials"], name="member_village_initials"),
+            # search by pinyin initials or by name within a scope: one index for both, the name read from it
+            models.Index(fields=["village_code", "name_initials"], include=["name"], name="member_village_search"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(work_months__lte=12), name="member_work_months_le_12"),
