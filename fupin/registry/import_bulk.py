@@ -290,10 +290,11 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     if keys.filter(starts).n_unique() != int(starts.sum()):
         raise Fallback  # a household's rows apart: reported by the row-wise path, in order
     ids = py_strip(frame[f"c{index[(M, 'id_number')]}"], upper=True)
-    duplicates = ids.filter(ids.is_duplicated() & (ids != "")).unique()
-    file_ids = ids.filter(ids != "").unique()
+    given = ids.filter(ids != "")
+    file_ids = given.unique()
+    duplicates = given.filter(given.is_duplicated()).unique() if len(file_ids) < len(given) else file_ids.clear()
     # many ID numbers: one pass fetching the registered ones with their households (see _registry)
-    registry = _registry(imp, base, file_ids.to_list()) if len(file_ids) > REGISTRY_FETCH_MIN else None
+    registry = _registry(imp, base, file_ids) if len(file_ids) > REGISTRY_FETCH_MIN else None
     if registry is None:
         registered_ids = imp.registered("id_number", file_ids.to_list())
     else:
@@ -321,7 +322,7 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
             chunks.append(frame.slice(begin, position - begin))
             begin = position
     if registry is None and registered_ids:
-        registry = _registry(imp, base, sorted(registered_ids))
+        registry = _registry(imp, base, pl.Series(sorted(registered_ids), dtype=pl.String))
     elif not registered_ids:
         registry = None
     return Prepared(chunks, duplicates, pl.Series(sorted(registered_ids), dtype=pl.String), registered_numbers, registry,
@@ -501,7 +502,7 @@ def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
     return frame.with_columns(pl.all().fill_null(""))  # NULL and "" never both occur in one column
 
 
-def _registry(imp, base, ids: list[str]):
+def _registry(imp, base, ids: pl.Series):
     """The registered members, households and incomes of the households these ID numbers are in, as text frames."""
     from django.db import connection
 
@@ -515,7 +516,7 @@ def _registry(imp, base, ids: list[str]):
         empty = not cursor.fetchone()[0]
         with cursor.cursor.copy("COPY _import_ids FROM STDIN") as copy:
             if not empty:
-                copy.write("".join(f"{_escape(v)}\n" for v in ids))
+                copy.write("".join(f"{_escape(v)}\n" for v in ids.to_list()))
         cursor.execute("ANALYZE _import_ids")
         cursor.execute(f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
                        "JOIN _import_ids USING (id_number)")
