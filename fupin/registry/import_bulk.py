@@ -75,6 +75,13 @@ def _numbered(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:
     columns = frame.columns
     frame = frame.with_columns(pl.col(columns).fill_null(""))
     frame = frame.with_row_index("row", offset=header_row + 1).with_columns(pl.col("row").cast(pl.Int64))
+    # no row is empty when a column has no empty cell: the first column with a cell given is tried first
+    for column in columns:
+        blank = frame[column] == ""
+        if not blank.all():
+            break
+    if not blank.any():
+        return frame
     filled = frame.select(pl.any_horizontal([pl.col(c) != "" for c in columns])).to_series()
     return frame if filled.all() else frame.filter(filled)  # (filtering copies every column)
 
@@ -146,7 +153,7 @@ def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str, 
     if len(mapping) > 4 * len(unique):
         mapping = {k: mapping[k] for k in unique.to_list()}
     values = raw.replace_strict(mapping, return_dtype=dtype)
-    ok = ~raw.is_in(list(bad)) if bad else pl.repeat(True, len(raw), dtype=pl.Boolean, eager=True).alias(raw.name)
+    ok = ~raw.is_in(list(bad)) if bad else raw.is_not_null()  # (cells are never null: all true, from the validity bitmap)
     return values, ok
 
 

@@ -428,12 +428,14 @@ def _detect_encoding(path: Path) -> str:
         raise ImportRejected("无法识别 CSV 文件的编码：请保存为 UTF-8 或 GBK 编码") from None
 
 
-def _count_lines(path: Path) -> int:
-    count = 0
+def _count_lines(path: Path, sample: int = 1 << 20) -> int:
+    """The file's lines: counted in a file of up to `sample` bytes, estimated from its first `sample` bytes in a
+    larger one (its rows are much alike; counting a 500 MB file would cost a third of a second)."""
+    size = path.stat().st_size
     with open(path, "rb") as fh:
-        while block := fh.read(1 << 24):
-            count += block.count(b"\n")
-    return count
+        head = fh.read(sample)
+    lines = head.count(b"\n")
+    return lines if size <= sample else round(lines * size / len(head))
 
 
 def _open_csv(path: Path) -> Table:

@@ -470,3 +470,16 @@ def test_the_bulk_paths_initials_are_name_initials_for_every_name():
 
     assert import_bulk.initials(Importer, pl.Series(names)).to_list() == expected
     assert import_bulk.initials(Importer, pl.Series(names[::-1] + names)).to_list() == expected[::-1] + expected
+
+
+def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_large(tmp_path):
+    """The row count behind the progress bar and the choice of the bulk path: exact for a file of up to the
+    sample's size, within a percent for a large file of much alike rows, without reading it all."""
+    small = tmp_path / "small.csv"
+    small.write_text("户编号,姓名\n" + "".join(f"{i},张三\n" for i in range(500)), encoding="utf-8")
+    assert imports._count_lines(small) == 501
+    large = tmp_path / "large.csv"
+    large.write_text("户编号,姓名\n" + "".join(f"{i:06d},{'张三' if i % 3 else '欧阳小明'}\n" for i in range(300_000)),
+                     encoding="utf-8")
+    assert abs(imports._count_lines(large, sample=1 << 16) - 300_001) <= 3_000
+    assert imports._count_lines(large, sample=large.stat().st_size) == 300_001
