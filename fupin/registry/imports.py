@@ -1732,7 +1732,8 @@ class _Writer(threading.Thread):
     """Writes the chunks' plans on its own connection, in one transaction committed only at the end.
 
     Before a bulk load that is large relative to the registry it drops the registry tables'
-    secondary indexes, unique constraints and foreign keys, and rebuilds them after the load in the
+    secondary indexes, unique constraints, foreign keys and primary keys (but the households', see
+    PRIMARY_KEPT, with the foreign keys pointing at them), and rebuilds them after the load in the
     same transaction (pg_restore's order: one sort per index instead of a million insertions, one
     join per foreign key instead of a check per row), so nothing half-written is ever visible and a
     violation found by the rebuild rolls everything back.
@@ -1741,7 +1742,11 @@ class _Writer(threading.Thread):
     TABLES = (Household._meta.db_table, Member._meta.db_table, IncomeRecord._meta.db_table)
     # Every secondary index goes, those led by a column that only grows during the load (household_id,
     # at) too: measured on a million members, appending to them cost the writer 1.2 s (members) and
-    # 0.9 s (audit) in COPY, rebuilding them 0.3 s and 0.2 s. Only the primary keys stay.
+    # 0.9 s (audit) in COPY, rebuilding them 0.3 s and 0.2 s. So do the primary keys, ascending as they
+    # are (each row's key costs a WAL record: 1.35 s of the COPY of a million members, 0.5 s of 270,000
+    # audit entries; sorting them after, 0.1 s), with the foreign keys that point at them, but the
+    # households': sixteen tables' keys point at it, each re-added key would read its whole table.
+    PRIMARY_KEPT = (Household._meta.db_table,)
 
     def __init__(self, importer: Importer):
         super().__init__(name="fupin-import-writer", daemon=True)
@@ -1819,8 +1824,11 @@ class _Writer(threading.Thread):
                 "SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname), "
                 "format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname, "
                 "pg_get_constraintdef(c.oid)), c.contype FROM pg_constraint c "
-                "WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'u') ORDER BY c.contype DESC, 1",
-                [list(tables)])
+                "WHERE (c.conrelid = ANY(%s::regclass[]) AND (c.contype IN ('f', 'u') "
+                "                                              OR c.contype = 'p' AND c.conrelid <> ALL(%s::regclass[]))) "
+                "OR (c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]) AND c.confrelid <> ALL(%s::regclass[])) "
+                "ORDER BY c.contype <> 'f', 1",  # foreign keys dropped before the keys they point at
+                [list(tables), list(self.PRIMARY_KEPT), list(tables), list(self.PRIMARY_KEPT)])
             constraints = cursor.fetchall()
             cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) "
                            "AND tgenabled = 'O' AND NOT tgisinternal AND tgname = ANY(%s) ORDER BY 1, 2",
@@ -1840,8 +1848,8 @@ class _Writer(threading.Thread):
                 log.info("import: registry tables busy, loading with their indexes in place")
                 return
         self.disabled = triggers
-        # unique constraints before the foreign keys, then the plain indexes
-        self.rebuild = ([add for _, add, kind in constraints if kind == "u"] + [add for _, add, kind in constraints if kind == "f"]
+        # primary keys and unique constraints before the foreign keys, then the plain indexes
+        self.rebuild = ([add for _, add, kind in constraints if kind in "pu"] + [add for _, add, kind in constraints if kind == "f"]
                         + [create for _, create in indexes])
 
     def _enable_triggers(self) -> None:

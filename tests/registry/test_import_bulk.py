@@ -327,6 +327,7 @@ def _schema():
                        "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1")
         indexes = cursor.fetchall()
         cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ANY("
+                       "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) OR confrelid = ANY("
                        "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1")
         return indexes, cursor.fetchall()
 
@@ -368,7 +369,7 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     rows = [r for h in good_households(9) for r in h]
     result = imports.import_file(write_csv(tmp_path / "good.csv", rows), user=clerk)
     assert result.imported and result.households_created == 9 and Member.objects.count() == len(rows)
-    assert dropped and dropped[-1] > 5  # the indexes, unique constraints and foreign keys went and came back
+    assert dropped and dropped[-1] > 5  # the indexes, unique, primary and foreign keys went and came back
     assert _schema() == before
     assert AuditEntry.objects.filter(action="import_create").count() == 9
     assert _other_connections(connections) == connections
