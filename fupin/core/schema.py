@@ -27,7 +27,6 @@ def drop_foreign_key_index(app_label: str, model_name: str, field_name: str, fie
     )
 
 
-
 def drop_indexes(dropped: dict[str, str]) -> migrations.RunPython:
     """These indexes dropped where they exist, each recreated by its statement if the migration is reversed
     (Django's pattern-matching indexes, varchar_pattern_ops, only ever exist on PostgreSQL)."""

@@ -1849,7 +1849,7 @@ class _Writer(threading.Thread):
                 return
         self.disabled = triggers
         # primary keys and unique constraints before the foreign keys, then the plain indexes
-        self.rebuild = ([add for _, add, kind in constraints if kind in "pu"] + [add for _, add, kind in constraints if kind == "f"]
+        self.rebuild = ([add for _, add, kind in constraints if kind in ("p", "u")] + [add for _, add, kind in constraints if kind == "f"]
                         + [create for _, create in indexes])
 
     def _enable_triggers(self) -> None:
