@@ -319,7 +319,8 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
                            for f in region_fields})
     resolved = imp.regions.resolve(set(places.unique().iter_rows()))
     imp._reserve_numbers({v for v, _, error in resolved.values() if error is None and v})
-    # chunks of whole households
+    # chunks of whole households, each row with its household's key
+    frame = frame.with_columns(_key=keys)
     end = len(frame)
     positions = starts.arg_true().to_list() + [end]
     chunks, begin = [], 0
@@ -347,11 +348,8 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     def raw(key) -> pl.Series:
         return frame[f"c{index[key]}"]
 
-    # households: a row with a key (户编号, else 户主证件号码) starts one unless it repeats the current key
-    number = py_strip(raw((H, "number"))) if (H, "number") in index else pl.Series([""] * len(frame))
-    head = py_strip(raw((H, "head_id_number")), upper=True) if (H, "head_id_number") in index else pl.Series([""] * len(frame))
-    keys = pl.select(pl.when(number != "").then("n" + number).when(head != "").then("h" + head)
-                     .otherwise(None)).to_series().forward_fill()
+    # households: a row whose key (prepare) differs from the row above's starts one
+    keys = frame["_key"]
     starts = (keys != keys.shift(1)).fill_null(True)
     g = starts.cast(pl.Int64).cum_sum() - 1
 
