@@ -329,11 +329,12 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
         if position - begin >= (chunk_rows if chunks else chunk_rows // 5) or position == end:
             chunks.append(frame.slice(begin, position - begin))
             begin = position
+    registered = pl.Series(sorted(registered_ids), dtype=pl.String)
     if registry is None and registered_ids:
-        registry = _registry(imp, base, pl.Series(sorted(registered_ids), dtype=pl.String))
+        registry = _registry(imp, base, registered)
     elif not registered_ids:
         registry = None
-    return Prepared(chunks, duplicates, pl.Series(sorted(registered_ids), dtype=pl.String), registered_numbers, registry,
+    return Prepared(chunks, duplicates, registered, registered_numbers, registry,
                     {})
 
 

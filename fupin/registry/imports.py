@@ -1824,11 +1824,11 @@ class _Writer(threading.Thread):
                 "SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname), "
                 "format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname, "
                 "pg_get_constraintdef(c.oid)), c.contype FROM pg_constraint c "
-                "WHERE (c.conrelid = ANY(%s::regclass[]) AND (c.contype IN ('f', 'u') "
-                "                                              OR c.contype = 'p' AND c.conrelid <> ALL(%s::regclass[]))) "
-                "OR (c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]) AND c.confrelid <> ALL(%s::regclass[])) "
+                "WHERE (c.conrelid = ANY(%(tables)s::regclass[]) AND (c.contype IN ('f', 'u') "
+                "                                    OR c.contype = 'p' AND c.conrelid <> ALL(%(kept)s::regclass[]))) "
+                "OR (c.contype = 'f' AND c.confrelid = ANY(%(tables)s::regclass[]) AND c.confrelid <> ALL(%(kept)s::regclass[])) "
                 "ORDER BY c.contype <> 'f', 1",  # foreign keys dropped before the keys they point at
-                [list(tables), list(self.PRIMARY_KEPT), list(tables), list(self.PRIMARY_KEPT)])
+                {"tables": list(tables), "kept": list(self.PRIMARY_KEPT)})
             constraints = cursor.fetchall()
             cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) "
                            "AND tgenabled = 'O' AND NOT tgisinternal AND tgname = ANY(%s) ORDER BY 1, 2",
