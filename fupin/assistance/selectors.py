@@ -302,7 +302,8 @@ def helper_monitoring(user, *, year: int, month: int, region: str = "") -> dict:
 
     measure_scope = household_filter(user, "plan__household__", region_field="village_code")
     if measure_scope is None:
-        return {"rows": [], "townships": [], "totals": {k: 0 for k in MONITORING_SUMS}, "year": year, "month": month}
+        return {"rows": [], "townships": [], "totals": _sum_rows([]) | {"helpers": 0}, "year": year, "month": month,
+                "start": start, "end": end}
     measures = HelpMeasure.objects.filter(measure_scope, year=year).exclude(status=MeasureStatus.CANCELLED)
     if region:
         measures = measures.filter(in_region("village_code", region))

@@ -113,12 +113,17 @@ def _household_context(request, household, **forms_in) -> dict:
     ctx = {"household": household, **data, "can_manage": rules.can_manage(user), "can_plan": rules.can_plan(user),
            "can_visit": rules.can_visit(user), "needs_helper": household.status in rules.NEEDS_HELPER,
            "default_class": services.default_plan_class(household)}
-    if ctx["can_manage"] and household.status in rules.NEEDS_HELPER:
+    # a refused form is shown with its errors even where the page would not offer it afresh
+    if forms_in.get("pair_form"):
+        ctx["pair_form"] = forms_in["pair_form"]
+    elif ctx["can_manage"] and household.status in rules.NEEDS_HELPER:
         helpers = selectors.candidate_helpers(user, household)
         form_class = forms.ReassignForm if data["current"] else forms.PairForm
-        ctx["pair_form"] = forms_in.get("pair_form") or form_class(helpers=helpers)
-    if ctx["can_manage"] and data["current"] and household.status not in rules.NEEDS_HELPER:
-        ctx["end_form"] = forms_in.get("end_form") or forms.EndPairingForm()
+        ctx["pair_form"] = form_class(helpers=helpers)
+    if forms_in.get("end_form"):
+        ctx["end_form"] = forms_in["end_form"]
+    elif ctx["can_manage"] and data["current"] and household.status not in rules.NEEDS_HELPER:
+        ctx["end_form"] = forms.EndPairingForm()
     if ctx["can_plan"]:
         plan = data["plan"]
         ctx["plan_form"] = forms_in.get("plan_form") or forms.PlanForm(initial={

@@ -46,8 +46,13 @@ class ServiceForm(forms.Form):
                 cleaned[name] = value.quantize(CENT)
         return cleaned
 
-    def add_service_errors(self, errors: dict) -> None:
-        """Put a RegistryError's {field: message} on the matching fields, the rest at the top."""
+    def add_service_errors(self, errors: dict, field_map: dict[str, str | None] | None = None) -> None:
+        """Put a service error's {field: message} on the matching fields, the rest at the top.
+
+        `field_map` renames a service's keys for this call (a key mapped to None goes to the top),
+        on top of the form's own `error_fields`.
+        """
+        mapping = {**self.error_fields, **(field_map or {})}
         for field, message in errors.items():
-            name = self.error_fields.get(field, field)
+            name = mapping.get(field, field)
             self.add_error(name if name in self.fields else None, message)

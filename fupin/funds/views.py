@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
 from fupin.core.pagination import CappedPaginator
+from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
 
 from . import exports, forms, interest, reconciliation, selectors, services
@@ -241,7 +242,7 @@ def project_publish(request, pk):
 @require_POST
 def project_beneficiary_add(request, pk):
     def act(project, d):
-        household = households_for(request.user).filter(number=d["household"].strip(), village_id__startswith=project.county_id).first()
+        household = households_for(request.user).filter(in_region("village_id", project.county_id), number=d["household"].strip()).first()
         if household is None:
             raise FundsError({"household": f"户编号 {d['household']} 不存在或不在您的范围内"})
         services.add_beneficiary(project, by=request.user, household=household, benefit=d["benefit"], amount_fen=d["amount"] or 0)
