@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fupin.funds",
     "fupin.monitoring",
     "fupin.reports",
+    "fupin.changes",
 ]
 
 MIDDLEWARE = [

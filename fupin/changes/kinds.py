@@ -1,0 +1,451 @@
+"""What each kind of change request checks, remembers and writes.
+
+`prepare(kind, household, payload, by=)` checks a proposal against the registry as it is now and
+returns a `Plan`: the cleaned payload (plain JSON), the targets it touches and `before`, the state
+it was made against. Approval prepares again and compares `before`, so a request made against a
+household that has changed since is refused. `apply(request, by=)` writes the registry rows,
+keeping the household's derived values (head, size, latest income) with the registry's own
+functions, and audits every row it writes naming the request.
+"""
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import ProtectedError
+from django.utils import timezone, translation
+
+from fupin.audit.services import diff, record, snapshot
+from fupin.registry import codes, validation
+from fupin.registry.models import CENT, Household, IncomeRecord, Member, per_capita_net_income
+from fupin.registry.services import (
+    MEMBER_EDITABLE, RegistryError, _check_member_fields, _refresh_household_summary, apply_key_facts, initials,
+    next_household_number,
+)
+
+from .models import ChangeKind, JoinCause, LeaveCause
+
+INCOME_COMPONENTS = (*IncomeRecord.INCOME_FIELDS, "productive_expenditure")
+RELATIONS = set(codes.Relation.values)
+
+
+class ChangeError(RegistryError):
+    """A refused change request; `errors` maps field names to Chinese messages."""
+
+
+class ChangeConflict(ChangeError):
+    """Another open request touches the same household, member or ID number."""
+
+
+@dataclass
+class Plan:
+    payload: dict
+    before: dict
+    households: list[Household]
+    members: list[int] = field(default_factory=list)
+    id_numbers: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading the registry as it is
+
+def household_state(household: Household) -> dict:
+    """The facts of a household a request may be made against: status, type, years, members and their relations."""
+    return {
+        "number": household.number,
+        "status": household.status,
+        "household_type": household.household_type,
+        "registration_year": household.registration_year,
+        "exit_year": household.exit_year,
+        "members": [
+            {"id": pk, "name": name, "relation": relation}
+            for pk, name, relation in Member.objects.filter(household=household).order_by("pk").values_list("pk", "name", "relation")
+        ],
+    }
+
+
+def _member_in(household: Household, member_id, *, key: str) -> Member:
+    try:
+        member_id = int(member_id)
+    except (TypeError, ValueError):
+        raise ChangeError({key: "请选择家庭成员"}) from None
+    member = Member.objects.filter(pk=member_id, household=household).first()
+    if member is None:
+        raise ChangeError({key: f"所选成员不在户 {household.number} 中"})
+    return member
+
+
+def _relation(value, *, key: str, allow_head: bool = False) -> str:
+    if value not in RELATIONS or (value == codes.Relation.HEAD and not allow_head):
+        raise ChangeError({key: "请选择与户主关系" if value != codes.Relation.HEAD else "此处不能选择“户主”"})
+    return value
+
+
+def _other_household(household: Household, pk, *, key: str, by) -> Household:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise ChangeError({key: "请选择另一户"}) from None
+    other = Household.objects.filter(pk=pk).first()
+    if other is None or other.pk == household.pk or not by.in_scope(other.village_id):
+        raise ChangeError({key: "所选户不存在、不在您的管辖范围内，或就是本户"})
+    if other.status == codes.HouseholdStatus.REMOVED:
+        raise ChangeError({key: f"户 {other.number} 已清退"})
+    return other
+
+
+def _plain_member(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in values.items()}
+
+
+# ---------------------------------------------------------------- preparing, one function per kind
+
+def _prepare_member_join(household, payload, by) -> Plan:
+    if payload.get("cause") not in JoinCause.values:
+        raise ChangeError({"cause": "请选择增员原因（出生、婚入、迁入）"})
+    fields = dict(payload.get("member") or {})
+    unknown = set(fields) - MEMBER_EDITABLE
+    if unknown:
+        raise ChangeError(f"未知字段：{', '.join(sorted(unknown))}")
+    if isinstance(fields.get("birth_date"), str) and fields["birth_date"]:
+        try:
+            fields["birth_date"] = datetime.date.fromisoformat(fields["birth_date"])
+        except ValueError:
+            raise ChangeError({"birth_date": "出生日期格式应为 YYYY-MM-DD"}) from None
+    fields.setdefault("id_number", "")
+    _check_member_fields(fields, household=household, member_id=None, by=by)  # the registry's own rules, same messages
+    member = _plain_member(fields)
+    return Plan({"cause": payload["cause"], "member": member}, {"household": household_state(household)}, [household],
+                id_numbers=[fields["id_number"]])
+
+
+def _prepare_member_leave(household, payload, by) -> Plan:
+    if payload.get("cause") not in LeaveCause.values:
+        raise ChangeError({"cause": "请选择减员原因（死亡、婚出、迁出）"})
+    member = _member_in(household, payload.get("member_id"), key="member_id")
+    out = {"cause": payload["cause"], "member_id": member.pk, "new_head_id": None}
+    others = household.members.exclude(pk=member.pk)
+    if member.relation == codes.Relation.HEAD and others.exists():
+        if not payload.get("new_head_id"):
+            raise ChangeError({"new_head_id": "减员的是户主：请指定新户主"})
+        new_head = _member_in(household, payload["new_head_id"], key="new_head_id")
+        if new_head.pk == member.pk:
+            raise ChangeError({"new_head_id": "新户主不能是减员的成员"})
+        out["new_head_id"] = new_head.pk
+    return Plan(out, {"household": household_state(household)}, [household], members=[member.pk])
+
+
+def _prepare_change_head(household, payload, by) -> Plan:
+    new_head = _member_in(household, payload.get("new_head_id"), key="new_head_id")
+    if new_head.relation == codes.Relation.HEAD:
+        raise ChangeError({"new_head_id": f"{new_head.name}已是户主"})
+    old_head = household.members.filter(relation=codes.Relation.HEAD).first()
+    relation = None
+    if old_head is not None:
+        relation = _relation(payload.get("former_head_relation"), key="former_head_relation")
+    members = [new_head.pk] + ([old_head.pk] if old_head else [])
+    return Plan({"new_head_id": new_head.pk, "former_head_relation": relation},
+                {"household": household_state(household)}, [household], members=members)
+
+
+def _prepare_move_member(household, payload, by) -> Plan:
+    member = _member_in(household, payload.get("member_id"), key="member_id")
+    target = _other_household(household, payload.get("target_household_id"), key="target_household_id", by=by)
+    target_has_head = target.members.filter(relation=codes.Relation.HEAD).exists()
+    relation = _relation(payload.get("relation"), key="relation", allow_head=not target_has_head)
+    if member.relation == codes.Relation.HEAD and household.members.count() > 1:
+        raise ChangeError({"member_id": "所选成员是本户户主：请先变更户主，再转出"})
+    return Plan(
+        {"member_id": member.pk, "target_household_id": target.pk, "relation": relation},
+        {"household": household_state(household), "target": household_state(target)},
+        [household, target], members=[member.pk],
+    )
+
+
+def _prepare_split_household(household, payload, by) -> Plan:
+    relations = payload.get("relations") or {}
+    if not isinstance(relations, dict) or not relations:
+        raise ChangeError({"relations": "请选择分出的成员及其与新户主的关系"})
+    members = {str(m.pk): m for m in household.members.all()}
+    moved = {}
+    for key, relation in relations.items():
+        member = members.get(str(key))
+        if member is None:
+            raise ChangeError({"relations": f"所选成员不在户 {household.number} 中"})
+        moved[member.pk] = _relation(relation, key="relations", allow_head=True)
+    heads = [pk for pk, r in moved.items() if r == codes.Relation.HEAD]
+    if len(heads) != 1:
+        raise ChangeError({"relations": "分出的成员中须有且只有一名新户主"})
+    if len(moved) == len(members):
+        raise ChangeError({"relations": "原户须至少留下一名成员"})
+    if any(members[str(pk)].relation == codes.Relation.HEAD for pk in moved):
+        raise ChangeError({"relations": "原户主须留在原户：如需原户主分出，请先变更户主"})
+    return Plan({"relations": {str(pk): r for pk, r in sorted(moved.items())}}, {"household": household_state(household)},
+                [household], members=sorted(moved))
+
+
+def _prepare_merge_households(household, payload, by) -> Plan:
+    other = _other_household(household, payload.get("other_household_id"), key="other_household_id", by=by)
+    if not household.members.filter(relation=codes.Relation.HEAD).exists():
+        raise ChangeError({"other_household_id": f"本户尚无户主，不能并入他户"})
+    relation = _relation(payload.get("absorbed_head_relation"), key="absorbed_head_relation")
+    return Plan(
+        {"other_household_id": other.pk, "absorbed_head_relation": relation},
+        {"household": household_state(household), "other": household_state(other)},
+        [household, other], members=list(other.members.values_list("pk", flat=True)),
+    )
+
+
+def _check_facts(household, **changes) -> None:
+    values = {k: getattr(household, k) for k in ("status", "household_type", "primary_cause", "registration_year", "exit_year")}
+    errors = validation.check_household(**(values | changes))
+    if errors:
+        raise ChangeError(errors)
+
+
+def _year_or_none(value, key):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ChangeError({key: "年度须为整数"}) from None
+
+
+def _prepare_type_change(household, payload, by) -> Plan:
+    new = payload.get("household_type")
+    if new not in codes.HouseholdType.values:
+        raise ChangeError({"household_type": "请选择贫困户属性"})
+    if new == household.household_type:
+        raise ChangeError({"household_type": "与现在的属性相同"})
+    _check_facts(household, household_type=new)
+    return Plan({"household_type": new}, {"household": household_state(household)}, [household])
+
+
+def _prepare_status_correction(household, payload, by) -> Plan:
+    status = payload.get("status")
+    if status not in codes.HouseholdStatus.values:
+        raise ChangeError({"status": "请选择更正后的户状态"})
+    changes = {
+        "status": status,
+        "registration_year": _year_or_none(payload.get("registration_year"), "registration_year"),
+        "exit_year": _year_or_none(payload.get("exit_year"), "exit_year"),
+    }
+    if all(getattr(household, k) == v for k, v in changes.items()):
+        raise ChangeError({"status": "与现在的户状态和年度相同"})
+    _check_facts(household, **changes)
+    return Plan(changes, {"household": household_state(household)}, [household])
+
+
+def _money(value, key):
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip()) if value not in (None, "") else Decimal("0")
+    except InvalidOperation:
+        raise ChangeError({key: "请输入金额（元）"}) from None
+    if not amount.is_finite() or amount < 0:
+        raise ChangeError({key: "金额不能为负数"})
+    if amount != amount.quantize(CENT) or amount >= Decimal("1e9"):
+        raise ChangeError({key: "金额最多保留两位小数，且小于十亿元"})
+    return amount.quantize(CENT)
+
+
+def income_values(record: IncomeRecord) -> dict:
+    return {f: f"{getattr(record, f):.2f}" for f in INCOME_COMPONENTS} | {
+        "household_size": record.household_size, "per_capita_net_income": f"{record.per_capita_net_income:.2f}",
+    }
+
+
+def _prepare_income_correction(household, payload, by) -> Plan:
+    year = _year_or_none(payload.get("year"), "year")
+    income = IncomeRecord.objects.filter(household=household, year=year).first() if year else None
+    if income is None:
+        raise ChangeError({"year": "该户这一年尚无收入记录：请选择已录入的年度"})
+    values = {f: _money(payload.get(f), f) for f in INCOME_COMPONENTS}
+    size = payload.get("household_size") or income.household_size
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        raise ChangeError({"household_size": "家庭人口数须为整数"}) from None
+    if not 1 <= size <= 99:
+        raise ChangeError({"household_size": "家庭人口数应在1到99之间"})
+    pcni = per_capita_net_income(incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
+                                 productive_expenditure=values["productive_expenditure"], household_size=size)
+    after = {f: f"{v:.2f}" for f, v in values.items()} | {"household_size": size, "per_capita_net_income": f"{pcni:.2f}"}
+    if after == income_values(income):
+        raise ChangeError({"year": "与已录入的收入相同"})
+    return Plan({"year": year} | after, {"household": household_state(household), "income": income_values(income)}, [household])
+
+
+PREPARE = {
+    ChangeKind.MEMBER_JOIN: _prepare_member_join,
+    ChangeKind.MEMBER_LEAVE: _prepare_member_leave,
+    ChangeKind.CHANGE_HEAD: _prepare_change_head,
+    ChangeKind.MOVE_MEMBER: _prepare_move_member,
+    ChangeKind.SPLIT_HOUSEHOLD: _prepare_split_household,
+    ChangeKind.MERGE_HOUSEHOLDS: _prepare_merge_households,
+    ChangeKind.TYPE_CHANGE: _prepare_type_change,
+    ChangeKind.STATUS_CORRECTION: _prepare_status_correction,
+    ChangeKind.INCOME_CORRECTION: _prepare_income_correction,
+}
+
+
+def prepare(kind: str, household: Household, payload: dict, *, by) -> Plan:
+    if kind not in PREPARE:
+        raise ChangeError({"kind": "请选择变更类型"})
+    if not isinstance(payload, dict):
+        raise ChangeError({"payload": "变更内容须为 JSON 对象"})
+    if household.status == codes.HouseholdStatus.REMOVED and kind != ChangeKind.STATUS_CORRECTION:
+        raise ChangeError({"household": f"户 {household.number} 已清退，只能更正户状态"})
+    try:
+        return PREPARE[kind](household, payload, by)
+    except ChangeError:
+        raise
+    except RegistryError as e:  # the registry's own checks, e.g. the new member's ID number
+        raise ChangeError(e.errors) from None
+
+
+# ---------------------------------------------------------------- applying
+
+def _label(choices, value) -> str:
+    """A choice's label as the audit trail keeps it: in Chinese, whatever the page's language."""
+    with translation.override("zh-hans"):
+        return str(choices(value).label)
+
+
+def _audit(by, action, target, household, changes, request):
+    record(by=by, action=action, target=target, household=household, scope_code=household.village_id,
+           changes=changes | {"change_request": [None, f"#{request.pk} {request.get_kind_display()}"]})
+
+
+def _set_relation(member: Member, relation: str, *, by, request, household: Household | None = None) -> None:
+    before = snapshot(member, {"relation", "household"})
+    member.relation = relation
+    if household is not None:
+        member.household = household
+        member.village_code = household.village_id
+    member.save(update_fields=["relation", "household", "village_code"])
+    _audit(by, "update_member", member, member.household, diff(before, snapshot(member, {"relation", "household"})), request)
+
+
+def _apply_member_join(request, by):
+    household = request.household
+    fields = dict(request.payload["member"])
+    if fields.get("birth_date"):
+        fields["birth_date"] = datetime.date.fromisoformat(fields["birth_date"])
+    member = Member.objects.create(household=household, village_code=household.village_id,
+                                   name_initials=initials(fields["name"]), **fields)
+    cause = _label(JoinCause, request.payload["cause"])
+    _audit(by, "add_member", member, household,
+           {k: [None, v] for k, v in snapshot(member, MEMBER_EDITABLE).items() if v not in (None, "", False)}
+           | {"reason": [None, cause]}, request)
+    _refresh_household_summary(household)
+
+
+def _apply_member_leave(request, by):
+    household = request.household
+    member = Member.objects.get(pk=request.payload["member_id"])
+    if request.payload.get("new_head_id"):
+        _set_relation(Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request)
+    before = snapshot(member, MEMBER_EDITABLE)
+    cause = _label(LeaveCause, request.payload["cause"])
+    _audit(by, "remove_member", member, household,
+           {k: [v, None] for k, v in before.items() if v not in (None, "", False)} | {"reason": [None, str(cause)]}, request)
+    try:
+        member.delete()
+    except ProtectedError:
+        raise ChangeError({"member_id": f"{member.name}仍有关联记录，不能减员"}) from None
+    _refresh_household_summary(household)
+
+
+def _apply_change_head(request, by):
+    household = request.household
+    old_head = household.members.filter(relation=codes.Relation.HEAD).first()
+    if old_head is not None:
+        _set_relation(old_head, request.payload["former_head_relation"], by=by, request=request)
+    _set_relation(Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request)
+    _refresh_household_summary(household)
+
+
+def _apply_move_member(request, by):
+    target = Household.objects.get(pk=request.payload["target_household_id"])
+    member = Member.objects.get(pk=request.payload["member_id"])
+    _set_relation(member, request.payload["relation"], by=by, request=request, household=target)
+    _refresh_household_summary(request.household)
+    _refresh_household_summary(target)
+
+
+def _apply_split_household(request, by):
+    origin = request.household
+    copied = ("group", "status", "household_type", "identification_standard", "primary_cause", "registration_year",
+              "exit_year", "address")
+    new = Household.objects.create(number=next_household_number(origin.village_id), village=origin.village,
+                                   **{name: getattr(origin, name) for name in copied})
+    _audit(by, "create", new, new,
+           {k: [None, v] for k, v in snapshot(new).items() if v not in (None, "", [], False)}
+           | {"reason": [None, f"由户 {origin.number} 分户"]}, request)
+    for pk, relation in request.payload["relations"].items():
+        _set_relation(Member.objects.get(pk=int(pk)), relation, by=by, request=request, household=new)
+    _refresh_household_summary(origin)
+    _refresh_household_summary(new)
+    request.created_household = new
+
+
+def _apply_merge_households(request, by):
+    household = request.household
+    other = Household.objects.get(pk=request.payload["other_household_id"])
+    for member in list(other.members.order_by("pk")):
+        relation = request.payload["absorbed_head_relation"] if member.relation == codes.Relation.HEAD else member.relation
+        _set_relation(member, relation, by=by, request=request, household=household)
+    _refresh_household_summary(household)
+    _refresh_household_summary(other)
+    _set_key_facts(other, {"status": codes.HouseholdStatus.REMOVED}, by=by)
+
+
+def _set_key_facts(household: Household, changes: dict, *, by) -> None:
+    """Status, type and years through the registry's one door for them, audited as a change request's."""
+    apply_key_facts(household, by=by, action="change_request", **changes)
+
+
+def _apply_type_change(request, by):
+    _set_key_facts(request.household, {"household_type": request.payload["household_type"]}, by=by)
+
+
+def _apply_status_correction(request, by):
+    _set_key_facts(request.household, dict(request.payload), by=by)
+
+
+def _apply_income_correction(request, by):
+    household = request.household
+    payload = request.payload
+    income = IncomeRecord.objects.get(household=household, year=payload["year"])
+    before = snapshot(income)
+    values = {f: Decimal(payload[f]) for f in INCOME_COMPONENTS}
+    for name, value in values.items():
+        setattr(income, name, value)
+    income.household_size = payload["household_size"]
+    income.per_capita_net_income = per_capita_net_income(
+        incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
+        productive_expenditure=values["productive_expenditure"], household_size=income.household_size,
+    )
+    income.save()
+    latest = household.incomes.order_by("-year").values_list("per_capita_net_income", flat=True).first()
+    Household.objects.filter(pk=household.pk).update(latest_income=latest, updated_at=timezone.now())
+    changed = diff(before, snapshot(income))
+    changed.pop("recorded_at", None)
+    _audit(by, "record_income", income, household, changed, request)
+
+
+APPLY = {
+    ChangeKind.MEMBER_JOIN: _apply_member_join,
+    ChangeKind.MEMBER_LEAVE: _apply_member_leave,
+    ChangeKind.CHANGE_HEAD: _apply_change_head,
+    ChangeKind.MOVE_MEMBER: _apply_move_member,
+    ChangeKind.SPLIT_HOUSEHOLD: _apply_split_household,
+    ChangeKind.MERGE_HOUSEHOLDS: _apply_merge_households,
+    ChangeKind.TYPE_CHANGE: _apply_type_change,
+    ChangeKind.STATUS_CORRECTION: _apply_status_correction,
+    ChangeKind.INCOME_CORRECTION: _apply_income_correction,
+}
+
+def apply(request, *, by) -> None:
+    APPLY[request.kind](request, by)
