@@ -6,6 +6,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from fupin.core import spreadsheets
+
 from .services import HELPER_COLUMNS
 
 HEADER_FILL = PatternFill("solid", fgColor="F3E9E8")
@@ -14,12 +16,12 @@ HEADER_FILL = PatternFill("solid", fgColor="F3E9E8")
 def _sheet(workbook: Workbook, title: str, header: list[str], rows, *, first: bool = False):
     ws = workbook.active if first else workbook.create_sheet()
     ws.title = title
-    ws.append(header)
+    spreadsheets.append(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     for row in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        spreadsheets.append(ws, [float(v) if isinstance(v, Decimal) else v for v in row])
     for i, title in enumerate(header, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, len(title) * 2 + 2)
     ws.freeze_panes = "A2"
@@ -28,7 +30,7 @@ def _sheet(workbook: Workbook, title: str, header: list[str], rows, *, first: bo
 
 def _bytes(workbook: Workbook) -> bytes:
     out = io.BytesIO()
-    workbook.save(out)
+    spreadsheets.save(workbook, out)
     return out.getvalue()
 
 
@@ -43,7 +45,7 @@ def _monitoring_values(r: dict) -> list:
 
 
 def monitoring_xlsx(report: dict) -> bytes:
-    wb = Workbook()
+    wb = spreadsheets.new_workbook()
     _sheet(wb, "帮扶责任人明细", MONITORING_HEADER,
            ([r["township_name"], r["helper"], r["unit"], r["phone"]] + _monitoring_values(r) for r in report["rows"]), first=True)
     _sheet(wb, "乡镇汇总", ["乡镇", "帮扶责任人数"] + MONITORING_HEADER[4:],
@@ -55,7 +57,7 @@ def monitoring_xlsx(report: dict) -> bytes:
 
 
 def demand_xlsx(demand: dict) -> bytes:
-    wb = Workbook()
+    wb = spreadsheets.new_workbook()
     header = ["需求措施", "类别", "户数", "措施数", "计划资金（元）"]
     _sheet(wb, "按村汇总", ["乡镇", "行政村", "村代码"] + header,
            ([r["township_name"], r["village_name"], r["village_code"], r["item"].name, r["item"].get_group_display(),
@@ -69,7 +71,7 @@ def demand_xlsx(demand: dict) -> bytes:
 
 
 def helper_template_xlsx() -> bytes:
-    wb = Workbook()
+    wb = spreadsheets.new_workbook()
     _sheet(wb, "帮扶责任人", list(HELPER_COLUMNS), [
         ["信丰县农业农村局", "党政机关", "王建国", "结对帮扶干部", "副局长", "13907970001", "360722101", ""],
         ["信丰县人民医院", "事业单位", "李秀英", "第一书记", "主治医师", "13907970002", "360722101200", "lixiuying"],

@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from fupin.core import spreadsheets
 from fupin.registry.idnumber import mask
 
 from . import interest
@@ -19,15 +20,15 @@ MONEY_FORMAT = "#,##0.00"
 def _fill(sheet, headers: list[str], rows: list[list], *, money_columns: set[int], caption: str = "") -> None:
     start = 1
     if caption:
-        sheet.append([caption])
+        spreadsheets.append(sheet, [caption])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
         start = 2
-    sheet.append(headers)
+    spreadsheets.append(sheet, headers)
     for cell in sheet[start]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in rows:
-        sheet.append(row)
+        spreadsheets.append(sheet, row)
     for col in money_columns:
         for (cell,) in sheet.iter_rows(min_row=start + 1, min_col=col, max_col=col):
             cell.number_format = MONEY_FORMAT
@@ -36,7 +37,7 @@ def _fill(sheet, headers: list[str], rows: list[list], *, money_columns: set[int
 
 
 def _book(title: str, headers: list[str], rows: list[list], *, money_columns: set[int], caption: str = "") -> Workbook:
-    book = Workbook()
+    book = spreadsheets.new_workbook()
     book.active.title = title[:31]
     _fill(book.active, headers, rows, money_columns=money_columns, caption=caption)
     return book
@@ -44,7 +45,7 @@ def _book(title: str, headers: list[str], rows: list[list], *, money_columns: se
 
 def _bytes(book: Workbook) -> bytes:
     buf = io.BytesIO()
-    book.save(buf)
+    spreadsheets.save(book, buf)
     return buf.getvalue()
 
 
@@ -79,7 +80,7 @@ def subsidy_xlsx(county, year: int, quarter: int, lines, user) -> bytes:
 
 
 def loan_reports_xlsx(county, today, *, maturing, overdue, defaulted) -> bytes:
-    book = Workbook()
+    book = spreadsheets.new_workbook()
     book.remove(book.active)
     sections = [
         ("到期提醒", ["借款人/主体", "行政村", "贷款银行", "借款合同号", "贷款金额（元）", "到期日期", "距到期天数", "提醒日期"],

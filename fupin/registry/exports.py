@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
+from fupin.core import spreadsheets
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel
 
 from . import codes, idnumber
@@ -137,12 +138,11 @@ def _household_value(household, head, name, mask_id, mask_phone):
 
 def write_xlsx(households: QuerySet[Household], out, *, show_identifiers: bool) -> int:
     """Write the export to `out` (a path or binary file); returns the number of member rows."""
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
+    workbook = spreadsheets.new_workbook(write_only=True)
     sheet = workbook.create_sheet("贫困户信息采集表")
     for i, column in enumerate(TEMPLATE_COLUMNS):
         sheet.column_dimensions[get_column_letter(i + 1)].width = max(10, min(2 * len(column.heading) + 2, 24))
@@ -156,7 +156,7 @@ def write_xlsx(households: QuerySet[Household], out, *, show_identifiers: bool) 
     sheet.append(header)
     count = 0
     for row in export_rows(households, show_identifiers=show_identifiers):
-        sheet.append(row)
+        sheet.append(spreadsheets.safe_row(sheet, row))
         count += 1
-    workbook.save(out)
+    spreadsheets.save(workbook, out)
     return count

@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
+from fupin.core import spreadsheets
 from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel
 
@@ -2033,15 +2034,13 @@ def write_error_report(errors: list[RowError], out) -> str:
     ordered = sorted(errors, key=lambda e: (e.row, e.column))
     if len(ordered) >= XLSX_MAX_ROWS:
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
+        writer = spreadsheets.csv_writer(text)
         writer.writerow(ERROR_HEADINGS)
         writer.writerows((e.row, e.column, e.value, e.reason) for e in ordered)
         text.flush()
         text.detach()
         return ".csv"
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
+    workbook = spreadsheets.new_workbook(write_only=True)
     sheet = workbook.create_sheet("错误报告")
     sheet.column_dimensions["A"].width = 8
     sheet.column_dimensions["B"].width = 18
@@ -2049,8 +2048,8 @@ def write_error_report(errors: list[RowError], out) -> str:
     sheet.column_dimensions["D"].width = 60
     sheet.append(ERROR_HEADINGS)
     for e in ordered:
-        sheet.append([e.row, e.column, e.value, e.reason])
-    workbook.save(out)
+        sheet.append(spreadsheets.safe_row(sheet, [e.row, e.column, e.value, e.reason]))
+    spreadsheets.save(workbook, out)
     return ".xlsx"
 
 
@@ -2079,10 +2078,9 @@ def write_template(out, samples: list[list] | None = None) -> None:
 
     Only the first sheet is imported, so the samples never end up in the registry by mistake.
     """
-    from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    workbook = Workbook()
+    workbook = spreadsheets.new_workbook()
     fills = {REGION: "DDEBF7", HOUSEHOLD: "E2EFDA", INCOME: "FFF2CC", MEMBER: "FCE4D6"}
     text_fields = {"id_number", "head_id_number", "phone", "bank_account", "number", "village_code"}
     for index, (title, rows) in enumerate((("贫困户信息采集表", []), ("示例", samples or []))):
@@ -2108,12 +2106,12 @@ def write_template(out, samples: list[list] | None = None) -> None:
         notes.append([column.heading, column.note + ("（可选列，模板中未列出）" if column.optional else "")])
     notes.column_dimensions["A"].width = 30
     notes.column_dimensions["B"].width = 90
-    workbook.save(out)
+    spreadsheets.save(workbook, out)
 
 
 def write_template_csv(out, rows: list[list] | None = None) -> None:
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
+    writer = spreadsheets.csv_writer(text)
     writer.writerow(HEADINGS)
     writer.writerows(rows or [])
     text.flush()

@@ -157,21 +157,23 @@ def value_of(cell):
 
 def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
     """One workbook, a sheet per table, with the region and year in the heading row."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    from fupin.core import spreadsheets
+
+    wb = spreadsheets.new_workbook()
     wb.remove(wb.active)
     for table in tables:
         ws = wb.create_sheet(table.title.split(" ")[0])
-        ws.append([table.title])
-        ws.append([heading])
-        ws.append(["区划代码", "区划名称"] + table.columns)
+        spreadsheets.append(ws, [table.title])
+        spreadsheets.append(ws, [heading])
+        spreadsheets.append(ws, ["区划代码", "区划名称"] + table.columns)
         for r in table.rows + ([table.total] if table.total else []):
-            ws.append([r["code"], r["name"]] + [float(v) if isinstance(v, Decimal) else v for v in map(value_of, r["cells"])])
+            spreadsheets.append(ws, [r["code"], r["name"]] + [float(v) if isinstance(v, Decimal) else v
+                                                              for v in map(value_of, r["cells"])])
         for note in table.notes:
-            ws.append([note])
+            spreadsheets.append(ws, [note])
         ws["A1"].font = Font(bold=True, size=14)
         for cell in ws[3]:
             cell.font = Font(bold=True)
@@ -182,5 +184,5 @@ def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
             ws.column_dimensions[get_column_letter(i)].width = 12
         ws.freeze_panes = "C4"
     out = io.BytesIO()
-    wb.save(out)
+    spreadsheets.save(wb, out)
     return out.getvalue()
