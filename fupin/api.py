@@ -24,6 +24,8 @@ from ninja.renderers import JSONRenderer
 from fupin.accounts.api import router as accounts_router
 from fupin.accounts.api import session_auth, token_auth
 from fupin.accounts.scope import ScopeError
+from fupin.changes.api import router as changes_router
+from fupin.changes.services import ChangeConflict
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 from fupin.registry.services import RegistryError
@@ -151,6 +153,7 @@ api = FupinAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", regions_router)
 api.add_router("/", registry_router)
+api.add_router("/change-requests/", changes_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None) -> HttpResponse:
@@ -176,6 +179,12 @@ def on_invalid_request(request, exc: ValidationError):
 def on_refused_change(request, exc: RegistryError):
     errors = {k: str(v) for k, v in exc.errors.items()}
     return _error(request, 422, _summary(errors), errors)
+
+
+@api.exception_handler(ChangeConflict)
+def on_conflicting_change(request, exc: ChangeConflict):
+    errors = {k: str(v) for k, v in exc.errors.items()}
+    return _error(request, 409, _summary(errors), errors)
 
 
 @api.exception_handler(DjangoValidationError)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("monitoring/", include("fupin.monitoring.urls")),
     path("funds/", include("fupin.funds.urls")),
     path("reports/", include("fupin.reports.urls")),
+    path("changes/", include("fupin.changes.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

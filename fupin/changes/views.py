@@ -1,0 +1,203 @@
+"""Change request pages: propose, revise, the request with its before → after and history, the review queue,
+the household page's section and the evidence files. Thin: selectors read (scoped), services act.
+"""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fupin.registry import selectors as registry_selectors
+from fupin.registry.models import Household
+from fupin.registry.services import RegistryError
+
+from . import display, forms, selectors, services
+from .models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus, Evidence
+
+PAGE_SIZE = 50
+SECTION_SIZE = 10
+
+
+def _household_or_404(user, pk) -> Household:
+    try:
+        return registry_selectors.household_for(user, int(pk))
+    except (Household.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404(_("户不存在或不在您的管辖范围内")) from None
+
+
+def _request_or_404(user, pk) -> ChangeRequest:
+    try:
+        return selectors.change_request_for(user, pk)
+    except ChangeRequest.DoesNotExist:
+        raise Http404(_("变更申请不存在或不在您的管辖范围内")) from None
+
+
+def _lookup(user, village_code: str):
+    """Another household of the same village, by its 户编号, in the user's scope."""
+    def find(number: str):
+        return registry_selectors.households_for(user, region=village_code).filter(number=number).first()
+
+    return find
+
+
+def _ensure_proposer(user):
+    if not services.can_propose(user):
+        raise PermissionDenied(_("只有村扶贫专干或驻村工作队可以提出变更申请"))
+
+
+def _form(kind, household, user, data=None, files=None, initial=None):
+    return forms.FORMS[kind](data, files, household=household, lookup=_lookup(user, household.village_id), initial=initial)
+
+
+def _reason_fields(form) -> dict:
+    c = form.cleaned_data
+    return {"reason": c["reason"], "evidence_reference": c.get("evidence_reference") or "", "files": c.get("evidence") or []}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def propose(request):
+    user = request.user
+    household = _household_or_404(user, request.GET.get("household"))
+    _ensure_proposer(user)
+    kind = request.GET.get("kind", "")
+    if kind not in ChangeKind.values:
+        return render(request, "changes/propose_kind.html", {"household": household, "kinds": ChangeKind.choices})
+    form = _form(kind, household, user, request.POST or None, request.FILES or None, forms.initial_for(kind, household))
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.propose(household, by=user, kind=kind, payload=form.payload(), **_reason_fields(form))
+        except RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("变更申请 #%(pk)s 已提交，待乡镇审核。") % {"pk": change.pk})
+            return redirect("changes:detail", change.pk)
+    return render(request, "changes/propose.html", {
+        "household": household, "form": form, "kind": ChangeKind(kind),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def revise(request, pk):
+    user = request.user
+    change = _request_or_404(user, pk)
+    _ensure_proposer(user)
+    if change.status != ChangeStatus.RETURNED:
+        messages.error(request, _("只有已退回的申请可以修改后重新提交。"))
+        return redirect("changes:detail", change.pk)
+    household = change.household
+    initial = forms.FORMS[change.kind].initial_from(change.payload) | {
+        "reason": change.reason, "evidence_reference": change.evidence_reference,
+    }
+    form = _form(change.kind, household, user, request.POST or None, request.FILES or None, initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resubmit(change, by=user, payload=form.payload(), **_reason_fields(form))
+        except RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            messages.success(request, _("变更申请 #%(pk)s 已重新提交。") % {"pk": change.pk})
+            return redirect("changes:detail", change.pk)
+    return render(request, "changes/propose.html", {
+        "household": household, "form": form, "kind": ChangeKind(change.kind), "change": change,
+    })
+
+
+@login_required
+def detail(request, pk):
+    user = request.user
+    change = _request_or_404(user, pk)
+    makers = {a.by_id for a in change.actions.all() if a.action in (ChangeAction.Action.PROPOSE, ChangeAction.Action.RESUBMIT)}
+    is_maker = user.pk in makers or user.pk == change.proposed_by_id
+    return render(request, "changes/detail.html", {
+        "change": change,
+        "rows": display.rows(change, sees_identifiers=user.sees_identifiers),
+        "history": selectors.history(change),
+        "evidence": change.evidence.all(),
+        "can_review": change.status == ChangeStatus.PROPOSED and services.can_review(user) and not is_maker,
+        "is_maker": is_maker and change.status == ChangeStatus.PROPOSED and services.can_review(user),
+        "can_withdraw": change.is_open and services.can_propose(user),
+        "can_revise": change.status == ChangeStatus.RETURNED and services.can_propose(user),
+        "decision": forms.DecisionForm(),
+    })
+
+
+def _decide(request, pk, act, done: str):
+    user = request.user
+    change = _request_or_404(user, pk)
+    form = forms.DecisionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        act(change, by=user, comment=comment)
+    except RegistryError as e:
+        messages.error(request, "；".join(str(v) for v in e.errors.values()))
+    else:
+        messages.success(request, done % {"pk": change.pk})
+    return redirect("changes:detail", change.pk)
+
+
+@login_required
+@require_POST
+def approve(request, pk):
+    return _decide(request, pk, services.approve, _("变更申请 #%(pk)s 已批准，变更已生效。"))
+
+
+@login_required
+@require_POST
+def return_request(request, pk):
+    return _decide(request, pk, services.return_request, _("变更申请 #%(pk)s 已退回村里修改。"))
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    return _decide(request, pk, services.withdraw, _("变更申请 #%(pk)s 已撤回。"))
+
+
+@login_required
+def queue(request):
+    """The review queue: requests in the user's region, pending first; filters by status and kind."""
+    user = request.user
+    if user.scope_prefix is None and user.helper_region is None:
+        raise PermissionDenied(_("您的角色不能查看变更申请"))
+    form = forms.QueueFilterForm(request.GET)
+    changes = selectors.change_requests_for(user, **form.filters())
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "changes/queue.html", {
+        "form": form, "page": page,
+        "items": [(c, display.summary(c)) for c in page.object_list],
+        "pending": selectors.change_requests_for(user, status=ChangeStatus.PROPOSED).count(),
+    })
+
+
+@login_required
+def household_section(request, pk):
+    """The household page's 变更申请 section (loaded by htmx): its requests and, for the village, the button to propose."""
+    user = request.user
+    household = _household_or_404(user, pk)
+    changes = list(selectors.change_requests_for(user, household=household)[:SECTION_SIZE + 1])
+    return render(request, "changes/_household_section.html", {
+        "household": household,
+        "items": [(c, display.summary(c)) for c in changes[:SECTION_SIZE]],
+        "more": len(changes) > SECTION_SIZE,
+        "can_propose": services.can_propose(user),
+    })
+
+
+@login_required
+def evidence_file(request, pk):
+    user = request.user
+    try:
+        evidence = Evidence.objects.select_related("change_request").get(pk=pk)
+    except Evidence.DoesNotExist:
+        raise Http404(_("文件不存在")) from None
+    _request_or_404(user, evidence.change_request_id)  # the file is read only by who may read its request
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type,
+                            as_attachment=evidence.content_type == "application/pdf", filename=evidence.name)
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

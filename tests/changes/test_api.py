@@ -1,0 +1,132 @@
+"""Change requests in the JSON API: propose, list, read, approve, return, resubmit, withdraw; errors and scope."""
+import datetime
+import json
+
+import pytest
+
+from fupin.accounts.services import issue_token
+from fupin.changes.models import ChangeRequest, ChangeStatus
+from fupin.registry import codes
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/change-requests/"
+
+
+@pytest.fixture
+def household(users):
+    return factories.make_household(members=3)
+
+
+@pytest.fixture
+def call(client):
+    tokens = {}
+
+    def do(user, method, path, body=None):
+        if user.pk not in tokens:
+            tokens[user.pk] = issue_token(user, name="tests")[1]
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user.pk]}"}
+        if body is not None:
+            kwargs |= {"data": json.dumps(body), "content_type": "application/json"}
+        response = getattr(client, method)(path, **kwargs)
+        return response.status_code, (response.json() if response.content else None)
+
+    return do
+
+
+def proposal(household, **overrides):
+    return {"household": household.pk, "kind": "type_change", "payload": {"household_type": "dibao_poor"},
+            "reason": "低保认定", "evidence_reference": "民政认定表"} | overrides
+
+
+def test_propose_approve_through_the_api(call, users, household):
+    status, body = call(users["clerk"], "post", BASE, proposal(household))
+    assert status == 201, body
+    assert body["status"] == "proposed" and body["changes"][0]["after"] == "低保贫困户"
+    status, body = call(users["township"], "post", f"{BASE}{body['id']}/approve/", {"comment": "同意"})
+    assert status == 200 and body["status"] == "approved"
+    assert [h["action"] for h in body["history"]] == ["propose", "approve"]
+    household.refresh_from_db()
+    assert household.household_type == "dibao_poor"
+
+
+def test_conflict_answers_409_naming_the_first(call, users, household):
+    _, first = call(users["clerk"], "post", BASE, proposal(household))
+    status, body = call(users["team"], "post", BASE, proposal(household, kind="status_correction", payload={
+        "status": "removed", "registration_year": 2016, "exit_year": None}))
+    assert status == 409 and f"#{first['id']}" in body["detail"]
+
+
+def test_refusals_answer_422_with_field_errors(call, users, household):
+    status, body = call(users["clerk"], "post", BASE, proposal(household, kind="member_join", payload={
+        "cause": "born", "member": {"name": "张小宝", "id_number": "360722202402030000", "relation": "grandson"}}))
+    assert status == 422 and "id_number" in body["errors"]
+    status, body = call(users["clerk"], "post", BASE, proposal(household, evidence_reference=""))
+    assert status == 422 and "evidence" in body["errors"]
+    status, body = call(users["clerk"], "post", BASE, proposal(household, kind="bogus"))
+    assert status == 422 and "kind" in body["errors"]
+    status, body = call(users["clerk"], "post", BASE, proposal(household, payload=[1, 2]))
+    assert status == 422
+    status, body = call(users["clerk"], "post", BASE, proposal(household, kind="split_household",
+                                                              payload={"relations": {"x": 1, "y": [None]}}))
+    assert status == 422
+
+
+def test_self_approval_and_read_only_roles_are_refused(call, users, household):
+    _, change = call(users["admin"], "post", BASE, proposal(household))
+    status, body = call(users["admin"], "post", f"{BASE}{change['id']}/approve/", {})
+    assert status == 403 and "自己提出" in body["detail"]
+    for role in ("prefecture", "province"):
+        status, _ = call(users[role], "post", f"{BASE}{change['id']}/approve/", {})
+        assert status == 403
+        status, _ = call(users[role], "post", BASE, proposal(household))
+        assert status == 403
+        status, body = call(users[role], "get", f"{BASE}{change['id']}/")
+        assert status == 200  # they see, never act
+    assert ChangeRequest.objects.get().status == ChangeStatus.PROPOSED
+
+
+@pytest.mark.parametrize("role", ["sibling_clerk", "other_township", "other_county"])
+def test_outside_the_region_reads_as_not_found(call, users, household, role):
+    _, change = call(users["clerk"], "post", BASE, proposal(household))
+    assert call(users[role], "get", f"{BASE}{change['id']}/")[0] == 404
+    assert call(users[role], "post", f"{BASE}{change['id']}/approve/", {})[0] == 404
+    assert call(users[role], "post", BASE, proposal(household))[0] == 404
+    status, body = call(users[role], "get", BASE)
+    assert status == 200 and body["count"] == 0
+
+
+def test_return_resubmit_withdraw(call, users, household):
+    _, change = call(users["clerk"], "post", BASE, proposal(household))
+    url = f"{BASE}{change['id']}/"
+    assert call(users["township"], "post", url + "return/", {})[0] == 422  # a comment is required
+    status, body = call(users["township"], "post", url + "return/", {"comment": "请补充"})
+    assert status == 200 and body["status"] == "returned" and body["review_comment"] == "请补充"
+    status, body = call(users["team"], "post", url + "resubmit/", {"payload": {"household_type": "wubao"},
+                                                                  "reason": "改为特困", "evidence_reference": "证明"})
+    assert status == 200 and body["status"] == "proposed" and body["payload"] == {"household_type": "wubao"}
+    status, body = call(users["clerk"], "post", url + "withdraw/", {})
+    assert status == 200 and body["status"] == "withdrawn"
+    assert call(users["township"], "post", url + "approve/", {})[0] == 422
+
+
+def test_list_filters_and_masks_the_new_members_id_for_read_only_roles(call, users, household):
+    number = factories.id_number(birth=datetime.date(2024, 2, 3))
+    call(users["clerk"], "post", BASE, proposal(household, kind="member_join", payload={
+        "cause": "born", "member": {"name": "张小宝", "id_number": number, "relation": codes.Relation.GRANDSON}}))
+    status, body = call(users["township"], "get", f"{BASE}?status=proposed&household={household.pk}")
+    assert status == 200 and body["count"] == 1 and body["results"][0]["summary"] == "出生：张小宝"
+    change_id = body["results"][0]["id"]
+    _, full = call(users["township"], "get", f"{BASE}{change_id}/")
+    assert full["payload"]["member"]["id_number"] == number
+    _, masked = call(users["province"], "get", f"{BASE}{change_id}/")
+    text = json.dumps(masked, ensure_ascii=False)
+    assert number not in text and "20240203" not in text and "2024-02-03" not in text
+    assert call(users["township"], "get", f"{BASE}?status=bogus")[0] == 422
+
+
+def test_the_operations_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in (BASE, BASE + "{request_id}/", BASE + "{request_id}/approve/", BASE + "{request_id}/return/",
+                 BASE + "{request_id}/withdraw/", BASE + "{request_id}/resubmit/"):
+        assert path in paths
