@@ -1,8 +1,17 @@
-"""Stored files as local paths, for readers (DuckDB, calamine) that need a filesystem path."""
+"""Stored files as local paths, for readers (DuckDB, calamine) that need a filesystem path, and the checks an
+uploaded spreadsheet passes before any reader unpacks it."""
+from __future__ import annotations
+
 import contextlib
+import re
 import shutil
 import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from django.conf import settings
 
 
 @contextlib.contextmanager
@@ -20,3 +29,195 @@ def local_path(field_file):
             shutil.copyfileobj(fh, tmp)
         tmp.flush()
         yield tmp.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploaded spreadsheets: refused before any reader unpacks them (zip bombs, huge sheets, macros)
+
+MB = 1024 * 1024
+
+
+class FileRefused(ValueError):
+    """An uploaded file that will not be read; the message says why, in Chinese, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much an uploaded spreadsheet may hold. `unpacked` and `ratio` bound an .xlsx before it is unpacked;
+    `rows`, `columns` and `cells` bound a sheet (read from its <dimension>, then counted while streaming)."""
+
+    unpacked: int
+    rows: int
+    columns: int
+    cells: int
+    ratio: int = 100
+
+    def scaled(self, **changes) -> Limits:
+        return replace(self, **changes)
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def upload_limits() -> Limits:
+    """An import uploaded through the web: Excel's own row limit; about 400,000 persons of the template's columns
+    as .xlsx (a larger registry comes as CSV, or through `fupin import`)."""
+    return Limits(unpacked=_setting("FUPIN_IMPORT_MAX_UNPACKED_MB", 1024) * MB,
+                  rows=_setting("FUPIN_IMPORT_MAX_ROWS", 1_048_576),
+                  columns=_setting("FUPIN_IMPORT_MAX_COLUMNS", 1_000),
+                  cells=_setting("FUPIN_IMPORT_MAX_CELLS", 25_000_000),
+                  ratio=_setting("FUPIN_XLSX_MAX_RATIO", 100))
+
+
+def command_limits() -> Limits:
+    """`fupin import FILE` on the server itself: a province's registry (tens of millions of rows) still passes."""
+    return Limits(unpacked=_setting("FUPIN_IMPORT_CLI_MAX_UNPACKED_MB", 8192) * MB,
+                  rows=_setting("FUPIN_IMPORT_CLI_MAX_ROWS", 20_000_000),
+                  columns=_setting("FUPIN_IMPORT_MAX_COLUMNS", 1_000),
+                  cells=_setting("FUPIN_IMPORT_CLI_MAX_CELLS", 200_000_000),
+                  ratio=_setting("FUPIN_XLSX_MAX_RATIO", 100))
+
+
+def small_sheet_limits() -> Limits:
+    """Short lists uploaded on a page (helpers, a funds ledger): read whole, so kept small."""
+    return Limits(unpacked=50 * MB, rows=100_000, columns=200, cells=2_000_000)
+
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+RATIO_FLOOR = 10 * MB  # members smaller than this unpack to little whatever their ratio
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_FIRST_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"|<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"")
+
+
+@dataclass
+class SheetInfo:
+    """What is known of an .xlsx's first sheet before reading it."""
+
+    unpacked: int          # bytes of all members, unpacked
+    sheet: str             # the first sheet's member name
+    rows: int | None       # from <dimension> (None when the sheet has none) or, once counted, the rows present
+    columns: int | None
+    counted: bool = False
+
+
+def _column_number(letters: bytes | None) -> int:
+    n = 0
+    for ch in letters or b"A":
+        n = n * 26 + ch - 64
+    return n
+
+
+def _first_sheet(book: zipfile.ZipFile, names: set[str]) -> str:
+    """The first sheet's member, as workbook.xml orders the sheets (Excel's own first sheet)."""
+    with contextlib.suppress(KeyError, IndexError, AttributeError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error,
+                             EOFError, OSError, NotImplementedError, RuntimeError):
+        with book.open("xl/workbook.xml") as fh:
+            head = fh.read(4 * MB)
+        match = _FIRST_SHEET.search(head)
+        rel = (match.group(1) or match.group(2)).decode()
+        with book.open("xl/_rels/workbook.xml.rels") as fh:
+            rels = fh.read(4 * MB)
+        for entry in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            tag = entry.group(0)
+            if re.search(rb"\bId=\"" + re.escape(rel.encode()) + rb"\"", tag):
+                target = re.search(rb"\bTarget=\"([^\"]+)\"", tag).group(1).decode()
+                target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                if target in names:
+                    return target
+    if "xl/worksheets/sheet1.xml" in names:
+        return "xl/worksheets/sheet1.xml"
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    if not sheets:
+        raise FileRefused("无法读取 Excel 文件：其中没有工作表")
+    return sheets[0]
+
+
+def _check_sheet_size(rows: int, columns: int, limits: Limits, *, counted: bool) -> None:
+    what = "共有" if counted else "标明"
+    if rows > limits.rows:
+        raise FileRefused(f"工作表{what}{rows:,}行，超过上限{limits.rows:,}行：请拆分文件后分批导入")
+    if columns > limits.columns:
+        raise FileRefused(f"工作表{what}{columns:,}列，超过上限{limits.columns:,}列：请只保留导入模板中的列")
+    if rows * columns > limits.cells and not counted:
+        raise FileRefused(f"工作表{what}{rows:,}行×{columns:,}列，超过上限{limits.cells:,}个单元格：请拆分文件后分批导入")
+
+
+def check_xlsx(path, limits: Limits, *, count: bool = True) -> SheetInfo:
+    """Refuse an .xlsx that is not one, is encrypted, carries macros or external links, or would unpack too large.
+
+    Only the zip directory and the first sheet's first kilobytes are read, unless `count`: then the first
+    sheet is streamed (never held) to count its rows and cells, which a forged <dimension> cannot hide.
+    FileRefused with a Chinese message otherwise.
+    """
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if not magic:
+        raise FileRefused("文件是空的")
+    if magic == OLE_MAGIC:
+        raise FileRefused("文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传")
+    if not magic.startswith(ZIP_MAGIC):
+        raise FileRefused("无法读取 Excel 文件：内容不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传")
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FileRefused("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传") from None
+    with book:
+        infos = book.infolist()
+        names = {i.filename for i in infos}
+        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+            raise FileRefused("无法读取 Excel 文件：内容不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传")
+        if any(i.flag_bits & 0x1 for i in infos):
+            raise FileRefused("文件已加密：请在 Excel 中取消密码并另存为 .xlsx 后上传")
+        lowered = {n.lower() for n in names}
+        if any(n.endswith("vbaproject.bin") or n.endswith(".bin") and "activex" in n for n in lowered):
+            raise FileRefused("文件含有宏（.xlsm）：请在 Excel 中另存为不含宏的 .xlsx 后上传")
+        if any(n.startswith("xl/externallinks/") for n in lowered):
+            raise FileRefused("文件含有指向其他工作簿的外部链接：请在 Excel 中断开链接（数据→编辑链接→断开链接）后另存上传")
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > limits.unpacked:
+            raise FileRefused(f"文件解压后有{unpacked / MB:,.0f} MB，超过上限{limits.unpacked / MB:,.0f} MB：请拆分文件后分批导入")
+        for i in infos:
+            if i.file_size > RATIO_FLOOR and i.file_size > limits.ratio * max(i.compress_size, 1):
+                raise FileRefused(f"文件压缩比异常（{i.filename} 解压后是压缩时的{i.file_size // max(i.compress_size, 1)}倍），"
+                                  "不像是正常的 Excel 文件，已拒绝")
+        sheet = _first_sheet(book, names)
+        try:
+            return _scan_sheet(book, sheet, unpacked, limits, count=count)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+            raise FileRefused("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传") from None
+
+
+def _scan_sheet(book: zipfile.ZipFile, sheet: str, unpacked: int, limits: Limits, *, count: bool) -> SheetInfo:
+    info = SheetInfo(unpacked=unpacked, sheet=sheet, rows=None, columns=None)
+    with book.open(sheet) as fh:
+        head = fh.read(64 * 1024)
+        dimension = _DIMENSION.search(head)
+        if dimension and dimension.group(2):
+            last_col, last_row = dimension.group(3) or dimension.group(1), dimension.group(4) or dimension.group(2)
+            info.rows, info.columns = int(last_row), _column_number(last_col)
+            _check_sheet_size(info.rows, info.columns, limits, counted=False)
+        if not count:
+            return info
+        prefix = re.search(rb"<(\w+:)?sheetData\b", head)
+        tag = prefix.group(1) or b"" if prefix else b""
+        row_tags, cell_tags = (b"<" + tag + b"row ", b"<" + tag + b"row>"), (b"<" + tag + b"c ", b"<" + tag + b"c>")
+        keep_row, keep_cell = len(row_tags[0]) - 1, len(cell_tags[0]) - 1
+        rows = cells = 0
+        row_tail = cell_tail = b""
+        chunk = head
+        while chunk:
+            text = row_tail + chunk
+            rows += text.count(row_tags[0]) + text.count(row_tags[1])
+            row_tail = text[-keep_row:]
+            text = cell_tail + chunk
+            cells += text.count(cell_tags[0]) + text.count(cell_tags[1])
+            cell_tail = text[-keep_cell:]
+            if rows > limits.rows:
+                _check_sheet_size(rows, 0, limits, counted=True)
+            if cells > limits.cells:
+                raise FileRefused(f"工作表的单元格超过上限{limits.cells:,}个：请拆分文件后分批导入")
+            chunk = fh.read(MB)
+    info.rows, info.counted = rows, True
+    return info

@@ -43,7 +43,7 @@ def _job_or_404(user, pk) -> ImportJob:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("文件（.xlsx 或 .csv）"))
+    file = forms.FileField(label=gettext_lazy("文件（.xlsx 或 .csv）"), error_messages={"empty": gettext_lazy("文件是空的")})
     only_valid_rows = forms.BooleanField(
         label=gettext_lazy("有错误时只导入无错误的户"), required=False,
         help_text=gettext_lazy("不勾选时，文件中只要有一行错误就不导入任何数据。"),
@@ -60,7 +60,8 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(_("文件过大：最大 %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)})
         if upload.size == 0:
             raise forms.ValidationError(_("文件是空的"))
-        # Read the headings now, so a wrong file is refused on this page rather than in the job.
+        # Cheap checks now (a CSV's headings, an .xlsx's directory, and a small one's headings), so a wrong file is
+        # refused on this page; reading the rows is the job's, in the task worker.
         try:
             if hasattr(upload, "temporary_file_path"):
                 self._check(upload.temporary_file_path(), upload.name)
@@ -77,8 +78,7 @@ class ImportForm(forms.Form):
 
     @staticmethod
     def _check(path, name):
-        table = imports.open_table(path, name)
-        imports.map_columns(table.headers)
+        imports.check_upload(path, name)
 
 
 @login_required

@@ -41,7 +41,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
-from fupin.core import spreadsheets
+from fupin.core import files, spreadsheets
 from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel
 
@@ -414,6 +414,14 @@ def _find_header(rows: list[list[str]]) -> int:
 def _detect_encoding(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
+    if not head.strip():
+        raise ImportRejected("文件是空的")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(b"\x00") > 20:
+        raise ImportRejected("CSV 文件是 UTF-16（Unicode 文本）编码：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传")
+    if head.startswith((files.ZIP_MAGIC, files.OLE_MAGIC)):
+        raise ImportRejected("文件内容是 Excel 工作簿而不是 CSV：请把扩展名改为 .xlsx，或另存为 CSV 后上传")
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head[:4096]) > 8:
+        raise ImportRejected("文件不是文本格式的 CSV：请上传导入模板格式的 .xlsx 或 .csv 文件")
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     try:
@@ -439,8 +447,9 @@ def _count_lines(path: Path, sample: int = 1 << 20) -> int:
     return lines if size <= sample else round(lines * size / len(head))
 
 
-def _open_csv(path: Path) -> Table:
+def _open_csv(path: Path, limits: files.Limits) -> Table:
     encoding = _detect_encoding(path)
+    csv_too_wide = f"CSV 文件的一行超过{limits.columns:,}列：请只保留导入模板中的列"
 
     def reader():
         fh = open(path, encoding=encoding, newline="")
@@ -454,8 +463,13 @@ def _open_csv(path: Path) -> Table:
         raise ImportRejected(f"无法读取 CSV 文件：{e}") from None
     if not head:
         raise ImportRejected("文件是空的")
+    if max(len(row) for row in head) > limits.columns:
+        raise ImportRejected(csv_too_wide)
     header_index = _find_header(head)
     estimated = max(_count_lines(path) - header_index - 1, 0)
+    if estimated > limits.rows * 1.2:  # an estimate from the first megabyte: refused only when clearly over
+        raise ImportRejected(f"文件约有{estimated:,}行，超过上限{limits.rows:,}行：请拆分文件后分批导入")
+    width = limits.columns
 
     def data_rows():
         fh, rows = reader()
@@ -463,6 +477,8 @@ def _open_csv(path: Path) -> Table:
             try:
                 for i, row in enumerate(rows):
                     if i > header_index:
+                        if len(row) > width:
+                            raise ImportRejected(f"第{rows.line_num}行：{csv_too_wide}")
                         yield row
             except UnicodeDecodeError:
                 raise ImportRejected(f"第{rows.line_num}行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
@@ -480,9 +496,14 @@ def _open_csv(path: Path) -> Table:
     return table
 
 
-def _open_xlsx(path: Path) -> Table:
+def _open_xlsx(path: Path, limits: files.Limits) -> Table:
     from python_calamine import CalamineError, load_workbook
 
+    try:
+        # the zip's directory and the sheet streamed first: calamine holds the whole sheet in memory
+        files.check_xlsx(path, limits)
+    except files.FileRefused as e:
+        raise ImportRejected(str(e)) from None
     try:
         workbook = load_workbook(str(path))
         sheet = workbook.get_sheet_by_index(0)
@@ -514,15 +535,41 @@ def _open_xlsx(path: Path) -> Table:
     return table
 
 
-def open_table(path, name: str | None = None) -> Table:
-    """Open an uploaded file by its extension; ImportRejected with a Chinese message if it cannot be read."""
+def open_table(path, name: str | None = None, *, limits: files.Limits | None = None) -> Table:
+    """Open an uploaded file by its extension; ImportRejected with a Chinese message if it cannot be read.
+
+    `limits` bound what the file may hold (files.upload_limits() unless given: `fupin import` passes its own).
+    """
     path = Path(path)
     suffix = Path(name or path.name).suffix.lower()
     if suffix == ".xls":
         raise ImportRejected("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后上传")
     if suffix not in EXTENSIONS:
         raise ImportRejected("只能导入 .xlsx 或 .csv 文件")
-    return _open_xlsx(path) if suffix == ".xlsx" else _open_csv(path)
+    if path.stat().st_size == 0:
+        raise ImportRejected("文件是空的")
+    limits = limits or files.upload_limits()
+    return _open_xlsx(path, limits) if suffix == ".xlsx" else _open_csv(path, limits)
+
+
+HEADINGS_CHECKED_UP_TO = 32 * files.MB  # an .xlsx unpacking to more has its headings checked by the job
+
+
+def check_upload(path, name: str) -> None:
+    """What the web request checks before handing an upload to the task worker: only what is cheap.
+
+    A CSV's first rows and an .xlsx's zip directory and sheet dimension are read; a small .xlsx (most
+    villages' files) also has its headings checked here, a large one in the job. ImportRejected otherwise.
+    """
+    limits = files.upload_limits()
+    if Path(name).suffix.lower() == ".xlsx":
+        try:
+            info = files.check_xlsx(path, limits, count=False)
+        except files.FileRefused as e:
+            raise ImportRejected(str(e)) from None
+        if info.unpacked > HEADINGS_CHECKED_UP_TO:
+            return
+    map_columns(open_table(path, name, limits=limits).headers)
 
 
 @dataclass
@@ -771,8 +818,10 @@ class Importer:
     """Validates and writes one file. Construct, then `run(path, name=…)`; see `import_file`."""
 
     def __init__(self, *, user, scope_code: str | None = None, only_valid_rows: bool = False,
-                 progress: Callable[[str, int, int], None] | None = None, source_name: str = ""):
+                 progress: Callable[[str, int, int], None] | None = None, source_name: str = "",
+                 limits: files.Limits | None = None):
         self.user = user
+        self.limits = limits
         scope = user.scope_prefix if scope_code is None else scope_code
         if scope is None or not user.can_edit_registry:
             raise ImportRejected("您的角色不能导入贫困户数据")
@@ -795,7 +844,7 @@ class Importer:
     # -- driver ------------------------------------------------------------------------------
 
     def run(self, path, name: str | None = None) -> ImportResult:
-        table = open_table(path, name)
+        table = open_table(path, name, limits=self.limits)
         columns = map_columns(table.headers)
         self.source_name = self.source_name or (name or Path(path).name)
         if self.postgres:
@@ -2015,11 +2064,14 @@ def _plain(value):
 
 
 def import_file(path, *, user, scope_code: str | None = None, only_valid_rows: bool = False, name: str | None = None,
-                progress=None) -> ImportResult:
-    """Validate and import one file; ImportRejected for a file that cannot be read at all."""
+                progress=None, limits: files.Limits | None = None) -> ImportResult:
+    """Validate and import one file; ImportRejected for a file that cannot be read at all (or holds too much)."""
     importer = Importer(user=user, scope_code=scope_code, only_valid_rows=only_valid_rows, progress=progress,
-                        source_name=name or Path(path).name)
-    return importer.run(path, name)
+                        source_name=name or Path(path).name, limits=limits)
+    result = importer.run(path, name)
+    if result.total_rows == 0:
+        raise ImportRejected("文件中没有数据行：表头下面没有任何成员")
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2239,7 +2291,7 @@ class JobProgress:
             self.side.close()
 
 
-def process_job(job, *, echo=None) -> ImportResult | None:
+def process_job(job, *, echo=None, limits: files.Limits | None = None) -> ImportResult | None:
     """Import the job's file, recording progress, the outcome and the error report on the job."""
     from django.core.files.base import ContentFile
     from django.db import DatabaseError, IntegrityError
@@ -2251,7 +2303,7 @@ def process_job(job, *, echo=None) -> ImportResult | None:
     try:
         with local_path(job.file) as path:
             result = import_file(path, user=job.user, scope_code=job.scope_code, only_valid_rows=job.only_valid_rows,
-                                 name=job.original_name, progress=progress)
+                                 name=job.original_name, progress=progress, limits=limits)
     except ImportRejected as e:
         job.status, job.message = ImportStatus.REJECTED, str(e)
     except IntegrityError as e:

@@ -8,6 +8,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.models import User
+from fupin.core import files
 from fupin.registry import imports
 from fupin.registry.models import ImportJob, ImportStatus
 
@@ -31,8 +32,9 @@ class Command(BaseCommand):
             raise CommandError(f"用户 {account.username} 的角色不能导入贫困户数据")
         if not scope.startswith(account.scope_prefix or ""):
             raise CommandError(f"区划 {scope} 不在用户 {account.username} 的管辖范围内")
+        limits = files.command_limits()
         try:
-            imports.open_table(path)
+            imports.open_table(path, limits=limits)
         except imports.ImportRejected as e:
             raise CommandError(str(e)) from None
         job = ImportJob(user=account, scope_code=scope, original_name=path.name[:200], only_valid_rows=only_valid)
@@ -40,7 +42,7 @@ class Command(BaseCommand):
             job.file.save(path.name, File(fh), save=False)
         job.save()
         self.started = time.monotonic()
-        imports.process_job(job, echo=self._progress)
+        imports.process_job(job, echo=self._progress, limits=limits)
         sys.stderr.write("\n")
         job.refresh_from_db()
         self.stdout.write(job.message)
