@@ -1,10 +1,12 @@
-"""Writing audit entries; called by every service that changes a record, in its transaction."""
+"""Writing audit entries; called by every service that changes a record, in its transaction. Every
+entry is appended to its county's hash chain (fupin.audit.chain)."""
 import datetime
 from decimal import Decimal
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 
+from . import chain
 from .models import AuditEntry
 
 SENSITIVE = {"id_number", "phone", "bank_account"}
@@ -34,17 +36,34 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
-def record(*, by, action: str, target: models.Model, changes: dict | None = None, household=None, scope_code: str = "") -> AuditEntry:
-    return AuditEntry.objects.create(
-        user=by if getattr(by, "pk", None) else None,
+def entry(*, by, action: str, target_type: str, target_id, target_label: str, changes: dict | None = None,
+          household_id=None, scope_code: str = "", at=None) -> AuditEntry:
+    """An unsaved entry for `by`; write it with record_many (or through record)."""
+    fields = {"at": at} if at is not None else {}
+    return AuditEntry(
+        user_id=by.pk if getattr(by, "pk", None) else None,
         username=getattr(by, "username", None) or "system",
         role=getattr(by, "role", "") or ("admin" if getattr(by, "is_superuser", False) else ""),
         region_code=getattr(by, "region_id", None) or "",
-        action=action,
-        target_type=target._meta.model_name,
-        target_id=str(target.pk),
-        target_label=str(target)[:200],
-        household=household,
-        scope_code=scope_code,
-        changes=changes or {},
+        action=action, target_type=target_type, target_id=str(target_id), target_label=(target_label or "")[:200],
+        household_id=household_id, scope_code=scope_code or "", changes=changes or {}, **fields,
     )
+
+
+def record_many(entries: list[AuditEntry], *, batch_size: int = 2000) -> list[AuditEntry]:
+    """Write unsaved entries in bulk, chained in their order, in the caller's transaction."""
+    if not entries:
+        return entries
+    with transaction.atomic(savepoint=False):
+        chain.link_entries(entries)
+        return AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+
+
+def record(*, by, action: str, target: models.Model, changes: dict | None = None, household=None, scope_code: str = "") -> AuditEntry:
+    item = entry(by=by, action=action, target_type=target._meta.model_name, target_id=target.pk,
+                 target_label=str(target), changes=changes, household_id=getattr(household, "pk", household),
+                 scope_code=scope_code)
+    with transaction.atomic(savepoint=False):
+        chain.link_entries([item])
+        item.save(force_insert=True)
+    return item

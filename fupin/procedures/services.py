@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
-from fupin.audit.models import AuditEntry
-from fupin.audit.services import record
+from fupin.audit.services import entry as audit_entry
+from fupin.audit.services import record, record_many
+from fupin.disclosure.services import seal_notice
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.idnumber import mask
@@ -200,18 +201,15 @@ def set_household_statuses(*, by, changes: dict[int, dict], action: str, batch: 
         if not delta:
             continue
         touched.append(h)
-        audits.append(AuditEntry(
-            user=by if getattr(by, "pk", None) else None, username=getattr(by, "username", None) or "system",
-            role=getattr(by, "role", "") or ("admin" if getattr(by, "is_superuser", False) else ""),
-            region_code=getattr(by, "region_id", None) or "", action=action, target_type="household", target_id=str(h.pk),
-            target_label=f"{h.number} {h.head_name}"[:200], household_id=h.pk, scope_code=h.village_id,
-            changes=delta | ({"batch": [None, batch.pk]} if batch else {}),
+        audits.append(audit_entry(
+            by=by, action=action, target_type="household", target_id=h.pk, target_label=f"{h.number} {h.head_name}",
+            household_id=h.pk, scope_code=h.village_id, changes=delta | ({"batch": [None, batch.pk]} if batch else {}),
         ))
     now = timezone.now()
     for h in touched:
         h.updated_at = now
     Household.objects.bulk_update(touched, fields + ["updated_at"], batch_size=2000)
-    AuditEntry.objects.bulk_create(audits, batch_size=2000)
+    record_many(audits, batch_size=2000)
     return len(touched)
 
 
@@ -625,6 +623,7 @@ def post_notice(batch: Batch, *, by, photo: File | None, now=None) -> Notice:
     notice = Notice.objects.create(batch=batch, kind=kind, region=region, title=title, body=body,
                                    entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
                                    posted_at=now, ends_at=ends_at)
+    seal_notice(notice, by=by)
     _log(batch, by=by, action=StageRecord.Action.POST_NOTICE, now=now,
          opinion=f"{notice.title}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
          evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")])
@@ -788,6 +787,7 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
     notice = Notice.objects.create(batch=batch, kind=NoticeKind.ANNOUNCEMENT, region=batch.village, title=title, body=body,
                                    entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
                                    posted_at=now, ends_at=ends_at)
+    seal_notice(notice, by=by)
     _apply_result(batch, by=by)
     _move(batch, Stage.ANNOUNCED, by=by, now=now, action=StageRecord.Action.ANNOUNCE, opinion=opinion.strip())
     return notice

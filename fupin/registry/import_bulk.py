@@ -186,13 +186,18 @@ class Batch:
     """The COPY payloads (CSV, NULL as \\N) of a run of clean new households, in the registry's column order."""
 
     households: int
-    tables: list[tuple[str, list[str], bytes]]
+    tables: list[tuple[str, list[str], bytes | ChainedAudit]]
     villages: list[str] | None = None   # the households' villages (None: not known)
 
     def write(self, cursor, timings: dict | None = None) -> None:
         import time
 
         for table, columns, data in self.tables:
+            if isinstance(data, ChainedAudit):  # chained here, in the writer's transaction, which holds the heads
+                started = time.perf_counter()
+                data = data.payload()
+                if timings is not None:
+                    timings["audit chain"] = timings.get("audit chain", 0.0) + time.perf_counter() - started
             started = time.perf_counter()
             names = ", ".join(f'"{c}"' for c in columns)
             with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
@@ -200,6 +205,23 @@ class Batch:
                     copy.write(data[i:i + (1 << 20)])
             if timings is not None:
                 timings[f"COPY {table}"] = timings.get(f"COPY {table}", 0.0) + time.perf_counter() - started
+
+
+@dataclass
+class ChainedAudit:
+    """A batch's audit entries, to be appended to their counties' hash chains (fupin.audit.chain) by the
+    writer: `contents` are the entries' canonical contents, built column-wise to equal chain.canonical."""
+
+    frame: pl.DataFrame
+    chains: list[str]
+    contents: list[str]
+
+    def payload(self) -> bytes:
+        from fupin.audit.chain import append
+
+        seqs, prevs, hashes = append(self.chains, self.contents)
+        return csv_bytes(self.frame.with_columns(chain=pl.Series(self.chains, dtype=pl.String), seq=pl.Series(seqs),
+                                                 prev_hash=pl.Series(prevs), hash=pl.Series(hashes)))
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -801,6 +823,7 @@ BATCH_HOUSEHOLDS = 20_000
 
 def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int = BATCH_HOUSEHOLDS):
     """Batches of COPY payloads for the clean new households, with their 户编号, ids and audit entries."""
+    from fupin.audit.chain import COUNTY_DIGITS, timestamp
     from fupin.audit.models import AuditEntry
 
     from . import imports as base
@@ -819,7 +842,10 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
     member_columns = base.MEMBER_COLUMNS
     income_columns = [c for c in base.INCOME_COLUMNS]
     audit_columns = ["at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
-                     "target_label", "household_id", "scope_code", "changes"]
+                     "target_label", "household_id", "scope_code", "changes", "chain", "seq", "prev_hash", "hash"]
+    # chain.canonical's JSON array, column-wise: the fields every entry shares, then each entry's own
+    content_prefix = json.dumps([timestamp(imp.now), user.pk, user.username, role, user.region_id or "", "import_create",
+                                 "household"], ensure_ascii=False, separators=(",", ":"))[:-1] + ","
     for start in range(0, len(households), size):
         count = min(size, len(households) - start)
         ids = pl.Series("id", reserve_ids(count), dtype=pl.Int64)
@@ -847,7 +873,13 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
             "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
             "household_id": ids.cast(pl.String), "scope_code": chunk["village_id"], "changes": changes,
         })
-        tables.append((AuditEntry._meta.db_table, audit_columns, csv_bytes(audit)))
+        key = ids.cast(pl.String)
+        contents = (content_prefix + '"' + key + '",' + _json_string(audit["target_label"]) + "," + key + ","
+                    + _json_string(chunk["village_id"]) + ',{"head_name":[null,' + _json_string(chunk["head_name"])
+                    + '],"number":[null,' + _json_string(chunk["number"]) + '],"size":[null,' + chunk["size"]
+                    + '],"来源文件":[null,' + source + "]}]")
+        tables.append((AuditEntry._meta.db_table, audit_columns,
+                       ChainedAudit(audit, chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(), contents.to_list())))
         yield Batch(count, tables, chunk["village_id"].unique().to_list())
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fupin.audit.chain import link_columns
 from fupin.audit.models import AuditEntry
 from fupin.core import files, spreadsheets
 from fupin.core.files import local_path
@@ -1693,7 +1694,8 @@ class Importer:
         for pk, ref, row in plan.update_incomes:
             IncomeRecord.objects.filter(pk=pk).update(**{k: row[k] for k in INCOME_COLUMNS if k != "household_id"}
                                                       | {"recorded_at": self.now})
-        AuditEntry.objects.bulk_create([AuditEntry(**r) for r in rows(self._audit_columns(plan, ids))], batch_size=500)
+        AuditEntry.objects.bulk_create([AuditEntry(**r) for r in rows(link_columns(self._audit_columns(plan, ids)))],
+                                       batch_size=500)
 
     # PostgreSQL: COPY in text format, built column by column; updates through a temporary table.
 
@@ -1734,7 +1736,7 @@ class Importer:
                             [(pk, row | {"household_id": ids(ref), "recorded_at": self.now})
                              for pk, ref, row in plan.update_incomes])
             if plan.audit:
-                _copy_columns(cursor, AuditEntry._meta.db_table, self._audit_columns(plan, ids))
+                _copy_columns(cursor, AuditEntry._meta.db_table, link_columns(self._audit_columns(plan, ids)))
 
     def _pg_update(self, cursor, model, columns, rows: list[tuple[int, dict]]) -> None:
         if not rows:

@@ -1,0 +1,125 @@
+"""The audit trail's hash chains: one per county (the first six digits of an entry's scope_code) and a
+global one ("") for entries without a county.
+
+Each entry's hash is sha256(previous hash | chain | seq | content), the content being a canonical JSON
+array of every meaningful field (CANONICAL_FIELDS). Appending locks the chain's head row (ChainHead,
+SELECT … FOR UPDATE on PostgreSQL; SQLite serialises writers) in the caller's transaction, so two writers
+in one county take turns and a rolled-back write leaves no gap. Every path that writes entries goes
+through `append`: services.record, the bulk writes, and the import's COPY (import_bulk).
+"""
+import datetime
+import hashlib
+import json
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from .models import ChainHead
+
+GENESIS = "0" * 64
+COUNTY_DIGITS = 6
+# the fields hashed, in this order (AuditEntry's columns; user and household by id)
+CANONICAL_FIELDS = ("at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
+                    "target_label", "household_id", "scope_code", "changes")
+
+
+def chain_key(scope_code: str | None) -> str:
+    """The chain an entry with this scope belongs to: its county's code, or "" above or without a county."""
+    scope_code = scope_code or ""
+    return scope_code[:COUNTY_DIGITS] if len(scope_code) >= COUNTY_DIGITS else ""
+
+
+def timestamp(at: datetime.datetime) -> str:
+    """`at` in UTC to the microsecond, as both databases keep it."""
+    if at.tzinfo is not None:
+        at = at.astimezone(datetime.UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _normal(value):
+    """JSON as the databases give it back: integral floats become ints (PostgreSQL's jsonb writes 1e16
+    as 10000000000000000), tuples lists, keys strings."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {str(k): _normal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normal(v) for v in value]
+    return value
+
+
+def stored_changes(changes) -> dict:
+    """`changes` as it will read back from the database (what is hashed must be what is kept)."""
+    return json.loads(json.dumps(changes or {}))
+
+
+def canonical(at, user_id, username, role, region_code, action, target_type, target_id, target_label,
+              household_id, scope_code, changes) -> str:
+    return json.dumps(
+        [timestamp(at), user_id, username or "", role or "", region_code or "", action or "", target_type or "",
+         str(target_id or ""), target_label or "", household_id, scope_code or "", _normal(changes or {})],
+        ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def entry_content(entry) -> str:
+    return canonical(*(getattr(entry, f) for f in CANONICAL_FIELDS))
+
+
+def link_hash(prev_hash: str, chain: str, seq: int, content: str) -> str:
+    return hashlib.sha256(f"{prev_hash}|{chain}|{seq}|{content}".encode()).hexdigest()
+
+
+def _lock_heads(keys: Sequence[str]) -> dict[str, ChainHead]:
+    """The heads of these chains, locked until the transaction ends (created at the genesis if new).
+    Locked in the chains' order, so two writers touching the same chains cannot deadlock each other."""
+    keys = sorted(set(keys))
+    heads = {h.chain: h for h in ChainHead.objects.select_for_update().filter(chain__in=keys).order_by("chain")}
+    missing = [k for k in keys if k not in heads]
+    if missing:
+        # ON CONFLICT DO NOTHING: a writer creating the same head meanwhile wins, and this one waits for it
+        ChainHead.objects.bulk_create([ChainHead(chain=k, seq=0, hash=GENESIS) for k in missing], ignore_conflicts=True)
+        heads |= {h.chain: h for h in ChainHead.objects.select_for_update().filter(chain__in=missing).order_by("chain")}
+    return heads
+
+
+def append(chains: Sequence[str], contents: Sequence[str]) -> tuple[list[int], list[str], list[str]]:
+    """Numbers and hashes for new entries in the given order: (seqs, prev_hashes, hashes). Moves the
+    chains' heads; must run in the transaction that writes the entries (it opens one if there is none)."""
+    with transaction.atomic(savepoint=False):
+        heads = _lock_heads(chains)
+        state = {k: [h.seq, h.hash] for k, h in heads.items()}
+        seqs, prevs, hashes = [], [], []
+        for key, content in zip(chains, contents, strict=True):
+            head = state[key]
+            seq = head[0] + 1
+            digest = link_hash(head[1], key, seq, content)
+            seqs.append(seq)
+            prevs.append(head[1])
+            hashes.append(digest)
+            head[0], head[1] = seq, digest
+        for key, (seq, digest) in state.items():
+            if seq != heads[key].seq:
+                ChainHead.objects.filter(chain=key).update(seq=seq, hash=digest)
+    return seqs, prevs, hashes
+
+
+def link_entries(entries: Sequence) -> None:
+    """Chain unsaved AuditEntry objects, in order (their `changes` normalised as they will be kept)."""
+    for e in entries:
+        e.changes = stored_changes(e.changes)
+        e.chain = chain_key(e.scope_code)
+    seqs, prevs, hashes = append([e.chain for e in entries], [entry_content(e) for e in entries])
+    for e, seq, prev, digest in zip(entries, seqs, prevs, hashes):
+        e.seq, e.prev_hash, e.hash = seq, prev, digest
+
+
+def link_columns(columns: dict[str, list]) -> dict[str, list]:
+    """The columns of new entries (one list per field, CANONICAL_FIELDS among them) with their chain
+    columns added: chain, seq, prev_hash, hash."""
+    n = len(columns["action"])
+    columns = dict(columns)
+    columns["changes"] = [stored_changes(c) for c in columns["changes"]]
+    keys = [chain_key(s) for s in columns["scope_code"]]
+    contents = [canonical(*row) for row in zip(*(columns[f] for f in CANONICAL_FIELDS))] if n else []
+    seqs, prevs, hashes = append(keys, contents)
+    return columns | {"chain": keys, "seq": seqs, "prev_hash": prevs, "hash": hashes}
