@@ -1,18 +1,25 @@
 """fupin's settings: one file, configured from the environment.
 
 DATABASE_URL     default sqlite:///<repo>/var/fupin.sqlite3 (the embedded default)
-SECRET_KEY       required when DEBUG is off
+SECRET_KEY       unset: a random key made once in var/secret_key (fupin/secret_key.py); a server on a DATABASE_URL
+                 with DEBUG off refuses to start without it
 DEBUG            "1" for development
 ALLOWED_HOSTS    comma-separated
 FUPIN_TASKS      "immediate" runs background work inline (tests); default: database queue
 FUPIN_MEDIA_ROOT where uploaded files go
 CACHE_URL        unset: each process's memory; file:///dir or redis://host:port/db (see CACHES)
+FUPIN_HTTPS      "1" behind HTTPS: secure cookies, HSTS, redirect to https (docs/production.md)
+FUPIN_BEHIND_PROXY "1" behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For
 """
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from fupin import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -20,7 +27,11 @@ VAR_DIR = Path(os.environ.get("FUPIN_VAR_DIR", PROJECT_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-development-key-set-SECRET_KEY-in-production")
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))
+EMBEDDED_DEFAULT_DATABASE = not os.environ.get("DATABASE_URL")
+# Never a constant from the source: the environment's, or this machine's own (fupin.secret_key). A server with
+# DEBUG off on a DATABASE_URL and no SECRET_KEY refuses to start (fupin.wsgi, fupin serve).
+SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key.load_or_create(VAR_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
@@ -33,6 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "fupin.core",
     "fupin.regions",
     "fupin.accounts",
@@ -49,15 +63,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "fupin.accounts.middleware.AuthenticationMiddleware",
+    "fupin.accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: it answers a locked-out sign-in with the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fupin.urls"
@@ -104,15 +122,40 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 # ModelBackend with the signed-in user's row read by plain SQL on each request (fupin.accounts.backends).
-AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.UserBackend"]
+# The lockout backend first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.LockoutBackend", "fupin.accounts.backends.UserBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "registry:household_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Applied wherever a password is set: the admin, the change-password page, accounts.services, helpers' sign-ins.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "full_name", "email")}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in lockout (django-axes, fupin.accounts.throttle): an account is locked after FUPIN_LOGIN_FAILURES wrong
+# passwords, a source address after FUPIN_LOGIN_ADDRESS_FAILURES (over any accounts), for FUPIN_LOCKOUT_MINUTES;
+# a system administrator unlocks earlier (admin: 用户 → 解除登录锁定, or `fupin axes_reset_username NAME`).
+AXES_HANDLER = "fupin.accounts.throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("FUPIN_LOGIN_FAILURES", "5"))
+FUPIN_LOGIN_ADDRESS_FAILURES = int(os.environ.get("FUPIN_LOGIN_ADDRESS_FAILURES", "30"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("FUPIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "fupin.accounts.throttle.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+
+# The second factor (django-otp, TOTP): optional for county, prefecture, province and administrators, who enrol
+# on 「两步验证」; FUPIN_REQUIRE_2FA_ROLES (comma-separated roles, "admin" for administrators) makes it
+# mandatory for those roles: they enrol at their next sign-in.
+OTP_TOTP_ISSUER = "fupin"
+FUPIN_2FA_ROLES = ("county", "prefecture", "province", "admin")
+FUPIN_REQUIRE_2FA_ROLES = tuple(r.strip() for r in os.environ.get("FUPIN_REQUIRE_2FA_ROLES", "").split(",") if r.strip())
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -157,6 +200,36 @@ SESSION_ENGINE = "fupin.core.sessions"  # the database store, read with the user
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Behind HTTPS (FUPIN_HTTPS=1): cookies only over TLS, HSTS, plain-HTTP requests redirected. Behind a reverse
+# proxy (FUPIN_BEHIND_PROXY=1) that terminates TLS, its X-Forwarded-Proto says whether the request was HTTPS.
+FUPIN_HTTPS = os.environ.get("FUPIN_HTTPS", "0") == "1"
+FUPIN_BEHIND_PROXY = os.environ.get("FUPIN_BEHIND_PROXY", "0") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = FUPIN_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("FUPIN_HSTS_SECONDS", "31536000")) if FUPIN_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = FUPIN_HTTPS and os.environ.get("FUPIN_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = FUPIN_HTTPS and os.environ.get("FUPIN_HSTS_PRELOAD", "0") == "1"
+if FUPIN_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy: scripts only from fupin's own static files (no inline script, no eval: the pages'
+# behaviour is in static/fupin/fupin.js, htmx runs without its inline indicator styles). Styles allow inline
+# style attributes (charts and a few templates set widths); nothing is loaded from another origin.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -173,3 +246,9 @@ FUPIN_PAGE_SIZE = 50
 FUPIN_PUBLIC_URL = os.environ.get("FUPIN_PUBLIC_URL", "http://127.0.0.1:8000")
 # Department lists uploaded for cross-checking are deleted after this many days (fupin purge-cross-checks).
 FUPIN_CROSSCHECK_RETENTION_DAYS = int(os.environ.get("FUPIN_CROSSCHECK_RETENTION_DAYS", "90"))
+# A handbook's QR code leads to its household's public summary for this many days after it was printed;
+# reprinting a household's handbook with 「作废旧二维码」 ends its older codes at once.
+FUPIN_PUBLIC_CODE_DAYS = int(os.environ.get("FUPIN_PUBLIC_CODE_DAYS", "365"))
+# API tokens: the lifetimes offered on the 「API 令牌」 page (days) and the one chosen unless another is.
+FUPIN_API_TOKEN_DAYS = (30, 90, 180, 365)
+FUPIN_API_TOKEN_DEFAULT_DAYS = 90

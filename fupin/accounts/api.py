@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from . import second_factor
 from .models import ApiToken, hash_token
 
 # A token's last use is written at most this often, so reads do not turn into writes.
@@ -17,7 +18,10 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer fp_…`: an ApiToken that is not revoked, of an active user.
+    """`Authorization: Bearer fp_…`: an ApiToken that is not revoked nor expired, of an active user.
+
+    A read-only token is refused on every unsafe method (403). A token stands in for the second
+    factor: it was made on a session that had given it.
 
     A request that presents a token which does not work is refused outright (401),
     rather than falling back to the session: the caller meant to use the token.
@@ -40,6 +44,10 @@ class TokenAuth(HttpBearer):
         )
         if token is None or not token.user.is_active:
             raise AuthenticationError(message="API 令牌无效或已撤销")
+        if token.expired:
+            raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
+        if token.read_only and request.method not in SAFE_METHODS:
+            raise HttpError(403, "只读令牌不能修改数据：请使用可写的令牌")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -59,6 +67,8 @@ class SessionAuth(APIKeyCookie):
     def __call__(self, request: HttpRequest):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
+            return None
+        if second_factor.pending(request):  # signed in with the password, the second factor not yet given
             return None
         if request.method not in SAFE_METHODS and not getattr(request, "_ninja_csrf_exempt", False):
             if check_csrf(request) is not None:

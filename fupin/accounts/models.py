@@ -4,6 +4,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.regions.models import RegionLevel
@@ -100,13 +101,20 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(_("有效期至"))
+    read_only = models.BooleanField(_("只读"), default=False, help_text=_("只读令牌只能查询，不能修改数据"))
 
     class Meta:
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
 
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str, *, expires_at, read_only: bool = False) -> tuple["ApiToken", str]:
         raw = "fp_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8])
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8],
+                                   expires_at=expires_at, read_only=read_only)
         return token, raw

@@ -2,7 +2,6 @@
 import datetime
 from decimal import Decimal
 
-from django.core import signing
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
@@ -19,7 +18,6 @@ from .models import (
 from .services import settings_for
 
 ZERO = Decimal("0.00")
-PUBLIC_SALT = "fupin.assistance.public-summary"
 
 
 def _ancestors(code: str) -> list[str]:
@@ -432,22 +430,6 @@ def villages_for(user) -> QuerySet[Region]:
     if scope is None:
         return Region.objects.none()
     return Region.objects.filter(scope, level=RegionLevel.VILLAGE).order_by("code")
-
-
-def public_token(household: Household) -> str:
-    """A signed, unguessable reference to a household for its handbook's QR code."""
-    return signing.dumps(household.pk, salt=PUBLIC_SALT, compress=False)
-
-
-def household_from_token(token: str) -> Household:
-    """The household a public token names; Household.DoesNotExist for a forged or stale token."""
-    try:
-        pk = signing.loads(token, salt=PUBLIC_SALT)
-    except signing.BadSignature:
-        raise Household.DoesNotExist from None
-    if not isinstance(pk, int):
-        raise Household.DoesNotExist
-    return Household.objects.select_related("village").get(pk=pk)
 
 
 def public_summary(household: Household) -> dict:

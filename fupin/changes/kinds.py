@@ -185,7 +185,7 @@ def _prepare_split_household(household, payload, by) -> Plan:
 def _prepare_merge_households(household, payload, by) -> Plan:
     other = _other_household(household, payload.get("other_household_id"), key="other_household_id", by=by)
     if not household.members.filter(relation=codes.Relation.HEAD).exists():
-        raise ChangeError({"other_household_id": f"本户尚无户主，不能并入他户"})
+        raise ChangeError({"other_household_id": "本户尚无户主，不能并入他户"})
     relation = _relation(payload.get("absorbed_head_relation"), key="absorbed_head_relation")
     return Plan(
         {"other_household_id": other.pk, "absorbed_head_relation": relation},
@@ -337,7 +337,7 @@ def _apply_member_join(request, by):
     cause = _label(JoinCause, request.payload["cause"])
     _audit(by, "add_member", member, household,
            {k: [None, v] for k, v in snapshot(member, MEMBER_EDITABLE).items() if v not in (None, "", False)}
-           | {"reason": [None, cause]}, request)
+           | {"join_cause": [None, cause]}, request)
     _refresh_household_summary(household)
 
 
@@ -382,7 +382,7 @@ def _apply_split_household(request, by):
                                    **{name: getattr(origin, name) for name in copied})
     _audit(by, "create", new, new,
            {k: [None, v] for k, v in snapshot(new).items() if v not in (None, "", [], False)}
-           | {"reason": [None, f"由户 {origin.number} 分户"]}, request)
+           | {"split_from": [None, origin.number]}, request)
     for pk, relation in request.payload["relations"].items():
         _set_relation(Member.objects.get(pk=int(pk)), relation, by=by, request=request, household=new)
     _refresh_household_summary(origin)

@@ -5,14 +5,14 @@ transaction with its audit entry; approving applies the change in the same trans
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_read
 from fupin.audit.services import record
 from fupin.registry.models import Household
 
-from . import kinds
+from . import display, kinds
 from .evidence import check_files, save_files
 from .kinds import ChangeConflict, ChangeError
 from .models import OPEN_STATUSES, TRANSITIONS, ChangeAction, ChangeRequest, ChangeStatus, ChangeTarget
@@ -111,8 +111,11 @@ def _move(request: ChangeRequest, to: str) -> str:
 def _log(request: ChangeRequest, action: str, *, by, comment: str = "", before: str | None = None, changes=None) -> None:
     ChangeAction.objects.create(change_request=request, action=action, by=by, comment=comment,
                                 role=by.role or ("admin" if by.is_superuser else ""))
+    with translation.override("zh-hans"):  # the trail keeps Chinese whatever the page's language
+        label = f"#{request.pk} {request.get_kind_display()}：{display.summary(request)}"
     record(by=by, action=f"{action}_change", target=request, household=request.household, scope_code=request.village_code,
-           changes={"status": [before, request.status]} | ({"comment": [None, comment]} if comment else {}) | (changes or {}))
+           changes={"change_request": [None, label], "status": [before, request.status]}
+           | ({"comment": [None, comment]} if comment else {}) | (changes or {}))
 
 
 @transaction.atomic
@@ -135,7 +138,7 @@ def propose(household: Household, *, by, kind: str, payload: dict, reason: str, 
     _write_targets(request, plan)
     names = save_files(request, files, by=by)
     _log(request, ChangeAction.Action.PROPOSE, by=by, changes={
-        "kind": [None, request.kind], "payload": [None, plan.payload], "reason": [None, reason],
+        "kind": [None, request.kind], "payload": [None, plan.payload], "change_reason": [None, reason],
     } | ({"evidence": [None, names]} if names else {}))
     return request
 
@@ -160,14 +163,15 @@ def resubmit(request: ChangeRequest, *, by, payload: dict, reason: str, evidence
     _lock_households([h.pk for h in plan.households])
     _check_reason_and_evidence(reason, evidence_reference, files, existing=request.evidence.count())
     _ensure_no_conflict(plan, by=by, exclude=request.pk)
-    old = {"payload": request.payload, "reason": request.reason}
+    old = {"payload": request.payload, "change_reason": request.reason}
     request.payload, request.before, request.reason = plan.payload, plan.before, reason
     request.evidence_reference = evidence_reference
     request.decided_by, request.decided_at = None, None
     request.save()
     _write_targets(request, plan)
     names = save_files(request, files, by=by)
-    changes = {k: [v, getattr(request, k)] for k, v in old.items() if v != getattr(request, k)}
+    new = {"payload": request.payload, "change_reason": request.reason}
+    changes = {k: [v, new[k]] for k, v in old.items() if v != new[k]}
     _log(request, ChangeAction.Action.RESUBMIT, by=by, before=before_status,
          changes=changes | ({"evidence": [None, names]} if names else {}))
     return request

@@ -43,11 +43,21 @@ ACTIONS = {
     "risk_fund_recovery": _("风险补偿金代偿"),
     "add_beneficiary": _("列为项目受益户"),
     "remove_beneficiary": _("移出项目受益户"),
+    # change requests (fupin.changes), on the household's trail
+    "propose_change": _("提出变更申请"),
+    "resubmit_change": _("修改后重新提交变更申请"),
+    "return_change": _("退回变更申请"),
+    "withdraw_change": _("撤回变更申请"),
+    "approve_change": _("批准变更申请"),
 }
 MODELS = {m._meta.model_name: m for m in (Household, Member, IncomeRecord, GuaranteeCheck)}
-EXTRA_LABELS = {"reason": _("减员原因"), "members": _("家庭成员")}
+EXTRA_LABELS = {"reason": _("减员原因"), "members": _("家庭成员"), "change_request": _("变更申请"), "comment": _("意见"),
+                "kind": _("变更类型"), "evidence": _("佐证材料"), "change_reason": _("变更原因"), "join_cause": _("增员原因"),
+                "split_from": _("分户自")}
 # Bookkeeping a reader of the trail does not need.
-HIDDEN = {"id", "household", "village_code", "name_initials", "head_initials", "created_at", "updated_at", "recorded_at"}
+# A change request's payload reads on its own page (fupin.changes.display); the trail keeps it as recorded.
+HIDDEN = {"id", "household", "village_code", "name_initials", "head_initials", "created_at", "updated_at", "recorded_at",
+          "payload"}
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def test_member_joins_on_approval_with_size_and_audit_naming_the_request(users, 
     assert baby.sex == "M" and baby.birth_date == datetime.date(2024, 2, 3)  # read from the ID number
     entry = AuditEntry.objects.get(action="add_member", target_id=str(baby.pk))
     assert entry.changes["change_request"][1].startswith(f"#{request.pk}")
-    assert entry.changes["reason"] == [None, "出生"]
+    assert entry.changes["join_cause"] == [None, "出生"]
     assert ChangeRequest.objects.get(pk=request.pk).status == ChangeStatus.APPROVED
 
 

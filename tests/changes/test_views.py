@@ -201,3 +201,13 @@ def test_a_member_join_through_the_page_reads_the_birth_date_from_the_id(client,
     services.approve(change, by=users["township"])
     member = household.members.get(name="张小妹")
     assert member.birth_date == datetime.date(2025, 1, 9) and member.sex == "F"
+
+
+def test_the_household_trail_names_the_request_in_words(client, users, household):
+    change = open_request(household, users)
+    services.approve(change, by=users["township"])
+    login(client, users["clerk"])
+    page = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    for words in ("提出变更申请", "批准变更申请", "变更原因", f"#{change.pk} 贫困户属性变更"):
+        assert words in page
+    assert "dibao_poor&#x27;}" not in page and "'household_type'" not in page  # the payload is not dumped raw
