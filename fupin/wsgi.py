@@ -6,8 +6,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from fupin.secret_key import refuse_unset_key_in_production
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
 application = get_wsgi_application()
+refuse_unset_key_in_production()  # a server on a DATABASE_URL with DEBUG off needs SECRET_KEY (fupin.secret_key)
 
 
 def warm_up() -> None:

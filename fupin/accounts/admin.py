@@ -1,11 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core.admin import ReadOnlyAdmin
 
+from . import services
 from .models import ROLE_LEVEL, ApiToken, Role, User
 
 
@@ -41,11 +46,42 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2")}),
     )
+    actions = ["unlock_sign_in", "remove_second_factor"]
+
+    @admin.action(description=_("解除登录锁定"))
+    def unlock_sign_in(self, request, queryset):
+        try:
+            for user in queryset:
+                services.unlock(user, by=request.user)
+        except services.AccountError as e:
+            self.message_user(request, str(e), messages.ERROR)
+        else:
+            self.message_user(request, _("已解除 %(n)d 个用户的登录锁定") % {"n": len(queryset)}, messages.SUCCESS)
+
+    @admin.action(description=_("解除两步验证（手机丢失时）"))
+    def remove_second_factor(self, request, queryset):
+        try:
+            for user in queryset:
+                services.remove_totp(user, by=request.user)
+        except services.AccountError as e:
+            self.message_user(request, str(e), messages.ERROR)
+        else:
+            self.message_user(request, _("已解除 %(n)d 个用户的两步验证") % {"n": len(queryset)}, messages.SUCCESS)
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked")
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "read_only", "last_used_at", "revoked")
     list_filter = ("revoked",)
     search_fields = ("name", "user__username", "prefix")
     exclude = ("key_hash",)
+
+
+def _sign_in_for_admin(request, extra_context=None):
+    """The admin signs in through fupin's own sign-in (lockout, second factor), not a login form of its own."""
+    if request.user.is_authenticated:  # signed in, but not staff: the admin is not theirs
+        raise PermissionDenied(_("您没有进入系统管理的权限"))
+    return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"), reverse("accounts:login"))
+
+
+admin.site.login = _sign_in_for_admin

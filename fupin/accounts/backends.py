@@ -8,6 +8,7 @@ matches the session's hash.
 from contextvars import ContextVar
 from functools import cache
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
@@ -54,6 +55,20 @@ def user_from_row(alias: str, row):
                 value = func(value, col, connection)
             row[i] = value
     return get_user_model().from_db(alias, attnames, row)
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes's check in front of the password: a locked account or address is refused before it is tried.
+
+    Only sign-ins through a request are counted and locked (the login form, the admin's): code that
+    authenticates without one (a shell, the test client's login()) is not a caller at a form, and
+    django-axes could not tell its address anyway.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class UserBackend(ModelBackend):

@@ -3,7 +3,12 @@
 Contents follow seed 000 三(一)4: 帮扶须知、家庭基本情况、致贫原因、帮扶责任人、帮扶计划、
 帮扶措施、帮扶成效 (year by year). A QR code leads to the household's public-safe summary;
 it is drawn here as inline SVG, so making a handbook never touches the network.
+
+The QR code's public code is signed with SECRET_KEY and names the household, the generation of its
+codes (HandbookCode) and when it was printed: a code expires FUPIN_PUBLIC_CODE_DAYS after printing, and
+renewing the household's code (reprinting with 「作废旧二维码」) ends every code printed before.
 """
+import datetime
 import io
 from collections import defaultdict
 from decimal import Decimal
@@ -11,17 +16,80 @@ from decimal import Decimal
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.core import signing
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from fupin.accounts.scope import ScopeError, household_filter
+from fupin.audit.services import record
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, Household
 
-from .models import MeasureStatus
-from .selectors import household_assistance, public_token
+from .models import HandbookCode, MeasureStatus
+from .selectors import household_assistance
 
 ZERO = Decimal("0.00")
+PUBLIC_SALT = "fupin.assistance.public-summary.v2"
+
+
+class PublicCodeInvalid(Exception):
+    """Not a code fupin signed (forged, mistyped): answered as not found."""
+
+
+class PublicCodeExpired(Exception):
+    """A genuine code that no longer works: older than FUPIN_PUBLIC_CODE_DAYS, or its household's code was renewed."""
+
+
+def code_generation(household: Household) -> int:
+    return HandbookCode.objects.filter(household=household).values_list("generation", flat=True).first() or 0
+
+
+def public_token(household: Household, generation: int | None = None) -> str:
+    """The signed public code of a household's handbook printed now (its time is inside the signature)."""
+    generation = code_generation(household) if generation is None else generation
+    return signing.dumps([household.pk, generation], salt=PUBLIC_SALT, compress=False)
+
+
+def household_from_token(token: str) -> Household:
+    """The household a public code names; PublicCodeInvalid or PublicCodeExpired when it does not work."""
+    max_age = datetime.timedelta(days=settings.FUPIN_PUBLIC_CODE_DAYS)
+    try:
+        value = signing.loads(token, salt=PUBLIC_SALT, max_age=max_age)
+    except signing.SignatureExpired:  # checked after the signature: only a genuine code is told it expired
+        raise PublicCodeExpired from None
+    except (signing.BadSignature, ValueError, UnicodeDecodeError):
+        raise PublicCodeInvalid from None
+    if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
+        raise PublicCodeInvalid
+    pk, generation = value
+    household = Household.objects.select_related("village").filter(pk=pk).first()
+    if household is None:
+        raise PublicCodeInvalid
+    if generation != code_generation(household):
+        raise PublicCodeExpired
+    return household
+
+
+@transaction.atomic
+def renew_public_code(household: Household, *, by) -> int:
+    """End every QR code printed so far for this household (before reprinting its handbook); the new generation."""
+    from . import rules
+    from .services import AssistanceError
+
+    if not rules.can_visit(by):
+        raise AssistanceError({"__all__": "您的角色不能作废扶贫手册二维码"})
+    scope = household_filter(by)
+    if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():
+        raise ScopeError("不在您的管辖范围内")
+    code, _ = HandbookCode.objects.select_for_update().get_or_create(household=household)
+    code.generation += 1
+    code.renewed_at, code.renewed_by = timezone.now(), by
+    code.save()
+    record(by=by, action="renew_handbook_code", target=household, household=household, scope_code=household.village_id,
+           changes={"handbook_code": [code.generation - 1, code.generation]})
+    return code.generation
 
 
 def public_base_url() -> str:

@@ -376,3 +376,22 @@ class MonitoringReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} {self.year}年{self.month}月"
+
+
+class HandbookCode(models.Model):
+    """The generation of a household's handbook QR code (assistance.handbook): reprinting the handbook with
+    「作废旧二维码」 raises it, and every code printed before answers 已失效 from then on."""
+
+    household = models.OneToOneField("registry.Household", on_delete=models.CASCADE, primary_key=True, related_name="+",
+                                     verbose_name=_("户"))
+    generation = models.PositiveIntegerField(_("二维码版本"), default=0)
+    renewed_at = models.DateTimeField(_("作废旧码时间"), null=True, blank=True)
+    renewed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("经办人"))
+
+    class Meta:
+        verbose_name = _("扶贫手册二维码")
+        verbose_name_plural = _("扶贫手册二维码")
+
+    def __str__(self) -> str:
+        return f"{self.household_id} v{self.generation}"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("households/<int:pk>/measures/", views.add_measure, name="add_measure"),
     path("households/<int:pk>/visits/new/", views.add_visit, name="add_visit"),
     path("households/<int:pk>/handbook.pdf", views.handbook_pdf, name="handbook_pdf"),
+    path("households/<int:pk>/handbook-code/renew/", views.renew_handbook_code, name="renew_handbook_code"),
     path("measures/<int:pk>/", views.measure, name="measure"),
     path("photos/<int:pk>/", views.visit_photo, name="visit_photo"),
     path("helpers/", views.helpers, name="helpers"),

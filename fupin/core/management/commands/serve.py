@@ -3,8 +3,11 @@ import os
 import subprocess
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from fupin.secret_key import refuse_unset_key_in_production
 
 
 def server_options(workers: int | None = None, threads: int | None = None) -> dict:
@@ -41,6 +44,10 @@ class Command(BaseCommand):
         from granian.constants import HTTPModes, Interfaces
         from granian.log import LogLevels
 
+        try:
+            refuse_unset_key_in_production()
+        except ImproperlyConfigured as e:
+            raise CommandError(str(e)) from None
         host, port = split_addrport(addrport)
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
