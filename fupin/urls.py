@@ -14,6 +14,7 @@ urlpatterns = [
     path("procedures/", include("fupin.procedures.urls")),
     path("assistance/", include("fupin.assistance.urls")),
     path("public/", include("fupin.disclosure.urls")),
+    path("audit/", include("fupin.audit.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("funds/", include("fupin.funds.urls")),
     path("reports/", include("fupin.reports.urls")),

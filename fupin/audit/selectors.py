@@ -1,0 +1,28 @@
+"""Reading the audit chains' state: each chain's head and latest anchor, for the users who oversee them."""
+from django.db.models import Max
+
+from fupin.accounts.models import Role
+
+from .models import Anchor, ChainHead
+
+ANCHOR_ROLES = {Role.COUNTY, Role.PREFECTURE, Role.PROVINCE}
+
+
+def may_see_anchors(user) -> bool:
+    return getattr(user, "is_authenticated", False) and (user.is_superuser or user.role in ANCHOR_ROLES)
+
+
+def chains_for(user) -> list[dict]:
+    """The chains in the user's scope (their county's, or every county's under them; administrators also the
+    global chain): head and latest anchor each. Empty for roles that do not oversee a county."""
+    if not may_see_anchors(user):
+        return []
+    prefix = (user.scope_prefix or "")[:6]
+    heads = ChainHead.objects.filter(chain__startswith=prefix).order_by("chain")
+    if not user.is_superuser:
+        heads = heads.exclude(chain="")
+    heads = list(heads)
+    latest = dict(Anchor.objects.filter(chain__in=[h.chain for h in heads]).values("chain").annotate(seq=Max("seq"))
+                  .values_list("chain", "seq"))
+    anchors = {(a.chain, a.seq): a for a in Anchor.objects.filter(chain__in=list(latest), seq__in=set(latest.values()))}
+    return [{"head": h, "anchor": anchors.get((h.chain, latest.get(h.chain)))} for h in heads]
