@@ -18,12 +18,11 @@ from ninja.responses import Status
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
 
 from fupin.audit.models import AuditEntry
-from fupin.audit.services import SENSITIVE
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
 
-from . import codes, idnumber, selectors, services
+from . import codes, idnumber, masking, selectors, services
 from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
 
 MAX_ID = 2**63 - 1
@@ -193,10 +192,15 @@ def _dump(obj: models.Model, fields) -> dict:
 
 
 def _mask(values: dict, *, sees_identifiers: bool) -> dict:
+    """ID numbers, phones and bank accounts masked, and no birth date (its digits are the masked ones): fupin.registry.masking."""
     if not sees_identifiers:
-        for key, masker in (("id_number", idnumber.mask), ("phone", idnumber.mask_phone), ("bank_account", idnumber.mask)):
-            if key in values:
-                values[key] = masker(values[key])
+        birth_date = "birth_date" in values
+        masking.mask_record(values)
+        for key, value in values.items():
+            if isinstance(value, str):
+                values[key] = masking.mask_text(value)  # an ID number written into an address or a note
+        if birth_date:
+            values["birth_date"] = None  # the schema's date; the year is in birth_year
     return values
 
 
@@ -252,7 +256,7 @@ class RemoveMemberIn(InputSchema):
 
 class HouseholdFilters(Schema):
     region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的户")
-    q: _text(50) = Field("", description="户主或成员姓名（前缀）、身份证号（全部或部分）、户编号、拼音首字母")
+    q: _text(50) = Field("", description="户主或成员姓名（前缀）、身份证号（全部或部分；不能查看完整身份证号的角色须给出完整的18位）、户编号、拼音首字母")
     status: Literal[("", *codes.HouseholdStatus.values)] = ""
     household_type: Literal[("", *codes.HouseholdType.values)] = ""
     cause: Literal[("", *codes.PovertyCause.values)] = Field("", description="主要致贫原因")
@@ -281,7 +285,10 @@ INCOME_FIELDS = ("year", *INCOME_COMPONENTS, "household_size", "per_capita_net_i
 GUARANTEE_FIELDS = ("year", "checked_on", *GUARANTEES, "notes")
 AUDIT_FIELDS = ("id", "at", "username", "role", "region_code", "action", "target_type", "target_id", "target_label", "changes")
 
-MemberOut = _output_schema("MemberOut", Member, MEMBER_FIELDS)
+MemberOut = _output_schema("MemberOut", Member, MEMBER_FIELDS, extra={
+    "birth_date": (datetime.date | None, Field(..., description="出生日期；不能查看完整身份证号的角色为 null（见 birth_year）")),
+    "birth_year": (int | None, Field(..., description="出生年份")),
+})
 IncomeOut = _output_schema("IncomeOut", IncomeRecord, INCOME_FIELDS, extra={
     "total_income": (str, Field(..., description="收入合计（元）")),
 })
@@ -302,7 +309,7 @@ HouseholdDetail = _output_schema("HouseholdDetail", Household, HOUSEHOLD_DETAIL_
     "guarantees": (list[GuaranteeOut], ...),
 })
 AuditOut = _output_schema("AuditOut", AuditEntry, AUDIT_FIELDS, extra={
-    "changes": (dict[str, Any], Field(..., description="{字段: [原值, 新值]}；身份证号、电话、银行账号按角色脱敏")),
+    "changes": (dict[str, Any], Field(..., description="{字段: [原值, 新值]}；身份证号、电话、银行账号按角色脱敏，出生日期只给年份")),
 })
 
 
@@ -326,7 +333,8 @@ class ErrorOut(Schema):
 
 
 def member_out(member: Member, user) -> dict:
-    return _mask(_dump(member, MEMBER_FIELDS), sees_identifiers=user.sees_identifiers)
+    out = _dump(member, MEMBER_FIELDS) | {"birth_year": member.birth_date.year if member.birth_date else None}
+    return _mask(out, sees_identifiers=user.sees_identifiers)
 
 
 def income_out(income: IncomeRecord) -> dict:
@@ -489,10 +497,6 @@ def household_audit(request, page: Query[Page], household_id: int = HouseholdId)
     for entry in entries[page.offset:page.offset + page.limit]:
         out = _dump(entry, AUDIT_FIELDS)
         if not user.sees_identifiers:
-            out["changes"] = {
-                key: [_mask({key: v}, sees_identifiers=False)[key] if v else v for v in pair]
-                if key in SENSITIVE and isinstance(pair, list) else pair
-                for key, pair in (entry.changes or {}).items()
-            }
+            out["changes"] = masking.mask_changes(entry.changes or {})
         results.append(out)
     return {"count": entries.count(), "limit": page.limit, "offset": page.offset, "results": results}

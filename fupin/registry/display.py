@@ -1,5 +1,6 @@
 """How registry records read on a page: fields by the national form's names, values in words,
-ID numbers, phones and bank accounts masked for roles that do not work with them.
+ID numbers, phones and bank accounts masked for roles that do not work with them, and birth dates
+shown to them as the year only (fupin.registry.masking).
 
 The audit stores field names and plain values; `describe` turns an entry back into what
 the national form calls them, for the household page and its history page.
@@ -12,11 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.models import Role
 from fupin.audit.models import AuditEntry
-from fupin.audit.services import SENSITIVE
 from fupin.core.formats import amount
 from fupin.regions.models import Region
 
-from . import codes, idnumber
+from . import codes, masking
 from .models import GUARANTEE_LABELS, GuaranteeCheck, Household, IncomeRecord, Member
 
 ACTIONS = {
@@ -97,8 +97,11 @@ def _display(field, name: str, value, *, sees_identifiers: bool) -> str:
         return "—"
     if isinstance(value, Region):
         return value.name
-    if name in SENSITIVE and not sees_identifiers:
-        return idnumber.mask_phone(str(value)) if name == "phone" else idnumber.mask(str(value))
+    if not sees_identifiers:
+        if name in masking.MASKED_FIELDS:
+            return str(masking.mask_value(name, value))
+        if isinstance(value, str):
+            value = masking.mask_text(value)
     if name == "other_causes" and isinstance(value, list):
         labels = dict(codes.PovertyCause.choices)
         return "、".join(str(labels.get(v, v)) for v in value)
@@ -129,7 +132,10 @@ def household_sections(household: Household, sections, *, sees_identifiers: bool
 def describe(entry: AuditEntry, *, sees_identifiers: bool) -> Entry:
     model = MODELS.get(entry.target_type)
     changes = []
-    for name, pair in (entry.changes or {}).items():
+    recorded = entry.changes or {}
+    if not sees_identifiers:
+        recorded = masking.mask_changes(recorded)  # nested values too (a change request's members)
+    for name, pair in recorded.items():
         if name in HIDDEN or not isinstance(pair, list | tuple) or len(pair) != 2:
             continue
         field = _field(model, name)

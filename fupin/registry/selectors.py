@@ -29,7 +29,9 @@ def households_for(user, *, region: str | None = None, q: str = "", status: str 
     """Households the user may see, narrowed by the list's filters.
 
     `q` matches a member's name (prefix), a full or partial ID number, the household
-    number, or pinyin initials (ZSF for 张三丰).
+    number, or pinyin initials (ZSF for 张三丰). A role that may not see full ID numbers
+    finds a member by a whole 18-character number only: a partial one would let them read
+    the masked digits off the list one search at a time (fupin.registry.masking).
     """
     scope = household_filter(user)
     if scope is None:
@@ -70,8 +72,10 @@ def _search(q: str, user, region: str | None) -> Q:
     if len(upper) >= 6 and upper[:-1].isdigit() and (upper[-1].isdigit() or upper[-1] == "X"):
         if len(upper) == 18:
             members = members.filter(id_number=upper)
-        else:
+        elif user.sees_identifiers:
             members = members.filter(id_number__contains=upper)
+        else:
+            return Q(number__startswith=upper)
         return Q(Exists(members.filter(household_id=OuterRef("pk")))) | Q(number__startswith=upper)
     if upper.isascii() and upper.isalpha():
         members = members.filter(name_initials__startswith=upper)

@@ -155,8 +155,9 @@ def household_list(request):
     language = get_language()
 
     results_key = version and fragments.key(
-        "households", language, user.scope_prefix, region.code, version, query, settings.FUPIN_PAGE_SIZE, LIST_CAP, SEARCH_CAP,
-    )
+        "households", language, user.scope_prefix, user.sees_identifiers, region.code, version, query, settings.FUPIN_PAGE_SIZE,
+        LIST_CAP, SEARCH_CAP,
+    )  # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who do not
     results = fragments.get(results_key) if results_key else None
     page_key = results_key and not partial and not len(messages.get_messages(request)) and fragments.key(
         "household-list-page", language, user.pk, user.get_username(), user.full_name, user.role, user.region_id,

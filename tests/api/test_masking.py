@@ -69,3 +69,62 @@ def test_sibling_village_numbers_are_not_searchable(api, household):
     other = factories.make_household(factories.SIBLING_VILLAGE, head="李四")
     number = other.members.get(relation="head").id_number
     assert api("clerk").get("/api/v1/households/", {"q": number}).json()["count"] == 0
+
+
+# ---- issue 14, finding 2: nothing from which a masked number can be rebuilt --------------------
+# The masked part of an ID number is the birth date: a role that may not see the number sees the year.
+
+def birth_date_spellings(member) -> list[str]:
+    d = member.birth_date
+    return [d.isoformat(), f"{d:%Y%m%d}", f"{d.year}年{d.month}月{d.day}日", f"{d.year}-{d.month}-{d.day}"]
+
+
+@pytest.mark.parametrize("user", MASKED_ROLES)
+def test_supervising_roles_get_the_birth_year_never_the_birth_date(api, household, user):
+    response = api(user).get(f"/api/v1/households/{household.pk}/")
+    body = response.json()
+    for member in household.members.all():
+        for spelling in birth_date_spellings(member):
+            assert spelling not in response.content.decode()
+    assert {m["birth_date"] for m in body["members"]} == {None}
+    assert sorted(m["birth_year"] for m in body["members"]) == sorted(m.birth_date.year for m in household.members.all())
+
+
+def test_roles_that_enter_identifiers_still_get_the_birth_date(api, household):
+    body = api("clerk").get(f"/api/v1/households/{household.pk}/").json()
+    assert {m["birth_date"] for m in body["members"]} == {m.birth_date.isoformat() for m in household.members.all()}
+
+
+@pytest.mark.parametrize("user", MASKED_ROLES)
+def test_audit_trail_gives_supervising_roles_no_birth_date(api, household, user):
+    head = household.members.get(relation="head")
+    response = api(user).get(f"/api/v1/households/{household.pk}/audit/", {"limit": 200})
+    for spelling in birth_date_spellings(head) + [head.id_number]:
+        assert spelling not in response.content.decode()
+    added = next(e for e in response.json()["results"] if e["action"] == "add_member" and e["target_id"] == str(head.pk))
+    assert added["changes"]["birth_date"] == [None, f"{head.birth_date.year}年"]
+
+
+def test_an_id_number_written_in_free_text_is_masked_for_supervising_roles(api, household):
+    son = household.members.get(relation="son")
+    address = f"嘉定镇南山路8号（房主身份证号{son.id_number}）"
+    assert api("clerk").patch(f"/api/v1/households/{household.pk}/", {"address": address}).status_code == 200
+    for path in (f"/api/v1/households/{household.pk}/audit/?limit=200", f"/api/v1/households/{household.pk}/"):
+        text = api("prefecture").get(path).content.decode()
+        assert son.id_number not in text and idnumber.mask(son.id_number) in text
+    assert son.id_number in api("clerk").get(f"/api/v1/households/{household.pk}/audit/", {"limit": 200}).content.decode()
+
+
+@pytest.mark.parametrize("user", MASKED_ROLES)
+def test_part_of_an_id_number_finds_nothing_for_supervising_roles(api, household, user):
+    """53 searches by a growing prefix recovered a whole number; now only the whole number finds its household."""
+    number = household.members.get(relation="head").id_number
+    for part in (number[:10], number[:14], number[:17], number[6:14], number[-8:]):
+        assert api(user).get("/api/v1/households/", {"q": part}).json()["count"] == 0, part
+    assert api(user).get("/api/v1/households/", {"q": number}).json()["count"] == 1
+    assert api(user).get("/api/v1/households/", {"q": household.number}).json()["count"] == 1
+
+
+def test_part_of_an_id_number_still_finds_the_household_for_the_village(api, household):
+    number = household.members.get(relation="head").id_number
+    assert api("clerk").get("/api/v1/households/", {"q": number[:14]}).json()["count"] == 1

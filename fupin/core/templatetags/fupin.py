@@ -24,9 +24,32 @@ def age(birth_date) -> int | str:
 
 
 @register.filter
+def age_shown(birth_date, user) -> str:
+    """The age for roles that work with identifiers; the birth year for everyone else (fupin.registry.masking says why)."""
+    if not birth_date:
+        return ""
+    if getattr(user, "sees_identifiers", False):
+        return _("%(age)s岁") % {"age": idnumber.age_on(birth_date, timezone.localdate())}
+    return _("%(year)s年生") % {"year": birth_date.year}
+
+
+@register.filter
 def id_shown(number, user) -> str:
     """The ID number in full for roles that work with identifiers, masked for everyone else."""
     return number if getattr(user, "sees_identifiers", False) else idnumber.mask(number)
+
+
+@register.filter
+def text_shown(text, user) -> str:
+    """Free text that may name an ID number or a birth date (a suspect record, department evidence): masked for
+    roles that do not work with identifiers, dates cut to the year."""
+    if text in (None, ""):
+        return text
+    if getattr(user, "sees_identifiers", False):
+        return text
+    from fupin.registry import masking
+
+    return masking.mask_text(str(text), dates=True)
 
 
 @register.filter

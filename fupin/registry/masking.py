@@ -1,0 +1,74 @@
+"""What a role that may not see identifiers (User.sees_identifiers False: prefecture, province, liaison) is shown.
+
+ID numbers, phones and bank accounts are masked (110105********002X, 138****5678), and nothing is
+shown from which the masked part can be rebuilt. The masked part of an ID number is exactly the
+birth date (digits 7 to 14), so these roles never see a member's birth date, in any page, API
+answer, export or audit value: they see the birth year. Not the age: an age ticks over on the
+birthday, so two readings a day apart give the day, and with it the whole number. Searching by ID
+number matches whole 18-character numbers only for them (registry.selectors.households_for), so
+the list cannot confirm a number digit by digit.
+"""
+import datetime
+import re
+
+from fupin.audit.services import SENSITIVE
+
+from . import idnumber
+
+# Field names whose values are masked, wherever they appear (a record, an audit entry's changes, nested lists).
+MASKED_FIELDS = SENSITIVE | {"head_id_number", "birth_date", "contact_phone", "borrower_id_number"}
+# An ID number written inside free text (a reason, a note): 17 digits and a check character.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+# A full date in text: 1968-03-01, 1968/3/1, 19680301, 1968年3月1日.
+_DATE_IN_TEXT = re.compile(r"(?<![0-9])((?:18|19|20)[0-9]{2})(?:[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[01][0-9][0-3][0-9]|年[0-9]{1,2}月[0-9]{1,2}日)(?![0-9])")
+
+
+def birth_year(value) -> str:
+    """The year of a birth date given as a date or an ISO string ("1968-03-01" → "1968年"); "" when there is none."""
+    if isinstance(value, datetime.date):
+        return f"{value.year}年"
+    text = str(value or "")
+    return f"{text[:4]}年" if len(text) >= 4 and text[:4].isdigit() else ""
+
+
+def mask_value(name: str, value):
+    """The value of field `name` as a role without identifiers sees it."""
+    if value in (None, ""):
+        return value
+    if name == "birth_date":
+        return birth_year(value)
+    if name in ("phone", "contact_phone"):
+        return idnumber.mask_phone(str(value))
+    return idnumber.mask(str(value))
+
+
+def mask_text(text: str, *, dates: bool = False) -> str:
+    """Free text with any ID number in it masked; with `dates`, every full date cut to its year too.
+
+    `dates` is for texts that name a person's birth date (a suspect record's finding: "出生日期 1968-03-01"),
+    where a date is as good as the masked digits.
+    """
+    text = _ID_IN_TEXT.sub(lambda m: idnumber.mask(m.group(0)), text)
+    if dates:
+        text = _DATE_IN_TEXT.sub(lambda m: m.group(1) + "年", text)
+    return text
+
+
+def mask_changes(value, name: str = ""):
+    """An audit entry's changes ({field: [old, new]}, possibly nesting lists of records) with every sensitive value masked."""
+    if isinstance(value, dict):
+        return {k: mask_changes(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_changes(v, name) for v in value]
+    if name in MASKED_FIELDS:
+        return mask_value(name, value)
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
+def mask_record(values: dict) -> dict:
+    """A record's fields (a dict from the API) with the sensitive ones masked, in place; returned for chaining."""
+    for key in MASKED_FIELDS & values.keys():
+        values[key] = mask_value(key, values[key])
+    return values

@@ -1,0 +1,103 @@
+"""Issue 14, finding 2, through the pages: a role that may not see full ID numbers (prefecture, province) gets no
+birth date (exactly the masked digits), no partial ID search, no unmasked value in the history, an export or a
+suspect record's text."""
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from fupin.monitoring.models import Finding
+from fupin.registry import idnumber, masking
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MASKED_ROLES = ["prefecture", "province"]
+
+
+def spellings(member) -> list[str]:
+    d = member.birth_date
+    return [d.isoformat(), f"{d:%Y%m%d}", f"{d.year}年{d.month}月{d.day}日", f"{d:%Y-%m-%d}"]
+
+
+@pytest.fixture
+def household(tree):
+    return factories.make_household(phone="13812345678", bank_account="6217001234567890123")
+
+
+@pytest.mark.parametrize("who", MASKED_ROLES)
+def test_household_page_and_history_show_the_birth_year_only(client, users, household, who):
+    head = household.members.get(relation="head")
+    client.force_login(users[who])
+    for path in (f"/households/{household.pk}/", f"/households/{household.pk}/history/"):
+        page = client.get(path).content.decode()
+        for secret in spellings(head) + [head.id_number, "13812345678", "6217001234567890123"]:
+            assert secret not in page, (path, secret)
+        assert f"{head.birth_date.year}年" in page
+    assert "岁" not in client.get(f"/households/{household.pk}/").content.decode()  # an age ticks over on the birthday
+
+
+def test_the_village_still_sees_age_and_birth_date(client, users, household):
+    head = household.members.get(relation="head")
+    client.force_login(users["clerk"])
+    assert "岁" in client.get(f"/households/{household.pk}/").content.decode()
+    history = client.get(f"/households/{household.pk}/history/").content.decode()
+    assert head.birth_date.isoformat() in history and head.id_number in history
+
+
+@pytest.mark.parametrize("who", MASKED_ROLES)
+def test_list_search_and_export_match_only_whole_id_numbers(client, users, household, who):
+    head = household.members.get(relation="head")
+    client.force_login(users[who])
+    for part in (head.id_number[:10], head.id_number[:17]):
+        assert head.name not in client.get("/households/", {"q": part}).content.decode(), part
+        rows = list(load_workbook(io.BytesIO(b"".join(client.get("/households/export/", {"q": part}).streaming_content)),
+                                  read_only=True).active.iter_rows(values_only=True))
+        assert len(rows) == 1, part  # the heading only
+    assert head.name in client.get("/households/", {"q": head.id_number}).content.decode()
+    body = b"".join(client.get("/households/export/").streaming_content)
+    cells = [str(c) for row in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True) for c in row]
+    assert head.id_number not in cells and idnumber.mask(head.id_number) in cells
+    assert not any(s in c for c in cells for s in spellings(head))
+
+
+def test_a_cached_list_is_not_shared_between_readers_who_search_differently(client, users, household):
+    """The list's cache key has the reader's scope; a county office bound to the prefecture's code would share it."""
+    head = household.members.get(relation="head")
+    misbound = factories.make_user("misbound", "county", factories.VILLAGE[:4])
+    client.force_login(misbound)
+    assert head.name in client.get("/households/", {"q": head.id_number[:12], "region": factories.VILLAGE}).content.decode()
+    client.force_login(users["prefecture"])
+    assert head.name not in client.get("/households/", {"q": head.id_number[:12], "region": factories.VILLAGE}).content.decode()
+
+
+@pytest.mark.parametrize("who", MASKED_ROLES)
+def test_suspect_record_text_and_evidence_are_masked(client, users, household, who):
+    head = household.members.get(relation="head")
+    finding = Finding.objects.create(
+        household=household, member=head, village_code=household.village_id, department="registry", rule="identity_mismatch",
+        severity=2, detail=f"成员{head.name}登记的出生日期（{head.birth_date}）或性别与身份证号 {head.id_number} 不一致",
+        evidence={"身份证号": head.id_number, "出生日期": head.birth_date.strftime("%Y%m%d")},
+    )
+    client.force_login(users[who])
+    for path in (f"/monitoring/findings/{finding.pk}/", "/monitoring/findings/"):
+        page = client.get(path).content.decode()
+        assert head.name in page
+        for secret in spellings(head) + [head.id_number]:
+            assert secret not in page, (path, secret)
+    client.force_login(users["township"])
+    assert head.id_number in client.get(f"/monitoring/findings/{finding.pk}/").content.decode()
+
+
+def test_mask_changes_reaches_nested_values_and_is_idempotent():
+    changes = {
+        "members": [None, [{"name": "甲", "id_number": "11010519491231002X", "birth_date": "1949-12-31", "phone": "13812345678"}]],
+        "reason": ["", "证件 11010519491231002X 已注销"],
+        "birth_date": ["1949-12-31", None],
+    }
+    masked = masking.mask_changes(changes)
+    assert masked["members"][1][0] == {"name": "甲", "id_number": "110105********002X", "birth_date": "1949年",
+                                       "phone": "138****5678"}
+    assert masked["reason"] == ["", "证件 110105********002X 已注销"]
+    assert masked["birth_date"] == ["1949年", None]
+    assert masking.mask_changes(masked) == masked
