@@ -165,10 +165,11 @@ def queue(request):
     if user.scope_prefix is None and user.helper_region is None:
         raise PermissionDenied(_("您的角色不能查看变更申请"))
     form = forms.QueueFilterForm(request.GET)
-    changes = selectors.change_requests_for(user, **form.filters())
+    household = _household_or_404(user, request.GET["household"]) if request.GET.get("household") else None
+    changes = selectors.change_requests_for(user, household=household, **form.filters())
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "changes/queue.html", {
-        "form": form, "page": page,
+        "form": form, "page": page, "household": household,
         "items": [(c, display.summary(c)) for c in page.object_list],
         "pending": selectors.change_requests_for(user, status=ChangeStatus.PROPOSED).count(),
     })

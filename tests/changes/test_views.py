@@ -211,3 +211,31 @@ def test_the_household_trail_names_the_request_in_words(client, users, household
     for words in ("提出变更申请", "批准变更申请", "变更原因", f"#{change.pk} 贫困户属性变更"):
         assert words in page
     assert "dibao_poor&#x27;}" not in page and "'household_type'" not in page  # the payload is not dumped raw
+
+
+def test_the_queue_narrows_to_one_household_and_stays_in_scope(client, users, household):
+    other = factories.make_household(head="李四", members=1)
+    mine = open_request(household, users)
+    theirs = open_request(other, users)
+    login(client, users["township"])
+    page = client.get(reverse("changes:queue") + f"?household={household.pk}").content.decode()
+    assert f"#{mine.pk}<" in page and f"#{theirs.pk}<" not in page
+    login(client, users["other_township"])
+    assert client.get(reverse("changes:queue") + f"?household={household.pk}").status_code == 404
+    assert client.get(reverse("changes:queue") + "?household=abc").status_code == 404
+
+
+def test_the_pages_read_in_a_fixed_number_of_queries(client, users, household, django_assert_max_num_queries):
+    for i in range(6):
+        h = factories.make_household(head=f"王{i}", members=1)
+        open_request(h, users)
+    change = open_request(household, users)
+    login(client, users["township"])
+    client.get(reverse("changes:queue"))  # warm the session and the user
+    # seven requests on the page: a query per row would break these bounds
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("changes:queue")).status_code == 200
+    with django_assert_max_num_queries(7):
+        assert client.get(reverse("changes:detail", args=[change.pk])).status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get(reverse("changes:household_section", args=[household.pk])).status_code == 200
