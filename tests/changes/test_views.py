@@ -150,7 +150,10 @@ def test_the_nav_shows_the_review_queue_to_the_township(client, users, household
     login(client, users["township"])
     assert "变更审核" in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
     login(client, users["clerk"])
-    assert "变更审核" not in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    page = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    assert "变更审核" not in page and f'href="{reverse("changes:queue")}"' in page  # the village finds its own requests
+    login(client, users["province"])
+    assert f'href="{reverse("changes:queue")}"' not in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
 
 
 def test_the_household_section_lists_requests_and_offers_the_button_to_the_village(client, users, household):
