@@ -59,9 +59,16 @@ def make_household(village: str = VILLAGE, *, head: str = "张三丰", members: 
                    year: int = 2025, **fields) -> "services.Household":
     by = by or admin_user()
     fields.setdefault("status", codes.HouseholdStatus.POOR)
-    fields.setdefault("household_type", codes.HouseholdType.GENERAL_POOR)
     fields.setdefault("primary_cause", codes.PovertyCause.ILLNESS)
-    fields.setdefault("registration_year", 2016)
+    if fields["status"] in codes.REGISTERED_STATUSES:
+        fields.setdefault("household_type", codes.HouseholdType.GENERAL_POOR)
+        fields.setdefault("registration_year", 2016)
+    # Members first, while the household is outside the registry; then its key facts, as the
+    # county's load of the national system's data sets them (services.apply_key_facts).
+    key = {k: fields.pop(k) for k in services.KEY_FIELDS if k in fields}
+    wanted = key.get("status")
+    if wanted in services.UNREGISTERED_STATUSES:
+        fields["status"] = key.pop("status")
     household = services.create_household(by=by, village_code=village, **fields)
     services.add_member(household, by=by, name=head, id_number=id_number(birth=datetime.date(1968, 3, 1)), relation=codes.Relation.HEAD)
     for i in range(members - 1):
@@ -71,4 +78,6 @@ def make_household(village: str = VILLAGE, *, head: str = "张三丰", members: 
         )
     if income is not None:
         services.record_income(household, by=by, year=year, wages=Decimal(income) * household.size)
+    if key:
+        household = services.apply_key_facts(household, by=admin_user(), action="initial_load", **key)
     return household

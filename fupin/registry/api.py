@@ -213,14 +213,26 @@ HOUSEHOLD_EXTRA_INPUT = {
                      Field(None, max_length=len(codes.PovertyCause.values), description="其他致贫原因（代码列表）")),
     "group": (RegionCode | None, Field(None, description="自然村（组）代码，15位；null 表示不属于任何组")),
 }
+
+
+def _key_fact(name: str, rule: str):
+    """A key fact in a request body: accepted only as its stored value (422 otherwise, naming the procedure)."""
+    field = Household._meta.get_field(name)
+    return _input_type(field), Field(None, description=f"{_description(field)}。只读：{rule}")
+
+
 HouseholdPatchIn = _input_schema(
-    "HouseholdPatchIn", Household, HOUSEHOLD_INPUT_FIELDS, extra=HOUSEHOLD_EXTRA_INPUT,
-    doc="只修改请求中给出的字段。",
+    "HouseholdPatchIn", Household, HOUSEHOLD_INPUT_FIELDS,
+    extra=HOUSEHOLD_EXTRA_INPUT | {name: _key_fact(name, services.KEY_FIELD_MESSAGES[name] + "，与现值不同即拒绝（422）")
+                                   for name in services.KEY_FIELDS},
+    doc="只修改请求中给出的字段。户状态、贫困户属性、识别年度、脱贫年度只读。",
 )
 HouseholdCreateIn = _input_schema(
     "HouseholdCreateIn", Household, HOUSEHOLD_INPUT_FIELDS,
-    extra=HOUSEHOLD_EXTRA_INPUT | {"village": (RegionCode, Field(..., description="行政村代码，12位"))},
-    doc="新建一户；户编号由系统按行政村生成，成员另行添加。",
+    extra=HOUSEHOLD_EXTRA_INPUT | {"village": (RegionCode, Field(..., description="行政村代码，12位"))}
+    | {name: _key_fact(name, services.NEW_HOUSEHOLD_MESSAGE + "（status 只能为 unregistered 或 applicant，其余留空）")
+       for name in services.KEY_FIELDS},
+    doc="新建一户（未建档）；户编号由系统按行政村生成，成员另行添加。",
 )
 # The ID number's length is left to the registry's own check, whose message says what is wrong with it.
 MEMBER_TYPES = {"id_number": _text(64)}

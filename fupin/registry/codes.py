@@ -16,6 +16,10 @@ class HouseholdStatus(models.TextChoices):
     REMOVED = "removed", _("已清退")
 
 
+# Statuses of a household whose identification was announced (Household.is_registered).
+REGISTERED_STATUSES = frozenset({HouseholdStatus.POOR, HouseholdStatus.EXITED, HouseholdStatus.MONITORED})
+
+
 class HouseholdType(models.TextChoices):
     GENERAL_POOR = "general_poor", _("一般贫困户")
     DIBAO_POOR = "dibao_poor", _("低保贫困户")

@@ -30,6 +30,18 @@ ACTIONS = {
     "import_create": _("导入新建"),
     "import_update": _("导入更新"),
     "seed_demo": _("生成演示数据"),
+    # key facts changed by a procedure or a reviewed change request, never by an ordinary update
+    "initial_load": _("建档立卡数据初始导入"),
+    "procedure_apply": _("识别程序：申请"),
+    "procedure_withdraw": _("识别程序：撤回申请"),
+    "procedure_identification": _("识别程序公告：纳入建档立卡"),
+    "procedure_exit": _("退出程序公告：脱贫"),
+    "procedure_relapse": _("返贫程序公告：返贫"),
+    "procedure_resolve_objection": _("处理公示异议"),
+    "monitoring_include": _("纳入监测"),
+    "monitoring_eliminate": _("风险消除"),
+    "monitoring_exclude": _("疑点核实：清退"),
+    "change_request": _("变更申请审核通过"),
     # other apps' actions that concern a household
     "apply_loan": _("申请小额信贷"),
     "approve_loan": _("批准小额信贷"),

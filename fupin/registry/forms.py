@@ -70,16 +70,26 @@ HOUSEHOLD_SECTIONS = [
 HOUSEHOLD_FIELDS = [name for _title, names in HOUSEHOLD_SECTIONS for name in names]
 
 
+# Shown on the form, never inputs: they change only through the procedures or a change request.
+KEY_FIELDS = ("status", "household_type", "registration_year", "exit_year")
+
+
 class HouseholdForm(ServiceForm):
-    """A household's own fields, for a household in `village` (whose groups are the choices)."""
+    """A household's own fields, for a household in `village` (whose groups are the choices).
+
+    The key facts (status, type, years) are no fields of the form: a posted value for them is
+    ignored, and the service refuses them anyway. `key_facts` lists them for showing.
+    """
 
     sections = HOUSEHOLD_SECTIONS
 
-    def __init__(self, *args, village, groups, **kwargs):
+    def __init__(self, *args, village, groups, household: Household | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.village = village
         self.groups = {g.code: g for g in groups}
-        self.fields.update(fields_for_model(Household, fields=[f for f in HOUSEHOLD_FIELDS if f not in ("group", "other_causes")]))
+        self.household = household
+        inputs = [f for f in HOUSEHOLD_FIELDS if f not in ("group", "other_causes", *KEY_FIELDS)]
+        self.fields.update(fields_for_model(Household, fields=inputs))
         self.fields["group"] = forms.ChoiceField(
             label=Household._meta.get_field("group").verbose_name, required=False,
             choices=[("", _("（不分组）"))] + [(g.code, g.name) for g in groups],
@@ -88,13 +98,21 @@ class HouseholdForm(ServiceForm):
             label=Household._meta.get_field("other_causes").verbose_name, required=False,
             choices=codes.PovertyCause.choices, widget=forms.CheckboxSelectMultiple,
         )
-        for name in ("registration_year", "exit_year"):
-            self.fields[name].widget.attrs.update({"inputmode": "numeric", "placeholder": _("如 2016")})
         self.order_fields(HOUSEHOLD_FIELDS)
+
+    def key_facts(self) -> list[tuple[str, str]]:
+        """(label, value) of the key facts, read-only: the household's, or a new household's start."""
+        household = self.household or Household(status=codes.HouseholdStatus.UNREGISTERED)
+        out = []
+        for name in KEY_FIELDS:
+            field = Household._meta.get_field(name)
+            value = getattr(household, f"get_{name}_display")() if field.choices else getattr(household, name)
+            out.append((field.verbose_name, value if value not in (None, "") else "—"))
+        return out
 
     @classmethod
     def initial_for(cls, household: Household) -> dict:
-        initial = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS if name != "group"}
+        initial = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS if name not in ("group", *KEY_FIELDS)}
         initial["group"] = household.group_id or ""
         return initial
 

@@ -58,6 +58,8 @@ BULK_CHUNK_ROWS = 100_000        # rows screened at a time by the bulk path, whi
 MAX_ERRORS_KEPT = 1_000_000
 EXTENSIONS = (".xlsx", ".csv")
 SKIPPED = "同户其他行有错误，整户未导入"
+NEW_REGISTERED = ("村、乡镇导入的新户只能为“未建档”或“申请中”（户状态留空即为贫困户），不填识别年度、脱贫年度和贫困户属性："
+                  "纳入建档立卡须经识别程序，建档立卡数据由县扶贫办导入")
 
 
 class ImportRejected(Exception):
@@ -840,6 +842,9 @@ class Importer:
             _INITIALS.clear()
         _INITIALS[""] = ""
         self.today = timezone.localdate()
+        # who may create households already in the registry (the county's load of 建档立卡 data)
+        self.loads_registered = services.may_load_registered(user)
+        self.income_years_used: dict[int, set[int]] = {}
         self.now = timezone.now()
 
     # -- driver ------------------------------------------------------------------------------
@@ -1299,6 +1304,8 @@ class Importer:
         matched = {t["id"] for t in targets if t is not None}
         others = self._members_of(matched) if matched else {}
         incomes = self._incomes(matched) if matched else {}
+        # the years whose income a procedure has used: corrected only by change request
+        self.income_years_used = services.procedure_income_years(matched) if matched and self.has_income else {}
         self._reserve_numbers({hh["village_id"][g.index] for g, t in zip(groups, targets)
                                if t is None and g.key[0] != "number" and hh["village_id"][g.index]})
         plan = _Plan()
@@ -1412,7 +1419,11 @@ class Importer:
         village = hh["village_id"][group.index]
         row = numbers[group.start]
         if not target["village_id"].startswith(self.scope):
-            self._error(row, "户编号", target["number"], "该户不在您的管辖范围内")
+            if group.key[0] == "number":
+                self._error(row, "户编号", target["number"], "该户不在您的管辖范围内")
+            else:
+                # found by the head's ID number: name no household outside the user's scope, not even its 户编号
+                self._error(row, "户主证件号码", group.key[1], "此身份证号已在其他地区登记（一人只能在一户），请核实")
             group.bad = True
         elif village and target["village_id"] != village:
             self._error(row, "行政村", hh.get((REGION, "village"), [""] * (group.index + 1))[group.index],
@@ -1474,6 +1485,12 @@ class Importer:
             self._error(first_row, "家庭人口数", declared[g], f"与本户成员人数 {size} 不一致")
         self._check_household(group, hh, first_row)
         income = self._income_row(group, hh, first_row, size) if self.has_income else None
+        if target is None:
+            if not self.loads_registered:
+                self._check_new_outside_registry(group, hh, first_row)
+        else:
+            self._check_locked(group, target, hh, first_row, rows, numbers, members, existing_members,
+                               income, incomes.get(household_id) or {})
         number = group.key[1] if group.key[0] == "number" else (target["number"] if target else None)
         if group.key[0] == "number" and not group.bad and number in self.numbers_used:
             self._error(first_row, "户编号", number, "与本次导入中自动生成的户编号重复，请换一个户编号或留空")
@@ -1510,6 +1527,56 @@ class Importer:
                 return
         for name, reason in validation.check_household(**values).items():
             self._error(first_row, BY_KEY[(HOUSEHOLD, name)].heading, values[name] or "", reason)
+            group.bad = True
+
+    def _key_value(self, name: str, value) -> str:
+        """A key fact as the file writes it (a code's Chinese label)."""
+        if value in (None, ""):
+            return ""
+        return str(codes.HouseholdStatus(value).label if name == "status" else
+                   codes.HouseholdType(value).label if name == "household_type" else value)
+
+    def _check_new_outside_registry(self, group, hh, first_row) -> None:
+        """A village or township creates households outside the registry only: 建档立卡 data is the county's to load."""
+        g = group.index
+        for name in services.KEY_FIELDS:
+            column = hh.get((HOUSEHOLD, name))
+            value = column[g] if column is not None else HOUSEHOLD_DEFAULTS[name]
+            if value is _MISSING:
+                continue
+            registered = value not in services.UNREGISTERED_STATUSES if name == "status" else value not in (None, "")
+            if registered:
+                self._error(first_row, BY_KEY[(HOUSEHOLD, name)].heading, self._key_value(name, value), NEW_REGISTERED)
+                group.bad = True
+
+    def _check_locked(self, group, target, hh, first_row, rows, numbers, members, existing_members, income, years) -> None:
+        """What an existing household's import may not change: its key facts, and for a registered household its
+        members in or out, its head, and the income of a year a procedure has used (services' rules, row by row)."""
+        g = group.index
+        for name in services.KEY_FIELDS:
+            column = hh.get((HOUSEHOLD, name))
+            if column is None or column[g] is _MISSING or column[g] == target[name]:
+                continue
+            shown = self._key_value(name, target[name]) or "空"
+            self._error(first_row, BY_KEY[(HOUSEHOLD, name)].heading, self._key_value(name, column[g]),
+                        f"{services.KEY_FIELD_MESSAGES[name]}（本户登记为“{shown}”）")
+            group.bad = True
+        if not (target["status"] in codes.REGISTERED_STATUSES or target["registration_year"] is not None):
+            return
+        ids, relation, head = members["id_number"], members["relation"], codes.Relation.HEAD
+        hint = f"户 {target['number']} 已建档立卡，{{}}须提交变更申请，经乡镇审核后生效"
+        for i in rows:
+            found = existing_members.get(ids[i]) if ids[i] else None
+            if ids[i] and found is None:
+                self._error(numbers[i], "证件号码", idnumber.mask(ids[i]), hint.format("增加家庭成员"))
+            elif found and found["household_id"] == target["id"] and relation[i] is not _MISSING and relation[i] \
+                    and (relation[i] == head) != (found["relation"] == head):
+                self._error(numbers[i], "与户主关系", codes.Relation(relation[i]).label, hint.format("更换户主"))
+        existing = years.get(income["year"]) if income is not None else None
+        if existing is not None and income["year"] in self.income_years_used.get(target["id"], ()) and any(
+                existing[k] != income[k] for k in (*MONEY_FIELDS, "household_size", "per_capita_net_income")):
+            self._error(first_row, "收入年度", income["year"],
+                        f"{income['year']}年收入已用于识别、退出或返贫程序的收入调查，不能由导入更正：请提交变更申请")
             group.bad = True
 
     def _skip(self, group, numbers) -> None:

@@ -101,6 +101,15 @@ class Household(models.Model):
     def region_code(self) -> str:
         return self.village_id
 
+    @property
+    def is_registered(self) -> bool:
+        """建档立卡: the household's identification was announced (it is or was in the registry).
+
+        Its key facts (status, type, years) and its make-up (members in or out, head) then
+        change only through the procedures or a reviewed change request.
+        """
+        return self.status in codes.REGISTERED_STATUSES or self.registration_year is not None
+
 
 class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户"))

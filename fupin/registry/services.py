@@ -3,7 +3,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
@@ -21,6 +21,56 @@ class RegistryError(ValueError):
     def __init__(self, errors: dict | str):
         self.errors = errors if isinstance(errors, dict) else {"__all__": errors}
         super().__init__("；".join(f"{v}" for v in self.errors.values()))
+
+
+class LockedError(RegistryError):
+    """A direct edit of what only the procedures or a reviewed change request may change."""
+
+
+# A household's key facts: who is poor, since when, until when, and of which type (which drives
+# loans, quotas and assessment). They change only through the procedures (识别、退出、返贫, the
+# 监测 steps, the yearly cycle) or an approved change request: see `apply_key_facts`.
+KEY_FIELDS = ("status", "household_type", "registration_year", "exit_year")
+PROCEDURES = "识别、退出、返贫程序或经审核的变更申请"
+KEY_FIELD_MESSAGES = {
+    "status": f"户状态只能通过{PROCEDURES}修改",
+    "household_type": f"贫困户属性只能通过{PROCEDURES}修改",
+    "registration_year": f"识别年度只能通过{PROCEDURES}修改",
+    "exit_year": f"脱贫年度只能通过{PROCEDURES}修改",
+}
+# A household created directly (form, API) starts outside the registry.
+UNREGISTERED_STATUSES = (codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStatus.APPLICANT)
+NEW_HOUSEHOLD_MESSAGE = "新建户只能为“未建档”或“申请中”：纳入建档立卡须经识别程序"
+# Audit actions under which apply_key_facts changes key facts (labels: display.ACTIONS). The
+# procedures' own bulk service writes procedure_<kind>, procedure_apply and procedure_withdraw.
+KEY_FACT_ACTIONS = frozenset({"initial_load", "monitoring_include", "monitoring_eliminate", "monitoring_exclude",
+                              "change_request"})
+
+
+def may_load_registered(user) -> bool:
+    """Who may create households already in the registry (the national system's 建档立卡 data):
+    the county office, which loads it, and administrators. Villages and townships may not."""
+    from fupin.accounts.models import Role  # accounts does not depend on the registry
+
+    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") == Role.COUNTY)
+
+
+def change_request_url(household: Household) -> str:
+    """The page proposing a change request for the household ("" while the changes app has none)."""
+    try:
+        return reverse("changes:propose") + f"?household={household.pk}"
+    except NoReverseMatch:
+        return ""
+
+
+def change_request_hint(household: Household) -> str:
+    """Where a refused direct edit of a registered household goes instead: the change request page."""
+    url = change_request_url(household)
+    return f"请提交变更申请（经乡镇审核后生效）：{url}" if url else "请通过“变更申请”办理（经乡镇审核后生效）"
+
+
+def _locked_member_change(household: Household, what: str) -> LockedError:
+    return LockedError({"__all__": f"户 {household.number} 已建档立卡，不能直接{what}。{change_request_hint(household)}"})
 
 
 def initials(name: str) -> str:
@@ -70,12 +120,20 @@ def _check_household_fields(values: dict) -> None:
 
 @transaction.atomic
 def create_household(*, by, village_code: str, group_code: str | None = None, **fields) -> Household:
+    """A new household, outside the registry (未建档 or 申请中): it enters the registry only through
+    the identification procedure, or the county's import of the national system's data."""
     village = _village(village_code)
     ensure_can_edit(by, village.code)
     unknown = set(fields) - HOUSEHOLD_EDITABLE
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
-    fields.setdefault("status", codes.HouseholdStatus.POOR)
+    fields.setdefault("status", codes.HouseholdStatus.UNREGISTERED)
+    locked = {}
+    if fields["status"] not in UNREGISTERED_STATUSES:
+        locked["status"] = NEW_HOUSEHOLD_MESSAGE
+    locked |= {k: KEY_FIELD_MESSAGES[k] for k in ("household_type", "registration_year", "exit_year") if fields.get(k)}
+    if locked:
+        raise LockedError(locked)
     _check_household_fields(fields)
     group = None
     if group_code:
@@ -90,11 +148,16 @@ def create_household(*, by, village_code: str, group_code: str | None = None, **
 
 @transaction.atomic
 def update_household(household: Household, *, by, **changes) -> Household:
+    """A direct edit of a household's own fields. The key facts (KEY_FIELDS) are read-only here: a
+    value other than the stored one is refused (the same value is no change and passes)."""
     ensure_can_edit(by, household.village_id)
     unknown = set(changes) - HOUSEHOLD_EDITABLE
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
     household = Household.objects.select_for_update().get(pk=household.pk)
+    locked = {k: KEY_FIELD_MESSAGES[k] for k in KEY_FIELDS if k in changes and changes[k] != getattr(household, k)}
+    if locked:
+        raise LockedError(locked)
     before = snapshot(household)
     for k, v in changes.items():
         setattr(household, k, v)
@@ -104,6 +167,38 @@ def update_household(household: Household, *, by, **changes) -> Household:
     changed.pop("updated_at", None)
     if changed:
         record(by=by, action="update", target=household, household=household, scope_code=household.village_id, changes=changed)
+    return household
+
+
+@transaction.atomic
+def apply_key_facts(household: Household, *, by, action: str, **changes) -> Household:
+    """Change a household's key facts for a procedure step or an approved change request.
+
+    Not for a route that takes a user's edit directly: callers are the monitoring steps
+    (纳入监测, 风险消除, 清退), the change requests' approval and the county's initial load;
+    `action` (one of KEY_FACT_ACTIONS) is what the audit trail records, so a procedure's change
+    is never mistaken for an ordinary update. The identification, exit and relapse procedures
+    change many households at once through procedures.services.set_household_statuses.
+    """
+    if action not in KEY_FACT_ACTIONS:
+        raise ValueError(f"unknown key-fact action {action!r}")
+    ensure_can_edit(by, household.village_id)
+    allowed = set(KEY_FIELDS) | {"primary_cause", "other_causes"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+    if action == "initial_load" and not may_load_registered(by):
+        raise LockedError({"status": "只有县扶贫办或系统管理员可以导入建档立卡数据"})
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    before = snapshot(household)
+    for k, v in changes.items():
+        setattr(household, k, v)
+    _check_household_fields(snapshot(household) | {"other_causes": household.other_causes})
+    household.save()
+    changed = diff(before, snapshot(household))
+    changed.pop("updated_at", None)
+    if changed:
+        record(by=by, action=action, target=household, household=household, scope_code=household.village_id, changes=changed)
     return household
 
 
@@ -155,6 +250,8 @@ def add_member(household: Household, *, by, **fields) -> Member:
     unknown = set(fields) - MEMBER_EDITABLE
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+    if Household.objects.select_for_update().get(pk=household.pk).is_registered:
+        raise _locked_member_change(household, "增加家庭成员")
     _check_member_fields(fields, household=household, member_id=None, by=by)
     member = Member.objects.create(
         household=household, village_code=household.village_id, name_initials=initials(fields["name"]), **fields
@@ -172,6 +269,10 @@ def update_member(member: Member, *, by, **changes) -> Member:
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    heads = codes.Relation.HEAD
+    if ("relation" in changes and (changes["relation"] == heads) != (member.relation == heads)
+            and member.household.is_registered):
+        raise _locked_member_change(member.household, "更换户主")
     before = snapshot(member, MEMBER_EDITABLE)
     values = {name: getattr(member, name) for name in MEMBER_EDITABLE} | changes
     _check_member_fields(values, household=member.household, member_id=member.pk, by=by)
@@ -194,7 +295,9 @@ def remove_member(member: Member, *, by, reason: str) -> None:
     ensure_can_edit(by, member.village_code)
     if not (reason or "").strip():
         raise RegistryError({"reason": "请填写减员原因"})
-    household = member.household
+    household = Household.objects.select_for_update().get(pk=member.household_id)
+    if household.is_registered:
+        raise _locked_member_change(household, "减员")
     if member.relation == codes.Relation.HEAD and household.members.count() > 1:
         raise RegistryError({"relation": "请先指定新的户主，再移除原户主"})
     before = snapshot(member, MEMBER_EDITABLE)
@@ -241,6 +344,9 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
         productive_expenditure=values["productive_expenditure"], household_size=size,
     )
     existing = IncomeRecord.objects.filter(household=household, year=year).first()
+    corrects = existing is not None and (existing.household_size != size or any(getattr(existing, f) != values[f] for f in allowed))
+    if corrects and year in procedure_income_years([household.pk]).get(household.pk, ()):
+        raise LockedError({"year": f"{year}年收入已用于识别、退出或返贫程序的收入调查，不能直接更正。{change_request_hint(household)}"})
     before = snapshot(existing) if existing else {}
     income, _ = IncomeRecord.objects.update_or_create(
         household=household, year=year, defaults=values | {"household_size": size, "per_capita_net_income": pcni}
@@ -253,6 +359,21 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     changed.pop("id", None)
     record(by=by, action="record_income", target=income, household=household, scope_code=household.village_id, changes=changed)
     return income
+
+
+def procedure_income_years(household_ids) -> dict[int, set[int]]:
+    """The years whose income a procedure has used, per household: a batch of that year took the
+    household's per-capita net income into its ranking (the income survey closed) and has gone on
+    from the survey. While a batch is at the survey (or was sent back to it), the income may still
+    be corrected directly, and the survey ranks again."""
+    from fupin.procedures.models import BatchHousehold, Stage  # procedures depend on the registry, not the reverse
+
+    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), per_capita_net_income__isnull=False)
+            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
+    out: dict[int, set[int]] = {}
+    for household_id, year in rows:
+        out.setdefault(household_id, set()).add(year)
+    return out
 
 
 @transaction.atomic

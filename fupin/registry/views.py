@@ -239,6 +239,7 @@ def household_detail(request, pk):
         "entries": [display.describe(e, sees_identifiers=user.sees_identifiers) for e in entries[:HISTORY_ON_PAGE]],
         "more_history": len(entries) > HISTORY_ON_PAGE,
         "can_edit": user.can_edit_registry,
+        "change_url": services.change_request_url(household) if household.is_registered else "",
     })
 
 
@@ -310,7 +311,7 @@ def household_edit(request, pk):
     _ensure_editor(user)
     groups = list(regions.groups_of(household.village))
     form = HouseholdForm(request.POST or None, initial=HouseholdForm.initial_for(household),
-                         village=household.village, groups=groups)
+                         village=household.village, groups=groups, household=household)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_household(household, by=user, **form.cleaned_data)
@@ -321,11 +322,19 @@ def household_edit(request, pk):
             return redirect("registry:household_detail", household.pk)
     return render(request, "registry/household_form.html", {
         "form": form, "household": household, "village": household.village,
-        "path": regions.path_for(user, household.village),
+        "path": regions.path_for(user, household.village), "change_url": services.change_request_url(household),
     })
 
 
 # --- members ------------------------------------------------------------------------------
+
+def _locked_page(request, household: Household, what: str):
+    """A registered household's members change only by a reviewed change request: say so, with the way there."""
+    return render(request, "registry/locked.html", {
+        "household": household, "what": what, "path": regions.path_for(request.user, household.village),
+        "change_url": services.change_request_url(household),
+    }, status=403)
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -333,6 +342,8 @@ def member_add(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
     _ensure_editor(user)
+    if household.is_registered:
+        return _locked_page(request, household, _("增加家庭成员"))
     has_head = household.members.filter(relation=codes.Relation.HEAD).exists()
     form = MemberForm(request.POST or None, initial={"relation": "" if has_head else codes.Relation.HEAD})
     if request.method == "POST" and form.is_valid():
@@ -378,6 +389,8 @@ def member_remove(request, pk, member_pk):
     member = _member_or_404(user, pk, member_pk)
     _ensure_editor(user)
     household = member.household
+    if household.is_registered:
+        return _locked_page(request, household, _("减员"))
     form = RemoveMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -20,7 +20,7 @@ def bearer(raw: str, **kwargs) -> Client:
 
 
 def new_household_body():
-    return {"village": factories.VILLAGE, "household_type": "general_poor", "primary_cause": "illness"}
+    return {"village": factories.VILLAGE, "primary_cause": "illness"}
 
 
 def test_token_authenticates_as_its_user(users):

@@ -139,14 +139,13 @@ class TestDetail:
 class TestCreate:
     def test_creates_a_household_numbered_in_its_village(self, api, tree):
         response = api("clerk").post(LIST, {
-            "village": factories.VILLAGE, "status": "poor", "household_type": "dibao_poor", "primary_cause": "schooling",
+            "village": factories.VILLAGE, "primary_cause": "schooling",
             "other_causes": ["lack_funds"], "address": "南山路 1 号", "farmland_area": "2.5", "housing_area": 80,
-            "registration_year": 2016,
         })
         assert response.status_code == 201, response.content
         body = response.json()
         assert body["number"] == f"{factories.VILLAGE}0001"
-        assert body["household_type_display"] == "低保贫困户"
+        assert body["status"] == "unregistered" and body["status_display"] == "未建档" and body["household_type"] == ""
         assert body["farmland_area"] == "2.50" and body["housing_area"] == "80.00"
         assert body["members"] == [] and body["incomes"] == []
         household = Household.objects.get(pk=body["id"])
@@ -156,18 +155,16 @@ class TestCreate:
     def test_with_a_group(self, api, tree):
         group = Region.objects.create(code=factories.VILLAGE + "001", name="一组", level=RegionLevel.GROUP,
                                       parent_id=factories.VILLAGE)
-        response = api("clerk").post(LIST, {"village": factories.VILLAGE, "group": group.code,
-                                            "household_type": "general_poor", "primary_cause": "illness"})
+        response = api("clerk").post(LIST, {"village": factories.VILLAGE, "group": group.code, "primary_cause": "illness"})
         assert response.status_code == 201
         assert response.json()["group"] == group.code and response.json()["group_name"] == "一组"
 
     def test_registry_rules_come_back_as_422_with_chinese_messages(self, api, tree):
         client = api("clerk")
         audit = AuditEntry.objects.count()
-        response = client.post(LIST, {"village": factories.VILLAGE, "status": "exited",
-                                            "household_type": "general_poor"})
+        response = client.post(LIST, {"village": factories.VILLAGE, "other_causes": ["illness"], "bank_account": "x" * 41})
         assert response.status_code == 422
-        assert response.json()["errors"] == {"exit_year": "已脱贫户须填写脱贫年度"}
+        assert set(response.json()["errors"]) == {"bank_account"}
         assert not Household.objects.exists() and AuditEntry.objects.count() == audit
 
     def test_village_must_be_a_village(self, api, tree):
@@ -223,8 +220,8 @@ class TestUpdate:
         response = api("clerk").patch(detail(household.pk), {"address": "新址", "farmland_area": "1.234"})
         assert response.status_code == 422
         assert response.json()["errors"] == {"farmland_area": "数值最多保留两位小数"}
-        response = api("clerk").patch(detail(household.pk), {"address": "新址", "status": "exited"})
-        assert response.status_code == 422 and "exit_year" in response.json()["errors"]
+        response = api("clerk").patch(detail(household.pk), {"address": "新址", "primary_cause": ""})
+        assert response.status_code == 422 and "primary_cause" in response.json()["errors"]
         assert Household.objects.filter(pk=household.pk).values().get() == before
         assert AuditEntry.objects.count() == audit
 
@@ -242,10 +239,10 @@ class TestUpdate:
         assert response.status_code == 422, response.content
         assert field in response.json()["errors"]
 
-    def test_year_out_of_range_uses_the_registry_message(self, api, household):
+    def test_a_key_fact_is_refused_by_name(self, api, household):
         response = api("clerk").patch(detail(household.pk), {"registration_year": 1990})
         assert response.status_code == 422
-        assert response.json()["errors"]["registration_year"].startswith("年度应在2000到")
+        assert response.json()["errors"]["registration_year"] == "识别年度只能通过识别、退出、返贫程序或经审核的变更申请修改"
 
     @pytest.mark.parametrize("raw", ["{bad json", "", "null", "[]", '"text"', "1", '{"address": NaN}', b"\xff\xfe"])
     def test_bodies_that_are_not_a_json_object_are_4xx(self, api, household, raw):

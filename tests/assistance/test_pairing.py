@@ -86,7 +86,7 @@ def test_no_unpairing_before_exit(users, county_user, make_helper):
     with pytest.raises(services.AssistanceError) as e:
         services.end_pairing(household, by=county_user, on=TODAY, reason="不想帮了")
     assert "不脱贫不脱钩" in e.value.errors["household"]
-    registry.update_household(household, by=county_user, status="exited", exit_year=TODAY.year)
+    registry.apply_key_facts(household, by=county_user, action="change_request", status="exited", exit_year=TODAY.year)
     ended = services.end_pairing(household, by=county_user, on=TODAY, reason="已稳定脱贫")
     assert ended.ended_on == TODAY
     assert Pairing.objects.filter(household=household).count() == 1  # ended, never deleted

@@ -81,10 +81,10 @@ def test_a_villages_list_is_served_from_the_cache_the_second_time(users):
 def test_a_write_through_the_services_shows_on_the_next_request(users):
     household = factories.make_household(head="张三丰")
     client = logged_in(users["clerk"])
-    assert "一般贫困户" in rows(get(client)[0])
-    services.update_household(household, by=users["clerk"], household_type=codes.HouseholdType.DIBAO_POOR)
+    assert "因病" in rows(get(client)[0])
+    services.update_household(household, by=users["clerk"], primary_cause=codes.PovertyCause.DISABILITY)
     page = get(client)[0]
-    assert "低保贫困户" in rows(page) and "一般贫困户" not in rows(page)
+    assert "因残" in rows(page) and "因病" not in rows(page)
     assert without_tokens(page) == without_tokens(fresh(client))
 
 

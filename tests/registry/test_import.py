@@ -32,7 +32,7 @@ def errors_of(result):
 def test_good_file_imports_households_members_and_income(tmp_path, users):
     rows = household("王大山") + household("李四海", members=[("李小花", "之女", datetime.date(2010, 9, 1), "女"),
                                                               ("赵桂芳", "配偶", datetime.date(1972, 1, 5), "女")])
-    result = run(tmp_path, rows, users["clerk"])
+    result = run(tmp_path, rows, users["county"])
     assert result.imported and not result.errors
     assert (result.households_created, result.members_created, result.total_rows) == (2, 5, 5)
     h = Household.objects.get(head_name="李四海")
@@ -48,14 +48,14 @@ def test_good_file_imports_households_members_and_income(tmp_path, users):
     assert (daughter.sex, daughter.birth_date, daughter.relation) == ("F", datetime.date(2010, 9, 1), "daughter")
     assert daughter.village_code == factories.VILLAGE and daughter.name_initials == "LXH"
     entries = AuditEntry.objects.filter(action="import_create")
-    assert entries.count() == 2 and entries.filter(household=h, username="clerk").exists()
+    assert entries.count() == 2 and entries.filter(household=h, username="county").exists()
 
 
 def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
     rows = household("王大山", **{"耕地面积（亩）": "3.5", "工资性收入": "12000", "生产经营性收入": "0.1", "低保金": "0.2"})
     path = write_xlsx(tmp_path / "h.xlsx", rows, numbers=("耕地面积（亩）", "工资性收入", "生产经营性收入", "低保金",
                                                        "家庭人口数", "识别年度", "收入年度", "务工时间（月）"))
-    result = import_file(path, user=users["clerk"])
+    result = import_file(path, user=users["county"])
     assert result.imported, errors_of(result)
     h = Household.objects.get()
     assert h.farmland_area == Decimal("3.50") and h.size == 2
@@ -64,7 +64,7 @@ def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
 
 def test_household_cells_on_the_head_row_only_are_accepted(tmp_path, users):
     rows = household("王大山", repeat=False) + household("李四海", repeat=False)
-    result = run(tmp_path, rows, users["clerk"])
+    result = run(tmp_path, rows, users["county"])
     assert result.imported, errors_of(result)
     assert sorted(Household.objects.values_list("head_name", "size")) == [("李四海", 2), ("王大山", 2)]
 
@@ -159,7 +159,7 @@ def test_only_valid_rows_imports_the_clean_households_whole(tmp_path, users):
     good = household("王大山")
     bad = household("李四海")
     bad[1]["证件号码"] = "360722199901011234"  # bad check digit on the second member only
-    result = run(tmp_path, good + bad, users["clerk"], only_valid_rows=True)
+    result = run(tmp_path, good + bad, users["county"], only_valid_rows=True)
     assert result.imported
     assert result.households_created == 1 and result.skipped_households == 1 and result.skipped_rows == 2
     assert list(Household.objects.values_list("head_name", flat=True)) == ["王大山"]
@@ -169,11 +169,11 @@ def test_only_valid_rows_imports_the_clean_households_whole(tmp_path, users):
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path, users):
     rows = household("王大山") + household("李四海")
-    first = run(tmp_path, rows, users["clerk"])
+    first = run(tmp_path, rows, users["county"])
     assert first.households_created == 2
     before = list(Household.objects.values_list("pk", "updated_at").order_by("pk"))
     audit = AuditEntry.objects.count()
-    again = run(tmp_path, rows, users["clerk"])
+    again = run(tmp_path, rows, users["county"])
     assert again.imported and not again.errors
     assert (again.households_created, again.households_updated, again.members_created, again.members_updated) == (0, 0, 0, 0)
     assert again.unchanged_rows == again.total_rows == 4
@@ -183,16 +183,16 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path, users):
 
 def test_reimport_as_xlsx_after_csv_changes_nothing(tmp_path, users):
     rows = household("王大山")
-    run(tmp_path, rows, users["clerk"])
-    again = run(tmp_path, rows, users["clerk"], name="same.xlsx")
+    run(tmp_path, rows, users["county"])
+    again = run(tmp_path, rows, users["county"], name="same.xlsx")
     assert again.unchanged_rows == 2 and again.households_updated == 0, errors_of(again)
 
 
 def test_changing_one_cell_updates_only_that_record(tmp_path, users):
     rows = household("王大山") + household("李四海")
-    run(tmp_path, rows, users["clerk"])
+    run(tmp_path, rows, users["county"])
     rows[3]["文化程度"] = "大专及以上"
-    result = run(tmp_path, rows, users["clerk"])
+    result = run(tmp_path, rows, users["county"])
     assert (result.households_created, result.members_created, result.members_updated) == (0, 0, 1)
     assert result.households_updated == 1 and result.unchanged_rows == 3
     member = Member.objects.get(id_number=rows[3]["证件号码"])
@@ -202,10 +202,12 @@ def test_changing_one_cell_updates_only_that_record(tmp_path, users):
     assert any(key.endswith(".education") and value == ["senior", "college"] for key, value in entry.changes.items())
 
 
-def test_household_number_updates_a_registered_household_and_adds_a_member(tmp_path, users):
-    existing = factories.make_household(head="张三丰", members=1)
+def test_household_number_updates_a_household_and_adds_a_member(tmp_path, users):
+    # a household outside the registry (a registered one's members change by change request: test_status_lock)
+    existing = factories.make_household(head="张三丰", members=1, status="applicant")
     head = existing.members.get()
-    rows = household("张三丰", 户编号=existing.number, members=[("张小宝", "之子", datetime.date(2012, 1, 1), "男")])
+    rows = household("张三丰", 户编号=existing.number, members=[("张小宝", "之子", datetime.date(2012, 1, 1), "男")],
+                     户状态="申请中", 识别年度="", 贫困户属性="")
     rows[0]["证件号码"] = rows[0]["户主证件号码"] = rows[1]["户主证件号码"] = head.id_number
     rows[0]["出生日期"] = ""
     result = run(tmp_path, rows, users["clerk"])
@@ -256,7 +258,7 @@ def test_gbk_csv_with_title_row_and_half_width_headings(tmp_path, users):
         writer.writerow(headings)
         for row in rows:
             writer.writerow([row.get(h, "") for h in imports.HEADINGS])
-    result = import_file(path, user=users["clerk"])
+    result = import_file(path, user=users["county"])
     assert result.imported, errors_of(result)
     assert Member.objects.count() == 2
 
@@ -281,7 +283,7 @@ def test_import_village_code_column(tmp_path, users):
     for row in rows:
         row["行政村代码"] = factories.SIBLING_VILLAGE
     path = write_csv(tmp_path / "h.csv", rows, headings=headings)
-    result = import_file(path, user=users["township"])
+    result = import_file(path, user=users["county"])
     assert result.imported, errors_of(result)
     assert Household.objects.get().village_id == factories.SIBLING_VILLAGE
 
@@ -298,7 +300,7 @@ def test_job_records_outcome_and_error_report(tmp_path, users, settings):
     rows = household("王大山")
     rows[1]["性别"] = "女"
     path = write_csv(tmp_path / "h.csv", rows)
-    job = ImportJob(user=users["clerk"], scope_code=factories.VILLAGE, original_name="h.csv")
+    job = ImportJob(user=users["county"], scope_code=factories.VILLAGE, original_name="h.csv")
     job.file.save("h.csv", io.BytesIO(path.read_bytes()), save=True)
     imports.process_job(job)
     job.refresh_from_db()
@@ -312,14 +314,14 @@ def test_job_records_outcome_and_error_report(tmp_path, users, settings):
 def test_import_command(tmp_path, users, settings, capsys):
     settings.MEDIA_ROOT = tmp_path / "media"
     path = write_csv(tmp_path / "h.csv", household("王大山"))
-    call_command("import", str(path), user="clerk")
+    call_command("import", str(path), user="county")
     out = capsys.readouterr()
     assert "新增 1 户、2 人" in out.out and "导入" in out.err
     bad = household("李四海")
     bad[0]["户状态"] = "不知道"
     path = write_csv(tmp_path / "bad.csv", bad)
     with pytest.raises(CommandError):
-        call_command("import", str(path), user="clerk")
+        call_command("import", str(path), user="county")
     out = capsys.readouterr()
     assert "错误报告：" in out.out
     with pytest.raises(CommandError, match="不能导入"):
@@ -344,7 +346,7 @@ def _upload(client, rows, name="h.csv", **data):
 
 def test_upload_page_imports_and_shows_the_job(client, users, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    client.force_login(users["clerk"])
+    client.force_login(users["county"])
     response = _upload(client, household("王大山"))
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("registry:import_detail", args=[job.pk])
@@ -410,13 +412,13 @@ def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path, monkeypatch
     from django.db import IntegrityError
 
     factories.make_tree()
-    clerk = factories.make_user("clerk", "village_clerk", factories.VILLAGE)
+    county = factories.make_user("county", "county", factories.VILLAGE[:6])
     bad = household("王大山") + household("李四海")
     bad[3]["性别"] = "女"
-    result = run(tmp_path, bad, clerk)
+    result = run(tmp_path, bad, county)
     assert not result.imported and Household.objects.count() == 0 and Member.objects.count() == 0
 
-    result = run(tmp_path, household("王大山") + household("李四海"), clerk)
+    result = run(tmp_path, household("王大山") + household("李四海"), county)
     assert result.imported and Household.objects.count() == 2 and Member.objects.count() == 4
 
     def fail(self, plan):
@@ -425,7 +427,7 @@ def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path, monkeypatch
     monkeypatch.setattr(imports.Importer, "_pg_write", fail)
     monkeypatch.setattr(imports.Importer, "_orm_write", fail)
     with pytest.raises(IntegrityError):
-        run(tmp_path, household("赵六"), clerk)
+        run(tmp_path, household("赵六"), county)
     assert Household.objects.count() == 2 and not Member.objects.filter(name="赵六").exists()
 
 

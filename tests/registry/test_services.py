@@ -41,7 +41,7 @@ def test_money_refuses_floats_negatives_and_fractions_of_a_fen(users):
 
 
 def test_member_identity_must_agree_with_id_number(users):
-    h = factories.make_household(members=1)
+    h = factories.make_household(members=1, status="applicant")
     number = factories.id_number(birth=datetime.date(1990, 1, 2), sex="F")
     with pytest.raises(RegistryError) as e:
         services.add_member(h, by=users["clerk"], name="李四", id_number=number, sex="M", birth_date=datetime.date(1990, 1, 3), relation="spouse")
@@ -52,7 +52,7 @@ def test_member_identity_must_agree_with_id_number(users):
 
 
 def test_bad_check_digit_is_refused_with_the_expected_character(users):
-    h = factories.make_household(members=1)
+    h = factories.make_household(members=1, status="applicant")
     good = factories.id_number()
     bad = good[:17] + ("0" if good[17] != "0" else "1")
     with pytest.raises(RegistryError) as e:
@@ -61,8 +61,8 @@ def test_bad_check_digit_is_refused_with_the_expected_character(users):
 
 
 def test_one_person_is_in_one_household_at_a_time(users):
-    a = factories.make_household(members=1)
-    b = factories.make_household(members=1, head="李四")
+    a = factories.make_household(members=1, status="applicant")
+    b = factories.make_household(members=1, head="李四", status="applicant")
     head_of_a = a.members.get()
     with pytest.raises(RegistryError) as e:
         services.add_member(b, by=users["clerk"], name=head_of_a.name, id_number=head_of_a.id_number, relation="sibling")
@@ -70,13 +70,13 @@ def test_one_person_is_in_one_household_at_a_time(users):
 
 
 def test_one_head_per_household(users):
-    h = factories.make_household(members=1)
+    h = factories.make_household(members=1, status="applicant")
     with pytest.raises(RegistryError, match="只能有一名户主"):
         services.add_member(h, by=users["clerk"], name="赵六", id_number=factories.id_number(), relation="head")
 
 
 def test_head_cannot_be_removed_while_others_remain_and_removal_needs_a_reason(users):
-    h = factories.make_household(members=2)
+    h = factories.make_household(members=2, status="applicant")
     head = h.members.get(relation="head")
     with pytest.raises(RegistryError, match="新的户主"):
         services.remove_member(head, by=users["clerk"], reason="死亡")
@@ -90,15 +90,16 @@ def test_head_cannot_be_removed_while_others_remain_and_removal_needs_a_reason(u
 
 
 def test_household_rules(users):
-    with pytest.raises(RegistryError) as e:
-        services.create_household(by=users["clerk"], village_code=factories.VILLAGE, status="poor", household_type="", primary_cause="")
-    assert set(e.value.errors) == {"household_type", "primary_cause"}
     with pytest.raises(RegistryError, match="不是行政村"):
         services.create_household(by=users["clerk"], village_code="360722100", status="applicant")
     h = services.create_household(by=users["clerk"], village_code=factories.VILLAGE, status="applicant")
     assert h.number == factories.VILLAGE + "0001"
+    # the rules hold for key facts set by a procedure step or an approved change request too
+    with pytest.raises(RegistryError) as e:
+        services.apply_key_facts(h, by=users["township"], action="change_request", status="poor", household_type="", primary_cause="")
+    assert set(e.value.errors) == {"household_type", "primary_cause"}
     with pytest.raises(RegistryError, match="脱贫年度不能早于识别年度"):
-        services.update_household(h, by=users["clerk"], registration_year=2018, exit_year=2016)
+        services.apply_key_facts(h, by=users["township"], action="change_request", registration_year=2018, exit_year=2016)
 
 
 def test_update_household_audits_old_and_new_values(users):

@@ -45,6 +45,12 @@ def household(tree):
     return factories.make_household(head="张三丰", members=3, phone="13912345678")
 
 
+@pytest.fixture
+def applicant_household(tree):
+    """A household outside the registry (申请中): its members are still entered directly."""
+    return factories.make_household(head="张三丰", members=3, phone="13912345678", status="applicant")
+
+
 # --- the list -----------------------------------------------------------------------------
 
 def test_list_shows_only_households_in_the_users_region(users, client):
@@ -402,15 +408,6 @@ def test_clerk_creates_a_household_in_their_village(users, client):
     assert AuditEntry.objects.filter(action="create", household=household).exists()
 
 
-def test_create_household_says_what_is_missing_in_chinese(users, client):
-    login(client, users["clerk"])
-    response = client.post(reverse("registry:household_create"), household_data(primary_cause="", exit_year="2010"))
-    assert response.status_code == 200
-    page = text(response)
-    assert "贫困户须填写主要致贫原因" in page and "脱贫年度不能早于识别年度" in page
-    assert not Household.objects.exists()
-
-
 def test_create_household_rejects_a_malformed_number(users, client):
     login(client, users["clerk"])
     response = client.post(reverse("registry:household_create"), household_data(farmland_area="两亩"))
@@ -423,7 +420,7 @@ def test_township_officer_picks_a_village_first(users, client):
     picker = text(client.get(reverse("registry:household_create")))
     assert "选择行政村" in picker and "南山居委会" in picker and "人民路居委会" in picker and "大塘埠村" not in picker
     form = client.get(reverse("registry:household_create"), {"region": factories.SIBLING_VILLAGE})
-    assert "人民路居委会" in text(form) and 'name="status"' in text(form)
+    assert "人民路居委会" in text(form) and "未建档" in text(form) and 'name="status"' not in text(form)
     client.post(reverse("registry:household_create") + f"?region={factories.SIBLING_VILLAGE}", household_data())
     assert Household.objects.get().village_id == factories.SIBLING_VILLAGE
 
@@ -467,11 +464,11 @@ def test_unchanged_household_form_records_no_spurious_changes(users, client, hou
 
 def test_edit_household_refusal_lands_on_the_field(users, client, household):
     login(client, users["clerk"])
-    response = client.post(reverse("registry:household_edit", args=[household.pk]), household_data(status="exited"))
+    response = client.post(reverse("registry:household_edit", args=[household.pk]), household_data(primary_cause=""))
     page = text(response)
     assert response.status_code == 200
-    assert 'id="id_exit_year_error"><li>已脱贫户须填写脱贫年度</li>' in page
-    assert Household.objects.get(pk=household.pk).status == "poor"
+    assert 'id="id_primary_cause_error"><li>贫困户须填写主要致贫原因</li>' in page
+    assert Household.objects.get(pk=household.pk).primary_cause == "illness"
 
 
 # --- members ------------------------------------------------------------------------------
@@ -486,7 +483,8 @@ def member_data(**overrides):
     return data | overrides
 
 
-def test_add_member_derives_sex_and_birth_date_from_the_id_number(users, client, household):
+def test_add_member_derives_sex_and_birth_date_from_the_id_number(users, client, applicant_household):
+    household = applicant_household
     login(client, users["clerk"])
     data = member_data()
     response = client.post(reverse("registry:member_add", args=[household.pk]), data)
@@ -497,13 +495,15 @@ def test_add_member_derives_sex_and_birth_date_from_the_id_number(users, client,
     assert household.size == 4
 
 
-def test_add_member_then_add_another(users, client, household):
+def test_add_member_then_add_another(users, client, applicant_household):
+    household = applicant_household
     login(client, users["clerk"])
     response = client.post(reverse("registry:member_add", args=[household.pk]), member_data() | {"then": "add"})
     assert response["Location"] == reverse("registry:member_add", args=[household.pk])
 
 
-def test_add_member_with_a_wrong_check_digit_says_which_is_right(users, client, household):
+def test_add_member_with_a_wrong_check_digit_says_which_is_right(users, client, applicant_household):
+    household = applicant_household
     login(client, users["clerk"])
     number, right = wrong_check_digit(factories.id_number())
     response = client.post(reverse("registry:member_add", args=[household.pk]), member_data(id_number=number))
@@ -517,26 +517,30 @@ def test_add_member_with_a_wrong_check_digit_says_which_is_right(users, client, 
     ("360722197005170", "这是15位旧身份证号，请先升级为18位"),
     ("", "这个字段是必填项"),
 ])
-def test_add_member_id_number_messages(users, client, household, id_number, message):
+def test_add_member_id_number_messages(users, client, applicant_household, id_number, message):
+    household = applicant_household
     login(client, users["clerk"])
     response = client.post(reverse("registry:member_add", args=[household.pk]), member_data(id_number=id_number))
     assert message in text(response)
 
 
-def test_add_member_refuses_a_person_already_in_a_household(users, client, household):
+def test_add_member_refuses_a_person_already_in_a_household(users, client, applicant_household):
+    household = applicant_household
     other = factories.make_household(head="李四")
     login(client, users["clerk"])
     response = client.post(reverse("registry:member_add", args=[household.pk]), member_data(id_number=head_of(other).id_number))
     assert f"此身份证号已登记在户 {other.number}（一人只能在一户）" in text(response)
 
 
-def test_add_member_refuses_a_second_head(users, client, household):
+def test_add_member_refuses_a_second_head(users, client, applicant_household):
+    household = applicant_household
     login(client, users["clerk"])
     response = client.post(reverse("registry:member_add", args=[household.pk]), member_data(relation="head"))
     assert "该户已有户主，每户只能有一名户主" in text(response)
 
 
-def test_add_member_checks_work_months_and_disability(users, client, household):
+def test_add_member_checks_work_months_and_disability(users, client, applicant_household):
+    household = applicant_household
     login(client, users["clerk"])
     response = client.post(reverse("registry:member_add", args=[household.pk]),
                            member_data(work_months="14", disability_category="physical"))
@@ -570,7 +574,8 @@ def test_edit_member_with_a_wrong_check_digit_keeps_the_old_number(users, client
     assert Member.objects.get(pk=head.pk).id_number == head.id_number
 
 
-def test_remove_member_with_a_reason(users, client, household):
+def test_remove_member_with_a_reason(users, client, applicant_household):
+    household = applicant_household
     son = household.members.exclude(relation="head").first()
     login(client, users["clerk"])
     url = reverse("registry:member_remove", args=[household.pk, son.pk])
@@ -585,7 +590,8 @@ def test_remove_member_with_a_reason(users, client, household):
     assert "户籍迁出：2025年迁往广州" in text(client.get(detail(household)))
 
 
-def test_remove_member_needs_a_reason(users, client, household):
+def test_remove_member_needs_a_reason(users, client, applicant_household):
+    household = applicant_household
     son = household.members.exclude(relation="head").first()
     login(client, users["clerk"])
     url = reverse("registry:member_remove", args=[household.pk, son.pk])
@@ -594,7 +600,8 @@ def test_remove_member_needs_a_reason(users, client, household):
     assert Member.objects.filter(pk=son.pk).exists()
 
 
-def test_remove_head_before_naming_a_new_one_is_refused(users, client, household):
+def test_remove_head_before_naming_a_new_one_is_refused(users, client, applicant_household):
+    household = applicant_household
     head = head_of(household)
     login(client, users["clerk"])
     response = client.post(reverse("registry:member_remove", args=[household.pk, head.pk]), {"reason": "death"})
@@ -704,7 +711,7 @@ def test_pages_read_in_english_when_chosen(users, client, household):
     assert "Illness" in page
     detail_page = text(client.get(detail(household)))
     assert "Members" in detail_page and "Head of household" in detail_page and "Wage income" in detail_page
-    form = text(client.get(reverse("registry:member_add", args=[household.pk])))
+    form = text(client.get(reverse("registry:member_edit", args=[household.pk, head_of(household).pk])))
     assert "ID number" in form and "Relation to head" in form
 
 

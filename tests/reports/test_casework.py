@@ -90,7 +90,7 @@ def casework_changes(users, registry) -> None:
     assistance_services.pair_household(sibling[0], helper, by=county, started_on=TODAY - datetime.timedelta(days=90))
     assistance_services.record_visit(registry[factories.VILLAGE][0], by=county, visited_on=TODAY - datetime.timedelta(days=1),
                                      findings="入户走访")
-    registry_services.update_household(sibling[1], by=county, status="exited", exit_year=YEAR)
+    registry_services.apply_key_facts(sibling[1], by=county, action="change_request", status="exited", exit_year=YEAR)
     assistance_services.end_pairing(sibling[1], by=county, on=TODAY, reason="已脱贫")
     assistance_services.save_plan(sibling[0], by=county, target_exit_year=YEAR + 1)
     catalogue = MeasureCatalogue.objects.filter(active=True).exclude(group=MeasureGroup.INDUSTRY).first()

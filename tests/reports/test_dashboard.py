@@ -42,12 +42,12 @@ def _changes(users, registry):
     """A series of changes of the kind the procedures make: exits, new households, types, causes, removals."""
     county = users["county"]
     first = registry[factories.VILLAGE]
-    registry_services.update_household(first[1], by=county, status="exited", exit_year=YEAR)
-    registry_services.update_household(first[2], by=county, household_type="dibao", primary_cause="lack_labour")
-    registry_services.update_household(registry[factories.OTHER_TOWNSHIP_VILLAGE][0], by=county, status="removed")
+    registry_services.apply_key_facts(first[1], by=county, action="change_request", status="exited", exit_year=YEAR)
+    registry_services.apply_key_facts(first[2], by=county, action="change_request", household_type="dibao", primary_cause="lack_labour")
+    registry_services.apply_key_facts(registry[factories.OTHER_TOWNSHIP_VILLAGE][0], by=county, action="change_request", status="removed")
     make(factories.SIBLING_VILLAGE, "poor", type_="wubao", cause="disaster", members=3, reg=YEAR)
     make(factories.OTHER_TOWNSHIP_VILLAGE, "exited", cause="lack_skills", members=4, reg=2018, exit_year=YEAR)
-    registry_services.update_household(registry[factories.OTHER_COUNTY_VILLAGE][0], by=users["admin"], status="exited",
+    registry_services.apply_key_facts(registry[factories.OTHER_COUNTY_VILLAGE][0], by=users["admin"], action="change_request", status="exited",
                                        exit_year=YEAR)
 
 
