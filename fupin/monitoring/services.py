@@ -22,7 +22,7 @@ from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel, level_of
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
-from fupin.registry.services import RegistryError, update_household
+from fupin.registry.services import RegistryError, apply_key_facts
 
 from . import matching, rules, screening
 from .models import (
@@ -425,7 +425,7 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
     case.save(update_fields=["stage", "included_at"])
     if case.household.status != codes.HouseholdStatus.MONITORED:
         try:
-            update_household(case.household, by=by, status=codes.HouseholdStatus.MONITORED)
+            apply_key_facts(case.household, by=by, action="monitoring_include", status=codes.HouseholdStatus.MONITORED)
         except RegistryError as e:
             raise MonitoringError(f"户信息不完整，不能标记为监测户：{e}") from None
     _log(case, before, by=by, note=note, action="include_monitored")
@@ -507,7 +507,7 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
     case.save(update_fields=["stage", "elimination_note", "elimination_evidence", "eliminated_at"])
     if case.previous_status and case.household.status == codes.HouseholdStatus.MONITORED:
         try:
-            update_household(case.household, by=by, status=case.previous_status)
+            apply_key_facts(case.household, by=by, action="monitoring_eliminate", status=case.previous_status)
         except RegistryError as e:
             raise MonitoringError(f"恢复户状态失败：{e}") from None
     _log(case, before, by=by, note=note, action="eliminate_risk")
@@ -753,7 +753,7 @@ def decide_finding(finding: Finding, *, by, decision: str, note: str, responsibl
     now = timezone.now()
     if decision == Decision.EXCLUDED and finding.household.status != codes.HouseholdStatus.REMOVED:
         try:
-            update_household(finding.household, by=by, status=codes.HouseholdStatus.REMOVED)
+            apply_key_facts(finding.household, by=by, action="monitoring_exclude", status=codes.HouseholdStatus.REMOVED)
         except RegistryError as e:
             raise MonitoringError(f"清退失败：{e}") from None
     finding.decision, finding.decision_note, finding.decided_by, finding.decided_at = decision, note, by, now

@@ -211,7 +211,7 @@ def test_excluding_clears_the_household_out_through_the_registry(users, househol
     services.decide_finding(_finding(own), by=users["county"], decision=Decision.EXCLUDED, note="有车有房，不符合条件")
     own.refresh_from_db()
     assert own.status == S.REMOVED
-    assert AuditEntry.objects.filter(action="update", household=own, changes__has_key="status").exists()
+    assert AuditEntry.objects.filter(action="monitoring_exclude", household=own, changes__has_key="status").exists()
 
 
 def test_village_clerk_and_other_townships_cannot_decide(users, households):
