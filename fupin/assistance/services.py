@@ -14,7 +14,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role, User
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import diff, record, snapshot
-from fupin.core import images
+from fupin.core import files, images
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEES, Household
@@ -233,6 +233,10 @@ def read_helper_sheet(file) -> list[dict]:
     """Rows of the helper template (.xlsx) as dicts keyed by field; row numbers as in Excel."""
     from openpyxl import load_workbook
 
+    try:
+        files.check_xlsx(file, files.small_sheet_limits())  # before openpyxl unpacks anything
+    except files.FileRefused as e:
+        raise AssistanceError({"file": str(e)}) from None
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception:

@@ -149,25 +149,37 @@ def check_xlsx(path, limits: Limits, *, count: bool = True) -> SheetInfo:
 
     Only the zip directory and the first sheet's first kilobytes are read, unless `count`: then the first
     sheet is streamed (never held) to count its rows and cells, which a forged <dimension> cannot hide.
-    FileRefused with a Chinese message otherwise.
+    FileRefused with a Chinese message otherwise. `path` may also be an open binary file (an upload), left at its start.
     """
+    if hasattr(path, "read"):
+        path.seek(0)
+        magic = path.read(8)
+        path.seek(0)
+        try:
+            return _check_zip(path, magic, limits, count=count)
+        finally:
+            path.seek(0)
     with open(path, "rb") as fh:
         magic = fh.read(8)
+    return _check_zip(path, magic, limits, count=count)
+
+
+def _check_zip(path, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
     if not magic:
         raise FileRefused("文件是空的")
     if magic == OLE_MAGIC:
         raise FileRefused("文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传")
     if not magic.startswith(ZIP_MAGIC):
-        raise FileRefused("无法读取 Excel 文件：内容不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传")
+        raise FileRefused("无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileRefused("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传") from None
+        raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传") from None
     with book:
         infos = book.infolist()
         names = {i.filename for i in infos}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise FileRefused("无法读取 Excel 文件：内容不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传")
+            raise FileRefused("无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
         if any(i.flag_bits & 0x1 for i in infos):
             raise FileRefused("文件已加密：请在 Excel 中取消密码并另存为 .xlsx 后上传")
         lowered = {n.lower() for n in names}
@@ -186,7 +198,7 @@ def check_xlsx(path, limits: Limits, *, count: bool = True) -> SheetInfo:
         try:
             return _scan_sheet(book, sheet, unpacked, limits, count=count)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
-            raise FileRefused("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式，请在 Excel 中另存为 .xlsx 后上传") from None
+            raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传") from None
 
 
 def _scan_sheet(book: zipfile.ZipFile, sheet: str, unpacked: int, limits: Limits, *, count: bool) -> SheetInfo:

@@ -157,6 +157,12 @@ def parse_ledger(data: bytes) -> list[dict]:
     """Read the statistics table (.xlsx, first sheet, headers as in LEDGER_HEADERS) into JSON-ready rows."""
     from openpyxl import load_workbook
 
+    from fupin.core import files
+
+    try:
+        files.check_xlsx(io.BytesIO(data), files.small_sheet_limits())  # before openpyxl unpacks anything
+    except files.FileRefused as e:
+        raise LedgerFileError([str(e)]) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:

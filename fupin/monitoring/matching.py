@@ -209,6 +209,12 @@ def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
 def _xlsx_to_csv(source, tmp: Path) -> tuple[dict, int]:
     from python_calamine import CalamineWorkbook
 
+    from fupin.core import files
+
+    try:
+        files.check_xlsx(source, files.upload_limits())  # before calamine unpacks the whole sheet into memory
+    except files.FileRefused as e:
+        raise DepartmentFileError(str(e)) from None
     try:
         book = CalamineWorkbook.from_filelike(source)
         sheet = book.get_sheet_by_index(0)

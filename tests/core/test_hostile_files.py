@@ -60,7 +60,8 @@ def upload(client, name: str, content: bytes):
 
 @pytest.fixture
 def clerk(client, users):
-    client.force_login(users["clerk"])
+    """Who uploads: the county office, which may import registered households."""
+    client.force_login(users["county"])
     return client
 
 
@@ -83,13 +84,13 @@ def test_a_good_xlsx_still_goes_through(clerk):
 @pytest.mark.parametrize("name, content, message", [
     ("empty.xlsx", b"", "文件是空的"),
     ("empty.csv", b"", "文件是空的"),
-    ("text.xlsx", "姓名,证件号码\n张三,1\n".encode(), "不是 .xlsx 格式"),
-    ("garbage.xlsx", random.Random(1).randbytes(5000), "不是 .xlsx 格式"),
+    ("text.xlsx", "姓名,证件号码\n张三,1\n".encode(), "不是有效的 Excel"),
+    ("garbage.xlsx", random.Random(1).randbytes(5000), "不是有效的 Excel"),
     ("broken.xlsx", GOOD[:len(GOOD) // 2], "无法读取 Excel 文件"),
     ("encrypted.xlsx", files.OLE_MAGIC + random.Random(2).randbytes(5000), "密码"),
     ("macro.xlsx", rezip(GOOD, add={"xl/vbaProject.bin": b"\x00" * 100}), "宏"),
     ("linked.xlsx", rezip(GOOD, add={"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}), "外部链接"),
-    ("nosheet.xlsx", rezip(b"PK\x05\x06" + b"\x00" * 18), "不是 .xlsx 格式"),
+    ("nosheet.xlsx", rezip(b"PK\x05\x06" + b"\x00" * 18), "不是有效的 Excel"),
     ("garbage.csv", random.Random(3).randbytes(5000), "不是文本格式的 CSV"),
     ("utf16.csv", ",".join(HEADINGS).encode("utf-16"), "UTF-16"),
     ("workbook.csv", GOOD, "Excel 工作簿"),
@@ -151,7 +152,7 @@ def test_an_empty_sheet_and_a_sheet_of_headings_only_are_refused(clerk, tmp_path
     assert job.status == ImportStatus.REJECTED and "没有数据行" in job.message
     path = write_csv(tmp_path / "headings.csv", [])
     with pytest.raises(ImportRejected, match="没有数据行"):
-        import_file(path, user=users["clerk"])
+        import_file(path, user=users["county"])
 
 
 def test_gbk_csv_imports_and_a_wide_data_row_is_refused_by_the_job(clerk, tmp_path):
@@ -169,3 +170,35 @@ def test_gbk_csv_imports_and_a_wide_data_row_is_refused_by_the_job(clerk, tmp_pa
     job = ImportJob.objects.get()
     assert job.status == ImportStatus.REJECTED and "超过1,000列" in job.message
     assert not Member.objects.filter(name="李四海").exists()
+
+
+BOMB = rezip(GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(1) + b" " * (40 * files.MB)})
+MACRO = rezip(GOOD, add={"xl/vbaProject.bin": b"\x00" * 100})
+
+
+@pytest.mark.parametrize("content, message", [(BOMB, "压缩比异常"), (MACRO, "宏"), (b"plain text", "不是有效的 Excel")])
+def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content, message):
+    """The helper list, the funds ledger and a department's cross-check list pass the same checks."""
+    from fupin.assistance import services as assistance
+    from fupin.funds import reconciliation
+    from fupin.monitoring import services as monitoring
+    from fupin.monitoring.matching import DepartmentFileError
+    from fupin.monitoring.models import CrossCheck
+
+    with pytest.raises(assistance.AssistanceError) as e:
+        assistance.read_helper_sheet(SimpleUploadedFile("helpers.xlsx", content))
+    assert message in e.value.errors["file"]
+    with pytest.raises(reconciliation.LedgerFileError) as e:
+        reconciliation.parse_ledger(content)
+    assert message in e.value.errors[0]
+    if content.startswith(b"PK"):  # the department list is told apart by its content, not its name
+        with pytest.raises(DepartmentFileError, match=message):
+            monitoring.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile("list.xlsx", content),
+                                          county=users["county"].region_id)
+        assert not CrossCheck.objects.exists()
+
+
+def test_the_helper_import_page_refuses_a_bomb_with_a_message(client, users):
+    client.force_login(users["county"])
+    response = client.post(reverse("assistance:import_helpers"), {"file": SimpleUploadedFile("helpers.xlsx", BOMB)})
+    assert response.status_code == 400 and "压缩比异常" in response.content.decode()
