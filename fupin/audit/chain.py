@@ -1,8 +1,8 @@
 """The audit trail's hash chains: one per county (the first six digits of an entry's scope_code) and a
 global one ("") for entries without a county.
 
-Each entry's hash is sha256(previous hash | chain | seq | content), the content being a canonical JSON
-array of every meaningful field (CANONICAL_FIELDS). Appending locks the chain's head row (ChainHead,
+Each entry's hash is sha256(the previous entry's hash, then the entry's content), the content being a
+canonical JSON array of every meaningful field (CANONICAL_FIELDS). Appending locks the chain's head row (ChainHead,
 SELECT … FOR UPDATE on PostgreSQL; SQLite serialises writers) in the caller's transaction, so two writers
 in one county take turns and a rolled-back write leaves no gap. Every path that writes entries goes
 through `append`: services.record, the bulk writes, and the import's COPY (import_bulk).
@@ -65,8 +65,10 @@ def entry_content(entry) -> str:
     return canonical(*(getattr(entry, f) for f in CANONICAL_FIELDS))
 
 
-def link_hash(prev_hash: str, chain: str, seq: int, content: str) -> str:
-    return hashlib.sha256(f"{prev_hash}|{chain}|{seq}|{content}".encode()).hexdigest()
+def link_hash(prev_hash: str, content: str | bytes) -> str:
+    """An entry's hash: sha256 of the previous entry's hash (32 bytes) followed by the entry's content (UTF-8).
+    Its number and chain need not be hashed: moving or renumbering an entry breaks the links around it."""
+    return hashlib.sha256(bytes.fromhex(prev_hash) + (content if isinstance(content, bytes) else content.encode())).hexdigest()
 
 
 def _lock_heads(keys: Sequence[str]) -> dict[str, ChainHead]:
@@ -82,25 +84,25 @@ def _lock_heads(keys: Sequence[str]) -> dict[str, ChainHead]:
     return heads
 
 
-def append(chains: Sequence[str], contents: Sequence[str]) -> tuple[list[int], list[str], list[str]]:
+def append(chains: Sequence[str], contents: Sequence[str | bytes]) -> tuple[list[int], list[str], list[str]]:
     """Numbers and hashes for new entries in the given order: (seqs, prev_hashes, hashes). Moves the
     chains' heads; must run in the transaction that writes the entries (it opens one if there is none)."""
+    sha256 = hashlib.sha256
     with transaction.atomic(savepoint=False):
         heads = _lock_heads(chains)
-        state = {k: [h.seq, h.hash] for k, h in heads.items()}
-        seqs, prevs, hashes = [], [], []
+        state = {k: [h.seq, bytes.fromhex(h.hash)] for k, h in heads.items()}
+        seqs, prevs, digests = [], [], []
         for key, content in zip(chains, contents, strict=True):
             head = state[key]
-            seq = head[0] + 1
-            digest = link_hash(head[1], key, seq, content)
-            seqs.append(seq)
+            head[0] += 1
             prevs.append(head[1])
-            hashes.append(digest)
-            head[0], head[1] = seq, digest
+            head[1] = sha256(head[1] + (content if isinstance(content, bytes) else content.encode())).digest()
+            seqs.append(head[0])
+            digests.append(head[1])
         for key, (seq, digest) in state.items():
             if seq != heads[key].seq:
-                ChainHead.objects.filter(chain=key).update(seq=seq, hash=digest)
-    return seqs, prevs, hashes
+                ChainHead.objects.filter(chain=key).update(seq=seq, hash=digest.hex())
+    return seqs, [p.hex() for p in prevs], [d.hex() for d in digests]
 
 
 def link_entries(entries: Sequence) -> None:

@@ -139,7 +139,7 @@ def verify(*, county: str = "", anchor_files: Iterable[Path] = (), progress: Cal
             problem("inserted", chain, seq, entry_id, f"{name}的序号或位置不连续：是插入的记录")
             reported = True
         if not reported:
-            recomputed = link_hash(prev_hash, chain, seq, canonical(*content))
+            recomputed = link_hash(prev_hash, canonical(*content))
             scope_code = content[CANONICAL_FIELDS.index("scope_code")]
             if recomputed != digest or chain_key(scope_code) != chain:
                 problem("altered", chain, seq, entry_id, f"{name}的内容被改动（哈希不符）")

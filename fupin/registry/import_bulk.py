@@ -214,7 +214,7 @@ class ChainedAudit:
 
     frame: pl.DataFrame
     chains: list[str]
-    contents: list[str]
+    contents: list[bytes]  # UTF-8
 
     def payload(self) -> bytes:
         from fupin.audit.chain import append
@@ -470,6 +470,11 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
         ok &= ~hh["key"].is_in(["n" + v for v in registered_numbers])
     imp.result.unchanged_rows += int(hh["size"].filter(unchanged).sum() or 0)
 
+    if not imp.loads_registered:
+        # a village or township creates households outside the registry only (imports: _check_new_outside_registry)
+        ok &= (checked["status"].is_in(list(base.services.UNREGISTERED_STATUSES))
+               & (checked["household_type"].fill_null("") == "")
+               & checked["registration_year"].is_null() & checked["exit_year"].is_null())
     hh = hh.with_columns(ok=ok)
     routed_g = hh.filter(~ok & ~unchanged)["g"]
     fast_groups = hh.filter(pl.col("ok"))
@@ -879,7 +884,8 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
                     + '],"number":[null,' + _json_string(chunk["number"]) + '],"size":[null,' + chunk["size"]
                     + '],"来源文件":[null,' + source + "]}]")
         tables.append((AuditEntry._meta.db_table, audit_columns,
-                       ChainedAudit(audit, chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(), contents.to_list())))
+                       ChainedAudit(audit, chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(),
+                                    contents.cast(pl.Binary).to_list())))
         yield Batch(count, tables, chunk["village_id"].unique().to_list())
 
 

@@ -48,7 +48,7 @@ def test_record_appends_to_its_countys_chain(trail):
     for before, after in zip(rows, rows[1:]):
         assert after.prev_hash == before.hash
     for r in rows:
-        assert r.hash == chain.link_hash(r.prev_hash, r.chain, r.seq, chain.entry_content(r))
+        assert r.hash == chain.link_hash(r.prev_hash, chain.entry_content(r))
     head = ChainHead.objects.get(chain=COUNTY)
     assert (head.seq, head.hash) == (rows[-1].seq, rows[-1].hash)
     other = chain_rows(factories.OTHER_COUNTY_VILLAGE[:6])
@@ -97,7 +97,7 @@ def test_direct_sql_update_with_a_recomputed_hash_breaks_the_next_link(trail):
     rows = chain_rows()
     victim = rows[2]
     victim.target_label = "改过的"
-    forged = chain.link_hash(victim.prev_hash, victim.chain, victim.seq, chain.entry_content(victim))
+    forged = chain.link_hash(victim.prev_hash, chain.entry_content(victim))
     with connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditentry SET target_label = %s, hash = %s WHERE id = %s", ["改过的", forged, victim.pk])
     code, _, err = verify_command()
@@ -126,7 +126,7 @@ def test_direct_sql_insert_is_named(trail):
     fake = AuditEntry(at=last.at, username="intruder", action="update_household", target_type="household",
                       target_id="1", target_label="假记录", scope_code=factories.VILLAGE, changes={}, chain=COUNTY,
                       seq=last.seq + 1, prev_hash=last.hash)
-    fake.hash = chain.link_hash(last.hash, COUNTY, fake.seq, chain.entry_content(fake))  # a well-formed forgery
+    fake.hash = chain.link_hash(last.hash, chain.entry_content(fake))  # a well-formed forgery
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditentry (at, username, role, region_code, action, target_type, target_id, target_label, "
@@ -165,7 +165,7 @@ def test_a_rewrite_of_the_whole_chain_is_caught_by_the_anchors(trail, tmp_path, 
     prev = rows[0].hash
     with connection.cursor() as cursor:
         for r in rows[1:]:
-            digest = chain.link_hash(prev, r.chain, r.seq, chain.entry_content(r))
+            digest = chain.link_hash(prev, chain.entry_content(r))
             cursor.execute("UPDATE audit_auditentry SET target_label = %s, prev_hash = %s, hash = %s WHERE id = %s",
                            [r.target_label, prev, digest, r.pk])
             prev = digest

@@ -29,7 +29,7 @@ def run_import(path, user, *, bulk: bool):
 def check_chain_after_import(tmp_path, users, *, bulk):
     clerk = users["clerk"]
     record(by=clerk, action="before", target=clerk, scope_code=factories.VILLAGE)  # the chain is not new
-    result = run_import(write_csv(tmp_path / "h.csv", households(6)), clerk, bulk=bulk)
+    result = run_import(write_csv(tmp_path / "h.csv", households(6)), users["county"], bulk=bulk)  # registered data: the county's
     assert result.imported and result.households_created == 6
     record(by=clerk, action="after", target=clerk, scope_code=factories.VILLAGE)
     entries = list(AuditEntry.objects.filter(chain=COUNTY).order_by("seq"))

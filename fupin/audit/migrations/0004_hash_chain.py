@@ -32,7 +32,7 @@ def chain_existing(apps, schema_editor):
             key = chain_key(fields[CANONICAL_FIELDS.index("scope_code")])
             head = heads.setdefault(key, [0, GENESIS])
             seq = head[0] + 1
-            digest = link_hash(head[1], key, seq, canonical(*fields))
+            digest = link_hash(head[1], canonical(*fields))
             out.append((pk, key, seq, head[1], digest))
             head[0], head[1] = seq, digest
         with connection.cursor() as cursor:
