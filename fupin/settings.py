@@ -244,6 +244,8 @@ LOGGING = {
 FUPIN_PAGE_SIZE = 50
 # The address printed in QR codes on handbooks (they lead to the household's public-safe summary).
 FUPIN_PUBLIC_URL = os.environ.get("FUPIN_PUBLIC_URL", "http://127.0.0.1:8000")
+# Where fupin audit-anchor appends each day's audit chain heads, outside the database (docs/audit.md).
+FUPIN_AUDIT_ANCHOR_FILE = os.environ.get("FUPIN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log"))
 # Department lists uploaded for cross-checking are deleted after this many days (fupin purge-cross-checks).
 FUPIN_CROSSCHECK_RETENTION_DAYS = int(os.environ.get("FUPIN_CROSSCHECK_RETENTION_DAYS", "90"))
 # A handbook's QR code leads to its household's public summary for this many days after it was printed;
