@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.db import models
 from django.db.models import ProtectedError
 from django.utils import timezone, translation
 
@@ -25,7 +26,7 @@ from fupin.registry.services import (
 from .models import ChangeKind, JoinCause, LeaveCause
 
 INCOME_COMPONENTS = (*IncomeRecord.INCOME_FIELDS, "productive_expenditure")
-RELATIONS = set(codes.Relation.values)
+MAX_ID = 2**63 - 1
 
 
 class ChangeError(RegistryError):
@@ -62,11 +63,20 @@ def household_state(household: Household) -> dict:
     }
 
 
-def _member_in(household: Household, member_id, *, key: str) -> Member:
+def _pk(value, *, key: str, message: str) -> int:
+    if isinstance(value, bool):
+        raise ChangeError({key: message})
     try:
-        member_id = int(member_id)
-    except (TypeError, ValueError):
-        raise ChangeError({key: "请选择家庭成员"}) from None
+        pk = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ChangeError({key: message}) from None
+    if not 1 <= pk <= MAX_ID:
+        raise ChangeError({key: message})
+    return pk
+
+
+def _member_in(household: Household, member_id, *, key: str) -> Member:
+    member_id = _pk(member_id, key=key, message="请选择家庭成员")
     member = Member.objects.filter(pk=member_id, household=household).first()
     if member is None:
         raise ChangeError({key: f"所选成员不在户 {household.number} 中"})
@@ -74,22 +84,46 @@ def _member_in(household: Household, member_id, *, key: str) -> Member:
 
 
 def _relation(value, *, key: str, allow_head: bool = False) -> str:
-    if value not in RELATIONS or (value == codes.Relation.HEAD and not allow_head):
+    if not isinstance(value, str) or value not in codes.Relation.values or (value == codes.Relation.HEAD and not allow_head):
         raise ChangeError({key: "请选择与户主关系" if value != codes.Relation.HEAD else "此处不能选择“户主”"})
     return value
 
 
 def _other_household(household: Household, pk, *, key: str, by) -> Household:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise ChangeError({key: "请选择另一户"}) from None
+    pk = _pk(pk, key=key, message="请选择另一户")
     other = Household.objects.filter(pk=pk).first()
     if other is None or other.pk == household.pk or not by.in_scope(other.village_id):
         raise ChangeError({key: "所选户不存在、不在您的管辖范围内，或就是本户"})
     if other.status == codes.HouseholdStatus.REMOVED:
         raise ChangeError({key: f"户 {other.number} 已清退"})
     return other
+
+
+def _typed_member_fields(fields: dict) -> dict:
+    """The new member's values checked for type and length as the model holds them (the API passes JSON through)."""
+    errors = {}
+    for name, value in fields.items():
+        field = Member._meta.get_field(name)
+        if name == "birth_date":
+            if value not in (None, "") and not isinstance(value, (str, datetime.date)):
+                errors[name] = "出生日期格式应为 YYYY-MM-DD"
+        elif isinstance(field, models.BooleanField):
+            if not isinstance(value, bool):
+                errors[name] = "须为 true 或 false"
+        elif isinstance(field, models.PositiveSmallIntegerField):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 32767:
+                errors[name] = "须为整数"
+        elif not isinstance(value, str):
+            errors[name] = "须为字符串"
+        elif field.choices and value not in [v for v, _label in field.flatchoices] and not (field.blank and value == ""):
+            errors[name] = f"{field.verbose_name}取值无效"
+        elif name != "id_number" and len(value) > field.max_length:
+            errors[name] = f"最多{field.max_length}个字符"
+        elif name == "id_number" and len(value) > 64:
+            errors[name] = "身份证号过长"
+    if errors:
+        raise ChangeError(errors)
+    return fields
 
 
 def _plain_member(values: dict) -> dict:
@@ -101,10 +135,13 @@ def _plain_member(values: dict) -> dict:
 def _prepare_member_join(household, payload, by) -> Plan:
     if payload.get("cause") not in JoinCause.values:
         raise ChangeError({"cause": "请选择增员原因（出生、婚入、迁入）"})
-    fields = dict(payload.get("member") or {})
+    fields = payload.get("member") or {}
+    if not isinstance(fields, dict):
+        raise ChangeError({"member": "新成员的信息须为 JSON 对象"})
     unknown = set(fields) - MEMBER_EDITABLE
     if unknown:
-        raise ChangeError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise ChangeError(f"未知字段：{', '.join(sorted(str(k) for k in unknown))}")
+    fields = _typed_member_fields(dict(fields))
     if isinstance(fields.get("birth_date"), str) and fields["birth_date"]:
         try:
             fields["birth_date"] = datetime.date.fromisoformat(fields["birth_date"])
@@ -204,10 +241,15 @@ def _check_facts(household, **changes) -> None:
 def _year_or_none(value, key):
     if value in (None, ""):
         return None
+    if isinstance(value, bool):
+        raise ChangeError({key: "年度须为整数"})
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        year = int(value)
+    except (TypeError, ValueError, OverflowError):
         raise ChangeError({key: "年度须为整数"}) from None
+    if not 0 <= year <= 9999:
+        raise ChangeError({key: "年度应在2000到2100之间"})
+    return year
 
 
 def _prepare_type_change(household, payload, by) -> Plan:
@@ -244,7 +286,7 @@ def _money(value, key):
         raise ChangeError({key: "请输入金额（元）"}) from None
     if not amount.is_finite() or amount < 0:
         raise ChangeError({key: "金额不能为负数"})
-    if amount != amount.quantize(CENT) or amount >= Decimal("1e9"):
+    if amount >= Decimal("1e9") or amount != amount.quantize(CENT):
         raise ChangeError({key: "金额最多保留两位小数，且小于十亿元"})
     return amount.quantize(CENT)
 
@@ -257,14 +299,14 @@ def income_values(record: IncomeRecord) -> dict:
 
 def _prepare_income_correction(household, payload, by) -> Plan:
     year = _year_or_none(payload.get("year"), "year")
-    income = IncomeRecord.objects.filter(household=household, year=year).first() if year else None
+    income = IncomeRecord.objects.filter(household=household, year=year).first() if year and 2000 <= year <= 2100 else None
     if income is None:
         raise ChangeError({"year": "该户这一年尚无收入记录：请选择已录入的年度"})
     values = {f: _money(payload.get(f), f) for f in INCOME_COMPONENTS}
     size = payload.get("household_size") or income.household_size
     try:
         size = int(size)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ChangeError({"household_size": "家庭人口数须为整数"}) from None
     if not 1 <= size <= 99:
         raise ChangeError({"household_size": "家庭人口数应在1到99之间"})

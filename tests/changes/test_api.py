@@ -130,3 +130,39 @@ def test_the_operations_are_in_the_openapi_document(client):
     for path in (BASE, BASE + "{request_id}/", BASE + "{request_id}/approve/", BASE + "{request_id}/return/",
                  BASE + "{request_id}/withdraw/", BASE + "{request_id}/resubmit/"):
         assert path in paths
+
+
+JUNK = [None, True, -1, 0, 2**70, 1e308, "", "x" * 300, "１２", [], [1], {}, {"a": 1}, "NaN", "1e400", "2025-13-40"]
+KEYS = {
+    "member_join": ["cause", "member"],
+    "member_leave": ["cause", "member_id", "new_head_id"],
+    "change_head": ["new_head_id", "former_head_relation"],
+    "move_member": ["member_id", "target_household_id", "relation"],
+    "split_household": ["relations"],
+    "merge_households": ["other_household_id", "absorbed_head_relation"],
+    "type_change": ["household_type"],
+    "status_correction": ["status", "registration_year", "exit_year"],
+    "income_correction": ["year", "wages", "household_size"],
+}
+MEMBER_KEYS = ["name", "id_number", "relation", "work_months", "has_medical_insurance", "birth_date", "ethnicity", "sex"]
+
+
+def test_junk_payloads_are_refused_never_a_server_error(call, users, household):
+    head = household.members.get(relation="head")
+    for kind, keys in KEYS.items():
+        for key in keys:
+            for junk in JUNK:
+                status, body = call(users["clerk"], "post", BASE, proposal(household, kind=kind, payload={key: junk}))
+                assert status == 422, (kind, key, junk, status, body)
+    valid = {"name": "张小宝", "id_number": factories.id_number(birth=datetime.date(2024, 2, 3)), "relation": "grandson"}
+    for key in MEMBER_KEYS:
+        for junk in JUNK:
+            member = valid | {key: junk}
+            status, body = call(users["clerk"], "post", BASE, proposal(household, kind="member_join",
+                                                                      payload={"cause": "born", "member": member}))
+            assert status in (201, 409, 422), (key, junk, status, body)
+    for junk in JUNK:
+        status, _ = call(users["clerk"], "post", BASE, proposal(household, kind="split_household",
+                                                               payload={"relations": {str(head.pk): junk, "x": junk}}))
+        assert status == 422
+    assert ChangeRequest.objects.filter(kind__in=[k for k in KEYS if k != "member_join"]).count() == 0
