@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "fupin.accounts.middleware.AuthenticationMiddleware",
     "fupin.accounts.second_factor.SecondFactorMiddleware",
+    "fupin.accounts.middleware.ReadOnlyRolesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

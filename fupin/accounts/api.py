@@ -48,6 +48,8 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
         if token.read_only and request.method not in SAFE_METHODS:
             raise HttpError(403, "只读令牌不能修改数据：请使用可写的令牌")
+        if request.method not in SAFE_METHODS and token.user.is_read_only:
+            raise HttpError(403, "您的角色只能查看，不能修改")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

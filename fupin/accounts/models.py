@@ -36,6 +36,9 @@ EDITING_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM, Role.TOWNSHIP, Role.COUN
 # reads only the households paired to them (accounts.scope.household_filter), and needs
 # their identifiers for the handbook and the visits.
 IDENTIFIER_ROLES = EDITING_ROLES | {Role.HELPER}
+# Roles that supervise and assess: they read their subtree and write nothing, by any route
+# (accounts.middleware.ReadOnlyRolesMiddleware, the API's authentication, and the services).
+READ_ONLY_ROLES = {Role.PREFECTURE, Role.PROVINCE}
 
 
 class User(AbstractUser):
@@ -81,6 +84,11 @@ class User(AbstractUser):
     @property
     def sees_identifiers(self) -> bool:
         return self.is_superuser or self.role in IDENTIFIER_ROLES
+
+    @property
+    def is_read_only(self) -> bool:
+        """A supervising role (prefecture, province): reads its subtree, changes nothing."""
+        return not self.is_superuser and self.role in READ_ONLY_ROLES
 
     def in_scope(self, code: str) -> bool:
         prefix = self.scope_prefix

@@ -39,7 +39,16 @@ def ensure_can_read(user, code: str) -> None:
         raise ScopeError("不在您的管辖范围内")
 
 
+READ_ONLY_MESSAGE = "您的角色只能查看，不能修改"
+
+
+def ensure_can_write(user) -> None:
+    """Refuse any change by a read-only role (prefecture, province): every service that writes calls this or ensure_can_edit."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "is_read_only", False):
+        raise ScopeError(READ_ONLY_MESSAGE)
+
+
 def ensure_can_edit(user, code: str) -> None:
     ensure_can_read(user, code)
     if not user.can_edit_registry:
-        raise ScopeError("您的角色只能查看，不能修改")
+        raise ScopeError(READ_ONLY_MESSAGE)

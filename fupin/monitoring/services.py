@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from fupin.accounts.models import Role
-from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read
+from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
 from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel, level_of
@@ -126,9 +126,20 @@ def _insert_select(table: str, columns: list[str], inner, constants: list) -> in
         return cur.rowcount
 
 
+# Sweeps write risk signals and suspect records for the offices that act on them: the county,
+# which runs monitoring (DESIGN.md section 5), and the township, which follows up its villages.
+# Prefecture and province read the results; they write nothing.
+SWEEP_ROLES = (Role.TOWNSHIP, Role.COUNTY)
+
+
+def can_sweep(user) -> bool:
+    return bool(user.is_superuser or user.role in SWEEP_ROLES)
+
+
 def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> Sweep:
-    """Queue a sweep over the user's region (township and above)."""
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY, Role.PREFECTURE, Role.PROVINCE)
+    """Queue a sweep over the user's region (township or county office; an administrator: anywhere)."""
+    ensure_can_write(by)
+    _ensure_role(by, *SWEEP_ROLES)
     if scope_code is None:
         scope_code = by.region_id or ""
     if scope_code:

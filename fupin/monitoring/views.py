@@ -75,6 +75,7 @@ def signal_list(request):
     return render(request, "monitoring/signal_list.html", {
         "year": year, "candidates": selectors.candidates_for(user, year=year),
         "sweeps": selectors.sweeps_for(user)[:5], "form": forms.SweepForm(initial={"year": year}),
+        "can_sweep": services.can_sweep(user),
     })
 
 
