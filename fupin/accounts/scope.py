@@ -21,7 +21,8 @@ def household_filter(user, prefix: str = "", *, region_field: str | None = None)
     """A Q over Household rows (reached through `prefix`, e.g. "household__") the user may read; None: nothing.
 
     The region scope first; a helper (帮扶责任人) additionally sees only the households
-    with an active pairing to them (DESIGN.md section 5). `region_field` names a
+    with an active pairing to them, and nothing once their record is set inactive (离岗):
+    the pairings they leave behind are no longer theirs to read or write (DESIGN.md section 5). `region_field` names a
     denormalised village code to use instead of `<prefix>village_id` (Member.village_code).
     """
     field = region_field or prefix + "village_id"
@@ -29,7 +30,8 @@ def household_filter(user, prefix: str = "", *, region_field: str | None = None)
     if helper_region and not user.is_superuser:
         from fupin.assistance.models import Pairing  # the assistance app depends on accounts, not the reverse
 
-        paired = Pairing.objects.filter(helper__user=user, ended_on__isnull=True, household_id=OuterRef(prefix + "pk"))
+        paired = Pairing.objects.filter(helper__user=user, helper__active=True, ended_on__isnull=True,
+                                        household_id=OuterRef(prefix + "pk"))
         return in_region(field, helper_region) & Q(Exists(paired))
     return region_filter(user, field)
 

@@ -85,15 +85,26 @@ def candidate_helpers(user, household: Household) -> list[Helper]:
     return helpers
 
 
-def helper_households(helper: Helper) -> QuerySet[Household]:
-    """The households a helper is paired to now (the helper was read through helper_for)."""
+def helper_households(user, helper: Helper) -> QuerySet[Household]:
+    """The households a helper is paired to now that the user may read (the helper was read through helper_for).
+
+    A helper bound to a county is paired across its villages; a village clerk looking at them sees
+    only their own village's households among them.
+    """
+    scope = household_filter(user)
+    if scope is None:
+        return Household.objects.none()
     return _with_visit_dates(
-        Household.objects.filter(pairings__helper=helper, pairings__ended_on__isnull=True).select_related("village")
+        Household.objects.filter(scope, pairings__helper=helper, pairings__ended_on__isnull=True).select_related("village")
     ).order_by("village_id", "number")
 
 
-def pairing_history_of_helper(helper: Helper) -> QuerySet[Pairing]:
-    return helper.pairings.select_related("household", "household__village").order_by("-started_on", "-id")
+def pairing_history_of_helper(user, helper: Helper) -> QuerySet[Pairing]:
+    """The helper's pairings, past and present, with households the user may read."""
+    scope = household_filter(user, "household__")
+    if scope is None:
+        return Pairing.objects.none()
+    return helper.pairings.filter(scope).select_related("household", "household__village").order_by("-started_on", "-id")
 
 
 # ---------------------------------------------------------------- households in assistance

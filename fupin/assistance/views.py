@@ -356,8 +356,8 @@ def helper(request, pk):
                 messages.error(request, str(e))
                 return redirect("assistance:helper", pk=item.pk)
     return render(request, "assistance/helper.html", {
-        "helper": item, "households": selectors.helper_households(item),
-        "history": selectors.pairing_history_of_helper(item)[:200], "login_form": login_form,
+        "helper": item, "households": selectors.helper_households(request.user, item),
+        "history": selectors.pairing_history_of_helper(request.user, item)[:200], "login_form": login_form,
         "can_manage": rules.can_manage(request.user), "cap": services.settings_for(item.region_id).load_cap,
     }, status=400 if login_form.is_bound else 200)
 

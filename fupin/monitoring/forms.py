@@ -15,6 +15,8 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 class UploadForm(ServiceForm):
     department = forms.ChoiceField(label=_("部门"), choices=[c for c in Department.choices if c[0] != Department.REGISTRY])
+    county = forms.CharField(label=_("发往的县（区）代码"), max_length=6, required=False,
+                             help_text=_("6位区划代码；只有该县扶贫办能用此名单比对"))
     file = forms.FileField(label=_("名单文件（CSV 或 .xlsx）"),
                            help_text=_("第一行为列名：身份证号（或姓名、出生日期），其余列作为核查依据保留"))
 

@@ -100,10 +100,10 @@ def cross_checks_for(user) -> QuerySet[CrossCheck]:
         return CrossCheck.objects.none()
     if user.is_superuser:
         return CrossCheck.objects.all()
-    # lists a liaison uploaded (no region yet) are visible to county offices, which run them
-    unassigned = Q(scope_code="") & Q(status__in=[CrossCheck.Status.UPLOADED]) if user.role == Role.COUNTY else Q(pk__in=[])
+    # a liaison addresses each list to one county (services.upload_cross_check): only that county's
+    # offices and those above it see it; a list addressed to no county is an administrator's
     return CrossCheck.objects.filter(Q(scope_code__startswith=prefix) | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6)
-                                                                                          if n < len(prefix)]) | unassigned)
+                                                                                          if n < len(prefix)]))
 
 
 def findings_for(user, *, cross_check: int | None = None, decision: str = "", severity: int | None = None,

@@ -36,6 +36,10 @@ class MonitoringError(ValueError):
     """A refused action; the message is Chinese."""
 
 
+class AddresseeError(MonitoringError):
+    """A department list names no county, or one that does not exist."""
+
+
 def _level(user) -> int:
     """The region level a user acts at (0 for an administrator without a region)."""
     if user.is_superuser and not user.region_id:
@@ -627,11 +631,32 @@ def _ensure_uploader(user) -> None:
         raise ScopeError("只有部门联络员和县扶贫办可以上传比对名单")
 
 
-def upload_cross_check(*, by, department: str, upload) -> CrossCheck:
-    """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing behind."""
+def _addressed_county(by, county: str) -> str:
+    """The county a list is for: a county office's own; the one a liaison names (an administrator may name none: everywhere).
+
+    Only that county's office may run the list (start_cross_check), so a list a department sends
+    to one county is never matched against another's households.
+    """
+    if by.role == Role.COUNTY and not by.is_superuser:
+        return by.region_id
+    county = (county or "").strip()
+    if not county and by.is_superuser:
+        return ""
+    if not (len(county) == 6 and county.isdigit()
+            and Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists()):
+        raise AddresseeError("请填写名单所发往的县（区）的6位区划代码" if not county else f"县级区划代码不存在：{county}")
+    return county
+
+
+def upload_cross_check(*, by, department: str, upload, county: str = "") -> CrossCheck:
+    """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing behind.
+
+    The list is addressed to one county (`county`, for a liaison; a county office's uploads are its own).
+    """
     _ensure_uploader(by)
     if department not in Department.values or department == Department.REGISTRY:
         raise MonitoringError("请选择部门")
+    scope_code = _addressed_county(by, county)
     name = Path(getattr(upload, "name", "") or "名单.csv").name[:200]
     with tempfile.TemporaryDirectory() as tmp:
         dest = Path(tmp) / "list.csv"
@@ -643,7 +668,7 @@ def upload_cross_check(*, by, department: str, upload) -> CrossCheck:
         with transaction.atomic():
             check = CrossCheck(department=department, original_name=name, columns=columns, rows=rows, uploaded_by=by,
                                retain_until=CrossCheck.default_retention(),
-                               scope_code="" if by.role == Role.LIAISON or by.is_superuser else by.region_id)
+                               scope_code=scope_code)
             with open(dest, "rb") as f:
                 check.file.save(f"{department}.csv", File(f), save=False)
             check.save()
@@ -653,13 +678,19 @@ def upload_cross_check(*, by, department: str, upload) -> CrossCheck:
 
 
 def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
-    """The county office runs a list against its county (an administrator: against everything)."""
+    """The office of the county a list is addressed to runs it against that county (an administrator: against its scope)."""
     _ensure_role(by, Role.COUNTY)
-    scope = "" if by.is_superuser and not by.region_id else by.region_id
     with transaction.atomic():
         check = CrossCheck.objects.select_for_update().get(pk=check.pk)
-        if check.scope_code and not (by.is_superuser or check.scope_code.startswith(by.region_id or "")):
-            raise ScopeError("不在您的管辖范围内")
+        if by.is_superuser:
+            if check.scope_code and by.region_id and not check.scope_code.startswith(by.region_id):
+                raise ScopeError("不在您的管辖范围内")
+            scope = check.scope_code or by.region_id or ""
+        elif check.scope_code != by.region_id:
+            # a list with no county (uploaded before lists were addressed) is run by an administrator only
+            raise ScopeError("该名单不是发给本县的，不能比对")
+        else:
+            scope = by.region_id
         if check.status not in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED):
             raise MonitoringError(f"该名单当前状态为“{check.get_status_display()}”，不能再次比对")
         if check.purged_at or not check.file:

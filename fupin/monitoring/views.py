@@ -286,17 +286,19 @@ def check_list(request):
     _check_user(user)
     can_upload = user.is_superuser or user.role in (Role.LIAISON, Role.COUNTY)
     form = forms.UploadForm(request.POST or None, request.FILES or None) if can_upload else None
+    if form is not None and user.role == Role.COUNTY:
+        del form.fields["county"]  # a county office's lists are its own
     if request.method == "POST":
         if not can_upload:
             raise PermissionDenied("只有部门联络员和县扶贫办可以上传比对名单")
         if form.is_valid():
             try:
                 check = services.upload_cross_check(by=user, department=form.cleaned_data["department"],
-                                                    upload=form.cleaned_data["file"])
+                                                    upload=form.cleaned_data["file"], county=form.cleaned_data.get("county", ""))
                 messages.success(request, f"已上传 {check.rows} 行，名单保留至 {check.retain_until}")
                 return redirect("monitoring:check_detail", check.pk)
             except REFUSED as e:
-                form.add_error("file", str(e))
+                form.add_error("county" if isinstance(e, services.AddresseeError) else "file", str(e))
     return render(request, "monitoring/check_list.html", {"checks": selectors.cross_checks_for(user)[:100], "form": form})
 
 
@@ -305,7 +307,7 @@ def check_detail(request, pk):
     user = request.user
     _check_user(user)
     check = _get(selectors.cross_checks_for(user), pk)
-    context = {"check": check, "can_run": (user.is_superuser or user.role == Role.COUNTY)
+    context = {"check": check, "can_run": (user.is_superuser or (user.role == Role.COUNTY and check.scope_code == user.region_id))
                and check.status in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED) and not check.purged_at}
     if user.role != Role.LIAISON:
         context["findings"] = _page(request, selectors.findings_for(user, cross_check=check.pk))

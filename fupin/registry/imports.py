@@ -1442,6 +1442,10 @@ class Importer:
         return None
 
     def _plan_household(self, group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village):
+        if target is not None and not target["village_id"].startswith(self.scope):
+            # refused in _target: nothing of a household outside the user's scope (its number, members, head or
+            # key facts) is compared with the file, so none of it can reach the error report
+            return
         g = group.index
         rows = range(group.start, group.end)
         first_row = numbers[group.start]

@@ -13,7 +13,7 @@ def test_township_decides_a_cross_check_finding_and_the_ledger_shows_it_closed(p
     household = factories.make_household(head="赵有车")
     head = household.members.get(relation="head")
     check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=SimpleUploadedFile(
-        "车辆登记.csv", f"身份证号,姓名,车牌号\n{head.id_number},{head.name},赣B88888\n".encode()))
+        "车辆登记.csv", f"身份证号,姓名,车牌号\n{head.id_number},{head.name},赣B88888\n".encode()), county=factories.VILLAGE[:6])
     services.start_cross_check(check, by=users["county"])
     assert Finding.objects.filter(cross_check=check).count() == 1
 

@@ -59,8 +59,9 @@ def test_vehicle_list_matched_by_id_and_by_name_and_birth(users, households):
             f",{son.name},{son.birth_date:%Y%m%d},赣B54321,二轮摩托车\n"
             f"{foreign.id_number},{foreign.name},,赣C00001,小型轿车\n"
             "110101199001011234,不相干,,京A1,小型轿车\n")
-    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=upload("车辆.csv", text))
-    assert check.rows == 4 and check.scope_code == ""
+    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=upload("车辆.csv", text),
+                                        county=factories.VILLAGE[:6])
+    assert check.rows == 4 and check.scope_code == factories.VILLAGE[:6]
     check = run(check, users["county"])
     assert check.status == CrossCheck.Status.DONE, check.message
     findings = {f.member_id: f for f in Finding.objects.filter(cross_check=check)}
@@ -161,7 +162,8 @@ def test_id_numbers_match_with_spaces_and_a_lower_case_x(users):
 ])
 def test_bad_uploads_are_refused_in_chinese_and_leave_nothing(users, name, content, message):
     with pytest.raises(DepartmentFileError, match=message):
-        services.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile(name, content))
+        services.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile(name, content),
+                                    county=factories.VILLAGE[:6])
     assert not CrossCheck.objects.exists()
 
 
@@ -171,7 +173,8 @@ def test_liaison_sees_only_own_uploads_status_never_findings(client, users, hous
     client.force_login(users["liaison"])
     assert client.get(f"/monitoring/checks/{check.pk}/").status_code == 404
     assert client.get("/monitoring/findings/").status_code == 403
-    mine = services.upload_cross_check(by=users["liaison"], department="tax", upload=upload("m.csv", "身份证号\n110101199001011234\n"))
+    mine = services.upload_cross_check(by=users["liaison"], department="tax", upload=upload("m.csv", "身份证号\n110101199001011234\n"),
+                                       county=factories.VILLAGE[:6])
     page = client.get(f"/monitoring/checks/{mine.pk}/")
     assert page.status_code == 200 and "已上传，待比对" in page.content.decode()
     assert client.post(f"/monitoring/checks/{mine.pk}/run/").status_code == 302
