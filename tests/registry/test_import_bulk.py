@@ -93,7 +93,7 @@ def bad_households():
     h[1]["与户主关系"] = "户主"
     out.append(h)
     add(household("甲五"), 工资性收入="12.345")
-    add(household("甲六"), **SIBLING_PLACE)
+    add(household("甲六"), **OTHER_COUNTY_PLACE)
     add(household("甲七"), 行政村="不存在村")
     add(household("甲八"), 主要致贫原因="")
     h = household("甲九")
@@ -150,7 +150,7 @@ def interleave(good, bad):
 
 def test_a_good_file_writes_the_same_records(tmp_path, users):
     rows = [r for h in good_households(12) for r in h]
-    outcomes = both_paths(write_csv(tmp_path / "good.csv", rows), users["clerk"])
+    outcomes = both_paths(write_csv(tmp_path / "good.csv", rows), users["county"])
     assert outcomes[1][0].imported and outcomes[1][0].households_created == 12
     assert both_paths.routed_rows == 0  # all written by the bulk path itself
     assert_same(outcomes)
@@ -164,10 +164,10 @@ def test_household_ids_not_in_one_run_still_pair_each_household_with_its_members
         cursor.execute(f"ALTER SEQUENCE {cursor.fetchone()[0]} INCREMENT BY 2")  # rolled back with the test
     rows = [r for h in good_households(12) for r in h]
     path = write_csv(tmp_path / "gaps.csv", rows)
-    outcomes = both_paths(path, users["clerk"])
+    outcomes = both_paths(path, users["county"])
     assert outcomes[1][0].households_created == 12 and both_paths.routed_rows == 0
     assert_same(outcomes)
-    importer = imports.Importer(user=users["clerk"])
+    importer = imports.Importer(user=users["county"])
     importer.bulk_min_rows = 0
     assert importer.run(path).households_created == 12
     ids = sorted(Household.objects.values_list("id", flat=True))
@@ -176,7 +176,7 @@ def test_household_ids_not_in_one_run_still_pair_each_household_with_its_members
 
 def test_every_bad_row_is_reported_the_same_and_nothing_is_written(tmp_path, users):
     rows = interleave(good_households(10), bad_households())
-    outcomes = both_paths(write_csv(tmp_path / "bad.csv", rows), users["clerk"])
+    outcomes = both_paths(write_csv(tmp_path / "bad.csv", rows), users["county"])
     result = outcomes[1][0]
     assert not result.imported and result.error_rows >= len(bad_households())
     assert outcomes[1][1]["households"] == {}
@@ -185,7 +185,7 @@ def test_every_bad_row_is_reported_the_same_and_nothing_is_written(tmp_path, use
 
 def test_valid_rows_only_imports_the_same_households(tmp_path, users):
     rows = interleave(good_households(10), bad_households())
-    outcomes = both_paths(write_csv(tmp_path / "bad.csv", rows), users["clerk"], only_valid_rows=True)
+    outcomes = both_paths(write_csv(tmp_path / "bad.csv", rows), users["county"], only_valid_rows=True)
     assert outcomes[1][0].imported and outcomes[1][0].households_created == 10
     assert_same(outcomes)
 
@@ -203,7 +203,7 @@ def test_unusual_cells_take_the_row_wise_path_with_the_same_outcome(tmp_path, us
     good[3][0]["证件号码"] = good[3][0]["证件号码"].lower()
     household_cell(good[4], "耕地面积（亩）", "2.500")
     household_cell(good[5], "联系电话", " 13800138000")
-    outcomes = both_paths(write_csv(tmp_path / "odd.csv", [r for h in good for r in h]), users["clerk"])
+    outcomes = both_paths(write_csv(tmp_path / "odd.csv", [r for h in good for r in h]), users["county"])
     assert outcomes[1][0].imported, errors(outcomes[1][0])
     assert_same(outcomes)
 
@@ -214,7 +214,7 @@ def test_duplicates_and_registered_people_are_reported_the_same(tmp_path, users)
     good = good_households(5)
     good[1][1]["证件号码"] = good[0][0]["证件号码"]  # the same person twice in the file
     good[3][0]["证件号码"] = taken                     # a person registered in another household
-    outcomes = both_paths(write_csv(tmp_path / "dup.csv", [r for h in good for r in h]), users["clerk"],
+    outcomes = both_paths(write_csv(tmp_path / "dup.csv", [r for h in good for r in h]), users["county"],
                           only_valid_rows=True)
     assert_same(outcomes)
 
@@ -226,16 +226,32 @@ def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users, monk
     monkeypatch.setattr(import_bulk, "REGISTRY_FETCH_MIN", fetch_min)  # one pass over the registry, or two
     rows = [r for h in good_households(8) for r in h]
     path = write_csv(tmp_path / "first.csv", rows)
-    imports.import_file(path, user=users["clerk"])
-    outcomes = both_paths(path, users["clerk"])
+    imports.import_file(path, user=users["county"])
+    outcomes = both_paths(path, users["county"])
     assert outcomes[1][0].unchanged_rows == 20 and both_paths.routed_rows == 0  # found unchanged by the bulk path
     assert_same(outcomes)
     rows[2]["文化程度"] = "大专及以上"
     for row in rows[5:]:
         if row.get("户主证件号码") == rows[5]["户主证件号码"] and row.get("耕地面积（亩）"):
             row["耕地面积（亩）"] = "9.9"
-    outcomes = both_paths(write_csv(tmp_path / "changed.csv", rows), users["clerk"])
+    outcomes = both_paths(write_csv(tmp_path / "changed.csv", rows), users["county"])
     assert outcomes[1][0].members_updated == 1 and outcomes[1][0].households_updated == 2
+    assert_same(outcomes)
+
+
+def test_a_village_import_of_registered_households_is_reported_the_same(tmp_path, users):
+    """A village may create households outside the registry only (issue 14, finding 1): the bulk path
+    writes the applicants itself and routes the rest, which the row-wise path reports."""
+    good = good_households(9)
+    for h in good[::2]:
+        for row in h:
+            row.update(户状态="申请中", 识别年度="", 贫困户属性="")
+    good[3][0].update(户状态="已脱贫", 脱贫年度="2020")
+    outcomes = both_paths(write_csv(tmp_path / "village.csv", [r for h in good for r in h]), users["clerk"],
+                          only_valid_rows=True)
+    assert outcomes[1][0].households_created == 5 and outcomes[1][0].skipped_households == 4
+    assert {e.column for e in outcomes[1][0].errors if e.reason.startswith("村、乡镇导入的新户")} == {
+        "户状态", "贫困户属性", "识别年度", "脱贫年度"}
     assert_same(outcomes)
 
 
@@ -350,7 +366,7 @@ def _other_connections(expected=None):
 @pytest.mark.django_db(transaction=True)
 def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeypatch):
     factories.make_tree()
-    clerk = factories.make_user("clerk", "village_clerk", factories.VILLAGE)
+    loader = factories.make_user("county", "county", factories.VILLAGE[:6])  # 建档立卡 data is the county's to load
     monkeypatch.setattr(imports, "BULK_INDEX_MIN_ROWS", 1)
     monkeypatch.setattr(imports, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(imports, "BULK_CHUNK_ROWS", 7)  # several chunks: screening overlaps the writer
@@ -362,12 +378,12 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
 
     bad = [r for h in good_households(6) for r in h]
     bad[4]["性别"] = "女" if bad[4]["性别"] == "男" else "男"
-    result = imports.import_file(write_csv(tmp_path / "bad.csv", bad), user=clerk)
+    result = imports.import_file(write_csv(tmp_path / "bad.csv", bad), user=loader)
     assert not result.imported and Household.objects.count() == 0 and AuditEntry.objects.count() == 0
     assert _schema() == before
 
     rows = [r for h in good_households(9) for r in h]
-    result = imports.import_file(write_csv(tmp_path / "good.csv", rows), user=clerk)
+    result = imports.import_file(write_csv(tmp_path / "good.csv", rows), user=loader)
     assert result.imported and result.households_created == 9 and Member.objects.count() == len(rows)
     assert dropped and dropped[-1] > 5  # the indexes, unique, primary and foreign keys went and came back
     assert _schema() == before
@@ -396,7 +412,7 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     monkeypatch.setattr(import_bulk, "batches", sneak)
     monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # still a load "large" for the registry
     with pytest.raises(IntegrityError):
-        imports.import_file(path, user=clerk)
+        imports.import_file(path, user=loader)
     assert Household.objects.count() == 9 and Member.objects.count() == len(rows)
     assert _schema() == before
     assert _other_connections(connections) == connections
@@ -414,7 +430,7 @@ def test_gbk_file_with_a_title_row(tmp_path, users):
         writer.writerow(imports.HEADINGS)
         for row in rows:
             writer.writerow([row.get(h, "") for h in imports.HEADINGS])
-    outcomes = both_paths(path, users["clerk"], only_valid_rows=True)
+    outcomes = both_paths(path, users["county"], only_valid_rows=True)
     assert outcomes[1][0].households_created == 4
     assert_same(outcomes)
 
@@ -424,7 +440,7 @@ def test_auto_numbers_skip_the_numbers_the_file_gives(tmp_path, users):
     for row in good[3]:
         row["户编号"] = factories.VILLAGE + "0001"  # what the first new household would be numbered
     path = write_csv(tmp_path / "n.csv", [r for h in good for r in h])
-    importer = imports.Importer(user=users["clerk"])
+    importer = imports.Importer(user=users["county"])
     importer.bulk_min_rows = 0
     result = importer.run(path)
     assert result.imported and result.households_created == 4
