@@ -104,6 +104,8 @@ def _typed_member_fields(fields: dict) -> dict:
     errors = {}
     for name, value in fields.items():
         field = Member._meta.get_field(name)
+        if name == "sex" and value in (None, ""):
+            continue  # read from the ID number
         if name == "birth_date":
             if value not in (None, "") and not isinstance(value, (str, datetime.date)):
                 errors[name] = "出生日期格式应为 YYYY-MM-DD"
