@@ -28,7 +28,7 @@ from openpyxl.cell import Cell
 TRIGGERS = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # a row of text cells is screened in one C-level search over the joined row
-_JOINED_TRIGGER = re.compile("(?:^|\x00)[=+\\-@\t\r]")
+_JOINED_TRIGGER = re.compile("\x00[=+\\-@\t\r]")
 
 
 def is_formula_like(value) -> bool:
@@ -54,7 +54,7 @@ def safe_row(sheet, values: Iterable) -> list:
     """The row with each formula-like text replaced by a text cell; the same list when it has none."""
     row = values if isinstance(values, list) else list(values)
     try:
-        if _JOINED_TRIGGER.search("\x00".join(row)) is None:
+        if _JOINED_TRIGGER.search("\x00" + "\x00".join(row)) is None:
             return row
     except TypeError:  # not all text: look at each cell
         pass

@@ -51,6 +51,13 @@ def test_the_shared_helper_spots_formulas_but_not_numbers():
     for harmless in ("张三", "", "-12.50", "+86", "1e5", "3607-22", None, -5, 1.5):
         assert not spreadsheets.is_formula_like(harmless), harmless
     assert spreadsheets.csv_text(EVIL) == "'" + EVIL and spreadsheets.csv_text("-12.50") == "-12.50"
+    sheet = spreadsheets.new_workbook(write_only=True).create_sheet()
+    plain = ["张三", "12.50", "1"]
+    assert spreadsheets.safe_row(sheet, plain) is plain  # the fast path leaves a clean row alone
+    assert spreadsheets.safe_row(sheet, ["张三", "-12.50"]) == ["张三", "-12.50"]
+    for row in ([EVIL, "张三"], ["张三", "\t=1"], [1, None, "@x"]):
+        cells = [c for c in spreadsheets.safe_row(sheet, row) if hasattr(c, "data_type")]
+        assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
 
 
 def test_household_export_writes_a_hostile_name_as_text(client, users):
