@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -87,8 +88,17 @@ def _anchors(prefix: str, files: Iterable[Path]) -> dict[tuple[str, int], list[t
 
 def verify(*, county: str = "", anchor_files: Iterable[Path] = (), progress: Callable[[int], None] | None = None,
            chunk_size: int = 10_000) -> Report:
-    """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and anchors."""
-    prefix = county[:6]
+    """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and anchors,
+    in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return _verify(county[:6], anchor_files, progress, chunk_size)
+
+
+def _verify(prefix, anchor_files, progress, chunk_size) -> Report:
     report = Report()
     anchors = _anchors(prefix, anchor_files)
     report.anchors = sum(len(v) for v in anchors.values())
