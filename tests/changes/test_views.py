@@ -242,3 +242,16 @@ def test_the_pages_read_in_a_fixed_number_of_queries(client, users, household, d
         assert client.get(reverse("changes:detail", args=[change.pk])).status_code == 200
     with django_assert_max_num_queries(4):
         assert client.get(reverse("changes:household_section", args=[household.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("kind", [k for k, _label in ChangeKind.choices])
+def test_every_kinds_form_renders_and_refuses_junk_with_messages(client, users, household, kind):
+    login(client, users["clerk"])
+    assert client.get(propose_url(household, kind)).status_code == 200
+    junk = {name: "x" * 3000 for name in ("cause", "member_id", "new_head_id", "former_head_relation", "target_number",
+                                          "relation", "other_number", "absorbed_head_relation", "household_type", "status",
+                                          "registration_year", "exit_year", "year", "wages", "household_size", "name",
+                                          "id_number", "reason", "evidence_reference", "m1", "work_months")}
+    response = client.post(propose_url(household, kind), junk)
+    assert response.status_code == 200 and "errorsummary" in response.content.decode()
+    assert not ChangeRequest.objects.exists()
