@@ -233,6 +233,19 @@ SECURE_CSP = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# What an uploaded spreadsheet may hold, checked before it is read (fupin.core.files): an .xlsx's unpacked size
+# and compression ratio, a sheet's rows, columns and cells. The web's limits take a 1,000,000-person CSV and a
+# county's .xlsx; `fupin import FILE` on the server has higher ones (FUPIN_IMPORT_CLI_*). Photos: pixels at most.
+FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "500")) * 1024 * 1024
+FUPIN_IMPORT_MAX_UNPACKED_MB = int(os.environ.get("FUPIN_IMPORT_MAX_UNPACKED_MB", "1024"))
+FUPIN_IMPORT_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_MAX_ROWS", "1048576"))
+FUPIN_IMPORT_MAX_CELLS = int(os.environ.get("FUPIN_IMPORT_MAX_CELLS", "25000000"))
+FUPIN_IMPORT_MAX_COLUMNS = int(os.environ.get("FUPIN_IMPORT_MAX_COLUMNS", "1000"))
+FUPIN_IMPORT_CLI_MAX_UNPACKED_MB = int(os.environ.get("FUPIN_IMPORT_CLI_MAX_UNPACKED_MB", "8192"))
+FUPIN_IMPORT_CLI_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_CLI_MAX_ROWS", "20000000"))
+FUPIN_IMPORT_CLI_MAX_CELLS = int(os.environ.get("FUPIN_IMPORT_CLI_MAX_CELLS", "200000000"))
+FUPIN_XLSX_MAX_RATIO = int(os.environ.get("FUPIN_XLSX_MAX_RATIO", "100"))
+FUPIN_PHOTO_MAX_PIXELS = int(os.environ.get("FUPIN_PHOTO_MAX_PIXELS", "50000000"))
 
 LOGGING = {
     "version": 1,
