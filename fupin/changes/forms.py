@@ -74,7 +74,8 @@ class KindForm(ServiceForm, RequestFields):
         return other.pk
 
     @classmethod
-    def initial_from(cls, payload: dict) -> dict:
+    def initial_from(cls, payload: dict, before: dict) -> dict:
+        """A returned request's form starts from what was proposed (`before`: what it was made against)."""
         return dict(payload)
 
 
@@ -94,7 +95,7 @@ class MemberJoinForm(MemberForm, RequestFields):
         return {"cause": self.cleaned_data["cause"], "member": member}
 
     @classmethod
-    def initial_from(cls, payload: dict) -> dict:
+    def initial_from(cls, payload: dict, before: dict) -> dict:
         return {"cause": payload.get("cause")} | dict(payload.get("member") or {})
 
 
@@ -147,8 +148,8 @@ class MoveMemberForm(KindForm):
         return {"member_id": c["member_id"], "target_household_id": c["target_number"], "relation": c["relation"]}
 
     @classmethod
-    def initial_from(cls, payload):
-        return dict(payload)  # the number is asked again: a pk is not what a clerk types
+    def initial_from(cls, payload, before):
+        return dict(payload) | {"target_number": (before.get("target") or {}).get("number", "")}
 
 
 class SplitHouseholdForm(KindForm):
@@ -173,7 +174,7 @@ class SplitHouseholdForm(KindForm):
         return {"relations": {name[1:]: self.cleaned_data[name] for name in self.member_fields if self.cleaned_data.get(name)}}
 
     @classmethod
-    def initial_from(cls, payload):
+    def initial_from(cls, payload, before):
         return {f"m{pk}": relation for pk, relation in (payload.get("relations") or {}).items()}
 
 
@@ -190,6 +191,10 @@ class MergeHouseholdsForm(KindForm):
     def payload(self) -> dict:
         c = self.cleaned_data
         return {"other_household_id": c["other_number"], "absorbed_head_relation": c["absorbed_head_relation"]}
+
+    @classmethod
+    def initial_from(cls, payload, before):
+        return dict(payload) | {"other_number": (before.get("other") or {}).get("number", "")}
 
 
 class TypeChangeForm(KindForm):

@@ -90,7 +90,7 @@ def revise(request, pk):
         messages.error(request, _("只有已退回的申请可以修改后重新提交。"))
         return redirect("changes:detail", change.pk)
     household = change.household
-    initial = forms.FORMS[change.kind].initial_from(change.payload) | {
+    initial = forms.FORMS[change.kind].initial_from(change.payload, change.before) | {
         "reason": change.reason, "evidence_reference": change.evidence_reference,
     }
     form = _form(change.kind, household, user, request.POST or None, request.FILES or None, initial)

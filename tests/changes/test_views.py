@@ -255,3 +255,28 @@ def test_every_kinds_form_renders_and_refuses_junk_with_messages(client, users, 
     response = client.post(propose_url(household, kind), junk)
     assert response.status_code == 200 and "errorsummary" in response.content.decode()
     assert not ChangeRequest.objects.exists()
+
+
+def test_a_returned_move_reopens_with_the_target_households_number(client, users, household):
+    other = factories.make_household(head="李四", members=1)
+    son = household.members.exclude(relation=codes.Relation.HEAD).first()
+    change = services.propose(household, by=users["clerk"], kind=ChangeKind.MOVE_MEMBER, reason="婚迁",
+                              payload={"member_id": son.pk, "target_household_id": other.pk, "relation": "son_in_law"},
+                              evidence_reference="结婚证")
+    services.return_request(change, by=users["township"], comment="关系填错")
+    login(client, users["clerk"])
+    form = client.get(reverse("changes:revise", args=[change.pk])).content.decode()
+    assert f'value="{other.number}"' in form and "关系填错" in form
+
+
+def test_evidence_files_are_read_only_in_scope(client, users, household):
+    pdf = SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    change = services.propose(household, by=users["clerk"], kind=ChangeKind.TYPE_CHANGE, payload={"household_type": "dibao_poor"},
+                              reason="低保认定", files=[pdf])
+    url = reverse("changes:evidence", args=[change.evidence.get().pk])
+    login(client, users["sibling_clerk"])
+    assert client.get(url).status_code == 404
+    login(client, users["province"])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
