@@ -32,37 +32,50 @@ def chain_key(scope_code: str | None) -> str:
 def timestamp(at: datetime.datetime) -> str:
     """`at` in UTC to the microsecond, as both databases keep it."""
     if at.tzinfo is not None:
-        at = at.astimezone(datetime.UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.astimezone(datetime.UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds") + "Z"
 
 
-def _normal(value):
-    """JSON as the databases give it back: integral floats become ints (PostgreSQL's jsonb writes 1e16
-    as 10000000000000000), tuples lists, keys strings."""
+def _number(text: str):
+    """A JSON number with a fraction or exponent as the databases give it back: integral ones become ints
+    (PostgreSQL's jsonb writes 1e16 as 10000000000000000, 3.0 as 3.0: both are kept as ints)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def normal_json(value):
+    """`value` as stored_changes would give it (for JSON read through the ORM rather than as text)."""
     if isinstance(value, float):
         return int(value) if value.is_integer() else value
     if isinstance(value, dict):
-        return {str(k): _normal(v) for k, v in value.items()}
+        return {str(k): normal_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_normal(v) for v in value]
+        return [normal_json(v) for v in value]
     return value
 
 
 def stored_changes(changes) -> dict:
-    """`changes` as it will read back from the database (what is hashed must be what is kept)."""
-    return json.loads(json.dumps(changes or {}))
+    """`changes` as it is kept and read back (what is hashed must be what is kept): JSON-native, keys
+    strings, integral numbers ints."""
+    return json.loads(json.dumps(changes or {}), parse_float=_number)
+
+
+def changes_from_text(text: str | None) -> dict:
+    """A stored `changes` column read as text, as stored_changes gives it (verification reads it so)."""
+    return json.loads(text, parse_float=_number) if text else {}
 
 
 def canonical(at, user_id, username, role, region_code, action, target_type, target_id, target_label,
               household_id, scope_code, changes) -> str:
+    """The hashed content; `changes` as stored_changes gives it."""
     return json.dumps(
         [timestamp(at), user_id, username or "", role or "", region_code or "", action or "", target_type or "",
-         str(target_id or ""), target_label or "", household_id, scope_code or "", _normal(changes or {})],
+         str(target_id or ""), target_label or "", household_id, scope_code or "", changes or {}],
         ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def entry_content(entry) -> str:
-    return canonical(*(getattr(entry, f) for f in CANONICAL_FIELDS))
+    return canonical(*(getattr(entry, f) for f in CANONICAL_FIELDS[:-1]), normal_json(entry.changes))
 
 
 def link_hash(prev_hash: str, content: str | bytes) -> str:

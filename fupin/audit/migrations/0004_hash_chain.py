@@ -13,7 +13,7 @@ BATCH = 5000
 
 
 def chain_existing(apps, schema_editor):
-    from fupin.audit.chain import CANONICAL_FIELDS, GENESIS, canonical, chain_key, link_hash
+    from fupin.audit.chain import CANONICAL_FIELDS, GENESIS, normal_json, canonical, chain_key, link_hash
 
     AuditEntry = apps.get_model("audit", "AuditEntry")
     ChainHead = apps.get_model("audit", "ChainHead")
@@ -32,7 +32,7 @@ def chain_existing(apps, schema_editor):
             key = chain_key(fields[CANONICAL_FIELDS.index("scope_code")])
             head = heads.setdefault(key, [0, GENESIS])
             seq = head[0] + 1
-            digest = link_hash(head[1], canonical(*fields))
+            digest = link_hash(head[1], canonical(*fields[:-1], normal_json(fields[-1])))
             out.append((pk, key, seq, head[1], digest))
             head[0], head[1] = seq, digest
         with connection.cursor() as cursor:
