@@ -12,7 +12,7 @@ from fupin.registry.imports import import_file
 from fupin.registry.models import Household, IncomeRecord, Member
 from tests import factories
 from tests.registry.import_files import household as file_household
-from tests.registry.import_files import write_csv
+from tests.registry.import_files import new_id, write_csv
 
 LOCKED = "户状态只能通过识别、退出、返贫程序或经审核的变更申请修改"
 
@@ -206,12 +206,11 @@ def test_import_refuses_changed_key_facts_of_an_existing_household(tmp_path, use
 
 
 def test_import_refuses_members_in_and_a_new_head_for_a_registered_household(tmp_path, users, poor):
-    rows = existing_rows(poor)
-    newcomer = file_household("张小红", members=[])[0] | {"户编号": poor.number, "户主证件号码": rows[0]["户主证件号码"],
-                                                          "与户主关系": "之女", "姓名": "张小红"}
+    rows = existing_rows(poor, 家庭人口数="4")
+    newcomer = rows[1] | {"姓名": "张小红", "证件号码": new_id(sex="F"), "与户主关系": "之女", "性别": "女"}
     result = run(tmp_path, rows + [newcomer], users["county"])
     assert not result.imported
-    assert (5, "证件号码", f"户 {poor.number} 已建档立卡，增加家庭成员须提交变更申请，经乡镇审核后生效") in errors_of(result)
+    assert errors_of(result) == [(5, "证件号码", f"户 {poor.number} 已建档立卡，增加家庭成员须提交变更申请，经乡镇审核后生效")]
     rows = existing_rows(poor)
     rows[0]["与户主关系"], rows[1]["与户主关系"] = "之子", "户主"
     rows[0]["户主证件号码"] = rows[1]["户主证件号码"] = rows[2]["户主证件号码"] = rows[1]["证件号码"]
