@@ -14,7 +14,8 @@ from django.core.management.base import CommandError
 from fupin.core.management.commands.serve import server_options, split_addrport
 
 
-def test_a_worker_loads_the_site_and_freezes_it():
+def test_a_worker_loads_the_site_and_freezes_it(settings):
+    settings.SECRET_KEY_FROM_ENVIRONMENT = True  # as a deployment gives it (else a PostgreSQL run's server would refuse)
     from fupin import wsgi
 
     gc.unfreeze()
