@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 
 from fupin.audit import chain
 from fupin.audit.models import Anchor, AuditEntry, ChainHead
@@ -230,4 +230,19 @@ def test_two_concurrent_writers_in_one_county_do_not_fork_the_chain(users):
     assert not errors
     rows = chain_rows()
     assert [r.seq for r in rows] == list(range(1, 31))
+    assert verify().ok
+
+
+def test_the_migration_chains_existing_entries_in_the_order_they_were_written(trail):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = importlib.import_module("fupin.audit.migrations.0004_hash_chain")
+    before = {e.pk: (e.chain, e.seq, e.hash) for e in AuditEntry.objects.all()}
+    AuditEntry.objects.update(seq=-models.F("id"), chain="", prev_hash="", hash="")  # as the columns were added
+    ChainHead.objects.all().delete()
+    migration.chain_existing(apps, SimpleNamespace(connection=connection))
+    assert {e.pk: (e.chain, e.seq, e.hash) for e in AuditEntry.objects.all()} == before
     assert verify().ok

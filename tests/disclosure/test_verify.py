@@ -2,6 +2,8 @@
 verify page says whether a code matches a notice the system approved, and whether its list changed since."""
 import datetime
 import re
+import shutil
+import subprocess
 
 import pytest
 from django.utils import timezone
@@ -82,3 +84,22 @@ def test_bad_codes_never_error(client, db, typed):
 def test_the_verify_form_page_renders(client, db):
     page = client.get("/public/verify/").content.decode()
     assert "核验码" in page and "<form" in page
+
+
+def test_the_migration_seals_notices_posted_before_sealing(notice):
+    import importlib
+
+    from django.apps import apps
+
+    seal = notice.seal
+    NoticeSeal.objects.all().delete()
+    importlib.import_module("fupin.disclosure.migrations.0001_notice_seal").seal_existing(apps, None)
+    assert NoticeSeal.objects.get(notice=notice).code == seal.code
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_the_pdf_carries_the_code(client, notice, tmp_path):
+    path = tmp_path / "n.pdf"
+    path.write_bytes(client.get(f"/public/notices/{notice.pk}.pdf").content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert notice.seal.display_code in text and "核验码" in text
