@@ -24,6 +24,13 @@ EXPECTED_ROUTES = {
     ("put", "/api/v1/households/{household_id}/incomes/{year}/"),
     ("put", "/api/v1/households/{household_id}/guarantees/{year}/"),
     ("get", "/api/v1/households/{household_id}/audit/"),
+    ("get", "/api/v1/change-requests/"),
+    ("post", "/api/v1/change-requests/"),
+    ("get", "/api/v1/change-requests/{request_id}/"),
+    ("post", "/api/v1/change-requests/{request_id}/approve/"),
+    ("post", "/api/v1/change-requests/{request_id}/return/"),
+    ("post", "/api/v1/change-requests/{request_id}/resubmit/"),
+    ("post", "/api/v1/change-requests/{request_id}/withdraw/"),
 }
 
 GARBAGE = ["", " ", "abc", "-1", "0", "1.5", "9" * 40, "\x00", "a\x00b", "%", "' OR 1=1 --", "😀", "null",
@@ -86,7 +93,7 @@ def _fill(path: str, value: str) -> str:
 
 def test_get_routes_survive_garbage(api, household, openapi):
     client = api("county")
-    valid = {"household_id": str(household.pk), "code": household.village_id}
+    valid = {"household_id": str(household.pk), "code": household.village_id, "request_id": "1"}
     for path, query_params in _get_routes(openapi):
         paths = [_fill(path, v) for v in GARBAGE if v and "/" not in v and "%" not in v]
         paths.append(re.sub(r"\{([^}]+)\}", lambda m: valid[m.group(1)], path))
