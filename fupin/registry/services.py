@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
+from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import diff, record, snapshot
 from fupin.regions.models import Region, RegionLevel
@@ -50,8 +51,6 @@ KEY_FACT_ACTIONS = frozenset({"initial_load", "monitoring_include", "monitoring_
 def may_load_registered(user) -> bool:
     """Who may create households already in the registry (the national system's 建档立卡 data):
     the county office, which loads it, and administrators. Villages and townships may not."""
-    from fupin.accounts.models import Role  # accounts does not depend on the registry
-
     return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") == Role.COUNTY)
 
 
