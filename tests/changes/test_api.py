@@ -166,3 +166,18 @@ def test_junk_payloads_are_refused_never_a_server_error(call, users, household):
                                                                payload={"relations": {str(head.pk): junk, "x": junk}}))
         assert status == 422
     assert ChangeRequest.objects.filter(kind__in=[k for k in KEYS if k != "member_join"]).count() == 0
+
+
+def test_the_households_trail_masks_a_requests_new_member_for_read_only_roles(call, client, users, household):
+    number = factories.id_number(birth=datetime.date(2024, 2, 3))
+    _, change = call(users["clerk"], "post", BASE, proposal(household, kind="member_join", payload={
+        "cause": "born", "member": {"name": "张小宝", "id_number": number, "relation": "grandson", "phone": "13912345678"}}))
+    call(users["township"], "post", f"{BASE}{change['id']}/approve/", {})
+    status, body = call(users["province"], "get", f"/api/v1/households/{household.pk}/audit/")
+    text = json.dumps(body, ensure_ascii=False)
+    assert status == 200 and "张小宝" in text
+    for secret in (number, "20240203", "2024-02-03", "13912345678"):
+        assert secret not in text
+    client.force_login(users["province"])
+    page = client.get(f"/households/{household.pk}/history/").content.decode()
+    assert "张小宝" in page and number not in page and "2024-02-03" not in page
