@@ -164,6 +164,33 @@ def check_xlsx(path, limits: Limits, *, count: bool = True) -> SheetInfo:
     return _check_zip(path, magic, limits, count=count)
 
 
+MAX_MEMBERS = 10_000            # a workbook has dozens; a zip of millions would cost gigabytes to list
+_END_OF_DIRECTORY = b"PK\x05\x06"
+
+
+def _check_directory(path) -> None:
+    """Refuse a zip whose directory lists too many members, read from its end record before the directory itself."""
+    fh = path if hasattr(path, "read") else open(path, "rb")
+    try:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(size - (1 << 16) - 22, 0))
+        tail = fh.read()
+    finally:
+        if fh is path:
+            fh.seek(0)
+        else:
+            fh.close()
+    at = tail.rfind(_END_OF_DIRECTORY)
+    if at < 0 or len(tail) < at + 22:
+        raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
+    entries = int.from_bytes(tail[at + 10:at + 12], "little")
+    directory = int.from_bytes(tail[at + 12:at + 16], "little")
+    # 0xFFFF / 0xFFFFFFFF: the counts are in a ZIP64 record, which no workbook of a sane size needs
+    if entries > MAX_MEMBERS or directory > MAX_MEMBERS * 1024:
+        raise FileRefused(f"文件中的压缩成员超过{MAX_MEMBERS:,}个，不像是正常的 Excel 文件，已拒绝")
+
+
 def _check_zip(path, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
     if not magic:
         raise FileRefused("文件是空的")
@@ -171,6 +198,7 @@ def _check_zip(path, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
         raise FileRefused("文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传")
     if not magic.startswith(ZIP_MAGIC):
         raise FileRefused("无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
+    _check_directory(path)
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):

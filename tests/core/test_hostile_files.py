@@ -109,6 +109,11 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(clerk, settings):
     refused_on_the_page(clerk, "bomb.xlsx", bomb, "超过上限20 MB")
 
 
+def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(clerk):
+    many = rezip(GOOD, add={f"xl/media/image{i}.png": b"" for i in range(files.MAX_MEMBERS + 1)}, method=zipfile.ZIP_STORED)
+    refused_on_the_page(clerk, "many.xlsx", many, "压缩成员超过")
+
+
 def test_a_sheet_declaring_too_many_cells_is_refused_from_its_dimension(clerk):
     huge = rezip(GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(2, dimension="A1:XFD1048576")})
     refused_on_the_page(clerk, "huge.xlsx", huge, "列，超过上限")
