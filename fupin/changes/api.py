@@ -1,5 +1,5 @@
 """Change requests in the JSON API, under /api/v1/change-requests/: list, read, propose, approve, return,
-resubmit, withdraw. Thin: selectors read in the caller's scope, services act and audit.
+resubmit, withdraw, add evidence files. Thin: selectors read in the caller's scope, services act and audit.
 
 Refusals answer 422 with {"detail", "errors"}; a conflict with another open request 409; a role that
 may not act 403; a request outside the caller's region 404, as if it did not exist.
@@ -7,7 +7,7 @@ may not act 403; a request outside the caller's region 404, as if it did not exi
 import datetime
 from typing import Any, Literal
 
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from fupin.registry import selectors as registry_selectors
@@ -180,6 +180,14 @@ def resubmit(request, payload: ResubmitIn, request_id: int = RequestId):
     services.resubmit(change, by=user, payload=payload.payload, reason=payload.reason,
                       evidence_reference=payload.evidence_reference)
     return _detail(user, change.pk)
+
+
+@router.post("/{request_id}/evidence/", response={200: ChangeRequestOut} | ERRORS, summary="补充佐证材料（图片或 PDF，multipart）")
+def add_evidence(request, request_id: int = RequestId, files: File[list[UploadedFile]] = None):
+    """multipart/form-data，字段名 files，可多个；JPG、PNG 或 PDF，每个不超过10MB，每项申请最多5个。"""
+    user = request.auth
+    services.add_evidence(selectors.change_request_for(user, request_id), by=user, files=files or [])
+    return _detail(user, request_id)
 
 
 @router.post("/{request_id}/approve/", response={200: ChangeRequestOut} | ERRORS, summary="批准并生效（乡镇、县扶贫办）")

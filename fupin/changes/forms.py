@@ -261,6 +261,10 @@ def initial_for(kind: str, household) -> dict:
     return {}
 
 
+class EvidenceForm(ServiceForm):
+    evidence = EvidenceField(label=_("补充佐证材料"), help_text=_("图片（JPG、PNG）或 PDF，可多选，每个不超过10MB"))
+
+
 class DecisionForm(ServiceForm):
     comment = forms.CharField(label=_("审核意见"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("退回时必填：说明需要修改或补充什么"))

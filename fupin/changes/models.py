@@ -113,6 +113,7 @@ class ChangeAction(models.Model):
         RETURN = "return", _("退回")
         APPROVE = "approve", _("批准并生效")
         WITHDRAW = "withdraw", _("撤回")
+        EVIDENCE = "evidence", _("补充佐证材料")
 
     change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)

@@ -17,7 +17,7 @@ from .evidence import check_files, save_files
 from .kinds import ChangeConflict, ChangeError
 from .models import OPEN_STATUSES, TRANSITIONS, ChangeAction, ChangeRequest, ChangeStatus, ChangeTarget
 
-__all__ = ["ChangeConflict", "ChangeError", "approve", "propose", "resubmit", "return_request", "withdraw"]
+__all__ = ["ChangeConflict", "ChangeError", "add_evidence", "approve", "propose", "resubmit", "return_request", "withdraw"]
 
 PROPOSER_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM}
 REVIEWER_ROLES = {Role.TOWNSHIP, Role.COUNTY}
@@ -184,6 +184,25 @@ def withdraw(request: ChangeRequest, *, by, comment: str = "") -> ChangeRequest:
     before = _move(request, ChangeStatus.WITHDRAWN)
     request.save(update_fields=["status"])
     _log(request, ChangeAction.Action.WITHDRAW, by=by, comment=_text(comment), before=before)
+    return request
+
+
+@transaction.atomic
+def add_evidence(request: ChangeRequest, *, by, files) -> ChangeRequest:
+    """The village adds files to an open request (the reviewer sees them, and the history says when they came)."""
+    request = _locked(request)
+    _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以补充佐证材料")
+    if not request.is_open:
+        raise ChangeError(f"变更申请 #{request.pk} 已办结，不能再补充佐证材料")
+    files = list(files or [])
+    if not files:
+        raise ChangeError({"evidence": "请选择要上传的文件"})
+    errors = check_files(files, existing=request.evidence.count())
+    if errors:
+        raise ChangeError(errors)
+    names = save_files(request, files, by=by)
+    _log(request, ChangeAction.Action.EVIDENCE, by=by, before=request.status, comment="、".join(names),
+         changes={"evidence": [None, names]})
     return request
 
 

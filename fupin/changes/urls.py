@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/return/", views.return_request, name="return"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/evidence/", views.add_evidence, name="add_evidence"),
     path("household/<int:pk>/", views.household_section, name="household_section"),
     path("evidence/<int:pk>/", views.evidence_file, name="evidence"),
 ]

@@ -123,6 +123,7 @@ def detail(request, pk):
         "can_withdraw": change.is_open and services.can_propose(user),
         "can_revise": change.status == ChangeStatus.RETURNED and services.can_propose(user),
         "decision": forms.DecisionForm(),
+        "evidence_form": forms.EvidenceForm(),
     })
 
 
@@ -156,6 +157,22 @@ def return_request(request, pk):
 @require_POST
 def withdraw(request, pk):
     return _decide(request, pk, services.withdraw, _("变更申请 #%(pk)s 已撤回。"))
+
+
+@login_required
+@require_POST
+def add_evidence(request, pk):
+    user = request.user
+    change = _request_or_404(user, pk)
+    form = forms.EvidenceForm(request.POST, request.FILES)
+    files = form.cleaned_data["evidence"] if form.is_valid() else []
+    try:
+        services.add_evidence(change, by=user, files=files)
+    except RegistryError as e:
+        messages.error(request, "；".join(str(v) for v in e.errors.values()))
+    else:
+        messages.success(request, _("佐证材料已上传。"))
+    return redirect("changes:detail", change.pk)
 
 
 @login_required

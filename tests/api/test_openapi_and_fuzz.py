@@ -31,6 +31,7 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/change-requests/{request_id}/return/"),
     ("post", "/api/v1/change-requests/{request_id}/resubmit/"),
     ("post", "/api/v1/change-requests/{request_id}/withdraw/"),
+    ("post", "/api/v1/change-requests/{request_id}/evidence/"),
 }
 
 GARBAGE = ["", " ", "abc", "-1", "0", "1.5", "9" * 40, "\x00", "a\x00b", "%", "' OR 1=1 --", "😀", "null",

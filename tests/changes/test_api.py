@@ -181,3 +181,25 @@ def test_the_households_trail_masks_a_requests_new_member_for_read_only_roles(ca
     client.force_login(users["province"])
     page = client.get(f"/households/{household.pk}/history/").content.decode()
     assert "张小宝" in page and number not in page and "2024-02-03" not in page
+
+
+def test_evidence_files_are_added_through_the_api_and_judged_by_content(client, users, household):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.accounts.services import issue_token
+
+    _, raw = issue_token(users["clerk"], name="tests")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    change = client.post(BASE, json.dumps(proposal(household)), content_type="application/json", **auth).json()
+    url = f"{BASE}{change['id']}/evidence/"
+    bad = SimpleUploadedFile("x.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
+    response = client.post(url, {"files": [bad]}, **auth)
+    assert response.status_code == 422 and "evidence" in response.json()["errors"]
+    good = SimpleUploadedFile("低保证.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    response = client.post(url, {"files": [good]}, **auth)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [e["name"] for e in body["evidence"]] == ["低保证.pdf"] and body["history"][-1]["action"] == "evidence"
+    _, province = issue_token(users["province"], name="tests")
+    again = SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    assert client.post(url, {"files": [again]}, HTTP_AUTHORIZATION=f"Bearer {province}").status_code == 403

@@ -280,3 +280,17 @@ def test_evidence_files_are_read_only_in_scope(client, users, household):
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_the_village_adds_evidence_to_an_open_request_not_a_closed_one(client, users, household):
+    change = open_request(household, users)
+    login(client, users["team"])
+    pdf = SimpleUploadedFile("补充.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    client.post(reverse("changes:add_evidence", args=[change.pk]), {"evidence": pdf})
+    assert change.evidence.get().name == "补充.pdf"
+    page = client.get(reverse("changes:detail", args=[change.pk])).content.decode()
+    assert "补充佐证材料" in page and "补充.pdf" in page
+    services.withdraw(change, by=users["clerk"])
+    late = SimpleUploadedFile("迟到.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    response = client.post(reverse("changes:add_evidence", args=[change.pk]), {"evidence": late}, follow=True)
+    assert "已办结" in response.content.decode() and change.evidence.count() == 1
