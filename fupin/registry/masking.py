@@ -6,10 +6,15 @@ birth date (digits 7 to 14), so these roles never see a member's birth date, in 
 answer, export or audit value: they see the birth year. Not the age: an age ticks over on the
 birthday, so two readings a day apart give the day, and with it the whole number. Searching by ID
 number matches whole 18-character numbers only for them (registry.selectors.households_for), so
-the list cannot confirm a number digit by digit.
+the list cannot confirm a number digit by digit; and they may do so ID_SEARCHES_PER_DAY times a day,
+since the year, with the last four characters (shown here and on public notices), leaves some thirty
+numbers that a whole-number search could try one by one.
 """
 import datetime
 import re
+
+from django.core.cache import cache
+from django.utils import timezone
 
 from fupin.audit.services import SENSITIVE
 
@@ -72,3 +77,31 @@ def mask_record(values: dict) -> dict:
     for key in MASKED_FIELDS & values.keys():
         values[key] = mask_value(key, values[key])
     return values
+
+
+# Whole-number ID searches a day for a role that may not see ID numbers: enough to look up the people a
+# complaint or an inspection names, far too few to try the candidates a masked number leaves.
+ID_SEARCHES_PER_DAY = 20
+
+
+def allow_id_search(user) -> bool:
+    """Count one whole-number ID search by a role that may not see ID numbers; False once today's are used up.
+
+    Counted in the default cache (shared by the server's processes when CACHE_URL names a file or Redis
+    cache; per process otherwise), keyed by the user and the day.
+    """
+    joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
+    key = f"id-search:{user.pk}:{joined:.0f}:{timezone.localdate():%Y%m%d}"
+    cache.add(key, 0, 2 * 86400)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, 2 * 86400)
+        used = 1
+    return used <= ID_SEARCHES_PER_DAY
+
+
+def is_whole_id(q: str) -> bool:
+    """Whether a search term is a whole ID number (18 characters: 17 digits and a digit or X)."""
+    q = (q or "").strip().upper()
+    return len(q) == 18 and q[:17].isdigit() and (q[17].isdigit() or q[17] == "X")

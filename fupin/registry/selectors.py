@@ -10,7 +10,7 @@ from fupin.audit.models import AuditEntry
 from fupin.core.db import fetchone
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, code_range, in_region
 
-from . import codes
+from . import codes, masking
 from .models import Household, Member
 
 INCOME_BANDS = {
@@ -71,6 +71,8 @@ def _search(q: str, user, region: str | None) -> Q:
     upper = q.upper()
     if len(upper) >= 6 and upper[:-1].isdigit() and (upper[-1].isdigit() or upper[-1] == "X"):
         if len(upper) == 18:
+            if not user.sees_identifiers and not masking.allow_id_search(user):
+                return Q(pk__in=[])
             members = members.filter(id_number=upper)
         elif user.sees_identifiers:
             members = members.filter(id_number__contains=upper)

@@ -26,7 +26,7 @@ from fupin.core.pagination import CappedPaginator
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
 
-from . import codes, display, idnumber, selectors, services
+from . import codes, display, idnumber, masking, selectors, services
 from .forms import (
     HOUSEHOLD_SECTIONS, GuaranteeForm, HouseholdFilterForm, HouseholdForm, IncomeForm, MemberForm, RemoveMemberForm,
 )
@@ -154,7 +154,9 @@ def household_list(request):
     query = request.META.get("QUERY_STRING", "")
     language = get_language()
 
-    results_key = version and fragments.key(
+    # a whole-number ID search by a role that may not see ID numbers is counted (masking.allow_id_search): never from the cache
+    counted = not user.sees_identifiers and masking.is_whole_id(request.GET.get("q", ""))
+    results_key = version and not counted and fragments.key(
         "households", language, user.scope_prefix, user.sees_identifiers, region.code, version, query, settings.FUPIN_PAGE_SIZE,
         LIST_CAP, SEARCH_CAP,
     )  # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who do not

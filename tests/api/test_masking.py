@@ -128,3 +128,17 @@ def test_part_of_an_id_number_finds_nothing_for_supervising_roles(api, household
 def test_part_of_an_id_number_still_finds_the_household_for_the_village(api, household):
     number = household.members.get(relation="head").id_number
     assert api("clerk").get("/api/v1/households/", {"q": number[:14]}).json()["count"] == 1
+
+
+def test_whole_number_searches_by_supervising_roles_are_limited_per_day(api, household, monkeypatch):
+    """With the birth year shown and the last four characters public, some thirty whole numbers remain to try."""
+    from fupin.registry import masking
+
+    monkeypatch.setattr(masking, "ID_SEARCHES_PER_DAY", 3)
+    number = household.members.get(relation="head").id_number
+    wrong = number[:6] + "19000101" + number[14:]
+    counts = [api("prefecture").get("/api/v1/households/", {"q": q}).json()["count"] for q in (wrong, wrong, number, number)]
+    assert counts == [0, 0, 1, 0]
+    assert api("prefecture").get("/api/v1/households/", {"q": household.number}).json()["count"] == 1  # other searches go on
+    assert api("province").get("/api/v1/households/", {"q": number}).json()["count"] == 1  # counted per user
+    assert all(api("clerk").get("/api/v1/households/", {"q": number}).json()["count"] == 1 for _ in range(5))

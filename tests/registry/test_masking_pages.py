@@ -101,3 +101,12 @@ def test_mask_changes_reaches_nested_values_and_is_idempotent():
     assert masked["reason"] == ["", "证件 110105********002X 已注销"]
     assert masked["birth_date"] == ["1949年", None]
     assert masking.mask_changes(masked) == masked
+
+
+def test_whole_number_searches_on_the_list_are_counted_even_when_the_page_is_cached(client, users, household, monkeypatch):
+    monkeypatch.setattr(masking, "ID_SEARCHES_PER_DAY", 2)
+    head = household.members.get(relation="head")
+    client.force_login(users["prefecture"])
+    query = {"q": head.id_number, "region": factories.VILLAGE}
+    found = [head.name in client.get("/households/", query).content.decode() for _ in range(3)]
+    assert found == [True, True, False]
