@@ -359,3 +359,35 @@ def test_a_move_to_a_household_outside_the_village_is_refused(users, household):
                 {"member_id": son.pk, "target_household_id": outside.pk, "relation": codes.Relation.SON})
     assert "target_household_id" in e.value.errors
     assert Household.objects.get(pk=outside.pk).size == 1
+
+
+def valid_payload(kind, household, other):
+    head = member(household, codes.Relation.HEAD)
+    son = household.members.exclude(pk=head.pk).order_by("pk").first()
+    return {
+        ChangeKind.MEMBER_JOIN: {"cause": "born", "member": newborn()},
+        ChangeKind.MEMBER_LEAVE: {"cause": "moved_out", "member_id": son.pk},
+        ChangeKind.CHANGE_HEAD: {"new_head_id": son.pk, "former_head_relation": codes.Relation.FATHER},
+        ChangeKind.MOVE_MEMBER: {"member_id": son.pk, "target_household_id": other.pk, "relation": codes.Relation.SON},
+        ChangeKind.SPLIT_HOUSEHOLD: {"relations": {str(son.pk): codes.Relation.HEAD}},
+        ChangeKind.MERGE_HOUSEHOLDS: {"other_household_id": other.pk, "absorbed_head_relation": codes.Relation.SIBLING},
+        ChangeKind.TYPE_CHANGE: {"household_type": codes.HouseholdType.WUBAO},
+        ChangeKind.STATUS_CORRECTION: {"status": codes.HouseholdStatus.REMOVED, "registration_year": 2016, "exit_year": None},
+        ChangeKind.INCOME_CORRECTION: {"year": 2025, "wages": "1000"},
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ChangeKind.values)
+def test_every_kind_conflicts_with_an_open_request_on_its_household_and_applies_alone(users, household, kind):
+    other = factories.make_household(head="李四", members=2)
+    first = propose(household, users["clerk"], ChangeKind.TYPE_CHANGE, {"household_type": codes.HouseholdType.DIBAO_POOR})
+    with pytest.raises(services.ChangeConflict, match=f"#{first.pk}"):
+        propose(household, users["team"], kind, valid_payload(kind, household, other))
+    services.withdraw(first, by=users["clerk"])
+    audit_before = AuditEntry.objects.count()
+    request = services.approve(propose(household, users["team"], kind, valid_payload(kind, household, other)),
+                               by=users["township"])
+    assert request.status == ChangeStatus.APPROVED
+    assert AuditEntry.objects.count() >= audit_before + 3  # proposed, applied, approved
+    household.refresh_from_db()
+    assert household.size == household.members.count()  # the derived size kept with the rows
