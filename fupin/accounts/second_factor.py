@@ -62,6 +62,15 @@ def finish(request) -> None:
     request.session.pop(PENDING_SESSION_KEY, None)
 
 
+def end_other_sessions(request) -> int:
+    """Sign the user out everywhere else (their sessions before enrolment never gave the second factor)."""
+    from fupin.core.models import Session  # fupin's session table keeps each session's user
+
+    request.session.save()
+    deleted, _ = Session.objects.filter(user_id=request.user.pk).exclude(session_key=request.session.session_key).delete()
+    return deleted
+
+
 class SecondFactorMiddleware:
     """A session waiting for its second factor reaches nothing but the code (or enrolment) page."""
 

@@ -95,7 +95,8 @@ def two_factor_enrol(request):
             request.session.cycle_key()
             otp_login(request, device)
             second_factor.finish(request)
-            messages.success(request, "两步验证已启用：以后登录时还需输入验证器中的验证码")
+            second_factor.end_other_sessions(request)
+            messages.success(request, "两步验证已启用：以后登录时还需输入验证器中的验证码，其他设备上的登录已退出")
             return redirect(_next(request) if state else "accounts:two_factor")
     device = services.start_totp_enrolment(user)
     secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]

@@ -244,6 +244,13 @@ def test_enrolment_then_every_sign_in_asks_for_the_code(users):
     assert browser.get("/api/v1/me/").status_code == 200
 
 
+def test_enrolling_signs_out_the_sessions_that_never_gave_the_code(users):
+    elsewhere = sign_in_ok(Client(), "county")
+    here = sign_in_ok(Client(), "county")
+    enrol(here, users["county"])
+    assert signed_in(here) and not signed_in(elsewhere)
+
+
 def test_a_wrong_code_is_counted_and_slows_the_next_tries(users):
     client = sign_in_ok(Client(), "county")
     device = enrol(client, users["county"])
