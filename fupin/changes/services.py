@@ -48,7 +48,8 @@ def _lock_households(pks) -> list[Household]:
     return list(Household.objects.select_for_update().filter(pk__in=sorted(set(pks))).order_by("pk"))
 
 
-def _conflict(plan: kinds.Plan, *, by, exclude: int | None = None) -> ChangeRequest | None:
+def _conflict(plan: kinds.Plan, *, exclude: int | None = None) -> ChangeRequest | None:
+    """The first other open request touching any household, member or new ID number of this one."""
     touched = Q(household_id__in=[h.pk for h in plan.households])
     if plan.members:
         touched |= Q(member_id__in=plan.members)
@@ -62,7 +63,7 @@ def _conflict(plan: kinds.Plan, *, by, exclude: int | None = None) -> ChangeRequ
 
 
 def _ensure_no_conflict(plan: kinds.Plan, *, by, exclude: int | None = None) -> None:
-    other = _conflict(plan, by=by, exclude=exclude)
+    other = _conflict(plan, exclude=exclude)
     if other is None:
         return
     if by.in_scope(other.village_code):
