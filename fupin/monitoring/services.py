@@ -62,11 +62,15 @@ def _display(user) -> str:
 def set_threshold(*, by, region_prefix: str, year: int, threshold, unregistered_line, income_drop_percent: int = 30,
                   large_expense=10000, requires_village_appraisal: bool = True, requires_township_review: bool = True,
                   note: str = "") -> MonitoringThreshold:
-    """Set a year's monitoring line for a region (county and above; "" national, administrators only)."""
+    """Set a year's monitoring line for a county (its office) or a wider region or the nation ("", administrators).
+
+    Prefecture and province offices are read-only roles (accounts.models.READ_ONLY_ROLES): they write nothing.
+    """
+    ensure_can_write(by)
     if region_prefix:
         ensure_can_read(by, region_prefix)
-        if not by.is_superuser and by.role not in (Role.COUNTY, Role.PREFECTURE, Role.PROVINCE):
-            raise ScopeError("只有县级及以上可以设置监测线")
+        if not by.is_superuser and by.role != Role.COUNTY:
+            raise ScopeError("只有县扶贫办可以设置本县监测线")
     elif not by.is_superuser:
         raise ScopeError("只有系统管理员可以设置全国监测线")
     if threshold is None or threshold <= 0 or unregistered_line is None or unregistered_line <= 0:

@@ -69,3 +69,18 @@ def test_editing_roles_are_not_affected(client, users):
     client.force_login(users["clerk"])
     assert client.post("/households/id-check/", {"id_number": "1"}).status_code == 200
     assert Household.objects.filter(pk=household.pk).exists()
+
+
+@pytest.mark.parametrize("who", READ_ONLY)
+def test_services_refuse_read_only_roles_whatever_the_route(users, who):
+    import decimal
+
+    from fupin.monitoring.models import MonitoringThreshold
+
+    user = users[who]
+    with pytest.raises(ScopeError):
+        monitoring.set_threshold(by=user, region_prefix=user.region_id, year=2025, threshold=decimal.Decimal("6000"),
+                                 unregistered_line=decimal.Decimal("5000"))
+    assert not MonitoringThreshold.objects.filter(region_prefix=user.region_id).exists()
+    monitoring.set_threshold(by=users["county"], region_prefix=users["county"].region_id, year=2025,
+                             threshold=decimal.Decimal("6000"), unregistered_line=decimal.Decimal("5000"))
