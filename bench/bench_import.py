@@ -58,8 +58,8 @@ def empty_registry():
     from fupin.registry import import_bulk, imports
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE audit_auditentry, registry_incomerecord, registry_guaranteecheck, registry_member, "
-                       "registry_household, registry_importjob RESTART IDENTITY CASCADE")
+        cursor.execute("TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
+                       "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE")
     imports._INITIALS.clear()
     import_bulk._KNOWN_INITIALS[0] = import_bulk._KNOWN_INITIALS[0].clear()
 
