@@ -6,6 +6,8 @@ the office out as soon as one account's would: the address's failures count agai
 (FUPIN_LOGIN_ADDRESS_FAILURES). Failures are counted for any username, existing or not, so the lockout
 answers the same for both and never tells whether an account exists.
 """
+import ipaddress
+
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.db.models import Sum
@@ -24,15 +26,19 @@ class LoginThrottle(AxesDatabaseHandler):
         return max(by_account, scaled)
 
 
-def client_address(request) -> str:
-    """The caller's address: REMOTE_ADDR, or behind fupin's reverse proxy the address that proxy saw.
+def client_address(request) -> str | None:
+    """The caller's address: REMOTE_ADDR, or behind fupin's reverse proxy the address that proxy saw; None if neither is one.
 
     Only the last X-Forwarded-For entry is trusted (the one the proxy appended); the entries before
     it come from the client and are whatever it chose to send.
     """
+    candidates = []
     if settings.FUPIN_BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:45]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+        candidates.append(request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None  # a request made in-process (the test client's force_login): django-axes stores no address

@@ -293,3 +293,16 @@ def test_the_user_or_an_administrator_removes_the_second_factor(users):
         services.remove_totp(users["county"], by=users["township"])
     services.remove_totp(users["county"], by=users["admin"])
     assert signed_in(sign_in_ok(Client(), "county"))
+
+
+def test_the_throttled_address_is_the_one_the_proxy_saw(rf, settings):
+    from fupin.accounts.throttle import client_address
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.9")
+    assert client_address(request) == "10.0.0.1"  # not behind a proxy: the header is the client's to forge
+    settings.FUPIN_BEHIND_PROXY = True
+    assert client_address(request) == "198.51.100.9"  # the entry the proxy appended, not the client's own
+    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")) == "10.0.0.1"
+    request = rf.get("/")
+    request.META.pop("REMOTE_ADDR")
+    assert client_address(request) is None
