@@ -48,8 +48,9 @@ class HelperForm(ServiceForm):
 
 class HelperLoginForm(ServiceForm):
     username = forms.CharField(label="登录名", max_length=150)
-    password = forms.CharField(label="初始密码", min_length=8, widget=forms.PasswordInput(render_value=False),
-                               error_messages={"min_length": "密码至少8位"})
+    # the service checks it with Django's password validators (accounts.services.check_password_allowed)
+    password = forms.CharField(label="初始密码", widget=forms.PasswordInput(render_value=False),
+                               help_text="至少10位，不能全是数字，不能是常见密码")
 
 
 class HelperImportForm(ServiceForm):

@@ -154,6 +154,19 @@ def test_a_helper_sign_in_with_a_weak_password_is_refused(users):
     assert User.objects.get(username="wanghelper").check_password("a-fine-Passphrase-9")
 
 
+def test_the_helper_page_refuses_a_weak_initial_password_with_the_validators_message(users):
+    unit = HelperUnit.objects.create(name="县农业局", region_id=factories.VILLAGE[:6])
+    helper = Helper.objects.create(unit=unit, name="王建国", phone="13800000000", region_id=factories.VILLAGE[:6])
+    county = Client()
+    county.force_login(users["county"])
+    url = reverse("assistance:helper", args=[helper.pk])
+    response = county.post(url, {"action": "login", "username": "wanghelper", "password": "123456789012"})
+    assert response.status_code == 400 and "数字" in response.content.decode()
+    assert not User.objects.filter(username="wanghelper").exists()
+    response = county.post(url, {"action": "login", "username": "wanghelper", "password": "a-fine-Passphrase-9"})
+    assert response.status_code == 302 and User.objects.filter(username="wanghelper").exists()
+
+
 def change_password(client, old, new):
     return client.post(reverse("accounts:password_change"),
                        {"old_password": old, "new_password1": new, "new_password2": new})
