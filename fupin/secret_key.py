@@ -30,6 +30,9 @@ def load_or_create(var_dir: Path) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip() or key
+    except OSError as e:
+        raise ImproperlyConfigured(f"无法在 {path} 保存密钥（{e.strerror}）：请设置 SECRET_KEY 环境变量。"
+                                   f" Cannot keep a key in {path} ({e.strerror}): set SECRET_KEY.") from None
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key

@@ -54,6 +54,13 @@ def test_the_key_file_is_not_overwritten_and_var_is_not_committed(tmp_path):
     assert "var/" in (PROJECT / ".gitignore").read_text().split()
 
 
+def test_a_var_folder_that_cannot_be_written_asks_for_a_key(tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_or_create(tmp_path / "missing" / "folder")
+
+
 def test_a_key_in_the_environment_wins(tmp_path):
     key = secrets.token_urlsafe(50)
     result = run(PRINT_KEY, tmp_path, SECRET_KEY=key)
