@@ -1,5 +1,6 @@
 """Signing in (password, then the second factor where one is due), the user's password, second factor and API tokens."""
 import io
+from base64 import b32encode
 from urllib.parse import urlencode
 
 import qrcode
@@ -99,7 +100,7 @@ def two_factor_enrol(request):
             messages.success(request, "两步验证已启用：以后登录时还需输入验证器中的验证码，其他设备上的登录已退出")
             return redirect(_next(request) if state else "accounts:two_factor")
     device = services.start_totp_enrolment(user)
-    secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]
+    secret = b32encode(device.bin_key).decode()  # what the app asks for when the code cannot be scanned
     return render(request, "accounts/two_factor_enrol.html", {
         "qr_svg": _qr_svg(device.config_url), "secret": secret, "error": error, "required": state == second_factor.ENROL,
         "next": _next(request),

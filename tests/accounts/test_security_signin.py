@@ -1,6 +1,7 @@
 """Sign-in hardening (issue 14, finding 5): lockout after repeated failures, passwords checked by Django's
 validators wherever they are set, an administrator's unlock, and the optional TOTP second factor."""
 import re
+from base64 import b32encode
 
 import pytest
 from axes.models import AccessAttempt
@@ -221,6 +222,7 @@ def enrol(client, user) -> TOTPDevice:
     page = client.get(reverse("accounts:two_factor_enrol"))
     assert page.status_code == 200 and "<svg" in page.content.decode()
     device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert b32encode(device.bin_key).decode() in page.content.decode()  # the key to type when scanning fails
     response = client.post(reverse("accounts:two_factor_enrol"), {"otp_token": code(device)})
     assert response.status_code == 302
     device.refresh_from_db()
