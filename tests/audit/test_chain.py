@@ -199,12 +199,20 @@ def test_procedure_bulk_writes_are_chained(trail):
     assert verify().ok
 
 
-def test_seed_demo_county_verifies(db):
+def test_seed_demo_county_and_its_yearly_cycle_verify(db):
+    from fupin.disclosure.services import Verdict, verify_code
+    from fupin.procedures.models import Notice, NoticeKind
+
     call_command("seed_demo", "--persons", "300", "--seed", "5", stdout=io.StringIO())
     assert AuditEntry.objects.filter(action="seed_demo").exists()
     assert verify_command("--county", "360722")[0] == 0
-    call_command("seed_demo", "--persons", "300", "--seed", "5", "--reset", stdout=io.StringIO())
+    call_command("seed_demo", "--persons", "300", "--seed", "5", "--reset", stdout=io.StringIO())  # the trail stays
     assert verify_command()[0] == 0
+    call_command("run_cycle", year=2025, stdout=io.StringIO())  # every stage, notices and announcements, bulk status changes
+    assert verify_command("--county", "360722")[0] == 0
+    notices = list(Notice.objects.select_related("seal"))
+    assert {n.kind for n in notices} >= {NoticeKind.VILLAGE, NoticeKind.TOWNSHIP, NoticeKind.ANNOUNCEMENT}
+    assert all(verify_code(n.seal.code) == (Verdict.MATCH, n) for n in notices)
 
 
 @pytest.mark.postgres
