@@ -47,7 +47,8 @@ def _notice(request, pk):
 
 def notice_detail(request, pk):
     notice, show = _notice(request, pk)
-    return render(request, "disclosure/notice_detail.html", {"notice": notice, "show_list": show, "now": timezone.now()})
+    return render(request, "disclosure/notice_detail.html", {"notice": notice, "show_list": show, "now": timezone.now(),
+                                                             "seal": NoticeSeal.objects.filter(notice=notice).first()})
 
 
 def _verification(notice) -> dict:

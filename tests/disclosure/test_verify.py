@@ -42,6 +42,11 @@ def test_print_view_carries_the_code_and_a_qr_code_of_the_verify_address(client,
     assert "onclick" not in page and "<script>" not in page
 
 
+def test_the_public_notice_page_shows_its_code_and_links_to_verification(client, notice):
+    page = client.get(f"/public/notices/{notice.pk}/").content.decode()
+    assert notice.seal.display_code in page and f"/public/verify/{notice.seal.code}/" in page
+
+
 def test_the_printed_code_verifies_as_matching(client, notice):
     code = printed_code(client, notice)
     response = client.get("/public/verify/", {"code": code.lower()})
