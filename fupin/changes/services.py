@@ -48,6 +48,15 @@ def _lock_households(pks) -> list[Household]:
     return list(Household.objects.select_for_update().filter(pk__in=sorted(set(pks))).order_by("pk"))
 
 
+def _prepare_locked(kind: str, household: Household, payload: dict, *, by) -> kinds.Plan:
+    """Check the change, lock every household it touches at once (in pk order), and check it again under the lock:
+    two proposals on one household are then taken one after the other, and the second sees the first."""
+    plan = kinds.prepare(kind, household, payload, by=by)
+    _lock_households([h.pk for h in plan.households])
+    household.refresh_from_db()
+    return kinds.prepare(kind, household, payload, by=by)
+
+
 def _conflict(plan: kinds.Plan, *, exclude: int | None = None) -> ChangeRequest | None:
     """The first other open request touching any household, member or new ID number of this one."""
     touched = Q(household_id__in=[h.pk for h in plan.households])
@@ -125,11 +134,8 @@ def propose(household: Household, *, by, kind: str, payload: dict, reason: str, 
     """The village proposes a change to one of its households, with a reason and evidence."""
     _ensure(by, [household.village_id], can_propose, "只有村扶贫专干或驻村工作队可以提出变更申请")
     reason, evidence_reference, files = _text(reason), _text(evidence_reference), list(files or [])
-    _lock_households([household.pk])
-    household.refresh_from_db()
-    plan = kinds.prepare(kind, household, payload, by=by)
+    plan = _prepare_locked(kind, household, payload, by=by)
     _ensure(by, _village_codes(plan.households), can_propose, "只有村扶贫专干或驻村工作队可以提出变更申请")
-    _lock_households([h.pk for h in plan.households])
     _check_reason_and_evidence(reason, evidence_reference, files)
     _ensure_no_conflict(plan, by=by)
     request = ChangeRequest.objects.create(
@@ -157,11 +163,8 @@ def resubmit(request: ChangeRequest, *, by, payload: dict, reason: str, evidence
     reason, evidence_reference, files = _text(reason), _text(evidence_reference), list(files or [])
     before_status = _move(request, ChangeStatus.PROPOSED)
     household = request.household
-    _lock_households([household.pk])
-    household.refresh_from_db()
-    plan = kinds.prepare(request.kind, household, payload, by=by)
+    plan = _prepare_locked(request.kind, household, payload, by=by)
     _ensure(by, _village_codes(plan.households), can_propose, "只有村扶贫专干或驻村工作队可以修改变更申请")
-    _lock_households([h.pk for h in plan.households])
     _check_reason_and_evidence(reason, evidence_reference, files, existing=request.evidence.count())
     _ensure_no_conflict(plan, by=by, exclude=request.pk)
     old = {"payload": request.payload, "change_reason": request.reason}
