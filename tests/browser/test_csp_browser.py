@@ -25,8 +25,8 @@ def test_pages_htmx_and_pickers_work_under_the_policy(users, login, page, refusa
     page.fill("input[name=q]", "张三丰")
     expect(page.locator("#results")).not_to_contain_text("李四")  # htmx swapped the filtered list in
     expect(page.locator("#results")).to_contain_text("张三丰")
-    page.select_option("select[name=language]", "en")  # data-autosubmit, from static/fupin/fupin.js
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")  # data-autosubmit, from static/fupin/fupin.js
     assert page.locator("html").get_attribute("lang") == "en"
     assert refusals == []
 
