@@ -5,9 +5,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fupin.audit.services import record
 from fupin.core.admin import ReadOnlyAdmin
 
 from . import services
@@ -47,6 +49,16 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2")}),
     )
     actions = ["unlock_sign_in", "remove_second_factor"]
+
+    def user_change_password(self, request, id, form_url=""):
+        """The admin's password reset (Django's form runs the validators), recorded in fupin's audit trail too."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.get(pk=id)
+                record(by=request.user, action="reset_password", target=user, scope_code=user.region_id or "",
+                       changes={"password": ["***", "***"]})
+        return response
 
     @admin.action(description=_("解除登录锁定"))
     def unlock_sign_in(self, request, queryset):

@@ -201,6 +201,7 @@ def test_an_administrator_resets_a_password_only_to_a_strong_one(users):
     strong = admin.post(url, {"password1": "Reset-by-Admin-77", "password2": "Reset-by-Admin-77", "usable_password": "true"})
     assert strong.status_code == 302
     assert User.objects.get(username="clerk").check_password("Reset-by-Admin-77")
+    assert AuditEntry.objects.filter(action="reset_password", target_id=users["clerk"].pk, user=users["admin"]).count() == 1
     with pytest.raises(services.AccountError):
         services.set_password(users["clerk"], "another-Passphrase-42", by=users["county"])
 
