@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fupin.accounts.models import Role, User
 from fupin.accounts.scope import ScopeError, household_filter
+from fupin.accounts.services import PasswordRefused, check_password_allowed
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import files, images
 from fupin.regions.models import Region, RegionLevel
@@ -196,11 +197,13 @@ def give_helper_login(helper: Helper, *, by, username: str, password: str) -> Us
         errors["username"] = "请填写登录名"
     elif User.objects.filter(username=username).exists():
         errors["username"] = f"登录名 {username} 已被使用"
-    if len(password or "") < 8:
-        errors["password"] = "密码至少8位"
+    user = User(username=username, role=Role.HELPER, region_id=helper.region_id, full_name=helper.name)
+    try:
+        check_password_allowed(password or "", user)  # Django's password validators, as for every password
+    except PasswordRefused as e:
+        errors["password"] = "；".join(e.messages)
     if errors:
         raise AssistanceError(errors)
-    user = User(username=username, role=Role.HELPER, region_id=helper.region_id, full_name=helper.name)
     user.set_password(password)
     user.save()
     helper.user = user

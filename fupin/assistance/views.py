@@ -304,6 +304,20 @@ def handbook_pdf(request, pk):
     return response
 
 
+@login_required
+@require_POST
+def renew_handbook_code(request, pk):
+    """End the QR codes of every handbook printed so far for this household, before printing it again."""
+    household = _household(request, pk)
+    try:
+        handbook.renew_public_code(household, by=request.user)
+    except services.AssistanceError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "旧扶贫手册的二维码已作废，请重新打印扶贫手册")
+    return redirect("assistance:household", pk=household.pk)
+
+
 # ---------------------------------------------------------------- units and helpers
 
 @login_required
@@ -545,8 +559,10 @@ def batch_download(request, pk):
 @require_GET
 def public_summary(request, token):
     try:
-        household = selectors.household_from_token(token)
-    except Household.DoesNotExist:
-        raise Http404("二维码无效或已失效") from None
+        household = handbook.household_from_token(token)
+    except handbook.PublicCodeInvalid:
+        raise Http404("二维码无效") from None
+    except handbook.PublicCodeExpired:
+        return render(request, "assistance/public_code_expired.html", status=410)
     return render(request, "assistance/public_summary.html", {"summary": selectors.public_summary(household)})
 
