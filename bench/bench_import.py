@@ -97,7 +97,7 @@ def villages():
 
 def generate(path: Path, persons: int, places: list, seed: int = 20240601) -> int:
     """Write the CSV; returns the number of households. Valid, unique ID numbers throughout."""
-    from fupin.registry.idnumber import check_character
+    from fupin.core.idnumber import check_character
     from fupin.registry.imports import HEADINGS
 
     rng = random.Random(seed)

@@ -4,9 +4,9 @@ import itertools
 from decimal import Decimal
 
 from fupin.accounts.models import User
+from fupin.core.idnumber import check_character
 from fupin.regions.models import Region, level_of, parent_code
 from fupin.registry import codes, services
-from fupin.registry.idnumber import check_character
 
 # A real corner of the tree: 江西省赣州市 with two counties, two townships each, two villages each.
 TREE = [

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from fupin.core import idnumber
 from fupin.core.formats import yuan
-from fupin.registry import codes, idnumber
+from fupin.registry import codes
 from fupin.registry.models import IncomeRecord, Member
 
 from .models import ChangeKind, JoinCause, LeaveCause

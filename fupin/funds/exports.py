@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from fupin.core import spreadsheets
-from fupin.registry.idnumber import mask
+from fupin.core.idnumber import mask
 
 from . import interest
 from .reconciliation import LEDGER_HEADERS

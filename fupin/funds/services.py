@@ -13,9 +13,9 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import diff, record, snapshot
+from fupin.core.idnumber import age_on
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
-from fupin.registry.idnumber import age_on
 from fupin.registry.models import Household, Member
 
 from . import interest

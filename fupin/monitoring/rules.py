@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.models import AuditEntry
+from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
 from fupin.regions.models import in_region
 from fupin.registry import codes
-from fupin.registry.idnumber import CHECK_CHARS, WEIGHTS
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
 
 from .models import MonitoringThreshold, RiskEvent, Severity, SignalKind

@@ -12,8 +12,8 @@ import time
 import polars as pl
 from django.db import connection
 
+from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
 from fupin.registry import codes
-from fupin.registry.idnumber import CHECK_CHARS, WEIGHTS
 
 from . import rules
 

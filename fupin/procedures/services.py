@@ -19,10 +19,10 @@ from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import entry as audit_entry
 from fupin.audit.services import record, record_many
+from fupin.core.idnumber import mask
 from fupin.disclosure.services import seal_notice
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
-from fupin.registry.idnumber import mask
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
 from fupin.registry.validation import check_household
 

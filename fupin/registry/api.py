@@ -18,11 +18,12 @@ from ninja.responses import Status
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
 
 from fupin.audit.models import AuditEntry
+from fupin.core import idnumber
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
 
-from . import codes, idnumber, masking, selectors, services
+from . import codes, masking, selectors, services
 from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
 
 MAX_ID = 2**63 - 1

@@ -16,11 +16,11 @@ from django.db import transaction
 from fupin.accounts.models import Role, User
 from fupin.audit.services import entry as audit_entry
 from fupin.audit.services import record_many
+from fupin.core.idnumber import check_character
 from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.regions.services import load_regions, read_divisions, select_divisions
 
 from . import codes
-from .idnumber import check_character
 from .models import GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
 from .services import initials
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
-from fupin.core import spreadsheets
+from fupin.core import idnumber, spreadsheets
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel
 
-from . import codes, idnumber
+from . import codes
 from .imports import HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, REGION_FIELDS, TEMPLATE_COLUMNS
 from .models import Household, IncomeRecord, Member
 

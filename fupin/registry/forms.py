@@ -9,9 +9,10 @@ from django.urls import reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import idnumber
 from fupin.core.forms import ServiceForm
 
-from . import codes, idnumber
+from . import codes
 from .models import GUARANTEE_LABELS, GUARANTEES, Household, IncomeRecord, Member
 from .selectors import INCOME_BANDS
 

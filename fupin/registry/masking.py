@@ -17,8 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from fupin.audit.services import SENSITIVE
-
-from . import idnumber
+from fupin.core import idnumber
 
 # Field names whose values are masked, wherever they appear (a record, an audit entry's changes, nested lists).
 MASKED_FIELDS = SENSITIVE | {"head_id_number", "birth_date", "contact_phone", "borrower_id_number"}

@@ -8,7 +8,9 @@ import datetime
 
 from django.utils import timezone
 
-from . import codes, idnumber
+from fupin.core import idnumber
+
+from . import codes
 
 
 def check_identity(*, id_number: str, sex: str | None = None, birth_date: datetime.date | None = None) -> tuple[dict, idnumber.IdNumber | None]:

@@ -21,12 +21,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fupin.core import formats, fragments
+from fupin.core import formats, fragments, idnumber
 from fupin.core.pagination import CappedPaginator
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
 
-from . import codes, display, idnumber, masking, selectors, services
+from . import codes, display, masking, selectors, services
 from .forms import (
     HOUSEHOLD_SECTIONS, GuaranteeForm, HouseholdFilterForm, HouseholdForm, IncomeForm, MemberForm, RemoveMemberForm,
 )

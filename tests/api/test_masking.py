@@ -1,7 +1,7 @@
 """ID numbers, phones and bank accounts: masked in lists always, in details unless the role works with them."""
 import pytest
 
-from fupin.registry import idnumber
+from fupin.core import idnumber
 from tests import factories
 
 FULL_ROLES = ["clerk", "team", "township", "county", "admin"]

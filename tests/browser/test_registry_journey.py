@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from fupin.core.idnumber import check_character
 from fupin.registry import codes, services
-from fupin.registry.idnumber import check_character
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,10 +9,10 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fupin.core.idnumber import check_character
 from fupin.monitoring import rules, screening, services
 from fupin.monitoring.models import Finding, Sweep
 from fupin.registry import codes
-from fupin.registry.idnumber import check_character
 from fupin.registry.models import Member
 from tests import factories
 

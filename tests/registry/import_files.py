@@ -5,7 +5,7 @@ import itertools
 
 from openpyxl import Workbook
 
-from fupin.registry.idnumber import check_character
+from fupin.core.idnumber import check_character
 from fupin.registry.imports import HEADINGS
 
 PLACE = {"省": "江西省", "市": "赣州市", "县": "信丰县", "乡（镇）": "嘉定镇", "行政村": "南山居委会"}

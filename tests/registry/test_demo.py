@@ -1,5 +1,5 @@
 from fupin.audit.models import AuditEntry
-from fupin.registry import idnumber
+from fupin.core import idnumber
 from fupin.registry.demo import DemoGenerator, build_demo_county
 from fupin.registry.models import Household, Member
 

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fupin.core import fragments
+from fupin.core.idnumber import mask
 from fupin.regions.models import Region
 from fupin.registry import codes, services
-from fupin.registry.idnumber import mask
 from fupin.registry.models import Household, Member
 from tests import factories
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fupin.registry import idnumber
-from fupin.registry.idnumber import IdNumberError, check_character, parse
+from fupin.core import idnumber
+from fupin.core.idnumber import IdNumberError, check_character, parse
 
 
 def test_standard_example_is_valid():

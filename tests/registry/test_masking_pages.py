@@ -6,8 +6,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from fupin.core import idnumber
 from fupin.monitoring.models import Finding
-from fupin.registry import idnumber, masking
+from fupin.registry import masking
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
+from fupin.core.idnumber import check_character, mask
 from fupin.registry import codes, services, views
-from fupin.registry.idnumber import check_character, mask
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
 from tests import factories
 

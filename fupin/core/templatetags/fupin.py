@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fupin.core import formats
-from fupin.registry import idnumber
+from fupin.core import idnumber
 
 register = template.Library()
 
