@@ -1238,6 +1238,9 @@ class Importer:
             elif found and found["household_id"] == target["id"] and relation[i] is not _MISSING and relation[i] \
                     and (relation[i] == head) != (found["relation"] == head):
                 self._error(numbers[i], "与户主关系", codes.Relation(relation[i]).label, hint.format("更换户主"))
+            elif found and found["household_id"] == target["id"] and members["name"][i] not in (_MISSING, found["name"]):
+                # a member's name and ID number are who the person is (性别、出生日期 follow the ID number)
+                self._error(numbers[i], "姓名", members["name"][i], hint.format("更正成员姓名"))
         existing = years.get(income["year"]) if income is not None else None
         if existing is not None and income["year"] in self.income_years_used.get(target["id"], ()) and any(
                 existing[k] != income[k] for k in (*MONEY_FIELDS, "household_size", "per_capita_net_income")):
