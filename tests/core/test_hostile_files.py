@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from fupin.core import files
-from fupin.registry import imports
+from fupin.registry.importing import reading
 from fupin.registry.imports import HEADINGS, ImportRejected, import_file
 from fupin.registry.models import Household, ImportJob, ImportStatus, Member
 from tests.registry.import_files import household, write_csv
@@ -133,7 +133,7 @@ def test_a_forged_dimension_does_not_hide_the_rows(clerk, settings):
 
 def test_the_job_counts_the_rows_of_a_large_upload(clerk, settings, monkeypatch):
     """A file too large to read in the request is checked by the job, which refuses it before reading it whole."""
-    monkeypatch.setattr(imports, "HEADINGS_CHECKED_UP_TO", 0)
+    monkeypatch.setattr(reading, "HEADINGS_CHECKED_UP_TO", 0)
     settings.FUPIN_IMPORT_MAX_ROWS = 100
     liar = rezip(GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(500, dimension="A1:A1")})
     response = upload(clerk, "liar.xlsx", liar)

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import imports, services
+from fupin.registry.importing import reading
 from fupin.registry.imports import ImportRejected, import_file
 from fupin.registry.models import Household, ImportJob, ImportStatus, IncomeRecord, Member
 from tests import factories
@@ -479,9 +480,9 @@ def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_l
     sample's size, within a percent for a large file of much alike rows, without reading it all."""
     small = tmp_path / "small.csv"
     small.write_text("户编号,姓名\n" + "".join(f"{i},张三\n" for i in range(500)), encoding="utf-8")
-    assert imports._count_lines(small) == 501
+    assert reading._count_lines(small) == 501
     large = tmp_path / "large.csv"
     large.write_text("户编号,姓名\n" + "".join(f"{i:06d},{'张三' if i % 3 else '欧阳小明'}\n" for i in range(300_000)),
                      encoding="utf-8")
-    assert abs(imports._count_lines(large, sample=1 << 16) - 300_001) <= 3_000
-    assert imports._count_lines(large, sample=large.stat().st_size) == 300_001
+    assert abs(reading._count_lines(large, sample=1 << 16) - 300_001) <= 3_000
+    assert reading._count_lines(large, sample=large.stat().st_size) == 300_001
