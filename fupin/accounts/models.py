@@ -39,6 +39,8 @@ IDENTIFIER_ROLES = EDITING_ROLES | {Role.HELPER}
 # Roles that supervise and assess: they read their subtree and write nothing, by any route
 # (accounts.middleware.ReadOnlyRolesMiddleware, the API's authentication, and the services).
 READ_ONLY_ROLES = {Role.PREFECTURE, Role.PROVINCE}
+# Roles that oversee whole counties: they see the audit chains of their counties (fupin.audit.selectors).
+COUNTY_OVERSIGHT_ROLES = {Role.COUNTY, Role.PREFECTURE, Role.PROVINCE}
 
 
 class User(AbstractUser):
@@ -89,6 +91,11 @@ class User(AbstractUser):
     def is_read_only(self) -> bool:
         """A supervising role (prefecture, province): reads its subtree, changes nothing."""
         return not self.is_superuser and self.role in READ_ONLY_ROLES
+
+    @property
+    def oversees_counties(self) -> bool:
+        """A county office, prefecture or province: answers for the audit chains of the counties in its scope."""
+        return self.role in COUNTY_OVERSIGHT_ROLES
 
     def in_scope(self, code: str) -> bool:
         prefix = self.scope_prefix

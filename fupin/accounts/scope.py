@@ -3,18 +3,22 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 
 from fupin.regions.models import in_region
+from fupin.regions.scope import region_filter
 
 
 class ScopeError(PermissionDenied):
     """The user may not act on this record (outside their region or role)."""
 
 
-def region_filter(user, field: str):
-    """A Q restricting `field` (a region code) to the user's scope; None: nothing visible."""
-    prefix = getattr(user, "scope_prefix", None) if getattr(user, "is_authenticated", False) else None
-    if prefix is None:
-        return None
-    return in_region(field, prefix)
+# A helper (帮扶责任人) reads only the households paired to them. The pairings are the assistance app's, which sits
+# above accounts (tests/test_layers.py), so it hands its query over at start-up: AssistanceConfig.ready() calls
+# provide_paired_filter(fupin.assistance.selectors.active_pairings). Until it has, a helper reads no household.
+_paired_filter = []
+
+
+def provide_paired_filter(active_pairings) -> None:
+    """Register `active_pairings(user, household)`: the user's pairings in force with `household` (an id or OuterRef)."""
+    _paired_filter[:] = [active_pairings]
 
 
 def household_filter(user, prefix: str = "", *, region_field: str | None = None):
@@ -28,10 +32,9 @@ def household_filter(user, prefix: str = "", *, region_field: str | None = None)
     field = region_field or prefix + "village_id"
     helper_region = getattr(user, "helper_region", None) if getattr(user, "is_authenticated", False) else None
     if helper_region and not user.is_superuser:
-        from fupin.assistance.models import Pairing  # the assistance app depends on accounts, not the reverse
-
-        paired = Pairing.objects.filter(helper__user=user, helper__active=True, ended_on__isnull=True,
-                                        household_id=OuterRef(prefix + "pk"))
+        if not _paired_filter:
+            return None
+        paired = _paired_filter[0](user, OuterRef(prefix + "pk"))
         return in_region(field, helper_region) & Q(Exists(paired))
     return region_filter(user, field)
 

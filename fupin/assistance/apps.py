@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AssistanceConfig(AppConfig):
     name = "fupin.assistance"
     label = "assistance"
+
+    def ready(self):
+        # Imported here, once the apps are loaded: accounts.scope asks this app which households a helper is paired to.
+        from fupin.accounts import scope
+
+        from .selectors import active_pairings
+
+        scope.provide_paired_filter(active_pairings)

@@ -20,6 +20,12 @@ from .services import settings_for
 ZERO = Decimal("0.00")
 
 
+def active_pairings(user, household) -> QuerySet[Pairing]:
+    """The helper `user`'s pairings in force with `household` (an id or an OuterRef), their record active: the
+    households a helper reads (accounts.scope.household_filter, which this app provides it to at start-up)."""
+    return Pairing.objects.filter(helper__user=user, helper__active=True, ended_on__isnull=True, household_id=household)
+
+
 def _ancestors(code: str) -> list[str]:
     return [code[:n] for n in (2, 4, 6, 9, 12) if n < len(code)]
 

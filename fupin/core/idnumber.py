@@ -1,5 +1,6 @@
-"""Resident ID numbers (GB 11643-1999): check character, birth date, sex."""
+"""Resident ID numbers (GB 11643-1999): check character, birth date, sex; masking them, also inside free text."""
 import datetime
+import re
 from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
@@ -94,3 +95,21 @@ def mask_phone(phone: str | None) -> str:
 
 def age_on(birth_date: datetime.date, day: datetime.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+# An ID number written inside free text (a reason, a note): 17 digits and a check character.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+# A full date in text: 1968-03-01, 1968/3/1, 19680301, 1968年3月1日.
+_DATE_IN_TEXT = re.compile(r"(?<![0-9])((?:18|19|20)[0-9]{2})(?:[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[01][0-9][0-3][0-9]|年[0-9]{1,2}月[0-9]{1,2}日)(?![0-9])")
+
+
+def mask_text(text: str, *, dates: bool = False) -> str:
+    """Free text with any ID number in it masked; with `dates`, every full date cut to its year too.
+
+    `dates` is for texts that name a person's birth date (a suspect record's finding: "出生日期 1968-03-01"),
+    where a date is as good as the masked digits.
+    """
+    text = _ID_IN_TEXT.sub(lambda m: mask(m.group(0)), text)
+    if dates:
+        text = _DATE_IN_TEXT.sub(lambda m: m.group(1) + "年", text)
+    return text

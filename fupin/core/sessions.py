@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
-from fupin.accounts.backends import user_columns
 from fupin.core import db
+from fupin.core.user_rows import user_columns
 
 # Decoded sessions kept by their encoded text (a pure function of it and SECRET_KEY): checking the
 # signature and parsing the JSON is the costliest part of reading a session.
@@ -29,7 +29,7 @@ class SessionStore(django_db.SessionStore):
     _decoded: OrderedDict[str, dict] = OrderedDict()
     _decoded_lock = threading.Lock()
 
-    # (user id, the user's row as fupin.accounts.backends.user_columns() selects it) from the last read; None if none
+    # (user id, the user's row as fupin.core.user_rows.user_columns() selects it) from the last read; None if none
     user_row: tuple | None = None
 
     @classmethod

@@ -1,9 +1,8 @@
 """Reading the region tree within a user's scope."""
 from django.db.models import QuerySet
 
-from fupin.accounts.scope import region_filter
-
 from .models import Region, RegionLevel, in_region
+from .scope import region_filter
 
 
 def regions_for(user) -> QuerySet[Region]:

@@ -5,13 +5,17 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from fupin.registry import codes
-from fupin.registry import selectors as registry
-
 from . import selectors
 from .models import Region, RegionLevel
 
-COUNTS = ["households", "persons"] + list(codes.HouseholdStatus.values)
+# The counts beside each region (households, persons, households by status) are the registry's, which sits above
+# regions (tests/test_layers.py): RegistryConfig.ready() hands them over through provide_counts at start-up.
+_counts = {"columns": [], "breakdown": lambda user, region_code, level: {}}
+
+
+def provide_counts(*, columns: list[str], breakdown) -> None:
+    """Register the count columns and `breakdown(user, region_code, level)`: {child code or None: {column: n}}."""
+    _counts.update(columns=columns, breakdown=breakdown)
 
 
 @login_required
@@ -38,14 +42,15 @@ def region_detail(request, code):
 def _render(request, region: Region | None):
     user = request.user
     children = list(selectors.children_for(user, region))
-    breakdown = registry.region_breakdown(user, region.code if region else "", region.level if region else None)
-    zero = dict.fromkeys(COUNTS, 0)
+    breakdown = _counts["breakdown"](user, region.code if region else "", region.level if region else None)
+    columns = _counts["columns"]
+    zero = dict.fromkeys(columns, 0)
     rows = [(child, breakdown.pop(child.code, zero)) for child in children]
     # Households not under any child region (a village's households without a group).
     ungrouped = breakdown.pop(None, None)
-    totals = {k: sum(counts[k] for _child, counts in rows) + (ungrouped or zero)[k] for k in COUNTS}
+    totals = {k: sum(counts[k] for _child, counts in rows) + (ungrouped or zero)[k] for k in columns}
     for counts in breakdown.values():  # child codes with households but no region row
-        for k in COUNTS:
+        for k in columns:
             totals[k] += counts[k]
     return render(request, "regions/region_detail.html", {
         "region": region,

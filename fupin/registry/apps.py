@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "fupin.registry"
     label = "registry"
+
+    def ready(self):
+        # Imported here, once the apps are loaded: the region tree's page shows the registry's counts per region.
+        from fupin.regions import views as region_views
+
+        from . import codes, selectors
+
+        region_views.provide_counts(columns=["households", "persons", *codes.HouseholdStatus.values],
+                                    breakdown=selectors.region_breakdown)

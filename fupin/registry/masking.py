@@ -11,20 +11,16 @@ since the year, with the last four characters (shown here and on public notices)
 numbers that a whole-number search could try one by one.
 """
 import datetime
-import re
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from fupin.audit.services import SENSITIVE
 from fupin.core import idnumber
+from fupin.core.idnumber import mask_text
 
 # Field names whose values are masked, wherever they appear (a record, an audit entry's changes, nested lists).
 MASKED_FIELDS = SENSITIVE | {"head_id_number", "birth_date", "contact_phone", "borrower_id_number"}
-# An ID number written inside free text (a reason, a note): 17 digits and a check character.
-_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-# A full date in text: 1968-03-01, 1968/3/1, 19680301, 1968年3月1日.
-_DATE_IN_TEXT = re.compile(r"(?<![0-9])((?:18|19|20)[0-9]{2})(?:[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[01][0-9][0-3][0-9]|年[0-9]{1,2}月[0-9]{1,2}日)(?![0-9])")
 
 
 def birth_year(value) -> str:
@@ -44,18 +40,6 @@ def mask_value(name: str, value):
     if name in ("phone", "contact_phone"):
         return idnumber.mask_phone(str(value))
     return idnumber.mask(str(value))
-
-
-def mask_text(text: str, *, dates: bool = False) -> str:
-    """Free text with any ID number in it masked; with `dates`, every full date cut to its year too.
-
-    `dates` is for texts that name a person's birth date (a suspect record's finding: "出生日期 1968-03-01"),
-    where a date is as good as the masked digits.
-    """
-    text = _ID_IN_TEXT.sub(lambda m: idnumber.mask(m.group(0)), text)
-    if dates:
-        text = _DATE_IN_TEXT.sub(lambda m: m.group(1) + "年", text)
-    return text
 
 
 def mask_changes(value, name: str = ""):

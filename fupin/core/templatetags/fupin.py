@@ -47,9 +47,7 @@ def text_shown(text, user) -> str:
         return text
     if getattr(user, "sees_identifiers", False):
         return text
-    from fupin.registry import masking
-
-    return masking.mask_text(str(text), dates=True)
+    return idnumber.mask_text(str(text), dates=True)
 
 
 @register.filter
