@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.models import AuditEntry
 from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
+from fupin.procedures.rules import any_unmet
 from fupin.regions.models import in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
@@ -196,13 +197,9 @@ def _unmet_label():
     return Concat(*parts, output_field=CharField())
 
 
-def _any_unmet() -> Q:
-    return Q(food=False) | Q(clothing=False) | Q(education=False) | Q(medical=False) | Q(housing=False) | Q(water=False)
-
-
 def signal_guarantee_unmet(year: int, prefix: str = "") -> QuerySet:
     """The year's 两不愁三保障 + drinking-water check has an item not met."""
-    qs = _scoped(GuaranteeCheck.objects.filter(_any_unmet(), year=year, household__status__in=WATCHED_STATUSES),
+    qs = _scoped(GuaranteeCheck.objects.filter(any_unmet(), year=year, household__status__in=WATCHED_STATUSES),
                  "household__village_id", prefix)
     return _signal_rows(qs, household="household_id", village="household__village_id", source_type="guarantee",
                         source_id="id", label=_unmet_label())
@@ -425,7 +422,7 @@ def suspect_split_household(year: int, prefix: str = "") -> QuerySet:
 
 def suspect_exited_guarantees_unmet(year: int, prefix: str = "") -> QuerySet:
     """An exited household whose guarantee check of its exit year has an item not met (seed 003: 脱真贫、真脱贫)."""
-    qs = _scoped(GuaranteeCheck.objects.filter(_any_unmet(), household__status=codes.HouseholdStatus.EXITED,
+    qs = _scoped(GuaranteeCheck.objects.filter(any_unmet(), household__status=codes.HouseholdStatus.EXITED,
                                                year=F("household__exit_year")), "household__village_id", prefix)
     return _finding_rows(qs, household="household_id", member=None, village="household__village_id",
                          detail=_text("已于", _as_text(F("year")), "年脱贫，但当年核查未达标：", _unmet_label()))

@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import region_filter
+from fupin.procedures.rules import any_unmet
 
 from .models import (
-    CrossCheck, Finding, LookBack, LookBackItem, MonitoredHousehold, Problem, ProblemStatus, RiskSignal, SignalState, Sweep,
+    CHECK_ITEMS, CrossCheck, Finding, LookBack, LookBackItem, MonitoredHousehold, Problem, ProblemStatus, RiskSignal,
+    SignalState, Sweep,
 )
 
 
@@ -78,9 +80,8 @@ def lookback_progress(user, campaign: LookBack) -> list[dict]:
     """Per village: households to check, checked, with an item not met — in one grouped query."""
     from fupin.regions.models import Region
 
-    unmet = Q(income=False) | Q(food_clothing=False) | Q(education=False) | Q(medical=False) | Q(housing=False) | Q(water=False)
     rows = list(_scoped(campaign.items.all(), user, "village_code").order_by().values("village_code").annotate(
-        total=Count("id"), done=Count("id", filter=Q(checked_on__isnull=False)), unmet=Count("id", filter=unmet),
+        total=Count("id"), done=Count("id", filter=Q(checked_on__isnull=False)), unmet=Count("id", filter=any_unmet(CHECK_ITEMS)),
     ).order_by("village_code"))
     names = dict(Region.objects.filter(code__in=[r["village_code"] for r in rows]).values_list("code", "name"))
     for r in rows:

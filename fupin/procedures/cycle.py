@@ -18,7 +18,7 @@ from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
-from . import services
+from . import rules, services
 from .models import Batch, Procedure, VillageProfile
 from .services import ProcedureError
 
@@ -117,7 +117,7 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
     # Exit candidates and relapse candidates, found in bulk for all villages at once.
     incomes = dict(IncomeRecord.objects.filter(in_region("household__village_id", county), year=year).values_list("household_id", "per_capita_net_income"))
     unmet = set(GuaranteeCheck.objects.filter(in_region("household__village_id", county), year=year)
-                .filter(Q(food=False) | Q(clothing=False) | Q(education=False) | Q(medical=False) | Q(housing=False) | Q(water=False))
+                .filter(rules.any_unmet())
                 .values_list("household_id", flat=True))
     checked = set(GuaranteeCheck.objects.filter(in_region("household__village_id", county), year=year).values_list("household_id", flat=True))
     exits, relapses = defaultdict(int), defaultdict(list)
@@ -127,7 +127,8 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
         income = incomes.get(pk)
         if income is None:
             continue
-        if status == codes.HouseholdStatus.POOR and income > line and pk in checked and pk not in unmet:
+        met = (pk not in unmet) if pk in checked else None
+        if status == codes.HouseholdStatus.POOR and rules.meets_exit_standard(income=income, line=line, guarantees_met=met):
             exits[village] += 1
             plan += size
         elif status == codes.HouseholdStatus.MONITORED and income <= line:

@@ -17,16 +17,16 @@ from django.utils import timezone
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
-from fupin.audit.services import entry as audit_entry
-from fupin.audit.services import record, record_many
+from fupin.audit.services import record
 from fupin.core.idnumber import mask
 from fupin.disclosure.services import seal_notice
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
+from fupin.registry import services as registry_services
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
-from fupin.registry.validation import check_household
+from fupin.registry.services import RegistryError
 
-from . import allocation
+from . import allocation, rules
 from .models import (
     HOUSEHOLD_PROCEDURES, INFRASTRUCTURE, TRANSITIONS, Allocation, AllocationBasis, Application, Appraisal, Batch,
     BatchHousehold, DayRule, Entry, Evidence, Notice, NoticeKind, Objection, PolicyYear, Procedure, ProcedureSettings,
@@ -175,42 +175,12 @@ def _locked(batch: Batch) -> Batch:
 
 # ---------------------------------------------------------------- household status changes
 
-def set_household_statuses(*, by, changes: dict[int, dict], action: str, batch: Batch | None = None) -> int:
-    """Change status, type, causes and years of many households at once, validated and audited in bulk.
-
-    `changes` maps household id to {field: value}. Only those fields are written, so the
-    registry's denormalised fields (head name, size, latest income) stay as they are.
-    """
-    if not changes:
-        return 0
-    fields = sorted({f for c in changes.values() for f in c})
-    allowed = {"status", "household_type", "primary_cause", "other_causes", "registration_year", "exit_year"}
-    if set(fields) - allowed:
-        raise ProcedureError(f"程序不能修改这些字段：{', '.join(sorted(set(fields) - allowed))}")
-    households = list(Household.objects.filter(pk__in=list(changes)).only("pk", "number", "head_name", "village_id", *allowed))
-    audits, touched = [], []
-    for h in households:
-        before = {f: getattr(h, f) for f in fields}
-        for f, v in changes[h.pk].items():
-            setattr(h, f, v)
-        errors = check_household(status=h.status, household_type=h.household_type, primary_cause=h.primary_cause,
-                                 registration_year=h.registration_year, exit_year=h.exit_year)
-        if errors:
-            raise ProcedureError(f"户 {h.number}（{h.head_name}）：{'；'.join(errors.values())}")
-        delta = {f: [before[f], getattr(h, f)] for f in fields if before[f] != getattr(h, f)}
-        if not delta:
-            continue
-        touched.append(h)
-        audits.append(audit_entry(
-            by=by, action=action, target_type="household", target_id=h.pk, target_label=f"{h.number} {h.head_name}",
-            household_id=h.pk, scope_code=h.village_id, changes=delta | ({"batch": [None, batch.pk]} if batch else {}),
-        ))
-    now = timezone.now()
-    for h in touched:
-        h.updated_at = now
-    Household.objects.bulk_update(touched, fields + ["updated_at"], batch_size=2000)
-    record_many(audits, batch_size=2000)
-    return len(touched)
+def _set_household_statuses(*, by, changes: dict[int, dict], action: str, batch: Batch) -> int:
+    """`registry.services.set_household_statuses` for this batch; a refusal is the procedure's."""
+    try:
+        return registry_services.set_household_statuses(by=by, changes=changes, action=action, batch_id=batch.pk)
+    except RegistryError as e:
+        raise ProcedureError(str(e)) from e
 
 
 # ---------------------------------------------------------------- opening a batch, applications
@@ -308,7 +278,7 @@ def add_households(batch: Batch, *, by, household_ids: list[int], source: str = 
             app = entries[0].application if hasattr(entries[0], "application") else Application.objects.get(entry=entries[0])
             app.form = form
             app.save(update_fields=["form"])
-        set_household_statuses(by=by, batch=batch, action="procedure_apply", changes={
+        _set_household_statuses(by=by, batch=batch, action="procedure_apply", changes={
             h.pk: {"status": codes.HouseholdStatus.APPLICANT} for h in households
             if batch.kind == Procedure.IDENTIFICATION and h.status != codes.HouseholdStatus.APPLICANT
         })
@@ -327,7 +297,7 @@ def withdraw_entry(entry: BatchHousehold, *, by, reason: str, now=None) -> Batch
         raise ProcedureError("请填写撤回原因")
     entry.delete()
     if batch.kind == Procedure.IDENTIFICATION and entry.previous_status:
-        set_household_statuses(by=by, batch=batch, action="procedure_withdraw",
+        _set_household_statuses(by=by, batch=batch, action="procedure_withdraw",
                                changes={entry.household_id: {"status": entry.previous_status}})
     record(by=by, action="procedure_withdraw", target=batch, scope_code=batch.village_id,
            changes={"household": [entry.household_id, None], "reason": [None, reason]})
@@ -354,8 +324,8 @@ def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
     poor = list(Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list("pk", flat=True))
     incomes, guarantees = _income_and_guarantees(poor, batch.year)
     taken = set(batch.entries.values_list("household_id", flat=True)) | set(_active_elsewhere(poor, batch))
-    ids = [h for h in poor if h not in taken and incomes.get(h) is not None and incomes[h] > line
-           and h in guarantees and guarantees[h].all_met]
+    ids = [h for h in poor if h not in taken and rules.meets_exit_standard(
+        income=incomes.get(h), line=line, guarantees_met=rules.guarantees_met(guarantees.get(h)))]
     if ids:
         add_households(batch, by=by, household_ids=ids, now=now)
     return len(ids)
@@ -447,20 +417,15 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
         e.per_capita_net_income = incomes[e.household_id]
         e.persons = e.household.size
         e.exception, e.exception_note = exceptions.get(e.pk, ("", ""))
-        e.guarantees_met = guarantees[e.household_id].all_met if e.household_id in guarantees else None
+        e.guarantees_met = rules.guarantees_met(guarantees.get(e.household_id))
     entries.sort(key=lambda e: (e.per_capita_net_income, e.household.number))
     for rank, e in enumerate(entries, 1):
         e.rank = rank
 
     if batch.kind == Procedure.EXIT:
         for e in entries:
-            problems = []
-            if e.per_capita_net_income <= line:
-                problems.append(f"年人均纯收入 {e.per_capita_net_income} 元未超过扶贫标准 {line} 元")
-            if e.guarantees_met is not True:
-                problems.append("两不愁三保障未全部达标" if e.guarantees_met is False else f"未做{batch.year}年两不愁三保障核查")
-            if not e.helper_confirmed_by:
-                problems.append("帮扶责任人未确认")
+            problems = rules.exit_problems(income=e.per_capita_net_income, line=line, guarantees_met=e.guarantees_met,
+                                           helper_confirmed=bool(e.helper_confirmed_by), year=batch.year)
             e.state = Entry.NOT_SELECTED if problems else Entry.SELECTED
             e.reason = "；".join(problems)
     else:
@@ -823,7 +788,7 @@ def _apply_result(batch: Batch, *, by) -> None:
             if e.state != Entry.SELECTED and e.previous_status and e.previous_status != codes.HouseholdStatus.APPLICANT:
                 changes[e.household_id] = {"status": e.previous_status}
     BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=Entry.CONFIRMED)
-    set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
+    _set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
 
 
 # ---------------------------------------------------------------- quotas and reduction plans

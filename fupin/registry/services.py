@@ -9,7 +9,8 @@ from pypinyin import Style, lazy_pinyin
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_edit
-from fupin.audit.services import diff, record, snapshot
+from fupin.audit.services import diff, record, record_many, snapshot
+from fupin.audit.services import entry as audit_entry
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, validation
@@ -177,7 +178,7 @@ def apply_key_facts(household: Household, *, by, action: str, **changes) -> Hous
     (纳入监测, 风险消除, 清退), the change requests' approval and the county's initial load;
     `action` (one of KEY_FACT_ACTIONS) is what the audit trail records, so a procedure's change
     is never mistaken for an ordinary update. The identification, exit and relapse procedures
-    change many households at once through procedures.services.set_household_statuses.
+    change many households at once through `set_household_statuses`.
     """
     if action not in KEY_FACT_ACTIONS:
         raise ValueError(f"unknown key-fact action {action!r}")
@@ -199,6 +200,51 @@ def apply_key_facts(household: Household, *, by, action: str, **changes) -> Hous
     if changed:
         record(by=by, action=action, target=household, household=household, scope_code=household.village_id, changes=changed)
     return household
+
+
+PROCEDURE_FIELDS = {"status", "household_type", "primary_cause", "other_causes", "registration_year", "exit_year"}
+
+
+@transaction.atomic
+def set_household_statuses(*, by, changes: dict[int, dict], action: str, batch_id: int | None = None) -> int:
+    """Change status, type, causes and years of many households at once for a procedure's
+    announcement or withdrawal, validated and audited in bulk (one audit entry per household
+    changed, recording `batch_id`).
+
+    `changes` maps household id to {field: value}. Only those fields are written, so the
+    registry's denormalised fields (head name, size, latest income) stay as they are. The
+    procedures have checked the actor's scope and the batch's stage.
+    """
+    if not changes:
+        return 0
+    fields = sorted({f for c in changes.values() for f in c})
+    if set(fields) - PROCEDURE_FIELDS:
+        raise RegistryError(f"程序不能修改这些字段：{', '.join(sorted(set(fields) - PROCEDURE_FIELDS))}")
+    households = list(Household.objects.filter(pk__in=list(changes)).only("pk", "number", "head_name", "village_id",
+                                                                          *PROCEDURE_FIELDS))
+    audits, touched = [], []
+    for h in households:
+        before = {f: getattr(h, f) for f in fields}
+        for f, v in changes[h.pk].items():
+            setattr(h, f, v)
+        errors = validation.check_household(status=h.status, household_type=h.household_type, primary_cause=h.primary_cause,
+                                            registration_year=h.registration_year, exit_year=h.exit_year)
+        if errors:
+            raise RegistryError(f"户 {h.number}（{h.head_name}）：{'；'.join(errors.values())}")
+        delta = {f: [before[f], getattr(h, f)] for f in fields if before[f] != getattr(h, f)}
+        if not delta:
+            continue
+        touched.append(h)
+        audits.append(audit_entry(
+            by=by, action=action, target_type="household", target_id=h.pk, target_label=f"{h.number} {h.head_name}",
+            household_id=h.pk, scope_code=h.village_id, changes=delta | ({"batch": [None, batch_id]} if batch_id else {}),
+        ))
+    now = timezone.now()
+    for h in touched:
+        h.updated_at = now
+    Household.objects.bulk_update(touched, fields + ["updated_at"], batch_size=2000)
+    record_many(audits, batch_size=2000)
+    return len(touched)
 
 
 def _refresh_household_summary(household: Household) -> None:

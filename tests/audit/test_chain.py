@@ -186,7 +186,7 @@ def test_a_rewrite_of_the_whole_chain_is_caught_by_the_anchors(trail, tmp_path, 
 
 
 def test_procedure_bulk_writes_are_chained(trail):
-    from fupin.procedures.services import set_household_statuses
+    from fupin.registry.services import set_household_statuses
 
     households = list(Household.objects.filter(village__code__startswith=COUNTY))
     before = ChainHead.objects.get(chain=COUNTY).seq
