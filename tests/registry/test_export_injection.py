@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 from fupin.assistance import exports as assistance_exports
 from fupin.core import spreadsheets
 from fupin.funds import exports as funds_exports
-from fupin.registry import imports
+from fupin.registry.importing import columns
+from fupin.registry.importing import report as import_report
 from fupin.registry.models import Household, ImportJob, Member
 from fupin.reports import tables
 from tests import factories
@@ -91,17 +92,17 @@ def test_import_error_report_echoes_hostile_cells_as_text(client, users, tmp_pat
 
 
 def test_import_error_report_as_csv_past_excels_rows(monkeypatch):
-    monkeypatch.setattr(imports, "XLSX_MAX_ROWS", 1)
+    monkeypatch.setattr(import_report, "XLSX_MAX_ROWS", 1)
     out = io.BytesIO()
-    errors = [imports.RowError(2, "姓名", EVIL, "格式不对"), imports.RowError(3, "收入", "-12.50", "太少")]
-    assert imports.write_error_report(errors, out) == ".csv"
+    errors = [import_report.RowError(2, "姓名", EVIL, "格式不对"), import_report.RowError(3, "收入", "-12.50", "太少")]
+    assert import_report.write_error_report(errors, out) == ".csv"
     rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert rows[1][2] == "'" + EVIL and rows[2][2] == "-12.50"
 
 
 def test_import_template_sheets_are_text_only():
     out = io.BytesIO()
-    imports.write_template(out, [[EVIL] + [""] * (len(imports.HEADINGS) - 1)])
+    import_report.write_template(out, [[EVIL] + [""] * (len(columns.HEADINGS) - 1)])
     assert_inert(out.getvalue(), EVIL)
 
 
