@@ -1,6 +1,4 @@
-"""Root URLs: the web UI, the JSON API under /api/v1/, the admin."""
-from django.conf import settings
-from django.conf.urls.static import static
+"""Root URLs: the web UI, the JSON API under /api/v1/, the admin. Uploaded files have no public route."""
 from django.contrib import admin
 from django.urls import include, path
 
@@ -23,5 +21,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Nothing under MEDIA_ROOT is served by its path: each stored file has a view that checks who may read its record
+# (fupin.core.downloads).

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record
+from fupin.core.evidence import random_name
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, Household
 
@@ -207,7 +208,7 @@ def build_batch(batch_id: int, *, base_url: str | None = None) -> None:
                         HandbookBatch.objects.filter(pk=batch.pk).update(done=n)
             tmp.seek(0)
             batch.refresh_from_db()
-            batch.file.save(f"扶贫手册_{batch.village.name}_{batch.village_id}.zip", File(tmp), save=False)
+            batch.file.save(random_name(".zip"), File(tmp), save=False)  # named for the reader by batch_download
         HandbookBatch.objects.filter(pk=batch.pk).update(
             file=batch.file.name, status=BatchStatus.DONE, done=total, finished_at=timezone.now(),
             message=f"已生成{total}户扶贫手册" if total else "该村没有建档立卡户",

@@ -1,17 +1,17 @@
 """Assistance pages: thin views over selectors and services."""
-import mimetypes
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fupin.core.downloads import file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, regions_for
 from fupin.registry import selectors as registry_selectors
@@ -21,7 +21,6 @@ from . import exports, forms, handbook, rules, selectors, services
 from .models import BatchStatus, HandbookBatch, Helper, HelpMeasure, VisitPhoto
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 PAGE = 50
 
 
@@ -266,31 +265,14 @@ def add_visit(request, pk):
                   status=400 if form.is_bound else 200)
 
 
-@login_required
-@require_GET
+@file_view
 def visit_photo(request, pk):
     """A visit photo, served only to users who may read the household."""
-    photo = VisitPhoto.objects.filter(pk=pk if str(pk).isdigit() else 0).select_related("visit").first()
+    photo = VisitPhoto.objects.filter(pk=pk).select_related("visit").first()
     if photo is None:
         raise Http404
-    try:
-        selectors.visit_for(request.user, photo.visit_id)
-    except Exception:
-        raise Http404 from None
-    try:
-        handle = photo.image.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("照片文件不存在") from None
-    # photos are stored re-encoded as JPEG; one kept from before is served as an image only if its name says so,
-    # and never sniffed by the browser into anything else
-    content_type = mimetypes.guess_type(photo.image.name)[0]
-    if content_type not in PHOTO_TYPES:
-        response = FileResponse(handle, as_attachment=True, content_type="application/octet-stream")
-    else:
-        response = FileResponse(handle, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    selectors.visit_for(request.user, photo.visit_id)  # out of scope: a 404 (file_view)
+    return stored_file_response(photo.image)
 
 
 @login_required
@@ -538,20 +520,12 @@ def batch(request, pk):
     return render(request, template, {"batch": item, "running": item.status in (BatchStatus.PENDING, BatchStatus.RUNNING)})
 
 
-@login_required
-@require_GET
+@file_view
 def batch_download(request, pk):
-    try:
-        item = selectors.handbook_batch_for(request.user, pk)
-    except HandbookBatch.DoesNotExist:
-        raise Http404 from None
+    item = selectors.handbook_batch_for(request.user, pk)  # out of scope: a 404 (file_view)
     if item.status != BatchStatus.DONE or not item.file:
         raise Http404("手册尚未生成完成")
-    try:
-        handle = item.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("文件不存在") from None
-    return FileResponse(handle, as_attachment=True, filename=f"扶贫手册_{item.village.name}_{item.village_id}.zip")
+    return stored_file_response(item.file, filename=f"扶贫手册_{item.village.name}_{item.village_id}.zip")
 
 
 # ---------------------------------------------------------------- the public summary behind the QR code

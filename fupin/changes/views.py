@@ -5,11 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.core.downloads import file_view, stored_file_response
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.registry.services import RegistryError
@@ -206,16 +207,8 @@ def household_section(request, pk):
     })
 
 
-@login_required
+@file_view
 def evidence_file(request, pk):
-    user = request.user
-    try:
-        evidence = Evidence.objects.select_related("change_request").get(pk=pk)
-    except Evidence.DoesNotExist:
-        raise Http404(_("文件不存在")) from None
-    _request_or_404(user, evidence.change_request_id)  # the file is read only by who may read its request
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type,
-                            as_attachment=evidence.content_type == "application/pdf", filename=evidence.name)
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    evidence = Evidence.objects.select_related("change_request").get(pk=pk)  # none: a 404 (file_view)
+    _request_or_404(request.user, evidence.change_request_id)  # the file is read only by who may read its request
+    return stored_file_response(evidence.file, filename=evidence.name)

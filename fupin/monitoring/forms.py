@@ -11,6 +11,7 @@ from .models import (
 )
 
 DATE = forms.DateInput(attrs={"type": "date"})
+EVIDENCE = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})  # checked by content in the service
 
 
 class UploadForm(ServiceForm):
@@ -40,7 +41,7 @@ class ProblemForm(ServiceForm):
 
 class RectifyForm(ServiceForm):
     rectification = forms.CharField(label=_("整改情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    evidence = forms.FileField(label=_("整改佐证"), required=False)
+    evidence = forms.FileField(label=_("整改佐证"), required=False, widget=EVIDENCE)
 
 
 class CloseForm(ServiceForm):
@@ -75,7 +76,7 @@ class MeasureForm(ServiceForm):
 
 class EliminateForm(ServiceForm):
     note = forms.CharField(label=_("风险消除情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    evidence = forms.FileField(label=_("佐证材料"))
+    evidence = forms.FileField(label=_("佐证材料"), widget=EVIDENCE)
 
 
 class RiskEventForm(ServiceForm):
@@ -99,7 +100,7 @@ CHOICES_MET = [("1", _("达标")), ("0", _("未达标"))]
 
 class LookBackItemForm(ServiceForm):
     checked_on = forms.DateField(label=_("排查日期"), widget=DATE)
-    evidence = forms.FileField(label=_("佐证材料"), required=False)
+    evidence = forms.FileField(label=_("佐证材料"), required=False, widget=EVIDENCE)
     responsible_person = forms.CharField(label=_("整改责任人（有未达标项时）"), required=False, max_length=50)
 
     def __init__(self, *args, **kwargs):

@@ -18,6 +18,9 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
+from fupin.core.evidence import EvidenceRefused
+from fupin.core.evidence import accept as accept_evidence
+from fupin.core.evidence import random_name
 from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel, level_of
 from fupin.registry import codes
@@ -493,6 +496,14 @@ def complete_measure(measure: MonitoringMeasure, *, by, done_on: datetime.date) 
     return measure
 
 
+def _accepted(evidence: File) -> File:
+    """An evidence upload judged by its content and renamed at random (`fupin.core.evidence`); MonitoringError if refused."""
+    try:
+        return accept_evidence(evidence)
+    except EvidenceRefused as e:
+        raise MonitoringError(str(e)) from None
+
+
 @transaction.atomic
 def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | None) -> MonitoredHousehold:
     """风险消除: measures done, the year's income at or above the line, guarantees met, with evidence.
@@ -509,6 +520,7 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
         raise MonitoringError("还有帮扶措施未落实")
     if evidence is None:
         raise MonitoringError("请上传风险消除的佐证材料（收入核算、入户核实记录等）")
+    evidence = _accepted(evidence)
     if not (note or "").strip():
         raise MonitoringError("请填写风险消除情况")
     config = _config(case)
@@ -595,6 +607,8 @@ def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], no
         raise MonitoringError("未达标的项目须说明情况：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained))
     if checked_on > timezone.localdate():
         raise MonitoringError("排查日期不能晚于今天")
+    if evidence is not None:
+        evidence = _accepted(evidence)
     for i in CHECK_ITEMS:
         setattr(item, i, bool(results[i]))
     item.notes = notes
@@ -674,7 +688,7 @@ def upload_cross_check(*, by, department: str, upload, county: str = "") -> Cros
                                retain_until=CrossCheck.default_retention(),
                                scope_code=scope_code)
             with open(dest, "rb") as f:
-                check.file.save(f"{department}.csv", File(f), save=False)
+                check.file.save(random_name(".csv"), File(f), save=False)
             check.save()
             record(by=by, action="upload_cross_check", target=check, scope_code=check.scope_code,
                    changes={"department": [None, department], "rows": [None, rows], "file": [None, name]})
@@ -860,6 +874,8 @@ def rectify_problem(problem: Problem, *, by, rectification: str, evidence: File 
         raise MonitoringError("请填写整改情况")
     if evidence is None and not problem.evidence:
         raise MonitoringError("请上传整改佐证材料")
+    if evidence is not None:
+        evidence = _accepted(evidence)
     problem.rectification = rectification.strip()
     if measure.strip():
         problem.measure = measure.strip()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
+from fupin.core.downloads import file_view, stored_file_response
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
@@ -179,6 +180,14 @@ def case_detail(request, pk):
     })
 
 
+@file_view
+def case_evidence(request, pk):
+    """The risk elimination's evidence, to whoever may read the case."""
+    _reader(request.user)
+    case = _get(selectors.cases_for(request.user), pk)
+    return stored_file_response(case.elimination_evidence, filename=f"风险消除佐证_{case.pk}")
+
+
 CASE_ACTIONS = {
     "appraise": lambda case, by, d, f: services.appraise_monitored(case, by=by, note=d.get("note", "")),
     "review": lambda case, by, d, f: services.review_monitored(case, by=by, note=d.get("note", "")),
@@ -249,13 +258,18 @@ def lookback_detail(request, pk):
     })
 
 
+def _lookback_item(user, pk) -> LookBackItem:
+    _reader(user)
+    item = _get(LookBackItem.objects.filter(campaign__in=selectors.lookbacks_for(user))
+                .filter(pk__in=LookBackItem.objects.filter(pk=pk).values("pk")).select_related("campaign", "household"), pk)
+    if not user.in_scope(item.village_code):
+        raise Http404("记录不存在或不在您的管辖范围内")
+    return item
+
+
 @login_required
 def lookback_item(request, pk):
-    _reader(request.user)
-    item = _get(LookBackItem.objects.filter(campaign__in=selectors.lookbacks_for(request.user))
-                .filter(pk__in=LookBackItem.objects.filter(pk=pk).values("pk")).select_related("campaign", "household"), pk)
-    if not request.user.in_scope(item.village_code):
-        raise Http404("记录不存在或不在您的管辖范围内")
+    item = _lookback_item(request.user, pk)
     initial = {i: ("1" if getattr(item, i) else "0") for i in CHECK_ITEMS if getattr(item, i) is not None}
     initial |= {f"note_{k}": v for k, v in item.notes.items()} | {"checked_on": item.checked_on or timezone.localdate()}
     form = forms.LookBackItemForm(request.POST or None, request.FILES or None, initial=initial)
@@ -271,6 +285,13 @@ def lookback_item(request, pk):
         except REFUSED as e:
             form.add_error(None, str(e))
     return render(request, "monitoring/lookback_item.html", {"item": item, "form": form, "items": CHECK_ITEMS})
+
+
+@file_view
+def lookback_item_evidence(request, pk):
+    """A look-back check's evidence, to whoever may read the household's check."""
+    item = _lookback_item(request.user, pk)
+    return stored_file_response(item.evidence, filename=f"回头看佐证_{item.pk}")
 
 
 # ---------------------------------------------------------------- cross-checks
@@ -403,6 +424,14 @@ def problem_detail(request, pk):
         "problem": problem, "rectify_form": forms.RectifyForm(), "close_form": forms.CloseForm(),
         "can_close": services.can_close(request.user, problem), "overdue": problem.is_overdue(),
     })
+
+
+@file_view
+def problem_evidence(request, pk):
+    """A problem's rectification evidence, to whoever may read the problem."""
+    _reader(request.user)
+    problem = _get(selectors.problems_for(request.user), pk)
+    return stored_file_response(problem.evidence, filename=f"整改佐证_{problem.pk}")
 
 
 @login_required

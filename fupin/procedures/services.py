@@ -19,6 +19,7 @@ from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import record
 from fupin.core.idnumber import mask
+from fupin.core.evidence import stored_name
 from fupin.disclosure.services import seal_notice
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
@@ -147,7 +148,8 @@ def _log(batch: Batch, *, by, action: str, now, opinion: str = "", evidence: Ite
                                      by_name=_display_name(by), at=now, opinion=opinion)
     for kind, file, description in evidence:
         if file:
-            Evidence.objects.create(record=rec, kind=kind, file=file, description=description[:200])
+            evidence = Evidence(record=rec, kind=kind, description=description[:200])
+            evidence.file.save(stored_name(file.name), file)  # a random name: the uploader's says nothing we keep
     return rec
 
 
@@ -276,7 +278,7 @@ def add_households(batch: Batch, *, by, household_ids: list[int], source: str = 
         ])
         if form and len(entries) == 1:
             app = entries[0].application if hasattr(entries[0], "application") else Application.objects.get(entry=entries[0])
-            app.form = form
+            app.form.save(stored_name(form.name), form, save=False)
             app.save(update_fields=["form"])
         _set_household_statuses(by=by, batch=batch, action="procedure_apply", changes={
             h.pk: {"status": codes.HouseholdStatus.APPLICANT} for h in households

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError
+from fupin.core.downloads import file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import region_for
 
@@ -349,20 +350,15 @@ def _line_or_none(code):
         return None
 
 
-@login_required
+@file_view
 def evidence(request, pk):
-    """Download one evidence file, only within the user's scope."""
-    from django.http import FileResponse
-
+    """One evidence file of a stage, only within the user's scope."""
     from fupin.accounts.scope import region_filter
 
     from .models import Evidence
 
     scope = region_filter(request.user, "record__batch__village_id")
     found = Evidence.objects.filter(scope, pk=pk).first() if scope is not None else None
-    if found is None or not found.file:
+    if found is None:
         raise Http404
-    try:
-        return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.file.name.rsplit("/", 1)[-1])
-    except FileNotFoundError:
-        raise Http404 from None
+    return stored_file_response(found.file, filename=f"{found.get_kind_display()}_{found.pk}")

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.evidence import random_name
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region
 
@@ -91,7 +93,7 @@ def import_upload(request):
         upload = form.cleaned_data["file"]
         job = ImportJob(user=user, scope_code=user.scope_prefix, original_name=Path(upload.name).name[:200],
                         only_valid_rows=form.cleaned_data["only_valid_rows"])
-        job.file.save(Path(upload.name).name, upload, save=False)
+        job.file.save(random_name(Path(upload.name).suffix.lower()), upload, save=False)  # its name is in original_name
         job.save()
         result = run_import.enqueue(job.pk)
         ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id)[:64])
@@ -128,14 +130,12 @@ def _may_download_errors(user, job) -> bool:
     return bool(job.error_file) and (job.user_id == user.pk or user.sees_identifiers)
 
 
-@login_required
+@file_view
 def import_errors(request, pk):
     job = _job_or_404(request.user, pk)
     if not _may_download_errors(request.user, job):
         raise Http404
-    name = Path(job.error_file.name).name
-    return FileResponse(job.error_file.open("rb"), as_attachment=True,
-                        filename=f"{Path(job.original_name).stem}_错误报告{Path(name).suffix}")
+    return stored_file_response(job.error_file, filename=f"{Path(job.original_name).stem}_错误报告")
 
 
 @login_required

@@ -240,7 +240,7 @@ def test_rectify_needs_person_and_deadline_then_the_level_above_closes(users, ho
     with pytest.raises(services.MonitoringError, match="佐证"):
         services.rectify_problem(problem, by=users["clerk"], rectification="已更正")
     services.rectify_problem(problem, by=users["clerk"], rectification="已更正",
-                             evidence=SimpleUploadedFile("z.jpg", b"jpg"))
+                             evidence=SimpleUploadedFile("z.pdf", b"%PDF-1.4\n%%EOF\n"))
     with pytest.raises(services.MonitoringError, match="上一级"):
         services.close_problem(problem, by=users["team"], note="同级不能销号")
     services.close_problem(problem, by=users["township"], note="核实到位，同意销号")
@@ -252,7 +252,7 @@ def test_a_township_rectification_is_closed_by_the_county(users):
     problem = services.create_problem(by=users["township"], source="inspection", region_code=factories.VILLAGE[:9],
                                       description="乡镇帮扶台账不全", deadline=timezone.localdate())
     assert problem.responsible_level == 4
-    services.rectify_problem(problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("a.pdf", b"%PDF"))
+    services.rectify_problem(problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"))
     with pytest.raises(services.MonitoringError):
         services.close_problem(problem, by=users["township"], note="自己销号")
     services.return_problem(problem, by=users["county"], reason="不完整")
@@ -343,17 +343,17 @@ def test_monitored_household_from_report_to_risk_elimination(users):
     measure = services.add_measure(case, by=users["clerk"], kind="medical", description="大病救助", responsible="李",
                                    planned_on=timezone.localdate())
     with pytest.raises(services.MonitoringError, match="未落实"):
-        services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
+        services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF-1.4\n%%EOF\n"))
     services.complete_measure(measure, by=users["clerk"], done_on=timezone.localdate())
     with pytest.raises(services.MonitoringError, match="未达到监测线"):
-        services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
+        services.eliminate_risk(case, by=users["township"], note="x", evidence=SimpleUploadedFile("e.pdf", b"%PDF-1.4\n%%EOF\n"))
     from fupin.registry import services as registry
 
     registry.record_income(household, by=users["clerk"], year=2025, wages=Decimal("14000"))
     with pytest.raises(services.MonitoringError, match="佐证"):
         services.eliminate_risk(case, by=users["township"], note="收入稳定", evidence=None)
     case = services.eliminate_risk(case, by=users["township"], note="收入稳定超过监测线",
-                                   evidence=SimpleUploadedFile("e.pdf", b"%PDF"))
+                                   evidence=SimpleUploadedFile("e.pdf", b"%PDF-1.4\n%%EOF\n"))
     household.refresh_from_db()
     assert case.stage == MonitoringStage.ELIMINATED and household.status == S.EXITED
     assert list(case.steps.values_list("stage", flat=True)) == ["reported", "appraised", "reviewed", "measures", "eliminated"]

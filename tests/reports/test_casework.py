@@ -311,7 +311,7 @@ def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_wri
 
     assert_rollup_equals_live_and_lists()
     monitoring_services.rectify_problem(problem, by=users["sibling_clerk"], rectification="已完成加固",
-                                        evidence=SimpleUploadedFile("evidence.jpg", b"jpg"))
+                                        evidence=SimpleUploadedFile("evidence.pdf", b"%PDF-1.4\n%%EOF\n"))
     assert_rollup_equals_live_and_lists()
     monitoring_services.close_problem(Problem.objects.get(status=ProblemStatus.RECTIFIED, region_code=factories.VILLAGE),
                                       by=users["township"], note="已核实整改到位")
