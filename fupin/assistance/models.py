@@ -297,10 +297,6 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.visited_on} {self.helper}"
 
-    @property
-    def unmet_guarantees(self) -> list[str]:
-        return [k for k, met in self.guarantees.items() if met is False]
-
 
 class VisitPhoto(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos", verbose_name=_("走访记录"))

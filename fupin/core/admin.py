@@ -1,5 +1,9 @@
-"""What the admin site shares: read-only pages for records that only services may change."""
+"""What the admin site shares: read-only pages for records that only services may change, and
+pages that save through a service."""
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.db import models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -14,3 +18,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Added and changed here, but saved by the app's service, which checks the rule and writes
+    the audit entry: `service(by=user, **{f: value for f in service_fields})` returns the saved
+    row. The service finds its row by `key_fields`, so they are fixed once the row exists. Only
+    administrators edit here, for whom the service's scope rules pass (the form has already
+    checked the model's constraints); nothing is deleted, as no service deletes these rows."""
+
+    service: Callable[..., models.Model]
+    service_fields: tuple[str, ...] = ()
+    key_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *(self.key_fields if obj is not None else ()))
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = self.service(by=request.user, **{f: getattr(obj, f) for f in self.service_fields})
+        obj.pk = saved.pk

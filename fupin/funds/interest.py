@@ -100,14 +100,6 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
     return add_months(day, 12 * years)
 
 
-def calendar_quarter(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    """First and last day of a calendar quarter."""
-    _check_quarter(quarter)
-    first_month = 3 * quarter - 2
-    last_month = 3 * quarter
-    return datetime.date(year, first_month, 1), datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
-
-
 def quarter_of(day: datetime.date) -> tuple[int, int]:
     """The calendar quarter of a day."""
     return day.year, (day.month - 1) // 3 + 1
@@ -159,12 +151,6 @@ class LoanTerms:
     def subsidy_ends_on(self) -> datetime.date:
         """The first day no longer subsidised: three years after disbursement, or maturity if earlier."""
         return min(add_years(self.disbursed_on, self.subsidy_years), self.maturity_on)
-
-
-def outstanding_on(principal_fen: int, repayments, day: datetime.date) -> int:
-    """Principal still owed at the end of `day` (a repayment on `day` counts)."""
-    repaid = sum(amount for on, amount in repayments if on <= day)
-    return max(int(principal_fen) - repaid, 0)
 
 
 def principal_days(principal_fen: int, disbursed_on: datetime.date, repayments, start: datetime.date,

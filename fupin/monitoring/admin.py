@@ -1,12 +1,19 @@
 from django.contrib import admin
 
+from fupin.core.admin import ServiceAdmin
+
+from . import services
 from .models import CrossCheck, Finding, LookBack, MonitoredHousehold, MonitoringThreshold, Problem, RiskSignal, Sweep
 
 
 @admin.register(MonitoringThreshold)
-class MonitoringThresholdAdmin(admin.ModelAdmin):
+class MonitoringThresholdAdmin(ServiceAdmin):
     list_display = ("year", "region_prefix", "threshold", "unregistered_line", "income_drop_percent", "large_expense")
     list_filter = ("year",)
+    key_fields = ("region_prefix", "year")
+    service = staticmethod(services.set_threshold)
+    service_fields = ("region_prefix", "year", "threshold", "unregistered_line", "income_drop_percent", "large_expense",
+                      "requires_village_appraisal", "requires_township_review", "note")
 
 
 @admin.register(CrossCheck)

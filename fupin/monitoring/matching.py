@@ -93,10 +93,6 @@ RULE_CONDITIONS = {
 LOW_VALUE_VEHICLES = ("摩托", "三轮", "农用", "拖拉机", "电动")
 
 
-def rule_labels() -> dict[str, str]:
-    return {r.key: r.label for rules in DEPARTMENT_RULES.values() for r in rules}
-
-
 # ---------------------------------------------------------------- reading the upload
 
 def _find(headers: list[str], names: tuple[str, ...]) -> str | None:

@@ -34,19 +34,3 @@ def largest_remainder(total: int, weights: Mapping[Hashable, Decimal | int]) -> 
         shares[k] += 1
     return shares
 
-
-def rebalance(total: int, fixed: Mapping[Hashable, int], weights: Mapping[Hashable, Decimal | int]) -> dict:
-    """Keep the manually `fixed` shares and allocate the rest of `total` among the other keys.
-
-    Raises ValueError when the fixed shares exceed the total or leave a remainder with
-    nobody to take it.
-    """
-    fixed_sum = sum(fixed.values())
-    if any(v < 0 for v in fixed.values()):
-        raise ValueError("调整后的人数不能为负")
-    if fixed_sum > total:
-        raise ValueError(f"调整后的人数合计 {fixed_sum} 超过上级下达的 {total}")
-    rest = {k: w for k, w in weights.items() if k not in fixed}
-    if not rest and fixed_sum != total:
-        raise ValueError(f"调整后的人数合计 {fixed_sum} 与上级下达的 {total} 不等")
-    return dict(fixed) | largest_remainder(total - fixed_sum, rest)

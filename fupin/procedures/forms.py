@@ -48,11 +48,6 @@ class ResolveForm(forms.Form):
     resolution = forms.CharField(label=_("核查情况与理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class OpinionForm(forms.Form):
-    opinion = forms.CharField(label=_("意见"), widget=forms.Textarea(attrs={"rows": 2}))
-    evidence = forms.FileField(label=_("材料（可选）"), required=False)
-
-
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
     entry = forms.IntegerField(required=False)

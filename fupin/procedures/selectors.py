@@ -1,16 +1,16 @@
 """How procedures are read: every query starts from the user's scope (a region-code range)."""
 import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from fupin.accounts.scope import region_filter
-from fupin.regions.models import Region, RegionLevel, in_region
+from fupin.regions.models import Region, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
 from . import services
-from .models import Batch, BatchHousehold, Entry, Notice, Objection, Procedure, Quota, ReductionPlan, Stage, VillageProfile
+from .models import Batch, BatchHousehold, Entry, Objection, Procedure, Quota, ReductionPlan, Stage, VillageProfile
 
 ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
 REGISTERED_STATUSES = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
@@ -43,20 +43,6 @@ def batch_for(user, pk) -> Batch:
     if scope is None:
         raise Batch.DoesNotExist
     return Batch.objects.select_related("village", "village__parent").get(scope, pk=pk)
-
-
-def entry_for(user, pk) -> BatchHousehold:
-    scope = region_filter(user, "batch__village_id")
-    if scope is None:
-        raise BatchHousehold.DoesNotExist
-    return BatchHousehold.objects.select_related("batch", "batch__village", "household").get(scope, pk=pk)
-
-
-def objection_for(user, pk) -> Objection:
-    scope = region_filter(user, "batch__village_id")
-    if scope is None:
-        raise Objection.DoesNotExist
-    return Objection.objects.select_related("batch", "entry").get(scope, pk=pk)
 
 
 def batch_entries(batch: Batch) -> QuerySet[BatchHousehold]:
@@ -157,10 +143,6 @@ def village_profiles_for(user, year: int, *, region: str = "") -> QuerySet[Villa
     return qs.order_by("village_id")
 
 
-def notices_for(user, *, batch: Batch) -> QuerySet[Notice]:
-    return batch.notices.order_by("posted_at")
-
-
 def stage_counts(user, year: int) -> dict:
     """How many batches of each kind stand at each stage (the county's overview)."""
     out: dict = {}
@@ -170,7 +152,3 @@ def stage_counts(user, year: int) -> dict:
     for row in Batch.objects.filter(scope, year=year).values("kind", "stage").annotate(n=Count("id")).order_by():
         out.setdefault(row["kind"], {})[row["stage"]] = row["n"]
     return out
-
-
-def persons_in(qs) -> int:
-    return qs.aggregate(n=Sum("persons"))["n"] or 0

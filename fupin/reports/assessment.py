@@ -130,7 +130,3 @@ def assessment(user, region: Region | None, year: int) -> dict:
     rows = [make(c.code, c.name, c.code, extras["plan"].get(c.code)) for c in children]
     total = make(code, (region.name if region else "全国") + "合计", None, selectors.plans_by_year(user, code, [year]).get(year))
     return {"rows": rows, "total": total, "formulas": FORMULAS}
-
-
-def survey_for_household(household: Household, year: int) -> SatisfactionSurvey | None:
-    return SatisfactionSurvey.objects.filter(household=household, year=year).first()

@@ -79,7 +79,7 @@ def test_a_visit_keeps_photos_and_guarantees_checked(users, county_user, helper_
     v = visit(household, user, TODAY, guarantees={"food": True, "housing": False},
               guarantee_notes={"housing": "屋顶漏雨，已报乡镇危房改造"}, photos=[png(), png("b.png")])
     assert v.helper == helper_with_login
-    assert v.unmet_guarantees == ["housing"]
+    assert v.guarantees == {"food": True, "housing": False}
     assert VisitPhoto.objects.filter(visit=v).count() == 2
 
 

@@ -25,16 +25,6 @@ def test_largest_remainder_sums_exactly_and_stays_within_one_of_the_exact_share(
         assert exact - 1 < share < exact + 1
 
 
-@given(total=st.integers(min_value=0, max_value=10**6), weights=weights_st, data=st.data())
-def test_rebalance_keeps_fixed_shares_and_the_total(total, weights, data):
-    keys = sorted(weights)
-    fixed_keys = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys) - 1))
-    fixed = {k: data.draw(st.integers(min_value=0, max_value=total // max(len(keys), 1))) for k in fixed_keys}
-    shares = allocation.rebalance(total, fixed, weights)
-    assert sum(shares.values()) == total
-    assert all(shares[k] == v for k, v in fixed.items())
-
-
 def test_largest_remainder_example_and_ties():
     assert allocation.largest_remainder(10, {"a": 1, "b": 1, "c": 1}) == {"a": 4, "b": 3, "c": 3}
     assert allocation.largest_remainder(5996, {"x": 3, "y": 0}) == {"x": 5996, "y": 0}
