@@ -43,9 +43,6 @@ KNOWN = {
     # (procedure_income_years), reading the procedures' batches: to be handed over by the procedures app at start-up,
     # as accounts.scope and the region tree are (issue 15, item 2, follow-up).
     (("fupin/registry/services.py",), "procedures"),
-    # The importer's bulk path calls reports' rollup refresh, wherever the importer's split has put it so far:
-    # removed by the split (issue 15, item 1). A path ending in "/" covers the modules under it.
-    (("fupin/registry/imports.py", "fupin/registry/import_bulk.py", "fupin/registry/importing/"), "reports"),
 }
 
 
