@@ -23,12 +23,11 @@ from ninja.renderers import JSONRenderer
 
 from fupin.accounts.api import router as accounts_router
 from fupin.accounts.api import session_auth, token_auth
-from fupin.accounts.scope import ScopeError
 from fupin.changes.api import router as changes_router
 from fupin.changes.services import ChangeConflict
+from fupin.core.errors import ScopeError, ServiceError
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
-from fupin.registry.services import RegistryError
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +174,10 @@ def on_invalid_request(request, exc: ValidationError):
     return _error(request, 422, f"请求数据有误：{_summary(errors)}", errors)
 
 
-@api.exception_handler(RegistryError)
-def on_refused_change(request, exc: RegistryError):
+@api.exception_handler(ServiceError)
+def on_refused_change(request, exc: ServiceError):
+    # Every app's refusal (RegistryError, FundsError, ProcedureError…) is a ServiceError; a more specific
+    # handler (ChangeConflict: 409) wins, as ninja looks handlers up along the exception's MRO.
     errors = {k: str(v) for k, v in exc.errors.items()}
     return _error(request, 422, _summary(errors), errors)
 

@@ -1,13 +1,9 @@
 """What a user may read and change: one place, used by every selector and service."""
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 
+from fupin.core.errors import ScopeError
 from fupin.regions.models import in_region
 from fupin.regions.scope import region_filter
-
-
-class ScopeError(PermissionDenied):
-    """The user may not act on this record (outside their region or role)."""
 
 
 # A helper (帮扶责任人) reads only the households paired to them. The pairings are the assistance app's, which sits

@@ -9,13 +9,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fupin.audit.services import record
+from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
 from .models import ROLE_LEVEL, ApiToken, Role, User
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(ServiceError):
+    """A refused account action; the message is Chinese."""
 
 
 class PasswordRefused(AccountError):

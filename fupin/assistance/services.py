@@ -16,6 +16,7 @@ from fupin.accounts.scope import ScopeError, household_filter
 from fupin.accounts.services import PasswordRefused, check_password_allowed
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import files, images
+from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEES, Household
@@ -32,12 +33,8 @@ MAX_PHOTOS_PER_VISIT = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
-class AssistanceError(ValueError):
+class AssistanceError(ServiceError):
     """A refused action; `errors` maps field names to Chinese messages."""
-
-    def __init__(self, errors: dict | str):
-        self.errors = errors if isinstance(errors, dict) else {"__all__": errors}
-        super().__init__("；".join(str(v) for v in self.errors.values()))
 
 
 # ---------------------------------------------------------------- scope checks

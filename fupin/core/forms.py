@@ -4,6 +4,8 @@ from decimal import Decimal
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
+from .errors import ServiceError
+
 CENT = Decimal("0.01")
 
 
@@ -46,12 +48,14 @@ class ServiceForm(forms.Form):
                 cleaned[name] = value.quantize(CENT)
         return cleaned
 
-    def add_service_errors(self, errors: dict, field_map: dict[str, str | None] | None = None) -> None:
-        """Put a service error's {field: message} on the matching fields, the rest at the top.
+    def add_service_errors(self, errors: ServiceError | dict, field_map: dict[str, str | None] | None = None) -> None:
+        """Put a refusal (a ServiceError, or its {field: message}) on the matching fields, the rest at the top.
 
         `field_map` renames a service's keys for this call (a key mapped to None goes to the top),
         on top of the form's own `error_fields`.
         """
+        if isinstance(errors, ServiceError):
+            errors = errors.errors
         mapping = {**self.error_fields, **(field_map or {})}
         for field, message in errors.items():
             name = mapping.get(field, field)

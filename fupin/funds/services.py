@@ -13,6 +13,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import diff, record, snapshot
+from fupin.core.errors import ServiceError
 from fupin.core.idnumber import age_on
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
@@ -29,12 +30,8 @@ from .models import (
 APPLYING_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM, Role.COUNTY}
 
 
-class FundsError(ValueError):
+class FundsError(ServiceError):
     """A refused action; `errors` maps field names to Chinese messages."""
-
-    def __init__(self, errors: dict | str):
-        self.errors = errors if isinstance(errors, dict) else {"__all__": errors}
-        super().__init__("；".join(f"{v}" for v in self.errors.values()))
 
 
 def yuan(fen: int) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
+from fupin.core.errors import ServiceError
 from fupin.core.evidence import EvidenceRefused
 from fupin.core.evidence import accept as accept_evidence
 from fupin.core.evidence import random_name
@@ -35,7 +36,7 @@ from .models import (
 )
 
 
-class MonitoringError(ValueError):
+class MonitoringError(ServiceError):
     """A refused action; the message is Chinese."""
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import record
+from fupin.core.errors import ServiceError
 from fupin.core.idnumber import mask
 from fupin.core.evidence import stored_name
 from fupin.disclosure.services import seal_notice
@@ -35,7 +36,7 @@ from .models import (
 )
 
 
-class ProcedureError(ValueError):
+class ProcedureError(ServiceError):
     """A refused procedure action; the message is Chinese and says why."""
 
 

@@ -11,18 +11,15 @@ from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import diff, record, record_many, snapshot
 from fupin.audit.services import entry as audit_entry
+from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, validation
 from .models import CENT, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
 
 
-class RegistryError(ValueError):
+class RegistryError(ServiceError):
     """A refused change; `errors` maps field names to Chinese messages."""
-
-    def __init__(self, errors: dict | str):
-        self.errors = errors if isinstance(errors, dict) else {"__all__": errors}
-        super().__init__("；".join(f"{v}" for v in self.errors.values()))
 
 
 class LockedError(RegistryError):
