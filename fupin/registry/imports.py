@@ -36,7 +36,7 @@ from fupin.core.files import local_path
 from . import codes, idnumber, services, validation
 from .importing.plan import (SKIPPED, NEW_REGISTERED, _chunks, _Group, _MISSING, HouseholdPlanner, _Plan,
     _plain)
-from .importing.writer import (PlanWriter, LIST_VERSION_TRIGGERS, BULK_TRIGGERS, bump_list_versions,
+from .importing.writer import (PlanWriter, LIST_VERSION_TRIGGERS, bump_list_versions,
     _BulkMode, _Writer, _copy_escape)
 from .importing.regions import (_initial_letters, _INITIALS, name_initials, RegionResolver)
 from .importing.report import (RowError, ImportResult, ERROR_HEADINGS, XLSX_MAX_ROWS, write_error_report,

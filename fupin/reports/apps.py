@@ -5,3 +5,11 @@ class ReportsConfig(AppConfig):
     name = "fupin.reports"
     label = "reports"
     verbose_name = "统计与考核"
+
+    def ready(self):
+        # Imported here, once the apps are loaded: the registry's writer sits below reports and never imports it.
+        from fupin.registry.importing import writer
+
+        from . import bulk
+
+        writer.register_village_triggers(bulk.INSERT_TRIGGERS, bulk.log_villages)

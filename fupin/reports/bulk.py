@@ -2,7 +2,8 @@
 
 A bulk import that rebuilds the registry's indexes disables the statement trigger that logs the
 villages an insert touches (capturing every inserted row in a transition table costs the load more
-than the log is worth) and, in the same transaction, calls `log_villages` with the villages it wrote:
+than the log is worth) and, in the same transaction, calls `log_villages` with the villages it wrote
+(ReportsConfig.ready registers both with the registry's writer, register_village_triggers):
 the rollups then see exactly what the trigger would have shown them (selectors read the logged
 villages live until the next refresh).
 """

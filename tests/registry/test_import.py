@@ -486,3 +486,13 @@ def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_l
                      encoding="utf-8")
     assert abs(reading._count_lines(large, sample=1 << 16) - 300_001) <= 3_000
     assert reading._count_lines(large, sample=large.stat().st_size) == 300_001
+
+
+def test_reports_hands_its_insert_trigger_to_the_import_writer_at_start_up():
+    """A bulk load disables the rollups' trigger and logs the villages itself, without the registry importing reports."""
+    from fupin.registry.importing import writer
+    from fupin.reports import bulk
+
+    triggers = writer.bulk_triggers()
+    assert set(triggers["registry_household"]) == {"registry_household_listversion_insert", "reports_household_insert"}
+    assert [entry.apply for entry in writer.VILLAGE_TRIGGERS] == [writer.bump_list_versions, bulk.log_villages]

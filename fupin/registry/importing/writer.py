@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -137,21 +138,11 @@ class PlanWriter:
         cursor.execute(f'TRUNCATE "{temp}"')
 
 
-def _bulk_triggers() -> dict[str, tuple[str, ...]]:
-    from fupin.reports import bulk as reports_bulk
-
-    out = {table: tuple(names) for table, names in LIST_VERSION_TRIGGERS.items()}
-    for table, names in reports_bulk.INSERT_TRIGGERS.items():
-        out[table] = out.get(table, ()) + tuple(names)
-    return out
-
-
 # The statement triggers on inserts whose whole effect is a function of the inserted rows' villages
 # (the list versions, migration 0003; the rollups' dirty villages, reports.bulk). A bulk load that
 # rebuilds the indexes disables them, and applies that effect once for the villages it wrote.
 LIST_VERSION_TRIGGERS = {Household._meta.db_table: ("registry_household_listversion_insert",),
                          Member._meta.db_table: ("registry_member_listversion_insert",)}
-BULK_TRIGGERS = _bulk_triggers()
 
 
 def bump_list_versions(cursor, villages) -> None:
@@ -159,6 +150,35 @@ def bump_list_versions(cursor, villages) -> None:
     cursor.execute("INSERT INTO registry_listversion (village_code, token) "
                    "SELECT code, gen_random_uuid()::text FROM unnest(%s::text[]) AS code ORDER BY code "
                    "ON CONFLICT (village_code) DO UPDATE SET token = EXCLUDED.token", [sorted(set(villages))])
+
+
+@dataclass(frozen=True)
+class VillageTriggers:
+    """Insert triggers whose whole effect is `apply(cursor, villages)` for the inserted rows' villages."""
+
+    triggers: dict[str, tuple[str, ...]]   # table → trigger names
+    apply: Callable[[object, set[str]], None]
+
+
+# The registry's own, then those of the apps above it, which register theirs at start-up (reports: the rollups'
+# dirty villages, ReportsConfig.ready), so the registry never imports them.
+VILLAGE_TRIGGERS: list[VillageTriggers] = [VillageTriggers(LIST_VERSION_TRIGGERS, bump_list_versions)]
+
+
+def register_village_triggers(triggers: dict[str, tuple[str, ...]], apply: Callable[[object, set[str]], None]) -> None:
+    """Let a bulk load disable these insert triggers and call `apply(cursor, villages)` once instead (idempotent)."""
+    entry = VillageTriggers({table: tuple(names) for table, names in triggers.items()}, apply)
+    if entry not in VILLAGE_TRIGGERS:
+        VILLAGE_TRIGGERS.append(entry)
+
+
+def bulk_triggers() -> dict[str, tuple[str, ...]]:
+    """table → the registered insert triggers on it that a bulk load disables."""
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in VILLAGE_TRIGGERS:
+        for table, names in entry.triggers.items():
+            out[table] = out.get(table, ()) + names
+    return out
 
 
 @dataclass(frozen=True)
@@ -196,7 +216,7 @@ class _Writer(threading.Thread):
         self.commit = False
         self.ended = False
         self.rebuild: list[str] = []
-        self.disabled: list[tuple[str, str]] = []   # (table, trigger) disabled for the load (BULK_TRIGGERS)
+        self.disabled: list[tuple[str, str]] = []   # (table, trigger) disabled for the load (bulk_triggers)
         self.villages: set[str] = set()              # the villages written while they are
 
     def run(self) -> None:
@@ -253,6 +273,7 @@ class _Writer(threading.Thread):
         """Drop what the rebuild list recreates; skipped (nothing dropped) if the tables cannot be locked in 5 s."""
         from django.db import OperationalError
 
+        registered = bulk_triggers()
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
@@ -272,8 +293,8 @@ class _Writer(threading.Thread):
             constraints = cursor.fetchall()
             cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) "
                            "AND tgenabled = 'O' AND NOT tgisinternal AND tgname = ANY(%s) ORDER BY 1, 2",
-                           [list(tables), [name for names in BULK_TRIGGERS.values() for name in names]])
-            triggers = [(table, name) for table, name in cursor.fetchall() if name in BULK_TRIGGERS.get(table, ())]
+                           [list(tables), [name for names in registered.values() for name in names]])
+            triggers = [(table, name) for table, name in cursor.fetchall() if name in registered.get(table, ())]
             try:
                 with transaction.atomic():
                     cursor.execute("SET LOCAL lock_timeout = '5s'")
@@ -297,12 +318,10 @@ class _Writer(threading.Thread):
         (all in the load's transaction: no other session ever sees them disabled)."""
         if not self.disabled:
             return
-        from fupin.reports import bulk as reports_bulk
-
         with connection.cursor() as cursor:
             if self.villages:
-                bump_list_versions(cursor, self.villages)
-                reports_bulk.log_villages(cursor, self.villages)
+                for entry in VILLAGE_TRIGGERS:
+                    entry.apply(cursor, self.villages)
             for table, name in self.disabled:
                 cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
         self.disabled, self.villages = [], set()

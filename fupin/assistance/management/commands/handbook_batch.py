@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from fupin.accounts.models import User
+from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.assistance import services
 from fupin.assistance.models import BatchStatus, HandbookBatch
 
@@ -16,12 +16,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("village", help="行政村代码（12位）")
-        parser.add_argument("--user", default="", help="以哪个账号的名义生成（默认：第一个系统管理员）")
+        add_user_argument(parser)
 
     def handle(self, *args, village, user, **options):
-        by = User.objects.filter(username=user).first() if user else User.objects.filter(is_superuser=True).order_by("pk").first()
-        if by is None:
-            raise CommandError("找不到账号；请用 --user 指定")
+        by = acting_user(user)
         started = time.monotonic()
         stop = threading.Event()
         if options["verbosity"]:

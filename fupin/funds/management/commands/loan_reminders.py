@@ -4,7 +4,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from fupin.accounts.models import User
+from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.funds import services
 from fupin.funds.models import Loan, LoanStatus
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--county", action="append", default=[], help="县级区划代码（可重复；默认所有有在贷贷款的县）")
-        parser.add_argument("--user", default="", help="以哪个县扶贫办账号的名义登记（默认：系统管理员）")
+        add_user_argument(parser)
         parser.add_argument("--date", default="", help="按哪一天计算，YYYY-MM-DD（默认今天）")
 
     def handle(self, *args, county, user, date, **options):
@@ -22,9 +22,7 @@ class Command(BaseCommand):
             today = datetime.date.fromisoformat(date) if date else timezone.localdate()
         except ValueError:
             raise CommandError("日期格式应为 YYYY-MM-DD") from None
-        by = User.objects.filter(username=user).first() if user else User.objects.filter(is_superuser=True).order_by("pk").first()
-        if by is None:
-            raise CommandError(f"找不到用户 {user}" if user else "没有系统管理员账号，请用 --user 指定县扶贫办账号")
+        by = acting_user(user)
         counties = county or sorted(set(Loan.objects.filter(status=LoanStatus.DISBURSED).values_list("county_id", flat=True)))
         total = 0
         for code in counties:

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from fupin.accounts.models import User
+from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.core import files
 from fupin.registry import imports
 from fupin.registry.models import ImportJob, ImportStatus
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="要导入的 .xlsx 或 .csv 文件")
-        parser.add_argument("--user", help="以该用户的身份和管辖范围导入（默认：第一个超级用户）")
+        add_user_argument(parser)
         parser.add_argument("--only-valid", action="store_true", help="有错误时只导入无错误的户")
         parser.add_argument("--region", help="导入范围：区划代码，须在该用户的管辖范围内（默认：用户的管辖范围）")
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
-        account = self._user(user)
+        account = acting_user(user)
         scope = region if region is not None else account.scope_prefix
         if scope is None or not account.can_edit_registry:
             raise CommandError(f"用户 {account.username} 的角色不能导入贫困户数据")
@@ -50,17 +50,6 @@ class Command(BaseCommand):
             self.stdout.write(f"错误报告：{job.error_file.path}")
         if job.status != ImportStatus.DONE:
             raise CommandError(f"导入未完成（{job.get_status_display()}）")
-
-    def _user(self, username):
-        if username:
-            try:
-                return User.objects.get(username=username)
-            except User.DoesNotExist:
-                raise CommandError(f"用户不存在：{username}") from None
-        account = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
-        if account is None:
-            raise CommandError("请用 --user 指定导入人")
-        return account
 
     def _progress(self, stage, done, total):
         label = "校验" if stage == "validating" else "导入"
