@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from . import codes, validation
+from . import codes, services, validation
 from .models import Household, IncomeRecord, Member
 
 REGISTRY_FETCH_MIN = 20_000    # from this many ID numbers, the registry is read in one pass with their households
@@ -472,7 +472,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
 
     if not imp.loads_registered:
         # a village or township creates households outside the registry only (imports: _check_new_outside_registry)
-        ok &= (checked["status"].is_in(list(base.services.UNREGISTERED_STATUSES))
+        ok &= (checked["status"].is_in(list(services.UNREGISTERED_STATUSES))
                & (checked["household_type"].fill_null("") == "")
                & checked["registration_year"].is_null() & checked["exit_year"].is_null())
     hh = hh.with_columns(ok=ok)

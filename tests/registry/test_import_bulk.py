@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import imports
+from fupin.registry.importing import rows as row_wise
 from fupin.registry.models import Household, IncomeRecord, Member
 from tests import factories
 from tests.registry.import_files import OTHER_COUNTY_PLACE, SIBLING_PLACE, household, write_csv, write_xlsx
@@ -367,9 +368,9 @@ def _other_connections(expected=None):
 def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeypatch):
     factories.make_tree()
     loader = factories.make_user("county", "county", factories.VILLAGE[:6])  # 建档立卡 data is the county's to load
-    monkeypatch.setattr(imports, "BULK_INDEX_MIN_ROWS", 1)
-    monkeypatch.setattr(imports, "BULK_MIN_ROWS", 1)
-    monkeypatch.setattr(imports, "BULK_CHUNK_ROWS", 7)  # several chunks: screening overlaps the writer
+    monkeypatch.setattr(row_wise, "BULK_INDEX_MIN_ROWS", 1)
+    monkeypatch.setattr(row_wise, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)  # several chunks: screening overlaps the writer
     before, connections = _schema(), _other_connections()
     dropped = []
     original = imports._Writer._drop_indexes
@@ -464,9 +465,9 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
     settings.FUPIN_STATS_LIVE_LEVEL = 7  # every level read from the rollup (and the villages logged since)
     report_services.rebuild_stats()
     StatsState.objects.update(refresh_requested_at=timezone.now() + datetime.timedelta(days=1))  # no refresh yet
-    monkeypatch.setattr(imports, "BULK_INDEX_MIN_ROWS", 1)
-    monkeypatch.setattr(imports, "BULK_MIN_ROWS", 1)
-    monkeypatch.setattr(imports, "BULK_CHUNK_ROWS", 7)
+    monkeypatch.setattr(row_wise, "BULK_INDEX_MIN_ROWS", 1)
+    monkeypatch.setattr(row_wise, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)
     monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # a load "large" for the registry
     disabled, planned = [], []
     original = imports._Writer._drop_indexes

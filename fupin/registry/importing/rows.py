@@ -1,0 +1,537 @@
+"""Importing households and members from the national form (贫困户信息采集表) as .xlsx or .csv.
+
+One row per member; the household's columns are repeated on every row or filled on the
+head's row only. The file is validated with the same rules as the forms (validation.py,
+idnumber.parse) and written all-or-nothing: with any error nothing is written, unless
+the user asked for the valid households only, and then a household is written whole or
+not at all. Re-importing a file changes nothing: records are matched by ID number (and
+户编号), compared, and only what differs is written and audited.
+
+The row-wise path works on chunks of whole households: cells are converted column by column,
+once per distinct value, and rows are loaded with PostgreSQL COPY (bulk_create on SQLite).
+On PostgreSQL a file of BULK_MIN_ROWS rows or more takes the bulk path (import_bulk.py): whole
+columns checked with polars, clean new households COPYed as CSV, households found equal to the
+registry left alone, and every other household handed to the row-wise path here, which reports
+its errors or plans its update; both paths give the same errors (tests/registry/test_import_bulk.py).
+The column list is docs/import_template.md.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from itertools import repeat
+from operator import itemgetter
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from fupin.audit.models import AuditEntry
+from fupin.core import files
+
+from .. import codes, idnumber, services, validation
+from ..models import Household, Member
+from .columns import (BY_KEY, HOUSEHOLD, INCOME, MEMBER, MONEY_FIELDS, REGION, REGION_FIELDS, CellError, Column,
+                      ColumnMap, ImportRejected, _identity, map_columns)
+from .plan import SKIPPED, HouseholdPlanner, _Group, _MISSING
+from .reading import Table, open_table
+from .regions import _INITIALS, RegionResolver, name_initials
+from .report import ImportResult, RowError
+from .writer import PlanWriter, _BulkMode, _copy_escape, _Writer
+
+log = logging.getLogger(__name__)
+
+
+CHUNK_ROWS = 20_000
+BULK_MIN_ROWS = 5_000            # files from this size take the bulk path on PostgreSQL
+BULK_INDEX_MIN_ROWS = 200_000    # new members from which indexes are rebuilt after the load (pg_restore's way)
+BULK_CHUNK_ROWS = 100_000        # rows screened at a time by the bulk path, while the previous chunk is written
+MAX_ERRORS_KEPT = 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# The importer
+
+class Importer(HouseholdPlanner, PlanWriter):
+    """Validates and writes one file. Construct, then `run(path, name=…)`; see `import_file`."""
+
+    def __init__(self, *, user, scope_code: str | None = None, only_valid_rows: bool = False,
+                 progress: Callable[[str, int, int], None] | None = None, source_name: str = "",
+                 limits: files.Limits | None = None):
+        self.user = user
+        self.limits = limits
+        scope = user.scope_prefix if scope_code is None else scope_code
+        if scope is None or not user.can_edit_registry:
+            raise ImportRejected("您的角色不能导入贫困户数据")
+        if user.scope_prefix is None or not scope.startswith(user.scope_prefix):
+            raise ImportRejected("导入范围超出了您的管辖范围")
+        self.scope = scope
+        self.only_valid_rows = only_valid_rows
+        self.progress = progress or (lambda stage, done, total: None)
+        self.source_name = source_name
+        self.postgres = connection.vendor == "postgresql"
+        self.bulk_min_rows = BULK_MIN_ROWS
+        self.registry_read = True
+        self.initials = _INITIALS  # name → pinyin initials, for the bulk path
+        if len(_INITIALS) > 2_000_000:
+            _INITIALS.clear()
+        _INITIALS[""] = ""
+        self.today = timezone.localdate()
+        # who may create households already in the registry (the county's load of 建档立卡 data)
+        self.loads_registered = services.may_load_registered(user)
+        self.income_years_used: dict[int, set[int]] = {}
+        self.now = timezone.now()
+
+    # -- driver ------------------------------------------------------------------------------
+
+    def run(self, path, name: str | None = None) -> ImportResult:
+        table = open_table(path, name, limits=self.limits)
+        columns = map_columns(table.headers)
+        self.source_name = self.source_name or (name or Path(path).name)
+        if self.postgres:
+            # A large file: whole columns checked at once, clean new households COPYed (import_bulk).
+            if table.frame is not None and table.estimated_rows >= self.bulk_min_rows:
+                result = self._bulk_pass(table, columns)
+                if result is not None:
+                    return result
+            # One pass: validate and COPY chunk by chunk in one transaction, rolled back at the
+            # end if the file is refused. Progress goes through the `progress` callback.
+            return self._pass(table, columns, write=True)
+        # SQLite holds one writer at a time: validate first without the write lock (so progress
+        # can be recorded), then validate again and write in one transaction.
+        checked = self._pass(table, columns, write=False)
+        if checked.errors and not self.only_valid_rows:
+            return checked
+        return self._pass(table, columns, write=True)
+
+    def _bulk_pass(self, table: Table, columns: ColumnMap) -> ImportResult | None:
+        """The bulk path (PostgreSQL): None when the file must take the row-wise path whole.
+
+        Every registry read is done first (import_bulk.prepare); then chunk after chunk is screened,
+        its doubtful households go through the row-wise path and its clean new ones to the writer,
+        which COPYs them while the next chunk is screened.
+        """
+        from .. import import_bulk as bulk
+
+        self._reset(columns)
+        self.progress("importing", 0, table.estimated_rows)
+        clock = time.perf_counter
+        started = clock()
+        self.timings = {}
+        try:
+            frame = table.frame()
+            self.timings["read"] = clock() - started
+            prepared = bulk.prepare(self, frame, BULK_CHUNK_ROWS)
+        except bulk.Fallback:
+            return None
+        total = len(frame)
+        del frame
+        self.timings["prepare"] = clock() - started - self.timings["read"]
+        sequence = self._household_sequence()
+        # A load large relative to the registry, of people it does not have: indexes are rebuilt after it.
+        bulk_mode = (not len(prepared.registered_ids) and not prepared.registered_numbers
+                     and total >= max(BULK_INDEX_MIN_ROWS, self._estimated_members()))
+        self.writer = _Writer(self) if not connection.in_atomic_block else None
+        self.registry_read = not (bulk_mode and self.writer is not None)
+        self.routed_rows = 0
+        committed = False
+        done = 0
+        timings = {"screen": 0.0, "row-wise": 0.0, "batches": 0.0}
+
+        def reserve(count: int) -> range | list[int]:
+            """`count` new household ids: a range when the sequence gave them in one run, as it does unless
+            another writer took ids meanwhile (20,000 ids as rows through Python cost 20 ms a batch)."""
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+                               "ELSE array_agg(v ORDER BY v) END FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) s",
+                               [sequence, count])
+                low, high, ids = cursor.fetchone()
+            return range(low, high + 1) if ids is None else ids
+
+        try:
+            with transaction.atomic() if self.writer is None else contextlib.nullcontext():
+                if self.writer is None:
+                    self._pg_prepare()
+                else:
+                    self.writer.start()
+                    if bulk_mode:
+                        # the audit trail's indexes too when this load at least doubles it
+                        self.writer.send(_BulkMode(audit=self._estimated_rows(AuditEntry) <= total // 4))
+                width = len(table.headers)
+                cells = [f"c{i}" for i in range(width)]
+                while prepared.chunks:
+                    chunk = prepared.chunks.pop(0)
+                    mark = clock()
+                    screened = bulk.screen(self, chunk, prepared)
+                    timings["screen"] += clock() - mark
+                    mark = clock()
+                    routed, fresh = screened.routed, screened.households
+                    self.routed_rows += len(routed)
+                    rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
+                    for numbers, rows_chunk in self._chunked(rows, width):
+                        self._chunk(numbers, rows_chunk)
+                    timings["row-wise"] += clock() - mark
+                    mark = clock()
+                    if self.writing and len(fresh):
+                        keys = fresh["key"].to_list()
+                        self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
+                        villages = fresh["village_id"].to_list()
+                        numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
+                        for batch in bulk.batches(self, screened, numbers, reserve):
+                            self._write(batch)
+                        self.result.households_created += len(fresh)
+                        self.result.members_created += len(screened.members)
+                    timings["batches"] += clock() - mark
+                    done += screened.total
+                    self.progress("importing", done, total)
+                result = self.result
+                result.total_rows = total
+                result.errors = self.errors
+                result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
+                result.imported = not self.errors or self.only_valid_rows
+                if not result.imported:
+                    result.forget_changes()
+                    if self.writer is None:
+                        transaction.set_rollback(True)
+                committed = result.imported
+        finally:
+            self.timings |= timings
+            mark = clock()
+            if self.writer is not None:
+                self.writer.close(commit=committed)
+            self.timings["writer tail"] = clock() - mark
+            self.registry_read = True
+        self.progress("importing", total, total)
+        return result
+
+    def registered(self, field: str, values: list[str]) -> set[str]:
+        """Which of these ID numbers (field "id_number") or 户编号 ("number") the registry already has."""
+        model = Member if field == "id_number" else Household
+        found = set()
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{model._meta.db_table}")')
+            if not cursor.fetchone()[0]:
+                return found
+            if len(values) <= 20_000:
+                cursor.execute(f'SELECT "{field}" FROM "{model._meta.db_table}" WHERE "{field}" = ANY(%s)', [values])
+                return {r[0] for r in cursor.fetchall()}
+            # many: one join with the values COPYed into a temporary table
+            cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_values (v text)")
+            cursor.execute("TRUNCATE _import_values")
+            with cursor.cursor.copy("COPY _import_values FROM STDIN") as copy:
+                copy.write("".join(f"{_copy_escape(v)}\n" for v in values))
+            cursor.execute("ANALYZE _import_values")
+            cursor.execute(f'SELECT t."{field}" FROM "{model._meta.db_table}" t JOIN _import_values ON v = t."{field}"')
+            found.update(r[0] for r in cursor.fetchall())
+            cursor.execute("DROP TABLE _import_values")
+        return found
+
+    def _household_sequence(self) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Household._meta.db_table])
+            return cursor.fetchone()[0]
+
+    def _estimated_members(self) -> int:
+        return self._estimated_rows(Member)
+
+    def _estimated_rows(self, model) -> int:
+        """The planner's row count of a table (exact enough to compare a load with)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+            return max(cursor.fetchone()[0], 0)
+
+    def _reset(self, columns: ColumnMap):
+        self.columns = columns
+        self.result = ImportResult(ignored_columns=columns.ignored)
+        self.errors: list[RowError] = []
+        self.bad_rows: set[int] = set()
+        self.seen_ids: dict[str, int] = {}           # ID number → row where it first appeared
+        self.seen_keys: dict[tuple, int] = {}        # household key → its first row
+        self.numbers_used: set[str] = set()
+        self.file_numbers: set[str] = set()         # the bulk path: every 户编号 the file gives, never generated
+        self.next_number: dict[str, int] = {}
+        self.regions = RegionResolver(self.scope)
+        self.writing = True
+        self.has_income = any((INCOME, c) in columns.index for c in (*MONEY_FIELDS, "year", "transfers_total",
+                                                                     "per_capita_net_income"))
+
+    def _pass(self, table: Table, columns: ColumnMap, *, write: bool) -> ImportResult:
+        self._reset(columns)
+        stage = "importing" if write else "validating"
+        total = table.estimated_rows
+        done = 0
+        self.progress(stage, 0, total)
+        self.writing = write
+        # When the import owns its transaction on PostgreSQL, a second connection writes while
+        # this thread validates the next chunk: the server's work overlaps Python's.
+        self.writer = _Writer(self) if write and self.postgres and not connection.in_atomic_block else None
+        committed = False
+        try:
+            with transaction.atomic() if write and self.writer is None else contextlib.nullcontext():
+                if write and self.postgres and self.writer is None:
+                    self._pg_prepare()
+                if self.writer is not None:
+                    self.writer.start()
+                for numbers, rows in self._read_chunks(table):
+                    self._chunk(numbers, rows)
+                    done += len(rows)
+                    self.progress(stage, done, max(total, done))
+                result = self.result
+                result.total_rows = done
+                result.errors = self.errors
+                result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
+                result.imported = write and (not self.errors or self.only_valid_rows)
+                if not result.imported:
+                    result.forget_changes()
+                if write and not result.imported and self.writer is None:
+                    transaction.set_rollback(True)
+                committed = result.imported
+        finally:
+            if self.writer is not None:
+                self.writer.close(commit=committed)
+        self.progress(stage, done, done)
+        return result
+
+    def _read_chunks(self, table: Table) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """(row numbers, rows) holding whole households (a household's rows are contiguous)."""
+        return self._chunked(enumerate(table.read_rows(), start=table.header_row + 1), len(table.headers))
+
+    def _chunked(self, numbered_rows, width: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        index = self.columns.index
+        key_at = [i for i in (index.get((HOUSEHOLD, "number")), index.get((HOUSEHOLD, "head_id_number"))) if i is not None]
+        numbers: list[int] = []
+        rows: list[list[str]] = []
+        previous_key = None
+        for number, row in numbered_rows:
+            if len(row) != width:
+                if len(row) < width:
+                    row = list(row) + [""] * (width - len(row))
+                else:
+                    if any(str(v).strip() for v in row[width:]):
+                        self._error(number, "", "", "本行的列数多于表头，请检查是否有多余的单元格")
+                    row = row[:width]
+            if not any(row):
+                continue
+            key = row[key_at[0]].strip() or (len(key_at) > 1 and row[key_at[1]].strip())
+            if key and key != previous_key:
+                if len(rows) >= CHUNK_ROWS:
+                    yield numbers, rows
+                    numbers, rows = [], []
+                previous_key = key
+            numbers.append(number)
+            rows.append(row)
+        if rows:
+            yield numbers, rows
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _error(self, row: int, column: str, value, reason: str) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(RowError(row, column, "" if value is None else str(value), reason))
+        self.bad_rows.add(row)
+        if not self.only_valid_rows:
+            self.writing = False  # nothing will be kept: stop writing, keep validating
+
+    # -- one chunk ---------------------------------------------------------------------------
+
+    def _chunk(self, numbers: list[int], cells: list[list[str]]) -> None:
+        groups = self._group(numbers, cells)
+        if not groups:
+            return
+        members = self._member_columns(numbers, cells)
+        hh = self._household_values(groups, numbers, cells)
+        self._identities(numbers, members)
+        self._member_rules(numbers, members)
+        plan = self._plan(groups, numbers, members, hh)
+        if self.writing:
+            self._write(plan)
+
+    def _group(self, numbers: list[int], cells: list[list[str]]) -> list[_Group]:
+        index = self.columns.index
+        number_at = index.get((HOUSEHOLD, "number"))
+        head_at = index.get((HOUSEHOLD, "head_id_number"))
+        groups: list[_Group] = []
+        current = None
+        for i, row in enumerate(cells):
+            number = row[number_at].strip() if number_at is not None else ""
+            head = row[head_at].strip().upper() if head_at is not None else ""
+            key = ("number", number) if number else (("head", head) if head else None)
+            if key is None or (current is not None and key == current.key):
+                if current is None:
+                    self._error(numbers[i], "户编号", "", "无法确定本行属于哪一户：请填写户编号或户主证件号码")
+                    continue
+                current.end = i + 1
+                continue
+            first = self.seen_keys.get(key)
+            if first is not None:
+                what = "户编号" if key[0] == "number" else "户主证件号码"
+                self._error(numbers[i], what, key[1], f"与第{first}行是同一户，但不相邻：同一户的成员行须连续排列")
+                current = _Group(key, i, i + 1, bad=True)
+                groups.append(current)
+                continue
+            self.seen_keys[key] = numbers[i]
+            current = _Group(key, i, i + 1)
+            groups.append(current)
+        return groups
+
+    def _convert_column(self, column: Column, values: list[str], numbers: list[int]) -> list:
+        """Convert a column once per distinct value; errors go to the rows that hold the bad values."""
+        converted = {}
+        bad = {}
+        blank, convert = column.blank, column.convert
+        for raw in set(values):
+            value = raw.strip()
+            if not value:
+                converted[raw] = blank
+                continue
+            try:
+                converted[raw] = convert(value)
+            except CellError as e:
+                bad[raw] = str(e)
+                converted[raw] = _MISSING
+        if bad:
+            for number, raw in zip(numbers, values):
+                if raw in bad:
+                    self._error(number, column.heading, raw, bad[raw])
+        return list(map(converted.__getitem__, values))
+
+    def _member_columns(self, numbers, cells) -> dict[str, list]:
+        out = {}
+        for (part, name), at in self.columns.index.items():
+            if part == MEMBER:
+                raw = list(map(itemgetter(at), cells))
+                # ID numbers are all distinct: idnumber.parse checks each one in _identities
+                out[name] = raw if name == "id_number" else self._convert_column(BY_KEY[(part, name)], raw, numbers)
+        return out
+
+    def _household_values(self, groups: list[_Group], numbers, cells) -> dict:
+        """Each household's values, as columns over the chunk's households: the non-empty cells of its rows, which must agree."""
+        at = [(key, i) for key, i in self.columns.index.items() if key[0] in (REGION, HOUSEHOLD, INCOME)]
+        pick = itemgetter(*[i for _, i in at]) if len(at) > 1 else (lambda row, i=at[0][1]: (row[i],))
+        blank = tuple("" for _ in at)
+        reps = []
+        for g, group in enumerate(groups):
+            group.index = g
+            first = pick(cells[group.start])
+            merged = None
+            for i in range(group.start + 1, group.end):
+                other = pick(cells[i])
+                if other == first or other == blank:
+                    continue
+                merged = merged or list(first)
+                for j, value in enumerate(other):
+                    if value == merged[j] or not value.strip():
+                        continue
+                    if not merged[j].strip():
+                        merged[j] = value
+                    else:
+                        column = BY_KEY[at[j][0]]
+                        self._error(numbers[i], column.heading, value, f"与本户其他行填写的“{merged[j]}”不一致")
+                        group.bad = True
+            reps.append(tuple(merged) if merged else first)
+        rep_numbers = [numbers[g.start] for g in groups]
+        hh = {}
+        columns = list(zip(*reps)) if reps else [() for _ in at]
+        for (key, _), raw in zip(at, columns):
+            hh[key] = self._convert_column(BY_KEY[key], raw, rep_numbers) if key[0] != REGION else [v.strip() for v in raw]
+        n = len(groups)
+        empty = [""] * n
+        region_keys = list(zip(*[hh.get((REGION, f), empty) for f in (*REGION_FIELDS, "group", "village_code")]))
+        resolved = self.regions.resolve(set(region_keys))
+        villages, region_groups = [], []
+        for group, key in zip(groups, region_keys):
+            village, region_group, error = resolved[key]
+            if error:
+                column, reason = error
+                value = key[("省", "市", "县", "乡（镇）", "行政村", "自然村（组）", "行政村代码").index(column)]
+                self._error(numbers[group.start], column, value, reason)
+                group.bad = True
+            villages.append(village)
+            region_groups.append(region_group)
+        hh["village_id"], hh["group_id"] = villages, region_groups
+        return hh
+
+    def _identities(self, numbers, members) -> None:
+        ids = members["id_number"]
+        sexes = members.get("sex") or repeat(None)
+        heading_id = BY_KEY[(MEMBER, "id_number")].heading
+        heading_sex = BY_KEY[(MEMBER, "sex")].heading
+        today = self.today
+        birth_dates = []
+        parsed_sexes = []
+        normalised = []
+        seen = self.seen_ids
+        for number, raw, sex in zip(numbers, ids, sexes):
+            if not raw or not raw.strip():
+                self._error(number, heading_id, raw, "证件号码不能为空")
+                normalised.append(None)
+                birth_dates.append(None)
+                parsed_sexes.append(None)
+                continue
+            try:
+                parsed = idnumber.parse(raw, today=today)
+            except idnumber.IdNumberError as e:
+                try:
+                    _identity(raw)
+                except CellError as excel:  # an 18-digit number Excel turned into 3.6E+17
+                    e = excel
+                self._error(number, heading_id, raw, str(e))
+                normalised.append(None)
+                birth_dates.append(None)
+                parsed_sexes.append(None)
+                continue
+            # the same rule as the forms: validation.check_identity, here with the parsed number
+            if sex and sex is not _MISSING and sex != parsed.sex:
+                errors, _ = validation.check_identity(id_number=parsed.number, sex=sex)
+                for reason in errors.values():
+                    self._error(number, heading_sex, codes.Sex(sex).label, reason)
+            first = seen.get(parsed.number)
+            if first is not None:
+                self._error(number, heading_id, raw, f"证件号码与第{first}行重复（一人只能在一户）")
+                normalised.append(None)
+            else:
+                seen[parsed.number] = number
+                normalised.append(parsed.number)
+            birth_dates.append(parsed.birth_date)
+            parsed_sexes.append(parsed.sex)
+        members["id_number"] = normalised
+        members["birth_date"] = birth_dates
+        members["sex"] = parsed_sexes
+
+    def _member_rules(self, numbers, members) -> None:
+        relation = members["relation"]
+        n = len(numbers)
+        schooling = members.get("schooling") or [None] * n
+        months = members.get("work_months") or [None] * n
+        category = members.get("disability_category") or [""] * n
+        level = members.get("disability_level") or [""] * n
+        birth = members["birth_date"]
+        names = members["name"]
+        headings = {"work_months": "务工时间（月）", "disability_level": "残疾等级", "schooling": "在校生状况",
+                    "relation": "与户主关系"}
+        check = validation.check_member
+        for i in range(n):
+            if not names[i] and names[i] is not _MISSING:
+                self._error(numbers[i], "姓名", "", "姓名不能为空")
+            if not relation[i] and relation[i] is not _MISSING:
+                self._error(numbers[i], "与户主关系", "", "请填写与户主关系")
+            errors = check(relation=relation[i], birth_date=birth[i],
+                           schooling=None if schooling[i] is _MISSING else schooling[i],
+                           work_months=None if months[i] is _MISSING else months[i],
+                           disability_category="" if category[i] is _MISSING else category[i],
+                           disability_level="" if level[i] is _MISSING else level[i])
+            for name, reason in errors.items():
+                self._error(numbers[i], headings.get(name, name), "", reason)
+        members["name_initials"] = [name_initials(v) if isinstance(v, str) else "" for v in names]
+
+def import_file(path, *, user, scope_code: str | None = None, only_valid_rows: bool = False, name: str | None = None,
+                progress=None, limits: files.Limits | None = None) -> ImportResult:
+    """Validate and import one file; ImportRejected for a file that cannot be read at all (or holds too much)."""
+    importer = Importer(user=user, scope_code=scope_code, only_valid_rows=only_valid_rows, progress=progress,
+                        source_name=name or Path(path).name, limits=limits)
+    result = importer.run(path, name)
+    if result.total_rows == 0:
+        raise ImportRejected("文件中没有数据行：表头下面没有任何成员")
+    return result
