@@ -29,7 +29,9 @@ PAYLOAD_DOC = """变更内容，按 kind：
 - merge_households：{"other_household_id": 并入本户的户id, "absorbed_head_relation": 该户户主与本户户主关系}
 - type_change：{"household_type": 贫困户属性}
 - status_correction：{"status": 户状态, "registration_year": 识别年度, "exit_year": 脱贫年度}
-- income_correction：{"year": 年度, "wages": "…", …各项收入与 productive_expenditure（元）, "household_size": 人数}"""
+- income_correction：{"year": 年度, "wages": "…", …各项收入与 productive_expenditure（元）, "household_size": 人数}
+- member_identity：{"member_id": 成员id, "id_number": 更正后的身份证号, "name": 更正后的姓名}（性别、出生日期由身份证号识别）
+- guarantee_correction：{"year": 年度, "items": {"food": true, …, "water": false}, "notes": {"water": "未达标说明"}, "checked_on": "YYYY-MM-DD"}"""
 
 
 class ProposeIn(InputSchema):
@@ -125,7 +127,11 @@ def _item(change: ChangeRequest) -> dict:
 
 
 def _masked_payload(payload: dict, *, sees_identifiers: bool) -> dict:
-    if sees_identifiers or "member" not in payload:
+    if sees_identifiers:
+        return payload
+    if "id_number" in payload:  # member_identity: the corrected number
+        payload = payload | {"id_number": display.MASKED["id_number"](payload["id_number"])}
+    if "member" not in payload:
         return payload
     member = {k: display.MASKED[k](v) if k in display.MASKED and v else v for k, v in payload["member"].items()}
     return payload | {"member": member}

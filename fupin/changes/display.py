@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from fupin.core import idnumber
 from fupin.core.formats import yuan
 from fupin.registry import codes
-from fupin.registry.models import IncomeRecord, Member
+from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, IncomeRecord, Member
 
 from .models import ChangeKind, JoinCause, LeaveCause
 
@@ -123,6 +123,28 @@ def rows(request, *, sees_identifiers: bool) -> list[Row]:
             if old.get(name) != p.get(name) or name == "per_capita_net_income":
                 out.append(Row(label, show(old.get(name)), show(p.get(name))))
         return out
+    if kind == ChangeKind.MEMBER_IDENTITY:
+        old = before.get("member", {})
+        id_number = _member_value("id_number", p["id_number"], sees_identifiers=sees_identifiers)
+        return [
+            Row(_("成员"), _who(home, p["member_id"]), _who(home, p["member_id"])),
+            Row(str(Member._meta.get_field("id_number").verbose_name),
+                _member_value("id_number", old.get("id_number"), sees_identifiers=sees_identifiers), id_number),
+            Row(str(Member._meta.get_field("name").verbose_name), old.get("name", "—"), p["name"]),
+        ]
+    if kind == ChangeKind.GUARANTEE_CORRECTION:
+        old = before.get("guarantees", {})
+        old_items = old.get("items") or {}
+        met = {True: _("达标"), False: _("未达标"), None: "—"}
+        out = [Row(_("年度"), str(p["year"]), str(p["year"]))]
+        for g in GUARANTEES:
+            note, old_note = p["notes"].get(g, ""), (old.get("notes") or {}).get(g, "")
+            if old_items.get(g) != p["items"][g] or note != old_note:
+                out.append(Row(str(GUARANTEE_LABELS[g]), " ".join(filter(None, [str(met[old_items.get(g)]), old_note])),
+                               " ".join(filter(None, [str(met[p["items"][g]]), note]))))
+        if old.get("checked_on") != p["checked_on"]:
+            out.append(Row(_("核查日期"), old.get("checked_on") or "—", p["checked_on"]))
+        return out
     return []
 
 
@@ -149,4 +171,10 @@ def summary(request) -> str:
         return _choice(codes.HouseholdStatus, p["status"])
     if kind == ChangeKind.INCOME_CORRECTION:
         return _("%(year)s年，年人均纯收入 %(income)s 元") % {"year": p["year"], "income": yuan(p["per_capita_net_income"])}
+    if kind == ChangeKind.MEMBER_IDENTITY:
+        return _("%(name)s 的身份证号、姓名") % {"name": request.before.get("member", {}).get("name", "")}
+    if kind == ChangeKind.GUARANTEE_CORRECTION:
+        unmet = [str(GUARANTEE_LABELS[g]) for g in GUARANTEES if not p["items"][g]]
+        return _("%(year)s年：%(result)s") % {"year": p["year"], "result": _("未达标：%(items)s") % {"items": "、".join(unmet)}
+                                              if unmet else _("全部达标")}
     return ""

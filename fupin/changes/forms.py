@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.core.forms import ServiceForm
 from fupin.registry import codes
-from fupin.registry.forms import MemberForm
-from fupin.registry.models import IncomeRecord
+from fupin.core import idnumber
+from fupin.registry.forms import MET_CHOICES, MemberForm
+from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, IncomeRecord, Member
 
 from .evidence import MAX_FILES
 from .models import ChangeKind, ChangeStatus, JoinCause, LeaveCause
@@ -237,6 +238,74 @@ class IncomeCorrectionForm(KindForm):
         return {"year": c["year"], "household_size": c["household_size"]} | values
 
 
+class MemberIdentityForm(KindForm):
+    """更正成员身份信息: the member's ID number and name as the documents give them."""
+
+    sections = [(_("更正成员身份信息"), ["member_id", "id_number", "name"]), REQUEST_SECTION]
+    member_id = forms.ChoiceField(label=_("更正的成员"))
+    id_number = forms.CharField(label=_("更正后的身份证号"), max_length=20,
+                                help_text=_("性别和出生日期由身份证号识别"),
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}))
+    name = forms.CharField(label=_("更正后的姓名"), max_length=Member._meta.get_field("name").max_length)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member_id"].choices = self._member_choices()
+
+    def clean_id_number(self):
+        """The registry's GB 11643 check, with its message."""
+        try:
+            return idnumber.parse(self.cleaned_data["id_number"]).number
+        except idnumber.IdNumberError as e:
+            raise forms.ValidationError(str(e)) from None
+
+    def payload(self) -> dict:
+        c = self.cleaned_data
+        return {"member_id": c["member_id"], "id_number": c["id_number"], "name": c["name"].strip()}
+
+
+class GuaranteeCorrectionForm(KindForm):
+    """更正两不愁三保障: a year's checklist, met or not, with a note where not."""
+
+    error_fields = {item: f"{item}_note" for item in GUARANTEES}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        years = list(self.household.guarantee_checks.order_by("-year").values_list("year", flat=True))
+        self.fields["year"] = forms.TypedChoiceField(label=_("更正的年度"), coerce=int,
+                                                     choices=PLEASE + [(y, _("%(year)s年") % {"year": y}) for y in years])
+        self.fields["checked_on"] = forms.DateField(label=_("核查日期"),
+                                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        names = ["year", "checked_on"]
+        for item in GUARANTEES:
+            self.fields[item] = forms.TypedChoiceField(label=GUARANTEE_LABELS[item], choices=MET_CHOICES,
+                                                       coerce=lambda v: v == "1", widget=forms.RadioSelect)
+            self.fields[f"{item}_note"] = forms.CharField(label=_("情况说明"), required=False, max_length=300,
+                                                          widget=forms.TextInput(attrs={"placeholder": _("未达标时必填")}))
+            names += [item, f"{item}_note"]
+        self.sections = [(_("更正后的两不愁三保障核查"), names), REQUEST_SECTION]
+        self.order_fields(names)
+
+    def payload(self) -> dict:
+        c = self.cleaned_data
+        return {"year": c["year"], "checked_on": c["checked_on"].isoformat(),
+                "items": {item: c[item] for item in GUARANTEES},
+                "notes": {item: c[f"{item}_note"] for item in GUARANTEES if c.get(f"{item}_note")}}
+
+    @classmethod
+    def initial_from(cls, payload, before):
+        return guarantee_initial(payload)
+
+
+def guarantee_initial(values: dict) -> dict:
+    initial = {"year": values.get("year"), "checked_on": values.get("checked_on")}
+    for item in GUARANTEES:
+        met = (values.get("items") or {}).get(item, True)
+        initial[item] = "1" if met else "0"
+        initial[f"{item}_note"] = (values.get("notes") or {}).get(item, "")
+    return initial
+
+
 FORMS = {
     ChangeKind.MEMBER_JOIN: MemberJoinForm,
     ChangeKind.MEMBER_LEAVE: MemberLeaveForm,
@@ -247,6 +316,8 @@ FORMS = {
     ChangeKind.TYPE_CHANGE: TypeChangeForm,
     ChangeKind.STATUS_CORRECTION: StatusCorrectionForm,
     ChangeKind.INCOME_CORRECTION: IncomeCorrectionForm,
+    ChangeKind.MEMBER_IDENTITY: MemberIdentityForm,
+    ChangeKind.GUARANTEE_CORRECTION: GuaranteeCorrectionForm,
 }
 
 
@@ -258,6 +329,11 @@ def initial_for(kind: str, household) -> dict:
         income = household.incomes.order_by("-year").first()
         if income is not None:
             return {f: getattr(income, f) for f in (*IncomeRecord.INCOME_FIELDS, "productive_expenditure", "household_size", "year")}
+    if kind == ChangeKind.GUARANTEE_CORRECTION:
+        check = household.guarantee_checks.order_by("-year").first()
+        if check is not None:
+            return guarantee_initial({"items": {g: getattr(check, g) for g in GUARANTEES}, "year": check.year,
+                                      "checked_on": check.checked_on, "notes": check.notes})
     return {}
 
 

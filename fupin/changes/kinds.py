@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from fupin.audit.services import diff, record, snapshot
 from fupin.registry import codes, validation
-from fupin.registry.models import CENT, Household, IncomeRecord, Member, per_capita_net_income
+from fupin.registry.models import CENT, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
 from fupin.registry.services import (
     MEMBER_EDITABLE, RegistryError, _check_member_fields, _refresh_household_summary, apply_key_facts, initials,
     next_household_number,
@@ -320,6 +320,72 @@ def _prepare_income_correction(household, payload, by) -> Plan:
     return Plan({"year": year} | after, {"household": household_state(household), "income": income_values(income)}, [household])
 
 
+def _prepare_member_identity(household, payload, by) -> Plan:
+    """更正成员身份信息: a member's ID number and name as the documents give them. The new number is checked
+    by the registry's own rules (GB 11643, one person in one household, the age-bound fields), and sex and
+    birth date are read from it."""
+    member = _member_in(household, payload.get("member_id"), key="member_id")
+    id_number, name = payload.get("id_number"), payload.get("name")
+    if not isinstance(id_number, str) or not id_number.strip():
+        raise ChangeError({"id_number": "请填写更正后的身份证号"})
+    if not isinstance(name, str) or not name.strip():
+        raise ChangeError({"name": "请填写更正后的姓名"})
+    name = name.strip()
+    if len(name) > Member._meta.get_field("name").max_length:
+        raise ChangeError({"name": f"最多{Member._meta.get_field('name').max_length}个字符"})
+    if len(id_number) > 64:
+        raise ChangeError({"id_number": "身份证号过长"})
+    values = {field: getattr(member, field) for field in MEMBER_EDITABLE}
+    values |= {"id_number": id_number.strip(), "name": name, "sex": "", "birth_date": None}
+    _check_member_fields(values, household=household, member_id=member.pk, by=by)  # normalises the number
+    if values["id_number"] == member.id_number and name == member.name:
+        raise ChangeError({"id_number": "与登记的身份证号和姓名相同"})
+    identity = {"id": member.pk, "name": member.name, "id_number": member.id_number}
+    new_ids = [values["id_number"]] if values["id_number"] != member.id_number else []
+    return Plan({"member_id": member.pk, "id_number": values["id_number"], "name": name},
+                {"household": household_state(household), "member": identity}, [household],
+                members=[member.pk], id_numbers=new_ids)
+
+
+def guarantee_values(check: GuaranteeCheck) -> dict:
+    return {"items": {g: getattr(check, g) for g in GUARANTEES}, "checked_on": check.checked_on.isoformat(),
+            "notes": dict(check.notes or {})}
+
+
+def _prepare_guarantee_correction(household, payload, by) -> Plan:
+    """更正两不愁三保障: a year's checklist corrected (e.g. one an exit procedure used), checked as
+    record_guarantees checks it: an unmet item needs a note, the check date is not in the future."""
+    year = _year_or_none(payload.get("year"), "year")
+    check = GuaranteeCheck.objects.filter(household=household, year=year).first() if year and 2000 <= year <= 2100 else None
+    if check is None:
+        raise ChangeError({"year": "该户这一年尚无两不愁三保障核查：请选择已核查的年度"})
+    items = payload.get("items")
+    if not isinstance(items, dict) or set(items) - set(GUARANTEES) or not all(isinstance(items.get(g, True), bool) for g in GUARANTEES):
+        raise ChangeError({"items": "保障项须为 food、clothing、education、medical、housing、water 的 true 或 false"})
+    notes = payload.get("notes") or {}
+    if not isinstance(notes, dict) or not all(isinstance(v, str) for v in notes.values()):
+        raise ChangeError({"notes": "说明须为 {保障项: 文字}"})
+    notes = {g: notes[g].strip()[:300] for g in GUARANTEES if isinstance(notes.get(g), str) and notes[g].strip()}
+    met = {g: items.get(g, True) for g in GUARANTEES}
+    missing = [g for g in GUARANTEES if not met[g] and not notes.get(g)]
+    if missing:
+        raise ChangeError({g: "未达标的项目须说明情况" for g in missing})
+    checked_on = payload.get("checked_on") or check.checked_on.isoformat()
+    try:
+        checked_on = datetime.date.fromisoformat(checked_on) if isinstance(checked_on, str) else None
+    except ValueError:
+        checked_on = None
+    if checked_on is None:
+        raise ChangeError({"checked_on": "核查日期格式应为 YYYY-MM-DD"})
+    if checked_on > timezone.localdate():
+        raise ChangeError({"checked_on": "核查日期不能晚于今天"})
+    after = {"items": met, "checked_on": checked_on.isoformat(), "notes": notes}
+    if after == guarantee_values(check):
+        raise ChangeError({"year": "与已录入的核查相同"})
+    return Plan({"year": year} | after, {"household": household_state(household), "guarantees": guarantee_values(check)},
+                [household])
+
+
 PREPARE = {
     ChangeKind.MEMBER_JOIN: _prepare_member_join,
     ChangeKind.MEMBER_LEAVE: _prepare_member_leave,
@@ -330,6 +396,8 @@ PREPARE = {
     ChangeKind.TYPE_CHANGE: _prepare_type_change,
     ChangeKind.STATUS_CORRECTION: _prepare_status_correction,
     ChangeKind.INCOME_CORRECTION: _prepare_income_correction,
+    ChangeKind.MEMBER_IDENTITY: _prepare_member_identity,
+    ChangeKind.GUARANTEE_CORRECTION: _prepare_guarantee_correction,
 }
 
 
@@ -479,6 +547,36 @@ def _apply_income_correction(request, by):
     _audit(by, "record_income", income, household, changed, request)
 
 
+def _apply_member_identity(request, by):
+    household = request.household
+    member = Member.objects.get(pk=request.payload["member_id"])
+    values = {field: getattr(member, field) for field in MEMBER_EDITABLE}
+    values |= {"id_number": request.payload["id_number"], "name": request.payload["name"], "sex": "", "birth_date": None}
+    _check_member_fields(values, household=household, member_id=member.pk, by=by)  # sex and birth date from the number
+    before = snapshot(member, MEMBER_EDITABLE)
+    for name in ("id_number", "name", "sex", "birth_date"):
+        setattr(member, name, values[name])
+    member.name_initials = initials(member.name)
+    member.save(update_fields=["id_number", "name", "sex", "birth_date", "name_initials"])
+    _audit(by, "update_member", member, household, diff(before, snapshot(member, MEMBER_EDITABLE)), request)
+    _refresh_household_summary(household)
+
+
+def _apply_guarantee_correction(request, by):
+    household = request.household
+    payload = request.payload
+    check = GuaranteeCheck.objects.get(household=household, year=payload["year"])
+    before = snapshot(check)
+    for g in GUARANTEES:
+        setattr(check, g, payload["items"][g])
+    check.checked_on = datetime.date.fromisoformat(payload["checked_on"])
+    check.notes = payload["notes"]
+    check.save()
+    changed = diff(before, snapshot(check))
+    changed.pop("id", None)
+    _audit(by, "record_guarantees", check, household, changed, request)
+
+
 APPLY = {
     ChangeKind.MEMBER_JOIN: _apply_member_join,
     ChangeKind.MEMBER_LEAVE: _apply_member_leave,
@@ -489,6 +587,8 @@ APPLY = {
     ChangeKind.TYPE_CHANGE: _apply_type_change,
     ChangeKind.STATUS_CORRECTION: _apply_status_correction,
     ChangeKind.INCOME_CORRECTION: _apply_income_correction,
+    ChangeKind.MEMBER_IDENTITY: _apply_member_identity,
+    ChangeKind.GUARANTEE_CORRECTION: _apply_guarantee_correction,
 }
 
 def apply(request, *, by) -> None:

@@ -23,6 +23,8 @@ class ChangeKind(models.TextChoices):
     TYPE_CHANGE = "type_change", _("贫困户属性变更")
     STATUS_CORRECTION = "status_correction", _("户状态更正")
     INCOME_CORRECTION = "income_correction", _("收入更正")
+    MEMBER_IDENTITY = "member_identity", _("更正成员身份信息")
+    GUARANTEE_CORRECTION = "guarantee_correction", _("更正两不愁三保障")
 
 
 class JoinCause(models.TextChoices):

@@ -253,10 +253,9 @@ def approve(request: ChangeRequest, *, by, comment: str = "") -> ChangeRequest:
     _ensure(by, _village_codes(plan.households), can_review, "只有乡镇或县扶贫办可以审核变更申请")
     stale = sorted(k for k in set(plan.before) | set(request.before) if plan.before.get(k) != request.before.get(k))
     if stale:
-        numbers = "、".join(str((request.before.get(k) or {}).get("number") or k) for k in stale if k != "income")
-        what = f"户 {numbers} 的户状态或成员" if numbers else ""
-        if "income" in stale:
-            what = (what + "、" if what else "") + "所更正年度的收入"
+        records = {"income": "所更正年度的收入", "member": "所更正成员的身份信息", "guarantees": "所更正年度的两不愁三保障核查"}
+        numbers = "、".join(str((request.before.get(k) or {}).get("number") or k) for k in stale if k not in records)
+        what = "、".join(([f"户 {numbers} 的户状态或成员"] if numbers else []) + [records[k] for k in stale if k in records])
         raise ChangeError(f"自提出申请以来，{what}已有变动，申请所依据的情况已不是现状。请退回，由村里按现状重新提出")
     _ensure_no_conflict(plan, by=by, exclude=request.pk)
     request.decided_by, request.decided_at, request.review_comment = by, timezone.now(), _text(comment)

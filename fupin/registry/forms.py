@@ -169,6 +169,14 @@ class MemberForm(ServiceForm):
     def initial_for(cls, member: Member) -> dict:
         return {name: getattr(member, name) for name in MEMBER_FIELDS}
 
+    def lock_identity(self) -> None:
+        """A registered household's member: the ID number and name are shown, not edited (the service refuses a
+        change anyway); they are corrected by a reviewed change request."""
+        for name in ("id_number", "name"):
+            field = self.fields[name]
+            field.widget.attrs = {k: v for k, v in field.widget.attrs.items() if not k.startswith("hx-")} | {"readonly": True}
+            field.help_text = _("已建档立卡户的成员身份证号、姓名经“更正成员身份信息”变更申请更正")
+
     def clean_id_number(self):
         """The same GB 11643 check the services and the import run, so the message is the same everywhere."""
         try:

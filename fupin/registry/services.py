@@ -304,6 +304,34 @@ def add_member(household: Household, *, by, **fields) -> Member:
     return member
 
 
+# Who a member of a registered household is: the ID number (sex and birth date follow from it) and the
+# name. Changing them in effect swaps the person, so they change only by a reviewed change request.
+IDENTITY_FIELDS = ("id_number", "name", "sex", "birth_date")
+IDENTITY_KIND = "更正成员身份信息"
+
+
+def _ensure_identity_kept(member: Member, changes: dict) -> None:
+    """Refuse a direct change of a registered household's member's ID number or name (the same value,
+    or an empty sex or birth date the service would read from the ID number, is no change)."""
+    locked = {}
+    new_id = changes.get("id_number")
+    if new_id is not None and str(new_id).strip().upper() != member.id_number:
+        locked["id_number"] = "身份证号"
+    new_name = changes.get("name")
+    if new_name is not None and str(new_name).strip() != member.name:
+        locked["name"] = "姓名"
+    for name, label in (("sex", "性别"), ("birth_date", "出生日期")):
+        if changes.get(name) not in (None, "") and changes[name] != getattr(member, name):
+            locked[name] = label
+    if locked:
+        hint = change_request_hint(member.household)
+        raise LockedError({
+            name: f"户 {member.household.number} 已建档立卡，成员的{label}不能直接修改（身份证号、姓名确定此人是谁）："
+                  f"请提交“{IDENTITY_KIND}”变更申请。{hint}"
+            for name, label in locked.items()
+        })
+
+
 @transaction.atomic
 def update_member(member: Member, *, by, **changes) -> Member:
     ensure_can_edit(by, member.village_code)
@@ -315,6 +343,8 @@ def update_member(member: Member, *, by, **changes) -> Member:
     if ("relation" in changes and (changes["relation"] == heads) != (member.relation == heads)
             and member.household.is_registered):
         raise _locked_member_change(member.household, "更换户主")
+    if member.household.is_registered:
+        _ensure_identity_kept(member, changes)
     before = snapshot(member, MEMBER_EDITABLE)
     values = {name: getattr(member, name) for name in MEMBER_EDITABLE} | changes
     _check_member_fields(values, household=member.household, member_id=member.pk, by=by)
@@ -418,6 +448,21 @@ def procedure_income_years(household_ids) -> dict[int, set[int]]:
     return out
 
 
+def procedure_guarantee_years(household_ids) -> dict[int, set[int]]:
+    """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household: an exit batch
+    of that year recorded whether every guarantee was met (its income survey closed) and has gone on from the
+    survey. As with the income (`procedure_income_years`), a batch still at its survey leaves the check direct."""
+    from fupin.procedures.models import BatchHousehold, Procedure, Stage
+
+    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), batch__kind=Procedure.EXIT,
+                                          guarantees_met__isnull=False)
+            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
+    out: dict[int, set[int]] = {}
+    for household_id, year in rows:
+        out.setdefault(household_id, set()).add(year)
+    return out
+
+
 @transaction.atomic
 def record_guarantees(household: Household, *, by, year: int, checked_on: datetime.date, items: dict[str, bool],
                       notes: dict[str, str] | None = None) -> GuaranteeCheck:
@@ -435,6 +480,11 @@ def record_guarantees(household: Household, *, by, year: int, checked_on: dateti
     if checked_on > timezone.localdate():
         raise RegistryError({"checked_on": "核查日期不能晚于今天"})
     existing = GuaranteeCheck.objects.filter(household=household, year=year).first()
+    if existing is not None and year in procedure_guarantee_years([household.pk]).get(household.pk, ()) and (
+            any(getattr(existing, g) != bool(items.get(g, True)) for g in GUARANTEES) or existing.notes != notes
+            or existing.checked_on != checked_on):
+        raise LockedError({"year": f"{year}年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请。"
+                                   f"{change_request_hint(household)}"})
     before = snapshot(existing) if existing else {}
     check, _ = GuaranteeCheck.objects.update_or_create(
         household=household, year=year,

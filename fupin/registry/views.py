@@ -371,6 +371,8 @@ def member_edit(request, pk, member_pk):
     _ensure_editor(user)
     household = member.household
     form = MemberForm(request.POST or None, initial=MemberForm.initial_for(member))
+    if household.is_registered:
+        form.lock_identity()
     if request.method == "POST" and form.is_valid():
         try:
             services.update_member(member, by=user, **form.service_fields())

@@ -13,7 +13,8 @@ from fupin.changes import services
 from fupin.changes.models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus
 from fupin.registry import codes
 from fupin.registry.models import Household, IncomeRecord, Member
-from fupin.registry.services import apply_key_facts
+from fupin.registry.models import GUARANTEES
+from fupin.registry.services import apply_key_facts, record_guarantees
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -364,6 +365,9 @@ def test_a_move_to_a_household_outside_the_village_is_refused(users, household):
 def valid_payload(kind, household, other):
     head = member(household, codes.Relation.HEAD)
     son = household.members.exclude(pk=head.pk).order_by("pk").first()
+    if kind == ChangeKind.GUARANTEE_CORRECTION:
+        record_guarantees(household, by=factories.admin_user(), year=2025, checked_on=datetime.date(2025, 11, 2),
+                          items={g: True for g in GUARANTEES})
     return {
         ChangeKind.MEMBER_JOIN: {"cause": "born", "member": newborn()},
         ChangeKind.MEMBER_LEAVE: {"cause": "moved_out", "member_id": son.pk},
@@ -374,6 +378,8 @@ def valid_payload(kind, household, other):
         ChangeKind.TYPE_CHANGE: {"household_type": codes.HouseholdType.WUBAO},
         ChangeKind.STATUS_CORRECTION: {"status": codes.HouseholdStatus.REMOVED, "registration_year": 2016, "exit_year": None},
         ChangeKind.INCOME_CORRECTION: {"year": 2025, "wages": "1000"},
+        ChangeKind.MEMBER_IDENTITY: {"member_id": son.pk, "id_number": son.id_number, "name": "张秀英"},
+        ChangeKind.GUARANTEE_CORRECTION: {"year": 2025, "items": {"water": False}, "notes": {"water": "水源枯竭"}},
     }[kind]
 
 
