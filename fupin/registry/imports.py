@@ -17,21 +17,11 @@ The column list is docs/import_template.md.
 """
 from __future__ import annotations
 
-import io
-import logging
-from collections.abc import Callable
-from pathlib import Path
-
-from django.db import connection
-from django.utils import timezone
-
-from fupin.core import files
-from fupin.core.files import local_path
-
 from .importing.plan import (SKIPPED, NEW_REGISTERED, _chunks, _Group, _MISSING, HouseholdPlanner, _Plan,
     _plain)
 from .importing.rows import (CHUNK_ROWS, BULK_MIN_ROWS, BULK_INDEX_MIN_ROWS, BULK_CHUNK_ROWS,
     MAX_ERRORS_KEPT, Importer, import_file)
+from .importing.jobs import (JobProgress, process_job)
 from .importing.writer import (PlanWriter, LIST_VERSION_TRIGGERS, bump_list_versions,
     _BulkMode, _Writer, _copy_escape)
 from .importing.regions import (_initial_letters, _INITIALS, name_initials, RegionResolver)
@@ -43,98 +33,3 @@ from .importing.columns import (ImportRejected, CellError, _identity, REGION, HO
     Column, COLUMNS, TEMPLATE_COLUMNS, HEADINGS, BY_KEY, REGION_FIELDS, REGION_LEVELS, HOUSEHOLD_COLUMNS,
     MEMBER_COLUMNS, INCOME_COLUMNS, MONEY_FIELDS, HOUSEHOLD_FILE_FIELDS, MEMBER_FILE_FIELDS,
     HOUSEHOLD_DEFAULTS, MEMBER_DEFAULTS, JSON_FIELDS, AUDIT_SKIP, _columns_for, ColumnMap, map_columns)
-
-log = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------------
-# Running an ImportJob (the background task and `fupin import` both come here)
-
-class JobProgress:
-    """Records an import's progress on its ImportJob where other sessions can see it.
-
-    Inside the import's own transaction the row is updated through a second connection on
-    PostgreSQL; SQLite admits one writer, so there progress is only recorded between
-    transactions (during the validation pass).
-    """
-
-    INTERVAL = 0.5  # seconds between updates
-
-    def __init__(self, job, echo: Callable[[str, int, int], None] | None = None):
-        from django.db import DEFAULT_DB_ALIAS, connections
-
-        self.job = job
-        self.echo = echo
-        self.last = 0.0
-        self.side = None
-        if connection.vendor == "postgresql":
-            self.side = connections.create_connection(DEFAULT_DB_ALIAS)
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        import time
-
-        if self.echo:
-            self.echo(stage, done, total)
-        now = time.monotonic()
-        if now - self.last < self.INTERVAL and done < total:
-            return
-        self.last = now
-        from .models import ImportJob, ImportStatus
-
-        status = ImportStatus.IMPORTING if stage == "importing" else ImportStatus.VALIDATING
-        self.job.status, self.job.processed_rows, self.job.total_rows = status, done, total
-        if not connection.in_atomic_block:
-            ImportJob.objects.filter(pk=self.job.pk).update(status=status, processed_rows=done, total_rows=total)
-        elif self.side is not None:
-            with self.side.cursor() as cursor:
-                cursor.execute(f'UPDATE "{ImportJob._meta.db_table}" SET status = %s, processed_rows = %s, total_rows = %s '
-                               'WHERE id = %s', [status, done, total, self.job.pk])
-
-    def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
-
-
-def process_job(job, *, echo=None, limits: files.Limits | None = None) -> ImportResult | None:
-    """Import the job's file, recording progress, the outcome and the error report on the job."""
-    from django.core.files.base import ContentFile
-    from django.db import DatabaseError, IntegrityError
-
-    from .models import ImportStatus
-
-    progress = JobProgress(job, echo)
-    result = None
-    try:
-        with local_path(job.file) as path:
-            result = import_file(path, user=job.user, scope_code=job.scope_code, only_valid_rows=job.only_valid_rows,
-                                 name=job.original_name, progress=progress, limits=limits)
-    except ImportRejected as e:
-        job.status, job.message = ImportStatus.REJECTED, str(e)
-    except IntegrityError as e:
-        log.warning("import %s: conflicting change: %s", job.pk, e)
-        job.status = ImportStatus.FAILED
-        job.message = "导入期间有人修改了相同的户或成员，本次导入未写入任何数据，请重新导入。"
-    except DatabaseError as e:
-        log.exception("import %s failed", job.pk)
-        job.status = ImportStatus.FAILED
-        job.message = f"数据库错误，本次导入未写入任何数据：{e.__class__.__name__}"
-    except Exception:
-        log.exception("import %s failed", job.pk)
-        job.status = ImportStatus.FAILED
-        job.message = "系统错误，本次导入未写入任何数据。请联系管理员。"
-    finally:
-        progress.close()
-    if result is not None:
-        job.status = ImportStatus.DONE if result.imported else ImportStatus.REJECTED
-        job.message = result.summary()
-        job.total_rows = job.processed_rows = result.total_rows
-        job.error_rows = result.error_rows
-        job.households_created, job.households_updated = result.households_created, result.households_updated
-        job.members_created, job.members_updated = result.members_created, result.members_updated
-        job.unchanged_rows = result.unchanged_rows
-        if result.errors:
-            out = io.BytesIO()
-            extension = write_error_report(result.errors, out)
-            job.error_file.save(f"{Path(job.original_name).stem}_错误报告{extension}", ContentFile(out.getvalue()), save=False)
-    job.finished_at = timezone.now()
-    job.save()
-    return result
