@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
 from fupin.core.pagination import CappedPaginator
+from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
 
@@ -39,20 +40,10 @@ def _county(request):
     return county
 
 
-def _int(value, default=None, lo=None, hi=None):
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        return default
-    if (lo is not None and n < lo) or (hi is not None and n > hi):
-        return default
-    return n
-
-
 def _period(request):
     today = timezone.localdate()
-    year = _int(request.GET.get("year"), today.year, 2013, today.year + 1)
-    quarter = _int(request.GET.get("quarter"), interest.quarter_of(today)[1], 0, 4)
+    year = request_year(request, today.year)
+    quarter = int_param(request.GET.get("quarter"), interest.quarter_of(today)[1], lo=0, hi=4)
     return year, quarter
 
 
@@ -89,7 +80,7 @@ def _xlsx(filename: str, data: bytes) -> HttpResponse:
 def index(request):
     county = _county(request)
     user = request.user
-    year = _int(request.GET.get("year"), timezone.localdate().year, 2013, 2100)
+    year = request_year(request, this_year())
     context = {
         "county": county, "counties": selectors.counties_for(user), "year": year,
         "funds": selectors.fund_totals(selectors.funds_for(user, county=county.code, year=year)),
@@ -110,7 +101,7 @@ def index(request):
 @login_required
 def project_list(request):
     county = _county(request)
-    year = _int(request.GET.get("year"))
+    year = request_year(request)
     filters = {"status": request.GET.get("status", ""), "category": request.GET.get("category", ""), "q": request.GET.get("q", "")}
     if filters["status"] not in ProjectStatus.values:
         filters["status"] = ""
@@ -286,7 +277,7 @@ def project_pay(request, pk):
 @require_http_methods(["GET", "POST"])
 def fund_list(request):
     county = _county(request)
-    year = _int(request.GET.get("year"))
+    year = request_year(request)
     source = request.GET.get("source", "")
     if source not in FundSource.values:
         source = ""
@@ -553,7 +544,7 @@ def subsidy_export(request):
 @require_http_methods(["GET", "POST"])
 def risk_fund(request):
     county = _county(request)
-    year = _int(request.GET.get("year"), timezone.localdate().year, 2013, 2100)
+    year = request_year(request, this_year())
     form = forms.DepositForm(request.POST or None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -633,7 +624,7 @@ def policy(request):
 def public_projects(request):
     counties = selectors.published_counties()
     county = request.GET.get("county", "")
-    year = _int(request.GET.get("year"))
+    year = request_year(request)
     projects = selectors.published_projects(county=county if county.isdigit() else "", year=year)
     totals = projects.aggregate(budget=Sum("budget_fen"))
     page = CappedPaginator(projects, PAGE_SIZE, cap=10_000).get_page(request.GET.get("page"))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
+from fupin.core.params import request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
@@ -37,11 +38,6 @@ def _get(qs, pk):
 def _reader(user):
     if user.scope_prefix is None:
         raise PermissionDenied("您的角色不能查看监测信息")
-
-
-def _year(value) -> int:
-    this_year = timezone.localdate().year
-    return int(value) if str(value).isdigit() and 2013 <= int(value) <= this_year else this_year - 1
 
 
 def _page(request, qs, size=50):
@@ -72,7 +68,7 @@ def index(request):
 def signal_list(request):
     user = request.user
     _reader(user)
-    year = _year(request.GET.get("year"))
+    year = request_year(request, this_year() - 1)
     return render(request, "monitoring/signal_list.html", {
         "year": year, "candidates": selectors.candidates_for(user, year=year),
         "sweeps": selectors.sweeps_for(user)[:5], "form": forms.SweepForm(initial={"year": year}),
@@ -109,7 +105,7 @@ def sweep_detail(request, pk):
 def candidate_dismiss(request, household_pk):
     household = _household(request.user, household_pk)
     form = forms.ReasonForm(request.POST)
-    year = _year(request.POST.get("year"))
+    year = request_year(request, this_year() - 1)
     if form.is_valid():
         try:
             services.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError
+from fupin.core.params import int_param, request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import region_for
@@ -19,21 +20,13 @@ from .models import AllocationBasis, Entry, Objection, Procedure, Stage, Village
 from .services import ProcedureError
 
 
-def _year(request) -> int:
-    try:
-        year = int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    return min(max(year, 2013), 2100)
-
-
 def _form_errors(form) -> str:
     return "；".join(f"{form.fields[f].label if f in form.fields else ''}：{'、'.join(e)}".lstrip("：") for f, e in form.errors.items())
 
 
 @login_required
 def batch_list(request):
-    year = _year(request)
+    year = request_year(request, this_year())
     kind, stage = request.GET.get("kind", ""), request.GET.get("stage", "")
     batches = selectors.batches_for(request.user, year=year, kind=kind, stage=stage, region=request.GET.get("region", ""))[:500]
     village = request.user.region if request.user.region and request.user.region.level == RegionLevel.VILLAGE else None
@@ -96,15 +89,8 @@ def batch_detail(request, pk):
     return render(request, "procedures/batch_detail.html", context)
 
 
-def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def _entry(batch, raw) -> "Entry | None":
-    pk = _int(raw)
+    pk = int_param(raw)
     if pk is None:
         return None
     found = batch.entries.filter(pk=pk).select_related("household", "batch").first()
@@ -124,10 +110,10 @@ def parse_exceptions(post, batch) -> dict:
 
 def parse_votes(post, batch) -> dict:
     if batch.is_village_procedure:
-        return {None: (_int(post.get("votes_for"), -1), _int(post.get("votes_against"), 0))}
+        return {None: (int_param(post.get("votes_for"), -1), int_param(post.get("votes_against"), 0))}
     votes = {}
     for e in batch.entries.filter(state=Entry.SELECTED):
-        yes, no = _int(post.get(f"for_{e.pk}")), _int(post.get(f"against_{e.pk}"), 0)
+        yes, no = int_param(post.get(f"for_{e.pk}")), int_param(post.get(f"against_{e.pk}"), 0)
         if yes is None:
             raise ProcedureError(f"请填写 {e.household.head_name} 的赞成票数")
         votes[e.pk] = (yes, no)
@@ -152,7 +138,7 @@ def _act(request, batch, action):
     if action == "propose_exit":
         return f"已从收入更新中拟定 {services.propose_exit_candidates(batch, by=user)} 户"
     if action == "helper_confirm":
-        ids = [_int(v) for v in post.getlist("entries")]
+        ids = [int_param(v) for v in post.getlist("entries")]
         entries = list(batch.entries.filter(pk__in=[i for i in ids if i]).select_related("batch"))
         if not entries:
             raise ProcedureError("请勾选帮扶责任人已确认的户")
@@ -189,7 +175,7 @@ def _act(request, batch, action):
         form = forms.ResolveForm(post)
         if not form.is_valid():
             raise ProcedureError(_form_errors(form))
-        objection = batch.objections.filter(pk=_int(post.get("objection"))).first()
+        objection = batch.objections.filter(pk=int_param(post.get("objection"))).first()
         if objection is None:
             raise ProcedureError("异议不存在")
         services.resolve_objection(objection, by=user, upheld=form.cleaned_data["decision"] == "upheld",
@@ -232,7 +218,7 @@ def batch_action(request, pk, action):
 def allocations(request, which="quota"):
     if which not in selectors.ALLOCATION_MODELS:
         raise Http404
-    year = _year(request)
+    year = request_year(request, this_year())
     parent = None
     if request.GET.get("region"):
         try:
@@ -248,7 +234,7 @@ def allocations(request, which="quota"):
                 services.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
                                                which=which, **form.cleaned_data)
             else:
-                values = {k[6:]: _int(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
+                values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
                 services.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
                                            values=values, which=which)
             messages.success(request, "已保存，下级分解已同步更新")
@@ -269,7 +255,7 @@ def allocations(request, which="quota"):
 
 @login_required
 def villages(request):
-    year = _year(request)
+    year = request_year(request, this_year())
     profiles = list(selectors.village_profiles_for(request.user, year, region=request.GET.get("region", ""))[:500])
     for p in profiles:
         p.exit_check = services.check_village(p.village_id, year, Procedure.VILLAGE_EXIT)
@@ -282,7 +268,7 @@ def villages(request):
 
 @login_required
 def village_edit(request, code):
-    year = _year(request)
+    year = request_year(request, this_year())
     try:
         village = region_for(request.user, code)
     except ObjectDoesNotExist:
@@ -307,7 +293,7 @@ def village_edit(request, code):
 
 @login_required
 def yearly_update(request):
-    year = _year(request)
+    year = request_year(request, this_year())
     data = selectors.yearly_update_progress(request.user, year, region=request.GET.get("region", ""))
     today = timezone.localdate()
     return render(request, "procedures/yearly.html", {

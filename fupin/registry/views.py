@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core import formats, fragments, idnumber
 from fupin.core.pagination import CappedPaginator
+from fupin.core.params import request_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
 
@@ -75,11 +76,6 @@ def _region_in_scope(user, code: str) -> Region | None:
         return regions.region_for(user, code)
     except Region.DoesNotExist:
         return None
-
-
-def _year(value, default: int) -> int:
-    this_year = timezone.localdate().year
-    return int(value) if str(value).isdigit() and 2000 <= int(value) <= this_year else default
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -433,7 +429,7 @@ def income_record(request, pk):
     household = _household_or_404(user, pk)
     _ensure_editor(user)
     this_year = timezone.localdate().year
-    year = _year(request.GET.get("year"), this_year)
+    year = request_year(request, this_year)
     existing = household.incomes.filter(year=year).first()
     initial = IncomeForm.initial_for(existing) if existing else {"year": year}
     form = IncomeForm(request.POST or None, initial=initial, household_size=household.size)
@@ -458,7 +454,7 @@ def guarantees_record(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
     _ensure_editor(user)
-    year = _year(request.GET.get("year"), timezone.localdate().year)
+    year = request_year(request, timezone.localdate().year)
     existing = household.guarantee_checks.filter(year=year).first()
     initial = GuaranteeForm.initial_for(existing) if existing else GuaranteeForm.blank_initial(year)
     form = GuaranteeForm(request.POST or None, initial=initial)

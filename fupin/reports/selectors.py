@@ -32,6 +32,7 @@ from django.utils.http import urlencode
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import household_filter, region_filter
+from fupin.core.params import this_year
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
 from fupin.registry import codes
 from fupin.registry.models import Household
@@ -40,7 +41,6 @@ from .models import DirtyVillage, RegionStat, StatsState
 
 REGISTERED = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
 NEEDS_HELPER = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED]
-FIRST_YEAR = 2013  # the national registration (建档立卡) began with 2013's identification
 # Beyond this many villages written since the last refresh, patching costs more than counting live.
 MAX_DIRTY_VILLAGES = 300
 
@@ -52,17 +52,6 @@ ROLLUP_METRICS = {
     "exit_year": (Q(status__in=REGISTERED, exit_year__isnull=False), "exit_year"),
     "reg_year": (Q(status__in=REGISTERED), "registration_year"),
 }
-
-
-def this_year() -> int:
-    return timezone.localdate().year
-
-
-def parse_year(value, default: int | None = None) -> int:
-    """A statistics year from a query parameter; anything else gives the default (never an error)."""
-    default = default or this_year()
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and FIRST_YEAR <= int(text) <= this_year() + 1 else default
 
 
 # ---------------------------------------------------------------- what each figure counts

@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.accounts.scope import household_filter
+from fupin.core.params import FIRST_YEAR, request_year, this_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
@@ -52,9 +53,9 @@ def _common(request) -> dict:
     region = _region(request)
     if region is not None and region.level > RegionLevel.VILLAGE:
         region = region.parent  # a group's figures are its village's
-    year = selectors.parse_year(request.GET.get("year"))
+    year = request_year(request, this_year())
     return {"region": region, "code": region.code if region else "", "year": year,
-            "path": regions.path_for(user, region), "years": list(range(selectors.this_year(), selectors.FIRST_YEAR - 1, -1))}
+            "path": regions.path_for(user, region), "years": list(range(this_year(), FIRST_YEAR - 1, -1))}
 
 
 @login_required
@@ -63,7 +64,7 @@ def dashboard(request):
     ctx = _common(request)
     user, code, year = request.user, ctx["code"], ctx["year"]
     figures = selectors.region_figures(user, code)
-    years = list(range(max(selectors.FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
+    years = list(range(max(FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
     plans = selectors.plans_by_year(user, code, years)
     relapses = selectors.relapses_by_year(user, code, years)
     rural = selectors.rural_population(user, code, years, figures)

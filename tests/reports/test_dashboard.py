@@ -4,6 +4,7 @@ import datetime
 import pytest
 from django.db import connection
 
+from fupin.core.params import this_year, year_param
 from fupin.registry import services as registry_services
 from fupin.reports import selectors, services
 from django.utils import timezone
@@ -162,8 +163,8 @@ class TestRollup:
 
 
 def test_statistics_years_and_dates_are_sane():
-    assert selectors.parse_year("2016") == 2016
-    assert selectors.parse_year(None) == timezone.localdate().year
+    assert year_param("2016") == 2016 and year_param("2012") is None and year_param("x", 2020) == 2020
+    assert year_param(None, this_year()) == timezone.localdate().year
 
 
 def test_the_rollup_rebuilt_and_refreshed_equals_live_counts_at_every_level(users, registry):
