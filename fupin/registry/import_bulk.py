@@ -25,6 +25,8 @@ from pathlib import Path
 import polars as pl
 
 from . import codes, services, validation
+from .importing import columns as form
+from .importing.regions import _initial_letters, name_initials
 from .models import Household, IncomeRecord, Member
 
 REGISTRY_FETCH_MIN = 20_000    # from this many ID numbers, the registry is read in one pass with their households
@@ -304,9 +306,7 @@ class Prepared:
 
 def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     """File-wide checks and every registry read the screen needs; Fallback when a file-wide rule is broken."""
-    from . import imports as base
-
-    H, M, R = base.HOUSEHOLD, base.MEMBER, base.REGION
+    H, M, R = form.HOUSEHOLD, form.MEMBER, form.REGION
     index = imp.columns.index
     empty = pl.Series([""] * len(frame))
     number = py_strip(frame[f"c{index[(H, 'number')]}"]) if (H, "number") in index else empty
@@ -323,7 +323,7 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     file_ids = given.unique()
     duplicates = given.filter(given.is_duplicated()).unique() if len(file_ids) < len(given) else file_ids.clear()
     # many ID numbers: one pass fetching the registered ones with their households (see _registry)
-    registry = _registry(imp, base, file_ids) if len(file_ids) > REGISTRY_FETCH_MIN else None
+    registry = _registry(imp, file_ids) if len(file_ids) > REGISTRY_FETCH_MIN else None
     if registry is None:
         registered_ids = imp.registered("id_number", file_ids.to_list())
     else:
@@ -332,7 +332,7 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     imp.file_numbers = set(number.filter(number != "").unique().to_list())
     registered_numbers = imp.registered("number", sorted(imp.file_numbers))
     # the villages' next 户编号, while nothing is locked
-    region_fields = [*base.REGION_FIELDS, "group", "village_code"]
+    region_fields = [*form.REGION_FIELDS, "group", "village_code"]
     # the distinct places, stripped (stripping the few distinct cells rather than a million)
     present = [f for f in region_fields if (R, f) in index]
     places = (frame.select(pl.col(f"c{index[(R, f)]}").alias(f) for f in present).unique() if present
@@ -353,7 +353,7 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
             begin = position
     registered = pl.Series(sorted(registered_ids), dtype=pl.String)
     if registry is None and registered_ids:
-        registry = _registry(imp, base, registered)
+        registry = _registry(imp, registered)
     elif not registered_ids:
         registry = None
     return Prepared(chunks, duplicates, registered, registered_numbers, registry,
@@ -362,9 +362,7 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
 
 def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     """Apply the row-wise path's rules to whole columns of one chunk of whole households."""
-    from . import imports as base
-
-    H, M, R, I = base.HOUSEHOLD, base.MEMBER, base.REGION, base.INCOME
+    H, M, R, I = form.HOUSEHOLD, form.MEMBER, form.REGION, form.INCOME
     index = imp.columns.index
     today = imp.today
 
@@ -382,7 +380,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     for (part, name), at in index.items():
         if part != M or name == "id_number":
             continue
-        values, ok = convert(base.BY_KEY[(part, name)], frame[f"c{at}"], base.CellError, prepared.values)
+        values, ok = convert(form.BY_KEY[(part, name)], frame[f"c{at}"], form.CellError, prepared.values)
         member[name] = values
         row_ok &= ok
     ids = parse_ids(raw((M, "id_number")), today)
@@ -414,10 +412,10 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
         if k[0] == R:
             values[k] = py_strip(column)
         else:
-            values[k], cell_ok = convert(base.BY_KEY[k], column, base.CellError, prepared.values)
+            values[k], cell_ok = convert(form.BY_KEY[k], column, form.CellError, prepared.values)
             ok &= cell_ok
     empty = pl.Series([""] * len(hh))
-    region_columns = [values.get((R, f), empty) for f in (*base.REGION_FIELDS, "group", "village_code")]
+    region_columns = [values.get((R, f), empty) for f in (*form.REGION_FIELDS, "group", "village_code")]
     # each distinct place resolved once, then joined back (a file lists a village's households together)
     names = [f"_r{i}" for i in range(len(region_columns))]
     places = pl.DataFrame(dict(zip(names, region_columns)))
@@ -442,14 +440,14 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     if (H, "number") in index:
         ok &= values[(H, "number")].is_not_null()
     checked = pl.DataFrame({name: values[(H, name)] if (H, name) in values else
-                            pl.Series([_plain_default(base.HOUSEHOLD_DEFAULTS[name])] * len(hh))
+                            pl.Series([_plain_default(form.HOUSEHOLD_DEFAULTS[name])] * len(hh))
                             for name in ("status", "household_type", "primary_cause", "registration_year", "exit_year")})
     checked = checked.with_columns(pl.col("registration_year", "exit_year").cast(pl.Int64))
     ok &= household_rules(checked, validation.check_household)
 
     incomes = None
     if imp.has_income:
-        income, income_ok = _incomes(values, hh["size"], today, base)
+        income, income_ok = _incomes(values, hh["size"], today)
         ok &= income_ok
         incomes = income
 
@@ -462,7 +460,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
             "g", maintain_order=True).agg(any=pl.col("t").any(), all=pl.col("t").all())
         candidates = ok & taken["all"]
         if candidates.any():
-            unchanged = candidates & _unchanged(imp, base, hh, members, values, incomes, candidates, prepared)
+            unchanged = candidates & _unchanged(imp, hh, members, values, incomes, candidates, prepared)
         ok &= ~taken["any"]
     file_numbers = hh.filter(pl.col("key").str.starts_with("n"))["key"].str.slice(1).to_list()
     registered_numbers = prepared.registered_numbers.intersection(file_numbers)
@@ -480,7 +478,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     fast_groups = hh.filter(pl.col("ok"))
     routed = frame.filter(g.is_in(routed_g.implode()))
     members_out = members.filter(g.is_in(fast_groups["g"].implode()))
-    screened = _assemble(imp, base, fast_groups, members_out, values, hh["ok"], incomes, routed)
+    screened = _assemble(imp, fast_groups, members_out, values, hh["ok"], incomes, routed)
     screened.total = len(frame)
     return screened
 
@@ -535,7 +533,7 @@ def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
     return frame.with_columns(pl.all().fill_null(""))  # NULL and "" never both occur in one column
 
 
-def _registry(imp, base, ids: pl.Series):
+def _registry(imp, ids: pl.Series):
     """The registered members, households and incomes of the households these ID numbers are in, as text frames."""
     from django.db import connection
 
@@ -554,13 +552,13 @@ def _registry(imp, base, ids: pl.Series):
         cursor.execute(f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
                        "JOIN _import_ids USING (id_number)")
         cursor.execute("ANALYZE _import_households")
-        member_columns = ", ".join(f'm."{c}"' for c in base.MEMBER_COLUMNS)
+        member_columns = ", ".join(f'm."{c}"' for c in form.MEMBER_COLUMNS)
         registered = fetch(cursor, f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m '
                                    "JOIN _import_households USING (household_id)")
-        household_columns = ", ".join(f'h."{c}"' for c in ["id", *base.HOUSEHOLD_COLUMNS])
+        household_columns = ", ".join(f'h."{c}"' for c in ["id", *form.HOUSEHOLD_COLUMNS])
         households = fetch(cursor, f'SELECT {household_columns} FROM "{HOUSEHOLD_TABLE}" h '
                                    "JOIN _import_households s ON s.household_id = h.id")
-        income_columns = ", ".join(f'i."{c}"' for c in base.INCOME_COLUMNS if c != "household_id")
+        income_columns = ", ".join(f'i."{c}"' for c in form.INCOME_COLUMNS if c != "household_id")
         years = fetch(cursor, f"""
             SELECT i.household_id, {income_columns},
                    max(i.year) OVER (PARTITION BY i.household_id) AS _latest_year
@@ -579,12 +577,12 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
+def _unchanged(imp, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
     """Of the candidate households (clean, every member registered), those equal to what is registered."""
-    H, M, R = base.HOUSEHOLD, base.MEMBER, base.REGION
+    H, M, R = form.HOUSEHOLD, form.MEMBER, form.REGION
     groups = hh.filter(candidates)["g"]
     people = members.filter(pl.col("g").is_in(groups.implode()))
-    present = [f for f in base.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
+    present = [f for f in form.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
     compared = [*present, "sex", "birth_date", "name_initials"]
     registered, households, years = prepared.registry
     registered = registered.join(people.select("id_number"), on="id_number", how="semi")
@@ -613,10 +611,10 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
         head_initials=initials(imp, side["head_name"]),
         size=pl.col("size").cast(pl.String))
     file_fields = {}
-    for name in base.HOUSEHOLD_FILE_FIELDS:
+    for name in form.HOUSEHOLD_FILE_FIELDS:
         if (H, name) in values:
             series = values[(H, name)].gather(picked)
-            kind = getattr(base.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
+            kind = getattr(form.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
             file_fields[name] = (pl.select(_cents_text(pl.lit(series))).to_series() if kind == "decimal"
                                  else series.cast(pl.String))
     side = side.with_columns(**{f"_file_{k}": v for k, v in file_fields.items()})
@@ -625,7 +623,7 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
         income = incomes[picked.to_list()]
         side = side.with_columns(_year=income["year"].cast(pl.String), _pcni=pl.select(
             _cents_text(pl.lit(income["pcni"]))).to_series(),
-            **{f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series() for m in base.MONEY_FIELDS})
+            **{f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series() for m in form.MONEY_FIELDS})
     stored = households.join(per_group.select(pl.col("household_id").cast(pl.String)).unique(), left_on="id",
                              right_on="household_id", how="semi")
     stored = stored.rename({c: f"_db_{c}" for c in stored.columns if c not in ("id", "_latest", "_latest_pcni")})
@@ -644,11 +642,11 @@ def _unchanged(imp, base, hh, members, values, incomes, candidates: pl.Series, p
     if income is not None:
         registered_years = years.join(side.select("household_id").unique(), on="household_id", how="semi").select(
             pl.col("household_id"), pl.col("year").alias("_year"), pl.col("household_size").alias("_db_household_size"),
-            pl.col("per_capita_net_income").alias("_db_pcni"), *[pl.col(m).alias(f"_db_income_{m}") for m in base.MONEY_FIELDS])
+            pl.col("per_capita_net_income").alias("_db_pcni"), *[pl.col(m).alias(f"_db_income_{m}") for m in form.MONEY_FIELDS])
         side = side.join(registered_years, on=["household_id", "_year"], how="left", maintain_order="left")
         has = pl.col("_year").is_not_null()
         income_same = (pl.col("_db_pcni") == pl.col("_pcni")) & (pl.col("_db_household_size") == pl.col("size"))
-        for m in base.MONEY_FIELDS:
+        for m in form.MONEY_FIELDS:
             income_same = income_same & (pl.col(f"_db_income_{m}") == pl.col(f"_income_{m}"))
         newest = pl.when(has & (pl.col("_latest").cast(pl.Int64, strict=False).fill_null(0)
                                 <= pl.col("_year").cast(pl.Int64))).then(pl.col("_pcni")).otherwise(pl.col("_latest_pcni"))
@@ -665,19 +663,19 @@ def _plain_default(value):
     return value.value if hasattr(value, "value") else value
 
 
-def _incomes(values, size: pl.Series, today, base):
+def _incomes(values, size: pl.Series, today):
     """The income row of each household in cents, and ok where the row-wise _income_row accepts it."""
-    I = base.INCOME
+    I = form.INCOME
     n = len(size)
     null = pl.Series([None] * n, dtype=pl.Int64)
     get = lambda f: values.get((I, f), null)  # noqa: E731
     f = pl.DataFrame({"year": get("year"), "total": get("transfers_total"), "stated": get("per_capita_net_income"),
-                      "size": size.cast(pl.Int64)} | {m: get(m) for m in base.MONEY_FIELDS})
+                      "size": size.cast(pl.Int64)} | {m: get(m) for m in form.MONEY_FIELDS})
     other_given = pl.col("other_transfers").is_not_null() if (I, "other_transfers") in values else pl.lit(False)
-    anything = pl.any_horizontal([pl.col(m).is_not_null() for m in (*base.MONEY_FIELDS, "total", "stated")])
+    anything = pl.any_horizontal([pl.col(m).is_not_null() for m in (*form.MONEY_FIELDS, "total", "stated")])
     bad = (pl.col("year").is_null() & anything) | (pl.col("year") > today.year)
     f = f.with_columns(other_given=other_given, bad=bad.fill_null(False))
-    f = f.with_columns([pl.col(m).fill_null(0) for m in base.MONEY_FIELDS])
+    f = f.with_columns([pl.col(m).fill_null(0) for m in form.MONEY_FIELDS])
     named = pl.col("family_planning") + pl.col("dibao") + pl.col("wubao") + pl.col("pension") + pl.col("eco_compensation")
     f = f.with_columns(named=named)
     f = f.with_columns(
@@ -696,13 +694,13 @@ def _incomes(values, size: pl.Series, today, base):
     return f, ~f["bad"]
 
 
-def _assemble(imp, base, fast, members, values, ok_mask, incomes, routed) -> Screened:
+def _assemble(imp, fast, members, values, ok_mask, incomes, routed) -> Screened:
     """The clean new households' stored columns, as text (COPY's), before numbers and ids are known."""
-    H = base.HOUSEHOLD
+    H = form.HOUSEHOLD
     picked = ok_mask.arg_true()
     columns = {}
     n = len(fast)
-    for name in base.HOUSEHOLD_COLUMNS:
+    for name in form.HOUSEHOLD_COLUMNS:
         if name in ("number", "created_at", "updated_at"):
             continue
         if name == "village_id":
@@ -719,13 +717,13 @@ def _assemble(imp, base, fast, members, values, ok_mask, incomes, routed) -> Scr
             series = pl.Series([None] * n, dtype=pl.String)
         elif (H, name) in values:
             series = values[(H, name)].gather(picked)
-            kind = getattr(base.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
+            kind = getattr(form.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
             if kind == "decimal":
                 series = pl.select(_cents_text(pl.lit(series))).to_series()
             elif series.dtype != pl.String:
                 series = series.cast(pl.String)
         else:
-            series = pl.Series([_text(base.HOUSEHOLD_DEFAULTS[name])] * n, dtype=pl.String)
+            series = pl.Series([_text(form.HOUSEHOLD_DEFAULTS[name])] * n, dtype=pl.String)
         columns[name] = series.rename(name)
     households = pl.DataFrame(columns).with_columns(key=fast["key"], h=pl.int_range(n, dtype=pl.Int64))
     income_frame = pl.DataFrame()
@@ -734,13 +732,13 @@ def _assemble(imp, base, fast, members, values, ok_mask, incomes, routed) -> Scr
         households = households.with_columns(latest_income=pl.select(
             pl.when(chosen["year"].is_not_null()).then(_cents_text(pl.lit(chosen["pcni"])))).to_series())
         chosen = chosen.filter(pl.col("year").is_not_null())
-        money = [_cents_text(pl.col(m)).alias(m) for m in base.MONEY_FIELDS]
+        money = [_cents_text(pl.col(m)).alias(m) for m in form.MONEY_FIELDS]
         income_frame = chosen.select(pl.col("h"), pl.col("year").cast(pl.String), *money,
                                      pl.col("size").cast(pl.String).alias("household_size"),
                                      _cents_text(pl.col("pcni")).alias("per_capita_net_income"))
     # fast["g"] ascends, and every member's household is in it: its position is found by binary search
     member_columns = {"h": fast["g"].search_sorted(members["g"]).cast(pl.Int64)}
-    for name in base.MEMBER_COLUMNS:
+    for name in form.MEMBER_COLUMNS:
         if name == "household_id":
             continue
         if name == "village_code":
@@ -749,10 +747,10 @@ def _assemble(imp, base, fast, members, values, ok_mask, incomes, routed) -> Scr
             member_columns[name] = members["birth_date"].dt.strftime("%Y-%m-%d")
         elif name == "name_initials":
             continue
-        elif name in members.columns and (base.MEMBER, name) in imp.columns.index or name in ("id_number", "sex"):
+        elif name in members.columns and (form.MEMBER, name) in imp.columns.index or name in ("id_number", "sex"):
             member_columns[name] = members[name].cast(pl.String)
         else:
-            member_columns[name] = pl.Series([_text(base.MEMBER_DEFAULTS[name])] * len(members), dtype=pl.String)
+            member_columns[name] = pl.Series([_text(form.MEMBER_DEFAULTS[name])] * len(members), dtype=pl.String)
     return Screened(routed, households, pl.DataFrame(member_columns), income_frame)
 
 
@@ -772,8 +770,6 @@ _KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String
 def initials(imp, names: pl.Series) -> pl.Series:
     """imports.name_initials of each name: each distinct name converted once per process (imp.initials), and
     looked up with a join (a mapping of every name known, handed to polars each batch, cost more than the rest)."""
-    from . import imports as base
-
     known = _KNOWN_INITIALS[0]
     if len(known) > 2_000_000:
         known = _KNOWN_INITIALS[0] = known.clear()
@@ -798,7 +794,7 @@ def initials(imp, names: pl.Series) -> pl.Series:
         cache = imp.initials
         others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
         added = pl.concat([sure, pl.DataFrame({"name": others, "initials": [
-            cache[v] if v in cache else cache.setdefault(v, base.name_initials(v)) for v in others]}, schema=known.schema)])
+            cache[v] if v in cache else cache.setdefault(v, name_initials(v)) for v in others]}, schema=known.schema)])
         known = _KNOWN_INITIALS[0] = pl.concat([known, added], rechunk=True)
     return frame.join(known, on="name", how="left", maintain_order="left")["initials"]
 
@@ -809,18 +805,14 @@ PHRASE_NAME_MAX = 6
 @lru_cache(maxsize=1)
 def _letters() -> pl.DataFrame:
     """Each character's first reading's initial, and whether every reading has that initial (imports._initial_letters)."""
-    from . import imports as base
-
-    certain, first, _ = base._initial_letters()
+    certain, first, _ = _initial_letters()
     return pl.DataFrame({"c": list(first), "first": list(first.values()), "certain": [c in certain for c in first]},
                         schema={"c": pl.String, "first": pl.String, "certain": pl.Boolean})
 
 
 @lru_cache(maxsize=1)
 def _phrases() -> pl.DataFrame:
-    from . import imports as base
-
-    return pl.DataFrame({"s": list(base._initial_letters()[2])}, schema={"s": pl.String})
+    return pl.DataFrame({"s": list(_initial_letters()[2])}, schema={"s": pl.String})
 
 
 BATCH_HOUSEHOLDS = 20_000
@@ -830,8 +822,6 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
     """Batches of COPY payloads for the clean new households, with their 户编号, ids and audit entries."""
     from fupin.audit.chain import COUNTY_DIGITS, timestamp
     from fupin.audit.models import AuditEntry
-
-    from . import imports as base
 
     households = screened.households.with_columns(number=pl.Series(numbers, dtype=pl.String))
     members, incomes = screened.members, screened.incomes
@@ -843,9 +833,9 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
     source = json.dumps(imp.source_name, ensure_ascii=False)
     member_h = members["h"]
     income_h = incomes["h"] if len(incomes) else pl.Series([], dtype=pl.Int64)
-    household_columns = ["id", *base.HOUSEHOLD_COLUMNS]
-    member_columns = base.MEMBER_COLUMNS
-    income_columns = [c for c in base.INCOME_COLUMNS]
+    household_columns = ["id", *form.HOUSEHOLD_COLUMNS]
+    member_columns = form.MEMBER_COLUMNS
+    income_columns = [c for c in form.INCOME_COLUMNS]
     audit_columns = ["at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
                      "target_label", "household_id", "scope_code", "changes", "chain", "seq", "prev_hash", "hash"]
     # chain.canonical's JSON array, column-wise: the fields every entry shares, then each entry's own
@@ -859,7 +849,7 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
         part = members.slice(low, high - low)
         chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now))
         tables = [(HOUSEHOLD_TABLE, household_columns,
-                   csv_bytes(chunk.select(pl.col("id").cast(pl.String), *base.HOUSEHOLD_COLUMNS)))]
+                   csv_bytes(chunk.select(pl.col("id").cast(pl.String), *form.HOUSEHOLD_COLUMNS)))]
         part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
         tables.append((MEMBER_TABLE, member_columns, csv_bytes(part.select(member_columns))))
         if len(incomes):
