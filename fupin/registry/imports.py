@@ -17,13 +17,13 @@ The column list is docs/import_template.md.
 """
 from __future__ import annotations
 
-from .importing.plan import (SKIPPED, NEW_REGISTERED, _chunks, _Group, _MISSING, HouseholdPlanner, _Plan,
+from .importing.plan import (SKIPPED, NEW_REGISTERED, _chunks, _Group, _MISSING, HouseholdPlanner, Plan,
     _plain)
 from .importing.rows import (CHUNK_ROWS, BULK_MIN_ROWS, BULK_INDEX_MIN_ROWS, BULK_CHUNK_ROWS,
     MAX_ERRORS_KEPT, Importer, import_file)
 from .importing.jobs import (JobProgress, process_job)
 from .importing.writer import (PlanWriter, LIST_VERSION_TRIGGERS, bump_list_versions,
-    _BulkMode, _Writer, _copy_escape)
+    _BulkMode, Writer, _copy_escape)
 from .importing.regions import (_initial_letters, _INITIALS, name_initials, RegionResolver)
 from .importing.report import (RowError, ImportResult, ERROR_HEADINGS, XLSX_MAX_ROWS, write_error_report,
     read_error_report, write_template, write_template_csv, SAMPLE_HOUSEHOLDS, sample_rows)

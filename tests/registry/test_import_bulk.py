@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import imports
+from fupin.registry.importing import plan as import_plan
 from fupin.registry.importing import rows as row_wise
+from fupin.registry.importing import writer as import_writer
 from fupin.registry.models import Household, IncomeRecord, Member
 from tests import factories
 from tests.registry.import_files import OTHER_COUNTY_PLACE, SIBLING_PLACE, household, write_csv, write_xlsx
@@ -373,8 +375,8 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)  # several chunks: screening overlaps the writer
     before, connections = _schema(), _other_connections()
     dropped = []
-    original = imports._Writer._drop_indexes
-    monkeypatch.setattr(imports._Writer, "_drop_indexes",
+    original = import_writer.Writer.drop_indexes
+    monkeypatch.setattr(import_writer.Writer, "drop_indexes",
                         lambda self, tables: (original(self, tables), dropped.append(len(self.rebuild))))
 
     bad = [r for h in good_households(6) for r in h]
@@ -470,11 +472,11 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
     monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)
     monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # a load "large" for the registry
     disabled, planned = [], []
-    original = imports._Writer._drop_indexes
-    monkeypatch.setattr(imports._Writer, "_drop_indexes",
+    original = import_writer.Writer.drop_indexes
+    monkeypatch.setattr(import_writer.Writer, "drop_indexes",
                         lambda self, tables: (original(self, tables), disabled.append(list(self.disabled))))
-    new_villages = imports._Plan.new_villages
-    monkeypatch.setattr(imports._Plan, "new_villages", lambda self: planned.append(new_villages(self)) or planned[-1])
+    new_villages = import_plan.Plan.new_villages
+    monkeypatch.setattr(import_plan.Plan, "new_villages", lambda self: planned.append(new_villages(self)) or planned[-1])
 
     def versions():
         with connection.cursor() as cursor:

@@ -71,7 +71,7 @@ class HouseholdPlanner:
         self.income_years_used = services.procedure_income_years(matched) if matched and self.has_income else {}
         self._reserve_numbers({hh["village_id"][g.index] for g, t in zip(groups, targets)
                                if t is None and g.key[0] != "number" and hh["village_id"][g.index]})
-        plan = _Plan()
+        plan = Plan()
         row_village = [None] * len(numbers)
         for group, target in zip(groups, targets):
             self._plan_household(group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village)
@@ -480,7 +480,7 @@ class HouseholdPlanner:
         self.result.members_updated += updated
 
 
-class _Plan:
+class Plan:
     """What one chunk writes: new rows as columns (cheap to COPY), updates as dicts (rare, compared field by field)."""
 
     def __init__(self):
@@ -497,7 +497,10 @@ class _Plan:
         self.member_refs: list[int] = []
 
     def new_villages(self) -> list[str] | None:
-        """The villages of what this plan writes if it only adds new households (None otherwise)."""
+        """The villages of what this plan writes if it only adds new households (None otherwise).
+
+        The writer asks this while the bulk load's village triggers are off; a test can wrap it to see each answer.
+        """
         if (self.update_households or self.update_members or self.update_incomes
                 or any(ref > 0 for ref in self.member_refs) or any(ref > 0 for ref, _ in self.new_incomes)):
             return None

@@ -39,7 +39,7 @@ from .plan import SKIPPED, HouseholdPlanner, _Group, _MISSING
 from .reading import Table, open_table
 from .regions import _INITIALS, RegionResolver, name_initials
 from .report import ImportResult, RowError
-from .writer import PlanWriter, _BulkMode, _copy_escape, _Writer
+from .writer import PlanWriter, Writer, _BulkMode, _copy_escape
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         # A load large relative to the registry, of people it does not have: indexes are rebuilt after it.
         bulk_mode = (not len(prepared.registered_ids) and not prepared.registered_numbers
                      and total >= max(BULK_INDEX_MIN_ROWS, self._estimated_members()))
-        self.writer = _Writer(self) if not connection.in_atomic_block else None
+        self.writer = Writer(self) if not connection.in_atomic_block else None
         self.registry_read = not (bulk_mode and self.writer is not None)
         self.routed_rows = 0
         committed = False
@@ -266,7 +266,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.writing = write
         # When the import owns its transaction on PostgreSQL, a second connection writes while
         # this thread validates the next chunk: the server's work overlaps Python's.
-        self.writer = _Writer(self) if write and self.postgres and not connection.in_atomic_block else None
+        self.writer = Writer(self) if write and self.postgres and not connection.in_atomic_block else None
         committed = False
         try:
             with transaction.atomic() if write and self.writer is None else contextlib.nullcontext():

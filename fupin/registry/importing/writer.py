@@ -23,7 +23,8 @@ from ..models import Household, IncomeRecord, Member
 from .columns import HOUSEHOLD_COLUMNS, INCOME_COLUMNS, MEMBER_COLUMNS
 
 if TYPE_CHECKING:
-    from ..imports import Importer, _Plan
+    from .plan import Plan
+    from .rows import Importer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class PlanWriter:
             "household_id": household_ids, "scope_code": villages, "changes": changes,
         }
 
-    def _orm_write(self, plan: "_Plan") -> None:
+    def _orm_write(self, plan: "Plan") -> None:
         def rows(columns: dict[str, list]):
             names = list(columns)
             return [dict(zip(names, values)) for values in zip(*columns.values())]
@@ -95,7 +96,7 @@ class PlanWriter:
                 cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS "_import_{table}" '
                                f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP')
 
-    def _pg_write(self, plan: "_Plan") -> None:
+    def _pg_write(self, plan: "Plan") -> None:
         with connection.cursor() as cursor:
             count = len(plan.new_groups)
             new_ids = []
@@ -188,7 +189,7 @@ class _BulkMode:
     audit: bool
 
 
-class _Writer(threading.Thread):
+class Writer(threading.Thread):
     """Writes the chunks' plans on its own connection, in one transaction committed only at the end.
 
     Before a bulk load that is large relative to the registry it drops the registry tables'
@@ -232,7 +233,7 @@ class _Writer(threading.Thread):
                 self.importer._pg_prepare()
                 while (plan := self._next()) is not None:
                     if isinstance(plan, _BulkMode):
-                        self._drop_indexes(self.TABLES + ((AuditEntry._meta.db_table,) if plan.audit else ()))
+                        self.drop_indexes(self.TABLES + ((AuditEntry._meta.db_table,) if plan.audit else ()))
                         continue
                     if self.disabled:
                         villages = plan.villages if hasattr(plan, "write") else plan.new_villages()
@@ -269,8 +270,11 @@ class _Writer(threading.Thread):
         finally:
             connection.close()
 
-    def _drop_indexes(self, tables: tuple[str, ...]) -> None:
-        """Drop what the rebuild list recreates; skipped (nothing dropped) if the tables cannot be locked in 5 s."""
+    def drop_indexes(self, tables: tuple[str, ...]) -> None:
+        """Drop what the rebuild list recreates; skipped (nothing dropped) if the tables cannot be locked in 5 s.
+
+        Public as the seam through which a test sees what a load dropped (`rebuild`) and disabled (`disabled`).
+        """
         from django.db import OperationalError
 
         registered = bulk_triggers()
