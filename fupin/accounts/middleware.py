@@ -1,9 +1,13 @@
 """Who is signed in: django.contrib.auth's middleware, letting the backend use the user's row read with the session."""
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 
 from .backends import request_session
+from .scope import READ_ONLY_MESSAGE
 
 
 def get_user(request):
@@ -50,11 +54,6 @@ class ReadOnlyRolesMiddleware:
 
 def read_only_refusal(request):
     """The API answers in its JSON error format; a page gets the site's 403 (PermissionDenied, as a view would raise)."""
-    from django.core.exceptions import PermissionDenied
-    from django.http import JsonResponse
-    from django.utils.translation import gettext as _
-
-    from .scope import READ_ONLY_MESSAGE
 
     message = _(READ_ONLY_MESSAGE)
     if request.path_info.startswith("/api/"):

@@ -1,6 +1,7 @@
 """Account actions: users bound to regions, passwords, sign-in lockouts, the second factor, API tokens."""
 import datetime
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -101,8 +102,6 @@ def revoke_token(user: User, token_id: str) -> None:
 @transaction.atomic
 def unlock(user: User, *, by) -> int:
     """Clear a user's failed sign-ins (and so their lockout): system administrators only. Returns the records cleared."""
-    from axes.models import AccessAttempt
-
     if not by.is_superuser:
         raise AccountError("只有系统管理员可以解除登录锁定")
     cleared, _ = AccessAttempt.objects.filter(username=user.username).delete()

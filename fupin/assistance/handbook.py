@@ -10,17 +10,20 @@ renewing the household's code (reprinting with 「作废旧二维码」) ends ev
 """
 import datetime
 import io
+import tempfile
+import zipfile
 from collections import defaultdict
 from decimal import Decimal
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.core import signing
+from django.core.files import File
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+import qrcode
+import qrcode.image.svg
 
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record
@@ -28,8 +31,11 @@ from fupin.core.evidence import random_name
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, Household
 
-from .models import HandbookCode, MeasureStatus
+from . import rules
+from .models import BatchStatus, HandbookBatch, HandbookCode, MeasureStatus
+from .rules import HAS_HANDBOOK
 from .selectors import household_assistance
+from .services import AssistanceError
 
 ZERO = Decimal("0.00")
 PUBLIC_SALT = "fupin.assistance.public-summary.v2"
@@ -76,9 +82,6 @@ def household_from_token(token: str) -> Household:
 @transaction.atomic
 def renew_public_code(household: Household, *, by) -> int:
     """End every QR code printed so far for this household (before reprinting its handbook); the new generation."""
-    from . import rules
-    from .services import AssistanceError
-
     if not rules.can_visit(by):
         raise AssistanceError({"__all__": "您的角色不能作废扶贫手册二维码"})
     scope = household_filter(by)
@@ -160,6 +163,7 @@ _font_config = None
 
 def _fonts():
     global _font_config
+    # WeasyPrint loads on the first PDF: it takes about a second and the system's pango, which pages without PDFs need not.
     from weasyprint.text.fonts import FontConfiguration
 
     if _font_config is None:
@@ -169,7 +173,7 @@ def _fonts():
 
 def render_handbook_pdf(household: Household, *, base_url: str | None = None) -> bytes:
     """The handbook as PDF bytes; the font configuration is shared so a batch loads the CJK font once."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # loaded on the first PDF (see _fonts)
 
     html = render_handbook_html(household, base_url=base_url)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_fonts())
@@ -184,13 +188,7 @@ PROGRESS_EVERY = 5
 
 def build_batch(batch_id: int, *, base_url: str | None = None) -> None:
     """Make the handbooks of a batch's village into one ZIP, updating `done` as it goes."""
-    import tempfile
-    import zipfile
 
-    from django.core.files import File
-
-    from .models import BatchStatus, HandbookBatch
-    from .rules import HAS_HANDBOOK
 
     batch = HandbookBatch.objects.select_related("village").get(pk=batch_id)
     if batch.status not in (BatchStatus.PENDING, BatchStatus.RUNNING):

@@ -4,12 +4,14 @@ Seeds: 000 四 (精选路子: 帮扶项目、完成时限、脱贫时间; 扶贫
 December), 001 篇1 四(三) (二类 households are 政策保障兜底), 001 篇8 (走访每年不少于三次).
 """
 import datetime
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from fupin.accounts.models import Role, User
 from fupin.accounts.scope import ScopeError, household_filter
@@ -231,8 +233,6 @@ class HelperImportResult:
 
 def read_helper_sheet(file) -> list[dict]:
     """Rows of the helper template (.xlsx) as dicts keyed by field; row numbers as in Excel."""
-    from openpyxl import load_workbook
-
     try:
         files.check_xlsx(file, files.small_sheet_limits())  # before openpyxl unpacks anything
     except files.FileRefused as e:
@@ -280,8 +280,6 @@ def import_helpers(*, by, rows: list[dict]) -> HelperImportResult:
     A row whose helper (same unit, name and phone) already exists is left as it is, so the
     same list may be imported twice. A 登录名 gives the helper a sign-in with a temporary password.
     """
-    import secrets
-
     _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
     result = HelperImportResult()
     regions = {r.code: r for r in Region.objects.filter(code__in={r.get("region_code", "") for r in rows})}
@@ -719,6 +717,7 @@ def record_visit(household: Household, *, by, visited_on: datetime.date, finding
 
 def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
     """Queue the handbooks of every registered household of a village; the page polls the batch's progress."""
+    # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing services.
     from .tasks import build_village_handbooks
 
     village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
@@ -740,7 +739,7 @@ def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
 @transaction.atomic
 def submit_monitoring(*, by, region_code: str, year: int, month: int) -> MonitoringReport:
     """Report the June or December helper monitoring of a township (or county) up to the county office."""
-    from .selectors import helper_monitoring
+    from .selectors import helper_monitoring  # cycle breaker: the selectors import these services
 
     _ensure_role(by.is_superuser or by.role in (Role.TOWNSHIP, Role.COUNTY), "只有乡镇、县扶贫办可以上报帮扶监测结果")
     region = _region(region_code, levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP))

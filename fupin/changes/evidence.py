@@ -3,6 +3,8 @@ from pathlib import PurePath
 
 from fupin.core.evidence import accept, refusal, sniff
 
+from .models import Evidence
+
 MAX_FILES = 5
 
 
@@ -18,8 +20,6 @@ def check_files(files, *, existing: int = 0) -> dict:
 
 
 def save_files(request, files, *, by) -> list[str]:
-    from .models import Evidence
-
     names = []
     for upload in files:
         content_type, _ = sniff(upload)

@@ -15,6 +15,6 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from fupin.core.sessions import SessionStore
+        from fupin.core.sessions import SessionStore  # cycle breaker: the store reads this model
 
         return SessionStore

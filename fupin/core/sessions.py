@@ -34,7 +34,7 @@ class SessionStore(django_db.SessionStore):
 
     @classmethod
     def get_model_class(cls):
-        from fupin.core.models import Session
+        from fupin.core.models import Session  # cycle breaker: the model names this store; and models load after settings
 
         return Session
 

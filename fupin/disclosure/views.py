@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from fupin.assistance.handbook import qr_svg
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region
 
@@ -53,8 +54,6 @@ def notice_detail(request, pk):
 
 def _verification(notice) -> dict:
     """The code and QR code printed on a notice: the QR holds the public verify page's full address."""
-    from fupin.assistance.handbook import qr_svg
-
     seal = NoticeSeal.objects.filter(notice=notice).first()
     if seal is None:
         return {}
@@ -70,7 +69,7 @@ def notice_print(request, pk):
 
 
 def notice_pdf(request, pk):
-    from weasyprint import HTML
+    from weasyprint import HTML  # loaded on the first PDF: about a second, and the system's pango
 
     notice, show = _notice(request, pk)
     html = render_to_string("disclosure/notice_print.html",

@@ -9,9 +9,13 @@ from dataclasses import dataclass
 
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
+from openpyxl import load_workbook
+
+from fupin.core import files
 
 from . import interest
 from .models import Project, ProjectStatus
+from .selectors import _with_money
 
 
 class MismatchKind(TextChoices):
@@ -126,8 +130,6 @@ def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRo
 
 def library_of(county_code: str) -> list[LibraryProject]:
     """The county's whole library as plain rows (every year: a table row may name another year's project)."""
-    from .selectors import _with_money
-
     qs = _with_money(Project.objects.filter(county_id=county_code)).prefetch_related("funding")
     out = []
     for p in qs:
@@ -155,10 +157,6 @@ class LedgerFileError(ValueError):
 
 def parse_ledger(data: bytes) -> list[dict]:
     """Read the statistics table (.xlsx, first sheet, headers as in LEDGER_HEADERS) into JSON-ready rows."""
-    from openpyxl import load_workbook
-
-    from fupin.core import files
-
     try:
         files.check_xlsx(io.BytesIO(data), files.small_sheet_limits())  # before openpyxl unpacks anything
     except files.FileRefused as e:

@@ -577,7 +577,7 @@ def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | No
     The bank delivers the notice within 7 days (seed 篇6 六（四）); fupin lists whom to notify
     and records that the notice went out.
     """
-    from .selectors import loans_due_for_reminder
+    from .selectors import loans_due_for_reminder  # cycle breaker: funds.selectors imports these services
 
     county = _county(county_code)
     ensure_county_office(by, county.code)

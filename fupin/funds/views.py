@@ -20,7 +20,7 @@ from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
 
 from . import exports, forms, interest, reconciliation, selectors, services
-from .models import FundSource, LoanStatus, ProjectCategory, ProjectStatus
+from .models import FundSource, LedgerImport, LoanStatus, ProjectCategory, ProjectStatus
 from .services import FundsError
 
 PAGE_SIZE = 50
@@ -333,8 +333,6 @@ def reconciliation_index(request):
 
 
 def _scoped_ledgers(user):
-    from .models import LedgerImport
-
     return selectors._scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
 
 

@@ -18,11 +18,15 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
+import polars as pl
+from python_calamine import CalamineWorkbook
 
+from fupin.core import files
 from fupin.regions.models import code_range
 from fupin.registry import codes
 
 from .models import Department, Severity
+from .screening import read_columns
 
 ID_HEADERS = ("身份证号", "身份证号码", "公民身份号码", "公民身份证号", "证件号码", "身份证", "id_number")
 NAME_HEADERS = ("姓名", "name")
@@ -203,10 +207,6 @@ def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
 
 
 def _xlsx_to_csv(source, tmp: Path) -> tuple[dict, int]:
-    from python_calamine import CalamineWorkbook
-
-    from fupin.core import files
-
     try:
         files.check_xlsx(source, files.upload_limits())  # before calamine unpacks the whole sheet into memory
     except files.FileRefused as e:
@@ -292,9 +292,6 @@ def read_member_keys(scope_code: str, *, with_names: bool = False):
     parsed again. PostgreSQL only; None where the CSV export must do (SQLite, a value holding the separator)."""
     if connection.vendor != "postgresql":
         return None
-    import polars as pl
-
-    from .screening import read_columns
 
     fields = {"member_id": "id", "id_number": "id_number"}
     if with_names:
@@ -370,7 +367,7 @@ def _plain(raw: str) -> str:
 def _ids_plain(columns: dict, path: Path) -> bool:
     """Whether every ID number of the stored list is compared as it is (18 ASCII characters, no space, no x):
     worked out once on upload, so each run joins the column as it is. False when unsure (the run normalises)."""
-    import duckdb
+    import duckdb  # loaded by the cross-check's worker only, not by every page importing the monitoring app
 
     if not columns.get("id"):
         return False
@@ -396,7 +393,7 @@ def match(*, department: str, columns: dict, members_csv: Path | None = None, li
 
     Returns the number of members matched.
     """
-    import duckdb
+    import duckdb  # loaded by the cross-check's worker only (see _ids_plain)
 
     by_name = matches_by_name(columns)
     db = duckdb.connect()

@@ -13,6 +13,7 @@ import polars as pl
 from django.db import connection
 
 from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
+from fupin.regions.models import code_range
 from fupin.registry import codes
 
 from . import rules
@@ -66,7 +67,6 @@ def read_columns(fields: dict[str, str], where: str, params: list) -> pl.DataFra
 def _scope_where(prefix: str) -> tuple[str, list]:
     if not prefix:
         return "1 = 1", []
-    from fupin.regions.models import code_range
 
     lo, hi = code_range(prefix)
     return "village_code >= %s AND village_code <= %s", [lo, hi]

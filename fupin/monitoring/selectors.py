@@ -8,6 +8,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import region_filter
 from fupin.procedures.rules import any_unmet
+from fupin.regions.models import Region, in_region
 
 from .models import (
     CHECK_ITEMS, CrossCheck, Finding, LookBack, LookBackItem, MonitoredHousehold, Problem, ProblemStatus, RiskSignal,
@@ -45,8 +46,6 @@ def sweeps_for(user) -> QuerySet[Sweep]:
 
 def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
     """Narrow an already scoped queryset to a region (digits only; a region outside scope finds nothing)."""
-    from fupin.regions.models import in_region
-
     return qs.filter(in_region(field, region)) if region and region.isdigit() else qs
 
 
@@ -65,7 +64,6 @@ def lookbacks_for(user) -> QuerySet[LookBack]:
     if prefix is None:
         return LookBack.objects.none()
     # campaigns over the user's subtree, and campaigns above it that cover it
-    from fupin.regions.models import in_region
 
     return LookBack.objects.filter((in_region("region_id", prefix) if prefix else Q()) | Q(region_id__in=[prefix[:n] for n in (2, 4, 6, 9)
                                                                                        if n < len(prefix)]))
@@ -78,8 +76,6 @@ def lookback_items_for(user, campaign: LookBack, village_code: str | None = None
 
 def lookback_progress(user, campaign: LookBack) -> list[dict]:
     """Per village: households to check, checked, with an item not met — in one grouped query."""
-    from fupin.regions.models import Region
-
     rows = list(_scoped(campaign.items.all(), user, "village_code").order_by().values("village_code").annotate(
         total=Count("id"), done=Count("id", filter=Q(checked_on__isnull=False)), unmet=Count("id", filter=any_unmet(CHECK_ITEMS)),
     ).order_by("village_code"))
@@ -137,8 +133,6 @@ def problems_for(user, *, status: str = "", source: str = "", overdue: bool = Fa
 
 def overdue_by_region(user, *, length: int, today: datetime.date | None = None) -> list[dict]:
     """Open and overdue problems per region at one level (the first `length` digits of the code)."""
-    from fupin.regions.models import Region
-
     today = today or timezone.localdate()
     rows = list(_scoped(Problem.objects.all(), user, "region_code").exclude(status=ProblemStatus.CLOSED).order_by()
                 .annotate(area=Substr("region_code", 1, length)).values("area")

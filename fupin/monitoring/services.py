@@ -23,7 +23,7 @@ from fupin.core.evidence import EvidenceRefused
 from fupin.core.evidence import accept as accept_evidence
 from fupin.core.evidence import random_name
 from fupin.core.files import local_path
-from fupin.regions.models import Region, RegionLevel, level_of
+from fupin.regions.models import Region, RegionLevel, code_range, in_region, level_of
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError, apply_key_facts
@@ -168,7 +168,7 @@ def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> S
     sweep = Sweep.objects.create(kind=kind, year=year, scope_code=scope_code, started_by=by,
                                  rules_total=len(rules.SIGNAL_RULES if kind == Sweep.Kind.SIGNALS else rules.SUSPECT_RULES))
     record(by=by, action="start_sweep", target=sweep, scope_code=scope_code, changes={"year": [None, year], "kind": [None, kind]})
-    from .tasks import run_sweep_task
+    from .tasks import run_sweep_task  # cycle breaker: the task module runs these services
 
     transaction.on_commit(lambda: run_sweep_task.enqueue(sweep.pk))
     return sweep
@@ -214,8 +214,6 @@ def _sweep_signals(sweep: Sweep) -> int:
     as they are (no rewrite). Signals already taken or dismissed are never raised again (the unique
     constraint; ON CONFLICT DO NOTHING). The result is the same set of open signals as deleting them all
     and inserting every rule's rows afresh."""
-    from fupin.regions.models import code_range
-
     _tune_for_sweep()
     if connection.vendor == "postgresql":
         # one signal sweep of a year at a time (scopes may overlap), so the insert below needs no ON CONFLICT
@@ -563,7 +561,6 @@ def open_lookback(*, by, region_code: str, name: str, year: int, starts_on: date
         raise MonitoringError("截止日期不能早于开始日期")
     if income_line is None or income_line <= 0:
         raise MonitoringError("排查线须大于0")
-    from fupin.regions.models import in_region
 
     campaign = LookBack.objects.create(name=name.strip(), region=region, year=year, starts_on=starts_on, ends_on=ends_on,
                                        income_line=income_line, created_by=by)
@@ -721,7 +718,7 @@ def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
         check.message = ""
         check.save(update_fields=["status", "scope_code", "run_by", "progress", "message"])
         record(by=by, action="start_cross_check", target=check, scope_code=scope, changes={"scope": [None, scope]})
-        from .tasks import run_cross_check_task
+        from .tasks import run_cross_check_task  # cycle breaker: the task module runs these services
 
         transaction.on_commit(lambda: run_cross_check_task.enqueue(check.pk))
     return check

@@ -2,17 +2,14 @@
 from django.tasks import task
 
 from .models import CrossCheck, Sweep
+from .services import run_cross_check, run_sweep
 
 
 @task
 def run_sweep_task(sweep_id: int) -> int:
-    from .services import run_sweep
-
     return run_sweep(Sweep.objects.select_related("started_by").get(pk=sweep_id)).results
 
 
 @task
 def run_cross_check_task(check_id: int) -> int:
-    from .services import run_cross_check
-
     return run_cross_check(CrossCheck.objects.select_related("run_by").get(pk=check_id)).findings_count

@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from fupin.accounts.scope import ScopeError
+from fupin.accounts.scope import ScopeError, region_filter
 from fupin.core.params import int_param, request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import region_for
 
 from . import forms, selectors, services
-from .models import AllocationBasis, Entry, Objection, Procedure, Stage, VillageCriteria
+from .models import AllocationBasis, Entry, Evidence, Objection, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
 
@@ -339,9 +339,6 @@ def _line_or_none(code):
 @file_view
 def evidence(request, pk):
     """One evidence file of a stage, only within the user's scope."""
-    from fupin.accounts.scope import region_filter
-
-    from .models import Evidence
 
     scope = region_filter(request.user, "record__batch__village_id")
     found = Evidence.objects.filter(scope, pk=pk).first() if scope is not None else None

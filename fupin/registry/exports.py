@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from fupin.core import idnumber, spreadsheets
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel
@@ -138,10 +141,6 @@ def _household_value(household, head, name, mask_id, mask_phone):
 
 def write_xlsx(households: QuerySet[Household], out, *, show_identifiers: bool) -> int:
     """Write the export to `out` (a path or binary file); returns the number of member rows."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     workbook = spreadsheets.new_workbook(write_only=True)
     sheet = workbook.create_sheet("贫困户信息采集表")
     for i, column in enumerate(TEMPLATE_COLUMNS):

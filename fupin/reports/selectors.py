@@ -32,12 +32,18 @@ from django.utils.http import urlencode
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import household_filter, region_filter
+from fupin.assistance.models import AssistanceSettings, DEFAULT_VISIT_INTERVAL_DAYS, HelpMeasure, MeasureGroup, Pairing, Visit
 from fupin.core.params import this_year
+from fupin.funds import selectors as funds
+from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
+from fupin.monitoring import selectors as monitoring
+from fupin.monitoring.models import MonitoredHousehold, MonitoringKind, MonitoringStage, OPEN_MONITORING_STAGES, ProblemStatus
+from fupin.procedures.models import BatchHousehold, Entry, Procedure, ReductionPlan, VillageProfile
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
 from fupin.registry import codes
 from fupin.registry.models import Household
 
-from .models import DirtyVillage, RegionStat, StatsState
+from .models import CaseworkStat, DirtyVillage, LoanStat, ProblemStat, RegionStat, StatsState
 
 REGISTERED = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
 NEEDS_HELPER = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED]
@@ -58,10 +64,6 @@ ROLLUP_METRICS = {
 
 def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | None:
     """The households behind one figure; None for an unknown metric or key."""
-    from fupin.assistance.models import HelpMeasure, MeasureGroup, Pairing
-    from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringKind, MonitoringStage
-    from fupin.procedures.models import BatchHousehold, Entry, Procedure
-
     year = year or this_year()
     match metric:
         case "all":
@@ -93,11 +95,11 @@ def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | No
         case "paired":
             return Q(status__in=NEEDS_HELPER) & Q(Exists(Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)))
         case "wrong_exit":
-            from .assessment import wrong_exit_filter
+            from .assessment import wrong_exit_filter  # cycle breaker: assessment reads these selectors
 
             return wrong_exit_filter(year)
         case "omitted":
-            from .assessment import omission_filter
+            from .assessment import omission_filter  # cycle breaker: assessment reads these selectors
 
             return omission_filter(year)
         case "measure" if key in MeasureGroup.values:
@@ -114,9 +116,6 @@ METRIC_LABELS = {
 
 
 def metric_label(metric: str, key: str, year: int) -> str:
-    from fupin.assistance.models import MeasureGroup
-    from fupin.monitoring.models import MonitoringKind
-
     labels = {"status": codes.HouseholdStatus, "poor_type": codes.HouseholdType, "poor_cause": codes.PovertyCause,
               "monitored": MonitoringKind, "measure": MeasureGroup}
     label = METRIC_LABELS.get(metric, metric)
@@ -274,7 +273,7 @@ REFRESH_EVERY = datetime.timedelta(seconds=30)
 
 def _request_refresh() -> None:
     """Queue the refresh task that folds the written villages into the rollup, at most once per REFRESH_EVERY."""
-    from .tasks import refresh_stats
+    from .tasks import refresh_stats  # cycle breaker: the task runs services, which read these selectors
 
     now = timezone.now()
     if StatsState.objects.filter(pk=1).filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lt=now - REFRESH_EVERY)
@@ -340,8 +339,6 @@ def _scoped_households(user, region_code: str) -> QuerySet[Household] | None:
 
 def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list[int]]:
     """Households (and persons) whose relapse (返贫) was announced in each year."""
-    from fupin.procedures.models import BatchHousehold, Entry, Procedure
-
     households = _scoped_households(user, region_code)
     if households is None:
         return {}
@@ -354,8 +351,6 @@ def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list
 def plans_by_year(user, region_code: str, years: list[int]) -> dict[int, int]:
     """The reduction plan (年度减贫计划, persons) of a region per year: its own, else the sum of the
     highest level below it that has plans."""
-    from fupin.procedures.models import ReductionPlan
-
     if region_filter(user, "region_id") is None:
         return {}
     plans = _in(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list("region_id", "year", "persons")
@@ -372,8 +367,6 @@ def plans_by_year(user, region_code: str, years: list[int]) -> dict[int, int]:
 
 
 def _profiles():
-    from fupin.procedures.models import VillageProfile
-
     return VillageProfile.objects.all()
 
 
@@ -421,9 +414,6 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that year;
     - measure, by year and measure group: households with a help measure of the group in the year.
     """
-    from fupin.assistance.models import HelpMeasure, Pairing, Visit
-    from fupin.monitoring.models import OPEN_MONITORING_STAGES, MonitoredHousehold, MonitoringStage
-
     def grouped(qs: QuerySet, prefix: str, field_name: str, year, key, n) -> QuerySet:
         area = F(field_name) if length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr(field_name, 1, length)
         return (qs.filter(where(prefix, field_name)).order_by().annotate(area=area, grp_year=year, grp_key=key)
@@ -468,8 +458,6 @@ def _casework_rows(where, length: int) -> dict[str, dict[tuple[str, int, str], i
 def visit_cutoffs(region_code: str, today: datetime.date) -> tuple[dict[str, str], str]:
     """The day before which a paired household's last visit makes it overdue: per county with its own interval
     under (or above) the region, and for the others — as ISO dates, the keys of "visit_ref"."""
-    from fupin.assistance.models import DEFAULT_VISIT_INTERVAL_DAYS, AssistanceSettings
-
     configured = AssistanceSettings.objects.all()
     county_length = CODE_LENGTHS[RegionLevel.COUNTY]
     if len(region_code) >= county_length:
@@ -522,8 +510,6 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
 
     Overdue is Σ over days before the cut-off of the households last visited that day; a county with its own
     interval has its own cut-off, so above county level its rows replace its share of the region's."""
-    from .models import CaseworkStat
-
     dirty = _dirty_villages(region_code)
     if dirty is None:
         return None
@@ -570,8 +556,6 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
 
 def monitoring_figures(user, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
     """Households under monitoring by kind, and those whose risk was eliminated in the year."""
-    from fupin.monitoring.models import MonitoringKind
-
     if household_filter(user) is None:
         return {"kinds": [], "open": 0, "eliminated": 0}
     counts = counts or casework_counts(user, region_code)
@@ -581,8 +565,6 @@ def monitoring_figures(user, region_code: str, year: int, counts: CaseworkCounts
 
 def assistance_figures(user, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
     """Helper coverage, visits overdue and help measures of the year, by measure group."""
-    from fupin.assistance.models import MeasureGroup
-
     if household_filter(user) is None:
         return {}
     counts = counts or casework_counts(user, region_code)
@@ -596,10 +578,6 @@ def assistance_figures(user, region_code: str, year: int, counts: CaseworkCounts
 
 def problem_figures(user, region_code: str, today: datetime.date | None = None) -> dict:
     """Problems in the ledger being rectified (整改中), and those not closed out past their deadline."""
-    from fupin.monitoring import selectors as monitoring
-    from fupin.monitoring.models import ProblemStatus
-
-    from .models import ProblemStat
 
     today = today or timezone.localdate()
     if _uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
@@ -610,9 +588,6 @@ def problem_figures(user, region_code: str, today: datetime.date | None = None) 
 
 def funds_figures(user, region_code: str, year: int) -> dict:
     """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
-    from fupin.funds import selectors as funds
-    from fupin.funds.models import Allocation, ProjectStatus
-
     projects = _in(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
     project_ids = projects.values("pk")
     money = Allocation.objects.filter(project_id__in=project_ids).aggregate(a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0))
@@ -630,10 +605,6 @@ LOAN_SUMS = ("loans", "amount_fen", "open_loans", "open_amount_fen", "open_repai
 def loan_figures(user, region_code: str) -> dict[str, int]:
     """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on them:
     from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else live."""
-    from fupin.funds import selectors as funds
-    from fupin.funds.models import LoanStatus, Repayment
-
-    from .models import LoanStat
 
     if _uses_rollup(user, region_code, built=None):
         return _rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})

@@ -5,6 +5,7 @@ Both run in one transaction, so a reader sees either the old rollup with its dir
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
 """
 import time
+from importlib import import_module
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
@@ -107,8 +108,6 @@ def rebuild_stats(*, log=None) -> float:
 def _recount_trigger_kept() -> None:
     """LoanStat and ProblemStat from their tables (their triggers keep them; a rebuild recounts them all the same),
     PostgreSQL only, with the triggers' own definition of a row's share."""
-    from importlib import import_module
-
     loans, problems = (import_module(f"fupin.reports.migrations.{name}") for name in ("0007_loan_stat", "0009_problem_stat"))
     LoanStat.objects.all().delete()
     ProblemStat.objects.all().delete()

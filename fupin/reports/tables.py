@@ -10,8 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, Substr
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from fupin.accounts.scope import household_filter, region_filter
+from fupin.core import spreadsheets
+from fupin.procedures.models import BatchHousehold, Entry, Procedure, ReductionPlan, VillageProfile
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 
@@ -64,8 +68,6 @@ def _by_child(qs, field_name: str, length: int, value):
 
 def _child_extras(user, code: str, length: int | None, year: int, figures: RegionFigures | None = None) -> dict:
     """Per child region: rural population, reduction plan, relapses of the year."""
-    from fupin.procedures.models import BatchHousehold, Entry, Procedure, ReductionPlan, VillageProfile
-
     if length is None or region_filter(user, "village_id") is None:
         return {"rural": {}, "plan": {}, "relapsed": {}}
     if figures is not None and figures.source != "live":
@@ -157,11 +159,6 @@ def value_of(cell):
 
 def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
     """One workbook, a sheet per table, with the region and year in the heading row."""
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    from fupin.core import spreadsheets
-
     wb = spreadsheets.new_workbook()
     wb.remove(wb.active)
     for table in tables:

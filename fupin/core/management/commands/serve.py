@@ -40,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, help="threads per process (default: FUPIN_THREADS or 2)")
 
     def handle(self, *args, addrport, no_worker, workers, threads, **options):
+        # The server is loaded by this command only, not by every other fupin command.
         from granian import Granian
         from granian.constants import HTTPModes, Interfaces
         from granian.log import LogLevels

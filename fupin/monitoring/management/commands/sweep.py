@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.commands import acting_user
+from fupin.monitoring import rules
 from fupin.monitoring.models import Sweep
 from fupin.monitoring.services import run_sweep
 
@@ -15,8 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--region", default="", help="区划代码前缀，留空为全部")
 
     def handle(self, *args, year, kind, region, **options):
-        from fupin.monitoring import rules
-
         if kind == Sweep.Kind.SIGNALS and not rules.effective_thresholds(year):
             raise CommandError(f"未设置{year}年及以前的监测线")
         by = acting_user()  # the whole registry, or --region of it: an administrator's work
