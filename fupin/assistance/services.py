@@ -6,7 +6,7 @@ December), 001 篇1 四(三) (二类 households are 政策保障兜底), 001 篇
 import datetime
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count
@@ -17,7 +17,7 @@ from fupin.accounts.models import Role, User
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.accounts.services import PasswordRefused, check_password_allowed
 from fupin.audit.services import diff, record, snapshot
-from fupin.core import files, images
+from fupin.core import files, images, money
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
@@ -30,7 +30,6 @@ from .models import (
     Visit, VisitKind, VisitPhoto,
 )
 
-CENT = Decimal("0.01")
 MAX_PHOTOS_PER_VISIT = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
@@ -68,25 +67,12 @@ def _region(code: str, *, field: str = "region", levels=(RegionLevel.COUNTY, Reg
 
 
 def _money(value, field: str, errors: dict) -> Decimal:
-    if isinstance(value, float):
-        raise TypeError("money must not be float")
-    if value in (None, ""):
-        return Decimal("0.00")
+    """The amount in yuan, or 0 with the refusal put in `errors` (a float is a TypeError)."""
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        errors[field] = "请输入金额（元）"
+        return money.parse_yuan(value, below=money.ASSISTANCE_BELOW, blank=Decimal("0.00"))
+    except money.MoneyError as e:
+        errors[field] = str(e)
         return Decimal("0.00")
-    if not amount.is_finite():
-        errors[field] = "请输入金额（元）"
-        return Decimal("0.00")
-    if amount < 0:
-        errors[field] = "金额不能为负数"
-    elif amount != amount.quantize(CENT):
-        errors[field] = "金额最多保留两位小数"
-    elif amount >= Decimal("10000000000"):
-        errors[field] = "金额过大"
-    return amount.quantize(CENT) if amount.is_finite() and abs(amount) < Decimal("10000000000") else Decimal("0.00")
 
 
 # ---------------------------------------------------------------- units and helpers

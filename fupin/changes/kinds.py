@@ -9,13 +9,14 @@ functions, and audits every row it writes naming the request.
 """
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import ProtectedError
 from django.utils import timezone, translation
 
 from fupin.audit.services import diff, record, snapshot
+from fupin.core import money
 from fupin.registry import codes, validation
 from fupin.registry.models import CENT, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
 from fupin.registry.services import (
@@ -280,17 +281,12 @@ def _prepare_status_correction(household, payload, by) -> Plan:
 
 
 def _money(value, key):
-    if isinstance(value, float):
+    if isinstance(value, float):  # only from a Python caller: a JSON body's numbers arrive as Decimal
         value = repr(value)
     try:
-        amount = Decimal(str(value).strip()) if value not in (None, "") else Decimal("0")
-    except InvalidOperation:
-        raise ChangeError({key: "请输入金额（元）"}) from None
-    if not amount.is_finite() or amount < 0:
-        raise ChangeError({key: "金额不能为负数"})
-    if amount >= Decimal("1e9") or amount != amount.quantize(CENT):
-        raise ChangeError({key: "金额最多保留两位小数，且小于十亿元"})
-    return amount.quantize(CENT)
+        return money.parse_yuan(value, below=money.CHANGE_INCOME_BELOW, blank=Decimal("0.00"))
+    except money.MoneyError as e:
+        raise ChangeError({key: str(e)}) from None
 
 
 def income_values(record: IncomeRecord) -> dict:

@@ -8,10 +8,9 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from fupin.core import spreadsheets
+from fupin.core import money, spreadsheets
 from fupin.core.idnumber import mask
 
-from . import interest
 from .reconciliation import LEDGER_HEADERS
 
 MONEY_FORMAT = "#,##0.00"
@@ -50,7 +49,7 @@ def _bytes(book: Workbook) -> bytes:
 
 
 def _yuan(fen):
-    return None if fen is None else interest.fen_to_yuan(fen)
+    return None if fen is None else money.fen_to_yuan(fen)
 
 
 def subsidy_xlsx(county, year: int, quarter: int, lines, user) -> bytes:
@@ -94,8 +93,8 @@ def loan_reports_xlsx(county, today, *, maturing, overdue, defaulted) -> bytes:
          [[x.borrower_name, x.region.name, x.bank, x.contract_no, _yuan(x.amount_fen), x.defaulted_on, _yuan(x.loss_fen),
            _yuan(x.paid_out_fen), _yuan(x.recovered_fen)] for x in defaulted], {5, 7, 8, 9}),
     ]
-    for title, headers, rows, money in sections:
-        _fill(book.create_sheet(title), headers, rows, money_columns=money, caption=f"{county.name}{title}（{today:%Y-%m-%d}）")
+    for title, headers, rows, money_columns in sections:
+        _fill(book.create_sheet(title), headers, rows, money_columns=money_columns, caption=f"{county.name}{title}（{today:%Y-%m-%d}）")
     return _bytes(book)
 
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from fupin.core import money
 from fupin.core.forms import ServiceForm
 from fupin.registry.models import Member
 
-from . import interest
 from .models import BorrowerKind, FundSource, Industry, LinkKind, LoanPolicy, ProjectCategory, ProjectStatus
 
 
@@ -35,7 +35,7 @@ class YuanField(forms.DecimalField):
         amount = super().clean(value)
         if amount is None:
             return None
-        fen = interest.yuan_to_fen(amount) if amount >= 0 else -1
+        fen = money.yuan_to_fen(amount) if amount >= 0 else -1
         if fen < self.min_fen:
             raise forms.ValidationError("金额须大于0" if self.min_fen > 0 else "金额不能为负数")
         return fen
@@ -113,8 +113,8 @@ class EnterpriseLoanForm(ServiceForm):
             invested = 0
             if kind == LinkKind.INVESTMENT:
                 try:
-                    invested = interest.yuan_to_fen(parts[2] if len(parts) > 2 and parts[2] else "0")
-                except (interest.MoneyError, TypeError) as e:
+                    invested = money.yuan_to_fen(parts[2] if len(parts) > 2 and parts[2] else "0")
+                except (money.MoneyError, TypeError) as e:
                     self.add_error("links", f"第{n}行：{e}")
                     continue
             out.append((household, kind, invested))
@@ -251,7 +251,7 @@ class AllocateForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["fund"].queryset = funds
         self.fields["fund"].label_from_instance = (
-            lambda f: f"{f.year} {f.name}（可安排 {interest.fen_to_yuan(f.unallocated_fen):,} 元）")
+            lambda f: f"{f.year} {f.name}（可安排 {money.format_fen(f.unallocated_fen)} 元）")
 
 
 class PaymentForm(ServiceForm):
@@ -266,7 +266,7 @@ class PaymentForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["allocation"].queryset = allocations
         self.fields["allocation"].label_from_instance = (
-            lambda a: f"{a.fund.name}（余额 {interest.fen_to_yuan(a.balance_fen):,} 元）")
+            lambda a: f"{a.fund.name}（余额 {money.format_fen(a.balance_fen)} 元）")
 
 
 class FundForm(ServiceForm):

@@ -36,16 +36,14 @@ The rules come from seed 001 篇6 (赣州市“产业扶贫信贷通”实施方
 import calendar
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
+
+from fupin.core.money import MoneyError, fen_to_yuan, yuan_to_fen  # noqa: F401  (funds' callers read money here)
 
 DAYS_PER_YEAR = 360
 DEFAULT_SETTLEMENT_DAY = 20
 QUARTER_END_MONTHS = (3, 6, 9, 12)
-
-
-class MoneyError(ValueError):
-    """An amount that is not a valid sum of money; the message is Chinese."""
 
 
 # --- money -----------------------------------------------------------------------------
@@ -56,30 +54,6 @@ def round_half_up(value: Fraction | int) -> int:
     if value < 0:
         return -round_half_up(-value)
     return int((value + Fraction(1, 2)).__floor__())
-
-
-def yuan_to_fen(value) -> int:
-    """'1234.5' / Decimal('1234.50') → 123450. Refuses floats, negatives and fractions of a fen."""
-    if isinstance(value, float):
-        raise TypeError("money must not be float")
-    if isinstance(value, int):
-        value = Decimal(value)
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        raise MoneyError("请输入金额（元）") from None
-    if not amount.is_finite():
-        raise MoneyError("请输入金额（元）")
-    if amount < 0:
-        raise MoneyError("金额不能为负数")
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise MoneyError("金额最多保留两位小数")
-    return int(fen)
-
-
-def fen_to_yuan(fen: int) -> Decimal:
-    return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
 
 
 def percent_of(amount_fen: int, share_percent: Decimal) -> int:

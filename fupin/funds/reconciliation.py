@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from fupin.core import files
 
-from . import interest
+from fupin.core import money
+
 from .models import Project, ProjectStatus
 from .selectors import _with_money
 
@@ -75,7 +76,7 @@ class Mismatch:
 
 
 def _yuan(fen: int) -> str:
-    return f"{interest.fen_to_yuan(fen):,}元"
+    return f"{money.format_fen(fen)}元"
 
 
 def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRow]) -> list[Mismatch]:
@@ -187,8 +188,8 @@ def parse_ledger(data: bytes) -> list[dict]:
         for h in ("资金规模（元）", "已拨付（元）"):
             raw = cell[h]
             try:
-                amounts[h] = interest.yuan_to_fen(format(raw, "f") if isinstance(raw, float) else (raw if raw not in (None, "") else "0"))
-            except (interest.MoneyError, TypeError) as e:
+                amounts[h] = money.yuan_to_fen(format(raw, "f") if isinstance(raw, float) else (raw if raw not in (None, "") else "0"))
+            except (money.MoneyError, TypeError) as e:
                 errors.append(f"第{number}行{h}：{e}")
         if len(amounts) == 2:
             out.append({"row": number, "code": code, "name": name, "amount_fen": amounts["资金规模（元）"], "paid_fen": amounts["已拨付（元）"]})

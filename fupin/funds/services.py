@@ -13,6 +13,7 @@ from django.utils import timezone
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import diff, record, snapshot
+from fupin.core import money
 from fupin.core.errors import ServiceError
 from fupin.core.idnumber import age_on
 from fupin.regions.models import Region, RegionLevel
@@ -35,7 +36,7 @@ class FundsError(ServiceError):
 
 
 def yuan(fen: int) -> str:
-    return f"{interest.fen_to_yuan(fen):,}"
+    return money.format_fen(fen)
 
 
 # --- who may act --------------------------------------------------------------------------

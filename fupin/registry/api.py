@@ -6,7 +6,7 @@ The input and output schemas are derived from the models' fields, so lengths, ch
 money precision cannot drift from what the database holds.
 """
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.db import models
@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator
 
 from fupin.audit.models import AuditEntry
 from fupin.core import idnumber
+from fupin.core import money
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
@@ -28,7 +29,6 @@ from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
 
 MAX_ID = 2**63 - 1
 MAX_LIMIT = 200
-CENT = Decimal("0.01")
 
 
 # ---------------------------------------------------------------- input types
@@ -57,26 +57,12 @@ def _decimal(*, max_digits: int, what: str):
     JSON numbers with a fraction reach us as Decimal (see fupin.api.DecimalJSONParser), so
     1234.567 is refused as it was written, never rounded through a float.
     """
-    limit = Decimal(10) ** (max_digits - 2)
+    below = money.below_digits(max_digits)
 
     def parse(value: Any) -> Decimal:
-        if isinstance(value, float):
+        if isinstance(value, float):  # only from a Python caller: a JSON body's numbers arrive as Decimal
             value = repr(value)
-        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-            raise ValueError(f"须为{what}：字符串（如 \"1234.50\"）或整数")
-        try:
-            amount = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            raise ValueError(f"须为{what}：字符串（如 \"1234.50\"）或整数") from None
-        if not amount.is_finite():
-            raise ValueError(f"须为{what}")
-        if amount < 0:
-            raise ValueError(f"{what}不能为负数")
-        if amount >= limit:
-            raise ValueError(f"{what}不能超过 {limit - CENT}")
-        if amount != amount.quantize(CENT):
-            raise ValueError(f"{what}最多保留两位小数")
-        return amount.quantize(CENT)
+        return money.parse_yuan(value, below=below, label=what, unit="")  # MoneyError is a ValueError for pydantic
 
     schema = {
         "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "integer", "minimum": 0}],

@@ -11,11 +11,12 @@ from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import diff, record, record_many, snapshot
 from fupin.audit.services import entry as audit_entry
+from fupin.core import money
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, validation
-from .models import CENT, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
+from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
 
 
 class RegistryError(ServiceError):
@@ -396,19 +397,10 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     errors = {}
     values = {}
     for f in allowed:
-        v = components.get(f, Decimal("0"))
-        if isinstance(v, float):
-            raise TypeError("money must not be float")
         try:
-            v = Decimal(str(v)) if v is not None and v != "" else Decimal("0")
-        except Exception:
-            errors[f] = "请输入金额（元）"
-            continue
-        if v < 0:
-            errors[f] = "金额不能为负数"
-        elif v != v.quantize(CENT):
-            errors[f] = "金额最多保留两位小数"
-        values[f] = v.quantize(CENT)
+            values[f] = money.parse_yuan(components.get(f), blank=Decimal("0.00"))
+        except money.MoneyError as e:
+            errors[f] = str(e)
     if errors:
         raise RegistryError(errors)
     pcni = per_capita_net_income(

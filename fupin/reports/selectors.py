@@ -33,6 +33,7 @@ from django.utils.http import urlencode
 from fupin.accounts.models import Role
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.assistance.models import AssistanceSettings, DEFAULT_VISIT_INTERVAL_DAYS, HelpMeasure, MeasureGroup, Pairing, Visit
+from fupin.core.money import fen_to_yuan
 from fupin.core.params import this_year
 from fupin.funds import selectors as funds
 from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
@@ -593,9 +594,9 @@ def funds_figures(user, region_code: str, year: int) -> dict:
     money = Allocation.objects.filter(project_id__in=project_ids).aggregate(a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0))
     loans = loan_figures(user, region_code)
     return {
-        "projects": projects.count(), "allocated": money["a"] / 100, "spent": money["s"] / 100,
-        "loans": loans["loans"], "loan_amount": loans["amount_fen"] / 100,
-        "outstanding": (loans["open_amount_fen"] - loans["open_repaid_fen"]) / 100, "open_loans": loans["open_loans"],
+        "projects": projects.count(), "allocated": fen_to_yuan(money["a"]), "spent": fen_to_yuan(money["s"]),
+        "loans": loans["loans"], "loan_amount": fen_to_yuan(loans["amount_fen"]),
+        "outstanding": fen_to_yuan(loans["open_amount_fen"] - loans["open_repaid_fen"]), "open_loans": loans["open_loans"],
     }
 
 

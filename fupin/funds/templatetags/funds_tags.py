@@ -1,7 +1,7 @@
 """Template filters for money kept in fen and names shown to the public."""
 from django import template
 
-from .. import interest
+from fupin.core import money
 
 register = template.Library()
 
@@ -9,12 +9,7 @@ register = template.Library()
 @register.filter
 def fen(value) -> str:
     """Integer fen as yuan with thousands separators: 123456 → 1,234.56; empty shows a dash."""
-    if value in (None, ""):
-        return "—"
-    try:
-        return f"{interest.fen_to_yuan(int(value)):,}"
-    except (TypeError, ValueError):
-        return str(value)
+    return money.format_fen(value)
 
 
 @register.filter
