@@ -8,7 +8,7 @@ of N persons in households of 1–6 (household columns repeated on every row, as
 exports do), then in the same process:
 
   1. baseline: COPY of the same file into a plain table of text columns (no checks at all);
-  2. the product: fupin.registry.imports.Importer on the file — every cell validated, ID
+  2. the product: fupin.registry.importing.rows.Importer on the file — every cell validated, ID
      numbers checked, one person in one household, the household's region resolved and in
      scope — written into the registry's tables with their indexes, constraints and audit;
   3. the same file again: idempotency, nothing changes.
@@ -55,12 +55,13 @@ def empty_registry():
     """The registry's tables emptied, and the importer's per-process caches too: each import is a first one."""
     from django.db import connection
 
-    from fupin.registry import import_bulk, imports
+    from fupin.registry import import_bulk
+    from fupin.registry.importing import regions
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
                        "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE")
-    imports._INITIALS.clear()
+    regions._INITIALS.clear()
     import_bulk._KNOWN_INITIALS[0] = import_bulk._KNOWN_INITIALS[0].clear()
 
 

@@ -15,7 +15,7 @@ from fupin.core import idnumber, spreadsheets
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel
 
 from . import codes
-from .imports import HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, REGION_FIELDS, TEMPLATE_COLUMNS
+from .importing.columns import HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, REGION_FIELDS, TEMPLATE_COLUMNS
 from .models import Household, IncomeRecord, Member
 
 CHUNK = 1000

@@ -1,6 +1,6 @@
 """The import's bulk path: a large file's columns checked whole (polars), its clean new households COPYed.
 
-The row-wise path in imports.py stays the reference for every rule and every message. This
+The row-wise path (importing/rows.py, plan.py) stays the reference for every rule and every message. This
 path only ever *accepts*: it applies the same rules to whole columns, and a household it cannot
 prove clean (a bad or unusual cell, a broken household rule, a match with the registry) goes to
 the row-wise path, which reports exactly what is wrong or plans the update. So both paths give
@@ -768,7 +768,7 @@ _KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String
 
 
 def initials(imp, names: pl.Series) -> pl.Series:
-    """imports.name_initials of each name: each distinct name converted once per process (imp.initials), and
+    """importing.regions.name_initials of each name: each distinct name converted once per process (imp.initials), and
     looked up with a join (a mapping of every name known, handed to polars each batch, cost more than the rest)."""
     known = _KNOWN_INITIALS[0]
     if len(known) > 2_000_000:
@@ -804,7 +804,7 @@ PHRASE_NAME_MAX = 6
 
 @lru_cache(maxsize=1)
 def _letters() -> pl.DataFrame:
-    """Each character's first reading's initial, and whether every reading has that initial (imports._initial_letters)."""
+    """Each character's first reading's initial, and whether every reading has that initial (importing.regions._initial_letters)."""
     certain, first, _ = _initial_letters()
     return pl.DataFrame({"c": list(first), "first": list(first.values()), "certain": [c in certain for c in first]},
                         schema={"c": pl.String, "first": pl.String, "certain": pl.Boolean})

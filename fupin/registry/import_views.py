@@ -1,4 +1,4 @@
-"""Pages for importing the national form and exporting household lists: thin views over imports/exports."""
+"""Pages for importing the national form and exporting household lists: thin views over importing/exports."""
 import io
 import tempfile
 from pathlib import Path
@@ -20,7 +20,8 @@ from fupin.core.evidence import random_name
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region
 
-from . import exports, imports, selectors
+from . import exports, selectors
+from .importing import columns, reading, report
 from .forms import HouseholdFilterForm
 from .models import ImportJob, ImportStatus
 from .tasks import run_import
@@ -56,7 +57,7 @@ class ImportForm(forms.Form):
         suffix = Path(upload.name).suffix.lower()
         if suffix == ".xls":
             raise forms.ValidationError(_("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后上传"))
-        if suffix not in imports.EXTENSIONS:
+        if suffix not in reading.EXTENSIONS:
             raise forms.ValidationError(_("只能导入 .xlsx 或 .csv 文件"))
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("文件过大：最大 %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)})
@@ -73,14 +74,14 @@ class ImportForm(forms.Form):
                         tmp.write(chunk)
                     tmp.flush()
                     self._check(tmp.name, upload.name)
-        except imports.ImportRejected as e:
+        except columns.ImportRejected as e:
             raise forms.ValidationError(str(e)) from None
         upload.seek(0)
         return upload
 
     @staticmethod
     def _check(path, name):
-        imports.check_upload(path, name)
+        reading.check_upload(path, name)
 
 
 @login_required
@@ -99,7 +100,7 @@ def import_upload(request):
         ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id)[:64])
         return redirect("registry:import_detail", pk=job.pk)
     jobs = jobs_for(user).select_related("user")[:20]
-    return render(request, "registry/import_upload.html", {"form": form, "jobs": jobs, "columns": imports.COLUMNS})
+    return render(request, "registry/import_upload.html", {"form": form, "jobs": jobs, "columns": columns.COLUMNS})
 
 
 @login_required
@@ -120,7 +121,7 @@ ERRORS_SHOWN = 20
 def _job_context(user, job):
     finished = job.status in FINISHED
     can_download = _may_download_errors(user, job)
-    errors = imports.read_error_report(job.error_file, ERRORS_SHOWN + 1) if finished and can_download else []
+    errors = report.read_error_report(job.error_file, ERRORS_SHOWN + 1) if finished and can_download else []
     return {"job": job, "finished": finished, "can_download": can_download, "errors": errors[:ERRORS_SHOWN],
             "more_errors": len(errors) > ERRORS_SHOWN}
 
@@ -143,10 +144,10 @@ def import_errors(request, pk):
 def import_template(request):
     out = io.BytesIO()
     if request.GET.get("format") == "csv":
-        imports.write_template_csv(out, imports.sample_rows())
+        report.write_template_csv(out, report.sample_rows())
         out.seek(0)
         return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.csv", content_type="text/csv")
-    imports.write_template(out, imports.sample_rows())
+    report.write_template(out, report.sample_rows())
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.xlsx")
 

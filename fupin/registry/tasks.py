@@ -1,7 +1,7 @@
 """Background work of the registry, run by the task worker (`fupin db_worker`)."""
 from django.tasks import task
 
-from . import imports
+from .importing import jobs
 from .models import ImportJob
 
 
@@ -9,5 +9,5 @@ from .models import ImportJob
 def run_import(job_id: int) -> str:
     """Import an uploaded file; the job page follows its progress."""
     job = ImportJob.objects.select_related("user").get(pk=job_id)
-    imports.process_job(job)
+    jobs.process_job(job)
     return job.status

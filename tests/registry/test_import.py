@@ -11,7 +11,10 @@ from openpyxl import load_workbook
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import imports, services
+from fupin.registry.importing import columns as import_columns
+from fupin.registry.importing import plan as import_plan
 from fupin.registry.importing import reading
+from fupin.registry.importing import regions as import_regions
 from fupin.registry.imports import ImportRejected, import_file
 from fupin.registry.models import Household, ImportJob, ImportStatus, IncomeRecord, Member
 from tests import factories
@@ -165,7 +168,7 @@ def test_only_valid_rows_imports_the_clean_households_whole(tmp_path, users):
     assert result.households_created == 1 and result.skipped_households == 1 and result.skipped_rows == 2
     assert list(Household.objects.values_list("head_name", flat=True)) == ["王大山"]
     assert not Member.objects.filter(name="李四海").exists()  # the bad household's good row is skipped too
-    assert (3, "", imports.SKIPPED) in errors_of(result) or (4, "", imports.SKIPPED) in errors_of(result)
+    assert (3, "", import_plan.SKIPPED) in errors_of(result) or (4, "", import_plan.SKIPPED) in errors_of(result)
 
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path, users):
@@ -291,7 +294,7 @@ def test_import_village_code_column(tmp_path, users):
 
 def test_name_initials_match_the_service_for_common_names():
     for name in ["张三丰", "曾国藩", "单田芳", "解晓东", "仇英", "朴正熙", "区志强", "买买提·艾力", "长孙无忌", "乐嘉", "覃海"]:
-        assert imports.name_initials(name) == services.initials(name), name
+        assert import_regions.name_initials(name) == services.initials(name), name
 
 
 # -- the job, the error report, the command -------------------------------------------------------
@@ -453,7 +456,7 @@ def test_shipped_samples_import_into_xinfeng(users, name):
 
 def test_documented_columns_are_the_columns_read():
     text = (DOCS / "import_template.md").read_text(encoding="utf-8")
-    for column in imports.COLUMNS:
+    for column in import_columns.COLUMNS:
         assert f"| {column.heading} |" in text, column.heading
 
 
@@ -466,7 +469,7 @@ def test_the_bulk_paths_initials_are_name_initials_for_every_name():
 
     names = ["", "张三丰", "曾小明", "单于", "长孙无忌", "王", "Anna", "a张", "欧阳娜娜", "乐乐", "重庆", "朝阳",
              "张" * 25, "李" + "行" * 3, "阿依古丽·买买提", "\u3007", "𠀀", "李银行", "王一丁点儿", "曾重庆人", "单行道长"]
-    expected = [imports.name_initials(n) for n in names]
+    expected = [import_regions.name_initials(n) for n in names]
 
     class Importer:
         initials = {}

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
 from fupin.registry import imports
+from fupin.registry.importing import columns as import_columns
 from fupin.registry.importing import plan as import_plan
 from fupin.registry.importing import rows as row_wise
 from fupin.registry.importing import writer as import_writer
@@ -404,13 +405,13 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
 
     # someone else's row with the same ID number as one of this load's members (read now: during the
     # load the writer holds the registry's tables)
-    values = Member.objects.filter(id_number=rows[0]["证件号码"]).values(*imports.MEMBER_COLUMNS).get()
+    values = Member.objects.filter(id_number=rows[0]["证件号码"]).values(*import_columns.MEMBER_COLUMNS).get()
     values["id_number"] = rows2[0]["证件号码"]
 
     def sneak(imp, screened, numbers, reserve, **kwargs):
         yield from real(imp, screened, numbers, reserve, **kwargs)
-        line = ",".join(import_bulk._text(values[c]) for c in imports.MEMBER_COLUMNS) + "\n"
-        yield import_bulk.Batch(0, [(Member._meta.db_table, imports.MEMBER_COLUMNS, line.encode())])
+        line = ",".join(import_bulk._text(values[c]) for c in import_columns.MEMBER_COLUMNS) + "\n"
+        yield import_bulk.Batch(0, [(Member._meta.db_table, import_columns.MEMBER_COLUMNS, line.encode())])
 
     monkeypatch.setattr(import_bulk, "batches", sneak)
     monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # still a load "large" for the registry

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.core import files
-from fupin.registry import imports
+from fupin.registry.importing import jobs, reading
+from fupin.registry.importing.columns import ImportRejected
 from fupin.registry.models import ImportJob, ImportStatus
 
 
@@ -34,15 +35,15 @@ class Command(BaseCommand):
             raise CommandError(f"区划 {scope} 不在用户 {account.username} 的管辖范围内")
         limits = files.command_limits()
         try:
-            imports.open_table(path, limits=limits)
-        except imports.ImportRejected as e:
+            reading.open_table(path, limits=limits)
+        except ImportRejected as e:
             raise CommandError(str(e)) from None
         job = ImportJob(user=account, scope_code=scope, original_name=path.name[:200], only_valid_rows=only_valid)
         with open(path, "rb") as fh:
             job.file.save(path.name, File(fh), save=False)
         job.save()
         self.started = time.monotonic()
-        imports.process_job(job, echo=self._progress, limits=limits)
+        jobs.process_job(job, echo=self._progress, limits=limits)
         sys.stderr.write("\n")
         job.refresh_from_db()
         self.stdout.write(job.message)
