@@ -1,17 +1,16 @@
 """Assistance pages: thin views over selectors and services."""
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, regions_for
 from fupin.registry import selectors as registry_selectors
@@ -20,7 +19,6 @@ from fupin.registry.models import Household
 from . import exports, forms, handbook, rules, selectors, services
 from .models import BatchStatus, HandbookBatch, Helper, HelpMeasure, VisitPhoto
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
 
 
@@ -43,14 +41,8 @@ def _page(request, qs):
     return Paginator(qs, PAGE).get_page(request.GET.get("page"))
 
 
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
-    return response
 
 
-def _quote(name: str) -> str:
-    return quote(name)
 
 
 def _manager_regions(user):
@@ -280,10 +272,7 @@ def visit_photo(request, pk):
 def handbook_pdf(request, pk):
     household = _household(request, pk)
     pdf = handbook.render_handbook_pdf(household, base_url=request.build_absolute_uri("/"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{_quote(handbook.handbook_filename(household))}"
-    return response
+    return download(pdf, handbook.handbook_filename(household), inline=not request.GET.get("download"))
 
 
 @login_required
@@ -404,7 +393,7 @@ def import_helpers(request):
 @login_required
 @require_GET
 def helper_template(request):
-    return _xlsx(exports.helper_template_xlsx(), "帮扶责任人导入模板.xlsx")
+    return download(exports.helper_template_xlsx(), "帮扶责任人导入模板.xlsx")
 
 
 @login_required
@@ -453,7 +442,7 @@ def monitoring(request):
     region = _region_param(request)
     report = selectors.helper_monitoring(request.user, year=year, month=month, region=region)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.monitoring_xlsx(report), f"帮扶监测_{year}年{month}月.xlsx")
+        return download(exports.monitoring_xlsx(report), f"帮扶监测_{year}年{month}月.xlsx")
     return render(request, "assistance/monitoring.html", {
         "report": report, "period": f"{year}-{month:02d}", "periods": forms.period_choices(), "region": region,
         "reports": selectors.monitoring_reports_for(request.user)[:20],
@@ -485,7 +474,7 @@ def demand(request):
     region = _region_param(request)
     data = selectors.demand_list(request.user, year=year, region=region)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.demand_xlsx(data), f"需求清单_{year}年.xlsx")
+        return download(exports.demand_xlsx(data), f"需求清单_{year}年.xlsx")
     return render(request, "assistance/demand.html", {"data": data, "year": year, "region": region,
                                                       "years": range(timezone.localdate().year + 1, 2013, -1)})
 

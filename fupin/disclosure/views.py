@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fupin.assistance.handbook import qr_svg
+from fupin.core.downloads import download
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region
 
@@ -75,9 +76,7 @@ def notice_pdf(request, pk):
     html = render_to_string("disclosure/notice_print.html",
                             {"notice": notice, "show_list": show, "for_pdf": True} | _verification(notice), request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="notice-{notice.pk}.pdf"'
-    return response
+    return download(pdf, f"notice-{notice.pk}.pdf", inline=True)
 
 
 def verify_form(request):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
+from fupin.core.downloads import download
 from fupin.core.pagination import CappedPaginator
 from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
@@ -68,10 +69,6 @@ def _page(request, qs):
     return paginator.get_page(request.GET.get("page"))
 
 
-def _xlsx(filename: str, data: bytes) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
 
 
 # --- overview ------------------------------------------------------------------------------------
@@ -350,12 +347,12 @@ def reconciliation_detail(request, pk):
 @login_required
 def reconciliation_export(request, pk):
     ledger = _found(_scoped_ledgers(request.user).get, pk=pk)
-    return _xlsx(f"reconciliation-{ledger.county_id}-{ledger.year}.xlsx", exports.mismatches_xlsx(ledger, _mismatches(ledger)))
+    return download(exports.mismatches_xlsx(ledger, _mismatches(ledger)), f"reconciliation-{ledger.county_id}-{ledger.year}.xlsx")
 
 
 @login_required
 def reconciliation_template(request):
-    return _xlsx("ledger-template.xlsx", exports.ledger_template_xlsx())
+    return download(exports.ledger_template_xlsx(), "ledger-template.xlsx")
 
 
 # --- loans ---------------------------------------------------------------------------------------
@@ -533,7 +530,7 @@ def subsidy_export(request):
     year, quarter = _period(request)
     lines = selectors.subsidy_lines(request.user, county_code=county.code, year=year, quarter=quarter)
     label = f"{year}Q{quarter}" if quarter else f"{year}"
-    return _xlsx(f"subsidy-{county.code}-{label}.xlsx", exports.subsidy_xlsx(county, year, quarter, lines, request.user))
+    return download(exports.subsidy_xlsx(county, year, quarter, lines, request.user), f"subsidy-{county.code}-{label}.xlsx")
 
 
 # --- risk fund -----------------------------------------------------------------------------------
@@ -593,7 +590,7 @@ def loan_reports_export(request):
         overdue=selectors.overdue_loans(request.user, county_code=county.code, today=today),
         defaulted=selectors.defaulted_loans(request.user, county_code=county.code),
     )
-    return _xlsx(f"loans-due-{county.code}-{today:%Y%m%d}.xlsx", data)
+    return download(data, f"loans-due-{county.code}-{today:%Y%m%d}.xlsx")
 
 
 # --- policy --------------------------------------------------------------------------------------

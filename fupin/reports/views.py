@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.accounts.scope import household_filter
+from fupin.core.downloads import download
 from fupin.core.params import FIRST_YEAR, request_year, this_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
@@ -158,7 +159,7 @@ def standard_tables(request, printable: bool = False):
     result = tables.standard_tables(request.user, ctx["region"], ctx["year"])
     name = ctx["region"].full_name() if ctx["region"] else "全国"
     if request.GET.get("format") == "xlsx":
-        return _xlsx(tables.to_xlsx(result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"),
+        return download(tables.to_xlsx(result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"),
                      f"standard-tables-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
     for table in result:
         for row in table.rows + [table.total]:
@@ -183,7 +184,7 @@ def assessment(request, printable: bool = False):
     name = ctx["region"].full_name() if ctx["region"] else "全国"
     if request.GET.get("format") == "xlsx":
         table = _assessment_table(result, ctx["year"])
-        return _xlsx(tables.to_xlsx([table], heading=f"{name}　{ctx['year']}年"), f"assessment-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
+        return download(tables.to_xlsx([table], heading=f"{name}　{ctx['year']}年"), f"assessment-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
     url = selectors.list_url
     for row in result["rows"] + [result["total"]]:
         row.exits_url = url("exit_year", region=row.code, year=ctx["year"])
@@ -209,10 +210,6 @@ def _assessment_table(result, year) -> tables.Table:
     return table
 
 
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required

@@ -109,4 +109,4 @@ def test_handbook_view_serves_a_pdf_inline(db, client):
     client.force_login(User.objects.get(username="demo_county"))
     response = client.get(reverse("assistance:handbook_pdf", args=[household.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert io.BytesIO(response.content).read(4) == b"%PDF"
+    assert io.BytesIO(response.getvalue()).read(4) == b"%PDF"

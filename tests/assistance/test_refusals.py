@@ -63,7 +63,7 @@ def test_an_empty_monitoring_report_downloads(client, users, role):
     client.force_login(users[role])
     response = client.get(reverse("assistance:monitoring") + "?format=xlsx")
     assert response.status_code == 200
-    book = load_workbook(io.BytesIO(response.content))
+    book = load_workbook(io.BytesIO(response.getvalue()))
     assert book.sheetnames == ["帮扶责任人明细", "乡镇汇总", "县汇总"]
     assert book["县汇总"]["B2"].value == 0
     assert client.get(reverse("assistance:monitoring")).status_code == 200

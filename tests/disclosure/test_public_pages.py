@@ -51,7 +51,7 @@ def test_notice_pdf_has_the_chinese_text_and_masked_ids(client, notice, tmp_path
     response = client.get(f"/public/notices/{notice.pk}.pdf")
     assert response["Content-Type"] == "application/pdf"
     path = tmp_path / "n.pdf"
-    path.write_bytes(response.content)
+    path.write_bytes(response.getvalue())
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     full_id = Member.objects.get(household=household, relation="head").id_number
     assert "赵一" in text and "公示" in text and full_id not in text and "********" in text

@@ -105,6 +105,6 @@ def test_the_migration_seals_notices_posted_before_sealing(notice):
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 def test_the_pdf_carries_the_code(client, notice, tmp_path):
     path = tmp_path / "n.pdf"
-    path.write_bytes(client.get(f"/public/notices/{notice.pk}.pdf").content)
+    path.write_bytes(client.get(f"/public/notices/{notice.pk}.pdf").getvalue())
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert notice.seal.display_code in text and "核验码" in text

@@ -107,15 +107,15 @@ def test_subsidy_list_exports_as_xlsx_with_masked_id_numbers(client, users, worl
     client.force_login(users["county"])
     response = client.get(reverse("funds:subsidy_export"), {"year": "2025", "quarter": "1"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "信丰县扶贫小额信贷贴息名单（2025年第1季度）"
     line = rows[2]
     assert line[3] == "张三丰" and "*" in line[4] and line[16] == 461.81 and line[17] == 461.81
     response = client.get(reverse("funds:reconciliation_export", args=[world["ledger"].pk]))
-    assert load_workbook(io.BytesIO(response.content)).active["B3"].value == "拨付金额不符"
+    assert load_workbook(io.BytesIO(response.getvalue())).active["B3"].value == "拨付金额不符"
     response = client.get(reverse("funds:loan_reports_export"))
-    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["到期提醒", "逾期贷款", "代偿损失"]
+    assert load_workbook(io.BytesIO(response.getvalue())).sheetnames == ["到期提醒", "逾期贷款", "代偿损失"]
 
 
 def test_village_clerk_applies_through_the_form_and_the_audit_names_them(client, users, world):

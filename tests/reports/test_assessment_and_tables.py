@@ -73,7 +73,7 @@ def test_assessment_exports_xlsx_and_prints(client, users, assessed):
     client.force_login(users["county"])
     response = client.get(f"/reports/assessment/?year={YEAR}&format=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(response.getvalue())).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[2][:4] == ("区划代码", "区划名称", "当年脱贫户", "错退户")
     assert any(r[0] == factories.VILLAGE[:9] and r[3] == 1 for r in rows)
@@ -91,7 +91,7 @@ def test_standard_tables_export_the_same_numbers_as_the_page(client, users, regi
     client.force_login(users["county"])
     result = tables.standard_tables(users["county"], region(factories.VILLAGE[:6]), YEAR)
     response = client.get(f"/reports/tables/?year={YEAR}&format=xlsx")
-    wb = load_workbook(io.BytesIO(response.content))
+    wb = load_workbook(io.BytesIO(response.getvalue()))
     assert wb.sheetnames == ["表1", "表2", "表3"]
     for table, ws in zip(result, wb.worksheets):
         rows = list(ws.iter_rows(min_row=4, values_only=True))
