@@ -3,13 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fupin.core.pagination import page_of
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, regions_for
@@ -19,7 +19,6 @@ from fupin.registry.models import Household
 from . import exports, forms, handbook, rules, selectors, services
 from .models import BatchStatus, HandbookBatch, Helper, HelpMeasure, VisitPhoto
 
-PAGE = 50
 
 
 def _household(request, pk) -> Household:
@@ -37,8 +36,6 @@ def _region_param(request) -> str:
     return ""
 
 
-def _page(request, qs):
-    return Paginator(qs, PAGE).get_page(request.GET.get("page"))
 
 
 
@@ -82,7 +79,7 @@ def my_households(request):
 @require_GET
 def unpaired(request):
     region = _region_param(request)
-    page = _page(request, selectors.unpaired_households(request.user, region=region))
+    page = page_of(request, selectors.unpaired_households(request.user, region=region))
     return render(request, "assistance/unpaired.html", {"page": page, "region": region, "can_manage": rules.can_manage(request.user)})
 
 
@@ -91,7 +88,7 @@ def unpaired(request):
 def overdue(request):
     region = _region_param(request)
     today = timezone.localdate()
-    page = _page(request, selectors.overdue_households(request.user, region=region, today=today))
+    page = page_of(request, selectors.overdue_households(request.user, region=region, today=today))
     for h in page:
         h.due = selectors.visit_due(h, today=today)
     return render(request, "assistance/overdue.html", {"page": page, "region": region})
@@ -312,7 +309,7 @@ def helpers(request):
         raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶责任人")
     qs = selectors.helpers_for(user, q=request.GET.get("q", ""), unit=request.GET.get("unit"),
                                include_inactive=bool(request.GET.get("all")))
-    return render(request, "assistance/helpers.html", {"page": _page(request, qs), "form": form, "q": request.GET.get("q", "")},
+    return render(request, "assistance/helpers.html", {"page": page_of(request, qs), "form": form, "q": request.GET.get("q", "")},
                   status=400 if form is not None and form.is_bound else 200)
 
 

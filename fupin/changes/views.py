@@ -4,13 +4,13 @@ the household page's section and the evidence files. Thin: selectors read (scope
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.pagination import page_of
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.registry.services import RegistryError
@@ -18,7 +18,6 @@ from fupin.registry.services import RegistryError
 from . import display, forms, selectors, services
 from .models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus, Evidence
 
-PAGE_SIZE = 50
 SECTION_SIZE = 10
 
 
@@ -185,7 +184,7 @@ def queue(request):
     form = forms.QueueFilterForm(request.GET)
     household = _household_or_404(user, request.GET["household"]) if request.GET.get("household") else None
     changes = selectors.change_requests_for(user, household=household, **form.filters())
-    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, changes)
     return render(request, "changes/queue.html", {
         "form": form, "page": page, "household": household,
         "items": [(c, display.summary(c)) for c in page.object_list],

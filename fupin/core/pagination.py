@@ -4,6 +4,7 @@ Counting every match of a county-wide search costs as much as the search itself,
 page 1,000 deep costs an offset of 50,000 rows. So the count stops at a cap: below it the
 list shows the exact total, above it "more than N" and asks for a narrower filter.
 """
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
@@ -25,3 +26,12 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         """True when there are more matches than the count shows."""
         return self._capped_count > self.cap
+
+
+def page_of(request, object_list, *, per_page: int | None = None, cap: int | None = None):
+    """The page of `object_list` that the request's `page` parameter names (the first for anything
+    that is not a page number, the last for one past the end), `per_page` rows to a page
+    (FUPIN_PAGE_SIZE unless given); with `cap`, the count stops at cap (CappedPaginator)."""
+    per_page = per_page or settings.FUPIN_PAGE_SIZE
+    paginator = CappedPaginator(object_list, per_page, cap=cap) if cap else Paginator(object_list, per_page)
+    return paginator.get_page(request.GET.get("page"))

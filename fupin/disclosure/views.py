@@ -3,7 +3,6 @@ the archive, and 核验公示 (a printed notice's code checked against the syste
 posted; ID numbers are masked when the notice is posted, and phones or bank accounts are never part
 of a notice."""
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from fupin.assistance.handbook import qr_svg
 from fupin.core.downloads import download
+from fupin.core.pagination import page_of
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region
 
@@ -30,13 +30,13 @@ def _region(request):
 def notice_list(request):
     code, region = _region(request)
     notices = selectors.current_notices(region=code)
-    page = Paginator(notices, 50).get_page(request.GET.get("page"))
+    page = page_of(request, notices)
     return render(request, "disclosure/notice_list.html", {"page": page, "region": region, "code": code, "archive": False})
 
 
 def archive(request):
     code, region = _region(request)
-    page = Paginator(selectors.archived_notices(region=code), 50).get_page(request.GET.get("page"))
+    page = page_of(request, selectors.archived_notices(region=code))
     return render(request, "disclosure/notice_list.html", {"page": page, "region": region, "code": code, "archive": True})
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
 from fupin.core.downloads import download
-from fupin.core.pagination import CappedPaginator
+from fupin.core.pagination import page_of
 from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
@@ -24,7 +24,7 @@ from . import exports, forms, interest, reconciliation, selectors, services
 from .models import FundSource, LedgerImport, LoanStatus, ProjectCategory, ProjectStatus
 from .services import FundsError
 
-PAGE_SIZE = 50
+LIST_CAP = 10_000  # lists count up to here (core.pagination)
 
 
 def _found(fn, *args, **kwargs):
@@ -64,9 +64,6 @@ def _refused(form, error: FundsError, field_map=None):
         form.add_error(name if name in form.fields else None, message)
 
 
-def _page(request, qs):
-    paginator = CappedPaginator(qs, PAGE_SIZE, cap=10_000)
-    return paginator.get_page(request.GET.get("page"))
 
 
 
@@ -106,7 +103,7 @@ def project_list(request):
         filters["category"] = ""
     qs = selectors.projects_for(request.user, county=county.code, year=year, **filters)
     return render(request, "funds/project_list.html", {
-        "county": county, "counties": selectors.counties_for(request.user), "page": _page(request, qs), "year": year,
+        "county": county, "counties": selectors.counties_for(request.user), "page": page_of(request, qs, cap=LIST_CAP), "year": year,
         "filters": filters, "statuses": ProjectStatus.choices, "categories": ProjectCategory.choices,
         "is_county_office": _is_county_office(request.user),
     })
@@ -366,7 +363,7 @@ def loan_list(request):
     kind = request.GET.get("kind", "") if request.GET.get("kind") in ("household", "enterprise") else ""
     qs = selectors.loans_for(request.user, county=county.code, status=status, kind=kind, q=request.GET.get("q", ""))
     return render(request, "funds/loan_list.html", {
-        "county": county, "counties": selectors.counties_for(request.user), "page": _page(request, qs), "status": status,
+        "county": county, "counties": selectors.counties_for(request.user), "page": page_of(request, qs, cap=LIST_CAP), "status": status,
         "kind": kind, "q": request.GET.get("q", ""), "statuses": LoanStatus.choices,
         "stats": selectors.loan_statistics(request.user, county_code=county.code),
         "is_county_office": _is_county_office(request.user), "can_apply": _can_apply(request.user),
@@ -622,7 +619,7 @@ def public_projects(request):
     year = request_year(request)
     projects = selectors.published_projects(county=county if county.isdigit() else "", year=year)
     totals = projects.aggregate(budget=Sum("budget_fen"))
-    page = CappedPaginator(projects, PAGE_SIZE, cap=10_000).get_page(request.GET.get("page"))
+    page = page_of(request, projects, cap=LIST_CAP)
     return render(request, "funds/public/project_list.html", {
         "counties": counties, "county": county, "year": year, "page": page, "budget_fen": totals["budget"] or 0,
     })

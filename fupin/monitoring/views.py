@@ -5,7 +5,6 @@ A record outside the user's scope is a 404; a refused action shows the service's
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
 from fupin.core.params import request_year, this_year
+from fupin.core.pagination import page_of
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
@@ -40,8 +40,6 @@ def _reader(user):
         raise PermissionDenied("您的角色不能查看监测信息")
 
 
-def _page(request, qs, size=50):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
 
 
 # ---------------------------------------------------------------- overview
@@ -148,7 +146,7 @@ def case_list(request):
     region = request.GET.get("region", "")[:15]
     cases = selectors.cases_for(request.user, stage=stage if stage in MonitoringStage.values else "",
                                 kind=kind if kind in MonitoringKind.values else "", region=region)
-    return render(request, "monitoring/case_list.html", {"page": _page(request, cases), "stages": MonitoringStage.choices,
+    return render(request, "monitoring/case_list.html", {"page": page_of(request, cases), "stages": MonitoringStage.choices,
                                                          "stage": stage})
 
 
@@ -250,7 +248,7 @@ def lookback_detail(request, pk):
     items = selectors.lookback_items_for(request.user, campaign, village or None) if village else None
     return render(request, "monitoring/lookback_detail.html", {
         "campaign": campaign, "progress": selectors.lookback_progress(request.user, campaign),
-        "village": village, "items": _page(request, items) if items is not None else None,
+        "village": village, "items": page_of(request, items) if items is not None else None,
     })
 
 
@@ -327,7 +325,7 @@ def check_detail(request, pk):
     context = {"check": check, "can_run": (user.is_superuser or (user.role == Role.COUNTY and check.scope_code == user.region_id))
                and check.status in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED) and not check.purged_at}
     if user.role != Role.LIAISON:
-        context["findings"] = _page(request, selectors.findings_for(user, cross_check=check.pk))
+        context["findings"] = page_of(request, selectors.findings_for(user, cross_check=check.pk))
     if request.htmx and request.GET.get("progress"):
         return render(request, "monitoring/check_detail.html#progress", context)
     return render(request, "monitoring/check_detail.html", context)
@@ -354,7 +352,7 @@ def finding_list(request):
     severity = request.GET.get("severity", "")
     qs = selectors.findings_for(request.user, decision=decision if decision in Decision.values else "",
                                 severity=int(severity) if severity in ("1", "2", "3") else None)
-    return render(request, "monitoring/finding_list.html", {"page": _page(request, qs), "decision": decision,
+    return render(request, "monitoring/finding_list.html", {"page": page_of(request, qs), "decision": decision,
                                                             "decisions": Decision.choices, "severities": Severity.choices,
                                                             "severity": severity})
 
@@ -391,7 +389,7 @@ def problem_list(request):
                                 region=request.GET.get("region", "")[:15])
     length = {2: 4, 4: 6, 6: 9}.get(len(user.scope_prefix or ""), 12)
     return render(request, "monitoring/problem_list.html", {
-        "page": _page(request, qs), "status": status, "source": source, "overdue": overdue,
+        "page": page_of(request, qs), "status": status, "source": source, "overdue": overdue,
         "statuses": ProblemStatus.choices, "sources": ProblemSource.choices, "today": timezone.localdate(),
         "by_region": selectors.overdue_by_region(user, length=length),
     })

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core import formats, fragments, idnumber
-from fupin.core.pagination import CappedPaginator
+from fupin.core.pagination import page_of
 from fupin.core.params import request_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
@@ -114,8 +113,8 @@ def _household_rows(households, labels: dict[str, str]) -> str:
 def _list_results(request, user, filters: dict, ignored: list[str], region_error: str) -> str:
     """The results part of the list (notices, count, rows, pager), rendered."""
     households = selectors.household_rows(selectors.households_for(user, **filters))
-    paginator = CappedPaginator(households, settings.FUPIN_PAGE_SIZE, cap=SEARCH_CAP if filters.get("q") else LIST_CAP)
-    page = paginator.get_page(request.GET.get("page"))
+    page = page_of(request, households, cap=SEARCH_CAP if filters.get("q") else LIST_CAP)
+    paginator = page.paginator
     labels = {
         "number": _("户编号"), "head": _("户主"), "village": _("村"), "size": _("人口"), "type": _("属性"),
         "status": _("状态"), "cause": _("主要致贫原因"), "income": _("年人均纯收入"),
@@ -245,7 +244,7 @@ def household_detail(request, pk):
 def household_history(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
-    page = Paginator(selectors.household_history(household), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, selectors.household_history(household), per_page=HISTORY_PAGE_SIZE)
     return render(request, "registry/household_history.html", {
         "household": household,
         "path": regions.path_for(user, household.village),

@@ -3,11 +3,9 @@
 A region outside the user's scope (or unknown) is a 404; a year that is not a statistics year
 falls back to the current one — bad input never errors.
 """
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.accounts.scope import household_filter
 from fupin.core.downloads import download
+from fupin.core.pagination import page_of
 from fupin.core.params import FIRST_YEAR, request_year, this_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
@@ -145,8 +144,8 @@ def households(request):
     if selectors.metric_filter(metric, key, ctx["year"]) is None:
         raise Http404("没有这项统计指标")
     qs = selectors.households_behind(request.user, region=ctx["code"], metric=metric, key=key, year=ctx["year"])
-    paginator = Paginator(household_rows(qs).order_by("village_id", "number"), settings.FUPIN_PAGE_SIZE)
-    ctx.update({"page": paginator.get_page(request.GET.get("page")), "paginator": paginator, "metric": metric, "key": key,
+    page = page_of(request, household_rows(qs).order_by("village_id", "number"))
+    ctx.update({"page": page, "paginator": page.paginator, "metric": metric, "key": key,
                 "label": selectors.metric_label(metric, key, ctx["year"]),
                 "query": urlencode({"region": ctx["code"], "metric": metric, "key": key, "year": ctx["year"]})})
     return render(request, "reports/households.html", ctx)
@@ -235,6 +234,6 @@ def survey_entry(request):
     if scope is not None:
         answers = selectors._in(SatisfactionSurvey.objects.filter(year=ctx["year"]), "village_code", ctx["code"]).filter(scope)
     ctx["query"] = urlencode({"region": ctx["code"], "year": ctx["year"]})
-    page = Paginator(answers.select_related("household", "household__village").order_by("-recorded_at"), settings.FUPIN_PAGE_SIZE)
-    ctx.update({"form": form, "page": page.get_page(request.GET.get("page")), "can_edit": user.can_edit_registry})
+    page = page_of(request, answers.select_related("household", "household__village").order_by("-recorded_at"))
+    ctx.update({"form": form, "page": page, "can_edit": user.can_edit_registry})
     return render(request, "reports/survey.html", ctx)
