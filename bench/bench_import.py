@@ -55,14 +55,13 @@ def empty_registry():
     """The registry's tables emptied, and the importer's per-process caches too: each import is a first one."""
     from django.db import connection
 
-    from fupin.registry import import_bulk
-    from fupin.registry.importing import regions
+    from fupin.registry.importing import initials, regions
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
                        "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE")
     regions._INITIALS.clear()
-    import_bulk._KNOWN_INITIALS[0] = import_bulk._KNOWN_INITIALS[0].clear()
+    initials._KNOWN_INITIALS[0] = initials._KNOWN_INITIALS[0].clear()
 
 
 def prepare_database():

@@ -4,8 +4,8 @@
 The work is done in fupin.registry.importing, one module per concern: columns (the national form's columns and
 cell converters), reading (.xlsx and .csv files), regions (names to village codes, pinyin initials), rows (the
 Importer: row-wise validation), plan (matching against the registry, the chunk's plan), writer (the ORM and
-PostgreSQL writers), report (results, error report, template) and jobs (ImportJob and its progress); the bulk
-path's column-wise screening is fupin.registry.import_bulk.
+PostgreSQL writers), report (results, error report, template), jobs (ImportJob and its progress), and the bulk
+path: bulk (column-wise screening and COPY batches), frames (the file as a polars frame), initials.
 """
 from .importing.columns import HEADINGS, ImportRejected
 from .importing.jobs import process_job

@@ -461,11 +461,11 @@ def test_documented_columns_are_the_columns_read():
 
 
 def test_the_bulk_paths_initials_are_name_initials_for_every_name():
-    """import_bulk.initials (characters with one initial mapped by polars, the rest by name_initials) gives what
+    """The bulk path's initials (characters with one initial mapped by polars, the rest by name_initials) gives what
     the row-wise path stores, for names met first or again."""
     import polars as pl
 
-    from fupin.registry import import_bulk
+    from fupin.registry.importing import initials as bulk_initials
 
     names = ["", "张三丰", "曾小明", "单于", "长孙无忌", "王", "Anna", "a张", "欧阳娜娜", "乐乐", "重庆", "朝阳",
              "张" * 25, "李" + "行" * 3, "阿依古丽·买买提", "\u3007", "𠀀", "李银行", "王一丁点儿", "曾重庆人", "单行道长"]
@@ -474,8 +474,8 @@ def test_the_bulk_paths_initials_are_name_initials_for_every_name():
     class Importer:
         initials = {}
 
-    assert import_bulk.initials(Importer, pl.Series(names)).to_list() == expected
-    assert import_bulk.initials(Importer, pl.Series(names[::-1] + names)).to_list() == expected[::-1] + expected
+    assert bulk_initials.initials(Importer, pl.Series(names)).to_list() == expected
+    assert bulk_initials.initials(Importer, pl.Series(names[::-1] + names)).to_list() == expected[::-1] + expected
 
 
 def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_large(tmp_path):

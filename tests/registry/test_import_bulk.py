@@ -1,4 +1,4 @@
-"""The bulk path (import_bulk, PostgreSQL) and the row-wise path give the same errors and write the same records.
+"""The bulk path (importing/bulk.py, PostgreSQL) and the row-wise path give the same errors and write the same records.
 
 Each test imports one file twice, once through each path, rolling the first back, and compares
 the errors (row, column, value, reason) and everything written.
@@ -225,7 +225,7 @@ def test_duplicates_and_registered_people_are_reported_the_same(tmp_path, users)
 
 @pytest.mark.parametrize("fetch_min", [0, 10**6])
 def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users, monkeypatch, fetch_min):
-    from fupin.registry import import_bulk
+    from fupin.registry.importing import bulk as import_bulk
 
     monkeypatch.setattr(import_bulk, "REGISTRY_FETCH_MIN", fetch_min)  # one pass over the registry, or two
     rows = [r for h in good_households(8) for r in h]
@@ -271,7 +271,8 @@ def test_other_county_and_xlsx(tmp_path, users):
 def test_parse_ids_agrees_with_idnumber_parse():
     from hypothesis import given, settings, strategies as st
 
-    from fupin.registry import idnumber, import_bulk
+    from fupin.registry import idnumber
+    from fupin.registry.importing import bulk as import_bulk
     import polars as pl
 
     today = datetime.date(2026, 1, 1)
@@ -306,7 +307,7 @@ def test_households_of_agrees_with_grouping_the_rows():
     whether a household column is repeated on every row, given on one row only, or given differently."""
     from hypothesis import given, settings, strategies as st
 
-    from fupin.registry import import_bulk
+    from fupin.registry.importing import bulk as import_bulk
     import polars as pl
 
     row = st.tuples(st.booleans(), st.sampled_from(["", "a", "b"]), st.sampled_from(["", "x"]), st.booleans(), st.booleans())
@@ -399,7 +400,7 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     path = write_csv(tmp_path / "late.csv", rows2)
     from django.db import IntegrityError
 
-    from fupin.registry import import_bulk
+    from fupin.registry.importing import bulk as import_bulk
 
     real = import_bulk.batches
 

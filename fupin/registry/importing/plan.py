@@ -90,7 +90,7 @@ class HouseholdPlanner:
         related = related or {}
         if not values or not self.registry_read:
             # The bulk path found none of the file's ID numbers and 户编号 in the registry before the
-            # writer locked its tables (import_bulk.prepare): there is nothing to read.
+            # writer locked its tables (bulk.prepare): there is nothing to read.
             return
         if self.postgres:
             table = model._meta.db_table

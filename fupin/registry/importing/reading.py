@@ -55,7 +55,7 @@ class Table:
     headers: list[str]
     estimated_rows: int
     read_rows: Callable[[], Iterator[list[str]]]
-    # the data rows as a polars frame for the bulk path (import_bulk.read_csv / rows_frame)
+    # the data rows as a polars frame for the bulk path (frames.read_csv / rows_frame)
     frame: Callable[[], object] | None = None
 
 
@@ -148,9 +148,9 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
     table = Table(header_index + 1, [str(h) for h in head[header_index]], estimated, data_rows)
 
     def frame():
-        from .. import import_bulk
+        from . import frames  # polars, loaded only for a file that may take the bulk path
 
-        return import_bulk.read_csv(path, table, encoding)
+        return frames.read_csv(path, table, encoding)
 
     table.frame = frame
     return table
@@ -187,9 +187,9 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
     table = Table(first_row + header_index + 1, head[header_index], estimated, data_rows)
 
     def frame():
-        from .. import import_bulk
+        from . import frames  # polars, loaded only for a file that may take the bulk path
 
-        return import_bulk.rows_frame(list(data_rows()), len(table.headers), table.header_row)
+        return frames.rows_frame(list(data_rows()), len(table.headers), table.header_row)
 
     table.frame = frame
     return table

@@ -9,7 +9,7 @@ not at all. Re-importing a file changes nothing: records are matched by ID numbe
 
 The row-wise path works on chunks of whole households: cells are converted column by column,
 once per distinct value, and rows are loaded with PostgreSQL COPY (bulk_create on SQLite).
-On PostgreSQL a file of BULK_MIN_ROWS rows or more takes the bulk path (import_bulk.py): whole
+On PostgreSQL a file of BULK_MIN_ROWS rows or more takes the bulk path (bulk.py): whole
 columns checked with polars, clean new households COPYed as CSV, households found equal to the
 registry left alone, and every other household handed to the row-wise path here, which reports
 its errors or plans its update; both paths give the same errors (tests/registry/test_import_bulk.py).
@@ -91,7 +91,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         columns = map_columns(table.headers)
         self.source_name = self.source_name or (name or Path(path).name)
         if self.postgres:
-            # A large file: whole columns checked at once, clean new households COPYed (import_bulk).
+            # A large file: whole columns checked at once, clean new households COPYed (bulk.py).
             if table.frame is not None and table.estimated_rows >= self.bulk_min_rows:
                 result = self._bulk_pass(table, columns)
                 if result is not None:
@@ -109,11 +109,11 @@ class Importer(HouseholdPlanner, PlanWriter):
     def _bulk_pass(self, table: Table, columns: ColumnMap) -> ImportResult | None:
         """The bulk path (PostgreSQL): None when the file must take the row-wise path whole.
 
-        Every registry read is done first (import_bulk.prepare); then chunk after chunk is screened,
+        Every registry read is done first (bulk.prepare); then chunk after chunk is screened,
         its doubtful households go through the row-wise path and its clean new ones to the writer,
         which COPYs them while the next chunk is screened.
         """
-        from .. import import_bulk as bulk
+        from . import bulk  # polars, loaded only when a file takes the bulk path
 
         self._reset(columns)
         self.progress("importing", 0, table.estimated_rows)

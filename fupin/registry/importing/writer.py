@@ -37,7 +37,7 @@ class PlanWriter:
     def _write(self, plan) -> None:
         if self.writer is not None:
             self.writer.send(plan)
-        elif hasattr(plan, "write"):  # import_bulk.Batch
+        elif hasattr(plan, "write"):  # bulk.Batch
             with connection.wrap_database_errors, connection.cursor() as cursor:
                 plan.write(cursor)
         elif self.postgres:

@@ -1,6 +1,6 @@
 """The import's bulk path: a large file's columns checked whole (polars), its clean new households COPYed.
 
-The row-wise path (importing/rows.py, plan.py) stays the reference for every rule and every message. This
+The row-wise path (rows.py, plan.py) stays the reference for every rule and every message. This
 path only ever *accepts*: it applies the same rules to whole columns, and a household it cannot
 prove clean (a bad or unusual cell, a broken household rule, a match with the registry) goes to
 the row-wise path, which reports exactly what is wrong or plans the update. So both paths give
@@ -19,15 +19,14 @@ import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
 
-from . import codes, services, validation
-from .importing import columns as form
-from .importing.regions import _initial_letters, name_initials
-from .models import Household, IncomeRecord, Member
+from .. import codes, services, validation
+from ..models import Household, IncomeRecord, Member
+from . import columns as form
+from .frames import Fallback
+from .initials import initials
 
 REGISTRY_FETCH_MIN = 20_000    # from this many ID numbers, the registry is read in one pass with their households
 BY_VALUE_MAX = 5_000           # distinct values converted one by one with the row-wise converter (kept between chunks)
@@ -37,55 +36,6 @@ _ID_SHAPE = r"^[0-9]{17}[0-9Xx]$"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 TRUE, FALSE = "t", "f"
-
-
-class Fallback(Exception):
-    """polars reads the file differently from the csv module (or the file breaks a file-wide rule): use the row-wise path."""
-
-
-def read_csv(path, table, encoding: str) -> pl.DataFrame:
-    """The data rows as string columns c0…cN plus `row` (the row number the row-wise reader gives), empty rows left out."""
-    data = Path(path).read_bytes()
-    if encoding == "gb18030":
-        try:
-            data = data.decode("gb18030").encode()
-        except UnicodeDecodeError:
-            raise Fallback from None
-    elif data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    width = len(table.headers)
-    try:
-        # empty cells read as "" (only a short row's missing cells are null, filled by _numbered)
-        frame = pl.read_csv(io.BytesIO(data), has_header=False, skip_rows=table.header_row,
-                            schema={f"c{i}": pl.String for i in range(width)}, raise_if_empty=False,
-                            truncate_ragged_lines=False, empty_string_is_null=False)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError, ValueError):
-        raise Fallback from None
-    return _numbered(frame, table.header_row)
-
-
-def rows_frame(rows: list[list[str]], width: int, header_row: int) -> pl.DataFrame:
-    """Rows already read (an .xlsx sheet) as the same frame; rows longer than the headings go row-wise."""
-    if any(len(r) > width for r in rows):
-        raise Fallback
-    frame = pl.DataFrame([list(r) + [""] * (width - len(r)) for r in rows],
-                         schema={f"c{i}": pl.String for i in range(width)}, orient="row")
-    return _numbered(frame, header_row)
-
-
-def _numbered(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:
-    columns = frame.columns
-    frame = frame.with_columns(pl.col(columns).fill_null(""))
-    frame = frame.with_row_index("row", offset=header_row + 1).with_columns(pl.col("row").cast(pl.Int64))
-    # no row is empty when a column has no empty cell: the first column with a cell given is tried first
-    for column in columns:
-        blank = frame[column] == ""
-        if not blank.all():
-            break
-    if not blank.any():
-        return frame
-    filled = frame.select(pl.any_horizontal([pl.col(c) != "" for c in columns])).to_series()
-    return frame if filled.all() else frame.filter(filled)  # (filtering copies every column)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,7 +660,7 @@ def _assemble(imp, fast, members, values, ok_mask, incomes, routed) -> Screened:
         elif name == "head_name":
             series = fast[name]
         elif name == "head_initials":
-            continue  # with the names' initials, batch by batch (import_bulk.batches)
+            continue  # with the names' initials, batch by batch (bulk.batches)
         elif name == "size":
             series = fast["size"].cast(pl.String)
         elif name == "latest_income":
@@ -762,57 +712,6 @@ def _json_string(series: pl.Series) -> pl.Series:
         return plain
     fixed = {v: json.dumps(v, ensure_ascii=False) for v in series.filter(special).unique().to_list()}
     return pl.select(pl.when(special).then(series.replace_strict(fixed, default=None)).otherwise(plain)).to_series()
-
-
-_KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String})]  # kept between imports
-
-
-def initials(imp, names: pl.Series) -> pl.Series:
-    """importing.regions.name_initials of each name: each distinct name converted once per process (imp.initials), and
-    looked up with a join (a mapping of every name known, handed to polars each batch, cost more than the rest)."""
-    known = _KNOWN_INITIALS[0]
-    if len(known) > 2_000_000:
-        known = _KNOWN_INITIALS[0] = known.clear()
-    frame = names.rename("name").to_frame()
-    missing = frame.join(known, on="name", how="anti")["name"].unique().drop_nulls()
-    if len(missing):
-        # name_initials' first two rules in polars: every character with one initial whatever its reading, or
-        # every character's first reading when no phrase of pypinyin's dictionary is in the name (checked for
-        # names of up to PHRASE_NAME_MAX characters); the other names go to name_initials itself
-        letters = pl.DataFrame({"name": missing}).with_row_index("i").with_columns(c=pl.col("name").str.split(""))
-        letters = letters.explode("c").join(_letters(), on="c", how="left", maintain_order="left")
-        found = letters.group_by("i", maintain_order=True).agg(
-            pl.col("name").first(), initials=pl.col("first").str.join("").str.slice(0, 20),
-            certain=pl.col("certain").fill_null(False).all(), known=pl.col("first").is_not_null().all())
-        n = pl.col("name").str.len_chars()
-        checked = found.filter(~pl.col("certain") & pl.col("known") & (n <= PHRASE_NAME_MAX)).with_columns(n=n)
-        parts = pl.concat([checked.filter(pl.col("n") >= j).select("i", s=pl.col("name").str.slice(i, j - i))
-                           for i in range(PHRASE_NAME_MAX - 1) for j in range(i + 2, PHRASE_NAME_MAX + 1)])
-        phrased = parts.join(_phrases(), on="s", how="semi")["i"]
-        sure = pl.concat([found.filter(pl.col("certain")),
-                          checked.filter(~pl.col("i").is_in(phrased.implode())).drop("n")]).select("name", "initials")
-        cache = imp.initials
-        others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
-        added = pl.concat([sure, pl.DataFrame({"name": others, "initials": [
-            cache[v] if v in cache else cache.setdefault(v, name_initials(v)) for v in others]}, schema=known.schema)])
-        known = _KNOWN_INITIALS[0] = pl.concat([known, added], rechunk=True)
-    return frame.join(known, on="name", how="left", maintain_order="left")["initials"]
-
-
-PHRASE_NAME_MAX = 6
-
-
-@lru_cache(maxsize=1)
-def _letters() -> pl.DataFrame:
-    """Each character's first reading's initial, and whether every reading has that initial (importing.regions._initial_letters)."""
-    certain, first, _ = _initial_letters()
-    return pl.DataFrame({"c": list(first), "first": list(first.values()), "certain": [c in certain for c in first]},
-                        schema={"c": pl.String, "first": pl.String, "certain": pl.Boolean})
-
-
-@lru_cache(maxsize=1)
-def _phrases() -> pl.DataFrame:
-    return pl.DataFrame({"s": list(_initial_letters()[2])}, schema={"s": pl.String})
 
 
 BATCH_HOUSEHOLDS = 20_000
@@ -879,5 +778,4 @@ def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int 
         yield Batch(count, tables, chunk["village_id"].unique().to_list())
 
 
-__all__ = ["Batch", "Fallback", "Screened", "batches", "convert", "csv_bytes", "parse_ids", "read_csv", "rows_frame",
-           "screen"]
+__all__ = ["Batch", "Fallback", "Screened", "batches", "convert", "csv_bytes", "parse_ids", "screen"]
