@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/make_import_samples.py
 
-The rows come from fupin.registry.imports.sample_rows (valid ID numbers made with
+The rows come from fupin.registry.importing.report.sample_rows (valid ID numbers made with
 idnumber.check_character); the household's cells are on the head's row only, the layout
 most county offices fill by hand.
 """
@@ -22,7 +22,8 @@ def main() -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from fupin.registry.imports import HEADINGS, TEMPLATE_COLUMNS, sample_rows, write_template_csv
+    from fupin.registry.importing.columns import HEADINGS, TEMPLATE_COLUMNS
+    from fupin.registry.importing.report import sample_rows, write_template_csv
 
     rows = sample_rows()
     docs = ROOT / "docs"
