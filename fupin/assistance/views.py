@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
@@ -17,15 +18,12 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
 from . import exports, forms, handbook, rules, selectors, services
-from .models import BatchStatus, HandbookBatch, Helper, HelpMeasure, VisitPhoto
+from .models import BatchStatus, VisitPhoto
 
 
 
 def _household(request, pk) -> Household:
-    try:
-        return registry_selectors.household_for(request.user, pk)
-    except (Household.DoesNotExist, ValueError):
-        raise Http404("没有找到该户，或不在您的帮扶范围内") from None
+    return get_in_scope(registry_selectors.household_for, request.user, pk, message="没有找到该户，或不在您的帮扶范围内")
 
 
 def _region_param(request) -> str:
@@ -206,10 +204,7 @@ def add_measure(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def measure(request, pk):
-    try:
-        item = selectors.measure_for(request.user, pk)
-    except HelpMeasure.DoesNotExist:
-        raise Http404("没有找到该措施") from None
+    item = get_in_scope(selectors.measure_for, request.user, pk, message="没有找到该措施")
     fields = ("status", "actual_amount", "income_increase", "completed_on", "result", "deadline")
     if request.method == "POST":
         form = forms.MeasureProgressForm(request.POST)
@@ -316,10 +311,7 @@ def helpers(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def helper(request, pk):
-    try:
-        item = selectors.helper_for(request.user, pk)
-    except Helper.DoesNotExist:
-        raise Http404("没有找到该帮扶责任人") from None
+    item = get_in_scope(selectors.helper_for, request.user, pk, message="没有找到该帮扶责任人")
     login_form = forms.HelperLoginForm(request.POST if request.POST.get("action") == "login" else None)
     if request.method == "POST":
         try:
@@ -498,10 +490,7 @@ def batches(request):
 @login_required
 @require_GET
 def batch(request, pk):
-    try:
-        item = selectors.handbook_batch_for(request.user, pk)
-    except HandbookBatch.DoesNotExist:
-        raise Http404 from None
+    item = get_in_scope(selectors.handbook_batch_for, request.user, pk)
     template = "assistance/_batch_progress.html" if request.htmx else "assistance/batch.html"
     return render(request, template, {"batch": item, "running": item.status in (BatchStatus.PENDING, BatchStatus.RUNNING)})
 

@@ -4,12 +4,12 @@ the household page's section and the evidence files. Thin: selectors read (scope
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
@@ -22,17 +22,11 @@ SECTION_SIZE = 10
 
 
 def _household_or_404(user, pk) -> Household:
-    try:
-        return registry_selectors.household_for(user, int(pk))
-    except (Household.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise Http404(_("户不存在或不在您的管辖范围内")) from None
+    return get_in_scope(lambda: registry_selectors.household_for(user, int(pk)), message=_("户不存在或不在您的管辖范围内"))
 
 
 def _request_or_404(user, pk) -> ChangeRequest:
-    try:
-        return selectors.change_request_for(user, pk)
-    except ChangeRequest.DoesNotExist:
-        raise Http404(_("变更申请不存在或不在您的管辖范围内")) from None
+    return get_in_scope(selectors.change_request_for, user, pk, message=_("变更申请不存在或不在您的管辖范围内"))
 
 
 def _lookup(user, village_code: str):

@@ -3,7 +3,7 @@ the archive, and 核验公示 (a printed notice's code checked against the syste
 posted; ID numbers are masked when the notice is posted, and phones or bank accounts are never part
 of a notice."""
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from fupin.assistance.handbook import qr_svg
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region
@@ -41,10 +42,7 @@ def archive(request):
 
 
 def _notice(request, pk):
-    try:
-        return selectors.notice_for(request.user, pk)
-    except Notice.DoesNotExist:
-        raise Http404 from None
+    return get_in_scope(selectors.notice_for, request.user, pk)
 
 
 def notice_detail(request, pk):

@@ -5,7 +5,6 @@ the reason. The public disclosure views at the end need no login and show masked
 """
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
@@ -28,10 +28,7 @@ LIST_CAP = 10_000  # lists count up to here (core.pagination)
 
 
 def _found(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except (ObjectDoesNotExist, ValueError):
-        raise Http404 from None
+    return get_in_scope(fn, *args, **kwargs)
 
 
 def _county(request):

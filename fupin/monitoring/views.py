@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
+from fupin.core.lookup import get_in_scope
 from fupin.core.params import request_year, this_year
 from fupin.core.pagination import page_of
 from fupin.core.downloads import file_view, stored_file_response
@@ -29,10 +30,7 @@ REFUSED = (services.MonitoringError, PermissionDenied, DepartmentFileError)
 
 
 def _get(qs, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404("记录不存在或不在您的管辖范围内") from None
+    return get_in_scope(qs, pk=pk)
 
 
 def _reader(user):
@@ -116,10 +114,7 @@ def candidate_dismiss(request, household_pk):
 
 
 def _household(user, pk) -> Household:
-    try:
-        return registry.household_for(user, pk)
-    except (Household.DoesNotExist, ValueError):
-        raise Http404("户不存在或不在您的管辖范围内") from None
+    return get_in_scope(registry.household_for, user, pk, message="户不存在或不在您的管辖范围内")
 
 
 @login_required

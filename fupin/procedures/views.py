@@ -3,13 +3,13 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError, region_filter
+from fupin.core.lookup import get_in_scope
 from fupin.core.params import int_param, request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.regions.models import Region, RegionLevel
@@ -57,10 +57,7 @@ def batch_open(request):
 
 @login_required
 def batch_detail(request, pk):
-    try:
-        batch = selectors.batch_for(request.user, pk)
-    except ObjectDoesNotExist:
-        raise Http404 from None
+    batch = get_in_scope(selectors.batch_for, request.user, pk)
     entries = list(selectors.batch_entries(batch))
     now = timezone.now()
     notice = services.running_notice(batch)
@@ -203,10 +200,7 @@ def _missing():
 @login_required
 @require_POST
 def batch_action(request, pk, action):
-    try:
-        batch = selectors.batch_for(request.user, pk)
-    except ObjectDoesNotExist:
-        raise Http404 from None
+    batch = get_in_scope(selectors.batch_for, request.user, pk)
     try:
         messages.success(request, _act(request, batch, action))
     except (ProcedureError, ScopeError) as e:
@@ -221,10 +215,7 @@ def allocations(request, which="quota"):
     year = request_year(request, this_year())
     parent = None
     if request.GET.get("region"):
-        try:
-            parent = region_for(request.user, request.GET["region"])
-        except ObjectDoesNotExist:
-            raise Http404 from None
+        parent = get_in_scope(region_for, request.user, request.GET["region"])
     if request.method == "POST":
         try:
             if request.POST.get("action") == "set":
@@ -269,10 +260,7 @@ def villages(request):
 @login_required
 def village_edit(request, code):
     year = request_year(request, this_year())
-    try:
-        village = region_for(request.user, code)
-    except ObjectDoesNotExist:
-        raise Http404 from None
+    village = get_in_scope(region_for, request.user, code)
     if village.level != RegionLevel.VILLAGE:
         raise Http404
     profile = selectors.village_profiles_for(request.user, year).filter(village=village).first()

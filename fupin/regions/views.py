@@ -1,9 +1,10 @@
 """The region tree within the user's scope: from their own region down to villages, with household counts."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+
+from fupin.core.lookup import get_in_scope
 
 from . import selectors
 from .models import Region, RegionLevel
@@ -32,10 +33,7 @@ def region_index(request):
 
 @login_required
 def region_detail(request, code):
-    try:
-        region = selectors.region_for(request.user, code)
-    except Region.DoesNotExist:
-        raise Http404(_("区域不存在或不在您的管辖范围内")) from None
+    region = get_in_scope(selectors.region_for, request.user, code, message=_("区域不存在或不在您的管辖范围内"))
     return _render(request, region)
 
 

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.evidence import random_name
+from fupin.core.lookup import get_in_scope
 from fupin.regions import selectors as regions
-from fupin.regions.models import Region
 
 from . import exports, selectors
 from .importing import columns, reading, report
@@ -39,10 +39,7 @@ def jobs_for(user):
 
 
 def _job_or_404(user, pk) -> ImportJob:
-    try:
-        return jobs_for(user).select_related("user").get(pk=pk)
-    except ImportJob.DoesNotExist:
-        raise Http404 from None
+    return get_in_scope(jobs_for(user).select_related("user"), pk=pk)
 
 
 class ImportForm(forms.Form):
@@ -162,10 +159,7 @@ def household_export(request):
     filters, _ignored = HouseholdFilterForm(request.GET).filters()
     code = request.GET.get("region", "").strip()
     if code:
-        try:
-            filters["region"] = regions.region_for(user, code).code
-        except Region.DoesNotExist:
-            raise Http404 from None
+        filters["region"] = get_in_scope(regions.region_for, user, code).code
     households = selectors.households_for(user, **filters)
     # write-only openpyxl keeps rows on disk; the finished file is streamed from a temporary file
     tmp = tempfile.TemporaryFile()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core import formats, fragments, idnumber
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import request_year
 from fupin.regions import selectors as regions
@@ -54,17 +55,11 @@ def _ensure_editor(user):
 
 
 def _household_or_404(user, pk) -> Household:
-    try:
-        return selectors.household_for(user, pk)
-    except Household.DoesNotExist:
-        raise Http404(_("户不存在或不在您的管辖范围内")) from None
+    return get_in_scope(selectors.household_for, user, pk, message=_("户不存在或不在您的管辖范围内"))
 
 
 def _member_or_404(user, household_pk, pk) -> Member:
-    try:
-        member = selectors.member_for(user, pk)
-    except Member.DoesNotExist:
-        raise Http404(_("成员不存在或不在您的管辖范围内")) from None
+    member = get_in_scope(selectors.member_for, user, pk, message=_("成员不存在或不在您的管辖范围内"))
     if member.household_id != household_pk:
         raise Http404(_("成员不存在或不在您的管辖范围内"))
     return member

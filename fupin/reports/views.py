@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.accounts.scope import household_filter
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import FIRST_YEAR, request_year, this_year
 from fupin.regions import selectors as regions
@@ -41,10 +42,7 @@ def _region(request) -> Region | None:
     code = (request.GET.get("region") or "").strip()
     if not code:
         return regions.home_region(request.user)
-    try:
-        return regions.region_for(request.user, code)
-    except Region.DoesNotExist:
-        raise Http404("区域不存在或不在您的管辖范围内") from None
+    return get_in_scope(regions.region_for, request.user, code, message="区域不存在或不在您的管辖范围内")
 
 
 def _common(request) -> dict:
