@@ -9,7 +9,7 @@ Every module's imports are read with `ast`, those at the top of a module and tho
 alike, relative ones resolved, and each is mapped to the app it names. Where a lower app needs
 something of a higher one, the higher app hands it over at start-up in its AppConfig.ready()
 (fupin.accounts.scope.provide_paired_filter, fupin.regions.views.provide_counts,
-fupin.registry.importing.writer.register_village_triggers).
+fupin.registry.importing.writer.register_village_triggers, fupin.registry.services.provide_procedure_years).
 The project's own modules (fupin/settings.py, urls.py, api.py) sit above every app.
 """
 import ast
@@ -39,10 +39,6 @@ KNOWN = {
     # Posting a notice seals its list in the same transaction (disclosure.services.seal_notice), while disclosure
     # reads the procedures' notices: the one cycle inside a layer left, named in issue 15's follow-up (item 2).
     (("fupin/procedures/services.py",), "disclosure"),
-    # The registry's correction lock asks which years a procedure batch has used a household's income
-    # (procedure_income_years), reading the procedures' batches: to be handed over by the procedures app at start-up,
-    # as accounts.scope and the region tree are (issue 15, item 2, follow-up).
-    (("fupin/registry/services.py",), "procedures"),
 }
 
 

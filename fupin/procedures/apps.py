@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ProceduresConfig(AppConfig):
     name = "fupin.procedures"
     label = "procedures"
+
+    def ready(self):
+        # Imported here, once the apps are loaded: the registry's correction lock asks which years a batch has used.
+        from fupin.registry import services as registry
+
+        from .selectors import guarantee_years_used, income_years_used
+
+        registry.provide_procedure_years(income=income_years_used, guarantees=guarantee_years_used)

@@ -12,6 +12,32 @@ from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from . import services
 from .models import Batch, BatchHousehold, Entry, Objection, Procedure, Quota, ReductionPlan, Stage, VillageProfile
 
+
+def income_years_used(household_ids) -> dict[int, set[int]]:
+    """The years whose income a procedure has used, per household: a batch of that year took the
+    household's per-capita net income into its ranking (the income survey closed) and has gone on
+    from the survey. While a batch is at the survey (or was sent back to it), the income may still
+    be corrected directly, and the survey ranks again. (registry.services.procedure_income_years)"""
+    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), per_capita_net_income__isnull=False)
+            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
+    out: dict[int, set[int]] = {}
+    for household_id, year in rows:
+        out.setdefault(household_id, set()).add(year)
+    return out
+
+
+def guarantee_years_used(household_ids) -> dict[int, set[int]]:
+    """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household: an exit batch
+    of that year recorded whether every guarantee was met (its income survey closed) and has gone on from the
+    survey. As with the income (`income_years_used`), a batch still at its survey leaves the check direct."""
+    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), batch__kind=Procedure.EXIT,
+                                          guarantees_met__isnull=False)
+            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
+    out: dict[int, set[int]] = {}
+    for household_id, year in rows:
+        out.setdefault(household_id, set()).add(year)
+    return out
+
 ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
 REGISTERED_STATUSES = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
 

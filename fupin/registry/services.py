@@ -425,34 +425,27 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     return income
 
 
-def procedure_income_years(household_ids) -> dict[int, set[int]]:
-    """The years whose income a procedure has used, per household: a batch of that year took the
-    household's per-capita net income into its ranking (the income survey closed) and has gone on
-    from the survey. While a batch is at the survey (or was sent back to it), the income may still
-    be corrected directly, and the survey ranks again."""
-    from fupin.procedures.models import BatchHousehold, Stage  # procedures depend on the registry, not the reverse
+# Which years' income and guarantee check a procedure has used is read from the procedures' batches, and the
+# procedures sit above the registry (tests/test_layers.py): ProceduresConfig.ready() hands the two readers over
+# through provide_procedure_years at start-up (fupin.procedures.selectors.income_years_used, guarantee_years_used).
+_procedure_years: dict = {}
 
-    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), per_capita_net_income__isnull=False)
-            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
-    out: dict[int, set[int]] = {}
-    for household_id, year in rows:
-        out.setdefault(household_id, set()).add(year)
-    return out
+
+def provide_procedure_years(*, income, guarantees) -> None:
+    """Register `income(household_ids)` and `guarantees(household_ids)`: {household id: {year, …}}."""
+    _procedure_years.update(income=income, guarantees=guarantees)
+
+
+def procedure_income_years(household_ids) -> dict[int, set[int]]:
+    """The years whose income a procedure has used, per household (fupin.procedures.selectors.income_years_used):
+    such an income is corrected only through a change request."""
+    return _procedure_years["income"](household_ids)
 
 
 def procedure_guarantee_years(household_ids) -> dict[int, set[int]]:
-    """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household: an exit batch
-    of that year recorded whether every guarantee was met (its income survey closed) and has gone on from the
-    survey. As with the income (`procedure_income_years`), a batch still at its survey leaves the check direct."""
-    from fupin.procedures.models import BatchHousehold, Procedure, Stage
-
-    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), batch__kind=Procedure.EXIT,
-                                          guarantees_met__isnull=False)
-            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
-    out: dict[int, set[int]] = {}
-    for household_id, year in rows:
-        out.setdefault(household_id, set()).add(year)
-    return out
+    """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household
+    (fupin.procedures.selectors.guarantee_years_used)."""
+    return _procedure_years["guarantees"](household_ids)
 
 
 @transaction.atomic
