@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr
 
 from fupin.accounts.scope import household_filter
+from fupin.monitoring.models import CHECK_ITEMS, Finding, LookBackItem
 from fupin.procedures.rules import any_unmet
 from fupin.regions.models import Region
 from fupin.registry import codes
@@ -42,16 +43,12 @@ FORMULAS = [
 
 
 def wrong_exit_filter(year: int) -> Q:
-    from fupin.monitoring.models import CHECK_ITEMS, Finding, LookBackItem
-
     lookback = LookBackItem.objects.filter(any_unmet(CHECK_ITEMS), household_id=OuterRef("pk"), campaign__year__gte=year)
     finding = Finding.objects.filter(household_id=OuterRef("pk"), decision__in=CONFIRMED_DECISIONS)
     return Q(status__in=REGISTERED, exit_year=year) & (Q(Exists(lookback)) | Q(Exists(finding)))
 
 
 def omission_filter(year: int) -> Q:
-    from fupin.monitoring.models import CHECK_ITEMS, Finding, LookBackItem
-
     lookback = LookBackItem.objects.filter(any_unmet(CHECK_ITEMS), household_id=OuterRef("pk"), campaign__year=year,
                                            group=LookBackItem.Group.UNREGISTERED)
     finding = Finding.objects.filter(household_id=OuterRef("pk"), decision="rectify")
