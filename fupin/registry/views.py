@@ -434,7 +434,7 @@ def income_record(request, pk):
             form.add_service_errors(e.errors)
         else:
             messages.success(request, _("%(year)s年收入已保存，年人均纯收入 %(income)s 元。") % {
-                "year": income.year, "income": f"{income.per_capita_net_income:,.2f}",
+                "year": income.year, "income": formats.yuan(income.per_capita_net_income),
             })
             return redirect("registry:household_detail", household.pk)
     return render(request, "registry/income_form.html", {
