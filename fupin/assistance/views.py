@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.downloads import download, file_view, stored_file_response
+from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, regions_for
 from fupin.registry import selectors as registry_selectors

@@ -3,15 +3,14 @@ the archive, and 核验公示 (a printed notice's code checked against the syste
 posted; ID numbers are masked when the notice is posted, and phones or bank accounts are never part
 of a notice."""
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from fupin.assistance.handbook import qr_svg
-from fupin.core.downloads import download
 from fupin.core.lookup import get_in_scope
+from fupin.core.downloads import download
 from fupin.core.pagination import page_of
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region

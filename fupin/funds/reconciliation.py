@@ -11,9 +11,7 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 
-from fupin.core import files
-
-from fupin.core import money
+from fupin.core import files, money
 
 from .models import Project, ProjectStatus
 from .selectors import _with_money

@@ -6,15 +6,15 @@ the reason. The public disclosure views at the end need no login and show masked
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import Role
-from fupin.core.downloads import download
 from fupin.core.lookup import get_in_scope
+from fupin.core.downloads import download
 from fupin.core.pagination import page_of
 from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region

@@ -12,15 +12,15 @@ from decimal import Decimal
 
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
-from fupin.core.idnumber import mask
 from fupin.core.evidence import stored_name
+from fupin.core.idnumber import mask
 from fupin.disclosure.services import seal_notice
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes

@@ -1,5 +1,4 @@
 """Procedure pages: thin views that parse input, call a selector or a service, and render."""
-import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,14 +8,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError, region_filter
-from fupin.core.lookup import get_in_scope
 from fupin.core.params import int_param, request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import region_for
 
 from . import forms, selectors, services
-from .models import AllocationBasis, Entry, Evidence, Objection, Procedure, Stage, VillageCriteria
+from .models import AllocationBasis, Entry, Evidence, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
 

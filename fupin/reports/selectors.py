@@ -33,8 +33,8 @@ from django.utils.http import urlencode
 from fupin.accounts.models import Role
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.assistance.models import AssistanceSettings, DEFAULT_VISIT_INTERVAL_DAYS, HelpMeasure, MeasureGroup, Pairing, Visit
-from fupin.core.money import fen_to_yuan
 from fupin.core.params import this_year
+from fupin.core.money import fen_to_yuan
 from fupin.funds import selectors as funds
 from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
 from fupin.monitoring import selectors as monitoring
