@@ -224,7 +224,8 @@ class Writer(threading.Thread):
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    # synchronous_commit stays as the server has it (on): an import reported as done must survive a
+                    # crash right after its COMMIT (issue 16; the cost, measured with bench_import.py, in CHANGELOG.md)
                     cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
                     cursor.execute("SET LOCAL work_mem = '64MB'")
                     # foreign keys checked as each batch arrives, while the importer prepares the next,
