@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import money
 from fupin.core.fields import CodeField
 
 from . import codes
@@ -16,6 +17,8 @@ from . import codes
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 AREA = {"max_digits": 10, "decimal_places": 2, "default": Decimal("0")}
 CENT = Decimal("0.01")
+# numeric(12, 2): each income field and the derived per-capita net income (and latest_income) stay below this
+MONEY_BELOW = money.below_digits(MONEY["max_digits"])
 
 
 class Household(models.Model):
@@ -199,12 +202,24 @@ class IncomeRecord(models.Model):
         return sum((Decimal(getattr(self, f)) for f in self.INCOME_FIELDS), Decimal("0"))
 
 
+class IncomeTooLarge(money.MoneyError):
+    """The incomes are each within their limit, but the per-capita net income they give is not (numeric(12,2))."""
+
+
 def per_capita_net_income(*, incomes, productive_expenditure, household_size: int) -> Decimal:
-    """(sum of incomes − productive expenditure) ÷ household size, rounded half-up to the fen."""
+    """(sum of incomes − productive expenditure) ÷ household size, rounded half-up to the fen.
+
+    IncomeTooLarge when the result would not fit the stored column (the same on SQLite, which would keep it,
+    and PostgreSQL, which would refuse the whole transaction).
+    """
     if household_size < 1:
         raise ValueError("家庭人口数须至少为1")
     total = sum((Decimal(v) for v in incomes), Decimal("0")) - Decimal(productive_expenditure)
-    return (total / household_size).quantize(CENT, rounding=ROUND_HALF_UP)
+    result = (total / household_size).quantize(CENT, rounding=ROUND_HALF_UP)
+    if abs(result) >= MONEY_BELOW:
+        raise IncomeTooLarge(f"由各项收入算得的年人均纯收入 {money.format_yuan(result)} 元超过上限 "
+                             f"{money.format_yuan(MONEY_BELOW - CENT)} 元：请检查各项收入金额")
+    return result
 
 
 GUARANTEES = ("food", "clothing", "education", "medical", "housing", "water")

@@ -16,7 +16,8 @@ from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, validation
-from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
+from .models import (GUARANTEES, MONEY_BELOW, GuaranteeCheck, Household, IncomeRecord, IncomeTooLarge, Member,
+                     per_capita_net_income)
 
 
 class RegistryError(ServiceError):
@@ -398,15 +399,18 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     values = {}
     for f in allowed:
         try:
-            values[f] = money.parse_yuan(components.get(f), blank=Decimal("0.00"))
+            values[f] = money.parse_yuan(components.get(f), blank=Decimal("0.00"), below=MONEY_BELOW)
         except money.MoneyError as e:
             errors[f] = str(e)
     if errors:
         raise RegistryError(errors)
-    pcni = per_capita_net_income(
-        incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
-        productive_expenditure=values["productive_expenditure"], household_size=size,
-    )
+    try:
+        pcni = per_capita_net_income(
+            incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
+            productive_expenditure=values["productive_expenditure"], household_size=size,
+        )
+    except IncomeTooLarge as e:
+        raise RegistryError({"__all__": str(e)}) from None
     existing = IncomeRecord.objects.filter(household=household, year=year).first()
     corrects = existing is not None and (existing.household_size != size or any(getattr(existing, f) != values[f] for f in allowed))
     if corrects and year in procedure_income_years([household.pk]).get(household.pk, ()):

@@ -23,7 +23,7 @@ from decimal import Decimal
 import polars as pl
 
 from .. import codes, services, validation
-from ..models import Household, IncomeRecord, Member
+from ..models import MONEY_BELOW, Household, IncomeRecord, Member
 from . import columns as form
 from .frames import Fallback
 from .initials import initials
@@ -640,6 +640,8 @@ def _incomes(values, size: pl.Series, today):
     pcni = (pl.when(pl.col("net") < 0).then(-1).otherwise(1)
             * ((2 * pl.col("net").abs() + pl.col("size")) // (2 * pl.col("size"))))
     f = f.with_columns(pcni=pcni)
+    # a per-capita net income past numeric(12,2): the row-wise path reports it (IncomeTooLarge)
+    f = f.with_columns(bad=pl.col("bad") | (pl.col("pcni").abs() >= int(MONEY_BELOW * 100)).fill_null(False))
     f = f.with_columns(bad=pl.col("bad") | (pl.col("stated").is_not_null() & (pl.col("stated") != pl.col("pcni"))).fill_null(False))
     return f, ~f["bad"]
 

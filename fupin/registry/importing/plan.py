@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from .. import codes, idnumber, services, validation
-from ..models import Household, IncomeRecord, Member, per_capita_net_income
+from ..models import Household, IncomeRecord, IncomeTooLarge, Member, per_capita_net_income
 from .columns import (AUDIT_SKIP, BY_KEY, HOUSEHOLD, HOUSEHOLD_COLUMNS, HOUSEHOLD_DEFAULTS, HOUSEHOLD_FILE_FIELDS,
                       INCOME, INCOME_COLUMNS, JSON_FIELDS, MEMBER_COLUMNS, MEMBER_DEFAULTS, MEMBER_FILE_FIELDS,
                       MONEY_FIELDS, REGION)
@@ -394,8 +394,13 @@ class HouseholdPlanner:
                 self._error(row_number, "转移性收入", total, f"应等于其中六项之和 {named + amounts['other_transfers']}")
                 group.bad = True
                 return None
-        pcni = per_capita_net_income(incomes=[amounts[f] for f in IncomeRecord.INCOME_FIELDS],
-                                     productive_expenditure=amounts["productive_expenditure"], household_size=size)
+        try:
+            pcni = per_capita_net_income(incomes=[amounts[f] for f in IncomeRecord.INCOME_FIELDS],
+                                         productive_expenditure=amounts["productive_expenditure"], household_size=size)
+        except IncomeTooLarge as e:  # numeric(12,2): refused here, on the row, rather than by the database
+            self._error(row_number, "年人均纯收入", "" if stated is None else stated, str(e))
+            group.bad = True
+            return None
         if stated is not None and stated != pcni:
             self._error(row_number, "年人均纯收入", stated, f"应为 {pcni}（（各项收入−生产经营性支出）÷家庭人口数 {size}）")
             group.bad = True
