@@ -50,10 +50,10 @@ def helpers_for(user, *, q: str = "", unit: str | int | None = None, region: str
     A helper user sees only themselves.
     """
     scope = region_filter(user, "region_id")
-    if scope is None:
-        return Helper.objects.none()
     if rules.is_helper(user):
         qs = Helper.objects.filter(user=user)
+    elif scope is None:
+        return Helper.objects.none()
     else:
         qs = Helper.objects.filter(scope | Q(region_id__in=_ancestors(user.scope_prefix)))
     if region:

@@ -1,0 +1,39 @@
+"""Issue 18, finding 1: every role's first screen after sign-in is a page made for it, never a 403."""
+import datetime
+
+import pytest
+from django.utils import timezone
+from django.urls import reverse
+
+from fupin.assistance import services
+from tests import factories
+
+
+@pytest.mark.parametrize("role", ["clerk", "team", "township", "county", "prefecture", "province", "liaison", "admin"])
+def test_every_role_lands_on_a_page_it_may_open(client, users, role):
+    client.force_login(users[role])
+    response = client.get("/", follow=True)
+    assert response.status_code == 200, (role, response.redirect_chain)
+    if role == "liaison":
+        assert response.redirect_chain[-1][0] == reverse("monitoring:check_list")
+        assert f'href="{reverse("registry:household_list")}"' not in response.content.decode()
+
+
+def test_a_helper_lands_on_their_households_and_finds_their_helper_record(client, users):
+    county = users["county"]
+    unit = services.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    helper = services.create_helper(by=county, unit=unit, name="李帮扶", phone="13907970001",
+                                    region_code=factories.VILLAGE[:9])
+    services.give_helper_login(helper, by=county, username="helper1", password="pw-secret-123")
+    household = factories.make_household(head="我的户")
+    services.pair_household(household, helper, by=county, started_on=timezone.localdate() - datetime.timedelta(days=3))
+    helper.refresh_from_db()
+    client.force_login(helper.user)
+    response = client.get("/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("assistance:my_households")
+    page = response.content.decode()
+    assert "我的户" in page and "李帮扶" in page
+    assert "尚未关联帮扶责任人" not in page
+    # the top bar offers no section the helper is refused
+    assert f'href="{reverse("registry:household_list")}"' not in page
