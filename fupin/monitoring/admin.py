@@ -29,5 +29,8 @@ class SweepAdmin(admin.ModelAdmin):
 
 
 for model in (Finding, Problem, MonitoredHousehold, LookBack, RiskSignal):
-    admin.site.register(model, list_display=("__str__",), raw_id_fields=[f.name for f in model._meta.fields
-                                                                          if f.many_to_one and f.name in ("household", "member")])
+    admin.site.register(model, list_display=("__str__",),
+                        raw_id_fields=[f.name for f in model._meta.fields if f.many_to_one and f.name in ("household", "member")],
+                        # search as you type: the region tree has some 665,000 rows
+                        autocomplete_fields=[f.name for f in model._meta.fields
+                                             if f.many_to_one and f.related_model._meta.label == "regions.Region"])

@@ -24,6 +24,7 @@ class VillageCriteriaAdmin(admin.ModelAdmin):
 @admin.register(ProcedureSettings)
 class ProcedureSettingsAdmin(admin.ModelAdmin):
     list_display = ["county", "notice_days", "day_rule", "survey_deadline", "update_deadline"]
+    autocomplete_fields = ["county"]  # search as you type: the region tree has some 665,000 rows
 
 
 @admin.register(Batch)
