@@ -1,4 +1,5 @@
 """Importing the national form: validation with row/column/reason, all-or-nothing, idempotency."""
+import contextlib
 import datetime
 import io
 from decimal import Decimal
@@ -6,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -412,7 +414,7 @@ def test_template_download_has_the_headings(client, users):
 # -- an import that owns its transaction (on PostgreSQL a second connection writes) -------------
 
 @pytest.mark.django_db(transaction=True)
-def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path, monkeypatch):
+def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path):
     from django.db import IntegrityError
 
     factories.make_tree()
@@ -425,14 +427,36 @@ def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path, monkeypatch
     result = run(tmp_path, household("王大山") + household("李四海"), county)
     assert result.imported and Household.objects.count() == 2 and Member.objects.count() == 4
 
-    def fail(self, plan):
-        raise IntegrityError("duplicate key value violates unique constraint")
-
-    monkeypatch.setattr(imports.Importer, "_pg_write", fail)
-    monkeypatch.setattr(imports.Importer, "_orm_write", fail)
-    with pytest.raises(IntegrityError):
-        run(tmp_path, household("赵六"), county)
+    # the database refuses the new member when it is written (a trigger standing in for a unique
+    # constraint that a concurrent writer broke): nothing of the file stays
+    with refusing_member_inserts("赵六"):
+        with pytest.raises(IntegrityError):
+            run(tmp_path, household("赵六"), county)
     assert Household.objects.count() == 2 and not Member.objects.filter(name="赵六").exists()
+
+
+@contextlib.contextmanager
+def refusing_member_inserts(name):
+    """The database refuses (integrity error) a member called `name`: committed DDL, dropped after."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE FUNCTION test_refuse_member() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                           f"BEGIN IF NEW.name = '{name}' THEN "
+                           "RAISE unique_violation USING MESSAGE = 'refused'; END IF; RETURN NEW; END $$")
+            cursor.execute("CREATE TRIGGER test_refuse_member BEFORE INSERT ON registry_member "
+                           "FOR EACH ROW EXECUTE FUNCTION test_refuse_member()")
+        else:
+            cursor.execute("CREATE TRIGGER test_refuse_member BEFORE INSERT ON registry_member "
+                           f"WHEN NEW.name = '{name}' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("DROP TRIGGER test_refuse_member ON registry_member")
+                cursor.execute("DROP FUNCTION test_refuse_member()")
+            else:
+                cursor.execute("DROP TRIGGER test_refuse_member")
 
 
 # -- the shipped template and samples --------------------------------------------------------------
@@ -474,8 +498,8 @@ def test_the_bulk_paths_initials_are_name_initials_for_every_name():
     class Importer:
         initials = {}
 
-    assert bulk_initials.initials(Importer, pl.Series(names)).to_list() == expected
-    assert bulk_initials.initials(Importer, pl.Series(names[::-1] + names)).to_list() == expected[::-1] + expected
+    assert bulk_initials.initials(pl.Series(names)).to_list() == expected
+    assert bulk_initials.initials(pl.Series(names[::-1] + names)).to_list() == expected[::-1] + expected
 
 
 def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_large(tmp_path):

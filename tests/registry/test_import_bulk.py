@@ -51,16 +51,13 @@ def both_paths(path, user, **kwargs):
         with transaction.atomic():
             importer = imports.Importer(user=user, **kwargs)
             importer.bulk_min_rows = 0 if bulk else 10**9
-            if bulk:  # the bulk path must really take the file, not fall back
-                original = importer._pass
-                importer._pass = lambda *a, **k: pytest.fail("the bulk path fell back to the row-wise path")
             result = importer.run(path)
+            # the bulk path must really take the file, not fall back
+            assert importer.path == ("bulk" if bulk else "row-wise")
             outcomes.append((result, snapshot()))
             if bulk:
                 both_paths.routed_rows = importer.routed_rows
             transaction.set_rollback(True)
-        if bulk:
-            importer._pass = original
     return outcomes
 
 
@@ -401,21 +398,22 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     from django.db import IntegrityError
 
     from fupin.registry.importing import bulk as import_bulk
+    from fupin.registry.importing import payloads
 
-    real = import_bulk.batches
+    real = payloads.batches
 
     # someone else's row with the same ID number as one of this load's members (read now: during the
     # load the writer holds the registry's tables)
     values = Member.objects.filter(id_number=rows[0]["证件号码"]).values(*import_columns.MEMBER_COLUMNS).get()
     values["id_number"] = rows2[0]["证件号码"]
 
-    def sneak(imp, screened, numbers, reserve, **kwargs):
-        yield from real(imp, screened, numbers, reserve, **kwargs)
+    def sneak(screened, numbers, reserve, **kwargs):
+        yield from real(screened, numbers, reserve, **kwargs)
         line = ",".join(import_bulk._text(values[c]) for c in import_columns.MEMBER_COLUMNS) + "\n"
-        yield import_bulk.Batch(0, [(Member._meta.db_table, import_columns.MEMBER_COLUMNS, line.encode())])
+        yield payloads.Batch(0, [(Member._meta.db_table, import_columns.MEMBER_COLUMNS, line.encode())])
 
-    monkeypatch.setattr(import_bulk, "batches", sneak)
-    monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # still a load "large" for the registry
+    monkeypatch.setattr(payloads, "batches", sneak)
+    monkeypatch.setattr(row_wise, "estimated_rows", lambda model: 0)  # still a load "large" for the registry
     with pytest.raises(IntegrityError):
         imports.import_file(path, user=loader)
     assert Household.objects.count() == 9 and Member.objects.count() == len(rows)
@@ -472,7 +470,7 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
     monkeypatch.setattr(row_wise, "BULK_INDEX_MIN_ROWS", 1)
     monkeypatch.setattr(row_wise, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)
-    monkeypatch.setattr(imports.Importer, "_estimated_members", lambda self: 0)  # a load "large" for the registry
+    monkeypatch.setattr(row_wise, "estimated_rows", lambda model: 0)  # a load "large" for the registry
     disabled, planned = [], []
     original = import_writer.Writer.drop_indexes
     monkeypatch.setattr(import_writer.Writer, "drop_indexes",

@@ -17,16 +17,18 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import polars as pl
+from django.db import connection
 
 from .. import codes, services, validation
 from ..models import MONEY_BELOW, Household, IncomeRecord, Member
 from . import columns as form
 from .frames import Fallback
 from .initials import initials
+from .regions import RegionResolver
 
 REGISTRY_FETCH_MIN = 20_000    # from this many ID numbers, the registry is read in one pass with their households
 BY_VALUE_MAX = 5_000           # distinct values converted one by one with the row-wise converter (kept between chunks)
@@ -130,58 +132,6 @@ def parse_ids(raw: pl.Series, today: datetime.date) -> pl.DataFrame:
     return frame.select(number="raw", birth_date="birth", sex="sex", ok=pl.col("ok").fill_null(False))
 
 
-# ---------------------------------------------------------------------------------------------
-# What the bulk path hands the writer
-
-@dataclass
-class Batch:
-    """The COPY payloads (CSV, NULL as \\N) of a run of clean new households, in the registry's column order."""
-
-    households: int
-    tables: list[tuple[str, list[str], bytes | ChainedAudit]]
-    villages: list[str] | None = None   # the households' villages (None: not known)
-
-    def write(self, cursor, timings: dict | None = None) -> None:
-        import time
-
-        for table, columns, data in self.tables:
-            if isinstance(data, ChainedAudit):  # chained here, in the writer's transaction, which holds the heads
-                started = time.perf_counter()
-                data = data.payload()
-                if timings is not None:
-                    timings["audit chain"] = timings.get("audit chain", 0.0) + time.perf_counter() - started
-            started = time.perf_counter()
-            names = ", ".join(f'"{c}"' for c in columns)
-            with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
-                for i in range(0, len(data), 1 << 20):
-                    copy.write(data[i:i + (1 << 20)])
-            if timings is not None:
-                timings[f"COPY {table}"] = timings.get(f"COPY {table}", 0.0) + time.perf_counter() - started
-
-
-@dataclass
-class ChainedAudit:
-    """A batch's audit entries, to be appended to their counties' hash chains (fupin.audit.chain) by the
-    writer: `contents` are the entries' canonical contents, built column-wise to equal chain.canonical."""
-
-    frame: pl.DataFrame
-    chains: list[str]
-    contents: list[bytes]  # UTF-8
-
-    def payload(self) -> bytes:
-        from fupin.audit.chain import append
-
-        seqs, prevs, hashes = append(self.chains, self.contents)
-        return csv_bytes(self.frame.with_columns(chain=pl.Series(self.chains, dtype=pl.String), seq=pl.Series(seqs),
-                                                 prev_hash=pl.Series(prevs), hash=pl.Series(hashes)))
-
-
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="\\N")
-    return buffer.getvalue()
-
-
 HOUSEHOLD_TABLE = Household._meta.db_table
 MEMBER_TABLE = Member._meta.db_table
 INCOME_TABLE = IncomeRecord._meta.db_table
@@ -230,6 +180,17 @@ def _cents_text(expr: pl.Expr) -> pl.Expr:
             + (magnitude % 100).cast(pl.String).str.zfill(2))
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the bulk path reads of the import it serves, handed over explicitly (bulk knows no Importer)."""
+
+    index: dict                 # (part, field) → the file's column position (columns.ColumnMap.index)
+    regions: RegionResolver     # region names to village and group codes within the import's scope
+    today: datetime.date
+    has_income: bool            # the file has income columns
+    loads_registered: bool      # the user may create registered households (services.may_load_registered)
+
+
 @dataclass
 class Screened:
     """The outcome of screening a file: the rows the row-wise path must see, and the clean new households."""
@@ -239,6 +200,7 @@ class Screened:
     members: pl.DataFrame       # their members: `h` (the household's position) and the stored columns (text)
     incomes: pl.DataFrame       # h and the income columns (text), for the households that have one
     total: int = 0              # the file's rows (empty ones left out)
+    unchanged_rows: int = 0     # rows of households found equal to the registry (nothing to write)
 
 
 @dataclass
@@ -251,13 +213,15 @@ class Prepared:
     registered_ids: pl.Series
     registered_numbers: set
     registry: tuple | None = None   # (members, households, incomes) of the households those ID numbers are in
-    values: dict = None             # the columns' converted distinct values, kept between chunks
+    values: dict = field(default_factory=dict)  # the columns' converted distinct values, kept between chunks
+    file_numbers: set = field(default_factory=set)  # every 户编号 the file gives (never generated for another)
+    villages: set = field(default_factory=set)      # the file's villages: their next 户编号 to reserve
 
 
-def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
+def prepare(ctx: Context, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     """File-wide checks and every registry read the screen needs; Fallback when a file-wide rule is broken."""
-    H, M, R = form.HOUSEHOLD, form.MEMBER, form.REGION
-    index = imp.columns.index
+    H, M = form.HOUSEHOLD, form.MEMBER
+    index = ctx.index
     empty = pl.Series([""] * len(frame))
     number = py_strip(frame[f"c{index[(H, 'number')]}"]) if (H, "number") in index else empty
     head = py_strip(frame[f"c{index[(H, 'head_id_number')]}"], upper=True) if (H, "head_id_number") in index else empty
@@ -273,24 +237,14 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     file_ids = given.unique()
     duplicates = given.filter(given.is_duplicated()).unique() if len(file_ids) < len(given) else file_ids.clear()
     # many ID numbers: one pass fetching the registered ones with their households (see _registry)
-    registry = _registry(imp, file_ids) if len(file_ids) > REGISTRY_FETCH_MIN else None
+    registry = _registry(file_ids) if len(file_ids) > REGISTRY_FETCH_MIN else None
     if registry is None:
-        registered_ids = imp.registered("id_number", file_ids.to_list())
+        registered_ids = registered("id_number", file_ids.to_list())
     else:
         registered_ids = set(registry[0].join(pl.DataFrame({"id_number": file_ids}), on="id_number",
                                               how="semi")["id_number"].to_list())
-    imp.file_numbers = set(number.filter(number != "").unique().to_list())
-    registered_numbers = imp.registered("number", sorted(imp.file_numbers))
-    # the villages' next 户编号, while nothing is locked
-    region_fields = [*form.REGION_FIELDS, "group", "village_code"]
-    # the distinct places, stripped (stripping the few distinct cells rather than a million)
-    present = [f for f in region_fields if (R, f) in index]
-    places = (frame.select(pl.col(f"c{index[(R, f)]}").alias(f) for f in present).unique() if present
-              else pl.DataFrame({"_": [""] * min(len(frame), 1)}))
-    places = pl.DataFrame({f: py_strip(places[f]) if f in present else pl.Series([""] * len(places), dtype=pl.String)
-                           for f in region_fields})
-    resolved = imp.regions.resolve(set(places.unique().iter_rows()))
-    imp._reserve_numbers({v for v, _, error in resolved.values() if error is None and v})
+    file_numbers = set(number.filter(number != "").unique().to_list())
+    registered_numbers = registered("number", sorted(file_numbers))
     # chunks of whole households, each row with its household's key
     frame = frame.with_columns(_key=keys)
     end = len(frame)
@@ -301,30 +255,86 @@ def prepare(imp, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
         if position - begin >= (chunk_rows if chunks else chunk_rows // 5) or position == end:
             chunks.append(frame.slice(begin, position - begin))
             begin = position
-    registered = pl.Series(sorted(registered_ids), dtype=pl.String)
+    registered_series = pl.Series(sorted(registered_ids), dtype=pl.String)
     if registry is None and registered_ids:
-        registry = _registry(imp, registered)
+        registry = _registry(registered_series)
     elif not registered_ids:
         registry = None
-    return Prepared(chunks, duplicates, registered, registered_numbers, registry,
-                    {})
+    return Prepared(chunks, duplicates, registered_series, registered_numbers, registry,
+                    file_numbers=file_numbers, villages=_villages(ctx, frame))
 
 
-def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
+def _villages(ctx: Context, frame: pl.DataFrame) -> set[str]:
+    """The villages the file's places resolve to (the distinct places stripped, not a million cells)."""
+    index, R = ctx.index, form.REGION
+    region_fields = [*form.REGION_FIELDS, "group", "village_code"]
+    present = [f for f in region_fields if (R, f) in index]
+    places = (frame.select(pl.col(f"c{index[(R, f)]}").alias(f) for f in present).unique() if present
+              else pl.DataFrame({"_": [""] * min(len(frame), 1)}))
+    blank = pl.Series([""] * len(places), dtype=pl.String)
+    places = pl.DataFrame({f: py_strip(places[f]) if f in present else blank for f in region_fields})
+    resolved = ctx.regions.resolve(set(places.unique().iter_rows()))
+    return {v for v, _, error in resolved.values() if error is None and v}
+
+
+def registered(field: str, values: list[str]) -> set[str]:
+    """Which of these ID numbers (field "id_number") or 户编号 ("number") the registry already has."""
+    model = Member if field == "id_number" else Household
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+        if not cursor.fetchone()[0]:
+            return set()
+        if len(values) <= 20_000:
+            cursor.execute(f'SELECT "{field}" FROM "{table}" WHERE "{field}" = ANY(%s)', [values])
+            return {r[0] for r in cursor.fetchall()}
+        # many: one join with the values COPYed into a temporary table
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_values (v text)")
+        cursor.execute("TRUNCATE _import_values")
+        with cursor.cursor.copy("COPY _import_values FROM STDIN") as copy:
+            copy.write("".join(f"{_escape(v)}\n" for v in values))
+        cursor.execute("ANALYZE _import_values")
+        cursor.execute(f'SELECT t."{field}" FROM "{table}" t JOIN _import_values ON v = t."{field}"')
+        found = {r[0] for r in cursor.fetchall()}
+        cursor.execute("DROP TABLE _import_values")
+    return found
+
+
+def screen(ctx: Context, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     """Apply the row-wise path's rules to whole columns of one chunk of whole households."""
-    H, M, R, I = form.HOUSEHOLD, form.MEMBER, form.REGION, form.INCOME
-    index = imp.columns.index
-    today = imp.today
-
-    def raw(key) -> pl.Series:
-        return frame[f"c{index[key]}"]
-
     # households: a row whose key (prepare) differs from the row above's starts one
     keys = frame["_key"]
     starts = (keys != keys.shift(1)).fill_null(True)
     g = starts.cast(pl.Int64).cum_sum() - 1
+    members, row_ok = _members(ctx, frame, prepared, g)
+    hh, values, checked, ok = _households(ctx, frame, prepared, starts, members, row_ok)
+    incomes = None
+    if ctx.has_income:
+        incomes, income_ok = _incomes(values, hh["size"], ctx.today)
+        ok &= income_ok
+    ok, unchanged = _matches(ctx, hh, members, values, incomes, ok, prepared)
+    if not ctx.loads_registered:
+        # a village or township creates households outside the registry only
+        # (plan's _check_new_outside_registry)
+        ok &= (checked["status"].is_in(list(services.UNREGISTERED_STATUSES))
+               & (checked["household_type"].fill_null("") == "")
+               & checked["registration_year"].is_null() & checked["exit_year"].is_null())
+    hh = hh.with_columns(ok=ok)
+    routed_g = hh.filter(~ok & ~unchanged)["g"]
+    fast_groups = hh.filter(pl.col("ok"))
+    routed = frame.filter(g.is_in(routed_g.implode()))
+    members_out = members.filter(g.is_in(fast_groups["g"].implode()))
+    screened = _assemble(ctx.index, fast_groups, members_out, values, hh["ok"], incomes, routed)
+    screened.total = len(frame)
+    screened.unchanged_rows = int(hh["size"].filter(unchanged).sum() or 0)
+    return screened
 
-    # member cells
+
+def _members(ctx: Context, frame: pl.DataFrame, prepared: Prepared,
+             g: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
+    """The chunk's member cells converted (row, g, id_number, birth_date, sex and the member columns) and
+    ok per row: every cell and member rule as the row-wise path applies them."""
+    index, today, M = ctx.index, ctx.today, form.MEMBER
     row_ok = pl.Series([True] * len(frame))
     member = {}
     for (part, name), at in index.items():
@@ -333,7 +343,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
         values, ok = convert(form.BY_KEY[(part, name)], frame[f"c{at}"], form.CellError, prepared.values)
         member[name] = values
         row_ok &= ok
-    ids = parse_ids(raw((M, "id_number")), today)
+    ids = parse_ids(frame[f"c{index[(M, 'id_number')]}"], today)
     row_ok &= ids["ok"] & ~ids["number"].is_in(prepared.duplicates.implode())
     if "sex" in member:
         row_ok &= member["sex"].is_null() | (member["sex"] == ids["sex"])
@@ -345,17 +355,25 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     members = pl.DataFrame({"row": frame["row"], "g": g, "id_number": ids["number"], "birth_date": ids["birth_date"],
                             "sex": ids["sex"]} | {k: v for k, v in member.items() if k != "sex"})
     row_ok &= members.select(member_rules(members, today).fill_null(True)).to_series()
+    return members, row_ok
 
+
+def _households(ctx: Context, frame: pl.DataFrame, prepared: Prepared, starts: pl.Series,
+                members: pl.DataFrame, row_ok: pl.Series):
+    """(hh, values, checked, ok): one row per household (households_of, with its key, head, village and
+    group), its converted household columns, the columns validation.check_household reads, and ok per
+    household."""
+    H, R, I = form.HOUSEHOLD, form.REGION, form.INCOME
+    index = ctx.index
     # one value per household column: the rows' non-empty cells, which must agree
     hh_keys = [k for k in index if k[0] in (R, H, I)]
     hh = households_of(frame.select([f"c{index[k]}" for k in hh_keys]), starts, row_ok,
                        members["relation"] == codes.Relation.HEAD.value)
-    hh = hh.with_columns(key=keys.filter(starts))
+    hh = hh.with_columns(key=frame["_key"].filter(starts))
     ok = hh["fine"] & (hh["heads"] == 1)
     # the head's ID number and name
     head_rows = members.select("id_number", "name").gather(hh["head_row"])
     hh = hh.with_columns(head_id=head_rows["id_number"], head_name=head_rows["name"])
-
     values = {}
     for k in hh_keys:
         column = hh[f"c{index[k]}"]
@@ -364,19 +382,7 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
         else:
             values[k], cell_ok = convert(form.BY_KEY[k], column, form.CellError, prepared.values)
             ok &= cell_ok
-    empty = pl.Series([""] * len(hh))
-    region_columns = [values.get((R, f), empty) for f in (*form.REGION_FIELDS, "group", "village_code")]
-    # each distinct place resolved once, then joined back (a file lists a village's households together)
-    names = [f"_r{i}" for i in range(len(region_columns))]
-    places = pl.DataFrame(dict(zip(names, region_columns)))
-    distinct = places.unique(maintain_order=True)
-    region_keys = list(distinct.iter_rows())
-    resolved = imp.regions.resolve(set(region_keys))
-    distinct = distinct.with_columns(
-        village=pl.Series([resolved[key][0] if resolved[key][2] is None else None for key in region_keys], dtype=pl.String),
-        group_id=pl.Series([resolved[key][1] for key in region_keys], dtype=pl.String))
-    placed = places.join(distinct, on=names, how="left", nulls_equal=True, maintain_order="left")
-    hh = hh.with_columns(village=placed["village"], group_id=placed["group_id"])
+    hh = _place(ctx, hh, values)
     ok &= hh["village"].is_not_null()
     declared = values.get((H, "head_id_number"))
     if declared is not None:
@@ -394,15 +400,31 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
                             for name in ("status", "household_type", "primary_cause", "registration_year", "exit_year")})
     checked = checked.with_columns(pl.col("registration_year", "exit_year").cast(pl.Int64))
     ok &= household_rules(checked, validation.check_household)
+    return hh, values, checked, ok
 
-    incomes = None
-    if imp.has_income:
-        income, income_ok = _incomes(values, hh["size"], today)
-        ok &= income_ok
-        incomes = income
 
-    # Matches in the registry: a household whose every cell equals what is registered is
-    # unchanged (nothing to write, as the row-wise path finds); any other match goes row-wise.
+def _place(ctx: Context, hh: pl.DataFrame, values: dict) -> pl.DataFrame:
+    """hh with each household's village (null where its place does not resolve) and group: each distinct place
+    resolved once, then joined back (a file lists a village's households together)."""
+    empty = pl.Series([""] * len(hh))
+    fields = (*form.REGION_FIELDS, "group", "village_code")
+    region_columns = [values.get((form.REGION, f), empty) for f in fields]
+    names = [f"_r{i}" for i in range(len(region_columns))]
+    places = pl.DataFrame(dict(zip(names, region_columns)))
+    distinct = places.unique(maintain_order=True)
+    region_keys = list(distinct.iter_rows())
+    resolved = ctx.regions.resolve(set(region_keys))
+    distinct = distinct.with_columns(
+        village=pl.Series([resolved[key][0] if resolved[key][2] is None else None for key in region_keys],
+                          dtype=pl.String),
+        group_id=pl.Series([resolved[key][1] for key in region_keys], dtype=pl.String))
+    placed = places.join(distinct, on=names, how="left", nulls_equal=True, maintain_order="left")
+    return hh.with_columns(village=placed["village"], group_id=placed["group_id"])
+
+
+def _matches(ctx: Context, hh, members, values, incomes, ok: pl.Series, prepared: Prepared):
+    """(ok, unchanged) after the matches in the registry: a household whose every cell equals what is
+    registered is unchanged (nothing to write, as the row-wise path finds); any other match goes row-wise."""
     registered_ids = prepared.registered_ids
     unchanged = pl.Series([False] * len(hh))
     if len(registered_ids):
@@ -410,27 +432,13 @@ def screen(imp, frame: pl.DataFrame, prepared: Prepared) -> Screened:
             "g", maintain_order=True).agg(any=pl.col("t").any(), all=pl.col("t").all())
         candidates = ok & taken["all"]
         if candidates.any():
-            unchanged = candidates & _unchanged(imp, hh, members, values, incomes, candidates, prepared)
+            unchanged = candidates & _unchanged(ctx.index, hh, members, values, incomes, candidates, prepared)
         ok &= ~taken["any"]
     file_numbers = hh.filter(pl.col("key").str.starts_with("n"))["key"].str.slice(1).to_list()
     registered_numbers = prepared.registered_numbers.intersection(file_numbers)
     if registered_numbers:
         ok &= ~hh["key"].is_in(["n" + v for v in registered_numbers])
-    imp.result.unchanged_rows += int(hh["size"].filter(unchanged).sum() or 0)
-
-    if not imp.loads_registered:
-        # a village or township creates households outside the registry only (imports: _check_new_outside_registry)
-        ok &= (checked["status"].is_in(list(services.UNREGISTERED_STATUSES))
-               & (checked["household_type"].fill_null("") == "")
-               & checked["registration_year"].is_null() & checked["exit_year"].is_null())
-    hh = hh.with_columns(ok=ok)
-    routed_g = hh.filter(~ok & ~unchanged)["g"]
-    fast_groups = hh.filter(pl.col("ok"))
-    routed = frame.filter(g.is_in(routed_g.implode()))
-    members_out = members.filter(g.is_in(fast_groups["g"].implode()))
-    screened = _assemble(imp, fast_groups, members_out, values, hh["ok"], incomes, routed)
-    screened.total = len(frame)
-    return screened
+    return ok, unchanged
 
 
 def households_of(cells: pl.DataFrame, starts: pl.Series, row_ok: pl.Series, head: pl.Series) -> pl.DataFrame:
@@ -483,10 +491,8 @@ def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
     return frame.with_columns(pl.all().fill_null(""))  # NULL and "" never both occur in one column
 
 
-def _registry(imp, ids: pl.Series):
+def _registry(ids: pl.Series):
     """The registered members, households and incomes of the households these ID numbers are in, as text frames."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         # the planner's estimates can be far off right after a bulk load: no JIT for these plain joins
         cursor.execute("SET jit = off")
@@ -527,12 +533,12 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _unchanged(imp, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
+def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
     """Of the candidate households (clean, every member registered), those equal to what is registered."""
     H, M, R = form.HOUSEHOLD, form.MEMBER, form.REGION
     groups = hh.filter(candidates)["g"]
     people = members.filter(pl.col("g").is_in(groups.implode()))
-    present = [f for f in form.MEMBER_FILE_FIELDS if (M, f) in imp.columns.index and f not in ("sex", "id_number")]
+    present = [f for f in form.MEMBER_FILE_FIELDS if (M, f) in index and f not in ("sex", "id_number")]
     compared = [*present, "sex", "birth_date", "name_initials"]
     registered, households, years = prepared.registry
     registered = registered.join(people.select("id_number"), on="id_number", how="semi")
@@ -541,7 +547,7 @@ def _unchanged(imp, hh, members, values, incomes, candidates: pl.Series, prepare
     file_side = people.select(
         "g", "id_number", *[pl.col(f).cast(pl.String).alias(f) for f in present],
         pl.col("sex"), pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("birth_date"),
-        name_initials=initials(imp, people["name"]))
+        name_initials=initials(people["name"]))
     joined = file_side.join(registered.select("id_number", "household_id", "village_code",
                                               *[pl.col(c).alias(f"_db_{c}") for c in compared]),
                             on="id_number", how="left")
@@ -558,7 +564,7 @@ def _unchanged(imp, hh, members, values, incomes, candidates: pl.Series, prepare
     side = hh.filter(candidates).select("g", "key", "size", "head_name", "village", "group_id")
     side = side.join(per_group, on="g", how="left", maintain_order="left")
     side = side.with_columns(
-        head_initials=initials(imp, side["head_name"]),
+        head_initials=initials(side["head_name"]),
         size=pl.col("size").cast(pl.String))
     file_fields = {}
     for name in form.HOUSEHOLD_FILE_FIELDS:
@@ -584,7 +590,7 @@ def _unchanged(imp, hh, members, values, incomes, candidates: pl.Series, prepare
             & (pl.col("_db_head_name") == pl.col("head_name")) & (pl.col("_db_head_initials") == pl.col("head_initials"))
             & (pl.col("_db_size") == pl.col("size"))
             & (~pl.col("key").str.starts_with("n") | (("n" + pl.col("_db_number")) == pl.col("key"))))
-    if (R, "group") in imp.columns.index or (R, "village_code") in imp.columns.index:
+    if (R, "group") in index or (R, "village_code") in index:
         same = same & (pl.col("_db_group_id").fill_null("") == pl.col("group_id").fill_null(""))
     for name in file_fields:
         same = same & (pl.col(f"_db_{name}").fill_null("") == pl.col(f"_file_{name}").fill_null(""))
@@ -646,7 +652,7 @@ def _incomes(values, size: pl.Series, today):
     return f, ~f["bad"]
 
 
-def _assemble(imp, fast, members, values, ok_mask, incomes, routed) -> Screened:
+def _assemble(index: dict, fast, members, values, ok_mask, incomes, routed) -> Screened:
     """The clean new households' stored columns, as text (COPY's), before numbers and ids are known."""
     H = form.HOUSEHOLD
     picked = ok_mask.arg_true()
@@ -699,85 +705,11 @@ def _assemble(imp, fast, members, values, ok_mask, incomes, routed) -> Screened:
             member_columns[name] = members["birth_date"].dt.strftime("%Y-%m-%d")
         elif name == "name_initials":
             continue
-        elif name in members.columns and (form.MEMBER, name) in imp.columns.index or name in ("id_number", "sex"):
+        elif name in members.columns and (form.MEMBER, name) in index or name in ("id_number", "sex"):
             member_columns[name] = members[name].cast(pl.String)
         else:
             member_columns[name] = pl.Series([_text(form.MEMBER_DEFAULTS[name])] * len(members), dtype=pl.String)
     return Screened(routed, households, pl.DataFrame(member_columns), income_frame)
 
 
-def _json_string(series: pl.Series) -> pl.Series:
-    """Each value as a JSON string literal (polars for plain text, json.dumps for quotes, backslashes, controls)."""
-    special = series.str.contains(r'["\\\x00-\x1f]')
-    plain = '"' + series + '"'
-    if not special.any():
-        return plain
-    fixed = {v: json.dumps(v, ensure_ascii=False) for v in series.filter(special).unique().to_list()}
-    return pl.select(pl.when(special).then(series.replace_strict(fixed, default=None)).otherwise(plain)).to_series()
-
-
-BATCH_HOUSEHOLDS = 20_000
-
-
-def batches(imp, screened: Screened, numbers: list[str], reserve_ids, size: int = BATCH_HOUSEHOLDS):
-    """Batches of COPY payloads for the clean new households, with their 户编号, ids and audit entries."""
-    from fupin.audit.chain import COUNTY_DIGITS, timestamp
-    from fupin.audit.models import AuditEntry
-
-    households = screened.households.with_columns(number=pl.Series(numbers, dtype=pl.String))
-    members, incomes = screened.members, screened.incomes
-    households = households.with_columns(head_initials=initials(imp, households["head_name"]))
-    members = members.with_columns(name_initials=initials(imp, members["name"]))
-    now = imp.now.isoformat()
-    user = imp.user
-    role = user.role or ("admin" if user.is_superuser else "")
-    source = json.dumps(imp.source_name, ensure_ascii=False)
-    member_h = members["h"]
-    income_h = incomes["h"] if len(incomes) else pl.Series([], dtype=pl.Int64)
-    household_columns = ["id", *form.HOUSEHOLD_COLUMNS]
-    member_columns = form.MEMBER_COLUMNS
-    income_columns = [c for c in form.INCOME_COLUMNS]
-    audit_columns = ["at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
-                     "target_label", "household_id", "scope_code", "changes", "chain", "seq", "prev_hash", "hash"]
-    # chain.canonical's JSON array, column-wise: the fields every entry shares, then each entry's own
-    content_prefix = json.dumps([timestamp(imp.now), user.pk, user.username, role, user.region_id or "", "import_create",
-                                 "household"], ensure_ascii=False, separators=(",", ":"))[:-1] + ","
-    for start in range(0, len(households), size):
-        count = min(size, len(households) - start)
-        ids = pl.Series("id", reserve_ids(count), dtype=pl.Int64)
-        chunk = households.slice(start, count)
-        low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
-        part = members.slice(low, high - low)
-        chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now))
-        tables = [(HOUSEHOLD_TABLE, household_columns,
-                   csv_bytes(chunk.select(pl.col("id").cast(pl.String), *form.HOUSEHOLD_COLUMNS)))]
-        part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
-        tables.append((MEMBER_TABLE, member_columns, csv_bytes(part.select(member_columns))))
-        if len(incomes):
-            low, high = income_h.search_sorted(start), income_h.search_sorted(start + count)
-            part = incomes.slice(low, high - low)
-            part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String), recorded_at=pl.lit(now))
-            tables.append((INCOME_TABLE, income_columns, csv_bytes(part.select(income_columns))))
-        changes = ('{"number": [null, ' + _json_string(chunk["number"]) + '], "head_name": [null, '
-                   + _json_string(chunk["head_name"]) + '], "size": [null, ' + chunk["size"] + '], "来源文件": [null, '
-                   + source + ']}')
-        audit = pl.DataFrame({
-            "at": pl.Series([now] * count), "user_id": pl.Series([str(user.pk)] * count),
-            "username": pl.Series([user.username] * count), "role": pl.Series([role] * count),
-            "region_code": pl.Series([user.region_id or ""] * count), "action": pl.Series(["import_create"] * count),
-            "target_type": pl.Series(["household"] * count), "target_id": ids.cast(pl.String),
-            "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
-            "household_id": ids.cast(pl.String), "scope_code": chunk["village_id"], "changes": changes,
-        })
-        key = ids.cast(pl.String)
-        contents = (content_prefix + '"' + key + '",' + _json_string(audit["target_label"]) + "," + key + ","
-                    + _json_string(chunk["village_id"]) + ',{"head_name":[null,' + _json_string(chunk["head_name"])
-                    + '],"number":[null,' + _json_string(chunk["number"]) + '],"size":[null,' + chunk["size"]
-                    + '],"来源文件":[null,' + source + "]}]")
-        tables.append((AuditEntry._meta.db_table, audit_columns,
-                       ChainedAudit(audit, chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(),
-                                    contents.cast(pl.Binary).to_list())))
-        yield Batch(count, tables, chunk["village_id"].unique().to_list())
-
-
-__all__ = ["Batch", "Fallback", "Screened", "batches", "convert", "csv_bytes", "parse_ids", "screen"]
+__all__ = ["Context", "Fallback", "Prepared", "Screened", "convert", "parse_ids", "prepare", "screen"]

@@ -7,15 +7,16 @@ from functools import lru_cache
 
 import polars as pl
 
-from .regions import _initial_letters, name_initials
+from .regions import _INITIALS, _initial_letters, name_initials
 
 
 _KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String})]  # kept between imports
 
 
-def initials(imp, names: pl.Series) -> pl.Series:
-    """importing.regions.name_initials of each name: each distinct name converted once per process (imp.initials), and
-    looked up with a join (a mapping of every name known, handed to polars each batch, cost more than the rest)."""
+def initials(names: pl.Series) -> pl.Series:
+    """importing.regions.name_initials of each name: each distinct name converted once per process
+    (regions._INITIALS), and looked up with a join (a mapping of every name known, handed to polars each
+    batch, cost more than the rest)."""
     known = _KNOWN_INITIALS[0]
     if len(known) > 2_000_000:
         known = _KNOWN_INITIALS[0] = known.clear()
@@ -37,7 +38,7 @@ def initials(imp, names: pl.Series) -> pl.Series:
         phrased = parts.join(_phrases(), on="s", how="semi")["i"]
         sure = pl.concat([found.filter(pl.col("certain")),
                           checked.filter(~pl.col("i").is_in(phrased.implode())).drop("n")]).select("name", "initials")
-        cache = imp.initials
+        cache = _INITIALS
         others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
         added = pl.concat([sure, pl.DataFrame({"name": others, "initials": [
             cache[v] if v in cache else cache.setdefault(v, name_initials(v)) for v in others]}, schema=known.schema)])

@@ -39,7 +39,7 @@ from .plan import SKIPPED, HouseholdPlanner, _Group, _MISSING
 from .reading import Table, open_table
 from .regions import _INITIALS, RegionResolver, name_initials
 from .report import ImportResult, RowError
-from .writer import PlanWriter, Writer, _BulkMode, _copy_escape
+from .writer import PlanWriter, Writer, _BulkMode
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,10 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.source_name = source_name
         self.postgres = connection.vendor == "postgresql"
         self.bulk_min_rows = BULK_MIN_ROWS
+        self.path = "row-wise"   # "bulk" once the bulk path took the file (it may hand it all back)
+        self.household_sequence: str | None = None
         self.registry_read = True
-        self.initials = _INITIALS  # name → pinyin initials, for the bulk path
-        if len(_INITIALS) > 2_000_000:
+        if len(_INITIALS) > 2_000_000:  # name → pinyin initials, kept between imports
             _INITIALS.clear()
         _INITIALS[""] = ""
         self.today = timezone.localdate()
@@ -95,6 +96,7 @@ class Importer(HouseholdPlanner, PlanWriter):
             if table.frame is not None and table.estimated_rows >= self.bulk_min_rows:
                 result = self._bulk_pass(table, columns)
                 if result is not None:
+                    self.path = "bulk"
                     return result
             # One pass: validate and COPY chunk by chunk in one transaction, rolled back at the
             # end if the file is refused. Progress goes through the `progress` callback.
@@ -120,36 +122,26 @@ class Importer(HouseholdPlanner, PlanWriter):
         clock = time.perf_counter
         started = clock()
         self.timings = {}
+        context = bulk.Context(index=columns.index, regions=self.regions, today=self.today,
+                               has_income=self.has_income, loads_registered=self.loads_registered)
         try:
             frame = table.frame()
             self.timings["read"] = clock() - started
-            prepared = bulk.prepare(self, frame, BULK_CHUNK_ROWS)
+            prepared = bulk.prepare(context, frame, BULK_CHUNK_ROWS)
         except bulk.Fallback:
             return None
         total = len(frame)
         del frame
+        self.file_numbers = prepared.file_numbers
+        self._reserve_numbers(prepared.villages)  # the villages' next 户编号, while nothing is locked
         self.timings["prepare"] = clock() - started - self.timings["read"]
-        sequence = self._household_sequence()
         # A load large relative to the registry, of people it does not have: indexes are rebuilt after it.
         bulk_mode = (not len(prepared.registered_ids) and not prepared.registered_numbers
-                     and total >= max(BULK_INDEX_MIN_ROWS, self._estimated_members()))
+                     and total >= max(BULK_INDEX_MIN_ROWS, estimated_rows(Member)))
         self.writer = Writer(self) if not connection.in_atomic_block else None
         self.registry_read = not (bulk_mode and self.writer is not None)
         self.routed_rows = 0
         committed = False
-        done = 0
-        timings = {"screen": 0.0, "row-wise": 0.0, "batches": 0.0}
-
-        def reserve(count: int) -> range | list[int]:
-            """`count` new household ids: a range when the sequence gave them in one run, as it does unless
-            another writer took ids meanwhile (20,000 ids as rows through Python cost 20 ms a batch)."""
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
-                               "ELSE array_agg(v ORDER BY v) END FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) s",
-                               [sequence, count])
-                low, high, ids = cursor.fetchone()
-            return range(low, high + 1) if ids is None else ids
-
         try:
             with transaction.atomic() if self.writer is None else contextlib.nullcontext():
                 if self.writer is None:
@@ -158,46 +150,11 @@ class Importer(HouseholdPlanner, PlanWriter):
                     self.writer.start()
                     if bulk_mode:
                         # the audit trail's indexes too when this load at least doubles it
-                        self.writer.send(_BulkMode(audit=self._estimated_rows(AuditEntry) <= total // 4))
-                width = len(table.headers)
-                cells = [f"c{i}" for i in range(width)]
-                while prepared.chunks:
-                    chunk = prepared.chunks.pop(0)
-                    mark = clock()
-                    screened = bulk.screen(self, chunk, prepared)
-                    timings["screen"] += clock() - mark
-                    mark = clock()
-                    routed, fresh = screened.routed, screened.households
-                    self.routed_rows += len(routed)
-                    rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
-                    for numbers, rows_chunk in self._chunked(rows, width):
-                        self._chunk(numbers, rows_chunk)
-                    timings["row-wise"] += clock() - mark
-                    mark = clock()
-                    if self.writing and len(fresh):
-                        keys = fresh["key"].to_list()
-                        self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
-                        villages = fresh["village_id"].to_list()
-                        numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
-                        for batch in bulk.batches(self, screened, numbers, reserve):
-                            self._write(batch)
-                        self.result.households_created += len(fresh)
-                        self.result.members_created += len(screened.members)
-                    timings["batches"] += clock() - mark
-                    done += screened.total
-                    self.progress("importing", done, total)
-                result = self.result
-                result.total_rows = total
-                result.errors = self.errors
-                result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
-                result.imported = not self.errors or self.only_valid_rows
-                if not result.imported:
-                    result.forget_changes()
-                    if self.writer is None:
-                        transaction.set_rollback(True)
+                        self.writer.send(_BulkMode(audit=estimated_rows(AuditEntry) <= total // 4))
+                self._bulk_chunks(context, prepared, len(table.headers), total)
+                result = self._finish(total, write=True)
                 committed = result.imported
         finally:
-            self.timings |= timings
             mark = clock()
             if self.writer is not None:
                 self.writer.close(commit=committed)
@@ -206,41 +163,73 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.progress("importing", total, total)
         return result
 
-    def registered(self, field: str, values: list[str]) -> set[str]:
-        """Which of these ID numbers (field "id_number") or 户编号 ("number") the registry already has."""
-        model = Member if field == "id_number" else Household
-        found = set()
-        with connection.cursor() as cursor:
-            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{model._meta.db_table}")')
-            if not cursor.fetchone()[0]:
-                return found
-            if len(values) <= 20_000:
-                cursor.execute(f'SELECT "{field}" FROM "{model._meta.db_table}" WHERE "{field}" = ANY(%s)', [values])
-                return {r[0] for r in cursor.fetchall()}
-            # many: one join with the values COPYed into a temporary table
-            cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_values (v text)")
-            cursor.execute("TRUNCATE _import_values")
-            with cursor.cursor.copy("COPY _import_values FROM STDIN") as copy:
-                copy.write("".join(f"{_copy_escape(v)}\n" for v in values))
-            cursor.execute("ANALYZE _import_values")
-            cursor.execute(f'SELECT t."{field}" FROM "{model._meta.db_table}" t JOIN _import_values ON v = t."{field}"')
-            found.update(r[0] for r in cursor.fetchall())
-            cursor.execute("DROP TABLE _import_values")
-        return found
+    def _bulk_chunks(self, context, prepared, width: int, total: int) -> None:
+        """Screen chunk after chunk: its doubtful households through the row-wise path, its clean new ones
+        to the writer as COPY batches."""
+        from . import bulk, payloads
 
-    def _household_sequence(self) -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Household._meta.db_table])
-            return cursor.fetchone()[0]
+        clock = time.perf_counter
+        timings = {"screen": 0.0, "row-wise": 0.0, "batches": 0.0}
+        cells = [f"c{i}" for i in range(width)]
+        done = 0
+        try:
+            while prepared.chunks:
+                chunk = prepared.chunks.pop(0)
+                mark = clock()
+                screened = bulk.screen(context, chunk, prepared)
+                timings["screen"] += clock() - mark
+                mark = clock()
+                routed, fresh = screened.routed, screened.households
+                self.routed_rows += len(routed)
+                self.result.unchanged_rows += screened.unchanged_rows
+                rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
+                for numbers, rows_chunk in self._chunked(rows, width):
+                    self._chunk(numbers, rows_chunk)
+                timings["row-wise"] += clock() - mark
+                mark = clock()
+                if self.writing and len(fresh):
+                    keys = fresh["key"].to_list()
+                    self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
+                    villages = fresh["village_id"].to_list()
+                    numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
+                    for batch in payloads.batches(screened, numbers, self._reserve_ids, user=self.user,
+                                                  at=self.now, source_name=self.source_name):
+                        self._write(batch)
+                    self.result.households_created += len(fresh)
+                    self.result.members_created += len(screened.members)
+                timings["batches"] += clock() - mark
+                done += screened.total
+                self.progress("importing", done, total)
+        finally:
+            self.timings |= timings
 
-    def _estimated_members(self) -> int:
-        return self._estimated_rows(Member)
-
-    def _estimated_rows(self, model) -> int:
-        """The planner's row count of a table (exact enough to compare a load with)."""
+    def _reserve_ids(self, count: int) -> range | list[int]:
+        """`count` new household ids: a range when the sequence gave them in one run, as it does unless
+        another writer took ids meanwhile (20,000 ids as rows through Python cost 20 ms a batch)."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-            return max(cursor.fetchone()[0], 0)
+            if self.household_sequence is None:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Household._meta.db_table])
+                self.household_sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+                           "ELSE array_agg(v ORDER BY v) END "
+                           "FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) s",
+                           [self.household_sequence, count])
+            low, high, ids = cursor.fetchone()
+        return range(low, high + 1) if ids is None else ids
+
+    def _finish(self, total: int, *, write: bool) -> ImportResult:
+        """The result of a pass over `total` rows: imported when written and clean (or the valid kept)."""
+        result = self.result
+        result.total_rows = total
+        result.errors = self.errors
+        result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
+        result.imported = write and (not self.errors or self.only_valid_rows)
+        if not result.imported:
+            result.forget_changes()
+            if write and self.writer is None:
+                transaction.set_rollback(True)
+        return result
+
 
     def _reset(self, columns: ColumnMap):
         self.columns = columns
@@ -278,15 +267,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                     self._chunk(numbers, rows)
                     done += len(rows)
                     self.progress(stage, done, max(total, done))
-                result = self.result
-                result.total_rows = done
-                result.errors = self.errors
-                result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
-                result.imported = write and (not self.errors or self.only_valid_rows)
-                if not result.imported:
-                    result.forget_changes()
-                if write and not result.imported and self.writer is None:
-                    transaction.set_rollback(True)
+                result = self._finish(done, write=write)
                 committed = result.imported
         finally:
             if self.writer is not None:
@@ -525,6 +506,15 @@ class Importer(HouseholdPlanner, PlanWriter):
             for name, reason in errors.items():
                 self._error(numbers[i], headings.get(name, name), "", reason)
         members["name_initials"] = [name_initials(v) if isinstance(v, str) else "" for v in names]
+
+
+def estimated_rows(model) -> int:
+    """The planner's row count of a table (exact enough to compare a load with)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                       [model._meta.db_table])
+        return max(cursor.fetchone()[0], 0)
+
 
 def import_file(path, *, user, scope_code: str | None = None, only_valid_rows: bool = False, name: str | None = None,
                 progress=None, limits: files.Limits | None = None) -> ImportResult:
