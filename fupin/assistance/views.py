@@ -13,7 +13,7 @@ from fupin.core.pagination import page_of
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
-from fupin.regions.selectors import home_region, regions_for
+from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
@@ -57,7 +57,7 @@ def index(request):
     coverage = selectors.coverage_by_region(request.user, region)
     current = Region.objects.filter(code=region).first() if region else None
     return render(request, "assistance/index.html", {
-        "coverage": coverage, "region": current, "path": current.path() if current else [],
+        "coverage": coverage, "region": current, "path": path_for(request.user, current),
         "home": home_region(request.user), "can_manage": rules.can_manage(request.user),
         "can_configure": rules.can_configure(request.user),
         "settings": services.settings_for(region) if len(region) >= 6 else None,

@@ -111,18 +111,17 @@ def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | N
     children = list(Region.objects.filter(parent=region).order_by("code"))
     values = dict(model.objects.filter(region__in=children, year=year).values_list("region_id", "persons"))
     adjusted = set(model.objects.filter(region__in=children, year=year, adjusted=True).values_list("region_id", flat=True))
-    used = {}
+    used, used_total = {}, 0
     if which == "quota":
-        rows = (BatchHousehold.objects.filter(in_region("batch__village_id", region.code), batch__year=year,
-                                              batch__kind=Procedure.IDENTIFICATION, state__in=[Entry.SELECTED, Entry.CONFIRMED])
-                .values_list("batch__village_id", "persons"))
+        rows = services.quota_entries(region.code, year).values_list("batch__village_id", "persons")
         for village, persons in rows:
+            used_total += persons or 0
             for c in children:
                 if village.startswith(c.code):
                     used[c.code] = used.get(c.code, 0) + (persons or 0)
     return {"region": region, "own": own, "children": [
         {"region": c, "persons": values.get(c.code), "used": used.get(c.code, 0), "adjusted": c.code in adjusted} for c in children
-    ], "used_total": sum(used.values())}
+    ], "used_total": used_total}
 
 
 def yearly_update_progress(user, year: int, *, region: str = "") -> dict:

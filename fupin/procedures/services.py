@@ -370,12 +370,18 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
 
 # ---------------------------------------------------------------- survey, ranking, initial selection
 
+def quota_entries(region_code: str, year: int):
+    """The entries that use a region's quota for the year (已用于识别): households selected or announced
+    in the year's identification batches of its villages. The batch page, the quota page and its
+    table of townships or villages all count these, so their figures agree."""
+    return BatchHousehold.objects.filter(in_region("batch__village_id", region_code), batch__year=year,
+                                         batch__kind=Procedure.IDENTIFICATION, state__in=[Entry.SELECTED, Entry.CONFIRMED])
+
+
 def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = None) -> dict:
-    """A village's quota for the year and how many persons of it are used (selected or announced
-    in the year's identification batches)."""
+    """A village's quota for the year and how many persons of it are used (see `quota_entries`)."""
     quota = Quota.objects.filter(region_id=village_code, year=year).values_list("persons", flat=True).first()
-    used_qs = BatchHousehold.objects.filter(batch__village_id=village_code, batch__year=year, batch__kind=Procedure.IDENTIFICATION,
-                                            state__in=[Entry.SELECTED, Entry.CONFIRMED])
+    used_qs = quota_entries(village_code, year)
     if exclude_batch is not None:
         used_qs = used_qs.exclude(batch=exclude_batch)
     used = used_qs.aggregate(n=Sum("persons"))["n"] or 0

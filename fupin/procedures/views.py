@@ -12,7 +12,7 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
-from fupin.regions.selectors import region_for
+from fupin.regions.selectors import path_for, region_for
 
 from . import forms, selectors, services
 from .models import AllocationBasis, Entry, Evidence, Procedure, Stage, VillageCriteria
@@ -239,7 +239,7 @@ def allocations(request, which="quota"):
         "can_set": region is not None and region.level == RegionLevel.COUNTY and (request.user.is_superuser or request.user.role == "county"),
         "can_adjust": region is not None and data["own"] is not None and region.level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
         and (request.user.is_superuser or request.user.role in ("county", "township") and request.user.region_id == region.code),
-        "path": region.path() if region else [],
+        "path": path_for(request.user, region),
     })
 
 
