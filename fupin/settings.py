@@ -12,6 +12,7 @@ FUPIN_HTTPS      "1" behind HTTPS: secure cookies, HSTS, redirect to https (docs
 FUPIN_BEHIND_PROXY "1" behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For
 """
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "fupin.monitoring",
     "fupin.reports",
     "fupin.changes",
+    "fupin.declarations",
 ]
 
 MIDDLEWARE = [
@@ -267,3 +269,30 @@ FUPIN_PUBLIC_CODE_DAYS = int(os.environ.get("FUPIN_PUBLIC_CODE_DAYS", "365"))
 # API tokens: the lifetimes offered on the 「API 令牌」 page (days) and the one chosen unless another is.
 FUPIN_API_TOKEN_DAYS = (30, 90, 180, 365)
 FUPIN_API_TOKEN_DEFAULT_DAYS = 90
+
+# Self-declaration (农户自主申报, fupin.declarations). Deadlines in working days per region code prefix, the
+# longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the environment
+# overrides or adds provinces.
+FUPIN_DECLARATION_DEADLINES = {"": {"verify": 2, "review": 5, "total": 15},
+                               **json.loads(os.environ.get("FUPIN_DECLARATION_DEADLINES", "{}"))}
+# Abuse limits of the public form: codes per phone a day, declarations per phone and per ID number a day, photo size.
+FUPIN_DECLARATION_LIMITS = {"codes_per_day": 5, "per_phone_day": 3, "per_id_day": 2, "photo_mb": 5}
+# Per address, through django-ratelimit on the cache (CACHE_URL: use Redis when several processes serve the pages).
+FUPIN_DECLARATION_RATES = {"code": "10/h", "declare": "10/h", "status": "20/m"}
+# Holidays and make-up working days (ISO dates) for a year the chinesecalendar package does not know yet
+# (fupin.core.workdays); comma-separated in the environment.
+FUPIN_EXTRA_HOLIDAYS = [d for d in os.environ.get("FUPIN_EXTRA_HOLIDAYS", "").split(",") if d]
+FUPIN_EXTRA_WORKDAYS = [d for d in os.environ.get("FUPIN_EXTRA_WORKDAYS", "").split(",") if d]
+# Text messages (fupin.core.sms): "console" logs them (and appends them to FUPIN_SMS_FILE when set); "http" posts
+# them to a gateway at FUPIN_SMS_URL with FUPIN_SMS_KEY/FUPIN_SMS_SECRET and the template ids in FUPIN_SMS_TEMPLATES.
+FUPIN_SMS_BACKEND = os.environ.get("FUPIN_SMS_BACKEND", "console")
+FUPIN_SMS_FILE = os.environ.get("FUPIN_SMS_FILE", "")
+FUPIN_SMS_URL = os.environ.get("FUPIN_SMS_URL", "")
+FUPIN_SMS_KEY = os.environ.get("FUPIN_SMS_KEY", "")
+FUPIN_SMS_SECRET = os.environ.get("FUPIN_SMS_SECRET", "")
+FUPIN_SMS_SIGN = os.environ.get("FUPIN_SMS_SIGN", "")
+FUPIN_SMS_TEMPLATES = json.loads(os.environ.get("FUPIN_SMS_TEMPLATES", "{}"))
+FUPIN_SMS_ATTEMPTS = int(os.environ.get("FUPIN_SMS_ATTEMPTS", "3"))
+FUPIN_SMS_RETRY_SECONDS = float(os.environ.get("FUPIN_SMS_RETRY_SECONDS", "2"))
+# The 12317 hotline printed on village posters.
+FUPIN_HOTLINE = os.environ.get("FUPIN_HOTLINE", "12317")

@@ -9,7 +9,9 @@ Every module's imports are read with `ast`, those at the top of a module and tho
 alike, relative ones resolved, and each is mapped to the app it names. Where a lower app needs
 something of a higher one, the higher app hands it over at start-up in its AppConfig.ready()
 (fupin.accounts.scope.provide_paired_filter, fupin.regions.views.provide_counts,
-fupin.registry.importing.writer.register_village_triggers, fupin.registry.services.provide_procedure_years).
+fupin.registry.importing.writer.register_village_triggers, fupin.registry.services.provide_procedure_years;
+and, within layer 6, fupin.monitoring.services.on_stage_change, called by DeclarationsConfig.ready so that
+monitoring never imports declarations).
 The project's own modules (fupin/settings.py, urls.py, api.py) sit above every app.
 """
 import ast
@@ -25,7 +27,7 @@ LAYERS = [
     {"audit"},
     {"accounts"},
     {"registry"},
-    {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes"},
+    {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations"},
     {"reports"},
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}

@@ -526,6 +526,7 @@ class ProblemSource(models.TextChoices):
     DATA_CHECK = "data_check", _("疑点数据核查")
     INSPECTION = "inspection", _("督查巡查、考核反馈")
     MANUAL = "manual", _("自查录入")
+    DEADLINE = "deadline", _("申报办理超期")
 
 
 class ProblemStatus(models.TextChoices):

@@ -391,10 +391,24 @@ def _move(case: MonitoredHousehold, to: str, *, by, note: str) -> MonitoredHouse
     return case, before
 
 
+# Apps beside monitoring that follow a case (declarations: fupin.declarations.apps) register here from their
+# AppConfig.ready(); monitoring never imports them. Each listener is called with the case inside the transaction
+# that moved it, so what it writes commits or rolls back with the move.
+_stage_listeners = []
+
+
+def on_stage_change(listener) -> None:
+    """Register `listener(case)`, called after every move of a monitored household's stage."""
+    if listener not in _stage_listeners:
+        _stage_listeners.append(listener)
+
+
 def _log(case, before, *, by, note, action):
     MonitoringStep.objects.create(case=case, stage=case.stage, by=by, by_name=_display(by), note=note)
     record(by=by, action=action, target=case, household=case.household, scope_code=case.village_code,
            changes={"stage": [before, case.stage], "note": [None, note]})
+    for listener in _stage_listeners:
+        listener(case)
 
 
 @transaction.atomic
@@ -857,6 +871,38 @@ def create_problem(*, by, source: str, region_code: str, description: str, deadl
     )
     record(by=by, action="create_problem", target=problem, household=household, scope_code=region_code,
            changes={"description": [None, problem.description], "deadline": [None, str(deadline)]})
+    return problem
+
+
+@transaction.atomic
+def open_deadline_problem(*, region_code: str, description: str, deadline: datetime.date, responsible_level: int,
+                          household: Household | None = None) -> Problem:
+    """A problem the deadline sweep opens (申报办理超期) for the level that let a step run over: no user acts, the
+    audit entry names the system."""
+    problem = Problem.objects.create(
+        source=ProblemSource.DEADLINE, region_code=region_code, household=household, description=description,
+        responsible_level=responsible_level, deadline=deadline,
+    )
+    record(by=None, action="open_deadline_problem", target=problem, household=household, scope_code=region_code,
+           changes={"description": [None, description], "deadline": [None, str(deadline)]})
+    return problem
+
+
+@transaction.atomic
+def settle_deadline_problem(problem: Problem, *, note: str) -> Problem:
+    """Close a deadline problem once its step is done (late): the fact that settles it is the step itself."""
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    if problem.source != ProblemSource.DEADLINE:
+        raise MonitoringError("只有申报办理超期问题由系统销号")
+    if problem.status == ProblemStatus.CLOSED:
+        return problem
+    before = problem.status
+    now = timezone.now()
+    problem.status, problem.rectification, problem.rectified_at = ProblemStatus.CLOSED, note, now
+    problem.closed_at, problem.close_note = now, note
+    problem.save(update_fields=["status", "rectification", "rectified_at", "closed_at", "close_note"])
+    record(by=None, action="settle_deadline_problem", target=problem, household=problem.household,
+           scope_code=problem.region_code, changes={"status": [before, "closed"], "note": [None, note]})
     return problem
 
 
