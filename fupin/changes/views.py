@@ -204,4 +204,4 @@ def household_section(request, pk):
 def evidence_file(request, pk):
     evidence = Evidence.objects.select_related("change_request").get(pk=pk)  # none: a 404 (file_view)
     _request_or_404(request.user, evidence.change_request_id)  # the file is read only by who may read its request
-    return stored_file_response(evidence.file, filename=evidence.name)
+    return stored_file_response(evidence.file, filename=evidence.name, attachment=True)

@@ -40,9 +40,10 @@ def true_type(head: bytes, name: str) -> tuple[str, bool]:
     return DOWNLOAD_TYPES.get(PurePath(name).suffix.lower(), OPAQUE), False
 
 
-def stored_file_response(field_file, *, filename: str = "") -> FileResponse:
+def stored_file_response(field_file, *, filename: str = "", attachment: bool = False) -> FileResponse:
     """The stored file as a response, named `filename` (default: its stored name; the stored name's extension is added
-    to a filename without one); 404 when there is no such file."""
+    to a filename without one); 404 when there is no such file. `attachment`: always a download, even an image
+    (evidence: minutes, photos of a posted notice, are kept by the reader, not viewed in the tab)."""
     if not field_file:
         raise Http404("文件不存在")
     try:
@@ -56,7 +57,8 @@ def stored_file_response(field_file, *, filename: str = "") -> FileResponse:
     filename = PurePath(filename).name if filename else stored.name
     if not PurePath(filename).suffix:
         filename += stored.suffix
-    response = FileResponse(handle, content_type=content_type, as_attachment=not inline, filename=filename)
+    response = FileResponse(handle, content_type=content_type, as_attachment=attachment or not inline,
+                            filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX
     response["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -174,7 +174,7 @@ def case_evidence(request, pk):
     """The risk elimination's evidence, to whoever may read the case."""
     _reader(request.user)
     case = _get(selectors.cases_for(request.user), pk)
-    return stored_file_response(case.elimination_evidence, filename=f"风险消除佐证_{case.pk}")
+    return stored_file_response(case.elimination_evidence, filename=f"风险消除佐证_{case.pk}", attachment=True)
 
 
 CASE_ACTIONS = {
@@ -280,7 +280,7 @@ def lookback_item(request, pk):
 def lookback_item_evidence(request, pk):
     """A look-back check's evidence, to whoever may read the household's check."""
     item = _lookback_item(request.user, pk)
-    return stored_file_response(item.evidence, filename=f"回头看佐证_{item.pk}")
+    return stored_file_response(item.evidence, filename=f"回头看佐证_{item.pk}", attachment=True)
 
 
 # ---------------------------------------------------------------- cross-checks
@@ -420,7 +420,7 @@ def problem_evidence(request, pk):
     """A problem's rectification evidence, to whoever may read the problem."""
     _reader(request.user)
     problem = _get(selectors.problems_for(request.user), pk)
-    return stored_file_response(problem.evidence, filename=f"整改佐证_{problem.pk}")
+    return stored_file_response(problem.evidence, filename=f"整改佐证_{problem.pk}", attachment=True)
 
 
 @login_required

@@ -331,4 +331,4 @@ def evidence(request, pk):
     found = Evidence.objects.filter(scope, pk=pk).first() if scope is not None else None
     if found is None:
         raise Http404
-    return stored_file_response(found.file, filename=f"{found.get_kind_display()}_{found.pk}")
+    return stored_file_response(found.file, filename=f"{found.get_kind_display()}_{found.pk}", attachment=True)

@@ -255,7 +255,8 @@ class RemoveMemberIn(InputSchema):
 
 class HouseholdFilters(Schema):
     region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的户")
-    q: _text(50) = Field("", description="户主或成员姓名（前缀）、身份证号（全部或部分；不能查看完整身份证号的角色须给出完整的18位）、户编号、拼音首字母")
+    q: _text(50) = Field("", description="户主或成员姓名的开头、姓名拼音首字母的开头、户编号的开头，或身份证号（完整18位；"
+                                         "能查看完整身份证号的角色也可给出其中连续6位以上）")
     status: Literal[("", *codes.HouseholdStatus.values)] = ""
     household_type: Literal[("", *codes.HouseholdType.values)] = ""
     cause: Literal[("", *codes.PovertyCause.values)] = Field("", description="主要致贫原因")

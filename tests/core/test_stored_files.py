@@ -126,8 +126,9 @@ def _change_evidence(users, household):
 KINDS = [
     ("risk elimination evidence", _case, "township", "application/pdf", False),
     ("rectification evidence", _problem, "township", "application/pdf", False),
-    ("look-back evidence", _lookback_item, "clerk", "image/png", True),
-    ("procedure evidence", _stage_evidence, "clerk", "image/png", True),
+    # evidence is always a download (issue 18, finding 11); a visit photo is shown as a thumbnail on its page
+    ("look-back evidence", _lookback_item, "clerk", "image/png", False),
+    ("procedure evidence", _stage_evidence, "clerk", "image/png", False),
     ("visit photo", _visit_photo, "clerk", "image/jpeg", True),
     ("handbook ZIP", _handbook_batch, "clerk", "application/zip", False),
     ("import error report", _import_errors, "clerk", "text/csv; charset=utf-8", False),
