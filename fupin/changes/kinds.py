@@ -452,8 +452,6 @@ def _apply_member_join(request, by):
 def _apply_member_leave(request, by):
     household = request.household
     member = Member.objects.get(pk=request.payload["member_id"])
-    if request.payload.get("new_head_id"):
-        _set_relation(Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request)
     before = snapshot(member, MEMBER_EDITABLE)
     cause = _label(LeaveCause, request.payload["cause"])
     _audit(by, "remove_member", member, household,
@@ -462,6 +460,9 @@ def _apply_member_leave(request, by):
         member.delete()
     except ProtectedError:
         raise ChangeError({"member_id": f"{member.name}仍有关联记录，不能减员"}) from None
+    # after the old head has left: the database holds one head per household at every statement
+    if request.payload.get("new_head_id"):
+        _set_relation(Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request)
     _refresh_household_summary(household)
 
 

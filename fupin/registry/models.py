@@ -1,7 +1,7 @@
 """The registry (建档立卡): households, their members, yearly incomes and guarantees.
 
-Rules that the database itself holds: one person (ID number) in one household; one
-income record and one guarantee survey per household per year; money in Decimal yuan
+Rules that the database itself holds: one person (ID number) in one household; one head
+(户主) per household; one income record and one guarantee survey per household per year; money in Decimal yuan
 with two places, never float.
 """
 from decimal import ROUND_HALF_UP, Decimal
@@ -152,6 +152,9 @@ class Member(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(work_months__lte=12), name="member_work_months_le_12"),
             models.UniqueConstraint(fields=["id_number"], name="registry_member_id_number_key"),
+            # 户主: one per household, held by the database so that two requests at once cannot both add one
+            models.UniqueConstraint(fields=["household"], condition=models.Q(relation="head"),
+                                    name="member_one_head_per_household"),
         ]
 
     def __str__(self) -> str:

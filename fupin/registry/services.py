@@ -246,6 +246,11 @@ def set_household_statuses(*, by, changes: dict[int, dict], action: str, batch_i
     return len(touched)
 
 
+def _lock(household: Household) -> Household:
+    """Lock the household's row: its members, incomes and checks change one request at a time (PostgreSQL)."""
+    return Household.objects.select_for_update().only("pk", "size").get(pk=household.pk)
+
+
 def _refresh_household_summary(household: Household) -> None:
     """Keep the head's name, initials and the size on the household row."""
     members = list(household.members.values_list("relation", "name", "name_initials"))
@@ -392,7 +397,9 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
         raise RegistryError({"year": f"年度应在2000到{this_year}之间"})
-    size = household_size or household.size or household.members.count()
+    # The household row first: two years entered at once must not leave the older one as latest_income.
+    locked = _lock(household)
+    size = household_size or locked.size or household.members.count()
     if size < 1:
         raise RegistryError({"household_size": "家庭人口数须至少为1"})
     errors = {}
@@ -468,6 +475,7 @@ def record_guarantees(household: Household, *, by, year: int, checked_on: dateti
         raise RegistryError({g: "未达标的项目须说明情况" for g in missing_notes})
     if checked_on > timezone.localdate():
         raise RegistryError({"checked_on": "核查日期不能晚于今天"})
+    _lock(household)
     existing = GuaranteeCheck.objects.filter(household=household, year=year).first()
     if existing is not None and year in procedure_guarantee_years([household.pk]).get(household.pk, ()) and (
             any(getattr(existing, g) != bool(items.get(g, True)) for g in GUARANTEES) or existing.notes != notes
