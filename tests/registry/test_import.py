@@ -68,6 +68,33 @@ def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
     assert IncomeRecord.objects.get().production == Decimal("0.10")
 
 
+@pytest.mark.parametrize("raw", ["12,000.5", "１２，０００.５", "0", "12.345", "-1", "abc", "NaN", "1e3",
+                                 "9999999999.99", "10000000000", "1.500"])
+def test_money_cells_are_read_by_the_one_money_parser(raw):
+    """The importer's sums of yuan go through core.money.parse_yuan with the column's limit: the same value or the
+    same refusal as the forms and the API (issue 15, item 4)."""
+    from fupin.core import money
+    from fupin.registry.models import MONEY_BELOW
+
+    convert = import_columns.BY_KEY[(import_columns.INCOME, "wages")].convert
+    try:
+        expected = money.parse_yuan(raw, below=MONEY_BELOW)
+    except money.MoneyError as e:
+        with pytest.raises(import_columns.CellError) as refused:
+            convert(raw)
+        assert str(refused.value) == str(e)
+    else:
+        assert convert(raw) == expected
+
+
+def test_a_bad_sum_is_refused_with_the_forms_message_on_its_row_and_column(tmp_path, users):
+    rows = household("王大山") + household("李四海", **{"工资性收入": "一万", "低保金": "10000000000"})
+    result = run(tmp_path, rows, users["county"])
+    assert not result.imported
+    assert (4, "工资性收入", "请输入金额（元）") in errors_of(result)
+    assert (4, "低保金", "金额不能超过 9,999,999,999.99") in errors_of(result)
+
+
 def test_household_cells_on_the_head_row_only_are_accepted(tmp_path, users):
     rows = household("王大山", repeat=False) + household("李四海", repeat=False)
     result = run(tmp_path, rows, users["county"])

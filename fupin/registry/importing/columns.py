@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fupin.core import money
 from fupin.regions.models import RegionLevel
 
 from .. import codes
@@ -87,6 +88,7 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def _decimal(spec: dict, what: str):
+    """A quantity with two places (an area, a distance); sums of money are _yuan's."""
     limit = Decimal(10) ** (spec["max_digits"] - spec["decimal_places"])
 
     def convert(raw: str) -> Decimal:
@@ -101,6 +103,20 @@ def _decimal(spec: dict, what: str):
         if number >= limit:
             raise CellError(f"{what}过大")
         return number.quantize(Decimal("0.01"))
+    convert.kind = ("decimal", spec["max_digits"] - spec["decimal_places"])
+    return convert
+
+
+def _yuan(spec: dict):
+    """A sum of yuan, read by core.money.parse_yuan: the parser, limit and messages of the forms and the API
+    (请输入金额（元）, 金额不能为负数, 金额最多保留两位小数, 金额不能超过 …) for the column's DecimalField."""
+    below = money.below_digits(spec["max_digits"])
+
+    def convert(raw: str) -> Decimal:
+        try:
+            return money.parse_yuan(raw, below=below)
+        except money.MoneyError as e:
+            raise CellError(str(e)) from None
     convert.kind = ("decimal", spec["max_digits"] - spec["decimal_places"])
     return convert
 
@@ -166,7 +182,7 @@ class Column:
 
 
 def _money(heading, field_name):
-    return Column(heading, INCOME, field_name, _decimal(MONEY, "金额"), None, note="元，最多两位小数")
+    return Column(heading, INCOME, field_name, _yuan(MONEY), None, note="元，最多两位小数")
 
 
 def _area(heading, field_name):
@@ -235,7 +251,7 @@ COLUMNS: list[Column] = [
     _money("工资性收入", "wages"),
     _money("生产经营性收入", "production"),
     _money("财产性收入", "property_income"),
-    Column("转移性收入", INCOME, "transfers_total", _decimal(MONEY, "金额"), None,
+    Column("转移性收入", INCOME, "transfers_total", _yuan(MONEY), None,
            note="可留空；填写时须等于以下六项之和（其他转移性收入留空时取差额）"),
     _money("计划生育金", "family_planning"),
     _money("低保金", "dibao"),
@@ -244,7 +260,7 @@ COLUMNS: list[Column] = [
     _money("生态补偿金", "eco_compensation"),
     _money("其他转移性收入", "other_transfers"),
     _money("生产经营性支出", "productive_expenditure"),
-    Column("年人均纯收入", INCOME, "per_capita_net_income", _decimal(MONEY, "金额"), None,
+    Column("年人均纯收入", INCOME, "per_capita_net_income", _yuan(MONEY), None,
            note="由系统计算：（各项收入−生产经营性支出）÷家庭人口数；填写时须与计算结果一致"),
     Column("姓名", MEMBER, "name", _text(50), aliases=("成员姓名",)),
     Column("性别", MEMBER, "sex", _code(codes.Sex, "性别"), None, note="男／女；可留空，按证件号码推定"),
