@@ -268,7 +268,7 @@ def test_other_county_and_xlsx(tmp_path, users):
 def test_parse_ids_agrees_with_idnumber_parse():
     from hypothesis import given, settings, strategies as st
 
-    from fupin.registry import idnumber
+    from fupin.core import idnumber
     from fupin.registry.importing import bulk as import_bulk
     import polars as pl
 

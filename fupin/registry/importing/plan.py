@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from .. import codes, idnumber, services, validation
+from fupin.core import idnumber
+
+from .. import codes, services, validation
 from ..models import Household, IncomeRecord, IncomeTooLarge, Member, per_capita_net_income
 from .columns import (AUDIT_SKIP, BY_KEY, HOUSEHOLD, HOUSEHOLD_COLUMNS, HOUSEHOLD_DEFAULTS, HOUSEHOLD_FILE_FIELDS,
                       INCOME, INCOME_COLUMNS, JSON_FIELDS, MEMBER_COLUMNS, MEMBER_DEFAULTS, MEMBER_FILE_FIELDS,

@@ -6,9 +6,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from fupin.core import spreadsheets
+from fupin.core import idnumber, spreadsheets
 
-from .. import idnumber
 from .columns import COLUMNS, HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, TEMPLATE_COLUMNS
 
 

@@ -29,9 +29,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
-from fupin.core import files
+from fupin.core import files, idnumber
 
-from .. import codes, idnumber, services, validation
+from .. import codes, services, validation
 from ..models import Household, Member
 from .columns import (BY_KEY, HOUSEHOLD, INCOME, MEMBER, MONEY_FIELDS, REGION, REGION_FIELDS, CellError, Column,
                       ColumnMap, ImportRejected, _identity, map_columns)
