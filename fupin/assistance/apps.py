@@ -12,3 +12,9 @@ class AssistanceConfig(AppConfig):
         from .selectors import active_pairings
 
         scope.provide_paired_filter(active_pairings)
+        # handbook batches are background work the worker watches and the 后台任务 page lists
+        from fupin.core import work as core_work
+
+        from . import work
+
+        core_work.register_work(work.KIND)

@@ -27,6 +27,7 @@ import qrcode.image.svg
 
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record
+from fupin.core import work
 from fupin.core.evidence import random_name
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, Household
@@ -188,8 +189,13 @@ PROGRESS_EVERY = 5
 
 def build_batch(batch_id: int, *, base_url: str | None = None) -> None:
     """Make the handbooks of a batch's village into one ZIP, updating `done` as it goes."""
+    # held while the batch is made: a batch that says 生成中 with nobody holding its lease was interrupted
+    # (fupin.assistance.work settles it, and a new batch for the village is accepted again)
+    with work.Lease("handbook", batch_id).acquire(wait=10):
+        _build(batch_id, base_url)
 
 
+def _build(batch_id: int, base_url: str | None) -> None:
     batch = HandbookBatch.objects.select_related("village").get(pk=batch_id)
     if batch.status not in (BatchStatus.PENDING, BatchStatus.RUNNING):
         return

@@ -705,12 +705,15 @@ def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
     """Queue the handbooks of every registered household of a village; the page polls the batch's progress."""
     # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing services.
     from .tasks import build_village_handbooks
+    from .work import settle as work_settle
 
     village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
     _ensure_region(by, village.code)
     _ensure_role(not rules.is_helper(by) and (rules.can_plan(by) or by.role == Role.VILLAGE_CLERK),
                  "您的角色不能批量生成扶贫手册")
     running = HandbookBatch.objects.filter(village=village, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)).first()
+    if running and running.status == BatchStatus.RUNNING and work_settle(running.pk):
+        running = None  # its process had died: now failed, it no longer holds the village
     if running:
         raise AssistanceError({"village": f"{village.name}的手册正在生成中（已完成{running.done}/{running.total}户），请稍候"})
     with transaction.atomic():

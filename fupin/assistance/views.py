@@ -17,7 +17,7 @@ from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
-from . import exports, forms, handbook, rules, selectors, services
+from . import exports, forms, handbook, rules, selectors, services, work
 from .models import BatchStatus, VisitPhoto
 
 
@@ -491,6 +491,8 @@ def batches(request):
 @require_GET
 def batch(request, pk):
     item = get_in_scope(selectors.handbook_batch_for, request.user, pk)
+    if item.status == BatchStatus.RUNNING and work.settle(item.pk):  # its process had died
+        item.refresh_from_db()
     template = "assistance/_batch_progress.html" if request.htmx else "assistance/batch.html"
     return render(request, template, {"batch": item, "running": item.status in (BatchStatus.PENDING, BatchStatus.RUNNING)})
 

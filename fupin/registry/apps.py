@@ -13,3 +13,9 @@ class RegistryConfig(AppConfig):
 
         region_views.provide_counts(columns=["households", "persons", *codes.HouseholdStatus.values],
                                     breakdown=selectors.region_breakdown)
+        # import jobs are background work the worker watches and the 后台任务 page lists
+        from fupin.core import work as core_work
+
+        from . import work
+
+        core_work.register_work(work.KIND)

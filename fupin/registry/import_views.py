@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,17 +24,14 @@ from .importing import columns, reading, report
 from .forms import HouseholdFilterForm
 from .models import ImportJob, ImportStatus
 from .tasks import run_import
+from . import work
+from .work import import_jobs_for
 
 MAX_UPLOAD_BYTES = getattr(settings, "FUPIN_IMPORT_MAX_BYTES", 500 * 1024 * 1024)
 FINISHED = {ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED}
 
 
-def jobs_for(user):
-    """Import jobs the user may follow: their own, and those within their region."""
-    prefix = user.scope_prefix
-    if prefix is None:
-        return ImportJob.objects.filter(user=user)
-    return ImportJob.objects.filter(Q(user=user) | Q(scope_code__startswith=prefix))
+jobs_for = import_jobs_for
 
 
 def _job_or_404(user, pk) -> ImportJob:
@@ -116,6 +112,8 @@ ERRORS_SHOWN = 20
 
 
 def _job_context(user, job):
+    if job.status in work.RUNNING and work.settle(job.pk):  # its process had died: the job now says what became of it
+        job.refresh_from_db()
     finished = job.status in FINISHED
     can_download = _may_download_errors(user, job)
     errors = report.read_error_report(job.error_file, ERRORS_SHOWN + 1) if finished and can_download else []

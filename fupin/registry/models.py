@@ -312,3 +312,15 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ImportCommit(models.Model):
+    """Written in an import's own committing transaction: its presence says the job's data is in the registry, its
+    absence that none of it is, whatever became of the process that ran the job (fupin.registry.work)."""
+
+    job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, primary_key=True, related_name="commit")
+    committed_at = models.DateTimeField(_("写入时间"))
+
+    class Meta:
+        verbose_name = _("导入写入记录")
+        verbose_name_plural = _("导入写入记录")

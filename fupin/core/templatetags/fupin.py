@@ -59,3 +59,15 @@ def phone_shown(phone, user) -> str:
 def masked_id(number) -> str:
     """Always masked: for lists, whoever reads them."""
     return idnumber.mask(number)
+
+
+@register.inclusion_tag("core/_worker_warning.html")
+def worker_warning():
+    """「后台任务未运行」 on pages whose work waits for a task worker, when none is alive (fupin.core.work)."""
+    from fupin.core import work
+
+    try:
+        missing = work.worker_missing()
+    except Exception:  # the page itself says what is wrong with the database; this banner must not break it
+        missing = False
+    return {"missing": missing}

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.db import connection
 from django.utils import timezone
 
-from fupin.core import files
+from fupin.core import files, work
 from fupin.core.files import local_path
 
 from .columns import ImportRejected
@@ -71,6 +71,18 @@ class JobProgress:
 
 def process_job(job, *, echo=None, limits: files.Limits | None = None) -> ImportResult | None:
     """Import the job's file, recording progress, the outcome and the error report on the job."""
+    from ..models import ImportCommit
+
+    # held until the outcome is saved: a job that says 校验中/导入中 with nobody holding its lease was interrupted
+    # (fupin.registry.work settles it, telling from its ImportCommit whether its data went in)
+    lease = work.Lease("import", job.pk).acquire(wait=10)
+    try:
+        return _process(job, echo, limits, lambda: ImportCommit.objects.create(job_id=job.pk, committed_at=timezone.now()))
+    finally:
+        lease.release()
+
+
+def _process(job, echo, limits, commit_marker) -> ImportResult | None:
     from django.core.files.base import ContentFile
     from django.db import DatabaseError, IntegrityError
 
@@ -81,7 +93,7 @@ def process_job(job, *, echo=None, limits: files.Limits | None = None) -> Import
     try:
         with local_path(job.file) as path:
             result = import_file(path, user=job.user, scope_code=job.scope_code, only_valid_rows=job.only_valid_rows,
-                                 name=job.original_name, progress=progress, limits=limits)
+                                 name=job.original_name, progress=progress, limits=limits, commit_marker=commit_marker)
     except ImportRejected as e:
         job.status, job.message = ImportStatus.REJECTED, str(e)
     except IntegrityError as e:

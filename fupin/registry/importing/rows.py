@@ -59,8 +59,11 @@ class Importer(HouseholdPlanner, PlanWriter):
 
     def __init__(self, *, user, scope_code: str | None = None, only_valid_rows: bool = False,
                  progress: Callable[[str, int, int], None] | None = None, source_name: str = "",
-                 limits: files.Limits | None = None):
+                 limits: files.Limits | None = None, commit_marker: Callable[[], None] | None = None):
         self.user = user
+        # called on the writing connection inside the committing transaction of an import that commits
+        # (jobs.py writes the job's ImportCommit there: the record of whether its data went in)
+        self.commit_marker = commit_marker
         self.limits = limits
         scope = user.scope_prefix if scope_code is None else scope_code
         if scope is None or not user.can_edit_registry:
@@ -154,6 +157,8 @@ class Importer(HouseholdPlanner, PlanWriter):
                 self._bulk_chunks(context, prepared, len(table.headers), total)
                 result = self._finish(total, write=True)
                 committed = result.imported
+                if committed and self.writer is None and self.commit_marker:
+                    self.commit_marker()
         finally:
             mark = clock()
             if self.writer is not None:
@@ -269,6 +274,8 @@ class Importer(HouseholdPlanner, PlanWriter):
                     self.progress(stage, done, max(total, done))
                 result = self._finish(done, write=write)
                 committed = result.imported
+                if committed and self.writer is None and self.commit_marker:
+                    self.commit_marker()
         finally:
             if self.writer is not None:
                 self.writer.close(commit=committed)
@@ -517,10 +524,10 @@ def estimated_rows(model) -> int:
 
 
 def import_file(path, *, user, scope_code: str | None = None, only_valid_rows: bool = False, name: str | None = None,
-                progress=None, limits: files.Limits | None = None) -> ImportResult:
+                progress=None, limits: files.Limits | None = None, commit_marker=None) -> ImportResult:
     """Validate and import one file; ImportRejected for a file that cannot be read at all (or holds too much)."""
     importer = Importer(user=user, scope_code=scope_code, only_valid_rows=only_valid_rows, progress=progress,
-                        source_name=name or Path(path).name, limits=limits)
+                        source_name=name or Path(path).name, limits=limits, commit_marker=commit_marker)
     result = importer.run(path, name)
     if result.total_rows == 0:
         raise ImportRejected("文件中没有数据行：表头下面没有任何成员")

@@ -264,6 +264,8 @@ class Writer(threading.Thread):
                         started = time.perf_counter()
                         self._enable_triggers()
                         timings["triggers' effect"] = time.perf_counter() - started
+                    if self.importer.commit_marker:
+                        self.importer.commit_marker()  # on this thread's connection: in the committing transaction
         except BaseException as e:  # handed to the importing thread by close()
             self.error = e
             while not self.ended:

@@ -1,12 +1,12 @@
 """fupin serve: the web UI (granian, a process per core) and a background-task worker together, for one machine."""
 import os
-import subprocess
 import sys
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from fupin.core.supervisor import Supervisor
 from fupin.secret_key import refuse_unset_key_in_production
 
 
@@ -53,12 +53,13 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
         if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "fupin", "db_worker", "--interval", "1"])
+            # supervised: restarted (with back-off, logged) whenever it exits, for as long as the server runs
+            worker = Supervisor([sys.executable, "-m", "fupin", "worker", "--interval", "1"])
+            worker.start()
         try:
             self.stdout.write(f"fupin: http://{host}:{port}/")
             Granian("fupin.wsgi:application", address=host, port=port, interface=Interfaces.WSGI, http=HTTPModes.http1,
                     websockets=False, respawn_failed_workers=True, log_level=LogLevels.warning, **server_options(workers, threads)).serve()
         finally:
             if worker:
-                worker.terminate()
-                worker.wait(timeout=10)
+                worker.stop(timeout=10)

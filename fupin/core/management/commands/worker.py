@@ -1,0 +1,100 @@
+"""`fupin worker`: the database task worker (django-tasks-db's db_worker) made to last.
+
+It rides through a locked or restarting database (the claim's BEGIN raised `database is locked` outside the
+backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and other
+workers can tell it is alive, fupin.core.work), and settles the work of workers that died (every minute).
+"""
+import logging
+import os
+import socket
+import time
+
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands import db_worker
+
+from fupin.core import work
+
+log = logging.getLogger("fupin.worker")
+
+RECOVER_EVERY = 60.0  # seconds between looks for work whose runner died
+BACKOFF_MAX = 30.0
+
+
+def new_worker_id() -> str:
+    host = socket.gethostname()[:20]
+    return f"{work.WORKER_PREFIX}{host}-{os.getpid()}-{get_random_string(8)}"[:64]
+
+
+class SupervisedWorker(db_worker.Worker):
+    """db_worker's loop, kept running through database errors, with a lease and the recovery of dead work."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.lease = work.Lease("worker", self.worker_id)
+        self.recovered_at = 0.0
+        self.unsettled = None  # a task whose outcome could not be written (the database went away)
+
+    def run(self) -> None:
+        delay = 1.0
+        while self.running:
+            try:
+                self._keep_lease()
+                self._settle()
+                super().run()
+                return  # batch or max-tasks: the loop ended as asked
+            except (OperationalError, InterfaceError) as e:
+                log.warning("数据库暂不可用（%s），%.0f 秒后重试", e, delay)
+                for alias in connections:
+                    connections[alias].close_if_unusable_or_obsolete()
+                    try:
+                        connections[alias].close()
+                    except Exception:  # a connection that cannot even close is dropped all the same
+                        pass
+                time.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+
+    def _keep_lease(self) -> None:
+        if not self.lease.alive:
+            self.lease.release()
+            self.lease.acquire(wait=5)
+
+    def _settle(self) -> None:
+        """A task left running by this worker's own lost write, and every minute the dead workers' work."""
+        if self.unsettled is not None:
+            self.unsettled.set_failed(work.WorkerDied("数据库连接中断，任务结果未能写入"))
+            self.unsettled = None
+        if time.monotonic() - self.recovered_at >= RECOVER_EVERY:
+            work.recover_all()
+            self.recovered_at = time.monotonic()
+
+    def run_task(self, db_task_result) -> None:
+        self.unsettled = db_task_result
+        super().run_task(db_task_result)  # records the outcome itself (raising only if it cannot be written)
+        self.unsettled = None
+        close_old_connections()
+        if time.monotonic() - self.recovered_at >= RECOVER_EVERY:
+            self._settle()
+
+
+class Command(db_worker.Command):
+    help = "运行后台任务进程（可多台机器同时运行）。Run a supervised database task worker."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.set_defaults(worker_id=None, reload=False)
+
+    def handle(self, *, verbosity, queue_name, interval, batch, backend_name, startup_delay, reload, max_tasks,
+               worker_id: str | None, exclude_queues, **options):
+        self.configure_logging(verbosity)
+        queue_names = queue_name.split(",")
+        worker = SupervisedWorker(
+            queue_names=queue_names, interval=interval, batch=batch, backend_name=backend_name,
+            startup_delay=startup_delay, max_tasks=max_tasks,
+            worker_id=worker_id if worker_id and worker_id.startswith(work.WORKER_PREFIX) else new_worker_id(),
+            excluded_queue_names=exclude_queues.split(",") if exclude_queues else [])
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            worker.lease.release()

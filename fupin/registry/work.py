@@ -1,0 +1,138 @@
+"""Import jobs as watched background work (fupin.core.work): a job whose process died is settled by what its data
+says (its ImportCommit), and an administrator retries or cancels it on the 后台任务 page."""
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from fupin.audit.services import record
+from fupin.core import work
+from fupin.core.errors import ServiceError
+
+from .models import ImportCommit, ImportJob, ImportStatus
+
+RUNNING = (ImportStatus.VALIDATING, ImportStatus.IMPORTING)
+LISTED = (ImportStatus.PENDING, *RUNNING, ImportStatus.FAILED)
+
+
+def import_jobs_for(user):
+    """Import jobs the user may follow: their own, and those within their region."""
+    prefix = user.scope_prefix
+    if prefix is None:
+        return ImportJob.objects.filter(user=user)
+    return ImportJob.objects.filter(Q(user=user) | Q(scope_code__startswith=prefix))
+
+
+def _interrupted_message(job, committed: ImportCommit | None) -> str:
+    if committed:
+        return (f"导入进程在记录结果前中断，但数据已于 {timezone.localtime(committed.committed_at):%Y-%m-%d %H:%M:%S} "
+                "完整写入。各项统计未能记录；重新导入同一文件可以核对，不会重复写入。")
+    stage = job.get_status_display()
+    return (f"导入进程在{stage}时中断（已处理 {job.processed_rows}/{job.total_rows} 行），本次导入未写入任何数据。"
+            "可在「后台任务」页重试，或重新上传文件。")
+
+
+def settle(pk: int, *, by=None) -> bool:
+    """Settle job `pk` if it says 校验中/导入中 while nobody runs it: 已完成 if its data went in, else 失败."""
+    lease = work.Lease("import", pk)
+    if work.is_held("import", pk) or not lease.try_acquire():
+        return False  # still running somewhere
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().filter(pk=pk, status__in=RUNNING).first()
+            if job is None:
+                return False
+            committed = ImportCommit.objects.filter(job_id=pk).first()
+            before = job.status
+            job.status = ImportStatus.DONE if committed else ImportStatus.FAILED
+            job.message = _interrupted_message(job, committed)
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "message", "finished_at"])
+            record(by=by, action="import_interrupted", target=job, scope_code=job.scope_code,
+                   changes={"status": [before, job.status], "data_committed": [None, bool(committed)]})
+        return True
+    finally:
+        lease.release()
+
+
+def recover() -> int:
+    """Every job whose process died, and every queued job whose task ended without running it."""
+    settled = sum(settle(pk) for pk in ImportJob.objects.filter(status__in=RUNNING).values_list("pk", flat=True)
+                  if not work.is_held("import", pk))
+    queued = dict(ImportJob.objects.filter(status=ImportStatus.PENDING).exclude(task_id="").values_list("task_id", "pk"))
+    ended = DBTaskResult.objects.filter(id__in=list(queued), status__in=("FAILED", "SUCCESSFUL")).values_list("id", flat=True)
+    for task_id in ended:
+        pk = queued[str(task_id)]
+        with transaction.atomic():
+            if ImportJob.objects.filter(pk=pk, status=ImportStatus.PENDING).update(
+                    status=ImportStatus.FAILED, finished_at=timezone.now(),
+                    message="后台任务进程未能开始这次导入（任务已中断），未写入任何数据。可在「后台任务」页重试。"):
+                job = ImportJob.objects.get(pk=pk)
+                record(by=None, action="import_interrupted", target=job, scope_code=job.scope_code,
+                       changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]})
+                settled += 1
+    return settled
+
+
+def _job(pk: int, by) -> ImportJob:
+    if not work.may_manage(by):
+        raise ServiceError("只有县扶贫办和系统管理员可以处理后台任务")
+    job = import_jobs_for(by).select_for_update().filter(pk=pk).first()
+    if job is None:
+        raise ServiceError("没有找到该导入任务，或不在您的管辖范围内")
+    return job
+
+
+def retry(pk: int, *, by) -> str:
+    """Queue a failed job again (its file is kept); twice at once queues it once."""
+    from .tasks import run_import  # the task module imports the importer, which this module's users need not load
+
+    with transaction.atomic():
+        job = _job(pk, by)
+        if job.status != ImportStatus.FAILED:
+            return f"「{job.original_name}」当前为{job.get_status_display()}，无需重试"
+        ImportCommit.objects.filter(job_id=pk).delete()  # the new run leaves its own
+        ImportJob.objects.filter(pk=pk).update(
+            status=ImportStatus.PENDING, message="", finished_at=None, processed_rows=0, total_rows=0, error_rows=0,
+            households_created=0, households_updated=0, members_created=0, members_updated=0, unchanged_rows=0,
+            task_id="")
+        record(by=by, action="retry_import", target=job, scope_code=job.scope_code,
+               changes={"status": [job.status, ImportStatus.PENDING]})
+    result = run_import.enqueue(pk)
+    ImportJob.objects.filter(pk=pk, task_id="").update(task_id=str(result.id)[:64])
+    return f"「{job.original_name}」已重新加入后台队列"
+
+
+def cancel(pk: int, *, by) -> str:
+    """A queued job is not run; an interrupted one is settled; a running one is left alone."""
+    with transaction.atomic():
+        job = _job(pk, by)
+        if job.status == ImportStatus.PENDING:
+            job.status, job.finished_at = ImportStatus.FAILED, timezone.now()
+            job.message = f"已由 {by.username} 取消，未写入任何数据。"
+            job.save(update_fields=["status", "finished_at", "message"])
+            record(by=by, action="cancel_import", target=job, scope_code=job.scope_code,
+                   changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]})
+            return f"「{job.original_name}」已取消"
+        if job.status not in RUNNING:
+            return f"「{job.original_name}」已结束（{job.get_status_display()}），无需取消"
+    if settle(pk, by=by):
+        return f"「{job.original_name}」的导入进程已中断，已按数据的实际情况结束该任务"
+    raise ServiceError(f"「{job.original_name}」正在运行，不能取消")
+
+
+def items_for(user) -> list[work.WorkItem]:
+    jobs = import_jobs_for(user).filter(status__in=LISTED).select_related("user").order_by("-created_at")[:50]
+    items = []
+    for job in jobs:
+        stuck = job.status in RUNNING and not work.is_held("import", job.pk)
+        items.append(work.WorkItem(
+            kind="import", pk=job.pk, label=f"导入 {job.original_name}（{job.user.username}）",
+            status=job.get_status_display(), message=job.message, created_at=job.created_at, stuck=stuck,
+            can_retry=job.status == ImportStatus.FAILED, can_cancel=job.status == ImportStatus.PENDING or stuck,
+            url=reverse("registry:import_detail", args=[job.pk])))
+    return items
+
+
+KIND = work.WorkKind(name="import", title="数据导入", items_for=items_for, recover=recover, retry=retry, cancel=cancel)
