@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0006_code_columns_and_one_member_search_index'),
+        ('registry', '0007_member_one_head_per_household'),
     ]
 
     operations = [
