@@ -183,9 +183,20 @@ ETHNICITIES = [
 ]
 
 
+# Words the seeds and county ledgers use for a code besides its label (seed 001 篇1 names four household types:
+# 一般贫困户、扶贫低保户、低保户、五保户). Imports and the API accept them; the code stored is the national one.
+ALIASES = {
+    HouseholdType: {"扶贫低保户": HouseholdType.DIBAO_POOR, "五保户": HouseholdType.WUBAO,
+                    "五保贫困户": HouseholdType.WUBAO, "特困供养户": HouseholdType.WUBAO},
+}
+
+
 def lookup(choices, text: str):
-    """The code for a form value given as its code or its Chinese label; None if unknown."""
+    """The code for a form value given as its code, its Chinese label or one of its ALIASES; None if unknown."""
     text = (text or "").strip()
+    alias = ALIASES.get(choices, {}).get(text) if not isinstance(choices, list) else None
+    if alias is not None:
+        return alias.value
     if isinstance(choices, list):
         for code, label in choices:
             if text in (code, label):

@@ -215,7 +215,7 @@ COLUMNS: list[Column] = [
     Column("识别标准", HOUSEHOLD, "identification_standard", _code(codes.IdentificationStandard, "识别标准"),
            codes.IdentificationStandard.NATIONAL, note=_labels(codes.IdentificationStandard)),
     Column("贫困户属性", HOUSEHOLD, "household_type", _code(codes.HouseholdType, "贫困户属性"),
-           note=_labels(codes.HouseholdType)),
+           note=_labels(codes.HouseholdType) + "（也可填：" + "、".join(codes.ALIASES[codes.HouseholdType]) + "）"),
     Column("主要致贫原因", HOUSEHOLD, "primary_cause", _code(codes.PovertyCause, "致贫原因"), note=_labels(codes.PovertyCause)),
     Column("其他致贫原因", HOUSEHOLD, "other_causes", _causes, [], note="多个原因用顿号“、”分隔"),
     Column("家庭人口数", HOUSEHOLD, "declared_size", _integer(1, 99, "家庭人口数"), None,
