@@ -270,12 +270,22 @@ def subsidy_year_summary(user, *, county_code: str, year: int) -> list[dict]:
 # --- risk compensation fund ------------------------------------------------------------------------
 
 def risk_accounts(user, county_code: str) -> QuerySet[RiskFundAccount]:
-    return _scoped(RiskFundAccount.objects.filter(county_id=county_code), user, "county_id")
+    """The county's risk-fund accounts; every county's in scope when `county_code` is empty."""
+    qs = RiskFundAccount.objects.filter(county_id=county_code) if county_code else RiskFundAccount.objects.all()
+    return _scoped(qs, user, "county_id")
 
 
 def risk_entries(user, county_code: str) -> QuerySet[RiskFundEntry]:
-    return _scoped(RiskFundEntry.objects.filter(account__county_id=county_code), user, "account__county_id").select_related(
-        "account", "loan", "created_by")
+    """The county's risk-fund entries; every county's in scope when `county_code` is empty."""
+    qs = RiskFundEntry.objects.filter(account__county_id=county_code) if county_code else RiskFundEntry.objects.all()
+    return _scoped(qs, user, "account__county_id").select_related("account", "loan", "created_by")
+
+
+def fund_totals_by_county(user, *, year: int) -> list[dict]:
+    """The year's funds of each county in scope (the overview of a prefecture or province)."""
+    rows = (funds_for(user, year=year).values("county_id", "county__name").order_by("county_id")
+            .annotate(amount=Sum("amount_fen"), allocated=Sum("allocated_fen"), spent=Sum("spent_fen")))
+    return [row | {"balance": row["amount"] - row["spent"]} for row in rows]
 
 
 def deposit_schedule(user, *, county_code: str, year: int) -> list[dict]:

@@ -69,19 +69,26 @@ def _refused(form, error: FundsError, field_map=None):
 
 @login_required
 def index(request):
-    county = _county(request)
+    """One county's figures; a reader over several counties opens on the total of them all (county="" in the query
+    string or none given), with a row per county."""
     user = request.user
+    counties = selectors.counties_for(user)
+    whole = len(counties) > 1 and not request.GET.get("county")
+    county = None if whole else _county(request)
+    code = "" if whole else county.code
     year = request_year(request, this_year())
     context = {
-        "county": county, "counties": selectors.counties_for(user), "year": year,
-        "funds": selectors.fund_totals(selectors.funds_for(user, county=county.code, year=year)),
+        "county": county, "counties": counties, "year": year, "allow_total": len(counties) > 1,
+        "scope_name": user.region.name if user.region else "全国",
+        "funds": selectors.fund_totals(selectors.funds_for(user, county=code, year=year)),
+        "by_county": selectors.fund_totals_by_county(user, year=year) if whole else None,
         "projects": [
             (ProjectStatus(row["status"]).label, row["n"], row["budget"])
-            for row in selectors.projects_for(user, county=county.code, year=year).values("status").annotate(
+            for row in selectors.projects_for(user, county=code, year=year).values("status").annotate(
                 n=Count("pk"), budget=Sum("budget_fen")).order_by("status")
         ],
-        "loans": selectors.loan_statistics(user, county_code=county.code),
-        "risk": selectors.risk_totals(user, county.code),
+        "loans": selectors.loan_statistics(user, county_code=code),
+        "risk": selectors.risk_totals(user, code),
         "is_county_office": _is_county_office(user),
     }
     return render(request, "funds/index.html", context)
