@@ -73,3 +73,6 @@ class SettingsForm(forms.Form):
     extra_workdays = forms.CharField(label=_("调休上班日（每行一个日期）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     survey_deadline = forms.CharField(label=_("收入和保障复核截止（次年 月-日）"), max_length=5)
     update_deadline = forms.CharField(label=_("信息更新截止（次年 月-日）"), max_length=5)
+    supervision_phone = forms.RegexField(label=_("监督举报电话"), required=False, max_length=40, regex=r"^[0-9（）()\-— ]*$",
+                                         error_messages={"invalid": _("请填写电话号码，如 0797-3312317")},
+                                         help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"))

@@ -60,6 +60,8 @@ class ProcedureSettings(models.Model):
     extra_workdays = models.JSONField(_("调休上班日"), default=list, blank=True)
     survey_deadline = models.CharField(_("收入和保障复核截止（次年月-日）"), max_length=5, default="01-31")
     update_deadline = models.CharField(_("信息更新截止（次年月-日）"), max_length=5, default="02-28")
+    supervision_phone = models.CharField(_("监督举报电话"), max_length=40, blank=True,
+                                         help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"))
 
     class Meta:
         verbose_name = _("程序设置")
@@ -395,6 +397,7 @@ class StageRecord(models.Model):
         OPEN = "open", _("发起")
         COMPLETE = "complete", _("完成")
         POST_NOTICE = "post_notice", _("张贴公示")
+        NOTICE_PHOTO = "notice_photo", _("上传张贴照片")
         END_NOTICE = "end_notice", _("公示期满")
         APPROVE = "approve", _("审核通过")
         SEND_BACK = "send_back", _("退回")

@@ -554,10 +554,26 @@ def _notice_entries(batch: Batch, states=(Entry.SELECTED,)) -> list[dict]:
     return rows
 
 
-def _notice_text(batch: Batch, kind: str, ends_at, days: int) -> tuple[str, str, str]:
+# The seeds' national supervision hotline (全国扶贫监督举报电话), printed when a county has set none of its own.
+NATIONAL_SUPERVISION_PHONE = "12317"
+# How a village's registered name ends, and the committee's full name that replaces that ending.
+COMMITTEE_SUFFIXES = (("村民委员会", "村民委员会"), ("居民委员会", "居民委员会"), ("村委会", "村村民委员会"),
+                      ("居委会", "居民委员会"), ("社区", "社区居民委员会"))
+
+
+def committee_name(village_name: str) -> str:
+    """The village's committee as a notice's issuer: 水东村 and 水东村委会 both give 水东村村民委员会."""
+    for suffix, full in COMMITTEE_SUFFIXES:
+        if village_name.endswith(suffix):
+            return village_name[:-len(suffix)] + full
+    return f"{village_name}村民委员会"
+
+
+def _notice_text(batch: Batch, kind: str, ends_at, days: int, phone: str = "") -> tuple[str, str, str]:
     village = batch.village
+    phone = phone or NATIONAL_SUPERVISION_PHONE
     if kind == NoticeKind.VILLAGE:
-        issuer = f"{village.name}村民委员会"
+        issuer = committee_name(village.name)
     elif kind == NoticeKind.TOWNSHIP:
         issuer = f"{village.parent.name if village.parent_id else ''}人民政府"
     else:
@@ -569,30 +585,32 @@ def _notice_text(batch: Batch, kind: str, ends_at, days: int) -> tuple[str, str,
     title = f"{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '结果'}{name}"
     if kind == NoticeKind.ANNOUNCEMENT:
         body = (f"经农户申请（入户核实）、村民代表民主评议、村级和乡镇两次公示、县扶贫办复审，现将{village.name}{batch.year}年"
-                f"{what}结果予以公告。")
+                f"{what}结果予以公告。监督举报电话：{phone}。")
     else:
         stage = "经村民代表民主评议" if kind == NoticeKind.VILLAGE else "经乡镇人民政府审核"
         body = (f"根据精准扶贫工作程序，{stage}，现将{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '情况'}予以公示，"
                 f"公示期 {days} 天，至 {timezone.localtime(ends_at - datetime.timedelta(seconds=1)):%Y年%m月%d日} 止。"
-                f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。")
+                f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。"
+                f"监督举报电话：{phone}。")
     return title, body, issuer
 
 
 @transaction.atomic
-def post_notice(batch: Batch, *, by, photo: File | None, now=None) -> Notice:
-    """Post the village (first) or township (second) notice; the photo of the posted sheet is the evidence."""
+def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Notice:
+    """Issue the village (first) or township (second) notice, to be printed and posted; its period starts now.
+
+    The photo of the posted sheet is the evidence: given here, or afterwards with `add_notice_photo` once the
+    printed notice is up. The notice cannot be closed without it."""
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if running_notice(batch):
-        raise ProcedureError("本环节的公示已经张贴，正在公示期内")
-    if not photo:
-        raise ProcedureError("请上传公示张贴现场照片")
+        raise ProcedureError("本环节的公示已经生成，正在公示期内")
     cfg = settings_for(batch.village_id)
     ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
     kind = NOTICE_STAGE[batch.stage]
-    title, body, issuer = _notice_text(batch, kind, ends_at, cfg.notice_days)
+    title, body, issuer = _notice_text(batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone)
     region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
     notice = Notice.objects.create(batch=batch, kind=kind, region=region, title=title, body=body,
                                    entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
@@ -600,10 +618,35 @@ def post_notice(batch: Batch, *, by, photo: File | None, now=None) -> Notice:
     seal_notice(notice, by=by)
     _log(batch, by=by, action=StageRecord.Action.POST_NOTICE, now=now,
          opinion=f"{notice.title}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
-         evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")])
+         evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")] if photo else [])
     record(by=by, action="procedure_post_notice", target=batch, scope_code=batch.village_id,
            changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]})
     return notice
+
+
+def notice_photographed(batch: Batch, notice: Notice) -> bool:
+    """Whether the photo of the posted notice has been uploaded (with the notice or after it)."""
+    return Evidence.objects.filter(record__batch=batch, kind=Evidence.Kind.NOTICE_PHOTO, record__at__gte=notice.posted_at,
+                                   record__stage=batch.stage).exists()
+
+
+@transaction.atomic
+def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch:
+    """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
+    now = _now(now)
+    batch = _locked(batch)
+    _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
+    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    notice = running_notice(batch)
+    if notice is None:
+        raise ProcedureError("请先生成并打印公示，张贴后再上传照片")
+    if not photo:
+        raise ProcedureError("请选择公示张贴现场照片")
+    _log(batch, by=by, action=StageRecord.Action.NOTICE_PHOTO, now=now, opinion=f"{notice.title}张贴现场照片",
+         evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")])
+    record(by=by, action="procedure_notice_photo", target=batch, scope_code=batch.village_id,
+           changes={"notice": [notice.pk, notice.pk]})
+    return batch
 
 
 def _days_left(now, ends_at) -> str:
@@ -623,6 +666,8 @@ def close_notice(batch: Batch, *, by, now=None) -> Batch:
     notice = running_notice(batch)
     if notice is None:
         raise ProcedureError("公示尚未张贴，请先张贴公示并上传照片")
+    if not notice_photographed(batch, notice):
+        raise ProcedureError("请先上传公示张贴现场照片，再结束公示")
     if now < notice.ends_at:
         raise ProcedureError(f"公示期未满，不能提前结束：还剩 {_days_left(now, notice.ends_at)}，"
                              f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M} 后方可结束")
@@ -757,7 +802,7 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
         raise ProcedureError(f"还有 {pending} 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
     cfg = settings_for(batch.village_id)
     ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
-    title, body, issuer = _notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days)
+    title, body, issuer = _notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days, cfg.supervision_phone)
     notice = Notice.objects.create(batch=batch, kind=NoticeKind.ANNOUNCEMENT, region=batch.village, title=title, body=body,
                                    entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
                                    posted_at=now, ends_at=ends_at)

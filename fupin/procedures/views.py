@@ -67,6 +67,7 @@ def batch_detail(request, pk):
         "batch": batch, "entries": entries, "records": batch.records.prefetch_related("evidence").order_by("at", "id"),
         "notices": batch.notices.order_by("posted_at"), "running_notice": notice,
         "notice_over": bool(notice and now >= notice.ends_at),
+        "notice_photographed": bool(notice and services.notice_photographed(batch, notice)),
         "objections": batch.objections.select_related("entry__household").order_by("id"),
         "can_act": services.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
         "eligible": eligible, "selected": [e for e in entries if e.state == Entry.SELECTED],
@@ -155,7 +156,10 @@ def _act(request, batch, action):
         return "民主评议结果已录入"
     if action == "post_notice":
         services.post_notice(batch, by=user, photo=files.get("photo"))
-        return "公示已张贴，公示期开始"
+        return "公示已生成，公示期开始：请打印张贴，并上传张贴现场照片"
+    if action == "notice_photo":
+        services.add_notice_photo(batch, by=user, photo=files.get("photo"))
+        return "公示张贴照片已上传"
     if action == "close_notice":
         services.close_notice(batch, by=user)
         return "公示期满，已进入审核"
@@ -298,7 +302,7 @@ def procedure_settings(request):
     cfg = services.settings_for(code)
     initial = {"notice_days": cfg.notice_days, "day_rule": cfg.day_rule, "holidays": "\n".join(cfg.holidays),
                "extra_workdays": "\n".join(cfg.extra_workdays), "survey_deadline": cfg.survey_deadline,
-               "update_deadline": cfg.update_deadline}
+               "update_deadline": cfg.update_deadline, "supervision_phone": cfg.supervision_phone}
     form = forms.SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)

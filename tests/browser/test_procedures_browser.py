@@ -37,15 +37,34 @@ def test_township_reviews_and_the_public_reads_the_notice_without_login(users, l
     page.goto(f"{page.base_url}/procedures/batches/{batch.pk}/")
     assert page.get_by_test_id("stage").inner_text() == "乡镇审核"
     page.fill("textarea[name=opinion]", "经审核，赵一户符合识别标准")
+    # an irreversible step asks first (issue 18, finding 11): declining sends nothing
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="审核通过").click()
+    page.wait_for_timeout(300)
+    assert asked and "不能撤回" in asked[0] and page.get_by_test_id("stage").inner_text() == "乡镇审核"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="审核通过").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("stage").inner_text() == "乡镇公示"
+    # the notice is generated and printed first; the photo of it posted is asked for after (finding 4)
+    assert page.locator("input[name=photo]").count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="生成公示").click()
+    page.wait_for_load_state()
+    assert "公示已生成" in page.content()
+    with page.context.expect_page() as printed:
+        page.get_by_role("link", name="打印").first.click()
+    sheet = printed.value
+    sheet.wait_for_load_state()
+    assert sheet.get_by_test_id("seal-box").is_visible() and "监督举报电话：12317" in sheet.content()
+    sheet.close()
     photo = tmp_path / "posted.jpg"
     photo.write_bytes(b"\xff\xd8\xff fake jpeg")
     page.set_input_files("input[name=photo]", str(photo))
-    page.get_by_role("button", name="张贴公示").click()
+    page.get_by_role("button", name="上传照片").click()
     page.wait_for_load_state()
-    assert "公示已张贴" in page.content()
+    assert "公示张贴照片已上传" in page.content()
 
     visitor = browser.new_context(locale="zh-CN").new_page()
     visitor.goto(f"{page.base_url}/public/?region=360722")
