@@ -25,7 +25,7 @@ from fupin.accounts.api import router as accounts_router
 from fupin.accounts.api import session_auth, token_auth
 from fupin.changes.api import router as changes_router
 from fupin.changes.services import ChangeConflict
-from fupin.core.errors import ScopeError, ServiceError
+from fupin.core.errors import CONFLICT_MESSAGE, ScopeError, ServiceError
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 
@@ -228,7 +228,7 @@ def on_forbidden(request, exc: PermissionDenied):
 @api.exception_handler(IntegrityError)
 def on_conflict(request, exc: IntegrityError):
     logger.warning("API write refused by a database constraint: %s", exc)
-    return _error(request, 409, "与已有数据冲突（可能有人同时修改了同一记录），请刷新后重试")
+    return _error(request, 409, CONFLICT_MESSAGE)
 
 
 @api.exception_handler(DataError)

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "fupin.accounts.second_factor.SecondFactorMiddleware",
     "fupin.accounts.middleware.ReadOnlyRolesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fupin.core.middleware.ConflictMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # last, as django-axes asks: it answers a locked-out sign-in with the lockout page

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_read
 from fupin.audit.services import record
+from fupin.core.errors import CONFLICT_MESSAGE
 from fupin.registry.models import Household
 
 from . import display, kinds
@@ -263,7 +264,7 @@ def approve(request: ChangeRequest, *, by, comment: str = "") -> ChangeRequest:
         with transaction.atomic():
             kinds.apply(request, by=by)
     except IntegrityError:
-        raise ChangeError("与已有数据冲突（可能有人同时修改了同一户），未作任何修改；请刷新后重试") from None
+        raise ChangeError(CONFLICT_MESSAGE) from None
     request.save()
     _log(request, ChangeAction.Action.APPROVE, by=by, comment=request.review_comment, before=before_status)
     return request

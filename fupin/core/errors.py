@@ -4,6 +4,12 @@ Pages put a refusal's messages on their form's fields (`ServiceForm.add_service_
 answers it as 422 JSON with the same {field: message} (`fupin.api`); nothing else translates them.
 """
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_noop
+
+# What pages and the API say when the database refuses a write because another one got there first (a unique
+# constraint, a deadlock): the API answers it with 409 (fupin.api), pages with the conflict page
+# (fupin.core.middleware.ConflictMiddleware).
+CONFLICT_MESSAGE = gettext_noop("与已有数据冲突（可能有人同时修改了同一记录），未作任何修改；请刷新后重试")
 
 
 class ServiceError(ValueError):

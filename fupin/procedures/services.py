@@ -209,6 +209,8 @@ def open_batch(*, by, village_code: str, kind: str, year: int, now=None) -> Batc
         raise ProcedureError("未知的程序类别")
     if not 2013 <= year <= now.year + 1:
         raise ProcedureError(f"年度应在2013到{now.year + 1}之间")
+    # The village's row first: two openings at once would both find no batch and both take round 1.
+    list(Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True))
     existing = Batch.objects.select_for_update().filter(kind=kind, village=village, year=year)
     if existing.exclude(stage=Stage.ANNOUNCED).exists():
         raise ProcedureError(f"{village.name}{year}年已有进行中的{Procedure(kind).label}批次，请在原批次中办理")

@@ -139,6 +139,8 @@ def create_household(*, by, village_code: str, group_code: str | None = None, **
         group = Region.objects.filter(code=group_code, parent_id=village.code).first()
         if group is None:
             raise RegistryError({"group": f"{village.name}下没有代码为 {group_code} 的村民小组"})
+    # One new number at a time per village: three 新建户 at once would otherwise all take the same next number.
+    list(Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True))
     household = Household.objects.create(number=next_household_number(village.code), village=village, group=group, **fields)
     record(by=by, action="create", target=household, household=household, scope_code=village.code,
            changes={k: [None, v] for k, v in snapshot(household).items() if v not in (None, "", [], False)})
