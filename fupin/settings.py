@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "fupin.reports",
     "fupin.changes",
     "fupin.declarations",
+    "fupin.backup",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """The apps are layered one way (docs: issue 15, item 2): an app imports only from the apps below it.
 
     core ← regions ← audit ← accounts ← registry ← {procedures, assistance, funds, monitoring, disclosure, changes}
-         ← reports
+         ← reports ← backup
 
 Apps of one layer may import each other, as long as no two of them do so both ways (no cycle).
 
@@ -29,6 +29,7 @@ LAYERS = [
     {"registry"},
     {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations"},
     {"reports"},
+    {"backup"},
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 # The project level: settings, root URLs, the API's assembly, the command wrapper. No app imports these, except

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -76,9 +76,9 @@ def parse_anchor_lines(lines: Iterable[str], source: str) -> list[tuple[str, int
     return out
 
 
-def _anchors(prefix: str, files: Iterable[Path]) -> dict[tuple[str, int], list[tuple[str, str]]]:
+def _anchors(prefix: str, files: Iterable[Path], using: str) -> dict[tuple[str, int], list[tuple[str, str]]]:
     wanted: dict[tuple[str, int], list[tuple[str, str]]] = {}
-    for chain, seq, digest, day in Anchor.objects.values_list("chain", "seq", "hash", "day"):
+    for chain, seq, digest, day in Anchor.objects.using(using).values_list("chain", "seq", "hash", "day"):
         wanted.setdefault((chain, seq), []).append((digest, f"数据库锚点（{day}）"))
     for path in files:
         with open(path, encoding="utf-8") as handle:
@@ -88,29 +88,31 @@ def _anchors(prefix: str, files: Iterable[Path]) -> dict[tuple[str, int], list[t
 
 
 def verify(*, county: str = "", anchor_files: Iterable[Path] = (), progress: Callable[[int], None] | None = None,
-           chunk_size: int = 10_000) -> Report:
+           chunk_size: int = 10_000, using: str = DEFAULT_DB_ALIAS) -> Report:
     """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and anchors,
-    in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions."""
+    in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions.
+    `using` names another database (fupin backup checks the copy it restored into a scratch database)."""
+    connection = connections[using]
     outermost = not connection.in_atomic_block
-    with transaction.atomic():
+    with transaction.atomic(using=using):
         if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return _verify(county[:6], anchor_files, progress, chunk_size)
+        return _verify(county[:6], anchor_files, progress, chunk_size, using)
 
 
-def _verify(prefix, anchor_files, progress, chunk_size) -> Report:
+def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
     report = Report()
-    anchors = _anchors(prefix, anchor_files)
+    anchors = _anchors(prefix, anchor_files, using)
     report.anchors = sum(len(v) for v in anchors.values())
-    heads = {h.chain: h for h in ChainHead.objects.filter(chain__startswith=prefix)}
+    heads = {h.chain: h for h in ChainHead.objects.using(using).filter(chain__startswith=prefix)}
 
     def problem(kind, chain, seq, entry_id, message):
         if len(report.problems) < MAX_PROBLEMS:
             report.problems.append(Problem(kind, chain, seq, entry_id, message))
 
     # `changes` read as text and parsed here (chain.changes_from_text): cheaper than the ORM's JSON and a walk
-    qs = (AuditEntry.objects.annotate(changes_text=Cast("changes", TextField())).order_by("chain", "seq")
+    qs = (AuditEntry.objects.using(using).annotate(changes_text=Cast("changes", TextField())).order_by("chain", "seq")
           .values_list("id", "chain", "seq", "prev_hash", "hash", *CANONICAL_FIELDS[:-1], "changes_text"))
     if prefix:
         qs = qs.filter(chain__startswith=prefix)
