@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from fupin.core import idnumber
+from fupin.core import formats, idnumber
 from fupin.core.forms import ServiceForm
 
 from . import codes
@@ -227,6 +227,7 @@ INCOME_SECTIONS = [
     (_("收入"), ["wages", "production", "property_income"]),
     (_("转移性收入"), list(IncomeRecord.TRANSFER_FIELDS)),
     (_("支出与人口"), ["productive_expenditure", "household_size"]),
+    (_("确认"), ["confirm_zero"]),
 ]
 
 
@@ -249,12 +250,32 @@ class IncomeForm(ServiceForm):
             field.required = False  # an empty amount is nought
             field.widget.attrs.update({"inputmode": "decimal", "min": "0", "step": "0.01"})
             field.validators.append(_not_negative)
+        for name, field in money.items():  # fupin.js sums them into the live per-person figure
+            field.widget.attrs["data-income"] = "subtract" if name == "productive_expenditure" else "add"
         self.fields.update(money)
         self.fields["household_size"] = forms.IntegerField(
             label=IncomeRecord._meta.get_field("household_size").verbose_name, required=False, min_value=1, max_value=99,
             help_text=_("留空则按当前家庭人口数（%(size)s人）计算") % {"size": household_size},
-            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-income-size": str(household_size)}),
         )
+        self.fields["confirm_zero"] = forms.BooleanField(
+            label=_("确认该户全年收入为 0 元"), required=False,
+            help_text=_("各项收入都为 0 或空白时须勾选，以免漏填的收入被当作 0 保存"))
+
+    def show_previous(self, previous: IncomeRecord | None) -> None:
+        """Each amount's field says what it was in the household's record of the year before."""
+        if previous is None:
+            return
+        for name in IncomeRecord.INCOME_FIELDS + ("productive_expenditure",):
+            self.fields[name].help_text = _("%(year)s年：%(amount)s 元") % {
+                "year": previous.year, "amount": formats.yuan(getattr(previous, name))}
+
+    def clean(self):
+        data = super().clean()
+        amounts = [data.get(name) for name in IncomeRecord.INCOME_FIELDS]
+        if not self.errors and not any(amounts) and not data.get("confirm_zero"):
+            self.add_error("confirm_zero", _("各项收入合计为 0 元。如确实没有收入，请勾选确认；否则请填写收入。"))
+        return data
 
     @classmethod
     def initial_for(cls, income: IncomeRecord) -> dict:
@@ -262,7 +283,7 @@ class IncomeForm(ServiceForm):
         return initial | {"year": income.year, "household_size": income.household_size}
 
     def service_fields(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if v is not None}
+        return {k: v for k, v in self.cleaned_data.items() if v is not None and k != "confirm_zero"}
 
 
 def _not_negative(value):

@@ -416,6 +416,8 @@ def id_check(request):
 
 # --- incomes and guarantees ---------------------------------------------------------------
 
+INCOME_INPUTS = IncomeRecord.INCOME_FIELDS + ("productive_expenditure", "household_size")
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def income_record(request, pk):
@@ -426,7 +428,10 @@ def income_record(request, pk):
     year = request_year(request, this_year)
     existing = household.incomes.filter(year=year).first()
     initial = IncomeForm.initial_for(existing) if existing else {"year": year}
+    # Changing the year reloads the form (htmx) with what was typed so far: it is kept over the stored record.
+    initial |= {name: request.GET[name] for name in INCOME_INPUTS if request.GET.get(name, "").strip()}
     form = IncomeForm(request.POST or None, initial=initial, household_size=household.size)
+    form.show_previous(household.incomes.filter(year=year - 1).first())
     if request.method == "POST" and form.is_valid():
         try:
             income = services.record_income(household, by=user, **form.service_fields())

@@ -3,8 +3,39 @@
 //   <select data-autosubmit>  submits its form when its value changes (year, county, stage, language pickers)
 //   <button data-print>       opens the browser's print dialog
 //   <button data-confirm="…"> asks the question before its form is sent (irreversible steps); Cancel sends nothing
+//   <input data-income="add|subtract">, <input data-income-size="N">, <output data-per-capita>: the income form's
+//                             per-person figure, (incomes − productive expenditure) ÷ persons, as the amounts are typed
 (function () {
   "use strict";
+  function cents(value) {
+    var m = /^\s*(\d{1,12})(?:\.(\d{0,2}))?\s*$/.exec(value || "");
+    return m ? Number(m[1]) * 100 + Number(((m[2] || "") + "00").slice(0, 2)) : (value && value.trim() ? NaN : 0);
+  }
+  function perCapita(form) {
+    var out = form.querySelector("output[data-per-capita]");
+    if (!out) return;
+    var total = 0;
+    form.querySelectorAll("[data-income]").forEach(function (input) {
+      total += (input.getAttribute("data-income") === "subtract" ? -1 : 1) * cents(input.value);
+    });
+    var size = form.querySelector("[data-income-size]");
+    var persons = size ? Number(size.value || size.getAttribute("data-income-size")) : 0;
+    if (isNaN(total) || !(persons >= 1)) { out.textContent = "—"; return; }
+    var each = Math.round(total / persons) / 100;
+    out.textContent = each.toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  }
+  function refreshAll() {
+    document.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("output[data-per-capita]")) perCapita(form);
+    });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.form && (event.target.matches("[data-income]") || event.target.matches("[data-income-size]"))) {
+      perCapita(event.target.form);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", refreshAll);
+  document.addEventListener("htmx:afterSettle", refreshAll);
   document.addEventListener("change", function (event) {
     var field = event.target.closest && event.target.closest("[data-autosubmit]");
     if (field && field.form) field.form.submit();
