@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.template import engines
@@ -26,6 +26,7 @@ from fupin.accounts.api import session_auth, token_auth
 from fupin.changes.api import router as changes_router
 from fupin.changes.services import ChangeConflict
 from fupin.core.errors import CONFLICT_MESSAGE, ScopeError, ServiceError
+from fupin.core.unavailable import unavailable_response
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 
@@ -163,6 +164,13 @@ def _error(request, status: int, detail: str, errors: dict | None = None) -> Htt
 def _summary(errors: dict) -> str:
     parts = [msg if key == "__all__" else f"{key}：{msg}" for key, msg in errors.items()]
     return "；".join(parts[:5]) + ("……" if len(parts) > 5 else "")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_away(request, exc):
+    # the database restarting or unreachable: 503 and a retry hint, the connection dropped (fupin.core.unavailable)
+    return unavailable_response(request, json=True)
 
 
 @api.exception_handler(ValidationError)

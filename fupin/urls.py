@@ -21,5 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+# The database away (restarting, unreachable): a 503 page in Chinese instead of a 500 (fupin.core.unavailable).
+handler500 = "fupin.core.unavailable.server_error"
 # Nothing under MEDIA_ROOT is served by its path: each stored file has a view that checks who may read its record
 # (fupin.core.downloads).
