@@ -178,3 +178,30 @@ def household_history(household: Household) -> QuerySet[AuditEntry]:
         "at", "username", "role", "region_code", "action", "target_type", "target_label", "changes",
         "user__full_name", "user__username",
     )
+
+
+def household_sequences(villages) -> dict[str, int]:
+    """The highest 户编号 sequence of each village (0 when it has none): a number is the village's code and
+    digits, compared as a number, so 10000 comes after 9999 (as text it sorts before). 户编号 of another
+    shape (a file may give any) are left out."""
+    found = dict.fromkeys(villages, 0)
+    table = Household._meta.db_table
+    todo = sorted(found)
+    for start in range(0, len(todo), 300):
+        batch = todo[start:start + 300]
+        if connection.vendor == "postgresql":
+            sql = (f'SELECT v, (SELECT number FROM "{table}" WHERE number >= v AND number <= v || repeat(\'9\', 20 - length(v)) '
+                   "AND substr(number, length(v) + 1) ~ '^[0-9]+$' ORDER BY length(number) DESC, number DESC LIMIT 1) "
+                   "FROM unnest(%s::text[]) AS v")
+            params = [batch]
+        else:
+            sql = " UNION ALL ".join(
+                f'SELECT %s, (SELECT number FROM "{table}" WHERE number >= %s AND number <= %s AND length(number) > %s '
+                "AND substr(number, %s) NOT GLOB '*[^0-9]*' ORDER BY length(number) DESC, number DESC LIMIT 1)"
+                for _ in batch)
+            params = [p for v in batch for p in (v, v, v + "9" * (20 - len(v)), len(v), len(v) + 1)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for village, last in cursor.fetchall():
+                found[village] = int(last[len(village):]) if last else 0
+    return found

@@ -18,6 +18,7 @@ from fupin.regions.models import Region, RegionLevel
 from . import codes, validation
 from .models import (GUARANTEES, MONEY_BELOW, GuaranteeCheck, Household, IncomeRecord, IncomeTooLarge, Member,
                      per_capita_net_income)
+from .selectors import household_sequences
 
 
 class RegistryError(ServiceError):
@@ -88,12 +89,8 @@ def _village(code: str) -> Region:
 
 
 def next_household_number(village_code: str) -> str:
-    """户编号: the village's 12-digit code and a 4-digit sequence."""
-    last = (
-        Household.objects.filter(number__startswith=village_code).order_by("-number").values_list("number", flat=True).first()
-    )
-    seq = int(last[len(village_code):]) + 1 if last and last[len(village_code):].isdigit() else 1
-    return f"{village_code}{seq:04d}"
+    """户编号: the village's 12-digit code and a sequence of at least 4 digits (10000 after 9999)."""
+    return f"{village_code}{household_sequences([village_code])[village_code] + 1:04d}"
 
 
 HOUSEHOLD_EDITABLE = {

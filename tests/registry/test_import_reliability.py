@@ -80,3 +80,55 @@ def test_the_income_page_shows_the_overflow_instead_of_a_server_error(users, cli
     response = client.post(reverse("registry:income_record", args=[h.pk]), data)
     assert response.status_code == 200 and "超过上限 9,999,999,999.99 元" in response.content.decode()
     assert not IncomeRecord.objects.filter(household=h, year=2024).exists()
+
+
+# --- 7. 户编号 past 9,999 households in a village -----------------------------------------------------------
+
+def crowded_village(count=10_000):
+    """factories.VILLAGE numbered up to …{count}: one household made properly, then copies of its row numbered
+    …0002–…0050 and the last 50 up to `count` (the numbers in between change nothing but the time)."""
+    h = factories.make_household(members=1, income=None)
+    assert h.number == factories.VILLAGE + "0001"
+    row = {f.attname: getattr(h, f.attname) for f in Household._meta.concrete_fields if f.attname != "id"}
+    Household.objects.bulk_create((Household(**row | {"number": f"{factories.VILLAGE}{i:04d}"})
+                                   for i in sorted({*range(2, min(count, 50) + 1), *range(max(count - 49, 2), count + 1)})))
+
+
+def test_new_household_numbers_go_on_past_9999(users, client, tree):
+    """Before: MAX(number) compared text, so …9999 was the last and …10000 was given again (IntegrityError)."""
+    crowded_village()
+    assert services.next_household_number(factories.VILLAGE) == factories.VILLAGE + "10001"
+    made = [services.create_household(by=users["clerk"], village_code=factories.VILLAGE, primary_cause="illness")
+            for _ in range(2)]
+    assert [h.number for h in made] == [factories.VILLAGE + "10001", factories.VILLAGE + "10002"]
+
+
+def test_imports_into_a_village_past_9999_households_number_new_ones_after_the_last(tmp_path, users, tree):
+    """Before: the import failed with IntegrityError (“导入期间有人修改了…” on the job)."""
+    crowded_village()
+    for name, heads in (("a.csv", ("甲", "乙")), ("b.csv", ("丙",))):
+        rows = [r for head in heads for r in household(head + "大山")]
+        result = import_file(write_csv(tmp_path / name, rows), user=users["county"])
+        assert result.imported and not result.errors
+    numbers = dict(Household.objects.filter(head_name__endswith="大山").values_list("head_name", "number"))
+    assert numbers == {"甲大山": factories.VILLAGE + "10001", "乙大山": factories.VILLAGE + "10002",
+                       "丙大山": factories.VILLAGE + "10003"}
+
+
+def test_a_village_numbered_with_other_shapes_still_counts_its_own_sequence(tree):
+    crowded_village(3)
+    h = Household.objects.get(number=factories.VILLAGE + "0003")
+    h.pk, h.number = None, factories.VILLAGE + "99A"  # a 户编号 a file gave: not part of the sequence
+    h.save()
+    assert services.next_household_number(factories.VILLAGE) == factories.VILLAGE + "0004"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's")
+def test_the_bulk_path_numbers_past_9999_like_the_row_wise_path(tmp_path, users, tree):
+    from tests.registry.test_import_bulk import assert_same, both_paths, good_households
+
+    crowded_village()
+    outcomes = both_paths(write_csv(tmp_path / "n.csv", [r for h in good_households(6) for r in h]), users["county"])
+    assert outcomes[1][0].households_created == 6 and not outcomes[1][0].errors
+    assert {f"{factories.VILLAGE}{i}" for i in range(10001, 10007)} <= set(outcomes[1][1]["numbers"])
+    assert_same(outcomes)

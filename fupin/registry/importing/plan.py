@@ -17,6 +17,7 @@ from fupin.core import idnumber
 
 from .. import codes, services, validation
 from ..models import Household, IncomeRecord, IncomeTooLarge, Member, per_capita_net_income
+from ..selectors import household_sequences
 from .columns import (AUDIT_SKIP, BY_KEY, HOUSEHOLD, HOUSEHOLD_COLUMNS, HOUSEHOLD_DEFAULTS, HOUSEHOLD_FILE_FIELDS,
                       INCOME, INCOME_COLUMNS, JSON_FIELDS, MEMBER_COLUMNS, MEMBER_DEFAULTS, MEMBER_FILE_FIELDS,
                       MONEY_FIELDS, REGION)
@@ -139,29 +140,12 @@ class HouseholdPlanner:
         return out
 
     def _reserve_numbers(self, villages: set[str]) -> None:
-        """The next free 户编号 sequence of each village (its code and 4 digits, as services.next_household_number)."""
+        """The next free 户编号 sequence of each village (as services.next_household_number: compared as numbers)."""
         todo = sorted(v for v in villages if v not in self.next_number)
-        table = Household._meta.db_table
         if todo and not self.registry_read:  # would wait for the writer's lock for ever
             raise RuntimeError("the bulk path left a village's 户编号 unreserved")
-        if self.postgres and todo:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT v, (SELECT MAX(number) FROM \"{table}\" WHERE number >= v "
-                               "AND number <= v || repeat('9', 20 - length(v))) FROM unnest(%s::text[]) AS v", [todo])
-                rows = cursor.fetchall()
-            for village, last in rows:
-                suffix = (last or "")[len(village):]
-                self.next_number[village] = int(suffix) + 1 if suffix.isdigit() else 1
-            return
-        for batch in _chunks(todo, 300):
-            sql = " UNION ALL ".join(f'SELECT %s, MAX(number) FROM "{table}" WHERE number >= %s AND number <= %s'
-                                     for _ in batch)
-            params = [p for v in batch for p in (v, v, v + "9" * (20 - len(v)))]
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                for village, last in cursor.fetchall():
-                    suffix = (last or "")[len(village):]
-                    self.next_number[village] = int(suffix) + 1 if suffix.isdigit() else 1
+        if todo:
+            self.next_number.update((v, last + 1) for v, last in household_sequences(todo).items())
 
     def _new_number(self, village: str) -> str:
         seq = self.next_number[village]
