@@ -97,6 +97,7 @@ class SheetInfo:
     rows: int | None       # from <dimension> (None when the sheet has none) or, once counted, the rows present
     columns: int | None
     counted: bool = False
+    suspect: bool = False  # once counted: the sheet has an Excel error value or a formula somewhere
 
 
 def _column_number(letters: bytes | None) -> int:
@@ -226,6 +227,9 @@ def _check_zip(path, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
             raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传") from None
 
 
+_SUSPECT_MARKS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ")  # an error cell; a formula (<f>, <x:f …>)
+
+
 def _scan_sheet(book: zipfile.ZipFile, sheet: str, unpacked: int, limits: Limits, *, count: bool) -> SheetInfo:
     info = SheetInfo(unpacked=unpacked, sheet=sheet, rows=None, columns=None)
     with book.open(sheet) as fh:
@@ -242,9 +246,13 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, unpacked: int, limits: Limits
         row_tags, cell_tags = (b"<" + tag + b"row ", b"<" + tag + b"row>"), (b"<" + tag + b"c ", b"<" + tag + b"c>")
         keep_row, keep_cell = len(row_tags[0]) - 1, len(cell_tags[0]) - 1
         rows = cells = 0
-        row_tail = cell_tail = b""
+        row_tail = cell_tail = suspect_tail = b""
         chunk = head
         while chunk:
+            if not info.suspect:  # an error value or a formula: the importer looks for them cell by cell
+                probe = suspect_tail + chunk
+                info.suspect = any(mark in probe for mark in _SUSPECT_MARKS)
+                suspect_tail = chunk[-8:]
             text = row_tail + chunk
             rows += text.count(row_tags[0]) + text.count(row_tags[1])
             row_tail = text[-keep_row:]

@@ -4,6 +4,8 @@ Each test here failed on the importer before the fix (noted per test); both path
 PostgreSQL bulk path) give the same errors where they differ in code.
 """
 import datetime
+import itertools
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -11,10 +13,12 @@ from django.db import connection
 from django.urls import reverse
 
 from fupin.registry import services
-from fupin.registry.imports import import_file
+from fupin.registry.importing import columns as import_columns
+from fupin.registry.imports import ImportRejected, import_file
 from fupin.registry.models import Household, IncomeRecord
 from tests import factories
-from tests.registry.import_files import household, write_csv
+from tests.registry import import_files
+from tests.registry.import_files import household, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +136,188 @@ def test_the_bulk_path_numbers_past_9999_like_the_row_wise_path(tmp_path, users,
     assert outcomes[1][0].households_created == 6 and not outcomes[1][0].errors
     assert {f"{factories.VILLAGE}{i}" for i in range(10001, 10007)} <= set(outcomes[1][1]["numbers"])
     assert_same(outcomes)
+
+
+# --- 8. Excel cells read wrong silently ------------------------------------------------------------------
+
+def rewrite_sheet(path, old: bytes, new: bytes):
+    """Edit the first sheet's XML in place (what openpyxl cannot write: a formula's cached result)."""
+    with zipfile.ZipFile(path) as book:
+        members = {info: book.read(info) for info in book.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for info, data in members.items():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert old in data
+                data = data.replace(old, new)
+            book.writestr(info, data)
+    return path
+
+
+def test_error_values_and_uncomputed_formulas_are_errors_with_row_and_column(tmp_path, users):
+    """Before: calamine read #N/A, #DIV/0! and a formula without its result as empty cells, imported as 0."""
+    rows = household("王大山") + household("李四海", members=())
+    rows[0]["工资性收入"] = "#N/A"          # openpyxl writes these as error cells (t="e")
+    rows[1]["低保金"] = "#DIV/0!"
+    rows[2]["耕地面积（亩）"] = "=1+2"       # a formula saved without its result (as programs write them)
+    path = write_xlsx(tmp_path / "errors.xlsx", rows)
+    result = import_file(path, user=users["county"])
+    assert not result.imported and not Household.objects.exists()
+    found = {(e.row, e.column, e.value) for e in result.errors}
+    assert {(2, "工资性收入", "#N/A"), (3, "低保金", "#DIV/0!"), (4, "耕地面积（亩）", "")} <= found
+    reasons = {e.column: e.reason for e in result.errors}
+    assert "Excel 错误值 #N/A" in reasons["工资性收入"] and "没有它的计算结果" in reasons["耕地面积（亩）"]
+
+
+def test_valid_rows_only_skips_the_household_with_an_error_cell(tmp_path, users):
+    rows = household("王大山") + household("李四海", members=())
+    rows[2]["生产经营性收入"] = "#VALUE!"
+    result = import_file(write_xlsx(tmp_path / "e.xlsx", rows), user=users["county"], only_valid_rows=True)
+    assert result.imported and result.households_created == 1
+    assert list(Household.objects.values_list("head_name", flat=True)) == ["王大山"]
+
+
+def test_error_cells_outside_the_template_and_computed_formulas_are_fine(tmp_path, users):
+    headings = ["备注", *import_files.HEADINGS]
+    rows = [r | {"备注": "#REF!"} for r in household("王大山", members=())]
+    rows[0]["耕地面积（亩）"] = "=1+2"
+    path = write_xlsx(tmp_path / "ok.xlsx", rows, headings=headings)
+    rewrite_sheet(path, b"<f>1+2</f><v />", b"<f>1+2</f><v>3</v>")  # as Excel saves it: with its result
+    result = import_file(path, user=users["county"])
+    assert result.imported and not result.errors
+    assert Household.objects.get().farmland_area == Decimal("3.00")
+
+
+def test_a_number_written_two_ways_in_one_household_is_the_same_number(tmp_path, users):
+    """Before: “与本户其他行填写的“12,000.50”不一致” for 12000.5 on the member's row."""
+    rows = household("王大山", 工资性收入="12,000.50")
+    rows[1]["工资性收入"] = "12000.5"
+    result = import_file(write_xlsx(tmp_path / "n.xlsx", rows, numbers=()), user=users["county"])
+    assert result.imported and not result.errors
+    assert IncomeRecord.objects.get().wages == Decimal("12000.50")
+    rows = household("李四海", 工资性收入="12,000.50")
+    rows[1]["工资性收入"] = "12000.6"
+    result = import_file(write_csv(tmp_path / "n.csv", rows), user=users["county"])
+    assert [(e.row, e.column, e.value) for e in result.errors] == [(3, "工资性收入", "12000.6")]
+
+
+def test_numbers_in_numeric_cells_and_text_cells_agree_in_one_household(tmp_path, users):
+    rows = household("王大山", 工资性收入="12,000.50")
+    rows[1]["工资性收入"] = 12000.5  # a number cell on the member's row, text on the head's
+    path = write_xlsx(tmp_path / "mixed.xlsx", rows)
+    result = import_file(path, user=users["county"])
+    assert result.imported and not result.errors
+    assert IncomeRecord.objects.get().wages == Decimal("12000.50")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's")
+def test_the_bulk_path_reports_error_cells_like_the_row_wise_path(tmp_path, users):
+    from tests.registry.test_import_bulk import assert_same, both_paths, good_households
+
+    rows = [r for h in good_households(6) for r in h]
+    rows[3]["工资性收入"] = "#N/A"
+    rows[5]["耕地面积（亩）"] = "=1+2"
+    outcomes = both_paths(write_xlsx(tmp_path / "e.xlsx", rows), users["county"], only_valid_rows=True)
+    assert {e.value for e in outcomes[0][0].errors} >= {"#N/A"}
+    assert_same(outcomes)
+
+
+# --- 9. two-row headers, as counties export the form -------------------------------------------------------
+
+GROUPS = {import_columns.INCOME: "年收入情况", import_columns.MEMBER: "家庭成员"}
+
+
+def two_row_headings(title=None):
+    """The form's heading rows: household headings over both rows (merged), income and member headings under
+    their group's merged cell. Returns (rows of headings, merged ranges as (row, column, last row, last column),
+    1-based, below the optional title row)."""
+    top, bottom, merged = [], [], []
+    offset = 1 if title else 0
+    column_at = 1
+    for part, columns in itertools.groupby(import_columns.TEMPLATE_COLUMNS, key=lambda c: c.part):
+        columns = list(columns)
+        group = GROUPS.get(part)
+        if group is None:
+            for column in columns:
+                top.append(column.heading)
+                bottom.append("")
+                merged.append((1 + offset, column_at, 2 + offset, column_at))
+                column_at += 1
+        else:
+            top += [group] + [""] * (len(columns) - 1)
+            bottom += [c.heading for c in columns]
+            merged.append((1 + offset, column_at, 1 + offset, column_at + len(columns) - 1))
+            column_at += len(columns)
+    rows = [top, bottom]
+    if title:
+        rows.insert(0, [title] + [""] * (len(top) - 1))
+    return rows, merged
+
+
+def write_two_row_xlsx(path, rows, title=None):
+    from openpyxl import Workbook
+
+    headings, merged = two_row_headings(title)
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in headings:
+        sheet.append([v or None for v in row])
+    for top, left, bottom, right in merged:
+        sheet.merge_cells(start_row=top, start_column=left, end_row=bottom, end_column=right)
+    for row in rows:
+        sheet.append([row.get(h) or None for h in import_files.HEADINGS])
+    workbook.save(path)
+    return path
+
+
+def write_two_row_csv(path, rows):
+    import csv
+
+    headings, _ = two_row_headings()
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerows(headings)
+        writer.writerows([row.get(h, "") for h in import_files.HEADINGS] for row in rows)
+    return path
+
+
+def test_two_row_headings_merged_in_xlsx_are_read(tmp_path, users):
+    """Before: “缺少必填列：省、市、县、乡（镇）、行政村…” (only the lower heading row was read)."""
+    rows = household("王大山") + household("李四海", members=())
+    rows[2]["耕地面积（亩）"] = "-1"
+    path = write_two_row_xlsx(tmp_path / "form.xlsx", rows)
+    result = import_file(path, user=users["county"])
+    assert errors_of(result) == [(5, "耕地面积（亩）", "面积不能为负数")]  # rows 1–2 headings, 3–4 王大山
+    rows[2]["耕地面积（亩）"] = "2"
+    result = import_file(write_two_row_xlsx(tmp_path / "form.xlsx", rows), user=users["county"])
+    assert result.imported and result.households_created == 2 and not result.ignored_columns
+    assert IncomeRecord.objects.get(household__head_name="王大山").wages == Decimal("12000.00")
+
+
+def test_two_row_headings_under_a_title_row(tmp_path, users):
+    path = write_two_row_xlsx(tmp_path / "form.xlsx", household("王大山"), title="贫困户信息采集表")
+    result = import_file(path, user=users["county"])
+    assert result.imported and result.total_rows == 2 and not result.ignored_columns
+
+
+def test_two_heading_lines_in_csv_are_read(tmp_path, users):
+    result = import_file(write_two_row_csv(tmp_path / "form.csv", household("王大山")), user=users["county"])
+    assert result.imported and result.households_created == 1 and result.members_created == 2
+
+
+def test_headings_spread_over_too_many_rows_are_refused_as_a_layout_problem(tmp_path, users):
+    """Before: “缺少必填列：…” only, as though the columns were absent."""
+    import csv
+
+    headings = import_files.HEADINGS
+    split = headings.index("户编号")
+    path = tmp_path / "layout.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headings[:split] + [""] * (len(headings) - split))  # 省…自然村 four rows above the rest
+        writer.writerows([[]] * 3)
+        writer.writerow([""] * split + headings[split:])
+        writer.writerows([row.get(h, "") for h in headings] for row in household("王大山"))
+    with pytest.raises(ImportRejected) as refused:
+        import_file(path, user=users["county"])
+    message = str(refused.value)
+    assert "表头的排列无法识别" in message and "第1行还有表头文字" in message and "缺少必填列：省" in message

@@ -189,6 +189,7 @@ class Context:
     today: datetime.date
     has_income: bool            # the file has income columns
     loads_registered: bool      # the user may create registered households (services.may_load_registered)
+    cell_error_rows: frozenset = frozenset()  # rows with an Excel error value or uncomputed formula (reading.py)
 
 
 @dataclass
@@ -355,6 +356,8 @@ def _members(ctx: Context, frame: pl.DataFrame, prepared: Prepared,
     members = pl.DataFrame({"row": frame["row"], "g": g, "id_number": ids["number"], "birth_date": ids["birth_date"],
                             "sex": ids["sex"]} | {k: v for k, v in member.items() if k != "sex"})
     row_ok &= members.select(member_rules(members, today).fill_null(True)).to_series()
+    if ctx.cell_error_rows:  # an Excel error value or uncomputed formula: reported by the row-wise path
+        row_ok &= ~frame["row"].is_in(pl.Series(sorted(ctx.cell_error_rows), dtype=pl.Int64).implode())
     return members, row_ok
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import re
+import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,18 +59,66 @@ class Table:
     read_rows: Callable[[], Iterator[list[str]]]
     # the data rows as a polars frame for the bulk path (frames.read_csv / rows_frame)
     frame: Callable[[], object] | None = None
+    # an .xlsx's cells that hold no value to import, by row number: [(index in the row, shown value, reason)]
+    cell_errors: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
 
 
 HEADER_SEARCH_ROWS = 10
+HEADER_DEPTH = 3  # heading rows read as one: a group (家庭成员, 年收入情况, 其中) above its columns' headings
 
 
-def _find_header(rows: list[list[str]]) -> int:
-    """The index of the heading row: the first with 姓名 and 证件号码 (forms often have a title row above)."""
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        fields = {(c.part, c.field) for cell in row for c in _columns_for(cell)}
-        if (MEMBER, "name") in fields and (MEMBER, "id_number") in fields:
-            return i
-    raise ImportRejected("找不到表头：前10行中没有同时包含“姓名”和“证件号码”的行。请使用导入模板。")
+def _recognised(row: list[str]) -> int:
+    return sum(1 for cell in row if _columns_for(cell))
+
+
+def _stacked(rows: list[list[str]]) -> list[str]:
+    """Heading rows read as one: each column's lowest non-blank cell (a heading merged over the rows sits in the
+    top row only; a group's columns have their own headings below it)."""
+    width = max(len(row) for row in rows)
+    out = [""] * width
+    for row in rows:
+        for i, cell in enumerate(row):
+            if str(cell).strip():
+                out[i] = str(cell)
+    return out
+
+
+def _find_header(rows: list[list[str]]) -> tuple[int, list[str]]:
+    """The last heading row's index and the headings: the row, or the two or three rows read as one (the
+    national form as counties export it), with 姓名 and 证件号码 and the most template headings; a title row
+    above is left out. The fewest rows win a tie, so a blank or title row is never taken in."""
+    rows = [[str(c) for c in row] for row in rows[:HEADER_SEARCH_ROWS]]
+    best = None
+    for end in range(len(rows)):
+        for start in range(end, max(end - HEADER_DEPTH, -1), -1):
+            headers = _stacked(rows[start:end + 1])
+            fields = {(c.part, c.field) for cell in headers for c in _columns_for(cell)}
+            if (MEMBER, "name") not in fields or (MEMBER, "id_number") not in fields:
+                continue
+            score = (_recognised(headers), -(end - start))
+            if best is None or score > best[0]:
+                best = (score, end, start, headers)
+    if best is None:
+        raise ImportRejected("找不到表头：前10行中没有同时包含“姓名”和“证件号码”的表头。请使用导入模板。")
+    _, end, start, headers = best
+    _check_layout(rows, start, end, headers)
+    return end, headers
+
+
+def _check_layout(rows: list[list[str]], start: int, end: int, headers: list[str]) -> None:
+    """A clear refusal when the template's required headings are in the file's first rows but not where the
+    headings were found (more heading rows than three, headings spread apart, a heading below the data)."""
+    try:
+        map_columns(headers)
+    except ImportRejected as refused:
+        found = {(c.part, c.field) for cell in headers for c in _columns_for(cell)}
+        elsewhere = sorted({i + 1 for i, row in enumerate(rows) if not start <= i <= end
+                            for cell in row for c in _columns_for(cell) if (c.part, c.field) not in found})
+        if elsewhere:
+            where = f"第{start + 1}行" if start == end else f"第{start + 1}–{end + 1}行"
+            raise ImportRejected(
+                f"表头的排列无法识别：表头在{where}，但{'、'.join(f'第{n}行' for n in elsewhere)}还有表头文字。"
+                f"{refused} 表头可以是一行，或两三行（上行为分组或合并单元格、下行为各列名称）。") from None
 
 
 def _detect_encoding(path: Path) -> str:
@@ -125,7 +175,7 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
         raise ImportRejected("文件是空的")
     if max(len(row) for row in head) > limits.columns:
         raise ImportRejected(csv_too_wide)
-    header_index = _find_header(head)
+    header_index, headers = _find_header(head)
     estimated = max(_count_lines(path) - header_index - 1, 0)
     if estimated > limits.rows * 1.2:  # an estimate from the first megabyte: refused only when clearly over
         raise ImportRejected(f"文件约有{estimated:,}行，超过上限{limits.rows:,}行：请拆分文件后分批导入")
@@ -145,7 +195,7 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
             except csv.Error as e:
                 raise ImportRejected(f"CSV 格式错误（第{rows.line_num}行附近）：{e}") from None
 
-    table = Table(header_index + 1, [str(h) for h in head[header_index]], estimated, data_rows)
+    table = Table(header_index + 1, headers, estimated, data_rows)
 
     def frame():
         from . import frames  # polars, loaded only for a file that may take the bulk path
@@ -156,18 +206,63 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
     return table
 
 
+# Excel's error values (#N/A, #DIV/0! …) and formulas saved without their result: calamine reads both as empty
+# cells, which would import as 0 or blank. The sheet's XML is searched for them (a cheap search first).
+_SUSPECT = re.compile(rb"<(?:\w+:)?c\s[^>]*\bt=\"e\"|<(?:\w+:)?f[\s>/]")
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.S)
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+                           rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+_REFERENCE = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
+
+
+def _problem_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """{(row, column), 1-based: (shown value, reason)} of the sheet's error values and uncomputed formulas."""
+    found = {}
+
+    def scan(text: bytes) -> None:
+        if not _SUSPECT.search(text):
+            return
+        for match in _ERROR_CELL.finditer(text):
+            ref = _REFERENCE.search(match.group(1))
+            code = _VALUE.search(match.group(2))
+            shown = code.group(1).decode(errors="replace") if code else "#错误"
+            if ref:
+                found[(int(ref.group(2)), files._column_number(ref.group(1)))] = (
+                    shown, f"单元格是 Excel 错误值 {shown}（公式或数据出错），不是可以导入的值：请改正后重新上传")
+        for match in _FORMULA_CELL.finditer(text):
+            attributes, empty_value = match.group(1), match.group(2)
+            ref = _REFERENCE.search(attributes)
+            if ref and not (empty_value and b't="str"' in attributes):  # an empty text result is a result
+                found[(int(ref.group(2)), files._column_number(ref.group(1)))] = (
+                    "", "单元格是公式，但文件中没有它的计算结果（文件由程序生成、未经 Excel 计算保存）："
+                        "请在 Excel 中打开、保存后重新上传，或直接填写数值")
+
+    with zipfile.ZipFile(path) as book, book.open(sheet) as fh:
+        rest = b""
+        while chunk := fh.read(files.MB):
+            text = rest + chunk
+            ends = [m.end() for m in _ROW_END.finditer(text, max(len(rest) - 16, 0))]
+            cut = ends[-1] if ends else 0
+            scan(text[:cut])
+            rest = text[cut:]
+        scan(rest)
+    return found
+
+
 def _open_xlsx(path: Path, limits: files.Limits) -> Table:
     from python_calamine import CalamineError, load_workbook
 
     try:
         # the zip's directory and the sheet streamed first: calamine holds the whole sheet in memory
-        files.check_xlsx(path, limits)
+        info = files.check_xlsx(path, limits)
     except files.FileRefused as e:
         raise ImportRejected(str(e)) from None
     try:
         workbook = load_workbook(str(path))
         sheet = workbook.get_sheet_by_index(0)
-        first_row = sheet.start[0] if sheet.start else 0
+        first_row, first_column = sheet.start if sheet.start else (0, 0)
         rows = sheet.iter_rows()
         head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
     except (CalamineError, OSError, ValueError) as e:
@@ -176,7 +271,7 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
         raise ImportRejected(f"无法读取 Excel 文件（须为 .xlsx 格式）：{type(e).__name__}") from None
     if not head:
         raise ImportRejected("文件是空的")
-    header_index = _find_header(head)
+    header_index, headers = _find_header(head)
     estimated = max(sheet.height - header_index - 1, 0)
 
     def data_rows():
@@ -184,7 +279,11 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
             if i > header_index:
                 yield [v if type(v) is str else _cell_text(v) for v in row]
 
-    table = Table(first_row + header_index + 1, head[header_index], estimated, data_rows)
+    table = Table(first_row + header_index + 1, headers, estimated, data_rows)
+    if info.suspect:
+        for (row, column), (shown, reason) in sorted(_problem_cells(path, info.sheet).items()):
+            if row > table.header_row and column > first_column:
+                table.cell_errors.setdefault(row, []).append((column - first_column - 1, shown, reason))
 
     def frame():
         from . import frames  # polars, loaded only for a file that may take the bulk path

@@ -86,6 +86,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         # who may create households already in the registry (the county's load of 建档立卡 data)
         self.loads_registered = services.may_load_registered(user)
         self.income_years_used: dict[int, set[int]] = {}
+        self.cell_errors: dict[int, list[tuple[str, str, str]]] = {}  # row → (heading, shown value, reason)
         self.now = timezone.now()
 
     # -- driver ------------------------------------------------------------------------------
@@ -93,6 +94,10 @@ class Importer(HouseholdPlanner, PlanWriter):
     def run(self, path, name: str | None = None) -> ImportResult:
         table = open_table(path, name, limits=self.limits)
         columns = map_columns(table.headers)
+        # an .xlsx's error values and uncomputed formulas in the template's columns, reported on their rows
+        headings = {at: BY_KEY[key].heading for key, at in columns.index.items()}
+        self.cell_errors = {row: found for row, cells in table.cell_errors.items()
+                            if (found := [(headings[at], shown, why) for at, shown, why in cells if at in headings])}
         self.source_name = self.source_name or (name or Path(path).name)
         if self.postgres:
             # A large file: whole columns checked at once, clean new households COPYed (bulk.py).
@@ -126,7 +131,8 @@ class Importer(HouseholdPlanner, PlanWriter):
         started = clock()
         self.timings = {}
         context = bulk.Context(index=columns.index, regions=self.regions, today=self.today,
-                               has_income=self.has_income, loads_registered=self.loads_registered)
+                               has_income=self.has_income, loads_registered=self.loads_registered,
+                               cell_error_rows=frozenset(self.cell_errors))
         try:
             frame = table.frame()
             self.timings["read"] = clock() - started
@@ -292,7 +298,11 @@ class Importer(HouseholdPlanner, PlanWriter):
         numbers: list[int] = []
         rows: list[list[str]] = []
         previous_key = None
+        cell_errors = self.cell_errors
         for number, row in numbered_rows:
+            if number in cell_errors:
+                for heading, shown, reason in cell_errors[number]:
+                    self._error(number, heading, shown, reason)
             if len(row) != width:
                 if len(row) < width:
                     row = list(row) + [""] * (width - len(row))
@@ -414,7 +424,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                         continue
                     if not merged[j].strip():
                         merged[j] = value
-                    else:
+                    elif not self._same_value(at[j][0], value, merged[j]):
                         column = BY_KEY[at[j][0]]
                         self._error(numbers[i], column.heading, value, f"与本户其他行填写的“{merged[j]}”不一致")
                         group.bad = True
@@ -440,6 +450,17 @@ class Importer(HouseholdPlanner, PlanWriter):
             region_groups.append(region_group)
         hh["village_id"], hh["group_id"] = villages, region_groups
         return hh
+
+    @staticmethod
+    def _same_value(key, one: str, other: str) -> bool:
+        """Two cells of a household column that read as the same value: 12,000.50 and 12000.5, 男 and 1."""
+        convert = BY_KEY[key].convert
+        if convert is None or key[0] == REGION:
+            return one.strip() == other.strip()
+        try:
+            return convert(one.strip()) == convert(other.strip())
+        except CellError:
+            return False
 
     def _identities(self, numbers, members) -> None:
         ids = members["id_number"]
