@@ -83,6 +83,40 @@ def small_sheet_limits() -> Limits:
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+# What a file holds, by its first bytes, whatever its name says (a PDF or a photo named .csv or .xlsx)
+_SIGNATURES = (
+    (b"%PDF-", "PDF 文档"), (b"\x89PNG\r\n\x1a\n", "PNG 图片"), (b"\xff\xd8\xff", "JPEG 图片（照片）"),
+    (b"GIF87a", "GIF 图片"), (b"GIF89a", "GIF 图片"), (b"II*\x00", "TIFF 图片"), (b"MM\x00*", "TIFF 图片"),
+    (b"Rar!\x1a\x07", "RAR 压缩包"), (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"), (b"\x1f\x8b", "gzip 压缩包"),
+    (b"{\\rtf", "RTF 文档"),
+)
+
+
+def content_kind(path) -> str | None:
+    """What the file is by its content, in Chinese, when it is plainly not a spreadsheet or text (PDF, images,
+    archives, a Word document); None otherwise (text, an .xlsx workbook, an OLE file: their readers decide)."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    for magic, kind in _SIGNATURES:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP 图片"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        return "HEIC 图片（手机照片）"
+    if head.startswith(ZIP_MAGIC):
+        with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+            with zipfile.ZipFile(path) as book:
+                names = set(book.namelist())
+            if "xl/workbook.xml" in names:
+                return None
+            if "word/document.xml" in names:
+                return "Word 文档（.docx）"
+            if "ppt/presentation.xml" in names:
+                return "PowerPoint 演示文稿"
+            if "[Content_Types].xml" not in names:
+                return "zip 压缩包"
+    return None
 RATIO_FLOOR = 10 * MB  # members smaller than this unpack to little whatever their ratio
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
 _FIRST_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"|<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"")

@@ -1,6 +1,7 @@
 """Resident ID numbers (GB 11643-1999): check character, birth date, sex; masking them, also inside free text."""
 import datetime
 import re
+import unicodedata
 from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
@@ -34,6 +35,27 @@ def check_character(first17: str) -> str:
     return CHECK_CHARS[(sum(map(mul, first17.encode("ascii"), WEIGHTS)) - _ASCII_OFFSET) % 11]
 
 
+# Characters that do not show, or look like nothing, in a cell: copied from web pages and chat apps
+INVISIBLE_NAMES = {
+    "\u200b": "零宽空格", "\u200c": "零宽非连接符", "\u200d": "零宽连接符", "\u2060": "字连接符",
+    "\ufeff": "零宽不换行空格（BOM）", "\u00a0": "不换行空格", "\u3000": "全角空格", "\u00ad": "软连字符",
+    "\u200e": "从左到右标记", "\u200f": "从右到左标记", "\u202a": "方向控制符", "\u202b": "方向控制符",
+    "\u202c": "方向控制符", "\u202d": "方向控制符", "\u202e": "方向控制符", "\t": "制表符", "\n": "换行符",
+    "\r": "回车符", " ": "空格",
+}
+
+
+def invisible_characters(text: str) -> str:
+    """The characters of `text` that show as nothing (spaces, zero-width and control characters), named in
+    Chinese with their code, joined by 、; "" when there are none. 零宽空格（U+200B）、不换行空格（U+00A0）."""
+    found = []
+    for ch in dict.fromkeys(text):
+        if ch in INVISIBLE_NAMES or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            name = INVISIBLE_NAMES.get(ch) or unicodedata.name(ch, "不可见字符").lower()
+            found.append(f"{name}（U+{ord(ch):04X}）")
+    return "、".join(found)
+
+
 @lru_cache(maxsize=65536)
 def _birth_date(digits: str) -> datetime.date:
     return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
@@ -44,6 +66,8 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     number = (raw or "").strip().upper()
     if not number:
         raise IdNumberError("身份证号不能为空")
+    if not (number.isascii() and number.isalnum()) and (hidden := invisible_characters(number)):
+        raise IdNumberError(f"身份证号中有看不见的字符：{hidden}。请删除后重新输入（常见于从网页或聊天软件复制的号码）")
     if len(number) != 18:
         if len(number) == 15:
             raise IdNumberError("这是15位旧身份证号，请先升级为18位")

@@ -3,8 +3,10 @@
 Each test here failed on the importer before the fix (noted per test); both paths (row-wise and the
 PostgreSQL bulk path) give the same errors where they differ in code.
 """
+import csv
 import datetime
 import itertools
+import re
 import zipfile
 from decimal import Decimal
 
@@ -14,6 +16,7 @@ from django.urls import reverse
 
 from fupin.registry import services
 from fupin.registry.importing import columns as import_columns
+from fupin.registry.importing import reading
 from fupin.registry.imports import ImportRejected, import_file
 from fupin.registry.models import Household, IncomeRecord
 from tests import factories
@@ -321,3 +324,101 @@ def test_headings_spread_over_too_many_rows_are_refused_as_a_layout_problem(tmp_
         import_file(path, user=users["county"])
     message = str(refused.value)
     assert "表头的排列无法识别" in message and "第1行还有表头文字" in message and "缺少必填列：省" in message
+
+
+# --- 10. messages ------------------------------------------------------------------------------------------
+
+ALLOWED_LATIN = {"Excel", "xlsx", "csv", "CSV", "UTF", "GBK", "NUL", "PDF", "PNG", "JPEG", "Word", "docx", "zip"}
+
+
+def assert_chinese(message: str):
+    words = set(re.findall(r"[A-Za-z]{3,}", message)) - ALLOWED_LATIN
+    assert not words, f"English in the message: {words} — {message}"
+
+
+def refusal(path, user, name=None):
+    with pytest.raises(ImportRejected) as refused:
+        import_file(path, user=user, name=name)
+    assert_chinese(str(refused.value))
+    return str(refused.value)
+
+
+def test_a_damaged_workbook_is_refused_in_chinese(tmp_path, users):
+    """Before: “无法读取 Excel 文件（须为 .xlsx 格式）：XmlError …” (calamine's English)."""
+    path = write_xlsx(tmp_path / "broken.xlsx", household("王大山"))
+    rewrite_sheet(path, b"</sheetData>", b"<row r=\"9\"><c r=\"A9\"")
+    assert "文件已损坏" in refusal(path, users["county"])
+    data = (tmp_path / "broken.xlsx").read_bytes()
+    (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])  # cut short: no end of central directory
+    assert "损坏" in refusal(tmp_path / "cut.xlsx", users["county"])
+
+
+def test_a_csv_the_csv_module_cannot_read_is_refused_in_chinese(tmp_path, users):
+    """Before: “CSV 格式错误（第3行附近）：field larger than field limit (131072)”."""
+    rows = household("王大山")
+    rows[1]["住址"] = "长" * 140_000
+    path = write_csv(tmp_path / "long.csv", rows, headings=[*import_files.HEADINGS, "住址"])
+    assert "单元格的内容过长" in refusal(path, users["county"])
+
+
+@pytest.mark.parametrize("name, content, kind", [
+    ("households.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF 文档"),
+    ("households.xlsx", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "PDF 文档"),
+    ("households.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40), "PNG 图片"),
+    ("households.xlsx", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40), "JPEG 图片"),
+])
+def test_a_file_is_called_what_it_is_whatever_its_name(tmp_path, users, name, content, kind):
+    """Before: a PDF named .csv was “文件不是文本格式的 CSV”, named .xlsx “不是有效的 Excel（.xlsx）表格”."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert f"文件的内容是{kind}" in refusal(path, users["county"])
+    with pytest.raises(ImportRejected) as refused:  # the web request's early check says the same
+        reading.check_upload(path, name)
+    assert kind in str(refused.value)
+
+
+def test_a_word_document_named_xlsx_is_called_a_word_document(tmp_path, users):
+    path = tmp_path / "households.xlsx"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("word/document.xml", "<w:document/>")
+    assert "Word 文档" in refusal(path, users["county"])
+
+
+def test_an_id_number_with_a_zero_width_space_says_so(tmp_path, users):
+    """Before: “身份证号应为18位，实际为19位”, of a number that shows 18 characters."""
+    rows = household("王大山", 联系电话="1380013\u00a08000")
+    rows[1]["证件号码"] = rows[1]["证件号码"][:6] + "\u200b" + rows[1]["证件号码"][6:]
+    result = import_file(write_csv(tmp_path / "zw.csv", rows), user=users["county"])
+    reasons = {e.column: e.reason for e in result.errors}
+    assert "零宽空格（U+200B）" in reasons["证件号码"] and "看不见的字符" in reasons["证件号码"]
+    assert "不换行空格（U+00A0）" in reasons["联系电话"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's")
+def test_the_bulk_path_names_invisible_characters_like_the_row_wise_path(tmp_path, users):
+    from tests.registry.test_import_bulk import assert_same, both_paths, good_households
+
+    rows = [r for h in good_households(6) for r in h]
+    rows[4]["证件号码"] = rows[4]["证件号码"] + "\ufeff"
+    rows.append({})  # a blank row, and one of spaces: neither is a row of data
+    rows.append({h: " " for h in import_files.HEADINGS})
+    outcomes = both_paths(write_csv(tmp_path / "zw.csv", rows), users["county"], only_valid_rows=True)
+    assert any("U+FEFF" in e.reason for e in outcomes[1][0].errors)
+    assert_same(outcomes)
+
+
+@pytest.mark.parametrize("filler", [{}, {"姓名": " ", "证件号码": "  "}, {"序号": "1"}])
+@pytest.mark.parametrize("only_valid_rows", [False, True])
+def test_headings_and_no_rows_of_data_is_an_error(tmp_path, users, filler, only_valid_rows):
+    """Before: rows of spaces or of a 序号 alone were rows of errors, or with 只导入无误的户 a finished import
+    of nothing."""
+    headings = ["序号", *import_files.HEADINGS]
+    path = tmp_path / "empty.xlsx"
+    write_xlsx(path, [dict(filler) for _ in range(5)], headings=headings)
+    with pytest.raises(ImportRejected) as refused:
+        import_file(path, user=users["county"], only_valid_rows=only_valid_rows)
+    assert "没有数据行" in str(refused.value)
+    write_csv(tmp_path / "empty.csv", [dict(filler) for _ in range(5)], headings=headings)
+    with pytest.raises(ImportRejected):
+        import_file(tmp_path / "empty.csv", user=users["county"], only_valid_rows=only_valid_rows)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from fupin.core import money
+from fupin.core import idnumber, money
 from fupin.regions.models import RegionLevel
 
 from .. import codes
@@ -51,7 +51,8 @@ def _digits_text(max_length: int, what: str):
         if len(value) > max_length:
             raise CellError(f"长度不能超过{max_length}个字符")
         if value and not re.fullmatch(r"[0-9+\-]+", value):
-            raise CellError(f"{what}只能包含数字")
+            hidden = idnumber.invisible_characters(value)
+            raise CellError(f"{what}中有看不见的字符：{hidden}，请删除" if hidden else f"{what}只能包含数字")
         return value
     convert.kind = ("digits", max_length)
     return convert

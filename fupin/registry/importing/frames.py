@@ -56,3 +56,13 @@ def _numbered(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:
         return frame
     filled = frame.select(pl.any_horizontal([pl.col(c) != "" for c in columns])).to_series()
     return frame if filled.all() else frame.filter(filled)  # (filtering copies every column)
+
+
+def template_rows(frame: pl.DataFrame, columns: list[int], id_column: int) -> pl.DataFrame:
+    """The rows with something in the template's `columns`, as the row-wise reader takes them (it leaves out
+    rows of spaces, or of a 序号 alone); rows with an ID number are kept without a look at the others."""
+    unsure = frame[f"c{id_column}"].str.strip_chars() == ""
+    if not unsure.any():
+        return frame
+    filled = frame.select(pl.any_horizontal([pl.col(f"c{i}").str.strip_chars() != "" for i in columns])).to_series()
+    return frame if filled.all() else frame.filter(filled)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from fupin.core import files
 
 from .columns import MEMBER, ImportRejected, _columns_for, map_columns
 
+
+log = logging.getLogger(__name__)
 
 EXTENSIONS = (".xlsx", ".csv")
 
@@ -157,6 +160,21 @@ def _count_lines(path: Path, sample: int = 1 << 20) -> int:
     return lines if size <= sample else round(lines * size / len(head))
 
 
+_CSV_PROBLEMS = (  # the csv module's messages (English), as the person who saved the file can act on them
+    ("field larger than field limit", "有一个单元格的内容过长（超过13万个字符）"),
+    ("line contains NUL", "含有空字符（NUL），不像是文本文件"),
+    ("new-line character seen in unquoted field", "单元格中有未加引号的换行符"),
+    ("unexpected end of data", "文件在引号内结束：有一个引号没有配对"),
+    ("expected after", "引号的位置不对：引号内的内容结束后应紧跟逗号"),
+)
+
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    return next((chinese for english, chinese in _CSV_PROBLEMS if english in text),
+                "格式不是标准的 CSV：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传")
+
+
 def _open_csv(path: Path, limits: files.Limits) -> Table:
     encoding = _detect_encoding(path)
     csv_too_wide = f"CSV 文件的一行超过{limits.columns:,}列：请只保留导入模板中的列"
@@ -169,8 +187,10 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
         fh, rows = reader()
         with fh:
             head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
-    except (UnicodeDecodeError, csv.Error) as e:
-        raise ImportRejected(f"无法读取 CSV 文件：{e}") from None
+    except UnicodeDecodeError:
+        raise ImportRejected("CSV 文件的开头有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
+    except csv.Error as e:
+        raise ImportRejected(f"无法读取 CSV 文件：{_csv_problem(e)}") from None
     if not head:
         raise ImportRejected("文件是空的")
     if max(len(row) for row in head) > limits.columns:
@@ -193,7 +213,7 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
             except UnicodeDecodeError:
                 raise ImportRejected(f"第{rows.line_num}行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
             except csv.Error as e:
-                raise ImportRejected(f"CSV 格式错误（第{rows.line_num}行附近）：{e}") from None
+                raise ImportRejected(f"CSV 格式错误（第{rows.line_num}行附近）：{_csv_problem(e)}") from None
 
     table = Table(header_index + 1, headers, estimated, data_rows)
 
@@ -252,7 +272,7 @@ def _problem_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, s
 
 
 def _open_xlsx(path: Path, limits: files.Limits) -> Table:
-    from python_calamine import CalamineError, load_workbook
+    from python_calamine import load_workbook
 
     try:
         # the zip's directory and the sheet streamed first: calamine holds the whole sheet in memory
@@ -265,10 +285,10 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
         first_row, first_column = sheet.start if sheet.start else (0, 0)
         rows = sheet.iter_rows()
         head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
-    except (CalamineError, OSError, ValueError) as e:
-        raise ImportRejected(f"无法读取 Excel 文件（须为 .xlsx 格式）：{e}") from None
-    except Exception as e:  # calamine raises its own types for zip and xml damage
-        raise ImportRejected(f"无法读取 Excel 文件（须为 .xlsx 格式）：{type(e).__name__}") from None
+    except Exception as e:  # CalamineError, and calamine's own types for zip and xml damage: English, not shown
+        log.info("calamine refused %s: %s: %s", path.name, type(e).__name__, e)
+        raise ImportRejected("无法读取 Excel 文件：文件已损坏或不完整，或不是有效的 .xlsx 表格。"
+                             "请在 Excel 中打开并另存为 .xlsx 后重新上传") from None
     if not head:
         raise ImportRejected("文件是空的")
     header_index, headers = _find_header(head)
@@ -307,8 +327,18 @@ def open_table(path, name: str | None = None, *, limits: files.Limits | None = N
         raise ImportRejected("只能导入 .xlsx 或 .csv 文件")
     if path.stat().st_size == 0:
         raise ImportRejected("文件是空的")
+    _check_content(path, suffix)
     limits = limits or files.upload_limits()
     return _open_xlsx(path, limits) if suffix == ".xlsx" else _open_csv(path, limits)
+
+
+def _check_content(path, suffix: str) -> None:
+    """Refuse a file whose content is plainly something else, naming what it is (a PDF named .csv is a PDF)."""
+    kind = files.content_kind(path)
+    if kind is not None:
+        expected = "Excel（.xlsx）表格" if suffix == ".xlsx" else "CSV 表格"
+        raise ImportRejected(f"文件的内容是{kind}，不是{expected}（只是扩展名为 {suffix}）：请上传按导入模板填写的 "
+                             ".xlsx 或 .csv 文件；扫描件、照片和 PDF 不能导入")
 
 
 HEADINGS_CHECKED_UP_TO = 32 * files.MB  # an .xlsx unpacking to more has its headings checked by the job
@@ -322,6 +352,8 @@ def check_upload(path, name: str) -> None:
     """
     limits = files.upload_limits()
     if Path(name).suffix.lower() == ".xlsx":
+        if Path(path).stat().st_size:
+            _check_content(path, ".xlsx")
         try:
             info = files.check_xlsx(path, limits, count=False)
         except files.FileRefused as e:

@@ -123,7 +123,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         its doubtful households go through the row-wise path and its clean new ones to the writer,
         which COPYs them while the next chunk is screened.
         """
-        from . import bulk  # polars, loaded only when a file takes the bulk path
+        from . import bulk, frames  # polars, loaded only when a file takes the bulk path
 
         self._reset(columns)
         self.progress("importing", 0, table.estimated_rows)
@@ -134,7 +134,8 @@ class Importer(HouseholdPlanner, PlanWriter):
                                has_income=self.has_income, loads_registered=self.loads_registered,
                                cell_error_rows=frozenset(self.cell_errors))
         try:
-            frame = table.frame()
+            frame = frames.template_rows(table.frame(), sorted(set(columns.index.values())),
+                                         columns.index[(MEMBER, "id_number")])
             self.timings["read"] = clock() - started
             prepared = bulk.prepare(context, frame, BULK_CHUNK_ROWS)
         except bulk.Fallback:
@@ -299,6 +300,8 @@ class Importer(HouseholdPlanner, PlanWriter):
         rows: list[list[str]] = []
         previous_key = None
         cell_errors = self.cell_errors
+        id_at = index[(MEMBER, "id_number")]
+        mapped = sorted(set(index.values()), key=lambda i: i != id_at)  # the ID number first: most rows have one
         for number, row in numbered_rows:
             if number in cell_errors:
                 for heading, shown, reason in cell_errors[number]:
@@ -310,7 +313,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                     if any(str(v).strip() for v in row[width:]):
                         self._error(number, "", "", "本行的列数多于表头，请检查是否有多余的单元格")
                     row = row[:width]
-            if not any(row):
+            if not any(row) or not any(row[i].strip() for i in mapped):  # blanks, spaces, a 序号 alone
                 continue
             key = row[key_at[0]].strip() or (len(key_at) > 1 and row[key_at[1]].strip())
             if key and key != previous_key:
