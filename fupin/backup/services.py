@@ -69,6 +69,8 @@ def _versions() -> dict:
 def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outcome:
     """Write the archive at `path` (replacing one there only once the new one is complete), then check it."""
     started = time.monotonic()
+    if Path(path).absolute().is_relative_to(Path(settings.MEDIA_ROOT).absolute()):
+        raise BackupError(f"备份文件不能写在上传文件目录 {settings.MEDIA_ROOT} 之内（它会把自己也备份进去）")
     engine = engine_for(connections["default"].settings_dict)
     with Writer(path) as writer, tempfile.TemporaryDirectory(prefix=".fupin-backup-", dir=writer.tmp.parent) as work:
         key = Path(settings.VAR_DIR) / secret_key.KEY_FILE_NAME

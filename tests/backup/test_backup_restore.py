@@ -5,6 +5,7 @@ with uploaded files and a key in their own var/ folder.
 The round trip compares every table row by row (a digest of its sorted rows, computed here independently of the
 product's own checksums), every file's bytes, the key, and the audit chains (fupin audit-verify).
 """
+import contextlib
 import hashlib
 import io
 import json
@@ -287,13 +288,25 @@ def test_a_damaged_or_foreign_archive_is_refused_and_changes_nothing(seeded, tmp
     broken.append((tmp_path / "not.tar", "不是 fupin 的备份"))
 
     broken.append((Path(f"{archive}"), "--force"))  # sound, but the database holds data
-    answers = json.loads(seeded.python(RESTORE_EACH, *(f"{p}+force" if reason != "--force" else str(p)
-                                                       for p, reason in broken)).stdout.splitlines()[-1])
+    if ON_POSTGRES:  # sound and forced, but someone is connected: refused at the switch, files put back
+        broken.append((Path(f"{archive}+force"), "还有 1 个连接"))
+    with contextlib.ExitStack() as stack:
+        if ON_POSTGRES:
+            stack.enter_context(psycopg.connect(_server_url(seeded.database)))
+        answers = json.loads(seeded.python(RESTORE_EACH, *(
+            f"{p}+force" if reason not in ("--force", "还有 1 个连接") else str(p) for p, reason in broken
+        )).stdout.splitlines()[-1])
     for (path, reason), answer in zip(broken, answers.values(), strict=True):
         assert reason in answer and "Traceback" not in answer, (path, answer)
     assert seeded.rows() == rows
     assert seeded.files() == files
-    assert not list(seeded.var.glob("*before-restore*"))
+    assert not list(seeded.var.glob("*before-restore*")) and not list(seeded.var.glob(".*restore*"))
+    if ON_POSTGRES:
+        with _maintenance() as connection:
+            assert not connection.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                          [f"{seeded.database[:30]}_%"]).fetchall()
+    refused = seeded.run("backup", str(seeded.media / "inside.tar"), check=False)
+    assert refused.returncode == 1 and "上传文件目录" in refused.stderr
 
 
 def test_a_backup_taken_while_households_are_written_is_consistent(seeded, tmp_path):
