@@ -24,3 +24,83 @@ def test_the_income_form_shows_the_per_person_figure_and_keeps_amounts_across_a_
                            "document.querySelector('input[name=wages]').value === '8000'")
     assert page.input_value("input[name=production]") == "1000.50"
     assert page.locator("output[data-per-capita]").inner_text() == "2,833.50"
+
+
+def _phone(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(15000)
+    return context, phone
+
+
+OUTSIDE = """() => {
+  const width = Math.min(window.innerWidth, window.screen.width), found = [];
+  if (document.documentElement.scrollWidth > width) found.push("document " + document.documentElement.scrollWidth);
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || box.right <= width + 1) continue;
+    let up = el.parentElement, scrolls = false;
+    for (; up && up !== document.body; up = up.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(up).overflowX)) { scrolls = true; break; }
+    }
+    if (!scrolls) found.push(el.tagName.toLowerCase() + "." + el.className + " " + Math.round(box.right));
+  }
+  return found.slice(0, 5);
+}"""
+
+
+def _overflow(page) -> list[str]:
+    """What sticks out of the screen (beyond the document's width, or outside a scrolling box); [] when it fits."""
+    return page.evaluate(OUTSIDE)
+
+
+def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, browser, live_server):
+    from fupin.assistance import services as assistance
+    from fupin.procedures import services as procedures
+    from tests.procedures.conftest import YEAR, applicant, upload, votes_for_all
+
+    clerk = users["clerk"]
+    procedures.save_village_profile(by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10)
+    procedures.set_county_allocation(by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor")
+    households = [applicant(name, "2000") for name in ("赵一", "钱二", "孙三")]
+    batch = procedures.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR)
+    procedures.add_households(batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness")
+    procedures.complete_application(batch, by=clerk)
+    batch.refresh_from_db()
+    procedures.complete_survey(batch, by=clerk)
+    batch.refresh_from_db()
+    procedures.record_appraisal(batch, by=clerk, held_on=batch.opened_at.date(), representatives=9, present=9,
+                                votes=votes_for_all(batch, 9), minutes=upload())
+    notice = procedures.post_notice(batch, by=clerk, photo=upload())
+    poor = factories.make_household(head="钱多多")
+    unit = assistance.create_unit(by=users["county"], name="信丰县农业农村局", region_code="360722")
+    helper = assistance.create_helper(by=users["county"], unit=unit, name="李帮扶", phone="13907970001", region_code="360722100")
+    assistance.pair_household(poor, helper, by=users["county"], started_on=batch.opened_at.date())
+
+    context, phone = _phone(browser, live_server)
+    try:
+        base = live_server.url
+        phone.goto(base + reverse("disclosure:notice_detail", args=[notice.pk]))
+        assert phone.locator("text=赵一").first.is_visible()
+        assert _overflow(phone) == [], "public notice"
+        phone.goto(base + "/accounts/login/")
+        phone.fill("input[name=username]", "county")
+        phone.fill("input[name=password]", "pw-secret-123")
+        phone.click("button[type=submit]")
+        phone.wait_for_load_state()
+        for name, url in [("visit form", reverse("assistance:add_visit", args=[poor.pk])),
+                          ("statistics", reverse("reports:dashboard")),
+                          ("household list", reverse("registry:household_list")),
+                          ("batch", reverse("procedures:batch_detail", args=[batch.pk]))]:
+            phone.goto(base + url)
+            phone.wait_for_load_state()
+            assert _overflow(phone) == [], (name, " / ".join(_overflow(phone)))
+        # the visit form's labels are not squeezed to a character a line
+        phone.goto(base + reverse("assistance:add_visit", args=[poor.pk]))
+        narrowest = phone.evaluate("Math.min(...[...document.querySelectorAll('main label, main fieldset td')]"
+                                   ".filter(l => l.offsetParent && l.innerText.trim() && !l.matches('.sr-only'))"
+                                   ".map(l => l.getBoundingClientRect().width))")
+        assert narrowest >= 64  # a label of a few characters fits on a line
+    finally:
+        context.close()
