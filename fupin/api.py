@@ -27,6 +27,7 @@ from fupin.changes.api import router as changes_router
 from fupin.changes.services import ChangeConflict
 from fupin.core.errors import CONFLICT_MESSAGE, ScopeError, ServiceError
 from fupin.core.unavailable import unavailable_response
+from fupin.declarations.api import router as declarations_router
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 
@@ -154,6 +155,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", regions_router)
 api.add_router("/", registry_router)
 api.add_router("/change-requests/", changes_router)
+api.add_router("/declarations/", declarations_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None) -> HttpResponse:

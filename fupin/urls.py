@@ -17,6 +17,8 @@ urlpatterns = [
     path("funds/", include("fupin.funds.urls")),
     path("reports/", include("fupin.reports.urls")),
     path("changes/", include("fupin.changes.urls")),
+    path("declarations/", include("fupin.declarations.urls")),
+    path("declare/", include("fupin.declarations.public_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from fupin.accounts.scope import household_filter
+from fupin.monitoring.models import Decision, Finding, RiskSignal, SignalState
 from fupin.regions.models import Region, in_region
+from fupin.regions.scope import region_filter
 
 from .models import OPEN_STATUSES, Declaration, Status
 
@@ -59,14 +62,32 @@ def dashboard(user, region: Region | None, *, today: datetime.date | None = None
     aggregates["overdue"] = Count("pk", filter=_overdue(today))
     rows = []
     if width:
-        from django.db.models.functions import Substr
-
         by_child = {r["child"]: r for r in base.order_by().annotate(child=Substr("village_id", 1, width))
                     .values("child").annotate(**aggregates)}
         for child in children:
-            rows.append({"region": child, **{k: by_child.get(child.code, {}).get(k, 0) for k in aggregates}})
+            counts = by_child.get(child.code, {})
+            rows.append({"region": child, "cells": [(k, counts.get(k, 0)) for k in aggregates]})
     total = base.order_by().aggregate(**aggregates)
-    return {"rows": rows, "total": total, "columns": [(k, label) for k, (label, _) in BUCKETS.items()]}
+    columns = [(k, label) for k, (label, _) in BUCKETS.items()] + [("overdue", "超期")]
+    return {"rows": rows, "total": [(k, total[k]) for k in aggregates], "columns": columns}
+
+
+def open_signals(user) -> QuerySet[RiskSignal]:
+    """Risk signals still open and not yet a declaration, in the user's region: staff may open a case from each."""
+    scope = region_filter(user, "village_code")
+    if scope is None:
+        return RiskSignal.objects.none()
+    return (RiskSignal.objects.filter(scope, state=SignalState.OPEN, declaration__isnull=True)
+            .select_related("household").order_by("-year", "village_code", "pk"))
+
+
+def open_findings(user) -> QuerySet[Finding]:
+    """Cross-check findings still pending and not yet a declaration, in the user's region."""
+    scope = region_filter(user, "village_code")
+    if scope is None:
+        return Finding.objects.none()
+    return (Finding.objects.filter(scope, decision=Decision.PENDING, declaration__isnull=True)
+            .select_related("household").order_by("-severity", "pk"))
 
 
 def history(declaration: Declaration):

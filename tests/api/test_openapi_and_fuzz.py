@@ -32,6 +32,12 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/change-requests/{request_id}/resubmit/"),
     ("post", "/api/v1/change-requests/{request_id}/withdraw/"),
     ("post", "/api/v1/change-requests/{request_id}/evidence/"),
+    ("get", "/api/v1/declarations/"),
+    ("post", "/api/v1/declarations/"),
+    ("get", "/api/v1/declarations/{declaration_id}/"),
+    ("post", "/api/v1/declarations/{declaration_id}/visit/"),
+    ("post", "/api/v1/declarations/{declaration_id}/verify/"),
+    ("post", "/api/v1/declarations/{declaration_id}/reject/"),
 }
 
 GARBAGE = ["", " ", "abc", "-1", "0", "1.5", "9" * 40, "\x00", "a\x00b", "%", "' OR 1=1 --", "😀", "null",
@@ -94,7 +100,7 @@ def _fill(path: str, value: str) -> str:
 
 def test_get_routes_survive_garbage(api, household, openapi):
     client = api("county")
-    valid = {"household_id": str(household.pk), "code": household.village_id, "request_id": "1"}
+    valid = {"household_id": str(household.pk), "code": household.village_id, "request_id": "1", "declaration_id": "1"}
     for path, query_params in _get_routes(openapi):
         paths = [_fill(path, v) for v in GARBAGE if v and "/" not in v and "%" not in v]
         paths.append(re.sub(r"\{([^}]+)\}", lambda m: valid[m.group(1)], path))

@@ -187,4 +187,7 @@ def test_the_scope_tests_cover_every_route():
     # change requests are tried from another region in tests/changes/test_api.py (test_outside_the_region_reads_as_not_found)
     # and by every role in tests/accounts/test_scope_all_routes.py
     covered |= {(method, route) for method, route in routes if route.startswith("/change-requests/")}
+    # declarations are tried from other villages, counties and roles in tests/declarations/test_api.py
+    # (test_refusals_and_scope) and tests/declarations/test_views.py
+    covered |= {(method, route) for method, route in routes if route.startswith("/declarations/")}
     assert routes - covered == {("get", "/me/")}

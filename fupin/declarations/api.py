@@ -1,0 +1,141 @@
+"""Declarations in the JSON API, under /api/v1/declarations/: the list (most urgent first), one declaration, staff
+intake, the home visit's findings, verification and rejection. Selectors read in the caller's scope; services act
+and audit. Refusals answer 422, a declaration outside the caller's scope 404, a role that may not act 404 too."""
+import datetime
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Field, Path, Query, Router, Schema
+from ninja.responses import Status
+
+from fupin.core.idnumber import mask, mask_phone
+from fupin.monitoring.models import MonitoringKind
+from fupin.registry.api import MAX_ID, ErrorOut, InputSchema
+
+from . import clock, selectors, services
+from .models import STAFF_CHANNELS, Declaration, Hardship, Status as DeclarationStatus
+
+router = Router(tags=["declarations"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+DeclarationId = Path(..., ge=1, le=MAX_ID, description="申报 id")
+
+
+class Filters(Schema):
+    status: Literal[tuple(DeclarationStatus.values)] | None = None
+    bucket: Literal["received", "verified", "in_procedure", "concluded", "overdue"] | None = None
+    region: str = Field("", pattern=r"^\d{0,12}$")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10**9)
+
+
+class DeclarationOut(Schema):
+    id: int
+    receipt: str
+    channel: str
+    channel_display: str
+    village_code: str
+    name: str
+    id_number: str = Field(..., description="按角色脱敏")
+    phone: str = Field(..., description="按角色脱敏")
+    household: int | None
+    hardship: str
+    description: str
+    status: str
+    status_display: str
+    received_at: datetime.datetime
+    verify_due: datetime.date
+    review_due: datetime.date | None
+    total_due: datetime.date
+    due_on: datetime.date | None = Field(..., description="当前环节时限（工作日计）")
+    urgency: str = Field(..., description="red：已超期；orange：一个工作日内到期")
+    case: int | None = Field(..., description="进入的监测程序 id")
+
+
+class DeclarationPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    results: list[DeclarationOut]
+
+
+class IntakeIn(InputSchema):
+    channel: Literal[tuple(c.value for c in STAFF_CHANNELS)]
+    village_code: str = Field(..., pattern=r"^\d{12}$")
+    name: str = Field(..., max_length=50)
+    id_number: str = Field(..., max_length=18)
+    phone: str = Field("", max_length=13)
+    hardship: Literal[tuple(Hardship.values)]
+    description: str = Field(..., max_length=500)
+    consent: bool = False
+
+
+class VisitIn(InputSchema):
+    findings: str = Field(..., max_length=2000)
+
+
+class VerifyIn(InputSchema):
+    findings: str = Field("", max_length=2000)
+    kind: Literal[("",) + tuple(MonitoringKind.values)] = ""
+
+
+class RejectIn(InputSchema):
+    reason: str = Field(..., max_length=300)
+
+
+def _out(d: Declaration, user) -> dict:
+    shown = user.sees_identifiers
+    return {
+        "id": d.pk, "receipt": d.receipt, "channel": d.channel, "channel_display": d.get_channel_display(),
+        "village_code": d.village_id, "name": d.name, "id_number": d.id_number if shown else mask(d.id_number),
+        "phone": d.phone if shown else mask_phone(d.phone), "household": d.household_id, "hardship": d.hardship,
+        "description": d.description, "status": d.status, "status_display": d.get_status_display(),
+        "received_at": d.received_at, "verify_due": d.verify_due, "review_due": d.review_due, "total_due": d.total_due,
+        "due_on": d.due_on, "urgency": clock.urgency(d.due_on, timezone.localdate()) if d.is_open else "",
+        "case": d.case_id,
+    }
+
+
+@router.get("/", response={200: DeclarationPage} | ERRORS, summary="申报列表（管辖范围内，按时限紧急程度排序）")
+def list_declarations(request, filters: Query[Filters]):
+    user = request.auth
+    rows = selectors.declarations_for(user, region=filters.region, status=filters.status or "",
+                                      bucket=filters.bucket or "")
+    page = rows[filters.offset:filters.offset + filters.limit]
+    return {"count": rows.count(), "limit": filters.limit, "offset": filters.offset,
+            "results": [_out(d, user) for d in page]}
+
+
+@router.get("/{declaration_id}/", response={200: DeclarationOut} | ERRORS, summary="一项申报")
+def get_declaration(request, declaration_id: int = DeclarationId):
+    return _out(selectors.declaration_for(request.auth, declaration_id), request.auth)
+
+
+@router.post("/", response={201: DeclarationOut} | ERRORS, summary="登记热线、来访、干部排查或部门预警的申报")
+def intake(request, payload: IntakeIn):
+    user = request.auth
+    declaration = services.intake(by=user, **payload.dict())
+    return Status(201, _out(declaration, user))
+
+
+@router.post("/{declaration_id}/visit/", response={200: DeclarationOut} | ERRORS,
+             summary="记录入户核实情况（本村干部或结对帮扶责任人）")
+def visit(request, payload: VisitIn, declaration_id: int = DeclarationId):
+    user = request.auth
+    declaration = services.record_visit(selectors.declaration_for(user, declaration_id), by=user,
+                                        findings=payload.findings)
+    return _out(declaration, user)
+
+
+@router.post("/{declaration_id}/verify/", response={200: DeclarationOut} | ERRORS,
+             summary="核实属实，纳入监测程序（村扶贫专干、驻村工作队）")
+def verify(request, payload: VerifyIn, declaration_id: int = DeclarationId):
+    user = request.auth
+    declaration = services.verify(selectors.declaration_for(user, declaration_id), by=user, **payload.dict())
+    return _out(declaration, user)
+
+
+@router.post("/{declaration_id}/reject/", response={200: DeclarationOut} | ERRORS, summary="不予纳入（短信告知理由）")
+def reject(request, payload: RejectIn, declaration_id: int = DeclarationId):
+    user = request.auth
+    declaration = services.reject(selectors.declaration_for(user, declaration_id), by=user, reason=payload.reason)
+    return _out(declaration, user)

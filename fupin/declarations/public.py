@@ -1,0 +1,119 @@
+"""The household's pages, without an account: the declaration form (village preset by a poster's signed code, or
+chosen step by step down the region tree), the receipt, and the status page. Every address is limited per
+caller (django-ratelimit on the cache); per phone and per ID number the services count in the database."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from fupin.accounts.throttle import client_address
+from fupin.core.idnumber import mask_phone
+from fupin.regions.models import Region, RegionLevel
+
+from . import selectors, services
+from .forms import PublicForm, StatusForm
+
+VILLAGE_SALT = "fupin.declarations.village-poster"
+BUSY = "操作太频繁，请稍后再试，或拨打12317热线"
+
+
+def village_token(code: str) -> str:
+    """The code printed on a village's poster: the village, signed with SECRET_KEY (a forged one is refused)."""
+    return signing.dumps(code, salt=VILLAGE_SALT, compress=False)
+
+
+def village_from_token(token: str) -> Region:
+    try:
+        code = signing.loads(token, salt=VILLAGE_SALT)
+        return Region.objects.get(code=code, level=RegionLevel.VILLAGE)
+    except (signing.BadSignature, Region.DoesNotExist, ValueError, TypeError, UnicodeDecodeError):
+        raise Http404("二维码无效，请向村委会核实或拨打12317") from None
+
+
+def _page(request, template: str, context: dict):
+    return render(request, template, {"hotline": settings.FUPIN_HOTLINE, **context})
+
+
+def _address(group, request) -> str:
+    return client_address(request) or "unknown"
+
+
+def limited(request, group: str, key=_address) -> bool:
+    """Count this call against the address's limit FUPIN_DECLARATION_RATES[group]; True once it is exceeded."""
+    return is_ratelimited(request, group=f"declare-{group}", key=key, rate=settings.FUPIN_DECLARATION_RATES[group],
+                          increment=True)
+
+
+def _region_choice(request) -> tuple[Region | None, list[Region], list[Region]]:
+    """The region chosen so far (?r=code), its path, and the regions below it to choose from."""
+    code = request.GET.get("r", "")
+    region = Region.objects.filter(code=code).first() if code.isdigit() and len(code) <= 12 else None
+    children = Region.objects.filter(parent=region).order_by("code").only("code", "name")
+    if region is None:
+        children = Region.objects.filter(parent__isnull=True).order_by("code").only("code", "name")
+    return region, (region.path() if region else []), list(children)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def declare(request, token: str = ""):
+    village = village_from_token(token) if token else None
+    if village is None:
+        region, path, children = _region_choice(request)
+        if region is None or region.level != RegionLevel.VILLAGE:
+            return _page(request, "declarations/choose_village.html", {"region": region, "path": path,
+                                                                        "children": children})
+        village = region
+    form = PublicForm(request.POST or None, request.FILES or None)
+    sent_to = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("action") == "code":
+                if limited(request, "code"):
+                    raise services.DeclarationError(BUSY)
+                services.send_code(data["phone"])
+                sent_to = mask_phone(services.clean_phone(data["phone"]))
+            else:
+                if limited(request, "declare"):
+                    raise services.DeclarationError(BUSY)
+                declaration = services.declare(village_code=village.code, **data)
+                request.session["declared"] = declaration.receipt
+                return redirect("declare:done")
+        except services.DeclarationError as e:
+            form.add_service_errors(e)
+    return _page(request, "declarations/declare.html", {"form": form, "village": village, "sent_to": sent_to,
+                                                         "path": village.path()[:-1]})
+
+
+def done(request):
+    receipt = request.session.get("declared")
+    if not receipt:
+        return redirect("declare:status")
+    declaration = selectors.Declaration.objects.select_related("village").get(receipt=receipt)
+    return _page(request, "declarations/done.html", {"declaration": declaration})
+
+
+def _receipt_key(group, request) -> str:
+    return request.POST.get("receipt", "")[:14]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def status(request):
+    form = StatusForm(request.POST or None)
+    declaration = None
+    if request.method == "POST" and form.is_valid():
+        if limited(request, "status") or limited(request, "status", key=_receipt_key):
+            form.add_error(None, BUSY)
+        else:
+            declaration = selectors.by_receipt(form.cleaned_data["receipt"], form.cleaned_data["last4"])
+            if declaration is None:
+                form.add_error(None, "回执号或身份证号后4位不对，请核对后再查")
+    return _page(request, "declarations/status.html", {
+        "form": form, "declaration": declaration,
+        "events": list(declaration.events.all()) if declaration else [],
+        "case_stage": declaration.case.get_stage_display() if declaration and declaration.case else "",
+    })

@@ -1,0 +1,166 @@
+import re
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from fupin.declarations import public, services
+from fupin.declarations.models import Declaration, Status
+from fupin.declarations.selectors import declarations_for
+from tests import factories
+
+from .conftest import PHONE, declare
+from .test_services import jpeg
+
+pytestmark = pytest.mark.django_db
+
+
+def village_url(code=factories.VILLAGE):
+    return reverse("declare:village", args=[public.village_token(code)])
+
+
+def form(**overrides):
+    return {"name": "李四", "id_number": factories.id_number(), "phone": PHONE, "hardship": "illness",
+            "description": "老人住院", "consent": "on", **overrides}
+
+
+def test_a_household_declares_from_the_poster_and_checks_its_status(client, tree, outbox):
+    url = village_url()
+    page = client.get(url)
+    assert page.status_code == 200 and "南山居委会" in page.content.decode()
+    values = form()
+    sent = client.post(url, {**values, "action": "code"})
+    assert "验证码已发到 138****8000" in sent.content.decode()
+    answer = client.post(url, {**values, "code": outbox.last_code(), "action": "submit", "photos": [jpeg()]})
+    assert answer.status_code == 302 and answer.url == reverse("declare:done")
+    done = client.get(answer.url).content.decode()
+    declaration = Declaration.objects.get()
+    assert declaration.receipt in done and declaration.photos.count() == 1
+    status = client.post(reverse("declare:status"), {"receipt": declaration.receipt,
+                                                     "last4": values["id_number"][-4:]}).content.decode()
+    assert "已受理，待入户核实" in status and "南山居委会" in status
+    assert values["id_number"] not in status and "李四" not in status and PHONE not in status
+
+
+def test_choosing_the_village_step_by_step(client, tree):
+    page = client.get(reverse("declare:start")).content.decode()
+    assert "江西省" in page
+    page = client.get(reverse("declare:start") + "?r=360722100").content.decode()
+    assert "南山居委会" in page and "?r=360722100001" in page
+    page = client.get(reverse("declare:start") + "?r=360722100001").content.decode()
+    assert 'name="id_number"' in page
+    assert client.get(reverse("declare:start") + "?r=abc").status_code == 200
+
+
+def test_a_forged_or_altered_village_code_is_refused(client, tree):
+    forged = signing.dumps(factories.VILLAGE, salt="something else")
+    assert client.get(reverse("declare:village", args=[forged])).status_code == 404
+    token = public.village_token(factories.VILLAGE)
+    assert client.get(reverse("declare:village", args=[token[:-2] + "xx"])).status_code == 404
+    township = public.village_token("360722100")  # genuine signature, not a village
+    assert client.get(reverse("declare:village", args=[township])).status_code == 404
+
+
+def test_wrong_code_shows_a_clear_error_and_stores_nothing(client, tree, outbox):
+    url = village_url()
+    values = form()
+    client.post(url, {**values, "action": "code"})
+    page = client.post(url, {**values, "code": "12345x", "action": "submit"}).content.decode()
+    assert "验证码不正确" in page and not Declaration.objects.exists()
+
+
+def test_the_status_page_refuses_a_wrong_last4_and_limits_guessing(client, tree, outbox, settings):
+    d = declare(outbox=outbox)
+    wrong = "0000" if d.id_number[-4:] != "0000" else "1111"
+    page = client.post(reverse("declare:status"), {"receipt": d.receipt, "last4": wrong}).content.decode()
+    assert "不对" in page and "已受理" not in page
+    settings.FUPIN_DECLARATION_RATES = {**settings.FUPIN_DECLARATION_RATES, "status": "3/m"}
+    for _ in range(3):
+        client.post(reverse("declare:status"), {"receipt": d.receipt, "last4": wrong})
+    page = client.post(reverse("declare:status"), {"receipt": d.receipt, "last4": d.id_number[-4:]}).content.decode()
+    assert "操作太频繁" in page and "已受理，待入户核实" not in page
+
+
+def test_codes_are_limited_per_address(client, tree, outbox, settings):
+    settings.FUPIN_DECLARATION_RATES = {**settings.FUPIN_DECLARATION_RATES, "code": "2/h"}
+    url = village_url()
+    for i in range(2):
+        client.post(url, {**form(phone=f"1380013800{i}"), "action": "code"})
+    page = client.post(url, {**form(phone="13800138009"), "action": "code"}).content.decode()
+    assert "操作太频繁" in page and len(outbox.messages()) == 2
+
+
+def test_staff_list_detail_and_verification_are_scoped(client, users, outbox):
+    d = declare(outbox=outbox)
+    client.force_login(users["sibling_clerk"])
+    assert client.get(reverse("declarations:detail", args=[d.pk])).status_code == 404
+    assert d.receipt not in client.get(reverse("declarations:list")).content.decode()
+    assert client.post(reverse("declarations:verify", args=[d.pk]), {"findings": "x"}).status_code == 404
+    client.force_login(users["province"])
+    page = client.get(reverse("declarations:detail", args=[d.pk])).content.decode()
+    assert d.id_number not in page and d.id_number[-4:] in page and "确认核实" not in page
+    client.force_login(users["clerk"])
+    page = client.get(reverse("declarations:detail", args=[d.pk])).content.decode()
+    assert d.id_number in page and "确认核实" in page
+    answer = client.post(reverse("declarations:verify", args=[d.pk]), {"findings": ""})
+    assert answer.status_code == 422 and "请填写入户核实情况" in answer.content.decode()
+    answer = client.post(reverse("declarations:verify", args=[d.pk]), {"findings": "属实"})
+    assert answer.status_code == 302
+    assert Declaration.objects.get().status == Status.IN_PROCEDURE
+
+
+def test_intake_page_and_signals(client, users):
+    client.force_login(users["township"])
+    assert client.get(reverse("declarations:intake")).status_code == 200
+    answer = client.post(reverse("declarations:intake"), {
+        "channel": "hotline", "village_code": factories.OTHER_COUNTY_VILLAGE, "name": "王五",
+        "id_number": factories.id_number(), "hardship": "disaster", "description": "房屋受损"})
+    assert answer.status_code == 200 and "不在您的管辖范围内" in answer.content.decode()
+    answer = client.post(reverse("declarations:intake"), {
+        "channel": "hotline", "village_code": factories.VILLAGE, "name": "王五",
+        "id_number": factories.id_number(), "hardship": "disaster", "description": "房屋受损"})
+    assert answer.status_code == 302 and Declaration.objects.get().channel == "hotline"
+
+
+def _counts(client, region=""):
+    page = client.get(reverse("declarations:dashboard") + (f"?region={region}" if region else "")).content.decode()
+    return {(m[1], m[0]): int(m[2]) for m in re.findall(
+        r'data-bucket="(\w+)" data-region="(\d*)" href="[^"]*">(\d+)</a>', page)}
+
+
+@pytest.mark.parametrize("role", ["clerk", "township", "county", "prefecture", "province", "other_county"])
+def test_dashboard_counts_equal_the_lists_behind_them(client, users, outbox, role):
+    a = declare(outbox=outbox)
+    b = declare(outbox=outbox, phone="13900139000", village=factories.OTHER_TOWNSHIP_VILLAGE)
+    declare(outbox=outbox, phone="13900139001", village=factories.OTHER_COUNTY_VILLAGE)
+    services.verify(a, by=users["clerk"], findings="属实")
+    services.reject(b, by=factories.make_user("c2", "village_clerk", factories.OTHER_TOWNSHIP_VILLAGE), reason="不符")
+    user = users[role]
+    client.force_login(user)
+    counts = _counts(client)
+    assert counts, "the dashboard shows counts"
+    for (region, bucket), n in counts.items():
+        listed = declarations_for(user, region=region, bucket=bucket).count()
+        assert n == listed, (region, bucket)
+        page = client.get(reverse("declarations:list") + f"?region={region}&bucket={bucket}").content.decode()
+        assert f'data-count="{n}"' in page
+
+
+def test_posters_for_a_township_are_one_pdf_page_per_village(client, users):
+    client.force_login(users["township"])
+    answer = client.get(reverse("declarations:posters", args=[factories.VILLAGE[:9]]))
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    body = b"".join(answer.streaming_content)
+    assert body.startswith(b"%PDF") and b"%%EOF" in body[-1024:]
+    assert client.get(reverse("declarations:posters", args=[factories.OTHER_COUNTY_VILLAGE[:9]])).status_code in (403, 404)
+
+
+def test_poster_html_names_the_village_and_a_working_signed_link(tree):
+    from fupin.declarations import poster
+    from fupin.regions.models import Region
+
+    html = poster.render_posters_html(poster.villages_under(Region.objects.get(code=factories.VILLAGE[:9])),
+                                      base_url="http://x")
+    assert html.count('class="poster"') == 2 and "南山居委会" in html and "12317" in html
+    token = re.search(r"http://x/declare/v/([^/]+)/", html).group(1)
+    assert public.village_from_token(token).code in (factories.VILLAGE, factories.SIBLING_VILLAGE)
