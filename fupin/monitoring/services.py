@@ -179,8 +179,16 @@ def run_sweep(sweep: Sweep) -> Sweep:
     started = time.perf_counter()
     Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.RUNNING, rules_done=0)
     try:
+        if sweep.kind == Sweep.Kind.SIGNALS and connection.vendor == "sqlite":
+            # SQLite admits one writer at a time: the rules (the long part) fill the connection's temporary
+            # table outside the write transaction, so sign-ins and edits go on meanwhile; only the merge below
+            # holds the write lock (issue 16, finding 12). PostgreSQL runs both in one transaction.
+            _signal_rows(sweep)
         with transaction.atomic():
-            total = _sweep_signals(sweep) if sweep.kind == Sweep.Kind.SIGNALS else _sweep_suspects(sweep)
+            if sweep.kind == Sweep.Kind.SIGNALS:
+                total = _merge_signals(sweep) if connection.vendor == "sqlite" else _sweep_signals(sweep)
+            else:
+                total = _sweep_suspects(sweep)
             record(by=sweep.started_by, action="sweep_done", target=sweep, scope_code=sweep.scope_code,
                    changes={"results": [None, total]})
     except Exception as e:  # the run is recorded as failed; nothing half-written stays (one transaction)
@@ -214,14 +222,22 @@ def _sweep_signals(sweep: Sweep) -> int:
     as they are (no rewrite). Signals already taken or dismissed are never raised again (the unique
     constraint; ON CONFLICT DO NOTHING). The result is the same set of open signals as deleting them all
     and inserting every rule's rows afresh."""
+    _signal_rows(sweep)
+    return _merge_signals(sweep)
+
+
+SWEEP_TABLE = "monitoring_sweep_new"
+
+
+def _signal_rows(sweep: Sweep) -> None:
+    """Every rule's rows into the connection's temporary table (progress after each rule)."""
     _tune_for_sweep()
     if connection.vendor == "postgresql":
         # one signal sweep of a year at a time (scopes may overlap), so the insert below needs no ON CONFLICT
         # (speculative insertion cost 40 % of it); SQLite runs one writer at a time anyway
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('monitoring.signal_sweep'), %s)", [sweep.year])
-    qn = connection.ops.quote_name
-    temp = "monitoring_sweep_new"
+    temp = SWEEP_TABLE
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {temp}")
         # the same DDL on both databases; the rules' rows land here (a temporary table: no WAL, no indexes)
@@ -232,6 +248,11 @@ def _sweep_signals(sweep: Sweep) -> int:
         qs = rule.query(sweep.year, sweep.scope_code).order_by()
         _insert_select(temp, SIGNAL_TABLE_COLUMNS, qs, [str(rule.key)])
         Sweep.objects.filter(pk=sweep.pk).update(rules_done=i)
+
+
+def _merge_signals(sweep: Sweep) -> int:
+    """The year's open signals in scope brought up to the temporary table's rows; how many are open."""
+    qn, temp = connection.ops.quote_name, SWEEP_TABLE
     scope, scope_params = "", []
     if sweep.scope_code:
         lo, hi = code_range(sweep.scope_code)
