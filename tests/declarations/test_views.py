@@ -164,3 +164,14 @@ def test_poster_html_names_the_village_and_a_working_signed_link(tree):
     assert html.count('class="poster"') == 2 and "南山居委会" in html and "12317" in html
     token = re.search(r"http://x/declare/v/([^/]+)/", html).group(1)
     assert public.village_from_token(token).code in (factories.VILLAGE, factories.SIBLING_VILLAGE)
+
+
+def test_the_poster_command_writes_a_county_pdf(tree, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = tmp_path / "posters.pdf"
+    call_command("declaration_posters", factories.VILLAGE[:6], out=str(out))
+    assert out.read_bytes().startswith(b"%PDF")
+    with pytest.raises(CommandError):
+        call_command("declaration_posters", "36", out=str(out))
