@@ -93,8 +93,9 @@ _SIGNATURES = (
 
 
 def content_kind(path) -> str | None:
-    """What the file is by its content, in Chinese, when it is plainly not a spreadsheet or text (PDF, images,
-    archives, a Word document); None otherwise (text, an .xlsx workbook, an OLE file: their readers decide)."""
+    """What the file is by its content, in Chinese, when it is plainly not a spreadsheet or text (PDF,
+    images, archives, a Word document); None otherwise (text, an .xlsx workbook, an OLE file: their
+    readers decide)."""
     with open(path, "rb") as fh:
         head = fh.read(16)
     for magic, kind in _SIGNATURES:

@@ -206,7 +206,7 @@ class IncomeRecord(models.Model):
 
 
 class IncomeTooLarge(money.MoneyError):
-    """The incomes are each within their limit, but the per-capita net income they give is not (numeric(12,2))."""
+    """Each income is within its limit, but the per-capita net income they give is not (numeric(12,2))."""
 
 
 def per_capita_net_income(*, incomes, productive_expenditure, household_size: int) -> Decimal:

@@ -190,14 +190,16 @@ def household_sequences(villages) -> dict[str, int]:
     for start in range(0, len(todo), 300):
         batch = todo[start:start + 300]
         if connection.vendor == "postgresql":
-            sql = (f'SELECT v, (SELECT number FROM "{table}" WHERE number >= v AND number <= v || repeat(\'9\', 20 - length(v)) '
-                   "AND substr(number, length(v) + 1) ~ '^[0-9]+$' ORDER BY length(number) DESC, number DESC LIMIT 1) "
-                   "FROM unnest(%s::text[]) AS v")
+            sql = (f'SELECT v, (SELECT number FROM "{table}" '
+                   "WHERE number >= v AND number <= v || repeat('9', 20 - length(v)) "
+                   "AND substr(number, length(v) + 1) ~ '^[0-9]+$' "
+                   "ORDER BY length(number) DESC, number DESC LIMIT 1) FROM unnest(%s::text[]) AS v")
             params = [batch]
         else:
             sql = " UNION ALL ".join(
-                f'SELECT %s, (SELECT number FROM "{table}" WHERE number >= %s AND number <= %s AND length(number) > %s '
-                "AND substr(number, %s) NOT GLOB '*[^0-9]*' ORDER BY length(number) DESC, number DESC LIMIT 1)"
+                f'SELECT %s, (SELECT number FROM "{table}" WHERE number >= %s AND number <= %s '
+                "AND length(number) > %s AND substr(number, %s) NOT GLOB '*[^0-9]*' "
+                "ORDER BY length(number) DESC, number DESC LIMIT 1)"
                 for _ in batch)
             params = [p for v in batch for p in (v, v, v + "9" * (20 - len(v)), len(v), len(v) + 1)]
         with connection.cursor() as cursor:

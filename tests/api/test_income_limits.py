@@ -1,4 +1,4 @@
-"""Issue 16, finding 6: an income whose per-capita net income would not fit numeric(12,2) is a 422, not a 500."""
+"""Issue 16, finding 6: incomes whose per-capita net income would not fit numeric(12,2): a 422, not a 500."""
 import pytest
 
 from fupin.registry.models import IncomeRecord

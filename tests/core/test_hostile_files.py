@@ -84,7 +84,7 @@ def test_a_good_xlsx_still_goes_through(clerk):
 @pytest.mark.parametrize("name, content, message", [
     ("empty.xlsx", b"", "文件是空的"),
     ("empty.csv", b"", "文件是空的"),
-    ("text.xlsx", "姓名,证件号码\n张三,1\n".encode(), "不是有效的 Excel"),
+    ("text.xlsx", "姓名,证件号码\n张三,1\n".encode(), "内容是 CSV 文本，不是 Excel"),  # issue 16, finding 10
     ("garbage.xlsx", random.Random(1).randbytes(5000), "不是有效的 Excel"),
     ("broken.xlsx", GOOD[:len(GOOD) // 2], "无法读取 Excel 文件"),
     ("encrypted.xlsx", files.OLE_MAGIC + random.Random(2).randbytes(5000), "密码"),

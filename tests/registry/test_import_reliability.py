@@ -4,7 +4,6 @@ Each test here failed on the importer before the fix (noted per test); both path
 PostgreSQL bulk path) give the same errors where they differ in code.
 """
 import csv
-import datetime
 import itertools
 import re
 import zipfile
@@ -43,7 +42,8 @@ def test_an_income_total_past_the_column_is_a_row_error_and_the_valid_households
     rows = household("王大山") + overflowing()
     result = import_file(write_csv(tmp_path / "big.csv", rows), user=users["county"], only_valid_rows=True)
     assert result.imported and result.households_created == 1
-    assert [(e.row, e.column) for e in result.errors if e.column] == [(4, "年人均纯收入")]  # 王大山 and his son on rows 2–3
+    # 王大山 and his son on rows 2–3
+    assert [(e.row, e.column) for e in result.errors if e.column] == [(4, "年人均纯收入")]
     assert "超过上限 9,999,999,999.99 元" in result.errors[0].reason
     assert not Household.objects.filter(head_name="钱多多").exists()
     assert Household.objects.filter(head_name="王大山").exists()
@@ -72,7 +72,7 @@ def test_record_income_refuses_a_total_past_the_column(tree):
     with pytest.raises(services.RegistryError) as refused:
         services.record_income(h, by=factories.admin_user(), year=2024, wages=BIG, production=BIG)
     assert "年人均纯收入" in str(refused.value) and "超过上限" in str(refused.value)
-    with pytest.raises(services.RegistryError) as refused:  # a single field past the column, from a service caller
+    with pytest.raises(services.RegistryError) as refused:  # one field past the column, from a service caller
         services.record_income(h, by=factories.admin_user(), year=2024, wages="10000000000")
     assert "wages" in refused.value.errors
     assert not IncomeRecord.objects.filter(household=h).exists()
@@ -98,15 +98,16 @@ def crowded_village(count=10_000):
     assert h.number == factories.VILLAGE + "0001"
     row = {f.attname: getattr(h, f.attname) for f in Household._meta.concrete_fields if f.attname != "id"}
     Household.objects.bulk_create((Household(**row | {"number": f"{factories.VILLAGE}{i:04d}"})
-                                   for i in sorted({*range(2, min(count, 50) + 1), *range(max(count - 49, 2), count + 1)})))
+                                   for i in sorted({*range(2, min(count, 50) + 1),
+                                                    *range(max(count - 49, 2), count + 1)})))
 
 
 def test_new_household_numbers_go_on_past_9999(users, client, tree):
-    """Before: MAX(number) compared text, so …9999 was the last and …10000 was given again (IntegrityError)."""
+    """Before: MAX(number) compared text: …9999 was the last and …10000 was given again (IntegrityError)."""
     crowded_village()
     assert services.next_household_number(factories.VILLAGE) == factories.VILLAGE + "10001"
-    made = [services.create_household(by=users["clerk"], village_code=factories.VILLAGE, primary_cause="illness")
-            for _ in range(2)]
+    made = [services.create_household(by=users["clerk"], village_code=factories.VILLAGE,
+                                      primary_cause="illness") for _ in range(2)]
     assert [h.number for h in made] == [factories.VILLAGE + "10001", factories.VILLAGE + "10002"]
 
 
@@ -135,7 +136,8 @@ def test_the_bulk_path_numbers_past_9999_like_the_row_wise_path(tmp_path, users,
     from tests.registry.test_import_bulk import assert_same, both_paths, good_households
 
     crowded_village()
-    outcomes = both_paths(write_csv(tmp_path / "n.csv", [r for h in good_households(6) for r in h]), users["county"])
+    path = write_csv(tmp_path / "n.csv", [r for h in good_households(6) for r in h])
+    outcomes = both_paths(path, users["county"])
     assert outcomes[1][0].households_created == 6 and not outcomes[1][0].errors
     assert {f"{factories.VILLAGE}{i}" for i in range(10001, 10007)} <= set(outcomes[1][1]["numbers"])
     assert_same(outcomes)
@@ -231,8 +233,8 @@ GROUPS = {import_columns.INCOME: "年收入情况", import_columns.MEMBER: "家�
 
 def two_row_headings(title=None):
     """The form's heading rows: household headings over both rows (merged), income and member headings under
-    their group's merged cell. Returns (rows of headings, merged ranges as (row, column, last row, last column),
-    1-based, below the optional title row)."""
+    their group's merged cell. Returns (rows of headings, merged ranges as (row, column, last row,
+    last column), 1-based, below the optional title row)."""
     top, bottom, merged = [], [], []
     offset = 1 if title else 0
     column_at = 1
@@ -273,8 +275,6 @@ def write_two_row_xlsx(path, rows, title=None):
 
 
 def write_two_row_csv(path, rows):
-    import csv
-
     headings, _ = two_row_headings()
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
@@ -309,8 +309,6 @@ def test_two_heading_lines_in_csv_are_read(tmp_path, users):
 
 def test_headings_spread_over_too_many_rows_are_refused_as_a_layout_problem(tmp_path, users):
     """Before: “缺少必填列：…” only, as though the columns were absent."""
-    import csv
-
     headings = import_files.HEADINGS
     split = headings.index("户编号")
     path = tmp_path / "layout.csv"
@@ -328,7 +326,8 @@ def test_headings_spread_over_too_many_rows_are_refused_as_a_layout_problem(tmp_
 
 # --- 10. messages ------------------------------------------------------------------------------------------
 
-ALLOWED_LATIN = {"Excel", "xlsx", "csv", "CSV", "UTF", "GBK", "NUL", "PDF", "PNG", "JPEG", "Word", "docx", "zip"}
+ALLOWED_LATIN = {"Excel", "xlsx", "csv", "CSV", "UTF", "GBK", "NUL", "PDF", "PNG", "JPEG", "Word", "docx",
+                 "zip"}
 
 
 def assert_chinese(message: str):
@@ -377,6 +376,12 @@ def test_a_file_is_called_what_it_is_whatever_its_name(tmp_path, users, name, co
     assert kind in str(refused.value)
 
 
+def test_a_csv_named_xlsx_is_called_a_csv(tmp_path, users):
+    """Before: “无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格”."""
+    path = write_csv(tmp_path / "households.xlsx", household("王大山"))
+    assert "内容是 CSV 文本" in refusal(path, users["county"])
+
+
 def test_a_word_document_named_xlsx_is_called_a_word_document(tmp_path, users):
     path = tmp_path / "households.xlsx"
     with zipfile.ZipFile(path, "w") as book:
@@ -422,3 +427,28 @@ def test_headings_and_no_rows_of_data_is_an_error(tmp_path, users, filler, only_
     write_csv(tmp_path / "empty.csv", [dict(filler) for _ in range(5)], headings=headings)
     with pytest.raises(ImportRejected):
         import_file(tmp_path / "empty.csv", user=users["county"], only_valid_rows=only_valid_rows)
+
+
+def test_a_database_error_in_a_job_is_worded_in_chinese(tmp_path, users, settings, monkeypatch):
+    """Before: “数据库错误，本次导入未写入任何数据：DataError”."""
+    import io
+
+    from django.db import DataError
+
+    from fupin.registry import imports
+    from fupin.registry.importing import jobs
+    from fupin.registry.models import ImportJob, ImportStatus
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    job = ImportJob(user=users["county"], scope_code=factories.VILLAGE, original_name="h.csv")
+    content = write_csv(tmp_path / "h.csv", household("王大山")).read_bytes()
+    job.file.save("h.csv", io.BytesIO(content), save=True)
+
+    def overflow(*args, **kwargs):
+        raise DataError("numeric field overflow\nDETAIL:  A field with precision 12, scale 2 must round …")
+
+    monkeypatch.setattr(jobs, "import_file", overflow)
+    imports.process_job(job)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "超出了数据库允许的范围" in job.message
+    assert_chinese(job.message)

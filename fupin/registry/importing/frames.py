@@ -64,5 +64,6 @@ def template_rows(frame: pl.DataFrame, columns: list[int], id_column: int) -> pl
     unsure = frame[f"c{id_column}"].str.strip_chars() == ""
     if not unsure.any():
         return frame
-    filled = frame.select(pl.any_horizontal([pl.col(f"c{i}").str.strip_chars() != "" for i in columns])).to_series()
+    given = [pl.col(f"c{i}").str.strip_chars() != "" for i in columns]
+    filled = frame.select(pl.any_horizontal(given)).to_series()
     return frame if filled.all() else frame.filter(filled)

@@ -69,6 +69,17 @@ class JobProgress:
             self.side.close()
 
 
+def _database_problem(error) -> str:
+    """What went wrong in the database, in Chinese (the class name and the driver's text are in the log)."""
+    from django.db import DataError, OperationalError
+
+    if isinstance(error, DataError):
+        return "有数值超出了数据库允许的范围"
+    if isinstance(error, OperationalError):
+        return "数据库暂时无法访问或正忙"
+    return "数据库拒绝了写入"
+
+
 def process_job(job, *, echo=None, limits: files.Limits | None = None) -> ImportResult | None:
     """Import the job's file, recording progress, the outcome and the error report on the job."""
     from ..models import ImportCommit
@@ -103,7 +114,7 @@ def _process(job, echo, limits, commit_marker) -> ImportResult | None:
     except DatabaseError as e:
         log.exception("import %s failed", job.pk)
         job.status = ImportStatus.FAILED
-        job.message = f"数据库错误，本次导入未写入任何数据：{e.__class__.__name__}"
+        job.message = f"数据库错误（{_database_problem(e)}），本次导入未写入任何数据。请联系管理员。"
     except Exception:
         log.exception("import %s failed", job.pk)
         job.status = ImportStatus.FAILED

@@ -140,7 +140,7 @@ class HouseholdPlanner:
         return out
 
     def _reserve_numbers(self, villages: set[str]) -> None:
-        """The next free 户编号 sequence of each village (as services.next_household_number: compared as numbers)."""
+        """The next free 户编号 sequence of each village (as services.next_household_number: as numbers)."""
         todo = sorted(v for v in villages if v not in self.next_number)
         if todo and not self.registry_read:  # would wait for the writer's lock for ever
             raise RuntimeError("the bulk path left a village's 户编号 unreserved")
@@ -382,7 +382,8 @@ class HouseholdPlanner:
                 return None
         try:
             pcni = per_capita_net_income(incomes=[amounts[f] for f in IncomeRecord.INCOME_FIELDS],
-                                         productive_expenditure=amounts["productive_expenditure"], household_size=size)
+                                         productive_expenditure=amounts["productive_expenditure"],
+                                         household_size=size)
         except IncomeTooLarge as e:  # numeric(12,2): refused here, on the row, rather than by the database
             self._error(row_number, "年人均纯收入", "" if stated is None else stated, str(e))
             group.bad = True

@@ -75,8 +75,8 @@ def _recognised(row: list[str]) -> int:
 
 
 def _stacked(rows: list[list[str]]) -> list[str]:
-    """Heading rows read as one: each column's lowest non-blank cell (a heading merged over the rows sits in the
-    top row only; a group's columns have their own headings below it)."""
+    """Heading rows read as one: each column's lowest non-blank cell (a heading merged over the rows sits
+    in the top row only; a group's columns have their own headings below it)."""
     width = max(len(row) for row in rows)
     out = [""] * width
     for row in rows:
@@ -285,7 +285,7 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
         first_row, first_column = sheet.start if sheet.start else (0, 0)
         rows = sheet.iter_rows()
         head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
-    except Exception as e:  # CalamineError, and calamine's own types for zip and xml damage: English, not shown
+    except Exception as e:  # CalamineError, calamine's own types for zip and xml damage: English, not shown
         log.info("calamine refused %s: %s: %s", path.name, type(e).__name__, e)
         raise ImportRejected("无法读取 Excel 文件：文件已损坏或不完整，或不是有效的 .xlsx 表格。"
                              "请在 Excel 中打开并另存为 .xlsx 后重新上传") from None
@@ -332,9 +332,25 @@ def open_table(path, name: str | None = None, *, limits: files.Limits | None = N
     return _open_xlsx(path, limits) if suffix == ".xlsx" else _open_csv(path, limits)
 
 
+def _decodes(head: bytes) -> bool:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return True
+        except UnicodeDecodeError as e:
+            if e.start >= len(head) - 3:  # a character cut by the end of the sample
+                return True
+    return False
+
+
 def _check_content(path, suffix: str) -> None:
-    """Refuse a file whose content is plainly something else, naming what it is (a PDF named .csv is a PDF)."""
+    """Refuse a file whose content is plainly something else, naming it (a PDF named .csv is a PDF)."""
     kind = files.content_kind(path)
+    if kind is None and suffix == ".xlsx":
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if b"\x00" not in head and b"," in head and _decodes(head):
+            raise ImportRejected("文件的内容是 CSV 文本，不是 Excel（.xlsx）表格：请把扩展名改为 .csv 后上传")
     if kind is not None:
         expected = "Excel（.xlsx）表格" if suffix == ".xlsx" else "CSV 表格"
         raise ImportRejected(f"文件的内容是{kind}，不是{expected}（只是扩展名为 {suffix}）：请上传按导入模板填写的 "

@@ -96,8 +96,10 @@ class Importer(HouseholdPlanner, PlanWriter):
         columns = map_columns(table.headers)
         # an .xlsx's error values and uncomputed formulas in the template's columns, reported on their rows
         headings = {at: BY_KEY[key].heading for key, at in columns.index.items()}
-        self.cell_errors = {row: found for row, cells in table.cell_errors.items()
-                            if (found := [(headings[at], shown, why) for at, shown, why in cells if at in headings])}
+        self.cell_errors = {}
+        for row, cells in table.cell_errors.items():
+            if found := [(headings[at], shown, why) for at, shown, why in cells if at in headings]:
+                self.cell_errors[row] = found
         self.source_name = self.source_name or (name or Path(path).name)
         if self.postgres:
             # A large file: whole columns checked at once, clean new households COPYed (bulk.py).
@@ -301,7 +303,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         previous_key = None
         cell_errors = self.cell_errors
         id_at = index[(MEMBER, "id_number")]
-        mapped = sorted(set(index.values()), key=lambda i: i != id_at)  # the ID number first: most rows have one
+        mapped = sorted(set(index.values()), key=lambda i: i != id_at)  # the ID number first: most have one
         for number, row in numbered_rows:
             if number in cell_errors:
                 for heading, shown, reason in cell_errors[number]:
