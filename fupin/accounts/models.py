@@ -55,7 +55,7 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(role="") | models.Q(role="liaison") | models.Q(region__isnull=False),
+                condition=models.Q(role="") | models.Q(role=Role.LIAISON) | models.Q(region__isnull=False),
                 name="user_role_needs_region",
             )
         ]

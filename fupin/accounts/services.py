@@ -14,6 +14,7 @@ from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
 from .models import ROLE_LEVEL, ApiToken, Role, User
+from .permissions import may_create_users
 
 
 class AccountError(ServiceError):
@@ -63,9 +64,8 @@ def create_user(*, by, username: str, password: str, role: str, region_code: str
                 raise AccountError(f"帮扶责任人须绑定到县、乡或村，{region.name}不是")
         elif region.level != ROLE_LEVEL[Role(role)]:
             raise AccountError(f"{Role(role).label}须绑定到{ROLE_LEVEL[Role(role)].label}级区划，{region.name}不是")
-    if by is not None and not getattr(by, "is_superuser", False):
-        if not (by.role == Role.COUNTY and region and by.in_scope(region.code)):
-            raise AccountError("只有县扶贫办或系统管理员可以为本辖区创建用户")
+    if not may_create_users(by, region.code if region else None):
+        raise AccountError("只有县扶贫办或系统管理员可以为本辖区创建用户")
     user = User(username=username, role=role, region=region, full_name=full_name)
     check_password_allowed(password, user)
     user.set_password(password)

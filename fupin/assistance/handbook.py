@@ -32,7 +32,7 @@ from fupin.core.evidence import random_name
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, Household
 
-from . import rules
+from . import permissions
 from .models import BatchStatus, HandbookBatch, HandbookCode, MeasureStatus
 from .rules import HAS_HANDBOOK
 from .selectors import household_assistance
@@ -83,7 +83,7 @@ def household_from_token(token: str) -> Household:
 @transaction.atomic
 def renew_public_code(household: Household, *, by) -> int:
     """End every QR code printed so far for this household (before reprinting its handbook); the new generation."""
-    if not rules.can_visit(by):
+    if not permissions.can_visit(by):
         raise AssistanceError({"__all__": "您的角色不能作废扶贫手册二维码"})
     scope = household_filter(by)
     if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():

@@ -10,7 +10,7 @@ from fupin.accounts.scope import household_filter, region_filter
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
 from fupin.registry.models import GUARANTEE_LABELS, Household
 
-from . import rules
+from . import permissions, rules
 from .models import (
     DEFAULT_VISIT_INTERVAL_DAYS, OPEN_MEASURE_STATUSES, AssistanceSettings, HandbookBatch, Helper, HelperUnit, HelpMeasure,
     HelpPlan, MeasureCatalogue, MeasureStatus, MonitoringReport, Pairing, Visit,
@@ -50,7 +50,7 @@ def helpers_for(user, *, q: str = "", unit: str | int | None = None, region: str
     A helper user sees only themselves.
     """
     scope = region_filter(user, "region_id")
-    if rules.is_helper(user):
+    if permissions.is_helper(user):
         qs = Helper.objects.filter(user=user)
     elif scope is None:
         return Helper.objects.none()
@@ -384,7 +384,7 @@ def _sum_rows(rows: list[dict]) -> dict:
 
 def monitoring_reports_for(user) -> QuerySet[MonitoringReport]:
     scope = region_filter(user, "region_id")
-    if scope is None or rules.is_helper(user):
+    if scope is None or permissions.is_helper(user):
         return MonitoringReport.objects.none()
     return MonitoringReport.objects.filter(scope).select_related("region", "submitted_by")
 
@@ -431,7 +431,7 @@ def demand_list(user, *, year: int, region: str = "") -> dict:
 
 def handbook_batches_for(user) -> QuerySet[HandbookBatch]:
     scope = region_filter(user, "village_id")
-    if scope is None or rules.is_helper(user):
+    if scope is None or permissions.is_helper(user):
         return HandbookBatch.objects.none()
     return HandbookBatch.objects.filter(scope).select_related("village", "requested_by")
 

@@ -23,7 +23,7 @@ from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry.models import GUARANTEES, Household
 
-from . import rules
+from . import permissions, rules
 from .models import (
     DEFAULT_LOAD_CAP, DEFAULT_VISIT_INTERVAL_DAYS, AssistanceSettings, BatchStatus, HandbookBatch, Helper, HelperKind,
     HelperUnit, HelpMeasure, HelpPlan, MeasureCatalogue, MeasureStatus, MonitoringReport, Pairing, PlanClass, UnitKind,
@@ -91,7 +91,7 @@ def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool 
 @transaction.atomic
 def create_unit(*, by, name: str, region_code: str, kind: str = UnitKind.PARTY_GOVERNMENT, contact_person: str = "",
                 contact_phone: str = "", address: str = "") -> HelperUnit:
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
     errors = {}
     name = (name or "").strip()
     if not name:
@@ -115,7 +115,7 @@ def create_unit(*, by, name: str, region_code: str, kind: str = UnitKind.PARTY_G
 @transaction.atomic
 def create_helper(*, by, unit: HelperUnit, name: str, phone: str, region_code: str, kind: str = HelperKind.CADRE,
                   position: str = "") -> Helper:
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
     errors = {}
     name = (name or "").strip()
     if not name:
@@ -142,7 +142,7 @@ HELPER_EDITABLE = {"name", "kind", "position", "phone", "active", "unit"}
 
 @transaction.atomic
 def update_helper(helper: Helper, *, by, **changes) -> Helper:
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
     _ensure_region(by, helper.region_id)
     unknown = set(changes) - HELPER_EDITABLE
     if unknown:
@@ -172,7 +172,7 @@ def update_helper(helper: Helper, *, by, **changes) -> Helper:
 @transaction.atomic
 def give_helper_login(helper: Helper, *, by, username: str, password: str) -> User:
     """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own households."""
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
     _ensure_region(by, helper.region_id)
     username = (username or "").strip()
     errors = {}
@@ -266,7 +266,7 @@ def import_helpers(*, by, rows: list[dict]) -> HelperImportResult:
     A row whose helper (same unit, name and phone) already exists is left as it is, so the
     same list may be imported twice. A 登录名 gives the helper a sign-in with a temporary password.
     """
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
     result = HelperImportResult()
     regions = {r.code: r for r in Region.objects.filter(code__in={r.get("region_code", "") for r in rows})}
     usernames = [r.get("username") for r in rows if r.get("username")]
@@ -352,7 +352,7 @@ def settings_for(county_code: str) -> AssistanceSettings:
 
 @transaction.atomic
 def update_settings(*, by, county_code: str, load_cap: int, visit_interval_days: int) -> AssistanceSettings:
-    _ensure_role(rules.can_configure(by), "只有县扶贫办可以设置帮扶参数")
+    _ensure_role(permissions.can_configure(by), "只有县扶贫办可以设置帮扶参数")
     county = _region(county_code, field="county", levels=(RegionLevel.COUNTY,))
     _ensure_region(by, county.code)
     errors = {}
@@ -410,7 +410,7 @@ def _check_date(on, errors: dict, field: str = "started_on") -> None:
 @transaction.atomic
 def pair_household(household: Household, helper: Helper, *, by, started_on: datetime.date, reason: str = "") -> Pairing:
     """Make `helper` responsible for an unpaired poor household (四定: 定户、定人、定时间、定责任)."""
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
     ensure_household(by, household)
     helper = Helper.objects.select_for_update().get(pk=helper.pk)  # serialises the load check per helper
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -433,7 +433,7 @@ def pair_household(household: Household, helper: Helper, *, by, started_on: date
 @transaction.atomic
 def reassign_household(household: Household, helper: Helper, *, by, on: datetime.date, reason: str) -> Pairing:
     """Hand the household to another helper: the current pairing ends and a new one starts the same day."""
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
     ensure_household(by, household)
     helper = Helper.objects.select_for_update().get(pk=helper.pk)
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -465,7 +465,7 @@ def reassign_household(household: Household, helper: Helper, *, by, on: datetime
 @transaction.atomic
 def end_pairing(household: Household, *, by, on: datetime.date, reason: str) -> Pairing:
     """End the pairing of a household that has left the registry's care (不脱贫不脱钩: never while poor)."""
-    _ensure_role(rules.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
     ensure_household(by, household)
     household = Household.objects.select_for_update().get(pk=household.pk)
     errors: dict = {}
@@ -504,7 +504,7 @@ def default_plan_class(household: Household) -> str:
 @transaction.atomic
 def save_plan(household: Household, *, by, target_exit_year: int, plan_class: str | None = None, goals: str = "") -> HelpPlan:
     """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class)."""
-    _ensure_role(rules.can_plan(by), "您的角色不能制定帮扶计划")
+    _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
     ensure_household(by, household)
     errors = {}
     this_year = timezone.localdate().year
@@ -571,7 +571,7 @@ def _check_measure(values: dict, errors: dict) -> None:
 def add_measure(household: Household, *, by, catalogue: MeasureCatalogue, content: str, year: int, deadline: datetime.date,
                 planned_amount=Decimal("0"), funding_source: str = "", helper: Helper | None = None) -> HelpMeasure:
     """Add a measure to the household's plan; its helper is the household's current helper unless named."""
-    _ensure_role(rules.can_plan(by), "您的角色不能制定帮扶措施")
+    _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶措施")
     ensure_household(by, household)
     plan = HelpPlan.objects.filter(household=household).first()
     errors: dict = {}
@@ -597,7 +597,7 @@ def add_measure(household: Household, *, by, catalogue: MeasureCatalogue, conten
 @transaction.atomic
 def update_measure(measure: HelpMeasure, *, by, **changes) -> HelpMeasure:
     """Change a measure's plan or progress: status, money spent, result, income increase, completion date."""
-    _ensure_role(rules.can_plan(by), "您的角色不能修改帮扶措施")
+    _ensure_role(permissions.can_plan(by), "您的角色不能修改帮扶措施")
     household = measure.plan.household
     ensure_household(by, household)
     unknown = set(changes) - MEASURE_FIELDS - MEASURE_PROGRESS_FIELDS
@@ -644,10 +644,10 @@ def record_visit(household: Household, *, by, visited_on: datetime.date, finding
                  kind: str = VisitKind.HOME, problems: str = "", guarantees: dict[str, bool] | None = None,
                  guarantee_notes: dict[str, str] | None = None, photos=()) -> Visit:
     """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
-    _ensure_role(rules.can_visit(by), "您的角色不能录入走访记录")
+    _ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
     ensure_household(by, household)
     errors: dict = {}
-    if rules.is_helper(by):
+    if permissions.is_helper(by):
         own = Helper.objects.filter(user=by).first()
         if own is None:
             raise ScopeError("您的账号未关联帮扶责任人")
@@ -709,8 +709,7 @@ def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
 
     village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
     _ensure_region(by, village.code)
-    _ensure_role(not rules.is_helper(by) and (rules.can_plan(by) or by.role == Role.VILLAGE_CLERK),
-                 "您的角色不能批量生成扶贫手册")
+    _ensure_role(permissions.can_print_handbooks(by), "您的角色不能批量生成扶贫手册")
     running = HandbookBatch.objects.filter(village=village, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)).first()
     if running and running.status == BatchStatus.RUNNING and work_settle(running.pk):
         running = None  # its process had died: now failed, it no longer holds the village
@@ -730,7 +729,7 @@ def submit_monitoring(*, by, region_code: str, year: int, month: int) -> Monitor
     """Report the June or December helper monitoring of a township (or county) up to the county office."""
     from .selectors import helper_monitoring  # cycle breaker: the selectors import these services
 
-    _ensure_role(by.is_superuser or by.role in (Role.TOWNSHIP, Role.COUNTY), "只有乡镇、县扶贫办可以上报帮扶监测结果")
+    _ensure_role(permissions.can_report_monitoring(by), "只有乡镇、县扶贫办可以上报帮扶监测结果")
     region = _region(region_code, levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP))
     _ensure_region(by, region.code)
     if month not in (6, 12):

@@ -17,7 +17,7 @@ from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
-from . import exports, forms, handbook, rules, selectors, services, work
+from . import exports, forms, handbook, permissions, rules, selectors, services, work
 from .models import BatchStatus, VisitPhoto
 
 
@@ -51,15 +51,15 @@ def _manager_regions(user):
 @login_required
 @require_GET
 def index(request):
-    if rules.is_helper(request.user):
+    if permissions.is_helper(request.user):
         return redirect("assistance:my_households")
     region = _region_param(request) or (request.user.scope_prefix or "")
     coverage = selectors.coverage_by_region(request.user, region)
     current = Region.objects.filter(code=region).first() if region else None
     return render(request, "assistance/index.html", {
         "coverage": coverage, "region": current, "path": path_for(request.user, current),
-        "home": home_region(request.user), "can_manage": rules.can_manage(request.user),
-        "can_configure": rules.can_configure(request.user),
+        "home": home_region(request.user), "can_manage": permissions.can_manage(request.user),
+        "can_configure": permissions.can_configure(request.user),
         "settings": services.settings_for(region) if len(region) >= 6 else None,
     })
 
@@ -78,7 +78,7 @@ def my_households(request):
 def unpaired(request):
     region = _region_param(request)
     page = page_of(request, selectors.unpaired_households(request.user, region=region))
-    return render(request, "assistance/unpaired.html", {"page": page, "region": region, "can_manage": rules.can_manage(request.user)})
+    return render(request, "assistance/unpaired.html", {"page": page, "region": region, "can_manage": permissions.can_manage(request.user)})
 
 
 @login_required
@@ -97,8 +97,8 @@ def overdue(request):
 def _household_context(request, household, **forms_in) -> dict:
     user = request.user
     data = selectors.household_assistance(household)
-    ctx = {"household": household, **data, "can_manage": rules.can_manage(user), "can_plan": rules.can_plan(user),
-           "can_visit": rules.can_visit(user), "needs_helper": household.status in rules.NEEDS_HELPER,
+    ctx = {"household": household, **data, "can_manage": permissions.can_manage(user), "can_plan": permissions.can_plan(user),
+           "can_visit": permissions.can_visit(user), "needs_helper": household.status in rules.NEEDS_HELPER,
            "default_class": services.default_plan_class(household)}
     # a refused form is shown with its errors even where the page would not offer it afresh
     if forms_in.get("pair_form"):
@@ -132,7 +132,7 @@ def household(request, pk):
 @require_POST
 def pair(request, pk):
     household = _household(request, pk)
-    if not rules.can_manage(request.user):
+    if not permissions.can_manage(request.user):
         raise PermissionDenied("只有乡镇、县扶贫办可以安排结对帮扶")
     current = household.pairings.filter(ended_on__isnull=True).exists()
     helpers = selectors.candidate_helpers(request.user, household)
@@ -218,7 +218,7 @@ def measure(request, pk):
     else:
         form = forms.MeasureProgressForm(initial={f: getattr(item, f) for f in fields})
     return render(request, "assistance/measure.html", {"measure": item, "form": form, "household": item.plan.household,
-                                                       "can_plan": rules.can_plan(request.user)},
+                                                       "can_plan": permissions.can_plan(request.user)},
                   status=400 if form.is_bound else 200)
 
 
@@ -226,9 +226,9 @@ def measure(request, pk):
 @require_http_methods(["GET", "POST"])
 def add_visit(request, pk):
     household = _household(request, pk)
-    if not rules.can_visit(request.user):
+    if not permissions.can_visit(request.user):
         raise PermissionDenied("您的角色不能录入走访记录")
-    helpers = None if rules.is_helper(request.user) else selectors.candidate_helpers(request.user, household)
+    helpers = None if permissions.is_helper(request.user) else selectors.candidate_helpers(request.user, household)
     if request.method == "POST":
         form = forms.VisitForm(request.POST, request.FILES, helpers=helpers)
         if form.is_valid():
@@ -288,7 +288,7 @@ def renew_handbook_code(request, pk):
 def helpers(request):
     user = request.user
     form = None
-    if rules.can_manage(user):
+    if permissions.can_manage(user):
         form = forms.HelperForm(request.POST or None, units=selectors.units_for(user).order_by("name"),
                                 regions=_manager_regions(user))
         if request.method == "POST" and form.is_valid():
@@ -332,7 +332,7 @@ def helper(request, pk):
     return render(request, "assistance/helper.html", {
         "helper": item, "households": selectors.helper_households(request.user, item),
         "history": selectors.pairing_history_of_helper(request.user, item)[:200], "login_form": login_form,
-        "can_manage": rules.can_manage(request.user), "cap": services.settings_for(item.region_id).load_cap,
+        "can_manage": permissions.can_manage(request.user), "cap": services.settings_for(item.region_id).load_cap,
     }, status=400 if login_form.is_bound else 200)
 
 
@@ -341,7 +341,7 @@ def helper(request, pk):
 def units(request):
     user = request.user
     form = None
-    if rules.can_manage(user):
+    if permissions.can_manage(user):
         form = forms.UnitForm(request.POST or None, regions=_manager_regions(user))
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -362,7 +362,7 @@ def units(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_helpers(request):
-    if not rules.can_manage(request.user):
+    if not permissions.can_manage(request.user):
         raise PermissionDenied("只有乡镇、县扶贫办可以导入帮扶责任人")
     result = None
     form = forms.HelperImportForm(request.POST or None, request.FILES or None)
@@ -389,7 +389,7 @@ def helper_template(request):
 @require_http_methods(["GET", "POST"])
 def county_settings(request):
     user = request.user
-    if not rules.can_configure(user):
+    if not permissions.can_configure(user):
         raise PermissionDenied("只有县扶贫办可以设置帮扶参数")
     county = (request.GET.get("county") or request.POST.get("county") or user.scope_prefix or "")[:6]
     region = Region.objects.filter(code=county, level=RegionLevel.COUNTY).first()
@@ -435,7 +435,7 @@ def monitoring(request):
     return render(request, "assistance/monitoring.html", {
         "report": report, "period": f"{year}-{month:02d}", "periods": forms.period_choices(), "region": region,
         "reports": selectors.monitoring_reports_for(request.user)[:20],
-        "can_submit": request.user.is_superuser or request.user.role in ("township", "county"),
+        "can_submit": permissions.can_report_monitoring(request.user),
     })
 
 
@@ -474,7 +474,7 @@ def demand(request):
 @require_http_methods(["GET", "POST"])
 def batches(request):
     user = request.user
-    if rules.is_helper(user):
+    if permissions.is_helper(user):
         raise PermissionDenied("帮扶责任人请在本户页面逐户打印扶贫手册")
     form = forms.BatchForm(request.POST or None, villages=selectors.villages_for(user)[:3000])
     if request.method == "POST" and form.is_valid():

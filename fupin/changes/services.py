@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_read
 from fupin.audit.services import record
 from fupin.core.errors import CONFLICT_MESSAGE
@@ -17,20 +16,9 @@ from . import display, kinds
 from .evidence import check_files, save_files
 from .kinds import ChangeConflict, ChangeError
 from .models import OPEN_STATUSES, TRANSITIONS, ChangeAction, ChangeRequest, ChangeStatus, ChangeTarget
+from .permissions import can_propose, can_review
 
 __all__ = ["ChangeConflict", "ChangeError", "add_evidence", "approve", "propose", "resubmit", "return_request", "withdraw"]
-
-PROPOSER_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM}
-REVIEWER_ROLES = {Role.TOWNSHIP, Role.COUNTY}
-
-
-def can_propose(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and (user.is_superuser or user.role in PROPOSER_ROLES))
-
-
-def can_review(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and (user.is_superuser or user.role in REVIEWER_ROLES))
-
 
 def _ensure(user, codes_: list[str], allowed, message: str) -> None:
     """In scope of every village the request touches (else ScopeError, which reads as not found), then the role."""

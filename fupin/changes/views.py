@@ -15,7 +15,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.registry.services import RegistryError
 
-from . import display, forms, selectors, services
+from . import display, forms, permissions, selectors, services
 from .models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus, Evidence
 
 SECTION_SIZE = 10
@@ -38,7 +38,7 @@ def _lookup(user, village_code: str):
 
 
 def _ensure_proposer(user):
-    if not services.can_propose(user):
+    if not permissions.can_propose(user):
         raise PermissionDenied(_("只有村扶贫专干或驻村工作队可以提出变更申请"))
 
 
@@ -112,10 +112,10 @@ def detail(request, pk):
         "rows": display.rows(change, sees_identifiers=user.sees_identifiers),
         "history": selectors.history(change),
         "evidence": change.evidence.all(),
-        "can_review": change.status == ChangeStatus.PROPOSED and services.can_review(user) and not is_maker,
-        "is_maker": is_maker and change.status == ChangeStatus.PROPOSED and services.can_review(user),
-        "can_withdraw": change.is_open and services.can_propose(user),
-        "can_revise": change.status == ChangeStatus.RETURNED and services.can_propose(user),
+        "can_review": change.status == ChangeStatus.PROPOSED and permissions.can_review(user) and not is_maker,
+        "is_maker": is_maker and change.status == ChangeStatus.PROPOSED and permissions.can_review(user),
+        "can_withdraw": change.is_open and permissions.can_propose(user),
+        "can_revise": change.status == ChangeStatus.RETURNED and permissions.can_propose(user),
         "decision": forms.DecisionForm(),
         "evidence_form": forms.EvidenceForm(),
     })
@@ -196,7 +196,7 @@ def household_section(request, pk):
         "household": household,
         "items": [(c, display.summary(c)) for c in changes[:SECTION_SIZE]],
         "more": len(changes) > SECTION_SIZE,
-        "can_propose": services.can_propose(user),
+        "can_propose": permissions.can_propose(user),
     })
 
 

@@ -10,8 +10,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from fupin.accounts.models import Role
-from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import money
 from fupin.core.errors import ServiceError
@@ -21,6 +19,7 @@ from fupin.registry import codes
 from fupin.registry.models import Household, Member
 
 from . import interest
+from .permissions import ensure_can_apply, ensure_county_office
 from .models import (
     ACTIVE_LOAN_STATUSES, LOAN_TRANSITIONS, PROJECT_TRANSITIONS, Allocation, BorrowerKind, Fund, FundSource,
     Industry, InterestPayment, LedgerImport, LinkKind, Loan, LoanLink, LoanPolicy, LoanStatus, Payment, Project,
@@ -28,31 +27,12 @@ from .models import (
     RiskFundEntry, SubsidyPayment,
 )
 
-APPLYING_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM, Role.COUNTY}
-
-
 class FundsError(ServiceError):
     """A refused action; `errors` maps field names to Chinese messages."""
 
 
 def yuan(fen: int) -> str:
     return money.format_fen(fen)
-
-
-# --- who may act --------------------------------------------------------------------------
-
-def ensure_county_office(user, code: str) -> None:
-    """Projects, funds, bank decisions, subsidies and the risk fund are the county office's work."""
-    ensure_can_edit(user, code)
-    if not (user.is_superuser or user.role == Role.COUNTY):
-        raise ScopeError("只有县扶贫办可以办理此项业务")
-
-
-def ensure_can_apply(user, code: str) -> None:
-    """Loan applications come through the village (村委会、驻村工作队) or the county office."""
-    ensure_can_edit(user, code)
-    if not (user.is_superuser or user.role in APPLYING_ROLES):
-        raise ScopeError("贷款申请由村扶贫专干、驻村工作队或县扶贫办录入")
 
 
 def _county(code: str) -> Region:

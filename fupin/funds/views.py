@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fupin.accounts.models import Role
 from fupin.core.lookup import get_in_scope
 from fupin.core.downloads import download
 from fupin.core.pagination import page_of
@@ -20,7 +19,7 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
 
-from . import exports, forms, interest, reconciliation, selectors, services
+from . import exports, forms, interest, permissions, reconciliation, selectors, services
 from .models import FundSource, LedgerImport, LoanStatus, ProjectCategory, ProjectStatus
 from .services import FundsError
 
@@ -43,14 +42,6 @@ def _period(request):
     year = request_year(request, today.year)
     quarter = int_param(request.GET.get("quarter"), interest.quarter_of(today)[1], lo=0, hi=4)
     return year, quarter
-
-
-def _is_county_office(user) -> bool:
-    return user.is_superuser or user.role == Role.COUNTY
-
-
-def _can_apply(user) -> bool:
-    return user.is_superuser or user.role in services.APPLYING_ROLES
 
 
 def _refused(form, error: FundsError, field_map=None):
@@ -89,7 +80,7 @@ def index(request):
         ],
         "loans": selectors.loan_statistics(user, county_code=code),
         "risk": selectors.risk_totals(user, code),
-        "is_county_office": _is_county_office(user),
+        "is_county_office": permissions.is_county_office(user),
     }
     return render(request, "funds/index.html", context)
 
@@ -109,7 +100,7 @@ def project_list(request):
     return render(request, "funds/project_list.html", {
         "county": county, "counties": selectors.counties_for(request.user), "page": page_of(request, qs, cap=LIST_CAP), "year": year,
         "filters": filters, "statuses": ProjectStatus.choices, "categories": ProjectCategory.choices,
-        "is_county_office": _is_county_office(request.user),
+        "is_county_office": permissions.is_county_office(request.user),
     })
 
 
@@ -166,7 +157,7 @@ def _project_context(request, project, **forms_):
     context = {
         "project": project, "allocations": selectors.project_allocations(project),
         "payments": selectors.project_payments(project), "beneficiaries": selectors.project_beneficiaries(project),
-        "planned_fen": sum(f.amount_fen for f in project.funding.all()), "is_county_office": _is_county_office(user),
+        "planned_fen": sum(f.amount_fen for f in project.funding.all()), "is_county_office": permissions.is_county_office(user),
         "balance_fen": project.allocated_fen - project.paid_fen,
         "progress_form": forms_.get("progress_form") or forms.ProgressForm(initial={"status": project.status, "progress": project.progress}),
         "accept_form": forms_.get("accept_form") or forms.AcceptForm(),
@@ -294,7 +285,7 @@ def fund_list(request):
     status = 400 if request.method == "POST" else 200
     return render(request, "funds/fund_list.html", {
         "county": county, "counties": selectors.counties_for(request.user), "funds": funds, "totals": selectors.fund_totals(funds),
-        "form": form, "year": year, "source": source, "sources": FundSource.choices, "is_county_office": _is_county_office(request.user),
+        "form": form, "year": year, "source": source, "sources": FundSource.choices, "is_county_office": permissions.is_county_office(request.user),
     }, status=status)
 
 
@@ -326,7 +317,7 @@ def reconciliation_index(request):
             return redirect("funds:reconciliation_detail", ledger.pk)
     ledgers = _scoped_ledgers(request.user).filter(county=county)[:20]
     return render(request, "funds/reconciliation_index.html", {
-        "county": county, "form": form, "ledgers": ledgers, "is_county_office": _is_county_office(request.user),
+        "county": county, "form": form, "ledgers": ledgers, "is_county_office": permissions.is_county_office(request.user),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -370,7 +361,7 @@ def loan_list(request):
         "county": county, "counties": selectors.counties_for(request.user), "page": page_of(request, qs, cap=LIST_CAP), "status": status,
         "kind": kind, "q": request.GET.get("q", ""), "statuses": LoanStatus.choices,
         "stats": selectors.loan_statistics(request.user, county_code=county.code),
-        "is_county_office": _is_county_office(request.user), "can_apply": _can_apply(request.user),
+        "is_county_office": permissions.is_county_office(request.user), "can_apply": permissions.can_apply(request.user),
     })
 
 
@@ -439,7 +430,7 @@ def _loan_context(request, loan, bound=None):
     initial = {"approve": {"amount": interest.fen_to_yuan(loan.amount_requested_fen),
                            "interest_rate": services.policy_for(loan.county_id).benchmark_rate}}
     action_forms = {}
-    if _is_county_office(request.user):
+    if permissions.is_county_office(request.user):
         for name in available:
             action_forms[name] = bound if bound is not None and bound.prefix == name else LOAN_FORMS[name](prefix=name, initial=initial.get(name))
     paid_out, recovered = services.recovered_so_far(loan)
@@ -493,7 +484,7 @@ def household_loans(request, pk):
     """The household's loans, as a fragment for the household page (htmx) or a page of its own."""
     household, loans = _found(selectors.household_loans, request.user, pk)
     template = "funds/household_loans.html" if request.htmx else "funds/household_loans_page.html"
-    return render(request, template, {"household": household, "loans": loans, "can_apply": _can_apply(request.user)
+    return render(request, template, {"household": household, "loans": loans, "can_apply": permissions.can_apply(request.user)
                                       and request.user.can_edit_registry})
 
 
@@ -518,7 +509,7 @@ def subsidy_list(request):
     return render(request, "funds/subsidy_list.html", {
         "county": county, "counties": selectors.counties_for(request.user), "year": year, "quarter": quarter, "lines": lines,
         "total_subsidy": sum(x.subsidy_fen for x in lines), "total_payable": sum(x.payable_fen for x in lines),
-        "total_paid": sum(x.paid_fen or 0 for x in lines), "form": form, "is_county_office": _is_county_office(request.user),
+        "total_paid": sum(x.paid_fen or 0 for x in lines), "form": form, "is_county_office": permissions.is_county_office(request.user),
         "summary": selectors.subsidy_year_summary(request.user, county_code=county.code, year=year),
         "quarters": [(0, "企业等全年")] + [(q, f"第{q}季度（贫困户）") for q in (1, 2, 3, 4)],
         "period": interest.interest_period(year, quarter or 1, services.policy_for(county.code).settlement_day),
@@ -557,7 +548,7 @@ def risk_fund(request):
         "entries": selectors.risk_entries(request.user, county.code)[:100], "totals": selectors.risk_totals(request.user, county.code),
         "schedule": selectors.deposit_schedule(request.user, county_code=county.code, year=year),
         "policy": services.policy_for(county.code), "banks": selectors.banks_in(county.code),
-        "is_county_office": _is_county_office(request.user),
+        "is_county_office": permissions.is_county_office(request.user),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -577,7 +568,7 @@ def loan_reports(request):
         "maturing": selectors.loans_maturing(request.user, county_code=county.code, today=today),
         "overdue": selectors.overdue_loans(request.user, county_code=county.code, today=today),
         "defaulted": selectors.defaulted_loans(request.user, county_code=county.code),
-        "is_county_office": _is_county_office(request.user),
+        "is_county_office": permissions.is_county_office(request.user),
     })
 
 
@@ -611,7 +602,7 @@ def policy(request):
         else:
             messages.success(request, "政策参数已保存")
             return redirect(f"{reverse('funds:policy')}?county={county.code}")
-    return render(request, "funds/policy.html", {"county": county, "form": form, "is_county_office": _is_county_office(request.user)},
+    return render(request, "funds/policy.html", {"county": county, "form": form, "is_county_office": permissions.is_county_office(request.user)},
                   status=400 if request.method == "POST" else 200)
 
 

@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from fupin.accounts.models import Role
+from fupin.accounts.permissions import is_liaison
 from fupin.accounts.scope import region_filter
 from fupin.procedures.rules import any_unmet
 from fupin.regions.models import Region, in_region
@@ -90,7 +90,7 @@ def cross_checks_for(user) -> QuerySet[CrossCheck]:
     """A liaison sees only their own uploads; county and above see the lists run in (or uploaded for) their region."""
     if not getattr(user, "is_authenticated", False):
         return CrossCheck.objects.none()
-    if user.role == Role.LIAISON:
+    if is_liaison(user):
         return CrossCheck.objects.filter(uploaded_by=user)
     prefix = user.scope_prefix
     if prefix is None:
@@ -105,7 +105,7 @@ def cross_checks_for(user) -> QuerySet[CrossCheck]:
 
 def findings_for(user, *, cross_check: int | None = None, decision: str = "", severity: int | None = None,
                  department: str = "") -> QuerySet[Finding]:
-    if getattr(user, "role", "") == Role.LIAISON and not user.is_superuser:
+    if is_liaison(user):
         return Finding.objects.none()
     qs = _scoped(Finding.objects.all(), user, "village_code").select_related("household", "member", "cross_check")
     if cross_check:

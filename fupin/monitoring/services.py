@@ -16,6 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from fupin.accounts.models import Role
+from fupin.accounts.permissions import holds
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
@@ -28,7 +29,7 @@ from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError, apply_key_facts
 
-from . import matching, rules, screening
+from . import matching, permissions, rules, screening
 from .models import (
     CHECK_ITEM_LABELS, CHECK_ITEMS, MONITORING_TRANSITIONS, CrossCheck, Decision, Department, Finding, LookBack,
     LookBackItem, MonitoredHousehold, MonitoringKind, MonitoringMeasure, MonitoringSource, MonitoringStage, MonitoringStep,
@@ -42,18 +43,6 @@ class MonitoringError(ServiceError):
 
 class AddresseeError(MonitoringError):
     """A department list names no county, or one that does not exist."""
-
-
-def _level(user) -> int:
-    """The region level a user acts at (0 for an administrator without a region)."""
-    if user.is_superuser and not user.region_id:
-        return 0
-    return level_of(user.region_id) if user.region_id else 99
-
-
-def _ensure_role(user, *roles: str) -> None:
-    if not (user.is_superuser or user.role in roles):
-        raise ScopeError("您的角色不能进行此操作")
 
 
 def _display(user) -> str:
@@ -73,8 +62,7 @@ def set_threshold(*, by, region_prefix: str, year: int, threshold, unregistered_
     ensure_can_write(by)
     if region_prefix:
         ensure_can_read(by, region_prefix)
-        if not by.is_superuser and by.role != Role.COUNTY:
-            raise ScopeError("只有县扶贫办可以设置本县监测线")
+        permissions.ensure(permissions.is_county_office(by), "只有县扶贫办可以设置本县监测线")
     elif not by.is_superuser:
         raise ScopeError("只有系统管理员可以设置全国监测线")
     if threshold is None or threshold <= 0 or unregistered_line is None or unregistered_line <= 0:
@@ -138,20 +126,10 @@ def _insert_select(table: str, columns: list[str], inner, constants: list) -> in
         return cur.rowcount
 
 
-# Sweeps write risk signals and suspect records for the offices that act on them: the county,
-# which runs monitoring (DESIGN.md section 5), and the township, which follows up its villages.
-# Prefecture and province read the results; they write nothing.
-SWEEP_ROLES = (Role.TOWNSHIP, Role.COUNTY)
-
-
-def can_sweep(user) -> bool:
-    return bool(user.is_superuser or user.role in SWEEP_ROLES)
-
-
 def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> Sweep:
     """Queue a sweep over the user's region (township or county office; an administrator: anywhere)."""
     ensure_can_write(by)
-    _ensure_role(by, *SWEEP_ROLES)
+    permissions.ensure(permissions.can_sweep(by))
     if scope_code is None:
         scope_code = by.region_id or ""
     if scope_code:
@@ -450,7 +428,7 @@ def review_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHou
     """The township's review (乡镇审核)."""
     case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
     ensure_can_edit(by, case.village_code)
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    permissions.ensure(permissions.can_decide_cases(by))
     config = _config(case)
     if case.stage == MonitoringStage.REPORTED and (config is None or config.requires_village_appraisal):
         raise MonitoringError("须先完成村民主评议")
@@ -468,7 +446,7 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
     """Take the household into monitoring: the household's status becomes 监测户 through the registry service."""
     case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
     ensure_can_edit(by, case.village_code)
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    permissions.ensure(permissions.can_decide_cases(by))
     config = _config(case)
     needs_appraisal = config is None or config.requires_village_appraisal
     needs_review = config is None or config.requires_township_review
@@ -491,7 +469,7 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
 @transaction.atomic
 def reject_monitored(case: MonitoredHousehold, *, by, reason: str) -> MonitoredHousehold:
     ensure_can_edit(by, case.village_code)
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY, Role.VILLAGE_CLERK, Role.VILLAGE_TEAM)
+    permissions.ensure(permissions.can_reject_case(by))
     if not (reason or "").strip():
         raise MonitoringError("请填写不予纳入的理由")
     case, before = _move(case, MonitoringStage.REJECTED, by=by, note=reason)
@@ -545,7 +523,7 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
     The household returns to the status it had before monitoring.
     """
     ensure_can_edit(by, case.village_code)
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    permissions.ensure(permissions.can_decide_cases(by))
     if case.stage != MonitoringStage.MEASURES:
         raise MonitoringError("只有正在监测帮扶的户才能标注风险消除")
     if not case.measures.exists():
@@ -585,7 +563,7 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
 def open_lookback(*, by, region_code: str, name: str, year: int, starts_on: datetime.date, ends_on: datetime.date,
                   income_line) -> LookBack:
     """Open a campaign over a region: registered and monitored households, and unregistered ones below the line."""
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    permissions.ensure(permissions.can_decide_cases(by))
     ensure_can_edit(by, region_code)
     region = Region.objects.filter(code=region_code).first()
     if region is None or region.level > RegionLevel.VILLAGE:
@@ -667,7 +645,7 @@ def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], no
 
 @transaction.atomic
 def close_lookback(campaign: LookBack, *, by) -> LookBack:
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    permissions.ensure(permissions.can_decide_cases(by))
     ensure_can_edit(by, campaign.region_id)
     campaign.status = LookBack.Status.CLOSED
     campaign.save(update_fields=["status"])
@@ -677,18 +655,13 @@ def close_lookback(campaign: LookBack, *, by) -> LookBack:
 
 # ---------------------------------------------------------------- cross-checks
 
-def _ensure_uploader(user) -> None:
-    if not (user.is_superuser or user.role in (Role.LIAISON, Role.COUNTY)):
-        raise ScopeError("只有部门联络员和县扶贫办可以上传比对名单")
-
-
 def _addressed_county(by, county: str) -> str:
     """The county a list is for: a county office's own; the one a liaison names (an administrator may name none: everywhere).
 
     Only that county's office may run the list (start_cross_check), so a list a department sends
     to one county is never matched against another's households.
     """
-    if by.role == Role.COUNTY and not by.is_superuser:
+    if holds(by, Role.COUNTY):
         return by.region_id
     county = (county or "").strip()
     if not county and by.is_superuser:
@@ -704,7 +677,7 @@ def upload_cross_check(*, by, department: str, upload, county: str = "") -> Cros
 
     The list is addressed to one county (`county`, for a liaison; a county office's uploads are its own).
     """
-    _ensure_uploader(by)
+    permissions.ensure(permissions.can_upload_lists(by), "只有部门联络员和县扶贫办可以上传比对名单")
     if department not in Department.values or department == Department.REGISTRY:
         raise MonitoringError("请选择部门")
     scope_code = _addressed_county(by, county)
@@ -730,7 +703,7 @@ def upload_cross_check(*, by, department: str, upload, county: str = "") -> Cros
 
 def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
     """The office of the county a list is addressed to runs it against that county (an administrator: against its scope)."""
-    _ensure_role(by, Role.COUNTY)
+    permissions.ensure(permissions.can_run_checks(by))
     with transaction.atomic():
         check = CrossCheck.objects.select_for_update().get(pk=check.pk)
         if by.is_superuser:
@@ -829,7 +802,7 @@ def decide_finding(finding: Finding, *, by, decision: str, note: str, responsibl
     explained / corrected / excluded close the problem at once (the reviewer is the level above the
     village that keeps the record); "rectify" leaves it open with a responsible person and deadline.
     Excluding a household clears it out (清退) through the registry service, audited there."""
-    _ensure_role(by, Role.TOWNSHIP, Role.COUNTY)
+    permissions.ensure(permissions.can_decide_cases(by))
     ensure_can_edit(by, finding.village_code)
     finding = Finding.objects.select_for_update().select_related("household").get(pk=finding.pk)
     if finding.decision != Decision.PENDING:
@@ -953,21 +926,13 @@ def rectify_problem(problem: Problem, *, by, rectification: str, evidence: File 
     return problem
 
 
-def can_close(user, problem: Problem) -> bool:
-    """Close-out (销号) belongs to the level above the one that rectified (and above the responsible level)."""
-    if not user.in_scope(problem.region_code) or not user.can_edit_registry:
-        return False
-    acting = min(problem.responsible_level, _level(problem.rectified_by) if problem.rectified_by else 99)
-    return user.is_superuser or _level(user) < acting
-
-
 @transaction.atomic
 def close_problem(problem: Problem, *, by, note: str) -> Problem:
     ensure_can_edit(by, problem.region_code)
     problem = Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
     if problem.status != ProblemStatus.RECTIFIED:
         raise MonitoringError("问题尚未提交整改情况，不能销号")
-    if not can_close(by, problem):
+    if not permissions.can_close(by, problem):
         raise MonitoringError("销号须由整改责任层级的上一级审核")
     if not (note or "").strip():
         raise MonitoringError("请填写销号意见")
@@ -985,7 +950,7 @@ def return_problem(problem: Problem, *, by, reason: str) -> Problem:
     problem = Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
     if problem.status != ProblemStatus.RECTIFIED:
         raise MonitoringError("只有待销号的问题可以退回")
-    if not can_close(by, problem):
+    if not permissions.can_close(by, problem):
         raise MonitoringError("退回须由整改责任层级的上一级审核")
     if not (reason or "").strip():
         raise MonitoringError("请填写退回理由")

@@ -19,7 +19,7 @@ from fupin.core.lookup import get_in_scope
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
-from . import forms, selectors, services
+from . import forms, permissions, selectors, services
 from .matching import DepartmentFileError
 from .models import (
     CHECK_ITEMS, CrossCheck, Decision, LookBackItem, MonitoringMeasure,
@@ -45,7 +45,7 @@ def _reader(user):
 @login_required
 def index(request):
     user = request.user
-    if user.role == Role.LIAISON:
+    if permissions.is_liaison(user):
         return redirect("monitoring:check_list")
     _reader(user)
     today = timezone.localdate()
@@ -68,7 +68,7 @@ def signal_list(request):
     return render(request, "monitoring/signal_list.html", {
         "year": year, "candidates": selectors.candidates_for(user, year=year),
         "sweeps": selectors.sweeps_for(user)[:5], "form": forms.SweepForm(initial={"year": year}),
-        "can_sweep": services.can_sweep(user),
+        "can_sweep": permissions.can_sweep(user),
     })
 
 
@@ -232,7 +232,8 @@ def lookback_list(request):
             return redirect("monitoring:lookback_detail", campaign.pk)
         except REFUSED as e:
             form.add_error(None, str(e))
-    return render(request, "monitoring/lookback_list.html", {"campaigns": selectors.lookbacks_for(request.user), "form": form})
+    return render(request, "monitoring/lookback_list.html", {"campaigns": selectors.lookbacks_for(request.user), "form": form,
+                                                               "can_open": permissions.can_decide_cases(request.user)})
 
 
 @login_required
@@ -286,7 +287,7 @@ def lookback_item_evidence(request, pk):
 # ---------------------------------------------------------------- cross-checks
 
 def _check_user(user):
-    if user.role != Role.LIAISON:
+    if not permissions.is_liaison(user):
         _reader(user)
 
 
@@ -294,9 +295,9 @@ def _check_user(user):
 def check_list(request):
     user = request.user
     _check_user(user)
-    can_upload = user.is_superuser or user.role in (Role.LIAISON, Role.COUNTY)
+    can_upload = permissions.can_upload_lists(user)
     form = forms.UploadForm(request.POST or None, request.FILES or None) if can_upload else None
-    if form is not None and user.role == Role.COUNTY:
+    if form is not None and permissions.holds(user, Role.COUNTY):
         del form.fields["county"]  # a county office's lists are its own
     if request.method == "POST":
         if not can_upload:
@@ -317,9 +318,9 @@ def check_detail(request, pk):
     user = request.user
     _check_user(user)
     check = _get(selectors.cross_checks_for(user), pk)
-    context = {"check": check, "can_run": (user.is_superuser or (user.role == Role.COUNTY and check.scope_code == user.region_id))
+    context = {"check": check, "can_run": permissions.can_run_check(user, check)
                and check.status in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED) and not check.purged_at}
-    if user.role != Role.LIAISON:
+    if not permissions.is_liaison(user):
         context["findings"] = page_of(request, selectors.findings_for(user, cross_check=check.pk))
     if request.htmx and request.GET.get("progress"):
         return render(request, "monitoring/check_detail.html#progress", context)
@@ -365,7 +366,7 @@ def finding_detail(request, pk):
                 return redirect("monitoring:finding_detail", finding.pk)
             except REFUSED as e:
                 form.add_error(None, str(e))
-    can_decide = request.user.is_superuser or request.user.role in (Role.TOWNSHIP, Role.COUNTY)
+    can_decide = permissions.can_decide_cases(request.user)
     return render(request, "monitoring/finding_detail.html", {"finding": finding, "form": form, "can_decide": can_decide,
                                                               "problem": Problem.objects.filter(finding=finding).first()})
 
@@ -411,7 +412,7 @@ def problem_detail(request, pk):
     problem = _get(selectors.problems_for(request.user).select_related("rectified_by", "closed_by", "finding"), pk)
     return render(request, "monitoring/problem_detail.html", {
         "problem": problem, "rectify_form": forms.RectifyForm(), "close_form": forms.CloseForm(),
-        "can_close": services.can_close(request.user, problem), "overdue": problem.is_overdue(),
+        "can_close": permissions.can_close(request.user, problem), "overdue": problem.is_overdue(),
     })
 
 

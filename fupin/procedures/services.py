@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
@@ -29,6 +28,7 @@ from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Membe
 from fupin.registry.services import RegistryError
 
 from . import allocation, rules
+from .permissions import STAGE_LEVEL, ensure_level, may_set_policy_for
 from .models import (
     HOUSEHOLD_PROCEDURES, INFRASTRUCTURE, TRANSITIONS, Allocation, AllocationBasis, Application, Appraisal, Batch,
     BatchHousehold, DayRule, Entry, Evidence, Notice, NoticeKind, Objection, PolicyYear, Procedure, ProcedureSettings,
@@ -94,37 +94,6 @@ def notice_ends_at(posted_at: datetime.datetime, *, days: int = 7, rule: str = D
 
 def _now(now):
     return now or timezone.now()
-
-
-# ---------------------------------------------------------------- who may act
-
-VILLAGE_ROLES = {Role.VILLAGE_CLERK, Role.VILLAGE_TEAM}
-LEVEL_ROLES = {"village": VILLAGE_ROLES, "township": {Role.TOWNSHIP}, "county": {Role.COUNTY}}
-LEVEL_NAMES = {"village": "村级（村扶贫专干、驻村工作队）", "township": "乡镇扶贫办", "county": "县扶贫办"}
-STAGE_LEVEL = {
-    Stage.APPLICATION: "village", Stage.SURVEY: "village", Stage.APPRAISAL: "village", Stage.FIRST_NOTICE: "village",
-    Stage.TOWNSHIP_REVIEW: "township", Stage.SECOND_NOTICE: "township", Stage.COUNTY_REVIEW: "county",
-}
-
-
-def _ensure_level(user, code: str, level: str) -> None:
-    ensure_can_edit(user, code)
-    if user.is_superuser:
-        return
-    if user.role not in LEVEL_ROLES[level]:
-        raise ScopeError(f"此操作由{LEVEL_NAMES[level]}办理")
-
-
-def can_act(user, batch: Batch) -> bool:
-    """Whether the user may act on the batch's current stage (for showing the forms)."""
-    level = STAGE_LEVEL.get(batch.stage)
-    if level is None:
-        return False
-    try:
-        _ensure_level(user, batch.village_id, level)
-    except ScopeError:
-        return False
-    return True
 
 
 def _display_name(user) -> str:
@@ -204,7 +173,7 @@ def open_batch(*, by, village_code: str, kind: str, year: int, now=None) -> Batc
         raise ProcedureError(f"行政村代码不存在：{village_code}") from None
     if village.level != RegionLevel.VILLAGE:
         raise ProcedureError(f"{village.name}不是行政村，程序以行政村为单位开展")
-    _ensure_level(by, village.code, "village")
+    ensure_level(by, village.code, "village")
     if kind not in Procedure.values:
         raise ProcedureError("未知的程序类别")
     if not 2013 <= year <= now.year + 1:
@@ -238,7 +207,7 @@ def add_households(batch: Batch, *, by, household_ids: list[int], source: str = 
     draft exit list (脱贫)."""
     now = _now(now)
     batch = _locked(batch)
-    _ensure_level(by, batch.village_id, "village")
+    ensure_level(by, batch.village_id, "village")
     if batch.kind not in HOUSEHOLD_PROCEDURES:
         raise ProcedureError("贫困村程序不含户名单")
     _ensure_stage(batch, Stage.APPLICATION)
@@ -296,7 +265,7 @@ def add_households(batch: Batch, *, by, household_ids: list[int], source: str = 
 def withdraw_entry(entry: BatchHousehold, *, by, reason: str, now=None) -> BatchHousehold:
     """Take a household off the list at the application stage (the applicant withdraws, a wrong entry)."""
     batch = _locked(entry.batch)
-    _ensure_level(by, batch.village_id, "village")
+    ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     if not (reason or "").strip():
         raise ProcedureError("请填写撤回原因")
@@ -323,7 +292,7 @@ def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
     batch = _locked(batch)
     if batch.kind != Procedure.EXIT:
         raise ProcedureError("只有脱贫批次可以从收入更新中拟定名单")
-    _ensure_level(by, batch.village_id, "village")
+    ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     line = poverty_line(batch.year, batch.village_id)
     poor = list(Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list("pk", flat=True))
@@ -346,7 +315,7 @@ def confirm_by_helper(entries: Iterable[BatchHousehold], *, by, helper_name: str
     for e in entries:
         if e.batch.kind != Procedure.EXIT:
             raise ProcedureError("帮扶责任人确认只用于脱贫批次")
-        _ensure_level(by, e.batch.village_id, "village")
+        ensure_level(by, e.batch.village_id, "village")
         _ensure_stage(e.batch, Stage.APPLICATION, Stage.SURVEY)
     BatchHousehold.objects.filter(pk__in=[e.pk for e in entries]).update(helper_confirmed_by=helper_name.strip()[:50],
                                                                         helper_confirmed_at=now)
@@ -360,7 +329,7 @@ def confirm_by_helper(entries: Iterable[BatchHousehold], *, by, helper_name: str
 def complete_application(batch: Batch, *, by, now=None) -> Batch:
     now = _now(now)
     batch = _locked(batch)
-    _ensure_level(by, batch.village_id, "village")
+    ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if not batch.entries.filter(state=Entry.PROPOSED).exists():
@@ -402,7 +371,7 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     """
     now = _now(now)
     batch = _locked(batch)
-    _ensure_level(by, batch.village_id, "village")
+    ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.SURVEY)
     if batch.is_village_procedure:
         failing = [r for r in check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
@@ -484,7 +453,7 @@ def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representative
     """
     now = _now(now)
     batch = _locked(batch)
-    _ensure_level(by, batch.village_id, "village")
+    ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPRAISAL)
     if not minutes:
         raise ProcedureError("请上传民主评议会议记录（扫描件或照片）")
@@ -606,7 +575,7 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
-    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if running_notice(batch):
         raise ProcedureError("本环节的公示已经生成，正在公示期内")
     cfg = settings_for(batch.village_id)
@@ -638,7 +607,7 @@ def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
-    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     notice = running_notice(batch)
     if notice is None:
         raise ProcedureError("请先生成并打印公示，张贴后再上传照片")
@@ -664,7 +633,7 @@ def close_notice(batch: Batch, *, by, now=None) -> Batch:
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
-    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     notice = running_notice(batch)
     if notice is None:
         raise ProcedureError("公示尚未张贴，请先张贴公示并上传照片")
@@ -747,7 +716,7 @@ def approve_review(batch: Batch, *, by, opinion: str, evidence: File | None = No
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.TOWNSHIP_REVIEW)
-    _ensure_level(by, batch.village_id, "township")
+    ensure_level(by, batch.village_id, "township")
     if not (opinion or "").strip():
         raise ProcedureError("请填写审核意见")
     return _move(batch, Stage.SECOND_NOTICE, by=by, now=now, action=StageRecord.Action.APPROVE, opinion=opinion.strip(),
@@ -760,7 +729,7 @@ def send_back(batch: Batch, *, by, reason: str, now=None) -> Batch:
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
-    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if not (reason or "").strip():
         raise ProcedureError("退回须写明理由")
     to = Stage.SURVEY if batch.stage == Stage.TOWNSHIP_REVIEW else Stage.TOWNSHIP_REVIEW
@@ -773,7 +742,7 @@ def return_household(entry: BatchHousehold, *, by, reason: str, now=None) -> Bat
     now = _now(now)
     batch = _locked(entry.batch)
     _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
-    _ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
+    ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     entry = BatchHousehold.objects.select_for_update().select_related("household").get(pk=entry.pk)
     if entry.batch_id != batch.pk or entry.state != Entry.SELECTED:
         raise ProcedureError("该户不在本批次的名单中")
@@ -796,7 +765,7 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
     now = _now(now)
     batch = _locked(batch)
     _ensure_stage(batch, Stage.COUNTY_REVIEW)
-    _ensure_level(by, batch.village_id, "county")
+    ensure_level(by, batch.village_id, "county")
     if not (opinion or "").strip():
         raise ProcedureError("请填写复审意见")
     pending = open_objections(batch)
@@ -916,7 +885,7 @@ def set_county_allocation(*, by, county_code: str, year: int, persons: int, basi
     county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
     if county is None:
         raise ProcedureError("规模由县扶贫办下达，请选择一个县")
-    _ensure_level(by, county.code, "county")
+    ensure_level(by, county.code, "county")
     if basis not in AllocationBasis.values:
         raise ProcedureError("未知的分解依据")
     if persons is None or persons < 0:
@@ -943,7 +912,7 @@ def adjust_allocation(*, by, parent_code: str, year: int, values: dict[str, int]
     level = "county" if len(parent_code) == CODE_LENGTHS[RegionLevel.COUNTY] else "township"
     if len(parent_code) not in (CODE_LENGTHS[RegionLevel.COUNTY], CODE_LENGTHS[RegionLevel.TOWNSHIP]):
         raise ProcedureError("只能调整县对乡镇、乡镇对村的分解")
-    _ensure_level(by, parent_code, level)
+    ensure_level(by, parent_code, level)
     children = set(_children(parent_code))
     if set(values) != children:
         raise ProcedureError("请为每个下级区划填写人数")
@@ -1057,7 +1026,7 @@ def set_policy_year(*, by, region_prefix: str, year: int, poverty_line: Decimal,
                     note: str = "") -> PolicyYear:
     """Set a year's line nationally (administrator) or for a province/prefecture/county (its own office)."""
     if region_prefix:
-        if not (by.is_superuser or (by.role in (Role.PROVINCE, Role.PREFECTURE, Role.COUNTY) and region_prefix == by.region_id)):
+        if not may_set_policy_for(by, region_prefix):
             raise ScopeError("只能为本级区划设定扶贫标准")
     elif not by.is_superuser:
         raise ScopeError("全国标准只能由系统管理员维护")
@@ -1071,7 +1040,7 @@ def set_policy_year(*, by, region_prefix: str, year: int, poverty_line: Decimal,
 
 @transaction.atomic
 def save_settings(*, by, county_code: str, **fields) -> ProcedureSettings:
-    _ensure_level(by, county_code, "county")
+    ensure_level(by, county_code, "county")
     cfg = settings_for(county_code)
     for name in ("holidays", "extra_workdays"):
         if name in fields:

@@ -14,7 +14,7 @@ from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
 
-from . import forms, selectors, services
+from . import forms, permissions, selectors, services
 from .models import AllocationBasis, Entry, Evidence, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
@@ -69,7 +69,7 @@ def batch_detail(request, pk):
         "notice_over": bool(notice and now >= notice.ends_at),
         "notice_photographed": bool(notice and services.notice_photographed(batch, notice)),
         "objections": batch.objections.select_related("entry__household").order_by("id"),
-        "can_act": services.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
+        "can_act": permissions.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
         "eligible": eligible, "selected": [e for e in entries if e.state == Entry.SELECTED],
         "open_objections": services.open_objections(batch), "today": timezone.localdate(),
         "usage": services.quota_usage(batch.village_id, batch.year) if batch.kind == Procedure.IDENTIFICATION else None,
@@ -240,9 +240,8 @@ def allocations(request, which="quota"):
     return render(request, "procedures/allocations.html", {
         "which": which, "title": services.ALLOCATION_NAMES[which], "year": year, **data,
         "form": forms.AllocationForm(initial={"basis": AllocationBasis.ESTIMATED_POOR}),
-        "can_set": region is not None and region.level == RegionLevel.COUNTY and (request.user.is_superuser or request.user.role == "county"),
-        "can_adjust": region is not None and data["own"] is not None and region.level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
-        and (request.user.is_superuser or request.user.role in ("county", "township") and request.user.region_id == region.code),
+        "can_set": permissions.can_set_allocation(request.user, region),
+        "can_adjust": data["own"] is not None and permissions.can_adjust_allocation(request.user, region),
         "path": path_for(request.user, region),
     })
 
@@ -296,7 +295,7 @@ def yearly_update(request):
 @login_required
 def procedure_settings(request):
     user = request.user
-    code = (user.region_id or "")[:6] if user.role == "county" or user.is_superuser else ""
+    code = (user.region_id or "")[:6] if permissions.is_county_office(user) else ""
     if len(code) != 6:
         raise Http404
     cfg = services.settings_for(code)

@@ -7,7 +7,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
-from fupin.accounts.models import Role
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import diff, record, record_many, snapshot
 from fupin.audit.services import entry as audit_entry
@@ -18,6 +17,7 @@ from fupin.regions.models import Region, RegionLevel
 from . import codes, validation
 from .models import (GUARANTEES, MONEY_BELOW, GuaranteeCheck, Household, IncomeRecord, IncomeTooLarge, Member,
                      per_capita_net_income)
+from .permissions import may_load_registered
 from .selectors import household_sequences
 
 
@@ -47,12 +47,6 @@ NEW_HOUSEHOLD_MESSAGE = "新建户只能为“未建档”或“申请中”：�
 # procedures' own bulk service writes procedure_<kind>, procedure_apply and procedure_withdraw.
 KEY_FACT_ACTIONS = frozenset({"initial_load", "monitoring_include", "monitoring_eliminate", "monitoring_exclude",
                               "change_request"})
-
-
-def may_load_registered(user) -> bool:
-    """Who may create households already in the registry (the national system's 建档立卡 data):
-    the county office, which loads it, and administrators. Villages and townships may not."""
-    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") == Role.COUNTY)
 
 
 def change_request_url(household: Household) -> str:

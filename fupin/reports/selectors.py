@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from fupin.accounts.models import Role
+from fupin.accounts.permissions import is_helper
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.assistance.models import AssistanceSettings, DEFAULT_VISIT_INTERVAL_DAYS, HelpMeasure, MeasureGroup, Pairing, Visit
 from fupin.core.params import this_year
@@ -213,7 +213,7 @@ def _uses_rollup(user, region_code: str, built: str | None = "built_at") -> bool
     Only for a user whose scope is the whole region: a rollup row counts every household of its region, so a
     helper (who reads only paired households) and a region outside or above the user's scope are counted live.
     """
-    if connection.vendor != "postgresql" or user.role == Role.HELPER and not user.is_superuser:
+    if connection.vendor != "postgresql" or is_helper(user):
         return False
     prefix = getattr(user, "scope_prefix", None)
     if prefix is None or not region_code.startswith(prefix):

@@ -188,7 +188,7 @@ class Context:
     regions: RegionResolver     # region names to village and group codes within the import's scope
     today: datetime.date
     has_income: bool            # the file has income columns
-    loads_registered: bool      # the user may create registered households (services.may_load_registered)
+    loads_registered: bool      # the user may create registered households (permissions.may_load_registered)
     cell_error_rows: frozenset = frozenset()  # rows with an Excel error value or uncomputed formula (reading.py)
 
 

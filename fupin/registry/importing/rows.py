@@ -31,8 +31,9 @@ from django.utils import timezone
 from fupin.audit.models import AuditEntry
 from fupin.core import files, idnumber
 
-from .. import codes, services, validation
+from .. import codes, validation
 from ..models import Household, Member
+from ..permissions import may_load_registered
 from .columns import (BY_KEY, HOUSEHOLD, INCOME, MEMBER, MONEY_FIELDS, REGION, REGION_FIELDS, CellError, Column,
                       ColumnMap, ImportRejected, _identity, map_columns)
 from .plan import SKIPPED, HouseholdPlanner, _Group, _MISSING
@@ -84,7 +85,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         _INITIALS[""] = ""
         self.today = timezone.localdate()
         # who may create households already in the registry (the county's load of 建档立卡 data)
-        self.loads_registered = services.may_load_registered(user)
+        self.loads_registered = may_load_registered(user)
         self.income_years_used: dict[int, set[int]] = {}
         self.cell_errors: dict[int, list[tuple[str, str, str]]] = {}  # row → (heading, shown value, reason)
         self.now = timezone.now()

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fupin.accounts.commands import acting_user, add_user_argument
+from fupin.core.errors import ScopeError
 from fupin.funds import services
 from fupin.funds.models import Loan, LoanStatus
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         for code in counties:
             try:
                 loans = services.issue_repayment_reminders(by=by, county_code=code, today=today)
-            except (services.FundsError, services.ScopeError) as e:
+            except (services.FundsError, ScopeError) as e:
                 raise CommandError(f"{code}：{e}") from None
             for loan in loans:
                 self.stdout.write(f"{code}\t{loan.borrower_name}\t{loan.bank}\t{loan.contract_no}\t到期 {loan.maturity_on}")
