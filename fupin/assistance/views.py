@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fupin.core.pagination import page_of
 from fupin.core.downloads import download, file_view, stored_file_response
+from fupin.core.actions import perform
 from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, path_for, regions_for
@@ -308,27 +309,32 @@ def helpers(request):
                   status=400 if form is not None and form.is_bound else 200)
 
 
+def _helper_on_duty(active):
+    def handler(request, item):
+        services.update_helper(item, by=request.user, active=active)
+        return "已更新在岗状态"
+    return handler
+
+
+# The buttons on a helper's page (their `action` field) other than opening a login, which re-renders its form.
+HELPER_ACTIONS = {"activate": _helper_on_duty(True), "deactivate": _helper_on_duty(False)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def helper(request, pk):
     item = get_in_scope(selectors.helper_for, request.user, pk, message="没有找到该帮扶责任人")
     login_form = forms.HelperLoginForm(request.POST if request.POST.get("action") == "login" else None)
-    if request.method == "POST":
+    if request.method == "POST" and not login_form.is_bound:
+        perform(request, HELPER_ACTIONS, request.POST.get("action", ""), item, refusals=(services.AssistanceError,))
+        return redirect("assistance:helper", pk=item.pk)
+    if login_form.is_bound and login_form.is_valid():
         try:
-            if request.POST.get("action") == "login" and login_form.is_valid():
-                services.give_helper_login(item, by=request.user, **login_form.cleaned_data)
-                messages.success(request, f"已为{item.name}开通登录账号")
-                return redirect("assistance:helper", pk=item.pk)
-            if request.POST.get("action") in ("deactivate", "activate"):
-                services.update_helper(item, by=request.user, active=request.POST["action"] == "activate")
-                messages.success(request, "已更新在岗状态")
-                return redirect("assistance:helper", pk=item.pk)
+            services.give_helper_login(item, by=request.user, **login_form.cleaned_data)
+            messages.success(request, f"已为{item.name}开通登录账号")
+            return redirect("assistance:helper", pk=item.pk)
         except services.AssistanceError as e:
-            if request.POST.get("action") == "login":
-                login_form.add_service_errors(e.errors)
-            else:
-                messages.error(request, str(e))
-                return redirect("assistance:helper", pk=item.pk)
+            login_form.add_service_errors(e.errors)
     return render(request, "assistance/helper.html", {
         "helper": item, "households": selectors.helper_households(request.user, item),
         "history": selectors.pairing_history_of_helper(request.user, item)[:200], "login_form": login_form,

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.core.actions import handler_for
 from fupin.core.lookup import get_in_scope
 from fupin.core.downloads import download
 from fupin.core.pagination import page_of
@@ -416,10 +417,27 @@ def loan_apply_enterprise(request):
                   status=400 if request.method == "POST" else 200)
 
 
-LOAN_FORMS = {
-    "approve": forms.ApproveForm, "reject": forms.RejectForm, "disburse": forms.DisburseForm, "repay": forms.RepaymentForm,
-    "interest": forms.InterestPaymentForm, "default": forms.DefaultForm, "recover": forms.RecoveryForm,
+# The actions on a loan (funds:loan_action): each its form and the service call its cleaned data makes.
+# A refusal re-renders the page with the bound form, so the table is looked up with fupin.core.actions.handler_for.
+LOAN_ACTIONS = {
+    "approve": (forms.ApproveForm, lambda loan, by, d: services.approve_loan(
+        loan, by=by, amount_fen=d["amount"], interest_rate=d["interest_rate"], benchmark_rate=d["benchmark_rate"],
+        decided_on=d["decided_on"])),
+    "reject": (forms.RejectForm, lambda loan, by, d: services.reject_loan(
+        loan, by=by, reason=d["reason"], decided_on=d["decided_on"])),
+    "disburse": (forms.DisburseForm, lambda loan, by, d: services.disburse_loan(
+        loan, by=by, disbursed_on=d["disbursed_on"], contract_no=d["contract_no"])),
+    "repay": (forms.RepaymentForm, lambda loan, by, d: services.record_repayment(
+        loan, by=by, repaid_on=d["repaid_on"], principal_fen=d["principal"])),
+    "interest": (forms.InterestPaymentForm, lambda loan, by, d: services.record_interest_payment(
+        loan, by=by, year=d["year"], quarter=d["quarter"], amount_fen=d["amount"], paid_on=d["paid_on"])),
+    "default": (forms.DefaultForm, lambda loan, by, d: services.record_default(
+        loan, by=by, defaulted_on=d["defaulted_on"], loss_principal_fen=d["loss_principal"],
+        loss_interest_fen=d["loss_interest"] or 0, note=d["note"])),
+    "recover": (forms.RecoveryForm, lambda loan, by, d: services.record_recovery(
+        loan, by=by, recovered_on=d["recovered_on"], amount_fen=d["amount"], note=d["note"])),
 }
+LOAN_FORMS = {name: form for name, (form, _) in LOAN_ACTIONS.items()}
 
 
 def _loan_context(request, loan, bound=None):
@@ -451,26 +469,12 @@ def loan_detail(request, pk):
 @login_required
 @require_POST
 def loan_action(request, pk, action):
-    if action not in LOAN_FORMS:
-        raise Http404
+    form_class, call = handler_for(LOAN_ACTIONS, action)
     loan = _found(selectors.loan_for, request.user, pk)
-    form = LOAN_FORMS[action](request.POST, prefix=action)
+    form = form_class(request.POST, prefix=action)
     if form.is_valid():
-        d, by = form.cleaned_data, request.user
-        calls = {
-            "approve": lambda: services.approve_loan(loan, by=by, amount_fen=d["amount"], interest_rate=d["interest_rate"],
-                                                     benchmark_rate=d["benchmark_rate"], decided_on=d["decided_on"]),
-            "reject": lambda: services.reject_loan(loan, by=by, reason=d["reason"], decided_on=d["decided_on"]),
-            "disburse": lambda: services.disburse_loan(loan, by=by, disbursed_on=d["disbursed_on"], contract_no=d["contract_no"]),
-            "repay": lambda: services.record_repayment(loan, by=by, repaid_on=d["repaid_on"], principal_fen=d["principal"]),
-            "interest": lambda: services.record_interest_payment(loan, by=by, year=d["year"], quarter=d["quarter"],
-                                                                 amount_fen=d["amount"], paid_on=d["paid_on"]),
-            "default": lambda: services.record_default(loan, by=by, defaulted_on=d["defaulted_on"], loss_principal_fen=d["loss_principal"],
-                                                       loss_interest_fen=d["loss_interest"] or 0, note=d["note"]),
-            "recover": lambda: services.record_recovery(loan, by=by, recovered_on=d["recovered_on"], amount_fen=d["amount"], note=d["note"]),
-        }
         try:
-            calls[action]()
+            call(loan, request.user, form.cleaned_data)
         except FundsError as e:
             _refused(form, e, {"principal": "principal", "loss_principal": "loss_principal", "status": None})
         else:

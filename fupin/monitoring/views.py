@@ -15,6 +15,7 @@ from fupin.accounts.models import Role
 from fupin.core.params import request_year, this_year
 from fupin.core.pagination import page_of
 from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.actions import perform
 from fupin.core.lookup import get_in_scope
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
@@ -177,12 +178,35 @@ def case_evidence(request, pk):
     return stored_file_response(case.elimination_evidence, filename=f"风险消除佐证_{case.pk}", attachment=True)
 
 
+def _case_measure(request, case):
+    form = forms.MeasureForm(request.POST)
+    if not form.is_valid():
+        raise services.MonitoringError("请完整填写帮扶措施")
+    services.add_measure(case, by=request.user, **form.cleaned_data)
+    return "已保存"
+
+
+def _case_step(step, field="note"):
+    """An action that moves the case on with one text field from the form."""
+    def handler(request, case):
+        step(case, by=request.user, **{field: request.POST.get(field, "")})
+        return "已保存"
+    return handler
+
+
+def _case_eliminate(request, case):
+    services.eliminate_risk(case, by=request.user, note=request.POST.get("note", ""), evidence=request.FILES.get("evidence"))
+    return "已保存"
+
+
+# The actions on a monitored household (monitoring:case_action), each returning its message (fupin.core.actions).
 CASE_ACTIONS = {
-    "appraise": lambda case, by, d, f: services.appraise_monitored(case, by=by, note=d.get("note", "")),
-    "review": lambda case, by, d, f: services.review_monitored(case, by=by, note=d.get("note", "")),
-    "include": lambda case, by, d, f: services.include_monitored(case, by=by, note=d.get("note", "")),
-    "reject": lambda case, by, d, f: services.reject_monitored(case, by=by, reason=d.get("reason", "")),
-    "eliminate": lambda case, by, d, f: services.eliminate_risk(case, by=by, note=d.get("note", ""), evidence=f.get("evidence")),
+    "measure": _case_measure,
+    "appraise": _case_step(services.appraise_monitored),
+    "review": _case_step(services.review_monitored),
+    "include": _case_step(services.include_monitored),
+    "reject": _case_step(services.reject_monitored, "reason"),
+    "eliminate": _case_eliminate,
 }
 
 
@@ -191,19 +215,7 @@ CASE_ACTIONS = {
 def case_action(request, pk, action):
     _reader(request.user)
     case = _get(selectors.cases_for(request.user), pk)
-    try:
-        if action == "measure":
-            form = forms.MeasureForm(request.POST)
-            if not form.is_valid():
-                raise services.MonitoringError("请完整填写帮扶措施")
-            services.add_measure(case, by=request.user, **form.cleaned_data)
-        elif action in CASE_ACTIONS:
-            CASE_ACTIONS[action](case, request.user, request.POST, request.FILES)
-        else:
-            raise Http404()
-        messages.success(request, "已保存")
-    except REFUSED as e:
-        messages.error(request, str(e))
+    perform(request, CASE_ACTIONS, action, case, refusals=REFUSED)
     return redirect("monitoring:case_detail", case.pk)
 
 
@@ -424,29 +436,38 @@ def problem_evidence(request, pk):
     return stored_file_response(problem.evidence, filename=f"整改佐证_{problem.pk}", attachment=True)
 
 
+def _problem_rectify(request, problem):
+    form = forms.RectifyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise services.MonitoringError("请填写整改情况")
+    services.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
+                             evidence=form.cleaned_data.get("evidence"))
+    return "已保存"
+
+
+def _problem_decision(decide, field):
+    """Close-out (销号) or return: the level above's opinion is required."""
+    def handler(request, problem):
+        form = forms.CloseForm(request.POST)
+        if not form.is_valid():
+            raise services.MonitoringError("请填写意见")
+        decide(problem, by=request.user, **{field: form.cleaned_data["note"]})
+        return "已保存"
+    return handler
+
+
+# The actions on a problem (monitoring:problem_action), each returning its message (fupin.core.actions).
+PROBLEM_ACTIONS = {
+    "rectify": _problem_rectify,
+    "close": _problem_decision(services.close_problem, "note"),
+    "return": _problem_decision(services.return_problem, "reason"),
+}
+
+
 @login_required
 @require_POST
 def problem_action(request, pk, action):
     _reader(request.user)
     problem = _get(selectors.problems_for(request.user), pk)
-    try:
-        if action == "rectify":
-            form = forms.RectifyForm(request.POST, request.FILES)
-            if not form.is_valid():
-                raise services.MonitoringError("请填写整改情况")
-            services.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
-                                     evidence=form.cleaned_data.get("evidence"))
-        elif action in ("close", "return"):
-            form = forms.CloseForm(request.POST)
-            if not form.is_valid():
-                raise services.MonitoringError("请填写意见")
-            if action == "close":
-                services.close_problem(problem, by=request.user, note=form.cleaned_data["note"])
-            else:
-                services.return_problem(problem, by=request.user, reason=form.cleaned_data["note"])
-        else:
-            raise Http404()
-        messages.success(request, "已保存")
-    except REFUSED as e:
-        messages.error(request, str(e))
+    perform(request, PROBLEM_ACTIONS, action, problem, refusals=REFUSED)
     return redirect("monitoring:problem_detail", problem.pk)

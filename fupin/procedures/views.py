@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 from fupin.accounts.scope import ScopeError, region_filter
 from fupin.core.params import int_param, request_year, this_year
 from fupin.core.downloads import file_view, stored_file_response
+from fupin.core.actions import perform
 from fupin.core.lookup import get_in_scope
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
@@ -117,83 +119,125 @@ def parse_votes(post, batch) -> dict:
     return votes
 
 
-def _act(request, batch, action):
-    """Run one action on the batch; returns the success message."""
-    user, post, files = request.user, request.POST, request.FILES
-    if action == "add":
-        form = forms.AddHouseholdsForm(post, files, household_choices=[(h.pk, h.pk) for h in selectors.eligible_households(user, batch)])
-        if not form.is_valid():
-            raise ProcedureError(_form_errors(form))
-        d = form.cleaned_data
-        entries = services.add_households(batch, by=user, household_ids=d["households"], source=d["source"] or "self",
-                                          applied_on=d["applied_on"], statement=d["statement"], proposed_type=d["proposed_type"],
-                                          primary_cause=d["primary_cause"], form=d["form"])
-        return f"已录入 {len(entries)} 户"
-    if action == "withdraw":
-        services.withdraw_entry(_entry(batch, post.get("entry")) or _missing(), by=user, reason=post.get("reason", ""))
-        return "已撤回"
-    if action == "propose_exit":
-        return f"已从收入更新中拟定 {services.propose_exit_candidates(batch, by=user)} 户"
-    if action == "helper_confirm":
-        ids = [int_param(v) for v in post.getlist("entries")]
-        entries = list(batch.entries.filter(pk__in=[i for i in ids if i]).select_related("batch"))
-        if not entries:
-            raise ProcedureError("请勾选帮扶责任人已确认的户")
-        return f"已记录 {services.confirm_by_helper(entries, by=user, helper_name=post.get('helper_name', ''))} 户的帮扶责任人确认"
-    if action == "complete_application":
-        services.complete_application(batch, by=user)
-        return "申请环节已完成，进入调查与初选"
-    if action == "complete_survey":
-        services.complete_survey(batch, by=user, exceptions=parse_exceptions(post, batch))
-        return "已完成调查、排序和初选"
-    if action == "appraisal":
-        form = forms.AppraisalForm(post, files)
-        if not form.is_valid():
-            raise ProcedureError(_form_errors(form))
-        d = form.cleaned_data
-        services.record_appraisal(batch, by=user, held_on=d["held_on"], representatives=d["representatives"], present=d["present"],
-                                  chaired_by=d["chaired_by"], votes=parse_votes(post, batch), minutes=d["minutes"])
-        return "民主评议结果已录入"
-    if action == "post_notice":
-        services.post_notice(batch, by=user, photo=files.get("photo"))
-        return "公示已生成，公示期开始：请打印张贴，并上传张贴现场照片"
-    if action == "notice_photo":
-        services.add_notice_photo(batch, by=user, photo=files.get("photo"))
-        return "公示张贴照片已上传"
-    if action == "close_notice":
-        services.close_notice(batch, by=user)
-        return "公示期满，已进入审核"
-    if action == "objection":
-        form = forms.ObjectionForm(post)
-        if not form.is_valid():
-            raise ProcedureError(_form_errors(form))
-        d = form.cleaned_data
-        services.record_objection(batch, by=user, entry=_entry(batch, d["entry"]), objector=d["objector"], content=d["content"],
-                                  raised_on=d["raised_on"])
-        return "异议已登记"
-    if action == "resolve":
-        form = forms.ResolveForm(post)
-        if not form.is_valid():
-            raise ProcedureError(_form_errors(form))
-        objection = batch.objections.filter(pk=int_param(post.get("objection"))).first()
-        if objection is None:
-            raise ProcedureError("异议不存在")
-        services.resolve_objection(objection, by=user, upheld=form.cleaned_data["decision"] == "upheld",
-                                   resolution=form.cleaned_data["resolution"])
-        return "异议已处理"
-    if action == "approve":
-        services.approve_review(batch, by=user, opinion=post.get("opinion", ""), evidence=files.get("evidence"))
-        return "审核通过，进入乡镇公示"
-    if action == "send_back":
-        services.send_back(batch, by=user, reason=post.get("reason", ""))
-        return "已退回"
-    if action == "return_household":
-        services.return_household(_entry(batch, post.get("entry")) or _missing(), by=user, reason=post.get("reason", ""))
-        return "已退回该户"
-    if action == "announce":
-        services.announce(batch, by=user, opinion=post.get("opinion", ""))
-        return "复审通过，已公告"
-    raise Http404
+def _add(request, batch):
+    user = request.user
+    form = forms.AddHouseholdsForm(request.POST, request.FILES,
+                                   household_choices=[(h.pk, h.pk) for h in selectors.eligible_households(user, batch)])
+    if not form.is_valid():
+        raise ProcedureError(_form_errors(form))
+    d = form.cleaned_data
+    entries = services.add_households(batch, by=user, household_ids=d["households"], source=d["source"] or "self",
+                                      applied_on=d["applied_on"], statement=d["statement"], proposed_type=d["proposed_type"],
+                                      primary_cause=d["primary_cause"], form=d["form"])
+    return f"已录入 {len(entries)} 户"
+
+
+def _withdraw(request, batch):
+    services.withdraw_entry(_entry(batch, request.POST.get("entry")) or _missing(), by=request.user,
+                            reason=request.POST.get("reason", ""))
+    return "已撤回"
+
+
+def _propose_exit(request, batch):
+    return f"已从收入更新中拟定 {services.propose_exit_candidates(batch, by=request.user)} 户"
+
+
+def _helper_confirm(request, batch):
+    ids = [int_param(v) for v in request.POST.getlist("entries")]
+    entries = list(batch.entries.filter(pk__in=[i for i in ids if i]).select_related("batch"))
+    if not entries:
+        raise ProcedureError("请勾选帮扶责任人已确认的户")
+    confirmed = services.confirm_by_helper(entries, by=request.user, helper_name=request.POST.get("helper_name", ""))
+    return f"已记录 {confirmed} 户的帮扶责任人确认"
+
+
+def _complete_application(request, batch):
+    services.complete_application(batch, by=request.user)
+    return "申请环节已完成，进入调查与初选"
+
+
+def _complete_survey(request, batch):
+    services.complete_survey(batch, by=request.user, exceptions=parse_exceptions(request.POST, batch))
+    return "已完成调查、排序和初选"
+
+
+def _appraisal(request, batch):
+    form = forms.AppraisalForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ProcedureError(_form_errors(form))
+    d = form.cleaned_data
+    services.record_appraisal(batch, by=request.user, held_on=d["held_on"], representatives=d["representatives"],
+                              present=d["present"], chaired_by=d["chaired_by"], votes=parse_votes(request.POST, batch),
+                              minutes=d["minutes"])
+    return "民主评议结果已录入"
+
+
+def _post_notice(request, batch):
+    services.post_notice(batch, by=request.user, photo=request.FILES.get("photo"))
+    return "公示已生成，公示期开始：请打印张贴，并上传张贴现场照片"
+
+
+def _notice_photo(request, batch):
+    services.add_notice_photo(batch, by=request.user, photo=request.FILES.get("photo"))
+    return "公示张贴照片已上传"
+
+
+def _close_notice(request, batch):
+    services.close_notice(batch, by=request.user)
+    return "公示期满，已进入审核"
+
+
+def _objection(request, batch):
+    form = forms.ObjectionForm(request.POST)
+    if not form.is_valid():
+        raise ProcedureError(_form_errors(form))
+    d = form.cleaned_data
+    services.record_objection(batch, by=request.user, entry=_entry(batch, d["entry"]), objector=d["objector"],
+                              content=d["content"], raised_on=d["raised_on"])
+    return "异议已登记"
+
+
+def _resolve(request, batch):
+    form = forms.ResolveForm(request.POST)
+    if not form.is_valid():
+        raise ProcedureError(_form_errors(form))
+    objection = batch.objections.filter(pk=int_param(request.POST.get("objection"))).first()
+    if objection is None:
+        raise ProcedureError("异议不存在")
+    services.resolve_objection(objection, by=request.user, upheld=form.cleaned_data["decision"] == "upheld",
+                               resolution=form.cleaned_data["resolution"])
+    return "异议已处理"
+
+
+def _approve(request, batch):
+    services.approve_review(batch, by=request.user, opinion=request.POST.get("opinion", ""),
+                            evidence=request.FILES.get("evidence"))
+    return "审核通过，进入乡镇公示"
+
+
+def _send_back(request, batch):
+    services.send_back(batch, by=request.user, reason=request.POST.get("reason", ""))
+    return "已退回"
+
+
+def _return_household(request, batch):
+    services.return_household(_entry(batch, request.POST.get("entry")) or _missing(), by=request.user,
+                              reason=request.POST.get("reason", ""))
+    return "已退回该户"
+
+
+def _announce(request, batch):
+    services.announce(batch, by=request.user, opinion=request.POST.get("opinion", ""))
+    return "复审通过，已公告"
+
+
+# The actions on a batch (procedures:batch_action), each returning its message (fupin.core.actions).
+BATCH_ACTIONS = {
+    "add": _add, "withdraw": _withdraw, "propose_exit": _propose_exit, "helper_confirm": _helper_confirm,
+    "complete_application": _complete_application, "complete_survey": _complete_survey, "appraisal": _appraisal,
+    "post_notice": _post_notice, "notice_photo": _notice_photo, "close_notice": _close_notice, "objection": _objection, "resolve": _resolve,
+    "approve": _approve, "send_back": _send_back, "return_household": _return_household, "announce": _announce,
+}
 
 
 def _missing():
@@ -204,11 +248,30 @@ def _missing():
 @require_POST
 def batch_action(request, pk, action):
     batch = get_in_scope(selectors.batch_for, request.user, pk)
-    try:
-        messages.success(request, _act(request, batch, action))
-    except (ProcedureError, ScopeError) as e:
-        messages.error(request, str(e))
+    perform(request, BATCH_ACTIONS, action, batch)
     return redirect("procedures:batch_detail", pk=batch.pk)
+
+
+def _set_allocation(request, target):
+    which, year = target
+    form = forms.AllocationForm(request.POST)
+    if not form.is_valid():
+        raise ProcedureError(_form_errors(form))
+    services.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
+                                   which=which, **form.cleaned_data)
+    return "已保存，下级分解已同步更新"
+
+
+def _adjust_allocation(request, target):
+    which, year = target
+    values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
+    services.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
+                               values=values, which=which)
+    return "已保存，下级分解已同步更新"
+
+
+# A county's allocation set from its basis, or a region's children adjusted by hand (the form sends no action).
+ALLOCATION_ACTIONS = {"set": _set_allocation, "adjust": _adjust_allocation}
 
 
 @login_required
@@ -220,20 +283,8 @@ def allocations(request, which="quota"):
     if request.GET.get("region"):
         parent = get_in_scope(region_for, request.user, request.GET["region"])
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "set":
-                form = forms.AllocationForm(request.POST)
-                if not form.is_valid():
-                    raise ProcedureError(_form_errors(form))
-                services.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
-                                               which=which, **form.cleaned_data)
-            else:
-                values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
-                services.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
-                                           values=values, which=which)
-            messages.success(request, "已保存，下级分解已同步更新")
-        except (ProcedureError, ScopeError, ValueError) as e:
-            messages.error(request, str(e))
+        perform(request, ALLOCATION_ACTIONS, request.POST.get("action") or "adjust", (which, year),
+                refusals=(ValueError, PermissionDenied))
         return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
     data = selectors.allocation_rows(request.user, year, which=which, parent=parent)
     region = data["region"]
