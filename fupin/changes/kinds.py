@@ -308,9 +308,9 @@ def _prepare_income_correction(household, payload, by) -> Plan:
         raise ChangeError({"household_size": "家庭人口数须为整数"}) from None
     if not 1 <= size <= 99:
         raise ChangeError({"household_size": "家庭人口数应在1到99之间"})
-    pcni = per_capita_net_income(incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
+    per_capita = per_capita_net_income(incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
                                  productive_expenditure=values["productive_expenditure"], household_size=size)
-    after = {f: f"{v:.2f}" for f, v in values.items()} | {"household_size": size, "per_capita_net_income": f"{pcni:.2f}"}
+    after = {f: f"{v:.2f}" for f, v in values.items()} | {"household_size": size, "per_capita_net_income": f"{per_capita:.2f}"}
     if after == income_values(income):
         raise ChangeError({"year": "与已录入的收入相同"})
     return Plan({"year": year} | after, {"household": household_state(household), "income": income_values(income)}, [household])

@@ -320,11 +320,11 @@ def _csv_text(column: str) -> str:
 
 # ---------------------------------------------------------------- the join
 
-def _q(identifier: str) -> str:
+def _sql_name(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _lit(text: str) -> str:
+def _sql_text(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
@@ -334,7 +334,7 @@ def _read_list(columns: dict) -> str:
     headers = columns.get("headers")
     if not headers:  # a list stored before the headers were kept
         return "read_csv(?, header=true, all_varchar=true)"
-    spec = ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in headers)
+    spec = ", ".join(f"{_sql_text(h)}: 'VARCHAR'" for h in headers)
     # The dialect and columns are given, so nothing is sniffed that matters; auto_detect=false is left out
     # on purpose: with it DuckDB 2.0 scans the same file markedly slower (measured 1.5–2x on the 10M list).
     return f"read_csv(?, header=true, delim=',', quote='\"', escape='\"', columns={{{spec}}})"
@@ -348,7 +348,7 @@ def _list_severity(department: str, extra: list[str]) -> str:
     kind_col = next((h for h in extra if "类型" in h or "车型" in h), None)
     if kind_col is None:
         return "NULL::INTEGER"
-    low = " OR ".join(f"coalesce(d.{_q(kind_col)}, '') LIKE {_lit('%' + word + '%')}" for word in LOW_VALUE_VEHICLES)
+    low = " OR ".join(f"coalesce(d.{_sql_name(kind_col)}, '') LIKE {_sql_text('%' + word + '%')}" for word in LOW_VALUE_VEHICLES)
     return f"CASE WHEN {low} THEN {int(Severity.LOW)} END"
 
 
@@ -373,7 +373,7 @@ def _ids_plain(columns: dict, path: Path) -> bool:
         return False
     db = duckdb.connect()
     try:
-        raw = f"d.{_q(columns['id'])}"
+        raw = f"d.{_sql_name(columns['id'])}"
         found = db.execute(f"SELECT bool_and(coalesce({_plain(raw)}, false)) FROM {_read_list(columns)} d",
                            [str(path)]).fetchone()[0]
         return bool(found)
@@ -399,7 +399,7 @@ def match(*, department: str, columns: dict, members_csv: Path | None = None, li
     db = duckdb.connect()
     try:
         db.execute(f"SET threads TO {min(max(os.cpu_count() or 1, 1), 2)}")
-        db.execute(f"SET temp_directory = {_lit(tempfile.gettempdir())}")
+        db.execute(f"SET temp_directory = {_sql_text(tempfile.gettempdir())}")
         if member_keys is not None:
             db.register("member_keys", _ArrowStream(member_keys))
             members = "(SELECT member_id, id_number" + (
@@ -407,31 +407,31 @@ def match(*, department: str, columns: dict, members_csv: Path | None = None, li
         else:
             member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
                 ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else "")
-            members = (f"read_csv({_lit(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
+            members = (f"read_csv({_sql_text(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
                        f"columns={{{member_columns}}})")
         if by_name:  # read twice below: once into a table
             db.execute(f"CREATE TABLE members AS SELECT * FROM {members}")
             members = "members"
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
         extra = columns.get("extra", [])
-        pairs = ", ".join(f"{_lit(h)}, d.{_q(h)}" for h in extra)
+        pairs = ", ".join(f"{_sql_text(h)}, d.{_sql_name(h)}" for h in extra)
         hit = f"m.member_id, {_list_severity(department, extra)} AS severity, " + (
             f"json_object({pairs})" if extra else "'{}'") + " AS evidence"
         # a list whose every ID number reads as it is (found on upload) is joined on the column itself
-        the_id = (f"d.{_q(id_col)}" if columns.get("ids_plain") else _normalised_id(f"d.{_q(id_col)}")) if id_col else None
+        the_id = (f"d.{_sql_name(id_col)}" if columns.get("ids_plain") else _normalised_id(f"d.{_sql_name(id_col)}")) if id_col else None
         try:
             if not by_name:
                 # the common case: one streaming pass over the list, probing the members' hash table
                 db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM {_read_list(columns)} d "
                            f"JOIN {members} m ON m.id_number = {the_id}", [str(list_csv)])
             else:
-                b = f"trim(d.{_q(birth_col)})"
+                b = f"trim(d.{_sql_name(birth_col)})"
                 birth = (f"coalesce(try_strptime({b}, '%Y-%m-%d'), try_strptime({b}, '%Y%m%d'), "
                          f"try_strptime({b}, '%Y/%m/%d'))::DATE")
                 no_id = f"coalesce({the_id}, '') = ''" if id_col else "true"
                 # one pass over the list keeps the rows that can match: a member's ID, or no ID at all
                 keep = f"{the_id} IN (SELECT id_number FROM members) OR {no_id}" if id_col else "true"
-                db.execute(f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::VARCHAR'} AS _id, trim(d.{_q(name_col)}) AS _name, "
+                db.execute(f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::VARCHAR'} AS _id, trim(d.{_sql_name(name_col)}) AS _name, "
                            f"{birth} AS _birth FROM {_read_list(columns)} d WHERE {keep}", [str(list_csv)])
                 db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN members m ON m.id_number = d._id "
                            f"UNION ALL SELECT {hit} FROM d JOIN members m ON m.name = d._name AND m.birth_date = d._birth "
@@ -439,7 +439,7 @@ def match(*, department: str, columns: dict, members_csv: Path | None = None, li
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
         progress(70)
-        db.execute(f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_lit(str(hits_csv))} (FORMAT csv, HEADER false)")
+        db.execute(f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_sql_text(str(hits_csv))} (FORMAT csv, HEADER false)")
         return db.execute("SELECT count(DISTINCT member_id) FROM hit").fetchone()[0]
     finally:
         db.close()
@@ -485,7 +485,7 @@ def raise_findings(*, check_id: int, department: str, scope_code: str, hits_csv:
             cur.execute("SET LOCAL random_page_cost = 1.1")
         for rule in DEPARTMENT_RULES[department]:
             before, after = rule.detail.split("{name}")
-            detail = f"substr({_lit(before)} || m.name || {_lit(after)}, 1, 500)"
+            detail = f"substr({_sql_text(before)} || m.name || {_sql_text(after)}, 1, 500)"
             condition = RULE_CONDITIONS.get(rule.key, "1 = 1")
             if rule.on_list:
                 sql = (f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, "
@@ -495,7 +495,7 @@ def raise_findings(*, check_id: int, department: str, scope_code: str, hits_csv:
             else:
                 where, scope_params = _scope_where(scope_code, "m.")
                 sql = (f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, %s, "
-                       f"{detail}, {as_json(_lit('{}'))}, %s, %s, %s, %s, %s FROM registry_member m "
+                       f"{detail}, {as_json(_sql_text('{}'))}, %s, %s, %s, %s, %s FROM registry_member m "
                        f"WHERE {where} AND {condition} AND NOT EXISTS (SELECT 1 FROM {HIT_TABLE} h WHERE h.member_id = m.id)")
                 params = [rule.key, int(rule.severity)] + constants + scope_params
             cur.execute(sql, params)

@@ -292,7 +292,7 @@ class Batch(models.Model):
                 for i, s in enumerate(STAGE_ORDER)]
 
 
-class Entry(models.TextChoices):
+class EntryState(models.TextChoices):
     """Where a household stands in its batch."""
 
     PROPOSED = "proposed", _("已申请/拟定")
@@ -303,7 +303,9 @@ class Entry(models.TextChoices):
     CONFIRMED = "confirmed", _("已公告")
 
 
-class Exception_(models.TextChoices):
+class RankingException(models.TextChoices):
+    """A documented reason to select a household out of income order at the survey (DESIGN.md section 4, step 3)."""
+
     HOUSING = "housing", _("住房困难")
     EDUCATION = "education", _("因学负担")
     HEALTH = "health", _("因病因残")
@@ -313,12 +315,12 @@ class BatchHousehold(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="entries", verbose_name=_("批次"))
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="procedure_entries",
                                   verbose_name=_("户"))
-    state = models.CharField(_("状态"), max_length=15, choices=Entry.choices, default=Entry.PROPOSED)
+    state = models.CharField(_("状态"), max_length=15, choices=EntryState.choices, default=EntryState.PROPOSED)
     previous_status = models.CharField(_("原户状态"), max_length=15, choices=codes.HouseholdStatus.choices, blank=True)
     persons = models.PositiveSmallIntegerField(_("人数"), default=0)
     per_capita_net_income = models.DecimalField(_("年人均纯收入"), null=True, blank=True, max_digits=12, decimal_places=2)
     rank = models.PositiveIntegerField(_("收入排序"), null=True, blank=True)
-    exception = models.CharField(_("例外情形"), max_length=10, choices=Exception_.choices, blank=True)
+    exception = models.CharField(_("例外情形"), max_length=10, choices=RankingException.choices, blank=True)
     exception_note = models.CharField(_("例外说明"), max_length=300, blank=True)
     proposed_type = models.CharField(_("拟定贫困户属性"), max_length=15, choices=codes.HouseholdType.choices, blank=True)
     primary_cause = models.CharField(_("主要致贫（返贫）原因"), max_length=20, choices=codes.PovertyCause.choices, blank=True)
@@ -342,7 +344,7 @@ class BatchHousehold(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.state in (Entry.PROPOSED, Entry.SELECTED, Entry.CONFIRMED)
+        return self.state in (EntryState.PROPOSED, EntryState.SELECTED, EntryState.CONFIRMED)
 
 
 class Application(models.Model):

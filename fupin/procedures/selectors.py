@@ -10,7 +10,7 @@ from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
 from . import services
-from .models import Batch, BatchHousehold, Entry, Objection, Procedure, Quota, ReductionPlan, Stage, VillageProfile
+from .models import Batch, BatchHousehold, EntryState, Objection, Procedure, Quota, ReductionPlan, Stage, VillageProfile
 
 
 def income_years_used(household_ids) -> dict[int, set[int]]:
@@ -58,7 +58,7 @@ def batches_for(user, *, year: int | None = None, kind: str = "", stage: str = "
     elif stage in Stage.values:
         qs = qs.filter(stage=stage)
     return qs.annotate(
-        households=Count("entries", filter=Q(entries__state__in=[Entry.SELECTED, Entry.CONFIRMED, Entry.PROPOSED]), distinct=True),
+        households=Count("entries", filter=Q(entries__state__in=[EntryState.SELECTED, EntryState.CONFIRMED, EntryState.PROPOSED]), distinct=True),
         pending_objections=Count("objections", filter=Q(objections__state=Objection.State.OPEN), distinct=True),
     ).order_by("-year", "village_id", "kind", "round")
 
@@ -82,7 +82,7 @@ def eligible_households(user, batch: Batch) -> QuerySet[Household]:
     scope = region_filter(user, "village_id")
     if scope is None:
         return Household.objects.none()
-    taken = BatchHousehold.objects.filter(Q(batch=batch) | Q(state__in=[Entry.PROPOSED, Entry.SELECTED], batch__stage__in=[
+    taken = BatchHousehold.objects.filter(Q(batch=batch) | Q(state__in=[EntryState.PROPOSED, EntryState.SELECTED], batch__stage__in=[
         s for s in Stage.values if s != Stage.ANNOUNCED])).values("household_id")
     return (Household.objects.filter(scope, village_id=batch.village_id, status__in=statuses)
             .exclude(pk__in=taken).order_by("latest_income", "number"))

@@ -31,7 +31,7 @@ from . import allocation, rules
 from .permissions import STAGE_LEVEL, ensure_level, may_set_policy_for
 from .models import (
     HOUSEHOLD_PROCEDURES, INFRASTRUCTURE, TRANSITIONS, Allocation, AllocationBasis, Application, Appraisal, Batch,
-    BatchHousehold, DayRule, Entry, Evidence, Notice, NoticeKind, Objection, PolicyYear, Procedure, ProcedureSettings,
+    BatchHousehold, DayRule, EntryState, Evidence, Notice, NoticeKind, Objection, PolicyYear, Procedure, ProcedureSettings,
     Quota, ReductionPlan, Stage, StageRecord, VillageCriteria, VillageProfile,
 )
 
@@ -193,7 +193,7 @@ def open_batch(*, by, village_code: str, kind: str, year: int, now=None) -> Batc
 
 def _active_elsewhere(household_ids: list[int], batch: Batch) -> dict[int, Batch]:
     """Households already in another open batch (a household is in one procedure at a time)."""
-    rows = (BatchHousehold.objects.filter(household_id__in=household_ids, state__in=[Entry.PROPOSED, Entry.SELECTED])
+    rows = (BatchHousehold.objects.filter(household_id__in=household_ids, state__in=[EntryState.PROPOSED, EntryState.SELECTED])
             .exclude(batch=batch).exclude(batch__stage=Stage.ANNOUNCED).select_related("batch"))
     return {r.household_id: r.batch for r in rows}
 
@@ -332,7 +332,7 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     if batch.kind in HOUSEHOLD_PROCEDURES:
-        if not batch.entries.filter(state=Entry.PROPOSED).exists():
+        if not batch.entries.filter(state=EntryState.PROPOSED).exists():
             raise ProcedureError("名单中还没有户，请先录入申请（或拟定名单）")
     elif not VillageProfile.objects.filter(village_id=batch.village_id, year=batch.year).exists():
         raise ProcedureError(f"请先填报{batch.village.name}{batch.year}年的村情登记")
@@ -346,7 +346,7 @@ def quota_entries(region_code: str, year: int):
     in the year's identification batches of its villages. The batch page, the quota page and its
     table of townships or villages all count these, so their figures agree."""
     return BatchHousehold.objects.filter(in_region("batch__village_id", region_code), batch__year=year,
-                                         batch__kind=Procedure.IDENTIFICATION, state__in=[Entry.SELECTED, Entry.CONFIRMED])
+                                         batch__kind=Procedure.IDENTIFICATION, state__in=[EntryState.SELECTED, EntryState.CONFIRMED])
 
 
 def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = None) -> dict:
@@ -380,7 +380,7 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
         return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE, opinion="村级标准核验通过")
 
     exceptions = exceptions or {}
-    entries = list(batch.entries.filter(state__in=[Entry.PROPOSED, Entry.SELECTED, Entry.NOT_SELECTED])
+    entries = list(batch.entries.filter(state__in=[EntryState.PROPOSED, EntryState.SELECTED, EntryState.NOT_SELECTED])
                    .select_related("household").order_by("id"))
     for entry_id, (kind, note) in exceptions.items():
         if kind not in ("housing", "education", "health"):
@@ -406,7 +406,7 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
         for e in entries:
             problems = rules.exit_problems(income=e.per_capita_net_income, line=line, guarantees_met=e.guarantees_met,
                                            helper_confirmed=bool(e.helper_confirmed_by), year=batch.year)
-            e.state = Entry.NOT_SELECTED if problems else Entry.SELECTED
+            e.state = EntryState.NOT_SELECTED if problems else EntryState.SELECTED
             e.reason = "；".join(problems)
     else:
         usage = quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
@@ -417,21 +417,21 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
             if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:
                 e.primary_cause = e.household.primary_cause
             if e.exception:
-                e.state, e.reason = Entry.SELECTED, f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}"
+                e.state, e.reason = EntryState.SELECTED, f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}"
             elif e.per_capita_net_income > line:
-                e.state, e.reason = Entry.NOT_SELECTED, f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元"
+                e.state, e.reason = EntryState.NOT_SELECTED, f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元"
             elif room is not None and e.persons > room:
-                e.state, e.reason = Entry.NOT_SELECTED, "超出本村贫困人口规模"
+                e.state, e.reason = EntryState.NOT_SELECTED, "超出本村贫困人口规模"
             else:
-                e.state, e.reason = Entry.SELECTED, ""
-            if e.state == Entry.SELECTED and room is not None:
+                e.state, e.reason = EntryState.SELECTED, ""
+            if e.state == EntryState.SELECTED and room is not None:
                 room = max(room - e.persons, 0)
-        lacking = [e.household.head_name for e in entries if e.state == Entry.SELECTED and not e.primary_cause]
+        lacking = [e.household.head_name for e in entries if e.state == EntryState.SELECTED and not e.primary_cause]
         if lacking:
             raise ProcedureError(f"入围户须填写主要致贫原因：{'、'.join(lacking[:5])}")
     BatchHousehold.objects.bulk_update(entries, ["per_capita_net_income", "persons", "exception", "exception_note",
                                                  "guarantees_met", "rank", "state", "reason", "primary_cause"], batch_size=2000)
-    selected = sum(1 for e in entries if e.state == Entry.SELECTED)
+    selected = sum(1 for e in entries if e.state == EntryState.SELECTED)
     return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE,
                  opinion=f"调查 {len(entries)} 户，按年人均纯收入从低到高排序，初选 {selected} 户（扶贫标准 {line} 元）")
 
@@ -476,16 +476,16 @@ def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representative
             raise ProcedureError("未获到会代表过半数同意，不能进入公示")
         passed = 1
     else:
-        entries = list(batch.entries.filter(state=Entry.SELECTED))
+        entries = list(batch.entries.filter(state=EntryState.SELECTED))
         missing = [e for e in entries if e.pk not in votes]
         if missing:
             raise ProcedureError(f"还有 {len(missing)} 户未录入表决结果")
         for e in entries:
             e.votes_for, e.votes_against = votes[e.pk]
             if e.votes_for * 2 <= present:
-                e.state, e.reason = Entry.NOT_SELECTED, "民主评议未获到会代表过半数同意"
+                e.state, e.reason = EntryState.NOT_SELECTED, "民主评议未获到会代表过半数同意"
         BatchHousehold.objects.bulk_update(entries, ["votes_for", "votes_against", "state", "reason"], batch_size=2000)
-        passed = sum(1 for e in entries if e.state == Entry.SELECTED)
+        passed = sum(1 for e in entries if e.state == EntryState.SELECTED)
     appraisal.save()
     _move(batch, Stage.FIRST_NOTICE, by=by, now=now, action=StageRecord.Action.COMPLETE,
           opinion=f"{held_on:%Y-%m-%d} 村民代表会议，应到 {representatives} 人，实到 {present} 人，通过 {passed} {'村' if batch.is_village_procedure else '户'}",
@@ -505,7 +505,7 @@ def running_notice(batch: Batch) -> Notice | None:
     return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()
 
 
-def _notice_entries(batch: Batch, states=(Entry.SELECTED,)) -> list[dict]:
+def _notice_entries(batch: Batch, states=(EntryState.SELECTED,)) -> list[dict]:
     """The list as it is posted: names, group, persons, type, cause, income; ID numbers masked."""
     if batch.is_village_procedure:
         return []
@@ -669,7 +669,7 @@ def record_objection(batch: Batch, *, by, content: str, entry: BatchHousehold | 
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if entry is None:
             raise ProcedureError("请选择异议涉及的户")
-        if entry.batch_id != batch.pk or entry.state != Entry.SELECTED:
+        if entry.batch_id != batch.pk or entry.state != EntryState.SELECTED:
             raise ProcedureError("该户不在本批次的公示名单中")
     objection = Objection.objects.create(batch=batch, entry=entry, stage=batch.stage, raised_on=raised_on or timezone.localdate(now),
                                          objector=objector.strip()[:50], content=content.strip(), recorded_by=by if by.pk else None)
@@ -695,7 +695,7 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
     objection.save()
     if upheld and objection.entry_id:
         entry = objection.entry
-        entry.state, entry.reason = Entry.WITHDRAWN, f"异议成立：{resolution.strip()}"[:300]
+        entry.state, entry.reason = EntryState.WITHDRAWN, f"异议成立：{resolution.strip()}"[:300]
         entry.save(update_fields=["state", "reason"])
     record(by=by, action="procedure_resolve_objection", target=batch, scope_code=batch.village_id,
            household=objection.entry.household if objection.entry_id else None,
@@ -744,17 +744,17 @@ def return_household(entry: BatchHousehold, *, by, reason: str, now=None) -> Bat
     _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     entry = BatchHousehold.objects.select_for_update().select_related("household").get(pk=entry.pk)
-    if entry.batch_id != batch.pk or entry.state != Entry.SELECTED:
+    if entry.batch_id != batch.pk or entry.state != EntryState.SELECTED:
         raise ProcedureError("该户不在本批次的名单中")
     if not (reason or "").strip():
         raise ProcedureError("退回须写明理由")
     if entry.objections.filter(state=Objection.State.OPEN).exists():
         raise ProcedureError("该户有未处理的异议，请先处理异议")
-    entry.state, entry.reason = Entry.RETURNED, f"{batch.stage_label()}退回：{reason.strip()}"[:300]
+    entry.state, entry.reason = EntryState.RETURNED, f"{batch.stage_label()}退回：{reason.strip()}"[:300]
     entry.save(update_fields=["state", "reason"])
     _log(batch, by=by, action=StageRecord.Action.RETURN_HOUSEHOLD, now=now, opinion=f"{entry.household.head_name}：{reason.strip()}")
     record(by=by, action="procedure_return_household", target=batch, scope_code=batch.village_id, household=entry.household,
-           changes={"state": [Entry.SELECTED, Entry.RETURNED], "reason": [None, reason.strip()]})
+           changes={"state": [EntryState.SELECTED, EntryState.RETURNED], "reason": [None, reason.strip()]})
     return entry
 
 
@@ -795,7 +795,7 @@ def _apply_result(batch: Batch, *, by) -> None:
                changes={"is_poor_village": [not profile.is_poor_village, profile.is_poor_village]})
         return
     entries = list(batch.entries.all())
-    confirmed = [e for e in entries if e.state == Entry.SELECTED]
+    confirmed = [e for e in entries if e.state == EntryState.SELECTED]
     changes: dict[int, dict] = {}
     for e in confirmed:
         if batch.kind == Procedure.IDENTIFICATION:
@@ -810,9 +810,9 @@ def _apply_result(batch: Batch, *, by) -> None:
             changes[e.household_id] = {"status": codes.HouseholdStatus.EXITED, "exit_year": batch.year}
     if batch.kind == Procedure.IDENTIFICATION:
         for e in entries:
-            if e.state != Entry.SELECTED and e.previous_status and e.previous_status != codes.HouseholdStatus.APPLICANT:
+            if e.state != EntryState.SELECTED and e.previous_status and e.previous_status != codes.HouseholdStatus.APPLICANT:
                 changes[e.household_id] = {"status": e.previous_status}
-    BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=Entry.CONFIRMED)
+    BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=EntryState.CONFIRMED)
     _set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
 
 

@@ -17,7 +17,7 @@ from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
 
 from . import forms, permissions, selectors, services
-from .models import AllocationBasis, Entry, Evidence, Procedure, Stage, VillageCriteria
+from .models import AllocationBasis, BatchHousehold, EntryState, Evidence, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
 
@@ -72,7 +72,7 @@ def batch_detail(request, pk):
         "notice_photographed": bool(notice and services.notice_photographed(batch, notice)),
         "objections": batch.objections.select_related("entry__household").order_by("id"),
         "can_act": permissions.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
-        "eligible": eligible, "selected": [e for e in entries if e.state == Entry.SELECTED],
+        "eligible": eligible, "selected": [e for e in entries if e.state == EntryState.SELECTED],
         "open_objections": services.open_objections(batch), "today": timezone.localdate(),
         "usage": services.quota_usage(batch.village_id, batch.year) if batch.kind == Procedure.IDENTIFICATION else None,
         "criteria": services.check_village(batch.village_id, batch.year, batch.kind) if batch.is_village_procedure else None,
@@ -88,7 +88,7 @@ def batch_detail(request, pk):
     return render(request, "procedures/batch_detail.html", context)
 
 
-def _entry(batch, raw) -> "Entry | None":
+def _entry(batch, raw) -> BatchHousehold | None:
     pk = int_param(raw)
     if pk is None:
         return None
@@ -111,7 +111,7 @@ def parse_votes(post, batch) -> dict:
     if batch.is_village_procedure:
         return {None: (int_param(post.get("votes_for"), -1), int_param(post.get("votes_against"), 0))}
     votes = {}
-    for e in batch.entries.filter(state=Entry.SELECTED):
+    for e in batch.entries.filter(state=EntryState.SELECTED):
         yes, no = int_param(post.get(f"for_{e.pk}")), int_param(post.get(f"against_{e.pk}"), 0)
         if yes is None:
             raise ProcedureError(f"请填写 {e.household.head_name} 的赞成票数")

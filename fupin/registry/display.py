@@ -80,7 +80,9 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Entry:
+class AuditLine:
+    """One audit entry as the history pages show it: who, when, what, and each field's change."""
+
     at: object
     who: str
     role: str
@@ -141,7 +143,7 @@ def household_sections(household: Household, sections, *, sees_identifiers: bool
     return out
 
 
-def describe(entry: AuditEntry, *, sees_identifiers: bool) -> Entry:
+def describe(entry: AuditEntry, *, sees_identifiers: bool) -> AuditLine:
     model = MODELS.get(entry.target_type)
     changes = []
     recorded = entry.changes or {}
@@ -160,7 +162,7 @@ def describe(entry: AuditEntry, *, sees_identifiers: bool) -> Entry:
     who = entry.username
     if entry.user and entry.user.full_name and entry.user.full_name != entry.username:
         who = f"{entry.user.full_name}（{entry.username}）"
-    return Entry(
+    return AuditLine(
         at=entry.at, who=who, role=role_label(entry.role), action=str(ACTIONS.get(entry.action, entry.action)),
         target=target, changes=changes,
     )

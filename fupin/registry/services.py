@@ -405,7 +405,7 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
     if errors:
         raise RegistryError(errors)
     try:
-        pcni = per_capita_net_income(
+        per_capita = per_capita_net_income(
             incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
             productive_expenditure=values["productive_expenditure"], household_size=size,
         )
@@ -417,7 +417,7 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
         raise LockedError({"year": f"{year}年收入已用于识别、退出或返贫程序的收入调查，不能直接更正。{change_request_hint(household)}"})
     before = snapshot(existing) if existing else {}
     income, _ = IncomeRecord.objects.update_or_create(
-        household=household, year=year, defaults=values | {"household_size": size, "per_capita_net_income": pcni}
+        household=household, year=year, defaults=values | {"household_size": size, "per_capita_net_income": per_capita}
     )
     latest = household.incomes.order_by("-year").values_list("per_capita_net_income", flat=True).first()
     Household.objects.filter(pk=household.pk).update(latest_income=latest)

@@ -27,7 +27,7 @@ from fupin.registry.models import Household
 
 from . import selectors, tables
 from .models import SatisfactionSurvey, SurveyAnswer
-from .selectors import REGISTERED, _in
+from .selectors import REGISTERED, _within
 
 OUTSIDE = [codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.REMOVED]
 CONFIRMED_DECISIONS = ["rectify", "excluded"]
@@ -105,11 +105,11 @@ def assessment(user, region: Region | None, year: int) -> dict:
     satisfied: dict = defaultdict(int)
     answered: dict = defaultdict(int)
     if scope is not None:
-        households = _in(Household.objects.all(), "village_id", code).filter(scope)
+        households = _within(Household.objects.all(), "village_id", code).filter(scope)
         group_length = length or len(code) or 2
         wrong = _grouped_count(households.filter(wrong_exit_filter(year)), "village_id", group_length)
         omitted = _grouped_count(households.filter(omission_filter(year)), "village_id", group_length)
-        surveys = (_in(SatisfactionSurvey.objects.filter(year=year), "village_code", code)
+        surveys = (_within(SatisfactionSurvey.objects.filter(year=year), "village_code", code)
                    .filter(household__in=households.values("pk")).exclude(answer=SurveyAnswer.UNSURE))
         for row in (surveys.order_by().annotate(child=Substr("village_code", 1, group_length)).values("child", "answer")
                     .annotate(n=Count("pk"))):

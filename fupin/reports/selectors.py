@@ -39,7 +39,7 @@ from fupin.funds import selectors as funds
 from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
 from fupin.monitoring import selectors as monitoring
 from fupin.monitoring.models import MonitoredHousehold, MonitoringKind, MonitoringStage, OPEN_MONITORING_STAGES, ProblemStatus
-from fupin.procedures.models import BatchHousehold, Entry, Procedure, ReductionPlan, VillageProfile
+from fupin.procedures.models import BatchHousehold, EntryState, Procedure, ReductionPlan, VillageProfile
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
 from fupin.registry import codes
 from fupin.registry.models import Household
@@ -84,7 +84,7 @@ def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | No
                     & (Q(exit_year__isnull=True) | Q(exit_year__gt=year)))
         case "relapsed":
             return Q(Exists(BatchHousehold.objects.filter(household_id=OuterRef("pk"), batch__kind=Procedure.RELAPSE,
-                                                          batch__year=year, state=Entry.CONFIRMED)))
+                                                          batch__year=year, state=EntryState.CONFIRMED)))
         case "monitored" if key in MonitoringKind.values:
             return Q(Exists(MonitoredHousehold.objects.filter(household_id=OuterRef("pk"), kind=key,
                                                               stage__in=OPEN_MONITORING_STAGES)))
@@ -327,7 +327,8 @@ def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
 
 # ---------------------------------------------------------------- figures not in the rollup
 
-def _in(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
+def _within(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
+    """`qs` limited to the rows whose `field_name` (a region code) lies in `region_code` (all of them for "")."""
     return qs.filter(in_region(field_name, region_code)) if region_code else qs
 
 
@@ -335,7 +336,7 @@ def _scoped_households(user, region_code: str) -> QuerySet[Household] | None:
     scope = household_filter(user)
     if scope is None:
         return None
-    return _in(Household.objects.all(), "village_id", region_code).filter(scope)
+    return _within(Household.objects.all(), "village_id", region_code).filter(scope)
 
 
 def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list[int]]:
@@ -343,7 +344,7 @@ def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list
     households = _scoped_households(user, region_code)
     if households is None:
         return {}
-    rows = (BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year__in=years, state=Entry.CONFIRMED,
+    rows = (BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year__in=years, state=EntryState.CONFIRMED,
                                           household__in=households.values("pk"))
             .values("batch__year").annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0)))
     return {r["batch__year"]: [r["n"], r["p"]] for r in rows}
@@ -354,7 +355,7 @@ def plans_by_year(user, region_code: str, years: list[int]) -> dict[int, int]:
     highest level below it that has plans."""
     if region_filter(user, "region_id") is None:
         return {}
-    plans = _in(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list("region_id", "year", "persons")
+    plans = _within(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list("region_id", "year", "persons")
     by_length: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for code, year, persons in plans:
         by_length[len(code)][year] += persons
@@ -378,7 +379,7 @@ def rural_population(user, region_code: str, years: list[int], figures: RegionFi
         return {}
     if figures is not None and figures.source != "live":
         return {y: figures.get("rural", y)[1] for y in years if figures.get("rural", y)[1]}
-    rows = (_in(_profiles().filter(year__in=years), "village_id", region_code).values("year").annotate(n=Sum("rural_population")))
+    rows = (_within(_profiles().filter(year__in=years), "village_id", region_code).values("year").annotate(n=Sum("rural_population")))
     return {r["year"]: r["n"] or 0 for r in rows}
 
 
@@ -583,13 +584,13 @@ def problem_figures(user, region_code: str, today: datetime.date | None = None) 
     today = today or timezone.localdate()
     if _uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
         return _rollup_rows(ProblemStat, region_code).aggregate(open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0))
-    qs = _in(monitoring.problems_for(user), "region_code", region_code).exclude(status=ProblemStatus.CLOSED)
+    qs = _within(monitoring.problems_for(user), "region_code", region_code).exclude(status=ProblemStatus.CLOSED)
     return qs.aggregate(open=Count("pk", filter=Q(status=ProblemStatus.OPEN)), overdue=Count("pk", filter=Q(deadline__lt=today)))
 
 
 def funds_figures(user, region_code: str, year: int) -> dict:
     """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
-    projects = _in(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
+    projects = _within(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
     project_ids = projects.values("pk")
     money = Allocation.objects.filter(project_id__in=project_ids).aggregate(a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0))
     loans = loan_figures(user, region_code)
@@ -609,7 +610,7 @@ def loan_figures(user, region_code: str) -> dict[str, int]:
 
     if _uses_rollup(user, region_code, built=None):
         return _rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
-    loans = _in(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
+    loans = _within(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
     is_open = Q(status=LoanStatus.DISBURSED)
     sums = loans.aggregate(n=Count("pk"), amount=Coalesce(Sum("amount_fen"), 0), open_n=Count("pk", filter=is_open),
                            open_amount=Coalesce(Sum("amount_fen", filter=is_open), 0))

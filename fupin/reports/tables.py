@@ -15,12 +15,12 @@ from openpyxl.utils import get_column_letter
 
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.core import spreadsheets
-from fupin.procedures.models import BatchHousehold, Entry, Procedure, ReductionPlan, VillageProfile
+from fupin.procedures.models import BatchHousehold, EntryState, Procedure, ReductionPlan, VillageProfile
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 
 from . import selectors
-from .selectors import REGISTERED, RegionFigures, _in
+from .selectors import REGISTERED, RegionFigures, _within
 
 
 def percent(part, whole) -> Decimal | None:
@@ -73,10 +73,10 @@ def _child_extras(user, code: str, length: int | None, year: int, figures: Regio
     if figures is not None and figures.source != "live":
         rural = {child: figures.get("rural", year, child)[1] for child in figures.children}
     else:
-        rural = _by_child(_in(VillageProfile.objects.filter(year=year), "village_id", code).filter(region_filter(user, "village_id")),
+        rural = _by_child(_within(VillageProfile.objects.filter(year=year), "village_id", code).filter(region_filter(user, "village_id")),
                           "village_id", length, Sum("rural_population"))
     plans: dict = {}
-    for region_id, persons in _in(ReductionPlan.objects.filter(year=year), "region_id", code).values_list("region_id", "persons"):
+    for region_id, persons in _within(ReductionPlan.objects.filter(year=year), "region_id", code).values_list("region_id", "persons"):
         if len(region_id) >= length:
             child = region_id[:length]
             # a child's own plan wins over the sum of plans allocated below it
@@ -87,7 +87,7 @@ def _child_extras(user, code: str, length: int | None, year: int, figures: Regio
     scope = household_filter(user, "household__")
     relapsed = {}
     if scope is not None:
-        qs = _in(BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year=year, state=Entry.CONFIRMED),
+        qs = _within(BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year=year, state=EntryState.CONFIRMED),
                  "batch__village_id", code).filter(scope)
         relapsed = {r["child"]: [r["n"], r["p"]] for r in qs.order_by().annotate(child=Substr("batch__village_id", 1, length))
                     .values("child").annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0))}

@@ -230,7 +230,7 @@ def survey_entry(request):
     scope = household_filter(user, "household__")
     answers = SatisfactionSurvey.objects.none()
     if scope is not None:
-        answers = selectors._in(SatisfactionSurvey.objects.filter(year=ctx["year"]), "village_code", ctx["code"]).filter(scope)
+        answers = selectors._within(SatisfactionSurvey.objects.filter(year=ctx["year"]), "village_code", ctx["code"]).filter(scope)
     ctx["query"] = urlencode({"region": ctx["code"], "year": ctx["year"]})
     page = page_of(request, answers.select_related("household", "household__village").order_by("-recorded_at"))
     ctx.update({"form": form, "page": page, "can_edit": user.can_edit_registry})

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from fupin.procedures import selectors, services
-from fupin.procedures.models import Entry, Stage
+from fupin.procedures.models import EntryState, Stage
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
 from fupin.registry import services as registry
@@ -53,7 +53,7 @@ def test_full_exit_through_every_stage(users):
     services.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     entries = {e.household_id: e for e in batch.entries.all()}
-    assert entries[ready.pk].state == Entry.SELECTED
+    assert entries[ready.pk].state == EntryState.SELECTED
     assert "帮扶责任人未确认" in entries[unconfirmed.pk].reason
     assert "未超过扶贫标准 4000" in entries[below.pk].reason
     assert unsafe.pk not in entries

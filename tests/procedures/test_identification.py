@@ -6,7 +6,7 @@ import pytest
 from fupin.accounts.scope import ScopeError
 from fupin.audit.models import AuditEntry
 from fupin.procedures import services
-from fupin.procedures.models import Entry, Notice, NoticeKind, Objection, Quota, Stage, StageRecord
+from fupin.procedures.models import EntryState, Notice, NoticeKind, Objection, Quota, Stage, StageRecord
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
 from fupin.registry.models import Household
@@ -48,9 +48,9 @@ def test_full_identification_through_every_stage(users, quota):
                          against={batch.entries.get(household=h4).pk: 6})
     entries = {e.household_id: e for e in batch.entries.all()}
     assert [entries[h.pk].rank for h in (h1, h2, h3, h4, h6, h5)] == [1, 2, 3, 4, 5, 6]
-    assert entries[h6.pk].state == Entry.NOT_SELECTED and "超出本村贫困人口规模" in entries[h6.pk].reason
-    assert entries[h5.pk].state == Entry.SELECTED and "住房困难" in entries[h5.pk].reason
-    assert entries[h4.pk].state == Entry.NOT_SELECTED and "过半数" in entries[h4.pk].reason
+    assert entries[h6.pk].state == EntryState.NOT_SELECTED and "超出本村贫困人口规模" in entries[h6.pk].reason
+    assert entries[h5.pk].state == EntryState.SELECTED and "住房困难" in entries[h5.pk].reason
+    assert entries[h4.pk].state == EntryState.NOT_SELECTED and "过半数" in entries[h4.pk].reason
     assert batch.stage == Stage.FIRST_NOTICE
 
     # The village notice: closing before it is posted or before 7 days is refused.
@@ -72,7 +72,7 @@ def test_full_identification_through_every_stage(users, quota):
         services.resolve_objection(upheld, by=clerk, upheld=True, resolution="  ")
     services.resolve_objection(upheld, by=clerk, upheld=True, resolution="经核实登记有两辆营运货车", now=at(6))
     services.resolve_objection(rejected, by=clerk, upheld=False, resolution="经住建局核查，县城无房产登记", now=at(6))
-    assert batch.entries.get(pk=e2.pk).state == Entry.WITHDRAWN
+    assert batch.entries.get(pk=e2.pk).state == EntryState.WITHDRAWN
     assert Objection.objects.get(pk=rejected.pk).state == Objection.State.REJECTED
 
     services.close_notice(batch, by=clerk, now=at(11, 0))
@@ -91,7 +91,7 @@ def test_full_identification_through_every_stage(users, quota):
     # Second pass through survey, appraisal and the village notice.
     _survey_and_appraise(batch, clerk, day=13, exceptions={h5_entry.pk: ("housing", "住房为D级危房，无力改造")},
                          against={batch.entries.get(household=h4).pk: 6})
-    assert batch.entries.get(pk=e2.pk).state == Entry.WITHDRAWN  # an upheld objection stays decided
+    assert batch.entries.get(pk=e2.pk).state == EntryState.WITHDRAWN  # an upheld objection stays decided
     services.post_notice(batch, by=clerk, photo=upload(), now=at(14))
     services.close_notice(batch, by=clerk, now=at(22))
     batch.refresh_from_db()

@@ -13,7 +13,7 @@ from fupin.assistance import services as assistance_services
 from fupin.assistance.models import MeasureCatalogue
 from fupin.monitoring import selectors as monitoring
 from fupin.monitoring.models import MonitoredHousehold, MonitoringKind, MonitoringStage, Problem, ProblemSource, ProblemStatus
-from fupin.procedures.models import Batch, BatchHousehold, Entry, Procedure, ReductionPlan, Stage, VillageProfile
+from fupin.procedures.models import Batch, BatchHousehold, EntryState, Procedure, ReductionPlan, Stage, VillageProfile
 from fupin.regions.models import Region
 from fupin.registry import codes
 from fupin.registry.selectors import households_for
@@ -53,7 +53,7 @@ def build_registry(users) -> dict:
     batch = Batch.objects.create(kind=Procedure.RELAPSE, village_id=factories.VILLAGE, year=YEAR, stage=Stage.ANNOUNCED,
                                  opened_at=timezone.now(), stage_since=timezone.now(), announced_at=timezone.now())
     relapsed = out[factories.VILLAGE][0]
-    BatchHousehold.objects.create(batch=batch, household=relapsed, state=Entry.CONFIRMED, persons=relapsed.size)
+    BatchHousehold.objects.create(batch=batch, household=relapsed, state=EntryState.CONFIRMED, persons=relapsed.size)
     # monitored cases: one open in each county, one eliminated this year
     for village, kind in ((factories.VILLAGE, MonitoringKind.MARGINAL), (factories.OTHER_COUNTY_VILLAGE, MonitoringKind.SUDDEN_HARDSHIP)):
         h = out[village][-1] if village == factories.OTHER_COUNTY_VILLAGE else out[village][5]

@@ -581,7 +581,7 @@ def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series,
     if incomes is not None:
         income = incomes[picked.to_list()]
         side = side.with_columns(_year=income["year"].cast(pl.String), _pcni=pl.select(
-            _cents_text(pl.lit(income["pcni"]))).to_series(),
+            _cents_text(pl.lit(income["per_capita"]))).to_series(),
             **{f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series() for m in form.MONEY_FIELDS})
     stored = households.join(per_group.select(pl.col("household_id").cast(pl.String)).unique(), left_on="id",
                              right_on="household_id", how="semi")
@@ -646,12 +646,12 @@ def _incomes(values, size: pl.Series, today):
     f = f.with_columns(bad=pl.col("bad").fill_null(False))
     net = pl.sum_horizontal([pl.col(m) for m in IncomeRecord.INCOME_FIELDS]) - pl.col("productive_expenditure")
     f = f.with_columns(net=net)
-    pcni = (pl.when(pl.col("net") < 0).then(-1).otherwise(1)
+    per_capita = (pl.when(pl.col("net") < 0).then(-1).otherwise(1)
             * ((2 * pl.col("net").abs() + pl.col("size")) // (2 * pl.col("size"))))
-    f = f.with_columns(pcni=pcni)
+    f = f.with_columns(per_capita=per_capita)
     # a per-capita net income past numeric(12,2): the row-wise path reports it (IncomeTooLarge)
-    f = f.with_columns(bad=pl.col("bad") | (pl.col("pcni").abs() >= int(MONEY_BELOW * 100)).fill_null(False))
-    f = f.with_columns(bad=pl.col("bad") | (pl.col("stated").is_not_null() & (pl.col("stated") != pl.col("pcni"))).fill_null(False))
+    f = f.with_columns(bad=pl.col("bad") | (pl.col("per_capita").abs() >= int(MONEY_BELOW * 100)).fill_null(False))
+    f = f.with_columns(bad=pl.col("bad") | (pl.col("stated").is_not_null() & (pl.col("stated") != pl.col("per_capita"))).fill_null(False))
     return f, ~f["bad"]
 
 
@@ -691,12 +691,12 @@ def _assemble(index: dict, fast, members, values, ok_mask, incomes, routed) -> S
     if incomes is not None:
         chosen = incomes[picked.to_list()].with_columns(h=pl.int_range(n, dtype=pl.Int64))
         households = households.with_columns(latest_income=pl.select(
-            pl.when(chosen["year"].is_not_null()).then(_cents_text(pl.lit(chosen["pcni"])))).to_series())
+            pl.when(chosen["year"].is_not_null()).then(_cents_text(pl.lit(chosen["per_capita"])))).to_series())
         chosen = chosen.filter(pl.col("year").is_not_null())
         money = [_cents_text(pl.col(m)).alias(m) for m in form.MONEY_FIELDS]
         income_frame = chosen.select(pl.col("h"), pl.col("year").cast(pl.String), *money,
                                      pl.col("size").cast(pl.String).alias("household_size"),
-                                     _cents_text(pl.col("pcni")).alias("per_capita_net_income"))
+                                     _cents_text(pl.col("per_capita")).alias("per_capita_net_income"))
     # fast["g"] ascends, and every member's household is in it: its position is found by binary search
     member_columns = {"h": fast["g"].search_sorted(members["g"]).cast(pl.Int64)}
     for name in form.MEMBER_COLUMNS:

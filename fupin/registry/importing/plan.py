@@ -381,18 +381,18 @@ class HouseholdPlanner:
                 group.bad = True
                 return None
         try:
-            pcni = per_capita_net_income(incomes=[amounts[f] for f in IncomeRecord.INCOME_FIELDS],
+            per_capita = per_capita_net_income(incomes=[amounts[f] for f in IncomeRecord.INCOME_FIELDS],
                                          productive_expenditure=amounts["productive_expenditure"],
                                          household_size=size)
         except IncomeTooLarge as e:  # numeric(12,2): refused here, on the row, rather than by the database
             self._error(row_number, "年人均纯收入", "" if stated is None else stated, str(e))
             group.bad = True
             return None
-        if stated is not None and stated != pcni:
-            self._error(row_number, "年人均纯收入", stated, f"应为 {pcni}（（各项收入−生产经营性支出）÷家庭人口数 {size}）")
+        if stated is not None and stated != per_capita:
+            self._error(row_number, "年人均纯收入", stated, f"应为 {per_capita}（（各项收入−生产经营性支出）÷家庭人口数 {size}）")
             group.bad = True
             return None
-        amounts.update(year=year, household_size=size, per_capita_net_income=pcni)
+        amounts.update(year=year, household_size=size, per_capita_net_income=per_capita)
         return amounts
 
     def _plan_new(self, group, derived, income, plan) -> None:

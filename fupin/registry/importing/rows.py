@@ -111,13 +111,13 @@ class Importer(HouseholdPlanner, PlanWriter):
                     return result
             # One pass: validate and COPY chunk by chunk in one transaction, rolled back at the
             # end if the file is refused. Progress goes through the `progress` callback.
-            return self._pass(table, columns, write=True)
+            return self._run_rows(table, columns, write=True)
         # SQLite holds one writer at a time: validate first without the write lock (so progress
         # can be recorded), then validate again and write in one transaction.
-        checked = self._pass(table, columns, write=False)
+        checked = self._run_rows(table, columns, write=False)
         if checked.errors and not self.only_valid_rows:
             return checked
-        return self._pass(table, columns, write=True)
+        return self._run_rows(table, columns, write=True)
 
     def _bulk_pass(self, table: Table, columns: ColumnMap) -> ImportResult | None:
         """The bulk path (PostgreSQL): None when the file must take the row-wise path whole.
@@ -199,7 +199,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                 self.result.unchanged_rows += screened.unchanged_rows
                 rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
                 for numbers, rows_chunk in self._chunked(rows, width):
-                    self._chunk(numbers, rows_chunk)
+                    self._process_chunk(numbers, rows_chunk)
                 timings["row-wise"] += clock() - mark
                 mark = clock()
                 if self.writing and len(fresh):
@@ -261,7 +261,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.has_income = any((INCOME, c) in columns.index for c in (*MONEY_FIELDS, "year", "transfers_total",
                                                                      "per_capita_net_income"))
 
-    def _pass(self, table: Table, columns: ColumnMap, *, write: bool) -> ImportResult:
+    def _run_rows(self, table: Table, columns: ColumnMap, *, write: bool) -> ImportResult:
         self._reset(columns)
         stage = "importing" if write else "validating"
         total = table.estimated_rows
@@ -279,7 +279,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                 if self.writer is not None:
                     self.writer.start()
                 for numbers, rows in self._read_chunks(table):
-                    self._chunk(numbers, rows)
+                    self._process_chunk(numbers, rows)
                     done += len(rows)
                     self.progress(stage, done, max(total, done))
                 result = self._finish(done, write=write)
@@ -340,7 +340,7 @@ class Importer(HouseholdPlanner, PlanWriter):
 
     # -- one chunk ---------------------------------------------------------------------------
 
-    def _chunk(self, numbers: list[int], cells: list[list[str]]) -> None:
+    def _process_chunk(self, numbers: list[int], cells: list[list[str]]) -> None:
         groups = self._group(numbers, cells)
         if not groups:
             return
