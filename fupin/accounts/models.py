@@ -39,6 +39,9 @@ IDENTIFIER_ROLES = EDITING_ROLES | {Role.HELPER}
 # Roles that supervise and assess: they read their subtree and write nothing, by any route
 # (accounts.middleware.ReadOnlyRolesMiddleware, the API's authentication, and the services).
 READ_ONLY_ROLES = {Role.PREFECTURE, Role.PROVINCE}
+# Roles that read no region's households land where their work is (the front door, fupin.core.views.home):
+# a helper on the households paired to them, a liaison on the cross-check lists they upload.
+ROLE_HOME = {Role.HELPER: "assistance:my_households", Role.LIAISON: "monitoring:check_list"}
 # Roles that oversee whole counties: they see the audit chains of their counties (fupin.audit.selectors).
 COUNTY_OVERSIGHT_ROLES = {Role.COUNTY, Role.PREFECTURE, Role.PROVINCE}
 
@@ -96,6 +99,11 @@ class User(AbstractUser):
     def oversees_counties(self) -> bool:
         """A county office, prefecture or province: answers for the audit chains of the counties in its scope."""
         return self.role in COUNTY_OVERSIGHT_ROLES
+
+    @property
+    def home_page(self) -> str | None:
+        """The URL name of the page made for this user's role, if it has one of its own (ROLE_HOME)."""
+        return None if self.is_superuser else ROLE_HOME.get(self.role)
 
     def in_scope(self, code: str) -> bool:
         prefix = self.scope_prefix

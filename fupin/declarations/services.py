@@ -16,8 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fupin.accounts.models import Role
-from fupin.accounts.scope import ensure_can_edit, ensure_can_read, household_filter
+from fupin.accounts.scope import ensure_can_edit, ensure_can_read
 from fupin.audit.services import record
 from fupin.core import sms
 from fupin.core.errors import ScopeError, ServiceError
@@ -32,6 +31,7 @@ from fupin.registry import services as registry
 from fupin.registry.models import Household, Member
 
 from . import clock
+from .permissions import can_verify, is_paired_helper
 from .sweep import settle_done_steps
 from .models import (
     STAFF_CHANNELS, TRANSITIONS, Channel, Declaration, DeclarationEvent, Hardship, PhoneCode, Photo, Status,
@@ -47,7 +47,6 @@ CODE_MINUTES = 10
 CODE_GAP_SECONDS = 60
 CODE_ATTEMPTS = 5
 MAX_PHOTOS = 3
-VERIFY_ROLES = (Role.VILLAGE_CLERK, Role.VILLAGE_TEAM)
 
 
 def _limit(name: str, default: int) -> int:
@@ -291,17 +290,6 @@ def _move(declaration: Declaration, to: str, *, by, label: str, note: str = "") 
     declaration.status = to
     _event(declaration, by=by, label=label, note=note)
     return before
-
-
-def can_verify(user, declaration: Declaration) -> bool:
-    return (user.is_superuser or user.role in VERIFY_ROLES) and user.in_scope(declaration.village_id)
-
-
-def is_paired_helper(user, declaration: Declaration) -> bool:
-    if getattr(user, "role", "") != Role.HELPER or declaration.household_id is None:
-        return False
-    q = household_filter(user)
-    return q is not None and Household.objects.filter(q, pk=declaration.household_id).exists()
 
 
 @transaction.atomic

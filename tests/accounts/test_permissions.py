@@ -21,6 +21,7 @@ ROLE_STRING = re.compile(r"""\.role\s*(==|!=)\s*["']|\.role\s+(not\s+)?in\s+[(\[
 # The app, and which of its parts apply role rules (the registry's views have none: the importer and services do).
 APPS_WITH_ROLE_RULES = {app: ("services", "views") for app in ("assistance", "changes", "funds", "monitoring", "procedures")}
 APPS_WITH_ROLE_RULES["registry"] = ("services",)
+APPS_WITH_ROLE_RULES["declarations"] = ("services",)
 
 
 def _sources(*patterns: str):
