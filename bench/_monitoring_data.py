@@ -18,10 +18,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from _sql import default_columns as _columns  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-
-from _sql import default_columns as _columns  # noqa: E402
 
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member  # noqa: E402
 

@@ -23,10 +23,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from _sql import default_columns as _columns  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-
-from _sql import default_columns as _columns  # noqa: E402
 
 from fupin.regions.models import Region, RegionLevel  # noqa: E402
 from fupin.regions.services import load_regions, read_divisions, select_divisions  # noqa: E402
@@ -92,7 +91,7 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             "head_initials": "(ARRAY['W','L','Z','L','C','Y','H','Z','W','Z'])[1 + g % 10] || 'M'",
             "size": SIZE, "latest_income": "(2500 + (g::bigint * 7919) % 9000)::numeric",
             "registration_year": "2014 + (g % 7)",
-            "exit_year": f"CASE WHEN g % 100 < 48 THEN greatest(2014 + (g % 7), 2015 + (g / 7) % 6) END",
+            "exit_year": "CASE WHEN g % 100 < 48 THEN greatest(2014 + (g % 7), 2015 + (g / 7) % 6) END",
             "address": "'村' || (g % 5000) || '号'",
         })
         _step(log, "households", cur, f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")

@@ -1,6 +1,7 @@
 """SQL helpers shared by the benchmarks' data generators; import after django.setup()."""
 from django.db import connection
 
+
 def default_columns(model, overrides: dict) -> tuple[str, str]:
     """Every column of `model` with its default as SQL, the overrides as given."""
     cols, exprs = [], []

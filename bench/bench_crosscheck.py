@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _monitoring_data as data  # noqa: E402  (sets up Django)
-
 import duckdb  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402

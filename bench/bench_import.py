@@ -68,9 +68,8 @@ def prepare_database():
     from django.core.management import call_command
 
     from fupin.accounts.models import User
-    from fupin.regions.models import Region
+    from fupin.regions.models import Region, RegionLevel
     from fupin.regions.services import load_regions, read_divisions, select_divisions
-    from fupin.regions.models import RegionLevel
 
     call_command("migrate", verbosity=0)
     if not Region.objects.filter(code__startswith=PREFECTURE, level=RegionLevel.VILLAGE).exists():

@@ -15,7 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _monitoring_data as data  # noqa: E402  (sets up Django)
-
 from django.db import connection, transaction  # noqa: E402
 
 from fupin.monitoring import services  # noqa: E402

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/system-deps.sh browser
 FUPIN_EXTRAS="[test]" source scripts/env.sh
 export FUPIN_TASKS=immediate
+echo "== ruff check (lint; pyproject.toml [tool.ruff])"
+ruff check .
 echo "== test suite on SQLite"
 python -m pytest -q "$@"
 PG_URL="${FUPIN_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"

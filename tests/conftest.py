@@ -1,8 +1,8 @@
 import importlib
 
 import pytest
-from django.core.cache import caches
 from django.apps import apps as django_apps
+from django.core.cache import caches
 
 from tests import factories
 

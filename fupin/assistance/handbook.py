@@ -15,6 +15,8 @@ import zipfile
 from collections import defaultdict
 from decimal import Decimal
 
+import qrcode
+import qrcode.image.svg
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
@@ -22,8 +24,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-import qrcode
-import qrcode.image.svg
 
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record

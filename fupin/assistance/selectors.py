@@ -12,8 +12,19 @@ from fupin.registry.models import GUARANTEE_LABELS, Household
 
 from . import permissions, rules
 from .models import (
-    DEFAULT_VISIT_INTERVAL_DAYS, OPEN_MEASURE_STATUSES, AssistanceSettings, HandbookBatch, Helper, HelperUnit, HelpMeasure,
-    HelpPlan, MeasureCatalogue, MeasureStatus, MonitoringReport, Pairing, Visit,
+    DEFAULT_VISIT_INTERVAL_DAYS,
+    OPEN_MEASURE_STATUSES,
+    AssistanceSettings,
+    HandbookBatch,
+    Helper,
+    HelperUnit,
+    HelpMeasure,
+    HelpPlan,
+    MeasureCatalogue,
+    MeasureStatus,
+    MonitoringReport,
+    Pairing,
+    Visit,
 )
 from .services import settings_for
 

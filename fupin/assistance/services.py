@@ -25,9 +25,25 @@ from fupin.registry.models import GUARANTEES, Household
 
 from . import permissions, rules
 from .models import (
-    DEFAULT_LOAD_CAP, DEFAULT_VISIT_INTERVAL_DAYS, AssistanceSettings, BatchStatus, HandbookBatch, Helper, HelperKind,
-    HelperUnit, HelpMeasure, HelpPlan, MeasureCatalogue, MeasureStatus, MonitoringReport, Pairing, PlanClass, UnitKind,
-    Visit, VisitKind, VisitPhoto,
+    DEFAULT_LOAD_CAP,
+    DEFAULT_VISIT_INTERVAL_DAYS,
+    AssistanceSettings,
+    BatchStatus,
+    HandbookBatch,
+    Helper,
+    HelperKind,
+    HelperUnit,
+    HelpMeasure,
+    HelpPlan,
+    MeasureCatalogue,
+    MeasureStatus,
+    MonitoringReport,
+    Pairing,
+    PlanClass,
+    UnitKind,
+    Visit,
+    VisitKind,
+    VisitPhoto,
 )
 
 MAX_PHOTOS_PER_VISIT = 9

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fupin.core.pagination import page_of
-from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.actions import perform
+from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
+from fupin.core.pagination import page_of
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
@@ -20,7 +20,6 @@ from fupin.registry.models import Household
 
 from . import exports, forms, handbook, permissions, rules, selectors, services, work
 from .models import BatchStatus, VisitPhoto
-
 
 
 def _household(request, pk) -> Household:

@@ -36,7 +36,7 @@ PAYLOAD_DOC = """变更内容，按 kind：
 
 class ProposeIn(InputSchema):
     household: int = Field(..., ge=1, le=MAX_ID, description="户 id")
-    kind: Literal[tuple(ChangeKind.values)] = Field(..., description="变更类型：" + "；".join(f"{v}={l}" for v, l in ChangeKind.choices))
+    kind: Literal[tuple(ChangeKind.values)] = Field(..., description="变更类型：" + "；".join(f"{v}={label}" for v, label in ChangeKind.choices))
     payload: dict[str, Any] = Field(..., description=PAYLOAD_DOC)
     reason: _text(2000) = Field(..., description="变更原因（必填）")
     evidence_reference: _text(300) = Field("", description="佐证材料说明（文件名称、文号或存放处）；图片和 PDF 在网页上上传")

@@ -6,9 +6,9 @@ the registry as it is and their refusals land back on the fields they concern.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import idnumber
 from fupin.core.forms import ServiceForm
 from fupin.registry import codes
-from fupin.core import idnumber
 from fupin.registry.forms import MET_CHOICES, MemberForm
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, IncomeRecord, Member
 

@@ -18,9 +18,21 @@ from django.utils import timezone, translation
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import money
 from fupin.registry import codes, validation
-from fupin.registry.models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
+from fupin.registry.models import (
+    GUARANTEES,
+    GuaranteeCheck,
+    Household,
+    IncomeRecord,
+    Member,
+    per_capita_net_income,
+)
 from fupin.registry.services import (
-    MEMBER_EDITABLE, RegistryError, _check_member_fields, _refresh_household_summary, apply_key_facts, initials,
+    MEMBER_EDITABLE,
+    RegistryError,
+    _check_member_fields,
+    _refresh_household_summary,
+    apply_key_facts,
+    initials,
     next_household_number,
 )
 

@@ -7,7 +7,6 @@ target) -> str`, and returns the message to show, or refuses by raising the app'
 and, where the page answers with a redirect and a message, runs it with `perform`.
 """
 from collections.abc import Callable, Mapping
-from typing import TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -15,13 +14,12 @@ from django.http import Http404, HttpRequest
 
 from .errors import ServiceError
 
-T = TypeVar("T")
-Handler = Callable[[HttpRequest, T], str]
+type Handler[T] = Callable[[HttpRequest, T], str]
 # What a handler may raise to refuse; the message is shown, nothing was written (services are atomic).
 REFUSALS: tuple[type[Exception], ...] = (ServiceError, PermissionDenied)
 
 
-def handler_for(actions: Mapping[str, T], name: str) -> T:
+def handler_for[A](actions: Mapping[str, A], name: str) -> A:
     """The table's entry for `name`; an action the page does not offer is not found."""
     try:
         return actions[name]
@@ -29,7 +27,7 @@ def handler_for(actions: Mapping[str, T], name: str) -> T:
         raise Http404("没有这项操作") from None
 
 
-def perform(request: HttpRequest, actions: Mapping[str, Handler[T]], name: str, target: T, *,
+def perform[T](request: HttpRequest, actions: Mapping[str, Handler[T]], name: str, target: T, *,
             refusals: tuple[type[Exception], ...] = REFUSALS) -> bool:
     """Run action `name` on `target`: its message as a success, or the refusal as an error. True when it ran."""
     handler = handler_for(actions, name)

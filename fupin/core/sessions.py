@@ -34,7 +34,9 @@ class SessionStore(django_db.SessionStore):
 
     @classmethod
     def get_model_class(cls):
-        from fupin.core.models import Session  # cycle breaker: the model names this store; and models load after settings
+        from fupin.core.models import (
+            Session,  # cycle breaker: the model names this store; and models load after settings
+        )
 
         return Session
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fupin.assistance.handbook import qr_svg
-from fupin.core.lookup import get_in_scope
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region

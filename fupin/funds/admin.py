@@ -2,8 +2,18 @@
 from django.contrib import admin
 
 from .models import (
-    Allocation, Fund, InterestPayment, LedgerImport, Loan, LoanPolicy, Payment, Project, Repayment, RiskFundAccount,
-    RiskFundEntry, SubsidyPayment,
+    Allocation,
+    Fund,
+    InterestPayment,
+    LedgerImport,
+    Loan,
+    LoanPolicy,
+    Payment,
+    Project,
+    Repayment,
+    RiskFundAccount,
+    RiskFundEntry,
+    SubsidyPayment,
 )
 
 

@@ -17,8 +17,21 @@ from fupin.registry.selectors import household_for
 
 from . import interest
 from .models import (
-    Allocation, BorrowerKind, Fund, InterestPayment, Loan, LoanStatus, Payment, Project, ProjectBeneficiary,
-    ProjectStatus, Repayment, RiskEntryKind, RiskFundAccount, RiskFundEntry, SubsidyPayment,
+    Allocation,
+    BorrowerKind,
+    Fund,
+    InterestPayment,
+    Loan,
+    LoanStatus,
+    Payment,
+    Project,
+    ProjectBeneficiary,
+    ProjectStatus,
+    Repayment,
+    RiskEntryKind,
+    RiskFundAccount,
+    RiskFundEntry,
+    SubsidyPayment,
 )
 from .services import loan_terms, policy_for
 

@@ -19,13 +19,36 @@ from fupin.registry import codes
 from fupin.registry.models import Household, Member
 
 from . import interest
-from .permissions import ensure_can_apply, ensure_county_office
 from .models import (
-    ACTIVE_LOAN_STATUSES, LOAN_TRANSITIONS, PROJECT_TRANSITIONS, Allocation, BorrowerKind, Fund, FundSource,
-    Industry, InterestPayment, LedgerImport, LinkKind, Loan, LoanLink, LoanPolicy, LoanStatus, Payment, Project,
-    ProjectBeneficiary, ProjectCategory, ProjectFunding, ProjectStatus, Repayment, RiskEntryKind, RiskFundAccount,
-    RiskFundEntry, SubsidyPayment,
+    ACTIVE_LOAN_STATUSES,
+    LOAN_TRANSITIONS,
+    PROJECT_TRANSITIONS,
+    Allocation,
+    BorrowerKind,
+    Fund,
+    FundSource,
+    Industry,
+    InterestPayment,
+    LedgerImport,
+    LinkKind,
+    Loan,
+    LoanLink,
+    LoanPolicy,
+    LoanStatus,
+    Payment,
+    Project,
+    ProjectBeneficiary,
+    ProjectCategory,
+    ProjectFunding,
+    ProjectStatus,
+    Repayment,
+    RiskEntryKind,
+    RiskFundAccount,
+    RiskFundEntry,
+    SubsidyPayment,
 )
+from .permissions import ensure_can_apply, ensure_county_office
+
 
 class FundsError(ServiceError):
     """A refused action; `errors` maps field names to Chinese messages."""

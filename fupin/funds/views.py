@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.actions import handler_for
-from fupin.core.lookup import get_in_scope
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region

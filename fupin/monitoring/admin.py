@@ -3,7 +3,16 @@ from django.contrib import admin
 from fupin.core.admin import ServiceAdmin
 
 from . import services
-from .models import CrossCheck, Finding, LookBack, MonitoredHousehold, MonitoringThreshold, Problem, RiskSignal, Sweep
+from .models import (
+    CrossCheck,
+    Finding,
+    LookBack,
+    MonitoredHousehold,
+    MonitoringThreshold,
+    Problem,
+    RiskSignal,
+    Sweep,
+)
 
 
 @admin.register(MonitoringThreshold)

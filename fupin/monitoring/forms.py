@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from fupin.core.forms import ServiceForm
 
 from .models import (
-    CHECK_ITEM_LABELS, CHECK_ITEMS, Decision, Department, MonitoringKind, MonitoringMeasure, MonitoringSource, ProblemSource,
+    CHECK_ITEM_LABELS,
+    CHECK_ITEMS,
+    Decision,
+    Department,
+    MonitoringKind,
+    MonitoringMeasure,
+    MonitoringSource,
+    ProblemSource,
     RiskEvent,
 )
 

@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
-import polars as pl
 from python_calamine import CalamineWorkbook
 
 from fupin.core import files

@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fupin.accounts.models import Role, User
-from fupin.accounts.permissions import OFFICE_ROLES, VILLAGE_ROLES, has_role, holds, is_county_office, is_liaison
+from fupin.accounts.permissions import (
+    OFFICE_ROLES,
+    VILLAGE_ROLES,
+    has_role,
+    holds,
+    is_county_office,
+    is_liaison,
+)
 from fupin.core.errors import ScopeError
 from fupin.regions.models import level_of
 

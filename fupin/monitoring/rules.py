@@ -5,14 +5,29 @@ which fired (its id and a label), so every signal and finding explains itself. T
 turns each queryset into one INSERT … SELECT, so no household passes through Python.
 """
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
 
 from django.db import connection
 from django.db.models import (
-    BooleanField, Case, CharField, Count, DecimalField, Exists, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery,
-    Sum, Value, When,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Abs, Cast, Coalesce, Concat, Length, Mod, Ord, Replace, Substr
 from django.db.models.lookups import Exact

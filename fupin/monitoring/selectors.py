@@ -11,8 +11,17 @@ from fupin.procedures.rules import any_unmet
 from fupin.regions.models import Region, in_region
 
 from .models import (
-    CHECK_ITEMS, CrossCheck, Finding, LookBack, LookBackItem, MonitoredHousehold, Problem, ProblemStatus, RiskSignal,
-    SignalState, Sweep,
+    CHECK_ITEMS,
+    CrossCheck,
+    Finding,
+    LookBack,
+    LookBackItem,
+    MonitoredHousehold,
+    Problem,
+    ProblemStatus,
+    RiskSignal,
+    SignalState,
+    Sweep,
 )
 
 

@@ -20,9 +20,8 @@ from fupin.accounts.permissions import holds
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
-from fupin.core.evidence import EvidenceRefused
+from fupin.core.evidence import EvidenceRefused, random_name
 from fupin.core.evidence import accept as accept_evidence
-from fupin.core.evidence import random_name
 from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel, code_range, in_region, level_of
 from fupin.registry import codes
@@ -31,9 +30,29 @@ from fupin.registry.services import RegistryError, apply_key_facts
 
 from . import matching, permissions, rules, screening
 from .models import (
-    CHECK_ITEM_LABELS, CHECK_ITEMS, MONITORING_TRANSITIONS, CrossCheck, Decision, Department, Finding, LookBack,
-    LookBackItem, MonitoredHousehold, MonitoringKind, MonitoringMeasure, MonitoringSource, MonitoringStage, MonitoringStep,
-    MonitoringThreshold, Problem, ProblemSource, ProblemStatus, RiskEvent, RiskSignal, SignalState, Sweep,
+    CHECK_ITEM_LABELS,
+    CHECK_ITEMS,
+    MONITORING_TRANSITIONS,
+    CrossCheck,
+    Decision,
+    Department,
+    Finding,
+    LookBack,
+    LookBackItem,
+    MonitoredHousehold,
+    MonitoringKind,
+    MonitoringMeasure,
+    MonitoringSource,
+    MonitoringStage,
+    MonitoringStep,
+    MonitoringThreshold,
+    Problem,
+    ProblemSource,
+    ProblemStatus,
+    RiskEvent,
+    RiskSignal,
+    SignalState,
+    Sweep,
 )
 
 

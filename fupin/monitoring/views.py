@@ -12,19 +12,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
-from fupin.core.params import request_year, this_year
-from fupin.core.pagination import page_of
-from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.actions import perform
+from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
+from fupin.core.pagination import page_of
+from fupin.core.params import request_year, this_year
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
 from . import forms, permissions, selectors, services
 from .matching import DepartmentFileError
 from .models import (
-    CHECK_ITEMS, CrossCheck, Decision, LookBackItem, MonitoringMeasure,
-    MonitoringKind, MonitoringStage, Problem, ProblemSource, ProblemStatus, Severity, Sweep,
+    CHECK_ITEMS,
+    CrossCheck,
+    Decision,
+    LookBackItem,
+    MonitoringKind,
+    MonitoringMeasure,
+    MonitoringStage,
+    Problem,
+    ProblemSource,
+    ProblemStatus,
+    Severity,
+    Sweep,
 )
 
 REFUSED = (services.MonitoringError, PermissionDenied, DepartmentFileError)

@@ -4,7 +4,16 @@ from django.contrib import admin
 from fupin.core.admin import ReadOnlyAdmin, ServiceAdmin
 
 from . import services
-from .models import Batch, Notice, PolicyYear, ProcedureSettings, Quota, ReductionPlan, VillageCriteria, VillageProfile
+from .models import (
+    Batch,
+    Notice,
+    PolicyYear,
+    ProcedureSettings,
+    Quota,
+    ReductionPlan,
+    VillageCriteria,
+    VillageProfile,
+)
 
 
 @admin.register(PolicyYear)

@@ -10,7 +10,17 @@ from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
 from . import services
-from .models import Batch, BatchHousehold, EntryState, Objection, Procedure, Quota, ReductionPlan, Stage, VillageProfile
+from .models import (
+    Batch,
+    BatchHousehold,
+    EntryState,
+    Objection,
+    Procedure,
+    Quota,
+    ReductionPlan,
+    Stage,
+    VillageProfile,
+)
 
 
 def income_years_used(household_ids) -> dict[int, set[int]]:

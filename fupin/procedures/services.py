@@ -28,12 +28,33 @@ from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Membe
 from fupin.registry.services import RegistryError
 
 from . import allocation, rules
-from .permissions import STAGE_LEVEL, ensure_level, may_set_policy_for
 from .models import (
-    HOUSEHOLD_PROCEDURES, INFRASTRUCTURE, TRANSITIONS, Allocation, AllocationBasis, Application, Appraisal, Batch,
-    BatchHousehold, DayRule, EntryState, Evidence, Notice, NoticeKind, Objection, PolicyYear, Procedure, ProcedureSettings,
-    Quota, ReductionPlan, Stage, StageRecord, VillageCriteria, VillageProfile,
+    HOUSEHOLD_PROCEDURES,
+    INFRASTRUCTURE,
+    TRANSITIONS,
+    Allocation,
+    AllocationBasis,
+    Application,
+    Appraisal,
+    Batch,
+    BatchHousehold,
+    DayRule,
+    EntryState,
+    Evidence,
+    Notice,
+    NoticeKind,
+    Objection,
+    PolicyYear,
+    Procedure,
+    ProcedureSettings,
+    Quota,
+    ReductionPlan,
+    Stage,
+    StageRecord,
+    VillageCriteria,
+    VillageProfile,
 )
+from .permissions import STAGE_LEVEL, ensure_level, may_set_policy_for
 
 
 class ProcedureError(ServiceError):
@@ -382,7 +403,7 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     exceptions = exceptions or {}
     entries = list(batch.entries.filter(state__in=[EntryState.PROPOSED, EntryState.SELECTED, EntryState.NOT_SELECTED])
                    .select_related("household").order_by("id"))
-    for entry_id, (kind, note) in exceptions.items():
+    for kind, note in exceptions.values():
         if kind not in ("housing", "education", "health"):
             raise ProcedureError("例外情形只能是住房、教育或健康")
         if not (note or "").strip():
@@ -463,7 +484,7 @@ def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representative
         raise ProcedureError(f"实到 {present} 人，不足应到 {representatives} 人的三分之二，会议无效")
     if held_on > timezone.localdate(now):
         raise ProcedureError("会议日期不能晚于今天")
-    for key, (yes, no) in votes.items():
+    for yes, no in votes.values():
         if yes < 0 or no < 0 or yes + no > present:
             raise ProcedureError("赞成票与反对票之和不能超过实到人数")
     appraisal = Appraisal(batch=batch, held_on=held_on, representatives=representatives, present=present,

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError, region_filter
-from fupin.core.params import int_param, request_year, this_year
-from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.actions import perform
+from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
+from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
 

@@ -18,8 +18,7 @@ from ninja.responses import Status
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
 
 from fupin.audit.models import AuditEntry
-from fupin.core import money
-from fupin.core import idnumber
+from fupin.core import idnumber, money
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel

@@ -8,8 +8,8 @@ guarantees mostly met. The same seed gives the same county.
 import datetime
 import random
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import transaction
 

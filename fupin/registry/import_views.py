@@ -19,12 +19,11 @@ from fupin.core.evidence import random_name
 from fupin.core.lookup import get_in_scope
 from fupin.regions import selectors as regions
 
-from . import exports, selectors
-from .importing import columns, reading, report
+from . import exports, selectors, work
 from .forms import HouseholdFilterForm
+from .importing import columns, reading, report
 from .models import ImportJob, ImportStatus
 from .tasks import run_import
-from . import work
 from .work import import_jobs_for
 
 MAX_UPLOAD_BYTES = getattr(settings, "FUPIN_IMPORT_MAX_BYTES", 500 * 1024 * 1024)

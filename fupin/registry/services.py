@@ -15,8 +15,16 @@ from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
 from . import codes, validation
-from .models import (GUARANTEES, MONEY_BELOW, GuaranteeCheck, Household, IncomeRecord, IncomeTooLarge, Member,
-                     per_capita_net_income)
+from .models import (
+    GUARANTEES,
+    MONEY_BELOW,
+    GuaranteeCheck,
+    Household,
+    IncomeRecord,
+    IncomeTooLarge,
+    Member,
+    per_capita_net_income,
+)
 from .permissions import may_load_registered
 from .selectors import household_sequences
 

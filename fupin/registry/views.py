@@ -29,7 +29,13 @@ from fupin.regions.models import Region, RegionLevel
 
 from . import codes, display, masking, selectors, services
 from .forms import (
-    HOUSEHOLD_SECTIONS, GuaranteeForm, HouseholdFilterForm, HouseholdForm, IncomeForm, MemberForm, RemoveMemberForm,
+    HOUSEHOLD_SECTIONS,
+    GuaranteeForm,
+    HouseholdFilterForm,
+    HouseholdForm,
+    IncomeForm,
+    MemberForm,
+    RemoveMemberForm,
 )
 from .models import GUARANTEE_LABELS, GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
 

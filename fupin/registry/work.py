@@ -86,7 +86,9 @@ def _job(pk: int, by) -> ImportJob:
 
 def retry(pk: int, *, by) -> str:
     """Queue a failed job again (its file is kept); twice at once queues it once."""
-    from .tasks import run_import  # the task module imports the importer, which this module's users need not load
+    from .tasks import (
+        run_import,  # the task module imports the importer, which this module's users need not load
+    )
 
     with transaction.atomic():
         job = _job(pk, by)

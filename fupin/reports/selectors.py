@@ -32,13 +32,26 @@ from django.utils.http import urlencode
 
 from fupin.accounts.permissions import is_helper
 from fupin.accounts.scope import household_filter, region_filter
-from fupin.assistance.models import AssistanceSettings, DEFAULT_VISIT_INTERVAL_DAYS, HelpMeasure, MeasureGroup, Pairing, Visit
-from fupin.core.params import this_year
+from fupin.assistance.models import (
+    DEFAULT_VISIT_INTERVAL_DAYS,
+    AssistanceSettings,
+    HelpMeasure,
+    MeasureGroup,
+    Pairing,
+    Visit,
+)
 from fupin.core.money import fen_to_yuan
+from fupin.core.params import this_year
 from fupin.funds import selectors as funds
 from fupin.funds.models import Allocation, LoanStatus, ProjectStatus, Repayment
 from fupin.monitoring import selectors as monitoring
-from fupin.monitoring.models import MonitoredHousehold, MonitoringKind, MonitoringStage, OPEN_MONITORING_STAGES, ProblemStatus
+from fupin.monitoring.models import (
+    OPEN_MONITORING_STAGES,
+    MonitoredHousehold,
+    MonitoringKind,
+    MonitoringStage,
+    ProblemStatus,
+)
 from fupin.procedures.models import BatchHousehold, EntryState, Procedure, ReductionPlan, VillageProfile
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
 from fupin.registry import codes

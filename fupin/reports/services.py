@@ -12,8 +12,8 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fupin.regions.models import CODE_LENGTHS, RegionLevel
 from fupin.procedures.models import VillageProfile
+from fupin.regions.models import CODE_LENGTHS, RegionLevel
 from fupin.registry.models import Household
 
 from .models import CaseworkStat, DirtyVillage, LoanStat, ProblemStat, RegionStat, StatsState

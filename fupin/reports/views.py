@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.accounts.scope import household_filter
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import FIRST_YEAR, request_year, this_year
-from fupin.core.lookup import get_in_scope
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes

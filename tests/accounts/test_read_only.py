@@ -3,8 +3,8 @@ by session or token, and the services themselves. The all-routes test tries ever
 import pytest
 from django.middleware.csrf import _get_new_csrf_string
 
-from fupin.accounts.services import issue_token
 from fupin.accounts.scope import ScopeError
+from fupin.accounts.services import issue_token
 from fupin.audit.models import AuditEntry
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import Sweep

@@ -1,7 +1,7 @@
 import pytest
 
-from fupin.accounts.services import AccountError, create_user, issue_token, revoke_token
 from fupin.accounts.models import ApiToken, hash_token
+from fupin.accounts.services import AccountError, create_user, issue_token, revoke_token
 from fupin.audit.models import AuditEntry
 from tests import factories
 

@@ -6,8 +6,7 @@ import pytest
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
-from fupin.registry import services
-from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
+from fupin.registry.models import GuaranteeCheck, IncomeRecord, Member
 from tests import factories
 
 

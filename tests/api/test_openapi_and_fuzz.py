@@ -8,8 +8,6 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fupin.api import api as ninja_api
-
 EXPECTED_ROUTES = {
     ("get", "/api/v1/me/"),
     ("get", "/api/v1/regions/{code}/"),

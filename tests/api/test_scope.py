@@ -88,7 +88,7 @@ class TestSiblingRegionIsInvisible:
         member = household.members.get(relation="son")
         before = database_state()
 
-        for method, route, path, body in foreign_requests(household, member, other_village):
+        for method, _route, path, body in foreign_requests(household, member, other_village):
             response = send(client, method, path, body)
             assert response.status_code == 404, (method, path, response.status_code, response.content)
             assert response.json() == NOT_FOUND

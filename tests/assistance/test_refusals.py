@@ -3,8 +3,8 @@ import datetime
 import io
 
 import pytest
-from openpyxl import load_workbook
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from fupin.assistance.models import Pairing
 from tests import factories

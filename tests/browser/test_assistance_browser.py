@@ -1,6 +1,5 @@
 """A helper's day: sign in, see only their own households, record a visit with a photo, update a measure."""
 import datetime
-import io
 
 import pytest
 from django.utils import timezone

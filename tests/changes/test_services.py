@@ -12,8 +12,7 @@ from fupin.audit.models import AuditEntry
 from fupin.changes import services
 from fupin.changes.models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus
 from fupin.registry import codes
-from fupin.registry.models import Household, IncomeRecord, Member
-from fupin.registry.models import GUARANTEES
+from fupin.registry.models import GUARANTEES, Household, IncomeRecord, Member
 from fupin.registry.services import apply_key_facts, record_guarantees
 from tests import factories
 

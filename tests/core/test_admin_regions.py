@@ -38,7 +38,7 @@ def test_no_admin_form_offers_every_region_as_an_option(db, users):
 def test_the_add_pages_render_without_a_region_option(client, users):
     client.force_login(users["admin"])
     option_values = [f'<option value="{code}"' for code in Region.objects.values_list("code", flat=True) if len(code) >= 6]
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         try:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
         except NoReverseMatch:

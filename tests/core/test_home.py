@@ -2,8 +2,8 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from fupin.assistance import services
 from tests import factories

@@ -29,7 +29,7 @@ def _posted_notice(users, now):
 
 
 @pytest.fixture
-def notice(users, quota):
+def notice(users, quota):  # noqa: F811 (the quota fixture, imported above)
     return _posted_notice(users, timezone.now() - datetime.timedelta(hours=1))
 
 
@@ -57,7 +57,7 @@ def test_notice_pdf_has_the_chinese_text_and_masked_ids(client, notice, tmp_path
     assert "赵一" in text and "公示" in text and full_id not in text and "********" in text
 
 
-def test_after_seven_days_the_notice_is_archived_and_its_list_hidden_from_the_public(client, users, quota):
+def test_after_seven_days_the_notice_is_archived_and_its_list_hidden_from_the_public(client, users, quota):  # noqa: F811
     notice, household = _posted_notice(users, timezone.now() - datetime.timedelta(days=10))
     assert notice.title not in client.get("/public/").content.decode()
     assert notice.title in client.get("/public/archive/").content.decode()

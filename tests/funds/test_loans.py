@@ -16,7 +16,11 @@ D = datetime.date
 COUNTY = factories.VILLAGE[:6]
 
 
-def apply(users, household, *, by="clerk", amount=5_000_000, term=36, applied_on=D(2024, 12, 20), **kw):
+APPLIED_ON = D(2024, 12, 20)
+DISBURSED_ON = D(2025, 1, 10)
+
+
+def apply(users, household, *, by="clerk", amount=5_000_000, term=36, applied_on=APPLIED_ON, **kw):
     head = household.members.get(relation=codes.Relation.HEAD)
     values = dict(by=users[by], household=household, borrower=head, amount_fen=amount, term_months=term,
                   industry=Industry.BREEDING, purpose="养殖生猪", bank="信丰农商银行", village_opinion="村委会、工作队论证同意",
@@ -24,7 +28,7 @@ def apply(users, household, *, by="clerk", amount=5_000_000, term=36, applied_on
     return services.apply_for_household_loan(**(values | kw))
 
 
-def disbursed_loan(users, household=None, *, amount=5_000_000, disbursed_on=D(2025, 1, 10), term=36):
+def disbursed_loan(users, household=None, *, amount=5_000_000, disbursed_on=DISBURSED_ON, term=36):
     household = household or factories.make_household()
     loan = apply(users, household, amount=amount, term=term, applied_on=disbursed_on - datetime.timedelta(days=20))
     services.approve_loan(loan, by=users["county"], amount_fen=amount, interest_rate=Decimal("4.75"),

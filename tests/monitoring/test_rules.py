@@ -194,7 +194,7 @@ def test_well_formed_check_is_the_id_pattern(admin):
 
 def test_birth_date_or_sex_disagreeing_with_the_id(admin):
     bad = factories.make_household(head="甲")
-    good = factories.make_household(head="乙")
+    factories.make_household(head="乙")
     _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1990, 2, 3), sex="M"), birth_date=datetime.date(1990, 2, 4))
     _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1991, 2, 3), sex="M"), birth_date=datetime.date(1991, 2, 3),
                    sex="F", name="性别错")
@@ -204,7 +204,7 @@ def test_birth_date_or_sex_disagreeing_with_the_id(admin):
 
 def test_implausible_age(admin):
     bad = factories.make_household(head="甲")
-    good = factories.make_household(head="乙")
+    factories.make_household(head="乙")
     _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1900, 1, 1)), birth_date=datetime.date(1900, 1, 1),
                    relation=codes.Relation.GRANDFATHER)
     assert fired(rules.suspect_implausible_age) == {bad.pk}
@@ -242,7 +242,7 @@ def test_incomes_that_do_not_add_up(admin):
 
 def test_income_counting_a_different_household_size(admin):
     bad = factories.make_household(head="甲", members=3)
-    good = factories.make_household(head="乙", members=3)
+    factories.make_household(head="乙", members=3)
     IncomeRecord.objects.filter(household=bad).update(household_size=2)
     assert fired(rules.suspect_income_size_mismatch) == {bad.pk}
 
@@ -250,7 +250,7 @@ def test_income_counting_a_different_household_size(admin):
 def test_household_split_recently_at_the_same_address(admin):
     first = factories.make_household(head="甲", address="南山村3组12号")
     split = factories.make_household(head="乙", address="南山村3组12号")
-    elsewhere = factories.make_household(head="丙", address="南山村3组13号")
+    factories.make_household(head="丙", address="南山村3组13号")
     rows = list(rules.suspect_split_household(YEAR, ""))
     assert {r["f_household"] for r in rows} == {split.pk}
     assert first.number in rows[0]["f_detail"]

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,5 +84,5 @@ def test_manual_adjustment_keeps_totals_equal_and_reallocates_below(users, tree)
     assert Quota.objects.get(region_id="360722100", year=2025).adjusted
     # A township adjusts its own villages, not the county's split or another township's.
     services.adjust_allocation(by=township, parent_code="360722100", year=2025, values={factories.VILLAGE: 340, factories.SIBLING_VILLAGE: 100})
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         services.adjust_allocation(by=township, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from fupin.procedures import selectors, services
-from fupin.procedures.models import EntryState, Stage
+from fupin.procedures.models import EntryState
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
 from fupin.registry import services as registry

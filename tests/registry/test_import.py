@@ -366,8 +366,8 @@ def test_import_command(tmp_path, users, settings, capsys):
 def _upload(client, rows, name="h.csv", **data):
     buffer = io.BytesIO()
     path = None
-    from pathlib import Path
     import tempfile
+    from pathlib import Path
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / name
         (write_xlsx if name.endswith(".xlsx") else write_csv)(path, rows)

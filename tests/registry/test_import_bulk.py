@@ -266,11 +266,12 @@ def test_other_county_and_xlsx(tmp_path, users):
 
 
 def test_parse_ids_agrees_with_idnumber_parse():
-    from hypothesis import given, settings, strategies as st
+    import polars as pl
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from fupin.core import idnumber
     from fupin.registry.importing import bulk as import_bulk
-    import polars as pl
 
     today = datetime.date(2026, 1, 1)
 
@@ -302,10 +303,11 @@ def test_parse_ids_agrees_with_idnumber_parse():
 def test_households_of_agrees_with_grouping_the_rows():
     """Each household's values, agreement, heads and head row as a plain grouping of its rows gives them,
     whether a household column is repeated on every row, given on one row only, or given differently."""
-    from hypothesis import given, settings, strategies as st
+    import polars as pl
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from fupin.registry.importing import bulk as import_bulk
-    import polars as pl
 
     row = st.tuples(st.booleans(), st.sampled_from(["", "a", "b"]), st.sampled_from(["", "x"]), st.booleans(), st.booleans())
 

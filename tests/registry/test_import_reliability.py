@@ -97,9 +97,9 @@ def crowded_village(count=10_000):
     h = factories.make_household(members=1, income=None)
     assert h.number == factories.VILLAGE + "0001"
     row = {f.attname: getattr(h, f.attname) for f in Household._meta.concrete_fields if f.attname != "id"}
-    Household.objects.bulk_create((Household(**row | {"number": f"{factories.VILLAGE}{i:04d}"})
+    Household.objects.bulk_create(Household(**row | {"number": f"{factories.VILLAGE}{i:04d}"})
                                    for i in sorted({*range(2, min(count, 50) + 1),
-                                                    *range(max(count - 49, 2), count + 1)})))
+                                                    *range(max(count - 49, 2), count + 1)}))
 
 
 def test_new_household_numbers_go_on_past_9999(users, client, tree):

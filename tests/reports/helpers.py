@@ -12,8 +12,23 @@ from fupin.assistance import selectors as assistance
 from fupin.assistance import services as assistance_services
 from fupin.assistance.models import MeasureCatalogue
 from fupin.monitoring import selectors as monitoring
-from fupin.monitoring.models import MonitoredHousehold, MonitoringKind, MonitoringStage, Problem, ProblemSource, ProblemStatus
-from fupin.procedures.models import Batch, BatchHousehold, EntryState, Procedure, ReductionPlan, Stage, VillageProfile
+from fupin.monitoring.models import (
+    MonitoredHousehold,
+    MonitoringKind,
+    MonitoringStage,
+    Problem,
+    ProblemSource,
+    ProblemStatus,
+)
+from fupin.procedures.models import (
+    Batch,
+    BatchHousehold,
+    EntryState,
+    Procedure,
+    ReductionPlan,
+    Stage,
+    VillageProfile,
+)
 from fupin.regions.models import Region
 from fupin.registry import codes
 from fupin.registry.selectors import households_for

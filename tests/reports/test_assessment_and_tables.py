@@ -3,9 +3,8 @@ import datetime
 import io
 from decimal import Decimal
 
-from django.utils import timezone
-
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from fupin.monitoring.models import CrossCheck, Department, Finding, LookBack, LookBackItem

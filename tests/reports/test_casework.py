@@ -14,7 +14,13 @@ from fupin.assistance.models import AssistanceSettings, MeasureCatalogue, Measur
 from fupin.funds import selectors as funds
 from fupin.monitoring import selectors as monitoring
 from fupin.monitoring import services as monitoring_services
-from fupin.monitoring.models import MonitoredHousehold, MonitoringKind, MonitoringStage, Problem, ProblemStatus
+from fupin.monitoring.models import (
+    MonitoredHousehold,
+    MonitoringKind,
+    MonitoringStage,
+    Problem,
+    ProblemStatus,
+)
 from fupin.registry import services as registry_services
 from fupin.reports import selectors, services
 from fupin.reports.models import CaseworkStat, DirtyVillage, StatsState

@@ -3,12 +3,11 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from fupin.core.params import this_year, year_param
 from fupin.registry import services as registry_services
 from fupin.reports import selectors, services
-from django.utils import timezone
-
 from fupin.reports.models import DirtyVillage, RegionStat, StatsState
 from tests import factories
 

@@ -3,8 +3,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fupin.core import formats
-from fupin.core import idnumber
+from fupin.core import formats, idnumber
 
 register = template.Library()
 

@@ -366,10 +366,10 @@ def _households(ctx: Context, frame: pl.DataFrame, prepared: Prepared, starts: p
     """(hh, values, checked, ok): one row per household (households_of, with its key, head, village and
     group), its converted household columns, the columns validation.check_household reads, and ok per
     household."""
-    H, R, I = form.HOUSEHOLD, form.REGION, form.INCOME
+    H, R, INC = form.HOUSEHOLD, form.REGION, form.INCOME
     index = ctx.index
     # one value per household column: the rows' non-empty cells, which must agree
-    hh_keys = [k for k in index if k[0] in (R, H, I)]
+    hh_keys = [k for k in index if k[0] in (R, H, INC)]
     hh = households_of(frame.select([f"c{index[k]}" for k in hh_keys]), starts, row_ok,
                        members["relation"] == codes.Relation.HEAD.value)
     hh = hh.with_columns(key=frame["_key"].filter(starts))
@@ -624,13 +624,13 @@ def _plain_default(value):
 
 def _incomes(values, size: pl.Series, today):
     """The income row of each household in cents, and ok where the row-wise _income_row accepts it."""
-    I = form.INCOME
+    INC = form.INCOME
     n = len(size)
     null = pl.Series([None] * n, dtype=pl.Int64)
-    get = lambda f: values.get((I, f), null)  # noqa: E731
+    get = lambda f: values.get((INC, f), null)  # noqa: E731
     f = pl.DataFrame({"year": get("year"), "total": get("transfers_total"), "stated": get("per_capita_net_income"),
                       "size": size.cast(pl.Int64)} | {m: get(m) for m in form.MONEY_FIELDS})
-    other_given = pl.col("other_transfers").is_not_null() if (I, "other_transfers") in values else pl.lit(False)
+    other_given = pl.col("other_transfers").is_not_null() if (INC, "other_transfers") in values else pl.lit(False)
     anything = pl.any_horizontal([pl.col(m).is_not_null() for m in (*form.MONEY_FIELDS, "total", "stated")])
     bad = (pl.col("year").is_null() & anything) | (pl.col("year") > today.year)
     f = f.with_columns(other_given=other_given, bad=bad.fill_null(False))

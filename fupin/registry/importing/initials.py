@@ -9,7 +9,6 @@ import polars as pl
 
 from .regions import _INITIALS, _initial_letters, name_initials
 
-
 _KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String})]  # kept between imports
 
 

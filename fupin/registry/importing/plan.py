@@ -18,9 +18,22 @@ from fupin.core import idnumber
 from .. import codes, services, validation
 from ..models import Household, IncomeRecord, IncomeTooLarge, Member, per_capita_net_income
 from ..selectors import household_sequences
-from .columns import (AUDIT_SKIP, BY_KEY, HOUSEHOLD, HOUSEHOLD_COLUMNS, HOUSEHOLD_DEFAULTS, HOUSEHOLD_FILE_FIELDS,
-                      INCOME, INCOME_COLUMNS, JSON_FIELDS, MEMBER_COLUMNS, MEMBER_DEFAULTS, MEMBER_FILE_FIELDS,
-                      MONEY_FIELDS, REGION)
+from .columns import (
+    AUDIT_SKIP,
+    BY_KEY,
+    HOUSEHOLD,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_DEFAULTS,
+    HOUSEHOLD_FILE_FIELDS,
+    INCOME,
+    INCOME_COLUMNS,
+    JSON_FIELDS,
+    MEMBER_COLUMNS,
+    MEMBER_DEFAULTS,
+    MEMBER_FILE_FIELDS,
+    MONEY_FIELDS,
+    REGION,
+)
 from .report import RowError
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from fupin.core import files
 
 from .columns import MEMBER, ImportRejected, _columns_for, map_columns
 
-
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (".xlsx", ".csv")

@@ -10,7 +10,6 @@ from fupin.regions.models import Region, RegionLevel
 from .. import services
 from .columns import BY_KEY, REGION, REGION_FIELDS, REGION_LEVELS
 
-
 # ---------------------------------------------------------------------------------------------
 # Fast pinyin initials: the same result as services.initials (pypinyin's lazy_pinyin), without
 # its phrase segmentation for the names where it cannot matter: a character whose readings

@@ -10,7 +10,6 @@ from fupin.core import idnumber, spreadsheets
 
 from .columns import COLUMNS, HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, TEMPLATE_COLUMNS
 
-
 # ---------------------------------------------------------------------------------------------
 # Results
 

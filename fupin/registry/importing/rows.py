@@ -34,9 +34,22 @@ from fupin.core import files, idnumber
 from .. import codes, validation
 from ..models import Household, Member
 from ..permissions import may_load_registered
-from .columns import (BY_KEY, HOUSEHOLD, INCOME, MEMBER, MONEY_FIELDS, REGION, REGION_FIELDS, CellError, Column,
-                      ColumnMap, ImportRejected, _identity, map_columns)
-from .plan import SKIPPED, HouseholdPlanner, _Group, _MISSING
+from .columns import (
+    BY_KEY,
+    HOUSEHOLD,
+    INCOME,
+    MEMBER,
+    MONEY_FIELDS,
+    REGION,
+    REGION_FIELDS,
+    CellError,
+    Column,
+    ColumnMap,
+    ImportRejected,
+    _identity,
+    map_columns,
+)
+from .plan import _MISSING, SKIPPED, HouseholdPlanner, _Group
 from .reading import Table, open_table
 from .regions import _INITIALS, RegionResolver, name_initials
 from .report import ImportResult, RowError
@@ -487,7 +500,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                 continue
             try:
                 parsed = idnumber.parse(raw, today=today)
-            except idnumber.IdNumberError as e:
+            except idnumber.IdNumberError:
                 try:
                     _identity(raw)
                 except CellError as excel:  # an 18-digit number Excel turned into 3.6E+17

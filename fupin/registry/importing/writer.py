@@ -60,7 +60,7 @@ class PlanWriter:
             "household_id": household_ids, "scope_code": villages, "changes": changes,
         }
 
-    def _orm_write(self, plan: "Plan") -> None:
+    def _orm_write(self, plan: Plan) -> None:
         def rows(columns: dict[str, list]):
             names = list(columns)
             return [dict(zip(names, values)) for values in zip(*columns.values())]
@@ -81,7 +81,7 @@ class PlanWriter:
         IncomeRecord.objects.bulk_create(
             [IncomeRecord(**(row | {"household_id": ids(ref), "recorded_at": self.now})) for ref, row in plan.new_incomes],
             batch_size=500)
-        for pk, ref, row in plan.update_incomes:
+        for pk, _ref, row in plan.update_incomes:
             IncomeRecord.objects.filter(pk=pk).update(**{k: row[k] for k in INCOME_COLUMNS if k != "household_id"}
                                                       | {"recorded_at": self.now})
         AuditEntry.objects.bulk_create([AuditEntry(**r) for r in rows(link_columns(self._audit_columns(plan, ids)))],
@@ -96,7 +96,7 @@ class PlanWriter:
                 cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS "_import_{table}" '
                                f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP')
 
-    def _pg_write(self, plan: "Plan") -> None:
+    def _pg_write(self, plan: Plan) -> None:
         with connection.cursor() as cursor:
             count = len(plan.new_groups)
             new_ids = []
