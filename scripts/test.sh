@@ -8,6 +8,8 @@ FUPIN_EXTRAS="[test]" source scripts/env.sh
 export FUPIN_TASKS=immediate
 echo "== ruff check (lint; pyproject.toml [tool.ruff])"
 ruff check .
+echo "== mypy (types; pyproject.toml [tool.mypy] files)"
+mypy
 echo "== test suite on SQLite"
 python -m pytest -q "$@"
 PG_URL="${FUPIN_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"

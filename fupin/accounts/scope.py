@@ -1,22 +1,26 @@
 """What a user may read and change: one place, used by every selector and service."""
-from django.db.models import Exists, OuterRef, Q
+from collections.abc import Callable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from fupin.core.errors import ScopeError
 from fupin.regions.models import in_region
 from fupin.regions.scope import region_filter
 
+from .models import User
+
 # A helper (帮扶责任人) reads only the households paired to them. The pairings are the assistance app's, which sits
 # above accounts (tests/test_layers.py), so it hands its query over at start-up: AssistanceConfig.ready() calls
 # provide_paired_filter(fupin.assistance.selectors.active_pairings). Until it has, a helper reads no household.
-_paired_filter = []
+_paired_filter: list[Callable[..., QuerySet]] = []
 
 
-def provide_paired_filter(active_pairings) -> None:
+def provide_paired_filter(active_pairings: Callable[..., QuerySet]) -> None:
     """Register `active_pairings(user, household)`: the user's pairings in force with `household` (an id or OuterRef)."""
     _paired_filter[:] = [active_pairings]
 
 
-def household_filter(user, prefix: str = "", *, region_field: str | None = None):
+def household_filter(user: User, prefix: str = "", *, region_field: str | None = None) -> Q | None:
     """A Q over Household rows (reached through `prefix`, e.g. "household__") the user may read; None: nothing.
 
     The region scope first; a helper (帮扶责任人) additionally sees only the households
@@ -34,7 +38,7 @@ def household_filter(user, prefix: str = "", *, region_field: str | None = None)
     return region_filter(user, field)
 
 
-def ensure_can_read(user, code: str) -> None:
+def ensure_can_read(user: User, code: str) -> None:
     if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
         raise ScopeError("不在您的管辖范围内")
 
@@ -42,13 +46,13 @@ def ensure_can_read(user, code: str) -> None:
 READ_ONLY_MESSAGE = "您的角色只能查看，不能修改"
 
 
-def ensure_can_write(user) -> None:
+def ensure_can_write(user: User) -> None:
     """Refuse any change by a read-only role (prefecture, province): every service that writes calls this or ensure_can_edit."""
     if not getattr(user, "is_authenticated", False) or getattr(user, "is_read_only", False):
         raise ScopeError(READ_ONLY_MESSAGE)
 
 
-def ensure_can_edit(user, code: str) -> None:
+def ensure_can_edit(user: User, code: str) -> None:
     ensure_can_read(user, code)
     if not user.can_edit_registry:
         raise ScopeError(READ_ONLY_MESSAGE)

@@ -24,7 +24,7 @@ class AccountError(ServiceError):
 class PasswordRefused(AccountError):
     """A password Django's validators refuse (settings.AUTH_PASSWORD_VALIDATORS); `messages` says why, in Chinese."""
 
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str]) -> None:
         super().__init__("；".join(messages))
         self.messages = messages
 
@@ -38,7 +38,7 @@ def check_password_allowed(password: str, user: User) -> None:
 
 
 @transaction.atomic
-def set_password(user: User, password: str, *, by) -> None:
+def set_password(user: User, password: str, *, by: User) -> None:
     """A new password, by the user themselves or by an administrator (a reset); every other session ends."""
     if by.pk != user.pk and not by.is_superuser:
         raise AccountError("只有系统管理员可以重设他人的密码")
@@ -50,7 +50,7 @@ def set_password(user: User, password: str, *, by) -> None:
 
 
 @transaction.atomic
-def create_user(*, by, username: str, password: str, role: str, region_code: str | None, full_name: str = "") -> User:
+def create_user(*, by: User, username: str, password: str, role: str, region_code: str | None, full_name: str = "") -> User:
     """Create a user bound to a region at the level their role works at."""
     if role not in Role.values:
         raise AccountError(f"未知角色：{role}")
@@ -100,7 +100,7 @@ def revoke_token(user: User, token_id: str) -> None:
 # ---------------------------------------------------------------- sign-in lockout (django-axes)
 
 @transaction.atomic
-def unlock(user: User, *, by) -> int:
+def unlock(user: User, *, by: User) -> int:
     """Clear a user's failed sign-ins (and so their lockout): system administrators only. Returns the records cleared."""
     if not by.is_superuser:
         raise AccountError("只有系统管理员可以解除登录锁定")
@@ -159,7 +159,7 @@ def verify_totp(user: User, token: str) -> TOTPDevice:
 
 
 @transaction.atomic
-def remove_totp(user: User, *, by) -> None:
+def remove_totp(user: User, *, by: User) -> None:
     """Remove a user's second factor: the user (on a verified session) or a system administrator (a lost phone)."""
     if by.pk != user.pk and not by.is_superuser:
         raise AccountError("只有系统管理员可以解除他人的两步验证")

@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, level_of
 from fupin.registry.models import GUARANTEE_LABELS, Household
@@ -31,7 +32,7 @@ from .services import settings_for
 ZERO = Decimal("0.00")
 
 
-def active_pairings(user, household) -> QuerySet[Pairing]:
+def active_pairings(user: User, household: Household) -> QuerySet[Pairing]:
     """The helper `user`'s pairings in force with `household` (an id or an OuterRef), their record active: the
     households a helper reads (accounts.scope.household_filter, which this app provides it to at start-up)."""
     return Pairing.objects.filter(helper__user=user, helper__active=True, ended_on__isnull=True, household_id=household)
@@ -43,7 +44,7 @@ def _ancestors(code: str) -> list[str]:
 
 # ---------------------------------------------------------------- units and helpers
 
-def units_for(user) -> QuerySet[HelperUnit]:
+def units_for(user: User) -> QuerySet[HelperUnit]:
     """Units working in the user's region, or above it (a county's units work in its townships)."""
     scope = region_filter(user, "region_id")
     if scope is None:
@@ -54,7 +55,7 @@ def units_for(user) -> QuerySet[HelperUnit]:
     )
 
 
-def helpers_for(user, *, q: str = "", unit: str | int | None = None, region: str = "", include_inactive: bool = False
+def helpers_for(user: User, *, q: str = "", unit: str | int | None = None, region: str = "", include_inactive: bool = False
                 ) -> QuerySet[Helper]:
     """Helpers bound in the user's region or above it, each with `load` (households paired now).
 
@@ -81,13 +82,13 @@ def helpers_for(user, *, q: str = "", unit: str | int | None = None, region: str
     ).order_by("region_id", "name")
 
 
-def helper_for(user, pk) -> Helper:
+def helper_for(user: User, pk) -> Helper:
     if not str(pk).isdigit():
         raise Helper.DoesNotExist
     return helpers_for(user, include_inactive=True).get(pk=pk)
 
 
-def candidate_helpers(user, household: Household) -> list[Helper]:
+def candidate_helpers(user: User, household: Household) -> list[Helper]:
     """Active helpers who work where the household lives, lightest load first, each with `load` and `cap`."""
     cap = settings_for(household.village_id).load_cap
     qs = (
@@ -102,7 +103,7 @@ def candidate_helpers(user, household: Household) -> list[Helper]:
     return helpers
 
 
-def helper_households(user, helper: Helper) -> QuerySet[Household]:
+def helper_households(user: User, helper: Helper) -> QuerySet[Household]:
     """The households a helper is paired to now that the user may read (the helper was read through helper_for).
 
     A helper bound to a county is paired across its villages; a village clerk looking at them sees
@@ -116,7 +117,7 @@ def helper_households(user, helper: Helper) -> QuerySet[Household]:
     ).order_by("village_id", "number")
 
 
-def pairing_history_of_helper(user, helper: Helper) -> QuerySet[Pairing]:
+def pairing_history_of_helper(user: User, helper: Helper) -> QuerySet[Pairing]:
     """The helper's pairings, past and present, with households the user may read."""
     scope = household_filter(user, "household__")
     if scope is None:
@@ -142,7 +143,7 @@ def _with_visit_dates(qs: QuerySet[Household]) -> QuerySet[Household]:
     )
 
 
-def assisted_households(user, *, region: str = "") -> QuerySet[Household]:
+def assisted_households(user: User, *, region: str = "") -> QuerySet[Household]:
     """Households that must have a helper (poor and monitored), in scope."""
     scope = household_filter(user)
     if scope is None:
@@ -153,7 +154,7 @@ def assisted_households(user, *, region: str = "") -> QuerySet[Household]:
     return qs
 
 
-def unpaired_households(user, *, region: str = "") -> QuerySet[Household]:
+def unpaired_households(user: User, *, region: str = "") -> QuerySet[Household]:
     """Poor and monitored households without an active pairing: every one must be listed until paired."""
     return (
         assisted_households(user, region=region).filter(~Exists(_active_pairing()))
@@ -161,7 +162,7 @@ def unpaired_households(user, *, region: str = "") -> QuerySet[Household]:
     )
 
 
-def _interval_cases(user, region: str) -> tuple[list[tuple[str, int]], int]:
+def _interval_cases(user: User, region: str) -> tuple[list[tuple[str, int]], int]:
     """[(county code, visit interval days)] for the counties configured in view, and the default."""
     prefix = region or user.scope_prefix or ""
     configured = AssistanceSettings.objects.all()
@@ -172,7 +173,7 @@ def _interval_cases(user, region: str) -> tuple[list[tuple[str, int]], int]:
     return list(configured.values_list("county_id", "visit_interval_days")), DEFAULT_VISIT_INTERVAL_DAYS
 
 
-def _overdue_q(user, region: str, today: datetime.date) -> Q:
+def _overdue_q(user: User, region: str, today: datetime.date) -> Q:
     """Paired households whose last visit (or, never visited, the pairing date) is older than their county's interval."""
     cases, default = _interval_cases(user, region)
     reference = "visit_reference"
@@ -185,7 +186,7 @@ def _overdue_q(user, region: str, today: datetime.date) -> Q:
     return q | other
 
 
-def overdue_households(user, *, region: str = "", today: datetime.date | None = None) -> QuerySet[Household]:
+def overdue_households(user: User, *, region: str = "", today: datetime.date | None = None) -> QuerySet[Household]:
     """The paired poor and monitored households overdue for a visit (走访), oldest first."""
     today = today or timezone.localdate()
     qs = _with_visit_dates(assisted_households(user, region=region).filter(Exists(_active_pairing())))
@@ -204,7 +205,7 @@ def visit_due(household: Household, *, today: datetime.date | None = None) -> di
     return {"due_on": due, "days_late": max(0, (today - due).days), "interval": days}
 
 
-def my_households(user) -> list[Household]:
+def my_households(user: User) -> list[Household]:
     """A helper's own households with their visit due dates, most urgent first."""
     scope = household_filter(user)
     if scope is None:
@@ -216,7 +217,7 @@ def my_households(user) -> list[Household]:
     return sorted(rows, key=lambda h: (h.due["due_on"] or datetime.date.max, h.number))
 
 
-def coverage_by_region(user, region_code: str = "", *, today: datetime.date | None = None) -> dict:
+def coverage_by_region(user: User, region_code: str = "", *, today: datetime.date | None = None) -> dict:
     """Households needing a helper, paired, unpaired and overdue for a visit, per child region, with totals."""
     today = today or timezone.localdate()
     base = assisted_households(user, region=region_code)
@@ -275,14 +276,14 @@ def _money_totals(measures) -> dict:
     }
 
 
-def measure_for(user, pk) -> HelpMeasure:
+def measure_for(user: User, pk) -> HelpMeasure:
     scope = household_filter(user, "plan__household__", region_field="village_code")
     if scope is None or not str(pk).isdigit():
         raise HelpMeasure.DoesNotExist
     return HelpMeasure.objects.select_related("plan", "plan__household", "catalogue").get(scope, pk=pk)
 
 
-def visit_for(user, pk) -> Visit:
+def visit_for(user: User, pk) -> Visit:
     scope = household_filter(user, "household__")
     if scope is None or not str(pk).isdigit():
         raise Visit.DoesNotExist
@@ -306,7 +307,7 @@ MONITORING_SUMS = ("households", "measures", "measures_done", "measures_overdue"
                    "income_increase", "visits", "visited_households")
 
 
-def helper_monitoring(user, *, year: int, month: int, region: str = "") -> dict:
+def helper_monitoring(user: User, *, year: int, month: int, region: str = "") -> dict:
     """For each helper and township: the plans' measures of the year, their money and results, and the visits.
 
     Seed 000 七(三): 按照《扶贫手册》上明确的帮扶项目、帮扶资金、帮扶成效进行监测, June and
@@ -393,7 +394,7 @@ def _sum_rows(rows: list[dict]) -> dict:
     return out
 
 
-def monitoring_reports_for(user) -> QuerySet[MonitoringReport]:
+def monitoring_reports_for(user: User) -> QuerySet[MonitoringReport]:
     scope = region_filter(user, "region_id")
     if scope is None or permissions.is_helper(user):
         return MonitoringReport.objects.none()
@@ -402,7 +403,7 @@ def monitoring_reports_for(user) -> QuerySet[MonitoringReport]:
 
 # ---------------------------------------------------------------- demand lists (需求清单)
 
-def demand_list(user, *, year: int, region: str = "") -> dict:
+def demand_list(user: User, *, year: int, region: str = "") -> dict:
     """The measures households need in a year, by village and by township (seed 000 四(二)6 统计汇总).
 
     Every measure planned for the year counts, whatever its progress, except cancelled ones.
@@ -440,20 +441,20 @@ def demand_list(user, *, year: int, region: str = "") -> dict:
 
 # ---------------------------------------------------------------- handbooks and the public summary
 
-def handbook_batches_for(user) -> QuerySet[HandbookBatch]:
+def handbook_batches_for(user: User) -> QuerySet[HandbookBatch]:
     scope = region_filter(user, "village_id")
     if scope is None or permissions.is_helper(user):
         return HandbookBatch.objects.none()
     return HandbookBatch.objects.filter(scope).select_related("village", "requested_by")
 
 
-def handbook_batch_for(user, pk) -> HandbookBatch:
+def handbook_batch_for(user: User, pk) -> HandbookBatch:
     if not str(pk).isdigit():
         raise HandbookBatch.DoesNotExist
     return handbook_batches_for(user).get(pk=pk)
 
 
-def villages_for(user) -> QuerySet[Region]:
+def villages_for(user: User) -> QuerySet[Region]:
     scope = region_filter(user, "code")
     if scope is None:
         return Region.objects.none()

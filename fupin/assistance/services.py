@@ -56,14 +56,14 @@ class AssistanceError(ServiceError):
 
 # ---------------------------------------------------------------- scope checks
 
-def ensure_household(user, household: Household) -> None:
+def ensure_household(user: User, household: Household) -> None:
     """The household is readable by the user (a helper: paired to them); ScopeError otherwise."""
     scope = household_filter(user)
     if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():
         raise ScopeError("不在您的帮扶或管辖范围内")
 
 
-def _ensure_region(user, code: str) -> None:
+def _ensure_region(user: User, code: str) -> None:
     if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
         raise ScopeError("不在您的管辖范围内")
 
@@ -105,7 +105,7 @@ def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool 
 
 
 @transaction.atomic
-def create_unit(*, by, name: str, region_code: str, kind: str = UnitKind.PARTY_GOVERNMENT, contact_person: str = "",
+def create_unit(*, by: User, name: str, region_code: str, kind: str = UnitKind.PARTY_GOVERNMENT, contact_person: str = "",
                 contact_phone: str = "", address: str = "") -> HelperUnit:
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
     errors = {}
@@ -129,7 +129,7 @@ def create_unit(*, by, name: str, region_code: str, kind: str = UnitKind.PARTY_G
 
 
 @transaction.atomic
-def create_helper(*, by, unit: HelperUnit, name: str, phone: str, region_code: str, kind: str = HelperKind.CADRE,
+def create_helper(*, by: User, unit: HelperUnit, name: str, phone: str, region_code: str, kind: str = HelperKind.CADRE,
                   position: str = "") -> Helper:
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
     errors = {}
@@ -157,7 +157,7 @@ HELPER_EDITABLE = {"name", "kind", "position", "phone", "active", "unit"}
 
 
 @transaction.atomic
-def update_helper(helper: Helper, *, by, **changes) -> Helper:
+def update_helper(helper: Helper, *, by: User, **changes) -> Helper:
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
     _ensure_region(by, helper.region_id)
     unknown = set(changes) - HELPER_EDITABLE
@@ -186,7 +186,7 @@ def update_helper(helper: Helper, *, by, **changes) -> Helper:
 
 
 @transaction.atomic
-def give_helper_login(helper: Helper, *, by, username: str, password: str) -> User:
+def give_helper_login(helper: Helper, *, by: User, username: str, password: str) -> User:
     """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own households."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
     _ensure_region(by, helper.region_id)
@@ -276,7 +276,7 @@ def _lookup_choice(choices, text: str, default):
     return codes.lookup(choices, text)
 
 
-def import_helpers(*, by, rows: list[dict]) -> HelperImportResult:
+def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
     """Units and helpers from the template's rows: every row checked first; nothing saved if any row is wrong.
 
     A row whose helper (same unit, name and phone) already exists is left as it is, so the
@@ -367,7 +367,7 @@ def settings_for(county_code: str) -> AssistanceSettings:
 
 
 @transaction.atomic
-def update_settings(*, by, county_code: str, load_cap: int, visit_interval_days: int) -> AssistanceSettings:
+def update_settings(*, by: User, county_code: str, load_cap: int, visit_interval_days: int) -> AssistanceSettings:
     _ensure_role(permissions.can_configure(by), "只有县扶贫办可以设置帮扶参数")
     county = _region(county_code, field="county", levels=(RegionLevel.COUNTY,))
     _ensure_region(by, county.code)
@@ -424,7 +424,7 @@ def _check_date(on, errors: dict, field: str = "started_on") -> None:
 
 
 @transaction.atomic
-def pair_household(household: Household, helper: Helper, *, by, started_on: datetime.date, reason: str = "") -> Pairing:
+def pair_household(household: Household, helper: Helper, *, by: User, started_on: datetime.date, reason: str = "") -> Pairing:
     """Make `helper` responsible for an unpaired poor household (四定: 定户、定人、定时间、定责任)."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
     ensure_household(by, household)
@@ -447,7 +447,7 @@ def pair_household(household: Household, helper: Helper, *, by, started_on: date
 
 
 @transaction.atomic
-def reassign_household(household: Household, helper: Helper, *, by, on: datetime.date, reason: str) -> Pairing:
+def reassign_household(household: Household, helper: Helper, *, by: User, on: datetime.date, reason: str) -> Pairing:
     """Hand the household to another helper: the current pairing ends and a new one starts the same day."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
     ensure_household(by, household)
@@ -479,7 +479,7 @@ def reassign_household(household: Household, helper: Helper, *, by, on: datetime
 
 
 @transaction.atomic
-def end_pairing(household: Household, *, by, on: datetime.date, reason: str) -> Pairing:
+def end_pairing(household: Household, *, by: User, on: datetime.date, reason: str) -> Pairing:
     """End the pairing of a household that has left the registry's care (不脱贫不脱钩: never while poor)."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
     ensure_household(by, household)
@@ -518,7 +518,7 @@ def default_plan_class(household: Household) -> str:
 
 
 @transaction.atomic
-def save_plan(household: Household, *, by, target_exit_year: int, plan_class: str | None = None, goals: str = "") -> HelpPlan:
+def save_plan(household: Household, *, by: User, target_exit_year: int, plan_class: str | None = None, goals: str = "") -> HelpPlan:
     """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class)."""
     _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
     ensure_household(by, household)
@@ -584,7 +584,7 @@ def _check_measure(values: dict, errors: dict) -> None:
 
 
 @transaction.atomic
-def add_measure(household: Household, *, by, catalogue: MeasureCatalogue, content: str, year: int, deadline: datetime.date,
+def add_measure(household: Household, *, by: User, catalogue: MeasureCatalogue, content: str, year: int, deadline: datetime.date,
                 planned_amount=Decimal("0"), funding_source: str = "", helper: Helper | None = None) -> HelpMeasure:
     """Add a measure to the household's plan; its helper is the household's current helper unless named."""
     _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶措施")
@@ -611,7 +611,7 @@ def add_measure(household: Household, *, by, catalogue: MeasureCatalogue, conten
 
 
 @transaction.atomic
-def update_measure(measure: HelpMeasure, *, by, **changes) -> HelpMeasure:
+def update_measure(measure: HelpMeasure, *, by: User, **changes) -> HelpMeasure:
     """Change a measure's plan or progress: status, money spent, result, income increase, completion date."""
     _ensure_role(permissions.can_plan(by), "您的角色不能修改帮扶措施")
     household = measure.plan.household
@@ -646,7 +646,7 @@ def update_measure(measure: HelpMeasure, *, by, **changes) -> HelpMeasure:
 
 # ---------------------------------------------------------------- visits (走访)
 
-def _clean_photo(photo, errors: dict):
+def _clean_photo(photo, errors: dict) -> None:
     """The photo re-encoded as a metadata-free JPEG (fupin.core.images), or None with the reason in `errors`."""
     try:
         return images.clean_photo(photo, max_bytes=MAX_PHOTO_BYTES)
@@ -656,7 +656,7 @@ def _clean_photo(photo, errors: dict):
 
 
 @transaction.atomic
-def record_visit(household: Household, *, by, visited_on: datetime.date, findings: str, helper: Helper | None = None,
+def record_visit(household: Household, *, by: User, visited_on: datetime.date, findings: str, helper: Helper | None = None,
                  kind: str = VisitKind.HOME, problems: str = "", guarantees: dict[str, bool] | None = None,
                  guarantee_notes: dict[str, str] | None = None, photos=()) -> Visit:
     """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
@@ -717,7 +717,7 @@ def record_visit(household: Household, *, by, visited_on: datetime.date, finding
 
 # ---------------------------------------------------------------- handbook batches and monitoring reports
 
-def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
+def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
     """Queue the handbooks of every registered household of a village; the page polls the batch's progress."""
     # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing services.
     from .tasks import build_village_handbooks
@@ -741,7 +741,7 @@ def start_handbook_batch(*, by, village_code: str) -> HandbookBatch:
 
 
 @transaction.atomic
-def submit_monitoring(*, by, region_code: str, year: int, month: int) -> MonitoringReport:
+def submit_monitoring(*, by: User, region_code: str, year: int, month: int) -> MonitoringReport:
     """Report the June or December helper monitoring of a township (or county) up to the county office."""
     from .selectors import helper_monitoring  # cycle breaker: the selectors import these services
 

@@ -1,7 +1,9 @@
 """Writing audit entries; called by every service that changes a record, in its transaction. Every
 entry is appended to its county's hash chain (fupin.audit.chain)."""
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
@@ -12,7 +14,7 @@ from .models import AuditEntry
 SENSITIVE = {"id_number", "phone", "bank_account"}
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, FieldFile):
         return value.name or ""
     if isinstance(value, models.Model):
@@ -22,7 +24,7 @@ def _plain(value):
     return value
 
 
-def snapshot(instance: models.Model, fields=None) -> dict:
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict:
     """The instance's concrete field values, as JSON-friendly values keyed by field name."""
     out = {}
     for field in instance._meta.concrete_fields:
@@ -36,8 +38,8 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
-def entry(*, by, action: str, target_type: str, target_id, target_label: str, changes: dict | None = None,
-          household_id=None, scope_code: str = "", at=None) -> AuditEntry:
+def entry(*, by: Any, action: str, target_type: str, target_id: object, target_label: str, changes: dict | None = None,
+          household_id: int | None = None, scope_code: str = "", at: datetime.datetime | None = None) -> AuditEntry:
     """An unsaved entry for `by`; write it with record_many (or through record)."""
     fields = {"at": at} if at is not None else {}
     return AuditEntry(
@@ -59,9 +61,10 @@ def record_many(entries: list[AuditEntry], *, batch_size: int = 2000) -> list[Au
         return AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
 
 
-def record(*, by, action: str, target: models.Model, changes: dict | None = None, household=None, scope_code: str = "") -> AuditEntry:
-    item = entry(by=by, action=action, target_type=target._meta.model_name, target_id=target.pk,
-                 target_label=str(target), changes=changes, household_id=getattr(household, "pk", household),
+def record(*, by: Any, action: str, target: models.Model, changes: dict | None = None, household: models.Model | int | None = None,
+           scope_code: str = "") -> AuditEntry:
+    item = entry(by=by, action=action, target_type=target._meta.model_name or "", target_id=target.pk,
+                 target_label=str(target), changes=changes, household_id=household.pk if isinstance(household, models.Model) else household,
                  scope_code=scope_code)
     with transaction.atomic(savepoint=False):
         chain.link_entries([item])

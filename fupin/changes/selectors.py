@@ -1,13 +1,15 @@
 """How change requests are read: every query starts from the user's scope (accounts.scope)."""
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter
 from fupin.regions.models import in_region
 
-from .models import ChangeRequest, ChangeStatus
+from .models import ChangeAction, ChangeRequest, ChangeStatus
 
 
-def change_requests_for(user, *, status: str = "", kind: str = "", region: str = "", household=None) -> QuerySet[ChangeRequest]:
+def change_requests_for(user: User, *, status: str = "", kind: str = "", region: str = "",
+                        household: int | None = None) -> QuerySet[ChangeRequest]:
     """The requests on households the user may read, pending ones first, newest first within each."""
     scope = household_filter(user, "household__", region_field="village_code")
     if scope is None:
@@ -26,10 +28,10 @@ def change_requests_for(user, *, status: str = "", kind: str = "", region: str =
     return qs.select_related("household", "proposed_by", "decided_by").order_by(pending_first, "-proposed_at", "-id")
 
 
-def change_request_for(user, pk: int) -> ChangeRequest:
+def change_request_for(user: User, pk: int) -> ChangeRequest:
     """One request in scope; ChangeRequest.DoesNotExist otherwise (out of scope reads as missing)."""
     return change_requests_for(user).select_related("household__village", "created_household").get(pk=pk)
 
 
-def history(request: ChangeRequest):
+def history(request: ChangeRequest) -> QuerySet[ChangeAction]:
     return request.actions.select_related("by").order_by("at", "id")

@@ -2,11 +2,15 @@
 approve or return (the township or county). One function per move of `TRANSITIONS`, each in a
 transaction with its audit entry; approving applies the change in the same transaction.
 """
+from collections.abc import Callable, Iterable, Sequence
+
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_read
 from fupin.audit.services import record
 from fupin.core.errors import CONFLICT_MESSAGE
@@ -20,7 +24,7 @@ from .permissions import can_propose, can_review
 
 __all__ = ["ChangeConflict", "ChangeError", "add_evidence", "approve", "propose", "resubmit", "return_request", "withdraw"]
 
-def _ensure(user, codes_: list[str], allowed, message: str) -> None:
+def _ensure(user: User, codes_: list[str], allowed: Callable[[User], bool], message: str) -> None:
     """In scope of every village the request touches (else ScopeError, which reads as not found), then the role."""
     for code in codes_:
         ensure_can_read(user, code)
@@ -28,16 +32,16 @@ def _ensure(user, codes_: list[str], allowed, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _village_codes(households) -> list[str]:
+def _village_codes(households: Iterable[Household]) -> list[str]:
     return sorted({h.village_id for h in households})
 
 
-def _lock_households(pks) -> list[Household]:
+def _lock_households(pks: Iterable[int]) -> list[Household]:
     """The households a request touches, locked in one order so two approvals cannot interleave or deadlock."""
     return list(Household.objects.select_for_update().filter(pk__in=sorted(set(pks))).order_by("pk"))
 
 
-def _prepare_locked(kind: str, household: Household, payload: dict, *, by) -> kinds.Plan:
+def _prepare_locked(kind: str, household: Household, payload: dict, *, by: User) -> kinds.Plan:
     """Check the change, lock every household it touches at once (in pk order), and check it again under the lock:
     two proposals on one household are then taken one after the other, and the second sees the first."""
     plan = kinds.prepare(kind, household, payload, by=by)
@@ -60,7 +64,7 @@ def _conflict(plan: kinds.Plan, *, exclude: int | None = None) -> ChangeRequest 
     return target.change_request if target else None
 
 
-def _ensure_no_conflict(plan: kinds.Plan, *, by, exclude: int | None = None) -> None:
+def _ensure_no_conflict(plan: kinds.Plan, *, by: User, exclude: int | None = None) -> None:
     other = _conflict(plan, exclude=exclude)
     if other is None:
         return
@@ -85,7 +89,8 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _check_reason_and_evidence(reason: str, reference: str, files, *, existing: int = 0) -> None:
+def _check_reason_and_evidence(reason: str, reference: str, files: Sequence[UploadedFile], *,
+                               existing: int = 0) -> None:
     errors = {}
     if not reason:
         errors["reason"] = "请填写变更原因"
@@ -107,7 +112,8 @@ def _move(request: ChangeRequest, to: str) -> str:
     return before
 
 
-def _log(request: ChangeRequest, action: str, *, by, comment: str = "", before: str | None = None, changes=None) -> None:
+def _log(request: ChangeRequest, action: str, *, by: User, comment: str = "", before: str | None = None,
+         changes: dict | None = None) -> None:
     ChangeAction.objects.create(change_request=request, action=action, by=by, comment=comment,
                                 role=by.role or ("admin" if by.is_superuser else ""))
     with translation.override("zh-hans"):  # the trail keeps Chinese whatever the page's language
@@ -118,8 +124,8 @@ def _log(request: ChangeRequest, action: str, *, by, comment: str = "", before: 
 
 
 @transaction.atomic
-def propose(household: Household, *, by, kind: str, payload: dict, reason: str, evidence_reference: str = "",
-            files=()) -> ChangeRequest:
+def propose(household: Household, *, by: User, kind: str, payload: dict, reason: str, evidence_reference: str = "",
+            files: Sequence[UploadedFile] = ()) -> ChangeRequest:
     """The village proposes a change to one of its households, with a reason and evidence."""
     _ensure(by, [household.village_id], can_propose, "只有村扶贫专干或驻村工作队可以提出变更申请")
     reason, evidence_reference, files = _text(reason), _text(evidence_reference), list(files or [])
@@ -144,8 +150,8 @@ def _locked(request: ChangeRequest) -> ChangeRequest:
 
 
 @transaction.atomic
-def resubmit(request: ChangeRequest, *, by, payload: dict, reason: str, evidence_reference: str = "",
-             files=()) -> ChangeRequest:
+def resubmit(request: ChangeRequest, *, by: User, payload: dict, reason: str, evidence_reference: str = "",
+             files: Sequence[UploadedFile] = ()) -> ChangeRequest:
     """The village revises a returned request and sends it for review again."""
     request = _locked(request)
     _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以修改变更申请")
@@ -171,7 +177,7 @@ def resubmit(request: ChangeRequest, *, by, payload: dict, reason: str, evidence
 
 
 @transaction.atomic
-def withdraw(request: ChangeRequest, *, by, comment: str = "") -> ChangeRequest:
+def withdraw(request: ChangeRequest, *, by: User, comment: str = "") -> ChangeRequest:
     request = _locked(request)
     _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以撤回变更申请")
     before = _move(request, ChangeStatus.WITHDRAWN)
@@ -181,7 +187,7 @@ def withdraw(request: ChangeRequest, *, by, comment: str = "") -> ChangeRequest:
 
 
 @transaction.atomic
-def add_evidence(request: ChangeRequest, *, by, files) -> ChangeRequest:
+def add_evidence(request: ChangeRequest, *, by: User, files: Sequence[UploadedFile]) -> ChangeRequest:
     """The village adds files to an open request (the reviewer sees them, and the history says when they came)."""
     request = _locked(request)
     _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以补充佐证材料")
@@ -199,7 +205,7 @@ def add_evidence(request: ChangeRequest, *, by, files) -> ChangeRequest:
     return request
 
 
-def _ensure_reviewer(request: ChangeRequest, by, codes_: list[str]) -> None:
+def _ensure_reviewer(request: ChangeRequest, by: User, codes_: list[str]) -> None:
     _ensure(by, codes_, can_review, "只有乡镇或县扶贫办可以审核变更申请")
     makers = set(request.actions.filter(action__in=[ChangeAction.Action.PROPOSE, ChangeAction.Action.RESUBMIT])
                  .values_list("by_id", flat=True)) | {request.proposed_by_id}
@@ -212,7 +218,7 @@ def _touched_villages(request: ChangeRequest) -> list[str]:
 
 
 @transaction.atomic
-def return_request(request: ChangeRequest, *, by, comment: str) -> ChangeRequest:
+def return_request(request: ChangeRequest, *, by: User, comment: str) -> ChangeRequest:
     """Send a request back to the village with a comment saying what to change."""
     request = _locked(request)
     _ensure_reviewer(request, by, _touched_villages(request))
@@ -227,7 +233,7 @@ def return_request(request: ChangeRequest, *, by, comment: str) -> ChangeRequest
 
 
 @transaction.atomic
-def approve(request: ChangeRequest, *, by, comment: str = "") -> ChangeRequest:
+def approve(request: ChangeRequest, *, by: User, comment: str = "") -> ChangeRequest:
     """Approve and apply, all or nothing: the registry must still be as the request saw it."""
     request = _locked(request)
     _ensure_reviewer(request, by, _touched_villages(request))

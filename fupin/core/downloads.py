@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from pathlib import PurePath
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import FileResponse, Http404
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
@@ -40,7 +44,7 @@ def true_type(head: bytes, name: str) -> tuple[str, bool]:
     return DOWNLOAD_TYPES.get(PurePath(name).suffix.lower(), OPAQUE), False
 
 
-def stored_file_response(field_file, *, filename: str = "", attachment: bool = False) -> FileResponse:
+def stored_file_response(field_file: FieldFile, *, filename: str = "", attachment: bool = False) -> FileResponse:
     """The stored file as a response, named `filename` (default: its stored name; the stored name's extension is added
     to a filename without one); 404 when there is no such file. `attachment`: always a download, even an image
     (evidence: minutes, photos of a posted notice, are kept by the reader, not viewed in the tab)."""
@@ -52,8 +56,8 @@ def stored_file_response(field_file, *, filename: str = "", attachment: bool = F
         raise Http404("文件不存在") from None
     head = handle.read(16)
     handle.seek(0)
-    content_type, inline = true_type(head, field_file.name)
-    stored = PurePath(field_file.name)
+    content_type, inline = true_type(head, field_file.name or "")
+    stored = PurePath(field_file.name or "")
     filename = PurePath(filename).name if filename else stored.name
     if not PurePath(filename).suffix:
         filename += stored.suffix
@@ -66,13 +70,13 @@ def stored_file_response(field_file, *, filename: str = "", attachment: bool = F
     return response
 
 
-def file_view(view):
+def file_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A view that answers with a stored file: GET or HEAD only, and a 404 to whoever may not read it — the anonymous
     and users outside the record's scope alike, so a file's address tells nobody whether it exists."""
 
     @require_safe
     @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             raise Http404("文件不存在")
         try:

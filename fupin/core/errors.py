@@ -19,7 +19,7 @@ class ServiceError(ValueError):
     `ServiceError("原因", fields={...})` points at fields. str() joins every message.
     """
 
-    def __init__(self, message: str | dict = "", fields: dict | None = None):
+    def __init__(self, message: str | dict = "", fields: dict | None = None) -> None:
         errors = dict(message) if isinstance(message, dict) else ({"__all__": message} if message else {})
         errors.update(fields or {})
         self.errors = errors

@@ -6,6 +6,8 @@ import re
 import uuid
 from pathlib import PurePath
 
+from django.core.files import File
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; larger images are refused before they are decoded
 KINDS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
@@ -16,7 +18,7 @@ class EvidenceRefused(ValueError):
     """An upload that may not be kept as evidence; the message says why, in Chinese."""
 
 
-def sniff(upload) -> tuple[str, str] | None:
+def sniff(upload: File) -> tuple[str, str] | None:
     """(content type, extension) of an image or PDF upload, from its bytes; None when it is neither."""
     upload.seek(0)
     head = upload.read(5)
@@ -41,7 +43,7 @@ def sniff(upload) -> tuple[str, str] | None:
     return kind
 
 
-def refusal(upload) -> str:
+def refusal(upload: File) -> str:
     """Why `upload` may not be kept as evidence (a Chinese message), or '' when it may."""
     shown = getattr(upload, "name", "") or "文件"
     if upload.size > MAX_BYTES:
@@ -63,11 +65,11 @@ def stored_name(uploaded_name: str) -> str:
     return random_name(extension if re.fullmatch(r"\.[a-z0-9]{1,8}", extension) else "")
 
 
-def accept(upload):
+def accept(upload: File) -> File:
     """The upload, renamed to a random name of its true type, ready for FieldFile.save; EvidenceRefused otherwise."""
     reason = refusal(upload)
     if reason:
         raise EvidenceRefused(reason)
-    _, extension = sniff(upload)
+    _, extension = sniff(upload) or ("", "")
     upload.name = random_name(extension)
     return upload

@@ -1,4 +1,6 @@
 """Model fields shared by the apps."""
+from typing import Any
+
 from django.db import models
 
 
@@ -14,7 +16,7 @@ class CodeField(models.CharField):
     would add Django's pattern-matching index on PostgreSQL all the same.
     """
 
-    def db_parameters(self, connection):
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
         parameters = super().db_parameters(connection)
         if connection.vendor == "postgresql" and not self.db_collation:
             parameters["collation"] = "C"

@@ -8,14 +8,16 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 
 @contextlib.contextmanager
-def local_path(field_file):
+def local_path(field_file: Any) -> Iterator[str]:
     """A filesystem path for a stored file (a temporary copy when the storage has no paths)."""
     try:
         path = field_file.path
@@ -149,13 +151,13 @@ def _first_sheet(book: zipfile.ZipFile, names: set[str]) -> str:
         with book.open("xl/workbook.xml") as fh:
             head = fh.read(4 * MB)
         match = _FIRST_SHEET.search(head)
-        rel = (match.group(1) or match.group(2)).decode()
+        rel = (match.group(1) or match.group(2)).decode()  # type: ignore[union-attr]  # AttributeError is suppressed
         with book.open("xl/_rels/workbook.xml.rels") as fh:
             rels = fh.read(4 * MB)
         for entry in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
             tag = entry.group(0)
             if re.search(rb"\bId=\"" + re.escape(rel.encode()) + rb"\"", tag):
-                target = re.search(rb"\bTarget=\"([^\"]+)\"", tag).group(1).decode()
+                target = re.search(rb"\bTarget=\"([^\"]+)\"", tag).group(1).decode()  # type: ignore[union-attr]
                 target = target.lstrip("/") if target.startswith("/") else "xl/" + target
                 if target in names:
                     return target
@@ -177,7 +179,7 @@ def _check_sheet_size(rows: int, columns: int, limits: Limits, *, counted: bool)
         raise FileRefused(f"工作表{what}{rows:,}行×{columns:,}列，超过上限{limits.cells:,}个单元格：请拆分文件后分批导入")
 
 
-def check_xlsx(path, limits: Limits, *, count: bool = True) -> SheetInfo:
+def check_xlsx(path: Any, limits: Limits, *, count: bool = True) -> SheetInfo:
     """Refuse an .xlsx that is not one, is encrypted, carries macros or external links, or would unpack too large.
 
     Only the zip directory and the first sheet's first kilobytes are read, unless `count`: then the first
@@ -201,7 +203,7 @@ MAX_MEMBERS = 10_000            # a workbook has dozens; a zip of millions would
 _END_OF_DIRECTORY = b"PK\x05\x06"
 
 
-def _check_directory(path) -> None:
+def _check_directory(path: Any) -> None:
     """Refuse a zip whose directory lists too many members, read from its end record before the directory itself."""
     fh = path if hasattr(path, "read") else open(path, "rb")
     try:
@@ -224,7 +226,7 @@ def _check_directory(path) -> None:
         raise FileRefused(f"文件中的压缩成员超过{MAX_MEMBERS:,}个，不像是正常的 Excel 文件，已拒绝")
 
 
-def _check_zip(path, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
+def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
     if not magic:
         raise FileRefused("文件是空的")
     if magic == OLE_MAGIC:

@@ -1,5 +1,6 @@
 """What every fupin form shares: its look, and how a service's refusal lands on its fields."""
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
@@ -26,7 +27,7 @@ class ServiceForm(forms.Form):
     sections: list[tuple[str, list[str]]] = []
     error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
 
-    def grouped(self):
+    def grouped(self) -> list:
         """[(title, [bound fields])] for the template; ungrouped fields come last."""
         seen = set()
         out = []
@@ -40,8 +41,8 @@ class ServiceForm(forms.Form):
             out.append(("", rest))
         return out
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         # Money and areas carry exactly two places, so "0" and "0.00" are the same value to the audit trail.
         for name, value in cleaned.items():
             if isinstance(value, Decimal) and isinstance(self.fields[name], forms.DecimalField):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache as default_cache
+from django.http import HttpRequest
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.utils.crypto import salted_hmac
 
@@ -48,7 +49,7 @@ def csrf_mark() -> str:
     return "csrf" + salted_hmac("fupin.core.fragments", "csrf-mark", algorithm="sha256").hexdigest()[:28]
 
 
-def key(*parts) -> str:
+def key(*parts: object) -> str:
     """A cache key for the fragment that `parts` (the data version and every other input) determine."""
     # the mark too: a page cached under another SECRET_KEY holds a mark this process would not replace
     digest = hashlib.blake2b("\x1f".join(map(str, (csrf_mark(), *parts))).encode(), digest_size=16).hexdigest()
@@ -95,7 +96,7 @@ _CHARS = len(CSRF_ALLOWED_CHARS)
 _UNBIASED = 256 - 256 % _CHARS  # random bytes at or above it are dropped, so each character is equally likely
 
 
-def csrf_token(request) -> str:
+def csrf_token(request: HttpRequest) -> str:
     """What django.middleware.csrf.get_token(request) returns — the secret under a fresh random mask — cheaper.
 
     Django draws the mask one character at a time from random.SystemRandom (an os.urandom call
@@ -116,6 +117,6 @@ def csrf_token(request) -> str:
     )
 
 
-def with_csrf_token(request, html: str) -> str:
+def with_csrf_token(request: HttpRequest, html: str) -> str:
     """The page with the request's own CSRF token where it was rendered as csrf_mark()."""
     return html.replace(csrf_mark(), csrf_token(request))

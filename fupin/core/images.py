@@ -14,6 +14,7 @@ import uuid
 import warnings
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 
 FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: a phone's JPEG with a second frame
@@ -29,7 +30,7 @@ def max_pixels() -> int:
     return int(getattr(settings, "FUPIN_PHOTO_MAX_PIXELS", 50_000_000))
 
 
-def clean_photo(upload, *, max_bytes: int, name: str = "") -> ContentFile:
+def clean_photo(upload: File, *, max_bytes: int, name: str = "") -> ContentFile:
     """A re-encoded JPEG of the uploaded image, ready to store; ImageRefused otherwise."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -49,16 +50,16 @@ def clean_photo(upload, *, max_bytes: int, name: str = "") -> ContentFile:
                     raise ImageRefused(f"照片“{shown}”有{img.width}×{img.height}像素，超过上限{limit // 1_000_000}百万像素")
                 img.verify()
             upload.seek(0)
-            with Image.open(upload) as img:
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                if img.mode not in ("RGB", "L"):
-                    rgba = img.convert("RGBA")
-                    img = Image.new("RGB", rgba.size, (255, 255, 255))
-                    img.paste(rgba, mask=rgba.getchannel("A"))
-                img.thumbnail((MAX_SIDE, MAX_SIDE))
+            with Image.open(upload) as opened:
+                opened.load()
+                picture: Image.Image = ImageOps.exif_transpose(opened)
+                if picture.mode not in ("RGB", "L"):
+                    rgba = picture.convert("RGBA")
+                    picture = Image.new("RGB", rgba.size, (255, 255, 255))
+                    picture.paste(rgba, mask=rgba.getchannel("A"))
+                picture.thumbnail((MAX_SIDE, MAX_SIDE))
                 out = io.BytesIO()
-                img.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)  # no exif=, no icc_profile=: nothing carried over
+                picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)  # no exif=, no icc_profile=: nothing carried over
     except ImageRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, EOFError, MemoryError,

@@ -14,7 +14,7 @@ class Session(AbstractBaseSession):
         db_table = "core_session"
 
     @classmethod
-    def get_session_store_class(cls):
+    def get_session_store_class(cls) -> type:
         from fupin.core.sessions import SessionStore  # cycle breaker: the store reads this model
 
         return SessionStore

@@ -4,6 +4,7 @@ Amounts are Decimal with two places (yuan) or integer fen, never float. One word
 refusals everywhere; each use keeps its own upper limit (the `below` constants here).
 """
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .errors import ServiceError
 
@@ -27,7 +28,7 @@ class MoneyError(ServiceError):
     """An amount that is not a valid sum of money; the message is Chinese."""
 
 
-def parse_yuan(value, *, below: Decimal | None = None, label: str = "金额", unit: str = "元",
+def parse_yuan(value: Any, *, below: Decimal | None = None, label: str = "金额", unit: str = "元",
                blank: Decimal | None = None) -> Decimal:
     """'1,234.5' / '１２３４.５' / 1234 / Decimal('1234.50') → Decimal('1234.50').
 
@@ -56,7 +57,7 @@ def parse_yuan(value, *, below: Decimal | None = None, label: str = "金额", un
     if amount < 0:
         raise MoneyError(f"{label}不能为负数")
     sign, digits, exponent = amount.as_tuple()
-    if exponent < -2 and any(digits[exponent + 2:]):  # a nonzero digit after the fen
+    if isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2:]):  # a nonzero digit after the fen
         raise MoneyError(f"{label}最多保留两位小数")
     limit = MAX_BELOW if below is None else below
     if amount >= limit:
@@ -64,7 +65,7 @@ def parse_yuan(value, *, below: Decimal | None = None, label: str = "金额", un
     return amount.quantize(CENT)
 
 
-def yuan_to_fen(value, *, below: Decimal | None = None, label: str = "金额", unit: str = "元") -> int:
+def yuan_to_fen(value: Any, *, below: Decimal | None = None, label: str = "金额", unit: str = "元") -> int:
     """'1234.5' → 123450, refusing what `parse_yuan` refuses (an empty value too)."""
     return int(parse_yuan(value, below=below, label=label, unit=unit) * FEN_PER_YUAN)
 
@@ -74,7 +75,7 @@ def fen_to_yuan(fen: int) -> Decimal:
     return (Decimal(int(fen)) / FEN_PER_YUAN).quantize(CENT)
 
 
-def format_yuan(value) -> str:
+def format_yuan(value: Any) -> str:
     """Yuan with thousands separators and two places: 12,345.60; empty shows a dash, anything else as it is."""
     if value in (None, ""):
         return "—"
@@ -84,7 +85,7 @@ def format_yuan(value) -> str:
         return str(value)
 
 
-def format_fen(fen) -> str:
+def format_fen(fen: int | None) -> str:
     """Integer fen as yuan: 123456 → 1,234.56; empty shows a dash, anything else as it is."""
     if fen in (None, ""):
         return "—"

@@ -12,6 +12,7 @@ from collections import OrderedDict
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db as django_db
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
@@ -26,21 +27,21 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 class SessionStore(django_db.SessionStore):
-    _decoded: OrderedDict[str, dict] = OrderedDict()
+    _decoded: OrderedDict[bytes | str, dict] = OrderedDict()
     _decoded_lock = threading.Lock()
 
     # (user id, the user's row as fupin.core.user_rows.user_columns() selects it) from the last read; None if none
     user_row: tuple | None = None
 
     @classmethod
-    def get_model_class(cls):
+    def get_model_class(cls) -> type[AbstractBaseSession]:
         from fupin.core.models import (
             Session,  # cycle breaker: the model names this store; and models load after settings
         )
 
         return Session
 
-    def _get_session_from_db(self):
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
         self.user_row = None
         if not self.session_key:  # None or "" never matches a row
             self._session_key = None
@@ -48,7 +49,7 @@ class SessionStore(django_db.SessionStore):
         model = self.model
         alias = router.db_for_read(model)
         connection = connections[alias]
-        user_model = model._meta.get_field("user").related_model
+        user_model = model._meta.get_field("user").related_model  # type: ignore[misc]  # fupin.core.models.Session
         session_table = connection.ops.quote_name(model._meta.db_table)
         user_table = connection.ops.quote_name(user_model._meta.db_table)
         user_pk = connection.ops.quote_name(user_model._meta.pk.column)
@@ -64,7 +65,7 @@ class SessionStore(django_db.SessionStore):
             self.user_row = (row[1], row[2:])
         return model(session_key=self.session_key, session_data=row[0], expire_date=now)
 
-    def decode(self, session_data):
+    def decode(self, session_data: bytes | str) -> dict:
         with self._decoded_lock:
             decoded = self._decoded.get(session_data)
             if decoded is not None:
@@ -78,11 +79,12 @@ class SessionStore(django_db.SessionStore):
                     self._decoded.popitem(last=False)
         return decoded
 
-    def create_model_instance(self, data):
+    def create_model_instance(self, data: dict) -> AbstractBaseSession:
         session = super().create_model_instance(data)
         user_id = data.get(SESSION_KEY)
         try:
-            session.user_id = session._meta.get_field("user").target_field.to_python(user_id) if user_id else None
+            field = session._meta.get_field("user")  # type: ignore[misc]  # fupin.core.models.Session
+            session.user_id = field.target_field.to_python(user_id) if user_id else None  # type: ignore[attr-defined]
         except (TypeError, ValueError, ValidationError):  # a value no user can have: the session is no one's
-            session.user_id = None
+            session.user_id = None  # type: ignore[attr-defined]
         return session

@@ -104,7 +104,7 @@ def deliver(phone: str, template: str, params: dict) -> int:
     return send_now(phone, template, params)
 
 
-def queue(phone: str, template: str, **params) -> None:
+def queue(phone: str, template: str, **params: object) -> None:
     """Send a message in the background once the current transaction has committed; nothing when `phone` is empty."""
     if not phone:
         return

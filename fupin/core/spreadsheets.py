@@ -21,9 +21,11 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
 
 TRIGGERS = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -31,7 +33,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _JOINED_TRIGGER = re.compile("\x00[=+\\-@\t\r]")
 
 
-def is_formula_like(value) -> bool:
+def is_formula_like(value: object) -> bool:
     """Text a spreadsheet would take for a formula (or start one with, once the cell is edited)."""
     return isinstance(value, str) and value[:1] in TRIGGERS and _NUMBER.fullmatch(value) is None
 
@@ -41,16 +43,16 @@ def new_workbook(*, write_only: bool = False) -> Workbook:
     return Workbook(write_only=write_only)
 
 
-def text_cell(sheet, value: str) -> Cell:
+def text_cell(sheet: Worksheet, value: str) -> Cell:
     """A cell that holds `value` as text, whatever it begins with (quote prefix, string type)."""
     cell = Cell(sheet, row=1, column=1)
-    cell._value = value
+    cell._value = value  # type: ignore[attr-defined]  # written as text, never parsed as a formula
     cell.data_type = "s"
     cell.quotePrefix = True
     return cell
 
 
-def safe_row(sheet, values: Iterable) -> list:
+def safe_row(sheet: Worksheet, values: Iterable) -> list:
     """The row with each formula-like text replaced by a text cell; the same list when it has none."""
     row = values if isinstance(values, list) else list(values)
     try:
@@ -61,7 +63,7 @@ def safe_row(sheet, values: Iterable) -> list:
     return [text_cell(sheet, v) if is_formula_like(v) else v for v in row]
 
 
-def append(sheet, values: Iterable) -> None:
+def append(sheet: Worksheet, values: Iterable) -> None:
     """`sheet.append(values)`, formula-like text written as text."""
     sheet.append(safe_row(sheet, values))
 
@@ -71,14 +73,14 @@ def make_cells_text(workbook: Workbook) -> None:
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                value = cell._value
+                value = cell._value  # type: ignore[union-attr]
                 if cell.data_type == "f" or is_formula_like(value):
-                    cell._value = value if isinstance(value, str) else str(value)
+                    cell._value = value if isinstance(value, str) else str(value)  # type: ignore[union-attr]
                     cell.data_type = "s"
                     cell.quotePrefix = True
 
 
-def save(workbook: Workbook, out) -> None:
+def save(workbook: Workbook, out: Any) -> None:
     """Write the workbook to `out` (a path or binary file); a normal workbook is screened first.
 
     A write-only workbook's rows are already on disk: they must have gone through `safe_row`.
@@ -88,23 +90,23 @@ def save(workbook: Workbook, out) -> None:
     workbook.save(out)
 
 
-def csv_text(value):
+def csv_text(value: Any) -> Any:
     """A value for a .csv cell: formula-like text behind an apostrophe, the rest as it is."""
     return "'" + value if is_formula_like(value) else value
 
 
 class _SafeWriter:
-    def __init__(self, writer):
+    def __init__(self, writer: Any) -> None:
         self._writer = writer
 
-    def writerow(self, row: Iterable):
+    def writerow(self, row: Iterable) -> Any:
         return self._writer.writerow([csv_text(v) for v in row])
 
-    def writerows(self, rows: Iterable[Iterable]):
+    def writerows(self, rows: Iterable[Iterable]) -> None:
         for row in rows:
             self.writerow(row)
 
 
-def csv_writer(text_file, **kwargs) -> _SafeWriter:
+def csv_writer(text_file: Any, **kwargs: Any) -> _SafeWriter:
     """`csv.writer(text_file)` whose rows have formula-like text made inert."""
     return _SafeWriter(csv.writer(text_file, **kwargs))

@@ -1,7 +1,9 @@
 """The signed-in user's row read by plain SQL: the SELECT list of the user table, and a user built from it as the
 ORM would. The session store (fupin.core.sessions) reads the row with the session; the authentication backend
 (fupin.accounts.backends) builds the user from it, or reads the row itself."""
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections
@@ -14,7 +16,7 @@ def _user_select(alias: str, vendor: str) -> tuple[str, list[str], list[tuple]]:
     connection = connections[alias]
     table = connection.ops.quote_name(model._meta.db_table)
     fields = model._meta.concrete_fields
-    select = ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in fields)
+    select = ", ".join(f"{table}.{connection.ops.quote_name(f.column or '')}" for f in fields)
     converters = []
     for i, field in enumerate(fields):
         col = field.get_col(model._meta.db_table)
@@ -29,7 +31,7 @@ def user_columns(alias: str) -> str:
     return _user_select(alias, connections[alias].vendor)[0]
 
 
-def user_from_row(alias: str, row):
+def user_from_row(alias: str, row: Sequence[Any]) -> Any:
     """A user instance from the columns that user_columns() selects, converted as the ORM would."""
     _, attnames, converters = _user_select(alias, connections[alias].vendor)
     connection = connections[alias]

@@ -2,10 +2,11 @@
 
 core sits below accounts: which role has a page of its own is the user's `home_page` (accounts.models.ROLE_HOME).
 """
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 
 
-def home(request):
+def home(request: HttpRequest) -> HttpResponseRedirect:
     user = request.user
     if not user.is_authenticated:
         return redirect("accounts:login")

@@ -1,13 +1,16 @@
 """What the public may read: notices during their period; afterwards only that they existed."""
+import datetime
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import region_filter
 from fupin.procedures.models import Notice
 from fupin.regions.models import in_region
 
 
-def current_notices(*, region: str = "", now=None) -> QuerySet[Notice]:
+def current_notices(*, region: str = "", now: datetime.datetime | None = None) -> QuerySet[Notice]:
     """Notices whose period is running now, optionally under a region code."""
     now = now or timezone.now()
     qs = Notice.objects.filter(posted_at__lte=now, ends_at__gt=now).select_related("region", "batch")
@@ -16,7 +19,7 @@ def current_notices(*, region: str = "", now=None) -> QuerySet[Notice]:
     return qs.order_by("ends_at", "id")
 
 
-def archived_notices(*, region: str = "", now=None) -> QuerySet[Notice]:
+def archived_notices(*, region: str = "", now: datetime.datetime | None = None) -> QuerySet[Notice]:
     now = now or timezone.now()
     qs = Notice.objects.filter(ends_at__lte=now).select_related("region")
     if region:
@@ -24,7 +27,7 @@ def archived_notices(*, region: str = "", now=None) -> QuerySet[Notice]:
     return qs.order_by("-ends_at", "-id")
 
 
-def notice_for(user, pk, *, now=None) -> tuple[Notice, bool]:
+def notice_for(user: User, pk: int | str, *, now: datetime.datetime | None = None) -> tuple[Notice, bool]:
     """A notice and whether its list may be shown: to anyone while it runs, afterwards only to
     staff whose scope covers it. Notice.DoesNotExist for notices not yet posted."""
     now = now or timezone.now()

@@ -12,6 +12,7 @@ import re
 
 from django.db import IntegrityError, transaction
 
+from fupin.accounts.models import User
 from fupin.audit.chain import timestamp
 from fupin.audit.models import AuditEntry
 from fupin.audit.services import record
@@ -57,7 +58,7 @@ def normalise_code(text: str) -> str | None:
     return code
 
 
-def seal_notice(notice: Notice, *, by) -> NoticeSeal:
+def seal_notice(notice: Notice, *, by: User) -> NoticeSeal:
     """Store the notice's digest and code, and put the digest in the audit trail's hash chain; called by
     the procedures when a notice is posted, in their transaction."""
     digest = digest_of(notice)

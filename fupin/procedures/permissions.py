@@ -17,7 +17,7 @@ __all__ = ["LEVEL_NAMES", "LEVEL_ROLES", "STAGE_LEVEL", "can_act", "can_adjust_a
 # The level that acts on each stage, and the roles that act at each level.
 LEVEL_ROLES = {"village": VILLAGE_ROLES, "township": frozenset({Role.TOWNSHIP}), "county": frozenset({Role.COUNTY})}
 LEVEL_NAMES = {"village": "村级（村扶贫专干、驻村工作队）", "township": "乡镇扶贫办", "county": "县扶贫办"}
-STAGE_LEVEL = {
+STAGE_LEVEL: dict[str, str] = {
     Stage.APPLICATION: "village", Stage.SURVEY: "village", Stage.APPRAISAL: "village", Stage.FIRST_NOTICE: "village",
     Stage.TOWNSHIP_REVIEW: "township", Stage.SECOND_NOTICE: "township", Stage.COUNTY_REVIEW: "county",
 }

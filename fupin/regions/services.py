@@ -1,7 +1,7 @@
 """Loading the reference division tree."""
 import csv
 import gzip
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.db import transaction
@@ -35,12 +35,12 @@ def select_divisions(
             yield code, name
 
 
-def load_regions(rows: Iterable[tuple[str, str]], *, progress=None) -> int:
+def load_regions(rows: Iterable[tuple[str, str]], *, progress: Callable[[int], object] | None = None) -> int:
     """Insert or update regions; idempotent. Returns the number of rows written."""
     count = 0
     batch: list[Region] = []
 
-    def flush():
+    def flush() -> None:
         Region.objects.bulk_create(
             batch, update_conflicts=True, unique_fields=["code"], update_fields=["name", "level", "parent"]
         )

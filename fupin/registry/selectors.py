@@ -1,10 +1,13 @@
 """How the registry is read: every query starts from the user's scope."""
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter
 from fupin.audit.models import AuditEntry
 from fupin.core.db import fetchone
@@ -24,7 +27,7 @@ INCOME_BANDS = {
 }
 
 
-def households_for(user, *, region: str | None = None, q: str = "", status: str = "", household_type: str = "",
+def households_for(user: User, *, region: str | None = None, q: str = "", status: str = "", household_type: str = "",
                    cause: str = "", income_band: str = "") -> QuerySet[Household]:
     """Households the user may see, narrowed by the list's filters.
 
@@ -63,7 +66,7 @@ def households_for(user, *, region: str | None = None, q: str = "", status: str 
     return qs
 
 
-def _search(q: str, user, region: str | None) -> Q:
+def _search(q: str, user: User, region: str | None) -> Q:
     members = Member.objects.all()
     if region:
         members = members.filter(in_region("village_code", region))  # the narrower range first, as above
@@ -86,7 +89,7 @@ def _search(q: str, user, region: str | None) -> Q:
     return Q(Exists(members.filter(household_id=OuterRef("pk"))))
 
 
-def household_for(user, pk) -> Household:
+def household_for(user: User, pk: int | str) -> Household:
     """One household in the user's scope; Household.DoesNotExist otherwise (a 404, never a 403 that confirms it exists)."""
     scope = household_filter(user)
     if scope is None:
@@ -94,7 +97,7 @@ def household_for(user, pk) -> Household:
     return Household.objects.select_related("village", "group").get(scope, pk=pk)
 
 
-def member_for(user, pk) -> Member:
+def member_for(user: User, pk: int | str) -> Member:
     scope = household_filter(user, "household__", region_field="village_code")
     if scope is None:
         raise Member.DoesNotExist
@@ -107,7 +110,7 @@ LIST_FIELDS = (
 )
 
 
-def list_region(user, code: str) -> tuple[Region | None, str | None]:
+def list_region(user: User, code: str) -> tuple[Region | None, str | None]:
     """The region a household list is narrowed to, if it exists in the user's scope, and the version of a village's list.
 
     The version changes with every write to the village's households and members and to any
@@ -145,7 +148,7 @@ def household_rows(households: QuerySet[Household]) -> QuerySet[Household]:
     )
 
 
-def region_breakdown(user, region_code: str, level: int | None) -> dict[str | None, dict[str, int]]:
+def region_breakdown(user: User, region_code: str, level: int | None) -> dict[str | None, dict[str, int]]:
     """Households, persons and households by status under a region, per child region, in one query.
 
     Children are found by code prefix (a village's, by its group), so the count is one
@@ -157,18 +160,19 @@ def region_breakdown(user, region_code: str, level: int | None) -> dict[str | No
     households = Household.objects.filter(scope)
     if region_code:
         households = households.filter(in_region("village_id", region_code))
+    child: F | Substr
     if level == RegionLevel.VILLAGE:
         child = F("group_id")
     else:
         child_level = RegionLevel(level + 1) if level else RegionLevel.PROVINCE
         child = Substr("village_id", 1, CODE_LENGTHS[child_level])
-    rows = (
+    rows = cast(Iterable[dict[str, Any]], (
         households.order_by().annotate(child=child).values("child").annotate(
             households=Count("pk"),
             persons=Coalesce(Sum("size"), 0),
             **{status: Count("pk", filter=Q(status=status)) for status in codes.HouseholdStatus.values},
         )
-    )
+    ))
     return {row.pop("child"): row for row in rows}
 
 

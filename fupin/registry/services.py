@@ -1,12 +1,15 @@
 """What users do to the registry: plain functions, each in a transaction with its audit entry."""
 import datetime
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import diff, record, record_many, snapshot
 from fupin.audit.services import entry as audit_entry
@@ -117,7 +120,7 @@ def _check_household_fields(values: dict) -> None:
 
 
 @transaction.atomic
-def create_household(*, by, village_code: str, group_code: str | None = None, **fields) -> Household:
+def create_household(*, by: User, village_code: str, group_code: str | None = None, **fields: Any) -> Household:
     """A new household, outside the registry (未建档 or 申请中): it enters the registry only through
     the identification procedure, or the county's import of the national system's data."""
     village = _village(village_code)
@@ -147,7 +150,7 @@ def create_household(*, by, village_code: str, group_code: str | None = None, **
 
 
 @transaction.atomic
-def update_household(household: Household, *, by, **changes) -> Household:
+def update_household(household: Household, *, by: User, **changes: Any) -> Household:
     """A direct edit of a household's own fields. The key facts (KEY_FIELDS) are read-only here: a
     value other than the stored one is refused (the same value is no change and passes)."""
     ensure_can_edit(by, household.village_id)
@@ -171,7 +174,7 @@ def update_household(household: Household, *, by, **changes) -> Household:
 
 
 @transaction.atomic
-def apply_key_facts(household: Household, *, by, action: str, **changes) -> Household:
+def apply_key_facts(household: Household, *, by: User, action: str, **changes: Any) -> Household:
     """Change a household's key facts for a procedure step or an approved change request.
 
     Not for a route that takes a user's edit directly: callers are the monitoring steps
@@ -206,7 +209,7 @@ PROCEDURE_FIELDS = {"status", "household_type", "primary_cause", "other_causes",
 
 
 @transaction.atomic
-def set_household_statuses(*, by, changes: dict[int, dict], action: str, batch_id: int | None = None) -> int:
+def set_household_statuses(*, by: User, changes: dict[int, dict], action: str, batch_id: int | None = None) -> int:
     """Change status, type, causes and years of many households at once for a procedure's
     announcement or withdrawal, validated and audited in bulk (one audit entry per household
     changed, recording `batch_id`).
@@ -262,7 +265,7 @@ def _refresh_household_summary(household: Household) -> None:
     household.refresh_from_db(fields=["head_name", "head_initials", "size"])
 
 
-def _check_member_fields(values: dict, *, household: Household, member_id: int | None, by=None) -> None:
+def _check_member_fields(values: dict, *, household: Household, member_id: int | None, by: User | None=None) -> None:
     errors, parsed = validation.check_identity(
         id_number=values.get("id_number", ""), sex=values.get("sex"), birth_date=values.get("birth_date")
     )
@@ -281,13 +284,13 @@ def _check_member_fields(values: dict, *, household: Household, member_id: int |
     if values.get("relation") not in codes.Relation.values:
         errors["relation"] = "请选择与户主关系"
     if parsed and "id_number" not in errors:
-        other = Member.objects.filter(id_number=parsed.number).exclude(pk=member_id).select_related("household").first()
+        other = Member.objects.filter(id_number=parsed.number).exclude(pk=member_id or 0).select_related("household").first()
         if other:
             # Name the other household only to someone who may see it: a number outside
             # the user's scope would tell them that a person lives there.
             where = f"户 {other.household.number}" if by is not None and by.in_scope(other.village_code) else "其他户"
             errors["id_number"] = f"此身份证号已登记在{where}（一人只能在一户）"
-    relations = list(household.members.exclude(pk=member_id).values_list("relation", flat=True))
+    relations = list(household.members.exclude(pk=member_id or 0).values_list("relation", flat=True))
     if values.get("relation") == codes.Relation.HEAD and codes.Relation.HEAD in relations:
         errors["relation"] = "该户已有户主，每户只能有一名户主"
     if errors:
@@ -295,7 +298,7 @@ def _check_member_fields(values: dict, *, household: Household, member_id: int |
 
 
 @transaction.atomic
-def add_member(household: Household, *, by, **fields) -> Member:
+def add_member(household: Household, *, by: User, **fields: Any) -> Member:
     ensure_can_edit(by, household.village_id)
     unknown = set(fields) - MEMBER_EDITABLE
     if unknown:
@@ -341,7 +344,7 @@ def _ensure_identity_kept(member: Member, changes: dict) -> None:
 
 
 @transaction.atomic
-def update_member(member: Member, *, by, **changes) -> Member:
+def update_member(member: Member, *, by: User, **changes: Any) -> Member:
     ensure_can_edit(by, member.village_code)
     unknown = set(changes) - MEMBER_EDITABLE
     if unknown:
@@ -370,7 +373,7 @@ def update_member(member: Member, *, by, **changes) -> Member:
 
 
 @transaction.atomic
-def remove_member(member: Member, *, by, reason: str) -> None:
+def remove_member(member: Member, *, by: User, reason: str) -> None:
     """Take a member off the household (death, marriage out, moving away), with the reason."""
     ensure_can_edit(by, member.village_code)
     if not (reason or "").strip():
@@ -388,7 +391,8 @@ def remove_member(member: Member, *, by, reason: str) -> None:
 
 
 @transaction.atomic
-def record_income(household: Household, *, by, year: int, household_size: int | None = None, **components) -> IncomeRecord:
+def record_income(household: Household, *, by: User, year: int, household_size: int | None = None,
+                  **components: Any) -> IncomeRecord:
     """Enter or correct a year's incomes; the per-capita net income is derived, never typed."""
     ensure_can_edit(by, household.village_id)
     allowed = set(IncomeRecord.INCOME_FIELDS) | {"productive_expenditure"}
@@ -443,25 +447,29 @@ def record_income(household: Household, *, by, year: int, household_size: int | 
 _procedure_years: dict = {}
 
 
-def provide_procedure_years(*, income, guarantees) -> None:
+# {household id: {year, …}} for the households named: what procedures hand over (provide_procedure_years).
+YearsUsed = Callable[[Iterable[int]], dict[int, set[int]]]
+
+
+def provide_procedure_years(*, income: YearsUsed, guarantees: YearsUsed) -> None:
     """Register `income(household_ids)` and `guarantees(household_ids)`: {household id: {year, …}}."""
     _procedure_years.update(income=income, guarantees=guarantees)
 
 
-def procedure_income_years(household_ids) -> dict[int, set[int]]:
+def procedure_income_years(household_ids: Iterable[int]) -> dict[int, set[int]]:
     """The years whose income a procedure has used, per household (fupin.procedures.selectors.income_years_used):
     such an income is corrected only through a change request."""
     return _procedure_years["income"](household_ids)
 
 
-def procedure_guarantee_years(household_ids) -> dict[int, set[int]]:
+def procedure_guarantee_years(household_ids: Iterable[int]) -> dict[int, set[int]]:
     """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household
     (fupin.procedures.selectors.guarantee_years_used)."""
     return _procedure_years["guarantees"](household_ids)
 
 
 @transaction.atomic
-def record_guarantees(household: Household, *, by, year: int, checked_on: datetime.date, items: dict[str, bool],
+def record_guarantees(household: Household, *, by: User, year: int, checked_on: datetime.date, items: dict[str, bool],
                       notes: dict[str, str] | None = None) -> GuaranteeCheck:
     ensure_can_edit(by, household.village_id)
     this_year = timezone.localdate().year

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from fupin.accounts.models import User
 from fupin.accounts.permissions import is_helper
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.assistance.models import (
@@ -140,7 +141,7 @@ def metric_label(metric: str, key: str, year: int) -> str:
     return label
 
 
-def households_behind(user, *, region: str, metric: str, key: str = "", year: int | None = None) -> QuerySet[Household]:
+def households_behind(user: User, *, region: str, metric: str, key: str = "", year: int | None = None) -> QuerySet[Household]:
     """The households one figure counts, in the user's scope (empty for an unknown metric)."""
     condition = metric_filter(metric, key, year)
     scope = household_filter(user)
@@ -219,7 +220,7 @@ def _child_length(region_code: str) -> int | None:
     return None if level >= RegionLevel.VILLAGE else CODE_LENGTHS[RegionLevel(level + 1)]
 
 
-def _uses_rollup(user, region_code: str, built: str | None = "built_at") -> bool:
+def _uses_rollup(user: User, region_code: str, built: str | None = "built_at") -> bool:
     """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built; None:
     kept by triggers since its migration).
 
@@ -243,7 +244,7 @@ def _add(into: Counts, counts: Counts, sign: int = 1) -> None:
         cell[1] += sign * p
 
 
-def region_figures(user, region_code: str) -> RegionFigures:
+def region_figures(user: User, region_code: str) -> RegionFigures:
     """The rollup-able figures of a region in scope ("" is the country, for an administrator) and its children."""
     scope = household_filter(user)
     figures = RegionFigures()
@@ -345,14 +346,14 @@ def _within(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
     return qs.filter(in_region(field_name, region_code)) if region_code else qs
 
 
-def _scoped_households(user, region_code: str) -> QuerySet[Household] | None:
+def _scoped_households(user: User, region_code: str) -> QuerySet[Household] | None:
     scope = household_filter(user)
     if scope is None:
         return None
     return _within(Household.objects.all(), "village_id", region_code).filter(scope)
 
 
-def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list[int]]:
+def relapses_by_year(user: User, region_code: str, years: list[int]) -> dict[int, list[int]]:
     """Households (and persons) whose relapse (返贫) was announced in each year."""
     households = _scoped_households(user, region_code)
     if households is None:
@@ -363,7 +364,7 @@ def relapses_by_year(user, region_code: str, years: list[int]) -> dict[int, list
     return {r["batch__year"]: [r["n"], r["p"]] for r in rows}
 
 
-def plans_by_year(user, region_code: str, years: list[int]) -> dict[int, int]:
+def plans_by_year(user: User, region_code: str, years: list[int]) -> dict[int, int]:
     """The reduction plan (年度减贫计划, persons) of a region per year: its own, else the sum of the
     highest level below it that has plans."""
     if region_filter(user, "region_id") is None:
@@ -385,7 +386,7 @@ def _profiles():
     return VillageProfile.objects.all()
 
 
-def rural_population(user, region_code: str, years: list[int], figures: RegionFigures | None = None) -> dict[int, int]:
+def rural_population(user: User, region_code: str, years: list[int], figures: RegionFigures | None = None) -> dict[int, int]:
     """The villages' agricultural registered population (农业户籍人口) per year, from the village records
     (through the rollup when the figures came from it)."""
     if region_filter(user, "village_id") is None:
@@ -492,7 +493,7 @@ def _add_visits(out: "CaseworkCounts", counts: dict[tuple[str, int, str], int], 
             out.overdue += sign * n if day < cutoff else 0
 
 
-def casework_counts(user, region_code: str, today: datetime.date | None = None) -> CaseworkCounts:
+def casework_counts(user: User, region_code: str, today: datetime.date | None = None) -> CaseworkCounts:
     """The case-work household figures of a region in the user's scope: from the rollup (patched with the villages
     written since its refresh) for a large region read by a user who may read all of it, else counted live."""
     today = today or timezone.localdate()
@@ -569,7 +570,7 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
     return out
 
 
-def monitoring_figures(user, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
+def monitoring_figures(user: User, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
     """Households under monitoring by kind, and those whose risk was eliminated in the year."""
     if household_filter(user) is None:
         return {"kinds": [], "open": 0, "eliminated": 0}
@@ -578,7 +579,7 @@ def monitoring_figures(user, region_code: str, year: int, counts: CaseworkCounts
     return {"kinds": kinds, "open": sum(k["households"] for k in kinds), "eliminated": counts.get("eliminated", year)}
 
 
-def assistance_figures(user, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
+def assistance_figures(user: User, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
     """Helper coverage, visits overdue and help measures of the year, by measure group."""
     if household_filter(user) is None:
         return {}
@@ -591,7 +592,7 @@ def assistance_figures(user, region_code: str, year: int, counts: CaseworkCounts
     }
 
 
-def problem_figures(user, region_code: str, today: datetime.date | None = None) -> dict:
+def problem_figures(user: User, region_code: str, today: datetime.date | None = None) -> dict:
     """Problems in the ledger being rectified (整改中), and those not closed out past their deadline."""
 
     today = today or timezone.localdate()
@@ -601,7 +602,7 @@ def problem_figures(user, region_code: str, today: datetime.date | None = None) 
     return qs.aggregate(open=Count("pk", filter=Q(status=ProblemStatus.OPEN)), overdue=Count("pk", filter=Q(deadline__lt=today)))
 
 
-def funds_figures(user, region_code: str, year: int) -> dict:
+def funds_figures(user: User, region_code: str, year: int) -> dict:
     """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
     projects = _within(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
     project_ids = projects.values("pk")
@@ -617,7 +618,7 @@ def funds_figures(user, region_code: str, year: int) -> dict:
 LOAN_SUMS = ("loans", "amount_fen", "open_loans", "open_amount_fen", "open_repaid_fen")
 
 
-def loan_figures(user, region_code: str) -> dict[str, int]:
+def loan_figures(user: User, region_code: str) -> dict[str, int]:
     """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on them:
     from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else live."""
 

@@ -1,4 +1,7 @@
 """Template filters for the registry's figures and identifiers."""
+import datetime
+from typing import Any
+
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,17 +16,17 @@ register.filter("thousands", formats.thousands)
 
 
 @register.filter
-def yes_no(value) -> str:
+def yes_no(value: object) -> str:
     return _("是") if value else _("否")
 
 
 @register.filter
-def age(birth_date) -> int | str:
+def age(birth_date: datetime.date | None) -> int | str:
     return idnumber.age_on(birth_date, timezone.localdate()) if birth_date else ""
 
 
 @register.filter
-def age_shown(birth_date, user) -> str:
+def age_shown(birth_date: datetime.date | None, user: Any) -> str:
     """The age for roles that work with identifiers; the birth year for everyone else (fupin.registry.masking says why)."""
     if not birth_date:
         return ""
@@ -33,13 +36,13 @@ def age_shown(birth_date, user) -> str:
 
 
 @register.filter
-def id_shown(number, user) -> str:
+def id_shown(number: str, user: Any) -> str:
     """The ID number in full for roles that work with identifiers, masked for everyone else."""
     return number if getattr(user, "sees_identifiers", False) else idnumber.mask(number)
 
 
 @register.filter
-def text_shown(text, user) -> str:
+def text_shown(text: str, user: Any) -> str:
     """Free text that may name an ID number or a birth date (a suspect record, department evidence): masked for
     roles that do not work with identifiers, dates cut to the year."""
     if text in (None, ""):
@@ -50,12 +53,12 @@ def text_shown(text, user) -> str:
 
 
 @register.filter
-def phone_shown(phone, user) -> str:
+def phone_shown(phone: str, user: Any) -> str:
     return phone if getattr(user, "sees_identifiers", False) else idnumber.mask_phone(phone)
 
 
 @register.filter
-def masked_id(number) -> str:
+def masked_id(number: str) -> str:
     """Always masked: for lists, whoever reads them."""
     return idnumber.mask(number)
 

@@ -1,10 +1,11 @@
 """fupin serve: the web UI (granian, a process per core) and a background-task worker together, for one machine."""
 import os
 import sys
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.supervisor import Supervisor
 from fupin.secret_key import refuse_unset_key_in_production
@@ -33,13 +34,14 @@ def split_addrport(addrport: str) -> tuple[str, int]:
 class Command(BaseCommand):
     help = "启动网页服务和后台任务进程。Run the web server (granian) with a database task worker beside it."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
         parser.add_argument("--workers", type=int, help="server processes (default: WEB_CONCURRENCY or one per core)")
         parser.add_argument("--threads", type=int, help="threads per process (default: FUPIN_THREADS or 2)")
 
-    def handle(self, *args, addrport, no_worker, workers, threads, **options):
+    def handle(self, *args: Any, addrport: str, no_worker: bool, workers: int, threads: int,
+               **options: Any) -> None:
         # The server is loaded by this command only, not by every other fupin command.
         from granian import Granian
         from granian.constants import HTTPModes, Interfaces
