@@ -101,6 +101,11 @@ class User(AbstractUser):
         return self.role in COUNTY_OVERSIGHT_ROLES
 
     @property
+    def is_county_office(self) -> bool:
+        """Holds the county office's role (for core, which sits below accounts and reads it by name: fupin.core.work)."""
+        return self.role == Role.COUNTY
+
+    @property
     def home_page(self) -> str | None:
         """The URL name of the page made for this user's role, if it has one of its own (ROLE_HOME)."""
         return None if self.is_superuser else ROLE_HOME.get(self.role)

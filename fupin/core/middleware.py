@@ -3,8 +3,10 @@
 The API says the same through its own handler (fupin.api, 409); both use core.errors.CONFLICT_MESSAGE.
 """
 import logging
+from collections.abc import Callable
 
 from django.db import IntegrityError, OperationalError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from .errors import CONFLICT_MESSAGE
@@ -23,13 +25,13 @@ def is_conflict(exc: BaseException) -> bool:
 
 
 class ConflictMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_conflict(exception):
             return None
         logger.warning("%s %s refused by the database: %s", request.method, request.path, exception)

@@ -3,6 +3,7 @@ import logging
 import subprocess
 import threading
 import time
+from typing import Any
 
 log = logging.getLogger("fupin.serve")
 
@@ -12,7 +13,7 @@ class Supervisor(threading.Thread):
     (back to 1 once a run lasted `steady` seconds); every exit and restart is logged."""
 
     def __init__(self, command: list[str], *, name: str = "后台任务进程", max_delay: float = 60.0, steady: float = 60.0,
-                 **popen):
+                 **popen: Any) -> None:
         super().__init__(name=f"supervise {name}", daemon=True)
         self.command, self.label, self.max_delay, self.steady, self.popen = command, name, max_delay, steady, popen
         self.process: subprocess.Popen | None = None

@@ -1,9 +1,10 @@
 """The answer while the database is away (restarting, unreachable, locked past the busy timeout): a clear 503 in
 Chinese, not a 500, and the broken connection dropped so the next request connects afresh (no restart of fupin)."""
 import sys
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
 MESSAGE = "数据库暂时不可用（可能正在重启或维护），请稍后刷新重试。已保存的数据不受影响。"
@@ -31,17 +32,17 @@ def drop_connections() -> None:
             conn.connection = None
 
 
-def unavailable_response(request, *, json: bool = False):
+def unavailable_response(request: HttpRequest, *, json: bool = False) -> HttpResponse:
     drop_connections()
     if json or request.path.startswith("/api/"):
-        response = JsonResponse({"detail": MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False})
+        response: HttpResponse = JsonResponse({"detail": MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False})
     else:
         response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = RETRY_AFTER
     return response
 
 
-def server_error(request, *args, **kwargs):
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """handler500: the database's absence answered as 503; any other error as Django's 500 page."""
     if database_unavailable(sys.exc_info()[1]):
         return unavailable_response(request)

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -34,7 +35,7 @@ def _postgres() -> bool:
     return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
-def _key(kind: str, ident) -> tuple[int, int]:
+def _key(kind: str, ident: object) -> tuple[int, int]:
     value = ident if isinstance(ident, int) else zlib.crc32(str(ident).encode())
     return _CLASSES[kind], value % 2**31
 
@@ -50,7 +51,7 @@ def _lock_dir() -> Path:
 class Lease:
     """Held from acquire() to release() (or the process's death)."""
 
-    def __init__(self, kind: str, ident):
+    def __init__(self, kind: str, ident: object) -> None:
         self.kind, self.ident = kind, ident
         self._fd: int | None = None
         self._conn = None
@@ -108,11 +109,11 @@ class Lease:
     def __enter__(self) -> Lease:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 
-def is_held(kind: str, ident) -> bool:
+def is_held(kind: str, ident: object) -> bool:
     """Whether a live process holds this lease (never blocks)."""
     if _postgres():
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
@@ -150,9 +151,9 @@ def uses_worker() -> bool:
     return settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
 
 
-def may_manage(user) -> bool:
+def may_manage(user: Any) -> bool:
     """Who sees and handles stuck or failed work (the 后台任务 page): system administrators, county offices (their county)."""
-    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") == "county")
+    return bool(getattr(user, "is_superuser", False) or getattr(user, "is_county_office", False))
 
 
 def worker_missing() -> bool:

@@ -17,7 +17,8 @@ from tests.factories import VILLAGE, make_tree, make_user
 ROOT = Path(__file__).resolve().parents[2] / "fupin"
 # A user's role compared, in code (`user.role == …`, `by.role in …`) or a template.
 ROLE_COMPARISON = re.compile(r"\.role\s*(==|!=|not\s+in|in)\s")
-ROLE_STRING = re.compile(r"""\.role\s*(==|!=)\s*["']|\.role\s+(not\s+)?in\s+[(\[{]\s*["']""")
+ROLE_STRING = re.compile(r"""\.role\s*(==|!=)\s*["']|\.role\s+(not\s+)?in\s+[(\[{]\s*["']"""
+                         r"""|"role",\s*""\)\s*(==|!=)\s*["']""")
 # The app, and which of its parts apply role rules (the registry's views have none: the importer and services do).
 APPS_WITH_ROLE_RULES = {app: ("services", "views") for app in ("assistance", "changes", "funds", "monitoring", "procedures")}
 APPS_WITH_ROLE_RULES["registry"] = ("services",)

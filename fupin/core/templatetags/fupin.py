@@ -64,7 +64,7 @@ def masked_id(number: str) -> str:
 
 
 @register.inclusion_tag("core/_worker_warning.html")
-def worker_warning():
+def worker_warning() -> dict[str, Any]:
     """「后台任务未运行」 on pages whose work waits for a task worker, when none is alive (fupin.core.work)."""
     from fupin.core import work
 

@@ -8,6 +8,8 @@ import logging
 import os
 import socket
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils.crypto import get_random_string
@@ -29,7 +31,7 @@ def new_worker_id() -> str:
 class SupervisedWorker(db_worker.Worker):
     """db_worker's loop, kept running through database errors, with a lease and the recovery of dead work."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lease = work.Lease("worker", self.worker_id)
         self.recovered_at = 0.0
@@ -68,7 +70,7 @@ class SupervisedWorker(db_worker.Worker):
             work.recover_all()
             self.recovered_at = time.monotonic()
 
-    def run_task(self, db_task_result) -> None:
+    def run_task(self, db_task_result: Any) -> None:
         self.unsettled = db_task_result
         super().run_task(db_task_result)  # records the outcome itself (raising only if it cannot be written)
         self.unsettled = None
@@ -80,12 +82,13 @@ class SupervisedWorker(db_worker.Worker):
 class Command(db_worker.Command):
     help = "运行后台任务进程（可多台机器同时运行）。Run a supervised database task worker."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(worker_id=None, reload=False)
 
-    def handle(self, *, verbosity, queue_name, interval, batch, backend_name, startup_delay, reload, max_tasks,
-               worker_id: str | None, exclude_queues, **options):
+    def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool, backend_name: str,
+               startup_delay: bool, reload: bool, max_tasks: int | None, worker_id: str | None, exclude_queues: Any,
+               **options: Any) -> None:
         self.configure_logging(verbosity)
         queue_names = queue_name.split(",")
         worker = SupervisedWorker(
