@@ -20,7 +20,9 @@ gets a rollup's numbers (_uses_rollup); everyone else is counted live within the
 """
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -165,7 +167,7 @@ def list_url(metric: str, key: str = "", *, region: str = "", year: int | None =
         return registry_list + "?" + urlencode({**base, "status": "poor", "cause": key})
     if metric == "all":
         return registry_list + ("?" + urlencode(base) if base else "")
-    params = {**base, "metric": metric}
+    params: dict[str, Any] = {**base, "metric": metric}
     if key:
         params["key"] = key
     if year:
@@ -190,7 +192,7 @@ class RegionFigures:
     children: dict[str, Counts] = field(default_factory=dict)
     source: str = "live"
 
-    def get(self, metric: str, key, which: str | None = None) -> list[int]:
+    def get(self, metric: str, key: object, which: str | None = None) -> list[int]:
         counts = self.total if which is None else self.children.get(which, {})
         return counts.get((metric, str(key)), [0, 0])
 
@@ -252,7 +254,7 @@ def region_figures(user: User, region_code: str) -> RegionFigures:
         return figures
     child_length = _child_length(region_code)
     if _uses_rollup(user, region_code):
-        rolled = _from_rollup(region_code, child_length)
+        rolled = _from_rollup(region_code, child_length) if child_length is not None else None
         if rolled is not None:
             return rolled
     households = Household.objects.all()
@@ -271,7 +273,7 @@ def _province_codes() -> list[str]:
     return list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
 
 
-def _rollup_rows(model, region_code: str) -> QuerySet:
+def _rollup_rows(model: Any, region_code: str) -> QuerySet:
     """A rollup's rows for a region; for the whole country (""), the provinces' rows, which add up to it."""
     return model.objects.filter(region_code__in=[region_code] if region_code else _province_codes())
 
@@ -382,7 +384,7 @@ def plans_by_year(user: User, region_code: str, years: list[int]) -> dict[int, i
     return out
 
 
-def _profiles():
+def _profiles() -> QuerySet[VillageProfile]:
     return VillageProfile.objects.all()
 
 
@@ -415,7 +417,11 @@ class CaseworkCounts:
         return self.counts.get((metric, year, key), 0)
 
 
-def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
+# casework_groups' `where(prefix, field)`: the Q choosing the households counted.
+Where = Callable[[str, str], Q]
+
+
+def casework_groups(where: Where, length: int) -> list[tuple[str, QuerySet]]:
     """The case-work figures as grouped counts: (metric, rows of area, grp_year, grp_key, n).
 
     `where(prefix, field)` is the Q choosing what is counted: the households reached through `prefix`, whose
@@ -430,7 +436,7 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that year;
     - measure, by year and measure group: households with a help measure of the group in the year.
     """
-    def grouped(qs: QuerySet, prefix: str, field_name: str, year, key, n) -> QuerySet:
+    def grouped(qs: QuerySet, prefix: str, field_name: str, year: Any, key: Any, n: Any) -> QuerySet:
         area = F(field_name) if length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr(field_name, 1, length)
         return (qs.filter(where(prefix, field_name)).order_by().annotate(area=area, grp_year=year, grp_key=key)
                 .values("area", "grp_year", "grp_key").annotate(n=n))
@@ -454,14 +460,14 @@ def casework_groups(where, length: int) -> list[tuple[str, QuerySet]]:
     ]
 
 
-def villages_where(villages: list[str] | None):
+def villages_where(villages: list[str] | None) -> Where:
     """casework_groups' `where` for every household of some villages (None: of all villages)."""
     if villages is None:
         return lambda prefix, field_name: Q()
     return lambda prefix, field_name: Q(**{field_name + "__in": villages})
 
 
-def _casework_rows(where, length: int) -> dict[str, dict[tuple[str, int, str], int]]:
+def _casework_rows(where: Where, length: int) -> dict[str, dict[tuple[str, int, str], int]]:
     """The grouped counts of casework_groups, per area: area -> (metric, year, key) -> households."""
     out: dict[str, dict[tuple[str, int, str], int]] = defaultdict(lambda: defaultdict(int))
     for metric, rows in casework_groups(where, length):
@@ -509,7 +515,7 @@ def casework_counts(user: User, region_code: str, today: datetime.date | None = 
     out = CaseworkCounts()
 
     def where(prefix: str, field_name: str) -> Q:
-        q = household_filter(user, prefix, region_field=field_name)
+        q = household_filter(user, prefix, region_field=field_name) or Q(pk__in=[])  # not None: scope checked above
         return q & in_region(field_name, region_code) if region_code else q
 
     for county, counts in _casework_rows(where, county_length).items():
@@ -536,7 +542,7 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
         out.counts[(metric, year, key)] += n
     county_length = CODE_LENGTHS[RegionLevel.COUNTY]
     days = CaseworkStat.objects.filter(metric=VISIT_REFERENCE)
-    sums = {"paired": Coalesce(Sum("households", filter=Q(region_code__in=codes_)), 0)}
+    sums: dict[str, Any] = {"paired": Coalesce(Sum("households", filter=Q(region_code__in=codes_)), 0)}
     if len(region_code) >= county_length:
         cutoff = cutoffs.get(region_code[:county_length], default_cutoff)
         sums = days.filter(region_code=region_code).aggregate(**sums, n=Coalesce(Sum("households", filter=Q(key__lt=cutoff)), 0))

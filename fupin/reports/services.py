@@ -5,10 +5,12 @@ Both run in one transaction, so a reader sees either the old rollup with its dir
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
 """
 import time
+from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ ANCESTOR_LENGTHS = [CODE_LENGTHS[level] for level in (RegionLevel.TOWNSHIP, Regi
                                                       RegionLevel.PROVINCE)]
 
 
-def _insert_village_rows(households, profiles) -> None:
+def _insert_village_rows(households: QuerySet, profiles: QuerySet) -> None:
     """Insert the village rows of `households` with one INSERT … SELECT per metric, grouped in the database,
     and each village's agricultural population per year (metric "rural") from its `profiles`."""
     table = connection.ops.quote_name(RegionStat._meta.db_table)
@@ -61,7 +63,7 @@ TABLES = {
 }
 
 
-def _roll_up(model=RegionStat) -> None:
+def _roll_up(model: Any = RegionStat) -> None:
     """Every township, county, prefecture and province row as the sum of its villages' rows."""
     _, keys, values = next(t for t in TABLES.values() if t[0] is model)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -77,7 +79,7 @@ def _roll_up(model=RegionStat) -> None:
 
 
 @transaction.atomic
-def rebuild_stats(*, log=None) -> float:
+def rebuild_stats(*, log: Callable[[str], object] | None = None) -> float:
     """Rebuild the whole rollup from the household table; seconds taken."""
     _lock()
     started = time.perf_counter()
@@ -123,7 +125,7 @@ def _lock() -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _rows(model, keys: tuple[str, ...], values: tuple[str, ...], codes) -> dict[tuple, list[int]]:
+def _rows(model: Any, keys: tuple[str, ...], values: tuple[str, ...], codes: list[str]) -> dict[tuple, list[int]]:
     return {tuple(r[:len(keys) + 1]): list(r[len(keys) + 1:])
             for r in model.objects.filter(region_code__in=codes).values_list("region_code", *keys, *values)}
 
@@ -154,7 +156,8 @@ def refresh_stats() -> int:
     return len(villages)
 
 
-def _fold(model, keys: tuple[str, ...], values: tuple[str, ...], villages: list[str], insert) -> None:
+def _fold(model: Any, keys: tuple[str, ...], values: tuple[str, ...], villages: list[str],
+          insert: Callable[[], object]) -> None:
     """Recount the villages' rows of one rollup table and change their ancestors' rows by the difference."""
     before = _rows(model, keys, values, villages)
     model.objects.filter(region_code__in=villages).delete()
@@ -169,7 +172,9 @@ def _fold(model, keys: tuple[str, ...], values: tuple[str, ...], villages: list[
                     cell[i] += sign * n
     delta = {k: v for k, v in delta.items() if any(v)}
     ancestors = {(r.region_code, *(getattr(r, k) for k in keys)): r for r in model.objects.filter(region_code__in={k[0] for k in delta})}
-    changed, created, emptied = [], [], []
+    changed: list[Any] = []
+    created: list[Any] = []
+    emptied: list[Any] = []
     for (code, *key), counted in delta.items():
         row = ancestors.get((code, *key))
         if row is None:
