@@ -94,7 +94,7 @@ _SIGNATURES = (
 )
 
 
-def content_kind(path) -> str | None:
+def content_kind(path: Any) -> str | None:
     """What the file is by its content, in Chinese, when it is plainly not a spreadsheet or text (PDF,
     images, archives, a Word document); None otherwise (text, an .xlsx workbook, an OLE file: their
     readers decide)."""

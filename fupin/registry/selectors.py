@@ -184,7 +184,7 @@ def household_history(household: Household) -> QuerySet[AuditEntry]:
     )
 
 
-def household_sequences(villages) -> dict[str, int]:
+def household_sequences(villages: Iterable[str]) -> dict[str, int]:
     """The highest 户编号 sequence of each village (0 when it has none): a number is the village's code and
     digits, compared as a number, so 10000 comes after 9999 (as text it sorts before). 户编号 of another
     shape (a file may give any) are left out."""
@@ -198,7 +198,7 @@ def household_sequences(villages) -> dict[str, int]:
                    "WHERE number >= v AND number <= v || repeat('9', 20 - length(v)) "
                    "AND substr(number, length(v) + 1) ~ '^[0-9]+$' "
                    "ORDER BY length(number) DESC, number DESC LIMIT 1) FROM unnest(%s::text[]) AS v")
-            params = [batch]
+            params: list[Any] = [batch]
         else:
             sql = " UNION ALL ".join(
                 f'SELECT %s, (SELECT number FROM "{table}" WHERE number >= %s AND number <= %s '
