@@ -2,7 +2,8 @@
 from django.tasks import task
 
 from .models import CrossCheck, Sweep
-from .services import run_cross_check, run_sweep
+from .cross_checks import run_cross_check
+from .sweeps import run_sweep
 
 
 @task

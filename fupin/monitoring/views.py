@@ -19,7 +19,7 @@ from fupin.core.lookup import get_in_scope
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
-from . import forms, selectors, services
+from . import cross_checks, forms, problems, selectors, services, sweeps
 from .matching import DepartmentFileError
 from .models import (
     CHECK_ITEMS, CrossCheck, Decision, LookBackItem, MonitoringMeasure,
@@ -68,7 +68,7 @@ def signal_list(request):
     return render(request, "monitoring/signal_list.html", {
         "year": year, "candidates": selectors.candidates_for(user, year=year),
         "sweeps": selectors.sweeps_for(user)[:5], "form": forms.SweepForm(initial={"year": year}),
-        "can_sweep": services.can_sweep(user),
+        "can_sweep": sweeps.can_sweep(user),
     })
 
 
@@ -81,7 +81,7 @@ def sweep_start(request):
         messages.error(request, "请填写正确的年度")
         return redirect("monitoring:signal_list")
     try:
-        sweep = services.start_sweep(by=request.user, kind=kind, year=form.cleaned_data["year"])
+        sweep = sweeps.start_sweep(by=request.user, kind=kind, year=form.cleaned_data["year"])
     except REFUSED as e:
         messages.error(request, str(e))
         return redirect("monitoring:signal_list")
@@ -104,7 +104,7 @@ def candidate_dismiss(request, household_pk):
     year = request_year(request, this_year() - 1)
     if form.is_valid():
         try:
-            services.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])
+            sweeps.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])
             messages.success(request, "已排除该户的预警")
         except REFUSED as e:
             messages.error(request, str(e))
@@ -303,7 +303,7 @@ def check_list(request):
             raise PermissionDenied("只有部门联络员和县扶贫办可以上传比对名单")
         if form.is_valid():
             try:
-                check = services.upload_cross_check(by=user, department=form.cleaned_data["department"],
+                check = cross_checks.upload_cross_check(by=user, department=form.cleaned_data["department"],
                                                     upload=form.cleaned_data["file"], county=form.cleaned_data.get("county", ""))
                 messages.success(request, f"已上传 {check.rows} 行，名单保留至 {check.retain_until}")
                 return redirect("monitoring:check_detail", check.pk)
@@ -333,7 +333,7 @@ def check_run(request, pk):
     _check_user(user)
     check = _get(selectors.cross_checks_for(user), pk)
     try:
-        services.start_cross_check(check, by=user)
+        cross_checks.start_cross_check(check, by=user)
         messages.success(request, "已开始比对")
     except REFUSED as e:
         messages.error(request, str(e))
@@ -360,7 +360,7 @@ def finding_detail(request, pk):
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.decide_finding(finding, by=request.user, **form.cleaned_data)
+                cross_checks.decide_finding(finding, by=request.user, **form.cleaned_data)
                 messages.success(request, "已核实处理，结果已记入问题台账")
                 return redirect("monitoring:finding_detail", finding.pk)
             except REFUSED as e:
@@ -396,7 +396,7 @@ def problem_create(request):
     form = forms.ProblemForm(request.POST or None, initial={"region_code": request.user.region_id})
     if request.method == "POST" and form.is_valid():
         try:
-            problem = services.create_problem(by=request.user, **form.cleaned_data)
+            problem = problems.create_problem(by=request.user, **form.cleaned_data)
             return redirect("monitoring:problem_detail", problem.pk)
         except REFUSED as e:
             form.add_error(None, str(e))
@@ -411,7 +411,7 @@ def problem_detail(request, pk):
     problem = _get(selectors.problems_for(request.user).select_related("rectified_by", "closed_by", "finding"), pk)
     return render(request, "monitoring/problem_detail.html", {
         "problem": problem, "rectify_form": forms.RectifyForm(), "close_form": forms.CloseForm(),
-        "can_close": services.can_close(request.user, problem), "overdue": problem.is_overdue(),
+        "can_close": problems.can_close(request.user, problem), "overdue": problem.is_overdue(),
     })
 
 
@@ -433,16 +433,16 @@ def problem_action(request, pk, action):
             form = forms.RectifyForm(request.POST, request.FILES)
             if not form.is_valid():
                 raise services.MonitoringError("请填写整改情况")
-            services.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
+            problems.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
                                      evidence=form.cleaned_data.get("evidence"))
         elif action in ("close", "return"):
             form = forms.CloseForm(request.POST)
             if not form.is_valid():
                 raise services.MonitoringError("请填写意见")
             if action == "close":
-                services.close_problem(problem, by=request.user, note=form.cleaned_data["note"])
+                problems.close_problem(problem, by=request.user, note=form.cleaned_data["note"])
             else:
-                services.return_problem(problem, by=request.user, reason=form.cleaned_data["note"])
+                problems.return_problem(problem, by=request.user, reason=form.cleaned_data["note"])
         else:
             raise Http404()
         messages.success(request, "已保存")
