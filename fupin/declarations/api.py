@@ -13,7 +13,8 @@ from fupin.monitoring.models import MonitoringKind
 from fupin.registry.api import MAX_ID, ErrorOut, InputSchema
 
 from . import clock, selectors, services
-from .models import STAFF_CHANNELS, Declaration, Hardship, Status as DeclarationStatus
+from .models import STAFF_CHANNELS, Declaration, Hardship
+from .models import Status as DeclarationStatus
 
 router = Router(tags=["declarations"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

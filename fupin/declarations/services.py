@@ -24,18 +24,19 @@ from fupin.core.errors import ScopeError, ServiceError
 from fupin.core.idnumber import IdNumberError, parse
 from fupin.core.images import ImageRefused, clean_photo
 from fupin.monitoring import services as monitoring
-from fupin.monitoring.models import Finding, MonitoredHousehold, MonitoringKind, MonitoringSource, MonitoringStage
-from fupin.monitoring.models import RiskSignal
+from fupin.monitoring.models import (
+    Finding, MonitoredHousehold, MonitoringKind, MonitoringSource, MonitoringStage, RiskSignal,
+)
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry import services as registry
 from fupin.registry.models import Household, Member
 
 from . import clock
-from .sweep import settle_done_steps
 from .models import (
     STAFF_CHANNELS, TRANSITIONS, Channel, Declaration, DeclarationEvent, Hardship, PhoneCode, Photo, Status,
 )
+from .sweep import settle_done_steps
 
 
 class DeclarationError(ServiceError):
