@@ -26,7 +26,7 @@ from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from fupin.accounts.models import User  # noqa: E402
-from fupin.monitoring import services  # noqa: E402
+from fupin.monitoring import cross_checks  # noqa: E402
 from fupin.monitoring.models import CrossCheck, Finding  # noqa: E402
 from fupin.regions.models import code_range  # noqa: E402
 
@@ -75,7 +75,7 @@ def main():
 
         t = time.perf_counter()
         with open(dept, "rb") as f:
-            check = services.upload_cross_check(by=admin, department="vehicle", upload=File(f, name="vehicles.csv"))
+            check = cross_checks.upload_cross_check(by=admin, department="vehicle", upload=File(f, name="vehicles.csv"))
         upload = time.perf_counter() - t
         CrossCheck.objects.filter(pk=check.pk).update(scope_code=SCOPE, run_by=admin, status=CrossCheck.Status.QUEUED)
         check.refresh_from_db()
@@ -98,7 +98,7 @@ def main():
             os.sync()
             t = time.perf_counter()
             steps = {}
-            check = services.run_cross_check(check, steps)
+            check = cross_checks.run_cross_check(check, steps)
             ours_times.append(time.perf_counter() - t)
             assert check.status == CrossCheck.Status.DONE, check.message
             print(f"round {round_ + 1}: fupin {ours_times[-1]:.2f} s ("

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _monitoring_data as data  # noqa: E402  (sets up Django)
 from django.db import connection, transaction  # noqa: E402
 
-from fupin.monitoring import services  # noqa: E402
+from fupin.monitoring import sweeps  # noqa: E402
 from fupin.monitoring.models import Finding, MonitoringThreshold, Problem, RiskSignal, Sweep  # noqa: E402
-from fupin.monitoring.services import run_sweep  # noqa: E402
+from fupin.monitoring.sweeps import run_sweep  # noqa: E402
 
 
 class _RolledBack(Exception):
@@ -33,7 +33,7 @@ def time_suspect_rules(year: int) -> None:
     started = time.perf_counter()
     try:
         with transaction.atomic():
-            n = services._sweep_suspects(sweep, timings)
+            n = sweeps._sweep_suspects(sweep, timings)
             raise _RolledBack
     except _RolledBack:
         pass

@@ -62,16 +62,16 @@ def install(stage: str, signal_file: str) -> None:
 
         db_worker.exclusive_transaction = locked
     elif stage == "sweep-rule":  # the signal sweep after its first rule
-        from fupin.monitoring import services as monitoring
+        from fupin.monitoring import sweeps
 
-        original_insert = monitoring._insert_select
+        original_insert = sweeps._insert_select
 
         def insert_then_pause(*args, **kwargs):
             found = original_insert(*args, **kwargs)
             pause(signal_file, stage)
             return found
 
-        monitoring._insert_select = insert_then_pause
+        sweeps._insert_select = insert_then_pause
     elif stage != "none":
         raise SystemExit(f"unknown stage {stage}")
 

@@ -17,7 +17,8 @@ _fonts = []
 
 
 def _font_config():
-    from weasyprint.text.fonts import FontConfiguration  # WeasyPrint loads on the first PDF (about a second)
+    # WeasyPrint loads on the first PDF (about a second)
+    from weasyprint.text.fonts import FontConfiguration
 
     if not _fonts:
         _fonts.append(FontConfiguration())

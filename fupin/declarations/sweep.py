@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fupin.core.workdays import add_workdays
-from fupin.monitoring import services as monitoring
+from fupin.monitoring import problems as monitoring_problems
 from fupin.regions.models import RegionLevel
 
 from .models import STEP_OF, Declaration, Overdue, Step
@@ -24,7 +24,7 @@ def _open(declaration: Declaration, step: str, today: datetime.date) -> bool:
         if STEP_OF.get(declaration.status) != step or declaration.due_on is None or declaration.due_on >= today:
             return False
         level = RESPONSIBLE[step]
-        problem = monitoring.open_deadline_problem(
+        problem = monitoring_problems.open_deadline_problem(
             region_code=declaration.village_id[:CODE_LENGTH[level]], household=declaration.household,
             responsible_level=level, deadline=add_workdays(today, 1),
             description=f"申报{declaration.receipt}（{declaration.village.name}）“{Step(step).label}”"
@@ -46,7 +46,7 @@ def settle_done_steps(declaration: Declaration, today: datetime.date | None = No
     current = STEP_OF.get(declaration.status)
     settled = 0
     for overdue in declaration.overdue_steps.filter(closed_on__isnull=True).exclude(step=current or "").select_related("problem"):
-        monitoring.settle_deadline_problem(overdue.problem, note=f"“{Step(overdue.step).label}”已于{today:%Y-%m-%d}办结（超期）")
+        monitoring_problems.settle_deadline_problem(overdue.problem, note=f"“{Step(overdue.step).label}”已于{today:%Y-%m-%d}办结（超期）")
         overdue.closed_on = today
         overdue.save(update_fields=["closed_on"])
         settled += 1

@@ -17,11 +17,14 @@ from fupin.registry.selectors import household_for
 
 from . import interest
 from .models import (
+    ACTIVE_LOAN_STATUSES,
     Allocation,
     BorrowerKind,
     Fund,
     InterestPayment,
+    LedgerImport,
     Loan,
+    LoanPolicy,
     LoanStatus,
     Payment,
     Project,
@@ -33,12 +36,16 @@ from .models import (
     RiskFundEntry,
     SubsidyPayment,
 )
-from .services import loan_terms, policy_for
 
 
 def _scoped(qs: QuerySet, user, field: str) -> QuerySet:
     scope = region_filter(user, field)
     return qs.none() if scope is None else qs.filter(scope)
+
+
+def ledger_imports_for(user) -> QuerySet[LedgerImport]:
+    """The bank ledgers imported for reconciliation in the counties the user may read (with their uploader)."""
+    return _scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
 
 
 def counties_for(user) -> QuerySet[Region]:
@@ -404,3 +411,48 @@ def published_project(pk) -> Project:
 def published_counties() -> QuerySet[Region]:
     has = Project.objects.filter(county=OuterRef("pk"), published_on__isnull=False)
     return Region.objects.filter(level=RegionLevel.COUNTY).filter(Exists(has)).order_by("code")
+
+
+def policy_for(county_code: str) -> LoanPolicy:
+    """The county's parameters, or the seed's defaults when the county has set none."""
+    return LoanPolicy.objects.filter(county_id=county_code[:6]).first() or LoanPolicy.default_for(county_code[:6])
+
+
+def loan_terms(loan: Loan, repayments=None) -> interest.LoanTerms:
+    if repayments is None:
+        repayments = list(loan.repayments.values_list("repaid_on", "principal_fen"))
+    policy_years = policy_for(loan.county_id).subsidy_years
+    return interest.LoanTerms(
+        principal_fen=loan.amount_fen, disbursed_on=loan.disbursed_on, maturity_on=loan.maturity_on,
+        annual_rate=loan.interest_rate, benchmark_rate=loan.benchmark_rate, subsidy_share=loan.subsidy_share,
+        subsidy_years=policy_years, repayments=tuple(repayments),
+    )
+
+
+def outstanding_fen(loan: Loan) -> int:
+    if loan.status not in (LoanStatus.DISBURSED, LoanStatus.REPAID, LoanStatus.DEFAULTED):
+        return 0
+    repaid = loan.repayments.aggregate(s=Sum("principal_fen"))["s"] or 0
+    return loan.amount_fen - repaid
+
+
+def recovered_so_far(loan: Loan) -> tuple[int, int]:
+    """(paid out, recovered) by the fund for one loan."""
+    totals = dict(loan.risk_entries.values("kind").annotate(s=Sum("amount_fen")).values_list("kind", "s"))
+    return totals.get(RiskEntryKind.PAYOUT, 0), totals.get(RiskEntryKind.RECOVERY, 0)
+
+
+def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loan: int | None = None) -> int:
+    """How much more a household may borrow: the cap less what its open loans use (每户不超过5万元).
+
+    An application uses the amount requested, an approval the amount granted, a disbursed loan
+    the principal still outstanding.
+    """
+    loans = Loan.objects.filter(household=household, status__in=ACTIVE_LOAN_STATUSES, borrower_kind=BorrowerKind.HOUSEHOLD)
+    if exclude_loan:
+        loans = loans.exclude(pk=exclude_loan)
+    used = 0
+    for status, amount, requested in loans.values_list("status", "amount_fen", "amount_requested_fen"):
+        used += requested if status == LoanStatus.APPLIED else amount
+    repaid = Repayment.objects.filter(loan__in=loans.filter(status=LoanStatus.DISBURSED)).aggregate(s=Sum("principal_fen"))["s"] or 0
+    return max(policy.household_cap_fen - used + repaid, 0)

@@ -6,8 +6,8 @@ update, and the table's CheckConstraint refuses anything that slips past.
 """
 import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fupin.audit.services import diff, record, snapshot
@@ -20,27 +20,15 @@ from fupin.registry.models import Household, Member
 
 from . import interest
 from .models import (
-    ACTIVE_LOAN_STATUSES,
     LOAN_TRANSITIONS,
-    PROJECT_TRANSITIONS,
-    Allocation,
     BorrowerKind,
-    Fund,
-    FundSource,
     Industry,
     InterestPayment,
-    LedgerImport,
     LinkKind,
     Loan,
     LoanLink,
     LoanPolicy,
     LoanStatus,
-    Payment,
-    Project,
-    ProjectBeneficiary,
-    ProjectCategory,
-    ProjectFunding,
-    ProjectStatus,
     Repayment,
     RiskEntryKind,
     RiskFundAccount,
@@ -48,6 +36,7 @@ from .models import (
     SubsidyPayment,
 )
 from .permissions import ensure_can_apply, ensure_county_office
+from .selectors import household_loan_room, loan_terms, outstanding_fen, policy_for, recovered_so_far
 
 
 class FundsError(ServiceError):
@@ -89,11 +78,6 @@ def _not_future(day: datetime.date, field: str, label: str) -> None:
 
 
 # --- policy -------------------------------------------------------------------------------
-
-def policy_for(county_code: str) -> LoanPolicy:
-    """The county's parameters, or the seed's defaults when the county has set none."""
-    return LoanPolicy.objects.filter(county_id=county_code[:6]).first() or LoanPolicy.default_for(county_code[:6])
-
 
 POLICY_FIELDS = [
     f.name for f in LoanPolicy._meta.concrete_fields if f.name not in ("county", "updated_at")
@@ -147,22 +131,6 @@ def _check_loan_terms(errors: dict, *, policy: LoanPolicy, term_months: int, ind
         errors["purpose"] = "请填写贷款用途"
     if not (bank or "").strip():
         errors["bank"] = "请填写贷款银行"
-
-
-def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loan: int | None = None) -> int:
-    """How much more a household may borrow: the cap less what its open loans use (每户不超过5万元).
-
-    An application uses the amount requested, an approval the amount granted, a disbursed loan
-    the principal still outstanding.
-    """
-    loans = Loan.objects.filter(household=household, status__in=ACTIVE_LOAN_STATUSES, borrower_kind=BorrowerKind.HOUSEHOLD)
-    if exclude_loan:
-        loans = loans.exclude(pk=exclude_loan)
-    used = 0
-    for status, amount, requested in loans.values_list("status", "amount_fen", "amount_requested_fen"):
-        used += requested if status == LoanStatus.APPLIED else amount
-    repaid = Repayment.objects.filter(loan__in=loans.filter(status=LoanStatus.DISBURSED)).aggregate(s=Sum("principal_fen"))["s"] or 0
-    return max(policy.household_cap_fen - used + repaid, 0)
 
 
 def household_eligibility(household: Household, borrower: Member | None, *, policy: LoanPolicy, on: datetime.date,
@@ -367,13 +335,6 @@ def disburse_loan(loan: Loan, *, by, disbursed_on: datetime.date, contract_no: s
     return loan
 
 
-def outstanding_fen(loan: Loan) -> int:
-    if loan.status not in (LoanStatus.DISBURSED, LoanStatus.REPAID, LoanStatus.DEFAULTED):
-        return 0
-    repaid = loan.repayments.aggregate(s=Sum("principal_fen"))["s"] or 0
-    return loan.amount_fen - repaid
-
-
 @transaction.atomic
 def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen: int) -> Repayment:
     """Principal repaid, early or at maturity; the loan is settled when nothing is left."""
@@ -400,17 +361,6 @@ def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen:
     _audit_loan(by, loan, "record_repayment", before,
                 {"repayment": [None, {"repaid_on": str(repaid_on), "principal_fen": principal_fen}]})
     return repayment
-
-
-def loan_terms(loan: Loan, repayments=None) -> interest.LoanTerms:
-    if repayments is None:
-        repayments = list(loan.repayments.values_list("repaid_on", "principal_fen"))
-    policy_years = policy_for(loan.county_id).subsidy_years
-    return interest.LoanTerms(
-        principal_fen=loan.amount_fen, disbursed_on=loan.disbursed_on, maturity_on=loan.maturity_on,
-        annual_rate=loan.interest_rate, benchmark_rate=loan.benchmark_rate, subsidy_share=loan.subsidy_share,
-        subsidy_years=policy_years, repayments=tuple(repayments),
-    )
 
 
 @transaction.atomic
@@ -537,12 +487,6 @@ def record_default(loan: Loan, *, by, defaulted_on: datetime.date, loss_principa
     return entry
 
 
-def recovered_so_far(loan: Loan) -> tuple[int, int]:
-    """(paid out, recovered) by the fund for one loan."""
-    totals = dict(loan.risk_entries.values("kind").annotate(s=Sum("amount_fen")).values_list("kind", "s"))
-    return totals.get(RiskEntryKind.PAYOUT, 0), totals.get(RiskEntryKind.RECOVERY, 0)
-
-
 @transaction.atomic
 def record_recovery(loan: Loan, *, by, recovered_on: datetime.date, amount_fen: int, note: str = "") -> RiskFundEntry:
     """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the payout was."""
@@ -594,331 +538,3 @@ def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | No
         _audit_loan(by, loan, "repayment_reminder", before)
     return loans
 
-
-# --- projects ------------------------------------------------------------------------------------
-
-PROJECT_EDITABLE = ("name", "category", "content", "implementer", "manager", "budget_fen", "region_code", "funding", "village_codes")
-
-
-def _check_funding(funding: dict[str, int]) -> dict[str, int]:
-    clean = {}
-    for source, fen in (funding or {}).items():
-        if source not in FundSource.values:
-            raise FundsError({"funding": f"未知的资金来源：{source}"})
-        if not isinstance(fen, int) or fen < 0:
-            raise FundsError({"funding": "资金来源金额不能为负数"})
-        if fen:
-            clean[source] = fen
-    return clean
-
-
-def _villages(codes_: list[str], county: Region) -> list[Region]:
-    villages = list(Region.objects.filter(code__in=codes_ or [], level=RegionLevel.VILLAGE))
-    bad = set(codes_ or []) - {v.code for v in villages if v.code.startswith(county.code)}
-    if bad:
-        raise FundsError({"villages": f"{county.name}内没有这些行政村：{'、'.join(sorted(bad))}"})
-    return villages
-
-
-def _project_snapshot(project: Project) -> dict:
-    return snapshot(project) | {
-        "funding": dict(project.funding.values_list("source", "amount_fen")),
-        "villages": sorted(project.villages.values_list("code", flat=True)),
-    }
-
-
-@transaction.atomic
-def create_project(*, by, county_code: str, year: int, code: str, name: str, category: str, budget_fen: int,
-                   region_code: str | None = None, content: str = "", implementer: str = "", manager: str = "",
-                   funding: dict[str, int] | None = None, village_codes: list[str] | None = None) -> Project:
-    """Put a project into the library (项目入库)."""
-    county = _county(county_code)
-    ensure_county_office(by, county.code)
-    region = _region_in_county(region_code or county.code, county)
-    errors = {}
-    this_year = timezone.localdate().year
-    if not 2013 <= year <= this_year + 1:
-        errors["year"] = f"年度应在2013到{this_year + 1}之间"
-    code = (code or "").strip()
-    if not code:
-        errors["code"] = "请填写项目编号"
-    elif Project.objects.filter(county=county, code=code).exists():
-        errors["code"] = f"项目编号 {code} 已在项目库中"
-    if not (name or "").strip():
-        errors["name"] = "请填写项目名称"
-    if category not in ProjectCategory.values:
-        errors["category"] = "请选择项目类别"
-    if not isinstance(budget_fen, int) or budget_fen <= 0:
-        errors["budget"] = "项目预算须大于0"
-    if errors:
-        raise FundsError(errors)
-    funding = _check_funding(funding or {})
-    villages = _villages(village_codes or [], county)
-    project = Project.objects.create(
-        county=county, region=region, year=year, code=code, name=name.strip(), category=category, content=content.strip(),
-        implementer=implementer.strip(), manager=manager.strip(), budget_fen=budget_fen,
-    )
-    for source, fen in funding.items():
-        ProjectFunding.objects.create(project=project, source=source, amount_fen=fen)
-    project.villages.set(villages)
-    record(by=by, action="create_project", target=project, scope_code=region.code,
-           changes={k: [None, v] for k, v in _project_snapshot(project).items() if v not in (None, "", [], {}, 0)})
-    return project
-
-
-@transaction.atomic
-def update_project(project: Project, *, by, **changes) -> Project:
-    """Correct a library entry: name, category, budget, place, planned funding, villages."""
-    ensure_county_office(by, project.region_id)
-    unknown = set(changes) - set(PROJECT_EDITABLE)
-    if unknown:
-        raise FundsError(f"未知字段：{', '.join(sorted(unknown))}")
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    county = Region.objects.get(code=project.county_id)
-    before = _project_snapshot(project)
-    if "region_code" in changes:
-        project.region = _region_in_county(changes.pop("region_code") or county.code, county)
-    funding = _check_funding(changes.pop("funding")) if "funding" in changes else None
-    villages = _villages(changes.pop("village_codes"), county) if "village_codes" in changes else None
-    for k, v in changes.items():
-        setattr(project, k, v.strip() if isinstance(v, str) else v)
-    errors = {}
-    if not project.name:
-        errors["name"] = "请填写项目名称"
-    if project.category not in ProjectCategory.values:
-        errors["category"] = "请选择项目类别"
-    if not isinstance(project.budget_fen, int) or project.budget_fen <= 0:
-        errors["budget"] = "项目预算须大于0"
-    if errors:
-        raise FundsError(errors)
-    project.save()
-    if funding is not None:
-        project.funding.all().delete()
-        for source, fen in funding.items():
-            ProjectFunding.objects.create(project=project, source=source, amount_fen=fen)
-    if villages is not None:
-        project.villages.set(villages)
-    changed = diff(before, _project_snapshot(project))
-    changed.pop("updated_at", None)
-    if changed:
-        record(by=by, action="update_project", target=project, scope_code=project.region_id, changes=changed)
-    return project
-
-
-@transaction.atomic
-def record_progress(project: Project, *, by, status: str, progress: int, on: datetime.date, note: str = "") -> Project:
-    """Implementation progress (实施进度): start, percent done, completion; acceptance is `accept_project`."""
-    ensure_county_office(by, project.region_id)
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    before = snapshot(project)
-    errors = {}
-    if status == ProjectStatus.ACCEPTED:
-        raise FundsError({"status": "验收请通过“项目验收”办理"})
-    if status != project.status and status not in PROJECT_TRANSITIONS[ProjectStatus(project.status)]:
-        errors["status"] = f"项目当前为“{project.get_status_display()}”，不能改为“{ProjectStatus(status).label if status in ProjectStatus.values else status}”"
-    if not isinstance(progress, int) or not 0 <= progress <= 100:
-        errors["progress"] = "实施进度应为0到100"
-    elif status == ProjectStatus.COMPLETED and progress != 100:
-        errors["progress"] = "完工项目的实施进度应为100%"
-    elif status == ProjectStatus.PLANNED and progress:
-        errors["progress"] = "未开工项目的实施进度应为0"
-    _not_future(on, "on", "日期")
-    if errors:
-        raise FundsError(errors)
-    if status == ProjectStatus.IN_PROGRESS and not project.started_on:
-        project.started_on = on
-    if status == ProjectStatus.COMPLETED:
-        project.completed_on = on
-    project.status = status
-    project.progress = progress
-    project.save()
-    changed = diff(before, snapshot(project))
-    changed.pop("updated_at", None)
-    if note.strip():
-        changed["note"] = [None, note.strip()]
-    record(by=by, action="project_progress", target=project, scope_code=project.region_id, changes=changed)
-    return project
-
-
-@transaction.atomic
-def accept_project(project: Project, *, by, accepted_on: datetime.date, note: str) -> Project:
-    """Acceptance (项目验收) of a completed project."""
-    ensure_county_office(by, project.region_id)
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    before = snapshot(project)
-    if project.status != ProjectStatus.COMPLETED:
-        raise FundsError({"status": f"项目当前为“{project.get_status_display()}”，完工后才能验收"})
-    _not_future(accepted_on, "accepted_on", "验收日期")
-    if project.completed_on and accepted_on < project.completed_on:
-        raise FundsError({"accepted_on": "验收日期不能早于完工日期"})
-    if not (note or "").strip():
-        raise FundsError({"note": "请填写验收意见"})
-    project.status = ProjectStatus.ACCEPTED
-    project.accepted_on = accepted_on
-    project.acceptance_note = note.strip()
-    project.save()
-    changed = diff(before, snapshot(project))
-    changed.pop("updated_at", None)
-    record(by=by, action="accept_project", target=project, scope_code=project.region_id, changes=changed)
-    return project
-
-
-@transaction.atomic
-def add_beneficiary(project: Project, *, by, household: Household, benefit: str = "", amount_fen: int = 0) -> ProjectBeneficiary:
-    ensure_county_office(by, project.region_id)
-    if not household.village_id.startswith(project.county_id):
-        raise FundsError({"household": "受益户须在本县"})
-    if not isinstance(amount_fen, int) or amount_fen < 0:
-        raise FundsError({"amount": "到户金额不能为负数"})
-    if ProjectBeneficiary.objects.filter(project=project, household=household).exists():
-        raise FundsError({"household": f"户 {household.number} 已是本项目的受益户"})
-    beneficiary = ProjectBeneficiary.objects.create(project=project, household=household, benefit=benefit.strip()[:200], amount_fen=amount_fen)
-    record(by=by, action="add_beneficiary", target=project, household=household, scope_code=project.region_id,
-           changes={"beneficiary": [None, household.number], "benefit": [None, beneficiary.benefit], "amount_fen": [None, amount_fen]})
-    return beneficiary
-
-
-@transaction.atomic
-def remove_beneficiary(beneficiary: ProjectBeneficiary, *, by) -> None:
-    project = beneficiary.project
-    ensure_county_office(by, project.region_id)
-    record(by=by, action="remove_beneficiary", target=project, household=beneficiary.household, scope_code=project.region_id,
-           changes={"beneficiary": [beneficiary.household.number, None], "amount_fen": [beneficiary.amount_fen, None]})
-    beneficiary.delete()
-
-
-@transaction.atomic
-def publish_project(project: Project, *, by, on: datetime.date | None = None) -> Project:
-    """Put the project and its money on the public disclosure page (公告公示)."""
-    ensure_county_office(by, project.region_id)
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    if project.status == ProjectStatus.CANCELLED:
-        raise FundsError({"status": "已取消的项目不公告"})
-    before = snapshot(project)
-    project.published_on = on or timezone.localdate()
-    project.save(update_fields=["published_on", "updated_at"])
-    record(by=by, action="publish_project", target=project, scope_code=project.region_id,
-           changes={"published_on": [before["published_on"], str(project.published_on)]})
-    return project
-
-
-# --- funds ---------------------------------------------------------------------------------------
-
-@transaction.atomic
-def create_fund(*, by, county_code: str, year: int, source: str, name: str, amount_fen: int, document_no: str = "",
-                received_on: datetime.date | None = None) -> Fund:
-    """Money received by the county (资金下达)."""
-    county = _county(county_code)
-    ensure_county_office(by, county.code)
-    errors = {}
-    if source not in FundSource.values:
-        errors["source"] = "请选择资金来源"
-    if not (name or "").strip():
-        errors["name"] = "请填写资金名称"
-    if not isinstance(amount_fen, int) or amount_fen <= 0:
-        errors["amount"] = "下达金额须大于0"
-    this_year = timezone.localdate().year
-    if not 2013 <= year <= this_year + 1:
-        errors["year"] = f"年度应在2013到{this_year + 1}之间"
-    if received_on and received_on > timezone.localdate():
-        errors["received_on"] = "下达日期不能晚于今天"
-    if errors:
-        raise FundsError(errors)
-    fund = Fund.objects.create(county=county, year=year, source=source, name=name.strip(), amount_fen=amount_fen,
-                               document_no=(document_no or "").strip(), received_on=received_on)
-    record(by=by, action="create_fund", target=fund, scope_code=county.code,
-           changes={k: [None, v] for k, v in snapshot(fund).items() if v not in (None, "", 0)})
-    return fund
-
-
-@transaction.atomic
-def adjust_fund(fund: Fund, *, by, amount_fen: int, reason: str) -> Fund:
-    """Correct the amount received (调整下达金额); never below what is already allocated."""
-    ensure_county_office(by, fund.county_id)
-    fund = Fund.objects.select_for_update().get(pk=fund.pk)
-    if not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise FundsError({"amount": "下达金额须大于0"})
-    if amount_fen < fund.allocated_fen:
-        raise FundsError({"amount": f"下达金额不能少于已安排的{yuan(fund.allocated_fen)}元"})
-    if not (reason or "").strip():
-        raise FundsError({"reason": "请填写调整原因"})
-    before = fund.amount_fen
-    Fund.objects.filter(pk=fund.pk).update(amount_fen=amount_fen)
-    fund.refresh_from_db()
-    record(by=by, action="adjust_fund", target=fund, scope_code=fund.county_id,
-           changes={"amount_fen": [before, amount_fen], "reason": [None, reason.strip()]})
-    return fund
-
-
-@transaction.atomic
-def allocate(*, by, fund: Fund, project: Project, amount_fen: int, allocated_on: datetime.date) -> Allocation:
-    """Assign money of a fund to a project (资金安排到项目); a fund is never allocated beyond what it received."""
-    ensure_county_office(by, fund.county_id)
-    if project.county_id != fund.county_id:
-        raise FundsError({"project": "项目与资金不属于同一个县"})
-    if project.status == ProjectStatus.CANCELLED:
-        raise FundsError({"project": "已取消的项目不能安排资金"})
-    _positive(amount_fen, "amount", "安排金额")
-    _not_future(allocated_on, "allocated_on", "安排日期")
-    fund = Fund.objects.select_for_update().get(pk=fund.pk)
-    if amount_fen > fund.unallocated_fen:
-        raise FundsError({"amount": f"超出该笔资金的可安排余额{yuan(fund.unallocated_fen)}元"})
-    allocation = Allocation.objects.select_for_update().filter(fund=fund, project=project).first()
-    before = allocation.amount_fen if allocation else 0
-    if allocation:
-        Allocation.objects.filter(pk=allocation.pk).update(amount_fen=F("amount_fen") + amount_fen)
-    else:
-        allocation = Allocation.objects.create(fund=fund, project=project, amount_fen=amount_fen, allocated_on=allocated_on)
-    Fund.objects.filter(pk=fund.pk).update(allocated_fen=F("allocated_fen") + amount_fen)
-    allocation.refresh_from_db()
-    record(by=by, action="allocate_fund", target=allocation, scope_code=project.region_id,
-           changes={"fund": [None, fund.pk], "project": [None, project.code], "amount_fen": [before, allocation.amount_fen],
-                    "fund_allocated_fen": [fund.allocated_fen, fund.allocated_fen + amount_fen]})
-    return allocation
-
-
-def record_payment(*, by, allocation: Allocation, amount_fen: int, paid_on: datetime.date, payee: str = "",
-                   voucher_no: str = "", note: str = "") -> Payment:
-    """Pay out of an allocation (资金拨付). Two requests at once cannot together overspend it.
-
-    The fund row, then the allocation row, is locked before the balance is read; the update is
-    an F() expression; and the CheckConstraints refuse an overspend that got past anyway.
-    """
-    ensure_county_office(by, allocation.fund.county_id)
-    _positive(amount_fen, "amount", "拨付金额")
-    _not_future(paid_on, "paid_on", "拨付日期")
-    try:
-        with transaction.atomic():
-            fund = Fund.objects.select_for_update().get(pk=allocation.fund_id)
-            allocation = Allocation.objects.select_for_update().select_related("project").get(pk=allocation.pk)
-            if allocation.project.status == ProjectStatus.CANCELLED:
-                raise FundsError({"allocation": "已取消的项目不能拨付资金"})
-            if paid_on < allocation.allocated_on:
-                raise FundsError({"paid_on": "拨付日期不能早于资金安排日期"})
-            if amount_fen > allocation.balance_fen:
-                raise FundsError({"amount": f"超出该项资金安排的余额{yuan(allocation.balance_fen)}元，不能超支"})
-            payment = Payment.objects.create(allocation=allocation, amount_fen=amount_fen, paid_on=paid_on,
-                                             payee=payee.strip()[:100], voucher_no=voucher_no.strip()[:50],
-                                             note=note.strip()[:200], created_by=by)
-            Allocation.objects.filter(pk=allocation.pk).update(spent_fen=F("spent_fen") + amount_fen)
-            Fund.objects.filter(pk=fund.pk).update(spent_fen=F("spent_fen") + amount_fen)
-            record(by=by, action="record_payment", target=payment, scope_code=allocation.project.region_id,
-                   changes={"project": [None, allocation.project.code], "fund": [None, fund.pk], "amount_fen": [None, amount_fen],
-                            "allocation_spent_fen": [allocation.spent_fen, allocation.spent_fen + amount_fen],
-                            "fund_spent_fen": [fund.spent_fen, fund.spent_fen + amount_fen]})
-            return payment
-    except IntegrityError:
-        raise FundsError({"amount": "余额不足，不能超支"}) from None
-
-
-# --- reconciliation ledger -----------------------------------------------------------------------
-
-@transaction.atomic
-def import_ledger(*, by, county_code: str, year: int, rows: list[dict], original_name: str) -> LedgerImport:
-    """Keep the uploaded statistics table (already parsed and validated) for reconciliation."""
-    county = _county(county_code)
-    ensure_county_office(by, county.code)
-    ledger = LedgerImport.objects.create(county=county, year=year, original_name=original_name[:200], rows=rows, uploaded_by=by)
-    record(by=by, action="import_ledger", target=ledger, scope_code=county.code,
-           changes={"year": [None, year], "rows": [None, len(rows)], "file": [None, original_name]})
-    return ledger

@@ -20,8 +20,8 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
 
-from . import exports, forms, interest, permissions, reconciliation, selectors, services
-from .models import FundSource, LedgerImport, LoanStatus, ProjectCategory, ProjectStatus
+from . import exports, forms, funding, interest, permissions, projects, reconciliation, selectors, services
+from .models import FundSource, LoanStatus, ProjectCategory, ProjectStatus
 from .services import FundsError
 
 LIST_CAP = 10_000  # lists count up to here (core.pagination)
@@ -113,7 +113,7 @@ def project_create(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            project = services.create_project(
+            project = projects.create_project(
                 by=request.user, county_code=county.code, year=d["year"], code=d["code"], name=d["name"], category=d["category"],
                 budget_fen=d["budget"], region_code=d["region"] or None, content=d["content"], implementer=d["implementer"],
                 manager=d["manager"], funding=form.funding(), village_codes=form.village_codes(),
@@ -140,7 +140,7 @@ def project_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.update_project(project, by=request.user, name=d["name"], category=d["category"], budget_fen=d["budget"],
+            projects.update_project(project, by=request.user, name=d["name"], category=d["category"], budget_fen=d["budget"],
                                     region_code=d["region"], content=d["content"], implementer=d["implementer"],
                                     manager=d["manager"], funding=form.funding(), village_codes=form.village_codes())
         except FundsError as e:
@@ -194,7 +194,7 @@ def _project_action(request, pk, form_name, build, act, done):
 def project_progress(request, pk):
     return _project_action(
         request, pk, "progress_form", lambda r, p: forms.ProgressForm(r.POST),
-        lambda p, d: services.record_progress(p, by=request.user, status=d["status"], progress=d["progress"], on=d["on"], note=d["note"]),
+        lambda p, d: projects.record_progress(p, by=request.user, status=d["status"], progress=d["progress"], on=d["on"], note=d["note"]),
         "实施进度已更新")
 
 
@@ -203,7 +203,7 @@ def project_progress(request, pk):
 def project_accept(request, pk):
     return _project_action(
         request, pk, "accept_form", lambda r, p: forms.AcceptForm(r.POST),
-        lambda p, d: services.accept_project(p, by=request.user, accepted_on=d["accepted_on"], note=d["note"]), "项目已验收")
+        lambda p, d: projects.accept_project(p, by=request.user, accepted_on=d["accepted_on"], note=d["note"]), "项目已验收")
 
 
 @login_required
@@ -211,7 +211,7 @@ def project_accept(request, pk):
 def project_publish(request, pk):
     project = _found(selectors.project_for, request.user, pk)
     try:
-        services.publish_project(project, by=request.user)
+        projects.publish_project(project, by=request.user)
     except FundsError as e:
         messages.error(request, str(e))
     else:
@@ -226,7 +226,7 @@ def project_beneficiary_add(request, pk):
         household = households_for(request.user).filter(in_region("village_id", project.county_id), number=d["household"].strip()).first()
         if household is None:
             raise FundsError({"household": f"户编号 {d['household']} 不存在或不在您的范围内"})
-        services.add_beneficiary(project, by=request.user, household=household, benefit=d["benefit"], amount_fen=d["amount"] or 0)
+        projects.add_beneficiary(project, by=request.user, household=household, benefit=d["benefit"], amount_fen=d["amount"] or 0)
 
     return _project_action(request, pk, "beneficiary_form", lambda r, p: forms.BeneficiaryForm(r.POST), act, "受益户已添加")
 
@@ -236,7 +236,7 @@ def project_beneficiary_add(request, pk):
 def project_beneficiary_remove(request, pk, beneficiary_pk):
     project = _found(selectors.project_for, request.user, pk)
     beneficiary = _found(project.beneficiaries.select_related("household").get, pk=beneficiary_pk)
-    services.remove_beneficiary(beneficiary, by=request.user)
+    projects.remove_beneficiary(beneficiary, by=request.user)
     messages.success(request, "受益户已移除")
     return redirect("funds:project_detail", project.pk)
 
@@ -247,7 +247,7 @@ def project_allocate(request, pk):
     return _project_action(
         request, pk, "allocate_form",
         lambda r, p: forms.AllocateForm(r.POST, funds=selectors.funds_for(request.user, county=p.county_id)),
-        lambda p, d: services.allocate(by=request.user, fund=d["fund"], project=p, amount_fen=d["amount"], allocated_on=d["allocated_on"]),
+        lambda p, d: funding.allocate(by=request.user, fund=d["fund"], project=p, amount_fen=d["amount"], allocated_on=d["allocated_on"]),
         "资金已安排到项目")
 
 
@@ -256,7 +256,7 @@ def project_allocate(request, pk):
 def project_pay(request, pk):
     return _project_action(
         request, pk, "payment_form", lambda r, p: forms.PaymentForm(r.POST, allocations=selectors.open_allocations(p)),
-        lambda p, d: services.record_payment(by=request.user, allocation=d["allocation"], amount_fen=d["amount"], paid_on=d["paid_on"],
+        lambda p, d: funding.record_payment(by=request.user, allocation=d["allocation"], amount_fen=d["amount"], paid_on=d["paid_on"],
                                              payee=d["payee"], voucher_no=d["voucher_no"]),
         "拨付已登记")
 
@@ -276,7 +276,7 @@ def fund_list(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            fund = services.create_fund(by=request.user, county_code=county.code, year=d["year"], source=d["source"], name=d["name"],
+            fund = funding.create_fund(by=request.user, county_code=county.code, year=d["year"], source=d["source"], name=d["name"],
                                         amount_fen=d["amount"], document_no=d["document_no"], received_on=d["received_on"])
         except FundsError as e:
             _refused(form, e)
@@ -307,7 +307,7 @@ def reconciliation_index(request):
         upload = form.cleaned_data["file"]
         try:
             rows = reconciliation.parse_ledger(upload.read())
-            ledger = services.import_ledger(by=request.user, county_code=county.code, year=form.cleaned_data["year"], rows=rows,
+            ledger = funding.import_ledger(by=request.user, county_code=county.code, year=form.cleaned_data["year"], rows=rows,
                                             original_name=upload.name)
         except reconciliation.LedgerFileError as e:
             for message in e.errors[:20]:
@@ -316,14 +316,10 @@ def reconciliation_index(request):
             _refused(form, e)
         else:
             return redirect("funds:reconciliation_detail", ledger.pk)
-    ledgers = _scoped_ledgers(request.user).filter(county=county)[:20]
+    ledgers = selectors.ledger_imports_for(request.user).filter(county=county)[:20]
     return render(request, "funds/reconciliation_index.html", {
         "county": county, "form": form, "ledgers": ledgers, "is_county_office": permissions.is_county_office(request.user),
     }, status=400 if request.method == "POST" else 200)
-
-
-def _scoped_ledgers(user):
-    return selectors._scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
 
 
 def _mismatches(ledger):
@@ -333,13 +329,13 @@ def _mismatches(ledger):
 
 @login_required
 def reconciliation_detail(request, pk):
-    ledger = _found(_scoped_ledgers(request.user).get, pk=pk)
+    ledger = _found(selectors.ledger_imports_for(request.user).get, pk=pk)
     return render(request, "funds/reconciliation_detail.html", {"ledger": ledger, "mismatches": _mismatches(ledger)})
 
 
 @login_required
 def reconciliation_export(request, pk):
-    ledger = _found(_scoped_ledgers(request.user).get, pk=pk)
+    ledger = _found(selectors.ledger_imports_for(request.user).get, pk=pk)
     return download(exports.mismatches_xlsx(ledger, _mismatches(ledger)), f"reconciliation-{ledger.county_id}-{ledger.year}.xlsx")
 
 
@@ -371,7 +367,7 @@ def loan_list(request):
 def loan_apply(request, household_pk):
     household = _found(households_for(request.user).select_related("village").get, pk=household_pk)
     form = forms.HouseholdLoanForm(request.POST or None, household=household)
-    policy = services.policy_for(household.village_id)
+    policy = selectors.policy_for(household.village_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -387,7 +383,7 @@ def loan_apply(request, household_pk):
             return redirect("funds:loan_detail", loan.pk)
     return render(request, "funds/loan_apply.html", {
         "form": form, "household": household, "policy": policy, "banks": selectors.banks_in(household.village_id[:6]),
-        "room_fen": services.household_loan_room(household, policy),
+        "room_fen": selectors.household_loan_room(household, policy),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -446,17 +442,17 @@ def _loan_context(request, loan, bound=None):
         LoanStatus.DISBURSED: ["interest", "repay", "default"], LoanStatus.DEFAULTED: ["recover"],
     }.get(LoanStatus(loan.status), [])
     initial = {"approve": {"amount": interest.fen_to_yuan(loan.amount_requested_fen),
-                           "interest_rate": services.policy_for(loan.county_id).benchmark_rate}}
+                           "interest_rate": selectors.policy_for(loan.county_id).benchmark_rate}}
     action_forms = {}
     if permissions.is_county_office(request.user):
         for name in available:
             action_forms[name] = bound if bound is not None and bound.prefix == name else LOAN_FORMS[name](prefix=name, initial=initial.get(name))
-    paid_out, recovered = services.recovered_so_far(loan)
+    paid_out, recovered = selectors.recovered_so_far(loan)
     return {
         "loan": loan, "schedule": selectors.loan_schedule(loan), "repayments": loan.repayments.all(),
-        "outstanding_fen": services.outstanding_fen(loan), "links": loan.links.select_related("household"),
+        "outstanding_fen": selectors.outstanding_fen(loan), "links": loan.links.select_related("household"),
         "risk_entries": loan.risk_entries.all(), "paid_out_fen": paid_out, "recovered_fen": recovered,
-        "action_forms": action_forms, "policy": services.policy_for(loan.county_id),
+        "action_forms": action_forms, "policy": selectors.policy_for(loan.county_id),
     }
 
 
@@ -516,7 +512,7 @@ def subsidy_list(request):
         "total_paid": sum(x.paid_fen or 0 for x in lines), "form": form, "is_county_office": permissions.is_county_office(request.user),
         "summary": selectors.subsidy_year_summary(request.user, county_code=county.code, year=year),
         "quarters": [(0, "企业等全年")] + [(q, f"第{q}季度（贫困户）") for q in (1, 2, 3, 4)],
-        "period": interest.interest_period(year, quarter or 1, services.policy_for(county.code).settlement_day),
+        "period": interest.interest_period(year, quarter or 1, selectors.policy_for(county.code).settlement_day),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -551,7 +547,7 @@ def risk_fund(request):
         "county": county, "year": year, "form": form, "accounts": selectors.risk_accounts(request.user, county.code),
         "entries": selectors.risk_entries(request.user, county.code)[:100], "totals": selectors.risk_totals(request.user, county.code),
         "schedule": selectors.deposit_schedule(request.user, county_code=county.code, year=year),
-        "policy": services.policy_for(county.code), "banks": selectors.banks_in(county.code),
+        "policy": selectors.policy_for(county.code), "banks": selectors.banks_in(county.code),
         "is_county_office": permissions.is_county_office(request.user),
     }, status=400 if request.method == "POST" else 200)
 
@@ -568,7 +564,7 @@ def loan_reports(request):
         messages.success(request, f"已登记还款提醒 {len(reminded)} 笔" if reminded else "没有需要提醒的贷款")
         return redirect(f"{reverse('funds:loan_reports')}?county={county.code}")
     return render(request, "funds/loan_reports.html", {
-        "county": county, "today": today, "policy": services.policy_for(county.code),
+        "county": county, "today": today, "policy": selectors.policy_for(county.code),
         "maturing": selectors.loans_maturing(request.user, county_code=county.code, today=today),
         "overdue": selectors.overdue_loans(request.user, county_code=county.code, today=today),
         "defaulted": selectors.defaulted_loans(request.user, county_code=county.code),
@@ -595,7 +591,7 @@ def loan_reports_export(request):
 @require_http_methods(["GET", "POST"])
 def policy(request):
     county = _county(request)
-    current = services.policy_for(county.code)
+    current = selectors.policy_for(county.code)
     form = forms.PolicyForm(request.POST or None, instance=current, initial={"household_cap": interest.fen_to_yuan(current.household_cap_fen)})
     if request.method == "POST" and form.is_valid():
         values = {k: form.cleaned_data[k] for k in forms.PolicyForm.Meta.fields} | {"household_cap_fen": form.cleaned_data["household_cap"]}

@@ -106,7 +106,7 @@ def cross_checks_for(user) -> QuerySet[CrossCheck]:
         return CrossCheck.objects.none()
     if user.is_superuser:
         return CrossCheck.objects.all()
-    # a liaison addresses each list to one county (services.upload_cross_check): only that county's
+    # a liaison addresses each list to one county (cross_checks.upload_cross_check): only that county's
     # offices and those above it see it; a list addressed to no county is an administrator's
     return CrossCheck.objects.filter(Q(scope_code__startswith=prefix) | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6)
                                                                                           if n < len(prefix)]))

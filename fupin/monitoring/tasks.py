@@ -1,8 +1,9 @@
 """Background work: sweeps and cross-checks, with their progress on the Sweep / CrossCheck rows."""
 from django.tasks import task
 
+from .cross_checks import run_cross_check
 from .models import CrossCheck, Sweep
-from .services import run_cross_check, run_sweep
+from .sweeps import run_sweep
 
 
 @task

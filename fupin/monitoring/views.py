@@ -20,7 +20,7 @@ from fupin.core.params import request_year, this_year
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
-from . import forms, permissions, selectors, services
+from . import cross_checks, forms, permissions, problems, selectors, services, sweeps
 from .matching import DepartmentFileError
 from .models import (
     CHECK_ITEMS,
@@ -92,7 +92,7 @@ def sweep_start(request):
         messages.error(request, "请填写正确的年度")
         return redirect("monitoring:signal_list")
     try:
-        sweep = services.start_sweep(by=request.user, kind=kind, year=form.cleaned_data["year"])
+        sweep = sweeps.start_sweep(by=request.user, kind=kind, year=form.cleaned_data["year"])
     except REFUSED as e:
         messages.error(request, str(e))
         return redirect("monitoring:signal_list")
@@ -115,7 +115,7 @@ def candidate_dismiss(request, household_pk):
     year = request_year(request, this_year() - 1)
     if form.is_valid():
         try:
-            services.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])
+            sweeps.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])
             messages.success(request, "已排除该户的预警")
         except REFUSED as e:
             messages.error(request, str(e))
@@ -326,7 +326,7 @@ def check_list(request):
             raise PermissionDenied("只有部门联络员和县扶贫办可以上传比对名单")
         if form.is_valid():
             try:
-                check = services.upload_cross_check(by=user, department=form.cleaned_data["department"],
+                check = cross_checks.upload_cross_check(by=user, department=form.cleaned_data["department"],
                                                     upload=form.cleaned_data["file"], county=form.cleaned_data.get("county", ""))
                 messages.success(request, f"已上传 {check.rows} 行，名单保留至 {check.retain_until}")
                 return redirect("monitoring:check_detail", check.pk)
@@ -356,7 +356,7 @@ def check_run(request, pk):
     _check_user(user)
     check = _get(selectors.cross_checks_for(user), pk)
     try:
-        services.start_cross_check(check, by=user)
+        cross_checks.start_cross_check(check, by=user)
         messages.success(request, "已开始比对")
     except REFUSED as e:
         messages.error(request, str(e))
@@ -383,7 +383,7 @@ def finding_detail(request, pk):
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.decide_finding(finding, by=request.user, **form.cleaned_data)
+                cross_checks.decide_finding(finding, by=request.user, **form.cleaned_data)
                 messages.success(request, "已核实处理，结果已记入问题台账")
                 return redirect("monitoring:finding_detail", finding.pk)
             except REFUSED as e:
@@ -419,7 +419,7 @@ def problem_create(request):
     form = forms.ProblemForm(request.POST or None, initial={"region_code": request.user.region_id})
     if request.method == "POST" and form.is_valid():
         try:
-            problem = services.create_problem(by=request.user, **form.cleaned_data)
+            problem = problems.create_problem(by=request.user, **form.cleaned_data)
             return redirect("monitoring:problem_detail", problem.pk)
         except REFUSED as e:
             form.add_error(None, str(e))
@@ -450,7 +450,7 @@ def _problem_rectify(request, problem):
     form = forms.RectifyForm(request.POST, request.FILES)
     if not form.is_valid():
         raise services.MonitoringError("请填写整改情况")
-    services.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
+    problems.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
                              evidence=form.cleaned_data.get("evidence"))
     return "已保存"
 
@@ -469,8 +469,8 @@ def _problem_decision(decide, field):
 # The actions on a problem (monitoring:problem_action), each returning its message (fupin.core.actions).
 PROBLEM_ACTIONS = {
     "rectify": _problem_rectify,
-    "close": _problem_decision(services.close_problem, "note"),
-    "return": _problem_decision(services.return_problem, "reason"),
+    "close": _problem_decision(problems.close_problem, "note"),
+    "return": _problem_decision(problems.return_problem, "reason"),
 }
 
 

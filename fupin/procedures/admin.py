@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from fupin.core.admin import ReadOnlyAdmin, ServiceAdmin
 
-from . import services
+from . import policy
 from .models import (
     Batch,
     Notice,
@@ -21,7 +21,7 @@ class PolicyYearAdmin(ServiceAdmin):
     list_display = ["year", "region_prefix", "poverty_line", "monitoring_threshold", "note"]
     list_filter = ["year"]
     key_fields = ("region_prefix", "year")
-    service = staticmethod(services.set_policy_year)
+    service = staticmethod(policy.set_policy_year)
     service_fields = ("region_prefix", "year", "poverty_line", "monitoring_threshold", "note")
 
 

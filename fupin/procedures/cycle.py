@@ -18,7 +18,7 @@ from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
-from . import rules, services
+from . import quotas, rules, services
 from .models import Batch, Procedure, VillageProfile
 from .services import ProcedureError
 
@@ -102,38 +102,9 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
     applicants = defaultdict(list)
     for pk, village, size in Household.objects.filter(in_region("village_id", county), status=codes.HouseholdStatus.APPLICANT).values_list("pk", "village_id", "size"):
         applicants[village].append((pk, size))
-    quota = sum(size for v in applicants.values() for _, size in v)
-    services.set_county_allocation(by=by, county_code=county, year=year, persons=quota, basis="estimated_poor")
-    # The county then adjusts the split by hand to the applications actually received, township
-    # by township (the totals stay equal at every level).
-    wanted = {v: sum(size for _, size in members) for v, members in applicants.items()}
-    townships = list(Region.objects.filter(parent_id=county).values_list("code", flat=True))
-    services.adjust_allocation(by=by, parent_code=county, year=year, which="quota",
-                               values={tw: sum(n for v, n in wanted.items() if v.startswith(tw)) for tw in townships})
-    for township in townships:
-        villages = Region.objects.filter(parent_id=township).values_list("code", flat=True)
-        if villages:
-            services.adjust_allocation(by=by, parent_code=township, year=year, which="quota", values={v: wanted.get(v, 0) for v in villages})
-    # Exit candidates and relapse candidates, found in bulk for all villages at once.
-    incomes = dict(IncomeRecord.objects.filter(in_region("household__village_id", county), year=year).values_list("household_id", "per_capita_net_income"))
-    unmet = set(GuaranteeCheck.objects.filter(in_region("household__village_id", county), year=year)
-                .filter(rules.any_unmet())
-                .values_list("household_id", flat=True))
-    checked = set(GuaranteeCheck.objects.filter(in_region("household__village_id", county), year=year).values_list("household_id", flat=True))
-    exits, relapses = defaultdict(int), defaultdict(list)
-    plan = 0
-    for pk, village, status, size in Household.objects.filter(in_region("village_id", county), status__in=[
-            codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED, codes.HouseholdStatus.EXITED]).values_list("pk", "village_id", "status", "size"):
-        income = incomes.get(pk)
-        if income is None:
-            continue
-        met = (pk not in unmet) if pk in checked else None
-        if status == codes.HouseholdStatus.POOR and rules.meets_exit_standard(income=income, line=line, guarantees_met=met):
-            exits[village] += 1
-            plan += size
-        elif status == codes.HouseholdStatus.MONITORED and income <= line:
-            relapses[village].append(pk)
-    services.set_county_allocation(by=by, county_code=county, year=year, persons=plan, basis="registered", which="plan")
+    quota = _allocate_quota(by, county, year, applicants)
+    exits, relapses, plan = _exit_and_relapse_candidates(county, year, line)
+    quotas.set_county_allocation(by=by, county_code=county, year=year, persons=plan, basis="registered", which="plan")
     timings["quota_and_plan"] = time.perf_counter() - t
 
     counts = defaultdict(int)
@@ -152,6 +123,63 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
     timings["identification"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    _relapse(by, year, relapses, clock, counts, result["failures"])
+    timings["relapse"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    exit_clock = Clock(start_at + datetime.timedelta(days=30))
+    _exit(by, year, exits, exit_clock, counts, result["failures"], progress)
+    timings["exit"] = time.perf_counter() - t
+    result.update(counts)
+    result["quota_persons"], result["plan_persons"], result["timings"] = quota, plan, timings
+    return result
+
+
+def _allocate_quota(by, county: str, year: int, applicants: dict[str, list]) -> int:
+    """The county's quota, the applicants' persons, split down to the villages; returns it."""
+    quota = sum(size for v in applicants.values() for _, size in v)
+    quotas.set_county_allocation(by=by, county_code=county, year=year, persons=quota, basis="estimated_poor")
+    # The county then adjusts the split by hand to the applications actually received, township
+    # by township (the totals stay equal at every level).
+    wanted = {v: sum(size for _, size in members) for v, members in applicants.items()}
+    townships = list(Region.objects.filter(parent_id=county).values_list("code", flat=True))
+    quotas.adjust_allocation(by=by, parent_code=county, year=year, which="quota",
+                             values={tw: sum(n for v, n in wanted.items() if v.startswith(tw))
+                                     for tw in townships})
+    for township in townships:
+        villages = Region.objects.filter(parent_id=township).values_list("code", flat=True)
+        if villages:
+            quotas.adjust_allocation(by=by, parent_code=township, year=year, which="quota",
+                                     values={v: wanted.get(v, 0) for v in villages})
+    return quota
+
+
+def _exit_and_relapse_candidates(county: str, year: int, line) -> tuple[dict, dict, int]:
+    """(exit candidates per village, relapse candidates per village, the persons of the exit candidates),
+    found in bulk for all villages at once."""
+    incomes = dict(IncomeRecord.objects.filter(in_region("household__village_id", county), year=year).values_list("household_id", "per_capita_net_income"))
+    unmet = set(GuaranteeCheck.objects.filter(in_region("household__village_id", county), year=year)
+                .filter(rules.any_unmet())
+                .values_list("household_id", flat=True))
+    checked = set(GuaranteeCheck.objects.filter(in_region("household__village_id", county), year=year).values_list("household_id", flat=True))
+    exits, relapses = defaultdict(int), defaultdict(list)
+    plan = 0
+    for pk, village, status, size in Household.objects.filter(in_region("village_id", county), status__in=[
+            codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED, codes.HouseholdStatus.EXITED]).values_list("pk", "village_id", "status", "size"):
+        income = incomes.get(pk)
+        if income is None:
+            continue
+        met = (pk not in unmet) if pk in checked else None
+        if status == codes.HouseholdStatus.POOR and rules.meets_exit_standard(income=income, line=line, guarantees_met=met):
+            exits[village] += 1
+            plan += size
+        elif status == codes.HouseholdStatus.MONITORED and income <= line:
+            relapses[village].append(pk)
+    return exits, relapses, plan
+
+
+def _relapse(by, year: int, relapses: dict[str, list[int]], clock: Clock, counts: dict,
+             failures: list) -> None:
     for village, pks in sorted(relapses.items()):
         try:
             batch = services.open_batch(by=by, village_code=village, kind=Procedure.RELAPSE, year=year, now=clock.day(0))
@@ -162,11 +190,11 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
             counts["relapse_batches"] += 1
             counts["relapsed_households"] += batch.entries.filter(state="confirmed").count()
         except ProcedureError as e:
-            result["failures"].append(f"{village} 返贫：{e}")
-    timings["relapse"] = time.perf_counter() - t
+            failures.append(f"{village} 返贫：{e}")
 
-    t = time.perf_counter()
-    exit_clock = Clock(start_at + datetime.timedelta(days=30))
+
+def _exit(by, year: int, exits: dict[str, int], exit_clock: Clock, counts: dict, failures: list,
+          progress) -> None:
     for village in sorted(exits):
         try:
             batch = services.open_batch(by=by, village_code=village, kind=Procedure.EXIT, year=year, now=exit_clock.day(0))
@@ -175,10 +203,6 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
             counts["exit_batches"] += 1
             counts["exited_households"] += batch.entries.filter(state="confirmed").count()
         except ProcedureError as e:
-            result["failures"].append(f"{village} 脱贫：{e}")
+            failures.append(f"{village} 脱贫：{e}")
         if progress:
             progress("脱贫", village)
-    timings["exit"] = time.perf_counter() - t
-    result.update(counts)
-    result["quota_persons"], result["plan_persons"], result["timings"] = quota, plan, timings
-    return result

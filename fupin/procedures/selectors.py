@@ -1,7 +1,8 @@
 """How procedures are read: every query starts from the user's scope (a region-code range)."""
 import datetime
+from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fupin.accounts.scope import region_filter
@@ -11,14 +12,18 @@ from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
 from . import services
 from .models import (
+    INFRASTRUCTURE,
     Batch,
     BatchHousehold,
     EntryState,
+    Evidence,
+    Notice,
     Objection,
     Procedure,
     Quota,
     ReductionPlan,
     Stage,
+    VillageCriteria,
     VillageProfile,
 )
 
@@ -123,7 +128,7 @@ def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | N
     adjusted = set(model.objects.filter(region__in=children, year=year, adjusted=True).values_list("region_id", flat=True))
     used, used_total = {}, 0
     if which == "quota":
-        rows = services.quota_entries(region.code, year).values_list("batch__village_id", "persons")
+        rows = quota_entries(region.code, year).values_list("batch__village_id", "persons")
         for village, persons in rows:
             used_total += persons or 0
             for c in children:
@@ -187,3 +192,94 @@ def stage_counts(user, year: int) -> dict:
     for row in Batch.objects.filter(scope, year=year).values("kind", "stage").annotate(n=Count("id")).order_by():
         out.setdefault(row["kind"], {})[row["stage"]] = row["n"]
     return out
+
+
+# ---------------------------------------------------------------- villages
+
+CRITERIA_LABELS = {
+    "has_hardened_road": "通硬化路", "has_bus": "通客车", "has_safe_water": "饮水安全", "has_electricity": "通动力电",
+    "has_clinic": "有标准化卫生室", "has_broadband": "通宽带", "has_activity_venue": "有综合服务场所",
+}
+DEFAULT_CRITERIA = {
+    VillageCriteria.Kind.EXIT: {"incidence_percent": Decimal("2.00"), "require_hardened_road": True, "require_safe_water": True,
+                                "require_electricity": True, "require_clinic": True, "require_broadband": True},
+    VillageCriteria.Kind.IDENTIFICATION: {"incidence_percent": Decimal("6.00")},
+}
+
+
+def criteria_for(code: str, kind: str) -> VillageCriteria:
+    """The province's (or the default) criteria; national defaults when nobody has set any."""
+    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=services.prefixes_of(code), kind=kind)}
+    for prefix in services.prefixes_of(code):
+        if prefix in found:
+            return found[prefix]
+    return VillageCriteria(kind=kind, **DEFAULT_CRITERIA[kind])
+
+
+def village_incidence(village_code: str, year: int) -> tuple[int, int, Decimal | None]:
+    """(poor persons in the registry, agricultural population of the village record, incidence %)."""
+    poor = Household.objects.filter(village_id=village_code, status__in=[codes.HouseholdStatus.POOR]).aggregate(n=Sum("size"))["n"] or 0
+    profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
+    population = profile.rural_population if profile else 0
+    incidence = (Decimal(poor) * 100 / population).quantize(Decimal("0.01")) if population else None
+    return poor, population, incidence
+
+
+def check_village(village_code: str, year: int, kind: str) -> list[dict]:
+    """Each criterion with what is required, what the registry and village record show, and whether it is met."""
+    ckind = VillageCriteria.Kind.IDENTIFICATION if kind == Procedure.VILLAGE_IDENTIFICATION else VillageCriteria.Kind.EXIT
+    criteria = criteria_for(village_code, ckind)
+    profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
+    poor, population, incidence = village_incidence(village_code, year)
+    results = []
+    if ckind == VillageCriteria.Kind.EXIT:
+        results.append({"label": f"贫困发生率低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
+                        "ok": incidence is not None and incidence < criteria.incidence_percent})
+    else:
+        results.append({"label": f"贫困发生率不低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
+                        "ok": incidence is not None and incidence >= criteria.incidence_percent})
+    if ckind == VillageCriteria.Kind.EXIT:
+        if criteria.min_collective_income:
+            actual = profile.collective_income if profile else Decimal("0")
+            results.append({"label": f"村集体经济收入不低于 {criteria.min_collective_income} 元", "actual": f"{actual} 元",
+                            "ok": actual >= criteria.min_collective_income})
+        for field in INFRASTRUCTURE:
+            if getattr(criteria, "require_" + field[4:]):
+                has = bool(profile and getattr(profile, field))
+                results.append({"label": CRITERIA_LABELS[field], "actual": "是" if has else "否", "ok": has})
+    return results
+
+
+def open_objections(batch: Batch) -> int:
+    return batch.objections.filter(state=Objection.State.OPEN).count()
+
+
+def quota_entries(region_code: str, year: int):
+    """The entries that use a region's quota for the year (已用于识别): households selected or announced
+    in the year's identification batches of its villages. The batch page, the quota page and its
+    table of townships or villages all count these, so their figures agree."""
+    return BatchHousehold.objects.filter(in_region("batch__village_id", region_code), batch__year=year,
+                                         batch__kind=Procedure.IDENTIFICATION, state__in=[EntryState.SELECTED, EntryState.CONFIRMED])
+
+
+def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = None) -> dict:
+    """A village's quota for the year and how many persons of it are used (see `quota_entries`)."""
+    quota = Quota.objects.filter(region_id=village_code, year=year).values_list("persons", flat=True).first()
+    used_qs = quota_entries(village_code, year)
+    if exclude_batch is not None:
+        used_qs = used_qs.exclude(batch=exclude_batch)
+    used = used_qs.aggregate(n=Sum("persons"))["n"] or 0
+    return {"quota": quota, "used": used, "left": None if quota is None else max(quota - used, 0)}
+
+
+def running_notice(batch: Batch) -> Notice | None:
+    kind = services.NOTICE_STAGE.get(batch.stage)
+    if kind is None:
+        return None
+    return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()
+
+
+def notice_photographed(batch: Batch, notice: Notice) -> bool:
+    """Whether the photo of the posted notice has been uploaded (with the notice or after it)."""
+    return Evidence.objects.filter(record__batch=batch, kind=Evidence.Kind.NOTICE_PHOTO, record__at__gte=notice.posted_at,
+                                   record__stage=batch.stage).exists()

@@ -12,28 +12,24 @@ from decimal import Decimal
 
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
-from fupin.accounts.scope import ScopeError, ensure_can_edit
+from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
 from fupin.core.evidence import stored_name
-from fupin.core.idnumber import mask
 from fupin.disclosure.services import seal_notice
-from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry import services as registry_services
-from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
+from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError
 
-from . import allocation, rules
+from . import notice_text, rules, selectors
 from .models import (
     HOUSEHOLD_PROCEDURES,
-    INFRASTRUCTURE,
     TRANSITIONS,
-    Allocation,
-    AllocationBasis,
     Application,
     Appraisal,
     Batch,
@@ -47,14 +43,11 @@ from .models import (
     PolicyYear,
     Procedure,
     ProcedureSettings,
-    Quota,
-    ReductionPlan,
     Stage,
     StageRecord,
-    VillageCriteria,
     VillageProfile,
 )
-from .permissions import STAGE_LEVEL, ensure_level, may_set_policy_for
+from .permissions import STAGE_LEVEL, ensure_level
 
 
 class ProcedureError(ServiceError):
@@ -129,10 +122,6 @@ def _ensure_stage(batch: Batch, *stages: str) -> None:
         raise ProcedureError(f"本批次当前处于“{batch.stage_label()}”环节，此操作只能在“{wanted}”环节办理")
 
 
-def open_objections(batch: Batch) -> int:
-    return batch.objections.filter(state=Objection.State.OPEN).count()
-
-
 def _log(batch: Batch, *, by, action: str, now, opinion: str = "", evidence: Iterable[tuple[str, File, str]] = (),
          stage: str | None = None) -> StageRecord:
     rec = StageRecord.objects.create(batch=batch, stage=stage or batch.stage, action=action, by=by if getattr(by, "pk", None) else None,
@@ -148,7 +137,7 @@ def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evi
     """Move the batch along one allowed edge of TRANSITIONS, recording it."""
     if to not in TRANSITIONS[batch.stage]:
         raise ProcedureError(f"不能从“{batch.stage_label()}”直接进入“{batch.stage_label(to)}”，各环节不得跳过")
-    pending = open_objections(batch)
+    pending = selectors.open_objections(batch)
     if pending:
         raise ProcedureError(f"本批次还有 {pending} 条异议未处理，处理完毕后才能进入下一环节")
     frm = batch.stage
@@ -362,24 +351,6 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
 
 # ---------------------------------------------------------------- survey, ranking, initial selection
 
-def quota_entries(region_code: str, year: int):
-    """The entries that use a region's quota for the year (已用于识别): households selected or announced
-    in the year's identification batches of its villages. The batch page, the quota page and its
-    table of townships or villages all count these, so their figures agree."""
-    return BatchHousehold.objects.filter(in_region("batch__village_id", region_code), batch__year=year,
-                                         batch__kind=Procedure.IDENTIFICATION, state__in=[EntryState.SELECTED, EntryState.CONFIRMED])
-
-
-def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = None) -> dict:
-    """A village's quota for the year and how many persons of it are used (see `quota_entries`)."""
-    quota = Quota.objects.filter(region_id=village_code, year=year).values_list("persons", flat=True).first()
-    used_qs = quota_entries(village_code, year)
-    if exclude_batch is not None:
-        used_qs = used_qs.exclude(batch=exclude_batch)
-    used = used_qs.aggregate(n=Sum("persons"))["n"] or 0
-    return {"quota": quota, "used": used, "left": None if quota is None else max(quota - used, 0)}
-
-
 @transaction.atomic
 def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None) -> Batch:
     """Close the income survey: rank from the lowest per-capita net income and select.
@@ -395,7 +366,7 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.SURVEY)
     if batch.is_village_procedure:
-        failing = [r for r in check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
+        failing = [r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
         if failing:
             raise ProcedureError("不符合" + batch.get_kind_display() + "标准：" + "；".join(f"{r['label']}（{r['actual']}）" for r in failing))
         return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE, opinion="村级标准核验通过")
@@ -430,7 +401,7 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
             e.state = EntryState.NOT_SELECTED if problems else EntryState.SELECTED
             e.reason = "；".join(problems)
     else:
-        usage = quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
+        usage = selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
         if usage is not None and usage["quota"] is None:
             raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模，请县扶贫办先分解规模")
         room = usage["left"] if usage is not None else None
@@ -519,74 +490,6 @@ def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representative
 NOTICE_STAGE = {Stage.FIRST_NOTICE: NoticeKind.VILLAGE, Stage.SECOND_NOTICE: NoticeKind.TOWNSHIP}
 
 
-def running_notice(batch: Batch) -> Notice | None:
-    kind = NOTICE_STAGE.get(batch.stage)
-    if kind is None:
-        return None
-    return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()
-
-
-def _notice_entries(batch: Batch, states=(EntryState.SELECTED,)) -> list[dict]:
-    """The list as it is posted: names, group, persons, type, cause, income; ID numbers masked."""
-    if batch.is_village_procedure:
-        return []
-    entries = list(batch.entries.filter(state__in=states).select_related("household", "household__group").order_by("rank", "id"))
-    heads = dict(Member.objects.filter(household_id__in=[e.household_id for e in entries], relation=codes.Relation.HEAD)
-                 .values_list("household_id", "id_number"))
-    rows = []
-    for i, e in enumerate(entries, 1):
-        h = e.household
-        rows.append({
-            "no": i, "head_name": h.head_name, "id_masked": mask(heads.get(h.pk, "")),
-            "group": h.group.name if h.group_id else "", "persons": e.persons or h.size,
-            "type": str(codes.HouseholdType(e.proposed_type or h.household_type).label) if (e.proposed_type or h.household_type) else "",
-            "cause": str(codes.PovertyCause(e.primary_cause).label) if e.primary_cause else "",
-            "income": str(e.per_capita_net_income) if e.per_capita_net_income is not None else "",
-        })
-    return rows
-
-
-# The seeds' national supervision hotline (全国扶贫监督举报电话), printed when a county has set none of its own.
-NATIONAL_SUPERVISION_PHONE = "12317"
-# How a village's registered name ends, and the committee's full name that replaces that ending.
-COMMITTEE_SUFFIXES = (("村民委员会", "村民委员会"), ("居民委员会", "居民委员会"), ("村委会", "村村民委员会"),
-                      ("居委会", "居民委员会"), ("社区", "社区居民委员会"))
-
-
-def committee_name(village_name: str) -> str:
-    """The village's committee as a notice's issuer: 水东村 and 水东村委会 both give 水东村村民委员会."""
-    for suffix, full in COMMITTEE_SUFFIXES:
-        if village_name.endswith(suffix):
-            return village_name[:-len(suffix)] + full
-    return f"{village_name}村民委员会"
-
-
-def _notice_text(batch: Batch, kind: str, ends_at, days: int, phone: str = "") -> tuple[str, str, str]:
-    village = batch.village
-    phone = phone or NATIONAL_SUPERVISION_PHONE
-    if kind == NoticeKind.VILLAGE:
-        issuer = committee_name(village.name)
-    elif kind == NoticeKind.TOWNSHIP:
-        issuer = f"{village.parent.name if village.parent_id else ''}人民政府"
-    else:
-        county = Region.objects.filter(code=village.code[:CODE_LENGTHS[RegionLevel.COUNTY]]).values_list("name", flat=True).first()
-        issuer = f"{county or ''}扶贫开发领导小组办公室"
-    what = {Procedure.IDENTIFICATION: "贫困户识别", Procedure.RELAPSE: "返贫户", Procedure.EXIT: "脱贫户",
-            Procedure.VILLAGE_IDENTIFICATION: "贫困村识别", Procedure.VILLAGE_EXIT: "贫困村出列"}[batch.kind]
-    name = {NoticeKind.VILLAGE: "公示", NoticeKind.TOWNSHIP: "公示", NoticeKind.ANNOUNCEMENT: "公告"}[kind]
-    title = f"{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '结果'}{name}"
-    if kind == NoticeKind.ANNOUNCEMENT:
-        body = (f"经农户申请（入户核实）、村民代表民主评议、村级和乡镇两次公示、县扶贫办复审，现将{village.name}{batch.year}年"
-                f"{what}结果予以公告。监督举报电话：{phone}。")
-    else:
-        stage = "经村民代表民主评议" if kind == NoticeKind.VILLAGE else "经乡镇人民政府审核"
-        body = (f"根据精准扶贫工作程序，{stage}，现将{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '情况'}予以公示，"
-                f"公示期 {days} 天，至 {timezone.localtime(ends_at - datetime.timedelta(seconds=1)):%Y年%m月%d日} 止。"
-                f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。"
-                f"监督举报电话：{phone}。")
-    return title, body, issuer
-
-
 @transaction.atomic
 def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Notice:
     """Issue the village (first) or township (second) notice, to be printed and posted; its period starts now.
@@ -597,15 +500,15 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
-    if running_notice(batch):
+    if selectors.running_notice(batch):
         raise ProcedureError("本环节的公示已经生成，正在公示期内")
     cfg = settings_for(batch.village_id)
     ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
     kind = NOTICE_STAGE[batch.stage]
-    title, body, issuer = _notice_text(batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone)
+    title, body, issuer = notice_text.notice_text(batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone)
     region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
     notice = Notice.objects.create(batch=batch, kind=kind, region=region, title=title, body=body,
-                                   entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
+                                   entries=notice_text.notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
                                    posted_at=now, ends_at=ends_at)
     seal_notice(notice, by=by)
     _log(batch, by=by, action=StageRecord.Action.POST_NOTICE, now=now,
@@ -616,12 +519,6 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     return notice
 
 
-def notice_photographed(batch: Batch, notice: Notice) -> bool:
-    """Whether the photo of the posted notice has been uploaded (with the notice or after it)."""
-    return Evidence.objects.filter(record__batch=batch, kind=Evidence.Kind.NOTICE_PHOTO, record__at__gte=notice.posted_at,
-                                   record__stage=batch.stage).exists()
-
-
 @transaction.atomic
 def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch:
     """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
@@ -629,7 +526,7 @@ def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
-    notice = running_notice(batch)
+    notice = selectors.running_notice(batch)
     if notice is None:
         raise ProcedureError("请先生成并打印公示，张贴后再上传照片")
     if not photo:
@@ -655,15 +552,15 @@ def close_notice(batch: Batch, *, by, now=None) -> Batch:
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
-    notice = running_notice(batch)
+    notice = selectors.running_notice(batch)
     if notice is None:
         raise ProcedureError("公示尚未张贴，请先张贴公示并上传照片")
-    if not notice_photographed(batch, notice):
+    if not selectors.notice_photographed(batch, notice):
         raise ProcedureError("请先上传公示张贴现场照片，再结束公示")
     if now < notice.ends_at:
         raise ProcedureError(f"公示期未满，不能提前结束：还剩 {_days_left(now, notice.ends_at)}，"
                              f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M} 后方可结束")
-    pending = open_objections(batch)
+    pending = selectors.open_objections(batch)
     if pending:
         raise ProcedureError(f"公示期间收到的 {pending} 条异议尚未处理，处理完毕后才能结束公示")
     notice.closed_at = now
@@ -683,7 +580,7 @@ def record_objection(batch: Batch, *, by, content: str, entry: BatchHousehold | 
     batch = _locked(batch)
     ensure_can_edit(by, batch.village_id)
     _ensure_stage(batch, *OBJECTION_STAGES)
-    if batch.stage in NOTICE_STAGE and running_notice(batch) is None:
+    if batch.stage in NOTICE_STAGE and selectors.running_notice(batch) is None:
         raise ProcedureError("公示尚未张贴，异议应在公示期内受理")
     if not (content or "").strip():
         raise ProcedureError("请填写异议内容")
@@ -721,7 +618,7 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
     record(by=by, action="procedure_resolve_objection", target=batch, scope_code=batch.village_id,
            household=objection.entry.household if objection.entry_id else None,
            changes={"objection": [objection.pk, objection.state], "resolution": [None, objection.resolution]})
-    if upheld and batch.is_village_procedure and open_objections(batch) == 0:
+    if upheld and batch.is_village_procedure and selectors.open_objections(batch) == 0:
         # The village no longer qualifies as posted: back to the criteria check.
         batch.stage, batch.stage_since = Stage.SURVEY, now
         batch.save(update_fields=["stage", "stage_since"])
@@ -789,14 +686,14 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
     ensure_level(by, batch.village_id, "county")
     if not (opinion or "").strip():
         raise ProcedureError("请填写复审意见")
-    pending = open_objections(batch)
+    pending = selectors.open_objections(batch)
     if pending:
         raise ProcedureError(f"还有 {pending} 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
     cfg = settings_for(batch.village_id)
     ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
-    title, body, issuer = _notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days, cfg.supervision_phone)
+    title, body, issuer = notice_text.notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days, cfg.supervision_phone)
     notice = Notice.objects.create(batch=batch, kind=NoticeKind.ANNOUNCEMENT, region=batch.village, title=title, body=body,
-                                   entries=_notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
+                                   entries=notice_text.notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
                                    posted_at=now, ends_at=ends_at)
     seal_notice(notice, by=by)
     _apply_result(batch, by=by)
@@ -836,252 +733,3 @@ def _apply_result(batch: Batch, *, by) -> None:
     BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=EntryState.CONFIRMED)
     _set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
 
-
-# ---------------------------------------------------------------- quotas and reduction plans
-
-def _children(code: str) -> list[str]:
-    return list(Region.objects.filter(parent_id=code).order_by("code").values_list("code", flat=True))
-
-
-def village_weights(county: str, year: int, basis: str) -> dict[str, Decimal]:
-    """Each village's weight under a county for the basis (villages with no data weigh zero)."""
-    villages = list(Region.objects.filter(in_region("code", county), level=RegionLevel.VILLAGE).values_list("code", flat=True))
-    weights = dict.fromkeys(villages, Decimal("0"))
-    if basis == AllocationBasis.REGISTERED:
-        rows = (Household.objects.filter(in_region("village_id", county), status=codes.HouseholdStatus.POOR)
-                .values("village_id").annotate(n=Sum("size")))
-        for r in rows:
-            weights[r["village_id"]] = Decimal(r["n"] or 0)
-        return weights
-    latest: dict[str, VillageProfile] = {}
-    for p in VillageProfile.objects.filter(in_region("village_id", county), year__lte=year).order_by("village_id", "year"):
-        latest[p.village_id] = p
-    for code, p in latest.items():
-        if basis == AllocationBasis.ESTIMATED_POOR:
-            weights[code] = Decimal(p.estimated_poor)
-        else:
-            weights[code] = Decimal(p.rural_population) * p.estimated_incidence / 100
-    return weights
-
-
-def _subtree_weight(code: str, weights: dict[str, Decimal]) -> Decimal:
-    return sum((w for v, w in weights.items() if v.startswith(code)), Decimal("0"))
-
-
-def _write_allocations(model, year: int, values: dict[str, int], weights: dict[str, Decimal], *, basis: str, by,
-                       adjusted: Iterable[str] = ()) -> None:
-    adjusted = set(adjusted)
-    existing = {a.region_id: a for a in model.objects.filter(year=year, region_id__in=list(values))}
-    create, update = [], []
-    for code, persons in values.items():
-        obj = existing.get(code) or model(region_id=code, year=year)
-        obj.persons, obj.basis, obj.weight, obj.adjusted = persons, basis, _subtree_weight(code, weights), code in adjusted
-        obj.set_by = by if getattr(by, "pk", None) else None
-        (update if obj.pk else create).append(obj)
-    model.objects.bulk_create(create)
-    model.objects.bulk_update(update, ["persons", "basis", "weight", "adjusted", "set_by", "set_at"])
-
-
-def _cascade(model, code: str, persons: int, year: int, weights: dict[str, Decimal], *, basis: str, by) -> None:
-    """Allocate `persons` of region `code` down to every level below it."""
-    children = _children(code)
-    if not children:
-        return
-    shares = allocation.largest_remainder(persons, {c: _subtree_weight(c, weights) for c in children})
-    _write_allocations(model, year, shares, weights, basis=basis, by=by)
-    for child, share in shares.items():
-        if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
-            _cascade(model, child, share, year, weights, basis=basis, by=by)
-
-
-ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
-ALLOCATION_NAMES = {"quota": "贫困人口规模", "plan": "年度减贫计划"}
-
-
-@transaction.atomic
-def set_county_allocation(*, by, county_code: str, year: int, persons: int, basis: str, which: str = "quota") -> Allocation:
-    """The county sets its quota (规模控制) or reduction plan for the year and allocates it to
-    townships and villages by the largest-remainder method on the chosen basis."""
-    model = ALLOCATION_MODELS[which]
-    county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
-    if county is None:
-        raise ProcedureError("规模由县扶贫办下达，请选择一个县")
-    ensure_level(by, county.code, "county")
-    if basis not in AllocationBasis.values:
-        raise ProcedureError("未知的分解依据")
-    if persons is None or persons < 0:
-        raise ProcedureError("人数不能为负")
-    weights = village_weights(county.code, year, basis)
-    if not weights:
-        raise ProcedureError(f"{county.name}下没有行政村，无法分解")
-    _write_allocations(model, year, {county.code: persons}, weights, basis=basis, by=by)
-    _cascade(model, county.code, persons, year, weights, basis=basis, by=by)
-    obj = model.objects.get(region=county, year=year)
-    record(by=by, action=f"set_{which}", target=obj, scope_code=county.code,
-           changes={"persons": [None, persons], "basis": [None, basis]})
-    return obj
-
-
-@transaction.atomic
-def adjust_allocation(*, by, parent_code: str, year: int, values: dict[str, int], which: str = "quota") -> None:
-    """Manually adjust the shares of a region's children; the total must stay equal to the
-    parent's, and each changed child's own subtree is re-allocated to match."""
-    model = ALLOCATION_MODELS[which]
-    parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
-    if parent is None:
-        raise ProcedureError(f"上级尚未下达{year}年{ALLOCATION_NAMES[which]}")
-    level = "county" if len(parent_code) == CODE_LENGTHS[RegionLevel.COUNTY] else "township"
-    if len(parent_code) not in (CODE_LENGTHS[RegionLevel.COUNTY], CODE_LENGTHS[RegionLevel.TOWNSHIP]):
-        raise ProcedureError("只能调整县对乡镇、乡镇对村的分解")
-    ensure_level(by, parent_code, level)
-    children = set(_children(parent_code))
-    if set(values) != children:
-        raise ProcedureError("请为每个下级区划填写人数")
-    if any(v is None or v < 0 for v in values.values()):
-        raise ProcedureError("人数不能为负")
-    total = sum(values.values())
-    if total != parent.persons:
-        raise ProcedureError(f"调整后合计 {total} 人，与上级下达的 {parent.persons} 人不等（差 {parent.persons - total:+d} 人）")
-    before = dict(model.objects.filter(region_id__in=list(children), year=year).values_list("region_id", "persons"))
-    weights = village_weights(parent_code[:6], year, parent.basis)
-    changed = [c for c in values if before.get(c) != values[c]]
-    _write_allocations(model, year, values, weights, basis=parent.basis, by=by, adjusted=changed)
-    for child in changed:
-        if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
-            _cascade(model, child, values[child], year, weights, basis=parent.basis, by=by)
-    record(by=by, action=f"adjust_{which}", target=parent, scope_code=parent_code,
-           changes={c: [before.get(c), values[c]] for c in changed})
-
-
-# ---------------------------------------------------------------- villages
-
-CRITERIA_LABELS = {
-    "has_hardened_road": "通硬化路", "has_bus": "通客车", "has_safe_water": "饮水安全", "has_electricity": "通动力电",
-    "has_clinic": "有标准化卫生室", "has_broadband": "通宽带", "has_activity_venue": "有综合服务场所",
-}
-DEFAULT_CRITERIA = {
-    VillageCriteria.Kind.EXIT: {"incidence_percent": Decimal("2.00"), "require_hardened_road": True, "require_safe_water": True,
-                                "require_electricity": True, "require_clinic": True, "require_broadband": True},
-    VillageCriteria.Kind.IDENTIFICATION: {"incidence_percent": Decimal("6.00")},
-}
-
-
-def criteria_for(code: str, kind: str) -> VillageCriteria:
-    """The province's (or the default) criteria; national defaults when nobody has set any."""
-    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=prefixes_of(code), kind=kind)}
-    for prefix in prefixes_of(code):
-        if prefix in found:
-            return found[prefix]
-    return VillageCriteria(kind=kind, **DEFAULT_CRITERIA[kind])
-
-
-def village_incidence(village_code: str, year: int) -> tuple[int, int, Decimal | None]:
-    """(poor persons in the registry, agricultural population of the village record, incidence %)."""
-    poor = Household.objects.filter(village_id=village_code, status__in=[codes.HouseholdStatus.POOR]).aggregate(n=Sum("size"))["n"] or 0
-    profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
-    population = profile.rural_population if profile else 0
-    incidence = (Decimal(poor) * 100 / population).quantize(Decimal("0.01")) if population else None
-    return poor, population, incidence
-
-
-def check_village(village_code: str, year: int, kind: str) -> list[dict]:
-    """Each criterion with what is required, what the registry and village record show, and whether it is met."""
-    ckind = VillageCriteria.Kind.IDENTIFICATION if kind == Procedure.VILLAGE_IDENTIFICATION else VillageCriteria.Kind.EXIT
-    criteria = criteria_for(village_code, ckind)
-    profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
-    poor, population, incidence = village_incidence(village_code, year)
-    results = []
-    if ckind == VillageCriteria.Kind.EXIT:
-        results.append({"label": f"贫困发生率低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
-                        "ok": incidence is not None and incidence < criteria.incidence_percent})
-    else:
-        results.append({"label": f"贫困发生率不低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
-                        "ok": incidence is not None and incidence >= criteria.incidence_percent})
-    if ckind == VillageCriteria.Kind.EXIT:
-        if criteria.min_collective_income:
-            actual = profile.collective_income if profile else Decimal("0")
-            results.append({"label": f"村集体经济收入不低于 {criteria.min_collective_income} 元", "actual": f"{actual} 元",
-                            "ok": actual >= criteria.min_collective_income})
-        for field in INFRASTRUCTURE:
-            if getattr(criteria, "require_" + field[4:]):
-                has = bool(profile and getattr(profile, field))
-                results.append({"label": CRITERIA_LABELS[field], "actual": "是" if has else "否", "ok": has})
-    return results
-
-
-PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {"id", "village", "year", "updated_at",
-                                                                          "is_poor_village", "identified_year", "exit_year"}
-
-
-@transaction.atomic
-def save_village_profile(*, by, village_code: str, year: int, **fields) -> VillageProfile:
-    """Enter or correct a village's yearly record (the poor-village flag only changes by procedure)."""
-    unknown = set(fields) - PROFILE_FIELDS
-    if unknown:
-        raise ProcedureError(f"未知字段：{', '.join(sorted(unknown))}")
-    village = Region.objects.filter(code=village_code, level=RegionLevel.VILLAGE).first()
-    if village is None:
-        raise ProcedureError("请选择行政村")
-    ensure_can_edit(by, village.code)
-    if fields.get("rural_population", 0) and fields.get("population", 0) and fields["rural_population"] > fields["population"]:
-        raise ProcedureError("农业户籍人口不能超过总人口")
-    previous = VillageProfile.objects.filter(village=village, year__lt=year).order_by("-year").first()
-    profile = VillageProfile.objects.filter(village=village, year=year).first()
-    if profile is None:
-        profile = VillageProfile(village=village, year=year)
-        if previous:
-            profile.is_poor_village, profile.identified_year, profile.exit_year = previous.is_poor_village, previous.identified_year, previous.exit_year
-    before = {f: getattr(profile, f) for f in fields}
-    for k, v in fields.items():
-        setattr(profile, k, v)
-    profile.save()
-    record(by=by, action="save_village_profile", target=profile, scope_code=village.code,
-           changes={k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v})
-    return profile
-
-
-# ---------------------------------------------------------------- policy years and settings
-
-@transaction.atomic
-def set_policy_year(*, by, region_prefix: str, year: int, poverty_line: Decimal, monitoring_threshold: Decimal | None = None,
-                    note: str = "") -> PolicyYear:
-    """Set a year's line nationally (administrator) or for a province/prefecture/county (its own office)."""
-    if region_prefix:
-        if not may_set_policy_for(by, region_prefix):
-            raise ScopeError("只能为本级区划设定扶贫标准")
-    elif not by.is_superuser:
-        raise ScopeError("全国标准只能由系统管理员维护")
-    if poverty_line is None or poverty_line <= 0:
-        raise ProcedureError("扶贫标准须为正数")
-    obj, _ = PolicyYear.objects.update_or_create(region_prefix=region_prefix, year=year, defaults={
-        "poverty_line": poverty_line, "monitoring_threshold": monitoring_threshold, "note": note})
-    record(by=by, action="set_policy_year", target=obj, scope_code=region_prefix, changes={"poverty_line": [None, str(poverty_line)]})
-    return obj
-
-
-@transaction.atomic
-def save_settings(*, by, county_code: str, **fields) -> ProcedureSettings:
-    ensure_level(by, county_code, "county")
-    cfg = settings_for(county_code)
-    for name in ("holidays", "extra_workdays"):
-        if name in fields:
-            days = []
-            for d in fields[name]:
-                try:
-                    days.append(datetime.date.fromisoformat(str(d).strip()).isoformat())
-                except ValueError:
-                    raise ProcedureError(f"日期格式不正确：{d}（应为 2025-10-01）") from None
-            fields[name] = sorted(set(days))
-    for name in ("survey_deadline", "update_deadline"):
-        if name in fields:
-            try:
-                datetime.date.fromisoformat(f"2024-{fields[name]}")
-            except ValueError:
-                raise ProcedureError(f"截止日期格式不正确：{fields[name]}（应为 01-31）") from None
-    if "notice_days" in fields and not 7 <= int(fields["notice_days"]) <= 30:
-        raise ProcedureError("公示期不得少于 7 天（最多 30 天）")
-    for k, v in fields.items():
-        setattr(cfg, k, v)
-    cfg.save()
-    record(by=by, action="save_procedure_settings", target=cfg, scope_code=county_code, changes={k: [None, str(v)] for k, v in fields.items()})
-    return cfg

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
 
-from . import forms, permissions, selectors, services
+from . import forms, permissions, policy, quotas, selectors, services, village_profiles
 from .models import AllocationBasis, BatchHousehold, EntryState, Evidence, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
@@ -61,7 +60,7 @@ def batch_detail(request, pk):
     batch = get_in_scope(selectors.batch_for, request.user, pk)
     entries = list(selectors.batch_entries(batch))
     now = timezone.now()
-    notice = services.running_notice(batch)
+    notice = selectors.running_notice(batch)
     eligible = []
     if batch.stage == Stage.APPLICATION and not batch.is_village_procedure:
         eligible = list(selectors.eligible_households(request.user, batch)[:300])
@@ -69,13 +68,13 @@ def batch_detail(request, pk):
         "batch": batch, "entries": entries, "records": batch.records.prefetch_related("evidence").order_by("at", "id"),
         "notices": batch.notices.order_by("posted_at"), "running_notice": notice,
         "notice_over": bool(notice and now >= notice.ends_at),
-        "notice_photographed": bool(notice and services.notice_photographed(batch, notice)),
+        "notice_photographed": bool(notice and selectors.notice_photographed(batch, notice)),
         "objections": batch.objections.select_related("entry__household").order_by("id"),
         "can_act": permissions.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
         "eligible": eligible, "selected": [e for e in entries if e.state == EntryState.SELECTED],
-        "open_objections": services.open_objections(batch), "today": timezone.localdate(),
-        "usage": services.quota_usage(batch.village_id, batch.year) if batch.kind == Procedure.IDENTIFICATION else None,
-        "criteria": services.check_village(batch.village_id, batch.year, batch.kind) if batch.is_village_procedure else None,
+        "open_objections": selectors.open_objections(batch), "today": timezone.localdate(),
+        "usage": selectors.quota_usage(batch.village_id, batch.year) if batch.kind == Procedure.IDENTIFICATION else None,
+        "criteria": selectors.check_village(batch.village_id, batch.year, batch.kind) if batch.is_village_procedure else None,
         "causes": forms.AddHouseholdsForm.base_fields["primary_cause"].choices,
         "types": forms.AddHouseholdsForm.base_fields["proposed_type"].choices,
         "exceptions": [("housing", "住房困难"), ("education", "因学负担"), ("health", "因病因残")],
@@ -257,7 +256,7 @@ def _set_allocation(request, target):
     form = forms.AllocationForm(request.POST)
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
-    services.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
+    quotas.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
                                    which=which, **form.cleaned_data)
     return "已保存，下级分解已同步更新"
 
@@ -265,7 +264,7 @@ def _set_allocation(request, target):
 def _adjust_allocation(request, target):
     which, year = target
     values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
-    services.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
+    quotas.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
                                values=values, which=which)
     return "已保存，下级分解已同步更新"
 
@@ -283,13 +282,25 @@ def allocations(request, which="quota"):
     if request.GET.get("region"):
         parent = get_in_scope(region_for, request.user, request.GET["region"])
     if request.method == "POST":
-        perform(request, ALLOCATION_ACTIONS, request.POST.get("action") or "adjust", (which, year),
-                refusals=(ValueError, PermissionDenied))
+        try:
+            if request.POST.get("action") == "set":
+                form = forms.AllocationForm(request.POST)
+                if not form.is_valid():
+                    raise ProcedureError(_form_errors(form))
+                quotas.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
+                                               which=which, **form.cleaned_data)
+            else:
+                values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
+                quotas.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
+                                           values=values, which=which)
+            messages.success(request, "已保存，下级分解已同步更新")
+        except (ProcedureError, ScopeError, ValueError) as e:
+            messages.error(request, str(e))
         return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
     data = selectors.allocation_rows(request.user, year, which=which, parent=parent)
     region = data["region"]
     return render(request, "procedures/allocations.html", {
-        "which": which, "title": services.ALLOCATION_NAMES[which], "year": year, **data,
+        "which": which, "title": quotas.ALLOCATION_NAMES[which], "year": year, **data,
         "form": forms.AllocationForm(initial={"basis": AllocationBasis.ESTIMATED_POOR}),
         "can_set": permissions.can_set_allocation(request.user, region),
         "can_adjust": data["own"] is not None and permissions.can_adjust_allocation(request.user, region),
@@ -302,11 +313,11 @@ def villages(request):
     year = request_year(request, this_year())
     profiles = list(selectors.village_profiles_for(request.user, year, region=request.GET.get("region", ""))[:500])
     for p in profiles:
-        p.exit_check = services.check_village(p.village_id, year, Procedure.VILLAGE_EXIT)
+        p.exit_check = selectors.check_village(p.village_id, year, Procedure.VILLAGE_EXIT)
         p.exit_ok = all(r["ok"] for r in p.exit_check)
     return render(request, "procedures/villages.html", {
         "year": year, "profiles": profiles,
-        "criteria": {k: services.criteria_for(request.user.region_id or "", k) for k in VillageCriteria.Kind.values},
+        "criteria": {k: selectors.criteria_for(request.user.region_id or "", k) for k in VillageCriteria.Kind.values},
     })
 
 
@@ -321,14 +332,14 @@ def village_edit(request, code):
     if request.method == "POST" and form.is_valid():
         try:
             fields = {k: form.cleaned_data[k] for k in form.Meta.fields}
-            services.save_village_profile(by=request.user, village_code=village.code, year=year, **fields)
+            village_profiles.save_village_profile(by=request.user, village_code=village.code, year=year, **fields)
             messages.success(request, "村情登记已保存")
             return redirect(f"{request.path}?year={year}")
         except (ProcedureError, ScopeError) as e:
             messages.error(request, str(e))
     return render(request, "procedures/village_form.html", {
         "village": village, "year": year, "form": form,
-        "checks": {kind: services.check_village(village.code, year, kind) for kind in (Procedure.VILLAGE_IDENTIFICATION, Procedure.VILLAGE_EXIT)},
+        "checks": {kind: selectors.check_village(village.code, year, kind) for kind in (Procedure.VILLAGE_IDENTIFICATION, Procedure.VILLAGE_EXIT)},
     })
 
 
@@ -359,7 +370,7 @@ def procedure_settings(request):
         d["holidays"] = [x for x in d["holidays"].split() if x]
         d["extra_workdays"] = [x for x in d["extra_workdays"].split() if x]
         try:
-            services.save_settings(by=user, county_code=code, **d)
+            policy.save_settings(by=user, county_code=code, **d)
             messages.success(request, "程序设置已保存")
             return redirect("procedures:settings")
         except (ProcedureError, ScopeError) as e:

@@ -60,7 +60,15 @@ from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region, l
 from fupin.registry import codes
 from fupin.registry.models import Household
 
-from .models import CaseworkStat, DirtyVillage, LoanStat, ProblemStat, RegionStat, StatsState
+from .models import (
+    CaseworkStat,
+    DirtyVillage,
+    LoanStat,
+    ProblemStat,
+    RegionStat,
+    SatisfactionSurvey,
+    StatsState,
+)
 
 REGISTERED = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
 NEEDS_HELPER = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED]
@@ -346,6 +354,14 @@ def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
 def _within(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
     """`qs` limited to the rows whose `field_name` (a region code) lies in `region_code` (all of them for "")."""
     return qs.filter(in_region(field_name, region_code)) if region_code else qs
+
+
+def survey_answers_for(user: User, *, region_code: str, year: int) -> QuerySet[SatisfactionSurvey]:
+    """The year's satisfaction answers (满意度) of the households under `region_code` that the user may read."""
+    scope = household_filter(user, "household__")
+    if scope is None:
+        return SatisfactionSurvey.objects.none()
+    return _within(SatisfactionSurvey.objects.filter(year=year), "village_code", region_code).filter(scope)
 
 
 def _scoped_households(user: User, region_code: str) -> QuerySet[Household] | None:

@@ -13,7 +13,6 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fupin.accounts.scope import household_filter
 from fupin.core.downloads import download
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
@@ -26,7 +25,6 @@ from fupin.registry.selectors import household_rows
 from . import assessment as assessment_rules
 from . import selectors, survey, tables
 from .forms import SurveyForm
-from .models import SatisfactionSurvey
 
 CHART_YEARS = 8
 
@@ -227,10 +225,7 @@ def survey_entry(request):
             else:
                 messages.success(request, f"已记录 {saved.household.number} 户 {saved.year} 年的评价：{saved.get_answer_display()}")
                 return redirect(f"{request.path}?year={saved.year}")
-    scope = household_filter(user, "household__")
-    answers = SatisfactionSurvey.objects.none()
-    if scope is not None:
-        answers = selectors._within(SatisfactionSurvey.objects.filter(year=ctx["year"]), "village_code", ctx["code"]).filter(scope)
+    answers = selectors.survey_answers_for(user, region_code=ctx["code"], year=ctx["year"])
     ctx["query"] = urlencode({"region": ctx["code"], "year": ctx["year"]})
     page = page_of(request, answers.select_related("household", "household__village").order_by("-recorded_at"))
     ctx.update({"form": form, "page": page, "can_edit": user.can_edit_registry})

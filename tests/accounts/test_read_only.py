@@ -7,6 +7,7 @@ from fupin.accounts.scope import ScopeError
 from fupin.accounts.services import issue_token
 from fupin.audit.models import AuditEntry
 from fupin.monitoring import services as monitoring
+from fupin.monitoring import sweeps as monitoring_sweeps
 from fupin.monitoring.models import Sweep
 from fupin.registry.models import Household
 from tests import factories
@@ -26,13 +27,13 @@ def test_read_only_roles_cannot_start_a_monitoring_sweep(client, users, who):
         assert client.post("/monitoring/sweeps/", {"year": 2025, "kind": kind}).status_code == 403
     assert 'action="/monitoring/sweeps/"' not in client.get("/monitoring/signals/").content.decode()
     with pytest.raises(ScopeError):
-        monitoring.start_sweep(by=users[who], kind="suspect", year=2025)
+        monitoring_sweeps.start_sweep(by=users[who], kind="suspect", year=2025)
     assert not Sweep.objects.exists() and last_audit() == before
 
 
 def test_county_and_township_offices_run_sweeps(users):
     for who in ("county", "township"):
-        sweep = monitoring.start_sweep(by=users[who], kind="suspect", year=2025)
+        sweep = monitoring_sweeps.start_sweep(by=users[who], kind="suspect", year=2025)
         assert sweep.scope_code == users[who].region_id
 
 

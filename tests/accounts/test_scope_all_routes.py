@@ -25,7 +25,8 @@ from fupin.api import api as ninja_api
 from fupin.assistance import services as assistance
 from fupin.assistance.models import Helper
 from fupin.audit.models import AuditEntry
-from fupin.monitoring import services as monitoring
+from fupin.monitoring import cross_checks as monitoring_cross_checks
+from fupin.monitoring import problems as monitoring_problems
 from fupin.monitoring.models import Finding
 from fupin.regions.models import Region, level_of, parent_code
 from fupin.registry import imports
@@ -175,11 +176,11 @@ def build_world(media_root) -> dict:
     other = foreign[f.OTHER_COUNTY_VILLAGE]
     Finding.objects.create(household=other, member=other.members.get(relation="head"), village_code=other.village_id,
                            department="registry", rule="identity_mismatch", severity=2, detail=f"外区疑点 {other.head_name}")
-    monitoring.create_problem(by=users["other_county"], source="manual", region_code=other.village_id, household=other,
+    monitoring_problems.create_problem(by=users["other_county"], source="manual", region_code=other.village_id, household=other,
                               description=f"外区问题 {other.head_name}", deadline=TODAY + datetime.timedelta(days=30))
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    monitoring.upload_cross_check(by=users["liaison"], department="vehicle", county=other.village_id[:6], upload=SimpleUploadedFile(
+    monitoring_cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", county=other.village_id[:6], upload=SimpleUploadedFile(
         "外县名单.csv", f"身份证号,车牌号\n{other.members.get(relation='head').id_number},赣C1\n".encode()))
 
     # an import of the other county whose error report repeats its household's ID number

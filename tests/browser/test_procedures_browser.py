@@ -4,7 +4,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from fupin.procedures import services
+from fupin.procedures import quotas, services, village_profiles
 from fupin.registry.models import Member
 from tests import factories
 from tests.procedures.conftest import YEAR, applicant, upload, votes_for_all
@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _batch_at_township_review(users):
     clerk = users["clerk"]
-    services.save_village_profile(by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10)
-    services.set_county_allocation(by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor")
+    village_profiles.save_village_profile(by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10)
+    quotas.set_county_allocation(by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor")
     h = applicant("赵一", "2000")
     start = timezone.now() - datetime.timedelta(days=10)
     batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=start)

@@ -186,7 +186,7 @@ def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content
     """The helper list, the funds ledger and a department's cross-check list pass the same checks."""
     from fupin.assistance import services as assistance
     from fupin.funds import reconciliation
-    from fupin.monitoring import services as monitoring
+    from fupin.monitoring import cross_checks as monitoring_cross_checks
     from fupin.monitoring.matching import DepartmentFileError
     from fupin.monitoring.models import CrossCheck
 
@@ -198,7 +198,7 @@ def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content
     assert message in e.value.errors[0]
     if content.startswith(b"PK"):  # the department list is told apart by its content, not its name
         with pytest.raises(DepartmentFileError, match=message):
-            monitoring.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile("list.xlsx", content),
+            monitoring_cross_checks.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile("list.xlsx", content),
                                           county=users["county"].region_id)
         assert not CrossCheck.objects.exists()
 

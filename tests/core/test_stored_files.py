@@ -19,6 +19,7 @@ from fupin.assistance.models import BatchStatus, HandbookBatch, VisitPhoto
 from fupin.changes.models import ChangeKind, ChangeRequest
 from fupin.changes.models import Evidence as ChangeEvidence
 from fupin.core.downloads import true_type
+from fupin.monitoring import problems as monitoring_problems
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import CHECK_ITEMS, LookBackItem, MonitoredHousehold, MonitoringStage
 from fupin.procedures.models import Batch, StageRecord
@@ -56,9 +57,9 @@ def _case(users, household):
 
 
 def _problem(users, household):
-    problem = monitoring.create_problem(by=users["township"], source="manual", region_code=household.village_id,
+    problem = monitoring_problems.create_problem(by=users["township"], source="manual", region_code=household.village_id,
                                         household=household, description="缺少佐证", deadline=TODAY + datetime.timedelta(days=30))
-    monitoring.rectify_problem(problem, by=users["township"], rectification="已补全",
+    monitoring_problems.rectify_problem(problem, by=users["township"], rectification="已补全",
                                evidence=SimpleUploadedFile("整改.pdf", PDF))
     problem.refresh_from_db()
     return reverse("monitoring:problem_evidence", args=[problem.pk]), problem.evidence
@@ -203,7 +204,7 @@ def test_the_type_served_is_read_from_the_content(head, name, expected):
 @pytest.mark.django_db
 def test_an_html_page_kept_from_before_is_a_download_never_a_page(users):
     household = factories.make_household(head="本村甲")
-    problem = monitoring.create_problem(by=users["township"], source="manual", region_code=household.village_id,
+    problem = monitoring_problems.create_problem(by=users["township"], source="manual", region_code=household.village_id,
                                         household=household, description="旧材料", deadline=TODAY + datetime.timedelta(days=30))
     problem.evidence.save("old.pdf", ContentFile(HTML))  # uploaded before evidence was checked
     response = _signed_in(users["township"]).get(reverse("monitoring:problem_evidence", args=[problem.pk]))
@@ -217,7 +218,7 @@ def test_an_html_page_kept_from_before_is_a_download_never_a_page(users):
 @pytest.mark.django_db
 def test_an_html_file_named_as_pdf_is_refused_as_rectification_evidence(users):
     household = factories.make_household(head="本村甲")
-    problem = monitoring.create_problem(by=users["township"], source="manual", region_code=household.village_id,
+    problem = monitoring_problems.create_problem(by=users["township"], source="manual", region_code=household.village_id,
                                         household=household, description="缺少佐证", deadline=TODAY + datetime.timedelta(days=30))
     response = _signed_in(users["township"]).post(reverse("monitoring:problem_action", args=[problem.pk, "rectify"]), {
         "rectification": "已补全", "evidence": SimpleUploadedFile("整改.pdf", HTML, content_type="application/pdf")}, follow=True)

@@ -2,7 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from fupin.funds import services
+from fupin.funds import projects
 from fupin.funds.models import FundSource, ProjectBeneficiary, ProjectCategory
 from tests import factories
 
@@ -11,7 +11,7 @@ COUNTY = factories.VILLAGE[:6]
 
 @pytest.fixture
 def project(users):
-    return services.create_project(by=users["county"], county_code=COUNTY, year=2025, code="XF-9", name="南山村产业路",
+    return projects.create_project(by=users["county"], county_code=COUNTY, year=2025, code="XF-9", name="南山村产业路",
                                    category=ProjectCategory.WATER, budget_fen=1_000_000, region_code=factories.VILLAGE,
                                    funding={FundSource.CENTRAL: 1_000_000}, village_codes=[factories.VILLAGE])
 

@@ -6,7 +6,7 @@ from django.db import close_old_connections, connection
 
 from fupin.accounts.scope import ScopeError
 from fupin.audit.models import AuditEntry
-from fupin.funds import selectors, services
+from fupin.funds import funding, projects, selectors
 from fupin.funds.models import Allocation, Fund, FundSource, Payment, ProjectCategory, ProjectStatus
 from fupin.funds.services import FundsError
 from tests import factories
@@ -19,11 +19,11 @@ def make_project(user, code="XF2025-001", budget=10_000_000, **kw):
     values = dict(by=user, county_code=COUNTY, year=2025, code=code, name="南山村产业路硬化", category=ProjectCategory.ROAD,
                   budget_fen=budget, region_code=factories.VILLAGE, funding={FundSource.CENTRAL: budget},
                   village_codes=[factories.VILLAGE])
-    return services.create_project(**(values | kw))
+    return projects.create_project(**(values | kw))
 
 
 def make_fund(user, amount=20_000_000, source=FundSource.CENTRAL):
-    return services.create_fund(by=user, county_code=COUNTY, year=2025, source=source, name="2025年中央财政专项扶贫资金",
+    return funding.create_fund(by=user, county_code=COUNTY, year=2025, source=source, name="2025年中央财政专项扶贫资金",
                                 amount_fen=amount, document_no="赣财农指〔2025〕1号", received_on=D(2025, 1, 5))
 
 
@@ -31,9 +31,9 @@ def test_allocation_and_payment_keep_balances_per_fund_and_project(users):
     county = users["county"]
     project = make_project(county)
     fund = make_fund(county)
-    allocation = services.allocate(by=county, fund=fund, project=project, amount_fen=8_000_000, allocated_on=D(2025, 2, 1))
-    services.allocate(by=county, fund=fund, project=project, amount_fen=2_000_000, allocated_on=D(2025, 2, 2))
-    services.record_payment(by=county, allocation=allocation, amount_fen=6_000_000, paid_on=D(2025, 3, 1), payee="信丰县交通工程公司")
+    allocation = funding.allocate(by=county, fund=fund, project=project, amount_fen=8_000_000, allocated_on=D(2025, 2, 1))
+    funding.allocate(by=county, fund=fund, project=project, amount_fen=2_000_000, allocated_on=D(2025, 2, 2))
+    funding.record_payment(by=county, allocation=allocation, amount_fen=6_000_000, paid_on=D(2025, 3, 1), payee="信丰县交通工程公司")
     fund.refresh_from_db()
     assert (fund.amount_fen, fund.allocated_fen, fund.spent_fen, fund.balance_fen, fund.unallocated_fen) == (
         20_000_000, 10_000_000, 6_000_000, 14_000_000, 10_000_000)
@@ -48,15 +48,15 @@ def test_no_fund_can_be_overallocated_or_overspent(users):
     project = make_project(county)
     fund = make_fund(county, amount=5_000_000)
     with pytest.raises(FundsError) as e:
-        services.allocate(by=county, fund=fund, project=project, amount_fen=5_000_001, allocated_on=D(2025, 2, 1))
+        funding.allocate(by=county, fund=fund, project=project, amount_fen=5_000_001, allocated_on=D(2025, 2, 1))
     assert e.value.errors["amount"] == "超出该笔资金的可安排余额50,000.00元"
-    allocation = services.allocate(by=county, fund=fund, project=project, amount_fen=5_000_000, allocated_on=D(2025, 2, 1))
-    services.record_payment(by=county, allocation=allocation, amount_fen=4_000_000, paid_on=D(2025, 3, 1))
+    allocation = funding.allocate(by=county, fund=fund, project=project, amount_fen=5_000_000, allocated_on=D(2025, 2, 1))
+    funding.record_payment(by=county, allocation=allocation, amount_fen=4_000_000, paid_on=D(2025, 3, 1))
     with pytest.raises(FundsError) as e:
-        services.record_payment(by=county, allocation=allocation, amount_fen=1_000_001, paid_on=D(2025, 3, 2))
+        funding.record_payment(by=county, allocation=allocation, amount_fen=1_000_001, paid_on=D(2025, 3, 2))
     assert e.value.errors["amount"] == "超出该项资金安排的余额10,000.00元，不能超支"
     with pytest.raises(FundsError):
-        services.adjust_fund(fund, by=county, amount_fen=4_999_999, reason="指标调减")
+        funding.adjust_fund(fund, by=county, amount_fen=4_999_999, reason="指标调减")
     assert Payment.objects.count() == 1
 
 
@@ -65,7 +65,7 @@ def test_database_constraints_refuse_an_overspend_that_bypasses_the_service(user
     from django.db.models import F
 
     county = users["county"]
-    allocation = services.allocate(by=county, fund=make_fund(county, amount=100), project=make_project(county), amount_fen=100,
+    allocation = funding.allocate(by=county, fund=make_fund(county, amount=100), project=make_project(county), amount_fen=100,
                                    allocated_on=D(2025, 2, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
         Allocation.objects.filter(pk=allocation.pk).update(spent_fen=F("spent_fen") + 101)
@@ -91,15 +91,15 @@ def test_project_progress_acceptance_and_publication(users):
     county = users["county"]
     project = make_project(county)
     with pytest.raises(FundsError, match="完工后才能验收"):
-        services.accept_project(project, by=county, accepted_on=D(2025, 6, 1), note="合格")
-    services.record_progress(project, by=county, status=ProjectStatus.IN_PROGRESS, progress=40, on=D(2025, 3, 1))
+        projects.accept_project(project, by=county, accepted_on=D(2025, 6, 1), note="合格")
+    projects.record_progress(project, by=county, status=ProjectStatus.IN_PROGRESS, progress=40, on=D(2025, 3, 1))
     with pytest.raises(FundsError) as e:
-        services.record_progress(project, by=county, status=ProjectStatus.COMPLETED, progress=90, on=D(2025, 5, 1))
+        projects.record_progress(project, by=county, status=ProjectStatus.COMPLETED, progress=90, on=D(2025, 5, 1))
     assert e.value.errors["progress"] == "完工项目的实施进度应为100%"
-    services.record_progress(project, by=county, status=ProjectStatus.COMPLETED, progress=100, on=D(2025, 5, 1))
-    project = services.accept_project(project, by=county, accepted_on=D(2025, 6, 1), note="工程质量合格")
+    projects.record_progress(project, by=county, status=ProjectStatus.COMPLETED, progress=100, on=D(2025, 5, 1))
+    project = projects.accept_project(project, by=county, accepted_on=D(2025, 6, 1), note="工程质量合格")
     assert project.status == ProjectStatus.ACCEPTED and project.started_on == D(2025, 3, 1)
-    services.publish_project(project, by=county, on=D(2025, 6, 2))
+    projects.publish_project(project, by=county, on=D(2025, 6, 2))
     assert list(selectors.published_projects(county=COUNTY)) == [project]
 
 
@@ -110,14 +110,14 @@ def test_two_concurrent_payments_cannot_overspend_a_fund(users):
         pytest.skip("needs PostgreSQL row locks")
     county = users["county"]
     fund = make_fund(county, amount=10_000)
-    allocation = services.allocate(by=county, fund=fund, project=make_project(county), amount_fen=10_000, allocated_on=D(2025, 2, 1))
+    allocation = funding.allocate(by=county, fund=fund, project=make_project(county), amount_fen=10_000, allocated_on=D(2025, 2, 1))
     barrier = threading.Barrier(2)
     outcomes = []
 
     def spend():
         try:
             barrier.wait()
-            services.record_payment(by=county, allocation=allocation, amount_fen=6_000, paid_on=D(2025, 3, 1))
+            funding.record_payment(by=county, allocation=allocation, amount_fen=6_000, paid_on=D(2025, 3, 1))
             outcomes.append("paid")
         except FundsError as e:
             outcomes.append(e.errors["amount"])

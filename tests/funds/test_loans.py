@@ -92,7 +92,7 @@ def test_policy_parameters_per_county_override_the_defaults(users):
     services.update_policy(by=users["county"], county_code=COUNTY, household_cap_fen=8_000_000, max_term_months=72)
     household = factories.make_household()
     assert apply(users, household, amount=8_000_000, term=72).amount_requested_fen == 8_000_000
-    other = services.policy_for(factories.OTHER_COUNTY_VILLAGE)
+    other = selectors.policy_for(factories.OTHER_COUNTY_VILLAGE)
     assert other.household_cap_fen == 5_000_000 and other.benchmark_rate == Decimal("4.75")
     with pytest.raises(ScopeError):
         services.update_policy(by=users["county"], county_code=factories.OTHER_COUNTY_VILLAGE[:6], household_cap_fen=1)

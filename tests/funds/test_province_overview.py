@@ -2,7 +2,7 @@
 county; each county is a row that leads to its own figures."""
 from django.urls import reverse
 
-from fupin.funds import services
+from fupin.funds import funding
 from fupin.funds.models import FundSource
 from tests import factories
 
@@ -10,9 +10,9 @@ OTHER_COUNTY = factories.OTHER_COUNTY_VILLAGE[:6]
 
 
 def test_the_province_opens_on_the_total_of_its_counties(client, users):
-    services.create_fund(by=users["county"], county_code=factories.VILLAGE[:6], year=2025, source=FundSource.CENTRAL,
+    funding.create_fund(by=users["county"], county_code=factories.VILLAGE[:6], year=2025, source=FundSource.CENTRAL,
                          name="中央专项", amount_fen=2_000_000)
-    services.create_fund(by=users["other_county"], county_code=OTHER_COUNTY, year=2025, source=FundSource.CENTRAL,
+    funding.create_fund(by=users["other_county"], county_code=OTHER_COUNTY, year=2025, source=FundSource.CENTRAL,
                          name="中央专项", amount_fen=500_000)
     client.force_login(users["province"])
     page = client.get(reverse("funds:index"), {"year": 2025}).content.decode()

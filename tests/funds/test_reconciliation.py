@@ -5,7 +5,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from fupin.funds import reconciliation, services
+from fupin.funds import funding, projects, reconciliation
 from fupin.funds.models import FundSource, ProjectCategory, ProjectStatus
 from fupin.funds.reconciliation import LedgerFileError, LedgerRow, LibraryProject, MismatchKind, reconcile
 from tests import factories
@@ -100,13 +100,13 @@ def test_the_statistics_table_is_read_exactly_and_bad_rows_are_named():
 
 def test_reconciliation_against_the_database_library_and_payments(users):
     county = users["county"]
-    project = services.create_project(by=county, county_code=COUNTY, year=2025, code="XF-1", name="饮水工程",
+    project = projects.create_project(by=county, county_code=COUNTY, year=2025, code="XF-1", name="饮水工程",
                                       category=ProjectCategory.WATER, budget_fen=500_000, funding={FundSource.COUNTY: 500_000})
-    fund = services.create_fund(by=county, county_code=COUNTY, year=2025, source=FundSource.COUNTY, name="县级资金", amount_fen=900_000)
-    allocation = services.allocate(by=county, fund=fund, project=project, amount_fen=500_000, allocated_on=D(2025, 2, 1))
-    services.record_progress(project, by=county, status=ProjectStatus.IN_PROGRESS, progress=10, on=D(2025, 2, 2))
-    services.record_payment(by=county, allocation=allocation, amount_fen=200_000, paid_on=D(2025, 3, 1))
-    ledger = services.import_ledger(by=county, county_code=COUNTY, year=2025, original_name="统计表.xlsx",
+    fund = funding.create_fund(by=county, county_code=COUNTY, year=2025, source=FundSource.COUNTY, name="县级资金", amount_fen=900_000)
+    allocation = funding.allocate(by=county, fund=fund, project=project, amount_fen=500_000, allocated_on=D(2025, 2, 1))
+    projects.record_progress(project, by=county, status=ProjectStatus.IN_PROGRESS, progress=10, on=D(2025, 2, 2))
+    funding.record_payment(by=county, allocation=allocation, amount_fen=200_000, paid_on=D(2025, 3, 1))
+    ledger = funding.import_ledger(by=county, county_code=COUNTY, year=2025, original_name="统计表.xlsx",
                                     rows=reconciliation.parse_ledger(_xlsx([["XF-1", "饮水工程", "5000", "2500"]])))
     mismatches = reconcile(year=2025, library=reconciliation.library_of(COUNTY), ledger=reconciliation.ledger_rows(ledger.rows))
     assert [(m.kind, m.library, m.ledger) for m in mismatches] == [(MismatchKind.PAID_DIFFERS, "2,000.00元", "2,500.00元")]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fupin.audit.models import AuditEntry
-from fupin.funds import reconciliation, services
+from fupin.funds import funding, projects, reconciliation, services
 from fupin.funds.models import FundSource, Loan, LoanStatus, ProjectCategory
 from fupin.registry import codes
 from tests import factories
@@ -28,13 +28,13 @@ def world(users):
     services.approve_loan(loan, by=county, amount_fen=5_000_000, interest_rate=Decimal("4.75"), decided_on=D(2025, 1, 5))
     services.disburse_loan(loan, by=county, disbursed_on=D(2025, 1, 10), contract_no="JK-001")
     services.record_interest_payment(loan, by=county, year=2025, quarter=1, amount_fen=46181, paid_on=D(2025, 3, 20))
-    project = services.create_project(by=county, county_code=COUNTY, year=2025, code="XF-1", name="南山村饮水工程",
+    project = projects.create_project(by=county, county_code=COUNTY, year=2025, code="XF-1", name="南山村饮水工程",
                                       category=ProjectCategory.WATER, budget_fen=1_000_000, region_code=factories.VILLAGE,
                                       funding={FundSource.CENTRAL: 1_000_000}, village_codes=[factories.VILLAGE])
-    fund = services.create_fund(by=county, county_code=COUNTY, year=2025, source=FundSource.CENTRAL, name="中央专项", amount_fen=2_000_000)
-    services.allocate(by=county, fund=fund, project=project, amount_fen=1_000_000, allocated_on=D(2025, 2, 1))
-    services.add_beneficiary(project, by=county, household=household, benefit="入户管网", amount_fen=30_000)
-    ledger = services.import_ledger(by=county, county_code=COUNTY, year=2025, original_name="t.xlsx",
+    fund = funding.create_fund(by=county, county_code=COUNTY, year=2025, source=FundSource.CENTRAL, name="中央专项", amount_fen=2_000_000)
+    funding.allocate(by=county, fund=fund, project=project, amount_fen=1_000_000, allocated_on=D(2025, 2, 1))
+    projects.add_beneficiary(project, by=county, household=household, benefit="入户管网", amount_fen=30_000)
+    ledger = funding.import_ledger(by=county, county_code=COUNTY, year=2025, original_name="t.xlsx",
                                     rows=reconciliation.parse_ledger(_xlsx([["XF-1", "南山村饮水工程", "10000", "100"]])))
     return {"household": household, "loan": loan, "project": project, "fund": fund, "ledger": ledger}
 
@@ -137,7 +137,7 @@ def test_village_clerk_applies_through_the_form_and_the_audit_names_them(client,
 def test_public_disclosure_needs_no_login_and_masks_beneficiaries(client, users, world):
     assert client.get(reverse("funds:public_projects")).status_code == 200
     assert client.get(reverse("funds:public_project", args=[world["project"].pk])).status_code == 404   # not yet published
-    services.publish_project(world["project"], by=users["county"], on=D(2025, 3, 1))
+    projects.publish_project(world["project"], by=users["county"], on=D(2025, 3, 1))
     listing = client.get(reverse("funds:public_projects")).content.decode()
     assert "南山村饮水工程" in listing
     page = client.get(reverse("funds:public_project", args=[world["project"].pk])).content.decode()

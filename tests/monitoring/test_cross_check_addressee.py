@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fupin.accounts.scope import ScopeError
-from fupin.monitoring import services
+from fupin.monitoring import cross_checks, services
 from fupin.monitoring.models import CrossCheck
 from tests import factories
 
@@ -20,27 +20,27 @@ def a_list() -> SimpleUploadedFile:
 
 def test_a_liaison_names_the_county_the_list_is_for(users):
     with pytest.raises(services.AddresseeError, match="县"):
-        services.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list())
+        cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list())
     with pytest.raises(services.AddresseeError, match="不存在"):
-        services.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county="999999")
+        cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county="999999")
     with pytest.raises(services.AddresseeError):  # a township is not a county
-        services.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=factories.VILLAGE[:9])
+        cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=factories.VILLAGE[:9])
     assert not CrossCheck.objects.exists()
-    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=COUNTY)
+    check = cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=COUNTY)
     assert check.scope_code == COUNTY
     # a county office's own list is its own, whatever it names
-    own = services.upload_cross_check(by=users["other_county"], department="tax", upload=a_list(), county=COUNTY)
+    own = cross_checks.upload_cross_check(by=users["other_county"], department="tax", upload=a_list(), county=COUNTY)
     assert own.scope_code == OTHER_COUNTY
 
 
 def test_only_the_addressed_county_sees_and_runs_the_list(client, users):
-    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=COUNTY)
+    check = cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=COUNTY)
     client.force_login(users["other_county"])
     assert "车辆.csv" not in client.get("/monitoring/checks/").content.decode()
     assert client.get(f"/monitoring/checks/{check.pk}/").status_code == 404
     assert client.post(f"/monitoring/checks/{check.pk}/run/").status_code == 404
     with pytest.raises(ScopeError):
-        services.start_cross_check(check, by=users["other_county"])
+        cross_checks.start_cross_check(check, by=users["other_county"])
     check.refresh_from_db()
     assert check.status == CrossCheck.Status.UPLOADED and check.run_by is None
 
@@ -53,15 +53,15 @@ def test_only_the_addressed_county_sees_and_runs_the_list(client, users):
 
 def test_a_list_addressed_to_no_county_is_run_by_an_administrator_only(client, users):
     """Lists uploaded before lists were addressed carry no county: no county office may claim them."""
-    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=COUNTY)
+    check = cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=a_list(), county=COUNTY)
     CrossCheck.objects.filter(pk=check.pk).update(scope_code="")
     check.refresh_from_db()
     for who in ("county", "other_county"):
         client.force_login(users[who])
         assert client.get(f"/monitoring/checks/{check.pk}/").status_code == 404
         with pytest.raises(ScopeError):
-            services.start_cross_check(check, by=users[who])
-    services.start_cross_check(check, by=users["admin"])
+            cross_checks.start_cross_check(check, by=users[who])
+    cross_checks.start_cross_check(check, by=users["admin"])
     check.refresh_from_db()
     assert check.status != CrossCheck.Status.UPLOADED and check.scope_code == ""
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fupin.monitoring import matching, services
+from fupin.monitoring import cross_checks, matching
 from fupin.monitoring.models import CrossCheck, Finding, MonitoringThreshold
 from fupin.registry.models import Member
 from tests import factories
@@ -20,7 +20,7 @@ def thresholds(db):
 
 
 def _upload(users, department, text):
-    return services.upload_cross_check(by=users["county"], department=department,
+    return cross_checks.upload_cross_check(by=users["county"], department=department,
                                        upload=SimpleUploadedFile("名单.csv", text.encode("utf-8")))
 
 
@@ -33,7 +33,7 @@ def _findings(check) -> set[tuple]:
 def _rerun(check) -> set[tuple]:
     CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.UPLOADED)
     check.refresh_from_db()
-    services.start_cross_check(check, by=check.run_by)
+    cross_checks.start_cross_check(check, by=check.run_by)
     check.refresh_from_db()
     assert check.status == CrossCheck.Status.DONE, check.message
     return _findings(check)
@@ -55,7 +55,7 @@ def test_a_list_of_plain_id_numbers_is_joined_as_it_is_with_the_same_findings(us
     text += "110101199001011234,京A1,小型轿车\n"
     check = _upload(users, "vehicle", text)
     assert check.columns["ids_plain"] is True
-    services.start_cross_check(check, by=users["county"])
+    cross_checks.start_cross_check(check, by=users["county"])
     check.refresh_from_db()
     fast = _findings(check)
     assert len(fast) == len(members) and check.matched_members == len(members)
@@ -83,7 +83,7 @@ def test_members_keys_in_memory_or_exported_give_the_same_findings(users, regist
             f",{son.name},{son.birth_date:%Y-%m-%d},赣B2,三轮车\n"
             f",路人,{datetime.date(1990, 1, 1):%Y%m%d},赣B3,小型轿车\n")
     check = _upload(users, "vehicle", text)
-    services.start_cross_check(check, by=users["county"])
+    cross_checks.start_cross_check(check, by=users["county"])
     check.refresh_from_db()
     first = _findings(check)
     assert len(first) == 2

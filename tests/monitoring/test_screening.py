@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fupin.core.idnumber import check_character
-from fupin.monitoring import rules, screening, services
+from fupin.monitoring import rules, screening, sweeps
 from fupin.monitoring.models import Finding, Sweep
 from fupin.registry import codes
 from fupin.registry.models import Member
@@ -115,12 +115,12 @@ def _findings() -> set[tuple]:
 @pytest.mark.parametrize("prefix", ["", "360722"])
 def test_sweep_with_the_screen_writes_what_the_rules_alone_write(tricky, monkeypatch, prefix):
     screened = Sweep.objects.create(kind=Sweep.Kind.SUSPECT, year=YEAR, scope_code=prefix, rules_total=0)
-    services._sweep_suspects(screened)
+    sweeps._sweep_suspects(screened)
     with_screen = _findings()
     Finding.objects.all().delete()
     monkeypatch.setattr(screening, "read_members", lambda prefix: None)  # no screen: every rule whole
     plain = Sweep.objects.create(kind=Sweep.Kind.SUSPECT, year=YEAR, scope_code=prefix, rules_total=0)
-    services._sweep_suspects(plain)
+    sweeps._sweep_suspects(plain)
     assert with_screen == _findings() and len(with_screen) > 15
     assert {r[0] for r in with_screen} >= screening.SCREENED_RULES - (screening.WHOLE_REGISTRY_ONLY if prefix else set())
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
-from fupin.monitoring import services
+from fupin.monitoring import cross_checks, problems, services, sweeps
 from fupin.monitoring.matching import DepartmentFileError
 from fupin.monitoring.models import (
     CrossCheck,
@@ -49,7 +49,7 @@ def households(users):
 
 
 def run(check, user):
-    services.start_cross_check(check, by=user)
+    cross_checks.start_cross_check(check, by=user)
     check.refresh_from_db()
     return check
 
@@ -65,7 +65,7 @@ def test_vehicle_list_matched_by_id_and_by_name_and_birth(users, households):
             f",{son.name},{son.birth_date:%Y%m%d},赣B54321,二轮摩托车\n"
             f"{foreign.id_number},{foreign.name},,赣C00001,小型轿车\n"
             "110101199001011234,不相干,,京A1,小型轿车\n")
-    check = services.upload_cross_check(by=users["liaison"], department="vehicle", upload=upload("车辆.csv", text),
+    check = cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=upload("车辆.csv", text),
                                         county=factories.VILLAGE[:6])
     assert check.rows == 4 and check.scope_code == factories.VILLAGE[:6]
     check = run(check, users["county"])
@@ -81,7 +81,7 @@ def test_vehicle_list_matched_by_id_and_by_name_and_birth(users, households):
 def test_death_list_in_gbk_and_xlsx(users, households):
     own, _ = households
     head = own.members.get(relation="head")
-    gbk = services.upload_cross_check(by=users["county"], department="death",
+    gbk = cross_checks.upload_cross_check(by=users["county"], department="death",
                                       upload=upload("死亡.csv", f"公民身份号码,姓名,死亡日期\n{head.id_number},{head.name},2024-01-02\n", "gbk"))
     assert run(gbk, users["county"]).findings_count == 1
     import openpyxl
@@ -91,7 +91,7 @@ def test_death_list_in_gbk_and_xlsx(users, households):
     wb.active.append([head.id_number, head.name])
     buf = io.BytesIO()
     wb.save(buf)
-    xlsx = services.upload_cross_check(by=users["county"], department="tax", upload=SimpleUploadedFile("税务.xlsx", buf.getvalue()))
+    xlsx = cross_checks.upload_cross_check(by=users["county"], department="tax", upload=SimpleUploadedFile("税务.xlsx", buf.getvalue()))
     assert run(xlsx, users["county"]).findings_count == 1
     assert Finding.objects.get(cross_check=xlsx).rule == "pays_income_tax"
 
@@ -103,7 +103,7 @@ def test_missing_from_school_list_is_a_finding(users):
     from fupin.registry.models import Member
 
     Member.objects.filter(pk=child.pk).update(schooling=codes.SchoolingStatus.GRADE8)
-    check = services.upload_cross_check(by=users["county"], department="school",
+    check = cross_checks.upload_cross_check(by=users["county"], department="school",
                                         upload=upload("学籍.csv", "身份证号,学校\n110101199001011234,某校\n"))
     check = run(check, users["county"])
     assert [f.rule for f in Finding.objects.filter(cross_check=check)] == ["no_school_record"]
@@ -117,7 +117,7 @@ def test_medical_list_both_ways_on_and_off_the_list(users):
 
     Member.objects.filter(pk=head.pk).update(has_medical_insurance=False)  # insured by the list, not in the registry
     # son: insured in both (no finding); other: insured in the registry but missing from the list
-    check = services.upload_cross_check(by=users["county"], department="medical", upload=upload(
+    check = cross_checks.upload_cross_check(by=users["county"], department="medical", upload=upload(
         "医保.csv", f"身份证号,参保类型\n{head.id_number},城乡居民\n{son.id_number},城乡居民\n"))
     check = run(check, users["county"])
     found = {(f.member_id, f.rule, f.severity) for f in Finding.objects.filter(cross_check=check)}
@@ -133,7 +133,7 @@ def test_disability_list_against_the_registered_category(users):
     from fupin.registry.models import Member
 
     Member.objects.filter(pk__in=[son.pk, other.pk]).update(disability_category=codes.DisabilityCategory.VISUAL)
-    check = services.upload_cross_check(by=users["county"], department="disability", upload=upload(
+    check = cross_checks.upload_cross_check(by=users["county"], department="disability", upload=upload(
         "残联.csv", f"身份证号,残疾类别\n{head.id_number},肢体\n{son.id_number},肢体\n"))
     check = run(check, users["county"])
     found = {(f.member_id, f.rule) for f in Finding.objects.filter(cross_check=check)}
@@ -149,7 +149,7 @@ def test_id_numbers_match_with_spaces_and_a_lower_case_x(users):
 
     Member.objects.filter(pk=head.pk).update(id_number=head.id_number[:17] + "X")
     lower = head.id_number[:17] + "x"
-    check = services.upload_cross_check(by=users["county"], department="tax", upload=upload(
+    check = cross_checks.upload_cross_check(by=users["county"], department="tax", upload=upload(
         "税务.csv", f"身份证号,税额\n {lower} ,100\n{head.id_number[:17]}Y,200\n\u3000{head.id_number[:17]}X,300\n"))
     check = run(check, users["county"])
     assert sorted(f.evidence["税额"] for f in Finding.objects.filter(cross_check=check)) == ["100", "300"]
@@ -168,18 +168,18 @@ def test_id_numbers_match_with_spaces_and_a_lower_case_x(users):
 ])
 def test_bad_uploads_are_refused_in_chinese_and_leave_nothing(users, name, content, message):
     with pytest.raises(DepartmentFileError, match=message):
-        services.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile(name, content),
+        cross_checks.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile(name, content),
                                     county=factories.VILLAGE[:6])
     assert not CrossCheck.objects.exists()
 
 
 def test_liaison_sees_only_own_uploads_status_never_findings(client, users, households):
-    check = services.upload_cross_check(by=users["county"], department="tax",
+    check = cross_checks.upload_cross_check(by=users["county"], department="tax",
                                         upload=upload("t.csv", "身份证号\n110101199001011234\n"))
     client.force_login(users["liaison"])
     assert client.get(f"/monitoring/checks/{check.pk}/").status_code == 404
     assert client.get("/monitoring/findings/").status_code == 403
-    mine = services.upload_cross_check(by=users["liaison"], department="tax", upload=upload("m.csv", "身份证号\n110101199001011234\n"),
+    mine = cross_checks.upload_cross_check(by=users["liaison"], department="tax", upload=upload("m.csv", "身份证号\n110101199001011234\n"),
                                        county=factories.VILLAGE[:6])
     page = client.get(f"/monitoring/checks/{mine.pk}/")
     assert page.status_code == 200 and "已上传，待比对" in page.content.decode()
@@ -189,13 +189,13 @@ def test_liaison_sees_only_own_uploads_status_never_findings(client, users, hous
 
 
 def test_purge_deletes_the_file_after_retention(users):
-    check = services.upload_cross_check(by=users["county"], department="tax", upload=upload("t.csv", "身份证号\n1\n"))
-    assert services.purge_cross_checks(today=check.retain_until) == 0
-    assert services.purge_cross_checks(today=check.retain_until + datetime.timedelta(days=1)) == 1
+    check = cross_checks.upload_cross_check(by=users["county"], department="tax", upload=upload("t.csv", "身份证号\n1\n"))
+    assert cross_checks.purge_cross_checks(today=check.retain_until) == 0
+    assert cross_checks.purge_cross_checks(today=check.retain_until + datetime.timedelta(days=1)) == 1
     check.refresh_from_db()
     assert check.purged_at and not check.file
     with pytest.raises(services.MonitoringError, match="已按保留期限删除"):
-        services.start_cross_check(check, by=users["county"])
+        cross_checks.start_cross_check(check, by=users["county"])
 
 
 def _finding(household, **kw):
@@ -207,17 +207,17 @@ def _finding(household, **kw):
 def test_township_decision_closes_the_problem(users, households):
     own, _ = households
     finding = _finding(own)
-    services.decide_finding(finding, by=users["township"], decision=Decision.EXPLAINED, note="车辆为借用，已核实")
+    cross_checks.decide_finding(finding, by=users["township"], decision=Decision.EXPLAINED, note="车辆为借用，已核实")
     problem = Problem.objects.get(finding=finding)
     assert problem.status == ProblemStatus.CLOSED and problem.closed_by == users["township"]
     assert AuditEntry.objects.filter(action="decide_finding", household=own).exists()
     with pytest.raises(services.MonitoringError, match="已核实处理"):
-        services.decide_finding(finding, by=users["township"], decision=Decision.EXPLAINED, note="再来")
+        cross_checks.decide_finding(finding, by=users["township"], decision=Decision.EXPLAINED, note="再来")
 
 
 def test_excluding_clears_the_household_out_through_the_registry(users, households):
     own, _ = households
-    services.decide_finding(_finding(own), by=users["county"], decision=Decision.EXCLUDED, note="有车有房，不符合条件")
+    cross_checks.decide_finding(_finding(own), by=users["county"], decision=Decision.EXCLUDED, note="有车有房，不符合条件")
     own.refresh_from_db()
     assert own.status == S.REMOVED
     assert AuditEntry.objects.filter(action="monitoring_exclude", household=own, changes__has_key="status").exists()
@@ -227,9 +227,9 @@ def test_village_clerk_and_other_townships_cannot_decide(users, households):
     own, _ = households
     finding = _finding(own)
     with pytest.raises(PermissionDenied):
-        services.decide_finding(finding, by=users["clerk"], decision=Decision.EXPLAINED, note="x")
+        cross_checks.decide_finding(finding, by=users["clerk"], decision=Decision.EXPLAINED, note="x")
     with pytest.raises(PermissionDenied):
-        services.decide_finding(finding, by=users["other_township"], decision=Decision.EXPLAINED, note="x")
+        cross_checks.decide_finding(finding, by=users["other_township"], decision=Decision.EXPLAINED, note="x")
     finding.refresh_from_db()
     assert finding.decision == Decision.PENDING
 
@@ -238,30 +238,30 @@ def test_rectify_needs_person_and_deadline_then_the_level_above_closes(users, ho
     own, _ = households
     finding = _finding(own)
     with pytest.raises(services.MonitoringError, match="责任人"):
-        services.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实")
-    services.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实", responsible_person="李专干",
+        cross_checks.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实")
+    cross_checks.decide_finding(finding, by=users["township"], decision=Decision.RECTIFY, note="属实", responsible_person="李专干",
                             deadline=timezone.localdate() + datetime.timedelta(days=10))
     problem = Problem.objects.get(finding=finding)
     assert problem.status == ProblemStatus.OPEN
     with pytest.raises(services.MonitoringError, match="佐证"):
-        services.rectify_problem(problem, by=users["clerk"], rectification="已更正")
-    services.rectify_problem(problem, by=users["clerk"], rectification="已更正",
+        problems.rectify_problem(problem, by=users["clerk"], rectification="已更正")
+    problems.rectify_problem(problem, by=users["clerk"], rectification="已更正",
                              evidence=SimpleUploadedFile("z.pdf", b"%PDF-1.4\n%%EOF\n"))
     with pytest.raises(services.MonitoringError, match="上一级"):
-        services.close_problem(problem, by=users["team"], note="同级不能销号")
-    services.close_problem(problem, by=users["township"], note="核实到位，同意销号")
+        problems.close_problem(problem, by=users["team"], note="同级不能销号")
+    problems.close_problem(problem, by=users["township"], note="核实到位，同意销号")
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.CLOSED
 
 
 def test_a_township_rectification_is_closed_by_the_county(users):
-    problem = services.create_problem(by=users["township"], source="inspection", region_code=factories.VILLAGE[:9],
+    problem = problems.create_problem(by=users["township"], source="inspection", region_code=factories.VILLAGE[:9],
                                       description="乡镇帮扶台账不全", deadline=timezone.localdate())
     assert problem.responsible_level == 4
-    services.rectify_problem(problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"))
+    problems.rectify_problem(problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"))
     with pytest.raises(services.MonitoringError):
-        services.close_problem(problem, by=users["township"], note="自己销号")
-    services.return_problem(problem, by=users["county"], reason="不完整")
+        problems.close_problem(problem, by=users["township"], note="自己销号")
+    problems.return_problem(problem, by=users["county"], reason="不完整")
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.OPEN
 
@@ -269,9 +269,9 @@ def test_a_township_rectification_is_closed_by_the_county(users):
 def test_overdue_problems_by_region(users):
     from fupin.monitoring import selectors
 
-    services.create_problem(by=users["clerk"], source="manual", region_code=factories.VILLAGE, description="超期",
+    problems.create_problem(by=users["clerk"], source="manual", region_code=factories.VILLAGE, description="超期",
                             deadline=timezone.localdate() - datetime.timedelta(days=1))
-    services.create_problem(by=users["sibling_clerk"], source="manual", region_code=factories.SIBLING_VILLAGE, description="未到期",
+    problems.create_problem(by=users["sibling_clerk"], source="manual", region_code=factories.SIBLING_VILLAGE, description="未到期",
                             deadline=timezone.localdate() + datetime.timedelta(days=9))
     rows = {r["area"]: r for r in selectors.overdue_by_region(users["township"], length=12)}
     assert rows[factories.VILLAGE]["overdue"] == 1 and rows[factories.SIBLING_VILLAGE]["overdue"] == 0
@@ -281,15 +281,15 @@ def test_overdue_problems_by_region(users):
 @pytest.mark.django_db(transaction=True)
 def test_sweep_produces_candidates_never_a_status_change(users):
     poorish = factories.make_household(head="边缘户", status=S.EXITED, exit_year=2020, income="3000.00", year=2024)
-    sweep = services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    sweep = sweeps.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
     sweep.refresh_from_db()
     assert sweep.status == Sweep.Status.DONE and sweep.results == 1
     poorish.refresh_from_db()
     assert poorish.status == S.EXITED
     signal = RiskSignal.objects.get(household=poorish)
     assert "3000" in signal.explanation and "5000" in signal.explanation
-    services.dismiss_candidate(poorish, by=users["clerk"], year=2024, reason="务工收入未计入，已核实")
-    services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    sweeps.dismiss_candidate(poorish, by=users["clerk"], year=2024, reason="务工收入未计入，已核实")
+    sweeps.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
     assert RiskSignal.objects.get(household=poorish).state == "dismissed"  # a re-run keeps the decision
 
 
@@ -313,10 +313,10 @@ def test_sweep_writes_exactly_the_rules_rows_and_a_rerun_changes_nothing(users):
     def written():
         return set(RiskSignal.objects.filter(year=2024).values_list("household_id", "kind", "source_type", "source_id"))
 
-    services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    sweeps.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
     assert written() == expected
     first = dict(RiskSignal.objects.values_list("pk", "sweep_id"))
-    again = services.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
+    again = sweeps.start_sweep(by=users["county"], kind=Sweep.Kind.SIGNALS, year=2024)
     again.refresh_from_db()
     assert again.status == Sweep.Status.DONE and again.results == len(expected)
     assert dict(RiskSignal.objects.values_list("pk", "sweep_id")) == first  # unchanged signals are not rewritten
@@ -328,8 +328,8 @@ def test_suspect_sweep_does_not_raise_the_same_finding_twice(users):
     from fupin.registry.models import Member
 
     Member.objects.filter(household=household, relation="head").update(relation="sibling")
-    services.start_sweep(by=users["county"], kind=Sweep.Kind.SUSPECT, year=2025)
-    services.start_sweep(by=users["county"], kind=Sweep.Kind.SUSPECT, year=2025)
+    sweeps.start_sweep(by=users["county"], kind=Sweep.Kind.SUSPECT, year=2025)
+    sweeps.start_sweep(by=users["county"], kind=Sweep.Kind.SUSPECT, year=2025)
     assert Finding.objects.filter(household=household, rule="head_missing").count() == 1
 
 
@@ -425,7 +425,7 @@ def test_problem_and_case_lists_narrow_to_a_region_inside_scope(client, users):
     here = factories.make_household(factories.VILLAGE)
     there = factories.make_household(factories.SIBLING_VILLAGE, head="李四")
     for household in (here, there):
-        services.create_problem(
+        problems.create_problem(
             by=users["township"], source="manual", region_code=household.village_id, household=household,
             description="住房待核实", responsible_person="村支书", deadline=timezone.localdate() + datetime.timedelta(days=30))
     township = users["township"]

@@ -42,7 +42,7 @@ def test_sign_in_and_edit_answer_while_a_sweep_runs(tmp_path, settings):
     scratch = Scratch(tmp_path, settings.MEDIA_ROOT)
     scratch.push()
     sweep, signal_file = scratch.start("sweep-rule", "shell", "-c",
-                                       "from fupin.monitoring.models import Sweep; from fupin.monitoring.services "
+                                       "from fupin.monitoring.models import Sweep; from fupin.monitoring.sweeps "
                                        "import run_sweep; run_sweep(Sweep.objects.get())")
     try:
         deadline = time.monotonic() + 240

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from fupin.procedures import services
+from fupin.procedures import quotas, village_profiles
 from fupin.registry import codes
 from tests import factories
 
@@ -33,9 +33,9 @@ def quota(users):
     """信丰县 quota for 2025: 60 persons allocated on estimated poor population; the test village gets 8."""
     county = users["county"]
     for code, estimated in ((factories.VILLAGE, 8), (factories.SIBLING_VILLAGE, 22), ("360722101200", 20), ("360722101201", 10)):
-        services.save_village_profile(by=users["admin"], village_code=code, year=YEAR, population=1000, rural_population=900,
+        village_profiles.save_village_profile(by=users["admin"], village_code=code, year=YEAR, population=1000, rural_population=900,
                                       estimated_poor=estimated)
-    return services.set_county_allocation(by=county, county_code="360722", year=YEAR, persons=60, basis="estimated_poor")
+    return quotas.set_county_allocation(by=county, county_code="360722", year=YEAR, persons=60, basis="estimated_poor")
 
 
 def votes_for_all(batch, present: int, against: dict | None = None) -> dict:

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fupin.procedures import allocation, services
+from fupin.procedures import allocation, quotas, village_profiles
 from fupin.procedures.models import Quota, ReductionPlan
 from fupin.procedures.services import ProcedureError
 from fupin.regions.models import Region
@@ -55,11 +55,11 @@ def test_any_quota_over_any_region_tree_sums_exactly_at_every_level(shape, total
             for v, estimate in enumerate(villages):
                 vcode = f"{tcode}{v + 200:03d}"
                 Region.objects.create(code=vcode, name=f"村{v}", level=5, parent_id=tcode)
-                services.save_village_profile(by=admin, village_code=vcode, year=2025, population=estimate * 2,
+                village_profiles.save_village_profile(by=admin, village_code=vcode, year=2025, population=estimate * 2,
                                               rural_population=estimate, estimated_poor=estimate // 7,
                                               estimated_incidence=Decimal(estimate % 50))
         for which, model in (("quota", Quota), ("plan", ReductionPlan)):
-            services.set_county_allocation(by=admin, county_code="990101", year=2025, persons=total, basis=basis, which=which)
+            quotas.set_county_allocation(by=admin, county_code="990101", year=2025, persons=total, basis=basis, which=which)
             rows = dict(model.objects.filter(year=2025).values_list("region_id", "persons"))
             assert rows["990101"] == total
             townships = [c for c in rows if len(c) == 9]
@@ -72,17 +72,17 @@ def test_any_quota_over_any_region_tree_sums_exactly_at_every_level(shape, total
 def test_manual_adjustment_keeps_totals_equal_and_reallocates_below(users, tree):
     county, township = users["county"], users["township"]
     for code, est in ((factories.VILLAGE, 30), (factories.SIBLING_VILLAGE, 10), ("360722101200", 40), ("360722101201", 20)):
-        services.save_village_profile(by=county, village_code=code, year=2025, estimated_poor=est)
-    services.set_county_allocation(by=county, county_code="360722", year=2025, persons=1000, basis="estimated_poor")
+        village_profiles.save_village_profile(by=county, village_code=code, year=2025, estimated_poor=est)
+    quotas.set_county_allocation(by=county, county_code="360722", year=2025, persons=1000, basis="estimated_poor")
     q = dict(Quota.objects.filter(year=2025).values_list("region_id", "persons"))
     assert (q["360722100"], q["360722101"], q[factories.VILLAGE]) == (400, 600, 300)
     with pytest.raises(ProcedureError, match="与上级下达的 1000 人不等"):
-        services.adjust_allocation(by=county, parent_code="360722", year=2025, values={"360722100": 450, "360722101": 600})
-    services.adjust_allocation(by=county, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})
+        quotas.adjust_allocation(by=county, parent_code="360722", year=2025, values={"360722100": 450, "360722101": 600})
+    quotas.adjust_allocation(by=county, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})
     q = dict(Quota.objects.filter(year=2025).values_list("region_id", "persons"))
     assert q[factories.VILLAGE] + q[factories.SIBLING_VILLAGE] == 440 and q["360722101200"] + q["360722101201"] == 560
     assert Quota.objects.get(region_id="360722100", year=2025).adjusted
     # A township adjusts its own villages, not the county's split or another township's.
-    services.adjust_allocation(by=township, parent_code="360722100", year=2025, values={factories.VILLAGE: 340, factories.SIBLING_VILLAGE: 100})
+    quotas.adjust_allocation(by=township, parent_code="360722100", year=2025, values={factories.VILLAGE: 340, factories.SIBLING_VILLAGE: 100})
     with pytest.raises(PermissionDenied):
-        services.adjust_allocation(by=township, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})
+        quotas.adjust_allocation(by=township, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from fupin.procedures import selectors, services
+from fupin.procedures import selectors, services, village_profiles
 from fupin.procedures.models import EntryState
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
@@ -95,7 +95,7 @@ def test_relapse_reenters_through_identification_with_its_cause(users):
 def test_village_exit_checks_the_provinces_criteria(users):
     clerk, township, county = users["clerk"], users["township"], users["county"]
     factories.make_household(head="甲", members=3, income="3000")  # 3 poor persons
-    services.save_village_profile(by=clerk, village_code=factories.VILLAGE, year=YEAR, population=120, rural_population=100,
+    village_profiles.save_village_profile(by=clerk, village_code=factories.VILLAGE, year=YEAR, population=120, rural_population=100,
                                   has_hardened_road=True, has_safe_water=True, has_electricity=True, has_clinic=False,
                                   has_broadband=True)
     batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="village_exit", year=YEAR, now=at(0))
@@ -107,7 +107,7 @@ def test_village_exit_checks_the_provinces_criteria(users):
     # A western province's 3 % rule, and the clinic built: the village qualifies.
     from fupin.procedures.models import VillageCriteria
     VillageCriteria.objects.create(region_prefix="36", kind="exit", incidence_percent=Decimal("3.5"), require_clinic=True)
-    services.save_village_profile(by=clerk, village_code=factories.VILLAGE, year=YEAR, has_clinic=True)
+    village_profiles.save_village_profile(by=clerk, village_code=factories.VILLAGE, year=YEAR, has_clinic=True)
     services.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     _walk_notices_and_reviews(batch, clerk=clerk, township=township, county=county, day=2)

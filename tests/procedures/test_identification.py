@@ -5,7 +5,7 @@ import pytest
 
 from fupin.accounts.scope import ScopeError
 from fupin.audit.models import AuditEntry
-from fupin.procedures import services
+from fupin.procedures import selectors, services
 from fupin.procedures.models import EntryState, Notice, NoticeKind, Objection, Quota, Stage, StageRecord
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
@@ -127,7 +127,7 @@ def test_full_identification_through_every_stage(users, quota):
     actions = list(batch.records.values_list("action", flat=True))
     assert actions.count(StageRecord.Action.SEND_BACK) == 1 and actions[-1] == StageRecord.Action.ANNOUNCE
     assert batch.records.filter(action=StageRecord.Action.POST_NOTICE).first().evidence.count() == 1
-    assert services.quota_usage(factories.VILLAGE, YEAR) == {"quota": 8, "used": 6, "left": 2}
+    assert selectors.quota_usage(factories.VILLAGE, YEAR) == {"quota": 8, "used": 6, "left": 2}
 
 
 def test_notice_cannot_end_before_seven_days_and_counts_working_days_when_configured(users):

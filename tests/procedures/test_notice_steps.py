@@ -4,7 +4,7 @@ the village committee's proper name."""
 import pytest
 from django.urls import reverse
 
-from fupin.procedures import services
+from fupin.procedures import policy, services
 from fupin.procedures.models import Batch, Stage
 from fupin.procedures.services import ProcedureError
 from fupin.regions.models import Region
@@ -55,7 +55,7 @@ def test_the_batch_page_offers_to_generate_then_to_upload_the_photo(client, user
 
 
 def test_the_printed_notice_has_a_seal_box_and_the_countys_supervision_phone(client, users, at_first_notice):
-    services.save_settings(by=users["county"], county_code="360722", supervision_phone="0797-3312317")
+    policy.save_settings(by=users["county"], county_code="360722", supervision_phone="0797-3312317")
     notice = services.post_notice(at_first_notice, by=users["clerk"], photo=upload(), now=at(3))
     assert "监督举报电话：0797-3312317" in notice.body
     client.force_login(users["clerk"])

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from fupin.procedures import services
+from fupin.procedures import selectors, services
 from tests import factories
 
 from .conftest import YEAR, applicant, at
@@ -24,7 +24,7 @@ def surveyed(users, quota):
 
 
 def test_the_village_quota_page_counts_what_the_batch_and_the_township_table_count(client, users, surveyed):
-    used = services.quota_usage(factories.VILLAGE, YEAR)["used"]
+    used = selectors.quota_usage(factories.VILLAGE, YEAR)["used"]
     assert used == 6  # three households of two persons, selected
     client.force_login(users["clerk"])
     batch_page = client.get(reverse("procedures:batch_detail", args=[surveyed.pk])).content.decode()

@@ -12,6 +12,7 @@ from fupin.assistance import selectors as assistance
 from fupin.assistance import services as assistance_services
 from fupin.assistance.models import AssistanceSettings, MeasureCatalogue, MeasureGroup
 from fupin.funds import selectors as funds
+from fupin.monitoring import problems as monitoring_problems
 from fupin.monitoring import selectors as monitoring
 from fupin.monitoring import services as monitoring_services
 from fupin.monitoring.models import (
@@ -112,7 +113,7 @@ def casework_changes(users, registry) -> None:
     MonitoredHousehold.objects.filter(household=registry[factories.VILLAGE][5]).update(
         stage=MonitoringStage.ELIMINATED, eliminated_at=timezone.now())
     problem = Problem.objects.get(status=ProblemStatus.RECTIFIED)
-    monitoring_services.close_problem(problem, by=users["township"], note="已核实整改到位")
+    monitoring_problems.close_problem(problem, by=users["township"], note="已核实整改到位")
 
 
 def test_live_case_work_figures_equal_their_lists_at_every_level_and_day(users, registry, settings):
@@ -169,7 +170,7 @@ def test_problems_and_loans_equal_their_lists_after_writes(users, registry):
         assert problems["open"] == monitoring.problems_for(users["province"], status="open", region=code).count()
         assert problems["overdue"] == monitoring.problems_for(users["province"], overdue=True, region=code).count()
     problem = Problem.objects.get(status=ProblemStatus.RECTIFIED)
-    monitoring_services.close_problem(problem, by=users["township"], note="已核实整改到位")
+    monitoring_problems.close_problem(problem, by=users["township"], note="已核实整改到位")
     loan = disbursed_loan(users, registry[factories.VILLAGE][1], amount=3_000_000, disbursed_on=TODAY - datetime.timedelta(days=9))
     for code in ("36", "360722", factories.VILLAGE):
         problems = selectors.problem_figures(users["province"], code)
@@ -295,11 +296,11 @@ def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_wri
     from fupin.reports.models import ProblemStat
 
     admin, county = users["admin"], users["county"]
-    township_problem = monitoring_services.create_problem(by=county, source=ProblemSource.MANUAL, region_code="360722101",
+    township_problem = monitoring_problems.create_problem(by=county, source=ProblemSource.MANUAL, region_code="360722101",
                                                           description="道路硬化未完成", deadline=TODAY - datetime.timedelta(days=1))
-    monitoring_services.create_problem(by=users["other_county"], source=ProblemSource.MANUAL, region_code="360723",
+    monitoring_problems.create_problem(by=users["other_county"], source=ProblemSource.MANUAL, region_code="360723",
                                        description="饮水安全待核实", deadline=TODAY + datetime.timedelta(days=20))
-    problem = monitoring_services.create_problem(by=county, source=ProblemSource.MANUAL, region_code=factories.SIBLING_VILLAGE,
+    problem = monitoring_problems.create_problem(by=county, source=ProblemSource.MANUAL, region_code=factories.SIBLING_VILLAGE,
                                                  description="危房改造", deadline=TODAY + datetime.timedelta(days=5))
 
     def assert_rollup_equals_live_and_lists() -> None:
@@ -316,10 +317,10 @@ def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_wri
             assert ProblemStat.objects.filter(region_code="36").exists()
 
     assert_rollup_equals_live_and_lists()
-    monitoring_services.rectify_problem(problem, by=users["sibling_clerk"], rectification="已完成加固",
+    monitoring_problems.rectify_problem(problem, by=users["sibling_clerk"], rectification="已完成加固",
                                         evidence=SimpleUploadedFile("evidence.pdf", b"%PDF-1.4\n%%EOF\n"))
     assert_rollup_equals_live_and_lists()
-    monitoring_services.close_problem(Problem.objects.get(status=ProblemStatus.RECTIFIED, region_code=factories.VILLAGE),
+    monitoring_problems.close_problem(Problem.objects.get(status=ProblemStatus.RECTIFIED, region_code=factories.VILLAGE),
                                       by=users["township"], note="已核实整改到位")
     Problem.objects.filter(pk=township_problem.pk).delete()
     assert_rollup_equals_live_and_lists()

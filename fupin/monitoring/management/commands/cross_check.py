@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.commands import acting_user
-from fupin.monitoring import services
+from fupin.monitoring import cross_checks, services
 from fupin.monitoring.matching import DepartmentFileError
 from fupin.monitoring.models import CrossCheck, Department
 
@@ -25,12 +25,12 @@ class Command(BaseCommand):
         try:
             with open(path, "rb") as f:
                 f.name = path.name
-                check = services.upload_cross_check(by=by, department=department, upload=f)
+                check = cross_checks.upload_cross_check(by=by, department=department, upload=f)
         except (DepartmentFileError, services.MonitoringError) as e:
             raise CommandError(str(e)) from None
         CrossCheck.objects.filter(pk=check.pk).update(scope_code=region, run_by=by, status=CrossCheck.Status.QUEUED)
         check.refresh_from_db()
-        check = services.run_cross_check(check)
+        check = cross_checks.run_cross_check(check)
         if check.status != CrossCheck.Status.DONE:
             raise CommandError(check.message)
         self.stdout.write(f"名单 {check.rows} 行，匹配成员 {check.matched_members} 人，疑点 {check.findings_count} 条，"

@@ -1,7 +1,7 @@
 """fupin purge-cross-checks: delete uploaded department lists past their retention date (run daily)."""
 from django.core.management.base import BaseCommand
 
-from fupin.monitoring.services import purge_cross_checks
+from fupin.monitoring.cross_checks import purge_cross_checks
 
 
 class Command(BaseCommand):

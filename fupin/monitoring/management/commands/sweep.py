@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from fupin.accounts.commands import acting_user
 from fupin.monitoring import rules
 from fupin.monitoring.models import Sweep
-from fupin.monitoring.services import run_sweep
+from fupin.monitoring.sweeps import run_sweep
 
 
 class Command(BaseCommand):

@@ -1,0 +1,133 @@
+"""Quotas (贫困人口规模) and reduction plans (年度减贫计划): set for a county, cascaded down to its villages by
+weight (allocation.largest_remainder), adjusted level by level."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from fupin.audit.services import record
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
+from fupin.registry import codes
+from fupin.registry.models import Household
+
+from . import allocation
+from .models import Allocation, AllocationBasis, Quota, ReductionPlan, VillageProfile
+from .permissions import ensure_level
+from .services import ProcedureError
+
+# ---------------------------------------------------------------- quotas and reduction plans
+
+def _children(code: str) -> list[str]:
+    return list(Region.objects.filter(parent_id=code).order_by("code").values_list("code", flat=True))
+
+
+def village_weights(county: str, year: int, basis: str) -> dict[str, Decimal]:
+    """Each village's weight under a county for the basis (villages with no data weigh zero)."""
+    villages = list(Region.objects.filter(in_region("code", county), level=RegionLevel.VILLAGE).values_list("code", flat=True))
+    weights = dict.fromkeys(villages, Decimal("0"))
+    if basis == AllocationBasis.REGISTERED:
+        rows = (Household.objects.filter(in_region("village_id", county), status=codes.HouseholdStatus.POOR)
+                .values("village_id").annotate(n=Sum("size")))
+        for r in rows:
+            weights[r["village_id"]] = Decimal(r["n"] or 0)
+        return weights
+    latest: dict[str, VillageProfile] = {}
+    for p in VillageProfile.objects.filter(in_region("village_id", county), year__lte=year).order_by("village_id", "year"):
+        latest[p.village_id] = p
+    for code, p in latest.items():
+        if basis == AllocationBasis.ESTIMATED_POOR:
+            weights[code] = Decimal(p.estimated_poor)
+        else:
+            weights[code] = Decimal(p.rural_population) * p.estimated_incidence / 100
+    return weights
+
+
+def _subtree_weight(code: str, weights: dict[str, Decimal]) -> Decimal:
+    return sum((w for v, w in weights.items() if v.startswith(code)), Decimal("0"))
+
+
+def _write_allocations(model, year: int, values: dict[str, int], weights: dict[str, Decimal], *, basis: str, by,
+                       adjusted: Iterable[str] = ()) -> None:
+    adjusted = set(adjusted)
+    existing = {a.region_id: a for a in model.objects.filter(year=year, region_id__in=list(values))}
+    create, update = [], []
+    for code, persons in values.items():
+        obj = existing.get(code) or model(region_id=code, year=year)
+        obj.persons, obj.basis, obj.weight, obj.adjusted = persons, basis, _subtree_weight(code, weights), code in adjusted
+        obj.set_by = by if getattr(by, "pk", None) else None
+        (update if obj.pk else create).append(obj)
+    model.objects.bulk_create(create)
+    model.objects.bulk_update(update, ["persons", "basis", "weight", "adjusted", "set_by", "set_at"])
+
+
+def _cascade(model, code: str, persons: int, year: int, weights: dict[str, Decimal], *, basis: str, by) -> None:
+    """Allocate `persons` of region `code` down to every level below it."""
+    children = _children(code)
+    if not children:
+        return
+    shares = allocation.largest_remainder(persons, {c: _subtree_weight(c, weights) for c in children})
+    _write_allocations(model, year, shares, weights, basis=basis, by=by)
+    for child, share in shares.items():
+        if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
+            _cascade(model, child, share, year, weights, basis=basis, by=by)
+
+
+ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
+ALLOCATION_NAMES = {"quota": "贫困人口规模", "plan": "年度减贫计划"}
+
+
+@transaction.atomic
+def set_county_allocation(*, by, county_code: str, year: int, persons: int, basis: str, which: str = "quota") -> Allocation:
+    """The county sets its quota (规模控制) or reduction plan for the year and allocates it to
+    townships and villages by the largest-remainder method on the chosen basis."""
+    model = ALLOCATION_MODELS[which]
+    county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
+    if county is None:
+        raise ProcedureError("规模由县扶贫办下达，请选择一个县")
+    ensure_level(by, county.code, "county")
+    if basis not in AllocationBasis.values:
+        raise ProcedureError("未知的分解依据")
+    if persons is None or persons < 0:
+        raise ProcedureError("人数不能为负")
+    weights = village_weights(county.code, year, basis)
+    if not weights:
+        raise ProcedureError(f"{county.name}下没有行政村，无法分解")
+    _write_allocations(model, year, {county.code: persons}, weights, basis=basis, by=by)
+    _cascade(model, county.code, persons, year, weights, basis=basis, by=by)
+    obj = model.objects.get(region=county, year=year)
+    record(by=by, action=f"set_{which}", target=obj, scope_code=county.code,
+           changes={"persons": [None, persons], "basis": [None, basis]})
+    return obj
+
+
+@transaction.atomic
+def adjust_allocation(*, by, parent_code: str, year: int, values: dict[str, int], which: str = "quota") -> None:
+    """Manually adjust the shares of a region's children; the total must stay equal to the
+    parent's, and each changed child's own subtree is re-allocated to match."""
+    model = ALLOCATION_MODELS[which]
+    parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
+    if parent is None:
+        raise ProcedureError(f"上级尚未下达{year}年{ALLOCATION_NAMES[which]}")
+    level = "county" if len(parent_code) == CODE_LENGTHS[RegionLevel.COUNTY] else "township"
+    if len(parent_code) not in (CODE_LENGTHS[RegionLevel.COUNTY], CODE_LENGTHS[RegionLevel.TOWNSHIP]):
+        raise ProcedureError("只能调整县对乡镇、乡镇对村的分解")
+    ensure_level(by, parent_code, level)
+    children = set(_children(parent_code))
+    if set(values) != children:
+        raise ProcedureError("请为每个下级区划填写人数")
+    if any(v is None or v < 0 for v in values.values()):
+        raise ProcedureError("人数不能为负")
+    total = sum(values.values())
+    if total != parent.persons:
+        raise ProcedureError(f"调整后合计 {total} 人，与上级下达的 {parent.persons} 人不等（差 {parent.persons - total:+d} 人）")
+    before = dict(model.objects.filter(region_id__in=list(children), year=year).values_list("region_id", "persons"))
+    weights = village_weights(parent_code[:6], year, parent.basis)
+    changed = [c for c in values if before.get(c) != values[c]]
+    _write_allocations(model, year, values, weights, basis=parent.basis, by=by, adjusted=changed)
+    for child in changed:
+        if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
+            _cascade(model, child, values[child], year, weights, basis=parent.basis, by=by)
+    record(by=by, action=f"adjust_{which}", target=parent, scope_code=parent_code,
+           changes={c: [before.get(c), values[c]] for c in changed})

@@ -1,0 +1,40 @@
+"""A village's yearly record (VillageProfile), entered or corrected by its township or county."""
+
+from django.db import transaction
+
+from fupin.accounts.scope import ensure_can_edit
+from fupin.audit.services import record
+from fupin.regions.models import Region, RegionLevel
+
+from .models import VillageProfile
+from .services import ProcedureError
+
+PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {"id", "village", "year", "updated_at",
+                                                                          "is_poor_village", "identified_year", "exit_year"}
+
+
+@transaction.atomic
+def save_village_profile(*, by, village_code: str, year: int, **fields) -> VillageProfile:
+    """Enter or correct a village's yearly record (the poor-village flag only changes by procedure)."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ProcedureError(f"未知字段：{', '.join(sorted(unknown))}")
+    village = Region.objects.filter(code=village_code, level=RegionLevel.VILLAGE).first()
+    if village is None:
+        raise ProcedureError("请选择行政村")
+    ensure_can_edit(by, village.code)
+    if fields.get("rural_population", 0) and fields.get("population", 0) and fields["rural_population"] > fields["population"]:
+        raise ProcedureError("农业户籍人口不能超过总人口")
+    previous = VillageProfile.objects.filter(village=village, year__lt=year).order_by("-year").first()
+    profile = VillageProfile.objects.filter(village=village, year=year).first()
+    if profile is None:
+        profile = VillageProfile(village=village, year=year)
+        if previous:
+            profile.is_poor_village, profile.identified_year, profile.exit_year = previous.is_poor_village, previous.identified_year, previous.exit_year
+    before = {f: getattr(profile, f) for f in fields}
+    for k, v in fields.items():
+        setattr(profile, k, v)
+    profile.save()
+    record(by=by, action="save_village_profile", target=profile, scope_code=village.code,
+           changes={k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v})
+    return profile
