@@ -11,7 +11,8 @@ from fupin.accounts.scope import ScopeError
 from fupin.audit.services import record
 
 from .models import PolicyYear, ProcedureSettings
-from .services import ProcedureError, _ensure_level, settings_for
+from .selectors import settings_for
+from .services import ProcedureError, _ensure_level
 
 
 # ---------------------------------------------------------------- policy years and settings

@@ -6,13 +6,13 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fupin.accounts.scope import region_filter
-from fupin.regions.models import Region, in_region
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
 from . import services
-from .models import (INFRASTRUCTURE, Batch, BatchHousehold, Entry, Evidence, Notice, Objection, Procedure, Quota,
-                     ReductionPlan, Stage, VillageCriteria, VillageProfile)
+from .models import (INFRASTRUCTURE, Batch, BatchHousehold, Entry, Evidence, Notice, Objection, PolicyYear, Procedure,
+                     ProcedureSettings, Quota, ReductionPlan, Stage, VillageCriteria, VillageProfile)
 
 
 def income_years_used(household_ids) -> dict[int, set[int]]:
@@ -152,7 +152,7 @@ def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
     cfg_code = region or (user.region_id if getattr(user, "region_id", None) else "")
     deadlines = None
     if len(cfg_code) >= 6:
-        cfg = services.settings_for(cfg_code)
+        cfg = settings_for(cfg_code)
         deadlines = {"survey": cfg.deadline(year, "survey"), "update": cfg.deadline(year, "update")}
     return {"rows": rows, "deadlines": deadlines,
             "summary": {"households": sum(r["households"] for r in rows), "income_missing": sum(r["income_missing"] for r in rows),
@@ -196,8 +196,8 @@ DEFAULT_CRITERIA = {
 
 def criteria_for(code: str, kind: str) -> VillageCriteria:
     """The province's (or the default) criteria; national defaults when nobody has set any."""
-    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=services.prefixes_of(code), kind=kind)}
-    for prefix in services.prefixes_of(code):
+    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=prefixes_of(code), kind=kind)}
+    for prefix in prefixes_of(code):
         if prefix in found:
             return found[prefix]
     return VillageCriteria(kind=kind, **DEFAULT_CRITERIA[kind])
@@ -270,3 +270,26 @@ def notice_photographed(batch: Batch, notice: Notice) -> bool:
     """Whether the photo of the posted notice has been uploaded (with the notice or after it)."""
     return Evidence.objects.filter(record__batch=batch, kind=Evidence.Kind.NOTICE_PHOTO, record__at__gte=notice.posted_at,
                                    record__stage=batch.stage).exists()
+
+
+def prefixes_of(code: str) -> list[str]:
+    """The code itself and every ancestor prefix, most specific first, ending with "" (national)."""
+    return [code[:n] for n in sorted({n for n in CODE_LENGTHS.values() if n <= len(code)} | {len(code)}, reverse=True)] + [""]
+
+
+def poverty_line(year: int, region_code: str) -> Decimal:
+    """The year's poverty line for a region: the most specific prefix that sets that year wins;
+    a year nobody has set yet uses the latest earlier year (the 2020 standard carries forward)."""
+    candidates = list(PolicyYear.objects.filter(region_prefix__in=prefixes_of(region_code), year__lte=year)
+                      .values_list("year", "region_prefix", "poverty_line"))
+    if not candidates:
+        raise services.ProcedureError(f"{year}年尚未设定扶贫标准，请在“年度扶贫标准”中设定")
+    best = max(candidates, key=lambda c: (c[0], len(c[1])))
+    return best[2]
+
+
+def settings_for(code: str) -> ProcedureSettings:
+    """The county's settings (an unsaved default when the county has set none)."""
+    county = code[:CODE_LENGTHS[RegionLevel.COUNTY]]
+    found = ProcedureSettings.objects.filter(county_id=county).first()
+    return found or ProcedureSettings(county_id=county)

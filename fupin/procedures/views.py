@@ -80,7 +80,7 @@ def batch_detail(request, pk):
         "resolve_form": forms.ResolveForm(), "objection_form": forms.ObjectionForm(),
     }
     try:
-        context["line"] = services.poverty_line(batch.year, batch.village_id)
+        context["line"] = selectors.poverty_line(batch.year, batch.village_id)
     except ProcedureError:
         context["line"] = None
     return render(request, "procedures/batch_detail.html", context)
@@ -299,7 +299,7 @@ def procedure_settings(request):
     code = (user.region_id or "")[:6] if user.role == "county" or user.is_superuser else ""
     if len(code) != 6:
         raise Http404
-    cfg = services.settings_for(code)
+    cfg = selectors.settings_for(code)
     initial = {"notice_days": cfg.notice_days, "day_rule": cfg.day_rule, "holidays": "\n".join(cfg.holidays),
                "extra_workdays": "\n".join(cfg.extra_workdays), "survey_deadline": cfg.survey_deadline,
                "update_deadline": cfg.update_deadline, "supervision_phone": cfg.supervision_phone}
@@ -322,7 +322,7 @@ def procedure_settings(request):
 
 def _line_or_none(code):
     try:
-        return services.poverty_line(timezone.localdate().year, code)
+        return selectors.poverty_line(timezone.localdate().year, code)
     except ProcedureError:
         return None
 
