@@ -1,6 +1,7 @@
 """Template filters for the registry's figures and identifiers."""
 from django import template
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from fupin.core import formats
@@ -71,3 +72,10 @@ def worker_warning():
     except Exception:  # the page itself says what is wrong with the database; this banner must not break it
         missing = False
     return {"missing": missing}
+
+
+@register.simple_tag(takes_context=True)
+def current(context, *view_names) -> str:
+    """` aria-current="page"` on a section's sub-menu link when the page is one of `view_names`."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    return mark_safe(' aria-current="page"') if match and match.view_name in view_names else ""
