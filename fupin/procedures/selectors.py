@@ -293,3 +293,8 @@ def settings_for(code: str) -> ProcedureSettings:
     county = code[:CODE_LENGTHS[RegionLevel.COUNTY]]
     found = ProcedureSettings.objects.filter(county_id=county).first()
     return found or ProcedureSettings(county_id=county)
+
+
+def incomes_of_year(household_ids, year: int) -> dict[int, "IncomeRecord"]:
+    """Each household's income record of exactly `year` (the survey's year), by household id."""
+    return {r.household_id: r for r in IncomeRecord.objects.filter(household_id__in=list(household_ids), year=year)}

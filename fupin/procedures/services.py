@@ -374,7 +374,9 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     incomes, guarantees = _income_and_guarantees(ids, batch.year)
     missing = [e.household.head_name or e.household.number for e in entries if e.household_id not in incomes]
     if missing:
-        raise ProcedureError(f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}")
+        raise ProcedureError(f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}。"
+                             f"表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，"
+                             f"录入{batch.year}年收入后再完成调查。")
     line = selectors.poverty_line(batch.year, batch.village_id)
     for e in entries:
         e.per_capita_net_income = incomes[e.household_id]
@@ -394,7 +396,8 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     else:
         usage = selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
         if usage is not None and usage["quota"] is None:
-            raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模，请县扶贫办先分解规模")
+            raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
+                                 f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查")
         room = usage["left"] if usage is not None else None
         for e in entries:
             if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:

@@ -58,6 +58,9 @@ def batch_open(request):
 def batch_detail(request, pk):
     batch = get_in_scope(selectors.batch_for, request.user, pk)
     entries = list(selectors.batch_entries(batch))
+    survey_incomes = selectors.incomes_of_year([e.household_id for e in entries], batch.year)
+    for e in entries:  # the survey's year, never a later or earlier year's figure under its heading
+        e.survey_income = survey_incomes.get(e.household_id)
     now = timezone.now()
     notice = selectors.running_notice(batch)
     eligible = []
