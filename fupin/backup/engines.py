@@ -299,7 +299,7 @@ class Postgres:
                 users = maintenance.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
                                             "AND pid <> pg_backend_pid()", [self.name]).fetchone()[0]
                 if users:
-                    raise BackupError(f"数据库 {self.name} 还有 {users} 个连接（fupin serve、db_worker 或其他程序）："
+                    raise BackupError(f"数据库 {self.name} 还有 {users} 个连接（fupin serve、fupin worker 或其他程序）："
                                       f"请先停止它们再恢复；数据库未改动")
                 old = f"{self.name[:30]}_before_restore_{stamp()}"
                 self._rename(maintenance, self.name, old)

@@ -16,6 +16,7 @@ from fupin.regions.models import Region, RegionLevel
 
 from . import selectors, services
 from .forms import PublicForm, StatusForm
+from .models import Hardship
 
 VILLAGE_SALT = "fupin.declarations.village-poster"
 BUSY = "操作太频繁，请稍后再试，或拨打12317热线"
@@ -86,7 +87,7 @@ def declare(request, token: str = ""):
         except services.DeclarationError as e:
             form.add_service_errors(e)
     return _page(request, "declarations/declare.html", {"form": form, "village": village, "sent_to": sent_to,
-                                                         "path": village.path()[:-1]})
+                                                         "path": village.path()[:-1], "hardships": Hardship.choices})
 
 
 def done(request):

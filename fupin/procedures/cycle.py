@@ -18,7 +18,7 @@ from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
-from . import quotas, rules, services
+from . import quotas, rules, selectors, services
 from .models import Batch, Procedure, VillageProfile
 from .services import ProcedureError
 
@@ -92,7 +92,7 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
         raise ProcedureError(f"县代码不存在：{county}")
     if not IncomeRecord.objects.filter(in_region("household__village_id", county), year=year).exists():
         raise ProcedureError(f"{county}没有{year}年的收入数据，请先完成年度收入调查")
-    line = services.poverty_line(year, county)
+    line = selectors.poverty_line(year, county)
     start_at = timezone.make_aware(datetime.datetime.combine(start or datetime.date(year, 10, 8), datetime.time(9)))
     clock = Clock(start_at)
     timings, result = {}, {"county": county, "year": year, "poverty_line": str(line), "failures": []}

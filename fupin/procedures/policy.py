@@ -11,7 +11,8 @@ from fupin.audit.services import record
 
 from .models import PolicyYear, ProcedureSettings
 from .permissions import ensure_level, may_set_policy_for
-from .services import ProcedureError, settings_for
+from .selectors import settings_for
+from .services import ProcedureError
 
 # ---------------------------------------------------------------- policy years and settings
 

@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fupin.accounts.scope import region_filter
-from fupin.regions.models import Region, in_region
+from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
@@ -19,7 +19,9 @@ from .models import (
     Evidence,
     Notice,
     Objection,
+    PolicyYear,
     Procedure,
+    ProcedureSettings,
     Quota,
     ReductionPlan,
     Stage,
@@ -165,7 +167,7 @@ def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
     cfg_code = region or (user.region_id if getattr(user, "region_id", None) else "")
     deadlines = None
     if len(cfg_code) >= 6:
-        cfg = services.settings_for(cfg_code)
+        cfg = settings_for(cfg_code)
         deadlines = {"survey": cfg.deadline(year, "survey"), "update": cfg.deadline(year, "update")}
     return {"rows": rows, "deadlines": deadlines,
             "summary": {"households": sum(r["households"] for r in rows), "income_missing": sum(r["income_missing"] for r in rows),
@@ -209,8 +211,8 @@ DEFAULT_CRITERIA = {
 
 def criteria_for(code: str, kind: str) -> VillageCriteria:
     """The province's (or the default) criteria; national defaults when nobody has set any."""
-    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=services.prefixes_of(code), kind=kind)}
-    for prefix in services.prefixes_of(code):
+    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=prefixes_of(code), kind=kind)}
+    for prefix in prefixes_of(code):
         if prefix in found:
             return found[prefix]
     return VillageCriteria(kind=kind, **DEFAULT_CRITERIA[kind])
@@ -283,3 +285,31 @@ def notice_photographed(batch: Batch, notice: Notice) -> bool:
     """Whether the photo of the posted notice has been uploaded (with the notice or after it)."""
     return Evidence.objects.filter(record__batch=batch, kind=Evidence.Kind.NOTICE_PHOTO, record__at__gte=notice.posted_at,
                                    record__stage=batch.stage).exists()
+
+
+def prefixes_of(code: str) -> list[str]:
+    """The code itself and every ancestor prefix, most specific first, ending with "" (national)."""
+    return [code[:n] for n in sorted({n for n in CODE_LENGTHS.values() if n <= len(code)} | {len(code)}, reverse=True)] + [""]
+
+
+def poverty_line(year: int, region_code: str) -> Decimal:
+    """The year's poverty line for a region: the most specific prefix that sets that year wins;
+    a year nobody has set yet uses the latest earlier year (the 2020 standard carries forward)."""
+    candidates = list(PolicyYear.objects.filter(region_prefix__in=prefixes_of(region_code), year__lte=year)
+                      .values_list("year", "region_prefix", "poverty_line"))
+    if not candidates:
+        raise services.ProcedureError(f"{year}年尚未设定扶贫标准，请在“年度扶贫标准”中设定")
+    best = max(candidates, key=lambda c: (c[0], len(c[1])))
+    return best[2]
+
+
+def settings_for(code: str) -> ProcedureSettings:
+    """The county's settings (an unsaved default when the county has set none)."""
+    county = code[:CODE_LENGTHS[RegionLevel.COUNTY]]
+    found = ProcedureSettings.objects.filter(county_id=county).first()
+    return found or ProcedureSettings(county_id=county)
+
+
+def incomes_of_year(household_ids, year: int) -> dict[int, "IncomeRecord"]:
+    """Each household's income record of exactly `year` (the survey's year), by household id."""
+    return {r.household_id: r for r in IncomeRecord.objects.filter(household_id__in=list(household_ids), year=year)}

@@ -8,7 +8,6 @@ can be tested without waiting seven days.
 """
 import datetime
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.core.files.base import File
 from django.db import transaction
@@ -20,7 +19,7 @@ from fupin.audit.services import record
 from fupin.core.errors import ServiceError
 from fupin.core.evidence import stored_name
 from fupin.disclosure.services import seal_notice
-from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel
+from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry import services as registry_services
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
@@ -40,9 +39,7 @@ from .models import (
     Notice,
     NoticeKind,
     Objection,
-    PolicyYear,
     Procedure,
-    ProcedureSettings,
     Stage,
     StageRecord,
     VillageProfile,
@@ -55,29 +52,6 @@ class ProcedureError(ServiceError):
 
 
 # ---------------------------------------------------------------- policy, settings, clock
-
-def prefixes_of(code: str) -> list[str]:
-    """The code itself and every ancestor prefix, most specific first, ending with "" (national)."""
-    return [code[:n] for n in sorted({n for n in CODE_LENGTHS.values() if n <= len(code)} | {len(code)}, reverse=True)] + [""]
-
-
-def poverty_line(year: int, region_code: str) -> Decimal:
-    """The year's poverty line for a region: the most specific prefix that sets that year wins;
-    a year nobody has set yet uses the latest earlier year (the 2020 standard carries forward)."""
-    candidates = list(PolicyYear.objects.filter(region_prefix__in=prefixes_of(region_code), year__lte=year)
-                      .values_list("year", "region_prefix", "poverty_line"))
-    if not candidates:
-        raise ProcedureError(f"{year}年尚未设定扶贫标准，请在“年度扶贫标准”中设定")
-    best = max(candidates, key=lambda c: (c[0], len(c[1])))
-    return best[2]
-
-
-def settings_for(code: str) -> ProcedureSettings:
-    """The county's settings (an unsaved default when the county has set none)."""
-    county = code[:CODE_LENGTHS[RegionLevel.COUNTY]]
-    found = ProcedureSettings.objects.filter(county_id=county).first()
-    return found or ProcedureSettings(county_id=county)
-
 
 def _is_working_day(day: datetime.date, holidays: set[str], workdays: set[str]) -> bool:
     iso = day.isoformat()
@@ -304,7 +278,7 @@ def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
         raise ProcedureError("只有脱贫批次可以从收入更新中拟定名单")
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
-    line = poverty_line(batch.year, batch.village_id)
+    line = selectors.poverty_line(batch.year, batch.village_id)
     poor = list(Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list("pk", flat=True))
     incomes, guarantees = _income_and_guarantees(poor, batch.year)
     taken = set(batch.entries.values_list("household_id", flat=True)) | set(_active_elsewhere(poor, batch))
@@ -383,8 +357,10 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     incomes, guarantees = _income_and_guarantees(ids, batch.year)
     missing = [e.household.head_name or e.household.number for e in entries if e.household_id not in incomes]
     if missing:
-        raise ProcedureError(f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}")
-    line = poverty_line(batch.year, batch.village_id)
+        raise ProcedureError(f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}。"
+                             f"表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，"
+                             f"录入{batch.year}年收入后再完成调查。")
+    line = selectors.poverty_line(batch.year, batch.village_id)
     for e in entries:
         e.per_capita_net_income = incomes[e.household_id]
         e.persons = e.household.size
@@ -403,7 +379,8 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     else:
         usage = selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
         if usage is not None and usage["quota"] is None:
-            raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模，请县扶贫办先分解规模")
+            raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
+                                 f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查")
         room = usage["left"] if usage is not None else None
         for e in entries:
             if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:
@@ -502,7 +479,7 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if selectors.running_notice(batch):
         raise ProcedureError("本环节的公示已经生成，正在公示期内")
-    cfg = settings_for(batch.village_id)
+    cfg = selectors.settings_for(batch.village_id)
     ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
     kind = NOTICE_STAGE[batch.stage]
     title, body, issuer = notice_text.notice_text(batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone)
@@ -689,7 +666,7 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
     pending = selectors.open_objections(batch)
     if pending:
         raise ProcedureError(f"还有 {pending} 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
-    cfg = settings_for(batch.village_id)
+    cfg = selectors.settings_for(batch.village_id)
     ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
     title, body, issuer = notice_text.notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days, cfg.supervision_phone)
     notice = Notice.objects.create(batch=batch, kind=NoticeKind.ANNOUNCEMENT, region=batch.village, title=title, body=body,

@@ -59,6 +59,9 @@ def batch_open(request):
 def batch_detail(request, pk):
     batch = get_in_scope(selectors.batch_for, request.user, pk)
     entries = list(selectors.batch_entries(batch))
+    survey_incomes = selectors.incomes_of_year([e.household_id for e in entries], batch.year)
+    for e in entries:  # the survey's year, never a later or earlier year's figure under its heading
+        e.survey_income = survey_incomes.get(e.household_id)
     now = timezone.now()
     notice = selectors.running_notice(batch)
     eligible = []
@@ -81,7 +84,7 @@ def batch_detail(request, pk):
         "resolve_form": forms.ResolveForm(), "objection_form": forms.ObjectionForm(),
     }
     try:
-        context["line"] = services.poverty_line(batch.year, batch.village_id)
+        context["line"] = selectors.poverty_line(batch.year, batch.village_id)
     except ProcedureError:
         context["line"] = None
     return render(request, "procedures/batch_detail.html", context)
@@ -360,7 +363,7 @@ def procedure_settings(request):
     code = (user.region_id or "")[:6] if permissions.is_county_office(user) else ""
     if len(code) != 6:
         raise Http404
-    cfg = services.settings_for(code)
+    cfg = selectors.settings_for(code)
     initial = {"notice_days": cfg.notice_days, "day_rule": cfg.day_rule, "holidays": "\n".join(cfg.holidays),
                "extra_workdays": "\n".join(cfg.extra_workdays), "survey_deadline": cfg.survey_deadline,
                "update_deadline": cfg.update_deadline, "supervision_phone": cfg.supervision_phone}
@@ -383,7 +386,7 @@ def procedure_settings(request):
 
 def _line_or_none(code):
     try:
-        return services.poverty_line(timezone.localdate().year, code)
+        return selectors.poverty_line(timezone.localdate().year, code)
     except ProcedureError:
         return None
 

@@ -1,4 +1,4 @@
-"""Background work of the registry, run by the task worker (`fupin db_worker`)."""
+"""Background work of the registry, run by the task worker (`fupin worker`)."""
 from django.tasks import task
 
 from .importing import jobs

@@ -104,3 +104,21 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
         assert narrowest >= 64  # a label of a few characters fits on a line
     finally:
         context.close()
+
+
+SECTIONS = [("assistance:index", "帮扶单位"), ("monitoring:index", "回头看"), ("procedures:batch_list", "规模控制"),
+            ("funds:index", "项目库"), ("reports:dashboard", "统计报表")]
+
+
+def test_every_section_has_one_clickable_sub_menu_and_the_top_bar_stays_on_one_line(users, login, page):
+    login("county")
+    for home, link in SECTIONS:
+        page.goto(page.base_url + reverse(home))
+        menu = page.locator("main nav.subnav")
+        assert menu.count() == 1, home
+        assert menu.locator("[aria-current=page]").count() == 1, home
+        menu.get_by_role("link", name=link, exact=True).click()  # fails when something covers the menu
+        page.wait_for_load_state()
+        assert page.locator("main nav.subnav [aria-current=page]").inner_text() == link, home
+        rows = page.evaluate("new Set([...document.querySelectorAll('.mainnav a')].map(a => a.offsetTop)).size")
+        assert rows == 1, home

@@ -118,12 +118,12 @@ def test_village_exit_checks_the_provinces_criteria(users):
 
 def test_poverty_line_most_specific_region_wins(users):
     from fupin.procedures.models import PolicyYear
-    assert services.poverty_line(2015, "360722100001") == Decimal("2855")
-    assert services.poverty_line(2025, "360722100001") == Decimal("4000")  # the 2020 standard carries forward
+    assert selectors.poverty_line(2015, "360722100001") == Decimal("2855")
+    assert selectors.poverty_line(2025, "360722100001") == Decimal("4000")  # the 2020 standard carries forward
     PolicyYear.objects.create(region_prefix="36", year=2025, poverty_line=Decimal("4500"))
     PolicyYear.objects.create(region_prefix="360722", year=2025, poverty_line=Decimal("5000"))
-    assert services.poverty_line(2025, "360722100001") == Decimal("5000")
-    assert services.poverty_line(2025, "360723100001") == Decimal("4500")
-    assert services.poverty_line(2025, "110101001001") == Decimal("4000")
+    assert selectors.poverty_line(2025, "360722100001") == Decimal("5000")
+    assert selectors.poverty_line(2025, "360723100001") == Decimal("4500")
+    assert selectors.poverty_line(2025, "110101001001") == Decimal("4000")
     with pytest.raises(ProcedureError, match="尚未设定扶贫标准"):
-        services.poverty_line(2012, "36")
+        selectors.poverty_line(2012, "36")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from fupin.core import formats, idnumber
@@ -73,3 +74,10 @@ def worker_warning() -> dict[str, Any]:
     except Exception:  # the page itself says what is wrong with the database; this banner must not break it
         missing = False
     return {"missing": missing}
+
+
+@register.simple_tag(takes_context=True)
+def current(context: template.Context, *view_names: str) -> str:
+    """` aria-current="page"` on a section's sub-menu link when the page is one of `view_names`."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    return mark_safe(' aria-current="page"') if match and match.view_name in view_names else ""
