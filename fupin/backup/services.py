@@ -54,6 +54,11 @@ class Outcome:
         return sum(rows for rows, _ in self.manifest["tables"].values())
 
     @property
+    def compared(self) -> str:
+        checksums = "与校验值" if self.manifest["engine"] == "postgresql" else ""
+        return f"各表行数{checksums}、各文件（数据库、上传文件、密钥）的 SHA-256 "
+
+    @property
     def media(self) -> list[dict]:
         return [f for f in self.manifest["files"] if f["path"].startswith(MEDIA)]
 
@@ -66,9 +71,15 @@ def _versions() -> dict:
     return {"fupin": fupin_version, "django": django.get_version(), "python": platform.python_version()}
 
 
+def _timed(log):
+    """`log` with the seconds since the command began in front of each step."""
+    started = time.monotonic()
+    return lambda message: log(f"[{time.monotonic() - started:6.1f} 秒] {message}")
+
+
 def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outcome:
     """Write the archive at `path` (replacing one there only once the new one is complete), then check it."""
-    started = time.monotonic()
+    started, log = time.monotonic(), _timed(log)
     if Path(path).absolute().is_relative_to(Path(settings.MEDIA_ROOT).absolute()):
         raise BackupError(f"备份文件不能写在上传文件目录 {settings.MEDIA_ROOT} 之内（它会把自己也备份进去）")
     engine = engine_for(connections["default"].settings_dict)
@@ -90,8 +101,9 @@ def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outco
     outcome = Outcome(Path(path), Archive(path).manifest)
     if check:
         log("核验备份（恢复到临时数据库并比对）……")
-        outcome.audit_entries = check_archive(Archive(path)).entries
+        outcome.audit_entries = check_archive(Archive(path), log).entries
         outcome.checked = True
+    log("完成")
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -125,7 +137,7 @@ def _check_copy(engine, location, manifest: dict, anchors: Path | None):
     return report
 
 
-def check_archive(archive: Archive):
+def check_archive(archive: Archive, log=lambda message: None):
     """Every member against its SHA-256, then the database loaded into a scratch copy and checked (dropped after)."""
     manifest = archive.manifest
     engine = _engine_for_archive(archive)
@@ -135,6 +147,7 @@ def check_archive(archive: Archive):
         archive.unpack(wanted.get)
         anchors = wanted[ANCHORS] if ANCHORS in archive.files else None
         location = engine.load(wanted[manifest["database_member"]], manifest, **_purpose(engine, "check"))
+        log("比对副本与清单，核验审计链……")
         try:
             return _check_copy(engine, location, manifest, anchors)
         finally:
@@ -178,7 +191,7 @@ def _restore_lock():
 
 def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Outcome:
     """Put the archive's database, files and key in place of the live ones (see the module's docstring)."""
-    started = time.monotonic()
+    started, log = time.monotonic(), _timed(log)
     with _restore_lock():
         archive = Archive(path)
         manifest = archive.manifest
@@ -199,12 +212,14 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
             archive.unpack(_destinations(manifest, stage, dump, anchors, key))
             log("载入数据库副本并核验……")
             location = engine.load(dump, manifest)
+            log("比对副本与清单，核验审计链……")
             try:
                 outcome.audit_entries = _check_copy(engine, location, manifest,
                                                     anchors if ANCHORS in archive.files else None).entries
                 connections.close_all()
                 outcome.notes += _switch(engine, location, stage, media_root,
                                          key if KEY in archive.files else None, anchors, ANCHORS in archive.files)
+                log("已切换到恢复的数据库、上传文件与密钥")
             except BaseException:
                 engine.discard(location)
                 raise
@@ -212,6 +227,7 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
         finally:
             shutil.rmtree(stage, ignore_errors=True)
             shutil.rmtree(work, ignore_errors=True)
+        log("完成")
         if pending:
             outcome.notes.append(f"本版本 fupin 有 {len(pending)} 个备份之后的迁移：请运行 fupin migrate")
         outcome.seconds = time.monotonic() - started

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             f"已从 {outcome.path}（{manifest.get('created', '?')} 于 {manifest.get('host', '?')} 备份）恢复，"
             f"{outcome.seconds:,.1f} 秒：{len(manifest['tables'])} 张表 {outcome.rows:,} 行，"
             f"上传文件 {len(media):,} 个（{sum(f['size'] for f in media) / 2**20:,.1f} MB）")
-        self.stdout.write(f"核验通过：各表行数与校验值、文件哈希与清单一致，审计链完整"
+        self.stdout.write(f"核验通过：{outcome.compared}与清单一致，审计链完整"
                           f"（{len(manifest['chains'])} 条链，{outcome.audit_entries:,} 条记录）")
         for note in outcome.notes:
             self.stdout.write(note)
