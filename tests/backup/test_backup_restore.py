@@ -129,32 +129,18 @@ class Site:
     def media(self) -> Path:
         return self.var / "media"
 
-    def run(self, *args, check=True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "fupin", *args],
-            env=self.env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+    def _call(self, arguments: list[str], check: bool) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, *arguments], env=self.env, cwd=REPO, capture_output=True, text=True,
+                              timeout=600, check=False)
         if check:
             assert done.returncode == 0, done.stderr[-3000:]
         return done
 
+    def run(self, *args, check=True) -> subprocess.CompletedProcess:
+        return self._call(["-m", "fupin", *args], check)
+
     def python(self, script: str, *args) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-c", script, *args],
-            env=self.env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done
+        return self._call(["-c", script, *args], True)
 
     def rows(self) -> dict[str, str]:
         """Each table: a digest of its rows, sorted (every column of every row, not just the count)."""
