@@ -91,7 +91,7 @@ def verify(*, county: str = "", anchor_files: Iterable[Path] = (), progress: Cal
            chunk_size: int = 10_000, using: str = DEFAULT_DB_ALIAS) -> Report:
     """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and anchors,
     in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions.
-    `using` names another database (fupin backup checks the copy it restored into a scratch database)."""
+    `using` names another database (fupin backup checks the copy it loaded into a scratch database)."""
     connection = connections[using]
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
@@ -112,7 +112,8 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
             report.problems.append(Problem(kind, chain, seq, entry_id, message))
 
     # `changes` read as text and parsed here (chain.changes_from_text): cheaper than the ORM's JSON and a walk
-    qs = (AuditEntry.objects.using(using).annotate(changes_text=Cast("changes", TextField())).order_by("chain", "seq")
+    qs = (AuditEntry.objects.using(using).annotate(changes_text=Cast("changes", TextField()))
+          .order_by("chain", "seq")
           .values_list("id", "chain", "seq", "prev_hash", "hash", *CANONICAL_FIELDS[:-1], "changes_text"))
     if prefix:
         qs = qs.filter(chain__startswith=prefix)

@@ -1,10 +1,11 @@
-"""The backup archive: one .tar holding the database, the uploaded files and the keys, and manifest.json naming
-every member with its size and SHA-256.
+"""The backup archive: one .tar holding the database, the uploaded files and the keys, and manifest.json
+naming every member with its size and SHA-256.
 
-`Writer` writes it atomically (a temporary file beside the archive, mode 600, renamed over it once complete and
-synced), so a reader never finds half an archive under the archive's name. `Archive` reads it back: the manifest,
-then one pass over the members in which each is hashed against the manifest and, if asked, written out.
-"""
+`Writer` writes it atomically (a temporary file beside the archive, mode 600, renamed over it once complete
+and synced), so a reader never finds half an archive under the archive's name. `Archive` reads it back: the
+manifest, then one pass over the members in which each is hashed against the manifest and, if asked, written
+out."""
+
 import hashlib
 import json
 import os
@@ -27,10 +28,15 @@ class BackupError(Exception):
 
 
 def member_ok(name: str) -> bool:
-    """A member name that can only land inside its folder: relative, no '..', under one of the archive's folders."""
+    """A member name that can only land inside its folder: relative, no '..', under one of the archive's
+    folders."""
     path = PurePosixPath(name)
-    return (not path.is_absolute() and ".." not in path.parts and name.startswith((DATABASE, MEDIA, VAR))
-            and name == path.as_posix())
+    return (
+        not path.is_absolute()
+        and ".." not in path.parts
+        and name.startswith((DATABASE, MEDIA, VAR))
+        and name == path.as_posix()
+    )
 
 
 class _Hashing:
@@ -47,7 +53,8 @@ class _Hashing:
 
 
 class Writer:
-    """The archive being written; `finish(manifest)` completes it, leaving the `with` block without it abandons it."""
+    """The archive being written; `finish(manifest)` completes it, leaving the `with` block without it
+    abandons it."""
 
     def __init__(self, path: Path):
         self.path = Path(path).absolute()
@@ -122,7 +129,7 @@ class _Bytes:
 
     def read(self, size=-1):
         end = len(self.data) if size < 0 else self.at + size
-        chunk, self.at = self.data[self.at:end], min(end, len(self.data))
+        chunk, self.at = self.data[self.at : end], min(end, len(self.data))
         return chunk
 
 
@@ -146,17 +153,24 @@ class Archive:
                 member = tar.getmember(MANIFEST)
                 self.manifest = json.loads(tar.extractfile(member).read())
         except KeyError:
-            raise BackupError(f"{self.path} 中没有 {MANIFEST}：不是 fupin 的备份文件，或备份未写完、已损坏") from None
+            raise BackupError(
+                f"{self.path} 中没有 {MANIFEST}：不是 fupin 的备份文件，或备份未写完、已损坏"
+            ) from None
         except (tarfile.TarError, OSError, EOFError, ValueError, AttributeError) as e:
-            raise BackupError(f"无法读取备份文件 {self.path}：文件已损坏或不是 fupin 的备份（{type(e).__name__}）") from None
+            raise BackupError(
+                f"无法读取备份文件 {self.path}：文件已损坏或不是 fupin 的备份（{type(e).__name__}）"
+            ) from None
         if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
             raise BackupError(f"{self.path} 不是 fupin 的备份文件（清单格式不符）")
         if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise BackupError(f"备份格式版本 {self.manifest.get('format_version')} 不受本版本 fupin 支持"
-                              f"（支持 {FORMAT_VERSION}）")
+            raise BackupError(
+                f"备份格式版本 {self.manifest.get('format_version')} 不受本版本 fupin 支持"
+                f"（支持 {FORMAT_VERSION}）"
+            )
         files = self.manifest.get("files")
-        if not isinstance(files, list) or not all(isinstance(f, dict) and member_ok(str(f.get("path", "")))
-                                                  for f in files):
+        if not isinstance(files, list) or not all(
+            isinstance(f, dict) and member_ok(str(f.get("path", ""))) for f in files
+        ):
             raise BackupError(f"{self.path} 的清单中有不合法的文件名：备份已损坏或被改动")
         self.files = {f["path"]: f for f in files}
 
@@ -166,8 +180,9 @@ class Archive:
     def unpack(self, destination: Callable[[str], Path | None] = lambda name: None) -> int:
         """Hash every member against the manifest, writing those `destination` maps to a path; the bytes read.
 
-        Raises BackupError on the first member whose size or SHA-256 differs, on a member the manifest does not
-        name, and when a member it names is missing: a refused archive writes nothing outside the paths given."""
+        Raises BackupError on the first member whose size or SHA-256 differs, on a member the manifest does
+        not name, and when a member it names is missing: a refused archive writes nothing outside the paths
+        given."""
         seen, total = set(), 0
         try:
             with tarfile.open(self.path, "r:") as tar:

@@ -1,17 +1,18 @@
 """fupin backup and fupin restore: what they do, step by step.
 
-A backup holds the keys (var/secret_key) and the audit anchor file, copied first, then a consistent snapshot of
-the database, then every file under MEDIA_ROOT (imports, error reports, evidence, photos, handbook ZIPs): the
-database never names a file the archive lacks, except one deleted in between. The archive is then checked as a
-restore would use it: every member against its SHA-256, the database loaded into a scratch copy (a temporary
-file; a scratch PostgreSQL database, dropped afterwards) whose tables, rows and audit chains must match the
-manifest, and whose audit chains must verify.
+A backup holds the keys (var/secret_key) and the audit anchor file, copied first, then a consistent snapshot
+of the database, then every file under MEDIA_ROOT (imports, error reports, evidence, photos, handbook ZIPs):
+the database never names a file the archive lacks, except one deleted in between. The archive is then checked
+as a restore would use it: every member against its SHA-256, the database loaded into a scratch copy (a
+temporary file; a scratch PostgreSQL database, dropped afterwards) whose tables, rows and audit chains must
+match the manifest, and whose audit chains must verify.
 
 A restore checks the same on a new copy beside the live database and only then switches: the uploaded files'
-folder and the key are put in place by rename (the old ones kept aside), then the database (SQLite: copied into
-the live file in one transaction; PostgreSQL: the live database renamed aside, the copy renamed into its place).
-Until the switch the old database, files and key are untouched; a refused or failed restore changes nothing.
-"""
+folder and the key are put in place by rename (the old ones kept aside), then the database (SQLite: copied
+into the live file in one transaction; PostgreSQL: the live database renamed aside, the copy renamed into its
+place). Until the switch the old database, files and key are untouched; a refused or failed restore changes
+nothing."""
+
 import fcntl
 import os
 import platform
@@ -42,6 +43,7 @@ ANCHORS = VAR + "audit-anchors.log"
 @dataclass
 class Outcome:
     """What a backup wrote or a restore put in place, for the command's summary."""
+
     path: Path
     manifest: dict
     seconds: float = 0.0
@@ -52,6 +54,11 @@ class Outcome:
     @property
     def rows(self) -> int:
         return sum(rows for rows, _ in self.manifest["tables"].values())
+
+    @property
+    def compared(self) -> str:
+        checksums = "与校验值" if self.manifest["engine"] == "postgresql" else ""
+        return f"各表行数{checksums}、各文件（数据库、上传文件、密钥）的 SHA-256 "
 
     @property
     def media(self) -> list[dict]:
@@ -66,13 +73,22 @@ def _versions() -> dict:
     return {"fupin": fupin_version, "django": django.get_version(), "python": platform.python_version()}
 
 
+def _timed(log):
+    """`log` with the seconds since the command began in front of each step."""
+    started = time.monotonic()
+    return lambda message: log(f"[{time.monotonic() - started:6.1f} 秒] {message}")
+
+
 def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outcome:
     """Write the archive at `path` (replacing one there only once the new one is complete), then check it."""
-    started = time.monotonic()
+    started, log = time.monotonic(), _timed(log)
     if Path(path).absolute().is_relative_to(Path(settings.MEDIA_ROOT).absolute()):
         raise BackupError(f"备份文件不能写在上传文件目录 {settings.MEDIA_ROOT} 之内（它会把自己也备份进去）")
     engine = engine_for(connections["default"].settings_dict)
-    with Writer(path) as writer, tempfile.TemporaryDirectory(prefix=".fupin-backup-", dir=writer.tmp.parent) as work:
+    with (
+        Writer(path) as writer,
+        tempfile.TemporaryDirectory(prefix=".fupin-backup-", dir=writer.tmp.parent) as work,
+    ):
         key = Path(settings.VAR_DIR) / secret_key.KEY_FILE_NAME
         if key.is_file():
             writer.add_file(key, KEY)
@@ -85,13 +101,22 @@ def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outco
         dump.unlink()
         log("上传文件……")
         writer.add_tree(Path(settings.MEDIA_ROOT), MEDIA)
-        writer.finish({"created": timezone.localtime().isoformat(timespec="seconds"), "host": platform.node(), "engine": engine.vendor,
-                       "versions": _versions(), "database_member": DATABASE + engine.dump_name, **state})
+        writer.finish(
+            {
+                "created": timezone.localtime().isoformat(timespec="seconds"),
+                "host": platform.node(),
+                "engine": engine.vendor,
+                "versions": _versions(),
+                "database_member": DATABASE + engine.dump_name,
+                **state,
+            }
+        )
     outcome = Outcome(Path(path), Archive(path).manifest)
     if check:
         log("核验备份（恢复到临时数据库并比对）……")
-        outcome.audit_entries = check_archive(Archive(path)).entries
+        outcome.audit_entries = check_archive(Archive(path), log).entries
         outcome.checked = True
+    log("完成")
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -105,14 +130,18 @@ def _compare(state: dict, manifest: dict) -> None:
             found, wanted = tables.get(table), expected.get(table)
             rows = [f"{v[0]} 行" if v else "无此表" for v in (wanted, found)]
             same = found and wanted and found[0] == wanted[0]
-            problems.append(f"表 {table}：清单 {rows[0]}，副本 {rows[1]}" + ("（行数相同，内容不同）" if same else ""))
+            problems.append(
+                f"表 {table}：清单 {rows[0]}，副本 {rows[1]}" + ("（行数相同，内容不同）" if same else "")
+            )
     if state["migrations"] != manifest.get("migrations"):
         problems.append("已应用的迁移与清单不符")
     if state["chains"] != manifest.get("chains"):
         problems.append("审计链末端与清单不符")
     if problems:
-        raise BackupError(f"数据库副本与备份清单不符：{'；'.join(problems[:5])}"
-                          + (f"（共 {len(problems)} 处）" if len(problems) > 5 else ""))
+        raise BackupError(
+            f"数据库副本与备份清单不符：{'；'.join(problems[:5])}"
+            + (f"（共 {len(problems)} 处）" if len(problems) > 5 else "")
+        )
 
 
 def _check_copy(engine, location, manifest: dict, anchors: Path | None):
@@ -125,8 +154,9 @@ def _check_copy(engine, location, manifest: dict, anchors: Path | None):
     return report
 
 
-def check_archive(archive: Archive):
-    """Every member against its SHA-256, then the database loaded into a scratch copy and checked (dropped after)."""
+def check_archive(archive: Archive, log=lambda message: None):
+    """Every member against its SHA-256, then the database loaded into a scratch copy and checked (dropped
+    after)."""
     manifest = archive.manifest
     engine = _engine_for_archive(archive)
     with tempfile.TemporaryDirectory(prefix=".fupin-check-", dir=archive.path.parent) as work:
@@ -135,6 +165,7 @@ def check_archive(archive: Archive):
         archive.unpack(wanted.get)
         anchors = wanted[ANCHORS] if ANCHORS in archive.files else None
         location = engine.load(wanted[manifest["database_member"]], manifest, **_purpose(engine, "check"))
+        log("比对副本与清单，核验审计链……")
         try:
             return _check_copy(engine, location, manifest, anchors)
         finally:
@@ -150,15 +181,18 @@ def _engine_for_archive(archive: Archive):
     engine = engine_for(connections["default"].settings_dict)
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     if manifest.get("engine") != engine.vendor:
-        raise BackupError(f"备份来自 {names.get(manifest.get('engine'), manifest.get('engine'))}，当前数据库是 "
-                          f"{names[engine.vendor]}：不支持跨数据库恢复（请在同类数据库上恢复）")
+        raise BackupError(
+            f"备份来自 {names.get(manifest.get('engine'), manifest.get('engine'))}，当前数据库是 "
+            f"{names[engine.vendor]}：不支持跨数据库恢复（请在同类数据库上恢复）"
+        )
     if manifest.get("database_member") not in archive.files or not isinstance(manifest.get("tables"), dict):
         raise BackupError("备份清单中没有数据库：备份已损坏")
     return engine
 
 
 def migration_gap(manifest: dict) -> tuple[list[str], list[str]]:
-    """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive lacks)."""
+    """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive lacks).
+    """
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = {f"{app}.{name}" for app, name in loader.disk_migrations}
     applied = set(manifest.get("migrations", []))
@@ -178,16 +212,20 @@ def _restore_lock():
 
 def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Outcome:
     """Put the archive's database, files and key in place of the live ones (see the module's docstring)."""
-    started = time.monotonic()
+    started, log = time.monotonic(), _timed(log)
     with _restore_lock():
         archive = Archive(path)
         manifest = archive.manifest
         engine = _engine_for_archive(archive)
         newer, pending = migration_gap(manifest)
         if newer:
-            raise BackupError(f"备份来自更新版本的 fupin（本版本没有迁移 {', '.join(newer[:3])}）：请先升级 fupin 再恢复")
+            raise BackupError(
+                f"备份来自更新版本的 fupin（本版本没有迁移 {', '.join(newer[:3])}）：请先升级 fupin 再恢复"
+            )
         if not force and engine.holds_data():
-            raise BackupError("当前数据库已有数据：恢复会以备份取代它。确认要取代时加 --force（原数据库会保留在旁边）")
+            raise BackupError(
+                "当前数据库已有数据：恢复会以备份取代它。确认要取代时加 --force（原数据库会保留在旁边）"
+            )
         outcome = Outcome(Path(path), manifest)
         media_root = Path(settings.MEDIA_ROOT).absolute()
         media_root.parent.mkdir(parents=True, exist_ok=True)
@@ -199,12 +237,22 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
             archive.unpack(_destinations(manifest, stage, dump, anchors, key))
             log("载入数据库副本并核验……")
             location = engine.load(dump, manifest)
+            log("比对副本与清单，核验审计链……")
             try:
-                outcome.audit_entries = _check_copy(engine, location, manifest,
-                                                    anchors if ANCHORS in archive.files else None).entries
+                outcome.audit_entries = _check_copy(
+                    engine, location, manifest, anchors if ANCHORS in archive.files else None
+                ).entries
                 connections.close_all()
-                outcome.notes += _switch(engine, location, stage, media_root,
-                                         key if KEY in archive.files else None, anchors, ANCHORS in archive.files)
+                outcome.notes += _switch(
+                    engine,
+                    location,
+                    stage,
+                    media_root,
+                    key if KEY in archive.files else None,
+                    anchors,
+                    ANCHORS in archive.files,
+                )
+                log("已切换到恢复的数据库、上传文件与密钥")
             except BaseException:
                 engine.discard(location)
                 raise
@@ -212,6 +260,7 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
         finally:
             shutil.rmtree(stage, ignore_errors=True)
             shutil.rmtree(work, ignore_errors=True)
+        log("完成")
         if pending:
             outcome.notes.append(f"本版本 fupin 有 {len(pending)} 个备份之后的迁移：请运行 fupin migrate")
         outcome.seconds = time.monotonic() - started
@@ -229,13 +278,15 @@ def _destinations(manifest: dict, stage: Path, dump: Path, anchors: Path, key: P
         if name == KEY:
             return key
         if name.startswith(MEDIA):
-            return stage / name[len(MEDIA):]
+            return stage / name[len(MEDIA) :]
         return None
+
     return destination
 
 
-def _switch(engine, location, stage: Path, media_root: Path, key: Path | None, anchors: Path,
-            has_anchors: bool) -> list[str]:
+def _switch(
+    engine, location, stage: Path, media_root: Path, key: Path | None, anchors: Path, has_anchors: bool
+) -> list[str]:
     """Files, then key, then database; if the database cannot be switched, the files and key go back."""
     notes, undo = [], []
     when = stamp()

@@ -1,10 +1,10 @@
-"""fupin backup / fupin restore, run as an administrator runs them: commands in their own processes, on a database
-of their own (a SQLite file, or a PostgreSQL database beside the suite's when the suite runs on PostgreSQL),
-with uploaded files and a key in their own var/ folder.
+"""fupin backup / fupin restore, run as an administrator runs them: commands in their own processes, on a
+database of their own (a SQLite file, or a PostgreSQL database beside the suite's when the suite runs on
+PostgreSQL), with uploaded files and a key in their own var/ folder.
 
-The round trip compares every table row by row (a digest of its sorted rows, computed here independently of the
-product's own checksums), every file's bytes, the key, and the audit chains (fupin audit-verify).
-"""
+The round trip compares every table row by row (a digest of its sorted rows, computed here independently of
+the product's own checksums), every file's bytes, the key, and the audit chains (fupin audit-verify)."""
+
 import contextlib
 import hashlib
 import io
@@ -41,7 +41,8 @@ for i in range(int(sys.argv[1])):
     factories.make_household(factories.VILLAGE if i % 2 else factories.OTHER_COUNTY_VILLAGE, head="张三丰")
 media = Path(settings.MEDIA_ROOT)
 for name, data in [("evidence/ab/证明.pdf", b"%PDF-1.4 " + bytes(range(256)) * 40),
-                   ("photos/v1.jpg", b"\\xff\\xd8\\xff" + b"x" * 5000), ("imports/errors.xlsx", b"PK" + b"y" * 300)]:
+                   ("photos/v1.jpg", b"\\xff\\xd8\\xff" + b"x" * 5000),
+                   ("imports/errors.xlsx", b"PK" + b"y" * 300)]:
     (media / name).parent.mkdir(parents=True, exist_ok=True)
     (media / name).write_bytes(data)
 from django.core.management import call_command
@@ -107,59 +108,82 @@ def _maintenance():
 
 
 class Site:
-    """A fupin installation of its own: a var/ folder, its database, and the `fupin` command pointed at them."""
+    """A fupin installation of its own: a var/ folder, its database, and the `fupin` command pointed at them.
+    """
 
     def __init__(self, root: Path, database: str):
         self.var = root / "var"
         self.var.mkdir(parents=True, exist_ok=True)
         self.database = database
         self.env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FUPIN_MEDIA_ROOT")}
-        self.env.update(FUPIN_VAR_DIR=str(self.var), FUPIN_TASKS="immediate", PYTHONPATH=str(REPO),
-                        DJANGO_SETTINGS_MODULE="fupin.settings", FUPIN_AUDIT_ANCHOR_FILE=str(self.var / "anchors.log"),
-                        DATABASE_URL=_server_url(database) if ON_POSTGRES else f"sqlite:///{self.var / database}")
+        self.env.update(
+            FUPIN_VAR_DIR=str(self.var),
+            FUPIN_TASKS="immediate",
+            PYTHONPATH=str(REPO),
+            DJANGO_SETTINGS_MODULE="fupin.settings",
+            FUPIN_AUDIT_ANCHOR_FILE=str(self.var / "anchors.log"),
+            DATABASE_URL=_server_url(database) if ON_POSTGRES else f"sqlite:///{self.var / database}",
+        )
 
     @property
     def media(self) -> Path:
         return self.var / "media"
 
-    def run(self, *args, check=True) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "fupin", *args], env=self.env, cwd=REPO, capture_output=True,
-                              text=True, timeout=600)
+    def _call(self, arguments: list[str], check: bool) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, *arguments], env=self.env, cwd=REPO, capture_output=True, text=True,
+                              timeout=600, check=False)
         if check:
             assert done.returncode == 0, done.stderr[-3000:]
         return done
 
+    def run(self, *args, check=True) -> subprocess.CompletedProcess:
+        return self._call(["-m", "fupin", *args], check)
+
     def python(self, script: str, *args) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-c", script, *args], env=self.env, cwd=REPO, capture_output=True,
-                              text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done
+        return self._call(["-c", script, *args], True)
 
     def rows(self) -> dict[str, str]:
         """Each table: a digest of its rows, sorted (every column of every row, not just the count)."""
         if ON_POSTGRES:
             with psycopg.connect(_server_url(self.database)) as connection:
                 connection.execute("SET TIME ZONE 'UTC'")
-                tables = [t for (t,) in connection.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
-                return {t: connection.execute(
-                    f'SELECT count(*) || \':\' || coalesce(md5(string_agg(x.r, \',\' ORDER BY x.r)), \'\') '
-                    f'FROM (SELECT t::text AS r FROM "{t}" t) x').fetchone()[0] for t in tables}
+                tables = [
+                    t
+                    for (t,) in connection.execute(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+                    )
+                ]
+                return {
+                    t: connection.execute(
+                        f"SELECT count(*) || ':' || coalesce(md5(string_agg(x.r, ',' ORDER BY x.r)), '') "
+                        f'FROM (SELECT t::text AS r FROM "{t}" t) x'
+                    ).fetchone()[0]
+                    for t in tables
+                }
         import sqlite3
 
         connection = sqlite3.connect(self.var / self.database)
         try:
-            tables = [t for (t,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-            return {t: f"{len(rows)}:{hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()}"
-                    for t in tables for rows in [connection.execute(f'SELECT * FROM "{t}"').fetchall()]}
+            tables = [
+                t
+                for (t,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
+            return {
+                t: f"{len(rows)}:{hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()}"
+                for t in tables
+                for rows in [connection.execute(f'SELECT * FROM "{t}"').fetchall()]
+            }
         finally:
             connection.close()
 
     def files(self) -> dict[str, str]:
-        return {p.relative_to(self.var).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(self.var.rglob("*"))
-                if p.is_file() and (p.is_relative_to(self.media) or p.name in ("secret_key", "anchors.log"))}
+        return {
+            p.relative_to(self.var).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(self.var.rglob("*"))
+            if p.is_file() and (p.is_relative_to(self.media) or p.name in ("secret_key", "anchors.log"))
+        }
 
     def wipe(self) -> None:
         shutil.rmtree(self.media, ignore_errors=True)
@@ -181,8 +205,10 @@ def migrated(tmp_path_factory):
     if ON_POSTGRES:
         with _maintenance() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' "
-                               f"LC_CTYPE 'C.UTF-8'")
+            connection.execute(
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' "
+                f"LC_CTYPE 'C.UTF-8'"
+            )
     template.run("migrate", "-v0")
     yield template
     if ON_POSTGRES:
@@ -202,8 +228,9 @@ def site(migrated, tmp_path):
     yield made
     if ON_POSTGRES:
         with _maintenance() as connection:
-            for (leftover,) in connection.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                                  [f"{name[:30]}%"]).fetchall():
+            for (leftover,) in connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{name[:30]}%"]
+            ).fetchall():
                 connection.execute(f'DROP DATABASE "{leftover}" WITH (FORCE)')
 
 
@@ -222,7 +249,7 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
     assert "核验通过" in done.stdout
     assert archive.stat().st_mode & 0o777 == 0o600
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name or p.name.startswith(".fupin-")]
-    manifest = json.loads(tarfile.open(archive).extractfile("manifest.json").read())
+    manifest = _manifest(archive)
     assert manifest["tables"]["registry_household"][0] == 6 and len(manifest["chains"]) == 2
 
     seeded.wipe()
@@ -241,6 +268,11 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
     assert [p.name for p in seeded.var.glob("media.before-restore-*/photos/v2.jpg")]
     if not ON_POSTGRES:
         assert len(list(seeded.var.glob("fupin.sqlite3.before-restore-*"))) == 1
+
+
+def _manifest(archive: Path) -> dict:
+    with tarfile.open(archive) as tar:
+        return json.loads(tar.extractfile("manifest.json").read())
 
 
 def _tamper(archive: Path, member: str) -> None:
@@ -293,9 +325,15 @@ def test_a_damaged_or_foreign_archive_is_refused_and_changes_nothing(seeded, tmp
     with contextlib.ExitStack() as stack:
         if ON_POSTGRES:
             stack.enter_context(psycopg.connect(_server_url(seeded.database)))
-        answers = json.loads(seeded.python(RESTORE_EACH, *(
-            f"{p}+force" if reason not in ("--force", "还有 1 个连接") else str(p) for p, reason in broken
-        )).stdout.splitlines()[-1])
+        answers = json.loads(
+            seeded.python(
+                RESTORE_EACH,
+                *(
+                    f"{p}+force" if reason not in ("--force", "还有 1 个连接") else str(p)
+                    for p, reason in broken
+                ),
+            ).stdout.splitlines()[-1]
+        )
     for (path, reason), answer in zip(broken, answers.values(), strict=True):
         assert reason in answer and "Traceback" not in answer, (path, answer)
     assert seeded.rows() == rows
@@ -303,28 +341,68 @@ def test_a_damaged_or_foreign_archive_is_refused_and_changes_nothing(seeded, tmp
     assert not list(seeded.var.glob("*before-restore*")) and not list(seeded.var.glob(".*restore*"))
     if ON_POSTGRES:
         with _maintenance() as connection:
-            assert not connection.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                          [f"{seeded.database[:30]}_%"]).fetchall()
+            assert not connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{seeded.database[:30]}_%"]
+            ).fetchall()
     refused = seeded.run("backup", str(seeded.media / "inside.tar"), check=False)
     assert refused.returncode == 1 and "上传文件目录" in refused.stderr
 
 
 def test_a_backup_taken_while_households_are_written_is_consistent(seeded, tmp_path):
     stop = tmp_path / "stop"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(stop)], env=seeded.env, cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(stop)],
+        env=seeded.env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not writer.stdout.readline() and time.monotonic() < deadline:
             pass  # the writer is under way
         archive = tmp_path / "busy.tar"
-        done = seeded.run("backup", str(archive))  # its own check restores the copy and verifies the audit chains
+        done = seeded.run(
+            "backup", str(archive)
+        )  # its own check restores the copy and verifies the audit chains
     finally:
         stop.touch()
         out, err = writer.communicate(timeout=120)
     assert writer.returncode == 0, err[-2000:]
     written = int(out.split()[-1]) if out.split() else 0
     assert "核验通过" in done.stdout
-    manifest = json.loads(tarfile.open(archive).extractfile("manifest.json").read())
+    manifest = _manifest(archive)
     households = manifest["tables"]["registry_household"][0]
     assert 6 < households <= 6 + written  # taken while the writes went on
+
+
+def _archive_with(path: Path, files: list[dict], members: dict[str, bytes]) -> Path:
+    manifest = {"format": "fupin-backup", "format_version": 1, "engine": "sqlite", "files": files}
+    with tarfile.open(path, "w") as tar:
+        for name, data in {**members, "manifest.json": json.dumps(manifest).encode()}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize("name", ["media/../../outside", "/etc/passwd", "var/../secret", "elsewhere/file"])
+def test_an_archive_naming_a_path_outside_its_folders_is_refused(tmp_path, name):
+    from fupin.backup.archive import Archive, BackupError
+
+    path = _archive_with(tmp_path / "evil.tar", [{"path": name, "size": 1, "sha256": "0" * 64}], {name: b"x"})
+    with pytest.raises(BackupError, match="不合法的文件名"):
+        Archive(path)
+
+
+def test_a_member_the_manifest_does_not_name_is_refused_before_anything_is_written(tmp_path):
+    from fupin.backup.archive import Archive, BackupError
+
+    data = b"photo"
+    listed = {"path": "media/a.jpg", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    path = _archive_with(tmp_path / "extra.tar", [listed], {"media/a.jpg": data, "media/zz-extra.sh": b"#!"})
+    written = []
+    with pytest.raises(BackupError, match="清单未列出"):
+        Archive(path).unpack(lambda name: written.append(name) or tmp_path / "out" / name)
+    assert written == ["media/a.jpg"] and not (tmp_path / "out" / "media/zz-extra.sh").exists()

@@ -1,5 +1,6 @@
-"""fupin backup PATH [--no-verify] [--keep N]: the database, uploaded files and keys in one archive, checked by
-restoring it into a scratch database (fupin.backup.services)."""
+"""fupin backup PATH [--no-verify] [--keep N]: the database, uploaded files and keys in one archive, checked
+by restoring it into a scratch database (fupin.backup.services)."""
+
 import re
 from pathlib import Path
 
@@ -18,8 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="备份文件路径；给出目录时在其中写 fupin-年月日时分秒.tar")
         parser.add_argument("--no-verify", action="store_true", help="写完后不做恢复核验")
-        parser.add_argument("--keep", type=int, default=0, metavar="N",
-                            help="给出目录时，只保留其中最新的 N 个 fupin-*.tar（0：全部保留）")
+        parser.add_argument(
+            "--keep",
+            type=int,
+            default=0,
+            metavar="N",
+            help="给出目录时，只保留其中最新的 N 个 fupin-*.tar（0：全部保留）",
+        )
 
     def handle(self, *args, path, no_verify, keep, **options):
         if keep < 0:
@@ -40,13 +46,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已备份到 {outcome.path}（{size / 2**20:,.1f} MB，{outcome.seconds:,.1f} 秒）：{manifest['engine']} 数据库 "
             f"{len(manifest['tables'])} 张表 {outcome.rows:,} 行，上传文件 {len(media):,} 个"
-            f"（{sum(f['size'] for f in media) / 2**20:,.1f} MB），审计链 {len(manifest['chains'])} 条")
+            f"（{sum(f['size'] for f in media) / 2**20:,.1f} MB），审计链 {len(manifest['chains'])} 条"
+        )
         if outcome.checked:
-            self.stdout.write(f"核验通过：恢复出的副本各表行数与校验值、文件哈希与清单一致，"
-                              f"审计链完整（{outcome.audit_entries:,} 条记录）")
+            self.stdout.write(
+                f"核验通过：恢复出的副本{outcome.compared}与清单一致，"
+                f"审计链完整（{outcome.audit_entries:,} 条记录）"
+            )
         else:
             self.stdout.write("未核验（--no-verify）")
-        self.stdout.write("注意：备份含密钥（var/secret_key）与全部个人信息，请像对待数据库本身一样保管（权限 600）")
+        self.stdout.write(
+            "注意：备份含密钥（var/secret_key）与全部个人信息，请像对待数据库本身一样保管（权限 600）"
+        )
         if directory is not None and keep:
             for old in sorted(p for p in directory.iterdir() if NAMED.match(p.name))[:-keep]:
                 old.unlink()

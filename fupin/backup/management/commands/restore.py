@@ -1,5 +1,6 @@
 """fupin restore ARCHIVE [--force]: put a backup's database, uploaded files and keys in place, after checking
 them on a new copy beside the live database (fupin.backup.services)."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive", help="fupin backup 写出的 .tar 文件")
-        parser.add_argument("--force", action="store_true", help="当前数据库已有数据时也恢复（原数据库保留在旁边）")
+        parser.add_argument(
+            "--force", action="store_true", help="当前数据库已有数据时也恢复（原数据库保留在旁边）"
+        )
 
     def handle(self, *args, archive, force, **options):
         try:
@@ -25,8 +28,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已从 {outcome.path}（{manifest.get('created', '?')} 于 {manifest.get('host', '?')} 备份）恢复，"
             f"{outcome.seconds:,.1f} 秒：{len(manifest['tables'])} 张表 {outcome.rows:,} 行，"
-            f"上传文件 {len(media):,} 个（{sum(f['size'] for f in media) / 2**20:,.1f} MB）")
-        self.stdout.write(f"核验通过：各表行数与校验值、文件哈希与清单一致，审计链完整"
-                          f"（{len(manifest['chains'])} 条链，{outcome.audit_entries:,} 条记录）")
+            f"上传文件 {len(media):,} 个（{sum(f['size'] for f in media) / 2**20:,.1f} MB）"
+        )
+        self.stdout.write(
+            f"核验通过：{outcome.compared}与清单一致，审计链完整"
+            f"（{len(manifest['chains'])} 条链，{outcome.audit_entries:,} 条记录）"
+        )
         for note in outcome.notes:
             self.stdout.write(note)
