@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from fupin.accounts.throttle import client_address
+from fupin.core import fragments
 from fupin.core.idnumber import mask_phone
 from fupin.regions.models import Region, RegionLevel
 
@@ -39,6 +41,19 @@ def _page(request, template: str, context: dict):
     return render(request, template, {"hotline": settings.FUPIN_HOTLINE, **context})
 
 
+def _cached_page(request, template: str, parts: tuple, context):
+    """A page that is the same for every caller (the empty form of a village, the chooser, the status form): rendered
+    once into the cache (core.fragments) and served with the request's own CSRF token. `context()` is called only on
+    a miss; a lookup it refuses (a forged village code: Http404) is never stored."""
+    key = fragments.key("declare", template, *parts)
+    html = fragments.get(key)
+    if html is None:
+        html = render_to_string(template, {"hotline": settings.FUPIN_HOTLINE, **context(),
+                                           "csrf_token": fragments.csrf_mark()})
+        fragments.put(key, html)
+    return HttpResponse(fragments.with_csrf_token(request, html))
+
+
 def _address(group, request) -> str:
     return client_address(request) or "unknown"
 
@@ -49,28 +64,36 @@ def limited(request, group: str, key=_address) -> bool:
                           increment=True)
 
 
-def _region_choice(request) -> tuple[Region | None, list[Region], list[Region]]:
-    """The region chosen so far (?r=code), its path, and the regions below it to choose from."""
-    code = request.GET.get("r", "")
-    region = Region.objects.filter(code=code).first() if code.isdigit() and len(code) <= 12 else None
+def _form_context(village: Region) -> dict:
+    return {"form": PublicForm(), "village": village, "path": village.path()[:-1], "hardships": Hardship.choices}
+
+
+def _choice_context(region: Region | None) -> dict:
     children = Region.objects.filter(parent=region).order_by("code").only("code", "name")
-    if region is None:
-        children = Region.objects.filter(parent__isnull=True).order_by("code").only("code", "name")
-    return region, (region.path() if region else []), list(children)
+    return {"region": region, "path": region.path() if region else [], "children": list(children)}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def declare(request, token: str = ""):
-    village = village_from_token(token) if token else None
+    if request.method != "POST":
+        if token:
+            return _cached_page(request, "declarations/declare.html", ("village", token),
+                                lambda: _form_context(village_from_token(token)))
+        code = request.GET.get("r", "")
+        region = Region.objects.filter(code=code).first() if code.isdigit() and len(code) <= 12 else None
+        if region is not None and region.level == RegionLevel.VILLAGE:
+            return _cached_page(request, "declarations/declare.html", ("village-code", region.code),
+                                lambda: _form_context(region))
+        # keyed by a region that exists (or none), so made-up ?r= values cannot fill the cache
+        return _cached_page(request, "declarations/choose_village.html", ("choose", region.code if region else ""),
+                            lambda: _choice_context(region))
+    village = village_from_token(token) if token else Region.objects.filter(
+        code=request.GET.get("r", "")[:12], level=RegionLevel.VILLAGE).first()
     if village is None:
-        region, path, children = _region_choice(request)
-        if region is None or region.level != RegionLevel.VILLAGE:
-            return _page(request, "declarations/choose_village.html", {"region": region, "path": path,
-                                                                        "children": children})
-        village = region
-    form = PublicForm(request.POST or None, request.FILES or None)
+        return redirect("declare:start")
+    form = PublicForm(request.POST, request.FILES)
     sent_to = ""
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         data = form.cleaned_data
         try:
             if request.POST.get("action") == "code":
@@ -104,9 +127,11 @@ def _receipt_key(group, request) -> str:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def status(request):
-    form = StatusForm(request.POST or None)
+    if request.method != "POST":
+        return _cached_page(request, "declarations/status.html", ("status",), lambda: {"form": StatusForm()})
+    form = StatusForm(request.POST)
     declaration = None
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         if limited(request, "status") or limited(request, "status", key=_receipt_key):
             form.add_error(None, BUSY)
         else:

@@ -175,3 +175,18 @@ def test_the_poster_command_writes_a_county_pdf(tree, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     with pytest.raises(CommandError):
         call_command("declaration_posters", "36", out=str(out))
+
+
+def test_the_cached_public_page_carries_each_callers_own_csrf_token(tree):
+    from django.test import Client
+
+    url = village_url()
+    pages = []
+    for _ in range(2):
+        c = Client(enforce_csrf_checks=True)
+        html = c.get(url).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        pages.append(token)
+        answer = c.post(url, {**form(phone="abc"), "action": "code", "csrfmiddlewaretoken": token})
+        assert answer.status_code == 200 and "请填写11位手机号" in answer.content.decode()
+    assert pages[0] != pages[1]
