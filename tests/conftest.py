@@ -3,8 +3,15 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.core.cache import caches
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+# Property tests check rules, not speed: on a machine busy with other work hypothesis's
+# deadline and "too slow" health check would fail them for the wrong reason.
+hypothesis_settings.register_profile("fupin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("fupin")
 
 # Reference rows that data migrations load (national poverty lines, the measure catalogue,
 # monitoring thresholds). A transactional test flushes the database after it runs, taking
