@@ -85,6 +85,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "fupin.urls"
 WSGI_APPLICATION = "fupin.wsgi.application"
 
+# Every form's fields (not only ServiceForm's) render with their label, a mark on required fields, help and errors.
+FORM_RENDERER = "fupin.core.forms.FormRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
