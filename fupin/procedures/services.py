@@ -496,16 +496,22 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     return notice
 
 
-@transaction.atomic
-def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch:
-    """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
-    now = _now(now)
+def _notice_in_force(batch: Batch, *, by, missing: str) -> tuple[Batch, Notice]:
+    """The batch, locked, at a notice stage the user's level acts on, and its running notice (`missing` if none)."""
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     notice = selectors.running_notice(batch)
     if notice is None:
-        raise ProcedureError("请先生成并打印公示，张贴后再上传照片")
+        raise ProcedureError(missing)
+    return batch, notice
+
+
+@transaction.atomic
+def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch:
+    """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
+    now = _now(now)
+    batch, notice = _notice_in_force(batch, by=by, missing="请先生成并打印公示，张贴后再上传照片")
     if not photo:
         raise ProcedureError("请选择公示张贴现场照片")
     _log(batch, by=by, action=StageRecord.Action.NOTICE_PHOTO, now=now, opinion=f"{notice.title}张贴现场照片",
@@ -526,12 +532,7 @@ def _days_left(now, ends_at) -> str:
 def close_notice(batch: Batch, *, by, now=None) -> Batch:
     """End a notice that has run its full period and move on to the review."""
     now = _now(now)
-    batch = _locked(batch)
-    _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
-    ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
-    notice = selectors.running_notice(batch)
-    if notice is None:
-        raise ProcedureError("公示尚未张贴，请先张贴公示并上传照片")
+    batch, notice = _notice_in_force(batch, by=by, missing="公示尚未张贴，请先张贴公示并上传照片")
     if not selectors.notice_photographed(batch, notice):
         raise ProcedureError("请先上传公示张贴现场照片，再结束公示")
     if now < notice.ends_at:
