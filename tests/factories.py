@@ -1,6 +1,7 @@
 """Small factories: each test builds the few records it needs."""
 import datetime
 import itertools
+import re
 from decimal import Decimal
 
 from fupin.accounts.models import User
@@ -81,3 +82,9 @@ def make_household(village: str = VILLAGE, *, head: str = "张三丰", members: 
     if key:
         household = services.apply_key_facts(household, by=admin_user(), action="initial_load", **key)
     return household
+
+
+def based_on(client, url: str) -> dict:
+    """An edit form's hidden version field as its page gives it (fupin.core.versions), to post with the form."""
+    page = client.get(url).content.decode()
+    return {"based_on": re.search(r'name="based_on" value="([^"]*)"', page).group(1)}

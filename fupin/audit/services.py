@@ -30,6 +30,8 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
     for field in instance._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
+        if field.name == "version":  # raised by the database on each change (fupin.core.versions): not data
+            continue
         out[field.name] = _plain(getattr(instance, field.attname))
     return out
 

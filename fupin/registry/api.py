@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Body, Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
@@ -18,7 +19,7 @@ from ninja.responses import Status
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
 
 from fupin.audit.models import AuditEntry
-from fupin.core import idnumber, money
+from fupin.core import idnumber, money, versions
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
@@ -277,9 +278,9 @@ HOUSEHOLD_LIST_FIELDS = (
 )
 HOUSEHOLD_DETAIL_FIELDS = (
     "id", "number", "village", "group", "head_name", "head_initials", "size", "latest_income",
-    *HOUSEHOLD_INPUT_FIELDS, "other_causes", "flags", "created_at", "updated_at",
+    *HOUSEHOLD_INPUT_FIELDS, "other_causes", "flags", "created_at", "updated_at", "version",
 )
-MEMBER_FIELDS = ("id", "household", *MEMBER_INPUT_FIELDS)
+MEMBER_FIELDS = ("id", "household", *MEMBER_INPUT_FIELDS, "version")
 INCOME_FIELDS = ("year", *INCOME_COMPONENTS, "household_size", "per_capita_net_income", "recorded_at")
 GUARANTEE_FIELDS = ("year", "checked_on", *GUARANTEES, "notes")
 AUDIT_FIELDS = ("id", "at", "username", "role", "region_code", "action", "target_type", "target_id", "target_label", "changes")
@@ -331,6 +332,19 @@ class ErrorOut(Schema):
     errors: dict[str, str] | None = None
 
 
+class ChangeOut(Schema):
+    field: str
+    label: str
+    theirs: str = Field(..., description="现在保存的值（他人修改后）")
+    mine: str = Field(..., description="本次请求要写入的值")
+
+
+class StaleOut(Schema):
+    detail: str
+    changes: list[ChangeOut] = Field(..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段")
+    current: dict[str, Any] = Field(..., description="记录的当前内容；其 ETag 在响应头中")
+
+
 def member_out(member: Member, user) -> dict:
     out = _dump(member, MEMBER_FIELDS) | {"birth_year": member.birth_date.year if member.birth_date else None}
     return _mask(out, sees_identifiers=user.sees_identifiers)
@@ -375,6 +389,24 @@ def _group_in(user, household_village: str, code: str | None):
 
 router = Router(tags=["registry"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# An edit names the version it was based on in If-Match (the ETag of a GET): 428 without it, 412 on another version.
+VERSIONED = ERRORS | {409: ErrorOut, 412: StaleOut, 428: ErrorOut}
+IF_MATCH_REQUIRED = "请在 If-Match 请求头中给出所依据的版本（先 GET 此记录，取响应头 ETag 的值）"
+
+
+def _expected_version(request) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise HttpError(428, IF_MATCH_REQUIRED)
+    return versions.if_match(header)
+
+
+def _stale(response, conflict: versions.VersionConflict, current: dict):
+    """412 with what changed since the client's version, the record as it is now and its ETag."""
+    response["ETag"] = versions.etag(conflict.record)
+    changes = [{"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in conflict.changes]
+    return Status(412, {"detail": "此记录已被他人修改（版本已变），未保存。请按当前内容和 ETag 重新提交",
+                        "changes": changes, "current": current})
 HouseholdId = Path(..., ge=1, le=MAX_ID, description="户 id")
 MemberId = Path(..., ge=1, le=MAX_ID, description="成员 id")
 
@@ -413,20 +445,28 @@ def create_household(request, payload: HouseholdCreateIn):
 
 
 @router.get("/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="一户：成员、收入、保障")
-def get_household(request, household_id: int = HouseholdId):
-    """身份证号、电话、银行账号仅对录入和审核角色（村、乡、县）显示全文。"""
-    return household_detail(request.auth, household_id)
+def get_household(request, response: HttpResponse, household_id: int = HouseholdId):
+    """身份证号、电话、银行账号仅对录入和审核角色（村、乡、县）显示全文。响应头 ETag 是户的版本，修改时放在 If-Match 中。"""
+    out = household_detail(request.auth, household_id)
+    response["ETag"] = f'"{out["version"]}"'
+    return out
 
 
-@router.patch("/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="修改一户的信息")
-def update_household(request, payload: HouseholdPatchIn, household_id: int = HouseholdId):
+@router.patch("/households/{household_id}/", response={200: HouseholdDetail} | VERSIONED, summary="修改一户的信息")
+def update_household(request, response: HttpResponse, payload: HouseholdPatchIn, household_id: int = HouseholdId):
+    """须带 If-Match（GET 所得的 ETag）：缺少答 428；此后他人已修改答 412，附改动的字段和当前内容。"""
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
+    expected = _expected_version(request)
     changes = payload.model_dump(exclude_unset=True)
     if "group" in changes:
         changes["group"] = _group_in(user, household.village_id, changes["group"])
-    services.update_household(household, by=user, **changes)
+    try:
+        household = services.update_household(household, by=user, expected_version=expected, **changes)
+    except versions.VersionConflict as e:
+        return _stale(response, e, household_detail(user, household.pk))
+    response["ETag"] = versions.etag(household)
     return household_detail(user, household.pk)
 
 
@@ -439,12 +479,27 @@ def add_member(request, payload: MemberCreateIn, household_id: int = HouseholdId
     return Status(201, member_out(member, user))
 
 
-@router.patch("/members/{member_id}/", response={200: MemberOut} | ERRORS, summary="修改家庭成员")
-def update_member(request, payload: MemberPatchIn, member_id: int = MemberId):
+@router.get("/members/{member_id}/", response={200: MemberOut} | ERRORS, summary="一名家庭成员")
+def get_member(request, response: HttpResponse, member_id: int = MemberId):
+    """响应头 ETag 是成员的版本，修改时放在 If-Match 中。"""
+    member = selectors.member_for(request.auth, member_id)
+    response["ETag"] = versions.etag(member)
+    return member_out(member, request.auth)
+
+
+@router.patch("/members/{member_id}/", response={200: MemberOut} | VERSIONED, summary="修改家庭成员")
+def update_member(request, response: HttpResponse, payload: MemberPatchIn, member_id: int = MemberId):
+    """须带 If-Match（GET 所得的 ETag）：缺少答 428；此后他人已修改答 412，附改动的字段和当前内容。"""
     user = request.auth
     member = selectors.member_for(user, member_id)
     _ensure_can_edit(user)
-    member = services.update_member(member, by=user, **payload.model_dump(exclude_unset=True))
+    expected = _expected_version(request)
+    try:
+        member = services.update_member(member, by=user, expected_version=expected,
+                                        **payload.model_dump(exclude_unset=True))
+    except versions.VersionConflict as e:
+        return _stale(response, e, member_out(e.record, user))
+    response["ETag"] = versions.etag(member)
     return member_out(member, user)
 
 

@@ -78,6 +78,9 @@ class Household(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Raised by the database on every change of what a form or the API edits (migration 0008's trigger), whoever
+    # writes it: an edit based on an older version is refused (fupin.core.versions), never silently undone.
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("户")
@@ -140,6 +143,7 @@ class Member(models.Model):
     disability_category = models.CharField(_("残疾类别"), max_length=15, choices=codes.DisabilityCategory.choices, blank=True, default="")
     disability_level = models.CharField(_("残疾等级"), max_length=1, choices=codes.DisabilityLevel.choices, blank=True, default="")
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # as Household.version
 
     class Meta:
         verbose_name = _("家庭成员")

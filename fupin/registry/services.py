@@ -13,7 +13,7 @@ from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import diff, record, record_many, snapshot
 from fupin.audit.services import entry as audit_entry
-from fupin.core import money
+from fupin.core import money, versions
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
@@ -100,8 +100,9 @@ def next_household_number(village_code: str) -> str:
 
 HOUSEHOLD_EDITABLE = {
     f.name for f in Household._meta.concrete_fields
-} - {"id", "number", "village", "head_name", "head_initials", "size", "latest_income", "created_at", "updated_at", "flags"}
-MEMBER_EDITABLE = {f.name for f in Member._meta.concrete_fields} - {"id", "household", "village_code", "name_initials"}
+} - {"id", "number", "village", "head_name", "head_initials", "size", "latest_income", "created_at", "updated_at", "flags",
+                                  "version"}
+MEMBER_EDITABLE = {f.name for f in Member._meta.concrete_fields} - {"id", "household", "village_code", "name_initials", "version"}
 
 
 def _check_household_fields(values: dict) -> None:
@@ -150,14 +151,19 @@ def create_household(*, by: User, village_code: str, group_code: str | None = No
 
 
 @transaction.atomic
-def update_household(household: Household, *, by: User, **changes: Any) -> Household:
+def update_household(household: Household, *, by: User, expected_version: int | None = None,
+                     base: dict | None = None, **changes: Any) -> Household:
     """A direct edit of a household's own fields. The key facts (KEY_FIELDS) are read-only here: a
-    value other than the stored one is refused (the same value is no change and passes)."""
+    value other than the stored one is refused (the same value is no change and passes).
+
+    `expected_version` is the version the edit was based on (a form's, an API client's If-Match); on
+    another version the edit is refused with what changed meanwhile (versions.VersionConflict)."""
     ensure_can_edit(by, household.village_id)
     unknown = set(changes) - HOUSEHOLD_EDITABLE
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
     household = Household.objects.select_for_update().get(pk=household.pk)
+    versions.check(household, expected_version, edit=changes, base=base)
     locked = {k: KEY_FIELD_MESSAGES[k] for k in KEY_FIELDS if k in changes and changes[k] != getattr(household, k)}
     if locked:
         raise LockedError(locked)
@@ -166,6 +172,7 @@ def update_household(household: Household, *, by: User, **changes: Any) -> House
         setattr(household, k, v)
     _check_household_fields(snapshot(household) | {"other_causes": household.other_causes})
     household.save()
+    household.refresh_from_db(fields=["version"])  # raised by the database
     changed = diff(before, snapshot(household))
     changed.pop("updated_at", None)
     if changed:
@@ -198,6 +205,7 @@ def apply_key_facts(household: Household, *, by: User, action: str, **changes: A
         setattr(household, k, v)
     _check_household_fields(snapshot(household) | {"other_causes": household.other_causes})
     household.save()
+    household.refresh_from_db(fields=["version"])
     changed = diff(before, snapshot(household))
     changed.pop("updated_at", None)
     if changed:
@@ -344,12 +352,15 @@ def _ensure_identity_kept(member: Member, changes: dict) -> None:
 
 
 @transaction.atomic
-def update_member(member: Member, *, by: User, **changes: Any) -> Member:
+def update_member(member: Member, *, by: User, expected_version: int | None = None, base: dict | None = None,
+                  **changes: Any) -> Member:
+    """A member's fields; `expected_version` and `base` as for update_household."""
     ensure_can_edit(by, member.village_code)
     unknown = set(changes) - MEMBER_EDITABLE
     if unknown:
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    versions.check(member, expected_version, edit=changes, base=base)
     heads = codes.Relation.HEAD
     if ("relation" in changes and (changes["relation"] == heads) != (member.relation == heads)
             and member.household.is_registered):
@@ -364,6 +375,7 @@ def update_member(member: Member, *, by: User, **changes: Any) -> Member:
             setattr(member, k, values[k])
     member.name_initials = initials(member.name)
     member.save()
+    member.refresh_from_db(fields=["version"])  # raised by the database
     _refresh_household_summary(member.household)
     changed = diff(before, snapshot(member, MEMBER_EDITABLE))
     if changed:

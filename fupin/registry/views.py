@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fupin.core import formats, fragments, idnumber
+from fupin.core import formats, fragments, idnumber, versions
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import request_year
@@ -310,9 +310,15 @@ def household_edit(request, pk):
     groups = list(regions.groups_of(household.village))
     form = HouseholdForm(request.POST or None, initial=HouseholdForm.initial_for(household),
                          village=household.village, groups=groups, household=household)
+    fields = [name for name in form.fields if name in services.HOUSEHOLD_EDITABLE]
+    conflict = None
     if request.method == "POST" and form.is_valid():
+        expected, base = versions.posted(request.POST)
         try:
-            services.update_household(household, by=user, **form.cleaned_data)
+            services.update_household(household, by=user, expected_version=expected, base=base,
+                                      **versions.keep_theirs(form.cleaned_data, request.POST, household))
+        except versions.VersionConflict as e:
+            conflict = e
         except services.RegistryError as e:
             form.add_service_errors(e.errors)
         else:
@@ -321,6 +327,7 @@ def household_edit(request, pk):
     return render(request, "registry/household_form.html", {
         "form": form, "household": household, "village": household.village,
         "path": regions.path_for(user, household.village), "change_url": services.change_request_url(household),
+        "conflict": conflict, "based_on": versions.form_state(request, household, fields, conflict),
     })
 
 
@@ -369,9 +376,15 @@ def member_edit(request, pk, member_pk):
     form = MemberForm(request.POST or None, initial=MemberForm.initial_for(member))
     if household.is_registered:
         form.lock_identity()
+    fields = [name for name in form.fields if name in services.MEMBER_EDITABLE]
+    conflict = None
     if request.method == "POST" and form.is_valid():
+        expected, base = versions.posted(request.POST)
         try:
-            services.update_member(member, by=user, **form.service_fields())
+            services.update_member(member, by=user, expected_version=expected, base=base,
+                                   **versions.keep_theirs(form.service_fields(), request.POST, member))
+        except versions.VersionConflict as e:
+            conflict = e
         except services.RegistryError as e:
             form.add_service_errors(e.errors)
         else:
@@ -379,6 +392,7 @@ def member_edit(request, pk, member_pk):
             return redirect("registry:household_detail", household.pk)
     return render(request, "registry/member_form.html", {
         "form": form, "household": household, "member": member, "path": regions.path_for(user, household.village),
+        "conflict": conflict, "based_on": versions.form_state(request, member, fields, conflict),
     })
 
 

@@ -66,8 +66,9 @@ def test_a_read_only_token_reads_and_is_refused_every_write(users):
         assert "只读令牌" in response.json()["detail"]
     assert AuditEntry.objects.count() == before
     _, writable = issue_token(users["county"], name="entry")
+    etag = bearer(writable).get(f"{HOUSEHOLDS}{household.pk}/")["ETag"]
     response = bearer(writable).patch(f"{HOUSEHOLDS}{household.pk}/", data=json.dumps({"phone": "13900000000"}),
-                                      content_type="application/json")
+                                      content_type="application/json", headers={"If-Match": etag})
     assert response.status_code == 200
 
 

@@ -17,6 +17,7 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/households/{household_id}/"),
     ("patch", "/api/v1/households/{household_id}/"),
     ("post", "/api/v1/households/{household_id}/members/"),
+    ("get", "/api/v1/members/{member_id}/"),
     ("patch", "/api/v1/members/{member_id}/"),
     ("delete", "/api/v1/members/{member_id}/"),
     ("put", "/api/v1/households/{household_id}/incomes/{year}/"),
@@ -98,7 +99,8 @@ def _fill(path: str, value: str) -> str:
 
 def test_get_routes_survive_garbage(api, household, openapi):
     client = api("county")
-    valid = {"household_id": str(household.pk), "code": household.village_id, "request_id": "1", "declaration_id": "1"}
+    valid = {"household_id": str(household.pk), "code": household.village_id, "request_id": "1", "declaration_id": "1",
+             "member_id": str(household.members.first().pk)}
     for path, query_params in _get_routes(openapi):
         paths = [_fill(path, v) for v in GARBAGE if v and "/" not in v and "%" not in v]
         paths.append(re.sub(r"\{([^}]+)\}", lambda m: valid[m.group(1)], path))

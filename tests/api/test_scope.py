@@ -49,6 +49,7 @@ def foreign_requests(household, member, village):
         ("patch", "/households/{household_id}/", f"/households/{h}/", {"address": "改"}),
         ("post", "/households/{household_id}/members/", f"/households/{h}/members/",
          {"name": "外人", "id_number": factories.id_number(), "relation": "son"}),
+        ("get", "/members/{member_id}/", f"/members/{m}/", None),
         ("patch", "/members/{member_id}/", f"/members/{m}/", {"name": "改"}),
         ("delete", "/members/{member_id}/", f"/members/{m}/", {"reason": "迁出"}),
         ("put", "/households/{household_id}/incomes/{year}/", f"/households/{h}/incomes/2024/", {"wages": "100"}),

@@ -86,7 +86,7 @@ def test_member_form_shows_the_identity_read_only_and_refuses_a_forged_post(clie
     page = client.get(url).content.decode()
     assert "readonly" in page and "更正成员身份信息" in page
     data = {name: value for name, value in MemberForm.initial_for(son).items()
-            if value is not None and value is not False}
+            if value is not None and value is not False} | factories.based_on(client, url)
     other_id = factories.id_number(sex="M", birth=son.birth_date)
     response = client.post(url, data | {"id_number": other_id})
     assert response.status_code == 200 and "不能直接修改" in response.content.decode(), response.context["form"].errors

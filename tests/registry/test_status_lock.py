@@ -98,7 +98,7 @@ def test_household_form_shows_key_facts_read_only_and_a_forged_post_changes_noth
         assert f'name="{name}"' not in form
     assert "建档状态（只读）" in form and "贫困户" in form and "一般贫困户" in form
     response = client.post(url, household_post(status="exited", exit_year="2026", household_type="wubao",
-                                               registration_year="2020"))
+                                               registration_year="2020") | factories.based_on(client, url))
     assert response.status_code == 302
     poor.refresh_from_db()
     assert (poor.status, poor.exit_year, poor.household_type, poor.registration_year) == ("poor", None, "general_poor", 2016)
@@ -140,7 +140,7 @@ def test_change_of_head_on_a_registered_household_is_refused_and_contact_fields_
     url = reverse("registry:member_edit", args=[poor.pk, son.pk])
     data = {"name": son.name, "id_number": son.id_number, "relation": "head", "ethnicity": "01",
             "political_status": "masses", "schooling": "none", "health": "healthy", "work_status": "not_working",
-            "work_months": "0", "phone": "13600000000"}
+            "work_months": "0", "phone": "13600000000"} | factories.based_on(client, url)
     response = client.post(url, data)
     assert response.status_code == 200 and "不能直接更换户主" in text(response)
     assert Member.objects.get(pk=son.pk).relation == "son"

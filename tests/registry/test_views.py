@@ -438,7 +438,8 @@ def test_edit_household_saves_and_audits(users, client, household):
     login(client, users["clerk"])
     url = reverse("registry:household_edit", args=[household.pk])
     assert "南山村" not in text(client.get(url))
-    response = client.post(url, household_data(address="南山村5组", is_dangerous_house="on"))
+    response = client.post(url, household_data(address="南山村5组", is_dangerous_house="on")
+                           | factories.based_on(client, url))
     assert response.status_code == 302
     household.refresh_from_db()
     assert household.address == "南山村5组" and household.is_dangerous_house
@@ -459,13 +460,14 @@ def test_unchanged_household_form_records_no_spurious_changes(users, client, hou
                 data[name] = "on"
         elif value is not None:
             data[name] = value
-    assert client.post(url, data).status_code == 302
+    assert client.post(url, data | factories.based_on(client, url)).status_code == 302
     assert not AuditEntry.objects.filter(action="update", household=household).exists()
 
 
 def test_edit_household_refusal_lands_on_the_field(users, client, household):
     login(client, users["clerk"])
-    response = client.post(reverse("registry:household_edit", args=[household.pk]), household_data(primary_cause=""))
+    url = reverse("registry:household_edit", args=[household.pk])
+    response = client.post(url, household_data(primary_cause="") | factories.based_on(client, url))
     page = text(response)
     assert response.status_code == 200
     assert 'id="id_primary_cause_error"><li>贫困户须填写主要致贫原因</li>' in page
@@ -558,7 +560,8 @@ def test_edit_member_saves_and_audits(users, client, applicant_household):
     form = text(client.get(url))
     assert head.id_number in form and "张三丰" in form
     new_number = factories.id_number(birth=datetime.date(1968, 3, 1))
-    response = client.post(url, member_data(name="张三丰", relation="head", id_number=new_number, phone="13800001111"))
+    response = client.post(url, member_data(name="张三丰", relation="head", id_number=new_number, phone="13800001111")
+                           | factories.based_on(client, url))
     assert response.status_code == 302
     head.refresh_from_db()
     assert head.id_number == new_number and head.phone == "13800001111"

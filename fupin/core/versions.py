@@ -1,0 +1,152 @@
+"""Optimistic versions: an edit carries the version of the record it was based on, and a save on top of a newer
+version is refused with what changed meanwhile, never silently undoing the other writer's change.
+
+A versioned model has a `version` column the database raises on every change of an edited column (the
+registry's migration 0009 triggers), whoever writes. Forms carry the version and the values the user saw in
+one signed hidden field (`token`, read back by `posted`); the API carries the version as the ETag and
+If-Match (`etag`, `if_match`). Services call `check` under their row lock.
+"""
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core import signing
+from django.db import models
+from django.utils.translation import gettext_noop
+
+from .errors import ServiceError
+
+SALT = "fupin.core.versions"
+FIELD = "based_on"  # the hidden form field holding the token
+MESSAGE = gettext_noop("保存前，此记录已被他人修改。请核对下列变动，逐项选择保留对方的值或您的值，然后再保存")
+EMPTY = "（空）"
+
+
+def plain(value):
+    """A field's value as JSON-friendly data, equal for equal values (2.5 and 2.50 are one amount)."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def state(record: models.Model, fields) -> dict:
+    """The edited fields' current values of the record, as `plain` data."""
+    return {name: plain(getattr(record, record._meta.get_field(name).attname)) for name in fields}
+
+
+def display(record: models.Model, name: str, value) -> str:
+    """How a plain value of the field reads on a page: the choice's label, 是/否, or the text itself."""
+    field = record._meta.get_field(name)
+    if value in (None, "", []):
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    labels = {str(k): str(v) for k, v in (field.flatchoices or [])}
+    if isinstance(value, list):
+        return "、".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field another writer changed since the edit's version: its value now (theirs) and the edit's (mine)."""
+
+    field: str
+    label: str
+    theirs: str
+    mine: str
+    # what the merge form proposes: the user's own value where they changed the field, theirs otherwise
+    keep: str
+
+
+class VersionConflict(ServiceError):
+    """The record is at another version than the edit was based on; nothing was saved."""
+
+    def __init__(self, record: models.Model, changes: list[Change], fields):
+        self.record = record
+        self.version = record.version
+        self.changes = changes
+        self.current = state(record, fields)
+        self.message = MESSAGE
+        super().__init__({"__all__": MESSAGE})
+
+
+def check(record: models.Model, expected: int | None, *, edit: dict, base: dict | None = None) -> None:
+    """Refuse `edit` ({field: value}) of the locked `record` unless it was based on the record's version.
+
+    `base`, the values the user saw (a form's), tells the fields the other writer changed from those the
+    user changed; without it every field the edit would set differently from the record is listed. No
+    `expected` (None) is a caller inside the product, or an API client's explicit If-Match: *.
+    """
+    if expected is None or expected == record.version:
+        return
+    fields = list(base or edit)
+    now = state(record, fields)
+    mine = {name: plain(value) for name, value in edit.items()}
+    changes = []
+    for name in fields:
+        moved = now[name] != base[name] if base is not None and name in base else now[name] != mine.get(name, now[name])
+        if not moved or now[name] == mine.get(name, now[name]):
+            continue
+        mine_changed = base is None or (name in mine and mine[name] != base.get(name))
+        changes.append(Change(name, str(record._meta.get_field(name).verbose_name), display(record, name, now[name]),
+                              display(record, name, mine.get(name, now[name])), "mine" if mine_changed else "theirs"))
+    raise VersionConflict(record, changes, fields)
+
+
+def token(record: models.Model, fields) -> str:
+    """The hidden form value naming the version and the values the form shows."""
+    return signing.dumps({"v": record.version, "s": state(record, fields)}, salt=SALT, compress=True)
+
+
+def conflict_token(conflict: VersionConflict) -> str:
+    """The token a merge form carries: the edit is now based on the version the conflict found."""
+    return signing.dumps({"v": conflict.version, "s": conflict.current}, salt=SALT, compress=True)
+
+
+def posted(data) -> tuple[int, dict | None]:
+    """The version and base values a posted form was based on. A form without a valid token (an old page, a
+    tampered field) is based on version 0, which no record has: its save is shown as a conflict."""
+    try:
+        based = signing.loads(data.get(FIELD) or "", salt=SALT)
+        return int(based["v"]), dict(based["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return 0, None
+
+
+def keep_theirs(cleaned: dict, data, record: models.Model) -> dict:
+    """The form's values with the record's current value wherever the merge form says "keep theirs"."""
+    out = dict(cleaned)
+    for name in cleaned:
+        if data.get(f"keep_{name}") == "theirs":
+            out[name] = getattr(record, name)
+    return out
+
+
+def etag(record: models.Model) -> str:
+    return f'"{record.version}"'
+
+
+def if_match(header: str | None) -> int | None:
+    """The version an If-Match header names: None for "*" (any version, RFC 9110), -1 for one that names none."""
+    value = (header or "").strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip().strip('"')
+    return int(value) if value.isdigit() else -1
+
+
+def form_state(request, record: models.Model, fields, conflict: VersionConflict | None = None) -> str:
+    """The token a form page renders: the record's for a fresh form, a merge's after a conflict, and the posted one
+    when the page comes back with other errors (the edit stays based on what the user saw)."""
+    if conflict is not None:
+        return conflict_token(conflict)
+    if request.method == "POST":
+        return request.POST.get(FIELD, "")
+    return token(record, fields)
