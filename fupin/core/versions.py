@@ -7,11 +7,14 @@ one signed hidden field (`token`, read back by `posted`); the API carries the ve
 If-Match (`etag`, `if_match`). Services call `check` under their row lock.
 """
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
 from django.core import signing
 from django.db import models
+from django.http import HttpRequest
 from django.utils.translation import gettext_noop
 
 from .errors import ServiceError
@@ -22,7 +25,7 @@ MESSAGE = gettext_noop("保存前，此记录已被他人修改。请核对下�
 EMPTY = "（空）"
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     """A field's value as JSON-friendly data, equal for equal values (2.5 and 2.50 are one amount)."""
     if isinstance(value, models.Model):
         return value.pk
@@ -35,14 +38,18 @@ def plain(value):
     return value
 
 
-def state(record: models.Model, fields) -> dict:
+def _field(record: models.Model, name: str) -> models.Field:
+    return cast(models.Field, record._meta.get_field(name))
+
+
+def state(record: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """The edited fields' current values of the record, as `plain` data."""
-    return {name: plain(getattr(record, record._meta.get_field(name).attname)) for name in fields}
+    return {name: plain(getattr(record, _field(record, name).attname)) for name in fields}
 
 
-def display(record: models.Model, name: str, value) -> str:
+def display(record: models.Model, name: str, value: Any) -> str:
     """How a plain value of the field reads on a page: the choice's label, 是/否, or the text itself."""
-    field = record._meta.get_field(name)
+    field = _field(record, name)
     if value in (None, "", []):
         return EMPTY
     if isinstance(value, bool):
@@ -68,7 +75,7 @@ class Change:
 class VersionConflict(ServiceError):
     """The record is at another version than the edit was based on; nothing was saved."""
 
-    def __init__(self, record: models.Model, changes: list[Change], fields):
+    def __init__(self, record: Any, changes: list[Change], fields: Iterable[str]) -> None:
         self.record = record
         self.version = record.version
         self.changes = changes
@@ -77,7 +84,7 @@ class VersionConflict(ServiceError):
         super().__init__({"__all__": MESSAGE})
 
 
-def check(record: models.Model, expected: int | None, *, edit: dict, base: dict | None = None) -> None:
+def check(record: Any, expected: int | None, *, edit: dict[str, Any], base: dict[str, Any] | None = None) -> None:
     """Refuse `edit` ({field: value}) of the locked `record` unless it was based on the record's version.
 
     `base`, the values the user saw (a form's), tells the fields the other writer changed from those the
@@ -95,12 +102,12 @@ def check(record: models.Model, expected: int | None, *, edit: dict, base: dict 
         if not moved or now[name] == mine.get(name, now[name]):
             continue
         mine_changed = base is None or (name in mine and mine[name] != base.get(name))
-        changes.append(Change(name, str(record._meta.get_field(name).verbose_name), display(record, name, now[name]),
+        changes.append(Change(name, str(_field(record, name).verbose_name), display(record, name, now[name]),
                               display(record, name, mine.get(name, now[name])), "mine" if mine_changed else "theirs"))
     raise VersionConflict(record, changes, fields)
 
 
-def token(record: models.Model, fields) -> str:
+def token(record: Any, fields: Iterable[str]) -> str:
     """The hidden form value naming the version and the values the form shows."""
     return signing.dumps({"v": record.version, "s": state(record, fields)}, salt=SALT, compress=True)
 
@@ -110,7 +117,7 @@ def conflict_token(conflict: VersionConflict) -> str:
     return signing.dumps({"v": conflict.version, "s": conflict.current}, salt=SALT, compress=True)
 
 
-def posted(data) -> tuple[int, dict | None]:
+def posted(data: Mapping[str, Any]) -> tuple[int, dict[str, Any] | None]:
     """The version and base values a posted form was based on. A form without a valid token (an old page, a
     tampered field) is based on version 0, which no record has: its save is shown as a conflict."""
     try:
@@ -120,7 +127,7 @@ def posted(data) -> tuple[int, dict | None]:
         return 0, None
 
 
-def keep_theirs(cleaned: dict, data, record: models.Model) -> dict:
+def keep_theirs(cleaned: dict[str, Any], data: Mapping[str, Any], record: models.Model) -> dict[str, Any]:
     """The form's values with the record's current value wherever the merge form says "keep theirs"."""
     out = dict(cleaned)
     for name in cleaned:
@@ -129,7 +136,7 @@ def keep_theirs(cleaned: dict, data, record: models.Model) -> dict:
     return out
 
 
-def etag(record: models.Model) -> str:
+def etag(record: Any) -> str:
     return f'"{record.version}"'
 
 
@@ -142,7 +149,7 @@ def if_match(header: str | None) -> int | None:
     return int(value) if value.isdigit() else -1
 
 
-def form_state(request, record: models.Model, fields, conflict: VersionConflict | None = None) -> str:
+def form_state(request: HttpRequest, record: Any, fields: Iterable[str], conflict: VersionConflict | None = None) -> str:
     """The token a form page renders: the record's for a fresh form, a merge's after a conflict, and the posted one
     when the page comes back with other errors (the edit stays based on what the user saw)."""
     if conflict is not None:
