@@ -500,12 +500,13 @@ class Importer(HouseholdPlanner, PlanWriter):
                 continue
             try:
                 parsed = idnumber.parse(raw, today=today)
-            except idnumber.IdNumberError:
+            except idnumber.IdNumberError as refusal:
+                message = str(refusal)
                 try:
                     _identity(raw)
                 except CellError as excel:  # an 18-digit number Excel turned into 3.6E+17
-                    e = excel
-                self._error(number, heading_id, raw, str(e))
+                    message = str(excel)
+                self._error(number, heading_id, raw, message)
                 normalised.append(None)
                 birth_dates.append(None)
                 parsed_sexes.append(None)
