@@ -262,7 +262,7 @@ def region_figures(user: User, region_code: str) -> RegionFigures:
         return figures
     child_length = _child_length(region_code)
     if _uses_rollup(user, region_code):
-        rolled = _from_rollup(region_code, child_length) if child_length is not None else None
+        rolled = _from_rollup(region_code, child_length)
         if rolled is not None:
             return rolled
     households = Household.objects.all()
@@ -318,8 +318,9 @@ def _dirty_villages(region_code: str) -> list[str] | None:
     return None if len(dirty) > MAX_DIRTY_VILLAGES else dirty
 
 
-def _from_rollup(region_code: str, child_length: int) -> RegionFigures | None:
-    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live."""
+def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | None:
+    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live.
+    A village (`child_length` None) has no children: a dirty village is then the region itself."""
     dirty = _dirty_villages(region_code)
     if dirty is None:
         return None
