@@ -8,6 +8,7 @@ above the 5,000-yuan line, monitored ones around it, non-registered ones mostly 
 fires for a few per cent of households (about 4 % low income, 3 % income drop, 3 % guarantee check
 not met, 0.7 % labour loss), as in a real county — not for most of them. One household in a thousand carries each of six kinds of suspect data (see
 _suspects), so the suspect-data sweep finds and writes what a dirty registry would give it."""
+
 import os
 import time
 
@@ -31,29 +32,49 @@ DATA_VERSION = "monitoring-bench-3"
 # A household's per-capita net income in 2023 by status (g % 10 as below), about the 5,000-yuan line:
 # u in [0, 1) spreads households over the band; growth in 2024 is 2–10 %, a shock (4 %) halves it.
 _U = "((g::bigint * 7919) % 9000) / 9000.0"
-_INCOME_2023 = (f"CASE WHEN g % 10 < 5 THEN 5000 * (1.1 + 1.5 * {_U}) "  # exited: 1.1–2.6 × the line
-                f"WHEN g % 10 < 8 THEN 5000 * (0.55 + 0.53 * {_U}) "  # poor: 0.55–1.08 × (not watched)
-                f"WHEN g % 10 = 8 THEN 5000 * (1.0 + 2.0 * {_U}) "  # non-registered: 1–3 ×
-                f"ELSE 5000 * (0.9 + 0.5 * {_U}) END")  # monitored: 0.9–1.4 ×
+_INCOME_2023 = (
+    f"CASE WHEN g % 10 < 5 THEN 5000 * (1.1 + 1.5 * {_U}) "  # exited: 1.1–2.6 × the line
+    f"WHEN g % 10 < 8 THEN 5000 * (0.55 + 0.53 * {_U}) "  # poor: 0.55–1.08 × (not watched)
+    f"WHEN g % 10 = 8 THEN 5000 * (1.0 + 2.0 * {_U}) "  # non-registered: 1–3 ×
+    f"ELSE 5000 * (0.9 + 0.5 * {_U}) END"
+)  # monitored: 0.9–1.4 ×
 _SHOCK = "((g::bigint / 10) * 7919) % 100 < 4"  # independent of the status digit
 _GROWTH = "(1.02 + 0.08 * (((g::bigint / 10) * 104729) % 1000) / 1000.0)"
-_INCOME = {2023: f"round({_INCOME_2023})",
-           2024: f"round(({_INCOME_2023}) * CASE WHEN {_SHOCK} THEN 0.5 ELSE {_GROWTH} END)"}
-
-
+_INCOME = {
+    2023: f"round({_INCOME_2023})",
+    2024: f"round(({_INCOME_2023}) * CASE WHEN {_SHOCK} THEN 0.5 ELSE {_GROWTH} END)",
+}
 
 
 def _incomes_and_checks(cur, households: int) -> None:
     for year, income in _INCOME.items():
-        cols, exprs = _columns(IncomeRecord, {
-            "household_id": "g", "year": str(year), "wages": f"({income}) * 2",
-            "household_size": "2", "per_capita_net_income": income,
-        })
-        cur.execute(f"INSERT INTO registry_incomerecord ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+        cols, exprs = _columns(
+            IncomeRecord,
+            {
+                "household_id": "g",
+                "year": str(year),
+                "wages": f"({income}) * 2",
+                "household_size": "2",
+                "per_capita_net_income": income,
+            },
+        )
+        cur.execute(
+            f"INSERT INTO registry_incomerecord ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g"
+        )
     # about 3 % of checks find an item not met (housing 2 %, drinking water 1 %)
-    cols, exprs = _columns(GuaranteeCheck, {"household_id": "g", "year": "2024", "checked_on": "date '2024-10-01'",
-                                            "housing": "(g / 10) % 50 <> 7", "water": "(g / 10) % 97 <> 3"})
-    cur.execute(f"INSERT INTO registry_guaranteecheck ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+    cols, exprs = _columns(
+        GuaranteeCheck,
+        {
+            "household_id": "g",
+            "year": "2024",
+            "checked_on": "date '2024-10-01'",
+            "housing": "(g / 10) % 50 <> 7",
+            "water": "(g / 10) % 97 <> 3",
+        },
+    )
+    cur.execute(
+        f"INSERT INTO registry_guaranteecheck ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g"
+    )
     cur.execute(f"COMMENT ON TABLE registry_incomerecord IS '{DATA_VERSION}'")
 
 
@@ -99,22 +120,33 @@ def _suspects(cur) -> None:
 def _vacuum(cur) -> None:
     """What autovacuum does to a live registry (it is off on the benchmark server): statistics, hint bits and
     the visibility map, so the first timed run does not pay for writing them over a million fresh rows."""
-    for table in ("registry_household", "registry_member", "registry_incomerecord", "registry_guaranteecheck"):
+    for table in (
+        "registry_household",
+        "registry_member",
+        "registry_incomerecord",
+        "registry_guaranteecheck",
+    ):
         cur.execute(f"VACUUM (ANALYZE) {table}")
 
 
 def ensure(households: int = 1_000_000, *, log=print) -> None:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*), obj_description('registry_incomerecord'::regclass, 'pg_class') FROM registry_household")
+        cur.execute(
+            "SELECT count(*), obj_description('registry_incomerecord'::regclass, 'pg_class') FROM registry_household"
+        )
         count, version = cur.fetchone()
         if count == households and version == DATA_VERSION:
             return
         if count == households:  # same registry, older incomes and checks: regenerate those only
             t = time.perf_counter()
-            log(f"refreshing incomes and guarantee checks of {households:,} households ({version} → {DATA_VERSION}) …")
-            cur.execute("TRUNCATE registry_incomerecord, registry_guaranteecheck, monitoring_finding, monitoring_risksignal, "
-                        "monitoring_sweep, monitoring_problem CASCADE")
+            log(
+                f"refreshing incomes and guarantee checks of {households:,} households ({version} → {DATA_VERSION}) …"
+            )
+            cur.execute(
+                "TRUNCATE registry_incomerecord, registry_guaranteecheck, monitoring_finding, monitoring_risksignal, "
+                "monitoring_sweep, monitoring_problem CASCADE"
+            )
             _incomes_and_checks(cur, households)
             _suspects(cur)
             _vacuum(cur)
@@ -122,9 +154,11 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
             return
         t = time.perf_counter()
         log(f"generating {households:,} households …")
-        cur.execute("TRUNCATE registry_household, registry_member, registry_incomerecord, registry_guaranteecheck, "
-                    "monitoring_finding, monitoring_risksignal, monitoring_crosscheck, monitoring_sweep, audit_auditentry, "
-                    "monitoring_problem CASCADE")
+        cur.execute(
+            "TRUNCATE registry_household, registry_member, registry_incomerecord, registry_guaranteecheck, "
+            "monitoring_finding, monitoring_risksignal, monitoring_crosscheck, monitoring_sweep, audit_auditentry, "
+            "monitoring_problem CASCADE"
+        )
         _check_function(cur)
         rows = [("36", "江西省", 1, None), ("3607", "赣州市", 2, "36")]
         for c in COUNTIES:
@@ -134,31 +168,53 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
                 rows.append((town, f"镇{town}", 4, c))
                 for v in range(VILLAGES_PER_COUNTY // 5):
                     rows.append((f"{town}{v + 1:03d}", f"村{town}{v + 1:03d}", 5, town))
-        cur.execute("DELETE FROM regions_region WHERE code LIKE '36%%' AND NOT EXISTS (SELECT 1 FROM registry_household h WHERE h.village_id = code)")
-        cur.executemany("INSERT INTO regions_region (code, name, level, parent_id) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+        cur.execute(
+            "DELETE FROM regions_region WHERE code LIKE '36%%' AND NOT EXISTS (SELECT 1 FROM registry_household h WHERE h.village_id = code)"
+        )
+        cur.executemany(
+            "INSERT INTO regions_region (code, name, level, parent_id) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            rows,
+        )
         villages = [r[0] for r in rows if r[2] == 5]
         cur.execute("CREATE TEMP TABLE bench_village (n int PRIMARY KEY, code text)")
         cur.executemany("INSERT INTO bench_village VALUES (%s, %s)", list(enumerate(villages)))
         per_village = households // len(villages)
-        cols, exprs = _columns(Household, {
-            "id": "g", "number": "lpad(g::text, 16, '0')",
-            "village_id": f"(SELECT code FROM bench_village WHERE n = (g - 1) / {per_village})",
-            "status": "CASE WHEN g % 10 < 5 THEN 'exited' WHEN g % 10 < 8 THEN 'poor' WHEN g % 10 = 8 THEN 'unregistered' ELSE 'monitored' END",
-            "household_type": "'general_poor'", "primary_cause": "'illness'", "head_name": "'户主' || g", "size": "2",
-            "latest_income": _INCOME[2024], "registration_year": "2016",
-            "exit_year": "CASE WHEN g % 10 < 5 THEN 2020 END", "address": "'村' || (g % 5000) || '号'",
-        })
-        cur.execute(f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g")
+        cols, exprs = _columns(
+            Household,
+            {
+                "id": "g",
+                "number": "lpad(g::text, 16, '0')",
+                "village_id": f"(SELECT code FROM bench_village WHERE n = (g - 1) / {per_village})",
+                "status": "CASE WHEN g % 10 < 5 THEN 'exited' WHEN g % 10 < 8 THEN 'poor' WHEN g % 10 = 8 THEN 'unregistered' ELSE 'monitored' END",
+                "household_type": "'general_poor'",
+                "primary_cause": "'illness'",
+                "head_name": "'户主' || g",
+                "size": "2",
+                "latest_income": _INCOME[2024],
+                "registration_year": "2016",
+                "exit_year": "CASE WHEN g % 10 < 5 THEN 2020 END",
+                "address": "'村' || (g % 5000) || '号'",
+            },
+        )
+        cur.execute(
+            f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g"
+        )
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_household', 'id'), %s)", [households])
         for rel, offset in (("head", 0), ("son", 1)):
-            cols, exprs = _columns(Member, {
-                "id": f"2 * g - 1 + {offset}", "household_id": "g",
-                "village_code": "(SELECT village_id FROM registry_household WHERE id = g)",
-                "name": f"'{'户主' if offset == 0 else '子女'}' || g",
-                "id_number": "f17 || bench_check(f17)", "sex": "CASE WHEN substr(f17, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END",
-                "birth_date": "to_date(substr(f17, 7, 8), 'YYYYMMDD')", "relation": f"'{rel}'",
-                "labour_skill": "CASE WHEN g % 97 = 0 THEN 'lost' ELSE 'ordinary' END",
-            })
+            cols, exprs = _columns(
+                Member,
+                {
+                    "id": f"2 * g - 1 + {offset}",
+                    "household_id": "g",
+                    "village_code": "(SELECT village_id FROM registry_household WHERE id = g)",
+                    "name": f"'{'户主' if offset == 0 else '子女'}' || g",
+                    "id_number": "f17 || bench_check(f17)",
+                    "sex": "CASE WHEN substr(f17, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END",
+                    "birth_date": "to_date(substr(f17, 7, 8), 'YYYYMMDD')",
+                    "relation": f"'{rel}'",
+                    "labour_skill": "CASE WHEN g % 97 = 0 THEN 'lost' ELSE 'ordinary' END",
+                },
+            )
             birth = "date '1950-01-01'" if offset == 0 else "date '1985-01-01'"
             cur.execute(f"""INSERT INTO registry_member ({cols})
                 SELECT {exprs} FROM (SELECT g, substr(h.village_id, 1, 6) || to_char({birth} + (g % 9000), 'YYYYMMDD')

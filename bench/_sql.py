@@ -1,4 +1,5 @@
 """SQL helpers shared by the benchmarks' data generators; import after django.setup()."""
+
 from django.db import connection
 
 

@@ -9,6 +9,7 @@ that a run joins the column without normalising it (see matching._ids_plain).
     createdb -h 127.0.0.1 -U postgres fupin_bench6
     .venv/bin/python bench/bench_crosscheck.py [--rows 10000000]
 """
+
 import argparse
 import os
 import statistics
@@ -40,7 +41,9 @@ def export_members(scope: str, path: Path) -> None:
     with connection.cursor() as cur, open(path, "wb") as out:
         sql = cur.cursor.mogrify(
             "SELECT id, household_id, village_code, id_number, name, birth_date, schooling, has_medical_insurance, "
-            "disability_category FROM registry_member WHERE village_code >= %s AND village_code <= %s", [lo, hi])
+            "disability_category FROM registry_member WHERE village_code >= %s AND village_code <= %s",
+            [lo, hi],
+        )
         with cur.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
             for block in copy:
                 out.write(block)
@@ -54,7 +57,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each side, alternating")
     args = parser.parse_args()
     data.ensure(args.households)
-    admin = User.objects.filter(username="bench").first() or User.objects.create_superuser("bench", password="bench-pw-123")
+    admin = User.objects.filter(username="bench").first() or User.objects.create_superuser(
+        "bench", password="bench-pw-123"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         members = tmp / "members.csv"
@@ -75,9 +80,13 @@ def main():
 
         t = time.perf_counter()
         with open(dept, "rb") as f:
-            check = cross_checks.upload_cross_check(by=admin, department="vehicle", upload=File(f, name="vehicles.csv"))
+            check = cross_checks.upload_cross_check(
+                by=admin, department="vehicle", upload=File(f, name="vehicles.csv")
+            )
         upload = time.perf_counter() - t
-        CrossCheck.objects.filter(pk=check.pk).update(scope_code=SCOPE, run_by=admin, status=CrossCheck.Status.QUEUED)
+        CrossCheck.objects.filter(pk=check.pk).update(
+            scope_code=SCOPE, run_by=admin, status=CrossCheck.Status.QUEUED
+        )
         check.refresh_from_db()
         # Rounds alternate the two sides (DuckDB first), so neither always runs on a cache the other warmed;
         # the list and its stored copy (a gigabyte) were just written: flushed to disk before each timed run,
@@ -101,13 +110,18 @@ def main():
             check = cross_checks.run_cross_check(check, steps)
             ours_times.append(time.perf_counter() - t)
             assert check.status == CrossCheck.Status.DONE, check.message
-            print(f"round {round_ + 1}: fupin {ours_times[-1]:.2f} s ("
-                  + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
-                  + f"), DuckDB {base_times[-1]:.2f} s, load {os.getloadavg()[0]:.1f}", flush=True)
+            print(
+                f"round {round_ + 1}: fupin {ours_times[-1]:.2f} s ("
+                + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
+                + f"), DuckDB {base_times[-1]:.2f} s, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     ours, baseline = statistics.median(ours_times), statistics.median(base_times)
     print(f"upload (validate, normalise, store): {upload:.2f} s")
-    print(f"fupin cross-check, {check.rows:,} list rows × 1,000,000 members: median {ours:.2f} s, "
-          f"{check.matched_members:,} matched, {check.findings_count:,} findings")
+    print(
+        f"fupin cross-check, {check.rows:,} list rows × 1,000,000 members: median {ours:.2f} s, "
+        f"{check.matched_members:,} matched, {check.findings_count:,} findings"
+    )
     print(f"DuckDB hash join of the same two lists: median {baseline:.2f} s ({joined:,} rows)")
     print(f"ratio: {ours / baseline:.2f}x (target ≤ 2x: {'met' if ours / baseline <= 2 else 'not met'})")
     clear_findings(check)

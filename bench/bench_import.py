@@ -21,6 +21,7 @@ emptied and the importer's caches dropped before each, so each is a first import
 the medians. The database must be a scratch one: its name must contain "bench", and the
 registry's tables in it are emptied first.
 """
+
 import argparse
 import csv
 import datetime
@@ -46,9 +47,13 @@ def setup_django():
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        sys.exit("set DATABASE_URL to a PostgreSQL scratch database (e.g. postgres://postgres@127.0.0.1:5432/fupin_bench)")
+        sys.exit(
+            "set DATABASE_URL to a PostgreSQL scratch database (e.g. postgres://postgres@127.0.0.1:5432/fupin_bench)"
+        )
     if "bench" not in connection.settings_dict["NAME"]:
-        sys.exit(f"refusing to empty {connection.settings_dict['NAME']!r}: use a database whose name contains 'bench'")
+        sys.exit(
+            f"refusing to empty {connection.settings_dict['NAME']!r}: use a database whose name contains 'bench'"
+        )
 
 
 def empty_registry():
@@ -58,8 +63,10 @@ def empty_registry():
     from fupin.registry.importing import initials, regions
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
-                       "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE")
+        cursor.execute(
+            "TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
+            "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE"
+        )
     regions._INITIALS.clear()
     initials._KNOWN_INITIALS[0] = initials._KNOWN_INITIALS[0].clear()
 
@@ -86,7 +93,11 @@ def prepare_database():
 def villages():
     from fupin.regions.models import Region, RegionLevel
 
-    names = dict(Region.objects.filter(code__startswith=PREFECTURE[:2], level__lt=RegionLevel.VILLAGE).values_list("code", "name"))
+    names = dict(
+        Region.objects.filter(code__startswith=PREFECTURE[:2], level__lt=RegionLevel.VILLAGE).values_list(
+            "code", "name"
+        )
+    )
     out = []
     villages_ = Region.objects.filter(code__startswith=PREFECTURE, level=RegionLevel.VILLAGE).order_by("code")
     for code, name in villages_.values_list("code", "name"):
@@ -137,21 +148,56 @@ def generate(path: Path, persons: int, places: list, seed: int = 20240601) -> in
             wages = rng.randrange(0, 30000, 100)
             base = [""] * len(HEADINGS)
             for heading, value in {
-                "省": place[0], "市": place[1], "县": place[2], "乡（镇）": place[3], "行政村": place[4],
-                "户主姓名": head_name, "户主证件号码": head_id, "联系电话": f"139{rng.randrange(10**8):08d}",
-                "开户银行": "农村信用合作联社", "银行账号": f"6217{rng.randrange(10**15):015d}", "识别标准": "国家",
-                "贫困户属性": rng.choice(types), "主要致贫原因": rng.choice(causes), "其他致贫原因": "缺技术、缺资金",
-                "家庭人口数": str(size), "是否军烈属": "否", "是否独生子女户": "否", "是否双女户": "否",
-                "耕地面积（亩）": f"{rng.randrange(0, 80) / 10}", "有效灌溉面积（亩）": "1.5", "林地面积（亩）": str(rng.randrange(30)),
-                "退耕还林面积（亩）": "0", "牧草地面积（亩）": "0", "水面面积（亩）": "0", "住房面积（㎡）": str(rng.randrange(40, 160)),
-                "是否危房户": "否", "与村主干路距离（公里）": f"{rng.randrange(0, 50) / 10}", "入户路类型": "水泥路",
-                "是否通生活用电": "是", "是否通广播电视": "是", "饮水是否困难": "否", "饮水是否安全": "是",
-                "主要燃料类型": rng.choice(("柴草", "燃气", "电")), "有无卫生厕所": rng.choice(("有", "无")),
-                "是否加入农民专业合作社": "否", "识别年度": str(rng.choice((2014, 2015, 2016))),
-                "脱贫年度": "2019" if status == "已脱贫" else "", "户状态": status, "收入年度": "2023",
-                "工资性收入": str(wages), "生产经营性收入": f"{rng.randrange(0, 500000) / 100:.2f}", "财产性收入": "0",
-                "转移性收入": "", "计划生育金": "0", "低保金": str(rng.choice((0, 0, 2400, 3600))), "特困供养金": "0",
-                "养老保险金": "1320", "生态补偿金": "0", "其他转移性收入": "0", "生产经营性支出": str(rng.randrange(0, 3000)),
+                "省": place[0],
+                "市": place[1],
+                "县": place[2],
+                "乡（镇）": place[3],
+                "行政村": place[4],
+                "户主姓名": head_name,
+                "户主证件号码": head_id,
+                "联系电话": f"139{rng.randrange(10**8):08d}",
+                "开户银行": "农村信用合作联社",
+                "银行账号": f"6217{rng.randrange(10**15):015d}",
+                "识别标准": "国家",
+                "贫困户属性": rng.choice(types),
+                "主要致贫原因": rng.choice(causes),
+                "其他致贫原因": "缺技术、缺资金",
+                "家庭人口数": str(size),
+                "是否军烈属": "否",
+                "是否独生子女户": "否",
+                "是否双女户": "否",
+                "耕地面积（亩）": f"{rng.randrange(0, 80) / 10}",
+                "有效灌溉面积（亩）": "1.5",
+                "林地面积（亩）": str(rng.randrange(30)),
+                "退耕还林面积（亩）": "0",
+                "牧草地面积（亩）": "0",
+                "水面面积（亩）": "0",
+                "住房面积（㎡）": str(rng.randrange(40, 160)),
+                "是否危房户": "否",
+                "与村主干路距离（公里）": f"{rng.randrange(0, 50) / 10}",
+                "入户路类型": "水泥路",
+                "是否通生活用电": "是",
+                "是否通广播电视": "是",
+                "饮水是否困难": "否",
+                "饮水是否安全": "是",
+                "主要燃料类型": rng.choice(("柴草", "燃气", "电")),
+                "有无卫生厕所": rng.choice(("有", "无")),
+                "是否加入农民专业合作社": "否",
+                "识别年度": str(rng.choice((2014, 2015, 2016))),
+                "脱贫年度": "2019" if status == "已脱贫" else "",
+                "户状态": status,
+                "收入年度": "2023",
+                "工资性收入": str(wages),
+                "生产经营性收入": f"{rng.randrange(0, 500000) / 100:.2f}",
+                "财产性收入": "0",
+                "转移性收入": "",
+                "计划生育金": "0",
+                "低保金": str(rng.choice((0, 0, 2400, 3600))),
+                "特困供养金": "0",
+                "养老保险金": "1320",
+                "生态补偿金": "0",
+                "其他转移性收入": "0",
+                "生产经营性支出": str(rng.randrange(0, 3000)),
             }.items():
                 base[index[heading]] = value
             for m in range(size):
@@ -159,21 +205,34 @@ def generate(path: Path, persons: int, places: list, seed: int = 20240601) -> in
                 if m == 0:
                     number, relation, birth, male, member_name = head_id, "户主", head_birth, True, head_name
                 else:
-                    relation = rng.choice(("配偶", "之子", "之女", "之孙子", "之孙女", "之母")) if m > 1 else "配偶"
+                    relation = (
+                        rng.choice(("配偶", "之子", "之女", "之孙子", "之孙女", "之母")) if m > 1 else "配偶"
+                    )
                     male = relation in ("之子", "之孙子")
                     number, birth = new_id(1950 + rng.randrange(70), male)
                     member_name = name()
                 age = 2024 - birth.year
                 working = 18 <= age < 60
                 for heading, value in (
-                    ("姓名", member_name), ("性别", "男" if male else "女"), ("证件号码", number), ("与户主关系", relation),
-                    ("民族", "汉族"), ("政治面貌", "群众"), ("文化程度", rng.choice(("小学", "初中", "高中"))),
-                    ("在校生状况", "非在校生"), ("健康状况", rng.choice(("健康", "健康", "健康", "长期慢性病"))),
-                    ("劳动技能", "普通劳动力" if working else "无劳动力"), ("务工状况", "省外务工" if working else "未务工"),
+                    ("姓名", member_name),
+                    ("性别", "男" if male else "女"),
+                    ("证件号码", number),
+                    ("与户主关系", relation),
+                    ("民族", "汉族"),
+                    ("政治面貌", "群众"),
+                    ("文化程度", rng.choice(("小学", "初中", "高中"))),
+                    ("在校生状况", "非在校生"),
+                    ("健康状况", rng.choice(("健康", "健康", "健康", "长期慢性病"))),
+                    ("劳动技能", "普通劳动力" if working else "无劳动力"),
+                    ("务工状况", "省外务工" if working else "未务工"),
                     ("务工时间（月）", str(rng.randrange(1, 13)) if working else "0"),
-                    ("是否参加城乡居民基本医疗保险", "是"), ("是否参加大病保险", "是"),
-                    ("是否参加城乡居民基本养老保险", "是" if age >= 16 else "否"), ("是否享受人身意外保险补贴", "否"),
-                    ("是否现役军人", "否"), ("残疾类别", ""), ("残疾等级", ""),
+                    ("是否参加城乡居民基本医疗保险", "是"),
+                    ("是否参加大病保险", "是"),
+                    ("是否参加城乡居民基本养老保险", "是" if age >= 16 else "否"),
+                    ("是否享受人身意外保险补贴", "否"),
+                    ("是否现役军人", "否"),
+                    ("残疾类别", ""),
+                    ("残疾等级", ""),
                 ):
                     row[index[heading]] = value
                 row[member_phone_at] = f"138{rng.randrange(10**8):08d}" if working else ""
@@ -228,7 +287,7 @@ def registry_copy() -> tuple[float, int]:
             with cursor.cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
                 data = dumps[table]
                 for i in range(0, len(data), 1 << 20):
-                    copy.write(data[i:i + (1 << 20)])
+                    copy.write(data[i : i + (1 << 20)])
     return time.perf_counter() - started, sum(map(len, dumps.values()))
 
 
@@ -248,14 +307,21 @@ def product_import(path: Path, user) -> tuple[float, object]:
     result = importer.run(path)
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
-    print(f"  CPU of this process (every thread; the database's is not counted): {time.process_time() - cpu:.1f} s",
-          file=sys.stderr)
+    print(
+        f"  CPU of this process (every thread; the database's is not counted): {time.process_time() - cpu:.1f} s",
+        file=sys.stderr,
+    )
     timings = getattr(importer, "timings", {})
     if timings:
-        print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if isinstance(v, float)),
-              file=sys.stderr)
+        print(
+            "  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if isinstance(v, float)),
+            file=sys.stderr,
+        )
         if timings.get("rebuild each"):
-            print("  rebuilt: " + ", ".join(f"{name.strip()} {t} s" for t, name in timings["rebuild each"]), file=sys.stderr)
+            print(
+                "  rebuilt: " + ", ".join(f"{name.strip()} {t} s" for t, name in timings["rebuild each"]),
+                file=sys.stderr,
+            )
     if not result.imported:
         sys.exit(f"the import refused the generated file: {result.errors[:5]}")
     return elapsed, result
@@ -268,12 +334,20 @@ def load_average() -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--csv", type=Path, default=ROOT / "var" / "bench_import.csv",
-                        help="where the generated file goes (reused when it has the right size)")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        default=ROOT / "var" / "bench_import.csv",
+        help="where the generated file goes (reused when it has the right size)",
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the import to this file")
     parser.add_argument("--skip-reimport", action="store_true")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="COPY and import alternated this many times (the registry emptied before each), medians compared")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="COPY and import alternated this many times (the registry emptied before each), medians compared",
+    )
     args = parser.parse_args()
     setup_django()
     user = prepare_database()
@@ -291,7 +365,9 @@ def main():
             empty_registry()
             print(f"round {round_ + 1}:", file=sys.stderr)
         copy_seconds = raw_copy(args.csv)
-        print(f"raw COPY:        {copy_seconds:7.2f} s  {persons / copy_seconds:>10,.0f} rows/s  ({load_average()})")
+        print(
+            f"raw COPY:        {copy_seconds:7.2f} s  {persons / copy_seconds:>10,.0f} rows/s  ({load_average()})"
+        )
         if args.profile:
             import cProfile
 
@@ -301,8 +377,10 @@ def main():
         if args.profile:
             profiler.disable()
             profiler.dump_stats(args.profile)
-        print(f"fupin import:    {import_seconds:7.2f} s  {persons / import_seconds:>10,.0f} rows/s  "
-              f"({result.households_created:,} households, {result.members_created:,} persons created; {load_average()})")
+        print(
+            f"fupin import:    {import_seconds:7.2f} s  {persons / import_seconds:>10,.0f} rows/s  "
+            f"({result.households_created:,} households, {result.members_created:,} persons created; {load_average()})"
+        )
         print(f"ratio import/COPY: {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)")
         copies.append(copy_seconds)
         imports_.append(import_seconds)
@@ -310,15 +388,21 @@ def main():
         import statistics
 
         copy_seconds, import_seconds = statistics.median(copies), statistics.median(imports_)
-        print(f"medians of {args.rounds} rounds: raw COPY {copy_seconds:.2f} s, import {import_seconds:.2f} s, "
-              f"ratio {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)")
+        print(
+            f"medians of {args.rounds} rounds: raw COPY {copy_seconds:.2f} s, import {import_seconds:.2f} s, "
+            f"ratio {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)"
+        )
     if not args.skip_reimport:
         again_seconds, again = product_import(args.csv, user)
-        print(f"re-import (no change): {again_seconds:7.2f} s  {persons / again_seconds:>10,.0f} rows/s  "
-              f"({again.unchanged_rows:,} rows unchanged, {again.households_updated} households updated)")
+        print(
+            f"re-import (no change): {again_seconds:7.2f} s  {persons / again_seconds:>10,.0f} rows/s  "
+            f"({again.unchanged_rows:,} rows unchanged, {again.households_updated} households updated)"
+        )
     table_seconds, size = registry_copy()
-    print(f"COPY of the imported rows into the registry's tables (indexes, constraints, FKs): {table_seconds:7.2f} s "
-          f"({size / 1e6:,.0f} MB) — the database's share; import/this = {import_seconds / table_seconds:.2f}x")
+    print(
+        f"COPY of the imported rows into the registry's tables (indexes, constraints, FKs): {table_seconds:7.2f} s "
+        f"({size / 1e6:,.0f} MB) — the database's share; import/this = {import_seconds / table_seconds:.2f}x"
+    )
 
 
 if __name__ == "__main__":

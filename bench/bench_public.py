@@ -12,6 +12,7 @@ pages cost above serving at all on this (shared, 2-core) machine.
 Without DATABASE_URL it builds a scratch SQLite database (migrate, then the county's regions with
 `fupin load-regions --depth county --under 360722`); with DATABASE_URL it uses that database and loads the county if missing.
 """
+
 import argparse
 import os
 import re
@@ -30,21 +31,31 @@ COUNTY = "360722"
 
 
 def fupin(*args, env) -> None:
-    subprocess.run([sys.executable, "-m", "fupin", *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "fupin", *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
 
 
 def paths(env) -> list[str]:
     """Every village's poster address and the other public pages, made by the product's own code."""
-    code = ("import django, os; django.setup()\n"
-            "from fupin.declarations.poster import villages_under\n"
-            "from fupin.declarations.public import village_token\n"
-            "from fupin.regions.models import Region\n"
-            f"county = Region.objects.get(code='{COUNTY}')\n"
-            "for v in villages_under(county): print(f'/declare/v/{village_token(v.code)}/')\n"
-            "for t in Region.objects.filter(parent=county): print(f'/declare/?r={t.code}')\n"
-            "print('/declare/status/')\n")
-    out = subprocess.run([sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "fupin.settings"},
-                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    code = (
+        "import django, os; django.setup()\n"
+        "from fupin.declarations.poster import villages_under\n"
+        "from fupin.declarations.public import village_token\n"
+        "from fupin.regions.models import Region\n"
+        f"county = Region.objects.get(code='{COUNTY}')\n"
+        "for v in villages_under(county): print(f'/declare/v/{village_token(v.code)}/')\n"
+        "for t in Region.objects.filter(parent=county): print(f'/declare/?r={t.code}')\n"
+        "print('/declare/status/')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "fupin.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
     return out.split()
 
 
@@ -65,9 +76,15 @@ end
 """)
     script.close()
     try:
-        subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", script.name, base], capture_output=True, check=True)
-        out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base],
-                             capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            ["wrk", "-t2", "-c32", "-d3s", "-s", script.name, base], capture_output=True, check=True
+        )
+        out = subprocess.run(
+            ["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     figures = {k: int(v) / 1000 for k, v in re.findall(r"^(P50|P95|P99|REQ|ERR) (\d+)$", out, re.MULTILINE)}
@@ -79,32 +96,60 @@ end
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--server-args", default="", help="options for `fupin serve` (--workers N, --threads N)")
+    parser.add_argument(
+        "--server-args", default="", help="options for `fupin serve` (--workers N, --threads N)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk: apt-get install -y wrk")
     scratch = tempfile.TemporaryDirectory(prefix="fupin-bench-public-")
-    env = {**os.environ, "DEBUG": "0", "LOG_LEVEL": "ERROR", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production"),
-           "CACHE_URL": os.environ.get("CACHE_URL", f"file://{scratch.name}/cache")}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "LOG_LEVEL": "ERROR",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production"),
+        "CACHE_URL": os.environ.get("CACHE_URL", f"file://{scratch.name}/cache"),
+    }
     env.setdefault("DATABASE_URL", f"sqlite:///{scratch.name}/bench.sqlite3")
     started = time.perf_counter()
     fupin("migrate", env=env)
     fupin("load-regions", "--depth", "county", "--under", COUNTY, "--if-incomplete", env=env)
     urls = paths(env)
-    print(f"database ready in {time.perf_counter() - started:.0f} s: {len(urls)} public addresses "
-          f"({len(urls) - 1 - sum('?r=' in u for u in urls)} village posters)")
-    server = subprocess.Popen([sys.executable, "-m", "fupin", "serve", f"127.0.0.1:{PORT}", "--no-worker",
-                               *args.server_args.split()], env=env, start_new_session=True, cwd=ROOT)
+    print(
+        f"database ready in {time.perf_counter() - started:.0f} s: {len(urls)} public addresses "
+        f"({len(urls) - 1 - sum('?r=' in u for u in urls)} village posters)"
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fupin",
+            "serve",
+            f"127.0.0.1:{PORT}",
+            "--no-worker",
+            *args.server_args.split(),
+        ],
+        env=env,
+        start_new_session=True,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{PORT}"
     try:
         for _ in range(150):
-            if subprocess.run(["curl", "-sf", "-o", "/dev/null", base + urls[-1]], check=False).returncode == 0:
+            if (
+                subprocess.run(["curl", "-sf", "-o", "/dev/null", base + urls[-1]], check=False).returncode
+                == 0
+            ):
                 break
             time.sleep(0.2)
         for url in urls:  # every address answers 200 before it is timed
-            code = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", base + url],
-                                  capture_output=True, text=True, check=False).stdout
+            code = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", base + url],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
             assert code == "200", (url, code)
         static = wrk(base, ["/static/fupin/fupin.css"], args.seconds)
         pages = wrk(base, urls, args.seconds)
@@ -113,10 +158,14 @@ def main():
         server.wait(timeout=30)
         scratch.cleanup()
     load = os.getloadavg()[0]
-    print(f"baseline, a static file: p50 {static['P50']:.1f} ms, p95 {static['P95']:.1f} ms, {static['rps']:.0f} req/s")
-    print(f"public pages: p50 {pages['P50']:.1f} ms, p95 {pages['P95']:.1f} ms, p99 {pages['P99']:.1f} ms, "
-          f"{pages['rps']:.0f} req/s, {pages['ERR']} errors; p95 ratio to the static file "
-          f"{pages['P95'] / max(static['P95'], 0.001):.2f}x (load average {load:.1f})")
+    print(
+        f"baseline, a static file: p50 {static['P50']:.1f} ms, p95 {static['P95']:.1f} ms, {static['rps']:.0f} req/s"
+    )
+    print(
+        f"public pages: p50 {pages['P50']:.1f} ms, p95 {pages['P95']:.1f} ms, p99 {pages['P99']:.1f} ms, "
+        f"{pages['rps']:.0f} req/s, {pages['ERR']} errors; p95 ratio to the static file "
+        f"{pages['P95'] / max(static['P95'], 0.001):.2f}x (load average {load:.1f})"
+    )
     print(f"target p95 < 100 ms: {'met' if pages['P95'] < 100 and not pages['ERR'] else 'NOT met'}")
 
 

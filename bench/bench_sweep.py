@@ -6,6 +6,7 @@
 --per-rule also times the suspect sweep's member screen (its read, and its checks, which run beside the
 rules listed before them) and each rule, in a transaction rolled back afterwards.
 """
+
 import argparse
 import sys
 import time
@@ -51,7 +52,9 @@ def main():
     parser.add_argument("--per-rule", action="store_true")
     args = parser.parse_args()
     data.ensure(args.households)
-    MonitoringThreshold.objects.get_or_create(region_prefix="", year=2020, defaults={"threshold": 5000, "unregistered_line": 4500})
+    MonitoringThreshold.objects.get_or_create(
+        region_prefix="", year=2020, defaults={"threshold": 5000, "unregistered_line": 4500}
+    )
     # each run a first sweep: a finding or signal already raised is not raised again
     Problem.objects.filter(finding__sweep__isnull=False).delete()
     Finding.objects.filter(sweep__isnull=False).delete()
@@ -64,8 +67,10 @@ def main():
         t = time.perf_counter()
         sweep = run_sweep(sweep)
         took = time.perf_counter() - t
-        print(f"{sweep.get_kind_display()}筛查 {args.households:,} 户：{sweep.results:,} 条结果，{took:.2f} s "
-              f"(目标 < 10 s：{'达到' if took < 10 else '未达到'})")
+        print(
+            f"{sweep.get_kind_display()}筛查 {args.households:,} 户：{sweep.results:,} 条结果，{took:.2f} s "
+            f"(目标 < 10 s：{'达到' if took < 10 else '未达到'})"
+        )
     if args.per_rule:
         time_suspect_rules(2024)
 

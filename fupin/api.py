@@ -4,6 +4,7 @@ The OpenAPI document is at /api/v1/openapi.json and a browsable page at /api/v1/
 UI served from static/vendor, so it works offline). Every error answers with JSON:
 {"detail": "…"} and, for refused input, "errors": {field: Chinese message}.
 """
+
 import json
 import logging
 from decimal import Decimal
@@ -76,7 +77,9 @@ class OfflineSwagger(DocsBase):
         user = getattr(request, "user", None)
         csrf = get_token(request) if user is not None and user.is_authenticated else ""
         openapi_url = reverse(f"{api.urls_namespace}:openapi-json", kwargs=kwargs)
-        return HttpResponse(template.render({"title": api.title, "openapi_url": openapi_url, "csrf": csrf}, request))
+        return HttpResponse(
+            template.render({"title": api.title, "openapi_url": openapi_url, "csrf": csrf}, request)
+        )
 
 
 # Messages for pydantic's error types, in the language of the registry's own messages.
@@ -136,7 +139,9 @@ class FupinAPI(NinjaAPI):
         for context in error_contexts:
             model = context.model
             for error in context.pydantic_validation_error.errors(include_url=False):
-                loc = (model.__ninja_param_source__,) + model.__ninja_flatten_map_reverse__.get(error["loc"], error["loc"])
+                loc = (model.__ninja_param_source__,) + model.__ninja_flatten_map_reverse__.get(
+                    error["loc"], error["loc"]
+                )
                 errors.setdefault(_field_key(loc), _message(error))
         return ValidationError([{"errors": errors}])
 
@@ -200,13 +205,19 @@ def on_conflicting_change(request, exc: ChangeConflict):
 
 @api.exception_handler(DjangoValidationError)
 def on_model_validation(request, exc: DjangoValidationError):
-    errors = {k: "；".join(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"__all__": "；".join(exc.messages)}
+    errors = (
+        {k: "；".join(v) for k, v in exc.message_dict.items()}
+        if hasattr(exc, "error_dict")
+        else {"__all__": "；".join(exc.messages)}
+    )
     return _error(request, 422, _summary(errors), errors)
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc: AuthenticationError):
-    message = exc.message if exc.message != "Unauthorized" else "需要登录，或在 Authorization 头中提供 API 令牌"
+    message = (
+        exc.message if exc.message != "Unauthorized" else "需要登录，或在 Authorization 头中提供 API 令牌"
+    )
     response = _error(request, 401, message)
     response["WWW-Authenticate"] = 'Bearer realm="fupin"'
     return response

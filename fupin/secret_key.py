@@ -6,6 +6,7 @@ var/) makes its own key on first start and keeps it in `var/secret_key`, readabl
 deployment on a database of its own (DATABASE_URL) with DEBUG off must set SECRET_KEY itself: several servers
 sharing one database need one key, and a key kept in one machine's var/ would silently differ between them.
 """
+
 import os
 import secrets
 from pathlib import Path
@@ -31,8 +32,10 @@ def load_or_create(var_dir: Path) -> str:
     except FileExistsError:
         return path.read_text().strip() or key
     except OSError as e:
-        raise ImproperlyConfigured(f"无法在 {path} 保存密钥（{e.strerror}）：请设置 SECRET_KEY 环境变量。"
-                                   f" Cannot keep a key in {path} ({e.strerror}): set SECRET_KEY.") from None
+        raise ImproperlyConfigured(
+            f"无法在 {path} 保存密钥（{e.strerror}）：请设置 SECRET_KEY 环境变量。"
+            f" Cannot keep a key in {path} ({e.strerror}): set SECRET_KEY."
+        ) from None
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
@@ -42,7 +45,11 @@ def refuse_unset_key_in_production() -> None:
     """Stop a server from starting on a database of its own, with DEBUG off, and no SECRET_KEY in the environment."""
     from django.conf import settings
 
-    if not settings.DEBUG and not settings.SECRET_KEY_FROM_ENVIRONMENT and not settings.EMBEDDED_DEFAULT_DATABASE:
+    if (
+        not settings.DEBUG
+        and not settings.SECRET_KEY_FROM_ENVIRONMENT
+        and not settings.EMBEDDED_DEFAULT_DATABASE
+    ):
         raise ImproperlyConfigured(
             "SECRET_KEY 未设置：DEBUG 关闭且使用 DATABASE_URL 时，服务拒绝启动。请在环境变量中设置一个随机的 SECRET_KEY"
             "（例如 python -c 'import secrets; print(secrets.token_urlsafe(50))' 的输出），各服务器使用同一个。"

@@ -11,6 +11,7 @@ CACHE_URL        unset: each process's memory; file:///dir or redis://host:port/
 FUPIN_HTTPS      "1" behind HTTPS: secure cookies, HSTS, redirect to https (docs/production.md)
 FUPIN_BEHIND_PROXY "1" behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For
 """
+
 import datetime
 import json
 import os
@@ -139,8 +140,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Applied wherever a password is set: the admin, the change-password page, accounts.services, helpers' sign-ins.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-     "OPTIONS": {"user_attributes": ("username", "full_name", "email")}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -164,7 +167,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 # mandatory for those roles: they enrol at their next sign-in.
 OTP_TOTP_ISSUER = "fupin"
 FUPIN_2FA_ROLES = ("county", "prefecture", "province", "admin")
-FUPIN_REQUIRE_2FA_ROLES = tuple(r.strip() for r in os.environ.get("FUPIN_REQUIRE_2FA_ROLES", "").split(",") if r.strip())
+FUPIN_REQUIRE_2FA_ROLES = tuple(
+    r.strip() for r in os.environ.get("FUPIN_REQUIRE_2FA_ROLES", "").split(",") if r.strip()
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -198,12 +203,19 @@ else:
 CACHE_URL = os.environ.get("CACHE_URL", "")
 _cache_entries = {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "1000"))}
 if CACHE_URL.startswith("file://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": CACHE_URL.removeprefix("file://"), "OPTIONS": _cache_entries}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://"),
+            "OPTIONS": _cache_entries,
+        }
+    }
 elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}
+    }
 
 SESSION_ENGINE = "fupin.core.sessions"  # the database store, read with the user's row in one plain statement
 SESSION_COOKIE_HTTPONLY = True
@@ -280,8 +292,10 @@ FUPIN_API_TOKEN_DEFAULT_DAYS = 90
 # Self-declaration (农户自主申报, fupin.declarations). Deadlines in working days per region code prefix, the
 # longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the environment
 # overrides or adds provinces.
-FUPIN_DECLARATION_DEADLINES = {"": {"verify": 2, "review": 5, "total": 15},
-                               **json.loads(os.environ.get("FUPIN_DECLARATION_DEADLINES", "{}"))}
+FUPIN_DECLARATION_DEADLINES = {
+    "": {"verify": 2, "review": 5, "total": 15},
+    **json.loads(os.environ.get("FUPIN_DECLARATION_DEADLINES", "{}")),
+}
 # Abuse limits of the public form: codes per phone a day, declarations per phone and per ID number a day, photo size.
 FUPIN_DECLARATION_LIMITS = {"codes_per_day": 5, "per_phone_day": 3, "per_id_day": 2, "photo_mb": 5}
 # Per address, through django-ratelimit on the cache (CACHE_URL: use Redis when several processes serve the pages).

@@ -1,4 +1,5 @@
 """Root URLs: the web UI, the JSON API under /api/v1/, the admin. Uploaded files have no public route."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -6,6 +6,7 @@ The rows come from fupin.registry.importing.report.sample_rows (valid ID numbers
 idnumber.check_character); the household's cells are on the head's row only, the layout
 most county offices fill by hand.
 """
+
 import os
 import sys
 from pathlib import Path

@@ -30,7 +30,9 @@ def _reference_data(request):
         return
     request.getfixturevalue("transactional_db")
     for module, function in REFERENCE_DATA:
-        getattr(importlib.import_module(module), function)(django_apps, None)  # none of them uses the schema editor
+        getattr(importlib.import_module(module), function)(
+            django_apps, None
+        )  # none of them uses the schema editor
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ kills the process. STAGE "none" runs the command unchanged; "stub-pdf" only swap
 (the handbook's rendering has its own tests); "fail-first-claim" makes the worker's first claims hit a locked
 database.
 """
+
 import os
 import sys
 import time
@@ -42,6 +43,7 @@ def install(stage: str, signal_file: str) -> None:
 
         jobs.import_file = import_then_pause
     elif stage in ("rendering", "stub-pdf"):
+
         def render(household, **kwargs):
             if stage == "rendering":
                 pause(signal_file, stage)

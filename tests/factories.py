@@ -1,4 +1,5 @@
 """Small factories: each test builds the few records it needs."""
+
 import datetime
 import itertools
 import re
@@ -11,16 +12,25 @@ from fupin.registry import codes, services
 
 # A real corner of the tree: 江西省赣州市 with two counties, two townships each, two villages each.
 TREE = [
-    ("36", "江西省"), ("3607", "赣州市"),
-    ("360722", "信丰县"), ("360722100", "嘉定镇"), ("360722101", "大塘埠镇"),
-    ("360722100001", "南山居委会"), ("360722100003", "人民路居委会"),
-    ("360722101200", "大塘埠村"), ("360722101201", "石坳村"),
-    ("360723", "大余县"), ("360723100", "南安镇"), ("360723101", "新城镇"),
-    ("360723100001", "余西街居民委员会"), ("360723100002", "北门河街社区居民委员会"),
-    ("360723101200", "新城村"), ("360723101201", "周屋村"),
+    ("36", "江西省"),
+    ("3607", "赣州市"),
+    ("360722", "信丰县"),
+    ("360722100", "嘉定镇"),
+    ("360722101", "大塘埠镇"),
+    ("360722100001", "南山居委会"),
+    ("360722100003", "人民路居委会"),
+    ("360722101200", "大塘埠村"),
+    ("360722101201", "石坳村"),
+    ("360723", "大余县"),
+    ("360723100", "南安镇"),
+    ("360723101", "新城镇"),
+    ("360723100001", "余西街居民委员会"),
+    ("360723100002", "北门河街社区居民委员会"),
+    ("360723101200", "新城村"),
+    ("360723101201", "周屋村"),
 ]
 VILLAGE = "360722100001"
-SIBLING_VILLAGE = "360722100003"      # same township
+SIBLING_VILLAGE = "360722100003"  # same township
 OTHER_TOWNSHIP_VILLAGE = "360722101200"  # same county, other township
 OTHER_COUNTY_VILLAGE = "360723100001"
 
@@ -28,14 +38,18 @@ OTHER_COUNTY_VILLAGE = "360723100001"
 def make_tree() -> dict[str, Region]:
     regions = {}
     for code, name in TREE:
-        regions[code] = Region.objects.create(code=code, name=name, level=level_of(code), parent_id=parent_code(code))
+        regions[code] = Region.objects.create(
+            code=code, name=name, level=level_of(code), parent_id=parent_code(code)
+        )
     return regions
 
 
 _seq = itertools.count(1)
 
 
-def id_number(*, birth: datetime.date = datetime.date(1970, 5, 17), sex: str = "M", area: str = "360722") -> str:
+def id_number(
+    *, birth: datetime.date = datetime.date(1970, 5, 17), sex: str = "M", area: str = "360722"
+) -> str:
     """A valid, unique 18-digit ID number with the given birth date and sex."""
     n = next(_seq) % 500
     seq = 2 * n + (1 if sex == "M" else 0)
@@ -45,8 +59,22 @@ def id_number(*, birth: datetime.date = datetime.date(1970, 5, 17), sex: str = "
     return first17 + check_character(first17)
 
 
-def make_user(username: str, role: str = "", region: str | None = None, *, superuser: bool = False, password: str = "pw-secret-123") -> User:
-    user = User(username=username, role=role, region_id=region, full_name=username, is_superuser=superuser, is_staff=superuser)
+def make_user(
+    username: str,
+    role: str = "",
+    region: str | None = None,
+    *,
+    superuser: bool = False,
+    password: str = "pw-secret-123",
+) -> User:
+    user = User(
+        username=username,
+        role=role,
+        region_id=region,
+        full_name=username,
+        is_superuser=superuser,
+        is_staff=superuser,
+    )
     user.set_password(password)
     user.save()
     return user
@@ -56,8 +84,16 @@ def admin_user() -> User:
     return User.objects.filter(username="root").first() or make_user("root", superuser=True)
 
 
-def make_household(village: str = VILLAGE, *, head: str = "张三丰", members: int = 2, by=None, income: str | None = "3500.00",
-                   year: int = 2025, **fields) -> "services.Household":
+def make_household(
+    village: str = VILLAGE,
+    *,
+    head: str = "张三丰",
+    members: int = 2,
+    by=None,
+    income: str | None = "3500.00",
+    year: int = 2025,
+    **fields,
+) -> "services.Household":
     by = by or admin_user()
     fields.setdefault("status", codes.HouseholdStatus.POOR)
     fields.setdefault("primary_cause", codes.PovertyCause.ILLNESS)
@@ -71,10 +107,19 @@ def make_household(village: str = VILLAGE, *, head: str = "张三丰", members: 
     if wanted in services.UNREGISTERED_STATUSES:
         fields["status"] = key.pop("status")
     household = services.create_household(by=by, village_code=village, **fields)
-    services.add_member(household, by=by, name=head, id_number=id_number(birth=datetime.date(1968, 3, 1)), relation=codes.Relation.HEAD)
+    services.add_member(
+        household,
+        by=by,
+        name=head,
+        id_number=id_number(birth=datetime.date(1968, 3, 1)),
+        relation=codes.Relation.HEAD,
+    )
     for i in range(members - 1):
         services.add_member(
-            household, by=by, name=f"{head[0]}小{i + 1}", relation=codes.Relation.SON,
+            household,
+            by=by,
+            name=f"{head[0]}小{i + 1}",
+            relation=codes.Relation.SON,
             id_number=id_number(birth=datetime.date(1995 + i, 6, 2)),
         )
     if income is not None:

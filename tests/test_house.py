@@ -1,6 +1,7 @@
 """The house rules that keep the code walkable (issue 15): no app module above 800 lines and no function above
 80 lines, migrations aside. A module that grows past them is split by concern (see docs/architecture.md), a
 function into named steps."""
+
 import ast
 from pathlib import Path
 

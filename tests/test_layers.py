@@ -15,6 +15,7 @@ monitoring never imports declarations; fupin.core.work.register_work, called by 
 AssistanceConfig.ready, so that the worker and the 后台任务 page in core reach their import jobs and handbook batches).
 The project's own modules (fupin/settings.py, urls.py, api.py) sit above every app.
 """
+
 import ast
 from pathlib import Path
 
@@ -47,8 +48,10 @@ KNOWN = {
 
 
 def known(relative: str, target: str) -> bool:
-    return any(target == t and any(relative == k or (k.endswith("/") and relative.startswith(k)) for k in paths)
-               for paths, t in KNOWN)
+    return any(
+        target == t and any(relative == k or (k.endswith("/") and relative.startswith(k)) for k in paths)
+        for paths, t in KNOWN
+    )
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -68,7 +71,9 @@ def imported_modules(path: Path, root: Path = ROOT):
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+                base = ".".join(
+                    package[: len(package) - node.level + 1] + ([node.module] if node.module else [])
+                )
             yield node.lineno, base
             for alias in node.names:  # `from fupin import registry` names the app in the alias
                 yield node.lineno, f"{base}.{alias.name}"
@@ -108,13 +113,17 @@ def edges_against_the_order(files, root: Path = ROOT) -> list[str]:
                 sideways.setdefault((app, target), f"{relative}:{line}")
     for (app, target), where in sideways.items():
         if (target, app) in sideways:
-            found.append(f"{where} {app} → {target}, while {sideways[target, app]} {target} → {app} (a cycle)")
+            found.append(
+                f"{where} {app} → {target}, while {sideways[target, app]} {target} → {app} (a cycle)"
+            )
     return sorted(set(found))
 
 
 def test_every_app_is_in_a_layer():
     apps = {p.name for p in ROOT.iterdir() if (p / "apps.py").exists()}
-    assert apps == set(RANK), f"apps missing from LAYERS: {apps - set(RANK)}, in LAYERS but gone: {set(RANK) - apps}"
+    assert apps == set(RANK), (
+        f"apps missing from LAYERS: {apps - set(RANK)}, in LAYERS but gone: {set(RANK) - apps}"
+    )
 
 
 def test_no_import_goes_up_or_sideways_against_the_layers():
@@ -125,20 +134,28 @@ def test_known_exceptions_still_exist():
     """An exception listed here whose import is gone must leave the list, so the list cannot hide a new edge."""
     gone = []
     for relatives, target in KNOWN:
-        paths = [p for r in relatives
-                 for p in (sorted((ROOT.parent / r).rglob("*.py")) if r.endswith("/") else [ROOT.parent / r])]
-        if not any(p.exists() and any(app_of(m) == target for _line, m in imported_modules(p)) for p in paths):
+        paths = [
+            p
+            for r in relatives
+            for p in (sorted((ROOT.parent / r).rglob("*.py")) if r.endswith("/") else [ROOT.parent / r])
+        ]
+        if not any(
+            p.exists() and any(app_of(m) == target for _line, m in imported_modules(p)) for p in paths
+        ):
             gone.append((relatives, target))
     assert gone == [], "remove these from KNOWN: the import is gone"
 
 
-@pytest.mark.parametrize("source, edge", [
-    ("from fupin.registry import idnumber\n", "core → registry"),
-    ("def f():\n    from fupin.accounts.backends import user_columns\n", "core → accounts"),
-    ("from ...registry.models import Household\n", "core → registry"),
-    ("import fupin.reports.bulk\n", "core → reports"),
-    ("from fupin import urls\n", "core → urls"),
-])
+@pytest.mark.parametrize(
+    "source, edge",
+    [
+        ("from fupin.registry import idnumber\n", "core → registry"),
+        ("def f():\n    from fupin.accounts.backends import user_columns\n", "core → accounts"),
+        ("from ...registry.models import Household\n", "core → registry"),
+        ("import fupin.reports.bulk\n", "core → reports"),
+        ("from fupin import urls\n", "core → urls"),
+    ],
+)
 def test_an_upward_import_is_found_with_its_module_and_line(tmp_path, source, edge):
     module = tmp_path / "fupin" / "core" / "templatetags" / "tags.py"
     module.parent.mkdir(parents=True)
@@ -148,7 +165,10 @@ def test_an_upward_import_is_found_with_its_module_and_line(tmp_path, source, ed
 
 
 def test_two_apps_of_one_layer_importing_each_other_are_found(tmp_path):
-    for app, source in [("funds", "from fupin.monitoring import rules\n"), ("monitoring", "x = 1\nfrom fupin.funds.models import Loan\n")]:
+    for app, source in [
+        ("funds", "from fupin.monitoring import rules\n"),
+        ("monitoring", "x = 1\nfrom fupin.funds.models import Loan\n"),
+    ]:
         (tmp_path / "fupin" / app).mkdir(parents=True)
         (tmp_path / "fupin" / app / "services.py").write_text(source)
     found = edges_against_the_order(sorted((tmp_path / "fupin").rglob("*.py")), tmp_path / "fupin")
@@ -160,5 +180,7 @@ def test_two_apps_of_one_layer_importing_each_other_are_found(tmp_path):
 def test_a_downward_import_passes(tmp_path):
     module = tmp_path / "fupin" / "reports" / "views.py"
     module.parent.mkdir(parents=True)
-    module.write_text("from fupin.registry import selectors\nfrom .models import Rollup\nfrom fupin.core import idnumber\n")
+    module.write_text(
+        "from fupin.registry import selectors\nfrom .models import Rollup\nfrom fupin.core import idnumber\n"
+    )
     assert edges_against_the_order([module], tmp_path / "fupin") == []

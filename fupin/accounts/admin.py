@@ -24,9 +24,15 @@ class UserForm(UserChangeForm):
             if region is None:
                 self.add_error("region", _("该角色须绑定到%(level)s级区划") % {"level": level.label})
             elif region.level != level:
-                self.add_error("region", _("%(role)s须绑定到%(level)s级区划，%(name)s不是") % {
-                    "role": Role(role).label, "level": level.label, "name": region.name,
-                })
+                self.add_error(
+                    "region",
+                    _("%(role)s须绑定到%(level)s级区划，%(name)s不是")
+                    % {
+                        "role": Role(role).label,
+                        "level": level.label,
+                        "name": region.name,
+                    },
+                )
         return cleaned
 
 
@@ -44,9 +50,7 @@ class UserAdmin(DjangoUserAdmin):
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "password1", "password2")}),)
     actions = ["unlock_sign_in", "remove_second_factor"]
 
     def user_change_password(self, request, id, form_url=""):
@@ -55,8 +59,13 @@ class UserAdmin(DjangoUserAdmin):
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
                 user = User.objects.get(pk=id)
-                record(by=request.user, action="reset_password", target=user, scope_code=user.region_id or "",
-                       changes={"password": ["***", "***"]})
+                record(
+                    by=request.user,
+                    action="reset_password",
+                    target=user,
+                    scope_code=user.region_id or "",
+                    changes={"password": ["***", "***"]},
+                )
         return response
 
     def _for_each(self, request, queryset, service, done: str):
@@ -80,7 +89,16 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "expires_at", "read_only", "last_used_at", "revoked")
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "read_only",
+        "last_used_at",
+        "revoked",
+    )
     list_filter = ("revoked",)
     search_fields = ("name", "user__username", "prefix")
     exclude = ("key_hash",)
@@ -90,7 +108,9 @@ def _sign_in_for_admin(request, extra_context=None):
     """The admin signs in through fupin's own sign-in (lockout, second factor), not a login form of its own."""
     if request.user.is_authenticated:  # signed in, but not staff: the admin is not theirs
         raise PermissionDenied(_("您没有进入系统管理的权限"))
-    return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"), reverse("accounts:login"))
+    return redirect_to_login(
+        request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"), reverse("accounts:login")
+    )
 
 
 admin.site.login = _sign_in_for_admin

@@ -1,4 +1,5 @@
 """How the JSON API knows who is calling: a bearer token, or the web UI's session (with CSRF); and GET /me/."""
+
 import datetime
 
 from django.conf import settings
@@ -117,8 +118,12 @@ def me(request):
         "full_name": user.full_name,
         "role": user.role,
         "role_display": str(user.get_role_display()) if user.role else "",
-        "region": region and {
-            "code": region.code, "name": region.name, "level": region.level, "level_display": str(region.get_level_display()),
+        "region": region
+        and {
+            "code": region.code,
+            "name": region.name,
+            "level": region.level,
+            "level_display": str(region.get_level_display()),
         },
         "scope_prefix": user.scope_prefix,
         "can_edit_registry": user.can_edit_registry,

@@ -5,6 +5,7 @@ read afresh on every request all the same, so django.contrib.auth's checks keep 
 once: an inactive user is refused, and a changed password (logout elsewhere, reset) no longer
 matches the session's hash.
 """
+
 from contextvars import ContextVar
 
 from axes.backends import AxesStandaloneBackend
@@ -51,8 +52,12 @@ class UserBackend(ModelBackend):
         else:
             connection = connections[alias]
             table = connection.ops.quote_name(model._meta.db_table)
-            row = db.fetchone(alias, f"SELECT {user_columns(alias)} FROM {table} "
-                                     f"WHERE {table}.{connection.ops.quote_name(model._meta.pk.column)} = %s", [pk])
+            row = db.fetchone(
+                alias,
+                f"SELECT {user_columns(alias)} FROM {table} "
+                f"WHERE {table}.{connection.ops.quote_name(model._meta.pk.column)} = %s",
+                [pk],
+            )
             if row is None:
                 return None
         user = user_from_row(alias, row)

@@ -3,6 +3,7 @@
 The command acts as the named account, with that account's role and scope, so the services check it as they
 would a signed-in user and the audit trail names it; without a name, as the first active administrator.
 """
+
 from django.core.management.base import CommandError
 
 from .models import User

@@ -1,4 +1,5 @@
 """Who is signed in: django.contrib.auth's middleware, letting the backend use the user's row read with the session."""
+
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.core.exceptions import PermissionDenied

@@ -1,4 +1,5 @@
 """Users, their role and the region they are bound to; API tokens."""
+
 import hashlib
 import secrets
 
@@ -49,7 +50,12 @@ COUNTY_OVERSIGHT_ROLES = {Role.COUNTY, Role.PREFECTURE, Role.PROVINCE}
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, blank=True)
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("所属区划")
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所属区划"),
     )
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
 
@@ -143,6 +149,12 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user: User, name: str, *, expires_at, read_only: bool = False) -> tuple["ApiToken", str]:
         raw = "fp_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:8],
-                                   expires_at=expires_at, read_only=read_only)
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            key_hash=hash_token(raw),
+            prefix=raw[:8],
+            expires_at=expires_at,
+            read_only=read_only,
+        )
         return token, raw

@@ -3,6 +3,7 @@
 Region scope (what a user may read or change at all) is fupin/accounts/scope.py; this module answers
 the other question, whether the user's role does this kind of work. Roles are always `Role` members.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,11 @@ def has_role(user: Any, *roles: Role) -> bool:
 
 def holds(user: Any, role: Role) -> bool:
     """The user holds `role` itself (an administrator does not count): for what a role sees differently."""
-    return bool(getattr(user, "is_authenticated", False) and not user.is_superuser
-                and getattr(user, "role", "") == role)
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and not user.is_superuser
+        and getattr(user, "role", "") == role
+    )
 
 
 def is_helper(user: Any) -> bool:
@@ -60,4 +64,3 @@ def may_create_users(by: User | None, region_code: str | None) -> bool:
     if by is None or by.is_superuser:
         return True
     return bool(holds(by, Role.COUNTY) and region_code and by.in_scope(region_code))
-

@@ -1,4 +1,5 @@
 """What a user may read and change: one place, used by every selector and service."""
+
 from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet

@@ -6,6 +6,7 @@ so a page costs no extra query: SecondFactorMiddleware sends a pending session t
 page for every path but those below, and the API's session authentication refuses it (API tokens stand
 in for the second factor: they are made on a verified session).
 """
+
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,7 +19,14 @@ PENDING_SESSION_KEY = "fupin_2fa_pending"
 VERIFY, ENROL = "verify", "enrol"
 # What a pending session may still reach: the second-factor pages themselves, signing out, the language,
 # static files, and the API (its session authentication refuses a pending session with 401).
-PENDING_ALLOWED = ("/accounts/2fa/enrol/", "/accounts/2fa/verify/", "/accounts/logout/", "/i18n/", "/static/", "/api/")
+PENDING_ALLOWED = (
+    "/accounts/2fa/enrol/",
+    "/accounts/2fa/verify/",
+    "/accounts/logout/",
+    "/i18n/",
+    "/static/",
+    "/api/",
+)
 
 
 def role_key(user) -> str:
@@ -67,7 +75,11 @@ def end_other_sessions(request) -> int:
     from fupin.core.models import Session  # fupin's session table keeps each session's user
 
     request.session.save()
-    deleted, _ = Session.objects.filter(user_id=request.user.pk).exclude(session_key=request.session.session_key).delete()
+    deleted, _ = (
+        Session.objects.filter(user_id=request.user.pk)
+        .exclude(session_key=request.session.session_key)
+        .delete()
+    )
     return deleted
 
 

@@ -1,4 +1,5 @@
 """Account actions: users bound to regions, passwords, sign-in lockouts, the second factor, API tokens."""
+
 import datetime
 
 from axes.models import AccessAttempt
@@ -45,12 +46,19 @@ def set_password(user: User, password: str, *, by: User) -> None:
     check_password_allowed(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    record(by=by, action="change_password" if by.pk == user.pk else "reset_password", target=user,
-           scope_code=user.region_id or "", changes={"password": ["***", "***"]})
+    record(
+        by=by,
+        action="change_password" if by.pk == user.pk else "reset_password",
+        target=user,
+        scope_code=user.region_id or "",
+        changes={"password": ["***", "***"]},
+    )
 
 
 @transaction.atomic
-def create_user(*, by: User, username: str, password: str, role: str, region_code: str | None, full_name: str = "") -> User:
+def create_user(
+    *, by: User, username: str, password: str, role: str, region_code: str | None, full_name: str = ""
+) -> User:
     """Create a user bound to a region at the level their role works at."""
     if role not in Role.values:
         raise AccountError(f"未知角色：{role}")
@@ -63,19 +71,28 @@ def create_user(*, by: User, username: str, password: str, role: str, region_cod
             if region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
                 raise AccountError(f"帮扶责任人须绑定到县、乡或村，{region.name}不是")
         elif region.level != ROLE_LEVEL[Role(role)]:
-            raise AccountError(f"{Role(role).label}须绑定到{ROLE_LEVEL[Role(role)].label}级区划，{region.name}不是")
+            raise AccountError(
+                f"{Role(role).label}须绑定到{ROLE_LEVEL[Role(role)].label}级区划，{region.name}不是"
+            )
     if not may_create_users(by, region.code if region else None):
         raise AccountError("只有县扶贫办或系统管理员可以为本辖区创建用户")
     user = User(username=username, role=role, region=region, full_name=full_name)
     check_password_allowed(password, user)
     user.set_password(password)
     user.save()
-    record(by=by, action="create_user", target=user, scope_code=region.code if region else "",
-           changes={"username": [None, username], "role": [None, role], "region": [None, region_code]})
+    record(
+        by=by,
+        action="create_user",
+        target=user,
+        scope_code=region.code if region else "",
+        changes={"username": [None, username], "role": [None, role], "region": [None, region_code]},
+    )
     return user
 
 
-def issue_token(user: User, *, name: str, days: int | None = None, read_only: bool = False) -> tuple[ApiToken, str]:
+def issue_token(
+    user: User, *, name: str, days: int | None = None, read_only: bool = False
+) -> tuple[ApiToken, str]:
     """A bearer token valid for `days` (one of settings.FUPIN_API_TOKEN_DAYS), read-only if asked."""
     days = days or settings.FUPIN_API_TOKEN_DEFAULT_DAYS
     if days not in settings.FUPIN_API_TOKEN_DAYS:
@@ -83,8 +100,16 @@ def issue_token(user: User, *, name: str, days: int | None = None, read_only: bo
     expires_at = timezone.now() + datetime.timedelta(days=days)
     with transaction.atomic():
         token, raw = ApiToken.issue(user, name, expires_at=expires_at, read_only=read_only)
-        record(by=user, action="issue_token", target=token,
-               changes={"name": [None, name], "expires_at": [None, expires_at.isoformat()], "read_only": [None, read_only]})
+        record(
+            by=user,
+            action="issue_token",
+            target=token,
+            changes={
+                "name": [None, name],
+                "expires_at": [None, expires_at.isoformat()],
+                "read_only": [None, read_only],
+            },
+        )
     return token, raw
 
 
@@ -99,17 +124,25 @@ def revoke_token(user: User, token_id: str) -> None:
 
 # ---------------------------------------------------------------- sign-in lockout (django-axes)
 
+
 @transaction.atomic
 def unlock(user: User, *, by: User) -> int:
     """Clear a user's failed sign-ins (and so their lockout): system administrators only. Returns the records cleared."""
     if not by.is_superuser:
         raise AccountError("只有系统管理员可以解除登录锁定")
     cleared, _ = AccessAttempt.objects.filter(username=user.username).delete()
-    record(by=by, action="unlock_sign_in", target=user, scope_code=user.region_id or "", changes={"locked": [True, False]})
+    record(
+        by=by,
+        action="unlock_sign_in",
+        target=user,
+        scope_code=user.region_id or "",
+        changes={"locked": [True, False]},
+    )
     return cleared
 
 
 # ---------------------------------------------------------------- the second factor (TOTP)
+
 
 def start_totp_enrolment(user: User) -> TOTPDevice:
     """The user's unconfirmed TOTP device (a new secret unless one waits already); confirmed by confirm_totp()."""
@@ -130,8 +163,13 @@ def confirm_totp(user: User, token: str) -> TOTPDevice:
             TOTPDevice.objects.filter(user=user, confirmed=True).delete()
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            record(by=user, action="enrol_totp", target=user, scope_code=user.region_id or "",
-                   changes={"two_factor": [False, True]})
+            record(
+                by=user,
+                action="enrol_totp",
+                target=user,
+                scope_code=user.region_id or "",
+                changes={"two_factor": [False, True]},
+            )
     if not matched:  # raised after the commit, so django-otp's count of wrong codes is kept
         raise AccountError("验证码不正确，请核对手机时间后重试")
     return device
@@ -165,4 +203,10 @@ def remove_totp(user: User, *, by: User) -> None:
         raise AccountError("只有系统管理员可以解除他人的两步验证")
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
     if removed:
-        record(by=by, action="remove_totp", target=user, scope_code=user.region_id or "", changes={"two_factor": [True, False]})
+        record(
+            by=by,
+            action="remove_totp",
+            target=user,
+            scope_code=user.region_id or "",
+            changes={"two_factor": [True, False]},
+        )

@@ -6,6 +6,7 @@ the office out as soon as one account's would: the address's failures count agai
 (FUPIN_LOGIN_ADDRESS_FAILURES). Failures are counted for any username, existing or not, so the lockout
 answers the same for both and never tells whether an account exists.
 """
+
 import ipaddress
 
 from axes.handlers.database import AxesDatabaseHandler

@@ -1,4 +1,5 @@
 """Signing in (password, then the second factor where one is due), the user's password, second factor and API tokens."""
+
 import io
 from base64 import b32encode
 from urllib.parse import urlencode
@@ -38,7 +39,9 @@ class LoginView(auth_views.LoginView):
 
 def _next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -62,8 +65,12 @@ def two_factor_verify(request):
             otp_login(request, device)
             second_factor.finish(request)
             return redirect(_next(request))
-    return render(request, "accounts/two_factor_verify.html", {"error": error, "next": _next(request)},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"error": error, "next": _next(request)},
+        status=400 if error else 200,
+    )
 
 
 def _qr_svg(data: str) -> str:
@@ -71,7 +78,7 @@ def _qr_svg(data: str) -> str:
     out = io.BytesIO()
     image.save(out)
     svg = out.getvalue().decode()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 @never_cache
@@ -97,14 +104,24 @@ def two_factor_enrol(request):
             otp_login(request, device)
             second_factor.finish(request)
             second_factor.end_other_sessions(request)
-            messages.success(request, "两步验证已启用：以后登录时还需输入验证器中的验证码，其他设备上的登录已退出")
+            messages.success(
+                request, "两步验证已启用：以后登录时还需输入验证器中的验证码，其他设备上的登录已退出"
+            )
             return redirect(_next(request) if state else "accounts:two_factor")
     device = services.start_totp_enrolment(user)
     secret = b32encode(device.bin_key).decode()  # what the app asks for when the code cannot be scanned
-    return render(request, "accounts/two_factor_enrol.html", {
-        "qr_svg": _qr_svg(device.config_url), "secret": secret, "error": error, "required": state == second_factor.ENROL,
-        "next": _next(request),
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "accounts/two_factor_enrol.html",
+        {
+            "qr_svg": _qr_svg(device.config_url),
+            "secret": secret,
+            "error": error,
+            "required": state == second_factor.ENROL,
+            "next": _next(request),
+        },
+        status=400 if error else 200,
+    )
 
 
 @never_cache
@@ -122,9 +139,14 @@ def two_factor(request):
             services.remove_totp(user, by=user)
             messages.success(request, "两步验证已解除")
         return redirect("accounts:two_factor")
-    return render(request, "accounts/two_factor.html", {
-        "device": second_factor.confirmed_device(user), "required": second_factor.must_enrol(user),
-    })
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "device": second_factor.confirmed_device(user),
+            "required": second_factor.must_enrol(user),
+        },
+    )
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -134,7 +156,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         services.set_password(self.request.user, form.cleaned_data["new_password1"], by=self.request.user)
-        update_session_auth_hash(self.request, self.request.user)  # this session stays signed in, the others end
+        update_session_auth_hash(
+            self.request, self.request.user
+        )  # this session stays signed in, the others end
         messages.success(self.request, "密码已修改")
         return redirect("accounts:password_change")
 
@@ -156,12 +180,21 @@ def tokens(request):
             messages.error(request, "请选择有效期")
         else:
             try:
-                _, new_token = services.issue_token(request.user, name=name[:100], days=int(days),
-                                                    read_only=request.POST.get("read_only") == "1")
+                _, new_token = services.issue_token(
+                    request.user,
+                    name=name[:100],
+                    days=int(days),
+                    read_only=request.POST.get("read_only") == "1",
+                )
             except services.AccountError as e:
                 messages.error(request, str(e))
-    return render(request, "accounts/tokens.html", {
-        "tokens": request.user.api_tokens.filter(revoked=False).order_by("-created_at"), "new_token": new_token,
-        "day_choices": settings.FUPIN_API_TOKEN_DAYS, "default_days": settings.FUPIN_API_TOKEN_DEFAULT_DAYS,
-    })
-
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": request.user.api_tokens.filter(revoked=False).order_by("-created_at"),
+            "new_token": new_token,
+            "day_choices": settings.FUPIN_API_TOKEN_DAYS,
+            "default_days": settings.FUPIN_API_TOKEN_DEFAULT_DAYS,
+        },
+    )

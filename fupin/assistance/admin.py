@@ -1,4 +1,5 @@
 """Admin pages for the assistance app's reference data; case work goes through the services."""
+
 from django.contrib import admin
 
 from .models import AssistanceSettings, HelperUnit, MeasureCatalogue

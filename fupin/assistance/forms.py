@@ -1,4 +1,5 @@
 """Forms of the assistance pages: they parse input for a service call; the service decides."""
+
 import datetime
 
 from django import forms
@@ -9,10 +10,21 @@ from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES
 
 from .models import HelperKind, MeasureStatus, PlanClass, UnitKind, VisitKind
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # <input type=date> needs ISO whatever the locale
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "required": False,
-         "error_messages": {"invalid": "请输入金额（元）", "max_decimal_places": "金额最多保留两位小数",
-                            "min_value": "金额不能为负数", "max_digits": "金额过大"}}
+DATE = forms.DateInput(
+    attrs={"type": "date"}, format="%Y-%m-%d"
+)  # <input type=date> needs ISO whatever the locale
+MONEY = {
+    "max_digits": 12,
+    "decimal_places": 2,
+    "min_value": 0,
+    "required": False,
+    "error_messages": {
+        "invalid": "请输入金额（元）",
+        "max_decimal_places": "金额最多保留两位小数",
+        "min_value": "金额不能为负数",
+        "max_digits": "金额过大",
+    },
+}
 
 
 def _region_choices(regions) -> list[tuple[str, str]]:
@@ -33,12 +45,19 @@ class UnitForm(ServiceForm):
 
 
 class HelperForm(ServiceForm):
-    unit = forms.ModelChoiceField(label="帮扶单位", queryset=None, empty_label="请选择", error_messages={"invalid_choice": "请选择帮扶单位"})
+    unit = forms.ModelChoiceField(
+        label="帮扶单位",
+        queryset=None,
+        empty_label="请选择",
+        error_messages={"invalid_choice": "请选择帮扶单位"},
+    )
     name = forms.CharField(label="姓名", max_length=50)
     kind = forms.ChoiceField(label="帮扶身份", choices=HelperKind.choices)
     position = forms.CharField(label="职务", max_length=50, required=False)
     phone = forms.CharField(label="联系电话", max_length=20)
-    region = forms.ChoiceField(label="工作区域", help_text="结对的户须在此区域内；第一书记、驻村工作队员选所驻村")
+    region = forms.ChoiceField(
+        label="工作区域", help_text="结对的户须在此区域内；第一书记、驻村工作队员选所驻村"
+    )
 
     def __init__(self, *args, units=None, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,13 +68,18 @@ class HelperForm(ServiceForm):
 class HelperLoginForm(ServiceForm):
     username = forms.CharField(label="登录名", max_length=150)
     # the service checks it with Django's password validators (accounts.services.check_password_allowed)
-    password = forms.CharField(label="初始密码", widget=forms.PasswordInput(render_value=False),
-                               help_text="至少10位，不能全是数字，不能是常见密码")
+    password = forms.CharField(
+        label="初始密码",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="至少10位，不能全是数字，不能是常见密码",
+    )
 
 
 class HelperImportForm(ServiceForm):
-    file = forms.FileField(label="帮扶责任人名单（.xlsx）",
-                           help_text="第一行为列名：帮扶单位、单位类型、姓名、帮扶身份、职务、联系电话、工作区划代码、登录名")
+    file = forms.FileField(
+        label="帮扶责任人名单（.xlsx）",
+        help_text="第一行为列名：帮扶单位、单位类型、姓名、帮扶身份、职务、联系电话、工作区划代码、登录名",
+    )
 
     def clean_file(self):
         f = self.cleaned_data["file"]
@@ -74,7 +98,8 @@ class PairForm(ServiceForm):
     def __init__(self, *args, helpers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["helper"].choices = [("", "请选择")] + [
-            (h.pk, f"{h.name}（{h.unit.name}，已结对{h.load}/{h.cap}户）" + ("，已满" if h.full else "")) for h in helpers
+            (h.pk, f"{h.name}（{h.unit.name}，已结对{h.load}/{h.cap}户）" + ("，已满" if h.full else ""))
+            for h in helpers
         ]
 
 
@@ -92,21 +117,34 @@ class EndPairingForm(ServiceForm):
 
 
 class PlanForm(ServiceForm):
-    plan_class = forms.ChoiceField(label="帮扶类别", choices=PlanClass.choices,
-                                   help_text="低保户、五保户中无劳动能力的为政策保障兜底类，其余为发展扶持类")
+    plan_class = forms.ChoiceField(
+        label="帮扶类别",
+        choices=PlanClass.choices,
+        help_text="低保户、五保户中无劳动能力的为政策保障兜底类，其余为发展扶持类",
+    )
     target_exit_year = forms.IntegerField(label="计划脱贫年度", min_value=2014, max_value=2100)
-    goals = forms.CharField(label="脱贫路子与帮扶目标", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    goals = forms.CharField(
+        label="脱贫路子与帮扶目标", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class MeasureForm(ServiceForm):
-    catalogue = forms.ModelChoiceField(label="措施", queryset=None, empty_label="请选择",
-                                       error_messages={"invalid_choice": "请从目录中选择措施"})
+    catalogue = forms.ModelChoiceField(
+        label="措施",
+        queryset=None,
+        empty_label="请选择",
+        error_messages={"invalid_choice": "请从目录中选择措施"},
+    )
     content = forms.CharField(label="具体内容", max_length=300)
     year = forms.IntegerField(label="年度", min_value=2014, max_value=2100)
     deadline = forms.DateField(label="完成时限", widget=DATE)
     planned_amount = forms.DecimalField(label="计划资金（元）", **MONEY)
-    funding_source = forms.CharField(label="资金来源", max_length=100, required=False,
-                                     help_text="如：财政专项扶贫资金、帮扶单位、扶贫小额信贷、自筹")
+    funding_source = forms.CharField(
+        label="资金来源",
+        max_length=100,
+        required=False,
+        help_text="如：财政专项扶贫资金、帮扶单位、扶贫小额信贷、自筹",
+    )
 
     def __init__(self, *args, catalogue=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,20 +185,33 @@ class VisitForm(ServiceForm):
     visited_on = forms.DateField(label="走访日期", widget=DATE, initial=timezone.localdate)
     kind = forms.ChoiceField(label="走访方式", choices=VisitKind.choices)
     helper = forms.TypedChoiceField(label="走访人", coerce=int, required=False)
-    findings = forms.CharField(label="走访情况", widget=forms.Textarea(attrs={"rows": 3}),
-                               help_text="家庭生产生活、收入、务工、就医就学等情况")
-    problems = forms.CharField(label="发现问题及处理", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    photos = MultipleImageField(label="照片", required=False, help_text="可多选，JPG 或 PNG，每张不超过10MB",
-                                error_messages={"invalid_image": "请上传有效的图片文件（JPG、PNG）"})
+    findings = forms.CharField(
+        label="走访情况",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="家庭生产生活、收入、务工、就医就学等情况",
+    )
+    problems = forms.CharField(
+        label="发现问题及处理", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    photos = MultipleImageField(
+        label="照片",
+        required=False,
+        help_text="可多选，JPG 或 PNG，每张不超过10MB",
+        error_messages={"invalid_image": "请上传有效的图片文件（JPG、PNG）"},
+    )
 
     def __init__(self, *args, helpers=None, **kwargs):
         super().__init__(*args, **kwargs)
         if helpers is None:
             del self.fields["helper"]
         else:
-            self.fields["helper"].choices = [("", "该户帮扶责任人")] + [(h.pk, f"{h.name}（{h.unit.name}）") for h in helpers]
+            self.fields["helper"].choices = [("", "该户帮扶责任人")] + [
+                (h.pk, f"{h.name}（{h.unit.name}）") for h in helpers
+            ]
         for g in GUARANTEES:
-            self.fields[f"g_{g}"] = forms.ChoiceField(label=str(GUARANTEE_LABELS[g]), choices=GUARANTEE_CHOICES, required=False)
+            self.fields[f"g_{g}"] = forms.ChoiceField(
+                label=str(GUARANTEE_LABELS[g]), choices=GUARANTEE_CHOICES, required=False
+            )
             self.fields[f"note_{g}"] = forms.CharField(label="说明", required=False, max_length=200)
 
     def guarantee_rows(self):
@@ -173,15 +224,23 @@ class VisitForm(ServiceForm):
         return d
 
     def guarantees(self) -> tuple[dict, dict]:
-        items = {g: self.cleaned_data[f"g_{g}"] == "1" for g in GUARANTEES if self.cleaned_data.get(f"g_{g}") in ("0", "1")}
+        items = {
+            g: self.cleaned_data[f"g_{g}"] == "1"
+            for g in GUARANTEES
+            if self.cleaned_data.get(f"g_{g}") in ("0", "1")
+        }
         notes = {g: self.cleaned_data.get(f"note_{g}", "") for g in GUARANTEES}
         return items, notes
 
 
 class SettingsForm(ServiceForm):
     load_cap = forms.IntegerField(label="每名帮扶责任人最多结对户数", min_value=1, max_value=100)
-    visit_interval_days = forms.IntegerField(label="走访间隔（天）", min_value=7, max_value=366,
-                                             help_text="如每2个月走访一次填60；超过此天数未走访的户列入逾期名单")
+    visit_interval_days = forms.IntegerField(
+        label="走访间隔（天）",
+        min_value=7,
+        max_value=366,
+        help_text="如每2个月走访一次填60；超过此天数未走访的户列入逾期名单",
+    )
 
 
 class BatchForm(ServiceForm):

@@ -8,6 +8,7 @@ The QR code's public code is signed with SECRET_KEY and names the household, the
 codes (HandbookCode) and when it was printed: a code expires FUPIN_PUBLIC_CODE_DAYS after printing, and
 renewing the household's code (reprinting with 「作废旧二维码」) ends every code printed before.
 """
+
 import datetime
 import io
 import tempfile
@@ -92,8 +93,14 @@ def renew_public_code(household: Household, *, by) -> int:
     code.generation += 1
     code.renewed_at, code.renewed_by = timezone.now(), by
     code.save()
-    record(by=by, action="renew_handbook_code", target=household, household=household, scope_code=household.village_id,
-           changes={"handbook_code": [code.generation - 1, code.generation]})
+    record(
+        by=by,
+        action="renew_handbook_code",
+        target=household,
+        household=household,
+        scope_code=household.village_id,
+        changes={"handbook_code": [code.generation - 1, code.generation]},
+    )
     return code.generation
 
 
@@ -109,12 +116,17 @@ def public_url(household: Household, base_url: str | None = None) -> str:
 
 def qr_svg(data: str) -> str:
     """The QR code of `data` as an SVG element (no XML declaration), for inlining in HTML."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    image = qrcode.make(
+        data,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        box_size=10,
+        border=2,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
     out = io.BytesIO()
     image.save(out)
     svg = out.getvalue().decode()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def mask_id_number(number: str) -> str:
@@ -130,8 +142,14 @@ def handbook_context(household: Household, *, base_url: str | None = None) -> di
         m.masked_id = mask_id_number(m.id_number)
     incomes = list(household.incomes.order_by("year"))
     check = household.guarantee_checks.order_by("-year").first()
-    guarantees = [(str(GUARANTEE_LABELS[g]), getattr(check, g), (check.notes or {}).get(g, "")) for g in GUARANTEES] if check else []
-    by_year: dict[int, dict] = defaultdict(lambda: {"measures": [], "planned": ZERO, "actual": ZERO, "increase": ZERO, "done": 0})
+    guarantees = (
+        [(str(GUARANTEE_LABELS[g]), getattr(check, g), (check.notes or {}).get(g, "")) for g in GUARANTEES]
+        if check
+        else []
+    )
+    by_year: dict[int, dict] = defaultdict(
+        lambda: {"measures": [], "planned": ZERO, "actual": ZERO, "increase": ZERO, "done": 0}
+    )
     for m in data["measures"]:
         if m.status == MeasureStatus.CANCELLED:
             continue
@@ -143,14 +161,31 @@ def handbook_context(household: Household, *, base_url: str | None = None) -> di
         y["done"] += m.status == MeasureStatus.DONE
     income_by_year = {i.year: i for i in incomes}
     years = sorted(set(by_year) | set(income_by_year))
-    results = [{"year": y, "income": income_by_year.get(y), **by_year.get(y, {"measures": [], "planned": ZERO, "actual": ZERO,
-                                                                                "increase": ZERO, "done": 0})} for y in years]
+    results = [
+        {
+            "year": y,
+            "income": income_by_year.get(y),
+            **by_year.get(y, {"measures": [], "planned": ZERO, "actual": ZERO, "increase": ZERO, "done": 0}),
+        }
+        for y in years
+    ]
     url = public_url(household, base_url)
-    other_causes = [codes.PovertyCause(c).label for c in household.other_causes or [] if c in codes.PovertyCause.values]
+    other_causes = [
+        codes.PovertyCause(c).label for c in household.other_causes or [] if c in codes.PovertyCause.values
+    ]
     return {
-        "household": household, "members": members, "region_path": household.village.path(), **data,
-        "incomes": incomes, "guarantee_check": check, "guarantees": guarantees, "results": results,
-        "other_causes": other_causes, "qr_svg": qr_svg(url), "public_url": url, "printed_on": timezone.localdate(),
+        "household": household,
+        "members": members,
+        "region_path": household.village.path(),
+        **data,
+        "incomes": incomes,
+        "guarantee_check": check,
+        "guarantees": guarantees,
+        "results": results,
+        "other_causes": other_causes,
+        "qr_svg": qr_svg(url),
+        "public_url": url,
+        "printed_on": timezone.localdate(),
         "visits": data["visits"][:12],
     }
 
@@ -199,22 +234,35 @@ def _build(batch_id: int, base_url: str | None) -> None:
     batch = HandbookBatch.objects.select_related("village").get(pk=batch_id)
     if batch.status not in (BatchStatus.PENDING, BatchStatus.RUNNING):
         return
-    households = Household.objects.filter(village_id=batch.village_id, status__in=HAS_HANDBOOK).select_related("village", "group").order_by("number")
+    households = (
+        Household.objects.filter(village_id=batch.village_id, status__in=HAS_HANDBOOK)
+        .select_related("village", "group")
+        .order_by("number")
+    )
     total = households.count()
-    HandbookBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING, total=total, done=0, started_at=timezone.now())
+    HandbookBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.RUNNING, total=total, done=0, started_at=timezone.now()
+    )
     try:
         with tempfile.TemporaryFile() as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
                 for n, household in enumerate(households.iterator(chunk_size=200), start=1):
                     # PDFs are compressed already; storing them keeps the archive quick to write.
-                    archive.writestr(handbook_filename(household), render_handbook_pdf(household, base_url=base_url))
+                    archive.writestr(
+                        handbook_filename(household), render_handbook_pdf(household, base_url=base_url)
+                    )
                     if n % PROGRESS_EVERY == 0 or n == total:
                         HandbookBatch.objects.filter(pk=batch.pk).update(done=n)
             tmp.seek(0)
             batch.refresh_from_db()
-            batch.file.save(random_name(".zip"), File(tmp), save=False)  # named for the reader by batch_download
+            batch.file.save(
+                random_name(".zip"), File(tmp), save=False
+            )  # named for the reader by batch_download
         HandbookBatch.objects.filter(pk=batch.pk).update(
-            file=batch.file.name, status=BatchStatus.DONE, done=total, finished_at=timezone.now(),
+            file=batch.file.name,
+            status=BatchStatus.DONE,
+            done=total,
+            finished_at=timezone.now(),
             message=f"已生成{total}户扶贫手册" if total else "该村没有建档立卡户",
         )
     except Exception as exc:

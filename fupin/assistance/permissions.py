@@ -1,11 +1,19 @@
 """Who may do what in assistance work (DESIGN.md section 5), read by the services, views and templates alike."""
+
 from typing import Any
 
 from fupin.accounts.models import Role
 from fupin.accounts.permissions import OFFICE_ROLES, has_role, is_county_office, is_helper
 
-__all__ = ["can_configure", "can_manage", "can_plan", "can_print_handbooks", "can_report_monitoring", "can_visit",
-           "is_helper"]
+__all__ = [
+    "can_configure",
+    "can_manage",
+    "can_plan",
+    "can_print_handbooks",
+    "can_report_monitoring",
+    "can_visit",
+    "is_helper",
+]
 
 # The township organises pairing (seed 000 四(二)2); the county may too.
 MANAGING_ROLES = OFFICE_ROLES

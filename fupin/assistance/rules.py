@@ -1,4 +1,5 @@
 """Which households assistance work covers; who may do it is in permissions.py."""
+
 from fupin.registry.codes import HouseholdStatus
 
 # Households that must have a responsible helper: not unpaired until they exit (四定两不).

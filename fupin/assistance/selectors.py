@@ -1,4 +1,5 @@
 """How assistance work is read: every query starts from the user's scope (accounts.scope.household_filter)."""
+
 import datetime
 from decimal import Decimal
 
@@ -35,7 +36,9 @@ ZERO = Decimal("0.00")
 def active_pairings(user: User, household: Household) -> QuerySet[Pairing]:
     """The helper `user`'s pairings in force with `household` (an id or an OuterRef), their record active: the
     households a helper reads (accounts.scope.household_filter, which this app provides it to at start-up)."""
-    return Pairing.objects.filter(helper__user=user, helper__active=True, ended_on__isnull=True, household_id=household)
+    return Pairing.objects.filter(
+        helper__user=user, helper__active=True, ended_on__isnull=True, household_id=household
+    )
 
 
 def _ancestors(code: str) -> list[str]:
@@ -44,19 +47,28 @@ def _ancestors(code: str) -> list[str]:
 
 # ---------------------------------------------------------------- units and helpers
 
+
 def units_for(user: User) -> QuerySet[HelperUnit]:
     """Units working in the user's region, or above it (a county's units work in its townships)."""
     scope = region_filter(user, "region_id")
     if scope is None:
         return HelperUnit.objects.none()
     prefix = user.scope_prefix
-    return HelperUnit.objects.filter(scope | Q(region_id__in=_ancestors(prefix))).select_related("region").annotate(
-        helper_count=Count("helpers", filter=Q(helpers__active=True))
+    return (
+        HelperUnit.objects.filter(scope | Q(region_id__in=_ancestors(prefix)))
+        .select_related("region")
+        .annotate(helper_count=Count("helpers", filter=Q(helpers__active=True)))
     )
 
 
-def helpers_for(user: User, *, q: str = "", unit: str | int | None = None, region: str = "", include_inactive: bool = False
-                ) -> QuerySet[Helper]:
+def helpers_for(
+    user: User,
+    *,
+    q: str = "",
+    unit: str | int | None = None,
+    region: str = "",
+    include_inactive: bool = False,
+) -> QuerySet[Helper]:
     """Helpers bound in the user's region or above it, each with `load` (households paired now).
 
     A helper user sees only themselves.
@@ -77,9 +89,11 @@ def helpers_for(user: User, *, q: str = "", unit: str | int | None = None, regio
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(name__startswith=q) | Q(unit__name__contains=q) | Q(phone__startswith=q))
-    return qs.select_related("unit", "region", "user").annotate(
-        load=Count("pairings", filter=Q(pairings__ended_on__isnull=True))
-    ).order_by("region_id", "name")
+    return (
+        qs.select_related("unit", "region", "user")
+        .annotate(load=Count("pairings", filter=Q(pairings__ended_on__isnull=True)))
+        .order_by("region_id", "name")
+    )
 
 
 def helper_for(user: User, pk) -> Helper:
@@ -92,8 +106,11 @@ def candidate_helpers(user: User, household: Household) -> list[Helper]:
     """Active helpers who work where the household lives, lightest load first, each with `load` and `cap`."""
     cap = settings_for(household.village_id).load_cap
     qs = (
-        Helper.objects.filter(active=True, region_id__in=_ancestors(household.village_id) + [household.village_id])
-        .select_related("unit").annotate(load=Count("pairings", filter=Q(pairings__ended_on__isnull=True)))
+        Helper.objects.filter(
+            active=True, region_id__in=_ancestors(household.village_id) + [household.village_id]
+        )
+        .select_related("unit")
+        .annotate(load=Count("pairings", filter=Q(pairings__ended_on__isnull=True)))
         .order_by("load", "name")
     )
     helpers = list(qs[:500])
@@ -113,7 +130,9 @@ def helper_households(user: User, helper: Helper) -> QuerySet[Household]:
     if scope is None:
         return Household.objects.none()
     return _with_visit_dates(
-        Household.objects.filter(scope, pairings__helper=helper, pairings__ended_on__isnull=True).select_related("village")
+        Household.objects.filter(
+            scope, pairings__helper=helper, pairings__ended_on__isnull=True
+        ).select_related("village")
     ).order_by("village_id", "number")
 
 
@@ -122,10 +141,15 @@ def pairing_history_of_helper(user: User, helper: Helper) -> QuerySet[Pairing]:
     scope = household_filter(user, "household__")
     if scope is None:
         return Pairing.objects.none()
-    return helper.pairings.filter(scope).select_related("household", "household__village").order_by("-started_on", "-id")
+    return (
+        helper.pairings.filter(scope)
+        .select_related("household", "household__village")
+        .order_by("-started_on", "-id")
+    )
 
 
 # ---------------------------------------------------------------- households in assistance
+
 
 def _active_pairing(ref: str = "pk"):
     return Pairing.objects.filter(household_id=OuterRef(ref), ended_on__isnull=True)
@@ -133,7 +157,9 @@ def _active_pairing(ref: str = "pk"):
 
 def _with_visit_dates(qs: QuerySet[Household]) -> QuerySet[Household]:
     """Adds last_visit_on, paired_on and the helper's name; due_on is computed by visit_due()."""
-    last_visit = Visit.objects.filter(household_id=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+    last_visit = (
+        Visit.objects.filter(household_id=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+    )
     pairing = _active_pairing()
     return qs.annotate(
         last_visit_on=Subquery(last_visit),
@@ -157,8 +183,10 @@ def assisted_households(user: User, *, region: str = "") -> QuerySet[Household]:
 def unpaired_households(user: User, *, region: str = "") -> QuerySet[Household]:
     """Poor and monitored households without an active pairing: every one must be listed until paired."""
     return (
-        assisted_households(user, region=region).filter(~Exists(_active_pairing()))
-        .select_related("village").order_by("village_id", "number")
+        assisted_households(user, region=region)
+        .filter(~Exists(_active_pairing()))
+        .select_related("village")
+        .order_by("village_id", "number")
     )
 
 
@@ -179,19 +207,27 @@ def _overdue_q(user: User, region: str, today: datetime.date) -> Q:
     reference = "visit_reference"
     q = Q()
     for county, days in cases:
-        q |= in_region("village_id", county) & Q(**{f"{reference}__lt": today - datetime.timedelta(days=days)})
+        q |= in_region("village_id", county) & Q(
+            **{f"{reference}__lt": today - datetime.timedelta(days=days)}
+        )
     other = Q(**{f"{reference}__lt": today - datetime.timedelta(days=default)})
     for county, _ in cases:
         other &= ~in_region("village_id", county)
     return q | other
 
 
-def overdue_households(user: User, *, region: str = "", today: datetime.date | None = None) -> QuerySet[Household]:
+def overdue_households(
+    user: User, *, region: str = "", today: datetime.date | None = None
+) -> QuerySet[Household]:
     """The paired poor and monitored households overdue for a visit (走访), oldest first."""
     today = today or timezone.localdate()
     qs = _with_visit_dates(assisted_households(user, region=region).filter(Exists(_active_pairing())))
     qs = qs.annotate(visit_reference=Coalesce("last_visit_on", "paired_on"))
-    return qs.filter(_overdue_q(user, region, today)).select_related("village").order_by("visit_reference", "number")
+    return (
+        qs.filter(_overdue_q(user, region, today))
+        .select_related("village")
+        .order_by("visit_reference", "number")
+    )
 
 
 def visit_due(household: Household, *, today: datetime.date | None = None) -> dict:
@@ -210,7 +246,11 @@ def my_households(user: User) -> list[Household]:
     scope = household_filter(user)
     if scope is None:
         return []
-    rows = list(_with_visit_dates(Household.objects.filter(scope, Exists(_active_pairing()))).select_related("village"))
+    rows = list(
+        _with_visit_dates(Household.objects.filter(scope, Exists(_active_pairing()))).select_related(
+            "village"
+        )
+    )
     today = timezone.localdate()
     for h in rows:
         h.due = visit_due(h, today=today)
@@ -230,8 +270,13 @@ def coverage_by_region(user: User, region_code: str = "", *, today: datetime.dat
         child_len = CODE_LENGTHS[RegionLevel(level + 1)]
     child = Substr("village_id", 1, child_len)
     rows = {
-        r["child"]: r for r in base.order_by().annotate(child=child).values("child").annotate(
-            needing=Count("pk"), paired=Count("pk", filter=Q(Exists(_active_pairing()))),
+        r["child"]: r
+        for r in base.order_by()
+        .annotate(child=child)
+        .values("child")
+        .annotate(
+            needing=Count("pk"),
+            paired=Count("pk", filter=Q(Exists(_active_pairing()))),
         )
     }
     overdue = overdue_households(user, region=region_code, today=today).order_by().annotate(child=child)
@@ -252,19 +297,36 @@ def coverage_by_region(user: User, region_code: str = "", *, today: datetime.dat
 
 def household_assistance(household: Household) -> dict:
     """Everything about the assistance of one household (already read through registry household_for)."""
-    pairings = list(household.pairings.select_related("helper", "helper__unit", "started_by", "ended_by").order_by("-started_on", "-id"))
+    pairings = list(
+        household.pairings.select_related("helper", "helper__unit", "started_by", "ended_by").order_by(
+            "-started_on", "-id"
+        )
+    )
     current = next((p for p in pairings if p.ended_on is None), None)
     plan = HelpPlan.objects.filter(household=household).first()
     measures = list(plan.measures.select_related("catalogue", "helper")) if plan else []
-    visits = list(household.visits.select_related("helper").prefetch_related("photos").order_by("-visited_on", "-id")[:50])
+    visits = list(
+        household.visits.select_related("helper")
+        .prefetch_related("photos")
+        .order_by("-visited_on", "-id")[:50]
+    )
     for v in visits:
-        v.checked = [(str(GUARANTEE_LABELS[k]), met, (v.guarantee_notes or {}).get(k, ""))
-                     for k, met in v.guarantees.items() if k in GUARANTEE_LABELS]
+        v.checked = [
+            (str(GUARANTEE_LABELS[k]), met, (v.guarantee_notes or {}).get(k, ""))
+            for k, met in v.guarantees.items()
+            if k in GUARANTEE_LABELS
+        ]
     today = timezone.localdate()
     for m in measures:
         m.overdue = m.status in OPEN_MEASURE_STATUSES and m.deadline < today
-    return {"current": current, "pairings": pairings, "plan": plan, "measures": measures, "visits": visits,
-            "money": _money_totals(measures)}
+    return {
+        "current": current,
+        "pairings": pairings,
+        "plan": plan,
+        "measures": measures,
+        "visits": visits,
+        "money": _money_totals(measures),
+    }
 
 
 def _money_totals(measures) -> dict:
@@ -296,6 +358,7 @@ def catalogue() -> QuerySet[MeasureCatalogue]:
 
 # ---------------------------------------------------------------- helper monitoring (June and December)
 
+
 def monitoring_period(year: int, month: int) -> tuple[datetime.date, datetime.date]:
     """The half year a June or December monitoring looks back on."""
     if month == 6:
@@ -303,8 +366,17 @@ def monitoring_period(year: int, month: int) -> tuple[datetime.date, datetime.da
     return datetime.date(year, 7, 1), datetime.date(year, 12, 31)
 
 
-MONITORING_SUMS = ("households", "measures", "measures_done", "measures_overdue", "planned_amount", "actual_amount",
-                   "income_increase", "visits", "visited_households")
+MONITORING_SUMS = (
+    "households",
+    "measures",
+    "measures_done",
+    "measures_overdue",
+    "planned_amount",
+    "actual_amount",
+    "income_increase",
+    "visits",
+    "visited_households",
+)
 
 
 def helper_monitoring(user: User, *, year: int, month: int, region: str = "") -> dict:
@@ -323,45 +395,78 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
     def row(helper_id, township_code) -> dict:
         key = (helper_id, township_code)
         if key not in rows:
-            rows[key] = {"helper_id": helper_id, "township": township_code} | {k: 0 for k in MONITORING_SUMS} | {
-                "planned_amount": ZERO, "actual_amount": ZERO, "income_increase": ZERO}
+            rows[key] = (
+                {"helper_id": helper_id, "township": township_code}
+                | {k: 0 for k in MONITORING_SUMS}
+                | {"planned_amount": ZERO, "actual_amount": ZERO, "income_increase": ZERO}
+            )
         return rows[key]
 
     measure_scope = household_filter(user, "plan__household__", region_field="village_code")
     if measure_scope is None:
-        return {"rows": [], "townships": [], "totals": _sum_rows([]) | {"helpers": 0}, "year": year, "month": month,
-                "start": start, "end": end}
+        return {
+            "rows": [],
+            "townships": [],
+            "totals": _sum_rows([]) | {"helpers": 0},
+            "year": year,
+            "month": month,
+            "start": start,
+            "end": end,
+        }
     measures = HelpMeasure.objects.filter(measure_scope, year=year).exclude(status=MeasureStatus.CANCELLED)
     if region:
         measures = measures.filter(in_region("village_code", region))
-    for r in measures.order_by().annotate(t=township).values("helper_id", "t").annotate(
-        n=Count("pk"), done=Count("pk", filter=Q(status=MeasureStatus.DONE)),
-        late=Count("pk", filter=Q(status__in=OPEN_MEASURE_STATUSES, deadline__lt=as_of)),
-        planned=Sum("planned_amount"), actual=Sum("actual_amount"), increase=Sum("income_increase"),
+    for r in (
+        measures.order_by()
+        .annotate(t=township)
+        .values("helper_id", "t")
+        .annotate(
+            n=Count("pk"),
+            done=Count("pk", filter=Q(status=MeasureStatus.DONE)),
+            late=Count("pk", filter=Q(status__in=OPEN_MEASURE_STATUSES, deadline__lt=as_of)),
+            planned=Sum("planned_amount"),
+            actual=Sum("actual_amount"),
+            increase=Sum("income_increase"),
+        )
     ):
         out = row(r["helper_id"], r["t"])
-        out.update(measures=r["n"], measures_done=r["done"], measures_overdue=r["late"], planned_amount=r["planned"] or ZERO,
-                   actual_amount=r["actual"] or ZERO, income_increase=r["increase"] or ZERO)
+        out.update(
+            measures=r["n"],
+            measures_done=r["done"],
+            measures_overdue=r["late"],
+            planned_amount=r["planned"] or ZERO,
+            actual_amount=r["actual"] or ZERO,
+            income_increase=r["increase"] or ZERO,
+        )
 
     household_scope = household_filter(user, "household__")
     hh_township = Substr("household__village_id", 1, 9)
-    pairings = Pairing.objects.filter(household_scope, started_on__lte=end).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=end))
+    pairings = Pairing.objects.filter(household_scope, started_on__lte=end).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=end)
+    )
     visits = Visit.objects.filter(household_scope, visited_on__gte=start, visited_on__lte=end)
     if region:
         pairings = pairings.filter(in_region("household__village_id", region))
         visits = visits.filter(in_region("household__village_id", region))
     for r in pairings.order_by().annotate(t=hh_township).values("helper_id", "t").annotate(n=Count("pk")):
         row(r["helper_id"], r["t"])["households"] = r["n"]
-    for r in visits.order_by().annotate(t=hh_township).values("helper_id", "t").annotate(
-        n=Count("pk"), hh=Count("household_id", distinct=True)
+    for r in (
+        visits.order_by()
+        .annotate(t=hh_township)
+        .values("helper_id", "t")
+        .annotate(n=Count("pk"), hh=Count("household_id", distinct=True))
     ):
         out = row(r["helper_id"], r["t"])
         out.update(visits=r["n"], visited_households=r["hh"])
 
-    helpers = {h.pk: h for h in Helper.objects.filter(pk__in={k[0] for k in rows if k[0]}).select_related("unit")}
+    helpers = {
+        h.pk: h for h in Helper.objects.filter(pk__in={k[0] for k in rows if k[0]}).select_related("unit")
+    }
     names = dict(Region.objects.filter(code__in={k[1] for k in rows}).values_list("code", "name"))
     out_rows = []
-    for (helper_id, t), r in sorted(rows.items(), key=lambda kv: (kv[0][1], helpers[kv[0][0]].name if kv[0][0] else "~")):
+    for (helper_id, t), r in sorted(
+        rows.items(), key=lambda kv: (kv[0][1], helpers[kv[0][0]].name if kv[0][0] else "~")
+    ):
         h = helpers.get(helper_id)
         r["helper"] = h.name if h else "（未指定责任人）"
         r["unit"] = h.unit.name if h else ""
@@ -375,10 +480,22 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
     for t in sorted({r["township"] for r in out_rows}):
         mine = [r for r in out_rows if r["township"] == t]
         summary = _sum_rows(mine)
-        summary |= {"township": t, "township_name": names.get(t, t), "helpers": len({r["helper_id"] for r in mine if r["helper_id"]})}
+        summary |= {
+            "township": t,
+            "township_name": names.get(t, t),
+            "helpers": len({r["helper_id"] for r in mine if r["helper_id"]}),
+        }
         townships.append(summary)
     totals = _sum_rows(out_rows) | {"helpers": len({r["helper_id"] for r in out_rows if r["helper_id"]})}
-    return {"rows": out_rows, "townships": townships, "totals": totals, "year": year, "month": month, "start": start, "end": end}
+    return {
+        "rows": out_rows,
+        "townships": townships,
+        "totals": totals,
+        "year": year,
+        "month": month,
+        "start": start,
+        "end": end,
+    }
 
 
 def _rate(part, whole) -> float | None:
@@ -386,8 +503,12 @@ def _rate(part, whole) -> float | None:
 
 
 def _sum_rows(rows: list[dict]) -> dict:
-    out = {k: sum((r[k] for r in rows), ZERO if k in ("planned_amount", "actual_amount", "income_increase") else 0)
-           for k in MONITORING_SUMS}
+    out = {
+        k: sum(
+            (r[k] for r in rows), ZERO if k in ("planned_amount", "actual_amount", "income_increase") else 0
+        )
+        for k in MONITORING_SUMS
+    }
     out["unvisited_households"] = sum(r["unvisited_households"] for r in rows)
     out["completion"] = _rate(out["measures_done"], out["measures"])
     out["funds_rate"] = _rate(out["actual_amount"], out["planned_amount"])
@@ -403,6 +524,7 @@ def monitoring_reports_for(user: User) -> QuerySet[MonitoringReport]:
 
 # ---------------------------------------------------------------- demand lists (需求清单)
 
+
 def demand_list(user: User, *, year: int, region: str = "") -> dict:
     """The measures households need in a year, by village and by township (seed 000 四(二)6 统计汇总).
 
@@ -414,32 +536,58 @@ def demand_list(user: User, *, year: int, region: str = "") -> dict:
     qs = HelpMeasure.objects.filter(scope, year=year).exclude(status=MeasureStatus.CANCELLED)
     if region:
         qs = qs.filter(in_region("village_code", region))
-    sums = {"households": Count("plan_id", distinct=True), "measures": Count("pk"), "planned_amount": Sum("planned_amount")}
+    sums = {
+        "households": Count("plan_id", distinct=True),
+        "measures": Count("pk"),
+        "planned_amount": Sum("planned_amount"),
+    }
     villages = list(qs.order_by().values("village_code", "catalogue_id").annotate(**sums))
-    townships = list(qs.order_by().annotate(township=Substr("village_code", 1, 9)).values("township", "catalogue_id").annotate(**sums))
+    townships = list(
+        qs.order_by()
+        .annotate(township=Substr("village_code", 1, 9))
+        .values("township", "catalogue_id")
+        .annotate(**sums)
+    )
     items = {c.pk: c for c in MeasureCatalogue.objects.all()}
-    names = dict(Region.objects.filter(
-        code__in={r["village_code"] for r in villages} | {r["township"] for r in townships}).values_list("code", "name"))
+    names = dict(
+        Region.objects.filter(
+            code__in={r["village_code"] for r in villages} | {r["township"] for r in townships}
+        ).values_list("code", "name")
+    )
     for r in villages:
-        r |= {"village_name": names.get(r["village_code"], r["village_code"]), "township": r["village_code"][:9],
-              "item": items[r["catalogue_id"]], "planned_amount": r["planned_amount"] or ZERO}
+        r |= {
+            "village_name": names.get(r["village_code"], r["village_code"]),
+            "township": r["village_code"][:9],
+            "item": items[r["catalogue_id"]],
+            "planned_amount": r["planned_amount"] or ZERO,
+        }
         r["township_name"] = names.get(r["township"], r["township"])
     for r in townships:
-        r |= {"township_name": names.get(r["township"], r["township"]), "item": items[r["catalogue_id"]],
-              "planned_amount": r["planned_amount"] or ZERO}
+        r |= {
+            "township_name": names.get(r["township"], r["township"]),
+            "item": items[r["catalogue_id"]],
+            "planned_amount": r["planned_amount"] or ZERO,
+        }
     villages.sort(key=lambda r: (r["village_code"], r["item"].order, r["item"].code))
     townships.sort(key=lambda r: (r["township"], r["item"].order, r["item"].code))
     by_item: dict[int, dict] = {}
     for r in townships:
-        agg = by_item.setdefault(r["catalogue_id"], {"item": r["item"], "households": 0, "measures": 0, "planned_amount": ZERO})
+        agg = by_item.setdefault(
+            r["catalogue_id"], {"item": r["item"], "households": 0, "measures": 0, "planned_amount": ZERO}
+        )
         agg["households"] += r["households"]
         agg["measures"] += r["measures"]
         agg["planned_amount"] += r["planned_amount"]
-    return {"villages": villages, "townships": townships,
-            "items": sorted(by_item.values(), key=lambda r: (r["item"].order, r["item"].code)), "year": year}
+    return {
+        "villages": villages,
+        "townships": townships,
+        "items": sorted(by_item.values(), key=lambda r: (r["item"].order, r["item"].code)),
+        "year": year,
+    }
 
 
 # ---------------------------------------------------------------- handbooks and the public summary
+
 
 def handbook_batches_for(user: User) -> QuerySet[HandbookBatch]:
     scope = region_filter(user, "village_id")
@@ -463,9 +611,15 @@ def villages_for(user: User) -> QuerySet[Region]:
 
 def public_summary(household: Household) -> dict:
     """What a stranger scanning the handbook may read: no ID numbers, phones, bank accounts or incomes."""
-    current = household.pairings.filter(ended_on__isnull=True).select_related("helper", "helper__unit").first()
+    current = (
+        household.pairings.filter(ended_on__isnull=True).select_related("helper", "helper__unit").first()
+    )
     plan = HelpPlan.objects.filter(household=household).first()
-    measures = list(plan.measures.exclude(status=MeasureStatus.CANCELLED).select_related("catalogue")) if plan else []
+    measures = (
+        list(plan.measures.exclude(status=MeasureStatus.CANCELLED).select_related("catalogue"))
+        if plan
+        else []
+    )
     return {
         "village": household.village.full_name(),
         "head_name": household.head_name,
@@ -475,7 +629,8 @@ def public_summary(household: Household) -> dict:
         "unit": current.helper.unit.name if current else "",
         "plan_class": plan.get_plan_class_display() if plan else "",
         "target_exit_year": plan.target_exit_year if plan else None,
-        "measures": [{"name": m.catalogue.name, "content": m.content, "year": m.year, "status": m.get_status_display()}
-                     for m in measures],
+        "measures": [
+            {"name": m.catalogue.name, "content": m.content, "year": m.year, "status": m.get_status_display()}
+            for m in measures
+        ],
     }
-

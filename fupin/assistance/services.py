@@ -3,6 +3,7 @@
 Seeds: 000 四 (精选路子: 帮扶项目、完成时限、脱贫时间; 扶贫手册), 000 七(三) (监测 in June and
 December), 001 篇1 四(三) (二类 households are 政策保障兜底), 001 篇8 (走访每年不少于三次).
 """
+
 import datetime
 import secrets
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class AssistanceError(ServiceError):
 
 # ---------------------------------------------------------------- scope checks
 
+
 def ensure_household(user: User, household: Household) -> None:
     """The household is readable by the user (a helper: paired to them); ScopeError otherwise."""
     scope = household_filter(user)
@@ -73,12 +75,21 @@ def _ensure_role(allowed: bool, message: str) -> None:
         raise ScopeError(message)
 
 
-def _region(code: str, *, field: str = "region", levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)) -> Region:
+def _region(
+    code: str,
+    *,
+    field: str = "region",
+    levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE),
+) -> Region:
     region = Region.objects.filter(code=(code or "").strip()).first()
     if region is None:
         raise AssistanceError({field: f"区划代码不存在：{code}"})
     if region.level not in levels:
-        raise AssistanceError({field: f"{region.name}是{region.get_level_display()}，须为{'、'.join(str(RegionLevel(lv).label) for lv in levels)}"})
+        raise AssistanceError(
+            {
+                field: f"{region.name}是{region.get_level_display()}，须为{'、'.join(str(RegionLevel(lv).label) for lv in levels)}"
+            }
+        )
     return region
 
 
@@ -93,6 +104,7 @@ def _money(value, field: str, errors: dict) -> Decimal:
 
 # ---------------------------------------------------------------- units and helpers
 
+
 def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool = True) -> str:
     phone = (phone or "").strip().replace(" ", "").replace("-", "")
     if not phone:
@@ -105,8 +117,16 @@ def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool 
 
 
 @transaction.atomic
-def create_unit(*, by: User, name: str, region_code: str, kind: str = UnitKind.PARTY_GOVERNMENT, contact_person: str = "",
-                contact_phone: str = "", address: str = "") -> HelperUnit:
+def create_unit(
+    *,
+    by: User,
+    name: str,
+    region_code: str,
+    kind: str = UnitKind.PARTY_GOVERNMENT,
+    contact_person: str = "",
+    contact_phone: str = "",
+    address: str = "",
+) -> HelperUnit:
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
     errors = {}
     name = (name or "").strip()
@@ -121,16 +141,39 @@ def create_unit(*, by: User, name: str, region_code: str, kind: str = UnitKind.P
         errors["name"] = f"{region.name}已登记名为“{name}”的帮扶单位"
     if errors:
         raise AssistanceError(errors)
-    unit = HelperUnit.objects.create(name=name, kind=kind, region=region, contact_person=(contact_person or "").strip(),
-                                     contact_phone=contact_phone, address=(address or "").strip())
-    record(by=by, action="create_helper_unit", target=unit, scope_code=region.code,
-           changes={k: [None, v] for k, v in snapshot(unit).items() if v not in (None, "") and k not in ("id", "created_at")})
+    unit = HelperUnit.objects.create(
+        name=name,
+        kind=kind,
+        region=region,
+        contact_person=(contact_person or "").strip(),
+        contact_phone=contact_phone,
+        address=(address or "").strip(),
+    )
+    record(
+        by=by,
+        action="create_helper_unit",
+        target=unit,
+        scope_code=region.code,
+        changes={
+            k: [None, v]
+            for k, v in snapshot(unit).items()
+            if v not in (None, "") and k not in ("id", "created_at")
+        },
+    )
     return unit
 
 
 @transaction.atomic
-def create_helper(*, by: User, unit: HelperUnit, name: str, phone: str, region_code: str, kind: str = HelperKind.CADRE,
-                  position: str = "") -> Helper:
+def create_helper(
+    *,
+    by: User,
+    unit: HelperUnit,
+    name: str,
+    phone: str,
+    region_code: str,
+    kind: str = HelperKind.CADRE,
+    position: str = "",
+) -> Helper:
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
     errors = {}
     name = (name or "").strip()
@@ -141,15 +184,29 @@ def create_helper(*, by: User, unit: HelperUnit, name: str, phone: str, region_c
     phone = _clean_phone(phone, errors)
     region = _region(region_code)
     _ensure_region(by, region.code)
-    if kind in (HelperKind.FIRST_SECRETARY, HelperKind.WORK_TEAM, HelperKind.TEAM_LEADER) and region.level != RegionLevel.VILLAGE:
+    if (
+        kind in (HelperKind.FIRST_SECRETARY, HelperKind.WORK_TEAM, HelperKind.TEAM_LEADER)
+        and region.level != RegionLevel.VILLAGE
+    ):
         errors["region"] = f"{HelperKind(kind).label}须驻在一个行政村"
     if name and phone and Helper.objects.filter(unit=unit, name=name, phone=phone).exists():
         errors["name"] = f"{unit.name}已登记{name}（{phone}）"
     if errors:
         raise AssistanceError(errors)
-    helper = Helper.objects.create(unit=unit, name=name, kind=kind, position=(position or "").strip(), phone=phone, region=region)
-    record(by=by, action="create_helper", target=helper, scope_code=region.code,
-           changes={k: [None, v] for k, v in snapshot(helper).items() if v not in (None, "") and k not in ("id", "created_at")})
+    helper = Helper.objects.create(
+        unit=unit, name=name, kind=kind, position=(position or "").strip(), phone=phone, region=region
+    )
+    record(
+        by=by,
+        action="create_helper",
+        target=helper,
+        scope_code=region.code,
+        changes={
+            k: [None, v]
+            for k, v in snapshot(helper).items()
+            if v not in (None, "") and k not in ("id", "created_at")
+        },
+    )
     return helper
 
 
@@ -209,17 +266,32 @@ def give_helper_login(helper: Helper, *, by: User, username: str, password: str)
     user.save()
     helper.user = user
     helper.save(update_fields=["user"])
-    record(by=by, action="create_user", target=user, scope_code=helper.region_id,
-           changes={"username": [None, username], "role": [None, Role.HELPER], "region": [None, helper.region_id],
-                    "helper": [None, helper.pk]})
+    record(
+        by=by,
+        action="create_user",
+        target=user,
+        scope_code=helper.region_id,
+        changes={
+            "username": [None, username],
+            "role": [None, Role.HELPER],
+            "region": [None, helper.region_id],
+            "helper": [None, helper.pk],
+        },
+    )
     return user
 
 
 # ---------------------------------------------------------------- importing helpers from a spreadsheet
 
 HELPER_COLUMNS = {
-    "帮扶单位": "unit", "单位类型": "unit_kind", "姓名": "name", "帮扶身份": "kind", "职务": "position",
-    "联系电话": "phone", "工作区划代码": "region_code", "登录名": "username",
+    "帮扶单位": "unit",
+    "单位类型": "unit_kind",
+    "姓名": "name",
+    "帮扶身份": "kind",
+    "职务": "position",
+    "联系电话": "phone",
+    "工作区划代码": "region_code",
+    "登录名": "username",
 }
 REQUIRED_HELPER_COLUMNS = ("帮扶单位", "姓名", "联系电话", "工作区划代码")
 
@@ -336,18 +408,38 @@ def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
                 unit = HelperUnit.objects.filter(region_id=unit_region, name=row["unit"]).first()
                 if unit is None:
                     unit = HelperUnit.objects.create(name=row["unit"], kind=unit_kind, region_id=unit_region)
-                    record(by=by, action="create_helper_unit", target=unit, scope_code=unit_region,
-                           changes={"name": [None, unit.name], "import": [None, True]})
+                    record(
+                        by=by,
+                        action="create_helper_unit",
+                        target=unit,
+                        scope_code=unit_region,
+                        changes={"name": [None, unit.name], "import": [None, True]},
+                    )
                     result.units_created += 1
                 units[key] = unit
             if Helper.objects.filter(unit=unit, name=row["name"], phone=phone).exists():
                 result.helpers_unchanged += 1
                 continue
-            helper = Helper.objects.create(unit=unit, name=row["name"], kind=kind, position=row.get("position", ""),
-                                           phone=phone, region=region)
-            record(by=by, action="create_helper", target=helper, scope_code=region.code,
-                   changes={"name": [None, helper.name], "unit": [None, unit.name], "region": [None, region.code],
-                            "import": [None, True]})
+            helper = Helper.objects.create(
+                unit=unit,
+                name=row["name"],
+                kind=kind,
+                position=row.get("position", ""),
+                phone=phone,
+                region=region,
+            )
+            record(
+                by=by,
+                action="create_helper",
+                target=helper,
+                scope_code=region.code,
+                changes={
+                    "name": [None, helper.name],
+                    "unit": [None, unit.name],
+                    "region": [None, region.code],
+                    "import": [None, True],
+                },
+            )
             result.helpers_created += 1
             if username:
                 password = secrets.token_urlsafe(9)
@@ -358,16 +450,20 @@ def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
 
 # ---------------------------------------------------------------- county settings
 
+
 def settings_for(county_code: str) -> AssistanceSettings:
     """The county's settings, or the defaults (unsaved) where it has none."""
     county_code = county_code[:6]
     found = AssistanceSettings.objects.filter(county_id=county_code).first()
-    return found or AssistanceSettings(county_id=county_code, load_cap=DEFAULT_LOAD_CAP,
-                                       visit_interval_days=DEFAULT_VISIT_INTERVAL_DAYS)
+    return found or AssistanceSettings(
+        county_id=county_code, load_cap=DEFAULT_LOAD_CAP, visit_interval_days=DEFAULT_VISIT_INTERVAL_DAYS
+    )
 
 
 @transaction.atomic
-def update_settings(*, by: User, county_code: str, load_cap: int, visit_interval_days: int) -> AssistanceSettings:
+def update_settings(
+    *, by: User, county_code: str, load_cap: int, visit_interval_days: int
+) -> AssistanceSettings:
     _ensure_role(permissions.can_configure(by), "只有县扶贫办可以设置帮扶参数")
     county = _region(county_code, field="county", levels=(RegionLevel.COUNTY,))
     _ensure_region(by, county.code)
@@ -380,8 +476,11 @@ def update_settings(*, by: User, county_code: str, load_cap: int, visit_interval
         raise AssistanceError(errors)
     heavier = (
         Pairing.objects.filter(ended_on__isnull=True, household__village__code__startswith=county.code)
-        .values("helper_id").order_by().annotate(n=Count("pk"))
-        .filter(n__gt=load_cap).count()
+        .values("helper_id")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .filter(n__gt=load_cap)
+        .count()
     )
     existing = AssistanceSettings.objects.select_for_update().filter(county=county).first()
     before = snapshot(existing) if existing else {}
@@ -392,13 +491,19 @@ def update_settings(*, by: User, county_code: str, load_cap: int, visit_interval
     changed.pop("updated_at", None)
     changed.pop("id", None)
     if changed:
-        record(by=by, action="update_assistance_settings", target=obj, scope_code=county.code,
-               changes=changed | ({"helpers_over_cap": [None, heavier]} if heavier else {}))
+        record(
+            by=by,
+            action="update_assistance_settings",
+            target=obj,
+            scope_code=county.code,
+            changes=changed | ({"helpers_over_cap": [None, heavier]} if heavier else {}),
+        )
     obj.helpers_over_cap = heavier
     return obj
 
 
 # ---------------------------------------------------------------- pairing (结对帮扶)
+
 
 def _check_pairable(household: Household, helper: Helper, errors: dict) -> None:
     if household.status not in rules.NEEDS_HELPER:
@@ -424,7 +529,9 @@ def _check_date(on, errors: dict, field: str = "started_on") -> None:
 
 
 @transaction.atomic
-def pair_household(household: Household, helper: Helper, *, by: User, started_on: datetime.date, reason: str = "") -> Pairing:
+def pair_household(
+    household: Household, helper: Helper, *, by: User, started_on: datetime.date, reason: str = ""
+) -> Pairing:
     """Make `helper` responsible for an unpaired poor household (四定: 定户、定人、定时间、定责任)."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
     ensure_household(by, household)
@@ -439,15 +546,32 @@ def pair_household(household: Household, helper: Helper, *, by: User, started_on
         _check_load(helper, household, errors)
     if errors:
         raise AssistanceError(errors)
-    pairing = Pairing.objects.create(household=household, helper=helper, started_on=started_on,
-                                     start_reason=(reason or "").strip()[:200], started_by=by)
-    record(by=by, action="pair", target=pairing, household=household, scope_code=household.village_id,
-           changes={"helper": [None, helper.name], "started_on": [None, str(started_on)], "reason": [None, pairing.start_reason]})
+    pairing = Pairing.objects.create(
+        household=household,
+        helper=helper,
+        started_on=started_on,
+        start_reason=(reason or "").strip()[:200],
+        started_by=by,
+    )
+    record(
+        by=by,
+        action="pair",
+        target=pairing,
+        household=household,
+        scope_code=household.village_id,
+        changes={
+            "helper": [None, helper.name],
+            "started_on": [None, str(started_on)],
+            "reason": [None, pairing.start_reason],
+        },
+    )
     return pairing
 
 
 @transaction.atomic
-def reassign_household(household: Household, helper: Helper, *, by: User, on: datetime.date, reason: str) -> Pairing:
+def reassign_household(
+    household: Household, helper: Helper, *, by: User, on: datetime.date, reason: str
+) -> Pairing:
     """Hand the household to another helper: the current pairing ends and a new one starts the same day."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
     ensure_household(by, household)
@@ -472,9 +596,21 @@ def reassign_household(household: Household, helper: Helper, *, by: User, on: da
         raise AssistanceError(errors)
     current.ended_on, current.end_reason, current.ended_by = on, reason[:200], by
     current.save(update_fields=["ended_on", "end_reason", "ended_by"])
-    pairing = Pairing.objects.create(household=household, helper=helper, started_on=on, start_reason=reason[:200], started_by=by)
-    record(by=by, action="reassign", target=pairing, household=household, scope_code=household.village_id,
-           changes={"helper": [current.helper.name, helper.name], "on": [None, str(on)], "reason": [None, reason]})
+    pairing = Pairing.objects.create(
+        household=household, helper=helper, started_on=on, start_reason=reason[:200], started_by=by
+    )
+    record(
+        by=by,
+        action="reassign",
+        target=pairing,
+        household=household,
+        scope_code=household.village_id,
+        changes={
+            "helper": [current.helper.name, helper.name],
+            "on": [None, str(on)],
+            "reason": [None, reason],
+        },
+    )
     return pairing
 
 
@@ -490,8 +626,10 @@ def end_pairing(household: Household, *, by: User, on: datetime.date, reason: st
         errors["reason"] = "请填写解除原因"
     _check_date(on, errors, "on")
     if household.status in rules.NEEDS_HELPER:
-        errors["household"] = (f"该户为{household.get_status_display()}，脱贫前不能解除结对（不脱贫不脱钩）；"
-                               "如需更换帮扶责任人请使用“调整帮扶责任人”")
+        errors["household"] = (
+            f"该户为{household.get_status_display()}，脱贫前不能解除结对（不脱贫不脱钩）；"
+            "如需更换帮扶责任人请使用“调整帮扶责任人”"
+        )
     current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
     if current is None:
         errors["household"] = "该户当前没有结对帮扶"
@@ -501,24 +639,35 @@ def end_pairing(household: Household, *, by: User, on: datetime.date, reason: st
         raise AssistanceError(errors)
     current.ended_on, current.end_reason, current.ended_by = on, reason[:200], by
     current.save(update_fields=["ended_on", "end_reason", "ended_by"])
-    record(by=by, action="end_pairing", target=current, household=household, scope_code=household.village_id,
-           changes={"ended_on": [None, str(on)], "reason": [None, reason]})
+    record(
+        by=by,
+        action="end_pairing",
+        target=current,
+        household=household,
+        scope_code=household.village_id,
+        changes={"ended_on": [None, str(on)], "reason": [None, reason]},
+    )
     return current
 
 
 # ---------------------------------------------------------------- help plans and measures
 
+
 def default_plan_class(household: Household) -> str:
     """二类 (政策保障兜底) for dibao/wubao households with nobody able to work; 一类 for the others (seed 001 篇1 四(三))."""
     if household.household_type in (codes.HouseholdType.DIBAO, codes.HouseholdType.WUBAO):
-        able = household.members.filter(labour_skill__in=(codes.LabourSkill.ORDINARY, codes.LabourSkill.SKILLED)).exists()
+        able = household.members.filter(
+            labour_skill__in=(codes.LabourSkill.ORDINARY, codes.LabourSkill.SKILLED)
+        ).exists()
         if not able:
             return PlanClass.SAFETY_NET
     return PlanClass.DEVELOPMENT
 
 
 @transaction.atomic
-def save_plan(household: Household, *, by: User, target_exit_year: int, plan_class: str | None = None, goals: str = "") -> HelpPlan:
+def save_plan(
+    household: Household, *, by: User, target_exit_year: int, plan_class: str | None = None, goals: str = ""
+) -> HelpPlan:
     """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class)."""
     _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
     ensure_household(by, household)
@@ -538,14 +687,28 @@ def save_plan(household: Household, *, by: User, target_exit_year: int, plan_cla
     before = snapshot(existing) if existing else {}
     plan, created = HelpPlan.objects.update_or_create(
         household=household,
-        defaults={"plan_class": plan_class, "target_exit_year": target_exit_year, "goals": (goals or "").strip()},
-        create_defaults={"plan_class": plan_class, "target_exit_year": target_exit_year, "goals": (goals or "").strip(),
-                         "created_by": by},
+        defaults={
+            "plan_class": plan_class,
+            "target_exit_year": target_exit_year,
+            "goals": (goals or "").strip(),
+        },
+        create_defaults={
+            "plan_class": plan_class,
+            "target_exit_year": target_exit_year,
+            "goals": (goals or "").strip(),
+            "created_by": by,
+        },
     )
     changed = diff(before, snapshot(plan, {"plan_class", "target_exit_year", "goals"}))
     if changed:
-        record(by=by, action="create_plan" if created else "update_plan", target=plan, household=household,
-               scope_code=household.village_id, changes=changed)
+        record(
+            by=by,
+            action="create_plan" if created else "update_plan",
+            target=plan,
+            household=household,
+            scope_code=household.village_id,
+            changes=changed,
+        )
     return plan
 
 
@@ -584,8 +747,18 @@ def _check_measure(values: dict, errors: dict) -> None:
 
 
 @transaction.atomic
-def add_measure(household: Household, *, by: User, catalogue: MeasureCatalogue, content: str, year: int, deadline: datetime.date,
-                planned_amount=Decimal("0"), funding_source: str = "", helper: Helper | None = None) -> HelpMeasure:
+def add_measure(
+    household: Household,
+    *,
+    by: User,
+    catalogue: MeasureCatalogue,
+    content: str,
+    year: int,
+    deadline: datetime.date,
+    planned_amount=Decimal("0"),
+    funding_source: str = "",
+    helper: Helper | None = None,
+) -> HelpMeasure:
     """Add a measure to the household's plan; its helper is the household's current helper unless named."""
     _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶措施")
     ensure_household(by, household)
@@ -595,18 +768,41 @@ def add_measure(household: Household, *, by: User, catalogue: MeasureCatalogue, 
         raise AssistanceError({"__all__": "请先制定帮扶计划（帮扶类别与计划脱贫年度），再添加措施"})
     amount = _money(planned_amount, "planned_amount", errors)
     if helper is None:
-        current = Pairing.objects.filter(household=household, ended_on__isnull=True).select_related("helper").first()
+        current = (
+            Pairing.objects.filter(household=household, ended_on__isnull=True)
+            .select_related("helper")
+            .first()
+        )
         helper = current.helper if current else None
-    _check_measure({"catalogue": catalogue, "content": content, "year": year, "deadline": deadline, "_new": True}, errors)
+    _check_measure(
+        {"catalogue": catalogue, "content": content, "year": year, "deadline": deadline, "_new": True}, errors
+    )
     if errors:
         raise AssistanceError(errors)
     measure = HelpMeasure.objects.create(
-        plan=plan, village_code=household.village_id, catalogue=catalogue, helper=helper, year=year,
-        content=content.strip()[:300], deadline=deadline, planned_amount=amount, funding_source=(funding_source or "").strip()[:100],
+        plan=plan,
+        village_code=household.village_id,
+        catalogue=catalogue,
+        helper=helper,
+        year=year,
+        content=content.strip()[:300],
+        deadline=deadline,
+        planned_amount=amount,
+        funding_source=(funding_source or "").strip()[:100],
     )
-    record(by=by, action="add_measure", target=measure, household=household, scope_code=household.village_id,
-           changes={k: [None, v] for k, v in snapshot(measure).items()
-                    if v not in (None, "", "0.00") and k not in ("id", "created_at", "updated_at", "village_code", "plan")})
+    record(
+        by=by,
+        action="add_measure",
+        target=measure,
+        household=household,
+        scope_code=household.village_id,
+        changes={
+            k: [None, v]
+            for k, v in snapshot(measure).items()
+            if v not in (None, "", "0.00")
+            and k not in ("id", "created_at", "updated_at", "village_code", "plan")
+        },
+    )
     return measure
 
 
@@ -639,12 +835,19 @@ def update_measure(measure: HelpMeasure, *, by: User, **changes) -> HelpMeasure:
     changed = diff(before, snapshot(measure))
     changed.pop("updated_at", None)
     if changed:
-        record(by=by, action="update_measure", target=measure, household=household, scope_code=household.village_id,
-               changes=changed)
+        record(
+            by=by,
+            action="update_measure",
+            target=measure,
+            household=household,
+            scope_code=household.village_id,
+            changes=changed,
+        )
     return measure
 
 
 # ---------------------------------------------------------------- visits (走访)
+
 
 def _clean_photo(photo, errors: dict) -> None:
     """The photo re-encoded as a metadata-free JPEG (fupin.core.images), or None with the reason in `errors`."""
@@ -656,9 +859,19 @@ def _clean_photo(photo, errors: dict) -> None:
 
 
 @transaction.atomic
-def record_visit(household: Household, *, by: User, visited_on: datetime.date, findings: str, helper: Helper | None = None,
-                 kind: str = VisitKind.HOME, problems: str = "", guarantees: dict[str, bool] | None = None,
-                 guarantee_notes: dict[str, str] | None = None, photos=()) -> Visit:
+def record_visit(
+    household: Household,
+    *,
+    by: User,
+    visited_on: datetime.date,
+    findings: str,
+    helper: Helper | None = None,
+    kind: str = VisitKind.HOME,
+    problems: str = "",
+    guarantees: dict[str, bool] | None = None,
+    guarantee_notes: dict[str, str] | None = None,
+    photos=(),
+) -> Visit:
     """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
     _ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
     ensure_household(by, household)
@@ -671,7 +884,11 @@ def record_visit(household: Household, *, by: User, visited_on: datetime.date, f
             errors["helper"] = "帮扶责任人只能录入本人的走访"
         helper = own
     if helper is None:
-        current = Pairing.objects.filter(household=household, ended_on__isnull=True).select_related("helper").first()
+        current = (
+            Pairing.objects.filter(household=household, ended_on__isnull=True)
+            .select_related("helper")
+            .first()
+        )
         helper = current.helper if current else None
     if helper is None:
         errors["helper"] = "该户尚未结对，请选择走访人"
@@ -700,22 +917,42 @@ def record_visit(household: Household, *, by: User, visited_on: datetime.date, f
         photos = [_clean_photo(photo, errors) for photo in photos]
     if errors:
         raise AssistanceError(errors)
-    visit = Visit.objects.create(household=household, helper=helper, visited_on=visited_on, kind=kind, findings=findings,
-                                 problems=(problems or "").strip(), guarantees=guarantees,
-                                 guarantee_notes={k: v for k, v in notes.items() if guarantees.get(k) is False},
-                                 recorded_by=by)
+    visit = Visit.objects.create(
+        household=household,
+        helper=helper,
+        visited_on=visited_on,
+        kind=kind,
+        findings=findings,
+        problems=(problems or "").strip(),
+        guarantees=guarantees,
+        guarantee_notes={k: v for k, v in notes.items() if guarantees.get(k) is False},
+        recorded_by=by,
+    )
     names = []
     for photo in photos:
         saved = VisitPhoto.objects.create(visit=visit, image=photo)
         names.append(saved.image.name)
-    record(by=by, action="record_visit", target=visit, household=household, scope_code=household.village_id,
-           changes={"visited_on": [None, str(visited_on)], "helper": [None, helper.name], "kind": [None, kind],
-                    "findings": [None, findings], "guarantees": [None, guarantees], "photos": [None, names]}
-           | ({"problems": [None, visit.problems]} if visit.problems else {}))
+    record(
+        by=by,
+        action="record_visit",
+        target=visit,
+        household=household,
+        scope_code=household.village_id,
+        changes={
+            "visited_on": [None, str(visited_on)],
+            "helper": [None, helper.name],
+            "kind": [None, kind],
+            "findings": [None, findings],
+            "guarantees": [None, guarantees],
+            "photos": [None, names],
+        }
+        | ({"problems": [None, visit.problems]} if visit.problems else {}),
+    )
     return visit
 
 
 # ---------------------------------------------------------------- handbook batches and monitoring reports
+
 
 def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
     """Queue the handbooks of every registered household of a village; the page polls the batch's progress."""
@@ -726,14 +963,24 @@ def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
     village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
     _ensure_region(by, village.code)
     _ensure_role(permissions.can_print_handbooks(by), "您的角色不能批量生成扶贫手册")
-    running = HandbookBatch.objects.filter(village=village, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)).first()
+    running = HandbookBatch.objects.filter(
+        village=village, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)
+    ).first()
     if running and running.status == BatchStatus.RUNNING and work_settle(running.pk):
         running = None  # its process had died: now failed, it no longer holds the village
     if running:
-        raise AssistanceError({"village": f"{village.name}的手册正在生成中（已完成{running.done}/{running.total}户），请稍候"})
+        raise AssistanceError(
+            {"village": f"{village.name}的手册正在生成中（已完成{running.done}/{running.total}户），请稍候"}
+        )
     with transaction.atomic():
         batch = HandbookBatch.objects.create(village=village, requested_by=by)
-        record(by=by, action="start_handbook_batch", target=batch, scope_code=village.code, changes={"village": [None, village.code]})
+        record(
+            by=by,
+            action="start_handbook_batch",
+            target=batch,
+            scope_code=village.code,
+            changes={"village": [None, village.code]},
+        )
     result = build_village_handbooks.enqueue(batch.pk)
     HandbookBatch.objects.filter(pk=batch.pk, task_id="").update(task_id=str(result.id)[:64])
     batch.refresh_from_db()
@@ -757,6 +1004,11 @@ def submit_monitoring(*, by: User, region_code: str, year: int, month: int) -> M
     obj, created = MonitoringReport.objects.update_or_create(
         region=region, year=year, month=month, defaults={"totals": totals, "rows": rows, "submitted_by": by}
     )
-    record(by=by, action="submit_monitoring", target=obj, scope_code=region.code,
-           changes={"totals": [existing.totals if existing else None, totals]})
+    record(
+        by=by,
+        action="submit_monitoring",
+        target=obj,
+        scope_code=region.code,
+        changes={"totals": [existing.totals if existing else None, totals]},
+    )
     return obj

@@ -1,4 +1,5 @@
 """Background work of the assistance app (django.tasks): the handbook batch of a village."""
+
 from django.tasks import task
 
 from .handbook import build_batch

@@ -1,4 +1,5 @@
 """URLs of the assistance app (精准帮扶), mounted at /assistance/."""
+
 from django.urls import path
 
 from . import views

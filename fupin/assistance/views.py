@@ -23,7 +23,9 @@ from .models import BatchStatus, VisitPhoto
 
 
 def _household(request, pk) -> Household:
-    return get_in_scope(registry_selectors.household_for, request.user, pk, message="没有找到该户，或不在您的帮扶范围内")
+    return get_in_scope(
+        registry_selectors.household_for, request.user, pk, message="没有找到该户，或不在您的帮扶范围内"
+    )
 
 
 def _region_param(request) -> str:
@@ -34,19 +36,17 @@ def _region_param(request) -> str:
     return ""
 
 
-
-
-
-
-
-
 def _manager_regions(user):
     """Regions a manager may bind units and helpers to: county, township and village levels in scope."""
-    return regions_for(user).filter(level__in=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)).only(
-        "code", "name", "level")[:3000]
+    return (
+        regions_for(user)
+        .filter(level__in=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE))
+        .only("code", "name", "level")[:3000]
+    )
 
 
 # ---------------------------------------------------------------- overview and lists
+
 
 @login_required
 @require_GET
@@ -56,12 +56,19 @@ def index(request):
     region = _region_param(request) or (request.user.scope_prefix or "")
     coverage = selectors.coverage_by_region(request.user, region)
     current = Region.objects.filter(code=region).first() if region else None
-    return render(request, "assistance/index.html", {
-        "coverage": coverage, "region": current, "path": path_for(request.user, current),
-        "home": home_region(request.user), "can_manage": permissions.can_manage(request.user),
-        "can_configure": permissions.can_configure(request.user),
-        "settings": services.settings_for(region) if len(region) >= 6 else None,
-    })
+    return render(
+        request,
+        "assistance/index.html",
+        {
+            "coverage": coverage,
+            "region": current,
+            "path": path_for(request.user, current),
+            "home": home_region(request.user),
+            "can_manage": permissions.can_manage(request.user),
+            "can_configure": permissions.can_configure(request.user),
+            "settings": services.settings_for(region) if len(region) >= 6 else None,
+        },
+    )
 
 
 @login_required
@@ -69,8 +76,11 @@ def index(request):
 def my_households(request):
     households = selectors.my_households(request.user)
     helper = selectors.helpers_for(request.user).filter(user=request.user).first()
-    return render(request, "assistance/my_households.html", {"households": households, "helper": helper,
-                                                              "today": timezone.localdate()})
+    return render(
+        request,
+        "assistance/my_households.html",
+        {"households": households, "helper": helper, "today": timezone.localdate()},
+    )
 
 
 @login_required
@@ -78,7 +88,11 @@ def my_households(request):
 def unpaired(request):
     region = _region_param(request)
     page = page_of(request, selectors.unpaired_households(request.user, region=region))
-    return render(request, "assistance/unpaired.html", {"page": page, "region": region, "can_manage": permissions.can_manage(request.user)})
+    return render(
+        request,
+        "assistance/unpaired.html",
+        {"page": page, "region": region, "can_manage": permissions.can_manage(request.user)},
+    )
 
 
 @login_required
@@ -94,12 +108,19 @@ def overdue(request):
 
 # ---------------------------------------------------------------- one household
 
+
 def _household_context(request, household, **forms_in) -> dict:
     user = request.user
     data = selectors.household_assistance(household)
-    ctx = {"household": household, **data, "can_manage": permissions.can_manage(user), "can_plan": permissions.can_plan(user),
-           "can_visit": permissions.can_visit(user), "needs_helper": household.status in rules.NEEDS_HELPER,
-           "default_class": services.default_plan_class(household)}
+    ctx = {
+        "household": household,
+        **data,
+        "can_manage": permissions.can_manage(user),
+        "can_plan": permissions.can_plan(user),
+        "can_visit": permissions.can_visit(user),
+        "needs_helper": household.status in rules.NEEDS_HELPER,
+        "default_class": services.default_plan_class(household),
+    }
     # a refused form is shown with its errors even where the page would not offer it afresh
     if forms_in.get("pair_form"):
         ctx["pair_form"] = forms_in["pair_form"]
@@ -113,11 +134,16 @@ def _household_context(request, household, **forms_in) -> dict:
         ctx["end_form"] = forms.EndPairingForm()
     if ctx["can_plan"]:
         plan = data["plan"]
-        ctx["plan_form"] = forms_in.get("plan_form") or forms.PlanForm(initial={
-            "plan_class": plan.plan_class if plan else ctx["default_class"],
-            "target_exit_year": plan.target_exit_year if plan else timezone.localdate().year,
-            "goals": plan.goals if plan else ""})
-        ctx["measure_form"] = forms_in.get("measure_form") or forms.MeasureForm(catalogue=selectors.catalogue())
+        ctx["plan_form"] = forms_in.get("plan_form") or forms.PlanForm(
+            initial={
+                "plan_class": plan.plan_class if plan else ctx["default_class"],
+                "target_exit_year": plan.target_exit_year if plan else timezone.localdate().year,
+                "goals": plan.goals if plan else "",
+            }
+        )
+        ctx["measure_form"] = forms_in.get("measure_form") or forms.MeasureForm(
+            catalogue=selectors.catalogue()
+        )
     return ctx
 
 
@@ -143,17 +169,32 @@ def pair(request, pk):
             if helper is None:
                 raise services.AssistanceError({"helper": "请选择在该村工作的帮扶责任人"})
             if current:
-                services.reassign_household(household, helper, by=request.user, on=form.cleaned_data["started_on"],
-                                            reason=form.cleaned_data["reason"])
+                services.reassign_household(
+                    household,
+                    helper,
+                    by=request.user,
+                    on=form.cleaned_data["started_on"],
+                    reason=form.cleaned_data["reason"],
+                )
                 messages.success(request, f"已将该户调整给{helper.name}帮扶")
             else:
-                services.pair_household(household, helper, by=request.user, started_on=form.cleaned_data["started_on"],
-                                        reason=form.cleaned_data["reason"])
+                services.pair_household(
+                    household,
+                    helper,
+                    by=request.user,
+                    started_on=form.cleaned_data["started_on"],
+                    reason=form.cleaned_data["reason"],
+                )
                 messages.success(request, f"已安排{helper.name}结对帮扶该户")
             return redirect("assistance:household", pk=household.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors, field_map={"on": "started_on", "household": None})
-    return render(request, "assistance/household.html", _household_context(request, household, pair_form=form), status=400)
+    return render(
+        request,
+        "assistance/household.html",
+        _household_context(request, household, pair_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -163,12 +204,19 @@ def end_pairing(request, pk):
     form = forms.EndPairingForm(request.POST)
     if form.is_valid():
         try:
-            services.end_pairing(household, by=request.user, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"])
+            services.end_pairing(
+                household, by=request.user, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
+            )
             messages.success(request, "已解除结对帮扶")
             return redirect("assistance:household", pk=household.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors, field_map={"household": None})
-    return render(request, "assistance/household.html", _household_context(request, household, end_form=form), status=400)
+    return render(
+        request,
+        "assistance/household.html",
+        _household_context(request, household, end_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -183,7 +231,12 @@ def save_plan(request, pk):
             return redirect("assistance:household", pk=household.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
-    return render(request, "assistance/household.html", _household_context(request, household, plan_form=form), status=400)
+    return render(
+        request,
+        "assistance/household.html",
+        _household_context(request, household, plan_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -198,7 +251,12 @@ def add_measure(request, pk):
             return redirect(reverse("assistance:household", args=[household.pk]) + "#measures")
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
-    return render(request, "assistance/household.html", _household_context(request, household, measure_form=form), status=400)
+    return render(
+        request,
+        "assistance/household.html",
+        _household_context(request, household, measure_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -217,9 +275,17 @@ def measure(request, pk):
                 form.add_service_errors(e.errors)
     else:
         form = forms.MeasureProgressForm(initial={f: getattr(item, f) for f in fields})
-    return render(request, "assistance/measure.html", {"measure": item, "form": form, "household": item.plan.household,
-                                                       "can_plan": permissions.can_plan(request.user)},
-                  status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "assistance/measure.html",
+        {
+            "measure": item,
+            "form": form,
+            "household": item.plan.household,
+            "can_plan": permissions.can_plan(request.user),
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required
@@ -228,25 +294,39 @@ def add_visit(request, pk):
     household = _household(request, pk)
     if not permissions.can_visit(request.user):
         raise PermissionDenied("您的角色不能录入走访记录")
-    helpers = None if permissions.is_helper(request.user) else selectors.candidate_helpers(request.user, household)
+    helpers = (
+        None if permissions.is_helper(request.user) else selectors.candidate_helpers(request.user, household)
+    )
     if request.method == "POST":
         form = forms.VisitForm(request.POST, request.FILES, helpers=helpers)
         if form.is_valid():
             items, notes = form.guarantees()
             helper = next((h for h in helpers or [] if h.pk == form.cleaned_data.get("helper")), None)
             try:
-                services.record_visit(household, by=request.user, visited_on=form.cleaned_data["visited_on"],
-                                      kind=form.cleaned_data["kind"], helper=helper, findings=form.cleaned_data["findings"],
-                                      problems=form.cleaned_data["problems"], guarantees=items, guarantee_notes=notes,
-                                      photos=form.cleaned_data["photos"])
+                services.record_visit(
+                    household,
+                    by=request.user,
+                    visited_on=form.cleaned_data["visited_on"],
+                    kind=form.cleaned_data["kind"],
+                    helper=helper,
+                    findings=form.cleaned_data["findings"],
+                    problems=form.cleaned_data["problems"],
+                    guarantees=items,
+                    guarantee_notes=notes,
+                    photos=form.cleaned_data["photos"],
+                )
                 messages.success(request, "走访记录已保存")
                 return redirect(reverse("assistance:household", args=[household.pk]) + "#visits")
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
     else:
         form = forms.VisitForm(helpers=helpers)
-    return render(request, "assistance/visit_form.html", {"household": household, "form": form},
-                  status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "assistance/visit_form.html",
+        {"household": household, "form": form},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @file_view
@@ -283,35 +363,55 @@ def renew_handbook_code(request, pk):
 
 # ---------------------------------------------------------------- units and helpers
 
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def helpers(request):
     user = request.user
     form = None
     if permissions.can_manage(user):
-        form = forms.HelperForm(request.POST or None, units=selectors.units_for(user).order_by("name"),
-                                regions=_manager_regions(user))
+        form = forms.HelperForm(
+            request.POST or None,
+            units=selectors.units_for(user).order_by("name"),
+            regions=_manager_regions(user),
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                helper = services.create_helper(by=user, unit=data["unit"], name=data["name"], kind=data["kind"],
-                                                position=data["position"], phone=data["phone"], region_code=data["region"])
+                helper = services.create_helper(
+                    by=user,
+                    unit=data["unit"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    position=data["position"],
+                    phone=data["phone"],
+                    region_code=data["region"],
+                )
                 messages.success(request, f"已登记帮扶责任人{helper.name}")
                 return redirect("assistance:helper", pk=helper.pk)
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
         raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶责任人")
-    qs = selectors.helpers_for(user, q=request.GET.get("q", ""), unit=request.GET.get("unit"),
-                               include_inactive=bool(request.GET.get("all")))
-    return render(request, "assistance/helpers.html", {"page": page_of(request, qs), "form": form, "q": request.GET.get("q", "")},
-                  status=400 if form is not None and form.is_bound else 200)
+    qs = selectors.helpers_for(
+        user,
+        q=request.GET.get("q", ""),
+        unit=request.GET.get("unit"),
+        include_inactive=bool(request.GET.get("all")),
+    )
+    return render(
+        request,
+        "assistance/helpers.html",
+        {"page": page_of(request, qs), "form": form, "q": request.GET.get("q", "")},
+        status=400 if form is not None and form.is_bound else 200,
+    )
 
 
 def _helper_on_duty(active):
     def handler(request, item):
         services.update_helper(item, by=request.user, active=active)
         return "已更新在岗状态"
+
     return handler
 
 
@@ -325,7 +425,13 @@ def helper(request, pk):
     item = get_in_scope(selectors.helper_for, request.user, pk, message="没有找到该帮扶责任人")
     login_form = forms.HelperLoginForm(request.POST if request.POST.get("action") == "login" else None)
     if request.method == "POST" and not login_form.is_bound:
-        perform(request, HELPER_ACTIONS, request.POST.get("action", ""), item, refusals=(services.AssistanceError,))
+        perform(
+            request,
+            HELPER_ACTIONS,
+            request.POST.get("action", ""),
+            item,
+            refusals=(services.AssistanceError,),
+        )
         return redirect("assistance:helper", pk=item.pk)
     if login_form.is_bound and login_form.is_valid():
         try:
@@ -334,11 +440,19 @@ def helper(request, pk):
             return redirect("assistance:helper", pk=item.pk)
         except services.AssistanceError as e:
             login_form.add_service_errors(e.errors)
-    return render(request, "assistance/helper.html", {
-        "helper": item, "households": selectors.helper_households(request.user, item),
-        "history": selectors.pairing_history_of_helper(request.user, item)[:200], "login_form": login_form,
-        "can_manage": permissions.can_manage(request.user), "cap": services.settings_for(item.region_id).load_cap,
-    }, status=400 if login_form.is_bound else 200)
+    return render(
+        request,
+        "assistance/helper.html",
+        {
+            "helper": item,
+            "households": selectors.helper_households(request.user, item),
+            "history": selectors.pairing_history_of_helper(request.user, item)[:200],
+            "login_form": login_form,
+            "can_manage": permissions.can_manage(request.user),
+            "cap": services.settings_for(item.region_id).load_cap,
+        },
+        status=400 if login_form.is_bound else 200,
+    )
 
 
 @login_required
@@ -351,17 +465,27 @@ def units(request):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                unit = services.create_unit(by=user, name=data["name"], kind=data["kind"], region_code=data["region"],
-                                            contact_person=data["contact_person"], contact_phone=data["contact_phone"],
-                                            address=data["address"])
+                unit = services.create_unit(
+                    by=user,
+                    name=data["name"],
+                    kind=data["kind"],
+                    region_code=data["region"],
+                    contact_person=data["contact_person"],
+                    contact_phone=data["contact_phone"],
+                    address=data["address"],
+                )
                 messages.success(request, f"已登记帮扶单位{unit.name}")
                 return redirect("assistance:units")
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
         raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶单位")
-    return render(request, "assistance/units.html", {"units": selectors.units_for(user).order_by("region_id", "name")[:500],
-                                                     "form": form}, status=400 if form is not None and form.is_bound else 200)
+    return render(
+        request,
+        "assistance/units.html",
+        {"units": selectors.units_for(user).order_by("region_id", "name")[:500], "form": form},
+        status=400 if form is not None and form.is_bound else 200,
+    )
 
 
 @login_required
@@ -376,12 +500,19 @@ def import_helpers(request):
             rows = services.read_helper_sheet(form.cleaned_data["file"])
             result = services.import_helpers(by=request.user, rows=rows)
             if not result.errors:
-                messages.success(request, f"导入完成：新增帮扶单位{result.units_created}个、帮扶责任人{result.helpers_created}名，"
-                                          f"{result.helpers_unchanged}名已存在未改动")
+                messages.success(
+                    request,
+                    f"导入完成：新增帮扶单位{result.units_created}个、帮扶责任人{result.helpers_created}名，"
+                    f"{result.helpers_unchanged}名已存在未改动",
+                )
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
-    return render(request, "assistance/import_helpers.html", {"form": form, "result": result},
-                  status=400 if (form.is_bound and (form.errors or (result and result.errors))) else 200)
+    return render(
+        request,
+        "assistance/import_helpers.html",
+        {"form": form, "result": result},
+        status=400 if (form.is_bound and (form.errors or (result and result.errors))) else 200,
+    )
 
 
 @login_required
@@ -401,21 +532,35 @@ def county_settings(request):
     if region is None or not user.in_scope(region.code):
         raise Http404("请选择本辖区的县")
     current = services.settings_for(region.code)
-    form = forms.SettingsForm(request.POST or None, initial={"load_cap": current.load_cap,
-                                                             "visit_interval_days": current.visit_interval_days})
+    form = forms.SettingsForm(
+        request.POST or None,
+        initial={"load_cap": current.load_cap, "visit_interval_days": current.visit_interval_days},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.update_settings(by=user, county_code=region.code, **form.cleaned_data)
-            messages.success(request, "帮扶参数已保存" + (f"；注意：有{saved.helpers_over_cap}名帮扶责任人结对户数已超过新上限"
-                                                          if saved.helpers_over_cap else ""))
+            messages.success(
+                request,
+                "帮扶参数已保存"
+                + (
+                    f"；注意：有{saved.helpers_over_cap}名帮扶责任人结对户数已超过新上限"
+                    if saved.helpers_over_cap
+                    else ""
+                ),
+            )
             return redirect(reverse("assistance:settings") + f"?county={region.code}")
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
-    return render(request, "assistance/settings.html", {"form": form, "county": region},
-                  status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "assistance/settings.html",
+        {"form": form, "county": region},
+        status=400 if form.is_bound else 200,
+    )
 
 
 # ---------------------------------------------------------------- monitoring and demand lists
+
 
 def _period(request) -> tuple[int, int]:
     raw = request.GET.get("period") or request.POST.get("period") or ""
@@ -437,11 +582,18 @@ def monitoring(request):
     report = selectors.helper_monitoring(request.user, year=year, month=month, region=region)
     if request.GET.get("format") == "xlsx":
         return download(exports.monitoring_xlsx(report), f"帮扶监测_{year}年{month}月.xlsx")
-    return render(request, "assistance/monitoring.html", {
-        "report": report, "period": f"{year}-{month:02d}", "periods": forms.period_choices(), "region": region,
-        "reports": selectors.monitoring_reports_for(request.user)[:20],
-        "can_submit": permissions.can_report_monitoring(request.user),
-    })
+    return render(
+        request,
+        "assistance/monitoring.html",
+        {
+            "report": report,
+            "period": f"{year}-{month:02d}",
+            "periods": forms.period_choices(),
+            "region": region,
+            "reports": selectors.monitoring_reports_for(request.user)[:20],
+            "can_submit": permissions.can_report_monitoring(request.user),
+        },
+    )
 
 
 @login_required
@@ -469,11 +621,20 @@ def demand(request):
     data = selectors.demand_list(request.user, year=year, region=region)
     if request.GET.get("format") == "xlsx":
         return download(exports.demand_xlsx(data), f"需求清单_{year}年.xlsx")
-    return render(request, "assistance/demand.html", {"data": data, "year": year, "region": region,
-                                                      "years": range(timezone.localdate().year + 1, 2013, -1)})
+    return render(
+        request,
+        "assistance/demand.html",
+        {
+            "data": data,
+            "year": year,
+            "region": region,
+            "years": range(timezone.localdate().year + 1, 2013, -1),
+        },
+    )
 
 
 # ---------------------------------------------------------------- handbook batches
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -488,8 +649,12 @@ def batches(request):
             return redirect("assistance:batch", pk=batch.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
-    return render(request, "assistance/batches.html", {"form": form, "batches": selectors.handbook_batches_for(user)[:30]},
-                  status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "assistance/batches.html",
+        {"form": form, "batches": selectors.handbook_batches_for(user)[:30]},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required
@@ -499,7 +664,11 @@ def batch(request, pk):
     if item.status == BatchStatus.RUNNING and work.settle(item.pk):  # its process had died
         item.refresh_from_db()
     template = "assistance/_batch_progress.html" if request.htmx else "assistance/batch.html"
-    return render(request, template, {"batch": item, "running": item.status in (BatchStatus.PENDING, BatchStatus.RUNNING)})
+    return render(
+        request,
+        template,
+        {"batch": item, "running": item.status in (BatchStatus.PENDING, BatchStatus.RUNNING)},
+    )
 
 
 @file_view
@@ -512,6 +681,7 @@ def batch_download(request, pk):
 
 # ---------------------------------------------------------------- the public summary behind the QR code
 
+
 @require_GET
 def public_summary(request, token):
     try:
@@ -521,4 +691,3 @@ def public_summary(request, token):
     except handbook.PublicCodeExpired:
         return render(request, "assistance/public_code_expired.html", status=410)
     return render(request, "assistance/public_summary.html", {"summary": selectors.public_summary(household)})
-

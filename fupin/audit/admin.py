@@ -7,7 +7,17 @@ from .models import Anchor, AuditEntry, ChainHead
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("at", "username", "role", "action", "target_type", "target_label", "scope_code", "chain", "seq")
+    list_display = (
+        "at",
+        "username",
+        "role",
+        "action",
+        "target_type",
+        "target_label",
+        "scope_code",
+        "chain",
+        "seq",
+    )
     list_filter = ("action", "target_type", "role")
     search_fields = ("username", "target_label", "target_id", "scope_code")
     date_hierarchy = "at"

@@ -7,6 +7,7 @@ SELECT … FOR UPDATE on PostgreSQL; SQLite serialises writers) in the caller's 
 in one county take turns and a rolled-back write leaves no gap. Every path that writes entries goes
 through `append`: services.record, the bulk writes, and the import's COPY (import_bulk).
 """
+
 import datetime
 import hashlib
 import json
@@ -19,8 +20,20 @@ from .models import ChainHead
 GENESIS = "0" * 64
 COUNTY_DIGITS = 6
 # the fields hashed, in this order (AuditEntry's columns; user and household by id)
-CANONICAL_FIELDS = ("at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
-                    "target_label", "household_id", "scope_code", "changes")
+CANONICAL_FIELDS = (
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "region_code",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "household_id",
+    "scope_code",
+    "changes",
+)
 
 
 def chain_key(scope_code: str | None) -> str:
@@ -65,13 +78,40 @@ def changes_from_text(text: str | None) -> dict:
     return json.loads(text, parse_float=_number) if text else {}
 
 
-def canonical(at, user_id, username, role, region_code, action, target_type, target_id, target_label,
-              household_id, scope_code, changes) -> str:
+def canonical(
+    at,
+    user_id,
+    username,
+    role,
+    region_code,
+    action,
+    target_type,
+    target_id,
+    target_label,
+    household_id,
+    scope_code,
+    changes,
+) -> str:
     """The hashed content; `changes` as stored_changes gives it."""
     return json.dumps(
-        [timestamp(at), user_id, username or "", role or "", region_code or "", action or "", target_type or "",
-         str(target_id or ""), target_label or "", household_id, scope_code or "", changes or {}],
-        ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        [
+            timestamp(at),
+            user_id,
+            username or "",
+            role or "",
+            region_code or "",
+            action or "",
+            target_type or "",
+            str(target_id or ""),
+            target_label or "",
+            household_id,
+            scope_code or "",
+            changes or {},
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
 
 
 def entry_content(entry) -> str:
@@ -81,19 +121,28 @@ def entry_content(entry) -> str:
 def link_hash(prev_hash: str, content: str | bytes) -> str:
     """An entry's hash: sha256 of the previous entry's hash (32 bytes) followed by the entry's content (UTF-8).
     Its number and chain need not be hashed: moving or renumbering an entry breaks the links around it."""
-    return hashlib.sha256(bytes.fromhex(prev_hash) + (content if isinstance(content, bytes) else content.encode())).hexdigest()
+    return hashlib.sha256(
+        bytes.fromhex(prev_hash) + (content if isinstance(content, bytes) else content.encode())
+    ).hexdigest()
 
 
 def _lock_heads(keys: Sequence[str]) -> dict[str, ChainHead]:
     """The heads of these chains, locked until the transaction ends (created at the genesis if new).
     Locked in the chains' order, so two writers touching the same chains cannot deadlock each other."""
     keys = sorted(set(keys))
-    heads = {h.chain: h for h in ChainHead.objects.select_for_update().filter(chain__in=keys).order_by("chain")}
+    heads = {
+        h.chain: h for h in ChainHead.objects.select_for_update().filter(chain__in=keys).order_by("chain")
+    }
     missing = [k for k in keys if k not in heads]
     if missing:
         # ON CONFLICT DO NOTHING: a writer creating the same head meanwhile wins, and this one waits for it
-        ChainHead.objects.bulk_create([ChainHead(chain=k, seq=0, hash=GENESIS) for k in missing], ignore_conflicts=True)
-        heads |= {h.chain: h for h in ChainHead.objects.select_for_update().filter(chain__in=missing).order_by("chain")}
+        ChainHead.objects.bulk_create(
+            [ChainHead(chain=k, seq=0, hash=GENESIS) for k in missing], ignore_conflicts=True
+        )
+        heads |= {
+            h.chain: h
+            for h in ChainHead.objects.select_for_update().filter(chain__in=missing).order_by("chain")
+        }
     return heads
 
 

@@ -1,5 +1,6 @@
 """The audit trail: who changed what, when, acting in which role and region; hash-chained per county
 (fupin.audit.chain) so that a row altered, deleted or inserted behind the services' back shows."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -13,8 +14,14 @@ class AuditEntry(models.Model):
     at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     # The links to the user and household carry no database constraint and are not nulled when those go:
     # the ids are part of the chained content, so they must stay as they were recorded.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
-                             blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     username = models.CharField(_("操作人"), max_length=150)
     role = models.CharField(_("角色"), max_length=20, blank=True)
     region_code = models.CharField(_("操作人区划"), max_length=15, blank=True)
@@ -23,8 +30,13 @@ class AuditEntry(models.Model):
     target_id = CodeField(_("对象"), max_length=40)
     target_label = models.CharField(_("对象名称"), max_length=200, blank=True)
     household = models.ForeignKey(  # indexed by (household, -at) below
-        "registry.Household", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
-        related_name="audit_entries", db_index=False,
+        "registry.Household",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        db_index=False,
     )
     scope_code = CodeField(_("记录所在区划"), max_length=15, blank=True)
     changes = models.JSONField(_("变更"), default=dict, blank=True)
@@ -39,8 +51,11 @@ class AuditEntry(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
-        indexes = [models.Index(fields=["household", "-at"]), models.Index(fields=["target_type", "target_id"]),
-                   models.Index(fields=["scope_code"], name="audit_scope")]
+        indexes = [
+            models.Index(fields=["household", "-at"]),
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["scope_code"], name="audit_scope"),
+        ]
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq")]
 
     def __str__(self) -> str:

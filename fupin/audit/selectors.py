@@ -1,4 +1,5 @@
 """Reading the audit chains' state: each chain's head and latest anchor, for the users who oversee them."""
+
 from typing import Any
 
 from django.db.models import Max
@@ -22,7 +23,14 @@ def chains_for(user: Any) -> list[dict]:
     if not user.is_superuser:
         heads = heads.exclude(chain="")
     head_list = list(heads)
-    latest: dict[str, int] = dict(Anchor.objects.filter(chain__in=[h.chain for h in head_list]).values("chain").annotate(seq=Max("seq"))
-                  .values_list("chain", "seq"))
-    anchors: dict[tuple[str, int | None], Anchor] = {(a.chain, a.seq): a for a in Anchor.objects.filter(chain__in=list(latest), seq__in=set(latest.values()))}
+    latest: dict[str, int] = dict(
+        Anchor.objects.filter(chain__in=[h.chain for h in head_list])
+        .values("chain")
+        .annotate(seq=Max("seq"))
+        .values_list("chain", "seq")
+    )
+    anchors: dict[tuple[str, int | None], Anchor] = {
+        (a.chain, a.seq): a
+        for a in Anchor.objects.filter(chain__in=list(latest), seq__in=set(latest.values()))
+    }
     return [{"head": h, "anchor": anchors.get((h.chain, latest.get(h.chain)))} for h in head_list]

@@ -1,4 +1,5 @@
 """URLs of the audit app."""
+
 from django.urls import path
 
 from . import views

@@ -7,6 +7,7 @@ a gap in the numbers (or a chain shorter than its head); an inserted one does no
 its chain's head. A rewrite of a whole chain from some point on (every hash recomputed) is caught by the
 anchors: each day's heads, kept in the database and appended to a file outside it.
 """
+
 import datetime
 import os
 from collections.abc import Callable, Iterable
@@ -33,7 +34,7 @@ def anchor_file() -> Path:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str          # altered, deleted, inserted, rewritten
+    kind: str  # altered, deleted, inserted, rewritten
     chain: str
     seq: int | None
     entry_id: int | None
@@ -87,8 +88,14 @@ def _anchors(prefix: str, files: Iterable[Path], using: str) -> dict[tuple[str, 
     return {k: v for k, v in wanted.items() if k[0].startswith(prefix)}
 
 
-def verify(*, county: str = "", anchor_files: Iterable[Path] = (), progress: Callable[[int], None] | None = None,
-           chunk_size: int = 10_000, using: str = DEFAULT_DB_ALIAS) -> Report:
+def verify(
+    *,
+    county: str = "",
+    anchor_files: Iterable[Path] = (),
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = 10_000,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Report:
     """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and anchors,
     in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions.
     `using` names another database (fupin backup checks the copy it loaded into a scratch database)."""
@@ -112,9 +119,12 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
             report.problems.append(Problem(kind, chain, seq, entry_id, message))
 
     # `changes` read as text and parsed here (chain.changes_from_text): cheaper than the ORM's JSON and a walk
-    qs = (AuditEntry.objects.using(using).annotate(changes_text=Cast("changes", TextField()))
-          .order_by("chain", "seq")
-          .values_list("id", "chain", "seq", "prev_hash", "hash", *CANONICAL_FIELDS[:-1], "changes_text"))
+    qs = (
+        AuditEntry.objects.using(using)
+        .annotate(changes_text=Cast("changes", TextField()))
+        .order_by("chain", "seq")
+        .values_list("id", "chain", "seq", "prev_hash", "hash", *CANONICAL_FIELDS[:-1], "changes_text")
+    )
     if prefix:
         qs = qs.filter(chain__startswith=prefix)
     current, expected, prev, last_id = None, 1, GENESIS, 0
@@ -123,12 +133,29 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
     def close(chain):
         head = heads.get(chain)
         if head is None:
-            problem("inserted", chain, None, None, f"链 {_chain_name(chain)} 没有链末端记录：其审计记录不是由系统写入的")
+            problem(
+                "inserted",
+                chain,
+                None,
+                None,
+                f"链 {_chain_name(chain)} 没有链末端记录：其审计记录不是由系统写入的",
+            )
         elif head.seq > expected - 1:
-            problem("deleted", chain, expected, None,
-                    f"链 {_chain_name(chain)} 第 {expected}–{head.seq} 条审计记录被删除（链末端为第 {head.seq} 条）")
+            problem(
+                "deleted",
+                chain,
+                expected,
+                None,
+                f"链 {_chain_name(chain)} 第 {expected}–{head.seq} 条审计记录被删除（链末端为第 {head.seq} 条）",
+            )
         elif head.seq == expected - 1 and head.hash != prev:
-            problem("altered", chain, head.seq, last_id, f"{_entry_name(last_id, chain, head.seq)}与链末端记录的哈希不符")
+            problem(
+                "altered",
+                chain,
+                head.seq,
+                last_id,
+                f"{_entry_name(last_id, chain, head.seq)}与链末端记录的哈希不符",
+            )
 
     for row in qs.iterator(chunk_size=chunk_size):
         entry_id, chain, seq, prev_hash, digest, *content = row
@@ -144,12 +171,19 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
         head = heads.get(chain)
         reported = False
         if head is not None and seq > head.seq:
-            problem("inserted", chain, seq, entry_id, f"{name}在链末端（第 {head.seq} 条）之后：不是由系统写入的")
+            problem(
+                "inserted", chain, seq, entry_id, f"{name}在链末端（第 {head.seq} 条）之后：不是由系统写入的"
+            )
             reported = True
         elif seq > expected:
-            problem("deleted", chain, expected, entry_id,
-                    f"链 {_chain_name(chain)} 第 {expected}{'–' + str(seq - 1) if seq - 1 > expected else ''} 条审计记录被删除"
-                    f"（缺失于{name}之前）")
+            problem(
+                "deleted",
+                chain,
+                expected,
+                entry_id,
+                f"链 {_chain_name(chain)} 第 {expected}{'–' + str(seq - 1) if seq - 1 > expected else ''} 条审计记录被删除"
+                f"（缺失于{name}之前）",
+            )
             reported = True
         elif seq < expected or entry_id < last_id:
             problem("inserted", chain, seq, entry_id, f"{name}的序号或位置不连续：是插入的记录")
@@ -173,7 +207,9 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
             problem("deleted", chain, 1, None, f"链 {_chain_name(chain)} 的全部 {head.seq} 条审计记录被删除")
     for (chain, seq), found in sorted(anchors.items()):
         for _, where in found:
-            problem("deleted", chain, seq, None, f"链 {_chain_name(chain)} 第 {seq} 条审计记录（{where}）已不存在")
+            problem(
+                "deleted", chain, seq, None, f"链 {_chain_name(chain)} 第 {seq} 条审计记录（{where}）已不存在"
+            )
     report.chains = len(seen | {c for c, h in heads.items() if h.seq > 0})
     return report
 
@@ -183,8 +219,11 @@ def make_anchors(*, day: datetime.date | None = None, path: Path | None = None) 
     to the anchor file (one line each: DAY CHAIN SEQ HASH)."""
     day = day or timezone.localdate()
     latest = dict(Anchor.objects.values("chain").annotate(seq=Max("seq")).values_list("chain", "seq"))
-    made = [Anchor(chain=h.chain, seq=h.seq, hash=h.hash, day=day)
-            for h in ChainHead.objects.order_by("chain") if h.seq > 0 and h.seq != latest.get(h.chain)]
+    made = [
+        Anchor(chain=h.chain, seq=h.seq, hash=h.hash, day=day)
+        for h in ChainHead.objects.order_by("chain")
+        if h.seq > 0 and h.seq != latest.get(h.chain)
+    ]
     if not made:
         return []
     Anchor.objects.bulk_create(made)
@@ -203,8 +242,18 @@ def anchor_line(anchor: Anchor) -> str:
 
 def latest_anchors(prefix: str = "") -> list[Anchor]:
     """Each chain's latest anchor (under a code prefix)."""
-    latest = (Anchor.objects.filter(chain__startswith=prefix).values("chain").annotate(seq=Max("seq"))
-              .values_list("chain", "seq"))
+    latest = (
+        Anchor.objects.filter(chain__startswith=prefix)
+        .values("chain")
+        .annotate(seq=Max("seq"))
+        .values_list("chain", "seq")
+    )
     wanted = {(c, s) for c, s in latest}
-    return sorted((a for a in Anchor.objects.filter(chain__startswith=prefix, seq__in={s for _, s in wanted})
-                   if (a.chain, a.seq) in wanted), key=lambda a: a.chain)
+    return sorted(
+        (
+            a
+            for a in Anchor.objects.filter(chain__startswith=prefix, seq__in={s for _, s in wanted})
+            if (a.chain, a.seq) in wanted
+        ),
+        key=lambda a: a.chain,
+    )

@@ -191,8 +191,7 @@ def _engine_for_archive(archive: Archive):
 
 
 def migration_gap(manifest: dict) -> tuple[list[str], list[str]]:
-    """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive lacks).
-    """
+    """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive lacks)."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = {f"{app}.{name}" for app, name in loader.disk_migrations}
     applied = set(manifest.get("migrations", []))

@@ -1,4 +1,5 @@
 """Change requests in the admin site: for looking things up; every move goes through the services."""
+
 from django.contrib import admin
 
 from fupin.core.admin import ReadOnlyAdmin
@@ -30,7 +31,16 @@ class EvidenceInline(admin.TabularInline):
 
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "status", "household", "village_code", "proposed_by", "proposed_at", "decided_by")
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "household",
+        "village_code",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+    )
     list_filter = ("status", "kind")
     search_fields = ("=household__number", "=village_code")
     list_select_related = ("household", "proposed_by", "decided_by")

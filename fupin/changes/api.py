@@ -4,6 +4,7 @@ resubmit, withdraw, add evidence files. Thin: selectors read in the caller's sco
 Refusals answer 422 with {"detail", "errors"}; a conflict with another open request 409; a role that
 may not act 403; a request outside the caller's region 404, as if it did not exist.
 """
+
 import datetime
 from typing import Any, Literal
 
@@ -36,10 +37,14 @@ PAYLOAD_DOC = """变更内容，按 kind：
 
 class ProposeIn(InputSchema):
     household: int = Field(..., ge=1, le=MAX_ID, description="户 id")
-    kind: Literal[tuple(ChangeKind.values)] = Field(..., description="变更类型：" + "；".join(f"{v}={label}" for v, label in ChangeKind.choices))
+    kind: Literal[tuple(ChangeKind.values)] = Field(
+        ..., description="变更类型：" + "；".join(f"{v}={label}" for v, label in ChangeKind.choices)
+    )
     payload: dict[str, Any] = Field(..., description=PAYLOAD_DOC)
     reason: _text(2000) = Field(..., description="变更原因（必填）")
-    evidence_reference: _text(300) = Field("", description="佐证材料说明（文件名称、文号或存放处）；图片和 PDF 在网页上上传")
+    evidence_reference: _text(300) = Field(
+        "", description="佐证材料说明（文件名称、文号或存放处）；图片和 PDF 在网页上上传"
+    )
 
 
 class ResubmitIn(InputSchema):
@@ -118,11 +123,19 @@ class ChangeRequestPage(Schema):
 
 def _item(change: ChangeRequest) -> dict:
     return {
-        "id": change.pk, "household": change.household_id, "household_number": change.household.number,
-        "village_code": change.village_code, "kind": change.kind, "kind_display": change.get_kind_display(),
-        "status": change.status, "status_display": change.get_status_display(), "summary": display.summary(change),
-        "proposed_by": change.proposed_by.username, "proposed_at": change.proposed_at,
-        "decided_by": change.decided_by.username if change.decided_by_id else None, "decided_at": change.decided_at,
+        "id": change.pk,
+        "household": change.household_id,
+        "household_number": change.household.number,
+        "village_code": change.village_code,
+        "kind": change.kind,
+        "kind_display": change.get_kind_display(),
+        "status": change.status,
+        "status_display": change.get_status_display(),
+        "summary": display.summary(change),
+        "proposed_by": change.proposed_by.username,
+        "proposed_at": change.proposed_at,
+        "decided_by": change.decided_by.username if change.decided_by_id else None,
+        "decided_at": change.decided_at,
     }
 
 
@@ -133,7 +146,9 @@ def _masked_payload(payload: dict, *, sees_identifiers: bool) -> dict:
         payload = payload | {"id_number": display.MASKED["id_number"](payload["id_number"])}
     if "member" not in payload:
         return payload
-    member = {k: display.MASKED[k](v) if k in display.MASKED and v else v for k, v in payload["member"].items()}
+    member = {
+        k: display.MASKED[k](v) if k in display.MASKED and v else v for k, v in payload["member"].items()
+    }
     return payload | {"member": member}
 
 
@@ -142,13 +157,23 @@ def _detail(user, pk: int) -> dict:
     return _item(change) | {
         "payload": _masked_payload(change.payload, sees_identifiers=user.sees_identifiers),
         "changes": [vars(r) for r in display.rows(change, sees_identifiers=user.sees_identifiers)],
-        "reason": change.reason, "evidence_reference": change.evidence_reference,
-        "evidence": [{"id": e.pk, "name": e.name, "content_type": e.content_type, "size": e.size} for e in change.evidence.all()],
+        "reason": change.reason,
+        "evidence_reference": change.evidence_reference,
+        "evidence": [
+            {"id": e.pk, "name": e.name, "content_type": e.content_type, "size": e.size}
+            for e in change.evidence.all()
+        ],
         "review_comment": change.review_comment,
         "created_household": change.created_household_id,
         "history": [
-            {"action": a.action, "action_display": a.get_action_display(), "by": a.by.username, "role": a.role, "at": a.at,
-             "comment": a.comment}
+            {
+                "action": a.action,
+                "action_display": a.get_action_display(),
+                "by": a.by.username,
+                "role": a.role,
+                "at": a.at,
+                "comment": a.comment,
+            }
             for a in selectors.history(change)
         ],
     }
@@ -160,12 +185,23 @@ def list_change_requests(request, filters: Query[Filters]):
     household = None
     if filters.household:
         household = registry_selectors.household_for(user, filters.household)
-    changes = selectors.change_requests_for(user, status=filters.status, kind=filters.kind, household=household)
-    page = changes[filters.offset:filters.offset + filters.limit]
-    return {"count": changes.count(), "limit": filters.limit, "offset": filters.offset, "results": [_item(c) for c in page]}
+    changes = selectors.change_requests_for(
+        user, status=filters.status, kind=filters.kind, household=household
+    )
+    page = changes[filters.offset : filters.offset + filters.limit]
+    return {
+        "count": changes.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "results": [_item(c) for c in page],
+    }
 
 
-@router.get("/{request_id}/", response={200: ChangeRequestOut} | ERRORS, summary="一项变更申请：变更前后、佐证、办理记录")
+@router.get(
+    "/{request_id}/",
+    response={200: ChangeRequestOut} | ERRORS,
+    summary="一项变更申请：变更前后、佐证、办理记录",
+)
 def get_change_request(request, request_id: int = RequestId):
     return _detail(request.auth, request_id)
 
@@ -174,21 +210,38 @@ def get_change_request(request, request_id: int = RequestId):
 def propose(request, payload: ProposeIn):
     user = request.auth
     household = registry_selectors.household_for(user, payload.household)
-    change = services.propose(household, by=user, kind=payload.kind, payload=payload.payload, reason=payload.reason,
-                              evidence_reference=payload.evidence_reference)
+    change = services.propose(
+        household,
+        by=user,
+        kind=payload.kind,
+        payload=payload.payload,
+        reason=payload.reason,
+        evidence_reference=payload.evidence_reference,
+    )
     return Status(201, _detail(user, change.pk))
 
 
-@router.post("/{request_id}/resubmit/", response={200: ChangeRequestOut} | ERRORS, summary="修改已退回的申请并重新提交")
+@router.post(
+    "/{request_id}/resubmit/", response={200: ChangeRequestOut} | ERRORS, summary="修改已退回的申请并重新提交"
+)
 def resubmit(request, payload: ResubmitIn, request_id: int = RequestId):
     user = request.auth
     change = selectors.change_request_for(user, request_id)
-    services.resubmit(change, by=user, payload=payload.payload, reason=payload.reason,
-                      evidence_reference=payload.evidence_reference)
+    services.resubmit(
+        change,
+        by=user,
+        payload=payload.payload,
+        reason=payload.reason,
+        evidence_reference=payload.evidence_reference,
+    )
     return _detail(user, change.pk)
 
 
-@router.post("/{request_id}/evidence/", response={200: ChangeRequestOut} | ERRORS, summary="补充佐证材料（图片或 PDF，multipart）")
+@router.post(
+    "/{request_id}/evidence/",
+    response={200: ChangeRequestOut} | ERRORS,
+    summary="补充佐证材料（图片或 PDF，multipart）",
+)
 def add_evidence(request, request_id: int = RequestId, files: File[list[UploadedFile]] = None):
     """multipart/form-data，字段名 files，可多个；JPG、PNG 或 PDF，每个不超过10MB，每项申请最多5个。"""
     user = request.auth
@@ -196,7 +249,11 @@ def add_evidence(request, request_id: int = RequestId, files: File[list[Uploaded
     return _detail(user, request_id)
 
 
-@router.post("/{request_id}/approve/", response={200: ChangeRequestOut} | ERRORS, summary="批准并生效（乡镇、县扶贫办）")
+@router.post(
+    "/{request_id}/approve/",
+    response={200: ChangeRequestOut} | ERRORS,
+    summary="批准并生效（乡镇、县扶贫办）",
+)
 def approve(request, payload: DecisionIn, request_id: int = RequestId):
     """核对申请所依据的情况仍是现状后，一次性写入并记入操作记录；提出人不能审核自己的申请。"""
     user = request.auth
@@ -204,14 +261,20 @@ def approve(request, payload: DecisionIn, request_id: int = RequestId):
     return _detail(user, request_id)
 
 
-@router.post("/{request_id}/return/", response={200: ChangeRequestOut} | ERRORS, summary="退回修改（须填写意见）")
+@router.post(
+    "/{request_id}/return/", response={200: ChangeRequestOut} | ERRORS, summary="退回修改（须填写意见）"
+)
 def return_request(request, payload: DecisionIn, request_id: int = RequestId):
     user = request.auth
     services.return_request(selectors.change_request_for(user, request_id), by=user, comment=payload.comment)
     return _detail(user, request_id)
 
 
-@router.post("/{request_id}/withdraw/", response={200: ChangeRequestOut} | ERRORS, summary="撤回申请（村扶贫专干、驻村工作队）")
+@router.post(
+    "/{request_id}/withdraw/",
+    response={200: ChangeRequestOut} | ERRORS,
+    summary="撤回申请（村扶贫专干、驻村工作队）",
+)
 def withdraw(request, payload: DecisionIn, request_id: int = RequestId):
     user = request.auth
     services.withdraw(selectors.change_request_for(user, request_id), by=user, comment=payload.comment)

@@ -3,6 +3,7 @@
 The before side is what the request was made against (`ChangeRequest.before`), so the reviewer
 sees what the village saw; ID numbers and phones are masked for roles that do not work with them.
 """
+
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -70,14 +71,22 @@ def _member_join_rows(p: dict, before: dict, home: dict, sees_identifiers: bool)
     for name, value in p["member"].items():
         if value in (None, "", False) and name not in ("name", "id_number", "relation"):
             continue
-        out.append(Row(str(Member._meta.get_field(name).verbose_name), "—",
-                       _member_value(name, value, sees_identifiers=sees_identifiers)))
+        out.append(
+            Row(
+                str(Member._meta.get_field(name).verbose_name),
+                "—",
+                _member_value(name, value, sees_identifiers=sees_identifiers),
+            )
+        )
     return out + [Row(size, str(_size(home)), str(_size(home) + 1))]
 
 
 def _member_leave_rows(p: dict, before: dict, home: dict, sees_identifiers: bool) -> list[Row]:
     size = _("家庭人口数")
-    out = [Row(_("减员成员"), _who(home, p["member_id"]), "—"), Row(_("减员原因"), "—", _choice(LeaveCause, p["cause"]))]
+    out = [
+        Row(_("减员成员"), _who(home, p["member_id"]), "—"),
+        Row(_("减员原因"), "—", _choice(LeaveCause, p["cause"])),
+    ]
     if p.get("new_head_id"):
         out.append(Row(_("户主"), _who(home, p["member_id"]), _who(home, p["new_head_id"]).split("（")[0]))
     return out + [Row(size, str(_size(home)), str(_size(home) - 1))]
@@ -87,8 +96,13 @@ def _change_head_rows(p: dict, before: dict, home: dict, sees_identifiers: bool)
     head = next((m for m in home.get("members", []) if m["relation"] == codes.Relation.HEAD), None)
     out = [Row(_("户主"), head["name"] if head else "—", _who(home, p["new_head_id"]).split("（")[0])]
     if head:
-        out.append(Row(_("原户主与户主关系"), _choice(codes.Relation, codes.Relation.HEAD),
-                       _choice(codes.Relation, p["former_head_relation"])))
+        out.append(
+            Row(
+                _("原户主与户主关系"),
+                _choice(codes.Relation, codes.Relation.HEAD),
+                _choice(codes.Relation, p["former_head_relation"]),
+            )
+        )
     return out
 
 
@@ -98,7 +112,11 @@ def _move_member_rows(p: dict, before: dict, home: dict, sees_identifiers: bool)
     return [
         Row(_("成员"), moved.get("name", "—"), moved.get("name", "—")),
         Row(_("所在户"), home.get("number", ""), target.get("number", "")),
-        Row(_("与户主关系"), _choice(codes.Relation, moved.get("relation")), _choice(codes.Relation, p["relation"])),
+        Row(
+            _("与户主关系"),
+            _choice(codes.Relation, moved.get("relation")),
+            _choice(codes.Relation, p["relation"]),
+        ),
         Row(_("原户人口"), str(_size(home)), str(_size(home) - 1)),
         Row(_("迁入户人口"), str(_size(target)), str(_size(target) + 1)),
     ]
@@ -106,8 +124,14 @@ def _move_member_rows(p: dict, before: dict, home: dict, sees_identifiers: bool)
 
 def _split_household_rows(p: dict, before: dict, home: dict, sees_identifiers: bool) -> list[Row]:
     size = _("家庭人口数")
-    out = [Row(_who(home, pk).split("（")[0], f"{home.get('number', '')}（{_choice(codes.Relation, _members(home).get(int(pk), {}).get('relation'))}）",
-               f"{_('新立户')}（{_choice(codes.Relation, relation)}）") for pk, relation in p["relations"].items()]
+    out = [
+        Row(
+            _who(home, pk).split("（")[0],
+            f"{home.get('number', '')}（{_choice(codes.Relation, _members(home).get(int(pk), {}).get('relation'))}）",
+            f"{_('新立户')}（{_choice(codes.Relation, relation)}）",
+        )
+        for pk, relation in p["relations"].items()
+    ]
     return out + [Row(size, str(_size(home)), str(_size(home) - len(p["relations"])))]
 
 
@@ -117,22 +141,40 @@ def _merge_households_rows(p: dict, before: dict, home: dict, sees_identifiers: 
     out = []
     for m in other.get("members", []):
         relation = p["absorbed_head_relation"] if m["relation"] == codes.Relation.HEAD else m["relation"]
-        out.append(Row(m["name"], f"{other.get('number', '')}（{_choice(codes.Relation, m['relation'])}）",
-                       f"{home.get('number', '')}（{_choice(codes.Relation, relation)}）"))
+        out.append(
+            Row(
+                m["name"],
+                f"{other.get('number', '')}（{_choice(codes.Relation, m['relation'])}）",
+                f"{home.get('number', '')}（{_choice(codes.Relation, relation)}）",
+            )
+        )
     return out + [
         Row(size, str(_size(home)), str(_size(home) + _size(other))),
-        Row(_("户 %(number)s 的户状态") % {"number": other.get("number", "")},
-            _choice(codes.HouseholdStatus, other.get("status")), _choice(codes.HouseholdStatus, codes.HouseholdStatus.REMOVED)),
+        Row(
+            _("户 %(number)s 的户状态") % {"number": other.get("number", "")},
+            _choice(codes.HouseholdStatus, other.get("status")),
+            _choice(codes.HouseholdStatus, codes.HouseholdStatus.REMOVED),
+        ),
     ]
 
 
 def _type_change_rows(p: dict, before: dict, home: dict, sees_identifiers: bool) -> list[Row]:
-    return [Row(_("贫困户属性"), _choice(codes.HouseholdType, home.get("household_type")), _choice(codes.HouseholdType, p["household_type"]))]
+    return [
+        Row(
+            _("贫困户属性"),
+            _choice(codes.HouseholdType, home.get("household_type")),
+            _choice(codes.HouseholdType, p["household_type"]),
+        )
+    ]
 
 
 def _status_correction_rows(p: dict, before: dict, home: dict, sees_identifiers: bool) -> list[Row]:
     return [
-        Row(_("户状态"), _choice(codes.HouseholdStatus, home.get("status")), _choice(codes.HouseholdStatus, p["status"])),
+        Row(
+            _("户状态"),
+            _choice(codes.HouseholdStatus, home.get("status")),
+            _choice(codes.HouseholdStatus, p["status"]),
+        ),
         Row(_("识别年度"), str(home.get("registration_year") or "—"), str(p.get("registration_year") or "—")),
         Row(_("脱贫年度"), str(home.get("exit_year") or "—"), str(p.get("exit_year") or "—")),
     ]
@@ -141,7 +183,12 @@ def _status_correction_rows(p: dict, before: dict, home: dict, sees_identifiers:
 def _income_correction_rows(p: dict, before: dict, home: dict, sees_identifiers: bool) -> list[Row]:
     old = before.get("income", {})
     out = [Row(_("年度"), str(p["year"]), str(p["year"]))]
-    for name in (*IncomeRecord.INCOME_FIELDS, "productive_expenditure", "household_size", "per_capita_net_income"):
+    for name in (
+        *IncomeRecord.INCOME_FIELDS,
+        "productive_expenditure",
+        "household_size",
+        "per_capita_net_income",
+    ):
         label = str(IncomeRecord._meta.get_field(name).verbose_name)
         show = str if name == "household_size" else yuan
         if old.get(name) != p.get(name) or name == "per_capita_net_income":
@@ -154,8 +201,11 @@ def _member_identity_rows(p: dict, before: dict, home: dict, sees_identifiers: b
     id_number = _member_value("id_number", p["id_number"], sees_identifiers=sees_identifiers)
     return [
         Row(_("成员"), _who(home, p["member_id"]), _who(home, p["member_id"])),
-        Row(str(Member._meta.get_field("id_number").verbose_name),
-            _member_value("id_number", old.get("id_number"), sees_identifiers=sees_identifiers), id_number),
+        Row(
+            str(Member._meta.get_field("id_number").verbose_name),
+            _member_value("id_number", old.get("id_number"), sees_identifiers=sees_identifiers),
+            id_number,
+        ),
         Row(str(Member._meta.get_field("name").verbose_name), old.get("name", "—"), p["name"]),
     ]
 
@@ -168,8 +218,13 @@ def _guarantee_correction_rows(p: dict, before: dict, home: dict, sees_identifie
     for g in GUARANTEES:
         note, old_note = p["notes"].get(g, ""), (old.get("notes") or {}).get(g, "")
         if old_items.get(g) != p["items"][g] or note != old_note:
-            out.append(Row(str(GUARANTEE_LABELS[g]), " ".join(filter(None, [str(met[old_items.get(g)]), old_note])),
-                           " ".join(filter(None, [str(met[p["items"][g]]), note]))))
+            out.append(
+                Row(
+                    str(GUARANTEE_LABELS[g]),
+                    " ".join(filter(None, [str(met[old_items.get(g)]), old_note])),
+                    " ".join(filter(None, [str(met[p["items"][g]]), note])),
+                )
+            )
     if old.get("checked_on") != p["checked_on"]:
         out.append(Row(_("核查日期"), old.get("checked_on") or "—", p["checked_on"]))
     return out
@@ -201,8 +256,10 @@ def summary(request) -> str:
     if kind == ChangeKind.CHANGE_HEAD:
         return _("新户主：%(name)s") % {"name": _who(home, p["new_head_id"]).split("（")[0]}
     if kind == ChangeKind.MOVE_MEMBER:
-        return _("%(name)s 转入户 %(number)s") % {"name": _who(home, p["member_id"]).split("（")[0],
-                                                   "number": request.before.get("target", {}).get("number", "")}
+        return _("%(name)s 转入户 %(number)s") % {
+            "name": _who(home, p["member_id"]).split("（")[0],
+            "number": request.before.get("target", {}).get("number", ""),
+        }
     if kind == ChangeKind.SPLIT_HOUSEHOLD:
         return _("分出 %(n)s 人") % {"n": len(p["relations"])}
     if kind == ChangeKind.MERGE_HOUSEHOLDS:
@@ -212,11 +269,16 @@ def summary(request) -> str:
     if kind == ChangeKind.STATUS_CORRECTION:
         return _choice(codes.HouseholdStatus, p["status"])
     if kind == ChangeKind.INCOME_CORRECTION:
-        return _("%(year)s年，年人均纯收入 %(income)s 元") % {"year": p["year"], "income": yuan(p["per_capita_net_income"])}
+        return _("%(year)s年，年人均纯收入 %(income)s 元") % {
+            "year": p["year"],
+            "income": yuan(p["per_capita_net_income"]),
+        }
     if kind == ChangeKind.MEMBER_IDENTITY:
         return _("%(name)s 的身份证号、姓名") % {"name": request.before.get("member", {}).get("name", "")}
     if kind == ChangeKind.GUARANTEE_CORRECTION:
         unmet = [str(GUARANTEE_LABELS[g]) for g in GUARANTEES if not p["items"][g]]
-        return _("%(year)s年：%(result)s") % {"year": p["year"], "result": _("未达标：%(items)s") % {"items": "、".join(unmet)}
-                                              if unmet else _("全部达标")}
+        return _("%(year)s年：%(result)s") % {
+            "year": p["year"],
+            "result": _("未达标：%(items)s") % {"items": "、".join(unmet)} if unmet else _("全部达标"),
+        }
     return ""

@@ -1,4 +1,5 @@
 """Evidence files for change requests: up to MAX_FILES JPEG, PNG or PDF files, checked by `fupin.core.evidence`."""
+
 from pathlib import PurePath
 
 from fupin.core.evidence import accept, refusal, sniff
@@ -25,7 +26,13 @@ def save_files(request, files, *, by) -> list[str]:
         content_type, _ = sniff(upload)
         name = PurePath(upload.name or "").name[:150] or "evidence"
         accept(upload)  # stored under a random name of its true type, not the one it came with
-        Evidence.objects.create(change_request=request, file=upload, name=name, content_type=content_type,
-                                size=upload.size, uploaded_by=by)
+        Evidence.objects.create(
+            change_request=request,
+            file=upload,
+            name=name,
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=by,
+        )
         names.append(name)
     return names

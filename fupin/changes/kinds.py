@@ -7,6 +7,7 @@ household that has changed since is refused. `apply(request, by=)` writes the re
 keeping the household's derived values (head, size, latest income) with the registry's own
 functions, and audits every row it writes naming the request.
 """
+
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -61,6 +62,7 @@ class Plan:
 
 # ---------------------------------------------------------------- reading the registry as it is
 
+
 def household_state(household: Household) -> dict:
     """The facts of a household a request may be made against: status, type, years, members and their relations."""
     return {
@@ -71,7 +73,9 @@ def household_state(household: Household) -> dict:
         "exit_year": household.exit_year,
         "members": [
             {"id": pk, "name": name, "relation": relation}
-            for pk, name, relation in Member.objects.filter(household=household).order_by("pk").values_list("pk", "name", "relation")
+            for pk, name, relation in Member.objects.filter(household=household)
+            .order_by("pk")
+            .values_list("pk", "name", "relation")
         ],
     }
 
@@ -97,7 +101,11 @@ def _member_in(household: Household, member_id, *, key: str) -> Member:
 
 
 def _relation(value, *, key: str, allow_head: bool = False) -> str:
-    if not isinstance(value, str) or value not in codes.Relation.values or (value == codes.Relation.HEAD and not allow_head):
+    if (
+        not isinstance(value, str)
+        or value not in codes.Relation.values
+        or (value == codes.Relation.HEAD and not allow_head)
+    ):
         raise ChangeError({key: "请选择与户主关系" if value != codes.Relation.HEAD else "此处不能选择“户主”"})
     return value
 
@@ -130,7 +138,11 @@ def _typed_member_fields(fields: dict) -> dict:
                 errors[name] = "须为整数"
         elif not isinstance(value, str):
             errors[name] = "须为字符串"
-        elif field.choices and value not in [v for v, _label in field.flatchoices] and not (field.blank and value == ""):
+        elif (
+            field.choices
+            and value not in [v for v, _label in field.flatchoices]
+            and not (field.blank and value == "")
+        ):
             errors[name] = f"{field.verbose_name}取值无效"
         elif name != "id_number" and len(value) > field.max_length:
             errors[name] = f"最多{field.max_length}个字符"
@@ -146,6 +158,7 @@ def _plain_member(values: dict) -> dict:
 
 
 # ---------------------------------------------------------------- preparing, one function per kind
+
 
 def _prepare_member_join(household, payload, by) -> Plan:
     if payload.get("cause") not in JoinCause.values:
@@ -163,10 +176,16 @@ def _prepare_member_join(household, payload, by) -> Plan:
         except ValueError:
             raise ChangeError({"birth_date": "出生日期格式应为 YYYY-MM-DD"}) from None
     fields.setdefault("id_number", "")
-    _check_member_fields(fields, household=household, member_id=None, by=by)  # the registry's own rules, same messages
+    _check_member_fields(
+        fields, household=household, member_id=None, by=by
+    )  # the registry's own rules, same messages
     member = _plain_member(fields)
-    return Plan({"cause": payload["cause"], "member": member}, {"household": household_state(household)}, [household],
-                id_numbers=[fields["id_number"]])
+    return Plan(
+        {"cause": payload["cause"], "member": member},
+        {"household": household_state(household)},
+        [household],
+        id_numbers=[fields["id_number"]],
+    )
 
 
 def _prepare_member_leave(household, payload, by) -> Plan:
@@ -194,8 +213,12 @@ def _prepare_change_head(household, payload, by) -> Plan:
     if old_head is not None:
         relation = _relation(payload.get("former_head_relation"), key="former_head_relation")
     members = [new_head.pk] + ([old_head.pk] if old_head else [])
-    return Plan({"new_head_id": new_head.pk, "former_head_relation": relation},
-                {"household": household_state(household)}, [household], members=members)
+    return Plan(
+        {"new_head_id": new_head.pk, "former_head_relation": relation},
+        {"household": household_state(household)},
+        [household],
+        members=members,
+    )
 
 
 def _prepare_move_member(household, payload, by) -> Plan:
@@ -208,7 +231,8 @@ def _prepare_move_member(household, payload, by) -> Plan:
     return Plan(
         {"member_id": member.pk, "target_household_id": target.pk, "relation": relation},
         {"household": household_state(household), "target": household_state(target)},
-        [household, target], members=[member.pk],
+        [household, target],
+        members=[member.pk],
     )
 
 
@@ -230,8 +254,12 @@ def _prepare_split_household(household, payload, by) -> Plan:
         raise ChangeError({"relations": "原户须至少留下一名成员"})
     if any(members[str(pk)].relation == codes.Relation.HEAD for pk in moved):
         raise ChangeError({"relations": "原户主须留在原户：如需原户主分出，请先变更户主"})
-    return Plan({"relations": {str(pk): r for pk, r in sorted(moved.items())}}, {"household": household_state(household)},
-                [household], members=sorted(moved))
+    return Plan(
+        {"relations": {str(pk): r for pk, r in sorted(moved.items())}},
+        {"household": household_state(household)},
+        [household],
+        members=sorted(moved),
+    )
 
 
 def _prepare_merge_households(household, payload, by) -> Plan:
@@ -242,12 +270,16 @@ def _prepare_merge_households(household, payload, by) -> Plan:
     return Plan(
         {"other_household_id": other.pk, "absorbed_head_relation": relation},
         {"household": household_state(household), "other": household_state(other)},
-        [household, other], members=list(other.members.values_list("pk", flat=True)),
+        [household, other],
+        members=list(other.members.values_list("pk", flat=True)),
     )
 
 
 def _check_facts(household, **changes) -> None:
-    values = {k: getattr(household, k) for k in ("status", "household_type", "primary_cause", "registration_year", "exit_year")}
+    values = {
+        k: getattr(household, k)
+        for k in ("status", "household_type", "primary_cause", "registration_year", "exit_year")
+    }
     errors = validation.check_household(**(values | changes))
     if errors:
         raise ChangeError(errors)
@@ -303,13 +335,18 @@ def _money(value, key):
 
 def income_values(record: IncomeRecord) -> dict:
     return {f: f"{getattr(record, f):.2f}" for f in INCOME_COMPONENTS} | {
-        "household_size": record.household_size, "per_capita_net_income": f"{record.per_capita_net_income:.2f}",
+        "household_size": record.household_size,
+        "per_capita_net_income": f"{record.per_capita_net_income:.2f}",
     }
 
 
 def _prepare_income_correction(household, payload, by) -> Plan:
     year = _year_or_none(payload.get("year"), "year")
-    income = IncomeRecord.objects.filter(household=household, year=year).first() if year and 2000 <= year <= 2100 else None
+    income = (
+        IncomeRecord.objects.filter(household=household, year=year).first()
+        if year and 2000 <= year <= 2100
+        else None
+    )
     if income is None:
         raise ChangeError({"year": "该户这一年尚无收入记录：请选择已录入的年度"})
     values = {f: _money(payload.get(f), f) for f in INCOME_COMPONENTS}
@@ -320,12 +357,22 @@ def _prepare_income_correction(household, payload, by) -> Plan:
         raise ChangeError({"household_size": "家庭人口数须为整数"}) from None
     if not 1 <= size <= 99:
         raise ChangeError({"household_size": "家庭人口数应在1到99之间"})
-    per_capita = per_capita_net_income(incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
-                                 productive_expenditure=values["productive_expenditure"], household_size=size)
-    after = {f: f"{v:.2f}" for f, v in values.items()} | {"household_size": size, "per_capita_net_income": f"{per_capita:.2f}"}
+    per_capita = per_capita_net_income(
+        incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
+        productive_expenditure=values["productive_expenditure"],
+        household_size=size,
+    )
+    after = {f: f"{v:.2f}" for f, v in values.items()} | {
+        "household_size": size,
+        "per_capita_net_income": f"{per_capita:.2f}",
+    }
     if after == income_values(income):
         raise ChangeError({"year": "与已录入的收入相同"})
-    return Plan({"year": year} | after, {"household": household_state(household), "income": income_values(income)}, [household])
+    return Plan(
+        {"year": year} | after,
+        {"household": household_state(household), "income": income_values(income)},
+        [household],
+    )
 
 
 def _prepare_member_identity(household, payload, by) -> Plan:
@@ -350,30 +397,49 @@ def _prepare_member_identity(household, payload, by) -> Plan:
         raise ChangeError({"id_number": "与登记的身份证号和姓名相同"})
     identity = {"id": member.pk, "name": member.name, "id_number": member.id_number}
     new_ids = [values["id_number"]] if values["id_number"] != member.id_number else []
-    return Plan({"member_id": member.pk, "id_number": values["id_number"], "name": name},
-                {"household": household_state(household), "member": identity}, [household],
-                members=[member.pk], id_numbers=new_ids)
+    return Plan(
+        {"member_id": member.pk, "id_number": values["id_number"], "name": name},
+        {"household": household_state(household), "member": identity},
+        [household],
+        members=[member.pk],
+        id_numbers=new_ids,
+    )
 
 
 def guarantee_values(check: GuaranteeCheck) -> dict:
-    return {"items": {g: getattr(check, g) for g in GUARANTEES}, "checked_on": check.checked_on.isoformat(),
-            "notes": dict(check.notes or {})}
+    return {
+        "items": {g: getattr(check, g) for g in GUARANTEES},
+        "checked_on": check.checked_on.isoformat(),
+        "notes": dict(check.notes or {}),
+    }
 
 
 def _prepare_guarantee_correction(household, payload, by) -> Plan:
     """更正两不愁三保障: a year's checklist corrected (e.g. one an exit procedure used), checked as
     record_guarantees checks it: an unmet item needs a note, the check date is not in the future."""
     year = _year_or_none(payload.get("year"), "year")
-    check = GuaranteeCheck.objects.filter(household=household, year=year).first() if year and 2000 <= year <= 2100 else None
+    check = (
+        GuaranteeCheck.objects.filter(household=household, year=year).first()
+        if year and 2000 <= year <= 2100
+        else None
+    )
     if check is None:
         raise ChangeError({"year": "该户这一年尚无两不愁三保障核查：请选择已核查的年度"})
     items = payload.get("items")
-    if not isinstance(items, dict) or set(items) - set(GUARANTEES) or not all(isinstance(items.get(g, True), bool) for g in GUARANTEES):
-        raise ChangeError({"items": "保障项须为 food、clothing、education、medical、housing、water 的 true 或 false"})
+    if (
+        not isinstance(items, dict)
+        or set(items) - set(GUARANTEES)
+        or not all(isinstance(items.get(g, True), bool) for g in GUARANTEES)
+    ):
+        raise ChangeError(
+            {"items": "保障项须为 food、clothing、education、medical、housing、water 的 true 或 false"}
+        )
     notes = payload.get("notes") or {}
     if not isinstance(notes, dict) or not all(isinstance(v, str) for v in notes.values()):
         raise ChangeError({"notes": "说明须为 {保障项: 文字}"})
-    notes = {g: notes[g].strip()[:300] for g in GUARANTEES if isinstance(notes.get(g), str) and notes[g].strip()}
+    notes = {
+        g: notes[g].strip()[:300] for g in GUARANTEES if isinstance(notes.get(g), str) and notes[g].strip()
+    }
     met = {g: items.get(g, True) for g in GUARANTEES}
     missing = [g for g in GUARANTEES if not met[g] and not notes.get(g)]
     if missing:
@@ -390,8 +456,11 @@ def _prepare_guarantee_correction(household, payload, by) -> Plan:
     after = {"items": met, "checked_on": checked_on.isoformat(), "notes": notes}
     if after == guarantee_values(check):
         raise ChangeError({"year": "与已录入的核查相同"})
-    return Plan({"year": year} | after, {"household": household_state(household), "guarantees": guarantee_values(check)},
-                [household])
+    return Plan(
+        {"year": year} | after,
+        {"household": household_state(household), "guarantees": guarantee_values(check)},
+        [household],
+    )
 
 
 PREPARE = {
@@ -426,6 +495,7 @@ def prepare(kind: str, household: Household, payload: dict, *, by) -> Plan:
 
 # ---------------------------------------------------------------- applying
 
+
 def _label(choices, value) -> str:
     """A choice's label as the audit trail keeps it: in Chinese, whatever the page's language."""
     with translation.override("zh-hans"):
@@ -433,8 +503,14 @@ def _label(choices, value) -> str:
 
 
 def _audit(by, action, target, household, changes, request):
-    record(by=by, action=action, target=target, household=household, scope_code=household.village_id,
-           changes=changes | {"change_request": [None, f"#{request.pk} {request.get_kind_display()}"]})
+    record(
+        by=by,
+        action=action,
+        target=target,
+        household=household,
+        scope_code=household.village_id,
+        changes=changes | {"change_request": [None, f"#{request.pk} {request.get_kind_display()}"]},
+    )
 
 
 def _set_relation(member: Member, relation: str, *, by, request, household: Household | None = None) -> None:
@@ -444,7 +520,14 @@ def _set_relation(member: Member, relation: str, *, by, request, household: Hous
         member.household = household
         member.village_code = household.village_id
     member.save(update_fields=["relation", "household", "village_code"])
-    _audit(by, "update_member", member, member.household, diff(before, snapshot(member, {"relation", "household"})), request)
+    _audit(
+        by,
+        "update_member",
+        member,
+        member.household,
+        diff(before, snapshot(member, {"relation", "household"})),
+        request,
+    )
 
 
 def _apply_member_join(request, by):
@@ -452,12 +535,22 @@ def _apply_member_join(request, by):
     fields = dict(request.payload["member"])
     if fields.get("birth_date"):
         fields["birth_date"] = datetime.date.fromisoformat(fields["birth_date"])
-    member = Member.objects.create(household=household, village_code=household.village_id,
-                                   name_initials=initials(fields["name"]), **fields)
+    member = Member.objects.create(
+        household=household,
+        village_code=household.village_id,
+        name_initials=initials(fields["name"]),
+        **fields,
+    )
     cause = _label(JoinCause, request.payload["cause"])
-    _audit(by, "add_member", member, household,
-           {k: [None, v] for k, v in snapshot(member, MEMBER_EDITABLE).items() if v not in (None, "", False)}
-           | {"join_cause": [None, cause]}, request)
+    _audit(
+        by,
+        "add_member",
+        member,
+        household,
+        {k: [None, v] for k, v in snapshot(member, MEMBER_EDITABLE).items() if v not in (None, "", False)}
+        | {"join_cause": [None, cause]},
+        request,
+    )
     _refresh_household_summary(household)
 
 
@@ -466,15 +559,24 @@ def _apply_member_leave(request, by):
     member = Member.objects.get(pk=request.payload["member_id"])
     before = snapshot(member, MEMBER_EDITABLE)
     cause = _label(LeaveCause, request.payload["cause"])
-    _audit(by, "remove_member", member, household,
-           {k: [v, None] for k, v in before.items() if v not in (None, "", False)} | {"reason": [None, str(cause)]}, request)
+    _audit(
+        by,
+        "remove_member",
+        member,
+        household,
+        {k: [v, None] for k, v in before.items() if v not in (None, "", False)}
+        | {"reason": [None, str(cause)]},
+        request,
+    )
     try:
         member.delete()
     except ProtectedError:
         raise ChangeError({"member_id": f"{member.name}仍有关联记录，不能减员"}) from None
     # after the old head has left: the database holds one head per household at every statement
     if request.payload.get("new_head_id"):
-        _set_relation(Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request)
+        _set_relation(
+            Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request
+        )
     _refresh_household_summary(household)
 
 
@@ -483,7 +585,9 @@ def _apply_change_head(request, by):
     old_head = household.members.filter(relation=codes.Relation.HEAD).first()
     if old_head is not None:
         _set_relation(old_head, request.payload["former_head_relation"], by=by, request=request)
-    _set_relation(Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request)
+    _set_relation(
+        Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request
+    )
     _refresh_household_summary(household)
 
 
@@ -497,13 +601,30 @@ def _apply_move_member(request, by):
 
 def _apply_split_household(request, by):
     origin = request.household
-    copied = ("group", "status", "household_type", "identification_standard", "primary_cause", "registration_year",
-              "exit_year", "address")
-    new = Household.objects.create(number=next_household_number(origin.village_id), village=origin.village,
-                                   **{name: getattr(origin, name) for name in copied})
-    _audit(by, "create", new, new,
-           {k: [None, v] for k, v in snapshot(new).items() if v not in (None, "", [], False)}
-           | {"split_from": [None, origin.number]}, request)
+    copied = (
+        "group",
+        "status",
+        "household_type",
+        "identification_standard",
+        "primary_cause",
+        "registration_year",
+        "exit_year",
+        "address",
+    )
+    new = Household.objects.create(
+        number=next_household_number(origin.village_id),
+        village=origin.village,
+        **{name: getattr(origin, name) for name in copied},
+    )
+    _audit(
+        by,
+        "create",
+        new,
+        new,
+        {k: [None, v] for k, v in snapshot(new).items() if v not in (None, "", [], False)}
+        | {"split_from": [None, origin.number]},
+        request,
+    )
     for pk, relation in request.payload["relations"].items():
         _set_relation(Member.objects.get(pk=int(pk)), relation, by=by, request=request, household=new)
     _refresh_household_summary(origin)
@@ -515,7 +636,11 @@ def _apply_merge_households(request, by):
     household = request.household
     other = Household.objects.get(pk=request.payload["other_household_id"])
     for member in list(other.members.order_by("pk")):
-        relation = request.payload["absorbed_head_relation"] if member.relation == codes.Relation.HEAD else member.relation
+        relation = (
+            request.payload["absorbed_head_relation"]
+            if member.relation == codes.Relation.HEAD
+            else member.relation
+        )
         _set_relation(member, relation, by=by, request=request, household=household)
     _refresh_household_summary(household)
     _refresh_household_summary(other)
@@ -546,7 +671,8 @@ def _apply_income_correction(request, by):
     income.household_size = payload["household_size"]
     income.per_capita_net_income = per_capita_net_income(
         incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
-        productive_expenditure=values["productive_expenditure"], household_size=income.household_size,
+        productive_expenditure=values["productive_expenditure"],
+        household_size=income.household_size,
     )
     income.save()
     latest = household.incomes.order_by("-year").values_list("per_capita_net_income", flat=True).first()
@@ -560,8 +686,15 @@ def _apply_member_identity(request, by):
     household = request.household
     member = Member.objects.get(pk=request.payload["member_id"])
     values = {field: getattr(member, field) for field in MEMBER_EDITABLE}
-    values |= {"id_number": request.payload["id_number"], "name": request.payload["name"], "sex": "", "birth_date": None}
-    _check_member_fields(values, household=household, member_id=member.pk, by=by)  # sex and birth date from the number
+    values |= {
+        "id_number": request.payload["id_number"],
+        "name": request.payload["name"],
+        "sex": "",
+        "birth_date": None,
+    }
+    _check_member_fields(
+        values, household=household, member_id=member.pk, by=by
+    )  # sex and birth date from the number
     before = snapshot(member, MEMBER_EDITABLE)
     for name in ("id_number", "name", "sex", "birth_date"):
         setattr(member, name, values[name])
@@ -599,6 +732,7 @@ APPLY = {
     ChangeKind.MEMBER_IDENTITY: _apply_member_identity,
     ChangeKind.GUARANTEE_CORRECTION: _apply_guarantee_correction,
 }
+
 
 def apply(request, *, by) -> None:
     APPLY[request.kind](request, by)

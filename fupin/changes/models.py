@@ -6,6 +6,7 @@ machine: `ChangeRequest.status` moves only along `TRANSITIONS`, one service func
 `ChangeTarget` rows name every household, member and ID number a request touches, so two open
 requests on the same ones are found by one indexed query.
 """
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -57,26 +58,47 @@ OPEN_STATUSES = [ChangeStatus.PROPOSED, ChangeStatus.RETURNED]
 
 
 class ChangeRequest(models.Model):
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="change_requests",
-                                  verbose_name=_("户"))
-    village_code = CodeField(_("行政村代码"), max_length=15)  # the household's village: scope is one index range
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="change_requests", verbose_name=_("户")
+    )
+    village_code = CodeField(
+        _("行政村代码"), max_length=15
+    )  # the household's village: scope is one index range
     kind = models.CharField(_("变更类型"), max_length=20, choices=ChangeKind.choices)
-    status = models.CharField(_("状态"), max_length=12, choices=ChangeStatus.choices, default=ChangeStatus.PROPOSED)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ChangeStatus.choices, default=ChangeStatus.PROPOSED
+    )
     payload = models.JSONField(_("变更内容"), default=dict)
-    before = models.JSONField(_("变更前"), default=dict)  # what the request was made against; checked again on approval
+    before = models.JSONField(
+        _("变更前"), default=dict
+    )  # what the request was made against; checked again on approval
     reason = models.TextField(_("变更原因"))
-    evidence_reference = models.CharField(_("佐证材料说明"), max_length=300, blank=True,
-                                          help_text=_("如证明文件的名称、文号或存放处"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("申请人"))
+    evidence_reference = models.CharField(
+        _("佐证材料说明"), max_length=300, blank=True, help_text=_("如证明文件的名称、文号或存放处")
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
     proposed_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("审核人"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_comment = models.TextField(_("审核意见"), blank=True)
     # the household a split made, so the request's page can link to it
-    created_household = models.ForeignKey("registry.Household", on_delete=models.SET_NULL, null=True, blank=True,
-                                          related_name="+", verbose_name=_("新立户"))
+    created_household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("新立户"),
+    )
 
     class Meta:
         verbose_name = _("变更申请")
@@ -99,7 +121,9 @@ class ChangeTarget(models.Model):
 
     change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="targets")
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey("registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    member = models.ForeignKey(
+        "registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     id_number = CodeField(max_length=18, blank=True)
 
     class Meta:
@@ -119,7 +143,9 @@ class ChangeAction(models.Model):
 
     change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
     role = models.CharField(_("角色"), max_length=20, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     comment = models.TextField(_("意见"), blank=True)

@@ -1,4 +1,5 @@
 """How change requests are read: every query starts from the user's scope (accounts.scope)."""
+
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from fupin.accounts.models import User
@@ -8,8 +9,9 @@ from fupin.regions.models import in_region
 from .models import ChangeAction, ChangeRequest, ChangeStatus
 
 
-def change_requests_for(user: User, *, status: str = "", kind: str = "", region: str = "",
-                        household: int | None = None) -> QuerySet[ChangeRequest]:
+def change_requests_for(
+    user: User, *, status: str = "", kind: str = "", region: str = "", household: int | None = None
+) -> QuerySet[ChangeRequest]:
     """The requests on households the user may read, pending ones first, newest first within each."""
     scope = household_filter(user, "household__", region_field="village_code")
     if scope is None:
@@ -24,8 +26,12 @@ def change_requests_for(user: User, *, status: str = "", kind: str = "", region:
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    pending_first = Case(When(status=ChangeStatus.PROPOSED, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return qs.select_related("household", "proposed_by", "decided_by").order_by(pending_first, "-proposed_at", "-id")
+    pending_first = Case(
+        When(status=ChangeStatus.PROPOSED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return qs.select_related("household", "proposed_by", "decided_by").order_by(
+        pending_first, "-proposed_at", "-id"
+    )
 
 
 def change_request_for(user: User, pk: int) -> ChangeRequest:

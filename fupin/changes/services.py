@@ -2,6 +2,7 @@
 approve or return (the township or county). One function per move of `TRANSITIONS`, each in a
 transaction with its audit entry; approving applies the change in the same transaction.
 """
+
 from collections.abc import Callable, Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied
@@ -22,7 +23,17 @@ from .kinds import ChangeConflict, ChangeError
 from .models import OPEN_STATUSES, TRANSITIONS, ChangeAction, ChangeRequest, ChangeStatus, ChangeTarget
 from .permissions import can_propose, can_review
 
-__all__ = ["ChangeConflict", "ChangeError", "add_evidence", "approve", "propose", "resubmit", "return_request", "withdraw"]
+__all__ = [
+    "ChangeConflict",
+    "ChangeError",
+    "add_evidence",
+    "approve",
+    "propose",
+    "resubmit",
+    "return_request",
+    "withdraw",
+]
+
 
 def _ensure(user: User, codes_: list[str], allowed: Callable[[User], bool], message: str) -> None:
     """In scope of every village the request touches (else ScopeError, which reads as not found), then the role."""
@@ -59,7 +70,10 @@ def _conflict(plan: kinds.Plan, *, exclude: int | None = None) -> ChangeRequest 
         touched |= Q(id_number__in=[n for n in plan.id_numbers if n])
     target = (
         ChangeTarget.objects.filter(touched, change_request__status__in=OPEN_STATUSES)
-        .exclude(change_request_id=exclude).select_related("change_request").order_by("change_request_id").first()
+        .exclude(change_request_id=exclude)
+        .select_related("change_request")
+        .order_by("change_request_id")
+        .first()
     )
     return target.change_request if target else None
 
@@ -80,8 +94,14 @@ def _ensure_no_conflict(plan: kinds.Plan, *, by: User, exclude: int | None = Non
 def _write_targets(request: ChangeRequest, plan: kinds.Plan) -> None:
     request.targets.all().delete()
     rows = [ChangeTarget(change_request=request, household=h) for h in plan.households]
-    rows += [ChangeTarget(change_request=request, household=request.household, member_id=pk) for pk in plan.members]
-    rows += [ChangeTarget(change_request=request, household=request.household, id_number=n) for n in plan.id_numbers if n]
+    rows += [
+        ChangeTarget(change_request=request, household=request.household, member_id=pk) for pk in plan.members
+    ]
+    rows += [
+        ChangeTarget(change_request=request, household=request.household, id_number=n)
+        for n in plan.id_numbers
+        if n
+    ]
     ChangeTarget.objects.bulk_create(rows)
 
 
@@ -89,8 +109,9 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _check_reason_and_evidence(reason: str, reference: str, files: Sequence[UploadedFile], *,
-                               existing: int = 0) -> None:
+def _check_reason_and_evidence(
+    reason: str, reference: str, files: Sequence[UploadedFile], *, existing: int = 0
+) -> None:
     errors = {}
     if not reason:
         errors["reason"] = "请填写变更原因"
@@ -112,20 +133,47 @@ def _move(request: ChangeRequest, to: str) -> str:
     return before
 
 
-def _log(request: ChangeRequest, action: str, *, by: User, comment: str = "", before: str | None = None,
-         changes: dict | None = None) -> None:
-    ChangeAction.objects.create(change_request=request, action=action, by=by, comment=comment,
-                                role=by.role or ("admin" if by.is_superuser else ""))
+def _log(
+    request: ChangeRequest,
+    action: str,
+    *,
+    by: User,
+    comment: str = "",
+    before: str | None = None,
+    changes: dict | None = None,
+) -> None:
+    ChangeAction.objects.create(
+        change_request=request,
+        action=action,
+        by=by,
+        comment=comment,
+        role=by.role or ("admin" if by.is_superuser else ""),
+    )
     with translation.override("zh-hans"):  # the trail keeps Chinese whatever the page's language
         label = f"#{request.pk} {request.get_kind_display()}：{display.summary(request)}"
-    record(by=by, action=f"{action}_change", target=request, household=request.household, scope_code=request.village_code,
-           changes={"change_request": [None, label], "status": [before, request.status]}
-           | ({"comment": [None, comment]} if comment else {}) | (changes or {}))
+    record(
+        by=by,
+        action=f"{action}_change",
+        target=request,
+        household=request.household,
+        scope_code=request.village_code,
+        changes={"change_request": [None, label], "status": [before, request.status]}
+        | ({"comment": [None, comment]} if comment else {})
+        | (changes or {}),
+    )
 
 
 @transaction.atomic
-def propose(household: Household, *, by: User, kind: str, payload: dict, reason: str, evidence_reference: str = "",
-            files: Sequence[UploadedFile] = ()) -> ChangeRequest:
+def propose(
+    household: Household,
+    *,
+    by: User,
+    kind: str,
+    payload: dict,
+    reason: str,
+    evidence_reference: str = "",
+    files: Sequence[UploadedFile] = (),
+) -> ChangeRequest:
     """The village proposes a change to one of its households, with a reason and evidence."""
     _ensure(by, [household.village_id], can_propose, "只有村扶贫专干或驻村工作队可以提出变更申请")
     reason, evidence_reference, files = _text(reason), _text(evidence_reference), list(files or [])
@@ -134,14 +182,28 @@ def propose(household: Household, *, by: User, kind: str, payload: dict, reason:
     _check_reason_and_evidence(reason, evidence_reference, files)
     _ensure_no_conflict(plan, by=by)
     request = ChangeRequest.objects.create(
-        household=household, village_code=household.village_id, kind=kind, payload=plan.payload, before=plan.before,
-        reason=reason, evidence_reference=evidence_reference, proposed_by=by,
+        household=household,
+        village_code=household.village_id,
+        kind=kind,
+        payload=plan.payload,
+        before=plan.before,
+        reason=reason,
+        evidence_reference=evidence_reference,
+        proposed_by=by,
     )
     _write_targets(request, plan)
     names = save_files(request, files, by=by)
-    _log(request, ChangeAction.Action.PROPOSE, by=by, changes={
-        "kind": [None, request.kind], "payload": [None, plan.payload], "change_reason": [None, reason],
-    } | ({"evidence": [None, names]} if names else {}))
+    _log(
+        request,
+        ChangeAction.Action.PROPOSE,
+        by=by,
+        changes={
+            "kind": [None, request.kind],
+            "payload": [None, plan.payload],
+            "change_reason": [None, reason],
+        }
+        | ({"evidence": [None, names]} if names else {}),
+    )
     return request
 
 
@@ -150,8 +212,15 @@ def _locked(request: ChangeRequest) -> ChangeRequest:
 
 
 @transaction.atomic
-def resubmit(request: ChangeRequest, *, by: User, payload: dict, reason: str, evidence_reference: str = "",
-             files: Sequence[UploadedFile] = ()) -> ChangeRequest:
+def resubmit(
+    request: ChangeRequest,
+    *,
+    by: User,
+    payload: dict,
+    reason: str,
+    evidence_reference: str = "",
+    files: Sequence[UploadedFile] = (),
+) -> ChangeRequest:
     """The village revises a returned request and sends it for review again."""
     request = _locked(request)
     _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以修改变更申请")
@@ -171,8 +240,13 @@ def resubmit(request: ChangeRequest, *, by: User, payload: dict, reason: str, ev
     names = save_files(request, files, by=by)
     new = {"payload": request.payload, "change_reason": request.reason}
     changes = {k: [v, new[k]] for k, v in old.items() if v != new[k]}
-    _log(request, ChangeAction.Action.RESUBMIT, by=by, before=before_status,
-         changes=changes | ({"evidence": [None, names]} if names else {}))
+    _log(
+        request,
+        ChangeAction.Action.RESUBMIT,
+        by=by,
+        before=before_status,
+        changes=changes | ({"evidence": [None, names]} if names else {}),
+    )
     return request
 
 
@@ -200,21 +274,32 @@ def add_evidence(request: ChangeRequest, *, by: User, files: Sequence[UploadedFi
     if errors:
         raise ChangeError(errors)
     names = save_files(request, files, by=by)
-    _log(request, ChangeAction.Action.EVIDENCE, by=by, before=request.status, comment="、".join(names),
-         changes={"evidence": [None, names]})
+    _log(
+        request,
+        ChangeAction.Action.EVIDENCE,
+        by=by,
+        before=request.status,
+        comment="、".join(names),
+        changes={"evidence": [None, names]},
+    )
     return request
 
 
 def _ensure_reviewer(request: ChangeRequest, by: User, codes_: list[str]) -> None:
     _ensure(by, codes_, can_review, "只有乡镇或县扶贫办可以审核变更申请")
-    makers = set(request.actions.filter(action__in=[ChangeAction.Action.PROPOSE, ChangeAction.Action.RESUBMIT])
-                 .values_list("by_id", flat=True)) | {request.proposed_by_id}
+    makers = set(
+        request.actions.filter(
+            action__in=[ChangeAction.Action.PROPOSE, ChangeAction.Action.RESUBMIT]
+        ).values_list("by_id", flat=True)
+    ) | {request.proposed_by_id}
     if by.pk in makers:
         raise PermissionDenied("不能审核自己提出的变更申请")
 
 
 def _touched_villages(request: ChangeRequest) -> list[str]:
-    return sorted({request.village_code} | set(request.targets.values_list("household__village_id", flat=True)))
+    return sorted(
+        {request.village_code} | set(request.targets.values_list("household__village_id", flat=True))
+    )
 
 
 @transaction.atomic
@@ -246,12 +331,25 @@ def approve(request: ChangeRequest, *, by: User, comment: str = "") -> ChangeReq
     except ChangeError as e:
         raise ChangeError(f"此申请已不能生效：{e}。请退回，由村里核实后重新提出") from None
     _ensure(by, _village_codes(plan.households), can_review, "只有乡镇或县扶贫办可以审核变更申请")
-    stale = sorted(k for k in set(plan.before) | set(request.before) if plan.before.get(k) != request.before.get(k))
+    stale = sorted(
+        k for k in set(plan.before) | set(request.before) if plan.before.get(k) != request.before.get(k)
+    )
     if stale:
-        records = {"income": "所更正年度的收入", "member": "所更正成员的身份信息", "guarantees": "所更正年度的两不愁三保障核查"}
-        numbers = "、".join(str((request.before.get(k) or {}).get("number") or k) for k in stale if k not in records)
-        what = "、".join(([f"户 {numbers} 的户状态或成员"] if numbers else []) + [records[k] for k in stale if k in records])
-        raise ChangeError(f"自提出申请以来，{what}已有变动，申请所依据的情况已不是现状。请退回，由村里按现状重新提出")
+        records = {
+            "income": "所更正年度的收入",
+            "member": "所更正成员的身份信息",
+            "guarantees": "所更正年度的两不愁三保障核查",
+        }
+        numbers = "、".join(
+            str((request.before.get(k) or {}).get("number") or k) for k in stale if k not in records
+        )
+        what = "、".join(
+            ([f"户 {numbers} 的户状态或成员"] if numbers else [])
+            + [records[k] for k in stale if k in records]
+        )
+        raise ChangeError(
+            f"自提出申请以来，{what}已有变动，申请所依据的情况已不是现状。请退回，由村里按现状重新提出"
+        )
     _ensure_no_conflict(plan, by=by, exclude=request.pk)
     request.decided_by, request.decided_at, request.review_comment = by, timezone.now(), _text(comment)
     try:

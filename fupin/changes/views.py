@@ -1,6 +1,7 @@
 """Change request pages: propose, revise, the request with its before → after and history, the review queue,
 the household page's section and the evidence files. Thin: selectors read (scoped), services act.
 """
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,15 +23,20 @@ SECTION_SIZE = 10
 
 
 def _household_or_404(user, pk) -> Household:
-    return get_in_scope(lambda: registry_selectors.household_for(user, int(pk)), message=_("户不存在或不在您的管辖范围内"))
+    return get_in_scope(
+        lambda: registry_selectors.household_for(user, int(pk)), message=_("户不存在或不在您的管辖范围内")
+    )
 
 
 def _request_or_404(user, pk) -> ChangeRequest:
-    return get_in_scope(selectors.change_request_for, user, pk, message=_("变更申请不存在或不在您的管辖范围内"))
+    return get_in_scope(
+        selectors.change_request_for, user, pk, message=_("变更申请不存在或不在您的管辖范围内")
+    )
 
 
 def _lookup(user, village_code: str):
     """Another household of the same village, by its 户编号, in the user's scope."""
+
     def find(number: str):
         return registry_selectors.households_for(user, region=village_code).filter(number=number).first()
 
@@ -43,12 +49,18 @@ def _ensure_proposer(user):
 
 
 def _form(kind, household, user, data=None, files=None, initial=None):
-    return forms.FORMS[kind](data, files, household=household, lookup=_lookup(user, household.village_id), initial=initial)
+    return forms.FORMS[kind](
+        data, files, household=household, lookup=_lookup(user, household.village_id), initial=initial
+    )
 
 
 def _reason_fields(form) -> dict:
     c = form.cleaned_data
-    return {"reason": c["reason"], "evidence_reference": c.get("evidence_reference") or "", "files": c.get("evidence") or []}
+    return {
+        "reason": c["reason"],
+        "evidence_reference": c.get("evidence_reference") or "",
+        "files": c.get("evidence") or [],
+    }
 
 
 @login_required
@@ -59,19 +71,31 @@ def propose(request):
     _ensure_proposer(user)
     kind = request.GET.get("kind", "")
     if kind not in ChangeKind.values:
-        return render(request, "changes/propose_kind.html", {"household": household, "kinds": ChangeKind.choices})
-    form = _form(kind, household, user, request.POST or None, request.FILES or None, forms.initial_for(kind, household))
+        return render(
+            request, "changes/propose_kind.html", {"household": household, "kinds": ChangeKind.choices}
+        )
+    form = _form(
+        kind, household, user, request.POST or None, request.FILES or None, forms.initial_for(kind, household)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            change = services.propose(household, by=user, kind=kind, payload=form.payload(), **_reason_fields(form))
+            change = services.propose(
+                household, by=user, kind=kind, payload=form.payload(), **_reason_fields(form)
+            )
         except RegistryError as e:
             form.add_service_errors(e.errors)
         else:
             messages.success(request, _("变更申请 #%(pk)s 已提交，待乡镇审核。") % {"pk": change.pk})
             return redirect("changes:detail", change.pk)
-    return render(request, "changes/propose.html", {
-        "household": household, "form": form, "kind": ChangeKind(kind),
-    })
+    return render(
+        request,
+        "changes/propose.html",
+        {
+            "household": household,
+            "form": form,
+            "kind": ChangeKind(kind),
+        },
+    )
 
 
 @login_required
@@ -85,7 +109,8 @@ def revise(request, pk):
         return redirect("changes:detail", change.pk)
     household = change.household
     initial = forms.FORMS[change.kind].initial_from(change.payload, change.before) | {
-        "reason": change.reason, "evidence_reference": change.evidence_reference,
+        "reason": change.reason,
+        "evidence_reference": change.evidence_reference,
     }
     form = _form(change.kind, household, user, request.POST or None, request.FILES or None, initial)
     if request.method == "POST" and form.is_valid():
@@ -96,29 +121,46 @@ def revise(request, pk):
         else:
             messages.success(request, _("变更申请 #%(pk)s 已重新提交。") % {"pk": change.pk})
             return redirect("changes:detail", change.pk)
-    return render(request, "changes/propose.html", {
-        "household": household, "form": form, "kind": ChangeKind(change.kind), "change": change,
-    })
+    return render(
+        request,
+        "changes/propose.html",
+        {
+            "household": household,
+            "form": form,
+            "kind": ChangeKind(change.kind),
+            "change": change,
+        },
+    )
 
 
 @login_required
 def detail(request, pk):
     user = request.user
     change = _request_or_404(user, pk)
-    makers = {a.by_id for a in change.actions.all() if a.action in (ChangeAction.Action.PROPOSE, ChangeAction.Action.RESUBMIT)}
+    makers = {
+        a.by_id
+        for a in change.actions.all()
+        if a.action in (ChangeAction.Action.PROPOSE, ChangeAction.Action.RESUBMIT)
+    }
     is_maker = user.pk in makers or user.pk == change.proposed_by_id
-    return render(request, "changes/detail.html", {
-        "change": change,
-        "rows": display.rows(change, sees_identifiers=user.sees_identifiers),
-        "history": selectors.history(change),
-        "evidence": change.evidence.all(),
-        "can_review": change.status == ChangeStatus.PROPOSED and permissions.can_review(user) and not is_maker,
-        "is_maker": is_maker and change.status == ChangeStatus.PROPOSED and permissions.can_review(user),
-        "can_withdraw": change.is_open and permissions.can_propose(user),
-        "can_revise": change.status == ChangeStatus.RETURNED and permissions.can_propose(user),
-        "decision": forms.DecisionForm(),
-        "evidence_form": forms.EvidenceForm(),
-    })
+    return render(
+        request,
+        "changes/detail.html",
+        {
+            "change": change,
+            "rows": display.rows(change, sees_identifiers=user.sees_identifiers),
+            "history": selectors.history(change),
+            "evidence": change.evidence.all(),
+            "can_review": change.status == ChangeStatus.PROPOSED
+            and permissions.can_review(user)
+            and not is_maker,
+            "is_maker": is_maker and change.status == ChangeStatus.PROPOSED and permissions.can_review(user),
+            "can_withdraw": change.is_open and permissions.can_propose(user),
+            "can_revise": change.status == ChangeStatus.RETURNED and permissions.can_propose(user),
+            "decision": forms.DecisionForm(),
+            "evidence_form": forms.EvidenceForm(),
+        },
+    )
 
 
 def _decide(request, pk, act, done: str):
@@ -179,11 +221,17 @@ def queue(request):
     household = _household_or_404(user, request.GET["household"]) if request.GET.get("household") else None
     changes = selectors.change_requests_for(user, household=household, **form.filters())
     page = page_of(request, changes)
-    return render(request, "changes/queue.html", {
-        "form": form, "page": page, "household": household,
-        "items": [(c, display.summary(c)) for c in page.object_list],
-        "pending": selectors.change_requests_for(user, status=ChangeStatus.PROPOSED).count(),
-    })
+    return render(
+        request,
+        "changes/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "household": household,
+            "items": [(c, display.summary(c)) for c in page.object_list],
+            "pending": selectors.change_requests_for(user, status=ChangeStatus.PROPOSED).count(),
+        },
+    )
 
 
 @login_required
@@ -191,17 +239,23 @@ def household_section(request, pk):
     """The household page's 变更申请 section (loaded by htmx): its requests and, for the village, the button to propose."""
     user = request.user
     household = _household_or_404(user, pk)
-    changes = list(selectors.change_requests_for(user, household=household)[:SECTION_SIZE + 1])
-    return render(request, "changes/_household_section.html", {
-        "household": household,
-        "items": [(c, display.summary(c)) for c in changes[:SECTION_SIZE]],
-        "more": len(changes) > SECTION_SIZE,
-        "can_propose": permissions.can_propose(user),
-    })
+    changes = list(selectors.change_requests_for(user, household=household)[: SECTION_SIZE + 1])
+    return render(
+        request,
+        "changes/_household_section.html",
+        {
+            "household": household,
+            "items": [(c, display.summary(c)) for c in changes[:SECTION_SIZE]],
+            "more": len(changes) > SECTION_SIZE,
+            "can_propose": permissions.can_propose(user),
+        },
+    )
 
 
 @file_view
 def evidence_file(request, pk):
     evidence = Evidence.objects.select_related("change_request").get(pk=pk)  # none: a 404 (file_view)
-    _request_or_404(request.user, evidence.change_request_id)  # the file is read only by who may read its request
+    _request_or_404(
+        request.user, evidence.change_request_id
+    )  # the file is read only by who may read its request
     return stored_file_response(evidence.file, filename=evidence.name, attachment=True)

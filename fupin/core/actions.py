@@ -6,6 +6,7 @@ target) -> str`, and returns the message to show, or refuses by raising the app'
 `PermissionDenied` such as `ScopeError`). The view looks the name up with `handler_for` (an unknown name is 404)
 and, where the page answers with a redirect and a message, runs it with `perform`.
 """
+
 from collections.abc import Callable, Mapping
 
 from django.contrib import messages
@@ -27,8 +28,14 @@ def handler_for[A](actions: Mapping[str, A], name: str) -> A:
         raise Http404("没有这项操作") from None
 
 
-def perform[T](request: HttpRequest, actions: Mapping[str, Handler[T]], name: str, target: T, *,
-            refusals: tuple[type[Exception], ...] = REFUSALS) -> bool:
+def perform[T](
+    request: HttpRequest,
+    actions: Mapping[str, Handler[T]],
+    name: str,
+    target: T,
+    *,
+    refusals: tuple[type[Exception], ...] = REFUSALS,
+) -> bool:
     """Run action `name` on `target`: its message as a success, or the refusal as an error. True when it ran."""
     handler = handler_for(actions, name)
     try:
@@ -38,4 +45,3 @@ def perform[T](request: HttpRequest, actions: Mapping[str, Handler[T]], name: st
         return False
     messages.success(request, message)
     return True
-

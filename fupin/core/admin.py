@@ -1,5 +1,6 @@
 """What the admin site shares: read-only pages for records that only services may change, and
 pages that save through a service."""
+
 from collections.abc import Callable
 from typing import Any
 

@@ -5,6 +5,7 @@ server parses and plans each statement afresh: for the two small lookups of a ca
 was most of PostgreSQL's time (about 120-150 µs each, 30-40 µs prepared, measured on the province).
 Only the statements passed here are prepared; the rest of the product keeps Django's defaults.
 """
+
 from typing import Any
 
 from django.db import connections
@@ -16,11 +17,13 @@ except ImportError:  # SQLite only
 
 
 if psycopg is not None:
+
     class _PreparingCursor(psycopg.Cursor):
         """Parameters bound on the server, and each statement prepared (psycopg keeps the prepared ones per connection)."""
 
-        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
-                    binary: bool | None = None) -> Any:
+        def execute(
+            self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+        ) -> Any:
             return super().execute(query, params, prepare=True, binary=binary)
 
 

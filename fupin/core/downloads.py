@@ -7,6 +7,7 @@ octet-stream. The browser may not sniff another type (nosniff), and the response
 own, so a file that holds HTML or script cannot run on fupin's origin. Only images are shown inline: a PDF is a
 download too (browsers refuse to show one inside a sandbox, and a PDF viewer on the origin is script of its own).
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,7 +45,9 @@ def true_type(head: bytes, name: str) -> tuple[str, bool]:
     return DOWNLOAD_TYPES.get(PurePath(name).suffix.lower(), OPAQUE), False
 
 
-def stored_file_response(field_file: FieldFile, *, filename: str = "", attachment: bool = False) -> FileResponse:
+def stored_file_response(
+    field_file: FieldFile, *, filename: str = "", attachment: bool = False
+) -> FileResponse:
     """The stored file as a response, named `filename` (default: its stored name; the stored name's extension is added
     to a filename without one); 404 when there is no such file. `attachment`: always a download, even an image
     (evidence: minutes, photos of a posted notice, are kept by the reader, not viewed in the tab)."""
@@ -61,8 +64,9 @@ def stored_file_response(field_file: FieldFile, *, filename: str = "", attachmen
     filename = PurePath(filename).name if filename else stored.name
     if not PurePath(filename).suffix:
         filename += stored.suffix
-    response = FileResponse(handle, content_type=content_type, as_attachment=attachment or not inline,
-                            filename=filename)
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=attachment or not inline, filename=filename
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX
     response["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -91,5 +95,9 @@ def download(content: bytes, filename: str, *, inline: bool = False) -> FileResp
     """Bytes fupin has just made (an export, an import template, a handbook, a notice) as a file named
     `filename`: a download unless `inline`, of the type its extension gives. Django writes the name into
     Content-Disposition (RFC 6266, so a Chinese name arrives intact)."""
-    content_type = {**DOWNLOAD_TYPES, ".pdf": "application/pdf"}.get(PurePath(filename).suffix.lower(), OPAQUE)
-    return FileResponse(io.BytesIO(content), as_attachment=not inline, filename=filename, content_type=content_type)
+    content_type = {**DOWNLOAD_TYPES, ".pdf": "application/pdf"}.get(
+        PurePath(filename).suffix.lower(), OPAQUE
+    )
+    return FileResponse(
+        io.BytesIO(content), as_attachment=not inline, filename=filename, content_type=content_type
+    )

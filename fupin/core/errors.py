@@ -3,6 +3,7 @@
 Pages put a refusal's messages on their form's fields (`ServiceForm.add_service_errors`), the API
 answers it as 422 JSON with the same {field: message} (`fupin.api`); nothing else translates them.
 """
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_noop
 

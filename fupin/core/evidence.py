@@ -1,5 +1,6 @@
 """Evidence files people upload (change requests, risk elimination, rectification, look-back checks): a JPEG, PNG or
 PDF judged by its content, never its name, and stored under a random name of its true type."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Model fields shared by the apps."""
+
 from typing import Any
 
 from django.db import models

@@ -1,5 +1,6 @@
 """Stored files as local paths, for readers (DuckDB, calamine) that need a filesystem path, and the checks an
 uploaded spreadsheet passes before any reader unpacks it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -62,20 +63,24 @@ def _setting(name: str, default: int) -> int:
 def upload_limits() -> Limits:
     """An import uploaded through the web: Excel's own row limit, and as .xlsx about 340,000 persons of the template's
     73 columns, a large county (a larger registry comes as CSV, or through `fupin import`)."""
-    return Limits(unpacked=_setting("FUPIN_IMPORT_MAX_UNPACKED_MB", 1024) * MB,
-                  rows=_setting("FUPIN_IMPORT_MAX_ROWS", 1_048_576),
-                  columns=_setting("FUPIN_IMPORT_MAX_COLUMNS", 1_000),
-                  cells=_setting("FUPIN_IMPORT_MAX_CELLS", 25_000_000),
-                  ratio=_setting("FUPIN_XLSX_MAX_RATIO", 100))
+    return Limits(
+        unpacked=_setting("FUPIN_IMPORT_MAX_UNPACKED_MB", 1024) * MB,
+        rows=_setting("FUPIN_IMPORT_MAX_ROWS", 1_048_576),
+        columns=_setting("FUPIN_IMPORT_MAX_COLUMNS", 1_000),
+        cells=_setting("FUPIN_IMPORT_MAX_CELLS", 25_000_000),
+        ratio=_setting("FUPIN_XLSX_MAX_RATIO", 100),
+    )
 
 
 def command_limits() -> Limits:
     """`fupin import FILE` on the server itself: a province's registry (tens of millions of rows) still passes."""
-    return Limits(unpacked=_setting("FUPIN_IMPORT_CLI_MAX_UNPACKED_MB", 8192) * MB,
-                  rows=_setting("FUPIN_IMPORT_CLI_MAX_ROWS", 20_000_000),
-                  columns=_setting("FUPIN_IMPORT_MAX_COLUMNS", 1_000),
-                  cells=_setting("FUPIN_IMPORT_CLI_MAX_CELLS", 200_000_000),
-                  ratio=_setting("FUPIN_XLSX_MAX_RATIO", 100))
+    return Limits(
+        unpacked=_setting("FUPIN_IMPORT_CLI_MAX_UNPACKED_MB", 8192) * MB,
+        rows=_setting("FUPIN_IMPORT_CLI_MAX_ROWS", 20_000_000),
+        columns=_setting("FUPIN_IMPORT_MAX_COLUMNS", 1_000),
+        cells=_setting("FUPIN_IMPORT_CLI_MAX_CELLS", 200_000_000),
+        ratio=_setting("FUPIN_XLSX_MAX_RATIO", 100),
+    )
 
 
 def small_sheet_limits() -> Limits:
@@ -87,9 +92,16 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # What a file holds, by its first bytes, whatever its name says (a PDF or a photo named .csv or .xlsx)
 _SIGNATURES = (
-    (b"%PDF-", "PDF 文档"), (b"\x89PNG\r\n\x1a\n", "PNG 图片"), (b"\xff\xd8\xff", "JPEG 图片（照片）"),
-    (b"GIF87a", "GIF 图片"), (b"GIF89a", "GIF 图片"), (b"II*\x00", "TIFF 图片"), (b"MM\x00*", "TIFF 图片"),
-    (b"Rar!\x1a\x07", "RAR 压缩包"), (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"), (b"\x1f\x8b", "gzip 压缩包"),
+    (b"%PDF-", "PDF 文档"),
+    (b"\x89PNG\r\n\x1a\n", "PNG 图片"),
+    (b"\xff\xd8\xff", "JPEG 图片（照片）"),
+    (b"GIF87a", "GIF 图片"),
+    (b"GIF89a", "GIF 图片"),
+    (b"II*\x00", "TIFF 图片"),
+    (b"MM\x00*", "TIFF 图片"),
+    (b"Rar!\x1a\x07", "RAR 压缩包"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
+    (b"\x1f\x8b", "gzip 压缩包"),
     (b"{\\rtf", "RTF 文档"),
 )
 
@@ -120,18 +132,22 @@ def content_kind(path: Any) -> str | None:
             if "[Content_Types].xml" not in names:
                 return "zip 压缩包"
     return None
+
+
 RATIO_FLOOR = 10 * MB  # members smaller than this unpack to little whatever their ratio
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
-_FIRST_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"|<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"")
+_FIRST_SHEET = re.compile(
+    rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"|<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\""
+)
 
 
 @dataclass
 class SheetInfo:
     """What is known of an .xlsx's first sheet before reading it."""
 
-    unpacked: int          # bytes of all members, unpacked
-    sheet: str             # the first sheet's member name
-    rows: int | None       # from <dimension> (None when the sheet has none) or, once counted, the rows present
+    unpacked: int  # bytes of all members, unpacked
+    sheet: str  # the first sheet's member name
+    rows: int | None  # from <dimension> (None when the sheet has none) or, once counted, the rows present
     columns: int | None
     counted: bool = False
     suspect: bool = False  # once counted: the sheet has an Excel error value or a formula somewhere
@@ -146,8 +162,18 @@ def _column_number(letters: bytes | None) -> int:
 
 def _first_sheet(book: zipfile.ZipFile, names: set[str]) -> str:
     """The first sheet's member, as workbook.xml orders the sheets (Excel's own first sheet)."""
-    with contextlib.suppress(KeyError, IndexError, AttributeError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error,
-                             EOFError, OSError, NotImplementedError, RuntimeError):
+    with contextlib.suppress(
+        KeyError,
+        IndexError,
+        AttributeError,
+        UnicodeDecodeError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,
+    ):
         with book.open("xl/workbook.xml") as fh:
             head = fh.read(4 * MB)
         match = _FIRST_SHEET.search(head)
@@ -176,7 +202,9 @@ def _check_sheet_size(rows: int, columns: int, limits: Limits, *, counted: bool)
     if columns > limits.columns:
         raise FileRefused(f"工作表{what}{columns:,}列，超过上限{limits.columns:,}列：请只保留导入模板中的列")
     if rows * columns > limits.cells and not counted:
-        raise FileRefused(f"工作表{what}{rows:,}行×{columns:,}列，超过上限{limits.cells:,}个单元格：请拆分文件后分批导入")
+        raise FileRefused(
+            f"工作表{what}{rows:,}行×{columns:,}列，超过上限{limits.cells:,}个单元格：请拆分文件后分批导入"
+        )
 
 
 def check_xlsx(path: Any, limits: Limits, *, count: bool = True) -> SheetInfo:
@@ -199,7 +227,7 @@ def check_xlsx(path: Any, limits: Limits, *, count: bool = True) -> SheetInfo:
     return _check_zip(path, magic, limits, count=count)
 
 
-MAX_MEMBERS = 10_000            # a workbook has dozens; a zip of millions would cost gigabytes to list
+MAX_MEMBERS = 10_000  # a workbook has dozens; a zip of millions would cost gigabytes to list
 _END_OF_DIRECTORY = b"PK\x05\x06"
 
 
@@ -218,9 +246,11 @@ def _check_directory(path: Any) -> None:
             fh.close()
     at = tail.rfind(_END_OF_DIRECTORY)
     if at < 0 or len(tail) < at + 22:
-        raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
-    entries = int.from_bytes(tail[at + 10:at + 12], "little")
-    directory = int.from_bytes(tail[at + 12:at + 16], "little")
+        raise FileRefused(
+            "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+        )
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
     # 0xFFFF / 0xFFFFFFFF: the counts are in a ZIP64 record, which no workbook of a sane size needs
     if entries > MAX_MEMBERS or directory > MAX_MEMBERS * 1024:
         raise FileRefused(f"文件中的压缩成员超过{MAX_MEMBERS:,}个，不像是正常的 Excel 文件，已拒绝")
@@ -230,57 +260,81 @@ def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> Sheet
     if not magic:
         raise FileRefused("文件是空的")
     if magic == OLE_MAGIC:
-        raise FileRefused("文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传")
+        raise FileRefused(
+            "文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传"
+        )
     if not magic.startswith(ZIP_MAGIC):
-        raise FileRefused("无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
+        raise FileRefused(
+            "无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+        )
     _check_directory(path)
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传") from None
+        raise FileRefused(
+            "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+        ) from None
     with book:
         infos = book.infolist()
         names = {i.filename for i in infos}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise FileRefused("无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传")
+            raise FileRefused(
+                "无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            )
         if any(i.flag_bits & 0x1 for i in infos):
             raise FileRefused("文件已加密：请在 Excel 中取消密码并另存为 .xlsx 后上传")
         lowered = {n.lower() for n in names}
         if any(n.endswith("vbaproject.bin") or n.endswith(".bin") and "activex" in n for n in lowered):
             raise FileRefused("文件含有宏（.xlsm）：请在 Excel 中另存为不含宏的 .xlsx 后上传")
         if any(n.startswith("xl/externallinks/") for n in lowered):
-            raise FileRefused("文件含有指向其他工作簿的外部链接：请在 Excel 中断开链接（数据→编辑链接→断开链接）后另存上传")
+            raise FileRefused(
+                "文件含有指向其他工作簿的外部链接：请在 Excel 中断开链接（数据→编辑链接→断开链接）后另存上传"
+            )
         unpacked = sum(i.file_size for i in infos)
         if unpacked > limits.unpacked:
-            raise FileRefused(f"文件解压后有{unpacked / MB:,.0f} MB，超过上限{limits.unpacked / MB:,.0f} MB：请拆分文件后分批导入")
+            raise FileRefused(
+                f"文件解压后有{unpacked / MB:,.0f} MB，超过上限{limits.unpacked / MB:,.0f} MB：请拆分文件后分批导入"
+            )
         for i in infos:
             if i.file_size > RATIO_FLOOR and i.file_size > limits.ratio * max(i.compress_size, 1):
-                raise FileRefused(f"文件压缩比异常（{i.filename} 解压后是压缩时的{i.file_size // max(i.compress_size, 1)}倍），"
-                                  "不像是正常的 Excel 文件，已拒绝")
+                raise FileRefused(
+                    f"文件压缩比异常（{i.filename} 解压后是压缩时的{i.file_size // max(i.compress_size, 1)}倍），"
+                    "不像是正常的 Excel 文件，已拒绝"
+                )
         sheet = _first_sheet(book, names)
         try:
             return _scan_sheet(book, sheet, unpacked, limits, count=count)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
-            raise FileRefused("无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传") from None
+            raise FileRefused(
+                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            ) from None
 
 
 _SUSPECT_MARKS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ")  # an error cell; a formula (<f>, <x:f …>)
 
 
-def _scan_sheet(book: zipfile.ZipFile, sheet: str, unpacked: int, limits: Limits, *, count: bool) -> SheetInfo:
+def _scan_sheet(
+    book: zipfile.ZipFile, sheet: str, unpacked: int, limits: Limits, *, count: bool
+) -> SheetInfo:
     info = SheetInfo(unpacked=unpacked, sheet=sheet, rows=None, columns=None)
     with book.open(sheet) as fh:
         head = fh.read(64 * 1024)
         dimension = _DIMENSION.search(head)
         if dimension and dimension.group(2):
-            last_col, last_row = dimension.group(3) or dimension.group(1), dimension.group(4) or dimension.group(2)
+            last_col, last_row = (
+                dimension.group(3) or dimension.group(1),
+                dimension.group(4) or dimension.group(2),
+            )
             info.rows, info.columns = int(last_row), _column_number(last_col)
             _check_sheet_size(info.rows, info.columns, limits, counted=False)
         if not count:
             return info
         prefix = re.search(rb"<(\w+:)?sheetData\b", head)
         tag = prefix.group(1) or b"" if prefix else b""
-        row_tags, cell_tags = (b"<" + tag + b"row ", b"<" + tag + b"row>"), (b"<" + tag + b"c ", b"<" + tag + b"c>")
+        row_tags, cell_tags = (
+            (b"<" + tag + b"row ", b"<" + tag + b"row>"),
+            (b"<" + tag + b"c ", b"<" + tag + b"c>"),
+        )
         keep_row, keep_cell = len(row_tags[0]) - 1, len(cell_tags[0]) - 1
         rows = cells = 0
         row_tail = cell_tail = suspect_tail = b""

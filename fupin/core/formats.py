@@ -1,4 +1,5 @@
 """How figures are written on fupin's pages."""
+
 from decimal import Decimal, InvalidOperation
 from typing import Any
 

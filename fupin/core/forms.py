@@ -1,4 +1,5 @@
 """What every fupin form shares: its look, and how a service's refusal lands on its fields."""
+
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +50,9 @@ class ServiceForm(forms.Form):
                 cleaned[name] = value.quantize(CENT)
         return cleaned
 
-    def add_service_errors(self, errors: ServiceError | dict, field_map: dict[str, str | None] | None = None) -> None:
+    def add_service_errors(
+        self, errors: ServiceError | dict, field_map: dict[str, str | None] | None = None
+    ) -> None:
         """Put a refusal (a ServiceError, or its {field: message}) on the matching fields, the rest at the top.
 
         `field_map` renames a service's keys for this call (a key mapped to None goes to the top),

@@ -11,6 +11,7 @@ as marks and put in when the page is served.
 A key names one content for good (the version and every input are in it), so each process also
 keeps the fragments it used last in its own memory, in front of the shared cache.
 """
+
 import hashlib
 import os
 import threading
@@ -52,7 +53,9 @@ def csrf_mark() -> str:
 def key(*parts: object) -> str:
     """A cache key for the fragment that `parts` (the data version and every other input) determine."""
     # the mark too: a page cached under another SECRET_KEY holds a mark this process would not replace
-    digest = hashlib.blake2b("\x1f".join(map(str, (csrf_mark(), *parts))).encode(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(
+        "\x1f".join(map(str, (csrf_mark(), *parts))).encode(), digest_size=16
+    ).hexdigest()
     return f"fragment:{code_version()}:{digest}"
 
 
@@ -106,7 +109,9 @@ def csrf_token(request: HttpRequest) -> str:
     secret = request.META.get("CSRF_COOKIE")
     if secret is None or len(secret) != CSRF_SECRET_LENGTH or not all(c in _CHAR_INDEX for c in secret):
         return get_token(request)  # no cookie yet: Django makes the secret and sets the cookie
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # as get_token: the cookie is sent again, renewing its expiry
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = (
+        True  # as get_token: the cookie is sent again, renewing its expiry
+    )
     mask: list[int] = []
     while len(mask) < CSRF_SECRET_LENGTH:
         mask += [b % _CHARS for b in os.urandom(2 * CSRF_SECRET_LENGTH) if b < _UNBIASED]

@@ -1,4 +1,5 @@
 """Resident ID numbers (GB 11643-1999): check character, birth date, sex; masking them, also inside free text."""
+
 import datetime
 import re
 import unicodedata
@@ -37,11 +38,25 @@ def check_character(first17: str) -> str:
 
 # Characters that do not show, or look like nothing, in a cell: copied from web pages and chat apps
 INVISIBLE_NAMES = {
-    "\u200b": "零宽空格", "\u200c": "零宽非连接符", "\u200d": "零宽连接符", "\u2060": "字连接符",
-    "\ufeff": "零宽不换行空格（BOM）", "\u00a0": "不换行空格", "\u3000": "全角空格", "\u00ad": "软连字符",
-    "\u200e": "从左到右标记", "\u200f": "从右到左标记", "\u202a": "方向控制符", "\u202b": "方向控制符",
-    "\u202c": "方向控制符", "\u202d": "方向控制符", "\u202e": "方向控制符", "\t": "制表符", "\n": "换行符",
-    "\r": "回车符", " ": "空格",
+    "\u200b": "零宽空格",
+    "\u200c": "零宽非连接符",
+    "\u200d": "零宽连接符",
+    "\u2060": "字连接符",
+    "\ufeff": "零宽不换行空格（BOM）",
+    "\u00a0": "不换行空格",
+    "\u3000": "全角空格",
+    "\u00ad": "软连字符",
+    "\u200e": "从左到右标记",
+    "\u200f": "从右到左标记",
+    "\u202a": "方向控制符",
+    "\u202b": "方向控制符",
+    "\u202c": "方向控制符",
+    "\u202d": "方向控制符",
+    "\u202e": "方向控制符",
+    "\t": "制表符",
+    "\n": "换行符",
+    "\r": "回车符",
+    " ": "空格",
 }
 
 
@@ -67,7 +82,9 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     if not number:
         raise IdNumberError("身份证号不能为空")
     if not (number.isascii() and number.isalnum()) and (hidden := invisible_characters(number)):
-        raise IdNumberError(f"身份证号中有看不见的字符：{hidden}。请删除后重新输入（常见于从网页或聊天软件复制的号码）")
+        raise IdNumberError(
+            f"身份证号中有看不见的字符：{hidden}。请删除后重新输入（常见于从网页或聊天软件复制的号码）"
+        )
     if len(number) != 18:
         if len(number) == 15:
             raise IdNumberError("这是15位旧身份证号，请先升级为18位")
@@ -124,7 +141,9 @@ def age_on(birth_date: datetime.date, day: datetime.date) -> int:
 # An ID number written inside free text (a reason, a note): 17 digits and a check character.
 _ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 # A full date in text: 1968-03-01, 1968/3/1, 19680301, 1968年3月1日.
-_DATE_IN_TEXT = re.compile(r"(?<![0-9])((?:18|19|20)[0-9]{2})(?:[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[01][0-9][0-3][0-9]|年[0-9]{1,2}月[0-9]{1,2}日)(?![0-9])")
+_DATE_IN_TEXT = re.compile(
+    r"(?<![0-9])((?:18|19|20)[0-9]{2})(?:[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[01][0-9][0-3][0-9]|年[0-9]{1,2}月[0-9]{1,2}日)(?![0-9])"
+)
 
 
 def mask_text(text: str, *, dates: bool = False) -> str:

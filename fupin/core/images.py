@@ -7,6 +7,7 @@ with no metadata at all (no EXIF, so no GPS position, camera serial or capture t
 record says where and when). Whatever the upload carried besides pixels (a script, an HTML page
 appended to the image, a polyglot file) does not survive.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,7 +19,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 
 FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: a phone's JPEG with a second frame
-MAX_SIDE = 4096         # larger photos are scaled down: plenty for a visit record
+MAX_SIDE = 4096  # larger photos are scaled down: plenty for a visit record
 JPEG_QUALITY = 85
 
 
@@ -47,7 +48,9 @@ def clean_photo(upload: File, *, max_bytes: int, name: str = "") -> ContentFile:
                 if img.format not in FORMATS:
                     raise ImageRefused(bad)
                 if img.width * img.height > limit:
-                    raise ImageRefused(f"照片“{shown}”有{img.width}×{img.height}像素，超过上限{limit // 1_000_000}百万像素")
+                    raise ImageRefused(
+                        f"照片“{shown}”有{img.width}×{img.height}像素，超过上限{limit // 1_000_000}百万像素"
+                    )
                 img.verify()
             upload.seek(0)
             with Image.open(upload) as opened:
@@ -59,11 +62,22 @@ def clean_photo(upload: File, *, max_bytes: int, name: str = "") -> ContentFile:
                     picture.paste(rgba, mask=rgba.getchannel("A"))
                 picture.thumbnail((MAX_SIDE, MAX_SIDE))
                 out = io.BytesIO()
-                picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)  # no exif=, no icc_profile=: nothing carried over
+                picture.save(
+                    out, "JPEG", quality=JPEG_QUALITY, optimize=True
+                )  # no exif=, no icc_profile=: nothing carried over
     except ImageRefused:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, EOFError, MemoryError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        TypeError,
+        EOFError,
+        MemoryError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise ImageRefused(bad) from None
     finally:
         upload.seek(0)

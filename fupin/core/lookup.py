@@ -3,6 +3,7 @@
 The answer never confirms that a record exists outside the caller's scope, so "not found" and "not
 yours" are the same Http404, raised here and nowhere else.
 """
+
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +16,9 @@ from .errors import ScopeError, ServiceError
 NOT_FOUND = "记录不存在或不在您的管辖范围内"
 
 
-def get_in_scope(source: QuerySet | Manager | Callable[..., Any], *args: Any, message: str = NOT_FOUND,
-                 **lookup: Any) -> Any:
+def get_in_scope(
+    source: QuerySet | Manager | Callable[..., Any], *args: Any, message: str = NOT_FOUND, **lookup: Any
+) -> Any:
     """The record `source` yields, or Http404(message).
 
     `source` is a queryset already scoped to the user (a selector's), read with `.get(**lookup)`,

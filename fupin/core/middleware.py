@@ -2,6 +2,7 @@
 
 The API says the same through its own handler (fupin.api, 409); both use core.errors.CONFLICT_MESSAGE.
 """
+
 import logging
 from collections.abc import Callable
 
@@ -36,5 +37,9 @@ class ConflictMiddleware:
             return None
         logger.warning("%s %s refused by the database: %s", request.method, request.path, exception)
         # The page the user came from, read afresh: a GET of this path shows the current data.
-        return render(request, "core/conflict.html", {"message": CONFLICT_MESSAGE, "back": request.get_full_path()},
-                      status=409)
+        return render(
+            request,
+            "core/conflict.html",
+            {"message": CONFLICT_MESSAGE, "back": request.get_full_path()},
+            status=409,
+        )

@@ -1,4 +1,5 @@
 """The web sessions, each with the id of the user signed in to it, so one statement reads both (fupin.core.sessions)."""
+
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
@@ -7,8 +8,14 @@ from django.db import models
 class Session(AbstractBaseSession):
     # No foreign key in the database: a request still saving the session of a user deleted meanwhile is not an
     # error, and the session is then simply no one's. Deleting a user through Django deletes their sessions.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             db_constraint=False, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
 
     class Meta(AbstractBaseSession.Meta):
         db_table = "core_session"

@@ -3,6 +3,7 @@
 Amounts are Decimal with two places (yuan) or integer fen, never float. One wording of the
 refusals everywhere; each use keeps its own upper limit (the `below` constants here).
 """
+
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,8 +29,14 @@ class MoneyError(ServiceError):
     """An amount that is not a valid sum of money; the message is Chinese."""
 
 
-def parse_yuan(value: Any, *, below: Decimal | None = None, label: str = "金额", unit: str = "元",
-               blank: Decimal | None = None) -> Decimal:
+def parse_yuan(
+    value: Any,
+    *,
+    below: Decimal | None = None,
+    label: str = "金额",
+    unit: str = "元",
+    blank: Decimal | None = None,
+) -> Decimal:
     """'1,234.5' / '１２３４.５' / 1234 / Decimal('1234.50') → Decimal('1234.50').
 
     Refuses negatives, fractions of a fen, NaN and infinities, anything that is not a number,
@@ -57,7 +64,9 @@ def parse_yuan(value: Any, *, below: Decimal | None = None, label: str = "金额
     if amount < 0:
         raise MoneyError(f"{label}不能为负数")
     sign, digits, exponent = amount.as_tuple()
-    if isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2:]):  # a nonzero digit after the fen
+    if (
+        isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2 :])
+    ):  # a nonzero digit after the fen
         raise MoneyError(f"{label}最多保留两位小数")
     limit = MAX_BELOW if below is None else below
     if amount >= limit:

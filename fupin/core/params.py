@@ -1,5 +1,6 @@
 """Small values read from a request's query string or form: a value that does not fit gives the
 caller's default, never an error (a hand-edited URL is not a server error)."""
+
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -10,7 +11,9 @@ def this_year() -> int:
     return timezone.localdate().year
 
 
-def int_param(value: object, default: int | None = None, *, lo: int | None = None, hi: int | None = None) -> int | None:
+def int_param(
+    value: object, default: int | None = None, *, lo: int | None = None, hi: int | None = None
+) -> int | None:
     """A whole number within [lo, hi] (either bound optional); anything else gives `default`."""
     try:
         number = int(str(value).strip())

@@ -1,12 +1,14 @@
 """Migration helpers for the schema."""
+
 from collections.abc import Callable
 from typing import Any
 
 from django.db import migrations
 
 
-def drop_foreign_key_index(app_label: str, model_name: str, field_name: str,
-                           field: Any) -> migrations.SeparateDatabaseAndState:
+def drop_foreign_key_index(
+    app_label: str, model_name: str, field_name: str, field: Any
+) -> migrations.SeparateDatabaseAndState:
     """A foreign key's own index dropped (`field` is the key with db_index=False) where another index leads with
     its column. Django would remake an SQLite table to alter the field, which drops the triggers migrations put
     on it (list versions, rollups); the index is dropped by its name instead, on either database."""
@@ -22,8 +24,10 @@ def drop_foreign_key_index(app_label: str, model_name: str, field_name: str,
 
     def backwards(apps: Any, schema_editor: Any) -> None:
         table, column, name = index_name(apps, schema_editor)
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} "
-                              f"ON {schema_editor.quote_name(table)} ({schema_editor.quote_name(column)})")
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} "
+            f"ON {schema_editor.quote_name(table)} ({schema_editor.quote_name(column)})"
+        )
 
     return migrations.SeparateDatabaseAndState(
         state_operations=[migrations.AlterField(model_name=model_name, name=field_name, field=field)],
@@ -47,7 +51,9 @@ def drop_indexes(dropped: dict[str, str]) -> migrations.RunPython:
     return migrations.RunPython(forwards, backwards)
 
 
-def code_fields(app_label: str, model_name: str, fields: dict, dropped: dict[str, str] | None = None) -> migrations.SeparateDatabaseAndState:
+def code_fields(
+    app_label: str, model_name: str, fields: dict, dropped: dict[str, str] | None = None
+) -> migrations.SeparateDatabaseAndState:
     """CharFields that become CodeFields (fupin.core.fields): on PostgreSQL their columns take the collation "C",
     their indexes rebuilt with it; the `dropped` indexes go (see drop_indexes): Django's pattern-matching ones,
     which "C" makes needless, and those Meta now declares under a name of its own. SQLite's table is not remade
@@ -60,11 +66,20 @@ def code_fields(app_label: str, model_name: str, fields: dict, dropped: dict[str
             model = apps.get_model(app_label, model_name)
             quote = schema_editor.quote_name
             for name, field in fields.items():
-                schema_editor.execute(f"ALTER TABLE {quote(model._meta.db_table)} ALTER COLUMN {quote(model._meta.get_field(name).column)} "
-                                      f"TYPE varchar({field.max_length}) COLLATE {collation}")
+                schema_editor.execute(
+                    f"ALTER TABLE {quote(model._meta.db_table)} ALTER COLUMN {quote(model._meta.get_field(name).column)} "
+                    f"TYPE varchar({field.max_length}) COLLATE {collation}"
+                )
+
         return run
 
     return migrations.SeparateDatabaseAndState(
-        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field) for name, field in fields.items()],
-        database_operations=[drop_indexes(dropped or {}), migrations.RunPython(collate('"C"'), collate('"default"'))],
+        state_operations=[
+            migrations.AlterField(model_name=model_name, name=name, field=field)
+            for name, field in fields.items()
+        ],
+        database_operations=[
+            drop_indexes(dropped or {}),
+            migrations.RunPython(collate('"C"'), collate('"default"')),
+        ],
     )

@@ -7,6 +7,7 @@ PostgreSQL, fupin.core.db), and fupin.accounts.backends uses that row instead of
 again. Decoded sessions are kept per process by their signed text. Writes, expiry and
 everything else are Django's database session store unchanged.
 """
+
 import threading
 from collections import OrderedDict
 
@@ -54,10 +55,13 @@ class SessionStore(django_db.SessionStore):
         user_table = connection.ops.quote_name(user_model._meta.db_table)
         user_pk = connection.ops.quote_name(user_model._meta.pk.column)
         now = timezone.now()
-        row = db.fetchone(alias, f"SELECT {session_table}.session_data, {session_table}.user_id, {user_columns(alias)} "
-                                 f"FROM {session_table} LEFT JOIN {user_table} ON {user_table}.{user_pk} = {session_table}.user_id "
-                                 f"WHERE {session_table}.session_key = %s AND {session_table}.expire_date > %s",
-                          [self.session_key, now])
+        row = db.fetchone(
+            alias,
+            f"SELECT {session_table}.session_data, {session_table}.user_id, {user_columns(alias)} "
+            f"FROM {session_table} LEFT JOIN {user_table} ON {user_table}.{user_pk} = {session_table}.user_id "
+            f"WHERE {session_table}.session_key = %s AND {session_table}.expire_date > %s",
+            [self.session_key, now],
+        )
         if row is None:
             self._session_key = None
             return None
@@ -72,7 +76,9 @@ class SessionStore(django_db.SessionStore):
                 self._decoded.move_to_end(session_data)
                 return dict(decoded)
         decoded = super().decode(session_data)
-        if decoded and all(isinstance(v, _SCALARS) for v in decoded.values()):  # a copy of the dict is then a full copy
+        if decoded and all(
+            isinstance(v, _SCALARS) for v in decoded.values()
+        ):  # a copy of the dict is then a full copy
             with self._decoded_lock:
                 self._decoded[session_data] = dict(decoded)
                 while len(self._decoded) > DECODED_ENTRIES:

@@ -12,6 +12,7 @@ commits, so a rolled-back action sends nothing. The task `deliver` calls the bac
 A failed attempt is retried up to FUPIN_SMS_ATTEMPTS times with a growing pause. Logs show the phone masked
 (138****5678) and never a one-time code.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,23 +57,38 @@ def _console(phone: str, template: str, params: dict) -> None:
     logger.info("SMS %s", _shown(phone, template, params))
     path = getattr(settings, "FUPIN_SMS_FILE", "")
     if path:
-        line = json.dumps({"phone": phone, "template": template, "params": params, "text": render(template, params)},
-                          ensure_ascii=False)
+        line = json.dumps(
+            {"phone": phone, "template": template, "params": params, "text": render(template, params)},
+            ensure_ascii=False,
+        )
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 
 
 def _http(phone: str, template: str, params: dict) -> None:
     templates = getattr(settings, "FUPIN_SMS_TEMPLATES", {}) or {}
-    body = json.dumps({"phone": phone, "template": templates.get(template, template), "params": params,
-                       "sign": getattr(settings, "FUPIN_SMS_SIGN", "")}, ensure_ascii=False).encode()
-    request = urllib.request.Request(settings.FUPIN_SMS_URL, data=body, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    body = json.dumps(
+        {
+            "phone": phone,
+            "template": templates.get(template, template),
+            "params": params,
+            "sign": getattr(settings, "FUPIN_SMS_SIGN", ""),
+        },
+        ensure_ascii=False,
+    ).encode()
+    request = urllib.request.Request(
+        settings.FUPIN_SMS_URL,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     key, secret = getattr(settings, "FUPIN_SMS_KEY", ""), getattr(settings, "FUPIN_SMS_SECRET", "")
     if key:
         request.add_header("Authorization", "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode())
     try:
-        with urllib.request.urlopen(request, timeout=float(getattr(settings, "FUPIN_SMS_TIMEOUT", 5))) as answer:
+        with urllib.request.urlopen(
+            request, timeout=float(getattr(settings, "FUPIN_SMS_TIMEOUT", 5))
+        ) as answer:
             if answer.status >= 300:
                 raise SmsError(f"gateway answered {answer.status}")
     except (urllib.error.URLError, TimeoutError, OSError) as e:
@@ -93,7 +109,9 @@ def send_now(phone: str, template: str, params: dict) -> int:
             logger.info("SMS sent (attempt %d) %s", attempt, _shown(phone, template, params))
             return attempt
         except SmsError as e:
-            logger.warning("SMS attempt %d of %d failed: %s (%s)", attempt, attempts, e, _shown(phone, template, params))
+            logger.warning(
+                "SMS attempt %d of %d failed: %s (%s)", attempt, attempts, e, _shown(phone, template, params)
+            )
             if attempt < attempts:
                 time.sleep(pause * attempt)
     raise SmsError(f"短信发送失败：{mask_phone(phone)}")

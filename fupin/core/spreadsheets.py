@@ -16,6 +16,7 @@ Writers use `new_workbook()`, `append()` (or `safe_row()` for a write-only sheet
 `save()` and `csv_writer()`; tests/registry/test_export_injection.py fails when a module of
 fupin builds an openpyxl Workbook or a csv writer any other way.
 """
+
 from __future__ import annotations
 
 import csv

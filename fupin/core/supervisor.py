@@ -1,4 +1,5 @@
 """Keeping a child process running: `fupin serve` starts the task worker through this and restarts it when it exits."""
+
 import logging
 import subprocess
 import threading
@@ -12,10 +13,23 @@ class Supervisor(threading.Thread):
     """Runs `command`, and again each time it exits, waiting 1, 2, 4 … up to `max_delay` seconds between starts
     (back to 1 once a run lasted `steady` seconds); every exit and restart is logged."""
 
-    def __init__(self, command: list[str], *, name: str = "后台任务进程", max_delay: float = 60.0, steady: float = 60.0,
-                 **popen: Any) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        name: str = "后台任务进程",
+        max_delay: float = 60.0,
+        steady: float = 60.0,
+        **popen: Any,
+    ) -> None:
         super().__init__(name=f"supervise {name}", daemon=True)
-        self.command, self.label, self.max_delay, self.steady, self.popen = command, name, max_delay, steady, popen
+        self.command, self.label, self.max_delay, self.steady, self.popen = (
+            command,
+            name,
+            max_delay,
+            steady,
+            popen,
+        )
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self._stopping = threading.Event()

@@ -1,5 +1,6 @@
 """The answer while the database is away (restarting, unreachable, locked past the busy timeout): a clear 503 in
 Chinese, not a 500, and the broken connection dropped so the next request connects afresh (no restart of fupin)."""
+
 import sys
 from typing import Any
 
@@ -28,14 +29,18 @@ def drop_connections() -> None:
     for conn in connections.all(initialized_only=True):
         try:
             conn.close()
-        except Exception:  # closing a connection the server already dropped can fail too: it is gone either way
+        except (
+            Exception
+        ):  # closing a connection the server already dropped can fail too: it is gone either way
             conn.connection = None
 
 
 def unavailable_response(request: HttpRequest, *, json: bool = False) -> HttpResponse:
     drop_connections()
     if json or request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False})
+        response: HttpResponse = JsonResponse(
+            {"detail": MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False}
+        )
     else:
         response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = RETRY_AFTER

@@ -6,6 +6,7 @@ registry's migration 0009 triggers), whoever writes. Forms carry the version and
 one signed hidden field (`token`, read back by `posted`); the API carries the version as the ETag and
 If-Match (`etag`, `if_match`). Services call `check` under their row lock.
 """
+
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -84,7 +85,9 @@ class VersionConflict(ServiceError):
         super().__init__({"__all__": MESSAGE})
 
 
-def check(record: Any, expected: int | None, *, edit: dict[str, Any], base: dict[str, Any] | None = None) -> None:
+def check(
+    record: Any, expected: int | None, *, edit: dict[str, Any], base: dict[str, Any] | None = None
+) -> None:
     """Refuse `edit` ({field: value}) of the locked `record` unless it was based on the record's version.
 
     `base`, the values the user saw (a form's), tells the fields the other writer changed from those the
@@ -98,12 +101,23 @@ def check(record: Any, expected: int | None, *, edit: dict[str, Any], base: dict
     mine = {name: plain(value) for name, value in edit.items()}
     changes = []
     for name in fields:
-        moved = now[name] != base[name] if base is not None and name in base else now[name] != mine.get(name, now[name])
+        moved = (
+            now[name] != base[name]
+            if base is not None and name in base
+            else now[name] != mine.get(name, now[name])
+        )
         if not moved or now[name] == mine.get(name, now[name]):
             continue
         mine_changed = base is None or (name in mine and mine[name] != base.get(name))
-        changes.append(Change(name, str(_field(record, name).verbose_name), display(record, name, now[name]),
-                              display(record, name, mine.get(name, now[name])), "mine" if mine_changed else "theirs"))
+        changes.append(
+            Change(
+                name,
+                str(_field(record, name).verbose_name),
+                display(record, name, now[name]),
+                display(record, name, mine.get(name, now[name])),
+                "mine" if mine_changed else "theirs",
+            )
+        )
     raise VersionConflict(record, changes, fields)
 
 
@@ -149,7 +163,9 @@ def if_match(header: str | None) -> int | None:
     return int(value) if value.isdigit() else -1
 
 
-def form_state(request: HttpRequest, record: Any, fields: Iterable[str], conflict: VersionConflict | None = None) -> str:
+def form_state(
+    request: HttpRequest, record: Any, fields: Iterable[str], conflict: VersionConflict | None = None
+) -> str:
     """The token a form page renders: the record's for a fresh form, a merge's after a conflict, and the posted one
     when the page comes back with other errors (the edit stays based on what the user saw)."""
     if conflict is not None:

@@ -2,6 +2,7 @@
 
 core sits below accounts: which role has a page of its own is the user's `home_page` (accounts.models.ROLE_HOME).
 """
+
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 

@@ -6,6 +6,7 @@ machine) an exclusive flock on a file under VAR_DIR/locks/, on PostgreSQL an adv
 of its own (so several machines see each other's). No heartbeat has to be written, so nothing is judged dead
 because a long transaction kept it from writing one, and nothing dead looks alive for a timeout's length.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -61,7 +62,9 @@ class Lease:
             conn = connections[DEFAULT_DB_ALIAS]
             raw = conn.get_new_connection(conn.get_connection_params())
             raw.autocommit = True
-            got = raw.execute("SELECT pg_try_advisory_lock(%s, %s)", _key(self.kind, self.ident)).fetchone()[0]
+            got = raw.execute("SELECT pg_try_advisory_lock(%s, %s)", _key(self.kind, self.ident)).fetchone()[
+                0
+            ]
             if got:
                 self._conn = raw
             else:
@@ -117,9 +120,12 @@ def is_held(kind: str, ident: object) -> bool:
     """Whether a live process holds this lease (never blocks)."""
     if _postgres():
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                           "WHERE l.locktype = 'advisory' AND d.datname = current_database() AND l.classid = %s "
-                           "AND l.objid = %s AND l.objsubid = 2 AND l.granted)", _key(kind, ident))
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND d.datname = current_database() AND l.classid = %s "
+                "AND l.objid = %s AND l.objsubid = 2 AND l.granted)",
+                _key(kind, ident),
+            )
             return cursor.fetchone()[0]
     probe = Lease(kind, ident)
     if probe.try_acquire():
@@ -132,9 +138,12 @@ def live_workers() -> int:
     """How many `fupin worker` processes are alive on this database."""
     if _postgres():
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                           "WHERE l.locktype = 'advisory' AND d.datname = current_database() AND l.classid = %s "
-                           "AND l.objsubid = 2 AND l.granted", [_CLASSES["worker"]])
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND d.datname = current_database() AND l.classid = %s "
+                "AND l.objsubid = 2 AND l.granted",
+                [_CLASSES["worker"]],
+            )
             return cursor.fetchone()[0]
     alive = 0
     for path in _lock_dir().glob("worker-*.lock"):
@@ -163,6 +172,7 @@ def worker_missing() -> bool:
 # ---------------------------------------------------------------------------------------------
 # Each app's kinds of work (hand-over: the apps register them from AppConfig.ready)
 
+
 @dataclass(frozen=True)
 class WorkItem:
     """One piece of background work as the 后台任务 page lists it."""
@@ -173,7 +183,7 @@ class WorkItem:
     status: str
     message: str
     created_at: object
-    stuck: bool            # its status says running, but nobody holds its lease
+    stuck: bool  # its status says running, but nobody holds its lease
     can_retry: bool
     can_cancel: bool
     url: str = ""
@@ -181,11 +191,11 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class WorkKind:
-    name: str                                                    # e.g. "import"
-    title: str                                                   # 数据导入
-    items_for: Callable[[object], list[WorkItem]]                # a user's unfinished, stuck or failed work
-    recover: Callable[[], int]                                   # settle work whose runner died; how many
-    retry: Callable[..., str]                                    # (pk, *, by) → a message for the page
+    name: str  # e.g. "import"
+    title: str  # 数据导入
+    items_for: Callable[[object], list[WorkItem]]  # a user's unfinished, stuck or failed work
+    recover: Callable[[], int]  # settle work whose runner died; how many
+    retry: Callable[..., str]  # (pk, *, by) → a message for the page
     cancel: Callable[..., str]
 
 
@@ -218,7 +228,10 @@ def recover_tasks() -> int:
         if not worker.startswith(WORKER_PREFIX) or is_held("worker", worker):
             continue
         settled += DBTaskResult.objects.filter(pk=task.pk, status=task.status).update(
-            status="FAILED", finished_at=timezone.now(), return_value=None,
+            status="FAILED",
+            finished_at=timezone.now(),
+            return_value=None,
             exception_class_path=f"{WorkerDied.__module__}.{WorkerDied.__qualname__}",
-            traceback=f"后台任务进程 {worker} 在执行中中断（进程已退出），任务未完成。")
+            traceback=f"后台任务进程 {worker} 在执行中中断（进程已退出），任务未完成。",
+        )
     return settled

@@ -1,5 +1,6 @@
 """The 后台任务 page: which workers are alive, and each app's queued, running, interrupted and failed work, with
 retry and cancel (system administrators: everything; county offices: their county)."""
+
 from typing import Any
 
 from django.contrib import messages
@@ -22,10 +23,15 @@ def _allowed(user: Any) -> None:
 @require_GET
 def work_page(request: HttpRequest) -> HttpResponse:
     _allowed(request.user)
-    kinds = [{"name": k.name, "title": k.title, "items": k.items_for(request.user)} for k in work.KINDS.values()]
+    kinds = [
+        {"name": k.name, "title": k.title, "items": k.items_for(request.user)} for k in work.KINDS.values()
+    ]
     uses_worker = work.uses_worker()
-    return render(request, "core/work.html", {"kinds": kinds, "uses_worker": uses_worker,
-                                              "workers": work.live_workers() if uses_worker else 0})
+    return render(
+        request,
+        "core/work.html",
+        {"kinds": kinds, "uses_worker": uses_worker, "workers": work.live_workers() if uses_worker else 0},
+    )
 
 
 @login_required

@@ -8,6 +8,7 @@ A year the package does not know yet is counted by weekends alone, corrected by 
 FUPIN_EXTRA_HOLIDAYS and FUPIN_EXTRA_WORKDAYS (ISO dates), so a county can enter a new notice by hand before
 the package is released; `covered(year)` says whether a year's dates come from a published notice.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -21,12 +22,16 @@ ONE_DAY = datetime.timedelta(days=1)
 
 @lru_cache(maxsize=1)
 def _overrides(holidays: tuple, workdays: tuple) -> tuple[frozenset, frozenset]:
-    return frozenset(map(datetime.date.fromisoformat, holidays)), frozenset(map(datetime.date.fromisoformat, workdays))
+    return frozenset(map(datetime.date.fromisoformat, holidays)), frozenset(
+        map(datetime.date.fromisoformat, workdays)
+    )
 
 
 def _extra() -> tuple[frozenset, frozenset]:
-    return _overrides(tuple(getattr(settings, "FUPIN_EXTRA_HOLIDAYS", ()) or ()),
-                      tuple(getattr(settings, "FUPIN_EXTRA_WORKDAYS", ()) or ()))
+    return _overrides(
+        tuple(getattr(settings, "FUPIN_EXTRA_HOLIDAYS", ()) or ()),
+        tuple(getattr(settings, "FUPIN_EXTRA_WORKDAYS", ()) or ()),
+    )
 
 
 def covered(year: int) -> bool:
@@ -42,7 +47,9 @@ def is_workday(day: datetime.date) -> bool:
         return True
     try:
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year after the package's last notice: weekends only (see module docstring)
+    except (
+        NotImplementedError
+    ):  # a year after the package's last notice: weekends only (see module docstring)
         return day.weekday() < 5
 
 

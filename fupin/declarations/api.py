@@ -1,6 +1,7 @@
 """Declarations in the JSON API, under /api/v1/declarations/: the list (most urgent first), one declaration, staff
 intake, the home visit's findings, verification and rejection. Selectors read in the caller's scope; services act
 and audit. Refusals answer 422, a declaration outside the caller's scope 404, a role that may not act 404 too."""
+
 import datetime
 from typing import Literal
 
@@ -86,24 +87,44 @@ class RejectIn(InputSchema):
 def _out(d: Declaration, user) -> dict:
     shown = user.sees_identifiers
     return {
-        "id": d.pk, "receipt": d.receipt, "channel": d.channel, "channel_display": d.get_channel_display(),
-        "village_code": d.village_id, "name": d.name, "id_number": d.id_number if shown else mask(d.id_number),
-        "phone": d.phone if shown else mask_phone(d.phone), "household": d.household_id, "hardship": d.hardship,
-        "description": d.description, "status": d.status, "status_display": d.get_status_display(),
-        "received_at": d.received_at, "verify_due": d.verify_due, "review_due": d.review_due, "total_due": d.total_due,
-        "due_on": d.due_on, "urgency": clock.urgency(d.due_on, timezone.localdate()) if d.is_open else "",
+        "id": d.pk,
+        "receipt": d.receipt,
+        "channel": d.channel,
+        "channel_display": d.get_channel_display(),
+        "village_code": d.village_id,
+        "name": d.name,
+        "id_number": d.id_number if shown else mask(d.id_number),
+        "phone": d.phone if shown else mask_phone(d.phone),
+        "household": d.household_id,
+        "hardship": d.hardship,
+        "description": d.description,
+        "status": d.status,
+        "status_display": d.get_status_display(),
+        "received_at": d.received_at,
+        "verify_due": d.verify_due,
+        "review_due": d.review_due,
+        "total_due": d.total_due,
+        "due_on": d.due_on,
+        "urgency": clock.urgency(d.due_on, timezone.localdate()) if d.is_open else "",
         "case": d.case_id,
     }
 
 
-@router.get("/", response={200: DeclarationPage} | ERRORS, summary="申报列表（管辖范围内，按时限紧急程度排序）")
+@router.get(
+    "/", response={200: DeclarationPage} | ERRORS, summary="申报列表（管辖范围内，按时限紧急程度排序）"
+)
 def list_declarations(request, filters: Query[Filters]):
     user = request.auth
-    rows = selectors.declarations_for(user, region=filters.region, status=filters.status or "",
-                                      bucket=filters.bucket or "")
-    page = rows[filters.offset:filters.offset + filters.limit]
-    return {"count": rows.count(), "limit": filters.limit, "offset": filters.offset,
-            "results": [_out(d, user) for d in page]}
+    rows = selectors.declarations_for(
+        user, region=filters.region, status=filters.status or "", bucket=filters.bucket or ""
+    )
+    page = rows[filters.offset : filters.offset + filters.limit]
+    return {
+        "count": rows.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "results": [_out(d, user) for d in page],
+    }
 
 
 @router.get("/{declaration_id}/", response={200: DeclarationOut} | ERRORS, summary="一项申报")
@@ -118,25 +139,36 @@ def intake(request, payload: IntakeIn):
     return Status(201, _out(declaration, user))
 
 
-@router.post("/{declaration_id}/visit/", response={200: DeclarationOut} | ERRORS,
-             summary="记录入户核实情况（本村干部或结对帮扶责任人）")
+@router.post(
+    "/{declaration_id}/visit/",
+    response={200: DeclarationOut} | ERRORS,
+    summary="记录入户核实情况（本村干部或结对帮扶责任人）",
+)
 def visit(request, payload: VisitIn, declaration_id: int = DeclarationId):
     user = request.auth
-    declaration = services.record_visit(selectors.declaration_for(user, declaration_id), by=user,
-                                        findings=payload.findings)
+    declaration = services.record_visit(
+        selectors.declaration_for(user, declaration_id), by=user, findings=payload.findings
+    )
     return _out(declaration, user)
 
 
-@router.post("/{declaration_id}/verify/", response={200: DeclarationOut} | ERRORS,
-             summary="核实属实，纳入监测程序（村扶贫专干、驻村工作队）")
+@router.post(
+    "/{declaration_id}/verify/",
+    response={200: DeclarationOut} | ERRORS,
+    summary="核实属实，纳入监测程序（村扶贫专干、驻村工作队）",
+)
 def verify(request, payload: VerifyIn, declaration_id: int = DeclarationId):
     user = request.auth
     declaration = services.verify(selectors.declaration_for(user, declaration_id), by=user, **payload.dict())
     return _out(declaration, user)
 
 
-@router.post("/{declaration_id}/reject/", response={200: DeclarationOut} | ERRORS, summary="不予纳入（短信告知理由）")
+@router.post(
+    "/{declaration_id}/reject/", response={200: DeclarationOut} | ERRORS, summary="不予纳入（短信告知理由）"
+)
 def reject(request, payload: RejectIn, declaration_id: int = DeclarationId):
     user = request.auth
-    declaration = services.reject(selectors.declaration_for(user, declaration_id), by=user, reason=payload.reason)
+    declaration = services.reject(
+        selectors.declaration_for(user, declaration_id), by=user, reason=payload.reason
+    )
     return _out(declaration, user)

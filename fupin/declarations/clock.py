@@ -5,6 +5,7 @@ working days; the longest prefix of the village's code wins ("" is the national 
 the village verifies at the home within 2 working days, the township reviews within 5 working days of the
 verification, and the whole procedure ends within 15 to 25 working days by province.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -26,8 +27,10 @@ def limits_for(village_code: str) -> dict[str, int]:
 
 def receipt_deadlines(village_code: str, received_on: datetime.date) -> dict[str, datetime.date]:
     limits = limits_for(village_code)
-    return {"verify_due": add_workdays(received_on, limits["verify"]),
-            "total_due": add_workdays(received_on, limits["total"])}
+    return {
+        "verify_due": add_workdays(received_on, limits["verify"]),
+        "total_due": add_workdays(received_on, limits["total"]),
+    }
 
 
 def review_deadline(village_code: str, verified_on: datetime.date, total_due: datetime.date) -> datetime.date:

@@ -1,5 +1,6 @@
 """Declarations (农户自主申报): a household's own report of a hardship, or one taken by staff from the hotline, a
 visit, a cadre's check or a department's warning, and the working-day clock that runs over it."""
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -58,12 +59,20 @@ STEP_OF = {Status.RECEIVED: Step.VERIFY, Status.IN_PROCEDURE: Step.REVIEW, Statu
 class Declaration(models.Model):
     receipt = models.CharField(_("回执号"), max_length=16, unique=True)
     channel = models.CharField(_("申报渠道"), max_length=12, choices=Channel.choices)
-    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("村"))
+    village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("村")
+    )
     name = models.CharField(_("申报人姓名"), max_length=50)
     id_number = models.CharField(_("身份证号"), max_length=18)
     phone = models.CharField(_("手机号"), max_length=11, blank=True)
-    household = models.ForeignKey("registry.Household", on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="declarations", verbose_name=_("关联户"))
+    household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="declarations",
+        verbose_name=_("关联户"),
+    )
     hardship = models.CharField(_("困难类别"), max_length=12, choices=Hardship.choices)
     description = models.TextField(_("情况说明"))
     consent = models.BooleanField(_("同意授权核查家庭情况"), default=False)
@@ -71,23 +80,45 @@ class Declaration(models.Model):
     status = models.CharField(_("状态"), max_length=14, choices=Status.choices, default=Status.RECEIVED)
     received_at = models.DateTimeField(_("受理时间"))
     received_on = models.DateField(_("受理日期"))
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("受理人"))
-    source_signal = models.OneToOneField("monitoring.RiskSignal", on_delete=models.SET_NULL, null=True, blank=True,
-                                         related_name="declaration")
-    source_finding = models.OneToOneField("monitoring.Finding", on_delete=models.SET_NULL, null=True, blank=True,
-                                          related_name="declaration")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("受理人"),
+    )
+    source_signal = models.OneToOneField(
+        "monitoring.RiskSignal", on_delete=models.SET_NULL, null=True, blank=True, related_name="declaration"
+    )
+    source_finding = models.OneToOneField(
+        "monitoring.Finding", on_delete=models.SET_NULL, null=True, blank=True, related_name="declaration"
+    )
     verify_due = models.DateField(_("入户核实时限"))
     review_due = models.DateField(_("乡镇审核时限"), null=True, blank=True)
     total_due = models.DateField(_("办结时限"))
-    due_on = models.DateField(_("当前环节时限"), null=True, blank=True)  # the open step's deadline: lists sort on it
+    due_on = models.DateField(
+        _("当前环节时限"), null=True, blank=True
+    )  # the open step's deadline: lists sort on it
     verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("核实人"))
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("核实人"),
+    )
     findings = models.TextField(_("入户核实情况"), blank=True)
     rejection_reason = models.TextField(_("不予纳入理由"), blank=True)
-    case = models.OneToOneField("monitoring.MonitoredHousehold", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="declaration", verbose_name=_("监测程序"))
+    case = models.OneToOneField(
+        "monitoring.MonitoredHousehold",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="declaration",
+        verbose_name=_("监测程序"),
+    )
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     class Meta:
@@ -99,8 +130,11 @@ class Declaration(models.Model):
         ]
         constraints = [
             # One open declaration per person: a second one is refused, never stored twice.
-            models.UniqueConstraint(fields=["id_number"], condition=models.Q(status__in=OPEN_STATUSES),
-                                    name="declaration_one_open_per_person"),
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="declaration_one_open_per_person",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,7 +156,9 @@ class DeclarationEvent(models.Model):
     status = models.CharField(_("状态"), max_length=14, choices=Status.choices)
     label = models.CharField(_("进展"), max_length=100)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:
@@ -135,8 +171,9 @@ class Photo(models.Model):
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("照片"), upload_to="declarations/%Y/%m/")
     at_verification = models.BooleanField(_("入户核实照片"), default=False)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
 

@@ -1,6 +1,7 @@
 """The village poster (申报二维码海报): an A4 page per village with its name, what to declare and how, the QR code of
 its signed declaration address, and the hotline; one PDF for a village, or for every village of a township or county.
 WeasyPrint renders it with the Noto CJK font, as the handbook does; the QR code is inline SVG (no network)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -33,17 +34,31 @@ def village_url(village: Region, base_url: str | None = None) -> str:
 def villages_under(region: Region):
     if region.level == RegionLevel.VILLAGE:
         return [region]
-    return list(Region.objects.filter(in_region("code", region.code), level=RegionLevel.VILLAGE).order_by("code"))
+    return list(
+        Region.objects.filter(in_region("code", region.code), level=RegionLevel.VILLAGE).order_by("code")
+    )
 
 
 def render_posters_html(villages, *, base_url: str | None = None) -> str:
     pages = []
     for village in villages:
         url = village_url(village, base_url)
-        pages.append({"village": village, "path": [r.name for r in village.path()[:-1]], "url": url,
-                      "qr_svg": qr_svg(url)})
-    return render_to_string("declarations/poster.html", {"pages": pages, "hotline": settings.FUPIN_HOTLINE,
-                                                         "hardships": [label for _, label in Hardship.choices]})
+        pages.append(
+            {
+                "village": village,
+                "path": [r.name for r in village.path()[:-1]],
+                "url": url,
+                "qr_svg": qr_svg(url),
+            }
+        )
+    return render_to_string(
+        "declarations/poster.html",
+        {
+            "pages": pages,
+            "hotline": settings.FUPIN_HOTLINE,
+            "hardships": [label for _, label in Hardship.choices],
+        },
+    )
 
 
 def render_posters_pdf(villages, *, base_url: str | None = None) -> bytes:

@@ -1,6 +1,7 @@
 """The household's pages, without an account: the declaration form (village preset by a poster's signed code, or
 chosen step by step down the region tree), the receipt, and the status page. Every address is limited per
 caller (django-ratelimit on the cache); per phone and per ID number the services count in the database."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -48,8 +49,9 @@ def _cached_page(request, template: str, parts: tuple, context):
     key = fragments.key("declare", template, *parts)
     html = fragments.get(key)
     if html is None:
-        html = render_to_string(template, {"hotline": settings.FUPIN_HOTLINE, **context(),
-                                           "csrf_token": fragments.csrf_mark()})
+        html = render_to_string(
+            template, {"hotline": settings.FUPIN_HOTLINE, **context(), "csrf_token": fragments.csrf_mark()}
+        )
         fragments.put(key, html)
     return HttpResponse(fragments.with_csrf_token(request, html))
 
@@ -60,12 +62,22 @@ def _address(group, request) -> str:
 
 def limited(request, group: str, key=_address) -> bool:
     """Count this call against the address's limit FUPIN_DECLARATION_RATES[group]; True once it is exceeded."""
-    return is_ratelimited(request, group=f"declare-{group}", key=key, rate=settings.FUPIN_DECLARATION_RATES[group],
-                          increment=True)
+    return is_ratelimited(
+        request,
+        group=f"declare-{group}",
+        key=key,
+        rate=settings.FUPIN_DECLARATION_RATES[group],
+        increment=True,
+    )
 
 
 def _form_context(village: Region) -> dict:
-    return {"form": PublicForm(), "village": village, "path": village.path()[:-1], "hardships": Hardship.choices}
+    return {
+        "form": PublicForm(),
+        "village": village,
+        "path": village.path()[:-1],
+        "hardships": Hardship.choices,
+    }
 
 
 def _choice_context(region: Region | None) -> dict:
@@ -77,18 +89,33 @@ def _choice_context(region: Region | None) -> dict:
 def declare(request, token: str = ""):
     if request.method != "POST":
         if token:
-            return _cached_page(request, "declarations/declare.html", ("village", token),
-                                lambda: _form_context(village_from_token(token)))
+            return _cached_page(
+                request,
+                "declarations/declare.html",
+                ("village", token),
+                lambda: _form_context(village_from_token(token)),
+            )
         code = request.GET.get("r", "")
         region = Region.objects.filter(code=code).first() if code.isdigit() and len(code) <= 12 else None
         if region is not None and region.level == RegionLevel.VILLAGE:
-            return _cached_page(request, "declarations/declare.html", ("village-code", region.code),
-                                lambda: _form_context(region))
+            return _cached_page(
+                request,
+                "declarations/declare.html",
+                ("village-code", region.code),
+                lambda: _form_context(region),
+            )
         # keyed by a region that exists (or none), so made-up ?r= values cannot fill the cache
-        return _cached_page(request, "declarations/choose_village.html", ("choose", region.code if region else ""),
-                            lambda: _choice_context(region))
-    village = village_from_token(token) if token else Region.objects.filter(
-        code=request.GET.get("r", "")[:12], level=RegionLevel.VILLAGE).first()
+        return _cached_page(
+            request,
+            "declarations/choose_village.html",
+            ("choose", region.code if region else ""),
+            lambda: _choice_context(region),
+        )
+    village = (
+        village_from_token(token)
+        if token
+        else Region.objects.filter(code=request.GET.get("r", "")[:12], level=RegionLevel.VILLAGE).first()
+    )
     if village is None:
         return redirect("declare:start")
     form = PublicForm(request.POST, request.FILES)
@@ -109,8 +136,17 @@ def declare(request, token: str = ""):
                 return redirect("declare:done")
         except services.DeclarationError as e:
             form.add_service_errors(e)
-    return _page(request, "declarations/declare.html", {"form": form, "village": village, "sent_to": sent_to,
-                                                         "path": village.path()[:-1], "hardships": Hardship.choices})
+    return _page(
+        request,
+        "declarations/declare.html",
+        {
+            "form": form,
+            "village": village,
+            "sent_to": sent_to,
+            "path": village.path()[:-1],
+            "hardships": Hardship.choices,
+        },
+    )
 
 
 def done(request):
@@ -138,8 +174,13 @@ def status(request):
             declaration = selectors.by_receipt(form.cleaned_data["receipt"], form.cleaned_data["last4"])
             if declaration is None:
                 form.add_error(None, "回执号或身份证号后4位不对，请核对后再查")
-    return _page(request, "declarations/status.html", {
-        "form": form, "declaration": declaration,
-        "events": list(declaration.events.all()) if declaration else [],
-        "case_stage": declaration.case.get_stage_display() if declaration and declaration.case else "",
-    })
+    return _page(
+        request,
+        "declarations/status.html",
+        {
+            "form": form,
+            "declaration": declaration,
+            "events": list(declaration.events.all()) if declaration else [],
+            "case_stage": declaration.case.get_stage_display() if declaration and declaration.case else "",
+        },
+    )

@@ -1,4 +1,5 @@
 """The household's pages under /declare/ (no account)."""
+
 from django.urls import path
 
 from . import public

@@ -1,5 +1,6 @@
 """Reading declarations: scoped to the reader (a region, or a helper's paired households), sorted by urgency, and
 counted for the dashboard from the same querysets the lists show."""
+
 from __future__ import annotations
 
 import datetime
@@ -28,8 +29,15 @@ def _overdue(today: datetime.date) -> Q:
     return Q(status__in=OPEN_STATUSES, due_on__lt=today)
 
 
-def declarations_for(user, *, region: str = "", status: str = "", bucket: str = "", q: str = "",
-                     today: datetime.date | None = None) -> QuerySet[Declaration]:
+def declarations_for(
+    user,
+    *,
+    region: str = "",
+    status: str = "",
+    bucket: str = "",
+    q: str = "",
+    today: datetime.date | None = None,
+) -> QuerySet[Declaration]:
     """The declarations `user` may read, most urgent first (open ones by deadline, then the concluded)."""
     scope = household_filter(user, "household__", region_field="village_id")
     if scope is None:
@@ -62,8 +70,13 @@ def dashboard(user, region: Region | None, *, today: datetime.date | None = None
     aggregates["overdue"] = Count("pk", filter=_overdue(today))
     rows = []
     if width:
-        by_child = {r["child"]: r for r in base.order_by().annotate(child=Substr("village_id", 1, width))
-                    .values("child").annotate(**aggregates)}
+        by_child = {
+            r["child"]: r
+            for r in base.order_by()
+            .annotate(child=Substr("village_id", 1, width))
+            .values("child")
+            .annotate(**aggregates)
+        }
         for child in children:
             counts = by_child.get(child.code, {})
             rows.append({"region": child, "cells": [(k, counts.get(k, 0)) for k in aggregates]})
@@ -77,8 +90,11 @@ def open_signals(user) -> QuerySet[RiskSignal]:
     scope = region_filter(user, "village_code")
     if scope is None:
         return RiskSignal.objects.none()
-    return (RiskSignal.objects.filter(scope, state=SignalState.OPEN, declaration__isnull=True)
-            .select_related("household").order_by("-year", "village_code", "pk"))
+    return (
+        RiskSignal.objects.filter(scope, state=SignalState.OPEN, declaration__isnull=True)
+        .select_related("household")
+        .order_by("-year", "village_code", "pk")
+    )
 
 
 def open_findings(user) -> QuerySet[Finding]:
@@ -86,8 +102,11 @@ def open_findings(user) -> QuerySet[Finding]:
     scope = region_filter(user, "village_code")
     if scope is None:
         return Finding.objects.none()
-    return (Finding.objects.filter(scope, decision=Decision.PENDING, declaration__isnull=True)
-            .select_related("household").order_by("-severity", "pk"))
+    return (
+        Finding.objects.filter(scope, decision=Decision.PENDING, declaration__isnull=True)
+        .select_related("household")
+        .order_by("-severity", "pk")
+    )
 
 
 def history(declaration: Declaration):

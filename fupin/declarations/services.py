@@ -4,6 +4,7 @@ from risk signals and findings, the home verification, and following the monitor
 Each verb runs in a transaction and writes its audit entry; a refusal raises DeclarationError (Chinese). The
 household hears of each step by SMS (core.sms, queued after commit).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -80,12 +81,15 @@ def clean_phone(phone: str) -> str:
 
 # ---------------------------------------------------------------- one-time codes
 
+
 def send_code(phone: str, *, now: datetime.datetime | None = None) -> None:
     """Send a 6-digit code to `phone`: at most one a minute and FUPIN_DECLARATION_LIMITS['codes_per_day'] a day."""
     phone = clean_phone(phone)
     now = now or timezone.now()
     with transaction.atomic():
-        sent = PhoneCode.objects.select_for_update().filter(phone=phone, sent_at__gte=now - datetime.timedelta(days=1))
+        sent = PhoneCode.objects.select_for_update().filter(
+            phone=phone, sent_at__gte=now - datetime.timedelta(days=1)
+        )
         times = sorted((c.sent_at for c in sent), reverse=True)
         if times and (now - times[0]).total_seconds() < CODE_GAP_SECONDS:
             raise DeclarationError({"phone": "验证码已发送，请1分钟后再试"})
@@ -99,9 +103,12 @@ def send_code(phone: str, *, now: datetime.datetime | None = None) -> None:
 def _spend_code(phone: str, code: str, now: datetime.datetime) -> str:
     """Lock the phone's live code and spend it if `code` matches ('' then), else the field error. A wrong guess is
     counted; after CODE_ATTEMPTS of them the code is dead. Runs in the caller's transaction."""
-    live = (PhoneCode.objects.select_for_update().filter(
-        phone=phone, used=False, sent_at__gte=now - datetime.timedelta(minutes=CODE_MINUTES)).order_by("-sent_at")
-        .first())
+    live = (
+        PhoneCode.objects.select_for_update()
+        .filter(phone=phone, used=False, sent_at__gte=now - datetime.timedelta(minutes=CODE_MINUTES))
+        .order_by("-sent_at")
+        .first()
+    )
     if live is None or live.attempts >= CODE_ATTEMPTS:
         return "验证码已失效，请重新获取"
     if not hmac.compare_digest(live.code_hash, _hash(phone, (code or "").strip())):
@@ -114,6 +121,7 @@ def _spend_code(phone: str, code: str, now: datetime.datetime) -> str:
 
 
 # ---------------------------------------------------------------- receiving a declaration
+
 
 def _clean_person(name: str, id_number: str) -> tuple[str, str]:
     errors = {}
@@ -167,27 +175,57 @@ def _new_receipt(today: datetime.date) -> str:
 
 
 def _repeat_check(id_number: str, phone: str, now: datetime.datetime) -> None:
-    if Declaration.objects.filter(id_number=id_number, status__in=[Status.RECEIVED, Status.IN_PROCEDURE,
-                                                                    Status.REVIEWED]).exists():
+    if Declaration.objects.filter(
+        id_number=id_number, status__in=[Status.RECEIVED, Status.IN_PROCEDURE, Status.REVIEWED]
+    ).exists():
         raise DeclarationError({"id_number": "该身份证号已有正在办理的申报，可凭回执号查询进度"})
     day = now - datetime.timedelta(days=1)
-    if phone and Declaration.objects.filter(phone=phone, received_at__gte=day).count() >= _limit("per_phone_day", 3):
+    if phone and Declaration.objects.filter(phone=phone, received_at__gte=day).count() >= _limit(
+        "per_phone_day", 3
+    ):
         raise DeclarationError({"phone": "该手机号今天提交的申报过多，请明天再试或拨打12317"})
-    if Declaration.objects.filter(id_number=id_number, received_at__gte=day).count() >= _limit("per_id_day", 2):
+    if Declaration.objects.filter(id_number=id_number, received_at__gte=day).count() >= _limit(
+        "per_id_day", 2
+    ):
         raise DeclarationError({"id_number": "该身份证号今天已申报，请明天再试或拨打12317"})
 
 
-def _create(*, by, channel: str, village: Region, name: str, id_number: str, phone: str, hardship: str,
-            description: str, consent: bool, now: datetime.datetime, **links) -> Declaration:
+def _create(
+    *,
+    by,
+    channel: str,
+    village: Region,
+    name: str,
+    id_number: str,
+    phone: str,
+    hardship: str,
+    description: str,
+    consent: bool,
+    now: datetime.datetime,
+    **links,
+) -> Declaration:
     _repeat_check(id_number, phone, now)
     member = Member.objects.filter(id_number=id_number).select_related("household").first()
     household = links.pop("household", None) or (member.household if member else None)
     received_on = timezone.localdate(now)
     declaration = Declaration(
-        receipt=_new_receipt(received_on), channel=channel, village=village, name=name, id_number=id_number,
-        phone=phone, household=household, hardship=hardship, description=description, consent=consent,
-        consent_at=now if consent else None, received_at=now, received_on=received_on, received_by=by,
-        **clock.receipt_deadlines(village.code, received_on), **links)
+        receipt=_new_receipt(received_on),
+        channel=channel,
+        village=village,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        household=household,
+        hardship=hardship,
+        description=description,
+        consent=consent,
+        consent_at=now if consent else None,
+        received_at=now,
+        received_on=received_on,
+        received_by=by,
+        **clock.receipt_deadlines(village.code, received_on),
+        **links,
+    )
     declaration.due_on = declaration.verify_due
     try:
         with transaction.atomic():
@@ -195,23 +233,47 @@ def _create(*, by, channel: str, village: Region, name: str, id_number: str, pho
     except IntegrityError:  # the same person's declaration committed a moment earlier (one open per person)
         raise DeclarationError({"id_number": "该身份证号已有正在办理的申报，可凭回执号查询进度"}) from None
     _event(declaration, by=by, label="申报已受理")
-    record(by=by, action="declaration_received", target=declaration, household=household, scope_code=village.code,
-           changes={"channel": [None, channel], "hardship": [None, hardship]})
+    record(
+        by=by,
+        action="declaration_received",
+        target=declaration,
+        household=household,
+        scope_code=village.code,
+        changes={"channel": [None, channel], "hardship": [None, hardship]},
+    )
     sms.queue(phone, "received", receipt=declaration.receipt, due=f"{declaration.verify_due:%m月%d日}")
     return declaration
 
 
 def _event(declaration: Declaration, *, by, label: str, note: str = "") -> None:
-    DeclarationEvent.objects.create(declaration=declaration, status=declaration.status, label=label, by=by, note=note)
+    DeclarationEvent.objects.create(
+        declaration=declaration, status=declaration.status, label=label, by=by, note=note
+    )
 
 
-def declare(*, village_code: str, name: str, id_number: str, phone: str, code: str, hardship: str, description: str,
-            consent: bool, photos=(), now: datetime.datetime | None = None) -> Declaration:
+def declare(
+    *,
+    village_code: str,
+    name: str,
+    id_number: str,
+    phone: str,
+    code: str,
+    hardship: str,
+    description: str,
+    consent: bool,
+    photos=(),
+    now: datetime.datetime | None = None,
+) -> Declaration:
     """The household's own declaration (public form): every field checked before the code is spent."""
     now = now or timezone.now()
     errors = {}
-    for check in (lambda: _clean_person(name, id_number), lambda: _clean_case(hardship, description),
-                  lambda: clean_phone(phone), lambda: _village(village_code), lambda: clean_photos(photos)):
+    for check in (
+        lambda: _clean_person(name, id_number),
+        lambda: _clean_case(hardship, description),
+        lambda: clean_phone(phone),
+        lambda: _village(village_code),
+        lambda: clean_photos(photos),
+    ):
         try:
             check()
         except DeclarationError as e:
@@ -229,9 +291,18 @@ def declare(*, village_code: str, name: str, id_number: str, phone: str, code: s
     with transaction.atomic():
         wrong = _spend_code(phone, code, now)
         if not wrong:
-            declaration = _create(by=None, channel=Channel.SELF, village=village, name=name, id_number=id_number,
-                                  phone=phone, hardship=hardship, description=_clean_case(hardship, description),
-                                  consent=True, now=now)
+            declaration = _create(
+                by=None,
+                channel=Channel.SELF,
+                village=village,
+                name=name,
+                id_number=id_number,
+                phone=phone,
+                hardship=hardship,
+                description=_clean_case(hardship, description),
+                consent=True,
+                now=now,
+            )
             for photo in cleaned:
                 Photo.objects.create(declaration=declaration, image=photo)
     if wrong:
@@ -240,8 +311,18 @@ def declare(*, village_code: str, name: str, id_number: str, phone: str, code: s
 
 
 @transaction.atomic
-def intake(*, by, channel: str, village_code: str, name: str, id_number: str, phone: str, hardship: str,
-           description: str, consent: bool = False) -> Declaration:
+def intake(
+    *,
+    by,
+    channel: str,
+    village_code: str,
+    name: str,
+    id_number: str,
+    phone: str,
+    hardship: str,
+    description: str,
+    consent: bool = False,
+) -> Declaration:
     """A declaration taken by village, township or county staff: the 12317 hotline, a visit, a cadre's check."""
     if channel not in STAFF_CHANNELS:
         raise DeclarationError({"channel": "请选择申报渠道"})
@@ -250,12 +331,25 @@ def intake(*, by, channel: str, village_code: str, name: str, id_number: str, ph
     name, id_number = _clean_person(name, id_number)
     phone = clean_phone(phone) if (phone or "").strip() else ""
     description = _clean_case(hardship, description)
-    return _create(by=by, channel=channel, village=village, name=name, id_number=id_number, phone=phone,
-                   hardship=hardship, description=description, consent=consent, now=timezone.now())
+    return _create(
+        by=by,
+        channel=channel,
+        village=village,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        hardship=hardship,
+        description=description,
+        consent=consent,
+        now=timezone.now(),
+    )
 
 
 def _head(household: Household) -> Member:
-    head = household.members.filter(relation=codes.Relation.HEAD).first() or household.members.order_by("id").first()
+    head = (
+        household.members.filter(relation=codes.Relation.HEAD).first()
+        or household.members.order_by("id").first()
+    )
     if head is None:
         raise DeclarationError("该户没有家庭成员记录，请先补录成员")
     return head
@@ -264,11 +358,25 @@ def _head(household: Household) -> Member:
 def _from_household(household: Household, *, by, description: str, **link) -> Declaration:
     ensure_can_edit(by, household.village_id)
     head = _head(household)
-    phone = head.phone if PHONE.fullmatch(head.phone or "") else (household.phone if PHONE.fullmatch(household.phone or "")
-                                                                   else "")
-    return _create(by=by, channel=Channel.DEPARTMENT, village=household.village, name=head.name,
-                   id_number=head.id_number, phone=phone, hardship=Hardship.OTHER, description=description[:500],
-                   consent=False, now=timezone.now(), household=household, **link)
+    phone = (
+        head.phone
+        if PHONE.fullmatch(head.phone or "")
+        else (household.phone if PHONE.fullmatch(household.phone or "") else "")
+    )
+    return _create(
+        by=by,
+        channel=Channel.DEPARTMENT,
+        village=household.village,
+        name=head.name,
+        id_number=head.id_number,
+        phone=phone,
+        hardship=Hardship.OTHER,
+        description=description[:500],
+        consent=False,
+        now=timezone.now(),
+        household=household,
+        **link,
+    )
 
 
 @transaction.atomic
@@ -292,6 +400,7 @@ def open_from_finding(finding: Finding, *, by) -> Declaration:
 
 
 # ---------------------------------------------------------------- verification and the procedure
+
 
 def _locked(declaration: Declaration) -> Declaration:
     return Declaration.objects.select_for_update().get(pk=declaration.pk)
@@ -323,8 +432,14 @@ def record_visit(declaration: Declaration, *, by, findings: str, photos=()) -> D
     declaration.save(update_fields=["findings"])
     for photo in cleaned:
         Photo.objects.create(declaration=declaration, image=photo, at_verification=True, added_by=by)
-    record(by=by, action="declaration_visit", target=declaration, household=declaration.household,
-           scope_code=declaration.village_id, changes={"findings": [None, findings], "photos": [0, len(cleaned)]})
+    record(
+        by=by,
+        action="declaration_visit",
+        target=declaration,
+        household=declaration.household,
+        scope_code=declaration.village_id,
+        changes={"findings": [None, findings], "photos": [0, len(cleaned)]},
+    )
     return declaration
 
 
@@ -336,23 +451,40 @@ def _household_for_case(declaration: Declaration, *, by) -> Household:
     if member is not None:
         return member.household
     try:
-        household = registry.create_household(by=by, village_code=declaration.village_id,
-                                              status=codes.HouseholdStatus.UNREGISTERED, phone=declaration.phone)
-        registry.add_member(household, by=by, name=declaration.name, id_number=declaration.id_number,
-                            relation=codes.Relation.HEAD, phone=declaration.phone)
+        household = registry.create_household(
+            by=by,
+            village_code=declaration.village_id,
+            status=codes.HouseholdStatus.UNREGISTERED,
+            phone=declaration.phone,
+        )
+        registry.add_member(
+            household,
+            by=by,
+            name=declaration.name,
+            id_number=declaration.id_number,
+            relation=codes.Relation.HEAD,
+            phone=declaration.phone,
+        )
     except registry.RegistryError as e:
         raise DeclarationError(f"不能建立户记录：{e}") from None
     return Household.objects.get(pk=household.pk)
 
 
 def _default_kind(household: Household) -> str:
-    return MonitoringKind.UNSTABLE_EXITED if household.status == codes.HouseholdStatus.EXITED \
+    return (
+        MonitoringKind.UNSTABLE_EXITED
+        if household.status == codes.HouseholdStatus.EXITED
         else MonitoringKind.SUDDEN_HARDSHIP
+    )
 
 
-SOURCE_OF = {Channel.SELF: MonitoringSource.HOUSEHOLD_REPORT, Channel.HOTLINE: MonitoringSource.HOUSEHOLD_REPORT,
-             Channel.WALK_IN: MonitoringSource.HOUSEHOLD_REPORT, Channel.CADRE: MonitoringSource.VILLAGE_SURVEY,
-             Channel.DEPARTMENT: MonitoringSource.DEPARTMENT_PUSH}
+SOURCE_OF = {
+    Channel.SELF: MonitoringSource.HOUSEHOLD_REPORT,
+    Channel.HOTLINE: MonitoringSource.HOUSEHOLD_REPORT,
+    Channel.WALK_IN: MonitoringSource.HOUSEHOLD_REPORT,
+    Channel.CADRE: MonitoringSource.VILLAGE_SURVEY,
+    Channel.DEPARTMENT: MonitoringSource.DEPARTMENT_PUSH,
+}
 
 
 @transaction.atomic
@@ -370,10 +502,18 @@ def verify(declaration: Declaration, *, by, findings: str = "", photos=(), kind:
         raise DeclarationError({"findings": "请填写入户核实情况"})
     household = _household_for_case(declaration, by=by)
     kind = kind or _default_kind(household)
-    risk = f"{declaration.get_hardship_display()}：{declaration.description}\n入户核实：{declaration.findings}"
+    risk = (
+        f"{declaration.get_hardship_display()}：{declaration.description}\n入户核实：{declaration.findings}"
+    )
     try:
-        case = monitoring.report_monitored(household, by=by, kind=kind, source=SOURCE_OF[declaration.channel],
-                                           year=timezone.localdate().year, risk_description=risk)
+        case = monitoring.report_monitored(
+            household,
+            by=by,
+            kind=kind,
+            source=SOURCE_OF[declaration.channel],
+            year=timezone.localdate().year,
+            risk_description=risk,
+        )
     except monitoring.MonitoringError as e:
         raise DeclarationError({"kind": str(e)}) from None
     today = timezone.localdate()
@@ -383,8 +523,14 @@ def verify(declaration: Declaration, *, by, findings: str = "", photos=(), kind:
     declaration.review_due = clock.review_deadline(declaration.village_id, today, declaration.total_due)
     declaration.due_on = declaration.review_due
     declaration.save()
-    record(by=by, action="declaration_verified", target=declaration, household=household,
-           scope_code=declaration.village_id, changes={"status": [before, declaration.status], "case": [None, case.pk]})
+    record(
+        by=by,
+        action="declaration_verified",
+        target=declaration,
+        household=household,
+        scope_code=declaration.village_id,
+        changes={"status": [before, declaration.status], "case": [None, case.pk]},
+    )
     sms.queue(declaration.phone, "step", receipt=declaration.receipt, step="村已入户核实，正在评议审核")
     settle_done_steps(declaration)
     return declaration
@@ -404,8 +550,14 @@ def reject(declaration: Declaration, *, by, reason: str) -> Declaration:
     declaration.rejection_reason, declaration.due_on = reason, None
     declaration.concluded_at = timezone.now()
     declaration.save()
-    record(by=by, action="declaration_rejected", target=declaration, household=declaration.household,
-           scope_code=declaration.village_id, changes={"status": [before, declaration.status], "reason": [None, reason]})
+    record(
+        by=by,
+        action="declaration_rejected",
+        target=declaration,
+        household=declaration.household,
+        scope_code=declaration.village_id,
+        changes={"status": [before, declaration.status], "reason": [None, reason]},
+    )
     sms.queue(declaration.phone, "rejected", receipt=declaration.receipt, reason=reason[:60])
     settle_done_steps(declaration)
     return declaration
@@ -439,10 +591,21 @@ def follow_case(case: MonitoredHousehold) -> None:
         if status == Status.REJECTED:
             declaration.rejection_reason = case.rejection_reason
     declaration.save()
-    record(by=None, action="declaration_followed", target=declaration, household=case.household,
-           scope_code=declaration.village_id, changes={"status": [before, declaration.status], "stage": [None, case.stage]})
+    record(
+        by=None,
+        action="declaration_followed",
+        target=declaration,
+        household=case.household,
+        scope_code=declaration.village_id,
+        changes={"status": [before, declaration.status], "stage": [None, case.stage]},
+    )
     if status == Status.REJECTED:
-        sms.queue(declaration.phone, "rejected", receipt=declaration.receipt, reason=(case.rejection_reason or label)[:60])
+        sms.queue(
+            declaration.phone,
+            "rejected",
+            receipt=declaration.receipt,
+            reason=(case.rejection_reason or label)[:60],
+        )
     else:
         sms.queue(declaration.phone, "step", receipt=declaration.receipt, step=label)
     settle_done_steps(declaration)

@@ -1,4 +1,5 @@
 """Background work of declarations (django.tasks): the daily deadline sweep and poster batches."""
+
 from django.tasks import task
 
 from .sweep import sweep

@@ -1,4 +1,5 @@
 """Staff pages under /declarations/."""
+
 from django.urls import path
 
 from . import views

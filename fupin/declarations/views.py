@@ -1,5 +1,6 @@
 """Staff pages for declarations: the one list every channel meets in (sorted by urgency), a case's page with the
 home verification, staff intake, cases from risk signals and findings, the dashboard, and the village posters."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -20,7 +21,9 @@ from . import clock, forms, poster, selectors, services
 from .models import Photo, Status
 
 REFUSED = (services.DeclarationError, PermissionDenied)
-POSTER_INLINE_LIMIT = 400  # villages per PDF made in the request (a county is 100–400); larger: `fupin declaration-posters`
+POSTER_INLINE_LIMIT = (
+    400  # villages per PDF made in the request (a county is 100–400); larger: `fupin declaration-posters`
+)
 
 
 def _reader(user):
@@ -34,16 +37,29 @@ def declaration_list(request):
     _reader(user)
     today = timezone.localdate()
     region = request.GET.get("region", "")
-    rows = selectors.declarations_for(user, region=region if region.isdigit() else "",
-                                      status=request.GET.get("status", ""), bucket=request.GET.get("bucket", ""),
-                                      q=request.GET.get("q", "")[:50], today=today)
+    rows = selectors.declarations_for(
+        user,
+        region=region if region.isdigit() else "",
+        status=request.GET.get("status", ""),
+        bucket=request.GET.get("bucket", ""),
+        q=request.GET.get("q", "")[:50],
+        today=today,
+    )
     page = page_of(request, rows)
     for d in page.object_list:
         d.urgency = clock.urgency(d.due_on, today) if d.is_open else ""
-    return render(request, "declarations/list.html", {
-        "page": page, "statuses": Status.choices, "status": request.GET.get("status", ""),
-        "bucket": request.GET.get("bucket", ""), "region": region, "q": request.GET.get("q", ""),
-    })
+    return render(
+        request,
+        "declarations/list.html",
+        {
+            "page": page,
+            "statuses": Status.choices,
+            "status": request.GET.get("status", ""),
+            "bucket": request.GET.get("bucket", ""),
+            "region": region,
+            "q": request.GET.get("q", ""),
+        },
+    )
 
 
 def _shown(user, declaration):
@@ -59,16 +75,27 @@ def detail(request, pk: int):
     declaration = get_in_scope(selectors.declaration_for, user, pk)
     id_number, phone = _shown(user, declaration)
     today = timezone.localdate()
-    return render(request, "declarations/detail.html", {
-        "d": declaration, "id_number": id_number, "phone": phone, "events": selectors.history(declaration),
-        "photos": declaration.photos.all(), "urgency": clock.urgency(declaration.due_on, today) if declaration.is_open
-        else "", "overdue": declaration.overdue_steps.select_related("problem"),
-        "can_verify": declaration.status == Status.RECEIVED and services.can_verify(user, declaration)
-        and not user.is_read_only,
-        "can_visit": declaration.status == Status.RECEIVED and (services.can_verify(user, declaration)
-                                                                or services.is_paired_helper(user, declaration)),
-        "visit_form": forms.VisitForm(), "verify_form": forms.VerifyForm(), "reject_form": forms.RejectForm(),
-    })
+    return render(
+        request,
+        "declarations/detail.html",
+        {
+            "d": declaration,
+            "id_number": id_number,
+            "phone": phone,
+            "events": selectors.history(declaration),
+            "photos": declaration.photos.all(),
+            "urgency": clock.urgency(declaration.due_on, today) if declaration.is_open else "",
+            "overdue": declaration.overdue_steps.select_related("problem"),
+            "can_verify": declaration.status == Status.RECEIVED
+            and services.can_verify(user, declaration)
+            and not user.is_read_only,
+            "can_visit": declaration.status == Status.RECEIVED
+            and (services.can_verify(user, declaration) or services.is_paired_helper(user, declaration)),
+            "visit_form": forms.VisitForm(),
+            "verify_form": forms.VerifyForm(),
+            "reject_form": forms.RejectForm(),
+        },
+    )
 
 
 def _act(request, pk: int, form_class, action):
@@ -79,14 +106,20 @@ def _act(request, pk: int, form_class, action):
             action(declaration, form.cleaned_data)
             return redirect("declarations:detail", pk=declaration.pk)
         except REFUSED as e:
-            form.add_service_errors(e.errors if isinstance(e, services.DeclarationError) else {"__all__": str(e)})
-    return render(request, "declarations/form.html", {"form": form, "d": declaration, "multipart": True}, status=422)
+            form.add_service_errors(
+                e.errors if isinstance(e, services.DeclarationError) else {"__all__": str(e)}
+            )
+    return render(
+        request, "declarations/form.html", {"form": form, "d": declaration, "multipart": True}, status=422
+    )
 
 
 @login_required
 @require_POST
 def visit(request, pk: int):
-    return _act(request, pk, forms.VisitForm, lambda d, data: services.record_visit(d, by=request.user, **data))
+    return _act(
+        request, pk, forms.VisitForm, lambda d, data: services.record_visit(d, by=request.user, **data)
+    )
 
 
 @login_required
@@ -105,16 +138,27 @@ def reject(request, pk: int):
 def intake(request):
     user = request.user
     _reader(user)
-    form = forms.IntakeForm(request.POST or None, initial={"village_code": user.region_id if user.region_id and
-                                                           len(user.region_id) == 12 else ""})
+    form = forms.IntakeForm(
+        request.POST or None,
+        initial={"village_code": user.region_id if user.region_id and len(user.region_id) == 12 else ""},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             declaration = services.intake(by=user, **form.cleaned_data)
             return redirect("declarations:detail", pk=declaration.pk)
         except REFUSED as e:
-            form.add_service_errors(e.errors if isinstance(e, services.DeclarationError) else {"village_code": str(e)})
-    return render(request, "declarations/intake.html", {
-        "form": form, "signals": selectors.open_signals(user)[:20], "findings": selectors.open_findings(user)[:20]})
+            form.add_service_errors(
+                e.errors if isinstance(e, services.DeclarationError) else {"village_code": str(e)}
+            )
+    return render(
+        request,
+        "declarations/intake.html",
+        {
+            "form": form,
+            "signals": selectors.open_signals(user)[:20],
+            "findings": selectors.open_findings(user)[:20],
+        },
+    )
 
 
 @login_required
@@ -149,8 +193,11 @@ def dashboard(request):
     if region is not None and not (user.is_superuser or user.in_scope(region.code)):
         region = Region.objects.filter(code=user.region_id).first()
     data = selectors.dashboard(user, region)
-    return render(request, "declarations/dashboard.html", {"region": region, **data,
-                                                           "path": region.path() if region else []})
+    return render(
+        request,
+        "declarations/dashboard.html",
+        {"region": region, **data, "path": region.path() if region else []},
+    )
 
 
 @login_required

@@ -1,4 +1,5 @@
 """What the public may read: notices during their period; afterwards only that they existed."""
+
 import datetime
 
 from django.db.models import QuerySet

@@ -6,6 +6,7 @@ as published (names, masked ID numbers, persons...). Its SHA-256 is stored when 
 the code printed on the notice is the digest's first 50 bits in an alphabet without look-alike
 characters (no 0/O, 1/I), so that guessing a valid code takes about 10^15 tries.
 """
+
 import hashlib
 import json
 import re
@@ -25,20 +26,34 @@ CODE_LENGTH = 10
 
 
 class Verdict:
-    MATCH = "match"          # the code is a notice the system posted, and its list is unchanged
-    CHANGED = "changed"      # the code is known, but the notice's list differs from the one posted
-    UNKNOWN = "unknown"      # no notice has this code
+    MATCH = "match"  # the code is a notice the system posted, and its list is unchanged
+    CHANGED = "changed"  # the code is known, but the notice's list differs from the one posted
+    UNKNOWN = "unknown"  # no notice has this code
     MALFORMED = "malformed"  # not a code at all
 
 
 def canonical_list(notice: Notice) -> str:
     batch = notice.batch
-    return json.dumps({
-        "notice": notice.pk, "kind": notice.kind, "batch": notice.batch_id, "procedure": batch.kind, "year": batch.year,
-        "village": batch.village_id, "region": notice.region_id, "title": notice.title, "body": notice.body,
-        "issuer": notice.issuer, "posted_at": timestamp(notice.posted_at), "ends_at": timestamp(notice.ends_at),
-        "entries": notice.entries,
-    }, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        {
+            "notice": notice.pk,
+            "kind": notice.kind,
+            "batch": notice.batch_id,
+            "procedure": batch.kind,
+            "year": batch.year,
+            "village": batch.village_id,
+            "region": notice.region_id,
+            "title": notice.title,
+            "body": notice.body,
+            "issuer": notice.issuer,
+            "posted_at": timestamp(notice.posted_at),
+            "ends_at": timestamp(notice.ends_at),
+            "entries": notice.entries,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
 
 
 def digest_of(notice: Notice) -> str:
@@ -66,9 +81,16 @@ def seal_notice(notice: Notice, *, by: User) -> NoticeSeal:
         with transaction.atomic():
             seal = NoticeSeal.objects.create(notice=notice, digest=digest, code=code_of(digest))
     except IntegrityError:  # another digest with the same first 50 bits: this one takes its digest's hash's
-        seal = NoticeSeal.objects.create(notice=notice, digest=digest, code=code_of(hashlib.sha256(digest.encode()).hexdigest()))
-    record(by=by, action="seal_notice", target=notice, scope_code=notice.batch.village_id,
-           changes={"digest": [None, digest], "code": [None, seal.code]})
+        seal = NoticeSeal.objects.create(
+            notice=notice, digest=digest, code=code_of(hashlib.sha256(digest.encode()).hexdigest())
+        )
+    record(
+        by=by,
+        action="seal_notice",
+        target=notice,
+        scope_code=notice.batch.village_id,
+        changes={"digest": [None, digest], "code": [None, seal.code]},
+    )
     return seal
 
 
@@ -77,12 +99,24 @@ def verify_code(text: str) -> tuple[str, Notice | None]:
     code = normalise_code(text)
     if code is None:
         return Verdict.MALFORMED, None
-    seal = (NoticeSeal.objects.select_related("notice", "notice__region", "notice__batch", "notice__batch__village")
-            .filter(code=code).first())
+    seal = (
+        NoticeSeal.objects.select_related(
+            "notice", "notice__region", "notice__batch", "notice__batch__village"
+        )
+        .filter(code=code)
+        .first()
+    )
     if seal is None:
         return Verdict.UNKNOWN, None
     notice = seal.notice
-    sealed = (AuditEntry.objects.filter(action="seal_notice", target_type=notice._meta.model_name, target_id=str(notice.pk))
-              .values_list("changes", flat=True).first())
-    recorded = (sealed or {}).get("digest", [None, seal.digest])[1]  # notices sealed by the migration have no entry
+    sealed = (
+        AuditEntry.objects.filter(
+            action="seal_notice", target_type=notice._meta.model_name, target_id=str(notice.pk)
+        )
+        .values_list("changes", flat=True)
+        .first()
+    )
+    recorded = (sealed or {}).get("digest", [None, seal.digest])[
+        1
+    ]  # notices sealed by the migration have no entry
     return (Verdict.MATCH if digest_of(notice) == seal.digest == recorded else Verdict.CHANGED), notice

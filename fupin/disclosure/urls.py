@@ -1,4 +1,5 @@
 """URLs of the disclosure app: public, no login."""
+
 from django.urls import path
 
 from . import views

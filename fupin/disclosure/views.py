@@ -2,6 +2,7 @@
 the archive, and 核验公示 (a printed notice's code checked against the system). Names are shown as
 posted; ID numbers are masked when the notice is posted, and phones or bank accounts are never part
 of a notice."""
+
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,13 +32,21 @@ def notice_list(request):
     code, region = _region(request)
     notices = selectors.current_notices(region=code)
     page = page_of(request, notices)
-    return render(request, "disclosure/notice_list.html", {"page": page, "region": region, "code": code, "archive": False})
+    return render(
+        request,
+        "disclosure/notice_list.html",
+        {"page": page, "region": region, "code": code, "archive": False},
+    )
 
 
 def archive(request):
     code, region = _region(request)
     page = page_of(request, selectors.archived_notices(region=code))
-    return render(request, "disclosure/notice_list.html", {"page": page, "region": region, "code": code, "archive": True})
+    return render(
+        request,
+        "disclosure/notice_list.html",
+        {"page": page, "region": region, "code": code, "archive": True},
+    )
 
 
 def _notice(request, pk):
@@ -46,8 +55,16 @@ def _notice(request, pk):
 
 def notice_detail(request, pk):
     notice, show = _notice(request, pk)
-    return render(request, "disclosure/notice_detail.html", {"notice": notice, "show_list": show, "now": timezone.now(),
-                                                             "seal": NoticeSeal.objects.filter(notice=notice).first()})
+    return render(
+        request,
+        "disclosure/notice_detail.html",
+        {
+            "notice": notice,
+            "show_list": show,
+            "now": timezone.now(),
+            "seal": NoticeSeal.objects.filter(notice=notice).first(),
+        },
+    )
 
 
 def _verification(notice) -> dict:
@@ -57,21 +74,32 @@ def _verification(notice) -> dict:
         return {}
     base = settings.FUPIN_PUBLIC_URL.rstrip("/")
     url = base + reverse("disclosure:verify", args=[seal.code])
-    return {"seal": seal, "verify_url": url, "verify_qr": qr_svg(url), "verify_form_url": base + reverse("disclosure:verify_form")}
+    return {
+        "seal": seal,
+        "verify_url": url,
+        "verify_qr": qr_svg(url),
+        "verify_form_url": base + reverse("disclosure:verify_form"),
+    }
 
 
 def notice_print(request, pk):
     notice, show = _notice(request, pk)
-    return render(request, "disclosure/notice_print.html",
-                  {"notice": notice, "show_list": show, "for_print": True} | _verification(notice))
+    return render(
+        request,
+        "disclosure/notice_print.html",
+        {"notice": notice, "show_list": show, "for_print": True} | _verification(notice),
+    )
 
 
 def notice_pdf(request, pk):
     from weasyprint import HTML  # loaded on the first PDF: about a second, and the system's pango
 
     notice, show = _notice(request, pk)
-    html = render_to_string("disclosure/notice_print.html",
-                            {"notice": notice, "show_list": show, "for_pdf": True} | _verification(notice), request=request)
+    html = render_to_string(
+        "disclosure/notice_print.html",
+        {"notice": notice, "show_list": show, "for_pdf": True} | _verification(notice),
+        request=request,
+    )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     return download(pdf, f"notice-{notice.pk}.pdf", inline=True)
 
@@ -83,7 +111,9 @@ def verify_form(request):
         code = normalise_code(typed)
         if code:
             return redirect("disclosure:verify", code=code)
-        return render(request, "disclosure/verify.html", {"verdict": Verdict.MALFORMED, "typed": typed[:40]}, status=200)
+        return render(
+            request, "disclosure/verify.html", {"verdict": Verdict.MALFORMED, "typed": typed[:40]}, status=200
+        )
     return render(request, "disclosure/verify.html", {})
 
 

@@ -1,4 +1,5 @@
 """Read-only admin views of money records: every change goes through a service so it is audited."""
+
 from django.contrib import admin
 
 from .models import (
@@ -43,10 +44,29 @@ class FundAdmin(ReadOnlyAdmin):
 
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
-    list_display = ("borrower_name", "borrower_kind", "county", "bank", "amount_fen", "status", "disbursed_on", "maturity_on")
+    list_display = (
+        "borrower_name",
+        "borrower_kind",
+        "county",
+        "bank",
+        "amount_fen",
+        "status",
+        "disbursed_on",
+        "maturity_on",
+    )
     list_filter = ("status", "borrower_kind")
     search_fields = ("borrower_name", "contract_no")
 
 
-for model in (Allocation, Payment, InterestPayment, Repayment, SubsidyPayment, RiskFundAccount, RiskFundEntry, LoanPolicy, LedgerImport):
+for model in (
+    Allocation,
+    Payment,
+    InterestPayment,
+    Repayment,
+    SubsidyPayment,
+    RiskFundAccount,
+    RiskFundEntry,
+    LoanPolicy,
+    LedgerImport,
+):
     admin.site.register(model, ReadOnlyAdmin)

@@ -1,4 +1,5 @@
 """Forms for projects, funds and loans: they parse yuan into fen and dates, the services decide."""
+
 import datetime
 from decimal import Decimal
 
@@ -21,10 +22,14 @@ class YuanField(forms.DecimalField):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         self.min_fen = min_fen
         super().__init__(**kwargs)
-        self.error_messages.update({
-            "invalid": "请输入金额（元）", "max_decimal_places": "金额最多保留两位小数",
-            "max_digits": "金额过大", "max_whole_digits": "金额过大",
-        })
+        self.error_messages.update(
+            {
+                "invalid": "请输入金额（元）",
+                "max_decimal_places": "金额最多保留两位小数",
+                "max_digits": "金额过大",
+                "max_whole_digits": "金额过大",
+            }
+        )
 
     def to_python(self, value):
         if isinstance(value, str):
@@ -42,41 +47,70 @@ class YuanField(forms.DecimalField):
 
 
 def date_field(label, **kwargs):
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"],
-                           error_messages={"invalid": "请输入日期，如 2025-03-20"}, **kwargs)
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "请输入日期，如 2025-03-20"},
+        **kwargs,
+    )
 
 
 def rate_field(label, **kwargs):
-    return forms.DecimalField(label=label, max_digits=7, decimal_places=4, min_value=Decimal("0.0001"), max_value=Decimal("36"),
-                              error_messages={"invalid": "请输入年利率（%），如 4.75"}, **kwargs)
+    return forms.DecimalField(
+        label=label,
+        max_digits=7,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=Decimal("36"),
+        error_messages={"invalid": "请输入年利率（%），如 4.75"},
+        **kwargs,
+    )
 
 
 def year_field(label="年度"):
     this_year = timezone.localdate().year
-    return forms.IntegerField(label=label, min_value=2013, max_value=this_year + 1, initial=this_year,
-                              error_messages={"min_value": "年度不能早于2013年", "max_value": f"年度不能晚于{this_year + 1}年"})
+    return forms.IntegerField(
+        label=label,
+        min_value=2013,
+        max_value=this_year + 1,
+        initial=this_year,
+        error_messages={"min_value": "年度不能早于2013年", "max_value": f"年度不能晚于{this_year + 1}年"},
+    )
 
 
 class HouseholdLoanForm(ServiceForm):
-    borrower = forms.ModelChoiceField(label="借款人", queryset=Member.objects.none(), empty_label="请选择家庭成员",
-                                      error_messages={"invalid_choice": "借款人须为本户家庭成员"})
+    borrower = forms.ModelChoiceField(
+        label="借款人",
+        queryset=Member.objects.none(),
+        empty_label="请选择家庭成员",
+        error_messages={"invalid_choice": "借款人须为本户家庭成员"},
+    )
     amount = YuanField(label="申请金额（元）", help_text="每户不超过政策上限（默认5万元）")
     term_months = forms.IntegerField(label="贷款期限（月）", initial=36, min_value=1, max_value=240)
     industry = forms.ChoiceField(label="扶持产业", choices=[("", "请选择")] + Industry.choices)
     purpose = forms.CharField(label="贷款用途", max_length=200)
-    bank = forms.CharField(label="贷款银行", max_length=60, widget=forms.TextInput(attrs={"list": "bank-names"}))
+    bank = forms.CharField(
+        label="贷款银行", max_length=60, widget=forms.TextInput(attrs={"list": "bank-names"})
+    )
     applied_on = date_field("申请日期", initial=datetime.date.today)
-    village_opinion = forms.CharField(label="村委会、驻村工作队论证意见", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    village_opinion = forms.CharField(
+        label="村委会、驻村工作队论证意见", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     capacity_confirmed = forms.BooleanField(label="经核实，借款人具有完全民事行为能力", required=False)
 
     def __init__(self, *args, household, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["borrower"].queryset = Member.objects.filter(household=household).order_by("pk")
-        self.fields["borrower"].label_from_instance = lambda m: f"{m.name}（{m.get_relation_display()}，{m.birth_date:%Y}年生）"
+        self.fields["borrower"].label_from_instance = lambda m: (
+            f"{m.name}（{m.get_relation_display()}，{m.birth_date:%Y}年生）"
+        )
 
 
 class EnterpriseLoanForm(ServiceForm):
-    borrower_kind = forms.ChoiceField(label="主体类型", choices=[c for c in BorrowerKind.choices if c[0] != BorrowerKind.HOUSEHOLD])
+    borrower_kind = forms.ChoiceField(
+        label="主体类型", choices=[c for c in BorrowerKind.choices if c[0] != BorrowerKind.HOUSEHOLD]
+    )
     name = forms.CharField(label="主体名称", max_length=100)
     credit_code = forms.CharField(label="统一社会信用代码", max_length=18, required=False)
     region = forms.CharField(label="所在区划代码", max_length=12, help_text="县、乡镇或行政村的区划代码")
@@ -84,13 +118,18 @@ class EnterpriseLoanForm(ServiceForm):
     term_months = forms.IntegerField(label="贷款期限（月）", initial=36, min_value=1, max_value=240)
     industry = forms.ChoiceField(label="扶持产业", choices=[("", "请选择")] + Industry.choices)
     purpose = forms.CharField(label="贷款用途", max_length=200)
-    bank = forms.CharField(label="贷款银行", max_length=60, widget=forms.TextInput(attrs={"list": "bank-names"}))
+    bank = forms.CharField(
+        label="贷款银行", max_length=60, widget=forms.TextInput(attrs={"list": "bank-names"})
+    )
     applied_on = date_field("申请日期", initial=datetime.date.today)
     links = forms.CharField(
-        label="带动贫困户", widget=forms.Textarea(attrs={"rows": 4}),
+        label="带动贫困户",
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="每行一户：户编号,带动方式,投入金额（元）。带动方式：投入 / 就业 / 协议，例如 360722100001 0001,投入,20000",
     )
-    village_opinion = forms.CharField(label="论证意见", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    village_opinion = forms.CharField(
+        label="论证意见", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
     LINK_WORDS = {"投入": LinkKind.INVESTMENT, "就业": LinkKind.EMPLOYMENT, "协议": LinkKind.AGREEMENT}
 
@@ -145,7 +184,9 @@ class RepaymentForm(ServiceForm):
 
 class InterestPaymentForm(ServiceForm):
     year = year_field()
-    quarter = forms.TypedChoiceField(label="季度", coerce=int, choices=[(q, f"第{q}季度") for q in (1, 2, 3, 4)])
+    quarter = forms.TypedChoiceField(
+        label="季度", coerce=int, choices=[(q, f"第{q}季度") for q in (1, 2, 3, 4)]
+    )
     amount = YuanField(label="已付利息（元）", min_fen=0)
     paid_on = date_field("付息日期", initial=datetime.date.today)
 
@@ -164,9 +205,13 @@ class RecoveryForm(ServiceForm):
 
 
 class DepositForm(ServiceForm):
-    bank = forms.CharField(label="试点银行", max_length=60, widget=forms.TextInput(attrs={"list": "bank-names"}))
+    bank = forms.CharField(
+        label="试点银行", max_length=60, widget=forms.TextInput(attrs={"list": "bank-names"})
+    )
     year = year_field("所属年度")
-    quarter = forms.TypedChoiceField(label="所属季度", coerce=int, choices=[(q, f"第{q}季度") for q in (1, 2, 3, 4)])
+    quarter = forms.TypedChoiceField(
+        label="所属季度", coerce=int, choices=[(q, f"第{q}季度") for q in (1, 2, 3, 4)]
+    )
     amount = YuanField(label="缴存金额（元）")
     deposited_on = date_field("缴存日期", initial=datetime.date.today)
     note = forms.CharField(label="说明", max_length=200, required=False)
@@ -181,9 +226,23 @@ class PolicyForm(forms.ModelForm):
 
     class Meta:
         model = LoanPolicy
-        fields = ["enterprise_multiple", "min_term_months", "max_term_months", "min_age", "max_age", "benchmark_rate",
-                  "household_subsidy_share", "enterprise_subsidy_share", "subsidy_years", "risk_deposit_share",
-                  "city_parts", "county_parts", "reminder_days", "settlement_day", "exited_households_eligible"]
+        fields = [
+            "enterprise_multiple",
+            "min_term_months",
+            "max_term_months",
+            "min_age",
+            "max_age",
+            "benchmark_rate",
+            "household_subsidy_share",
+            "enterprise_subsidy_share",
+            "subsidy_years",
+            "risk_deposit_share",
+            "city_parts",
+            "county_parts",
+            "reminder_days",
+            "settlement_day",
+            "exited_households_eligible",
+        ]
         help_texts = {
             "settlement_day": "每季末月的结息日，默认20日；填31表示按自然季度末结息",
             "risk_deposit_share": "按实际发放贷款额的比例按季缴存（10亿元撬动80亿元，即12.5%）",
@@ -197,15 +256,35 @@ class ProjectForm(ServiceForm):
     code = forms.CharField(label="项目编号", max_length=40)
     name = forms.CharField(label="项目名称", max_length=200)
     category = forms.ChoiceField(label="项目类别", choices=[("", "请选择")] + ProjectCategory.choices)
-    region = forms.CharField(label="实施地点（区划代码）", max_length=12, required=False, help_text="留空为全县")
+    region = forms.CharField(
+        label="实施地点（区划代码）", max_length=12, required=False, help_text="留空为全县"
+    )
     budget = YuanField(label="项目预算（元）")
-    content = forms.CharField(label="建设内容及规模", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    content = forms.CharField(
+        label="建设内容及规模", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     implementer = forms.CharField(label="实施单位", max_length=100, required=False)
     manager = forms.CharField(label="项目负责人", max_length=50, required=False)
     villages = forms.CharField(label="受益村（区划代码，多个用逗号分隔）", required=False)
 
-    sections = [("项目", ["year", "code", "name", "category", "region", "budget", "content", "implementer", "manager", "villages"]),
-                ("资金来源构成（元）", [f"funding_{s}" for s in FundSource.values])]
+    sections = [
+        (
+            "项目",
+            [
+                "year",
+                "code",
+                "name",
+                "category",
+                "region",
+                "budget",
+                "content",
+                "implementer",
+                "manager",
+                "villages",
+            ],
+        ),
+        ("资金来源构成（元）", [f"funding_{s}" for s in FundSource.values]),
+    ]
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,7 +303,9 @@ class ProjectForm(ServiceForm):
 
 
 class ProgressForm(ServiceForm):
-    status = forms.ChoiceField(label="项目状态", choices=[c for c in ProjectStatus.choices if c[0] != ProjectStatus.ACCEPTED])
+    status = forms.ChoiceField(
+        label="项目状态", choices=[c for c in ProjectStatus.choices if c[0] != ProjectStatus.ACCEPTED]
+    )
     progress = forms.IntegerField(label="实施进度（%）", min_value=0, max_value=100)
     on = date_field("日期", initial=datetime.date.today)
     note = forms.CharField(label="说明", max_length=200, required=False)
@@ -242,21 +323,30 @@ class BeneficiaryForm(ServiceForm):
 
 
 class AllocateForm(ServiceForm):
-    fund = forms.ModelChoiceField(label="资金", queryset=None, empty_label="请选择资金",
-                                  error_messages={"invalid_choice": "请选择本县的资金"})
+    fund = forms.ModelChoiceField(
+        label="资金",
+        queryset=None,
+        empty_label="请选择资金",
+        error_messages={"invalid_choice": "请选择本县的资金"},
+    )
     amount = YuanField(label="安排金额（元）")
     allocated_on = date_field("安排日期", initial=datetime.date.today)
 
     def __init__(self, *args, funds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fund"].queryset = funds
-        self.fields["fund"].label_from_instance = (
-            lambda f: f"{f.year} {f.name}（可安排 {money.format_fen(f.unallocated_fen)} 元）")
+        self.fields["fund"].label_from_instance = lambda f: (
+            f"{f.year} {f.name}（可安排 {money.format_fen(f.unallocated_fen)} 元）"
+        )
 
 
 class PaymentForm(ServiceForm):
-    allocation = forms.ModelChoiceField(label="资金安排", queryset=None, empty_label="请选择资金安排",
-                                        error_messages={"invalid_choice": "请选择本项目的资金安排"})
+    allocation = forms.ModelChoiceField(
+        label="资金安排",
+        queryset=None,
+        empty_label="请选择资金安排",
+        error_messages={"invalid_choice": "请选择本项目的资金安排"},
+    )
     amount = YuanField(label="拨付金额（元）")
     paid_on = date_field("拨付日期", initial=datetime.date.today)
     payee = forms.CharField(label="收款单位", max_length=100, required=False)
@@ -265,8 +355,9 @@ class PaymentForm(ServiceForm):
     def __init__(self, *args, allocations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["allocation"].queryset = allocations
-        self.fields["allocation"].label_from_instance = (
-            lambda a: f"{a.fund.name}（余额 {money.format_fen(a.balance_fen)} 元）")
+        self.fields["allocation"].label_from_instance = lambda a: (
+            f"{a.fund.name}（余额 {money.format_fen(a.balance_fen)} 元）"
+        )
 
 
 class FundForm(ServiceForm):

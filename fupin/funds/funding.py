@@ -23,9 +23,19 @@ from .services import FundsError, _county, _not_future, _positive, yuan
 
 # --- funds ---------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_fund(*, by, county_code: str, year: int, source: str, name: str, amount_fen: int, document_no: str = "",
-                received_on: datetime.date | None = None) -> Fund:
+def create_fund(
+    *,
+    by,
+    county_code: str,
+    year: int,
+    source: str,
+    name: str,
+    amount_fen: int,
+    document_no: str = "",
+    received_on: datetime.date | None = None,
+) -> Fund:
     """Money received by the county (资金下达)."""
     county = _county(county_code)
     ensure_county_office(by, county.code)
@@ -43,10 +53,22 @@ def create_fund(*, by, county_code: str, year: int, source: str, name: str, amou
         errors["received_on"] = "下达日期不能晚于今天"
     if errors:
         raise FundsError(errors)
-    fund = Fund.objects.create(county=county, year=year, source=source, name=name.strip(), amount_fen=amount_fen,
-                               document_no=(document_no or "").strip(), received_on=received_on)
-    record(by=by, action="create_fund", target=fund, scope_code=county.code,
-           changes={k: [None, v] for k, v in snapshot(fund).items() if v not in (None, "", 0)})
+    fund = Fund.objects.create(
+        county=county,
+        year=year,
+        source=source,
+        name=name.strip(),
+        amount_fen=amount_fen,
+        document_no=(document_no or "").strip(),
+        received_on=received_on,
+    )
+    record(
+        by=by,
+        action="create_fund",
+        target=fund,
+        scope_code=county.code,
+        changes={k: [None, v] for k, v in snapshot(fund).items() if v not in (None, "", 0)},
+    )
     return fund
 
 
@@ -64,8 +86,13 @@ def adjust_fund(fund: Fund, *, by, amount_fen: int, reason: str) -> Fund:
     before = fund.amount_fen
     Fund.objects.filter(pk=fund.pk).update(amount_fen=amount_fen)
     fund.refresh_from_db()
-    record(by=by, action="adjust_fund", target=fund, scope_code=fund.county_id,
-           changes={"amount_fen": [before, amount_fen], "reason": [None, reason.strip()]})
+    record(
+        by=by,
+        action="adjust_fund",
+        target=fund,
+        scope_code=fund.county_id,
+        changes={"amount_fen": [before, amount_fen], "reason": [None, reason.strip()]},
+    )
     return fund
 
 
@@ -87,17 +114,36 @@ def allocate(*, by, fund: Fund, project: Project, amount_fen: int, allocated_on:
     if allocation:
         Allocation.objects.filter(pk=allocation.pk).update(amount_fen=F("amount_fen") + amount_fen)
     else:
-        allocation = Allocation.objects.create(fund=fund, project=project, amount_fen=amount_fen, allocated_on=allocated_on)
+        allocation = Allocation.objects.create(
+            fund=fund, project=project, amount_fen=amount_fen, allocated_on=allocated_on
+        )
     Fund.objects.filter(pk=fund.pk).update(allocated_fen=F("allocated_fen") + amount_fen)
     allocation.refresh_from_db()
-    record(by=by, action="allocate_fund", target=allocation, scope_code=project.region_id,
-           changes={"fund": [None, fund.pk], "project": [None, project.code], "amount_fen": [before, allocation.amount_fen],
-                    "fund_allocated_fen": [fund.allocated_fen, fund.allocated_fen + amount_fen]})
+    record(
+        by=by,
+        action="allocate_fund",
+        target=allocation,
+        scope_code=project.region_id,
+        changes={
+            "fund": [None, fund.pk],
+            "project": [None, project.code],
+            "amount_fen": [before, allocation.amount_fen],
+            "fund_allocated_fen": [fund.allocated_fen, fund.allocated_fen + amount_fen],
+        },
+    )
     return allocation
 
 
-def record_payment(*, by, allocation: Allocation, amount_fen: int, paid_on: datetime.date, payee: str = "",
-                   voucher_no: str = "", note: str = "") -> Payment:
+def record_payment(
+    *,
+    by,
+    allocation: Allocation,
+    amount_fen: int,
+    paid_on: datetime.date,
+    payee: str = "",
+    voucher_no: str = "",
+    note: str = "",
+) -> Payment:
     """Pay out of an allocation (资金拨付). Two requests at once cannot together overspend it.
 
     The fund row, then the allocation row, is locked before the balance is read; the update is
@@ -109,22 +155,41 @@ def record_payment(*, by, allocation: Allocation, amount_fen: int, paid_on: date
     try:
         with transaction.atomic():
             fund = Fund.objects.select_for_update().get(pk=allocation.fund_id)
-            allocation = Allocation.objects.select_for_update().select_related("project").get(pk=allocation.pk)
+            allocation = (
+                Allocation.objects.select_for_update().select_related("project").get(pk=allocation.pk)
+            )
             if allocation.project.status == ProjectStatus.CANCELLED:
                 raise FundsError({"allocation": "已取消的项目不能拨付资金"})
             if paid_on < allocation.allocated_on:
                 raise FundsError({"paid_on": "拨付日期不能早于资金安排日期"})
             if amount_fen > allocation.balance_fen:
-                raise FundsError({"amount": f"超出该项资金安排的余额{yuan(allocation.balance_fen)}元，不能超支"})
-            payment = Payment.objects.create(allocation=allocation, amount_fen=amount_fen, paid_on=paid_on,
-                                             payee=payee.strip()[:100], voucher_no=voucher_no.strip()[:50],
-                                             note=note.strip()[:200], created_by=by)
+                raise FundsError(
+                    {"amount": f"超出该项资金安排的余额{yuan(allocation.balance_fen)}元，不能超支"}
+                )
+            payment = Payment.objects.create(
+                allocation=allocation,
+                amount_fen=amount_fen,
+                paid_on=paid_on,
+                payee=payee.strip()[:100],
+                voucher_no=voucher_no.strip()[:50],
+                note=note.strip()[:200],
+                created_by=by,
+            )
             Allocation.objects.filter(pk=allocation.pk).update(spent_fen=F("spent_fen") + amount_fen)
             Fund.objects.filter(pk=fund.pk).update(spent_fen=F("spent_fen") + amount_fen)
-            record(by=by, action="record_payment", target=payment, scope_code=allocation.project.region_id,
-                   changes={"project": [None, allocation.project.code], "fund": [None, fund.pk], "amount_fen": [None, amount_fen],
-                            "allocation_spent_fen": [allocation.spent_fen, allocation.spent_fen + amount_fen],
-                            "fund_spent_fen": [fund.spent_fen, fund.spent_fen + amount_fen]})
+            record(
+                by=by,
+                action="record_payment",
+                target=payment,
+                scope_code=allocation.project.region_id,
+                changes={
+                    "project": [None, allocation.project.code],
+                    "fund": [None, fund.pk],
+                    "amount_fen": [None, amount_fen],
+                    "allocation_spent_fen": [allocation.spent_fen, allocation.spent_fen + amount_fen],
+                    "fund_spent_fen": [fund.spent_fen, fund.spent_fen + amount_fen],
+                },
+            )
             return payment
     except IntegrityError:
         raise FundsError({"amount": "余额不足，不能超支"}) from None
@@ -132,12 +197,20 @@ def record_payment(*, by, allocation: Allocation, amount_fen: int, paid_on: date
 
 # --- reconciliation ledger -----------------------------------------------------------------------
 
+
 @transaction.atomic
 def import_ledger(*, by, county_code: str, year: int, rows: list[dict], original_name: str) -> LedgerImport:
     """Keep the uploaded statistics table (already parsed and validated) for reconciliation."""
     county = _county(county_code)
     ensure_county_office(by, county.code)
-    ledger = LedgerImport.objects.create(county=county, year=year, original_name=original_name[:200], rows=rows, uploaded_by=by)
-    record(by=by, action="import_ledger", target=ledger, scope_code=county.code,
-           changes={"year": [None, year], "rows": [None, len(rows)], "file": [None, original_name]})
+    ledger = LedgerImport.objects.create(
+        county=county, year=year, original_name=original_name[:200], rows=rows, uploaded_by=by
+    )
+    record(
+        by=by,
+        action="import_ledger",
+        target=ledger,
+        scope_code=county.code,
+        changes={"year": [None, year], "rows": [None, len(rows)], "file": [None, original_name]},
+    )
     return ledger

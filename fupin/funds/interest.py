@@ -33,6 +33,7 @@ The rules come from seed 001 篇6 (赣州市“产业扶贫信贷通”实施方
   remainder, so the two always add up. Recoveries go back to the fund in full, at most what
   the fund paid out for that loan.
 """
+
 import calendar
 import datetime
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ QUARTER_END_MONTHS = (3, 6, 9, 12)
 
 # --- money -----------------------------------------------------------------------------
 
+
 def round_half_up(value: Fraction | int) -> int:
     """The nearest integer, halves away from zero (四舍五入)."""
     value = Fraction(value)
@@ -62,6 +64,7 @@ def percent_of(amount_fen: int, share_percent: Decimal) -> int:
 
 
 # --- dates -----------------------------------------------------------------------------
+
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """The same day `months` later; the 31st becomes the month's last day (借款期限按月计)."""
@@ -88,7 +91,9 @@ def _check_quarter(quarter: int) -> None:
         raise ValueError("季度应为1到4")
 
 
-def interest_period(year: int, quarter: int, settlement_day: int = DEFAULT_SETTLEMENT_DAY) -> tuple[datetime.date, datetime.date]:
+def interest_period(
+    year: int, quarter: int, settlement_day: int = DEFAULT_SETTLEMENT_DAY
+) -> tuple[datetime.date, datetime.date]:
     """First and last day (both inclusive) of the interest period ending on quarter's 结息日."""
     _check_quarter(quarter)
     end = _settlement_date(year, 3 * quarter, settlement_day)
@@ -108,6 +113,7 @@ def interest_period_of(day: datetime.date, settlement_day: int = DEFAULT_SETTLEM
 
 # --- loans -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LoanTerms:
     """What the arithmetic needs to know about one loan."""
@@ -115,9 +121,9 @@ class LoanTerms:
     principal_fen: int
     disbursed_on: datetime.date
     maturity_on: datetime.date
-    annual_rate: Decimal            # contract rate, percent per year
-    benchmark_rate: Decimal         # 同期贷款基准利率, percent per year
-    subsidy_share: Decimal          # percent of the benchmark rate the county pays (100 / 50)
+    annual_rate: Decimal  # contract rate, percent per year
+    benchmark_rate: Decimal  # 同期贷款基准利率, percent per year
+    subsidy_share: Decimal  # percent of the benchmark rate the county pays (100 / 50)
     subsidy_years: int = 3
     repayments: tuple[tuple[datetime.date, int], ...] = ()  # (date, principal repaid in fen)
 
@@ -127,8 +133,13 @@ class LoanTerms:
         return min(add_years(self.disbursed_on, self.subsidy_years), self.maturity_on)
 
 
-def principal_days(principal_fen: int, disbursed_on: datetime.date, repayments, start: datetime.date,
-                   end_exclusive: datetime.date) -> int:
+def principal_days(
+    principal_fen: int,
+    disbursed_on: datetime.date,
+    repayments,
+    start: datetime.date,
+    end_exclusive: datetime.date,
+) -> int:
     """Σ outstanding principal (fen) over each accruing day in [start, end_exclusive).
 
     A day accrues on the principal outstanding at the start of that day: principal repaid on a
@@ -153,7 +164,9 @@ def principal_days(principal_fen: int, disbursed_on: datetime.date, repayments, 
 
 def interest_fen(principal_days_fen: int, annual_rate_percent: Decimal) -> int:
     """Simple interest on principal-days at an annual percent rate, actual/360, half up to the fen."""
-    return round_half_up(Fraction(principal_days_fen) * Fraction(Decimal(annual_rate_percent)) / (100 * DAYS_PER_YEAR))
+    return round_half_up(
+        Fraction(principal_days_fen) * Fraction(Decimal(annual_rate_percent)) / (100 * DAYS_PER_YEAR)
+    )
 
 
 @dataclass(frozen=True)
@@ -167,7 +180,7 @@ class PeriodFigures:
     interest_days: int
     interest_fen: int
     subsidy_days: int
-    subsidy_fen: int     # before the cap at interest actually paid
+    subsidy_fen: int  # before the cap at interest actually paid
 
     def payable_subsidy_fen(self, interest_paid_fen: int | None) -> int:
         """The subsidy due once the borrower has paid; nothing while interest is unpaid."""
@@ -198,16 +211,23 @@ def _accruing_days(terms: LoanTerms, start: datetime.date, end_exclusive: dateti
     return max((end - start).days, 0)
 
 
-def period_figures(terms: LoanTerms, year: int, quarter: int, settlement_day: int = DEFAULT_SETTLEMENT_DAY) -> PeriodFigures:
+def period_figures(
+    terms: LoanTerms, year: int, quarter: int, settlement_day: int = DEFAULT_SETTLEMENT_DAY
+) -> PeriodFigures:
     start, end = interest_period(year, quarter, settlement_day)
     after_end = end + datetime.timedelta(days=1)
     accrual_end = min(after_end, terms.maturity_on)
     subsidy_end = min(after_end, terms.subsidy_ends_on)
-    interest_pd = principal_days(terms.principal_fen, terms.disbursed_on, terms.repayments, start, accrual_end)
+    interest_pd = principal_days(
+        terms.principal_fen, terms.disbursed_on, terms.repayments, start, accrual_end
+    )
     subsidy_pd = principal_days(terms.principal_fen, terms.disbursed_on, terms.repayments, start, subsidy_end)
     subsidy_rate = Decimal(terms.benchmark_rate) * Decimal(terms.subsidy_share) / 100
     return PeriodFigures(
-        year=year, quarter=quarter, start=start, end=end,
+        year=year,
+        quarter=quarter,
+        start=start,
+        end=end,
         interest_days=_accruing_days(terms, start, accrual_end),
         interest_fen=interest_fen(interest_pd, terms.annual_rate),
         subsidy_days=_accruing_days(terms, start, subsidy_end),
@@ -226,12 +246,15 @@ def loan_periods(terms: LoanTerms, settlement_day: int = DEFAULT_SETTLEMENT_DAY)
     return periods
 
 
-def year_figures(terms: LoanTerms, year: int, settlement_day: int = DEFAULT_SETTLEMENT_DAY) -> list[PeriodFigures]:
+def year_figures(
+    terms: LoanTerms, year: int, settlement_day: int = DEFAULT_SETTLEMENT_DAY
+) -> list[PeriodFigures]:
     """The four interest periods ending in `year`; their sum is the year's settlement."""
     return [period_figures(terms, year, q, settlement_day) for q in (1, 2, 3, 4)]
 
 
 # --- risk compensation fund ---------------------------------------------------------------
+
 
 def deposit_due(issued_fen: int, share_percent: Decimal) -> int:
     """The deposit owed for loans issued in a quarter (seed 篇6 五（一）)."""

@@ -4,6 +4,7 @@ Money is an integer number of fen in every column (`*_fen`), so sums are exact o
 and PostgreSQL alike; the arithmetic and its rounding rules are in `interest.py`. Balances
 that must never go negative are held by CheckConstraints as well as by the services' row locks.
 """
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,21 +21,32 @@ def money(label, default=0):
 
 # --- policy parameters ----------------------------------------------------------------------
 
+
 class LoanPolicy(models.Model):
     """A county's microloan parameters; the defaults are the seed's (001 篇6)."""
 
-    county = models.OneToOneField("regions.Region", on_delete=models.PROTECT, primary_key=True, related_name="+", verbose_name=_("县"))
+    county = models.OneToOneField(
+        "regions.Region", on_delete=models.PROTECT, primary_key=True, related_name="+", verbose_name=_("县")
+    )
     household_cap_fen = money(_("每户贷款上限（分）"), default=5_000_000)
     enterprise_multiple = models.PositiveSmallIntegerField(_("企业贷款倍数"), default=2)
     min_term_months = models.PositiveSmallIntegerField(_("最短期限（月）"), default=36)
     max_term_months = models.PositiveSmallIntegerField(_("最长期限（月）"), default=60)
     min_age = models.PositiveSmallIntegerField(_("借款人最小年龄"), default=18)
     max_age = models.PositiveSmallIntegerField(_("借款人最大年龄"), default=60)
-    benchmark_rate = models.DecimalField(_("同期贷款基准利率（%）"), max_digits=7, decimal_places=4, default=Decimal("4.75"))
-    household_subsidy_share = models.DecimalField(_("贫困户贴息比例（%）"), max_digits=6, decimal_places=2, default=Decimal("100"))
-    enterprise_subsidy_share = models.DecimalField(_("企业贴息比例（%）"), max_digits=6, decimal_places=2, default=Decimal("50"))
+    benchmark_rate = models.DecimalField(
+        _("同期贷款基准利率（%）"), max_digits=7, decimal_places=4, default=Decimal("4.75")
+    )
+    household_subsidy_share = models.DecimalField(
+        _("贫困户贴息比例（%）"), max_digits=6, decimal_places=2, default=Decimal("100")
+    )
+    enterprise_subsidy_share = models.DecimalField(
+        _("企业贴息比例（%）"), max_digits=6, decimal_places=2, default=Decimal("50")
+    )
     subsidy_years = models.PositiveSmallIntegerField(_("贴息年限"), default=3)
-    risk_deposit_share = models.DecimalField(_("风险缓释金缴存比例（%）"), max_digits=6, decimal_places=2, default=Decimal("12.5"))
+    risk_deposit_share = models.DecimalField(
+        _("风险缓释金缴存比例（%）"), max_digits=6, decimal_places=2, default=Decimal("12.5")
+    )
     city_parts = models.PositiveSmallIntegerField(_("代偿市级承担份数"), default=5)
     county_parts = models.PositiveSmallIntegerField(_("代偿县级承担份数"), default=5)
     reminder_days = models.PositiveSmallIntegerField(_("到期前提醒天数"), default=30)
@@ -46,9 +58,13 @@ class LoanPolicy(models.Model):
         verbose_name = _("小额信贷政策参数")
         verbose_name_plural = _("小额信贷政策参数")
         constraints = [
-            models.CheckConstraint(condition=Q(min_term_months__lte=F("max_term_months")), name="policy_term_range"),
+            models.CheckConstraint(
+                condition=Q(min_term_months__lte=F("max_term_months")), name="policy_term_range"
+            ),
             models.CheckConstraint(condition=Q(min_age__lte=F("max_age")), name="policy_age_range"),
-            models.CheckConstraint(condition=Q(settlement_day__gte=1, settlement_day__lte=31), name="policy_settlement_day"),
+            models.CheckConstraint(
+                condition=Q(settlement_day__gte=1, settlement_day__lte=31), name="policy_settlement_day"
+            ),
             models.CheckConstraint(condition=Q(household_cap_fen__gt=0), name="policy_cap_positive"),
         ]
 
@@ -61,6 +77,7 @@ class LoanPolicy(models.Model):
 
 
 # --- projects and funds -----------------------------------------------------------------------
+
 
 class ProjectCategory(models.TextChoices):
     INDUSTRY = "industry", _("产业发展")
@@ -105,8 +122,12 @@ PROJECT_TRANSITIONS = {
 
 
 class Project(models.Model):
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("实施地点"))
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县")
+    )
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("实施地点")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     code = models.CharField(_("项目编号"), max_length=40)
     name = models.CharField(_("项目名称"), max_length=200)
@@ -115,14 +136,18 @@ class Project(models.Model):
     implementer = models.CharField(_("实施单位"), max_length=100, blank=True)
     manager = models.CharField(_("项目负责人"), max_length=50, blank=True)
     budget_fen = money(_("项目预算（分）"))
-    status = models.CharField(_("项目状态"), max_length=15, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED)
+    status = models.CharField(
+        _("项目状态"), max_length=15, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED
+    )
     progress = models.PositiveSmallIntegerField(_("实施进度（%）"), default=0)
     started_on = models.DateField(_("开工日期"), null=True, blank=True)
     completed_on = models.DateField(_("完工日期"), null=True, blank=True)
     accepted_on = models.DateField(_("验收日期"), null=True, blank=True)
     acceptance_note = models.TextField(_("验收意见"), blank=True)
     published_on = models.DateField(_("公告日期"), null=True, blank=True)
-    villages = models.ManyToManyField("regions.Region", blank=True, related_name="+", verbose_name=_("受益村"))
+    villages = models.ManyToManyField(
+        "regions.Region", blank=True, related_name="+", verbose_name=_("受益村")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,7 +169,9 @@ class Project(models.Model):
 class ProjectFunding(models.Model):
     """The library's planned funding of a project by source (资金来源构成)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="funding", verbose_name=_("项目"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="funding", verbose_name=_("项目")
+    )
     source = models.CharField(_("资金来源"), max_length=15, choices=FundSource.choices)
     amount_fen = money(_("计划金额（分）"))
 
@@ -158,8 +185,12 @@ class ProjectFunding(models.Model):
 
 
 class ProjectBeneficiary(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="beneficiaries", verbose_name=_("项目"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+", verbose_name=_("受益户"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="beneficiaries", verbose_name=_("项目")
+    )
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="+", verbose_name=_("受益户")
+    )
     benefit = models.CharField(_("受益内容"), max_length=200, blank=True)
     amount_fen = money(_("到户金额（分）"))
 
@@ -175,7 +206,9 @@ class ProjectBeneficiary(models.Model):
 class Fund(models.Model):
     """One batch of money received by the county (资金指标), and how much of it is allocated and spent."""
 
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     source = models.CharField(_("资金来源"), max_length=15, choices=FundSource.choices)
     name = models.CharField(_("资金名称"), max_length=200)
@@ -193,8 +226,13 @@ class Fund(models.Model):
         indexes = [models.Index(fields=["county", "year", "source"])]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="fund_amount_positive"),
-            models.CheckConstraint(condition=Q(allocated_fen__gte=0, allocated_fen__lte=F("amount_fen")), name="fund_not_overallocated"),
-            models.CheckConstraint(condition=Q(spent_fen__gte=0, spent_fen__lte=F("allocated_fen")), name="fund_not_overspent"),
+            models.CheckConstraint(
+                condition=Q(allocated_fen__gte=0, allocated_fen__lte=F("amount_fen")),
+                name="fund_not_overallocated",
+            ),
+            models.CheckConstraint(
+                condition=Q(spent_fen__gte=0, spent_fen__lte=F("allocated_fen")), name="fund_not_overspent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -212,8 +250,12 @@ class Fund(models.Model):
 class Allocation(models.Model):
     """Money of one fund assigned to one project (资金安排)."""
 
-    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("资金"))
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("项目"))
+    fund = models.ForeignKey(
+        Fund, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("资金")
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("项目")
+    )
     amount_fen = money(_("安排金额（分）"))
     spent_fen = money(_("已拨付（分）"))
     allocated_on = models.DateField(_("安排日期"))
@@ -224,7 +266,9 @@ class Allocation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["fund", "project"], name="allocation_one_per_fund_project"),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="allocation_positive"),
-            models.CheckConstraint(condition=Q(spent_fen__gte=0, spent_fen__lte=F("amount_fen")), name="allocation_not_overspent"),
+            models.CheckConstraint(
+                condition=Q(spent_fen__gte=0, spent_fen__lte=F("amount_fen")), name="allocation_not_overspent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,7 +282,9 @@ class Allocation(models.Model):
 class Payment(models.Model):
     """A payment out of an allocation to the project (资金拨付)."""
 
-    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="payments", verbose_name=_("资金安排"))
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="payments", verbose_name=_("资金安排")
+    )
     amount_fen = money(_("拨付金额（分）"))
     paid_on = models.DateField(_("拨付日期"))
     payee = models.CharField(_("收款单位"), max_length=100, blank=True)
@@ -260,7 +306,9 @@ class Payment(models.Model):
 class LedgerImport(models.Model):
     """The year's fund-and-project statistics table (扶贫资金项目统计表) uploaded for reconciliation."""
 
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     original_name = models.CharField(_("文件名"), max_length=200)
     rows = models.JSONField(_("台账行"), default=list)  # [{"row", "code", "name", "amount_fen", "paid_fen"}]
@@ -277,6 +325,7 @@ class LedgerImport(models.Model):
 
 
 # --- microloans ----------------------------------------------------------------------------
+
 
 class BorrowerKind(models.TextChoices):
     HOUSEHOLD = "household", _("贫困户")
@@ -324,13 +373,29 @@ ACTIVE_LOAN_STATUSES = (LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISB
 
 
 class Loan(models.Model):
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区划"))
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县")
+    )
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区划")
+    )
     borrower_kind = models.CharField(_("借款主体"), max_length=15, choices=BorrowerKind.choices)
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="loans", verbose_name=_("贫困户"))
-    borrower = models.ForeignKey("registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                 verbose_name=_("借款人"))
+    household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loans",
+        verbose_name=_("贫困户"),
+    )
+    borrower = models.ForeignKey(
+        "registry.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("借款人"),
+    )
     borrower_name = models.CharField(_("借款人/主体名称"), max_length=100)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     bank = models.CharField(_("贷款银行"), max_length=60)
@@ -341,10 +406,18 @@ class Loan(models.Model):
     purpose = models.CharField(_("贷款用途"), max_length=200)
     capacity_confirmed = models.BooleanField(_("经核实具有完全民事行为能力"), default=False)
     village_opinion = models.TextField(_("村委会、驻村工作队论证意见"), blank=True)
-    interest_rate = models.DecimalField(_("执行年利率（%）"), max_digits=7, decimal_places=4, null=True, blank=True)
-    benchmark_rate = models.DecimalField(_("同期基准年利率（%）"), max_digits=7, decimal_places=4, null=True, blank=True)
-    subsidy_share = models.DecimalField(_("贴息比例（%）"), max_digits=6, decimal_places=2, null=True, blank=True)
-    status = models.CharField(_("状态"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.APPLIED)
+    interest_rate = models.DecimalField(
+        _("执行年利率（%）"), max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    benchmark_rate = models.DecimalField(
+        _("同期基准年利率（%）"), max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    subsidy_share = models.DecimalField(
+        _("贴息比例（%）"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.APPLIED
+    )
     applied_on = models.DateField(_("申请日期"))
     decided_on = models.DateField(_("审批日期"), null=True, blank=True)
     rejection_reason = models.CharField(_("未批准原因"), max_length=200, blank=True)
@@ -367,9 +440,12 @@ class Loan(models.Model):
             models.Index(fields=["county", "bank", "disbursed_on"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_fen__gte=0, amount_requested_fen__gt=0), name="loan_amounts_positive"),
             models.CheckConstraint(
-                condition=Q(borrower_kind="household", household__isnull=False) | ~Q(borrower_kind="household"),
+                condition=Q(amount_fen__gte=0, amount_requested_fen__gt=0), name="loan_amounts_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(borrower_kind="household", household__isnull=False)
+                | ~Q(borrower_kind="household"),
                 name="household_loan_has_household",
             ),
             models.CheckConstraint(
@@ -390,7 +466,9 @@ class LoanLink(models.Model):
     """A poor household an enterprise, family farm or cooperative takes in (带动贫困户), which sets its cap."""
 
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="links", verbose_name=_("贷款"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+", verbose_name=_("贫困户"))
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="+", verbose_name=_("贫困户")
+    )
     kind = models.CharField(_("带动方式"), max_length=15, choices=LinkKind.choices)
     invested_fen = money(_("投入金额（分）"))
 
@@ -404,7 +482,9 @@ class LoanLink(models.Model):
 
 
 class Repayment(models.Model):
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments", verbose_name=_("贷款"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="repayments", verbose_name=_("贷款")
+    )
     repaid_on = models.DateField(_("还款日期"))
     principal_fen = money(_("归还本金（分）"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -420,7 +500,9 @@ class Repayment(models.Model):
 class InterestPayment(models.Model):
     """Interest the borrower paid for one interest period (借款人按季结息)."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="interest_payments", verbose_name=_("贷款"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="interest_payments", verbose_name=_("贷款")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
     amount_fen = money(_("已付利息（分）"))
@@ -442,7 +524,9 @@ class InterestPayment(models.Model):
 class SubsidyPayment(models.Model):
     """The county's interest subsidy paid for one loan and period; quarter 0 is a whole-year settlement."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="subsidy_payments", verbose_name=_("贷款"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="subsidy_payments", verbose_name=_("贷款")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
     amount_fen = money(_("贴息金额（分）"))
@@ -463,7 +547,9 @@ class SubsidyPayment(models.Model):
 class RiskFundAccount(models.Model):
     """A county's risk compensation fund (风险缓释基金) deposited with one bank."""
 
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("县")
+    )
     bank = models.CharField(_("试点银行"), max_length=60)
     balance_fen = money(_("余额（分）"))
 
@@ -487,13 +573,22 @@ class RiskEntryKind(models.TextChoices):
 
 
 class RiskFundEntry(models.Model):
-    account = models.ForeignKey(RiskFundAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("专户"))
+    account = models.ForeignKey(
+        RiskFundAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("专户")
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=RiskEntryKind.choices)
     amount_fen = money(_("金额（分）"))
     occurred_on = models.DateField(_("日期"))
     year = models.PositiveSmallIntegerField(_("所属年度"), null=True, blank=True)
     quarter = models.PositiveSmallIntegerField(_("所属季度"), null=True, blank=True)
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="risk_entries", verbose_name=_("贷款"))
+    loan = models.ForeignKey(
+        Loan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="risk_entries",
+        verbose_name=_("贷款"),
+    )
     loss_fen = money(_("本息损失（分）"))
     city_share_fen = money(_("市级承担（分）"))
     county_share_fen = money(_("县级承担（分）"))
@@ -507,9 +602,13 @@ class RiskFundEntry(models.Model):
         ordering = ["-occurred_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="risk_entry_positive"),
-            models.CheckConstraint(condition=Q(city_share_fen__gte=0, county_share_fen__gte=0), name="risk_entry_shares_nonnegative"),
             models.CheckConstraint(
-                condition=~Q(kind="payout") | Q(city_share_fen__lte=F("amount_fen"), county_share_fen__lte=F("amount_fen")),
+                condition=Q(city_share_fen__gte=0, county_share_fen__gte=0),
+                name="risk_entry_shares_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="payout")
+                | Q(city_share_fen__lte=F("amount_fen"), county_share_fen__lte=F("amount_fen")),
                 name="risk_entry_shares_within_amount",
             ),
         ]

@@ -23,7 +23,17 @@ from .services import FundsError, _county, _not_future, _region_in_county
 
 # --- projects ------------------------------------------------------------------------------------
 
-PROJECT_EDITABLE = ("name", "category", "content", "implementer", "manager", "budget_fen", "region_code", "funding", "village_codes")
+PROJECT_EDITABLE = (
+    "name",
+    "category",
+    "content",
+    "implementer",
+    "manager",
+    "budget_fen",
+    "region_code",
+    "funding",
+    "village_codes",
+)
 
 
 def _check_funding(funding: dict[str, int]) -> dict[str, int]:
@@ -54,9 +64,22 @@ def _project_snapshot(project: Project) -> dict:
 
 
 @transaction.atomic
-def create_project(*, by, county_code: str, year: int, code: str, name: str, category: str, budget_fen: int,
-                   region_code: str | None = None, content: str = "", implementer: str = "", manager: str = "",
-                   funding: dict[str, int] | None = None, village_codes: list[str] | None = None) -> Project:
+def create_project(
+    *,
+    by,
+    county_code: str,
+    year: int,
+    code: str,
+    name: str,
+    category: str,
+    budget_fen: int,
+    region_code: str | None = None,
+    content: str = "",
+    implementer: str = "",
+    manager: str = "",
+    funding: dict[str, int] | None = None,
+    village_codes: list[str] | None = None,
+) -> Project:
     """Put a project into the library (项目入库)."""
     county = _county(county_code)
     ensure_county_office(by, county.code)
@@ -81,14 +104,29 @@ def create_project(*, by, county_code: str, year: int, code: str, name: str, cat
     funding = _check_funding(funding or {})
     villages = _villages(village_codes or [], county)
     project = Project.objects.create(
-        county=county, region=region, year=year, code=code, name=name.strip(), category=category, content=content.strip(),
-        implementer=implementer.strip(), manager=manager.strip(), budget_fen=budget_fen,
+        county=county,
+        region=region,
+        year=year,
+        code=code,
+        name=name.strip(),
+        category=category,
+        content=content.strip(),
+        implementer=implementer.strip(),
+        manager=manager.strip(),
+        budget_fen=budget_fen,
     )
     for source, fen in funding.items():
         ProjectFunding.objects.create(project=project, source=source, amount_fen=fen)
     project.villages.set(villages)
-    record(by=by, action="create_project", target=project, scope_code=region.code,
-           changes={k: [None, v] for k, v in _project_snapshot(project).items() if v not in (None, "", [], {}, 0)})
+    record(
+        by=by,
+        action="create_project",
+        target=project,
+        scope_code=region.code,
+        changes={
+            k: [None, v] for k, v in _project_snapshot(project).items() if v not in (None, "", [], {}, 0)
+        },
+    )
     return project
 
 
@@ -132,7 +170,9 @@ def update_project(project: Project, *, by, **changes) -> Project:
 
 
 @transaction.atomic
-def record_progress(project: Project, *, by, status: str, progress: int, on: datetime.date, note: str = "") -> Project:
+def record_progress(
+    project: Project, *, by, status: str, progress: int, on: datetime.date, note: str = ""
+) -> Project:
     """Implementation progress (实施进度): start, percent done, completion; acceptance is `accept_project`."""
     ensure_county_office(by, project.region_id)
     project = Project.objects.select_for_update().get(pk=project.pk)
@@ -141,7 +181,9 @@ def record_progress(project: Project, *, by, status: str, progress: int, on: dat
     if status == ProjectStatus.ACCEPTED:
         raise FundsError({"status": "验收请通过“项目验收”办理"})
     if status != project.status and status not in PROJECT_TRANSITIONS[ProjectStatus(project.status)]:
-        errors["status"] = f"项目当前为“{project.get_status_display()}”，不能改为“{ProjectStatus(status).label if status in ProjectStatus.values else status}”"
+        errors["status"] = (
+            f"项目当前为“{project.get_status_display()}”，不能改为“{ProjectStatus(status).label if status in ProjectStatus.values else status}”"
+        )
     if not isinstance(progress, int) or not 0 <= progress <= 100:
         errors["progress"] = "实施进度应为0到100"
     elif status == ProjectStatus.COMPLETED and progress != 100:
@@ -190,7 +232,9 @@ def accept_project(project: Project, *, by, accepted_on: datetime.date, note: st
 
 
 @transaction.atomic
-def add_beneficiary(project: Project, *, by, household: Household, benefit: str = "", amount_fen: int = 0) -> ProjectBeneficiary:
+def add_beneficiary(
+    project: Project, *, by, household: Household, benefit: str = "", amount_fen: int = 0
+) -> ProjectBeneficiary:
     ensure_county_office(by, project.region_id)
     if not household.village_id.startswith(project.county_id):
         raise FundsError({"household": "受益户须在本县"})
@@ -198,9 +242,21 @@ def add_beneficiary(project: Project, *, by, household: Household, benefit: str 
         raise FundsError({"amount": "到户金额不能为负数"})
     if ProjectBeneficiary.objects.filter(project=project, household=household).exists():
         raise FundsError({"household": f"户 {household.number} 已是本项目的受益户"})
-    beneficiary = ProjectBeneficiary.objects.create(project=project, household=household, benefit=benefit.strip()[:200], amount_fen=amount_fen)
-    record(by=by, action="add_beneficiary", target=project, household=household, scope_code=project.region_id,
-           changes={"beneficiary": [None, household.number], "benefit": [None, beneficiary.benefit], "amount_fen": [None, amount_fen]})
+    beneficiary = ProjectBeneficiary.objects.create(
+        project=project, household=household, benefit=benefit.strip()[:200], amount_fen=amount_fen
+    )
+    record(
+        by=by,
+        action="add_beneficiary",
+        target=project,
+        household=household,
+        scope_code=project.region_id,
+        changes={
+            "beneficiary": [None, household.number],
+            "benefit": [None, beneficiary.benefit],
+            "amount_fen": [None, amount_fen],
+        },
+    )
     return beneficiary
 
 
@@ -208,8 +264,17 @@ def add_beneficiary(project: Project, *, by, household: Household, benefit: str 
 def remove_beneficiary(beneficiary: ProjectBeneficiary, *, by) -> None:
     project = beneficiary.project
     ensure_county_office(by, project.region_id)
-    record(by=by, action="remove_beneficiary", target=project, household=beneficiary.household, scope_code=project.region_id,
-           changes={"beneficiary": [beneficiary.household.number, None], "amount_fen": [beneficiary.amount_fen, None]})
+    record(
+        by=by,
+        action="remove_beneficiary",
+        target=project,
+        household=beneficiary.household,
+        scope_code=project.region_id,
+        changes={
+            "beneficiary": [beneficiary.household.number, None],
+            "amount_fen": [beneficiary.amount_fen, None],
+        },
+    )
     beneficiary.delete()
 
 
@@ -223,6 +288,11 @@ def publish_project(project: Project, *, by, on: datetime.date | None = None) ->
     before = snapshot(project)
     project.published_on = on or timezone.localdate()
     project.save(update_fields=["published_on", "updated_at"])
-    record(by=by, action="publish_project", target=project, scope_code=project.region_id,
-           changes={"published_on": [before["published_on"], str(project.published_on)]})
+    record(
+        by=by,
+        action="publish_project",
+        target=project,
+        scope_code=project.region_id,
+        changes={"published_on": [before["published_on"], str(project.published_on)]},
+    )
     return project

@@ -4,6 +4,7 @@ Seed 003 (資金項目管理): “將每個年度的扶貧資金項目統計表�
 做到錄入項目庫的扶貧項目與實際實施的扶貧項目賬賬相符、賬實相符”. `reconcile` is pure: it takes
 the library and the table as plain rows and lists every disagreement, one line each.
 """
+
 import io
 from dataclasses import dataclass
 
@@ -43,7 +44,7 @@ class LibraryProject:
     year: int
     status: str
     budget_fen: int
-    planned_fen: int | None   # sum of the funding plan; None when no plan was entered
+    planned_fen: int | None  # sum of the funding plan; None when no plan was entered
     allocated_fen: int
     paid_fen: int
     pk: int | None = None
@@ -84,25 +85,55 @@ def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRo
     seen: set[str] = set()
     for row in ledger:
         if row.code in seen:
-            out.append(Mismatch(MismatchKind.DUPLICATE_IN_LEDGER, row.code, row.name, ledger=f"第{row.row}行", row=row.row))
+            out.append(
+                Mismatch(
+                    MismatchKind.DUPLICATE_IN_LEDGER, row.code, row.name, ledger=f"第{row.row}行", row=row.row
+                )
+            )
             continue
         seen.add(row.code)
         project = by_code.get(row.code)
         if project is None:
-            out.append(Mismatch(MismatchKind.NOT_IN_LIBRARY, row.code, row.name, ledger=_yuan(row.amount_fen), row=row.row))
+            out.append(
+                Mismatch(
+                    MismatchKind.NOT_IN_LIBRARY, row.code, row.name, ledger=_yuan(row.amount_fen), row=row.row
+                )
+            )
             continue
         common = {"code": row.code, "name": project.name, "row": row.row, "project_pk": project.pk}
         if project.year != year:
-            out.append(Mismatch(MismatchKind.WRONG_YEAR, library=f"{project.year}年", ledger=f"{year}年", **common))
+            out.append(
+                Mismatch(MismatchKind.WRONG_YEAR, library=f"{project.year}年", ledger=f"{year}年", **common)
+            )
         if row.name.strip() != project.name.strip():
             out.append(Mismatch(MismatchKind.NAME_DIFFERS, library=project.name, ledger=row.name, **common))
         if project.status == ProjectStatus.CANCELLED:
-            out.append(Mismatch(MismatchKind.CANCELLED_IN_LEDGER, library=str(ProjectStatus(project.status).label),
-                                ledger=_yuan(row.amount_fen), **common))
+            out.append(
+                Mismatch(
+                    MismatchKind.CANCELLED_IN_LEDGER,
+                    library=str(ProjectStatus(project.status).label),
+                    ledger=_yuan(row.amount_fen),
+                    **common,
+                )
+            )
         if row.amount_fen != project.allocated_fen:
-            out.append(Mismatch(MismatchKind.SCALE_DIFFERS, library=_yuan(project.allocated_fen), ledger=_yuan(row.amount_fen), **common))
+            out.append(
+                Mismatch(
+                    MismatchKind.SCALE_DIFFERS,
+                    library=_yuan(project.allocated_fen),
+                    ledger=_yuan(row.amount_fen),
+                    **common,
+                )
+            )
         if row.paid_fen != project.paid_fen:
-            out.append(Mismatch(MismatchKind.PAID_DIFFERS, library=_yuan(project.paid_fen), ledger=_yuan(row.paid_fen), **common))
+            out.append(
+                Mismatch(
+                    MismatchKind.PAID_DIFFERS,
+                    library=_yuan(project.paid_fen),
+                    ledger=_yuan(row.paid_fen),
+                    **common,
+                )
+            )
     for project in library:
         if project.year != year:
             continue
@@ -112,18 +143,54 @@ def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRo
             out.append(Mismatch(MismatchKind.NOT_IN_LEDGER, library=_yuan(project.allocated_fen), **common))
         if cancelled:
             if project.allocated_fen or project.paid_fen:
-                out.append(Mismatch(MismatchKind.CANCELLED_WITH_MONEY, library=f"安排{_yuan(project.allocated_fen)}，拨付{_yuan(project.paid_fen)}", **common))
+                out.append(
+                    Mismatch(
+                        MismatchKind.CANCELLED_WITH_MONEY,
+                        library=f"安排{_yuan(project.allocated_fen)}，拨付{_yuan(project.paid_fen)}",
+                        **common,
+                    )
+                )
             continue
         if project.budget_fen != project.allocated_fen:
-            out.append(Mismatch(MismatchKind.BUDGET_DIFFERS, library=f"预算{_yuan(project.budget_fen)}，已安排{_yuan(project.allocated_fen)}", **common))
+            out.append(
+                Mismatch(
+                    MismatchKind.BUDGET_DIFFERS,
+                    library=f"预算{_yuan(project.budget_fen)}，已安排{_yuan(project.allocated_fen)}",
+                    **common,
+                )
+            )
         if project.planned_fen is not None and project.planned_fen != project.budget_fen:
-            out.append(Mismatch(MismatchKind.PLAN_DIFFERS, library=f"预算{_yuan(project.budget_fen)}，来源合计{_yuan(project.planned_fen)}", **common))
+            out.append(
+                Mismatch(
+                    MismatchKind.PLAN_DIFFERS,
+                    library=f"预算{_yuan(project.budget_fen)}，来源合计{_yuan(project.planned_fen)}",
+                    **common,
+                )
+            )
         if project.status == ProjectStatus.PLANNED and project.paid_fen:
-            out.append(Mismatch(MismatchKind.PAID_BEFORE_START, library=f"已拨付{_yuan(project.paid_fen)}", **common))
+            out.append(
+                Mismatch(MismatchKind.PAID_BEFORE_START, library=f"已拨付{_yuan(project.paid_fen)}", **common)
+            )
         if project.status == ProjectStatus.ACCEPTED and project.paid_fen < project.allocated_fen:
-            out.append(Mismatch(MismatchKind.ACCEPTED_NOT_PAID, library=f"已安排{_yuan(project.allocated_fen)}，已拨付{_yuan(project.paid_fen)}", **common))
-        if project.status != ProjectStatus.ACCEPTED and project.paid_fen and project.paid_fen == project.allocated_fen:
-            out.append(Mismatch(MismatchKind.PAID_NOT_ACCEPTED, library=f"{ProjectStatus(project.status).label}，已拨付{_yuan(project.paid_fen)}", **common))
+            out.append(
+                Mismatch(
+                    MismatchKind.ACCEPTED_NOT_PAID,
+                    library=f"已安排{_yuan(project.allocated_fen)}，已拨付{_yuan(project.paid_fen)}",
+                    **common,
+                )
+            )
+        if (
+            project.status != ProjectStatus.ACCEPTED
+            and project.paid_fen
+            and project.paid_fen == project.allocated_fen
+        ):
+            out.append(
+                Mismatch(
+                    MismatchKind.PAID_NOT_ACCEPTED,
+                    library=f"{ProjectStatus(project.status).label}，已拨付{_yuan(project.paid_fen)}",
+                    **common,
+                )
+            )
     return out
 
 
@@ -133,14 +200,29 @@ def library_of(county_code: str) -> list[LibraryProject]:
     out = []
     for p in qs:
         plan = [f.amount_fen for f in p.funding.all()]
-        out.append(LibraryProject(code=p.code, name=p.name, year=p.year, status=p.status, budget_fen=p.budget_fen,
-                                  planned_fen=sum(plan) if plan else None, allocated_fen=p.allocated_fen,
-                                  paid_fen=p.paid_fen, pk=p.pk))
+        out.append(
+            LibraryProject(
+                code=p.code,
+                name=p.name,
+                year=p.year,
+                status=p.status,
+                budget_fen=p.budget_fen,
+                planned_fen=sum(plan) if plan else None,
+                allocated_fen=p.allocated_fen,
+                paid_fen=p.paid_fen,
+                pk=p.pk,
+            )
+        )
     return out
 
 
 def ledger_rows(stored: list[dict]) -> list[LedgerRow]:
-    return [LedgerRow(row=r["row"], code=r["code"], name=r["name"], amount_fen=r["amount_fen"], paid_fen=r["paid_fen"]) for r in stored]
+    return [
+        LedgerRow(
+            row=r["row"], code=r["code"], name=r["name"], amount_fen=r["amount_fen"], paid_fen=r["paid_fen"]
+        )
+        for r in stored
+    ]
 
 
 LEDGER_HEADERS = ["项目编号", "项目名称", "资金规模（元）", "已拨付（元）"]
@@ -186,11 +268,21 @@ def parse_ledger(data: bytes) -> list[dict]:
         for h in ("资金规模（元）", "已拨付（元）"):
             raw = cell[h]
             try:
-                amounts[h] = money.yuan_to_fen(format(raw, "f") if isinstance(raw, float) else (raw if raw not in (None, "") else "0"))
+                amounts[h] = money.yuan_to_fen(
+                    format(raw, "f") if isinstance(raw, float) else (raw if raw not in (None, "") else "0")
+                )
             except (money.MoneyError, TypeError) as e:
                 errors.append(f"第{number}行{h}：{e}")
         if len(amounts) == 2:
-            out.append({"row": number, "code": code, "name": name, "amount_fen": amounts["资金规模（元）"], "paid_fen": amounts["已拨付（元）"]})
+            out.append(
+                {
+                    "row": number,
+                    "code": code,
+                    "name": name,
+                    "amount_fen": amounts["资金规模（元）"],
+                    "paid_fen": amounts["已拨付（元）"],
+                }
+            )
     if errors:
         raise LedgerFileError(errors)
     if not out:

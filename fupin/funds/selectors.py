@@ -3,6 +3,7 @@
 Loans and projects are scoped by the region they sit in (a village clerk sees the village's
 loans); funds, the risk fund and the subsidy lists are county business, scoped by county.
 """
+
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -70,16 +71,29 @@ def default_county(user, requested: str = "") -> Region | None:
 
 # --- projects -------------------------------------------------------------------------------
 
+
 def _with_money(qs: QuerySet[Project]) -> QuerySet[Project]:
-    allocated = Allocation.objects.filter(project=OuterRef("pk")).values("project").annotate(s=Sum("amount_fen")).values("s")
-    paid = Allocation.objects.filter(project=OuterRef("pk")).values("project").annotate(s=Sum("spent_fen")).values("s")
+    allocated = (
+        Allocation.objects.filter(project=OuterRef("pk"))
+        .values("project")
+        .annotate(s=Sum("amount_fen"))
+        .values("s")
+    )
+    paid = (
+        Allocation.objects.filter(project=OuterRef("pk"))
+        .values("project")
+        .annotate(s=Sum("spent_fen"))
+        .values("s")
+    )
     return qs.annotate(
         allocated_fen=Coalesce(Subquery(allocated), 0),
         paid_fen=Coalesce(Subquery(paid), 0),
     )
 
 
-def projects_for(user, *, county: str = "", year: int | None = None, status: str = "", category: str = "", q: str = "") -> QuerySet[Project]:
+def projects_for(
+    user, *, county: str = "", year: int | None = None, status: str = "", category: str = "", q: str = ""
+) -> QuerySet[Project]:
     qs = _scoped(Project.objects.select_related("region"), user, "region_id")
     if county:
         qs = qs.filter(county_id=county)
@@ -104,14 +118,19 @@ def project_allocations(project: Project) -> QuerySet[Allocation]:
 
 
 def project_payments(project: Project) -> QuerySet[Payment]:
-    return Payment.objects.filter(allocation__project=project).select_related("allocation__fund", "created_by")
+    return Payment.objects.filter(allocation__project=project).select_related(
+        "allocation__fund", "created_by"
+    )
 
 
 def project_beneficiaries(project: Project) -> QuerySet[ProjectBeneficiary]:
-    return project.beneficiaries.select_related("household", "household__village").order_by("household__number")
+    return project.beneficiaries.select_related("household", "household__village").order_by(
+        "household__number"
+    )
 
 
 # --- funds ------------------------------------------------------------------------------------
+
 
 def funds_for(user, *, county: str = "", year: int | None = None, source: str = "") -> QuerySet[Fund]:
     qs = _scoped(Fund.objects.all(), user, "county_id")
@@ -147,8 +166,10 @@ def open_allocations(project: Project) -> QuerySet[Allocation]:
 
 # --- loans ------------------------------------------------------------------------------------
 
-def loans_for(user, *, county: str = "", status: str = "", kind: str = "", bank: str = "", q: str = "",
-              region: str = "") -> QuerySet[Loan]:
+
+def loans_for(
+    user, *, county: str = "", status: str = "", kind: str = "", bank: str = "", q: str = "", region: str = ""
+) -> QuerySet[Loan]:
     qs = _scoped(Loan.objects.select_related("household", "region"), user, "region_id")
     if county:
         qs = qs.filter(county_id=county)
@@ -176,7 +197,8 @@ def household_loans(user, household_pk) -> tuple[Household, list[Loan]]:
     """A household (in scope) and its loans with the figures its page shows."""
     household = household_for(user, household_pk)
     loans = list(
-        Loan.objects.filter(household=household).select_related("borrower")
+        Loan.objects.filter(household=household)
+        .select_related("borrower")
         .annotate(repaid_fen=Coalesce(Sum("repayments__principal_fen"), 0))
         .order_by("-applied_on", "-pk")
     )
@@ -186,7 +208,9 @@ def household_loans(user, household_pk) -> tuple[Household, list[Loan]]:
 
 
 def banks_in(county_code: str) -> list[str]:
-    return list(Loan.objects.filter(county_id=county_code).order_by("bank").values_list("bank", flat=True).distinct())
+    return list(
+        Loan.objects.filter(county_id=county_code).order_by("bank").values_list("bank", flat=True).distinct()
+    )
 
 
 @dataclass
@@ -210,12 +234,19 @@ def loan_schedule(loan: Loan) -> list[ScheduleRow]:
         fig = interest.period_figures(terms, year, quarter, settlement_day)
         if fig.interest_days == 0 and fig.subsidy_days == 0:
             continue
-        rows.append(ScheduleRow(fig, paid.get((year, quarter)), fig.payable_subsidy_fen(paid.get((year, quarter))),
-                                subsidies.get((year, quarter), subsidies.get((year, 0)) if quarter == 4 else None)))
+        rows.append(
+            ScheduleRow(
+                fig,
+                paid.get((year, quarter)),
+                fig.payable_subsidy_fen(paid.get((year, quarter))),
+                subsidies.get((year, quarter), subsidies.get((year, 0)) if quarter == 4 else None),
+            )
+        )
     return rows
 
 
 # --- interest subsidy lists ---------------------------------------------------------------------
+
 
 @dataclass
 class SubsidyLine:
@@ -225,9 +256,9 @@ class SubsidyLine:
     days: int
     interest_due_fen: int
     interest_paid_fen: int | None
-    subsidy_fen: int        # computed on the benchmark rate, before the cap
-    payable_fen: int        # capped at interest paid; 0 while unpaid
-    paid_fen: int | None    # already paid by the county
+    subsidy_fen: int  # computed on the benchmark rate, before the cap
+    payable_fen: int  # capped at interest paid; 0 while unpaid
+    paid_fen: int | None  # already paid by the county
 
 
 def subsidy_lines(user, *, county_code: str, year: int, quarter: int) -> list[SubsidyLine]:
@@ -241,17 +272,34 @@ def subsidy_lines(user, *, county_code: str, year: int, quarter: int) -> list[Su
         start, end = interest.interest_period(year, quarter, settlement_day)
         periods = [quarter]
     else:
-        start, end = interest.interest_period(year, 1, settlement_day)[0], interest.interest_period(year, 4, settlement_day)[1]
+        start, end = (
+            interest.interest_period(year, 1, settlement_day)[0],
+            interest.interest_period(year, 4, settlement_day)[1],
+        )
         periods = [1, 2, 3, 4]
-    loans = loans_for(user, county=county_code).filter(
-        disbursed_on__isnull=False, disbursed_on__lte=end, maturity_on__gt=start,
-    ).exclude(interest_rate__isnull=True)
-    loans = loans.filter(borrower_kind=BorrowerKind.HOUSEHOLD) if quarter else loans.exclude(borrower_kind=BorrowerKind.HOUSEHOLD)
-    loans = loans.prefetch_related(
-        Prefetch("repayments", queryset=Repayment.objects.order_by("repaid_on")),
-        Prefetch("interest_payments", queryset=InterestPayment.objects.filter(year=year)),
-        Prefetch("subsidy_payments", queryset=SubsidyPayment.objects.filter(year=year, quarter=quarter)),
-    ).select_related("borrower", "household", "region").order_by("bank", "region_id", "pk")
+    loans = (
+        loans_for(user, county=county_code)
+        .filter(
+            disbursed_on__isnull=False,
+            disbursed_on__lte=end,
+            maturity_on__gt=start,
+        )
+        .exclude(interest_rate__isnull=True)
+    )
+    loans = (
+        loans.filter(borrower_kind=BorrowerKind.HOUSEHOLD)
+        if quarter
+        else loans.exclude(borrower_kind=BorrowerKind.HOUSEHOLD)
+    )
+    loans = (
+        loans.prefetch_related(
+            Prefetch("repayments", queryset=Repayment.objects.order_by("repaid_on")),
+            Prefetch("interest_payments", queryset=InterestPayment.objects.filter(year=year)),
+            Prefetch("subsidy_payments", queryset=SubsidyPayment.objects.filter(year=year, quarter=quarter)),
+        )
+        .select_related("borrower", "household", "region")
+        .order_by("bank", "region_id", "pk")
+    )
     lines = []
     for loan in loans:
         terms = loan_terms(loan, [(r.repaid_on, r.principal_fen) for r in loan.repayments.all()])
@@ -262,14 +310,19 @@ def subsidy_lines(user, *, county_code: str, year: int, quarter: int) -> list[Su
             continue
         paid_values = [paid_by_q[q] for q in periods if q in paid_by_q]
         already = [s.amount_fen for s in loan.subsidy_payments.all()]
-        lines.append(SubsidyLine(
-            loan=loan, start=start, end=end, days=sum(f.subsidy_days for f in figures),
-            interest_due_fen=sum(f.interest_fen for f in figures),
-            interest_paid_fen=sum(paid_values) if paid_values else None,
-            subsidy_fen=subsidy,
-            payable_fen=sum(f.payable_subsidy_fen(paid_by_q.get(f.quarter)) for f in figures),
-            paid_fen=already[0] if already else None,
-        ))
+        lines.append(
+            SubsidyLine(
+                loan=loan,
+                start=start,
+                end=end,
+                days=sum(f.subsidy_days for f in figures),
+                interest_due_fen=sum(f.interest_fen for f in figures),
+                interest_paid_fen=sum(paid_values) if paid_values else None,
+                subsidy_fen=subsidy,
+                payable_fen=sum(f.payable_subsidy_fen(paid_by_q.get(f.quarter)) for f in figures),
+                paid_fen=already[0] if already else None,
+            )
+        )
     return lines
 
 
@@ -278,33 +331,49 @@ def subsidy_year_summary(user, *, county_code: str, year: int) -> list[dict]:
     rows = []
     for quarter in (1, 2, 3, 4, 0):
         lines = subsidy_lines(user, county_code=county_code, year=year, quarter=quarter)
-        rows.append({
-            "quarter": quarter, "loans": len(lines),
-            "subsidy_fen": sum(line.subsidy_fen for line in lines),
-            "payable_fen": sum(line.payable_fen for line in lines),
-            "paid_fen": sum(line.paid_fen or 0 for line in lines),
-        })
+        rows.append(
+            {
+                "quarter": quarter,
+                "loans": len(lines),
+                "subsidy_fen": sum(line.subsidy_fen for line in lines),
+                "payable_fen": sum(line.payable_fen for line in lines),
+                "paid_fen": sum(line.paid_fen or 0 for line in lines),
+            }
+        )
     return rows
 
 
 # --- risk compensation fund ------------------------------------------------------------------------
 
+
 def risk_accounts(user, county_code: str) -> QuerySet[RiskFundAccount]:
     """The county's risk-fund accounts; every county's in scope when `county_code` is empty."""
-    qs = RiskFundAccount.objects.filter(county_id=county_code) if county_code else RiskFundAccount.objects.all()
+    qs = (
+        RiskFundAccount.objects.filter(county_id=county_code)
+        if county_code
+        else RiskFundAccount.objects.all()
+    )
     return _scoped(qs, user, "county_id")
 
 
 def risk_entries(user, county_code: str) -> QuerySet[RiskFundEntry]:
     """The county's risk-fund entries; every county's in scope when `county_code` is empty."""
-    qs = RiskFundEntry.objects.filter(account__county_id=county_code) if county_code else RiskFundEntry.objects.all()
+    qs = (
+        RiskFundEntry.objects.filter(account__county_id=county_code)
+        if county_code
+        else RiskFundEntry.objects.all()
+    )
     return _scoped(qs, user, "account__county_id").select_related("account", "loan", "created_by")
 
 
 def fund_totals_by_county(user, *, year: int) -> list[dict]:
     """The year's funds of each county in scope (the overview of a prefecture or province)."""
-    rows = (funds_for(user, year=year).values("county_id", "county__name").order_by("county_id")
-            .annotate(amount=Sum("amount_fen"), allocated=Sum("allocated_fen"), spent=Sum("spent_fen")))
+    rows = (
+        funds_for(user, year=year)
+        .values("county_id", "county__name")
+        .order_by("county_id")
+        .annotate(amount=Sum("amount_fen"), allocated=Sum("allocated_fen"), spent=Sum("spent_fen"))
+    )
     return [row | {"balance": row["amount"] - row["spent"]} for row in rows]
 
 
@@ -312,28 +381,47 @@ def deposit_schedule(user, *, county_code: str, year: int) -> list[dict]:
     """Per bank and calendar quarter of a year: loans issued, deposit due, deposited, shortfall."""
     policy = policy_for(county_code)
     issued = defaultdict(int)
-    for bank, disbursed_on, amount in loans_for(user, county=county_code).filter(
-        disbursed_on__year=year).values_list("bank", "disbursed_on", "amount_fen"):
+    for bank, disbursed_on, amount in (
+        loans_for(user, county=county_code)
+        .filter(disbursed_on__year=year)
+        .values_list("bank", "disbursed_on", "amount_fen")
+    ):
         issued[(bank, interest.quarter_of(disbursed_on)[1])] += amount
     deposited = defaultdict(int)
-    for bank, quarter, amount in risk_entries(user, county_code).filter(kind=RiskEntryKind.DEPOSIT, year=year).values_list(
-            "account__bank", "quarter", "amount_fen"):
+    for bank, quarter, amount in (
+        risk_entries(user, county_code)
+        .filter(kind=RiskEntryKind.DEPOSIT, year=year)
+        .values_list("account__bank", "quarter", "amount_fen")
+    ):
         deposited[(bank, quarter)] += amount
     rows = []
     for bank, quarter in sorted(set(issued) | set(deposited)):
         due = interest.deposit_due(issued[(bank, quarter)], policy.risk_deposit_share)
-        rows.append({"bank": bank, "quarter": quarter, "issued_fen": issued[(bank, quarter)], "due_fen": due,
-                     "deposited_fen": deposited[(bank, quarter)], "shortfall_fen": due - deposited[(bank, quarter)]})
+        rows.append(
+            {
+                "bank": bank,
+                "quarter": quarter,
+                "issued_fen": issued[(bank, quarter)],
+                "due_fen": due,
+                "deposited_fen": deposited[(bank, quarter)],
+                "shortfall_fen": due - deposited[(bank, quarter)],
+            }
+        )
     return rows
 
 
 def risk_totals(user, county_code: str) -> dict:
     entries = risk_entries(user, county_code)
     by_kind = dict(entries.values("kind").annotate(s=Sum("amount_fen")).values_list("kind", "s"))
-    payouts = entries.filter(kind=RiskEntryKind.PAYOUT).aggregate(city=Sum("city_share_fen"), county=Sum("county_share_fen"))
-    recoveries = entries.filter(kind=RiskEntryKind.RECOVERY).aggregate(city=Sum("city_share_fen"), county=Sum("county_share_fen"))
+    payouts = entries.filter(kind=RiskEntryKind.PAYOUT).aggregate(
+        city=Sum("city_share_fen"), county=Sum("county_share_fen")
+    )
+    recoveries = entries.filter(kind=RiskEntryKind.RECOVERY).aggregate(
+        city=Sum("city_share_fen"), county=Sum("county_share_fen")
+    )
     return {
-        "deposited": by_kind.get(RiskEntryKind.DEPOSIT, 0), "paid_out": by_kind.get(RiskEntryKind.PAYOUT, 0),
+        "deposited": by_kind.get(RiskEntryKind.DEPOSIT, 0),
+        "paid_out": by_kind.get(RiskEntryKind.PAYOUT, 0),
         "recovered": by_kind.get(RiskEntryKind.RECOVERY, 0),
         "balance": risk_accounts(user, county_code).aggregate(s=Sum("balance_fen"))["s"] or 0,
         "city_net": (payouts["city"] or 0) - (recoveries["city"] or 0),
@@ -343,35 +431,69 @@ def risk_totals(user, county_code: str) -> dict:
 
 # --- reminders, overdue and default -----------------------------------------------------------------
 
+
 def loans_due_for_reminder(user, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
     """Disbursed loans maturing within the reminder window that have not been reminded yet."""
     days = policy_for(county_code).reminder_days
-    return loans_for(user, county=county_code, status=LoanStatus.DISBURSED).filter(
-        maturity_on__gt=today, maturity_on__lte=today + datetime.timedelta(days=days), reminder_sent_on__isnull=True,
-    ).order_by("maturity_on", "pk")
+    return (
+        loans_for(user, county=county_code, status=LoanStatus.DISBURSED)
+        .filter(
+            maturity_on__gt=today,
+            maturity_on__lte=today + datetime.timedelta(days=days),
+            reminder_sent_on__isnull=True,
+        )
+        .order_by("maturity_on", "pk")
+    )
 
 
 def loans_maturing(user, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
     days = policy_for(county_code).reminder_days
-    return loans_for(user, county=county_code, status=LoanStatus.DISBURSED).filter(
-        maturity_on__gt=today, maturity_on__lte=today + datetime.timedelta(days=days)).order_by("maturity_on", "pk")
+    return (
+        loans_for(user, county=county_code, status=LoanStatus.DISBURSED)
+        .filter(maturity_on__gt=today, maturity_on__lte=today + datetime.timedelta(days=days))
+        .order_by("maturity_on", "pk")
+    )
 
 
 def overdue_loans(user, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
     """Disbursed loans past maturity with principal still owed (逾期)."""
-    return loans_for(user, county=county_code, status=LoanStatus.DISBURSED).filter(maturity_on__lte=today).annotate(
-        repaid_fen=Coalesce(Sum("repayments__principal_fen"), 0)).annotate(
-        unpaid_fen=F("amount_fen") - F("repaid_fen")).order_by("maturity_on", "pk")
+    return (
+        loans_for(user, county=county_code, status=LoanStatus.DISBURSED)
+        .filter(maturity_on__lte=today)
+        .annotate(repaid_fen=Coalesce(Sum("repayments__principal_fen"), 0))
+        .annotate(unpaid_fen=F("amount_fen") - F("repaid_fen"))
+        .order_by("maturity_on", "pk")
+    )
 
 
 def defaulted_loans(user, *, county_code: str) -> QuerySet[Loan]:
-    paid = RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.PAYOUT).values("loan").annotate(s=Sum("amount_fen")).values("s")
-    recovered = RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.RECOVERY).values("loan").annotate(s=Sum("amount_fen")).values("s")
-    loss = RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.PAYOUT).values("loan").annotate(s=Sum("loss_fen")).values("s")
-    return loans_for(user, county=county_code, status=LoanStatus.DEFAULTED).annotate(
-        paid_out_fen=Coalesce(Subquery(paid), 0), recovered_fen=Coalesce(Subquery(recovered), 0),
-        loss_fen=Coalesce(Subquery(loss), 0),
-    ).order_by("defaulted_on", "pk")
+    paid = (
+        RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.PAYOUT)
+        .values("loan")
+        .annotate(s=Sum("amount_fen"))
+        .values("s")
+    )
+    recovered = (
+        RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.RECOVERY)
+        .values("loan")
+        .annotate(s=Sum("amount_fen"))
+        .values("s")
+    )
+    loss = (
+        RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.PAYOUT)
+        .values("loan")
+        .annotate(s=Sum("loss_fen"))
+        .values("s")
+    )
+    return (
+        loans_for(user, county=county_code, status=LoanStatus.DEFAULTED)
+        .annotate(
+            paid_out_fen=Coalesce(Subquery(paid), 0),
+            recovered_fen=Coalesce(Subquery(recovered), 0),
+            loss_fen=Coalesce(Subquery(loss), 0),
+        )
+        .order_by("defaulted_on", "pk")
+    )
 
 
 def loan_statistics(user, *, county_code: str) -> dict:
@@ -384,24 +506,41 @@ def loan_statistics(user, *, county_code: str) -> dict:
     )
     households = by_kind["households"] or 0
     total = households + (by_kind["enterprises"] or 0)
-    status_counts = dict(loans_for(user, county=county_code).values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    status_counts = dict(
+        loans_for(user, county=county_code)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
     return {
-        "issued_fen": total, "household_fen": households, "enterprise_fen": by_kind["enterprises"] or 0,
-        "household_share": (households * 100 // total) if total else None, "count": by_kind["count"],
+        "issued_fen": total,
+        "household_fen": households,
+        "enterprise_fen": by_kind["enterprises"] or 0,
+        "household_share": (households * 100 // total) if total else None,
+        "count": by_kind["count"],
         "by_status": [(s, s.label, status_counts.get(s.value, 0)) for s in LoanStatus],
     }
 
 
 # --- public disclosure ------------------------------------------------------------------------------
 
+
 def published_projects(*, county: str = "", year: int | None = None) -> QuerySet[Project]:
     """Projects a county has published (公告公示); no user, no scope: this is the public page."""
-    qs = Project.objects.filter(published_on__isnull=False).exclude(status=ProjectStatus.CANCELLED).select_related("region", "county")
+    qs = (
+        Project.objects.filter(published_on__isnull=False)
+        .exclude(status=ProjectStatus.CANCELLED)
+        .select_related("region", "county")
+    )
     if county:
         qs = qs.filter(county_id=county)
     if year:
         qs = qs.filter(year=year)
-    return _with_money(qs).annotate(beneficiary_count=Count("beneficiaries")).order_by("-year", "county_id", "code")
+    return (
+        _with_money(qs)
+        .annotate(beneficiary_count=Count("beneficiaries"))
+        .order_by("-year", "county_id", "code")
+    )
 
 
 def published_project(pk) -> Project:
@@ -415,7 +554,9 @@ def published_counties() -> QuerySet[Region]:
 
 def policy_for(county_code: str) -> LoanPolicy:
     """The county's parameters, or the seed's defaults when the county has set none."""
-    return LoanPolicy.objects.filter(county_id=county_code[:6]).first() or LoanPolicy.default_for(county_code[:6])
+    return LoanPolicy.objects.filter(county_id=county_code[:6]).first() or LoanPolicy.default_for(
+        county_code[:6]
+    )
 
 
 def loan_terms(loan: Loan, repayments=None) -> interest.LoanTerms:
@@ -423,9 +564,14 @@ def loan_terms(loan: Loan, repayments=None) -> interest.LoanTerms:
         repayments = list(loan.repayments.values_list("repaid_on", "principal_fen"))
     policy_years = policy_for(loan.county_id).subsidy_years
     return interest.LoanTerms(
-        principal_fen=loan.amount_fen, disbursed_on=loan.disbursed_on, maturity_on=loan.maturity_on,
-        annual_rate=loan.interest_rate, benchmark_rate=loan.benchmark_rate, subsidy_share=loan.subsidy_share,
-        subsidy_years=policy_years, repayments=tuple(repayments),
+        principal_fen=loan.amount_fen,
+        disbursed_on=loan.disbursed_on,
+        maturity_on=loan.maturity_on,
+        annual_rate=loan.interest_rate,
+        benchmark_rate=loan.benchmark_rate,
+        subsidy_share=loan.subsidy_share,
+        subsidy_years=policy_years,
+        repayments=tuple(repayments),
     )
 
 
@@ -448,11 +594,18 @@ def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loa
     An application uses the amount requested, an approval the amount granted, a disbursed loan
     the principal still outstanding.
     """
-    loans = Loan.objects.filter(household=household, status__in=ACTIVE_LOAN_STATUSES, borrower_kind=BorrowerKind.HOUSEHOLD)
+    loans = Loan.objects.filter(
+        household=household, status__in=ACTIVE_LOAN_STATUSES, borrower_kind=BorrowerKind.HOUSEHOLD
+    )
     if exclude_loan:
         loans = loans.exclude(pk=exclude_loan)
     used = 0
     for status, amount, requested in loans.values_list("status", "amount_fen", "amount_requested_fen"):
         used += requested if status == LoanStatus.APPLIED else amount
-    repaid = Repayment.objects.filter(loan__in=loans.filter(status=LoanStatus.DISBURSED)).aggregate(s=Sum("principal_fen"))["s"] or 0
+    repaid = (
+        Repayment.objects.filter(loan__in=loans.filter(status=LoanStatus.DISBURSED)).aggregate(
+            s=Sum("principal_fen")
+        )["s"]
+        or 0
+    )
     return max(policy.household_cap_fen - used + repaid, 0)

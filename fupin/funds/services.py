@@ -4,6 +4,7 @@ Money arrives here as integer fen (forms convert yuan with `interest.yuan_to_fen
 that must not go negative is changed only under a row lock (`select_for_update`) with an `F()`
 update, and the table's CheckConstraint refuses anything that slips past.
 """
+
 import datetime
 
 from django.db import transaction
@@ -79,9 +80,7 @@ def _not_future(day: datetime.date, field: str, label: str) -> None:
 
 # --- policy -------------------------------------------------------------------------------
 
-POLICY_FIELDS = [
-    f.name for f in LoanPolicy._meta.concrete_fields if f.name not in ("county", "updated_at")
-]
+POLICY_FIELDS = [f.name for f in LoanPolicy._meta.concrete_fields if f.name not in ("county", "updated_at")]
 
 
 @transaction.atomic
@@ -91,8 +90,14 @@ def update_policy(*, by, county_code: str, **values) -> LoanPolicy:
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise FundsError(f"未知参数：{', '.join(sorted(unknown))}")
-    policy = LoanPolicy.objects.select_for_update().filter(county=county).first() or LoanPolicy.default_for(county.code)
-    before = snapshot(policy, POLICY_FIELDS) if policy.pk and LoanPolicy.objects.filter(pk=policy.pk).exists() else {}
+    policy = LoanPolicy.objects.select_for_update().filter(county=county).first() or LoanPolicy.default_for(
+        county.code
+    )
+    before = (
+        snapshot(policy, POLICY_FIELDS)
+        if policy.pk and LoanPolicy.objects.filter(pk=policy.pk).exists()
+        else {}
+    )
     for k, v in values.items():
         setattr(policy, k, v)
     errors = {}
@@ -122,7 +127,10 @@ def update_policy(*, by, county_code: str, **values) -> LoanPolicy:
 
 # --- loans: application ---------------------------------------------------------------------
 
-def _check_loan_terms(errors: dict, *, policy: LoanPolicy, term_months: int, industry: str, purpose: str, bank: str) -> None:
+
+def _check_loan_terms(
+    errors: dict, *, policy: LoanPolicy, term_months: int, industry: str, purpose: str, bank: str
+) -> None:
     if not policy.min_term_months <= term_months <= policy.max_term_months:
         errors["term_months"] = f"贷款期限应为{policy.min_term_months}到{policy.max_term_months}个月"
     if industry not in Industry.values:
@@ -133,8 +141,14 @@ def _check_loan_terms(errors: dict, *, policy: LoanPolicy, term_months: int, ind
         errors["bank"] = "请填写贷款银行"
 
 
-def household_eligibility(household: Household, borrower: Member | None, *, policy: LoanPolicy, on: datetime.date,
-                          capacity_confirmed: bool) -> dict:
+def household_eligibility(
+    household: Household,
+    borrower: Member | None,
+    *,
+    policy: LoanPolicy,
+    on: datetime.date,
+    capacity_confirmed: bool,
+) -> dict:
     """Why this household and borrower may not borrow (seed 篇6 三（一）); empty when eligible."""
     errors = {}
     allowed = {codes.HouseholdStatus.POOR}
@@ -148,7 +162,10 @@ def household_eligibility(household: Household, borrower: Member | None, *, poli
     age = age_on(borrower.birth_date, on)
     if not policy.min_age <= age <= policy.max_age:
         errors["borrower"] = f"借款人{age}周岁，须年满{policy.min_age}周岁、不超过{policy.max_age}周岁"
-    elif borrower.disability_category in ("intellectual", "mental") and borrower.disability_level in ("1", "2"):
+    elif borrower.disability_category in ("intellectual", "mental") and borrower.disability_level in (
+        "1",
+        "2",
+    ):
         errors["borrower"] = "借款人为一、二级智力或精神残疾，不具有完全民事行为能力"
     if not capacity_confirmed:
         errors["capacity_confirmed"] = "请核实并确认借款人具有完全民事行为能力"
@@ -156,9 +173,20 @@ def household_eligibility(household: Household, borrower: Member | None, *, poli
 
 
 @transaction.atomic
-def apply_for_household_loan(*, by, household: Household, borrower: Member | None, amount_fen: int, term_months: int,
-                             industry: str, purpose: str, bank: str, village_opinion: str = "",
-                             capacity_confirmed: bool = False, applied_on: datetime.date | None = None) -> Loan:
+def apply_for_household_loan(
+    *,
+    by,
+    household: Household,
+    borrower: Member | None,
+    amount_fen: int,
+    term_months: int,
+    industry: str,
+    purpose: str,
+    bank: str,
+    village_opinion: str = "",
+    capacity_confirmed: bool = False,
+    applied_on: datetime.date | None = None,
+) -> Loan:
     """A poor household's application, entered by the village after its review (论证签署意见)."""
     ensure_can_apply(by, household.village_id)
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -166,22 +194,42 @@ def apply_for_household_loan(*, by, household: Household, borrower: Member | Non
     _not_future(applied_on, "applied_on", "申请日期")
     policy = policy_for(household.village_id)
     _positive(amount_fen, "amount", "申请金额")
-    errors = household_eligibility(household, borrower, policy=policy, on=applied_on, capacity_confirmed=capacity_confirmed)
-    _check_loan_terms(errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank)
+    errors = household_eligibility(
+        household, borrower, policy=policy, on=applied_on, capacity_confirmed=capacity_confirmed
+    )
+    _check_loan_terms(
+        errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank
+    )
     room = household_loan_room(household, policy)
     if amount_fen > room:
-        errors["amount"] = (f"每户贷款总额不超过{yuan(policy.household_cap_fen)}元，"
-                            f"该户尚可申请{yuan(room)}元")
+        errors["amount"] = f"每户贷款总额不超过{yuan(policy.household_cap_fen)}元，该户尚可申请{yuan(room)}元"
     if errors:
         raise FundsError(errors)
     loan = Loan.objects.create(
-        county_id=household.village_id[:6], region_id=household.village_id, borrower_kind=BorrowerKind.HOUSEHOLD,
-        household=household, borrower=borrower, borrower_name=borrower.name, bank=bank.strip(),
-        amount_requested_fen=amount_fen, term_months=term_months, industry=industry, purpose=purpose.strip(),
-        capacity_confirmed=True, village_opinion=(village_opinion or "").strip(), applied_on=applied_on, created_by=by,
+        county_id=household.village_id[:6],
+        region_id=household.village_id,
+        borrower_kind=BorrowerKind.HOUSEHOLD,
+        household=household,
+        borrower=borrower,
+        borrower_name=borrower.name,
+        bank=bank.strip(),
+        amount_requested_fen=amount_fen,
+        term_months=term_months,
+        industry=industry,
+        purpose=purpose.strip(),
+        capacity_confirmed=True,
+        village_opinion=(village_opinion or "").strip(),
+        applied_on=applied_on,
+        created_by=by,
     )
-    record(by=by, action="apply_loan", target=loan, household=household, scope_code=loan.region_id,
-           changes={k: [None, v] for k, v in snapshot(loan).items() if v not in (None, "", False)})
+    record(
+        by=by,
+        action="apply_loan",
+        target=loan,
+        household=household,
+        scope_code=loan.region_id,
+        changes={k: [None, v] for k, v in snapshot(loan).items() if v not in (None, "", False)},
+    )
     return loan
 
 
@@ -194,14 +242,29 @@ def enterprise_cap_fen(links: list[tuple[Household, str, int]], policy: LoanPoli
     """
     invested = sum(fen for _, kind, fen in links if kind == LinkKind.INVESTMENT)
     taken_in = {h.pk for h, kind, _ in links if kind in (LinkKind.EMPLOYMENT, LinkKind.AGREEMENT)}
-    return max(policy.enterprise_multiple * invested, policy.enterprise_multiple * len(taken_in) * policy.household_cap_fen)
+    return max(
+        policy.enterprise_multiple * invested,
+        policy.enterprise_multiple * len(taken_in) * policy.household_cap_fen,
+    )
 
 
 @transaction.atomic
-def apply_for_enterprise_loan(*, by, region_code: str, borrower_kind: str, name: str, credit_code: str = "",
-                              amount_fen: int, term_months: int, industry: str, purpose: str, bank: str,
-                              links: list[tuple[Household, str, int]], village_opinion: str = "",
-                              applied_on: datetime.date | None = None) -> Loan:
+def apply_for_enterprise_loan(
+    *,
+    by,
+    region_code: str,
+    borrower_kind: str,
+    name: str,
+    credit_code: str = "",
+    amount_fen: int,
+    term_months: int,
+    industry: str,
+    purpose: str,
+    bank: str,
+    links: list[tuple[Household, str, int]],
+    village_opinion: str = "",
+    applied_on: datetime.date | None = None,
+) -> Loan:
     """An enterprise's, family farm's or cooperative's application, tied to the poor households it takes in."""
     county = _county(region_code)
     region = _region_in_county(region_code, county)
@@ -218,7 +281,9 @@ def apply_for_enterprise_loan(*, by, region_code: str, borrower_kind: str, name:
     credit_code = (credit_code or "").strip().upper()
     if credit_code and len(credit_code) != 18:
         errors["credit_code"] = "统一社会信用代码应为18位"
-    _check_loan_terms(errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank)
+    _check_loan_terms(
+        errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank
+    )
     if not links:
         errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
     for household, kind, invested in links:
@@ -237,20 +302,41 @@ def apply_for_enterprise_loan(*, by, region_code: str, borrower_kind: str, name:
     if errors:
         raise FundsError(errors)
     loan = Loan.objects.create(
-        county=county, region=region, borrower_kind=borrower_kind, borrower_name=name.strip(), credit_code=credit_code,
-        bank=bank.strip(), amount_requested_fen=amount_fen, term_months=term_months, industry=industry,
-        purpose=purpose.strip(), capacity_confirmed=True, village_opinion=(village_opinion or "").strip(),
-        applied_on=applied_on, created_by=by,
+        county=county,
+        region=region,
+        borrower_kind=borrower_kind,
+        borrower_name=name.strip(),
+        credit_code=credit_code,
+        bank=bank.strip(),
+        amount_requested_fen=amount_fen,
+        term_months=term_months,
+        industry=industry,
+        purpose=purpose.strip(),
+        capacity_confirmed=True,
+        village_opinion=(village_opinion or "").strip(),
+        applied_on=applied_on,
+        created_by=by,
     )
     for household, kind, invested in links:
-        LoanLink.objects.create(loan=loan, household=household, kind=kind, invested_fen=invested if kind == LinkKind.INVESTMENT else 0)
-    record(by=by, action="apply_loan", target=loan, scope_code=region.code,
-           changes={k: [None, v] for k, v in snapshot(loan).items() if v not in (None, "", False)}
-           | {"links": [None, [[h.number, kind, invested] for h, kind, invested in links]]})
+        LoanLink.objects.create(
+            loan=loan,
+            household=household,
+            kind=kind,
+            invested_fen=invested if kind == LinkKind.INVESTMENT else 0,
+        )
+    record(
+        by=by,
+        action="apply_loan",
+        target=loan,
+        scope_code=region.code,
+        changes={k: [None, v] for k, v in snapshot(loan).items() if v not in (None, "", False)}
+        | {"links": [None, [[h.number, kind, invested] for h, kind, invested in links]]},
+    )
     return loan
 
 
 # --- loans: bank decisions and the loan's life -------------------------------------------------
+
 
 def _lock_loan(loan: Loan) -> Loan:
     return Loan.objects.select_for_update().get(pk=loan.pk)
@@ -258,18 +344,28 @@ def _lock_loan(loan: Loan) -> Loan:
 
 def _move(loan: Loan, to: str) -> None:
     if to not in LOAN_TRANSITIONS[LoanStatus(loan.status)]:
-        raise FundsError({"status": f"贷款当前为“{loan.get_status_display()}”，不能改为“{LoanStatus(to).label}”"})
+        raise FundsError(
+            {"status": f"贷款当前为“{loan.get_status_display()}”，不能改为“{LoanStatus(to).label}”"}
+        )
     loan.status = to
 
 
 def _audit_loan(by, loan: Loan, action: str, before: dict, extra: dict | None = None) -> None:
     changed = diff(before, snapshot(loan)) | (extra or {})
-    record(by=by, action=action, target=loan, household=loan.household, scope_code=loan.region_id, changes=changed)
+    record(
+        by=by,
+        action=action,
+        target=loan,
+        household=loan.household,
+        scope_code=loan.region_id,
+        changes=changed,
+    )
 
 
 @transaction.atomic
-def approve_loan(loan: Loan, *, by, amount_fen: int, interest_rate, decided_on: datetime.date,
-                 benchmark_rate=None) -> Loan:
+def approve_loan(
+    loan: Loan, *, by, amount_fen: int, interest_rate, decided_on: datetime.date, benchmark_rate=None
+) -> Loan:
     """Record the bank's approval (试点银行审批) with the amount and rate it granted."""
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
@@ -281,7 +377,9 @@ def approve_loan(loan: Loan, *, by, amount_fen: int, interest_rate, decided_on: 
     errors = {}
     if amount_fen > loan.amount_requested_fen:
         errors["amount"] = f"审批金额不能超过申请金额{yuan(loan.amount_requested_fen)}元"
-    elif loan.borrower_kind == BorrowerKind.HOUSEHOLD and amount_fen > household_loan_room(loan.household, policy, exclude_loan=loan.pk):
+    elif loan.borrower_kind == BorrowerKind.HOUSEHOLD and amount_fen > household_loan_room(
+        loan.household, policy, exclude_loan=loan.pk
+    ):
         errors["amount"] = f"超过每户{yuan(policy.household_cap_fen)}元的贷款上限"
     if decided_on < loan.applied_on:
         errors["decided_on"] = "审批日期不能早于申请日期"
@@ -292,7 +390,9 @@ def approve_loan(loan: Loan, *, by, amount_fen: int, interest_rate, decided_on: 
     loan.amount_fen = amount_fen
     loan.interest_rate = interest_rate
     loan.benchmark_rate = benchmark_rate if benchmark_rate is not None else policy.benchmark_rate
-    loan.subsidy_share = policy.enterprise_subsidy_share if loan.is_enterprise else policy.household_subsidy_share
+    loan.subsidy_share = (
+        policy.enterprise_subsidy_share if loan.is_enterprise else policy.household_subsidy_share
+    )
     loan.decided_on = decided_on
     loan.save()
     _audit_loan(by, loan, "approve_loan", before)
@@ -353,18 +453,27 @@ def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen:
     if last and repaid_on < last:
         raise FundsError({"repaid_on": f"还款日期不能早于上一次还款（{last}）"})
     before = snapshot(loan)
-    repayment = Repayment.objects.create(loan=loan, repaid_on=repaid_on, principal_fen=principal_fen, created_by=by)
+    repayment = Repayment.objects.create(
+        loan=loan, repaid_on=repaid_on, principal_fen=principal_fen, created_by=by
+    )
     if principal_fen == owed:
         _move(loan, LoanStatus.REPAID)
         loan.repaid_on = repaid_on
         loan.save()
-    _audit_loan(by, loan, "record_repayment", before,
-                {"repayment": [None, {"repaid_on": str(repaid_on), "principal_fen": principal_fen}]})
+    _audit_loan(
+        by,
+        loan,
+        "record_repayment",
+        before,
+        {"repayment": [None, {"repaid_on": str(repaid_on), "principal_fen": principal_fen}]},
+    )
     return repayment
 
 
 @transaction.atomic
-def record_interest_payment(loan: Loan, *, by, year: int, quarter: int, amount_fen: int, paid_on: datetime.date) -> InterestPayment:
+def record_interest_payment(
+    loan: Loan, *, by, year: int, quarter: int, amount_fen: int, paid_on: datetime.date
+) -> InterestPayment:
     """The borrower settled a period's interest (贷款对象自行结清), as reported by the bank."""
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
@@ -372,7 +481,9 @@ def record_interest_payment(loan: Loan, *, by, year: int, quarter: int, amount_f
         raise FundsError({"status": "贷款尚未放款，没有应付利息"})
     if quarter not in (1, 2, 3, 4):
         raise FundsError({"quarter": "季度应为1到4"})
-    if (year, quarter) not in interest.loan_periods(loan_terms(loan), policy_for(loan.county_id).settlement_day):
+    if (year, quarter) not in interest.loan_periods(
+        loan_terms(loan), policy_for(loan.county_id).settlement_day
+    ):
         raise FundsError({"quarter": f"{year}年第{quarter}季度不在贷款计息期内"})
     if not isinstance(amount_fen, int) or amount_fen < 0:
         raise FundsError({"amount": "利息金额不能为负数"})
@@ -382,18 +493,31 @@ def record_interest_payment(loan: Loan, *, by, year: int, quarter: int, amount_f
         raise FundsError({"quarter": "该期贴息已拨付，付息记录不能再修改"})
     before = snapshot(existing) if existing else {}
     payment, _ = InterestPayment.objects.update_or_create(
-        loan=loan, year=year, quarter=quarter, defaults={"amount_fen": amount_fen, "paid_on": paid_on, "created_by": by}
+        loan=loan,
+        year=year,
+        quarter=quarter,
+        defaults={"amount_fen": amount_fen, "paid_on": paid_on, "created_by": by},
     )
     changed = diff(before, snapshot(payment))
     changed.pop("created_at", None)
-    record(by=by, action="record_interest", target=payment, household=loan.household, scope_code=loan.region_id, changes=changed)
+    record(
+        by=by,
+        action="record_interest",
+        target=payment,
+        household=loan.household,
+        scope_code=loan.region_id,
+        changes=changed,
+    )
     return payment
 
 
 # --- interest subsidy ------------------------------------------------------------------------
 
+
 @transaction.atomic
-def pay_subsidies(*, by, county_code: str, year: int, quarter: int, paid_on: datetime.date) -> list[SubsidyPayment]:
+def pay_subsidies(
+    *, by, county_code: str, year: int, quarter: int, paid_on: datetime.date
+) -> list[SubsidyPayment]:
     """Pay the period's subsidy list (县财政拨付贴息资金): households per quarter, enterprises per year (quarter 0)."""
     from .selectors import subsidy_lines  # reads live in selectors; paying freezes what they computed
 
@@ -405,10 +529,25 @@ def pay_subsidies(*, by, county_code: str, year: int, quarter: int, paid_on: dat
         if line.paid_fen is not None or line.payable_fen <= 0:
             continue
         payment = SubsidyPayment.objects.create(
-            loan=line.loan, year=year, quarter=quarter, amount_fen=line.payable_fen, paid_on=paid_on, created_by=by
+            loan=line.loan,
+            year=year,
+            quarter=quarter,
+            amount_fen=line.payable_fen,
+            paid_on=paid_on,
+            created_by=by,
         )
-        record(by=by, action="pay_subsidy", target=payment, household=line.loan.household, scope_code=line.loan.region_id,
-               changes={"loan": [None, line.loan.pk], "period": [None, f"{year}-{quarter}"], "amount_fen": [None, line.payable_fen]})
+        record(
+            by=by,
+            action="pay_subsidy",
+            target=payment,
+            household=line.loan.household,
+            scope_code=line.loan.region_id,
+            changes={
+                "loan": [None, line.loan.pk],
+                "period": [None, f"{year}-{quarter}"],
+                "amount_fen": [None, line.payable_fen],
+            },
+        )
         created.append(payment)
     if not created:
         raise FundsError("该期没有可拨付的贴息（借款人尚未结清利息，或已全部拨付）")
@@ -416,6 +555,7 @@ def pay_subsidies(*, by, county_code: str, year: int, quarter: int, paid_on: dat
 
 
 # --- risk compensation fund ---------------------------------------------------------------------
+
 
 def _risk_account(county: Region, bank: str) -> RiskFundAccount:
     bank = (bank or "").strip()
@@ -426,8 +566,17 @@ def _risk_account(county: Region, bank: str) -> RiskFundAccount:
 
 
 @transaction.atomic
-def record_deposit(*, by, county_code: str, bank: str, year: int, quarter: int, amount_fen: int,
-                   deposited_on: datetime.date, note: str = "") -> RiskFundEntry:
+def record_deposit(
+    *,
+    by,
+    county_code: str,
+    bank: str,
+    year: int,
+    quarter: int,
+    amount_fen: int,
+    deposited_on: datetime.date,
+    note: str = "",
+) -> RiskFundEntry:
     """A quarterly deposit into the bank's risk compensation account (风险缓释金缴存)."""
     county = _county(county_code)
     ensure_county_office(by, county.code)
@@ -437,18 +586,42 @@ def record_deposit(*, by, county_code: str, bank: str, year: int, quarter: int, 
         raise FundsError({"quarter": "季度应为1到4"})
     account = _risk_account(county, bank)
     before = account.balance_fen
-    entry = RiskFundEntry.objects.create(account=account, kind=RiskEntryKind.DEPOSIT, amount_fen=amount_fen,
-                                         occurred_on=deposited_on, year=year, quarter=quarter, note=note[:200], created_by=by)
+    entry = RiskFundEntry.objects.create(
+        account=account,
+        kind=RiskEntryKind.DEPOSIT,
+        amount_fen=amount_fen,
+        occurred_on=deposited_on,
+        year=year,
+        quarter=quarter,
+        note=note[:200],
+        created_by=by,
+    )
     RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + amount_fen)
-    record(by=by, action="risk_fund_deposit", target=entry, scope_code=county.code,
-           changes={"bank": [None, account.bank], "amount_fen": [None, amount_fen], "balance_fen": [before, before + amount_fen],
-                    "period": [None, f"{year}-{quarter}"]})
+    record(
+        by=by,
+        action="risk_fund_deposit",
+        target=entry,
+        scope_code=county.code,
+        changes={
+            "bank": [None, account.bank],
+            "amount_fen": [None, amount_fen],
+            "balance_fen": [before, before + amount_fen],
+            "period": [None, f"{year}-{quarter}"],
+        },
+    )
     return entry
 
 
 @transaction.atomic
-def record_default(loan: Loan, *, by, defaulted_on: datetime.date, loss_principal_fen: int, loss_interest_fen: int = 0,
-                   note: str = "") -> RiskFundEntry | None:
+def record_default(
+    loan: Loan,
+    *,
+    by,
+    defaulted_on: datetime.date,
+    loss_principal_fen: int,
+    loss_interest_fen: int = 0,
+    note: str = "",
+) -> RiskFundEntry | None:
     """A loss the bank cannot recover: the fund compensates it in full up to its balance (等额代偿，以风险缓释金为限).
 
     The payout is shared city : county by the policy (5 : 5). Returns the payout entry, or None
@@ -476,19 +649,36 @@ def record_default(loan: Loan, *, by, defaulted_on: datetime.date, loss_principa
     if payout:
         city, county_part = interest.split_shares(payout, policy.city_parts, policy.county_parts)
         entry = RiskFundEntry.objects.create(
-            account=account, kind=RiskEntryKind.PAYOUT, amount_fen=payout, occurred_on=defaulted_on, loan=loan, loss_fen=loss,
-            city_share_fen=city, county_share_fen=county_part, note=note[:200], created_by=by,
+            account=account,
+            kind=RiskEntryKind.PAYOUT,
+            amount_fen=payout,
+            occurred_on=defaulted_on,
+            loan=loan,
+            loss_fen=loss,
+            city_share_fen=city,
+            county_share_fen=county_part,
+            note=note[:200],
+            created_by=by,
         )
         RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") - payout)
-    _audit_loan(by, loan, "record_default", before, {
-        "loss_fen": [None, loss], "payout_fen": [None, payout],
-        "risk_fund_balance_fen": [account.balance_fen, account.balance_fen - payout],
-    })
+    _audit_loan(
+        by,
+        loan,
+        "record_default",
+        before,
+        {
+            "loss_fen": [None, loss],
+            "payout_fen": [None, payout],
+            "risk_fund_balance_fen": [account.balance_fen, account.balance_fen - payout],
+        },
+    )
     return entry
 
 
 @transaction.atomic
-def record_recovery(loan: Loan, *, by, recovered_on: datetime.date, amount_fen: int, note: str = "") -> RiskFundEntry:
+def record_recovery(
+    loan: Loan, *, by, recovered_on: datetime.date, amount_fen: int, note: str = ""
+) -> RiskFundEntry:
     """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the payout was."""
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
@@ -506,17 +696,34 @@ def record_recovery(loan: Loan, *, by, recovered_on: datetime.date, amount_fen: 
     account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
     city, county_part = interest.split_shares(amount_fen, policy.city_parts, policy.county_parts)
     entry = RiskFundEntry.objects.create(
-        account=account, kind=RiskEntryKind.RECOVERY, amount_fen=amount_fen, occurred_on=recovered_on, loan=loan,
-        city_share_fen=city, county_share_fen=county_part, note=note[:200], created_by=by,
+        account=account,
+        kind=RiskEntryKind.RECOVERY,
+        amount_fen=amount_fen,
+        occurred_on=recovered_on,
+        loan=loan,
+        city_share_fen=city,
+        county_share_fen=county_part,
+        note=note[:200],
+        created_by=by,
     )
     RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + amount_fen)
-    record(by=by, action="risk_fund_recovery", target=entry, household=loan.household, scope_code=loan.region_id,
-           changes={"loan": [None, loan.pk], "amount_fen": [None, amount_fen],
-                    "balance_fen": [account.balance_fen, account.balance_fen + amount_fen]})
+    record(
+        by=by,
+        action="risk_fund_recovery",
+        target=entry,
+        household=loan.household,
+        scope_code=loan.region_id,
+        changes={
+            "loan": [None, loan.pk],
+            "amount_fen": [None, amount_fen],
+            "balance_fen": [account.balance_fen, account.balance_fen + amount_fen],
+        },
+    )
     return entry
 
 
 # --- reminders ---------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | None = None) -> list[Loan]:
@@ -530,11 +737,12 @@ def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | No
     county = _county(county_code)
     ensure_county_office(by, county.code)
     today = today or timezone.localdate()
-    loans = list(loans_due_for_reminder(by, county_code=county.code, today=today).select_for_update(of=("self",)))
+    loans = list(
+        loans_due_for_reminder(by, county_code=county.code, today=today).select_for_update(of=("self",))
+    )
     for loan in loans:
         before = snapshot(loan)
         loan.reminder_sent_on = today
         loan.save(update_fields=["reminder_sent_on"])
         _audit_loan(by, loan, "repayment_reminder", before)
     return loans
-

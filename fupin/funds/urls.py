@@ -1,4 +1,5 @@
 """URLs of projects, funds and microloans; `public/…` is the disclosure page and needs no login."""
+
 from django.urls import path
 
 from . import views
@@ -14,8 +15,11 @@ urlpatterns = [
     path("projects/<int:pk>/accept/", views.project_accept, name="project_accept"),
     path("projects/<int:pk>/publish/", views.project_publish, name="project_publish"),
     path("projects/<int:pk>/beneficiaries/", views.project_beneficiary_add, name="project_beneficiary_add"),
-    path("projects/<int:pk>/beneficiaries/<int:beneficiary_pk>/remove/", views.project_beneficiary_remove,
-         name="project_beneficiary_remove"),
+    path(
+        "projects/<int:pk>/beneficiaries/<int:beneficiary_pk>/remove/",
+        views.project_beneficiary_remove,
+        name="project_beneficiary_remove",
+    ),
     path("projects/<int:pk>/allocate/", views.project_allocate, name="project_allocate"),
     path("projects/<int:pk>/pay/", views.project_pay, name="project_pay"),
     path("funds/", views.fund_list, name="fund_list"),

@@ -33,6 +33,7 @@ from .services import AddresseeError, MonitoringError, _display
 
 # ---------------------------------------------------------------- cross-checks
 
+
 def _addressed_county(by, county: str) -> str:
     """The county a list is for: a county office's own; the one a liaison names (an administrator may name none: everywhere).
 
@@ -44,9 +45,14 @@ def _addressed_county(by, county: str) -> str:
     county = (county or "").strip()
     if not county and by.is_superuser:
         return ""
-    if not (len(county) == 6 and county.isdigit()
-            and Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists()):
-        raise AddresseeError("请填写名单所发往的县（区）的6位区划代码" if not county else f"县级区划代码不存在：{county}")
+    if not (
+        len(county) == 6
+        and county.isdigit()
+        and Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists()
+    ):
+        raise AddresseeError(
+            "请填写名单所发往的县（区）的6位区划代码" if not county else f"县级区划代码不存在：{county}"
+        )
     return county
 
 
@@ -68,14 +74,25 @@ def upload_cross_check(*, by, department: str, upload, county: str = "") -> Cros
             pass
         columns, rows = matching.normalise_upload(upload, dest)
         with transaction.atomic():
-            check = CrossCheck(department=department, original_name=name, columns=columns, rows=rows, uploaded_by=by,
-                               retain_until=CrossCheck.default_retention(),
-                               scope_code=scope_code)
+            check = CrossCheck(
+                department=department,
+                original_name=name,
+                columns=columns,
+                rows=rows,
+                uploaded_by=by,
+                retain_until=CrossCheck.default_retention(),
+                scope_code=scope_code,
+            )
             with open(dest, "rb") as f:
                 check.file.save(random_name(".csv"), File(f), save=False)
             check.save()
-            record(by=by, action="upload_cross_check", target=check, scope_code=check.scope_code,
-                   changes={"department": [None, department], "rows": [None, rows], "file": [None, name]})
+            record(
+                by=by,
+                action="upload_cross_check",
+                target=check,
+                scope_code=check.scope_code,
+                changes={"department": [None, department], "rows": [None, rows], "file": [None, name]},
+            )
     return check
 
 
@@ -103,7 +120,13 @@ def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
         check.progress = 0
         check.message = ""
         check.save(update_fields=["status", "scope_code", "run_by", "progress", "message"])
-        record(by=by, action="start_cross_check", target=check, scope_code=scope, changes={"scope": [None, scope]})
+        record(
+            by=by,
+            action="start_cross_check",
+            target=check,
+            scope_code=scope,
+            changes={"scope": [None, scope]},
+        )
         from .tasks import run_cross_check_task  # cycle breaker: the task module runs these services
 
         transaction.on_commit(lambda: run_cross_check_task.enqueue(check.pk))
@@ -132,25 +155,52 @@ def run_cross_check(check: CrossCheck, timings: dict | None = None) -> CrossChec
             progress(20)
             step = time.perf_counter()
             with local_path(check.file) as list_csv:
-                matched = matching.match(department=check.department, columns=check.columns, members_csv=members,
-                                         member_keys=keys, list_csv=Path(list_csv), hits_csv=hits, progress=progress)
+                matched = matching.match(
+                    department=check.department,
+                    columns=check.columns,
+                    members_csv=members,
+                    member_keys=keys,
+                    list_csv=Path(list_csv),
+                    hits_csv=hits,
+                    progress=progress,
+                )
             timings["match"] = time.perf_counter() - step
             step = time.perf_counter()
             with transaction.atomic():
                 Finding.objects.filter(cross_check=check).delete()
-                n = matching.raise_findings(check_id=check.pk, department=check.department, scope_code=check.scope_code,
-                                            hits_csv=hits, created_at=timezone.now())
+                n = matching.raise_findings(
+                    check_id=check.pk,
+                    department=check.department,
+                    scope_code=check.scope_code,
+                    hits_csv=hits,
+                    created_at=timezone.now(),
+                )
                 CrossCheck.objects.filter(pk=check.pk).update(
-                    status=CrossCheck.Status.DONE, matched_members=matched, findings_count=n, progress=100,
-                    finished_at=timezone.now(), seconds=time.perf_counter() - started)
-                record(by=check.run_by, action="cross_check_done", target=check, scope_code=check.scope_code,
-                       changes={"matched_members": [None, matched], "findings": [None, n]})
+                    status=CrossCheck.Status.DONE,
+                    matched_members=matched,
+                    findings_count=n,
+                    progress=100,
+                    finished_at=timezone.now(),
+                    seconds=time.perf_counter() - started,
+                )
+                record(
+                    by=check.run_by,
+                    action="cross_check_done",
+                    target=check,
+                    scope_code=check.scope_code,
+                    changes={"matched_members": [None, matched], "findings": [None, n]},
+                )
             timings["findings"] = time.perf_counter() - step
     except matching.DepartmentFileError as e:
-        CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.FAILED, message=str(e), progress=0)
+        CrossCheck.objects.filter(pk=check.pk).update(
+            status=CrossCheck.Status.FAILED, message=str(e), progress=0
+        )
     except Exception as e:
-        CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.FAILED, progress=0,
-                                                      message=f"比对失败：{str(e).splitlines()[0][:300] if str(e) else type(e).__name__}")
+        CrossCheck.objects.filter(pk=check.pk).update(
+            status=CrossCheck.Status.FAILED,
+            progress=0,
+            message=f"比对失败：{str(e).splitlines()[0][:300] if str(e) else type(e).__name__}",
+        )
         raise
     check.refresh_from_db()
     return check
@@ -167,15 +217,27 @@ def purge_cross_checks(*, today: datetime.date | None = None) -> int:
             check.file = ""
             check.purged_at = timezone.now()
             check.save(update_fields=["file", "purged_at"])
-            record(by=None, action="purge_cross_check", target=check, scope_code=check.scope_code,
-                   changes={"file": [check.original_name, None]})
+            record(
+                by=None,
+                action="purge_cross_check",
+                target=check,
+                scope_code=check.scope_code,
+                changes={"file": [check.original_name, None]},
+            )
             n += 1
     return n
 
 
 @transaction.atomic
-def decide_finding(finding: Finding, *, by, decision: str, note: str, responsible_person: str = "",
-                   deadline: datetime.date | None = None) -> Finding:
+def decide_finding(
+    finding: Finding,
+    *,
+    by,
+    decision: str,
+    note: str,
+    responsible_person: str = "",
+    deadline: datetime.date | None = None,
+) -> Finding:
     """Review a suspect record (township or county). The decision goes into the problem ledger:
     explained / corrected / excluded close the problem at once (the reviewer is the level above the
     village that keeps the record); "rectify" leaves it open with a responsible person and deadline.
@@ -197,23 +259,46 @@ def decide_finding(finding: Finding, *, by, decision: str, note: str, responsibl
     now = timezone.now()
     if decision == Decision.EXCLUDED and finding.household.status != codes.HouseholdStatus.REMOVED:
         try:
-            apply_key_facts(finding.household, by=by, action="monitoring_exclude", status=codes.HouseholdStatus.REMOVED)
+            apply_key_facts(
+                finding.household, by=by, action="monitoring_exclude", status=codes.HouseholdStatus.REMOVED
+            )
         except RegistryError as e:
             raise MonitoringError(f"清退失败：{e}") from None
     finding.decision, finding.decision_note, finding.decided_by, finding.decided_at = decision, note, by, now
     finding.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
     closed = decision != Decision.RECTIFY
-    source = ProblemSource.DATA_CHECK if finding.department == Department.REGISTRY else ProblemSource.CROSS_CHECK
+    source = (
+        ProblemSource.DATA_CHECK if finding.department == Department.REGISTRY else ProblemSource.CROSS_CHECK
+    )
     problem = Problem.objects.create(
-        source=source, region_code=finding.village_code, household=finding.household, finding=finding,
-        description=f"{finding.get_department_display()}：{finding.detail}", responsible_level=RegionLevel.VILLAGE,
-        responsible_person=responsible_person.strip(), measure=f"{Decision(decision).label}：{note}",
-        deadline=deadline or timezone.localdate(now), created_by=by,
+        source=source,
+        region_code=finding.village_code,
+        household=finding.household,
+        finding=finding,
+        description=f"{finding.get_department_display()}：{finding.detail}",
+        responsible_level=RegionLevel.VILLAGE,
+        responsible_person=responsible_person.strip(),
+        measure=f"{Decision(decision).label}：{note}",
+        deadline=deadline or timezone.localdate(now),
+        created_by=by,
         status=ProblemStatus.CLOSED if closed else ProblemStatus.OPEN,
-        rectification=note if closed else "", rectified_by=by if closed else None, rectified_at=now if closed else None,
-        closed_by=by if closed else None, closed_at=now if closed else None,
+        rectification=note if closed else "",
+        rectified_by=by if closed else None,
+        rectified_at=now if closed else None,
+        closed_by=by if closed else None,
+        closed_at=now if closed else None,
         close_note=f"经{_display(by)}核实：{Decision(decision).label}" if closed else "",
     )
-    record(by=by, action="decide_finding", target=finding, household=finding.household, scope_code=finding.village_code,
-           changes={"decision": [Decision.PENDING.value, decision], "note": [None, note], "problem": [None, problem.pk]})
+    record(
+        by=by,
+        action="decide_finding",
+        target=finding,
+        household=finding.household,
+        scope_code=finding.village_code,
+        changes={
+            "decision": [Decision.PENDING.value, decision],
+            "note": [None, note],
+            "problem": [None, problem.pk],
+        },
+    )
     return finding

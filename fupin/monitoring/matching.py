@@ -6,6 +6,7 @@ lets DuckDB hash-join the two lists — by ID number, or by name and birth date 
 no ID — and hands the matches back as a CSV. The database then writes the findings with one
 INSERT … SELECT per department rule, reading each member's registry fields where they live.
 """
+
 import codecs
 import csv
 import datetime
@@ -50,45 +51,111 @@ class DepartmentRule:
 
 
 DEPARTMENT_RULES: dict[str, list[DepartmentRule]] = {
-    Department.BUSINESS: [DepartmentRule("business_owner", _("成员登记有工商户或企业"), Severity.MEDIUM,
-                                         "成员{name}在市场监管部门登记有工商户或企业")],
-    Department.TAX: [DepartmentRule("pays_income_tax", _("成员缴纳个人所得税"), Severity.HIGH,
-                                    "成员{name}有个人所得税缴纳记录，收入可能高于登记")],
-    Department.SOCIAL_INSURANCE: [DepartmentRule("employee_insured", _("成员在外务工并缴纳职工社保"), Severity.MEDIUM,
-                                                 "成员{name}参加职工社会保险，有稳定工资收入")],
-    Department.HOUSING: [DepartmentRule("owns_commercial_housing", _("成员在省内购买商品房"), Severity.HIGH,
-                                        "成员{name}在省内登记有商品房")],
-    Department.VEHICLE: [DepartmentRule("owns_vehicle", _("成员名下有登记车辆"), Severity.HIGH,
-                                        "成员{name}名下有登记车辆")],
-    Department.PUBLIC_EMPLOYEE: [DepartmentRule("public_employee", _("成员为财政供养人员"), Severity.HIGH,
-                                                "成员{name}为财政供养人员（公职人员）")],
-    Department.DEATH: [DepartmentRule("deceased_listed", _("成员已死亡仍在册"), Severity.HIGH,
-                                      "成员{name}已死亡注销，仍在户内登记")],
+    Department.BUSINESS: [
+        DepartmentRule(
+            "business_owner",
+            _("成员登记有工商户或企业"),
+            Severity.MEDIUM,
+            "成员{name}在市场监管部门登记有工商户或企业",
+        )
+    ],
+    Department.TAX: [
+        DepartmentRule(
+            "pays_income_tax",
+            _("成员缴纳个人所得税"),
+            Severity.HIGH,
+            "成员{name}有个人所得税缴纳记录，收入可能高于登记",
+        )
+    ],
+    Department.SOCIAL_INSURANCE: [
+        DepartmentRule(
+            "employee_insured",
+            _("成员在外务工并缴纳职工社保"),
+            Severity.MEDIUM,
+            "成员{name}参加职工社会保险，有稳定工资收入",
+        )
+    ],
+    Department.HOUSING: [
+        DepartmentRule(
+            "owns_commercial_housing",
+            _("成员在省内购买商品房"),
+            Severity.HIGH,
+            "成员{name}在省内登记有商品房",
+        )
+    ],
+    Department.VEHICLE: [
+        DepartmentRule("owns_vehicle", _("成员名下有登记车辆"), Severity.HIGH, "成员{name}名下有登记车辆")
+    ],
+    Department.PUBLIC_EMPLOYEE: [
+        DepartmentRule(
+            "public_employee", _("成员为财政供养人员"), Severity.HIGH, "成员{name}为财政供养人员（公职人员）"
+        )
+    ],
+    Department.DEATH: [
+        DepartmentRule(
+            "deceased_listed", _("成员已死亡仍在册"), Severity.HIGH, "成员{name}已死亡注销，仍在户内登记"
+        )
+    ],
     Department.SCHOOL: [
-        DepartmentRule("schooling_mismatch", _("学籍与在校生状况不符"), Severity.LOW,
-                       "成员{name}有在校学籍，登记为非在校生"),
-        DepartmentRule("no_school_record", _("义务教育阶段学生无学籍"), Severity.HIGH,
-                       "成员{name}登记为义务教育阶段在校生，教育部门无其学籍，疑似失学辍学", on_list=False),
+        DepartmentRule(
+            "schooling_mismatch",
+            _("学籍与在校生状况不符"),
+            Severity.LOW,
+            "成员{name}有在校学籍，登记为非在校生",
+        ),
+        DepartmentRule(
+            "no_school_record",
+            _("义务教育阶段学生无学籍"),
+            Severity.HIGH,
+            "成员{name}登记为义务教育阶段在校生，教育部门无其学籍，疑似失学辍学",
+            on_list=False,
+        ),
     ],
     Department.MEDICAL: [
-        DepartmentRule("insurance_mismatch", _("参保状态与登记不符"), Severity.LOW,
-                       "成员{name}医保部门显示已参保，登记为未参保"),
-        DepartmentRule("not_insured", _("医保名单中无参保记录"), Severity.MEDIUM,
-                       "成员{name}登记为已参加基本医疗保险，医保部门无其参保记录", on_list=False),
+        DepartmentRule(
+            "insurance_mismatch",
+            _("参保状态与登记不符"),
+            Severity.LOW,
+            "成员{name}医保部门显示已参保，登记为未参保",
+        ),
+        DepartmentRule(
+            "not_insured",
+            _("医保名单中无参保记录"),
+            Severity.MEDIUM,
+            "成员{name}登记为已参加基本医疗保险，医保部门无其参保记录",
+            on_list=False,
+        ),
     ],
     Department.DISABILITY: [
-        DepartmentRule("unregistered_disability", _("持证残疾未登记"), Severity.LOW,
-                       "成员{name}持有残疾证，户内未登记残疾"),
-        DepartmentRule("disability_without_certificate", _("登记残疾但无残疾证"), Severity.MEDIUM,
-                       "成员{name}登记为残疾，残联无其残疾证记录", on_list=False),
+        DepartmentRule(
+            "unregistered_disability",
+            _("持证残疾未登记"),
+            Severity.LOW,
+            "成员{name}持有残疾证，户内未登记残疾",
+        ),
+        DepartmentRule(
+            "disability_without_certificate",
+            _("登记残疾但无残疾证"),
+            Severity.MEDIUM,
+            "成员{name}登记为残疾，残联无其残疾证记录",
+            on_list=False,
+        ),
     ],
 }
 # The registry condition under which each rule fires (SQL over registry_member, alias m; both databases).
 RULE_CONDITIONS = {
     "schooling_mismatch": f"m.schooling = '{codes.SchoolingStatus.NOT_IN_SCHOOL.value}'",
-    "no_school_record": "m.schooling IN ({})".format(", ".join(f"'{s.value}'" for s in (
-        codes.SchoolingStatus.PRIMARY, codes.SchoolingStatus.GRADE7, codes.SchoolingStatus.GRADE8,
-        codes.SchoolingStatus.GRADE9))),
+    "no_school_record": "m.schooling IN ({})".format(
+        ", ".join(
+            f"'{s.value}'"
+            for s in (
+                codes.SchoolingStatus.PRIMARY,
+                codes.SchoolingStatus.GRADE7,
+                codes.SchoolingStatus.GRADE8,
+                codes.SchoolingStatus.GRADE9,
+            )
+        )
+    ),
     "insurance_mismatch": "NOT m.has_medical_insurance",
     "not_insured": "m.has_medical_insurance",
     "unregistered_disability": "m.disability_category = ''",
@@ -98,6 +165,7 @@ LOW_VALUE_VEHICLES = ("摩托", "三轮", "农用", "拖拉机", "电动")
 
 
 # ---------------------------------------------------------------- reading the upload
+
 
 def _find(headers: list[str], names: tuple[str, ...]) -> str | None:
     for h in headers:
@@ -114,10 +182,16 @@ def columns_of(headers: list[str]) -> dict:
     dupes = sorted({h for h in headers if h and headers.count(h) > 1})
     if dupes:
         raise DepartmentFileError(f"列名重复：{'、'.join(dupes)}")
-    found = {"id": _find(headers, ID_HEADERS), "name": _find(headers, NAME_HEADERS), "birth": _find(headers, BIRTH_HEADERS)}
+    found = {
+        "id": _find(headers, ID_HEADERS),
+        "name": _find(headers, NAME_HEADERS),
+        "birth": _find(headers, BIRTH_HEADERS),
+    }
     if not found["id"] and not (found["name"] and found["birth"]):
         raise DepartmentFileError(
-            "文件缺少“身份证号”列；没有身份证号时须有“姓名”和“出生日期”两列。现有列：" + "、".join(h for h in headers if h)[:300])
+            "文件缺少“身份证号”列；没有身份证号时须有“姓名”和“出生日期”两列。现有列："
+            + "、".join(h for h in headers if h)[:300]
+        )
     for h in headers:
         if not h:
             raise DepartmentFileError("有列没有列名，请补全第一行的列名")
@@ -136,9 +210,11 @@ def _decode_head(raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as e:
             # a multi-byte character cut at the end of the sample is not an error
             if encoding == "utf-8-sig" and e.start >= len(raw) - 3:
-                return raw[:e.start].decode(encoding), encoding
+                return raw[: e.start].decode(encoding), encoding
             continue
-    raise DepartmentFileError("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV 文件，或 Excel（.xlsx）文件")
+    raise DepartmentFileError(
+        "文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV 文件，或 Excel（.xlsx）文件"
+    )
 
 
 def normalise_upload(source, dest: Path) -> tuple[dict, int]:
@@ -193,7 +269,8 @@ def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
                     out.write(decoder.decode(chunk).encode("utf-8"))
             except UnicodeDecodeError:
                 raise DepartmentFileError(
-                    f"文件中有无法按 {'UTF-8' if encoding == 'utf-8-sig' else 'GBK'} 解码的字符，请检查文件编码后重新上传") from None
+                    f"文件中有无法按 {'UTF-8' if encoding == 'utf-8-sig' else 'GBK'} 解码的字符，请检查文件编码后重新上传"
+                ) from None
             newlines += chunk.count(b"\n")
             last = chunk[-1:]
         try:
@@ -243,6 +320,7 @@ def _xlsx_to_csv(source, tmp: Path) -> tuple[dict, int]:
 
 # ---------------------------------------------------------------- the registry side
 
+
 def matches_by_name(columns: dict) -> bool:
     """A list can match by name and birth date (its rows without an ID number) only when it has both columns."""
     return bool(columns.get("name") and columns.get("birth"))
@@ -268,14 +346,23 @@ def export_members(scope_code: str, path: Path, *, with_names: bool = False) -> 
         if with_names:
             text += [_csv_text("name"), "to_char(birth_date, 'YYYY-MM-DD')"]
         line = " || ',' || ".join(text)
-        with transaction.atomic(), connection.cursor() as cur, open(path, "w", encoding="utf-8", newline="") as out:
+        with (
+            transaction.atomic(),
+            connection.cursor() as cur,
+            open(path, "w", encoding="utf-8", newline="") as out,
+        ):
             cur.execute("SET LOCAL work_mem = '256MB'")  # room to hash the few groups in memory
-            cur.execute(f"SELECT string_agg({line}, E'\\n') || E'\\n' FROM registry_member WHERE {where} "
-                        f"GROUP BY mod(id, {EXPORT_GROUPS})", params)
+            cur.execute(
+                f"SELECT string_agg({line}, E'\\n') || E'\\n' FROM registry_member WHERE {where} "
+                f"GROUP BY mod(id, {EXPORT_GROUPS})",
+                params,
+            )
             for (chunk,) in cur:
                 out.write(chunk)
         return
-    select = f"SELECT id, id_number{', name, birth_date' if with_names else ''} FROM registry_member WHERE {where}"
+    select = (
+        f"SELECT id, id_number{', name, birth_date' if with_names else ''} FROM registry_member WHERE {where}"
+    )
     with connection.cursor() as cur, open(path, "w", encoding="utf-8", newline="") as out:
         cur.execute(select, params)
         writer = csv.writer(out)
@@ -320,6 +407,7 @@ def _csv_text(column: str) -> str:
 
 # ---------------------------------------------------------------- the join
 
+
 def _sql_name(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -348,7 +436,10 @@ def _list_severity(department: str, extra: list[str]) -> str:
     kind_col = next((h for h in extra if "类型" in h or "车型" in h), None)
     if kind_col is None:
         return "NULL::INTEGER"
-    low = " OR ".join(f"coalesce(d.{_sql_name(kind_col)}, '') LIKE {_sql_text('%' + word + '%')}" for word in LOW_VALUE_VEHICLES)
+    low = " OR ".join(
+        f"coalesce(d.{_sql_name(kind_col)}, '') LIKE {_sql_text('%' + word + '%')}"
+        for word in LOW_VALUE_VEHICLES
+    )
     return f"CASE WHEN {low} THEN {int(Severity.LOW)} END"
 
 
@@ -374,8 +465,9 @@ def _ids_plain(columns: dict, path: Path) -> bool:
     db = duckdb.connect()
     try:
         raw = f"d.{_sql_name(columns['id'])}"
-        found = db.execute(f"SELECT bool_and(coalesce({_plain(raw)}, false)) FROM {_read_list(columns)} d",
-                           [str(path)]).fetchone()[0]
+        found = db.execute(
+            f"SELECT bool_and(coalesce({_plain(raw)}, false)) FROM {_read_list(columns)} d", [str(path)]
+        ).fetchone()[0]
         return bool(found)
     except duckdb.Error:
         return False  # the run reports what is wrong with the file
@@ -383,8 +475,16 @@ def _ids_plain(columns: dict, path: Path) -> bool:
         db.close()
 
 
-def match(*, department: str, columns: dict, members_csv: Path | None = None, list_csv: Path, hits_csv: Path,
-          progress=lambda pct: None, member_keys=None) -> int:
+def match(
+    *,
+    department: str,
+    columns: dict,
+    members_csv: Path | None = None,
+    list_csv: Path,
+    hits_csv: Path,
+    progress=lambda pct: None,
+    member_keys=None,
+) -> int:
     """Hash-join the list with the members in DuckDB — by ID number (trimmed, upper-case X), and by name and
     birth date for rows without an ID where the list has those columns — and write every match to `hits_csv`
     (no header): member id, the severity the list decides or empty, the list row's other fields as JSON, in
@@ -402,44 +502,73 @@ def match(*, department: str, columns: dict, members_csv: Path | None = None, li
         db.execute(f"SET temp_directory = {_sql_text(tempfile.gettempdir())}")
         if member_keys is not None:
             db.register("member_keys", _ArrowStream(member_keys))
-            members = "(SELECT member_id, id_number" + (
-                ", name, CAST(birth_date AS DATE) AS birth_date" if by_name else "") + " FROM member_keys)"
+            members = (
+                "(SELECT member_id, id_number"
+                + (", name, CAST(birth_date AS DATE) AS birth_date" if by_name else "")
+                + " FROM member_keys)"
+            )
         else:
             member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
-                ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else "")
-            members = (f"read_csv({_sql_text(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
-                       f"columns={{{member_columns}}})")
+                ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else ""
+            )
+            members = (
+                f"read_csv({_sql_text(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
+                f"columns={{{member_columns}}})"
+            )
         if by_name:  # read twice below: once into a table
             db.execute(f"CREATE TABLE members AS SELECT * FROM {members}")
             members = "members"
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
         extra = columns.get("extra", [])
         pairs = ", ".join(f"{_sql_text(h)}, d.{_sql_name(h)}" for h in extra)
-        hit = f"m.member_id, {_list_severity(department, extra)} AS severity, " + (
-            f"json_object({pairs})" if extra else "'{}'") + " AS evidence"
+        hit = (
+            f"m.member_id, {_list_severity(department, extra)} AS severity, "
+            + (f"json_object({pairs})" if extra else "'{}'")
+            + " AS evidence"
+        )
         # a list whose every ID number reads as it is (found on upload) is joined on the column itself
-        the_id = (f"d.{_sql_name(id_col)}" if columns.get("ids_plain") else _normalised_id(f"d.{_sql_name(id_col)}")) if id_col else None
+        the_id = (
+            (
+                f"d.{_sql_name(id_col)}"
+                if columns.get("ids_plain")
+                else _normalised_id(f"d.{_sql_name(id_col)}")
+            )
+            if id_col
+            else None
+        )
         try:
             if not by_name:
                 # the common case: one streaming pass over the list, probing the members' hash table
-                db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM {_read_list(columns)} d "
-                           f"JOIN {members} m ON m.id_number = {the_id}", [str(list_csv)])
+                db.execute(
+                    f"CREATE TABLE hit AS SELECT {hit} FROM {_read_list(columns)} d "
+                    f"JOIN {members} m ON m.id_number = {the_id}",
+                    [str(list_csv)],
+                )
             else:
                 b = f"trim(d.{_sql_name(birth_col)})"
-                birth = (f"coalesce(try_strptime({b}, '%Y-%m-%d'), try_strptime({b}, '%Y%m%d'), "
-                         f"try_strptime({b}, '%Y/%m/%d'))::DATE")
+                birth = (
+                    f"coalesce(try_strptime({b}, '%Y-%m-%d'), try_strptime({b}, '%Y%m%d'), "
+                    f"try_strptime({b}, '%Y/%m/%d'))::DATE"
+                )
                 no_id = f"coalesce({the_id}, '') = ''" if id_col else "true"
                 # one pass over the list keeps the rows that can match: a member's ID, or no ID at all
                 keep = f"{the_id} IN (SELECT id_number FROM members) OR {no_id}" if id_col else "true"
-                db.execute(f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::VARCHAR'} AS _id, trim(d.{_sql_name(name_col)}) AS _name, "
-                           f"{birth} AS _birth FROM {_read_list(columns)} d WHERE {keep}", [str(list_csv)])
-                db.execute(f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN members m ON m.id_number = d._id "
-                           f"UNION ALL SELECT {hit} FROM d JOIN members m ON m.name = d._name AND m.birth_date = d._birth "
-                           f"WHERE coalesce(d._id, '') = ''")
+                db.execute(
+                    f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::VARCHAR'} AS _id, trim(d.{_sql_name(name_col)}) AS _name, "
+                    f"{birth} AS _birth FROM {_read_list(columns)} d WHERE {keep}",
+                    [str(list_csv)],
+                )
+                db.execute(
+                    f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN members m ON m.id_number = d._id "
+                    f"UNION ALL SELECT {hit} FROM d JOIN members m ON m.name = d._name AND m.birth_date = d._birth "
+                    f"WHERE coalesce(d._id, '') = ''"
+                )
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
         progress(70)
-        db.execute(f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_sql_text(str(hits_csv))} (FORMAT csv, HEADER false)")
+        db.execute(
+            f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_sql_text(str(hits_csv))} (FORMAT csv, HEADER false)"
+        )
         return db.execute("SELECT count(DISTINCT member_id) FROM hit").fetchone()[0]
     finally:
         db.close()
@@ -461,20 +590,26 @@ def _load_hits(cur, hits_csv: Path) -> None:
         cur.execute(f"ANALYZE {HIT_TABLE}")
         return
     with open(hits_csv, encoding="utf-8", newline="") as f:
-        rows = ((int(member), int(severity) if severity else None, evidence) for member, severity, evidence in csv.reader(f))
+        rows = (
+            (int(member), int(severity) if severity else None, evidence)
+            for member, severity, evidence in csv.reader(f)
+        )
         while batch := list(itertools.islice(rows, 5000)):
             cur.executemany(f"INSERT INTO {HIT_TABLE} VALUES (%s, %s, %s)", batch)
 
 
-def raise_findings(*, check_id: int, department: str, scope_code: str, hits_csv: Path,
-                   created_at: datetime.datetime) -> int:
+def raise_findings(
+    *, check_id: int, department: str, scope_code: str, hits_csv: Path, created_at: datetime.datetime
+) -> int:
     """Write the department's findings from the matches: one INSERT … SELECT per rule, joining the members for
     their household, village, name and the registry fields a rule tests (no finding passes through Python).
     A rule on the list fires for each matched list row; a rule off the list for each member in scope it misses."""
     pg = connection.vendor == "postgresql"
     as_json = (lambda sql: f"CAST({sql} AS jsonb)") if pg else (lambda sql: sql)
-    columns = ("household_id, member_id, village_code, rule, severity, detail, evidence, cross_check_id, department, "
-               "decision, decision_note, created_at")
+    columns = (
+        "household_id, member_id, village_code, rule, severity, detail, evidence, cross_check_id, department, "
+        "decision, decision_note, created_at"
+    )
     constants = [check_id, department, "pending", "", connection.ops.adapt_datetimefield_value(created_at)]
     total = 0
     with connection.cursor() as cur:
@@ -488,15 +623,19 @@ def raise_findings(*, check_id: int, department: str, scope_code: str, hits_csv:
             detail = f"substr({_sql_text(before)} || m.name || {_sql_text(after)}, 1, 500)"
             condition = RULE_CONDITIONS.get(rule.key, "1 = 1")
             if rule.on_list:
-                sql = (f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, "
-                       f"coalesce(h.severity, %s), {detail}, {as_json('h.evidence')}, %s, %s, %s, %s, %s "
-                       f"FROM {HIT_TABLE} h JOIN registry_member m ON m.id = h.member_id WHERE {condition}")
+                sql = (
+                    f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, "
+                    f"coalesce(h.severity, %s), {detail}, {as_json('h.evidence')}, %s, %s, %s, %s, %s "
+                    f"FROM {HIT_TABLE} h JOIN registry_member m ON m.id = h.member_id WHERE {condition}"
+                )
                 params = [rule.key, int(rule.severity)] + constants
             else:
                 where, scope_params = _scope_where(scope_code, "m.")
-                sql = (f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, %s, "
-                       f"{detail}, {as_json(_sql_text('{}'))}, %s, %s, %s, %s, %s FROM registry_member m "
-                       f"WHERE {where} AND {condition} AND NOT EXISTS (SELECT 1 FROM {HIT_TABLE} h WHERE h.member_id = m.id)")
+                sql = (
+                    f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, %s, "
+                    f"{detail}, {as_json(_sql_text('{}'))}, %s, %s, %s, %s, %s FROM registry_member m "
+                    f"WHERE {where} AND {condition} AND NOT EXISTS (SELECT 1 FROM {HIT_TABLE} h WHERE h.member_id = m.id)"
+                )
                 params = [rule.key, int(rule.severity)] + constants + scope_params
             cur.execute(sql, params)
             total += cur.rowcount

@@ -6,6 +6,7 @@ look-back campaigns with the 两不愁三保障 + drinking-water checklist; cros
 department lists and the findings they raise; and the problem ledger with close-out by
 the level above the one that rectifies.
 """
+
 import datetime
 
 from django.conf import settings
@@ -19,6 +20,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 # ---------------------------------------------------------------- thresholds and signals
+
 
 class MonitoringThreshold(models.Model):
     """The monitoring line of a year; region_prefix "" is national, a longer prefix overrides it
@@ -40,10 +42,14 @@ class MonitoringThreshold(models.Model):
         ordering = ["-year", "region_prefix"]
         constraints = [
             models.UniqueConstraint(fields=["region_prefix", "year"], name="threshold_one_per_region_year"),
-            models.CheckConstraint(condition=models.Q(threshold__gt=0) & models.Q(unregistered_line__gt=0),
-                                   name="threshold_positive"),
-            models.CheckConstraint(condition=models.Q(income_drop_percent__gte=1) & models.Q(income_drop_percent__lte=100),
-                                   name="threshold_drop_percent_range"),
+            models.CheckConstraint(
+                condition=models.Q(threshold__gt=0) & models.Q(unregistered_line__gt=0),
+                name="threshold_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(income_drop_percent__gte=1) & models.Q(income_drop_percent__lte=100),
+                name="threshold_drop_percent_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,13 +82,16 @@ class RiskEvent(models.Model):
         EDUCATION = "education", _("教育支出")
         DISASTER = "disaster", _("自然灾害或意外事故")
 
-    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="risk_events",
-                                  verbose_name=_("户"))
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.CASCADE, related_name="risk_events", verbose_name=_("户")
+    )
     kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
     occurred_on = models.DateField(_("发生日期"))
     amount = models.DecimalField(_("金额或损失（元）"), default=0, **MONEY)
     description = models.CharField(_("情况"), max_length=300)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,7 +125,9 @@ class Sweep(models.Model):
     rules_done = models.PositiveSmallIntegerField(_("已完成规则"), default=0)
     results = models.PositiveIntegerField(_("结果数"), default=0)
     message = models.TextField(_("说明"), blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
@@ -145,8 +156,14 @@ class RiskSignal(models.Model):
     """
 
     # no index of its own: the unique (household, year, kind, …) index starts with it
-    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="risk_signals",
-                                  verbose_name=_("户"), db_index=False, db_constraint=False)
+    household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.CASCADE,
+        related_name="risk_signals",
+        verbose_name=_("户"),
+        db_index=False,
+        db_constraint=False,
+    )
     village_code = models.CharField(_("行政村代码"), max_length=15)
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(_("预警类别"), max_length=20, choices=SignalKind.choices)
@@ -157,15 +174,25 @@ class RiskSignal(models.Model):
     reference = models.DecimalField(_("参照值"), null=True, blank=True, **MONEY)
     state = models.CharField(_("研判"), max_length=10, choices=SignalState.choices, default=SignalState.OPEN)
     # not indexed: nothing reads signals by sweep (a deleted sweep is cleared by a scan, and sweeps are kept)
-    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                              db_index=False, db_constraint=False)
+    sweep = models.ForeignKey(
+        Sweep,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         verbose_name = _("风险预警")
         verbose_name_plural = _("风险预警")
         ordering = ["village_code", "household_id", "kind"]
-        constraints = [models.UniqueConstraint(fields=["household", "year", "kind", "source_type", "source_id"],
-                                               name="signal_unique_source")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "year", "kind", "source_type", "source_id"], name="signal_unique_source"
+            )
+        ]
         indexes = [models.Index(fields=["year", "village_code", "state"], name="signal_year_village_state")]
 
     def __str__(self) -> str:
@@ -195,6 +222,7 @@ class RiskSignal(models.Model):
 
 # ---------------------------------------------------------------- monitored households
 
+
 class MonitoringKind(models.TextChoices):
     UNSTABLE_EXITED = "unstable_exited", _("脱贫不稳定户")
     MARGINAL = "marginal", _("边缘易致贫户")
@@ -218,38 +246,56 @@ class MonitoringStage(models.TextChoices):
 
 
 MONITORING_TRANSITIONS: dict[str, set[str]] = {
-    MonitoringStage.REPORTED: {MonitoringStage.APPRAISED, MonitoringStage.REVIEWED, MonitoringStage.MEASURES,
-                               MonitoringStage.REJECTED},
+    MonitoringStage.REPORTED: {
+        MonitoringStage.APPRAISED,
+        MonitoringStage.REVIEWED,
+        MonitoringStage.MEASURES,
+        MonitoringStage.REJECTED,
+    },
     MonitoringStage.APPRAISED: {MonitoringStage.REVIEWED, MonitoringStage.MEASURES, MonitoringStage.REJECTED},
     MonitoringStage.REVIEWED: {MonitoringStage.MEASURES, MonitoringStage.REJECTED},
     MonitoringStage.MEASURES: {MonitoringStage.ELIMINATED},
     MonitoringStage.ELIMINATED: set(),
     MonitoringStage.REJECTED: set(),
 }
-OPEN_MONITORING_STAGES = [MonitoringStage.REPORTED, MonitoringStage.APPRAISED, MonitoringStage.REVIEWED,
-                          MonitoringStage.MEASURES]
+OPEN_MONITORING_STAGES = [
+    MonitoringStage.REPORTED,
+    MonitoringStage.APPRAISED,
+    MonitoringStage.REVIEWED,
+    MonitoringStage.MEASURES,
+]
 
 
 class MonitoredHousehold(models.Model):
     """A household's time under monitoring (监测户), from identification to risk elimination."""
 
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="monitoring_cases",
-                                  verbose_name=_("户"))
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="monitoring_cases", verbose_name=_("户")
+    )
     village_code = models.CharField(_("行政村代码"), max_length=15)
     kind = models.CharField(_("监测对象类别"), max_length=20, choices=MonitoringKind.choices)
     source = models.CharField(_("发现途径"), max_length=20, choices=MonitoringSource.choices)
     year = models.PositiveSmallIntegerField(_("年度"))
-    stage = models.CharField(_("当前环节"), max_length=12, choices=MonitoringStage.choices, default=MonitoringStage.REPORTED)
+    stage = models.CharField(
+        _("当前环节"), max_length=12, choices=MonitoringStage.choices, default=MonitoringStage.REPORTED
+    )
     risk_description = models.TextField(_("风险情况"))
     previous_status = models.CharField(_("纳入前户状态"), max_length=15, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-                                    verbose_name=_("申报人"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("申报人"),
+    )
     reported_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
     appraisal_note = models.TextField(_("民主评议情况"), blank=True)
     review_note = models.TextField(_("乡镇审核意见"), blank=True)
     included_at = models.DateTimeField(_("纳入监测时间"), null=True, blank=True)
     elimination_note = models.TextField(_("风险消除情况"), blank=True)
-    elimination_evidence = models.FileField(_("风险消除佐证"), upload_to="monitoring/elimination/%Y/", blank=True)
+    elimination_evidence = models.FileField(
+        _("风险消除佐证"), upload_to="monitoring/elimination/%Y/", blank=True
+    )
     eliminated_at = models.DateTimeField(_("风险消除时间"), null=True, blank=True)
     rejection_reason = models.TextField(_("不予纳入理由"), blank=True)
 
@@ -259,8 +305,11 @@ class MonitoredHousehold(models.Model):
         ordering = ["-reported_at"]
         indexes = [models.Index(fields=["village_code", "stage"], name="monitored_village_stage")]
         constraints = [
-            models.UniqueConstraint(fields=["household"], condition=models.Q(stage__in=OPEN_MONITORING_STAGES),
-                                    name="monitored_one_open_case"),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(stage__in=OPEN_MONITORING_STAGES),
+                name="monitored_one_open_case",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -333,21 +382,28 @@ class LookBack(models.Model):
         CLOSED = "closed", _("已结束")
 
     name = models.CharField(_("名称"), max_length=100)
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("范围"))
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("范围")
+    )
     year = models.PositiveSmallIntegerField(_("收入年度"))
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("截止日期"))
     income_line = models.DecimalField(_("档外人口排查线（元）"), **MONEY)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("回头看")
         verbose_name_plural = _("回头看")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
-                                              name="lookback_period_ordered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="lookback_period_ordered"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -362,7 +418,9 @@ class LookBackItem(models.Model):
         UNREGISTERED = "unregistered", _("档外低收入户")
 
     campaign = models.ForeignKey(LookBack, on_delete=models.CASCADE, related_name="items")
-    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="lookback_items")
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.CASCADE, related_name="lookback_items"
+    )
     village_code = models.CharField(_("行政村代码"), max_length=15)
     group = models.CharField(_("对象"), max_length=15, choices=Group.choices)
     income = models.BooleanField(_("家庭收入"), null=True)
@@ -373,12 +431,16 @@ class LookBackItem(models.Model):
     water = models.BooleanField(_("饮水安全"), null=True)
     notes = models.JSONField(_("说明"), default=dict, blank=True)
     evidence = models.FileField(_("佐证材料"), upload_to="lookback/%Y/", blank=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     checked_on = models.DateField(_("排查日期"), null=True, blank=True)
 
     class Meta:
         ordering = ["village_code", "household_id"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "household"], name="lookback_one_item_per_household")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "household"], name="lookback_one_item_per_household")
+        ]
         indexes = [models.Index(fields=["campaign", "village_code"], name="lookback_campaign_village")]
 
     @property
@@ -391,6 +453,7 @@ class LookBackItem(models.Model):
 
 
 # ---------------------------------------------------------------- cross-checks and findings
+
 
 class Department(models.TextChoices):
     BUSINESS = "business", _("市场监管（工商登记）")
@@ -433,11 +496,18 @@ class CrossCheck(models.Model):
     matched_members = models.PositiveIntegerField(_("匹配人数"), default=0)
     findings_count = models.PositiveIntegerField(_("疑点数"), default=0)
     message = models.TextField(_("说明"), blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("上传人"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("发起比对"))
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发起比对"),
+    )
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
     retain_until = models.DateField(_("名单保留至"))
@@ -475,27 +545,56 @@ class Finding(models.Model):
     itself (the cross-check's alone 0.07-0.09 s of 20,000 findings).
     """
 
-    cross_check = models.ForeignKey(CrossCheck, on_delete=models.CASCADE, null=True, blank=True, related_name="findings",
-                                    verbose_name=_("比对"), db_constraint=False)
+    cross_check = models.ForeignKey(
+        CrossCheck,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("比对"),
+        db_constraint=False,
+    )
     # not indexed, like decided_by: nothing reads findings by sweep or by reviewer (deleting either is rare and
     # clears the link with a scan), and every index costs the bulk insert of a cross-check
-    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings",
-                              db_index=False)
+    sweep = models.ForeignKey(
+        Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings", db_index=False
+    )
     # no index of its own: the (household, rule) index starts with it
-    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="findings",
-                                  verbose_name=_("户"), db_index=False, db_constraint=False)
-    member = models.ForeignKey("registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                               verbose_name=_("成员"), db_constraint=False)
+    household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.CASCADE,
+        related_name="findings",
+        verbose_name=_("户"),
+        db_index=False,
+        db_constraint=False,
+    )
+    member = models.ForeignKey(
+        "registry.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("成员"),
+        db_constraint=False,
+    )
     village_code = models.CharField(_("行政村代码"), max_length=15)
     department = models.CharField(_("部门"), max_length=20, choices=Department.choices)
     rule = models.CharField(_("规则"), max_length=30)
     severity = models.PositiveSmallIntegerField(_("严重程度"), choices=Severity.choices)
     detail = models.CharField(_("疑点情况"), max_length=500)
     evidence = models.JSONField(_("名单内容"), default=dict, blank=True)
-    decision = models.CharField(_("核实结论"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decision = models.CharField(
+        _("核实结论"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
     decision_note = models.TextField(_("核实说明"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", db_index=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -520,6 +619,7 @@ class Finding(models.Model):
 
 # ---------------------------------------------------------------- problem ledger
 
+
 class ProblemSource(models.TextChoices):
     LOOKBACK = "lookback", _("回头看排查")
     CROSS_CHECK = "cross_check", _("部门比对")
@@ -540,28 +640,50 @@ class Problem(models.Model):
 
     source = models.CharField(_("问题来源"), max_length=15, choices=ProblemSource.choices)
     region_code = models.CharField(_("所在区划"), max_length=15)
-    household = models.ForeignKey("registry.Household", on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="problems", verbose_name=_("户"))
-    finding = models.OneToOneField(Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="problem")
-    lookback_item = models.ForeignKey(LookBackItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="problems")
+    household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="problems",
+        verbose_name=_("户"),
+    )
+    finding = models.OneToOneField(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="problem"
+    )
+    lookback_item = models.ForeignKey(
+        LookBackItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="problems"
+    )
     check_item = models.CharField(_("排查项目"), max_length=15, blank=True)
     description = models.TextField(_("问题描述"))
-    responsible_level = models.PositiveSmallIntegerField(_("整改责任层级"), choices=RegionLevel.choices,
-                                                         default=RegionLevel.VILLAGE)
+    responsible_level = models.PositiveSmallIntegerField(
+        _("整改责任层级"), choices=RegionLevel.choices, default=RegionLevel.VILLAGE
+    )
     responsible_person = models.CharField(_("整改责任人"), max_length=50, blank=True)
     measure = models.TextField(_("整改措施"), blank=True)
     deadline = models.DateField(_("整改时限"))
-    status = models.CharField(_("状态"), max_length=10, choices=ProblemStatus.choices, default=ProblemStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
+    )
     rectification = models.TextField(_("整改情况"), blank=True)
     evidence = models.FileField(_("整改佐证"), upload_to="problems/%Y/", blank=True)
-    rectified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    rectified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     rectified_at = models.DateTimeField(_("整改完成时间"), null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="+", verbose_name=_("销号人"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("销号人"),
+    )
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     close_note = models.TextField(_("销号意见"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:

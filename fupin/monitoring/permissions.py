@@ -3,6 +3,7 @@
 The county runs monitoring; the township follows up its villages; prefecture and province read the
 results and write nothing (accounts.models.READ_ONLY_ROLES); a department liaison uploads its lists.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,8 +23,20 @@ from fupin.regions.models import level_of
 if TYPE_CHECKING:
     from .models import CrossCheck, Problem
 
-__all__ = ["can_close", "can_decide_cases", "can_reject_case", "can_run_check", "can_run_checks", "can_sweep",
-           "can_upload_lists", "ensure", "holds", "is_county_office", "is_liaison", "level"]
+__all__ = [
+    "can_close",
+    "can_decide_cases",
+    "can_reject_case",
+    "can_run_check",
+    "can_run_checks",
+    "can_sweep",
+    "can_upload_lists",
+    "ensure",
+    "holds",
+    "is_county_office",
+    "is_liaison",
+    "level",
+]
 
 # Lists of other departments come from their liaison (部门联络员) or the county office itself.
 UPLOADING_ROLES = frozenset({Role.LIAISON, Role.COUNTY})

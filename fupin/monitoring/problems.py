@@ -22,42 +22,84 @@ from .services import MonitoringError, _accepted
 
 # ---------------------------------------------------------------- the problem ledger
 
+
 @transaction.atomic
-def create_problem(*, by, source: str, region_code: str, description: str, deadline: datetime.date,
-                   household: Household | None = None, responsible_person: str = "", measure: str = "",
-                   responsible_level: int | None = None) -> Problem:
+def create_problem(
+    *,
+    by,
+    source: str,
+    region_code: str,
+    description: str,
+    deadline: datetime.date,
+    household: Household | None = None,
+    responsible_person: str = "",
+    measure: str = "",
+    responsible_level: int | None = None,
+) -> Problem:
     ensure_can_edit(by, region_code)
     if source not in ProblemSource.values:
         raise MonitoringError("请选择问题来源")
     if not (description or "").strip():
         raise MonitoringError("请填写问题描述")
-    if household is not None and household.village_id != region_code and not household.village_id.startswith(region_code):
+    if (
+        household is not None
+        and household.village_id != region_code
+        and not household.village_id.startswith(region_code)
+    ):
         raise MonitoringError("该户不在所选区域内")
     region_level = level_of(region_code)
     level = responsible_level or min(region_level, RegionLevel.VILLAGE)
     if level < region_level and region_level <= RegionLevel.VILLAGE:
         level = region_level
     problem = Problem.objects.create(
-        source=source, region_code=region_code, household=household, description=description.strip(),
-        responsible_level=level, responsible_person=(responsible_person or "").strip(), measure=(measure or "").strip(),
-        deadline=deadline, created_by=by,
+        source=source,
+        region_code=region_code,
+        household=household,
+        description=description.strip(),
+        responsible_level=level,
+        responsible_person=(responsible_person or "").strip(),
+        measure=(measure or "").strip(),
+        deadline=deadline,
+        created_by=by,
     )
-    record(by=by, action="create_problem", target=problem, household=household, scope_code=region_code,
-           changes={"description": [None, problem.description], "deadline": [None, str(deadline)]})
+    record(
+        by=by,
+        action="create_problem",
+        target=problem,
+        household=household,
+        scope_code=region_code,
+        changes={"description": [None, problem.description], "deadline": [None, str(deadline)]},
+    )
     return problem
 
 
 @transaction.atomic
-def open_deadline_problem(*, region_code: str, description: str, deadline: datetime.date, responsible_level: int,
-                          household: Household | None = None) -> Problem:
+def open_deadline_problem(
+    *,
+    region_code: str,
+    description: str,
+    deadline: datetime.date,
+    responsible_level: int,
+    household: Household | None = None,
+) -> Problem:
     """A problem the deadline sweep opens (申报办理超期) for the level that let a step run over: no user acts, the
     audit entry names the system."""
     problem = Problem.objects.create(
-        source=ProblemSource.DEADLINE, region_code=region_code, household=household, description=description,
-        responsible_level=responsible_level, deadline=deadline,
+        source=ProblemSource.DEADLINE,
+        region_code=region_code,
+        household=household,
+        description=description,
+        responsible_level=responsible_level,
+        deadline=deadline,
     )
-    record(by=None, action="open_deadline_problem", target=problem, household=household, scope_code=region_code,
-           changes={"description": [None, description], "deadline": [None, str(deadline)]})
+    record(
+        by=None,
+        action="open_deadline_problem",
+        target=problem,
+        household=household,
+        scope_code=region_code,
+        changes={"description": [None, description], "deadline": [None, str(deadline)]},
+    )
     return problem
 
 
@@ -74,14 +116,21 @@ def settle_deadline_problem(problem: Problem, *, note: str) -> Problem:
     problem.status, problem.rectification, problem.rectified_at = ProblemStatus.CLOSED, note, now
     problem.closed_at, problem.close_note = now, note
     problem.save(update_fields=["status", "rectification", "rectified_at", "closed_at", "close_note"])
-    record(by=None, action="settle_deadline_problem", target=problem, household=problem.household,
-           scope_code=problem.region_code, changes={"status": [before, "closed"], "note": [None, note]})
+    record(
+        by=None,
+        action="settle_deadline_problem",
+        target=problem,
+        household=problem.household,
+        scope_code=problem.region_code,
+        changes={"status": [before, "closed"], "note": [None, note]},
+    )
     return problem
 
 
 @transaction.atomic
-def rectify_problem(problem: Problem, *, by, rectification: str, evidence: File | None = None,
-                    measure: str = "") -> Problem:
+def rectify_problem(
+    problem: Problem, *, by, rectification: str, evidence: File | None = None, measure: str = ""
+) -> Problem:
     """The responsible level reports the rectification done, with evidence; it then waits for close-out."""
     ensure_can_edit(by, problem.region_code)
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
@@ -100,25 +149,44 @@ def rectify_problem(problem: Problem, *, by, rectification: str, evidence: File 
         problem.evidence.save(Path(evidence.name).name, evidence, save=False)
     problem.status, problem.rectified_by, problem.rectified_at = ProblemStatus.RECTIFIED, by, timezone.now()
     problem.save()
-    record(by=by, action="rectify_problem", target=problem, household=problem.household, scope_code=problem.region_code,
-           changes={"status": ["open", "rectified"], "rectification": [None, problem.rectification]})
+    record(
+        by=by,
+        action="rectify_problem",
+        target=problem,
+        household=problem.household,
+        scope_code=problem.region_code,
+        changes={"status": ["open", "rectified"], "rectification": [None, problem.rectification]},
+    )
     return problem
 
 
 @transaction.atomic
 def close_problem(problem: Problem, *, by, note: str) -> Problem:
     ensure_can_edit(by, problem.region_code)
-    problem = Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
+    problem = (
+        Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
+    )
     if problem.status != ProblemStatus.RECTIFIED:
         raise MonitoringError("问题尚未提交整改情况，不能销号")
     if not permissions.can_close(by, problem):
         raise MonitoringError("销号须由整改责任层级的上一级审核")
     if not (note or "").strip():
         raise MonitoringError("请填写销号意见")
-    problem.status, problem.closed_by, problem.closed_at, problem.close_note = ProblemStatus.CLOSED, by, timezone.now(), note.strip()
+    problem.status, problem.closed_by, problem.closed_at, problem.close_note = (
+        ProblemStatus.CLOSED,
+        by,
+        timezone.now(),
+        note.strip(),
+    )
     problem.save(update_fields=["status", "closed_by", "closed_at", "close_note"])
-    record(by=by, action="close_problem", target=problem, household=problem.household, scope_code=problem.region_code,
-           changes={"status": ["rectified", "closed"], "note": [None, problem.close_note]})
+    record(
+        by=by,
+        action="close_problem",
+        target=problem,
+        household=problem.household,
+        scope_code=problem.region_code,
+        changes={"status": ["rectified", "closed"], "note": [None, problem.close_note]},
+    )
     return problem
 
 
@@ -126,7 +194,9 @@ def close_problem(problem: Problem, *, by, note: str) -> Problem:
 def return_problem(problem: Problem, *, by, reason: str) -> Problem:
     """The level above sends a rectification back (整改不到位)."""
     ensure_can_edit(by, problem.region_code)
-    problem = Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
+    problem = (
+        Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
+    )
     if problem.status != ProblemStatus.RECTIFIED:
         raise MonitoringError("只有待销号的问题可以退回")
     if not permissions.can_close(by, problem):
@@ -136,6 +206,12 @@ def return_problem(problem: Problem, *, by, reason: str) -> Problem:
     problem.status = ProblemStatus.OPEN
     problem.close_note = f"退回：{reason.strip()}"
     problem.save(update_fields=["status", "close_note"])
-    record(by=by, action="return_problem", target=problem, household=problem.household, scope_code=problem.region_code,
-           changes={"status": ["rectified", "open"], "reason": [None, reason.strip()]})
+    record(
+        by=by,
+        action="return_problem",
+        target=problem,
+        household=problem.household,
+        scope_code=problem.region_code,
+        changes={"status": ["rectified", "open"], "reason": [None, reason.strip()]},
+    )
     return problem

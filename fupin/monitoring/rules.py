@@ -4,6 +4,7 @@ Each rule is a function (year, scope prefix) → a queryset of plain rows that n
 which fired (its id and a label), so every signal and finding explains itself. The sweep
 turns each queryset into one INSERT … SELECT, so no household passes through Python.
 """
+
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,17 +48,35 @@ MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 # Statuses watched for risk: exited households (脱贫不稳定), monitored ones, and the non-registered
 # rural population (边缘、突发困难; households once cleared out included). Poor households and
 # applicants are already inside a procedure.
-WATCHED_STATUSES = [codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED, codes.HouseholdStatus.UNREGISTERED,
-                    codes.HouseholdStatus.REMOVED]
+WATCHED_STATUSES = [
+    codes.HouseholdStatus.EXITED,
+    codes.HouseholdStatus.MONITORED,
+    codes.HouseholdStatus.UNREGISTERED,
+    codes.HouseholdStatus.REMOVED,
+]
 WORKING_AGE = (16, 59)
 OLDEST_PLAUSIBLE_AGE = 110
 SPLIT_RECENT_DAYS = 730
-CHILD_RELATIONS = [codes.Relation.SON, codes.Relation.DAUGHTER, codes.Relation.SON_IN_LAW, codes.Relation.DAUGHTER_IN_LAW,
-                   codes.Relation.GRANDSON, codes.Relation.GRANDDAUGHTER, codes.Relation.DAUGHTERS_SON,
-                   codes.Relation.DAUGHTERS_DAUGHTER]
-PARENT_RELATIONS = [codes.Relation.FATHER, codes.Relation.MOTHER, codes.Relation.FATHER_IN_LAW_WIFE,
-                    codes.Relation.MOTHER_IN_LAW_WIFE, codes.Relation.FATHER_IN_LAW_HUSBAND,
-                    codes.Relation.MOTHER_IN_LAW_HUSBAND, codes.Relation.GRANDFATHER, codes.Relation.GRANDMOTHER]
+CHILD_RELATIONS = [
+    codes.Relation.SON,
+    codes.Relation.DAUGHTER,
+    codes.Relation.SON_IN_LAW,
+    codes.Relation.DAUGHTER_IN_LAW,
+    codes.Relation.GRANDSON,
+    codes.Relation.GRANDDAUGHTER,
+    codes.Relation.DAUGHTERS_SON,
+    codes.Relation.DAUGHTERS_DAUGHTER,
+]
+PARENT_RELATIONS = [
+    codes.Relation.FATHER,
+    codes.Relation.MOTHER,
+    codes.Relation.FATHER_IN_LAW_WIFE,
+    codes.Relation.MOTHER_IN_LAW_WIFE,
+    codes.Relation.FATHER_IN_LAW_HUSBAND,
+    codes.Relation.MOTHER_IN_LAW_HUSBAND,
+    codes.Relation.GRANDFATHER,
+    codes.Relation.GRANDMOTHER,
+]
 ID_PATTERN = r"^[0-9]{17}[0-9X]$"
 ODD_DIGITS = ["1", "3", "5", "7", "9"]  # the 17th digit of a man's ID number is odd
 
@@ -67,6 +86,7 @@ class ThresholdMissing(LookupError):
 
 
 # ---------------------------------------------------------------- thresholds
+
 
 def effective_thresholds(year: int) -> list[MonitoringThreshold]:
     """Rows that may apply in `year`, in the order a household picks them: latest year, then most specific prefix."""
@@ -84,10 +104,17 @@ def threshold_for(year: int, region_code: str) -> MonitoringThreshold:
 def _by_region(year: int, field: str, attr: str, output_field):
     """A CASE choosing each row's threshold attribute by the region code in `field` (a handful of WHENs)."""
     rows = effective_thresholds(year)
-    whens = [When(in_region(field, r.region_prefix), then=Value(getattr(r, attr), output_field=output_field))
-             for r in rows if r.region_prefix]
+    whens = [
+        When(in_region(field, r.region_prefix), then=Value(getattr(r, attr), output_field=output_field))
+        for r in rows
+        if r.region_prefix
+    ]
     national = next((r for r in rows if not r.region_prefix), None)
-    default = Value(getattr(national, attr), output_field=output_field) if national else Value(None, output_field=output_field)
+    default = (
+        Value(getattr(national, attr), output_field=output_field)
+        if national
+        else Value(None, output_field=output_field)
+    )
     return Case(*whens, default=default, output_field=output_field) if whens else default
 
 
@@ -96,7 +123,9 @@ def _scoped(qs: QuerySet, field: str, prefix: str) -> QuerySet:
 
 
 def _text(*parts) -> Concat:
-    return Concat(*[p if hasattr(p, "resolve_expression") else Value(str(p)) for p in parts], output_field=CharField())
+    return Concat(
+        *[p if hasattr(p, "resolve_expression") else Value(str(p)) for p in parts], output_field=CharField()
+    )
 
 
 def _as_text(expr) -> Cast:
@@ -105,60 +134,125 @@ def _as_text(expr) -> Cast:
 
 # ---------------------------------------------------------------- risk signals
 
-SIGNAL_COLUMNS = ("household_id", "village_code", "source_type", "source_id", "source_label", "value", "reference")
+SIGNAL_COLUMNS = (
+    "household_id",
+    "village_code",
+    "source_type",
+    "source_id",
+    "source_label",
+    "value",
+    "reference",
+)
 
 
-def _signal_rows(qs: QuerySet, *, household: str, village: str, source_type: str, source_id: str, label, value=None,
-                 reference=None) -> QuerySet:
+def _signal_rows(
+    qs: QuerySet,
+    *,
+    household: str,
+    village: str,
+    source_type: str,
+    source_id: str,
+    label,
+    value=None,
+    reference=None,
+) -> QuerySet:
     return qs.values(
-        s_household=F(household), s_village=F(village), s_type=Value(source_type, output_field=CharField()),
-        s_source=F(source_id), s_label=label,
+        s_household=F(household),
+        s_village=F(village),
+        s_type=Value(source_type, output_field=CharField()),
+        s_source=F(source_id),
+        s_label=label,
         s_value=value if value is not None else Cast(Value(None), MONEY_FIELD),
         s_reference=reference if reference is not None else Cast(Value(None), MONEY_FIELD),
     )
 
 
 def _watched_incomes(year: int, prefix: str) -> QuerySet:
-    return _scoped(IncomeRecord.objects.filter(year=year, household__status__in=WATCHED_STATUSES),
-                   "household__village_id", prefix)
+    return _scoped(
+        IncomeRecord.objects.filter(year=year, household__status__in=WATCHED_STATUSES),
+        "household__village_id",
+        prefix,
+    )
 
 
 def signal_low_income(year: int, prefix: str = "") -> QuerySet:
     """Per-capita net income of the year below the monitoring line (seeds 003, 004: 5,000 yuan)."""
-    qs = _watched_incomes(year, prefix).annotate(line=_by_region(year, "household__village_id", "threshold", MONEY_FIELD))
+    qs = _watched_incomes(year, prefix).annotate(
+        line=_by_region(year, "household__village_id", "threshold", MONEY_FIELD)
+    )
     qs = qs.filter(per_capita_net_income__lt=F("line"))
-    return _signal_rows(qs, household="household_id", village="household__village_id", source_type="income",
-                        source_id="id", label=_text(_as_text(F("year")), "年收入"), value=F("per_capita_net_income"),
-                        reference=F("line"))
+    return _signal_rows(
+        qs,
+        household="household_id",
+        village="household__village_id",
+        source_type="income",
+        source_id="id",
+        label=_text(_as_text(F("year")), "年收入"),
+        value=F("per_capita_net_income"),
+        reference=F("line"),
+    )
 
 
 def signal_income_drop(year: int, prefix: str = "") -> QuerySet:
     """Per-capita net income fell by more than the configured percentage against the year before."""
-    qs = _watched_incomes(year, prefix).filter(household__incomes__year=year - 1).annotate(
-        previous=F("household__incomes__per_capita_net_income"),
-        drop=_by_region(year, "household__village_id", "income_drop_percent", IntegerField()),
-    ).annotate(
-        in_percent=F("per_capita_net_income") * Value(100),  # income × 100 < previous × (100 − drop): no division
-    ).filter(previous__gt=0, in_percent__lt=F("previous") * (Value(100) - F("drop")))
-    return _signal_rows(qs, household="household_id", village="household__village_id", source_type="income",
-                        source_id="id", label=_text(_as_text(F("year")), "年收入"), value=F("per_capita_net_income"),
-                        reference=F("previous"))
+    qs = (
+        _watched_incomes(year, prefix)
+        .filter(household__incomes__year=year - 1)
+        .annotate(
+            previous=F("household__incomes__per_capita_net_income"),
+            drop=_by_region(year, "household__village_id", "income_drop_percent", IntegerField()),
+        )
+        .annotate(
+            in_percent=F("per_capita_net_income")
+            * Value(100),  # income × 100 < previous × (100 − drop): no division
+        )
+        .filter(previous__gt=0, in_percent__lt=F("previous") * (Value(100) - F("drop")))
+    )
+    return _signal_rows(
+        qs,
+        household="household_id",
+        village="household__village_id",
+        source_type="income",
+        source_id="id",
+        label=_text(_as_text(F("year")), "年收入"),
+        value=F("per_capita_net_income"),
+        reference=F("previous"),
+    )
 
 
 def _large_expense(kind: str, noun: str):
     def rule(year: int, prefix: str = "") -> QuerySet:
-        events = _scoped(RiskEvent.objects.filter(kind=kind, occurred_on__year=year,
-                                                  household__status__in=WATCHED_STATUSES), "household__village_id", prefix)
-        qs = (events.order_by().values("household_id", "household__village_id")
-              .annotate(total=Sum("amount"), n=Count("id"), last=Max("id"),
-                        limit=Max(_by_region(year, "household__village_id", "large_expense", MONEY_FIELD)))
-              .filter(total__gte=F("limit")))
-        return qs.values(
-            s_household=F("household_id"), s_village=F("household__village_id"),
-            s_type=Value("event", output_field=CharField()), s_source=F("last"),
-            s_label=_text(f"{year}年", _as_text(F("n")), f"笔{noun}合计"), s_value=F("total"), s_reference=F("limit"),
+        events = _scoped(
+            RiskEvent.objects.filter(
+                kind=kind, occurred_on__year=year, household__status__in=WATCHED_STATUSES
+            ),
+            "household__village_id",
+            prefix,
         )
-    rule.__doc__ = f"{noun} of the year adding up to the configured large-expense amount (seed 003: 因病、因学)."
+        qs = (
+            events.order_by()
+            .values("household_id", "household__village_id")
+            .annotate(
+                total=Sum("amount"),
+                n=Count("id"),
+                last=Max("id"),
+                limit=Max(_by_region(year, "household__village_id", "large_expense", MONEY_FIELD)),
+            )
+            .filter(total__gte=F("limit"))
+        )
+        return qs.values(
+            s_household=F("household_id"),
+            s_village=F("household__village_id"),
+            s_type=Value("event", output_field=CharField()),
+            s_source=F("last"),
+            s_label=_text(f"{year}年", _as_text(F("n")), f"笔{noun}合计"),
+            s_value=F("total"),
+            s_reference=F("limit"),
+        )
+
+    rule.__doc__ = (
+        f"{noun} of the year adding up to the configured large-expense amount (seed 003: 因病、因学)."
+    )
     return rule
 
 
@@ -168,10 +262,22 @@ signal_large_education = _large_expense(RiskEvent.Kind.EDUCATION, "教育支出"
 
 def signal_disaster(year: int, prefix: str = "") -> QuerySet:
     """A disaster or accident recorded in the year (突发灾害户, seed 003)."""
-    qs = _scoped(RiskEvent.objects.filter(kind=RiskEvent.Kind.DISASTER, occurred_on__year=year,
-                                          household__status__in=WATCHED_STATUSES), "household__village_id", prefix)
-    return _signal_rows(qs, household="household_id", village="household__village_id", source_type="event", source_id="id",
-                        label=_text(_as_text(F("occurred_on")), " ", Substr("description", 1, 150)), value=F("amount"))
+    qs = _scoped(
+        RiskEvent.objects.filter(
+            kind=RiskEvent.Kind.DISASTER, occurred_on__year=year, household__status__in=WATCHED_STATUSES
+        ),
+        "household__village_id",
+        prefix,
+    )
+    return _signal_rows(
+        qs,
+        household="household_id",
+        village="household__village_id",
+        source_type="event",
+        source_id="id",
+        label=_text(_as_text(F("occurred_on")), " ", Substr("description", 1, 150)),
+        value=F("amount"),
+    )
 
 
 def _members(prefix: str) -> QuerySet:
@@ -181,12 +287,23 @@ def _members(prefix: str) -> QuerySet:
 def signal_new_illness(year: int, prefix: str = "") -> QuerySet:
     """A member now seriously ill or disabled whose health or disability was changed in the year (audit trail)."""
     changed = AuditEntry.objects.filter(
-        target_type="member", target_id=Cast(OuterRef("pk"), CharField()), action="update_member", at__year=year,
+        target_type="member",
+        target_id=Cast(OuterRef("pk"), CharField()),
+        action="update_member",
+        at__year=year,
     ).filter(Q(changes__has_key="health") | Q(changes__has_key="disability_category"))
-    qs = _members(prefix).filter(Q(health__in=[codes.Health.SERIOUS, codes.Health.DISABLED]) | ~Q(disability_category=""))
+    qs = _members(prefix).filter(
+        Q(health__in=[codes.Health.SERIOUS, codes.Health.DISABLED]) | ~Q(disability_category="")
+    )
     qs = qs.filter(Exists(changed))
-    return _signal_rows(qs, household="household_id", village="village_code", source_type="member", source_id="id",
-                        label=F("name"))
+    return _signal_rows(
+        qs,
+        household="household_id",
+        village="village_code",
+        source_type="member",
+        source_id="id",
+        label=F("name"),
+    )
 
 
 def signal_labour_loss(year: int, prefix: str = "") -> QuerySet:
@@ -195,29 +312,53 @@ def signal_labour_loss(year: int, prefix: str = "") -> QuerySet:
     end = datetime.date(year, 12, 31)
     qs = _members(prefix).filter(
         labour_skill=codes.LabourSkill.LOST,
-        birth_date__lte=end.replace(year=year - young), birth_date__gt=end.replace(year=year - old - 1),
+        birth_date__lte=end.replace(year=year - young),
+        birth_date__gt=end.replace(year=year - old - 1),
     )
-    return _signal_rows(qs, household="household_id", village="village_code", source_type="member", source_id="id",
-                        label=F("name"))
+    return _signal_rows(
+        qs,
+        household="household_id",
+        village="village_code",
+        source_type="member",
+        source_id="id",
+        label=F("name"),
+    )
 
 
-GUARANTEE_NAMES = {"food": "不愁吃", "clothing": "不愁穿", "education": "义务教育", "medical": "基本医疗",
-                   "housing": "住房安全", "water": "饮水安全"}
+GUARANTEE_NAMES = {
+    "food": "不愁吃",
+    "clothing": "不愁穿",
+    "education": "义务教育",
+    "medical": "基本医疗",
+    "housing": "住房安全",
+    "water": "饮水安全",
+}
 
 
 def _unmet_label():
     parts = []
     for field, name in GUARANTEE_NAMES.items():
-        parts.append(Case(When(**{field: False}, then=Value(name + " ")), default=Value(""), output_field=CharField()))
+        parts.append(
+            Case(When(**{field: False}, then=Value(name + " ")), default=Value(""), output_field=CharField())
+        )
     return Concat(*parts, output_field=CharField())
 
 
 def signal_guarantee_unmet(year: int, prefix: str = "") -> QuerySet:
     """The year's 两不愁三保障 + drinking-water check has an item not met."""
-    qs = _scoped(GuaranteeCheck.objects.filter(any_unmet(), year=year, household__status__in=WATCHED_STATUSES),
-                 "household__village_id", prefix)
-    return _signal_rows(qs, household="household_id", village="household__village_id", source_type="guarantee",
-                        source_id="id", label=_unmet_label())
+    qs = _scoped(
+        GuaranteeCheck.objects.filter(any_unmet(), year=year, household__status__in=WATCHED_STATUSES),
+        "household__village_id",
+        prefix,
+    )
+    return _signal_rows(
+        qs,
+        household="household_id",
+        village="household__village_id",
+        source_type="guarantee",
+        source_id="id",
+        label=_unmet_label(),
+    )
 
 
 @dataclass(frozen=True)
@@ -249,7 +390,8 @@ def _finding_rows(qs: QuerySet, *, household: str, member: str | None, village: 
     return qs.values(
         f_household=F(household),
         f_member=F(member) if member else Cast(Value(None), IntegerField()),
-        f_village=F(village), f_detail=Substr(detail, 1, 500),
+        f_village=F(village),
+        f_detail=Substr(detail, 1, 500),
     )
 
 
@@ -258,7 +400,8 @@ def _person_key():
     return Case(
         When(Q(id_length=18), then=Substr("id_number", 1, 17)),
         When(Q(id_length=15), then=Concat(Substr("id_number", 1, 6), Value("19"), Substr("id_number", 7, 9))),
-        default=F("id_number"), output_field=CharField(),
+        default=F("id_number"),
+        output_field=CharField(),
     )
 
 
@@ -270,7 +413,11 @@ def _among(qs: QuerySet, candidates, field: str = "pk") -> QuerySet:
 def suspect_same_person(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """The same person (same ID number up to its check character, or an old 15-digit number) in two households."""
     # a member's partners fire too, so the screened members hold them all
-    keyed = _among(Member.objects.all(), candidates).annotate(id_length=Length("id_number")).annotate(person=_person_key())
+    keyed = (
+        _among(Member.objects.all(), candidates)
+        .annotate(id_length=Length("id_number"))
+        .annotate(person=_person_key())
+    )
     # one hash semi-join over the members (sorting two million keys to count distinct households was 3x slower)
     elsewhere = keyed.filter(person=OuterRef("person")).exclude(household_id=OuterRef("household_id"))
     qs = _scoped(keyed, "village_code", prefix).filter(Exists(elsewhere))
@@ -283,12 +430,26 @@ def suspect_same_person(year: int, prefix: str = "", candidates=None) -> QuerySe
         # parser cannot nest this deep, and its registries are small enough to scan.)
         person = OuterRef("person")
         numbers = [Concat(person, Value(c)) for c in "0123456789Xx"] + [
-            Concat(Substr(person, 1, 6), Substr(person, 9, 9)), person]
+            Concat(Substr(person, 1, 6), Substr(person, 9, 9)),
+            person,
+        ]
         likely = elsewhere.filter(id_number__in=numbers).order_by(*first).values("household__number")[:1]
         other = Coalesce(Subquery(likely), other)
-    return _finding_rows(qs, household="household_id", member="id", village="village_code",
-                         detail=_text("成员", F("name"), "的身份证号 ", F("id_number"), " 与户 ",
-                                      Coalesce(other, Value("")), " 的成员为同一人，一人不能在两户"))
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member="id",
+        village="village_code",
+        detail=_text(
+            "成员",
+            F("name"),
+            "的身份证号 ",
+            F("id_number"),
+            " 与户 ",
+            Coalesce(other, Value("")),
+            " 的成员为同一人，一人不能在两户",
+        ),
+    )
 
 
 def _digit(position: int):
@@ -319,128 +480,270 @@ def _well_formed() -> Q:
 def suspect_invalid_id(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """An ID number failing GB 11643: wrong length or characters, or a wrong check character (old records)."""
     # well-formed numbers are checked for their check character; the rest fail as they are (one regex per row)
-    qs = _scoped(_among(Member.objects.all(), candidates), "village_code", prefix).annotate(
-        check_char=Substr("id_number", 18, 1)).annotate(
-        fails=Case(When(_well_formed() & Q(check_char=_expected_check_char()), then=Value(False)),
-                   default=Value(True), output_field=BooleanField()),
-    ).filter(fails=True)
-    return _finding_rows(qs, household="household_id", member="id", village="village_code",
-                         detail=_text("成员", F("name"), "的身份证号 ", F("id_number"), " 不符合国家标准（位数、字符或校验位错误）"))
+    qs = (
+        _scoped(_among(Member.objects.all(), candidates), "village_code", prefix)
+        .annotate(check_char=Substr("id_number", 18, 1))
+        .annotate(
+            fails=Case(
+                When(_well_formed() & Q(check_char=_expected_check_char()), then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            ),
+        )
+        .filter(fails=True)
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member="id",
+        village="village_code",
+        detail=_text(
+            "成员", F("name"), "的身份证号 ", F("id_number"), " 不符合国家标准（位数、字符或校验位错误）"
+        ),
+    )
 
 
 def suspect_identity_mismatch(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A valid-looking ID number whose birth date or sex disagrees with the member's recorded birth date or sex."""
     # compared as text (YYYYMMDD against the date's ISO text without dashes, the sex digit against odd digits),
     # so no row needs a cast that a malformed number could break
-    qs = _scoped(_among(Member.objects.all(), candidates), "village_code", prefix).annotate(
-        id_birth=Substr("id_number", 7, 8),
-        recorded_birth=Replace(Cast("birth_date", CharField()), Value("-"), Value("")),
-        id_sex_digit=Substr("id_number", 17, 1),
-    ).filter(_well_formed()).filter(
-        ~Q(id_birth=F("recorded_birth")) | Q(id_sex_digit__in=ODD_DIGITS, sex=codes.Sex.FEMALE)
-        | (~Q(id_sex_digit__in=ODD_DIGITS) & Q(sex=codes.Sex.MALE))
+    qs = (
+        _scoped(_among(Member.objects.all(), candidates), "village_code", prefix)
+        .annotate(
+            id_birth=Substr("id_number", 7, 8),
+            recorded_birth=Replace(Cast("birth_date", CharField()), Value("-"), Value("")),
+            id_sex_digit=Substr("id_number", 17, 1),
+        )
+        .filter(_well_formed())
+        .filter(
+            ~Q(id_birth=F("recorded_birth"))
+            | Q(id_sex_digit__in=ODD_DIGITS, sex=codes.Sex.FEMALE)
+            | (~Q(id_sex_digit__in=ODD_DIGITS) & Q(sex=codes.Sex.MALE))
+        )
     )
-    return _finding_rows(qs, household="household_id", member="id", village="village_code",
-                         detail=_text("成员", F("name"), "登记的出生日期（", _as_text(F("birth_date")), "）或性别与身份证号 ",
-                                      F("id_number"), " 不一致"))
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member="id",
+        village="village_code",
+        detail=_text(
+            "成员",
+            F("name"),
+            "登记的出生日期（",
+            _as_text(F("birth_date")),
+            "）或性别与身份证号 ",
+            F("id_number"),
+            " 不一致",
+        ),
+    )
 
 
 def plausible_birth_dates() -> tuple[datetime.date, datetime.date]:
     """Today, and the earliest plausible birth date (OLDEST_PLAUSIBLE_AGE years ago)."""
     today = timezone.localdate()
-    oldest = today.replace(year=today.year - OLDEST_PLAUSIBLE_AGE) if not (today.month == 2 and today.day == 29) \
+    oldest = (
+        today.replace(year=today.year - OLDEST_PLAUSIBLE_AGE)
+        if not (today.month == 2 and today.day == 29)
         else datetime.date(today.year - OLDEST_PLAUSIBLE_AGE, 2, 28)
+    )
     return today, oldest
 
 
 def suspect_implausible_age(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A member older than plausible (over 110) or born in the future."""
     today, oldest = plausible_birth_dates()
-    qs = _scoped(_among(Member.objects.filter(Q(birth_date__lt=oldest) | Q(birth_date__gt=today)), candidates),
-                 "village_code", prefix)
-    return _finding_rows(qs, household="household_id", member="id", village="village_code",
-                         detail=_text("成员", F("name"), "的出生日期 ", _as_text(F("birth_date")), " 不合理"))
+    qs = _scoped(
+        _among(Member.objects.filter(Q(birth_date__lt=oldest) | Q(birth_date__gt=today)), candidates),
+        "village_code",
+        prefix,
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member="id",
+        village="village_code",
+        detail=_text("成员", F("name"), "的出生日期 ", _as_text(F("birth_date")), " 不合理"),
+    )
 
 
 def _heads(**condition):
     """The household's heads meeting `condition` (a birth-date comparison with the outer member), first by id."""
-    return Member.objects.filter(household_id=OuterRef("household_id"), relation=codes.Relation.HEAD,
-                                 **condition).order_by("id")
+    return Member.objects.filter(
+        household_id=OuterRef("household_id"), relation=codes.Relation.HEAD, **condition
+    ).order_by("id")
 
 
 # The member-to-head comparisons are an EXISTS (one hash semi-join over the members) rather than a head's
 # birth date looked up for each of a million members; the head named in the text is the first that fires.
 # With one head per household (anything else is suspect_head_missing) it is the same rule.
 
+
 def suspect_child_older_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A child or grandchild of the head born on or before the head."""
     older_head = _heads(birth_date__gte=OuterRef("birth_date"))
-    qs = _scoped(_among(Member.objects.filter(relation__in=CHILD_RELATIONS), candidates), "village_code", prefix).filter(
-        Exists(older_head)).annotate(head_birth=Subquery(older_head.values("birth_date")[:1]))
-    return _finding_rows(qs, household="household_id", member="id", village="village_code",
-                         detail=_text("成员", F("name"), "（户主子女辈，", _as_text(F("birth_date")), "出生）不比户主（",
-                                      _as_text(F("head_birth")), "出生）年轻"))
+    qs = (
+        _scoped(
+            _among(Member.objects.filter(relation__in=CHILD_RELATIONS), candidates), "village_code", prefix
+        )
+        .filter(Exists(older_head))
+        .annotate(head_birth=Subquery(older_head.values("birth_date")[:1]))
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member="id",
+        village="village_code",
+        detail=_text(
+            "成员",
+            F("name"),
+            "（户主子女辈，",
+            _as_text(F("birth_date")),
+            "出生）不比户主（",
+            _as_text(F("head_birth")),
+            "出生）年轻",
+        ),
+    )
 
 
 def suspect_parent_younger_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A parent or grandparent of the head born on or after the head."""
     younger_head = _heads(birth_date__lte=OuterRef("birth_date"))
-    qs = _scoped(_among(Member.objects.filter(relation__in=PARENT_RELATIONS), candidates), "village_code", prefix).filter(
-        Exists(younger_head)).annotate(head_birth=Subquery(younger_head.values("birth_date")[:1]))
-    return _finding_rows(qs, household="household_id", member="id", village="village_code",
-                         detail=_text("成员", F("name"), "（户主父母辈，", _as_text(F("birth_date")), "出生）不比户主（",
-                                      _as_text(F("head_birth")), "出生）年长"))
+    qs = (
+        _scoped(
+            _among(Member.objects.filter(relation__in=PARENT_RELATIONS), candidates), "village_code", prefix
+        )
+        .filter(Exists(younger_head))
+        .annotate(head_birth=Subquery(younger_head.values("birth_date")[:1]))
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member="id",
+        village="village_code",
+        detail=_text(
+            "成员",
+            F("name"),
+            "（户主父母辈，",
+            _as_text(F("birth_date")),
+            "出生）不比户主（",
+            _as_text(F("head_birth")),
+            "出生）年长",
+        ),
+    )
 
 
 def suspect_head_missing(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A household with members but no head, or with more than one."""
     # counted over the members in one grouping (their village code is the household's), not per household;
     # screened: over the members of the marked households
-    qs = (_scoped(_among(Member.objects.order_by(), candidates, "household_id"), "village_code", prefix).values("household_id")
-          .annotate(heads=Count("id", filter=Q(relation=codes.Relation.HEAD)), village=Max("village_code"))
-          .exclude(heads=1))
+    qs = (
+        _scoped(_among(Member.objects.order_by(), candidates, "household_id"), "village_code", prefix)
+        .values("household_id")
+        .annotate(heads=Count("id", filter=Q(relation=codes.Relation.HEAD)), village=Max("village_code"))
+        .exclude(heads=1)
+    )
     number = Household.objects.filter(pk=OuterRef("household_id")).values("number")[:1]
-    return _finding_rows(qs, household="household_id", member=None, village="village",
-                         detail=_text("户 ", Subquery(number), " 登记有 ", _as_text(F("heads")), " 名户主（每户须且只能有一名户主）"))
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member=None,
+        village="village",
+        detail=_text(
+            "户 ", Subquery(number), " 登记有 ", _as_text(F("heads")), " 名户主（每户须且只能有一名户主）"
+        ),
+    )
 
 
 def suspect_income_inconsistent(year: int, prefix: str = "") -> QuerySet:
     """A year's per-capita net income that does not equal (incomes − productive expenditure) ÷ household size."""
-    total = sum((F(f) for f in IncomeRecord.INCOME_FIELDS[1:]), F(IncomeRecord.INCOME_FIELDS[0])) - F("productive_expenditure")
-    qs = _scoped(IncomeRecord.objects.filter(year=year), "household__village_id", prefix).annotate(
-        gap=Abs(F("per_capita_net_income") * F("household_size") - total, output_field=MONEY_FIELD),
-    ).filter(gap__gt=F("household_size") * Value(Decimal("0.01")))
-    return _finding_rows(qs, household="household_id", member=None, village="household__village_id",
-                         detail=_text(_as_text(F("year")), "年人均纯收入 ", _as_text(F("per_capita_net_income")),
-                                      " 元与各项收入、生产经营性支出和人口数核算不符"))
+    total = sum((F(f) for f in IncomeRecord.INCOME_FIELDS[1:]), F(IncomeRecord.INCOME_FIELDS[0])) - F(
+        "productive_expenditure"
+    )
+    qs = (
+        _scoped(IncomeRecord.objects.filter(year=year), "household__village_id", prefix)
+        .annotate(
+            gap=Abs(F("per_capita_net_income") * F("household_size") - total, output_field=MONEY_FIELD),
+        )
+        .filter(gap__gt=F("household_size") * Value(Decimal("0.01")))
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member=None,
+        village="household__village_id",
+        detail=_text(
+            _as_text(F("year")),
+            "年人均纯收入 ",
+            _as_text(F("per_capita_net_income")),
+            " 元与各项收入、生产经营性支出和人口数核算不符",
+        ),
+    )
 
 
 def suspect_income_size_mismatch(year: int, prefix: str = "") -> QuerySet:
     """The year's income record counts a different number of people than the household has members."""
-    qs = _scoped(IncomeRecord.objects.filter(year=year).exclude(household_size=F("household__size")),
-                 "household__village_id", prefix)
-    return _finding_rows(qs, household="household_id", member=None, village="household__village_id",
-                         detail=_text(_as_text(F("year")), "年收入按 ", _as_text(F("household_size")), " 人计算，户内登记 ",
-                                      _as_text(F("household__size")), " 人"))
+    qs = _scoped(
+        IncomeRecord.objects.filter(year=year).exclude(household_size=F("household__size")),
+        "household__village_id",
+        prefix,
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member=None,
+        village="household__village_id",
+        detail=_text(
+            _as_text(F("year")),
+            "年收入按 ",
+            _as_text(F("household_size")),
+            " 人计算，户内登记 ",
+            _as_text(F("household__size")),
+            " 人",
+        ),
+    )
 
 
 def suspect_split_household(year: int, prefix: str = "") -> QuerySet:
     """A household created recently at the same address as an older one in the same village (拆户、分户)."""
     cutoff = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=SPLIT_RECENT_DAYS)
-    older = Household.objects.filter(village_id=OuterRef("village_id"), address=OuterRef("address"), pk__lt=OuterRef("pk"))
+    older = Household.objects.filter(
+        village_id=OuterRef("village_id"), address=OuterRef("address"), pk__lt=OuterRef("pk")
+    )
     qs = _scoped(Household.objects.exclude(address="").filter(created_at__gte=cutoff), "village_id", prefix)
     qs = qs.filter(Exists(older)).annotate(older_number=Subquery(older.order_by("pk").values("number")[:1]))
-    return _finding_rows(qs, household="id", member=None, village="village_id",
-                         detail=_text("户 ", F("number"), " 与户 ", F("older_number"), " 同住 ", Substr("address", 1, 100),
-                                      "，新近分立，疑似拆户分户"))
+    return _finding_rows(
+        qs,
+        household="id",
+        member=None,
+        village="village_id",
+        detail=_text(
+            "户 ",
+            F("number"),
+            " 与户 ",
+            F("older_number"),
+            " 同住 ",
+            Substr("address", 1, 100),
+            "，新近分立，疑似拆户分户",
+        ),
+    )
 
 
 def suspect_exited_guarantees_unmet(year: int, prefix: str = "") -> QuerySet:
     """An exited household whose guarantee check of its exit year has an item not met (seed 003: 脱真贫、真脱贫)."""
-    qs = _scoped(GuaranteeCheck.objects.filter(any_unmet(), household__status=codes.HouseholdStatus.EXITED,
-                                               year=F("household__exit_year")), "household__village_id", prefix)
-    return _finding_rows(qs, household="household_id", member=None, village="household__village_id",
-                         detail=_text("已于", _as_text(F("year")), "年脱贫，但当年核查未达标：", _unmet_label()))
+    qs = _scoped(
+        GuaranteeCheck.objects.filter(
+            any_unmet(), household__status=codes.HouseholdStatus.EXITED, year=F("household__exit_year")
+        ),
+        "household__village_id",
+        prefix,
+    )
+    return _finding_rows(
+        qs,
+        household="household_id",
+        member=None,
+        village="household__village_id",
+        detail=_text("已于", _as_text(F("year")), "年脱贫，但当年核查未达标：", _unmet_label()),
+    )
 
 
 SUSPECT_RULES = [
@@ -449,12 +752,19 @@ SUSPECT_RULES = [
     Rule("identity_mismatch", _("出生日期或性别与身份证号不符"), suspect_identity_mismatch, Severity.MEDIUM),
     Rule("implausible_age", _("年龄不合理"), suspect_implausible_age, Severity.MEDIUM),
     Rule("child_older_than_head", _("子女年龄大于户主"), suspect_child_older_than_head, Severity.MEDIUM),
-    Rule("parent_younger_than_head", _("父母年龄小于户主"), suspect_parent_younger_than_head, Severity.MEDIUM),
+    Rule(
+        "parent_younger_than_head", _("父母年龄小于户主"), suspect_parent_younger_than_head, Severity.MEDIUM
+    ),
     Rule("head_missing", _("户主缺失或重复"), suspect_head_missing, Severity.MEDIUM),
     Rule("income_inconsistent", _("收入核算不符"), suspect_income_inconsistent, Severity.MEDIUM),
     Rule("income_size_mismatch", _("收入人口数与家庭人口不符"), suspect_income_size_mismatch, Severity.LOW),
     Rule("split_household", _("疑似拆户分户"), suspect_split_household, Severity.HIGH),
-    Rule("exited_guarantees_unmet", _("脱贫时两不愁三保障未达标"), suspect_exited_guarantees_unmet, Severity.HIGH),
+    Rule(
+        "exited_guarantees_unmet",
+        _("脱贫时两不愁三保障未达标"),
+        suspect_exited_guarantees_unmet,
+        Severity.HIGH,
+    ),
 ]
 
 # Cross-check rules (matching.py) add their own labels here, so one table names every rule.
@@ -464,4 +774,3 @@ RULE_LABELS: dict[str, str] = {r.key: r.label for r in SUSPECT_RULES}
 def evaluate(rule: Rule, year: int, prefix: str = "") -> list[dict]:
     """A rule's rows as dicts (tests and the household page use this; the sweep inserts set-based)."""
     return list(rule.query(year, prefix))
-

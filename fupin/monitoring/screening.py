@@ -6,6 +6,7 @@ members (or households) each rule may fire on, and runs the rule's own query ove
 screen may mark too many, never too few: the query decides, so the findings are the rules' own, the
 same as without the screen (tests/monitoring/test_screening.py holds the two together).
 """
+
 import datetime
 import time
 
@@ -20,8 +21,15 @@ from . import rules
 
 SEPARATOR = "\x1f"  # between the values of one column in the read below (a value holding it: no screen)
 GROUP_ROWS = 65536  # members per aggregated row of the read
-SCREENED_RULES = {"same_person", "invalid_id", "identity_mismatch", "implausible_age", "child_older_than_head",
-                  "parent_younger_than_head", "head_missing"}
+SCREENED_RULES = {
+    "same_person",
+    "invalid_id",
+    "identity_mismatch",
+    "implausible_age",
+    "child_older_than_head",
+    "parent_younger_than_head",
+    "head_missing",
+}
 # Rules that compare a member with others outside the sweep's scope (the same person anywhere; a household's
 # head found by the household, not by village code) are screened only when the sweep covers everything.
 WHOLE_REGISTRY_ONLY = {"same_person", "child_older_than_head", "parent_younger_than_head"}
@@ -36,8 +44,11 @@ def read_columns(fields: dict[str, str], where: str, params: list) -> pl.DataFra
     names = list(fields)
     with connection.cursor() as cur:
         if connection.vendor != "postgresql":
-            cur.execute(f"SELECT {', '.join(f'CAST({sql} AS text)' for sql in fields.values())} "
-                        f"FROM registry_member WHERE {where}", params)
+            cur.execute(
+                f"SELECT {', '.join(f'CAST({sql} AS text)' for sql in fields.values())} "
+                f"FROM registry_member WHERE {where}",
+                params,
+            )
             return pl.DataFrame(cur.fetchall(), schema={n: pl.String for n in names}, orient="row")
         cur.execute("SELECT current_setting('work_mem'), current_setting('enable_sort')")
         work_mem, enable_sort = cur.fetchone()
@@ -48,17 +59,24 @@ def read_columns(fields: dict[str, str], where: str, params: list) -> pl.DataFra
         parts = []
         # a server-side cursor, a few groups at a time: only the frame and one batch of text are held at once
         with connection.chunked_cursor() as groups:
-            groups.execute(f"SELECT {aggregates} FROM registry_member WHERE {where} GROUP BY id / {GROUP_ROWS}", params)
+            groups.execute(
+                f"SELECT {aggregates} FROM registry_member WHERE {where} GROUP BY id / {GROUP_ROWS}", params
+            )
             while batch := groups.fetchmany(8):
-                split = {n: pl.Series(n, [g[i] for g in batch], dtype=pl.String).str.split(SEPARATOR)
-                         for i, n in enumerate(names)}
+                split = {
+                    n: pl.Series(n, [g[i] for g in batch], dtype=pl.String).str.split(SEPARATOR)
+                    for i, n in enumerate(names)
+                }
                 del batch
                 counts = split[names[0]].list.len()
                 if any((s.list.len() != counts).any() for s in split.values()):
                     parts = None
                     break
                 parts.append(pl.DataFrame({n: s.explode() for n, s in split.items()}))
-        cur.execute("SELECT set_config('work_mem', %s, true), set_config('enable_sort', %s, true)", [work_mem, enable_sort])
+        cur.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('enable_sort', %s, true)",
+            [work_mem, enable_sort],
+        )
     if parts is None:
         return None
     return pl.concat(parts) if parts else pl.DataFrame(schema={n: pl.String for n in names})
@@ -76,8 +94,18 @@ def read_members(prefix: str) -> pl.DataFrame | None:
     """The members under `prefix`: id, household_id, id_number, birth (the birth date as the database writes it
     as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing screened)."""
     where, params = _scope_where(prefix)
-    frame = read_columns({"id": "id", "household_id": "household_id", "id_number": "id_number", "birth": "birth_date",
-                          "sex": "sex", "relation": "relation"}, where, params)
+    frame = read_columns(
+        {
+            "id": "id",
+            "household_id": "household_id",
+            "id_number": "id_number",
+            "birth": "birth_date",
+            "sex": "sex",
+            "relation": "relation",
+        },
+        where,
+        params,
+    )
     if frame is None:
         return None
     return frame.with_columns(pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64))
@@ -92,7 +120,10 @@ def with_id_checks(frame: pl.DataFrame) -> pl.DataFrame:
         well_formed=(number.str.len_chars() == 18) & number.str.contains(r"^[0-9]{17}[0-9X]$"),
         first17=number.str.slice(0, 17).str.to_integer(strict=False),  # once: every digit comes from it
     ).with_columns(first17=pl.when("well_formed").then("first17"))
-    total = pl.sum_horizontal([(pl.col("first17") // 10 ** (16 - i)) % 10 * w for i, w in enumerate(WEIGHTS)]) % 11
+    total = (
+        pl.sum_horizontal([(pl.col("first17") // 10 ** (16 - i)) % 10 * w for i, w in enumerate(WEIGHTS)])
+        % 11
+    )
     expected = total.replace_strict(list(range(11)), list(CHECK_CHARS), return_dtype=pl.String)
     return frame.with_columns(check_right=(expected == number.str.slice(17, 1)).fill_null(False))
 
@@ -103,24 +134,49 @@ def _same_person(frame: pl.DataFrame) -> pl.Series:
     # as text (few), as integers where they are 17 digits. Nearly every key is unique: only repeated ones go on.
     number, length = pl.col("id_number"), pl.col("id_number").str.len_chars()
     widened = number.str.slice(0, 6) + pl.lit("19") + number.str.slice(6, 9)
-    person = pl.when(length == 18).then(number.str.slice(0, 17)).when(length == 15).then(widened).otherwise(number)
-    others = frame.filter(~pl.col("well_formed")).select("id", "household_id", person=person).with_columns(
-        key=pl.when(pl.col("person").str.contains(r"^[0-9]{17}$")).then(pl.col("person").str.to_integer(strict=False)))
-    by_digits = pl.concat([frame.filter("well_formed").select("id", "household_id", key="first17"),
-                           others.filter(pl.col("key").is_not_null()).select("id", "household_id", "key")])
-    repeated = pl.concat([
-        by_digits.filter(pl.col("key").is_duplicated()).select(
-            "id", "household_id", key=pl.col("key").cast(pl.String).str.zfill(17)),
-        others.filter(pl.col("key").is_null() & pl.col("person").is_duplicated()).select("id", "household_id", key="person"),
-    ])
-    shared = repeated.group_by("key").agg(households=pl.col("household_id").n_unique()).filter(pl.col("households") > 1)
+    person = (
+        pl.when(length == 18).then(number.str.slice(0, 17)).when(length == 15).then(widened).otherwise(number)
+    )
+    others = (
+        frame.filter(~pl.col("well_formed"))
+        .select("id", "household_id", person=person)
+        .with_columns(
+            key=pl.when(pl.col("person").str.contains(r"^[0-9]{17}$")).then(
+                pl.col("person").str.to_integer(strict=False)
+            )
+        )
+    )
+    by_digits = pl.concat(
+        [
+            frame.filter("well_formed").select("id", "household_id", key="first17"),
+            others.filter(pl.col("key").is_not_null()).select("id", "household_id", "key"),
+        ]
+    )
+    repeated = pl.concat(
+        [
+            by_digits.filter(pl.col("key").is_duplicated()).select(
+                "id", "household_id", key=pl.col("key").cast(pl.String).str.zfill(17)
+            ),
+            others.filter(pl.col("key").is_null() & pl.col("person").is_duplicated()).select(
+                "id", "household_id", key="person"
+            ),
+        ]
+    )
+    shared = (
+        repeated.group_by("key")
+        .agg(households=pl.col("household_id").n_unique())
+        .filter(pl.col("households") > 1)
+    )
     return repeated.join(shared, on="key", how="semi")["id"]
 
 
 def _head_counts_not_one(frame: pl.DataFrame) -> pl.Series:
     """Households (among the members') that have no head or more than one (rules.suspect_head_missing)."""
-    return frame.group_by("household_id").agg(
-        heads=(pl.col("relation") == codes.Relation.HEAD.value).sum()).filter(pl.col("heads") != 1)["household_id"]
+    return (
+        frame.group_by("household_id")
+        .agg(heads=(pl.col("relation") == codes.Relation.HEAD.value).sum())
+        .filter(pl.col("heads") != 1)["household_id"]
+    )
 
 
 def candidates(members: pl.DataFrame, *, whole_registry: bool) -> dict[str, pl.Series]:
@@ -134,14 +190,23 @@ def candidates(members: pl.DataFrame, *, whole_registry: bool) -> dict[str, pl.S
     # removed, whenever the date reads back: four-digit years)
     id_birth = (pl.col("first17") // 1000) % 100_000_000
     id_odd = pl.col("first17") % 2 == 1
-    recorded = birth.dt.year().cast(pl.Int64) * 10000 + birth.dt.month().cast(pl.Int64) * 100 + birth.dt.day().cast(pl.Int64)
+    recorded = (
+        birth.dt.year().cast(pl.Int64) * 10000
+        + birth.dt.month().cast(pl.Int64) * 100
+        + birth.dt.day().cast(pl.Int64)
+    )
     sex = pl.col("sex")
-    frame = with_id_checks(members.with_columns(birth_date=pl.col("birth").str.to_date("%Y-%m-%d", strict=False)))
+    frame = with_id_checks(
+        members.with_columns(birth_date=pl.col("birth").str.to_date("%Y-%m-%d", strict=False))
+    )
     frame = frame.with_columns(
         invalid_id=~(pl.col("well_formed") & pl.col("check_right")),
-        identity_mismatch=pl.col("well_formed") & (
+        identity_mismatch=pl.col("well_formed")
+        & (
             (id_birth != recorded).fill_null(True)
-            | (id_odd & (sex == codes.Sex.FEMALE.value)) | (~id_odd & (sex == codes.Sex.MALE.value))),
+            | (id_odd & (sex == codes.Sex.FEMALE.value))
+            | (~id_odd & (sex == codes.Sex.MALE.value))
+        ),
         implausible_age=(birth.is_null() | (birth < oldest) | (birth > today)),
     )
     found = {
@@ -152,13 +217,20 @@ def candidates(members: pl.DataFrame, *, whole_registry: bool) -> dict[str, pl.S
     }
     if whole_registry:
         found["same_person"] = _same_person(frame)
-        heads = frame.filter(pl.col("relation") == codes.Relation.HEAD.value).select("household_id", head_birth="birth_date")
+        heads = frame.filter(pl.col("relation") == codes.Relation.HEAD.value).select(
+            "household_id", head_birth="birth_date"
+        )
         for key, relations, fires in (
             ("child_older_than_head", rules.CHILD_RELATIONS, pl.col("head_birth") >= pl.col("birth_date")),
-            ("parent_younger_than_head", rules.PARENT_RELATIONS, pl.col("head_birth") <= pl.col("birth_date")),
+            (
+                "parent_younger_than_head",
+                rules.PARENT_RELATIONS,
+                pl.col("head_birth") <= pl.col("birth_date"),
+            ),
         ):
             kin = frame.filter(pl.col("relation").is_in([r.value for r in relations])).select(
-                "id", "household_id", "birth_date")
+                "id", "household_id", "birth_date"
+            )
             pairs = kin.join(heads, on="household_id", how="inner")
             unreadable = pl.col("head_birth").is_null() | pl.col("birth_date").is_null()
             found[key] = pairs.filter(fires | unreadable)["id"].unique()
@@ -187,7 +259,9 @@ def write_candidates(ids: pl.Series) -> None:
     """Put a rule's candidates into the temporary table its query reads (rules._among)."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCREENED_TABLE} (id bigint PRIMARY KEY) ON COMMIT DROP")
+            cur.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCREENED_TABLE} (id bigint PRIMARY KEY) ON COMMIT DROP"
+            )
             cur.execute(f"TRUNCATE {SCREENED_TABLE}")
             text = "\n".join(map(str, ids.unique().to_list()))
             with cur.cursor.copy(f"COPY {SCREENED_TABLE} (id) FROM STDIN") as copy:
@@ -196,7 +270,9 @@ def write_candidates(ids: pl.Series) -> None:
             return
         cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCREENED_TABLE} (id bigint PRIMARY KEY)")
         cur.execute(f"DELETE FROM {SCREENED_TABLE}")
-        cur.executemany(f"INSERT INTO {SCREENED_TABLE} (id) VALUES (%s)", [(i,) for i in ids.unique().to_list()])
+        cur.executemany(
+            f"INSERT INTO {SCREENED_TABLE} (id) VALUES (%s)", [(i,) for i in ids.unique().to_list()]
+        )
 
 
 def drop_candidates() -> None:

@@ -1,4 +1,5 @@
 """How monitoring is read: every query starts from the user's scope (a region-code range)."""
+
 import datetime
 
 from django.db.models import Count, Q, QuerySet
@@ -59,7 +60,9 @@ def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
 
 
 def cases_for(user, *, stage: str = "", kind: str = "", region: str = "") -> QuerySet[MonitoredHousehold]:
-    qs = _scoped(MonitoredHousehold.objects.all(), user, "village_code").select_related("household", "household__village")
+    qs = _scoped(MonitoredHousehold.objects.all(), user, "village_code").select_related(
+        "household", "household__village"
+    )
     qs = _narrowed(qs, "village_code", region)
     if stage:
         qs = qs.filter(stage=stage)
@@ -74,8 +77,10 @@ def lookbacks_for(user) -> QuerySet[LookBack]:
         return LookBack.objects.none()
     # campaigns over the user's subtree, and campaigns above it that cover it
 
-    return LookBack.objects.filter((in_region("region_id", prefix) if prefix else Q()) | Q(region_id__in=[prefix[:n] for n in (2, 4, 6, 9)
-                                                                                       if n < len(prefix)]))
+    return LookBack.objects.filter(
+        (in_region("region_id", prefix) if prefix else Q())
+        | Q(region_id__in=[prefix[:n] for n in (2, 4, 6, 9) if n < len(prefix)])
+    )
 
 
 def lookback_items_for(user, campaign: LookBack, village_code: str | None = None) -> QuerySet[LookBackItem]:
@@ -85,10 +90,20 @@ def lookback_items_for(user, campaign: LookBack, village_code: str | None = None
 
 def lookback_progress(user, campaign: LookBack) -> list[dict]:
     """Per village: households to check, checked, with an item not met — in one grouped query."""
-    rows = list(_scoped(campaign.items.all(), user, "village_code").order_by().values("village_code").annotate(
-        total=Count("id"), done=Count("id", filter=Q(checked_on__isnull=False)), unmet=Count("id", filter=any_unmet(CHECK_ITEMS)),
-    ).order_by("village_code"))
-    names = dict(Region.objects.filter(code__in=[r["village_code"] for r in rows]).values_list("code", "name"))
+    rows = list(
+        _scoped(campaign.items.all(), user, "village_code")
+        .order_by()
+        .values("village_code")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(checked_on__isnull=False)),
+            unmet=Count("id", filter=any_unmet(CHECK_ITEMS)),
+        )
+        .order_by("village_code")
+    )
+    names = dict(
+        Region.objects.filter(code__in=[r["village_code"] for r in rows]).values_list("code", "name")
+    )
     for r in rows:
         r["name"] = names.get(r["village_code"], r["village_code"])
         r["percent"] = int(100 * r["done"] / r["total"]) if r["total"] else 0
@@ -108,15 +123,25 @@ def cross_checks_for(user) -> QuerySet[CrossCheck]:
         return CrossCheck.objects.all()
     # a liaison addresses each list to one county (cross_checks.upload_cross_check): only that county's
     # offices and those above it see it; a list addressed to no county is an administrator's
-    return CrossCheck.objects.filter(Q(scope_code__startswith=prefix) | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6)
-                                                                                          if n < len(prefix)]))
+    return CrossCheck.objects.filter(
+        Q(scope_code__startswith=prefix)
+        | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6) if n < len(prefix)])
+    )
 
 
-def findings_for(user, *, cross_check: int | None = None, decision: str = "", severity: int | None = None,
-                 department: str = "") -> QuerySet[Finding]:
+def findings_for(
+    user,
+    *,
+    cross_check: int | None = None,
+    decision: str = "",
+    severity: int | None = None,
+    department: str = "",
+) -> QuerySet[Finding]:
     if is_liaison(user):
         return Finding.objects.none()
-    qs = _scoped(Finding.objects.all(), user, "village_code").select_related("household", "member", "cross_check")
+    qs = _scoped(Finding.objects.all(), user, "village_code").select_related(
+        "household", "member", "cross_check"
+    )
     if cross_check:
         qs = qs.filter(cross_check_id=cross_check)
     if decision:
@@ -128,9 +153,18 @@ def findings_for(user, *, cross_check: int | None = None, decision: str = "", se
     return qs
 
 
-def problems_for(user, *, status: str = "", source: str = "", overdue: bool = False, region: str = "",
-                 today: datetime.date | None = None) -> QuerySet[Problem]:
-    qs = _narrowed(_scoped(Problem.objects.all(), user, "region_code").select_related("household"), "region_code", region)
+def problems_for(
+    user,
+    *,
+    status: str = "",
+    source: str = "",
+    overdue: bool = False,
+    region: str = "",
+    today: datetime.date | None = None,
+) -> QuerySet[Problem]:
+    qs = _narrowed(
+        _scoped(Problem.objects.all(), user, "region_code").select_related("household"), "region_code", region
+    )
     if status:
         qs = qs.filter(status=status)
     if source:
@@ -143,9 +177,15 @@ def problems_for(user, *, status: str = "", source: str = "", overdue: bool = Fa
 def overdue_by_region(user, *, length: int, today: datetime.date | None = None) -> list[dict]:
     """Open and overdue problems per region at one level (the first `length` digits of the code)."""
     today = today or timezone.localdate()
-    rows = list(_scoped(Problem.objects.all(), user, "region_code").exclude(status=ProblemStatus.CLOSED).order_by()
-                .annotate(area=Substr("region_code", 1, length)).values("area")
-                .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today))).order_by("-overdue", "area"))
+    rows = list(
+        _scoped(Problem.objects.all(), user, "region_code")
+        .exclude(status=ProblemStatus.CLOSED)
+        .order_by()
+        .annotate(area=Substr("region_code", 1, length))
+        .values("area")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)))
+        .order_by("-overdue", "area")
+    )
     names = dict(Region.objects.filter(code__in=[r["area"] for r in rows]).values_list("code", "name"))
     for r in rows:
         r["name"] = names.get(r["area"], r["area"])

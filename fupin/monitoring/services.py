@@ -3,6 +3,7 @@
 Each function checks scope and role, runs in a transaction, and writes its audit entry.
 Refusals raise MonitoringError with a Chinese message.
 """
+
 import datetime
 from pathlib import Path
 
@@ -57,10 +58,21 @@ def _display(user) -> str:
 
 # ---------------------------------------------------------------- thresholds
 
+
 @transaction.atomic
-def set_threshold(*, by, region_prefix: str, year: int, threshold, unregistered_line, income_drop_percent: int = 30,
-                  large_expense=10000, requires_village_appraisal: bool = True, requires_township_review: bool = True,
-                  note: str = "") -> MonitoringThreshold:
+def set_threshold(
+    *,
+    by,
+    region_prefix: str,
+    year: int,
+    threshold,
+    unregistered_line,
+    income_drop_percent: int = 30,
+    large_expense=10000,
+    requires_village_appraisal: bool = True,
+    requires_township_review: bool = True,
+    note: str = "",
+) -> MonitoringThreshold:
     """Set a year's monitoring line for a county (its office) or a wider region or the nation ("", administrators).
 
     Prefecture and province offices are read-only roles (accounts.models.READ_ONLY_ROLES): they write nothing.
@@ -76,18 +88,32 @@ def set_threshold(*, by, region_prefix: str, year: int, threshold, unregistered_
     if not 1 <= int(income_drop_percent) <= 100:
         raise MonitoringError("收入下降比例应在1%到100%之间")
     row, created = MonitoringThreshold.objects.update_or_create(
-        region_prefix=region_prefix, year=year,
-        defaults=dict(threshold=threshold, unregistered_line=unregistered_line, income_drop_percent=income_drop_percent,
-                      large_expense=large_expense, requires_village_appraisal=requires_village_appraisal,
-                      requires_township_review=requires_township_review, note=note),
+        region_prefix=region_prefix,
+        year=year,
+        defaults=dict(
+            threshold=threshold,
+            unregistered_line=unregistered_line,
+            income_drop_percent=income_drop_percent,
+            large_expense=large_expense,
+            requires_village_appraisal=requires_village_appraisal,
+            requires_township_review=requires_township_review,
+            note=note,
+        ),
     )
-    record(by=by, action="set_monitoring_threshold", target=row, scope_code=region_prefix,
-           changes={"threshold": [None, str(threshold)], "unregistered_line": [None, str(unregistered_line)]})
+    record(
+        by=by,
+        action="set_monitoring_threshold",
+        target=row,
+        scope_code=region_prefix,
+        changes={"threshold": [None, str(threshold)], "unregistered_line": [None, str(unregistered_line)]},
+    )
     return row
 
 
 @transaction.atomic
-def record_risk_event(household: Household, *, by, kind: str, occurred_on: datetime.date, amount, description: str) -> RiskEvent:
+def record_risk_event(
+    household: Household, *, by, kind: str, occurred_on: datetime.date, amount, description: str
+) -> RiskEvent:
     ensure_can_edit(by, household.village_id)
     if kind not in RiskEvent.Kind.values:
         raise MonitoringError("请选择风险事件类别")
@@ -97,27 +123,51 @@ def record_risk_event(household: Household, *, by, kind: str, occurred_on: datet
         raise MonitoringError("金额不能为负数")
     if not (description or "").strip():
         raise MonitoringError("请填写情况说明")
-    event = RiskEvent.objects.create(household=household, kind=kind, occurred_on=occurred_on, amount=amount,
-                                     description=description.strip(), recorded_by=by)
-    record(by=by, action="record_risk_event", target=event, household=household, scope_code=household.village_id,
-           changes={"kind": [None, kind], "amount": [None, str(amount)], "description": [None, event.description]})
+    event = RiskEvent.objects.create(
+        household=household,
+        kind=kind,
+        occurred_on=occurred_on,
+        amount=amount,
+        description=description.strip(),
+        recorded_by=by,
+    )
+    record(
+        by=by,
+        action="record_risk_event",
+        target=event,
+        household=household,
+        scope_code=household.village_id,
+        changes={
+            "kind": [None, kind],
+            "amount": [None, str(amount)],
+            "description": [None, event.description],
+        },
+    )
     return event
 
 
 # ---------------------------------------------------------------- monitored households
+
 
 def _kind_allowed(household: Household, kind: str) -> None:
     if kind not in MonitoringKind.values:
         raise MonitoringError("请选择监测对象类别")
     if kind == MonitoringKind.UNSTABLE_EXITED and household.status != codes.HouseholdStatus.EXITED:
         raise MonitoringError("脱贫不稳定户须为已脱贫户")
-    if kind != MonitoringKind.UNSTABLE_EXITED and household.status in (codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED,
-                                                                        codes.HouseholdStatus.APPLICANT):
-        raise MonitoringError(f"边缘易致贫户和突发严重困难户须为未建档户，该户当前为“{household.get_status_display()}”")
+    if kind != MonitoringKind.UNSTABLE_EXITED and household.status in (
+        codes.HouseholdStatus.POOR,
+        codes.HouseholdStatus.EXITED,
+        codes.HouseholdStatus.APPLICANT,
+    ):
+        raise MonitoringError(
+            f"边缘易致贫户和突发严重困难户须为未建档户，该户当前为“{household.get_status_display()}”"
+        )
 
 
 @transaction.atomic
-def report_monitored(household: Household, *, by, kind: str, source: str, year: int, risk_description: str) -> MonitoredHousehold:
+def report_monitored(
+    household: Household, *, by, kind: str, source: str, year: int, risk_description: str
+) -> MonitoredHousehold:
     """Put a household forward for monitoring: its own report, the village survey, a department's push, or a sweep."""
     ensure_can_edit(by, household.village_id)
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -126,18 +176,34 @@ def report_monitored(household: Household, *, by, kind: str, source: str, year: 
         raise MonitoringError("请选择发现途径")
     if not (risk_description or "").strip():
         raise MonitoringError("请填写风险情况")
-    if MonitoredHousehold.objects.filter(household=household, stage__in=[s for s in MONITORING_TRANSITIONS
-                                                                         if MONITORING_TRANSITIONS[s]]).exists():
+    if MonitoredHousehold.objects.filter(
+        household=household, stage__in=[s for s in MONITORING_TRANSITIONS if MONITORING_TRANSITIONS[s]]
+    ).exists():
         raise MonitoringError("该户已有未结束的监测程序")
     case = MonitoredHousehold.objects.create(
-        household=household, village_code=household.village_id, kind=kind, source=source, year=year,
-        risk_description=risk_description.strip(), previous_status=household.status, reported_by=by,
+        household=household,
+        village_code=household.village_id,
+        kind=kind,
+        source=source,
+        year=year,
+        risk_description=risk_description.strip(),
+        previous_status=household.status,
+        reported_by=by,
     )
-    MonitoringStep.objects.create(case=case, stage=MonitoringStage.REPORTED, by=by, by_name=_display(by),
-                                  note=risk_description.strip())
-    RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(state=SignalState.TAKEN)
-    record(by=by, action="report_monitored", target=case, household=household, scope_code=household.village_id,
-           changes={"kind": [None, kind], "source": [None, source], "risk": [None, case.risk_description]})
+    MonitoringStep.objects.create(
+        case=case, stage=MonitoringStage.REPORTED, by=by, by_name=_display(by), note=risk_description.strip()
+    )
+    RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(
+        state=SignalState.TAKEN
+    )
+    record(
+        by=by,
+        action="report_monitored",
+        target=case,
+        household=household,
+        scope_code=household.village_id,
+        changes={"kind": [None, kind], "source": [None, source], "risk": [None, case.risk_description]},
+    )
     return case
 
 
@@ -151,7 +217,9 @@ def _config(case: MonitoredHousehold) -> MonitoringThreshold | None:
 def _move(case: MonitoredHousehold, to: str, *, by, note: str) -> MonitoredHousehold:
     case = MonitoredHousehold.objects.select_for_update().get(pk=case.pk)
     if to not in MONITORING_TRANSITIONS[case.stage]:
-        raise MonitoringError(f"当前环节为“{case.get_stage_display()}”，不能进入“{MonitoringStage(to).label}”")
+        raise MonitoringError(
+            f"当前环节为“{case.get_stage_display()}”，不能进入“{MonitoringStage(to).label}”"
+        )
     before = case.stage
     case.stage = to
     return case, before
@@ -171,8 +239,14 @@ def on_stage_change(listener) -> None:
 
 def _log(case, before, *, by, note, action):
     MonitoringStep.objects.create(case=case, stage=case.stage, by=by, by_name=_display(by), note=note)
-    record(by=by, action=action, target=case, household=case.household, scope_code=case.village_code,
-           changes={"stage": [before, case.stage], "note": [None, note]})
+    record(
+        by=by,
+        action=action,
+        target=case,
+        household=case.household,
+        scope_code=case.village_code,
+        changes={"stage": [before, case.stage], "note": [None, note]},
+    )
     for listener in _stage_listeners:
         listener(case)
 
@@ -226,7 +300,9 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
     case.save(update_fields=["stage", "included_at"])
     if case.household.status != codes.HouseholdStatus.MONITORED:
         try:
-            apply_key_facts(case.household, by=by, action="monitoring_include", status=codes.HouseholdStatus.MONITORED)
+            apply_key_facts(
+                case.household, by=by, action="monitoring_include", status=codes.HouseholdStatus.MONITORED
+            )
         except RegistryError as e:
             raise MonitoringError(f"户信息不完整，不能标记为监测户：{e}") from None
     _log(case, before, by=by, note=note, action="include_monitored")
@@ -247,8 +323,9 @@ def reject_monitored(case: MonitoredHousehold, *, by, reason: str) -> MonitoredH
 
 
 @transaction.atomic
-def add_measure(case: MonitoredHousehold, *, by, kind: str, description: str, responsible: str,
-                planned_on: datetime.date) -> MonitoringMeasure:
+def add_measure(
+    case: MonitoredHousehold, *, by, kind: str, description: str, responsible: str, planned_on: datetime.date
+) -> MonitoringMeasure:
     ensure_can_edit(by, case.village_code)
     if case.stage != MonitoringStage.MEASURES:
         raise MonitoringError("纳入监测后才能落实帮扶措施")
@@ -256,10 +333,21 @@ def add_measure(case: MonitoredHousehold, *, by, kind: str, description: str, re
         raise MonitoringError("请选择措施类别")
     if not (description or "").strip() or not (responsible or "").strip():
         raise MonitoringError("请填写措施内容和责任人")
-    measure = MonitoringMeasure.objects.create(case=case, kind=kind, description=description.strip(),
-                                               responsible=responsible.strip(), planned_on=planned_on)
-    record(by=by, action="add_monitoring_measure", target=case, household=case.household, scope_code=case.village_code,
-           changes={"measure": [None, f"{measure.get_kind_display()}：{measure.description}"]})
+    measure = MonitoringMeasure.objects.create(
+        case=case,
+        kind=kind,
+        description=description.strip(),
+        responsible=responsible.strip(),
+        planned_on=planned_on,
+    )
+    record(
+        by=by,
+        action="add_monitoring_measure",
+        target=case,
+        household=case.household,
+        scope_code=case.village_code,
+        changes={"measure": [None, f"{measure.get_kind_display()}：{measure.description}"]},
+    )
     return measure
 
 
@@ -270,8 +358,14 @@ def complete_measure(measure: MonitoringMeasure, *, by, done_on: datetime.date) 
         raise MonitoringError("落实日期不能晚于今天")
     measure.done_on = done_on
     measure.save(update_fields=["done_on"])
-    record(by=by, action="complete_monitoring_measure", target=measure.case, household=measure.case.household,
-           scope_code=measure.case.village_code, changes={"measure": [measure.description, f"已于{done_on}落实"]})
+    record(
+        by=by,
+        action="complete_monitoring_measure",
+        target=measure.case,
+        household=measure.case.household,
+        scope_code=measure.case.village_code,
+        changes={"measure": [measure.description, f"已于{done_on}落实"]},
+    )
     return measure
 
 
@@ -326,9 +420,18 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
 
 # ---------------------------------------------------------------- look-back campaigns
 
+
 @transaction.atomic
-def open_lookback(*, by, region_code: str, name: str, year: int, starts_on: datetime.date, ends_on: datetime.date,
-                  income_line) -> LookBack:
+def open_lookback(
+    *,
+    by,
+    region_code: str,
+    name: str,
+    year: int,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    income_line,
+) -> LookBack:
     """Open a campaign over a region: registered and monitored households, and unregistered ones below the line."""
     permissions.ensure(permissions.can_decide_cases(by))
     ensure_can_edit(by, region_code)
@@ -342,35 +445,67 @@ def open_lookback(*, by, region_code: str, name: str, year: int, starts_on: date
     if income_line is None or income_line <= 0:
         raise MonitoringError("排查线须大于0")
 
-    campaign = LookBack.objects.create(name=name.strip(), region=region, year=year, starts_on=starts_on, ends_on=ends_on,
-                                       income_line=income_line, created_by=by)
+    campaign = LookBack.objects.create(
+        name=name.strip(),
+        region=region,
+        year=year,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        income_line=income_line,
+        created_by=by,
+    )
     S = codes.HouseholdStatus
-    households = Household.objects.filter(in_region("village_id", region.code)).filter(
-        Q(status__in=[S.POOR, S.EXITED, S.MONITORED])
-        | Q(status__in=[S.UNREGISTERED, S.REMOVED], latest_income__lt=income_line)
-    ).values_list("pk", "village_id", "status")
-    group = {S.MONITORED: LookBackItem.Group.MONITORED, S.POOR: LookBackItem.Group.REGISTERED,
-             S.EXITED: LookBackItem.Group.REGISTERED}
+    households = (
+        Household.objects.filter(in_region("village_id", region.code))
+        .filter(
+            Q(status__in=[S.POOR, S.EXITED, S.MONITORED])
+            | Q(status__in=[S.UNREGISTERED, S.REMOVED], latest_income__lt=income_line)
+        )
+        .values_list("pk", "village_id", "status")
+    )
+    group = {
+        S.MONITORED: LookBackItem.Group.MONITORED,
+        S.POOR: LookBackItem.Group.REGISTERED,
+        S.EXITED: LookBackItem.Group.REGISTERED,
+    }
     batch = []
     count = 0
     for pk, village, status in households.iterator(chunk_size=5000):
-        batch.append(LookBackItem(campaign=campaign, household_id=pk, village_code=village,
-                                  group=group.get(status, LookBackItem.Group.UNREGISTERED)))
+        batch.append(
+            LookBackItem(
+                campaign=campaign,
+                household_id=pk,
+                village_code=village,
+                group=group.get(status, LookBackItem.Group.UNREGISTERED),
+            )
+        )
         if len(batch) >= 5000:
             LookBackItem.objects.bulk_create(batch)
             count += len(batch)
             batch = []
     LookBackItem.objects.bulk_create(batch)
     count += len(batch)
-    record(by=by, action="open_lookback", target=campaign, scope_code=region.code,
-           changes={"households": [None, count], "income_line": [None, str(income_line)]})
+    record(
+        by=by,
+        action="open_lookback",
+        target=campaign,
+        scope_code=region.code,
+        changes={"households": [None, count], "income_line": [None, str(income_line)]},
+    )
     return campaign
 
 
 @transaction.atomic
-def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], notes: dict[str, str],
-                         checked_on: datetime.date, evidence: File | None = None,
-                         responsible_person: str = "") -> list[Problem]:
+def record_lookback_item(
+    item: LookBackItem,
+    *,
+    by,
+    results: dict[str, bool],
+    notes: dict[str, str],
+    checked_on: datetime.date,
+    evidence: File | None = None,
+    responsible_person: str = "",
+) -> list[Problem]:
     """Record one household's checklist; every item not met becomes a problem in the ledger."""
     ensure_can_edit(by, item.village_code)
     item = LookBackItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
@@ -382,7 +517,9 @@ def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], no
     notes = {k: (v or "").strip() for k, v in notes.items() if k in CHECK_ITEMS and (v or "").strip()}
     unexplained = [i for i in CHECK_ITEMS if results[i] is False and not notes.get(i)]
     if unexplained:
-        raise MonitoringError("未达标的项目须说明情况：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained))
+        raise MonitoringError(
+            "未达标的项目须说明情况：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained)
+        )
     if checked_on > timezone.localdate():
         raise MonitoringError("排查日期不能晚于今天")
     if evidence is not None:
@@ -399,14 +536,27 @@ def record_lookback_item(item: LookBackItem, *, by, results: dict[str, bool], no
     existing = set(item.problems.values_list("check_item", flat=True))
     problems = [
         Problem.objects.create(
-            source=ProblemSource.LOOKBACK, region_code=item.village_code, household=item.household, lookback_item=item,
-            check_item=i, description=f"{CHECK_ITEM_LABELS[i]}未达标：{notes[i]}", responsible_person=responsible_person,
-            deadline=deadline, created_by=by,
+            source=ProblemSource.LOOKBACK,
+            region_code=item.village_code,
+            household=item.household,
+            lookback_item=item,
+            check_item=i,
+            description=f"{CHECK_ITEM_LABELS[i]}未达标：{notes[i]}",
+            responsible_person=responsible_person,
+            deadline=deadline,
+            created_by=by,
         )
-        for i in item.unmet if i not in existing
+        for i in item.unmet
+        if i not in existing
     ]
-    record(by=by, action="record_lookback_item", target=item.campaign, household=item.household, scope_code=item.village_code,
-           changes={i: [None, results[i]] for i in CHECK_ITEMS} | {"problems": [None, len(problems)]})
+    record(
+        by=by,
+        action="record_lookback_item",
+        target=item.campaign,
+        household=item.household,
+        scope_code=item.village_code,
+        changes={i: [None, results[i]] for i in CHECK_ITEMS} | {"problems": [None, len(problems)]},
+    )
     return problems
 
 
@@ -416,6 +566,11 @@ def close_lookback(campaign: LookBack, *, by) -> LookBack:
     ensure_can_edit(by, campaign.region_id)
     campaign.status = LookBack.Status.CLOSED
     campaign.save(update_fields=["status"])
-    record(by=by, action="close_lookback", target=campaign, scope_code=campaign.region_id, changes={"status": ["open", "closed"]})
+    record(
+        by=by,
+        action="close_lookback",
+        target=campaign,
+        scope_code=campaign.region_id,
+        changes={"status": ["open", "closed"]},
+    )
     return campaign
-

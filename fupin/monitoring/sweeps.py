@@ -27,6 +27,7 @@ from .services import MonitoringError
 
 # ---------------------------------------------------------------- sweeps
 
+
 def _insert_select(table: str, columns: list[str], inner, constants: list) -> int:
     """INSERT INTO table (columns) SELECT the queryset's s_/f_ columns, then the constants — no row passes through Python.
 
@@ -36,20 +37,28 @@ def _insert_select(table: str, columns: list[str], inner, constants: list) -> in
     """
     sql, params = inner.query.get_compiler(connection=connection).as_sql()
     inner_cols = list(inner.query.values_select) + list(inner.query.annotation_select)
-    picked = ", ".join(f"sub.{connection.ops.quote_name(c)}" for c in inner_cols if c.startswith(("s_", "f_")))
+    picked = ", ".join(
+        f"sub.{connection.ops.quote_name(c)}" for c in inner_cols if c.startswith(("s_", "f_"))
+    )
     marks = "".join(", %s" for _ in constants)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("DROP TABLE IF EXISTS monitoring_rule_rows")
-            cur.execute(f"CREATE TEMPORARY TABLE monitoring_rule_rows AS SELECT {picked} FROM ({sql}) sub", params)
-            cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT r.*{marks} FROM monitoring_rule_rows r",
-                        list(constants))
+            cur.execute(
+                f"CREATE TEMPORARY TABLE monitoring_rule_rows AS SELECT {picked} FROM ({sql}) sub", params
+            )
+            cur.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT r.*{marks} FROM monitoring_rule_rows r",
+                list(constants),
+            )
             n = cur.rowcount
             cur.execute("DROP TABLE monitoring_rule_rows")
             return n
         # the constants' marks come first in the text
-        cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked}{marks} FROM ({sql}) sub",
-                    list(constants) + list(params))
+        cur.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked}{marks} FROM ({sql}) sub",
+            list(constants) + list(params),
+        )
         return cur.rowcount
 
 
@@ -70,9 +79,20 @@ def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> S
         raise MonitoringError("未知的筛查类别")
     if kind == Sweep.Kind.SIGNALS and not rules.effective_thresholds(year):
         raise MonitoringError(f"未设置{year}年及以前的监测线，请先设置监测线")
-    sweep = Sweep.objects.create(kind=kind, year=year, scope_code=scope_code, started_by=by,
-                                 rules_total=len(rules.SIGNAL_RULES if kind == Sweep.Kind.SIGNALS else rules.SUSPECT_RULES))
-    record(by=by, action="start_sweep", target=sweep, scope_code=scope_code, changes={"year": [None, year], "kind": [None, kind]})
+    sweep = Sweep.objects.create(
+        kind=kind,
+        year=year,
+        scope_code=scope_code,
+        started_by=by,
+        rules_total=len(rules.SIGNAL_RULES if kind == Sweep.Kind.SIGNALS else rules.SUSPECT_RULES),
+    )
+    record(
+        by=by,
+        action="start_sweep",
+        target=sweep,
+        scope_code=scope_code,
+        changes={"year": [None, year], "kind": [None, kind]},
+    )
     from .tasks import run_sweep_task  # cycle breaker: the task module runs these services
 
     transaction.on_commit(lambda: run_sweep_task.enqueue(sweep.pk))
@@ -94,20 +114,38 @@ def run_sweep(sweep: Sweep) -> Sweep:
                 total = _merge_signals(sweep) if connection.vendor == "sqlite" else _sweep_signals(sweep)
             else:
                 total = _sweep_suspects(sweep)
-            record(by=sweep.started_by, action="sweep_done", target=sweep, scope_code=sweep.scope_code,
-                   changes={"results": [None, total]})
+            record(
+                by=sweep.started_by,
+                action="sweep_done",
+                target=sweep,
+                scope_code=sweep.scope_code,
+                changes={"results": [None, total]},
+            )
     except Exception as e:  # the run is recorded as failed; nothing half-written stays (one transaction)
-        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.FAILED, message=f"筛查失败：{e}"[:1000],
-                                                 finished_at=timezone.now())
+        Sweep.objects.filter(pk=sweep.pk).update(
+            status=Sweep.Status.FAILED, message=f"筛查失败：{e}"[:1000], finished_at=timezone.now()
+        )
         raise
-    Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.DONE, results=total, finished_at=timezone.now(),
-                                             seconds=time.perf_counter() - started)
+    Sweep.objects.filter(pk=sweep.pk).update(
+        status=Sweep.Status.DONE,
+        results=total,
+        finished_at=timezone.now(),
+        seconds=time.perf_counter() - started,
+    )
     sweep.refresh_from_db()
     return sweep
 
 
-SIGNAL_TABLE_COLUMNS = ["household_id", "village_code", "source_type", "source_id", "source_label", "value", "reference",
-                        "kind"]
+SIGNAL_TABLE_COLUMNS = [
+    "household_id",
+    "village_code",
+    "source_type",
+    "source_id",
+    "source_label",
+    "value",
+    "reference",
+    "kind",
+]
 # a signal row is the same as before when all of these agree (value and reference may be NULL)
 SIGNAL_KEY = ["household_id", "kind", "source_type", "source_id"]
 SIGNAL_DATA = ["village_code", "source_label", "value", "reference"]
@@ -146,9 +184,11 @@ def _signal_rows(sweep: Sweep) -> None:
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {temp}")
         # the same DDL on both databases; the rules' rows land here (a temporary table: no WAL, no indexes)
-        cur.execute(f"CREATE TEMPORARY TABLE {temp} (household_id bigint, village_code varchar(15), source_type varchar(20), "
-                    f"source_id bigint, source_label varchar(200), value numeric(12, 2), reference numeric(12, 2), "
-                    f"kind varchar(20))")
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {temp} (household_id bigint, village_code varchar(15), source_type varchar(20), "
+            f"source_id bigint, source_label varchar(200), value numeric(12, 2), reference numeric(12, 2), "
+            f"kind varchar(20))"
+        )
     for i, rule in enumerate(rules.SIGNAL_RULES, 1):
         qs = rule.query(sweep.year, sweep.scope_code).order_by()
         _insert_select(temp, SIGNAL_TABLE_COLUMNS, qs, [str(rule.key)])
@@ -163,25 +203,33 @@ def _merge_signals(sweep: Sweep) -> int:
         lo, hi = code_range(sweep.scope_code)
         scope, scope_params = " AND o.village_code >= %s AND o.village_code <= %s", [lo, hi]
     same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    match = " AND ".join([f"n.{qn(c)} = o.{qn(c)}" for c in SIGNAL_KEY] + [f"n.{qn(c)} {same} o.{qn(c)}" for c in SIGNAL_DATA])
+    match = " AND ".join(
+        [f"n.{qn(c)} = o.{qn(c)}" for c in SIGNAL_KEY] + [f"n.{qn(c)} {same} o.{qn(c)}" for c in SIGNAL_DATA]
+    )
     cols = ", ".join(qn(c) for c in SIGNAL_TABLE_COLUMNS)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"ANALYZE {temp}")
-        cur.execute(f"DELETE FROM monitoring_risksignal AS o WHERE o.year = %s AND o.state = %s{scope} "
-                    f"AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {match})",
-                    [sweep.year, SignalState.OPEN.value] + scope_params)
+        cur.execute(
+            f"DELETE FROM monitoring_risksignal AS o WHERE o.year = %s AND o.state = %s{scope} "
+            f"AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {match})",
+            [sweep.year, SignalState.OPEN.value] + scope_params,
+        )
         # rows already present (unchanged open signals, taken or dismissed ones) are skipped by the anti-join;
         # the rules raise each (household, kind, source) once, so the new rows are distinct among themselves.
         # In the unique index's order, the insert touches each index page once.
-        cur.execute(f"INSERT INTO monitoring_risksignal ({cols}, year, state, sweep_id) "
-                    f"SELECT {', '.join('n.' + qn(c) for c in SIGNAL_TABLE_COLUMNS)}, %s, %s, %s FROM {temp} n "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM monitoring_risksignal o WHERE o.year = %s AND "
-                    f"{' AND '.join(f'o.{qn(c)} = n.{qn(c)}' for c in SIGNAL_KEY)}) "
-                    f"ORDER BY n.household_id, n.kind, n.source_type, n.source_id",
-                    [sweep.year, SignalState.OPEN.value, sweep.pk, sweep.year])
-        cur.execute(f"SELECT count(*) FROM monitoring_risksignal o WHERE o.year = %s AND o.state = %s{scope}",
-                    [sweep.year, SignalState.OPEN.value] + scope_params)
+        cur.execute(
+            f"INSERT INTO monitoring_risksignal ({cols}, year, state, sweep_id) "
+            f"SELECT {', '.join('n.' + qn(c) for c in SIGNAL_TABLE_COLUMNS)}, %s, %s, %s FROM {temp} n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM monitoring_risksignal o WHERE o.year = %s AND "
+            f"{' AND '.join(f'o.{qn(c)} = n.{qn(c)}' for c in SIGNAL_KEY)}) "
+            f"ORDER BY n.household_id, n.kind, n.source_type, n.source_id",
+            [sweep.year, SignalState.OPEN.value, sweep.pk, sweep.year],
+        )
+        cur.execute(
+            f"SELECT count(*) FROM monitoring_risksignal o WHERE o.year = %s AND o.state = %s{scope}",
+            [sweep.year, SignalState.OPEN.value] + scope_params,
+        )
         total = cur.fetchone()[0]
         cur.execute(f"DROP TABLE {temp}")
     return total
@@ -206,10 +254,24 @@ def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
 
     total = 0
     now = timezone.now()
-    columns = ["household_id", "member_id", "village_code", "detail", "rule", "severity", "department", "evidence",
-               "decision", "decision_note", "created_at", "sweep_id"]
+    columns = [
+        "household_id",
+        "member_id",
+        "village_code",
+        "detail",
+        "rule",
+        "severity",
+        "department",
+        "evidence",
+        "decision",
+        "decision_note",
+        "created_at",
+        "sweep_id",
+    ]
     # the rules the screen does not serve go first (a stable sort keeps their order)
-    order = sorted(rules.SUSPECT_RULES, key=lambda r: members is not None and r.key in screening.SCREENED_RULES)
+    order = sorted(
+        rules.SUSPECT_RULES, key=lambda r: members is not None and r.key in screening.SCREENED_RULES
+    )
     with ThreadPoolExecutor(max_workers=1) as pool:  # polars works outside the GIL; the database on its own
         pending = pool.submit(checks) if members is not None else None
         screened = None
@@ -223,20 +285,36 @@ def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
                     qs = None
                 else:
                     screening.write_candidates(found)
-                    qs = rule.query(sweep.year, sweep.scope_code,
-                                    candidates=RawSQL(f"SELECT id FROM {screening.SCREENED_TABLE}", ()))
+                    qs = rule.query(
+                        sweep.year,
+                        sweep.scope_code,
+                        candidates=RawSQL(f"SELECT id FROM {screening.SCREENED_TABLE}", ()),
+                    )
             else:
                 qs = rule.query(sweep.year, sweep.scope_code)
             if qs is not None:
                 # a rule already raised on the same household (and member) is not raised again: its decision stands
-                earlier = Finding.objects.filter(department=Department.REGISTRY, rule=rule.key,
-                                                 household_id=OuterRef("f_household"))
+                earlier = Finding.objects.filter(
+                    department=Department.REGISTRY, rule=rule.key, household_id=OuterRef("f_household")
+                )
                 if rule.key not in NO_MEMBER_RULES:
                     earlier = earlier.filter(member_id=OuterRef("f_member"))
                 fresh = qs.exclude(Exists(earlier))
-                total += _insert_select("monitoring_finding", columns, fresh,
-                                        [rule.key, int(rule.severity), Department.REGISTRY.value, "{}",
-                                         Decision.PENDING.value, "", now, sweep.pk])
+                total += _insert_select(
+                    "monitoring_finding",
+                    columns,
+                    fresh,
+                    [
+                        rule.key,
+                        int(rule.severity),
+                        Department.REGISTRY.value,
+                        "{}",
+                        Decision.PENDING.value,
+                        "",
+                        now,
+                        sweep.pk,
+                    ],
+                )
             Sweep.objects.filter(pk=sweep.pk).update(rules_done=i)
             timings[rule.key] = time.perf_counter() - started
     if screened:
@@ -245,10 +323,17 @@ def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
 
 
 # rules that fire on a household as a whole (no member)
-NO_MEMBER_RULES = ["head_missing", "income_inconsistent", "income_size_mismatch", "split_household", "exited_guarantees_unmet"]
+NO_MEMBER_RULES = [
+    "head_missing",
+    "income_inconsistent",
+    "income_size_mismatch",
+    "split_household",
+    "exited_guarantees_unmet",
+]
 
 
 # ---------------------------------------------------------------- candidates from signals
+
 
 @transaction.atomic
 def dismiss_candidate(household: Household, *, by, year: int, reason: str) -> int:
@@ -256,9 +341,17 @@ def dismiss_candidate(household: Household, *, by, year: int, reason: str) -> in
     ensure_can_edit(by, household.village_id)
     if not (reason or "").strip():
         raise MonitoringError("请填写排除理由")
-    n = RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(state=SignalState.DISMISSED)
+    n = RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(
+        state=SignalState.DISMISSED
+    )
     if not n:
         raise MonitoringError("该户没有待研判的预警")
-    record(by=by, action="dismiss_risk_signals", target=household, household=household, scope_code=household.village_id,
-           changes={"year": [None, year], "reason": [None, reason.strip()], "signals": [None, n]})
+    record(
+        by=by,
+        action="dismiss_risk_signals",
+        target=household,
+        household=household,
+        scope_code=household.village_id,
+        changes={"year": [None, year], "reason": [None, reason.strip()], "signals": [None, n]},
+    )
     return n

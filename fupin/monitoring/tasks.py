@@ -1,4 +1,5 @@
 """Background work: sweeps and cross-checks, with their progress on the Sweep / CrossCheck rows."""
+
 from django.tasks import task
 
 from .cross_checks import run_cross_check

@@ -2,6 +2,7 @@
 
 A record outside the user's scope is a 404; a refused action shows the service's Chinese message.
 """
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -49,9 +50,8 @@ def _reader(user):
         raise PermissionDenied("您的角色不能查看监测信息")
 
 
-
-
 # ---------------------------------------------------------------- overview
+
 
 @login_required
 def index(request):
@@ -60,27 +60,46 @@ def index(request):
         return redirect("monitoring:check_list")
     _reader(user)
     today = timezone.localdate()
-    return render(request, "monitoring/index.html", {
-        "open_cases": selectors.cases_for(user).filter(stage__in=[MonitoringStage.REPORTED, MonitoringStage.APPRAISED,
-                                                                   MonitoringStage.REVIEWED, MonitoringStage.MEASURES]).count(),
-        "pending_findings": selectors.findings_for(user, decision=Decision.PENDING).count(),
-        "open_problems": selectors.problems_for(user).exclude(status=ProblemStatus.CLOSED).count(),
-        "overdue_problems": selectors.problems_for(user, overdue=True, today=today).count(),
-    })
+    return render(
+        request,
+        "monitoring/index.html",
+        {
+            "open_cases": selectors.cases_for(user)
+            .filter(
+                stage__in=[
+                    MonitoringStage.REPORTED,
+                    MonitoringStage.APPRAISED,
+                    MonitoringStage.REVIEWED,
+                    MonitoringStage.MEASURES,
+                ]
+            )
+            .count(),
+            "pending_findings": selectors.findings_for(user, decision=Decision.PENDING).count(),
+            "open_problems": selectors.problems_for(user).exclude(status=ProblemStatus.CLOSED).count(),
+            "overdue_problems": selectors.problems_for(user, overdue=True, today=today).count(),
+        },
+    )
 
 
 # ---------------------------------------------------------------- signals and sweeps
+
 
 @login_required
 def signal_list(request):
     user = request.user
     _reader(user)
     year = request_year(request, this_year() - 1)
-    return render(request, "monitoring/signal_list.html", {
-        "year": year, "candidates": selectors.candidates_for(user, year=year),
-        "sweeps": selectors.sweeps_for(user)[:5], "form": forms.SweepForm(initial={"year": year}),
-        "can_sweep": permissions.can_sweep(user),
-    })
+    return render(
+        request,
+        "monitoring/signal_list.html",
+        {
+            "year": year,
+            "candidates": selectors.candidates_for(user, year=year),
+            "sweeps": selectors.sweeps_for(user)[:5],
+            "form": forms.SweepForm(initial={"year": year}),
+            "can_sweep": permissions.can_sweep(user),
+        },
+    )
 
 
 @login_required
@@ -115,7 +134,9 @@ def candidate_dismiss(request, household_pk):
     year = request_year(request, this_year() - 1)
     if form.is_valid():
         try:
-            sweeps.dismiss_candidate(household, by=request.user, year=year, reason=form.cleaned_data["reason"])
+            sweeps.dismiss_candidate(
+                household, by=request.user, year=year, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, "已排除该户的预警")
         except REFUSED as e:
             messages.error(request, str(e))
@@ -144,16 +165,24 @@ def risk_event_create(request, household_pk):
 
 # ---------------------------------------------------------------- monitored households
 
+
 @login_required
 def case_list(request):
     _reader(request.user)
     stage = request.GET.get("stage", "")
     kind = request.GET.get("kind", "")
     region = request.GET.get("region", "")[:15]
-    cases = selectors.cases_for(request.user, stage=stage if stage in MonitoringStage.values else "",
-                                kind=kind if kind in MonitoringKind.values else "", region=region)
-    return render(request, "monitoring/case_list.html", {"page": page_of(request, cases), "stages": MonitoringStage.choices,
-                                                         "stage": stage})
+    cases = selectors.cases_for(
+        request.user,
+        stage=stage if stage in MonitoringStage.values else "",
+        kind=kind if kind in MonitoringKind.values else "",
+        region=region,
+    )
+    return render(
+        request,
+        "monitoring/case_list.html",
+        {"page": page_of(request, cases), "stages": MonitoringStage.choices, "stage": stage},
+    )
 
 
 @login_required
@@ -173,11 +202,19 @@ def case_create(request, household_pk):
 def case_detail(request, pk):
     _reader(request.user)
     case = _get(selectors.cases_for(request.user), pk)
-    return render(request, "monitoring/case_detail.html", {
-        "case": case, "steps": case.steps.all(), "measures": case.measures.all(),
-        "note_form": forms.NoteForm(), "measure_form": forms.MeasureForm(), "eliminate_form": forms.EliminateForm(),
-        "reason_form": forms.ReasonForm(),
-    })
+    return render(
+        request,
+        "monitoring/case_detail.html",
+        {
+            "case": case,
+            "steps": case.steps.all(),
+            "measures": case.measures.all(),
+            "note_form": forms.NoteForm(),
+            "measure_form": forms.MeasureForm(),
+            "eliminate_form": forms.EliminateForm(),
+            "reason_form": forms.ReasonForm(),
+        },
+    )
 
 
 @file_view
@@ -185,7 +222,9 @@ def case_evidence(request, pk):
     """The risk elimination's evidence, to whoever may read the case."""
     _reader(request.user)
     case = _get(selectors.cases_for(request.user), pk)
-    return stored_file_response(case.elimination_evidence, filename=f"风险消除佐证_{case.pk}", attachment=True)
+    return stored_file_response(
+        case.elimination_evidence, filename=f"风险消除佐证_{case.pk}", attachment=True
+    )
 
 
 def _case_measure(request, case):
@@ -198,14 +237,18 @@ def _case_measure(request, case):
 
 def _case_step(step, field="note"):
     """An action that moves the case on with one text field from the form."""
+
     def handler(request, case):
         step(case, by=request.user, **{field: request.POST.get(field, "")})
         return "已保存"
+
     return handler
 
 
 def _case_eliminate(request, case):
-    services.eliminate_risk(case, by=request.user, note=request.POST.get("note", ""), evidence=request.FILES.get("evidence"))
+    services.eliminate_risk(
+        case, by=request.user, note=request.POST.get("note", ""), evidence=request.FILES.get("evidence")
+    )
     return "已保存"
 
 
@@ -244,18 +287,28 @@ def measure_done(request, pk):
 
 # ---------------------------------------------------------------- look-back campaigns
 
+
 @login_required
 def lookback_list(request):
     _reader(request.user)
     form = forms.LookBackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.open_lookback(by=request.user, region_code=request.user.region_id or "", **form.cleaned_data)
+            campaign = services.open_lookback(
+                by=request.user, region_code=request.user.region_id or "", **form.cleaned_data
+            )
             return redirect("monitoring:lookback_detail", campaign.pk)
         except REFUSED as e:
             form.add_error(None, str(e))
-    return render(request, "monitoring/lookback_list.html", {"campaigns": selectors.lookbacks_for(request.user), "form": form,
-                                                               "can_open": permissions.can_decide_cases(request.user)})
+    return render(
+        request,
+        "monitoring/lookback_list.html",
+        {
+            "campaigns": selectors.lookbacks_for(request.user),
+            "form": form,
+            "can_open": permissions.can_decide_cases(request.user),
+        },
+    )
 
 
 @login_required
@@ -264,16 +317,26 @@ def lookback_detail(request, pk):
     campaign = _get(selectors.lookbacks_for(request.user).select_related("region"), pk)
     village = request.GET.get("village", "")
     items = selectors.lookback_items_for(request.user, campaign, village or None) if village else None
-    return render(request, "monitoring/lookback_detail.html", {
-        "campaign": campaign, "progress": selectors.lookback_progress(request.user, campaign),
-        "village": village, "items": page_of(request, items) if items is not None else None,
-    })
+    return render(
+        request,
+        "monitoring/lookback_detail.html",
+        {
+            "campaign": campaign,
+            "progress": selectors.lookback_progress(request.user, campaign),
+            "village": village,
+            "items": page_of(request, items) if items is not None else None,
+        },
+    )
 
 
 def _lookback_item(user, pk) -> LookBackItem:
     _reader(user)
-    item = _get(LookBackItem.objects.filter(campaign__in=selectors.lookbacks_for(user))
-                .filter(pk__in=LookBackItem.objects.filter(pk=pk).values("pk")).select_related("campaign", "household"), pk)
+    item = _get(
+        LookBackItem.objects.filter(campaign__in=selectors.lookbacks_for(user))
+        .filter(pk__in=LookBackItem.objects.filter(pk=pk).values("pk"))
+        .select_related("campaign", "household"),
+        pk,
+    )
     if not user.in_scope(item.village_code):
         raise Http404("记录不存在或不在您的管辖范围内")
     return item
@@ -283,20 +346,32 @@ def _lookback_item(user, pk) -> LookBackItem:
 def lookback_item(request, pk):
     item = _lookback_item(request.user, pk)
     initial = {i: ("1" if getattr(item, i) else "0") for i in CHECK_ITEMS if getattr(item, i) is not None}
-    initial |= {f"note_{k}": v for k, v in item.notes.items()} | {"checked_on": item.checked_on or timezone.localdate()}
+    initial |= {f"note_{k}": v for k, v in item.notes.items()} | {
+        "checked_on": item.checked_on or timezone.localdate()
+    }
     form = forms.LookBackItemForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         results, notes = form.results()
         try:
-            problems = services.record_lookback_item(item, by=request.user, results=results, notes=notes,
-                                                     checked_on=form.cleaned_data["checked_on"],
-                                                     evidence=form.cleaned_data.get("evidence"),
-                                                     responsible_person=form.cleaned_data.get("responsible_person", ""))
+            problems = services.record_lookback_item(
+                item,
+                by=request.user,
+                results=results,
+                notes=notes,
+                checked_on=form.cleaned_data["checked_on"],
+                evidence=form.cleaned_data.get("evidence"),
+                responsible_person=form.cleaned_data.get("responsible_person", ""),
+            )
             messages.success(request, f"已保存，登记问题 {len(problems)} 个" if problems else "已保存")
-            return redirect(reverse("monitoring:lookback_detail", args=[item.campaign_id]) + f"?village={item.village_code}")
+            return redirect(
+                reverse("monitoring:lookback_detail", args=[item.campaign_id])
+                + f"?village={item.village_code}"
+            )
         except REFUSED as e:
             form.add_error(None, str(e))
-    return render(request, "monitoring/lookback_item.html", {"item": item, "form": form, "items": CHECK_ITEMS})
+    return render(
+        request, "monitoring/lookback_item.html", {"item": item, "form": form, "items": CHECK_ITEMS}
+    )
 
 
 @file_view
@@ -307,6 +382,7 @@ def lookback_item_evidence(request, pk):
 
 
 # ---------------------------------------------------------------- cross-checks
+
 
 def _check_user(user):
     if not permissions.is_liaison(user):
@@ -326,13 +402,21 @@ def check_list(request):
             raise PermissionDenied("只有部门联络员和县扶贫办可以上传比对名单")
         if form.is_valid():
             try:
-                check = cross_checks.upload_cross_check(by=user, department=form.cleaned_data["department"],
-                                                    upload=form.cleaned_data["file"], county=form.cleaned_data.get("county", ""))
+                check = cross_checks.upload_cross_check(
+                    by=user,
+                    department=form.cleaned_data["department"],
+                    upload=form.cleaned_data["file"],
+                    county=form.cleaned_data.get("county", ""),
+                )
                 messages.success(request, f"已上传 {check.rows} 行，名单保留至 {check.retain_until}")
                 return redirect("monitoring:check_detail", check.pk)
             except REFUSED as e:
                 form.add_error("county" if isinstance(e, services.AddresseeError) else "file", str(e))
-    return render(request, "monitoring/check_list.html", {"checks": selectors.cross_checks_for(user)[:100], "form": form})
+    return render(
+        request,
+        "monitoring/check_list.html",
+        {"checks": selectors.cross_checks_for(user)[:100], "form": form},
+    )
 
 
 @login_required
@@ -340,8 +424,12 @@ def check_detail(request, pk):
     user = request.user
     _check_user(user)
     check = _get(selectors.cross_checks_for(user), pk)
-    context = {"check": check, "can_run": permissions.can_run_check(user, check)
-               and check.status in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED) and not check.purged_at}
+    context = {
+        "check": check,
+        "can_run": permissions.can_run_check(user, check)
+        and check.status in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED)
+        and not check.purged_at,
+    }
     if not permissions.is_liaison(user):
         context["findings"] = page_of(request, selectors.findings_for(user, cross_check=check.pk))
     if request.htmx and request.GET.get("progress"):
@@ -368,11 +456,22 @@ def finding_list(request):
     _reader(request.user)
     decision = request.GET.get("decision", Decision.PENDING)
     severity = request.GET.get("severity", "")
-    qs = selectors.findings_for(request.user, decision=decision if decision in Decision.values else "",
-                                severity=int(severity) if severity in ("1", "2", "3") else None)
-    return render(request, "monitoring/finding_list.html", {"page": page_of(request, qs), "decision": decision,
-                                                            "decisions": Decision.choices, "severities": Severity.choices,
-                                                            "severity": severity})
+    qs = selectors.findings_for(
+        request.user,
+        decision=decision if decision in Decision.values else "",
+        severity=int(severity) if severity in ("1", "2", "3") else None,
+    )
+    return render(
+        request,
+        "monitoring/finding_list.html",
+        {
+            "page": page_of(request, qs),
+            "decision": decision,
+            "decisions": Decision.choices,
+            "severities": Severity.choices,
+            "severity": severity,
+        },
+    )
 
 
 @login_required
@@ -389,11 +488,20 @@ def finding_detail(request, pk):
             except REFUSED as e:
                 form.add_error(None, str(e))
     can_decide = permissions.can_decide_cases(request.user)
-    return render(request, "monitoring/finding_detail.html", {"finding": finding, "form": form, "can_decide": can_decide,
-                                                              "problem": Problem.objects.filter(finding=finding).first()})
+    return render(
+        request,
+        "monitoring/finding_detail.html",
+        {
+            "finding": finding,
+            "form": form,
+            "can_decide": can_decide,
+            "problem": Problem.objects.filter(finding=finding).first(),
+        },
+    )
 
 
 # ---------------------------------------------------------------- problem ledger
+
 
 @login_required
 def problem_list(request):
@@ -402,15 +510,28 @@ def problem_list(request):
     status = request.GET.get("status", "")
     source = request.GET.get("source", "")
     overdue = request.GET.get("overdue") == "1"
-    qs = selectors.problems_for(user, status=status if status in ProblemStatus.values else "",
-                                source=source if source in ProblemSource.values else "", overdue=overdue,
-                                region=request.GET.get("region", "")[:15])
+    qs = selectors.problems_for(
+        user,
+        status=status if status in ProblemStatus.values else "",
+        source=source if source in ProblemSource.values else "",
+        overdue=overdue,
+        region=request.GET.get("region", "")[:15],
+    )
     length = {2: 4, 4: 6, 6: 9}.get(len(user.scope_prefix or ""), 12)
-    return render(request, "monitoring/problem_list.html", {
-        "page": page_of(request, qs), "status": status, "source": source, "overdue": overdue,
-        "statuses": ProblemStatus.choices, "sources": ProblemSource.choices, "today": timezone.localdate(),
-        "by_region": selectors.overdue_by_region(user, length=length),
-    })
+    return render(
+        request,
+        "monitoring/problem_list.html",
+        {
+            "page": page_of(request, qs),
+            "status": status,
+            "source": source,
+            "overdue": overdue,
+            "statuses": ProblemStatus.choices,
+            "sources": ProblemSource.choices,
+            "today": timezone.localdate(),
+            "by_region": selectors.overdue_by_region(user, length=length),
+        },
+    )
 
 
 @login_required
@@ -431,11 +552,20 @@ def problem_create(request):
 @login_required
 def problem_detail(request, pk):
     _reader(request.user)
-    problem = _get(selectors.problems_for(request.user).select_related("rectified_by", "closed_by", "finding"), pk)
-    return render(request, "monitoring/problem_detail.html", {
-        "problem": problem, "rectify_form": forms.RectifyForm(), "close_form": forms.CloseForm(),
-        "can_close": permissions.can_close(request.user, problem), "overdue": problem.is_overdue(),
-    })
+    problem = _get(
+        selectors.problems_for(request.user).select_related("rectified_by", "closed_by", "finding"), pk
+    )
+    return render(
+        request,
+        "monitoring/problem_detail.html",
+        {
+            "problem": problem,
+            "rectify_form": forms.RectifyForm(),
+            "close_form": forms.CloseForm(),
+            "can_close": permissions.can_close(request.user, problem),
+            "overdue": problem.is_overdue(),
+        },
+    )
 
 
 @file_view
@@ -450,19 +580,25 @@ def _problem_rectify(request, problem):
     form = forms.RectifyForm(request.POST, request.FILES)
     if not form.is_valid():
         raise services.MonitoringError("请填写整改情况")
-    problems.rectify_problem(problem, by=request.user, rectification=form.cleaned_data["rectification"],
-                             evidence=form.cleaned_data.get("evidence"))
+    problems.rectify_problem(
+        problem,
+        by=request.user,
+        rectification=form.cleaned_data["rectification"],
+        evidence=form.cleaned_data.get("evidence"),
+    )
     return "已保存"
 
 
 def _problem_decision(decide, field):
     """Close-out (销号) or return: the level above's opinion is required."""
+
     def handler(request, problem):
         form = forms.CloseForm(request.POST)
         if not form.is_valid():
             raise services.MonitoringError("请填写意见")
         decide(problem, by=request.user, **{field: form.cleaned_data["note"]})
         return "已保存"
+
     return handler
 
 

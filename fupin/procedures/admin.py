@@ -1,4 +1,5 @@
 """Admin for policy data (poverty lines, village criteria, county settings); procedure records read-only."""
+
 from django.contrib import admin
 
 from fupin.core.admin import ReadOnlyAdmin, ServiceAdmin

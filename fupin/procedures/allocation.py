@@ -3,6 +3,7 @@
 Pure functions: the shares always sum exactly to the total, each share is the floor or the
 ceiling of its exact proportional quota, and ties go to the larger weight, then the smaller key.
 """
+
 from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -33,4 +34,3 @@ def largest_remainder(total: int, weights: Mapping[Hashable, Decimal | int]) -> 
     for k in order[:left]:
         shares[k] += 1
     return shares
-

@@ -1,4 +1,5 @@
 """Forms of the procedure pages; per-household fields (votes, exceptions) are parsed by views.parse_*."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,12 +16,21 @@ class OpenBatchForm(forms.Form):
 
 class AddHouseholdsForm(forms.Form):
     households = forms.TypedMultipleChoiceField(label=_("户"), coerce=int, choices=())
-    source = forms.ChoiceField(label=_("来源"), choices=(("self", "农户自愿申请"), ("village", "村两委/工作队提名"), ("look_back", "回头看排查")),
-                               required=False)
-    applied_on = forms.DateField(label=_("申请日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(
+        label=_("来源"),
+        choices=(("self", "农户自愿申请"), ("village", "村两委/工作队提名"), ("look_back", "回头看排查")),
+        required=False,
+    )
+    applied_on = forms.DateField(
+        label=_("申请日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     statement = forms.CharField(label=_("申请理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    proposed_type = forms.ChoiceField(label=_("拟定贫困户属性"), choices=[("", "—")] + codes.HouseholdType.choices, required=False)
-    primary_cause = forms.ChoiceField(label=_("主要致贫（返贫）原因"), choices=[("", "—")] + codes.PovertyCause.choices, required=False)
+    proposed_type = forms.ChoiceField(
+        label=_("拟定贫困户属性"), choices=[("", "—")] + codes.HouseholdType.choices, required=False
+    )
+    primary_cause = forms.ChoiceField(
+        label=_("主要致贫（返贫）原因"), choices=[("", "—")] + codes.PovertyCause.choices, required=False
+    )
     form = forms.FileField(label=_("申请书（可选）"), required=False)
 
     def __init__(self, *args, household_choices=(), **kwargs):
@@ -39,12 +49,16 @@ class AppraisalForm(forms.Form):
 class ObjectionForm(forms.Form):
     entry = forms.IntegerField(label=_("涉及的户"), required=False)
     objector = forms.CharField(label=_("异议人（可匿名）"), max_length=50, required=False)
-    raised_on = forms.DateField(label=_("提出日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    raised_on = forms.DateField(
+        label=_("提出日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     content = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ResolveForm(forms.Form):
-    decision = forms.ChoiceField(label=_("处理结果"), choices=(("upheld", "异议成立（该户移出名单）"), ("rejected", "异议不成立")))
+    decision = forms.ChoiceField(
+        label=_("处理结果"), choices=(("upheld", "异议成立（该户移出名单）"), ("rejected", "异议不成立"))
+    )
     resolution = forms.CharField(label=_("核查情况与理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -61,18 +75,39 @@ class AllocationForm(forms.Form):
 class VillageProfileForm(forms.ModelForm):
     class Meta:
         model = VillageProfile
-        fields = ["households", "population", "rural_population", "estimated_poor", "estimated_incidence", "collective_income",
-                  "has_hardened_road", "has_bus", "has_safe_water", "has_electricity", "has_clinic", "has_broadband",
-                  "has_activity_venue"]
+        fields = [
+            "households",
+            "population",
+            "rural_population",
+            "estimated_poor",
+            "estimated_incidence",
+            "collective_income",
+            "has_hardened_road",
+            "has_bus",
+            "has_safe_water",
+            "has_electricity",
+            "has_clinic",
+            "has_broadband",
+            "has_activity_venue",
+        ]
 
 
 class SettingsForm(forms.Form):
     notice_days = forms.IntegerField(label=_("公示天数"), min_value=7, max_value=30)
     day_rule = forms.ChoiceField(label=_("计日方式"), choices=DayRule.choices)
-    holidays = forms.CharField(label=_("法定节假日（每行一个日期）"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    extra_workdays = forms.CharField(label=_("调休上班日（每行一个日期）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    holidays = forms.CharField(
+        label=_("法定节假日（每行一个日期）"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    extra_workdays = forms.CharField(
+        label=_("调休上班日（每行一个日期）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     survey_deadline = forms.CharField(label=_("收入和保障复核截止（次年 月-日）"), max_length=5)
     update_deadline = forms.CharField(label=_("信息更新截止（次年 月-日）"), max_length=5)
-    supervision_phone = forms.RegexField(label=_("监督举报电话"), required=False, max_length=40, regex=r"^[0-9（）()\-— ]*$",
-                                         error_messages={"invalid": _("请填写电话号码，如 0797-3312317")},
-                                         help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"))
+    supervision_phone = forms.RegexField(
+        label=_("监督举报电话"),
+        required=False,
+        max_length=40,
+        regex=r"^[0-9（）()\-— ]*$",
+        error_messages={"invalid": _("请填写电话号码，如 0797-3312317")},
+        help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"),
+    )

@@ -5,6 +5,7 @@ A batch is an explicit state machine: `Batch.stage` takes one of `Stage`'s value
 move along `TRANSITIONS`; services.py has one function per move. Nothing here changes state in
 save() or by signals.
 """
+
 import datetime
 from decimal import Decimal
 
@@ -19,12 +20,18 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 # ---------------------------------------------------------------- policy and settings
 
+
 class PolicyYear(models.Model):
     """The poverty line of a year; region_prefix "" is the national line, a province or
     county code prefix overrides it below that region (the most specific prefix wins)."""
 
-    region_prefix = models.CharField(_("适用区划代码"), max_length=12, blank=True, default="",
-                                     help_text=_("留空为全国标准；填省、市或县代码则只适用于该区划"))
+    region_prefix = models.CharField(
+        _("适用区划代码"),
+        max_length=12,
+        blank=True,
+        default="",
+        help_text=_("留空为全国标准；填省、市或县代码则只适用于该区划"),
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     poverty_line = models.DecimalField(_("扶贫标准（年人均纯收入，元）"), **MONEY)
     monitoring_threshold = models.DecimalField(_("防返贫监测线（元）"), null=True, blank=True, **MONEY)
@@ -52,21 +59,34 @@ class ProcedureSettings(models.Model):
     """A county's procedure settings: how long a notice runs, how days are counted, its
     holidays, and the yearly update deadlines (month-day of the following year)."""
 
-    county = models.OneToOneField("regions.Region", on_delete=models.CASCADE, related_name="procedure_settings",
-                                  verbose_name=_("县"))
+    county = models.OneToOneField(
+        "regions.Region", on_delete=models.CASCADE, related_name="procedure_settings", verbose_name=_("县")
+    )
     notice_days = models.PositiveSmallIntegerField(_("公示天数"), default=7)
-    day_rule = models.CharField(_("计日方式"), max_length=10, choices=DayRule.choices, default=DayRule.CALENDAR)
-    holidays = models.JSONField(_("法定节假日"), default=list, blank=True, help_text=_("日期列表，如 2025-10-01"))
+    day_rule = models.CharField(
+        _("计日方式"), max_length=10, choices=DayRule.choices, default=DayRule.CALENDAR
+    )
+    holidays = models.JSONField(
+        _("法定节假日"), default=list, blank=True, help_text=_("日期列表，如 2025-10-01")
+    )
     extra_workdays = models.JSONField(_("调休上班日"), default=list, blank=True)
     survey_deadline = models.CharField(_("收入和保障复核截止（次年月-日）"), max_length=5, default="01-31")
     update_deadline = models.CharField(_("信息更新截止（次年月-日）"), max_length=5, default="02-28")
-    supervision_phone = models.CharField(_("监督举报电话"), max_length=40, blank=True,
-                                         help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"))
+    supervision_phone = models.CharField(
+        _("监督举报电话"),
+        max_length=40,
+        blank=True,
+        help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"),
+    )
 
     class Meta:
         verbose_name = _("程序设置")
         verbose_name_plural = _("程序设置")
-        constraints = [models.CheckConstraint(condition=models.Q(notice_days__gte=1), name="settings_notice_days_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(notice_days__gte=1), name="settings_notice_days_positive"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.county_id}"
@@ -82,6 +102,7 @@ class ProcedureSettings(models.Model):
 
 # ---------------------------------------------------------------- quotas and plans
 
+
 class AllocationBasis(models.TextChoices):
     ESTIMATED_POOR = "estimated_poor", _("测算贫困人口")
     RURAL_INCIDENCE = "rural_incidence", _("农村人口×测算贫困发生率")
@@ -91,14 +112,24 @@ class AllocationBasis(models.TextChoices):
 class Allocation(models.Model):
     """A number of persons set for a region and year, allocated down the tree (规模分解)."""
 
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("区划"))
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("区划")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     persons = models.PositiveIntegerField(_("人数"))
-    basis = models.CharField(_("分解依据"), max_length=20, choices=AllocationBasis.choices, default=AllocationBasis.ESTIMATED_POOR)
+    basis = models.CharField(
+        _("分解依据"), max_length=20, choices=AllocationBasis.choices, default=AllocationBasis.ESTIMATED_POOR
+    )
     weight = models.DecimalField(_("分解权数"), max_digits=16, decimal_places=4, default=Decimal("0"))
     adjusted = models.BooleanField(_("经人工调整"), default=False)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("下达人"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("下达人"),
+    )
     set_at = models.DateTimeField(_("下达时间"), auto_now=True)
 
     class Meta:
@@ -125,10 +156,13 @@ class ReductionPlan(Allocation):
 
 # ---------------------------------------------------------------- villages
 
+
 class VillageProfile(models.Model):
     """A village's yearly record (贫困村登记表): population, collective income, infrastructure."""
 
-    village = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="profiles", verbose_name=_("行政村"))
+    village = models.ForeignKey(
+        "regions.Region", on_delete=models.CASCADE, related_name="profiles", verbose_name=_("行政村")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     is_poor_village = models.BooleanField(_("是否贫困村"), default=False)
     identified_year = models.PositiveSmallIntegerField(_("贫困村识别年度"), null=True, blank=True)
@@ -137,7 +171,9 @@ class VillageProfile(models.Model):
     population = models.PositiveIntegerField(_("总人口"), default=0)
     rural_population = models.PositiveIntegerField(_("农业户籍人口"), default=0)
     estimated_poor = models.PositiveIntegerField(_("测算贫困人口"), default=0)
-    estimated_incidence = models.DecimalField(_("测算贫困发生率（%）"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    estimated_incidence = models.DecimalField(
+        _("测算贫困发生率（%）"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
     collective_income = models.DecimalField(_("村集体经济收入（元）"), default=Decimal("0"), **MONEY)
     has_hardened_road = models.BooleanField(_("通硬化路"), default=False)
     has_bus = models.BooleanField(_("通客车"), default=False)
@@ -154,16 +190,25 @@ class VillageProfile(models.Model):
         ordering = ["village_id", "-year"]
         constraints = [
             models.UniqueConstraint(fields=["village", "year"], name="villageprofile_one_per_year"),
-            models.CheckConstraint(condition=models.Q(rural_population__lte=models.F("population")) | models.Q(population=0),
-                                   name="villageprofile_rural_le_total"),
+            models.CheckConstraint(
+                condition=models.Q(rural_population__lte=models.F("population")) | models.Q(population=0),
+                name="villageprofile_rural_le_total",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.village_id} {self.year}"
 
 
-INFRASTRUCTURE = ("has_hardened_road", "has_bus", "has_safe_water", "has_electricity", "has_clinic", "has_broadband",
-                  "has_activity_venue")
+INFRASTRUCTURE = (
+    "has_hardened_road",
+    "has_bus",
+    "has_safe_water",
+    "has_electricity",
+    "has_clinic",
+    "has_broadband",
+    "has_activity_venue",
+)
 
 
 class VillageCriteria(models.Model):
@@ -176,11 +221,18 @@ class VillageCriteria(models.Model):
         IDENTIFICATION = "identification", _("贫困村识别")
         EXIT = "exit", _("贫困村出列")
 
-    region_prefix = models.CharField(_("适用区划代码"), max_length=12, blank=True, default="",
-                                     help_text=_("留空为默认；填省代码则适用于该省"))
+    region_prefix = models.CharField(
+        _("适用区划代码"),
+        max_length=12,
+        blank=True,
+        default="",
+        help_text=_("留空为默认；填省代码则适用于该省"),
+    )
     kind = models.CharField(_("类别"), max_length=15, choices=Kind.choices)
     incidence_percent = models.DecimalField(_("贫困发生率（%）"), max_digits=5, decimal_places=2)
-    min_collective_income = models.DecimalField(_("村集体经济收入不低于（元）"), default=Decimal("0"), **MONEY)
+    min_collective_income = models.DecimalField(
+        _("村集体经济收入不低于（元）"), default=Decimal("0"), **MONEY
+    )
     require_hardened_road = models.BooleanField(_("须通硬化路"), default=False)
     require_bus = models.BooleanField(_("须通客车"), default=False)
     require_safe_water = models.BooleanField(_("须饮水安全"), default=False)
@@ -192,13 +244,18 @@ class VillageCriteria(models.Model):
     class Meta:
         verbose_name = _("贫困村标准")
         verbose_name_plural = _("贫困村标准")
-        constraints = [models.UniqueConstraint(fields=["region_prefix", "kind"], name="villagecriteria_one_per_region_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_prefix", "kind"], name="villagecriteria_one_per_region_kind"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.region_prefix or '默认'} {self.get_kind_display()}"
 
 
 # ---------------------------------------------------------------- batches
+
 
 class Procedure(models.TextChoices):
     IDENTIFICATION = "identification", _("贫困户识别")
@@ -246,12 +303,19 @@ class Batch(models.Model):
     """One procedure for one village in one year (a second round only once the first is announced)."""
 
     kind = models.CharField(_("程序"), max_length=25, choices=Procedure.choices)
-    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="batches", verbose_name=_("行政村"))
+    village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="batches", verbose_name=_("行政村")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     round = models.PositiveSmallIntegerField(_("批次"), default=1)
     stage = models.CharField(_("当前环节"), max_length=20, choices=Stage.choices, default=Stage.APPLICATION)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-                                  verbose_name=_("发起人"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("发起人"),
+    )
     opened_at = models.DateTimeField(_("发起时间"))
     stage_since = models.DateTimeField(_("进入当前环节时间"))
     announced_at = models.DateTimeField(_("公告时间"), null=True, blank=True)
@@ -260,9 +324,13 @@ class Batch(models.Model):
         verbose_name = _("程序批次")
         verbose_name_plural = _("程序批次")
         ordering = ["-year", "village_id", "kind", "round"]
-        constraints = [models.UniqueConstraint(fields=["kind", "village", "year", "round"], name="batch_unique_round")]
-        indexes = [models.Index(fields=["year", "kind", "stage"], name="batch_year_kind_stage"),
-                   models.Index(fields=["village", "year"], name="batch_village_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "village", "year", "round"], name="batch_unique_round")
+        ]
+        indexes = [
+            models.Index(fields=["year", "kind", "stage"], name="batch_year_kind_stage"),
+            models.Index(fields=["village", "year"], name="batch_village_year"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.year}年{self.village.name if self.village_id else ''}{self.get_kind_display()}"
@@ -288,8 +356,14 @@ class Batch(models.Model):
     def stages(self) -> list[dict]:
         """Every stage with its label and whether it is done, current or to come."""
         current = STAGE_ORDER.index(Stage(self.stage))
-        return [{"value": s.value, "label": self.stage_label(s), "state": "done" if i < current else "current" if i == current else "todo"}
-                for i, s in enumerate(STAGE_ORDER)]
+        return [
+            {
+                "value": s.value,
+                "label": self.stage_label(s),
+                "state": "done" if i < current else "current" if i == current else "todo",
+            }
+            for i, s in enumerate(STAGE_ORDER)
+        ]
 
 
 class EntryState(models.TextChoices):
@@ -313,17 +387,28 @@ class RankingException(models.TextChoices):
 
 class BatchHousehold(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="entries", verbose_name=_("批次"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="procedure_entries",
-                                  verbose_name=_("户"))
-    state = models.CharField(_("状态"), max_length=15, choices=EntryState.choices, default=EntryState.PROPOSED)
-    previous_status = models.CharField(_("原户状态"), max_length=15, choices=codes.HouseholdStatus.choices, blank=True)
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="procedure_entries", verbose_name=_("户")
+    )
+    state = models.CharField(
+        _("状态"), max_length=15, choices=EntryState.choices, default=EntryState.PROPOSED
+    )
+    previous_status = models.CharField(
+        _("原户状态"), max_length=15, choices=codes.HouseholdStatus.choices, blank=True
+    )
     persons = models.PositiveSmallIntegerField(_("人数"), default=0)
-    per_capita_net_income = models.DecimalField(_("年人均纯收入"), null=True, blank=True, max_digits=12, decimal_places=2)
+    per_capita_net_income = models.DecimalField(
+        _("年人均纯收入"), null=True, blank=True, max_digits=12, decimal_places=2
+    )
     rank = models.PositiveIntegerField(_("收入排序"), null=True, blank=True)
     exception = models.CharField(_("例外情形"), max_length=10, choices=RankingException.choices, blank=True)
     exception_note = models.CharField(_("例外说明"), max_length=300, blank=True)
-    proposed_type = models.CharField(_("拟定贫困户属性"), max_length=15, choices=codes.HouseholdType.choices, blank=True)
-    primary_cause = models.CharField(_("主要致贫（返贫）原因"), max_length=20, choices=codes.PovertyCause.choices, blank=True)
+    proposed_type = models.CharField(
+        _("拟定贫困户属性"), max_length=15, choices=codes.HouseholdType.choices, blank=True
+    )
+    primary_cause = models.CharField(
+        _("主要致贫（返贫）原因"), max_length=20, choices=codes.PovertyCause.choices, blank=True
+    )
     other_causes = models.JSONField(_("其他致贫原因"), default=list, blank=True)
     guarantees_met = models.BooleanField(_("两不愁三保障均达标"), null=True, blank=True)
     helper_confirmed_by = models.CharField(_("帮扶责任人确认"), max_length=50, blank=True)
@@ -336,7 +421,9 @@ class BatchHousehold(models.Model):
         verbose_name = _("批次中的户")
         verbose_name_plural = _("批次中的户")
         ordering = ["batch_id", "rank", "id"]
-        constraints = [models.UniqueConstraint(fields=["batch", "household"], name="batchhousehold_once_per_batch")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "household"], name="batchhousehold_once_per_batch")
+        ]
         indexes = [models.Index(fields=["household", "batch"], name="bh_household")]
 
     def __str__(self) -> str:
@@ -355,7 +442,9 @@ class Application(models.Model):
         VILLAGE = "village", _("村两委/工作队提名")
         LOOK_BACK = "look_back", _("回头看排查")
 
-    entry = models.OneToOneField(BatchHousehold, on_delete=models.CASCADE, related_name="application", verbose_name=_("批次中的户"))
+    entry = models.OneToOneField(
+        BatchHousehold, on_delete=models.CASCADE, related_name="application", verbose_name=_("批次中的户")
+    )
     applied_on = models.DateField(_("申请日期"))
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.SELF)
     statement = models.TextField(_("申请理由"), blank=True)
@@ -372,21 +461,29 @@ class Application(models.Model):
 class Appraisal(models.Model):
     """The villagers' representative meeting's vote on the initial list (民主评议)."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="appraisals", verbose_name=_("批次"))
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="appraisals", verbose_name=_("批次")
+    )
     held_on = models.DateField(_("会议日期"))
     representatives = models.PositiveIntegerField(_("应到代表"))
     present = models.PositiveIntegerField(_("实到代表"))
     chaired_by = models.CharField(_("主持人"), max_length=50, blank=True)
     votes_for = models.PositiveIntegerField(_("赞成票（村级程序）"), null=True, blank=True)
     votes_against = models.PositiveIntegerField(_("反对票（村级程序）"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("民主评议")
         verbose_name_plural = _("民主评议")
-        constraints = [models.CheckConstraint(condition=models.Q(present__lte=models.F("representatives")),
-                                              name="appraisal_present_le_total")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(present__lte=models.F("representatives")),
+                name="appraisal_present_le_total",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.batch_id} {self.held_on}"
@@ -409,7 +506,13 @@ class StageRecord(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="records", verbose_name=_("批次"))
     stage = models.CharField(_("环节"), max_length=20, choices=Stage.choices)
     action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("经办人"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("经办人"),
+    )
     by_name = models.CharField(_("经办人姓名"), max_length=150)
     at = models.DateTimeField(_("时间"))
     opinion = models.TextField(_("意见/说明"), blank=True)
@@ -430,7 +533,9 @@ class Evidence(models.Model):
         REVIEW = "review", _("审核材料")
         OTHER = "other", _("其他")
 
-    record = models.ForeignKey(StageRecord, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("环节记录"))
+    record = models.ForeignKey(
+        StageRecord, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("环节记录")
+    )
     kind = models.CharField(_("类别"), max_length=15, choices=Kind.choices)
     file = models.FileField(_("文件"), upload_to="procedures/evidence/%Y/%m/")
     description = models.CharField(_("说明"), max_length=200, blank=True)
@@ -455,12 +560,16 @@ class Notice(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="notices", verbose_name=_("批次"))
     kind = models.CharField(_("类别"), max_length=15, choices=NoticeKind.choices)
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("公示地点"))
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("公示地点")
+    )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("正文"))
     entries = models.JSONField(_("名单"), default=list)
     issuer = models.CharField(_("发布单位"), max_length=100)
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     posted_at = models.DateTimeField(_("张贴时间"))
     ends_at = models.DateTimeField(_("公示截止"))
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
@@ -469,8 +578,10 @@ class Notice(models.Model):
         verbose_name = _("公示公告")
         verbose_name_plural = _("公示公告")
         ordering = ["-posted_at", "-id"]
-        indexes = [models.Index(fields=["ends_at", "region"], name="notice_public"),
-                   models.Index(fields=["batch", "kind"], name="notice_batch_kind")]
+        indexes = [
+            models.Index(fields=["ends_at", "region"], name="notice_public"),
+            models.Index(fields=["batch", "kind"], name="notice_batch_kind"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -501,17 +612,29 @@ class Objection(models.Model):
         UPHELD = "upheld", _("异议成立")
         REJECTED = "rejected", _("异议不成立")
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="objections", verbose_name=_("批次"))
-    entry = models.ForeignKey(BatchHousehold, on_delete=models.CASCADE, null=True, blank=True, related_name="objections",
-                              verbose_name=_("涉及的户"))
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="objections", verbose_name=_("批次")
+    )
+    entry = models.ForeignKey(
+        BatchHousehold,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name=_("涉及的户"),
+    )
     stage = models.CharField(_("提出环节"), max_length=20, choices=Stage.choices)
     raised_on = models.DateField(_("提出日期"))
     objector = models.CharField(_("异议人"), max_length=50, blank=True, help_text=_("可匿名；不公开"))
     content = models.TextField(_("异议内容"))
     state = models.CharField(_("处理结果"), max_length=10, choices=State.choices, default=State.OPEN)
     resolution = models.TextField(_("核查情况与理由"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 Read by the services (which refuse) and the views (which show or hide the forms) alike.
 """
+
 from typing import Any
 
 from fupin.accounts.models import Role
@@ -11,15 +12,33 @@ from fupin.regions.models import Region, RegionLevel
 
 from .models import Batch, Stage
 
-__all__ = ["LEVEL_NAMES", "LEVEL_ROLES", "STAGE_LEVEL", "can_act", "can_adjust_allocation", "can_set_allocation",
-           "ensure_level", "is_county_office", "may_set_policy_for"]
+__all__ = [
+    "LEVEL_NAMES",
+    "LEVEL_ROLES",
+    "STAGE_LEVEL",
+    "can_act",
+    "can_adjust_allocation",
+    "can_set_allocation",
+    "ensure_level",
+    "is_county_office",
+    "may_set_policy_for",
+]
 
 # The level that acts on each stage, and the roles that act at each level.
-LEVEL_ROLES = {"village": VILLAGE_ROLES, "township": frozenset({Role.TOWNSHIP}), "county": frozenset({Role.COUNTY})}
+LEVEL_ROLES = {
+    "village": VILLAGE_ROLES,
+    "township": frozenset({Role.TOWNSHIP}),
+    "county": frozenset({Role.COUNTY}),
+}
 LEVEL_NAMES = {"village": "村级（村扶贫专干、驻村工作队）", "township": "乡镇扶贫办", "county": "县扶贫办"}
 STAGE_LEVEL: dict[str, str] = {
-    Stage.APPLICATION: "village", Stage.SURVEY: "village", Stage.APPRAISAL: "village", Stage.FIRST_NOTICE: "village",
-    Stage.TOWNSHIP_REVIEW: "township", Stage.SECOND_NOTICE: "township", Stage.COUNTY_REVIEW: "county",
+    Stage.APPLICATION: "village",
+    Stage.SURVEY: "village",
+    Stage.APPRAISAL: "village",
+    Stage.FIRST_NOTICE: "village",
+    Stage.TOWNSHIP_REVIEW: "township",
+    Stage.SECOND_NOTICE: "township",
+    Stage.COUNTY_REVIEW: "county",
 }
 # Offices that set a poverty line for their own region (the nation's is the administrators').
 POLICY_ROLES = frozenset({Role.PROVINCE, Role.PREFECTURE, Role.COUNTY})

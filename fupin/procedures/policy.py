@@ -16,9 +16,17 @@ from .services import ProcedureError
 
 # ---------------------------------------------------------------- policy years and settings
 
+
 @transaction.atomic
-def set_policy_year(*, by, region_prefix: str, year: int, poverty_line: Decimal, monitoring_threshold: Decimal | None = None,
-                    note: str = "") -> PolicyYear:
+def set_policy_year(
+    *,
+    by,
+    region_prefix: str,
+    year: int,
+    poverty_line: Decimal,
+    monitoring_threshold: Decimal | None = None,
+    note: str = "",
+) -> PolicyYear:
     """Set a year's line nationally (administrator) or for a province/prefecture/county (its own office)."""
     if region_prefix:
         if not may_set_policy_for(by, region_prefix):
@@ -27,9 +35,18 @@ def set_policy_year(*, by, region_prefix: str, year: int, poverty_line: Decimal,
         raise ScopeError("全国标准只能由系统管理员维护")
     if poverty_line is None or poverty_line <= 0:
         raise ProcedureError("扶贫标准须为正数")
-    obj, _ = PolicyYear.objects.update_or_create(region_prefix=region_prefix, year=year, defaults={
-        "poverty_line": poverty_line, "monitoring_threshold": monitoring_threshold, "note": note})
-    record(by=by, action="set_policy_year", target=obj, scope_code=region_prefix, changes={"poverty_line": [None, str(poverty_line)]})
+    obj, _ = PolicyYear.objects.update_or_create(
+        region_prefix=region_prefix,
+        year=year,
+        defaults={"poverty_line": poverty_line, "monitoring_threshold": monitoring_threshold, "note": note},
+    )
+    record(
+        by=by,
+        action="set_policy_year",
+        target=obj,
+        scope_code=region_prefix,
+        changes={"poverty_line": [None, str(poverty_line)]},
+    )
     return obj
 
 
@@ -57,5 +74,11 @@ def save_settings(*, by, county_code: str, **fields) -> ProcedureSettings:
     for k, v in fields.items():
         setattr(cfg, k, v)
     cfg.save()
-    record(by=by, action="save_procedure_settings", target=cfg, scope_code=county_code, changes={k: [None, str(v)] for k, v in fields.items()})
+    record(
+        by=by,
+        action="save_procedure_settings",
+        target=cfg,
+        scope_code=county_code,
+        changes={k: [None, str(v)] for k, v in fields.items()},
+    )
     return cfg

@@ -19,22 +19,32 @@ from .services import ProcedureError
 
 # ---------------------------------------------------------------- quotas and reduction plans
 
+
 def _children(code: str) -> list[str]:
     return list(Region.objects.filter(parent_id=code).order_by("code").values_list("code", flat=True))
 
 
 def village_weights(county: str, year: int, basis: str) -> dict[str, Decimal]:
     """Each village's weight under a county for the basis (villages with no data weigh zero)."""
-    villages = list(Region.objects.filter(in_region("code", county), level=RegionLevel.VILLAGE).values_list("code", flat=True))
+    villages = list(
+        Region.objects.filter(in_region("code", county), level=RegionLevel.VILLAGE).values_list(
+            "code", flat=True
+        )
+    )
     weights = dict.fromkeys(villages, Decimal("0"))
     if basis == AllocationBasis.REGISTERED:
-        rows = (Household.objects.filter(in_region("village_id", county), status=codes.HouseholdStatus.POOR)
-                .values("village_id").annotate(n=Sum("size")))
+        rows = (
+            Household.objects.filter(in_region("village_id", county), status=codes.HouseholdStatus.POOR)
+            .values("village_id")
+            .annotate(n=Sum("size"))
+        )
         for r in rows:
             weights[r["village_id"]] = Decimal(r["n"] or 0)
         return weights
     latest: dict[str, VillageProfile] = {}
-    for p in VillageProfile.objects.filter(in_region("village_id", county), year__lte=year).order_by("village_id", "year"):
+    for p in VillageProfile.objects.filter(in_region("village_id", county), year__lte=year).order_by(
+        "village_id", "year"
+    ):
         latest[p.village_id] = p
     for code, p in latest.items():
         if basis == AllocationBasis.ESTIMATED_POOR:
@@ -48,21 +58,36 @@ def _subtree_weight(code: str, weights: dict[str, Decimal]) -> Decimal:
     return sum((w for v, w in weights.items() if v.startswith(code)), Decimal("0"))
 
 
-def _write_allocations(model, year: int, values: dict[str, int], weights: dict[str, Decimal], *, basis: str, by,
-                       adjusted: Iterable[str] = ()) -> None:
+def _write_allocations(
+    model,
+    year: int,
+    values: dict[str, int],
+    weights: dict[str, Decimal],
+    *,
+    basis: str,
+    by,
+    adjusted: Iterable[str] = (),
+) -> None:
     adjusted = set(adjusted)
     existing = {a.region_id: a for a in model.objects.filter(year=year, region_id__in=list(values))}
     create, update = [], []
     for code, persons in values.items():
         obj = existing.get(code) or model(region_id=code, year=year)
-        obj.persons, obj.basis, obj.weight, obj.adjusted = persons, basis, _subtree_weight(code, weights), code in adjusted
+        obj.persons, obj.basis, obj.weight, obj.adjusted = (
+            persons,
+            basis,
+            _subtree_weight(code, weights),
+            code in adjusted,
+        )
         obj.set_by = by if getattr(by, "pk", None) else None
         (update if obj.pk else create).append(obj)
     model.objects.bulk_create(create)
     model.objects.bulk_update(update, ["persons", "basis", "weight", "adjusted", "set_by", "set_at"])
 
 
-def _cascade(model, code: str, persons: int, year: int, weights: dict[str, Decimal], *, basis: str, by) -> None:
+def _cascade(
+    model, code: str, persons: int, year: int, weights: dict[str, Decimal], *, basis: str, by
+) -> None:
     """Allocate `persons` of region `code` down to every level below it."""
     children = _children(code)
     if not children:
@@ -79,7 +104,9 @@ ALLOCATION_NAMES = {"quota": "贫困人口规模", "plan": "年度减贫计划"}
 
 
 @transaction.atomic
-def set_county_allocation(*, by, county_code: str, year: int, persons: int, basis: str, which: str = "quota") -> Allocation:
+def set_county_allocation(
+    *, by, county_code: str, year: int, persons: int, basis: str, which: str = "quota"
+) -> Allocation:
     """The county sets its quota (规模控制) or reduction plan for the year and allocates it to
     townships and villages by the largest-remainder method on the chosen basis."""
     model = ALLOCATION_MODELS[which]
@@ -97,13 +124,20 @@ def set_county_allocation(*, by, county_code: str, year: int, persons: int, basi
     _write_allocations(model, year, {county.code: persons}, weights, basis=basis, by=by)
     _cascade(model, county.code, persons, year, weights, basis=basis, by=by)
     obj = model.objects.get(region=county, year=year)
-    record(by=by, action=f"set_{which}", target=obj, scope_code=county.code,
-           changes={"persons": [None, persons], "basis": [None, basis]})
+    record(
+        by=by,
+        action=f"set_{which}",
+        target=obj,
+        scope_code=county.code,
+        changes={"persons": [None, persons], "basis": [None, basis]},
+    )
     return obj
 
 
 @transaction.atomic
-def adjust_allocation(*, by, parent_code: str, year: int, values: dict[str, int], which: str = "quota") -> None:
+def adjust_allocation(
+    *, by, parent_code: str, year: int, values: dict[str, int], which: str = "quota"
+) -> None:
     """Manually adjust the shares of a region's children; the total must stay equal to the
     parent's, and each changed child's own subtree is re-allocated to match."""
     model = ALLOCATION_MODELS[which]
@@ -121,13 +155,22 @@ def adjust_allocation(*, by, parent_code: str, year: int, values: dict[str, int]
         raise ProcedureError("人数不能为负")
     total = sum(values.values())
     if total != parent.persons:
-        raise ProcedureError(f"调整后合计 {total} 人，与上级下达的 {parent.persons} 人不等（差 {parent.persons - total:+d} 人）")
-    before = dict(model.objects.filter(region_id__in=list(children), year=year).values_list("region_id", "persons"))
+        raise ProcedureError(
+            f"调整后合计 {total} 人，与上级下达的 {parent.persons} 人不等（差 {parent.persons - total:+d} 人）"
+        )
+    before = dict(
+        model.objects.filter(region_id__in=list(children), year=year).values_list("region_id", "persons")
+    )
     weights = village_weights(parent_code[:6], year, parent.basis)
     changed = [c for c in values if before.get(c) != values[c]]
     _write_allocations(model, year, values, weights, basis=parent.basis, by=by, adjusted=changed)
     for child in changed:
         if len(child) < CODE_LENGTHS[RegionLevel.VILLAGE]:
             _cascade(model, child, values[child], year, weights, basis=parent.basis, by=by)
-    record(by=by, action=f"adjust_{which}", target=parent, scope_code=parent_code,
-           changes={c: [before.get(c), values[c]] for c in changed})
+    record(
+        by=by,
+        action=f"adjust_{which}",
+        target=parent,
+        scope_code=parent_code,
+        changes={c: [before.get(c), values[c]] for c in changed},
+    )

@@ -3,6 +3,7 @@
 No database access here: the services, the yearly cycle, monitoring and the reports feed these
 functions the facts they have read, so each rule is written once and tested for all inputs.
 """
+
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -30,8 +31,9 @@ def guarantees_met(check) -> bool | None:
     return None if check is None else check.all_met
 
 
-def exit_problems(*, income: Decimal | None, line: Decimal, guarantees_met: bool | None,
-                  helper_confirmed: bool, year: int) -> list[str]:
+def exit_problems(
+    *, income: Decimal | None, line: Decimal, guarantees_met: bool | None, helper_confirmed: bool, year: int
+) -> list[str]:
     """Why a household does not meet the exit standard; empty when it does.
 
     The standard (DESIGN §4, seed 001 贫困户退出): per-capita net income above the year's
@@ -44,7 +46,9 @@ def exit_problems(*, income: Decimal | None, line: Decimal, guarantees_met: bool
     elif income <= line:
         problems.append(f"年人均纯收入 {income} 元未超过扶贫标准 {line} 元")
     if guarantees_met is not True:
-        problems.append("两不愁三保障未全部达标" if guarantees_met is False else f"未做{year}年两不愁三保障核查")
+        problems.append(
+            "两不愁三保障未全部达标" if guarantees_met is False else f"未做{year}年两不愁三保障核查"
+        )
     if not helper_confirmed:
         problems.append("帮扶责任人未确认")
     return problems
@@ -53,4 +57,6 @@ def exit_problems(*, income: Decimal | None, line: Decimal, guarantees_met: bool
 def meets_exit_standard(*, income: Decimal | None, line: Decimal, guarantees_met: bool | None) -> bool:
     """Income above the line and every guarantee met: a household the exit list may propose
     before its helper has confirmed (the rest of `exit_problems`)."""
-    return not exit_problems(income=income, line=line, guarantees_met=guarantees_met, helper_confirmed=True, year=0)
+    return not exit_problems(
+        income=income, line=line, guarantees_met=guarantees_met, helper_confirmed=True, year=0
+    )

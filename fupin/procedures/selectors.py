@@ -1,4 +1,5 @@
 """How procedures are read: every query starts from the user's scope (a region-code range)."""
+
 import datetime
 from decimal import Decimal
 
@@ -35,8 +36,13 @@ def income_years_used(household_ids) -> dict[int, set[int]]:
     household's per-capita net income into its ranking (the income survey closed) and has gone on
     from the survey. While a batch is at the survey (or was sent back to it), the income may still
     be corrected directly, and the survey ranks again. (registry.services.procedure_income_years)"""
-    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), per_capita_net_income__isnull=False)
-            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
+    rows = (
+        BatchHousehold.objects.filter(
+            household_id__in=list(household_ids), per_capita_net_income__isnull=False
+        )
+        .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY])
+        .values_list("household_id", "batch__year")
+    )
     out: dict[int, set[int]] = {}
     for household_id, year in rows:
         out.setdefault(household_id, set()).add(year)
@@ -47,19 +53,30 @@ def guarantee_years_used(household_ids) -> dict[int, set[int]]:
     """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household: an exit batch
     of that year recorded whether every guarantee was met (its income survey closed) and has gone on from the
     survey. As with the income (`income_years_used`), a batch still at its survey leaves the check direct."""
-    rows = (BatchHousehold.objects.filter(household_id__in=list(household_ids), batch__kind=Procedure.EXIT,
-                                          guarantees_met__isnull=False)
-            .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY]).values_list("household_id", "batch__year"))
+    rows = (
+        BatchHousehold.objects.filter(
+            household_id__in=list(household_ids), batch__kind=Procedure.EXIT, guarantees_met__isnull=False
+        )
+        .exclude(batch__stage__in=[Stage.APPLICATION, Stage.SURVEY])
+        .values_list("household_id", "batch__year")
+    )
     out: dict[int, set[int]] = {}
     for household_id, year in rows:
         out.setdefault(household_id, set()).add(year)
     return out
 
+
 ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
-REGISTERED_STATUSES = [codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED]
+REGISTERED_STATUSES = [
+    codes.HouseholdStatus.POOR,
+    codes.HouseholdStatus.EXITED,
+    codes.HouseholdStatus.MONITORED,
+]
 
 
-def batches_for(user, *, year: int | None = None, kind: str = "", stage: str = "", region: str = "") -> QuerySet[Batch]:
+def batches_for(
+    user, *, year: int | None = None, kind: str = "", stage: str = "", region: str = ""
+) -> QuerySet[Batch]:
     scope = region_filter(user, "village_id")
     if scope is None:
         return Batch.objects.none()
@@ -75,8 +92,14 @@ def batches_for(user, *, year: int | None = None, kind: str = "", stage: str = "
     elif stage in Stage.values:
         qs = qs.filter(stage=stage)
     return qs.annotate(
-        households=Count("entries", filter=Q(entries__state__in=[EntryState.SELECTED, EntryState.CONFIRMED, EntryState.PROPOSED]), distinct=True),
-        pending_objections=Count("objections", filter=Q(objections__state=Objection.State.OPEN), distinct=True),
+        households=Count(
+            "entries",
+            filter=Q(entries__state__in=[EntryState.SELECTED, EntryState.CONFIRMED, EntryState.PROPOSED]),
+            distinct=True,
+        ),
+        pending_objections=Count(
+            "objections", filter=Q(objections__state=Objection.State.OPEN), distinct=True
+        ),
     ).order_by("-year", "village_id", "kind", "round")
 
 
@@ -89,8 +112,11 @@ def batch_for(user, pk) -> Batch:
 
 
 def batch_entries(batch: Batch) -> QuerySet[BatchHousehold]:
-    return (batch.entries.select_related("household", "household__group", "application")
-            .prefetch_related("objections").order_by("rank", "id"))
+    return (
+        batch.entries.select_related("household", "household__group", "application")
+        .prefetch_related("objections")
+        .order_by("rank", "id")
+    )
 
 
 def eligible_households(user, batch: Batch) -> QuerySet[Household]:
@@ -99,10 +125,18 @@ def eligible_households(user, batch: Batch) -> QuerySet[Household]:
     scope = region_filter(user, "village_id")
     if scope is None:
         return Household.objects.none()
-    taken = BatchHousehold.objects.filter(Q(batch=batch) | Q(state__in=[EntryState.PROPOSED, EntryState.SELECTED], batch__stage__in=[
-        s for s in Stage.values if s != Stage.ANNOUNCED])).values("household_id")
-    return (Household.objects.filter(scope, village_id=batch.village_id, status__in=statuses)
-            .exclude(pk__in=taken).order_by("latest_income", "number"))
+    taken = BatchHousehold.objects.filter(
+        Q(batch=batch)
+        | Q(
+            state__in=[EntryState.PROPOSED, EntryState.SELECTED],
+            batch__stage__in=[s for s in Stage.values if s != Stage.ANNOUNCED],
+        )
+    ).values("household_id")
+    return (
+        Household.objects.filter(scope, village_id=batch.village_id, status__in=statuses)
+        .exclude(pk__in=taken)
+        .order_by("latest_income", "number")
+    )
 
 
 def exit_progress(user, year: int, *, today: datetime.date | None = None) -> list[dict]:
@@ -127,7 +161,11 @@ def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | N
     own = model.objects.filter(region=region, year=year).first()
     children = list(Region.objects.filter(parent=region).order_by("code"))
     values = dict(model.objects.filter(region__in=children, year=year).values_list("region_id", "persons"))
-    adjusted = set(model.objects.filter(region__in=children, year=year, adjusted=True).values_list("region_id", flat=True))
+    adjusted = set(
+        model.objects.filter(region__in=children, year=year, adjusted=True).values_list(
+            "region_id", flat=True
+        )
+    )
     used, used_total = {}, 0
     if which == "quota":
         rows = quota_entries(region.code, year).values_list("batch__village_id", "persons")
@@ -136,9 +174,20 @@ def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | N
             for c in children:
                 if village.startswith(c.code):
                     used[c.code] = used.get(c.code, 0) + (persons or 0)
-    return {"region": region, "own": own, "children": [
-        {"region": c, "persons": values.get(c.code), "used": used.get(c.code, 0), "adjusted": c.code in adjusted} for c in children
-    ], "used_total": used_total}
+    return {
+        "region": region,
+        "own": own,
+        "children": [
+            {
+                "region": c,
+                "persons": values.get(c.code),
+                "used": used.get(c.code, 0),
+                "adjusted": c.code in adjusted,
+            }
+            for c in children
+        ],
+        "used_total": used_total,
+    }
 
 
 def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
@@ -151,28 +200,54 @@ def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
     if region:
         base = base.filter(in_region("village_id", region))
     totals = dict(base.values("village_id").annotate(n=Count("pk")).values_list("village_id", "n"))
-    incomes = dict(IncomeRecord.objects.filter(year=year, household__in=base.values("pk"))
-                   .values("household__village_id").annotate(n=Count("pk")).values_list("household__village_id", "n"))
-    checks = dict(GuaranteeCheck.objects.filter(year=year, household__in=base.values("pk"))
-                  .values("household__village_id").annotate(n=Count("pk")).values_list("household__village_id", "n"))
-    profiles = set(VillageProfile.objects.filter(year=year, village_id__in=list(totals)).values_list("village_id", flat=True))
+    incomes = dict(
+        IncomeRecord.objects.filter(year=year, household__in=base.values("pk"))
+        .values("household__village_id")
+        .annotate(n=Count("pk"))
+        .values_list("household__village_id", "n")
+    )
+    checks = dict(
+        GuaranteeCheck.objects.filter(year=year, household__in=base.values("pk"))
+        .values("household__village_id")
+        .annotate(n=Count("pk"))
+        .values_list("household__village_id", "n")
+    )
+    profiles = set(
+        VillageProfile.objects.filter(year=year, village_id__in=list(totals)).values_list(
+            "village_id", flat=True
+        )
+    )
     names = dict(Region.objects.filter(code__in=list(totals)).values_list("code", "name"))
     townships = dict(Region.objects.filter(code__in={c[:9] for c in totals}).values_list("code", "name"))
     rows = []
     for village in sorted(totals):
         total = totals[village]
-        rows.append({"code": village, "name": names.get(village, village), "township": townships.get(village[:9], ""),
-                     "households": total, "income_missing": total - incomes.get(village, 0),
-                     "guarantee_missing": total - checks.get(village, 0), "profile_missing": village not in profiles})
+        rows.append(
+            {
+                "code": village,
+                "name": names.get(village, village),
+                "township": townships.get(village[:9], ""),
+                "households": total,
+                "income_missing": total - incomes.get(village, 0),
+                "guarantee_missing": total - checks.get(village, 0),
+                "profile_missing": village not in profiles,
+            }
+        )
     cfg_code = region or (user.region_id if getattr(user, "region_id", None) else "")
     deadlines = None
     if len(cfg_code) >= 6:
         cfg = settings_for(cfg_code)
         deadlines = {"survey": cfg.deadline(year, "survey"), "update": cfg.deadline(year, "update")}
-    return {"rows": rows, "deadlines": deadlines,
-            "summary": {"households": sum(r["households"] for r in rows), "income_missing": sum(r["income_missing"] for r in rows),
-                        "guarantee_missing": sum(r["guarantee_missing"] for r in rows),
-                        "villages_incomplete": sum(1 for r in rows if r["income_missing"] or r["guarantee_missing"])}}
+    return {
+        "rows": rows,
+        "deadlines": deadlines,
+        "summary": {
+            "households": sum(r["households"] for r in rows),
+            "income_missing": sum(r["income_missing"] for r in rows),
+            "guarantee_missing": sum(r["guarantee_missing"] for r in rows),
+            "villages_incomplete": sum(1 for r in rows if r["income_missing"] or r["guarantee_missing"]),
+        },
+    }
 
 
 def village_profiles_for(user, year: int, *, region: str = "") -> QuerySet[VillageProfile]:
@@ -191,7 +266,9 @@ def stage_counts(user, year: int) -> dict:
     scope = region_filter(user, "village_id")
     if scope is None:
         return out
-    for row in Batch.objects.filter(scope, year=year).values("kind", "stage").annotate(n=Count("id")).order_by():
+    for row in (
+        Batch.objects.filter(scope, year=year).values("kind", "stage").annotate(n=Count("id")).order_by()
+    ):
         out.setdefault(row["kind"], {})[row["stage"]] = row["n"]
     return out
 
@@ -199,19 +276,33 @@ def stage_counts(user, year: int) -> dict:
 # ---------------------------------------------------------------- villages
 
 CRITERIA_LABELS = {
-    "has_hardened_road": "通硬化路", "has_bus": "通客车", "has_safe_water": "饮水安全", "has_electricity": "通动力电",
-    "has_clinic": "有标准化卫生室", "has_broadband": "通宽带", "has_activity_venue": "有综合服务场所",
+    "has_hardened_road": "通硬化路",
+    "has_bus": "通客车",
+    "has_safe_water": "饮水安全",
+    "has_electricity": "通动力电",
+    "has_clinic": "有标准化卫生室",
+    "has_broadband": "通宽带",
+    "has_activity_venue": "有综合服务场所",
 }
 DEFAULT_CRITERIA = {
-    VillageCriteria.Kind.EXIT: {"incidence_percent": Decimal("2.00"), "require_hardened_road": True, "require_safe_water": True,
-                                "require_electricity": True, "require_clinic": True, "require_broadband": True},
+    VillageCriteria.Kind.EXIT: {
+        "incidence_percent": Decimal("2.00"),
+        "require_hardened_road": True,
+        "require_safe_water": True,
+        "require_electricity": True,
+        "require_clinic": True,
+        "require_broadband": True,
+    },
     VillageCriteria.Kind.IDENTIFICATION: {"incidence_percent": Decimal("6.00")},
 }
 
 
 def criteria_for(code: str, kind: str) -> VillageCriteria:
     """The province's (or the default) criteria; national defaults when nobody has set any."""
-    found = {c.region_prefix: c for c in VillageCriteria.objects.filter(region_prefix__in=prefixes_of(code), kind=kind)}
+    found = {
+        c.region_prefix: c
+        for c in VillageCriteria.objects.filter(region_prefix__in=prefixes_of(code), kind=kind)
+    }
     for prefix in prefixes_of(code):
         if prefix in found:
             return found[prefix]
@@ -220,7 +311,12 @@ def criteria_for(code: str, kind: str) -> VillageCriteria:
 
 def village_incidence(village_code: str, year: int) -> tuple[int, int, Decimal | None]:
     """(poor persons in the registry, agricultural population of the village record, incidence %)."""
-    poor = Household.objects.filter(village_id=village_code, status__in=[codes.HouseholdStatus.POOR]).aggregate(n=Sum("size"))["n"] or 0
+    poor = (
+        Household.objects.filter(village_id=village_code, status__in=[codes.HouseholdStatus.POOR]).aggregate(
+            n=Sum("size")
+        )["n"]
+        or 0
+    )
     profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
     population = profile.rural_population if profile else 0
     incidence = (Decimal(poor) * 100 / population).quantize(Decimal("0.01")) if population else None
@@ -229,22 +325,45 @@ def village_incidence(village_code: str, year: int) -> tuple[int, int, Decimal |
 
 def check_village(village_code: str, year: int, kind: str) -> list[dict]:
     """Each criterion with what is required, what the registry and village record show, and whether it is met."""
-    ckind = VillageCriteria.Kind.IDENTIFICATION if kind == Procedure.VILLAGE_IDENTIFICATION else VillageCriteria.Kind.EXIT
+    ckind = (
+        VillageCriteria.Kind.IDENTIFICATION
+        if kind == Procedure.VILLAGE_IDENTIFICATION
+        else VillageCriteria.Kind.EXIT
+    )
     criteria = criteria_for(village_code, ckind)
     profile = VillageProfile.objects.filter(village_id=village_code, year=year).first()
     poor, population, incidence = village_incidence(village_code, year)
     results = []
     if ckind == VillageCriteria.Kind.EXIT:
-        results.append({"label": f"贫困发生率低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
-                        "ok": incidence is not None and incidence < criteria.incidence_percent})
+        results.append(
+            {
+                "label": f"贫困发生率低于 {criteria.incidence_percent}%",
+                "actual": f"{incidence}%（{poor}/{population}人）"
+                if incidence is not None
+                else "无农业人口数据",
+                "ok": incidence is not None and incidence < criteria.incidence_percent,
+            }
+        )
     else:
-        results.append({"label": f"贫困发生率不低于 {criteria.incidence_percent}%", "actual": f"{incidence}%（{poor}/{population}人）" if incidence is not None else "无农业人口数据",
-                        "ok": incidence is not None and incidence >= criteria.incidence_percent})
+        results.append(
+            {
+                "label": f"贫困发生率不低于 {criteria.incidence_percent}%",
+                "actual": f"{incidence}%（{poor}/{population}人）"
+                if incidence is not None
+                else "无农业人口数据",
+                "ok": incidence is not None and incidence >= criteria.incidence_percent,
+            }
+        )
     if ckind == VillageCriteria.Kind.EXIT:
         if criteria.min_collective_income:
             actual = profile.collective_income if profile else Decimal("0")
-            results.append({"label": f"村集体经济收入不低于 {criteria.min_collective_income} 元", "actual": f"{actual} 元",
-                            "ok": actual >= criteria.min_collective_income})
+            results.append(
+                {
+                    "label": f"村集体经济收入不低于 {criteria.min_collective_income} 元",
+                    "actual": f"{actual} 元",
+                    "ok": actual >= criteria.min_collective_income,
+                }
+            )
         for field in INFRASTRUCTURE:
             if getattr(criteria, "require_" + field[4:]):
                 has = bool(profile and getattr(profile, field))
@@ -260,8 +379,12 @@ def quota_entries(region_code: str, year: int):
     """The entries that use a region's quota for the year (已用于识别): households selected or announced
     in the year's identification batches of its villages. The batch page, the quota page and its
     table of townships or villages all count these, so their figures agree."""
-    return BatchHousehold.objects.filter(in_region("batch__village_id", region_code), batch__year=year,
-                                         batch__kind=Procedure.IDENTIFICATION, state__in=[EntryState.SELECTED, EntryState.CONFIRMED])
+    return BatchHousehold.objects.filter(
+        in_region("batch__village_id", region_code),
+        batch__year=year,
+        batch__kind=Procedure.IDENTIFICATION,
+        state__in=[EntryState.SELECTED, EntryState.CONFIRMED],
+    )
 
 
 def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = None) -> dict:
@@ -283,20 +406,30 @@ def running_notice(batch: Batch) -> Notice | None:
 
 def notice_photographed(batch: Batch, notice: Notice) -> bool:
     """Whether the photo of the posted notice has been uploaded (with the notice or after it)."""
-    return Evidence.objects.filter(record__batch=batch, kind=Evidence.Kind.NOTICE_PHOTO, record__at__gte=notice.posted_at,
-                                   record__stage=batch.stage).exists()
+    return Evidence.objects.filter(
+        record__batch=batch,
+        kind=Evidence.Kind.NOTICE_PHOTO,
+        record__at__gte=notice.posted_at,
+        record__stage=batch.stage,
+    ).exists()
 
 
 def prefixes_of(code: str) -> list[str]:
     """The code itself and every ancestor prefix, most specific first, ending with "" (national)."""
-    return [code[:n] for n in sorted({n for n in CODE_LENGTHS.values() if n <= len(code)} | {len(code)}, reverse=True)] + [""]
+    return [
+        code[:n]
+        for n in sorted({n for n in CODE_LENGTHS.values() if n <= len(code)} | {len(code)}, reverse=True)
+    ] + [""]
 
 
 def poverty_line(year: int, region_code: str) -> Decimal:
     """The year's poverty line for a region: the most specific prefix that sets that year wins;
     a year nobody has set yet uses the latest earlier year (the 2020 standard carries forward)."""
-    candidates = list(PolicyYear.objects.filter(region_prefix__in=prefixes_of(region_code), year__lte=year)
-                      .values_list("year", "region_prefix", "poverty_line"))
+    candidates = list(
+        PolicyYear.objects.filter(region_prefix__in=prefixes_of(region_code), year__lte=year).values_list(
+            "year", "region_prefix", "poverty_line"
+        )
+    )
     if not candidates:
         raise services.ProcedureError(f"{year}年尚未设定扶贫标准，请在“年度扶贫标准”中设定")
     best = max(candidates, key=lambda c: (c[0], len(c[1])))
@@ -305,11 +438,14 @@ def poverty_line(year: int, region_code: str) -> Decimal:
 
 def settings_for(code: str) -> ProcedureSettings:
     """The county's settings (an unsaved default when the county has set none)."""
-    county = code[:CODE_LENGTHS[RegionLevel.COUNTY]]
+    county = code[: CODE_LENGTHS[RegionLevel.COUNTY]]
     found = ProcedureSettings.objects.filter(county_id=county).first()
     return found or ProcedureSettings(county_id=county)
 
 
 def incomes_of_year(household_ids, year: int) -> dict[int, "IncomeRecord"]:
     """Each household's income record of exactly `year` (the survey's year), by household id."""
-    return {r.household_id: r for r in IncomeRecord.objects.filter(household_id__in=list(household_ids), year=year)}
+    return {
+        r.household_id: r
+        for r in IncomeRecord.objects.filter(household_id__in=list(household_ids), year=year)
+    }

@@ -6,6 +6,7 @@ what evidence (`StageRecord`, `Evidence`) and writes the audit entry. A refused 
 `ProcedureError` with a Chinese message saying why. Clocks take a `now` argument so notices
 can be tested without waiting seven days.
 """
+
 import datetime
 from collections.abc import Iterable
 
@@ -53,6 +54,7 @@ class ProcedureError(ServiceError):
 
 # ---------------------------------------------------------------- policy, settings, clock
 
+
 def _is_working_day(day: datetime.date, holidays: set[str], workdays: set[str]) -> bool:
     iso = day.isoformat()
     if iso in workdays:
@@ -60,8 +62,14 @@ def _is_working_day(day: datetime.date, holidays: set[str], workdays: set[str]) 
     return day.weekday() < 5 and iso not in holidays
 
 
-def notice_ends_at(posted_at: datetime.datetime, *, days: int = 7, rule: str = DayRule.CALENDAR,
-                   holidays: Iterable[str] = (), workdays: Iterable[str] = ()) -> datetime.datetime:
+def notice_ends_at(
+    posted_at: datetime.datetime,
+    *,
+    days: int = 7,
+    rule: str = DayRule.CALENDAR,
+    holidays: Iterable[str] = (),
+    workdays: Iterable[str] = (),
+) -> datetime.datetime:
     """When a notice posted at `posted_at` has run its full period.
 
     The posting day is not counted (as in the civil-law rule for periods); the period ends at
@@ -90,27 +98,47 @@ def _display_name(user) -> str:
 
 # ---------------------------------------------------------------- the state machine
 
+
 def _ensure_stage(batch: Batch, *stages: str) -> None:
     if batch.stage not in stages:
         wanted = "、".join(batch.stage_label(s) for s in stages)
         raise ProcedureError(f"本批次当前处于“{batch.stage_label()}”环节，此操作只能在“{wanted}”环节办理")
 
 
-def _log(batch: Batch, *, by, action: str, now, opinion: str = "", evidence: Iterable[tuple[str, File, str]] = (),
-         stage: str | None = None) -> StageRecord:
-    rec = StageRecord.objects.create(batch=batch, stage=stage or batch.stage, action=action, by=by if getattr(by, "pk", None) else None,
-                                     by_name=_display_name(by), at=now, opinion=opinion)
+def _log(
+    batch: Batch,
+    *,
+    by,
+    action: str,
+    now,
+    opinion: str = "",
+    evidence: Iterable[tuple[str, File, str]] = (),
+    stage: str | None = None,
+) -> StageRecord:
+    rec = StageRecord.objects.create(
+        batch=batch,
+        stage=stage or batch.stage,
+        action=action,
+        by=by if getattr(by, "pk", None) else None,
+        by_name=_display_name(by),
+        at=now,
+        opinion=opinion,
+    )
     for kind, file, description in evidence:
         if file:
             evidence = Evidence(record=rec, kind=kind, description=description[:200])
-            evidence.file.save(stored_name(file.name), file)  # a random name: the uploader's says nothing we keep
+            evidence.file.save(
+                stored_name(file.name), file
+            )  # a random name: the uploader's says nothing we keep
     return rec
 
 
 def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evidence=()) -> Batch:
     """Move the batch along one allowed edge of TRANSITIONS, recording it."""
     if to not in TRANSITIONS[batch.stage]:
-        raise ProcedureError(f"不能从“{batch.stage_label()}”直接进入“{batch.stage_label(to)}”，各环节不得跳过")
+        raise ProcedureError(
+            f"不能从“{batch.stage_label()}”直接进入“{batch.stage_label(to)}”，各环节不得跳过"
+        )
     pending = selectors.open_objections(batch)
     if pending:
         raise ProcedureError(f"本批次还有 {pending} 条异议未处理，处理完毕后才能进入下一环节")
@@ -120,8 +148,13 @@ def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evi
     if to == Stage.ANNOUNCED:
         batch.announced_at = now
     batch.save(update_fields=["stage", "stage_since", "announced_at"])
-    record(by=by, action=f"procedure_{action}", target=batch, scope_code=batch.village_id,
-           changes={"stage": [frm, to]} | ({"opinion": [None, opinion]} if opinion else {}))
+    record(
+        by=by,
+        action=f"procedure_{action}",
+        target=batch,
+        scope_code=batch.village_id,
+        changes={"stage": [frm, to]} | ({"opinion": [None, opinion]} if opinion else {}),
+    )
     return batch
 
 
@@ -131,10 +164,13 @@ def _locked(batch: Batch) -> Batch:
 
 # ---------------------------------------------------------------- household status changes
 
+
 def _set_household_statuses(*, by, changes: dict[int, dict], action: str, batch: Batch) -> int:
     """`registry.services.set_household_statuses` for this batch; a refusal is the procedure's."""
     try:
-        return registry_services.set_household_statuses(by=by, changes=changes, action=action, batch_id=batch.pk)
+        return registry_services.set_household_statuses(
+            by=by, changes=changes, action=action, batch_id=batch.pk
+        )
     except RegistryError as e:
         raise ProcedureError(str(e)) from e
 
@@ -142,7 +178,11 @@ def _set_household_statuses(*, by, changes: dict[int, dict], action: str, batch:
 # ---------------------------------------------------------------- opening a batch, applications
 
 ELIGIBLE_STATUS = {
-    Procedure.IDENTIFICATION: {codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.REMOVED},
+    Procedure.IDENTIFICATION: {
+        codes.HouseholdStatus.UNREGISTERED,
+        codes.HouseholdStatus.APPLICANT,
+        codes.HouseholdStatus.REMOVED,
+    },
     Procedure.RELAPSE: {codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED},
     Procedure.EXIT: {codes.HouseholdStatus.POOR},
 }
@@ -163,30 +203,63 @@ def open_batch(*, by, village_code: str, kind: str, year: int, now=None) -> Batc
     if not 2013 <= year <= now.year + 1:
         raise ProcedureError(f"年度应在2013到{now.year + 1}之间")
     # The village's row first: two openings at once would both find no batch and both take round 1.
-    list(Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True))
+    list(
+        Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True)
+    )
     existing = Batch.objects.select_for_update().filter(kind=kind, village=village, year=year)
     if existing.exclude(stage=Stage.ANNOUNCED).exists():
-        raise ProcedureError(f"{village.name}{year}年已有进行中的{Procedure(kind).label}批次，请在原批次中办理")
+        raise ProcedureError(
+            f"{village.name}{year}年已有进行中的{Procedure(kind).label}批次，请在原批次中办理"
+        )
     round_ = (existing.aggregate(m=Max("round"))["m"] or 0) + 1
-    batch = Batch.objects.create(kind=kind, village=village, year=year, round=round_, opened_by=by if by.pk else None,
-                                 opened_at=now, stage_since=now)
+    batch = Batch.objects.create(
+        kind=kind,
+        village=village,
+        year=year,
+        round=round_,
+        opened_by=by if by.pk else None,
+        opened_at=now,
+        stage_since=now,
+    )
     _log(batch, by=by, action=StageRecord.Action.OPEN, now=now)
-    record(by=by, action="procedure_open", target=batch, scope_code=village.code, changes={"kind": [None, kind], "year": [None, year]})
+    record(
+        by=by,
+        action="procedure_open",
+        target=batch,
+        scope_code=village.code,
+        changes={"kind": [None, kind], "year": [None, year]},
+    )
     return batch
 
 
 def _active_elsewhere(household_ids: list[int], batch: Batch) -> dict[int, Batch]:
     """Households already in another open batch (a household is in one procedure at a time)."""
-    rows = (BatchHousehold.objects.filter(household_id__in=household_ids, state__in=[EntryState.PROPOSED, EntryState.SELECTED])
-            .exclude(batch=batch).exclude(batch__stage=Stage.ANNOUNCED).select_related("batch"))
+    rows = (
+        BatchHousehold.objects.filter(
+            household_id__in=household_ids, state__in=[EntryState.PROPOSED, EntryState.SELECTED]
+        )
+        .exclude(batch=batch)
+        .exclude(batch__stage=Stage.ANNOUNCED)
+        .select_related("batch")
+    )
     return {r.household_id: r.batch for r in rows}
 
 
 @transaction.atomic
-def add_households(batch: Batch, *, by, household_ids: list[int], source: str = Application.Source.SELF,
-                   applied_on: datetime.date | None = None, statement: str = "", proposed_type: str = "",
-                   primary_cause: str = "", other_causes: list[str] | None = None, form: File | None = None,
-                   now=None) -> list[BatchHousehold]:
+def add_households(
+    batch: Batch,
+    *,
+    by,
+    household_ids: list[int],
+    source: str = Application.Source.SELF,
+    applied_on: datetime.date | None = None,
+    statement: str = "",
+    proposed_type: str = "",
+    primary_cause: str = "",
+    other_causes: list[str] | None = None,
+    form: File | None = None,
+    now=None,
+) -> list[BatchHousehold]:
     """Put households into the batch at its application stage: applications (识别, 返贫) or the
     draft exit list (脱贫)."""
     now = _now(now)
@@ -204,7 +277,11 @@ def add_households(batch: Batch, *, by, household_ids: list[int], source: str = 
         raise ProcedureError("未知的贫困户属性")
     if source not in Application.Source.values:
         raise ProcedureError("未知的申请来源")
-    households = list(Household.objects.filter(pk__in=household_ids).only("pk", "number", "head_name", "village_id", "status", "size"))
+    households = list(
+        Household.objects.filter(pk__in=household_ids).only(
+            "pk", "number", "head_name", "village_id", "status", "size"
+        )
+    )
     if len(households) != len(set(household_ids)):
         raise ProcedureError("所选的户不存在")
     eligible = ELIGIBLE_STATUS[Procedure(batch.kind)]
@@ -216,32 +293,67 @@ def add_households(batch: Batch, *, by, household_ids: list[int], source: str = 
         if h.pk in already:
             raise ProcedureError(f"户 {h.number}（{h.head_name}）已在本批次中")
         if h.pk in elsewhere:
-            raise ProcedureError(f"户 {h.number}（{h.head_name}）正在“{elsewhere[h.pk]}”中，不能同时进入两个程序")
+            raise ProcedureError(
+                f"户 {h.number}（{h.head_name}）正在“{elsewhere[h.pk]}”中，不能同时进入两个程序"
+            )
         if h.status not in eligible:
-            raise ProcedureError(f"户 {h.number}（{h.head_name}）当前为“{codes.HouseholdStatus(h.status).label}”，"
-                                 f"不能进入{batch.get_kind_display()}程序")
-    entries = BatchHousehold.objects.bulk_create([
-        BatchHousehold(batch=batch, household_id=h.pk, persons=h.size, previous_status=h.status,
-                       proposed_type=proposed_type, primary_cause=primary_cause, other_causes=other_causes or [])
-        for h in households
-    ])
+            raise ProcedureError(
+                f"户 {h.number}（{h.head_name}）当前为“{codes.HouseholdStatus(h.status).label}”，"
+                f"不能进入{batch.get_kind_display()}程序"
+            )
+    entries = BatchHousehold.objects.bulk_create(
+        [
+            BatchHousehold(
+                batch=batch,
+                household_id=h.pk,
+                persons=h.size,
+                previous_status=h.status,
+                proposed_type=proposed_type,
+                primary_cause=primary_cause,
+                other_causes=other_causes or [],
+            )
+            for h in households
+        ]
+    )
     if entries and entries[0].pk is None:
         entries = list(batch.entries.filter(household_id__in=household_ids))
     if batch.is_entry:
-        Application.objects.bulk_create([
-            Application(entry=e, applied_on=applied_on or timezone.localdate(now), source=source, statement=statement)
-            for e in entries
-        ])
+        Application.objects.bulk_create(
+            [
+                Application(
+                    entry=e,
+                    applied_on=applied_on or timezone.localdate(now),
+                    source=source,
+                    statement=statement,
+                )
+                for e in entries
+            ]
+        )
         if form and len(entries) == 1:
-            app = entries[0].application if hasattr(entries[0], "application") else Application.objects.get(entry=entries[0])
+            app = (
+                entries[0].application
+                if hasattr(entries[0], "application")
+                else Application.objects.get(entry=entries[0])
+            )
             app.form.save(stored_name(form.name), form, save=False)
             app.save(update_fields=["form"])
-        _set_household_statuses(by=by, batch=batch, action="procedure_apply", changes={
-            h.pk: {"status": codes.HouseholdStatus.APPLICANT} for h in households
-            if batch.kind == Procedure.IDENTIFICATION and h.status != codes.HouseholdStatus.APPLICANT
-        })
-    record(by=by, action="procedure_add_households", target=batch, scope_code=batch.village_id,
-           changes={"households": [None, [h.number for h in households][:200]]})
+        _set_household_statuses(
+            by=by,
+            batch=batch,
+            action="procedure_apply",
+            changes={
+                h.pk: {"status": codes.HouseholdStatus.APPLICANT}
+                for h in households
+                if batch.kind == Procedure.IDENTIFICATION and h.status != codes.HouseholdStatus.APPLICANT
+            },
+        )
+    record(
+        by=by,
+        action="procedure_add_households",
+        target=batch,
+        scope_code=batch.village_id,
+        changes={"households": [None, [h.number for h in households][:200]]},
+    )
     return entries
 
 
@@ -255,17 +367,31 @@ def withdraw_entry(entry: BatchHousehold, *, by, reason: str, now=None) -> Batch
         raise ProcedureError("请填写撤回原因")
     entry.delete()
     if batch.kind == Procedure.IDENTIFICATION and entry.previous_status:
-        _set_household_statuses(by=by, batch=batch, action="procedure_withdraw",
-                               changes={entry.household_id: {"status": entry.previous_status}})
-    record(by=by, action="procedure_withdraw", target=batch, scope_code=batch.village_id,
-           changes={"household": [entry.household_id, None], "reason": [None, reason]})
+        _set_household_statuses(
+            by=by,
+            batch=batch,
+            action="procedure_withdraw",
+            changes={entry.household_id: {"status": entry.previous_status}},
+        )
+    record(
+        by=by,
+        action="procedure_withdraw",
+        target=batch,
+        scope_code=batch.village_id,
+        changes={"household": [entry.household_id, None], "reason": [None, reason]},
+    )
     return entry
 
 
 def _income_and_guarantees(household_ids: list[int], year: int) -> tuple[dict, dict]:
-    incomes = dict(IncomeRecord.objects.filter(household_id__in=household_ids, year=year)
-                   .values_list("household_id", "per_capita_net_income"))
-    guarantees = {g.household_id: g for g in GuaranteeCheck.objects.filter(household_id__in=household_ids, year=year)}
+    incomes = dict(
+        IncomeRecord.objects.filter(household_id__in=household_ids, year=year).values_list(
+            "household_id", "per_capita_net_income"
+        )
+    )
+    guarantees = {
+        g.household_id: g for g in GuaranteeCheck.objects.filter(household_id__in=household_ids, year=year)
+    }
     return incomes, guarantees
 
 
@@ -279,11 +405,21 @@ def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     line = selectors.poverty_line(batch.year, batch.village_id)
-    poor = list(Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list("pk", flat=True))
+    poor = list(
+        Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list(
+            "pk", flat=True
+        )
+    )
     incomes, guarantees = _income_and_guarantees(poor, batch.year)
     taken = set(batch.entries.values_list("household_id", flat=True)) | set(_active_elsewhere(poor, batch))
-    ids = [h for h in poor if h not in taken and rules.meets_exit_standard(
-        income=incomes.get(h), line=line, guarantees_met=rules.guarantees_met(guarantees.get(h)))]
+    ids = [
+        h
+        for h in poor
+        if h not in taken
+        and rules.meets_exit_standard(
+            income=incomes.get(h), line=line, guarantees_met=rules.guarantees_met(guarantees.get(h))
+        )
+    ]
     if ids:
         add_households(batch, by=by, household_ids=ids, now=now)
     return len(ids)
@@ -301,11 +437,20 @@ def confirm_by_helper(entries: Iterable[BatchHousehold], *, by, helper_name: str
             raise ProcedureError("帮扶责任人确认只用于脱贫批次")
         ensure_level(by, e.batch.village_id, "village")
         _ensure_stage(e.batch, Stage.APPLICATION, Stage.SURVEY)
-    BatchHousehold.objects.filter(pk__in=[e.pk for e in entries]).update(helper_confirmed_by=helper_name.strip()[:50],
-                                                                        helper_confirmed_at=now)
+    BatchHousehold.objects.filter(pk__in=[e.pk for e in entries]).update(
+        helper_confirmed_by=helper_name.strip()[:50], helper_confirmed_at=now
+    )
     if entries:
-        record(by=by, action="procedure_helper_confirm", target=entries[0].batch, scope_code=entries[0].batch.village_id,
-               changes={"households": [None, [e.household_id for e in entries][:200]], "helper": [None, helper_name]})
+        record(
+            by=by,
+            action="procedure_helper_confirm",
+            target=entries[0].batch,
+            scope_code=entries[0].batch.village_id,
+            changes={
+                "households": [None, [e.household_id for e in entries][:200]],
+                "helper": [None, helper_name],
+            },
+        )
     return len(entries)
 
 
@@ -325,8 +470,11 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
 
 # ---------------------------------------------------------------- survey, ranking, initial selection
 
+
 @transaction.atomic
-def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None) -> Batch:
+def complete_survey(
+    batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None
+) -> Batch:
     """Close the income survey: rank from the lowest per-capita net income and select.
 
     Identification selects in rank order within the village's remaining quota and at or below
@@ -340,14 +488,31 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.SURVEY)
     if batch.is_village_procedure:
-        failing = [r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
+        failing = [
+            r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]
+        ]
         if failing:
-            raise ProcedureError("不符合" + batch.get_kind_display() + "标准：" + "；".join(f"{r['label']}（{r['actual']}）" for r in failing))
-        return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE, opinion="村级标准核验通过")
+            raise ProcedureError(
+                "不符合"
+                + batch.get_kind_display()
+                + "标准："
+                + "；".join(f"{r['label']}（{r['actual']}）" for r in failing)
+            )
+        return _move(
+            batch,
+            Stage.APPRAISAL,
+            by=by,
+            now=now,
+            action=StageRecord.Action.COMPLETE,
+            opinion="村级标准核验通过",
+        )
 
     exceptions = exceptions or {}
-    entries = list(batch.entries.filter(state__in=[EntryState.PROPOSED, EntryState.SELECTED, EntryState.NOT_SELECTED])
-                   .select_related("household").order_by("id"))
+    entries = list(
+        batch.entries.filter(state__in=[EntryState.PROPOSED, EntryState.SELECTED, EntryState.NOT_SELECTED])
+        .select_related("household")
+        .order_by("id")
+    )
     for kind, note in exceptions.values():
         if kind not in ("housing", "education", "health"):
             raise ProcedureError("例外情形只能是住房、教育或健康")
@@ -357,9 +522,11 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
     incomes, guarantees = _income_and_guarantees(ids, batch.year)
     missing = [e.household.head_name or e.household.number for e in entries if e.household_id not in incomes]
     if missing:
-        raise ProcedureError(f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}。"
-                             f"表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，"
-                             f"录入{batch.year}年收入后再完成调查。")
+        raise ProcedureError(
+            f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}。"
+            f"表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，"
+            f"录入{batch.year}年收入后再完成调查。"
+        )
     line = selectors.poverty_line(batch.year, batch.village_id)
     for e in entries:
         e.per_capita_net_income = incomes[e.household_id]
@@ -372,37 +539,75 @@ def complete_survey(batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] 
 
     if batch.kind == Procedure.EXIT:
         for e in entries:
-            problems = rules.exit_problems(income=e.per_capita_net_income, line=line, guarantees_met=e.guarantees_met,
-                                           helper_confirmed=bool(e.helper_confirmed_by), year=batch.year)
+            problems = rules.exit_problems(
+                income=e.per_capita_net_income,
+                line=line,
+                guarantees_met=e.guarantees_met,
+                helper_confirmed=bool(e.helper_confirmed_by),
+                year=batch.year,
+            )
             e.state = EntryState.NOT_SELECTED if problems else EntryState.SELECTED
             e.reason = "；".join(problems)
     else:
-        usage = selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch) if batch.kind == Procedure.IDENTIFICATION else None
+        usage = (
+            selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch)
+            if batch.kind == Procedure.IDENTIFICATION
+            else None
+        )
         if usage is not None and usage["quota"] is None:
-            raise ProcedureError(f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
-                                 f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查")
+            raise ProcedureError(
+                f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
+                f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
+            )
         room = usage["left"] if usage is not None else None
         for e in entries:
             if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:
                 e.primary_cause = e.household.primary_cause
             if e.exception:
-                e.state, e.reason = EntryState.SELECTED, f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}"
+                e.state, e.reason = (
+                    EntryState.SELECTED,
+                    f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}",
+                )
             elif e.per_capita_net_income > line:
-                e.state, e.reason = EntryState.NOT_SELECTED, f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元"
+                e.state, e.reason = (
+                    EntryState.NOT_SELECTED,
+                    f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元",
+                )
             elif room is not None and e.persons > room:
                 e.state, e.reason = EntryState.NOT_SELECTED, "超出本村贫困人口规模"
             else:
                 e.state, e.reason = EntryState.SELECTED, ""
             if e.state == EntryState.SELECTED and room is not None:
                 room = max(room - e.persons, 0)
-        lacking = [e.household.head_name for e in entries if e.state == EntryState.SELECTED and not e.primary_cause]
+        lacking = [
+            e.household.head_name for e in entries if e.state == EntryState.SELECTED and not e.primary_cause
+        ]
         if lacking:
             raise ProcedureError(f"入围户须填写主要致贫原因：{'、'.join(lacking[:5])}")
-    BatchHousehold.objects.bulk_update(entries, ["per_capita_net_income", "persons", "exception", "exception_note",
-                                                 "guarantees_met", "rank", "state", "reason", "primary_cause"], batch_size=2000)
+    BatchHousehold.objects.bulk_update(
+        entries,
+        [
+            "per_capita_net_income",
+            "persons",
+            "exception",
+            "exception_note",
+            "guarantees_met",
+            "rank",
+            "state",
+            "reason",
+            "primary_cause",
+        ],
+        batch_size=2000,
+    )
     selected = sum(1 for e in entries if e.state == EntryState.SELECTED)
-    return _move(batch, Stage.APPRAISAL, by=by, now=now, action=StageRecord.Action.COMPLETE,
-                 opinion=f"调查 {len(entries)} 户，按年人均纯收入从低到高排序，初选 {selected} 户（扶贫标准 {line} 元）")
+    return _move(
+        batch,
+        Stage.APPRAISAL,
+        by=by,
+        now=now,
+        action=StageRecord.Action.COMPLETE,
+        opinion=f"调查 {len(entries)} 户，按年人均纯收入从低到高排序，初选 {selected} 户（扶贫标准 {line} 元）",
+    )
 
 
 def _exception_label(kind: str) -> str:
@@ -411,9 +616,20 @@ def _exception_label(kind: str) -> str:
 
 # ---------------------------------------------------------------- appraisal
 
+
 @transaction.atomic
-def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representatives: int, present: int,
-                     votes: dict, minutes: File | None, chaired_by: str = "", now=None) -> Appraisal:
+def record_appraisal(
+    batch: Batch,
+    *,
+    by,
+    held_on: datetime.date,
+    representatives: int,
+    present: int,
+    votes: dict,
+    minutes: File | None,
+    chaired_by: str = "",
+    now=None,
+) -> Appraisal:
     """Record the villagers' representative meeting (民主评议) and its vote.
 
     The meeting needs two thirds of the representatives present and a household passes with
@@ -435,8 +651,14 @@ def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representative
     for yes, no in votes.values():
         if yes < 0 or no < 0 or yes + no > present:
             raise ProcedureError("赞成票与反对票之和不能超过实到人数")
-    appraisal = Appraisal(batch=batch, held_on=held_on, representatives=representatives, present=present,
-                          chaired_by=chaired_by, recorded_by=by if by.pk else None)
+    appraisal = Appraisal(
+        batch=batch,
+        held_on=held_on,
+        representatives=representatives,
+        present=present,
+        chaired_by=chaired_by,
+        recorded_by=by if by.pk else None,
+    )
     if batch.is_village_procedure:
         if None not in votes:
             raise ProcedureError("请录入表决结果")
@@ -453,12 +675,20 @@ def record_appraisal(batch: Batch, *, by, held_on: datetime.date, representative
             e.votes_for, e.votes_against = votes[e.pk]
             if e.votes_for * 2 <= present:
                 e.state, e.reason = EntryState.NOT_SELECTED, "民主评议未获到会代表过半数同意"
-        BatchHousehold.objects.bulk_update(entries, ["votes_for", "votes_against", "state", "reason"], batch_size=2000)
+        BatchHousehold.objects.bulk_update(
+            entries, ["votes_for", "votes_against", "state", "reason"], batch_size=2000
+        )
         passed = sum(1 for e in entries if e.state == EntryState.SELECTED)
     appraisal.save()
-    _move(batch, Stage.FIRST_NOTICE, by=by, now=now, action=StageRecord.Action.COMPLETE,
-          opinion=f"{held_on:%Y-%m-%d} 村民代表会议，应到 {representatives} 人，实到 {present} 人，通过 {passed} {'村' if batch.is_village_procedure else '户'}",
-          evidence=[(Evidence.Kind.MINUTES, minutes, "民主评议会议记录")])
+    _move(
+        batch,
+        Stage.FIRST_NOTICE,
+        by=by,
+        now=now,
+        action=StageRecord.Action.COMPLETE,
+        opinion=f"{held_on:%Y-%m-%d} 村民代表会议，应到 {representatives} 人，实到 {present} 人，通过 {passed} {'村' if batch.is_village_procedure else '户'}",
+        evidence=[(Evidence.Kind.MINUTES, minutes, "民主评议会议记录")],
+    )
     return appraisal
 
 
@@ -480,19 +710,42 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     if selectors.running_notice(batch):
         raise ProcedureError("本环节的公示已经生成，正在公示期内")
     cfg = selectors.settings_for(batch.village_id)
-    ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
+    ends_at = notice_ends_at(
+        now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays
+    )
     kind = NOTICE_STAGE[batch.stage]
-    title, body, issuer = notice_text.notice_text(batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone)
+    title, body, issuer = notice_text.notice_text(
+        batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone
+    )
     region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
-    notice = Notice.objects.create(batch=batch, kind=kind, region=region, title=title, body=body,
-                                   entries=notice_text.notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
-                                   posted_at=now, ends_at=ends_at)
+    notice = Notice.objects.create(
+        batch=batch,
+        kind=kind,
+        region=region,
+        title=title,
+        body=body,
+        entries=notice_text.notice_entries(batch),
+        issuer=issuer,
+        posted_by=by if by.pk else None,
+        posted_at=now,
+        ends_at=ends_at,
+    )
     seal_notice(notice, by=by)
-    _log(batch, by=by, action=StageRecord.Action.POST_NOTICE, now=now,
-         opinion=f"{notice.title}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
-         evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")] if photo else [])
-    record(by=by, action="procedure_post_notice", target=batch, scope_code=batch.village_id,
-           changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]})
+    _log(
+        batch,
+        by=by,
+        action=StageRecord.Action.POST_NOTICE,
+        now=now,
+        opinion=f"{notice.title}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
+        evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")] if photo else [],
+    )
+    record(
+        by=by,
+        action="procedure_post_notice",
+        target=batch,
+        scope_code=batch.village_id,
+        changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]},
+    )
     return notice
 
 
@@ -514,10 +767,21 @@ def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch
     batch, notice = _notice_in_force(batch, by=by, missing="请先生成并打印公示，张贴后再上传照片")
     if not photo:
         raise ProcedureError("请选择公示张贴现场照片")
-    _log(batch, by=by, action=StageRecord.Action.NOTICE_PHOTO, now=now, opinion=f"{notice.title}张贴现场照片",
-         evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")])
-    record(by=by, action="procedure_notice_photo", target=batch, scope_code=batch.village_id,
-           changes={"notice": [notice.pk, notice.pk]})
+    _log(
+        batch,
+        by=by,
+        action=StageRecord.Action.NOTICE_PHOTO,
+        now=now,
+        opinion=f"{notice.title}张贴现场照片",
+        evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")],
+    )
+    record(
+        by=by,
+        action="procedure_notice_photo",
+        target=batch,
+        scope_code=batch.village_id,
+        changes={"notice": [notice.pk, notice.pk]},
+    )
     return batch
 
 
@@ -536,8 +800,10 @@ def close_notice(batch: Batch, *, by, now=None) -> Batch:
     if not selectors.notice_photographed(batch, notice):
         raise ProcedureError("请先上传公示张贴现场照片，再结束公示")
     if now < notice.ends_at:
-        raise ProcedureError(f"公示期未满，不能提前结束：还剩 {_days_left(now, notice.ends_at)}，"
-                             f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M} 后方可结束")
+        raise ProcedureError(
+            f"公示期未满，不能提前结束：还剩 {_days_left(now, notice.ends_at)}，"
+            f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M} 后方可结束"
+        )
     pending = selectors.open_objections(batch)
     if pending:
         raise ProcedureError(f"公示期间收到的 {pending} 条异议尚未处理，处理完毕后才能结束公示")
@@ -551,8 +817,16 @@ OBJECTION_STAGES = (Stage.FIRST_NOTICE, Stage.TOWNSHIP_REVIEW, Stage.SECOND_NOTI
 
 
 @transaction.atomic
-def record_objection(batch: Batch, *, by, content: str, entry: BatchHousehold | None = None, objector: str = "",
-                     raised_on: datetime.date | None = None, now=None) -> Objection:
+def record_objection(
+    batch: Batch,
+    *,
+    by,
+    content: str,
+    entry: BatchHousehold | None = None,
+    objector: str = "",
+    raised_on: datetime.date | None = None,
+    now=None,
+) -> Objection:
     """Record an objection (异议) raised during a notice or a review, against a household of the batch."""
     now = _now(now)
     batch = _locked(batch)
@@ -567,10 +841,23 @@ def record_objection(batch: Batch, *, by, content: str, entry: BatchHousehold | 
             raise ProcedureError("请选择异议涉及的户")
         if entry.batch_id != batch.pk or entry.state != EntryState.SELECTED:
             raise ProcedureError("该户不在本批次的公示名单中")
-    objection = Objection.objects.create(batch=batch, entry=entry, stage=batch.stage, raised_on=raised_on or timezone.localdate(now),
-                                         objector=objector.strip()[:50], content=content.strip(), recorded_by=by if by.pk else None)
-    record(by=by, action="procedure_objection", target=batch, scope_code=batch.village_id,
-           household=entry.household if entry else None, changes={"objection": [None, objection.pk]})
+    objection = Objection.objects.create(
+        batch=batch,
+        entry=entry,
+        stage=batch.stage,
+        raised_on=raised_on or timezone.localdate(now),
+        objector=objector.strip()[:50],
+        content=content.strip(),
+        recorded_by=by if by.pk else None,
+    )
+    record(
+        by=by,
+        action="procedure_objection",
+        target=batch,
+        scope_code=batch.village_id,
+        household=entry.household if entry else None,
+        changes={"objection": [None, objection.pk]},
+    )
     return objection
 
 
@@ -579,7 +866,11 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
     """Decide an objection after checking: upheld takes the household out of the batch; rejected keeps
     it, and either way the reason is recorded."""
     now = _now(now)
-    objection = Objection.objects.select_for_update(of=("self",)).select_related("batch", "entry", "entry__household").get(pk=objection.pk)
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("batch", "entry", "entry__household")
+        .get(pk=objection.pk)
+    )
     batch = _locked(objection.batch)
     ensure_can_edit(by, batch.village_id)
     if objection.state != Objection.State.OPEN:
@@ -587,24 +878,40 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
     if not (resolution or "").strip():
         raise ProcedureError("请填写核查情况和处理理由")
     objection.state = Objection.State.UPHELD if upheld else Objection.State.REJECTED
-    objection.resolution, objection.resolved_by, objection.resolved_at = resolution.strip(), by if by.pk else None, now
+    objection.resolution, objection.resolved_by, objection.resolved_at = (
+        resolution.strip(),
+        by if by.pk else None,
+        now,
+    )
     objection.save()
     if upheld and objection.entry_id:
         entry = objection.entry
         entry.state, entry.reason = EntryState.WITHDRAWN, f"异议成立：{resolution.strip()}"[:300]
         entry.save(update_fields=["state", "reason"])
-    record(by=by, action="procedure_resolve_objection", target=batch, scope_code=batch.village_id,
-           household=objection.entry.household if objection.entry_id else None,
-           changes={"objection": [objection.pk, objection.state], "resolution": [None, objection.resolution]})
+    record(
+        by=by,
+        action="procedure_resolve_objection",
+        target=batch,
+        scope_code=batch.village_id,
+        household=objection.entry.household if objection.entry_id else None,
+        changes={"objection": [objection.pk, objection.state], "resolution": [None, objection.resolution]},
+    )
     if upheld and batch.is_village_procedure and selectors.open_objections(batch) == 0:
         # The village no longer qualifies as posted: back to the criteria check.
         batch.stage, batch.stage_since = Stage.SURVEY, now
         batch.save(update_fields=["stage", "stage_since"])
-        _log(batch, by=by, action=StageRecord.Action.SEND_BACK, now=now, opinion=f"异议成立，重新核验：{resolution}")
+        _log(
+            batch,
+            by=by,
+            action=StageRecord.Action.SEND_BACK,
+            now=now,
+            opinion=f"异议成立，重新核验：{resolution}",
+        )
     return objection
 
 
 # ---------------------------------------------------------------- reviews and announcement
+
 
 @transaction.atomic
 def approve_review(batch: Batch, *, by, opinion: str, evidence: File | None = None, now=None) -> Batch:
@@ -615,8 +922,15 @@ def approve_review(batch: Batch, *, by, opinion: str, evidence: File | None = No
     ensure_level(by, batch.village_id, "township")
     if not (opinion or "").strip():
         raise ProcedureError("请填写审核意见")
-    return _move(batch, Stage.SECOND_NOTICE, by=by, now=now, action=StageRecord.Action.APPROVE, opinion=opinion.strip(),
-                 evidence=[(Evidence.Kind.REVIEW, evidence, "审核材料")] if evidence else [])
+    return _move(
+        batch,
+        Stage.SECOND_NOTICE,
+        by=by,
+        now=now,
+        action=StageRecord.Action.APPROVE,
+        opinion=opinion.strip(),
+        evidence=[(Evidence.Kind.REVIEW, evidence, "审核材料")] if evidence else [],
+    )
 
 
 @transaction.atomic
@@ -648,9 +962,21 @@ def return_household(entry: BatchHousehold, *, by, reason: str, now=None) -> Bat
         raise ProcedureError("该户有未处理的异议，请先处理异议")
     entry.state, entry.reason = EntryState.RETURNED, f"{batch.stage_label()}退回：{reason.strip()}"[:300]
     entry.save(update_fields=["state", "reason"])
-    _log(batch, by=by, action=StageRecord.Action.RETURN_HOUSEHOLD, now=now, opinion=f"{entry.household.head_name}：{reason.strip()}")
-    record(by=by, action="procedure_return_household", target=batch, scope_code=batch.village_id, household=entry.household,
-           changes={"state": [EntryState.SELECTED, EntryState.RETURNED], "reason": [None, reason.strip()]})
+    _log(
+        batch,
+        by=by,
+        action=StageRecord.Action.RETURN_HOUSEHOLD,
+        now=now,
+        opinion=f"{entry.household.head_name}：{reason.strip()}",
+    )
+    record(
+        by=by,
+        action="procedure_return_household",
+        target=batch,
+        scope_code=batch.village_id,
+        household=entry.household,
+        changes={"state": [EntryState.SELECTED, EntryState.RETURNED], "reason": [None, reason.strip()]},
+    )
     return entry
 
 
@@ -668,11 +994,24 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
     if pending:
         raise ProcedureError(f"还有 {pending} 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
     cfg = selectors.settings_for(batch.village_id)
-    ends_at = notice_ends_at(now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays)
-    title, body, issuer = notice_text.notice_text(batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days, cfg.supervision_phone)
-    notice = Notice.objects.create(batch=batch, kind=NoticeKind.ANNOUNCEMENT, region=batch.village, title=title, body=body,
-                                   entries=notice_text.notice_entries(batch), issuer=issuer, posted_by=by if by.pk else None,
-                                   posted_at=now, ends_at=ends_at)
+    ends_at = notice_ends_at(
+        now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays
+    )
+    title, body, issuer = notice_text.notice_text(
+        batch, NoticeKind.ANNOUNCEMENT, ends_at, cfg.notice_days, cfg.supervision_phone
+    )
+    notice = Notice.objects.create(
+        batch=batch,
+        kind=NoticeKind.ANNOUNCEMENT,
+        region=batch.village,
+        title=title,
+        body=body,
+        entries=notice_text.notice_entries(batch),
+        issuer=issuer,
+        posted_by=by if by.pk else None,
+        posted_at=now,
+        ends_at=ends_at,
+    )
     seal_notice(notice, by=by)
     _apply_result(batch, by=by)
     _move(batch, Stage.ANNOUNCED, by=by, now=now, action=StageRecord.Action.ANNOUNCE, opinion=opinion.strip())
@@ -687,27 +1026,43 @@ def _apply_result(batch: Batch, *, by) -> None:
         else:
             profile.is_poor_village, profile.exit_year = False, batch.year
         profile.save()
-        record(by=by, action="procedure_village_result", target=profile, scope_code=batch.village_id,
-               changes={"is_poor_village": [not profile.is_poor_village, profile.is_poor_village]})
+        record(
+            by=by,
+            action="procedure_village_result",
+            target=profile,
+            scope_code=batch.village_id,
+            changes={"is_poor_village": [not profile.is_poor_village, profile.is_poor_village]},
+        )
         return
     entries = list(batch.entries.all())
     confirmed = [e for e in entries if e.state == EntryState.SELECTED]
     changes: dict[int, dict] = {}
     for e in confirmed:
         if batch.kind == Procedure.IDENTIFICATION:
-            changes[e.household_id] = {"status": codes.HouseholdStatus.POOR, "registration_year": batch.year,
-                                       "household_type": e.proposed_type or codes.HouseholdType.GENERAL_POOR,
-                                       "primary_cause": e.primary_cause, "other_causes": e.other_causes}
+            changes[e.household_id] = {
+                "status": codes.HouseholdStatus.POOR,
+                "registration_year": batch.year,
+                "household_type": e.proposed_type or codes.HouseholdType.GENERAL_POOR,
+                "primary_cause": e.primary_cause,
+                "other_causes": e.other_causes,
+            }
         elif batch.kind == Procedure.RELAPSE:
-            changes[e.household_id] = {"status": codes.HouseholdStatus.POOR, "primary_cause": e.primary_cause, "exit_year": None}
+            changes[e.household_id] = {
+                "status": codes.HouseholdStatus.POOR,
+                "primary_cause": e.primary_cause,
+                "exit_year": None,
+            }
             if e.proposed_type:
                 changes[e.household_id]["household_type"] = e.proposed_type
         else:
             changes[e.household_id] = {"status": codes.HouseholdStatus.EXITED, "exit_year": batch.year}
     if batch.kind == Procedure.IDENTIFICATION:
         for e in entries:
-            if e.state != EntryState.SELECTED and e.previous_status and e.previous_status != codes.HouseholdStatus.APPLICANT:
+            if (
+                e.state != EntryState.SELECTED
+                and e.previous_status
+                and e.previous_status != codes.HouseholdStatus.APPLICANT
+            ):
                 changes[e.household_id] = {"status": e.previous_status}
     BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=EntryState.CONFIRMED)
     _set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
-

@@ -1,4 +1,5 @@
 """URLs of the procedures app."""
+
 from django.urls import path
 
 from . import views

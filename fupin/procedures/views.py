@@ -21,21 +21,40 @@ from .services import ProcedureError
 
 
 def _form_errors(form) -> str:
-    return "；".join(f"{form.fields[f].label if f in form.fields else ''}：{'、'.join(e)}".lstrip("：") for f, e in form.errors.items())
+    return "；".join(
+        f"{form.fields[f].label if f in form.fields else ''}：{'、'.join(e)}".lstrip("：")
+        for f, e in form.errors.items()
+    )
 
 
 @login_required
 def batch_list(request):
     year = request_year(request, this_year())
     kind, stage = request.GET.get("kind", ""), request.GET.get("stage", "")
-    batches = selectors.batches_for(request.user, year=year, kind=kind, stage=stage, region=request.GET.get("region", ""))[:500]
-    village = request.user.region if request.user.region and request.user.region.level == RegionLevel.VILLAGE else None
-    return render(request, "procedures/batch_list.html", {
-        "batches": batches, "year": year, "kind": kind, "stage": stage, "kinds": Procedure.choices,
-        "stages": Stage.choices, "open_form": forms.OpenBatchForm(initial={"year": year}), "village": village,
-        "counts": selectors.stage_counts(request.user, year),
-        "late_exits": [r for r in selectors.exit_progress(request.user, year) if r["late"]],
-    })
+    batches = selectors.batches_for(
+        request.user, year=year, kind=kind, stage=stage, region=request.GET.get("region", "")
+    )[:500]
+    village = (
+        request.user.region
+        if request.user.region and request.user.region.level == RegionLevel.VILLAGE
+        else None
+    )
+    return render(
+        request,
+        "procedures/batch_list.html",
+        {
+            "batches": batches,
+            "year": year,
+            "kind": kind,
+            "stage": stage,
+            "kinds": Procedure.choices,
+            "stages": Stage.choices,
+            "open_form": forms.OpenBatchForm(initial={"year": year}),
+            "village": village,
+            "counts": selectors.stage_counts(request.user, year),
+            "late_exits": [r for r in selectors.exit_progress(request.user, year) if r["late"]],
+        },
+    )
 
 
 @login_required
@@ -47,7 +66,9 @@ def batch_open(request):
         return redirect("procedures:batch_list")
     code = form.cleaned_data["village"] or (request.user.region_id or "")
     try:
-        batch = services.open_batch(by=request.user, village_code=code, kind=form.cleaned_data["kind"], year=form.cleaned_data["year"])
+        batch = services.open_batch(
+            by=request.user, village_code=code, kind=form.cleaned_data["kind"], year=form.cleaned_data["year"]
+        )
     except (ProcedureError, ScopeError) as e:
         messages.error(request, str(e))
         return redirect("procedures:batch_list")
@@ -68,20 +89,31 @@ def batch_detail(request, pk):
     if batch.stage == Stage.APPLICATION and not batch.is_village_procedure:
         eligible = list(selectors.eligible_households(request.user, batch)[:300])
     context = {
-        "batch": batch, "entries": entries, "records": batch.records.prefetch_related("evidence").order_by("at", "id"),
-        "notices": batch.notices.order_by("posted_at"), "running_notice": notice,
+        "batch": batch,
+        "entries": entries,
+        "records": batch.records.prefetch_related("evidence").order_by("at", "id"),
+        "notices": batch.notices.order_by("posted_at"),
+        "running_notice": notice,
         "notice_over": bool(notice and now >= notice.ends_at),
         "notice_photographed": bool(notice and selectors.notice_photographed(batch, notice)),
         "objections": batch.objections.select_related("entry__household").order_by("id"),
-        "can_act": permissions.can_act(request.user, batch), "can_object": request.user.can_edit_registry,
-        "eligible": eligible, "selected": [e for e in entries if e.state == EntryState.SELECTED],
-        "open_objections": selectors.open_objections(batch), "today": timezone.localdate(),
-        "usage": selectors.quota_usage(batch.village_id, batch.year) if batch.kind == Procedure.IDENTIFICATION else None,
-        "criteria": selectors.check_village(batch.village_id, batch.year, batch.kind) if batch.is_village_procedure else None,
+        "can_act": permissions.can_act(request.user, batch),
+        "can_object": request.user.can_edit_registry,
+        "eligible": eligible,
+        "selected": [e for e in entries if e.state == EntryState.SELECTED],
+        "open_objections": selectors.open_objections(batch),
+        "today": timezone.localdate(),
+        "usage": selectors.quota_usage(batch.village_id, batch.year)
+        if batch.kind == Procedure.IDENTIFICATION
+        else None,
+        "criteria": selectors.check_village(batch.village_id, batch.year, batch.kind)
+        if batch.is_village_procedure
+        else None,
         "causes": forms.AddHouseholdsForm.base_fields["primary_cause"].choices,
         "types": forms.AddHouseholdsForm.base_fields["proposed_type"].choices,
         "exceptions": [("housing", "住房困难"), ("education", "因学负担"), ("health", "因病因残")],
-        "resolve_form": forms.ResolveForm(), "objection_form": forms.ObjectionForm(),
+        "resolve_form": forms.ResolveForm(),
+        "objection_form": forms.ObjectionForm(),
     }
     try:
         context["line"] = selectors.poverty_line(batch.year, batch.village_id)
@@ -123,20 +155,34 @@ def parse_votes(post, batch) -> dict:
 
 def _add(request, batch):
     user = request.user
-    form = forms.AddHouseholdsForm(request.POST, request.FILES,
-                                   household_choices=[(h.pk, h.pk) for h in selectors.eligible_households(user, batch)])
+    form = forms.AddHouseholdsForm(
+        request.POST,
+        request.FILES,
+        household_choices=[(h.pk, h.pk) for h in selectors.eligible_households(user, batch)],
+    )
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
     d = form.cleaned_data
-    entries = services.add_households(batch, by=user, household_ids=d["households"], source=d["source"] or "self",
-                                      applied_on=d["applied_on"], statement=d["statement"], proposed_type=d["proposed_type"],
-                                      primary_cause=d["primary_cause"], form=d["form"])
+    entries = services.add_households(
+        batch,
+        by=user,
+        household_ids=d["households"],
+        source=d["source"] or "self",
+        applied_on=d["applied_on"],
+        statement=d["statement"],
+        proposed_type=d["proposed_type"],
+        primary_cause=d["primary_cause"],
+        form=d["form"],
+    )
     return f"已录入 {len(entries)} 户"
 
 
 def _withdraw(request, batch):
-    services.withdraw_entry(_entry(batch, request.POST.get("entry")) or _missing(), by=request.user,
-                            reason=request.POST.get("reason", ""))
+    services.withdraw_entry(
+        _entry(batch, request.POST.get("entry")) or _missing(),
+        by=request.user,
+        reason=request.POST.get("reason", ""),
+    )
     return "已撤回"
 
 
@@ -149,7 +195,9 @@ def _helper_confirm(request, batch):
     entries = list(batch.entries.filter(pk__in=[i for i in ids if i]).select_related("batch"))
     if not entries:
         raise ProcedureError("请勾选帮扶责任人已确认的户")
-    confirmed = services.confirm_by_helper(entries, by=request.user, helper_name=request.POST.get("helper_name", ""))
+    confirmed = services.confirm_by_helper(
+        entries, by=request.user, helper_name=request.POST.get("helper_name", "")
+    )
     return f"已记录 {confirmed} 户的帮扶责任人确认"
 
 
@@ -168,9 +216,16 @@ def _appraisal(request, batch):
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
     d = form.cleaned_data
-    services.record_appraisal(batch, by=request.user, held_on=d["held_on"], representatives=d["representatives"],
-                              present=d["present"], chaired_by=d["chaired_by"], votes=parse_votes(request.POST, batch),
-                              minutes=d["minutes"])
+    services.record_appraisal(
+        batch,
+        by=request.user,
+        held_on=d["held_on"],
+        representatives=d["representatives"],
+        present=d["present"],
+        chaired_by=d["chaired_by"],
+        votes=parse_votes(request.POST, batch),
+        minutes=d["minutes"],
+    )
     return "民主评议结果已录入"
 
 
@@ -194,8 +249,14 @@ def _objection(request, batch):
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
     d = form.cleaned_data
-    services.record_objection(batch, by=request.user, entry=_entry(batch, d["entry"]), objector=d["objector"],
-                              content=d["content"], raised_on=d["raised_on"])
+    services.record_objection(
+        batch,
+        by=request.user,
+        entry=_entry(batch, d["entry"]),
+        objector=d["objector"],
+        content=d["content"],
+        raised_on=d["raised_on"],
+    )
     return "异议已登记"
 
 
@@ -206,14 +267,22 @@ def _resolve(request, batch):
     objection = batch.objections.filter(pk=int_param(request.POST.get("objection"))).first()
     if objection is None:
         raise ProcedureError("异议不存在")
-    services.resolve_objection(objection, by=request.user, upheld=form.cleaned_data["decision"] == "upheld",
-                               resolution=form.cleaned_data["resolution"])
+    services.resolve_objection(
+        objection,
+        by=request.user,
+        upheld=form.cleaned_data["decision"] == "upheld",
+        resolution=form.cleaned_data["resolution"],
+    )
     return "异议已处理"
 
 
 def _approve(request, batch):
-    services.approve_review(batch, by=request.user, opinion=request.POST.get("opinion", ""),
-                            evidence=request.FILES.get("evidence"))
+    services.approve_review(
+        batch,
+        by=request.user,
+        opinion=request.POST.get("opinion", ""),
+        evidence=request.FILES.get("evidence"),
+    )
     return "审核通过，进入乡镇公示"
 
 
@@ -223,8 +292,11 @@ def _send_back(request, batch):
 
 
 def _return_household(request, batch):
-    services.return_household(_entry(batch, request.POST.get("entry")) or _missing(), by=request.user,
-                              reason=request.POST.get("reason", ""))
+    services.return_household(
+        _entry(batch, request.POST.get("entry")) or _missing(),
+        by=request.user,
+        reason=request.POST.get("reason", ""),
+    )
     return "已退回该户"
 
 
@@ -235,10 +307,22 @@ def _announce(request, batch):
 
 # The actions on a batch (procedures:batch_action), each returning its message (fupin.core.actions).
 BATCH_ACTIONS = {
-    "add": _add, "withdraw": _withdraw, "propose_exit": _propose_exit, "helper_confirm": _helper_confirm,
-    "complete_application": _complete_application, "complete_survey": _complete_survey, "appraisal": _appraisal,
-    "post_notice": _post_notice, "notice_photo": _notice_photo, "close_notice": _close_notice, "objection": _objection, "resolve": _resolve,
-    "approve": _approve, "send_back": _send_back, "return_household": _return_household, "announce": _announce,
+    "add": _add,
+    "withdraw": _withdraw,
+    "propose_exit": _propose_exit,
+    "helper_confirm": _helper_confirm,
+    "complete_application": _complete_application,
+    "complete_survey": _complete_survey,
+    "appraisal": _appraisal,
+    "post_notice": _post_notice,
+    "notice_photo": _notice_photo,
+    "close_notice": _close_notice,
+    "objection": _objection,
+    "resolve": _resolve,
+    "approve": _approve,
+    "send_back": _send_back,
+    "return_household": _return_household,
+    "announce": _announce,
 }
 
 
@@ -259,16 +343,22 @@ def _set_allocation(request, target):
     form = forms.AllocationForm(request.POST)
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
-    quotas.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
-                                   which=which, **form.cleaned_data)
+    quotas.set_county_allocation(
+        by=request.user,
+        county_code=request.POST.get("region", ""),
+        year=year,
+        which=which,
+        **form.cleaned_data,
+    )
     return "已保存，下级分解已同步更新"
 
 
 def _adjust_allocation(request, target):
     which, year = target
     values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
-    quotas.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
-                               values=values, which=which)
+    quotas.adjust_allocation(
+        by=request.user, parent_code=request.POST.get("region", ""), year=year, values=values, which=which
+    )
     return "已保存，下级分解已同步更新"
 
 
@@ -290,38 +380,65 @@ def allocations(request, which="quota"):
                 form = forms.AllocationForm(request.POST)
                 if not form.is_valid():
                     raise ProcedureError(_form_errors(form))
-                quotas.set_county_allocation(by=request.user, county_code=request.POST.get("region", ""), year=year,
-                                               which=which, **form.cleaned_data)
+                quotas.set_county_allocation(
+                    by=request.user,
+                    county_code=request.POST.get("region", ""),
+                    year=year,
+                    which=which,
+                    **form.cleaned_data,
+                )
             else:
                 values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
-                quotas.adjust_allocation(by=request.user, parent_code=request.POST.get("region", ""), year=year,
-                                           values=values, which=which)
+                quotas.adjust_allocation(
+                    by=request.user,
+                    parent_code=request.POST.get("region", ""),
+                    year=year,
+                    values=values,
+                    which=which,
+                )
             messages.success(request, "已保存，下级分解已同步更新")
         except (ProcedureError, ScopeError, ValueError) as e:
             messages.error(request, str(e))
         return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
     data = selectors.allocation_rows(request.user, year, which=which, parent=parent)
     region = data["region"]
-    return render(request, "procedures/allocations.html", {
-        "which": which, "title": quotas.ALLOCATION_NAMES[which], "year": year, **data,
-        "form": forms.AllocationForm(initial={"basis": AllocationBasis.ESTIMATED_POOR}),
-        "can_set": permissions.can_set_allocation(request.user, region),
-        "can_adjust": data["own"] is not None and permissions.can_adjust_allocation(request.user, region),
-        "path": path_for(request.user, region),
-    })
+    return render(
+        request,
+        "procedures/allocations.html",
+        {
+            "which": which,
+            "title": quotas.ALLOCATION_NAMES[which],
+            "year": year,
+            **data,
+            "form": forms.AllocationForm(initial={"basis": AllocationBasis.ESTIMATED_POOR}),
+            "can_set": permissions.can_set_allocation(request.user, region),
+            "can_adjust": data["own"] is not None and permissions.can_adjust_allocation(request.user, region),
+            "path": path_for(request.user, region),
+        },
+    )
 
 
 @login_required
 def villages(request):
     year = request_year(request, this_year())
-    profiles = list(selectors.village_profiles_for(request.user, year, region=request.GET.get("region", ""))[:500])
+    profiles = list(
+        selectors.village_profiles_for(request.user, year, region=request.GET.get("region", ""))[:500]
+    )
     for p in profiles:
         p.exit_check = selectors.check_village(p.village_id, year, Procedure.VILLAGE_EXIT)
         p.exit_ok = all(r["ok"] for r in p.exit_check)
-    return render(request, "procedures/villages.html", {
-        "year": year, "profiles": profiles,
-        "criteria": {k: selectors.criteria_for(request.user.region_id or "", k) for k in VillageCriteria.Kind.values},
-    })
+    return render(
+        request,
+        "procedures/villages.html",
+        {
+            "year": year,
+            "profiles": profiles,
+            "criteria": {
+                k: selectors.criteria_for(request.user.region_id or "", k)
+                for k in VillageCriteria.Kind.values
+            },
+        },
+    )
 
 
 @login_required
@@ -335,15 +452,26 @@ def village_edit(request, code):
     if request.method == "POST" and form.is_valid():
         try:
             fields = {k: form.cleaned_data[k] for k in form.Meta.fields}
-            village_profiles.save_village_profile(by=request.user, village_code=village.code, year=year, **fields)
+            village_profiles.save_village_profile(
+                by=request.user, village_code=village.code, year=year, **fields
+            )
             messages.success(request, "村情登记已保存")
             return redirect(f"{request.path}?year={year}")
         except (ProcedureError, ScopeError) as e:
             messages.error(request, str(e))
-    return render(request, "procedures/village_form.html", {
-        "village": village, "year": year, "form": form,
-        "checks": {kind: selectors.check_village(village.code, year, kind) for kind in (Procedure.VILLAGE_IDENTIFICATION, Procedure.VILLAGE_EXIT)},
-    })
+    return render(
+        request,
+        "procedures/village_form.html",
+        {
+            "village": village,
+            "year": year,
+            "form": form,
+            "checks": {
+                kind: selectors.check_village(village.code, year, kind)
+                for kind in (Procedure.VILLAGE_IDENTIFICATION, Procedure.VILLAGE_EXIT)
+            },
+        },
+    )
 
 
 @login_required
@@ -351,10 +479,17 @@ def yearly_update(request):
     year = request_year(request, this_year())
     data = selectors.yearly_update_progress(request.user, year, region=request.GET.get("region", ""))
     today = timezone.localdate()
-    return render(request, "procedures/yearly.html", {
-        "year": year, **data, "today": today, "only_missing": request.GET.get("missing") == "1",
-        "exits": selectors.exit_progress(request.user, year, today=today),
-    })
+    return render(
+        request,
+        "procedures/yearly.html",
+        {
+            "year": year,
+            **data,
+            "today": today,
+            "only_missing": request.GET.get("missing") == "1",
+            "exits": selectors.exit_progress(request.user, year, today=today),
+        },
+    )
 
 
 @login_required
@@ -364,9 +499,15 @@ def procedure_settings(request):
     if len(code) != 6:
         raise Http404
     cfg = selectors.settings_for(code)
-    initial = {"notice_days": cfg.notice_days, "day_rule": cfg.day_rule, "holidays": "\n".join(cfg.holidays),
-               "extra_workdays": "\n".join(cfg.extra_workdays), "survey_deadline": cfg.survey_deadline,
-               "update_deadline": cfg.update_deadline, "supervision_phone": cfg.supervision_phone}
+    initial = {
+        "notice_days": cfg.notice_days,
+        "day_rule": cfg.day_rule,
+        "holidays": "\n".join(cfg.holidays),
+        "extra_workdays": "\n".join(cfg.extra_workdays),
+        "survey_deadline": cfg.survey_deadline,
+        "update_deadline": cfg.update_deadline,
+        "supervision_phone": cfg.supervision_phone,
+    }
     form = forms.SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
@@ -378,10 +519,23 @@ def procedure_settings(request):
             return redirect("procedures:settings")
         except (ProcedureError, ScopeError) as e:
             messages.error(request, str(e))
-    sample = services.notice_ends_at(timezone.now(), days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays,
-                                     workdays=cfg.extra_workdays)
-    return render(request, "procedures/settings.html", {"form": form, "county": Region.objects.filter(code=code).first(),
-                                                        "sample_end": sample, "line": _line_or_none(code)})
+    sample = services.notice_ends_at(
+        timezone.now(),
+        days=cfg.notice_days,
+        rule=cfg.day_rule,
+        holidays=cfg.holidays,
+        workdays=cfg.extra_workdays,
+    )
+    return render(
+        request,
+        "procedures/settings.html",
+        {
+            "form": form,
+            "county": Region.objects.filter(code=code).first(),
+            "sample_end": sample,
+            "line": _line_or_none(code),
+        },
+    )
 
 
 def _line_or_none(code):
@@ -399,4 +553,6 @@ def evidence(request, pk):
     found = Evidence.objects.filter(scope, pk=pk).first() if scope is not None else None
     if found is None:
         raise Http404
-    return stored_file_response(found.file, filename=f"{found.get_kind_display()}_{found.pk}", attachment=True)
+    return stored_file_response(
+        found.file, filename=f"{found.get_kind_display()}_{found.pk}", attachment=True
+    )

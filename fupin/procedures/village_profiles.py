@@ -9,8 +9,15 @@ from fupin.regions.models import Region, RegionLevel
 from .models import VillageProfile
 from .services import ProcedureError
 
-PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {"id", "village", "year", "updated_at",
-                                                                          "is_poor_village", "identified_year", "exit_year"}
+PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {
+    "id",
+    "village",
+    "year",
+    "updated_at",
+    "is_poor_village",
+    "identified_year",
+    "exit_year",
+}
 
 
 @transaction.atomic
@@ -23,18 +30,31 @@ def save_village_profile(*, by, village_code: str, year: int, **fields) -> Villa
     if village is None:
         raise ProcedureError("请选择行政村")
     ensure_can_edit(by, village.code)
-    if fields.get("rural_population", 0) and fields.get("population", 0) and fields["rural_population"] > fields["population"]:
+    if (
+        fields.get("rural_population", 0)
+        and fields.get("population", 0)
+        and fields["rural_population"] > fields["population"]
+    ):
         raise ProcedureError("农业户籍人口不能超过总人口")
     previous = VillageProfile.objects.filter(village=village, year__lt=year).order_by("-year").first()
     profile = VillageProfile.objects.filter(village=village, year=year).first()
     if profile is None:
         profile = VillageProfile(village=village, year=year)
         if previous:
-            profile.is_poor_village, profile.identified_year, profile.exit_year = previous.is_poor_village, previous.identified_year, previous.exit_year
+            profile.is_poor_village, profile.identified_year, profile.exit_year = (
+                previous.is_poor_village,
+                previous.identified_year,
+                previous.exit_year,
+            )
     before = {f: getattr(profile, f) for f in fields}
     for k, v in fields.items():
         setattr(profile, k, v)
     profile.save()
-    record(by=by, action="save_village_profile", target=profile, scope_code=village.code,
-           changes={k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v})
+    record(
+        by=by,
+        action="save_village_profile",
+        target=profile,
+        scope_code=village.code,
+        changes={k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v},
+    )
     return profile

@@ -1,4 +1,5 @@
 """The region tree in the JSON API: a region and its children, within the caller's scope."""
+
 from typing import Annotated
 
 from ninja import Path, Router, Schema
@@ -54,4 +55,7 @@ def region_detail(request, code: Path[RegionCode]):
 def region_children(request, code: Path[RegionCode]):
     region = selectors.region_for(request.auth, code)
     prefix = region.full_name()
-    return [region_out(child, full_name=prefix + child.name) for child in selectors.children_for(request.auth, region)]
+    return [
+        region_out(child, full_name=prefix + child.name)
+        for child in selectors.children_for(request.auth, region)
+    ]

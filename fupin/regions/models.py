@@ -4,6 +4,7 @@ A region's code is its full code with the trailing zeros removed (11, 1101, 1101
 110101001, 110101001001); a village group adds 3 digits. A subtree is then a code
 prefix, read as one indexed range [prefix, prefix_next) — never a recursive walk.
 """
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +71,12 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     level = models.PositiveSmallIntegerField(_("级别"), choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
 
     class Meta:

@@ -1,4 +1,5 @@
 """Reading the region tree within a user's scope."""
+
 from typing import Any
 
 from django.db.models import QuerySet
@@ -32,7 +33,11 @@ def home_region(user: Any) -> Region | None:
 
 def villages_for(user: Any, under: Region) -> QuerySet[Region]:
     """The villages in scope under a region, with their township for grouping a picker."""
-    return regions_for(user).filter(in_region("code", under.code), level=RegionLevel.VILLAGE).select_related("parent")
+    return (
+        regions_for(user)
+        .filter(in_region("code", under.code), level=RegionLevel.VILLAGE)
+        .select_related("parent")
+    )
 
 
 def groups_of(village: Region) -> QuerySet[Region]:

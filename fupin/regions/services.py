@@ -1,4 +1,5 @@
 """Loading the reference division tree."""
+
 import csv
 import gzip
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +26,10 @@ def read_divisions(path: Path = DIVISIONS_FILE) -> Iterator[tuple[str, str]]:
 
 
 def select_divisions(
-    rows: Iterable[tuple[str, str]], *, under: list[str] | None = None, depth: RegionLevel = RegionLevel.VILLAGE
+    rows: Iterable[tuple[str, str]],
+    *,
+    under: list[str] | None = None,
+    depth: RegionLevel = RegionLevel.VILLAGE,
 ) -> Iterator[tuple[str, str]]:
     """Every row down to `depth`; below that only the subtrees named in `under`."""
     max_len = CODE_LENGTHS[depth]

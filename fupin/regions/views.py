@@ -1,4 +1,5 @@
 """The region tree within the user's scope: from their own region down to villages, with household counts."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -33,7 +34,9 @@ def region_index(request):
 
 @login_required
 def region_detail(request, code):
-    region = get_in_scope(selectors.region_for, request.user, code, message=_("区域不存在或不在您的管辖范围内"))
+    region = get_in_scope(
+        selectors.region_for, request.user, code, message=_("区域不存在或不在您的管辖范围内")
+    )
     return _render(request, region)
 
 
@@ -50,13 +53,21 @@ def _render(request, region: Region | None):
     for counts in breakdown.values():  # child codes with households but no region row
         for k in columns:
             totals[k] += counts[k]
-    return render(request, "regions/region_detail.html", {
-        "region": region,
-        "path": selectors.path_for(user, region),
-        "rows": rows,
-        "ungrouped": ungrouped,
-        "totals": totals,
-        "child_level": RegionLevel(region.level + 1).label if region and region.level < RegionLevel.GROUP else _("省"),
-        "is_village": region is not None and region.level == RegionLevel.VILLAGE,
-        "can_create": user.can_edit_registry and region is not None and region.level >= RegionLevel.COUNTY,
-    })
+    return render(
+        request,
+        "regions/region_detail.html",
+        {
+            "region": region,
+            "path": selectors.path_for(user, region),
+            "rows": rows,
+            "ungrouped": ungrouped,
+            "totals": totals,
+            "child_level": RegionLevel(region.level + 1).label
+            if region and region.level < RegionLevel.GROUP
+            else _("省"),
+            "is_village": region is not None and region.level == RegionLevel.VILLAGE,
+            "can_create": user.can_edit_registry
+            and region is not None
+            and region.level >= RegionLevel.COUNTY,
+        },
+    )

@@ -1,4 +1,5 @@
 """The registry in the admin site: for looking things up; every change goes through the web pages' services."""
+
 from django.contrib import admin
 
 from fupin.core.admin import ReadOnlyAdmin
@@ -22,7 +23,16 @@ class MemberInline(admin.TabularInline):
 
 @admin.register(Household)
 class HouseholdAdmin(ReadOnlyAdmin):
-    list_display = ("number", "head_name", "village", "size", "household_type", "status", "primary_cause", "latest_income")
+    list_display = (
+        "number",
+        "head_name",
+        "village",
+        "size",
+        "household_type",
+        "status",
+        "primary_cause",
+        "latest_income",
+    )
     list_filter = ("status", "household_type", "primary_cause")
     search_fields = ("=number", "head_name", "head_initials")
     list_select_related = ("village",)
@@ -51,7 +61,17 @@ class IncomeRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(GuaranteeCheck)
 class GuaranteeCheckAdmin(ReadOnlyAdmin):
-    list_display = ("household", "year", "checked_on", "food", "clothing", "education", "medical", "housing", "water")
+    list_display = (
+        "household",
+        "year",
+        "checked_on",
+        "food",
+        "clothing",
+        "education",
+        "medical",
+        "housing",
+        "water",
+    )
     list_filter = ("year",)
     search_fields = ("=household__number",)
     list_select_related = ("household",)

@@ -5,6 +5,7 @@ scoped to the caller) or a service (writes: they validate, enforce scope and rol
 The input and output schemas are derived from the models' fields, so lengths, choices and
 money precision cannot drift from what the database holds.
 """
+
 import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ MAX_LIMIT = 200
 
 
 # ---------------------------------------------------------------- input types
+
 
 def _text(max_length: int):
     """A string, trimmed, with no control characters, at most `max_length` characters."""
@@ -62,7 +64,9 @@ def _decimal(*, max_digits: int, what: str):
     def parse(value: Any) -> Decimal:
         if isinstance(value, float):  # only from a Python caller: a JSON body's numbers arrive as Decimal
             value = repr(value)
-        return money.parse_yuan(value, below=below, label=what, unit="")  # MoneyError is a ValueError for pydantic
+        return money.parse_yuan(
+            value, below=below, label=what, unit=""
+        )  # MoneyError is a ValueError for pydantic
 
     schema = {
         "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "integer", "minimum": 0}],
@@ -80,7 +84,9 @@ def _iso_date_only(value: Any) -> Any:
 
 Date = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
 SmallInt = Annotated[int, Field(ge=0, le=32767)]
-Money = _decimal(max_digits=11, what="金额（元）")  # 9 integer digits: ten of them still fit the sums' 12 digits
+Money = _decimal(
+    max_digits=11, what="金额（元）"
+)  # 9 integer digits: ten of them still fit the sums' 12 digits
 
 
 def _choice(field: models.Field):
@@ -93,7 +99,9 @@ def _choice(field: models.Field):
 def _description(field: models.Field) -> str:
     if not field.choices:
         return str(field.verbose_name)
-    return f"{field.verbose_name}：" + "；".join(f"{value or '（空）'}={label}" for value, label in field.flatchoices)
+    return f"{field.verbose_name}：" + "；".join(
+        f"{value or '（空）'}={label}" for value, label in field.flatchoices
+    )
 
 
 def _input_type(field: models.Field):
@@ -102,7 +110,12 @@ def _input_type(field: models.Field):
     elif isinstance(field, models.BooleanField):
         kind = bool
     elif isinstance(field, models.DecimalField):
-        kind = _decimal(max_digits=field.max_digits, what="数值" if "面积" in str(field.verbose_name) or "距离" in str(field.verbose_name) else "金额（元）")
+        kind = _decimal(
+            max_digits=field.max_digits,
+            what="数值"
+            if "面积" in str(field.verbose_name) or "距离" in str(field.verbose_name)
+            else "金额（元）",
+        )
     elif isinstance(field, models.PositiveSmallIntegerField):
         kind = SmallInt
     elif isinstance(field, models.DateField):
@@ -120,8 +133,16 @@ class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-def _input_schema(name: str, model: type[models.Model], fields, *, required=(), extra: dict | None = None, doc: str = "",
-                  types: dict | None = None):
+def _input_schema(
+    name: str,
+    model: type[models.Model],
+    fields,
+    *,
+    required=(),
+    extra: dict | None = None,
+    doc: str = "",
+    types: dict | None = None,
+):
     definitions = {}
     for name_ in fields:
         field = model._meta.get_field(name_)
@@ -134,6 +155,7 @@ def _input_schema(name: str, model: type[models.Model], fields, *, required=(), 
 
 
 # ---------------------------------------------------------------- output types
+
 
 def _output_type(field: models.Field):
     if isinstance(field, models.ForeignKey):
@@ -196,8 +218,10 @@ MEMBER_INPUT_FIELDS = sorted(services.MEMBER_EDITABLE)
 INCOME_COMPONENTS = (*IncomeRecord.INCOME_FIELDS, "productive_expenditure")
 
 HOUSEHOLD_EXTRA_INPUT = {
-    "other_causes": (list[Literal[tuple(codes.PovertyCause.values)]],
-                     Field(None, max_length=len(codes.PovertyCause.values), description="其他致贫原因（代码列表）")),
+    "other_causes": (
+        list[Literal[tuple(codes.PovertyCause.values)]],
+        Field(None, max_length=len(codes.PovertyCause.values), description="其他致贫原因（代码列表）"),
+    ),
     "group": (RegionCode | None, Field(None, description="自然村（组）代码，15位；null 表示不属于任何组")),
 }
 
@@ -209,29 +233,53 @@ def _key_fact(name: str, rule: str):
 
 
 HouseholdPatchIn = _input_schema(
-    "HouseholdPatchIn", Household, HOUSEHOLD_INPUT_FIELDS,
-    extra=HOUSEHOLD_EXTRA_INPUT | {name: _key_fact(name, services.KEY_FIELD_MESSAGES[name] + "，与现值不同即拒绝（422）")
-                                   for name in services.KEY_FIELDS},
+    "HouseholdPatchIn",
+    Household,
+    HOUSEHOLD_INPUT_FIELDS,
+    extra=HOUSEHOLD_EXTRA_INPUT
+    | {
+        name: _key_fact(name, services.KEY_FIELD_MESSAGES[name] + "，与现值不同即拒绝（422）")
+        for name in services.KEY_FIELDS
+    },
     doc="只修改请求中给出的字段。户状态、贫困户属性、识别年度、脱贫年度只读。",
 )
 HouseholdCreateIn = _input_schema(
-    "HouseholdCreateIn", Household, HOUSEHOLD_INPUT_FIELDS,
-    extra=HOUSEHOLD_EXTRA_INPUT | {"village": (RegionCode, Field(..., description="行政村代码，12位"))}
-    | {name: _key_fact(name, services.NEW_HOUSEHOLD_MESSAGE + "（status 只能为 unregistered 或 applicant，其余留空）")
-       for name in services.KEY_FIELDS},
+    "HouseholdCreateIn",
+    Household,
+    HOUSEHOLD_INPUT_FIELDS,
+    extra=HOUSEHOLD_EXTRA_INPUT
+    | {"village": (RegionCode, Field(..., description="行政村代码，12位"))}
+    | {
+        name: _key_fact(
+            name, services.NEW_HOUSEHOLD_MESSAGE + "（status 只能为 unregistered 或 applicant，其余留空）"
+        )
+        for name in services.KEY_FIELDS
+    },
     doc="新建一户（未建档）；户编号由系统按行政村生成，成员另行添加。",
 )
 # The ID number's length is left to the registry's own check, whose message says what is wrong with it.
 MEMBER_TYPES = {"id_number": _text(64)}
-MemberPatchIn = _input_schema("MemberPatchIn", Member, MEMBER_INPUT_FIELDS, types=MEMBER_TYPES, doc="只修改请求中给出的字段。")
+MemberPatchIn = _input_schema(
+    "MemberPatchIn", Member, MEMBER_INPUT_FIELDS, types=MEMBER_TYPES, doc="只修改请求中给出的字段。"
+)
 MemberCreateIn = _input_schema(
-    "MemberCreateIn", Member, MEMBER_INPUT_FIELDS, required=("name", "id_number", "relation"), types=MEMBER_TYPES,
+    "MemberCreateIn",
+    Member,
+    MEMBER_INPUT_FIELDS,
+    required=("name", "id_number", "relation"),
+    types=MEMBER_TYPES,
     doc="性别和出生日期可省略，由身份证号推出；如填写须与身份证号一致。",
 )
 IncomeIn = _input_schema(
-    "IncomeIn", IncomeRecord, INCOME_COMPONENTS,
-    extra={"household_size": (Annotated[int, Field(ge=1, le=99)] | None,
-                              Field(None, description="家庭人口数；省略时取当前成员数"))},
+    "IncomeIn",
+    IncomeRecord,
+    INCOME_COMPONENTS,
+    extra={
+        "household_size": (
+            Annotated[int, Field(ge=1, le=99)] | None,
+            Field(None, description="家庭人口数；省略时取当前成员数"),
+        )
+    },
     doc="一年的收入与生产经营性支出（元）。省略的项目按 0 计；人均纯收入由系统计算。",
 )
 
@@ -255,8 +303,11 @@ class RemoveMemberIn(InputSchema):
 
 class HouseholdFilters(Schema):
     region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的户")
-    q: _text(50) = Field("", description="户主或成员姓名的开头、姓名拼音首字母的开头、户编号的开头，或身份证号（完整18位；"
-                                         "能查看完整身份证号的角色也可给出其中连续6位以上）")
+    q: _text(50) = Field(
+        "",
+        description="户主或成员姓名的开头、姓名拼音首字母的开头、户编号的开头，或身份证号（完整18位；"
+        "能查看完整身份证号的角色也可给出其中连续6位以上）",
+    )
     status: Literal[("", *codes.HouseholdStatus.values)] = ""
     household_type: Literal[("", *codes.HouseholdType.values)] = ""
     cause: Literal[("", *codes.PovertyCause.values)] = Field("", description="主要致贫原因")
@@ -273,44 +324,117 @@ class Page(Schema):
 # ---------------------------------------------------------------- output schemas
 
 HOUSEHOLD_LIST_FIELDS = (
-    "id", "number", "village", "group", "status", "household_type", "primary_cause", "head_name", "size",
-    "latest_income", "phone", "registration_year", "exit_year", "flags",
+    "id",
+    "number",
+    "village",
+    "group",
+    "status",
+    "household_type",
+    "primary_cause",
+    "head_name",
+    "size",
+    "latest_income",
+    "phone",
+    "registration_year",
+    "exit_year",
+    "flags",
 )
 HOUSEHOLD_DETAIL_FIELDS = (
-    "id", "number", "village", "group", "head_name", "head_initials", "size", "latest_income",
-    *HOUSEHOLD_INPUT_FIELDS, "other_causes", "flags", "created_at", "updated_at", "version",
+    "id",
+    "number",
+    "village",
+    "group",
+    "head_name",
+    "head_initials",
+    "size",
+    "latest_income",
+    *HOUSEHOLD_INPUT_FIELDS,
+    "other_causes",
+    "flags",
+    "created_at",
+    "updated_at",
+    "version",
 )
 MEMBER_FIELDS = ("id", "household", *MEMBER_INPUT_FIELDS, "version")
 INCOME_FIELDS = ("year", *INCOME_COMPONENTS, "household_size", "per_capita_net_income", "recorded_at")
 GUARANTEE_FIELDS = ("year", "checked_on", *GUARANTEES, "notes")
-AUDIT_FIELDS = ("id", "at", "username", "role", "region_code", "action", "target_type", "target_id", "target_label", "changes")
+AUDIT_FIELDS = (
+    "id",
+    "at",
+    "username",
+    "role",
+    "region_code",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "changes",
+)
 
-MemberOut = _output_schema("MemberOut", Member, MEMBER_FIELDS, extra={
-    "birth_date": (datetime.date | None, Field(..., description="出生日期；不能查看完整身份证号的角色为 null（见 birth_year）")),
-    "birth_year": (int | None, Field(..., description="出生年份")),
-})
-IncomeOut = _output_schema("IncomeOut", IncomeRecord, INCOME_FIELDS, extra={
-    "total_income": (str, Field(..., description="收入合计（元）")),
-})
-GuaranteeOut = _output_schema("GuaranteeOut", GuaranteeCheck, GUARANTEE_FIELDS, extra={
-    "all_met": (bool, Field(..., description="全部达标")),
-    "unmet": (list[str], Field(..., description="未达标的项目")),
-    "has_evidence": (bool, Field(..., description="是否已上传佐证材料")),
-})
-HouseholdListItem = _output_schema("HouseholdListItem", Household, HOUSEHOLD_LIST_FIELDS, extra={
-    "village_name": (str, ...),
-    "head_id_number": (str, Field(..., description="户主身份证号（列表中总是脱敏）")),
-})
-HouseholdDetail = _output_schema("HouseholdDetail", Household, HOUSEHOLD_DETAIL_FIELDS, extra={
-    "village_name": (str, ...),
-    "group_name": (str | None, ...),
-    "members": (list[MemberOut], ...),
-    "incomes": (list[IncomeOut], ...),
-    "guarantees": (list[GuaranteeOut], ...),
-})
-AuditOut = _output_schema("AuditOut", AuditEntry, AUDIT_FIELDS, extra={
-    "changes": (dict[str, Any], Field(..., description="{字段: [原值, 新值]}；身份证号、电话、银行账号按角色脱敏，出生日期只给年份")),
-})
+MemberOut = _output_schema(
+    "MemberOut",
+    Member,
+    MEMBER_FIELDS,
+    extra={
+        "birth_date": (
+            datetime.date | None,
+            Field(..., description="出生日期；不能查看完整身份证号的角色为 null（见 birth_year）"),
+        ),
+        "birth_year": (int | None, Field(..., description="出生年份")),
+    },
+)
+IncomeOut = _output_schema(
+    "IncomeOut",
+    IncomeRecord,
+    INCOME_FIELDS,
+    extra={
+        "total_income": (str, Field(..., description="收入合计（元）")),
+    },
+)
+GuaranteeOut = _output_schema(
+    "GuaranteeOut",
+    GuaranteeCheck,
+    GUARANTEE_FIELDS,
+    extra={
+        "all_met": (bool, Field(..., description="全部达标")),
+        "unmet": (list[str], Field(..., description="未达标的项目")),
+        "has_evidence": (bool, Field(..., description="是否已上传佐证材料")),
+    },
+)
+HouseholdListItem = _output_schema(
+    "HouseholdListItem",
+    Household,
+    HOUSEHOLD_LIST_FIELDS,
+    extra={
+        "village_name": (str, ...),
+        "head_id_number": (str, Field(..., description="户主身份证号（列表中总是脱敏）")),
+    },
+)
+HouseholdDetail = _output_schema(
+    "HouseholdDetail",
+    Household,
+    HOUSEHOLD_DETAIL_FIELDS,
+    extra={
+        "village_name": (str, ...),
+        "group_name": (str | None, ...),
+        "members": (list[MemberOut], ...),
+        "incomes": (list[IncomeOut], ...),
+        "guarantees": (list[GuaranteeOut], ...),
+    },
+)
+AuditOut = _output_schema(
+    "AuditOut",
+    AuditEntry,
+    AUDIT_FIELDS,
+    extra={
+        "changes": (
+            dict[str, Any],
+            Field(
+                ..., description="{字段: [原值, 新值]}；身份证号、电话、银行账号按角色脱敏，出生日期只给年份"
+            ),
+        ),
+    },
+)
 
 
 class HouseholdPage(Schema):
@@ -341,7 +465,9 @@ class ChangeOut(Schema):
 
 class StaleOut(Schema):
     detail: str
-    changes: list[ChangeOut] = Field(..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段")
+    changes: list[ChangeOut] = Field(
+        ..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段"
+    )
     current: dict[str, Any] = Field(..., description="记录的当前内容；其 ETag 在响应头中")
 
 
@@ -355,7 +481,11 @@ def income_out(income: IncomeRecord) -> dict:
 
 
 def guarantee_out(check: GuaranteeCheck) -> dict:
-    return _dump(check, GUARANTEE_FIELDS) | {"all_met": check.all_met, "unmet": check.unmet, "has_evidence": bool(check.evidence)}
+    return _dump(check, GUARANTEE_FIELDS) | {
+        "all_met": check.all_met,
+        "unmet": check.unmet,
+        "has_evidence": bool(check.evidence),
+    }
 
 
 def household_detail(user, pk: int) -> dict:
@@ -379,7 +509,11 @@ def _ensure_can_edit(user) -> None:
 def _group_in(user, household_village: str, code: str | None):
     if code is None:
         return None
-    group = region_selectors.regions_for(user).filter(code=code, parent_id=household_village, level=RegionLevel.GROUP).first()
+    group = (
+        region_selectors.regions_for(user)
+        .filter(code=code, parent_id=household_village, level=RegionLevel.GROUP)
+        .first()
+    )
     if group is None:
         raise services.RegistryError({"group": f"行政村 {household_village} 下没有代码为 {code} 的村民小组"})
     return group
@@ -404,23 +538,37 @@ def _expected_version(request) -> int | None:
 def _stale(response, conflict: versions.VersionConflict, current: dict):
     """412 with what changed since the client's version, the record as it is now and its ETag."""
     response["ETag"] = versions.etag(conflict.record)
-    changes = [{"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in conflict.changes]
-    return Status(412, {"detail": "此记录已被他人修改（版本已变），未保存。请按当前内容和 ETag 重新提交",
-                        "changes": changes, "current": current})
+    changes = [
+        {"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in conflict.changes
+    ]
+    return Status(
+        412,
+        {
+            "detail": "此记录已被他人修改（版本已变），未保存。请按当前内容和 ETag 重新提交",
+            "changes": changes,
+            "current": current,
+        },
+    )
+
+
 HouseholdId = Path(..., ge=1, le=MAX_ID, description="户 id")
 MemberId = Path(..., ge=1, le=MAX_ID, description="成员 id")
 
 
-@router.get("/households/", response={200: HouseholdPage} | ERRORS, summary="户列表（管辖范围内，可筛选，分页）")
+@router.get(
+    "/households/", response={200: HouseholdPage} | ERRORS, summary="户列表（管辖范围内，可筛选，分页）"
+)
 def list_households(request, filters: Query[HouseholdFilters]):
     """身份证号和电话在列表中总是脱敏。"""
     params = filters.model_dump(exclude={"limit", "offset"})
     households = selectors.households_for(request.auth, **params)
-    head_id = Member.objects.filter(household_id=OuterRef("pk"), relation=codes.Relation.HEAD).values("id_number")[:1]
+    head_id = Member.objects.filter(household_id=OuterRef("pk"), relation=codes.Relation.HEAD).values(
+        "id_number"
+    )[:1]
     page = (
         households.select_related("village")
         .only(*HOUSEHOLD_LIST_FIELDS, "village__name")
-        .annotate(head_id_number=Subquery(head_id))[filters.offset:filters.offset + filters.limit]
+        .annotate(head_id_number=Subquery(head_id))[filters.offset : filters.offset + filters.limit]
     )
     results = [
         _mask(_dump(h, HOUSEHOLD_LIST_FIELDS), sees_identifiers=False)
@@ -444,7 +592,9 @@ def create_household(request, payload: HouseholdCreateIn):
     return Status(201, household_detail(user, household.pk))
 
 
-@router.get("/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="一户：成员、收入、保障")
+@router.get(
+    "/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="一户：成员、收入、保障"
+)
 def get_household(request, response: HttpResponse, household_id: int = HouseholdId):
     """身份证号、电话、银行账号仅对录入和审核角色（村、乡、县）显示全文。响应头 ETag 是户的版本，修改时放在 If-Match 中。"""
     out = household_detail(request.auth, household_id)
@@ -452,8 +602,12 @@ def get_household(request, response: HttpResponse, household_id: int = Household
     return out
 
 
-@router.patch("/households/{household_id}/", response={200: HouseholdDetail} | VERSIONED, summary="修改一户的信息")
-def update_household(request, response: HttpResponse, payload: HouseholdPatchIn, household_id: int = HouseholdId):
+@router.patch(
+    "/households/{household_id}/", response={200: HouseholdDetail} | VERSIONED, summary="修改一户的信息"
+)
+def update_household(
+    request, response: HttpResponse, payload: HouseholdPatchIn, household_id: int = HouseholdId
+):
     """须带 If-Match（GET 所得的 ETag）：缺少答 428；此后他人已修改答 412，附改动的字段和当前内容。"""
     user = request.auth
     household = selectors.household_for(user, household_id)
@@ -470,7 +624,9 @@ def update_household(request, response: HttpResponse, payload: HouseholdPatchIn,
     return household_detail(user, household.pk)
 
 
-@router.post("/households/{household_id}/members/", response={201: MemberOut} | ERRORS, summary="添加家庭成员")
+@router.post(
+    "/households/{household_id}/members/", response={201: MemberOut} | ERRORS, summary="添加家庭成员"
+)
 def add_member(request, payload: MemberCreateIn, household_id: int = HouseholdId):
     user = request.auth
     household = selectors.household_for(user, household_id)
@@ -495,8 +651,9 @@ def update_member(request, response: HttpResponse, payload: MemberPatchIn, membe
     _ensure_can_edit(user)
     expected = _expected_version(request)
     try:
-        member = services.update_member(member, by=user, expected_version=expected,
-                                        **payload.model_dump(exclude_unset=True))
+        member = services.update_member(
+            member, by=user, expected_version=expected, **payload.model_dump(exclude_unset=True)
+        )
     except versions.VersionConflict as e:
         return _stale(response, e, member_out(e.record, user))
     response["ETag"] = versions.etag(member)
@@ -504,8 +661,12 @@ def update_member(request, response: HttpResponse, payload: MemberPatchIn, membe
 
 
 @router.delete("/members/{member_id}/", response={204: None} | ERRORS, summary="减员（须填写原因）")
-def remove_member(request, member_id: int = MemberId, reason: Query[_text(200) | None] = None,
-                  payload: Body[RemoveMemberIn | None] = None):
+def remove_member(
+    request,
+    member_id: int = MemberId,
+    reason: Query[_text(200) | None] = None,
+    payload: Body[RemoveMemberIn | None] = None,
+):
     """原因可放在 JSON 请求体 {"reason": "…"} 中，或作为查询参数 ?reason=…。"""
     user = request.auth
     member = selectors.member_for(user, member_id)
@@ -514,9 +675,17 @@ def remove_member(request, member_id: int = MemberId, reason: Query[_text(200) |
     return Status(204, None)
 
 
-@router.put("/households/{household_id}/incomes/{year}/", response={200: IncomeOut} | ERRORS, summary="录入或更正一年的收入")
-def put_income(request, payload: IncomeIn, household_id: int = HouseholdId,
-               year: int = Path(..., ge=0, le=9999, description="年度")):
+@router.put(
+    "/households/{household_id}/incomes/{year}/",
+    response={200: IncomeOut} | ERRORS,
+    summary="录入或更正一年的收入",
+)
+def put_income(
+    request,
+    payload: IncomeIn,
+    household_id: int = HouseholdId,
+    year: int = Path(..., ge=0, le=9999, description="年度"),
+):
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
@@ -526,10 +695,17 @@ def put_income(request, payload: IncomeIn, household_id: int = HouseholdId,
     return income_out(income)
 
 
-@router.put("/households/{household_id}/guarantees/{year}/", response={200: GuaranteeOut} | ERRORS,
-            summary="录入或更正一年的两不愁三保障核查")
-def put_guarantees(request, payload: GuaranteesIn, household_id: int = HouseholdId,
-                   year: int = Path(..., ge=0, le=9999, description="年度")):
+@router.put(
+    "/households/{household_id}/guarantees/{year}/",
+    response={200: GuaranteeOut} | ERRORS,
+    summary="录入或更正一年的两不愁三保障核查",
+)
+def put_guarantees(
+    request,
+    payload: GuaranteesIn,
+    household_id: int = HouseholdId,
+    year: int = Path(..., ge=0, le=9999, description="年度"),
+):
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
@@ -537,8 +713,12 @@ def put_guarantees(request, payload: GuaranteesIn, household_id: int = Household
     if not 2000 <= year <= this_year:
         raise services.RegistryError({"year": f"年度应在2000到{this_year}之间"})
     check = services.record_guarantees(
-        household, by=user, year=year, checked_on=payload.checked_on,
-        items={g: getattr(payload, g) for g in GUARANTEES}, notes=payload.notes,
+        household,
+        by=user,
+        year=year,
+        checked_on=payload.checked_on,
+        items={g: getattr(payload, g) for g in GUARANTEES},
+        notes=payload.notes,
     )
     return guarantee_out(check)
 
@@ -548,7 +728,7 @@ def household_audit(request, page: Query[Page], household_id: int = HouseholdId)
     user = request.auth
     entries = selectors.household_history(selectors.household_for(user, household_id))
     results = []
-    for entry in entries[page.offset:page.offset + page.limit]:
+    for entry in entries[page.offset : page.offset + page.limit]:
         out = _dump(entry, AUDIT_FIELDS)
         if not user.sees_identifiers:
             out["changes"] = masking.mask_changes(entry.changes or {})

@@ -11,8 +11,10 @@ class RegistryConfig(AppConfig):
 
         from . import codes, selectors
 
-        region_views.provide_counts(columns=["households", "persons", *codes.HouseholdStatus.values],
-                                    breakdown=selectors.region_breakdown)
+        region_views.provide_counts(
+            columns=["households", "persons", *codes.HouseholdStatus.values],
+            breakdown=selectors.region_breakdown,
+        )
         # import jobs are background work the worker watches and the 后台任务 page lists
         from fupin.core import work as core_work
 

@@ -5,6 +5,7 @@ real; everything about the households is invented: valid ID numbers with plausib
 ages and relations, incomes around the poverty line, national types and causes,
 guarantees mostly met. The same seed gives the same county.
 """
+
 import datetime
 import random
 from dataclasses import dataclass, field
@@ -30,14 +31,33 @@ GIVEN_MALE = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀英华慧巧美玉兰凤洁琳素云莲真环雪荣爱妹香月莺媛红梅琴燕萍桂珍"
 POVERTY_LINE = Decimal("4000")
 
-STATUS_WEIGHTS = [(codes.HouseholdStatus.POOR, 40), (codes.HouseholdStatus.EXITED, 48), (codes.HouseholdStatus.MONITORED, 7),
-                  (codes.HouseholdStatus.APPLICANT, 3), (codes.HouseholdStatus.REMOVED, 2)]
-TYPE_WEIGHTS = [(codes.HouseholdType.GENERAL_POOR, 62), (codes.HouseholdType.DIBAO_POOR, 24),
-                (codes.HouseholdType.WUBAO, 7), (codes.HouseholdType.DIBAO, 7)]
-CAUSE_WEIGHTS = [(codes.PovertyCause.ILLNESS, 30), (codes.PovertyCause.DISABILITY, 11), (codes.PovertyCause.SCHOOLING, 9),
-                 (codes.PovertyCause.DISASTER, 3), (codes.PovertyCause.LACK_LAND, 3), (codes.PovertyCause.LACK_WATER, 1),
-                 (codes.PovertyCause.LACK_SKILLS, 11), (codes.PovertyCause.LACK_LABOUR, 13), (codes.PovertyCause.LACK_FUNDS, 12),
-                 (codes.PovertyCause.POOR_TRANSPORT, 2), (codes.PovertyCause.LACK_MOTIVATION, 3), (codes.PovertyCause.OTHER, 2)]
+STATUS_WEIGHTS = [
+    (codes.HouseholdStatus.POOR, 40),
+    (codes.HouseholdStatus.EXITED, 48),
+    (codes.HouseholdStatus.MONITORED, 7),
+    (codes.HouseholdStatus.APPLICANT, 3),
+    (codes.HouseholdStatus.REMOVED, 2),
+]
+TYPE_WEIGHTS = [
+    (codes.HouseholdType.GENERAL_POOR, 62),
+    (codes.HouseholdType.DIBAO_POOR, 24),
+    (codes.HouseholdType.WUBAO, 7),
+    (codes.HouseholdType.DIBAO, 7),
+]
+CAUSE_WEIGHTS = [
+    (codes.PovertyCause.ILLNESS, 30),
+    (codes.PovertyCause.DISABILITY, 11),
+    (codes.PovertyCause.SCHOOLING, 9),
+    (codes.PovertyCause.DISASTER, 3),
+    (codes.PovertyCause.LACK_LAND, 3),
+    (codes.PovertyCause.LACK_WATER, 1),
+    (codes.PovertyCause.LACK_SKILLS, 11),
+    (codes.PovertyCause.LACK_LABOUR, 13),
+    (codes.PovertyCause.LACK_FUNDS, 12),
+    (codes.PovertyCause.POOR_TRANSPORT, 2),
+    (codes.PovertyCause.LACK_MOTIVATION, 3),
+    (codes.PovertyCause.OTHER, 2),
+]
 SIZE_WEIGHTS = [(1, 9), (2, 18), (3, 24), (4, 25), (5, 15), (6, 9)]
 
 
@@ -108,23 +128,61 @@ class DemoGenerator:
         name = surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
         birth = self.birth(age)
         if age < 6:
-            education, schooling = codes.Education.PRESCHOOL, (codes.SchoolingStatus.PRESCHOOL if age >= 3 else codes.SchoolingStatus.NOT_IN_SCHOOL)
+            education, schooling = (
+                codes.Education.PRESCHOOL,
+                (codes.SchoolingStatus.PRESCHOOL if age >= 3 else codes.SchoolingStatus.NOT_IN_SCHOOL),
+            )
         elif age < 12:
             education, schooling = codes.Education.PRIMARY, codes.SchoolingStatus.PRIMARY
         elif age < 15:
             education = codes.Education.PRIMARY
-            schooling = [codes.SchoolingStatus.GRADE7, codes.SchoolingStatus.GRADE8, codes.SchoolingStatus.GRADE9][age - 12]
+            schooling = [
+                codes.SchoolingStatus.GRADE7,
+                codes.SchoolingStatus.GRADE8,
+                codes.SchoolingStatus.GRADE9,
+            ][age - 12]
         elif age < 18:
             education = codes.Education.JUNIOR
-            schooling = rng.choice([codes.SchoolingStatus.SENIOR1, codes.SchoolingStatus.SENIOR2, codes.SchoolingStatus.VOCATIONAL1, codes.SchoolingStatus.NOT_IN_SCHOOL])
+            schooling = rng.choice(
+                [
+                    codes.SchoolingStatus.SENIOR1,
+                    codes.SchoolingStatus.SENIOR2,
+                    codes.SchoolingStatus.VOCATIONAL1,
+                    codes.SchoolingStatus.NOT_IN_SCHOOL,
+                ]
+            )
         elif age < 23 and rng.random() < 0.35:
-            education, schooling = codes.Education.SENIOR, rng.choice([codes.SchoolingStatus.JUNIOR_COLLEGE, codes.SchoolingStatus.UNIVERSITY, codes.SchoolingStatus.HIGHER_VOCATIONAL])
+            education, schooling = (
+                codes.Education.SENIOR,
+                rng.choice(
+                    [
+                        codes.SchoolingStatus.JUNIOR_COLLEGE,
+                        codes.SchoolingStatus.UNIVERSITY,
+                        codes.SchoolingStatus.HIGHER_VOCATIONAL,
+                    ]
+                ),
+            )
         else:
             schooling = codes.SchoolingStatus.NOT_IN_SCHOOL
-            education = _pick(rng, [(codes.Education.ILLITERATE, 12 if age > 55 else 2), (codes.Education.PRIMARY, 40 if age > 45 else 15),
-                                    (codes.Education.JUNIOR, 35), (codes.Education.SENIOR, 10), (codes.Education.SECONDARY_VOCATIONAL, 5)])
-        health = _pick(rng, [(codes.Health.HEALTHY, 70 if age < 60 else 40), (codes.Health.CHRONIC, 15 if age < 60 else 40),
-                             (codes.Health.SERIOUS, 6), (codes.Health.DISABLED, 6)])
+            education = _pick(
+                rng,
+                [
+                    (codes.Education.ILLITERATE, 12 if age > 55 else 2),
+                    (codes.Education.PRIMARY, 40 if age > 45 else 15),
+                    (codes.Education.JUNIOR, 35),
+                    (codes.Education.SENIOR, 10),
+                    (codes.Education.SECONDARY_VOCATIONAL, 5),
+                ],
+            )
+        health = _pick(
+            rng,
+            [
+                (codes.Health.HEALTHY, 70 if age < 60 else 40),
+                (codes.Health.CHRONIC, 15 if age < 60 else 40),
+                (codes.Health.SERIOUS, 6),
+                (codes.Health.DISABLED, 6),
+            ],
+        )
         disability_category = disability_level = ""
         if health == codes.Health.DISABLED:
             disability_category = rng.choice([c for c in codes.DisabilityCategory.values if c])
@@ -132,15 +190,45 @@ class DemoGenerator:
         if age < 16 or schooling != codes.SchoolingStatus.NOT_IN_SCHOOL:
             labour, work, months = codes.LabourSkill.NONE, codes.WorkStatus.NOT_WORKING, 0
         elif age > 65 or health in (codes.Health.SERIOUS, codes.Health.DISABLED):
-            labour, work, months = (codes.LabourSkill.LOST if age <= 75 else codes.LabourSkill.NONE), codes.WorkStatus.NOT_WORKING, 0
+            labour, work, months = (
+                (codes.LabourSkill.LOST if age <= 75 else codes.LabourSkill.NONE),
+                codes.WorkStatus.NOT_WORKING,
+                0,
+            )
         else:
             labour = _pick(rng, [(codes.LabourSkill.ORDINARY, 80), (codes.LabourSkill.SKILLED, 20)])
-            work = _pick(rng, [(codes.WorkStatus.IN_TOWNSHIP, 15), (codes.WorkStatus.IN_COUNTY, 15), (codes.WorkStatus.IN_PROVINCE, 15),
-                               (codes.WorkStatus.OUT_OF_PROVINCE, 25), (codes.WorkStatus.NOT_WORKING, 30)])
+            work = _pick(
+                rng,
+                [
+                    (codes.WorkStatus.IN_TOWNSHIP, 15),
+                    (codes.WorkStatus.IN_COUNTY, 15),
+                    (codes.WorkStatus.IN_PROVINCE, 15),
+                    (codes.WorkStatus.OUT_OF_PROVINCE, 25),
+                    (codes.WorkStatus.NOT_WORKING, 30),
+                ],
+            )
             months = 0 if work == codes.WorkStatus.NOT_WORKING else rng.randint(3, 12)
-        phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if 18 <= age <= 70 and rng.random() < 0.6 else ""
-        return DemoPerson(name, self.id_number(birth, sex), sex, birth, relation, education, schooling, health,
-                          labour, work, months, disability_category, disability_level, phone)
+        phone = (
+            f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+            if 18 <= age <= 70 and rng.random() < 0.6
+            else ""
+        )
+        return DemoPerson(
+            name,
+            self.id_number(birth, sex),
+            sex,
+            birth,
+            relation,
+            education,
+            schooling,
+            health,
+            labour,
+            work,
+            months,
+            disability_category,
+            disability_level,
+            phone,
+        )
 
     def household(self, village_code: str, number: str, years: list[int]) -> DemoHousehold:
         rng = self.rng
@@ -150,7 +238,11 @@ class DemoGenerator:
         primary = _pick(rng, CAUSE_WEIGHTS)
         others = sorted({_pick(rng, CAUSE_WEIGHTS) for _ in range(rng.choice((0, 0, 1, 2)))} - {primary})
         registration_year = rng.choice([2014, 2014, 2015, 2016, 2017, 2018, 2019])
-        exit_year = rng.randint(max(registration_year, 2016), 2020) if status in (codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED) else None
+        exit_year = (
+            rng.randint(max(registration_year, 2016), 2020)
+            if status in (codes.HouseholdStatus.EXITED, codes.HouseholdStatus.MONITORED)
+            else None
+        )
         surname = rng.choice(SURNAMES)
         head_age = rng.randint(62, 85) if htype == codes.HouseholdType.WUBAO else rng.randint(28, 78)
         head_sex = "M" if rng.random() < 0.85 else "F"
@@ -158,11 +250,24 @@ class DemoGenerator:
         remaining = size - 1
         if remaining and head_age < 80:
             spouse_sex = "F" if head_sex == "M" else "M"
-            members.append(self.person(rng.choice(SURNAMES), max(20, head_age + rng.randint(-5, 3)), spouse_sex, codes.Relation.SPOUSE))
+            members.append(
+                self.person(
+                    rng.choice(SURNAMES),
+                    max(20, head_age + rng.randint(-5, 3)),
+                    spouse_sex,
+                    codes.Relation.SPOUSE,
+                )
+            )
             remaining -= 1
         if remaining and head_age < 55 and rng.random() < 0.3:
-            members.append(self.person(surname, min(95, head_age + rng.randint(22, 32)), rng.choice("MF"),
-                                       codes.Relation.FATHER if rng.random() < 0.5 else codes.Relation.MOTHER))
+            members.append(
+                self.person(
+                    surname,
+                    min(95, head_age + rng.randint(22, 32)),
+                    rng.choice("MF"),
+                    codes.Relation.FATHER if rng.random() < 0.5 else codes.Relation.MOTHER,
+                )
+            )
             members[-1] = self._fix_parent_sex(members[-1])
             remaining -= 1
         while remaining:
@@ -176,7 +281,9 @@ class DemoGenerator:
                 relation = codes.Relation.SON if sex == "M" else codes.Relation.DAUGHTER
             members.append(self.person(surname, child_age, sex, relation))
             remaining -= 1
-        h = DemoHousehold(village_code, number, status, htype, primary, others, registration_year, exit_year, members)
+        h = DemoHousehold(
+            village_code, number, status, htype, primary, others, registration_year, exit_year, members
+        )
         h.farmland_area = Decimal(rng.randint(0, 80)) / 10
         h.housing_area = Decimal(rng.randint(30, 160))
         h.is_dangerous_house = status == codes.HouseholdStatus.POOR and rng.random() < 0.05
@@ -184,12 +291,20 @@ class DemoGenerator:
         h.bank_account = f"6217{rng.randrange(10**15):015d}"
         for year in years:
             h.incomes[year] = self.income(h, year)
-        unmet = status in (codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED) and rng.random() < 0.12
-        h.guarantees = {g: (True, "") for g in ("food", "clothing", "education", "medical", "housing", "water")}
+        unmet = (
+            status in (codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED) and rng.random() < 0.12
+        )
+        h.guarantees = {
+            g: (True, "") for g in ("food", "clothing", "education", "medical", "housing", "water")
+        }
         if unmet:
             item = rng.choice(["housing", "medical", "water", "education"])
-            note = {"housing": "住房为C级危房，待改造", "medical": "一名成员未参加医保", "water": "季节性缺水",
-                    "education": "一名适龄儿童辍学"}[item]
+            note = {
+                "housing": "住房为C级危房，待改造",
+                "medical": "一名成员未参加医保",
+                "water": "季节性缺水",
+                "education": "一名适龄儿童辍学",
+            }[item]
             h.guarantees[item] = (False, note)
         if h.is_dangerous_house:
             h.guarantees["housing"] = (False, "住房为C级危房，待改造")
@@ -216,9 +331,19 @@ class DemoGenerator:
             target = line * Decimal(rng.uniform(0.55, 1.08))
         net = (target * size).quantize(Decimal("1"))
         workers = sum(1 for m in h.members if m.work_status != codes.WorkStatus.NOT_WORKING)
-        dibao = Decimal(rng.randint(250, 380) * 12 * size) if h.household_type in (codes.HouseholdType.DIBAO_POOR, codes.HouseholdType.DIBAO) else Decimal(0)
-        wubao = Decimal(rng.randint(5000, 7000)) if h.household_type == codes.HouseholdType.WUBAO else Decimal(0)
-        pension = Decimal(sum(1 for m in h.members if (self.today.year - m.birth_date.year) >= 60) * 12 * rng.randint(110, 160))
+        dibao = (
+            Decimal(rng.randint(250, 380) * 12 * size)
+            if h.household_type in (codes.HouseholdType.DIBAO_POOR, codes.HouseholdType.DIBAO)
+            else Decimal(0)
+        )
+        wubao = (
+            Decimal(rng.randint(5000, 7000)) if h.household_type == codes.HouseholdType.WUBAO else Decimal(0)
+        )
+        pension = Decimal(
+            sum(1 for m in h.members if (self.today.year - m.birth_date.year) >= 60)
+            * 12
+            * rng.randint(110, 160)
+        )
         eco = Decimal(rng.choice([0, 0, 0, 120, 240, 360]))
         transfers = dibao + wubao + pension + eco
         expenditure = Decimal(rng.randint(0, 30) * 100)
@@ -227,9 +352,18 @@ class DemoGenerator:
         production = (remaining - wages) * Decimal("0.9")
         production = production.quantize(Decimal("1"))
         property_income = remaining - wages - production
-        return {"wages": wages, "production": production, "property_income": property_income, "dibao": dibao, "wubao": wubao,
-                "pension": pension, "eco_compensation": eco, "family_planning": Decimal(0), "other_transfers": Decimal(0),
-                "productive_expenditure": expenditure}
+        return {
+            "wages": wages,
+            "production": production,
+            "property_income": property_income,
+            "dibao": dibao,
+            "wubao": wubao,
+            "pension": pension,
+            "eco_compensation": eco,
+            "family_planning": Decimal(0),
+            "other_transfers": Decimal(0),
+            "productive_expenditure": expenditure,
+        }
 
 
 DEMO_PASSWORD = "fupin-demo-2025"
@@ -239,8 +373,11 @@ INCOME_YEARS = [2023, 2024, 2025]
 def rural_villages(county: str = DEMO_COUNTY) -> list[str]:
     """The county's village committees (村委会: statistical type codes 2xx), not urban 居委会."""
     return list(
-        Region.objects.filter(in_region("code", county), level=RegionLevel.VILLAGE, code__regex=r"^\d{9}2\d\d$")
-        .order_by("code").values_list("code", flat=True)
+        Region.objects.filter(
+            in_region("code", county), level=RegionLevel.VILLAGE, code__regex=r"^\d{9}2\d\d$"
+        )
+        .order_by("code")
+        .values_list("code", flat=True)
     )
 
 
@@ -296,10 +433,17 @@ def build_demo_county(*, persons: int, seed: int, reset: bool = False, progress=
         user.is_superuser = user.is_staff = username == "demo_admin"
         user.set_password(DEMO_PASSWORD)
         user.save()
-    return {"persons": made_persons, "households": made_households, "villages": len(villages), "users": list(demo_users)}
+    return {
+        "persons": made_persons,
+        "households": made_households,
+        "villages": len(villages),
+        "users": list(demo_users),
+    }
 
 
-SEEDER = SimpleNamespace(pk=None, username="seed-demo")  # whom the audit trail names for the demo's households
+SEEDER = SimpleNamespace(
+    pk=None, username="seed-demo"
+)  # whom the audit trail names for the demo's households
 
 
 def _write(batch):
@@ -310,47 +454,100 @@ def _write(batch):
         inc = h.incomes[latest_year]
         latest = per_capita_net_income(
             incomes=[v for k, v in inc.items() if k != "productive_expenditure"],
-            productive_expenditure=inc["productive_expenditure"], household_size=len(h.members),
+            productive_expenditure=inc["productive_expenditure"],
+            household_size=len(h.members),
         )
-        households.append(Household(
-            number=h.number, village_id=h.village_code, status=h.status, household_type=h.household_type,
-            primary_cause=h.primary_cause, other_causes=h.other_causes, head_name=head.name, head_initials=initials(head.name),
-            size=len(h.members), latest_income=latest, phone=h.phone, bank_name="信丰县农村商业银行", bank_account=h.bank_account,
-            farmland_area=h.farmland_area, housing_area=h.housing_area, is_dangerous_house=h.is_dangerous_house,
-            registration_year=h.registration_year, exit_year=h.exit_year, address=f"{h.village_code} {head.name}家",
-            road_type="cement", fuel_type="firewood",
-        ))
+        households.append(
+            Household(
+                number=h.number,
+                village_id=h.village_code,
+                status=h.status,
+                household_type=h.household_type,
+                primary_cause=h.primary_cause,
+                other_causes=h.other_causes,
+                head_name=head.name,
+                head_initials=initials(head.name),
+                size=len(h.members),
+                latest_income=latest,
+                phone=h.phone,
+                bank_name="信丰县农村商业银行",
+                bank_account=h.bank_account,
+                farmland_area=h.farmland_area,
+                housing_area=h.housing_area,
+                is_dangerous_house=h.is_dangerous_house,
+                registration_year=h.registration_year,
+                exit_year=h.exit_year,
+                address=f"{h.village_code} {head.name}家",
+                road_type="cement",
+                fuel_type="firewood",
+            )
+        )
     Household.objects.bulk_create(households)
     if households[0].pk is None:  # back ends that do not return keys from bulk inserts
-        ids = dict(Household.objects.filter(number__in=[h.number for h in households]).values_list("number", "pk"))
+        ids = dict(
+            Household.objects.filter(number__in=[h.number for h in households]).values_list("number", "pk")
+        )
         for obj in households:
             obj.pk = ids[obj.number]
     members, incomes, checks, audits = [], [], [], []
     for obj, h in zip(households, batch):
         for m in h.members:
-            members.append(Member(
-                household_id=obj.pk, village_code=h.village_code, name=m.name, name_initials=initials(m.name),
-                id_number=m.id_number, sex=m.sex, birth_date=m.birth_date, relation=m.relation, education=m.education,
-                schooling=m.schooling, health=m.health, labour_skill=m.labour_skill, work_status=m.work_status,
-                work_months=m.work_months, disability_category=m.disability_category, disability_level=m.disability_level,
-                phone=m.phone,
-            ))
+            members.append(
+                Member(
+                    household_id=obj.pk,
+                    village_code=h.village_code,
+                    name=m.name,
+                    name_initials=initials(m.name),
+                    id_number=m.id_number,
+                    sex=m.sex,
+                    birth_date=m.birth_date,
+                    relation=m.relation,
+                    education=m.education,
+                    schooling=m.schooling,
+                    health=m.health,
+                    labour_skill=m.labour_skill,
+                    work_status=m.work_status,
+                    work_months=m.work_months,
+                    disability_category=m.disability_category,
+                    disability_level=m.disability_level,
+                    phone=m.phone,
+                )
+            )
         for year, inc in h.incomes.items():
-            incomes.append(IncomeRecord(
-                household_id=obj.pk, year=year, household_size=len(h.members), **inc,
-                per_capita_net_income=per_capita_net_income(
-                    incomes=[v for k, v in inc.items() if k != "productive_expenditure"],
-                    productive_expenditure=inc["productive_expenditure"], household_size=len(h.members)),
-            ))
-        checks.append(GuaranteeCheck(
-            household_id=obj.pk, year=max(h.incomes), checked_on=datetime.date(max(h.incomes), 11, 20),
-            notes={k: note for k, (met, note) in h.guarantees.items() if note},
-            **{k: met for k, (met, _) in h.guarantees.items()},
-        ))
-        audits.append(audit_entry(
-            by=SEEDER, action="seed_demo", target_type="household", target_id=obj.pk, target_label=str(obj),
-            household_id=obj.pk, scope_code=h.village_code, changes={"members": [None, len(h.members)]},
-        ))
+            incomes.append(
+                IncomeRecord(
+                    household_id=obj.pk,
+                    year=year,
+                    household_size=len(h.members),
+                    **inc,
+                    per_capita_net_income=per_capita_net_income(
+                        incomes=[v for k, v in inc.items() if k != "productive_expenditure"],
+                        productive_expenditure=inc["productive_expenditure"],
+                        household_size=len(h.members),
+                    ),
+                )
+            )
+        checks.append(
+            GuaranteeCheck(
+                household_id=obj.pk,
+                year=max(h.incomes),
+                checked_on=datetime.date(max(h.incomes), 11, 20),
+                notes={k: note for k, (met, note) in h.guarantees.items() if note},
+                **{k: met for k, (met, _) in h.guarantees.items()},
+            )
+        )
+        audits.append(
+            audit_entry(
+                by=SEEDER,
+                action="seed_demo",
+                target_type="household",
+                target_id=obj.pk,
+                target_label=str(obj),
+                household_id=obj.pk,
+                scope_code=h.village_code,
+                changes={"members": [None, len(h.members)]},
+            )
+        )
     Member.objects.bulk_create(members, batch_size=5000)
     IncomeRecord.objects.bulk_create(incomes, batch_size=5000)
     GuaranteeCheck.objects.bulk_create(checks, batch_size=5000)

@@ -5,6 +5,7 @@ shown to them as the year only (fupin.registry.masking).
 The audit stores field names and plain values; `describe` turns an entry back into what
 the national form calls them, for the household page and its history page.
 """
+
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
@@ -63,13 +64,30 @@ ACTIONS = {
     "approve_change": _("批准变更申请"),
 }
 MODELS = {m._meta.model_name: m for m in (Household, Member, IncomeRecord, GuaranteeCheck)}
-EXTRA_LABELS = {"reason": _("减员原因"), "members": _("家庭成员"), "change_request": _("变更申请"), "comment": _("意见"),
-                "kind": _("变更类型"), "evidence": _("佐证材料"), "change_reason": _("变更原因"), "join_cause": _("增员原因"),
-                "split_from": _("分户自")}
+EXTRA_LABELS = {
+    "reason": _("减员原因"),
+    "members": _("家庭成员"),
+    "change_request": _("变更申请"),
+    "comment": _("意见"),
+    "kind": _("变更类型"),
+    "evidence": _("佐证材料"),
+    "change_reason": _("变更原因"),
+    "join_cause": _("增员原因"),
+    "split_from": _("分户自"),
+}
 # Bookkeeping a reader of the trail does not need.
 # A change request's payload reads on its own page (fupin.changes.display); the trail keeps it as recorded.
-HIDDEN = {"id", "household", "village_code", "name_initials", "head_initials", "created_at", "updated_at", "recorded_at",
-          "payload"}
+HIDDEN = {
+    "id",
+    "household",
+    "village_code",
+    "name_initials",
+    "head_initials",
+    "created_at",
+    "updated_at",
+    "recorded_at",
+    "payload",
+}
 
 
 @dataclass(frozen=True)
@@ -130,7 +148,9 @@ def _display(field, name: str, value, *, sees_identifiers: bool) -> str:
     return str(value)
 
 
-def household_sections(household: Household, sections, *, sees_identifiers: bool) -> list[tuple[str, list[tuple[str, str]]]]:
+def household_sections(
+    household: Household, sections, *, sees_identifiers: bool
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """The household's fields grouped as the national form groups them: [(title, [(label, value)])]."""
     out = []
     for title, names in sections:
@@ -138,7 +158,9 @@ def household_sections(household: Household, sections, *, sees_identifiers: bool
         for name in names:
             field = Household._meta.get_field(name)
             value = getattr(household, name)
-            facts.append((str(field.verbose_name), _display(field, name, value, sees_identifiers=sees_identifiers)))
+            facts.append(
+                (str(field.verbose_name), _display(field, name, value, sees_identifiers=sees_identifiers))
+            )
         out.append((title, facts))
     return out
 
@@ -163,6 +185,10 @@ def describe(entry: AuditEntry, *, sees_identifiers: bool) -> AuditLine:
     if entry.user and entry.user.full_name and entry.user.full_name != entry.username:
         who = f"{entry.user.full_name}（{entry.username}）"
     return AuditLine(
-        at=entry.at, who=who, role=role_label(entry.role), action=str(ACTIONS.get(entry.action, entry.action)),
-        target=target, changes=changes,
+        at=entry.at,
+        who=who,
+        role=role_label(entry.role),
+        action=str(ACTIONS.get(entry.action, entry.action)),
+        target=target,
+        changes=changes,
     )

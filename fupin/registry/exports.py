@@ -3,6 +3,7 @@
 An export of the full identifiers can be edited and imported back. The workbook is written
 in openpyxl's write-only mode from a chunked query, so memory stays flat for any list size.
 """
+
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -19,7 +20,13 @@ from .importing.columns import HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, REGI
 from .models import Household, IncomeRecord, Member
 
 CHUNK = 1000
-_REGION_LEVELS = [RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+_REGION_LEVELS = [
+    RegionLevel.PROVINCE,
+    RegionLevel.PREFECTURE,
+    RegionLevel.COUNTY,
+    RegionLevel.TOWNSHIP,
+    RegionLevel.VILLAGE,
+]
 
 
 def _label(choices, value) -> str:
@@ -34,12 +41,23 @@ def _label(choices, value) -> str:
 
 
 _CHOICES = {
-    "identification_standard": codes.IdentificationStandard, "household_type": codes.HouseholdType,
-    "primary_cause": codes.PovertyCause, "road_type": codes.RoadType, "fuel_type": codes.FuelType,
-    "status": codes.HouseholdStatus, "sex": codes.Sex, "relation": codes.Relation, "ethnicity": codes.ETHNICITIES,
-    "political_status": codes.PoliticalStatus, "education": codes.Education, "schooling": codes.SchoolingStatus,
-    "health": codes.Health, "labour_skill": codes.LabourSkill, "work_status": codes.WorkStatus,
-    "disability_category": codes.DisabilityCategory, "disability_level": codes.DisabilityLevel,
+    "identification_standard": codes.IdentificationStandard,
+    "household_type": codes.HouseholdType,
+    "primary_cause": codes.PovertyCause,
+    "road_type": codes.RoadType,
+    "fuel_type": codes.FuelType,
+    "status": codes.HouseholdStatus,
+    "sex": codes.Sex,
+    "relation": codes.Relation,
+    "ethnicity": codes.ETHNICITIES,
+    "political_status": codes.PoliticalStatus,
+    "education": codes.Education,
+    "schooling": codes.SchoolingStatus,
+    "health": codes.Health,
+    "labour_skill": codes.LabourSkill,
+    "work_status": codes.WorkStatus,
+    "disability_category": codes.DisabilityCategory,
+    "disability_level": codes.DisabilityLevel,
 }
 
 
@@ -49,7 +67,9 @@ def _cell(column, value) -> str:
     if column.field in _CHOICES:
         return _label(_CHOICES[column.field], value)
     if isinstance(value, bool):
-        return ("有" if value else "无") if column.field == "has_sanitary_toilet" else ("是" if value else "否")
+        return (
+            ("有" if value else "无") if column.field == "has_sanitary_toilet" else ("是" if value else "否")
+        )
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return str(value)
@@ -62,12 +82,14 @@ class _RegionNames:
         self.names: dict[str, str] = {}
 
     def load(self, village_codes: set[str]) -> None:
-        wanted = {code[:CODE_LENGTHS[level]] for code in village_codes for level in _REGION_LEVELS} - set(self.names)
+        wanted = {code[: CODE_LENGTHS[level]] for code in village_codes for level in _REGION_LEVELS} - set(
+            self.names
+        )
         if wanted:
             self.names.update(Region.objects.filter(code__in=wanted).values_list("code", "name"))
 
     def path(self, village_code: str) -> list[str]:
-        return [self.names.get(village_code[:CODE_LENGTHS[level]], "") for level in _REGION_LEVELS]
+        return [self.names.get(village_code[: CODE_LENGTHS[level]], "") for level in _REGION_LEVELS]
 
 
 def export_rows(households: QuerySet[Household], *, show_identifiers: bool) -> Iterator[list[str]]:
@@ -77,8 +99,10 @@ def export_rows(households: QuerySet[Household], *, show_identifiers: bool) -> I
     regions = _RegionNames()
     qs = (
         households.select_related("group")
-        .prefetch_related(Prefetch("members", queryset=Member.objects.order_by("id")),
-                          Prefetch("incomes", queryset=IncomeRecord.objects.order_by("-year")))
+        .prefetch_related(
+            Prefetch("members", queryset=Member.objects.order_by("id")),
+            Prefetch("incomes", queryset=IncomeRecord.objects.order_by("-year")),
+        )
         .order_by("village_id", "number")
     )
     batch: list[Household] = []
@@ -104,11 +128,17 @@ def _batch_rows(batch, regions, mask_id, mask_phone) -> Iterator[list[str]]:
             if column.part == REGION:
                 shared.append(region.get(column.field, ""))
             elif column.part == HOUSEHOLD:
-                shared.append(_cell(column, _household_value(household, head, column.field, mask_id, mask_phone)))
+                shared.append(
+                    _cell(column, _household_value(household, head, column.field, mask_id, mask_phone))
+                )
             elif column.part == INCOME:
                 value = None
                 if income is not None:
-                    value = income.transfers if column.field == "transfers_total" else getattr(income, column.field)
+                    value = (
+                        income.transfers
+                        if column.field == "transfers_total"
+                        else getattr(income, column.field)
+                    )
                 shared.append(_cell(column, value))
             else:
                 shared.append(None)
@@ -144,7 +174,9 @@ def write_xlsx(households: QuerySet[Household], out, *, show_identifiers: bool) 
     workbook = spreadsheets.new_workbook(write_only=True)
     sheet = workbook.create_sheet("贫困户信息采集表")
     for i, column in enumerate(TEMPLATE_COLUMNS):
-        sheet.column_dimensions[get_column_letter(i + 1)].width = max(10, min(2 * len(column.heading) + 2, 24))
+        sheet.column_dimensions[get_column_letter(i + 1)].width = max(
+            10, min(2 * len(column.heading) + 2, 24)
+        )
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []

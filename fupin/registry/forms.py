@@ -3,6 +3,7 @@
 Fields and labels come from the models (the national form's wording); the services
 re-check everything and their refusals are put back on the fields they concern.
 """
+
 from django import forms
 from django.forms.models import fields_for_model
 from django.urls import reverse_lazy
@@ -35,14 +36,22 @@ class HouseholdFilterForm(forms.Form):
     """The household list's search and filters (GET); an invalid value is dropped, never an error page."""
 
     q = forms.CharField(
-        label=_("搜索"), required=False, max_length=40,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("姓名、身份证号或拼音首字母"), "autocomplete": "off"}),
+        label=_("搜索"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("姓名、身份证号或拼音首字母"), "autocomplete": "off"}
+        ),
     )
-    status = forms.ChoiceField(label=_("户状态"), required=False, choices=_any(_("全部状态"), codes.HouseholdStatus.choices))
+    status = forms.ChoiceField(
+        label=_("户状态"), required=False, choices=_any(_("全部状态"), codes.HouseholdStatus.choices)
+    )
     household_type = forms.ChoiceField(
         label=_("贫困户属性"), required=False, choices=_any(_("全部属性"), codes.HouseholdType.choices)
     )
-    cause = forms.ChoiceField(label=_("主要致贫原因"), required=False, choices=_any(_("全部致贫原因"), codes.PovertyCause.choices))
+    cause = forms.ChoiceField(
+        label=_("主要致贫原因"), required=False, choices=_any(_("全部致贫原因"), codes.PovertyCause.choices)
+    )
     income_band = forms.ChoiceField(
         label=_("年人均纯收入"), required=False, choices=_any(_("全部收入"), INCOME_BAND_LABELS.items())
     )
@@ -56,15 +65,44 @@ class HouseholdFilterForm(forms.Form):
 
 
 HOUSEHOLD_SECTIONS = [
-    (_("基本情况"), [
-        "group", "status", "household_type", "identification_standard", "primary_cause", "other_causes",
-        "address", "phone", "bank_name", "bank_account", "is_military_family", "is_only_child", "is_two_daughters",
-    ]),
-    (_("生产生活条件"), [
-        "farmland_area", "irrigated_area", "forest_area", "returned_forest_area", "pasture_area", "water_area",
-        "road_distance_km", "road_type", "has_electricity", "has_broadcast_tv", "water_difficult", "water_safe",
-        "fuel_type", "has_sanitary_toilet", "in_cooperative",
-    ]),
+    (
+        _("基本情况"),
+        [
+            "group",
+            "status",
+            "household_type",
+            "identification_standard",
+            "primary_cause",
+            "other_causes",
+            "address",
+            "phone",
+            "bank_name",
+            "bank_account",
+            "is_military_family",
+            "is_only_child",
+            "is_two_daughters",
+        ],
+    ),
+    (
+        _("生产生活条件"),
+        [
+            "farmland_area",
+            "irrigated_area",
+            "forest_area",
+            "returned_forest_area",
+            "pasture_area",
+            "water_area",
+            "road_distance_km",
+            "road_type",
+            "has_electricity",
+            "has_broadcast_tv",
+            "water_difficult",
+            "water_safe",
+            "fuel_type",
+            "has_sanitary_toilet",
+            "in_cooperative",
+        ],
+    ),
     (_("住房"), ["housing_area", "is_dangerous_house"]),
     (_("识别/脱贫年度"), ["registration_year", "exit_year"]),
 ]
@@ -92,12 +130,15 @@ class HouseholdForm(ServiceForm):
         inputs = [f for f in HOUSEHOLD_FIELDS if f not in ("group", "other_causes", *KEY_FIELDS)]
         self.fields.update(fields_for_model(Household, fields=inputs))
         self.fields["group"] = forms.ChoiceField(
-            label=Household._meta.get_field("group").verbose_name, required=False,
+            label=Household._meta.get_field("group").verbose_name,
+            required=False,
             choices=[("", _("（不分组）"))] + [(g.code, g.name) for g in groups],
         )
         self.fields["other_causes"] = forms.MultipleChoiceField(
-            label=Household._meta.get_field("other_causes").verbose_name, required=False,
-            choices=codes.PovertyCause.choices, widget=forms.CheckboxSelectMultiple,
+            label=Household._meta.get_field("other_causes").verbose_name,
+            required=False,
+            choices=codes.PovertyCause.choices,
+            widget=forms.CheckboxSelectMultiple,
         )
         self.order_fields(HOUSEHOLD_FIELDS)
 
@@ -113,7 +154,9 @@ class HouseholdForm(ServiceForm):
 
     @classmethod
     def initial_for(cls, household: Household) -> dict:
-        initial = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS if name not in ("group", *KEY_FIELDS)}
+        initial = {
+            name: getattr(household, name) for name in HOUSEHOLD_FIELDS if name not in ("group", *KEY_FIELDS)
+        }
         initial["group"] = household.group_id or ""
         return initial
 
@@ -131,12 +174,21 @@ class HouseholdForm(ServiceForm):
 
 
 MEMBER_SECTIONS = [
-    (_("身份"), ["name", "id_number", "relation", "ethnicity", "political_status", "phone", "is_active_military"]),
+    (
+        _("身份"),
+        ["name", "id_number", "relation", "ethnicity", "political_status", "phone", "is_active_military"],
+    ),
     (_("教育与健康"), ["education", "schooling", "health", "disability_category", "disability_level"]),
     (_("劳动与务工"), ["labour_skill", "work_status", "work_months"]),
-    (_("参保情况"), [
-        "has_medical_insurance", "has_serious_illness_insurance", "has_pension_insurance", "has_accident_insurance",
-    ]),
+    (
+        _("参保情况"),
+        [
+            "has_medical_insurance",
+            "has_serious_illness_insurance",
+            "has_pension_insurance",
+            "has_accident_insurance",
+        ],
+    ),
 ]
 MEMBER_FIELDS = [name for _title, names in MEMBER_SECTIONS for name in names]
 
@@ -150,11 +202,19 @@ class MemberForm(ServiceForm):
         label=Member._meta.get_field("id_number").verbose_name,
         help_text=_("18位居民身份证号，性别和出生日期由此自动识别"),
         template_name="registry/id_number_field.html",
-        widget=forms.TextInput(attrs={
-            "autocomplete": "off", "spellcheck": "false", "maxlength": 20, "class": "mono",
-            "hx-post": reverse_lazy("registry:id_check"), "hx-trigger": "input changed delay:400ms, change",
-            "hx-target": "#id-check", "hx-swap": "innerHTML", "hx-sync": "this:replace",
-        }),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "maxlength": 20,
+                "class": "mono",
+                "hx-post": reverse_lazy("registry:id_check"),
+                "hx-trigger": "input changed delay:400ms, change",
+                "hx-target": "#id-check",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -174,7 +234,9 @@ class MemberForm(ServiceForm):
         change anyway); they are corrected by a reviewed change request."""
         for name in ("id_number", "name"):
             field = self.fields[name]
-            field.widget.attrs = {k: v for k, v in field.widget.attrs.items() if not k.startswith("hx-")} | {"readonly": True}
+            field.widget.attrs = {k: v for k, v in field.widget.attrs.items() if not k.startswith("hx-")} | {
+                "readonly": True
+            }
             field.help_text = _("已建档立卡户的成员身份证号、姓名经“更正成员身份信息”变更申请更正")
 
     def clean_id_number(self):
@@ -205,7 +267,10 @@ REMOVAL_REASONS = [
 class RemoveMemberForm(ServiceForm):
     reason = forms.ChoiceField(label=_("减员原因"), choices=[("", _("请选择"))] + REMOVAL_REASONS)
     detail = forms.CharField(
-        label=_("说明"), required=False, max_length=200, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("说明"),
+        required=False,
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("如日期、去向、证明材料；原因为“其他”时必填"),
     )
 
@@ -245,7 +310,9 @@ class IncomeForm(ServiceForm):
 
     def __init__(self, *args, household_size: int, **kwargs):
         super().__init__(*args, **kwargs)
-        money = fields_for_model(IncomeRecord, fields=list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"])
+        money = fields_for_model(
+            IncomeRecord, fields=list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"]
+        )
         for field in money.values():
             field.required = False  # an empty amount is nought
             field.widget.attrs.update({"inputmode": "decimal", "min": "0", "step": "0.01"})
@@ -254,13 +321,18 @@ class IncomeForm(ServiceForm):
             field.widget.attrs["data-income"] = "subtract" if name == "productive_expenditure" else "add"
         self.fields.update(money)
         self.fields["household_size"] = forms.IntegerField(
-            label=IncomeRecord._meta.get_field("household_size").verbose_name, required=False, min_value=1, max_value=99,
+            label=IncomeRecord._meta.get_field("household_size").verbose_name,
+            required=False,
+            min_value=1,
+            max_value=99,
             help_text=_("留空则按当前家庭人口数（%(size)s人）计算") % {"size": household_size},
             widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-income-size": str(household_size)}),
         )
         self.fields["confirm_zero"] = forms.BooleanField(
-            label=_("确认该户全年收入为 0 元"), required=False,
-            help_text=_("各项收入都为 0 或空白时须勾选，以免漏填的收入被当作 0 保存"))
+            label=_("确认该户全年收入为 0 元"),
+            required=False,
+            help_text=_("各项收入都为 0 或空白时须勾选，以免漏填的收入被当作 0 保存"),
+        )
 
     def show_previous(self, previous: IncomeRecord | None) -> None:
         """Each amount's field says what it was in the household's record of the year before."""
@@ -268,13 +340,17 @@ class IncomeForm(ServiceForm):
             return
         for name in IncomeRecord.INCOME_FIELDS + ("productive_expenditure",):
             self.fields[name].help_text = _("%(year)s年：%(amount)s 元") % {
-                "year": previous.year, "amount": formats.yuan(getattr(previous, name))}
+                "year": previous.year,
+                "amount": formats.yuan(getattr(previous, name)),
+            }
 
     def clean(self):
         data = super().clean()
         amounts = [data.get(name) for name in IncomeRecord.INCOME_FIELDS]
         if not self.errors and not any(amounts) and not data.get("confirm_zero"):
-            self.add_error("confirm_zero", _("各项收入合计为 0 元。如确实没有收入，请勾选确认；否则请填写收入。"))
+            self.add_error(
+                "confirm_zero", _("各项收入合计为 0 元。如确实没有收入，请勾选确认；否则请填写收入。")
+            )
         return data
 
     @classmethod
@@ -301,17 +377,23 @@ class GuaranteeForm(ServiceForm):
     error_fields = {item: f"{item}_note" for item in GUARANTEES}
 
     year = forms.TypedChoiceField(label=_("年度"), coerce=int, choices=_year_choices)
-    checked_on = forms.DateField(label=_("核查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    checked_on = forms.DateField(
+        label=_("核查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for item in GUARANTEES:
             self.fields[item] = forms.TypedChoiceField(
-                label=GUARANTEE_LABELS[item], choices=MET_CHOICES, coerce=lambda v: v == "1",
+                label=GUARANTEE_LABELS[item],
+                choices=MET_CHOICES,
+                coerce=lambda v: v == "1",
                 widget=forms.RadioSelect(attrs={"class": "met"}),
             )
             self.fields[f"{item}_note"] = forms.CharField(
-                label=_("情况说明"), required=False, max_length=300,
+                label=_("情况说明"),
+                required=False,
+                max_length=300,
                 widget=forms.TextInput(attrs={"placeholder": _("未达标时必填")}),
             )
 
@@ -334,7 +416,8 @@ class GuaranteeForm(ServiceForm):
     def service_fields(self) -> dict:
         data = self.cleaned_data
         return {
-            "year": data["year"], "checked_on": data["checked_on"],
+            "year": data["year"],
+            "checked_on": data["checked_on"],
             "items": {item: data[item] for item in GUARANTEES},
             "notes": {item: data[f"{item}_note"] for item in GUARANTEES if data.get(f"{item}_note")},
         }

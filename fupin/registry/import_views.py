@@ -1,4 +1,5 @@
 """Pages for importing the national form and exporting household lists: thin views over importing/exports."""
+
 import io
 import tempfile
 from pathlib import Path
@@ -38,9 +39,12 @@ def _job_or_404(user, pk) -> ImportJob:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("文件（.xlsx 或 .csv）"), error_messages={"empty": gettext_lazy("文件是空的")})
+    file = forms.FileField(
+        label=gettext_lazy("文件（.xlsx 或 .csv）"), error_messages={"empty": gettext_lazy("文件是空的")}
+    )
     only_valid_rows = forms.BooleanField(
-        label=gettext_lazy("有错误时只导入无错误的户"), required=False,
+        label=gettext_lazy("有错误时只导入无错误的户"),
+        required=False,
         help_text=gettext_lazy("不勾选时，文件中只要有一行错误就不导入任何数据。"),
     )
 
@@ -52,7 +56,9 @@ class ImportForm(forms.Form):
         if suffix not in reading.EXTENSIONS:
             raise forms.ValidationError(_("只能导入 .xlsx 或 .csv 文件"))
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("文件过大：最大 %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)})
+            raise forms.ValidationError(
+                _("文件过大：最大 %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
         if upload.size == 0:
             raise forms.ValidationError(_("文件是空的"))
         # Cheap checks now (a CSV's headings, an .xlsx's directory, and a small one's headings), so a wrong file is
@@ -84,15 +90,23 @@ def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        job = ImportJob(user=user, scope_code=user.scope_prefix, original_name=Path(upload.name).name[:200],
-                        only_valid_rows=form.cleaned_data["only_valid_rows"])
-        job.file.save(random_name(Path(upload.name).suffix.lower()), upload, save=False)  # its name is in original_name
+        job = ImportJob(
+            user=user,
+            scope_code=user.scope_prefix,
+            original_name=Path(upload.name).name[:200],
+            only_valid_rows=form.cleaned_data["only_valid_rows"],
+        )
+        job.file.save(
+            random_name(Path(upload.name).suffix.lower()), upload, save=False
+        )  # its name is in original_name
         job.save()
         result = run_import.enqueue(job.pk)
         ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id)[:64])
         return redirect("registry:import_detail", pk=job.pk)
     jobs = jobs_for(user).select_related("user")[:20]
-    return render(request, "registry/import_upload.html", {"form": form, "jobs": jobs, "columns": columns.COLUMNS})
+    return render(
+        request, "registry/import_upload.html", {"form": form, "jobs": jobs, "columns": columns.COLUMNS}
+    )
 
 
 @login_required
@@ -111,13 +125,20 @@ ERRORS_SHOWN = 20
 
 
 def _job_context(user, job):
-    if job.status in work.RUNNING and work.settle(job.pk):  # its process had died: the job now says what became of it
+    if job.status in work.RUNNING and work.settle(
+        job.pk
+    ):  # its process had died: the job now says what became of it
         job.refresh_from_db()
     finished = job.status in FINISHED
     can_download = _may_download_errors(user, job)
     errors = report.read_error_report(job.error_file, ERRORS_SHOWN + 1) if finished and can_download else []
-    return {"job": job, "finished": finished, "can_download": can_download, "errors": errors[:ERRORS_SHOWN],
-            "more_errors": len(errors) > ERRORS_SHOWN}
+    return {
+        "job": job,
+        "finished": finished,
+        "can_download": can_download,
+        "errors": errors[:ERRORS_SHOWN],
+        "more_errors": len(errors) > ERRORS_SHOWN,
+    }
 
 
 def _may_download_errors(user, job) -> bool:
@@ -140,7 +161,9 @@ def import_template(request):
     if request.GET.get("format") == "csv":
         report.write_template_csv(out, report.sample_rows())
         out.seek(0)
-        return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.csv", content_type="text/csv")
+        return FileResponse(
+            out, as_attachment=True, filename="贫困户信息采集表_导入模板.csv", content_type="text/csv"
+        )
     report.write_template(out, report.sample_rows())
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.xlsx")
@@ -163,5 +186,9 @@ def household_export(request):
     exports.write_xlsx(households, tmp, show_identifiers=user.sees_identifiers)
     tmp.seek(0)
     stamp = timezone.localdate().strftime("%Y%m%d")
-    return FileResponse(tmp, as_attachment=True, filename=f"贫困户名单_{stamp}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(
+        tmp,
+        as_attachment=True,
+        filename=f"贫困户名单_{stamp}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

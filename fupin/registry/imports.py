@@ -7,6 +7,7 @@ Importer: row-wise validation), plan (matching against the registry, the chunk's
 PostgreSQL writers), report (results, error report, template), jobs (ImportJob and its progress), and the bulk
 path: bulk (column-wise screening and COPY batches), frames (the file as a polars frame), initials.
 """
+
 from .importing.columns import HEADINGS, ImportRejected
 from .importing.jobs import process_job
 from .importing.rows import Importer, import_file

@@ -10,6 +10,7 @@ the list cannot confirm a number digit by digit; and they may do so ID_SEARCHES_
 since the year, with the last four characters (shown here and on public notices), leaves some thirty
 numbers that a whole-number search could try one by one.
 """
+
 import datetime
 
 from django.core.cache import cache

@@ -4,6 +4,7 @@ Rules that the database itself holds: one person (ID number) in one household; o
 (户主) per household; one income record and one guarantee survey per household per year; money in Decimal yuan
 with two places, never float.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
@@ -25,25 +26,45 @@ class Household(models.Model):
     number = CodeField(_("户编号"), max_length=20)  # unique: Meta.constraints
     # No index of its own: the (village, status, number) index below serves every village filter.
     village = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="households", verbose_name=_("行政村"), db_index=False
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name=_("行政村"),
+        db_index=False,
     )
     group = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="group_households",
-        verbose_name=_("自然村（组）"), db_index=False,  # indexed in Meta, without a pattern index nothing uses
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="group_households",
+        verbose_name=_("自然村（组）"),
+        db_index=False,  # indexed in Meta, without a pattern index nothing uses
     )
-    status = models.CharField(_("户状态"), max_length=15, choices=codes.HouseholdStatus.choices, default=codes.HouseholdStatus.POOR)
-    household_type = models.CharField(_("贫困户属性"), max_length=15, choices=codes.HouseholdType.choices, blank=True)
+    status = models.CharField(
+        _("户状态"), max_length=15, choices=codes.HouseholdStatus.choices, default=codes.HouseholdStatus.POOR
+    )
+    household_type = models.CharField(
+        _("贫困户属性"), max_length=15, choices=codes.HouseholdType.choices, blank=True
+    )
     identification_standard = models.CharField(
-        _("识别标准"), max_length=12, choices=codes.IdentificationStandard.choices, default=codes.IdentificationStandard.NATIONAL
+        _("识别标准"),
+        max_length=12,
+        choices=codes.IdentificationStandard.choices,
+        default=codes.IdentificationStandard.NATIONAL,
     )
-    primary_cause = models.CharField(_("主要致贫原因"), max_length=20, choices=codes.PovertyCause.choices, blank=True)
+    primary_cause = models.CharField(
+        _("主要致贫原因"), max_length=20, choices=codes.PovertyCause.choices, blank=True
+    )
     other_causes = models.JSONField(_("其他致贫原因"), default=list, blank=True)
 
     # Denormalised from the head member, kept by services so lists need no join.
     head_name = models.CharField(_("户主姓名"), max_length=50, blank=True)
     head_initials = models.CharField(_("户主拼音首字母"), max_length=20, blank=True)
     size = models.PositiveSmallIntegerField(_("家庭人口数"), default=0)
-    latest_income = models.DecimalField(_("最近年人均纯收入"), null=True, blank=True, max_digits=12, decimal_places=2)
+    latest_income = models.DecimalField(
+        _("最近年人均纯收入"), null=True, blank=True, max_digits=12, decimal_places=2
+    )
 
     address = models.CharField(_("住址"), max_length=200, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
@@ -94,10 +115,11 @@ class Household(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["number"], name="registry_household_number_key"),
             models.CheckConstraint(
-                condition=models.Q(exit_year__isnull=True) | models.Q(registration_year__isnull=True)
+                condition=models.Q(exit_year__isnull=True)
+                | models.Q(registration_year__isnull=True)
                 | models.Q(exit_year__gte=models.F("registration_year")),
                 name="household_exit_after_registration",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,7 +140,9 @@ class Household(models.Model):
 
 
 class Member(models.Model):
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户")
+    )
     # Denormalised village code so member search is one index range per scope.
     village_code = CodeField(_("行政村代码"), max_length=15)
     name = models.CharField(_("姓名"), max_length=50)
@@ -128,20 +152,40 @@ class Member(models.Model):
     birth_date = models.DateField(_("出生日期"))
     relation = models.CharField(_("与户主关系"), max_length=20, choices=codes.Relation.choices)
     ethnicity = models.CharField(_("民族"), max_length=2, choices=codes.ETHNICITIES, default="01")
-    political_status = models.CharField(_("政治面貌"), max_length=10, choices=codes.PoliticalStatus.choices, default=codes.PoliticalStatus.MASSES)
+    political_status = models.CharField(
+        _("政治面貌"),
+        max_length=10,
+        choices=codes.PoliticalStatus.choices,
+        default=codes.PoliticalStatus.MASSES,
+    )
     education = models.CharField(_("文化程度"), max_length=25, choices=codes.Education.choices, blank=True)
-    schooling = models.CharField(_("在校生状况"), max_length=20, choices=codes.SchoolingStatus.choices, default=codes.SchoolingStatus.NOT_IN_SCHOOL)
-    health = models.CharField(_("健康状况"), max_length=10, choices=codes.Health.choices, default=codes.Health.HEALTHY)
-    labour_skill = models.CharField(_("劳动技能"), max_length=10, choices=codes.LabourSkill.choices, blank=True)
-    work_status = models.CharField(_("务工状况"), max_length=20, choices=codes.WorkStatus.choices, default=codes.WorkStatus.NOT_WORKING)
+    schooling = models.CharField(
+        _("在校生状况"),
+        max_length=20,
+        choices=codes.SchoolingStatus.choices,
+        default=codes.SchoolingStatus.NOT_IN_SCHOOL,
+    )
+    health = models.CharField(
+        _("健康状况"), max_length=10, choices=codes.Health.choices, default=codes.Health.HEALTHY
+    )
+    labour_skill = models.CharField(
+        _("劳动技能"), max_length=10, choices=codes.LabourSkill.choices, blank=True
+    )
+    work_status = models.CharField(
+        _("务工状况"), max_length=20, choices=codes.WorkStatus.choices, default=codes.WorkStatus.NOT_WORKING
+    )
     work_months = models.PositiveSmallIntegerField(_("务工时间（月）"), default=0)
     has_medical_insurance = models.BooleanField(_("是否参加城乡居民基本医疗保险"), default=True)
     has_serious_illness_insurance = models.BooleanField(_("是否参加大病保险"), default=True)
     has_pension_insurance = models.BooleanField(_("是否参加城乡居民基本养老保险"), default=False)
     has_accident_insurance = models.BooleanField(_("是否享受人身意外保险补贴"), default=False)
     is_active_military = models.BooleanField(_("是否现役军人"), default=False)
-    disability_category = models.CharField(_("残疾类别"), max_length=15, choices=codes.DisabilityCategory.choices, blank=True, default="")
-    disability_level = models.CharField(_("残疾等级"), max_length=1, choices=codes.DisabilityLevel.choices, blank=True, default="")
+    disability_category = models.CharField(
+        _("残疾类别"), max_length=15, choices=codes.DisabilityCategory.choices, blank=True, default=""
+    )
+    disability_level = models.CharField(
+        _("残疾等级"), max_length=1, choices=codes.DisabilityLevel.choices, blank=True, default=""
+    )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # as Household.version
 
@@ -151,14 +195,19 @@ class Member(models.Model):
         ordering = ["household_id", "id"]
         indexes = [
             # search by pinyin initials or by name within a scope: one index for both, the name read from it
-            models.Index(fields=["village_code", "name_initials"], include=["name"], name="member_village_search"),
+            models.Index(
+                fields=["village_code", "name_initials"], include=["name"], name="member_village_search"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(work_months__lte=12), name="member_work_months_le_12"),
             models.UniqueConstraint(fields=["id_number"], name="registry_member_id_number_key"),
             # 户主: one per household, held by the database so that two requests at once cannot both add one
-            models.UniqueConstraint(fields=["household"], condition=models.Q(relation="head"),
-                                    name="member_one_head_per_household"),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(relation="head"),
+                name="member_one_head_per_household",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,7 +218,9 @@ class IncomeRecord(models.Model):
     """A household's income and expenditure for one year (年收入情况), in yuan."""
 
     # indexed by the (household, year) constraint
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="incomes", verbose_name=_("户"), db_index=False)
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="incomes", verbose_name=_("户"), db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     wages = models.DecimalField(_("工资性收入"), **MONEY)
     production = models.DecimalField(_("生产经营性收入"), **MONEY)
@@ -224,8 +275,10 @@ def per_capita_net_income(*, incomes, productive_expenditure, household_size: in
     total = sum((Decimal(v) for v in incomes), Decimal("0")) - Decimal(productive_expenditure)
     result = (total / household_size).quantize(CENT, rounding=ROUND_HALF_UP)
     if abs(result) >= MONEY_BELOW:
-        raise IncomeTooLarge(f"由各项收入算得的年人均纯收入 {money.format_yuan(result)} 元超过上限 "
-                             f"{money.format_yuan(MONEY_BELOW - CENT)} 元：请检查各项收入金额")
+        raise IncomeTooLarge(
+            f"由各项收入算得的年人均纯收入 {money.format_yuan(result)} 元超过上限 "
+            f"{money.format_yuan(MONEY_BELOW - CENT)} 元：请检查各项收入金额"
+        )
     return result
 
 
@@ -243,7 +296,9 @@ GUARANTEE_LABELS = {
 class GuaranteeCheck(models.Model):
     """The 两不愁三保障 + drinking water checklist for one household in one survey year."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="guarantee_checks", verbose_name=_("户"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="guarantee_checks", verbose_name=_("户")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     checked_on = models.DateField(_("核查日期"))
     food = models.BooleanField(_("不愁吃"), default=True)
@@ -259,7 +314,9 @@ class GuaranteeCheck(models.Model):
         verbose_name = _("两不愁三保障核查")
         verbose_name_plural = _("两不愁三保障核查")
         ordering = ["household_id", "-year"]
-        constraints = [models.UniqueConstraint(fields=["household", "year"], name="guarantee_one_per_household_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="guarantee_one_per_household_year")
+        ]
 
     def __str__(self) -> str:
         return f"{self.year}"
@@ -285,12 +342,16 @@ class ImportStatus(models.TextChoices):
 class ImportJob(models.Model):
     """One upload of the national template: its progress, its outcome and its error report."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("上传人"))
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("上传人")
+    )
     scope_code = models.CharField(_("导入范围"), max_length=15)
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("文件名"), max_length=200)
     only_valid_rows = models.BooleanField(_("只导入无错误的行"), default=False)
-    status = models.CharField(_("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
     error_rows = models.PositiveIntegerField(_("错误行数"), default=0)

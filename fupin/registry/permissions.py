@@ -1,4 +1,5 @@
 """Who may do what in the registry by role (DESIGN.md section 5); region scope is fupin/accounts/scope.py."""
+
 from typing import Any
 
 from fupin.accounts.permissions import is_county_office

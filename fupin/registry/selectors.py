@@ -1,4 +1,5 @@
 """How the registry is read: every query starts from the user's scope."""
+
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
@@ -27,8 +28,16 @@ INCOME_BANDS = {
 }
 
 
-def households_for(user: User, *, region: str | None = None, q: str = "", status: str = "", household_type: str = "",
-                   cause: str = "", income_band: str = "") -> QuerySet[Household]:
+def households_for(
+    user: User,
+    *,
+    region: str | None = None,
+    q: str = "",
+    status: str = "",
+    household_type: str = "",
+    cause: str = "",
+    income_band: str = "",
+) -> QuerySet[Household]:
     """Households the user may see, narrowed by the list's filters.
 
     `q` matches a member's name (prefix), a full or partial ID number, the household
@@ -105,7 +114,14 @@ def member_for(user: User, pk: int | str) -> Member:
 
 
 LIST_FIELDS = (
-    "number", "village__name", "group__name", "head_name", "size", "household_type", "status", "primary_cause",
+    "number",
+    "village__name",
+    "group__name",
+    "head_name",
+    "size",
+    "household_type",
+    "status",
+    "primary_cause",
     "latest_income",
 )
 
@@ -122,12 +138,14 @@ def list_region(user: User, code: str) -> tuple[Region | None, str | None]:
     if prefix is None or not code or user.helper_region:
         return None, None
     lo, hi = code_range(prefix)
-    row = fetchone(connection.alias,
-                   "SELECT r.code, r.name, r.level, r.parent_id,"
-                   " (SELECT token FROM registry_listversion WHERE village_code = r.code),"
-                   " (SELECT token FROM registry_listversion WHERE village_code = '')"
-                   " FROM regions_region r WHERE r.code = %s AND r.code >= %s AND r.code <= %s",
-                   [code, lo, hi])
+    row = fetchone(
+        connection.alias,
+        "SELECT r.code, r.name, r.level, r.parent_id,"
+        " (SELECT token FROM registry_listversion WHERE village_code = r.code),"
+        " (SELECT token FROM registry_listversion WHERE village_code = '')"
+        " FROM regions_region r WHERE r.code = %s AND r.code >= %s AND r.code <= %s",
+        [code, lo, hi],
+    )
     if row is None:
         return None, None
     region = Region.from_db(connection.alias, ["code", "name", "level", "parent_id"], row[:4])
@@ -143,8 +161,10 @@ def household_rows(households: QuerySet[Household]) -> QuerySet[Household]:
     plain index range count.
     """
     heads = Member.objects.filter(relation=codes.Relation.HEAD).only("household_id", "id_number")
-    return households.select_related("village", "group").only(*LIST_FIELDS).prefetch_related(
-        Prefetch("members", queryset=heads, to_attr="heads")
+    return (
+        households.select_related("village", "group")
+        .only(*LIST_FIELDS)
+        .prefetch_related(Prefetch("members", queryset=heads, to_attr="heads"))
     )
 
 
@@ -166,21 +186,35 @@ def region_breakdown(user: User, region_code: str, level: int | None) -> dict[st
     else:
         child_level = RegionLevel(level + 1) if level else RegionLevel.PROVINCE
         child = Substr("village_id", 1, CODE_LENGTHS[child_level])
-    rows = cast(Iterable[dict[str, Any]], (
-        households.order_by().annotate(child=child).values("child").annotate(
-            households=Count("pk"),
-            persons=Coalesce(Sum("size"), 0),
-            **{status: Count("pk", filter=Q(status=status)) for status in codes.HouseholdStatus.values},
-        )
-    ))
+    rows = cast(
+        Iterable[dict[str, Any]],
+        (
+            households.order_by()
+            .annotate(child=child)
+            .values("child")
+            .annotate(
+                households=Count("pk"),
+                persons=Coalesce(Sum("size"), 0),
+                **{status: Count("pk", filter=Q(status=status)) for status in codes.HouseholdStatus.values},
+            )
+        ),
+    )
     return {row.pop("child"): row for row in rows}
 
 
 def household_history(household: Household) -> QuerySet[AuditEntry]:
     """The audit trail of one household (already read through household_for), newest first."""
     return household.audit_entries.select_related("user").only(
-        "at", "username", "role", "region_code", "action", "target_type", "target_label", "changes",
-        "user__full_name", "user__username",
+        "at",
+        "username",
+        "role",
+        "region_code",
+        "action",
+        "target_type",
+        "target_label",
+        "changes",
+        "user__full_name",
+        "user__username",
     )
 
 
@@ -192,22 +226,25 @@ def household_sequences(villages: Iterable[str]) -> dict[str, int]:
     table = Household._meta.db_table
     todo = sorted(found)
     for start in range(0, len(todo), 300):
-        batch = todo[start:start + 300]
+        batch = todo[start : start + 300]
         if connection.vendor == "postgresql":
-            sql = (f'SELECT v, (SELECT number FROM "{table}" '
-                   "WHERE number >= v AND number <= v || repeat('9', 20 - length(v)) "
-                   "AND substr(number, length(v) + 1) ~ '^[0-9]+$' "
-                   "ORDER BY length(number) DESC, number DESC LIMIT 1) FROM unnest(%s::text[]) AS v")
+            sql = (
+                f'SELECT v, (SELECT number FROM "{table}" '
+                "WHERE number >= v AND number <= v || repeat('9', 20 - length(v)) "
+                "AND substr(number, length(v) + 1) ~ '^[0-9]+$' "
+                "ORDER BY length(number) DESC, number DESC LIMIT 1) FROM unnest(%s::text[]) AS v"
+            )
             params: list[Any] = [batch]
         else:
             sql = " UNION ALL ".join(
                 f'SELECT %s, (SELECT number FROM "{table}" WHERE number >= %s AND number <= %s '
                 "AND length(number) > %s AND substr(number, %s) NOT GLOB '*[^0-9]*' "
                 "ORDER BY length(number) DESC, number DESC LIMIT 1)"
-                for _ in batch)
+                for _ in batch
+            )
             params = [p for v in batch for p in (v, v, v + "9" * (20 - len(v)), len(v), len(v) + 1)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for village, last in cursor.fetchall():
-                found[village] = int(last[len(village):]) if last else 0
+                found[village] = int(last[len(village) :]) if last else 0
     return found

@@ -1,4 +1,5 @@
 """What users do to the registry: plain functions, each in a transaction with its audit entry."""
+
 import datetime
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -56,8 +57,9 @@ UNREGISTERED_STATUSES = (codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStat
 NEW_HOUSEHOLD_MESSAGE = "新建户只能为“未建档”或“申请中”：纳入建档立卡须经识别程序"
 # Audit actions under which apply_key_facts changes key facts (labels: display.ACTIONS). The
 # procedures' own bulk service writes procedure_<kind>, procedure_apply and procedure_withdraw.
-KEY_FACT_ACTIONS = frozenset({"initial_load", "monitoring_include", "monitoring_eliminate", "monitoring_exclude",
-                              "change_request"})
+KEY_FACT_ACTIONS = frozenset(
+    {"initial_load", "monitoring_include", "monitoring_eliminate", "monitoring_exclude", "change_request"}
+)
 
 
 def change_request_url(household: Household) -> str:
@@ -75,12 +77,16 @@ def change_request_hint(household: Household) -> str:
 
 
 def _locked_member_change(household: Household, what: str) -> LockedError:
-    return LockedError({"__all__": f"户 {household.number} 已建档立卡，不能直接{what}。{change_request_hint(household)}"})
+    return LockedError(
+        {"__all__": f"户 {household.number} 已建档立卡，不能直接{what}。{change_request_hint(household)}"}
+    )
 
 
 def initials(name: str) -> str:
     """Pinyin initials of a Chinese name, upper case: 张三丰 → ZSF."""
-    return "".join(p[:1] for p in lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")).upper()[:20]
+    return "".join(p[:1] for p in lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")).upper()[
+        :20
+    ]
 
 
 def _village(code: str) -> Region:
@@ -98,11 +104,26 @@ def next_household_number(village_code: str) -> str:
     return f"{village_code}{household_sequences([village_code])[village_code] + 1:04d}"
 
 
-HOUSEHOLD_EDITABLE = {
-    f.name for f in Household._meta.concrete_fields
-} - {"id", "number", "village", "head_name", "head_initials", "size", "latest_income", "created_at", "updated_at", "flags",
-                                  "version"}
-MEMBER_EDITABLE = {f.name for f in Member._meta.concrete_fields} - {"id", "household", "village_code", "name_initials", "version"}
+HOUSEHOLD_EDITABLE = {f.name for f in Household._meta.concrete_fields} - {
+    "id",
+    "number",
+    "village",
+    "head_name",
+    "head_initials",
+    "size",
+    "latest_income",
+    "created_at",
+    "updated_at",
+    "flags",
+    "version",
+}
+MEMBER_EDITABLE = {f.name for f in Member._meta.concrete_fields} - {
+    "id",
+    "household",
+    "village_code",
+    "name_initials",
+    "version",
+}
 
 
 def _check_household_fields(values: dict) -> None:
@@ -121,7 +142,9 @@ def _check_household_fields(values: dict) -> None:
 
 
 @transaction.atomic
-def create_household(*, by: User, village_code: str, group_code: str | None = None, **fields: Any) -> Household:
+def create_household(
+    *, by: User, village_code: str, group_code: str | None = None, **fields: Any
+) -> Household:
     """A new household, outside the registry (未建档 or 申请中): it enters the registry only through
     the identification procedure, or the county's import of the national system's data."""
     village = _village(village_code)
@@ -133,7 +156,11 @@ def create_household(*, by: User, village_code: str, group_code: str | None = No
     locked = {}
     if fields["status"] not in UNREGISTERED_STATUSES:
         locked["status"] = NEW_HOUSEHOLD_MESSAGE
-    locked |= {k: KEY_FIELD_MESSAGES[k] for k in ("household_type", "registration_year", "exit_year") if fields.get(k)}
+    locked |= {
+        k: KEY_FIELD_MESSAGES[k]
+        for k in ("household_type", "registration_year", "exit_year")
+        if fields.get(k)
+    }
     if locked:
         raise LockedError(locked)
     _check_household_fields(fields)
@@ -143,16 +170,32 @@ def create_household(*, by: User, village_code: str, group_code: str | None = No
         if group is None:
             raise RegistryError({"group": f"{village.name}下没有代码为 {group_code} 的村民小组"})
     # One new number at a time per village: three 新建户 at once would otherwise all take the same next number.
-    list(Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True))
-    household = Household.objects.create(number=next_household_number(village.code), village=village, group=group, **fields)
-    record(by=by, action="create", target=household, household=household, scope_code=village.code,
-           changes={k: [None, v] for k, v in snapshot(household).items() if v not in (None, "", [], False)})
+    list(
+        Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True)
+    )
+    household = Household.objects.create(
+        number=next_household_number(village.code), village=village, group=group, **fields
+    )
+    record(
+        by=by,
+        action="create",
+        target=household,
+        household=household,
+        scope_code=village.code,
+        changes={k: [None, v] for k, v in snapshot(household).items() if v not in (None, "", [], False)},
+    )
     return household
 
 
 @transaction.atomic
-def update_household(household: Household, *, by: User, expected_version: int | None = None,
-                     base: dict | None = None, **changes: Any) -> Household:
+def update_household(
+    household: Household,
+    *,
+    by: User,
+    expected_version: int | None = None,
+    base: dict | None = None,
+    **changes: Any,
+) -> Household:
     """A direct edit of a household's own fields. The key facts (KEY_FIELDS) are read-only here: a
     value other than the stored one is refused (the same value is no change and passes).
 
@@ -164,7 +207,9 @@ def update_household(household: Household, *, by: User, expected_version: int | 
         raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
     household = Household.objects.select_for_update().get(pk=household.pk)
     versions.check(household, expected_version, edit=changes, base=base)
-    locked = {k: KEY_FIELD_MESSAGES[k] for k in KEY_FIELDS if k in changes and changes[k] != getattr(household, k)}
+    locked = {
+        k: KEY_FIELD_MESSAGES[k] for k in KEY_FIELDS if k in changes and changes[k] != getattr(household, k)
+    }
     if locked:
         raise LockedError(locked)
     before = snapshot(household)
@@ -176,7 +221,14 @@ def update_household(household: Household, *, by: User, expected_version: int | 
     changed = diff(before, snapshot(household))
     changed.pop("updated_at", None)
     if changed:
-        record(by=by, action="update", target=household, household=household, scope_code=household.village_id, changes=changed)
+        record(
+            by=by,
+            action="update",
+            target=household,
+            household=household,
+            scope_code=household.village_id,
+            changes=changed,
+        )
     return household
 
 
@@ -209,15 +261,31 @@ def apply_key_facts(household: Household, *, by: User, action: str, **changes: A
     changed = diff(before, snapshot(household))
     changed.pop("updated_at", None)
     if changed:
-        record(by=by, action=action, target=household, household=household, scope_code=household.village_id, changes=changed)
+        record(
+            by=by,
+            action=action,
+            target=household,
+            household=household,
+            scope_code=household.village_id,
+            changes=changed,
+        )
     return household
 
 
-PROCEDURE_FIELDS = {"status", "household_type", "primary_cause", "other_causes", "registration_year", "exit_year"}
+PROCEDURE_FIELDS = {
+    "status",
+    "household_type",
+    "primary_cause",
+    "other_causes",
+    "registration_year",
+    "exit_year",
+}
 
 
 @transaction.atomic
-def set_household_statuses(*, by: User, changes: dict[int, dict], action: str, batch_id: int | None = None) -> int:
+def set_household_statuses(
+    *, by: User, changes: dict[int, dict], action: str, batch_id: int | None = None
+) -> int:
     """Change status, type, causes and years of many households at once for a procedure's
     announcement or withdrawal, validated and audited in bulk (one audit entry per household
     changed, recording `batch_id`).
@@ -231,25 +299,41 @@ def set_household_statuses(*, by: User, changes: dict[int, dict], action: str, b
     fields = sorted({f for c in changes.values() for f in c})
     if set(fields) - PROCEDURE_FIELDS:
         raise RegistryError(f"程序不能修改这些字段：{', '.join(sorted(set(fields) - PROCEDURE_FIELDS))}")
-    households = list(Household.objects.filter(pk__in=list(changes)).only("pk", "number", "head_name", "village_id",
-                                                                          *PROCEDURE_FIELDS))
+    households = list(
+        Household.objects.filter(pk__in=list(changes)).only(
+            "pk", "number", "head_name", "village_id", *PROCEDURE_FIELDS
+        )
+    )
     audits, touched = [], []
     for h in households:
         before = {f: getattr(h, f) for f in fields}
         for f, v in changes[h.pk].items():
             setattr(h, f, v)
-        errors = validation.check_household(status=h.status, household_type=h.household_type, primary_cause=h.primary_cause,
-                                            registration_year=h.registration_year, exit_year=h.exit_year)
+        errors = validation.check_household(
+            status=h.status,
+            household_type=h.household_type,
+            primary_cause=h.primary_cause,
+            registration_year=h.registration_year,
+            exit_year=h.exit_year,
+        )
         if errors:
             raise RegistryError(f"户 {h.number}（{h.head_name}）：{'；'.join(errors.values())}")
         delta = {f: [before[f], getattr(h, f)] for f in fields if before[f] != getattr(h, f)}
         if not delta:
             continue
         touched.append(h)
-        audits.append(audit_entry(
-            by=by, action=action, target_type="household", target_id=h.pk, target_label=f"{h.number} {h.head_name}",
-            household_id=h.pk, scope_code=h.village_id, changes=delta | ({"batch": [None, batch_id]} if batch_id else {}),
-        ))
+        audits.append(
+            audit_entry(
+                by=by,
+                action=action,
+                target_type="household",
+                target_id=h.pk,
+                target_label=f"{h.number} {h.head_name}",
+                household_id=h.pk,
+                scope_code=h.village_id,
+                changes=delta | ({"batch": [None, batch_id]} if batch_id else {}),
+            )
+        )
     now = timezone.now()
     for h in touched:
         h.updated_at = now
@@ -273,7 +357,9 @@ def _refresh_household_summary(household: Household) -> None:
     household.refresh_from_db(fields=["head_name", "head_initials", "size"])
 
 
-def _check_member_fields(values: dict, *, household: Household, member_id: int | None, by: User | None=None) -> None:
+def _check_member_fields(
+    values: dict, *, household: Household, member_id: int | None, by: User | None = None
+) -> None:
     errors, parsed = validation.check_identity(
         id_number=values.get("id_number", ""), sex=values.get("sex"), birth_date=values.get("birth_date")
     )
@@ -283,8 +369,11 @@ def _check_member_fields(values: dict, *, household: Household, member_id: int |
         values["sex"] = values["sex"] or parsed.sex
         values["birth_date"] = values.get("birth_date") or parsed.birth_date
     errors |= validation.check_member(
-        relation=values.get("relation", ""), birth_date=values.get("birth_date"), schooling=values.get("schooling"),
-        work_months=values.get("work_months"), disability_category=values.get("disability_category", ""),
+        relation=values.get("relation", ""),
+        birth_date=values.get("birth_date"),
+        schooling=values.get("schooling"),
+        work_months=values.get("work_months"),
+        disability_category=values.get("disability_category", ""),
         disability_level=values.get("disability_level", ""),
     )
     if not (values.get("name") or "").strip():
@@ -292,11 +381,20 @@ def _check_member_fields(values: dict, *, household: Household, member_id: int |
     if values.get("relation") not in codes.Relation.values:
         errors["relation"] = "请选择与户主关系"
     if parsed and "id_number" not in errors:
-        other = Member.objects.filter(id_number=parsed.number).exclude(pk=member_id or 0).select_related("household").first()
+        other = (
+            Member.objects.filter(id_number=parsed.number)
+            .exclude(pk=member_id or 0)
+            .select_related("household")
+            .first()
+        )
         if other:
             # Name the other household only to someone who may see it: a number outside
             # the user's scope would tell them that a person lives there.
-            where = f"户 {other.household.number}" if by is not None and by.in_scope(other.village_code) else "其他户"
+            where = (
+                f"户 {other.household.number}"
+                if by is not None and by.in_scope(other.village_code)
+                else "其他户"
+            )
             errors["id_number"] = f"此身份证号已登记在{where}（一人只能在一户）"
     relations = list(household.members.exclude(pk=member_id or 0).values_list("relation", flat=True))
     if values.get("relation") == codes.Relation.HEAD and codes.Relation.HEAD in relations:
@@ -315,11 +413,22 @@ def add_member(household: Household, *, by: User, **fields: Any) -> Member:
         raise _locked_member_change(household, "增加家庭成员")
     _check_member_fields(fields, household=household, member_id=None, by=by)
     member = Member.objects.create(
-        household=household, village_code=household.village_id, name_initials=initials(fields["name"]), **fields
+        household=household,
+        village_code=household.village_id,
+        name_initials=initials(fields["name"]),
+        **fields,
     )
     _refresh_household_summary(household)
-    record(by=by, action="add_member", target=member, household=household, scope_code=household.village_id,
-           changes={k: [None, v] for k, v in snapshot(member, MEMBER_EDITABLE).items() if v not in (None, "", False)})
+    record(
+        by=by,
+        action="add_member",
+        target=member,
+        household=household,
+        scope_code=household.village_id,
+        changes={
+            k: [None, v] for k, v in snapshot(member, MEMBER_EDITABLE).items() if v not in (None, "", False)
+        },
+    )
     return member
 
 
@@ -344,16 +453,19 @@ def _ensure_identity_kept(member: Member, changes: dict) -> None:
             locked[name] = label
     if locked:
         hint = change_request_hint(member.household)
-        raise LockedError({
-            name: f"户 {member.household.number} 已建档立卡，成员的{label}不能直接修改（身份证号、姓名确定此人是谁）："
-                  f"请提交“{IDENTITY_KIND}”变更申请。{hint}"
-            for name, label in locked.items()
-        })
+        raise LockedError(
+            {
+                name: f"户 {member.household.number} 已建档立卡，成员的{label}不能直接修改（身份证号、姓名确定此人是谁）："
+                f"请提交“{IDENTITY_KIND}”变更申请。{hint}"
+                for name, label in locked.items()
+            }
+        )
 
 
 @transaction.atomic
-def update_member(member: Member, *, by: User, expected_version: int | None = None, base: dict | None = None,
-                  **changes: Any) -> Member:
+def update_member(
+    member: Member, *, by: User, expected_version: int | None = None, base: dict | None = None, **changes: Any
+) -> Member:
     """A member's fields; `expected_version` and `base` as for update_household."""
     ensure_can_edit(by, member.village_code)
     unknown = set(changes) - MEMBER_EDITABLE
@@ -362,8 +474,11 @@ def update_member(member: Member, *, by: User, expected_version: int | None = No
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
     versions.check(member, expected_version, edit=changes, base=base)
     heads = codes.Relation.HEAD
-    if ("relation" in changes and (changes["relation"] == heads) != (member.relation == heads)
-            and member.household.is_registered):
+    if (
+        "relation" in changes
+        and (changes["relation"] == heads) != (member.relation == heads)
+        and member.household.is_registered
+    ):
         raise _locked_member_change(member.household, "更换户主")
     if member.household.is_registered:
         _ensure_identity_kept(member, changes)
@@ -379,8 +494,14 @@ def update_member(member: Member, *, by: User, expected_version: int | None = No
     _refresh_household_summary(member.household)
     changed = diff(before, snapshot(member, MEMBER_EDITABLE))
     if changed:
-        record(by=by, action="update_member", target=member, household=member.household,
-               scope_code=member.village_code, changes=changed)
+        record(
+            by=by,
+            action="update_member",
+            target=member,
+            household=member.household,
+            scope_code=member.village_code,
+            changes=changed,
+        )
     return member
 
 
@@ -396,15 +517,23 @@ def remove_member(member: Member, *, by: User, reason: str) -> None:
     if member.relation == codes.Relation.HEAD and household.members.count() > 1:
         raise RegistryError({"relation": "请先指定新的户主，再移除原户主"})
     before = snapshot(member, MEMBER_EDITABLE)
-    record(by=by, action="remove_member", target=member, household=household, scope_code=member.village_code,
-           changes={k: [v, None] for k, v in before.items() if v not in (None, "", False)} | {"reason": [None, reason]})
+    record(
+        by=by,
+        action="remove_member",
+        target=member,
+        household=household,
+        scope_code=member.village_code,
+        changes={k: [v, None] for k, v in before.items() if v not in (None, "", False)}
+        | {"reason": [None, reason]},
+    )
     member.delete()
     _refresh_household_summary(household)
 
 
 @transaction.atomic
-def record_income(household: Household, *, by: User, year: int, household_size: int | None = None,
-                  **components: Any) -> IncomeRecord:
+def record_income(
+    household: Household, *, by: User, year: int, household_size: int | None = None, **components: Any
+) -> IncomeRecord:
     """Enter or correct a year's incomes; the per-capita net income is derived, never typed."""
     ensure_can_edit(by, household.village_id)
     allowed = set(IncomeRecord.INCOME_FIELDS) | {"productive_expenditure"}
@@ -431,17 +560,26 @@ def record_income(household: Household, *, by: User, year: int, household_size: 
     try:
         per_capita = per_capita_net_income(
             incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
-            productive_expenditure=values["productive_expenditure"], household_size=size,
+            productive_expenditure=values["productive_expenditure"],
+            household_size=size,
         )
     except IncomeTooLarge as e:
         raise RegistryError({"__all__": str(e)}) from None
     existing = IncomeRecord.objects.filter(household=household, year=year).first()
-    corrects = existing is not None and (existing.household_size != size or any(getattr(existing, f) != values[f] for f in allowed))
+    corrects = existing is not None and (
+        existing.household_size != size or any(getattr(existing, f) != values[f] for f in allowed)
+    )
     if corrects and year in procedure_income_years([household.pk]).get(household.pk, ()):
-        raise LockedError({"year": f"{year}年收入已用于识别、退出或返贫程序的收入调查，不能直接更正。{change_request_hint(household)}"})
+        raise LockedError(
+            {
+                "year": f"{year}年收入已用于识别、退出或返贫程序的收入调查，不能直接更正。{change_request_hint(household)}"
+            }
+        )
     before = snapshot(existing) if existing else {}
     income, _ = IncomeRecord.objects.update_or_create(
-        household=household, year=year, defaults=values | {"household_size": size, "per_capita_net_income": per_capita}
+        household=household,
+        year=year,
+        defaults=values | {"household_size": size, "per_capita_net_income": per_capita},
     )
     latest = household.incomes.order_by("-year").values_list("per_capita_net_income", flat=True).first()
     Household.objects.filter(pk=household.pk).update(latest_income=latest)
@@ -449,7 +587,14 @@ def record_income(household: Household, *, by: User, year: int, household_size: 
     changed = diff(before, snapshot(income))
     changed.pop("recorded_at", None)
     changed.pop("id", None)
-    record(by=by, action="record_income", target=income, household=household, scope_code=household.village_id, changes=changed)
+    record(
+        by=by,
+        action="record_income",
+        target=income,
+        household=household,
+        scope_code=household.village_id,
+        changes=changed,
+    )
     return income
 
 
@@ -481,8 +626,15 @@ def procedure_guarantee_years(household_ids: Iterable[int]) -> dict[int, set[int
 
 
 @transaction.atomic
-def record_guarantees(household: Household, *, by: User, year: int, checked_on: datetime.date, items: dict[str, bool],
-                      notes: dict[str, str] | None = None) -> GuaranteeCheck:
+def record_guarantees(
+    household: Household,
+    *,
+    by: User,
+    year: int,
+    checked_on: datetime.date,
+    items: dict[str, bool],
+    notes: dict[str, str] | None = None,
+) -> GuaranteeCheck:
     ensure_can_edit(by, household.village_id)
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
@@ -498,17 +650,36 @@ def record_guarantees(household: Household, *, by: User, year: int, checked_on: 
         raise RegistryError({"checked_on": "核查日期不能晚于今天"})
     _lock(household)
     existing = GuaranteeCheck.objects.filter(household=household, year=year).first()
-    if existing is not None and year in procedure_guarantee_years([household.pk]).get(household.pk, ()) and (
-            any(getattr(existing, g) != bool(items.get(g, True)) for g in GUARANTEES) or existing.notes != notes
-            or existing.checked_on != checked_on):
-        raise LockedError({"year": f"{year}年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请。"
-                                   f"{change_request_hint(household)}"})
+    if (
+        existing is not None
+        and year in procedure_guarantee_years([household.pk]).get(household.pk, ())
+        and (
+            any(getattr(existing, g) != bool(items.get(g, True)) for g in GUARANTEES)
+            or existing.notes != notes
+            or existing.checked_on != checked_on
+        )
+    ):
+        raise LockedError(
+            {
+                "year": f"{year}年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请。"
+                f"{change_request_hint(household)}"
+            }
+        )
     before = snapshot(existing) if existing else {}
     check, _ = GuaranteeCheck.objects.update_or_create(
-        household=household, year=year,
-        defaults={g: bool(items.get(g, True)) for g in GUARANTEES} | {"checked_on": checked_on, "notes": notes},
+        household=household,
+        year=year,
+        defaults={g: bool(items.get(g, True)) for g in GUARANTEES}
+        | {"checked_on": checked_on, "notes": notes},
     )
     changed = diff(before, snapshot(check))
     changed.pop("id", None)
-    record(by=by, action="record_guarantees", target=check, household=household, scope_code=household.village_id, changes=changed)
+    record(
+        by=by,
+        action="record_guarantees",
+        target=check,
+        household=household,
+        scope_code=household.village_id,
+        changes=changed,
+    )
     return check

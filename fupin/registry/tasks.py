@@ -1,4 +1,5 @@
 """Background work of the registry, run by the task worker (`fupin worker`)."""
+
 from django.tasks import task
 
 from .importing import jobs

@@ -4,6 +4,7 @@ Each function takes plain values and returns a dict {field: Chinese message}; em
 means valid. The import runs the same functions row by row (or in batches), so a
 record refused by a form is refused by the import for the same reason.
 """
+
 import datetime
 
 from django.utils import timezone
@@ -13,7 +14,9 @@ from fupin.core import idnumber
 from . import codes
 
 
-def check_identity(*, id_number: str, sex: str | None = None, birth_date: datetime.date | None = None) -> tuple[dict, idnumber.IdNumber | None]:
+def check_identity(
+    *, id_number: str, sex: str | None = None, birth_date: datetime.date | None = None
+) -> tuple[dict, idnumber.IdNumber | None]:
     """The ID number is valid and agrees with the sex and birth date entered (if any)."""
     try:
         parsed = idnumber.parse(id_number)
@@ -27,8 +30,15 @@ def check_identity(*, id_number: str, sex: str | None = None, birth_date: dateti
     return errors, parsed
 
 
-def check_member(*, relation: str, birth_date: datetime.date | None, schooling: str | None = None,
-                 work_months: int | None = None, disability_category: str = "", disability_level: str = "") -> dict:
+def check_member(
+    *,
+    relation: str,
+    birth_date: datetime.date | None,
+    schooling: str | None = None,
+    work_months: int | None = None,
+    disability_category: str = "",
+    disability_level: str = "",
+) -> dict:
     errors = {}
     if work_months is not None and not 0 <= work_months <= 12:
         errors["work_months"] = "务工时间应在0到12个月之间"
@@ -51,8 +61,14 @@ def check_household_members(relations: list[str]) -> dict:
     return {}
 
 
-def check_household(*, status: str, household_type: str, primary_cause: str, registration_year: int | None,
-                    exit_year: int | None) -> dict:
+def check_household(
+    *,
+    status: str,
+    household_type: str,
+    primary_cause: str,
+    registration_year: int | None,
+    exit_year: int | None,
+) -> dict:
     errors = {}
     # 贫困户属性 belongs to households registered as poor; a monitored household may never have been
     # (边缘易致贫户, 突发严重困难户), so it needs none.

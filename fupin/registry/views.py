@@ -4,6 +4,7 @@ Reads go through selectors (scope applied there): a record outside the user's re
 a 404, never a page that confirms it exists. Writes go through services, which audit and
 check scope again; a read-only role is refused with a 403 before any form is shown.
 """
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,7 +48,9 @@ RESULTS_MARK = "<!--household-results-->"
 HISTORY_ON_PAGE = 20
 HISTORY_PAGE_SIZE = 50
 # The household page shows the form's sections, the first one led by the number, village and size.
-DETAIL_SECTIONS = [(HOUSEHOLD_SECTIONS[0][0], ["number", "village", "size"] + HOUSEHOLD_SECTIONS[0][1])] + HOUSEHOLD_SECTIONS[1:]
+DETAIL_SECTIONS = [
+    (HOUSEHOLD_SECTIONS[0][0], ["number", "village", "size"] + HOUSEHOLD_SECTIONS[0][1])
+] + HOUSEHOLD_SECTIONS[1:]
 
 
 def _ensure_reader(user):
@@ -80,6 +83,7 @@ def _region_in_scope(user, code: str) -> Region | None:
 
 # --- the list -----------------------------------------------------------------------------
 
+
 def _household_rows(households, labels: dict[str, str]) -> str:
     """The table rows of one page, written out here: a template loop costs ten times as much per row.
 
@@ -96,7 +100,9 @@ def _household_rows(households, labels: dict[str, str]) -> str:
     rows = []
     for h in households:
         url = f"{before}{h.pk}{after}"
-        ids = "".join(f'<span class="mono muted small">{escape(idnumber.mask(m.id_number))}</span>' for m in h.heads)
+        ids = "".join(
+            f'<span class="mono muted small">{escape(idnumber.mask(m.id_number))}</span>' for m in h.heads
+        )
         group = f'<span class="muted small"> {escape(h.group.name)}</span>' if h.group_id else ""
         rows.append(
             f'<tr><td data-label="{esc["number"]}"><a class="mono" href="{url}">{escape(h.number)}</a></td>'
@@ -117,14 +123,28 @@ def _list_results(request, user, filters: dict, ignored: list[str], region_error
     page = page_of(request, households, cap=SEARCH_CAP if filters.get("q") else LIST_CAP)
     paginator = page.paginator
     labels = {
-        "number": _("户编号"), "head": _("户主"), "village": _("村"), "size": _("人口"), "type": _("属性"),
-        "status": _("状态"), "cause": _("主要致贫原因"), "income": _("年人均纯收入"),
+        "number": _("户编号"),
+        "head": _("户主"),
+        "village": _("村"),
+        "size": _("人口"),
+        "type": _("属性"),
+        "status": _("状态"),
+        "cause": _("主要致贫原因"),
+        "income": _("年人均纯收入"),
     }
-    return render_to_string("registry/_household_results.html", {
-        "page": page, "paginator": paginator, "labels": labels, "rows": _household_rows(page.object_list, labels),
-        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "ignored": ignored, "region_error": region_error,
-    }, request)
+    return render_to_string(
+        "registry/_household_results.html",
+        {
+            "page": page,
+            "paginator": paginator,
+            "labels": labels,
+            "rows": _household_rows(page.object_list, labels),
+            "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            "ignored": ignored,
+            "region_error": region_error,
+        },
+        request,
+    )
 
 
 @login_required
@@ -146,20 +166,50 @@ def household_list(request):
     if region is not None and region.code == user.region_id:
         user.region = region  # the page header shows it: one query fewer
     # request.htmx's test, read from META: building request.headers for it was about a tenth of a cached page's view
-    partial = request.META.get("HTTP_HX_REQUEST") == "true" and request.META.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true"
+    partial = (
+        request.META.get("HTTP_HX_REQUEST") == "true"
+        and request.META.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true"
+    )
     query = request.META.get("QUERY_STRING", "")
     language = get_language()
 
     # a whole-number ID search by a role that may not see ID numbers is counted (masking.allow_id_search): never from the cache
     counted = not user.sees_identifiers and masking.is_whole_id(request.GET.get("q", ""))
-    results_key = version and not counted and fragments.key(
-        "households", language, user.scope_prefix, user.sees_identifiers, region.code, version, query, settings.FUPIN_PAGE_SIZE,
-        LIST_CAP, SEARCH_CAP,
+    results_key = (
+        version
+        and not counted
+        and fragments.key(
+            "households",
+            language,
+            user.scope_prefix,
+            user.sees_identifiers,
+            region.code,
+            version,
+            query,
+            settings.FUPIN_PAGE_SIZE,
+            LIST_CAP,
+            SEARCH_CAP,
+        )
     )  # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who do not
     results = fragments.get(results_key) if results_key else None
-    page_key = results_key and not partial and not len(messages.get_messages(request)) and fragments.key(
-        "household-list-page", language, user.pk, user.get_username(), user.full_name, user.role, user.region_id,
-        user.is_staff, user.is_superuser, region.code, version.split(".")[1], request.get_full_path(),
+    page_key = (
+        results_key
+        and not partial
+        and not len(messages.get_messages(request))
+        and fragments.key(
+            "household-list-page",
+            language,
+            user.pk,
+            user.get_username(),
+            user.full_name,
+            user.role,
+            user.region_id,
+            user.is_staff,
+            user.is_superuser,
+            region.code,
+            version.split(".")[1],
+            request.get_full_path(),
+        )
     )
     page = fragments.get(page_key) if page_key else None
 
@@ -180,12 +230,21 @@ def household_list(request):
         response = HttpResponse(results)
     else:
         if page is None:
-            page = render_to_string("registry/household_list.html", {
-                "form": form, "region": region, "path": regions.path_for(user, region),
-                "children": regions.children_for(user, region) if region is None or region.level < RegionLevel.VILLAGE else [],
-                "filtered": bool(filters), "results": mark_safe(RESULTS_MARK),
-                "csrf_token": fragments.csrf_mark(),
-            }, request)
+            page = render_to_string(
+                "registry/household_list.html",
+                {
+                    "form": form,
+                    "region": region,
+                    "path": regions.path_for(user, region),
+                    "children": regions.children_for(user, region)
+                    if region is None or region.level < RegionLevel.VILLAGE
+                    else [],
+                    "filtered": bool(filters),
+                    "results": mark_safe(RESULTS_MARK),
+                    "csrf_token": fragments.csrf_mark(),
+                },
+                request,
+            )
             if page_key:
                 fragments.put(page_key, page)
         response = HttpResponse(fragments.with_csrf_token(request, page.replace(RESULTS_MARK, results, 1)))
@@ -195,16 +254,27 @@ def household_list(request):
 
 # --- one household ------------------------------------------------------------------------
 
+
 def _income_table(incomes: list[IncomeRecord]) -> list[tuple[str, str, list]]:
     """The incomes with years as columns and the form's items as rows: (label, kind, values)."""
     field = IncomeRecord._meta.get_field
-    rows = [(field(f).verbose_name, "income", [getattr(i, f) for i in incomes]) for f in ("wages", "production", "property_income")]
+    rows = [
+        (field(f).verbose_name, "income", [getattr(i, f) for i in incomes])
+        for f in ("wages", "production", "property_income")
+    ]
     rows.append((_("转移性收入"), "subtotal", [i.transfers for i in incomes]))
-    rows += [(field(f).verbose_name, "detail", [getattr(i, f) for i in incomes]) for f in IncomeRecord.TRANSFER_FIELDS]
+    rows += [
+        (field(f).verbose_name, "detail", [getattr(i, f) for i in incomes])
+        for f in IncomeRecord.TRANSFER_FIELDS
+    ]
     rows.append((_("总收入"), "subtotal", [i.total_income for i in incomes]))
-    rows.append((field("productive_expenditure").verbose_name, "income", [i.productive_expenditure for i in incomes]))
+    rows.append(
+        (field("productive_expenditure").verbose_name, "income", [i.productive_expenditure for i in incomes])
+    )
     rows.append((field("household_size").verbose_name, "count", [i.household_size for i in incomes]))
-    rows.append((field("per_capita_net_income").verbose_name, "total", [i.per_capita_net_income for i in incomes]))
+    rows.append(
+        (field("per_capita_net_income").verbose_name, "total", [i.per_capita_net_income for i in incomes])
+    )
     return rows
 
 
@@ -226,19 +296,27 @@ def household_detail(request, pk):
     members = sorted(household.members.all(), key=lambda m: (m.relation != codes.Relation.HEAD, m.pk))
     incomes = list(household.incomes.all())
     entries = list(selectors.household_history(household)[: HISTORY_ON_PAGE + 1])
-    return render(request, "registry/household_detail.html", {
-        "household": household,
-        "path": regions.path_for(user, household.village),
-        "sections": display.household_sections(household, DETAIL_SECTIONS, sees_identifiers=user.sees_identifiers),
-        "members": members,
-        "incomes": incomes,
-        "income_rows": _income_table(incomes),
-        "guarantee_years": _guarantee_years(list(household.guarantee_checks.all())),
-        "entries": [display.describe(e, sees_identifiers=user.sees_identifiers) for e in entries[:HISTORY_ON_PAGE]],
-        "more_history": len(entries) > HISTORY_ON_PAGE,
-        "can_edit": user.can_edit_registry,
-        "change_url": services.change_request_url(household) if household.is_registered else "",
-    })
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "path": regions.path_for(user, household.village),
+            "sections": display.household_sections(
+                household, DETAIL_SECTIONS, sees_identifiers=user.sees_identifiers
+            ),
+            "members": members,
+            "incomes": incomes,
+            "income_rows": _income_table(incomes),
+            "guarantee_years": _guarantee_years(list(household.guarantee_checks.all())),
+            "entries": [
+                display.describe(e, sees_identifiers=user.sees_identifiers) for e in entries[:HISTORY_ON_PAGE]
+            ],
+            "more_history": len(entries) > HISTORY_ON_PAGE,
+            "can_edit": user.can_edit_registry,
+            "change_url": services.change_request_url(household) if household.is_registered else "",
+        },
+    )
 
 
 @login_required
@@ -246,15 +324,22 @@ def household_history(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
     page = page_of(request, selectors.household_history(household), per_page=HISTORY_PAGE_SIZE)
-    return render(request, "registry/household_history.html", {
-        "household": household,
-        "path": regions.path_for(user, household.village),
-        "page": page,
-        "entries": [display.describe(e, sees_identifiers=user.sees_identifiers) for e in page.object_list],
-    })
+    return render(
+        request,
+        "registry/household_history.html",
+        {
+            "household": household,
+            "path": regions.path_for(user, household.village),
+            "page": page,
+            "entries": [
+                display.describe(e, sees_identifiers=user.sees_identifiers) for e in page.object_list
+            ],
+        },
+    )
 
 
 # --- households: create and edit ----------------------------------------------------------
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -281,11 +366,20 @@ def household_create(request):
         except services.RegistryError as e:
             form.add_service_errors(e.errors)
         else:
-            messages.success(request, _("已新建户 %(number)s，请登记户主和家庭成员。") % {"number": household.number})
+            messages.success(
+                request, _("已新建户 %(number)s，请登记户主和家庭成员。") % {"number": household.number}
+            )
             return redirect("registry:member_add", household.pk)
-    return render(request, "registry/household_form.html", {
-        "form": form, "village": base, "path": regions.path_for(user, base), "creating": True,
-    })
+    return render(
+        request,
+        "registry/household_form.html",
+        {
+            "form": form,
+            "village": base,
+            "path": regions.path_for(user, base),
+            "creating": True,
+        },
+    )
 
 
 def _village_picker(request, base: Region | None):
@@ -296,9 +390,15 @@ def _village_picker(request, base: Region | None):
     townships = {}
     for village in villages:
         townships.setdefault(village.parent, []).append(village)
-    return render(request, "registry/village_picker.html", {
-        "base": base, "path": regions.path_for(user, base), "townships": townships,
-    })
+    return render(
+        request,
+        "registry/village_picker.html",
+        {
+            "base": base,
+            "path": regions.path_for(user, base),
+            "townships": townships,
+        },
+    )
 
 
 @login_required
@@ -308,15 +408,25 @@ def household_edit(request, pk):
     household = _household_or_404(user, pk)
     _ensure_editor(user)
     groups = list(regions.groups_of(household.village))
-    form = HouseholdForm(request.POST or None, initial=HouseholdForm.initial_for(household),
-                         village=household.village, groups=groups, household=household)
+    form = HouseholdForm(
+        request.POST or None,
+        initial=HouseholdForm.initial_for(household),
+        village=household.village,
+        groups=groups,
+        household=household,
+    )
     fields = [name for name in form.fields if name in services.HOUSEHOLD_EDITABLE]
     conflict = None
     if request.method == "POST" and form.is_valid():
         expected, base = versions.posted(request.POST)
         try:
-            services.update_household(household, by=user, expected_version=expected, base=base,
-                                      **versions.keep_theirs(form.cleaned_data, request.POST, household))
+            services.update_household(
+                household,
+                by=user,
+                expected_version=expected,
+                base=base,
+                **versions.keep_theirs(form.cleaned_data, request.POST, household),
+            )
         except versions.VersionConflict as e:
             conflict = e
         except services.RegistryError as e:
@@ -324,21 +434,37 @@ def household_edit(request, pk):
         else:
             messages.success(request, _("户信息已保存。"))
             return redirect("registry:household_detail", household.pk)
-    return render(request, "registry/household_form.html", {
-        "form": form, "household": household, "village": household.village,
-        "path": regions.path_for(user, household.village), "change_url": services.change_request_url(household),
-        "conflict": conflict, "based_on": versions.form_state(request, household, fields, conflict),
-    })
+    return render(
+        request,
+        "registry/household_form.html",
+        {
+            "form": form,
+            "household": household,
+            "village": household.village,
+            "path": regions.path_for(user, household.village),
+            "change_url": services.change_request_url(household),
+            "conflict": conflict,
+            "based_on": versions.form_state(request, household, fields, conflict),
+        },
+    )
 
 
 # --- members ------------------------------------------------------------------------------
 
+
 def _locked_page(request, household: Household, what: str):
     """A registered household's members change only by a reviewed change request: say so, with the way there."""
-    return render(request, "registry/locked.html", {
-        "household": household, "what": what, "path": regions.path_for(request.user, household.village),
-        "change_url": services.change_request_url(household),
-    }, status=403)
+    return render(
+        request,
+        "registry/locked.html",
+        {
+            "household": household,
+            "what": what,
+            "path": regions.path_for(request.user, household.village),
+            "change_url": services.change_request_url(household),
+        },
+        status=403,
+    )
 
 
 @login_required
@@ -361,9 +487,16 @@ def member_add(request, pk):
             if request.POST.get("then") == "add":
                 return redirect("registry:member_add", household.pk)
             return redirect("registry:household_detail", household.pk)
-    return render(request, "registry/member_form.html", {
-        "form": form, "household": household, "path": regions.path_for(user, household.village), "adding": True,
-    })
+    return render(
+        request,
+        "registry/member_form.html",
+        {
+            "form": form,
+            "household": household,
+            "path": regions.path_for(user, household.village),
+            "adding": True,
+        },
+    )
 
 
 @login_required
@@ -381,8 +514,13 @@ def member_edit(request, pk, member_pk):
     if request.method == "POST" and form.is_valid():
         expected, base = versions.posted(request.POST)
         try:
-            services.update_member(member, by=user, expected_version=expected, base=base,
-                                   **versions.keep_theirs(form.service_fields(), request.POST, member))
+            services.update_member(
+                member,
+                by=user,
+                expected_version=expected,
+                base=base,
+                **versions.keep_theirs(form.service_fields(), request.POST, member),
+            )
         except versions.VersionConflict as e:
             conflict = e
         except services.RegistryError as e:
@@ -390,10 +528,18 @@ def member_edit(request, pk, member_pk):
         else:
             messages.success(request, _("成员 %(name)s 的信息已保存。") % {"name": form.cleaned_data["name"]})
             return redirect("registry:household_detail", household.pk)
-    return render(request, "registry/member_form.html", {
-        "form": form, "household": household, "member": member, "path": regions.path_for(user, household.village),
-        "conflict": conflict, "based_on": versions.form_state(request, member, fields, conflict),
-    })
+    return render(
+        request,
+        "registry/member_form.html",
+        {
+            "form": form,
+            "household": household,
+            "member": member,
+            "path": regions.path_for(user, household.village),
+            "conflict": conflict,
+            "based_on": versions.form_state(request, member, fields, conflict),
+        },
+    )
 
 
 @login_required
@@ -414,9 +560,16 @@ def member_remove(request, pk, member_pk):
         else:
             messages.success(request, _("已将 %(name)s 从本户减员。") % {"name": member.name})
             return redirect("registry:household_detail", household.pk)
-    return render(request, "registry/member_remove.html", {
-        "form": form, "household": household, "member": member, "path": regions.path_for(user, household.village),
-    })
+    return render(
+        request,
+        "registry/member_remove.html",
+        {
+            "form": form,
+            "household": household,
+            "member": member,
+            "path": regions.path_for(user, household.village),
+        },
+    )
 
 
 @login_required
@@ -438,6 +591,7 @@ def id_check(request):
 
 INCOME_INPUTS = IncomeRecord.INCOME_FIELDS + ("productive_expenditure", "household_size")
 
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def income_record(request, pk):
@@ -458,13 +612,25 @@ def income_record(request, pk):
         except services.RegistryError as e:
             form.add_service_errors(e.errors)
         else:
-            messages.success(request, _("%(year)s年收入已保存，年人均纯收入 %(income)s 元。") % {
-                "year": income.year, "income": formats.yuan(income.per_capita_net_income),
-            })
+            messages.success(
+                request,
+                _("%(year)s年收入已保存，年人均纯收入 %(income)s 元。")
+                % {
+                    "year": income.year,
+                    "income": formats.yuan(income.per_capita_net_income),
+                },
+            )
             return redirect("registry:household_detail", household.pk)
-    return render(request, "registry/income_form.html", {
-        "form": form, "household": household, "existing": existing, "path": regions.path_for(user, household.village),
-    })
+    return render(
+        request,
+        "registry/income_form.html",
+        {
+            "form": form,
+            "household": household,
+            "existing": existing,
+            "path": regions.path_for(user, household.village),
+        },
+    )
 
 
 @login_required
@@ -485,6 +651,13 @@ def guarantees_record(request, pk):
         else:
             messages.success(request, _("%(year)s年两不愁三保障核查已保存。") % {"year": check.year})
             return redirect("registry:household_detail", household.pk)
-    return render(request, "registry/guarantee_form.html", {
-        "form": form, "household": household, "existing": existing, "path": regions.path_for(user, household.village),
-    })
+    return render(
+        request,
+        "registry/guarantee_form.html",
+        {
+            "form": form,
+            "household": household,
+            "existing": existing,
+            "path": regions.path_for(user, household.village),
+        },
+    )

@@ -1,5 +1,6 @@
 """Import jobs as watched background work (fupin.core.work): a job whose process died is settled by what its data
 says (its ImportCommit), and an administrator retries or cancels it on the 后台任务 page."""
+
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -26,11 +27,15 @@ def import_jobs_for(user):
 
 def _interrupted_message(job, committed: ImportCommit | None) -> str:
     if committed:
-        return (f"导入进程在记录结果前中断，但数据已于 {timezone.localtime(committed.committed_at):%Y-%m-%d %H:%M:%S} "
-                "完整写入。各项统计未能记录；重新导入同一文件可以核对，不会重复写入。")
+        return (
+            f"导入进程在记录结果前中断，但数据已于 {timezone.localtime(committed.committed_at):%Y-%m-%d %H:%M:%S} "
+            "完整写入。各项统计未能记录；重新导入同一文件可以核对，不会重复写入。"
+        )
     stage = job.get_status_display()
-    return (f"导入进程在{stage}时中断（已处理 {job.processed_rows}/{job.total_rows} 行），本次导入未写入任何数据。"
-            "可在「后台任务」页重试，或重新上传文件。")
+    return (
+        f"导入进程在{stage}时中断（已处理 {job.processed_rows}/{job.total_rows} 行），本次导入未写入任何数据。"
+        "可在「后台任务」页重试，或重新上传文件。"
+    )
 
 
 def settle(pk: int, *, by=None) -> bool:
@@ -49,8 +54,13 @@ def settle(pk: int, *, by=None) -> bool:
             job.message = _interrupted_message(job, committed)
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "message", "finished_at"])
-            record(by=by, action="import_interrupted", target=job, scope_code=job.scope_code,
-                   changes={"status": [before, job.status], "data_committed": [None, bool(committed)]})
+            record(
+                by=by,
+                action="import_interrupted",
+                target=job,
+                scope_code=job.scope_code,
+                changes={"status": [before, job.status], "data_committed": [None, bool(committed)]},
+            )
         return True
     finally:
         lease.release()
@@ -58,19 +68,33 @@ def settle(pk: int, *, by=None) -> bool:
 
 def recover() -> int:
     """Every job whose process died, and every queued job whose task ended without running it."""
-    settled = sum(settle(pk) for pk in ImportJob.objects.filter(status__in=RUNNING).values_list("pk", flat=True)
-                  if not work.is_held("import", pk))
-    queued = dict(ImportJob.objects.filter(status=ImportStatus.PENDING).exclude(task_id="").values_list("task_id", "pk"))
-    ended = DBTaskResult.objects.filter(id__in=list(queued), status__in=("FAILED", "SUCCESSFUL")).values_list("id", flat=True)
+    settled = sum(
+        settle(pk)
+        for pk in ImportJob.objects.filter(status__in=RUNNING).values_list("pk", flat=True)
+        if not work.is_held("import", pk)
+    )
+    queued = dict(
+        ImportJob.objects.filter(status=ImportStatus.PENDING).exclude(task_id="").values_list("task_id", "pk")
+    )
+    ended = DBTaskResult.objects.filter(id__in=list(queued), status__in=("FAILED", "SUCCESSFUL")).values_list(
+        "id", flat=True
+    )
     for task_id in ended:
         pk = queued[str(task_id)]
         with transaction.atomic():
             if ImportJob.objects.filter(pk=pk, status=ImportStatus.PENDING).update(
-                    status=ImportStatus.FAILED, finished_at=timezone.now(),
-                    message="后台任务进程未能开始这次导入（任务已中断），未写入任何数据。可在「后台任务」页重试。"):
+                status=ImportStatus.FAILED,
+                finished_at=timezone.now(),
+                message="后台任务进程未能开始这次导入（任务已中断），未写入任何数据。可在「后台任务」页重试。",
+            ):
                 job = ImportJob.objects.get(pk=pk)
-                record(by=None, action="import_interrupted", target=job, scope_code=job.scope_code,
-                       changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]})
+                record(
+                    by=None,
+                    action="import_interrupted",
+                    target=job,
+                    scope_code=job.scope_code,
+                    changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]},
+                )
                 settled += 1
     return settled
 
@@ -96,11 +120,26 @@ def retry(pk: int, *, by) -> str:
             return f"「{job.original_name}」当前为{job.get_status_display()}，无需重试"
         ImportCommit.objects.filter(job_id=pk).delete()  # the new run leaves its own
         ImportJob.objects.filter(pk=pk).update(
-            status=ImportStatus.PENDING, message="", finished_at=None, processed_rows=0, total_rows=0, error_rows=0,
-            households_created=0, households_updated=0, members_created=0, members_updated=0, unchanged_rows=0,
-            task_id="")
-        record(by=by, action="retry_import", target=job, scope_code=job.scope_code,
-               changes={"status": [job.status, ImportStatus.PENDING]})
+            status=ImportStatus.PENDING,
+            message="",
+            finished_at=None,
+            processed_rows=0,
+            total_rows=0,
+            error_rows=0,
+            households_created=0,
+            households_updated=0,
+            members_created=0,
+            members_updated=0,
+            unchanged_rows=0,
+            task_id="",
+        )
+        record(
+            by=by,
+            action="retry_import",
+            target=job,
+            scope_code=job.scope_code,
+            changes={"status": [job.status, ImportStatus.PENDING]},
+        )
     result = run_import.enqueue(pk)
     ImportJob.objects.filter(pk=pk, task_id="").update(task_id=str(result.id)[:64])
     return f"「{job.original_name}」已重新加入后台队列"
@@ -114,8 +153,13 @@ def cancel(pk: int, *, by) -> str:
             job.status, job.finished_at = ImportStatus.FAILED, timezone.now()
             job.message = f"已由 {by.username} 取消，未写入任何数据。"
             job.save(update_fields=["status", "finished_at", "message"])
-            record(by=by, action="cancel_import", target=job, scope_code=job.scope_code,
-                   changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]})
+            record(
+                by=by,
+                action="cancel_import",
+                target=job,
+                scope_code=job.scope_code,
+                changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]},
+            )
             return f"「{job.original_name}」已取消"
         if job.status not in RUNNING:
             return f"「{job.original_name}」已结束（{job.get_status_display()}），无需取消"
@@ -129,12 +173,23 @@ def items_for(user) -> list[work.WorkItem]:
     items = []
     for job in jobs:
         stuck = job.status in RUNNING and not work.is_held("import", job.pk)
-        items.append(work.WorkItem(
-            kind="import", pk=job.pk, label=f"导入 {job.original_name}（{job.user.username}）",
-            status=job.get_status_display(), message=job.message, created_at=job.created_at, stuck=stuck,
-            can_retry=job.status == ImportStatus.FAILED, can_cancel=job.status == ImportStatus.PENDING or stuck,
-            url=reverse("registry:import_detail", args=[job.pk])))
+        items.append(
+            work.WorkItem(
+                kind="import",
+                pk=job.pk,
+                label=f"导入 {job.original_name}（{job.user.username}）",
+                status=job.get_status_display(),
+                message=job.message,
+                created_at=job.created_at,
+                stuck=stuck,
+                can_retry=job.status == ImportStatus.FAILED,
+                can_cancel=job.status == ImportStatus.PENDING or stuck,
+                url=reverse("registry:import_detail", args=[job.pk]),
+            )
+        )
     return items
 
 
-KIND = work.WorkKind(name="import", title="数据导入", items_for=items_for, recover=recover, retry=retry, cancel=cancel)
+KIND = work.WorkKind(
+    name="import", title="数据导入", items_for=items_for, recover=recover, retry=retry, cancel=cancel
+)

@@ -12,6 +12,7 @@ The rates follow the effectiveness assessment of poverty alleviation (seeds/003:
 - 群众认可度 satisfaction = (满意 + 基本满意) ÷ answers other than 说不清, from the year's survey.
 - 减贫计划完成率 reduction against plan = exit persons of the year ÷ the year's reduction plan.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -33,24 +34,44 @@ OUTSIDE = [codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStatus.APPLICANT, 
 CONFIRMED_DECISIONS = ["rectify", "excluded"]
 
 FORMULAS = [
-    ("错退率", "错退户数 ÷ 当年脱贫户数 × 100%",
-     "当年脱贫户中，当年及以后的回头看排查有一项不达标，或部门比对疑点经核实属实（转整改、清退）的户。"),
-    ("漏评率", "漏评户数 ÷（年末贫困户数 + 漏评户数）× 100%",
-     "档外户（未建档、申请中、已清退）中，当年回头看排查有一项不达标，或部门比对疑点经核实属实（转整改）的户。"),
-    ("群众认可度", "（满意 + 基本满意）户数 ÷ 作出评价的户数 × 100%", "来自当年群众认可度调查的答卷，“说不清”不计入分母。"),
-    ("减贫计划完成率", "当年脱贫人口 ÷ 当年减贫计划人数 × 100%", "减贫计划取本级下达数，没有时取下级下达数之和。"),
+    (
+        "错退率",
+        "错退户数 ÷ 当年脱贫户数 × 100%",
+        "当年脱贫户中，当年及以后的回头看排查有一项不达标，或部门比对疑点经核实属实（转整改、清退）的户。",
+    ),
+    (
+        "漏评率",
+        "漏评户数 ÷（年末贫困户数 + 漏评户数）× 100%",
+        "档外户（未建档、申请中、已清退）中，当年回头看排查有一项不达标，或部门比对疑点经核实属实（转整改）的户。",
+    ),
+    (
+        "群众认可度",
+        "（满意 + 基本满意）户数 ÷ 作出评价的户数 × 100%",
+        "来自当年群众认可度调查的答卷，“说不清”不计入分母。",
+    ),
+    (
+        "减贫计划完成率",
+        "当年脱贫人口 ÷ 当年减贫计划人数 × 100%",
+        "减贫计划取本级下达数，没有时取下级下达数之和。",
+    ),
 ]
 
 
 def wrong_exit_filter(year: int) -> Q:
-    lookback = LookBackItem.objects.filter(any_unmet(CHECK_ITEMS), household_id=OuterRef("pk"), campaign__year__gte=year)
+    lookback = LookBackItem.objects.filter(
+        any_unmet(CHECK_ITEMS), household_id=OuterRef("pk"), campaign__year__gte=year
+    )
     finding = Finding.objects.filter(household_id=OuterRef("pk"), decision__in=CONFIRMED_DECISIONS)
     return Q(status__in=REGISTERED, exit_year=year) & (Q(Exists(lookback)) | Q(Exists(finding)))
 
 
 def omission_filter(year: int) -> Q:
-    lookback = LookBackItem.objects.filter(any_unmet(CHECK_ITEMS), household_id=OuterRef("pk"), campaign__year=year,
-                                           group=LookBackItem.Group.UNREGISTERED)
+    lookback = LookBackItem.objects.filter(
+        any_unmet(CHECK_ITEMS),
+        household_id=OuterRef("pk"),
+        campaign__year=year,
+        group=LookBackItem.Group.UNREGISTERED,
+    )
     finding = Finding.objects.filter(household_id=OuterRef("pk"), decision="rectify")
     return Q(status__in=OUTSIDE) & (Q(Exists(lookback)) | Q(Exists(finding)))
 
@@ -109,10 +130,17 @@ def assessment(user, region: Region | None, year: int) -> dict:
         group_length = length or len(code) or 2
         wrong = _grouped_count(households.filter(wrong_exit_filter(year)), "village_id", group_length)
         omitted = _grouped_count(households.filter(omission_filter(year)), "village_id", group_length)
-        surveys = (_within(SatisfactionSurvey.objects.filter(year=year), "village_code", code)
-                   .filter(household__in=households.values("pk")).exclude(answer=SurveyAnswer.UNSURE))
-        for row in (surveys.order_by().annotate(child=Substr("village_code", 1, group_length)).values("child", "answer")
-                    .annotate(n=Count("pk"))):
+        surveys = (
+            _within(SatisfactionSurvey.objects.filter(year=year), "village_code", code)
+            .filter(household__in=households.values("pk"))
+            .exclude(answer=SurveyAnswer.UNSURE)
+        )
+        for row in (
+            surveys.order_by()
+            .annotate(child=Substr("village_code", 1, group_length))
+            .values("child", "answer")
+            .annotate(n=Count("pk"))
+        ):
             answered[row["child"]] += row["n"]
             if row["answer"] in (SurveyAnswer.SATISFIED, SurveyAnswer.BASICALLY):
                 satisfied[row["child"]] += row["n"]
@@ -120,10 +148,24 @@ def assessment(user, region: Region | None, year: int) -> dict:
     def make(rcode, name, which, plan):
         exits = figures.get("exit_year", year, which)
         pick = (lambda d: d.get(rcode, 0)) if which is not None else (lambda d: sum(d.values()))
-        return AssessmentRow(code=rcode, name=name, exits=exits[0], exit_persons=exits[1], wrong_exits=pick(wrong),
-                             poor_end=tables.poor_at(figures, year, which)[0], omitted=pick(omitted),
-                             satisfied=pick(satisfied), answered=pick(answered), plan=plan)
+        return AssessmentRow(
+            code=rcode,
+            name=name,
+            exits=exits[0],
+            exit_persons=exits[1],
+            wrong_exits=pick(wrong),
+            poor_end=tables.poor_at(figures, year, which)[0],
+            omitted=pick(omitted),
+            satisfied=pick(satisfied),
+            answered=pick(answered),
+            plan=plan,
+        )
 
     rows = [make(c.code, c.name, c.code, extras["plan"].get(c.code)) for c in children]
-    total = make(code, (region.name if region else "全国") + "合计", None, selectors.plans_by_year(user, code, [year]).get(year))
+    total = make(
+        code,
+        (region.name if region else "全国") + "合计",
+        None,
+        selectors.plans_by_year(user, code, [year]).get(year),
+    )
     return {"rows": rows, "total": total, "formulas": FORMULAS}

@@ -14,5 +14,8 @@ INSERT_TRIGGERS = {"registry_household": ("reports_household_insert",)}
 
 def log_villages(cursor, villages) -> None:
     """Log these villages as changed (reports_dirtyvillage), as the household triggers do for a write."""
-    cursor.execute("INSERT INTO reports_dirtyvillage (village_code, at) "
-                   "SELECT code, now() FROM unnest(%s::text[]) AS code ORDER BY code", [sorted(set(villages))])
+    cursor.execute(
+        "INSERT INTO reports_dirtyvillage (village_code, at) "
+        "SELECT code, now() FROM unnest(%s::text[]) AS code ORDER BY code",
+        [sorted(set(villages))],
+    )

@@ -11,6 +11,7 @@ help measures), logged by triggers on the tables behind them (migration 0006); L
 microloan figures per region, kept by triggers as loans and repayments are written (migration 0007),
 and ProblemStat the problem ledger's by deadline (migration 0009).
 """
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,9 @@ class RegionStat(models.Model):
         verbose_name = _("统计汇总")
         verbose_name_plural = _("统计汇总")
         # a region's rows are one range of this index: WHERE region_code = … or IN (its children)
-        constraints = [models.UniqueConstraint(fields=["region_code", "metric", "key"], name="regionstat_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "metric", "key"], name="regionstat_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.metric}:{self.key}"
@@ -51,7 +54,11 @@ class CaseworkStat(models.Model):
     class Meta:
         verbose_name = _("帮扶监测统计汇总")
         verbose_name_plural = _("帮扶监测统计汇总")
-        constraints = [models.UniqueConstraint(fields=["region_code", "metric", "year", "key"], name="caseworkstat_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "metric", "year", "key"], name="caseworkstat_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.metric}:{self.year}:{self.key}"
@@ -128,23 +135,34 @@ class SurveyAnswer(models.TextChoices):
 class SatisfactionSurvey(models.Model):
     """One household's answer to the satisfaction survey (群众认可度调查) of a year."""
 
-    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="satisfaction_surveys",
-                                  verbose_name=_("户"))
+    household = models.ForeignKey(
+        "registry.Household",
+        on_delete=models.CASCADE,
+        related_name="satisfaction_surveys",
+        verbose_name=_("户"),
+    )
     village_code = models.CharField(_("行政村代码"), max_length=15)
     year = models.PositiveSmallIntegerField(_("年度"))
     answer = models.CharField(_("对帮扶工作和脱贫成效的评价"), max_length=12, choices=SurveyAnswer.choices)
     respondent = models.CharField(_("受访人"), max_length=50)
     surveyed_on = models.DateField(_("调查日期"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-                                    verbose_name=_("录入人"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("录入人"),
+    )
     recorded_at = models.DateTimeField(_("录入时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("群众认可度调查")
         verbose_name_plural = _("群众认可度调查")
         ordering = ["village_code", "household_id"]
-        constraints = [models.UniqueConstraint(fields=["household", "year"], name="survey_one_per_household_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="survey_one_per_household_year")
+        ]
         indexes = [models.Index(fields=["year", "village_code", "answer"], name="survey_year_village")]
 
     def __str__(self) -> str:

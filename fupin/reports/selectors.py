@@ -18,6 +18,7 @@ day of last visit and summed before today's cut-off, so it is right on any day. 
 gets a rollup's numbers (_uses_rollup); everyone else is counted live within their scope. The problem ledger
 (problem_figures) reads ProblemStat, kept by triggers, by deadline.
 """
+
 import datetime
 from collections import defaultdict
 from collections.abc import Callable
@@ -87,6 +88,7 @@ ROLLUP_METRICS = {
 
 # ---------------------------------------------------------------- what each figure counts
 
+
 def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | None:
     """The households behind one figure; None for an unknown metric or key."""
     year = year or this_year()
@@ -104,21 +106,46 @@ def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | No
         case "exit_year":
             return Q(status__in=REGISTERED, exit_year=year)
         case "poor_at":
-            return (Q(status__in=REGISTERED) & (Q(registration_year__lte=year) | Q(registration_year__isnull=True))
-                    & (Q(exit_year__isnull=True) | Q(exit_year__gt=year)))
+            return (
+                Q(status__in=REGISTERED)
+                & (Q(registration_year__lte=year) | Q(registration_year__isnull=True))
+                & (Q(exit_year__isnull=True) | Q(exit_year__gt=year))
+            )
         case "relapsed":
-            return Q(Exists(BatchHousehold.objects.filter(household_id=OuterRef("pk"), batch__kind=Procedure.RELAPSE,
-                                                          batch__year=year, state=EntryState.CONFIRMED)))
+            return Q(
+                Exists(
+                    BatchHousehold.objects.filter(
+                        household_id=OuterRef("pk"),
+                        batch__kind=Procedure.RELAPSE,
+                        batch__year=year,
+                        state=EntryState.CONFIRMED,
+                    )
+                )
+            )
         case "monitored" if key in MonitoringKind.values:
-            return Q(Exists(MonitoredHousehold.objects.filter(household_id=OuterRef("pk"), kind=key,
-                                                              stage__in=OPEN_MONITORING_STAGES)))
+            return Q(
+                Exists(
+                    MonitoredHousehold.objects.filter(
+                        household_id=OuterRef("pk"), kind=key, stage__in=OPEN_MONITORING_STAGES
+                    )
+                )
+            )
         case "eliminated":
-            return Q(Exists(MonitoredHousehold.objects.filter(household_id=OuterRef("pk"), stage=MonitoringStage.ELIMINATED,
-                                                              eliminated_at__year=year)))
+            return Q(
+                Exists(
+                    MonitoredHousehold.objects.filter(
+                        household_id=OuterRef("pk"),
+                        stage=MonitoringStage.ELIMINATED,
+                        eliminated_at__year=year,
+                    )
+                )
+            )
         case "needs_helper":
             return Q(status__in=NEEDS_HELPER)
         case "paired":
-            return Q(status__in=NEEDS_HELPER) & Q(Exists(Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)))
+            return Q(status__in=NEEDS_HELPER) & Q(
+                Exists(Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True))
+            )
         case "wrong_exit":
             from .assessment import wrong_exit_filter  # cycle breaker: assessment reads these selectors
 
@@ -128,21 +155,43 @@ def metric_filter(metric: str, key: str = "", year: int | None = None) -> Q | No
 
             return omission_filter(year)
         case "measure" if key in MeasureGroup.values:
-            return Q(Exists(HelpMeasure.objects.filter(plan__household_id=OuterRef("pk"), catalogue__group=key, year=year)))
+            return Q(
+                Exists(
+                    HelpMeasure.objects.filter(
+                        plan__household_id=OuterRef("pk"), catalogue__group=key, year=year
+                    )
+                )
+            )
     return None
 
 
 METRIC_LABELS = {
-    "all": "全部户", "registered": "建档立卡户（贫困户、已脱贫户、监测户）", "status": "户状态", "poor_type": "现有贫困户·贫困户属性",
-    "poor_cause": "现有贫困户·主要致贫原因", "exit_year": "当年脱贫户", "poor_at": "年末贫困户", "relapsed": "当年返贫户",
-    "monitored": "在监测户", "eliminated": "当年风险消除户", "needs_helper": "需结对户", "paired": "已结对户",
-    "measure": "当年落实帮扶措施户", "wrong_exit": "当年错退户", "omitted": "当年漏评户",
+    "all": "全部户",
+    "registered": "建档立卡户（贫困户、已脱贫户、监测户）",
+    "status": "户状态",
+    "poor_type": "现有贫困户·贫困户属性",
+    "poor_cause": "现有贫困户·主要致贫原因",
+    "exit_year": "当年脱贫户",
+    "poor_at": "年末贫困户",
+    "relapsed": "当年返贫户",
+    "monitored": "在监测户",
+    "eliminated": "当年风险消除户",
+    "needs_helper": "需结对户",
+    "paired": "已结对户",
+    "measure": "当年落实帮扶措施户",
+    "wrong_exit": "当年错退户",
+    "omitted": "当年漏评户",
 }
 
 
 def metric_label(metric: str, key: str, year: int) -> str:
-    labels = {"status": codes.HouseholdStatus, "poor_type": codes.HouseholdType, "poor_cause": codes.PovertyCause,
-              "monitored": MonitoringKind, "measure": MeasureGroup}
+    labels = {
+        "status": codes.HouseholdStatus,
+        "poor_type": codes.HouseholdType,
+        "poor_cause": codes.PovertyCause,
+        "monitored": MonitoringKind,
+        "measure": MeasureGroup,
+    }
     label = METRIC_LABELS.get(metric, metric)
     if metric in labels and key in labels[metric].values:
         label += "：" + str(labels[metric](key).label)
@@ -151,7 +200,9 @@ def metric_label(metric: str, key: str, year: int) -> str:
     return label
 
 
-def households_behind(user: User, *, region: str, metric: str, key: str = "", year: int | None = None) -> QuerySet[Household]:
+def households_behind(
+    user: User, *, region: str, metric: str, key: str = "", year: int | None = None
+) -> QuerySet[Household]:
     """The households one figure counts, in the user's scope (empty for an unknown metric)."""
     condition = metric_filter(metric, key, year)
     scope = household_filter(user)
@@ -210,14 +261,20 @@ def _grouped(households: QuerySet[Household], child_length: int | None) -> dict[
     out: dict[str | None, Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     base = households.order_by()
     if child_length:
-        child = F("village_id") if child_length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr("village_id", 1, child_length)
+        child = (
+            F("village_id")
+            if child_length == CODE_LENGTHS[RegionLevel.VILLAGE]
+            else Substr("village_id", 1, child_length)
+        )
         base = base.annotate(child=child)
     for metric, (condition, group_field) in ROLLUP_METRICS.items():
         fields = (["child"] if child_length else []) + [group_field]
         rows = base.filter(condition).values(*fields).annotate(n=Count("pk"), p=Coalesce(Sum("size"), 0))
         for row in rows:
             key = row[group_field]
-            cell = out[row["child"] if child_length else None][(metric, "none" if key in (None, "") else str(key))]
+            cell = out[row["child"] if child_length else None][
+                (metric, "none" if key in (None, "") else str(key))
+            ]
             cell[0] += row["n"]
             cell[1] += row["p"]
     return out
@@ -244,7 +301,9 @@ def _uses_rollup(user: User, region_code: str, built: str | None = "built_at") -
         return False
     live_from = getattr(settings, "FUPIN_STATS_LIVE_LEVEL", RegionLevel.TOWNSHIP)
     level = level_of(region_code) if region_code else 0
-    return level < live_from and (built is None or StatsState.objects.filter(**{f"{built}__isnull": False}).exists())
+    return level < live_from and (
+        built is None or StatsState.objects.filter(**{f"{built}__isnull": False}).exists()
+    )
 
 
 def _add(into: Counts, counts: Counts, sign: int = 1) -> None:
@@ -288,7 +347,9 @@ def _rollup_rows(model: Any, region_code: str) -> QuerySet:
 
 def _stored(codes_: list[str]) -> dict[str, Counts]:
     out: dict[str, Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for row in RegionStat.objects.filter(region_code__in=codes_).values_list("region_code", "metric", "key", "households", "persons"):
+    for row in RegionStat.objects.filter(region_code__in=codes_).values_list(
+        "region_code", "metric", "key", "households", "persons"
+    ):
         out[row[0]][(row[1], row[2])] = [row[3], row[4]]
     return out
 
@@ -301,8 +362,11 @@ def _request_refresh() -> None:
     from .tasks import refresh_stats  # cycle breaker: the task runs services, which read these selectors
 
     now = timezone.now()
-    if StatsState.objects.filter(pk=1).filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lt=now - REFRESH_EVERY)
-                                              ).update(refresh_requested_at=now):
+    if (
+        StatsState.objects.filter(pk=1)
+        .filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lt=now - REFRESH_EVERY))
+        .update(refresh_requested_at=now)
+    ):
         refresh_stats.enqueue()
 
 
@@ -312,7 +376,11 @@ def _dirty_villages(region_code: str) -> list[str] | None:
     dirty_qs = DirtyVillage.objects.all()
     if region_code:
         dirty_qs = dirty_qs.filter(in_region("village_code", region_code))
-    dirty = sorted(dirty_qs.order_by("village_code").values_list("village_code", flat=True).distinct()[: MAX_DIRTY_VILLAGES + 1])
+    dirty = sorted(
+        dirty_qs.order_by("village_code")
+        .values_list("village_code", flat=True)
+        .distinct()[: MAX_DIRTY_VILLAGES + 1]
+    )
     if dirty:
         _request_refresh()
     return None if len(dirty) > MAX_DIRTY_VILLAGES else dirty
@@ -339,7 +407,9 @@ def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | 
             _add(figures.total, stored.get(code, {}))
     if dirty:
         live = _grouped(Household.objects.filter(village_id__in=dirty), CODE_LENGTHS[RegionLevel.VILLAGE])
-        for village, year, population in _profiles().filter(village_id__in=dirty).values_list("village_id", "year", "rural_population"):
+        for village, year, population in (
+            _profiles().filter(village_id__in=dirty).values_list("village_id", "year", "rural_population")
+        ):
             live[village][("rural", str(year))][1] += population
         for village in dirty:
             child = village[:child_length]
@@ -351,6 +421,7 @@ def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | 
 
 
 # ---------------------------------------------------------------- figures not in the rollup
+
 
 def _within(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
     """`qs` limited to the rows whose `field_name` (a region code) lies in `region_code` (all of them for "")."""
@@ -377,9 +448,16 @@ def relapses_by_year(user: User, region_code: str, years: list[int]) -> dict[int
     households = _scoped_households(user, region_code)
     if households is None:
         return {}
-    rows = (BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year__in=years, state=EntryState.CONFIRMED,
-                                          household__in=households.values("pk"))
-            .values("batch__year").annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0)))
+    rows = (
+        BatchHousehold.objects.filter(
+            batch__kind=Procedure.RELAPSE,
+            batch__year__in=years,
+            state=EntryState.CONFIRMED,
+            household__in=households.values("pk"),
+        )
+        .values("batch__year")
+        .annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0))
+    )
     return {r["batch__year"]: [r["n"], r["p"]] for r in rows}
 
 
@@ -388,7 +466,9 @@ def plans_by_year(user: User, region_code: str, years: list[int]) -> dict[int, i
     highest level below it that has plans."""
     if region_filter(user, "region_id") is None:
         return {}
-    plans = _within(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list("region_id", "year", "persons")
+    plans = _within(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list(
+        "region_id", "year", "persons"
+    )
     by_length: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for code, year, persons in plans:
         by_length[len(code)][year] += persons
@@ -405,14 +485,20 @@ def _profiles() -> QuerySet[VillageProfile]:
     return VillageProfile.objects.all()
 
 
-def rural_population(user: User, region_code: str, years: list[int], figures: RegionFigures | None = None) -> dict[int, int]:
+def rural_population(
+    user: User, region_code: str, years: list[int], figures: RegionFigures | None = None
+) -> dict[int, int]:
     """The villages' agricultural registered population (农业户籍人口) per year, from the village records
     (through the rollup when the figures came from it)."""
     if region_filter(user, "village_id") is None:
         return {}
     if figures is not None and figures.source != "live":
         return {y: figures.get("rural", y)[1] for y in years if figures.get("rural", y)[1]}
-    rows = (_within(_profiles().filter(year__in=years), "village_id", region_code).values("year").annotate(n=Sum("rural_population")))
+    rows = (
+        _within(_profiles().filter(year__in=years), "village_id", region_code)
+        .values("year")
+        .annotate(n=Sum("rural_population"))
+    )
     return {r["year"]: r["n"] or 0 for r in rows}
 
 
@@ -453,27 +539,62 @@ def casework_groups(where: Where, length: int) -> list[tuple[str, QuerySet]]:
     - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that year;
     - measure, by year and measure group: households with a help measure of the group in the year.
     """
+
     def grouped(qs: QuerySet, prefix: str, field_name: str, year: Any, key: Any, n: Any) -> QuerySet:
         area = F(field_name) if length == CODE_LENGTHS[RegionLevel.VILLAGE] else Substr(field_name, 1, length)
-        return (qs.filter(where(prefix, field_name)).order_by().annotate(area=area, grp_year=year, grp_key=key)
-                .values("area", "grp_year", "grp_key").annotate(n=n))
+        return (
+            qs.filter(where(prefix, field_name))
+            .order_by()
+            .annotate(area=area, grp_year=year, grp_key=key)
+            .values("area", "grp_year", "grp_key")
+            .annotate(n=n)
+        )
 
     active = Pairing.objects.filter(household_id=OuterRef("pk"), ended_on__isnull=True)
     needing = Household.objects.filter(status__in=NEEDS_HELPER)
     paired = needing.filter(Exists(active))
-    last_visit = Visit.objects.filter(household_id=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+    last_visit = (
+        Visit.objects.filter(household_id=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+    )
     reference = Coalesce(Subquery(last_visit), Subquery(active.values("started_on")[:1]))
     cases = MonitoredHousehold.objects.all()
     distinct_households = Count("household_id", distinct=True)
     return [
         ("needing", grouped(needing, "", "village_id", Value(0), Value(""), Count("pk"))),
         (VISIT_REFERENCE, grouped(paired, "", "village_id", Value(0), reference, Count("pk"))),
-        ("monitored", grouped(cases.filter(stage__in=OPEN_MONITORING_STAGES), "household__", "village_code", Value(0), F("kind"),
-                              distinct_households)),
-        ("eliminated", grouped(cases.filter(stage=MonitoringStage.ELIMINATED, eliminated_at__isnull=False), "household__",
-                               "village_code", ExtractYear("eliminated_at"), Value(""), distinct_households)),
-        ("measure", grouped(HelpMeasure.objects.all(), "plan__household__", "village_code", F("year"), F("catalogue__group"),
-                            Count("plan_id", distinct=True))),  # one plan per household
+        (
+            "monitored",
+            grouped(
+                cases.filter(stage__in=OPEN_MONITORING_STAGES),
+                "household__",
+                "village_code",
+                Value(0),
+                F("kind"),
+                distinct_households,
+            ),
+        ),
+        (
+            "eliminated",
+            grouped(
+                cases.filter(stage=MonitoringStage.ELIMINATED, eliminated_at__isnull=False),
+                "household__",
+                "village_code",
+                ExtractYear("eliminated_at"),
+                Value(""),
+                distinct_households,
+            ),
+        ),
+        (
+            "measure",
+            grouped(
+                HelpMeasure.objects.all(),
+                "plan__household__",
+                "village_code",
+                F("year"),
+                F("catalogue__group"),
+                Count("plan_id", distinct=True),
+            ),
+        ),  # one plan per household
     ]
 
 
@@ -503,12 +624,16 @@ def visit_cutoffs(region_code: str, today: datetime.date) -> tuple[dict[str, str
         configured = configured.filter(county_id=region_code[:county_length])
     elif region_code:
         configured = configured.filter(in_region("county_id", region_code))
-    cut = {county: (today - datetime.timedelta(days=days)).isoformat() for county, days in
-           configured.values_list("county_id", "visit_interval_days")}
+    cut = {
+        county: (today - datetime.timedelta(days=days)).isoformat()
+        for county, days in configured.values_list("county_id", "visit_interval_days")
+    }
     return cut, (today - datetime.timedelta(days=DEFAULT_VISIT_INTERVAL_DAYS)).isoformat()
 
 
-def _add_visits(out: "CaseworkCounts", counts: dict[tuple[str, int, str], int], cutoff: str, sign: int = 1) -> None:
+def _add_visits(
+    out: "CaseworkCounts", counts: dict[tuple[str, int, str], int], cutoff: str, sign: int = 1
+) -> None:
     """Add (sign -1: take away) the households of the "visit_ref" days of `counts`: paired, and overdue before `cutoff`."""
     for (metric, _, day), n in counts.items():
         if metric == VISIT_REFERENCE:
@@ -532,7 +657,9 @@ def casework_counts(user: User, region_code: str, today: datetime.date | None = 
     out = CaseworkCounts()
 
     def where(prefix: str, field_name: str) -> Q:
-        q = household_filter(user, prefix, region_field=field_name) or Q(pk__in=[])  # not None: scope checked above
+        q = household_filter(user, prefix, region_field=field_name) or Q(
+            pk__in=[]
+        )  # not None: scope checked above
         return q & in_region(field_name, region_code) if region_code else q
 
     for county, counts in _casework_rows(where, county_length).items():
@@ -543,7 +670,9 @@ def casework_counts(user: User, region_code: str, today: datetime.date | None = 
     return out
 
 
-def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cutoff: str) -> CaseworkCounts | None:
+def _casework_from_rollup(
+    region_code: str, cutoffs: dict[str, str], default_cutoff: str
+) -> CaseworkCounts | None:
     """The region's CaseworkStat rows, patched with live counts of the villages written since the refresh; None: too
     many written villages, count live.
 
@@ -554,31 +683,41 @@ def _casework_from_rollup(region_code: str, cutoffs: dict[str, str], default_cut
         return None
     codes_ = [region_code] if region_code else _province_codes()
     out = CaseworkCounts(source="rollup")
-    for metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=codes_).exclude(metric=VISIT_REFERENCE)
-                                 .values_list("metric", "year", "key", "households")):
+    for metric, year, key, n in (
+        CaseworkStat.objects.filter(region_code__in=codes_)
+        .exclude(metric=VISIT_REFERENCE)
+        .values_list("metric", "year", "key", "households")
+    ):
         out.counts[(metric, year, key)] += n
     county_length = CODE_LENGTHS[RegionLevel.COUNTY]
     days = CaseworkStat.objects.filter(metric=VISIT_REFERENCE)
     sums: dict[str, Any] = {"paired": Coalesce(Sum("households", filter=Q(region_code__in=codes_)), 0)}
     if len(region_code) >= county_length:
         cutoff = cutoffs.get(region_code[:county_length], default_cutoff)
-        sums = days.filter(region_code=region_code).aggregate(**sums, n=Coalesce(Sum("households", filter=Q(key__lt=cutoff)), 0))
+        sums = days.filter(region_code=region_code).aggregate(
+            **sums, n=Coalesce(Sum("households", filter=Q(key__lt=cutoff)), 0)
+        )
         out.overdue = sums["n"]
     else:
-        sums["region"] = Coalesce(Sum("households", filter=Q(region_code__in=codes_, key__lt=default_cutoff)), 0)
+        sums["region"] = Coalesce(
+            Sum("households", filter=Q(region_code__in=codes_, key__lt=default_cutoff)), 0
+        )
         if cutoffs:
             own = Q()
             for county, cutoff in cutoffs.items():
                 own |= Q(region_code=county, key__lt=cutoff)
-            sums["default"] = Coalesce(Sum("households", filter=Q(region_code__in=list(cutoffs), key__lt=default_cutoff)), 0)
+            sums["default"] = Coalesce(
+                Sum("households", filter=Q(region_code__in=list(cutoffs), key__lt=default_cutoff)), 0
+            )
             sums["own"] = Coalesce(Sum("households", filter=own), 0)
         sums = days.filter(region_code__in=codes_ + list(cutoffs)).aggregate(**sums)
         out.overdue = sums["region"] - sums.get("default", 0) + sums.get("own", 0)
     out.counts[PAIRED] += sums["paired"]
     if dirty:
         stored: dict[str, dict[tuple[str, int, str], int]] = defaultdict(lambda: defaultdict(int))
-        for village, metric, year, key, n in (CaseworkStat.objects.filter(region_code__in=dirty)
-                                              .values_list("region_code", "metric", "year", "key", "households")):
+        for village, metric, year, key, n in CaseworkStat.objects.filter(region_code__in=dirty).values_list(
+            "region_code", "metric", "year", "key", "households"
+        ):
             stored[village][(metric, year, key)] = n
         live = _casework_rows(villages_where(dirty), CODE_LENGTHS[RegionLevel.VILLAGE])
         for village in dirty:
@@ -598,8 +737,15 @@ def monitoring_figures(user: User, region_code: str, year: int, counts: Casework
     if household_filter(user) is None:
         return {"kinds": [], "open": 0, "eliminated": 0}
     counts = counts or casework_counts(user, region_code)
-    kinds = [{"key": k.value, "label": str(k.label), "households": counts.get("monitored", 0, k.value)} for k in MonitoringKind]
-    return {"kinds": kinds, "open": sum(k["households"] for k in kinds), "eliminated": counts.get("eliminated", year)}
+    kinds = [
+        {"key": k.value, "label": str(k.label), "households": counts.get("monitored", 0, k.value)}
+        for k in MonitoringKind
+    ]
+    return {
+        "kinds": kinds,
+        "open": sum(k["households"] for k in kinds),
+        "eliminated": counts.get("eliminated", year),
+    }
 
 
 def assistance_figures(user: User, region_code: str, year: int, counts: CaseworkCounts | None = None) -> dict:
@@ -609,9 +755,15 @@ def assistance_figures(user: User, region_code: str, year: int, counts: Casework
     counts = counts or casework_counts(user, region_code)
     needing, paired = counts.get("needing"), counts.get("paired")
     return {
-        "needing": needing, "paired": paired, "unpaired": needing - paired,
-        "coverage": round(100 * paired / needing, 1) if needing else None, "overdue": counts.overdue,
-        "measures": [{"key": g.value, "label": str(g.label), "households": counts.get("measure", year, g.value)} for g in MeasureGroup],
+        "needing": needing,
+        "paired": paired,
+        "unpaired": needing - paired,
+        "coverage": round(100 * paired / needing, 1) if needing else None,
+        "overdue": counts.overdue,
+        "measures": [
+            {"key": g.value, "label": str(g.label), "households": counts.get("measure", year, g.value)}
+            for g in MeasureGroup
+        ],
     }
 
 
@@ -620,21 +772,36 @@ def problem_figures(user: User, region_code: str, today: datetime.date | None = 
 
     today = today or timezone.localdate()
     if _uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
-        return _rollup_rows(ProblemStat, region_code).aggregate(open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0))
-    qs = _within(monitoring.problems_for(user), "region_code", region_code).exclude(status=ProblemStatus.CLOSED)
-    return qs.aggregate(open=Count("pk", filter=Q(status=ProblemStatus.OPEN)), overdue=Count("pk", filter=Q(deadline__lt=today)))
+        return _rollup_rows(ProblemStat, region_code).aggregate(
+            open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0)
+        )
+    qs = _within(monitoring.problems_for(user), "region_code", region_code).exclude(
+        status=ProblemStatus.CLOSED
+    )
+    return qs.aggregate(
+        open=Count("pk", filter=Q(status=ProblemStatus.OPEN)),
+        overdue=Count("pk", filter=Q(deadline__lt=today)),
+    )
 
 
 def funds_figures(user: User, region_code: str, year: int) -> dict:
     """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
-    projects = _within(funds.projects_for(user, year=year), "region_id", region_code).exclude(status=ProjectStatus.CANCELLED)
+    projects = _within(funds.projects_for(user, year=year), "region_id", region_code).exclude(
+        status=ProjectStatus.CANCELLED
+    )
     project_ids = projects.values("pk")
-    money = Allocation.objects.filter(project_id__in=project_ids).aggregate(a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0))
+    money = Allocation.objects.filter(project_id__in=project_ids).aggregate(
+        a=Coalesce(Sum("amount_fen"), 0), s=Coalesce(Sum("spent_fen"), 0)
+    )
     loans = loan_figures(user, region_code)
     return {
-        "projects": projects.count(), "allocated": fen_to_yuan(money["a"]), "spent": fen_to_yuan(money["s"]),
-        "loans": loans["loans"], "loan_amount": fen_to_yuan(loans["amount_fen"]),
-        "outstanding": fen_to_yuan(loans["open_amount_fen"] - loans["open_repaid_fen"]), "open_loans": loans["open_loans"],
+        "projects": projects.count(),
+        "allocated": fen_to_yuan(money["a"]),
+        "spent": fen_to_yuan(money["s"]),
+        "loans": loans["loans"],
+        "loan_amount": fen_to_yuan(loans["amount_fen"]),
+        "outstanding": fen_to_yuan(loans["open_amount_fen"] - loans["open_repaid_fen"]),
+        "open_loans": loans["open_loans"],
     }
 
 
@@ -647,10 +814,23 @@ def loan_figures(user: User, region_code: str) -> dict[str, int]:
 
     if _uses_rollup(user, region_code, built=None):
         return _rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
-    loans = _within(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
+    loans = (
+        _within(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
+    )
     is_open = Q(status=LoanStatus.DISBURSED)
-    sums = loans.aggregate(n=Count("pk"), amount=Coalesce(Sum("amount_fen"), 0), open_n=Count("pk", filter=is_open),
-                           open_amount=Coalesce(Sum("amount_fen", filter=is_open), 0))
-    repaid = Repayment.objects.filter(loan__in=loans.filter(is_open).values("pk")).aggregate(s=Coalesce(Sum("principal_fen"), 0))["s"]
-    return {"loans": sums["n"], "amount_fen": sums["amount"], "open_loans": sums["open_n"], "open_amount_fen": sums["open_amount"],
-            "open_repaid_fen": repaid}
+    sums = loans.aggregate(
+        n=Count("pk"),
+        amount=Coalesce(Sum("amount_fen"), 0),
+        open_n=Count("pk", filter=is_open),
+        open_amount=Coalesce(Sum("amount_fen", filter=is_open), 0),
+    )
+    repaid = Repayment.objects.filter(loan__in=loans.filter(is_open).values("pk")).aggregate(
+        s=Coalesce(Sum("principal_fen"), 0)
+    )["s"]
+    return {
+        "loans": sums["n"],
+        "amount_fen": sums["amount"],
+        "open_loans": sums["open_n"],
+        "open_amount_fen": sums["open_amount"],
+        "open_repaid_fen": repaid,
+    }

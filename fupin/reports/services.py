@@ -4,6 +4,7 @@ villages written since. The rebuild also recounts LoanStat and ProblemStat, whic
 Both run in one transaction, so a reader sees either the old rollup with its dirty-village log or
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
 """
+
 import time
 from collections.abc import Callable
 from importlib import import_module
@@ -23,8 +24,10 @@ from .selectors import ROLLUP_METRICS, casework_groups, villages_where
 
 LOCK_KEY = 7_460_001  # pg_advisory_xact_lock key of the rollup's writers
 VILLAGE_LENGTH = CODE_LENGTHS[RegionLevel.VILLAGE]
-ANCESTOR_LENGTHS = [CODE_LENGTHS[level] for level in (RegionLevel.TOWNSHIP, RegionLevel.COUNTY, RegionLevel.PREFECTURE,
-                                                      RegionLevel.PROVINCE)]
+ANCESTOR_LENGTHS = [
+    CODE_LENGTHS[level]
+    for level in (RegionLevel.TOWNSHIP, RegionLevel.COUNTY, RegionLevel.PREFECTURE, RegionLevel.PROVINCE)
+]
 
 
 def _insert_village_rows(households: QuerySet, profiles: QuerySet) -> None:
@@ -32,18 +35,28 @@ def _insert_village_rows(households: QuerySet, profiles: QuerySet) -> None:
     and each village's agricultural population per year (metric "rural") from its `profiles`."""
     table = connection.ops.quote_name(RegionStat._meta.db_table)
     with connection.cursor() as cur:
-        sql, params = profiles.order_by().values("village_id", "year", "rural_population").query.sql_with_params()
-        cur.execute(f"INSERT INTO {table} (region_code, metric, key, households, persons) "
-                    f"SELECT s.village_id, 'rural', CAST(s.year AS TEXT), 0, s.rural_population FROM ({sql}) s", params)
+        sql, params = (
+            profiles.order_by().values("village_id", "year", "rural_population").query.sql_with_params()
+        )
+        cur.execute(
+            f"INSERT INTO {table} (region_code, metric, key, households, persons) "
+            f"SELECT s.village_id, 'rural', CAST(s.year AS TEXT), 0, s.rural_population FROM ({sql}) s",
+            params,
+        )
         for metric, (condition, group_field) in ROLLUP_METRICS.items():
-            grouped = (households.filter(condition).order_by().values("village_id", group_field)
-                       .annotate(n=Count("pk"), p=Coalesce(Sum("size"), 0)))
+            grouped = (
+                households.filter(condition)
+                .order_by()
+                .values("village_id", group_field)
+                .annotate(n=Count("pk"), p=Coalesce(Sum("size"), 0))
+            )
             sql, params = grouped.query.sql_with_params()
             column = connection.ops.quote_name(group_field)
             cur.execute(
                 f"INSERT INTO {table} (region_code, metric, key, households, persons) "
                 f"SELECT s.village_id, %s, COALESCE(NULLIF(CAST(s.{column} AS TEXT), ''), 'none'), s.n, s.p FROM ({sql}) s",
-                [metric, *params])
+                [metric, *params],
+            )
 
 
 def _insert_casework_village_rows(villages: list[str] | None) -> None:
@@ -52,8 +65,11 @@ def _insert_casework_village_rows(villages: list[str] | None) -> None:
     with connection.cursor() as cur:
         for metric, grouped in casework_groups(villages_where(villages), VILLAGE_LENGTH):
             sql, params = grouped.query.sql_with_params()
-            cur.execute(f"INSERT INTO {table} (region_code, metric, year, key, households) "
-                        f"SELECT s.area, %s, s.grp_year, COALESCE(CAST(s.grp_key AS TEXT), ''), s.n FROM ({sql}) s", [metric, *params])
+            cur.execute(
+                f"INSERT INTO {table} (region_code, metric, year, key, households) "
+                f"SELECT s.area, %s, s.grp_year, COALESCE(CAST(s.grp_key AS TEXT), ''), s.n FROM ({sql}) s",
+                [metric, *params],
+            )
 
 
 # each rollup table: its model, the fields that key a row besides the region, and the counted fields
@@ -75,7 +91,8 @@ def _roll_up(model: Any = RegionStat) -> None:
             cur.execute(
                 f"INSERT INTO {table} (region_code, {key_columns}, {', '.join(values)}) "
                 f"SELECT substr(region_code, 1, {length}), {key_columns}, {sums} FROM {table} "
-                f"WHERE length(region_code) = {VILLAGE_LENGTH} GROUP BY {group}")
+                f"WHERE length(region_code) = {VILLAGE_LENGTH} GROUP BY {group}"
+            )
 
 
 @transaction.atomic
@@ -99,18 +116,23 @@ def rebuild_stats(*, log: Callable[[str], object] | None = None) -> float:
             cur.execute("ANALYZE " + ", ".join(m._meta.db_table for m in tables))
     seconds = time.perf_counter() - started
     now = timezone.now()
-    StatsState.objects.update_or_create(pk=1, defaults={"built_at": now, "casework_built_at": now, "refreshed_at": now,
-                                                        "seconds": seconds})
+    StatsState.objects.update_or_create(
+        pk=1, defaults={"built_at": now, "casework_built_at": now, "refreshed_at": now, "seconds": seconds}
+    )
     if log:
-        log(f"统计汇总已重建：{RegionStat.objects.count():,} 行户数人数、{CaseworkStat.objects.count():,} 行帮扶监测，"
-            f"用时 {seconds:.1f} 秒")
+        log(
+            f"统计汇总已重建：{RegionStat.objects.count():,} 行户数人数、{CaseworkStat.objects.count():,} 行帮扶监测，"
+            f"用时 {seconds:.1f} 秒"
+        )
     return seconds
 
 
 def _recount_trigger_kept() -> None:
     """LoanStat and ProblemStat from their tables (their triggers keep them; a rebuild recounts them all the same),
     PostgreSQL only, with the triggers' own definition of a row's share."""
-    loans, problems = (import_module(f"fupin.reports.migrations.{name}") for name in ("0007_loan_stat", "0009_problem_stat"))
+    loans, problems = (
+        import_module(f"fupin.reports.migrations.{name}") for name in ("0007_loan_stat", "0009_problem_stat")
+    )
     LoanStat.objects.all().delete()
     ProblemStat.objects.all().delete()
     with connection.cursor() as cur:
@@ -125,9 +147,13 @@ def _lock() -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _rows(model: Any, keys: tuple[str, ...], values: tuple[str, ...], codes: list[str]) -> dict[tuple, list[int]]:
-    return {tuple(r[:len(keys) + 1]): list(r[len(keys) + 1:])
-            for r in model.objects.filter(region_code__in=codes).values_list("region_code", *keys, *values)}
+def _rows(
+    model: Any, keys: tuple[str, ...], values: tuple[str, ...], codes: list[str]
+) -> dict[tuple, list[int]]:
+    return {
+        tuple(r[: len(keys) + 1]): list(r[len(keys) + 1 :])
+        for r in model.objects.filter(region_code__in=codes).values_list("region_code", *keys, *values)
+    }
 
 
 @transaction.atomic
@@ -145,8 +171,12 @@ def refresh_stats() -> int:
     if last is None:
         return 0
     villages = sorted(set(DirtyVillage.objects.filter(pk__lte=last).values_list("village_code", flat=True)))
-    recount = {"households": lambda: _insert_village_rows(Household.objects.filter(village_id__in=villages),
-                                                          VillageProfile.objects.filter(village_id__in=villages))}
+    recount = {
+        "households": lambda: _insert_village_rows(
+            Household.objects.filter(village_id__in=villages),
+            VillageProfile.objects.filter(village_id__in=villages),
+        )
+    }
     if state.casework_built_at is not None:  # else not built yet: the first rebuild builds it
         recount["casework"] = lambda: _insert_casework_village_rows(villages)
     for name, insert in recount.items():
@@ -156,8 +186,13 @@ def refresh_stats() -> int:
     return len(villages)
 
 
-def _fold(model: Any, keys: tuple[str, ...], values: tuple[str, ...], villages: list[str],
-          insert: Callable[[], object]) -> None:
+def _fold(
+    model: Any,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    villages: list[str],
+    insert: Callable[[], object],
+) -> None:
     """Recount the villages' rows of one rollup table and change their ancestors' rows by the difference."""
     before = _rows(model, keys, values, villages)
     model.objects.filter(region_code__in=villages).delete()
@@ -171,7 +206,10 @@ def _fold(model: Any, keys: tuple[str, ...], values: tuple[str, ...], villages: 
                 for i, n in enumerate(counted):
                     cell[i] += sign * n
     delta = {k: v for k, v in delta.items() if any(v)}
-    ancestors = {(r.region_code, *(getattr(r, k) for k in keys)): r for r in model.objects.filter(region_code__in={k[0] for k in delta})}
+    ancestors = {
+        (r.region_code, *(getattr(r, k) for k in keys)): r
+        for r in model.objects.filter(region_code__in={k[0] for k in delta})
+    }
     changed: list[Any] = []
     created: list[Any] = []
     emptied: list[Any] = []

@@ -1,4 +1,5 @@
 """Recording the satisfaction survey (群众认可度调查): one answer per household and year, audited."""
+
 from django.db import transaction
 
 from fupin.accounts.scope import ScopeError, household_filter
@@ -21,15 +22,30 @@ def household_by_number(user, number: str) -> Household:
 
 
 @transaction.atomic
-def record_answer(*, by, number: str, year: int, answer: str, respondent: str, surveyed_on, note: str = "") -> SatisfactionSurvey:
+def record_answer(
+    *, by, number: str, year: int, answer: str, respondent: str, surveyed_on, note: str = ""
+) -> SatisfactionSurvey:
     if not by.can_edit_registry:
         raise ScopeError("您的角色只能查看，不能录入调查结果")
     household = household_by_number(by, number)
     survey, created = SatisfactionSurvey.objects.update_or_create(
-        household=household, year=year,
-        defaults={"village_code": household.village_id, "answer": answer, "respondent": respondent.strip(),
-                  "surveyed_on": surveyed_on, "note": note.strip(), "recorded_by": by},
+        household=household,
+        year=year,
+        defaults={
+            "village_code": household.village_id,
+            "answer": answer,
+            "respondent": respondent.strip(),
+            "surveyed_on": surveyed_on,
+            "note": note.strip(),
+            "recorded_by": by,
+        },
     )
-    record(by=by, action="create" if created else "update", target=survey, household=household, scope_code=household.village_id,
-           changes={"year": year, "answer": answer, "respondent": respondent.strip()})
+    record(
+        by=by,
+        action="create" if created else "update",
+        target=survey,
+        household=household,
+        scope_code=household.village_id,
+        changes={"year": year, "answer": answer, "respondent": respondent.strip()},
+    )
     return survey

@@ -4,6 +4,7 @@ Each table has one row per child region and a total row; every count comes from
 selectors.region_figures (the rollup or live counts) or a grouped query over the region's
 code range, so a province's tables cost a handful of indexed lookups.
 """
+
 import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -66,17 +67,27 @@ def _by_child(qs, field_name: str, length: int, value):
     return {r["child"]: r["v"] or 0 for r in rows}
 
 
-def _child_extras(user, code: str, length: int | None, year: int, figures: RegionFigures | None = None) -> dict:
+def _child_extras(
+    user, code: str, length: int | None, year: int, figures: RegionFigures | None = None
+) -> dict:
     """Per child region: rural population, reduction plan, relapses of the year."""
     if length is None or region_filter(user, "village_id") is None:
         return {"rural": {}, "plan": {}, "relapsed": {}}
     if figures is not None and figures.source != "live":
         rural = {child: figures.get("rural", year, child)[1] for child in figures.children}
     else:
-        rural = _by_child(_within(VillageProfile.objects.filter(year=year), "village_id", code).filter(region_filter(user, "village_id")),
-                          "village_id", length, Sum("rural_population"))
+        rural = _by_child(
+            _within(VillageProfile.objects.filter(year=year), "village_id", code).filter(
+                region_filter(user, "village_id")
+            ),
+            "village_id",
+            length,
+            Sum("rural_population"),
+        )
     plans: dict = {}
-    for region_id, persons in _within(ReductionPlan.objects.filter(year=year), "region_id", code).values_list("region_id", "persons"):
+    for region_id, persons in _within(ReductionPlan.objects.filter(year=year), "region_id", code).values_list(
+        "region_id", "persons"
+    ):
         if len(region_id) >= length:
             child = region_id[:length]
             # a child's own plan wins over the sum of plans allocated below it
@@ -87,10 +98,20 @@ def _child_extras(user, code: str, length: int | None, year: int, figures: Regio
     scope = household_filter(user, "household__")
     relapsed = {}
     if scope is not None:
-        qs = _within(BatchHousehold.objects.filter(batch__kind=Procedure.RELAPSE, batch__year=year, state=EntryState.CONFIRMED),
-                 "batch__village_id", code).filter(scope)
-        relapsed = {r["child"]: [r["n"], r["p"]] for r in qs.order_by().annotate(child=Substr("batch__village_id", 1, length))
-                    .values("child").annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0))}
+        qs = _within(
+            BatchHousehold.objects.filter(
+                batch__kind=Procedure.RELAPSE, batch__year=year, state=EntryState.CONFIRMED
+            ),
+            "batch__village_id",
+            code,
+        ).filter(scope)
+        relapsed = {
+            r["child"]: [r["n"], r["p"]]
+            for r in qs.order_by()
+            .annotate(child=Substr("batch__village_id", 1, length))
+            .values("child")
+            .annotate(n=Count("household_id", distinct=True), p=Coalesce(Sum("household__size"), 0))
+        }
     return {"rural": rural, "plan": {k: v[1] for k, v in plans.items()}, "relapsed": relapsed}
 
 
@@ -106,19 +127,54 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
         return (value, url(metric, key, region=region_code, year=yr))
 
     # 1. scale and structure
-    t1 = Table("scale", f"表1 建档立卡贫困人口规模统计表（{year}年）", [
-        "建档立卡户数", "建档立卡人数", "现有贫困户", "现有贫困人口", "已脱贫户", "已脱贫人口", "监测户", "监测人口",
-        f"{year}年末贫困户", f"{year}年末贫困人口", f"{year}年农业户籍人口", "贫困发生率（%）"])
+    t1 = Table(
+        "scale",
+        f"表1 建档立卡贫困人口规模统计表（{year}年）",
+        [
+            "建档立卡户数",
+            "建档立卡人数",
+            "现有贫困户",
+            "现有贫困人口",
+            "已脱贫户",
+            "已脱贫人口",
+            "监测户",
+            "监测人口",
+            f"{year}年末贫困户",
+            f"{year}年末贫困人口",
+            f"{year}年农业户籍人口",
+            "贫困发生率（%）",
+        ],
+    )
     # 2. types and causes
     types = list(codes.HouseholdType)
     causes = list(codes.PovertyCause)
-    t2 = Table("structure", "表2 现有贫困户属性及主要致贫原因统计表（户）",
-               [str(t.label) for t in types] + [str(c.label) for c in causes])
+    t2 = Table(
+        "structure",
+        "表2 现有贫困户属性及主要致贫原因统计表（户）",
+        [str(t.label) for t in types] + [str(c.label) for c in causes],
+    )
     # 3. yearly report
-    t3 = Table("yearly", f"表3 {year}年度减贫统计表", [
-        "减贫计划（人）", "脱贫户", "脱贫人口", "完成计划（%）", "返贫户", "返贫人口", "年末贫困户", "年末贫困人口", "贫困发生率（%）"])
-    t1.notes.append("贫困发生率 = 年末贫困人口 ÷ 农业户籍人口（村级登记表）× 100%；年末贫困人口 = 识别年度不晚于当年、且当年年末尚未脱贫的建档立卡户人口。")
-    t3.notes.append("完成计划 = 当年脱贫人口 ÷ 当年减贫计划人数 × 100%；减贫计划取本级下达数，没有时取下级下达数之和。")
+    t3 = Table(
+        "yearly",
+        f"表3 {year}年度减贫统计表",
+        [
+            "减贫计划（人）",
+            "脱贫户",
+            "脱贫人口",
+            "完成计划（%）",
+            "返贫户",
+            "返贫人口",
+            "年末贫困户",
+            "年末贫困人口",
+            "贫困发生率（%）",
+        ],
+    )
+    t1.notes.append(
+        "贫困发生率 = 年末贫困人口 ÷ 农业户籍人口（村级登记表）× 100%；年末贫困人口 = 识别年度不晚于当年、且当年年末尚未脱贫的建档立卡户人口。"
+    )
+    t3.notes.append(
+        "完成计划 = 当年脱贫人口 ÷ 当年减贫计划人数 × 100%；减贫计划取本级下达数，没有时取下级下达数之和。"
+    )
 
     def row_cells(which, rcode, rural, plan, relapsed):
         reg = [sum(figures.get("status", s, which)[i] for s in REGISTERED) for i in (0, 1)]
@@ -127,23 +183,52 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
         monitored = figures.get("status", "monitored", which)
         end = poor_at(figures, year, which)
         exits = figures.get("exit_year", year, which)
-        c1 = [link(reg[0], "registered", region_code=rcode), reg[1], link(poor[0], "status", "poor", rcode), poor[1],
-              link(exited[0], "status", "exited", rcode), exited[1], link(monitored[0], "status", "monitored", rcode), monitored[1],
-              link(end[0], "poor_at", region_code=rcode, yr=year), end[1], rural or None, percent(end[1], rural)]
-        c2 = [link(figures.get("poor_type", t.value, which)[0], "poor_type", t.value, rcode) for t in types] + \
-             [link(figures.get("poor_cause", c.value, which)[0], "poor_cause", c.value, rcode) for c in causes]
+        c1 = [
+            link(reg[0], "registered", region_code=rcode),
+            reg[1],
+            link(poor[0], "status", "poor", rcode),
+            poor[1],
+            link(exited[0], "status", "exited", rcode),
+            exited[1],
+            link(monitored[0], "status", "monitored", rcode),
+            monitored[1],
+            link(end[0], "poor_at", region_code=rcode, yr=year),
+            end[1],
+            rural or None,
+            percent(end[1], rural),
+        ]
+        c2 = [
+            link(figures.get("poor_type", t.value, which)[0], "poor_type", t.value, rcode) for t in types
+        ] + [link(figures.get("poor_cause", c.value, which)[0], "poor_cause", c.value, rcode) for c in causes]
         relapsed = relapsed or [0, 0]
-        c3 = [plan or None, link(exits[0], "exit_year", region_code=rcode, yr=year), exits[1], percent(exits[1], plan),
-              link(relapsed[0], "relapsed", region_code=rcode, yr=year), relapsed[1],
-              link(end[0], "poor_at", region_code=rcode, yr=year), end[1], percent(end[1], rural)]
+        c3 = [
+            plan or None,
+            link(exits[0], "exit_year", region_code=rcode, yr=year),
+            exits[1],
+            percent(exits[1], plan),
+            link(relapsed[0], "relapsed", region_code=rcode, yr=year),
+            relapsed[1],
+            link(end[0], "poor_at", region_code=rcode, yr=year),
+            end[1],
+            percent(end[1], rural),
+        ]
         return c1, c2, c3
 
     for child in children:
-        c1, c2, c3 = row_cells(child.code, child.code, extras["rural"].get(child.code, 0), extras["plan"].get(child.code),
-                               extras["relapsed"].get(child.code))
+        c1, c2, c3 = row_cells(
+            child.code,
+            child.code,
+            extras["rural"].get(child.code, 0),
+            extras["plan"].get(child.code),
+            extras["relapsed"].get(child.code),
+        )
         for table, cells in ((t1, c1), (t2, c2), (t3, c3)):
             table.rows.append({"code": child.code, "name": child.name, "cells": cells})
-    total_rural = sum(extras["rural"].values()) if length else selectors.rural_population(user, code, [year], figures).get(year, 0)
+    total_rural = (
+        sum(extras["rural"].values())
+        if length
+        else selectors.rural_population(user, code, [year], figures).get(year, 0)
+    )
     total_plan = selectors.plans_by_year(user, code, [year]).get(year)
     total_relapsed = selectors.relapses_by_year(user, code, [year]).get(year)
     c1, c2, c3 = row_cells(None, code, total_rural, total_plan, total_relapsed)
@@ -167,8 +252,11 @@ def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
         spreadsheets.append(ws, [heading])
         spreadsheets.append(ws, ["区划代码", "区划名称"] + table.columns)
         for r in table.rows + ([table.total] if table.total else []):
-            spreadsheets.append(ws, [r["code"], r["name"]] + [float(v) if isinstance(v, Decimal) else v
-                                                              for v in map(value_of, r["cells"])])
+            spreadsheets.append(
+                ws,
+                [r["code"], r["name"]]
+                + [float(v) if isinstance(v, Decimal) else v for v in map(value_of, r["cells"])],
+            )
         for note in table.notes:
             spreadsheets.append(ws, [note])
         ws["A1"].font = Font(bold=True, size=14)

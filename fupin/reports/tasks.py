@@ -1,4 +1,5 @@
 """Background work of the reports app (django.tasks): keeping the statistics rollup."""
+
 from django.tasks import task
 
 from . import services

@@ -1,4 +1,5 @@
 """URLs of statistics and assessment (精准考核), mounted at /reports/."""
+
 from django.urls import path
 
 from . import views

@@ -3,6 +3,7 @@
 A region outside the user's scope (or unknown) is a 404; a year that is not a statistics year
 falls back to the current one — bad input never errors.
 """
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -50,8 +51,13 @@ def _common(request) -> dict:
     if region is not None and region.level > RegionLevel.VILLAGE:
         region = region.parent  # a group's figures are its village's
     year = request_year(request, this_year())
-    return {"region": region, "code": region.code if region else "", "year": year,
-            "path": regions.path_for(user, region), "years": list(range(this_year(), FIRST_YEAR - 1, -1))}
+    return {
+        "region": region,
+        "code": region.code if region else "",
+        "year": year,
+        "path": regions.path_for(user, region),
+        "years": list(range(this_year(), FIRST_YEAR - 1, -1)),
+    }
 
 
 @login_required
@@ -69,43 +75,91 @@ def dashboard(request):
     for y in years:
         exits = figures.get("exit_year", y)
         end = tables.poor_at(figures, y)
-        by_year.append({
-            "year": y, "exits": exits, "exits_url": url("exit_year", region=code, year=y), "plan": plans.get(y),
-            "plan_rate": tables.percent(exits[1], plans.get(y)), "relapses": relapses.get(y, [0, 0]),
-            "relapses_url": url("relapsed", region=code, year=y), "poor_end": end, "poor_end_url": url("poor_at", region=code, year=y),
-            "rural": rural.get(y), "incidence": tables.percent(end[1], rural.get(y)),
-        })
-    statuses = [{"key": s.value, "label": str(s.label), "counts": figures.get("status", s.value), "url": url("status", s.value, region=code)}
-                for s in codes.HouseholdStatus]
+        by_year.append(
+            {
+                "year": y,
+                "exits": exits,
+                "exits_url": url("exit_year", region=code, year=y),
+                "plan": plans.get(y),
+                "plan_rate": tables.percent(exits[1], plans.get(y)),
+                "relapses": relapses.get(y, [0, 0]),
+                "relapses_url": url("relapsed", region=code, year=y),
+                "poor_end": end,
+                "poor_end_url": url("poor_at", region=code, year=y),
+                "rural": rural.get(y),
+                "incidence": tables.percent(end[1], rural.get(y)),
+            }
+        )
+    statuses = [
+        {
+            "key": s.value,
+            "label": str(s.label),
+            "counts": figures.get("status", s.value),
+            "url": url("status", s.value, region=code),
+        }
+        for s in codes.HouseholdStatus
+    ]
     registered = [sum(figures.get("status", s)[i] for s in selectors.REGISTERED) for i in (0, 1)]
-    types = [{"key": t.value, "label": str(t.label), "counts": figures.get("poor_type", t.value), "url": url("poor_type", t.value, region=code)}
-             for t in codes.HouseholdType]
-    causes = [{"key": c.value, "label": str(c.label), "counts": figures.get("poor_cause", c.value), "url": url("poor_cause", c.value, region=code)}
-              for c in codes.PovertyCause]
+    types = [
+        {
+            "key": t.value,
+            "label": str(t.label),
+            "counts": figures.get("poor_type", t.value),
+            "url": url("poor_type", t.value, region=code),
+        }
+        for t in codes.HouseholdType
+    ]
+    causes = [
+        {
+            "key": c.value,
+            "label": str(c.label),
+            "counts": figures.get("poor_cause", c.value),
+            "url": url("poor_cause", c.value, region=code),
+        }
+        for c in codes.PovertyCause
+    ]
     children = []
     for child in tables.children_of(user, ctx["region"]) if selectors._child_length(code) else []:
         poor = figures.get("status", "poor", child.code)
         end = tables.poor_at(figures, year, child.code)
-        children.append({
-            "region": child, "registered": sum(figures.get("status", s, child.code)[0] for s in selectors.REGISTERED),
-            "registered_url": url("registered", region=child.code), "poor": poor, "poor_url": url("status", "poor", region=child.code),
-            "exits": figures.get("exit_year", year, child.code), "exits_url": url("exit_year", region=child.code, year=year),
-            "poor_end": end, "poor_end_url": url("poor_at", region=child.code, year=year),
-            "monitored": figures.get("status", "monitored", child.code), "monitored_url": url("status", "monitored", region=child.code),
-        })
+        children.append(
+            {
+                "region": child,
+                "registered": sum(figures.get("status", s, child.code)[0] for s in selectors.REGISTERED),
+                "registered_url": url("registered", region=child.code),
+                "poor": poor,
+                "poor_url": url("status", "poor", region=child.code),
+                "exits": figures.get("exit_year", year, child.code),
+                "exits_url": url("exit_year", region=child.code, year=year),
+                "poor_end": end,
+                "poor_end_url": url("poor_at", region=child.code, year=year),
+                "monitored": figures.get("status", "monitored", child.code),
+                "monitored_url": url("status", "monitored", region=child.code),
+            }
+        )
     this = by_year[-1]
-    ctx.update({
-        "figures_source": figures.source, "statuses": statuses, "registered": registered,
-        "registered_url": url("registered", region=code), "types": types, "causes": causes, "by_year": by_year, "this": this,
-        "children": children,
-        "charts": {
-            "years": [str(r["year"]) for r in by_year], "exits": [r["exits"][1] for r in by_year],
-            "plans": [r["plan"] for r in by_year], "relapses": [r["relapses"][1] for r in by_year],
-            "incidence": [float(r["incidence"]) if r["incidence"] is not None else None for r in by_year],
-            "types": [{"name": t["label"], "value": t["counts"][0], "url": t["url"]} for t in types],
-            "causes": [{"name": c["label"], "value": c["counts"][0], "url": c["url"]} for c in causes],
-        },
-    })
+    ctx.update(
+        {
+            "figures_source": figures.source,
+            "statuses": statuses,
+            "registered": registered,
+            "registered_url": url("registered", region=code),
+            "types": types,
+            "causes": causes,
+            "by_year": by_year,
+            "this": this,
+            "children": children,
+            "charts": {
+                "years": [str(r["year"]) for r in by_year],
+                "exits": [r["exits"][1] for r in by_year],
+                "plans": [r["plan"] for r in by_year],
+                "relapses": [r["relapses"][1] for r in by_year],
+                "incidence": [float(r["incidence"]) if r["incidence"] is not None else None for r in by_year],
+                "types": [{"name": t["label"], "value": t["counts"][0], "url": t["url"]} for t in types],
+                "causes": [{"name": c["label"], "value": c["counts"][0], "url": c["url"]} for c in causes],
+            },
+        }
+    )
     return render(request, "reports/dashboard.html", ctx)
 
 
@@ -117,10 +171,16 @@ def casework(request):
     user, code, year = request.user, ctx["code"], ctx["year"]
     url = selectors.list_url
     counts = selectors.casework_counts(user, code)
-    ctx.update({"monitoring": selectors.monitoring_figures(user, code, year, counts),
-                "assistance": selectors.assistance_figures(user, code, year, counts), "casework_source": counts.source,
-                "problems": selectors.problem_figures(user, code), "funds": selectors.funds_figures(user, code, year),
-                "county_code": code[:6] if len(code) >= 6 else ""})
+    ctx.update(
+        {
+            "monitoring": selectors.monitoring_figures(user, code, year, counts),
+            "assistance": selectors.assistance_figures(user, code, year, counts),
+            "casework_source": counts.source,
+            "problems": selectors.problem_figures(user, code),
+            "funds": selectors.funds_figures(user, code, year),
+            "county_code": code[:6] if len(code) >= 6 else "",
+        }
+    )
     for kind in ctx["monitoring"]["kinds"]:
         kind["url"] = url("monitored", kind["key"], region=code)
     ctx["monitoring"]["eliminated_url"] = url("eliminated", region=code, year=year)
@@ -139,11 +199,20 @@ def households(request):
     metric, key = request.GET.get("metric", ""), request.GET.get("key", "")
     if selectors.metric_filter(metric, key, ctx["year"]) is None:
         raise Http404("没有这项统计指标")
-    qs = selectors.households_behind(request.user, region=ctx["code"], metric=metric, key=key, year=ctx["year"])
+    qs = selectors.households_behind(
+        request.user, region=ctx["code"], metric=metric, key=key, year=ctx["year"]
+    )
     page = page_of(request, household_rows(qs).order_by("village_id", "number"))
-    ctx.update({"page": page, "paginator": page.paginator, "metric": metric, "key": key,
-                "label": selectors.metric_label(metric, key, ctx["year"]),
-                "query": urlencode({"region": ctx["code"], "metric": metric, "key": key, "year": ctx["year"]})})
+    ctx.update(
+        {
+            "page": page,
+            "paginator": page.paginator,
+            "metric": metric,
+            "key": key,
+            "label": selectors.metric_label(metric, key, ctx["year"]),
+            "query": urlencode({"region": ctx["code"], "metric": metric, "key": key, "year": ctx["year"]}),
+        }
+    )
     return render(request, "reports/households.html", ctx)
 
 
@@ -154,8 +223,12 @@ def standard_tables(request, printable: bool = False):
     result = tables.standard_tables(request.user, ctx["region"], ctx["year"])
     name = ctx["region"].full_name() if ctx["region"] else "全国"
     if request.GET.get("format") == "xlsx":
-        return download(tables.to_xlsx(result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"),
-                     f"standard-tables-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
+        return download(
+            tables.to_xlsx(
+                result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"
+            ),
+            f"standard-tables-{ctx['code'] or 'all'}-{ctx['year']}.xlsx",
+        )
     for table in result:
         for row in table.rows + [table.total]:
             row["html"] = [_cell_html(cell, printable) for cell in row["cells"]]
@@ -179,7 +252,10 @@ def assessment(request, printable: bool = False):
     name = ctx["region"].full_name() if ctx["region"] else "全国"
     if request.GET.get("format") == "xlsx":
         table = _assessment_table(result, ctx["year"])
-        return download(tables.to_xlsx([table], heading=f"{name}　{ctx['year']}年"), f"assessment-{ctx['code'] or 'all'}-{ctx['year']}.xlsx")
+        return download(
+            tables.to_xlsx([table], heading=f"{name}　{ctx['year']}年"),
+            f"assessment-{ctx['code'] or 'all'}-{ctx['year']}.xlsx",
+        )
     url = selectors.list_url
     for row in result["rows"] + [result["total"]]:
         row.exits_url = url("exit_year", region=row.code, year=ctx["year"])
@@ -191,20 +267,49 @@ def assessment(request, printable: bool = False):
 
 
 def _assessment_table(result, year) -> tables.Table:
-    table = tables.Table("assessment", f"{year}年度精准考核（三率一度）", [
-        "当年脱贫户", "错退户", "错退率（%）", "年末贫困户", "漏评户", "漏评率（%）", "作出评价户", "满意和基本满意户", "群众认可度（%）",
-        "减贫计划（人）", "脱贫人口", "减贫计划完成率（%）"])
+    table = tables.Table(
+        "assessment",
+        f"{year}年度精准考核（三率一度）",
+        [
+            "当年脱贫户",
+            "错退户",
+            "错退率（%）",
+            "年末贫困户",
+            "漏评户",
+            "漏评率（%）",
+            "作出评价户",
+            "满意和基本满意户",
+            "群众认可度（%）",
+            "减贫计划（人）",
+            "脱贫人口",
+            "减贫计划完成率（%）",
+        ],
+    )
+
     def line(row) -> dict:
-        return {"code": row.code, "name": row.name, "cells": [
-            row.exits, row.wrong_exits, row.wrong_exit_rate, row.poor_end, row.omitted, row.omission_rate, row.answered,
-            row.satisfied, row.satisfaction, row.plan, row.exit_persons, row.plan_rate]}
+        return {
+            "code": row.code,
+            "name": row.name,
+            "cells": [
+                row.exits,
+                row.wrong_exits,
+                row.wrong_exit_rate,
+                row.poor_end,
+                row.omitted,
+                row.omission_rate,
+                row.answered,
+                row.satisfied,
+                row.satisfaction,
+                row.plan,
+                row.exit_persons,
+                row.plan_rate,
+            ],
+        }
 
     table.rows = [line(row) for row in result["rows"]]
     table.total = line(result["total"])
     table.notes = [f"{name}：{formula}。{detail}" for name, formula, detail in result["formulas"]]
     return table
-
-
 
 
 @login_required
@@ -213,7 +318,9 @@ def survey_entry(request):
     """Record a household's answer to the year's satisfaction survey; the answers recorded so far."""
     ctx = _common(request)
     user = request.user
-    form = SurveyForm(request.POST or None, initial={"year": ctx["year"], "surveyed_on": timezone.localdate()})
+    form = SurveyForm(
+        request.POST or None, initial={"year": ctx["year"], "surveyed_on": timezone.localdate()}
+    )
     if request.method == "POST":
         if not user.can_edit_registry:
             raise PermissionDenied("您的角色只能查看，不能录入调查结果")
@@ -223,10 +330,15 @@ def survey_entry(request):
             except survey.SurveyError as error:
                 form.add_error("number", str(error))
             else:
-                messages.success(request, f"已记录 {saved.household.number} 户 {saved.year} 年的评价：{saved.get_answer_display()}")
+                messages.success(
+                    request,
+                    f"已记录 {saved.household.number} 户 {saved.year} 年的评价：{saved.get_answer_display()}",
+                )
                 return redirect(f"{request.path}?year={saved.year}")
     answers = selectors.survey_answers_for(user, region_code=ctx["code"], year=ctx["year"])
     ctx["query"] = urlencode({"region": ctx["code"], "year": ctx["year"]})
-    page = page_of(request, answers.select_related("household", "household__village").order_by("-recorded_at"))
+    page = page_of(
+        request, answers.select_related("household", "household__village").order_by("-recorded_at")
+    )
     ctx.update({"form": form, "page": page, "can_edit": user.can_edit_registry})
     return render(request, "reports/survey.html", ctx)

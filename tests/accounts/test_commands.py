@@ -1,4 +1,5 @@
 """Every `fupin …` command that changes something acts as one account, chosen by one rule."""
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -29,11 +30,14 @@ def test_without_a_name_a_command_acts_as_the_first_active_administrator(tree):
     assert acting_user() == admin and acting_user("") == admin and acting_user(None) == admin
 
 
-@pytest.mark.parametrize("command, args", [
-    ("loan_reminders", ["--date", "2025-02-01"]),
-    ("handbook_batch", [factories.VILLAGE]),
-    ("sweep", ["--year", "2025", "--kind", "suspect"]),
-])
+@pytest.mark.parametrize(
+    "command, args",
+    [
+        ("loan_reminders", ["--date", "2025-02-01"]),
+        ("handbook_batch", [factories.VILLAGE]),
+        ("sweep", ["--year", "2025", "--kind", "suspect"]),
+    ],
+)
 def test_commands_share_the_rule_and_its_message(tree, command, args):
     factories.make_user("retired", superuser=True)
     User.objects.filter(username="retired").update(is_active=False)

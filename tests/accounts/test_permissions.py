@@ -4,6 +4,7 @@ Checked against the tree before the change: role strings were compared in proced
 in five templates, and the services of changes, funds, monitoring, procedures and registry held their own role
 rules, so the source tests below failed there.
 """
+
 import re
 from pathlib import Path
 
@@ -17,10 +18,14 @@ from tests.factories import VILLAGE, make_tree, make_user
 ROOT = Path(__file__).resolve().parents[2] / "fupin"
 # A user's role compared, in code (`user.role == …`, `by.role in …`) or a template.
 ROLE_COMPARISON = re.compile(r"\.role\s*(==|!=|not\s+in|in)\s")
-ROLE_STRING = re.compile(r"""\.role\s*(==|!=)\s*["']|\.role\s+(not\s+)?in\s+[(\[{]\s*["']"""
-                         r"""|"role",\s*""\)\s*(==|!=)\s*["']""")
+ROLE_STRING = re.compile(
+    r"""\.role\s*(==|!=)\s*["']|\.role\s+(not\s+)?in\s+[(\[{]\s*["']"""
+    r"""|"role",\s*""\)\s*(==|!=)\s*["']"""
+)
 # The app, and which of its parts apply role rules (the registry's views have none: the importer and services do).
-APPS_WITH_ROLE_RULES = {app: ("services", "views") for app in ("assistance", "changes", "funds", "monitoring", "procedures")}
+APPS_WITH_ROLE_RULES = {
+    app: ("services", "views") for app in ("assistance", "changes", "funds", "monitoring", "procedures")
+}
 APPS_WITH_ROLE_RULES["registry"] = ("services",)
 APPS_WITH_ROLE_RULES["declarations"] = ("services",)
 
@@ -33,16 +38,24 @@ def _sources(*patterns: str):
 
 
 def test_code_compares_roles_only_in_permissions_modules():
-    found = [f"{path.relative_to(ROOT)}:{n}" for path, text in _sources("*.py")
-             for n, line in enumerate(text.splitlines(), 1)
-             if ROLE_COMPARISON.search(line) and path.name != "permissions.py"
-             and path.relative_to(ROOT).as_posix() != "accounts/models.py"]
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path, text in _sources("*.py")
+        for n, line in enumerate(text.splitlines(), 1)
+        if ROLE_COMPARISON.search(line)
+        and path.name != "permissions.py"
+        and path.relative_to(ROOT).as_posix() != "accounts/models.py"
+    ]
     assert found == []
 
 
 def test_nothing_compares_a_role_with_a_string():
-    found = [f"{path.relative_to(ROOT)}:{n}" for path, text in _sources("*.py", "*.html")
-             for n, line in enumerate(text.splitlines(), 1) if ROLE_STRING.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path, text in _sources("*.py", "*.html")
+        for n, line in enumerate(text.splitlines(), 1)
+        if ROLE_STRING.search(line)
+    ]
     assert found == []
 
 
@@ -51,8 +64,11 @@ def test_each_app_reads_its_role_rules_from_its_permissions_module(app, parts):
     assert (ROOT / app / "permissions.py").exists()
     for part in parts:
         module = ROOT / app / f"{part}.py"
-        text = module.read_text(encoding="utf-8") if module.exists() else "".join(
-            p.read_text(encoding="utf-8") for p in (ROOT / app / part).glob("*.py"))
+        text = (
+            module.read_text(encoding="utf-8")
+            if module.exists()
+            else "".join(p.read_text(encoding="utf-8") for p in (ROOT / app / part).glob("*.py"))
+        )
         assert re.search(r"from \.+permissions import|from \.+ import .*\bpermissions\b", text), (app, part)
 
 
@@ -62,7 +78,9 @@ def test_role_predicates():
     county = make_user("c", "county", "360722")
     helper = make_user("h", "helper", VILLAGE)
     admin = make_user("a", superuser=True)
-    assert has_role(county, Role.COUNTY) and has_role(admin, Role.COUNTY) and not has_role(helper, Role.COUNTY)
+    assert (
+        has_role(county, Role.COUNTY) and has_role(admin, Role.COUNTY) and not has_role(helper, Role.COUNTY)
+    )
     assert holds(county, Role.COUNTY) and not holds(admin, Role.COUNTY)
     assert is_helper(helper) and not is_helper(admin) and not is_liaison(county)
     assert may_create_users(county, VILLAGE) and not may_create_users(county, "360723100001")
@@ -70,13 +88,16 @@ def test_role_predicates():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "region", "shown", "hidden"), [
-    ("helper", VILLAGE, ["精准帮扶"], ["识别与退出", "监测与核查", "变更"]),
-    ("liaison", None, ["监测与核查"], ["识别与退出", "精准帮扶"]),
-    ("township", "360722100", ["识别与退出", "变更审核", "监测与核查"], ["两步验证", "变更申请"]),
-    ("village_clerk", VILLAGE, ["变更申请"], ["变更审核", "两步验证"]),
-    ("county", "360722", ["两步验证", "变更审核"], []),
-])
+@pytest.mark.parametrize(
+    ("role", "region", "shown", "hidden"),
+    [
+        ("helper", VILLAGE, ["精准帮扶"], ["识别与退出", "监测与核查", "变更"]),
+        ("liaison", None, ["监测与核查"], ["识别与退出", "精准帮扶"]),
+        ("township", "360722100", ["识别与退出", "变更审核", "监测与核查"], ["两步验证", "变更申请"]),
+        ("village_clerk", VILLAGE, ["变更申请"], ["变更审核", "两步验证"]),
+        ("county", "360722", ["两步验证", "变更审核"], []),
+    ],
+)
 def test_the_menu_follows_the_role_enum(client, role, region, shown, hidden):
     make_tree()
     client.force_login(make_user("u", role, region))

@@ -1,5 +1,6 @@
 """Issue 14, finding 6: a read-only role (prefecture, province) writes nothing, by any route: pages, htmx, the API
 by session or token, and the services themselves. The all-routes test tries every unsafe route too."""
+
 import pytest
 from django.middleware.csrf import _get_new_csrf_string
 
@@ -43,15 +44,30 @@ def test_read_only_roles_write_nothing_through_the_api_by_token_or_session(clien
     _, raw = issue_token(users[who], name="t")
     before = last_audit()
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-    assert client.patch(f"/api/v1/households/{household.pk}/", {"address": "新址"}, content_type="application/json",
-                        **bearer).status_code == 403
-    assert client.post("/api/v1/households/", {"village": factories.VILLAGE}, content_type="application/json",
-                       **bearer).status_code == 403
+    assert (
+        client.patch(
+            f"/api/v1/households/{household.pk}/",
+            {"address": "新址"},
+            content_type="application/json",
+            **bearer,
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/households/", {"village": factories.VILLAGE}, content_type="application/json", **bearer
+        ).status_code
+        == 403
+    )
     client.force_login(users[who])
     secret = _get_new_csrf_string()
     client.cookies["csrftoken"] = secret
-    response = client.patch(f"/api/v1/households/{household.pk}/", {"address": "新址"}, content_type="application/json",
-                            headers={"X-CSRFToken": secret})
+    response = client.patch(
+        f"/api/v1/households/{household.pk}/",
+        {"address": "新址"},
+        content_type="application/json",
+        headers={"X-CSRFToken": secret},
+    )
     assert response.status_code == 403 and "只能查看" in response.json()["detail"]
     household.refresh_from_db()
     assert household.address == "旧址" and last_audit() == before
@@ -80,8 +96,18 @@ def test_services_refuse_read_only_roles_whatever_the_route(users, who):
 
     user = users[who]
     with pytest.raises(ScopeError):
-        monitoring.set_threshold(by=user, region_prefix=user.region_id, year=2025, threshold=decimal.Decimal("6000"),
-                                 unregistered_line=decimal.Decimal("5000"))
+        monitoring.set_threshold(
+            by=user,
+            region_prefix=user.region_id,
+            year=2025,
+            threshold=decimal.Decimal("6000"),
+            unregistered_line=decimal.Decimal("5000"),
+        )
     assert not MonitoringThreshold.objects.filter(region_prefix=user.region_id).exists()
-    monitoring.set_threshold(by=users["county"], region_prefix=users["county"].region_id, year=2025,
-                             threshold=decimal.Decimal("6000"), unregistered_line=decimal.Decimal("5000"))
+    monitoring.set_threshold(
+        by=users["county"],
+        region_prefix=users["county"].region_id,
+        year=2025,
+        threshold=decimal.Decimal("6000"),
+        unregistered_line=decimal.Decimal("5000"),
+    )

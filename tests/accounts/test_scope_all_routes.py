@@ -8,6 +8,7 @@ is refused by every POST/PUT/PATCH/DELETE route and API operation, changing noth
 The routes are enumerated from the URL resolver and the API's OpenAPI document, so a route added later is tried
 too. The records are built once for the module; each test runs in a savepoint of that transaction.
 """
+
 import datetime
 import io
 import re
@@ -46,17 +47,30 @@ READ_ONLY_ALLOWED = ("accounts/", "i18n/")
 OTHER_PREFECTURE_VILLAGE = "360821100001"
 OTHER_PROVINCE_VILLAGE = "430121100001"
 EXTRA_TREE = [
-    ("3608", "吉安市"), ("360821", "吉安县"), ("360821100", "敦厚镇"), (OTHER_PREFECTURE_VILLAGE, "敦厚村"),
-    ("43", "湖南省"), ("4301", "长沙市"), ("430121", "长沙县"), ("430121100", "星沙街道"), (OTHER_PROVINCE_VILLAGE, "星沙村"),
+    ("3608", "吉安市"),
+    ("360821", "吉安县"),
+    ("360821100", "敦厚镇"),
+    (OTHER_PREFECTURE_VILLAGE, "敦厚村"),
+    ("43", "湖南省"),
+    ("4301", "长沙市"),
+    ("430121", "长沙县"),
+    ("430121100", "星沙街道"),
+    (OTHER_PROVINCE_VILLAGE, "星沙村"),
 ]
-FOREIGN_VILLAGES = [factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE, factories.OTHER_COUNTY_VILLAGE,
-                    OTHER_PREFECTURE_VILLAGE, OTHER_PROVINCE_VILLAGE]
+FOREIGN_VILLAGES = [
+    factories.SIBLING_VILLAGE,
+    factories.OTHER_TOWNSHIP_VILLAGE,
+    factories.OTHER_COUNTY_VILLAGE,
+    OTHER_PREFECTURE_VILLAGE,
+    OTHER_PROVINCE_VILLAGE,
+]
 MASKED_ROLES = {"prefecture", "province", "liaison", "anonymous"}
 READ_ONLY_ROLES = ["prefecture", "province"]
 TODAY = timezone.localdate()
 
 
 # ---------------------------------------------------------------- the routes
+
 
 def all_routes():
     """Every URL pattern as a path template, e.g. 'households/<int:pk>/'."""
@@ -99,7 +113,9 @@ def api_operations():
 def fill_api(path: str, ints: list[int], village: str) -> str:
     def value(m):
         name = m.group(1)
-        return village if name in ("code", "region", "village") else str(ints[0] if "year" not in name else 2025)
+        return (
+            village if name in ("code", "region", "village") else str(ints[0] if "year" not in name else 2025)
+        )
 
     return re.sub(r"\{(\w+)\}", value, path)
 
@@ -114,12 +130,20 @@ def text_of(response) -> str:
 
         try:
             wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
-            return " ".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+            return " ".join(
+                str(c)
+                for ws in wb.worksheets
+                for row in ws.iter_rows(values_only=True)
+                for c in row
+                if c is not None
+            )
         except Exception:
             return content.decode("latin-1")
     if "pdf" in ctype or content[:4] == b"%PDF":
         try:
-            return subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, timeout=30).stdout.decode()
+            return subprocess.run(
+                ["pdftotext", "-", "-"], input=content, capture_output=True, timeout=30
+            ).stdout.decode()
         except FileNotFoundError:
             return content.decode("latin-1")
     return content.decode("utf-8", "replace")
@@ -127,13 +151,31 @@ def text_of(response) -> str:
 
 def database_state() -> tuple:
     """Every fupin table's row count, and the registry's rows in full."""
-    counts = tuple((m._meta.label, m.objects.count()) for m in apps.get_models() if m._meta.app_label in (
-        "accounts", "registry", "assistance", "monitoring", "procedures", "funds", "reports", "audit", "changes"))
-    rows = tuple(tuple(m.objects.order_by("pk").values_list()) for m in (Household, Member, IncomeRecord, GuaranteeCheck))
+    counts = tuple(
+        (m._meta.label, m.objects.count())
+        for m in apps.get_models()
+        if m._meta.app_label
+        in (
+            "accounts",
+            "registry",
+            "assistance",
+            "monitoring",
+            "procedures",
+            "funds",
+            "reports",
+            "audit",
+            "changes",
+        )
+    )
+    rows = tuple(
+        tuple(m.objects.order_by("pk").values_list())
+        for m in (Household, Member, IncomeRecord, GuaranteeCheck)
+    )
     return counts, rows
 
 
 # ---------------------------------------------------------------- the records, built once
+
 
 def build_world(media_root) -> dict:
     f = factories
@@ -155,33 +197,63 @@ def build_world(media_root) -> dict:
     own = f.make_household(f.VILLAGE, head="本村甲", phone="13800000001", bank_account="6217000000000000001")
     neighbour = f.make_household(f.VILLAGE, head="邻户丙")  # in the helpers' village, paired to neither
     left = f.make_household(f.VILLAGE, head="离岗户丁")  # paired to the helper who has left
-    foreign = {v: f.make_household(v, head=f"外区{v}", phone="13900000002", bank_account="6217000000000000002")
-               for v in FOREIGN_VILLAGES}
+    foreign = {
+        v: f.make_household(v, head=f"外区{v}", phone="13900000002", bank_account="6217000000000000002")
+        for v in FOREIGN_VILLAGES
+    }
 
     # helpers: one bound to the county (a role above the village), paired across townships; one who signs in;
     # one who signs in and has left (离岗) with a household still paired
     unit = assistance.create_unit(by=county, name="县直单位", region_code=f.VILLAGE[:6])
-    above = assistance.create_helper(by=county, unit=unit, name="县直帮扶人", phone="13700000001", region_code=f.VILLAGE[:6])
+    above = assistance.create_helper(
+        by=county, unit=unit, name="县直帮扶人", phone="13700000001", region_code=f.VILLAGE[:6]
+    )
     for household in (foreign[f.SIBLING_VILLAGE], foreign[f.OTHER_TOWNSHIP_VILLAGE]):
         assistance.pair_household(household, above, by=county, started_on=TODAY)
     for name, username, household in (("在岗帮扶人", "helper", own), ("离岗帮扶人", "inactive_helper", left)):
-        helper = assistance.create_helper(by=county, unit=unit, name=name, phone="1370000000" + str(len(username) % 10),
-                                          region_code=f.VILLAGE[:9])
+        helper = assistance.create_helper(
+            by=county,
+            unit=unit,
+            name=name,
+            phone="1370000000" + str(len(username) % 10),
+            region_code=f.VILLAGE[:9],
+        )
         assistance.pair_household(household, helper, by=county, started_on=TODAY)
-        users[username] = assistance.give_helper_login(helper, by=county, username=username, password="pw-secret-123")
+        users[username] = assistance.give_helper_login(
+            helper, by=county, username=username, password="pw-secret-123"
+        )
     Helper.objects.filter(user=users["inactive_helper"]).update(active=False)
     assistance.record_visit(foreign[f.SIBLING_VILLAGE], by=county, visited_on=TODAY, findings="外区走访记录")
 
     # monitoring: a suspect record, a problem and a department list of the other county
     other = foreign[f.OTHER_COUNTY_VILLAGE]
-    Finding.objects.create(household=other, member=other.members.get(relation="head"), village_code=other.village_id,
-                           department="registry", rule="identity_mismatch", severity=2, detail=f"外区疑点 {other.head_name}")
-    monitoring_problems.create_problem(by=users["other_county"], source="manual", region_code=other.village_id, household=other,
-                              description=f"外区问题 {other.head_name}", deadline=TODAY + datetime.timedelta(days=30))
+    Finding.objects.create(
+        household=other,
+        member=other.members.get(relation="head"),
+        village_code=other.village_id,
+        department="registry",
+        rule="identity_mismatch",
+        severity=2,
+        detail=f"外区疑点 {other.head_name}",
+    )
+    monitoring_problems.create_problem(
+        by=users["other_county"],
+        source="manual",
+        region_code=other.village_id,
+        household=other,
+        description=f"外区问题 {other.head_name}",
+        deadline=TODAY + datetime.timedelta(days=30),
+    )
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    monitoring_cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", county=other.village_id[:6], upload=SimpleUploadedFile(
-        "外县名单.csv", f"身份证号,车牌号\n{other.members.get(relation='head').id_number},赣C1\n".encode()))
+    monitoring_cross_checks.upload_cross_check(
+        by=users["liaison"],
+        department="vehicle",
+        county=other.village_id[:6],
+        upload=SimpleUploadedFile(
+            "外县名单.csv", f"身份证号,车牌号\n{other.members.get(relation='head').id_number},赣C1\n".encode()
+        ),
+    )
 
     # an import of the other county whose error report repeats its household's ID number
     rows = import_rows("外县导入")
@@ -196,9 +268,13 @@ def build_world(media_root) -> dict:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], MEDIA_ROOT=media,
-        TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            MEDIA_ROOT=media,
+            TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+        ),
     ):
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -218,7 +294,9 @@ def ids_of(households) -> list[int]:
     """The values tried for <int:…>: the households' pks, a member's, and an import job's and a suspect record's
     (records of a role above); other records' pks are small integers too, so these reach them as well."""
     ids = [h.pk for h in households[:2]] + list(households[0].members.values_list("pk", flat=True)[:1])
-    ids += list(ImportJob.objects.values_list("pk", flat=True)[:1]) + list(Finding.objects.values_list("pk", flat=True)[:1])
+    ids += list(ImportJob.objects.values_list("pk", flat=True)[:1]) + list(
+        Finding.objects.values_list("pk", flat=True)[:1]
+    )
     return sorted(set(ids))
 
 
@@ -233,10 +311,19 @@ def foreign_of(world, who):
         "county": ([foreign[f.OTHER_COUNTY_VILLAGE]], ["外县名单", "外县导入", "外区疑点", "外区问题"]),
         "prefecture": ([foreign[OTHER_PREFECTURE_VILLAGE]], []),
         "province": ([foreign[OTHER_PROVINCE_VILLAGE]], []),
-        "helper": ([world["neighbour"], world["left"], foreign[f.SIBLING_VILLAGE]], ["外区走访记录", "外县导入"]),
+        "helper": (
+            [world["neighbour"], world["left"], foreign[f.SIBLING_VILLAGE]],
+            ["外区走访记录", "外县导入"],
+        ),
         "inactive_helper": ([world["left"], world["neighbour"], world["own"]], ["外区走访记录", "外县导入"]),
-        "liaison": ([world["own"], foreign[f.SIBLING_VILLAGE], foreign[f.OTHER_COUNTY_VILLAGE]], ["外区走访记录", "外县导入"]),
-        "anonymous": ([world["own"], foreign[f.OTHER_COUNTY_VILLAGE]], ["外区走访记录", "外县名单", "外县导入"]),
+        "liaison": (
+            [world["own"], foreign[f.SIBLING_VILLAGE], foreign[f.OTHER_COUNTY_VILLAGE]],
+            ["外区走访记录", "外县导入"],
+        ),
+        "anonymous": (
+            [world["own"], foreign[f.OTHER_COUNTY_VILLAGE]],
+            ["外区走访记录", "外县名单", "外县导入"],
+        ),
     }
     return cases[who]
 
@@ -258,7 +345,18 @@ def masked_secrets(world) -> list[str]:
 
 # ---------------------------------------------------------------- every role, every route
 
-ROLES = ["clerk", "team", "township", "county", "prefecture", "province", "helper", "inactive_helper", "liaison", "anonymous"]
+ROLES = [
+    "clerk",
+    "team",
+    "township",
+    "county",
+    "prefecture",
+    "province",
+    "helper",
+    "inactive_helper",
+    "liaison",
+    "anonymous",
+]
 
 
 @pytest.mark.django_db
@@ -269,31 +367,47 @@ def test_no_route_reaches_another_region_or_role(world, who):
     if who in MASKED_ROLES:
         secrets += masked_secrets(world)
     foreign_village = households[0].village_id
-    values = {"int": ids_of(households), "str": [foreign_village, foreign_village[:9], foreign_village[:6], str(households[0].pk)]}
+    values = {
+        "int": ids_of(households),
+        "str": [foreign_village, foreign_village[:9], foreign_village[:6], str(households[0].pk)],
+    }
     client = client_for(world, who)
     user = world["users"].get(who)
     readable = set(registry_selectors.households_for(user).values_list("pk", flat=True)) if user else set()
     api_client = client  # the API by the role's token: a session's unsafe API calls stop at the CSRF check
     if who != "anonymous":
-        api_client = Client(headers={"Authorization": f"Bearer {issue_token(world['users'][who], name='scope')[1]}"})
+        api_client = Client(
+            headers={"Authorization": f"Bearer {issue_token(world['users'][who], name='scope')[1]}"}
+        )
     before = database_state()
     last_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
     tried = 0
     for route in all_routes():
-        if route.startswith(SKIP_PREFIXES + NO_RECORDS) or (route.startswith(PUBLIC_PREFIXES) and who != "anonymous"):
+        if route.startswith(SKIP_PREFIXES + NO_RECORDS) or (
+            route.startswith(PUBLIC_PREFIXES) and who != "anonymous"
+        ):
             continue
         methods = ("get", "post", "patch", "put", "delete") if route.startswith("api/") else ("get", "post")
         for path in fill(route, values):
-            if path.endswith(".pdf") and who not in MASKED_ROLES and any(f"/{pk}/" in path for pk in readable):
+            if (
+                path.endswith(".pdf")
+                and who not in MASKED_ROLES
+                and any(f"/{pk}/" in path for pk in readable)
+            ):
                 continue  # a PDF of a household the role works with (a second to make): nothing foreign in it
             for method in methods:
                 if method == "get":
                     response = client.get(path, {"q": "外区", "region": foreign_village, "format": "xlsx"})
                 elif route.startswith("api/"):
-                    response = getattr(api_client, method)(path, {"name": "改名", "address": "改", "reason": "改"},
-                                                           content_type="application/json")
+                    response = getattr(api_client, method)(
+                        path,
+                        {"name": "改名", "address": "改", "reason": "改"},
+                        content_type="application/json",
+                    )
                 else:
-                    response = client.post(path + "?region=" + foreign_village, {"q": "外区", "name": "改名", "phone": "1"})
+                    response = client.post(
+                        path + "?region=" + foreign_village, {"q": "外区", "name": "改名", "phone": "1"}
+                    )
                 tried += 1
                 assert response.status_code < 500, f"{who}: {method.upper()} {path} → {response.status_code}"
                 if response.status_code == 200:
@@ -304,11 +418,14 @@ def test_no_route_reaches_another_region_or_role(world, who):
     if who in MASKED_ROLES | {"inactive_helper"}:
         assert database_state() == before  # these roles change nothing, anywhere
     for household in households:
-        assert Household.objects.filter(pk=household.pk).values_list().get() == \
-            next(r for r in before[1][0] if r[0] == household.pk)
+        assert Household.objects.filter(pk=household.pk).values_list().get() == next(
+            r for r in before[1][0] if r[0] == household.pk
+        )
         assert not AuditEntry.objects.filter(pk__gt=last_audit or 0, household=household).exists()
         if household.village_id != factories.VILLAGE:  # a helper writes their own households of that village
-            assert not AuditEntry.objects.filter(pk__gt=last_audit or 0, scope_code__startswith=household.village_id).exists()
+            assert not AuditEntry.objects.filter(
+                pk__gt=last_audit or 0, scope_code__startswith=household.village_id
+            ).exists()
     if who in ("clerk", "team", "township", "county", "prefecture", "province", "helper"):
         # the same user does reach their own household: the harness sees data when it is there
         assert "本村甲" in text_of(client.get(f"/households/{world['own'].pk}/"))
@@ -316,23 +433,33 @@ def test_no_route_reaches_another_region_or_role(world, who):
 
 # ---------------------------------------------------------------- read-only roles write nothing
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", READ_ONLY_ROLES)
 def test_read_only_roles_are_refused_by_every_unsafe_route_and_api_operation(world, who):
     own = world["own"]
-    values = {"int": ids_of([own]), "str": [own.village_id, own.village_id[:9], own.village_id[:6], str(own.pk)]}
+    values = {
+        "int": ids_of([own]),
+        "str": [own.village_id, own.village_id[:9], own.village_id[:6], str(own.pk)],
+    }
     before = database_state()
     client = client_for(world, who)
     tried = 0
     for route in all_routes():
-        if route.startswith(SKIP_PREFIXES) or route.startswith(READ_ONLY_ALLOWED) or route.startswith(PUBLIC_PREFIXES):
+        if (
+            route.startswith(SKIP_PREFIXES)
+            or route.startswith(READ_ONLY_ALLOWED)
+            or route.startswith(PUBLIC_PREFIXES)
+        ):
             continue
         for path in fill(route, values)[:1]:  # refused before the view runs: one path of each route is enough
             for method in ("post", "put", "patch", "delete"):
                 if method == "post":
                     response = client.post(path, {"name": "改名", "year": 2025, "kind": "suspect"})
                 else:
-                    response = getattr(client, method)(path, {"name": "改名"}, content_type="application/json")
+                    response = getattr(client, method)(
+                        path, {"name": "改名"}, content_type="application/json"
+                    )
                 tried += 1
                 assert response.status_code == 403, f"{who}: {method.upper()} {path} → {response.status_code}"
     assert database_state() == before
@@ -342,8 +469,12 @@ def test_read_only_roles_are_refused_by_every_unsafe_route_and_api_operation(wor
     token = Client(headers={"Authorization": f"Bearer {raw}"})
     for method, path in api_operations():
         if method in ("post", "put", "patch", "delete"):
-            response = getattr(token, method)(fill_api(path, values["int"], own.village_id), "{}", content_type="application/json")
+            response = getattr(token, method)(
+                fill_api(path, values["int"], own.village_id), "{}", content_type="application/json"
+            )
             tried += 1
-            assert response.status_code == 403, f"{who}: token {method.upper()} {path} → {response.status_code}"
+            assert response.status_code == 403, (
+                f"{who}: token {method.upper()} {path} → {response.status_code}"
+            )
     assert tried > 100
     assert database_state() == before

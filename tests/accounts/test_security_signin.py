@@ -1,5 +1,6 @@
 """Sign-in hardening (issue 14, finding 5): lockout after repeated failures, passwords checked by Django's
 validators wherever they are set, an administrator's unlock, and the optional TOTP second factor."""
+
 import re
 from base64 import b32encode
 
@@ -45,7 +46,9 @@ def signed_in(client) -> bool:
 def test_the_right_password_is_refused_after_five_wrong_ones(users, settings):
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert sign_in(client, "clerk", "wrong-password-1").status_code == 200  # the form again, with its error
+        assert (
+            sign_in(client, "clerk", "wrong-password-1").status_code == 200
+        )  # the form again, with its error
     locked = sign_in(client, "clerk", "wrong-password-1")
     assert locked.status_code == 429 and "暂时锁定" in locked.content.decode()
     right = sign_in(Client(), "clerk", PASSWORD)  # another browser, the right password
@@ -59,14 +62,19 @@ def test_a_locked_out_unknown_user_gets_the_same_answer_as_a_real_one(users, set
         for _ in range(settings.AXES_FAILURE_LIMIT):
             sign_in(Client(REMOTE_ADDR=f"10.0.0.{len(answers) + 1}"), name, "wrong-password-1")
         response = sign_in(Client(REMOTE_ADDR=f"10.0.0.{len(answers) + 1}"), name, "wrong-password-1")
-        answers[name] = (response.status_code, without_tokens(response.content.decode().replace(name, "NAME")))
+        answers[name] = (
+            response.status_code,
+            without_tokens(response.content.decode().replace(name, "NAME")),
+        )
     assert answers["clerk"] == answers["nobody-here"]
     assert answers["clerk"][0] == 429
     # and before the lockout, a wrong password and an unknown user read the same too
     one = sign_in(Client(), "township", "wrong-password-1").content.decode()
     other = sign_in(Client(), "no-such-township", "wrong-password-1").content.decode()
     assert one.replace("township", "NAME").count("用户名或密码不正确") == 1
-    assert without_tokens(one.replace("township", "NAME")) == without_tokens(other.replace("no-such-township", "NAME"))
+    assert without_tokens(one.replace("township", "NAME")) == without_tokens(
+        other.replace("no-such-township", "NAME")
+    )
 
 
 def test_an_address_trying_many_accounts_is_throttled(users, settings):
@@ -139,38 +147,54 @@ def test_the_admin_login_goes_through_the_guarded_sign_in(users):
 @pytest.mark.parametrize("weak", ["short-1", "12345678901", "password123", "clerk-clerk"])
 def test_creating_a_user_with_a_weak_password_is_refused(users, weak):
     with pytest.raises(services.PasswordRefused):
-        services.create_user(by=users["admin"], username="clerk-clerk", password=weak, role="village_clerk",
-                             region_code=factories.VILLAGE)
+        services.create_user(
+            by=users["admin"],
+            username="clerk-clerk",
+            password=weak,
+            role="village_clerk",
+            region_code=factories.VILLAGE,
+        )
     assert not User.objects.filter(username="clerk-clerk").exists()
 
 
 def test_a_helper_sign_in_with_a_weak_password_is_refused(users):
     unit = HelperUnit.objects.create(name="县农业局", region_id=factories.VILLAGE[:6])
-    helper = Helper.objects.create(unit=unit, name="王建国", phone="13800000000", region_id=factories.VILLAGE[:6])
+    helper = Helper.objects.create(
+        unit=unit, name="王建国", phone="13800000000", region_id=factories.VILLAGE[:6]
+    )
     with pytest.raises(assistance_services.AssistanceError) as refused:
-        assistance_services.give_helper_login(helper, by=users["county"], username="wanghelper", password="12345678")
+        assistance_services.give_helper_login(
+            helper, by=users["county"], username="wanghelper", password="12345678"
+        )
     assert "password" in refused.value.errors
     assert not User.objects.filter(username="wanghelper").exists()
-    assistance_services.give_helper_login(helper, by=users["county"], username="wanghelper", password="a-fine-Passphrase-9")
+    assistance_services.give_helper_login(
+        helper, by=users["county"], username="wanghelper", password="a-fine-Passphrase-9"
+    )
     assert User.objects.get(username="wanghelper").check_password("a-fine-Passphrase-9")
 
 
 def test_the_helper_page_refuses_a_weak_initial_password_with_the_validators_message(users):
     unit = HelperUnit.objects.create(name="县农业局", region_id=factories.VILLAGE[:6])
-    helper = Helper.objects.create(unit=unit, name="王建国", phone="13800000000", region_id=factories.VILLAGE[:6])
+    helper = Helper.objects.create(
+        unit=unit, name="王建国", phone="13800000000", region_id=factories.VILLAGE[:6]
+    )
     county = Client()
     county.force_login(users["county"])
     url = reverse("assistance:helper", args=[helper.pk])
     response = county.post(url, {"action": "login", "username": "wanghelper", "password": "123456789012"})
     assert response.status_code == 400 and "数字" in response.content.decode()
     assert not User.objects.filter(username="wanghelper").exists()
-    response = county.post(url, {"action": "login", "username": "wanghelper", "password": "a-fine-Passphrase-9"})
+    response = county.post(
+        url, {"action": "login", "username": "wanghelper", "password": "a-fine-Passphrase-9"}
+    )
     assert response.status_code == 302 and User.objects.filter(username="wanghelper").exists()
 
 
 def change_password(client, old, new):
-    return client.post(reverse("accounts:password_change"),
-                       {"old_password": old, "new_password1": new, "new_password2": new})
+    return client.post(
+        reverse("accounts:password_change"), {"old_password": old, "new_password1": new, "new_password2": new}
+    )
 
 
 def test_a_user_changes_their_password_and_other_sessions_end(users):
@@ -198,17 +222,28 @@ def test_an_administrator_resets_a_password_only_to_a_strong_one(users):
     weak = admin.post(url, {"password1": "1234567890", "password2": "1234567890", "usable_password": "true"})
     assert weak.status_code == 200
     assert User.objects.get(username="clerk").check_password(PASSWORD)
-    strong = admin.post(url, {"password1": "Reset-by-Admin-77", "password2": "Reset-by-Admin-77", "usable_password": "true"})
+    strong = admin.post(
+        url, {"password1": "Reset-by-Admin-77", "password2": "Reset-by-Admin-77", "usable_password": "true"}
+    )
     assert strong.status_code == 302
     assert User.objects.get(username="clerk").check_password("Reset-by-Admin-77")
-    assert AuditEntry.objects.filter(action="reset_password", target_id=users["clerk"].pk, user=users["admin"]).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="reset_password", target_id=users["clerk"].pk, user=users["admin"]
+        ).count()
+        == 1
+    )
     with pytest.raises(services.AccountError):
         services.set_password(users["clerk"], "another-Passphrase-42", by=users["county"])
 
 
 def test_the_demo_password_passes_the_validators():
     """Demo accounts are seeded with DEMO_PASSWORD through set_password; it is one the validators accept."""
-    for username, full_name in (("demo_admin", "系统管理员"), ("demo_clerk", "村扶贫专干 李专干"), ("demo_county", "县扶贫办 刘主任")):
+    for username, full_name in (
+        ("demo_admin", "系统管理员"),
+        ("demo_clerk", "村扶贫专干 李专干"),
+        ("demo_county", "县扶贫办 刘主任"),
+    ):
         services.check_password_allowed(DEMO_PASSWORD, User(username=username, full_name=full_name))
 
 
@@ -239,10 +274,14 @@ def test_enrolment_then_every_sign_in_asks_for_the_code(users):
 
     browser = Client()
     response = sign_in(browser, "county", PASSWORD)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:two_factor_verify"))
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:two_factor_verify")
+    )
     # the password alone reaches no page and no API
     blocked = browser.get(LIST)
-    assert blocked.status_code == 302 and blocked["Location"].startswith(reverse("accounts:two_factor_verify"))
+    assert blocked.status_code == 302 and blocked["Location"].startswith(
+        reverse("accounts:two_factor_verify")
+    )
     assert browser.get("/api/v1/me/").status_code == 401
     assert browser.post(reverse("accounts:two_factor"), {"remove": "1"}).status_code == 302
     assert TOTPDevice.objects.filter(user=county, confirmed=True).exists()
@@ -318,7 +357,10 @@ def test_the_throttled_address_is_the_one_the_proxy_saw(rf, settings):
     assert client_address(request) == "10.0.0.1"  # not behind a proxy: the header is the client's to forge
     settings.FUPIN_BEHIND_PROXY = True
     assert client_address(request) == "198.51.100.9"  # the entry the proxy appended, not the client's own
-    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")) == "10.0.0.1"
+    assert (
+        client_address(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address"))
+        == "10.0.0.1"
+    )
     request = rf.get("/")
     request.META.pop("REMOTE_ADDR")
     assert client_address(request) is None

@@ -1,5 +1,6 @@
 """Credentials that outlive a sign-in (issue 14, findings 4 and 10): API tokens expire and may be read-only;
 the handbook's public QR codes are signed with this installation's own key, expire, and are renewed per household."""
+
 import datetime
 import json
 import time
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/me/"
 HOUSEHOLDS = "/api/v1/households/"
-PUBLISHED_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # the constant fupin's settings once fell back to
+PUBLISHED_KEY = (
+    "insecure-development-key-set-SECRET_KEY-in-production"  # the constant fupin's settings once fell back to
+)
 
 
 def bearer(raw: str) -> Client:
@@ -33,7 +36,9 @@ def bearer(raw: str) -> Client:
 
 def test_a_token_expires_after_the_days_chosen(users):
     token, raw = issue_token(users["clerk"], name="script", days=30)
-    assert abs(token.expires_at - (timezone.now() + datetime.timedelta(days=30))) < datetime.timedelta(minutes=1)
+    assert abs(token.expires_at - (timezone.now() + datetime.timedelta(days=30))) < datetime.timedelta(
+        minutes=1
+    )
     assert bearer(raw).get(ME).status_code == 200
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     response = bearer(raw).get(ME)
@@ -67,8 +72,12 @@ def test_a_read_only_token_reads_and_is_refused_every_write(users):
     assert AuditEntry.objects.count() == before
     _, writable = issue_token(users["county"], name="entry")
     etag = bearer(writable).get(f"{HOUSEHOLDS}{household.pk}/")["ETag"]
-    response = bearer(writable).patch(f"{HOUSEHOLDS}{household.pk}/", data=json.dumps({"phone": "13900000000"}),
-                                      content_type="application/json", headers={"If-Match": etag})
+    response = bearer(writable).patch(
+        f"{HOUSEHOLDS}{household.pk}/",
+        data=json.dumps({"phone": "13900000000"}),
+        content_type="application/json",
+        headers={"If-Match": etag},
+    )
     assert response.status_code == 200
 
 
@@ -95,7 +104,10 @@ def public_path(household) -> str:
 
 def test_a_code_forged_with_the_published_key_is_refused(users):
     household = factories.make_household()
-    for value, salt in ((household.pk, "fupin.assistance.public-summary"), ([household.pk, 0], handbook.PUBLIC_SALT)):
+    for value, salt in (
+        (household.pk, "fupin.assistance.public-summary"),
+        ([household.pk, 0], handbook.PUBLIC_SALT),
+    ):
         forged = signing.dumps(value, key=PUBLISHED_KEY, salt=salt, compress=False)
         assert Client().get(reverse("assistance:public_summary", args=[forged])).status_code == 404
     assert Client().get(public_path(household)).status_code == 200
@@ -134,7 +146,10 @@ def test_a_read_only_role_or_another_village_cannot_renew_a_code(users):
     for who in ("prefecture", "sibling_clerk"):
         client = Client()
         client.force_login(users[who])
-        assert client.post(reverse("assistance:renew_handbook_code", args=[household.pk])).status_code in (403, 404)
+        assert client.post(reverse("assistance:renew_handbook_code", args=[household.pk])).status_code in (
+            403,
+            404,
+        )
     assert Client().get(old).status_code == 200
 
 

@@ -10,7 +10,9 @@ PASSWORD = "a-fine-Passphrase-9"
 
 def test_users_are_bound_to_a_region_of_their_roles_level(users):
     admin = users["admin"]
-    clerk = create_user(by=admin, username="c2", password=PASSWORD, role="village_clerk", region_code=factories.VILLAGE)
+    clerk = create_user(
+        by=admin, username="c2", password=PASSWORD, role="village_clerk", region_code=factories.VILLAGE
+    )
     assert clerk.scope_prefix == factories.VILLAGE
     with pytest.raises(AccountError, match="须绑定到行政村级区划"):
         create_user(by=admin, username="c3", password=PASSWORD, role="village_clerk", region_code="360722100")
@@ -22,11 +24,21 @@ def test_users_are_bound_to_a_region_of_their_roles_level(users):
 
 
 def test_only_the_county_office_creates_users_in_its_county(users):
-    create_user(by=users["county"], username="t2", password=PASSWORD, role="township", region_code="360722101")
+    create_user(
+        by=users["county"], username="t2", password=PASSWORD, role="township", region_code="360722101"
+    )
     with pytest.raises(AccountError, match="只有县扶贫办"):
-        create_user(by=users["township"], username="t3", password=PASSWORD, role="village_clerk", region_code=factories.VILLAGE)
+        create_user(
+            by=users["township"],
+            username="t3",
+            password=PASSWORD,
+            role="village_clerk",
+            region_code=factories.VILLAGE,
+        )
     with pytest.raises(AccountError, match="只有县扶贫办"):
-        create_user(by=users["county"], username="t4", password=PASSWORD, role="township", region_code="360723100")
+        create_user(
+            by=users["county"], username="t4", password=PASSWORD, role="township", region_code="360723100"
+        )
 
 
 def test_tokens_are_stored_hashed_and_revocable(users):

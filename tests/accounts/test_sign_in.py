@@ -1,5 +1,6 @@
 """Who is signed in, on the lean path (the user's row read with the session, fupin.core.sessions and
 fupin.accounts.backends): every change to the user or the session takes effect on the very next request."""
+
 import re
 
 import pytest

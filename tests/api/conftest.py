@@ -1,4 +1,5 @@
 """Clients for the JSON API: one per user, authenticated with a bearer token."""
+
 import json
 
 import pytest

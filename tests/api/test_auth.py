@@ -1,4 +1,5 @@
 """Who may call the API: a bearer token that works, or the signed-in session (with CSRF for writes)."""
+
 import datetime
 
 import pytest
@@ -62,7 +63,9 @@ def test_inactive_users_token_is_refused(users):
     assert bearer(raw).get(ME).status_code == 401
 
 
-@pytest.mark.parametrize("header", ["Bearer fp_not-a-token", "Bearer", "Bearer   ", "Token abc", "Basic dXNlcjpwdw==", "fp_xyz"])
+@pytest.mark.parametrize(
+    "header", ["Bearer fp_not-a-token", "Bearer", "Bearer   ", "Token abc", "Basic dXNlcjpwdw==", "fp_xyz"]
+)
 def test_bad_authorization_header_is_401(users, header):
     response = Client(headers={"Authorization": header}).get(ME)
     assert response.status_code == 401
@@ -71,7 +74,10 @@ def test_bad_authorization_header_is_401(users, header):
 
 def test_no_credentials_is_401_json_for_reads_and_writes(users):
     client = Client(enforce_csrf_checks=True)
-    for response in (client.get(ME), client.post("/api/v1/households/", new_household_body(), content_type="application/json")):
+    for response in (
+        client.get(ME),
+        client.post("/api/v1/households/", new_household_body(), content_type="application/json"),
+    ):
         assert response.status_code == 401
         assert response.json()["detail"]
         assert response["WWW-Authenticate"].startswith("Bearer")
@@ -96,8 +102,12 @@ def test_session_write_needs_the_csrf_token(users):
 
     secret = _get_new_csrf_string()
     client.cookies["csrftoken"] = secret
-    response = client.post("/api/v1/households/", new_household_body(), content_type="application/json",
-                           headers={"X-CSRFToken": secret})
+    response = client.post(
+        "/api/v1/households/",
+        new_household_body(),
+        content_type="application/json",
+        headers={"X-CSRFToken": secret},
+    )
     assert response.status_code == 201, response.content
     assert Household.objects.count() == 1
 

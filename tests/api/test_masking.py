@@ -1,4 +1,5 @@
 """ID numbers, phones and bank accounts: masked in lists always, in details unless the role works with them."""
+
 import pytest
 
 from fupin.core import idnumber
@@ -31,7 +32,9 @@ def test_detail_is_masked_for_supervising_roles(api, household, user):
     assert body["phone"] == "138****5678"
     assert body["bank_account"] == idnumber.mask("6217001234567890123")
     for member in body["members"]:
-        assert "*" in member["id_number"] and member["id_number"] not in set(household.members.values_list("id_number", flat=True))
+        assert "*" in member["id_number"] and member["id_number"] not in set(
+            household.members.values_list("id_number", flat=True)
+        )
 
 
 def test_member_phone_masked_for_supervising_roles(api, household):
@@ -74,6 +77,7 @@ def test_sibling_village_numbers_are_not_searchable(api, household):
 # ---- issue 14, finding 2: nothing from which a masked number can be rebuilt --------------------
 # The masked part of an ID number is the birth date: a role that may not see the number sees the year.
 
+
 def birth_date_spellings(member) -> list[str]:
     d = member.birth_date
     return [d.isoformat(), f"{d:%Y%m%d}", f"{d.year}年{d.month}月{d.day}日", f"{d.year}-{d.month}-{d.day}"]
@@ -87,12 +91,16 @@ def test_supervising_roles_get_the_birth_year_never_the_birth_date(api, househol
         for spelling in birth_date_spellings(member):
             assert spelling not in response.content.decode()
     assert {m["birth_date"] for m in body["members"]} == {None}
-    assert sorted(m["birth_year"] for m in body["members"]) == sorted(m.birth_date.year for m in household.members.all())
+    assert sorted(m["birth_year"] for m in body["members"]) == sorted(
+        m.birth_date.year for m in household.members.all()
+    )
 
 
 def test_roles_that_enter_identifiers_still_get_the_birth_date(api, household):
     body = api("clerk").get(f"/api/v1/households/{household.pk}/").json()
-    assert {m["birth_date"] for m in body["members"]} == {m.birth_date.isoformat() for m in household.members.all()}
+    assert {m["birth_date"] for m in body["members"]} == {
+        m.birth_date.isoformat() for m in household.members.all()
+    }
 
 
 @pytest.mark.parametrize("user", MASKED_ROLES)
@@ -101,7 +109,11 @@ def test_audit_trail_gives_supervising_roles_no_birth_date(api, household, user)
     response = api(user).get(f"/api/v1/households/{household.pk}/audit/", {"limit": 200})
     for spelling in birth_date_spellings(head) + [head.id_number]:
         assert spelling not in response.content.decode()
-    added = next(e for e in response.json()["results"] if e["action"] == "add_member" and e["target_id"] == str(head.pk))
+    added = next(
+        e
+        for e in response.json()["results"]
+        if e["action"] == "add_member" and e["target_id"] == str(head.pk)
+    )
     assert added["changes"]["birth_date"] == [None, f"{head.birth_date.year}年"]
 
 
@@ -109,10 +121,16 @@ def test_an_id_number_written_in_free_text_is_masked_for_supervising_roles(api, 
     son = household.members.get(relation="son")
     address = f"嘉定镇南山路8号（房主身份证号{son.id_number}）"
     assert api("clerk").patch(f"/api/v1/households/{household.pk}/", {"address": address}).status_code == 200
-    for path in (f"/api/v1/households/{household.pk}/audit/?limit=200", f"/api/v1/households/{household.pk}/"):
+    for path in (
+        f"/api/v1/households/{household.pk}/audit/?limit=200",
+        f"/api/v1/households/{household.pk}/",
+    ):
         text = api("prefecture").get(path).content.decode()
         assert son.id_number not in text and idnumber.mask(son.id_number) in text
-    assert son.id_number in api("clerk").get(f"/api/v1/households/{household.pk}/audit/", {"limit": 200}).content.decode()
+    assert (
+        son.id_number
+        in api("clerk").get(f"/api/v1/households/{household.pk}/audit/", {"limit": 200}).content.decode()
+    )
 
 
 @pytest.mark.parametrize("user", MASKED_ROLES)
@@ -137,8 +155,13 @@ def test_whole_number_searches_by_supervising_roles_are_limited_per_day(api, hou
     monkeypatch.setattr(masking, "ID_SEARCHES_PER_DAY", 3)
     number = household.members.get(relation="head").id_number
     wrong = number[:6] + "19000101" + number[14:]
-    counts = [api("prefecture").get("/api/v1/households/", {"q": q}).json()["count"] for q in (wrong, wrong, number, number)]
+    counts = [
+        api("prefecture").get("/api/v1/households/", {"q": q}).json()["count"]
+        for q in (wrong, wrong, number, number)
+    ]
     assert counts == [0, 0, 1, 0]
-    assert api("prefecture").get("/api/v1/households/", {"q": household.number}).json()["count"] == 1  # other searches go on
+    assert (
+        api("prefecture").get("/api/v1/households/", {"q": household.number}).json()["count"] == 1
+    )  # other searches go on
     assert api("province").get("/api/v1/households/", {"q": number}).json()["count"] == 1  # counted per user
     assert all(api("clerk").get("/api/v1/households/", {"q": number}).json()["count"] == 1 for _ in range(5))

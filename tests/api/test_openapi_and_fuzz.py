@@ -1,4 +1,5 @@
 """The OpenAPI document and docs page, and garbage input that must never cause a 500."""
+
 import json
 import re
 
@@ -39,8 +40,30 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/declarations/{declaration_id}/reject/"),
 }
 
-GARBAGE = ["", " ", "abc", "-1", "0", "1.5", "9" * 40, "\x00", "a\x00b", "%", "' OR 1=1 --", "😀", "null",
-           "[]", "{}", "张" * 300, "1e9", "true", "NaN", "../../etc/passwd", "360722100001", "3607221000019"]
+GARBAGE = [
+    "",
+    " ",
+    "abc",
+    "-1",
+    "0",
+    "1.5",
+    "9" * 40,
+    "\x00",
+    "a\x00b",
+    "%",
+    "' OR 1=1 --",
+    "😀",
+    "null",
+    "[]",
+    "{}",
+    "张" * 300,
+    "1e9",
+    "true",
+    "NaN",
+    "../../etc/passwd",
+    "360722100001",
+    "3607221000019",
+]
 
 
 @pytest.fixture
@@ -99,8 +122,13 @@ def _fill(path: str, value: str) -> str:
 
 def test_get_routes_survive_garbage(api, household, openapi):
     client = api("county")
-    valid = {"household_id": str(household.pk), "code": household.village_id, "request_id": "1", "declaration_id": "1",
-             "member_id": str(household.members.first().pk)}
+    valid = {
+        "household_id": str(household.pk),
+        "code": household.village_id,
+        "request_id": "1",
+        "declaration_id": "1",
+        "member_id": str(household.members.first().pk),
+    }
     for path, query_params in _get_routes(openapi):
         paths = [_fill(path, v) for v in GARBAGE if v and "/" not in v and "%" not in v]
         paths.append(re.sub(r"\{([^}]+)\}", lambda m: valid[m.group(1)], path))
@@ -119,8 +147,15 @@ query_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=60)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(params=st.dictionaries(st.sampled_from(["region", "q", "status", "household_type", "cause", "income_band",
-                                               "limit", "offset", "junk"]), query_text, max_size=5))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            ["region", "q", "status", "household_type", "cause", "income_band", "limit", "offset", "junk"]
+        ),
+        query_text,
+        max_size=5,
+    )
+)
 def test_household_list_never_500s(api, household, params):
     response = api("township").get("/api/v1/households/", params)
     assert response.status_code in (200, 422), response.content
@@ -129,20 +164,50 @@ def test_household_list_never_500s(api, household, params):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=4)
+    ),
     max_leaves=12,
 )
-FIELDS = ["address", "status", "farmland_area", "registration_year", "other_causes", "group", "name", "id_number",
-          "relation", "wages", "household_size", "checked_on", "food", "notes", "reason", "village", "phone"]
-bodies = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values, max_size=6) | json_values
+FIELDS = [
+    "address",
+    "status",
+    "farmland_area",
+    "registration_year",
+    "other_causes",
+    "group",
+    "name",
+    "id_number",
+    "relation",
+    "wages",
+    "household_size",
+    "checked_on",
+    "food",
+    "notes",
+    "reason",
+    "village",
+    "phone",
+]
+bodies = (
+    st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values, max_size=6) | json_values
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=bodies, route=st.sampled_from([
-    ("post", "/api/v1/households/"), ("patch", "/api/v1/households/{h}/"), ("post", "/api/v1/households/{h}/members/"),
-    ("patch", "/api/v1/members/{m}/"), ("delete", "/api/v1/members/{m}/"), ("put", "/api/v1/households/{h}/incomes/2024/"),
-    ("put", "/api/v1/households/{h}/guarantees/2024/"),
-]))
+@given(
+    body=bodies,
+    route=st.sampled_from(
+        [
+            ("post", "/api/v1/households/"),
+            ("patch", "/api/v1/households/{h}/"),
+            ("post", "/api/v1/households/{h}/members/"),
+            ("patch", "/api/v1/members/{m}/"),
+            ("delete", "/api/v1/members/{m}/"),
+            ("put", "/api/v1/households/{h}/incomes/2024/"),
+            ("put", "/api/v1/households/{h}/guarantees/2024/"),
+        ]
+    ),
+)
 def test_write_routes_never_500_on_random_bodies(api, household, body, route):
     method, path = route
     member = household.members.filter(relation="son").first() or household.members.first()

@@ -1,4 +1,5 @@
 """GET /me/ and the region tree, within the caller's scope."""
+
 import pytest
 
 from tests import factories
@@ -23,8 +24,13 @@ def test_region_in_scope(api):
     response = api("county").get(f"/api/v1/regions/{factories.VILLAGE[:9]}/")
     assert response.status_code == 200
     assert response.json() == {
-        "code": "360722100", "statistical_code": "360722100000", "name": "嘉定镇", "full_name": "江西省赣州市信丰县嘉定镇",
-        "level": 4, "level_display": "乡（镇）", "parent": "360722",
+        "code": "360722100",
+        "statistical_code": "360722100000",
+        "name": "嘉定镇",
+        "full_name": "江西省赣州市信丰县嘉定镇",
+        "level": 4,
+        "level_display": "乡（镇）",
+        "parent": "360722",
     }
 
 
@@ -32,7 +38,8 @@ def test_children_in_scope(api):
     response = api("county").get("/api/v1/regions/360722/children/")
     assert response.status_code == 200
     assert [(r["code"], r["full_name"]) for r in response.json()] == [
-        ("360722100", "江西省赣州市信丰县嘉定镇"), ("360722101", "江西省赣州市信丰县大塘埠镇"),
+        ("360722100", "江西省赣州市信丰县嘉定镇"),
+        ("360722101", "江西省赣州市信丰县大塘埠镇"),
     ]
 
 

@@ -4,6 +4,7 @@ Every route is tried against a household of the other region; each answers as if
 did not exist (404, an empty list, or the create form's "no such village"), and the database
 and the audit trail are exactly as before.
 """
+
 import datetime
 
 import pytest
@@ -42,18 +43,39 @@ def database_state():
 def foreign_requests(household, member, village):
     """(method, route as in openapi.json, path, body or query) aimed at another region's records."""
     h, m = household.pk, member.pk
-    guarantees = {"checked_on": "2025-06-01", "food": True, "clothing": True, "education": True, "medical": True,
-                  "housing": True, "water": True}
+    guarantees = {
+        "checked_on": "2025-06-01",
+        "food": True,
+        "clothing": True,
+        "education": True,
+        "medical": True,
+        "housing": True,
+        "water": True,
+    }
     return [
         ("get", "/households/{household_id}/", f"/households/{h}/", None),
         ("patch", "/households/{household_id}/", f"/households/{h}/", {"address": "改"}),
-        ("post", "/households/{household_id}/members/", f"/households/{h}/members/",
-         {"name": "外人", "id_number": factories.id_number(), "relation": "son"}),
+        (
+            "post",
+            "/households/{household_id}/members/",
+            f"/households/{h}/members/",
+            {"name": "外人", "id_number": factories.id_number(), "relation": "son"},
+        ),
         ("get", "/members/{member_id}/", f"/members/{m}/", None),
         ("patch", "/members/{member_id}/", f"/members/{m}/", {"name": "改"}),
         ("delete", "/members/{member_id}/", f"/members/{m}/", {"reason": "迁出"}),
-        ("put", "/households/{household_id}/incomes/{year}/", f"/households/{h}/incomes/2024/", {"wages": "100"}),
-        ("put", "/households/{household_id}/guarantees/{year}/", f"/households/{h}/guarantees/2024/", guarantees),
+        (
+            "put",
+            "/households/{household_id}/incomes/{year}/",
+            f"/households/{h}/incomes/2024/",
+            {"wages": "100"},
+        ),
+        (
+            "put",
+            "/households/{household_id}/guarantees/{year}/",
+            f"/households/{h}/guarantees/2024/",
+            guarantees,
+        ),
         ("get", "/households/{household_id}/audit/", f"/households/{h}/audit/", None),
         ("get", "/regions/{code}/", f"/regions/{village}/", None),
         ("get", "/regions/{code}/children/", f"/regions/{village}/children/", None),
@@ -73,17 +95,26 @@ def world(tree):
     """One household with two members, income and guarantees, and a village group, in each of the four villages."""
     admin = factories.admin_user()
     records = {}
-    for village in (factories.VILLAGE, factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE, factories.OTHER_COUNTY_VILLAGE):
+    for village in (
+        factories.VILLAGE,
+        factories.SIBLING_VILLAGE,
+        factories.OTHER_TOWNSHIP_VILLAGE,
+        factories.OTHER_COUNTY_VILLAGE,
+    ):
         Region.objects.create(code=village + "001", name="一组", level=RegionLevel.GROUP, parent_id=village)
         household = factories.make_household(village, head=f"户主{village[-4:]}", phone="13800000000")
-        services.record_guarantees(household, by=admin, year=2025, checked_on=datetime.date(2025, 5, 1), items={})
+        services.record_guarantees(
+            household, by=admin, year=2025, checked_on=datetime.date(2025, 5, 1), items={}
+        )
         records[village] = household
     return records
 
 
 @pytest.mark.parametrize("user, own_village, other_village", PAIRS)
 class TestSiblingRegionIsInvisible:
-    def test_every_route_finds_nothing_and_changes_nothing(self, api, world, user, own_village, other_village):
+    def test_every_route_finds_nothing_and_changes_nothing(
+        self, api, world, user, own_village, other_village
+    ):
         client = api(user)
         household = world[other_village]
         member = household.members.get(relation="son")
@@ -109,15 +140,33 @@ class TestSiblingRegionIsInvisible:
         assert send(client, "get", f"/households/{own.pk}/audit/", None).json()["count"] > 0
         assert send(client, "get", f"/regions/{own_village}/", None).status_code == 200
 
-    @pytest.mark.parametrize("params", [
-        {}, {"region": "region"}, {"region": "county"}, {"q": "head"}, {"q": "id_number"}, {"q": "number"},
-        {"q": "initials"}, {"status": "poor"}, {"limit": 200},
-    ])
-    def test_list_and_search_never_show_the_sibling(self, api, users, world, user, own_village, other_village, params):
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {},
+            {"region": "region"},
+            {"region": "county"},
+            {"q": "head"},
+            {"q": "id_number"},
+            {"q": "number"},
+            {"q": "initials"},
+            {"status": "poor"},
+            {"limit": 200},
+        ],
+    )
+    def test_list_and_search_never_show_the_sibling(
+        self, api, users, world, user, own_village, other_village, params
+    ):
         household = world[other_village]
         head = household.members.get(relation="head")
-        values = {"region": other_village, "county": other_village[:6], "head": head.name, "id_number": head.id_number,
-                  "number": household.number, "initials": head.name_initials}
+        values = {
+            "region": other_village,
+            "county": other_village[:6],
+            "head": head.name,
+            "id_number": head.id_number,
+            "number": household.number,
+            "initials": head.name_initials,
+        }
         params = {k: values.get(v, v) for k, v in params.items()}
         response = api(user).get("/api/v1/households/", params)
         assert response.status_code == 200
@@ -126,7 +175,9 @@ class TestSiblingRegionIsInvisible:
         assert all(users[user].in_scope(h["village"]) for h in results)
         assert response.json()["count"] == len(results)
 
-    def test_creating_in_the_sibling_village_is_refused_like_a_missing_village(self, api, world, user, own_village, other_village):
+    def test_creating_in_the_sibling_village_is_refused_like_a_missing_village(
+        self, api, world, user, own_village, other_village
+    ):
         client = api(user)
         before = database_state()
         body = {"household_type": "general_poor", "primary_cause": "illness"}
@@ -142,23 +193,31 @@ class TestSiblingRegionIsInvisible:
         client = api(user)
         foreign_number = world[other_village].members.get(relation="son").id_number
         before = database_state()
-        response = client.post(f"/api/v1/households/{world[own_village].pk}/members/",
-                               {"name": "外人", "id_number": foreign_number, "relation": "son"})
+        response = client.post(
+            f"/api/v1/households/{world[own_village].pk}/members/",
+            {"name": "外人", "id_number": foreign_number, "relation": "son"},
+        )
         assert response.status_code == 422
         assert database_state() == before
 
-    def test_a_taken_id_number_does_not_name_the_siblings_household(self, api, world, user, own_village, other_village):
+    def test_a_taken_id_number_does_not_name_the_siblings_household(
+        self, api, world, user, own_village, other_village
+    ):
         foreign = world[other_village]
         number = foreign.members.get(relation="son").id_number
-        response = api(user).post(f"/api/v1/households/{world[own_village].pk}/members/",
-                                  {"name": "外人", "id_number": number, "relation": "son"})
+        response = api(user).post(
+            f"/api/v1/households/{world[own_village].pk}/members/",
+            {"name": "外人", "id_number": number, "relation": "son"},
+        )
         assert response.status_code == 422
         assert foreign.number not in response.content.decode()
 
     def test_group_of_the_sibling_cannot_be_assigned(self, api, world, user, own_village, other_village):
         client = api(user)
         before = database_state()
-        response = client.patch(f"/api/v1/households/{world[own_village].pk}/", {"group": other_village + "001"})
+        response = client.patch(
+            f"/api/v1/households/{world[own_village].pk}/", {"group": other_village + "001"}
+        )
         assert response.status_code == 422
         assert database_state() == before
 
@@ -180,10 +239,14 @@ def test_liaison_sees_and_changes_nothing(api, world):
 def test_the_scope_tests_cover_every_route():
     """A new route must be added to foreign_requests (or here, if it reads no registry record)."""
     schema = ninja_api.get_openapi_schema()
-    routes = {(method, path.removeprefix("/api/v1")) for path, ops in schema["paths"].items() for method in ops}
+    routes = {
+        (method, path.removeprefix("/api/v1")) for path, ops in schema["paths"].items() for method in ops
+    }
     household = Household(pk=1)
     member = Member(pk=1)
-    covered = {(method, route) for method, route, _, _ in foreign_requests(household, member, factories.VILLAGE)}
+    covered = {
+        (method, route) for method, route, _, _ in foreign_requests(household, member, factories.VILLAGE)
+    }
     covered |= {("get", "/households/"), ("post", "/households/")}  # the list and create tests above
     # change requests are tried from another region in tests/changes/test_api.py (test_outside_the_region_reads_as_not_found)
     # and by every role in tests/accounts/test_scope_all_routes.py

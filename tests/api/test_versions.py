@@ -1,5 +1,6 @@
 """API writes carry the version they were based on (issue 16, finding 3): ETag on GET, If-Match on PATCH; 428 without
 it, 412 with the current record and its ETag when someone saved in between."""
+
 import pytest
 
 from fupin.audit.models import AuditEntry
@@ -12,7 +13,9 @@ def _url(household):
 
 
 def test_a_patch_without_if_match_is_refused_with_428(api, household):
-    response = api("clerk").client.patch(_url(household), {"phone": "13900000002"}, content_type="application/json")
+    response = api("clerk").client.patch(
+        _url(household), {"phone": "13900000002"}, content_type="application/json"
+    )
     assert response.status_code == 428 and "If-Match" in response.json()["detail"]
     household.refresh_from_db()
     assert household.phone == "13812345678"
@@ -23,13 +26,19 @@ def test_a_patch_on_an_older_version_answers_412_with_the_current_record_and_eta
     etag = clerk.get(_url(household))["ETag"]
     assert team.get(_url(household))["ETag"] == etag
     first = clerk.patch(_url(household), {"phone": "13900000002"}, HTTP_IF_MATCH=etag)
-    assert first.status_code == 200 and first["ETag"] != etag and first.json()["version"] == int(first["ETag"].strip('"'))
+    assert (
+        first.status_code == 200
+        and first["ETag"] != etag
+        and first.json()["version"] == int(first["ETag"].strip('"'))
+    )
 
     stale = team.patch(_url(household), {"phone": "13812345678", "address": "新址"}, HTTP_IF_MATCH=etag)
     body = stale.json()
     assert stale.status_code == 412 and stale["ETag"] == first["ETag"]
     assert body["current"]["phone"] == "13900000002" and body["current"]["version"] == first.json()["version"]
-    assert {"field": "phone", "label": "联系电话", "theirs": "13900000002", "mine": "13812345678"} in body["changes"]
+    assert {"field": "phone", "label": "联系电话", "theirs": "13900000002", "mine": "13812345678"} in body[
+        "changes"
+    ]
     household.refresh_from_db()
     assert household.phone == "13900000002" and household.address != "新址"
     assert not AuditEntry.objects.filter(action="update", username="team").exists()

@@ -1,4 +1,5 @@
 """Fixtures of the assistance tests: a unit, helpers in the test tree, a helper who can sign in."""
+
 import datetime
 import importlib
 
@@ -41,8 +42,14 @@ def unit(county_user):
 def make_helper(county_user, unit):
     def make(name: str = "王建国", region: str = factories.VILLAGE[:6], phone: str | None = None, **kw):
         make.n += 1
-        return services.create_helper(by=county_user, unit=unit, name=name, phone=phone or f"1390797{make.n:04d}",
-                                      region_code=region, **kw)
+        return services.create_helper(
+            by=county_user,
+            unit=unit,
+            name=name,
+            phone=phone or f"1390797{make.n:04d}",
+            region_code=region,
+            **kw,
+        )
 
     make.n = 0
     return make
@@ -57,4 +64,6 @@ def helper_with_login(make_helper, county_user):
 
 
 def pair(household, helper, by, days_ago: int = 30):
-    return services.pair_household(household, helper, by=by, started_on=TODAY - datetime.timedelta(days=days_ago))
+    return services.pair_household(
+        household, helper, by=by, started_on=TODAY - datetime.timedelta(days=days_ago)
+    )

@@ -1,4 +1,5 @@
 """Helper monitoring (June, December) and demand lists: totals reconcile with the plans themselves."""
+
 import datetime
 import io
 from decimal import Decimal
@@ -20,10 +21,23 @@ def _plans(county_user, make_helper):
     a, b = make_helper("甲干部"), make_helper("乙干部")
     item = {c.code: c for c in MeasureCatalogue.objects.all()}
     specs = [
-        (factories.VILLAGE, a, [("planting", "1000.00", "800.00", MeasureStatus.DONE), ("education", "500.50", "0", MeasureStatus.PLANNED)]),
+        (
+            factories.VILLAGE,
+            a,
+            [
+                ("planting", "1000.00", "800.00", MeasureStatus.DONE),
+                ("education", "500.50", "0", MeasureStatus.PLANNED),
+            ],
+        ),
         (factories.SIBLING_VILLAGE, a, [("housing", "15000.00", "15000.00", MeasureStatus.DONE)]),
-        (factories.OTHER_TOWNSHIP_VILLAGE, b, [("breeding", "2000.25", "1000.00", MeasureStatus.IN_PROGRESS),
-                                               ("microcredit", "50000.00", "0", MeasureStatus.CANCELLED)]),
+        (
+            factories.OTHER_TOWNSHIP_VILLAGE,
+            b,
+            [
+                ("breeding", "2000.25", "1000.00", MeasureStatus.IN_PROGRESS),
+                ("microcredit", "50000.00", "0", MeasureStatus.CANCELLED),
+            ],
+        ),
         (factories.OTHER_TOWNSHIP_VILLAGE, None, [("health", "300.00", "300.00", MeasureStatus.DONE)]),
     ]
     for i, (village, helper, measures) in enumerate(specs):
@@ -33,10 +47,23 @@ def _plans(county_user, make_helper):
             services.record_visit(household, by=county_user, visited_on=TODAY, findings="走访")
         services.save_plan(household, by=county_user, target_exit_year=YEAR)
         for code, planned, actual, status in measures:
-            m = services.add_measure(household, by=county_user, catalogue=item[code], content=code, year=YEAR,
-                                     deadline=datetime.date(YEAR, 12, 31), planned_amount=planned)
-            services.update_measure(m, by=county_user, status=status, actual_amount=actual, result="有成效",
-                                    income_increase="100.00" if status == MeasureStatus.DONE else "0")
+            m = services.add_measure(
+                household,
+                by=county_user,
+                catalogue=item[code],
+                content=code,
+                year=YEAR,
+                deadline=datetime.date(YEAR, 12, 31),
+                planned_amount=planned,
+            )
+            services.update_measure(
+                m,
+                by=county_user,
+                status=status,
+                actual_amount=actual,
+                result="有成效",
+                income_increase="100.00" if status == MeasureStatus.DONE else "0",
+            )
     return a, b
 
 
@@ -45,7 +72,9 @@ def test_monitoring_totals_reconcile_with_the_plans(users, county_user, make_hel
     month = 12 if TODAY.month > 6 else 6
     report = selectors.helper_monitoring(county_user, year=YEAR, month=month)
     live = HelpMeasure.objects.filter(year=YEAR).exclude(status=MeasureStatus.CANCELLED)
-    sums = live.aggregate(planned=Sum("planned_amount"), actual=Sum("actual_amount"), inc=Sum("income_increase"))
+    sums = live.aggregate(
+        planned=Sum("planned_amount"), actual=Sum("actual_amount"), inc=Sum("income_increase")
+    )
     t = report["totals"]
     assert t["measures"] == live.count() == 5
     assert t["planned_amount"] == sums["planned"] == Decimal("18800.75")
@@ -58,8 +87,14 @@ def test_monitoring_totals_reconcile_with_the_plans(users, county_user, make_hel
         for tw in report["townships"]:
             assert sum(r[key] for r in report["rows"] if r["township"] == tw["township"]) == tw[key]
     a_rows = [r for r in report["rows"] if r["helper"] == "甲干部"]
-    assert len(a_rows) == 1 and a_rows[0]["planned_amount"] == Decimal("16500.50") and a_rows[0]["households"] == 2
-    assert any(r["helper"] == "（未指定责任人）" and r["planned_amount"] == Decimal("300.00") for r in report["rows"])
+    assert (
+        len(a_rows) == 1
+        and a_rows[0]["planned_amount"] == Decimal("16500.50")
+        and a_rows[0]["households"] == 2
+    )
+    assert any(
+        r["helper"] == "（未指定责任人）" and r["planned_amount"] == Decimal("300.00") for r in report["rows"]
+    )
     # the export carries the same totals
     wb = load_workbook(io.BytesIO(exports.monitoring_xlsx(report)))
     county_row = [c.value for c in wb["县汇总"][2]]
@@ -82,7 +117,9 @@ def test_demand_list_sums_by_village_and_township(users, county_user, make_helpe
     assert (factories.OTHER_TOWNSHIP_VILLAGE, "microcredit") not in villages  # cancelled
     townships = {(r["township"], r["item"].code): r for r in data["townships"]}
     assert townships[(factories.VILLAGE[:9], "housing")]["households"] == 1
-    assert sum(r["planned_amount"] for r in data["items"]) == sum(r["planned_amount"] for r in data["villages"])
+    assert sum(r["planned_amount"] for r in data["items"]) == sum(
+        r["planned_amount"] for r in data["villages"]
+    )
     assert sum(r["measures"] for r in data["townships"]) == 5
     wb = load_workbook(io.BytesIO(exports.demand_xlsx(data)))
     assert wb.sheetnames == ["按村汇总", "按乡镇汇总", "合计"]

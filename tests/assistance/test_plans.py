@@ -1,4 +1,5 @@
 """Help plans and measures: the default class from the household, money in Decimal, progress audited."""
+
 import datetime
 from decimal import Decimal
 
@@ -43,12 +44,25 @@ def test_a_measure_needs_a_plan_and_is_attributed_to_the_paired_helper(users, co
     pair(household, helper, county_user)
     planting = MeasureCatalogue.objects.get(code="planting")
     with pytest.raises(services.AssistanceError):
-        services.add_measure(household, by=county_user, catalogue=planting, content="脐橙5亩", year=TODAY.year,
-                             deadline=TODAY)
+        services.add_measure(
+            household, by=county_user, catalogue=planting, content="脐橙5亩", year=TODAY.year, deadline=TODAY
+        )
     services.save_plan(household, by=county_user, target_exit_year=TODAY.year + 1, goals="发展脐橙")
-    m = services.add_measure(household, by=county_user, catalogue=planting, content="脐橙5亩", year=TODAY.year,
-                             deadline=datetime.date(TODAY.year, 12, 31), planned_amount="3000.50", funding_source="财政专项")
-    assert m.helper == helper and m.planned_amount == Decimal("3000.50") and m.village_code == household.village_id
+    m = services.add_measure(
+        household,
+        by=county_user,
+        catalogue=planting,
+        content="脐橙5亩",
+        year=TODAY.year,
+        deadline=datetime.date(TODAY.year, 12, 31),
+        planned_amount="3000.50",
+        funding_source="财政专项",
+    )
+    assert (
+        m.helper == helper
+        and m.planned_amount == Decimal("3000.50")
+        and m.village_code == household.village_id
+    )
     assert AuditEntry.objects.filter(action="add_measure", household=household).exists()
 
 
@@ -58,23 +72,46 @@ def test_measure_money_is_checked_and_never_float(users, county_user):
     item = MeasureCatalogue.objects.get(code="breeding")
     for bad, message in (("-1", "负数"), ("12.345", "两位小数"), ("abc", "金额"), ("NaN", "金额")):
         with pytest.raises(services.AssistanceError) as e:
-            services.add_measure(household, by=county_user, catalogue=item, content="养猪", year=TODAY.year, deadline=TODAY,
-                                 planned_amount=bad)
+            services.add_measure(
+                household,
+                by=county_user,
+                catalogue=item,
+                content="养猪",
+                year=TODAY.year,
+                deadline=TODAY,
+                planned_amount=bad,
+            )
         assert message in e.value.errors["planned_amount"]
     with pytest.raises(TypeError):
-        services.add_measure(household, by=county_user, catalogue=item, content="养猪", year=TODAY.year, deadline=TODAY,
-                             planned_amount=12.5)
+        services.add_measure(
+            household,
+            by=county_user,
+            catalogue=item,
+            content="养猪",
+            year=TODAY.year,
+            deadline=TODAY,
+            planned_amount=12.5,
+        )
 
 
 def test_completing_a_measure_needs_its_result(users, county_user):
     household = factories.make_household()
     services.save_plan(household, by=county_user, target_exit_year=TODAY.year)
-    m = services.add_measure(household, by=county_user, catalogue=MeasureCatalogue.objects.get(code="housing"),
-                             content="C级危房改造", year=TODAY.year, deadline=TODAY, planned_amount="15000")
+    m = services.add_measure(
+        household,
+        by=county_user,
+        catalogue=MeasureCatalogue.objects.get(code="housing"),
+        content="C级危房改造",
+        year=TODAY.year,
+        deadline=TODAY,
+        planned_amount="15000",
+    )
     with pytest.raises(services.AssistanceError) as e:
         services.update_measure(m, by=county_user, status=MeasureStatus.DONE)
     assert "result" in e.value.errors
-    m = services.update_measure(m, by=county_user, status=MeasureStatus.DONE, result="已完成改造并入住", actual_amount="14500")
+    m = services.update_measure(
+        m, by=county_user, status=MeasureStatus.DONE, result="已完成改造并入住", actual_amount="14500"
+    )
     assert m.completed_on == TODAY and m.actual_amount == Decimal("14500.00")
     entry = AuditEntry.objects.filter(action="update_measure").latest("id")
     assert entry.changes["status"] == ["planned", "done"]
@@ -97,7 +134,11 @@ def test_who_may_plan(users, county_user, helper_with_login):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2, allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=0, max_value=Decimal("99999999.99"), places=2, allow_nan=False, allow_infinity=False
+    )
+)
 def test_any_two_place_amount_round_trips_exactly(amount):
     errors: dict = {}
     assert services._money(str(amount), "x", errors) == amount and not errors
@@ -109,10 +150,24 @@ def test_cancelled_measures_do_not_count_in_money_totals(users, county_user):
     household = factories.make_household()
     services.save_plan(household, by=county_user, target_exit_year=TODAY.year)
     item = MeasureCatalogue.objects.get(code="education")
-    a = services.add_measure(household, by=county_user, catalogue=item, content="雨露计划", year=TODAY.year, deadline=TODAY,
-                             planned_amount="3000")
-    services.add_measure(household, by=county_user, catalogue=item, content="助学", year=TODAY.year, deadline=TODAY,
-                         planned_amount="1000")
+    a = services.add_measure(
+        household,
+        by=county_user,
+        catalogue=item,
+        content="雨露计划",
+        year=TODAY.year,
+        deadline=TODAY,
+        planned_amount="3000",
+    )
+    services.add_measure(
+        household,
+        by=county_user,
+        catalogue=item,
+        content="助学",
+        year=TODAY.year,
+        deadline=TODAY,
+        planned_amount="1000",
+    )
     services.update_measure(a, by=county_user, status=MeasureStatus.CANCELLED)
     assert household_assistance(household)["money"]["planned"] == Decimal("1000.00")
     assert HelpMeasure.objects.count() == 2

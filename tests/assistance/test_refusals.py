@@ -1,4 +1,5 @@
 """A service's refusal on the pairing pages is a 400 with the Chinese reason on the form, never a server error."""
+
 import datetime
 import io
 
@@ -22,7 +23,9 @@ def test_a_refused_pairing_shows_the_reason(county_client, make_helper):
     household = factories.make_household()
     helper = make_helper()
     tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
-    response = county_client.post(reverse("assistance:pair", args=[household.pk]), {"helper": helper.pk, "started_on": tomorrow})
+    response = county_client.post(
+        reverse("assistance:pair", args=[household.pk]), {"helper": helper.pk, "started_on": tomorrow}
+    )
     assert response.status_code == 400
     assert "日期不能晚于今天" in response.content.decode()
     assert not Pairing.objects.filter(household=household).exists()
@@ -33,8 +36,10 @@ def test_a_refused_reassignment_shows_the_reason(county_client, county_user, mak
     helper = make_helper()
     pair(household, helper, county_user)
     # handing the household to the helper it already has is refused by the service
-    response = county_client.post(reverse("assistance:pair", args=[household.pk]),
-                                  {"helper": helper.pk, "started_on": TODAY.isoformat(), "reason": "调离"})
+    response = county_client.post(
+        reverse("assistance:pair", args=[household.pk]),
+        {"helper": helper.pk, "started_on": TODAY.isoformat(), "reason": "调离"},
+    )
     assert response.status_code == 400
     assert f"该户的帮扶责任人已是{helper.name}" in response.content.decode()
     assert Pairing.objects.filter(household=household).count() == 1
@@ -43,8 +48,10 @@ def test_a_refused_reassignment_shows_the_reason(county_client, county_user, mak
 def test_a_refused_end_of_pairing_shows_the_reason(county_client, county_user, make_helper):
     household = factories.make_household()
     pair(household, make_helper(), county_user)
-    response = county_client.post(reverse("assistance:end_pairing", args=[household.pk]),
-                                  {"on": TODAY.isoformat(), "reason": "不想帮了"})
+    response = county_client.post(
+        reverse("assistance:end_pairing", args=[household.pk]),
+        {"on": TODAY.isoformat(), "reason": "不想帮了"},
+    )
     assert response.status_code == 400
     assert "不脱贫不脱钩" in response.content.decode()
     assert Pairing.objects.get(household=household).ended_on is None
@@ -52,8 +59,10 @@ def test_a_refused_end_of_pairing_shows_the_reason(county_client, county_user, m
 
 def test_end_of_pairing_with_no_pairing_is_refused_on_the_page(county_client):
     household = factories.make_household(status="exited", exit_year=TODAY.year)
-    response = county_client.post(reverse("assistance:end_pairing", args=[household.pk]),
-                                  {"on": TODAY.isoformat(), "reason": "已稳定脱贫"})
+    response = county_client.post(
+        reverse("assistance:end_pairing", args=[household.pk]),
+        {"on": TODAY.isoformat(), "reason": "已稳定脱贫"},
+    )
     assert response.status_code == 400
     assert "该户当前没有结对帮扶" in response.content.decode()
 

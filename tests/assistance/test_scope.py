@@ -1,4 +1,5 @@
 """A helper (帮扶责任人) reads only the households paired to them, through every registry selector."""
+
 import pytest
 
 from fupin.accounts.scope import ScopeError, ensure_can_edit, household_filter
@@ -29,10 +30,15 @@ def test_helper_sees_only_paired_households(users, county_user, helper_with_logi
     # the search cannot reach the neighbour either
     assert _numbers(selectors.households_for(helper_user, q="张")) == {mine.number}
     assert _numbers(selectors.households_for(helper_user, q=head.id_number)) == set()
-    assert sum(r["households"] for r in selectors.region_breakdown(helper_user, factories.VILLAGE, 5).values()) == 1
+    assert (
+        sum(r["households"] for r in selectors.region_breakdown(helper_user, factories.VILLAGE, 5).values())
+        == 1
+    )
 
 
-def test_helper_loses_access_when_the_household_is_reassigned(users, county_user, helper_with_login, make_helper):
+def test_helper_loses_access_when_the_household_is_reassigned(
+    users, county_user, helper_with_login, make_helper
+):
     from fupin.assistance import services
 
     household = factories.make_household()

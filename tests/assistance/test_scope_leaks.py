@@ -1,5 +1,6 @@
 """Issue 14, finding 7 (a) and (c): a helper's page shows only the households its reader may read; a helper
 set inactive (离岗) reads and writes nothing of their former households."""
+
 import pytest
 
 from fupin.accounts.scope import ScopeError
@@ -25,13 +26,18 @@ def county_helper(make_helper, county_user):
     return helper
 
 
-@pytest.mark.parametrize("who, shown, hidden", [
-    ("clerk", ["本村户"], ["外乡户", "邻村户"]),
-    ("team", ["本村户"], ["外乡户", "邻村户"]),
-    ("township", ["本村户", "邻村户"], ["外乡户"]),
-    ("county", ["本村户", "邻村户", "外乡户"], []),
-])
-def test_helper_page_lists_only_households_the_reader_may_read(client, users, county_helper, who, shown, hidden):
+@pytest.mark.parametrize(
+    "who, shown, hidden",
+    [
+        ("clerk", ["本村户"], ["外乡户", "邻村户"]),
+        ("team", ["本村户"], ["外乡户", "邻村户"]),
+        ("township", ["本村户", "邻村户"], ["外乡户"]),
+        ("county", ["本村户", "邻村户", "外乡户"], []),
+    ],
+)
+def test_helper_page_lists_only_households_the_reader_may_read(
+    client, users, county_helper, who, shown, hidden
+):
     client.force_login(users[who])
     page = client.get(f"/assistance/helpers/{county_helper.pk}/").content.decode()
     for name in shown:
@@ -40,7 +46,9 @@ def test_helper_page_lists_only_households_the_reader_may_read(client, users, co
         assert name not in page, (who, name)
 
 
-def test_inactive_helper_reads_and_writes_nothing_of_their_former_households(client, county_user, helper_with_login):
+def test_inactive_helper_reads_and_writes_nothing_of_their_former_households(
+    client, county_user, helper_with_login
+):
     household = factories.make_household(head="原帮扶户")
     pair(household, helper_with_login, county_user)
     helper_user = helper_with_login.user
@@ -55,15 +63,22 @@ def test_inactive_helper_reads_and_writes_nothing_of_their_former_households(cli
     with pytest.raises(ScopeError):
         services.record_visit(household, by=helper_user, visited_on=TODAY, findings="离岗后仍来走访")
     client.force_login(helper_user)
-    for path in (f"/households/{household.pk}/", f"/assistance/households/{household.pk}/",
-                 f"/assistance/households/{household.pk}/handbook.pdf"):
+    for path in (
+        f"/households/{household.pk}/",
+        f"/assistance/households/{household.pk}/",
+        f"/assistance/households/{household.pk}/handbook.pdf",
+    ):
         assert client.get(path).status_code == 404, path
     assert "原帮扶户" not in client.get("/assistance/mine/").content.decode()
-    response = client.post(f"/assistance/households/{household.pk}/visits/new/",
-                           {"visited_on": TODAY.isoformat(), "findings": "离岗后仍来走访", "kind": "home"})
+    response = client.post(
+        f"/assistance/households/{household.pk}/visits/new/",
+        {"visited_on": TODAY.isoformat(), "findings": "离岗后仍来走访", "kind": "home"},
+    )
     assert response.status_code in (403, 404)
     assert not household.visits.exists()
     assert not AuditEntry.objects.filter(pk__gt=last).exists()
 
-    Helper.objects.filter(pk=helper_with_login.pk).update(active=True)  # back at post: the pairing is theirs again
+    Helper.objects.filter(pk=helper_with_login.pk).update(
+        active=True
+    )  # back at post: the pairing is theirs again
     assert selectors.household_for(helper_user, household.pk) == household

@@ -1,4 +1,5 @@
 """Visits (走访) and the households overdue for one, per county's visit frequency."""
+
 import datetime
 import io
 
@@ -29,7 +30,9 @@ def visit(household, by, when, **kw):
 
 def test_overdue_uses_the_last_visit_or_the_pairing_date(users, county_user, make_helper):
     helper = make_helper()
-    services.update_settings(by=county_user, county_code=factories.VILLAGE[:6], load_cap=10, visit_interval_days=60)
+    services.update_settings(
+        by=county_user, county_code=factories.VILLAGE[:6], load_cap=10, visit_interval_days=60
+    )
     never_visited_old = factories.make_household(head="甲")
     never_visited_new = factories.make_household(head="乙")
     visited_long_ago = factories.make_household(head="丙")
@@ -49,7 +52,9 @@ def test_overdue_uses_the_last_visit_or_the_pairing_date(users, county_user, mak
     assert unpaired.pk not in {h.pk for h in overdue}
     by_name = {h.head_name: selectors.visit_due(h, today=TODAY) for h in overdue}
     assert by_name["甲"]["days_late"] == 30 and by_name["丙"]["days_late"] == 1
-    assert selectors.coverage_by_region(county_user, factories.VILLAGE[:6], today=TODAY)["total"]["overdue"] == 2
+    assert (
+        selectors.coverage_by_region(county_user, factories.VILLAGE[:6], today=TODAY)["total"]["overdue"] == 2
+    )
 
 
 def test_each_county_has_its_own_frequency(users, make_helper, unit):
@@ -57,13 +62,24 @@ def test_each_county_has_its_own_frequency(users, make_helper, unit):
     here = factories.make_household(head="本县")
     there = factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="外县")
     pair(here, make_helper(), county, days_ago=45)
-    other_unit = services.create_unit(by=other, name="大余县人社局", region_code=factories.OTHER_COUNTY_VILLAGE[:6])
-    far_helper = services.create_helper(by=other, unit=other_unit, name="外县干部", phone="13900000009",
-                                        region_code=factories.OTHER_COUNTY_VILLAGE[:6])
+    other_unit = services.create_unit(
+        by=other, name="大余县人社局", region_code=factories.OTHER_COUNTY_VILLAGE[:6]
+    )
+    far_helper = services.create_helper(
+        by=other,
+        unit=other_unit,
+        name="外县干部",
+        phone="13900000009",
+        region_code=factories.OTHER_COUNTY_VILLAGE[:6],
+    )
     pair(there, far_helper, other, days_ago=45)
-    services.update_settings(by=other, county_code=factories.OTHER_COUNTY_VILLAGE[:6], load_cap=5, visit_interval_days=30)
+    services.update_settings(
+        by=other, county_code=factories.OTHER_COUNTY_VILLAGE[:6], load_cap=5, visit_interval_days=30
+    )
     admin = users["admin"]
-    assert {h.head_name for h in selectors.overdue_households(admin, today=TODAY)} == {"外县"}  # 本县 uses the default 60
+    assert {h.head_name for h in selectors.overdue_households(admin, today=TODAY)} == {
+        "外县"
+    }  # 本县 uses the default 60
     services.update_settings(by=county, county_code=factories.VILLAGE[:6], load_cap=5, visit_interval_days=40)
     assert {h.head_name for h in selectors.overdue_households(admin, today=TODAY)} == {"外县", "本县"}
     assert {h.head_name for h in selectors.overdue_households(county, today=TODAY)} == {"本县"}
@@ -76,8 +92,14 @@ def test_a_visit_keeps_photos_and_guarantees_checked(users, county_user, helper_
     with pytest.raises(services.AssistanceError) as e:
         visit(household, user, TODAY, guarantees={"housing": False})
     assert "note_housing" in e.value.errors
-    v = visit(household, user, TODAY, guarantees={"food": True, "housing": False},
-              guarantee_notes={"housing": "屋顶漏雨，已报乡镇危房改造"}, photos=[png(), png("b.png")])
+    v = visit(
+        household,
+        user,
+        TODAY,
+        guarantees={"food": True, "housing": False},
+        guarantee_notes={"housing": "屋顶漏雨，已报乡镇危房改造"},
+        photos=[png(), png("b.png")],
+    )
     assert v.helper == helper_with_login
     assert v.guarantees == {"food": True, "housing": False}
     assert VisitPhoto.objects.filter(visit=v).count() == 2
@@ -106,5 +128,7 @@ def test_visits_refuse_future_dates_and_empty_findings(users, county_user, make_
     household = factories.make_household()
     pair(household, make_helper(), county_user)
     with pytest.raises(services.AssistanceError) as e:
-        services.record_visit(household, by=county_user, visited_on=TODAY + datetime.timedelta(days=1), findings=" ")
+        services.record_visit(
+            household, by=county_user, visited_on=TODAY + datetime.timedelta(days=1), findings=" "
+        )
     assert set(e.value.errors) >= {"visited_on", "findings"}

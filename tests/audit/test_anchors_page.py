@@ -1,4 +1,5 @@
 """The latest anchors are visible to county and higher staff (copies outside the database), to nobody else."""
+
 import io
 
 from django.core.management import call_command

@@ -1,5 +1,6 @@
 """The audit trail's hash chain: every write path extends its county's chain, and fupin audit-verify
 names the entry a direct UPDATE, DELETE or INSERT touched."""
+
 import io
 import threading
 
@@ -104,7 +105,10 @@ def test_direct_sql_update_with_a_recomputed_hash_breaks_the_next_link(trail):
     victim.target_label = "改过的"
     forged = chain.link_hash(victim.prev_hash, chain.entry_content(victim))
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditentry SET target_label = %s, hash = %s WHERE id = %s", ["改过的", forged, victim.pk])
+        cursor.execute(
+            "UPDATE audit_auditentry SET target_label = %s, hash = %s WHERE id = %s",
+            ["改过的", forged, victim.pk],
+        )
     code, _, err = verify_command()
     assert code == 1 and f"id={rows[3].pk}" in err and "不相连" in err
 
@@ -128,16 +132,38 @@ def test_deleting_the_last_entries_is_caught_by_the_head(trail):
 def test_direct_sql_insert_is_named(trail):
     rows = chain_rows()
     last = rows[-1]
-    fake = AuditEntry(at=last.at, username="intruder", action="update_household", target_type="household",
-                      target_id="1", target_label="假记录", scope_code=factories.VILLAGE, changes={}, chain=COUNTY,
-                      seq=last.seq + 1, prev_hash=last.hash)
+    fake = AuditEntry(
+        at=last.at,
+        username="intruder",
+        action="update_household",
+        target_type="household",
+        target_id="1",
+        target_label="假记录",
+        scope_code=factories.VILLAGE,
+        changes={},
+        chain=COUNTY,
+        seq=last.seq + 1,
+        prev_hash=last.hash,
+    )
     fake.hash = chain.link_hash(last.hash, chain.entry_content(fake))  # a well-formed forgery
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditentry (at, username, role, region_code, action, target_type, target_id, target_label, "
             "scope_code, changes, chain, seq, prev_hash, hash) VALUES (%s, %s, '', '', %s, %s, %s, %s, %s, '{}', %s, %s, %s, %s)",
-            [last.at, "intruder", fake.action, fake.target_type, fake.target_id, fake.target_label, fake.scope_code,
-             COUNTY, fake.seq, fake.prev_hash, fake.hash])
+            [
+                last.at,
+                "intruder",
+                fake.action,
+                fake.target_type,
+                fake.target_id,
+                fake.target_label,
+                fake.scope_code,
+                COUNTY,
+                fake.seq,
+                fake.prev_hash,
+                fake.hash,
+            ],
+        )
         cursor.execute("SELECT id FROM audit_auditentry WHERE username = 'intruder'")
         fake_id = cursor.fetchone()[0]
     code, _, err = verify_command()
@@ -171,8 +197,10 @@ def test_a_rewrite_of_the_whole_chain_is_caught_by_the_anchors(trail, tmp_path, 
     with connection.cursor() as cursor:
         for r in rows[1:]:
             digest = chain.link_hash(prev, chain.entry_content(r))
-            cursor.execute("UPDATE audit_auditentry SET target_label = %s, prev_hash = %s, hash = %s WHERE id = %s",
-                           [r.target_label, prev, digest, r.pk])
+            cursor.execute(
+                "UPDATE audit_auditentry SET target_label = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [r.target_label, prev, digest, r.pk],
+            )
             prev = digest
         cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", [prev, COUNTY])
     code, _, err = verify_command()
@@ -191,8 +219,11 @@ def test_procedure_bulk_writes_are_chained(trail):
     households = list(Household.objects.filter(village__code__startswith=COUNTY))
     before = ChainHead.objects.get(chain=COUNTY).seq
     with transaction.atomic():
-        set_household_statuses(by=trail["county"], action="procedure_exit",
-                               changes={h.pk: {"status": "exited", "exit_year": 2025} for h in households})
+        set_household_statuses(
+            by=trail["county"],
+            action="procedure_exit",
+            changes={h.pk: {"status": "exited", "exit_year": 2025} for h in households},
+        )
     rows = chain_rows()
     assert [r.action for r in rows[before:]] == ["procedure_exit"] * len(households)
     assert ChainHead.objects.get(chain=COUNTY).seq == before + len(households)
@@ -206,9 +237,13 @@ def test_seed_demo_county_and_its_yearly_cycle_verify(db):
     call_command("seed_demo", "--persons", "300", "--seed", "5", stdout=io.StringIO())
     assert AuditEntry.objects.filter(action="seed_demo").exists()
     assert verify_command("--county", "360722")[0] == 0
-    call_command("seed_demo", "--persons", "300", "--seed", "5", "--reset", stdout=io.StringIO())  # the trail stays
+    call_command(
+        "seed_demo", "--persons", "300", "--seed", "5", "--reset", stdout=io.StringIO()
+    )  # the trail stays
     assert verify_command()[0] == 0
-    call_command("run_cycle", year=2025, stdout=io.StringIO())  # every stage, notices and announcements, bulk status changes
+    call_command(
+        "run_cycle", year=2025, stdout=io.StringIO()
+    )  # every stage, notices and announcements, bulk status changes
     assert verify_command("--county", "360722")[0] == 0
     notices = list(Notice.objects.select_related("seal"))
     assert {n.kind for n in notices} >= {NoticeKind.VILLAGE, NoticeKind.TOWNSHIP, NoticeKind.ANNOUNCEMENT}
@@ -229,7 +264,13 @@ def test_two_concurrent_writers_in_one_county_do_not_fork_the_chain(users):
             barrier.wait()
             for i in range(15):
                 with transaction.atomic():
-                    record(by=clerk, action=f"w{n}", target=clerk, scope_code=factories.VILLAGE, changes={"i": [None, i]})
+                    record(
+                        by=clerk,
+                        action=f"w{n}",
+                        target=clerk,
+                        scope_code=factories.VILLAGE,
+                        changes={"i": [None, i]},
+                    )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -254,7 +295,9 @@ def test_the_migration_chains_existing_entries_in_the_order_they_were_written(tr
 
     migration = importlib.import_module("fupin.audit.migrations.0004_hash_chain")
     before = {e.pk: (e.chain, e.seq, e.hash) for e in AuditEntry.objects.all()}
-    AuditEntry.objects.update(seq=-models.F("id"), chain="", prev_hash="", hash="")  # as the columns were added
+    AuditEntry.objects.update(
+        seq=-models.F("id"), chain="", prev_hash="", hash=""
+    )  # as the columns were added
     ChainHead.objects.all().delete()
     migration.chain_existing(apps, SimpleNamespace(connection=connection))
     assert {e.pk: (e.chain, e.seq, e.hash) for e in AuditEntry.objects.all()} == before

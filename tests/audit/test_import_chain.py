@@ -1,5 +1,6 @@
 """The import's audit entries extend the counties' hash chains, on the row-wise path and on PostgreSQL's
 bulk path (COPY), and fupin audit-verify accepts them."""
+
 import pytest
 from django.db import connection, transaction
 
@@ -15,7 +16,11 @@ COUNTY = factories.VILLAGE[:6]
 
 def households(n):
     # names with a quote and a backslash: the bulk path JSON-escapes them column-wise, as json.dumps does
-    return [r for i in range(n) for r in household(f"王{'一二三四五六七八九十'[i % 10]}{i}" + ('"\\' if i == 0 else ""))]
+    return [
+        r
+        for i in range(n)
+        for r in household(f"王{'一二三四五六七八九十'[i % 10]}{i}" + ('"\\' if i == 0 else ""))
+    ]
 
 
 def run_import(path, user, *, bulk: bool):
@@ -29,7 +34,9 @@ def run_import(path, user, *, bulk: bool):
 def check_chain_after_import(tmp_path, users, *, bulk):
     clerk = users["clerk"]
     record(by=clerk, action="before", target=clerk, scope_code=factories.VILLAGE)  # the chain is not new
-    result = run_import(write_csv(tmp_path / "h.csv", households(6)), users["county"], bulk=bulk)  # registered data: the county's
+    result = run_import(
+        write_csv(tmp_path / "h.csv", households(6)), users["county"], bulk=bulk
+    )  # registered data: the county's
     assert result.imported and result.households_created == 6
     record(by=clerk, action="after", target=clerk, scope_code=factories.VILLAGE)
     entries = list(AuditEntry.objects.filter(chain=COUNTY).order_by("seq"))

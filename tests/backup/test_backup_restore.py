@@ -108,8 +108,7 @@ def _maintenance():
 
 
 class Site:
-    """A fupin installation of its own: a var/ folder, its database, and the `fupin` command pointed at them.
-    """
+    """A fupin installation of its own: a var/ folder, its database, and the `fupin` command pointed at them."""
 
     def __init__(self, root: Path, database: str):
         self.var = root / "var"
@@ -130,8 +129,15 @@ class Site:
         return self.var / "media"
 
     def _call(self, arguments: list[str], check: bool) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, *arguments], env=self.env, cwd=REPO, capture_output=True, text=True,
-                              timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, *arguments],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if check:
             assert done.returncode == 0, done.stderr[-3000:]
         return done

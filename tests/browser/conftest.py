@@ -2,6 +2,7 @@
 
 Skipped where /usr/bin/chromium is absent (the README test command installs it; CI always has it).
 """
+
 import os
 import shutil
 
@@ -9,7 +10,9 @@ import pytest
 
 CHROMIUM = os.environ.get("FUPIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in the test thread
+os.environ.setdefault(
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+)  # Playwright's sync API runs an event loop in the test thread
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +26,12 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+            ],
         )
         yield b
         b.close()

@@ -1,4 +1,5 @@
 """A helper's day: sign in, see only their own households, record a visit with a photo, update a measure."""
+
 import datetime
 
 import pytest
@@ -18,16 +19,27 @@ def test_helper_records_a_visit_with_a_photo_and_updates_a_measure(users, login,
     county = users["county"]
     today = timezone.localdate()
     unit = services.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = services.create_helper(by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9])
+    helper = services.create_helper(
+        by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
+    )
     services.give_helper_login(helper, by=county, username="lihelper", password="pw-secret-123")
-    other = services.create_helper(by=county, unit=unit, name="王同事", phone="13907970002", region_code=factories.VILLAGE[:9])
+    other = services.create_helper(
+        by=county, unit=unit, name="王同事", phone="13907970002", region_code=factories.VILLAGE[:9]
+    )
     mine = factories.make_household(head="欧阳明")
     theirs = factories.make_household(head="司马亮")
     services.pair_household(mine, helper, by=county, started_on=today - datetime.timedelta(days=90))
     services.pair_household(theirs, other, by=county, started_on=today - datetime.timedelta(days=90))
     services.save_plan(mine, by=county, target_exit_year=today.year)
-    services.add_measure(mine, by=county, catalogue=MeasureCatalogue.objects.get(code="breeding"), content="养殖生猪10头",
-                         year=today.year, deadline=datetime.date(today.year, 12, 31), planned_amount="6000")
+    services.add_measure(
+        mine,
+        by=county,
+        catalogue=MeasureCatalogue.objects.get(code="breeding"),
+        content="养殖生猪10头",
+        year=today.year,
+        deadline=datetime.date(today.year, 12, 31),
+        planned_amount="6000",
+    )
     photo = tmp_path / "visit.jpg"
     Image.new("RGB", (64, 48), (30, 120, 60)).save(photo, "JPEG")
 

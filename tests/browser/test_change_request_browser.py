@@ -1,5 +1,6 @@
 """A village clerk proposes a change (a member died), the township approves it, and the household page shows
 the member gone and the request applied."""
+
 import pytest
 
 from fupin.registry import codes
@@ -8,7 +9,9 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_clerks_change_request_approved_by_the_township_shows_on_the_household_page(users, login, page, browser):
+def test_a_clerks_change_request_approved_by_the_township_shows_on_the_household_page(
+    users, login, page, browser
+):
     household = factories.make_household(members=3)
     son = household.members.exclude(relation=codes.Relation.HEAD).order_by("pk").first()
 

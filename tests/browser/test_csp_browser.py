@@ -1,5 +1,6 @@
 """The pages work under the Content-Security-Policy (no inline script, no eval): nothing is refused by the
 browser, and htmx, the pickers that submit on change, the charts, the admin and the API docs still work."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,7 +13,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def refusals(page):
     """Every message the browser logs about content the policy refused."""
     seen = []
-    page.on("console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text or "Refused to" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            seen.append(m.text) if "Content Security Policy" in m.text or "Refused to" in m.text else None
+        ),
+    )
     page.on("pageerror", lambda e: seen.append(str(e)))
     return seen
 

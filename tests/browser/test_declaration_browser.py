@@ -2,6 +2,7 @@
 declares, receives the code from the SMS outbox, gets a receipt and checks its status; the village clerk verifies at
 the home on the staff page; the village appraisal, township review and county decision follow in the monitoring
 procedure; the household sees each step on the status page. No page scrolls sideways on the phone."""
+
 import pytest
 from django.urls import reverse
 
@@ -33,7 +34,9 @@ def check_status(pg, receipt: str, last4: str) -> str:
 def test_a_household_declares_on_a_phone_and_follows_its_case(users, page, browser, settings, tmp_path):
     settings.FUPIN_SMS_BACKEND, settings.FUPIN_SMS_FILE = "console", str(tmp_path / "sms.jsonl")
     outbox = Outbox(tmp_path / "sms.jsonl")
-    phone = browser.new_context(locale="zh-CN", viewport=PHONE_SIZE, is_mobile=True, has_touch=True).new_page()
+    phone = browser.new_context(
+        locale="zh-CN", viewport=PHONE_SIZE, is_mobile=True, has_touch=True
+    ).new_page()
     phone.set_default_timeout(15000)
     phone.base_url = page.base_url
     id_number = factories.id_number()
@@ -81,5 +84,5 @@ def test_a_household_declares_on_a_phone_and_follows_its_case(users, page, brows
     steps = phone.locator(".steps li").all_inner_texts()
     assert len(steps) == 5 and "乡镇已审核" in steps[3]
     texts = [m["text"] for m in outbox.messages(PHONE)]
-    assert len(texts) == 6 and "已纳入监测" in texts[-1]   # code, received, and one per step
+    assert len(texts) == 6 and "已纳入监测" in texts[-1]  # code, received, and one per step
     phone.context.close()

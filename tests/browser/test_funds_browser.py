@@ -1,4 +1,5 @@
 """A county officer records a loan for a household; the household's loans show it; the quarter's subsidy list holds it."""
+
 import datetime
 
 import pytest
@@ -12,7 +13,9 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_county_officer_records_a_loan_that_shows_on_the_household_and_in_the_subsidy_list(page, login, users):
+def test_county_officer_records_a_loan_that_shows_on_the_household_and_in_the_subsidy_list(
+    page, login, users
+):
     household = factories.make_household(head="王建国")
     head = household.members.get(relation=codes.Relation.HEAD)
     disbursed_on = timezone.localdate() - datetime.timedelta(days=5)

@@ -1,5 +1,6 @@
 """Importing the national form in a real browser: a file with an error is refused and its error
 report downloads; the corrected file imports, the job page showing its progress bar and summary."""
+
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,9 @@ def test_county_imports_a_file_fixes_its_error_and_imports_again(users, login, t
     expect(page.locator(".import-status")).to_have_text("有错误，未导入")
     expect(page.locator("#import-progress progress")).to_have_attribute("value", "100")
     expect(page.locator(".import-message")).to_contain_text("1 行有错误，未导入任何数据")
-    expect(page.locator("table.import-errors tbody tr")).to_have_text("5性别女性别与身份证号不符：身份证号显示为男")
+    expect(page.locator("table.import-errors tbody tr")).to_have_text(
+        "5性别女性别与身份证号不符：身份证号显示为男"
+    )
     assert Household.objects.count() == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "import_rejected.png"), full_page=True)

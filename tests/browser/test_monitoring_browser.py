@@ -1,4 +1,5 @@
 """A township officer opens a finding from a cross-check, decides it, and the problem ledger shows it closed."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -12,8 +13,14 @@ from tests import factories
 def test_township_decides_a_cross_check_finding_and_the_ledger_shows_it_closed(page, login, users):
     household = factories.make_household(head="赵有车")
     head = household.members.get(relation="head")
-    check = cross_checks.upload_cross_check(by=users["liaison"], department="vehicle", upload=SimpleUploadedFile(
-        "车辆登记.csv", f"身份证号,姓名,车牌号\n{head.id_number},{head.name},赣B88888\n".encode()), county=factories.VILLAGE[:6])
+    check = cross_checks.upload_cross_check(
+        by=users["liaison"],
+        department="vehicle",
+        upload=SimpleUploadedFile(
+            "车辆登记.csv", f"身份证号,姓名,车牌号\n{head.id_number},{head.name},赣B88888\n".encode()
+        ),
+        county=factories.VILLAGE[:6],
+    )
     cross_checks.start_cross_check(check, by=users["county"])
     assert Finding.objects.filter(cross_check=check).count() == 1
 

@@ -1,5 +1,6 @@
 """Issue 18: what a first-time user meets, in a real browser: the income form keeps what was typed and shows the
 per-person figure as it is typed (finding 2); pages fit a 390×844 phone with no horizontal scrolling (finding 9)."""
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -9,7 +10,9 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_income_form_shows_the_per_person_figure_and_keeps_amounts_across_a_year_change(users, login, page):
+def test_the_income_form_shows_the_per_person_figure_and_keeps_amounts_across_a_year_change(
+    users, login, page
+):
     household = factories.make_household(income="3500.00", year=2025)  # two persons
     login("clerk")
     page.goto(page.base_url + reverse("registry:income_record", args=[household.pk]) + "?year=2026")
@@ -17,20 +20,27 @@ def test_the_income_form_shows_the_per_person_figure_and_keeps_amounts_across_a_
     page.fill("input[name=wages]", "8000")
     page.fill("input[name=production]", "1000.50")
     page.fill("input[name=productive_expenditure]", "500")
-    expect(figure).to_have_text("4,250.25")   # (8000 + 1000.50 − 500) ÷ 2
+    expect(figure).to_have_text("4,250.25")  # (8000 + 1000.50 − 500) ÷ 2
     page.fill("input[name=household_size]", "3")
     expect(figure).to_have_text("2,833.50")
     page.select_option("select[name=year]", "2024")
-    page.wait_for_function("document.querySelector('select[name=year]').value === '2024' && "
-                           "document.querySelector('input[name=wages]').value === '8000'")
+    page.wait_for_function(
+        "document.querySelector('select[name=year]').value === '2024' && "
+        "document.querySelector('input[name=wages]').value === '8000'"
+    )
     assert page.input_value("input[name=production]") == "1000.50"
     # the reloaded form works its figure out after the swap: wait for it, as a reader would
     expect(page.locator("output[data-per-capita]")).to_have_text("2,833.50")
 
 
 def _phone(browser, live_server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     phone = context.new_page()
     phone.set_default_timeout(15000)
     return context, phone
@@ -64,21 +74,36 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
     from tests.procedures.conftest import YEAR, applicant, upload, votes_for_all
 
     clerk = users["clerk"]
-    village_profiles.save_village_profile(by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10)
-    quotas.set_county_allocation(by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor")
+    village_profiles.save_village_profile(
+        by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10
+    )
+    quotas.set_county_allocation(
+        by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor"
+    )
     households = [applicant(name, "2000") for name in ("赵一", "钱二", "孙三")]
     batch = procedures.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR)
-    procedures.add_households(batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness")
+    procedures.add_households(
+        batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness"
+    )
     procedures.complete_application(batch, by=clerk)
     batch.refresh_from_db()
     procedures.complete_survey(batch, by=clerk)
     batch.refresh_from_db()
-    procedures.record_appraisal(batch, by=clerk, held_on=batch.opened_at.date(), representatives=9, present=9,
-                                votes=votes_for_all(batch, 9), minutes=upload())
+    procedures.record_appraisal(
+        batch,
+        by=clerk,
+        held_on=batch.opened_at.date(),
+        representatives=9,
+        present=9,
+        votes=votes_for_all(batch, 9),
+        minutes=upload(),
+    )
     notice = procedures.post_notice(batch, by=clerk, photo=upload())
     poor = factories.make_household(head="钱多多")
     unit = assistance.create_unit(by=users["county"], name="信丰县农业农村局", region_code="360722")
-    helper = assistance.create_helper(by=users["county"], unit=unit, name="李帮扶", phone="13907970001", region_code="360722100")
+    helper = assistance.create_helper(
+        by=users["county"], unit=unit, name="李帮扶", phone="13907970001", region_code="360722100"
+    )
     assistance.pair_household(poor, helper, by=users["county"], started_on=batch.opened_at.date())
 
     context, phone = _phone(browser, live_server)
@@ -92,25 +117,34 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
         phone.fill("input[name=password]", "pw-secret-123")
         phone.click("button[type=submit]")
         phone.wait_for_load_state()
-        for name, url in [("visit form", reverse("assistance:add_visit", args=[poor.pk])),
-                          ("statistics", reverse("reports:dashboard")),
-                          ("household list", reverse("registry:household_list")),
-                          ("batch", reverse("procedures:batch_detail", args=[batch.pk]))]:
+        for name, url in [
+            ("visit form", reverse("assistance:add_visit", args=[poor.pk])),
+            ("statistics", reverse("reports:dashboard")),
+            ("household list", reverse("registry:household_list")),
+            ("batch", reverse("procedures:batch_detail", args=[batch.pk])),
+        ]:
             phone.goto(base + url)
             phone.wait_for_load_state()
             assert _overflow(phone) == [], (name, " / ".join(_overflow(phone)))
         # the visit form's labels are not squeezed to a character a line
         phone.goto(base + reverse("assistance:add_visit", args=[poor.pk]))
-        narrowest = phone.evaluate("Math.min(...[...document.querySelectorAll('main label, main fieldset td')]"
-                                   ".filter(l => l.offsetParent && l.innerText.trim() && !l.matches('.sr-only'))"
-                                   ".map(l => l.getBoundingClientRect().width))")
+        narrowest = phone.evaluate(
+            "Math.min(...[...document.querySelectorAll('main label, main fieldset td')]"
+            ".filter(l => l.offsetParent && l.innerText.trim() && !l.matches('.sr-only'))"
+            ".map(l => l.getBoundingClientRect().width))"
+        )
         assert narrowest >= 64  # a label of a few characters fits on a line
     finally:
         context.close()
 
 
-SECTIONS = [("assistance:index", "帮扶单位"), ("monitoring:index", "回头看"), ("procedures:batch_list", "规模控制"),
-            ("funds:index", "项目库"), ("reports:dashboard", "统计报表")]
+SECTIONS = [
+    ("assistance:index", "帮扶单位"),
+    ("monitoring:index", "回头看"),
+    ("procedures:batch_list", "规模控制"),
+    ("funds:index", "项目库"),
+    ("reports:dashboard", "统计报表"),
+]
 
 
 def test_every_section_has_one_clickable_sub_menu_and_the_top_bar_stays_on_one_line(users, login, page):
@@ -123,5 +157,7 @@ def test_every_section_has_one_clickable_sub_menu_and_the_top_bar_stays_on_one_l
         menu.get_by_role("link", name=link, exact=True).click()  # fails when something covers the menu
         page.wait_for_load_state()
         assert page.locator("main nav.subnav [aria-current=page]").inner_text() == link, home
-        rows = page.evaluate("new Set([...document.querySelectorAll('.mainnav a')].map(a => a.offsetTop)).size")
+        rows = page.evaluate(
+            "new Set([...document.querySelectorAll('.mainnav a')].map(a => a.offsetTop)).size"
+        )
         assert rows == 1, home

@@ -1,5 +1,6 @@
 """A villager checks the paper on the wall: the notice's print page carries a code; typed on the public
 核验公示 page it says 一致 and shows the list; after the list is changed in the database it no longer does."""
+
 import datetime
 
 import pytest

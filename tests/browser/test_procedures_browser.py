@@ -1,4 +1,5 @@
 """A township officer reviews a batch and posts the township notice; a public visitor reads it without logging in."""
+
 import datetime
 
 import pytest
@@ -14,24 +15,40 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _batch_at_township_review(users):
     clerk = users["clerk"]
-    village_profiles.save_village_profile(by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10)
-    quotas.set_county_allocation(by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor")
+    village_profiles.save_village_profile(
+        by=users["admin"], village_code=factories.VILLAGE, year=YEAR, estimated_poor=10
+    )
+    quotas.set_county_allocation(
+        by=users["county"], county_code="360722", year=YEAR, persons=10, basis="estimated_poor"
+    )
     h = applicant("赵一", "2000")
     start = timezone.now() - datetime.timedelta(days=10)
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=start)
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=start
+    )
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=start)
     services.complete_application(batch, by=clerk, now=start)
     batch.refresh_from_db()
     services.complete_survey(batch, by=clerk, now=start)
     batch.refresh_from_db()
-    services.record_appraisal(batch, by=clerk, held_on=start.date(), representatives=9, present=9, votes=votes_for_all(batch, 9),
-                              minutes=upload(), now=start)
+    services.record_appraisal(
+        batch,
+        by=clerk,
+        held_on=start.date(),
+        representatives=9,
+        present=9,
+        votes=votes_for_all(batch, 9),
+        minutes=upload(),
+        now=start,
+    )
     services.post_notice(batch, by=clerk, photo=upload(), now=start)
     services.close_notice(batch, by=clerk, now=timezone.now())
     return batch, Member.objects.get(household=h, relation="head").id_number
 
 
-def test_township_reviews_and_the_public_reads_the_notice_without_login(users, login, page, browser, tmp_path):
+def test_township_reviews_and_the_public_reads_the_notice_without_login(
+    users, login, page, browser, tmp_path
+):
     batch, full_id = _batch_at_township_review(users)
     login("township")
     page.goto(f"{page.base_url}/procedures/batches/{batch.pk}/")

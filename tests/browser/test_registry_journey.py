@@ -4,6 +4,7 @@ is an applicant's: a registered household's ID numbers change only by a reviewed
 
 Also saves the screenshots in docs/screenshots/ that the README shows.
 """
+
 import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,21 +26,83 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def _village_with_households(clerk):
     """A village of a few households as a clerk would have them: varied status, causes and incomes."""
     f, c = factories, codes
-    main = f.make_household(head="张三丰", members=3, income="3420.50", phone="13907971234", address="南山居委会3组",
-                            farmland_area=Decimal("2.5"), housing_area=Decimal("86"), road_type=c.RoadType.CEMENT)
-    services.record_income(main, by=clerk, year=2024, wages=Decimal("7200"), production=Decimal("1800"),
-                           dibao=Decimal("1560"), productive_expenditure=Decimal("600"))
-    services.record_guarantees(main, by=clerk, year=2025, checked_on=datetime.date(2025, 11, 12),
-                               items={"housing": False}, notes={"housing": "土坯房，已列入2026年危房改造"})
+    main = f.make_household(
+        head="张三丰",
+        members=3,
+        income="3420.50",
+        phone="13907971234",
+        address="南山居委会3组",
+        farmland_area=Decimal("2.5"),
+        housing_area=Decimal("86"),
+        road_type=c.RoadType.CEMENT,
+    )
+    services.record_income(
+        main,
+        by=clerk,
+        year=2024,
+        wages=Decimal("7200"),
+        production=Decimal("1800"),
+        dibao=Decimal("1560"),
+        productive_expenditure=Decimal("600"),
+    )
+    services.record_guarantees(
+        main,
+        by=clerk,
+        year=2025,
+        checked_on=datetime.date(2025, 11, 12),
+        items={"housing": False},
+        notes={"housing": "土坯房，已列入2026年危房改造"},
+    )
     others = [
-        ("李秀英", dict(household_type=c.HouseholdType.DIBAO_POOR, primary_cause=c.PovertyCause.DISABILITY, income="2980.00")),
-        ("王建国", dict(status=c.HouseholdStatus.EXITED, exit_year=2020, primary_cause=c.PovertyCause.LACK_SKILLS, income="9350.00")),
-        ("刘德华", dict(status=c.HouseholdStatus.MONITORED, primary_cause=c.PovertyCause.ILLNESS, income="4860.00")),
-        ("陈桂兰", dict(household_type=c.HouseholdType.WUBAO, primary_cause=c.PovertyCause.LACK_LABOUR, income="3150.00", members=1)),
-        ("赵志强", dict(status=c.HouseholdStatus.EXITED, exit_year=2019, primary_cause=c.PovertyCause.SCHOOLING, income="7020.00")),
+        (
+            "李秀英",
+            dict(
+                household_type=c.HouseholdType.DIBAO_POOR,
+                primary_cause=c.PovertyCause.DISABILITY,
+                income="2980.00",
+            ),
+        ),
+        (
+            "王建国",
+            dict(
+                status=c.HouseholdStatus.EXITED,
+                exit_year=2020,
+                primary_cause=c.PovertyCause.LACK_SKILLS,
+                income="9350.00",
+            ),
+        ),
+        (
+            "刘德华",
+            dict(status=c.HouseholdStatus.MONITORED, primary_cause=c.PovertyCause.ILLNESS, income="4860.00"),
+        ),
+        (
+            "陈桂兰",
+            dict(
+                household_type=c.HouseholdType.WUBAO,
+                primary_cause=c.PovertyCause.LACK_LABOUR,
+                income="3150.00",
+                members=1,
+            ),
+        ),
+        (
+            "赵志强",
+            dict(
+                status=c.HouseholdStatus.EXITED,
+                exit_year=2019,
+                primary_cause=c.PovertyCause.SCHOOLING,
+                income="7020.00",
+            ),
+        ),
         ("黄丽萍", dict(primary_cause=c.PovertyCause.LACK_FUNDS, income="3760.00")),
-        ("周永红", dict(household_type=c.HouseholdType.DIBAO, status=c.HouseholdStatus.APPLICANT, primary_cause=c.PovertyCause.DISASTER,
-                     income=None)),
+        (
+            "周永红",
+            dict(
+                household_type=c.HouseholdType.DIBAO,
+                status=c.HouseholdStatus.APPLICANT,
+                primary_cause=c.PovertyCause.DISASTER,
+                income=None,
+            ),
+        ),
     ]
     for head, fields in others:
         fields.setdefault("members", 3)
@@ -97,8 +160,13 @@ def test_clerk_corrects_a_members_id_number_and_sees_it_in_the_history(users, lo
     page.screenshot(path=SCREENSHOTS / "household_detail.png", full_page=True)
 
     # The same list on a phone: rows become label/value cards.
-    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                device_scale_factor=2)
+    phone = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     phone.add_cookies(page.context.cookies())
     mobile = phone.new_page()
     mobile.goto(page.base_url + "/households/")

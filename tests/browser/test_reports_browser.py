@@ -1,5 +1,6 @@
 """A county officer opens the statistics dashboard, drills from the county to a village, clicks a
 number and lands on the list of exactly those households."""
+
 import re
 from pathlib import Path
 

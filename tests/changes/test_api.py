@@ -1,4 +1,5 @@
 """Change requests in the JSON API: propose, list, read, approve, return, resubmit, withdraw; errors and scope."""
+
 import datetime
 import json
 
@@ -35,8 +36,13 @@ def call(client):
 
 
 def proposal(household, **overrides):
-    return {"household": household.pk, "kind": "type_change", "payload": {"household_type": "dibao_poor"},
-            "reason": "低保认定", "evidence_reference": "民政认定表"} | overrides
+    return {
+        "household": household.pk,
+        "kind": "type_change",
+        "payload": {"household_type": "dibao_poor"},
+        "reason": "低保认定",
+        "evidence_reference": "民政认定表",
+    } | overrides
 
 
 def test_propose_approve_through_the_api(call, users, household):
@@ -52,14 +58,33 @@ def test_propose_approve_through_the_api(call, users, household):
 
 def test_conflict_answers_409_naming_the_first(call, users, household):
     _, first = call(users["clerk"], "post", BASE, proposal(household))
-    status, body = call(users["team"], "post", BASE, proposal(household, kind="status_correction", payload={
-        "status": "removed", "registration_year": 2016, "exit_year": None}))
+    status, body = call(
+        users["team"],
+        "post",
+        BASE,
+        proposal(
+            household,
+            kind="status_correction",
+            payload={"status": "removed", "registration_year": 2016, "exit_year": None},
+        ),
+    )
     assert status == 409 and f"#{first['id']}" in body["detail"]
 
 
 def test_refusals_answer_422_with_field_errors(call, users, household):
-    status, body = call(users["clerk"], "post", BASE, proposal(household, kind="member_join", payload={
-        "cause": "born", "member": {"name": "张小宝", "id_number": "360722202402030000", "relation": "grandson"}}))
+    status, body = call(
+        users["clerk"],
+        "post",
+        BASE,
+        proposal(
+            household,
+            kind="member_join",
+            payload={
+                "cause": "born",
+                "member": {"name": "张小宝", "id_number": "360722202402030000", "relation": "grandson"},
+            },
+        ),
+    )
     assert status == 422 and "id_number" in body["errors"]
     status, body = call(users["clerk"], "post", BASE, proposal(household, evidence_reference=""))
     assert status == 422 and "evidence" in body["errors"]
@@ -67,8 +92,12 @@ def test_refusals_answer_422_with_field_errors(call, users, household):
     assert status == 422 and "kind" in body["errors"]
     status, body = call(users["clerk"], "post", BASE, proposal(household, payload=[1, 2]))
     assert status == 422
-    status, body = call(users["clerk"], "post", BASE, proposal(household, kind="split_household",
-                                                              payload={"relations": {"x": 1, "y": [None]}}))
+    status, body = call(
+        users["clerk"],
+        "post",
+        BASE,
+        proposal(household, kind="split_household", payload={"relations": {"x": 1, "y": [None]}}),
+    )
     assert status == 422
 
 
@@ -102,8 +131,12 @@ def test_return_resubmit_withdraw(call, users, household):
     assert call(users["township"], "post", url + "return/", {})[0] == 422  # a comment is required
     status, body = call(users["township"], "post", url + "return/", {"comment": "请补充"})
     assert status == 200 and body["status"] == "returned" and body["review_comment"] == "请补充"
-    status, body = call(users["team"], "post", url + "resubmit/", {"payload": {"household_type": "wubao"},
-                                                                  "reason": "改为特困", "evidence_reference": "证明"})
+    status, body = call(
+        users["team"],
+        "post",
+        url + "resubmit/",
+        {"payload": {"household_type": "wubao"}, "reason": "改为特困", "evidence_reference": "证明"},
+    )
     assert status == 200 and body["status"] == "proposed" and body["payload"] == {"household_type": "wubao"}
     status, body = call(users["clerk"], "post", url + "withdraw/", {})
     assert status == 200 and body["status"] == "withdrawn"
@@ -112,8 +145,19 @@ def test_return_resubmit_withdraw(call, users, household):
 
 def test_list_filters_and_masks_the_new_members_id_for_read_only_roles(call, users, household):
     number = factories.id_number(birth=datetime.date(2024, 2, 3))
-    call(users["clerk"], "post", BASE, proposal(household, kind="member_join", payload={
-        "cause": "born", "member": {"name": "张小宝", "id_number": number, "relation": codes.Relation.GRANDSON}}))
+    call(
+        users["clerk"],
+        "post",
+        BASE,
+        proposal(
+            household,
+            kind="member_join",
+            payload={
+                "cause": "born",
+                "member": {"name": "张小宝", "id_number": number, "relation": codes.Relation.GRANDSON},
+            },
+        ),
+    )
     status, body = call(users["township"], "get", f"{BASE}?status=proposed&household={household.pk}")
     assert status == 200 and body["count"] == 1 and body["results"][0]["summary"] == "出生：张小宝"
     change_id = body["results"][0]["id"]
@@ -127,12 +171,35 @@ def test_list_filters_and_masks_the_new_members_id_for_read_only_roles(call, use
 
 def test_the_operations_are_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    for path in (BASE, BASE + "{request_id}/", BASE + "{request_id}/approve/", BASE + "{request_id}/return/",
-                 BASE + "{request_id}/withdraw/", BASE + "{request_id}/resubmit/"):
+    for path in (
+        BASE,
+        BASE + "{request_id}/",
+        BASE + "{request_id}/approve/",
+        BASE + "{request_id}/return/",
+        BASE + "{request_id}/withdraw/",
+        BASE + "{request_id}/resubmit/",
+    ):
         assert path in paths
 
 
-JUNK = [None, True, -1, 0, 2**70, 1e308, "", "x" * 300, "１２", [], [1], {}, {"a": 1}, "NaN", "1e400", "2025-13-40"]
+JUNK = [
+    None,
+    True,
+    -1,
+    0,
+    2**70,
+    1e308,
+    "",
+    "x" * 300,
+    "１２",
+    [],
+    [1],
+    {},
+    {"a": 1},
+    "NaN",
+    "1e400",
+    "2025-13-40",
+]
 KEYS = {
     "member_join": ["cause", "member"],
     "member_leave": ["cause", "member_id", "new_head_id"],
@@ -144,7 +211,16 @@ KEYS = {
     "status_correction": ["status", "registration_year", "exit_year"],
     "income_correction": ["year", "wages", "household_size"],
 }
-MEMBER_KEYS = ["name", "id_number", "relation", "work_months", "has_medical_insurance", "birth_date", "ethnicity", "sex"]
+MEMBER_KEYS = [
+    "name",
+    "id_number",
+    "relation",
+    "work_months",
+    "has_medical_insurance",
+    "birth_date",
+    "ethnicity",
+    "sex",
+]
 
 
 def test_junk_payloads_are_refused_never_a_server_error(call, users, household):
@@ -152,26 +228,58 @@ def test_junk_payloads_are_refused_never_a_server_error(call, users, household):
     for kind, keys in KEYS.items():
         for key in keys:
             for junk in JUNK:
-                status, body = call(users["clerk"], "post", BASE, proposal(household, kind=kind, payload={key: junk}))
+                status, body = call(
+                    users["clerk"], "post", BASE, proposal(household, kind=kind, payload={key: junk})
+                )
                 assert status == 422, (kind, key, junk, status, body)
-    valid = {"name": "张小宝", "id_number": factories.id_number(birth=datetime.date(2024, 2, 3)), "relation": "grandson"}
+    valid = {
+        "name": "张小宝",
+        "id_number": factories.id_number(birth=datetime.date(2024, 2, 3)),
+        "relation": "grandson",
+    }
     for key in MEMBER_KEYS:
         for junk in JUNK:
             member = valid | {key: junk}
-            status, body = call(users["clerk"], "post", BASE, proposal(household, kind="member_join",
-                                                                      payload={"cause": "born", "member": member}))
+            status, body = call(
+                users["clerk"],
+                "post",
+                BASE,
+                proposal(household, kind="member_join", payload={"cause": "born", "member": member}),
+            )
             assert status in (201, 409, 422), (key, junk, status, body)
     for junk in JUNK:
-        status, _ = call(users["clerk"], "post", BASE, proposal(household, kind="split_household",
-                                                               payload={"relations": {str(head.pk): junk, "x": junk}}))
+        status, _ = call(
+            users["clerk"],
+            "post",
+            BASE,
+            proposal(
+                household, kind="split_household", payload={"relations": {str(head.pk): junk, "x": junk}}
+            ),
+        )
         assert status == 422
     assert ChangeRequest.objects.filter(kind__in=[k for k in KEYS if k != "member_join"]).count() == 0
 
 
 def test_the_households_trail_masks_a_requests_new_member_for_read_only_roles(call, client, users, household):
     number = factories.id_number(birth=datetime.date(2024, 2, 3))
-    _, change = call(users["clerk"], "post", BASE, proposal(household, kind="member_join", payload={
-        "cause": "born", "member": {"name": "张小宝", "id_number": number, "relation": "grandson", "phone": "13912345678"}}))
+    _, change = call(
+        users["clerk"],
+        "post",
+        BASE,
+        proposal(
+            household,
+            kind="member_join",
+            payload={
+                "cause": "born",
+                "member": {
+                    "name": "张小宝",
+                    "id_number": number,
+                    "relation": "grandson",
+                    "phone": "13912345678",
+                },
+            },
+        ),
+    )
     call(users["township"], "post", f"{BASE}{change['id']}/approve/", {})
     status, body = call(users["province"], "get", f"/api/v1/households/{household.pk}/audit/")
     text = json.dumps(body, ensure_ascii=False)
@@ -190,7 +298,9 @@ def test_evidence_files_are_added_through_the_api_and_judged_by_content(client, 
 
     _, raw = issue_token(users["clerk"], name="tests")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-    change = client.post(BASE, json.dumps(proposal(household)), content_type="application/json", **auth).json()
+    change = client.post(
+        BASE, json.dumps(proposal(household)), content_type="application/json", **auth
+    ).json()
     url = f"{BASE}{change['id']}/evidence/"
     bad = SimpleUploadedFile("x.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
     response = client.post(url, {"files": [bad]}, **auth)
@@ -199,7 +309,9 @@ def test_evidence_files_are_added_through_the_api_and_judged_by_content(client, 
     response = client.post(url, {"files": [good]}, **auth)
     assert response.status_code == 200, response.content
     body = response.json()
-    assert [e["name"] for e in body["evidence"]] == ["低保证.pdf"] and body["history"][-1]["action"] == "evidence"
+    assert [e["name"] for e in body["evidence"]] == ["低保证.pdf"] and body["history"][-1][
+        "action"
+    ] == "evidence"
     _, province = issue_token(users["province"], name="tests")
     again = SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
     assert client.post(url, {"files": [again]}, HTTP_AUTHORIZATION=f"Bearer {province}").status_code == 403

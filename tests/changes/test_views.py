@@ -1,5 +1,6 @@
 """Change request pages: propose (kind by kind, Chinese field errors), detail with before → after, review, the queue,
 the household page's section, evidence files; scope and roles through HTTP."""
+
 import datetime
 
 import pytest
@@ -29,14 +30,30 @@ def propose_url(household, kind=""):
 
 
 def open_request(household, users, **payload):
-    return services.propose(household, by=users["clerk"], kind=ChangeKind.TYPE_CHANGE,
-                            payload=payload or {"household_type": "dibao_poor"}, reason="低保认定", evidence_reference="民政认定表")
+    return services.propose(
+        household,
+        by=users["clerk"],
+        kind=ChangeKind.TYPE_CHANGE,
+        payload=payload or {"household_type": "dibao_poor"},
+        reason="低保认定",
+        evidence_reference="民政认定表",
+    )
 
 
 def test_the_propose_page_offers_every_kind_then_the_kinds_form(client, users, household):
     login(client, users["clerk"])
     page = client.get(propose_url(household)).content.decode()
-    for label in ("增员", "减员", "变更户主", "成员转户", "分户", "合户", "贫困户属性变更", "户状态更正", "收入更正"):
+    for label in (
+        "增员",
+        "减员",
+        "变更户主",
+        "成员转户",
+        "分户",
+        "合户",
+        "贫困户属性变更",
+        "户状态更正",
+        "收入更正",
+    ):
         assert label in page
     form = client.get(propose_url(household, "member_leave")).content.decode()
     assert 'name="member_id"' in form and 'name="reason"' in form and 'enctype="multipart/form-data"' in form
@@ -47,9 +64,16 @@ def test_a_clerk_proposes_a_member_leaving_and_sees_it(client, users, household)
     login(client, users["clerk"])
     son = household.members.exclude(relation=codes.Relation.HEAD).first()
     photo = SimpleUploadedFile("death.png", _png(), content_type="image/png")
-    response = client.post(propose_url(household, "member_leave"), {
-        "member_id": son.pk, "cause": "died", "reason": "2025年3月病故", "evidence_reference": "", "evidence": photo,
-    })
+    response = client.post(
+        propose_url(household, "member_leave"),
+        {
+            "member_id": son.pk,
+            "cause": "died",
+            "reason": "2025年3月病故",
+            "evidence_reference": "",
+            "evidence": photo,
+        },
+    )
     change = ChangeRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("changes:detail", args=[change.pk])
     page = client.get(response["Location"]).content.decode()
@@ -61,21 +85,30 @@ def test_a_clerk_proposes_a_member_leaving_and_sees_it(client, users, household)
 
 def test_the_form_shows_chinese_errors_and_the_services_refusals(client, users, household):
     login(client, users["clerk"])
-    page = client.post(propose_url(household, "member_join"), {"cause": "born", "name": "张小宝", "id_number": "123",
-                                                              "relation": "grandson", "reason": ""}).content.decode()
+    page = client.post(
+        propose_url(household, "member_join"),
+        {"cause": "born", "name": "张小宝", "id_number": "123", "relation": "grandson", "reason": ""},
+    ).content.decode()
     assert "请填写变更原因" in page and "身份证号" in page
     assert not ChangeRequest.objects.exists()
-    page = client.post(propose_url(household, "type_change"),
-                       {"household_type": "dibao_poor", "reason": "认定"}).content.decode()
+    page = client.post(
+        propose_url(household, "type_change"), {"household_type": "dibao_poor", "reason": "认定"}
+    ).content.decode()
     assert "请上传佐证材料" in page  # the service's refusal, on the page
 
 
 def test_a_conflicting_proposal_is_refused_naming_the_first(client, users, household):
     first = open_request(household, users)
     login(client, users["team"])
-    page = client.post(propose_url(household, "status_correction"), {
-        "status": "removed", "registration_year": 2016, "reason": "错评", "evidence_reference": "核查记录",
-    }).content.decode()
+    page = client.post(
+        propose_url(household, "status_correction"),
+        {
+            "status": "removed",
+            "registration_year": 2016,
+            "reason": "错评",
+            "evidence_reference": "核查记录",
+        },
+    ).content.decode()
     assert f"#{first.pk}" in page and ChangeRequest.objects.count() == 1
 
 
@@ -101,8 +134,10 @@ def test_returning_needs_a_comment_and_the_village_revises(client, users, househ
     login(client, users["clerk"])
     form = client.get(reverse("changes:revise", args=[change.pk])).content.decode()
     assert "请补充低保证" in form
-    client.post(reverse("changes:revise", args=[change.pk]),
-                {"household_type": "dibao_poor", "reason": "已补充", "evidence_reference": "低保证 2025-001"})
+    client.post(
+        reverse("changes:revise", args=[change.pk]),
+        {"household_type": "dibao_poor", "reason": "已补充", "evidence_reference": "低保证 2025-001"},
+    )
     assert ChangeRequest.objects.get().status == ChangeStatus.PROPOSED
 
 
@@ -126,8 +161,11 @@ def test_only_village_roles_reach_the_propose_form(client, users, household, rol
 def test_outside_the_region_everything_is_not_found(client, users, household, role):
     change = open_request(household, users)
     login(client, users[role])
-    for url in (reverse("changes:detail", args=[change.pk]), propose_url(household, "type_change"),
-                reverse("changes:household_section", args=[household.pk])):
+    for url in (
+        reverse("changes:detail", args=[change.pk]),
+        propose_url(household, "type_change"),
+        reverse("changes:household_section", args=[household.pk]),
+    ):
         assert client.get(url).status_code == 404
     assert client.post(reverse("changes:approve", args=[change.pk])).status_code == 404
     assert ChangeRequest.objects.get().status == ChangeStatus.PROPOSED
@@ -148,12 +186,19 @@ def test_the_queue_lists_pending_first_with_filters(client, users, household):
 
 def test_the_nav_shows_the_review_queue_to_the_township(client, users, household):
     login(client, users["township"])
-    assert "变更审核" in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    assert (
+        "变更审核" in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    )
     login(client, users["clerk"])
     page = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
-    assert "变更审核" not in page and f'href="{reverse("changes:queue")}"' in page  # the village finds its own requests
+    assert (
+        "变更审核" not in page and f'href="{reverse("changes:queue")}"' in page
+    )  # the village finds its own requests
     login(client, users["province"])
-    assert f'href="{reverse("changes:queue")}"' not in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    assert (
+        f'href="{reverse("changes:queue")}"'
+        not in client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    )
 
 
 def test_the_household_section_lists_requests_and_offers_the_button_to_the_village(client, users, household):
@@ -171,13 +216,19 @@ def test_the_household_section_lists_requests_and_offers_the_button_to_the_villa
 
 def test_bad_input_never_errors(client, users, household):
     login(client, users["clerk"])
-    for url in (f"{reverse('changes:propose')}?household=x", f"{reverse('changes:propose')}?household=99999999999999999999",
-                propose_url(household, "nope"), reverse("changes:detail", args=[999999])):
+    for url in (
+        f"{reverse('changes:propose')}?household=x",
+        f"{reverse('changes:propose')}?household=99999999999999999999",
+        propose_url(household, "nope"),
+        reverse("changes:detail", args=[999999]),
+    ):
         assert client.get(url).status_code in (200, 404)
     response = client.post(propose_url(household, "split_household"), {"m1": "bogus", "reason": "x"})
     assert response.status_code == 200
-    response = client.post(propose_url(household, "move_member"), {"member_id": "1", "target_number": "nope",
-                                                                    "relation": "son", "reason": "x"})
+    response = client.post(
+        propose_url(household, "move_member"),
+        {"member_id": "1", "target_number": "nope", "relation": "son", "reason": "x"},
+    )
     assert "没有找到户编号" in response.content.decode()
 
 
@@ -194,11 +245,23 @@ def _png() -> bytes:
 def test_a_member_join_through_the_page_reads_the_birth_date_from_the_id(client, users, household):
     login(client, users["clerk"])
     number = factories.id_number(birth=datetime.date(2025, 1, 9), sex="F")
-    response = client.post(propose_url(household, "member_join"), {
-        "cause": "born", "name": "张小妹", "id_number": number, "relation": "granddaughter", "ethnicity": "01",
-        "political_status": "masses", "schooling": "none", "health": "healthy", "work_status": "not_working",
-        "work_months": 0, "reason": "新生儿", "evidence_reference": "出生医学证明",
-    })
+    response = client.post(
+        propose_url(household, "member_join"),
+        {
+            "cause": "born",
+            "name": "张小妹",
+            "id_number": number,
+            "relation": "granddaughter",
+            "ethnicity": "01",
+            "political_status": "masses",
+            "schooling": "none",
+            "health": "healthy",
+            "work_status": "not_working",
+            "work_months": 0,
+            "reason": "新生儿",
+            "evidence_reference": "出生医学证明",
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     change = ChangeRequest.objects.get()
     services.approve(change, by=users["township"])
@@ -248,10 +311,32 @@ def test_the_pages_read_in_a_fixed_number_of_queries(client, users, household, d
 def test_every_kinds_form_renders_and_refuses_junk_with_messages(client, users, household, kind):
     login(client, users["clerk"])
     assert client.get(propose_url(household, kind)).status_code == 200
-    junk = {name: "x" * 3000 for name in ("cause", "member_id", "new_head_id", "former_head_relation", "target_number",
-                                          "relation", "other_number", "absorbed_head_relation", "household_type", "status",
-                                          "registration_year", "exit_year", "year", "wages", "household_size", "name",
-                                          "id_number", "reason", "evidence_reference", "m1", "work_months")}
+    junk = {
+        name: "x" * 3000
+        for name in (
+            "cause",
+            "member_id",
+            "new_head_id",
+            "former_head_relation",
+            "target_number",
+            "relation",
+            "other_number",
+            "absorbed_head_relation",
+            "household_type",
+            "status",
+            "registration_year",
+            "exit_year",
+            "year",
+            "wages",
+            "household_size",
+            "name",
+            "id_number",
+            "reason",
+            "evidence_reference",
+            "m1",
+            "work_months",
+        )
+    }
     response = client.post(propose_url(household, kind), junk)
     assert response.status_code == 200 and "errorsummary" in response.content.decode()
     assert not ChangeRequest.objects.exists()
@@ -260,9 +345,14 @@ def test_every_kinds_form_renders_and_refuses_junk_with_messages(client, users, 
 def test_a_returned_move_reopens_with_the_target_households_number(client, users, household):
     other = factories.make_household(head="李四", members=1)
     son = household.members.exclude(relation=codes.Relation.HEAD).first()
-    change = services.propose(household, by=users["clerk"], kind=ChangeKind.MOVE_MEMBER, reason="婚迁",
-                              payload={"member_id": son.pk, "target_household_id": other.pk, "relation": "son_in_law"},
-                              evidence_reference="结婚证")
+    change = services.propose(
+        household,
+        by=users["clerk"],
+        kind=ChangeKind.MOVE_MEMBER,
+        reason="婚迁",
+        payload={"member_id": son.pk, "target_household_id": other.pk, "relation": "son_in_law"},
+        evidence_reference="结婚证",
+    )
     services.return_request(change, by=users["township"], comment="关系填错")
     login(client, users["clerk"])
     form = client.get(reverse("changes:revise", args=[change.pk])).content.decode()
@@ -271,8 +361,14 @@ def test_a_returned_move_reopens_with_the_target_households_number(client, users
 
 def test_evidence_files_are_read_only_in_scope(client, users, household):
     pdf = SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-    change = services.propose(household, by=users["clerk"], kind=ChangeKind.TYPE_CHANGE, payload={"household_type": "dibao_poor"},
-                              reason="低保认定", files=[pdf])
+    change = services.propose(
+        household,
+        by=users["clerk"],
+        kind=ChangeKind.TYPE_CHANGE,
+        payload={"household_type": "dibao_poor"},
+        reason="低保认定",
+        files=[pdf],
+    )
     url = reverse("changes:evidence", args=[change.evidence.get().pk])
     login(client, users["sibling_clerk"])
     assert client.get(url).status_code == 404

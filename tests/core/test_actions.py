@@ -4,6 +4,7 @@ Before the change the views dispatched four ways (an if-chain in procedures, dic
 funds, if/elif in monitoring's problems, an `action` field in assistance and the allocations); the source test
 failed on them, and an unknown action on a helper's page rendered the page instead of answering 404.
 """
+
 import re
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def test_perform_runs_the_named_action_and_shows_its_message():
     assert [str(m) for m in get_messages(request)] == ["已处理 7"]
 
 
-@pytest.mark.parametrize(("name", "message"), [("refuse", "金额不能为负数"), ("forbid", "只有县扶贫办可以办理此项业务")])
+@pytest.mark.parametrize(
+    ("name", "message"), [("refuse", "金额不能为负数"), ("forbid", "只有县扶贫办可以办理此项业务")]
+)
 def test_a_refusal_is_shown_as_an_error(name, message):
     request = _request()
     assert not perform(request, ACTIONS, name, 7)
@@ -62,9 +65,15 @@ def test_an_unknown_action_is_not_found():
 
 def test_views_dispatch_no_action_by_hand():
     # an if-chain over the action's name, or a POSTed `action` field tested against a list of names
-    hand_written = re.compile(r"""\b(if|elif)\s+action\s*(==|in)\s|POST(\.get\(|\[)["']action["']\]?\)?\s*in\b""")
-    found = [f"{path.relative_to(ROOT)}:{n}" for path in sorted(ROOT.rglob("views.py"))
-             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if hand_written.search(line)]
+    hand_written = re.compile(
+        r"""\b(if|elif)\s+action\s*(==|in)\s|POST(\.get\(|\[)["']action["']\]?\)?\s*in\b"""
+    )
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted(ROOT.rglob("views.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if hand_written.search(line)
+    ]
     assert found == []
 
 
@@ -75,7 +84,9 @@ def test_an_unknown_button_on_a_helpers_page_is_not_found(client):
     make_tree()
     township = make_user("t", "township", VILLAGE[:9])
     unit = assistance.create_unit(by=township, name="信丰县农业农村局", region_code=VILLAGE[:9])
-    helper = assistance.create_helper(by=township, unit=unit, name="李四", phone="13907971234", region_code=VILLAGE[:9])
+    helper = assistance.create_helper(
+        by=township, unit=unit, name="李四", phone="13907971234", region_code=VILLAGE[:9]
+    )
     client.force_login(township)
     url = reverse("assistance:helper", args=[helper.pk])
     assert client.post(url, {"action": "promote"}).status_code == 404

@@ -3,6 +3,7 @@
 Every foreign key or many-to-many to Region on every registered admin's form is a raw-id box or an
 autocomplete (search as you type), and the add pages render without one <option> per region.
 """
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple, ForeignKeyRawIdWidget
@@ -30,14 +31,19 @@ def test_no_admin_form_offers_every_region_as_an_option(db, users):
         if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
             continue  # read-only pages show the region as text
         form_class = model_admin.get_form(request)
-        offenders += [f"{model.__name__}.{name}" for name, widget in _region_fields(form_class)
-                      if not isinstance(widget, SEARCHABLE)]
+        offenders += [
+            f"{model.__name__}.{name}"
+            for name, widget in _region_fields(form_class)
+            if not isinstance(widget, SEARCHABLE)
+        ]
     assert offenders == []
 
 
 def test_the_add_pages_render_without_a_region_option(client, users):
     client.force_login(users["admin"])
-    option_values = [f'<option value="{code}"' for code in Region.objects.values_list("code", flat=True) if len(code) >= 6]
+    option_values = [
+        f'<option value="{code}"' for code in Region.objects.values_list("code", flat=True) if len(code) >= 6
+    ]
     for model in admin.site._registry:
         try:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
@@ -51,11 +57,15 @@ def test_the_add_pages_render_without_a_region_option(client, users):
         assert not [v for v in option_values if v in page], url
 
 
-@pytest.mark.parametrize("app_label, model_name, field_name", [
-    ("procedures", "proceduresettings", "county"), ("monitoring", "lookback", "region")])
+@pytest.mark.parametrize(
+    "app_label, model_name, field_name",
+    [("procedures", "proceduresettings", "county"), ("monitoring", "lookback", "region")],
+)
 def test_the_region_is_found_by_typing_part_of_its_name(client, users, app_label, model_name, field_name):
     client.force_login(users["admin"])
-    response = client.get(reverse("admin:autocomplete"), {"app_label": app_label, "model_name": model_name,
-                                                          "field_name": field_name, "term": "信丰"})
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": app_label, "model_name": model_name, "field_name": field_name, "term": "信丰"},
+    )
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == ["360722"]

@@ -1,5 +1,6 @@
 """Issue 18, finding 10: every string marked for translation has its English; the language menu names each language
 in its own words; Django's "- Select an option -" never shows in the Chinese UI."""
+
 import gettext
 import json
 import re
@@ -15,9 +16,9 @@ import fupin
 ROOT = Path(fupin.__file__).parent
 MO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo"
 STRING = r'"(?:[^"\\]|\\.)*"'
-TAG = re.compile(r'{%\s*(?:translate|trans)\s+(' + STRING + r')(?:\s+context\s+(' + STRING + r'))?')
-BLOCK = re.compile(r'{%\s*blocktrans(?:late)?\b([^%]*)%}(.*?){%\s*endblocktrans(?:late)?\s*%}', re.S)
-CALL = re.compile(r'(?<![\w.])(?:_|gettext|gettext_lazy|gettext_noop)\(\s*((?:' + STRING + r'\s*)+)\)')
+TAG = re.compile(r"{%\s*(?:translate|trans)\s+(" + STRING + r")(?:\s+context\s+(" + STRING + r"))?")
+BLOCK = re.compile(r"{%\s*blocktrans(?:late)?\b([^%]*)%}(.*?){%\s*endblocktrans(?:late)?\s*%}", re.S)
+CALL = re.compile(r"(?<![\w.])(?:_|gettext|gettext_lazy|gettext_noop)\(\s*((?:" + STRING + r"\s*)+)\)")
 
 
 def _english() -> dict:
@@ -49,8 +50,13 @@ def _marked():
 
 def test_every_string_marked_for_translation_has_its_english():
     english = _english()
-    missing = sorted({f"{where.relative_to(ROOT)}: {msgid}" for msgid, context, where in _marked()
-                      if not english.get(f"{context}\x04{msgid}" if context else msgid)})
+    missing = sorted(
+        {
+            f"{where.relative_to(ROOT)}: {msgid}"
+            for msgid, context, where in _marked()
+            if not english.get(f"{context}\x04{msgid}" if context else msgid)
+        }
+    )
     assert missing == [], "\n".join(missing[:50])
 
 

@@ -1,5 +1,6 @@
 """A write the database refuses because another got there first: a clear conflict message on pages and in the API,
 the same words, never a 500 (issue 16, finding 5)."""
+
 import pytest
 from django.db import IntegrityError
 from django.test import Client
@@ -35,6 +36,7 @@ def _page_post(user, url, data):
         client = Client(raise_request_exception=False)
         client.force_login(user)
         return client.post(url, data).status_code
+
     return post
 
 

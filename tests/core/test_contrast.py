@@ -1,5 +1,6 @@
 """Issue 18, finding 11: text colours in fupin.css keep a contrast of at least 4.5:1 (WCAG 2.1 AA) with the
 backgrounds they are set on."""
+
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ def _luminance(colour: str) -> float:
     colour = colour.lstrip("#")
     if len(colour) == 3:
         colour = "".join(c * 2 for c in colour)
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -26,9 +27,20 @@ def contrast(a: str, b: str) -> float:
 
 
 # (text, background) as the stylesheet pairs them: page text, muted text, links, badges and messages, the top bar
-PAIRS = [("fg", "bg"), ("muted", "bg"), ("muted", "card"), ("muted", "grey-soft"), ("link", "bg"), ("link", "card"),
-         ("ok", "ok-soft"), ("warn", "warn-soft"), ("bad", "bad-soft"), ("info", "info-soft"), ("accent", "card"),
-         ("accent-dark", "accent-soft")]
+PAIRS = [
+    ("fg", "bg"),
+    ("muted", "bg"),
+    ("muted", "card"),
+    ("muted", "grey-soft"),
+    ("link", "bg"),
+    ("link", "card"),
+    ("ok", "ok-soft"),
+    ("warn", "warn-soft"),
+    ("bad", "bad-soft"),
+    ("info", "info-soft"),
+    ("accent", "card"),
+    ("accent-dark", "accent-soft"),
+]
 
 
 @pytest.mark.parametrize("text, background", PAIRS)

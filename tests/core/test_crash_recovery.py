@@ -5,6 +5,7 @@ PostgreSQL: the test database itself) and stops at its stage by itself (tests/cr
 never races the work. Afterwards the data is as before or fully committed, the job says which, and a rerun
 succeeds.
 """
+
 import os
 import signal
 import sqlite3
@@ -45,8 +46,16 @@ class Scratch:
         else:
             auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
             url = f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-        self.env = {**os.environ, "DATABASE_URL": url, "FUPIN_MEDIA_ROOT": str(media_root), "FUPIN_TASKS": "database",
-                    "PYTHONPATH": str(ROOT), "SECRET_KEY": "crash-test", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "FUPIN_MEDIA_ROOT": str(media_root),
+            "FUPIN_TASKS": "database",
+            "PYTHONPATH": str(ROOT),
+            "SECRET_KEY": "crash-test",
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+        }
 
     def push(self) -> None:
         """What the test wrote, to where the processes read it."""
@@ -64,8 +73,13 @@ class Scratch:
 
     def start(self, stage: str, *argv) -> tuple[subprocess.Popen, Path]:
         signal_file = self.tmp / f"paused-{stage}-{time.monotonic_ns()}"
-        process = subprocess.Popen([sys.executable, "-m", "tests.crash_hooks", stage, str(signal_file), *argv], cwd=ROOT,
-                                   env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.crash_hooks", stage, str(signal_file), *argv],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         return process, signal_file
 
     def kill_at(self, stage: str, *argv) -> None:
@@ -102,7 +116,9 @@ def _three_households(tmp_path) -> Path:
     return write_csv(tmp_path / "three.csv", rows)
 
 
-STAGES = ["validating", "importing", "committed"] if connection.vendor == "sqlite" else ["importing", "committed"]
+STAGES = (
+    ["validating", "importing", "committed"] if connection.vendor == "sqlite" else ["importing", "committed"]
+)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -162,7 +178,9 @@ def test_worker_killed_while_making_handbooks_frees_the_village(tmp_path, scratc
     assert again.status == BatchStatus.DONE and again.file
 
 
-def test_worker_killed_during_an_import_then_retried_from_the_work_page(tmp_path, scratch, county, settings, client):
+def test_worker_killed_during_an_import_then_retried_from_the_work_page(
+    tmp_path, scratch, county, settings, client
+):
     settings.TASKS = DATABASE_TASKS
     client.force_login(county)
     with open(_three_households(tmp_path), "rb") as fh:
@@ -178,7 +196,11 @@ def test_worker_killed_during_an_import_then_retried_from_the_work_page(tmp_path
     assert "后台任务未运行" in page.content.decode()  # the worker is dead, none took its place
     response = client.post(reverse("core:work_action", args=["import", job.pk, "cancel"]))  # 结束: settled
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and "未写入任何数据" in job.message and Household.objects.count() == 0
+    assert (
+        job.status == ImportStatus.FAILED
+        and "未写入任何数据" in job.message
+        and Household.objects.count() == 0
+    )
     for _ in range(2):  # clicked twice: queued once
         client.post(reverse("core:work_action", args=["import", job.pk, "retry"]))
     job.refresh_from_db()

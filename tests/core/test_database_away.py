@@ -1,5 +1,6 @@
 """While PostgreSQL is away (restarting, its connections cut), pages answer a clear 503 in Chinese, never a 500,
 and once it is back they answer again without restarting fupin (issue 16, "to build" 2)."""
+
 import psycopg
 import pytest
 from django.db import connection
@@ -8,22 +9,33 @@ from django.urls import reverse
 
 from tests import factories
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server to cut off")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server to cut off"),
+]
 
 
 def _admin_connection():
     s = connection.settings_dict
-    return psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
-                           password=s["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    return psycopg.connect(
+        host=s["HOST"] or "127.0.0.1",
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
 
 
 def _cut_off(admin, name: str, *, allow: bool) -> None:
     """As a restart looks from fupin: every connection to the database ended, and none accepted meanwhile."""
     admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allow else "false"}')
     if not allow:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                      [name])
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
 
 
 def test_pages_and_the_api_answer_503_while_the_database_is_away_then_recover():

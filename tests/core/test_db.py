@@ -1,4 +1,5 @@
 """Prepared statements for the lookups every page makes (fupin.core.db)."""
+
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +26,9 @@ def test_on_postgresql_the_statement_is_prepared_once_per_connection(users):
     for _ in range(3):
         db.fetchone("default", sql, [users["clerk"].pk])
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%fupin-prepared-once%"])
+        cur.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%fupin-prepared-once%"]
+        )
         assert cur.fetchone()[0] == 1
 
 

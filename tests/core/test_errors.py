@@ -1,4 +1,5 @@
 """One refusal for every app: its shape, and that the API and pages answer it the same way."""
+
 import json
 
 import pytest
@@ -15,8 +16,19 @@ from fupin.monitoring.services import AddresseeError, MonitoringError
 from fupin.procedures.services import ProcedureError
 from fupin.registry.services import LockedError, RegistryError
 
-APP_ERRORS = [AccountError, PasswordRefused, AssistanceError, ChangeConflict, ChangeError, FundsError,
-              AddresseeError, MonitoringError, ProcedureError, LockedError, RegistryError]
+APP_ERRORS = [
+    AccountError,
+    PasswordRefused,
+    AssistanceError,
+    ChangeConflict,
+    ChangeError,
+    FundsError,
+    AddresseeError,
+    MonitoringError,
+    ProcedureError,
+    LockedError,
+    RegistryError,
+]
 
 
 def test_a_refusal_carries_a_message_or_field_errors():
@@ -25,7 +37,10 @@ def test_a_refusal_carries_a_message_or_field_errors():
     error = ServiceError({"amount": "金额不能为负数", "year": "年度有误"})
     assert error.errors == {"amount": "金额不能为负数", "year": "年度有误"}
     assert str(error) == "金额不能为负数；年度有误"
-    assert ServiceError("总体原因", fields={"year": "年度有误"}).errors == {"__all__": "总体原因", "year": "年度有误"}
+    assert ServiceError("总体原因", fields={"year": "年度有误"}).errors == {
+        "__all__": "总体原因",
+        "year": "年度有误",
+    }
     assert isinstance(error, ValueError)
 
 
@@ -40,9 +55,17 @@ def _answer(exc):
     return response.status_code, json.loads(response.content)
 
 
-@pytest.mark.parametrize("exc", [ProcedureError("公示期未满"), FundsError({"amount": "金额须大于0"}),
-                                 MonitoringError("请填写情况说明"), AccountError("账号已停用"), RegistryError({"year": "年度有误"})],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ProcedureError("公示期未满"),
+        FundsError({"amount": "金额须大于0"}),
+        MonitoringError("请填写情况说明"),
+        AccountError("账号已停用"),
+        RegistryError({"year": "年度有误"}),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_the_api_answers_any_refusal_as_422_with_its_fields(exc):
     status, body = _answer(exc)
     assert status == 422
@@ -62,8 +85,10 @@ class _Form(ServiceForm):
 
 
 def test_a_page_puts_a_refusal_on_its_fields_whether_given_the_error_or_its_dict():
-    for given in (FundsError({"amount_fen": "金额须大于0", "year": "年度有误"}),
-                  {"amount_fen": "金额须大于0", "year": "年度有误"}):
+    for given in (
+        FundsError({"amount_fen": "金额须大于0", "year": "年度有误"}),
+        {"amount_fen": "金额须大于0", "year": "年度有误"},
+    ):
         form = _Form(data={})
         form.is_valid()
         form.add_service_errors(given)

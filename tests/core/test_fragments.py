@@ -1,4 +1,5 @@
 """Rendered fragments kept per process in front of the shared cache, and the CSRF token put into cached pages."""
+
 from django.core.cache import cache
 from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token
 from django.test import RequestFactory
@@ -41,4 +42,7 @@ def test_the_csrf_token_masks_the_cookies_secret_afresh_each_time():
 def test_without_a_csrf_cookie_the_token_is_djangos_new_one():
     request = RequestFactory().get("/")
     token = fragments.csrf_token(request)
-    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"] and request.META["CSRF_COOKIE_NEEDS_UPDATE"]
+    assert (
+        _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+        and request.META["CSRF_COOKIE_NEEDS_UPDATE"]
+    )

@@ -3,6 +3,7 @@
 Each file goes through the page a village clerk uses (POST /registry/import/), and where the page hands
 the file to the job, through the job too.
 """
+
 import io
 import random
 import zipfile
@@ -33,7 +34,9 @@ def xlsx_bytes(rows=(), headings=HEADINGS) -> bytes:
     return out.getvalue()
 
 
-def rezip(content: bytes, *, add: dict | None = None, replace: dict | None = None, method=zipfile.ZIP_DEFLATED) -> bytes:
+def rezip(
+    content: bytes, *, add: dict | None = None, replace: dict | None = None, method=zipfile.ZIP_DEFLATED
+) -> bytes:
     """The same workbook with members added or replaced."""
     source = zipfile.ZipFile(io.BytesIO(content))
     out = io.BytesIO()
@@ -48,10 +51,16 @@ def rezip(content: bytes, *, add: dict | None = None, replace: dict | None = Non
 
 def sheet_xml(rows: int, dimension: str | None = None, cells_per_row: int = 1) -> bytes:
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    body = "".join(f'<row r="{r}">' + "".join(f'<c r="{chr(65 + c)}{r}"><v>1</v></c>' for c in range(cells_per_row)) + "</row>"
-                   for r in range(1, rows + 1))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f"{dim}<sheetData>{body}</sheetData></worksheet>").encode()
+    body = "".join(
+        f'<row r="{r}">'
+        + "".join(f'<c r="{chr(65 + c)}{r}"><v>1</v></c>' for c in range(cells_per_row))
+        + "</row>"
+        for r in range(1, rows + 1)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{dim}<sheetData>{body}</sheetData></worksheet>"
+    ).encode()
 
 
 def upload(client, name: str, content: bytes):
@@ -81,21 +90,32 @@ def test_a_good_xlsx_still_goes_through(clerk):
     assert ImportJob.objects.get().status == ImportStatus.DONE and Household.objects.count() == 1
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.xlsx", b"", "文件是空的"),
-    ("empty.csv", b"", "文件是空的"),
-    ("text.xlsx", "姓名,证件号码\n张三,1\n".encode(), "内容是 CSV 文本，不是 Excel"),  # issue 16, finding 10
-    ("garbage.xlsx", random.Random(1).randbytes(5000), "不是有效的 Excel"),
-    ("broken.xlsx", GOOD[:len(GOOD) // 2], "无法读取 Excel 文件"),
-    ("encrypted.xlsx", files.OLE_MAGIC + random.Random(2).randbytes(5000), "密码"),
-    ("macro.xlsx", rezip(GOOD, add={"xl/vbaProject.bin": b"\x00" * 100}), "宏"),
-    ("linked.xlsx", rezip(GOOD, add={"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}), "外部链接"),
-    ("nosheet.xlsx", rezip(b"PK\x05\x06" + b"\x00" * 18), "不是有效的 Excel"),
-    ("garbage.csv", random.Random(3).randbytes(5000), "不是文本格式的 CSV"),
-    ("utf16.csv", ",".join(HEADINGS).encode("utf-16"), "UTF-16"),
-    ("workbook.csv", GOOD, "Excel 工作簿"),
-    ("wide.csv", (",".join(["x"] * 100_000) + "\n").encode(), "列"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.xlsx", b"", "文件是空的"),
+        ("empty.csv", b"", "文件是空的"),
+        (
+            "text.xlsx",
+            "姓名,证件号码\n张三,1\n".encode(),
+            "内容是 CSV 文本，不是 Excel",
+        ),  # issue 16, finding 10
+        ("garbage.xlsx", random.Random(1).randbytes(5000), "不是有效的 Excel"),
+        ("broken.xlsx", GOOD[: len(GOOD) // 2], "无法读取 Excel 文件"),
+        ("encrypted.xlsx", files.OLE_MAGIC + random.Random(2).randbytes(5000), "密码"),
+        ("macro.xlsx", rezip(GOOD, add={"xl/vbaProject.bin": b"\x00" * 100}), "宏"),
+        (
+            "linked.xlsx",
+            rezip(GOOD, add={"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}),
+            "外部链接",
+        ),
+        ("nosheet.xlsx", rezip(b"PK\x05\x06" + b"\x00" * 18), "不是有效的 Excel"),
+        ("garbage.csv", random.Random(3).randbytes(5000), "不是文本格式的 CSV"),
+        ("utf16.csv", ",".join(HEADINGS).encode("utf-16"), "UTF-16"),
+        ("workbook.csv", GOOD, "Excel 工作簿"),
+        ("wide.csv", (",".join(["x"] * 100_000) + "\n").encode(), "列"),
+    ],
+)
 def test_hostile_files_are_refused_on_the_upload_page(clerk, name, content, message):
     refused_on_the_page(clerk, name, content, message)
 
@@ -110,7 +130,11 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(clerk, settings):
 
 
 def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(clerk):
-    many = rezip(GOOD, add={f"xl/media/image{i}.png": b"" for i in range(files.MAX_MEMBERS + 1)}, method=zipfile.ZIP_STORED)
+    many = rezip(
+        GOOD,
+        add={f"xl/media/image{i}.png": b"" for i in range(files.MAX_MEMBERS + 1)},
+        method=zipfile.ZIP_STORED,
+    )
     refused_on_the_page(clerk, "many.xlsx", many, "压缩成员超过")
 
 
@@ -127,7 +151,9 @@ def test_a_forged_dimension_does_not_hide_the_rows(clerk, settings):
     refused_on_the_page(clerk, "liar.xlsx", liar, "超过上限100行")
     settings.FUPIN_IMPORT_MAX_ROWS = 10_000
     settings.FUPIN_IMPORT_MAX_CELLS = 1_000
-    wide = rezip(GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(100, dimension="A1:A1", cells_per_row=20)})
+    wide = rezip(
+        GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(100, dimension="A1:A1", cells_per_row=20)}
+    )
     refused_on_the_page(clerk, "cells.xlsx", wide, "单元格超过上限")
 
 
@@ -164,7 +190,9 @@ def test_gbk_csv_imports_and_a_wide_data_row_is_refused_by_the_job(clerk, tmp_pa
     path = write_csv(tmp_path / "gbk.csv", household("王大山"), encoding="gbk")
     response = upload(clerk, "gbk.csv", path.read_bytes())
     assert response.status_code == 302
-    assert ImportJob.objects.get().status == ImportStatus.DONE and Member.objects.filter(name="王大山").exists()
+    assert (
+        ImportJob.objects.get().status == ImportStatus.DONE and Member.objects.filter(name="王大山").exists()
+    )
     ImportJob.objects.all().delete()
     rows = [row for name in ("李四海", "赵一", "钱二", "孙三", "周四", "吴五") for row in household(name)]
     path = write_csv(tmp_path / "wide.csv", rows)  # the wide row comes after those the page reads
@@ -181,7 +209,9 @@ BOMB = rezip(GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(1) + b" " * (4
 MACRO = rezip(GOOD, add={"xl/vbaProject.bin": b"\x00" * 100})
 
 
-@pytest.mark.parametrize("content, message", [(BOMB, "压缩比异常"), (MACRO, "宏"), (b"plain text", "不是有效的 Excel")])
+@pytest.mark.parametrize(
+    "content, message", [(BOMB, "压缩比异常"), (MACRO, "宏"), (b"plain text", "不是有效的 Excel")]
+)
 def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content, message):
     """The helper list, the funds ledger and a department's cross-check list pass the same checks."""
     from fupin.assistance import services as assistance
@@ -198,12 +228,18 @@ def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content
     assert message in e.value.errors[0]
     if content.startswith(b"PK"):  # the department list is told apart by its content, not its name
         with pytest.raises(DepartmentFileError, match=message):
-            monitoring_cross_checks.upload_cross_check(by=users["liaison"], department="tax", upload=SimpleUploadedFile("list.xlsx", content),
-                                          county=users["county"].region_id)
+            monitoring_cross_checks.upload_cross_check(
+                by=users["liaison"],
+                department="tax",
+                upload=SimpleUploadedFile("list.xlsx", content),
+                county=users["county"].region_id,
+            )
         assert not CrossCheck.objects.exists()
 
 
 def test_the_helper_import_page_refuses_a_bomb_with_a_message(client, users):
     client.force_login(users["county"])
-    response = client.post(reverse("assistance:import_helpers"), {"file": SimpleUploadedFile("helpers.xlsx", BOMB)})
+    response = client.post(
+        reverse("assistance:import_helpers"), {"file": SimpleUploadedFile("helpers.xlsx", BOMB)}
+    )
     assert response.status_code == 400 and "压缩比异常" in response.content.decode()

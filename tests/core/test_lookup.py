@@ -1,4 +1,5 @@
 """One 404 path: a record that is missing, malformed or out of scope is the same Http404, by one helper."""
+
 import ast
 from pathlib import Path
 
@@ -20,8 +21,12 @@ def test_missing_malformed_and_out_of_scope_are_the_same_404(users):
     household = factories.make_household()
     assert get_in_scope(selectors.household_for, users["clerk"], household.pk) == household
     assert get_in_scope(Household.objects.all(), pk=household.pk) == household
-    for user, pk in [(users["sibling_clerk"], household.pk), (users["clerk"], household.pk + 1000),
-                     (users["clerk"], "abc"), (users["clerk"], None)]:
+    for user, pk in [
+        (users["sibling_clerk"], household.pk),
+        (users["clerk"], household.pk + 1000),
+        (users["clerk"], "abc"),
+        (users["clerk"], None),
+    ]:
         with pytest.raises(Http404):
             get_in_scope(selectors.household_for, user, pk)
     with pytest.raises(Http404):
@@ -42,11 +47,14 @@ def test_a_scope_error_is_a_404_and_a_refusal_passes_through():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name, kwargs", [
-    ("registry:import_detail", {"pk": 2**70}),
-    ("regions:detail", {"code": "36072210000" + "1" * 30}),
-    ("regions:detail", {"code": "not-a-code"}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("registry:import_detail", {"pk": 2**70}),
+        ("regions:detail", {"code": "36072210000" + "1" * 30}),
+        ("regions:detail", {"code": "not-a-code"}),
+    ],
+)
 def test_pages_answer_404_for_a_record_that_cannot_exist(client, users, name, kwargs):
     client.force_login(users["county"])
     assert client.get(reverse(name, kwargs=kwargs)).status_code == 404
@@ -58,13 +66,20 @@ def _translations(path: Path) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ExceptHandler) and node.type is not None:
             caught = ast.unparse(node.type)
-            raises_404 = any(isinstance(s, ast.Raise) and s.exc is not None and "Http404" in ast.unparse(s.exc) for s in node.body)
+            raises_404 = any(
+                isinstance(s, ast.Raise) and s.exc is not None and "Http404" in ast.unparse(s.exc)
+                for s in node.body
+            )
             if raises_404 and ("DoesNotExist" in caught or "ScopeError" in caught):
                 out.append(f"{path.relative_to(APP.parent)}:{node.lineno}")
     return out
 
 
 def test_views_and_the_api_leave_not_found_to_the_one_helper():
-    modules = [p for p in APP.rglob("*.py") if p.name.endswith(("views.py", "api.py")) and "migrations" not in p.parts]
+    modules = [
+        p
+        for p in APP.rglob("*.py")
+        if p.name.endswith(("views.py", "api.py")) and "migrations" not in p.parts
+    ]
     assert modules
     assert [site for p in modules for site in _translations(p)] == []

@@ -1,4 +1,5 @@
 """fupin.core.money: one parser, one wording, yuan↔fen and the formatters, for every amount."""
+
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,9 @@ from fupin.core.money import MoneyError
 from fupin.funds import interest
 
 # Two-place amounts from 0 up to the largest any column holds.
-amounts = st.integers(min_value=0, max_value=int(money.MAX_BELOW * 100) - 1).map(lambda fen: Decimal(fen) / 100)
+amounts = st.integers(min_value=0, max_value=int(money.MAX_BELOW * 100) - 1).map(
+    lambda fen: Decimal(fen) / 100
+)
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 fens = st.integers(min_value=0, max_value=int(money.MAX_BELOW * 100) - 1)
 
@@ -35,8 +38,10 @@ def test_plain_strings_and_integers_parse_exactly(amount):
         assert money.parse_yuan(int(amount)) == amount
 
 
-@given(st.integers(min_value=1, max_value=10**13), st.sampled_from([money.FUNDS_BELOW, money.CHANGE_INCOME_BELOW,
-                                                                  money.ASSISTANCE_BELOW, Decimal(10) ** 9]))
+@given(
+    st.integers(min_value=1, max_value=10**13),
+    st.sampled_from([money.FUNDS_BELOW, money.CHANGE_INCOME_BELOW, money.ASSISTANCE_BELOW, Decimal(10) ** 9]),
+)
 def test_a_limit_refuses_the_limit_and_above_and_accepts_below(extra_fen, below):
     assert money.parse_yuan(below - money.CENT, below=below) == below - money.CENT
     with pytest.raises(MoneyError, match="不能超过"):
@@ -56,12 +61,26 @@ def test_floats_are_refused(value):
         money.parse_yuan(value)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("abc", "请输入金额（元）"), ("NaN", "请输入金额（元）"), ("sNaN", "请输入金额（元）"), ("inf", "请输入金额（元）"),
-    ("-Infinity", "请输入金额（元）"), (Decimal("NaN"), "请输入金额（元）"), ("", "请输入金额（元）"), (None, "请输入金额（元）"),
-    (True, "请输入金额（元）"), ([1], "请输入金额（元）"), ("1.2.3", "请输入金额（元）"), ("-1", "金额不能为负数"),
-    ("1.005", "金额最多保留两位小数"), ("1e30", "金额不能超过"), ("9" * 5000, "金额不能超过"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("abc", "请输入金额（元）"),
+        ("NaN", "请输入金额（元）"),
+        ("sNaN", "请输入金额（元）"),
+        ("inf", "请输入金额（元）"),
+        ("-Infinity", "请输入金额（元）"),
+        (Decimal("NaN"), "请输入金额（元）"),
+        ("", "请输入金额（元）"),
+        (None, "请输入金额（元）"),
+        (True, "请输入金额（元）"),
+        ([1], "请输入金额（元）"),
+        ("1.2.3", "请输入金额（元）"),
+        ("-1", "金额不能为负数"),
+        ("1.005", "金额最多保留两位小数"),
+        ("1e30", "金额不能超过"),
+        ("9" * 5000, "金额不能超过"),
+    ],
+)
 def test_garbage_is_refused_with_one_wording(bad, message):
     with pytest.raises(MoneyError, match=message):
         money.parse_yuan(bad)

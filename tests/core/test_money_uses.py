@@ -1,4 +1,5 @@
 """The money module where money is read and shown: no float on the way, no crash on NaN."""
+
 import datetime
 from decimal import Decimal
 
@@ -23,6 +24,8 @@ def test_recording_an_income_refuses_nan_and_infinity_as_not_an_amount(users, ba
 
 
 def test_the_casework_money_figures_are_decimal_yuan_not_float(users):
-    figures = report_selectors.funds_figures(users["county"], factories.VILLAGE[:6], datetime.date.today().year)
+    figures = report_selectors.funds_figures(
+        users["county"], factories.VILLAGE[:6], datetime.date.today().year
+    )
     for key in ("allocated", "spent", "loan_amount", "outstanding"):
         assert isinstance(figures[key], Decimal) and figures[key] == Decimal("0.00"), key

@@ -1,4 +1,5 @@
 """Every list pages the same way: the `page` parameter, a default size, an optional cap on the count."""
+
 from django.test import RequestFactory, override_settings
 
 from fupin.core.pagination import CappedPaginator, page_of

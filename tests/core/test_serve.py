@@ -1,4 +1,5 @@
 """`fupin serve`: the product's own server (granian), its shape, and each worker's warm-up."""
+
 import gc
 import os
 import signal
@@ -15,7 +16,9 @@ from fupin.core.management.commands.serve import server_options, split_addrport
 
 
 def test_a_worker_loads_the_site_and_freezes_it(settings):
-    settings.SECRET_KEY_FROM_ENVIRONMENT = True  # as a deployment gives it (else a PostgreSQL run's server would refuse)
+    settings.SECRET_KEY_FROM_ENVIRONMENT = (
+        True  # as a deployment gives it (else a PostgreSQL run's server would refuse)
+    )
     from fupin import wsgi
 
     gc.unfreeze()
@@ -56,12 +59,23 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_serve_answers_pages_and_static_files_and_stops_on_sigterm(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "DEBUG": "0", "SECRET_KEY": "serve-test",
-           "FUPIN_MEDIA_ROOT": str(tmp_path / "media"), "ALLOWED_HOSTS": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "DEBUG": "0",
+        "SECRET_KEY": "serve-test",
+        "FUPIN_MEDIA_ROOT": str(tmp_path / "media"),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
     subprocess.run([sys.executable, "-m", "fupin", "migrate", "--verbosity", "0"], env=env, check=True)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "fupin", "serve", f"127.0.0.1:{port}", "--no-worker", "--workers", "1"],
-                              env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fupin", "serve", f"127.0.0.1:{port}", "--no-worker", "--workers", "1"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(150):
             try:

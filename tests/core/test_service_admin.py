@@ -1,4 +1,5 @@
 """Admin pages for policy data save through their services: the rule is checked and the audit entry written."""
+
 from decimal import Decimal
 
 from fupin.audit.models import AuditEntry
@@ -9,8 +10,16 @@ from tests import factories
 
 def test_a_poverty_line_added_in_the_admin_is_set_by_the_service_and_audited(tree, client):
     client.force_login(factories.admin_user())
-    response = client.post("/admin/procedures/policyyear/add/", {
-        "region_prefix": "36", "year": "2031", "poverty_line": "4600.00", "monitoring_threshold": "", "note": "省定"})
+    response = client.post(
+        "/admin/procedures/policyyear/add/",
+        {
+            "region_prefix": "36",
+            "year": "2031",
+            "poverty_line": "4600.00",
+            "monitoring_threshold": "",
+            "note": "省定",
+        },
+    )
     assert response.status_code == 302
     line = PolicyYear.objects.get(region_prefix="36", year=2031)
     assert line.poverty_line == Decimal("4600.00")
@@ -27,9 +36,19 @@ def test_a_poverty_line_added_in_the_admin_is_set_by_the_service_and_audited(tre
 
 def test_a_monitoring_line_added_in_the_admin_is_set_by_the_service_and_audited(tree, client):
     client.force_login(factories.admin_user())
-    response = client.post("/admin/monitoring/monitoringthreshold/add/", {
-        "region_prefix": "360722", "year": "2031", "threshold": "6000", "unregistered_line": "5000",
-        "income_drop_percent": "30", "large_expense": "10000", "requires_village_appraisal": "on", "note": ""})
+    response = client.post(
+        "/admin/monitoring/monitoringthreshold/add/",
+        {
+            "region_prefix": "360722",
+            "year": "2031",
+            "threshold": "6000",
+            "unregistered_line": "5000",
+            "income_drop_percent": "30",
+            "large_expense": "10000",
+            "requires_village_appraisal": "on",
+            "note": "",
+        },
+    )
     assert response.status_code == 302
     row = MonitoringThreshold.objects.get(region_prefix="360722", year=2031)
     assert row.threshold == Decimal("6000") and row.requires_township_review is False

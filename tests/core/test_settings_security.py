@@ -1,6 +1,7 @@
 """Settings that protect a deployment (issue 14, findings 4 and 10): no published SECRET_KEY, a server that
 refuses to start without one where it matters, HTTPS switches, a Content-Security-Policy with no inline script,
 and `fupin check --deploy` clean under the production settings of docs/production.md."""
+
 import os
 import re
 import secrets
@@ -21,10 +22,15 @@ PUBLISHED_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 
 def run(code: str, tmp_path, **env):
     """Python in a fresh process with fupin's settings and the given environment (no SECRET_KEY unless given)."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     environ |= {"DJANGO_SETTINGS_MODULE": "fupin.settings", "FUPIN_VAR_DIR": str(tmp_path / "var")} | env
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=environ, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=environ, capture_output=True, text=True, timeout=120
+    )
 
 
 PRINT_KEY = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
@@ -73,25 +79,47 @@ def test_a_server_on_its_own_database_with_debug_off_refuses_to_start_without_a_
     refused = run("import fupin.wsgi", tmp_path, DATABASE_URL=database)
     assert refused.returncode != 0
     assert "SECRET_KEY 未设置" in refused.stderr and "ImproperlyConfigured" in refused.stderr
-    serve = run("import sys; sys.argv = ['fupin', 'serve', '--no-worker']; from fupin.__main__ import main; main()",
-                tmp_path, DATABASE_URL=database)
+    serve = run(
+        "import sys; sys.argv = ['fupin', 'serve', '--no-worker']; from fupin.__main__ import main; main()",
+        tmp_path,
+        DATABASE_URL=database,
+    )
     assert serve.returncode != 0 and "SECRET_KEY 未设置" in serve.stderr
     # with a key, or on the embedded default (scripts/run.sh), or in development, it starts
-    assert run("import fupin.wsgi", tmp_path, DATABASE_URL=database, SECRET_KEY=secrets.token_urlsafe(50)).returncode == 0
+    assert (
+        run(
+            "import fupin.wsgi", tmp_path, DATABASE_URL=database, SECRET_KEY=secrets.token_urlsafe(50)
+        ).returncode
+        == 0
+    )
     assert run("import fupin.wsgi", tmp_path, DATABASE_URL=database, DEBUG="1").returncode == 0
     assert run("import fupin.wsgi", tmp_path).returncode == 0
 
 
-SECURITY_SETTINGS = ("import django; django.setup(); from django.conf import settings as s; "
-                     "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
-                     "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, getattr(s, 'SECURE_PROXY_SSL_HEADER', None))")
+SECURITY_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+    "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+)
 
 
 def test_https_switches_come_from_the_environment(tmp_path):
     plain = run(SECURITY_SETTINGS, tmp_path).stdout.strip().split(maxsplit=6)
     assert plain == ["False", "False", "False", "0", "False", "False", "None"]
-    https = run(SECURITY_SETTINGS, tmp_path, FUPIN_HTTPS="1", FUPIN_BEHIND_PROXY="1", FUPIN_HSTS_PRELOAD="1").stdout.strip().split(maxsplit=6)
-    assert https == ["True", "True", "True", "31536000", "True", "True", "('HTTP_X_FORWARDED_PROTO', 'https')"]
+    https = (
+        run(SECURITY_SETTINGS, tmp_path, FUPIN_HTTPS="1", FUPIN_BEHIND_PROXY="1", FUPIN_HSTS_PRELOAD="1")
+        .stdout.strip()
+        .split(maxsplit=6)
+    )
+    assert https == [
+        "True",
+        "True",
+        "True",
+        "31536000",
+        "True",
+        "True",
+        "('HTTP_X_FORWARDED_PROTO', 'https')",
+    ]
 
 
 def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
@@ -99,16 +127,40 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
 
     DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set in this process, is no deployment's and is left out.
     """
-    environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    environ |= {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "fupin.example.cn",
-                "FUPIN_HTTPS": "1", "FUPIN_BEHIND_PROXY": "1", "FUPIN_HSTS_PRELOAD": "1",
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "FUPIN_VAR_DIR": str(tmp_path / "var")}
-    result = subprocess.run([sys.executable, "-m", "fupin", "check", "--deploy", "--fail-level", "WARNING"], cwd=PROJECT,
-                            env=environ, capture_output=True, text=True, timeout=120)
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    environ |= {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "fupin.example.cn",
+        "FUPIN_HTTPS": "1",
+        "FUPIN_BEHIND_PROXY": "1",
+        "FUPIN_HSTS_PRELOAD": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "FUPIN_VAR_DIR": str(tmp_path / "var"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "fupin", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     documented = (PROJECT / "docs" / "production.md").read_text()
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "FUPIN_HTTPS", "FUPIN_BEHIND_PROXY", "FUPIN_HSTS_PRELOAD", "check --deploy"):
+    for name in (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "FUPIN_HTTPS",
+        "FUPIN_BEHIND_PROXY",
+        "FUPIN_HSTS_PRELOAD",
+        "check --deploy",
+    ):
         assert name in documented
 
 

@@ -1,6 +1,7 @@
 """Stored files (evidence, photos, import error reports, handbook ZIPs) are served only by views that check the reader
 may read the record the file belongs to, with their true type, never sniffed, in a sandbox; nothing under MEDIA_ROOT
 answers by its path; evidence is judged by its content and stored under a random name."""
+
 import datetime
 import importlib.util
 import io
@@ -29,7 +30,9 @@ from tests import factories
 
 TODAY = timezone.localdate()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-HTML = b"<html><body><script>fetch('/api/v1/households/').then(r => r.text()).then(alert)</script></body></html>"
+HTML = (
+    b"<html><body><script>fetch('/api/v1/households/').then(r => r.text()).then(alert)</script></body></html>"
+)
 
 
 def png() -> bytes:
@@ -48,38 +51,73 @@ def _signed_in(user) -> Client:
 
 # ---------------------------------------------------------------- one record of each kind, in factories.VILLAGE
 
+
 def _case(users, household):
-    case = MonitoredHousehold.objects.create(household=household, village_code=household.village_id, kind="marginal",
-                                             source="village_survey", year=TODAY.year, stage=MonitoringStage.ELIMINATED,
-                                             risk_description="因病", elimination_note="收入稳定")
+    case = MonitoredHousehold.objects.create(
+        household=household,
+        village_code=household.village_id,
+        kind="marginal",
+        source="village_survey",
+        year=TODAY.year,
+        stage=MonitoringStage.ELIMINATED,
+        risk_description="因病",
+        elimination_note="收入稳定",
+    )
     case.elimination_evidence.save("收入核算.pdf", ContentFile(PDF))
     return reverse("monitoring:case_evidence", args=[case.pk]), case.elimination_evidence
 
 
 def _problem(users, household):
-    problem = monitoring_problems.create_problem(by=users["township"], source="manual", region_code=household.village_id,
-                                        household=household, description="缺少佐证", deadline=TODAY + datetime.timedelta(days=30))
-    monitoring_problems.rectify_problem(problem, by=users["township"], rectification="已补全",
-                               evidence=SimpleUploadedFile("整改.pdf", PDF))
+    problem = monitoring_problems.create_problem(
+        by=users["township"],
+        source="manual",
+        region_code=household.village_id,
+        household=household,
+        description="缺少佐证",
+        deadline=TODAY + datetime.timedelta(days=30),
+    )
+    monitoring_problems.rectify_problem(
+        problem, by=users["township"], rectification="已补全", evidence=SimpleUploadedFile("整改.pdf", PDF)
+    )
     problem.refresh_from_db()
     return reverse("monitoring:problem_evidence", args=[problem.pk]), problem.evidence
 
 
 def _lookback_item(users, household):
-    campaign = monitoring.open_lookback(by=users["township"], region_code=household.village_id[:9], name="回头看",
-                                        year=TODAY.year - 1, starts_on=TODAY, ends_on=TODAY, income_line=4500)
+    campaign = monitoring.open_lookback(
+        by=users["township"],
+        region_code=household.village_id[:9],
+        name="回头看",
+        year=TODAY.year - 1,
+        starts_on=TODAY,
+        ends_on=TODAY,
+        income_line=4500,
+    )
     item = LookBackItem.objects.get(campaign=campaign, household=household)
-    monitoring.record_lookback_item(item, by=users["clerk"], results={i: True for i in CHECK_ITEMS}, notes={},
-                                    checked_on=TODAY, evidence=SimpleUploadedFile("排查.png", png()))
+    monitoring.record_lookback_item(
+        item,
+        by=users["clerk"],
+        results={i: True for i in CHECK_ITEMS},
+        notes={},
+        checked_on=TODAY,
+        evidence=SimpleUploadedFile("排查.png", png()),
+    )
     item.refresh_from_db()
     return reverse("monitoring:lookback_item_evidence", args=[item.pk]), item.evidence
 
 
 def _stage_evidence(users, household):
     now = timezone.now()
-    batch = Batch.objects.create(kind="identification", village_id=household.village_id, year=TODAY.year,
-                                 opened_at=now, stage_since=now)
-    record = StageRecord.objects.create(batch=batch, stage=batch.stage, action="post_notice", by_name="村专干", at=now)
+    batch = Batch.objects.create(
+        kind="identification",
+        village_id=household.village_id,
+        year=TODAY.year,
+        opened_at=now,
+        stage_since=now,
+    )
+    record = StageRecord.objects.create(
+        batch=batch, stage=batch.stage, action="post_notice", by_name="村专干", at=now
+    )
     evidence = StageEvidence(record=record, kind="notice_photo")
     evidence.file.save("公示.png", ContentFile(png()))
     return reverse("procedures:evidence", args=[evidence.pk]), evidence.file
@@ -88,17 +126,25 @@ def _stage_evidence(users, household):
 def _visit_photo(users, household):
     county = users["county"]
     unit = assistance.create_unit(by=county, name="县直单位", region_code=household.village_id[:6])
-    helper = assistance.create_helper(by=county, unit=unit, name="帮扶人", phone="13700000001",
-                                      region_code=household.village_id[:9])
+    helper = assistance.create_helper(
+        by=county, unit=unit, name="帮扶人", phone="13700000001", region_code=household.village_id[:9]
+    )
     assistance.pair_household(household, helper, by=county, started_on=TODAY)
-    visit = assistance.record_visit(household, by=users["county"], visited_on=TODAY, findings="走访",
-                                    photos=[SimpleUploadedFile("走访.png", png(), content_type="image/png")])
+    visit = assistance.record_visit(
+        household,
+        by=users["county"],
+        visited_on=TODAY,
+        findings="走访",
+        photos=[SimpleUploadedFile("走访.png", png(), content_type="image/png")],
+    )
     photo = VisitPhoto.objects.get(visit=visit)
     return reverse("assistance:visit_photo", args=[photo.pk]), photo.image
 
 
 def _handbook_batch(users, household):
-    batch = HandbookBatch.objects.create(village_id=household.village_id, requested_by=users["clerk"], status=BatchStatus.DONE)
+    batch = HandbookBatch.objects.create(
+        village_id=household.village_id, requested_by=users["clerk"], status=BatchStatus.DONE
+    )
     with io.BytesIO() as buffer:
         import zipfile
 
@@ -109,16 +155,28 @@ def _handbook_batch(users, household):
 
 
 def _import_errors(users, household):
-    job = ImportJob.objects.create(user=users["clerk"], scope_code=household.village_id, original_name="本村导入.csv")
+    job = ImportJob.objects.create(
+        user=users["clerk"], scope_code=household.village_id, original_name="本村导入.csv"
+    )
     job.error_file.save("本村导入_错误报告.csv", ContentFile("行号,错误\n2,证件号码有误\n".encode()))
     return reverse("registry:import_errors", args=[job.pk]), job.error_file
 
 
 def _change_evidence(users, household):
-    change = ChangeRequest.objects.create(household=household, village_code=household.village_id,
-                                          kind=ChangeKind.MEMBER_LEAVE, reason="迁出", proposed_by=users["clerk"])
-    evidence = ChangeEvidence(change_request=change, name="迁出证明.pdf", content_type="application/pdf",
-                              size=len(PDF), uploaded_by=users["clerk"])
+    change = ChangeRequest.objects.create(
+        household=household,
+        village_code=household.village_id,
+        kind=ChangeKind.MEMBER_LEAVE,
+        reason="迁出",
+        proposed_by=users["clerk"],
+    )
+    evidence = ChangeEvidence(
+        change_request=change,
+        name="迁出证明.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        uploaded_by=users["clerk"],
+    )
     evidence.file.save("proof.pdf", ContentFile(PDF))
     return reverse("changes:evidence", args=[evidence.pk]), evidence.file
 
@@ -162,10 +220,16 @@ def test_a_stored_file_is_read_only_through_its_scoped_view(users, kind, build, 
 def test_no_route_serves_media_by_its_path_even_with_debug_on(settings):
     """The embedded default runs with DEBUG on: the root URLs, built that way, still route nothing under MEDIA_URL."""
     settings.DEBUG = True
-    spec = importlib.util.spec_from_file_location("fupin_urls_with_debug", Path(fupin.__file__).parent / "urls.py")
+    spec = importlib.util.spec_from_file_location(
+        "fupin_urls_with_debug", Path(fupin.__file__).parent / "urls.py"
+    )
     urls = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(urls)
-    for path in ("/media/problems/2026/整改.pdf", "/media/imports/2026/12/x.csv", f"/{settings.MEDIA_URL}visits/a.jpg"):
+    for path in (
+        "/media/problems/2026/整改.pdf",
+        "/media/imports/2026/12/x.csv",
+        f"/{settings.MEDIA_URL}visits/a.jpg",
+    ):
         with pytest.raises(Resolver404):
             resolve(path, urlconf=urls)
 
@@ -189,14 +253,22 @@ def test_a_missing_file_is_a_404_not_a_server_error(users):
 
 # ---------------------------------------------------------------- the type is the content's, not the name's
 
-@pytest.mark.parametrize("head, name, expected", [
-    (PDF[:16], "x.png", ("application/pdf", False)),
-    (png()[:16], "x.pdf", ("image/png", True)),
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "x.html", ("image/jpeg", True)),
-    (HTML[:16], "x.html", ("application/octet-stream", False)),
-    (HTML[:16], "x.png", ("application/octet-stream", False)),
-    (b"PK\x03\x04", "report.xlsx", ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False)),
-])
+
+@pytest.mark.parametrize(
+    "head, name, expected",
+    [
+        (PDF[:16], "x.png", ("application/pdf", False)),
+        (png()[:16], "x.pdf", ("image/png", True)),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "x.html", ("image/jpeg", True)),
+        (HTML[:16], "x.html", ("application/octet-stream", False)),
+        (HTML[:16], "x.png", ("application/octet-stream", False)),
+        (
+            b"PK\x03\x04",
+            "report.xlsx",
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
+        ),
+    ],
+)
 def test_the_type_served_is_read_from_the_content(head, name, expected):
     assert true_type(head, name) == expected
 
@@ -204,8 +276,14 @@ def test_the_type_served_is_read_from_the_content(head, name, expected):
 @pytest.mark.django_db
 def test_an_html_page_kept_from_before_is_a_download_never_a_page(users):
     household = factories.make_household(head="本村甲")
-    problem = monitoring_problems.create_problem(by=users["township"], source="manual", region_code=household.village_id,
-                                        household=household, description="旧材料", deadline=TODAY + datetime.timedelta(days=30))
+    problem = monitoring_problems.create_problem(
+        by=users["township"],
+        source="manual",
+        region_code=household.village_id,
+        household=household,
+        description="旧材料",
+        deadline=TODAY + datetime.timedelta(days=30),
+    )
     problem.evidence.save("old.pdf", ContentFile(HTML))  # uploaded before evidence was checked
     response = _signed_in(users["township"]).get(reverse("monitoring:problem_evidence", args=[problem.pk]))
     assert response["Content-Type"] == "application/octet-stream"
@@ -215,13 +293,26 @@ def test_an_html_page_kept_from_before_is_a_download_never_a_page(users):
 
 # ---------------------------------------------------------------- monitoring evidence is judged by its content
 
+
 @pytest.mark.django_db
 def test_an_html_file_named_as_pdf_is_refused_as_rectification_evidence(users):
     household = factories.make_household(head="本村甲")
-    problem = monitoring_problems.create_problem(by=users["township"], source="manual", region_code=household.village_id,
-                                        household=household, description="缺少佐证", deadline=TODAY + datetime.timedelta(days=30))
-    response = _signed_in(users["township"]).post(reverse("monitoring:problem_action", args=[problem.pk, "rectify"]), {
-        "rectification": "已补全", "evidence": SimpleUploadedFile("整改.pdf", HTML, content_type="application/pdf")}, follow=True)
+    problem = monitoring_problems.create_problem(
+        by=users["township"],
+        source="manual",
+        region_code=household.village_id,
+        household=household,
+        description="缺少佐证",
+        deadline=TODAY + datetime.timedelta(days=30),
+    )
+    response = _signed_in(users["township"]).post(
+        reverse("monitoring:problem_action", args=[problem.pk, "rectify"]),
+        {
+            "rectification": "已补全",
+            "evidence": SimpleUploadedFile("整改.pdf", HTML, content_type="application/pdf"),
+        },
+        follow=True,
+    )
     assert "不是有效的图片或 PDF 文件" in response.content.decode()
     problem.refresh_from_db()
     assert problem.status == "open" and not problem.evidence
@@ -230,11 +321,20 @@ def test_an_html_file_named_as_pdf_is_refused_as_rectification_evidence(users):
 @pytest.mark.django_db
 def test_an_html_file_named_as_image_is_refused_as_look_back_evidence(users):
     household = factories.make_household(head="本村甲")
-    campaign = monitoring.open_lookback(by=users["township"], region_code=household.village_id[:9], name="回头看",
-                                        year=TODAY.year - 1, starts_on=TODAY, ends_on=TODAY, income_line=4500)
+    campaign = monitoring.open_lookback(
+        by=users["township"],
+        region_code=household.village_id[:9],
+        name="回头看",
+        year=TODAY.year - 1,
+        starts_on=TODAY,
+        ends_on=TODAY,
+        income_line=4500,
+    )
     item = LookBackItem.objects.get(campaign=campaign, household=household)
-    data = {i: "1" for i in CHECK_ITEMS} | {"checked_on": TODAY.isoformat(),
-                                            "evidence": SimpleUploadedFile("排查.jpg", HTML, content_type="image/jpeg")}
+    data = {i: "1" for i in CHECK_ITEMS} | {
+        "checked_on": TODAY.isoformat(),
+        "evidence": SimpleUploadedFile("排查.jpg", HTML, content_type="image/jpeg"),
+    }
     response = _signed_in(users["clerk"]).post(reverse("monitoring:lookback_item", args=[item.pk]), data)
     assert response.status_code == 200 and "不是有效的图片或 PDF 文件" in response.content.decode()
     item.refresh_from_db()
@@ -244,14 +344,26 @@ def test_an_html_file_named_as_image_is_refused_as_look_back_evidence(users):
 @pytest.mark.django_db
 def test_risk_elimination_refuses_evidence_that_is_not_an_image_or_pdf(users):
     household = factories.make_household(head="本村甲")
-    case = MonitoredHousehold.objects.create(household=household, village_code=household.village_id, kind="marginal",
-                                             source="village_survey", year=TODAY.year, stage=MonitoringStage.MEASURES,
-                                             risk_description="因病")
-    case.measures.create(kind=case.measures.model.Kind.values[0], description="医疗救助", responsible="乡干部",
-                         planned_on=TODAY, done_on=TODAY)
+    case = MonitoredHousehold.objects.create(
+        household=household,
+        village_code=household.village_id,
+        kind="marginal",
+        source="village_survey",
+        year=TODAY.year,
+        stage=MonitoringStage.MEASURES,
+        risk_description="因病",
+    )
+    case.measures.create(
+        kind=case.measures.model.Kind.values[0],
+        description="医疗救助",
+        responsible="乡干部",
+        planned_on=TODAY,
+        done_on=TODAY,
+    )
     with pytest.raises(monitoring.MonitoringError, match="不是有效的图片或 PDF 文件"):
-        monitoring.eliminate_risk(case, by=users["township"], note="收入稳定",
-                                  evidence=SimpleUploadedFile("收入.pdf", HTML))
+        monitoring.eliminate_risk(
+            case, by=users["township"], note="收入稳定", evidence=SimpleUploadedFile("收入.pdf", HTML)
+        )
     case.refresh_from_db()
     assert case.stage == MonitoringStage.MEASURES and not case.elimination_evidence
 

@@ -1,5 +1,6 @@
 """`fupin serve` keeps its task worker running (issue 16, finding 1): a worker that exits is started again,
 with a growing pause between starts, and every exit is logged."""
+
 import logging
 import sys
 import time
@@ -30,4 +31,3 @@ def test_stop_ends_a_running_worker():
         time.sleep(0.05)
     supervisor.stop(timeout=10)
     assert supervisor.process.poll() is not None and supervisor.starts == 1
-

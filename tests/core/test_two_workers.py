@@ -1,5 +1,6 @@
 """Several workers on one PostgreSQL never run a task twice nor lose one (issue 16, "to build" 2): each claims a
 task with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db) in its own transaction."""
+
 import collections
 import os
 import signal
@@ -13,8 +14,13 @@ from fupin.core import work
 from tests.core.test_crash_recovery import DATABASE_TASKS, Scratch
 from tests.core.worker_tasks import note_run
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="workers on several machines share PostgreSQL")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="workers on several machines share PostgreSQL"
+    ),
+]
 
 TASKS = 60
 
@@ -29,12 +35,18 @@ def _wait(condition, seconds: float, what: str) -> None:
 def test_two_workers_run_every_task_exactly_once(tmp_path, settings):
     settings.TASKS = DATABASE_TASKS
     scratch = Scratch(tmp_path, settings.MEDIA_ROOT)
-    workers = [scratch.start("none", "worker", "--no-startup-delay", "--interval", "0.05")[0] for _ in range(2)]
+    workers = [
+        scratch.start("none", "worker", "--no-startup-delay", "--interval", "0.05")[0] for _ in range(2)
+    ]
     try:
         _wait(lambda: work.live_workers() == 2, 180, "two workers did not start")
         log = tmp_path / "runs.txt"
         results = [note_run.enqueue(n, str(log)) for n in range(TASKS)]
-        _wait(lambda: DBTaskResult.objects.filter(status__in=("READY", "RUNNING")).count() == 0, 180, "tasks left")
+        _wait(
+            lambda: DBTaskResult.objects.filter(status__in=("READY", "RUNNING")).count() == 0,
+            180,
+            "tasks left",
+        )
     finally:
         for process in workers:
             os.kill(process.pid, signal.SIGTERM)

@@ -1,5 +1,6 @@
 """The 后台任务 page and the 后台任务未运行 warning (issue 16, findings 1 and 2): county offices see and handle
 their county's stuck or failed work, system administrators everyone's, nobody else anything."""
+
 import pytest
 from django.urls import reverse
 
@@ -12,8 +13,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _job(user, status=ImportStatus.IMPORTING, scope=None):
-    return ImportJob.objects.create(user=user, scope_code=scope or user.scope_prefix, original_name="户.csv", status=status,
-                                    file="imports/x.csv", total_rows=10, processed_rows=4)
+    return ImportJob.objects.create(
+        user=user,
+        scope_code=scope or user.scope_prefix,
+        original_name="户.csv",
+        status=status,
+        file="imports/x.csv",
+        total_rows=10,
+        processed_rows=4,
+    )
 
 
 def test_a_stuck_job_is_listed_in_its_county_only_and_ended_once(client, users):
@@ -30,7 +38,11 @@ def test_a_stuck_job_is_listed_in_its_county_only_and_ended_once(client, users):
     for _ in range(2):  # clicked twice
         assert client.post(reverse("core:work_action", args=["import", job.pk, "cancel"])).status_code == 302
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and "未写入任何数据" in job.message and "已处理 4/10 行" in job.message
+    assert (
+        job.status == ImportStatus.FAILED
+        and "未写入任何数据" in job.message
+        and "已处理 4/10 行" in job.message
+    )
     assert AuditEntry.objects.filter(action="import_interrupted", target_id=str(job.pk)).count() == 1
 
 

@@ -1,4 +1,5 @@
 """A task for the worker tests: it notes each run in a file (one line per run, appended atomically)."""
+
 import os
 import time
 

@@ -87,7 +87,15 @@ def declare(phone=PHONE, id_number=None, village=factories.VILLAGE, *, outbox=No
     PhoneCode.objects.filter(phone=phone).update(sent_at=now - datetime.timedelta(minutes=2))
     services.send_code(phone, now=now)
     code = outbox.last_code(phone) if outbox else fields.pop("code")
-    values = {"village_code": village, "name": "李四", "id_number": id_number or factories.id_number(), "phone": phone,
-              "code": code, "hardship": "illness", "description": "家里老人住院，花费很大", "consent": True}
+    values = {
+        "village_code": village,
+        "name": "李四",
+        "id_number": id_number or factories.id_number(),
+        "phone": phone,
+        "code": code,
+        "hardship": "illness",
+        "description": "家里老人住院，花费很大",
+        "consent": True,
+    }
     values.update(fields)
     return services.declare(now=now, **values)

@@ -16,8 +16,14 @@ def api(call):  # noqa: F811  (builds on the imported fixture of the same name)
 
 
 def intake(**overrides):
-    return {"channel": "walk_in", "village_code": factories.VILLAGE, "name": "王五", "id_number": factories.id_number(),
-            "hardship": "job_loss", "description": "工厂倒闭"} | overrides
+    return {
+        "channel": "walk_in",
+        "village_code": factories.VILLAGE,
+        "name": "王五",
+        "id_number": factories.id_number(),
+        "hardship": "job_loss",
+        "description": "工厂倒闭",
+    } | overrides
 
 
 def test_intake_verify_and_read_through_the_api(api, users):

@@ -57,8 +57,16 @@ def test_a_wrong_code_is_refused_and_counted_and_nothing_is_stored(tree, outbox)
 
 def _declare_with(outbox, code):
     services.send_code(PHONE)
-    return services.declare(village_code=factories.VILLAGE, name="李四", id_number=factories.id_number(), phone=PHONE,
-                            code=code, hardship="illness", description="住院", consent=True)
+    return services.declare(
+        village_code=factories.VILLAGE,
+        name="李四",
+        id_number=factories.id_number(),
+        phone=PHONE,
+        code=code,
+        hardship="illness",
+        description="住院",
+        consent=True,
+    )
 
 
 def test_five_wrong_codes_kill_the_code(tree, outbox):
@@ -66,12 +74,27 @@ def test_five_wrong_codes_kill_the_code(tree, outbox):
     good = outbox.last_code()
     for _ in range(services.CODE_ATTEMPTS):
         with pytest.raises(services.DeclarationError):
-            services.declare(village_code=factories.VILLAGE, name="李四", id_number=factories.id_number(), phone=PHONE,
-                             code="000000" if good != "000000" else "111111", hardship="illness", description="住院",
-                             consent=True)
+            services.declare(
+                village_code=factories.VILLAGE,
+                name="李四",
+                id_number=factories.id_number(),
+                phone=PHONE,
+                code="000000" if good != "000000" else "111111",
+                hardship="illness",
+                description="住院",
+                consent=True,
+            )
     with pytest.raises(services.DeclarationError, match="验证码已失效"):
-        services.declare(village_code=factories.VILLAGE, name="李四", id_number=factories.id_number(), phone=PHONE,
-                         code=good, hardship="illness", description="住院", consent=True)
+        services.declare(
+            village_code=factories.VILLAGE,
+            name="李四",
+            id_number=factories.id_number(),
+            phone=PHONE,
+            code=good,
+            hardship="illness",
+            description="住院",
+            consent=True,
+        )
     assert not Declaration.objects.exists()
 
 
@@ -107,8 +130,16 @@ def test_the_same_phone_declaring_repeatedly_is_refused(tree, outbox, settings):
 def test_bad_input_is_refused_field_by_field_and_the_code_is_not_spent(tree, outbox):
     services.send_code(PHONE)
     with pytest.raises(services.DeclarationError) as e:
-        services.declare(village_code="360722100", name="", id_number="360722197005170010", phone=PHONE,
-                         code=outbox.last_code(), hardship="x", description="", consent=False)
+        services.declare(
+            village_code="360722100",
+            name="",
+            id_number="360722197005170010",
+            phone=PHONE,
+            code=outbox.last_code(),
+            hardship="x",
+            description="",
+            consent=False,
+        )
     assert set(e.value.errors) == {"village", "name", "id_number", "hardship", "description", "consent"}
     assert not PhoneCode.objects.get().used and PhoneCode.objects.get().attempts == 0
 
@@ -127,18 +158,50 @@ def test_oversized_and_fake_photos_are_refused(tree, outbox, settings):
 
 
 def test_staff_intake_is_scoped_and_marks_its_channel(users):
-    d = services.intake(by=users["township"], channel="hotline", village_code=factories.VILLAGE, name="王五",
-                        id_number=factories.id_number(), phone="", hardship="disaster", description="房屋受损")
+    d = services.intake(
+        by=users["township"],
+        channel="hotline",
+        village_code=factories.VILLAGE,
+        name="王五",
+        id_number=factories.id_number(),
+        phone="",
+        hardship="disaster",
+        description="房屋受损",
+    )
     assert d.channel == "hotline" and d.received_by == users["township"]
     with pytest.raises(services.ScopeError):
-        services.intake(by=users["sibling_clerk"], channel="walk_in", village_code=factories.VILLAGE, name="王五",
-                        id_number=factories.id_number(), phone="", hardship="disaster", description="房屋受损")
+        services.intake(
+            by=users["sibling_clerk"],
+            channel="walk_in",
+            village_code=factories.VILLAGE,
+            name="王五",
+            id_number=factories.id_number(),
+            phone="",
+            hardship="disaster",
+            description="房屋受损",
+        )
     with pytest.raises(services.ScopeError):
-        services.intake(by=users["province"], channel="walk_in", village_code=factories.VILLAGE, name="王五",
-                        id_number=factories.id_number(), phone="", hardship="disaster", description="房屋受损")
+        services.intake(
+            by=users["province"],
+            channel="walk_in",
+            village_code=factories.VILLAGE,
+            name="王五",
+            id_number=factories.id_number(),
+            phone="",
+            hardship="disaster",
+            description="房屋受损",
+        )
     with pytest.raises(services.DeclarationError):
-        services.intake(by=users["clerk"], channel="self", village_code=factories.VILLAGE, name="王五",
-                        id_number=factories.id_number(), phone="", hardship="disaster", description="房屋受损")
+        services.intake(
+            by=users["clerk"],
+            channel="self",
+            village_code=factories.VILLAGE,
+            name="王五",
+            id_number=factories.id_number(),
+            phone="",
+            hardship="disaster",
+            description="房屋受损",
+        )
 
 
 def test_the_whole_journey_moves_with_the_monitoring_case_and_texts_each_step(users, outbox):
@@ -155,9 +218,19 @@ def test_the_whole_journey_moves_with_the_monitoring_case_and_texts_each_step(us
     d.refresh_from_db()
     assert d.status == Status.CONCLUDED and d.due_on is None and d.concluded_at
     steps = [m["params"].get("step") for m in outbox.messages(PHONE) if m["template"] == "step"]
-    assert steps == ["村已入户核实，正在评议审核", "村民主评议已完成，等待乡镇审核", "乡镇已审核，等待县级认定",
-                     "已纳入监测，落实帮扶措施"]
-    assert [e.status for e in d.events.all()] == ["received", "in_procedure", "in_procedure", "reviewed", "concluded"]
+    assert steps == [
+        "村已入户核实，正在评议审核",
+        "村民主评议已完成，等待乡镇审核",
+        "乡镇已审核，等待县级认定",
+        "已纳入监测，落实帮扶措施",
+    ]
+    assert [e.status for e in d.events.all()] == [
+        "received",
+        "in_procedure",
+        "in_procedure",
+        "reviewed",
+        "concluded",
+    ]
 
 
 def test_rejection_records_the_reason_and_tells_the_household(users, outbox):
@@ -184,11 +257,15 @@ def test_the_paired_helper_records_the_visit_but_does_not_decide(users, outbox):
 
     household = factories.make_household()
     unit = assistance.create_unit(by=users["county"], name="县农业局", region_code=factories.VILLAGE[:6])
-    helper = assistance.create_helper(by=users["county"], unit=unit, name="赵六", phone="13907970001",
-                                      region_code=factories.VILLAGE[:9])
-    helper_user = assistance.give_helper_login(helper, by=users["county"], username="helper1", password="pw-secret-123")
-    assistance.pair_household(household, helper, by=users["county"],
-                              started_on=timezone.localdate() - datetime.timedelta(days=30))
+    helper = assistance.create_helper(
+        by=users["county"], unit=unit, name="赵六", phone="13907970001", region_code=factories.VILLAGE[:9]
+    )
+    helper_user = assistance.give_helper_login(
+        helper, by=users["county"], username="helper1", password="pw-secret-123"
+    )
+    assistance.pair_household(
+        household, helper, by=users["county"], started_on=timezone.localdate() - datetime.timedelta(days=30)
+    )
     d = declare(outbox=outbox, id_number=household.members.get(relation="head").id_number)
     services.record_visit(d, by=helper_user, findings="已入户", photos=[jpeg()])
     assert "已入户" in Declaration.objects.get(pk=d.pk).findings
@@ -203,16 +280,28 @@ def test_a_risk_signal_and_a_finding_open_cases_once(users):
     from fupin.monitoring.models import Finding, RiskSignal
 
     household = factories.make_household(status=codes.HouseholdStatus.EXITED, exit_year=2020)
-    signal = RiskSignal.objects.create(household=household, village_code=household.village_id, year=2025,
-                                       kind=RiskSignal._meta.get_field("kind").choices[0][0], source_type="income",
-                                       source_id=1, source_label="收入下降")
+    signal = RiskSignal.objects.create(
+        household=household,
+        village_code=household.village_id,
+        year=2025,
+        kind=RiskSignal._meta.get_field("kind").choices[0][0],
+        source_type="income",
+        source_id=1,
+        source_label="收入下降",
+    )
     d = services.open_from_signal(signal, by=users["clerk"])
     assert d.channel == "department" and d.household == household and d.source_signal == signal
     with pytest.raises(services.DeclarationError):
         services.open_from_signal(signal, by=users["clerk"])
     other = factories.make_household(status=codes.HouseholdStatus.EXITED, head="钱七", exit_year=2020)
-    finding = Finding.objects.create(household=other, village_code=other.village_id, department="tax", rule="r",
-                                     severity=1, detail="名下有企业")
+    finding = Finding.objects.create(
+        household=other,
+        village_code=other.village_id,
+        department="tax",
+        rule="r",
+        severity=1,
+        detail="名下有企业",
+    )
     with pytest.raises(services.ScopeError):
         services.open_from_finding(finding, by=users["sibling_clerk"])
     assert services.open_from_finding(finding, by=users["county"]).source_finding == finding
@@ -247,7 +336,9 @@ def test_the_township_step_late_opens_a_township_problem(users, outbox):
     problem = Problem.objects.get()
     assert problem.region_code == factories.VILLAGE[:9] and problem.responsible_level == 4
     case = monitoring.appraise_monitored(d.case, by=users["clerk"], note="评议")
-    assert Problem.objects.get().status == ProblemStatus.OPEN   # the step is the township's review, not yet done
+    assert (
+        Problem.objects.get().status == ProblemStatus.OPEN
+    )  # the step is the township's review, not yet done
     monitoring.review_monitored(case, by=users["township"], note="同意")
     assert Problem.objects.get().status == ProblemStatus.CLOSED
 

@@ -20,8 +20,15 @@ def village_url(code=factories.VILLAGE):
 
 
 def form(**overrides):
-    return {"name": "李四", "id_number": factories.id_number(), "phone": PHONE, "hardship": "illness",
-            "description": "老人住院", "consent": "on", **overrides}
+    return {
+        "name": "李四",
+        "id_number": factories.id_number(),
+        "phone": PHONE,
+        "hardship": "illness",
+        "description": "老人住院",
+        "consent": "on",
+        **overrides,
+    }
 
 
 def test_a_household_declares_from_the_poster_and_checks_its_status(client, tree, outbox):
@@ -36,8 +43,9 @@ def test_a_household_declares_from_the_poster_and_checks_its_status(client, tree
     done = client.get(answer.url).content.decode()
     declaration = Declaration.objects.get()
     assert declaration.receipt in done and declaration.photos.count() == 1
-    status = client.post(reverse("declare:status"), {"receipt": declaration.receipt,
-                                                     "last4": values["id_number"][-4:]}).content.decode()
+    status = client.post(
+        reverse("declare:status"), {"receipt": declaration.receipt, "last4": values["id_number"][-4:]}
+    ).content.decode()
     assert "已受理，待入户核实" in status and "南山居委会" in status
     assert values["id_number"] not in status and "李四" not in status and PHONE not in status
 
@@ -77,7 +85,9 @@ def test_the_status_page_refuses_a_wrong_last4_and_limits_guessing(client, tree,
     settings.FUPIN_DECLARATION_RATES = {**settings.FUPIN_DECLARATION_RATES, "status": "3/m"}
     for _ in range(3):
         client.post(reverse("declare:status"), {"receipt": d.receipt, "last4": wrong})
-    page = client.post(reverse("declare:status"), {"receipt": d.receipt, "last4": d.id_number[-4:]}).content.decode()
+    page = client.post(
+        reverse("declare:status"), {"receipt": d.receipt, "last4": d.id_number[-4:]}
+    ).content.decode()
     assert "操作太频繁" in page and "已受理，待入户核实" not in page
 
 
@@ -112,20 +122,40 @@ def test_staff_list_detail_and_verification_are_scoped(client, users, outbox):
 def test_intake_page_and_signals(client, users):
     client.force_login(users["township"])
     assert client.get(reverse("declarations:intake")).status_code == 200
-    answer = client.post(reverse("declarations:intake"), {
-        "channel": "hotline", "village_code": factories.OTHER_COUNTY_VILLAGE, "name": "王五",
-        "id_number": factories.id_number(), "hardship": "disaster", "description": "房屋受损"})
+    answer = client.post(
+        reverse("declarations:intake"),
+        {
+            "channel": "hotline",
+            "village_code": factories.OTHER_COUNTY_VILLAGE,
+            "name": "王五",
+            "id_number": factories.id_number(),
+            "hardship": "disaster",
+            "description": "房屋受损",
+        },
+    )
     assert answer.status_code == 200 and "不在您的管辖范围内" in answer.content.decode()
-    answer = client.post(reverse("declarations:intake"), {
-        "channel": "hotline", "village_code": factories.VILLAGE, "name": "王五",
-        "id_number": factories.id_number(), "hardship": "disaster", "description": "房屋受损"})
+    answer = client.post(
+        reverse("declarations:intake"),
+        {
+            "channel": "hotline",
+            "village_code": factories.VILLAGE,
+            "name": "王五",
+            "id_number": factories.id_number(),
+            "hardship": "disaster",
+            "description": "房屋受损",
+        },
+    )
     assert answer.status_code == 302 and Declaration.objects.get().channel == "hotline"
 
 
 def _counts(client, region=""):
-    page = client.get(reverse("declarations:dashboard") + (f"?region={region}" if region else "")).content.decode()
-    return {(m[1], m[0]): int(m[2]) for m in re.findall(
-        r'data-bucket="(\w+)" data-region="(\d*)" href="[^"]*">(\d+)</a>', page)}
+    page = client.get(
+        reverse("declarations:dashboard") + (f"?region={region}" if region else "")
+    ).content.decode()
+    return {
+        (m[1], m[0]): int(m[2])
+        for m in re.findall(r'data-bucket="(\w+)" data-region="(\d*)" href="[^"]*">(\d+)</a>', page)
+    }
 
 
 @pytest.mark.parametrize("role", ["clerk", "township", "county", "prefecture", "province", "other_county"])
@@ -134,7 +164,9 @@ def test_dashboard_counts_equal_the_lists_behind_them(client, users, outbox, rol
     b = declare(outbox=outbox, phone="13900139000", village=factories.OTHER_TOWNSHIP_VILLAGE)
     declare(outbox=outbox, phone="13900139001", village=factories.OTHER_COUNTY_VILLAGE)
     services.verify(a, by=users["clerk"], findings="属实")
-    services.reject(b, by=factories.make_user("c2", "village_clerk", factories.OTHER_TOWNSHIP_VILLAGE), reason="不符")
+    services.reject(
+        b, by=factories.make_user("c2", "village_clerk", factories.OTHER_TOWNSHIP_VILLAGE), reason="不符"
+    )
     user = users[role]
     client.force_login(user)
     counts = _counts(client)
@@ -152,15 +184,18 @@ def test_posters_for_a_township_are_one_pdf_page_per_village(client, users):
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
     body = b"".join(answer.streaming_content)
     assert body.startswith(b"%PDF") and b"%%EOF" in body[-1024:]
-    assert client.get(reverse("declarations:posters", args=[factories.OTHER_COUNTY_VILLAGE[:9]])).status_code in (403, 404)
+    assert client.get(
+        reverse("declarations:posters", args=[factories.OTHER_COUNTY_VILLAGE[:9]])
+    ).status_code in (403, 404)
 
 
 def test_poster_html_names_the_village_and_a_working_signed_link(tree):
     from fupin.declarations import poster
     from fupin.regions.models import Region
 
-    html = poster.render_posters_html(poster.villages_under(Region.objects.get(code=factories.VILLAGE[:9])),
-                                      base_url="http://x")
+    html = poster.render_posters_html(
+        poster.villages_under(Region.objects.get(code=factories.VILLAGE[:9])), base_url="http://x"
+    )
     assert html.count('class="poster"') == 2 and "南山居委会" in html and "12317" in html
     token = re.search(r"http://x/declare/v/([^/]+)/", html).group(1)
     assert public.village_from_token(token).code in (factories.VILLAGE, factories.SIBLING_VILLAGE)

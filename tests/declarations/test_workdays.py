@@ -1,6 +1,7 @@
 """Working days over the 2026 Spring Festival and National Day, hand-worked from the State Council's notice
 (国办发明电〔2025〕7号, carried by chinesecalendar 1.11): 春节 2月15日至23日放假，2月14日（周六）、2月28日（周六）上班；
 中秋 9月25日至27日放假；国庆 10月1日至7日放假，9月20日（周日）、10月10日（周六）上班。"""
+
 import datetime
 
 import pytest
@@ -13,8 +14,8 @@ D = datetime.date
 
 
 def test_spring_festival_2026_with_its_two_make_up_saturdays():
-    assert is_workday(D(2026, 2, 14)) and is_workday(D(2026, 2, 28))      # Saturdays worked (调休)
-    assert not any(is_workday(D(2026, 2, d)) for d in range(15, 24))       # 15th to 23rd off, Monday 16th included
+    assert is_workday(D(2026, 2, 14)) and is_workday(D(2026, 2, 28))  # Saturdays worked (调休)
+    assert not any(is_workday(D(2026, 2, d)) for d in range(15, 24))  # 15th to 23rd off, Monday 16th included
     assert is_workday(D(2026, 2, 24))
     # Friday 13th + 2 working days: Saturday 14th (调休), then nothing until Tuesday 24th.
     assert add_workdays(D(2026, 2, 13), 2) == D(2026, 2, 24)
@@ -25,7 +26,7 @@ def test_spring_festival_2026_with_its_two_make_up_saturdays():
 
 
 def test_national_day_2026_and_its_make_up_days():
-    assert is_workday(D(2026, 9, 20))   # Sunday worked
+    assert is_workday(D(2026, 9, 20))  # Sunday worked
     assert is_workday(D(2026, 10, 10))  # Saturday worked
     assert not any(is_workday(D(2026, 10, d)) for d in range(1, 8))
     assert not is_workday(D(2026, 9, 25))  # 中秋 (a Friday)
@@ -47,8 +48,11 @@ def test_a_year_the_package_does_not_know_is_counted_from_weekends_and_the_setti
 
 
 def test_limits_are_per_province_longest_prefix_first(settings):
-    settings.FUPIN_DECLARATION_DEADLINES = {"": {"verify": 2, "review": 5, "total": 15}, "36": {"total": 20},
-                                            "360722": {"verify": 1}}
+    settings.FUPIN_DECLARATION_DEADLINES = {
+        "": {"verify": 2, "review": 5, "total": 15},
+        "36": {"total": 20},
+        "360722": {"verify": 1},
+    }
     assert limits_for("360722100001") == {"verify": 1, "review": 5, "total": 15}
     assert limits_for("360723100001") == {"verify": 2, "review": 5, "total": 20}
     assert limits_for("110101001001") == {"verify": 2, "review": 5, "total": 15}
@@ -59,13 +63,20 @@ def test_review_deadline_never_passes_the_whole_procedure():
     assert review_deadline("360722100001", D(2026, 3, 2), D(2026, 3, 31)) == D(2026, 3, 9)
 
 
-@pytest.mark.parametrize("due, today, expected", [
-    (D(2026, 2, 24), D(2026, 2, 25), "red"),
-    (D(2026, 2, 24), D(2026, 2, 24), "orange"),
-    (D(2026, 2, 24), D(2026, 2, 14), "orange"),   # the next working day after the make-up Saturday is the 24th
-    (D(2026, 2, 25), D(2026, 2, 14), ""),
-    (D(2026, 3, 2), D(2026, 2, 27), ""),          # Saturday 28th is worked: Monday is two working days off
-    (None, D(2026, 2, 25), ""),
-])
+@pytest.mark.parametrize(
+    "due, today, expected",
+    [
+        (D(2026, 2, 24), D(2026, 2, 25), "red"),
+        (D(2026, 2, 24), D(2026, 2, 24), "orange"),
+        (
+            D(2026, 2, 24),
+            D(2026, 2, 14),
+            "orange",
+        ),  # the next working day after the make-up Saturday is the 24th
+        (D(2026, 2, 25), D(2026, 2, 14), ""),
+        (D(2026, 3, 2), D(2026, 2, 27), ""),  # Saturday 28th is worked: Monday is two working days off
+        (None, D(2026, 2, 25), ""),
+    ],
+)
 def test_urgency_orange_within_a_working_day_red_once_passed(due, today, expected):
     assert urgency(due, today) == expected

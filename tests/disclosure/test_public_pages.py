@@ -1,4 +1,5 @@
 """Public notice pages: no login, names shown, ID numbers masked, archived after the period."""
+
 import datetime
 import shutil
 import subprocess
@@ -16,14 +17,24 @@ def _posted_notice(users, now):
     clerk = users["clerk"]
     h = applicant("赵一", "2000")
     Member.objects.filter(household=h).update(phone="13912345678")
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=now)
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=now
+    )
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=now)
     services.complete_application(batch, by=clerk, now=now)
     batch.refresh_from_db()
     services.complete_survey(batch, by=clerk, now=now)
     batch.refresh_from_db()
-    services.record_appraisal(batch, by=clerk, held_on=timezone.localdate(now), representatives=9, present=9,
-                              votes=votes_for_all(batch, 9), minutes=upload(), now=now)
+    services.record_appraisal(
+        batch,
+        by=clerk,
+        held_on=timezone.localdate(now),
+        representatives=9,
+        present=9,
+        votes=votes_for_all(batch, 9),
+        minutes=upload(),
+        now=now,
+    )
     notice = services.post_notice(batch, by=clerk, photo=upload(), now=now)
     return notice, h
 

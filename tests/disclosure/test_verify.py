@@ -1,5 +1,6 @@
 """核验公示: every posted notice carries a code (and a QR code) derived from the hash of its list; the public
 verify page says whether a code matches a notice the system approved, and whether its list changed since."""
+
 import datetime
 import re
 import shutil
@@ -69,7 +70,9 @@ def test_a_rewritten_seal_does_not_hide_a_changed_list(notice):
     entries[0]["head_name"] = "钱二"
     Notice.objects.filter(pk=notice.pk).update(entries=entries)
     notice.refresh_from_db()
-    NoticeSeal.objects.filter(pk=notice.seal.pk).update(digest=digest_of(notice))  # the audit entry still has the old one
+    NoticeSeal.objects.filter(pk=notice.seal.pk).update(
+        digest=digest_of(notice)
+    )  # the audit entry still has the old one
     assert verify_code(notice.seal.code)[0] == Verdict.CHANGED
 
 

@@ -1,4 +1,5 @@
 """Adding a project's beneficiaries through the page: by 户编号, within the county, refusals on the form."""
+
 import pytest
 from django.urls import reverse
 
@@ -11,9 +12,18 @@ COUNTY = factories.VILLAGE[:6]
 
 @pytest.fixture
 def project(users):
-    return projects.create_project(by=users["county"], county_code=COUNTY, year=2025, code="XF-9", name="南山村产业路",
-                                   category=ProjectCategory.WATER, budget_fen=1_000_000, region_code=factories.VILLAGE,
-                                   funding={FundSource.CENTRAL: 1_000_000}, village_codes=[factories.VILLAGE])
+    return projects.create_project(
+        by=users["county"],
+        county_code=COUNTY,
+        year=2025,
+        code="XF-9",
+        name="南山村产业路",
+        category=ProjectCategory.WATER,
+        budget_fen=1_000_000,
+        region_code=factories.VILLAGE,
+        funding={FundSource.CENTRAL: 1_000_000},
+        village_codes=[factories.VILLAGE],
+    )
 
 
 def test_the_county_adds_a_beneficiary_by_household_number(client, users, project):

@@ -11,7 +11,7 @@ D = datetime.date
 
 
 def test_loan_reminders_command_marks_loans_due_within_30_days_once(users):
-    loan = disbursed_loan(users, disbursed_on=D(2022, 3, 1))      # matures 2025-03-01
+    loan = disbursed_loan(users, disbursed_on=D(2022, 3, 1))  # matures 2025-03-01
     out = io.StringIO()
     call_command("loan_reminders", "--user", "county", "--date", "2025-02-01", stdout=out)
     assert "已登记还款提醒 1 笔" in out.getvalue() and "到期 2025-03-01" in out.getvalue()

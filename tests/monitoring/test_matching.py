@@ -1,5 +1,6 @@
 """The cross-check's fast paths give the findings of the plain ones: a list whose ID numbers all read as they are
 (found on upload) joined on the column itself, and the members' keys handed to DuckDB in memory (PostgreSQL)."""
+
 import datetime
 import json
 from decimal import Decimal
@@ -15,18 +16,23 @@ from tests import factories
 
 @pytest.fixture(autouse=True)
 def thresholds(db):
-    MonitoringThreshold.objects.get_or_create(region_prefix="", year=2020, defaults={
-        "threshold": Decimal("5000"), "unregistered_line": Decimal("4500")})
+    MonitoringThreshold.objects.get_or_create(
+        region_prefix="",
+        year=2020,
+        defaults={"threshold": Decimal("5000"), "unregistered_line": Decimal("4500")},
+    )
 
 
 def _upload(users, department, text):
-    return cross_checks.upload_cross_check(by=users["county"], department=department,
-                                       upload=SimpleUploadedFile("名单.csv", text.encode("utf-8")))
+    return cross_checks.upload_cross_check(
+        by=users["county"], department=department, upload=SimpleUploadedFile("名单.csv", text.encode("utf-8"))
+    )
 
 
 def _findings(check) -> set[tuple]:
     rows = Finding.objects.filter(cross_check=check).values_list(
-        "rule", "household_id", "member_id", "village_code", "detail", "severity", "evidence")
+        "rule", "household_id", "member_id", "village_code", "detail", "severity", "evidence"
+    )
     return {(*row[:-1], json.dumps(row[-1], sort_keys=True, ensure_ascii=False)) for row in rows}
 
 
@@ -51,7 +57,8 @@ def registry(users):
 def test_a_list_of_plain_id_numbers_is_joined_as_it_is_with_the_same_findings(users, registry):
     members = list(Member.objects.filter(household=registry))
     text = "身份证号,车牌号,车辆类型\n" + "".join(
-        f"{m.id_number},赣B{i:05d},{'二轮摩托车' if i else '小型轿车'}\n" for i, m in enumerate(members))
+        f"{m.id_number},赣B{i:05d},{'二轮摩托车' if i else '小型轿车'}\n" for i, m in enumerate(members)
+    )
     text += "110101199001011234,京A1,小型轿车\n"
     check = _upload(users, "vehicle", text)
     assert check.columns["ids_plain"] is True
@@ -70,7 +77,9 @@ def test_a_list_with_any_number_not_plain_is_normalised_on_each_run(users, regis
     head = registry.members.get(relation="head")
     Member.objects.filter(pk=head.pk).update(id_number=head.id_number[:17] + "X")
     other = registry.members.exclude(pk=head.pk).first()
-    text = f"身份证号,税额\n{other.id_number},1\n{number.format(n=other.id_number, n17=head.id_number[:17])},2\n"
+    text = (
+        f"身份证号,税额\n{other.id_number},1\n{number.format(n=other.id_number, n17=head.id_number[:17])},2\n"
+    )
     check = _upload(users, "tax", text)
     assert check.columns["ids_plain"] is False
 
@@ -78,10 +87,12 @@ def test_a_list_with_any_number_not_plain_is_normalised_on_each_run(users, regis
 @pytest.mark.django_db(transaction=True)
 def test_members_keys_in_memory_or_exported_give_the_same_findings(users, registry, monkeypatch):
     son = registry.members.exclude(relation="head").first()
-    text = ("身份证号,姓名,出生日期,车牌号,车辆类型\n"
-            f"{registry.members.get(relation='head').id_number},,,赣B1,小型轿车\n"
-            f",{son.name},{son.birth_date:%Y-%m-%d},赣B2,三轮车\n"
-            f",路人,{datetime.date(1990, 1, 1):%Y%m%d},赣B3,小型轿车\n")
+    text = (
+        "身份证号,姓名,出生日期,车牌号,车辆类型\n"
+        f"{registry.members.get(relation='head').id_number},,,赣B1,小型轿车\n"
+        f",{son.name},{son.birth_date:%Y-%m-%d},赣B2,三轮车\n"
+        f",路人,{datetime.date(1990, 1, 1):%Y%m%d},赣B3,小型轿车\n"
+    )
     check = _upload(users, "vehicle", text)
     cross_checks.start_cross_check(check, by=users["county"])
     check.refresh_from_db()

@@ -1,4 +1,5 @@
 """Every signal and suspect-data rule: a household that triggers it and one that does not."""
+
 import datetime
 from decimal import Decimal
 
@@ -34,8 +35,11 @@ def admin(db, tree):
 
 # ---------------------------------------------------------------- thresholds
 
+
 def test_most_specific_threshold_wins_and_later_years_inherit(admin):
-    MonitoringThreshold.objects.create(region_prefix="360722", year=2024, threshold=Decimal("6500"), unregistered_line=Decimal("6000"))
+    MonitoringThreshold.objects.create(
+        region_prefix="360722", year=2024, threshold=Decimal("6500"), unregistered_line=Decimal("6000")
+    )
     assert rules.threshold_for(2025, "360722100001").threshold == Decimal("6500")
     assert rules.threshold_for(2025, "360723100001").threshold == Decimal("5000")  # national 2020 seed
     assert rules.threshold_for(2019, "360722100001").threshold == Decimal("5000")
@@ -44,14 +48,21 @@ def test_most_specific_threshold_wins_and_later_years_inherit(admin):
 
 
 def test_low_income_uses_the_regions_own_line(admin):
-    MonitoringThreshold.objects.create(region_prefix="360723", year=2025, threshold=Decimal("3000"), unregistered_line=Decimal("3000"))
+    MonitoringThreshold.objects.create(
+        region_prefix="360723", year=2025, threshold=Decimal("3000"), unregistered_line=Decimal("3000")
+    )
     here = exited(income="4200.00")
-    there = exited(village=factories.OTHER_COUNTY_VILLAGE, income="4200.00")  # below 5,000 but above that county's 3,000
+    there = exited(
+        village=factories.OTHER_COUNTY_VILLAGE, income="4200.00"
+    )  # below 5,000 but above that county's 3,000
     well_off = exited(income="5600.00")
     got = fired(rules.signal_low_income)
     assert here.pk in got and there.pk not in got and well_off.pk not in got
     row = next(r for r in rules.signal_low_income(YEAR, "") if r["s_household"] == here.pk)
-    assert row["s_type"] == "income" and row["s_source"] == IncomeRecord.objects.get(household=here, year=YEAR).pk
+    assert (
+        row["s_type"] == "income"
+        and row["s_source"] == IncomeRecord.objects.get(household=here, year=YEAR).pk
+    )
     assert row["s_value"] == Decimal("4200.00") and row["s_reference"] == Decimal("5000")
 
 
@@ -69,14 +80,31 @@ def test_income_drop(admin):
     assert dropped.pk in got and steady.pk not in got
 
 
-@pytest.mark.parametrize("kind, fn", [(RiskEvent.Kind.MEDICAL, rules.signal_large_medical),
-                                      (RiskEvent.Kind.EDUCATION, rules.signal_large_education)])
+@pytest.mark.parametrize(
+    "kind, fn",
+    [
+        (RiskEvent.Kind.MEDICAL, rules.signal_large_medical),
+        (RiskEvent.Kind.EDUCATION, rules.signal_large_education),
+    ],
+)
 def test_large_expenses_add_up_over_the_year(admin, kind, fn):
     big = exited(income="8000.00")
     small = exited(income="8000.00")
     for amount in ("6000", "5000"):
-        RiskEvent.objects.create(household=big, kind=kind, occurred_on=datetime.date(YEAR, 3, 1), amount=Decimal(amount), description="住院")
-    RiskEvent.objects.create(household=small, kind=kind, occurred_on=datetime.date(YEAR, 3, 1), amount=Decimal("3000"), description="门诊")
+        RiskEvent.objects.create(
+            household=big,
+            kind=kind,
+            occurred_on=datetime.date(YEAR, 3, 1),
+            amount=Decimal(amount),
+            description="住院",
+        )
+    RiskEvent.objects.create(
+        household=small,
+        kind=kind,
+        occurred_on=datetime.date(YEAR, 3, 1),
+        amount=Decimal("3000"),
+        description="门诊",
+    )
     rows = list(fn(YEAR, ""))
     assert {r["s_household"] for r in rows} == {big.pk}
     assert rows[0]["s_value"] == Decimal("11000") and "2笔" in rows[0]["s_label"]
@@ -85,10 +113,20 @@ def test_large_expenses_add_up_over_the_year(admin, kind, fn):
 def test_disaster(admin):
     hit = exited(income="8000.00")
     spared = exited(income="8000.00")
-    RiskEvent.objects.create(household=hit, kind=RiskEvent.Kind.DISASTER, occurred_on=datetime.date(YEAR, 7, 1),
-                             amount=Decimal("20000"), description="洪水冲毁房屋")
-    RiskEvent.objects.create(household=spared, kind=RiskEvent.Kind.DISASTER, occurred_on=datetime.date(YEAR - 1, 7, 1),
-                             amount=Decimal("20000"), description="去年的灾害")
+    RiskEvent.objects.create(
+        household=hit,
+        kind=RiskEvent.Kind.DISASTER,
+        occurred_on=datetime.date(YEAR, 7, 1),
+        amount=Decimal("20000"),
+        description="洪水冲毁房屋",
+    )
+    RiskEvent.objects.create(
+        household=spared,
+        kind=RiskEvent.Kind.DISASTER,
+        occurred_on=datetime.date(YEAR - 1, 7, 1),
+        amount=Decimal("20000"),
+        description="去年的灾害",
+    )
     rows = list(rules.signal_disaster(YEAR, ""))
     assert {r["s_household"] for r in rows} == {hit.pk}
     assert "洪水" in rows[0]["s_label"]
@@ -100,10 +138,13 @@ def test_new_serious_illness_comes_from_this_years_change(admin):
     member = ill.members.get(relation="head")
     services.update_member(member, by=admin, health=codes.Health.SERIOUS)
     old = always.members.get(relation="head")
-    Member.objects.filter(pk=old.pk).update(health=codes.Health.SERIOUS)  # recorded long ago, no change this year
+    Member.objects.filter(pk=old.pk).update(
+        health=codes.Health.SERIOUS
+    )  # recorded long ago, no change this year
     if timezone.localdate().year != YEAR:
         AuditEntry.objects.filter(target_type="member", target_id=str(member.pk)).update(
-            at=datetime.datetime(YEAR, 5, 1, tzinfo=datetime.UTC))
+            at=datetime.datetime(YEAR, 5, 1, tzinfo=datetime.UTC)
+        )
     rows = list(rules.signal_new_illness(YEAR, ""))
     assert {r["s_household"] for r in rows} == {ill.pk}
     assert rows[0]["s_source"] == member.pk and rows[0]["s_label"] == member.name
@@ -113,16 +154,23 @@ def test_labour_loss_of_a_working_age_member(admin):
     lost = exited(income="8000.00")
     old = exited(income="8000.00")
     Member.objects.filter(household=lost, relation="son").update(labour_skill=codes.LabourSkill.LOST)
-    Member.objects.filter(household=old, relation="head").update(labour_skill=codes.LabourSkill.LOST,
-                                                                 birth_date=datetime.date(1950, 1, 1))
+    Member.objects.filter(household=old, relation="head").update(
+        labour_skill=codes.LabourSkill.LOST, birth_date=datetime.date(1950, 1, 1)
+    )
     assert fired(rules.signal_labour_loss) == {lost.pk}
 
 
 def test_guarantee_unmet(admin):
     unmet = exited(income="8000.00")
     met = exited(income="8000.00")
-    services.record_guarantees(unmet, by=admin, year=YEAR, checked_on=datetime.date(YEAR, 6, 1), items={"housing": False},
-                               notes={"housing": "C级危房"})
+    services.record_guarantees(
+        unmet,
+        by=admin,
+        year=YEAR,
+        checked_on=datetime.date(YEAR, 6, 1),
+        items={"housing": False},
+        notes={"housing": "C级危房"},
+    )
     services.record_guarantees(met, by=admin, year=YEAR, checked_on=datetime.date(YEAR, 6, 1), items={})
     rows = list(rules.signal_guarantee_unmet(YEAR, ""))
     assert {r["s_household"] for r in rows} == {unmet.pk}
@@ -138,10 +186,17 @@ def test_signals_respect_the_scope_prefix(admin):
 
 # ---------------------------------------------------------------- suspect data
 
+
 def _legacy_member(household, **fields):
     """A row written straight to the table, as old imports did (bulk_create bypasses validation)."""
-    values = dict(household=household, village_code=household.village_id, name="旧数据", sex="M",
-                  birth_date=datetime.date(1980, 1, 1), relation=codes.Relation.SON)
+    values = dict(
+        household=household,
+        village_code=household.village_id,
+        name="旧数据",
+        sex="M",
+        birth_date=datetime.date(1980, 1, 1),
+        relation=codes.Relation.SON,
+    )
     values.update(fields)
     return Member.objects.bulk_create([Member(**values)])[0]
 
@@ -172,7 +227,9 @@ def test_invalid_id_number(admin):
     bad = factories.make_household(head="甲")
     good = factories.make_household(head="乙")
     number = factories.id_number(birth=datetime.date(2001, 1, 1))
-    _legacy_member(bad, id_number=number[:17] + ("X" if number[17] != "X" else "0"), birth_date=datetime.date(2001, 1, 1))
+    _legacy_member(
+        bad, id_number=number[:17] + ("X" if number[17] != "X" else "0"), birth_date=datetime.date(2001, 1, 1)
+    )
     _legacy_member(bad, id_number="36072219800101", name="短号")
     rows = [r for r in rules.suspect_invalid_id(YEAR, "")]
     assert {r["f_household"] for r in rows} == {bad.pk} and len(rows) == 2
@@ -183,11 +240,28 @@ def test_well_formed_check_is_the_id_pattern(admin):
     import re
 
     household = factories.make_household(head="甲", members=1)
-    samples = ["", "X", "1" * 17 + "X", "1" * 18, "1" * 17 + "x", "X" + "1" * 17, "1" * 16 + "XX", "1" * 17 + " ",
-               " " + "1" * 17, "1" * 17, "١" * 17 + "1", "1" * 8 + "X" + "1" * 9, "1" * 15]
+    samples = [
+        "",
+        "X",
+        "1" * 17 + "X",
+        "1" * 18,
+        "1" * 17 + "x",
+        "X" + "1" * 17,
+        "1" * 16 + "XX",
+        "1" * 17 + " ",
+        " " + "1" * 17,
+        "1" * 17,
+        "١" * 17 + "1",
+        "1" * 8 + "X" + "1" * 9,
+        "1" * 15,
+    ]
     for i, number in enumerate(samples):
         _legacy_member(household, id_number=number, name=f"样本{i}")
-    well_formed = set(Member.objects.filter(household=household).filter(rules._well_formed()).values_list("id_number", flat=True))
+    well_formed = set(
+        Member.objects.filter(household=household)
+        .filter(rules._well_formed())
+        .values_list("id_number", flat=True)
+    )
     expected = {n for n in samples if re.fullmatch(rules.ID_PATTERN, n)}
     assert well_formed - {household.members.get(relation="head").id_number} == expected
     assert expected == {"1" * 17 + "X", "1" * 18}
@@ -196,9 +270,18 @@ def test_well_formed_check_is_the_id_pattern(admin):
 def test_birth_date_or_sex_disagreeing_with_the_id(admin):
     bad = factories.make_household(head="甲")
     factories.make_household(head="乙")
-    _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1990, 2, 3), sex="M"), birth_date=datetime.date(1990, 2, 4))
-    _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1991, 2, 3), sex="M"), birth_date=datetime.date(1991, 2, 3),
-                   sex="F", name="性别错")
+    _legacy_member(
+        bad,
+        id_number=factories.id_number(birth=datetime.date(1990, 2, 3), sex="M"),
+        birth_date=datetime.date(1990, 2, 4),
+    )
+    _legacy_member(
+        bad,
+        id_number=factories.id_number(birth=datetime.date(1991, 2, 3), sex="M"),
+        birth_date=datetime.date(1991, 2, 3),
+        sex="F",
+        name="性别错",
+    )
     rows = list(rules.suspect_identity_mismatch(YEAR, ""))
     assert {r["f_household"] for r in rows} == {bad.pk} and len(rows) == 2
 
@@ -206,17 +289,30 @@ def test_birth_date_or_sex_disagreeing_with_the_id(admin):
 def test_implausible_age(admin):
     bad = factories.make_household(head="甲")
     factories.make_household(head="乙")
-    _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1900, 1, 1)), birth_date=datetime.date(1900, 1, 1),
-                   relation=codes.Relation.GRANDFATHER)
+    _legacy_member(
+        bad,
+        id_number=factories.id_number(birth=datetime.date(1900, 1, 1)),
+        birth_date=datetime.date(1900, 1, 1),
+        relation=codes.Relation.GRANDFATHER,
+    )
     assert fired(rules.suspect_implausible_age) == {bad.pk}
 
 
 def test_child_older_than_head_and_parent_younger(admin):
     bad = factories.make_household(head="甲", members=1)
     good = factories.make_household(head="乙", members=2)
-    _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1960, 1, 1)), birth_date=datetime.date(1960, 1, 1))
-    _legacy_member(bad, id_number=factories.id_number(birth=datetime.date(1990, 1, 1)), birth_date=datetime.date(1990, 1, 1),
-                   relation=codes.Relation.MOTHER, name="年轻的母亲")
+    _legacy_member(
+        bad,
+        id_number=factories.id_number(birth=datetime.date(1960, 1, 1)),
+        birth_date=datetime.date(1960, 1, 1),
+    )
+    _legacy_member(
+        bad,
+        id_number=factories.id_number(birth=datetime.date(1990, 1, 1)),
+        birth_date=datetime.date(1990, 1, 1),
+        relation=codes.Relation.MOTHER,
+        name="年轻的母亲",
+    )
     assert fired(rules.suspect_child_older_than_head) == {bad.pk}
     assert fired(rules.suspect_parent_younger_than_head) == {bad.pk}
     assert good.pk not in fired(rules.suspect_child_older_than_head)
@@ -234,8 +330,12 @@ def test_a_second_head_is_refused_by_the_database(admin):
     # the rule's other half (两名户主) can no longer arise: the partial unique index refuses the row
     two = factories.make_household(head="乙", members=1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        _legacy_member(two, id_number=factories.id_number(birth=datetime.date(1970, 1, 1)),
-                       birth_date=datetime.date(1970, 1, 1), relation=codes.Relation.HEAD)
+        _legacy_member(
+            two,
+            id_number=factories.id_number(birth=datetime.date(1970, 1, 1)),
+            birth_date=datetime.date(1970, 1, 1),
+            relation=codes.Relation.HEAD,
+        )
     assert fired(rules.suspect_head_missing) == set()
 
 
@@ -261,14 +361,18 @@ def test_household_split_recently_at_the_same_address(admin):
     rows = list(rules.suspect_split_household(YEAR, ""))
     assert {r["f_household"] for r in rows} == {split.pk}
     assert first.number in rows[0]["f_detail"]
-    Household.objects.filter(pk=split.pk).update(created_at=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC))
+    Household.objects.filter(pk=split.pk).update(
+        created_at=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC)
+    )
     assert not list(rules.suspect_split_household(YEAR, ""))
 
 
 def test_exited_with_guarantees_unmet(admin):
     bad = exited(head="甲", exit_year=2024)
     good = exited(head="乙", exit_year=2024)
-    GuaranteeCheck.objects.create(household=bad, year=2024, checked_on=datetime.date(2024, 10, 1), water=False)
+    GuaranteeCheck.objects.create(
+        household=bad, year=2024, checked_on=datetime.date(2024, 10, 1), water=False
+    )
     GuaranteeCheck.objects.create(household=good, year=2024, checked_on=datetime.date(2024, 10, 1))
     rows = list(rules.suspect_exited_guarantees_unmet(YEAR, ""))
     assert {r["f_household"] for r in rows} == {bad.pk}

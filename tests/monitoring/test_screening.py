@@ -1,5 +1,6 @@
 """The suspect sweep's column-wise screen (screening.py) against the rules' own queries: it may mark more
 members than a rule fires on, never fewer, so a sweep with the screen writes exactly the findings of one without."""
+
 import datetime
 import re
 
@@ -19,10 +20,29 @@ from tests import factories
 YEAR = 2025
 
 
-def _legacy(household, id_number, *, birth=datetime.date(1980, 1, 1), sex="M", relation=codes.Relation.SON, name="旧数据"):
+def _legacy(
+    household,
+    id_number,
+    *,
+    birth=datetime.date(1980, 1, 1),
+    sex="M",
+    relation=codes.Relation.SON,
+    name="旧数据",
+):
     """A row written straight to the table, as old imports did (no validation)."""
-    return Member.objects.bulk_create([Member(household=household, village_code=household.village_id, name=name,
-                                              id_number=id_number, sex=sex, birth_date=birth, relation=relation)])[0]
+    return Member.objects.bulk_create(
+        [
+            Member(
+                household=household,
+                village_code=household.village_id,
+                name=name,
+                id_number=id_number,
+                sex=sex,
+                birth_date=birth,
+                relation=relation,
+            )
+        ]
+    )[0]
 
 
 def _valid(first17: str) -> str:
@@ -44,7 +64,13 @@ def tricky(db, tree):
     # the same person: another check character, a lower-case x, the old 15-digit form, a bare 17-character key
     _legacy(b, head_a[:17] + ("0" if head_a[17] != "0" else "1"))
     x_number = _ending_in_x("19750301")
-    _legacy(a, x_number, birth=datetime.date(1975, 3, 1), relation=codes.Relation.SPOUSE, sex="M" if int(x_number[16]) % 2 else "F")
+    _legacy(
+        a,
+        x_number,
+        birth=datetime.date(1975, 3, 1),
+        relation=codes.Relation.SPOUSE,
+        sex="M" if int(x_number[16]) % 2 else "F",
+    )
     _legacy(c, x_number[:17] + "x", birth=datetime.date(1975, 3, 1))
     old_head = factories.make_household(head="丁")
     head_old = old_head.members.get(relation=codes.Relation.HEAD).id_number
@@ -57,8 +83,18 @@ def tricky(db, tree):
     bad = factories.make_household(head="戊")
     wrong = _valid("36072219900101001")
     wrong = wrong[:17] + ("5" if wrong[17] != "5" else "6")
-    for i, number in enumerate([wrong, _ending_in_x("19900102")[:17] + "x", "3607221990010", "ABCDEFGHIJKLMNOPQR",
-                                " 3607221990010100", "١" * 17 + "1", "36072219900101,04", ""]):
+    for i, number in enumerate(
+        [
+            wrong,
+            _ending_in_x("19900102")[:17] + "x",
+            "3607221990010",
+            "ABCDEFGHIJKLMNOPQR",
+            " 3607221990010100",
+            "١" * 17 + "1",
+            "36072219900101,04",
+            "",
+        ]
+    ):
         _legacy(bad, number, name=f"坏号{i}")
     # valid check characters over impossible or disagreeing dates: Feb 29 of 2023, Feb 30, a future date
     dates = factories.make_household(head="己")
@@ -67,21 +103,55 @@ def tricky(db, tree):
     _legacy(dates, _valid("36072219990230001"), birth=datetime.date(1999, 2, 28), name="二月三十")
     future = timezone.localdate() + datetime.timedelta(days=30)
     _legacy(dates, _valid(f"360722{future:%Y%m%d}001"), birth=future, name="未出生")
-    _legacy(dates, _valid("36072219100101001"), birth=datetime.date(1910, 1, 1), relation=codes.Relation.GRANDFATHER, name="太老")
-    _legacy(dates, _valid("36072219850101002"), birth=datetime.date(1985, 1, 1), sex="M", name="性别错")  # even: a woman
-    _legacy(dates, _valid("36072219850101013"), birth=datetime.date(1985, 1, 1), sex="F", name="性别错2")  # odd: a man
+    _legacy(
+        dates,
+        _valid("36072219100101001"),
+        birth=datetime.date(1910, 1, 1),
+        relation=codes.Relation.GRANDFATHER,
+        name="太老",
+    )
+    _legacy(
+        dates, _valid("36072219850101002"), birth=datetime.date(1985, 1, 1), sex="M", name="性别错"
+    )  # even: a woman
+    _legacy(
+        dates, _valid("36072219850101013"), birth=datetime.date(1985, 1, 1), sex="F", name="性别错2"
+    )  # odd: a man
     # heads: none (two cannot be stored: member_one_head_per_household); a child older than the head; a parent younger;
     # equal birth dates
     headless = factories.make_household(head="庚", members=2)
-    Member.objects.filter(household=headless, relation=codes.Relation.HEAD).update(relation=codes.Relation.SIBLING)
+    Member.objects.filter(household=headless, relation=codes.Relation.HEAD).update(
+        relation=codes.Relation.SIBLING
+    )
     two = factories.make_household(head="辛", members=1)
     head_two = two.members.get(relation=codes.Relation.HEAD)
-    _legacy(two, factories.id_number(birth=head_two.birth_date), birth=head_two.birth_date, relation=codes.Relation.SON, name="同日子")
-    _legacy(two, factories.id_number(birth=head_two.birth_date), birth=head_two.birth_date, relation=codes.Relation.MOTHER, name="同日母")
-    _legacy(two, factories.id_number(birth=datetime.date(1930, 1, 1)), birth=datetime.date(1930, 1, 1),
-            relation=codes.Relation.GRANDSON, name="老孙")
-    _legacy(two, factories.id_number(birth=datetime.date(2010, 1, 1)), birth=datetime.date(2010, 1, 1),
-            relation=codes.Relation.GRANDMOTHER, name="小奶奶")
+    _legacy(
+        two,
+        factories.id_number(birth=head_two.birth_date),
+        birth=head_two.birth_date,
+        relation=codes.Relation.SON,
+        name="同日子",
+    )
+    _legacy(
+        two,
+        factories.id_number(birth=head_two.birth_date),
+        birth=head_two.birth_date,
+        relation=codes.Relation.MOTHER,
+        name="同日母",
+    )
+    _legacy(
+        two,
+        factories.id_number(birth=datetime.date(1930, 1, 1)),
+        birth=datetime.date(1930, 1, 1),
+        relation=codes.Relation.GRANDSON,
+        name="老孙",
+    )
+    _legacy(
+        two,
+        factories.id_number(birth=datetime.date(2010, 1, 1)),
+        birth=datetime.date(2010, 1, 1),
+        relation=codes.Relation.GRANDMOTHER,
+        name="小奶奶",
+    )
     return a
 
 
@@ -109,7 +179,9 @@ def test_screen_is_exact_for_the_id_rules(tricky):
 
 
 def _findings() -> set[tuple]:
-    return set(Finding.objects.values_list("rule", "household_id", "member_id", "village_code", "detail", "severity"))
+    return set(
+        Finding.objects.values_list("rule", "household_id", "member_id", "village_code", "detail", "severity")
+    )
 
 
 @pytest.mark.parametrize("prefix", ["", "360722"])
@@ -122,7 +194,9 @@ def test_sweep_with_the_screen_writes_what_the_rules_alone_write(tricky, monkeyp
     plain = Sweep.objects.create(kind=Sweep.Kind.SUSPECT, year=YEAR, scope_code=prefix, rules_total=0)
     sweeps._sweep_suspects(plain)
     assert with_screen == _findings() and len(with_screen) > 15
-    assert {r[0] for r in with_screen} >= screening.SCREENED_RULES - (screening.WHOLE_REGISTRY_ONLY if prefix else set())
+    assert {r[0] for r in with_screen} >= screening.SCREENED_RULES - (
+        screening.WHOLE_REGISTRY_ONLY if prefix else set()
+    )
 
 
 def test_a_value_holding_the_separator_turns_the_screen_off(tricky):
@@ -137,11 +211,15 @@ ALPHABET = "0123456789Xx -١"
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(
-    st.text(alphabet=ALPHABET, min_size=0, max_size=20),
-    st.text(alphabet="0123456789", min_size=17, max_size=17).map(lambda s: s + check_character(s)),
-    st.tuples(st.text(alphabet="0123456789", min_size=17, max_size=17), st.sampled_from("0123456789Xx")).map("".join),
-))
+@given(
+    st.one_of(
+        st.text(alphabet=ALPHABET, min_size=0, max_size=20),
+        st.text(alphabet="0123456789", min_size=17, max_size=17).map(lambda s: s + check_character(s)),
+        st.tuples(
+            st.text(alphabet="0123456789", min_size=17, max_size=17), st.sampled_from("0123456789Xx")
+        ).map("".join),
+    )
+)
 def test_id_checks_agree_with_the_pattern_and_the_check_character(number):
     frame = screening.with_id_checks(pl.DataFrame({"id_number": [number]}, schema={"id_number": pl.String}))
     well_formed = re.fullmatch(rules.ID_PATTERN, number) is not None

@@ -1,5 +1,6 @@
 """On SQLite, the embedded default, a monitoring sweep no longer blocks the site (issue 16, finding 12): while its
 rules run, signing in and editing a household answer without waiting for it, never a 500 ("database is locked") or a 20 s wait."""
+
 import json
 import os
 import signal
@@ -12,8 +13,10 @@ from fupin.monitoring.models import Sweep
 from tests import factories
 from tests.core.test_crash_recovery import Scratch
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single writer")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single writer"),
+]
 
 WEB = """
 import json, time
@@ -39,12 +42,18 @@ def test_sign_in_and_edit_answer_while_a_sweep_runs(tmp_path, settings):
     factories.make_tree()
     county = factories.make_user("county", "county", factories.VILLAGE[:6])
     household = factories.make_household(head="张三丰")
-    Sweep.objects.create(kind=Sweep.Kind.SIGNALS, year=2025, scope_code=factories.VILLAGE[:6], started_by=county)
+    Sweep.objects.create(
+        kind=Sweep.Kind.SIGNALS, year=2025, scope_code=factories.VILLAGE[:6], started_by=county
+    )
     scratch = Scratch(tmp_path, settings.MEDIA_ROOT)
     scratch.push()
-    sweep, signal_file = scratch.start("sweep-rule", "shell", "-c",
-                                       "from fupin.monitoring.models import Sweep; from fupin.monitoring.sweeps "
-                                       "import run_sweep; run_sweep(Sweep.objects.get())")
+    sweep, signal_file = scratch.start(
+        "sweep-rule",
+        "shell",
+        "-c",
+        "from fupin.monitoring.models import Sweep; from fupin.monitoring.sweeps "
+        "import run_sweep; run_sweep(Sweep.objects.get())",
+    )
     try:
         deadline = time.monotonic() + 240
         while not signal_file.exists():

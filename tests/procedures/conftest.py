@@ -1,4 +1,5 @@
 """Helpers for walking batches through their stages with a controllable clock."""
+
 import datetime
 
 import pytest
@@ -23,21 +24,45 @@ def upload(name: str = "evidence.jpg", content: bytes = b"\xff\xd8\xff fake jpeg
 
 
 def applicant(head: str, income: str, *, members: int = 2, village: str = factories.VILLAGE):
-    return factories.make_household(village, head=head, members=members, income=income, year=YEAR,
-                                    status=codes.HouseholdStatus.UNREGISTERED, household_type="", primary_cause="",
-                                    registration_year=None)
+    return factories.make_household(
+        village,
+        head=head,
+        members=members,
+        income=income,
+        year=YEAR,
+        status=codes.HouseholdStatus.UNREGISTERED,
+        household_type="",
+        primary_cause="",
+        registration_year=None,
+    )
 
 
 @pytest.fixture
 def quota(users):
     """信丰县 quota for 2025: 60 persons allocated on estimated poor population; the test village gets 8."""
     county = users["county"]
-    for code, estimated in ((factories.VILLAGE, 8), (factories.SIBLING_VILLAGE, 22), ("360722101200", 20), ("360722101201", 10)):
-        village_profiles.save_village_profile(by=users["admin"], village_code=code, year=YEAR, population=1000, rural_population=900,
-                                      estimated_poor=estimated)
-    return quotas.set_county_allocation(by=county, county_code="360722", year=YEAR, persons=60, basis="estimated_poor")
+    for code, estimated in (
+        (factories.VILLAGE, 8),
+        (factories.SIBLING_VILLAGE, 22),
+        ("360722101200", 20),
+        ("360722101201", 10),
+    ):
+        village_profiles.save_village_profile(
+            by=users["admin"],
+            village_code=code,
+            year=YEAR,
+            population=1000,
+            rural_population=900,
+            estimated_poor=estimated,
+        )
+    return quotas.set_county_allocation(
+        by=county, county_code="360722", year=YEAR, persons=60, basis="estimated_poor"
+    )
 
 
 def votes_for_all(batch, present: int, against: dict | None = None) -> dict:
     against = against or {}
-    return {e.pk: (present - against.get(e.pk, 0), against.get(e.pk, 0)) for e in batch.entries.filter(state="selected")}
+    return {
+        e.pk: (present - against.get(e.pk, 0), against.get(e.pk, 0))
+        for e in batch.entries.filter(state="selected")
+    }

@@ -1,4 +1,5 @@
 """Quota allocation: largest remainder sums exactly, on any tree and any basis."""
+
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,12 @@ from fupin.procedures.services import ProcedureError
 from fupin.regions.models import Region
 from tests import factories
 
-weights_st = st.dictionaries(st.text("abcdefgh", min_size=1, max_size=4),
-                             st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False), min_size=1, max_size=30)
+weights_st = st.dictionaries(
+    st.text("abcdefgh", min_size=1, max_size=4),
+    st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False),
+    min_size=1,
+    max_size=30,
+)
 
 
 @given(total=st.integers(min_value=0, max_value=10**7), weights=weights_st)
@@ -34,16 +39,22 @@ def test_largest_remainder_example_and_ties():
 
 
 # A random region tree: a county with 1–5 townships of 1–6 villages, random village estimates.
-tree_st = st.lists(st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=6), min_size=1, max_size=5)
+tree_st = st.lists(
+    st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=6), min_size=1, max_size=5
+)
 
 
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None)
-@given(shape=tree_st, total=st.integers(min_value=0, max_value=200000),
-       basis=st.sampled_from(["estimated_poor", "rural_incidence", "registered"]))
+@given(
+    shape=tree_st,
+    total=st.integers(min_value=0, max_value=200000),
+    basis=st.sampled_from(["estimated_poor", "rural_incidence", "registered"]),
+)
 def test_any_quota_over_any_region_tree_sums_exactly_at_every_level(shape, total, basis):
     # each example in a savepoint of the test's transaction, rolled back at its end
     from django.db import transaction
+
     with transaction.atomic():
         admin = factories.admin_user()
         Region.objects.create(code="99", name="测试省", level=1)
@@ -55,11 +66,19 @@ def test_any_quota_over_any_region_tree_sums_exactly_at_every_level(shape, total
             for v, estimate in enumerate(villages):
                 vcode = f"{tcode}{v + 200:03d}"
                 Region.objects.create(code=vcode, name=f"村{v}", level=5, parent_id=tcode)
-                village_profiles.save_village_profile(by=admin, village_code=vcode, year=2025, population=estimate * 2,
-                                              rural_population=estimate, estimated_poor=estimate // 7,
-                                              estimated_incidence=Decimal(estimate % 50))
+                village_profiles.save_village_profile(
+                    by=admin,
+                    village_code=vcode,
+                    year=2025,
+                    population=estimate * 2,
+                    rural_population=estimate,
+                    estimated_poor=estimate // 7,
+                    estimated_incidence=Decimal(estimate % 50),
+                )
         for which, model in (("quota", Quota), ("plan", ReductionPlan)):
-            quotas.set_county_allocation(by=admin, county_code="990101", year=2025, persons=total, basis=basis, which=which)
+            quotas.set_county_allocation(
+                by=admin, county_code="990101", year=2025, persons=total, basis=basis, which=which
+            )
             rows = dict(model.objects.filter(year=2025).values_list("region_id", "persons"))
             assert rows["990101"] == total
             townships = [c for c in rows if len(c) == 9]
@@ -71,18 +90,39 @@ def test_any_quota_over_any_region_tree_sums_exactly_at_every_level(shape, total
 
 def test_manual_adjustment_keeps_totals_equal_and_reallocates_below(users, tree):
     county, township = users["county"], users["township"]
-    for code, est in ((factories.VILLAGE, 30), (factories.SIBLING_VILLAGE, 10), ("360722101200", 40), ("360722101201", 20)):
+    for code, est in (
+        (factories.VILLAGE, 30),
+        (factories.SIBLING_VILLAGE, 10),
+        ("360722101200", 40),
+        ("360722101201", 20),
+    ):
         village_profiles.save_village_profile(by=county, village_code=code, year=2025, estimated_poor=est)
-    quotas.set_county_allocation(by=county, county_code="360722", year=2025, persons=1000, basis="estimated_poor")
+    quotas.set_county_allocation(
+        by=county, county_code="360722", year=2025, persons=1000, basis="estimated_poor"
+    )
     q = dict(Quota.objects.filter(year=2025).values_list("region_id", "persons"))
     assert (q["360722100"], q["360722101"], q[factories.VILLAGE]) == (400, 600, 300)
     with pytest.raises(ProcedureError, match="与上级下达的 1000 人不等"):
-        quotas.adjust_allocation(by=county, parent_code="360722", year=2025, values={"360722100": 450, "360722101": 600})
-    quotas.adjust_allocation(by=county, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})
+        quotas.adjust_allocation(
+            by=county, parent_code="360722", year=2025, values={"360722100": 450, "360722101": 600}
+        )
+    quotas.adjust_allocation(
+        by=county, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560}
+    )
     q = dict(Quota.objects.filter(year=2025).values_list("region_id", "persons"))
-    assert q[factories.VILLAGE] + q[factories.SIBLING_VILLAGE] == 440 and q["360722101200"] + q["360722101201"] == 560
+    assert (
+        q[factories.VILLAGE] + q[factories.SIBLING_VILLAGE] == 440
+        and q["360722101200"] + q["360722101201"] == 560
+    )
     assert Quota.objects.get(region_id="360722100", year=2025).adjusted
     # A township adjusts its own villages, not the county's split or another township's.
-    quotas.adjust_allocation(by=township, parent_code="360722100", year=2025, values={factories.VILLAGE: 340, factories.SIBLING_VILLAGE: 100})
+    quotas.adjust_allocation(
+        by=township,
+        parent_code="360722100",
+        year=2025,
+        values={factories.VILLAGE: 340, factories.SIBLING_VILLAGE: 100},
+    )
     with pytest.raises(PermissionDenied):
-        quotas.adjust_allocation(by=township, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560})
+        quotas.adjust_allocation(
+            by=township, parent_code="360722", year=2025, values={"360722100": 440, "360722101": 560}
+        )

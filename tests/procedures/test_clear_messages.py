@@ -1,5 +1,6 @@
 """Issue 18, finding 3: the clerk meets no dead end: each figure is of the year its heading names, and a refusal
 says who must act and where."""
+
 import pytest
 from django.urls import reverse
 
@@ -15,10 +16,21 @@ from .conftest import YEAR, applicant, at
 def in_survey(users):
     clerk = users["clerk"]
     household = applicant("赵一", "2000")  # an income of YEAR
-    late = factories.make_household(head="钱二", income="4100.00", year=YEAR - 1, status="unregistered", household_type="",
-                                    primary_cause="", registration_year=None)
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
-    services.add_households(batch, by=clerk, household_ids=[household.pk, late.pk], primary_cause="illness", now=at(0))
+    late = factories.make_household(
+        head="钱二",
+        income="4100.00",
+        year=YEAR - 1,
+        status="unregistered",
+        household_type="",
+        primary_cause="",
+        registration_year=None,
+    )
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    services.add_households(
+        batch, by=clerk, household_ids=[household.pk, late.pk], primary_cause="illness", now=at(0)
+    )
     services.complete_application(batch, by=clerk, now=at(1))
     return Batch.objects.get(pk=batch.pk)
 
@@ -28,7 +40,9 @@ def test_the_survey_table_shows_the_surveys_year_and_says_where_to_enter_it(clie
     page = client.get(reverse("procedures:batch_detail", args=[in_survey.pk])).content.decode()
     cells = [c.split("</td>")[0] for c in page.split('data-testid="survey-income">')[1:]]
     assert cells[0] == "2000.00"  # 赵一's income of the survey's year
-    assert "未录入" in cells[1] and f"（最近：4100.00，非{YEAR}年）" in cells[1]  # 钱二's is of the year before
+    assert (
+        "未录入" in cells[1] and f"（最近：4100.00，非{YEAR}年）" in cells[1]
+    )  # 钱二's is of the year before
     assert f"非{YEAR}年" in page and f"?year={YEAR}" in page and f"录入{YEAR}年收入" in page
     with pytest.raises(ProcedureError, match=f"请村扶贫专干在该户页面点“录入年收入”，录入{YEAR}年收入"):
         services.complete_survey(in_survey, by=users["clerk"], now=at(2))
@@ -40,6 +54,8 @@ def test_a_missing_quota_says_who_sets_it_and_where(client, users, in_survey):
         services.complete_survey(in_survey, by=users["clerk"], now=at(2))
     client.force_login(users["clerk"])
     page = client.get(reverse("procedures:batch_detail", args=[in_survey.pk])).content.decode()
-    assert f'{reverse("procedures:quotas")}?year={YEAR}&amp;region={factories.VILLAGE}' in page
-    quota_page = client.get(reverse("procedures:quotas"), {"year": YEAR, "region": factories.VILLAGE}).content.decode()
+    assert f"{reverse('procedures:quotas')}?year={YEAR}&amp;region={factories.VILLAGE}" in page
+    quota_page = client.get(
+        reverse("procedures:quotas"), {"year": YEAR, "region": factories.VILLAGE}
+    ).content.decode()
     assert "请联系县扶贫办" in quota_page

@@ -1,4 +1,5 @@
 """`fupin run-cycle` on a small demo county: every village through every stage."""
+
 from io import StringIO
 
 import pytest

@@ -1,4 +1,5 @@
 """A full identification walk for one village, and the refusals along the way."""
+
 import datetime
 
 import pytest
@@ -18,8 +19,16 @@ from .conftest import YEAR, applicant, at, upload, votes_for_all
 def _survey_and_appraise(batch, clerk, *, day: int, exceptions=None, against=None):
     services.complete_survey(batch, by=clerk, exceptions=exceptions or {}, now=at(day))
     batch.refresh_from_db()
-    services.record_appraisal(batch, by=clerk, held_on=at(day).date(), representatives=12, present=9,
-                              votes=votes_for_all(batch, 9, against), minutes=upload("minutes.pdf"), now=at(day))
+    services.record_appraisal(
+        batch,
+        by=clerk,
+        held_on=at(day).date(),
+        representatives=12,
+        present=9,
+        votes=votes_for_all(batch, 9, against),
+        minutes=upload("minutes.pdf"),
+        now=at(day),
+    )
     batch.refresh_from_db()
 
 
@@ -29,23 +38,43 @@ def test_full_identification_through_every_stage(users, quota):
     h1, h2, h3 = applicant("赵一", "2000"), applicant("钱二", "2500"), applicant("孙三", "3000")
     h4, h5, h6 = applicant("李四", "3500"), applicant("周五", "5200"), applicant("吴六", "3900")
 
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
-    services.add_households(batch, by=clerk, household_ids=[h.pk for h in (h1, h2, h3, h4, h5, h6)],
-                            primary_cause=codes.PovertyCause.ILLNESS, now=at(0))
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    services.add_households(
+        batch,
+        by=clerk,
+        household_ids=[h.pk for h in (h1, h2, h3, h4, h5, h6)],
+        primary_cause=codes.PovertyCause.ILLNESS,
+        now=at(0),
+    )
     assert Household.objects.get(pk=h1.pk).status == codes.HouseholdStatus.APPLICANT
 
     # Skipping ahead is refused with the reason.
     with pytest.raises(ProcedureError, match="当前处于“申请”环节"):
-        services.record_appraisal(batch, by=clerk, held_on=at(0).date(), representatives=10, present=9, votes={},
-                                  minutes=upload(), now=at(0))
+        services.record_appraisal(
+            batch,
+            by=clerk,
+            held_on=at(0).date(),
+            representatives=10,
+            present=9,
+            votes={},
+            minutes=upload(),
+            now=at(0),
+        )
     with pytest.raises(ProcedureError, match="只能在“县级复审”环节办理"):
         services.announce(batch, by=county, opinion="同意", now=at(0))
 
     services.complete_application(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     h5_entry = batch.entries.get(household=h5)
-    _survey_and_appraise(batch, clerk, day=2, exceptions={h5_entry.pk: ("housing", "住房为D级危房，无力改造")},
-                         against={batch.entries.get(household=h4).pk: 6})
+    _survey_and_appraise(
+        batch,
+        clerk,
+        day=2,
+        exceptions={h5_entry.pk: ("housing", "住房为D级危房，无力改造")},
+        against={batch.entries.get(household=h4).pk: 6},
+    )
     entries = {e.household_id: e for e in batch.entries.all()}
     assert [entries[h.pk].rank for h in (h1, h2, h3, h4, h6, h5)] == [1, 2, 3, 4, 5, 6]
     assert entries[h6.pk].state == EntryState.NOT_SELECTED and "超出本村贫困人口规模" in entries[h6.pk].reason
@@ -64,14 +93,20 @@ def test_full_identification_through_every_stage(users, quota):
 
     # Objections: one upheld (the household leaves), one rejected with a reason.
     e2, e3 = batch.entries.get(household=h2), batch.entries.get(household=h3)
-    upheld = services.record_objection(batch, by=clerk, entry=e2, objector="村民甲", content="家有两辆货车，经营运输", now=at(4))
+    upheld = services.record_objection(
+        batch, by=clerk, entry=e2, objector="村民甲", content="家有两辆货车，经营运输", now=at(4)
+    )
     rejected = services.record_objection(batch, by=clerk, entry=e3, content="在县城有住房", now=at(5))
     with pytest.raises(ProcedureError, match="2 条异议尚未处理"):
         services.close_notice(batch, by=clerk, now=at(11))
     with pytest.raises(ProcedureError, match="请填写核查情况"):
         services.resolve_objection(upheld, by=clerk, upheld=True, resolution="  ")
-    services.resolve_objection(upheld, by=clerk, upheld=True, resolution="经核实登记有两辆营运货车", now=at(6))
-    services.resolve_objection(rejected, by=clerk, upheld=False, resolution="经住建局核查，县城无房产登记", now=at(6))
+    services.resolve_objection(
+        upheld, by=clerk, upheld=True, resolution="经核实登记有两辆营运货车", now=at(6)
+    )
+    services.resolve_objection(
+        rejected, by=clerk, upheld=False, resolution="经住建局核查，县城无房产登记", now=at(6)
+    )
     assert batch.entries.get(pk=e2.pk).state == EntryState.WITHDRAWN
     assert Objection.objects.get(pk=rejected.pk).state == Objection.State.REJECTED
 
@@ -84,13 +119,20 @@ def test_full_identification_through_every_stage(users, quota):
         services.approve_review(batch, by=clerk, opinion="同意", now=at(12))
     with pytest.raises(ProcedureError, match="退回须写明理由"):
         services.send_back(batch, by=township, reason="", now=at(12))
-    services.send_back(batch, by=township, reason="孙三户收入调查缺务工收入证明，请补充后重新评议", now=at(12))
+    services.send_back(
+        batch, by=township, reason="孙三户收入调查缺务工收入证明，请补充后重新评议", now=at(12)
+    )
     batch.refresh_from_db()
     assert batch.stage == Stage.SURVEY
 
     # Second pass through survey, appraisal and the village notice.
-    _survey_and_appraise(batch, clerk, day=13, exceptions={h5_entry.pk: ("housing", "住房为D级危房，无力改造")},
-                         against={batch.entries.get(household=h4).pk: 6})
+    _survey_and_appraise(
+        batch,
+        clerk,
+        day=13,
+        exceptions={h5_entry.pk: ("housing", "住房为D级危房，无力改造")},
+        against={batch.entries.get(household=h4).pk: 6},
+    )
     assert batch.entries.get(pk=e2.pk).state == EntryState.WITHDRAWN  # an upheld objection stays decided
     services.post_notice(batch, by=clerk, photo=upload(), now=at(14))
     services.close_notice(batch, by=clerk, now=at(22))
@@ -107,20 +149,34 @@ def test_full_identification_through_every_stage(users, quota):
     assert batch.stage == Stage.COUNTY_REVIEW
 
     # County review: a single household is sent back; an open objection blocks the announcement.
-    services.return_household(batch.entries.get(household=h5), by=county, reason="例外情形缺住建部门危房鉴定", now=at(32))
-    late = services.record_objection(batch, by=county, entry=batch.entries.get(household=h1), content="户主儿子在外地有工作", now=at(32))
+    services.return_household(
+        batch.entries.get(household=h5), by=county, reason="例外情形缺住建部门危房鉴定", now=at(32)
+    )
+    late = services.record_objection(
+        batch, by=county, entry=batch.entries.get(household=h1), content="户主儿子在外地有工作", now=at(32)
+    )
     with pytest.raises(ProcedureError, match="异议未处理，不能公告"):
         services.announce(batch, by=county, opinion="同意", now=at(33))
-    services.resolve_objection(late, by=county, upheld=False, resolution="务工收入已计入，人均仍低于标准", now=at(33))
+    services.resolve_objection(
+        late, by=county, upheld=False, resolution="务工收入已计入，人均仍低于标准", now=at(33)
+    )
     notice = services.announce(batch, by=county, opinion="复审通过，予以公告", now=at(33))
     batch.refresh_from_db()
     assert batch.stage == Stage.ANNOUNCED and notice.kind == NoticeKind.ANNOUNCEMENT
 
     poor = Household.objects.get(pk=h1.pk)
     assert (poor.status, poor.registration_year, poor.household_type, poor.primary_cause) == (
-        codes.HouseholdStatus.POOR, YEAR, codes.HouseholdType.GENERAL_POOR, codes.PovertyCause.ILLNESS)
+        codes.HouseholdStatus.POOR,
+        YEAR,
+        codes.HouseholdType.GENERAL_POOR,
+        codes.PovertyCause.ILLNESS,
+    )
     # 钱二's place, freed by the upheld objection, went to 吴六 (next by income) in the second pass.
-    assert Household.objects.get(pk=h3.pk).status == Household.objects.get(pk=h6.pk).status == codes.HouseholdStatus.POOR
+    assert (
+        Household.objects.get(pk=h3.pk).status
+        == Household.objects.get(pk=h6.pk).status
+        == codes.HouseholdStatus.POOR
+    )
     for h in (h2, h4, h5):  # withdrawn, voted down, returned: back to where they were
         assert Household.objects.get(pk=h.pk).status == codes.HouseholdStatus.UNREGISTERED
     assert AuditEntry.objects.filter(household=h1, action="procedure_identification").exists()
@@ -141,8 +197,12 @@ def test_notice_cannot_end_before_seven_days_and_counts_working_days_when_config
 def test_objection_outside_a_notice_or_review_is_refused(users, quota):
     clerk = users["clerk"]
     h = applicant("赵一", "2000")
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
-    entry = services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0))[0]
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    entry = services.add_households(
+        batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0)
+    )[0]
     with pytest.raises(ProcedureError, match="只能在"):
         services.record_objection(batch, by=clerk, entry=entry, content="x", now=at(0))
 
@@ -151,20 +211,30 @@ def test_a_household_cannot_be_in_two_open_batches_or_outside_the_village(users,
     clerk = users["clerk"]
     h = applicant("赵一", "2000")
     stranger = applicant("外村", "2000", village=factories.SIBLING_VILLAGE)
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
     with pytest.raises(ProcedureError, match="不属于"):
-        services.add_households(batch, by=clerk, household_ids=[stranger.pk], primary_cause="illness", now=at(0))
+        services.add_households(
+            batch, by=clerk, household_ids=[stranger.pk], primary_cause="illness", now=at(0)
+        )
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0))
     with pytest.raises(ProcedureError, match="已有进行中"):
-        services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
+        services.open_batch(
+            by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+        )
     with pytest.raises(ScopeError):
-        services.open_batch(by=users["sibling_clerk"], village_code=factories.VILLAGE, kind="identification", year=YEAR)
+        services.open_batch(
+            by=users["sibling_clerk"], village_code=factories.VILLAGE, kind="identification", year=YEAR
+        )
 
 
 def test_survey_needs_the_years_income_and_a_quota(users, tree):
     clerk = users["clerk"]
     h = applicant("赵一", None)
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0))
     services.complete_application(batch, by=clerk, now=at(0))
     with pytest.raises(ProcedureError, match="未录入2025年收入：赵一"):
@@ -177,14 +247,34 @@ def test_survey_needs_the_years_income_and_a_quota(users, tree):
 def test_appraisal_needs_minutes_and_a_quorum(users, quota):
     clerk = users["clerk"]
     h = applicant("赵一", "2000")
-    batch = services.open_batch(by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0))
     services.complete_application(batch, by=clerk, now=at(0))
     services.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     votes = votes_for_all(batch, 7)
     with pytest.raises(ProcedureError, match="会议记录"):
-        services.record_appraisal(batch, by=clerk, held_on=at(1).date(), representatives=12, present=9, votes=votes, minutes=None, now=at(1))
+        services.record_appraisal(
+            batch,
+            by=clerk,
+            held_on=at(1).date(),
+            representatives=12,
+            present=9,
+            votes=votes,
+            minutes=None,
+            now=at(1),
+        )
     with pytest.raises(ProcedureError, match="不足应到 12 人的三分之二"):
-        services.record_appraisal(batch, by=clerk, held_on=at(1).date(), representatives=12, present=7, votes=votes, minutes=upload(), now=at(1))
+        services.record_appraisal(
+            batch,
+            by=clerk,
+            held_on=at(1).date(),
+            representatives=12,
+            present=7,
+            votes=votes,
+            minutes=upload(),
+            now=at(1),
+        )
     assert Notice.objects.count() == 0

@@ -1,4 +1,5 @@
 """Procedure pages through HTTP: scope, the stage forms, refusals shown as messages, never a 500."""
+
 import pytest
 
 from fupin.procedures import services
@@ -11,7 +12,9 @@ from .conftest import YEAR, applicant, at
 @pytest.fixture
 def batch(users, quota):
     h = applicant("赵一", "2000")
-    b = services.open_batch(by=users["clerk"], village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0))
+    b = services.open_batch(
+        by=users["clerk"], village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
     services.add_households(b, by=users["clerk"], household_ids=[h.pk], primary_cause="illness", now=at(0))
     return b
 
@@ -29,7 +32,9 @@ def test_refusals_are_messages_not_errors(client, users, batch):
     client.force_login(users["clerk"])
     response = client.post(f"/procedures/batches/{batch.pk}/close_notice/", follow=True)
     assert response.status_code == 200 and "只能在" in response.content.decode()
-    response = client.post(f"/procedures/batches/{batch.pk}/appraisal/", {"representatives": "x"}, follow=True)
+    response = client.post(
+        f"/procedures/batches/{batch.pk}/appraisal/", {"representatives": "x"}, follow=True
+    )
     assert response.status_code == 200
     assert client.post(f"/procedures/batches/{batch.pk}/no_such_action/").status_code == 404
 
@@ -45,8 +50,14 @@ def test_out_of_scope_batches_are_404(client, users, batch):
 def test_pages_render_for_each_role(client, users, batch):
     for role in ("clerk", "township", "county", "province"):
         client.force_login(users[role])
-        for url in ("/procedures/", f"/procedures/quotas/?year={YEAR}", f"/procedures/plans/?year={YEAR}",
-                    f"/procedures/villages/?year={YEAR}", f"/procedures/yearly/?year={YEAR}", "/procedures/?year=abc"):
+        for url in (
+            "/procedures/",
+            f"/procedures/quotas/?year={YEAR}",
+            f"/procedures/plans/?year={YEAR}",
+            f"/procedures/villages/?year={YEAR}",
+            f"/procedures/yearly/?year={YEAR}",
+            "/procedures/?year=abc",
+        ):
             assert client.get(url).status_code == 200, (role, url)
     client.force_login(users["county"])
     assert client.get("/procedures/settings/").status_code == 200
@@ -56,6 +67,15 @@ def test_pages_render_for_each_role(client, users, batch):
 
 def test_county_adjusts_quota_through_the_page_and_a_wrong_total_is_refused(client, users, quota):
     client.force_login(users["county"])
-    response = client.post(f"/procedures/quotas/?year={YEAR}", {"action": "adjust", "region": "360722", "year": YEAR,
-                                                                "child_360722100": "1", "child_360722101": "2"}, follow=True)
+    response = client.post(
+        f"/procedures/quotas/?year={YEAR}",
+        {
+            "action": "adjust",
+            "region": "360722",
+            "year": YEAR,
+            "child_360722100": "1",
+            "child_360722101": "2",
+        },
+        follow=True,
+    )
     assert "与上级下达的 60 人不等" in response.content.decode()

@@ -1,4 +1,5 @@
 """The region tree pages: from the user's own region down, with household counts, never above or beside it."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -30,7 +31,9 @@ def row(html: str, name: str) -> list[str]:
 
 def test_index_opens_the_users_own_region(users, client):
     response = page_of(client, users["township"])
-    assert response.status_code == 302 and response["Location"] == reverse("regions:detail", args=[factories.VILLAGE[:9]])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "regions:detail", args=[factories.VILLAGE[:9]]
+    )
 
 
 def test_township_officer_sees_the_township_and_its_villages_with_counts(users, client):
@@ -63,7 +66,9 @@ def test_county_officer_walks_down_to_a_village(users, client):
 
 
 def test_village_page_counts_by_group_and_ungrouped(users, client, tree):
-    group = Region.objects.create(code=factories.VILLAGE + "001", name="第一组", level=RegionLevel.GROUP, parent_id=factories.VILLAGE)
+    group = Region.objects.create(
+        code=factories.VILLAGE + "001", name="第一组", level=RegionLevel.GROUP, parent_id=factories.VILLAGE
+    )
     factories.make_household(head="张一", group_code=group.code)
     factories.make_household(head="张二")
     html = page_of(client, users["clerk"], factories.VILLAGE).content.decode()
@@ -72,15 +77,18 @@ def test_village_page_counts_by_group_and_ungrouped(users, client, tree):
     assert "户数" in html and "2" in html.split("户数</span>")[1][:60]
 
 
-@pytest.mark.parametrize("who, code", [
-    ("clerk", factories.SIBLING_VILLAGE),
-    ("clerk", factories.VILLAGE[:9]),
-    ("township", factories.VILLAGE[:6]),
-    ("township", factories.OTHER_TOWNSHIP_VILLAGE),
-    ("county", factories.OTHER_COUNTY_VILLAGE[:6]),
-    ("county", "36"),
-    ("clerk", "nonsense"),
-])
+@pytest.mark.parametrize(
+    "who, code",
+    [
+        ("clerk", factories.SIBLING_VILLAGE),
+        ("clerk", factories.VILLAGE[:9]),
+        ("township", factories.VILLAGE[:6]),
+        ("township", factories.OTHER_TOWNSHIP_VILLAGE),
+        ("county", factories.OTHER_COUNTY_VILLAGE[:6]),
+        ("county", "36"),
+        ("clerk", "nonsense"),
+    ],
+)
 def test_regions_outside_scope_are_404(users, client, who, code):
     factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="赵六")
     response = page_of(client, users[who], code)

@@ -1,4 +1,5 @@
 """The registry's invariants hold when two requests race (issue 16, finding 4): the database decides (PostgreSQL)."""
+
 import threading
 import time
 from decimal import Decimal
@@ -67,8 +68,12 @@ def test_two_members_made_head_at_once_leave_one_head(users):
     head = household.members.get(relation="head")
     sons = list(household.members.exclude(pk=head.pk))
     services.update_member(head, by=users["clerk"], relation=codes.Relation.FATHER)
-    outcomes = race(*[lambda m=m: services.update_member(m, by=users["clerk"], relation=codes.Relation.HEAD)
-                      for m in sons])
+    outcomes = race(
+        *[
+            lambda m=m: services.update_member(m, by=users["clerk"], relation=codes.Relation.HEAD)
+            for m in sons
+        ]
+    )
     assert household.members.filter(relation="head").count() == 1, outcomes
     assert sum(isinstance(o, Member) for o in outcomes) == 1, outcomes
 
@@ -83,9 +88,13 @@ def test_the_database_refuses_a_second_head_whatever_writes_it(users):
 
 def test_the_same_person_posted_to_two_households_at_once_lands_once(users):
     first = factories.make_household(members=1, income=None, status=codes.HouseholdStatus.UNREGISTERED)
-    second = factories.make_household(head="李四", members=1, income=None, status=codes.HouseholdStatus.UNREGISTERED)
+    second = factories.make_household(
+        head="李四", members=1, income=None, status=codes.HouseholdStatus.UNREGISTERED
+    )
     person = {"name": "赵五", "relation": "son", "id_number": factories.id_number()}
-    statuses = race(*[_post_json(users["clerk"], f"/api/v1/households/{h.pk}/members/", person) for h in (first, second)])
+    statuses = race(
+        *[_post_json(users["clerk"], f"/api/v1/households/{h.pk}/members/", person) for h in (first, second)]
+    )
     assert Member.objects.filter(id_number=person["id_number"]).count() == 1
     assert sorted(statuses) in ([201, 409], [201, 422]), statuses
 
@@ -116,6 +125,7 @@ def test_two_years_of_income_at_once_leave_the_latest_year_as_latest_income(user
                 errors.append(e)
             finally:
                 connection.close()
+
         return threading.Thread(target=run)
 
     # While this test holds the household's row, the later year is entered first, then the earlier one: each
@@ -132,4 +142,3 @@ def test_two_years_of_income_at_once_leave_the_latest_year_as_latest_income(user
     household.refresh_from_db()
     assert household.incomes.count() == 2
     assert household.latest_income == Decimal("4500.00")
-

@@ -1,4 +1,5 @@
 """Exporting the filtered household list to .xlsx: the same filters as the list, masked identifiers, re-importable."""
+
 import io
 
 import pytest
@@ -17,7 +18,10 @@ def export(client, **params):
     response = client.get(reverse("registry:household_export"), params)
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Disposition"].startswith("attachment")
-    rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows()]
+    rows = [
+        [c.value for c in row]
+        for row in load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows()
+    ]
     # 联系电话 is on the form twice: the household's keeps its own key here
     household_phone = rows[0].index("联系电话")
     return rows[0], [dict(zip(rows[0], r)) | {"户联系电话": r[household_phone]} for r in rows[1:]]
@@ -45,11 +49,18 @@ def test_export_contains_the_filtered_households_only(client, users):
     assert {r["户主姓名"] for r in rows} == {"王五"}
     _, rows = export(client, q="李四")
     assert {r["户主姓名"] for r in rows} == {"李四"}
-    assert client.get(reverse("registry:household_export"), {"region": factories.OTHER_COUNTY_VILLAGE}).status_code == 404
+    assert (
+        client.get(
+            reverse("registry:household_export"), {"region": factories.OTHER_COUNTY_VILLAGE}
+        ).status_code
+        == 404
+    )
 
 
 def test_export_masks_identifiers_for_read_only_roles(client, users):
-    household = factories.make_household(head="张三丰", phone="13812345678", bank_account="6217560000001234567")
+    household = factories.make_household(
+        head="张三丰", phone="13812345678", bank_account="6217560000001234567"
+    )
     head = household.members.get(relation="head")
     client.force_login(users["prefecture"])
     _, rows = export(client)
@@ -70,7 +81,12 @@ def test_an_export_imports_back_without_changes(client, users, tmp_path):
     path.write_bytes(b"".join(response.streaming_content))
     result = import_file(path, user=users["clerk"])
     assert result.imported, result.errors[:5]
-    assert (result.households_created, result.households_updated, result.members_created, result.members_updated) == (0, 0, 0, 0)
+    assert (
+        result.households_created,
+        result.households_updated,
+        result.members_created,
+        result.members_updated,
+    ) == (0, 0, 0, 0)
     assert result.unchanged_rows == 4 and Household.objects.count() == 2
 
 

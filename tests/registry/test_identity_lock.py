@@ -2,6 +2,7 @@
 (sex and birth date follow the ID number) change only by a reviewed change request (更正成员身份信息),
 never by the member form, the API or the import; contact fields stay direct edits. The guarantee check
 of a year an exit procedure used is locked the same way (更正两不愁三保障)."""
+
 import datetime
 
 import pytest
@@ -29,6 +30,7 @@ def errors_of(result):
 
 # --- the import -----------------------------------------------------------------------------------
 
+
 def test_import_refuses_a_new_name_for_a_registered_member(tmp_path, users, poor):
     son = poor.members.exclude(relation="head").order_by("pk").first()
     rows = existing_rows(poor)
@@ -37,7 +39,8 @@ def test_import_refuses_a_new_name_for_a_registered_member(tmp_path, users, poor
     result = import_file(write_csv(tmp_path / "h.csv", rows), user=users["county"])
     assert not result.imported
     assert [(col, why) for _, col, why in errors_of(result)] == [
-        ("姓名", f"户 {poor.number} 已建档立卡，更正成员姓名须提交变更申请，经乡镇审核后生效")]
+        ("姓名", f"户 {poor.number} 已建档立卡，更正成员姓名须提交变更申请，经乡镇审核后生效")
+    ]
     son.refresh_from_db()
     assert son.name != "李冒名"
     # the file as registered still imports
@@ -57,18 +60,26 @@ def test_import_refuses_a_changed_id_number_of_a_registered_member(tmp_path, use
 
 # --- the service and the member form ----------------------------------------------------------------
 
+
 def test_service_refuses_a_new_id_number_or_name_and_keeps_contact_fields_direct(users, poor):
     son = poor.members.exclude(relation="head").order_by("pk").first()
     for change in ({"id_number": factories.id_number(sex="M")}, {"name": "李冒名"}):
         with pytest.raises(services.LockedError) as e:
             services.update_member(son, by=users["clerk"], **change)
-        (field, message), = e.value.errors.items()
+        ((field, message),) = e.value.errors.items()
         assert field in change and "更正成员身份信息" in message and "变更申请" in message
     son.refresh_from_db()
     assert son.name != "李冒名"
     # the same values (as the member form posts them) and the contact fields stay direct edits
-    services.update_member(son, by=users["clerk"], id_number=son.id_number.lower(), name=f" {son.name} ",
-                           sex="", birth_date=None, phone="13700000000")
+    services.update_member(
+        son,
+        by=users["clerk"],
+        id_number=son.id_number.lower(),
+        name=f" {son.name} ",
+        sex="",
+        birth_date=None,
+        phone="13700000000",
+    )
     assert Member.objects.get(pk=son.pk).phone == "13700000000"
 
 
@@ -85,11 +96,16 @@ def test_member_form_shows_the_identity_read_only_and_refuses_a_forged_post(clie
     url = reverse("registry:member_edit", args=[poor.pk, son.pk])
     page = client.get(url).content.decode()
     assert "readonly" in page and "更正成员身份信息" in page
-    data = {name: value for name, value in MemberForm.initial_for(son).items()
-            if value is not None and value is not False} | factories.based_on(client, url)
+    data = {
+        name: value
+        for name, value in MemberForm.initial_for(son).items()
+        if value is not None and value is not False
+    } | factories.based_on(client, url)
     other_id = factories.id_number(sex="M", birth=son.birth_date)
     response = client.post(url, data | {"id_number": other_id})
-    assert response.status_code == 200 and "不能直接修改" in response.content.decode(), response.context["form"].errors
+    assert response.status_code == 200 and "不能直接修改" in response.content.decode(), response.context[
+        "form"
+    ].errors
     assert Member.objects.get(pk=son.pk).id_number == son.id_number
     response = client.post(url, data | {"phone": "13700000000"})
     assert response.status_code == 302 and Member.objects.get(pk=son.pk).phone == "13700000000"
@@ -97,10 +113,16 @@ def test_member_form_shows_the_identity_read_only_and_refuses_a_forged_post(clie
 
 # --- the guarantee check of a year an exit procedure used ------------------------------------------
 
+
 def checked(household, by, year=2025, **items):
-    return services.record_guarantees(household, by=by, year=year, checked_on=datetime.date(year, 11, 2),
-                                      items={g: True for g in GUARANTEES} | items,
-                                      notes={g: "未达标" for g, met in items.items() if not met})
+    return services.record_guarantees(
+        household,
+        by=by,
+        year=year,
+        checked_on=datetime.date(year, 11, 2),
+        items={g: True for g in GUARANTEES} | items,
+        notes={g: "未达标" for g, met in items.items() if not met},
+    )
 
 
 def used_by_an_exit(household, year, stage=Stage.APPRAISAL):
@@ -118,7 +140,11 @@ def test_guarantee_check_of_a_year_an_exit_used_is_corrected_only_by_change_requ
     # the form says so too; the same values are no change
     client.force_login(users["clerk"])
     url = reverse("registry:guarantees_record", args=[poor.pk]) + "?year=2025"
-    form = {"year": "2025", "checked_on": "2025-11-02"} | {g: "1" for g in GUARANTEES} | {"water": "0", "water_note": "缺水"}
+    form = (
+        {"year": "2025", "checked_on": "2025-11-02"}
+        | {g: "1" for g in GUARANTEES}
+        | {"water": "0", "water_note": "缺水"}
+    )
     response = client.post(url, form)
     assert response.status_code == 200 and "已用于退出程序" in response.content.decode()
     assert GuaranteeCheck.objects.get(household=poor, year=2025).water

@@ -19,15 +19,18 @@ def test_lower_case_x_is_accepted_and_normalised():
     assert parse("11010519491231002x").number == "11010519491231002X"
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("", "不能为空"),
-    ("110105194912310", "15位旧身份证号"),
-    ("1101051949123100", "应为18位"),
-    ("11010519491231002Y", "末位为数字或X"),
-    ("110105194902300021", "出生日期 19490230 不存在"),
-    ("110105194912310021", "校验位错误：应为 X"),
-    ("110105209912310021", "不合理"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("", "不能为空"),
+        ("110105194912310", "15位旧身份证号"),
+        ("1101051949123100", "应为18位"),
+        ("11010519491231002Y", "末位为数字或X"),
+        ("110105194902300021", "出生日期 19490230 不存在"),
+        ("110105194912310021", "校验位错误：应为 X"),
+        ("110105209912310021", "不合理"),
+    ],
+)
 def test_invalid_numbers_say_why_in_chinese(raw, message):
     with pytest.raises(IdNumberError, match=message):
         parse(raw)
@@ -57,10 +60,16 @@ def test_any_number_with_its_check_character_parses_back(area, birth, seq):
     assert parsed.sex == ("M" if seq % 2 else "F")
 
 
-@given(area=st.integers(110000, 659999), birth=dates, seq=st.integers(0, 999), pos=st.integers(0, 16), delta=st.integers(1, 9))
+@given(
+    area=st.integers(110000, 659999),
+    birth=dates,
+    seq=st.integers(0, 999),
+    pos=st.integers(0, 16),
+    delta=st.integers(1, 9),
+)
 def test_any_single_digit_change_is_caught(area, birth, seq, pos, delta):
     first17 = f"{area}{birth:%Y%m%d}{seq:03d}"
     number = first17 + check_character(first17)
-    changed = number[:pos] + str((int(number[pos]) + delta) % 10) + number[pos + 1:]
+    changed = number[:pos] + str((int(number[pos]) + delta) % 10) + number[pos + 1 :]
     with pytest.raises(IdNumberError):
         parse(changed)

@@ -1,4 +1,5 @@
 """Importing the national form: validation with row/column/reason, all-or-nothing, idempotency."""
+
 import contextlib
 import datetime
 import io
@@ -36,8 +37,13 @@ def errors_of(result):
 
 
 def test_good_file_imports_households_members_and_income(tmp_path, users):
-    rows = household("王大山") + household("李四海", members=[("李小花", "之女", datetime.date(2010, 9, 1), "女"),
-                                                              ("赵桂芳", "配偶", datetime.date(1972, 1, 5), "女")])
+    rows = household("王大山") + household(
+        "李四海",
+        members=[
+            ("李小花", "之女", datetime.date(2010, 9, 1), "女"),
+            ("赵桂芳", "配偶", datetime.date(1972, 1, 5), "女"),
+        ],
+    )
     result = run(tmp_path, rows, users["county"])
     assert result.imported and not result.errors
     assert (result.households_created, result.members_created, result.total_rows) == (2, 5, 5)
@@ -51,16 +57,34 @@ def test_good_file_imports_households_members_and_income(tmp_path, users):
     # (12000 + 3000.50 + 2400 − 500) ÷ 3
     assert income.per_capita_net_income == Decimal("5633.50") == h.latest_income
     daughter = Member.objects.get(name="李小花")
-    assert (daughter.sex, daughter.birth_date, daughter.relation) == ("F", datetime.date(2010, 9, 1), "daughter")
+    assert (daughter.sex, daughter.birth_date, daughter.relation) == (
+        "F",
+        datetime.date(2010, 9, 1),
+        "daughter",
+    )
     assert daughter.village_code == factories.VILLAGE and daughter.name_initials == "LXH"
     entries = AuditEntry.objects.filter(action="import_create")
     assert entries.count() == 2 and entries.filter(household=h, username="county").exists()
 
 
 def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
-    rows = household("王大山", **{"耕地面积（亩）": "3.5", "工资性收入": "12000", "生产经营性收入": "0.1", "低保金": "0.2"})
-    path = write_xlsx(tmp_path / "h.xlsx", rows, numbers=("耕地面积（亩）", "工资性收入", "生产经营性收入", "低保金",
-                                                       "家庭人口数", "识别年度", "收入年度", "务工时间（月）"))
+    rows = household(
+        "王大山", **{"耕地面积（亩）": "3.5", "工资性收入": "12000", "生产经营性收入": "0.1", "低保金": "0.2"}
+    )
+    path = write_xlsx(
+        tmp_path / "h.xlsx",
+        rows,
+        numbers=(
+            "耕地面积（亩）",
+            "工资性收入",
+            "生产经营性收入",
+            "低保金",
+            "家庭人口数",
+            "识别年度",
+            "收入年度",
+            "务工时间（月）",
+        ),
+    )
     result = import_file(path, user=users["county"])
     assert result.imported, errors_of(result)
     h = Household.objects.get()
@@ -68,8 +92,22 @@ def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
     assert IncomeRecord.objects.get().production == Decimal("0.10")
 
 
-@pytest.mark.parametrize("raw", ["12,000.5", "１２，０００.５", "0", "12.345", "-1", "abc", "NaN", "1e3",
-                                 "9999999999.99", "10000000000", "1.500"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "12,000.5",
+        "１２，０００.５",
+        "0",
+        "12.345",
+        "-1",
+        "abc",
+        "NaN",
+        "1e3",
+        "9999999999.99",
+        "10000000000",
+        "1.500",
+    ],
+)
 def test_money_cells_are_read_by_the_one_money_parser(raw):
     """The importer's sums of yuan go through core.money.parse_yuan with the column's limit: the same value or the
     same refusal as the forms and the API (issue 15, item 4)."""
@@ -102,22 +140,27 @@ def test_household_cells_on_the_head_row_only_are_accepted(tmp_path, users):
     assert sorted(Household.objects.values_list("head_name", "size")) == [("李四海", 2), ("王大山", 2)]
 
 
-@pytest.mark.parametrize("case, row, column, reason", [
-    ("bad_check_digit", 5, "证件号码", "校验位错误"),
-    ("sex_mismatch", 5, "性别", "性别与身份证号不符"),
-    ("unknown_label", 4, "贫困户属性", "不是有效的贫困户属性"),
-    ("two_heads", 5, "与户主关系", "每户只能有一名户主"),
-    ("duplicate_id", 5, "证件号码", "与第2行重复"),
-    ("bad_money", 4, "工资性收入", "最多保留两位小数"),
-    ("outside_scope", 4, "行政村", "不在您的管辖范围内"),
-    ("unknown_village", 4, "行政村", "没有名为“不存在村”的行政村"),
-    ("missing_status_fields", 4, "主要致贫原因", "贫困户须填写主要致贫原因"),
-    ("months", 5, "务工时间（月）", "应在0到12之间"),
-    ("inconsistent_household_cells", 5, "识别年度", "不一致"),
-    ("income_without_year", 4, "收入年度", "请同时填写收入年度"),
-    ("stated_income_wrong", 4, "年人均纯收入", "应为 8450.25"),
-])
-def test_bad_rows_are_reported_with_row_column_and_reason_and_nothing_is_imported(tmp_path, users, case, row, column, reason):
+@pytest.mark.parametrize(
+    "case, row, column, reason",
+    [
+        ("bad_check_digit", 5, "证件号码", "校验位错误"),
+        ("sex_mismatch", 5, "性别", "性别与身份证号不符"),
+        ("unknown_label", 4, "贫困户属性", "不是有效的贫困户属性"),
+        ("two_heads", 5, "与户主关系", "每户只能有一名户主"),
+        ("duplicate_id", 5, "证件号码", "与第2行重复"),
+        ("bad_money", 4, "工资性收入", "最多保留两位小数"),
+        ("outside_scope", 4, "行政村", "不在您的管辖范围内"),
+        ("unknown_village", 4, "行政村", "没有名为“不存在村”的行政村"),
+        ("missing_status_fields", 4, "主要致贫原因", "贫困户须填写主要致贫原因"),
+        ("months", 5, "务工时间（月）", "应在0到12之间"),
+        ("inconsistent_household_cells", 5, "识别年度", "不一致"),
+        ("income_without_year", 4, "收入年度", "请同时填写收入年度"),
+        ("stated_income_wrong", 4, "年人均纯收入", "应为 8450.25"),
+    ],
+)
+def test_bad_rows_are_reported_with_row_column_and_reason_and_nothing_is_imported(
+    tmp_path, users, case, row, column, reason
+):
     good = household("王大山")
     bad = household("李四海")
     member = bad[1]
@@ -152,7 +195,9 @@ def test_bad_rows_are_reported_with_row_column_and_reason_and_nothing_is_importe
         r.update(household_cells)
     result = run(tmp_path, good + bad, users["clerk"])
     assert not result.imported
-    assert any(r == row and col == column and reason in why for r, col, why in errors_of(result)), errors_of(result)
+    assert any(r == row and col == column and reason in why for r, col, why in errors_of(result)), errors_of(
+        result
+    )
     assert Household.objects.count() == 0 and Member.objects.count() == 0 and AuditEntry.objects.count() == 0
 
 
@@ -197,7 +242,9 @@ def test_only_valid_rows_imports_the_clean_households_whole(tmp_path, users):
     assert result.households_created == 1 and result.skipped_households == 1 and result.skipped_rows == 2
     assert list(Household.objects.values_list("head_name", flat=True)) == ["王大山"]
     assert not Member.objects.filter(name="李四海").exists()  # the bad household's good row is skipped too
-    assert (3, "", import_plan.SKIPPED) in errors_of(result) or (4, "", import_plan.SKIPPED) in errors_of(result)
+    assert (3, "", import_plan.SKIPPED) in errors_of(result) or (4, "", import_plan.SKIPPED) in errors_of(
+        result
+    )
 
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path, users):
@@ -208,7 +255,12 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path, users):
     audit = AuditEntry.objects.count()
     again = run(tmp_path, rows, users["county"])
     assert again.imported and not again.errors
-    assert (again.households_created, again.households_updated, again.members_created, again.members_updated) == (0, 0, 0, 0)
+    assert (
+        again.households_created,
+        again.households_updated,
+        again.members_created,
+        again.members_updated,
+    ) == (0, 0, 0, 0)
     assert again.unchanged_rows == again.total_rows == 4
     assert list(Household.objects.values_list("pk", "updated_at").order_by("pk")) == before
     assert AuditEntry.objects.count() == audit
@@ -232,15 +284,23 @@ def test_changing_one_cell_updates_only_that_record(tmp_path, users):
     assert member.education == "college"
     entry = AuditEntry.objects.get(action="import_update")
     assert entry.household_id == member.household_id
-    assert any(key.endswith(".education") and value == ["senior", "college"] for key, value in entry.changes.items())
+    assert any(
+        key.endswith(".education") and value == ["senior", "college"] for key, value in entry.changes.items()
+    )
 
 
 def test_household_number_updates_a_household_and_adds_a_member(tmp_path, users):
     # a household outside the registry (a registered one's members change by change request: test_status_lock)
     existing = factories.make_household(head="张三丰", members=1, status="applicant")
     head = existing.members.get()
-    rows = household("张三丰", 户编号=existing.number, members=[("张小宝", "之子", datetime.date(2012, 1, 1), "男")],
-                     户状态="申请中", 识别年度="", 贫困户属性="")
+    rows = household(
+        "张三丰",
+        户编号=existing.number,
+        members=[("张小宝", "之子", datetime.date(2012, 1, 1), "男")],
+        户状态="申请中",
+        识别年度="",
+        贫困户属性="",
+    )
     rows[0]["证件号码"] = rows[0]["户主证件号码"] = rows[1]["户主证件号码"] = head.id_number
     rows[0]["出生日期"] = ""
     result = run(tmp_path, rows, users["clerk"])
@@ -287,6 +347,7 @@ def test_gbk_csv_with_title_row_and_half_width_headings(tmp_path, users):
     with open(path, "w", encoding="gb18030", newline="") as fh:
         fh.write("贫困户信息采集表\n")
         import csv
+
         writer = csv.writer(fh)
         writer.writerow(headings)
         for row in rows:
@@ -312,7 +373,9 @@ def test_county_user_imports_into_any_village_of_the_county(tmp_path, users):
 
 def test_import_village_code_column(tmp_path, users):
     rows = household("王大山")
-    headings = ["行政村代码"] + [h for h in imports.HEADINGS if h not in ("省", "市", "县", "乡（镇）", "行政村")]
+    headings = ["行政村代码"] + [
+        h for h in imports.HEADINGS if h not in ("省", "市", "县", "乡（镇）", "行政村")
+    ]
     for row in rows:
         row["行政村代码"] = factories.SIBLING_VILLAGE
     path = write_csv(tmp_path / "h.csv", rows, headings=headings)
@@ -322,11 +385,24 @@ def test_import_village_code_column(tmp_path, users):
 
 
 def test_name_initials_match_the_service_for_common_names():
-    for name in ["张三丰", "曾国藩", "单田芳", "解晓东", "仇英", "朴正熙", "区志强", "买买提·艾力", "长孙无忌", "乐嘉", "覃海"]:
+    for name in [
+        "张三丰",
+        "曾国藩",
+        "单田芳",
+        "解晓东",
+        "仇英",
+        "朴正熙",
+        "区志强",
+        "买买提·艾力",
+        "长孙无忌",
+        "乐嘉",
+        "覃海",
+    ]:
         assert import_regions.name_initials(name) == services.initials(name), name
 
 
 # -- the job, the error report, the command -------------------------------------------------------
+
 
 def test_job_records_outcome_and_error_report(tmp_path, users, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -363,11 +439,13 @@ def test_import_command(tmp_path, users, settings, capsys):
 
 # -- pages ----------------------------------------------------------------------------------------
 
+
 def _upload(client, rows, name="h.csv", **data):
     buffer = io.BytesIO()
     path = None
     import tempfile
     from pathlib import Path
+
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / name
         (write_xlsx if name.endswith(".xlsx") else write_csv)(path, rows)
@@ -384,9 +462,13 @@ def test_upload_page_imports_and_shows_the_job(client, users, settings, tmp_path
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("registry:import_detail", args=[job.pk])
     page = client.get(response.url)
-    assert page.status_code == 200 and "已完成" in page.content.decode() and "新增 1 户" in page.content.decode()
+    assert (
+        page.status_code == 200 and "已完成" in page.content.decode() and "新增 1 户" in page.content.decode()
+    )
     progress = client.get(reverse("registry:import_progress", args=[job.pk]))
-    assert "<progress" in progress.content.decode() and 'hx-trigger="every 1s"' not in progress.content.decode()
+    assert (
+        "<progress" in progress.content.decode() and 'hx-trigger="every 1s"' not in progress.content.decode()
+    )
     assert Household.objects.count() == 1
 
 
@@ -397,7 +479,9 @@ def test_upload_refuses_wrong_files_with_a_message(client, users, settings, tmp_
     assert response.status_code == 200 and "只能导入 .xlsx 或 .csv 文件" in response.content.decode()
     headings = [h for h in imports.HEADINGS if h != "证件号码"]
     path = write_csv(tmp_path / "x.csv", household("王大山"), headings=headings)
-    response = client.post(reverse("registry:import_upload"), {"file": SimpleUploadedFile("x.csv", path.read_bytes())})
+    response = client.post(
+        reverse("registry:import_upload"), {"file": SimpleUploadedFile("x.csv", path.read_bytes())}
+    )
     assert "找不到表头" in response.content.decode() or "缺少必填列" in response.content.decode()
     assert ImportJob.objects.count() == 0
 
@@ -440,6 +524,7 @@ def test_template_download_has_the_headings(client, users):
 
 # -- an import that owns its transaction (on PostgreSQL a second connection writes) -------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_import_in_its_own_transaction_is_whole_or_nothing(tmp_path):
     from django.db import IntegrityError
@@ -467,14 +552,20 @@ def refusing_member_inserts(name):
     """The database refuses (integrity error) a member called `name`: committed DDL, dropped after."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("CREATE FUNCTION test_refuse_member() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                           f"BEGIN IF NEW.name = '{name}' THEN "
-                           "RAISE unique_violation USING MESSAGE = 'refused'; END IF; RETURN NEW; END $$")
-            cursor.execute("CREATE TRIGGER test_refuse_member BEFORE INSERT ON registry_member "
-                           "FOR EACH ROW EXECUTE FUNCTION test_refuse_member()")
+            cursor.execute(
+                "CREATE FUNCTION test_refuse_member() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN IF NEW.name = '{name}' THEN "
+                "RAISE unique_violation USING MESSAGE = 'refused'; END IF; RETURN NEW; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER test_refuse_member BEFORE INSERT ON registry_member "
+                "FOR EACH ROW EXECUTE FUNCTION test_refuse_member()"
+            )
         else:
-            cursor.execute("CREATE TRIGGER test_refuse_member BEFORE INSERT ON registry_member "
-                           f"WHEN NEW.name = '{name}' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            cursor.execute(
+                "CREATE TRIGGER test_refuse_member BEFORE INSERT ON registry_member "
+                f"WHEN NEW.name = '{name}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
     try:
         yield
     finally:
@@ -518,8 +609,29 @@ def test_the_bulk_paths_initials_are_name_initials_for_every_name():
 
     from fupin.registry.importing import initials as bulk_initials
 
-    names = ["", "张三丰", "曾小明", "单于", "长孙无忌", "王", "Anna", "a张", "欧阳娜娜", "乐乐", "重庆", "朝阳",
-             "张" * 25, "李" + "行" * 3, "阿依古丽·买买提", "\u3007", "𠀀", "李银行", "王一丁点儿", "曾重庆人", "单行道长"]
+    names = [
+        "",
+        "张三丰",
+        "曾小明",
+        "单于",
+        "长孙无忌",
+        "王",
+        "Anna",
+        "a张",
+        "欧阳娜娜",
+        "乐乐",
+        "重庆",
+        "朝阳",
+        "张" * 25,
+        "李" + "行" * 3,
+        "阿依古丽·买买提",
+        "\u3007",
+        "𠀀",
+        "李银行",
+        "王一丁点儿",
+        "曾重庆人",
+        "单行道长",
+    ]
     expected = [import_regions.name_initials(n) for n in names]
 
     class Importer:
@@ -536,8 +648,10 @@ def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_l
     small.write_text("户编号,姓名\n" + "".join(f"{i},张三\n" for i in range(500)), encoding="utf-8")
     assert reading._count_lines(small) == 501
     large = tmp_path / "large.csv"
-    large.write_text("户编号,姓名\n" + "".join(f"{i:06d},{'张三' if i % 3 else '欧阳小明'}\n" for i in range(300_000)),
-                     encoding="utf-8")
+    large.write_text(
+        "户编号,姓名\n" + "".join(f"{i:06d},{'张三' if i % 3 else '欧阳小明'}\n" for i in range(300_000)),
+        encoding="utf-8",
+    )
     assert abs(reading._count_lines(large, sample=1 << 16) - 300_001) <= 3_000
     assert reading._count_lines(large, sample=large.stat().st_size) == 300_001
 
@@ -548,5 +662,11 @@ def test_reports_hands_its_insert_trigger_to_the_import_writer_at_start_up():
     from fupin.reports import bulk
 
     triggers = writer.bulk_triggers()
-    assert set(triggers["registry_household"]) == {"registry_household_listversion_insert", "reports_household_insert"}
-    assert [entry.apply for entry in writer.VILLAGE_TRIGGERS] == [writer.bump_list_versions, bulk.log_villages]
+    assert set(triggers["registry_household"]) == {
+        "registry_household_listversion_insert",
+        "reports_household_insert",
+    }
+    assert [entry.apply for entry in writer.VILLAGE_TRIGGERS] == [
+        writer.bump_list_versions,
+        bulk.log_villages,
+    ]

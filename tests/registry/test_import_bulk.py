@@ -3,6 +3,7 @@
 Each test imports one file twice, once through each path, rolling the first back, and compares
 the errors (row, column, value, reason) and everything written.
 """
+
 import datetime
 
 import pytest
@@ -20,8 +21,11 @@ from fupin.registry.models import Household, IncomeRecord, Member
 from tests import factories
 from tests.registry.import_files import OTHER_COUNTY_PLACE, SIBLING_PLACE, household, write_csv, write_xlsx
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres,
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's"),
+]
 
 SKIP = {"id", "household_id", "created_at", "updated_at", "recorded_at"}
 
@@ -34,14 +38,26 @@ def snapshot():
     for row in Household.objects.values():
         numbers.append(row["number"])
         households[heads.get(row["id"])] = {k: v for k, v in row.items() if k not in SKIP | {"number"}}
-    members = {row["id_number"]: {k: v for k, v in row.items() if k not in SKIP} | {"head": heads.get(row["household_id"])}
-               for row in Member.objects.values()}
-    incomes = {(heads.get(row["household_id"]), row["year"]): {k: v for k, v in row.items() if k not in SKIP}
-               for row in IncomeRecord.objects.values()}
-    audit = sorted((e.action, e.household.head_name if e.household else "", sorted(e.changes))
-                   for e in AuditEntry.objects.select_related("household"))
-    return {"households": households, "numbers": sorted(numbers), "members": members, "incomes": incomes,
-            "audit": audit}
+    members = {
+        row["id_number"]: {k: v for k, v in row.items() if k not in SKIP}
+        | {"head": heads.get(row["household_id"])}
+        for row in Member.objects.values()
+    }
+    incomes = {
+        (heads.get(row["household_id"]), row["year"]): {k: v for k, v in row.items() if k not in SKIP}
+        for row in IncomeRecord.objects.values()
+    }
+    audit = sorted(
+        (e.action, e.household.head_name if e.household else "", sorted(e.changes))
+        for e in AuditEntry.objects.select_related("household")
+    )
+    return {
+        "households": households,
+        "numbers": sorted(numbers),
+        "members": members,
+        "incomes": incomes,
+        "audit": audit,
+    }
 
 
 def both_paths(path, user, **kwargs):
@@ -68,8 +84,18 @@ def errors(result):
 def assert_same(outcomes):
     (rows_result, rows_data), (bulk_result, bulk_data) = outcomes
     assert errors(bulk_result) == errors(rows_result)
-    for name in ("total_rows", "error_rows", "skipped_households", "skipped_rows", "households_created",
-                 "households_updated", "members_created", "members_updated", "unchanged_rows", "imported"):
+    for name in (
+        "total_rows",
+        "error_rows",
+        "skipped_households",
+        "skipped_rows",
+        "households_created",
+        "households_updated",
+        "members_created",
+        "members_updated",
+        "unchanged_rows",
+        "imported",
+    ):
         assert getattr(bulk_result, name) == getattr(rows_result, name), name
     assert bulk_data == rows_data
 
@@ -116,7 +142,9 @@ def bad_households():
     h = household("乙八")
     h[1]["残疾类别"] = "肢体残疾"  # without 残疾等级
     out.append(h)
-    h = household("乙九", members=[("乙小", "之子", timezone.localdate() - datetime.timedelta(days=800), "男")])
+    h = household(
+        "乙九", members=[("乙小", "之子", timezone.localdate() - datetime.timedelta(days=800), "男")]
+    )
     h[1]["在校生状况"] = "小学"  # two years old
     out.append(h)
     add(household("丙一"), 转移性收入="1")  # less than its parts (低保金 2400)
@@ -132,9 +160,22 @@ def bad_households():
 def good_households(count, start=0):
     out = []
     for i in range(count):
-        members = [("成员" + str(i), "配偶", datetime.date(1970, 1, 1), "女"), ("小" + str(i), "之子", datetime.date(2001, 5, 6), "男")]
-        out.append(household("户主" + str(start + i), members=members[: 1 + i % 2], repeat=i % 3 != 0,
-                             **{"耕地面积（亩）": f"{i % 7}.{i % 10}", "工资性收入": str(1000 + i), "生产经营性收入": f"{i}.5"}))
+        members = [
+            ("成员" + str(i), "配偶", datetime.date(1970, 1, 1), "女"),
+            ("小" + str(i), "之子", datetime.date(2001, 5, 6), "男"),
+        ]
+        out.append(
+            household(
+                "户主" + str(start + i),
+                members=members[: 1 + i % 2],
+                repeat=i % 3 != 0,
+                **{
+                    "耕地面积（亩）": f"{i % 7}.{i % 10}",
+                    "工资性收入": str(1000 + i),
+                    "生产经营性收入": f"{i}.5",
+                },
+            )
+        )
     return out
 
 
@@ -144,7 +185,7 @@ def interleave(good, bad):
         rows += h
         if i < len(bad):
             rows += bad[i]
-    for h in bad[len(good):]:
+    for h in bad[len(good) :]:
         rows += h
     return rows
 
@@ -193,6 +234,7 @@ def test_valid_rows_only_imports_the_same_households(tmp_path, users):
 
 def test_unusual_cells_take_the_row_wise_path_with_the_same_outcome(tmp_path, users):
     good = good_households(6)
+
     def household_cell(h, heading, value):
         for row in h:
             if row.get(heading):
@@ -214,9 +256,10 @@ def test_duplicates_and_registered_people_are_reported_the_same(tmp_path, users)
     taken = existing.members.get(relation="head").id_number
     good = good_households(5)
     good[1][1]["证件号码"] = good[0][0]["证件号码"]  # the same person twice in the file
-    good[3][0]["证件号码"] = taken                     # a person registered in another household
-    outcomes = both_paths(write_csv(tmp_path / "dup.csv", [r for h in good for r in h]), users["county"],
-                          only_valid_rows=True)
+    good[3][0]["证件号码"] = taken  # a person registered in another household
+    outcomes = both_paths(
+        write_csv(tmp_path / "dup.csv", [r for h in good for r in h]), users["county"], only_valid_rows=True
+    )
     assert_same(outcomes)
 
 
@@ -229,7 +272,9 @@ def test_reimport_and_a_changed_cell_give_the_same_outcome(tmp_path, users, monk
     path = write_csv(tmp_path / "first.csv", rows)
     imports.import_file(path, user=users["county"])
     outcomes = both_paths(path, users["county"])
-    assert outcomes[1][0].unchanged_rows == 20 and both_paths.routed_rows == 0  # found unchanged by the bulk path
+    assert (
+        outcomes[1][0].unchanged_rows == 20 and both_paths.routed_rows == 0
+    )  # found unchanged by the bulk path
     assert_same(outcomes)
     rows[2]["文化程度"] = "大专及以上"
     for row in rows[5:]:
@@ -248,11 +293,18 @@ def test_a_village_import_of_registered_households_is_reported_the_same(tmp_path
         for row in h:
             row.update(户状态="申请中", 识别年度="", 贫困户属性="")
     good[3][0].update(户状态="已脱贫", 脱贫年度="2020")
-    outcomes = both_paths(write_csv(tmp_path / "village.csv", [r for h in good for r in h]), users["clerk"],
-                          only_valid_rows=True)
+    outcomes = both_paths(
+        write_csv(tmp_path / "village.csv", [r for h in good for r in h]),
+        users["clerk"],
+        only_valid_rows=True,
+    )
     assert outcomes[1][0].households_created == 5 and outcomes[1][0].skipped_households == 4
     assert {e.column for e in outcomes[1][0].errors if e.reason.startswith("村、乡镇导入的新户")} == {
-        "户状态", "贫困户属性", "识别年度", "脱贫年度"}
+        "户状态",
+        "贫困户属性",
+        "识别年度",
+        "脱贫年度",
+    }
     assert_same(outcomes)
 
 
@@ -261,8 +313,13 @@ def test_other_county_and_xlsx(tmp_path, users):
     other = household("外县", place=OTHER_COUNTY_PLACE)
     rows = [r for h in good for r in h] + other
     assert_same(both_paths(write_csv(tmp_path / "c.csv", rows), users["county"], only_valid_rows=True))
-    assert_same(both_paths(write_xlsx(tmp_path / "c.xlsx", rows, numbers=("工资性收入", "家庭人口数")), users["county"],
-                           only_valid_rows=True))
+    assert_same(
+        both_paths(
+            write_xlsx(tmp_path / "c.xlsx", rows, numbers=("工资性收入", "家庭人口数")),
+            users["county"],
+            only_valid_rows=True,
+        )
+    )
 
 
 def test_parse_ids_agrees_with_idnumber_parse():
@@ -279,21 +336,33 @@ def test_parse_ids_agrees_with_idnumber_parse():
         first17 = f"360722{day:%Y%m%d}{n:03d}"
         return first17 + idnumber.check_character(first17)
 
-    numbers = st.builds(valid, st.dates(datetime.date(1880, 1, 1), datetime.date(2030, 1, 1)), st.integers(0, 999))
+    numbers = st.builds(
+        valid, st.dates(datetime.date(1880, 1, 1), datetime.date(2030, 1, 1)), st.integers(0, 999)
+    )
 
     @settings(max_examples=300, deadline=None)
-    @given(st.lists(st.text(alphabet="0123456789Xx ", min_size=15, max_size=19) | numbers
-                    | numbers.map(lambda s: s[:17] + "0123456789X"[(int(s[17], 16) if s[17] != "X" else 10) - 1]),
-                    min_size=1, max_size=30))
+    @given(
+        st.lists(
+            st.text(alphabet="0123456789Xx ", min_size=15, max_size=19)
+            | numbers
+            | numbers.map(lambda s: s[:17] + "0123456789X"[(int(s[17], 16) if s[17] != "X" else 10) - 1]),
+            min_size=1,
+            max_size=30,
+        )
+    )
     def check(values):
         parsed = import_bulk.parse_ids(pl.Series(values), today)
-        for raw, ok, number, birth, sex in zip(values, parsed["ok"], parsed["number"], parsed["birth_date"], parsed["sex"]):
+        for raw, ok, number, birth, sex in zip(
+            values, parsed["ok"], parsed["number"], parsed["birth_date"], parsed["sex"]
+        ):
             try:
                 expected = idnumber.parse(raw, today=today)
             except idnumber.IdNumberError:
                 assert not ok, raw
                 continue
-            assert ok or raw != raw.strip().upper(), raw  # a plain valid number is never left to the row-wise path
+            assert ok or raw != raw.strip().upper(), (
+                raw
+            )  # a plain valid number is never left to the row-wise path
             if ok:
                 assert (number, birth, sex) == (expected.number, expected.birth_date, expected.sex), raw
 
@@ -309,7 +378,13 @@ def test_households_of_agrees_with_grouping_the_rows():
 
     from fupin.registry.importing import bulk as import_bulk
 
-    row = st.tuples(st.booleans(), st.sampled_from(["", "a", "b"]), st.sampled_from(["", "x"]), st.booleans(), st.booleans())
+    row = st.tuples(
+        st.booleans(),
+        st.sampled_from(["", "a", "b"]),
+        st.sampled_from(["", "x"]),
+        st.booleans(),
+        st.booleans(),
+    )
 
     @settings(max_examples=300, deadline=None)
     @given(st.lists(row, min_size=1, max_size=25))
@@ -341,14 +416,19 @@ def test_households_of_agrees_with_grouping_the_rows():
 
 # -- an import that owns its transaction: the writer's connection, and indexes rebuilt after a large load ---
 
+
 def _schema():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY("
-                       "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1")
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY("
+            "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1"
+        )
         indexes = cursor.fetchall()
-        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ANY("
-                       "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) OR confrelid = ANY("
-                       "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1")
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ANY("
+            "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) OR confrelid = ANY("
+            "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1"
+        )
         return indexes, cursor.fetchall()
 
 
@@ -358,8 +438,10 @@ def _other_connections(expected=None):
 
     for _ in range(50):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
             count = cursor.fetchone()[0]
         if expected is None or count == expected:
             return count
@@ -370,15 +452,20 @@ def _other_connections(expected=None):
 @pytest.mark.django_db(transaction=True)
 def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeypatch):
     factories.make_tree()
-    loader = factories.make_user("county", "county", factories.VILLAGE[:6])  # 建档立卡 data is the county's to load
+    loader = factories.make_user(
+        "county", "county", factories.VILLAGE[:6]
+    )  # 建档立卡 data is the county's to load
     monkeypatch.setattr(row_wise, "BULK_INDEX_MIN_ROWS", 1)
     monkeypatch.setattr(row_wise, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)  # several chunks: screening overlaps the writer
     before, connections = _schema(), _other_connections()
     dropped = []
     original = import_writer.Writer.drop_indexes
-    monkeypatch.setattr(import_writer.Writer, "drop_indexes",
-                        lambda self, tables: (original(self, tables), dropped.append(len(self.rebuild))))
+    monkeypatch.setattr(
+        import_writer.Writer,
+        "drop_indexes",
+        lambda self, tables: (original(self, tables), dropped.append(len(self.rebuild))),
+    )
 
     bad = [r for h in good_households(6) for r in h]
     bad[4]["性别"] = "女" if bad[4]["性别"] == "男" else "男"
@@ -468,17 +555,24 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
     factories.make_household(factories.OTHER_COUNTY_VILLAGE, members=3, income=None)
     settings.FUPIN_STATS_LIVE_LEVEL = 7  # every level read from the rollup (and the villages logged since)
     report_services.rebuild_stats()
-    StatsState.objects.update(refresh_requested_at=timezone.now() + datetime.timedelta(days=1))  # no refresh yet
+    StatsState.objects.update(
+        refresh_requested_at=timezone.now() + datetime.timedelta(days=1)
+    )  # no refresh yet
     monkeypatch.setattr(row_wise, "BULK_INDEX_MIN_ROWS", 1)
     monkeypatch.setattr(row_wise, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(row_wise, "BULK_CHUNK_ROWS", 7)
     monkeypatch.setattr(row_wise, "estimated_rows", lambda model: 0)  # a load "large" for the registry
     disabled, planned = [], []
     original = import_writer.Writer.drop_indexes
-    monkeypatch.setattr(import_writer.Writer, "drop_indexes",
-                        lambda self, tables: (original(self, tables), disabled.append(list(self.disabled))))
+    monkeypatch.setattr(
+        import_writer.Writer,
+        "drop_indexes",
+        lambda self, tables: (original(self, tables), disabled.append(list(self.disabled))),
+    )
     new_villages = import_plan.Plan.new_villages
-    monkeypatch.setattr(import_plan.Plan, "new_villages", lambda self: planned.append(new_villages(self)) or planned[-1])
+    monkeypatch.setattr(
+        import_plan.Plan, "new_villages", lambda self: planned.append(new_villages(self)) or planned[-1]
+    )
 
     def versions():
         with connection.cursor() as cursor:
@@ -487,21 +581,32 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
 
     def triggers():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY("
-                           "'{registry_household,registry_member}'::regclass[]) ORDER BY 1")
+            cursor.execute(
+                "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY("
+                "'{registry_household,registry_member}'::regclass[]) ORDER BY 1"
+            )
             return cursor.fetchall()
 
     def figures_equal_live_counts():
-        for code in ("36", "3607", factories.VILLAGE[:6], factories.VILLAGE[:9], factories.VILLAGE,
-                     factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE[:9], factories.OTHER_TOWNSHIP_VILLAGE,
-                     factories.OTHER_COUNTY_VILLAGE[:6]):
+        for code in (
+            "36",
+            "3607",
+            factories.VILLAGE[:6],
+            factories.VILLAGE[:9],
+            factories.VILLAGE,
+            factories.SIBLING_VILLAGE,
+            factories.OTHER_TOWNSHIP_VILLAGE[:9],
+            factories.OTHER_TOWNSHIP_VILLAGE,
+            factories.OTHER_COUNTY_VILLAGE[:6],
+        ):
             settings.FUPIN_STATS_LIVE_LEVEL = 7
             rolled = report_selectors.region_figures(admin, code)
             settings.FUPIN_STATS_LIVE_LEVEL = 0
             live = report_selectors.region_figures(admin, code)
             assert rolled.source.startswith("rollup") and live.source == "live", code
-            assert {k: v for k, v in rolled.total.items() if k[0] != "rural" and v[0]} == \
-                {k: v for k, v in live.total.items() if v[0]}, code
+            assert {k: v for k, v in rolled.total.items() if k[0] != "rural" and v[0]} == {
+                k: v for k, v in live.total.items() if v[0]
+            }, code
 
     from django.core.cache import cache
     from django.test import Client
@@ -510,19 +615,28 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
     client = Client()
     client.force_login(county)
     listed = reverse("registry:household_list")
-    assert "户主20" not in client.get(listed, {"region": factories.SIBLING_VILLAGE}).content.decode()  # now cached
+    assert (
+        "户主20" not in client.get(listed, {"region": factories.SIBLING_VILLAGE}).content.decode()
+    )  # now cached
 
     before_versions, before_triggers = versions(), triggers()
     assert all(enabled == "O" for _, enabled in before_triggers)
-    rows = [r for h in good_households(8) for r in h] + [r | SIBLING_PLACE for h in good_households(5, start=20) for r in h]
+    rows = [r for h in good_households(8) for r in h] + [
+        r | SIBLING_PLACE for h in good_households(5, start=20) for r in h
+    ]
     # a household with an unusual cell (a space before an ID number) in a third village: the row-wise path writes it
     routed = [r | {"乡（镇）": "大塘埠镇", "行政村": "大塘埠村"} for r in good_households(2, start=40)[1]]
     routed[-1]["证件号码"] = " " + routed[-1]["证件号码"]
     result = imports.import_file(write_csv(tmp_path / "three_villages.csv", rows + routed), user=county)
     assert result.imported and result.households_created == 14, result.errors[:3]
-    assert [factories.OTHER_TOWNSHIP_VILLAGE] in planned  # written by the row-wise path while the triggers were off
+    assert [
+        factories.OTHER_TOWNSHIP_VILLAGE
+    ] in planned  # written by the row-wise path while the triggers were off
     assert disabled and {name for _, name in disabled[-1]} == {
-        "registry_household_listversion_insert", "registry_member_listversion_insert", "reports_household_insert"}
+        "registry_household_listversion_insert",
+        "registry_member_listversion_insert",
+        "reports_household_insert",
+    }
     assert triggers() == before_triggers  # enabled again, in the load's own transaction
 
     after = versions()

@@ -4,6 +4,7 @@ The writer's committing transaction keeps the server's synchronous_commit: with 
 answers COMMIT before the WAL reaches the disk, and a crash in the next fraction of a second loses
 an import the job already called 已完成.
 """
+
 import pytest
 from django.db import connection
 
@@ -15,8 +16,10 @@ from tests import factories
 from tests.registry.import_files import write_csv
 from tests.registry.test_import_bulk import good_households
 
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY writer is PostgreSQL's")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY writer is PostgreSQL's"),
+]
 
 
 def _watch_synchronous_commit(monkeypatch) -> list[str]:

@@ -3,6 +3,7 @@
 Each test here failed on the importer before the fix (noted per test); both paths (row-wise and the
 PostgreSQL bulk path) give the same errors where they differ in code.
 """
+
 import csv
 import itertools
 import re
@@ -32,6 +33,7 @@ def errors_of(result):
 
 
 # --- 6. overflow: limits checked where they are typed, with row and column --------------------------------
+
 
 def overflowing(head="钱多多"):
     return household(head, members=(), 工资性收入=BIG, 生产经营性收入=BIG, 低保金="0", 生产经营性支出="0")
@@ -81,9 +83,20 @@ def test_record_income_refuses_a_total_past_the_column(tree):
 def test_the_income_page_shows_the_overflow_instead_of_a_server_error(users, client, tree):
     h = factories.make_household(members=1, income=None)
     client.force_login(users["clerk"])
-    data = {"year": "2024", "wages": BIG, "production": BIG, "property_income": "", "family_planning": "",
-            "dibao": "", "wubao": "", "pension": "", "eco_compensation": "", "other_transfers": "",
-            "productive_expenditure": "", "household_size": ""}
+    data = {
+        "year": "2024",
+        "wages": BIG,
+        "production": BIG,
+        "property_income": "",
+        "family_planning": "",
+        "dibao": "",
+        "wubao": "",
+        "pension": "",
+        "eco_compensation": "",
+        "other_transfers": "",
+        "productive_expenditure": "",
+        "household_size": "",
+    }
     response = client.post(reverse("registry:income_record", args=[h.pk]), data)
     assert response.status_code == 200 and "超过上限 9,999,999,999.99 元" in response.content.decode()
     assert not IncomeRecord.objects.filter(household=h, year=2024).exists()
@@ -91,23 +104,27 @@ def test_the_income_page_shows_the_overflow_instead_of_a_server_error(users, cli
 
 # --- 7. 户编号 past 9,999 households in a village -----------------------------------------------------------
 
+
 def crowded_village(count=10_000):
     """factories.VILLAGE numbered up to …{count}: one household made properly, then copies of its row numbered
     …0002–…0050 and the last 50 up to `count` (the numbers in between change nothing but the time)."""
     h = factories.make_household(members=1, income=None)
     assert h.number == factories.VILLAGE + "0001"
     row = {f.attname: getattr(h, f.attname) for f in Household._meta.concrete_fields if f.attname != "id"}
-    Household.objects.bulk_create(Household(**row | {"number": f"{factories.VILLAGE}{i:04d}"})
-                                   for i in sorted({*range(2, min(count, 50) + 1),
-                                                    *range(max(count - 49, 2), count + 1)}))
+    Household.objects.bulk_create(
+        Household(**row | {"number": f"{factories.VILLAGE}{i:04d}"})
+        for i in sorted({*range(2, min(count, 50) + 1), *range(max(count - 49, 2), count + 1)})
+    )
 
 
 def test_new_household_numbers_go_on_past_9999(users, client, tree):
     """Before: MAX(number) compared text: …9999 was the last and …10000 was given again (IntegrityError)."""
     crowded_village()
     assert services.next_household_number(factories.VILLAGE) == factories.VILLAGE + "10001"
-    made = [services.create_household(by=users["clerk"], village_code=factories.VILLAGE,
-                                      primary_cause="illness") for _ in range(2)]
+    made = [
+        services.create_household(by=users["clerk"], village_code=factories.VILLAGE, primary_cause="illness")
+        for _ in range(2)
+    ]
     assert [h.number for h in made] == [factories.VILLAGE + "10001", factories.VILLAGE + "10002"]
 
 
@@ -119,8 +136,11 @@ def test_imports_into_a_village_past_9999_households_number_new_ones_after_the_l
         result = import_file(write_csv(tmp_path / name, rows), user=users["county"])
         assert result.imported and not result.errors
     numbers = dict(Household.objects.filter(head_name__endswith="大山").values_list("head_name", "number"))
-    assert numbers == {"甲大山": factories.VILLAGE + "10001", "乙大山": factories.VILLAGE + "10002",
-                       "丙大山": factories.VILLAGE + "10003"}
+    assert numbers == {
+        "甲大山": factories.VILLAGE + "10001",
+        "乙大山": factories.VILLAGE + "10002",
+        "丙大山": factories.VILLAGE + "10003",
+    }
 
 
 def test_a_village_numbered_with_other_shapes_still_counts_its_own_sequence(tree):
@@ -145,6 +165,7 @@ def test_the_bulk_path_numbers_past_9999_like_the_row_wise_path(tmp_path, users,
 
 # --- 8. Excel cells read wrong silently ------------------------------------------------------------------
 
+
 def rewrite_sheet(path, old: bytes, new: bytes):
     """Edit the first sheet's XML in place (what openpyxl cannot write: a formula's cached result)."""
     with zipfile.ZipFile(path) as book:
@@ -161,9 +182,9 @@ def rewrite_sheet(path, old: bytes, new: bytes):
 def test_error_values_and_uncomputed_formulas_are_errors_with_row_and_column(tmp_path, users):
     """Before: calamine read #N/A, #DIV/0! and a formula without its result as empty cells, imported as 0."""
     rows = household("王大山") + household("李四海", members=())
-    rows[0]["工资性收入"] = "#N/A"          # openpyxl writes these as error cells (t="e")
+    rows[0]["工资性收入"] = "#N/A"  # openpyxl writes these as error cells (t="e")
     rows[1]["低保金"] = "#DIV/0!"
-    rows[2]["耕地面积（亩）"] = "=1+2"       # a formula saved without its result (as programs write them)
+    rows[2]["耕地面积（亩）"] = "=1+2"  # a formula saved without its result (as programs write them)
     path = write_xlsx(tmp_path / "errors.xlsx", rows)
     result = import_file(path, user=users["county"])
     assert not result.imported and not Household.objects.exists()
@@ -314,7 +335,9 @@ def test_headings_spread_over_too_many_rows_are_refused_as_a_layout_problem(tmp_
     path = tmp_path / "layout.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(headings[:split] + [""] * (len(headings) - split))  # 省…自然村 four rows above the rest
+        writer.writerow(
+            headings[:split] + [""] * (len(headings) - split)
+        )  # 省…自然村 four rows above the rest
         writer.writerows([[]] * 3)
         writer.writerow([""] * split + headings[split:])
         writer.writerows([row.get(h, "") for h in headings] for row in household("王大山"))
@@ -326,8 +349,21 @@ def test_headings_spread_over_too_many_rows_are_refused_as_a_layout_problem(tmp_
 
 # --- 10. messages ------------------------------------------------------------------------------------------
 
-ALLOWED_LATIN = {"Excel", "xlsx", "csv", "CSV", "UTF", "GBK", "NUL", "PDF", "PNG", "JPEG", "Word", "docx",
-                 "zip"}
+ALLOWED_LATIN = {
+    "Excel",
+    "xlsx",
+    "csv",
+    "CSV",
+    "UTF",
+    "GBK",
+    "NUL",
+    "PDF",
+    "PNG",
+    "JPEG",
+    "Word",
+    "docx",
+    "zip",
+}
 
 
 def assert_chinese(message: str):
@@ -345,7 +381,7 @@ def refusal(path, user, name=None):
 def test_a_damaged_workbook_is_refused_in_chinese(tmp_path, users):
     """Before: “无法读取 Excel 文件（须为 .xlsx 格式）：XmlError …” (calamine's English)."""
     path = write_xlsx(tmp_path / "broken.xlsx", household("王大山"))
-    rewrite_sheet(path, b"</sheetData>", b"<row r=\"9\"><c r=\"A9\"")
+    rewrite_sheet(path, b"</sheetData>", b'<row r="9"><c r="A9"')
     assert "文件已损坏" in refusal(path, users["county"])
     data = (tmp_path / "broken.xlsx").read_bytes()
     (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])  # cut short: no end of central directory
@@ -360,12 +396,15 @@ def test_a_csv_the_csv_module_cannot_read_is_refused_in_chinese(tmp_path, users)
     assert "单元格的内容过长" in refusal(path, users["county"])
 
 
-@pytest.mark.parametrize("name, content, kind", [
-    ("households.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF 文档"),
-    ("households.xlsx", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "PDF 文档"),
-    ("households.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40), "PNG 图片"),
-    ("households.xlsx", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40), "JPEG 图片"),
-])
+@pytest.mark.parametrize(
+    "name, content, kind",
+    [
+        ("households.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF 文档"),
+        ("households.xlsx", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "PDF 文档"),
+        ("households.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40), "PNG 图片"),
+        ("households.xlsx", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40), "JPEG 图片"),
+    ],
+)
 def test_a_file_is_called_what_it_is_whatever_its_name(tmp_path, users, name, content, kind):
     """Before: a PDF named .csv was “文件不是文本格式的 CSV”, named .xlsx “不是有效的 Excel（.xlsx）表格”."""
     path = tmp_path / name

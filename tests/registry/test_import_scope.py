@@ -1,5 +1,6 @@
 """Issue 14, finding 7 (b): the import's error report names no household outside the importing user's scope,
 not even through the head's ID number a row gives."""
+
 import pytest
 from openpyxl import load_workbook
 
@@ -16,12 +17,18 @@ def _report_text(result) -> str:
     job = ImportJob.objects.order_by("-pk").first()
     if job is not None and job.error_file:
         with job.error_file.open("rb") as f:
-            text += " ".join(str(c) for row in load_workbook(f, read_only=True).active.iter_rows(values_only=True) for c in row)
+            text += " ".join(
+                str(c)
+                for row in load_workbook(f, read_only=True).active.iter_rows(values_only=True)
+                for c in row
+            )
     return text
 
 
 @pytest.mark.parametrize("member_row", [0, 1])
-def test_an_id_number_registered_in_another_county_is_reported_without_naming_its_household(tmp_path, users, member_row):
+def test_an_id_number_registered_in_another_county_is_reported_without_naming_its_household(
+    tmp_path, users, member_row
+):
     other = factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="外县户主")
     taken = other.members.get(relation="head").id_number
     rows = household("王大山")

@@ -1,6 +1,7 @@
 """Issue 14, finding 2, through the pages: a role that may not see full ID numbers (prefecture, province) gets no
 birth date (exactly the masked digits), no partial ID search, no unmasked value in the history, an export or a
 suspect record's text."""
+
 import io
 
 import pytest
@@ -35,7 +36,9 @@ def test_household_page_and_history_show_the_birth_year_only(client, users, hous
         for secret in spellings(head) + [head.id_number, "13812345678", "6217001234567890123"]:
             assert secret not in page, (path, secret)
         assert f"{head.birth_date.year}年" in page
-    assert "岁" not in client.get(f"/households/{household.pk}/").content.decode()  # an age ticks over on the birthday
+    assert (
+        "岁" not in client.get(f"/households/{household.pk}/").content.decode()
+    )  # an age ticks over on the birthday
 
 
 def test_the_village_still_sees_age_and_birth_date(client, users, household):
@@ -52,12 +55,20 @@ def test_list_search_and_export_match_only_whole_id_numbers(client, users, house
     client.force_login(users[who])
     for part in (head.id_number[:10], head.id_number[:17]):
         assert head.name not in client.get("/households/", {"q": part}).content.decode(), part
-        rows = list(load_workbook(io.BytesIO(b"".join(client.get("/households/export/", {"q": part}).streaming_content)),
-                                  read_only=True).active.iter_rows(values_only=True))
+        rows = list(
+            load_workbook(
+                io.BytesIO(b"".join(client.get("/households/export/", {"q": part}).streaming_content)),
+                read_only=True,
+            ).active.iter_rows(values_only=True)
+        )
         assert len(rows) == 1, part  # the heading only
     assert head.name in client.get("/households/", {"q": head.id_number}).content.decode()
     body = b"".join(client.get("/households/export/").streaming_content)
-    cells = [str(c) for row in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True) for c in row]
+    cells = [
+        str(c)
+        for row in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True)
+        for c in row
+    ]
     assert head.id_number not in cells and idnumber.mask(head.id_number) in cells
     assert not any(s in c for c in cells for s in spellings(head))
 
@@ -67,17 +78,32 @@ def test_a_cached_list_is_not_shared_between_readers_who_search_differently(clie
     head = household.members.get(relation="head")
     misbound = factories.make_user("misbound", "county", factories.VILLAGE[:4])
     client.force_login(misbound)
-    assert head.name in client.get("/households/", {"q": head.id_number[:12], "region": factories.VILLAGE}).content.decode()
+    assert (
+        head.name
+        in client.get(
+            "/households/", {"q": head.id_number[:12], "region": factories.VILLAGE}
+        ).content.decode()
+    )
     client.force_login(users["prefecture"])
-    assert head.name not in client.get("/households/", {"q": head.id_number[:12], "region": factories.VILLAGE}).content.decode()
+    assert (
+        head.name
+        not in client.get(
+            "/households/", {"q": head.id_number[:12], "region": factories.VILLAGE}
+        ).content.decode()
+    )
 
 
 @pytest.mark.parametrize("who", MASKED_ROLES)
 def test_suspect_record_text_and_evidence_are_masked(client, users, household, who):
     head = household.members.get(relation="head")
     finding = Finding.objects.create(
-        household=household, member=head, village_code=household.village_id, department="registry", rule="identity_mismatch",
-        severity=2, detail=f"成员{head.name}登记的出生日期（{head.birth_date}）或性别与身份证号 {head.id_number} 不一致",
+        household=household,
+        member=head,
+        village_code=household.village_id,
+        department="registry",
+        rule="identity_mismatch",
+        severity=2,
+        detail=f"成员{head.name}登记的出生日期（{head.birth_date}）或性别与身份证号 {head.id_number} 不一致",
         evidence={"身份证号": head.id_number, "出生日期": head.birth_date.strftime("%Y%m%d")},
     )
     client.force_login(users[who])
@@ -92,19 +118,35 @@ def test_suspect_record_text_and_evidence_are_masked(client, users, household, w
 
 def test_mask_changes_reaches_nested_values_and_is_idempotent():
     changes = {
-        "members": [None, [{"name": "甲", "id_number": "11010519491231002X", "birth_date": "1949-12-31", "phone": "13812345678"}]],
+        "members": [
+            None,
+            [
+                {
+                    "name": "甲",
+                    "id_number": "11010519491231002X",
+                    "birth_date": "1949-12-31",
+                    "phone": "13812345678",
+                }
+            ],
+        ],
         "reason": ["", "证件 11010519491231002X 已注销"],
         "birth_date": ["1949-12-31", None],
     }
     masked = masking.mask_changes(changes)
-    assert masked["members"][1][0] == {"name": "甲", "id_number": "110105********002X", "birth_date": "1949年",
-                                       "phone": "138****5678"}
+    assert masked["members"][1][0] == {
+        "name": "甲",
+        "id_number": "110105********002X",
+        "birth_date": "1949年",
+        "phone": "138****5678",
+    }
     assert masked["reason"] == ["", "证件 110105********002X 已注销"]
     assert masked["birth_date"] == ["1949年", None]
     assert masking.mask_changes(masked) == masked
 
 
-def test_whole_number_searches_on_the_list_are_counted_even_when_the_page_is_cached(client, users, household, monkeypatch):
+def test_whole_number_searches_on_the_list_are_counted_even_when_the_page_is_cached(
+    client, users, household, monkeypatch
+):
     monkeypatch.setattr(masking, "ID_SEARCHES_PER_DAY", 2)
     head = household.members.get(relation="head")
     client.force_login(users["prefecture"])

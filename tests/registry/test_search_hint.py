@@ -1,4 +1,5 @@
 """Issue 18, finding 11: the household search's hint says exactly what it matches, for the reader's role."""
+
 import pytest
 from django.urls import reverse
 
@@ -14,7 +15,7 @@ def test_the_hint_promises_only_what_the_search_finds(client, users, who):
     hint = client.get(url, {"q": "不存在的人"}).content.decode()
     assert "全部或部分" not in hint and "姓名的开头" in hint
     found = lambda q: household.number in client.get(url, {"q": q}).content.decode()  # noqa: E731
-    assert found("张三") and not found("三丰")   # a name matches from its beginning only
+    assert found("张三") and not found("三丰")  # a name matches from its beginning only
     if who == "county":  # sees ID numbers: six or more consecutive digits anywhere in the number
         assert "连续6位以上" in hint
         assert found(id_number[6:14]) and not found(id_number[6:10])

@@ -12,11 +12,17 @@ def test_each_role_sees_exactly_its_region(users):
     other_township = factories.make_household(factories.OTHER_TOWNSHIP_VILLAGE, head="王五")
     other_county = factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="赵六")
     expect = {
-        "clerk": {mine}, "team": {mine}, "sibling_clerk": {sibling},
-        "township": {mine, sibling}, "other_township": {other_township},
-        "county": {mine, sibling, other_township}, "other_county": {other_county},
-        "prefecture": {mine, sibling, other_township, other_county}, "province": {mine, sibling, other_township, other_county},
-        "admin": {mine, sibling, other_township, other_county}, "liaison": set(),
+        "clerk": {mine},
+        "team": {mine},
+        "sibling_clerk": {sibling},
+        "township": {mine, sibling},
+        "other_township": {other_township},
+        "county": {mine, sibling, other_township},
+        "other_county": {other_county},
+        "prefecture": {mine, sibling, other_township, other_county},
+        "province": {mine, sibling, other_township, other_county},
+        "admin": {mine, sibling, other_township, other_county},
+        "liaison": set(),
     }
     for who, households in expect.items():
         assert _numbers(selectors.households_for(users[who])) == {h.number for h in households}, who
@@ -43,7 +49,9 @@ def test_search_by_name_id_number_and_initials(users):
 
 def test_filters_by_status_type_cause_and_income_band(users):
     poor = factories.make_household(income="3500")
-    exited = factories.make_household(status="exited", exit_year=2020, income="6000", primary_cause="disability")
+    exited = factories.make_household(
+        status="exited", exit_year=2020, income="6000", primary_cause="disability"
+    )
     clerk = users["clerk"]
     assert _numbers(selectors.households_for(clerk, status="exited")) == {exited.number}
     assert _numbers(selectors.households_for(clerk, cause="disability")) == {exited.number}

@@ -12,22 +12,32 @@ from tests import factories
 
 
 def test_per_capita_net_income_is_exact_and_rounded_half_up():
-    assert per_capita_net_income(incomes=[Decimal("10000"), Decimal("0.01")], productive_expenditure=Decimal("0"), household_size=3) == Decimal("3333.34")
-    assert per_capita_net_income(incomes=[Decimal("9000")], productive_expenditure=Decimal("1000"), household_size=2) == Decimal("4000.00")
+    assert per_capita_net_income(
+        incomes=[Decimal("10000"), Decimal("0.01")], productive_expenditure=Decimal("0"), household_size=3
+    ) == Decimal("3333.34")
+    assert per_capita_net_income(
+        incomes=[Decimal("9000")], productive_expenditure=Decimal("1000"), household_size=2
+    ) == Decimal("4000.00")
     with pytest.raises(ValueError):
         per_capita_net_income(incomes=[], productive_expenditure=0, household_size=0)
 
 
 def test_record_income_derives_per_capita_and_updates_the_household(users):
     h = factories.make_household(members=3, income=None)
-    income = services.record_income(h, by=users["clerk"], year=2025, wages="9000", dibao="3000", productive_expenditure="600")
+    income = services.record_income(
+        h, by=users["clerk"], year=2025, wages="9000", dibao="3000", productive_expenditure="600"
+    )
     assert income.per_capita_net_income == Decimal("3800.00")
     h.refresh_from_db()
     assert h.latest_income == Decimal("3800.00")
     services.record_income(h, by=users["clerk"], year=2025, wages="12000", productive_expenditure="0")
     assert IncomeRecord.objects.get(household=h, year=2025).per_capita_net_income == Decimal("4000.00")
     entry = AuditEntry.objects.filter(household=h, action="record_income").first()
-    assert entry.changes["wages"] == ["9000.00", "12000.00"] and entry.username == "clerk" and entry.role == "village_clerk"
+    assert (
+        entry.changes["wages"] == ["9000.00", "12000.00"]
+        and entry.username == "clerk"
+        and entry.role == "village_clerk"
+    )
 
 
 def test_money_refuses_floats_negatives_and_fractions_of_a_fen(users):
@@ -35,8 +45,14 @@ def test_money_refuses_floats_negatives_and_fractions_of_a_fen(users):
     with pytest.raises(TypeError):
         services.record_income(h, by=users["clerk"], year=2025, wages=100.5)
     with pytest.raises(RegistryError) as e:
-        services.record_income(h, by=users["clerk"], year=2025, wages="-1", production="12.345", property_income="abc")
-    assert e.value.errors == {"wages": "金额不能为负数", "production": "金额最多保留两位小数", "property_income": "请输入金额（元）"}
+        services.record_income(
+            h, by=users["clerk"], year=2025, wages="-1", production="12.345", property_income="abc"
+        )
+    assert e.value.errors == {
+        "wages": "金额不能为负数",
+        "production": "金额最多保留两位小数",
+        "property_income": "请输入金额（元）",
+    }
     assert not IncomeRecord.objects.filter(household=h).exists()
 
 
@@ -44,7 +60,15 @@ def test_member_identity_must_agree_with_id_number(users):
     h = factories.make_household(members=1, status="applicant")
     number = factories.id_number(birth=datetime.date(1990, 1, 2), sex="F")
     with pytest.raises(RegistryError) as e:
-        services.add_member(h, by=users["clerk"], name="李四", id_number=number, sex="M", birth_date=datetime.date(1990, 1, 3), relation="spouse")
+        services.add_member(
+            h,
+            by=users["clerk"],
+            name="李四",
+            id_number=number,
+            sex="M",
+            birth_date=datetime.date(1990, 1, 3),
+            relation="spouse",
+        )
     assert "性别与身份证号不符" in e.value.errors["sex"]
     assert "出生日期与身份证号不符" in e.value.errors["birth_date"]
     m = services.add_member(h, by=users["clerk"], name="李四", id_number=number, relation="spouse")
@@ -65,14 +89,18 @@ def test_one_person_is_in_one_household_at_a_time(users):
     b = factories.make_household(members=1, head="李四", status="applicant")
     head_of_a = a.members.get()
     with pytest.raises(RegistryError) as e:
-        services.add_member(b, by=users["clerk"], name=head_of_a.name, id_number=head_of_a.id_number, relation="sibling")
+        services.add_member(
+            b, by=users["clerk"], name=head_of_a.name, id_number=head_of_a.id_number, relation="sibling"
+        )
     assert "一人只能在一户" in e.value.errors["id_number"]
 
 
 def test_one_head_per_household(users):
     h = factories.make_household(members=1, status="applicant")
     with pytest.raises(RegistryError, match="只能有一名户主"):
-        services.add_member(h, by=users["clerk"], name="赵六", id_number=factories.id_number(), relation="head")
+        services.add_member(
+            h, by=users["clerk"], name="赵六", id_number=factories.id_number(), relation="head"
+        )
 
 
 def test_head_cannot_be_removed_while_others_remain_and_removal_needs_a_reason(users):
@@ -86,7 +114,9 @@ def test_head_cannot_be_removed_while_others_remain_and_removal_needs_a_reason(u
     services.remove_member(son, by=users["clerk"], reason="婚出")
     h.refresh_from_db()
     assert h.size == 1
-    assert AuditEntry.objects.filter(household=h, action="remove_member", changes__reason=[None, "婚出"]).exists()
+    assert AuditEntry.objects.filter(
+        household=h, action="remove_member", changes__reason=[None, "婚出"]
+    ).exists()
 
 
 def test_household_rules(users):
@@ -96,10 +126,19 @@ def test_household_rules(users):
     assert h.number == factories.VILLAGE + "0001"
     # the rules hold for key facts set by a procedure step or an approved change request too
     with pytest.raises(RegistryError) as e:
-        services.apply_key_facts(h, by=users["township"], action="change_request", status="poor", household_type="", primary_cause="")
+        services.apply_key_facts(
+            h,
+            by=users["township"],
+            action="change_request",
+            status="poor",
+            household_type="",
+            primary_cause="",
+        )
     assert set(e.value.errors) == {"household_type", "primary_cause"}
     with pytest.raises(RegistryError, match="脱贫年度不能早于识别年度"):
-        services.apply_key_facts(h, by=users["township"], action="change_request", registration_year=2018, exit_year=2016)
+        services.apply_key_facts(
+            h, by=users["township"], action="change_request", registration_year=2018, exit_year=2016
+        )
 
 
 def test_update_household_audits_old_and_new_values(users):
@@ -128,10 +167,18 @@ def test_writes_outside_scope_or_role_are_refused_and_leave_nothing(users):
 def test_guarantees_not_met_need_a_note(users):
     h = factories.make_household()
     with pytest.raises(RegistryError) as e:
-        services.record_guarantees(h, by=users["clerk"], year=2025, checked_on=datetime.date(2025, 11, 1), items={"housing": False})
+        services.record_guarantees(
+            h, by=users["clerk"], year=2025, checked_on=datetime.date(2025, 11, 1), items={"housing": False}
+        )
     assert e.value.errors == {"housing": "未达标的项目须说明情况"}
-    check = services.record_guarantees(h, by=users["clerk"], year=2025, checked_on=datetime.date(2025, 11, 1),
-                                       items={"housing": False}, notes={"housing": "C级危房"})
+    check = services.record_guarantees(
+        h,
+        by=users["clerk"],
+        year=2025,
+        checked_on=datetime.date(2025, 11, 1),
+        items={"housing": False},
+        notes={"housing": "C级危房"},
+    )
     assert check.unmet == ["housing"] and not check.all_met
 
 

@@ -1,6 +1,7 @@
 """Issue 14, finding 1: a household's status, type and years, and a registered household's make-up,
 change only through the procedures or a reviewed change request — never by the household form,
 the member pages, the income form or the import. (The API's routes: tests/api/test_status_lock.py.)"""
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -36,10 +37,22 @@ def used_by_a_procedure(household, year: int, stage: str = Stage.APPRAISAL) -> B
     """An exit batch of `year` whose income survey ranked the household (as complete_survey records it)."""
     now = timezone.now()
     round_ = Batch.objects.filter(kind=Procedure.EXIT, village_id=household.village_id, year=year).count() + 1
-    batch = Batch.objects.create(kind=Procedure.EXIT, village_id=household.village_id, year=year, round=round_, stage=stage,
-                                 opened_at=now, stage_since=now)
-    BatchHousehold.objects.create(batch=batch, household=household, persons=household.size,
-                                  per_capita_net_income=household.latest_income, previous_status=household.status)
+    batch = Batch.objects.create(
+        kind=Procedure.EXIT,
+        village_id=household.village_id,
+        year=year,
+        round=round_,
+        stage=stage,
+        opened_at=now,
+        stage_since=now,
+    )
+    BatchHousehold.objects.create(
+        batch=batch,
+        household=household,
+        persons=household.size,
+        per_capita_net_income=household.latest_income,
+        previous_status=household.status,
+    )
     return batch
 
 
@@ -53,14 +66,22 @@ def test_registered_means_announced():
 
 # --- services -------------------------------------------------------------------------------------
 
+
 def test_update_service_refuses_key_facts_and_keeps_minor_fields_direct(users, poor):
     with pytest.raises(services.LockedError) as e:
-        services.update_household(poor, by=users["county"], status="exited", exit_year=2026, phone="13900000000")
-    assert e.value.errors == {"status": LOCKED, "exit_year": "脱贫年度只能通过识别、退出、返贫程序或经审核的变更申请修改"}
+        services.update_household(
+            poor, by=users["county"], status="exited", exit_year=2026, phone="13900000000"
+        )
+    assert e.value.errors == {
+        "status": LOCKED,
+        "exit_year": "脱贫年度只能通过识别、退出、返贫程序或经审核的变更申请修改",
+    }
     poor.refresh_from_db()
     assert (poor.status, poor.exit_year, poor.phone) == ("poor", None, "")
     # the same value is no change; contact fields stay direct edits
-    services.update_household(poor, by=users["clerk"], status="poor", phone="13900000000", bank_account="6217000011112222")
+    services.update_household(
+        poor, by=users["clerk"], status="poor", phone="13900000000", bank_account="6217000011112222"
+    )
     poor.refresh_from_db()
     assert poor.phone == "13900000000" and poor.bank_account == "6217000011112222"
 
@@ -70,7 +91,9 @@ def test_key_facts_change_through_a_named_procedure_step_audited_as_such(users, 
     poor.refresh_from_db()
     assert poor.household_type == "dibao_poor"
     entry = AuditEntry.objects.filter(household=poor).order_by("-id").first()
-    assert entry.action == "change_request" and entry.changes == {"household_type": ["general_poor", "dibao_poor"]}
+    assert entry.action == "change_request" and entry.changes == {
+        "household_type": ["general_poor", "dibao_poor"]
+    }
     with pytest.raises(ValueError):
         services.apply_key_facts(poor, by=users["township"], action="update", status="exited")
     applicant = factories.make_household(head="李四", status="applicant")
@@ -80,12 +103,27 @@ def test_key_facts_change_through_a_named_procedure_step_audited_as_such(users, 
 
 # --- the household form ---------------------------------------------------------------------------
 
+
 def household_post(**overrides):
     data = {
-        "identification_standard": "national", "primary_cause": "illness", "address": "南山村3组", "farmland_area": "2.5",
-        "irrigated_area": "0", "forest_area": "0", "returned_forest_area": "0", "pasture_area": "0", "water_area": "0",
-        "road_distance_km": "0.8", "road_type": "cement", "has_electricity": "on", "has_broadcast_tv": "on",
-        "water_safe": "on", "fuel_type": "firewood", "housing_area": "96", "group": "", "phone": "13700000000",
+        "identification_standard": "national",
+        "primary_cause": "illness",
+        "address": "南山村3组",
+        "farmland_area": "2.5",
+        "irrigated_area": "0",
+        "forest_area": "0",
+        "returned_forest_area": "0",
+        "pasture_area": "0",
+        "water_area": "0",
+        "road_distance_km": "0.8",
+        "road_type": "cement",
+        "has_electricity": "on",
+        "has_broadcast_tv": "on",
+        "water_safe": "on",
+        "fuel_type": "firewood",
+        "housing_area": "96",
+        "group": "",
+        "phone": "13700000000",
     }
     return data | overrides
 
@@ -97,34 +135,51 @@ def test_household_form_shows_key_facts_read_only_and_a_forged_post_changes_noth
     for name in ("status", "household_type", "registration_year", "exit_year"):
         assert f'name="{name}"' not in form
     assert "建档状态（只读）" in form and "贫困户" in form and "一般贫困户" in form
-    response = client.post(url, household_post(status="exited", exit_year="2026", household_type="wubao",
-                                               registration_year="2020") | factories.based_on(client, url))
+    response = client.post(
+        url,
+        household_post(status="exited", exit_year="2026", household_type="wubao", registration_year="2020")
+        | factories.based_on(client, url),
+    )
     assert response.status_code == 302
     poor.refresh_from_db()
-    assert (poor.status, poor.exit_year, poor.household_type, poor.registration_year) == ("poor", None, "general_poor", 2016)
+    assert (poor.status, poor.exit_year, poor.household_type, poor.registration_year) == (
+        "poor",
+        None,
+        "general_poor",
+        2016,
+    )
     assert poor.phone == "13700000000"  # the rest of the form is saved
     assert not AuditEntry.objects.filter(household=poor, action="update", changes__has_key="status").exists()
 
 
 def test_household_created_through_the_form_starts_outside_the_registry(users, client):
     login(client, users["clerk"])
-    response = client.post(reverse("registry:household_create"),
-                           household_post(status="poor", household_type="general_poor", registration_year="2016"))
+    response = client.post(
+        reverse("registry:household_create"),
+        household_post(status="poor", household_type="general_poor", registration_year="2016"),
+    )
     assert response.status_code == 302
     household = Household.objects.get()
-    assert (household.status, household.household_type, household.registration_year) == ("unregistered", "", None)
+    assert (household.status, household.household_type, household.registration_year) == (
+        "unregistered",
+        "",
+        None,
+    )
     assert not household.is_registered
 
 
 # --- members and incomes of a registered household ------------------------------------------------
+
 
 def test_member_add_and_remove_on_a_registered_household_are_refused_on_the_pages(users, client, poor):
     login(client, users["clerk"])
     son = poor.members.get(name="张小1")
     add = reverse("registry:member_add", args=[poor.pk])
     remove = reverse("registry:member_remove", args=[poor.pk, son.pk])
-    for response in (client.get(add), client.post(add, {"name": "张小红", "id_number": factories.id_number(),
-                                                        "relation": "daughter"})):
+    for response in (
+        client.get(add),
+        client.post(add, {"name": "张小红", "id_number": factories.id_number(), "relation": "daughter"}),
+    ):
         assert response.status_code == 403 and "已建档立卡，不能直接增加家庭成员" in text(response)
         assert "变更申请" in text(response)
     response = client.post(remove, {"reason": "moved_out", "detail": "迁往广州"})
@@ -134,13 +189,24 @@ def test_member_add_and_remove_on_a_registered_household_are_refused_on_the_page
     assert add not in page and remove not in page and "增减成员、更换户主须提交变更申请" in page
 
 
-def test_change_of_head_on_a_registered_household_is_refused_and_contact_fields_stay_direct(users, client, poor):
+def test_change_of_head_on_a_registered_household_is_refused_and_contact_fields_stay_direct(
+    users, client, poor
+):
     login(client, users["clerk"])
     son = poor.members.get(name="张小1")
     url = reverse("registry:member_edit", args=[poor.pk, son.pk])
-    data = {"name": son.name, "id_number": son.id_number, "relation": "head", "ethnicity": "01",
-            "political_status": "masses", "schooling": "none", "health": "healthy", "work_status": "not_working",
-            "work_months": "0", "phone": "13600000000"} | factories.based_on(client, url)
+    data = {
+        "name": son.name,
+        "id_number": son.id_number,
+        "relation": "head",
+        "ethnicity": "01",
+        "political_status": "masses",
+        "schooling": "none",
+        "health": "healthy",
+        "work_status": "not_working",
+        "work_months": "0",
+        "phone": "13600000000",
+    } | factories.based_on(client, url)
     response = client.post(url, data)
     assert response.status_code == 200 and "不能直接更换户主" in text(response)
     assert Member.objects.get(pk=son.pk).relation == "son"
@@ -156,7 +222,10 @@ def test_income_of_a_year_used_by_a_procedure_is_refused_on_the_form(users, clie
     url = reverse("registry:income_record", args=[poor.pk])
     before = IncomeRecord.objects.get(household=poor, year=2025).per_capita_net_income
     response = client.post(url, {"year": "2025", "wages": "99999"})
-    assert response.status_code == 200 and "2025年收入已用于识别、退出或返贫程序的收入调查，不能直接更正" in text(response)
+    assert (
+        response.status_code == 200
+        and "2025年收入已用于识别、退出或返贫程序的收入调查，不能直接更正" in text(response)
+    )
     assert IncomeRecord.objects.get(household=poor, year=2025).per_capita_net_income == before
     # another year, and a year whose batch is still at its survey, stay direct
     assert client.post(url, {"year": "2024", "wages": "9000"}).status_code == 302
@@ -165,6 +234,7 @@ def test_income_of_a_year_used_by_a_procedure_is_refused_on_the_form(users, clie
 
 
 # --- the import -----------------------------------------------------------------------------------
+
 
 def run(tmp_path, rows, user, **kwargs):
     return import_file(write_csv(tmp_path / "h.csv", rows), user=user, **kwargs)
@@ -178,8 +248,16 @@ def existing_rows(household, **cells):
     """The file's rows of a registered household as they stand, with `cells` changed."""
     head = household.members.get(relation="head")
     others = list(household.members.exclude(relation="head"))
-    rows = file_household(head.name, 户编号=household.number, members=[(m.name, "之子", m.birth_date, "男") for m in others],
-                          收入年度="", 工资性收入="", 生产经营性收入="", 低保金="", 生产经营性支出="")
+    rows = file_household(
+        head.name,
+        户编号=household.number,
+        members=[(m.name, "之子", m.birth_date, "男") for m in others],
+        收入年度="",
+        工资性收入="",
+        生产经营性收入="",
+        低保金="",
+        生产经营性支出="",
+    )
     rows[0]["证件号码"] = head.id_number
     for row, member in zip(rows[1:], others):
         row["证件号码"] = member.id_number
@@ -195,8 +273,16 @@ def test_import_refuses_changed_key_facts_of_an_existing_household(tmp_path, use
     assert not result.imported
     errors = errors_of(result)
     assert (2, "户状态", LOCKED + "（本户登记为“贫困户”）") in errors
-    assert (2, "脱贫年度", "脱贫年度只能通过识别、退出、返贫程序或经审核的变更申请修改（本户登记为“空”）") in errors
-    assert (2, "识别年度", "识别年度只能通过识别、退出、返贫程序或经审核的变更申请修改（本户登记为“2016”）") in errors
+    assert (
+        2,
+        "脱贫年度",
+        "脱贫年度只能通过识别、退出、返贫程序或经审核的变更申请修改（本户登记为“空”）",
+    ) in errors
+    assert (
+        2,
+        "识别年度",
+        "识别年度只能通过识别、退出、返贫程序或经审核的变更申请修改（本户登记为“2016”）",
+    ) in errors
     assert any(col == "贫困户属性" and "变更申请" in why for _, col, why in errors)
     poor.refresh_from_db()
     assert (poor.status, poor.exit_year) == ("poor", None)
@@ -210,7 +296,9 @@ def test_import_refuses_members_in_and_a_new_head_for_a_registered_household(tmp
     newcomer = rows[1] | {"姓名": "张小红", "证件号码": new_id(sex="F"), "与户主关系": "之女", "性别": "女"}
     result = run(tmp_path, rows + [newcomer], users["county"])
     assert not result.imported
-    assert errors_of(result) == [(5, "证件号码", f"户 {poor.number} 已建档立卡，增加家庭成员须提交变更申请，经乡镇审核后生效")]
+    assert errors_of(result) == [
+        (5, "证件号码", f"户 {poor.number} 已建档立卡，增加家庭成员须提交变更申请，经乡镇审核后生效")
+    ]
     rows = existing_rows(poor)
     rows[0]["与户主关系"], rows[1]["与户主关系"] = "之子", "户主"
     rows[0]["户主证件号码"] = rows[1]["户主证件号码"] = rows[2]["户主证件号码"] = rows[1]["证件号码"]
@@ -225,19 +313,33 @@ def test_import_refuses_an_income_correction_of_a_year_used_by_a_procedure(tmp_p
     rows = existing_rows(poor, 收入年度="2025", 工资性收入="99999")
     result = run(tmp_path, rows, users["county"])
     assert not result.imported
-    assert (2, "收入年度", "2025年收入已用于识别、退出或返贫程序的收入调查，不能由导入更正：请提交变更申请") in errors_of(result)
+    assert (
+        2,
+        "收入年度",
+        "2025年收入已用于识别、退出或返贫程序的收入调查，不能由导入更正：请提交变更申请",
+    ) in errors_of(result)
     rows = existing_rows(poor, 收入年度="2024", 工资性收入="99999")  # a year no procedure used
     assert run(tmp_path, rows, users["county"]).imported
 
 
 @pytest.mark.parametrize("who", ["clerk", "team", "township"])
 def test_village_or_township_import_cannot_create_registered_households(tmp_path, users, who):
-    rows = (file_household("王大山") + file_household("李四海", 户状态="已脱贫", 脱贫年度="2020")
-            + file_household("赵六", 户状态="申请中", 识别年度="", 贫困户属性=""))
+    rows = (
+        file_household("王大山")
+        + file_household("李四海", 户状态="已脱贫", 脱贫年度="2020")
+        + file_household("赵六", 户状态="申请中", 识别年度="", 贫困户属性="")
+    )
     result = run(tmp_path, rows, users[who], only_valid_rows=True)
     errors = [(row, col) for row, col, why in errors_of(result) if why.startswith("村、乡镇导入的新户只能为")]
-    assert errors == [(2, "户状态"), (2, "贫困户属性"), (2, "识别年度"), (4, "户状态"), (4, "贫困户属性"),
-                      (4, "识别年度"), (4, "脱贫年度")]
+    assert errors == [
+        (2, "户状态"),
+        (2, "贫困户属性"),
+        (2, "识别年度"),
+        (4, "户状态"),
+        (4, "贫困户属性"),
+        (4, "识别年度"),
+        (4, "脱贫年度"),
+    ]
     assert list(Household.objects.values_list("head_name", "status")) == [("赵六", "applicant")]
 
 
@@ -251,5 +353,9 @@ def test_county_loads_the_registry(tmp_path, users):
 def test_blank_status_means_poor_and_is_refused_for_a_village(tmp_path, users):
     result = run(tmp_path, file_household("王大山", 户状态="", 识别年度="", 贫困户属性=""), users["clerk"])
     status = [e for e in result.errors if e.column == "户状态"]
-    assert len(status) == 1 and status[0].value == "贫困户" and status[0].reason.startswith("村、乡镇导入的新户只能为")
+    assert (
+        len(status) == 1
+        and status[0].value == "贫困户"
+        and status[0].reason.startswith("村、乡镇导入的新户只能为")
+    )
     assert not Household.objects.exists()

@@ -1,5 +1,6 @@
 """Concurrent edits never undo each other silently (issue 16, finding 3): every edit carries the version it was based
 on; a save on top of a newer version is refused with what changed meanwhile, and the user merges field by field."""
+
 import re
 
 import pytest
@@ -29,9 +30,18 @@ def _based_on(response) -> str:
 
 
 def _household_form(household, **overrides):
-    return household_data(status="", household_type="", registration_year="", phone=household.phone,
-                          address=household.address, primary_cause=household.primary_cause,
-                          other_causes=household.other_causes) | overrides
+    return (
+        household_data(
+            status="",
+            household_type="",
+            registration_year="",
+            phone=household.phone,
+            address=household.address,
+            primary_cause=household.primary_cause,
+            other_causes=household.other_causes,
+        )
+        | overrides
+    )
 
 
 def test_a_second_save_of_the_household_form_does_not_put_back_the_first_users_phone(users):
@@ -39,21 +49,27 @@ def test_a_second_save_of_the_household_form_does_not_put_back_the_first_users_p
     url = reverse("registry:household_edit", args=[household.pk])
     first, second = _client(users["clerk"]), _client(users["team"])
     first_token, second_token = _based_on(first.get(url)), _based_on(second.get(url))
-    assert first.post(url, _household_form(household, phone="13900000002", based_on=first_token)).status_code == 302
+    assert (
+        first.post(url, _household_form(household, phone="13900000002", based_on=first_token)).status_code
+        == 302
+    )
 
     # the second user changed the address only; their form still holds the old phone
     stale = second.post(url, _household_form(household, address="北山村1组", based_on=second_token))
     page = stale.content.decode()
     assert stale.status_code == 200 and versions.MESSAGE in page
     assert "联系电话" in page and "13900000002" in page and "13800000001" in page
-    assert re.search(r'name="keep_phone" value="theirs" checked', page)  # they did not change it: theirs proposed
+    assert re.search(
+        r'name="keep_phone" value="theirs" checked', page
+    )  # they did not change it: theirs proposed
     household.refresh_from_db()
     assert (household.phone, household.address) == ("13900000002", "南山村3组")
     assert not AuditEntry.objects.filter(action="update", username="team").exists()
 
     # the merge: keep their phone, save the address against the new version
-    merged = second.post(url, _household_form(household, address="北山村1组", based_on=_based_on(stale),
-                                              keep_phone="theirs"))
+    merged = second.post(
+        url, _household_form(household, address="北山村1组", based_on=_based_on(stale), keep_phone="theirs")
+    )
     assert merged.status_code == 302
     household.refresh_from_db()
     assert (household.phone, household.address) == ("13900000002", "北山村1组")
@@ -69,7 +85,9 @@ def test_keeping_my_value_in_the_merge_overwrites_theirs_knowingly(users):
     first.post(url, _household_form(household, phone="13900000002", based_on=first_token))
     stale = second.post(url, _household_form(household, phone="13700000003", based_on=second_token))
     assert re.search(r'name="keep_phone" value="mine" checked', stale.content.decode())  # both changed it
-    second.post(url, _household_form(household, phone="13700000003", based_on=_based_on(stale), keep_phone="mine"))
+    second.post(
+        url, _household_form(household, phone="13700000003", based_on=_based_on(stale), keep_phone="mine")
+    )
     household.refresh_from_db()
     assert household.phone == "13700000003"
 
@@ -89,10 +107,19 @@ def test_a_second_save_of_the_member_form_is_refused_with_what_changed(users):
     url = reverse("registry:member_edit", args=[household.pk, son.pk])
     first, second = _client(users["clerk"]), _client(users["team"])
     first_token, second_token = _based_on(first.get(url)), _based_on(second.get(url))
-    data = {"name": son.name, "id_number": son.id_number, "relation": son.relation, "ethnicity": son.ethnicity,
-            "political_status": son.political_status, "schooling": son.schooling, "health": son.health,
-            "work_status": son.work_status, "work_months": son.work_months, "has_medical_insurance": "on",
-            "has_serious_illness_insurance": "on"}
+    data = {
+        "name": son.name,
+        "id_number": son.id_number,
+        "relation": son.relation,
+        "ethnicity": son.ethnicity,
+        "political_status": son.political_status,
+        "schooling": son.schooling,
+        "health": son.health,
+        "work_status": son.work_status,
+        "work_months": son.work_months,
+        "has_medical_insurance": "on",
+        "has_serious_illness_insurance": "on",
+    }
     saved = first.post(url, data | {"phone": "13900000002", "based_on": first_token})
     assert saved.status_code == 302, re.findall(r'class="errorlist[^>]*>(.*?)</', saved.content.decode())
     stale = second.post(url, data | {"phone": "", "health": "chronic", "based_on": second_token})

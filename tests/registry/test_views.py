@@ -1,4 +1,5 @@
 """The registry's pages through the Django test client: what each role sees, may change and is told."""
+
 import datetime
 from decimal import Decimal
 
@@ -53,6 +54,7 @@ def applicant_household(tree):
 
 # --- the list -----------------------------------------------------------------------------
 
+
 def test_list_shows_only_households_in_the_users_region(users, client):
     mine = factories.make_household(head="张三丰")
     sibling = factories.make_household(factories.SIBLING_VILLAGE, head="李四")
@@ -99,7 +101,11 @@ def test_list_search_finds_a_household_by_a_members_name(users, client):
 def test_list_filters_by_status_type_cause_and_income_band(users, client):
     poor = factories.make_household(head="张三丰", income="3500")
     exited = factories.make_household(
-        head="李四", status="exited", exit_year=2020, income="6000", primary_cause="disability",
+        head="李四",
+        status="exited",
+        exit_year=2020,
+        income="6000",
+        primary_cause="disability",
         household_type=codes.HouseholdType.DIBAO_POOR,
     )
     no_income = factories.make_household(head="王五", income=None)
@@ -125,10 +131,19 @@ def test_income_bands_are_labelled_in_yuan(users, client, household):
     assert "3000–4000元" in page and "3000元以下" in page and "未录入收入" in page
 
 
-@pytest.mark.parametrize("params", [
-    {"status": "bogus"}, {"income_band": "9999"}, {"household_type": "x"}, {"cause": "<script>"},
-    {"page": "abc"}, {"page": "-1"}, {"page": "99999"}, {"q": "x" * 300},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "bogus"},
+        {"income_band": "9999"},
+        {"household_type": "x"},
+        {"cause": "<script>"},
+        {"page": "abc"},
+        {"page": "-1"},
+        {"page": "99999"},
+        {"q": "x" * 300},
+    ],
+)
 def test_bad_query_parameters_never_fail_the_list(users, client, household, params):
     response = login(client, users["clerk"]).get(LIST, params)
     assert response.status_code == 200
@@ -230,13 +245,23 @@ def test_anonymous_users_are_sent_to_login(client, household):
 
 # --- the household page -------------------------------------------------------------------
 
+
 def detail(household):
     return reverse("registry:household_detail", args=[household.pk])
 
 
 def test_household_page_shows_the_national_form_sections(users, client, household):
     page = text(login(client, users["clerk"]).get(detail(household)))
-    for heading in ("基本情况", "生产生活条件", "住房", "识别/脱贫年度", "家庭成员", "年收入情况", "两不愁三保障及饮水安全", "操作记录"):
+    for heading in (
+        "基本情况",
+        "生产生活条件",
+        "住房",
+        "识别/脱贫年度",
+        "家庭成员",
+        "年收入情况",
+        "两不愁三保障及饮水安全",
+        "操作记录",
+    ):
         assert heading in page
     assert household.number in page and "张三丰" in page and "南山居委会" in page
     assert "耕地面积（亩）" in page and "入户路类型" in page and "识别年度" in page
@@ -257,19 +282,43 @@ def test_household_page_masks_identifiers_for_supervising_roles(users, client, h
 
 
 def test_household_page_shows_incomes_by_year_with_components(users, client, household):
-    services.record_income(household, by=users["clerk"], year=2024, wages=Decimal("6000"), dibao=Decimal("1200.50"),
-                           productive_expenditure=Decimal("300"))
+    services.record_income(
+        household,
+        by=users["clerk"],
+        year=2024,
+        wages=Decimal("6000"),
+        dibao=Decimal("1200.50"),
+        productive_expenditure=Decimal("300"),
+    )
     page = text(login(client, users["clerk"]).get(detail(household)))
-    for label in ("工资性收入", "生产经营性收入", "财产性收入", "转移性收入", "计划生育金", "低保金", "特困供养金",
-                  "养老保险金", "生态补偿金", "其他转移性收入", "生产经营性支出", "年人均纯收入"):
+    for label in (
+        "工资性收入",
+        "生产经营性收入",
+        "财产性收入",
+        "转移性收入",
+        "计划生育金",
+        "低保金",
+        "特困供养金",
+        "养老保险金",
+        "生态补偿金",
+        "其他转移性收入",
+        "生产经营性支出",
+        "年人均纯收入",
+    ):
         assert label in page
     assert "2024年" in page and "2025年" in page
     assert "1,200.50" in page and "2,300.17" in page  # (6000 + 1200.50 − 300) ÷ 3
 
 
 def test_household_page_shows_the_guarantee_checklist_with_notes(users, client, household):
-    services.record_guarantees(household, by=users["clerk"], year=2025, checked_on=datetime.date(2025, 11, 1),
-                               items={"housing": False}, notes={"housing": "土坯房墙体开裂"})
+    services.record_guarantees(
+        household,
+        by=users["clerk"],
+        year=2025,
+        checked_on=datetime.date(2025, 11, 1),
+        items={"housing": False},
+        notes={"housing": "土坯房墙体开裂"},
+    )
     page = text(login(client, users["clerk"]).get(detail(household)))
     for label in ("不愁吃", "不愁穿", "义务教育有保障", "基本医疗有保障", "住房安全有保障", "饮水安全有保障"):
         assert label in page
@@ -298,8 +347,12 @@ def test_household_page_hides_edit_buttons_from_read_only_roles(users, client, h
     edit = reverse("registry:household_edit", args=[household.pk])
     assert edit in text(login(client, users["clerk"]).get(detail(household)))
     page = text(login(Client(), users["prefecture"]).get(detail(household)))
-    for url in (edit, reverse("registry:member_add", args=[household.pk]), reverse("registry:income_record", args=[household.pk]),
-                reverse("registry:guarantees_record", args=[household.pk])):
+    for url in (
+        edit,
+        reverse("registry:member_add", args=[household.pk]),
+        reverse("registry:income_record", args=[household.pk]),
+        reverse("registry:guarantees_record", args=[household.pk]),
+    ):
         assert url not in page
     assert "/members/" not in page  # no member edit or removal links
 
@@ -329,6 +382,7 @@ def test_history_page_lists_every_entry(users, client, household):
 
 # --- out of scope and read-only -----------------------------------------------------------
 
+
 def household_urls(household):
     member = head_of(household)
     return [
@@ -349,7 +403,10 @@ def test_every_household_url_is_404_outside_scope(users, client, household, who)
     before = AuditEntry.objects.count()
     for url in household_urls(household):
         assert client.get(url).status_code == 404, url
-        assert client.post(url, {"name": "X", "address": "X", "reason": "death", "year": "2024"}).status_code == 404, url
+        assert (
+            client.post(url, {"name": "X", "address": "X", "reason": "death", "year": "2024"}).status_code
+            == 404
+        ), url
     assert AuditEntry.objects.count() == before
     assert text(client.get(reverse("registry:household_detail", args=[household.pk]))).count("张三丰") == 0
 
@@ -365,14 +422,30 @@ def test_member_of_another_household_is_404(users, client, household):
 @pytest.mark.parametrize("who", ["prefecture", "province"])
 def test_read_only_roles_are_refused_every_form_and_change_nothing(users, client, household, who):
     login(client, users[who])
-    before = (AuditEntry.objects.count(), Member.objects.count(), Household.objects.get(pk=household.pk).address)
+    before = (
+        AuditEntry.objects.count(),
+        Member.objects.count(),
+        Household.objects.get(pk=household.pk).address,
+    )
     urls = household_urls(household)[2:]
     for url in urls:
         assert client.get(url).status_code == 403, url
-        assert client.post(url, {"name": "X", "address": "改过", "reason": "death", "year": "2024"}).status_code == 403, url
+        assert (
+            client.post(url, {"name": "X", "address": "改过", "reason": "death", "year": "2024"}).status_code
+            == 403
+        ), url
     assert client.get(reverse("registry:household_create")).status_code == 403
-    assert client.post(reverse("registry:household_create") + f"?region={factories.VILLAGE}", {"status": "poor"}).status_code == 403
-    assert (AuditEntry.objects.count(), Member.objects.count(), Household.objects.get(pk=household.pk).address) == before
+    assert (
+        client.post(
+            reverse("registry:household_create") + f"?region={factories.VILLAGE}", {"status": "poor"}
+        ).status_code
+        == 403
+    )
+    assert (
+        AuditEntry.objects.count(),
+        Member.objects.count(),
+        Household.objects.get(pk=household.pk).address,
+    ) == before
 
 
 def test_writes_need_the_csrf_token(users, household):
@@ -385,14 +458,34 @@ def test_writes_need_the_csrf_token(users, household):
 
 # --- creating and editing households ------------------------------------------------------
 
+
 def household_data(**overrides):
     data = {
-        "status": "poor", "household_type": "general_poor", "identification_standard": "national",
-        "primary_cause": "illness", "other_causes": ["lack_skills"], "address": "南山村3组", "phone": "",
-        "bank_name": "", "bank_account": "", "farmland_area": "2.5", "irrigated_area": "0", "forest_area": "0",
-        "returned_forest_area": "0", "pasture_area": "0", "water_area": "0", "road_distance_km": "0.8",
-        "road_type": "cement", "has_electricity": "on", "has_broadcast_tv": "on", "water_safe": "on",
-        "fuel_type": "firewood", "housing_area": "96", "registration_year": "2016", "exit_year": "", "group": "",
+        "status": "poor",
+        "household_type": "general_poor",
+        "identification_standard": "national",
+        "primary_cause": "illness",
+        "other_causes": ["lack_skills"],
+        "address": "南山村3组",
+        "phone": "",
+        "bank_name": "",
+        "bank_account": "",
+        "farmland_area": "2.5",
+        "irrigated_area": "0",
+        "forest_area": "0",
+        "returned_forest_area": "0",
+        "pasture_area": "0",
+        "water_area": "0",
+        "road_distance_km": "0.8",
+        "road_type": "cement",
+        "has_electricity": "on",
+        "has_broadcast_tv": "on",
+        "water_safe": "on",
+        "fuel_type": "firewood",
+        "housing_area": "96",
+        "registration_year": "2016",
+        "exit_year": "",
+        "group": "",
     }
     return data | overrides
 
@@ -403,7 +496,9 @@ def test_clerk_creates_a_household_in_their_village(users, client):
     assert form.status_code == 200 and "新建户" in text(form) and "南山居委会" in text(form)
     response = client.post(reverse("registry:household_create"), household_data())
     household = Household.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("registry:member_add", args=[household.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "registry:member_add", args=[household.pk]
+    )
     assert household.village_id == factories.VILLAGE and household.number.startswith(factories.VILLAGE)
     assert household.farmland_area == Decimal("2.50") and household.other_causes == ["lack_skills"]
     assert AuditEntry.objects.filter(action="create", household=household).exists()
@@ -419,10 +514,17 @@ def test_create_household_rejects_a_malformed_number(users, client):
 def test_township_officer_picks_a_village_first(users, client):
     login(client, users["township"])
     picker = text(client.get(reverse("registry:household_create")))
-    assert "选择行政村" in picker and "南山居委会" in picker and "人民路居委会" in picker and "大塘埠村" not in picker
+    assert (
+        "选择行政村" in picker
+        and "南山居委会" in picker
+        and "人民路居委会" in picker
+        and "大塘埠村" not in picker
+    )
     form = client.get(reverse("registry:household_create"), {"region": factories.SIBLING_VILLAGE})
     assert "人民路居委会" in text(form) and "未建档" in text(form) and 'name="status"' not in text(form)
-    client.post(reverse("registry:household_create") + f"?region={factories.SIBLING_VILLAGE}", household_data())
+    client.post(
+        reverse("registry:household_create") + f"?region={factories.SIBLING_VILLAGE}", household_data()
+    )
     assert Household.objects.get().village_id == factories.SIBLING_VILLAGE
 
 
@@ -438,8 +540,9 @@ def test_edit_household_saves_and_audits(users, client, household):
     login(client, users["clerk"])
     url = reverse("registry:household_edit", args=[household.pk])
     assert "南山村" not in text(client.get(url))
-    response = client.post(url, household_data(address="南山村5组", is_dangerous_house="on")
-                           | factories.based_on(client, url))
+    response = client.post(
+        url, household_data(address="南山村5组", is_dangerous_house="on") | factories.based_on(client, url)
+    )
     assert response.status_code == 302
     household.refresh_from_db()
     assert household.address == "南山村5组" and household.is_dangerous_house
@@ -476,12 +579,25 @@ def test_edit_household_refusal_lands_on_the_field(users, client, household):
 
 # --- members ------------------------------------------------------------------------------
 
+
 def member_data(**overrides):
     data = {
-        "name": "张小红", "id_number": factories.id_number(birth=datetime.date(2001, 4, 5), sex="F"), "relation": "daughter",
-        "ethnicity": "01", "political_status": "masses", "education": "senior", "schooling": "none", "health": "healthy",
-        "labour_skill": "ordinary", "work_status": "out_of_province", "work_months": "10", "has_medical_insurance": "on",
-        "has_serious_illness_insurance": "on", "disability_category": "", "disability_level": "", "phone": "",
+        "name": "张小红",
+        "id_number": factories.id_number(birth=datetime.date(2001, 4, 5), sex="F"),
+        "relation": "daughter",
+        "ethnicity": "01",
+        "political_status": "masses",
+        "education": "senior",
+        "schooling": "none",
+        "health": "healthy",
+        "labour_skill": "ordinary",
+        "work_status": "out_of_province",
+        "work_months": "10",
+        "has_medical_insurance": "on",
+        "has_serious_illness_insurance": "on",
+        "disability_category": "",
+        "disability_level": "",
+        "phone": "",
     }
     return data | overrides
 
@@ -501,7 +617,9 @@ def test_add_member_derives_sex_and_birth_date_from_the_id_number(users, client,
 def test_add_member_then_add_another(users, client, applicant_household):
     household = applicant_household
     login(client, users["clerk"])
-    response = client.post(reverse("registry:member_add", args=[household.pk]), member_data() | {"then": "add"})
+    response = client.post(
+        reverse("registry:member_add", args=[household.pk]), member_data() | {"then": "add"}
+    )
     assert response["Location"] == reverse("registry:member_add", args=[household.pk])
 
 
@@ -515,15 +633,20 @@ def test_add_member_with_a_wrong_check_digit_says_which_is_right(users, client, 
     assert not Member.objects.filter(name="张小红").exists()
 
 
-@pytest.mark.parametrize("id_number, message", [
-    ("36072219700517", "身份证号应为18位，实际为14位"),
-    ("360722197005170", "这是15位旧身份证号，请先升级为18位"),
-    ("", "这个字段是必填项"),
-])
+@pytest.mark.parametrize(
+    "id_number, message",
+    [
+        ("36072219700517", "身份证号应为18位，实际为14位"),
+        ("360722197005170", "这是15位旧身份证号，请先升级为18位"),
+        ("", "这个字段是必填项"),
+    ],
+)
 def test_add_member_id_number_messages(users, client, applicant_household, id_number, message):
     household = applicant_household
     login(client, users["clerk"])
-    response = client.post(reverse("registry:member_add", args=[household.pk]), member_data(id_number=id_number))
+    response = client.post(
+        reverse("registry:member_add", args=[household.pk]), member_data(id_number=id_number)
+    )
     assert message in text(response)
 
 
@@ -531,7 +654,9 @@ def test_add_member_refuses_a_person_already_in_a_household(users, client, appli
     household = applicant_household
     other = factories.make_household(head="李四")
     login(client, users["clerk"])
-    response = client.post(reverse("registry:member_add", args=[household.pk]), member_data(id_number=head_of(other).id_number))
+    response = client.post(
+        reverse("registry:member_add", args=[household.pk]), member_data(id_number=head_of(other).id_number)
+    )
     assert f"此身份证号已登记在户 {other.number}（一人只能在一户）" in text(response)
 
 
@@ -545,8 +670,10 @@ def test_add_member_refuses_a_second_head(users, client, applicant_household):
 def test_add_member_checks_work_months_and_disability(users, client, applicant_household):
     household = applicant_household
     login(client, users["clerk"])
-    response = client.post(reverse("registry:member_add", args=[household.pk]),
-                           member_data(work_months="14", disability_category="physical"))
+    response = client.post(
+        reverse("registry:member_add", args=[household.pk]),
+        member_data(work_months="14", disability_category="physical"),
+    )
     page = text(response)
     assert "务工时间应在0到12个月之间" in page and "残疾类别与残疾等级须同时填写或同时为空" in page
     assert not Member.objects.filter(name="张小红").exists()
@@ -560,8 +687,11 @@ def test_edit_member_saves_and_audits(users, client, applicant_household):
     form = text(client.get(url))
     assert head.id_number in form and "张三丰" in form
     new_number = factories.id_number(birth=datetime.date(1968, 3, 1))
-    response = client.post(url, member_data(name="张三丰", relation="head", id_number=new_number, phone="13800001111")
-                           | factories.based_on(client, url))
+    response = client.post(
+        url,
+        member_data(name="张三丰", relation="head", id_number=new_number, phone="13800001111")
+        | factories.based_on(client, url),
+    )
     assert response.status_code == 302
     head.refresh_from_db()
     assert head.id_number == new_number and head.phone == "13800001111"
@@ -573,8 +703,10 @@ def test_edit_member_with_a_wrong_check_digit_keeps_the_old_number(users, client
     head = head_of(household)
     login(client, users["clerk"])
     number, right = wrong_check_digit(factories.id_number())
-    response = client.post(reverse("registry:member_edit", args=[household.pk, head.pk]),
-                           member_data(name="张三丰", relation="head", id_number=number))
+    response = client.post(
+        reverse("registry:member_edit", args=[household.pk, head.pk]),
+        member_data(name="张三丰", relation="head", id_number=number),
+    )
     assert f"身份证号校验位错误：应为 {right}" in text(response)
     assert Member.objects.get(pk=head.pk).id_number == head.id_number
 
@@ -609,7 +741,9 @@ def test_remove_head_before_naming_a_new_one_is_refused(users, client, applicant
     household = applicant_household
     head = head_of(household)
     login(client, users["clerk"])
-    response = client.post(reverse("registry:member_remove", args=[household.pk, head.pk]), {"reason": "death"})
+    response = client.post(
+        reverse("registry:member_remove", args=[household.pk, head.pk]), {"reason": "death"}
+    )
     assert "请先指定新的户主，再移除原户主" in text(response)
     assert Member.objects.filter(pk=head.pk).exists()
 
@@ -627,10 +761,22 @@ def test_id_check_says_what_is_wrong_as_it_is_typed(users, client):
 
 # --- incomes and guarantees ---------------------------------------------------------------
 
+
 def income_data(**overrides):
-    data = {"year": "2024", "wages": "8000", "production": "2500.50", "property_income": "", "family_planning": "",
-            "dibao": "1200", "wubao": "", "pension": "", "eco_compensation": "", "other_transfers": "",
-            "productive_expenditure": "700", "household_size": ""}
+    data = {
+        "year": "2024",
+        "wages": "8000",
+        "production": "2500.50",
+        "property_income": "",
+        "family_planning": "",
+        "dibao": "1200",
+        "wubao": "",
+        "pension": "",
+        "eco_compensation": "",
+        "other_transfers": "",
+        "productive_expenditure": "700",
+        "household_size": "",
+    }
     return data | overrides
 
 
@@ -661,7 +807,9 @@ def test_record_income_refuses_bad_amounts_in_chinese(users, client, household):
 def test_record_income_refuses_a_future_year(users, client, household):
     login(client, users["clerk"])
     next_year = timezone.localdate().year + 1
-    response = client.post(reverse("registry:income_record", args=[household.pk]), income_data(year=str(next_year)))
+    response = client.post(
+        reverse("registry:income_record", args=[household.pk]), income_data(year=str(next_year))
+    )
     assert response.status_code == 200 and "选择一个有效的选项" in text(response)
 
 
@@ -684,7 +832,9 @@ def test_record_guarantees_with_a_note_on_the_unmet_item(users, client, househol
 
 def test_unmet_guarantee_needs_a_note_next_to_it(users, client, household):
     login(client, users["clerk"])
-    response = client.post(reverse("registry:guarantees_record", args=[household.pk]), guarantee_data(housing="0"))
+    response = client.post(
+        reverse("registry:guarantees_record", args=[household.pk]), guarantee_data(housing="0")
+    )
     page = text(response)
     assert response.status_code == 200 and "未达标的项目须说明情况" in page
     assert 'id="id_housing_note_error"' in page
@@ -694,19 +844,29 @@ def test_unmet_guarantee_needs_a_note_next_to_it(users, client, household):
 def test_guarantee_check_date_cannot_be_in_the_future(users, client, household):
     login(client, users["clerk"])
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-    response = client.post(reverse("registry:guarantees_record", args=[household.pk]), guarantee_data(checked_on=tomorrow, year=str(timezone.localdate().year)))
+    response = client.post(
+        reverse("registry:guarantees_record", args=[household.pk]),
+        guarantee_data(checked_on=tomorrow, year=str(timezone.localdate().year)),
+    )
     assert "核查日期不能晚于今天" in text(response)
 
 
 def test_guarantee_form_prefills_an_existing_year(users, client, household):
-    services.record_guarantees(household, by=users["clerk"], year=2024, checked_on=datetime.date(2024, 12, 1),
-                               items={"medical": False}, notes={"medical": "未参加医保"})
+    services.record_guarantees(
+        household,
+        by=users["clerk"],
+        year=2024,
+        checked_on=datetime.date(2024, 12, 1),
+        items={"medical": False},
+        notes={"medical": "未参加医保"},
+    )
     login(client, users["clerk"])
     page = text(client.get(reverse("registry:guarantees_record", args=[household.pk]), {"year": "2024"}))
     assert "2024年已有核查记录" in page and "未参加医保" in page
 
 
 # --- English ------------------------------------------------------------------------------
+
 
 def test_pages_read_in_english_when_chosen(users, client, household):
     login(client, users["clerk"])
@@ -722,11 +882,17 @@ def test_pages_read_in_english_when_chosen(users, client, household):
 
 # --- the admin site -----------------------------------------------------------------------
 
+
 def test_admin_shows_the_registry_read_only(users, client, household):
     login(client, users["admin"])
-    for url in ("/admin/registry/household/", f"/admin/registry/household/{household.pk}/change/",
-                "/admin/registry/member/", "/admin/audit/auditentry/", "/admin/regions/region/",
-                f"/admin/accounts/user/{users['clerk'].pk}/change/"):
+    for url in (
+        "/admin/registry/household/",
+        f"/admin/registry/household/{household.pk}/change/",
+        "/admin/registry/member/",
+        "/admin/audit/auditentry/",
+        "/admin/regions/region/",
+        f"/admin/accounts/user/{users['clerk'].pk}/change/",
+    ):
         assert client.get(url).status_code == 200, url
     assert client.get("/admin/registry/household/add/").status_code == 403
     entry = AuditEntry.objects.first()
@@ -740,8 +906,18 @@ def test_admin_shows_the_registry_read_only(users, client, household):
 def test_admin_refuses_a_role_bound_to_the_wrong_level(users, client):
     login(client, users["admin"])
     clerk = users["clerk"]
-    response = client.post(f"/admin/accounts/user/{clerk.pk}/change/", {
-        "username": "clerk", "full_name": "clerk", "role": "village_clerk", "region": factories.VILLAGE[:9],
-        "is_active": "on", "last_login_0": "", "last_login_1": "", "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00",
-    })
+    response = client.post(
+        f"/admin/accounts/user/{clerk.pk}/change/",
+        {
+            "username": "clerk",
+            "full_name": "clerk",
+            "role": "village_clerk",
+            "region": factories.VILLAGE[:9],
+            "is_active": "on",
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2025-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
     assert response.status_code == 200 and "村扶贫专干须绑定到行政村级区划，嘉定镇不是" in text(response)

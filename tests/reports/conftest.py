@@ -1,4 +1,5 @@
 """Fixtures of the statistics tests."""
+
 import pytest
 
 from .helpers import build_registry, load_catalogue

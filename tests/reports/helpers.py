@@ -1,5 +1,6 @@
 """Helpers of the statistics tests: a small registry spread over the test tree, with the records behind every
 dashboard figure (relapses, monitored cases, pairings, visits, measures, problems), and the figure-vs-list check."""
+
 import datetime
 import importlib
 import re
@@ -36,16 +37,31 @@ from tests import factories
 
 YEAR = timezone.localdate().year
 TODAY = timezone.localdate()
-VILLAGES = [factories.VILLAGE, factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE, factories.OTHER_COUNTY_VILLAGE]
+VILLAGES = [
+    factories.VILLAGE,
+    factories.SIBLING_VILLAGE,
+    factories.OTHER_TOWNSHIP_VILLAGE,
+    factories.OTHER_COUNTY_VILLAGE,
+]
 
 
 def load_catalogue() -> None:
     importlib.import_module("fupin.assistance.migrations.0002_measure_catalogue").load(apps, None)
 
 
-def make(village, status="poor", *, type_="general_poor", cause="illness", members=2, reg=2016, exit_year=None):
-    return factories.make_household(village, members=members, status=status, household_type=type_, primary_cause=cause,
-                                    registration_year=reg, exit_year=exit_year, income=None)
+def make(
+    village, status="poor", *, type_="general_poor", cause="illness", members=2, reg=2016, exit_year=None
+):
+    return factories.make_household(
+        village,
+        members=members,
+        status=status,
+        household_type=type_,
+        primary_cause=cause,
+        registration_year=reg,
+        exit_year=exit_year,
+        income=None,
+    )
 
 
 def build_registry(users) -> dict:
@@ -53,46 +69,101 @@ def build_registry(users) -> dict:
     admin = users["admin"]
     out = {}
     mixes = [
-        ("poor", "general_poor", "illness", 2016, None), ("poor", "dibao_poor", "schooling", 2017, None),
-        ("poor", "wubao", "disability", None, None), ("exited", "general_poor", "illness", 2016, YEAR - 1),
-        ("exited", "dibao_poor", "lack_funds", 2016, YEAR), ("monitored", "general_poor", "illness", 2015, YEAR - 2),
-        ("applicant", "", "", None, None), ("removed", "general_poor", "illness", 2016, None),
+        ("poor", "general_poor", "illness", 2016, None),
+        ("poor", "dibao_poor", "schooling", 2017, None),
+        ("poor", "wubao", "disability", None, None),
+        ("exited", "general_poor", "illness", 2016, YEAR - 1),
+        ("exited", "dibao_poor", "lack_funds", 2016, YEAR),
+        ("monitored", "general_poor", "illness", 2015, YEAR - 2),
+        ("applicant", "", "", None, None),
+        ("removed", "general_poor", "illness", 2016, None),
     ]
     for n, village in enumerate(VILLAGES):
-        out[village] = [make(village, s, type_=t, cause=c, members=1 + (i + n) % 4, reg=r, exit_year=e)
-                        for i, (s, t, c, r, e) in enumerate(mixes[: 8 - n])]
+        out[village] = [
+            make(village, s, type_=t, cause=c, members=1 + (i + n) % 4, reg=r, exit_year=e)
+            for i, (s, t, c, r, e) in enumerate(mixes[: 8 - n])
+        ]
         VillageProfile.objects.create(village_id=village, year=YEAR, rural_population=100 + 10 * n)
     ReductionPlan.objects.create(region_id=factories.VILLAGE[:6], year=YEAR, persons=10)
     ReductionPlan.objects.create(region_id=factories.VILLAGE[:9], year=YEAR, persons=4)
     # a relapse announced this year in the first village
-    batch = Batch.objects.create(kind=Procedure.RELAPSE, village_id=factories.VILLAGE, year=YEAR, stage=Stage.ANNOUNCED,
-                                 opened_at=timezone.now(), stage_since=timezone.now(), announced_at=timezone.now())
+    batch = Batch.objects.create(
+        kind=Procedure.RELAPSE,
+        village_id=factories.VILLAGE,
+        year=YEAR,
+        stage=Stage.ANNOUNCED,
+        opened_at=timezone.now(),
+        stage_since=timezone.now(),
+        announced_at=timezone.now(),
+    )
     relapsed = out[factories.VILLAGE][0]
-    BatchHousehold.objects.create(batch=batch, household=relapsed, state=EntryState.CONFIRMED, persons=relapsed.size)
+    BatchHousehold.objects.create(
+        batch=batch, household=relapsed, state=EntryState.CONFIRMED, persons=relapsed.size
+    )
     # monitored cases: one open in each county, one eliminated this year
-    for village, kind in ((factories.VILLAGE, MonitoringKind.MARGINAL), (factories.OTHER_COUNTY_VILLAGE, MonitoringKind.SUDDEN_HARDSHIP)):
+    for village, kind in (
+        (factories.VILLAGE, MonitoringKind.MARGINAL),
+        (factories.OTHER_COUNTY_VILLAGE, MonitoringKind.SUDDEN_HARDSHIP),
+    ):
         h = out[village][-1] if village == factories.OTHER_COUNTY_VILLAGE else out[village][5]
-        MonitoredHousehold.objects.create(household=h, village_code=village, kind=kind, source="village_survey", year=YEAR,
-                                          stage=MonitoringStage.MEASURES, risk_description="因病")
-    MonitoredHousehold.objects.create(household=out[factories.SIBLING_VILLAGE][3], village_code=factories.SIBLING_VILLAGE,
-                                      kind=MonitoringKind.UNSTABLE_EXITED, source="village_survey", year=YEAR,
-                                      stage=MonitoringStage.ELIMINATED, risk_description="因灾", eliminated_at=timezone.now())
+        MonitoredHousehold.objects.create(
+            household=h,
+            village_code=village,
+            kind=kind,
+            source="village_survey",
+            year=YEAR,
+            stage=MonitoringStage.MEASURES,
+            risk_description="因病",
+        )
+    MonitoredHousehold.objects.create(
+        household=out[factories.SIBLING_VILLAGE][3],
+        village_code=factories.SIBLING_VILLAGE,
+        kind=MonitoringKind.UNSTABLE_EXITED,
+        source="village_survey",
+        year=YEAR,
+        stage=MonitoringStage.ELIMINATED,
+        risk_description="因灾",
+        eliminated_at=timezone.now(),
+    )
     # a helper paired to two poor households, one visited long ago (overdue), and a measure
-    unit = assistance_services.create_unit(by=users["county"], name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = assistance_services.create_helper(by=users["county"], unit=unit, name="李帮扶", phone="13907970001",
-                                               region_code=factories.VILLAGE[:9])
-    assistance_services.give_helper_login(helper, by=users["county"], username="helper1", password="pw-secret-123")
+    unit = assistance_services.create_unit(
+        by=users["county"], name="信丰县农业农村局", region_code=factories.VILLAGE[:6]
+    )
+    helper = assistance_services.create_helper(
+        by=users["county"], unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
+    )
+    assistance_services.give_helper_login(
+        helper, by=users["county"], username="helper1", password="pw-secret-123"
+    )
     for h, days in ((out[factories.VILLAGE][0], 200), (out[factories.SIBLING_VILLAGE][1], 5)):
-        assistance_services.pair_household(h, helper, by=users["county"], started_on=TODAY - datetime.timedelta(days=days))
+        assistance_services.pair_household(
+            h, helper, by=users["county"], started_on=TODAY - datetime.timedelta(days=days)
+        )
     assistance_services.save_plan(out[factories.VILLAGE][0], by=users["county"], target_exit_year=YEAR + 1)
     catalogue = MeasureCatalogue.objects.filter(active=True).first()
-    assistance_services.add_measure(out[factories.VILLAGE][0], by=users["county"], catalogue=catalogue, content="养殖", year=YEAR,
-                                    deadline=TODAY + datetime.timedelta(days=30), helper=helper)
+    assistance_services.add_measure(
+        out[factories.VILLAGE][0],
+        by=users["county"],
+        catalogue=catalogue,
+        content="养殖",
+        year=YEAR,
+        deadline=TODAY + datetime.timedelta(days=30),
+        helper=helper,
+    )
     # problems: one open and overdue, one rectified, one closed
-    for status, deadline in ((ProblemStatus.OPEN, TODAY - datetime.timedelta(days=3)), (ProblemStatus.RECTIFIED, TODAY),
-                             (ProblemStatus.CLOSED, TODAY - datetime.timedelta(days=9))):
-        Problem.objects.create(source=ProblemSource.MANUAL, region_code=factories.VILLAGE, description="住房待核实",
-                               deadline=deadline, status=status, created_by=admin)
+    for status, deadline in (
+        (ProblemStatus.OPEN, TODAY - datetime.timedelta(days=3)),
+        (ProblemStatus.RECTIFIED, TODAY),
+        (ProblemStatus.CLOSED, TODAY - datetime.timedelta(days=9)),
+    ):
+        Problem.objects.create(
+            source=ProblemSource.MANUAL,
+            region_code=factories.VILLAGE,
+            description="住房待核实",
+            deadline=deadline,
+            status=status,
+            created_by=admin,
+        )
     return out
 
 
@@ -123,7 +194,9 @@ def count_behind(client, user, url: str) -> int | None:
     if parts.path == "/assistance/overdue/":
         return assistance.overdue_households(user, region=region).count()
     if parts.path == "/monitoring/problems/":
-        qs = monitoring.problems_for(user, status=params.get("status", ""), overdue=params.get("overdue") == "1")
+        qs = monitoring.problems_for(
+            user, status=params.get("status", ""), overdue=params.get("overdue") == "1"
+        )
         if region:
             qs = qs.filter(region_code__startswith=region)
         return qs.count()

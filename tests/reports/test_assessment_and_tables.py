@@ -1,4 +1,5 @@
 """Assessment (三率一度), the standard tables and their exports, and the satisfaction survey."""
+
 import datetime
 import io
 from decimal import Decimal
@@ -22,17 +23,53 @@ def assessed(users, registry):
     admin = users["admin"]
     exits = [make(factories.VILLAGE, "exited", reg=2016, exit_year=YEAR, members=3) for _ in range(2)]
     outside = make(factories.VILLAGE, "unregistered", type_="", cause="", reg=None, members=2)
-    campaign = LookBack.objects.create(name="回头看", region_id=factories.VILLAGE[:6], year=YEAR, starts_on=datetime.date(YEAR, 1, 1),
-                                       ends_on=datetime.date(YEAR, 1, 31), income_line=Decimal("5000"), created_by=admin)
-    LookBackItem.objects.create(campaign=campaign, household=exits[0], village_code=factories.VILLAGE, group="registered",
-                                income=True, housing=False, checked_on=datetime.date(YEAR, 1, 5))
-    LookBackItem.objects.create(campaign=campaign, household=exits[1], village_code=factories.VILLAGE, group="registered",
-                                income=True, housing=True, checked_on=datetime.date(YEAR, 1, 5))
-    LookBackItem.objects.create(campaign=campaign, household=outside, village_code=factories.VILLAGE, group="unregistered",
-                                income=False, checked_on=datetime.date(YEAR, 1, 6))
-    for h, answer in zip(registry[factories.VILLAGE][:4], ["satisfied", "basically", "unsatisfied", "unsure"]):
-        SatisfactionSurvey.objects.create(household=h, village_code=factories.VILLAGE, year=YEAR, answer=answer,
-                                          respondent="户主", surveyed_on=datetime.date(YEAR, 1, 9), recorded_by=admin)
+    campaign = LookBack.objects.create(
+        name="回头看",
+        region_id=factories.VILLAGE[:6],
+        year=YEAR,
+        starts_on=datetime.date(YEAR, 1, 1),
+        ends_on=datetime.date(YEAR, 1, 31),
+        income_line=Decimal("5000"),
+        created_by=admin,
+    )
+    LookBackItem.objects.create(
+        campaign=campaign,
+        household=exits[0],
+        village_code=factories.VILLAGE,
+        group="registered",
+        income=True,
+        housing=False,
+        checked_on=datetime.date(YEAR, 1, 5),
+    )
+    LookBackItem.objects.create(
+        campaign=campaign,
+        household=exits[1],
+        village_code=factories.VILLAGE,
+        group="registered",
+        income=True,
+        housing=True,
+        checked_on=datetime.date(YEAR, 1, 5),
+    )
+    LookBackItem.objects.create(
+        campaign=campaign,
+        household=outside,
+        village_code=factories.VILLAGE,
+        group="unregistered",
+        income=False,
+        checked_on=datetime.date(YEAR, 1, 6),
+    )
+    for h, answer in zip(
+        registry[factories.VILLAGE][:4], ["satisfied", "basically", "unsatisfied", "unsure"]
+    ):
+        SatisfactionSurvey.objects.create(
+            household=h,
+            village_code=factories.VILLAGE,
+            year=YEAR,
+            answer=answer,
+            respondent="户主",
+            surveyed_on=datetime.date(YEAR, 1, 9),
+            recorded_by=admin,
+        )
     return {"exits": exits, "outside": outside}
 
 
@@ -48,14 +85,29 @@ def test_the_three_rates_and_the_plan_follow_their_formulas(users, assessed):
     assert township.satisfaction == Decimal("66.67")
     assert township.plan == 4 and township.plan_rate == tables.percent(township.exit_persons, 4)
     total = result["total"]
-    assert total.plan == 10 and total.exits == township.exits + next(r for r in result["rows"] if r.code != township.code).exits
+    assert (
+        total.plan == 10
+        and total.exits == township.exits + next(r for r in result["rows"] if r.code != township.code).exits
+    )
 
 
 def test_a_confirmed_cross_check_finding_makes_an_exit_wrong(users, assessed):
-    check = CrossCheck.objects.create(department=Department.VEHICLE, original_name="车辆.xlsx", uploaded_by=users["admin"],
-                                      retain_until=timezone.localdate())
-    Finding.objects.create(cross_check=check, household=assessed["exits"][1], village_code=factories.VILLAGE,
-                           department=Department.VEHICLE, rule="vehicle", severity=2, detail="有小汽车", decision="rectify")
+    check = CrossCheck.objects.create(
+        department=Department.VEHICLE,
+        original_name="车辆.xlsx",
+        uploaded_by=users["admin"],
+        retain_until=timezone.localdate(),
+    )
+    Finding.objects.create(
+        cross_check=check,
+        household=assessed["exits"][1],
+        village_code=factories.VILLAGE,
+        department=Department.VEHICLE,
+        rule="vehicle",
+        severity=2,
+        detail="有小汽车",
+        decision="rectify",
+    )
     result = assessment.assessment(users["township"], region(factories.VILLAGE[:9]), YEAR)
     village = next(r for r in result["rows"] if r.code == factories.VILLAGE)
     assert village.wrong_exits == 2
@@ -81,7 +133,11 @@ def test_assessment_exports_xlsx_and_prints(client, users, assessed):
 
 
 def test_standard_tables_numbers_equal_their_lists(client, users, registry):
-    for user, code in ((users["province"], ""), (users["county"], factories.VILLAGE[:9]), (users["clerk"], "")):
+    for user, code in (
+        (users["province"], ""),
+        (users["county"], factories.VILLAGE[:9]),
+        (users["clerk"], ""),
+    ):
         url = f"/reports/tables/?year={YEAR}" + (f"&region={code}" if code else "")
         assert assert_figures_match_lists(client, user, url) > 20
 
@@ -95,8 +151,10 @@ def test_standard_tables_export_the_same_numbers_as_the_page(client, users, regi
     for table, ws in zip(result, wb.worksheets):
         rows = list(ws.iter_rows(min_row=4, values_only=True))
         for expected, got in zip(table.rows + [table.total], rows):
-            values = [float(v) if isinstance(v, Decimal) else v for v in map(tables.value_of, expected["cells"])]
-            assert list(got[2:2 + len(values)]) == values
+            values = [
+                float(v) if isinstance(v, Decimal) else v for v in map(tables.value_of, expected["cells"])
+            ]
+            assert list(got[2 : 2 + len(values)]) == values
 
 
 def test_standard_tables_of_a_village_and_a_year_long_ago(client, users, registry):
@@ -109,7 +167,13 @@ def test_standard_tables_of_a_village_and_a_year_long_ago(client, users, registr
 def test_survey_answers_are_recorded_once_per_household_and_year(client, users, registry):
     household = registry[factories.VILLAGE][0]
     client.force_login(users["clerk"])
-    data = {"number": household.number, "year": YEAR, "answer": "satisfied", "respondent": "张三丰", "surveyed_on": "2024-01-02"}
+    data = {
+        "number": household.number,
+        "year": YEAR,
+        "answer": "satisfied",
+        "respondent": "张三丰",
+        "surveyed_on": "2024-01-02",
+    }
     assert client.post("/reports/survey/", data).status_code == 302
     assert client.post("/reports/survey/", {**data, "answer": "unsatisfied"}).status_code == 302
     survey = SatisfactionSurvey.objects.get(household=household, year=YEAR)
@@ -119,7 +183,13 @@ def test_survey_answers_are_recorded_once_per_household_and_year(client, users, 
 def test_survey_refuses_households_outside_scope_and_read_only_roles(client, users, registry):
     other = registry[factories.OTHER_COUNTY_VILLAGE][0]
     client.force_login(users["clerk"])
-    data = {"number": other.number, "year": YEAR, "answer": "satisfied", "respondent": "某", "surveyed_on": "2024-01-02"}
+    data = {
+        "number": other.number,
+        "year": YEAR,
+        "answer": "satisfied",
+        "respondent": "某",
+        "surveyed_on": "2024-01-02",
+    }
     response = client.post("/reports/survey/", data)
     assert response.status_code == 200 and "不在您的管辖范围内" in response.content.decode()
     client.force_login(users["province"])

@@ -1,4 +1,5 @@
 """The dashboard: every figure equals the list behind it, for several regions and roles, after changes."""
+
 import datetime
 
 import pytest
@@ -42,13 +43,24 @@ def _changes(users, registry):
     """A series of changes of the kind the procedures make: exits, new households, types, causes, removals."""
     county = users["county"]
     first = registry[factories.VILLAGE]
-    registry_services.apply_key_facts(first[1], by=county, action="change_request", status="exited", exit_year=YEAR)
-    registry_services.apply_key_facts(first[2], by=county, action="change_request", household_type="dibao", primary_cause="lack_labour")
-    registry_services.apply_key_facts(registry[factories.OTHER_TOWNSHIP_VILLAGE][0], by=county, action="change_request", status="removed")
+    registry_services.apply_key_facts(
+        first[1], by=county, action="change_request", status="exited", exit_year=YEAR
+    )
+    registry_services.apply_key_facts(
+        first[2], by=county, action="change_request", household_type="dibao", primary_cause="lack_labour"
+    )
+    registry_services.apply_key_facts(
+        registry[factories.OTHER_TOWNSHIP_VILLAGE][0], by=county, action="change_request", status="removed"
+    )
     make(factories.SIBLING_VILLAGE, "poor", type_="wubao", cause="disaster", members=3, reg=YEAR)
     make(factories.OTHER_TOWNSHIP_VILLAGE, "exited", cause="lack_skills", members=4, reg=2018, exit_year=YEAR)
-    registry_services.apply_key_facts(registry[factories.OTHER_COUNTY_VILLAGE][0], by=users["admin"], action="change_request", status="exited",
-                                       exit_year=YEAR)
+    registry_services.apply_key_facts(
+        registry[factories.OTHER_COUNTY_VILLAGE][0],
+        by=users["admin"],
+        action="change_request",
+        status="exited",
+        exit_year=YEAR,
+    )
 
 
 def test_every_figure_equals_its_list_for_regions_and_roles(client, users, registry):
@@ -65,10 +77,16 @@ def test_figures_still_equal_their_lists_after_a_series_of_changes(client, users
 def test_figures_count_what_they_say(users, registry):
     figures = selectors.region_figures(users["county"], factories.VILLAGE[:6])
     village = registry[factories.VILLAGE]
-    township_poor = [h for v in (factories.VILLAGE, factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE)
-                     for h in registry[v] if h.status == "poor"]
+    township_poor = [
+        h
+        for v in (factories.VILLAGE, factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE)
+        for h in registry[v]
+        if h.status == "poor"
+    ]
     assert figures.get("status", "poor") == [len(township_poor), sum(h.size for h in township_poor)]
-    assert figures.get("exit_year", YEAR)[0] == 3  # one exit this year in each of the three villages of the county
+    assert (
+        figures.get("exit_year", YEAR)[0] == 3
+    )  # one exit this year in each of the three villages of the county
     assert figures.get("status", "poor", factories.VILLAGE[:9])[0] == 6
     assert village[0].status == "poor"
 
@@ -99,7 +117,9 @@ def test_a_liaison_may_not_read_statistics(client, users, registry):
     assert client.get("/reports/").status_code == 403
 
 
-@pytest.mark.parametrize("url", ["/reports/", "/reports/tables/", "/reports/assessment/", "/reports/households/?metric=registered"])
+@pytest.mark.parametrize(
+    "url", ["/reports/", "/reports/tables/", "/reports/assessment/", "/reports/households/?metric=registered"]
+)
 def test_a_helper_reads_no_region_as_a_whole(client, users, registry, url):
     """A helper (帮扶责任人) reads only their paired households, on the assistance pages; no regional statistics."""
     from fupin.accounts.models import User
@@ -111,13 +131,18 @@ def test_a_helper_reads_no_region_as_a_whole(client, users, registry, url):
 def test_the_dashboard_serves_echarts_from_its_own_static_files(client, users, registry):
     client.force_login(users["county"])
     html = client.get("/reports/").content.decode()
-    assert "/static/vendor/echarts/echarts.min.js" in html and "http" not in html.split("echarts.min.js")[0].rsplit("src=", 1)[1]
+    assert (
+        "/static/vendor/echarts/echarts.min.js" in html
+        and "http" not in html.split("echarts.min.js")[0].rsplit("src=", 1)[1]
+    )
     assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollup and its triggers are PostgreSQL's")
 class TestRollup:
-    def test_the_rollup_serves_large_regions_with_every_figure_equal_to_its_list(self, client, users, registry, settings):
+    def test_the_rollup_serves_large_regions_with_every_figure_equal_to_its_list(
+        self, client, users, registry, settings
+    ):
         settings.FUPIN_STATS_LIVE_LEVEL = 7  # every level from the rollup
         services.rebuild_stats()
         assert RegionStat.objects.filter(region_code="36").exists()
@@ -127,7 +152,9 @@ class TestRollup:
     def test_writes_are_counted_before_the_refresh_and_after_it(self, client, users, registry, settings):
         settings.FUPIN_STATS_LIVE_LEVEL = 7
         services.rebuild_stats()
-        StatsState.objects.update(refresh_requested_at=timezone.now() + datetime.timedelta(days=1))  # no refresh due in this test
+        StatsState.objects.update(
+            refresh_requested_at=timezone.now() + datetime.timedelta(days=1)
+        )  # no refresh due in this test
         _changes(users, registry)
         assert DirtyVillage.objects.values("village_code").distinct().count() == 4
         assert selectors.region_figures(users["province"], "36").source == "rollup+live"
@@ -146,7 +173,9 @@ class TestRollup:
         settings.FUPIN_STATS_LIVE_LEVEL = 7
         services.rebuild_stats()
         _changes(users, registry)
-        selectors.region_figures(users["province"], "36")  # the task runs at once: tests run tasks inline (tests/conftest.py)
+        selectors.region_figures(
+            users["province"], "36"
+        )  # the task runs at once: tests run tasks inline (tests/conftest.py)
         assert not DirtyVillage.objects.exists()
         assert selectors.region_figures(users["province"], "36").source == "rollup"
 
@@ -169,10 +198,18 @@ def test_statistics_years_and_dates_are_sane():
 def test_the_rollup_rebuilt_and_refreshed_equals_live_counts_at_every_level(users, registry):
     services.rebuild_stats()
     _changes(users, registry)
-    if connection.vendor != "postgresql":  # no trigger logs the villages written: log them as the trigger would
-        DirtyVillage.objects.bulk_create(DirtyVillage(village_code=v) for v in
-                                         (factories.VILLAGE, factories.SIBLING_VILLAGE, factories.OTHER_TOWNSHIP_VILLAGE,
-                                          factories.OTHER_COUNTY_VILLAGE))
+    if (
+        connection.vendor != "postgresql"
+    ):  # no trigger logs the villages written: log them as the trigger would
+        DirtyVillage.objects.bulk_create(
+            DirtyVillage(village_code=v)
+            for v in (
+                factories.VILLAGE,
+                factories.SIBLING_VILLAGE,
+                factories.OTHER_TOWNSHIP_VILLAGE,
+                factories.OTHER_COUNTY_VILLAGE,
+            )
+        )
     assert services.refresh_stats() == 4  # the villages recounted, their ancestors changed by the difference
     admin = users["admin"]
     for code in ("36", "3607", "360722", "360722100", factories.VILLAGE, "360723"):
@@ -181,12 +218,22 @@ def test_the_rollup_rebuilt_and_refreshed_equals_live_counts_at_every_level(user
         live = {k: v for k, v in selectors.region_figures(admin, code).total.items() if v[0]}
         assert stored == live, code
         rural = {int(r.key): r.persons for r in rows if r.metric == "rural" and r.persons}
-        assert rural == {y: n for y, n in selectors.rural_population(admin, code, [YEAR - 1, YEAR]).items() if n}, code
+        assert rural == {
+            y: n for y, n in selectors.rural_population(admin, code, [YEAR - 1, YEAR]).items() if n
+        }, code
 
 
-def test_pages_take_a_fixed_number_of_queries_however_many_children(client, users, registry, django_assert_max_num_queries):
+def test_pages_take_a_fixed_number_of_queries_however_many_children(
+    client, users, registry, django_assert_max_num_queries
+):
     client.force_login(users["province"])
     client.get("/reports/")  # sessions and the user, once
-    for url in ("/reports/", "/reports/?region=360722", "/reports/casework/", "/reports/tables/", "/reports/assessment/?region=360722"):
+    for url in (
+        "/reports/",
+        "/reports/?region=360722",
+        "/reports/casework/",
+        "/reports/tables/",
+        "/reports/assessment/?region=360722",
+    ):
         with django_assert_max_num_queries(40):
             assert client.get(url).status_code == 200

@@ -1,4 +1,5 @@
 """Template filters for the registry's figures and identifiers."""
+
 import datetime
 from typing import Any
 

@@ -1,4 +1,5 @@
 """Template filters for money kept in fen and names shown to the public."""
+
 from django import template
 
 from fupin.core import money

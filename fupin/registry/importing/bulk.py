@@ -12,6 +12,7 @@ column has few distinct values (codes, yes/no, years); the columns with many (na
 account numbers, amounts, ID numbers) get a vectorised rule that accepts a subset of what the
 converter accepts, with the same result.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -30,8 +31,10 @@ from .frames import Fallback
 from .initials import initials
 from .regions import RegionResolver
 
-REGISTRY_FETCH_MIN = 20_000    # from this many ID numbers, the registry is read in one pass with their households
-BY_VALUE_MAX = 5_000           # distinct values converted one by one with the row-wise converter (kept between chunks)
+REGISTRY_FETCH_MIN = (
+    20_000  # from this many ID numbers, the registry is read in one pass with their households
+)
+BY_VALUE_MAX = 5_000  # distinct values converted one by one with the row-wise converter (kept between chunks)
 # A cell the vectorised rules leave to the row-wise path: whitespace at either end, control characters.
 _UNUSUAL = r"^\s|\s$|[\x00-\x1f\x7f]"
 _ID_SHAPE = r"^[0-9]{17}[0-9Xx]$"
@@ -42,6 +45,7 @@ TRUE, FALSE = "t", "f"
 
 # ---------------------------------------------------------------------------------------------
 # Cells
+
 
 def _text(value) -> str | None:
     """A converted value as PostgreSQL's COPY text for it (None for NULL)."""
@@ -79,9 +83,12 @@ def convert(column, raw: pl.Series, cell_error, cache: dict | None = None) -> tu
         ok = (raw == "") | raw.str.contains(rf"^[0-9]{{1,{kind[1]}}}(\.[0-9]{{1,2}})?$")
         parts = raw.str.split_exact(".", 1)
         whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
-        fraction = (parts.struct.field("field_1").fill_null("") + "00").str.slice(0, 2).cast(pl.Int64, strict=False)
-        cents = pl.select(pl.when(raw == "").then(pl.lit(_cents(column.blank), pl.Int64))
-                          .otherwise(whole * 100 + fraction)).to_series()
+        fraction = (
+            (parts.struct.field("field_1").fill_null("") + "00").str.slice(0, 2).cast(pl.Int64, strict=False)
+        )
+        cents = pl.select(
+            pl.when(raw == "").then(pl.lit(_cents(column.blank), pl.Int64)).otherwise(whole * 100 + fraction)
+        ).to_series()
         return cents.rename(raw.name), ok
     raise AssertionError(kind)
 
@@ -107,7 +114,9 @@ def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str, 
     if len(mapping) > 4 * len(unique):
         mapping = {k: mapping[k] for k in unique.to_list()}
     values = raw.replace_strict(mapping, return_dtype=dtype)
-    ok = ~raw.is_in(list(bad)) if bad else raw.is_not_null()  # (cells are never null: all true, from the validity bitmap)
+    ok = (
+        ~raw.is_in(list(bad)) if bad else raw.is_not_null()
+    )  # (cells are never null: all true, from the validity bitmap)
     return values, ok
 
 
@@ -122,11 +131,14 @@ def parse_ids(raw: pl.Series, today: datetime.date) -> pl.DataFrame:
         check=pl.lit(_CHECK).str.slice(pl.sum_horizontal(digits) % 11, 1),
     )
     frame = frame.with_columns(
-        ok=pl.col("shape") & pl.col("birth").is_not_null()
+        ok=pl.col("shape")
+        & pl.col("birth").is_not_null()
         & (pl.col("birth").dt.strftime("%Y%m%d") == pl.col("raw").str.slice(6, 8))
-        & (pl.col("birth") <= today) & (pl.col("birth").dt.year() >= 1890)
+        & (pl.col("birth") <= today)
+        & (pl.col("birth").dt.year() >= 1890)
         & (pl.col("check") == pl.col("raw").str.slice(17, 1)),
-        sex=pl.when(pl.col("raw").str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1).then(pl.lit("M"))
+        sex=pl.when(pl.col("raw").str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1)
+        .then(pl.lit("M"))
         .otherwise(pl.lit("F")),
     )
     return frame.select(number="raw", birth_date="birth", sex="sex", ok=pl.col("ok").fill_null(False))
@@ -148,20 +160,36 @@ def household_rules(frame: pl.DataFrame, check_household) -> pl.Series:
     if not good:
         return pl.Series([False] * len(frame))
     marks = pl.DataFrame(good, schema=distinct.schema).with_columns(_good=pl.lit(True))
-    joined = frame.select(names).with_row_index("_i").join(marks, on=names, how="left", nulls_equal=True).sort("_i")
+    joined = (
+        frame.select(names)
+        .with_row_index("_i")
+        .join(marks, on=names, how="left", nulls_equal=True)
+        .sort("_i")
+    )
     return joined["_good"].fill_null(False)
 
 
 def member_rules(members: pl.DataFrame, today: datetime.date) -> pl.Expr:
     """validation.check_member's rules, and a name and a relation given: ok per member row."""
     young = {codes.SchoolingStatus.PRIMARY.value, codes.SchoolingStatus.GRADE7.value}
-    age = (pl.lit(today.year) - pl.col("birth_date").dt.year()
-           - ((pl.lit(today.month * 100 + today.day)) < (pl.col("birth_date").dt.month().cast(pl.Int64) * 100
-                                                          + pl.col("birth_date").dt.day().cast(pl.Int64))).cast(pl.Int64))
-    return ((pl.col("name") != "") & (pl.col("relation") != "")
-            & ((pl.col("disability_category") != "") == (pl.col("disability_level") != ""))
-            & ~(pl.col("schooling").is_in(list(young)) & (age < 5))
-            & pl.col("work_months").is_between(0, 12))
+    age = (
+        pl.lit(today.year)
+        - pl.col("birth_date").dt.year()
+        - (
+            (pl.lit(today.month * 100 + today.day))
+            < (
+                pl.col("birth_date").dt.month().cast(pl.Int64) * 100
+                + pl.col("birth_date").dt.day().cast(pl.Int64)
+            )
+        ).cast(pl.Int64)
+    )
+    return (
+        (pl.col("name") != "")
+        & (pl.col("relation") != "")
+        & ((pl.col("disability_category") != "") == (pl.col("disability_level") != ""))
+        & ~(pl.col("schooling").is_in(list(young)) & (age < 5))
+        & pl.col("work_months").is_between(0, 12)
+    )
 
 
 def py_strip(series: pl.Series, upper: bool = False) -> pl.Series:
@@ -170,38 +198,50 @@ def py_strip(series: pl.Series, upper: bool = False) -> pl.Series:
     plain = series.str.to_uppercase() if upper else series
     if not unusual.any():
         return plain
-    fixed = {v: (v.strip().upper() if upper else v.strip()) for v in series.filter(unusual).unique().to_list()}
-    return pl.select(pl.when(unusual).then(series.replace(fixed)).otherwise(plain)).to_series().rename(series.name)
+    fixed = {
+        v: (v.strip().upper() if upper else v.strip()) for v in series.filter(unusual).unique().to_list()
+    }
+    return (
+        pl.select(pl.when(unusual).then(series.replace(fixed)).otherwise(plain))
+        .to_series()
+        .rename(series.name)
+    )
 
 
 def _cents_text(expr: pl.Expr) -> pl.Expr:
     magnitude = expr.abs()
-    return (pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit("")) + (magnitude // 100).cast(pl.String) + "."
-            + (magnitude % 100).cast(pl.String).str.zfill(2))
+    return (
+        pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+        + (magnitude // 100).cast(pl.String)
+        + "."
+        + (magnitude % 100).cast(pl.String).str.zfill(2)
+    )
 
 
 @dataclass(frozen=True)
 class Context:
     """What the bulk path reads of the import it serves, handed over explicitly (bulk knows no Importer)."""
 
-    index: dict                 # (part, field) → the file's column position (columns.ColumnMap.index)
-    regions: RegionResolver     # region names to village and group codes within the import's scope
+    index: dict  # (part, field) → the file's column position (columns.ColumnMap.index)
+    regions: RegionResolver  # region names to village and group codes within the import's scope
     today: datetime.date
-    has_income: bool            # the file has income columns
-    loads_registered: bool      # the user may create registered households (permissions.may_load_registered)
-    cell_error_rows: frozenset = frozenset()  # rows with an Excel error value or uncomputed formula (reading.py)
+    has_income: bool  # the file has income columns
+    loads_registered: bool  # the user may create registered households (permissions.may_load_registered)
+    cell_error_rows: frozenset = (
+        frozenset()
+    )  # rows with an Excel error value or uncomputed formula (reading.py)
 
 
 @dataclass
 class Screened:
     """The outcome of screening a file: the rows the row-wise path must see, and the clean new households."""
 
-    routed: pl.DataFrame        # row, c0…cN: whole households, in file order
-    households: pl.DataFrame    # one row per clean new household: its stored columns (text), `key`, `village`
-    members: pl.DataFrame       # their members: `h` (the household's position) and the stored columns (text)
-    incomes: pl.DataFrame       # h and the income columns (text), for the households that have one
-    total: int = 0              # the file's rows (empty ones left out)
-    unchanged_rows: int = 0     # rows of households found equal to the registry (nothing to write)
+    routed: pl.DataFrame  # row, c0…cN: whole households, in file order
+    households: pl.DataFrame  # one row per clean new household: its stored columns (text), `key`, `village`
+    members: pl.DataFrame  # their members: `h` (the household's position) and the stored columns (text)
+    incomes: pl.DataFrame  # h and the income columns (text), for the households that have one
+    total: int = 0  # the file's rows (empty ones left out)
+    unchanged_rows: int = 0  # rows of households found equal to the registry (nothing to write)
 
 
 @dataclass
@@ -213,10 +253,12 @@ class Prepared:
     duplicates: pl.Series
     registered_ids: pl.Series
     registered_numbers: set
-    registry: tuple | None = None   # (members, households, incomes) of the households those ID numbers are in
+    registry: tuple | None = None  # (members, households, incomes) of the households those ID numbers are in
     values: dict = field(default_factory=dict)  # the columns' converted distinct values, kept between chunks
-    file_numbers: set = field(default_factory=set)  # every 户编号 the file gives (never generated for another)
-    villages: set = field(default_factory=set)      # the file's villages: their next 户编号 to reserve
+    file_numbers: set = field(
+        default_factory=set
+    )  # every 户编号 the file gives (never generated for another)
+    villages: set = field(default_factory=set)  # the file's villages: their next 户编号 to reserve
 
 
 def prepare(ctx: Context, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
@@ -225,9 +267,16 @@ def prepare(ctx: Context, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     index = ctx.index
     empty = pl.Series([""] * len(frame))
     number = py_strip(frame[f"c{index[(H, 'number')]}"]) if (H, "number") in index else empty
-    head = py_strip(frame[f"c{index[(H, 'head_id_number')]}"], upper=True) if (H, "head_id_number") in index else empty
-    keys = pl.select(pl.when(number != "").then("n" + number).when(head != "").then("h" + head)
-                     .otherwise(None)).to_series().forward_fill()
+    head = (
+        py_strip(frame[f"c{index[(H, 'head_id_number')]}"], upper=True)
+        if (H, "head_id_number") in index
+        else empty
+    )
+    keys = (
+        pl.select(pl.when(number != "").then("n" + number).when(head != "").then("h" + head).otherwise(None))
+        .to_series()
+        .forward_fill()
+    )
     if len(keys) and keys[0] is None:
         raise Fallback  # a row that belongs to no household: the row-wise path says so
     starts = (keys != keys.shift(1)).fill_null(True)
@@ -236,14 +285,19 @@ def prepare(ctx: Context, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
     ids = py_strip(frame[f"c{index[(M, 'id_number')]}"], upper=True)
     given = ids.filter(ids != "")
     file_ids = given.unique()
-    duplicates = given.filter(given.is_duplicated()).unique() if len(file_ids) < len(given) else file_ids.clear()
+    duplicates = (
+        given.filter(given.is_duplicated()).unique() if len(file_ids) < len(given) else file_ids.clear()
+    )
     # many ID numbers: one pass fetching the registered ones with their households (see _registry)
     registry = _registry(file_ids) if len(file_ids) > REGISTRY_FETCH_MIN else None
     if registry is None:
         registered_ids = registered("id_number", file_ids.to_list())
     else:
-        registered_ids = set(registry[0].join(pl.DataFrame({"id_number": file_ids}), on="id_number",
-                                              how="semi")["id_number"].to_list())
+        registered_ids = set(
+            registry[0]
+            .join(pl.DataFrame({"id_number": file_ids}), on="id_number", how="semi")["id_number"]
+            .to_list()
+        )
     file_numbers = set(number.filter(number != "").unique().to_list())
     registered_numbers = registered("number", sorted(file_numbers))
     # chunks of whole households, each row with its household's key
@@ -261,8 +315,15 @@ def prepare(ctx: Context, frame: pl.DataFrame, chunk_rows: int) -> Prepared:
         registry = _registry(registered_series)
     elif not registered_ids:
         registry = None
-    return Prepared(chunks, duplicates, registered_series, registered_numbers, registry,
-                    file_numbers=file_numbers, villages=_villages(ctx, frame))
+    return Prepared(
+        chunks,
+        duplicates,
+        registered_series,
+        registered_numbers,
+        registry,
+        file_numbers=file_numbers,
+        villages=_villages(ctx, frame),
+    )
 
 
 def _villages(ctx: Context, frame: pl.DataFrame) -> set[str]:
@@ -270,8 +331,11 @@ def _villages(ctx: Context, frame: pl.DataFrame) -> set[str]:
     index, R = ctx.index, form.REGION
     region_fields = [*form.REGION_FIELDS, "group", "village_code"]
     present = [f for f in region_fields if (R, f) in index]
-    places = (frame.select(pl.col(f"c{index[(R, f)]}").alias(f) for f in present).unique() if present
-              else pl.DataFrame({"_": [""] * min(len(frame), 1)}))
+    places = (
+        frame.select(pl.col(f"c{index[(R, f)]}").alias(f) for f in present).unique()
+        if present
+        else pl.DataFrame({"_": [""] * min(len(frame), 1)})
+    )
     blank = pl.Series([""] * len(places), dtype=pl.String)
     places = pl.DataFrame({f: py_strip(places[f]) if f in present else blank for f in region_fields})
     resolved = ctx.regions.resolve(set(places.unique().iter_rows()))
@@ -317,9 +381,12 @@ def screen(ctx: Context, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     if not ctx.loads_registered:
         # a village or township creates households outside the registry only
         # (plan's _check_new_outside_registry)
-        ok &= (checked["status"].is_in(list(services.UNREGISTERED_STATUSES))
-               & (checked["household_type"].fill_null("") == "")
-               & checked["registration_year"].is_null() & checked["exit_year"].is_null())
+        ok &= (
+            checked["status"].is_in(list(services.UNREGISTERED_STATUSES))
+            & (checked["household_type"].fill_null("") == "")
+            & checked["registration_year"].is_null()
+            & checked["exit_year"].is_null()
+        )
     hh = hh.with_columns(ok=ok)
     routed_g = hh.filter(~ok & ~unchanged)["g"]
     fast_groups = hh.filter(pl.col("ok"))
@@ -331,8 +398,9 @@ def screen(ctx: Context, frame: pl.DataFrame, prepared: Prepared) -> Screened:
     return screened
 
 
-def _members(ctx: Context, frame: pl.DataFrame, prepared: Prepared,
-             g: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
+def _members(
+    ctx: Context, frame: pl.DataFrame, prepared: Prepared, g: pl.Series
+) -> tuple[pl.DataFrame, pl.Series]:
     """The chunk's member cells converted (row, g, id_number, birth_date, sex and the member columns) and
     ok per row: every cell and member rule as the row-wise path applies them."""
     index, today, M = ctx.index, ctx.today, form.MEMBER
@@ -349,20 +417,42 @@ def _members(ctx: Context, frame: pl.DataFrame, prepared: Prepared,
     if "sex" in member:
         row_ok &= member["sex"].is_null() | (member["sex"] == ids["sex"])
     n = len(frame)
-    for name, default in (("schooling", None), ("work_months", None), ("disability_category", ""),
-                          ("disability_level", ""), ("name", ""), ("relation", "")):
+    for name, default in (
+        ("schooling", None),
+        ("work_months", None),
+        ("disability_category", ""),
+        ("disability_level", ""),
+        ("name", ""),
+        ("relation", ""),
+    ):
         if name not in member:
-            member[name] = pl.Series(name, [default] * n, dtype=pl.Int64 if name == "work_months" else pl.String)
-    members = pl.DataFrame({"row": frame["row"], "g": g, "id_number": ids["number"], "birth_date": ids["birth_date"],
-                            "sex": ids["sex"]} | {k: v for k, v in member.items() if k != "sex"})
+            member[name] = pl.Series(
+                name, [default] * n, dtype=pl.Int64 if name == "work_months" else pl.String
+            )
+    members = pl.DataFrame(
+        {
+            "row": frame["row"],
+            "g": g,
+            "id_number": ids["number"],
+            "birth_date": ids["birth_date"],
+            "sex": ids["sex"],
+        }
+        | {k: v for k, v in member.items() if k != "sex"}
+    )
     row_ok &= members.select(member_rules(members, today).fill_null(True)).to_series()
     if ctx.cell_error_rows:  # an Excel error value or uncomputed formula: reported by the row-wise path
         row_ok &= ~frame["row"].is_in(pl.Series(sorted(ctx.cell_error_rows), dtype=pl.Int64).implode())
     return members, row_ok
 
 
-def _households(ctx: Context, frame: pl.DataFrame, prepared: Prepared, starts: pl.Series,
-                members: pl.DataFrame, row_ok: pl.Series):
+def _households(
+    ctx: Context,
+    frame: pl.DataFrame,
+    prepared: Prepared,
+    starts: pl.Series,
+    members: pl.DataFrame,
+    row_ok: pl.Series,
+):
     """(hh, values, checked, ok): one row per household (households_of, with its key, head, village and
     group), its converted household columns, the columns validation.check_household reads, and ok per
     household."""
@@ -370,8 +460,12 @@ def _households(ctx: Context, frame: pl.DataFrame, prepared: Prepared, starts: p
     index = ctx.index
     # one value per household column: the rows' non-empty cells, which must agree
     hh_keys = [k for k in index if k[0] in (R, H, INC)]
-    hh = households_of(frame.select([f"c{index[k]}" for k in hh_keys]), starts, row_ok,
-                       members["relation"] == codes.Relation.HEAD.value)
+    hh = households_of(
+        frame.select([f"c{index[k]}" for k in hh_keys]),
+        starts,
+        row_ok,
+        members["relation"] == codes.Relation.HEAD.value,
+    )
     hh = hh.with_columns(key=frame["_key"].filter(starts))
     ok = hh["fine"] & (hh["heads"] == 1)
     # the head's ID number and name
@@ -398,9 +492,14 @@ def _households(ctx: Context, frame: pl.DataFrame, prepared: Prepared, starts: p
         ok &= declared.is_null() | (declared == hh["size"].cast(pl.Int64))
     if (H, "number") in index:
         ok &= values[(H, "number")].is_not_null()
-    checked = pl.DataFrame({name: values[(H, name)] if (H, name) in values else
-                            pl.Series([_plain_default(form.HOUSEHOLD_DEFAULTS[name])] * len(hh))
-                            for name in ("status", "household_type", "primary_cause", "registration_year", "exit_year")})
+    checked = pl.DataFrame(
+        {
+            name: values[(H, name)]
+            if (H, name) in values
+            else pl.Series([_plain_default(form.HOUSEHOLD_DEFAULTS[name])] * len(hh))
+            for name in ("status", "household_type", "primary_cause", "registration_year", "exit_year")
+        }
+    )
     checked = checked.with_columns(pl.col("registration_year", "exit_year").cast(pl.Int64))
     ok &= household_rules(checked, validation.check_household)
     return hh, values, checked, ok
@@ -418,9 +517,11 @@ def _place(ctx: Context, hh: pl.DataFrame, values: dict) -> pl.DataFrame:
     region_keys = list(distinct.iter_rows())
     resolved = ctx.regions.resolve(set(region_keys))
     distinct = distinct.with_columns(
-        village=pl.Series([resolved[key][0] if resolved[key][2] is None else None for key in region_keys],
-                          dtype=pl.String),
-        group_id=pl.Series([resolved[key][1] for key in region_keys], dtype=pl.String))
+        village=pl.Series(
+            [resolved[key][0] if resolved[key][2] is None else None for key in region_keys], dtype=pl.String
+        ),
+        group_id=pl.Series([resolved[key][1] for key in region_keys], dtype=pl.String),
+    )
     placed = places.join(distinct, on=names, how="left", nulls_equal=True, maintain_order="left")
     return hh.with_columns(village=placed["village"], group_id=placed["group_id"])
 
@@ -431,8 +532,11 @@ def _matches(ctx: Context, hh, members, values, incomes, ok: pl.Series, prepared
     registered_ids = prepared.registered_ids
     unchanged = pl.Series([False] * len(hh))
     if len(registered_ids):
-        taken = members.with_columns(t=pl.col("id_number").is_in(registered_ids.implode())).group_by(
-            "g", maintain_order=True).agg(any=pl.col("t").any(), all=pl.col("t").all())
+        taken = (
+            members.with_columns(t=pl.col("id_number").is_in(registered_ids.implode()))
+            .group_by("g", maintain_order=True)
+            .agg(any=pl.col("t").any(), all=pl.col("t").all())
+        )
         candidates = ok & taken["all"]
         if candidates.any():
             unchanged = candidates & _unchanged(ctx.index, hh, members, values, incomes, candidates, prepared)
@@ -457,8 +561,14 @@ def households_of(cells: pl.DataFrame, starts: pl.Series, row_ok: pl.Series, hea
     first = starts.arg_true()
     last = starts.shift(-1, fill_value=True).arg_true()
     frame = cells.with_columns(_g=g, _start=starts)
-    repeated = frame.select((pl.col(c) == pl.col(c).shift(1)).fill_null(True).or_(pl.col("_start")).all()
-                            for c in cells.columns).row(0) if n else [True] * cells.width
+    repeated = (
+        frame.select(
+            (pl.col(c) == pl.col(c).shift(1)).fill_null(True).or_(pl.col("_start")).all()
+            for c in cells.columns
+        ).row(0)
+        if n
+        else [True] * cells.width
+    )
     varied = [c for c, same in zip(cells.columns, repeated) if not same]
     fine = row_ok
     values = cells.gather(first)
@@ -468,7 +578,9 @@ def households_of(cells: pl.DataFrame, starts: pl.Series, row_ok: pl.Series, hea
             given = pl.col(c) != ""
             seen_in = pl.when(given).then(pl.col("_g")).forward_fill()
             seen = pl.when(given).then(pl.col(c)).forward_fill()
-            agree.append(~given | (seen_in.shift(1) != pl.col("_g")).fill_null(True) | (seen.shift(1) == pl.col(c)))
+            agree.append(
+                ~given | (seen_in.shift(1) != pl.col("_g")).fill_null(True) | (seen.shift(1) == pl.col(c))
+            )
             filled.append(pl.when(seen_in == pl.col("_g")).then(seen).otherwise(pl.lit("")).alias(c))
         checked = frame.select(*filled, _agree=pl.all_horizontal(agree))
         fine = fine & checked["_agree"]
@@ -478,10 +590,14 @@ def households_of(cells: pl.DataFrame, starts: pl.Series, row_ok: pl.Series, hea
     head_row = next_head.gather(first)
     bad = g.filter(~fine).unique()
     return values.with_columns(
-        g=pl.int_range(len(first), dtype=pl.Int64), size=(last - first + 1).cast(pl.UInt32),
+        g=pl.int_range(len(first), dtype=pl.Int64),
+        size=(last - first + 1).cast(pl.UInt32),
         fine=~pl.int_range(len(first), dtype=pl.Int64).is_in(bad.implode()),
         heads=heads.gather(last) - heads.gather(first) + head.gather(first).cast(pl.Int64),
-        head_row=pl.when(head_row.is_null() | (head_row > last)).then(first.cast(pl.Int64)).otherwise(head_row))
+        head_row=pl.when(head_row.is_null() | (head_row > last))
+        .then(first.cast(pl.Int64))
+        .otherwise(head_row),
+    )
 
 
 def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
@@ -508,27 +624,41 @@ def _registry(ids: pl.Series):
             if not empty:
                 copy.write("".join(f"{_escape(v)}\n" for v in ids.to_list()))
         cursor.execute("ANALYZE _import_ids")
-        cursor.execute(f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
-                       "JOIN _import_ids USING (id_number)")
+        cursor.execute(
+            f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
+            "JOIN _import_ids USING (id_number)"
+        )
         cursor.execute("ANALYZE _import_households")
         member_columns = ", ".join(f'm."{c}"' for c in form.MEMBER_COLUMNS)
-        registered = fetch(cursor, f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m '
-                                   "JOIN _import_households USING (household_id)")
+        registered = fetch(
+            cursor,
+            f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m JOIN _import_households USING (household_id)',
+        )
         household_columns = ", ".join(f'h."{c}"' for c in ["id", *form.HOUSEHOLD_COLUMNS])
-        households = fetch(cursor, f'SELECT {household_columns} FROM "{HOUSEHOLD_TABLE}" h '
-                                   "JOIN _import_households s ON s.household_id = h.id")
+        households = fetch(
+            cursor,
+            f'SELECT {household_columns} FROM "{HOUSEHOLD_TABLE}" h '
+            "JOIN _import_households s ON s.household_id = h.id",
+        )
         income_columns = ", ".join(f'i."{c}"' for c in form.INCOME_COLUMNS if c != "household_id")
-        years = fetch(cursor, f"""
+        years = fetch(
+            cursor,
+            f"""
             SELECT i.household_id, {income_columns},
                    max(i.year) OVER (PARTITION BY i.household_id) AS _latest_year
-            FROM "{INCOME_TABLE}" i JOIN _import_households USING (household_id)""")
+            FROM "{INCOME_TABLE}" i JOIN _import_households USING (household_id)""",
+        )
         cursor.execute("DROP TABLE _import_ids, _import_households")
         cursor.execute("RESET jit")
     counts = registered.group_by("household_id").agg(_members=pl.len().cast(pl.String))
     latest = years.filter(pl.col("year") == pl.col("_latest_year")).select(
-        pl.col("household_id"), pl.col("year").alias("_latest"), pl.col("per_capita_net_income").alias("_latest_pcni"))
+        pl.col("household_id"),
+        pl.col("year").alias("_latest"),
+        pl.col("per_capita_net_income").alias("_latest_pcni"),
+    )
     households = households.join(counts, left_on="id", right_on="household_id", how="left").join(
-        latest, left_on="id", right_on="household_id", how="left")
+        latest, left_on="id", right_on="household_id", how="left"
+    )
     return registered, households, years
 
 
@@ -548,69 +678,122 @@ def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series,
 
     # members: the same household for the whole group, and every stored column the file gives equal
     file_side = people.select(
-        "g", "id_number", *[pl.col(f).cast(pl.String).alias(f) for f in present],
-        pl.col("sex"), pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("birth_date"),
-        name_initials=initials(people["name"]))
-    joined = file_side.join(registered.select("id_number", "household_id", "village_code",
-                                              *[pl.col(c).alias(f"_db_{c}") for c in compared]),
-                            on="id_number", how="left")
+        "g",
+        "id_number",
+        *[pl.col(f).cast(pl.String).alias(f) for f in present],
+        pl.col("sex"),
+        pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("birth_date"),
+        name_initials=initials(people["name"]),
+    )
+    joined = file_side.join(
+        registered.select(
+            "id_number", "household_id", "village_code", *[pl.col(c).alias(f"_db_{c}") for c in compared]
+        ),
+        on="id_number",
+        how="left",
+    )
     same = pl.lit(True)
     for c in compared:
         same = same & (pl.col(c).fill_null("") == pl.col(f"_db_{c}").fill_null(""))
-    per_group = joined.with_columns(same=same).group_by("g", maintain_order=True).agg(
-        same=pl.col("same").all(), households=pl.col("household_id").n_unique(),
-        household_id=pl.col("household_id").first(), village_code=pl.col("village_code").fill_null("").unique().first(),
-        villages=pl.col("village_code").n_unique())
+    per_group = (
+        joined.with_columns(same=same)
+        .group_by("g", maintain_order=True)
+        .agg(
+            same=pl.col("same").all(),
+            households=pl.col("household_id").n_unique(),
+            household_id=pl.col("household_id").first(),
+            village_code=pl.col("village_code").fill_null("").unique().first(),
+            villages=pl.col("village_code").n_unique(),
+        )
+    )
 
     # the household: the file's cells and what is derived from the members
     picked = candidates.arg_true()
     side = hh.filter(candidates).select("g", "key", "size", "head_name", "village", "group_id")
     side = side.join(per_group, on="g", how="left", maintain_order="left")
-    side = side.with_columns(
-        head_initials=initials(side["head_name"]),
-        size=pl.col("size").cast(pl.String))
+    side = side.with_columns(head_initials=initials(side["head_name"]), size=pl.col("size").cast(pl.String))
     file_fields = {}
     for name in form.HOUSEHOLD_FILE_FIELDS:
         if (H, name) in values:
             series = values[(H, name)].gather(picked)
             kind = getattr(form.BY_KEY[(H, name)].convert, "kind", ("text",))[0]
-            file_fields[name] = (pl.select(_cents_text(pl.lit(series))).to_series() if kind == "decimal"
-                                 else series.cast(pl.String))
+            file_fields[name] = (
+                pl.select(_cents_text(pl.lit(series))).to_series()
+                if kind == "decimal"
+                else series.cast(pl.String)
+            )
     side = side.with_columns(**{f"_file_{k}": v for k, v in file_fields.items()})
     income = None
     if incomes is not None:
         income = incomes[picked.to_list()]
-        side = side.with_columns(_year=income["year"].cast(pl.String), _pcni=pl.select(
-            _cents_text(pl.lit(income["per_capita"]))).to_series(),
-            **{f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series() for m in form.MONEY_FIELDS})
-    stored = households.join(per_group.select(pl.col("household_id").cast(pl.String)).unique(), left_on="id",
-                             right_on="household_id", how="semi")
-    stored = stored.rename({c: f"_db_{c}" for c in stored.columns if c not in ("id", "_latest", "_latest_pcni")})
+        side = side.with_columns(
+            _year=income["year"].cast(pl.String),
+            _pcni=pl.select(_cents_text(pl.lit(income["per_capita"]))).to_series(),
+            **{
+                f"_income_{m}": pl.select(_cents_text(pl.lit(income[m]))).to_series()
+                for m in form.MONEY_FIELDS
+            },
+        )
+    stored = households.join(
+        per_group.select(pl.col("household_id").cast(pl.String)).unique(),
+        left_on="id",
+        right_on="household_id",
+        how="semi",
+    )
+    stored = stored.rename(
+        {c: f"_db_{c}" for c in stored.columns if c not in ("id", "_latest", "_latest_pcni")}
+    )
     side = side.join(stored, left_on="household_id", right_on="id", how="left", maintain_order="left")
-    same = (pl.col("same") & (pl.col("households") == 1) & (pl.col("villages") == 1)
-            & (pl.col("_db__members") == pl.col("size"))
-            & (pl.col("_db_village_id") == pl.col("village")) & (pl.col("village_code") == pl.col("village"))
-            & (pl.col("_db_head_name") == pl.col("head_name")) & (pl.col("_db_head_initials") == pl.col("head_initials"))
-            & (pl.col("_db_size") == pl.col("size"))
-            & (~pl.col("key").str.starts_with("n") | (("n" + pl.col("_db_number")) == pl.col("key"))))
+    same = (
+        pl.col("same")
+        & (pl.col("households") == 1)
+        & (pl.col("villages") == 1)
+        & (pl.col("_db__members") == pl.col("size"))
+        & (pl.col("_db_village_id") == pl.col("village"))
+        & (pl.col("village_code") == pl.col("village"))
+        & (pl.col("_db_head_name") == pl.col("head_name"))
+        & (pl.col("_db_head_initials") == pl.col("head_initials"))
+        & (pl.col("_db_size") == pl.col("size"))
+        & (~pl.col("key").str.starts_with("n") | (("n" + pl.col("_db_number")) == pl.col("key")))
+    )
     if (R, "group") in index or (R, "village_code") in index:
         same = same & (pl.col("_db_group_id").fill_null("") == pl.col("group_id").fill_null(""))
     for name in file_fields:
         same = same & (pl.col(f"_db_{name}").fill_null("") == pl.col(f"_file_{name}").fill_null(""))
     # incomes: the file's year registered with the same amounts; the latest year's income on the household
     if income is not None:
-        registered_years = years.join(side.select("household_id").unique(), on="household_id", how="semi").select(
-            pl.col("household_id"), pl.col("year").alias("_year"), pl.col("household_size").alias("_db_household_size"),
-            pl.col("per_capita_net_income").alias("_db_pcni"), *[pl.col(m).alias(f"_db_income_{m}") for m in form.MONEY_FIELDS])
+        registered_years = years.join(
+            side.select("household_id").unique(), on="household_id", how="semi"
+        ).select(
+            pl.col("household_id"),
+            pl.col("year").alias("_year"),
+            pl.col("household_size").alias("_db_household_size"),
+            pl.col("per_capita_net_income").alias("_db_pcni"),
+            *[pl.col(m).alias(f"_db_income_{m}") for m in form.MONEY_FIELDS],
+        )
         side = side.join(registered_years, on=["household_id", "_year"], how="left", maintain_order="left")
         has = pl.col("_year").is_not_null()
-        income_same = (pl.col("_db_pcni") == pl.col("_pcni")) & (pl.col("_db_household_size") == pl.col("size"))
+        income_same = (pl.col("_db_pcni") == pl.col("_pcni")) & (
+            pl.col("_db_household_size") == pl.col("size")
+        )
         for m in form.MONEY_FIELDS:
             income_same = income_same & (pl.col(f"_db_income_{m}") == pl.col(f"_income_{m}"))
-        newest = pl.when(has & (pl.col("_latest").cast(pl.Int64, strict=False).fill_null(0)
-                                <= pl.col("_year").cast(pl.Int64))).then(pl.col("_pcni")).otherwise(pl.col("_latest_pcni"))
-        same = same & (~has | income_same.fill_null(False)) & (
-            pl.col("_db_latest_income").fill_null("") == newest.fill_null(""))
+        newest = (
+            pl.when(
+                has
+                & (
+                    pl.col("_latest").cast(pl.Int64, strict=False).fill_null(0)
+                    <= pl.col("_year").cast(pl.Int64)
+                )
+            )
+            .then(pl.col("_pcni"))
+            .otherwise(pl.col("_latest_pcni"))
+        )
+        same = (
+            same
+            & (~has | income_same.fill_null(False))
+            & (pl.col("_db_latest_income").fill_null("") == newest.fill_null(""))
+        )
     else:
         same = same & (pl.col("_db_latest_income").fill_null("") == pl.col("_latest_pcni").fill_null(""))
     result = side.select(same.fill_null(False).alias("same"))["same"]
@@ -628,30 +811,59 @@ def _incomes(values, size: pl.Series, today):
     n = len(size)
     null = pl.Series([None] * n, dtype=pl.Int64)
     get = lambda f: values.get((INC, f), null)  # noqa: E731
-    f = pl.DataFrame({"year": get("year"), "total": get("transfers_total"), "stated": get("per_capita_net_income"),
-                      "size": size.cast(pl.Int64)} | {m: get(m) for m in form.MONEY_FIELDS})
-    other_given = pl.col("other_transfers").is_not_null() if (INC, "other_transfers") in values else pl.lit(False)
+    f = pl.DataFrame(
+        {
+            "year": get("year"),
+            "total": get("transfers_total"),
+            "stated": get("per_capita_net_income"),
+            "size": size.cast(pl.Int64),
+        }
+        | {m: get(m) for m in form.MONEY_FIELDS}
+    )
+    other_given = (
+        pl.col("other_transfers").is_not_null() if (INC, "other_transfers") in values else pl.lit(False)
+    )
     anything = pl.any_horizontal([pl.col(m).is_not_null() for m in (*form.MONEY_FIELDS, "total", "stated")])
     bad = (pl.col("year").is_null() & anything) | (pl.col("year") > today.year)
     f = f.with_columns(other_given=other_given, bad=bad.fill_null(False))
     f = f.with_columns([pl.col(m).fill_null(0) for m in form.MONEY_FIELDS])
-    named = pl.col("family_planning") + pl.col("dibao") + pl.col("wubao") + pl.col("pension") + pl.col("eco_compensation")
+    named = (
+        pl.col("family_planning")
+        + pl.col("dibao")
+        + pl.col("wubao")
+        + pl.col("pension")
+        + pl.col("eco_compensation")
+    )
     f = f.with_columns(named=named)
     f = f.with_columns(
-        bad=pl.col("bad") | (pl.col("total").is_not_null() & ~pl.col("other_given") & (pl.col("total") < pl.col("named")))
-        | (pl.col("total").is_not_null() & pl.col("other_given") & (pl.col("total") != pl.col("named") + pl.col("other_transfers"))),
+        bad=pl.col("bad")
+        | (pl.col("total").is_not_null() & ~pl.col("other_given") & (pl.col("total") < pl.col("named")))
+        | (
+            pl.col("total").is_not_null()
+            & pl.col("other_given")
+            & (pl.col("total") != pl.col("named") + pl.col("other_transfers"))
+        ),
         other_transfers=pl.when(pl.col("total").is_not_null() & ~pl.col("other_given"))
-        .then(pl.col("total") - pl.col("named")).otherwise(pl.col("other_transfers")),
+        .then(pl.col("total") - pl.col("named"))
+        .otherwise(pl.col("other_transfers")),
     )
     f = f.with_columns(bad=pl.col("bad").fill_null(False))
-    net = pl.sum_horizontal([pl.col(m) for m in IncomeRecord.INCOME_FIELDS]) - pl.col("productive_expenditure")
+    net = pl.sum_horizontal([pl.col(m) for m in IncomeRecord.INCOME_FIELDS]) - pl.col(
+        "productive_expenditure"
+    )
     f = f.with_columns(net=net)
-    per_capita = (pl.when(pl.col("net") < 0).then(-1).otherwise(1)
-            * ((2 * pl.col("net").abs() + pl.col("size")) // (2 * pl.col("size"))))
+    per_capita = pl.when(pl.col("net") < 0).then(-1).otherwise(1) * (
+        (2 * pl.col("net").abs() + pl.col("size")) // (2 * pl.col("size"))
+    )
     f = f.with_columns(per_capita=per_capita)
     # a per-capita net income past numeric(12,2): the row-wise path reports it (IncomeTooLarge)
-    f = f.with_columns(bad=pl.col("bad") | (pl.col("per_capita").abs() >= int(MONEY_BELOW * 100)).fill_null(False))
-    f = f.with_columns(bad=pl.col("bad") | (pl.col("stated").is_not_null() & (pl.col("stated") != pl.col("per_capita"))).fill_null(False))
+    f = f.with_columns(
+        bad=pl.col("bad") | (pl.col("per_capita").abs() >= int(MONEY_BELOW * 100)).fill_null(False)
+    )
+    f = f.with_columns(
+        bad=pl.col("bad")
+        | (pl.col("stated").is_not_null() & (pl.col("stated") != pl.col("per_capita"))).fill_null(False)
+    )
     return f, ~f["bad"]
 
 
@@ -690,13 +902,20 @@ def _assemble(index: dict, fast, members, values, ok_mask, incomes, routed) -> S
     income_frame = pl.DataFrame()
     if incomes is not None:
         chosen = incomes[picked.to_list()].with_columns(h=pl.int_range(n, dtype=pl.Int64))
-        households = households.with_columns(latest_income=pl.select(
-            pl.when(chosen["year"].is_not_null()).then(_cents_text(pl.lit(chosen["per_capita"])))).to_series())
+        households = households.with_columns(
+            latest_income=pl.select(
+                pl.when(chosen["year"].is_not_null()).then(_cents_text(pl.lit(chosen["per_capita"])))
+            ).to_series()
+        )
         chosen = chosen.filter(pl.col("year").is_not_null())
         money = [_cents_text(pl.col(m)).alias(m) for m in form.MONEY_FIELDS]
-        income_frame = chosen.select(pl.col("h"), pl.col("year").cast(pl.String), *money,
-                                     pl.col("size").cast(pl.String).alias("household_size"),
-                                     _cents_text(pl.col("per_capita")).alias("per_capita_net_income"))
+        income_frame = chosen.select(
+            pl.col("h"),
+            pl.col("year").cast(pl.String),
+            *money,
+            pl.col("size").cast(pl.String).alias("household_size"),
+            _cents_text(pl.col("per_capita")).alias("per_capita_net_income"),
+        )
     # fast["g"] ascends, and every member's household is in it: its position is found by binary search
     member_columns = {"h": fast["g"].search_sorted(members["g"]).cast(pl.Int64)}
     for name in form.MEMBER_COLUMNS:
@@ -711,7 +930,9 @@ def _assemble(index: dict, fast, members, values, ok_mask, incomes, routed) -> S
         elif name in members.columns and (form.MEMBER, name) in index or name in ("id_number", "sex"):
             member_columns[name] = members[name].cast(pl.String)
         else:
-            member_columns[name] = pl.Series([_text(form.MEMBER_DEFAULTS[name])] * len(members), dtype=pl.String)
+            member_columns[name] = pl.Series(
+                [_text(form.MEMBER_DEFAULTS[name])] * len(members), dtype=pl.String
+            )
     return Screened(routed, households, pl.DataFrame(member_columns), income_frame)
 
 

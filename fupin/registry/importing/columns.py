@@ -2,6 +2,7 @@
 
 The column list is docs/import_template.md; `map_columns` matches a file's headings to it.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,6 +30,7 @@ class CellError(Exception):
 # ---------------------------------------------------------------------------------------------
 # Cell converters: raw text → value. Each runs once per distinct value of a column.
 
+
 def _text(max_length: int):
     def convert(raw: str) -> str:
         value = raw.strip()
@@ -37,6 +39,7 @@ def _text(max_length: int):
         if "\n" in value or "\r" in value or "\t" in value:
             raise CellError("不能包含换行符或制表符")
         return value
+
     convert.kind = ("text", max_length)
     return convert
 
@@ -54,12 +57,15 @@ def _digits_text(max_length: int, what: str):
             hidden = idnumber.invisible_characters(value)
             raise CellError(f"{what}中有看不见的字符：{hidden}，请删除" if hidden else f"{what}只能包含数字")
         return value
+
     convert.kind = ("digits", max_length)
     return convert
 
 
 def _code(choices, what: str):
-    labels = [str(label) for _, label in choices] if isinstance(choices, list) else [str(c.label) for c in choices]
+    labels = (
+        [str(label) for _, label in choices] if isinstance(choices, list) else [str(c.label) for c in choices]
+    )
 
     def convert(raw: str) -> str:
         value = codes.lookup(choices, raw)
@@ -67,6 +73,7 @@ def _code(choices, what: str):
             shown = "、".join(labels[:20]) + ("…" if len(labels) > 20 else "")
             raise CellError(f"不是有效的{what}；可填：{shown}")
         return value
+
     convert.kind = ("code",)
     return convert
 
@@ -81,6 +88,7 @@ def _boolean(words=_YES):
         if value not in words:
             raise CellError("请填写“" + "”或“".join(words) + "”")
         return words[value]
+
     convert.kind = ("bool",)
     return convert
 
@@ -104,6 +112,7 @@ def _decimal(spec: dict, what: str):
         if number >= limit:
             raise CellError(f"{what}过大")
         return number.quantize(Decimal("0.01"))
+
     convert.kind = ("decimal", spec["max_digits"] - spec["decimal_places"])
     return convert
 
@@ -118,6 +127,7 @@ def _yuan(spec: dict):
             return money.parse_yuan(raw, below=below)
         except money.MoneyError as e:
             raise CellError(str(e)) from None
+
     convert.kind = ("decimal", spec["max_digits"] - spec["decimal_places"])
     return convert
 
@@ -131,6 +141,7 @@ def _integer(low: int, high: int, what: str):
         if not low <= number <= high:
             raise CellError(f"{what}应在{low}到{high}之间")
         return number
+
     convert.kind = ("integer",)
     return convert
 
@@ -176,10 +187,10 @@ class Column:
     part: str
     field: str
     convert: Callable[[str], object] | None = None
-    blank: object = ""            # the value of an empty cell
+    blank: object = ""  # the value of an empty cell
     aliases: tuple[str, ...] = ()
-    note: str = ""                # accepted values, for the template's documentation
-    optional: bool = False        # not in the template by default, read when present
+    note: str = ""  # accepted values, for the template's documentation
+    optional: bool = False  # not in the template by default, read when present
 
 
 def _money(heading, field_name):
@@ -187,7 +198,9 @@ def _money(heading, field_name):
 
 
 def _area(heading, field_name):
-    return Column(heading, HOUSEHOLD, field_name, _decimal(AREA, "面积"), Decimal("0.00"), note="数字，最多两位小数")
+    return Column(
+        heading, HOUSEHOLD, field_name, _decimal(AREA, "面积"), Decimal("0.00"), note="数字，最多两位小数"
+    )
 
 
 def _yes_no(part, heading, field_name, default, words=_YES):
@@ -195,7 +208,11 @@ def _yes_no(part, heading, field_name, default, words=_YES):
 
 
 def _labels(choices):
-    return "／".join(str(label) for _, label in (choices if isinstance(choices, list) else choices.choices) if label != "无")
+    return "／".join(
+        str(label)
+        for _, label in (choices if isinstance(choices, list) else choices.choices)
+        if label != "无"
+    )
 
 
 COLUMNS: list[Column] = [
@@ -205,22 +222,56 @@ COLUMNS: list[Column] = [
     Column("乡（镇）", REGION, "township", _text(100), aliases=("乡镇", "乡（镇、街道）")),
     Column("行政村", REGION, "village", _text(100), aliases=("村",)),
     Column("自然村（组）", REGION, "group", _text(100), aliases=("自然村", "村民小组", "组")),
-    Column("行政村代码", REGION, "village_code", _digits_text(15, "行政村代码"), optional=True,
-           note="12位统计用区划代码；填写后按代码定位行政村"),
+    Column(
+        "行政村代码",
+        REGION,
+        "village_code",
+        _digits_text(15, "行政村代码"),
+        optional=True,
+        note="12位统计用区划代码；填写后按代码定位行政村",
+    ),
     Column("户编号", HOUSEHOLD, "number", _text(20), note="已有户填写其户编号；新户可留空，导入时自动编号"),
     Column("户主姓名", HOUSEHOLD, "head_name", _text(50)),
-    Column("户主证件号码", HOUSEHOLD, "head_id_number", _identity, aliases=("户主身份证号", "户主身份证号码")),
+    Column(
+        "户主证件号码", HOUSEHOLD, "head_id_number", _identity, aliases=("户主身份证号", "户主身份证号码")
+    ),
     Column("联系电话", HOUSEHOLD, "phone", _digits_text(20, "联系电话")),
     Column("开户银行", HOUSEHOLD, "bank_name", _text(50)),
     Column("银行账号", HOUSEHOLD, "bank_account", _digits_text(40, "银行账号")),
-    Column("识别标准", HOUSEHOLD, "identification_standard", _code(codes.IdentificationStandard, "识别标准"),
-           codes.IdentificationStandard.NATIONAL, note=_labels(codes.IdentificationStandard)),
-    Column("贫困户属性", HOUSEHOLD, "household_type", _code(codes.HouseholdType, "贫困户属性"),
-           note=_labels(codes.HouseholdType) + "（也可填：" + "、".join(codes.ALIASES[codes.HouseholdType]) + "）"),
-    Column("主要致贫原因", HOUSEHOLD, "primary_cause", _code(codes.PovertyCause, "致贫原因"), note=_labels(codes.PovertyCause)),
+    Column(
+        "识别标准",
+        HOUSEHOLD,
+        "identification_standard",
+        _code(codes.IdentificationStandard, "识别标准"),
+        codes.IdentificationStandard.NATIONAL,
+        note=_labels(codes.IdentificationStandard),
+    ),
+    Column(
+        "贫困户属性",
+        HOUSEHOLD,
+        "household_type",
+        _code(codes.HouseholdType, "贫困户属性"),
+        note=_labels(codes.HouseholdType)
+        + "（也可填："
+        + "、".join(codes.ALIASES[codes.HouseholdType])
+        + "）",
+    ),
+    Column(
+        "主要致贫原因",
+        HOUSEHOLD,
+        "primary_cause",
+        _code(codes.PovertyCause, "致贫原因"),
+        note=_labels(codes.PovertyCause),
+    ),
     Column("其他致贫原因", HOUSEHOLD, "other_causes", _causes, [], note="多个原因用顿号“、”分隔"),
-    Column("家庭人口数", HOUSEHOLD, "declared_size", _integer(1, 99, "家庭人口数"), None,
-           note="可留空；填写时须等于本户成员人数"),
+    Column(
+        "家庭人口数",
+        HOUSEHOLD,
+        "declared_size",
+        _integer(1, 99, "家庭人口数"),
+        None,
+        note="可留空；填写时须等于本户成员人数",
+    ),
     _yes_no(HOUSEHOLD, "是否军烈属", "is_military_family", False),
     _yes_no(HOUSEHOLD, "是否独生子女户", "is_only_child", False),
     _yes_no(HOUSEHOLD, "是否双女户", "is_two_daughters", False),
@@ -232,28 +283,66 @@ COLUMNS: list[Column] = [
     _area("水面面积（亩）", "water_area"),
     _area("住房面积（㎡）", "housing_area"),
     _yes_no(HOUSEHOLD, "是否危房户", "is_dangerous_house", False),
-    Column("与村主干路距离（公里）", HOUSEHOLD, "road_distance_km", _decimal(AREA, "距离"), Decimal("0.00"),
-           note="数字，最多两位小数"),
-    Column("入户路类型", HOUSEHOLD, "road_type", _code(codes.RoadType, "入户路类型"), note=_labels(codes.RoadType)),
+    Column(
+        "与村主干路距离（公里）",
+        HOUSEHOLD,
+        "road_distance_km",
+        _decimal(AREA, "距离"),
+        Decimal("0.00"),
+        note="数字，最多两位小数",
+    ),
+    Column(
+        "入户路类型",
+        HOUSEHOLD,
+        "road_type",
+        _code(codes.RoadType, "入户路类型"),
+        note=_labels(codes.RoadType),
+    ),
     _yes_no(HOUSEHOLD, "是否通生活用电", "has_electricity", True),
     _yes_no(HOUSEHOLD, "是否通广播电视", "has_broadcast_tv", True),
     _yes_no(HOUSEHOLD, "饮水是否困难", "water_difficult", False),
     _yes_no(HOUSEHOLD, "饮水是否安全", "water_safe", True),
-    Column("主要燃料类型", HOUSEHOLD, "fuel_type", _code(codes.FuelType, "燃料类型"), note=_labels(codes.FuelType)),
+    Column(
+        "主要燃料类型",
+        HOUSEHOLD,
+        "fuel_type",
+        _code(codes.FuelType, "燃料类型"),
+        note=_labels(codes.FuelType),
+    ),
     _yes_no(HOUSEHOLD, "有无卫生厕所", "has_sanitary_toilet", False, _HAVE),
     _yes_no(HOUSEHOLD, "是否加入农民专业合作社", "in_cooperative", False),
     Column("识别年度", HOUSEHOLD, "registration_year", _integer(2000, 2100, "年度"), None, note="四位年份"),
-    Column("脱贫年度", HOUSEHOLD, "exit_year", _integer(2000, 2100, "年度"), None, note="四位年份；已脱贫户必填"),
-    Column("户状态", HOUSEHOLD, "status", _code(codes.HouseholdStatus, "户状态"), codes.HouseholdStatus.POOR,
-           note=_labels(codes.HouseholdStatus) + "；留空为贫困户"),
+    Column(
+        "脱贫年度", HOUSEHOLD, "exit_year", _integer(2000, 2100, "年度"), None, note="四位年份；已脱贫户必填"
+    ),
+    Column(
+        "户状态",
+        HOUSEHOLD,
+        "status",
+        _code(codes.HouseholdStatus, "户状态"),
+        codes.HouseholdStatus.POOR,
+        note=_labels(codes.HouseholdStatus) + "；留空为贫困户",
+    ),
     Column("住址", HOUSEHOLD, "address", _text(200), optional=True),
-    Column("收入年度", INCOME, "year", _integer(2000, 2100, "收入年度"), None,
-           note="填写收入时必填：这些收入所属的年度"),
+    Column(
+        "收入年度",
+        INCOME,
+        "year",
+        _integer(2000, 2100, "收入年度"),
+        None,
+        note="填写收入时必填：这些收入所属的年度",
+    ),
     _money("工资性收入", "wages"),
     _money("生产经营性收入", "production"),
     _money("财产性收入", "property_income"),
-    Column("转移性收入", INCOME, "transfers_total", _yuan(MONEY), None,
-           note="可留空；填写时须等于以下六项之和（其他转移性收入留空时取差额）"),
+    Column(
+        "转移性收入",
+        INCOME,
+        "transfers_total",
+        _yuan(MONEY),
+        None,
+        note="可留空；填写时须等于以下六项之和（其他转移性收入留空时取差额）",
+    ),
     _money("计划生育金", "family_planning"),
     _money("低保金", "dibao"),
     _money("特困供养金", "wubao"),
@@ -261,49 +350,126 @@ COLUMNS: list[Column] = [
     _money("生态补偿金", "eco_compensation"),
     _money("其他转移性收入", "other_transfers"),
     _money("生产经营性支出", "productive_expenditure"),
-    Column("年人均纯收入", INCOME, "per_capita_net_income", _yuan(MONEY), None,
-           note="由系统计算：（各项收入−生产经营性支出）÷家庭人口数；填写时须与计算结果一致"),
+    Column(
+        "年人均纯收入",
+        INCOME,
+        "per_capita_net_income",
+        _yuan(MONEY),
+        None,
+        note="由系统计算：（各项收入−生产经营性支出）÷家庭人口数；填写时须与计算结果一致",
+    ),
     Column("姓名", MEMBER, "name", _text(50), aliases=("成员姓名",)),
     Column("性别", MEMBER, "sex", _code(codes.Sex, "性别"), None, note="男／女；可留空，按证件号码推定"),
-    Column("证件号码", MEMBER, "id_number", _identity, aliases=("身份证号", "身份证号码", "成员证件号码"),
-           note="18位居民身份证号，设为文本格式"),
-    Column("与户主关系", MEMBER, "relation", _code(codes.Relation, "与户主关系"), note=_labels(codes.Relation)),
-    Column("民族", MEMBER, "ethnicity", _code(codes.ETHNICITIES, "民族"), "01", note="56个民族名称或两位代码；留空为汉族"),
-    Column("政治面貌", MEMBER, "political_status", _code(codes.PoliticalStatus, "政治面貌"), codes.PoliticalStatus.MASSES,
-           note=_labels(codes.PoliticalStatus)),
-    Column("文化程度", MEMBER, "education", _code(codes.Education, "文化程度"), note=_labels(codes.Education)),
-    Column("在校生状况", MEMBER, "schooling", _code(codes.SchoolingStatus, "在校生状况"), codes.SchoolingStatus.NOT_IN_SCHOOL,
-           note=_labels(codes.SchoolingStatus)),
-    Column("健康状况", MEMBER, "health", _code(codes.Health, "健康状况"), codes.Health.HEALTHY, note=_labels(codes.Health)),
-    Column("劳动技能", MEMBER, "labour_skill", _code(codes.LabourSkill, "劳动技能"), note=_labels(codes.LabourSkill)),
-    Column("务工状况", MEMBER, "work_status", _code(codes.WorkStatus, "务工状况"), codes.WorkStatus.NOT_WORKING,
-           note=_labels(codes.WorkStatus)),
+    Column(
+        "证件号码",
+        MEMBER,
+        "id_number",
+        _identity,
+        aliases=("身份证号", "身份证号码", "成员证件号码"),
+        note="18位居民身份证号，设为文本格式",
+    ),
+    Column(
+        "与户主关系", MEMBER, "relation", _code(codes.Relation, "与户主关系"), note=_labels(codes.Relation)
+    ),
+    Column(
+        "民族",
+        MEMBER,
+        "ethnicity",
+        _code(codes.ETHNICITIES, "民族"),
+        "01",
+        note="56个民族名称或两位代码；留空为汉族",
+    ),
+    Column(
+        "政治面貌",
+        MEMBER,
+        "political_status",
+        _code(codes.PoliticalStatus, "政治面貌"),
+        codes.PoliticalStatus.MASSES,
+        note=_labels(codes.PoliticalStatus),
+    ),
+    Column(
+        "文化程度", MEMBER, "education", _code(codes.Education, "文化程度"), note=_labels(codes.Education)
+    ),
+    Column(
+        "在校生状况",
+        MEMBER,
+        "schooling",
+        _code(codes.SchoolingStatus, "在校生状况"),
+        codes.SchoolingStatus.NOT_IN_SCHOOL,
+        note=_labels(codes.SchoolingStatus),
+    ),
+    Column(
+        "健康状况",
+        MEMBER,
+        "health",
+        _code(codes.Health, "健康状况"),
+        codes.Health.HEALTHY,
+        note=_labels(codes.Health),
+    ),
+    Column(
+        "劳动技能",
+        MEMBER,
+        "labour_skill",
+        _code(codes.LabourSkill, "劳动技能"),
+        note=_labels(codes.LabourSkill),
+    ),
+    Column(
+        "务工状况",
+        MEMBER,
+        "work_status",
+        _code(codes.WorkStatus, "务工状况"),
+        codes.WorkStatus.NOT_WORKING,
+        note=_labels(codes.WorkStatus),
+    ),
     Column("务工时间（月）", MEMBER, "work_months", _integer(0, 12, "务工时间"), 0, note="0到12的整数"),
     _yes_no(MEMBER, "是否参加城乡居民基本医疗保险", "has_medical_insurance", True),
     _yes_no(MEMBER, "是否参加大病保险", "has_serious_illness_insurance", True),
     _yes_no(MEMBER, "是否参加城乡居民基本养老保险", "has_pension_insurance", False),
     _yes_no(MEMBER, "是否享受人身意外保险补贴", "has_accident_insurance", False),
     _yes_no(MEMBER, "是否现役军人", "is_active_military", False),
-    Column("残疾类别", MEMBER, "disability_category", _code(codes.DisabilityCategory, "残疾类别"),
-           note=_labels(codes.DisabilityCategory) + "；无残疾留空"),
-    Column("残疾等级", MEMBER, "disability_level", _code(codes.DisabilityLevel, "残疾等级"),
-           note=_labels(codes.DisabilityLevel) + "；无残疾留空"),
+    Column(
+        "残疾类别",
+        MEMBER,
+        "disability_category",
+        _code(codes.DisabilityCategory, "残疾类别"),
+        note=_labels(codes.DisabilityCategory) + "；无残疾留空",
+    ),
+    Column(
+        "残疾等级",
+        MEMBER,
+        "disability_level",
+        _code(codes.DisabilityLevel, "残疾等级"),
+        note=_labels(codes.DisabilityLevel) + "；无残疾留空",
+    ),
     Column("联系电话", MEMBER, "phone", _digits_text(20, "联系电话")),
 ]
 TEMPLATE_COLUMNS = [c for c in COLUMNS if not c.optional]
 HEADINGS = [c.heading for c in TEMPLATE_COLUMNS]
 BY_KEY = {(c.part, c.field): c for c in COLUMNS}
 REGION_FIELDS = ("province", "prefecture", "county", "township", "village")
-REGION_LEVELS = dict(zip(REGION_FIELDS, (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY,
-                                          RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)))
+REGION_LEVELS = dict(
+    zip(
+        REGION_FIELDS,
+        (
+            RegionLevel.PROVINCE,
+            RegionLevel.PREFECTURE,
+            RegionLevel.COUNTY,
+            RegionLevel.TOWNSHIP,
+            RegionLevel.VILLAGE,
+        ),
+    )
+)
 
 # Stored columns of the two tables, in the order the bulk path writes them.
 HOUSEHOLD_COLUMNS = [f.attname for f in Household._meta.concrete_fields if f.attname != "id"]
 MEMBER_COLUMNS = [f.attname for f in Member._meta.concrete_fields if f.attname != "id"]
 INCOME_COLUMNS = [f.attname for f in IncomeRecord._meta.concrete_fields if f.attname != "id"]
 MONEY_FIELDS = list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"]
-HOUSEHOLD_FILE_FIELDS = [c.field for c in COLUMNS if c.part == HOUSEHOLD and c.field in HOUSEHOLD_COLUMNS
-                         and c.field not in ("number", "head_name")]
+HOUSEHOLD_FILE_FIELDS = [
+    c.field
+    for c in COLUMNS
+    if c.part == HOUSEHOLD and c.field in HOUSEHOLD_COLUMNS and c.field not in ("number", "head_name")
+]
 MEMBER_FILE_FIELDS = [c.field for c in COLUMNS if c.part == MEMBER]
 # Values of fields the file leaves out, for new records: the model's defaults.
 HOUSEHOLD_DEFAULTS = {f.attname: f.get_default() for f in Household._meta.concrete_fields}
@@ -349,7 +515,10 @@ def map_columns(headers: list[str]) -> ColumnMap:
     index: dict[tuple[str, str], int] = {}
     ignored = []
     candidates = [_columns_for(h) for h in headers]
-    name_at = next((i for i, cs in enumerate(candidates) if any(c.field == "name" and c.part == MEMBER for c in cs)), None)
+    name_at = next(
+        (i for i, cs in enumerate(candidates) if any(c.field == "name" and c.part == MEMBER for c in cs)),
+        None,
+    )
     for i, (heading, columns) in enumerate(zip(headers, candidates)):
         if not columns:
             if str(heading).strip() and _normalise_heading(heading) not in ("序号", "编号"):
@@ -358,14 +527,18 @@ def map_columns(headers: list[str]) -> ColumnMap:
         if len(columns) > 1:
             # 联系电话 is on the form twice: the household's before the members' columns, the member's after.
             household_first = name_at is None or i < name_at
-            columns = sorted(columns, key=lambda c: (c.part != HOUSEHOLD) if household_first else (c.part == HOUSEHOLD))
+            columns = sorted(
+                columns, key=lambda c: (c.part != HOUSEHOLD) if household_first else (c.part == HOUSEHOLD)
+            )
             columns = [c for c in columns if (c.part, c.field) not in index][:1] or columns[:1]
         column = columns[0]
         key = (column.part, column.field)
         if key in index:
             raise ImportRejected(f"列“{column.heading}”重复出现（第{index[key] + 1}列和第{i + 1}列）")
         index[key] = i
-    missing = [BY_KEY[(MEMBER, f)].heading for f in ("name", "id_number", "relation") if (MEMBER, f) not in index]
+    missing = [
+        BY_KEY[(MEMBER, f)].heading for f in ("name", "id_number", "relation") if (MEMBER, f) not in index
+    ]
     if (REGION, "village_code") not in index:
         missing += [BY_KEY[(REGION, f)].heading for f in REGION_FIELDS if (REGION, f) not in index]
     if (HOUSEHOLD, "number") not in index and (HOUSEHOLD, "head_id_number") not in index:

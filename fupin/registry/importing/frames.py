@@ -1,6 +1,7 @@
 """A file's data rows as a polars frame for the bulk path: string columns c0…cN and the row numbers the row-wise
 reader gives; Fallback when polars would read the file differently from it.
 """
+
 from __future__ import annotations
 
 import io
@@ -26,9 +27,15 @@ def read_csv(path, table, encoding: str) -> pl.DataFrame:
     width = len(table.headers)
     try:
         # empty cells read as "" (only a short row's missing cells are null, filled by _numbered)
-        frame = pl.read_csv(io.BytesIO(data), has_header=False, skip_rows=table.header_row,
-                            schema={f"c{i}": pl.String for i in range(width)}, raise_if_empty=False,
-                            truncate_ragged_lines=False, empty_string_is_null=False)
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            skip_rows=table.header_row,
+            schema={f"c{i}": pl.String for i in range(width)},
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+            empty_string_is_null=False,
+        )
     except (pl.exceptions.PolarsError, UnicodeDecodeError, ValueError):
         raise Fallback from None
     return _numbered(frame, table.header_row)
@@ -38,8 +45,11 @@ def rows_frame(rows: list[list[str]], width: int, header_row: int) -> pl.DataFra
     """Rows already read (an .xlsx sheet) as the same frame; rows longer than the headings go row-wise."""
     if any(len(r) > width for r in rows):
         raise Fallback
-    frame = pl.DataFrame([list(r) + [""] * (width - len(r)) for r in rows],
-                         schema={f"c{i}": pl.String for i in range(width)}, orient="row")
+    frame = pl.DataFrame(
+        [list(r) + [""] * (width - len(r)) for r in rows],
+        schema={f"c{i}": pl.String for i in range(width)},
+        orient="row",
+    )
     return _numbered(frame, header_row)
 
 

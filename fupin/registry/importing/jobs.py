@@ -1,6 +1,7 @@
 """Running an ImportJob, the background task's and `fupin import`'s way in: progress recorded where other sessions
 see it, the outcome and the error report kept on the job.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Running an ImportJob (the background task and `fupin import` both come here)
+
 
 class JobProgress:
     """Records an import's progress on its ImportJob where other sessions can see it.
@@ -58,11 +60,16 @@ class JobProgress:
         status = ImportStatus.IMPORTING if stage == "importing" else ImportStatus.VALIDATING
         self.job.status, self.job.processed_rows, self.job.total_rows = status, done, total
         if not connection.in_atomic_block:
-            ImportJob.objects.filter(pk=self.job.pk).update(status=status, processed_rows=done, total_rows=total)
+            ImportJob.objects.filter(pk=self.job.pk).update(
+                status=status, processed_rows=done, total_rows=total
+            )
         elif self.side is not None:
             with self.side.cursor() as cursor:
-                cursor.execute(f'UPDATE "{ImportJob._meta.db_table}" SET status = %s, processed_rows = %s, total_rows = %s '
-                               'WHERE id = %s', [status, done, total, self.job.pk])
+                cursor.execute(
+                    f'UPDATE "{ImportJob._meta.db_table}" SET status = %s, processed_rows = %s, total_rows = %s '
+                    "WHERE id = %s",
+                    [status, done, total, self.job.pk],
+                )
 
     def close(self) -> None:
         if self.side is not None:
@@ -88,7 +95,9 @@ def process_job(job, *, echo=None, limits: files.Limits | None = None) -> Import
     # (fupin.registry.work settles it, telling from its ImportCommit whether its data went in)
     lease = work.Lease("import", job.pk).acquire(wait=10)
     try:
-        return _process(job, echo, limits, lambda: ImportCommit.objects.create(job_id=job.pk, committed_at=timezone.now()))
+        return _process(
+            job, echo, limits, lambda: ImportCommit.objects.create(job_id=job.pk, committed_at=timezone.now())
+        )
     finally:
         lease.release()
 
@@ -103,8 +112,16 @@ def _process(job, echo, limits, commit_marker) -> ImportResult | None:
     result = None
     try:
         with local_path(job.file) as path:
-            result = import_file(path, user=job.user, scope_code=job.scope_code, only_valid_rows=job.only_valid_rows,
-                                 name=job.original_name, progress=progress, limits=limits, commit_marker=commit_marker)
+            result = import_file(
+                path,
+                user=job.user,
+                scope_code=job.scope_code,
+                only_valid_rows=job.only_valid_rows,
+                name=job.original_name,
+                progress=progress,
+                limits=limits,
+                commit_marker=commit_marker,
+            )
     except ImportRejected as e:
         job.status, job.message = ImportStatus.REJECTED, str(e)
     except IntegrityError as e:
@@ -132,7 +149,9 @@ def _process(job, echo, limits, commit_marker) -> ImportResult | None:
         if result.errors:
             out = io.BytesIO()
             extension = write_error_report(result.errors, out)
-            job.error_file.save(f"{Path(job.original_name).stem}_错误报告{extension}", ContentFile(out.getvalue()), save=False)
+            job.error_file.save(
+                f"{Path(job.original_name).stem}_错误报告{extension}", ContentFile(out.getvalue()), save=False
+            )
     job.finished_at = timezone.now()
     job.save()
     return result

@@ -1,6 +1,7 @@
 """The bulk path's COPY payloads: batches of clean new households (bulk.Screened) with their 户编号, ids and
 audit entries, as CSV for the writer (writer.Writer) to COPY in its own transaction.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -31,20 +32,24 @@ class Batch:
 
     households: int
     tables: list[tuple[str, list[str], bytes | ChainedAudit]]
-    villages: list[str] | None = None   # the households' villages (None: not known)
+    villages: list[str] | None = None  # the households' villages (None: not known)
 
     def write(self, cursor, timings: dict | None = None) -> None:
         for table, columns, data in self.tables:
-            if isinstance(data, ChainedAudit):  # chained here, in the writer's transaction, which holds the heads
+            if isinstance(
+                data, ChainedAudit
+            ):  # chained here, in the writer's transaction, which holds the heads
                 started = time.perf_counter()
                 data = data.payload()
                 if timings is not None:
                     timings["audit chain"] = timings.get("audit chain", 0.0) + time.perf_counter() - started
             started = time.perf_counter()
             names = ", ".join(f'"{c}"' for c in columns)
-            with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
+            with cursor.cursor.copy(
+                f"COPY \"{table}\" ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
+            ) as copy:
                 for i in range(0, len(data), 1 << 20):
-                    copy.write(data[i:i + (1 << 20)])
+                    copy.write(data[i : i + (1 << 20)])
             if timings is not None:
                 timings[f"COPY {table}"] = timings.get(f"COPY {table}", 0.0) + time.perf_counter() - started
 
@@ -60,8 +65,14 @@ class ChainedAudit:
 
     def payload(self) -> bytes:
         seqs, prevs, hashes = append(self.chains, self.contents)
-        return csv_bytes(self.frame.with_columns(chain=pl.Series(self.chains, dtype=pl.String), seq=pl.Series(seqs),
-                                                 prev_hash=pl.Series(prevs), hash=pl.Series(hashes)))
+        return csv_bytes(
+            self.frame.with_columns(
+                chain=pl.Series(self.chains, dtype=pl.String),
+                seq=pl.Series(seqs),
+                prev_hash=pl.Series(prevs),
+                hash=pl.Series(hashes),
+            )
+        )
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -77,14 +88,24 @@ def _json_string(series: pl.Series) -> pl.Series:
     if not special.any():
         return plain
     fixed = {v: json.dumps(v, ensure_ascii=False) for v in series.filter(special).unique().to_list()}
-    return pl.select(pl.when(special).then(series.replace_strict(fixed, default=None)).otherwise(plain)).to_series()
+    return pl.select(
+        pl.when(special).then(series.replace_strict(fixed, default=None)).otherwise(plain)
+    ).to_series()
 
 
 BATCH_HOUSEHOLDS = 20_000
 
 
-def batches(screened: Screened, numbers: Sequence[str], reserve_ids: Callable[[int], Sequence[int]], *, user,
-            at: datetime.datetime, source_name: str, size: int = BATCH_HOUSEHOLDS) -> Iterator[Batch]:
+def batches(
+    screened: Screened,
+    numbers: Sequence[str],
+    reserve_ids: Callable[[int], Sequence[int]],
+    *,
+    user,
+    at: datetime.datetime,
+    source_name: str,
+    size: int = BATCH_HOUSEHOLDS,
+) -> Iterator[Batch]:
     """Batches of COPY payloads for the clean new households, with their 户编号 (`numbers`, in order), ids
     (`reserve_ids(count)`) and audit entries (by `user`, `at`, naming the file `source_name`)."""
     households = screened.households.with_columns(number=pl.Series(numbers, dtype=pl.String))
@@ -99,11 +120,33 @@ def batches(screened: Screened, numbers: Sequence[str], reserve_ids: Callable[[i
     household_columns = ["id", *form.HOUSEHOLD_COLUMNS]
     member_columns = form.MEMBER_COLUMNS
     income_columns = [c for c in form.INCOME_COLUMNS]
-    audit_columns = ["at", "user_id", "username", "role", "region_code", "action", "target_type", "target_id",
-                     "target_label", "household_id", "scope_code", "changes", "chain", "seq", "prev_hash", "hash"]
+    audit_columns = [
+        "at",
+        "user_id",
+        "username",
+        "role",
+        "region_code",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+        "household_id",
+        "scope_code",
+        "changes",
+        "chain",
+        "seq",
+        "prev_hash",
+        "hash",
+    ]
     # chain.canonical's JSON array, column-wise: the fields every entry shares, then each entry's own
-    content_prefix = json.dumps([timestamp(at), user.pk, user.username, role, user.region_id or "", "import_create",
-                                 "household"], ensure_ascii=False, separators=(",", ":"))[:-1] + ","
+    content_prefix = (
+        json.dumps(
+            [timestamp(at), user.pk, user.username, role, user.region_id or "", "import_create", "household"],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )[:-1]
+        + ","
+    )
     for start in range(0, len(households), size):
         count = min(size, len(households) - start)
         ids = pl.Series("id", reserve_ids(count), dtype=pl.Int64)
@@ -111,32 +154,79 @@ def batches(screened: Screened, numbers: Sequence[str], reserve_ids: Callable[[i
         low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
         part = members.slice(low, high - low)
         chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now))
-        tables = [(HOUSEHOLD_TABLE, household_columns,
-                   csv_bytes(chunk.select(pl.col("id").cast(pl.String), *form.HOUSEHOLD_COLUMNS)))]
+        tables = [
+            (
+                HOUSEHOLD_TABLE,
+                household_columns,
+                csv_bytes(chunk.select(pl.col("id").cast(pl.String), *form.HOUSEHOLD_COLUMNS)),
+            )
+        ]
         part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
         tables.append((MEMBER_TABLE, member_columns, csv_bytes(part.select(member_columns))))
         if len(incomes):
             low, high = income_h.search_sorted(start), income_h.search_sorted(start + count)
             part = incomes.slice(low, high - low)
-            part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String), recorded_at=pl.lit(now))
+            part = part.with_columns(
+                household_id=ids.gather(part["h"] - start).cast(pl.String), recorded_at=pl.lit(now)
+            )
             tables.append((INCOME_TABLE, income_columns, csv_bytes(part.select(income_columns))))
-        changes = ('{"number": [null, ' + _json_string(chunk["number"]) + '], "head_name": [null, '
-                   + _json_string(chunk["head_name"]) + '], "size": [null, ' + chunk["size"] + '], "来源文件": [null, '
-                   + source + ']}')
-        audit = pl.DataFrame({
-            "at": pl.Series([now] * count), "user_id": pl.Series([str(user.pk)] * count),
-            "username": pl.Series([user.username] * count), "role": pl.Series([role] * count),
-            "region_code": pl.Series([user.region_id or ""] * count), "action": pl.Series(["import_create"] * count),
-            "target_type": pl.Series(["household"] * count), "target_id": ids.cast(pl.String),
-            "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
-            "household_id": ids.cast(pl.String), "scope_code": chunk["village_id"], "changes": changes,
-        })
+        changes = (
+            '{"number": [null, '
+            + _json_string(chunk["number"])
+            + '], "head_name": [null, '
+            + _json_string(chunk["head_name"])
+            + '], "size": [null, '
+            + chunk["size"]
+            + '], "来源文件": [null, '
+            + source
+            + "]}"
+        )
+        audit = pl.DataFrame(
+            {
+                "at": pl.Series([now] * count),
+                "user_id": pl.Series([str(user.pk)] * count),
+                "username": pl.Series([user.username] * count),
+                "role": pl.Series([role] * count),
+                "region_code": pl.Series([user.region_id or ""] * count),
+                "action": pl.Series(["import_create"] * count),
+                "target_type": pl.Series(["household"] * count),
+                "target_id": ids.cast(pl.String),
+                "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
+                "household_id": ids.cast(pl.String),
+                "scope_code": chunk["village_id"],
+                "changes": changes,
+            }
+        )
         key = ids.cast(pl.String)
-        contents = (content_prefix + '"' + key + '",' + _json_string(audit["target_label"]) + "," + key + ","
-                    + _json_string(chunk["village_id"]) + ',{"head_name":[null,' + _json_string(chunk["head_name"])
-                    + '],"number":[null,' + _json_string(chunk["number"]) + '],"size":[null,' + chunk["size"]
-                    + '],"来源文件":[null,' + source + "]}]")
-        tables.append((AuditEntry._meta.db_table, audit_columns,
-                       ChainedAudit(audit, chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(),
-                                    contents.cast(pl.Binary).to_list())))
+        contents = (
+            content_prefix
+            + '"'
+            + key
+            + '",'
+            + _json_string(audit["target_label"])
+            + ","
+            + key
+            + ","
+            + _json_string(chunk["village_id"])
+            + ',{"head_name":[null,'
+            + _json_string(chunk["head_name"])
+            + '],"number":[null,'
+            + _json_string(chunk["number"])
+            + '],"size":[null,'
+            + chunk["size"]
+            + '],"来源文件":[null,'
+            + source
+            + "]}]"
+        )
+        tables.append(
+            (
+                AuditEntry._meta.db_table,
+                audit_columns,
+                ChainedAudit(
+                    audit,
+                    chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(),
+                    contents.cast(pl.Binary).to_list(),
+                ),
+            )
+        )
         yield Batch(count, tables, chunk["village_id"].unique().to_list())

@@ -1,6 +1,7 @@
 """Reading an uploaded .xlsx or .csv: its encoding, the heading row, the rows as text (and as a polars frame
 for the bulk path); the cheap checks a web request makes before queueing the import (see also core/files.py).
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,6 +25,7 @@ EXTENSIONS = (".xlsx", ".csv")
 
 # ---------------------------------------------------------------------------------------------
 # Reading .xlsx and .csv
+
 
 def _cell_text(value) -> str:
     """An .xlsx cell as the text a person typed: numbers without float noise (15 significant digits, as Excel shows)."""
@@ -93,7 +95,7 @@ def _find_header(rows: list[list[str]]) -> tuple[int, list[str]]:
     best = None
     for end in range(len(rows)):
         for start in range(end, max(end - HEADER_DEPTH, -1), -1):
-            headers = _stacked(rows[start:end + 1])
+            headers = _stacked(rows[start : end + 1])
             fields = {(c.part, c.field) for cell in headers for c in _columns_for(cell)}
             if (MEMBER, "name") not in fields or (MEMBER, "id_number") not in fields:
                 continue
@@ -114,13 +116,22 @@ def _check_layout(rows: list[list[str]], start: int, end: int, headers: list[str
         map_columns(headers)
     except ImportRejected as refused:
         found = {(c.part, c.field) for cell in headers for c in _columns_for(cell)}
-        elsewhere = sorted({i + 1 for i, row in enumerate(rows) if not start <= i <= end
-                            for cell in row for c in _columns_for(cell) if (c.part, c.field) not in found})
+        elsewhere = sorted(
+            {
+                i + 1
+                for i, row in enumerate(rows)
+                if not start <= i <= end
+                for cell in row
+                for c in _columns_for(cell)
+                if (c.part, c.field) not in found
+            }
+        )
         if elsewhere:
             where = f"第{start + 1}行" if start == end else f"第{start + 1}–{end + 1}行"
             raise ImportRejected(
                 f"表头的排列无法识别：表头在{where}，但{'、'.join(f'第{n}行' for n in elsewhere)}还有表头文字。"
-                f"{refused} 表头可以是一行，或两三行（上行为分组或合并单元格、下行为各列名称）。") from None
+                f"{refused} 表头可以是一行，或两三行（上行为分组或合并单元格、下行为各列名称）。"
+            ) from None
 
 
 def _detect_encoding(path: Path) -> str:
@@ -129,7 +140,9 @@ def _detect_encoding(path: Path) -> str:
     if not head.strip():
         raise ImportRejected("文件是空的")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(b"\x00") > 20:
-        raise ImportRejected("CSV 文件是 UTF-16（Unicode 文本）编码：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传")
+        raise ImportRejected(
+            "CSV 文件是 UTF-16（Unicode 文本）编码：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传"
+        )
     if head.startswith((files.ZIP_MAGIC, files.OLE_MAGIC)):
         raise ImportRejected("文件内容是 Excel 工作簿而不是 CSV：请把扩展名改为 .xlsx，或另存为 CSV 后上传")
     if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head[:4096]) > 8:
@@ -170,8 +183,10 @@ _CSV_PROBLEMS = (  # the csv module's messages (English), as the person who save
 
 def _csv_problem(error: csv.Error) -> str:
     text = str(error)
-    return next((chinese for english, chinese in _CSV_PROBLEMS if english in text),
-                "格式不是标准的 CSV：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传")
+    return next(
+        (chinese for english, chinese in _CSV_PROBLEMS if english in text),
+        "格式不是标准的 CSV：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传",
+    )
 
 
 def _open_csv(path: Path, limits: files.Limits) -> Table:
@@ -210,7 +225,9 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
                             raise ImportRejected(f"第{rows.line_num}行：{csv_too_wide}")
                         yield row
             except UnicodeDecodeError:
-                raise ImportRejected(f"第{rows.line_num}行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
+                raise ImportRejected(
+                    f"第{rows.line_num}行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码"
+                ) from None
             except csv.Error as e:
                 raise ImportRejected(f"CSV 格式错误（第{rows.line_num}行附近）：{_csv_problem(e)}") from None
 
@@ -229,8 +246,10 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
 # cells, which would import as 0 or blank. The sheet's XML is searched for them (a cheap search first).
 _SUSPECT = re.compile(rb"<(?:\w+:)?c\s[^>]*\bt=\"e\"|<(?:\w+:)?f[\s>/]")
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.S)
-_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
-                           rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
 _REFERENCE = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 _ROW_END = re.compile(rb"</(?:\w+:)?row>")
@@ -249,14 +268,18 @@ def _problem_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, s
             shown = code.group(1).decode(errors="replace") if code else "#错误"
             if ref:
                 found[(int(ref.group(2)), files._column_number(ref.group(1)))] = (
-                    shown, f"单元格是 Excel 错误值 {shown}（公式或数据出错），不是可以导入的值：请改正后重新上传")
+                    shown,
+                    f"单元格是 Excel 错误值 {shown}（公式或数据出错），不是可以导入的值：请改正后重新上传",
+                )
         for match in _FORMULA_CELL.finditer(text):
             attributes, empty_value = match.group(1), match.group(2)
             ref = _REFERENCE.search(attributes)
             if ref and not (empty_value and b't="str"' in attributes):  # an empty text result is a result
                 found[(int(ref.group(2)), files._column_number(ref.group(1)))] = (
-                    "", "单元格是公式，但文件中没有它的计算结果（文件由程序生成、未经 Excel 计算保存）："
-                        "请在 Excel 中打开、保存后重新上传，或直接填写数值")
+                    "",
+                    "单元格是公式，但文件中没有它的计算结果（文件由程序生成、未经 Excel 计算保存）："
+                    "请在 Excel 中打开、保存后重新上传，或直接填写数值",
+                )
 
     with zipfile.ZipFile(path) as book, book.open(sheet) as fh:
         rest = b""
@@ -286,8 +309,10 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
         head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
     except Exception as e:  # CalamineError, calamine's own types for zip and xml damage: English, not shown
         log.info("calamine refused %s: %s: %s", path.name, type(e).__name__, e)
-        raise ImportRejected("无法读取 Excel 文件：文件已损坏或不完整，或不是有效的 .xlsx 表格。"
-                             "请在 Excel 中打开并另存为 .xlsx 后重新上传") from None
+        raise ImportRejected(
+            "无法读取 Excel 文件：文件已损坏或不完整，或不是有效的 .xlsx 表格。"
+            "请在 Excel 中打开并另存为 .xlsx 后重新上传"
+        ) from None
     if not head:
         raise ImportRejected("文件是空的")
     header_index, headers = _find_header(head)
@@ -352,8 +377,10 @@ def _check_content(path, suffix: str) -> None:
             raise ImportRejected("文件的内容是 CSV 文本，不是 Excel（.xlsx）表格：请把扩展名改为 .csv 后上传")
     if kind is not None:
         expected = "Excel（.xlsx）表格" if suffix == ".xlsx" else "CSV 表格"
-        raise ImportRejected(f"文件的内容是{kind}，不是{expected}（只是扩展名为 {suffix}）：请上传按导入模板填写的 "
-                             ".xlsx 或 .csv 文件；扫描件、照片和 PDF 不能导入")
+        raise ImportRejected(
+            f"文件的内容是{kind}，不是{expected}（只是扩展名为 {suffix}）：请上传按导入模板填写的 "
+            ".xlsx 或 .csv 文件；扫描件、照片和 PDF 不能导入"
+        )
 
 
 HEADINGS_CHECKED_UP_TO = 32 * files.MB  # an .xlsx unpacking to more has its headings checked by the job

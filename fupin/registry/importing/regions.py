@@ -1,5 +1,5 @@
-"""Region names (or a 行政村代码) to village and group codes under the importer's scope; pinyin initials of names.
-"""
+"""Region names (or a 行政村代码) to village and group codes under the importer's scope; pinyin initials of names."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -15,6 +15,7 @@ from .columns import BY_KEY, REGION, REGION_FIELDS, REGION_LEVELS
 # its phrase segmentation for the names where it cannot matter: a character whose readings
 # all start with one letter, or a name with no phrase of pypinyin's dictionary in it (then
 # every character takes its first reading).
+
 
 @lru_cache(maxsize=1)
 def _initial_letters() -> tuple[dict[str, str], dict[str, str], object]:
@@ -40,13 +41,16 @@ def name_initials(name: str) -> str:
     except KeyError:
         pass
     n = len(name)
-    if all(c in first for c in name) and not any(name[i:j] in phrases for i in range(n - 1) for j in range(i + 2, n + 1)):
+    if all(c in first for c in name) and not any(
+        name[i:j] in phrases for i in range(n - 1) for j in range(i + 2, n + 1)
+    ):
         return "".join(map(first.__getitem__, name))[:20]
     return services.initials(name)
 
 
 # ---------------------------------------------------------------------------------------------
 # Region names → village codes, under the importer's scope
+
 
 class RegionResolver:
     """Resolves 省/市/县/乡（镇）/行政村/自然村（组） names (or a 行政村代码) to region codes, cached."""
@@ -71,7 +75,9 @@ class RegionResolver:
         parents = {p for p, _ in todo}
         names = {n for _, n in todo}
         qs = Region.objects.filter(level=level, name__in=names)
-        qs = qs.filter(parent__isnull=True) if parents == {None} else qs.filter(parent_id__in=parents - {None})
+        qs = (
+            qs.filter(parent__isnull=True) if parents == {None} else qs.filter(parent_id__in=parents - {None})
+        )
         for key in todo:
             self.children[key] = []
         for code, name, parent in qs.values_list("code", "name", "parent_id"):
@@ -100,7 +106,11 @@ class RegionResolver:
                     out[key] = (None, None, (heading, f"{where}没有名为“{key[depth]}”的{heading}"))
                     del pending[key]
                 elif len(found) > 1:
-                    out[key] = (None, None, (heading, f"有多个名为“{key[depth]}”的{heading}：请填写行政村代码"))
+                    out[key] = (
+                        None,
+                        None,
+                        (heading, f"有多个名为“{key[depth]}”的{heading}：请填写行政村代码"),
+                    )
                     del pending[key]
                 else:
                     parents[key] = found[0]
@@ -112,7 +122,11 @@ class RegionResolver:
             if village is None:
                 out[key] = (None, None, ("行政村代码", f"行政村代码 {code} 不存在或不是行政村"))
             elif key[4] and key[4] != village.name:
-                out[key] = (None, None, ("行政村", f"行政村代码 {code} 是“{village.name}”，与填写的“{key[4]}”不符"))
+                out[key] = (
+                    None,
+                    None,
+                    ("行政村", f"行政村代码 {code} 是“{village.name}”，与填写的“{key[4]}”不符"),
+                )
             else:
                 out[key] = (code, None, None)
         # scope, then the group under its village
@@ -126,7 +140,11 @@ class RegionResolver:
             elif key[5]:
                 found = self.children.get((village, key[5])) or []
                 if len(found) != 1:
-                    out[key] = (None, None, ("自然村（组）", f"{key[4] or village}下没有名为“{key[5]}”的自然村（组）"))
+                    out[key] = (
+                        None,
+                        None,
+                        ("自然村（组）", f"{key[4] or village}下没有名为“{key[5]}”的自然村（组）"),
+                    )
                 else:
                     out[key] = (village, found[0], None)
         return out

@@ -1,5 +1,5 @@
-"""What an import tells its user: the result, each row's errors and the error report; and the import template.
-"""
+"""What an import tells its user: the result, each row's errors and the error report; and the import template."""
+
 from __future__ import annotations
 
 import csv
@@ -12,6 +12,7 @@ from .columns import COLUMNS, HEADINGS, HOUSEHOLD, INCOME, MEMBER, REGION, TEMPL
 
 # ---------------------------------------------------------------------------------------------
 # Results
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -47,10 +48,14 @@ class ImportResult:
 
     def summary(self) -> str:
         if not self.imported:
-            return (f"共 {self.total_rows} 行，{self.error_rows} 行有错误，未导入任何数据。"
-                    "请下载错误报告修改后重新导入，或选择“只导入无错误的户”。")
-        text = (f"共 {self.total_rows} 行：新增 {self.households_created} 户、{self.members_created} 人；"
-                f"更新 {self.households_updated} 户、{self.members_updated} 人；{self.unchanged_rows} 行无变化。")
+            return (
+                f"共 {self.total_rows} 行，{self.error_rows} 行有错误，未导入任何数据。"
+                "请下载错误报告修改后重新导入，或选择“只导入无错误的户”。"
+            )
+        text = (
+            f"共 {self.total_rows} 行：新增 {self.households_created} 户、{self.members_created} 人；"
+            f"更新 {self.households_updated} 户、{self.members_updated} 人；{self.unchanged_rows} 行无变化。"
+        )
         if self.error_rows:
             text += f"{self.error_rows} 行有错误，跳过 {self.skipped_households} 户（{self.skipped_rows} 行），详见错误报告。"
         if self.ignored_columns:
@@ -136,8 +141,13 @@ def write_template(out, samples: list[list] | None = None) -> None:
         sheet.freeze_panes = "A2"
     notes = workbook.create_sheet("填写说明")
     notes.append(["列", "说明"])
-    notes.append(["（总则）", "每行一名家庭成员；户的各列可在每行重复填写，也可只填在户主所在行。同一户的行须相邻。"
-                            "只导入第一个工作表。"])
+    notes.append(
+        [
+            "（总则）",
+            "每行一名家庭成员；户的各列可在每行重复填写，也可只填在户主所在行。同一户的行须相邻。"
+            "只导入第一个工作表。",
+        ]
+    )
     for column in COLUMNS:
         notes.append([column.heading, column.note + ("（可选列，模板中未列出）" if column.optional else "")])
     notes.column_dimensions["A"].width = 30
@@ -156,13 +166,39 @@ def write_template_csv(out, rows: list[list] | None = None) -> None:
 
 SAMPLE_HOUSEHOLDS = [
     # (township, village, head, head birth, spouse, children [(name, relation, birth, sex)], type, cause, status)
-    ("嘉定镇", "南山居委会", "刘德明", "19650312", "陈桂英", [("刘小军", "之子", "19920708", "男")],
-     "一般贫困户", "因病", "贫困户"),
-    ("大塘埠镇", "大塘村委会", "钟永华", "19580920", "", [("钟丽萍", "之女", "20090115", "女")],
-     "低保贫困户", "因残", "贫困户"),
-    ("大塘埠镇", "万星村委会", "赖春生", "19720501", "黄秀兰", [("赖志强", "之子", "20120611", "男"),
-                                                         ("赖雨婷", "之女", "20150302", "女")],
-     "一般贫困户", "因学", "已脱贫"),
+    (
+        "嘉定镇",
+        "南山居委会",
+        "刘德明",
+        "19650312",
+        "陈桂英",
+        [("刘小军", "之子", "19920708", "男")],
+        "一般贫困户",
+        "因病",
+        "贫困户",
+    ),
+    (
+        "大塘埠镇",
+        "大塘村委会",
+        "钟永华",
+        "19580920",
+        "",
+        [("钟丽萍", "之女", "20090115", "女")],
+        "低保贫困户",
+        "因残",
+        "贫困户",
+    ),
+    (
+        "大塘埠镇",
+        "万星村委会",
+        "赖春生",
+        "19720501",
+        "黄秀兰",
+        [("赖志强", "之子", "20120611", "男"), ("赖雨婷", "之女", "20150302", "女")],
+        "一般贫困户",
+        "因学",
+        "已脱贫",
+    ),
 ]
 
 
@@ -189,19 +225,56 @@ def sample_rows(households=SAMPLE_HOUSEHOLDS) -> list[list[str]]:
         size = len(people)
         exited = status == "已脱贫"
         household = {
-            "省": "江西省", "市": "赣州市", "县": "信丰县", "乡（镇）": township, "行政村": village,
-            "户主姓名": head, "户主证件号码": head_id, "联系电话": f"1387970{n:04d}", "开户银行": "信丰县农村信用合作联社",
-            "银行账号": f"62175600{n:011d}", "识别标准": "国家", "贫困户属性": kind, "主要致贫原因": cause,
-            "其他致贫原因": "缺技术、缺资金", "家庭人口数": str(size), "是否军烈属": "否", "是否独生子女户": "否",
-            "是否双女户": "否", "耕地面积（亩）": "2.5", "有效灌溉面积（亩）": "2", "林地面积（亩）": "10",
-            "退耕还林面积（亩）": "0", "牧草地面积（亩）": "0", "水面面积（亩）": "0", "住房面积（㎡）": "96",
-            "是否危房户": "否", "与村主干路距离（公里）": "0.8", "入户路类型": "水泥路", "是否通生活用电": "是",
-            "是否通广播电视": "是", "饮水是否困难": "否", "饮水是否安全": "是", "主要燃料类型": "柴草",
-            "有无卫生厕所": "有", "是否加入农民专业合作社": "是" if exited else "否", "识别年度": "2016",
-            "脱贫年度": "2019" if exited else "", "户状态": status, "收入年度": "2024",
-            "工资性收入": f"{6000 * (size - 1) + 4000}", "生产经营性收入": "3200.50", "财产性收入": "0",
-            "转移性收入": "2760", "计划生育金": "0", "低保金": "2400", "特困供养金": "0", "养老保险金": "360",
-            "生态补偿金": "0", "其他转移性收入": "0", "生产经营性支出": "800",
+            "省": "江西省",
+            "市": "赣州市",
+            "县": "信丰县",
+            "乡（镇）": township,
+            "行政村": village,
+            "户主姓名": head,
+            "户主证件号码": head_id,
+            "联系电话": f"1387970{n:04d}",
+            "开户银行": "信丰县农村信用合作联社",
+            "银行账号": f"62175600{n:011d}",
+            "识别标准": "国家",
+            "贫困户属性": kind,
+            "主要致贫原因": cause,
+            "其他致贫原因": "缺技术、缺资金",
+            "家庭人口数": str(size),
+            "是否军烈属": "否",
+            "是否独生子女户": "否",
+            "是否双女户": "否",
+            "耕地面积（亩）": "2.5",
+            "有效灌溉面积（亩）": "2",
+            "林地面积（亩）": "10",
+            "退耕还林面积（亩）": "0",
+            "牧草地面积（亩）": "0",
+            "水面面积（亩）": "0",
+            "住房面积（㎡）": "96",
+            "是否危房户": "否",
+            "与村主干路距离（公里）": "0.8",
+            "入户路类型": "水泥路",
+            "是否通生活用电": "是",
+            "是否通广播电视": "是",
+            "饮水是否困难": "否",
+            "饮水是否安全": "是",
+            "主要燃料类型": "柴草",
+            "有无卫生厕所": "有",
+            "是否加入农民专业合作社": "是" if exited else "否",
+            "识别年度": "2016",
+            "脱贫年度": "2019" if exited else "",
+            "户状态": status,
+            "收入年度": "2024",
+            "工资性收入": f"{6000 * (size - 1) + 4000}",
+            "生产经营性收入": "3200.50",
+            "财产性收入": "0",
+            "转移性收入": "2760",
+            "计划生育金": "0",
+            "低保金": "2400",
+            "特困供养金": "0",
+            "养老保险金": "360",
+            "生态补偿金": "0",
+            "其他转移性收入": "0",
+            "生产经营性支出": "800",
         }
         for i, (name, relation, number, sex) in enumerate(people):
             born = number[6:14]
@@ -213,15 +286,32 @@ def sample_rows(households=SAMPLE_HOUSEHOLDS) -> list[list[str]]:
             elif 12 <= age < 15:
                 schooling, education = "八年级", "小学"
             member = {
-                "姓名": name, "性别": sex, "证件号码": number, "与户主关系": relation, "民族": "汉族", "政治面貌": "群众",
-                "文化程度": education, "在校生状况": schooling, "健康状况": "长期慢性病" if i == 0 and cause == "因病" else "健康",
-                "劳动技能": "普通劳动力" if age >= 16 else "无劳动力", "务工状况": "省外务工" if 18 <= age < 60 else "未务工",
-                "务工时间（月）": "10" if 18 <= age < 60 else "0", "是否参加城乡居民基本医疗保险": "是", "是否参加大病保险": "是",
-                "是否参加城乡居民基本养老保险": "是" if age >= 16 else "否", "是否享受人身意外保险补贴": "否", "是否现役军人": "否",
-                "残疾类别": "肢体残疾" if i == 0 and cause == "因残" else "", "残疾等级": "三级" if i == 0 and cause == "因残" else "",
+                "姓名": name,
+                "性别": sex,
+                "证件号码": number,
+                "与户主关系": relation,
+                "民族": "汉族",
+                "政治面貌": "群众",
+                "文化程度": education,
+                "在校生状况": schooling,
+                "健康状况": "长期慢性病" if i == 0 and cause == "因病" else "健康",
+                "劳动技能": "普通劳动力" if age >= 16 else "无劳动力",
+                "务工状况": "省外务工" if 18 <= age < 60 else "未务工",
+                "务工时间（月）": "10" if 18 <= age < 60 else "0",
+                "是否参加城乡居民基本医疗保险": "是",
+                "是否参加大病保险": "是",
+                "是否参加城乡居民基本养老保险": "是" if age >= 16 else "否",
+                "是否享受人身意外保险补贴": "否",
+                "是否现役军人": "否",
+                "残疾类别": "肢体残疾" if i == 0 and cause == "因残" else "",
+                "残疾等级": "三级" if i == 0 and cause == "因残" else "",
                 "联系电话": f"1397970{n:04d}" if age >= 18 else "",
             }
             # the household's cells on the head's row, the member's on every row
-            rows.append([(member if c.part == MEMBER else household if i == 0 else {}).get(c.heading, "")
-                         for c in TEMPLATE_COLUMNS])
+            rows.append(
+                [
+                    (member if c.part == MEMBER else household if i == 0 else {}).get(c.heading, "")
+                    for c in TEMPLATE_COLUMNS
+                ]
+            )
     return rows

@@ -15,6 +15,7 @@ registry left alone, and every other household handed to the row-wise path here,
 its errors or plans its update; both paths give the same errors (tests/registry/test_import_bulk.py).
 The column list is docs/import_template.md.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -59,21 +60,30 @@ log = logging.getLogger(__name__)
 
 
 CHUNK_ROWS = 20_000
-BULK_MIN_ROWS = 5_000            # files from this size take the bulk path on PostgreSQL
-BULK_INDEX_MIN_ROWS = 200_000    # new members from which indexes are rebuilt after the load (pg_restore's way)
-BULK_CHUNK_ROWS = 100_000        # rows screened at a time by the bulk path, while the previous chunk is written
+BULK_MIN_ROWS = 5_000  # files from this size take the bulk path on PostgreSQL
+BULK_INDEX_MIN_ROWS = 200_000  # new members from which indexes are rebuilt after the load (pg_restore's way)
+BULK_CHUNK_ROWS = 100_000  # rows screened at a time by the bulk path, while the previous chunk is written
 MAX_ERRORS_KEPT = 1_000_000
 
 
 # ---------------------------------------------------------------------------------------------
 # The importer
 
+
 class Importer(HouseholdPlanner, PlanWriter):
     """Validates and writes one file. Construct, then `run(path, name=…)`; see `import_file`."""
 
-    def __init__(self, *, user, scope_code: str | None = None, only_valid_rows: bool = False,
-                 progress: Callable[[str, int, int], None] | None = None, source_name: str = "",
-                 limits: files.Limits | None = None, commit_marker: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        *,
+        user,
+        scope_code: str | None = None,
+        only_valid_rows: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+        source_name: str = "",
+        limits: files.Limits | None = None,
+        commit_marker: Callable[[], None] | None = None,
+    ):
         self.user = user
         # called on the writing connection inside the committing transaction of an import that commits
         # (jobs.py writes the job's ImportCommit there: the record of whether its data went in)
@@ -90,7 +100,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.source_name = source_name
         self.postgres = connection.vendor == "postgresql"
         self.bulk_min_rows = BULK_MIN_ROWS
-        self.path = "row-wise"   # "bulk" once the bulk path took the file (it may hand it all back)
+        self.path = "row-wise"  # "bulk" once the bulk path took the file (it may hand it all back)
         self.household_sequence: str | None = None
         self.registry_read = True
         if len(_INITIALS) > 2_000_000:  # name → pinyin initials, kept between imports
@@ -146,12 +156,18 @@ class Importer(HouseholdPlanner, PlanWriter):
         clock = time.perf_counter
         started = clock()
         self.timings = {}
-        context = bulk.Context(index=columns.index, regions=self.regions, today=self.today,
-                               has_income=self.has_income, loads_registered=self.loads_registered,
-                               cell_error_rows=frozenset(self.cell_errors))
+        context = bulk.Context(
+            index=columns.index,
+            regions=self.regions,
+            today=self.today,
+            has_income=self.has_income,
+            loads_registered=self.loads_registered,
+            cell_error_rows=frozenset(self.cell_errors),
+        )
         try:
-            frame = frames.template_rows(table.frame(), sorted(set(columns.index.values())),
-                                         columns.index[(MEMBER, "id_number")])
+            frame = frames.template_rows(
+                table.frame(), sorted(set(columns.index.values())), columns.index[(MEMBER, "id_number")]
+            )
             self.timings["read"] = clock() - started
             prepared = bulk.prepare(context, frame, BULK_CHUNK_ROWS)
         except bulk.Fallback:
@@ -162,8 +178,11 @@ class Importer(HouseholdPlanner, PlanWriter):
         self._reserve_numbers(prepared.villages)  # the villages' next 户编号, while nothing is locked
         self.timings["prepare"] = clock() - started - self.timings["read"]
         # A load large relative to the registry, of people it does not have: indexes are rebuilt after it.
-        bulk_mode = (not len(prepared.registered_ids) and not prepared.registered_numbers
-                     and total >= max(BULK_INDEX_MIN_ROWS, estimated_rows(Member)))
+        bulk_mode = (
+            not len(prepared.registered_ids)
+            and not prepared.registered_numbers
+            and total >= max(BULK_INDEX_MIN_ROWS, estimated_rows(Member))
+        )
         self.writer = Writer(self) if not connection.in_atomic_block else None
         self.registry_read = not (bulk_mode and self.writer is not None)
         self.routed_rows = 0
@@ -220,8 +239,14 @@ class Importer(HouseholdPlanner, PlanWriter):
                     self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
                     villages = fresh["village_id"].to_list()
                     numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
-                    for batch in payloads.batches(screened, numbers, self._reserve_ids, user=self.user,
-                                                  at=self.now, source_name=self.source_name):
+                    for batch in payloads.batches(
+                        screened,
+                        numbers,
+                        self._reserve_ids,
+                        user=self.user,
+                        at=self.now,
+                        source_name=self.source_name,
+                    ):
                         self._write(batch)
                     self.result.households_created += len(fresh)
                     self.result.members_created += len(screened.members)
@@ -238,10 +263,12 @@ class Importer(HouseholdPlanner, PlanWriter):
             if self.household_sequence is None:
                 cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Household._meta.db_table])
                 self.household_sequence = cursor.fetchone()[0]
-            cursor.execute("SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
-                           "ELSE array_agg(v ORDER BY v) END "
-                           "FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) s",
-                           [self.household_sequence, count])
+            cursor.execute(
+                "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+                "ELSE array_agg(v ORDER BY v) END "
+                "FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) s",
+                [self.household_sequence, count],
+            )
             low, high, ids = cursor.fetchone()
         return range(low, high + 1) if ids is None else ids
 
@@ -258,21 +285,22 @@ class Importer(HouseholdPlanner, PlanWriter):
                 transaction.set_rollback(True)
         return result
 
-
     def _reset(self, columns: ColumnMap):
         self.columns = columns
         self.result = ImportResult(ignored_columns=columns.ignored)
         self.errors: list[RowError] = []
         self.bad_rows: set[int] = set()
-        self.seen_ids: dict[str, int] = {}           # ID number → row where it first appeared
-        self.seen_keys: dict[tuple, int] = {}        # household key → its first row
+        self.seen_ids: dict[str, int] = {}  # ID number → row where it first appeared
+        self.seen_keys: dict[tuple, int] = {}  # household key → its first row
         self.numbers_used: set[str] = set()
-        self.file_numbers: set[str] = set()         # the bulk path: every 户编号 the file gives, never generated
+        self.file_numbers: set[str] = set()  # the bulk path: every 户编号 the file gives, never generated
         self.next_number: dict[str, int] = {}
         self.regions = RegionResolver(self.scope)
         self.writing = True
-        self.has_income = any((INCOME, c) in columns.index for c in (*MONEY_FIELDS, "year", "transfers_total",
-                                                                     "per_capita_net_income"))
+        self.has_income = any(
+            (INCOME, c) in columns.index
+            for c in (*MONEY_FIELDS, "year", "transfers_total", "per_capita_net_income")
+        )
 
     def _run_rows(self, table: Table, columns: ColumnMap, *, write: bool) -> ImportResult:
         self._reset(columns)
@@ -311,7 +339,11 @@ class Importer(HouseholdPlanner, PlanWriter):
 
     def _chunked(self, numbered_rows, width: int) -> Iterator[tuple[list[int], list[list[str]]]]:
         index = self.columns.index
-        key_at = [i for i in (index.get((HOUSEHOLD, "number")), index.get((HOUSEHOLD, "head_id_number"))) if i is not None]
+        key_at = [
+            i
+            for i in (index.get((HOUSEHOLD, "number")), index.get((HOUSEHOLD, "head_id_number")))
+            if i is not None
+        ]
         numbers: list[int] = []
         rows: list[list[str]] = []
         previous_key = None
@@ -377,14 +409,18 @@ class Importer(HouseholdPlanner, PlanWriter):
             key = ("number", number) if number else (("head", head) if head else None)
             if key is None or (current is not None and key == current.key):
                 if current is None:
-                    self._error(numbers[i], "户编号", "", "无法确定本行属于哪一户：请填写户编号或户主证件号码")
+                    self._error(
+                        numbers[i], "户编号", "", "无法确定本行属于哪一户：请填写户编号或户主证件号码"
+                    )
                     continue
                 current.end = i + 1
                 continue
             first = self.seen_keys.get(key)
             if first is not None:
                 what = "户编号" if key[0] == "number" else "户主证件号码"
-                self._error(numbers[i], what, key[1], f"与第{first}行是同一户，但不相邻：同一户的成员行须连续排列")
+                self._error(
+                    numbers[i], what, key[1], f"与第{first}行是同一户，但不相邻：同一户的成员行须连续排列"
+                )
                 current = _Group(key, i, i + 1, bad=True)
                 groups.append(current)
                 continue
@@ -420,7 +456,9 @@ class Importer(HouseholdPlanner, PlanWriter):
             if part == MEMBER:
                 raw = list(map(itemgetter(at), cells))
                 # ID numbers are all distinct: idnumber.parse checks each one in _identities
-                out[name] = raw if name == "id_number" else self._convert_column(BY_KEY[(part, name)], raw, numbers)
+                out[name] = (
+                    raw if name == "id_number" else self._convert_column(BY_KEY[(part, name)], raw, numbers)
+                )
         return out
 
     def _household_values(self, groups: list[_Group], numbers, cells) -> dict:
@@ -445,24 +483,34 @@ class Importer(HouseholdPlanner, PlanWriter):
                         merged[j] = value
                     elif not self._same_value(at[j][0], value, merged[j]):
                         column = BY_KEY[at[j][0]]
-                        self._error(numbers[i], column.heading, value, f"与本户其他行填写的“{merged[j]}”不一致")
+                        self._error(
+                            numbers[i], column.heading, value, f"与本户其他行填写的“{merged[j]}”不一致"
+                        )
                         group.bad = True
             reps.append(tuple(merged) if merged else first)
         rep_numbers = [numbers[g.start] for g in groups]
         hh = {}
         columns = list(zip(*reps)) if reps else [() for _ in at]
         for (key, _), raw in zip(at, columns):
-            hh[key] = self._convert_column(BY_KEY[key], raw, rep_numbers) if key[0] != REGION else [v.strip() for v in raw]
+            hh[key] = (
+                self._convert_column(BY_KEY[key], raw, rep_numbers)
+                if key[0] != REGION
+                else [v.strip() for v in raw]
+            )
         n = len(groups)
         empty = [""] * n
-        region_keys = list(zip(*[hh.get((REGION, f), empty) for f in (*REGION_FIELDS, "group", "village_code")]))
+        region_keys = list(
+            zip(*[hh.get((REGION, f), empty) for f in (*REGION_FIELDS, "group", "village_code")])
+        )
         resolved = self.regions.resolve(set(region_keys))
         villages, region_groups = [], []
         for group, key in zip(groups, region_keys):
             village, region_group, error = resolved[key]
             if error:
                 column, reason = error
-                value = key[("省", "市", "县", "乡（镇）", "行政村", "自然村（组）", "行政村代码").index(column)]
+                value = key[
+                    ("省", "市", "县", "乡（镇）", "行政村", "自然村（组）", "行政村代码").index(column)
+                ]
                 self._error(numbers[group.start], column, value, reason)
                 group.bad = True
             villages.append(village)
@@ -538,19 +586,26 @@ class Importer(HouseholdPlanner, PlanWriter):
         level = members.get("disability_level") or [""] * n
         birth = members["birth_date"]
         names = members["name"]
-        headings = {"work_months": "务工时间（月）", "disability_level": "残疾等级", "schooling": "在校生状况",
-                    "relation": "与户主关系"}
+        headings = {
+            "work_months": "务工时间（月）",
+            "disability_level": "残疾等级",
+            "schooling": "在校生状况",
+            "relation": "与户主关系",
+        }
         check = validation.check_member
         for i in range(n):
             if not names[i] and names[i] is not _MISSING:
                 self._error(numbers[i], "姓名", "", "姓名不能为空")
             if not relation[i] and relation[i] is not _MISSING:
                 self._error(numbers[i], "与户主关系", "", "请填写与户主关系")
-            errors = check(relation=relation[i], birth_date=birth[i],
-                           schooling=None if schooling[i] is _MISSING else schooling[i],
-                           work_months=None if months[i] is _MISSING else months[i],
-                           disability_category="" if category[i] is _MISSING else category[i],
-                           disability_level="" if level[i] is _MISSING else level[i])
+            errors = check(
+                relation=relation[i],
+                birth_date=birth[i],
+                schooling=None if schooling[i] is _MISSING else schooling[i],
+                work_months=None if months[i] is _MISSING else months[i],
+                disability_category="" if category[i] is _MISSING else category[i],
+                disability_level="" if level[i] is _MISSING else level[i],
+            )
             for name, reason in errors.items():
                 self._error(numbers[i], headings.get(name, name), "", reason)
         members["name_initials"] = [name_initials(v) if isinstance(v, str) else "" for v in names]
@@ -559,16 +614,33 @@ class Importer(HouseholdPlanner, PlanWriter):
 def estimated_rows(model) -> int:
     """The planner's row count of a table (exact enough to compare a load with)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                       [model._meta.db_table])
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
         return max(cursor.fetchone()[0], 0)
 
 
-def import_file(path, *, user, scope_code: str | None = None, only_valid_rows: bool = False, name: str | None = None,
-                progress=None, limits: files.Limits | None = None, commit_marker=None) -> ImportResult:
+def import_file(
+    path,
+    *,
+    user,
+    scope_code: str | None = None,
+    only_valid_rows: bool = False,
+    name: str | None = None,
+    progress=None,
+    limits: files.Limits | None = None,
+    commit_marker=None,
+) -> ImportResult:
     """Validate and import one file; ImportRejected for a file that cannot be read at all (or holds too much)."""
-    importer = Importer(user=user, scope_code=scope_code, only_valid_rows=only_valid_rows, progress=progress,
-                        source_name=name or Path(path).name, limits=limits, commit_marker=commit_marker)
+    importer = Importer(
+        user=user,
+        scope_code=scope_code,
+        only_valid_rows=only_valid_rows,
+        progress=progress,
+        source_name=name or Path(path).name,
+        limits=limits,
+        commit_marker=commit_marker,
+    )
     result = importer.run(path, name)
     if result.total_rows == 0:
         raise ImportRejected("文件中没有数据行：表头下面没有任何成员")

@@ -2,6 +2,7 @@
 second connection that writes while the importer validates the next chunk, dropping and rebuilding the
 registry's indexes around a load large relative to the registry (pg_restore's way).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -50,14 +51,23 @@ class PlanWriter:
         user = self.user
         role = user.role or ("admin" if user.is_superuser else "")
         n = len(plan.audit)
-        refs, actions, numbers, names, villages, changes = (list(c) for c in zip(*plan.audit)) if n else ([],) * 6
+        refs, actions, numbers, names, villages, changes = (
+            (list(c) for c in zip(*plan.audit)) if n else ([],) * 6
+        )
         household_ids = [ids(r) for r in refs]
         return {
-            "at": [self.now] * n, "user_id": [user.pk] * n, "username": [user.username] * n, "role": [role] * n,
-            "region_code": [user.region_id or ""] * n, "action": actions, "target_type": ["household"] * n,
+            "at": [self.now] * n,
+            "user_id": [user.pk] * n,
+            "username": [user.username] * n,
+            "role": [role] * n,
+            "region_code": [user.region_id or ""] * n,
+            "action": actions,
+            "target_type": ["household"] * n,
             "target_id": [str(h) for h in household_ids],
             "target_label": [f"{a} {b}"[:200] for a, b in zip(numbers, names)],
-            "household_id": household_ids, "scope_code": villages, "changes": changes,
+            "household_id": household_ids,
+            "scope_code": villages,
+            "changes": changes,
         }
 
     def _orm_write(self, plan: Plan) -> None:
@@ -65,27 +75,39 @@ class PlanWriter:
             names = list(columns)
             return [dict(zip(names, values)) for values in zip(*columns.values())]
 
-        created = Household.objects.bulk_create([Household(**r) for r in rows(plan.households)], batch_size=500)
+        created = Household.objects.bulk_create(
+            [Household(**r) for r in rows(plan.households)], batch_size=500
+        )
         new_ids = [h.pk for h in created]
 
         def ids(ref):
             return ref if ref > 0 else new_ids[-ref - 1]
 
         for ref, row in plan.update_households:
-            Household.objects.filter(pk=ref).update(**{k: row[k] for k in HOUSEHOLD_COLUMNS if k != "created_at"})
+            Household.objects.filter(pk=ref).update(
+                **{k: row[k] for k in HOUSEHOLD_COLUMNS if k != "created_at"}
+            )
         members = plan.members
         members["household_id"] = [ids(r) for r in plan.member_refs]
         Member.objects.bulk_create([Member(**r) for r in rows(members)], batch_size=500)
         for ref, row in plan.update_members:
-            Member.objects.filter(pk=row["id"]).update(**{k: row[k] for k in MEMBER_COLUMNS} | {"household_id": ids(ref)})
+            Member.objects.filter(pk=row["id"]).update(
+                **{k: row[k] for k in MEMBER_COLUMNS} | {"household_id": ids(ref)}
+            )
         IncomeRecord.objects.bulk_create(
-            [IncomeRecord(**(row | {"household_id": ids(ref), "recorded_at": self.now})) for ref, row in plan.new_incomes],
-            batch_size=500)
+            [
+                IncomeRecord(**(row | {"household_id": ids(ref), "recorded_at": self.now}))
+                for ref, row in plan.new_incomes
+            ],
+            batch_size=500,
+        )
         for pk, _ref, row in plan.update_incomes:
-            IncomeRecord.objects.filter(pk=pk).update(**{k: row[k] for k in INCOME_COLUMNS if k != "household_id"}
-                                                      | {"recorded_at": self.now})
-        AuditEntry.objects.bulk_create([AuditEntry(**r) for r in rows(link_columns(self._audit_columns(plan, ids)))],
-                                       batch_size=500)
+            IncomeRecord.objects.filter(pk=pk).update(
+                **{k: row[k] for k in INCOME_COLUMNS if k != "household_id"} | {"recorded_at": self.now}
+            )
+        AuditEntry.objects.bulk_create(
+            [AuditEntry(**r) for r in rows(link_columns(self._audit_columns(plan, ids)))], batch_size=500
+        )
 
     # PostgreSQL: COPY in text format, built column by column; updates through a temporary table.
 
@@ -93,16 +115,20 @@ class PlanWriter:
         with connection.cursor() as cursor:
             for model in (Household, Member, IncomeRecord):
                 table = model._meta.db_table
-                cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS "_import_{table}" '
-                               f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP')
+                cursor.execute(
+                    f'CREATE TEMPORARY TABLE IF NOT EXISTS "_import_{table}" '
+                    f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+                )
 
     def _pg_write(self, plan: Plan) -> None:
         with connection.cursor() as cursor:
             count = len(plan.new_groups)
             new_ids = []
             if count:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                               [Household._meta.db_table, count])
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [Household._meta.db_table, count],
+                )
                 new_ids = [r[0] for r in cursor.fetchall()]
 
             def ids(ref):
@@ -110,21 +136,42 @@ class PlanWriter:
 
             if count:
                 _copy_columns(cursor, Household._meta.db_table, {"id": new_ids} | plan.households)
-            self._pg_update(cursor, Household, HOUSEHOLD_COLUMNS, [(ref, row) for ref, row in plan.update_households])
+            self._pg_update(
+                cursor, Household, HOUSEHOLD_COLUMNS, [(ref, row) for ref, row in plan.update_households]
+            )
             if plan.member_refs:
-                _copy_columns(cursor, Member._meta.db_table,
-                              {"household_id": [ids(r) for r in plan.member_refs]} | plan.members)
-            self._pg_update(cursor, Member, MEMBER_COLUMNS,
-                            [(row["id"], row | {"household_id": ids(ref)}) for ref, row in plan.update_members])
+                _copy_columns(
+                    cursor,
+                    Member._meta.db_table,
+                    {"household_id": [ids(r) for r in plan.member_refs]} | plan.members,
+                )
+            self._pg_update(
+                cursor,
+                Member,
+                MEMBER_COLUMNS,
+                [(row["id"], row | {"household_id": ids(ref)}) for ref, row in plan.update_members],
+            )
             if plan.new_incomes:
                 columns = [c for c in INCOME_COLUMNS if c not in ("household_id", "recorded_at")]
                 values = {c: [row[c] for _, row in plan.new_incomes] for c in columns}
-                _copy_columns(cursor, IncomeRecord._meta.db_table,
-                              {"household_id": [ids(ref) for ref, _ in plan.new_incomes],
-                               "recorded_at": [self.now] * len(plan.new_incomes)} | values)
-            self._pg_update(cursor, IncomeRecord, INCOME_COLUMNS,
-                            [(pk, row | {"household_id": ids(ref), "recorded_at": self.now})
-                             for pk, ref, row in plan.update_incomes])
+                _copy_columns(
+                    cursor,
+                    IncomeRecord._meta.db_table,
+                    {
+                        "household_id": [ids(ref) for ref, _ in plan.new_incomes],
+                        "recorded_at": [self.now] * len(plan.new_incomes),
+                    }
+                    | values,
+                )
+            self._pg_update(
+                cursor,
+                IncomeRecord,
+                INCOME_COLUMNS,
+                [
+                    (pk, row | {"household_id": ids(ref), "recorded_at": self.now})
+                    for pk, ref, row in plan.update_incomes
+                ],
+            )
             if plan.audit:
                 _copy_columns(cursor, AuditEntry._meta.db_table, link_columns(self._audit_columns(plan, ids)))
 
@@ -133,7 +180,9 @@ class PlanWriter:
             return
         table = model._meta.db_table
         temp = f"_import_{table}"
-        _copy_columns(cursor, temp, {"id": [pk for pk, _ in rows]} | {c: [row[c] for _, row in rows] for c in columns})
+        _copy_columns(
+            cursor, temp, {"id": [pk for pk, _ in rows]} | {c: [row[c] for _, row in rows] for c in columns}
+        )
         sets = ", ".join(f'"{c}" = s."{c}"' for c in columns if c != "created_at")
         cursor.execute(f'UPDATE "{table}" t SET {sets} FROM "{temp}" s WHERE t.id = s.id')
         cursor.execute(f'TRUNCATE "{temp}"')
@@ -142,22 +191,27 @@ class PlanWriter:
 # The statement triggers on inserts whose whole effect is a function of the inserted rows' villages
 # (the list versions, migration 0003; the rollups' dirty villages, reports.bulk). A bulk load that
 # rebuilds the indexes disables them, and applies that effect once for the villages it wrote.
-LIST_VERSION_TRIGGERS = {Household._meta.db_table: ("registry_household_listversion_insert",),
-                         Member._meta.db_table: ("registry_member_listversion_insert",)}
+LIST_VERSION_TRIGGERS = {
+    Household._meta.db_table: ("registry_household_listversion_insert",),
+    Member._meta.db_table: ("registry_member_listversion_insert",),
+}
 
 
 def bump_list_versions(cursor, villages) -> None:
     """A new list version for each of these villages, as the insert triggers give (migration 0003)."""
-    cursor.execute("INSERT INTO registry_listversion (village_code, token) "
-                   "SELECT code, gen_random_uuid()::text FROM unnest(%s::text[]) AS code ORDER BY code "
-                   "ON CONFLICT (village_code) DO UPDATE SET token = EXCLUDED.token", [sorted(set(villages))])
+    cursor.execute(
+        "INSERT INTO registry_listversion (village_code, token) "
+        "SELECT code, gen_random_uuid()::text FROM unnest(%s::text[]) AS code ORDER BY code "
+        "ON CONFLICT (village_code) DO UPDATE SET token = EXCLUDED.token",
+        [sorted(set(villages))],
+    )
 
 
 @dataclass(frozen=True)
 class VillageTriggers:
     """Insert triggers whose whole effect is `apply(cursor, villages)` for the inserted rows' villages."""
 
-    triggers: dict[str, tuple[str, ...]]   # table → trigger names
+    triggers: dict[str, tuple[str, ...]]  # table → trigger names
     apply: Callable[[object, set[str]], None]
 
 
@@ -166,7 +220,9 @@ class VillageTriggers:
 VILLAGE_TRIGGERS: list[VillageTriggers] = [VillageTriggers(LIST_VERSION_TRIGGERS, bump_list_versions)]
 
 
-def register_village_triggers(triggers: dict[str, tuple[str, ...]], apply: Callable[[object, set[str]], None]) -> None:
+def register_village_triggers(
+    triggers: dict[str, tuple[str, ...]], apply: Callable[[object, set[str]], None]
+) -> None:
     """Let a bulk load disable these insert triggers and call `apply(cursor, villages)` once instead (idempotent)."""
     entry = VillageTriggers({table: tuple(names) for table, names in triggers.items()}, apply)
     if entry not in VILLAGE_TRIGGERS:
@@ -217,8 +273,8 @@ class Writer(threading.Thread):
         self.commit = False
         self.ended = False
         self.rebuild: list[str] = []
-        self.disabled: list[tuple[str, str]] = []   # (table, trigger) disabled for the load (bulk_triggers)
-        self.villages: set[str] = set()              # the villages written while they are
+        self.disabled: list[tuple[str, str]] = []  # (table, trigger) disabled for the load (bulk_triggers)
+        self.villages: set[str] = set()  # the villages written while they are
 
     def run(self) -> None:
         try:
@@ -259,7 +315,8 @@ class Writer(threading.Thread):
                             cursor.execute(statement)
                             timings["rebuild"] = timings.get("rebuild", 0.0) + time.perf_counter() - started
                             timings.setdefault("rebuild each", []).append(
-                                (round(time.perf_counter() - started, 2), statement.split(" ON ")[0][-40:]))
+                                (round(time.perf_counter() - started, 2), statement.split(" ON ")[0][-40:])
+                            )
                     if self.disabled:
                         started = time.perf_counter()
                         self._enable_triggers()
@@ -286,7 +343,8 @@ class Writer(threading.Thread):
                 "SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
-                [list(tables)])
+                [list(tables)],
+            )
             indexes = cursor.fetchall()
             cursor.execute(
                 "SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname), "
@@ -296,12 +354,17 @@ class Writer(threading.Thread):
                 "                                    OR c.contype = 'p' AND c.conrelid <> ALL(%(kept)s::regclass[]))) "
                 "OR (c.contype = 'f' AND c.confrelid = ANY(%(tables)s::regclass[]) AND c.confrelid <> ALL(%(kept)s::regclass[])) "
                 "ORDER BY c.contype <> 'f', 1",  # foreign keys dropped before the keys they point at
-                {"tables": list(tables), "kept": list(self.PRIMARY_KEPT)})
+                {"tables": list(tables), "kept": list(self.PRIMARY_KEPT)},
+            )
             constraints = cursor.fetchall()
-            cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) "
-                           "AND tgenabled = 'O' AND NOT tgisinternal AND tgname = ANY(%s) ORDER BY 1, 2",
-                           [list(tables), [name for names in registered.values() for name in names]])
-            triggers = [(table, name) for table, name in cursor.fetchall() if name in registered.get(table, ())]
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) "
+                "AND tgenabled = 'O' AND NOT tgisinternal AND tgname = ANY(%s) ORDER BY 1, 2",
+                [list(tables), [name for names in registered.values() for name in names]],
+            )
+            triggers = [
+                (table, name) for table, name in cursor.fetchall() if name in registered.get(table, ())
+            ]
             try:
                 with transaction.atomic():
                     cursor.execute("SET LOCAL lock_timeout = '5s'")
@@ -317,8 +380,11 @@ class Writer(threading.Thread):
                 return
         self.disabled = triggers
         # primary keys and unique constraints before the foreign keys, then the plain indexes
-        self.rebuild = ([add for _, add, kind in constraints if kind in ("p", "u")] + [add for _, add, kind in constraints if kind == "f"]
-                        + [create for _, create in indexes])
+        self.rebuild = (
+            [add for _, add, kind in constraints if kind in ("p", "u")]
+            + [add for _, add, kind in constraints if kind == "f"]
+            + [create for _, create in indexes]
+        )
 
     def _enable_triggers(self) -> None:
         """Apply the disabled triggers' effect to the villages written meanwhile, set-wise, and enable them again

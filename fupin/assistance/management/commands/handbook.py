@@ -1,4 +1,5 @@
 """fupin handbook: one household's handbook (扶贫手册) as a PDF file."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError

@@ -1,4 +1,5 @@
 """fupin handbook-batch: the handbooks of a whole village into one ZIP, with progress on the terminal."""
+
 import threading
 import time
 
@@ -31,13 +32,18 @@ class Command(BaseCommand):
         finally:
             stop.set()
         if batch.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
-            self.stdout.write(f"已加入后台队列（任务 {batch.task_id}）；运行 `fupin worker`（或 `fupin serve`）处理，网页上可查看进度。")
+            self.stdout.write(
+                f"已加入后台队列（任务 {batch.task_id}）；运行 `fupin worker`（或 `fupin serve`）处理，网页上可查看进度。"
+            )
             return
         self.stderr.write("")
         if batch.status == BatchStatus.FAILED:
             raise CommandError(batch.message)
-        self.stdout.write(self.style.SUCCESS(
-            f"{batch.message}，用时 {time.monotonic() - started:.1f} 秒：{batch.file.path}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{batch.message}，用时 {time.monotonic() - started:.1f} 秒：{batch.file.path}"
+            )
+        )
 
     def _watch(self, village: str, stop: threading.Event) -> None:
         try:

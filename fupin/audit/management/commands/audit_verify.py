@@ -1,5 +1,6 @@
 """fupin audit-verify [--county CODE] [--anchors FILE]: recompute the audit trail's hash chains; exit 1
 naming the first entries altered, deleted or inserted, 0 with a summary when every chain holds."""
+
 import sys
 import time
 from pathlib import Path
@@ -15,8 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--county", default="", help="只核验该区划代码（县或其上级）下的链")
-        parser.add_argument("--anchors", action="append", default=[], metavar="FILE",
-                            help="另行比对的锚点文件（可多次给出；默认也比对 FUPIN_AUDIT_ANCHOR_FILE，若存在）")
+        parser.add_argument(
+            "--anchors",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="另行比对的锚点文件（可多次给出；默认也比对 FUPIN_AUDIT_ANCHOR_FILE，若存在）",
+        )
         parser.add_argument("--no-anchor-file", action="store_true", help="不比对默认的锚点文件")
 
     def handle(self, *args, county, anchors, no_anchor_file, **options):

@@ -1,4 +1,5 @@
 """fupin serve: the web UI (granian, a process per core) and a background-task worker together, for one machine."""
+
 import os
 import sys
 from typing import Any
@@ -37,11 +38,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
-        parser.add_argument("--workers", type=int, help="server processes (default: WEB_CONCURRENCY or one per core)")
+        parser.add_argument(
+            "--workers", type=int, help="server processes (default: WEB_CONCURRENCY or one per core)"
+        )
         parser.add_argument("--threads", type=int, help="threads per process (default: FUPIN_THREADS or 2)")
 
-    def handle(self, *args: Any, addrport: str, no_worker: bool, workers: int, threads: int,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, addrport: str, no_worker: bool, workers: int, threads: int, **options: Any
+    ) -> None:
         # The server is loaded by this command only, not by every other fupin command.
         from granian import Granian
         from granian.constants import HTTPModes, Interfaces
@@ -60,8 +64,17 @@ class Command(BaseCommand):
             worker.start()
         try:
             self.stdout.write(f"fupin: http://{host}:{port}/")
-            Granian("fupin.wsgi:application", address=host, port=port, interface=Interfaces.WSGI, http=HTTPModes.http1,
-                    websockets=False, respawn_failed_workers=True, log_level=LogLevels.warning, **server_options(workers, threads)).serve()
+            Granian(
+                "fupin.wsgi:application",
+                address=host,
+                port=port,
+                interface=Interfaces.WSGI,
+                http=HTTPModes.http1,
+                websockets=False,
+                respawn_failed_workers=True,
+                log_level=LogLevels.warning,
+                **server_options(workers, threads),
+            ).serve()
         finally:
             if worker:
                 worker.stop(timeout=10)

@@ -4,6 +4,7 @@ It rides through a locked or restarting database (the claim's BEGIN raised `data
 backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and other
 workers can tell it is alive, fupin.core.work), and settles the work of workers that died (every minute).
 """
+
 import logging
 import os
 import socket
@@ -86,16 +87,35 @@ class Command(db_worker.Command):
         super().add_arguments(parser)
         parser.set_defaults(worker_id=None, reload=False)
 
-    def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool, backend_name: str,
-               startup_delay: bool, reload: bool, max_tasks: int | None, worker_id: str | None, exclude_queues: Any,
-               **options: Any) -> None:
+    def handle(
+        self,
+        *,
+        verbosity: int,
+        queue_name: str,
+        interval: float,
+        batch: bool,
+        backend_name: str,
+        startup_delay: bool,
+        reload: bool,
+        max_tasks: int | None,
+        worker_id: str | None,
+        exclude_queues: Any,
+        **options: Any,
+    ) -> None:
         self.configure_logging(verbosity)
         queue_names = queue_name.split(",")
         worker = SupervisedWorker(
-            queue_names=queue_names, interval=interval, batch=batch, backend_name=backend_name,
-            startup_delay=startup_delay, max_tasks=max_tasks,
-            worker_id=worker_id if worker_id and worker_id.startswith(work.WORKER_PREFIX) else new_worker_id(),
-            excluded_queue_names=exclude_queues.split(",") if exclude_queues else [])
+            queue_names=queue_names,
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id
+            if worker_id and worker_id.startswith(work.WORKER_PREFIX)
+            else new_worker_id(),
+            excluded_queue_names=exclude_queues.split(",") if exclude_queues else [],
+        )
         worker.configure_signals()
         try:
             worker.run()

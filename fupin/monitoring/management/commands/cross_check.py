@@ -1,4 +1,5 @@
 """fupin cross-check FILE --department D [--region CODE]: upload a department list and match it now."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -14,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--department", required=True, choices=[d for d in Department.values if d != Department.REGISTRY])
+        parser.add_argument(
+            "--department", required=True, choices=[d for d in Department.values if d != Department.REGISTRY]
+        )
         parser.add_argument("--region", default="", help="比对范围（区划代码前缀），留空为全部")
 
     def handle(self, *args, file, department, region, **options):
@@ -28,10 +31,14 @@ class Command(BaseCommand):
                 check = cross_checks.upload_cross_check(by=by, department=department, upload=f)
         except (DepartmentFileError, services.MonitoringError) as e:
             raise CommandError(str(e)) from None
-        CrossCheck.objects.filter(pk=check.pk).update(scope_code=region, run_by=by, status=CrossCheck.Status.QUEUED)
+        CrossCheck.objects.filter(pk=check.pk).update(
+            scope_code=region, run_by=by, status=CrossCheck.Status.QUEUED
+        )
         check.refresh_from_db()
         check = cross_checks.run_cross_check(check)
         if check.status != CrossCheck.Status.DONE:
             raise CommandError(check.message)
-        self.stdout.write(f"名单 {check.rows} 行，匹配成员 {check.matched_members} 人，疑点 {check.findings_count} 条，"
-                          f"用时 {check.seconds:.2f} 秒")
+        self.stdout.write(
+            f"名单 {check.rows} 行，匹配成员 {check.matched_members} 人，疑点 {check.findings_count} 条，"
+            f"用时 {check.seconds:.2f} 秒"
+        )

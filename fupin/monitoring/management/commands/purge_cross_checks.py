@@ -1,4 +1,5 @@
 """fupin purge-cross-checks: delete uploaded department lists past their retention date (run daily)."""
+
 from django.core.management.base import BaseCommand
 
 from fupin.monitoring.cross_checks import purge_cross_checks

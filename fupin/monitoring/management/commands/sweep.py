@@ -1,4 +1,5 @@
 """fupin sweep --year Y [--kind signals|suspect] [--region CODE]: run the rule sweep now, printing progress."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.commands import acting_user
@@ -20,6 +21,8 @@ class Command(BaseCommand):
             raise CommandError(f"未设置{year}年及以前的监测线")
         by = acting_user()  # the whole registry, or --region of it: an administrator's work
         total = len(rules.SIGNAL_RULES if kind == Sweep.Kind.SIGNALS else rules.SUSPECT_RULES)
-        sweep = Sweep.objects.create(kind=kind, year=year, scope_code=region, started_by=by, rules_total=total)
+        sweep = Sweep.objects.create(
+            kind=kind, year=year, scope_code=region, started_by=by, rules_total=total
+        )
         sweep = run_sweep(sweep)
         self.stdout.write(f"{sweep}：{sweep.results} 条结果，用时 {sweep.seconds:.2f} 秒")

@@ -1,4 +1,5 @@
 """`fupin import FILE`: import households and members from the national form, with progress on stderr."""
+
 import shutil
 import sys
 import time
@@ -15,13 +16,17 @@ from fupin.registry.models import ImportJob, ImportStatus
 
 
 class Command(BaseCommand):
-    help = "导入贫困户信息采集表（.xlsx 或 .csv）：校验全部行，无错误时整体写入；--only-valid 只导入无错误的户。"
+    help = (
+        "导入贫困户信息采集表（.xlsx 或 .csv）：校验全部行，无错误时整体写入；--only-valid 只导入无错误的户。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="要导入的 .xlsx 或 .csv 文件")
         add_user_argument(parser)
         parser.add_argument("--only-valid", action="store_true", help="有错误时只导入无错误的户")
-        parser.add_argument("--region", help="导入范围：区划代码，须在该用户的管辖范围内（默认：用户的管辖范围）")
+        parser.add_argument(
+            "--region", help="导入范围：区划代码，须在该用户的管辖范围内（默认：用户的管辖范围）"
+        )
 
     def handle(self, *args, file, user=None, only_valid=False, region=None, **options):
         path = Path(file)
@@ -38,7 +43,9 @@ class Command(BaseCommand):
             reading.open_table(path, limits=limits)
         except ImportRejected as e:
             raise CommandError(str(e)) from None
-        job = ImportJob(user=account, scope_code=scope, original_name=path.name[:200], only_valid_rows=only_valid)
+        job = ImportJob(
+            user=account, scope_code=scope, original_name=path.name[:200], only_valid_rows=only_valid
+        )
         with open(path, "rb") as fh:
             job.file.save(path.name, File(fh), save=False)
         job.save()
@@ -61,5 +68,5 @@ class Command(BaseCommand):
         bar = "#" * filled + "-" * (width - filled)
         columns = shutil.get_terminal_size((80, 20)).columns
         line = f"\r{label} [{bar}] {done}/{total} 行  {rate:,.0f} 行/秒"
-        sys.stderr.write(line[:columns + 1])
+        sys.stderr.write(line[: columns + 1])
         sys.stderr.flush()

@@ -1,4 +1,5 @@
 """`fupin rebuild-stats`: rebuild the statistics rollup now, or queue it for the task worker."""
+
 from django.core.management.base import BaseCommand
 
 from fupin.reports import services, tasks
