@@ -328,7 +328,7 @@ def test_parse_ids_agrees_with_idnumber_parse():
     from hypothesis import strategies as st
 
     from fupin.core import idnumber
-    from fupin.registry.importing import bulk as import_bulk
+    from fupin.registry.importing import columnar
 
     today = datetime.date(2026, 1, 1)
 
@@ -351,7 +351,7 @@ def test_parse_ids_agrees_with_idnumber_parse():
         )
     )
     def check(values):
-        parsed = import_bulk.parse_ids(pl.Series(values), today)
+        parsed = columnar.parse_ids(pl.Series(values), today)
         for raw, ok, number, birth, sex in zip(
             values, parsed["ok"], parsed["number"], parsed["birth_date"], parsed["sex"]
         ):
@@ -486,8 +486,7 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     path = write_csv(tmp_path / "late.csv", rows2)
     from django.db import IntegrityError
 
-    from fupin.registry.importing import bulk as import_bulk
-    from fupin.registry.importing import payloads
+    from fupin.registry.importing import columnar, payloads
 
     real = payloads.batches
 
@@ -498,7 +497,7 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
 
     def sneak(screened, numbers, reserve, **kwargs):
         yield from real(screened, numbers, reserve, **kwargs)
-        line = ",".join(import_bulk._text(values[c]) for c in import_columns.MEMBER_COLUMNS) + "\n"
+        line = ",".join(columnar.copy_text(values[c]) for c in import_columns.MEMBER_COLUMNS) + "\n"
         yield payloads.Batch(0, [(Member._meta.db_table, import_columns.MEMBER_COLUMNS, line.encode())])
 
     monkeypatch.setattr(payloads, "batches", sneak)
