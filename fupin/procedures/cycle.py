@@ -19,7 +19,7 @@ from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
-from . import quotas, rules, selectors, services
+from . import notices, quotas, rules, selection, selectors, services
 from .models import Batch, Procedure, VillageProfile
 from .services import ProcedureError
 
@@ -98,10 +98,10 @@ def walk(batch: Batch, *, by, clock: Clock, helper_confirm: bool = False) -> Bat
         )
     services.complete_application(batch, by=by, now=clock.day(1))
     batch.refresh_from_db()
-    services.complete_survey(batch, by=by, now=clock.day(2))
+    selection.complete_survey(batch, by=by, now=clock.day(2))
     batch.refresh_from_db()
     votes = {e.pk: (28, 2) for e in batch.entries.filter(state="selected")}
-    services.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=by,
         held_on=clock.day(3).date(),
@@ -111,23 +111,23 @@ def walk(batch: Batch, *, by, clock: Clock, helper_confirm: bool = False) -> Bat
         minutes=_file("minutes.txt", f"{batch} 村民代表会议记录（模拟运行生成）"),
         now=clock.day(3),
     )
-    first_end = services.post_notice(
+    first_end = notices.post_notice(
         batch,
         by=by,
         photo=_file("notice-photo.txt", "公示张贴记录（模拟运行生成，无照片）"),
         now=clock.day(3, 15),
     ).ends_at
-    services.close_notice(batch, by=by, now=first_end)
+    notices.close_notice(batch, by=by, now=first_end)
     services.approve_review(
         batch, by=by, opinion="乡镇审核通过（模拟运行）", now=first_end + datetime.timedelta(hours=9)
     )
-    second_end = services.post_notice(
+    second_end = notices.post_notice(
         batch,
         by=by,
         photo=_file("notice-photo.txt", "公示张贴记录（模拟运行生成，无照片）"),
         now=first_end + datetime.timedelta(hours=15),
     ).ends_at
-    services.close_notice(batch, by=by, now=second_end)
+    notices.close_notice(batch, by=by, now=second_end)
     services.announce(
         batch, by=by, opinion="县扶贫办复审通过（模拟运行）", now=second_end + datetime.timedelta(hours=10)
     )

@@ -11,7 +11,7 @@ from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 
-from . import services
+from . import notices, services
 from .models import (
     INFRASTRUCTURE,
     Batch,
@@ -398,7 +398,7 @@ def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = N
 
 
 def running_notice(batch: Batch) -> Notice | None:
-    kind = services.NOTICE_STAGE.get(batch.stage)
+    kind = notices.NOTICE_STAGE.get(batch.stage)
     if kind is None:
         return None
     return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()

@@ -15,7 +15,7 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
 
-from . import forms, permissions, policy, quotas, selectors, services, village_profiles
+from . import forms, notices, permissions, policy, quotas, selection, selectors, services, village_profiles
 from .models import AllocationBasis, BatchHousehold, EntryState, Evidence, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
@@ -207,7 +207,7 @@ def _complete_application(request, batch):
 
 
 def _complete_survey(request, batch):
-    services.complete_survey(batch, by=request.user, exceptions=parse_exceptions(request.POST, batch))
+    selection.complete_survey(batch, by=request.user, exceptions=parse_exceptions(request.POST, batch))
     return "已完成调查、排序和初选"
 
 
@@ -216,7 +216,7 @@ def _appraisal(request, batch):
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
     d = form.cleaned_data
-    services.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=request.user,
         held_on=d["held_on"],
@@ -230,17 +230,17 @@ def _appraisal(request, batch):
 
 
 def _post_notice(request, batch):
-    services.post_notice(batch, by=request.user, photo=request.FILES.get("photo"))
+    notices.post_notice(batch, by=request.user, photo=request.FILES.get("photo"))
     return "公示已生成，公示期开始：请打印张贴，并上传张贴现场照片"
 
 
 def _notice_photo(request, batch):
-    services.add_notice_photo(batch, by=request.user, photo=request.FILES.get("photo"))
+    notices.add_notice_photo(batch, by=request.user, photo=request.FILES.get("photo"))
     return "公示张贴照片已上传"
 
 
 def _close_notice(request, batch):
-    services.close_notice(batch, by=request.user)
+    notices.close_notice(batch, by=request.user)
     return "公示期满，已进入审核"
 
 
@@ -249,7 +249,7 @@ def _objection(request, batch):
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
     d = form.cleaned_data
-    services.record_objection(
+    notices.record_objection(
         batch,
         by=request.user,
         entry=_entry(batch, d["entry"]),
@@ -267,7 +267,7 @@ def _resolve(request, batch):
     objection = batch.objections.filter(pk=int_param(request.POST.get("objection"))).first()
     if objection is None:
         raise ProcedureError("异议不存在")
-    services.resolve_objection(
+    notices.resolve_objection(
         objection,
         by=request.user,
         upheld=form.cleaned_data["decision"] == "upheld",

@@ -69,7 +69,7 @@ def _overflow(page) -> list[str]:
 
 def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, browser, live_server):
     from fupin.assistance import services as assistance
-    from fupin.procedures import quotas, village_profiles
+    from fupin.procedures import notices, quotas, selection, village_profiles
     from fupin.procedures import services as procedures
     from tests.procedures.conftest import YEAR, applicant, upload, votes_for_all
 
@@ -87,9 +87,9 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
     )
     procedures.complete_application(batch, by=clerk)
     batch.refresh_from_db()
-    procedures.complete_survey(batch, by=clerk)
+    selection.complete_survey(batch, by=clerk)
     batch.refresh_from_db()
-    procedures.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=clerk,
         held_on=batch.opened_at.date(),
@@ -98,7 +98,7 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
         votes=votes_for_all(batch, 9),
         minutes=upload(),
     )
-    notice = procedures.post_notice(batch, by=clerk, photo=upload())
+    notice = notices.post_notice(batch, by=clerk, photo=upload())
     poor = factories.make_household(head="钱多多")
     unit = assistance.create_unit(by=users["county"], name="信丰县农业农村局", region_code="360722")
     helper = assistance.create_helper(

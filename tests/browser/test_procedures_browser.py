@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from fupin.procedures import quotas, services, village_profiles
+from fupin.procedures import notices, quotas, selection, services, village_profiles
 from fupin.registry.models import Member
 from tests import factories
 from tests.procedures.conftest import YEAR, applicant, upload, votes_for_all
@@ -29,9 +29,9 @@ def _batch_at_township_review(users):
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=start)
     services.complete_application(batch, by=clerk, now=start)
     batch.refresh_from_db()
-    services.complete_survey(batch, by=clerk, now=start)
+    selection.complete_survey(batch, by=clerk, now=start)
     batch.refresh_from_db()
-    services.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=clerk,
         held_on=start.date(),
@@ -41,8 +41,8 @@ def _batch_at_township_review(users):
         minutes=upload(),
         now=start,
     )
-    services.post_notice(batch, by=clerk, photo=upload(), now=start)
-    services.close_notice(batch, by=clerk, now=timezone.now())
+    notices.post_notice(batch, by=clerk, photo=upload(), now=start)
+    notices.close_notice(batch, by=clerk, now=timezone.now())
     return batch, Member.objects.get(household=h, relation="head").id_number
 
 

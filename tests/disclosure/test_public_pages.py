@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from django.utils import timezone
 
-from fupin.procedures import services
+from fupin.procedures import notices, selection, services
 from fupin.registry.models import Member
 from tests import factories
 from tests.procedures.conftest import YEAR, applicant, quota, upload, votes_for_all  # noqa: F401
@@ -23,9 +23,9 @@ def _posted_notice(users, now):
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=now)
     services.complete_application(batch, by=clerk, now=now)
     batch.refresh_from_db()
-    services.complete_survey(batch, by=clerk, now=now)
+    selection.complete_survey(batch, by=clerk, now=now)
     batch.refresh_from_db()
-    services.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=clerk,
         held_on=timezone.localdate(now),
@@ -35,7 +35,7 @@ def _posted_notice(users, now):
         minutes=upload(),
         now=now,
     )
-    notice = services.post_notice(batch, by=clerk, photo=upload(), now=now)
+    notice = notices.post_notice(batch, by=clerk, photo=upload(), now=now)
     return notice, h
 
 

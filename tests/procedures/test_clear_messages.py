@@ -4,7 +4,7 @@ says who must act and where."""
 import pytest
 from django.urls import reverse
 
-from fupin.procedures import services
+from fupin.procedures import selection, services
 from fupin.procedures.models import Batch
 from fupin.procedures.services import ProcedureError
 from tests import factories
@@ -45,13 +45,13 @@ def test_the_survey_table_shows_the_surveys_year_and_says_where_to_enter_it(clie
     )  # 钱二's is of the year before
     assert f"非{YEAR}年" in page and f"?year={YEAR}" in page and f"录入{YEAR}年收入" in page
     with pytest.raises(ProcedureError, match=f"请村扶贫专干在该户页面点“录入年收入”，录入{YEAR}年收入"):
-        services.complete_survey(in_survey, by=users["clerk"], now=at(2))
+        selection.complete_survey(in_survey, by=users["clerk"], now=at(2))
 
 
 def test_a_missing_quota_says_who_sets_it_and_where(client, users, in_survey):
     in_survey.entries.filter(household__head_name="钱二").delete()
     with pytest.raises(ProcedureError, match="须由县扶贫办在“识别与退出 › 规模控制”"):
-        services.complete_survey(in_survey, by=users["clerk"], now=at(2))
+        selection.complete_survey(in_survey, by=users["clerk"], now=at(2))
     client.force_login(users["clerk"])
     page = client.get(reverse("procedures:batch_detail", args=[in_survey.pk])).content.decode()
     assert f"{reverse('procedures:quotas')}?year={YEAR}&amp;region={factories.VILLAGE}" in page

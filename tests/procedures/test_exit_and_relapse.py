@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from fupin.procedures import selectors, services, village_profiles
+from fupin.procedures import notices, selection, selectors, services, village_profiles
 from fupin.procedures.models import EntryState
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
@@ -17,7 +17,7 @@ from .conftest import YEAR, at, upload, votes_for_all
 
 
 def _walk_notices_and_reviews(batch, *, clerk, township, county, day: int):
-    services.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=clerk,
         held_on=at(day).date(),
@@ -27,11 +27,11 @@ def _walk_notices_and_reviews(batch, *, clerk, township, county, day: int):
         minutes=upload("minutes.pdf"),
         now=at(day),
     )
-    services.post_notice(batch, by=clerk, photo=upload(), now=at(day))
-    services.close_notice(batch, by=clerk, now=at(day + 8))
+    notices.post_notice(batch, by=clerk, photo=upload(), now=at(day))
+    notices.close_notice(batch, by=clerk, now=at(day + 8))
     services.approve_review(batch, by=township, opinion="审核通过", now=at(day + 8))
-    services.post_notice(batch, by=township, photo=upload(), now=at(day + 8))
-    services.close_notice(batch, by=township, now=at(day + 16))
+    notices.post_notice(batch, by=township, photo=upload(), now=at(day + 8))
+    notices.close_notice(batch, by=township, now=at(day + 16))
     return services.announce(batch, by=county, opinion="复审通过", now=at(day + 16))
 
 
@@ -74,7 +74,7 @@ def test_full_exit_through_every_stage(users):
     )
     services.complete_application(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
-    services.complete_survey(batch, by=clerk, now=at(1))
+    selection.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     entries = {e.household_id: e for e in batch.entries.all()}
     assert entries[ready.pk].state == EntryState.SELECTED
@@ -117,7 +117,7 @@ def test_relapse_reenters_through_identification_with_its_cause(users):
     )
     services.complete_application(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
-    services.complete_survey(batch, by=clerk, now=at(1))
+    selection.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     _walk_notices_and_reviews(batch, clerk=clerk, township=township, county=county, day=2)
     h.refresh_from_db()
@@ -150,7 +150,7 @@ def test_village_exit_checks_the_provinces_criteria(users):
     services.complete_application(batch, by=clerk, now=at(0))
     batch.refresh_from_db()
     with pytest.raises(ProcedureError) as e:
-        services.complete_survey(batch, by=clerk, now=at(1))
+        selection.complete_survey(batch, by=clerk, now=at(1))
     assert "贫困发生率低于 2.00%（3.00%（3/100人））" in str(e.value) and "有标准化卫生室（否）" in str(
         e.value
     )
@@ -163,7 +163,7 @@ def test_village_exit_checks_the_provinces_criteria(users):
     village_profiles.save_village_profile(
         by=clerk, village_code=factories.VILLAGE, year=YEAR, has_clinic=True
     )
-    services.complete_survey(batch, by=clerk, now=at(1))
+    selection.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     _walk_notices_and_reviews(batch, clerk=clerk, township=township, county=county, day=2)
     from fupin.procedures.models import VillageProfile

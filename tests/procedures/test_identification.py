@@ -6,7 +6,7 @@ import pytest
 
 from fupin.accounts.scope import ScopeError
 from fupin.audit.models import AuditEntry
-from fupin.procedures import selectors, services
+from fupin.procedures import notices, selection, selectors, services
 from fupin.procedures.models import EntryState, Notice, NoticeKind, Objection, Quota, Stage, StageRecord
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
@@ -17,9 +17,9 @@ from .conftest import YEAR, applicant, at, upload, votes_for_all
 
 
 def _survey_and_appraise(batch, clerk, *, day: int, exceptions=None, against=None):
-    services.complete_survey(batch, by=clerk, exceptions=exceptions or {}, now=at(day))
+    selection.complete_survey(batch, by=clerk, exceptions=exceptions or {}, now=at(day))
     batch.refresh_from_db()
-    services.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=clerk,
         held_on=at(day).date(),
@@ -52,7 +52,7 @@ def test_full_identification_through_every_stage(users, quota):
 
     # Skipping ahead is refused with the reason.
     with pytest.raises(ProcedureError, match="当前处于“申请”环节"):
-        services.record_appraisal(
+        selection.record_appraisal(
             batch,
             by=clerk,
             held_on=at(0).date(),
@@ -84,33 +84,31 @@ def test_full_identification_through_every_stage(users, quota):
 
     # The village notice: closing before it is posted or before 7 days is refused.
     with pytest.raises(ProcedureError, match="公示尚未张贴"):
-        services.close_notice(batch, by=clerk, now=at(3))
-    notice = services.post_notice(batch, by=clerk, photo=upload("posted.jpg"), now=at(3, 10))
+        notices.close_notice(batch, by=clerk, now=at(3))
+    notice = notices.post_notice(batch, by=clerk, photo=upload("posted.jpg"), now=at(3, 10))
     assert [r["head_name"] for r in notice.entries] == ["赵一", "钱二", "孙三", "周五"]
     assert all("*" in r["id_masked"] for r in notice.entries)
     with pytest.raises(ProcedureError, match="公示期未满，不能提前结束"):
-        services.close_notice(batch, by=clerk, now=at(9, 23))
+        notices.close_notice(batch, by=clerk, now=at(9, 23))
 
     # Objections: one upheld (the household leaves), one rejected with a reason.
     e2, e3 = batch.entries.get(household=h2), batch.entries.get(household=h3)
-    upheld = services.record_objection(
+    upheld = notices.record_objection(
         batch, by=clerk, entry=e2, objector="村民甲", content="家有两辆货车，经营运输", now=at(4)
     )
-    rejected = services.record_objection(batch, by=clerk, entry=e3, content="在县城有住房", now=at(5))
+    rejected = notices.record_objection(batch, by=clerk, entry=e3, content="在县城有住房", now=at(5))
     with pytest.raises(ProcedureError, match="2 条异议尚未处理"):
-        services.close_notice(batch, by=clerk, now=at(11))
+        notices.close_notice(batch, by=clerk, now=at(11))
     with pytest.raises(ProcedureError, match="请填写核查情况"):
-        services.resolve_objection(upheld, by=clerk, upheld=True, resolution="  ")
-    services.resolve_objection(
-        upheld, by=clerk, upheld=True, resolution="经核实登记有两辆营运货车", now=at(6)
-    )
-    services.resolve_objection(
+        notices.resolve_objection(upheld, by=clerk, upheld=True, resolution="  ")
+    notices.resolve_objection(upheld, by=clerk, upheld=True, resolution="经核实登记有两辆营运货车", now=at(6))
+    notices.resolve_objection(
         rejected, by=clerk, upheld=False, resolution="经住建局核查，县城无房产登记", now=at(6)
     )
     assert batch.entries.get(pk=e2.pk).state == EntryState.WITHDRAWN
     assert Objection.objects.get(pk=rejected.pk).state == Objection.State.REJECTED
 
-    services.close_notice(batch, by=clerk, now=at(11, 0))
+    notices.close_notice(batch, by=clerk, now=at(11, 0))
     batch.refresh_from_db()
     assert batch.stage == Stage.TOWNSHIP_REVIEW
 
@@ -134,17 +132,17 @@ def test_full_identification_through_every_stage(users, quota):
         against={batch.entries.get(household=h4).pk: 6},
     )
     assert batch.entries.get(pk=e2.pk).state == EntryState.WITHDRAWN  # an upheld objection stays decided
-    services.post_notice(batch, by=clerk, photo=upload(), now=at(14))
-    services.close_notice(batch, by=clerk, now=at(22))
+    notices.post_notice(batch, by=clerk, photo=upload(), now=at(14))
+    notices.close_notice(batch, by=clerk, now=at(22))
     batch.refresh_from_db()
     services.approve_review(batch, by=township, opinion="经审核，名单符合识别标准和程序", now=at(23))
     batch.refresh_from_db()
     assert batch.stage == Stage.SECOND_NOTICE
     with pytest.raises(ScopeError):
-        services.post_notice(batch, by=clerk, photo=upload(), now=at(23))
-    second = services.post_notice(batch, by=township, photo=upload(), now=at(23))
+        notices.post_notice(batch, by=clerk, photo=upload(), now=at(23))
+    second = notices.post_notice(batch, by=township, photo=upload(), now=at(23))
     assert second.kind == NoticeKind.TOWNSHIP and second.region_id == factories.VILLAGE[:9]
-    services.close_notice(batch, by=township, now=at(31))
+    notices.close_notice(batch, by=township, now=at(31))
     batch.refresh_from_db()
     assert batch.stage == Stage.COUNTY_REVIEW
 
@@ -152,12 +150,12 @@ def test_full_identification_through_every_stage(users, quota):
     services.return_household(
         batch.entries.get(household=h5), by=county, reason="例外情形缺住建部门危房鉴定", now=at(32)
     )
-    late = services.record_objection(
+    late = notices.record_objection(
         batch, by=county, entry=batch.entries.get(household=h1), content="户主儿子在外地有工作", now=at(32)
     )
     with pytest.raises(ProcedureError, match="异议未处理，不能公告"):
         services.announce(batch, by=county, opinion="同意", now=at(33))
-    services.resolve_objection(
+    notices.resolve_objection(
         late, by=county, upheld=False, resolution="务工收入已计入，人均仍低于标准", now=at(33)
     )
     notice = services.announce(batch, by=county, opinion="复审通过，予以公告", now=at(33))
@@ -204,7 +202,7 @@ def test_objection_outside_a_notice_or_review_is_refused(users, quota):
         batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0)
     )[0]
     with pytest.raises(ProcedureError, match="只能在"):
-        services.record_objection(batch, by=clerk, entry=entry, content="x", now=at(0))
+        notices.record_objection(batch, by=clerk, entry=entry, content="x", now=at(0))
 
 
 def test_a_household_cannot_be_in_two_open_batches_or_outside_the_village(users, quota):
@@ -238,10 +236,10 @@ def test_survey_needs_the_years_income_and_a_quota(users, tree):
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0))
     services.complete_application(batch, by=clerk, now=at(0))
     with pytest.raises(ProcedureError, match="未录入2025年收入：赵一"):
-        services.complete_survey(batch, by=clerk, now=at(1))
+        selection.complete_survey(batch, by=clerk, now=at(1))
     factories.services.record_income(h, by=clerk, year=YEAR, wages="3000")
     with pytest.raises(ProcedureError, match="尚未下达2025年贫困人口规模"):
-        services.complete_survey(batch, by=clerk, now=at(1))
+        selection.complete_survey(batch, by=clerk, now=at(1))
 
 
 def test_appraisal_needs_minutes_and_a_quorum(users, quota):
@@ -252,11 +250,11 @@ def test_appraisal_needs_minutes_and_a_quorum(users, quota):
     )
     services.add_households(batch, by=clerk, household_ids=[h.pk], primary_cause="illness", now=at(0))
     services.complete_application(batch, by=clerk, now=at(0))
-    services.complete_survey(batch, by=clerk, now=at(1))
+    selection.complete_survey(batch, by=clerk, now=at(1))
     batch.refresh_from_db()
     votes = votes_for_all(batch, 7)
     with pytest.raises(ProcedureError, match="会议记录"):
-        services.record_appraisal(
+        selection.record_appraisal(
             batch,
             by=clerk,
             held_on=at(1).date(),
@@ -267,7 +265,7 @@ def test_appraisal_needs_minutes_and_a_quorum(users, quota):
             now=at(1),
         )
     with pytest.raises(ProcedureError, match="不足应到 12 人的三分之二"):
-        services.record_appraisal(
+        selection.record_appraisal(
             batch,
             by=clerk,
             held_on=at(1).date(),

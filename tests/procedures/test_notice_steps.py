@@ -5,7 +5,7 @@ the village committee's proper name."""
 import pytest
 from django.urls import reverse
 
-from fupin.procedures import policy, services
+from fupin.procedures import notices, policy, services
 from fupin.procedures.models import Batch, Stage
 from fupin.procedures.services import ProcedureError
 from fupin.regions.models import Region
@@ -33,17 +33,15 @@ def at_first_notice(users, quota):
 def test_the_notice_is_generated_first_and_its_photo_asked_for_after(users, at_first_notice):
     clerk, batch = users["clerk"], at_first_notice
     with pytest.raises(ProcedureError, match="请先生成并打印公示"):
-        services.add_notice_photo(batch, by=clerk, photo=upload(), now=at(3))
-    notice = services.post_notice(
-        batch, by=clerk, now=at(3)
-    )  # no photo yet: the sheet is still to be printed
+        notices.add_notice_photo(batch, by=clerk, photo=upload(), now=at(3))
+    notice = notices.post_notice(batch, by=clerk, now=at(3))  # no photo yet: the sheet is still to be printed
     assert notice.pk and "监督举报电话：12317" in notice.body
     with pytest.raises(ProcedureError, match="请先上传公示张贴现场照片"):
-        services.close_notice(batch, by=clerk, now=at(12))
+        notices.close_notice(batch, by=clerk, now=at(12))
     with pytest.raises(ProcedureError, match="请选择公示张贴现场照片"):
-        services.add_notice_photo(batch, by=clerk, photo=None, now=at(3))
-    services.add_notice_photo(batch, by=clerk, photo=upload("posted.jpg"), now=at(3, 15))
-    services.close_notice(batch, by=clerk, now=at(12))
+        notices.add_notice_photo(batch, by=clerk, photo=None, now=at(3))
+    notices.add_notice_photo(batch, by=clerk, photo=upload("posted.jpg"), now=at(3, 15))
+    notices.close_notice(batch, by=clerk, now=at(12))
     assert Batch.objects.get(pk=batch.pk).stage == Stage.TOWNSHIP_REVIEW
 
 
@@ -63,7 +61,7 @@ def test_the_batch_page_offers_to_generate_then_to_upload_the_photo(client, user
 
 def test_the_printed_notice_has_a_seal_box_and_the_countys_supervision_phone(client, users, at_first_notice):
     policy.save_settings(by=users["county"], county_code="360722", supervision_phone="0797-3312317")
-    notice = services.post_notice(at_first_notice, by=users["clerk"], photo=upload(), now=at(3))
+    notice = notices.post_notice(at_first_notice, by=users["clerk"], photo=upload(), now=at(3))
     assert "监督举报电话：0797-3312317" in notice.body
     client.force_login(users["clerk"])
     page = client.get(reverse("disclosure:notice_print", args=[notice.pk])).content.decode()
@@ -84,7 +82,7 @@ def test_the_village_notice_is_issued_by_the_committee_under_its_proper_name(
     users, at_first_notice, name, issuer
 ):
     Region.objects.filter(code=factories.VILLAGE).update(name=name)
-    notice = services.post_notice(
+    notice = notices.post_notice(
         Batch.objects.get(pk=at_first_notice.pk), by=users["clerk"], photo=upload(), now=at(3)
     )
     assert notice.issuer == issuer
