@@ -13,8 +13,8 @@ from fupin.core.idnumber import mask, mask_phone
 from fupin.monitoring.models import MonitoringKind
 from fupin.registry.api import MAX_ID, ErrorOut, InputSchema
 
-from . import clock, selectors, services
-from .models import STAFF_CHANNELS, Declaration, Hardship
+from . import cases, clock, selectors, services
+from .models import STAFF_CHANNELS, Declaration, Hardship, Route
 from .models import Status as DeclarationStatus
 
 router = Router(tags=["declarations"])
@@ -51,6 +51,7 @@ class DeclarationOut(Schema):
     due_on: datetime.date | None = Field(..., description="当前环节时限（工作日计）")
     urgency: str = Field(..., description="red：已超期；orange：一个工作日内到期")
     case: int | None = Field(..., description="进入的监测程序 id")
+    batch: int | None = Field(..., description="进入的识别或返贫程序批次 id")
 
 
 class DeclarationPage(Schema):
@@ -78,6 +79,9 @@ class VisitIn(InputSchema):
 class VerifyIn(InputSchema):
     findings: str = Field("", max_length=2000)
     kind: Literal[("",) + tuple(MonitoringKind.values)] = ""
+    route: Literal[tuple(Route.values)] = Field(
+        Route.MONITORING, description="核实后进入的程序：monitoring 监测户；identification 识别；relapse 返贫"
+    )
 
 
 class RejectIn(InputSchema):
@@ -99,7 +103,7 @@ def _out(d: Declaration, user) -> dict:
         "hardship": d.hardship,
         "description": d.description,
         "status": d.status,
-        "status_display": d.get_status_display(),
+        "status_display": d.status_text,
         "received_at": d.received_at,
         "verify_due": d.verify_due,
         "review_due": d.review_due,
@@ -107,6 +111,7 @@ def _out(d: Declaration, user) -> dict:
         "due_on": d.due_on,
         "urgency": clock.urgency(d.due_on, timezone.localdate()) if d.is_open else "",
         "case": d.case_id,
+        "batch": d.entry.batch_id if d.entry_id else None,
     }
 
 
@@ -159,7 +164,7 @@ def visit(request, payload: VisitIn, declaration_id: int = DeclarationId):
 )
 def verify(request, payload: VerifyIn, declaration_id: int = DeclarationId):
     user = request.auth
-    declaration = services.verify(selectors.declaration_for(user, declaration_id), by=user, **payload.dict())
+    declaration = cases.verify(selectors.declaration_for(user, declaration_id), by=user, **payload.dict())
     return _out(declaration, user)
 
 
@@ -168,7 +173,7 @@ def verify(request, payload: VerifyIn, declaration_id: int = DeclarationId):
 )
 def reject(request, payload: RejectIn, declaration_id: int = DeclarationId):
     user = request.auth
-    declaration = services.reject(
+    declaration = cases.reject(
         selectors.declaration_for(user, declaration_id), by=user, reason=payload.reason
     )
     return _out(declaration, user)

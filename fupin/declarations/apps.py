@@ -7,9 +7,12 @@ class DeclarationsConfig(AppConfig):
     verbose_name = "农户自主申报"
 
     def ready(self):
-        # Monitoring sits beside this app and never imports it: it tells us when a case a declaration opened moves on.
+        # Monitoring and procedures sit beside this app and never import it: they tell us when a case or a batch a
+        # declaration entered moves on.
         from fupin.monitoring.services import on_stage_change
+        from fupin.procedures.services import on_batch_move
 
-        from .services import follow_case
+        from .cases import follow_batch, follow_case
 
         on_stage_change(follow_case)
+        on_batch_move(follow_batch)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.core.forms import ServiceForm
 from fupin.monitoring.models import MonitoringKind
 
-from .models import STAFF_CHANNELS, Channel, Hardship
+from .models import STAFF_CHANNELS, Channel, Hardship, Route
 
 PHOTOS = {"accept": "image/jpeg,image/png,image/webp"}  # judged by content in the service (core.images)
 
@@ -92,8 +92,18 @@ class VisitForm(ServiceForm):
 
 
 class VerifyForm(ServiceForm):
+    route = forms.TypedChoiceField(
+        label=_("核实属实后进入"),
+        choices=Route.choices,
+        initial=Route.MONITORING,
+        empty_value=Route.MONITORING,  # a form posted without the choice keeps the default procedure
+        required=False,
+        widget=forms.RadioSelect,
+    )
     kind = forms.ChoiceField(
-        label=_("监测对象类别"), choices=[("", _("按户状态确定"))] + MonitoringKind.choices, required=False
+        label=_("监测对象类别（纳入监测时）"),
+        choices=[("", _("按户状态确定"))] + MonitoringKind.choices,
+        required=False,
     )
     findings = forms.CharField(
         label=_("补充核实情况"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})

@@ -37,11 +37,20 @@ class Status(models.TextChoices):
 TRANSITIONS: dict[str, set[str]] = {
     Status.RECEIVED: {Status.IN_PROCEDURE, Status.REJECTED},
     Status.IN_PROCEDURE: {Status.REVIEWED, Status.CONCLUDED, Status.REJECTED},
-    Status.REVIEWED: {Status.CONCLUDED, Status.REJECTED},
+    Status.REVIEWED: {Status.CONCLUDED, Status.REJECTED, Status.IN_PROCEDURE},  # back: the county returned it
     Status.CONCLUDED: set(),
     Status.REJECTED: set(),
 }
 OPEN_STATUSES = [Status.RECEIVED, Status.IN_PROCEDURE, Status.REVIEWED]
+
+
+class Route(models.TextChoices):
+    """The procedure a verified declaration enters (DESIGN.md: 监测户 since 2021; identification or relapse where the
+    province still runs them for a household that qualifies)."""
+
+    MONITORING = "monitoring", _("纳入监测（监测户认定程序）")
+    IDENTIFICATION = "identification", _("申请识别为贫困户（本年度识别程序）")
+    RELAPSE = "relapse", _("返贫（本年度返贫程序）")
 
 
 class Step(models.TextChoices):
@@ -119,6 +128,14 @@ class Declaration(models.Model):
         related_name="declaration",
         verbose_name=_("监测程序"),
     )
+    entry = models.OneToOneField(
+        "procedures.BatchHousehold",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="declaration",
+        verbose_name=_("识别或返贫程序中的户"),
+    )
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     class Meta:
@@ -147,6 +164,14 @@ class Declaration(models.Model):
     @property
     def step(self) -> str | None:
         return STEP_OF.get(self.status)
+
+    @property
+    def status_text(self) -> str:
+        """The status as the household reads it: a case concluded by an identification or relapse procedure was
+        announced as a poor household, not taken into monitoring."""
+        if self.status == Status.CONCLUDED and self.entry_id:
+            return str(_("经公告认定为贫困户，纳入帮扶"))
+        return str(self.get_status_display())
 
 
 class DeclarationEvent(models.Model):

@@ -23,18 +23,12 @@ from fupin.core import sms
 from fupin.core.errors import ScopeError, ServiceError
 from fupin.core.idnumber import IdNumberError, parse
 from fupin.core.images import ImageRefused, clean_photo
-from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import (
     Finding,
-    MonitoredHousehold,
-    MonitoringKind,
-    MonitoringSource,
-    MonitoringStage,
     RiskSignal,
 )
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
-from fupin.registry import services as registry
 from fupin.registry.models import Household, Member
 
 from . import clock
@@ -50,7 +44,6 @@ from .models import (
     Status,
 )
 from .permissions import can_verify, is_paired_helper
-from .sweep import settle_done_steps
 
 
 class DeclarationError(ServiceError):
@@ -441,174 +434,6 @@ def record_visit(declaration: Declaration, *, by, findings: str, photos=()) -> D
         changes={"findings": [None, findings], "photos": [0, len(cleaned)]},
     )
     return declaration
-
-
-def _household_for_case(declaration: Declaration, *, by) -> Household:
-    """The linked household, or a new one (未建档) made from the declaration: nothing is typed twice."""
-    if declaration.household_id:
-        return declaration.household
-    member = Member.objects.filter(id_number=declaration.id_number).select_related("household").first()
-    if member is not None:
-        return member.household
-    try:
-        household = registry.create_household(
-            by=by,
-            village_code=declaration.village_id,
-            status=codes.HouseholdStatus.UNREGISTERED,
-            phone=declaration.phone,
-        )
-        registry.add_member(
-            household,
-            by=by,
-            name=declaration.name,
-            id_number=declaration.id_number,
-            relation=codes.Relation.HEAD,
-            phone=declaration.phone,
-        )
-    except registry.RegistryError as e:
-        raise DeclarationError(f"不能建立户记录：{e}") from None
-    return Household.objects.get(pk=household.pk)
-
-
-def _default_kind(household: Household) -> str:
-    return (
-        MonitoringKind.UNSTABLE_EXITED
-        if household.status == codes.HouseholdStatus.EXITED
-        else MonitoringKind.SUDDEN_HARDSHIP
-    )
-
-
-SOURCE_OF = {
-    Channel.SELF: MonitoringSource.HOUSEHOLD_REPORT,
-    Channel.HOTLINE: MonitoringSource.HOUSEHOLD_REPORT,
-    Channel.WALK_IN: MonitoringSource.HOUSEHOLD_REPORT,
-    Channel.CADRE: MonitoringSource.VILLAGE_SURVEY,
-    Channel.DEPARTMENT: MonitoringSource.DEPARTMENT_PUSH,
-}
-
-
-@transaction.atomic
-def verify(declaration: Declaration, *, by, findings: str = "", photos=(), kind: str = "") -> Declaration:
-    """The village confirms the hardship at the home: the household enters the 监测户 procedure (monitoring's
-    report_monitored) with the declaration's facts, and the township's clock starts."""
-    declaration = _locked(declaration)
-    ensure_can_edit(by, declaration.village_id)
-    if not can_verify(by, declaration):
-        raise ScopeError("入户核实由村扶贫专干或驻村工作队办理")
-    if (findings or "").strip() or photos:
-        record_visit(declaration, by=by, findings=findings, photos=photos)
-        declaration.refresh_from_db()
-    if not declaration.findings:
-        raise DeclarationError({"findings": "请填写入户核实情况"})
-    household = _household_for_case(declaration, by=by)
-    kind = kind or _default_kind(household)
-    risk = (
-        f"{declaration.get_hardship_display()}：{declaration.description}\n入户核实：{declaration.findings}"
-    )
-    try:
-        case = monitoring.report_monitored(
-            household,
-            by=by,
-            kind=kind,
-            source=SOURCE_OF[declaration.channel],
-            year=timezone.localdate().year,
-            risk_description=risk,
-        )
-    except monitoring.MonitoringError as e:
-        raise DeclarationError({"kind": str(e)}) from None
-    today = timezone.localdate()
-    before = _move(declaration, Status.IN_PROCEDURE, by=by, label="村已入户核实，进入村民主评议和乡镇审核")
-    declaration.household, declaration.case, declaration.verified_by = household, case, by
-    declaration.verified_at = timezone.now()
-    declaration.review_due = clock.review_deadline(declaration.village_id, today, declaration.total_due)
-    declaration.due_on = declaration.review_due
-    declaration.save()
-    record(
-        by=by,
-        action="declaration_verified",
-        target=declaration,
-        household=household,
-        scope_code=declaration.village_id,
-        changes={"status": [before, declaration.status], "case": [None, case.pk]},
-    )
-    sms.queue(declaration.phone, "step", receipt=declaration.receipt, step="村已入户核实，正在评议审核")
-    settle_done_steps(declaration)
-    return declaration
-
-
-@transaction.atomic
-def reject(declaration: Declaration, *, by, reason: str) -> Declaration:
-    """The village finds at the home that the declaration does not hold: the reason is recorded and sent."""
-    declaration = _locked(declaration)
-    ensure_can_edit(by, declaration.village_id)
-    if not can_verify(by, declaration):
-        raise ScopeError("入户核实由村扶贫专干或驻村工作队办理")
-    reason = (reason or "").strip()
-    if not reason:
-        raise DeclarationError({"reason": "请填写不予纳入的理由"})
-    before = _move(declaration, Status.REJECTED, by=by, label="经入户核实，不予纳入", note=reason)
-    declaration.rejection_reason, declaration.due_on = reason, None
-    declaration.concluded_at = timezone.now()
-    declaration.save()
-    record(
-        by=by,
-        action="declaration_rejected",
-        target=declaration,
-        household=declaration.household,
-        scope_code=declaration.village_id,
-        changes={"status": [before, declaration.status], "reason": [None, reason]},
-    )
-    sms.queue(declaration.phone, "rejected", receipt=declaration.receipt, reason=reason[:60])
-    settle_done_steps(declaration)
-    return declaration
-
-
-# The declaration's status and the text the household reads, for each stage of the monitoring case.
-FOLLOW = {
-    MonitoringStage.APPRAISED: (Status.IN_PROCEDURE, "村民主评议已完成，等待乡镇审核"),
-    MonitoringStage.REVIEWED: (Status.REVIEWED, "乡镇已审核，等待县级认定"),
-    MonitoringStage.MEASURES: (Status.CONCLUDED, "已纳入监测，落实帮扶措施"),
-    MonitoringStage.REJECTED: (Status.REJECTED, "经审核不予纳入"),
-}
-
-
-def follow_case(case: MonitoredHousehold) -> None:
-    """Monitoring moved the case a declaration opened (called in monitoring's transaction): move the declaration,
-    tell the household, and settle the deadline problems of the steps now done."""
-    declaration = Declaration.objects.select_for_update().filter(case=case).first()
-    if declaration is None or case.stage not in FOLLOW:
-        return
-    status, label = FOLLOW[case.stage]
-    before = declaration.status
-    if status != before:
-        _move(declaration, status, by=None, label=label)
-    else:
-        _event(declaration, by=None, label=label)
-    if status == Status.REVIEWED:
-        declaration.due_on = declaration.total_due
-    elif status in (Status.CONCLUDED, Status.REJECTED):
-        declaration.due_on, declaration.concluded_at = None, timezone.now()
-        if status == Status.REJECTED:
-            declaration.rejection_reason = case.rejection_reason
-    declaration.save()
-    record(
-        by=None,
-        action="declaration_followed",
-        target=declaration,
-        household=case.household,
-        scope_code=declaration.village_id,
-        changes={"status": [before, declaration.status], "stage": [None, case.stage]},
-    )
-    if status == Status.REJECTED:
-        sms.queue(
-            declaration.phone,
-            "rejected",
-            receipt=declaration.receipt,
-            reason=(case.rejection_reason or label)[:60],
-        )
-    else:
-        sms.queue(declaration.phone, "step", receipt=declaration.receipt, step=label)
-    settle_done_steps(declaration)
 
 
 def ensure_reader(user, declaration: Declaration) -> None:

@@ -17,7 +17,7 @@ from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.regions.models import Region, RegionLevel
 
-from . import clock, forms, poster, selectors, services
+from . import cases, clock, forms, poster, selectors, services
 from .models import Photo, Status
 
 REFUSED = (services.DeclarationError, PermissionDenied)
@@ -125,13 +125,13 @@ def visit(request, pk: int):
 @login_required
 @require_POST
 def verify(request, pk: int):
-    return _act(request, pk, forms.VerifyForm, lambda d, data: services.verify(d, by=request.user, **data))
+    return _act(request, pk, forms.VerifyForm, lambda d, data: cases.verify(d, by=request.user, **data))
 
 
 @login_required
 @require_POST
 def reject(request, pk: int):
-    return _act(request, pk, forms.RejectForm, lambda d, data: services.reject(d, by=request.user, **data))
+    return _act(request, pk, forms.RejectForm, lambda d, data: cases.reject(d, by=request.user, **data))
 
 
 @login_required

@@ -131,6 +131,16 @@ def _log(
     return rec
 
 
+_move_listeners: list = []
+
+
+def on_batch_move(listener) -> None:
+    """Register `listener(batch)`, called in the moving transaction after every move of a batch's stage (the
+    declarations that entered a batch follow it; procedures never imports them)."""
+    if listener not in _move_listeners:
+        _move_listeners.append(listener)
+
+
 def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evidence=()) -> Batch:
     """Move the batch along one allowed edge of TRANSITIONS, recording it."""
     if to not in TRANSITIONS[batch.stage]:
@@ -153,6 +163,8 @@ def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evi
         scope_code=batch.village_id,
         changes={"stage": [frm, to]} | ({"opinion": [None, opinion]} if opinion else {}),
     )
+    for listener in _move_listeners:
+        listener(batch)
     return batch
 
 

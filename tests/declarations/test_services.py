@@ -8,7 +8,7 @@ from PIL import Image
 
 from fupin.audit.models import AuditEntry
 from fupin.core import sms
-from fupin.declarations import services, sweep
+from fupin.declarations import cases, services, sweep
 from fupin.declarations.models import Declaration, Overdue, PhoneCode, Status
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import MonitoringStage, Problem, ProblemStatus
@@ -206,7 +206,7 @@ def test_staff_intake_is_scoped_and_marks_its_channel(users):
 
 def test_the_whole_journey_moves_with_the_monitoring_case_and_texts_each_step(users, outbox):
     d = declare(outbox=outbox)
-    d = services.verify(d, by=users["clerk"], findings="入户看到病历和住院发票", photos=[jpeg()])
+    d = cases.verify(d, by=users["clerk"], findings="入户看到病历和住院发票", photos=[jpeg()])
     assert d.status == Status.IN_PROCEDURE and d.case.stage == MonitoringStage.REPORTED
     assert d.household.members.get().id_number == d.id_number  # made from the declaration, nothing retyped
     assert d.photos.filter(at_verification=True).count() == 1 and d.due_on == d.review_due
@@ -236,19 +236,19 @@ def test_the_whole_journey_moves_with_the_monitoring_case_and_texts_each_step(us
 def test_rejection_records_the_reason_and_tells_the_household(users, outbox):
     d = declare(outbox=outbox)
     with pytest.raises(services.DeclarationError):
-        services.reject(d, by=users["clerk"], reason=" ")
-    d = services.reject(d, by=users["clerk"], reason="家庭收入稳定，无返贫风险")
+        cases.reject(d, by=users["clerk"], reason=" ")
+    d = cases.reject(d, by=users["clerk"], reason="家庭收入稳定，无返贫风险")
     assert d.status == Status.REJECTED and d.rejection_reason
     assert outbox.messages(PHONE)[-1]["params"]["reason"] == "家庭收入稳定，无返贫风险"
     with pytest.raises(services.DeclarationError):
-        services.verify(d, by=users["clerk"], findings="再看")
+        cases.verify(d, by=users["clerk"], findings="再看")
 
 
 def test_only_the_village_verifies_and_only_in_its_scope(users, outbox):
     d = declare(outbox=outbox)
     for who in ("sibling_clerk", "township", "county", "province"):
         with pytest.raises(services.ScopeError):
-            services.verify(d, by=users[who], findings="x")
+            cases.verify(d, by=users[who], findings="x")
     assert Declaration.objects.get().status == Status.RECEIVED
 
 
@@ -270,7 +270,7 @@ def test_the_paired_helper_records_the_visit_but_does_not_decide(users, outbox):
     services.record_visit(d, by=helper_user, findings="已入户", photos=[jpeg()])
     assert "已入户" in Declaration.objects.get(pk=d.pk).findings
     with pytest.raises(services.ScopeError):
-        services.verify(d, by=helper_user, findings="x")
+        cases.verify(d, by=helper_user, findings="x")
     other = declare(outbox=outbox, phone="13900139001")
     with pytest.raises(services.ScopeError):
         services.record_visit(other, by=helper_user, findings="x")
@@ -321,7 +321,7 @@ def test_a_deadline_missed_over_the_spring_festival_opens_a_problem_exactly_when
     assert problem.source == "deadline" and problem.region_code == factories.VILLAGE
     assert problem.responsible_level == 5 and d.receipt in problem.description
     assert problem.deadline == datetime.date(2026, 2, 26)
-    services.verify(d, by=users["clerk"], findings="补核实")
+    cases.verify(d, by=users["clerk"], findings="补核实")
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.CLOSED
     assert Overdue.objects.get().closed_on is not None
@@ -330,7 +330,7 @@ def test_a_deadline_missed_over_the_spring_festival_opens_a_problem_exactly_when
 
 def test_the_township_step_late_opens_a_township_problem(users, outbox):
     d = declare(outbox=outbox)
-    d = services.verify(d, by=users["clerk"], findings="核实")
+    d = cases.verify(d, by=users["clerk"], findings="核实")
     late = d.review_due + datetime.timedelta(days=1)
     assert sweep.sweep(late)["opened"] == 1
     problem = Problem.objects.get()

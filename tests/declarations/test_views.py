@@ -4,7 +4,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from fupin.declarations import public, services
+from fupin.declarations import cases, public
 from fupin.declarations.models import Declaration, Status
 from fupin.declarations.selectors import declarations_for
 from tests import factories
@@ -163,8 +163,8 @@ def test_dashboard_counts_equal_the_lists_behind_them(client, users, outbox, rol
     a = declare(outbox=outbox)
     b = declare(outbox=outbox, phone="13900139000", village=factories.OTHER_TOWNSHIP_VILLAGE)
     declare(outbox=outbox, phone="13900139001", village=factories.OTHER_COUNTY_VILLAGE)
-    services.verify(a, by=users["clerk"], findings="属实")
-    services.reject(
+    cases.verify(a, by=users["clerk"], findings="属实")
+    cases.reject(
         b, by=factories.make_user("c2", "village_clerk", factories.OTHER_TOWNSHIP_VILLAGE), reason="不符"
     )
     user = users[role]
