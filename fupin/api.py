@@ -1,8 +1,8 @@
 """The JSON API under /api/v1/: its authentication, error format and routers.
 
 The OpenAPI document is at /api/v1/openapi.json and a browsable page at /api/v1/docs (Swagger
-UI served from static/vendor, so it works offline). Every error answers with JSON:
-{"detail": "…"} and, for refused input, "errors": {field: Chinese message}.
+UI served from static/vendor, so it works offline). Every error answers with one JSON shape
+(fupin.core.api.ErrorOut): {"code": "…", "detail": "…"} and, for refused input, "errors": {field: Chinese message}.
 """
 
 import json
@@ -26,7 +26,9 @@ from fupin.accounts.api import router as accounts_router
 from fupin.accounts.api import session_auth, token_auth
 from fupin.changes.api import router as changes_router
 from fupin.changes.services import ChangeConflict
+from fupin.core.api import error_body
 from fupin.core.errors import CONFLICT_MESSAGE, ScopeError, ServiceError
+from fupin.core.pagination import CursorError
 from fupin.core.unavailable import unavailable_response
 from fupin.declarations.api import router as declarations_router
 from fupin.regions.api import router as regions_router
@@ -163,9 +165,8 @@ api.add_router("/change-requests/", changes_router)
 api.add_router("/declarations/", declarations_router)
 
 
-def _error(request, status: int, detail: str, errors: dict | None = None) -> HttpResponse:
-    body = {"detail": detail} if errors is None else {"detail": detail, "errors": errors}
-    return api.create_response(request, body, status=status)
+def _error(request, status: int, detail: str, errors: dict | None = None, *, code: str = "") -> HttpResponse:
+    return api.create_response(request, error_body(status, detail, errors, code=code), status=status)
 
 
 def _summary(errors: dict) -> str:
@@ -186,7 +187,7 @@ def on_invalid_request(request, exc: ValidationError):
         errors = exc.errors[0]["errors"]
     else:  # raised by ninja itself in its usual list form
         errors = {_field_key(tuple(e.get("loc", ()))): _message(e) for e in exc.errors}
-    return _error(request, 422, f"请求数据有误：{_summary(errors)}", errors)
+    return _error(request, 422, f"请求数据有误：{_summary(errors)}", errors, code="invalid_request")
 
 
 @api.exception_handler(ServiceError)
@@ -194,7 +195,13 @@ def on_refused_change(request, exc: ServiceError):
     # Every app's refusal (RegistryError, FundsError, ProcedureError…) is a ServiceError; a more specific
     # handler (ChangeConflict: 409) wins, as ninja looks handlers up along the exception's MRO.
     errors = {k: str(v) for k, v in exc.errors.items()}
-    return _error(request, 422, _summary(errors), errors)
+    return _error(request, 422, _summary(errors), errors, code="refused")
+
+
+@api.exception_handler(CursorError)
+def on_bad_cursor(request, exc: CursorError):
+    errors = {k: str(v) for k, v in exc.errors.items()}
+    return _error(request, 422, _summary(errors), errors, code="invalid_request")
 
 
 @api.exception_handler(ChangeConflict)
@@ -228,7 +235,10 @@ def on_http_error(request, exc: HttpError):
     message = exc.message
     if exc.status_code == 400 and message.startswith("Cannot parse request body"):
         message = "请求体不是有效的 JSON"
-    return _error(request, exc.status_code, message)
+    response = _error(request, exc.status_code, message)
+    for header, value in (getattr(exc, "headers", None) or {}).items():
+        response[header] = value
+    return response
 
 
 def _not_found(request, exc):

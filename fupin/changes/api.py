@@ -11,6 +11,8 @@ from typing import Any, Literal
 from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
+from fupin.core.api import CursorQuery
+from fupin.core.pagination import keyset_page
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, ErrorOut, InputSchema, _text
 
@@ -57,12 +59,11 @@ class DecisionIn(InputSchema):
     comment: _text(2000) = Field("", description="意见；退回时必填")
 
 
-class Filters(Schema):
+class Filters(CursorQuery):
     status: Literal[("", *ChangeStatus.values)] = ""
     kind: Literal[("", *ChangeKind.values)] = ""
     household: int | None = Field(None, ge=1, le=MAX_ID, description="只看此户（id）的申请")
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=2**31 - 1)
+    offset: int = Field(0, ge=0, le=2**31 - 1, description="（旧参数）第一页从第几条开始；翻页请用 cursor")
 
 
 class RowOut(Schema):
@@ -118,6 +119,7 @@ class ChangeRequestPage(Schema):
     count: int
     limit: int
     offset: int
+    next: str | None = Field(..., description="下一页的游标（作为 cursor 传回）；最后一页为 null")
     results: list[ChangeRequestItem]
 
 
@@ -179,7 +181,7 @@ def _detail(user, pk: int) -> dict:
     }
 
 
-@router.get("/", response={200: ChangeRequestPage} | ERRORS, summary="变更申请列表（管辖范围内，待审核在前）")
+@router.get("/", response={200: ChangeRequestPage} | ERRORS, summary="变更申请列表（管辖范围内，新的在前）")
 def list_change_requests(request, filters: Query[Filters]):
     user = request.auth
     household = None
@@ -188,11 +190,14 @@ def list_change_requests(request, filters: Query[Filters]):
     changes = selectors.change_requests_for(
         user, status=filters.status, kind=filters.kind, household=household
     )
-    page = changes[filters.offset : filters.offset + filters.limit]
+    page, following = keyset_page(
+        changes, cursor=filters.cursor, limit=filters.limit, offset=filters.offset, where="change-requests"
+    )
     return {
         "count": changes.count(),
         "limit": filters.limit,
         "offset": filters.offset,
+        "next": following,
         "results": [_item(c) for c in page],
     }
 

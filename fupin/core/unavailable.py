@@ -39,7 +39,7 @@ def unavailable_response(request: HttpRequest, *, json: bool = False) -> HttpRes
     drop_connections()
     if json or request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"detail": MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False}
+            {"code": "unavailable", "detail": MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False}
         )
     else:
         response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")

@@ -9,7 +9,9 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
+from fupin.core.api import CursorQuery
 from fupin.core.idnumber import mask, mask_phone
+from fupin.core.pagination import keyset_page
 from fupin.monitoring.models import MonitoringKind
 from fupin.registry.api import MAX_ID, ErrorOut, InputSchema
 
@@ -22,12 +24,11 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 DeclarationId = Path(..., ge=1, le=MAX_ID, description="申报 id")
 
 
-class Filters(Schema):
+class Filters(CursorQuery):
     status: Literal[tuple(DeclarationStatus.values)] | None = None
     bucket: Literal["received", "verified", "in_procedure", "concluded", "overdue"] | None = None
     region: str = Field("", pattern=r"^\d{0,12}$")
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=10**9)
+    offset: int = Field(0, ge=0, le=10**9, description="（旧参数）第一页从第几条开始；翻页请用 cursor")
 
 
 class DeclarationOut(Schema):
@@ -58,6 +59,7 @@ class DeclarationPage(Schema):
     count: int
     limit: int
     offset: int
+    next: str | None = Field(..., description="下一页的游标（作为 cursor 传回）；最后一页为 null")
     results: list[DeclarationOut]
 
 
@@ -115,19 +117,20 @@ def _out(d: Declaration, user) -> dict:
     }
 
 
-@router.get(
-    "/", response={200: DeclarationPage} | ERRORS, summary="申报列表（管辖范围内，按时限紧急程度排序）"
-)
+@router.get("/", response={200: DeclarationPage} | ERRORS, summary="申报列表（管辖范围内，新的在前）")
 def list_declarations(request, filters: Query[Filters]):
     user = request.auth
     rows = selectors.declarations_for(
         user, region=filters.region, status=filters.status or "", bucket=filters.bucket or ""
     )
-    page = rows[filters.offset : filters.offset + filters.limit]
+    page, following = keyset_page(
+        rows, cursor=filters.cursor, limit=filters.limit, offset=filters.offset, where="declarations"
+    )
     return {
         "count": rows.count(),
         "limit": filters.limit,
         "offset": filters.offset,
+        "next": following,
         "results": [_out(d, user) for d in page],
     }
 

@@ -21,6 +21,8 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator
 
 from fupin.audit.models import AuditEntry
 from fupin.core import idnumber, money, versions
+from fupin.core.api import CursorQuery, ErrorOut
+from fupin.core.pagination import keyset_page
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
@@ -301,7 +303,7 @@ class RemoveMemberIn(InputSchema):
     reason: _text(200) = Field(..., description="减员原因（死亡、婚出、迁出……）")
 
 
-class HouseholdFilters(Schema):
+class HouseholdFilters(CursorQuery):
     region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的户")
     q: _text(50) = Field(
         "",
@@ -312,13 +314,11 @@ class HouseholdFilters(Schema):
     household_type: Literal[("", *codes.HouseholdType.values)] = ""
     cause: Literal[("", *codes.PovertyCause.values)] = Field("", description="主要致贫原因")
     income_band: Literal[("", *selectors.INCOME_BANDS)] = Field("", description="最近年人均纯收入区间（元）")
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=2**31 - 1)
+    offset: int = Field(0, ge=0, le=2**31 - 1, description="（旧参数）第一页从第几条开始；翻页请用 cursor")
 
 
-class Page(Schema):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=2**31 - 1)
+class Page(CursorQuery):
+    offset: int = Field(0, ge=0, le=2**31 - 1, description="（旧参数）第一页从第几条开始；翻页请用 cursor")
 
 
 # ---------------------------------------------------------------- output schemas
@@ -441,6 +441,7 @@ class HouseholdPage(Schema):
     count: int
     limit: int
     offset: int
+    next: str | None = Field(..., description="下一页的游标（作为 cursor 传回）；最后一页为 null")
     results: list[HouseholdListItem]
 
 
@@ -448,12 +449,8 @@ class AuditPage(Schema):
     count: int
     limit: int
     offset: int
+    next: str | None = Field(..., description="下一页的游标（作为 cursor 传回）；最后一页为 null")
     results: list[AuditOut]
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, str] | None = None
 
 
 class ChangeOut(Schema):
@@ -464,6 +461,7 @@ class ChangeOut(Schema):
 
 
 class StaleOut(Schema):
+    code: str = Field("version_conflict", description="version_conflict")
     detail: str
     changes: list[ChangeOut] = Field(
         ..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段"
@@ -544,6 +542,7 @@ def _stale(response, conflict: versions.VersionConflict, current: dict):
     return Status(
         412,
         {
+            "code": "version_conflict",
             "detail": "此记录已被他人修改（版本已变），未保存。请按当前内容和 ETag 重新提交",
             "changes": changes,
             "current": current,
@@ -560,22 +559,33 @@ MemberId = Path(..., ge=1, le=MAX_ID, description="成员 id")
 )
 def list_households(request, filters: Query[HouseholdFilters]):
     """身份证号和电话在列表中总是脱敏。"""
-    params = filters.model_dump(exclude={"limit", "offset"})
+    params = filters.model_dump(exclude={"limit", "offset", "cursor"})
     households = selectors.households_for(request.auth, **params)
     head_id = Member.objects.filter(household_id=OuterRef("pk"), relation=codes.Relation.HEAD).values(
         "id_number"
     )[:1]
-    page = (
+    page, following = keyset_page(
         households.select_related("village")
         .only(*HOUSEHOLD_LIST_FIELDS, "village__name")
-        .annotate(head_id_number=Subquery(head_id))[filters.offset : filters.offset + filters.limit]
+        .annotate(head_id_number=Subquery(head_id)),
+        cursor=filters.cursor,
+        limit=filters.limit,
+        offset=filters.offset,
+        order=("village_id", "number", "pk"),
+        where="households",
     )
     results = [
         _mask(_dump(h, HOUSEHOLD_LIST_FIELDS), sees_identifiers=False)
         | {"village_name": h.village.name, "head_id_number": idnumber.mask(h.head_id_number)}
         for h in page
     ]
-    return {"count": households.count(), "limit": filters.limit, "offset": filters.offset, "results": results}
+    return {
+        "count": households.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "next": following,
+        "results": results,
+    }
 
 
 @router.post("/households/", response={201: HouseholdDetail} | ERRORS, summary="新建一户")
@@ -727,10 +737,24 @@ def put_guarantees(
 def household_audit(request, page: Query[Page], household_id: int = HouseholdId):
     user = request.auth
     entries = selectors.household_history(selectors.household_for(user, household_id))
+    rows, following = keyset_page(
+        entries,
+        cursor=page.cursor,
+        limit=page.limit,
+        offset=page.offset,
+        order=("-at", "-pk"),
+        where=f"audit:{household_id}",
+    )
     results = []
-    for entry in entries[page.offset : page.offset + page.limit]:
+    for entry in rows:
         out = _dump(entry, AUDIT_FIELDS)
         if not user.sees_identifiers:
             out["changes"] = masking.mask_changes(entry.changes or {})
         results.append(out)
-    return {"count": entries.count(), "limit": page.limit, "offset": page.offset, "results": results}
+    return {
+        "count": entries.count(),
+        "limit": page.limit,
+        "offset": page.offset,
+        "next": following,
+        "results": results,
+    }

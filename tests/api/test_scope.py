@@ -26,7 +26,7 @@ PAIRS = [
     ("other_county", factories.OTHER_COUNTY_VILLAGE, factories.VILLAGE),
 ]
 
-NOT_FOUND = {"detail": "未找到，或不在您的管辖范围内"}
+NOT_FOUND = {"code": "not_found", "detail": "未找到，或不在您的管辖范围内"}
 
 
 def database_state():
@@ -225,7 +225,13 @@ class TestSiblingRegionIsInvisible:
 def test_liaison_sees_and_changes_nothing(api, world):
     client = api("liaison")
     before = database_state()
-    assert client.get("/api/v1/households/").json() == {"count": 0, "limit": 50, "offset": 0, "results": []}
+    assert client.get("/api/v1/households/").json() == {
+        "count": 0,
+        "limit": 50,
+        "offset": 0,
+        "next": None,
+        "results": [],
+    }
     household = world[factories.VILLAGE]
     member = household.members.get(relation="son")
     for method, _, path, body in foreign_requests(household, member, factories.VILLAGE):

@@ -74,7 +74,10 @@ def test_the_api_answers_any_refusal_as_422_with_its_fields(exc):
 
 def test_the_api_answers_a_conflicting_change_as_409_and_scope_as_404():
     assert _answer(ChangeConflict({"household": "已有待审核的变更申请"}))[0] == 409
-    assert _answer(ScopeError("不在您的管辖范围内")) == (404, {"detail": "未找到，或不在您的管辖范围内"})
+    assert _answer(ScopeError("不在您的管辖范围内")) == (
+        404,
+        {"code": "not_found", "detail": "未找到，或不在您的管辖范围内"},
+    )
 
 
 class _Form(ServiceForm):
