@@ -12,7 +12,7 @@ from django.utils import timezone
 from fupin.audit.models import AuditEntry
 from fupin.declarations import cases
 from fupin.declarations.models import Declaration, Route, Status
-from fupin.procedures import quotas, village_profiles
+from fupin.procedures import notices, quotas, selection, village_profiles
 from fupin.procedures import services as procedures
 from fupin.procedures.models import Application, Batch, EntryState, Procedure, Stage
 from fupin.registry import codes
@@ -99,10 +99,10 @@ def test_a_verified_declaration_follows_the_identification_batch_to_its_announce
     ]
 
     procedures.complete_application(batch, by=clerk, now=_later(1))
-    procedures.complete_survey(batch, by=clerk, exceptions={}, now=_later(2))
+    selection.complete_survey(batch, by=clerk, exceptions={}, now=_later(2))
     batch.refresh_from_db()
     votes = {d1.entry.pk: (9, 0), d2.entry.pk: (2, 7)}  # the meeting votes the second household down
-    procedures.record_appraisal(
+    selection.record_appraisal(
         batch,
         by=clerk,
         held_on=timezone.localdate(),
@@ -116,14 +116,14 @@ def test_a_verified_declaration_follows_the_identification_batch_to_its_announce
     assert d2.status == Status.REJECTED and d2.due_on is None and d2.rejection_reason
     assert d2.events.last().label == "调查初选未入围，不予纳入"
 
-    procedures.post_notice(batch, by=clerk, photo=_photo(), now=_later(3))
-    procedures.close_notice(batch, by=clerk, now=_later(12))
+    notices.post_notice(batch, by=clerk, photo=_photo(), now=_later(3))
+    notices.close_notice(batch, by=clerk, now=_later(12))
     batch.refresh_from_db()
     procedures.approve_review(batch, by=township, opinion="名单符合识别标准", now=_later(13))
     d1.refresh_from_db()
     assert d1.status == Status.REVIEWED and d1.due_on == d1.total_due
-    procedures.post_notice(batch, by=township, photo=_photo(), now=_later(13))
-    procedures.close_notice(batch, by=township, now=_later(22))
+    notices.post_notice(batch, by=township, photo=_photo(), now=_later(13))
+    notices.close_notice(batch, by=township, now=_later(22))
     batch.refresh_from_db()
     procedures.announce(batch, by=county, opinion="复审通过，予以公告", now=_later(23))
 
