@@ -25,3 +25,18 @@ class Session(AbstractBaseSession):
         from fupin.core.sessions import SessionStore  # cycle breaker: the store reads this model
 
         return SessionStore
+
+
+class ScheduledRun(models.Model):
+    """A daily job enqueued on a day (fupin.core.schedule): the unique pair makes several workers enqueue it once."""
+
+    name = models.CharField(max_length=50)
+    day = models.DateField()
+    enqueued_at = models.DateTimeField()
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "day"], name="scheduledrun_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"

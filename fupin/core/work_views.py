@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import work
+from . import schedule, work
 from .errors import ServiceError
 
 
@@ -27,10 +27,17 @@ def work_page(request: HttpRequest) -> HttpResponse:
         {"name": k.name, "title": k.title, "items": k.items_for(request.user)} for k in work.KINDS.values()
     ]
     uses_worker = work.uses_worker()
+    last = schedule.last_runs()
+    daily = [{"job": job, "last": last.get(job.name)} for job in schedule.jobs()]
     return render(
         request,
         "core/work.html",
-        {"kinds": kinds, "uses_worker": uses_worker, "workers": work.live_workers() if uses_worker else 0},
+        {
+            "kinds": kinds,
+            "daily": daily,
+            "uses_worker": uses_worker,
+            "workers": work.live_workers() if uses_worker else 0,
+        },
     )
 
 

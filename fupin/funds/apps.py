@@ -5,3 +5,10 @@ class FundsConfig(AppConfig):
     name = "fupin.funds"
     label = "funds"
     verbose_name = "扶贫项目、资金与小额信贷"
+
+    def ready(self):
+        from fupin.core.schedule import register_daily
+
+        from .tasks import send_loan_reminders
+
+        register_daily("loan-reminders", "08:00", send_loan_reminders, "登记到期前30天的小额信贷还款提醒")

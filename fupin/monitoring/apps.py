@@ -5,3 +5,10 @@ class MonitoringConfig(AppConfig):
     name = "fupin.monitoring"
     label = "monitoring"
     verbose_name = "防返贫监测与核查"
+
+    def ready(self):
+        from fupin.core.schedule import register_daily
+
+        from .tasks import purge_expired_lists
+
+        register_daily("purge-cross-checks", "03:00", purge_expired_lists, "删除超过保留期限的部门比对名单")

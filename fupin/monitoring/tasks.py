@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from .cross_checks import run_cross_check
+from .cross_checks import purge_cross_checks, run_cross_check
 from .models import CrossCheck, Sweep
 from .sweeps import run_sweep
 
@@ -15,3 +15,9 @@ def run_sweep_task(sweep_id: int) -> int:
 @task
 def run_cross_check_task(check_id: int) -> int:
     return run_cross_check(CrossCheck.objects.select_related("run_by").get(pk=check_id)).findings_count
+
+
+@task
+def purge_expired_lists() -> int:
+    """Delete department lists past their retention date (daily, fupin.core.schedule)."""
+    return purge_cross_checks()

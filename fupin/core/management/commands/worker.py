@@ -2,7 +2,8 @@
 
 It rides through a locked or restarting database (the claim's BEGIN raised `database is locked` outside the
 backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and other
-workers can tell it is alive, fupin.core.work), and settles the work of workers that died (every minute).
+workers can tell it is alive, fupin.core.work), settles the work of workers that died and enqueues the daily jobs
+due (fupin.core.schedule), every minute.
 """
 
 import logging
@@ -16,7 +17,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
-from fupin.core import work
+from fupin.core import schedule, work
 
 log = logging.getLogger("fupin.worker")
 
@@ -69,6 +70,7 @@ class SupervisedWorker(db_worker.Worker):
             self.unsettled = None
         if time.monotonic() - self.recovered_at >= RECOVER_EVERY:
             work.recover_all()
+            schedule.run_due()  # the daily jobs (fupin.core.schedule), once a day across all workers
             self.recovered_at = time.monotonic()
 
     def run_task(self, db_task_result: Any) -> None:
