@@ -282,6 +282,8 @@ FUPIN_PUBLIC_URL = os.environ.get("FUPIN_PUBLIC_URL", "http://127.0.0.1:8000")
 FUPIN_AUDIT_ANCHOR_FILE = os.environ.get("FUPIN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log"))
 # Department lists uploaded for cross-checking are deleted after this many days (fupin purge-cross-checks).
 FUPIN_CROSSCHECK_RETENTION_DAYS = int(os.environ.get("FUPIN_CROSSCHECK_RETENTION_DAYS", "90"))
+# The daily jobs (fupin/core/schedule.py): "name=HH:MM,name=off", or "off" for none (the test suite's workers).
+FUPIN_SCHEDULE = os.environ.get("FUPIN_SCHEDULE", "")
 # A handbook's QR code leads to its household's public summary for this many days after it was printed;
 # reprinting a household's handbook with 「作废旧二维码」 ends its older codes at once.
 FUPIN_PUBLIC_CODE_DAYS = int(os.environ.get("FUPIN_PUBLIC_CODE_DAYS", "365"))

@@ -1,4 +1,5 @@
 import importlib
+import os
 
 import pytest
 from django.apps import apps as django_apps
@@ -7,6 +8,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+# The task workers the tests start (crash and two-worker tests) run no daily jobs (fupin.core.schedule): they would
+# add tasks and anchors of their own to what those tests count. tests/core/test_schedule.py turns them on.
+os.environ.setdefault("FUPIN_SCHEDULE", "off")
 
 # Property tests check rules, not speed: on a machine busy with other work hypothesis's
 # deadline and "too slow" health check would fail them for the wrong reason.

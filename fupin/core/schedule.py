@@ -57,7 +57,9 @@ def _overrides() -> dict[str, datetime.time | None]:
 
 
 def jobs() -> list[Job]:
-    """The registered jobs with the times in force (a job turned off is left out)."""
+    """The registered jobs with the times in force (a job turned off is left out; FUPIN_SCHEDULE=off: none)."""
+    if str(getattr(settings, "FUPIN_SCHEDULE", "") or "").strip().lower() == "off":
+        return []
     overrides = _overrides()
     out = []
     for job in _jobs.values():

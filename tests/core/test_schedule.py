@@ -21,6 +21,11 @@ def local(day: datetime.date, hh: int, mm: int = 0) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hh, mm)))
 
 
+@pytest.fixture(autouse=True)
+def _schedule_on(settings):
+    settings.FUPIN_SCHEDULE = ""
+
+
 @pytest.fixture
 def ran(monkeypatch):
     """Which jobs' tasks were enqueued (the tasks themselves are stood in for, except where a test wants them)."""
@@ -83,6 +88,11 @@ def test_another_worker_having_taken_the_run_means_this_one_does_not(ran, monkey
     assert schedule.run_due(local(day, 9)) == []
     monkeypatch.setattr(schedule, "due", real_due)
     assert ran.count("loan-reminders") == 0
+
+
+def test_the_whole_schedule_can_be_turned_off(ran, settings):
+    settings.FUPIN_SCHEDULE = "off"
+    assert schedule.jobs() == [] and schedule.run_due(local(datetime.date(2026, 12, 7), 23)) == []
 
 
 def test_times_can_be_changed_or_a_job_turned_off(ran, settings):
