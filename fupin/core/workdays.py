@@ -39,6 +39,19 @@ def covered(year: int) -> bool:
     return any(day.year == year for day in chinese_calendar.holidays)
 
 
+def known(year: int) -> bool:
+    """Whether `year`'s holidays are known: from the package, or entered by hand (FUPIN_EXTRA_HOLIDAYS)."""
+    holidays, workdays = _extra()
+    return covered(year) or any(day.year == year for day in holidays | workdays)
+
+
+def unknown_years(today: datetime.date, *, ahead_days: int = 60) -> list[int]:
+    """The years a deadline set today may fall in (today to `ahead_days` on) whose holidays are not known, so the
+    pages can say that deadlines there count weekends only until the calendar is updated."""
+    years = range(today.year, (today + datetime.timedelta(days=ahead_days)).year + 1)
+    return [year for year in years if not known(year)]
+
+
 def is_workday(day: datetime.date) -> bool:
     holidays, workdays = _extra()
     if day in holidays:

@@ -80,3 +80,19 @@ def test_review_deadline_never_passes_the_whole_procedure():
 )
 def test_urgency_orange_within_a_working_day_red_once_passed(due, today, expected):
     assert urgency(due, today) == expected
+
+
+@pytest.mark.django_db
+def test_staff_pages_say_when_the_coming_years_holidays_are_not_known(client, users, settings, monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setattr(workdays, "covered", lambda year: year <= 2026)
+    client.force_login(users["clerk"])
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: datetime.date(2026, 12, 6))
+    page = client.get(reverse("declarations:list")).content.decode()
+    assert "2027年的节假日和调休安排尚未载入" in page and "FUPIN_EXTRA_HOLIDAYS" in page
+    assert workdays.unknown_years(datetime.date(2026, 6, 1)) == []  # 60 days ahead stay in 2026
+    settings.FUPIN_EXTRA_HOLIDAYS = ["2027-01-01"]  # the notice entered by hand: the year is known
+    assert (
+        workdays.known(2027) and "尚未载入" not in client.get(reverse("declarations:list")).content.decode()
+    )

@@ -77,6 +77,16 @@ def worker_warning() -> dict[str, Any]:
     return {"missing": missing}
 
 
+@register.inclusion_tag("core/_calendar_warning.html")
+def calendar_warning() -> dict[str, Any]:
+    """On pages that show working-day deadlines: the coming years whose holidays the calendar does not know yet."""
+    from django.utils import timezone
+
+    from fupin.core import workdays
+
+    return {"years": workdays.unknown_years(timezone.localdate())}
+
+
 @register.simple_tag(takes_context=True)
 def current(context: template.Context, *view_names: str) -> str:
     """` aria-current="page"` on a section's sub-menu link when the page is one of `view_names`."""
