@@ -9,7 +9,7 @@ from openpyxl.utils import get_column_letter
 
 from fupin.core import spreadsheets
 
-from .services import HELPER_COLUMNS
+from .roster import HELPER_COLUMNS
 
 HEADER_FILL = PatternFill("solid", fgColor="F3E9E8")
 

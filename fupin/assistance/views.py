@@ -18,7 +18,7 @@ from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
-from . import exports, forms, handbook, permissions, rules, selectors, services, work
+from . import exports, forms, handbook, permissions, roster, rules, selectors, services, work
 from .models import BatchStatus, VisitPhoto
 
 
@@ -378,7 +378,7 @@ def helpers(request):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                helper = services.create_helper(
+                helper = roster.create_helper(
                     by=user,
                     unit=data["unit"],
                     name=data["name"],
@@ -409,7 +409,7 @@ def helpers(request):
 
 def _helper_on_duty(active):
     def handler(request, item):
-        services.update_helper(item, by=request.user, active=active)
+        roster.update_helper(item, by=request.user, active=active)
         return "已更新在岗状态"
 
     return handler
@@ -435,7 +435,7 @@ def helper(request, pk):
         return redirect("assistance:helper", pk=item.pk)
     if login_form.is_bound and login_form.is_valid():
         try:
-            services.give_helper_login(item, by=request.user, **login_form.cleaned_data)
+            roster.give_helper_login(item, by=request.user, **login_form.cleaned_data)
             messages.success(request, f"已为{item.name}开通登录账号")
             return redirect("assistance:helper", pk=item.pk)
         except services.AssistanceError as e:
@@ -465,7 +465,7 @@ def units(request):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                unit = services.create_unit(
+                unit = roster.create_unit(
                     by=user,
                     name=data["name"],
                     kind=data["kind"],
@@ -497,8 +497,8 @@ def import_helpers(request):
     form = forms.HelperImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            rows = services.read_helper_sheet(form.cleaned_data["file"])
-            result = services.import_helpers(by=request.user, rows=rows)
+            rows = roster.read_helper_sheet(form.cleaned_data["file"])
+            result = roster.import_helpers(by=request.user, rows=rows)
             if not result.errors:
                 messages.success(
                     request,

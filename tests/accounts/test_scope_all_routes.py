@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from fupin.accounts.services import issue_token
 from fupin.api import api as ninja_api
+from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import Helper
 from fupin.audit.models import AuditEntry
@@ -204,14 +205,14 @@ def build_world(media_root) -> dict:
 
     # helpers: one bound to the county (a role above the village), paired across townships; one who signs in;
     # one who signs in and has left (离岗) with a household still paired
-    unit = assistance.create_unit(by=county, name="县直单位", region_code=f.VILLAGE[:6])
-    above = assistance.create_helper(
+    unit = roster.create_unit(by=county, name="县直单位", region_code=f.VILLAGE[:6])
+    above = roster.create_helper(
         by=county, unit=unit, name="县直帮扶人", phone="13700000001", region_code=f.VILLAGE[:6]
     )
     for household in (foreign[f.SIBLING_VILLAGE], foreign[f.OTHER_TOWNSHIP_VILLAGE]):
         assistance.pair_household(household, above, by=county, started_on=TODAY)
     for name, username, household in (("在岗帮扶人", "helper", own), ("离岗帮扶人", "inactive_helper", left)):
-        helper = assistance.create_helper(
+        helper = roster.create_helper(
             by=county,
             unit=unit,
             name=name,
@@ -219,7 +220,7 @@ def build_world(media_root) -> dict:
             region_code=f.VILLAGE[:9],
         )
         assistance.pair_household(household, helper, by=county, started_on=TODAY)
-        users[username] = assistance.give_helper_login(
+        users[username] = roster.give_helper_login(
             helper, by=county, username=username, password="pw-secret-123"
         )
     Helper.objects.filter(user=users["inactive_helper"]).update(active=False)

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fupin.accounts import services
 from fupin.accounts.models import User
+from fupin.assistance import roster
 from fupin.assistance import services as assistance_services
 from fupin.assistance.models import Helper, HelperUnit
 from fupin.audit.models import AuditEntry
@@ -163,12 +164,10 @@ def test_a_helper_sign_in_with_a_weak_password_is_refused(users):
         unit=unit, name="王建国", phone="13800000000", region_id=factories.VILLAGE[:6]
     )
     with pytest.raises(assistance_services.AssistanceError) as refused:
-        assistance_services.give_helper_login(
-            helper, by=users["county"], username="wanghelper", password="12345678"
-        )
+        roster.give_helper_login(helper, by=users["county"], username="wanghelper", password="12345678")
     assert "password" in refused.value.errors
     assert not User.objects.filter(username="wanghelper").exists()
-    assistance_services.give_helper_login(
+    roster.give_helper_login(
         helper, by=users["county"], username="wanghelper", password="a-fine-Passphrase-9"
     )
     assert User.objects.get(username="wanghelper").check_password("a-fine-Passphrase-9")

@@ -6,7 +6,7 @@ import importlib
 import pytest
 from django.utils import timezone
 
-from fupin.assistance import services
+from fupin.assistance import roster, services
 from tests import factories
 
 TODAY = timezone.localdate()
@@ -35,14 +35,14 @@ def county_user(users):
 
 @pytest.fixture
 def unit(county_user):
-    return services.create_unit(by=county_user, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    return roster.create_unit(by=county_user, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
 
 
 @pytest.fixture
 def make_helper(county_user, unit):
     def make(name: str = "王建国", region: str = factories.VILLAGE[:6], phone: str | None = None, **kw):
         make.n += 1
-        return services.create_helper(
+        return roster.create_helper(
             by=county_user,
             unit=unit,
             name=name,
@@ -58,7 +58,7 @@ def make_helper(county_user, unit):
 @pytest.fixture
 def helper_with_login(make_helper, county_user):
     helper = make_helper("李帮扶", region=factories.VILLAGE[:9])
-    services.give_helper_login(helper, by=county_user, username="helper1", password="pw-secret-123")
+    roster.give_helper_login(helper, by=county_user, username="helper1", password="pw-secret-123")
     helper.refresh_from_db()
     return helper
 

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from fupin.assistance import handbook, selectors, services
+from fupin.assistance import handbook, roster, selectors, services
 from fupin.assistance.models import BatchStatus, HandbookBatch, MeasureCatalogue, MeasureStatus
 from fupin.registry.demo import build_demo_county
 from fupin.registry.models import Household
@@ -26,8 +26,8 @@ def demo_household(db):
     build_demo_county(persons=60, seed=11)
     county = User.objects.get(username="demo_county")
     household = Household.objects.filter(status="poor").order_by("number").first()
-    unit = services.create_unit(by=county, name="信丰县人民医院", region_code="360722", kind="institution")
-    helper = services.create_helper(
+    unit = roster.create_unit(by=county, name="信丰县人民医院", region_code="360722", kind="institution")
+    helper = roster.create_helper(
         by=county,
         unit=unit,
         name="刘医生",

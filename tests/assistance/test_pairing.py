@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from fupin.accounts.scope import ScopeError
-from fupin.assistance import selectors, services
+from fupin.assistance import roster, selectors, services
 from fupin.assistance.models import Pairing
 from fupin.audit.models import AuditEntry
 from tests import factories
@@ -118,7 +118,7 @@ def test_pairing_refuses_wrong_region_inactive_helper_and_future_dates(users, co
         pair(household, far, county_user)
     assert "工作区域" in e.value.errors["helper"]
     idle = make_helper("闲置")
-    services.update_helper(idle, by=county_user, active=False)
+    roster.update_helper(idle, by=county_user, active=False)
     with pytest.raises(services.AssistanceError):
         pair(household, idle, county_user)
     with pytest.raises(services.AssistanceError) as e:
@@ -143,5 +143,5 @@ def test_a_helper_with_households_cannot_be_retired(users, county_user, make_hel
     helper = make_helper()
     pair(factories.make_household(), helper, county_user)
     with pytest.raises(services.AssistanceError) as e:
-        services.update_helper(helper, by=county_user, active=False)
+        roster.update_helper(helper, by=county_user, active=False)
     assert "仍结对1户" in e.value.errors["active"]

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from fupin.assistance import selectors, services
+from fupin.assistance import roster, selectors, services
 from fupin.assistance.models import VisitPhoto
 from tests import factories
 
@@ -62,10 +62,10 @@ def test_each_county_has_its_own_frequency(users, make_helper, unit):
     here = factories.make_household(head="本县")
     there = factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="外县")
     pair(here, make_helper(), county, days_ago=45)
-    other_unit = services.create_unit(
+    other_unit = roster.create_unit(
         by=other, name="大余县人社局", region_code=factories.OTHER_COUNTY_VILLAGE[:6]
     )
-    far_helper = services.create_helper(
+    far_helper = roster.create_helper(
         by=other,
         unit=other_unit,
         name="外县干部",

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from fupin.assistance import services
+from fupin.assistance import roster, services
 from fupin.assistance.models import MeasureCatalogue, MeasureStatus
 from tests import factories
 from tests.assistance.conftest import load_catalogue
@@ -18,12 +18,12 @@ def test_helper_records_a_visit_with_a_photo_and_updates_a_measure(users, login,
     load_catalogue()
     county = users["county"]
     today = timezone.localdate()
-    unit = services.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = services.create_helper(
+    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
         by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
     )
-    services.give_helper_login(helper, by=county, username="lihelper", password="pw-secret-123")
-    other = services.create_helper(
+    roster.give_helper_login(helper, by=county, username="lihelper", password="pw-secret-123")
+    other = roster.create_helper(
         by=county, unit=unit, name="王同事", phone="13907970002", region_code=factories.VILLAGE[:9]
     )
     mine = factories.make_household(head="欧阳明")

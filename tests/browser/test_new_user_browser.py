@@ -68,6 +68,7 @@ def _overflow(page) -> list[str]:
 
 
 def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, browser, live_server):
+    from fupin.assistance import roster
     from fupin.assistance import services as assistance
     from fupin.procedures import notices, quotas, selection, village_profiles
     from fupin.procedures import services as procedures
@@ -100,8 +101,8 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
     )
     notice = notices.post_notice(batch, by=clerk, photo=upload())
     poor = factories.make_household(head="钱多多")
-    unit = assistance.create_unit(by=users["county"], name="信丰县农业农村局", region_code="360722")
-    helper = assistance.create_helper(
+    unit = roster.create_unit(by=users["county"], name="信丰县农业农村局", region_code="360722")
+    helper = roster.create_helper(
         by=users["county"], unit=unit, name="李帮扶", phone="13907970001", region_code="360722100"
     )
     assistance.pair_household(poor, helper, by=users["county"], started_on=batch.opened_at.date())

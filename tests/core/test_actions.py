@@ -79,12 +79,12 @@ def test_views_dispatch_no_action_by_hand():
 
 @pytest.mark.django_db
 def test_an_unknown_button_on_a_helpers_page_is_not_found(client):
-    from fupin.assistance import services as assistance
+    from fupin.assistance import roster
 
     make_tree()
     township = make_user("t", "township", VILLAGE[:9])
-    unit = assistance.create_unit(by=township, name="信丰县农业农村局", region_code=VILLAGE[:9])
-    helper = assistance.create_helper(
+    unit = roster.create_unit(by=township, name="信丰县农业农村局", region_code=VILLAGE[:9])
+    helper = roster.create_helper(
         by=township, unit=unit, name="李四", phone="13907971234", region_code=VILLAGE[:9]
     )
     client.force_login(township)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fupin.assistance import services
+from fupin.assistance import roster, services
 from tests import factories
 
 
@@ -24,11 +24,11 @@ def test_every_role_lands_on_a_page_it_may_open(client, users, role):
 
 def test_a_helper_lands_on_their_households_and_finds_their_helper_record(client, users):
     county = users["county"]
-    unit = services.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = services.create_helper(
+    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
         by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
     )
-    services.give_helper_login(helper, by=county, username="helper1", password="pw-secret-123")
+    roster.give_helper_login(helper, by=county, username="helper1", password="pw-secret-123")
     household = factories.make_household(head="我的户")
     services.pair_household(
         household, helper, by=county, started_on=timezone.localdate() - datetime.timedelta(days=3)

@@ -214,6 +214,7 @@ MACRO = rezip(GOOD, add={"xl/vbaProject.bin": b"\x00" * 100})
 )
 def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content, message):
     """The helper list, the funds ledger and a department's cross-check list pass the same checks."""
+    from fupin.assistance import roster
     from fupin.assistance import services as assistance
     from fupin.funds import reconciliation
     from fupin.monitoring import cross_checks as monitoring_cross_checks
@@ -221,7 +222,7 @@ def test_the_other_spreadsheet_uploads_are_checked_before_reading(users, content
     from fupin.monitoring.models import CrossCheck
 
     with pytest.raises(assistance.AssistanceError) as e:
-        assistance.read_helper_sheet(SimpleUploadedFile("helpers.xlsx", content))
+        roster.read_helper_sheet(SimpleUploadedFile("helpers.xlsx", content))
     assert message in e.value.errors["file"]
     with pytest.raises(reconciliation.LedgerFileError) as e:
         reconciliation.parse_ledger(content)

@@ -15,6 +15,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 import fupin
+from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import BatchStatus, HandbookBatch, VisitPhoto
 from fupin.changes.models import ChangeKind, ChangeRequest
@@ -125,8 +126,8 @@ def _stage_evidence(users, household):
 
 def _visit_photo(users, household):
     county = users["county"]
-    unit = assistance.create_unit(by=county, name="县直单位", region_code=household.village_id[:6])
-    helper = assistance.create_helper(
+    unit = roster.create_unit(by=county, name="县直单位", region_code=household.village_id[:6])
+    helper = roster.create_helper(
         by=county, unit=unit, name="帮扶人", phone="13700000001", region_code=household.village_id[:9]
     )
     assistance.pair_household(household, helper, by=county, started_on=TODAY)

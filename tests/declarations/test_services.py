@@ -253,14 +253,15 @@ def test_only_the_village_verifies_and_only_in_its_scope(users, outbox):
 
 
 def test_the_paired_helper_records_the_visit_but_does_not_decide(users, outbox):
+    from fupin.assistance import roster
     from fupin.assistance import services as assistance
 
     household = factories.make_household()
-    unit = assistance.create_unit(by=users["county"], name="县农业局", region_code=factories.VILLAGE[:6])
-    helper = assistance.create_helper(
+    unit = roster.create_unit(by=users["county"], name="县农业局", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
         by=users["county"], unit=unit, name="赵六", phone="13907970001", region_code=factories.VILLAGE[:9]
     )
-    helper_user = assistance.give_helper_login(
+    helper_user = roster.give_helper_login(
         helper, by=users["county"], username="helper1", password="pw-secret-123"
     )
     assistance.pair_household(

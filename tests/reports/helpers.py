@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.apps import apps
 from django.utils import timezone
 
+from fupin.assistance import roster
 from fupin.assistance import selectors as assistance
 from fupin.assistance import services as assistance_services
 from fupin.assistance.models import MeasureCatalogue
@@ -126,15 +127,11 @@ def build_registry(users) -> dict:
         eliminated_at=timezone.now(),
     )
     # a helper paired to two poor households, one visited long ago (overdue), and a measure
-    unit = assistance_services.create_unit(
-        by=users["county"], name="信丰县农业农村局", region_code=factories.VILLAGE[:6]
-    )
-    helper = assistance_services.create_helper(
+    unit = roster.create_unit(by=users["county"], name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
         by=users["county"], unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
     )
-    assistance_services.give_helper_login(
-        helper, by=users["county"], username="helper1", password="pw-secret-123"
-    )
+    roster.give_helper_login(helper, by=users["county"], username="helper1", password="pw-secret-123")
     for h, days in ((out[factories.VILLAGE][0], 200), (out[factories.SIBLING_VILLAGE][1], 5)):
         assistance_services.pair_household(
             h, helper, by=users["county"], started_on=TODAY - datetime.timedelta(days=days)

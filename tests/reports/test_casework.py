@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from fupin.assistance import roster
 from fupin.assistance import selectors as assistance
 from fupin.assistance import services as assistance_services
 from fupin.assistance.models import AssistanceSettings, MeasureCatalogue, MeasureGroup
@@ -98,10 +99,8 @@ def log_written() -> None:
 
 
 def other_county_helper(admin):
-    unit = assistance_services.create_unit(by=admin, name="大余县帮扶单位", region_code="360723")
-    return assistance_services.create_helper(
-        by=admin, unit=unit, name="王帮扶", phone="13907970002", region_code="360723"
-    )
+    unit = roster.create_unit(by=admin, name="大余县帮扶单位", region_code="360723")
+    return roster.create_helper(by=admin, unit=unit, name="王帮扶", phone="13907970002", region_code="360723")
 
 
 def casework_changes(users, registry) -> None:

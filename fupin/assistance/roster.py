@@ -1,0 +1,367 @@
+"""The roster of assistance work: helper units and helpers (帮扶单位、帮扶责任人), their logins, and their import from
+a spreadsheet; each verb in a transaction with its audit entry, like services.py."""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from openpyxl import load_workbook
+
+from fupin.accounts.models import Role, User
+from fupin.accounts.services import PasswordRefused, check_password_allowed
+from fupin.audit.services import diff, record, snapshot
+from fupin.core import files
+from fupin.regions.models import Region, RegionLevel
+from fupin.registry import codes
+
+from . import permissions
+from .models import (
+    Helper,
+    HelperKind,
+    HelperUnit,
+    UnitKind,
+)
+from .services import AssistanceError, _ensure_region, _ensure_role, _region
+
+
+def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool = True) -> str:
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not phone:
+        if required:
+            errors[field] = "请填写联系电话"
+        return ""
+    if not phone.isdigit() or not 7 <= len(phone) <= 12:
+        errors[field] = "联系电话应为7到12位数字（手机或座机）"
+    return phone
+
+
+@transaction.atomic
+def create_unit(
+    *,
+    by: User,
+    name: str,
+    region_code: str,
+    kind: str = UnitKind.PARTY_GOVERNMENT,
+    contact_person: str = "",
+    contact_phone: str = "",
+    address: str = "",
+) -> HelperUnit:
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "请填写单位名称"
+    if kind not in UnitKind.values:
+        errors["kind"] = "请选择单位类型"
+    contact_phone = _clean_phone(contact_phone, errors, "contact_phone", required=False)
+    region = _region(region_code)
+    _ensure_region(by, region.code)
+    if name and HelperUnit.objects.filter(region=region, name=name).exists():
+        errors["name"] = f"{region.name}已登记名为“{name}”的帮扶单位"
+    if errors:
+        raise AssistanceError(errors)
+    unit = HelperUnit.objects.create(
+        name=name,
+        kind=kind,
+        region=region,
+        contact_person=(contact_person or "").strip(),
+        contact_phone=contact_phone,
+        address=(address or "").strip(),
+    )
+    record(
+        by=by,
+        action="create_helper_unit",
+        target=unit,
+        scope_code=region.code,
+        changes={
+            k: [None, v]
+            for k, v in snapshot(unit).items()
+            if v not in (None, "") and k not in ("id", "created_at")
+        },
+    )
+    return unit
+
+
+@transaction.atomic
+def create_helper(
+    *,
+    by: User,
+    unit: HelperUnit,
+    name: str,
+    phone: str,
+    region_code: str,
+    kind: str = HelperKind.CADRE,
+    position: str = "",
+) -> Helper:
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "请填写姓名"
+    if kind not in HelperKind.values:
+        errors["kind"] = "请选择帮扶身份"
+    phone = _clean_phone(phone, errors)
+    region = _region(region_code)
+    _ensure_region(by, region.code)
+    if (
+        kind in (HelperKind.FIRST_SECRETARY, HelperKind.WORK_TEAM, HelperKind.TEAM_LEADER)
+        and region.level != RegionLevel.VILLAGE
+    ):
+        errors["region"] = f"{HelperKind(kind).label}须驻在一个行政村"
+    if name and phone and Helper.objects.filter(unit=unit, name=name, phone=phone).exists():
+        errors["name"] = f"{unit.name}已登记{name}（{phone}）"
+    if errors:
+        raise AssistanceError(errors)
+    helper = Helper.objects.create(
+        unit=unit, name=name, kind=kind, position=(position or "").strip(), phone=phone, region=region
+    )
+    record(
+        by=by,
+        action="create_helper",
+        target=helper,
+        scope_code=region.code,
+        changes={
+            k: [None, v]
+            for k, v in snapshot(helper).items()
+            if v not in (None, "") and k not in ("id", "created_at")
+        },
+    )
+    return helper
+
+
+HELPER_EDITABLE = {"name", "kind", "position", "phone", "active", "unit"}
+
+
+@transaction.atomic
+def update_helper(helper: Helper, *, by: User, **changes) -> Helper:
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
+    _ensure_region(by, helper.region_id)
+    unknown = set(changes) - HELPER_EDITABLE
+    if unknown:
+        raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
+    helper = Helper.objects.select_for_update().get(pk=helper.pk)
+    before = snapshot(helper)
+    errors = {}
+    if "phone" in changes:
+        changes["phone"] = _clean_phone(changes["phone"], errors)
+    if "name" in changes and not (changes["name"] or "").strip():
+        errors["name"] = "请填写姓名"
+    if changes.get("active") is False and helper.active:
+        load = helper.pairings.filter(ended_on__isnull=True).count()
+        if load:
+            errors["active"] = f"{helper.name}仍结对{load}户，请先将这些户调整给其他帮扶责任人"
+    if errors:
+        raise AssistanceError(errors)
+    for k, v in changes.items():
+        setattr(helper, k, v.strip() if isinstance(v, str) else v)
+    helper.save()
+    changed = diff(before, snapshot(helper))
+    if changed:
+        record(by=by, action="update_helper", target=helper, scope_code=helper.region_id, changes=changed)
+    return helper
+
+
+@transaction.atomic
+def give_helper_login(helper: Helper, *, by: User, username: str, password: str) -> User:
+    """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own households."""
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
+    _ensure_region(by, helper.region_id)
+    username = (username or "").strip()
+    errors = {}
+    if helper.user_id:
+        errors["username"] = f"{helper.name}已有登录账号 {helper.user.username}"
+    if not username:
+        errors["username"] = "请填写登录名"
+    elif User.objects.filter(username=username).exists():
+        errors["username"] = f"登录名 {username} 已被使用"
+    user = User(username=username, role=Role.HELPER, region_id=helper.region_id, full_name=helper.name)
+    try:
+        check_password_allowed(password or "", user)  # Django's password validators, as for every password
+    except PasswordRefused as e:
+        errors["password"] = "；".join(e.messages)
+    if errors:
+        raise AssistanceError(errors)
+    user.set_password(password)
+    user.save()
+    helper.user = user
+    helper.save(update_fields=["user"])
+    record(
+        by=by,
+        action="create_user",
+        target=user,
+        scope_code=helper.region_id,
+        changes={
+            "username": [None, username],
+            "role": [None, Role.HELPER],
+            "region": [None, helper.region_id],
+            "helper": [None, helper.pk],
+        },
+    )
+    return user
+
+
+# ---------------------------------------------------------------- importing helpers from a spreadsheet
+
+HELPER_COLUMNS = {
+    "帮扶单位": "unit",
+    "单位类型": "unit_kind",
+    "姓名": "name",
+    "帮扶身份": "kind",
+    "职务": "position",
+    "联系电话": "phone",
+    "工作区划代码": "region_code",
+    "登录名": "username",
+}
+REQUIRED_HELPER_COLUMNS = ("帮扶单位", "姓名", "联系电话", "工作区划代码")
+
+
+@dataclass
+class HelperImportResult:
+    units_created: int = 0
+    helpers_created: int = 0
+    helpers_unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+    temporary_passwords: dict[str, str] = field(default_factory=dict)  # username -> password
+
+
+def read_helper_sheet(file) -> list[dict]:
+    """Rows of the helper template (.xlsx) as dicts keyed by field; row numbers as in Excel."""
+    try:
+        files.check_xlsx(file, files.small_sheet_limits())  # before openpyxl unpacks anything
+    except files.FileRefused as e:
+        raise AssistanceError({"file": str(e)}) from None
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:
+        raise AssistanceError({"file": "无法读取文件：请上传 Excel（.xlsx）格式的帮扶责任人名单"}) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header:
+        raise AssistanceError({"file": "文件是空的"})
+    header = [str(h or "").strip() for h in header]
+    missing = [c for c in REQUIRED_HELPER_COLUMNS if c not in header]
+    if missing:
+        raise AssistanceError({"file": f"缺少列：{'、'.join(missing)}（第一行须为列名）"})
+    out = []
+    for number, values in enumerate(rows, start=2):
+        if values is None or all(v in (None, "") for v in values):
+            continue
+        row = {"_row": number}
+        for title, value in zip(header, values):
+            if title in HELPER_COLUMNS:
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                row[HELPER_COLUMNS[title]] = "" if value is None else str(value).strip()
+        out.append(row)
+        if len(out) > 20000:
+            raise AssistanceError({"file": "一次最多导入20000行，请分批导入"})
+    workbook.close()
+    return out
+
+
+def _lookup_choice(choices, text: str, default):
+    text = (text or "").strip()
+    if not text:
+        return default
+    return codes.lookup(choices, text)
+
+
+def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
+    """Units and helpers from the template's rows: every row checked first; nothing saved if any row is wrong.
+
+    A row whose helper (same unit, name and phone) already exists is left as it is, so the
+    same list may be imported twice. A 登录名 gives the helper a sign-in with a temporary password.
+    """
+    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
+    result = HelperImportResult()
+    regions = {r.code: r for r in Region.objects.filter(code__in={r.get("region_code", "") for r in rows})}
+    usernames = [r.get("username") for r in rows if r.get("username")]
+    taken = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+    seen_usernames: set[str] = set()
+    plan = []
+    for row in rows:
+        n = row["_row"]
+        problems = []
+        region = regions.get(row.get("region_code", ""))
+        if region is None:
+            problems.append(f"工作区划代码不存在：{row.get('region_code', '')}")
+        elif region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+            problems.append(f"{region.name}不是县、乡或村")
+        elif not by.in_scope(region.code):
+            problems.append(f"{region.name}不在您的管辖范围内")
+        kind = _lookup_choice(HelperKind, row.get("kind", ""), HelperKind.CADRE)
+        if kind is None:
+            problems.append(f"帮扶身份应为：{'、'.join(str(k.label) for k in HelperKind)}")
+        elif region is not None and kind != HelperKind.CADRE and region.level != RegionLevel.VILLAGE:
+            problems.append(f"{HelperKind(kind).label}的工作区划须为行政村")
+        unit_kind = _lookup_choice(UnitKind, row.get("unit_kind", ""), UnitKind.PARTY_GOVERNMENT)
+        if unit_kind is None:
+            problems.append(f"单位类型应为：{'、'.join(str(k.label) for k in UnitKind)}")
+        if not row.get("unit"):
+            problems.append("帮扶单位不能为空")
+        if not row.get("name"):
+            problems.append("姓名不能为空")
+        errs: dict = {}
+        phone = _clean_phone(row.get("phone", ""), errs)
+        problems.extend(errs.values())
+        username = row.get("username", "")
+        if username:
+            if username in taken or username in seen_usernames:
+                problems.append(f"登录名 {username} 已被使用")
+            seen_usernames.add(username)
+        if problems:
+            result.errors.append((n, "；".join(problems)))
+        else:
+            plan.append((row, region, kind, unit_kind, phone, username))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        units: dict[tuple[str, str], HelperUnit] = {}
+        for row, region, kind, unit_kind, phone, username in plan:
+            # A unit is registered at the county it works in, whatever level its helpers are bound to.
+            unit_region = region.code[:6]
+            key = (unit_region, row["unit"])
+            unit = units.get(key)
+            if unit is None:
+                unit = HelperUnit.objects.filter(region_id=unit_region, name=row["unit"]).first()
+                if unit is None:
+                    unit = HelperUnit.objects.create(name=row["unit"], kind=unit_kind, region_id=unit_region)
+                    record(
+                        by=by,
+                        action="create_helper_unit",
+                        target=unit,
+                        scope_code=unit_region,
+                        changes={"name": [None, unit.name], "import": [None, True]},
+                    )
+                    result.units_created += 1
+                units[key] = unit
+            if Helper.objects.filter(unit=unit, name=row["name"], phone=phone).exists():
+                result.helpers_unchanged += 1
+                continue
+            helper = Helper.objects.create(
+                unit=unit,
+                name=row["name"],
+                kind=kind,
+                position=row.get("position", ""),
+                phone=phone,
+                region=region,
+            )
+            record(
+                by=by,
+                action="create_helper",
+                target=helper,
+                scope_code=region.code,
+                changes={
+                    "name": [None, helper.name],
+                    "unit": [None, unit.name],
+                    "region": [None, region.code],
+                    "import": [None, True],
+                },
+            )
+            result.helpers_created += 1
+            if username:
+                password = secrets.token_urlsafe(9)
+                give_helper_login(helper, by=by, username=username, password=password)
+                result.temporary_passwords[username] = password
+    return result
