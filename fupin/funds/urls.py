@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import loan_views, views
 
 app_name = "funds"
 urlpatterns = [
@@ -28,18 +28,18 @@ urlpatterns = [
     path("reconciliation/template.xlsx", views.reconciliation_template, name="reconciliation_template"),
     path("reconciliation/<int:pk>/", views.reconciliation_detail, name="reconciliation_detail"),
     path("reconciliation/<int:pk>/export.xlsx", views.reconciliation_export, name="reconciliation_export"),
-    path("loans/", views.loan_list, name="loan_list"),
-    path("loans/apply/enterprise/", views.loan_apply_enterprise, name="loan_apply_enterprise"),
-    path("loans/apply/<int:household_pk>/", views.loan_apply, name="loan_apply"),
-    path("loans/<int:pk>/", views.loan_detail, name="loan_detail"),
-    path("loans/<int:pk>/<slug:action>/", views.loan_action, name="loan_action"),
-    path("loans/reports/", views.loan_reports, name="loan_reports"),
-    path("loans/reports/export.xlsx", views.loan_reports_export, name="loan_reports_export"),
-    path("subsidies/", views.subsidy_list, name="subsidy_list"),
-    path("subsidies/export.xlsx", views.subsidy_export, name="subsidy_export"),
-    path("risk-fund/", views.risk_fund, name="risk_fund"),
-    path("policy/", views.policy, name="policy"),
-    path("households/<int:pk>/loans/", views.household_loans, name="household_loans"),
+    path("loans/", loan_views.loan_list, name="loan_list"),
+    path("loans/apply/enterprise/", loan_views.loan_apply_enterprise, name="loan_apply_enterprise"),
+    path("loans/apply/<int:household_pk>/", loan_views.loan_apply, name="loan_apply"),
+    path("loans/<int:pk>/", loan_views.loan_detail, name="loan_detail"),
+    path("loans/<int:pk>/<slug:action>/", loan_views.loan_action, name="loan_action"),
+    path("loans/reports/", loan_views.loan_reports, name="loan_reports"),
+    path("loans/reports/export.xlsx", loan_views.loan_reports_export, name="loan_reports_export"),
+    path("subsidies/", loan_views.subsidy_list, name="subsidy_list"),
+    path("subsidies/export.xlsx", loan_views.subsidy_export, name="subsidy_export"),
+    path("risk-fund/", loan_views.risk_fund, name="risk_fund"),
+    path("policy/", loan_views.policy, name="policy"),
+    path("households/<int:pk>/loans/", loan_views.household_loans, name="household_loans"),
     path("public/", views.public_projects, name="public_projects"),
     path("public/projects/<int:pk>/", views.public_project, name="public_project"),
 ]
