@@ -19,8 +19,9 @@ from fupin.procedures.models import VillageProfile
 from fupin.regions.models import CODE_LENGTHS, RegionLevel
 from fupin.registry.models import Household
 
+from .casework_figures import casework_groups, villages_where
 from .models import CaseworkStat, DirtyVillage, LoanStat, ProblemStat, RegionStat, StatsState
-from .selectors import ROLLUP_METRICS, casework_groups, villages_where
+from .selectors import ROLLUP_METRICS
 
 LOCK_KEY = 7_460_001  # pg_advisory_xact_lock key of the rollup's writers
 VILLAGE_LENGTH = CODE_LENGTHS[RegionLevel.VILLAGE]

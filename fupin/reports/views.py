@@ -24,7 +24,7 @@ from fupin.registry import codes
 from fupin.registry.selectors import household_rows
 
 from . import assessment as assessment_rules
-from . import selectors, survey, tables
+from . import casework_figures, selectors, survey, tables
 from .forms import SurveyForm
 
 CHART_YEARS = 8
@@ -170,13 +170,13 @@ def casework(request):
     ctx = _common(request)
     user, code, year = request.user, ctx["code"], ctx["year"]
     url = selectors.list_url
-    counts = selectors.casework_counts(user, code)
+    counts = casework_figures.casework_counts(user, code)
     ctx.update(
         {
-            "monitoring": selectors.monitoring_figures(user, code, year, counts),
-            "assistance": selectors.assistance_figures(user, code, year, counts),
+            "monitoring": casework_figures.monitoring_figures(user, code, year, counts),
+            "assistance": casework_figures.assistance_figures(user, code, year, counts),
             "casework_source": counts.source,
-            "problems": selectors.problem_figures(user, code),
+            "problems": casework_figures.problem_figures(user, code),
             "funds": selectors.funds_figures(user, code, year),
             "county_code": code[:6] if len(code) >= 6 else "",
         }

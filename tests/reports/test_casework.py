@@ -25,7 +25,7 @@ from fupin.monitoring.models import (
     ProblemStatus,
 )
 from fupin.registry import services as registry_services
-from fupin.reports import selectors, services
+from fupin.reports import casework_figures, selectors, services
 from fupin.reports.models import CaseworkStat, DirtyVillage, StatsState
 from tests import factories
 
@@ -64,7 +64,7 @@ def expected(user, code: str, today: datetime.date) -> dict:
     return out
 
 
-def figures(counts: selectors.CaseworkCounts) -> dict:
+def figures(counts: casework_figures.CaseworkCounts) -> dict:
     out = {"needing": counts.get("needing"), "paired": counts.get("paired"), "overdue": counts.overdue}
     for year in (YEAR - 1, YEAR):
         out[("eliminated", year)] = counts.get("eliminated", year)
@@ -73,10 +73,10 @@ def figures(counts: selectors.CaseworkCounts) -> dict:
     return out
 
 
-def rolled(code: str, today: datetime.date) -> selectors.CaseworkCounts:
+def rolled(code: str, today: datetime.date) -> casework_figures.CaseworkCounts:
     """The rollup's figures (the path large regions take on PostgreSQL), read directly so SQLite checks them too."""
-    cutoffs, default = selectors.visit_cutoffs(code, today)
-    counts = selectors._casework_from_rollup(code, cutoffs, default)
+    cutoffs, default = casework_figures.visit_cutoffs(code, today)
+    counts = casework_figures._casework_from_rollup(code, cutoffs, default)
     assert counts is not None
     return counts
 
@@ -86,7 +86,7 @@ def assert_rollup_equals_lists(admin, settings) -> None:
     for code in LEVELS:
         for today in DAYS:
             lists = expected(admin, code, today)
-            live = selectors.casework_counts(admin, code, today)
+            live = casework_figures.casework_counts(admin, code, today)
             assert live.source == "live"
             assert figures(live) == lists, (code, today)
             assert figures(rolled(code, today)) == lists, (code, today)
@@ -167,7 +167,7 @@ def test_live_case_work_figures_equal_their_lists_at_every_level_and_day(users, 
     casework_changes(users, registry)
     for code in LEVELS:
         for today in DAYS:
-            assert figures(selectors.casework_counts(users["admin"], code, today)) == expected(
+            assert figures(casework_figures.casework_counts(users["admin"], code, today)) == expected(
                 users["admin"], code, today
             ), code
 
@@ -228,7 +228,7 @@ def test_problems_and_loans_equal_their_lists_after_writes(users, registry):
 
     county = users["county"]
     for code in ("36", "360722", factories.VILLAGE):
-        problems = selectors.problem_figures(users["province"], code)
+        problems = casework_figures.problem_figures(users["province"], code)
         assert (
             problems["open"] == monitoring.problems_for(users["province"], status="open", region=code).count()
         )
@@ -245,7 +245,7 @@ def test_problems_and_loans_equal_their_lists_after_writes(users, registry):
         disbursed_on=TODAY - datetime.timedelta(days=9),
     )
     for code in ("36", "360722", factories.VILLAGE):
-        problems = selectors.problem_figures(users["province"], code)
+        problems = casework_figures.problem_figures(users["province"], code)
         assert (
             problems["open"]
             == monitoring.problems_for(users["province"], status="open", region=code).count()
@@ -277,7 +277,7 @@ def test_a_region_above_or_beside_the_users_scope_is_counted_live_within_it(
     settings.FUPIN_STATS_LIVE_LEVEL = 7
     services.rebuild_stats()
     user = users[name]
-    counts = selectors.casework_counts(user, code)
+    counts = casework_figures.casework_counts(user, code)
     assert counts.source == "live" and selectors.region_figures(user, code).source == "live"
     scope = user.region_id
     inside = scope if scope.startswith(code) else None
@@ -290,7 +290,7 @@ def test_a_helper_counts_only_their_paired_households(users, registry):
     from fupin.accounts.models import User
 
     helper = User.objects.get(username="helper1")
-    counts = selectors.casework_counts(helper, "")
+    counts = casework_figures.casework_counts(helper, "")
     assert counts.source == "live"
     assert counts.get("needing") == counts.get("paired") == 2
     assert counts.overdue == assistance.overdue_households(helper).count() == 1
@@ -305,19 +305,19 @@ class TestRollupPages:
     ):
         settings.FUPIN_STATS_LIVE_LEVEL = 7  # every level from the rollups
         services.rebuild_stats()
-        assert selectors.casework_counts(users["province"], "36").source == "rollup"
+        assert casework_figures.casework_counts(users["province"], "36").source == "rollup"
         assert _check_all(client, users) > 150
         StatsState.objects.update(
             refresh_requested_at=timezone.now() + datetime.timedelta(days=1)
         )  # no refresh due in this test
         casework_changes(users, registry)
-        assert selectors.casework_counts(users["province"], "36").source == "rollup+live"
+        assert casework_figures.casework_counts(users["province"], "36").source == "rollup+live"
         client.force_login(users["county"])
         page = client.get("/reports/casework/?region=360722")
         assert 'data-source="rollup+live"' in page.content.decode()
         assert _check_all(client, users) > 150
         assert services.refresh_stats() == 3
-        assert selectors.casework_counts(users["province"], "36").source == "rollup"
+        assert casework_figures.casework_counts(users["province"], "36").source == "rollup"
         assert _check_all(client, users) > 150
 
     @pytest.mark.parametrize("write", ["pairing", "visit", "measure", "monitored", "catalogue"])
@@ -476,9 +476,9 @@ def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_wri
         ):
             for today in DAYS:
                 settings.FUPIN_STATS_LIVE_LEVEL = 7
-                rolled = selectors.problem_figures(admin, code, today)
+                rolled = casework_figures.problem_figures(admin, code, today)
                 settings.FUPIN_STATS_LIVE_LEVEL = 0
-                assert rolled == selectors.problem_figures(admin, code, today), (code, today)
+                assert rolled == casework_figures.problem_figures(admin, code, today), (code, today)
                 lists = monitoring.problems_for(admin, region=code, today=today)
                 assert rolled == {
                     "open": lists.filter(status=ProblemStatus.OPEN).count(),
