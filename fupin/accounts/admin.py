@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fupin.audit.admin import AuditedAdmin
 from fupin.audit.services import record
 from fupin.core.admin import ReadOnlyAdmin
 
@@ -37,7 +38,7 @@ class UserForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     form = UserForm
     list_display = ("username", "full_name", "role", "region", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_superuser")

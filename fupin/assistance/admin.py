@@ -2,24 +2,26 @@
 
 from django.contrib import admin
 
+from fupin.audit.admin import AuditedAdmin
+
 from .models import AssistanceSettings, HelperUnit, MeasureCatalogue
 
 
 @admin.register(MeasureCatalogue)
-class MeasureCatalogueAdmin(admin.ModelAdmin):
+class MeasureCatalogueAdmin(AuditedAdmin):
     list_display = ("code", "name", "group", "order", "active")
     list_filter = ("group", "active")
     list_editable = ("order", "active")
 
 
 @admin.register(AssistanceSettings)
-class AssistanceSettingsAdmin(admin.ModelAdmin):
+class AssistanceSettingsAdmin(AuditedAdmin):
     list_display = ("county", "load_cap", "visit_interval_days", "updated_at")
     raw_id_fields = ("county",)
 
 
 @admin.register(HelperUnit)
-class HelperUnitAdmin(admin.ModelAdmin):
+class HelperUnitAdmin(AuditedAdmin):
     list_display = ("name", "kind", "region", "contact_person", "contact_phone")
     search_fields = ("name",)
     raw_id_fields = ("region",)

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from fupin.core.admin import ReadOnlyAdmin
+
 from .models import (
     Allocation,
     Fund,
@@ -16,17 +18,6 @@ from .models import (
     RiskFundEntry,
     SubsidyPayment,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Project)

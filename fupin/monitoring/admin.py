@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from fupin.core.admin import ServiceAdmin
+from fupin.core.admin import ReadOnlyAdmin, ServiceAdmin
 
 from . import services
 from .models import (
@@ -42,7 +42,7 @@ class MonitoringThresholdAdmin(ServiceAdmin):
 
 
 @admin.register(CrossCheck)
-class CrossCheckAdmin(admin.ModelAdmin):
+class CrossCheckAdmin(ReadOnlyAdmin):
     list_display = (
         "department",
         "original_name",
@@ -58,21 +58,37 @@ class CrossCheckAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sweep)
-class SweepAdmin(admin.ModelAdmin):
+class SweepAdmin(ReadOnlyAdmin):
     list_display = ("kind", "year", "scope_code", "status", "results", "seconds", "created_at")
 
 
-for model in (Finding, Problem, MonitoredHousehold, LookBack, RiskSignal):
+def _open_lookback(*, by, region_id, **fields):
+    return services.open_lookback(by=by, region_code=region_id, **fields)
+
+
+@admin.register(LookBack)
+class LookBackAdmin(ServiceAdmin):
+    """Opened here by the service (which lists the households to check, audited); a campaign is then worked on
+    its pages, never changed here."""
+
+    list_display = ("name", "region", "year", "starts_on", "ends_on", "status")
+    list_filter = ("year", "status")
+    autocomplete_fields = ("region",)  # search as you type: the region tree has some 665,000 rows
+    service = staticmethod(_open_lookback)
+    service_fields = ("region_id", "name", "year", "starts_on", "ends_on", "income_line")
+    exclude = ("status", "created_by")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+
+# Case records change only through the monitoring procedure's services (audited): viewed here, never edited.
+for model in (Finding, Problem, MonitoredHousehold, RiskSignal):
     admin.site.register(
         model,
+        ReadOnlyAdmin,
         list_display=("__str__",),
         raw_id_fields=[
             f.name for f in model._meta.fields if f.many_to_one and f.name in ("household", "member")
-        ],
-        # search as you type: the region tree has some 665,000 rows
-        autocomplete_fields=[
-            f.name
-            for f in model._meta.fields
-            if f.many_to_one and f.related_model._meta.label == "regions.Region"
         ],
     )

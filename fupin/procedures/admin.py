@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from fupin.audit.admin import AuditedAdmin
 from fupin.core.admin import ReadOnlyAdmin, ServiceAdmin
 
 from . import policy
@@ -27,12 +28,12 @@ class PolicyYearAdmin(ServiceAdmin):
 
 
 @admin.register(VillageCriteria)
-class VillageCriteriaAdmin(admin.ModelAdmin):
+class VillageCriteriaAdmin(AuditedAdmin):
     list_display = ["region_prefix", "kind", "incidence_percent", "min_collective_income"]
 
 
 @admin.register(ProcedureSettings)
-class ProcedureSettingsAdmin(admin.ModelAdmin):
+class ProcedureSettingsAdmin(AuditedAdmin):
     list_display = ["county", "notice_days", "day_rule", "survey_deadline", "update_deadline"]
     autocomplete_fields = ["county"]  # search as you type: the region tree has some 665,000 rows
 
