@@ -5,6 +5,7 @@ what the import template accepts (as does the code itself).
 """
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -254,6 +255,13 @@ def lookup(choices, text: str):
                 return code
         return None
     for member in choices:
-        if text == member.value or text == str(member.label):
+        if text == member.value or text == _source_label(member.label) or text == str(member.label):
             return member.value
     return None
+
+
+def _source_label(label) -> str:
+    """A label as written in the code (Chinese), whatever language is active: the national form's cells are
+    Chinese even when the user who uploads it reads the pages in English."""
+    with translation.override(None):
+        return str(label)

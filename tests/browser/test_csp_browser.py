@@ -48,3 +48,21 @@ def test_the_dashboard_chart_admin_and_api_docs_work_under_the_policy(users, log
     page.wait_for_selector(".opblock", timeout=20000)  # Swagger UI rendered the operations
     assert page.locator(".opblock").count() > 5
     assert refusals == []
+
+
+def test_an_htmx_request_the_server_refuses_or_the_network_loses_says_so(users, login, page, refusals):
+    household = factories.make_household(head="张三丰")
+    login("county")
+    conflict = (
+        "<html><body><main id='main'><p class='errorsummary' role='alert'>数据冲突：另一位用户刚刚保存了相关数据</p>"
+        "</main></body></html>"
+    )
+    page.route("**/changes/household/**", lambda route: route.fulfill(status=409, body=conflict))
+    page.goto(page.base_url + f"/households/{household.pk}/")
+    problem = page.locator(".htmx-problem[role=alert]")
+    expect(problem).to_have_text("数据冲突：另一位用户刚刚保存了相关数据")  # the server's own words
+    page.unroute("**/changes/household/**")
+    page.route("**/funds/households/**", lambda route: route.abort())
+    page.goto(page.base_url + f"/households/{household.pk}/")
+    expect(problem).to_have_text("连不上服务器，请检查网络后重试。")
+    assert refusals == []

@@ -189,3 +189,16 @@ def test_members_moved_keep_denormalised_fields(users):
     assert Member.objects.get(pk=son.pk).name_initials == "QDD"
     assert services.initials("张三丰") == "ZSF"
     assert codes.lookup(codes.HouseholdType, "低保贫困户") == "dibao_poor"
+
+
+def test_code_lookup_reads_the_national_forms_chinese_words_whatever_language_the_user_reads():
+    from django.utils import translation
+
+    from fupin.registry import codes
+
+    with translation.override("en"):
+        assert str(codes.HouseholdStatus.POOR.label) != "贫困户"  # the English catalogue is in force
+        assert codes.lookup(codes.HouseholdStatus, "贫困户") == "poor"
+        assert codes.lookup(codes.HouseholdType, "一般贫困户") == "general_poor"
+        assert codes.lookup(codes.HouseholdStatus, str(codes.HouseholdStatus.POOR.label)) == "poor"
+    assert codes.lookup(codes.HouseholdStatus, "贫困户") == "poor"

@@ -5,6 +5,8 @@
 //   <button data-confirm="…"> asks the question before its form is sent (irreversible steps); Cancel sends nothing
 //   <input data-income="add|subtract">, <input data-income-size="N">, <output data-per-capita>: the income form's
 //                             per-person figure, (incomes − productive expenditure) ÷ persons, as the amounts are typed
+//   htmx requests the server refuses (403, 409 conflict, 422, 429, 503) or the network loses: the server's own message
+//                             (or what happened) shown at the top of the page, never a silent nothing
 (function () {
   "use strict";
   function cents(value) {
@@ -43,6 +45,33 @@
   document.addEventListener("submit", function (event) {
     var asker = (event.submitter && event.submitter.closest("[data-confirm]")) || event.target.closest("[data-confirm]");
     if (asker && !window.confirm(asker.getAttribute("data-confirm"))) event.preventDefault();
+  });
+  function english() {
+    return (document.documentElement.lang || "").indexOf("en") === 0;
+  }
+  function showProblem(text) {
+    var main = document.getElementById("main") || document.body;
+    var box = main.querySelector(".htmx-problem");
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "notice htmx-problem";
+      box.setAttribute("role", "alert");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = text;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var found = doc.querySelector("main [role=alert], main .errors, main .conflict, main p, h1");
+    var text = found ? found.textContent.replace(/\s+/g, " ").trim() : "";
+    showProblem(text || (english()
+      ? "The request was not completed (" + xhr.status + "). Reload the page and try again."
+      : "操作未完成（" + xhr.status + "），请刷新页面后重试。"));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showProblem(english() ? "No connection to the server. Check the network and try again."
+                          : "连不上服务器，请检查网络后重试。");
   });
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) {
