@@ -32,6 +32,7 @@ LAYERS = [
     {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations"},
     {"reports"},
     {"backup"},
+    {"demo"},
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 # The project level: settings, root URLs, the API's assembly, the command wrapper. No app imports these, except

@@ -135,8 +135,18 @@ def walk(batch: Batch, *, by, clock: Clock, helper_confirm: bool = False) -> Bat
     return batch
 
 
-def run_cycle(*, county: str, year: int, start: datetime.date | None = None, progress=None) -> dict:
-    """Run identification, relapse and exit for every village of the county; returns counts and timings."""
+def run_cycle(
+    *,
+    county: str,
+    year: int,
+    start: datetime.date | None = None,
+    progress=None,
+    within: str = "",
+    skip: frozenset[str] = frozenset(),
+) -> dict:
+    """Run identification, relapse and exit for every village of the county (or only those whose code starts
+    with `within`, leaving out the villages in `skip`; the quota and plan are the county's either way); returns
+    counts and timings."""
     by = system_user()
     if not Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists():
         raise ProcedureError(f"县代码不存在：{county}")
@@ -161,6 +171,11 @@ def run_cycle(*, county: str, year: int, start: datetime.date | None = None, pro
     quotas.set_county_allocation(
         by=by, county_code=county, year=year, persons=plan, basis="registered", which="plan"
     )
+    if within or skip:
+        applicants, exits, relapses = (
+            {v: c for v, c in d.items() if v.startswith(within) and v not in skip}  # type: ignore[misc]
+            for d in (applicants, exits, relapses)
+        )
     timings["quota_and_plan"] = time.perf_counter() - t
 
     counts = defaultdict(int)

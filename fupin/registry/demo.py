@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db import transaction
+from django.utils import timezone
 
 from fupin.accounts.models import Role, User
 from fupin.audit.services import entry as audit_entry
@@ -367,7 +368,12 @@ class DemoGenerator:
 
 
 DEMO_PASSWORD = "fupin-demo-2025"
-INCOME_YEARS = [2023, 2024, 2025]
+
+
+def income_years(today: datetime.date | None = None) -> list[int]:
+    """The demo's survey years: this year and the two before it, so the pages' default year has data."""
+    year = (today or timezone.localdate()).year
+    return [year - 2, year - 1, year]
 
 
 def rural_villages(county: str = DEMO_COUNTY) -> list[str]:
@@ -393,7 +399,8 @@ def build_demo_county(*, persons: int, seed: int, reset: bool = False, progress=
         # the audit trail stays: it is hash-chained (fupin.audit.chain), and its entries keep the old households' ids
         with transaction.atomic():
             existing.delete()
-    gen = DemoGenerator(seed)
+    years = income_years()
+    gen = DemoGenerator(seed, today=datetime.date(years[-1], 12, 31))
     rng = gen.rng
     # Bigger villages get more households, deterministically.
     weights = [rng.uniform(0.4, 1.6) for _ in villages]
@@ -404,7 +411,7 @@ def build_demo_county(*, persons: int, seed: int, reset: bool = False, progress=
         while made_persons < persons:
             village = rng.choices(villages, weights=weights)[0]
             seq_by_village[village] = seq_by_village.get(village, 0) + 1
-            h = gen.household(village, f"{village}{seq_by_village[village]:04d}", INCOME_YEARS)
+            h = gen.household(village, f"{village}{seq_by_village[village]:04d}", years)
             batch.append(h)
             made_persons += len(h.members)
             made_households += 1
@@ -531,7 +538,7 @@ def _write(batch):
             GuaranteeCheck(
                 household_id=obj.pk,
                 year=max(h.incomes),
-                checked_on=datetime.date(max(h.incomes), 11, 20),
+                checked_on=min(datetime.date(max(h.incomes), 11, 20), timezone.localdate()),
                 notes={k: note for k, (met, note) in h.guarantees.items() if note},
                 **{k: met for k, (met, _) in h.guarantees.items()},
             )

@@ -234,11 +234,11 @@ def test_seed_demo_county_and_its_yearly_cycle_verify(db):
     from fupin.disclosure.services import Verdict, verify_code
     from fupin.procedures.models import Notice, NoticeKind
 
-    call_command("seed_demo", "--persons", "300", "--seed", "5", stdout=io.StringIO())
+    call_command("seed_demo", "--persons", "300", "--seed", "5", "--households-only", stdout=io.StringIO())
     assert AuditEntry.objects.filter(action="seed_demo").exists()
     assert verify_command("--county", "360722")[0] == 0
     call_command(
-        "seed_demo", "--persons", "300", "--seed", "5", "--reset", stdout=io.StringIO()
+        "seed_demo", "--persons", "300", "--seed", "5", "--reset", "--households-only", stdout=io.StringIO()
     )  # the trail stays
     assert verify_command()[0] == 0
     call_command(

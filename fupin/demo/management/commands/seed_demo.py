@@ -1,7 +1,11 @@
-"""fupin seed-demo: build the deterministic synthetic demo county (信丰县)."""
+"""fupin seed-demo: build the deterministic synthetic demo county (信丰县) and, unless --households-only,
+several years of work done in it (fupin.demo.history)."""
+
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fupin.demo.history import build_history
 from fupin.regions.models import in_region
 from fupin.registry.demo import DEMO_COUNTY, DEMO_PASSWORD, build_demo_county
 from fupin.registry.models import Household
@@ -21,8 +25,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the demo county already has households"
         )
+        parser.add_argument(
+            "--households-only",
+            action="store_true",
+            help="the households alone, without the procedures, pairings, funds and monitoring done with them",
+        )
 
-    def handle(self, *args, persons, seed, reset, **options):
+    def handle(self, *args, persons, seed, reset, households_only=False, **options):
         if persons < 1:
             raise CommandError("--persons 须为正整数")
         if options["if_empty"] and Household.objects.filter(in_region("village_id", DEMO_COUNTY)).exists():
@@ -45,4 +54,22 @@ class Command(BaseCommand):
                 f"已生成 {result['households']:,} 户 {result['persons']:,} 人，分布在 {result['villages']} 个行政村。"
             )
         )
-        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：{', '.join(result['users'])}")
+        users = list(result["users"])
+        if not households_only:
+            started = time.perf_counter()
+            try:
+                history = build_history(
+                    seed=seed,
+                    progress=(lambda step: self.stderr.write(f"{step}…")) if options["verbosity"] else None,
+                )
+            except ValueError as e:
+                raise CommandError(f"生成演示业务数据失败：{e}") from None
+            users.append("demo_helper")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "已生成业务数据（"
+                    + "，".join(f"{k} {v:,}" for k, v in history.items())
+                    + f"），用时 {time.perf_counter() - started:.1f} 秒。"
+                )
+            )
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：{', '.join(users)}")
