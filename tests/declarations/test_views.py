@@ -225,3 +225,43 @@ def test_the_cached_public_page_carries_each_callers_own_csrf_token(tree):
         answer = c.post(url, {**form(phone="abc"), "action": "code", "csrfmiddlewaretoken": token})
         assert answer.status_code == 200 and "请填写11位手机号" in answer.content.decode()
     assert pages[0] != pages[1]
+
+
+@pytest.mark.parametrize("role", ["prefecture", "province", "liaison"])
+def test_read_only_roles_change_nothing_on_a_declaration_by_any_staff_action(client, users, outbox, role):
+    from fupin.monitoring.models import RiskSignal
+
+    d = declare(outbox=outbox)
+    household = factories.make_household()
+    signal = RiskSignal.objects.create(
+        household=household,
+        village_code=household.village_id,
+        year=2025,
+        kind="income_drop",
+        source_type="income",
+        source_id=1,
+        source_label="收入下降",
+    )
+    client.force_login(users[role])
+    before = list(Declaration.objects.values_list("pk", "status", "findings"))
+    answers = [
+        client.post(reverse("declarations:visit", args=[d.pk]), {"findings": "看过了"}),
+        client.post(reverse("declarations:verify", args=[d.pk]), {"findings": "属实"}),
+        client.post(reverse("declarations:reject", args=[d.pk]), {"reason": "不属实"}),
+        client.post(
+            reverse("declarations:intake"),
+            {
+                "channel": "hotline",
+                "village_code": factories.VILLAGE,
+                "name": "王五",
+                "id_number": factories.id_number(),
+                "phone": "13700137000",
+                "hardship": "illness",
+                "description": "电话反映",
+            },
+        ),
+        client.post(reverse("declarations:open_signal", args=[signal.pk])),
+    ]
+    assert all(a.status_code in (403, 404) for a in answers), [a.status_code for a in answers]
+    assert list(Declaration.objects.values_list("pk", "status", "findings")) == before
+    assert not d.events.exclude(label__contains="受理").exists()
