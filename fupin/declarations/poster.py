@@ -39,6 +39,24 @@ def villages_under(region: Region):
     )
 
 
+# Villages per PDF made while the user waits (about a second of rendering for ten); a county is 100–400 villages.
+INLINE_LIMIT = 400
+
+
+def poster_parts(region: Region) -> list[Region]:
+    """The regions whose posters the page offers as one PDF each: the region itself, or, for a county with more
+    villages than one request should render, each of its townships (`fupin declaration-posters` makes the whole
+    county's at once)."""
+    if region.level == RegionLevel.VILLAGE:
+        return [region]
+    count = Region.objects.filter(in_region("code", region.code), level=RegionLevel.VILLAGE).count()
+    if count == 0:
+        return []
+    if count <= INLINE_LIMIT or region.level != RegionLevel.COUNTY:
+        return [region]
+    return list(Region.objects.filter(parent=region).order_by("code"))
+
+
 def render_posters_html(villages, *, base_url: str | None = None) -> str:
     pages = []
     for village in villages:

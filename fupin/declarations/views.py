@@ -21,9 +21,6 @@ from . import cases, clock, forms, poster, selectors, services
 from .models import Photo, Status
 
 REFUSED = (services.DeclarationError, PermissionDenied)
-POSTER_INLINE_LIMIT = (
-    400  # villages per PDF made in the request (a county is 100–400); larger: `fupin declaration-posters`
-)
 
 
 def _reader(user):
@@ -193,10 +190,11 @@ def dashboard(request):
     if region is not None and not (user.is_superuser or user.in_scope(region.code)):
         region = Region.objects.filter(code=user.region_id).first()
     data = selectors.dashboard(user, region)
+    parts = poster.poster_parts(region) if region and region.level >= RegionLevel.COUNTY else []
     return render(
         request,
         "declarations/dashboard.html",
-        {"region": region, **data, "path": region.path() if region else []},
+        {"region": region, **data, "path": region.path() if region else [], "poster_parts": parts},
     )
 
 
@@ -208,8 +206,12 @@ def posters(request, code: str):
     if not user.in_scope(region.code) or region.level < RegionLevel.COUNTY:
         raise PermissionDenied("海报按县、乡镇或村打印")
     villages = poster.villages_under(region)
-    if not villages or len(villages) > POSTER_INLINE_LIMIT:
-        raise PermissionDenied("该区划下没有村，或村太多，请用 fupin declaration-posters 命令生成")
+    if not villages:
+        raise PermissionDenied("该区划下没有村")
+    if len(villages) > poster.INLINE_LIMIT:
+        raise PermissionDenied(
+            f"该区划有 {len(villages)} 个村，请在申报统计页按乡镇打印，或由管理员用 fupin declaration-posters 命令生成"
+        )
     base = request.build_absolute_uri("/")
     return download(poster.render_posters_pdf(villages, base_url=base), f"申报二维码海报_{region.name}.pdf")
 

@@ -265,3 +265,20 @@ def test_read_only_roles_change_nothing_on_a_declaration_by_any_staff_action(cli
     assert all(a.status_code in (403, 404) for a in answers), [a.status_code for a in answers]
     assert list(Declaration.objects.values_list("pk", "status", "findings")) == before
     assert not d.events.exclude(label__contains="受理").exists()
+
+
+def test_a_county_with_more_villages_than_one_pdf_takes_offers_its_townships_posters(
+    client, users, monkeypatch
+):
+    from fupin.declarations import poster
+
+    client.force_login(users["county"])
+    county = factories.VILLAGE[:6]
+    page = client.get(reverse("declarations:dashboard"), {"region": county}).content.decode()
+    assert reverse("declarations:posters", args=[county]) in page  # the whole county in one PDF
+    monkeypatch.setattr(poster, "INLINE_LIMIT", 1)
+    page = client.get(reverse("declarations:dashboard"), {"region": county}).content.decode()
+    assert reverse("declarations:posters", args=[county]) not in page
+    assert reverse("declarations:posters", args=[factories.VILLAGE[:9]]) in page  # one PDF per township
+    answer = client.get(reverse("declarations:posters", args=[county]))
+    assert answer.status_code == 403 and "按乡镇打印" in answer.content.decode()
