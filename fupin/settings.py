@@ -217,6 +217,19 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}
     }
+# The public pages' per-address limits (django-ratelimit) count in a cache every server process sees: Redis when
+# CACHE_URL names one (atomic, shared by machines); otherwise files under var/cache/limits, shared by one machine's
+# processes (a process's own memory would let each of `fupin serve`'s processes grant the whole limit again).
+CACHES["limits"] = (
+    CACHES["default"]
+    if CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "limits"),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+)
+RATELIMIT_USE_CACHE = "limits"
 
 SESSION_ENGINE = "fupin.core.sessions"  # the database store, read with the user's row in one plain statement
 SESSION_COOKIE_HTTPONLY = True
@@ -301,7 +314,7 @@ FUPIN_DECLARATION_DEADLINES = {
 }
 # Abuse limits of the public form: codes per phone a day, declarations per phone and per ID number a day, photo size.
 FUPIN_DECLARATION_LIMITS = {"codes_per_day": 5, "per_phone_day": 3, "per_id_day": 2, "photo_mb": 5}
-# Per address, through django-ratelimit on the cache (CACHE_URL: use Redis when several processes serve the pages).
+# Per address, through django-ratelimit on the "limits" cache (above: shared by the server's processes).
 FUPIN_DECLARATION_RATES = {"code": "10/h", "declare": "10/h", "status": "20/m"}
 # Holidays and make-up working days (ISO dates) for a year the chinesecalendar package does not know yet
 # (fupin.core.workdays); comma-separated in the environment.

@@ -282,3 +282,16 @@ def test_a_county_with_more_villages_than_one_pdf_takes_offers_its_townships_pos
     assert reverse("declarations:posters", args=[factories.VILLAGE[:9]]) in page  # one PDF per township
     answer = client.get(reverse("declarations:posters", args=[county]))
     assert answer.status_code == 403 and "按乡镇打印" in answer.content.decode()
+
+
+def test_every_server_process_counts_an_address_against_the_same_limit(settings):
+    """`fupin serve` runs a process per core: each must see the others' counts, or each grants the limit again."""
+    from django.core.cache import caches
+
+    assert settings.RATELIMIT_USE_CACHE == "limits"
+    assert caches["limits"].__class__.__name__ in ("FileBasedCache", "RedisCache")
+    # Two processes: each its own connection to the "limits" cache; what one counts, the other sees.
+    first, second = caches.create_connection("limits"), caches.create_connection("limits")
+    first.add("declare-code:10.0.0.7", 0)
+    first.incr("declare-code:10.0.0.7")
+    assert second.incr("declare-code:10.0.0.7") == 2
