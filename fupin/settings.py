@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "fupin.reports",
     "fupin.changes",
     "fupin.declarations",
+    "fupin.access",
     "fupin.backup",
     "fupin.demo",
 ]
@@ -132,6 +133,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # from the index, SQLite from the table, with the same results
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
+
+# The access log (fupin.audit.access): one user revealing more persons than this in an hour opens a problem for
+# the county.
+FUPIN_ACCESS_ALERT_PERSONS = int(os.environ.get("FUPIN_ACCESS_ALERT_PERSONS", "100"))
 # ModelBackend with the signed-in user's row read by plain SQL on each request (fupin.accounts.backends).
 # The lockout backend first: it refuses a locked account or address before any password is checked.
 AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.LockoutBackend", "fupin.accounts.backends.UserBackend"]

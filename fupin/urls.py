@@ -17,6 +17,7 @@ urlpatterns = [
     path("procedures/", include("fupin.procedures.urls")),
     path("assistance/", include("fupin.assistance.urls")),
     path("audit/", include("fupin.audit.urls")),
+    path("access-log/", include("fupin.access.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("funds/", include("fupin.funds.urls")),
     path("reports/", include("fupin.reports.urls")),

@@ -29,7 +29,7 @@ LAYERS = [
     {"audit"},
     {"accounts"},
     {"registry"},
-    {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations"},
+    {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations", "access"},
     {"reports"},
     {"backup"},
     {"demo"},

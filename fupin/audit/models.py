@@ -97,3 +97,29 @@ class Anchor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.chain or '-'} #{self.seq} {self.hash[:12]}"
+
+
+class AccessedPerson(models.Model):
+    """One person an access-log entry (an AuditEntry whose action starts with "access.", fupin.audit.access) showed
+    unmasked: written with the entry, so the county can find who looked at a person and how many persons a user
+    looked at in an hour. The entry itself, in the chain, names the persons too: a row removed here shows there."""
+
+    entry = models.ForeignKey(
+        AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="persons"
+    )
+    member_id = models.BigIntegerField(_("成员"))
+    household_id = models.BigIntegerField(_("户"), null=True, blank=True)
+    user_id = models.BigIntegerField(_("查看人"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"))
+    scope_code = CodeField(_("记录所在区划"), max_length=15, blank=True)
+
+    class Meta:
+        verbose_name = _("查看记录涉及的人员")
+        verbose_name_plural = _("查看记录涉及的人员")
+        indexes = [
+            models.Index(fields=["member_id"], name="access_member"),
+            models.Index(fields=["user_id", "at"], name="access_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.member_id}"

@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
 
+from fupin.audit.access import Channel
 from fupin.audit.models import AuditEntry
 from fupin.core import idnumber, money, versions
 from fupin.core.api import CursorQuery, ErrorOut
@@ -27,7 +28,7 @@ from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
 
-from . import codes, masking, selectors, services
+from . import codes, masking, reveal, selectors, services
 from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
 
 MAX_ID = 2**63 - 1
@@ -202,17 +203,44 @@ def _dump(obj: models.Model, fields) -> dict:
     return out
 
 
-def _mask(values: dict, *, sees_identifiers: bool) -> dict:
-    """ID numbers, phones and bank accounts masked, and no birth date (its digits are the masked ones): fupin.registry.masking."""
-    if not sees_identifiers:
-        birth_date = "birth_date" in values
-        masking.mask_record(values)
-        for key, value in values.items():
-            if isinstance(value, str):
-                values[key] = masking.mask_text(value)  # an ID number written into an address or a note
-        if birth_date:
-            values["birth_date"] = None  # the schema's date; the year is in birth_year
+def _mask(values: dict, *, sees_identifiers: bool, revealed: frozenset[str] = frozenset()) -> dict:
+    """ID numbers, phones and bank accounts masked, and no birth date (its digits are the masked ones):
+    fupin.registry.masking. Masked for every role unless the request revealed them (`?reveal=…&purpose=…`, a role
+    that works with identifiers, logged: fupin.registry.reveal)."""
+    shown = reveal.unmasked(revealed) if sees_identifiers else set()
+    birth_date = "birth_date" in values and "birth_date" not in shown
+    reveal.mask_values(values, revealed if sees_identifiers else ())
+    if birth_date:
+        values["birth_date"] = None  # the schema's date; the year is in birth_year
     return values
+
+
+class RevealQuery(Schema):
+    reveal: str | None = Field(
+        None,
+        description="要显示全文的字段，逗号分隔：id_number、phone、bank_account（或 all）。默认全部遮蔽；"
+        "仅录入和审核角色可用，须同时给出 purpose，每次都记入查看记录",
+    )
+    purpose: str | None = Field(
+        None, description="查看用途：verify、casework、contact、cross_check、inspection、edit、other"
+    )
+    note: str | None = Field(None, max_length=200, description="用途说明（purpose 为 other 时必填）")
+
+
+def _revealed(user, query: RevealQuery | None, members, household=None) -> frozenset[str]:
+    """The fields this request reveals, logged; 403 for a role that may not see them, 422 without a purpose."""
+    if query is None or not query.reveal:
+        return frozenset()
+    fields = reveal.parse_fields(query.reveal)
+    return reveal.reveal(
+        members,
+        by=user,
+        fields=fields,
+        purpose=query.purpose or "",
+        note=query.note or "",
+        channel=Channel.API,
+        household=household,
+    )
 
 
 HOUSEHOLD_INPUT_FIELDS = sorted(services.HOUSEHOLD_EDITABLE - {"group", "other_causes"})
@@ -469,9 +497,9 @@ class StaleOut(Schema):
     current: dict[str, Any] = Field(..., description="记录的当前内容；其 ETag 在响应头中")
 
 
-def member_out(member: Member, user) -> dict:
+def member_out(member: Member, user, revealed: frozenset[str] = frozenset()) -> dict:
     out = _dump(member, MEMBER_FIELDS) | {"birth_year": member.birth_date.year if member.birth_date else None}
-    return _mask(out, sees_identifiers=user.sees_identifiers)
+    return _mask(out, sees_identifiers=user.sees_identifiers, revealed=revealed)
 
 
 def income_out(income: IncomeRecord) -> dict:
@@ -486,13 +514,17 @@ def guarantee_out(check: GuaranteeCheck) -> dict:
     }
 
 
-def household_detail(user, pk: int) -> dict:
+def household_detail(user, pk: int, query: RevealQuery | None = None) -> dict:
     household = selectors.household_for(user, pk)
-    out = _mask(_dump(household, HOUSEHOLD_DETAIL_FIELDS), sees_identifiers=user.sees_identifiers)
+    members = list(household.members.all())
+    revealed = _revealed(user, query, members, household)
+    out = _mask(
+        _dump(household, HOUSEHOLD_DETAIL_FIELDS), sees_identifiers=user.sees_identifiers, revealed=revealed
+    )
     return out | {
         "village_name": household.village.name,
         "group_name": household.group.name if household.group_id else None,
-        "members": [member_out(m, user) for m in household.members.all()],
+        "members": [member_out(m, user, revealed) for m in members],
         "incomes": [income_out(i) for i in household.incomes.all()],
         "guarantees": [guarantee_out(g) for g in household.guarantee_checks.all()],
     }
@@ -605,9 +637,12 @@ def create_household(request, payload: HouseholdCreateIn):
 @router.get(
     "/households/{household_id}/", response={200: HouseholdDetail} | ERRORS, summary="一户：成员、收入、保障"
 )
-def get_household(request, response: HttpResponse, household_id: int = HouseholdId):
-    """身份证号、电话、银行账号仅对录入和审核角色（村、乡、县）显示全文。响应头 ETag 是户的版本，修改时放在 If-Match 中。"""
-    out = household_detail(request.auth, household_id)
+def get_household(
+    request, response: HttpResponse, query: Query[RevealQuery], household_id: int = HouseholdId
+):
+    """身份证号、电话、银行账号默认遮蔽；录入和审核角色（村、乡、县）可用 reveal 和 purpose 参数查看全文，每次都记入查看记录。
+    响应头 ETag 是户的版本，修改时放在 If-Match 中。"""
+    out = household_detail(request.auth, household_id, query)
     response["ETag"] = f'"{out["version"]}"'
     return out
 
@@ -646,11 +681,12 @@ def add_member(request, payload: MemberCreateIn, household_id: int = HouseholdId
 
 
 @router.get("/members/{member_id}/", response={200: MemberOut} | ERRORS, summary="一名家庭成员")
-def get_member(request, response: HttpResponse, member_id: int = MemberId):
-    """响应头 ETag 是成员的版本，修改时放在 If-Match 中。"""
+def get_member(request, response: HttpResponse, query: Query[RevealQuery], member_id: int = MemberId):
+    """身份证号、电话默认遮蔽，reveal 和 purpose 参数同户详情。响应头 ETag 是成员的版本，修改时放在 If-Match 中。"""
     member = selectors.member_for(request.auth, member_id)
+    revealed = _revealed(request.auth, query, [member])
     response["ETag"] = versions.etag(member)
-    return member_out(member, request.auth)
+    return member_out(member, request.auth, revealed)
 
 
 @router.patch("/members/{member_id}/", response={200: MemberOut} | VERSIONED, summary="修改家庭成员")
@@ -748,8 +784,7 @@ def household_audit(request, page: Query[Page], household_id: int = HouseholdId)
     results = []
     for entry in rows:
         out = _dump(entry, AUDIT_FIELDS)
-        if not user.sees_identifiers:
-            out["changes"] = masking.mask_changes(entry.changes or {})
+        out["changes"] = masking.mask_changes(entry.changes or {})  # masked for every role (issue 17)
         results.append(out)
     return {
         "count": entries.count(),

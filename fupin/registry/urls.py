@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, reveal_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("id-check/", views.id_check, name="id_check"),
     path("<int:pk>/", views.household_detail, name="household_detail"),
     path("<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("<int:pk>/reveal/", reveal_views.household_reveal, name="household_reveal"),
     path("<int:pk>/history/", views.household_history, name="household_history"),
     path("<int:pk>/members/new/", views.member_add, name="member_add"),
     path("<int:pk>/members/<int:member_pk>/edit/", views.member_edit, name="member_edit"),

@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.audit.access import Channel, Purpose
 from fupin.core import formats, fragments, idnumber, versions
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
@@ -28,7 +29,7 @@ from fupin.core.params import request_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
 
-from . import codes, display, masking, selectors, services
+from . import codes, display, masking, reveal, selectors, services
 from .forms import (
     HOUSEHOLD_SECTIONS,
     GuaranteeForm,
@@ -291,32 +292,36 @@ def _guarantee_years(checks: list[GuaranteeCheck]) -> list[dict]:
 
 @login_required
 def household_detail(request, pk):
+    household = _household_or_404(request.user, pk)
+    return render(request, "registry/household_detail.html", detail_context(request, household))
+
+
+def detail_context(
+    request, household: Household, *, revealed: frozenset[str] = frozenset(), form=None
+) -> dict:
+    """The household page's content; sensitive values masked unless `revealed` (fupin.registry.reveal) names them,
+    for every role: showing them is an explicit, logged act."""
     user = request.user
-    household = _household_or_404(user, pk)
     members = sorted(household.members.all(), key=lambda m: (m.relation != codes.Relation.HEAD, m.pk))
     incomes = list(household.incomes.all())
     entries = list(selectors.household_history(household)[: HISTORY_ON_PAGE + 1])
-    return render(
-        request,
-        "registry/household_detail.html",
-        {
-            "household": household,
-            "path": regions.path_for(user, household.village),
-            "sections": display.household_sections(
-                household, DETAIL_SECTIONS, sees_identifiers=user.sees_identifiers
-            ),
-            "members": members,
-            "incomes": incomes,
-            "income_rows": _income_table(incomes),
-            "guarantee_years": _guarantee_years(list(household.guarantee_checks.all())),
-            "entries": [
-                display.describe(e, sees_identifiers=user.sees_identifiers) for e in entries[:HISTORY_ON_PAGE]
-            ],
-            "more_history": len(entries) > HISTORY_ON_PAGE,
-            "can_edit": user.can_edit_registry,
-            "change_url": services.change_request_url(household) if household.is_registered else "",
-        },
-    )
+    full = "id_number" in revealed
+    return {
+        "household": household,
+        "path": regions.path_for(user, household.village),
+        "sections": display.household_sections(household, DETAIL_SECTIONS, sees_identifiers=full),
+        "members": members,
+        "incomes": incomes,
+        "income_rows": _income_table(incomes),
+        "guarantee_years": _guarantee_years(list(household.guarantee_checks.all())),
+        "entries": [display.describe(e, sees_identifiers=full) for e in entries[:HISTORY_ON_PAGE]],
+        "more_history": len(entries) > HISTORY_ON_PAGE,
+        "can_edit": user.can_edit_registry,
+        "change_url": services.change_request_url(household) if household.is_registered else "",
+        "revealed": revealed,
+        "reveal_form": form,
+        "purposes": Purpose.choices,
+    }
 
 
 @login_required
@@ -331,9 +336,7 @@ def household_history(request, pk):
             "household": household,
             "path": regions.path_for(user, household.village),
             "page": page,
-            "entries": [
-                display.describe(e, sees_identifiers=user.sees_identifiers) for e in page.object_list
-            ],
+            "entries": [display.describe(e, sees_identifiers=False) for e in page.object_list],
         },
     )
 
@@ -528,6 +531,8 @@ def member_edit(request, pk, member_pk):
         else:
             messages.success(request, _("成员 %(name)s 的信息已保存。") % {"name": form.cleaned_data["name"]})
             return redirect("registry:household_detail", household.pk)
+    # the form holds the member's ID number and phone in full: seeing them is logged (fupin.registry.reveal)
+    reveal.log_seen([member], by=user, fields=("id_number", "phone"), channel=Channel.FORM, purpose="edit")
     return render(
         request,
         "registry/member_form.html",

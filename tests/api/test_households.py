@@ -135,7 +135,7 @@ class TestDetail:
             items={"housing": False},
             notes={"housing": "危房待改造"},
         )
-        response = api("clerk").get(detail(household.pk))
+        response = api("clerk").get(detail(household.pk), {"reveal": "id_number", "purpose": "casework"})
         assert response.status_code == 200
         body = response.json()
         assert body["number"] == household.number and body["size"] == 2

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
+from fupin.core import idnumber
 from fupin.registry.models import GuaranteeCheck, IncomeRecord, Member
 from tests import factories
 
@@ -64,7 +65,12 @@ class TestMembers:
         )
         assert response.status_code == 201, response.content
         body = response.json()
-        assert body["id_number"] == number and body["sex"] == "F" and body["birth_date"] == "2001-09-10"
+        # the answer masks what was sent (issue 17: sensitive fields only when asked for)
+        assert (
+            body["id_number"] == idnumber.mask(number) and body["sex"] == "F" and body["birth_year"] == 2001
+        )
+        shown = api("clerk").get(f"/api/v1/members/{body['id']}/", {"reveal": "id_number", "purpose": "edit"})
+        assert shown.json()["id_number"] == number and shown.json()["birth_date"] == "2001-09-10"
         assert body["relation_display"] == "之女" and body["schooling_display"] == "本科及以上"
         household.refresh_from_db()
         assert household.size == 3

@@ -267,9 +267,18 @@ def test_household_page_shows_the_national_form_sections(users, client, househol
     assert "耕地面积（亩）" in page and "入户路类型" in page and "识别年度" in page
 
 
-def test_household_page_shows_full_identifiers_to_the_village_clerk(users, client, household):
+def test_household_page_masks_identifiers_for_the_village_clerk_until_revealed_with_a_purpose(
+    users, client, household
+):
     head = head_of(household)
-    page = text(login(client, users["clerk"]).get(detail(household)))
+    login(client, users["clerk"])
+    page = text(client.get(detail(household)))
+    assert head.id_number not in page and mask(head.id_number) in page
+    assert "13912345678" not in page and "139****5678" in page
+    url = reverse("registry:household_reveal", args=[household.pk])
+    refused = client.post(url, {"purpose": ""})
+    assert refused.status_code == 422 and head.id_number not in text(refused)
+    page = text(client.post(url, {"purpose": "verify"}))
     assert head.id_number in page
     assert "13912345678" in page
 

@@ -65,6 +65,12 @@ def masked_id(number: str) -> str:
     return idnumber.mask(number)
 
 
+@register.filter
+def masked_phone(phone: str) -> str:
+    """Always masked (138****5678): shown in full only where the page was asked to reveal it (fupin.registry.reveal)."""
+    return idnumber.mask_phone(phone)
+
+
 @register.inclusion_tag("core/_worker_warning.html")
 def worker_warning() -> dict[str, Any]:
     """「后台任务未运行」 on pages whose work waits for a task worker, when none is alive (fupin.core.work)."""

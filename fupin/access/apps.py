@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "fupin.access"
+    label = "access"
+    verbose_name = "个人信息查看记录"
+
+    def ready(self) -> None:
+        # unusual reading (fupin.audit.access) opens an item in the county's problem ledger
+        from fupin.audit.access import provide_alarm
+
+        from .services import open_unusual_reading_problem
+
+        provide_alarm(open_unusual_reading_problem)
