@@ -92,8 +92,11 @@ def make_household(
     by=None,
     income: str | None = "3500.00",
     year: int = 2025,
+    consent: bool = True,
     **fields,
 ) -> "services.Household":
+    """A household with `members` members; each holds a consent in force for every department's data (电子授权书)
+    unless `consent` is False, as the cross-checks match only members who gave one."""
     by = by or admin_user()
     fields.setdefault("status", codes.HouseholdStatus.POOR)
     fields.setdefault("primary_cause", codes.PovertyCause.ILLNESS)
@@ -122,11 +125,32 @@ def make_household(
             relation=codes.Relation.SON,
             id_number=id_number(birth=datetime.date(1995 + i, 6, 2)),
         )
+    if consent:
+        give_consent(household)
     if income is not None:
         services.record_income(household, by=by, year=year, wages=Decimal(income) * household.size)
     if key:
         household = services.apply_key_facts(household, by=admin_user(), action="initial_load", **key)
     return household
+
+
+def give_consent(household, **scopes) -> None:
+    """Every member's consent, in person, for every scope (or those given), written directly (no audit entry)."""
+    from fupin.registry.models import Consent, ConsentScope
+
+    scopes = scopes or {s: True for s in ConsentScope.values}
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                member=m,
+                household=household,
+                given_on=datetime.date(2025, 1, 2),
+                method="in_person",
+                **scopes,
+            )
+            for m in household.members.all()
+        ]
+    )
 
 
 def based_on(client, url: str) -> dict:

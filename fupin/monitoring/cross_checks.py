@@ -148,9 +148,11 @@ def run_cross_check(check: CrossCheck, timings: dict | None = None) -> CrossChec
             members, hits = Path(tmp) / "members.csv", Path(tmp) / "hits.csv"
             by_name = matching.matches_by_name(check.columns)
             step = time.perf_counter()
-            keys = matching.read_member_keys(check.scope_code, with_names=by_name)
+            consent = matching.DEPARTMENT_CONSENT.get(check.department)
+            keys = matching.read_member_keys(check.scope_code, with_names=by_name, consent=consent)
             if keys is None:
-                matching.export_members(check.scope_code, members, with_names=by_name)
+                matching.export_members(check.scope_code, members, with_names=by_name, consent=consent)
+            unauthorised = matching.unauthorised_members(check.scope_code, check.department)
             timings["members"] = time.perf_counter() - step
             progress(20)
             step = time.perf_counter()
@@ -178,6 +180,7 @@ def run_cross_check(check: CrossCheck, timings: dict | None = None) -> CrossChec
                 CrossCheck.objects.filter(pk=check.pk).update(
                     status=CrossCheck.Status.DONE,
                     matched_members=matched,
+                    unauthorised_members=unauthorised,
                     findings_count=n,
                     progress=100,
                     finished_at=timezone.now(),
@@ -188,7 +191,11 @@ def run_cross_check(check: CrossCheck, timings: dict | None = None) -> CrossChec
                     action="cross_check_done",
                     target=check,
                     scope_code=check.scope_code,
-                    changes={"matched_members": [None, matched], "findings": [None, n]},
+                    changes={
+                        "matched_members": [None, matched],
+                        "unauthorised_members": [None, unauthorised],
+                        "findings": [None, n],
+                    },
                 )
             timings["findings"] = time.perf_counter() - step
     except matching.DepartmentFileError as e:

@@ -24,7 +24,8 @@ from python_calamine import CalamineWorkbook
 
 from fupin.core import files
 from fupin.regions.models import code_range
-from fupin.registry import codes
+from fupin.registry import codes, consents
+from fupin.registry.models import ConsentScope
 
 from .models import Department, Severity
 from .screening import read_columns
@@ -326,18 +327,50 @@ def matches_by_name(columns: dict) -> bool:
     return bool(columns.get("name") and columns.get("birth"))
 
 
-def _scope_where(scope_code: str, alias: str = "") -> tuple[str, list]:
-    if not scope_code:
-        return "1 = 1", []
-    lo, hi = code_range(scope_code)
-    return f"{alias}village_code >= %s AND {alias}village_code <= %s", [lo, hi]
+# Which consent (registry.ConsentScope) a department's data needs: members without one in force are not matched
+# (issue 17, item 3). Lists of deaths, schooling, medical insurance and disability certificates are not economic data.
+DEPARTMENT_CONSENT = {
+    Department.BUSINESS: ConsentScope.BUSINESS,
+    Department.TAX: ConsentScope.INCOME,
+    Department.PUBLIC_EMPLOYEE: ConsentScope.INCOME,
+    Department.SOCIAL_INSURANCE: ConsentScope.SOCIAL_INSURANCE,
+    Department.HOUSING: ConsentScope.REAL_ESTATE,
+    Department.VEHICLE: ConsentScope.VEHICLE,
+}
 
 
-def export_members(scope_code: str, path: Path, *, with_names: bool = False) -> None:
+def _scope_where(scope_code: str, alias: str = "", consent: str | None = None) -> tuple[str, list]:
+    where, params = "1 = 1", []
+    if scope_code:
+        lo, hi = code_range(scope_code)
+        where, params = f"{alias}village_code >= %s AND {alias}village_code <= %s", [lo, hi]
+    if consent:
+        where += " AND " + consents.consent_sql(consent, f"{alias or 'registry_member.'}id")
+    return where, params
+
+
+def unauthorised_members(scope_code: str, department: str) -> int:
+    """How many members under `scope_code` hold no consent in force for the department's data (not matched)."""
+    consent = DEPARTMENT_CONSENT.get(department)
+    if not consent:
+        return 0
+    where, params = _scope_where(scope_code)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM registry_member WHERE {where} AND NOT {consents.consent_sql(consent)}",
+            params,
+        )
+        return cur.fetchone()[0]
+
+
+def export_members(
+    scope_code: str, path: Path, *, with_names: bool = False, consent: str | None = None
+) -> None:
     """Write the join keys of the members under `scope_code` to a CSV (no header): member id and ID number,
     and name and birth date when the list matches by those too. The rules read everything else from the
-    registry when the findings are written, so the export carries only what the join needs."""
-    where, params = _scope_where(scope_code)
+    registry when the findings are written, so the export carries only what the join needs. With `consent`, only
+    the members holding a consent in force for it."""
+    where, params = _scope_where(scope_code, consent=consent)
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         # The server writes the CSV text itself, a few dozen values of many lines each: a million rows
@@ -373,7 +406,7 @@ def export_members(scope_code: str, path: Path, *, with_names: bool = False) -> 
 EXPORT_GROUPS = 64
 
 
-def read_member_keys(scope_code: str, *, with_names: bool = False):
+def read_member_keys(scope_code: str, *, with_names: bool = False, consent: str | None = None):
     """The join keys of the members under `scope_code` as a polars frame (member_id, id_number, and name and
     birth_date as text when the list matches by those too), handed to DuckDB in memory: no CSV written and
     parsed again. PostgreSQL only; None where the CSV export must do (SQLite, a value holding the separator)."""
@@ -383,7 +416,7 @@ def read_member_keys(scope_code: str, *, with_names: bool = False):
     fields = {"member_id": "id", "id_number": "id_number"}
     if with_names:
         fields |= {"name": "name", "birth_date": "to_char(birth_date, 'YYYY-MM-DD')"}
-    where, params = _scope_where(scope_code)
+    where, params = _scope_where(scope_code, consent=consent)
     connection.ensure_connection()
     with transaction.atomic():
         frame = read_columns(fields, where, params)

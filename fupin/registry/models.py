@@ -7,7 +7,9 @@ with two places, never float.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import money
@@ -389,3 +391,67 @@ class ImportCommit(models.Model):
     class Meta:
         verbose_name = _("导入写入记录")
         verbose_name_plural = _("导入写入记录")
+
+
+class ConsentScope(models.TextChoices):
+    """Which departments' data a consent (电子授权书) lets the office check a member against."""
+
+    INCOME = "income", _("收入（税务、工资、财政供养）")
+    REAL_ESTATE = "real_estate", _("房产")
+    VEHICLE = "vehicle", _("车辆")
+    BUSINESS = "business", _("工商登记")
+    SOCIAL_INSURANCE = "social_insurance", _("社会保险")
+
+
+class ConsentMethod(models.TextChoices):
+    PAPER = "paper", _("纸质授权书（扫描件）")
+    SIGNATURE = "signature", _("手机上手写签名")
+    IN_PERSON = "in_person", _("本人到场，工作人员确认")
+
+
+class Consent(models.Model):
+    """A member's authorisation (家庭经济状况核对授权书) for checking their economic situation with other
+    departments: which kinds of data, when, how given; withdrawable. Cross-checks match only members holding one
+    in force for the department's data (fupin.monitoring.matching); one column per scope so that the members'
+    key query filters with one indexed EXISTS."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="consents", verbose_name=_("成员")
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="consents", verbose_name=_("户"), db_index=False
+    )
+    given_on = models.DateField(_("授权日期"))
+    income = models.BooleanField(_("收入"), default=False)
+    real_estate = models.BooleanField(_("房产"), default=False)
+    vehicle = models.BooleanField(_("车辆"), default=False)
+    business = models.BooleanField(_("工商登记"), default=False)
+    social_insurance = models.BooleanField(_("社会保险"), default=False)
+    method = models.CharField(_("授权方式"), max_length=10, choices=ConsentMethod.choices)
+    evidence = models.FileField(_("授权书或签名"), upload_to="consents/%Y/", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("经济状况核对授权")
+        verbose_name_plural = _("经济状况核对授权")
+        ordering = ["-given_on", "-id"]
+        indexes = [models.Index(fields=["household", "-given_on"], name="consent_household")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.given_on}"
+
+    @property
+    def scopes(self) -> list[str]:
+        return [s for s in ConsentScope.values if getattr(self, s)]
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None

@@ -98,5 +98,7 @@ def test_members_keys_in_memory_or_exported_give_the_same_findings(users, regist
     check.refresh_from_db()
     first = _findings(check)
     assert len(first) == 2
-    monkeypatch.setattr(matching, "read_member_keys", lambda scope, with_names=False: None)  # the CSV export
+    monkeypatch.setattr(
+        matching, "read_member_keys", lambda scope, with_names=False, consent=None: None
+    )  # the CSV export
     assert _rerun(check) == first

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from django.core.files import File
+
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.commands import acting_user
@@ -26,9 +28,11 @@ class Command(BaseCommand):
             raise CommandError(f"文件不存在：{file}")
         by = acting_user()  # the whole registry, or --region of it: an administrator's work
         try:
-            with open(path, "rb") as f:
-                f.name = path.name
-                check = cross_checks.upload_cross_check(by=by, department=department, upload=f)
+            with open(path, "rb") as raw:
+                # a File names the upload (a file object's own name is read-only and holds the whole path)
+                check = cross_checks.upload_cross_check(
+                    by=by, department=department, upload=File(raw, name=path.name)
+                )
         except (DepartmentFileError, services.MonitoringError) as e:
             raise CommandError(str(e)) from None
         CrossCheck.objects.filter(pk=check.pk).update(
@@ -40,5 +44,6 @@ class Command(BaseCommand):
             raise CommandError(check.message)
         self.stdout.write(
             f"名单 {check.rows} 行，匹配成员 {check.matched_members} 人，疑点 {check.findings_count} 条，"
+            f"未授权 {check.unauthorised_members} 人（未比对），"
             f"用时 {check.seconds:.2f} 秒"
         )
