@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from django.core.files import File
-
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.commands import acting_user
