@@ -33,6 +33,7 @@ from fupin.core.unavailable import unavailable_response
 from fupin.declarations.api import router as declarations_router
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
+from fupin.registry.consent_api import router as consent_router
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ api = FupinAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", regions_router)
 api.add_router("/", registry_router)
+api.add_router("/", consent_router)
 api.add_router("/change-requests/", changes_router)
 api.add_router("/declarations/", declarations_router)
 

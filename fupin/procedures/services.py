@@ -20,13 +20,14 @@ from fupin.core.errors import ServiceError
 from fupin.core.evidence import stored_name
 from fupin.disclosure.services import seal_notice
 from fupin.regions.models import Region, RegionLevel
-from fupin.registry import codes
+from fupin.registry import codes, consents
 from fupin.registry import services as registry_services
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError
 
 from . import notice_text, rules, selectors
 from .models import (
+    ENTRY_PROCEDURES,
     HOUSEHOLD_PROCEDURES,
     TRANSITIONS,
     Application,
@@ -473,6 +474,14 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if not batch.entries.filter(state=EntryState.PROPOSED).exists():
             raise ProcedureError("名单中还没有户，请先录入申请（或拟定名单）")
+        if (
+            batch.kind in ENTRY_PROCEDURES
+        ):  # the household's authorisation for checking its economic situation
+            unsigned = consents.households_without_consent(
+                batch.entries.filter(state=EntryState.PROPOSED).values_list("household_id", flat=True)
+            )
+            if unsigned:
+                raise ProcedureError(consents.missing_consent_message(unsigned))
     elif not VillageProfile.objects.filter(village_id=batch.village_id, year=batch.year).exists():
         raise ProcedureError(f"请先填报{batch.village.name}{batch.year}年的村情登记")
     return _move(batch, Stage.SURVEY, by=by, now=now, action=StageRecord.Action.COMPLETE)

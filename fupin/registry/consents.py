@@ -20,6 +20,7 @@ from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.core import evidence
 
+from . import codes
 from .models import Consent, ConsentMethod, ConsentScope, Household, Member
 from .services import RegistryError
 
@@ -33,8 +34,8 @@ def in_force(scope: str | None = None) -> Q:
 
 
 def consented(scope: str, member_ref: str = "pk") -> Exists:
-    """An Exists for a Member queryset: the member holds a consent in force covering `scope`."""
-    return Exists(Consent.objects.filter(in_force(scope), member=OuterRef(member_ref)))
+    """An Exists for a Member queryset: the member holds a consent in force covering `scope` (any, if "")."""
+    return Exists(Consent.objects.filter(in_force(scope or None), member=OuterRef(member_ref)))
 
 
 def consent_sql(scope: str, member_id: str = "registry_member.id") -> str:
@@ -47,23 +48,31 @@ def consent_sql(scope: str, member_id: str = "registry_member.id") -> str:
     )
 
 
-def household_has_consent(household: Household, scopes: Iterable[str] = ()) -> bool:
-    """Whether every adult member (the head at least) holds a consent in force covering `scopes` (any scope if none)."""
-    members = list(household.members.all())
-    if not members:
-        return False
+def households_without_consent(household_ids: Iterable[int]) -> list[Household]:
+    """Of these households, those where an adult member (or the head, in a household of minors) holds no consent in
+    force: what the identification and monitoring procedures refuse to take an application without."""
     today = timezone.localdate()
-    adults = [m for m in members if m.birth_date is None or _age(m.birth_date, today) >= 18] or members
-    scopes = list(scopes)
-    q = in_force()
-    for s in scopes:
-        q &= Q(**{s: True})
-    signed = set(Consent.objects.filter(q, member__in=adults).values_list("member_id", flat=True))
-    return all(m.pk in signed for m in adults)
+    try:
+        cutoff = today.replace(year=today.year - 18)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - 18, day=28)
+    unsigned = (
+        Member.objects.filter(household_id__in=list(household_ids))
+        .filter(Q(birth_date__lte=cutoff) | Q(relation=codes.Relation.HEAD))
+        .exclude(consented(""))
+        .values("household_id")
+    )
+    return list(Household.objects.filter(pk__in=unsigned).order_by("number"))
 
 
-def _age(birth: datetime.date, today: datetime.date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+def missing_consent_message(households: list[Household]) -> str:
+    names = "、".join(h.head_name or h.number for h in households[:10]) + (
+        "等" if len(households) > 10 else ""
+    )
+    return (
+        f"以下户尚未登记经济状况核对授权书：{names}。请在该户详情页的“经济状况核对授权书”处为每位成年成员"
+        "登记授权（纸质扫描件、手机签名或本人到场确认）后再办理"
+    )
 
 
 def _signature_file(data_url: str) -> File:

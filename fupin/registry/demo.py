@@ -23,7 +23,16 @@ from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.regions.services import load_regions, read_divisions, select_divisions
 
 from . import codes
-from .models import GuaranteeCheck, Household, IncomeRecord, Member, per_capita_net_income
+from .models import (
+    Consent,
+    ConsentMethod,
+    ConsentScope,
+    GuaranteeCheck,
+    Household,
+    IncomeRecord,
+    Member,
+    per_capita_net_income,
+)
 from .services import initials
 
 DEMO_COUNTY = "360722"
@@ -387,6 +396,34 @@ def rural_villages(county: str = DEMO_COUNTY) -> list[str]:
     )
 
 
+# One household in UNSIGNED_EVERY has not signed the authorisation for checking its economic situation (电子授权书):
+# the demo's cross-checks count its members as 未授权 and match the rest.
+UNSIGNED_EVERY = 10
+CONSENT_DAY = datetime.date(2025, 3, 15)
+
+
+def _give_consents(households: list[Household]) -> None:
+    """Every member of these households authorises every department's check, in person with the clerk."""
+    if not households:
+        return
+    rows = Member.objects.filter(household_id__in=[h.pk for h in households]).values_list(
+        "pk", "household_id"
+    )
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                member_id=m,
+                household_id=h,
+                given_on=CONSENT_DAY,
+                method=ConsentMethod.IN_PERSON,
+                **{scope: True for scope in ConsentScope.values},
+            )
+            for m, h in rows
+        ],
+        batch_size=5000,
+    )
+
+
 def build_demo_county(*, persons: int, seed: int, reset: bool = False, progress=None) -> dict:
     """Create about `persons` people in households across the demo county's villages, in bulk."""
     if not Region.objects.filter(code__startswith=DEMO_COUNTY, level=RegionLevel.VILLAGE).exists():
@@ -556,6 +593,7 @@ def _write(batch):
             )
         )
     Member.objects.bulk_create(members, batch_size=5000)
+    _give_consents([obj for i, obj in enumerate(households) if i % UNSIGNED_EVERY != UNSIGNED_EVERY - 1])
     IncomeRecord.objects.bulk_create(incomes, batch_size=5000)
     GuaranteeCheck.objects.bulk_create(checks, batch_size=5000)
     record_many(audits, batch_size=5000)

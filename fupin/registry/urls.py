@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, reveal_views, views
+from . import consent_views, import_views, reveal_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -16,6 +16,13 @@ urlpatterns = [
     path("<int:pk>/", views.household_detail, name="household_detail"),
     path("<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("<int:pk>/reveal/", reveal_views.household_reveal, name="household_reveal"),
+    path("<int:pk>/consents/new/", consent_views.consent_record, name="consent_record"),
+    path(
+        "<int:pk>/consents/<int:consent_pk>/withdraw/",
+        consent_views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("<int:pk>/consents/<int:consent_pk>/file/", consent_views.consent_file, name="consent_file"),
     path("<int:pk>/history/", views.household_history, name="household_history"),
     path("<int:pk>/members/new/", views.member_add, name="member_add"),
     path("<int:pk>/members/<int:member_pk>/edit/", views.member_edit, name="member_edit"),

@@ -318,6 +318,7 @@ def detail_context(
         "more_history": len(entries) > HISTORY_ON_PAGE,
         "can_edit": user.can_edit_registry,
         "change_url": services.change_request_url(household) if household.is_registered else "",
+        "consents": list(household.consents.select_related("member")),
         "revealed": revealed,
         "reveal_form": form,
         "purposes": Purpose.choices,

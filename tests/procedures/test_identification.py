@@ -10,7 +10,7 @@ from fupin.procedures import notices, selection, selectors, services
 from fupin.procedures.models import EntryState, Notice, NoticeKind, Objection, Quota, Stage, StageRecord
 from fupin.procedures.services import ProcedureError
 from fupin.registry import codes
-from fupin.registry.models import Household
+from fupin.registry.models import Consent, Household
 from tests import factories
 
 from .conftest import YEAR, applicant, at, upload, votes_for_all
@@ -276,3 +276,26 @@ def test_appraisal_needs_minutes_and_a_quorum(users, quota):
             now=at(1),
         )
     assert Notice.objects.count() == 0
+
+
+def test_the_application_is_not_completed_without_the_households_consent(users, quota):
+    clerk = users["clerk"]
+    signed, unsigned = applicant("赵一", "2000"), applicant("钱二", "2500")
+    Consent.objects.filter(household=unsigned).delete()
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    services.add_households(
+        batch,
+        by=clerk,
+        household_ids=[signed.pk, unsigned.pk],
+        primary_cause=codes.PovertyCause.ILLNESS,
+        now=at(0),
+    )
+    with pytest.raises(ProcedureError, match="尚未登记经济状况核对授权书：钱二") as refused:
+        services.complete_application(batch, by=clerk, now=at(1))
+    assert "户详情页" in str(refused.value) and "赵一" not in str(refused.value)
+    factories.give_consent(unsigned)
+    services.complete_application(batch, by=clerk, now=at(1))
+    batch.refresh_from_db()
+    assert batch.stage == "survey"
