@@ -137,6 +137,14 @@ AUTH_USER_MODEL = "accounts.User"
 # The access log (fupin.audit.access): one user revealing more persons than this in an hour opens a problem for
 # the county.
 FUPIN_ACCESS_ALERT_PERSONS = int(os.environ.get("FUPIN_ACCESS_ALERT_PERSONS", "100"))
+# Retention (fupin purge-expired, daily): access-log entries expire after this many days (three years by default);
+# the files of approved or withdrawn change requests are deleted this many days after the decision (unset: kept).
+FUPIN_ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("FUPIN_ACCESS_LOG_RETENTION_DAYS", str(3 * 365)))
+FUPIN_EVIDENCE_RETENTION_DAYS = (
+    int(os.environ["FUPIN_EVIDENCE_RETENTION_DAYS"])
+    if os.environ.get("FUPIN_EVIDENCE_RETENTION_DAYS")
+    else None
+)
 # ModelBackend with the signed-in user's row read by plain SQL on each request (fupin.accounts.backends).
 # The lockout backend first: it refuses a locked account or address before any password is checked.
 AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.LockoutBackend", "fupin.accounts.backends.UserBackend"]

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from fupin.audit.access import ACTION_PREFIX, Channel, Purpose
 from fupin.audit.models import AccessedPerson, AuditEntry
+from fupin.audit.retention import EXPIRED
 from fupin.core import idnumber
 from fupin.registry.display import role_label
 from fupin.registry.models import Member
@@ -41,7 +42,7 @@ def log_for(user: Any, *, username: str = "", id_number: str = "", member: int |
     """The access-log entries of the user's county (every county for an administrator), newest first."""
     if not may_read_log(user):
         raise PermissionDenied("仅县扶贫办可查看个人信息查看记录")
-    entries = AuditEntry.objects.filter(action__startswith=ACTION_PREFIX)
+    entries = AuditEntry.objects.filter(action__startswith=ACTION_PREFIX).exclude(action=EXPIRED)
     if not user.is_superuser:
         prefix = (user.region_id or "")[:6]
         if len(prefix) < 6:

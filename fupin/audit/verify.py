@@ -20,10 +20,12 @@ from django.db.models import Max, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from . import retention
 from .chain import CANONICAL_FIELDS, GENESIS, canonical, chain_key, changes_from_text, link_hash
 from .models import Anchor, AuditEntry, ChainHead
 
 MAX_PROBLEMS = 50
+ACTION = CANONICAL_FIELDS.index("action")
 
 
 def anchor_file() -> Path:
@@ -129,6 +131,7 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
         qs = qs.filter(chain__startswith=prefix)
     current, expected, prev, last_id = None, 1, GENESIS, 0
     seen: set[str] = set()
+    expired = retention.expired_numbers(using, prefix)
 
     def close(chain):
         head = heads.get(chain)
@@ -188,7 +191,13 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
         elif seq < expected or entry_id < last_id:
             problem("inserted", chain, seq, entry_id, f"{name}的序号或位置不连续：是插入的记录")
             reported = True
-        if not reported:
+        if not reported and content[ACTION] == retention.EXPIRED:
+            # an access entry expired by retention: its content is gone, its number must be named by a purge entry
+            if not retention.is_expired(expired, chain, seq):
+                problem("altered", chain, seq, entry_id, f"{name}的内容被改动（哈希不符）")
+            elif prev_hash != prev:
+                problem("inserted", chain, seq, entry_id, f"{name}与前一条记录的哈希不相连：记录被插入或改写")
+        elif not reported:
             content[-1] = changes_from_text(content[-1])
             recomputed = link_hash(prev_hash, canonical(*content))
             scope_code = content[CANONICAL_FIELDS.index("scope_code")]
