@@ -18,7 +18,7 @@ from fupin.core.errors import ServiceError
 from fupin.core.evidence import EvidenceRefused
 from fupin.core.evidence import accept as accept_evidence
 from fupin.regions.models import Region, RegionLevel, in_region
-from fupin.registry import codes, consents
+from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError, apply_key_facts
 
@@ -295,8 +295,6 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
         raise MonitoringError("须先完成村民主评议")
     if needs_review and case.stage != MonitoringStage.REVIEWED:
         raise MonitoringError("须先经乡镇审核")
-    if consents.households_without_consent([case.household_id]):  # 电子授权书, as provinces require
-        raise MonitoringError(consents.missing_consent_message([case.household]))
     case, before = _move(case, MonitoringStage.MEASURES, by=by, note=note)
     case.included_at = timezone.now()
     case.save(update_fields=["stage", "included_at"])

@@ -18,6 +18,7 @@ from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import request_year, this_year
+from fupin.registry import consents
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
@@ -213,6 +214,8 @@ def case_detail(request, pk):
             "measure_form": forms.MeasureForm(),
             "eliminate_form": forms.EliminateForm(),
             "reason_form": forms.ReasonForm(),
+            # the household's authorisation for checking its economic situation (电子授权书), asked for at entry
+            "missing_consent": bool(consents.households_without_consent([case.household_id])),
         },
     )
 

@@ -27,7 +27,6 @@ from fupin.registry.services import RegistryError
 
 from . import notice_text, rules, selectors
 from .models import (
-    ENTRY_PROCEDURES,
     HOUSEHOLD_PROCEDURES,
     TRANSITIONS,
     Application,
@@ -474,9 +473,8 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if not batch.entries.filter(state=EntryState.PROPOSED).exists():
             raise ProcedureError("名单中还没有户，请先录入申请（或拟定名单）")
-        if (
-            batch.kind in ENTRY_PROCEDURES
-        ):  # the household's authorisation for checking its economic situation
+        # the household's authorisation for checking its economic situation (电子授权书)
+        if batch.kind == Procedure.IDENTIFICATION:
             unsigned = consents.households_without_consent(
                 batch.entries.filter(state=EntryState.PROPOSED).values_list("household_id", flat=True)
             )

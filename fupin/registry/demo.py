@@ -399,6 +399,7 @@ def rural_villages(county: str = DEMO_COUNTY) -> list[str]:
 # One household in UNSIGNED_EVERY has not signed the authorisation for checking its economic situation (电子授权书):
 # the demo's cross-checks count its members as 未授权 and match the rest.
 UNSIGNED_EVERY = 10
+APPLYING = {codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.UNREGISTERED}
 CONSENT_DAY = datetime.date(2025, 3, 15)
 
 
@@ -593,7 +594,14 @@ def _write(batch):
             )
         )
     Member.objects.bulk_create(members, batch_size=5000)
-    _give_consents([obj for i, obj in enumerate(households) if i % UNSIGNED_EVERY != UNSIGNED_EVERY - 1])
+    _give_consents(
+        [
+            obj
+            for i, obj in enumerate(households)
+            # applicants sign when they apply: the identification procedure refuses an application without it
+            if i % UNSIGNED_EVERY != UNSIGNED_EVERY - 1 or obj.status in APPLYING
+        ]
+    )
     IncomeRecord.objects.bulk_create(incomes, batch_size=5000)
     GuaranteeCheck.objects.bulk_create(checks, batch_size=5000)
     record_many(audits, batch_size=5000)
