@@ -15,15 +15,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from fupin.audit.access import Channel
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.evidence import random_name
 from fupin.core.lookup import get_in_scope
 from fupin.regions import selectors as regions
 
-from . import exports, selectors, work
+from . import exports, reveal, selectors, work
 from .forms import HouseholdFilterForm
 from .importing import columns, reading, report
-from .models import ImportJob, ImportStatus
+from .models import ImportJob, ImportStatus, Member
+from .services import RegistryError
 from .tasks import run_import
 from .work import import_jobs_for
 
@@ -169,6 +171,24 @@ def import_template(request):
     return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.xlsx")
 
 
+def _reveal_export(request, households) -> bool:
+    """Log an export with full identifiers (every member exported); PermissionDenied or 422-like refusal otherwise."""
+    try:
+        reveal.reveal(
+            Member.objects.filter(household__in=households.values("pk")).only(
+                "pk", "household_id", "village_code"
+            ),
+            by=request.user,
+            fields=reveal.REVEALS,
+            purpose=request.GET.get("purpose", ""),
+            note=request.GET.get("note", ""),
+            channel=Channel.EXPORT,
+        )
+    except RegistryError as e:
+        raise PermissionDenied("；".join(str(v) for v in e.errors.values())) from None
+    return True
+
+
 @login_required
 @require_GET
 def household_export(request):
@@ -181,9 +201,11 @@ def household_export(request):
     if code:
         filters["region"] = get_in_scope(regions.region_for, user, code).code
     households = selectors.households_for(user, **filters)
+    # masked for every role; `reveal=1&purpose=…` (a role that works with identifiers) writes them in full, logged
+    revealed = bool(request.GET.get("reveal")) and _reveal_export(request, households)
     # write-only openpyxl keeps rows on disk; the finished file is streamed from a temporary file
     tmp = tempfile.TemporaryFile()
-    exports.write_xlsx(households, tmp, show_identifiers=user.sees_identifiers)
+    exports.write_xlsx(households, tmp, show_identifiers=revealed)
     tmp.seek(0)
     stamp = timezone.localdate().strftime("%Y%m%d")
     return FileResponse(
