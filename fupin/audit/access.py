@@ -36,6 +36,7 @@ class Purpose(models.TextChoices):
     CROSS_CHECK = "cross_check", _("部门比对核查")
     INSPECTION = "inspection", _("上级检查、审计")
     EDIT = "edit", _("修改登记信息")
+    SEARCH = "search", _("按身份证号查找")
     OTHER = "other", _("其他（须说明）")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from fupin.accounts.scope import household_filter
 from fupin.audit import access
 
 from . import masking
@@ -111,3 +112,25 @@ def log_seen(
     persons = access.member_persons(members)
     if persons and getattr(by, "sees_identifiers", False):
         access.record_access(by=by, persons=persons, fields=fields, purpose=purpose, channel=channel)
+
+
+SEARCH_LOGGED = 500  # the persons an ID search logs at most (a 6-digit part can match a county's worth)
+
+
+def log_id_search(user: Any, q: str, *, channel: str = access.Channel.SEARCH) -> None:
+    """A search by (part of) an ID number that matched shows whose number it is: logged for the members it matched,
+    for roles that search by ID number (those that may not see them are counted per day: masking.allow_id_search)."""
+    upper = (q or "").strip().upper()
+    if not (getattr(user, "sees_identifiers", False) and len(upper) >= 6 and upper[:-1].isdigit()):
+        return
+    if not (upper[-1].isdigit() or upper[-1] == "X"):
+        return
+    scope = household_filter(user, "household__", region_field="village_code")
+    if scope is None:
+        return
+    members = Member.objects.filter(scope)
+    members = (
+        members.filter(id_number=upper) if len(upper) == 18 else members.filter(id_number__contains=upper)
+    )
+    found = list(members.only("pk", "household_id", "village_code")[:SEARCH_LOGGED])
+    log_seen(found, by=user, fields=("id_number",), channel=channel, purpose="search")

@@ -174,6 +174,9 @@ def household_list(request):
     query = request.META.get("QUERY_STRING", "")
     language = get_language()
 
+    reveal.log_id_search(
+        user, request.GET.get("q", "")
+    )  # whose number it is: in the access log, cached or not
     # a whole-number ID search by a role that may not see ID numbers is counted (masking.allow_id_search): never from the cache
     counted = not user.sees_identifiers and masking.is_whole_id(request.GET.get("q", ""))
     results_key = (

@@ -198,3 +198,17 @@ def test_removing_an_access_entry_is_found_by_audit_verify(client, users, househ
         cursor.execute("DELETE FROM audit_auditentry WHERE id = %s", [first.pk])
     report = verify()
     assert not report.ok and any("删除" in str(p) for p in report.problems)
+
+
+def test_a_search_that_matched_on_an_id_number_is_logged(client, users, household):
+    head = household.members.get(relation="head")
+    client.force_login(users["clerk"])
+    client.get(reverse("registry:household_list"), {"q": "张三"})
+    assert access_entries() == []  # a name search shows no number
+    client.get(reverse("registry:household_list"), {"q": head.id_number})
+    client.get(reverse("registry:household_list"), {"q": head.id_number})  # cached page: logged again
+    entries = access_entries()
+    assert len(entries) == 2 and all(e.action == "access.search" for e in entries)
+    assert entries[0].changes["persons"] == [head.pk] and entries[0].changes["fields"] == ["id_number"]
+    client.get(reverse("registry:household_list"), {"q": "999999"})  # matched nobody: nothing to log
+    assert len(access_entries()) == 2
