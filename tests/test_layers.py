@@ -12,7 +12,8 @@ something of a higher one, the higher app hands it over at start-up in its AppCo
 fupin.registry.importing.writer.register_village_triggers, fupin.registry.services.provide_procedure_years;
 and, within layer 6, fupin.monitoring.services.on_stage_change, called by DeclarationsConfig.ready so that
 monitoring never imports declarations; fupin.core.work.register_work, called by RegistryConfig.ready and
-AssistanceConfig.ready, so that the worker and the 后台任务 page in core reach their import jobs and handbook batches).
+AssistanceConfig.ready, so that the worker and the 后台任务 page in core reach their import jobs and handbook batches;
+fupin.audit.access.provide_alarm, called by AccessConfig.ready, so that unusual reading opens a problem).
 The project's own modules (fupin/settings.py, urls.py, api.py) sit above every app.
 """
 

@@ -13,3 +13,11 @@ class AccessConfig(AppConfig):
         from .services import open_unusual_reading_problem
 
         provide_alarm(open_unusual_reading_problem)
+
+        from fupin.core.schedule import register_daily
+
+        from .tasks import purge_expired
+
+        register_daily(
+            "purge-expired", "03:20", purge_expired, "清除到期的个人信息查看记录和变更申请佐证材料"
+        )
