@@ -14,7 +14,7 @@ from fupin.core.models import ScheduledRun
 
 pytestmark = pytest.mark.django_db
 
-DAILY = {"audit-anchor", "declaration-deadlines", "purge-cross-checks", "loan-reminders"}
+DAILY = {"audit-anchor", "declaration-deadlines", "purge-cross-checks", "purge-expired", "loan-reminders"}
 
 
 def local(day: datetime.date, hh: int, mm: int = 0) -> datetime.datetime:
@@ -58,13 +58,14 @@ def test_a_job_runs_once_a_day_after_its_time(ran):
     assert schedule.run_due(local(today, 0, 5)) == []
     assert schedule.run_due(local(today, 0, 40)) == ["audit-anchor", "declaration-deadlines"]
     assert schedule.run_due(local(today, 0, 41)) == []  # the next minute's look finds them done
-    assert schedule.run_due(local(today, 9)) == ["purge-cross-checks", "loan-reminders"]
+    assert schedule.run_due(local(today, 9)) == ["purge-cross-checks", "purge-expired", "loan-reminders"]
     assert schedule.run_due(local(today, 23, 59)) == []
     assert schedule.run_due(local(today + datetime.timedelta(days=1), 0, 15)) == ["audit-anchor"]
     assert ran == [
         "audit-anchor",
         "declaration-deadlines",
         "purge-cross-checks",
+        "purge-expired",
         "loan-reminders",
         "audit-anchor",
     ]
@@ -99,7 +100,11 @@ def test_times_can_be_changed_or_a_job_turned_off(ran, settings):
     settings.FUPIN_SCHEDULE = "declaration-deadlines=02:00, loan-reminders=off"
     day = datetime.date(2026, 12, 7)
     assert schedule.run_due(local(day, 1)) == ["audit-anchor"]
-    assert schedule.run_due(local(day, 23)) == ["declaration-deadlines", "purge-cross-checks"]
+    assert schedule.run_due(local(day, 23)) == [
+        "declaration-deadlines",
+        "purge-cross-checks",
+        "purge-expired",
+    ]
 
 
 def test_a_job_that_cannot_be_queued_is_tried_again_next_minute(monkeypatch):

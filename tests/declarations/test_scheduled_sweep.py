@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_overdue_declaration_opens_its_problem_without_anyone_running_a_command(tree, outbox, settings):
-    settings.FUPIN_SCHEDULE = "audit-anchor=off,purge-cross-checks=off,loan-reminders=off"
+    settings.FUPIN_SCHEDULE = "audit-anchor=off,purge-cross-checks=off,purge-expired=off,loan-reminders=off"
     d = declare(outbox=outbox, now=timezone.now() - datetime.timedelta(days=30))
     assert d.verify_due < timezone.localdate()
     assert schedule.run_due(
