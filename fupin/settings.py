@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fupin.accounts.context_processors.roles",
+                "fupin.core.todo_views.todo_context",
             ],
         },
     },

@@ -18,3 +18,8 @@ class AssistanceConfig(AppConfig):
         from . import work
 
         core_work.register_work(work.KIND)
+        from fupin.core.todo import register_todo
+
+        from . import todos
+
+        register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user

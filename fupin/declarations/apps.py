@@ -24,3 +24,8 @@ class DeclarationsConfig(AppConfig):
             sweep_deadlines,
             "申报时限检查：超期环节列入问题台账，已办结的销号",
         )
+        from fupin.core.todo import register_todo
+
+        from . import todos
+
+        register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user

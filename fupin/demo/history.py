@@ -25,6 +25,7 @@ from fupin.assistance import bulk
 from fupin.assistance import services as assistance
 from fupin.assistance.models import HelperKind, MeasureCatalogue, UnitKind
 from fupin.procedures import cycle, notices, selection
+from fupin.procedures import selectors as procedure_selectors
 from fupin.procedures import services as procedures
 from fupin.procedures.models import Procedure
 from fupin.regions.models import in_region
@@ -71,7 +72,7 @@ def build_history(*, county: str = DEMO_COUNTY, seed: int = 2015, progress=None)
             progress(name)
 
     step("识别与退出")
-    waiting = _applicant_village(township) or village
+    waiting = _exit_village(county, township, village, today.year)
     for year in (today.year - 1, today.year):
         result = cycle.run_cycle(
             county=county,
@@ -104,55 +105,51 @@ def _households(prefix: str, statuses=NEEDS_HELPER):
     return Household.objects.filter(in_region("village_id", prefix), status__in=statuses).order_by("number")
 
 
-def _applicant_village(township: str) -> str | None:
-    """The township's village with the most applicants (申请户)."""
-    counts: dict[str, int] = defaultdict(int)
-    for code in _households(township, [codes.HouseholdStatus.APPLICANT]).values_list("village_id", flat=True):
-        counts[code] += 1
-    return max(sorted(counts), key=counts.__getitem__, default=None)
+def _exit_village(county: str, township: str, village: str, year: int) -> str:
+    """Another village of the township with households ready to exit this year (the demo village if none)."""
+    exits, _, _ = cycle._exit_and_relapse_candidates(
+        county, year, procedure_selectors.poverty_line(year, county)
+    )
+    return next((v for v in sorted(exits) if v.startswith(township) and v != village), village)
 
 
 def open_village_batches(users: dict[str, User], village: str, waiting: str, today: datetime.date) -> int:
-    """This year's work in progress: in the township's village with the most applicants, an identification batch
-    waiting for the township's review; in the demo village, an exit batch whose village notice ends in a few
-    days, with an objection to answer."""
+    """This year's work in progress: in another village of the township, an exit batch waiting for the
+    township's review; in the demo village, an exit batch whose village notice ends in a few days, with an
+    objection to answer."""
     clerk = users["clerk"]
     now = timezone.make_aware(datetime.datetime.combine(today, datetime.time(9)))
     opened = 0
-    applicants = list(_households(waiting, [codes.HouseholdStatus.APPLICANT]).values_list("pk", flat=True))
-    if applicants:
-        by = clerk if waiting == village else cycle.system_user()
-        batch = procedures.open_batch(
-            by=by, village_code=waiting, kind=Procedure.IDENTIFICATION, year=today.year, now=now - _days(16)
-        )
-        procedures.add_households(batch, by=by, household_ids=applicants, now=now - _days(16))
-        if _to_notice(batch, by, now - _days(15)):
-            notices.close_notice(batch, by=by, now=now - _days(2))
-        opened += 1
-    batch = procedures.open_batch(
-        by=clerk, village_code=village, kind=Procedure.EXIT, year=today.year, now=now - _days(9)
-    )
-    if procedures.propose_exit_candidates(batch, by=clerk, now=now - _days(9)):
-        procedures.confirm_by_helper(
-            list(batch.entries.select_related("batch")),
-            by=clerk,
-            helper_name="帮扶责任人",
-            now=now - _days(9),
-        )
-        notice = _to_notice(batch, clerk, now - _days(8))
+    if waiting != village:
+        by = cycle.system_user()
+        batch, notice = _exit_to_notice(waiting, by, now - _days(16), today.year)
         if notice:
-            entry = batch.entries.order_by("pk").first()
-            notices.record_objection(
-                batch,
-                by=clerk,
-                entry=entry,
-                content="群众反映该户务工收入不稳定，脱贫后可能返贫",
-                objector="村民（匿名）",
-                raised_on=today - _days(1),
-                now=now - _days(1),
-            )
+            notices.close_notice(batch, by=by, now=now - _days(2))
+            opened += 1
+    batch, notice = _exit_to_notice(village, clerk, now - _days(9), today.year)
+    if notice:
+        notices.record_objection(
+            batch,
+            by=clerk,
+            entry=batch.entries.order_by("pk").first(),
+            content="群众反映该户务工收入不稳定，脱贫后可能返贫",
+            objector="村民（匿名）",
+            raised_on=today - _days(1),
+            now=now - _days(1),
+        )
         opened += 1
     return opened
+
+
+def _exit_to_notice(village: str, by: User, start: datetime.datetime, year: int):
+    """An exit batch of the village taken to its village notice, posted a day after `start`: (batch, notice)."""
+    batch = procedures.open_batch(by=by, village_code=village, kind=Procedure.EXIT, year=year, now=start)
+    if not procedures.propose_exit_candidates(batch, by=by, now=start):
+        return batch, None
+    procedures.confirm_by_helper(
+        list(batch.entries.select_related("batch")), by=by, helper_name="帮扶责任人", now=start
+    )
+    return batch, _to_notice(batch, by, start + _days(1))
 
 
 def _days(n: int) -> datetime.timedelta:
@@ -226,7 +223,9 @@ def pair_everyone(users: dict[str, User], county: str, rng: random.Random, today
             bulk.pair_many(
                 [(pk, helpers[township][(n + i) // 4].pk) for i, pk in enumerate(pks[n : n + 40])],
                 by=by,
-                started_on=today - _days(rng.randint(200, 700)),
+                # the demo township paired long ago and visits (plan_and_visit); the others this autumn
+                started_on=today
+                - _days(rng.randint(200, 700) if township == township_user.region_id else 40),
                 reason="县扶贫办统一安排结对",
             )
     made["helper_units"], made["helpers"] = len(units), phone

@@ -12,3 +12,8 @@ class FundsConfig(AppConfig):
         from .tasks import send_loan_reminders
 
         register_daily("loan-reminders", "08:00", send_loan_reminders, "登记到期前30天的小额信贷还款提醒")
+        from fupin.core.todo import register_todo
+
+        from . import todos
+
+        register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user

@@ -12,3 +12,8 @@ class MonitoringConfig(AppConfig):
         from .tasks import purge_expired_lists
 
         register_daily("purge-cross-checks", "03:00", purge_expired_lists, "删除超过保留期限的部门比对名单")
+        from fupin.core.todo import register_todo
+
+        from . import todos
+
+        register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user

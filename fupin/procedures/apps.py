@@ -12,3 +12,8 @@ class ProceduresConfig(AppConfig):
         from .selectors import guarantee_years_used, income_years_used
 
         registry.provide_procedure_years(income=income_years_used, guarantees=guarantee_years_used)
+        from fupin.core.todo import register_todo
+
+        from . import todos
+
+        register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user

@@ -1,0 +1,69 @@
+"""The to-do list (待办): what waits for the signed-in user, gathered from every app without core importing them.
+
+Each app registers a provider in its `AppConfig.ready()` (`register_todo`): a function of (user, today) that
+returns `Todo` items from its own selectors, scoped to the user, one query per kind. `todos_for(request)` asks
+every provider once per request (and keeps the answer for a short while per user, so the count in the
+navigation costs nothing on most pages); the to-do page lists the items, each linking to where it is done.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Todo:
+    kind: str  # a stable key, e.g. "procedures.township_review"
+    section: str  # the section's name, as the navigation shows it
+    label: str  # what waits, e.g. "待乡镇审核的批次"
+    count: int
+    url: str  # where it is done
+    urgent: bool = False  # overdue, or ending within days
+
+
+Provider = Callable[[object, datetime.date], list[Todo]]
+_PROVIDERS: list[Provider] = []
+
+
+def register_todo(provider: Provider) -> None:
+    """Called from an app's AppConfig.ready(); registering the same provider twice keeps one."""
+    if provider not in _PROVIDERS:
+        _PROVIDERS.append(provider)
+
+
+def collect(user: Any, today: datetime.date | None = None) -> list[Todo]:
+    """Every registered provider's items for `user` that have something waiting, urgent ones first."""
+    today = today or timezone.localdate()
+    items = [item for provider in _PROVIDERS for item in provider(user, today) if item.count]
+    return sorted(items, key=lambda t: not t.urgent)
+
+
+def _cache_key(user: Any) -> str:
+    return f"todo:{user.pk}:{user.role}:{user.region_id}"
+
+
+def todos_for(request: HttpRequest, *, fresh: bool = False) -> list[Todo]:
+    """The user's items, computed once per request and kept CACHE_SECONDS per user (`fresh` skips the cache)."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return []
+    memo = getattr(request, "_fupin_todos", None)
+    if memo is not None and not fresh:
+        return memo
+    items = None if fresh else cache.get(_cache_key(user))
+    if items is None:
+        items = collect(user)
+        cache.set(_cache_key(user), items, CACHE_SECONDS)
+    request._fupin_todos = items  # type: ignore[attr-defined]
+    return items
+
+
+def todo_count(request: HttpRequest) -> int:
+    return sum(t.count for t in todos_for(request))
