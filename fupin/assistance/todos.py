@@ -35,7 +35,7 @@ def todos(user, today: datetime.date) -> list[Todo]:
                 section,
                 _("尚未结对的贫困户、监测户"),
                 unpaired_households(user).count(),
-                reverse("assistance:unpaired"),
+                reverse("assistance:pair_many"),
             )
         )
     return items

@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from . import views
+from . import bulk_views, views
 
 app_name = "assistance"
 urlpatterns = [
     path("", views.index, name="index"),
     path("mine/", views.my_households, name="my_households"),
     path("unpaired/", views.unpaired, name="unpaired"),
+    path("unpaired/pair/", bulk_views.pair_many, name="pair_many"),
     path("overdue/", views.overdue, name="overdue"),
     path("households/<int:pk>/", views.household, name="household"),
     path("households/<int:pk>/pair/", views.pair, name="pair"),

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fupin.accounts.models import User
-from fupin.assistance import bulk
+from fupin.assistance import bulk, roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import HelperKind, MeasureCatalogue, UnitKind
 from fupin.procedures import cycle, notices, selection
@@ -188,7 +188,7 @@ def pair_everyone(users: dict[str, User], county: str, rng: random.Random, today
     """Helper units, a township's worth of helpers each, every poor and monitored household paired."""
     county_user, township_user = users["county"], users["township"]
     units = [
-        assistance.create_unit(
+        roster.create_unit(
             by=county_user,
             name=name,
             region_code=county,
@@ -208,7 +208,7 @@ def pair_everyone(users: dict[str, User], county: str, rng: random.Random, today
         for _ in range(math.ceil(len(pks) / 4)):
             phone += 1
             helpers[township].append(
-                assistance.create_helper(
+                roster.create_helper(
                     by=county_user,
                     unit=units[(phone - 1) % len(units)],
                     name=rng.choice(SURNAMES) + rng.choice("建国志强红梅晓燕海涛文华"),
@@ -283,4 +283,4 @@ def give_helper_login(users: dict[str, User], village: str, helpers: dict[str, l
     helper = household.pairings.filter(ended_on__isnull=True).select_related("helper").get().helper
     from fupin.registry.demo import DEMO_PASSWORD
 
-    assistance.give_helper_login(helper, by=users["county"], username=DEMO_HELPER, password=DEMO_PASSWORD)
+    roster.give_helper_login(helper, by=users["county"], username=DEMO_HELPER, password=DEMO_PASSWORD)

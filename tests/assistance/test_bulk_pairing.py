@@ -65,3 +65,68 @@ def test_a_helper_outside_the_households_region_is_refused(users, make_helper, h
     far = make_helper("远", region=factories.OTHER_TOWNSHIP_VILLAGE[:9])
     with pytest.raises(AssistanceError, match="工作区域"):
         bulk.pair_many([(households[0].pk, far.pk)], by=users["county"], started_on=TODAY)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_township_ticks_households_on_the_page_and_pairs_them(users, make_helper, households):
+    helper = make_helper("甲", region=factories.VILLAGE[:9])
+    client = _client(users["township"])
+    page = client.get("/assistance/unpaired/pair/").content.decode()
+    assert all(h.number in page for h in households) and "甲" in page
+    response = client.post(
+        "/assistance/unpaired/pair/",
+        {"household": [h.pk for h in households[:3]], "helper": helper.pk, "started_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 302
+    assert Pairing.objects.filter(helper=helper).count() == 3
+    assert households[0].number not in client.get("/assistance/unpaired/pair/").content.decode()
+
+
+def test_a_refused_request_answers_400_with_the_reason_and_saves_nothing(users, make_helper, households):
+    helper = make_helper("甲", region=factories.VILLAGE[:9])
+    response = _client(users["county"]).post(
+        "/assistance/unpaired/pair/",
+        {"household": [h.pk for h in households], "helper": helper.pk, "started_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 400 and "上限" in response.content.decode()
+    assert not Pairing.objects.exists()
+
+
+def test_a_helper_of_another_township_cannot_be_chosen(users, make_helper, households):
+    far = make_helper("远", region=factories.OTHER_TOWNSHIP_VILLAGE[:9])
+    response = _client(users["township"]).post(
+        "/assistance/unpaired/pair/",
+        {"household": [households[0].pk], "helper": far.pk, "started_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 400 and not Pairing.objects.exists()
+
+
+def test_households_of_another_township_cannot_be_posted(users, make_helper):
+    helper = make_helper("乙", region=factories.OTHER_TOWNSHIP_VILLAGE[:9])
+    mine = factories.make_household(head="本乡户", members=1)
+    response = _client(users["other_township"]).post(
+        "/assistance/unpaired/pair/",
+        {"household": [mine.pk], "helper": helper.pk, "started_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 400 and not Pairing.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["clerk", "team", "prefecture", "province", "liaison"])
+def test_other_roles_get_403(users, households, who):
+    assert _client(users[who]).get("/assistance/unpaired/pair/").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(db):
+    from django.test import Client
+
+    assert Client().get("/assistance/unpaired/pair/").status_code == 302
