@@ -14,6 +14,7 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import get_language
 
 CACHE_SECONDS = 30
 
@@ -46,7 +47,7 @@ def collect(user: Any, today: datetime.date | None = None) -> list[Todo]:
 
 
 def _cache_key(user: Any) -> str:
-    return f"todo:{user.pk}:{user.role}:{user.region_id}"
+    return f"todo:{user.pk}:{user.role}:{user.region_id}:{get_language()}"  # the labels are in the page's language
 
 
 def todos_for(request: HttpRequest, *, fresh: bool = False) -> list[Todo]:
