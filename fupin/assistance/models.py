@@ -45,6 +45,8 @@ class HelperUnit(models.Model):
     address = models.CharField(_("单位地址"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("帮扶单位")
         verbose_name_plural = _("帮扶单位")
@@ -94,6 +96,8 @@ class Helper(models.Model):
     active = models.BooleanField(_("在岗"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("帮扶责任人")
         verbose_name_plural = _("帮扶责任人")
@@ -136,6 +140,8 @@ class Pairing(models.Model):
         verbose_name=_("解除经办人"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("结对帮扶")
@@ -244,6 +250,8 @@ class HelpPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("帮扶计划")
         verbose_name_plural = _("帮扶计划")
@@ -295,6 +303,8 @@ class HelpMeasure(models.Model):
     completed_on = models.DateField(_("完成日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("帮扶措施")

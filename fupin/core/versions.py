@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+from django import forms
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_noop
@@ -36,6 +38,8 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 
@@ -173,3 +177,111 @@ def form_state(
     if request.method == "POST":
         return request.POST.get(FIELD, "")
     return token(record, fields)
+
+
+# --- forms whose fields are not the model's own (amounts in yuan, notes per item, related rows) ---------------
+#
+# The same token, conflict and merge as above, compared in the form's terms: the view gives the form's initial
+# values for the record (what the form shows), the service only checks the version (`check` without `edit`),
+# and on a conflict the view lists the fields that changed meanwhile from the record's initial values now.
+
+
+def form_token(record: Any | None, initial: Mapping[str, Any]) -> str:
+    """The hidden value of a form showing `initial` for `record`; version 0 when there is no record yet (an
+    entry that creates it, such as a year's income): a record another user creates meanwhile is a conflict."""
+    version = record.version if record is not None else 0
+    return signing.dumps({"v": version, "s": plain(dict(initial))}, salt=SALT, compress=True)
+
+
+def _posted_value(value: Any) -> list[str]:
+    value = plain(value)
+    if value is None or value is False:
+        return []
+    if value is True:
+        return ["on"]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def merged(data: Any, current: Mapping[str, Any]) -> Any:
+    """The posted data with the record's current value (its form initial) wherever the merge says "keep theirs"."""
+    keep = [key.removeprefix("keep_") for key, value in data.items() if key.startswith("keep_")]
+    keep = [name for name in keep if data.get(f"keep_{name}") == "theirs" and name in current]
+    if not keep:
+        return data
+    out = data.copy()
+    for name in keep:
+        out.setlist(name, _posted_value(current[name]))
+    return out
+
+
+def _raw(form: Any, name: str, value: Any) -> Any:
+    """A value as the form would have it posted: a list for a multiple choice, a string otherwise."""
+    raw = _posted_value(value)
+    if isinstance(form.fields[name], forms.MultipleChoiceField):
+        return raw
+    return raw[0] if raw else ""
+
+
+def _normal(form: Any, name: str, value: Any) -> str:
+    """A value in the field's cleaned terms, comparable with another (12.50 and 12.5, "1" and True)."""
+    try:
+        return str(plain(form.fields[name].clean(_raw(form, name, value))))
+    except ValidationError:
+        return str(plain(value))
+
+
+def _form_display(form: Any, name: str, raw: Any) -> str:
+    """How a posted value reads: the choices' labels, 是/否 for a box, the text itself."""
+    field = form.fields[name]
+    if isinstance(field, forms.BooleanField):
+        return "是" if raw else "否"
+    labels = {str(k): str(v) for k, v in getattr(field, "choices", None) or []}
+    values = raw if isinstance(raw, list) else [raw]
+    return "、".join(labels.get(str(v), str(v)) for v in values if str(v) != "") or EMPTY
+
+
+def form_conflict(
+    conflict: VersionConflict, form: Any, current: Mapping[str, Any], base: dict[str, Any] | None
+) -> VersionConflict:
+    """The conflict `check` raised, with what changed meanwhile in the form's fields: those whose value now
+    differs from the one the user saw (`base`; every field the user's value differs from, without it)."""
+    changes = []
+    for name, value in current.items():
+        if name not in form.fields or name not in form.cleaned_data:
+            continue
+        now = _normal(form, name, value)
+        mine = str(plain(form.cleaned_data[name]))
+        seen = _normal(form, name, base[name]) if base is not None and name in base else mine
+        if now in (seen, mine):
+            continue
+        posted = form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name)
+        if not isinstance(form.fields[name], forms.MultipleChoiceField) and isinstance(posted, list):
+            posted = posted[-1] if posted else ""
+        changes.append(
+            Change(
+                name,
+                str(form.fields[name].label or name),
+                _form_display(form, name, _raw(form, name, value)),
+                _form_display(form, name, posted),
+                "theirs" if seen == mine else "mine",
+            )
+        )
+    conflict.changes = changes
+    conflict.current = plain(dict(current))
+    return conflict
+
+
+def page_state(
+    request: HttpRequest,
+    record: Any | None,
+    initial: Mapping[str, Any],
+    conflict: VersionConflict | None = None,
+) -> str:
+    """`form_state` for a form compared in its own terms: the token a form page renders."""
+    if conflict is not None:
+        return conflict_token(conflict)
+    if request.method == "POST":
+        return request.POST.get(FIELD, "")
+    return form_token(record, initial)

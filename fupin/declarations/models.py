@@ -138,6 +138,8 @@ class Declaration(models.Model):
     )
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("申报")
         verbose_name_plural = _("申报")

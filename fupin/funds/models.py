@@ -151,6 +151,8 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("扶贫项目")
         verbose_name_plural = _("扶贫项目")
@@ -219,6 +221,8 @@ class Fund(models.Model):
     spent_fen = money(_("已拨付（分）"))
     created_at = models.DateTimeField(auto_now_add=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("扶贫资金")
         verbose_name_plural = _("扶贫资金")
@@ -259,6 +263,8 @@ class Allocation(models.Model):
     amount_fen = money(_("安排金额（分）"))
     spent_fen = money(_("已拨付（分）"))
     allocated_on = models.DateField(_("安排日期"))
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("资金安排")
@@ -429,6 +435,8 @@ class Loan(models.Model):
     reminder_sent_on = models.DateField(_("还款提醒日期"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("扶贫小额信贷")

@@ -36,6 +36,8 @@ class MonitoringThreshold(models.Model):
     requires_township_review = models.BooleanField(_("监测户识别须乡镇审核"), default=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("监测线")
         verbose_name_plural = _("监测线")
@@ -687,6 +689,8 @@ class Problem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("问题")

@@ -132,6 +132,8 @@ class Allocation(models.Model):
     )
     set_at = models.DateTimeField(_("下达时间"), auto_now=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         abstract = True
         ordering = ["year", "region_id"]
@@ -183,6 +185,8 @@ class VillageProfile(models.Model):
     has_broadband = models.BooleanField(_("通宽带"), default=False)
     has_activity_venue = models.BooleanField(_("有综合服务场所"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("村情登记")

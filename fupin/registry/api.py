@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Body, Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
@@ -384,8 +385,15 @@ HOUSEHOLD_DETAIL_FIELDS = (
     "version",
 )
 MEMBER_FIELDS = ("id", "household", *MEMBER_INPUT_FIELDS, "version")
-INCOME_FIELDS = ("year", *INCOME_COMPONENTS, "household_size", "per_capita_net_income", "recorded_at")
-GUARANTEE_FIELDS = ("year", "checked_on", *GUARANTEES, "notes")
+INCOME_FIELDS = (
+    "year",
+    *INCOME_COMPONENTS,
+    "household_size",
+    "per_capita_net_income",
+    "recorded_at",
+    "version",
+)
+GUARANTEE_FIELDS = ("year", "checked_on", *GUARANTEES, "notes", "version")
 AUDIT_FIELDS = (
     "id",
     "at",
@@ -565,6 +573,14 @@ def _expected_version(request) -> int | None:
     return versions.if_match(header)
 
 
+def _entry_version(request, existing) -> int | None:
+    """The version a PUT of a year's record is based on: If-Match, required once the record exists (428); without
+    one, the client means to create it (0), and a record someone else created meanwhile is not overwritten."""
+    if request.headers.get("If-Match") is None and existing is None:
+        return 0
+    return _expected_version(request)
+
+
 def _stale(response, conflict: versions.VersionConflict, current: dict):
     """412 with what changed since the client's version, the record as it is now and its ETag."""
     response["ETag"] = versions.etag(conflict.record)
@@ -721,51 +737,103 @@ def remove_member(
     return Status(204, None)
 
 
+@router.get(
+    "/households/{household_id}/incomes/{year}/", response={200: IncomeOut} | ERRORS, summary="一年的收入"
+)
+def get_income(
+    request,
+    response: HttpResponse,
+    household_id: int = HouseholdId,
+    year: int = Path(..., ge=0, le=9999, description="年度"),
+):
+    """响应头 ETag 是该年记录的版本，更正时放在 If-Match 中。"""
+    household = selectors.household_for(request.auth, household_id)
+    income = get_object_or_404(household.incomes, year=year)
+    response["ETag"] = versions.etag(income)
+    return income_out(income)
+
+
+@router.get(
+    "/households/{household_id}/guarantees/{year}/",
+    response={200: GuaranteeOut} | ERRORS,
+    summary="一年的两不愁三保障核查",
+)
+def get_guarantees(
+    request,
+    response: HttpResponse,
+    household_id: int = HouseholdId,
+    year: int = Path(..., ge=0, le=9999, description="年度"),
+):
+    """响应头 ETag 是该年核查的版本，更正时放在 If-Match 中。"""
+    household = selectors.household_for(request.auth, household_id)
+    check = get_object_or_404(household.guarantee_checks, year=year)
+    response["ETag"] = versions.etag(check)
+    return guarantee_out(check)
+
+
 @router.put(
     "/households/{household_id}/incomes/{year}/",
-    response={200: IncomeOut} | ERRORS,
+    response={200: IncomeOut} | VERSIONED,
     summary="录入或更正一年的收入",
 )
 def put_income(
     request,
+    response: HttpResponse,
     payload: IncomeIn,
     household_id: int = HouseholdId,
     year: int = Path(..., ge=0, le=9999, description="年度"),
 ):
+    """一年已有记录时须带 If-Match（GET 户所得 incomes 中该年的 version）：缺少答 428，此后他人已修改答 412；
+    没有记录时不带 If-Match 即新建，期间他人已录入则答 412。"""
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
+    expected = _entry_version(request, household.incomes.filter(year=year).first())
     values = payload.model_dump(exclude_unset=True)
     size = values.pop("household_size", None)
-    income = services.record_income(household, by=user, year=year, household_size=size, **values)
+    try:
+        income = services.record_income(
+            household, by=user, year=year, household_size=size, expected_version=expected, **values
+        )
+    except versions.VersionConflict as e:
+        return _stale(response, e, income_out(e.record))
+    response["ETag"] = versions.etag(income)
     return income_out(income)
 
 
 @router.put(
     "/households/{household_id}/guarantees/{year}/",
-    response={200: GuaranteeOut} | ERRORS,
+    response={200: GuaranteeOut} | VERSIONED,
     summary="录入或更正一年的两不愁三保障核查",
 )
 def put_guarantees(
     request,
+    response: HttpResponse,
     payload: GuaranteesIn,
     household_id: int = HouseholdId,
     year: int = Path(..., ge=0, le=9999, description="年度"),
 ):
+    """一年已有核查时须带 If-Match，同收入。"""
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
         raise services.RegistryError({"year": f"年度应在2000到{this_year}之间"})
-    check = services.record_guarantees(
-        household,
-        by=user,
-        year=year,
-        checked_on=payload.checked_on,
-        items={g: getattr(payload, g) for g in GUARANTEES},
-        notes=payload.notes,
-    )
+    expected = _entry_version(request, household.guarantee_checks.filter(year=year).first())
+    try:
+        check = services.record_guarantees(
+            household,
+            by=user,
+            year=year,
+            checked_on=payload.checked_on,
+            items={g: getattr(payload, g) for g in GUARANTEES},
+            notes=payload.notes,
+            expected_version=expected,
+        )
+    except versions.VersionConflict as e:
+        return _stale(response, e, guarantee_out(e.record))
+    response["ETag"] = versions.etag(check)
     return guarantee_out(check)
 
 

@@ -241,6 +241,8 @@ class IncomeRecord(models.Model):
     TRANSFER_FIELDS = ("family_planning", "dibao", "wubao", "pension", "eco_compensation", "other_transfers")
     INCOME_FIELDS = ("wages", "production", "property_income") + TRANSFER_FIELDS
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("年收入")
         verbose_name_plural = _("年收入")
@@ -311,6 +313,8 @@ class GuaranteeCheck(models.Model):
     water = models.BooleanField(_("饮水安全有保障"), default=True)
     notes = models.JSONField(_("说明"), default=dict, blank=True)  # {item: note}
     evidence = models.FileField(_("佐证材料"), upload_to="guarantees/%Y/", blank=True)
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
 
     class Meta:
         verbose_name = _("两不愁三保障核查")

@@ -532,9 +532,18 @@ def remove_member(member: Member, *, by: User, reason: str) -> None:
 
 @transaction.atomic
 def record_income(
-    household: Household, *, by: User, year: int, household_size: int | None = None, **components: Any
+    household: Household,
+    *,
+    by: User,
+    year: int,
+    household_size: int | None = None,
+    expected_version: int | None = None,
+    **components: Any,
 ) -> IncomeRecord:
-    """Enter or correct a year's incomes; the per-capita net income is derived, never typed."""
+    """Enter or correct a year's incomes; the per-capita net income is derived, never typed.
+
+    `expected_version` is the version of the year's record the entry was based on (0: there was none); a
+    record at another version is not overwritten (versions.VersionConflict)."""
     ensure_can_edit(by, household.village_id)
     allowed = set(IncomeRecord.INCOME_FIELDS) | {"productive_expenditure"}
     unknown = set(components) - allowed
@@ -566,6 +575,8 @@ def record_income(
     except IncomeTooLarge as e:
         raise RegistryError({"__all__": str(e)}) from None
     existing = IncomeRecord.objects.filter(household=household, year=year).first()
+    if existing is not None:  # under the household's lock, which every writer of the year's record takes
+        versions.check(existing, expected_version, edit=values | {"household_size": size})
     corrects = existing is not None and (
         existing.household_size != size or any(getattr(existing, f) != values[f] for f in allowed)
     )
@@ -581,6 +592,7 @@ def record_income(
         year=year,
         defaults=values | {"household_size": size, "per_capita_net_income": per_capita},
     )
+    income.refresh_from_db(fields=["version"])  # raised by the database
     latest = household.incomes.order_by("-year").values_list("per_capita_net_income", flat=True).first()
     Household.objects.filter(pk=household.pk).update(latest_income=latest)
     household.latest_income = latest
@@ -634,7 +646,9 @@ def record_guarantees(
     checked_on: datetime.date,
     items: dict[str, bool],
     notes: dict[str, str] | None = None,
+    expected_version: int | None = None,
 ) -> GuaranteeCheck:
+    """Enter or correct a year's check; `expected_version` as for `record_income`."""
     ensure_can_edit(by, household.village_id)
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
@@ -650,6 +664,9 @@ def record_guarantees(
         raise RegistryError({"checked_on": "核查日期不能晚于今天"})
     _lock(household)
     existing = GuaranteeCheck.objects.filter(household=household, year=year).first()
+    if existing is not None:
+        edit = {g: bool(items.get(g, True)) for g in GUARANTEES} | {"checked_on": checked_on, "notes": notes}
+        versions.check(existing, expected_version, edit=edit)
     if (
         existing is not None
         and year in procedure_guarantee_years([household.pk]).get(household.pk, ())
@@ -672,6 +689,7 @@ def record_guarantees(
         defaults={g: bool(items.get(g, True)) for g in GUARANTEES}
         | {"checked_on": checked_on, "notes": notes},
     )
+    check.refresh_from_db(fields=["version"])
     changed = diff(before, snapshot(check))
     changed.pop("id", None)
     record(

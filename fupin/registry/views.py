@@ -608,16 +608,24 @@ def income_record(request, pk):
     household = _household_or_404(user, pk)
     _ensure_editor(user)
     this_year = timezone.localdate().year
-    year = request_year(request, this_year)
+    year = _posted_year(request, request_year(request, this_year))
     existing = household.incomes.filter(year=year).first()
-    initial = IncomeForm.initial_for(existing) if existing else {"year": year}
+    shown = IncomeForm.initial_for(existing) if existing else {"year": year}
     # Changing the year reloads the form (htmx) with what was typed so far: it is kept over the stored record.
-    initial |= {name: request.GET[name] for name in INCOME_INPUTS if request.GET.get(name, "").strip()}
-    form = IncomeForm(request.POST or None, initial=initial, household_size=household.size)
+    initial = shown | {name: request.GET[name] for name in INCOME_INPUTS if request.GET.get(name, "").strip()}
+    data = versions.merged(request.POST, shown) if request.method == "POST" else None
+    form = IncomeForm(data, initial=initial, household_size=household.size)
     form.show_previous(household.incomes.filter(year=year - 1).first())
-    if request.method == "POST" and form.is_valid():
+    conflict = None
+    if data is not None and form.is_valid():
+        expected, base = versions.posted(data)
         try:
-            income = services.record_income(household, by=user, **form.service_fields())
+            income = services.record_income(
+                household, by=user, expected_version=expected, **form.service_fields()
+            )
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, IncomeForm.initial_for(e.record), base)
+            existing = e.record
         except services.RegistryError as e:
             form.add_service_errors(e.errors)
         else:
@@ -638,8 +646,16 @@ def income_record(request, pk):
             "household": household,
             "existing": existing,
             "path": regions.path_for(user, household.village),
+            "conflict": conflict,
+            "based_on": versions.page_state(request, existing, shown, conflict),
         },
     )
+
+
+def _posted_year(request, year: int) -> int:
+    """The year a posted entry names (the form's year field may differ from the address's ?year=)."""
+    posted = request.POST.get("year", "") if request.method == "POST" else ""
+    return int(posted) if posted.isdigit() and 2000 <= int(posted) <= 9999 else year
 
 
 @login_required
@@ -648,13 +664,21 @@ def guarantees_record(request, pk):
     user = request.user
     household = _household_or_404(user, pk)
     _ensure_editor(user)
-    year = request_year(request, timezone.localdate().year)
+    year = _posted_year(request, request_year(request, timezone.localdate().year))
     existing = household.guarantee_checks.filter(year=year).first()
     initial = GuaranteeForm.initial_for(existing) if existing else GuaranteeForm.blank_initial(year)
-    form = GuaranteeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    data = versions.merged(request.POST, initial) if request.method == "POST" else None
+    form = GuaranteeForm(data, initial=initial)
+    conflict = None
+    if data is not None and form.is_valid():
+        expected, base = versions.posted(data)
         try:
-            check = services.record_guarantees(household, by=user, **form.service_fields())
+            check = services.record_guarantees(
+                household, by=user, expected_version=expected, **form.service_fields()
+            )
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, GuaranteeForm.initial_for(e.record), base)
+            existing = e.record
         except services.RegistryError as e:
             form.add_service_errors(e.errors)
         else:
@@ -668,5 +692,7 @@ def guarantees_record(request, pk):
             "household": household,
             "existing": existing,
             "path": regions.path_for(user, household.village),
+            "conflict": conflict,
+            "based_on": versions.page_state(request, existing, initial, conflict),
         },
     )

@@ -27,16 +27,20 @@ class ApiClient:
     def post(self, path, data=None, **extra):
         return self._send("post", path, data, **extra)
 
-    def patch(self, path, data=None, **extra):
-        """As a client does: GET the record for its ETag and send it as If-Match (unless the test gives its own)."""
+    def _based(self, method, path, data=None, **extra):
+        """As a client does: GET the record for its ETag and send it as If-Match (unless the test gives its own;
+        none when the record does not exist yet, as a year's income a PUT creates)."""
         if "HTTP_IF_MATCH" not in extra and "headers" not in extra:
             etag = self.client.get(path).get("ETag")
             if etag:
                 extra["HTTP_IF_MATCH"] = etag
-        return self._send("patch", path, data, **extra)
+        return self._send(method, path, data, **extra)
+
+    def patch(self, path, data=None, **extra):
+        return self._based("patch", path, data, **extra)
 
     def put(self, path, data=None, **extra):
-        return self._send("put", path, data, **extra)
+        return self._based("put", path, data, **extra)
 
     def delete(self, path, data=None, **extra):
         return self._send("delete", path, data, **extra)

@@ -21,6 +21,8 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/members/{member_id}/"),
     ("patch", "/api/v1/members/{member_id}/"),
     ("delete", "/api/v1/members/{member_id}/"),
+    ("get", "/api/v1/households/{household_id}/incomes/{year}/"),
+    ("get", "/api/v1/households/{household_id}/guarantees/{year}/"),
     ("put", "/api/v1/households/{household_id}/incomes/{year}/"),
     ("put", "/api/v1/households/{household_id}/guarantees/{year}/"),
     ("get", "/api/v1/households/{household_id}/audit/"),
@@ -128,6 +130,7 @@ def test_get_routes_survive_garbage(api, household, openapi):
         "request_id": "1",
         "declaration_id": "1",
         "member_id": str(household.members.first().pk),
+        "year": "2025",
     }
     for path, query_params in _get_routes(openapi):
         paths = [_fill(path, v) for v in GARBAGE if v and "/" not in v and "%" not in v]

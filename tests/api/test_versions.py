@@ -1,6 +1,8 @@
 """API writes carry the version they were based on (issue 16, finding 3): ETag on GET, If-Match on PATCH; 428 without
 it, 412 with the current record and its ETag when someone saved in between."""
 
+from decimal import Decimal
+
 import pytest
 
 from fupin.audit.models import AuditEntry
@@ -71,3 +73,56 @@ def test_a_member_has_its_own_etag_and_the_same_rules(api, household):
 def test_members_outside_the_scope_are_not_found(api, household):
     son = household.members.exclude(relation="head").get()
     assert api("sibling_clerk").get(f"/api/v1/members/{son.pk}/").status_code == 404
+
+
+# --- a year's income and guarantee check: PUT creates or corrects; a correction names its version ---------------
+
+
+def _income(household, year=2025):
+    return f"/api/v1/households/{household.pk}/incomes/{year}/"
+
+
+def _guarantees(household, year=2025):
+    return f"/api/v1/households/{household.pk}/guarantees/{year}/"
+
+
+CHECKED = {"checked_on": "2025-10-01"} | dict.fromkeys(
+    ("food", "clothing", "education", "medical", "housing", "water"), True
+)
+
+
+def test_a_correction_of_a_years_income_needs_if_match_and_never_overwrites_a_newer_one(api, household):
+    clerk, team = api("clerk"), api("team")
+    raw = clerk.client.put(_income(household), {"wages": "1"}, content_type="application/json")
+    assert raw.status_code == 428  # the year's record exists: a correction names its version
+    etag = clerk.get(_income(household))["ETag"]
+    first = clerk.put(_income(household), {"wages": "9100"}, HTTP_IF_MATCH=etag)
+    assert first.status_code == 200 and first["ETag"] != etag and first.json()["wages"] == "9100.00"
+
+    stale = team.put(_income(household), {"wages": "7000", "production": "1200"}, HTTP_IF_MATCH=etag)
+    body = stale.json()
+    assert stale.status_code == 412 and stale["ETag"] == first["ETag"]
+    assert body["current"]["wages"] == "9100.00"
+    assert any(c["field"] == "wages" and Decimal(c["theirs"]) == 9100 for c in body["changes"])
+    assert clerk.get(_income(household)).json()["wages"] == "9100.00"
+    assert AuditEntry.objects.filter(action="record_income", username="team").count() == 0
+    assert team.put(_income(household), {"wages": "9100", "production": "1200"}).status_code == 200
+
+
+def test_a_new_years_entry_needs_no_if_match_but_never_overwrites_one_made_meanwhile(api, household):
+    clerk, team = api("clerk"), api("team")
+    assert clerk.get(_guarantees(household)).status_code == 404
+    first = clerk.put(_guarantees(household), CHECKED)
+    assert first.status_code == 200 and first["ETag"] == '"1"'
+    # the second client also meant to create it (no If-Match): the check made meanwhile is not overwritten
+    stale = team.client.put(
+        _guarantees(household),
+        CHECKED | {"water": False, "notes": {"water": "缺水"}},
+        content_type="application/json",
+    )
+    assert stale.status_code == 428
+    stale = team.put(
+        _guarantees(household), CHECKED | {"food": False, "notes": {"food": "缺粮"}}, HTTP_IF_MATCH='"0"'
+    )
+    assert stale.status_code == 412 and stale.json()["current"]["food"] is True
+    assert team.get(_guarantees(household)).json()["food"] is True

@@ -145,7 +145,7 @@ def test_guarantee_check_of_a_year_an_exit_used_is_corrected_only_by_change_requ
         | {g: "1" for g in GUARANTEES}
         | {"water": "0", "water_note": "缺水"}
     )
-    response = client.post(url, form)
+    response = client.post(url, form | factories.based_on(client, url))
     assert response.status_code == 200 and "已用于退出程序" in response.content.decode()
     assert GuaranteeCheck.objects.get(household=poor, year=2025).water
     checked(poor, users["clerk"])

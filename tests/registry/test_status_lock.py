@@ -221,7 +221,9 @@ def test_income_of_a_year_used_by_a_procedure_is_refused_on_the_form(users, clie
     login(client, users["clerk"])
     url = reverse("registry:income_record", args=[poor.pk])
     before = IncomeRecord.objects.get(household=poor, year=2025).per_capita_net_income
-    response = client.post(url, {"year": "2025", "wages": "99999"})
+    response = client.post(
+        url, {"year": "2025", "wages": "99999"} | factories.based_on(client, url + "?year=2025")
+    )
     assert (
         response.status_code == 200
         and "2025年收入已用于识别、退出或返贫程序的收入调查，不能直接更正" in text(response)

@@ -14,6 +14,7 @@ per row), with TRUNCATE covered too; SQLite has only row triggers. The upserts l
 row until the writer commits, so two writers to one village take turns at the end of their
 statements; villages are locked in code order.
 """
+
 from django.db import migrations
 
 TABLE = """CREATE TABLE IF NOT EXISTS registry_listversion (
@@ -55,8 +56,10 @@ PG_EVENTS = {
 }
 
 SQLITE_TOKEN = "lower(hex(randomblob(16)))"
-SQLITE_UPSERT = ("INSERT INTO registry_listversion (village_code, token) VALUES ({row}.{column}, " + SQLITE_TOKEN + ") "
-                 "ON CONFLICT (village_code) DO UPDATE SET token = excluded.token;")
+SQLITE_UPSERT = (
+    "INSERT INTO registry_listversion (village_code, token) VALUES ({row}.{column}, " + SQLITE_TOKEN + ") "
+    "ON CONFLICT (village_code) DO UPDATE SET token = excluded.token;"
+)
 
 
 def forwards(apps, schema_editor):
@@ -64,34 +67,45 @@ def forwards(apps, schema_editor):
     postgres = schema_editor.connection.vendor == "postgresql"
     run(TABLE)
     token = "gen_random_uuid()::text" if postgres else SQLITE_TOKEN
-    run(f"INSERT INTO registry_listversion (village_code, token) VALUES ('', {token}) ON CONFLICT (village_code) DO NOTHING")
+    run(
+        f"INSERT INTO registry_listversion (village_code, token) VALUES ('', {token}) ON CONFLICT (village_code) DO NOTHING"
+    )
     if postgres:
         for table, column in LISTED.items():
             function = f"{table}_listversion"
             run(PG_BUMP.format(function=function, column=column))
             for event, referencing in PG_EVENTS.items():
                 run(f"DROP TRIGGER IF EXISTS {table}_listversion_{event} ON {table}")
-                run(f"CREATE TRIGGER {table}_listversion_{event} AFTER {event.upper()} ON {table} {referencing} "
-                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
+                run(
+                    f"CREATE TRIGGER {table}_listversion_{event} AFTER {event.upper()} ON {table} {referencing} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+                )
         run(PG_REGIONS)
         for event in PG_EVENTS:
             run(f"DROP TRIGGER IF EXISTS regions_region_listversion_{event} ON regions_region")
-            run(f"CREATE TRIGGER regions_region_listversion_{event} AFTER {event.upper()} ON regions_region "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION registry_listversion_regions()")
+            run(
+                f"CREATE TRIGGER regions_region_listversion_{event} AFTER {event.upper()} ON regions_region "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION registry_listversion_regions()"
+            )
         return
     for table, column in LISTED.items():
         bodies = {
             "insert": SQLITE_UPSERT.format(row="NEW", column=column),
-            "update": SQLITE_UPSERT.format(row="OLD", column=column) + SQLITE_UPSERT.format(row="NEW", column=column),
+            "update": SQLITE_UPSERT.format(row="OLD", column=column)
+            + SQLITE_UPSERT.format(row="NEW", column=column),
             "delete": SQLITE_UPSERT.format(row="OLD", column=column),
         }
         for event, body in bodies.items():
             run(f"DROP TRIGGER IF EXISTS {table}_listversion_{event}")
-            run(f"CREATE TRIGGER {table}_listversion_{event} AFTER {event.upper()} ON {table} FOR EACH ROW BEGIN {body} END")
+            run(
+                f"CREATE TRIGGER {table}_listversion_{event} AFTER {event.upper()} ON {table} FOR EACH ROW BEGIN {body} END"
+            )
     for event in ("insert", "update", "delete"):
         run(f"DROP TRIGGER IF EXISTS regions_region_listversion_{event}")
-        run(f"CREATE TRIGGER regions_region_listversion_{event} AFTER {event.upper()} ON regions_region FOR EACH ROW BEGIN "
-            f"UPDATE registry_listversion SET token = {SQLITE_TOKEN} WHERE village_code = ''; END")
+        run(
+            f"CREATE TRIGGER regions_region_listversion_{event} AFTER {event.upper()} ON regions_region FOR EACH ROW BEGIN "
+            f"UPDATE registry_listversion SET token = {SQLITE_TOKEN} WHERE village_code = ''; END"
+        )
 
 
 def backwards(apps, schema_editor):

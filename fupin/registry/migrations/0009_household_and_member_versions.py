@@ -12,22 +12,67 @@ column replaces the triggers with the longer list. The version columns are added
 on both databases, default 1 kept in the database (for COPY and raw inserts): Django's AddField
 would remake SQLite's tables, dropping the list-version triggers of migration 0003.
 """
+
 from django.db import migrations, models
 
 COLUMNS = {
     "registry_household": (
-        "address", "bank_account", "bank_name", "exit_year", "farmland_area", "forest_area", "fuel_type", "group_id",
-        "has_broadcast_tv", "has_electricity", "has_sanitary_toilet", "household_type", "housing_area",
-        "identification_standard", "in_cooperative", "irrigated_area", "is_dangerous_house", "is_military_family",
-        "is_only_child", "is_two_daughters", "other_causes", "pasture_area", "phone", "primary_cause",
-        "registration_year", "returned_forest_area", "road_distance_km", "road_type", "status", "water_area",
-        "water_difficult", "water_safe",
+        "address",
+        "bank_account",
+        "bank_name",
+        "exit_year",
+        "farmland_area",
+        "forest_area",
+        "fuel_type",
+        "group_id",
+        "has_broadcast_tv",
+        "has_electricity",
+        "has_sanitary_toilet",
+        "household_type",
+        "housing_area",
+        "identification_standard",
+        "in_cooperative",
+        "irrigated_area",
+        "is_dangerous_house",
+        "is_military_family",
+        "is_only_child",
+        "is_two_daughters",
+        "other_causes",
+        "pasture_area",
+        "phone",
+        "primary_cause",
+        "registration_year",
+        "returned_forest_area",
+        "road_distance_km",
+        "road_type",
+        "status",
+        "water_area",
+        "water_difficult",
+        "water_safe",
     ),
     "registry_member": (
-        "birth_date", "disability_category", "disability_level", "education", "ethnicity", "has_accident_insurance",
-        "has_medical_insurance", "has_pension_insurance", "has_serious_illness_insurance", "health", "household_id",
-        "id_number", "is_active_military", "labour_skill", "name", "phone", "political_status", "relation",
-        "schooling", "sex", "work_months", "work_status",
+        "birth_date",
+        "disability_category",
+        "disability_level",
+        "education",
+        "ethnicity",
+        "has_accident_insurance",
+        "has_medical_insurance",
+        "has_pension_insurance",
+        "has_serious_illness_insurance",
+        "health",
+        "household_id",
+        "id_number",
+        "is_active_military",
+        "labour_skill",
+        "name",
+        "phone",
+        "political_status",
+        "relation",
+        "schooling",
+        "sex",
+        "work_months",
+        "work_status",
     ),
 }
 
@@ -54,19 +99,22 @@ def create(apps, schema_editor):
             schema_editor.execute(
                 f'CREATE TRIGGER {trigger} BEFORE UPDATE ON "{table}" FOR EACH ROW '
                 f"WHEN (ROW({_quoted(columns, 'OLD')}) IS DISTINCT FROM ROW({_quoted(columns, 'NEW')})) "
-                "EXECUTE FUNCTION registry_raise_version()")
+                "EXECUTE FUNCTION registry_raise_version()"
+            )
         elif vendor == "sqlite":
             changed = " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns)
             names = ", ".join(f'"{c}"' for c in columns)
             schema_editor.execute(
                 f'CREATE TRIGGER {trigger} AFTER UPDATE OF {names} ON "{table}" FOR EACH ROW WHEN {changed} '
-                f'BEGIN UPDATE "{table}" SET version = OLD.version + 1 WHERE id = NEW.id; END')
+                f'BEGIN UPDATE "{table}" SET version = OLD.version + 1 WHERE id = NEW.id; END'
+            )
 
 
 def add_columns(apps, schema_editor):
     for table in COLUMNS:
-        schema_editor.execute(f'ALTER TABLE "{table}" ADD COLUMN "version" integer NOT NULL DEFAULT 1 '
-                              'CHECK ("version" >= 0)')
+        schema_editor.execute(
+            f'ALTER TABLE "{table}" ADD COLUMN "version" integer NOT NULL DEFAULT 1 CHECK ("version" >= 0)'
+        )
 
 
 def drop_columns(apps, schema_editor):
@@ -86,7 +134,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("registry", "0008_import_commit"),
     ]
