@@ -57,7 +57,9 @@ class _FormReader(HTMLParser):
             if not self.select_chosen and self.select_first is not None and "multiple" not in self.select:
                 self._add(self.select, self.select_first)
             self.select = None
-        elif tag == "textarea":
+        elif tag == "textarea" and self.textarea:
+            # as browsers do, a newline right after <textarea> is not part of the value
+            self.data[self.textarea][-1] = self.data[self.textarea][-1].removeprefix("\r").removeprefix("\n")
             self.textarea = None
 
     def handle_data(self, data):

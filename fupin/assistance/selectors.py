@@ -609,6 +609,11 @@ def villages_for(user: User) -> QuerySet[Region]:
     return Region.objects.filter(scope, level=RegionLevel.VILLAGE).order_by("code")
 
 
+def plan_of(household: Household) -> HelpPlan | None:
+    """The household's help plan, if it has one (the household is already in the reader's scope)."""
+    return HelpPlan.objects.filter(household=household).first()
+
+
 def public_summary(household: Household) -> dict:
     """What a stranger scanning the handbook may read: no ID numbers, phones, bank accounts or incomes."""
     current = (

@@ -14,7 +14,7 @@ from django.utils import timezone
 from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import diff, record, snapshot
-from fupin.core import images, money
+from fupin.core import images, money, versions
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
@@ -313,14 +313,23 @@ def default_plan_class(household: Household) -> str:
 
 @transaction.atomic
 def save_plan(
-    household: Household, *, by: User, target_exit_year: int, plan_class: str | None = None, goals: str = ""
+    household: Household,
+    *,
+    by: User,
+    target_exit_year: int,
+    plan_class: str | None = None,
+    goals: str = "",
+    expected_version: int | None = None,
 ) -> HelpPlan:
-    """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class)."""
+    """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class).
+    `expected_version`: the plan's version the edit was based on (0: none yet), as fupin.core.versions."""
     _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
     ensure_household(by, household)
     errors = {}
     this_year = timezone.localdate().year
     existing = HelpPlan.objects.select_for_update().filter(household=household).first()
+    if existing is not None:
+        versions.check(existing, expected_version, edit={})
     if plan_class in (None, ""):
         plan_class = existing.plan_class if existing else default_plan_class(household)
     if plan_class not in PlanClass.values:
@@ -454,7 +463,9 @@ def add_measure(
 
 
 @transaction.atomic
-def update_measure(measure: HelpMeasure, *, by: User, **changes) -> HelpMeasure:
+def update_measure(
+    measure: HelpMeasure, *, by: User, expected_version: int | None = None, **changes
+) -> HelpMeasure:
     """Change a measure's plan or progress: status, money spent, result, income increase, completion date."""
     _ensure_role(permissions.can_plan(by), "您的角色不能修改帮扶措施")
     household = measure.plan.household
@@ -463,6 +474,7 @@ def update_measure(measure: HelpMeasure, *, by: User, **changes) -> HelpMeasure:
     if unknown:
         raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
     measure = HelpMeasure.objects.select_for_update().select_related("catalogue").get(pk=measure.pk)
+    versions.check(measure, expected_version, edit={})
     before = snapshot(measure)
     errors: dict = {}
     for name in ("planned_amount", "actual_amount", "income_increase"):

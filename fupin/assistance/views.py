@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fupin.core import versions
 from fupin.core.actions import perform
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
@@ -134,13 +135,10 @@ def _household_context(request, household, **forms_in) -> dict:
         ctx["end_form"] = forms.EndPairingForm()
     if ctx["can_plan"]:
         plan = data["plan"]
-        ctx["plan_form"] = forms_in.get("plan_form") or forms.PlanForm(
-            initial={
-                "plan_class": plan.plan_class if plan else ctx["default_class"],
-                "target_exit_year": plan.target_exit_year if plan else timezone.localdate().year,
-                "goals": plan.goals if plan else "",
-            }
-        )
+        shown = _plan_initial(plan, ctx["default_class"])
+        ctx["plan_form"] = forms_in.get("plan_form") or forms.PlanForm(initial=shown)
+        ctx["plan_conflict"] = forms_in.get("plan_conflict")
+        ctx["plan_based_on"] = forms_in.get("plan_based_on") or versions.form_token(plan, shown)
         ctx["measure_form"] = forms_in.get("measure_form") or forms.MeasureForm(
             catalogue=selectors.catalogue()
         )
@@ -223,20 +221,39 @@ def end_pairing(request, pk):
 @require_POST
 def save_plan(request, pk):
     household = _household(request, pk)
-    form = forms.PlanForm(request.POST)
+    default_class = services.default_plan_class(household)
+    shown = _plan_initial(selectors.plan_of(household), default_class)
+    data = versions.merged(request.POST, shown)
+    form = forms.PlanForm(data)
+    conflict = None
     if form.is_valid():
+        expected, base = versions.posted(data)
         try:
-            services.save_plan(household, by=request.user, **form.cleaned_data)
+            services.save_plan(household, by=request.user, expected_version=expected, **form.cleaned_data)
             messages.success(request, "帮扶计划已保存")
             return redirect("assistance:household", pk=household.pk)
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _plan_initial(e.record, default_class), base)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
+    based_on = versions.page_state(request, None, shown, conflict)
     return render(
         request,
         "assistance/household.html",
-        _household_context(request, household, plan_form=form),
-        status=400,
+        _household_context(
+            request, household, plan_form=form, plan_conflict=conflict, plan_based_on=based_on
+        ),
+        status=409 if conflict else 400,
     )
+
+
+def _plan_initial(plan, default_class: str) -> dict:
+    """What the plan form shows (a new plan's class from the household)."""
+    return {
+        "plan_class": plan.plan_class if plan else default_class,
+        "target_exit_year": plan.target_exit_year if plan else timezone.localdate().year,
+        "goals": plan.goals if plan else "",
+    }
 
 
 @login_required
@@ -264,17 +281,24 @@ def add_measure(request, pk):
 def measure(request, pk):
     item = get_in_scope(selectors.measure_for, request.user, pk, message="没有找到该措施")
     fields = ("status", "actual_amount", "income_increase", "completed_on", "result", "deadline")
+    shown = {f: getattr(item, f) for f in fields}
+    conflict = None
     if request.method == "POST":
-        form = forms.MeasureProgressForm(request.POST)
+        data = versions.merged(request.POST, shown)
+        form = forms.MeasureProgressForm(data)
         if form.is_valid():
+            expected, base = versions.posted(data)
             try:
-                services.update_measure(item, by=request.user, **form.cleaned_data)
+                services.update_measure(item, by=request.user, expected_version=expected, **form.cleaned_data)
                 messages.success(request, f"已更新措施“{item.catalogue.name}”")
                 return redirect(reverse("assistance:household", args=[item.plan.household_id]) + "#measures")
+            except versions.VersionConflict as e:
+                now = {f: getattr(e.record, f) for f in fields}
+                conflict = versions.form_conflict(e, form, now, base)
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
     else:
-        form = forms.MeasureProgressForm(initial={f: getattr(item, f) for f in fields})
+        form = forms.MeasureProgressForm(initial=shown)
     return render(
         request,
         "assistance/measure.html",
@@ -283,8 +307,10 @@ def measure(request, pk):
             "form": form,
             "household": item.plan.household,
             "can_plan": permissions.can_plan(request.user),
+            "conflict": conflict,
+            "based_on": versions.page_state(request, item, shown, conflict),
         },
-        status=400 if form.is_bound else 200,
+        status=(409 if conflict else 400) if form.is_bound else 200,
     )
 
 

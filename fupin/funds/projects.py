@@ -3,9 +3,11 @@
 import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fupin.audit.services import diff, record, snapshot
+from fupin.core import versions
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry.models import Household
 
@@ -131,13 +133,17 @@ def create_project(
 
 
 @transaction.atomic
-def update_project(project: Project, *, by, **changes) -> Project:
-    """Correct a library entry: name, category, budget, place, planned funding, villages."""
+def update_project(project: Project, *, by, expected_version: int | None = None, **changes) -> Project:
+    """Correct a library entry: name, category, budget, place, planned funding, villages.
+
+    `expected_version`: the version the edit was based on; on another one nothing is saved
+    (versions.VersionConflict)."""
     ensure_county_office(by, project.region_id)
     unknown = set(changes) - set(PROJECT_EDITABLE)
     if unknown:
         raise FundsError(f"未知字段：{', '.join(sorted(unknown))}")
     project = Project.objects.select_for_update().get(pk=project.pk)
+    versions.check(project, expected_version, edit={})
     county = Region.objects.get(code=project.county_id)
     before = _project_snapshot(project)
     if "region_code" in changes:
@@ -164,6 +170,8 @@ def update_project(project: Project, *, by, **changes) -> Project:
         project.villages.set(villages)
     changed = diff(before, _project_snapshot(project))
     changed.pop("updated_at", None)
+    if changed.keys() & {"funding", "villages"}:  # rows of their own: the project's version counts them too
+        Project.objects.filter(pk=project.pk).update(version=F("version") + 1)
     if changed:
         record(by=by, action="update_project", target=project, scope_code=project.region_id, changes=changed)
     return project

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.core import versions
 from fupin.core.downloads import download
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
@@ -162,23 +163,18 @@ def project_create(request):
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk):
     project = _found(selectors.project_for, request.user, pk)
-    initial = {
-        "name": project.name,
-        "category": project.category,
-        "region": project.region_id if project.region_id != project.county_id else "",
-        "budget": interest.fen_to_yuan(project.budget_fen),
-        "content": project.content,
-        "implementer": project.implementer,
-        "manager": project.manager,
-        "villages": ",".join(v.code for v in project.villages.all()),
-    } | {f"funding_{f.source}": interest.fen_to_yuan(f.amount_fen) for f in project.funding.all()}
-    form = forms.ProjectForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
+    initial = _project_initial(project)
+    data = versions.merged(request.POST, initial) if request.method == "POST" else None
+    form = forms.ProjectForm(data, initial=initial, editing=True)
+    conflict = None
+    if data is not None and form.is_valid():
         d = form.cleaned_data
+        expected, base = versions.posted(data)
         try:
             projects.update_project(
                 project,
                 by=request.user,
+                expected_version=expected,
                 name=d["name"],
                 category=d["category"],
                 budget_fen=d["budget"],
@@ -189,6 +185,8 @@ def project_edit(request, pk):
                 funding=form.funding(),
                 village_codes=form.village_codes(),
             )
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _project_initial(e.record), base)
         except FundsError as e:
             _refused(form, e, {"funding": None})
         else:
@@ -201,8 +199,24 @@ def project_edit(request, pk):
             "form": form,
             "title": f"修改项目 {project.code}",
             "back": reverse("funds:project_detail", args=[project.pk]),
+            "conflict": conflict,
+            "based_on": versions.page_state(request, project, initial, conflict),
         },
     )
+
+
+def _project_initial(project) -> dict:
+    """What the edit form shows of a project (and what a concurrent edit is compared in)."""
+    return {
+        "name": project.name,
+        "category": project.category,
+        "region": project.region_id if project.region_id != project.county_id else "",
+        "budget": interest.fen_to_yuan(project.budget_fen),
+        "content": project.content,
+        "implementer": project.implementer,
+        "manager": project.manager,
+        "villages": ",".join(v.code for v in project.villages.all()),
+    } | {f"funding_{f.source}": interest.fen_to_yuan(f.amount_fen) for f in project.funding.all()}
 
 
 def _project_context(request, project, **forms_):

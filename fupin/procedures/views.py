@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError, region_filter
+from fupin.core import versions
 from fupin.core.actions import perform
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
@@ -448,15 +450,26 @@ def village_edit(request, code):
     if village.level != RegionLevel.VILLAGE:
         raise Http404
     profile = selectors.village_profiles_for(request.user, year).filter(village=village).first()
-    form = forms.VillageProfileForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
+    fields = forms.VillageProfileForm.Meta.fields
+    shown = model_to_dict(profile, fields=fields) if profile else {}
+    data = versions.merged(request.POST, shown) if request.method == "POST" else None
+    form = forms.VillageProfileForm(data, instance=profile)
+    conflict = None
+    if data is not None and form.is_valid():
+        expected, base = versions.posted(data)
         try:
-            fields = {k: form.cleaned_data[k] for k in form.Meta.fields}
             village_profiles.save_village_profile(
-                by=request.user, village_code=village.code, year=year, **fields
+                by=request.user,
+                village_code=village.code,
+                year=year,
+                expected_version=expected,
+                **{k: form.cleaned_data[k] for k in fields},
             )
             messages.success(request, "村情登记已保存")
             return redirect(f"{request.path}?year={year}")
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, model_to_dict(e.record, fields=fields), base)
+            profile = e.record
         except (ProcedureError, ScopeError) as e:
             messages.error(request, str(e))
     return render(
@@ -466,6 +479,8 @@ def village_edit(request, code):
             "village": village,
             "year": year,
             "form": form,
+            "conflict": conflict,
+            "based_on": versions.page_state(request, profile, shown, conflict),
             "checks": {
                 kind: selectors.check_village(village.code, year, kind)
                 for kind in (Procedure.VILLAGE_IDENTIFICATION, Procedure.VILLAGE_EXIT)

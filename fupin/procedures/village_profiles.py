@@ -4,6 +4,7 @@ from django.db import transaction
 
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
+from fupin.core import versions
 from fupin.regions.models import Region, RegionLevel
 
 from .models import VillageProfile
@@ -21,8 +22,13 @@ PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {
 
 
 @transaction.atomic
-def save_village_profile(*, by, village_code: str, year: int, **fields) -> VillageProfile:
-    """Enter or correct a village's yearly record (the poor-village flag only changes by procedure)."""
+def save_village_profile(
+    *, by, village_code: str, year: int, expected_version: int | None = None, **fields
+) -> VillageProfile:
+    """Enter or correct a village's yearly record (the poor-village flag only changes by procedure).
+
+    `expected_version`: the version of the year's record the edit was based on (0: none yet); a record at
+    another version is not overwritten (versions.VersionConflict)."""
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ProcedureError(f"未知字段：{', '.join(sorted(unknown))}")
@@ -37,7 +43,9 @@ def save_village_profile(*, by, village_code: str, year: int, **fields) -> Villa
     ):
         raise ProcedureError("农业户籍人口不能超过总人口")
     previous = VillageProfile.objects.filter(village=village, year__lt=year).order_by("-year").first()
-    profile = VillageProfile.objects.filter(village=village, year=year).first()
+    profile = VillageProfile.objects.select_for_update().filter(village=village, year=year).first()
+    if profile is not None:
+        versions.check(profile, expected_version, edit={})
     if profile is None:
         profile = VillageProfile(village=village, year=year)
         if previous:

@@ -15,19 +15,36 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from fupin.assistance import services as assistance
+from fupin.assistance.models import MeasureCatalogue
 from fupin.core import versions
+from fupin.procedures import village_profiles
 from fupin.registry import services as registry
 from tests import factories
+from tests.assistance.conftest import load_catalogue
 from tests.forms_on_page import form_data
+from tests.funds.test_funds import make_project
 
 pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class Page:
+    """An edit form shown on a page that posts elsewhere (a household's page with its plan form)."""
+
+    url: str
+    action: str
+    form_id: str
+
+    def __str__(self) -> str:
+        return self.url
 
 
 @dataclass
 class Kind:
     name: str
     # builds the record; returns the edit page's address and the two users (their keys in `users`) who open it
-    setup: Callable[[dict], tuple[str, str, str]]
+    setup: Callable[[dict], tuple[str | Page, str, str]]
     theirs: tuple[str, str]  # the field the first user changes, and its new value
     mine: tuple[str, str]  # the field the second user changes, and its new value
 
@@ -56,9 +73,51 @@ def _guarantees(users):
     return reverse("registry:guarantees_record", args=[household.pk]) + "?year=2025", "clerk", "team"
 
 
+def _village_profile(users):
+    village_profiles.save_village_profile(
+        by=users["county"], village_code=factories.VILLAGE, year=2025, population=1000, households=300
+    )
+    return reverse("procedures:village_edit", args=[factories.VILLAGE]) + "?year=2025", "clerk", "county"
+
+
+def _project(users):
+    project = make_project(users["county"])
+    return reverse("funds:project_edit", args=[project.pk]), "county", "county"
+
+
+def _planned(users):
+    load_catalogue()
+    household = factories.make_household()
+    assistance.save_plan(household, by=users["county"], target_exit_year=2026, goals="发展脐橙")
+    return household
+
+
+def _plan(users):
+    household = _planned(users)
+    url = reverse("assistance:household", args=[household.pk])
+    return Page(url, reverse("assistance:save_plan", args=[household.pk]), "plan-form"), "team", "county"
+
+
+def _measure(users):
+    household = _planned(users)
+    measure = assistance.add_measure(
+        household,
+        by=users["county"],
+        catalogue=MeasureCatalogue.objects.get(code="planting"),
+        content="脐橙5亩",
+        year=2026,
+        deadline=datetime.date(2026, 12, 31),
+    )
+    return reverse("assistance:measure", args=[measure.pk]), "team", "county"
+
+
 KINDS = [
     Kind("income", _income, theirs=("wages", "9100.00"), mine=("production", "1200.00")),
     Kind("guarantees", _guarantees, theirs=("checked_on", "2025-10-20"), mine=("food_note", "已核实")),
+    Kind("village profile", _village_profile, theirs=("population", "1020"), mine=("households", "310")),
+    Kind("project", _project, theirs=("budget", "120000"), mine=("manager", "李四")),
+    Kind("help plan", _plan, theirs=("target_exit_year", "2027"), mine=("goals", "发展脐橙和养殖")),
+    Kind("help measure", _measure, theirs=("actual_amount", "2000.00"), mine=("result", "已种植")),
 ]
 
 
@@ -68,40 +127,54 @@ def _client(user) -> Client:
     return client
 
 
+def _read(client, where) -> dict:
+    """The edit form as the page shows it."""
+    html = client.get(str(where)).content.decode()
+    return form_data(html, where.form_id if isinstance(where, Page) else None)
+
+
+def _post(client, where, data):
+    return client.post(where.action if isinstance(where, Page) else where, data)
+
+
+def _merge_form(response, where) -> dict:
+    return form_data(response.content.decode(), where.form_id if isinstance(where, Page) else None)
+
+
+def _is_conflict(response) -> bool:
+    return response.status_code in (200, 409) and versions.MESSAGE in response.content.decode()
+
+
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
 def test_the_second_save_of_an_edit_form_shows_what_changed_and_merges(kind, users):
-    url, first_user, second_user = kind.setup(users)
+    where, first_user, second_user = kind.setup(users)
     first, second = _client(users[first_user]), _client(users[second_user])
-    seen_first, seen_second = (
-        form_data(first.get(url).content.decode()),
-        form_data(second.get(url).content.decode()),
-    )
+    seen_first, seen_second = _read(first, where), _read(second, where)
     assert seen_first.get(versions.FIELD), "the form carries its version"
     (their_field, their_value), (my_field, my_value) = kind.theirs, kind.mine
     before = seen_second[their_field], seen_second[my_field]
 
-    saved = first.post(url, seen_first | {their_field: their_value})
+    saved = _post(first, where, seen_first | {their_field: their_value})
     assert saved.status_code == 302, saved.content.decode()[:3000]
 
-    stale = second.post(url, seen_second | {my_field: my_value})
-    page = stale.content.decode()
-    assert stale.status_code == 200 and versions.MESSAGE in page
-    assert f'name="keep_{their_field}" value="theirs" checked' in page  # untouched by me: theirs proposed
-    now = form_data(first.get(url).content.decode())
+    stale = _post(second, where, seen_second | {my_field: my_value})
+    assert _is_conflict(stale), stale.content.decode()[:3000]
+    assert f'name="keep_{their_field}" value="theirs" checked' in stale.content.decode()  # theirs proposed
+    now = _read(first, where)
     assert _same(now[their_field], their_value) and _same(now[my_field], before[1]), "nothing of mine saved"
 
-    merged = second.post(url, form_data(page))  # the merge as proposed
+    merged = _post(second, where, _merge_form(stale, where))  # the merge as proposed
     assert merged.status_code == 302, merged.content.decode()[:3000]
-    now = form_data(first.get(url).content.decode())
+    now = _read(first, where)
     assert _same(now[their_field], their_value) and _same(now[my_field], my_value)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
 def test_an_edit_form_posted_without_its_version_is_shown_as_a_conflict(kind, users):
-    url, first_user, _ = kind.setup(users)
+    where, first_user, _ = kind.setup(users)
     client = _client(users[first_user])
-    seen = form_data(client.get(url).content.decode())
+    seen = _read(client, where)
     (field, value) = kind.theirs
-    stale = client.post(url, {k: v for k, v in seen.items() if k != versions.FIELD} | {field: value})
-    assert stale.status_code == 200 and versions.MESSAGE in stale.content.decode()
-    assert client.post(url, form_data(stale.content.decode())).status_code == 302
+    stale = _post(client, where, {k: v for k, v in seen.items() if k != versions.FIELD} | {field: value})
+    assert _is_conflict(stale)
+    assert _post(client, where, _merge_form(stale, where)).status_code == 302

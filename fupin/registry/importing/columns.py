@@ -463,7 +463,8 @@ REGION_LEVELS = dict(
 # Stored columns of the two tables, in the order the bulk path writes them.
 HOUSEHOLD_COLUMNS = [f.attname for f in Household._meta.concrete_fields if f.attname != "id"]
 MEMBER_COLUMNS = [f.attname for f in Member._meta.concrete_fields if f.attname != "id"]
-INCOME_COLUMNS = [f.attname for f in IncomeRecord._meta.concrete_fields if f.attname != "id"]
+# the version is the database's (fupin.core.version_columns): a new record starts at its default, an update raises it
+INCOME_COLUMNS = [f.attname for f in IncomeRecord._meta.concrete_fields if f.attname not in ("id", "version")]
 MONEY_FIELDS = list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"]
 HOUSEHOLD_FILE_FIELDS = [
     c.field

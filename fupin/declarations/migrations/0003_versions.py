@@ -42,6 +42,6 @@ TABLES = {
 
 
 class Migration(migrations.Migration):
-    dependencies = [("declarations", "0001_initial")]
+    dependencies = [("declarations", "0002_declaration_entry")]
 
     operations = operations(TABLES)
