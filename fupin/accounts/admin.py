@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.admin import AuditedAdmin
 from fupin.audit.services import record
-from fupin.core.admin import ReadOnlyAdmin
+from fupin.core.admin import ReadOnlyAdmin, VersionedAdmin
 
 from . import services
 from .models import ROLE_LEVEL, ApiToken, Role, User
@@ -38,7 +38,7 @@ class UserForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(VersionedAdmin, AuditedAdmin, DjangoUserAdmin):
     form = UserForm
     list_display = ("username", "full_name", "role", "region", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_superuser")

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from fupin.audit.admin import AuditedAdmin
+from fupin.core.admin import VersionedAdmin
 
 from .models import AssistanceSettings, HelperUnit, MeasureCatalogue
 
@@ -21,7 +22,7 @@ class AssistanceSettingsAdmin(AuditedAdmin):
 
 
 @admin.register(HelperUnit)
-class HelperUnitAdmin(AuditedAdmin):
+class HelperUnitAdmin(VersionedAdmin, AuditedAdmin):
     list_display = ("name", "kind", "region", "contact_person", "contact_phone")
     search_fields = ("name",)
     raw_id_fields = ("region",)

@@ -76,6 +76,8 @@ def foreign_requests(household, member, village):
             f"/households/{h}/guarantees/2024/",
             guarantees,
         ),
+        ("get", "/households/{household_id}/incomes/{year}/", f"/households/{h}/incomes/2025/", None),
+        ("get", "/households/{household_id}/guarantees/{year}/", f"/households/{h}/guarantees/2025/", None),
         ("get", "/households/{household_id}/audit/", f"/households/{h}/audit/", None),
         ("get", "/regions/{code}/", f"/regions/{village}/", None),
         ("get", "/regions/{code}/children/", f"/regions/{village}/children/", None),
