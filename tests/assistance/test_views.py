@@ -102,8 +102,9 @@ def test_pairing_and_planning_through_the_pages(county_client, county_user, make
     )
     assert ok.status_code == 302
     m = h.help_plan.measures.get()
+    url = reverse("assistance:measure", args=[m.pk])
     bad = county_client.post(
-        reverse("assistance:measure", args=[m.pk]), {"status": "done", "deadline": TODAY.isoformat()}
+        url, {"status": "done", "deadline": TODAY.isoformat()} | factories.based_on(county_client, url)
     )
     assert bad.status_code == 400 and "帮扶成效" in bad.content.decode()
 
