@@ -49,6 +49,6 @@ TABLES = {
 
 
 class Migration(migrations.Migration):
-    dependencies = [("monitoring", "0008_alter_problem_source")]
+    dependencies = [("monitoring", "0009_crosscheck_unauthorised_members")]
 
     operations = operations(TABLES)

@@ -45,6 +45,6 @@ TABLES = {
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0009_household_and_member_versions")]
+    dependencies = [("registry", "0010_consent")]
 
     operations = operations(TABLES)
