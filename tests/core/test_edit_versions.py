@@ -178,3 +178,26 @@ def test_an_edit_form_posted_without_its_version_is_shown_as_a_conflict(kind, us
     stale = _post(client, where, {k: v for k, v in seen.items() if k != versions.FIELD} | {field: value})
     assert _is_conflict(stale)
     assert _post(client, where, _merge_form(stale, where)).status_code == 302
+
+
+def test_an_admin_change_page_refuses_a_save_on_top_of_another_administrators(users):
+    """The admin's change pages carry the version too (fupin.core.admin.VersionedAdmin): here a user account."""
+    clerk = users["clerk"]
+    url = reverse("admin:accounts_user_change", args=[clerk.pk])
+    first, second = _client(users["admin"]), _client(users["admin"])
+    seen_first, seen_second = (
+        form_data(first.get(url).content.decode()),
+        form_data(second.get(url).content.decode()),
+    )
+    assert seen_first.get(versions.FIELD)
+    assert first.post(url, seen_first | {"full_name": "王会计"}).status_code == 302
+
+    stale = second.post(url, seen_second | {"is_active": ""})
+    page = stale.content.decode()
+    assert stale.status_code == 200 and versions.MESSAGE in page and "王会计" in page
+    clerk.refresh_from_db()
+    assert clerk.full_name == "王会计" and clerk.is_active
+    # the page now stands on the new version, with the second administrator's values: saving again is knowing
+    assert second.post(url, form_data(page) | {"full_name": "王会计"}).status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.full_name == "王会计" and not clerk.is_active
