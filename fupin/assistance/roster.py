@@ -267,6 +267,57 @@ def _lookup_choice(choices, text: str, default):
     return codes.lookup(choices, text)
 
 
+def _check_helper_row(
+    row: dict, *, by: User, regions: dict, taken: set, seen: set
+) -> tuple[list[str], tuple]:
+    """One row of the helper sheet: its problems, and (row, region, kind, unit kind, phone, login) to plan."""
+    problems = []
+    region = regions.get(row.get("region_code", ""))
+    if region is None:
+        problems.append(f"工作区划代码不存在：{row.get('region_code', '')}")
+    elif region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+        problems.append(f"{region.name}不是县、乡或村")
+    elif not by.in_scope(region.code):
+        problems.append(f"{region.name}不在您的管辖范围内")
+    kind = _lookup_choice(HelperKind, row.get("kind", ""), HelperKind.CADRE)
+    if kind is None:
+        problems.append(f"帮扶身份应为：{'、'.join(str(k.label) for k in HelperKind)}")
+    elif region is not None and kind != HelperKind.CADRE and region.level != RegionLevel.VILLAGE:
+        problems.append(f"{HelperKind(kind).label}的工作区划须为行政村")
+    unit_kind = _lookup_choice(UnitKind, row.get("unit_kind", ""), UnitKind.PARTY_GOVERNMENT)
+    if unit_kind is None:
+        problems.append(f"单位类型应为：{'、'.join(str(k.label) for k in UnitKind)}")
+    if not row.get("unit"):
+        problems.append("帮扶单位不能为空")
+    if not row.get("name"):
+        problems.append("姓名不能为空")
+    errs: dict = {}
+    phone = _clean_phone(row.get("phone", ""), errs)
+    problems.extend(errs.values())
+    username = row.get("username", "")
+    if username:
+        if username in taken or username in seen:
+            problems.append(f"登录名 {username} 已被使用")
+        seen.add(username)
+    return problems, (row, region, kind, unit_kind, phone, username)
+
+
+def _import_unit(by: User, unit_region: str, name: str, unit_kind, result: HelperImportResult) -> HelperUnit:
+    """The unit of that name at the county, created (and audited) when the import is its first mention."""
+    unit = HelperUnit.objects.filter(region_id=unit_region, name=name).first()
+    if unit is None:
+        unit = HelperUnit.objects.create(name=name, kind=unit_kind, region_id=unit_region)
+        record(
+            by=by,
+            action="create_helper_unit",
+            target=unit,
+            scope_code=unit_region,
+            changes={"name": [None, unit.name], "import": [None, True]},
+        )
+        result.units_created += 1
+    return unit
+
+
 def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
     """Units and helpers from the template's rows: every row checked first; nothing saved if any row is wrong.
 
@@ -281,39 +332,11 @@ def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
     seen_usernames: set[str] = set()
     plan = []
     for row in rows:
-        n = row["_row"]
-        problems = []
-        region = regions.get(row.get("region_code", ""))
-        if region is None:
-            problems.append(f"工作区划代码不存在：{row.get('region_code', '')}")
-        elif region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-            problems.append(f"{region.name}不是县、乡或村")
-        elif not by.in_scope(region.code):
-            problems.append(f"{region.name}不在您的管辖范围内")
-        kind = _lookup_choice(HelperKind, row.get("kind", ""), HelperKind.CADRE)
-        if kind is None:
-            problems.append(f"帮扶身份应为：{'、'.join(str(k.label) for k in HelperKind)}")
-        elif region is not None and kind != HelperKind.CADRE and region.level != RegionLevel.VILLAGE:
-            problems.append(f"{HelperKind(kind).label}的工作区划须为行政村")
-        unit_kind = _lookup_choice(UnitKind, row.get("unit_kind", ""), UnitKind.PARTY_GOVERNMENT)
-        if unit_kind is None:
-            problems.append(f"单位类型应为：{'、'.join(str(k.label) for k in UnitKind)}")
-        if not row.get("unit"):
-            problems.append("帮扶单位不能为空")
-        if not row.get("name"):
-            problems.append("姓名不能为空")
-        errs: dict = {}
-        phone = _clean_phone(row.get("phone", ""), errs)
-        problems.extend(errs.values())
-        username = row.get("username", "")
-        if username:
-            if username in taken or username in seen_usernames:
-                problems.append(f"登录名 {username} 已被使用")
-            seen_usernames.add(username)
+        problems, planned = _check_helper_row(row, by=by, regions=regions, taken=taken, seen=seen_usernames)
         if problems:
-            result.errors.append((n, "；".join(problems)))
+            result.errors.append((row["_row"], "；".join(problems)))
         else:
-            plan.append((row, region, kind, unit_kind, phone, username))
+            plan.append(planned)
     if result.errors:
         return result
     with transaction.atomic():
@@ -322,20 +345,8 @@ def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
             # A unit is registered at the county it works in, whatever level its helpers are bound to.
             unit_region = region.code[:6]
             key = (unit_region, row["unit"])
-            unit = units.get(key)
-            if unit is None:
-                unit = HelperUnit.objects.filter(region_id=unit_region, name=row["unit"]).first()
-                if unit is None:
-                    unit = HelperUnit.objects.create(name=row["unit"], kind=unit_kind, region_id=unit_region)
-                    record(
-                        by=by,
-                        action="create_helper_unit",
-                        target=unit,
-                        scope_code=unit_region,
-                        changes={"name": [None, unit.name], "import": [None, True]},
-                    )
-                    result.units_created += 1
-                units[key] = unit
+            unit = units.get(key) or _import_unit(by, unit_region, row["unit"], unit_kind, result)
+            units[key] = unit
             if Helper.objects.filter(unit=unit, name=row["name"], phone=phone).exists():
                 result.helpers_unchanged += 1
                 continue

@@ -379,46 +379,17 @@ MONITORING_SUMS = (
 )
 
 
-def helper_monitoring(user: User, *, year: int, month: int, region: str = "") -> dict:
-    """For each helper and township: the plans' measures of the year, their money and results, and the visits.
-
-    Seed 000 七(三): 按照《扶贫手册》上明确的帮扶项目、帮扶资金、帮扶成效进行监测, June and
-    December, summarised up to the county. Measures are counted for the helper named on them
-    (the responsible helper when they were planned), so the totals equal the plans' own sums;
-    measures with no helper are shown on a row of their own.
-    """
-    start, end = monitoring_period(year, month)
-    as_of = min(end, timezone.localdate())
-    township = Substr("village_code", 1, 9)
-    rows: dict[tuple, dict] = {}
-
-    def row(helper_id, township_code) -> dict:
-        key = (helper_id, township_code)
-        if key not in rows:
-            rows[key] = (
-                {"helper_id": helper_id, "township": township_code}
-                | {k: 0 for k in MONITORING_SUMS}
-                | {"planned_amount": ZERO, "actual_amount": ZERO, "income_increase": ZERO}
-            )
-        return rows[key]
-
+def _measure_figures(user: User, row, *, year: int, region: str, as_of) -> bool:
+    """The year's measures per (helper, township) into `row(...)`; False when the user may read no household."""
     measure_scope = household_filter(user, "plan__household__", region_field="village_code")
     if measure_scope is None:
-        return {
-            "rows": [],
-            "townships": [],
-            "totals": _sum_rows([]) | {"helpers": 0},
-            "year": year,
-            "month": month,
-            "start": start,
-            "end": end,
-        }
+        return False
     measures = HelpMeasure.objects.filter(measure_scope, year=year).exclude(status=MeasureStatus.CANCELLED)
     if region:
         measures = measures.filter(in_region("village_code", region))
     for r in (
         measures.order_by()
-        .annotate(t=township)
+        .annotate(t=Substr("village_code", 1, 9))
         .values("helper_id", "t")
         .annotate(
             n=Count("pk"),
@@ -429,8 +400,7 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
             increase=Sum("income_increase"),
         )
     ):
-        out = row(r["helper_id"], r["t"])
-        out.update(
+        row(r["helper_id"], r["t"]).update(
             measures=r["n"],
             measures_done=r["done"],
             measures_overdue=r["late"],
@@ -438,7 +408,11 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
             actual_amount=r["actual"] or ZERO,
             income_increase=r["increase"] or ZERO,
         )
+    return True
 
+
+def _pairing_and_visit_figures(user: User, row, *, region: str, start, end) -> None:
+    """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`."""
     household_scope = household_filter(user, "household__")
     hh_township = Substr("household__village_id", 1, 9)
     pairings = Pairing.objects.filter(household_scope, started_on__lte=end).filter(
@@ -456,13 +430,14 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
         .values("helper_id", "t")
         .annotate(n=Count("pk"), hh=Count("household_id", distinct=True))
     ):
-        out = row(r["helper_id"], r["t"])
-        out.update(visits=r["n"], visited_households=r["hh"])
+        row(r["helper_id"], r["t"]).update(visits=r["n"], visited_households=r["hh"])
 
+
+def _named_rows(rows: dict[tuple, dict], names: dict[str, str]) -> list[dict]:
+    """The rows by township and helper's name, with the helper's name, unit and phone and the rates."""
     helpers = {
         h.pk: h for h in Helper.objects.filter(pk__in={k[0] for k in rows if k[0]}).select_related("unit")
     }
-    names = dict(Region.objects.filter(code__in={k[1] for k in rows}).values_list("code", "name"))
     out_rows = []
     for (helper_id, t), r in sorted(
         rows.items(), key=lambda kv: (kv[0][1], helpers[kv[0][0]].name if kv[0][0] else "~")
@@ -476,6 +451,10 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
         r["funds_rate"] = _rate(r["actual_amount"], r["planned_amount"])
         r["unvisited_households"] = max(0, r["households"] - r["visited_households"])
         out_rows.append(r)
+    return out_rows
+
+
+def _township_summaries(out_rows: list[dict], names: dict[str, str]) -> list[dict]:
     townships = []
     for t in sorted({r["township"] for r in out_rows}):
         mine = [r for r in out_rows if r["township"] == t]
@@ -486,16 +465,38 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
             "helpers": len({r["helper_id"] for r in mine if r["helper_id"]}),
         }
         townships.append(summary)
+    return townships
+
+
+def helper_monitoring(user: User, *, year: int, month: int, region: str = "") -> dict:
+    """For each helper and township: the plans' measures of the year, their money and results, and the visits.
+
+    Seed 000 七(三): 按照《扶贫手册》上明确的帮扶项目、帮扶资金、帮扶成效进行监测, June and
+    December, summarised up to the county. Measures are counted for the helper named on them
+    (the responsible helper when they were planned), so the totals equal the plans' own sums;
+    measures with no helper are shown on a row of their own.
+    """
+    start, end = monitoring_period(year, month)
+    period = {"year": year, "month": month, "start": start, "end": end}
+    rows: dict[tuple, dict] = {}
+
+    def row(helper_id, township_code) -> dict:
+        key = (helper_id, township_code)
+        if key not in rows:
+            rows[key] = (
+                {"helper_id": helper_id, "township": township_code}
+                | {k: 0 for k in MONITORING_SUMS}
+                | {"planned_amount": ZERO, "actual_amount": ZERO, "income_increase": ZERO}
+            )
+        return rows[key]
+
+    if not _measure_figures(user, row, year=year, region=region, as_of=min(end, timezone.localdate())):
+        return {"rows": [], "townships": [], "totals": _sum_rows([]) | {"helpers": 0}} | period
+    _pairing_and_visit_figures(user, row, region=region, start=start, end=end)
+    names = dict(Region.objects.filter(code__in={k[1] for k in rows}).values_list("code", "name"))
+    out_rows = _named_rows(rows, names)
     totals = _sum_rows(out_rows) | {"helpers": len({r["helper_id"] for r in out_rows if r["helper_id"]})}
-    return {
-        "rows": out_rows,
-        "townships": townships,
-        "totals": totals,
-        "year": year,
-        "month": month,
-        "start": start,
-        "end": end,
-    }
+    return {"rows": out_rows, "townships": _township_summaries(out_rows, names), "totals": totals} | period
 
 
 def _rate(part, whole) -> float | None:

@@ -517,24 +517,8 @@ def _clean_photo(photo, errors: dict) -> None:
         return None
 
 
-@transaction.atomic
-def record_visit(
-    household: Household,
-    *,
-    by: User,
-    visited_on: datetime.date,
-    findings: str,
-    helper: Helper | None = None,
-    kind: str = VisitKind.HOME,
-    problems: str = "",
-    guarantees: dict[str, bool] | None = None,
-    guarantee_notes: dict[str, str] | None = None,
-    photos=(),
-) -> Visit:
-    """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
-    _ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
-    ensure_household(by, household)
-    errors: dict = {}
+def _visiting_helper(by: User, household: Household, helper: Helper | None, errors: dict) -> Helper | None:
+    """Who went: the helper themself, else the one named, else the household's current pair."""
     if permissions.is_helper(by):
         own = Helper.objects.filter(user=by).first()
         if own is None:
@@ -553,6 +537,28 @@ def record_visit(
         errors["helper"] = "该户尚未结对，请选择走访人"
     elif not household.village_id.startswith(helper.region_id):
         errors["helper"] = f"{helper.name}的工作区域不包括该户所在村"
+    return helper
+
+
+@transaction.atomic
+def record_visit(
+    household: Household,
+    *,
+    by: User,
+    visited_on: datetime.date,
+    findings: str,
+    helper: Helper | None = None,
+    kind: str = VisitKind.HOME,
+    problems: str = "",
+    guarantees: dict[str, bool] | None = None,
+    guarantee_notes: dict[str, str] | None = None,
+    photos=(),
+) -> Visit:
+    """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
+    _ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
+    ensure_household(by, household)
+    errors: dict = {}
+    helper = _visiting_helper(by, household, helper, errors)
     _check_date(visited_on, errors, "visited_on")
     if isinstance(visited_on, datetime.date) and visited_on.year < 2014:
         errors["visited_on"] = "走访日期有误"

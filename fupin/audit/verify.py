@@ -110,6 +110,46 @@ def verify(
         return _verify(county[:6], anchor_files, progress, chunk_size, using)
 
 
+def _close_chain(problem, head, chain, expected, prev, last_id) -> None:
+    """The end of a chain's walk: its last entry against the chain's head (`expected` is one past the last seq)."""
+    if head is None:
+        problem(
+            "inserted",
+            chain,
+            None,
+            None,
+            f"链 {_chain_name(chain)} 没有链末端记录：其审计记录不是由系统写入的",
+        )
+    elif head.seq > expected - 1:
+        problem(
+            "deleted",
+            chain,
+            expected,
+            None,
+            f"链 {_chain_name(chain)} 第 {expected}–{head.seq} 条审计记录被删除（链末端为第 {head.seq} 条）",
+        )
+    elif head.seq == expected - 1 and head.hash != prev:
+        problem(
+            "altered",
+            chain,
+            head.seq,
+            last_id,
+            f"{_entry_name(last_id, chain, head.seq)}与链末端记录的哈希不符",
+        )
+
+
+def _never_walked(problem, heads, seen, anchors) -> None:
+    """Chains with a head but no entry left, and anchored entries the walk never met."""
+    for chain, head in heads.items():
+        if chain not in seen and head.seq > 0:
+            problem("deleted", chain, 1, None, f"链 {_chain_name(chain)} 的全部 {head.seq} 条审计记录被删除")
+    for (chain, seq), found in sorted(anchors.items()):
+        for _, where in found:
+            problem(
+                "deleted", chain, seq, None, f"链 {_chain_name(chain)} 第 {seq} 条审计记录（{where}）已不存在"
+            )
+
+
 def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
     report = Report()
     anchors = _anchors(prefix, anchor_files, using)
@@ -133,33 +173,6 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
     seen: set[str] = set()
     expired = retention.expired_numbers(using, prefix)
 
-    def close(chain):
-        head = heads.get(chain)
-        if head is None:
-            problem(
-                "inserted",
-                chain,
-                None,
-                None,
-                f"链 {_chain_name(chain)} 没有链末端记录：其审计记录不是由系统写入的",
-            )
-        elif head.seq > expected - 1:
-            problem(
-                "deleted",
-                chain,
-                expected,
-                None,
-                f"链 {_chain_name(chain)} 第 {expected}–{head.seq} 条审计记录被删除（链末端为第 {head.seq} 条）",
-            )
-        elif head.seq == expected - 1 and head.hash != prev:
-            problem(
-                "altered",
-                chain,
-                head.seq,
-                last_id,
-                f"{_entry_name(last_id, chain, head.seq)}与链末端记录的哈希不符",
-            )
-
     for row in qs.iterator(chunk_size=chunk_size):
         entry_id, chain, seq, prev_hash, digest, *content = row
         report.entries += 1
@@ -167,7 +180,7 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
             progress(report.entries)
         if chain != current:
             if current is not None:
-                close(current)
+                _close_chain(problem, heads.get(current), current, expected, prev, last_id)
             current, expected, prev, last_id = chain, 1, GENESIS, 0
             seen.add(chain)
         name = _entry_name(entry_id, chain, seq)
@@ -210,15 +223,8 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
                 problem("rewritten", chain, seq, entry_id, f"{name}与{where}不符：链自此处之前被改写")
         current, expected, prev, last_id = chain, seq + 1, digest, entry_id
     if current is not None:
-        close(current)
-    for chain, head in heads.items():
-        if chain not in seen and head.seq > 0:
-            problem("deleted", chain, 1, None, f"链 {_chain_name(chain)} 的全部 {head.seq} 条审计记录被删除")
-    for (chain, seq), found in sorted(anchors.items()):
-        for _, where in found:
-            problem(
-                "deleted", chain, seq, None, f"链 {_chain_name(chain)} 第 {seq} 条审计记录（{where}）已不存在"
-            )
+        _close_chain(problem, heads.get(current), current, expected, prev, last_id)
+    _never_walked(problem, heads, seen, anchors)
     report.chains = len(seen | {c for c, h in heads.items() if h.seq > 0})
     return report
 

@@ -57,89 +57,101 @@ def _yuan(fen):
     return None if fen is None else money.fen_to_yuan(fen)
 
 
+SUBSIDY_HEADERS = [
+    "序号",
+    "乡镇",
+    "行政村",
+    "借款人/主体",
+    "身份证号",
+    "贷款银行",
+    "借款合同号",
+    "贷款金额（元）",
+    "放款日期",
+    "到期日期",
+    "执行年利率（%）",
+    "基准年利率（%）",
+    "贴息比例（%）",
+    "贴息天数",
+    "应付利息（元）",
+    "已付利息（元）",
+    "应贴息（元）",
+    "可拨付贴息（元）",
+    "已拨付（元）",
+]
+
+
+def _subsidy_row(n: int, line) -> list:
+    loan = line.loan
+    region = loan.region
+    id_number = loan.borrower.id_number if loan.borrower_id and loan.borrower else loan.credit_code
+    return [
+        n,
+        region.full_name() if region.level == 4 else "",
+        region.name,
+        loan.borrower_name,
+        mask(id_number),
+        loan.bank,
+        loan.contract_no,
+        _yuan(loan.amount_fen),
+        loan.disbursed_on,
+        loan.maturity_on,
+        loan.interest_rate,
+        loan.benchmark_rate,
+        loan.subsidy_share,
+        line.days,
+        _yuan(line.interest_due_fen),
+        _yuan(line.interest_paid_fen),
+        _yuan(line.subsidy_fen),
+        _yuan(line.payable_fen),
+        _yuan(line.paid_fen),
+    ]
+
+
+def _subsidy_totals(lines) -> list:
+    return [
+        "合计",
+        "",
+        "",
+        f"{len(lines)}笔",
+        "",
+        "",
+        "",
+        _yuan(sum(x.loan.amount_fen for x in lines)),
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        _yuan(sum(x.interest_due_fen for x in lines)),
+        _yuan(sum(x.interest_paid_fen or 0 for x in lines)),
+        _yuan(sum(x.subsidy_fen for x in lines)),
+        _yuan(sum(x.payable_fen for x in lines)),
+        _yuan(sum(x.paid_fen or 0 for x in lines)),
+    ]
+
+
 def subsidy_xlsx(county, year: int, quarter: int, lines, user) -> bytes:
     """利息补贴名单: one row per loan, with totals, as the bank and the finance bureau exchange it."""
     period = f"{year}年第{quarter}季度" if quarter else f"{year}年度（企业、家庭农场、合作社）"
-    headers = [
-        "序号",
-        "乡镇",
-        "行政村",
-        "借款人/主体",
-        "身份证号",
-        "贷款银行",
-        "借款合同号",
-        "贷款金额（元）",
-        "放款日期",
-        "到期日期",
-        "执行年利率（%）",
-        "基准年利率（%）",
-        "贴息比例（%）",
-        "贴息天数",
-        "应付利息（元）",
-        "已付利息（元）",
-        "应贴息（元）",
-        "可拨付贴息（元）",
-        "已拨付（元）",
-    ]
-    rows = []
-    for n, line in enumerate(lines, start=1):
-        loan = line.loan
-        region = loan.region
-        id_number = loan.borrower.id_number if loan.borrower_id and loan.borrower else loan.credit_code
-        rows.append(
-            [
-                n,
-                region.full_name() if region.level == 4 else "",
-                region.name,
-                loan.borrower_name,
-                mask(id_number),
-                loan.bank,
-                loan.contract_no,
-                _yuan(loan.amount_fen),
-                loan.disbursed_on,
-                loan.maturity_on,
-                loan.interest_rate,
-                loan.benchmark_rate,
-                loan.subsidy_share,
-                line.days,
-                _yuan(line.interest_due_fen),
-                _yuan(line.interest_paid_fen),
-                _yuan(line.subsidy_fen),
-                _yuan(line.payable_fen),
-                _yuan(line.paid_fen),
-            ]
-        )
-    rows.append(
-        [
-            "合计",
-            "",
-            "",
-            f"{len(lines)}笔",
-            "",
-            "",
-            "",
-            _yuan(sum(x.loan.amount_fen for x in lines)),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            _yuan(sum(x.interest_due_fen for x in lines)),
-            _yuan(sum(x.interest_paid_fen or 0 for x in lines)),
-            _yuan(sum(x.subsidy_fen for x in lines)),
-            _yuan(sum(x.payable_fen for x in lines)),
-            _yuan(sum(x.paid_fen or 0 for x in lines)),
-        ]
-    )
+    rows = [_subsidy_row(n, line) for n, line in enumerate(lines, start=1)]
+    rows.append(_subsidy_totals(lines))
     book = _book(
         "贴息名单",
-        headers,
+        SUBSIDY_HEADERS,
         rows,
         money_columns={8, 15, 16, 17, 18, 19},
         caption=f"{county.name}扶贫小额信贷贴息名单（{period}）",
     )
     return _bytes(book)
+
+
+# The first columns of every loan report sheet, and their cells.
+LOAN_HEADERS = ["借款人/主体", "行政村", "贷款银行", "借款合同号", "贷款金额（元）"]
+
+
+def _loan_cells(x) -> list:
+    return [x.borrower_name, x.region.name, x.bank, x.contract_no, _yuan(x.amount_fen)]
 
 
 def loan_reports_xlsx(county, today, *, maturing, overdue, defaulted) -> bytes:
@@ -148,78 +160,28 @@ def loan_reports_xlsx(county, today, *, maturing, overdue, defaulted) -> bytes:
     sections = [
         (
             "到期提醒",
+            [*LOAN_HEADERS, "到期日期", "距到期天数", "提醒日期"],
             [
-                "借款人/主体",
-                "行政村",
-                "贷款银行",
-                "借款合同号",
-                "贷款金额（元）",
-                "到期日期",
-                "距到期天数",
-                "提醒日期",
-            ],
-            [
-                [
-                    x.borrower_name,
-                    x.region.name,
-                    x.bank,
-                    x.contract_no,
-                    _yuan(x.amount_fen),
-                    x.maturity_on,
-                    (x.maturity_on - today).days,
-                    x.reminder_sent_on,
-                ]
+                [*_loan_cells(x), x.maturity_on, (x.maturity_on - today).days, x.reminder_sent_on]
                 for x in maturing
             ],
             {5},
         ),
         (
             "逾期贷款",
+            [*LOAN_HEADERS, "到期日期", "逾期天数", "未还本金（元）"],
             [
-                "借款人/主体",
-                "行政村",
-                "贷款银行",
-                "借款合同号",
-                "贷款金额（元）",
-                "到期日期",
-                "逾期天数",
-                "未还本金（元）",
-            ],
-            [
-                [
-                    x.borrower_name,
-                    x.region.name,
-                    x.bank,
-                    x.contract_no,
-                    _yuan(x.amount_fen),
-                    x.maturity_on,
-                    (today - x.maturity_on).days,
-                    _yuan(x.unpaid_fen),
-                ]
+                [*_loan_cells(x), x.maturity_on, (today - x.maturity_on).days, _yuan(x.unpaid_fen)]
                 for x in overdue
             ],
             {5, 8},
         ),
         (
             "代偿损失",
-            [
-                "借款人/主体",
-                "行政村",
-                "贷款银行",
-                "借款合同号",
-                "贷款金额（元）",
-                "损失认定日期",
-                "本息损失（元）",
-                "风险缓释金代偿（元）",
-                "已追回（元）",
-            ],
+            [*LOAN_HEADERS, "损失认定日期", "本息损失（元）", "风险缓释金代偿（元）", "已追回（元）"],
             [
                 [
-                    x.borrower_name,
-                    x.region.name,
-                    x.bank,
-                    x.contract_no,
-                    _yuan(x.amount_fen),
+                    *_loan_cells(x),
                     x.defaulted_on,
                     _yuan(x.loss_fen),
                     _yuan(x.paid_out_fen),

@@ -78,6 +78,106 @@ def _yuan(fen: int) -> str:
     return f"{money.format_fen(fen)}元"
 
 
+def _row_mismatches(row: LedgerRow, project: LibraryProject, year: int) -> list[Mismatch]:
+    """A table row against its project in the library."""
+    out: list[Mismatch] = []
+    common = {"code": row.code, "name": project.name, "row": row.row, "project_pk": project.pk}
+    if project.year != year:
+        out.append(
+            Mismatch(MismatchKind.WRONG_YEAR, library=f"{project.year}年", ledger=f"{year}年", **common)
+        )
+    if row.name.strip() != project.name.strip():
+        out.append(Mismatch(MismatchKind.NAME_DIFFERS, library=project.name, ledger=row.name, **common))
+    if project.status == ProjectStatus.CANCELLED:
+        out.append(
+            Mismatch(
+                MismatchKind.CANCELLED_IN_LEDGER,
+                library=str(ProjectStatus(project.status).label),
+                ledger=_yuan(row.amount_fen),
+                **common,
+            )
+        )
+    if row.amount_fen != project.allocated_fen:
+        out.append(
+            Mismatch(
+                MismatchKind.SCALE_DIFFERS,
+                library=_yuan(project.allocated_fen),
+                ledger=_yuan(row.amount_fen),
+                **common,
+            )
+        )
+    if row.paid_fen != project.paid_fen:
+        out.append(
+            Mismatch(
+                MismatchKind.PAID_DIFFERS,
+                library=_yuan(project.paid_fen),
+                ledger=_yuan(row.paid_fen),
+                **common,
+            )
+        )
+    return out
+
+
+def _library_mismatches(project: LibraryProject, seen: set[str]) -> list[Mismatch]:
+    """A project of the year against the table (`seen`: the codes it lists) and against its own money."""
+    out: list[Mismatch] = []
+    common = {"code": project.code, "name": project.name, "project_pk": project.pk}
+    cancelled = project.status == ProjectStatus.CANCELLED
+    if project.code not in seen and not cancelled:
+        out.append(Mismatch(MismatchKind.NOT_IN_LEDGER, library=_yuan(project.allocated_fen), **common))
+    if cancelled:
+        if project.allocated_fen or project.paid_fen:
+            out.append(
+                Mismatch(
+                    MismatchKind.CANCELLED_WITH_MONEY,
+                    library=f"安排{_yuan(project.allocated_fen)}，拨付{_yuan(project.paid_fen)}",
+                    **common,
+                )
+            )
+        return out
+    if project.budget_fen != project.allocated_fen:
+        out.append(
+            Mismatch(
+                MismatchKind.BUDGET_DIFFERS,
+                library=f"预算{_yuan(project.budget_fen)}，已安排{_yuan(project.allocated_fen)}",
+                **common,
+            )
+        )
+    if project.planned_fen is not None and project.planned_fen != project.budget_fen:
+        out.append(
+            Mismatch(
+                MismatchKind.PLAN_DIFFERS,
+                library=f"预算{_yuan(project.budget_fen)}，来源合计{_yuan(project.planned_fen)}",
+                **common,
+            )
+        )
+    if project.status == ProjectStatus.PLANNED and project.paid_fen:
+        out.append(
+            Mismatch(MismatchKind.PAID_BEFORE_START, library=f"已拨付{_yuan(project.paid_fen)}", **common)
+        )
+    if project.status == ProjectStatus.ACCEPTED and project.paid_fen < project.allocated_fen:
+        out.append(
+            Mismatch(
+                MismatchKind.ACCEPTED_NOT_PAID,
+                library=f"已安排{_yuan(project.allocated_fen)}，已拨付{_yuan(project.paid_fen)}",
+                **common,
+            )
+        )
+    if (
+        project.status != ProjectStatus.ACCEPTED
+        and project.paid_fen
+        and project.paid_fen == project.allocated_fen
+    ):
+        out.append(
+            Mismatch(
+                MismatchKind.PAID_NOT_ACCEPTED,
+                library=f"{ProjectStatus(project.status).label}，已拨付{_yuan(project.paid_fen)}",
+                **common,
+            )
+        )
+    return out
+
+
 def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRow]) -> list[Mismatch]:
     """Every disagreement between the table (for `year`) and the library, in table order then library order."""
     by_code = {p.code: p for p in library}
@@ -100,97 +200,11 @@ def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRo
                 )
             )
             continue
-        common = {"code": row.code, "name": project.name, "row": row.row, "project_pk": project.pk}
-        if project.year != year:
-            out.append(
-                Mismatch(MismatchKind.WRONG_YEAR, library=f"{project.year}年", ledger=f"{year}年", **common)
-            )
-        if row.name.strip() != project.name.strip():
-            out.append(Mismatch(MismatchKind.NAME_DIFFERS, library=project.name, ledger=row.name, **common))
-        if project.status == ProjectStatus.CANCELLED:
-            out.append(
-                Mismatch(
-                    MismatchKind.CANCELLED_IN_LEDGER,
-                    library=str(ProjectStatus(project.status).label),
-                    ledger=_yuan(row.amount_fen),
-                    **common,
-                )
-            )
-        if row.amount_fen != project.allocated_fen:
-            out.append(
-                Mismatch(
-                    MismatchKind.SCALE_DIFFERS,
-                    library=_yuan(project.allocated_fen),
-                    ledger=_yuan(row.amount_fen),
-                    **common,
-                )
-            )
-        if row.paid_fen != project.paid_fen:
-            out.append(
-                Mismatch(
-                    MismatchKind.PAID_DIFFERS,
-                    library=_yuan(project.paid_fen),
-                    ledger=_yuan(row.paid_fen),
-                    **common,
-                )
-            )
+        out.extend(_row_mismatches(row, project, year))
     for project in library:
         if project.year != year:
             continue
-        common = {"code": project.code, "name": project.name, "project_pk": project.pk}
-        cancelled = project.status == ProjectStatus.CANCELLED
-        if project.code not in seen and not cancelled:
-            out.append(Mismatch(MismatchKind.NOT_IN_LEDGER, library=_yuan(project.allocated_fen), **common))
-        if cancelled:
-            if project.allocated_fen or project.paid_fen:
-                out.append(
-                    Mismatch(
-                        MismatchKind.CANCELLED_WITH_MONEY,
-                        library=f"安排{_yuan(project.allocated_fen)}，拨付{_yuan(project.paid_fen)}",
-                        **common,
-                    )
-                )
-            continue
-        if project.budget_fen != project.allocated_fen:
-            out.append(
-                Mismatch(
-                    MismatchKind.BUDGET_DIFFERS,
-                    library=f"预算{_yuan(project.budget_fen)}，已安排{_yuan(project.allocated_fen)}",
-                    **common,
-                )
-            )
-        if project.planned_fen is not None and project.planned_fen != project.budget_fen:
-            out.append(
-                Mismatch(
-                    MismatchKind.PLAN_DIFFERS,
-                    library=f"预算{_yuan(project.budget_fen)}，来源合计{_yuan(project.planned_fen)}",
-                    **common,
-                )
-            )
-        if project.status == ProjectStatus.PLANNED and project.paid_fen:
-            out.append(
-                Mismatch(MismatchKind.PAID_BEFORE_START, library=f"已拨付{_yuan(project.paid_fen)}", **common)
-            )
-        if project.status == ProjectStatus.ACCEPTED and project.paid_fen < project.allocated_fen:
-            out.append(
-                Mismatch(
-                    MismatchKind.ACCEPTED_NOT_PAID,
-                    library=f"已安排{_yuan(project.allocated_fen)}，已拨付{_yuan(project.paid_fen)}",
-                    **common,
-                )
-            )
-        if (
-            project.status != ProjectStatus.ACCEPTED
-            and project.paid_fen
-            and project.paid_fen == project.allocated_fen
-        ):
-            out.append(
-                Mismatch(
-                    MismatchKind.PAID_NOT_ACCEPTED,
-                    library=f"{ProjectStatus(project.status).label}，已拨付{_yuan(project.paid_fen)}",
-                    **common,
-                )
-            )
+        out.extend(_library_mismatches(project, seen))
     return out
 
 

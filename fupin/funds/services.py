@@ -248,6 +248,21 @@ def enterprise_cap_fen(links: list[tuple[Household, str, int]], policy: LoanPoli
     )
 
 
+def _check_links(errors: dict, links: list[tuple[Household, str, int]], county) -> None:
+    """The poor households an enterprise takes in: at least one, each of the county, poor, with a way of linking."""
+    if not links:
+        errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
+    for household, kind, invested in links:
+        if not household.village_id.startswith(county.code):
+            errors["links"] = f"户 {household.number} 不在{county.name}"
+        elif household.status != codes.HouseholdStatus.POOR:
+            errors["links"] = f"户 {household.number} 不是建档立卡贫困户"
+        elif kind not in LinkKind.values:
+            errors["links"] = "请选择带动方式"
+        elif kind == LinkKind.INVESTMENT and invested <= 0:
+            errors["links"] = f"户 {household.number} 以债权或股权投入的，须填写投入金额"
+
+
 @transaction.atomic
 def apply_for_enterprise_loan(
     *,
@@ -284,17 +299,7 @@ def apply_for_enterprise_loan(
     _check_loan_terms(
         errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank
     )
-    if not links:
-        errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
-    for household, kind, invested in links:
-        if not household.village_id.startswith(county.code):
-            errors["links"] = f"户 {household.number} 不在{county.name}"
-        elif household.status != codes.HouseholdStatus.POOR:
-            errors["links"] = f"户 {household.number} 不是建档立卡贫困户"
-        elif kind not in LinkKind.values:
-            errors["links"] = "请选择带动方式"
-        elif kind == LinkKind.INVESTMENT and invested <= 0:
-            errors["links"] = f"户 {household.number} 以债权或股权投入的，须填写投入金额"
+    _check_links(errors, links, county)
     if "links" not in errors:
         cap = enterprise_cap_fen(links, policy)
         if amount_fen > cap:

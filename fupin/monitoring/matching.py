@@ -508,6 +508,34 @@ def _ids_plain(columns: dict, path: Path) -> bool:
         db.close()
 
 
+def _members_relation(db, members_csv: Path | None, member_keys, by_name: bool) -> str:
+    """The members as a DuckDB relation: the Arrow stream of `member_keys` registered, or `members_csv` read."""
+    if member_keys is not None:
+        db.register("member_keys", _ArrowStream(member_keys))
+        return (
+            "(SELECT member_id, id_number"
+            + (", name, CAST(birth_date AS DATE) AS birth_date" if by_name else "")
+            + " FROM member_keys)"
+        )
+    member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
+        ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else ""
+    )
+    return (
+        f"read_csv({_sql_text(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
+        f"columns={{{member_columns}}})"
+    )
+
+
+def _hit_columns(department: str, extra: list) -> str:
+    """What a match writes: the member, the severity the list decides, the list row's other fields as JSON."""
+    pairs = ", ".join(f"{_sql_text(h)}, d.{_sql_name(h)}" for h in extra)
+    return (
+        f"m.member_id, {_list_severity(department, extra)} AS severity, "
+        + (f"json_object({pairs})" if extra else "'{}'")
+        + " AS evidence"
+    )
+
+
 def match(
     *,
     department: str,
@@ -533,32 +561,12 @@ def match(
     try:
         db.execute(f"SET threads TO {min(max(os.cpu_count() or 1, 1), 2)}")
         db.execute(f"SET temp_directory = {_sql_text(tempfile.gettempdir())}")
-        if member_keys is not None:
-            db.register("member_keys", _ArrowStream(member_keys))
-            members = (
-                "(SELECT member_id, id_number"
-                + (", name, CAST(birth_date AS DATE) AS birth_date" if by_name else "")
-                + " FROM member_keys)"
-            )
-        else:
-            member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
-                ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else ""
-            )
-            members = (
-                f"read_csv({_sql_text(str(members_csv))}, header=false, delim=',', quote='\"', escape='\"', "
-                f"columns={{{member_columns}}})"
-            )
+        members = _members_relation(db, members_csv, member_keys, by_name)
         if by_name:  # read twice below: once into a table
             db.execute(f"CREATE TABLE members AS SELECT * FROM {members}")
             members = "members"
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
-        extra = columns.get("extra", [])
-        pairs = ", ".join(f"{_sql_text(h)}, d.{_sql_name(h)}" for h in extra)
-        hit = (
-            f"m.member_id, {_list_severity(department, extra)} AS severity, "
-            + (f"json_object({pairs})" if extra else "'{}'")
-            + " AS evidence"
-        )
+        hit = _hit_columns(department, columns.get("extra", []))
         # a list whose every ID number reads as it is (found on upload) is joined on the column itself
         the_id = (
             (

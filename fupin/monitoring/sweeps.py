@@ -235,6 +235,48 @@ def _merge_signals(sweep: Sweep) -> int:
     return total
 
 
+# the columns of a finding a sweep's INSERT … SELECT writes: the rule's query gives the first four
+FINDING_COLUMNS = [
+    "household_id",
+    "member_id",
+    "village_code",
+    "detail",
+    "rule",
+    "severity",
+    "department",
+    "evidence",
+    "decision",
+    "decision_note",
+    "created_at",
+    "sweep_id",
+]
+
+
+def _insert_findings(sweep: Sweep, rule, qs, now) -> int:
+    """The rule's findings that are new: one raised on the same household (and member) is not raised again,
+    its decision stands."""
+    earlier = Finding.objects.filter(
+        department=Department.REGISTRY, rule=rule.key, household_id=OuterRef("f_household")
+    )
+    if rule.key not in NO_MEMBER_RULES:
+        earlier = earlier.filter(member_id=OuterRef("f_member"))
+    return _insert_select(
+        "monitoring_finding",
+        FINDING_COLUMNS,
+        qs.exclude(Exists(earlier)),
+        [
+            rule.key,
+            int(rule.severity),
+            Department.REGISTRY.value,
+            "{}",
+            Decision.PENDING.value,
+            "",
+            now,
+            sweep.pk,
+        ],
+    )
+
+
 def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
     """Each suspect rule as one INSERT … SELECT. The member rules run over the members the screen marked
     (screening.py: one read of the members, checked column-wise), the rest over everything — first, while
@@ -254,20 +296,6 @@ def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
 
     total = 0
     now = timezone.now()
-    columns = [
-        "household_id",
-        "member_id",
-        "village_code",
-        "detail",
-        "rule",
-        "severity",
-        "department",
-        "evidence",
-        "decision",
-        "decision_note",
-        "created_at",
-        "sweep_id",
-    ]
     # the rules the screen does not serve go first (a stable sort keeps their order)
     order = sorted(
         rules.SUSPECT_RULES, key=lambda r: members is not None and r.key in screening.SCREENED_RULES
@@ -293,28 +321,7 @@ def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
             else:
                 qs = rule.query(sweep.year, sweep.scope_code)
             if qs is not None:
-                # a rule already raised on the same household (and member) is not raised again: its decision stands
-                earlier = Finding.objects.filter(
-                    department=Department.REGISTRY, rule=rule.key, household_id=OuterRef("f_household")
-                )
-                if rule.key not in NO_MEMBER_RULES:
-                    earlier = earlier.filter(member_id=OuterRef("f_member"))
-                fresh = qs.exclude(Exists(earlier))
-                total += _insert_select(
-                    "monitoring_finding",
-                    columns,
-                    fresh,
-                    [
-                        rule.key,
-                        int(rule.severity),
-                        Department.REGISTRY.value,
-                        "{}",
-                        Decision.PENDING.value,
-                        "",
-                        now,
-                        sweep.pk,
-                    ],
-                )
+                total += _insert_findings(sweep, rule, qs, now)
             Sweep.objects.filter(pk=sweep.pk).update(rules_done=i)
             timings[rule.key] = time.perf_counter() - started
     if screened:

@@ -22,43 +22,29 @@ from .permissions import ensure_level
 from .services import ProcedureError, _ensure_stage, _income_and_guarantees, _locked, _move, _now
 
 
-@transaction.atomic
-def complete_survey(
-    batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None
-) -> Batch:
-    """Close the income survey: rank from the lowest per-capita net income and select.
-
-    Identification selects in rank order within the village's remaining quota and at or below
-    the line; a household out of that order is selected only with a documented housing,
-    education or health exception (seed 000 三(一)3: 以农户收入为基本依据，综合考虑住房、教育、
-    健康). Relapse selects at or below the line, or with an exception. Exit keeps households
-    above the line with all guarantees met and the helper's confirmation.
-    """
-    now = _now(now)
-    batch = _locked(batch)
-    ensure_level(by, batch.village_id, "village")
-    _ensure_stage(batch, Stage.SURVEY)
-    if batch.is_village_procedure:
-        failing = [
-            r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]
-        ]
-        if failing:
-            raise ProcedureError(
-                "不符合"
-                + batch.get_kind_display()
-                + "标准："
-                + "；".join(f"{r['label']}（{r['actual']}）" for r in failing)
-            )
-        return _move(
-            batch,
-            Stage.APPRAISAL,
-            by=by,
-            now=now,
-            action=StageRecord.Action.COMPLETE,
-            opinion="村级标准核验通过",
+def _complete_village_survey(batch: Batch, *, by, now) -> Batch:
+    """A village procedure's survey: the village's own figures checked against its standard."""
+    failing = [r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
+    if failing:
+        raise ProcedureError(
+            "不符合"
+            + batch.get_kind_display()
+            + "标准："
+            + "；".join(f"{r['label']}（{r['actual']}）" for r in failing)
         )
+    return _move(
+        batch,
+        Stage.APPRAISAL,
+        by=by,
+        now=now,
+        action=StageRecord.Action.COMPLETE,
+        opinion="村级标准核验通过",
+    )
 
-    exceptions = exceptions or {}
+
+def _ranked_entries(batch: Batch, exceptions: dict[int, tuple[str, str]]) -> list[BatchHousehold]:
+    """The batch's entries with the year's income, size, exception and guarantees, ranked from the lowest
+    per-capita net income; refused while an exception is unexplained or a household has no income for the year."""
     entries = list(
         batch.entries.filter(state__in=[EntryState.PROPOSED, EntryState.SELECTED, EntryState.NOT_SELECTED])
         .select_related("household")
@@ -78,7 +64,6 @@ def complete_survey(
             f"表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，"
             f"录入{batch.year}年收入后再完成调查。"
         )
-    line = selectors.poverty_line(batch.year, batch.village_id)
     for e in entries:
         e.per_capita_net_income = incomes[e.household_id]
         e.persons = e.household.size
@@ -87,54 +72,86 @@ def complete_survey(
     entries.sort(key=lambda e: (e.per_capita_net_income, e.household.number))
     for rank, e in enumerate(entries, 1):
         e.rank = rank
+    return entries
 
-    if batch.kind == Procedure.EXIT:
-        for e in entries:
-            problems = rules.exit_problems(
-                income=e.per_capita_net_income,
-                line=line,
-                guarantees_met=e.guarantees_met,
-                helper_confirmed=bool(e.helper_confirmed_by),
-                year=batch.year,
-            )
-            e.state = EntryState.NOT_SELECTED if problems else EntryState.SELECTED
-            e.reason = "；".join(problems)
-    else:
-        usage = (
-            selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch)
-            if batch.kind == Procedure.IDENTIFICATION
-            else None
+
+def _select_exits(entries: list[BatchHousehold], line, year: int) -> None:
+    for e in entries:
+        problems = rules.exit_problems(
+            income=e.per_capita_net_income,
+            line=line,
+            guarantees_met=e.guarantees_met,
+            helper_confirmed=bool(e.helper_confirmed_by),
+            year=year,
         )
-        if usage is not None and usage["quota"] is None:
-            raise ProcedureError(
-                f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
-                f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
+        e.state = EntryState.NOT_SELECTED if problems else EntryState.SELECTED
+        e.reason = "；".join(problems)
+
+
+def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line) -> None:
+    """Identification and relapse: in rank order, at or below the line (and within the village's remaining
+    quota for identification), or with a documented exception."""
+    usage = (
+        selectors.quota_usage(batch.village_id, batch.year, exclude_batch=batch)
+        if batch.kind == Procedure.IDENTIFICATION
+        else None
+    )
+    if usage is not None and usage["quota"] is None:
+        raise ProcedureError(
+            f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
+            f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
+        )
+    room = usage["left"] if usage is not None else None
+    for e in entries:
+        if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:
+            e.primary_cause = e.household.primary_cause
+        if e.exception:
+            e.state, e.reason = (
+                EntryState.SELECTED,
+                f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}",
             )
-        room = usage["left"] if usage is not None else None
-        for e in entries:
-            if batch.kind == Procedure.IDENTIFICATION and not e.primary_cause:
-                e.primary_cause = e.household.primary_cause
-            if e.exception:
-                e.state, e.reason = (
-                    EntryState.SELECTED,
-                    f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}",
-                )
-            elif e.per_capita_net_income > line:
-                e.state, e.reason = (
-                    EntryState.NOT_SELECTED,
-                    f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元",
-                )
-            elif room is not None and e.persons > room:
-                e.state, e.reason = EntryState.NOT_SELECTED, "超出本村贫困人口规模"
-            else:
-                e.state, e.reason = EntryState.SELECTED, ""
-            if e.state == EntryState.SELECTED and room is not None:
-                room = max(room - e.persons, 0)
-        lacking = [
-            e.household.head_name for e in entries if e.state == EntryState.SELECTED and not e.primary_cause
-        ]
-        if lacking:
-            raise ProcedureError(f"入围户须填写主要致贫原因：{'、'.join(lacking[:5])}")
+        elif e.per_capita_net_income > line:
+            e.state, e.reason = (
+                EntryState.NOT_SELECTED,
+                f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元",
+            )
+        elif room is not None and e.persons > room:
+            e.state, e.reason = EntryState.NOT_SELECTED, "超出本村贫困人口规模"
+        else:
+            e.state, e.reason = EntryState.SELECTED, ""
+        if e.state == EntryState.SELECTED and room is not None:
+            room = max(room - e.persons, 0)
+    lacking = [
+        e.household.head_name for e in entries if e.state == EntryState.SELECTED and not e.primary_cause
+    ]
+    if lacking:
+        raise ProcedureError(f"入围户须填写主要致贫原因：{'、'.join(lacking[:5])}")
+
+
+@transaction.atomic
+def complete_survey(
+    batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None
+) -> Batch:
+    """Close the income survey: rank from the lowest per-capita net income and select.
+
+    Identification selects in rank order within the village's remaining quota and at or below
+    the line; a household out of that order is selected only with a documented housing,
+    education or health exception (seed 000 三(一)3: 以农户收入为基本依据，综合考虑住房、教育、
+    健康). Relapse selects at or below the line, or with an exception. Exit keeps households
+    above the line with all guarantees met and the helper's confirmation.
+    """
+    now = _now(now)
+    batch = _locked(batch)
+    ensure_level(by, batch.village_id, "village")
+    _ensure_stage(batch, Stage.SURVEY)
+    if batch.is_village_procedure:
+        return _complete_village_survey(batch, by=by, now=now)
+    entries = _ranked_entries(batch, exceptions or {})
+    line = selectors.poverty_line(batch.year, batch.village_id)
+    if batch.kind == Procedure.EXIT:
+        _select_exits(entries, line, batch.year)
+    else:
+        _select_in_rank_order(batch, entries, line)
     BatchHousehold.objects.bulk_update(
         entries,
         [

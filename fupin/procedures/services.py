@@ -255,29 +255,9 @@ def _active_elsewhere(household_ids: list[int], batch: Batch) -> dict[int, Batch
     return {r.household_id: r.batch for r in rows}
 
 
-@transaction.atomic
-def add_households(
-    batch: Batch,
-    *,
-    by,
-    household_ids: list[int],
-    source: str = Application.Source.SELF,
-    applied_on: datetime.date | None = None,
-    statement: str = "",
-    proposed_type: str = "",
-    primary_cause: str = "",
-    other_causes: list[str] | None = None,
-    form: File | None = None,
-    now=None,
-) -> list[BatchHousehold]:
-    """Put households into the batch at its application stage: applications (识别, 返贫) or the
-    draft exit list (脱贫)."""
-    now = _now(now)
-    batch = _locked(batch)
-    ensure_level(by, batch.village_id, "village")
-    if batch.kind not in HOUSEHOLD_PROCEDURES:
-        raise ProcedureError("贫困村程序不含户名单")
-    _ensure_stage(batch, Stage.APPLICATION)
+def _check_application_codes(
+    batch: Batch, source: str, proposed_type: str, primary_cause: str, other_causes
+) -> None:
     if batch.kind == Procedure.RELAPSE and not primary_cause:
         raise ProcedureError("返贫须填写返贫原因（因灾、因病、因学等）")
     for cause in [primary_cause, *(other_causes or [])]:
@@ -287,6 +267,11 @@ def add_households(
         raise ProcedureError("未知的贫困户属性")
     if source not in Application.Source.values:
         raise ProcedureError("未知的申请来源")
+
+
+def _households_to_add(batch: Batch, household_ids: list[int]) -> list[Household]:
+    """The households, each of the batch's village, not yet in it nor in another running procedure, and of a
+    status the procedure takes."""
     households = list(
         Household.objects.filter(pk__in=household_ids).only(
             "pk", "number", "head_name", "village_id", "status", "size"
@@ -311,6 +296,41 @@ def add_households(
                 f"户 {h.number}（{h.head_name}）当前为“{codes.HouseholdStatus(h.status).label}”，"
                 f"不能进入{batch.get_kind_display()}程序"
             )
+    return households
+
+
+def _attach_form(entry: BatchHousehold, form: File) -> None:
+    """The signed application form, stored on the household's application."""
+    app = entry.application if hasattr(entry, "application") else Application.objects.get(entry=entry)
+    app.form.save(stored_name(form.name), form, save=False)
+    app.save(update_fields=["form"])
+
+
+@transaction.atomic
+def add_households(
+    batch: Batch,
+    *,
+    by,
+    household_ids: list[int],
+    source: str = Application.Source.SELF,
+    applied_on: datetime.date | None = None,
+    statement: str = "",
+    proposed_type: str = "",
+    primary_cause: str = "",
+    other_causes: list[str] | None = None,
+    form: File | None = None,
+    now=None,
+) -> list[BatchHousehold]:
+    """Put households into the batch at its application stage: applications (识别, 返贫) or the
+    draft exit list (脱贫)."""
+    now = _now(now)
+    batch = _locked(batch)
+    ensure_level(by, batch.village_id, "village")
+    if batch.kind not in HOUSEHOLD_PROCEDURES:
+        raise ProcedureError("贫困村程序不含户名单")
+    _ensure_stage(batch, Stage.APPLICATION)
+    _check_application_codes(batch, source, proposed_type, primary_cause, other_causes)
+    households = _households_to_add(batch, household_ids)
     entries = BatchHousehold.objects.bulk_create(
         [
             BatchHousehold(
@@ -340,13 +360,7 @@ def add_households(
             ]
         )
         if form and len(entries) == 1:
-            app = (
-                entries[0].application
-                if hasattr(entries[0], "application")
-                else Application.objects.get(entry=entries[0])
-            )
-            app.form.save(stored_name(form.name), form, save=False)
-            app.save(update_fields=["form"])
+            _attach_form(entries[0], form)
         _set_household_statuses(
             by=by,
             batch=batch,

@@ -132,11 +132,9 @@ class DemoGenerator:
         year = self.today.year - age
         return datetime.date(year, self.rng.randint(1, 12), self.rng.randint(1, 28))
 
-    def person(self, surname: str, age: int, sex: str, relation: str) -> DemoPerson:
+    def schooling(self, age: int) -> tuple[str, str]:
+        """(education, schooling) likely at that age."""
         rng = self.rng
-        given = GIVEN_MALE if sex == "M" else GIVEN_FEMALE
-        name = surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
-        birth = self.birth(age)
         if age < 6:
             education, schooling = (
                 codes.Education.PRESCHOOL,
@@ -184,19 +182,11 @@ class DemoGenerator:
                     (codes.Education.SECONDARY_VOCATIONAL, 5),
                 ],
             )
-        health = _pick(
-            rng,
-            [
-                (codes.Health.HEALTHY, 70 if age < 60 else 40),
-                (codes.Health.CHRONIC, 15 if age < 60 else 40),
-                (codes.Health.SERIOUS, 6),
-                (codes.Health.DISABLED, 6),
-            ],
-        )
-        disability_category = disability_level = ""
-        if health == codes.Health.DISABLED:
-            disability_category = rng.choice([c for c in codes.DisabilityCategory.values if c])
-            disability_level = rng.choice(["1", "2", "3", "4"])
+        return education, schooling
+
+    def work(self, age: int, health: str, schooling: str) -> tuple[str, str, int]:
+        """(labour skill, work status, months worked) likely at that age, health and schooling."""
+        rng = self.rng
         if age < 16 or schooling != codes.SchoolingStatus.NOT_IN_SCHOOL:
             labour, work, months = codes.LabourSkill.NONE, codes.WorkStatus.NOT_WORKING, 0
         elif age > 65 or health in (codes.Health.SERIOUS, codes.Health.DISABLED):
@@ -218,6 +208,28 @@ class DemoGenerator:
                 ],
             )
             months = 0 if work == codes.WorkStatus.NOT_WORKING else rng.randint(3, 12)
+        return labour, work, months
+
+    def person(self, surname: str, age: int, sex: str, relation: str) -> DemoPerson:
+        rng = self.rng
+        given = GIVEN_MALE if sex == "M" else GIVEN_FEMALE
+        name = surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+        birth = self.birth(age)
+        education, schooling = self.schooling(age)
+        health = _pick(
+            rng,
+            [
+                (codes.Health.HEALTHY, 70 if age < 60 else 40),
+                (codes.Health.CHRONIC, 15 if age < 60 else 40),
+                (codes.Health.SERIOUS, 6),
+                (codes.Health.DISABLED, 6),
+            ],
+        )
+        disability_category = disability_level = ""
+        if health == codes.Health.DISABLED:
+            disability_category = rng.choice([c for c in codes.DisabilityCategory.values if c])
+            disability_level = rng.choice(["1", "2", "3", "4"])
+        labour, work, months = self.work(age, health, schooling)
         phone = (
             f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
             if 18 <= age <= 70 and rng.random() < 0.6
@@ -491,42 +503,65 @@ SEEDER = SimpleNamespace(
 )  # whom the audit trail names for the demo's households
 
 
+def _per_capita(inc: dict, size: int):
+    return per_capita_net_income(
+        incomes=[v for k, v in inc.items() if k != "productive_expenditure"],
+        productive_expenditure=inc["productive_expenditure"],
+        household_size=size,
+    )
+
+
+def _household_row(h) -> Household:
+    head = h.members[0]
+    return Household(
+        number=h.number,
+        village_id=h.village_code,
+        status=h.status,
+        household_type=h.household_type,
+        primary_cause=h.primary_cause,
+        other_causes=h.other_causes,
+        head_name=head.name,
+        head_initials=initials(head.name),
+        size=len(h.members),
+        latest_income=_per_capita(h.incomes[max(h.incomes)], len(h.members)),
+        phone=h.phone,
+        bank_name="信丰县农村商业银行",
+        bank_account=h.bank_account,
+        farmland_area=h.farmland_area,
+        housing_area=h.housing_area,
+        is_dangerous_house=h.is_dangerous_house,
+        registration_year=h.registration_year,
+        exit_year=h.exit_year,
+        address=f"{h.village_code} {head.name}家",
+        road_type="cement",
+        fuel_type="firewood",
+    )
+
+
+def _member_row(household_id: int, village_code: str, m) -> Member:
+    return Member(
+        household_id=household_id,
+        village_code=village_code,
+        name=m.name,
+        name_initials=initials(m.name),
+        id_number=m.id_number,
+        sex=m.sex,
+        birth_date=m.birth_date,
+        relation=m.relation,
+        education=m.education,
+        schooling=m.schooling,
+        health=m.health,
+        labour_skill=m.labour_skill,
+        work_status=m.work_status,
+        work_months=m.work_months,
+        disability_category=m.disability_category,
+        disability_level=m.disability_level,
+        phone=m.phone,
+    )
+
+
 def _write(batch):
-    households = []
-    for h in batch:
-        head = h.members[0]
-        latest_year = max(h.incomes)
-        inc = h.incomes[latest_year]
-        latest = per_capita_net_income(
-            incomes=[v for k, v in inc.items() if k != "productive_expenditure"],
-            productive_expenditure=inc["productive_expenditure"],
-            household_size=len(h.members),
-        )
-        households.append(
-            Household(
-                number=h.number,
-                village_id=h.village_code,
-                status=h.status,
-                household_type=h.household_type,
-                primary_cause=h.primary_cause,
-                other_causes=h.other_causes,
-                head_name=head.name,
-                head_initials=initials(head.name),
-                size=len(h.members),
-                latest_income=latest,
-                phone=h.phone,
-                bank_name="信丰县农村商业银行",
-                bank_account=h.bank_account,
-                farmland_area=h.farmland_area,
-                housing_area=h.housing_area,
-                is_dangerous_house=h.is_dangerous_house,
-                registration_year=h.registration_year,
-                exit_year=h.exit_year,
-                address=f"{h.village_code} {head.name}家",
-                road_type="cement",
-                fuel_type="firewood",
-            )
-        )
+    households = [_household_row(h) for h in batch]
     Household.objects.bulk_create(households)
     if households[0].pk is None:  # back ends that do not return keys from bulk inserts
         ids = dict(
@@ -536,28 +571,7 @@ def _write(batch):
             obj.pk = ids[obj.number]
     members, incomes, checks, audits = [], [], [], []
     for obj, h in zip(households, batch):
-        for m in h.members:
-            members.append(
-                Member(
-                    household_id=obj.pk,
-                    village_code=h.village_code,
-                    name=m.name,
-                    name_initials=initials(m.name),
-                    id_number=m.id_number,
-                    sex=m.sex,
-                    birth_date=m.birth_date,
-                    relation=m.relation,
-                    education=m.education,
-                    schooling=m.schooling,
-                    health=m.health,
-                    labour_skill=m.labour_skill,
-                    work_status=m.work_status,
-                    work_months=m.work_months,
-                    disability_category=m.disability_category,
-                    disability_level=m.disability_level,
-                    phone=m.phone,
-                )
-            )
+        members.extend(_member_row(obj.pk, h.village_code, m) for m in h.members)
         for year, inc in h.incomes.items():
             incomes.append(
                 IncomeRecord(
@@ -565,11 +579,7 @@ def _write(batch):
                     year=year,
                     household_size=len(h.members),
                     **inc,
-                    per_capita_net_income=per_capita_net_income(
-                        incomes=[v for k, v in inc.items() if k != "productive_expenditure"],
-                        productive_expenditure=inc["productive_expenditure"],
-                        household_size=len(h.members),
-                    ),
+                    per_capita_net_income=_per_capita(inc, len(h.members)),
                 )
             )
         checks.append(

@@ -148,6 +148,59 @@ def _list_results(request, user, filters: dict, ignored: list[str], region_error
     )
 
 
+def _results_key(user, region, version: str, query: str, language: str) -> str:
+    # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who do not
+    return fragments.key(
+        "households",
+        language,
+        user.scope_prefix,
+        user.sees_identifiers,
+        region.code,
+        version,
+        query,
+        settings.FUPIN_PAGE_SIZE,
+        LIST_CAP,
+        SEARCH_CAP,
+    )
+
+
+def _page_key(request, user, region, version: str, language: str) -> str:
+    """The page around the results: per user (the header names them) and per full path."""
+    return fragments.key(
+        "household-list-page",
+        language,
+        user.pk,
+        user.get_username(),
+        user.full_name,
+        user.role,
+        user.region_id,
+        user.is_staff,
+        user.is_superuser,
+        region.code,
+        version.split(".")[1],
+        request.get_full_path(),
+    )
+
+
+def _list_page(request, user, form, region, filters) -> str:
+    """The list's page with a mark where the results go (fragments.csrf_mark for the token)."""
+    return render_to_string(
+        "registry/household_list.html",
+        {
+            "form": form,
+            "region": region,
+            "path": regions.path_for(user, region),
+            "children": regions.children_for(user, region)
+            if region is None or region.level < RegionLevel.VILLAGE
+            else [],
+            "filtered": bool(filters),
+            "results": mark_safe(RESULTS_MARK),
+            "csrf_token": fragments.csrf_mark(),
+        },
+        request,
+    )
+
+
 @login_required
 def household_list(request):
     """The household list. A village's list is cached under the version of its data (selectors.list_region):
@@ -179,41 +232,13 @@ def household_list(request):
     )  # whose number it is: in the access log, cached or not
     # a whole-number ID search by a role that may not see ID numbers is counted (masking.allow_id_search): never from the cache
     counted = not user.sees_identifiers and masking.is_whole_id(request.GET.get("q", ""))
-    results_key = (
-        version
-        and not counted
-        and fragments.key(
-            "households",
-            language,
-            user.scope_prefix,
-            user.sees_identifiers,
-            region.code,
-            version,
-            query,
-            settings.FUPIN_PAGE_SIZE,
-            LIST_CAP,
-            SEARCH_CAP,
-        )
-    )  # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who do not
+    results_key = version and not counted and _results_key(user, region, version, query, language)
     results = fragments.get(results_key) if results_key else None
     page_key = (
         results_key
         and not partial
         and not len(messages.get_messages(request))
-        and fragments.key(
-            "household-list-page",
-            language,
-            user.pk,
-            user.get_username(),
-            user.full_name,
-            user.role,
-            user.region_id,
-            user.is_staff,
-            user.is_superuser,
-            region.code,
-            version.split(".")[1],
-            request.get_full_path(),
-        )
+        and _page_key(request, user, region, version, language)
     )
     page = fragments.get(page_key) if page_key else None
 
@@ -234,21 +259,7 @@ def household_list(request):
         response = HttpResponse(results)
     else:
         if page is None:
-            page = render_to_string(
-                "registry/household_list.html",
-                {
-                    "form": form,
-                    "region": region,
-                    "path": regions.path_for(user, region),
-                    "children": regions.children_for(user, region)
-                    if region is None or region.level < RegionLevel.VILLAGE
-                    else [],
-                    "filtered": bool(filters),
-                    "results": mark_safe(RESULTS_MARK),
-                    "csrf_token": fragments.csrf_mark(),
-                },
-                request,
-            )
+            page = _list_page(request, user, form, region, filters)
             if page_key:
                 fragments.put(page_key, page)
         response = HttpResponse(fragments.with_csrf_token(request, page.replace(RESULTS_MARK, results, 1)))

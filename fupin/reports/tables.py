@@ -115,18 +115,12 @@ def _child_extras(
     return {"rural": rural, "plan": {k: v[1] for k, v in plans.items()}, "relapsed": relapsed}
 
 
-def standard_tables(user, region: Region | None, year: int) -> list[Table]:
-    code = region.code if region else ""
-    figures = selectors.region_figures(user, code)
-    length = selectors._child_length(code)
-    children = children_of(user, region) if length else []
-    extras = _child_extras(user, code, length, year, figures)
-    url = selectors.list_url
+def _link(value, metric, key="", region_code="", yr=None):
+    return (value, selectors.list_url(metric, key, region=region_code, year=yr))
 
-    def link(value, metric, key="", region_code="", yr=None):
-        return (value, url(metric, key, region=region_code, year=yr))
 
-    # 1. scale and structure
+def _standard_headings(year: int) -> tuple[Table, Table, Table]:
+    """表1 scale and structure, 表2 types and causes, 表3 the yearly report: their headings and notes."""
     t1 = Table(
         "scale",
         f"表1 建档立卡贫困人口规模统计表（{year}年）",
@@ -145,15 +139,11 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
             "贫困发生率（%）",
         ],
     )
-    # 2. types and causes
-    types = list(codes.HouseholdType)
-    causes = list(codes.PovertyCause)
     t2 = Table(
         "structure",
         "表2 现有贫困户属性及主要致贫原因统计表（户）",
-        [str(t.label) for t in types] + [str(c.label) for c in causes],
+        [str(t.label) for t in codes.HouseholdType] + [str(c.label) for c in codes.PovertyCause],
     )
-    # 3. yearly report
     t3 = Table(
         "yearly",
         f"表3 {year}年度减贫统计表",
@@ -175,47 +165,65 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
     t3.notes.append(
         "完成计划 = 当年脱贫人口 ÷ 当年减贫计划人数 × 100%；减贫计划取本级下达数，没有时取下级下达数之和。"
     )
+    return t1, t2, t3
 
-    def row_cells(which, rcode, rural, plan, relapsed):
-        reg = [sum(figures.get("status", s, which)[i] for s in REGISTERED) for i in (0, 1)]
-        poor = figures.get("status", "poor", which)
-        exited = figures.get("status", "exited", which)
-        monitored = figures.get("status", "monitored", which)
-        end = poor_at(figures, year, which)
-        exits = figures.get("exit_year", year, which)
-        c1 = [
-            link(reg[0], "registered", region_code=rcode),
-            reg[1],
-            link(poor[0], "status", "poor", rcode),
-            poor[1],
-            link(exited[0], "status", "exited", rcode),
-            exited[1],
-            link(monitored[0], "status", "monitored", rcode),
-            monitored[1],
-            link(end[0], "poor_at", region_code=rcode, yr=year),
-            end[1],
-            rural or None,
-            percent(end[1], rural),
-        ]
-        c2 = [
-            link(figures.get("poor_type", t.value, which)[0], "poor_type", t.value, rcode) for t in types
-        ] + [link(figures.get("poor_cause", c.value, which)[0], "poor_cause", c.value, rcode) for c in causes]
-        relapsed = relapsed or [0, 0]
-        c3 = [
-            plan or None,
-            link(exits[0], "exit_year", region_code=rcode, yr=year),
-            exits[1],
-            percent(exits[1], plan),
-            link(relapsed[0], "relapsed", region_code=rcode, yr=year),
-            relapsed[1],
-            link(end[0], "poor_at", region_code=rcode, yr=year),
-            end[1],
-            percent(end[1], rural),
-        ]
-        return c1, c2, c3
 
+def _standard_cells(figures, year: int, which, rcode, rural, plan, relapsed) -> tuple[list, list, list]:
+    """One row (a child region, or the total when `which` is None) of each of the three tables."""
+    link = _link
+    reg = [sum(figures.get("status", s, which)[i] for s in REGISTERED) for i in (0, 1)]
+    poor = figures.get("status", "poor", which)
+    exited = figures.get("status", "exited", which)
+    monitored = figures.get("status", "monitored", which)
+    end = poor_at(figures, year, which)
+    exits = figures.get("exit_year", year, which)
+    c1 = [
+        link(reg[0], "registered", region_code=rcode),
+        reg[1],
+        link(poor[0], "status", "poor", rcode),
+        poor[1],
+        link(exited[0], "status", "exited", rcode),
+        exited[1],
+        link(monitored[0], "status", "monitored", rcode),
+        monitored[1],
+        link(end[0], "poor_at", region_code=rcode, yr=year),
+        end[1],
+        rural or None,
+        percent(end[1], rural),
+    ]
+    c2 = [
+        link(figures.get("poor_type", t.value, which)[0], "poor_type", t.value, rcode)
+        for t in codes.HouseholdType
+    ] + [
+        link(figures.get("poor_cause", c.value, which)[0], "poor_cause", c.value, rcode)
+        for c in codes.PovertyCause
+    ]
+    relapsed = relapsed or [0, 0]
+    c3 = [
+        plan or None,
+        link(exits[0], "exit_year", region_code=rcode, yr=year),
+        exits[1],
+        percent(exits[1], plan),
+        link(relapsed[0], "relapsed", region_code=rcode, yr=year),
+        relapsed[1],
+        link(end[0], "poor_at", region_code=rcode, yr=year),
+        end[1],
+        percent(end[1], rural),
+    ]
+    return c1, c2, c3
+
+
+def standard_tables(user, region: Region | None, year: int) -> list[Table]:
+    code = region.code if region else ""
+    figures = selectors.region_figures(user, code)
+    length = selectors._child_length(code)
+    children = children_of(user, region) if length else []
+    extras = _child_extras(user, code, length, year, figures)
+    t1, t2, t3 = _standard_headings(year)
     for child in children:
-        c1, c2, c3 = row_cells(
+        c1, c2, c3 = _standard_cells(
+            figures,
+            year,
             child.code,
             child.code,
             extras["rural"].get(child.code, 0),
@@ -231,7 +239,7 @@ def standard_tables(user, region: Region | None, year: int) -> list[Table]:
     )
     total_plan = selectors.plans_by_year(user, code, [year]).get(year)
     total_relapsed = selectors.relapses_by_year(user, code, [year]).get(year)
-    c1, c2, c3 = row_cells(None, code, total_rural, total_plan, total_relapsed)
+    c1, c2, c3 = _standard_cells(figures, year, None, code, total_rural, total_plan, total_relapsed)
     name = region.name if region else "全国"
     for table, cells in ((t1, c1), (t2, c2), (t3, c3)):
         table.total = {"code": code, "name": f"{name}合计", "cells": cells}

@@ -60,12 +60,8 @@ def _common(request) -> dict:
     }
 
 
-@login_required
-@require_GET
-def dashboard(request):
-    ctx = _common(request)
-    user, code, year = request.user, ctx["code"], ctx["year"]
-    figures = selectors.region_figures(user, code)
+def _by_year(user, code: str, year: int, figures) -> list[dict]:
+    """The chart years' exits against plan, relapses, year-end poor and incidence."""
     years = list(range(max(FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
     plans = selectors.plans_by_year(user, code, years)
     relapses = selectors.relapses_by_year(user, code, years)
@@ -90,36 +86,26 @@ def dashboard(request):
                 "incidence": tables.percent(end[1], rural.get(y)),
             }
         )
-    statuses = [
-        {
-            "key": s.value,
-            "label": str(s.label),
-            "counts": figures.get("status", s.value),
-            "url": url("status", s.value, region=code),
-        }
-        for s in codes.HouseholdStatus
-    ]
-    registered = [sum(figures.get("status", s)[i] for s in selectors.REGISTERED) for i in (0, 1)]
-    types = [
-        {
-            "key": t.value,
-            "label": str(t.label),
-            "counts": figures.get("poor_type", t.value),
-            "url": url("poor_type", t.value, region=code),
-        }
-        for t in codes.HouseholdType
-    ]
-    causes = [
+    return by_year
+
+
+def _breakdown(figures, metric: str, choices, code: str) -> list[dict]:
+    """One figure per choice (status, type or cause), each with the link to its households."""
+    return [
         {
             "key": c.value,
             "label": str(c.label),
-            "counts": figures.get("poor_cause", c.value),
-            "url": url("poor_cause", c.value, region=code),
+            "counts": figures.get(metric, c.value),
+            "url": selectors.list_url(metric, c.value, region=code),
         }
-        for c in codes.PovertyCause
+        for c in choices
     ]
+
+
+def _child_rows(user, region, figures, year: int, code: str) -> list[dict]:
+    url = selectors.list_url
     children = []
-    for child in tables.children_of(user, ctx["region"]) if selectors._child_length(code) else []:
+    for child in tables.children_of(user, region) if selectors._child_length(code) else []:
         poor = figures.get("status", "poor", child.code)
         end = tables.poor_at(figures, year, child.code)
         children.append(
@@ -137,6 +123,22 @@ def dashboard(request):
                 "monitored_url": url("status", "monitored", region=child.code),
             }
         )
+    return children
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    ctx = _common(request)
+    user, code, year = request.user, ctx["code"], ctx["year"]
+    figures = selectors.region_figures(user, code)
+    url = selectors.list_url
+    by_year = _by_year(user, code, year, figures)
+    statuses = _breakdown(figures, "status", codes.HouseholdStatus, code)
+    registered = [sum(figures.get("status", s)[i] for s in selectors.REGISTERED) for i in (0, 1)]
+    types = _breakdown(figures, "poor_type", codes.HouseholdType, code)
+    causes = _breakdown(figures, "poor_cause", codes.PovertyCause, code)
+    children = _child_rows(user, ctx["region"], figures, year, code)
     this = by_year[-1]
     ctx.update(
         {

@@ -486,17 +486,12 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
-    """Of the candidate households (clean, every member registered), those equal to what is registered."""
-    H, M, R = form.HOUSEHOLD, form.MEMBER, form.REGION
-    groups = hh.filter(candidates)["g"]
-    people = members.filter(pl.col("g").is_in(groups.implode()))
+def _members_per_group(index: dict, people: pl.DataFrame, registered: pl.DataFrame) -> pl.DataFrame:
+    """Per household group: whether every member's stored columns the file gives are equal, and the household(s)
+    and village(s) its members are registered in."""
+    M = form.MEMBER
     present = [f for f in form.MEMBER_FILE_FIELDS if (M, f) in index and f not in ("sex", "id_number")]
     compared = [*present, "sex", "birth_date", "name_initials"]
-    registered, households, years = prepared.registry
-    registered = registered.join(people.select("id_number"), on="id_number", how="semi")
-
-    # members: the same household for the whole group, and every stored column the file gives equal
     file_side = people.select(
         "g",
         "id_number",
@@ -515,7 +510,7 @@ def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series,
     same = pl.lit(True)
     for c in compared:
         same = same & (pl.col(c).fill_null("") == pl.col(f"_db_{c}").fill_null(""))
-    per_group = (
+    return (
         joined.with_columns(same=same)
         .group_by("g", maintain_order=True)
         .agg(
@@ -527,11 +522,10 @@ def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series,
         )
     )
 
-    # the household: the file's cells and what is derived from the members
-    picked = candidates.arg_true()
-    side = hh.filter(candidates).select("g", "key", "size", "head_name", "village", "group_id")
-    side = side.join(per_group, on="g", how="left", maintain_order="left")
-    side = side.with_columns(head_initials=initials(side["head_name"]), size=pl.col("size").cast(pl.String))
+
+def _household_file_fields(values: dict, picked: pl.Series) -> dict[str, pl.Series]:
+    """The picked households' stored columns the file gives, as stored text."""
+    H = form.HOUSEHOLD
     file_fields = {}
     for name in form.HOUSEHOLD_FILE_FIELDS:
         if (H, name) in values:
@@ -542,6 +536,51 @@ def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series,
                 if kind == "decimal"
                 else series.cast(pl.String)
             )
+    return file_fields
+
+
+def _income_same(side: pl.DataFrame, years: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+    """The file's year registered with the same amounts, and the latest year's income on the household."""
+    registered_years = years.join(side.select("household_id").unique(), on="household_id", how="semi").select(
+        pl.col("household_id"),
+        pl.col("year").alias("_year"),
+        pl.col("household_size").alias("_db_household_size"),
+        pl.col("per_capita_net_income").alias("_db_pcni"),
+        *[pl.col(m).alias(f"_db_income_{m}") for m in form.MONEY_FIELDS],
+    )
+    side = side.join(registered_years, on=["household_id", "_year"], how="left", maintain_order="left")
+    has = pl.col("_year").is_not_null()
+    income_same = (pl.col("_db_pcni") == pl.col("_pcni")) & (pl.col("_db_household_size") == pl.col("size"))
+    for m in form.MONEY_FIELDS:
+        income_same = income_same & (pl.col(f"_db_income_{m}") == pl.col(f"_income_{m}"))
+    newest = (
+        pl.when(
+            has
+            & (pl.col("_latest").cast(pl.Int64, strict=False).fill_null(0) <= pl.col("_year").cast(pl.Int64))
+        )
+        .then(pl.col("_pcni"))
+        .otherwise(pl.col("_latest_pcni"))
+    )
+    return side, (~has | income_same.fill_null(False)) & (
+        pl.col("_db_latest_income").fill_null("") == newest.fill_null("")
+    )
+
+
+def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series, prepared) -> pl.Series:
+    """Of the candidate households (clean, every member registered), those equal to what is registered."""
+    R = form.REGION
+    groups = hh.filter(candidates)["g"]
+    people = members.filter(pl.col("g").is_in(groups.implode()))
+    registered, households, years = prepared.registry
+    registered = registered.join(people.select("id_number"), on="id_number", how="semi")
+    per_group = _members_per_group(index, people, registered)
+
+    # the household: the file's cells and what is derived from the members
+    picked = candidates.arg_true()
+    side = hh.filter(candidates).select("g", "key", "size", "head_name", "village", "group_id")
+    side = side.join(per_group, on="g", how="left", maintain_order="left")
+    side = side.with_columns(head_initials=initials(side["head_name"]), size=pl.col("size").cast(pl.String))
+    file_fields = _household_file_fields(values, picked)
     side = side.with_columns(**{f"_file_{k}": v for k, v in file_fields.items()})
     income = None
     if incomes is not None:
@@ -580,40 +619,9 @@ def _unchanged(index: dict, hh, members, values, incomes, candidates: pl.Series,
         same = same & (pl.col("_db_group_id").fill_null("") == pl.col("group_id").fill_null(""))
     for name in file_fields:
         same = same & (pl.col(f"_db_{name}").fill_null("") == pl.col(f"_file_{name}").fill_null(""))
-    # incomes: the file's year registered with the same amounts; the latest year's income on the household
     if income is not None:
-        registered_years = years.join(
-            side.select("household_id").unique(), on="household_id", how="semi"
-        ).select(
-            pl.col("household_id"),
-            pl.col("year").alias("_year"),
-            pl.col("household_size").alias("_db_household_size"),
-            pl.col("per_capita_net_income").alias("_db_pcni"),
-            *[pl.col(m).alias(f"_db_income_{m}") for m in form.MONEY_FIELDS],
-        )
-        side = side.join(registered_years, on=["household_id", "_year"], how="left", maintain_order="left")
-        has = pl.col("_year").is_not_null()
-        income_same = (pl.col("_db_pcni") == pl.col("_pcni")) & (
-            pl.col("_db_household_size") == pl.col("size")
-        )
-        for m in form.MONEY_FIELDS:
-            income_same = income_same & (pl.col(f"_db_income_{m}") == pl.col(f"_income_{m}"))
-        newest = (
-            pl.when(
-                has
-                & (
-                    pl.col("_latest").cast(pl.Int64, strict=False).fill_null(0)
-                    <= pl.col("_year").cast(pl.Int64)
-                )
-            )
-            .then(pl.col("_pcni"))
-            .otherwise(pl.col("_latest_pcni"))
-        )
-        same = (
-            same
-            & (~has | income_same.fill_null(False))
-            & (pl.col("_db_latest_income").fill_null("") == newest.fill_null(""))
-        )
+        side, incomes_same = _income_same(side, years)
+        same = same & incomes_same
     else:
         same = same & (pl.col("_db_latest_income").fill_null("") == pl.col("_latest_pcni").fill_null(""))
     result = side.select(same.fill_null(False).alias("same"))["same"]

@@ -96,6 +96,84 @@ def _json_string(series: pl.Series) -> pl.Series:
 BATCH_HOUSEHOLDS = 20_000
 
 
+AUDIT_COLUMNS = [
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "region_code",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "household_id",
+    "scope_code",
+    "changes",
+    "chain",
+    "seq",
+    "prev_hash",
+    "hash",
+]
+
+
+def _audit_rows(chunk: pl.DataFrame, ids: pl.Series, *, user, role: str, now: str, source: str, prefix: str):
+    """The chunk's audit entries, column-wise, and their canonical content for the writer to chain."""
+    count = len(chunk)
+    changes = (
+        '{"number": [null, '
+        + _json_string(chunk["number"])
+        + '], "head_name": [null, '
+        + _json_string(chunk["head_name"])
+        + '], "size": [null, '
+        + chunk["size"]
+        + '], "来源文件": [null, '
+        + source
+        + "]}"
+    )
+    audit = pl.DataFrame(
+        {
+            "at": pl.Series([now] * count),
+            "user_id": pl.Series([str(user.pk)] * count),
+            "username": pl.Series([user.username] * count),
+            "role": pl.Series([role] * count),
+            "region_code": pl.Series([user.region_id or ""] * count),
+            "action": pl.Series(["import_create"] * count),
+            "target_type": pl.Series(["household"] * count),
+            "target_id": ids.cast(pl.String),
+            "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
+            "household_id": ids.cast(pl.String),
+            "scope_code": chunk["village_id"],
+            "changes": changes,
+        }
+    )
+    key = ids.cast(pl.String)
+    contents = (
+        prefix
+        + '"'
+        + key
+        + '",'
+        + _json_string(audit["target_label"])
+        + ","
+        + key
+        + ","
+        + _json_string(chunk["village_id"])
+        + ',{"head_name":[null,'
+        + _json_string(chunk["head_name"])
+        + '],"number":[null,'
+        + _json_string(chunk["number"])
+        + '],"size":[null,'
+        + chunk["size"]
+        + '],"来源文件":[null,'
+        + source
+        + "]}]"
+    )
+    return ChainedAudit(
+        audit,
+        chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(),
+        contents.cast(pl.Binary).to_list(),
+    )
+
+
 def batches(
     screened: Screened,
     numbers: Sequence[str],
@@ -120,24 +198,6 @@ def batches(
     household_columns = ["id", *form.HOUSEHOLD_COLUMNS]
     member_columns = form.MEMBER_COLUMNS
     income_columns = [c for c in form.INCOME_COLUMNS]
-    audit_columns = [
-        "at",
-        "user_id",
-        "username",
-        "role",
-        "region_code",
-        "action",
-        "target_type",
-        "target_id",
-        "target_label",
-        "household_id",
-        "scope_code",
-        "changes",
-        "chain",
-        "seq",
-        "prev_hash",
-        "hash",
-    ]
     # chain.canonical's JSON array, column-wise: the fields every entry shares, then each entry's own
     content_prefix = (
         json.dumps(
@@ -170,63 +230,11 @@ def batches(
                 household_id=ids.gather(part["h"] - start).cast(pl.String), recorded_at=pl.lit(now)
             )
             tables.append((INCOME_TABLE, income_columns, csv_bytes(part.select(income_columns))))
-        changes = (
-            '{"number": [null, '
-            + _json_string(chunk["number"])
-            + '], "head_name": [null, '
-            + _json_string(chunk["head_name"])
-            + '], "size": [null, '
-            + chunk["size"]
-            + '], "来源文件": [null, '
-            + source
-            + "]}"
-        )
-        audit = pl.DataFrame(
-            {
-                "at": pl.Series([now] * count),
-                "user_id": pl.Series([str(user.pk)] * count),
-                "username": pl.Series([user.username] * count),
-                "role": pl.Series([role] * count),
-                "region_code": pl.Series([user.region_id or ""] * count),
-                "action": pl.Series(["import_create"] * count),
-                "target_type": pl.Series(["household"] * count),
-                "target_id": ids.cast(pl.String),
-                "target_label": (chunk["number"] + " " + chunk["head_name"]).str.slice(0, 200),
-                "household_id": ids.cast(pl.String),
-                "scope_code": chunk["village_id"],
-                "changes": changes,
-            }
-        )
-        key = ids.cast(pl.String)
-        contents = (
-            content_prefix
-            + '"'
-            + key
-            + '",'
-            + _json_string(audit["target_label"])
-            + ","
-            + key
-            + ","
-            + _json_string(chunk["village_id"])
-            + ',{"head_name":[null,'
-            + _json_string(chunk["head_name"])
-            + '],"number":[null,'
-            + _json_string(chunk["number"])
-            + '],"size":[null,'
-            + chunk["size"]
-            + '],"来源文件":[null,'
-            + source
-            + "]}]"
-        )
         tables.append(
             (
                 AuditEntry._meta.db_table,
-                audit_columns,
-                ChainedAudit(
-                    audit,
-                    chunk["village_id"].str.slice(0, COUNTY_DIGITS).to_list(),
-                    contents.cast(pl.Binary).to_list(),
-                ),
+                AUDIT_COLUMNS,
+                _audit_rows(chunk, ids, user=user, role=role, now=now, source=source, prefix=content_prefix),
             )
         )
         yield Batch(count, tables, chunk["village_id"].unique().to_list())

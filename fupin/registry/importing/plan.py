@@ -246,34 +246,22 @@ class HouseholdPlanner:
                 return ids[i]
         return None
 
-    def _plan_household(
-        self, group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village
-    ):
-        if target is not None and not target["village_id"].startswith(self.scope):
-            # refused in _target: nothing of a household outside the user's scope (its number, members, head or
-            # key facts) is compared with the file, so none of it can reach the error report
-            return
-        g = group.index
-        rows = range(group.start, group.end)
-        first_row = numbers[group.start]
-        ids = members["id_number"]
-        relation = members["relation"]
-        household_id = target["id"] if target else None
-        # one person in one household
-        if existing_members:
-            for i in rows:
-                found = existing_members.get(ids[i]) if ids[i] else None
-                if found and found["household_id"] != household_id:
-                    where = (
-                        f"户 {found['household_number']}"
-                        if found["village_code"].startswith(self.scope)
-                        else "其他户"
-                    )
-                    self._error(
-                        numbers[i], "证件号码", ids[i], f"此身份证号已登记在{where}（一人只能在一户）"
-                    )
-        in_file = {ids[i] for i in rows if ids[i]} if household_id else ()
-        kept = [m for m in others.get(household_id, []) if m[0] not in in_file] if household_id else []
+    def _check_one_household_each(self, rows, numbers, ids, existing_members, household_id) -> None:
+        """One person in one household: a member registered in another household is an error on its row."""
+        for i in rows:
+            found = existing_members.get(ids[i]) if ids[i] else None
+            if found and found["household_id"] != household_id:
+                where = (
+                    f"户 {found['household_number']}"
+                    if found["village_code"].startswith(self.scope)
+                    else "其他户"
+                )
+                self._error(numbers[i], "证件号码", ids[i], f"此身份证号已登记在{where}（一人只能在一户）")
+
+    def _head(self, group, rows, numbers, members, kept) -> tuple:
+        """(ID number, name, initials) of the household's head — the file's, else the registered one kept —
+        with an error on the rows that break the one-head rule."""
+        ids, relation = members["id_number"], members["relation"]
         relations = [relation[i] for i in rows]
         head_errors = validation.check_household_members(
             [r for r in relations if r is not _MISSING] + [m[1] for m in kept]
@@ -290,16 +278,12 @@ class HouseholdPlanner:
                     numbers[i], "与户主关系", "户主" if relation[i] == codes.Relation.HEAD else "", reason
                 )
         if heads:
-            head_id, head_name, head_initials = (
-                ids[heads[0]],
-                members["name"][heads[0]],
-                members["name_initials"][heads[0]],
-            )
-        else:
-            registered = next((m for m in kept if m[1] == codes.Relation.HEAD), None)
-            head_id, head_name, head_initials = (
-                (registered[0], registered[2], registered[3]) if registered else (None, "", "")
-            )
+            return ids[heads[0]], members["name"][heads[0]], members["name_initials"][heads[0]]
+        registered = next((m for m in kept if m[1] == codes.Relation.HEAD), None)
+        return (registered[0], registered[2], registered[3]) if registered else (None, "", "")
+
+    def _check_declared(self, g, hh, first_row, head_id, head_name, size) -> None:
+        """The household row's own 户主证件号码, 户主姓名 and 家庭人口数 against its members."""
         declared = hh.get((HOUSEHOLD, "head_id_number"))
         if declared and declared[g] and declared[g] is not _MISSING and head_id and declared[g] != head_id:
             self._error(first_row, "户主证件号码", declared[g], f"与户主的证件号码 {head_id} 不一致")
@@ -312,10 +296,29 @@ class HouseholdPlanner:
             and declared[g] != head_name
         ):
             self._error(first_row, "户主姓名", declared[g], f"与户主行的姓名“{head_name}”不一致")
-        size = len(rows) + len(kept)
         declared = hh.get((HOUSEHOLD, "declared_size"))
         if declared and declared[g] not in (None, _MISSING) and declared[g] != size:
             self._error(first_row, "家庭人口数", declared[g], f"与本户成员人数 {size} 不一致")
+
+    def _plan_household(
+        self, group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village
+    ):
+        if target is not None and not target["village_id"].startswith(self.scope):
+            # refused in _target: nothing of a household outside the user's scope (its number, members, head or
+            # key facts) is compared with the file, so none of it can reach the error report
+            return
+        g = group.index
+        rows = range(group.start, group.end)
+        first_row = numbers[group.start]
+        ids = members["id_number"]
+        household_id = target["id"] if target else None
+        if existing_members:
+            self._check_one_household_each(rows, numbers, ids, existing_members, household_id)
+        in_file = {ids[i] for i in rows if ids[i]} if household_id else ()
+        kept = [m for m in others.get(household_id, []) if m[0] not in in_file] if household_id else []
+        head_id, head_name, head_initials = self._head(group, rows, numbers, members, kept)
+        size = len(rows) + len(kept)
+        self._check_declared(g, hh, first_row, head_id, head_name, size)
         self._check_household(group, hh, first_row)
         income = self._income_row(group, hh, first_row, size) if self.has_income else None
         if target is None:

@@ -208,6 +208,94 @@ def _sample_id(birth: str, sex: str, n: int) -> str:
     return first17 + idnumber.check_character(first17)
 
 
+def _sample_household(township, village, head, head_id, kind, cause, status, n, size) -> dict:
+    exited = status == "已脱贫"
+    return {
+        "省": "江西省",
+        "市": "赣州市",
+        "县": "信丰县",
+        "乡（镇）": township,
+        "行政村": village,
+        "户主姓名": head,
+        "户主证件号码": head_id,
+        "联系电话": f"1387970{n:04d}",
+        "开户银行": "信丰县农村信用合作联社",
+        "银行账号": f"62175600{n:011d}",
+        "识别标准": "国家",
+        "贫困户属性": kind,
+        "主要致贫原因": cause,
+        "其他致贫原因": "缺技术、缺资金",
+        "家庭人口数": str(size),
+        "是否军烈属": "否",
+        "是否独生子女户": "否",
+        "是否双女户": "否",
+        "耕地面积（亩）": "2.5",
+        "有效灌溉面积（亩）": "2",
+        "林地面积（亩）": "10",
+        "退耕还林面积（亩）": "0",
+        "牧草地面积（亩）": "0",
+        "水面面积（亩）": "0",
+        "住房面积（㎡）": "96",
+        "是否危房户": "否",
+        "与村主干路距离（公里）": "0.8",
+        "入户路类型": "水泥路",
+        "是否通生活用电": "是",
+        "是否通广播电视": "是",
+        "饮水是否困难": "否",
+        "饮水是否安全": "是",
+        "主要燃料类型": "柴草",
+        "有无卫生厕所": "有",
+        "是否加入农民专业合作社": "是" if exited else "否",
+        "识别年度": "2016",
+        "脱贫年度": "2019" if exited else "",
+        "户状态": status,
+        "收入年度": "2024",
+        "工资性收入": f"{6000 * (size - 1) + 4000}",
+        "生产经营性收入": "3200.50",
+        "财产性收入": "0",
+        "转移性收入": "2760",
+        "计划生育金": "0",
+        "低保金": "2400",
+        "特困供养金": "0",
+        "养老保险金": "360",
+        "生态补偿金": "0",
+        "其他转移性收入": "0",
+        "生产经营性支出": "800",
+    }
+
+
+def _sample_member(i: int, name, relation, number, sex, cause, n) -> dict:
+    age = 2024 - int(number[6:10])
+    schooling = "非在校生"
+    education = "初中"
+    if 6 <= age < 12:
+        schooling, education = "小学", "小学"
+    elif 12 <= age < 15:
+        schooling, education = "八年级", "小学"
+    return {
+        "姓名": name,
+        "性别": sex,
+        "证件号码": number,
+        "与户主关系": relation,
+        "民族": "汉族",
+        "政治面貌": "群众",
+        "文化程度": education,
+        "在校生状况": schooling,
+        "健康状况": "长期慢性病" if i == 0 and cause == "因病" else "健康",
+        "劳动技能": "普通劳动力" if age >= 16 else "无劳动力",
+        "务工状况": "省外务工" if 18 <= age < 60 else "未务工",
+        "务工时间（月）": "10" if 18 <= age < 60 else "0",
+        "是否参加城乡居民基本医疗保险": "是",
+        "是否参加大病保险": "是",
+        "是否参加城乡居民基本养老保险": "是" if age >= 16 else "否",
+        "是否享受人身意外保险补贴": "否",
+        "是否现役军人": "否",
+        "残疾类别": "肢体残疾" if i == 0 and cause == "因残" else "",
+        "残疾等级": "三级" if i == 0 and cause == "因残" else "",
+        "联系电话": f"1397970{n:04d}" if age >= 18 else "",
+    }
+
+
 def sample_rows(households=SAMPLE_HOUSEHOLDS) -> list[list[str]]:
     """Example rows for the template and docs/sample_import.*: 信丰县 households with valid ID numbers."""
     rows = []
@@ -223,90 +311,9 @@ def sample_rows(households=SAMPLE_HOUSEHOLDS) -> list[list[str]]:
             n += 1
             people.append((name, relation, _sample_id(child_birth, sex, n), sex))
         size = len(people)
-        exited = status == "已脱贫"
-        household = {
-            "省": "江西省",
-            "市": "赣州市",
-            "县": "信丰县",
-            "乡（镇）": township,
-            "行政村": village,
-            "户主姓名": head,
-            "户主证件号码": head_id,
-            "联系电话": f"1387970{n:04d}",
-            "开户银行": "信丰县农村信用合作联社",
-            "银行账号": f"62175600{n:011d}",
-            "识别标准": "国家",
-            "贫困户属性": kind,
-            "主要致贫原因": cause,
-            "其他致贫原因": "缺技术、缺资金",
-            "家庭人口数": str(size),
-            "是否军烈属": "否",
-            "是否独生子女户": "否",
-            "是否双女户": "否",
-            "耕地面积（亩）": "2.5",
-            "有效灌溉面积（亩）": "2",
-            "林地面积（亩）": "10",
-            "退耕还林面积（亩）": "0",
-            "牧草地面积（亩）": "0",
-            "水面面积（亩）": "0",
-            "住房面积（㎡）": "96",
-            "是否危房户": "否",
-            "与村主干路距离（公里）": "0.8",
-            "入户路类型": "水泥路",
-            "是否通生活用电": "是",
-            "是否通广播电视": "是",
-            "饮水是否困难": "否",
-            "饮水是否安全": "是",
-            "主要燃料类型": "柴草",
-            "有无卫生厕所": "有",
-            "是否加入农民专业合作社": "是" if exited else "否",
-            "识别年度": "2016",
-            "脱贫年度": "2019" if exited else "",
-            "户状态": status,
-            "收入年度": "2024",
-            "工资性收入": f"{6000 * (size - 1) + 4000}",
-            "生产经营性收入": "3200.50",
-            "财产性收入": "0",
-            "转移性收入": "2760",
-            "计划生育金": "0",
-            "低保金": "2400",
-            "特困供养金": "0",
-            "养老保险金": "360",
-            "生态补偿金": "0",
-            "其他转移性收入": "0",
-            "生产经营性支出": "800",
-        }
+        household = _sample_household(township, village, head, head_id, kind, cause, status, n, size)
         for i, (name, relation, number, sex) in enumerate(people):
-            born = number[6:14]
-            age = 2024 - int(born[:4])
-            schooling = "非在校生"
-            education = "初中"
-            if 6 <= age < 12:
-                schooling, education = "小学", "小学"
-            elif 12 <= age < 15:
-                schooling, education = "八年级", "小学"
-            member = {
-                "姓名": name,
-                "性别": sex,
-                "证件号码": number,
-                "与户主关系": relation,
-                "民族": "汉族",
-                "政治面貌": "群众",
-                "文化程度": education,
-                "在校生状况": schooling,
-                "健康状况": "长期慢性病" if i == 0 and cause == "因病" else "健康",
-                "劳动技能": "普通劳动力" if age >= 16 else "无劳动力",
-                "务工状况": "省外务工" if 18 <= age < 60 else "未务工",
-                "务工时间（月）": "10" if 18 <= age < 60 else "0",
-                "是否参加城乡居民基本医疗保险": "是",
-                "是否参加大病保险": "是",
-                "是否参加城乡居民基本养老保险": "是" if age >= 16 else "否",
-                "是否享受人身意外保险补贴": "否",
-                "是否现役军人": "否",
-                "残疾类别": "肢体残疾" if i == 0 and cause == "因残" else "",
-                "残疾等级": "三级" if i == 0 and cause == "因残" else "",
-                "联系电话": f"1397970{n:04d}" if age >= 18 else "",
-            }
+            member = _sample_member(i, name, relation, number, sex, cause, n)
             # the household's cells on the head's row, the member's on every row
             rows.append(
                 [
