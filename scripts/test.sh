@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/system-deps.sh browser
 FUPIN_EXTRAS="[test]" source scripts/env.sh
 export FUPIN_TASKS=immediate
+echo "== ruff format --check (layout; pyproject.toml [tool.ruff.format])"
+ruff format --check .
 echo "== ruff check (lint; pyproject.toml [tool.ruff])"
 ruff check .
 echo "== mypy (types; pyproject.toml [tool.mypy] files)"
