@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from fupin.audit.chain import COUNTY_DIGITS, append, timestamp
+from fupin.audit.chain import CANONICAL_FIELDS, COUNTY_DIGITS, append, timestamp
 from fupin.audit.models import AuditEntry
 
 from ..models import Household, IncomeRecord, Member
@@ -96,24 +96,8 @@ def _json_string(series: pl.Series) -> pl.Series:
 BATCH_HOUSEHOLDS = 20_000
 
 
-AUDIT_COLUMNS = [
-    "at",
-    "user_id",
-    "username",
-    "role",
-    "region_code",
-    "action",
-    "target_type",
-    "target_id",
-    "target_label",
-    "household_id",
-    "scope_code",
-    "changes",
-    "chain",
-    "seq",
-    "prev_hash",
-    "hash",
-]
+# the audit table's columns a batch COPYs: the hashed fields, then where the entry sits in its chain
+AUDIT_COLUMNS = [*CANONICAL_FIELDS, "chain", "seq", "prev_hash", "hash"]
 
 
 def _audit_rows(chunk: pl.DataFrame, ids: pl.Series, *, user, role: str, now: str, source: str, prefix: str):
