@@ -14,6 +14,7 @@ from fupin.registry.models import GUARANTEE_LABELS, Household
 
 from . import permissions, rules
 from .models import (
+    DEFAULT_LOAD_CAP,
     DEFAULT_VISIT_INTERVAL_DAYS,
     OPEN_MEASURE_STATUSES,
     AssistanceSettings,
@@ -28,9 +29,17 @@ from .models import (
     Pairing,
     Visit,
 )
-from .services import settings_for
 
 ZERO = Decimal("0.00")
+
+
+def settings_for(county_code: str) -> AssistanceSettings:
+    """The county's settings, or the defaults (unsaved) where it has none."""
+    county_code = county_code[:6]
+    found = AssistanceSettings.objects.filter(county_id=county_code).first()
+    return found or AssistanceSettings(
+        county_id=county_code, load_cap=DEFAULT_LOAD_CAP, visit_interval_days=DEFAULT_VISIT_INTERVAL_DAYS
+    )
 
 
 def active_pairings(user: User, household: Household) -> QuerySet[Pairing]:

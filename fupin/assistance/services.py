@@ -22,8 +22,6 @@ from fupin.registry.models import GUARANTEES, Household
 
 from . import permissions, rules
 from .models import (
-    DEFAULT_LOAD_CAP,
-    DEFAULT_VISIT_INTERVAL_DAYS,
     AssistanceSettings,
     BatchStatus,
     HandbookBatch,
@@ -39,6 +37,7 @@ from .models import (
     VisitKind,
     VisitPhoto,
 )
+from .selectors import settings_for
 
 MAX_PHOTOS_PER_VISIT = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -96,15 +95,6 @@ def _money(value, field: str, errors: dict) -> Decimal:
 
 
 # ---------------------------------------------------------------- county settings
-
-
-def settings_for(county_code: str) -> AssistanceSettings:
-    """The county's settings, or the defaults (unsaved) where it has none."""
-    county_code = county_code[:6]
-    found = AssistanceSettings.objects.filter(county_id=county_code).first()
-    return found or AssistanceSettings(
-        county_id=county_code, load_cap=DEFAULT_LOAD_CAP, visit_interval_days=DEFAULT_VISIT_INTERVAL_DAYS
-    )
 
 
 @transaction.atomic

@@ -67,7 +67,7 @@ def index(request):
             "home": home_region(request.user),
             "can_manage": permissions.can_manage(request.user),
             "can_configure": permissions.can_configure(request.user),
-            "settings": services.settings_for(region) if len(region) >= 6 else None,
+            "settings": selectors.settings_for(region) if len(region) >= 6 else None,
         },
     )
 
@@ -475,7 +475,7 @@ def helper(request, pk):
             "history": selectors.pairing_history_of_helper(request.user, item)[:200],
             "login_form": login_form,
             "can_manage": permissions.can_manage(request.user),
-            "cap": services.settings_for(item.region_id).load_cap,
+            "cap": selectors.settings_for(item.region_id).load_cap,
         },
         status=400 if login_form.is_bound else 200,
     )
@@ -557,7 +557,7 @@ def county_settings(request):
     region = Region.objects.filter(code=county, level=RegionLevel.COUNTY).first()
     if region is None or not user.in_scope(region.code):
         raise Http404("请选择本辖区的县")
-    current = services.settings_for(region.code)
+    current = selectors.settings_for(region.code)
     form = forms.SettingsForm(
         request.POST or None,
         initial={"load_cap": current.load_cap, "visit_interval_days": current.visit_interval_days},

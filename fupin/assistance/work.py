@@ -4,7 +4,6 @@ lets its village start a new one, and an administrator retries or cancels it on 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -31,25 +30,21 @@ def _fail(batch, message: str, *, by, action: str) -> None:
 
 def settle(pk: int, *, by=None) -> bool:
     """Batch `pk` says 生成中 but nobody makes it: 失败, with how far it got."""
-    lease = work.Lease("handbook", pk)
-    if work.is_held("handbook", pk) or not lease.try_acquire():
+    return work.settle_unheld("handbook", pk, lambda: _settle_batch(pk, by))
+
+
+@transaction.atomic
+def _settle_batch(pk: int, by) -> bool:
+    batch = HandbookBatch.objects.select_for_update().filter(pk=pk, status=BatchStatus.RUNNING).first()
+    if batch is None:
         return False
-    try:
-        with transaction.atomic():
-            batch = (
-                HandbookBatch.objects.select_for_update().filter(pk=pk, status=BatchStatus.RUNNING).first()
-            )
-            if batch is None:
-                return False
-            _fail(
-                batch,
-                f"生成进程中断（已生成 {batch.done}/{batch.total} 户），未生成压缩包。可重试或重新生成。",
-                by=by,
-                action="handbook_batch_interrupted",
-            )
-        return True
-    finally:
-        lease.release()
+    _fail(
+        batch,
+        f"生成进程中断（已生成 {batch.done}/{batch.total} 户），未生成压缩包。可重试或重新生成。",
+        by=by,
+        action="handbook_batch_interrupted",
+    )
+    return True
 
 
 def recover() -> int:
@@ -63,14 +58,10 @@ def recover() -> int:
         .exclude(task_id="")
         .values_list("task_id", "pk")
     )
-    for task_id in DBTaskResult.objects.filter(
-        id__in=list(queued), status__in=("FAILED", "SUCCESSFUL")
-    ).values_list("id", flat=True):
+    for pk in work.ended_unstarted(queued):
         with transaction.atomic():
             batch = (
-                HandbookBatch.objects.select_for_update()
-                .filter(pk=queued[str(task_id)], status=BatchStatus.PENDING)
-                .first()
+                HandbookBatch.objects.select_for_update().filter(pk=pk, status=BatchStatus.PENDING).first()
             )
             if batch is not None:
                 _fail(

@@ -213,6 +213,26 @@ def recover_all() -> int:
     return recover_tasks() + sum(kind.recover() for kind in list(KINDS.values()))
 
 
+def settle_unheld(kind: str, pk: int, settle: Callable[[], bool]) -> bool:
+    """Run `settle()` (it marks work `kind`/`pk` whose runner died) while holding that work's lease, so a runner
+    cannot start meanwhile; False at once when a live process holds it (the work is still running somewhere)."""
+    lease = Lease(kind, pk)
+    if is_held(kind, pk) or not lease.try_acquire():
+        return False
+    try:
+        return settle()
+    finally:
+        lease.release()
+
+
+def ended_unstarted(queued: dict[str, int]) -> list[int]:
+    """Of queued work ({task id: pk}), the pks whose task ended (failed or succeeded) without running it."""
+    from django_tasks_db.models import DBTaskResult  # as in recover_tasks: the tasks app's models, read late
+
+    ended = DBTaskResult.objects.filter(id__in=list(queued), status__in=("FAILED", "SUCCESSFUL"))
+    return [queued[str(task_id)] for task_id in ended.values_list("id", flat=True)]
+
+
 class WorkerDied(Exception):
     """The exception recorded on a task whose worker process died while running it."""
 

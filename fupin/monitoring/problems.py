@@ -23,6 +23,37 @@ from .services import MonitoringError, _accepted
 # ---------------------------------------------------------------- the problem ledger
 
 
+def _open(*, by, action: str, **fields) -> Problem:
+    """A new problem (by a person, or by the system when `by` is None) and its audit entry."""
+    problem = Problem.objects.create(**fields, created_by=by)
+    record(
+        by=by,
+        action=action,
+        target=problem,
+        household=problem.household,
+        scope_code=problem.region_code,
+        changes={"description": [None, problem.description], "deadline": [None, str(problem.deadline)]},
+    )
+    return problem
+
+
+def _close(
+    problem: Problem, *, by, note: str, action: str, before: str, also: tuple[str, ...], at=None
+) -> Problem:
+    """Close the (locked) problem at `at` (now) with `note`, saving the `also` fields the caller set; audited."""
+    problem.status, problem.closed_at, problem.close_note = ProblemStatus.CLOSED, at or timezone.now(), note
+    problem.save(update_fields=["status", *also, "closed_at", "close_note"])
+    record(
+        by=by,
+        action=action,
+        target=problem,
+        household=problem.household,
+        scope_code=problem.region_code,
+        changes={"status": [before, "closed"], "note": [None, note]},
+    )
+    return problem
+
+
 @transaction.atomic
 def create_problem(
     *,
@@ -51,7 +82,9 @@ def create_problem(
     level = responsible_level or min(region_level, RegionLevel.VILLAGE)
     if level < region_level and region_level <= RegionLevel.VILLAGE:
         level = region_level
-    problem = Problem.objects.create(
+    return _open(
+        by=by,
+        action="create_problem",
         source=source,
         region_code=region_code,
         household=household,
@@ -60,17 +93,7 @@ def create_problem(
         responsible_person=(responsible_person or "").strip(),
         measure=(measure or "").strip(),
         deadline=deadline,
-        created_by=by,
     )
-    record(
-        by=by,
-        action="create_problem",
-        target=problem,
-        household=household,
-        scope_code=region_code,
-        changes={"description": [None, problem.description], "deadline": [None, str(deadline)]},
-    )
-    return problem
 
 
 @transaction.atomic
@@ -84,7 +107,9 @@ def open_deadline_problem(
 ) -> Problem:
     """A problem the deadline sweep opens (申报办理超期) for the level that let a step run over: no user acts, the
     audit entry names the system."""
-    problem = Problem.objects.create(
+    return _open(
+        by=None,
+        action="open_deadline_problem",
         source=ProblemSource.DEADLINE,
         region_code=region_code,
         household=household,
@@ -92,15 +117,6 @@ def open_deadline_problem(
         responsible_level=responsible_level,
         deadline=deadline,
     )
-    record(
-        by=None,
-        action="open_deadline_problem",
-        target=problem,
-        household=household,
-        scope_code=region_code,
-        changes={"description": [None, description], "deadline": [None, str(deadline)]},
-    )
-    return problem
 
 
 @transaction.atomic
@@ -113,18 +129,16 @@ def settle_deadline_problem(problem: Problem, *, note: str) -> Problem:
         return problem
     before = problem.status
     now = timezone.now()
-    problem.status, problem.rectification, problem.rectified_at = ProblemStatus.CLOSED, note, now
-    problem.closed_at, problem.close_note = now, note
-    problem.save(update_fields=["status", "rectification", "rectified_at", "closed_at", "close_note"])
-    record(
+    problem.rectification, problem.rectified_at = note, now
+    return _close(
+        problem,
         by=None,
+        note=note,
         action="settle_deadline_problem",
-        target=problem,
-        household=problem.household,
-        scope_code=problem.region_code,
-        changes={"status": [before, "closed"], "note": [None, note]},
+        before=before,
+        also=("rectification", "rectified_at"),
+        at=now,
     )
-    return problem
 
 
 @transaction.atomic
@@ -172,22 +186,10 @@ def close_problem(problem: Problem, *, by, note: str) -> Problem:
         raise MonitoringError("销号须由整改责任层级的上一级审核")
     if not (note or "").strip():
         raise MonitoringError("请填写销号意见")
-    problem.status, problem.closed_by, problem.closed_at, problem.close_note = (
-        ProblemStatus.CLOSED,
-        by,
-        timezone.now(),
-        note.strip(),
+    problem.closed_by = by
+    return _close(
+        problem, by=by, note=note.strip(), action="close_problem", before="rectified", also=("closed_by",)
     )
-    problem.save(update_fields=["status", "closed_by", "closed_at", "close_note"])
-    record(
-        by=by,
-        action="close_problem",
-        target=problem,
-        household=problem.household,
-        scope_code=problem.region_code,
-        changes={"status": ["rectified", "closed"], "note": [None, problem.close_note]},
-    )
-    return problem
 
 
 @transaction.atomic

@@ -5,7 +5,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -40,30 +39,28 @@ def _interrupted_message(job, committed: ImportCommit | None) -> str:
 
 def settle(pk: int, *, by=None) -> bool:
     """Settle job `pk` if it says 校验中/导入中 while nobody runs it: 已完成 if its data went in, else 失败."""
-    lease = work.Lease("import", pk)
-    if work.is_held("import", pk) or not lease.try_acquire():
-        return False  # still running somewhere
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.select_for_update().filter(pk=pk, status__in=RUNNING).first()
-            if job is None:
-                return False
-            committed = ImportCommit.objects.filter(job_id=pk).first()
-            before = job.status
-            job.status = ImportStatus.DONE if committed else ImportStatus.FAILED
-            job.message = _interrupted_message(job, committed)
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "message", "finished_at"])
-            record(
-                by=by,
-                action="import_interrupted",
-                target=job,
-                scope_code=job.scope_code,
-                changes={"status": [before, job.status], "data_committed": [None, bool(committed)]},
-            )
-        return True
-    finally:
-        lease.release()
+    return work.settle_unheld("import", pk, lambda: _settle_job(pk, by))
+
+
+@transaction.atomic
+def _settle_job(pk: int, by) -> bool:
+    job = ImportJob.objects.select_for_update().filter(pk=pk, status__in=RUNNING).first()
+    if job is None:
+        return False
+    committed = ImportCommit.objects.filter(job_id=pk).first()
+    before = job.status
+    job.status = ImportStatus.DONE if committed else ImportStatus.FAILED
+    job.message = _interrupted_message(job, committed)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "finished_at"])
+    record(
+        by=by,
+        action="import_interrupted",
+        target=job,
+        scope_code=job.scope_code,
+        changes={"status": [before, job.status], "data_committed": [None, bool(committed)]},
+    )
+    return True
 
 
 def recover() -> int:
@@ -76,11 +73,7 @@ def recover() -> int:
     queued = dict(
         ImportJob.objects.filter(status=ImportStatus.PENDING).exclude(task_id="").values_list("task_id", "pk")
     )
-    ended = DBTaskResult.objects.filter(id__in=list(queued), status__in=("FAILED", "SUCCESSFUL")).values_list(
-        "id", flat=True
-    )
-    for task_id in ended:
-        pk = queued[str(task_id)]
+    for pk in work.ended_unstarted(queued):
         with transaction.atomic():
             if ImportJob.objects.filter(pk=pk, status=ImportStatus.PENDING).update(
                 status=ImportStatus.FAILED,
