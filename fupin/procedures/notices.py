@@ -8,6 +8,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.disclosure.services import seal_notice
@@ -32,7 +33,9 @@ NOTICE_STAGE = {Stage.FIRST_NOTICE: NoticeKind.VILLAGE, Stage.SECOND_NOTICE: Not
 
 
 @transaction.atomic
-def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Notice:
+def post_notice(
+    batch: Batch, *, by: User, photo: File | None = None, now: datetime.datetime | None = None
+) -> Notice:
     """Issue the village (first) or township (second) notice, to be printed and posted; its period starts now.
 
     The photo of the posted sheet is the evidence: given here, or afterwards with `add_notice_photo` once the
@@ -47,11 +50,12 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     ends_at = notice_ends_at(
         now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays
     )
-    kind = NOTICE_STAGE[batch.stage]
+    kind = NOTICE_STAGE[Stage(batch.stage)]
     title, body, issuer = notice_text.notice_text(
         batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone
     )
     region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
+    assert region is not None  # a village has its township
     notice = Notice.objects.create(
         batch=batch,
         kind=kind,
@@ -83,7 +87,7 @@ def post_notice(batch: Batch, *, by, photo: File | None = None, now=None) -> Not
     return notice
 
 
-def _notice_in_force(batch: Batch, *, by, missing: str) -> tuple[Batch, Notice]:
+def _notice_in_force(batch: Batch, *, by: User, missing: str) -> tuple[Batch, Notice]:
     """The batch, locked, at a notice stage the user's level acts on, and its running notice (`missing` if none)."""
     batch = _locked(batch)
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
@@ -95,7 +99,9 @@ def _notice_in_force(batch: Batch, *, by, missing: str) -> tuple[Batch, Notice]:
 
 
 @transaction.atomic
-def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch:
+def add_notice_photo(
+    batch: Batch, *, by: User, photo: File | None, now: datetime.datetime | None = None
+) -> Batch:
     """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
     now = _now(now)
     batch, notice = _notice_in_force(batch, by=by, missing="请先生成并打印公示，张贴后再上传照片")
@@ -119,7 +125,7 @@ def add_notice_photo(batch: Batch, *, by, photo: File | None, now=None) -> Batch
     return batch
 
 
-def _days_left(now, ends_at) -> str:
+def _days_left(now: datetime.datetime, ends_at: datetime.datetime) -> str:
     seconds = (ends_at - now).total_seconds()
     days = int(seconds // 86400)
     hours = int((seconds % 86400) // 3600)
@@ -127,7 +133,7 @@ def _days_left(now, ends_at) -> str:
 
 
 @transaction.atomic
-def close_notice(batch: Batch, *, by, now=None) -> Batch:
+def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> Batch:
     """End a notice that has run its full period and move on to the review."""
     now = _now(now)
     batch, notice = _notice_in_force(batch, by=by, missing="公示尚未张贴，请先张贴公示并上传照片")
@@ -154,12 +160,12 @@ OBJECTION_STAGES = (Stage.FIRST_NOTICE, Stage.TOWNSHIP_REVIEW, Stage.SECOND_NOTI
 def record_objection(
     batch: Batch,
     *,
-    by,
+    by: User,
     content: str,
     entry: BatchHousehold | None = None,
     objector: str = "",
     raised_on: datetime.date | None = None,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> Objection:
     """Record an objection (异议) raised during a notice or a review, against a household of the batch."""
     now = _now(now)
@@ -196,7 +202,9 @@ def record_objection(
 
 
 @transaction.atomic
-def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str, now=None) -> Objection:
+def resolve_objection(
+    objection: Objection, *, by: User, upheld: bool, resolution: str, now: datetime.datetime | None = None
+) -> Objection:
     """Decide an objection after checking: upheld takes the household out of the batch; rejected keeps
     it, and either way the reason is recorded."""
     now = _now(now)
@@ -218,8 +226,8 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
         now,
     )
     objection.save()
-    if upheld and objection.entry_id:
-        entry = objection.entry
+    entry = objection.entry
+    if upheld and entry is not None:
         entry.state, entry.reason = EntryState.WITHDRAWN, f"异议成立：{resolution.strip()}"[:300]
         entry.save(update_fields=["state", "reason"])
     record(
@@ -227,7 +235,7 @@ def resolve_objection(objection: Objection, *, by, upheld: bool, resolution: str
         action="procedure_resolve_objection",
         target=batch,
         scope_code=batch.village_id,
-        household=objection.entry.household if objection.entry_id else None,
+        household=entry.household if entry is not None else None,
         changes={"objection": [objection.pk, objection.state], "resolution": [None, objection.resolution]},
     )
     if upheld and batch.is_village_procedure and selectors.open_objections(batch) == 0:

@@ -2,10 +2,13 @@
 (`record_appraisal`): stages of a batch, with the same checks, transaction and audit as services.py."""
 
 import datetime
+from decimal import Decimal
 
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+
+from fupin.accounts.models import User
 
 from . import rules, selectors
 from .models import (
@@ -22,7 +25,7 @@ from .permissions import ensure_level
 from .services import ProcedureError, _ensure_stage, _income_and_guarantees, _locked, _move, _now
 
 
-def _complete_village_survey(batch: Batch, *, by, now) -> Batch:
+def _complete_village_survey(batch: Batch, *, by: User, now: datetime.datetime) -> Batch:
     """A village procedure's survey: the village's own figures checked against its standard."""
     failing = [r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
     if failing:
@@ -75,7 +78,7 @@ def _ranked_entries(batch: Batch, exceptions: dict[int, tuple[str, str]]) -> lis
     return entries
 
 
-def _select_exits(entries: list[BatchHousehold], line, year: int) -> None:
+def _select_exits(entries: list[BatchHousehold], line: Decimal, year: int) -> None:
     for e in entries:
         problems = rules.exit_problems(
             income=e.per_capita_net_income,
@@ -88,7 +91,7 @@ def _select_exits(entries: list[BatchHousehold], line, year: int) -> None:
         e.reason = "；".join(problems)
 
 
-def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line) -> None:
+def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line: Decimal) -> None:
     """Identification and relapse: in rank order, at or below the line (and within the village's remaining
     quota for identification), or with a documented exception."""
     usage = (
@@ -110,7 +113,7 @@ def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line) -> 
                 EntryState.SELECTED,
                 f"例外纳入：{_exception_label(e.exception)}，{e.exception_note}",
             )
-        elif e.per_capita_net_income > line:
+        elif e.per_capita_net_income is not None and e.per_capita_net_income > line:  # set by _ranked_entries
             e.state, e.reason = (
                 EntryState.NOT_SELECTED,
                 f"年人均纯收入 {e.per_capita_net_income} 元高于扶贫标准 {line} 元",
@@ -130,7 +133,11 @@ def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line) -> 
 
 @transaction.atomic
 def complete_survey(
-    batch: Batch, *, by, exceptions: dict[int, tuple[str, str]] | None = None, now=None
+    batch: Batch,
+    *,
+    by: User,
+    exceptions: dict[int, tuple[str, str]] | None = None,
+    now: datetime.datetime | None = None,
 ) -> Batch:
     """Close the income survey: rank from the lowest per-capita net income and select.
 
@@ -189,14 +196,14 @@ def _exception_label(kind: str) -> str:
 def record_appraisal(
     batch: Batch,
     *,
-    by,
+    by: User,
     held_on: datetime.date,
     representatives: int,
     present: int,
     votes: dict,
     minutes: File | None,
     chaired_by: str = "",
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> Appraisal:
     """Record the villagers' representative meeting (民主评议) and its vote.
 

@@ -1,11 +1,14 @@
 """How procedures are read: every query starts from the user's scope (a region-code range)."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import region_filter
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
@@ -31,7 +34,7 @@ from .models import (
 )
 
 
-def income_years_used(household_ids) -> dict[int, set[int]]:
+def income_years_used(household_ids: Iterable[int]) -> dict[int, set[int]]:
     """The years whose income a procedure has used, per household: a batch of that year took the
     household's per-capita net income into its ranking (the income survey closed) and has gone on
     from the survey. While a batch is at the survey (or was sent back to it), the income may still
@@ -49,7 +52,7 @@ def income_years_used(household_ids) -> dict[int, set[int]]:
     return out
 
 
-def guarantee_years_used(household_ids) -> dict[int, set[int]]:
+def guarantee_years_used(household_ids: Iterable[int]) -> dict[int, set[int]]:
     """The years whose guarantee check (两不愁三保障) an exit procedure has used, per household: an exit batch
     of that year recorded whether every guarantee was met (its income survey closed) and has gone on from the
     survey. As with the income (`income_years_used`), a batch still at its survey leaves the check direct."""
@@ -66,7 +69,7 @@ def guarantee_years_used(household_ids) -> dict[int, set[int]]:
     return out
 
 
-ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
+ALLOCATION_MODELS: dict[str, type[Quota] | type[ReductionPlan]] = {"quota": Quota, "plan": ReductionPlan}
 REGISTERED_STATUSES = [
     codes.HouseholdStatus.POOR,
     codes.HouseholdStatus.EXITED,
@@ -75,7 +78,7 @@ REGISTERED_STATUSES = [
 
 
 def batches_for(
-    user, *, year: int | None = None, kind: str = "", stage: str = "", region: str = ""
+    user: User, *, year: int | None = None, kind: str = "", stage: str = "", region: str = ""
 ) -> QuerySet[Batch]:
     scope = region_filter(user, "village_id")
     if scope is None:
@@ -103,7 +106,7 @@ def batches_for(
     ).order_by("-year", "village_id", "kind", "round")
 
 
-def batch_for(user, pk) -> Batch:
+def batch_for(user: User, pk: int | str) -> Batch:
     """One batch in scope; Batch.DoesNotExist otherwise (a 404 that does not confirm it exists)."""
     scope = region_filter(user, "village_id")
     if scope is None:
@@ -119,7 +122,7 @@ def batch_entries(batch: Batch) -> QuerySet[BatchHousehold]:
     )
 
 
-def eligible_households(user, batch: Batch) -> QuerySet[Household]:
+def eligible_households(user: User, batch: Batch) -> QuerySet[Household]:
     """Households of the batch's village that may still enter it."""
     statuses = services.ELIGIBLE_STATUS.get(Procedure(batch.kind), set())
     scope = region_filter(user, "village_id")
@@ -139,7 +142,7 @@ def eligible_households(user, batch: Batch) -> QuerySet[Household]:
     )
 
 
-def exit_progress(user, year: int, *, today: datetime.date | None = None) -> list[dict]:
+def exit_progress(user: User, year: int, *, today: datetime.date | None = None) -> list[dict]:
     """Open exit batches of the year in scope, with whether they are late: exits are done by
     the end of December of their year (DESIGN.md section 4)."""
     today = today or timezone.localdate()
@@ -148,7 +151,7 @@ def exit_progress(user, year: int, *, today: datetime.date | None = None) -> lis
     return [{"batch": b, "late": today > deadline, "days_left": (deadline - today).days} for b in rows]
 
 
-def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | None = None) -> dict:
+def allocation_rows(user: User, year: int, *, which: str = "quota", parent: Region | None = None) -> dict:
     """The allocation of a region (the user's own by default) and of its children, with how much
     of each quota is used by the year's identification batches."""
     model = ALLOCATION_MODELS[which]
@@ -166,7 +169,8 @@ def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | N
             "region_id", flat=True
         )
     )
-    used, used_total = {}, 0
+    used: dict[str, int] = {}
+    used_total = 0
     if which == "quota":
         rows = quota_entries(region.code, year).values_list("batch__village_id", "persons")
         for village, persons in rows:
@@ -190,7 +194,7 @@ def allocation_rows(user, year: int, *, which: str = "quota", parent: Region | N
     }
 
 
-def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
+def yearly_update_progress(user: User, year: int, *, region: str = "") -> dict:
     """Village by village: registered households, and how many still lack the year's income
     survey and 两不愁三保障 check, against the county's January/February deadlines."""
     scope = region_filter(user, "village_id")
@@ -233,7 +237,7 @@ def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
                 "profile_missing": village not in profiles,
             }
         )
-    cfg_code = region or (user.region_id if getattr(user, "region_id", None) else "")
+    cfg_code = region or user.region_id or ""
     deadlines = None
     if len(cfg_code) >= 6:
         cfg = settings_for(cfg_code)
@@ -250,7 +254,7 @@ def yearly_update_progress(user, year: int, *, region: str = "") -> dict:
     }
 
 
-def village_profiles_for(user, year: int, *, region: str = "") -> QuerySet[VillageProfile]:
+def village_profiles_for(user: User, year: int, *, region: str = "") -> QuerySet[VillageProfile]:
     scope = region_filter(user, "village_id")
     if scope is None:
         return VillageProfile.objects.none()
@@ -260,7 +264,7 @@ def village_profiles_for(user, year: int, *, region: str = "") -> QuerySet[Villa
     return qs.order_by("village_id")
 
 
-def stage_counts(user, year: int) -> dict:
+def stage_counts(user: User, year: int) -> dict:
     """How many batches of each kind stand at each stage (the county's overview)."""
     out: dict = {}
     scope = region_filter(user, "village_id")
@@ -284,7 +288,7 @@ CRITERIA_LABELS = {
     "has_broadband": "通宽带",
     "has_activity_venue": "有综合服务场所",
 }
-DEFAULT_CRITERIA = {
+DEFAULT_CRITERIA: dict[str, dict[str, Any]] = {
     VillageCriteria.Kind.EXIT: {
         "incidence_percent": Decimal("2.00"),
         "require_hardened_road": True,
@@ -375,7 +379,7 @@ def open_objections(batch: Batch) -> int:
     return batch.objections.filter(state=Objection.State.OPEN).count()
 
 
-def quota_entries(region_code: str, year: int):
+def quota_entries(region_code: str, year: int) -> QuerySet[BatchHousehold]:
     """The entries that use a region's quota for the year (已用于识别): households selected or announced
     in the year's identification batches of its villages. The batch page, the quota page and its
     table of townships or villages all count these, so their figures agree."""
@@ -398,7 +402,7 @@ def quota_usage(village_code: str, year: int, *, exclude_batch: Batch | None = N
 
 
 def running_notice(batch: Batch) -> Notice | None:
-    kind = notices.NOTICE_STAGE.get(batch.stage)
+    kind = notices.NOTICE_STAGE.get(Stage(batch.stage))
     if kind is None:
         return None
     return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()
@@ -443,7 +447,7 @@ def settings_for(code: str) -> ProcedureSettings:
     return found or ProcedureSettings(county_id=county)
 
 
-def incomes_of_year(household_ids, year: int) -> dict[int, "IncomeRecord"]:
+def incomes_of_year(household_ids: Iterable[int], year: int) -> dict[int, "IncomeRecord"]:
     """Each household's income record of exactly `year` (the survey's year), by household id."""
     return {
         r.household_id: r

@@ -8,13 +8,14 @@ can be tested without waiting seven days.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from fupin.accounts.models import User
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
 from fupin.core.evidence import stored_name
@@ -86,11 +87,11 @@ def notice_ends_at(
     return timezone.make_aware(end, timezone.get_current_timezone())
 
 
-def _now(now):
+def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
-def _display_name(user) -> str:
+def _display_name(user: User | None) -> str:
     return (getattr(user, "full_name", "") or getattr(user, "username", "") or "系统")[:150]
 
 
@@ -106,9 +107,9 @@ def _ensure_stage(batch: Batch, *stages: str) -> None:
 def _log(
     batch: Batch,
     *,
-    by,
+    by: User,
     action: str,
-    now,
+    now: datetime.datetime,
     opinion: str = "",
     evidence: Iterable[tuple[str, File, str]] = (),
     stage: str | None = None,
@@ -124,9 +125,9 @@ def _log(
     )
     for kind, file, description in evidence:
         if file:
-            evidence = Evidence(record=rec, kind=kind, description=description[:200])
-            evidence.file.save(
-                stored_name(file.name), file
+            kept = Evidence(record=rec, kind=kind, description=description[:200])
+            kept.file.save(
+                stored_name(file.name or ""), file
             )  # a random name: the uploader's says nothing we keep
     return rec
 
@@ -134,14 +135,23 @@ def _log(
 _move_listeners: list = []
 
 
-def on_batch_move(listener) -> None:
+def on_batch_move(listener: Callable[..., None]) -> None:
     """Register `listener(batch)`, called in the moving transaction after every move of a batch's stage (the
     declarations that entered a batch follow it; procedures never imports them)."""
     if listener not in _move_listeners:
         _move_listeners.append(listener)
 
 
-def _move(batch: Batch, to: str, *, by, now, action: str, opinion: str = "", evidence=()) -> Batch:
+def _move(
+    batch: Batch,
+    to: str,
+    *,
+    by: User,
+    now: datetime.datetime,
+    action: str,
+    opinion: str = "",
+    evidence: Iterable[tuple[str, File, str]] = (),
+) -> Batch:
     """Move the batch along one allowed edge of TRANSITIONS, recording it."""
     if to not in TRANSITIONS[batch.stage]:
         raise ProcedureError(
@@ -175,7 +185,7 @@ def _locked(batch: Batch) -> Batch:
 # ---------------------------------------------------------------- household status changes
 
 
-def _set_household_statuses(*, by, changes: dict[int, dict], action: str, batch: Batch) -> int:
+def _set_household_statuses(*, by: User, changes: dict[int, dict], action: str, batch: Batch) -> int:
     """`registry.services.set_household_statuses` for this batch; a refusal is the procedure's."""
     try:
         return registry_services.set_household_statuses(
@@ -199,7 +209,9 @@ ELIGIBLE_STATUS = {
 
 
 @transaction.atomic
-def open_batch(*, by, village_code: str, kind: str, year: int, now=None) -> Batch:
+def open_batch(
+    *, by: User, village_code: str, kind: str, year: int, now: datetime.datetime | None = None
+) -> Batch:
     now = _now(now)
     try:
         village = Region.objects.get(code=village_code)
@@ -256,7 +268,7 @@ def _active_elsewhere(household_ids: list[int], batch: Batch) -> dict[int, Batch
 
 
 def _check_application_codes(
-    batch: Batch, source: str, proposed_type: str, primary_cause: str, other_causes
+    batch: Batch, source: str, proposed_type: str, primary_cause: str, other_causes: list[str] | None
 ) -> None:
     if batch.kind == Procedure.RELAPSE and not primary_cause:
         raise ProcedureError("返贫须填写返贫原因（因灾、因病、因学等）")
@@ -302,7 +314,7 @@ def _households_to_add(batch: Batch, household_ids: list[int]) -> list[Household
 def _attach_form(entry: BatchHousehold, form: File) -> None:
     """The signed application form, stored on the household's application."""
     app = entry.application if hasattr(entry, "application") else Application.objects.get(entry=entry)
-    app.form.save(stored_name(form.name), form, save=False)
+    app.form.save(stored_name(form.name or ""), form, save=False)
     app.save(update_fields=["form"])
 
 
@@ -310,7 +322,7 @@ def _attach_form(entry: BatchHousehold, form: File) -> None:
 def add_households(
     batch: Batch,
     *,
-    by,
+    by: User,
     household_ids: list[int],
     source: str = Application.Source.SELF,
     applied_on: datetime.date | None = None,
@@ -319,7 +331,7 @@ def add_households(
     primary_cause: str = "",
     other_causes: list[str] | None = None,
     form: File | None = None,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> list[BatchHousehold]:
     """Put households into the batch at its application stage: applications (识别, 返贫) or the
     draft exit list (脱贫)."""
@@ -382,7 +394,9 @@ def add_households(
 
 
 @transaction.atomic
-def withdraw_entry(entry: BatchHousehold, *, by, reason: str, now=None) -> BatchHousehold:
+def withdraw_entry(
+    entry: BatchHousehold, *, by: User, reason: str, now: datetime.datetime | None = None
+) -> BatchHousehold:
     """Take a household off the list at the application stage (the applicant withdraws, a wrong entry)."""
     batch = _locked(entry.batch)
     ensure_level(by, batch.village_id, "village")
@@ -420,7 +434,7 @@ def _income_and_guarantees(household_ids: list[int], year: int) -> tuple[dict, d
 
 
 @transaction.atomic
-def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
+def propose_exit_candidates(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> int:
     """Draft the exit list from the year's income update: poor households of the village whose
     per-capita net income is above the year's line and whose guarantees are all met."""
     batch = _locked(batch)
@@ -450,7 +464,9 @@ def propose_exit_candidates(batch: Batch, *, by, now=None) -> int:
 
 
 @transaction.atomic
-def confirm_by_helper(entries: Iterable[BatchHousehold], *, by, helper_name: str, now=None) -> int:
+def confirm_by_helper(
+    entries: Iterable[BatchHousehold], *, by: User, helper_name: str, now: datetime.datetime | None = None
+) -> int:
     """The helper (帮扶责任人) confirms the household has stably left poverty."""
     now = _now(now)
     entries = list(entries)
@@ -479,7 +495,7 @@ def confirm_by_helper(entries: Iterable[BatchHousehold], *, by, helper_name: str
 
 
 @transaction.atomic
-def complete_application(batch: Batch, *, by, now=None) -> Batch:
+def complete_application(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> Batch:
     now = _now(now)
     batch = _locked(batch)
     ensure_level(by, batch.village_id, "village")
@@ -503,7 +519,14 @@ def complete_application(batch: Batch, *, by, now=None) -> Batch:
 
 
 @transaction.atomic
-def approve_review(batch: Batch, *, by, opinion: str, evidence: File | None = None, now=None) -> Batch:
+def approve_review(
+    batch: Batch,
+    *,
+    by: User,
+    opinion: str,
+    evidence: File | None = None,
+    now: datetime.datetime | None = None,
+) -> Batch:
     """The township's review (审核) passes; the batch goes on to the township notice."""
     now = _now(now)
     batch = _locked(batch)
@@ -523,7 +546,7 @@ def approve_review(batch: Batch, *, by, opinion: str, evidence: File | None = No
 
 
 @transaction.atomic
-def send_back(batch: Batch, *, by, reason: str, now=None) -> Batch:
+def send_back(batch: Batch, *, by: User, reason: str, now: datetime.datetime | None = None) -> Batch:
     """A review sends the whole batch back: township → village survey, county → township review."""
     now = _now(now)
     batch = _locked(batch)
@@ -536,7 +559,9 @@ def send_back(batch: Batch, *, by, reason: str, now=None) -> Batch:
 
 
 @transaction.atomic
-def return_household(entry: BatchHousehold, *, by, reason: str, now=None) -> BatchHousehold:
+def return_household(
+    entry: BatchHousehold, *, by: User, reason: str, now: datetime.datetime | None = None
+) -> BatchHousehold:
     """A review sends one household back for re-checking; it leaves this batch."""
     now = _now(now)
     batch = _locked(entry.batch)
@@ -570,7 +595,7 @@ def return_household(entry: BatchHousehold, *, by, reason: str, now=None) -> Bat
 
 
 @transaction.atomic
-def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
+def announce(batch: Batch, *, by: User, opinion: str, now: datetime.datetime | None = None) -> Notice:
     """The county's review (复审) passes and the result is announced (公告): the households'
     status changes (identification, relapse: poor; exit: exited) or the village's record does."""
     now = _now(now)
@@ -607,7 +632,7 @@ def announce(batch: Batch, *, by, opinion: str, now=None) -> Notice:
     return notice
 
 
-def _apply_result(batch: Batch, *, by) -> None:
+def _apply_result(batch: Batch, *, by: User) -> None:
     if batch.is_village_procedure:
         profile = VillageProfile.objects.get(village_id=batch.village_id, year=batch.year)
         if batch.kind == Procedure.VILLAGE_IDENTIFICATION:
