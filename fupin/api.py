@@ -31,6 +31,8 @@ from fupin.core.errors import CONFLICT_MESSAGE, ScopeError, ServiceError
 from fupin.core.pagination import CursorError
 from fupin.core.unavailable import unavailable_response
 from fupin.declarations.api import router as declarations_router
+from fupin.field.api import router as field_router
+from fupin.field.auth import DeviceRefused
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 from fupin.registry.consent_api import router as consent_router
@@ -165,6 +167,7 @@ api.add_router("/", registry_router)
 api.add_router("/", consent_router)
 api.add_router("/change-requests/", changes_router)
 api.add_router("/declarations/", declarations_router)
+api.add_router("/field/", field_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None, *, code: str = "") -> HttpResponse:
@@ -229,6 +232,14 @@ def on_unauthenticated(request, exc: AuthenticationError):
     )
     response = _error(request, 401, message)
     response["WWW-Authenticate"] = 'Bearer realm="fupin"'
+    return response
+
+
+@api.exception_handler(DeviceRefused)
+def on_device_refused(request, exc: DeviceRefused):
+    # the field app's phone: "wipe" tells it to clear what it holds (a revoked device, a disabled account)
+    response = api.create_response(request, {"detail": exc.message, "wipe": exc.wipe}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="fupin-field"'
     return response
 
 

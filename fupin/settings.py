@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fupin.changes",
     "fupin.declarations",
     "fupin.access",
+    "fupin.field",
     "fupin.backup",
     "fupin.demo",
 ]

@@ -30,7 +30,7 @@ LAYERS = [
     {"audit"},
     {"accounts"},
     {"registry"},
-    {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations", "access"},
+    {"procedures", "assistance", "funds", "monitoring", "disclosure", "changes", "declarations", "access", "field"},
     {"reports"},
     {"backup"},
     {"demo"},

@@ -420,8 +420,20 @@ def _measure_figures(user: User, row, *, year: int, region: str, as_of) -> bool:
     return True
 
 
-def _pairing_and_visit_figures(user: User, row, *, region: str, start, end) -> None:
-    """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`."""
+# Visits sent from the field app carry traces (device time, location, photo hashes) that fupin.field reads: its
+# FieldConfig.ready hands over the check (fupin.field.traces.visit_checks). Until then no visit is flagged.
+_visit_checks: list = [lambda visits: {"rows": {}, "visits": [], "notes": []}]
+VISIT_FLAG_SUMS = ("late_visits", "reused_photos", "far_visits")
+NO_FLAGS = {"flagged_visits": [], "flag_notes": []}
+
+
+def provide_visit_checks(check) -> None:
+    _visit_checks[0] = check
+
+
+def _pairing_and_visit_figures(user: User, row, *, region: str, start, end) -> dict:
+    """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`, with
+    the visits the field app's traces flag (late, photos reused, far from the village); returns the flagged ones."""
     household_scope = household_filter(user, "household__")
     hh_township = Substr("household__village_id", 1, 9)
     pairings = Pairing.objects.filter(household_scope, started_on__lte=end).filter(
@@ -440,6 +452,10 @@ def _pairing_and_visit_figures(user: User, row, *, region: str, start, end) -> N
         .annotate(n=Count("pk"), hh=Count("household_id", distinct=True))
     ):
         row(r["helper_id"], r["t"]).update(visits=r["n"], visited_households=r["hh"])
+    checks = _visit_checks[0](visits)
+    for key, flags in checks["rows"].items():
+        row(*key).update(flags)
+    return {"flagged_visits": checks["visits"], "flag_notes": checks["notes"]}
 
 
 def _named_rows(rows: dict[tuple, dict], names: dict[str, str]) -> list[dict]:
@@ -495,17 +511,18 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
             rows[key] = (
                 {"helper_id": helper_id, "township": township_code}
                 | {k: 0 for k in MONITORING_SUMS}
+                | {k: 0 for k in VISIT_FLAG_SUMS}
                 | {"planned_amount": ZERO, "actual_amount": ZERO, "income_increase": ZERO}
             )
         return rows[key]
 
     if not _measure_figures(user, row, year=year, region=region, as_of=min(end, timezone.localdate())):
-        return {"rows": [], "townships": [], "totals": _sum_rows([]) | {"helpers": 0}} | period
-    _pairing_and_visit_figures(user, row, region=region, start=start, end=end)
+        return {"rows": [], "townships": [], "totals": _sum_rows([]) | {"helpers": 0}} | period | NO_FLAGS
+    flagged = _pairing_and_visit_figures(user, row, region=region, start=start, end=end)
     names = dict(Region.objects.filter(code__in={k[1] for k in rows}).values_list("code", "name"))
     out_rows = _named_rows(rows, names)
     totals = _sum_rows(out_rows) | {"helpers": len({r["helper_id"] for r in out_rows if r["helper_id"]})}
-    return {"rows": out_rows, "townships": _township_summaries(out_rows, names), "totals": totals} | period
+    return {"rows": out_rows, "townships": _township_summaries(out_rows, names), "totals": totals} | period | flagged
 
 
 def _rate(part, whole) -> float | None:

@@ -1,0 +1,163 @@
+"""POST sync: a device's changes applied in its order, each once (the idempotency key), each in its own savepoint
+through the owning service, with a receipt line per change: accepted, merged, refused or conflict, and why."""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from fupin.accounts.models import User
+from fupin.audit.services import record
+from fupin.core.errors import ServiceError
+from fupin.registry.selectors import household_for
+
+from . import ops, permissions
+from .merge import label
+from .models import Conflict, Device, Outcome, SyncedChange
+from .services import FieldError
+
+NOT_FOUND = "未找到，或不在您的管辖范围内"
+MESSAGES = {
+    Outcome.MERGED: "已与他人在此期间的修改合并",
+    Outcome.CONFLICT: "部分内容与他人在此期间的修改冲突：已保留较新的值，您的值已交审核人处理",
+}
+
+
+def _line(change: dict, outcome: str, message: str, **extra: Any) -> dict:
+    return {
+        "key": change["key"],
+        "seq": change["seq"],
+        "kind": change["kind"],
+        "outcome": outcome,
+        "message": message,
+    } | extra
+
+
+def _refusal(e: Exception) -> tuple[str, dict]:
+    if isinstance(e, ServiceError):
+        errors = {k: str(v) for k, v in e.errors.items()}
+        return "；".join(errors.values()), errors
+    if isinstance(e, ObjectDoesNotExist):
+        return NOT_FOUND, {}
+    return str(e) or NOT_FOUND, {}  # PermissionDenied / ScopeError carry their Chinese reason
+
+
+def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) -> list[dict]:
+    """Conflict rows for the reviewer, and one audit entry naming both sides (theirs kept, mine not applied)."""
+    merge = applied.merge
+    household = ctx.household
+    if merge is None or household is None or not merge.conflicts:
+        return []
+    rows = [
+        Conflict(
+            change=synced,
+            household=household,
+            village_code=household.village_id,
+            record=f"{applied.model._meta.verbose_name if applied.model else ''} {applied.label}".strip(),
+            field=name,
+            label=label(applied.model, name) if applied.model else name,
+            base=base,
+            theirs=theirs,
+            mine=mine,
+            by=ctx.by,
+        )
+        for name, base, theirs, mine in merge.conflicts
+    ]
+    Conflict.objects.bulk_create(rows)
+    record(
+        by=ctx.by,
+        action="field_sync_conflict",
+        target=household,
+        household=household,
+        scope_code=household.village_id,
+        changes={c.field: {"base": c.base, "theirs_kept": c.theirs, "mine": c.mine} for c in rows}
+        | {"record": [None, rows[0].record], "device": [None, ctx.device.uid]},
+    )
+    return [{"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in rows]
+
+
+def _apply(device: Device, by: User, change: dict, received: datetime.datetime) -> dict:
+    kind = change["kind"]
+    household = None
+    synced = SyncedChange(
+        device=device,
+        key=change["key"],
+        seq=change["seq"],
+        kind=kind,
+        device_time=change.get("at"),
+        received_at=received,
+    )
+    try:
+        with transaction.atomic():
+            if change.get("household") is not None:
+                household = household_for(by, change["household"])
+            ctx = ops.Context(by, device, household, change.get("data") or {}, change.get("at"))
+            applied = ops.KINDS[kind](ctx)
+            merge = applied.merge
+            outcome = (
+                Outcome.CONFLICT
+                if merge and merge.conflicts
+                else Outcome.MERGED
+                if merge and merge.moved
+                else Outcome.ACCEPTED
+            )
+            line = _line(
+                change,
+                outcome,
+                MESSAGES.get(outcome, applied.message),
+                record=dict(zip(("type", "id"), applied.record, strict=True)) if applied.record else None,
+                kept=list(merge.kept) if merge else [],
+            )
+            synced.household, synced.outcome, synced.receipt = household, outcome, line
+            synced.save()
+            conflicts = _record_merge(ctx, applied, synced)
+            if conflicts:
+                line["conflicts"] = conflicts
+                SyncedChange.objects.filter(pk=synced.pk).update(receipt=line)
+            return line
+    except (ServiceError, ObjectDoesNotExist, PermissionDenied) as e:
+        message, errors = _refusal(e)
+        line = _line(change, Outcome.REFUSED, message, errors=errors)
+        synced.pk = None
+        synced.household, synced.outcome, synced.receipt = household, Outcome.REFUSED, line
+        synced.save()
+        return line
+
+
+@transaction.atomic
+def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
+    """Apply the changes in their sequence. A key seen before answers with its first receipt and records nothing;
+    a new change numbered at or below the device's last sequence is refused (an old copy replayed)."""
+    if not permissions.can_use_app(by):
+        raise FieldError("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用")
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    known = {
+        s.key: s.receipt
+        for s in SyncedChange.objects.filter(device=device, key__in=[c["key"] for c in changes]).only(
+            "key", "receipt"
+        )
+    }
+    received = timezone.now()
+    lines = []
+    for change in sorted(changes, key=lambda c: c["seq"]):
+        if change["key"] in known:
+            lines.append(known[change["key"]] | {"replayed": True})
+            continue
+        if change["seq"] <= device.last_seq:
+            lines.append(
+                _line(change, Outcome.REFUSED, "序号不晚于本设备已同步的记录，未处理（可能是旧数据重发）")
+            )
+            continue
+        if change["kind"] not in ops.KINDS:
+            lines.append(_line(change, Outcome.REFUSED, "未知的记录类型"))
+            continue
+        line = _apply(device, by, change, received)
+        known[change["key"]] = line
+        lines.append(line)
+        device.last_seq = change["seq"]
+    device.last_sync_at = received
+    device.save(update_fields=["last_seq", "last_sync_at"])
+    counts = {o.value: sum(1 for line in lines if line["outcome"] == o.value) for o in Outcome}
+    return {"results": lines, "counts": counts, "last_seq": device.last_seq, "received_at": received}
