@@ -238,7 +238,8 @@ def on_unauthenticated(request, exc: AuthenticationError):
 @api.exception_handler(DeviceRefused)
 def on_device_refused(request, exc: DeviceRefused):
     # the field app's phone: "wipe" tells it to clear what it holds (a revoked device, a disabled account)
-    response = api.create_response(request, {"detail": exc.message, "wipe": exc.wipe}, status=401)
+    body = error_body(401, exc.message, code="device_wipe" if exc.wipe else "") | {"wipe": exc.wipe}
+    response = api.create_response(request, body, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="fupin-field"'
     return response
 

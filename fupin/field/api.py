@@ -9,14 +9,15 @@ from ninja import Field, Path, Router, Schema
 from ninja.responses import Status
 
 from fupin.accounts.api import session_auth, token_auth
-from fupin.registry.api import MAX_ID, ErrorOut, InputSchema
+from fupin.core.api import errors_for
+from fupin.registry.api import MAX_ID, InputSchema
 
 from . import selectors, services, sync
 from .auth import device_auth
 from .ops import KINDS
 
 router = Router(tags=["field"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = errors_for(409)
 MAX_CHANGES = 5000
 
 

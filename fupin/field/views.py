@@ -1,6 +1,8 @@
 """The field app's pages: the app itself (/field/: a shell page, its service worker and manifest; everything else
 is static JS talking to /api/v1/field/), the sync conflicts the village and township settle, the county's devices."""
 
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
@@ -16,6 +18,15 @@ from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 
 from . import permissions, selectors, services
+
+# The static files the app needs offline, cached by its service worker when it installs.
+APP_FILES = (
+    "field/app.js",
+    "field/app.css",
+    "field/icon.svg",
+    "vendor/dexie/dexie.min.js",
+    "vendor/workbox/workbox-window.prod.umd.js",
+)
 
 
 @login_required
@@ -35,8 +46,11 @@ def service_worker(request):
     path = finders.find("field/sw.js")
     with open(path, encoding="utf-8") as f:
         body = f.read()
-    body = body.replace("__WORKBOX__", static("vendor/workbox/workbox-sw.js")).replace(
-        "__STATIC__", settings.STATIC_URL
+    precache = [static(name) for name in APP_FILES]
+    body = (
+        body.replace("__WORKBOX__", static("vendor/workbox/workbox-sw.js"))
+        .replace("__STATIC__", settings.STATIC_URL)
+        .replace("__PRECACHE__", json.dumps(precache))
     )
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
