@@ -19,6 +19,7 @@ from fupin.accounts.models import User
 from fupin.assistance import services as assistance
 from fupin.assistance.models import HelpMeasure
 from fupin.changes import services as changes
+from fupin.declarations import cases
 from fupin.declarations import services as declarations
 from fupin.declarations.models import Declaration
 from fupin.declarations.permissions import can_verify
@@ -192,7 +193,7 @@ def declaration(ctx: Context) -> Applied:
     found = Declaration.objects.get(pk=_pk(data.get("declaration"), "declaration"))
     findings = str(data.get("findings") or "")
     if can_verify(ctx.by, found):
-        declarations.verify(found, by=ctx.by, findings=findings)
+        cases.verify(found, by=ctx.by, findings=findings)
         return Applied("已入户核实，进入评议审核", ("declaration", found.pk))
     declarations.record_visit(found, by=ctx.by, findings=findings)
     return Applied("入户核实情况已记录，待村里确认", ("declaration", found.pk))
