@@ -10,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
+from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import Visit, VisitPhoto
 from fupin.field.models import SyncedChange, VisitTrace
@@ -32,8 +33,8 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
     load_catalogue()
     county, team = users["county"], users["team"]
     today = timezone.localdate()
-    unit = assistance.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = assistance.create_helper(
+    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
         by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
     )
     first, second = factories.make_household(head="欧阳明"), factories.make_household(head="司马亮")

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from fupin.assistance import services as assistance
+from fupin.assistance import roster
 from fupin.field.models import Device
 from tests import factories
 from tests.assistance.conftest import load_catalogue, pair
@@ -86,11 +86,11 @@ def _catalogue(db):
 @pytest.fixture
 def helper(users):
     county = users["county"]
-    unit = assistance.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    h = assistance.create_helper(
+    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
+    h = roster.create_helper(
         by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
     )
-    assistance.give_helper_login(h, by=county, username="helper1", password="pw-secret-123")
+    roster.give_helper_login(h, by=county, username="helper1", password="pw-secret-123")
     h.refresh_from_db()
     h.unit_obj = unit
     return h
