@@ -11,9 +11,11 @@ something of a higher one, the higher app hands it over at start-up in its AppCo
 (fupin.accounts.scope.provide_paired_filter, fupin.regions.views.provide_counts,
 fupin.registry.importing.writer.register_village_triggers, fupin.registry.services.provide_procedure_years;
 and, within layer 6, fupin.monitoring.services.on_stage_change, called by DeclarationsConfig.ready so that
-monitoring never imports declarations; fupin.core.work.register_work, called by RegistryConfig.ready and
-AssistanceConfig.ready, so that the worker and the 后台任务 page in core reach their import jobs and handbook batches;
-fupin.audit.access.provide_alarm, called by AccessConfig.ready, so that unusual reading opens a problem).
+monitoring never imports declarations; fupin.assistance.selectors.provide_visit_checks, called by
+FieldConfig.ready so that assistance never imports the field app; fupin.core.work.register_work, called by
+RegistryConfig.ready and AssistanceConfig.ready, so that the worker and the 后台任务 page in core reach their import
+jobs and handbook batches; fupin.audit.access.provide_alarm, called by AccessConfig.ready, so that unusual reading
+opens a problem).
 The project's own modules (fupin/settings.py, urls.py, api.py) sit above every app.
 """
 
