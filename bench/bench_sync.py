@@ -58,7 +58,9 @@ def setup(households: int) -> tuple[User, list[Household]]:
     helper = roster.create_helper(
         by=county, unit=unit, name="基准帮扶人", phone="13907970999", region_code=DEMO_COUNTY
     )
-    user = roster.give_helper_login(helper, by=county, username=f"bench-{uuid.uuid4().hex[:6]}", password="Bench-secret-21x")
+    user = roster.give_helper_login(
+        helper, by=county, username=f"bench-{uuid.uuid4().hex[:6]}", password="Bench-secret-21x"
+    )
     # the village's own staff record visits too; the phone here is the helper's, paired to `households` households
     rows = list(Household.objects.filter(in_region("village_id", DEMO_COUNTY)).order_by("pk")[:households])
     started = timezone.localdate() - datetime.timedelta(days=60)
@@ -119,7 +121,9 @@ def main() -> None:
     _, token = field.issue_device(by=user, uid=uuid.uuid4().hex, name="bench")
     client = Client(headers={"Authorization": f"Bearer {token}"})
 
-    client.get("/api/v1/field/devices")  # the first request of a process loads the URLconf and the API: not counted
+    client.get(
+        "/api/v1/field/devices"
+    )  # the first request of a process loads the URLconf and the API: not counted
     started = time.perf_counter()
     answer = client.get("/api/v1/field/work-set")
     work_seconds = time.perf_counter() - started
