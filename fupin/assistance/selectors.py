@@ -522,7 +522,11 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
     names = dict(Region.objects.filter(code__in={k[1] for k in rows}).values_list("code", "name"))
     out_rows = _named_rows(rows, names)
     totals = _sum_rows(out_rows) | {"helpers": len({r["helper_id"] for r in out_rows if r["helper_id"]})}
-    return {"rows": out_rows, "townships": _township_summaries(out_rows, names), "totals": totals} | period | flagged
+    return (
+        {"rows": out_rows, "townships": _township_summaries(out_rows, names), "totals": totals}
+        | period
+        | flagged
+    )
 
 
 def _rate(part, whole) -> float | None:
