@@ -33,6 +33,7 @@ from fupin.core.unavailable import unavailable_response
 from fupin.declarations.api import router as declarations_router
 from fupin.field.api import router as field_router
 from fupin.field.auth import DeviceRefused
+from fupin.procedures.api import router as procedures_router
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 from fupin.registry.consent_api import router as consent_router
@@ -168,6 +169,7 @@ api.add_router("/", consent_router)
 api.add_router("/change-requests/", changes_router)
 api.add_router("/declarations/", declarations_router)
 api.add_router("/field/", field_router)
+api.add_router("/procedures/", procedures_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None, *, code: str = "") -> HttpResponse:

@@ -7,9 +7,12 @@ message where the refusal points at fields. Lists answer `{"limit", "next", "res
 last page.
 """
 
+import datetime
 from collections.abc import Callable, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
+from django.db import models
 from django.db.models import QuerySet
 from ninja import Field, Schema
 from pydantic import create_model
@@ -87,3 +90,62 @@ def cursor_list(
         queryset, cursor=params.cursor, limit=params.limit, order=order, where=where
     )
     return {"limit": params.limit, "next": following, "results": [out(row) for row in rows]}
+
+
+# ---------------------------------------------------------------- records as the API shows them
+
+
+def _output_type(field: models.Field) -> Any:
+    kind: Any
+    if isinstance(field, models.ForeignKey):
+        kind = _output_type(field.target_field)
+    elif isinstance(field, models.BooleanField):
+        kind = bool
+    elif isinstance(field, (models.DecimalField, models.CharField, models.TextField)):
+        kind = str
+    elif isinstance(field, (models.IntegerField, models.AutoField)):
+        kind = int
+    elif isinstance(field, models.DateTimeField):
+        kind = datetime.datetime
+    elif isinstance(field, models.DateField):
+        kind = datetime.date
+    else:
+        kind = Any
+    return kind | None if field.null else kind
+
+
+def shown_fields(model: type[models.Model], *, exclude: Sequence[str] = ()) -> tuple[str, ...]:
+    """A model's columns an API answer shows: every concrete field but files (their names are not data) and `exclude`."""
+    return tuple(
+        f.name
+        for f in model._meta.concrete_fields
+        if not isinstance(f, models.FileField) and f.name not in exclude
+    )
+
+
+def model_schema(
+    name: str, model: type[models.Model], fields: Sequence[str], *, extra: dict | None = None
+) -> type[Schema]:
+    """An output schema from the model's fields: codes plus *_display labels for choices, foreign keys as their key."""
+    definitions: dict[str, Any] = {}
+    for name_ in fields:
+        field = cast(models.Field, model._meta.get_field(name_))
+        definitions[name_] = (_output_type(field), Field(..., description=str(field.verbose_name)))
+        if field.choices:
+            definitions[f"{name_}_display"] = (str, Field(..., description=f"{field.verbose_name}（中文）"))
+    definitions |= extra or {}
+    return create_model(name, __base__=Schema, **definitions)
+
+
+def dump(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
+    """Field values as the API shows them: codes plus *_display labels, money as "1234.50"."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        field = cast(models.Field, obj._meta.get_field(name))
+        value = getattr(obj, field.attname)
+        if isinstance(field, models.DecimalField) and value is not None:
+            value = f"{Decimal(value):.{field.decimal_places}f}"
+        out[name] = value
+        if field.choices:
+            out[f"{name}_display"] = str(getattr(obj, f"get_{name}_display")())
+    return out

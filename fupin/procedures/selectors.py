@@ -453,3 +453,36 @@ def incomes_of_year(household_ids: Iterable[int], year: int) -> dict[int, "Incom
         r.household_id: r
         for r in IncomeRecord.objects.filter(household_id__in=list(household_ids), year=year)
     }
+
+
+def allocations_for(user, which: str, *, year: int | None = None, region: str = "") -> QuerySet:
+    """The quotas (which="quota") or reduction plans ("plan") of the regions in the user's scope."""
+    scope = region_filter(user, "region_id")
+    model = ALLOCATION_MODELS[which]
+    if scope is None:
+        return model.objects.none()
+    qs = model.objects.filter(scope)
+    if region:
+        qs = qs.filter(in_region("region_id", region))
+    return qs.filter(year=year) if year else qs
+
+
+def objection_for(user, pk) -> Objection:
+    """One objection of a batch in scope; Objection.DoesNotExist otherwise."""
+    scope = region_filter(user, "batch__village_id")
+    if scope is None:
+        raise Objection.DoesNotExist
+    return Objection.objects.select_related("batch").get(scope, pk=pk)
+
+
+def notices_for(user, *, kind: str = "", region: str = "", year: int | None = None) -> QuerySet[Notice]:
+    """Notices and announcements of the batches in scope."""
+    scope = region_filter(user, "batch__village_id")
+    if scope is None:
+        return Notice.objects.none()
+    qs = Notice.objects.filter(scope).select_related("batch")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if region:
+        qs = qs.filter(in_region("batch__village_id", region))
+    return qs.filter(batch__year=year) if year else qs

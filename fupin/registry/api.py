@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator
 from fupin.audit.access import Channel
 from fupin.audit.models import AuditEntry
 from fupin.core import idnumber, money, versions
-from fupin.core.api import CursorQuery, ErrorOut
+from fupin.core.api import CursorQuery, ErrorOut, dump, model_schema
 from fupin.core.pagination import keyset_page
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
@@ -161,47 +161,8 @@ def _input_schema(
 # ---------------------------------------------------------------- output types
 
 
-def _output_type(field: models.Field):
-    if isinstance(field, models.ForeignKey):
-        kind = _output_type(field.target_field)
-    elif isinstance(field, models.BooleanField):
-        kind = bool
-    elif isinstance(field, (models.DecimalField, models.CharField)):
-        kind = str
-    elif isinstance(field, (models.IntegerField, models.AutoField)):
-        kind = int
-    elif isinstance(field, models.DateTimeField):
-        kind = datetime.datetime
-    elif isinstance(field, models.DateField):
-        kind = datetime.date
-    else:
-        kind = Any
-    return kind | None if field.null else kind
-
-
-def _output_schema(name: str, model: type[models.Model], fields, *, extra: dict | None = None):
-    definitions = {}
-    for name_ in fields:
-        field = model._meta.get_field(name_)
-        definitions[name_] = (_output_type(field), Field(..., description=str(field.verbose_name)))
-        if field.choices:
-            definitions[f"{name_}_display"] = (str, Field(..., description=f"{field.verbose_name}（中文）"))
-    definitions |= extra or {}
-    return create_model(name, __base__=Schema, **definitions)
-
-
-def _dump(obj: models.Model, fields) -> dict:
-    """Field values as the API shows them: codes plus *_display labels, money as "1234.50"."""
-    out = {}
-    for name in fields:
-        field = obj._meta.get_field(name)
-        value = getattr(obj, field.attname)
-        if isinstance(field, models.DecimalField) and value is not None:
-            value = f"{Decimal(value):.2f}"
-        out[name] = value
-        if field.choices:
-            out[f"{name}_display"] = str(getattr(obj, f"get_{name}_display")())
-    return out
+_output_schema = model_schema
+_dump = dump
 
 
 def _mask(values: dict, *, sees_identifiers: bool, revealed: frozenset[str] = frozenset()) -> dict:
@@ -503,6 +464,11 @@ class StaleOut(Schema):
         ..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段"
     )
     current: dict[str, Any] = Field(..., description="记录的当前内容；其 ETag 在响应头中")
+
+
+def record_out(obj: models.Model, fields, user) -> dict:
+    """A record's fields as the API shows them to `user`: identifiers masked for the roles that may not see them."""
+    return _mask(_dump(obj, fields), sees_identifiers=user.sees_identifiers)
 
 
 def member_out(member: Member, user, revealed: frozenset[str] = frozenset()) -> dict:

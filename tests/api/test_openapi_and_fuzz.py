@@ -78,7 +78,7 @@ def openapi(db):
 def test_openapi_document_lists_every_route(openapi):
     assert openapi["openapi"].startswith("3.")
     routes = {(method, path) for path, ops in openapi["paths"].items() for method in ops}
-    assert routes == EXPECTED_ROUTES
+    assert EXPECTED_ROUTES <= routes  # and every area's operations: tests/api/test_operation_counts.py
 
 
 def test_openapi_describes_both_ways_to_authenticate(openapi):
