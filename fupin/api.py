@@ -24,6 +24,7 @@ from ninja.renderers import JSONRenderer
 
 from fupin.accounts.api import router as accounts_router
 from fupin.accounts.api import session_auth, token_auth
+from fupin.assistance.api import router as assistance_router
 from fupin.changes.api import router as changes_router
 from fupin.changes.services import ChangeConflict
 from fupin.core.api import error_body
@@ -33,10 +34,13 @@ from fupin.core.unavailable import unavailable_response
 from fupin.declarations.api import router as declarations_router
 from fupin.field.api import router as field_router
 from fupin.field.auth import DeviceRefused
+from fupin.funds.api import router as funds_router
+from fupin.monitoring.api import router as monitoring_router
 from fupin.procedures.api import router as procedures_router
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 from fupin.registry.consent_api import router as consent_router
+from fupin.reports.api import router as statistics_router
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +174,10 @@ api.add_router("/change-requests/", changes_router)
 api.add_router("/declarations/", declarations_router)
 api.add_router("/field/", field_router)
 api.add_router("/procedures/", procedures_router)
+api.add_router("/assistance/", assistance_router)
+api.add_router("/monitoring/", monitoring_router)
+api.add_router("/funds/", funds_router)
+api.add_router("/statistics/", statistics_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None, *, code: str = "") -> HttpResponse:

@@ -319,6 +319,10 @@ FUPIN_PUBLIC_CODE_DAYS = int(os.environ.get("FUPIN_PUBLIC_CODE_DAYS", "365"))
 # API tokens: the lifetimes offered on the 「API 令牌」 page (days) and the one chosen unless another is.
 FUPIN_API_TOKEN_DAYS = (30, 90, 180, 365)
 FUPIN_API_TOKEN_DEFAULT_DAYS = 90
+# Each API token may make FUPIN_API_RATE_LIMIT requests per FUPIN_API_RATE_WINDOW seconds (0: no limit); one more
+# answers 429 with Retry-After. Counted in the default cache, shared by the server's processes where CACHE_URL says.
+FUPIN_API_RATE_LIMIT = int(os.environ.get("FUPIN_API_RATE_LIMIT", "1200"))
+FUPIN_API_RATE_WINDOW = int(os.environ.get("FUPIN_API_RATE_WINDOW", "60"))
 
 # Self-declaration (农户自主申报, fupin.declarations). Deadlines in working days per region code prefix, the
 # longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the environment

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
@@ -11,11 +12,62 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from . import second_factor
-from .models import ApiToken, hash_token
+from .models import API_AREA_OF_SEGMENT, ApiToken, Role, hash_token
 
 # A token's last use is written at most this often, so reads do not turn into writes.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+# What a department liaison's token reaches: uploading its lists and reading its own results (and itself).
+LIAISON_PATHS = ("monitoring/cross-checks/", "me/")
+
+
+class RateLimited(HttpError):
+    """429 with Retry-After: the token made more requests than FUPIN_API_RATE_LIMIT in the window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            429,
+            f"请求过于频繁：每个令牌每{settings.FUPIN_API_RATE_WINDOW}秒最多"
+            f"{settings.FUPIN_API_RATE_LIMIT}次，请{retry_after}秒后再试",
+        )
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def _operation_path(request: HttpRequest) -> str:
+    """The path under /api/v1/, e.g. "procedures/batches/3/"."""
+    prefix = "/api/v1/"
+    return request.path[len(prefix) :] if request.path.startswith(prefix) else request.path.lstrip("/")
+
+
+def _check_rate(token: ApiToken) -> None:
+    """A fixed window per token in the shared cache (the server's processes count together where CACHE_URL says)."""
+    limit, window = settings.FUPIN_API_RATE_LIMIT, settings.FUPIN_API_RATE_WINDOW
+    if not limit:
+        return
+    now = int(timezone.now().timestamp())
+    key = f"fupin:api-rate:{token.pk}:{now // window}"
+    if cache.add(key, 1, timeout=window + 1):
+        return
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window + 1)
+        return
+    if count > limit:
+        raise RateLimited(window - now % window)
+
+
+def _check_scope(request: HttpRequest, token: ApiToken) -> None:
+    path = _operation_path(request)
+    write = request.method not in SAFE_METHODS
+    if token.user.role == Role.LIAISON and not path.startswith(LIAISON_PATHS):
+        raise HttpError(403, "部门联络员的令牌只能上传比对名单并查看自己的比对结果")
+    area = API_AREA_OF_SEGMENT.get(path.split("/", 1)[0])
+    if not token.allows(area, write=write):
+        if write and token.read_only:
+            raise HttpError(403, "只读令牌不能修改数据：请使用可写的令牌")
+        what = "修改" if write else "读取"
+        raise HttpError(403, f"此令牌的范围不含{what}“{area}”领域：请在“API 令牌”页面签发包含该领域的令牌")
 
 
 class TokenAuth(HttpBearer):
@@ -47,8 +99,8 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="API 令牌无效或已撤销")
         if token.expired:
             raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
-        if token.read_only and request.method not in SAFE_METHODS:
-            raise HttpError(403, "只读令牌不能修改数据：请使用可写的令牌")
+        _check_rate(token)
+        _check_scope(request, token)
         if request.method not in SAFE_METHODS and token.user.is_read_only:
             raise HttpError(403, "您的角色只能查看，不能修改")
         now = timezone.now()

@@ -127,8 +127,31 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# The API's areas a token may be limited to, by the first segment of the operation's path under /api/v1/. An
+# operation of no area (me, regions) is open to every token; read-only tokens and read-only roles still write nothing.
+API_AREAS = {
+    "registry": _("户籍档案（建档立卡）"),
+    "procedures": _("识别、退出程序"),
+    "assistance": _("精准帮扶"),
+    "monitoring": _("监测与核查"),
+    "funds": _("项目资金与小额信贷"),
+    "statistics": _("统计"),
+    "declarations": _("自主申报"),
+    "changes": _("变更申请"),
+}
+API_AREA_OF_SEGMENT = {
+    "households": "registry",
+    "members": "registry",
+    "change-requests": "changes",
+    **{area: area for area in API_AREAS},
+}
+
+
 class ApiToken(models.Model):
-    """A bearer token for the JSON API; only its hash is stored."""
+    """A bearer token for the JSON API; only its hash is stored.
+
+    `scopes` limits it to some areas ({area: "read" | "write"}); empty, the token reaches every area (as read_only says).
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("名称"), max_length=100)
@@ -139,6 +162,9 @@ class ApiToken(models.Model):
     revoked = models.BooleanField(default=False)
     expires_at = models.DateTimeField(_("有效期至"))
     read_only = models.BooleanField(_("只读"), default=False, help_text=_("只读令牌只能查询，不能修改数据"))
+    scopes = models.JSONField(
+        _("范围"), default=dict, blank=True, help_text=_("{领域: read|write}；空为全部领域")
+    )
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -148,8 +174,19 @@ class ApiToken(models.Model):
     def expired(self) -> bool:
         return self.expires_at <= timezone.now()
 
+    def allows(self, area: str | None, *, write: bool) -> bool:
+        """May this token reach `area` (None: an operation of no area), reading or writing?"""
+        if write and self.read_only:
+            return False
+        if area is None or not self.scopes:
+            return True
+        granted = self.scopes.get(area)
+        return granted == "write" or (granted == "read" and not write)
+
     @classmethod
-    def issue(cls, user: User, name: str, *, expires_at, read_only: bool = False) -> tuple["ApiToken", str]:
+    def issue(
+        cls, user: User, name: str, *, expires_at, read_only: bool = False, scopes: dict | None = None
+    ) -> tuple["ApiToken", str]:
         raw = "fp_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
             user=user,
@@ -158,5 +195,6 @@ class ApiToken(models.Model):
             prefix=raw[:8],
             expires_at=expires_at,
             read_only=read_only,
+            scopes=scopes or {},
         )
         return token, raw

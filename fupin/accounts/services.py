@@ -14,7 +14,7 @@ from fupin.audit.services import record
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
-from .models import ROLE_LEVEL, ApiToken, Role, User
+from .models import API_AREAS, ROLE_LEVEL, ApiToken, Role, User
 from .permissions import may_create_users
 
 
@@ -91,15 +91,24 @@ def create_user(
 
 
 def issue_token(
-    user: User, *, name: str, days: int | None = None, read_only: bool = False
+    user: User, *, name: str, days: int | None = None, read_only: bool = False, scopes: dict | None = None
 ) -> tuple[ApiToken, str]:
-    """A bearer token valid for `days` (one of settings.FUPIN_API_TOKEN_DAYS), read-only if asked."""
+    """A bearer token valid for `days` (one of settings.FUPIN_API_TOKEN_DAYS), read-only if asked, limited to the
+    `scopes` ({area: "read" | "write"}, areas of API_AREAS) if given."""
     days = days or settings.FUPIN_API_TOKEN_DEFAULT_DAYS
     if days not in settings.FUPIN_API_TOKEN_DAYS:
         raise AccountError("有效期只能选 " + "、".join(str(d) for d in settings.FUPIN_API_TOKEN_DAYS) + " 天")
+    scopes = dict(scopes or {})
+    unknown = sorted(set(scopes) - set(API_AREAS))
+    if unknown:
+        raise AccountError({"scopes": "未知的领域：" + "、".join(unknown)})
+    if any(v not in ("read", "write") for v in scopes.values()):
+        raise AccountError({"scopes": "每个领域只能选“只读”（read）或“读写”（write）"})
+    if read_only:
+        scopes = dict.fromkeys(scopes, "read")
     expires_at = timezone.now() + datetime.timedelta(days=days)
     with transaction.atomic():
-        token, raw = ApiToken.issue(user, name, expires_at=expires_at, read_only=read_only)
+        token, raw = ApiToken.issue(user, name, expires_at=expires_at, read_only=read_only, scopes=scopes)
         record(
             by=user,
             action="issue_token",
@@ -108,6 +117,7 @@ def issue_token(
                 "name": [None, name],
                 "expires_at": [None, expires_at.isoformat()],
                 "read_only": [None, read_only],
+                "scopes": [None, scopes],
             },
         )
     return token, raw

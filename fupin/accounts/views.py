@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from . import second_factor, services
+from .models import API_AREAS
 
 
 class LoginView(auth_views.LoginView):
@@ -180,11 +181,17 @@ def tokens(request):
             messages.error(request, "请选择有效期")
         else:
             try:
+                scopes = {
+                    area: request.POST[f"scope_{area}"]
+                    for area in API_AREAS
+                    if request.POST.get(f"scope_{area}") in ("read", "write")
+                }
                 _, new_token = services.issue_token(
                     request.user,
                     name=name[:100],
                     days=int(days),
                     read_only=request.POST.get("read_only") == "1",
+                    scopes=scopes,
                 )
             except services.AccountError as e:
                 messages.error(request, str(e))
@@ -195,6 +202,7 @@ def tokens(request):
             "tokens": request.user.api_tokens.filter(revoked=False).order_by("-created_at"),
             "new_token": new_token,
             "day_choices": settings.FUPIN_API_TOKEN_DAYS,
+            "areas": [(area, label) for area, label in API_AREAS.items()],
             "default_days": settings.FUPIN_API_TOKEN_DEFAULT_DAYS,
         },
     )

@@ -670,3 +670,51 @@ def public_summary(household: Household) -> dict:
             for m in measures
         ],
     }
+
+
+# ---------------------------------------------------------------- lists for the JSON API
+
+
+def pairings_for(user: User, *, region: str = "", active: bool | None = None) -> QuerySet[Pairing]:
+    """Pairings of the households the user may read (a helper: their own)."""
+    scope = household_filter(user, "household__")
+    if scope is None:
+        return Pairing.objects.none()
+    qs = Pairing.objects.filter(scope).select_related("household", "helper")
+    if region:
+        qs = qs.filter(in_region("household__village_id", region))
+    if active is not None:
+        qs = qs.filter(ended_on__isnull=active)
+    return qs
+
+
+def plans_for(user: User, *, region: str = "") -> QuerySet[HelpPlan]:
+    scope = household_filter(user, "household__")
+    if scope is None:
+        return HelpPlan.objects.none()
+    qs = HelpPlan.objects.filter(scope)
+    return qs.filter(in_region("household__village_id", region)) if region else qs
+
+
+def measures_for(
+    user: User, *, year: int | None = None, region: str = "", status: str = ""
+) -> QuerySet[HelpMeasure]:
+    scope = household_filter(user, "plan__household__", region_field="village_code")
+    if scope is None:
+        return HelpMeasure.objects.none()
+    qs = HelpMeasure.objects.filter(scope)
+    if region:
+        qs = qs.filter(in_region("village_code", region))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.filter(year=year) if year else qs
+
+
+def visits_for(user: User, *, region: str = "", household: int | None = None) -> QuerySet[Visit]:
+    scope = household_filter(user, "household__")
+    if scope is None:
+        return Visit.objects.none()
+    qs = Visit.objects.filter(scope)
+    if region:
+        qs = qs.filter(in_region("household__village_id", region))
+    return qs.filter(household_id=household) if household else qs

@@ -11,16 +11,16 @@ from typing import Any, Literal
 from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
-from fupin.core.api import CursorQuery
+from fupin.core.api import CursorQuery, errors_for
 from fupin.core.pagination import keyset_page
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, ErrorOut, InputSchema, _text
+from fupin.registry.api import MAX_ID, InputSchema, _text
 
 from . import display, selectors, services
 from .models import ChangeKind, ChangeRequest, ChangeStatus
 
 router = Router(tags=["change-requests"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = errors_for(409)
 RequestId = Path(..., ge=1, le=MAX_ID, description="变更申请 id")
 
 PAYLOAD_DOC = """变更内容，按 kind：

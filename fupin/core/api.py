@@ -7,11 +7,13 @@ message where the refusal points at fields. Lists answer `{"limit", "next", "res
 last page.
 """
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from ninja import Field, Schema
@@ -53,8 +55,8 @@ def error_body(status: int, detail: str, errors: dict | None = None, *, code: st
 
 
 def errors_for(*statuses: int) -> dict[int, type[Schema]]:
-    """The error answers an operation documents: 401, 403, 404, 422 and 429 always, and these."""
-    return {status: ErrorOut for status in sorted({401, 403, 404, 422, 429, *statuses})}
+    """The error answers an operation documents: 400, 401, 403, 404, 422 and 429 always, and these."""
+    return {status: ErrorOut for status in sorted({400, 401, 403, 404, 422, 429, *statuses})}
 
 
 class CursorQuery(Schema):
@@ -115,11 +117,14 @@ def _output_type(field: models.Field) -> Any:
 
 
 def shown_fields(model: type[models.Model], *, exclude: Sequence[str] = ()) -> tuple[str, ...]:
-    """A model's columns an API answer shows: every concrete field but files (their names are not data) and `exclude`."""
+    """A model's columns an API answer shows: every concrete field but files (their names are not data), accounts (who
+    did it is in the audit trail) and `exclude`."""
     return tuple(
         f.name
         for f in model._meta.concrete_fields
-        if not isinstance(f, models.FileField) and f.name not in exclude
+        if not isinstance(f, models.FileField)
+        and f.name not in exclude
+        and not (f.is_relation and f.related_model._meta.label == settings.AUTH_USER_MODEL)
     )
 
 
@@ -149,3 +154,23 @@ def dump(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
         if field.choices:
             out[f"{name}_display"] = str(getattr(obj, f"get_{name}_display")())
     return out
+
+
+def plain_json(value: Any) -> Any:
+    """A selector's figures (dicts, lists, dataclasses, records, money, dates) as JSON data: a record becomes its key
+    and name, money a string with its decimals, a date ISO 8601."""
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain_json(v) for v in value]
+    if isinstance(value, models.Model):
+        return {"id": value.pk, "name": str(value)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain_json({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -9,18 +9,18 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
-from fupin.core.api import CursorQuery
+from fupin.core.api import CursorQuery, errors_for
 from fupin.core.idnumber import mask, mask_phone
 from fupin.core.pagination import keyset_page
 from fupin.monitoring.models import MonitoringKind
-from fupin.registry.api import MAX_ID, ErrorOut, InputSchema
+from fupin.registry.api import MAX_ID, InputSchema
 
 from . import cases, clock, selectors, services
 from .models import STAFF_CHANNELS, Declaration, Hardship, Route
 from .models import Status as DeclarationStatus
 
 router = Router(tags=["declarations"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = errors_for(409)
 DeclarationId = Path(..., ge=1, le=MAX_ID, description="申报 id")
 
 

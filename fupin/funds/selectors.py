@@ -609,3 +609,29 @@ def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loa
         or 0
     )
     return max(policy.household_cap_fen - used + repaid, 0)
+
+
+def allocations_for(user, *, project: int | None = None, fund: int | None = None) -> QuerySet[Allocation]:
+    """Allocations of the funds of the counties in the user's scope."""
+    qs = _scoped(Allocation.objects.select_related("fund", "project"), user, "fund__county_id")
+    if project:
+        qs = qs.filter(project_id=project)
+    return qs.filter(fund_id=fund) if fund else qs
+
+
+def payments_for(user, *, allocation: int | None = None, project: int | None = None) -> QuerySet[Payment]:
+    qs = _scoped(Payment.objects.select_related("allocation"), user, "allocation__fund__county_id")
+    if allocation:
+        qs = qs.filter(allocation_id=allocation)
+    return qs.filter(allocation__project_id=project) if project else qs
+
+
+def ledger_mismatches(ledger: LedgerImport) -> list:
+    """What a bank ledger and the project library disagree on (fupin.funds.reconciliation)."""
+    from . import reconciliation
+
+    return reconciliation.reconcile(
+        year=ledger.year,
+        library=reconciliation.library_of(ledger.county_id),
+        ledger=reconciliation.ledger_rows(ledger.rows),
+    )

@@ -473,11 +473,7 @@ def reconciliation_index(request):
 
 
 def _mismatches(ledger):
-    return reconciliation.reconcile(
-        year=ledger.year,
-        library=reconciliation.library_of(ledger.county_id),
-        ledger=reconciliation.ledger_rows(ledger.rows),
-    )
+    return selectors.ledger_mismatches(ledger)
 
 
 @login_required

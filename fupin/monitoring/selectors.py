@@ -18,6 +18,8 @@ from .models import (
     LookBack,
     LookBackItem,
     MonitoredHousehold,
+    MonitoringMeasure,
+    MonitoringThreshold,
     Problem,
     ProblemStatus,
     RiskSignal,
@@ -190,3 +192,31 @@ def overdue_by_region(user, *, length: int, today: datetime.date | None = None) 
     for r in rows:
         r["name"] = names.get(r["area"], r["area"])
     return rows
+
+
+# ---------------------------------------------------------------- reads for the JSON API
+
+
+def thresholds_for(user, *, year: int | None = None) -> QuerySet[MonitoringThreshold]:
+    """The thresholds that apply in the user's region: set for it, within it, or above it (the province's)."""
+    prefix = getattr(user, "scope_prefix", None)
+    if not getattr(user, "is_authenticated", False) or prefix is None:
+        return MonitoringThreshold.objects.none()
+    qs = MonitoringThreshold.objects.all()
+    if prefix:
+        qs = qs.filter(
+            Q(region_prefix__startswith=prefix) | Q(region_prefix__in=[prefix[:n] for n in (0, 2, 4, 6, 9)])
+        )
+    return qs.filter(year=year) if year else qs
+
+
+def case_for(user, pk) -> MonitoredHousehold:
+    return cases_for(user).get(pk=pk)
+
+
+def lookback_item_for(user, pk) -> LookBackItem:
+    return _scoped(LookBackItem.objects.select_related("campaign"), user, "village_code").get(pk=pk)
+
+
+def monitoring_measure_for(user, pk) -> MonitoringMeasure:
+    return _scoped(MonitoringMeasure.objects.select_related("case"), user, "case__village_code").get(pk=pk)

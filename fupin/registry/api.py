@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator
 from fupin.audit.access import Channel
 from fupin.audit.models import AuditEntry
 from fupin.core import idnumber, money, versions
-from fupin.core.api import CursorQuery, ErrorOut, dump, model_schema
+from fupin.core.api import CursorQuery, dump, errors_for, model_schema
 from fupin.core.pagination import keyset_page
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
@@ -526,9 +526,9 @@ def _group_in(user, household_village: str, code: str | None):
 # ---------------------------------------------------------------- endpoints
 
 router = Router(tags=["registry"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = errors_for(409)
 # An edit names the version it was based on in If-Match (the ETag of a GET): 428 without it, 412 on another version.
-VERSIONED = ERRORS | {409: ErrorOut, 412: StaleOut, 428: ErrorOut}
+VERSIONED = errors_for(409, 428) | {412: StaleOut}
 IF_MATCH_REQUIRED = "请在 If-Match 请求头中给出所依据的版本（先 GET 此记录，取响应头 ETag 的值）"
 
 

@@ -20,14 +20,12 @@ from fupin.core.pagination import page_of
 from fupin.core.params import FIRST_YEAR, request_year, this_year
 from fupin.regions import selectors as regions
 from fupin.regions.models import Region, RegionLevel
-from fupin.registry import codes
 from fupin.registry.selectors import household_rows
 
 from . import assessment as assessment_rules
 from . import casework_figures, selectors, survey, tables
+from .dashboard import figures_for as dashboard_figures
 from .forms import SurveyForm
-
-CHART_YEARS = 8
 
 
 def _reader(user):
@@ -60,108 +58,11 @@ def _common(request) -> dict:
     }
 
 
-def _by_year(user, code: str, year: int, figures) -> list[dict]:
-    """The chart years' exits against plan, relapses, year-end poor and incidence."""
-    years = list(range(max(FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
-    plans = selectors.plans_by_year(user, code, years)
-    relapses = selectors.relapses_by_year(user, code, years)
-    rural = selectors.rural_population(user, code, years, figures)
-    url = selectors.list_url
-    by_year = []
-    for y in years:
-        exits = figures.get("exit_year", y)
-        end = tables.poor_at(figures, y)
-        by_year.append(
-            {
-                "year": y,
-                "exits": exits,
-                "exits_url": url("exit_year", region=code, year=y),
-                "plan": plans.get(y),
-                "plan_rate": tables.percent(exits[1], plans.get(y)),
-                "relapses": relapses.get(y, [0, 0]),
-                "relapses_url": url("relapsed", region=code, year=y),
-                "poor_end": end,
-                "poor_end_url": url("poor_at", region=code, year=y),
-                "rural": rural.get(y),
-                "incidence": tables.percent(end[1], rural.get(y)),
-            }
-        )
-    return by_year
-
-
-def _breakdown(figures, metric: str, choices, code: str) -> list[dict]:
-    """One figure per choice (status, type or cause), each with the link to its households."""
-    return [
-        {
-            "key": c.value,
-            "label": str(c.label),
-            "counts": figures.get(metric, c.value),
-            "url": selectors.list_url(metric, c.value, region=code),
-        }
-        for c in choices
-    ]
-
-
-def _child_rows(user, region, figures, year: int, code: str) -> list[dict]:
-    url = selectors.list_url
-    children = []
-    for child in tables.children_of(user, region) if selectors._child_length(code) else []:
-        poor = figures.get("status", "poor", child.code)
-        end = tables.poor_at(figures, year, child.code)
-        children.append(
-            {
-                "region": child,
-                "registered": sum(figures.get("status", s, child.code)[0] for s in selectors.REGISTERED),
-                "registered_url": url("registered", region=child.code),
-                "poor": poor,
-                "poor_url": url("status", "poor", region=child.code),
-                "exits": figures.get("exit_year", year, child.code),
-                "exits_url": url("exit_year", region=child.code, year=year),
-                "poor_end": end,
-                "poor_end_url": url("poor_at", region=child.code, year=year),
-                "monitored": figures.get("status", "monitored", child.code),
-                "monitored_url": url("status", "monitored", region=child.code),
-            }
-        )
-    return children
-
-
 @login_required
 @require_GET
 def dashboard(request):
     ctx = _common(request)
-    user, code, year = request.user, ctx["code"], ctx["year"]
-    figures = selectors.region_figures(user, code)
-    url = selectors.list_url
-    by_year = _by_year(user, code, year, figures)
-    statuses = _breakdown(figures, "status", codes.HouseholdStatus, code)
-    registered = [sum(figures.get("status", s)[i] for s in selectors.REGISTERED) for i in (0, 1)]
-    types = _breakdown(figures, "poor_type", codes.HouseholdType, code)
-    causes = _breakdown(figures, "poor_cause", codes.PovertyCause, code)
-    children = _child_rows(user, ctx["region"], figures, year, code)
-    this = by_year[-1]
-    ctx.update(
-        {
-            "figures_source": figures.source,
-            "statuses": statuses,
-            "registered": registered,
-            "registered_url": url("registered", region=code),
-            "types": types,
-            "causes": causes,
-            "by_year": by_year,
-            "this": this,
-            "children": children,
-            "charts": {
-                "years": [str(r["year"]) for r in by_year],
-                "exits": [r["exits"][1] for r in by_year],
-                "plans": [r["plan"] for r in by_year],
-                "relapses": [r["relapses"][1] for r in by_year],
-                "incidence": [float(r["incidence"]) if r["incidence"] is not None else None for r in by_year],
-                "types": [{"name": t["label"], "value": t["counts"][0], "url": t["url"]} for t in types],
-                "causes": [{"name": c["label"], "value": c["counts"][0], "url": c["url"]} for c in causes],
-            },
-        }
-    )
+    ctx.update(dashboard_figures(request.user, ctx["region"], ctx["year"]))
     return render(request, "reports/dashboard.html", ctx)
 
 

@@ -118,7 +118,11 @@ def fill_api(path: str, ints: list[int], village: str) -> str:
     def value(m):
         name = m.group(1)
         return (
-            village if name in ("code", "region", "village") else str(ints[0] if "year" not in name else 2025)
+            village
+            if name in ("code", "region", "village")
+            else village[:6]
+            if name == "county"
+            else str(ints[0] if "year" not in name else 2025)
         )
 
     return re.sub(r"\{(\w+)\}", value, path)
