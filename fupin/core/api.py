@@ -124,7 +124,7 @@ def shown_fields(model: type[models.Model], *, exclude: Sequence[str] = ()) -> t
         for f in model._meta.concrete_fields
         if not isinstance(f, models.FileField)
         and f.name not in exclude
-        and not (f.is_relation and f.related_model._meta.label == settings.AUTH_USER_MODEL)
+        and not (f.related_model is not None and f.related_model._meta.label == settings.AUTH_USER_MODEL)
     )
 
 
