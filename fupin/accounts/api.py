@@ -11,6 +11,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from fupin.core.api import errors_for
+
 from . import second_factor
 from .models import API_AREA_OF_SEGMENT, ApiToken, Role, hash_token
 
@@ -160,7 +162,7 @@ class MeOut(Schema):
 router = Router(tags=["me"])
 
 
-@router.get("/me/", response=MeOut, summary="当前用户：角色、所属区划和权限")
+@router.get("/me/", response={200: MeOut} | errors_for(), summary="当前用户：角色、所属区划和权限")
 def me(request):
     user = request.auth
     region = user.region if user.region_id else None

@@ -3,6 +3,7 @@ visits, helper monitoring reports and the demand list. The pages' selectors read
 only their own households); the pages' services check roles and write the audit trail."""
 
 import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Field, Path, Query, Router, Schema
@@ -126,7 +127,7 @@ class MeasureIn(InputSchema):
     content: _text(300)
     year: int = Field(..., ge=2000, le=2100)
     deadline: datetime.date
-    planned_amount: Money = 0
+    planned_amount: Money = Decimal(0)
     funding_source: _text(100) = ""
     helper: int | None = Field(None, ge=1, le=MAX_ID)
 

@@ -4,6 +4,7 @@ cross-checks and their findings (疑点数据), and the problem ledger. The page
 roles, stages and Chinese refusals."""
 
 import datetime
+from decimal import Decimal
 from typing import Literal
 
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
@@ -85,7 +86,7 @@ class ThresholdIn(InputSchema):
     threshold: Money
     unregistered_line: Money
     income_drop_percent: int = Field(30, ge=1, le=100)
-    large_expense: Money = 10000
+    large_expense: Money = Decimal(10000)
     requires_village_appraisal: bool = True
     requires_township_review: bool = True
     note: _text(200) = ""
@@ -118,7 +119,7 @@ def set_threshold(
 class EventIn(InputSchema):
     kind: Literal[tuple(RiskEvent.Kind.values)]
     occurred_on: datetime.date
-    amount: Money = 0
+    amount: Money = Decimal(0)
     description: _text(2000)
 
 

@@ -5,6 +5,8 @@ from typing import Annotated
 from ninja import Path, Router, Schema
 from pydantic import AfterValidator
 
+from fupin.core.api import errors_for
+
 from . import selectors
 from .models import LEVEL_BY_LENGTH, Region
 
@@ -45,13 +47,17 @@ def region_out(region: Region, *, full_name: str | None = None) -> dict:
 router = Router(tags=["regions"])
 
 
-@router.get("/regions/{code}/", response=RegionOut, summary="一个区划（在管辖范围内）")
+@router.get("/regions/{code}/", response={200: RegionOut} | errors_for(), summary="一个区划（在管辖范围内）")
 def region_detail(request, code: Path[RegionCode]):
     region = selectors.region_for(request.auth, code)
     return region_out(region, full_name=region.full_name())
 
 
-@router.get("/regions/{code}/children/", response=list[RegionOut], summary="下级区划（在管辖范围内）")
+@router.get(
+    "/regions/{code}/children/",
+    response={200: list[RegionOut]} | errors_for(),
+    summary="下级区划（在管辖范围内）",
+)
 def region_children(request, code: Path[RegionCode]):
     region = selectors.region_for(request.auth, code)
     prefix = region.full_name()
