@@ -13,9 +13,8 @@ from . import selectors, tables
 CHART_YEARS = 8
 
 
-def figures_for(user, region: Region | None, year: int) -> dict[str, Any]:
-    code = region.code if region else ""
-    figures = selectors.region_figures(user, code)
+def _by_year(user, code: str, year: int, figures) -> list[dict[str, Any]]:
+    """Exits against the plan, relapses, the poor at the year's end and the incidence, for the chart's years."""
     years = list(range(max(FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
     plans = selectors.plans_by_year(user, code, years)
     relapses = selectors.relapses_by_year(user, code, years)
@@ -40,6 +39,26 @@ def figures_for(user, region: Region | None, year: int) -> dict[str, Any]:
                 "incidence": tables.percent(end[1], rural.get(y)),
             }
         )
+    return by_year
+
+
+def _breakdown(field: str, choices, code: str, figures) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": c.value,
+            "label": str(c.label),
+            "counts": figures.get(field, c.value),
+            "url": selectors.list_url(field, c.value, region=code),
+        }
+        for c in choices
+    ]
+
+
+def figures_for(user, region: Region | None, year: int) -> dict[str, Any]:
+    code = region.code if region else ""
+    figures = selectors.region_figures(user, code)
+    url = selectors.list_url
+    by_year = _by_year(user, code, year, figures)
     statuses = [
         {
             "key": s.value,
@@ -50,24 +69,8 @@ def figures_for(user, region: Region | None, year: int) -> dict[str, Any]:
         for s in codes.HouseholdStatus
     ]
     registered = [sum(figures.get("status", s)[i] for s in selectors.REGISTERED) for i in (0, 1)]
-    types = [
-        {
-            "key": t.value,
-            "label": str(t.label),
-            "counts": figures.get("poor_type", t.value),
-            "url": url("poor_type", t.value, region=code),
-        }
-        for t in codes.HouseholdType
-    ]
-    causes = [
-        {
-            "key": c.value,
-            "label": str(c.label),
-            "counts": figures.get("poor_cause", c.value),
-            "url": url("poor_cause", c.value, region=code),
-        }
-        for c in codes.PovertyCause
-    ]
+    types = _breakdown("poor_type", codes.HouseholdType, code, figures)
+    causes = _breakdown("poor_cause", codes.PovertyCause, code, figures)
     children = []
     for child in tables.children_of(user, region) if selectors._child_length(code) else []:
         poor = figures.get("status", "poor", child.code)

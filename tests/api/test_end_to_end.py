@@ -195,3 +195,158 @@ def test_a_whole_identification_and_an_exit_through_the_api(api, users, clock):
     walk_notices_and_reviews(exit_batch["id"], clerk=clerk, township=township, county=county, clock=clock)
     exited = ok(clerk.get(f"{V1}/households/{poorest}/"))
     assert (exited["status"], exited["exit_year"]) == ("exited", 2026)
+
+
+# The flows below start from households already in the registry (built by tests.factories, as the county's import
+# would); everything done to them is done through the API.
+
+
+def test_a_pairing_and_a_visit_through_the_api(api, household):
+    county, clerk = api("county"), api("clerk")
+    unit = ok(county.post(f"{V1}/assistance/units/", {"name": "县农业农村局", "region": "360722"}), 201)
+    helper = ok(
+        county.post(
+            f"{V1}/assistance/helpers/",
+            {"unit": unit["id"], "name": "张帮扶", "phone": "13700000009", "region": factories.VILLAGE[:9]},
+        ),
+        201,
+    )
+    today = timezone.localdate().isoformat()
+    pairing = ok(
+        county.post(
+            f"{V1}/assistance/pairings/",
+            {"household": household.pk, "helper": helper["id"], "started_on": today},
+        ),
+        201,
+    )
+    assert pairing["household"] == household.pk and pairing["ended_on"] is None
+    visit = ok(
+        clerk.post(
+            f"{V1}/assistance/households/{household.pk}/visits/",
+            {"visited_on": today, "findings": "家中生猪存栏12头，长势良好", "helper": helper["id"]},
+        ),
+        201,
+    )
+    visits = ok(clerk.get(f"{V1}/assistance/visits/", {"household": household.pk}))["results"]
+    assert [v["id"] for v in visits] == [visit["id"]]
+    active = ok(clerk.get(f"{V1}/assistance/pairings/", {"active": "true"}))["results"]
+    assert [p["id"] for p in active] == [pairing["id"]]
+
+
+def test_a_monitored_household_from_signal_to_risk_eliminated(api, users):
+    county, township, clerk = api("county"), api("township"), api("clerk")
+    edge = factories.make_household(
+        head="边缘户",
+        income="4500",
+        year=YEAR,
+        status="unregistered",
+        household_type="",
+        primary_cause="",
+        registration_year=None,
+    )
+    ok(
+        county.put(
+            f"{V1}/monitoring/thresholds/360722/{YEAR}/", {"threshold": "6000", "unregistered_line": "5000"}
+        )
+    )
+    sweep = ok(county.post(f"{V1}/monitoring/sweeps/", {"kind": "signals", "year": YEAR}), 201)
+    assert ok(county.get(f"{V1}/monitoring/sweeps/{sweep['id']}/"))["status"] == "done"
+    signals = ok(clerk.get(f"{V1}/monitoring/signals/", {"year": YEAR}))["results"]
+    assert edge.pk in {s["household"] for s in signals}
+
+    case = ok(
+        clerk.post(
+            f"{V1}/monitoring/cases/",
+            {
+                "household": edge.pk,
+                "kind": "marginal",
+                "source": "sweep",
+                "year": YEAR,
+                "risk_description": "人均纯收入低于监测线",
+            },
+        ),
+        201,
+    )
+    base = f"{V1}/monitoring/cases/{case['id']}"
+    assert ok(clerk.post(f"{base}/appraise/", {"note": "村民代表一致同意"}))["stage"] == "appraised"
+    assert ok(township.post(f"{base}/review/", {"note": "同意"}))["stage"] == "reviewed"
+    assert ok(county.post(f"{base}/include/", {"note": "纳入监测"}))["stage"] == "measures"
+    today = timezone.localdate().isoformat()
+    measure = ok(
+        clerk.post(
+            f"{base}/measures/",
+            {
+                "kind": "employment",
+                "description": "推荐到县工业园务工",
+                "responsible": "张帮扶",
+                "planned_on": today,
+            },
+        ),
+        201,
+    )
+    # refused while the measure is open, in the error shape
+    early = clerk.client.post(f"{base}/eliminate/", {"note": "已稳定", "evidence": photo("income.jpg")})
+    assert early.status_code == 422 and early.json()["code"] == "refused"
+    ok(clerk.post(f"{V1}/monitoring/case-measures/{measure['id']}/complete/", {"done_on": today}))
+    ok(clerk.put(f"{V1}/households/{edge.pk}/incomes/{YEAR}/", {"wages": "30000"}))
+    guarantees = dict.fromkeys(("food", "clothing", "education", "medical", "housing", "water"), True)
+    ok(
+        clerk.put(
+            f"{V1}/households/{edge.pk}/guarantees/{YEAR}/", {"checked_on": f"{YEAR}-12-01", **guarantees}
+        )
+    )
+    done = ok(
+        clerk.client.post(f"{base}/eliminate/", {"note": "务工收入稳定", "evidence": photo("income.jpg")})
+    )
+    assert done["stage"] == "eliminated"
+    steps = [s["stage"] for s in ok(clerk.get(f"{base}/steps/"))]
+    assert steps[0] == "reported" and steps[-1] == "eliminated"
+
+
+def test_a_loan_with_its_subsidy_through_the_api(api, household):
+    clerk, county = api("clerk"), api("county")
+    loan = ok(
+        clerk.post(
+            f"{V1}/funds/loans/",
+            {
+                "household": household.pk,
+                "amount": "50000",
+                "term_months": 36,
+                "industry": "breeding",
+                "purpose": "养殖生猪",
+                "bank": "信丰农商银行",
+                "village_opinion": "村委会、工作队论证同意",
+                "capacity_confirmed": True,
+                "applied_on": "2025-01-01",
+            },
+        ),
+        201,
+    )
+    base = f"{V1}/funds/loans/{loan['id']}"
+    ok(
+        county.post(
+            f"{base}/approve/", {"amount": "50000", "interest_rate": "4.75", "decided_on": "2025-01-05"}
+        )
+    )
+    disbursed = ok(county.post(f"{base}/disburse/", {"disbursed_on": "2025-01-10", "contract_no": "JK-1"}))
+    assert disbursed["status"] == "disbursed" and disbursed["maturity_on"] == "2028-01-10"
+    ok(
+        county.post(
+            f"{base}/interest/", {"year": 2025, "quarter": 1, "amount": "461.81", "paid_on": "2025-03-20"}
+        ),
+        201,
+    )
+    lines = ok(county.get(f"{V1}/funds/subsidies/", {"county": "360722", "year": 2025, "quarter": 1}))
+    assert [(line["loan"], line["payable_fen"]) for line in lines] == [(loan["id"], 46181)]
+    paid = ok(
+        county.post(
+            f"{V1}/funds/subsidies/",
+            {"county": "360722", "year": 2025, "quarter": 1, "paid_on": "2025-03-30"},
+        ),
+        201,
+    )
+    assert [(p["loan"], p["amount_fen"]) for p in paid] == [(loan["id"], 46181)]
+    again = county.post(
+        f"{V1}/funds/subsidies/", {"county": "360722", "year": 2025, "quarter": 1, "paid_on": "2025-03-30"}
+    )
+    assert again.status_code == 422 and again.json()["code"] == "refused"  # never paid twice
