@@ -22,7 +22,7 @@ from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, InputSchema, Money, _text, record_out
 
-from . import selectors, services
+from . import roster, selectors, services
 from .models import (
     Helper,
     HelperKind,
@@ -163,7 +163,7 @@ def list_units(request, filters: Query[CursorQuery]):
 def create_unit(request, payload: UnitIn):
     user = request.auth
     fields = payload.model_dump()
-    unit = services.create_unit(by=user, region_code=fields.pop("region"), **fields)
+    unit = roster.create_unit(by=user, region_code=fields.pop("region"), **fields)
     return Status(201, record_out(unit, UNIT_FIELDS, user))
 
 
@@ -189,7 +189,7 @@ def create_helper(request, payload: HelperIn):
     user = request.auth
     unit = selectors.units_for(user).get(pk=payload.unit)
     fields = payload.model_dump(exclude={"unit"})
-    helper = services.create_helper(by=user, unit=unit, region_code=fields.pop("region"), **fields)
+    helper = roster.create_helper(by=user, unit=unit, region_code=fields.pop("region"), **fields)
     return Status(201, record_out(helper, HELPER_FIELDS, user))
 
 

@@ -377,7 +377,11 @@ def loan_schedule(request, loan_id: int = Id):
 def apply_for_loan(request, payload: LoanIn):
     user = request.auth
     household = registry_selectors.household_for(user, payload.household)
-    borrower = household.members.get(pk=payload.borrower) if payload.borrower else None
+    borrower = (
+        household.members.filter(pk=payload.borrower).first()
+        if payload.borrower
+        else household.members.filter(relation="head").first()
+    )
     fields = payload.model_dump(exclude={"household", "borrower", "amount"})
     loan = services.apply_for_household_loan(
         by=user, household=household, borrower=borrower, amount_fen=fen(payload.amount), **fields

@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from tests import factories
@@ -233,6 +234,7 @@ def test_a_pairing_and_a_visit_through_the_api(api, household):
     assert [p["id"] for p in active] == [pairing["id"]]
 
 
+@override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}})
 def test_a_monitored_household_from_signal_to_risk_eliminated(api, users):
     county, township, clerk = api("county"), api("township"), api("clerk")
     edge = factories.make_household(
