@@ -142,6 +142,7 @@ API_AREAS = {
 API_AREA_OF_SEGMENT = {
     "households": "registry",
     "members": "registry",
+    "consents": "registry",
     "change-requests": "changes",
     **{area: area for area in API_AREAS},
 }

@@ -10,6 +10,7 @@ AREA_OF_TAG = {
     "me": "me",
     "regions": "regions",
     "registry": "registry",
+    "consents": "registry",
     "change-requests": "changes",
     "declarations": "declarations",
     "procedures": "procedures",
