@@ -16,6 +16,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, InputSchema, Money, _text, record_out
 
 from . import cross_checks, problems, selectors, services, sweeps
+from .matching import DepartmentFileError
 from .models import (
     CrossCheck,
     Decision,
@@ -392,9 +393,12 @@ def upload_cross_check(request, form: Form[UploadForm], file: File[UploadedFile]
     user = request.auth
     if file is None:
         raise services.MonitoringError({"file": "请选择名单文件"})
-    check = cross_checks.upload_cross_check(
-        by=user, department=form.department, upload=file, county=form.county
-    )
+    try:
+        check = cross_checks.upload_cross_check(
+            by=user, department=form.department, upload=file, county=form.county
+        )
+    except DepartmentFileError as e:  # the page shows it on the file field too
+        raise services.MonitoringError({"file": str(e)}) from None
     return Status(201, record_out(check, CHECK_FIELDS, user))
 
 

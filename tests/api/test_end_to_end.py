@@ -54,9 +54,15 @@ def post_files(client, path: str, data: dict) -> dict:
 
 
 def photo(name="posted.jpg"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
+    """A real (tiny) JPEG: evidence is checked as an image."""
+    import io
 
-    return SimpleUploadedFile(name, b"\xff\xd8\xff fake jpeg", content_type="image/jpeg")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 def walk_notices_and_reviews(batch: int, *, clerk, township, county, clock, during_notice=None) -> dict:
