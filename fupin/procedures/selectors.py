@@ -455,7 +455,7 @@ def incomes_of_year(household_ids: Iterable[int], year: int) -> dict[int, "Incom
     }
 
 
-def allocations_for(user, which: str, *, year: int | None = None, region: str = "") -> QuerySet:
+def allocations_for(user: Any, which: str, *, year: int | None = None, region: str = "") -> QuerySet:
     """The quotas (which="quota") or reduction plans ("plan") of the regions in the user's scope."""
     scope = region_filter(user, "region_id")
     model = ALLOCATION_MODELS[which]
@@ -467,7 +467,7 @@ def allocations_for(user, which: str, *, year: int | None = None, region: str = 
     return qs.filter(year=year) if year else qs
 
 
-def objection_for(user, pk) -> Objection:
+def objection_for(user: Any, pk: Any) -> Objection:
     """One objection of a batch in scope; Objection.DoesNotExist otherwise."""
     scope = region_filter(user, "batch__village_id")
     if scope is None:
@@ -475,7 +475,7 @@ def objection_for(user, pk) -> Objection:
     return Objection.objects.select_related("batch").get(scope, pk=pk)
 
 
-def notices_for(user, *, kind: str = "", region: str = "", year: int | None = None) -> QuerySet[Notice]:
+def notices_for(user: Any, *, kind: str = "", region: str = "", year: int | None = None) -> QuerySet[Notice]:
     """Notices and announcements of the batches in scope."""
     scope = region_filter(user, "batch__village_id")
     if scope is None:

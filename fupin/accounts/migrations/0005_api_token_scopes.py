@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_api_token_expiry_and_read_only'),
+        ('accounts', '0004_user_version'),
     ]
 
     operations = [
