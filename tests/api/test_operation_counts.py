@@ -13,6 +13,7 @@ AREA_OF_TAG = {
     "consents": "registry",
     "change-requests": "changes",
     "declarations": "declarations",
+    "field": "field",
     "procedures": "procedures",
     "assistance": "assistance",
     "monitoring": "monitoring",
