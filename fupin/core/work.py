@@ -70,14 +70,27 @@ class Lease:
             else:
                 raw.close()
             return got
-        fd = os.open(_lock_dir() / f"{self.kind}-{self.ident}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        path = self._path()
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            # The holder before us removes the file when it releases (below): a lock taken on a file no longer at
+            # the path is no lease, so take the one that is there now.
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self._fd = fd
+                return True
             os.close(fd)
-            return False
-        self._fd = fd
-        return True
+
+    def _path(self) -> Path:
+        return _lock_dir() / f"{self.kind}-{self.ident}.lock"
 
     def acquire(self, wait: float = 0.0) -> Lease:
         deadline = time.monotonic() + wait
@@ -106,6 +119,8 @@ class Lease:
                 pass
             self._conn = None
         if self._fd is not None:
+            # removed while still held, so that no one can take a lock on it after (try_acquire checks the path)
+            self._path().unlink(missing_ok=True)
             os.close(self._fd)
             self._fd = None
 
