@@ -412,3 +412,20 @@ def test_a_member_the_manifest_does_not_name_is_refused_before_anything_is_writt
     with pytest.raises(BackupError, match="清单未列出"):
         Archive(path).unpack(lambda name: written.append(name) or tmp_path / "out" / name)
     assert written == ["media/a.jpg"] and not (tmp_path / "out" / "media/zz-extra.sh").exists()
+
+
+def test_two_restores_at_once_refuse_each_other_cleanly(tmp_path, settings):
+    """A second `fupin restore` while one runs is refused with a clear message before it reads anything; once the
+    first is over, the lock is free again (issue 16)."""
+    from django.core.management import CommandError, call_command
+
+    from fupin.backup import services
+
+    settings.VAR_DIR = tmp_path
+    missing = tmp_path / "none.tar"
+    with services._restore_lock():  # the first restore, still running
+        with pytest.raises(CommandError, match="另一个 fupin restore 正在进行"):
+            call_command("restore", str(missing), "--force")
+    with pytest.raises(CommandError) as after:  # the lock is free: this one gets as far as the archive
+        call_command("restore", str(missing), "--force")
+    assert "另一个 fupin restore" not in str(after.value)
