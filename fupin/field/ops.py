@@ -175,9 +175,9 @@ def lookback(ctx: Context) -> Applied:
     base = data.get("base") if isinstance(data.get("base"), dict) else {}
     merge = three_way(current, base, results, stale=item.checked_on is not None)
     final = current | merge.apply
-    notes = {k: v for k, v in (item.notes or {}).items()} | {
-        k: str(v) for k, v in (data.get("notes") or {}).items() if k in merge.apply
-    }
+    sent = data.get("notes")
+    sent = sent if isinstance(sent, dict) else {}
+    notes = dict(item.notes or {}) | {k: str(v) for k, v in sent.items() if k in merge.apply}
     monitoring.record_lookback_item(
         item,
         by=ctx.by,

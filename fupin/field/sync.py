@@ -5,12 +5,12 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from fupin.accounts.models import User
 from fupin.audit.services import record
-from fupin.core.errors import ServiceError
+from fupin.core.errors import CONFLICT_MESSAGE, ServiceError
 from fupin.registry.selectors import household_for
 
 from . import ops, permissions
@@ -41,6 +41,10 @@ def _refusal(e: Exception) -> tuple[str, dict]:
         return "；".join(errors.values()), errors
     if isinstance(e, ObjectDoesNotExist):
         return NOT_FOUND, {}
+    if isinstance(e, (IntegrityError, DataError)):
+        return CONFLICT_MESSAGE, {}
+    if isinstance(e, (TypeError, ValueError)):
+        return "数据格式有误，未处理", {}
     return str(e) or NOT_FOUND, {}  # PermissionDenied / ScopeError carry their Chinese reason
 
 
@@ -117,7 +121,17 @@ def _apply(device: Device, by: User, change: dict, received: datetime.datetime) 
                 line["conflicts"] = conflicts
                 SyncedChange.objects.filter(pk=synced.pk).update(receipt=line)
             return line
-    except (ServiceError, ObjectDoesNotExist, PermissionDenied) as e:
+    except (
+        ServiceError,
+        ObjectDoesNotExist,
+        PermissionDenied,
+        IntegrityError,
+        DataError,
+        TypeError,
+        ValueError,
+    ) as e:
+        # a change a service refused, or one whose data a service could not even read (a phone's bug, a crafted
+        # request): refused on its own line, the rest of the sync goes on — never a 500 for the whole upload
         message, errors = _refusal(e)
         line = _line(change, Outcome.REFUSED, message, errors=errors)
         synced.pk = None

@@ -155,3 +155,18 @@ def test_signing_in_again_voids_the_old_token(phone, helper):
     Phone(helper.user, uid=phone.device.uid)
     phone.token = old
     assert phone.work_set().status_code == 401
+
+
+def test_malformed_data_is_refused_on_its_own_line_never_a_500(phone, household):
+    good = visit(phone, household)
+    bad = [
+        phone.change("visit", household, photos=["not a photo"], visited_on=TODAY.isoformat(), findings="x"),
+        phone.change("lookback", household, item="1", results=[]),
+        phone.change("member", household, member=1, changes="phone"),
+        phone.change("nonsense", household),
+    ]
+    answer = phone.sync(*bad, good)
+    assert answer.status_code == 200
+    outcomes = {line["key"]: line["outcome"] for line in answer.json()["results"]}
+    assert outcomes.pop(good["key"]) == "accepted"
+    assert list(outcomes.values()) == ["refused"] * 4
