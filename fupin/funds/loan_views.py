@@ -263,6 +263,8 @@ def household_loans(request, pk):
             "household": household,
             "loans": loans,
             "can_apply": permissions.can_apply(request.user) and request.user.can_edit_registry,
+            # a helper reads its households' loans but no county's funds: no menu of pages it cannot open
+            "no_funds_nav": not selectors.counties_for(request.user),
         },
     )
 

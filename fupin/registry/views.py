@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.accounts.permissions import VILLAGE_ROLES, has_role
 from fupin.audit.access import Channel, Purpose
 from fupin.core import formats, fragments, idnumber, versions
 from fupin.core.lookup import get_in_scope
@@ -331,7 +332,9 @@ def detail_context(
         "entries": [display.describe(e, sees_identifiers=full) for e in entries[:HISTORY_ON_PAGE]],
         "more_history": len(entries) > HISTORY_ON_PAGE,
         "can_edit": user.can_edit_registry,
-        "change_url": services.change_request_url(household) if household.is_registered else "",
+        "change_url": services.change_request_url(household)
+        if household.is_registered and has_role(user, *VILLAGE_ROLES)
+        else "",
         "consents": list(household.consents.select_related("member")),
         "revealed": revealed,
         "reveal_form": form,
