@@ -6,6 +6,7 @@ import io
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.core import spreadsheets
 from fupin.core.downloads import download
@@ -47,9 +48,21 @@ def access_log_export(request):
     entries = list(selectors.log_for(request.user, **_filters(request))[:EXPORT_CAP])
     workbook = spreadsheets.new_workbook()
     sheet = workbook.active
-    sheet.title = "查看记录"
+    sheet.title = gettext("查看记录")
     spreadsheets.append(
-        sheet, ["时间", "查看人", "角色", "方式", "用途", "字段", "人数", "人员", "审计链", "链内序号"]
+        sheet,
+        [
+            gettext("时间"),
+            gettext("查看人"),
+            gettext("角色"),
+            gettext("方式"),
+            gettext("用途"),
+            gettext("字段"),
+            gettext("人数"),
+            gettext("人员"),
+            gettext("审计链"),
+            gettext("链内序号"),
+        ],
     )
     for line in selectors.lines(entries):
         e = line.entry
@@ -70,4 +83,8 @@ def access_log_export(request):
         )
     out = io.BytesIO()
     spreadsheets.save(workbook, out)
-    return download(out.getvalue(), f"个人信息查看记录-{timezone.localdate():%Y%m%d}.xlsx")
+    return download(
+        out.getvalue(),
+        gettext("个人信息查看记录-%(localdate)s.xlsx")
+        % {"localdate": format(timezone.localdate(), "%Y%m%d")},
+    )

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from fupin.core.errors import ScopeError
 from fupin.regions.models import in_region
@@ -41,7 +42,7 @@ def household_filter(user: User, prefix: str = "", *, region_field: str | None =
 
 def ensure_can_read(user: User, code: str) -> None:
     if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
-        raise ScopeError("不在您的管辖范围内")
+        raise ScopeError(gettext("不在您的管辖范围内"))
 
 
 READ_ONLY_MESSAGE = "您的角色只能查看，不能修改"

@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fupin.audit.services import record
@@ -42,7 +43,7 @@ def check_password_allowed(password: str, user: User) -> None:
 def set_password(user: User, password: str, *, by: User) -> None:
     """A new password, by the user themselves or by an administrator (a reset); every other session ends."""
     if by.pk != user.pk and not by.is_superuser:
-        raise AccountError("只有系统管理员可以重设他人的密码")
+        raise AccountError(gettext("只有系统管理员可以重设他人的密码"))
     check_password_allowed(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -61,21 +62,24 @@ def create_user(
 ) -> User:
     """Create a user bound to a region at the level their role works at."""
     if role not in Role.values:
-        raise AccountError(f"未知角色：{role}")
+        raise AccountError(gettext("未知角色：%(role)s") % {"role": role})
     region = None
     if role in ROLE_LEVEL or role == Role.HELPER:
         region = Region.objects.filter(code=region_code or "").first()
         if region is None:
-            raise AccountError(f"区划不存在：{region_code}")
+            raise AccountError(gettext("区划不存在：%(region_code)s") % {"region_code": region_code})
         if role == Role.HELPER:
             if region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-                raise AccountError(f"帮扶责任人须绑定到县、乡或村，{region.name}不是")
+                raise AccountError(
+                    gettext("帮扶责任人须绑定到县、乡或村，%(name)s不是") % {"name": region.name}
+                )
         elif region.level != ROLE_LEVEL[Role(role)]:
             raise AccountError(
-                f"{Role(role).label}须绑定到{ROLE_LEVEL[Role(role)].label}级区划，{region.name}不是"
+                gettext("%(label)s须绑定到%(label2)s级区划，%(name)s不是")
+                % {"label": Role(role).label, "label2": ROLE_LEVEL[Role(role)].label, "name": region.name}
             )
     if not may_create_users(by, region.code if region else None):
-        raise AccountError("只有县扶贫办或系统管理员可以为本辖区创建用户")
+        raise AccountError(gettext("只有县扶贫办或系统管理员可以为本辖区创建用户"))
     user = User(username=username, role=role, region=region, full_name=full_name)
     check_password_allowed(password, user)
     user.set_password(password)
@@ -97,13 +101,17 @@ def issue_token(
     `scopes` ({area: "read" | "write"}, areas of API_AREAS) if given."""
     days = days or settings.FUPIN_API_TOKEN_DEFAULT_DAYS
     if days not in settings.FUPIN_API_TOKEN_DAYS:
-        raise AccountError("有效期只能选 " + "、".join(str(d) for d in settings.FUPIN_API_TOKEN_DAYS) + " 天")
+        raise AccountError(
+            gettext("有效期只能选 ")
+            + "、".join(str(d) for d in settings.FUPIN_API_TOKEN_DAYS)
+            + gettext(" 天")
+        )
     scopes = dict(scopes or {})
     unknown = sorted(set(scopes) - set(API_AREAS))
     if unknown:
-        raise AccountError({"scopes": "未知的领域：" + "、".join(unknown)})
+        raise AccountError({"scopes": gettext("未知的领域：") + "、".join(unknown)})
     if any(v not in ("read", "write") for v in scopes.values()):
-        raise AccountError({"scopes": "每个领域只能选“只读”（read）或“读写”（write）"})
+        raise AccountError({"scopes": gettext("每个领域只能选“只读”（read）或“读写”（write）")})
     if read_only:
         scopes = dict.fromkeys(scopes, "read")
     expires_at = timezone.now() + datetime.timedelta(days=days)
@@ -139,7 +147,7 @@ def revoke_token(user: User, token_id: str) -> None:
 def unlock(user: User, *, by: User) -> int:
     """Clear a user's failed sign-ins (and so their lockout): system administrators only. Returns the records cleared."""
     if not by.is_superuser:
-        raise AccountError("只有系统管理员可以解除登录锁定")
+        raise AccountError(gettext("只有系统管理员可以解除登录锁定"))
     cleared, _ = AccessAttempt.objects.filter(username=user.username).delete()
     record(
         by=by,
@@ -167,7 +175,7 @@ def confirm_totp(user: User, token: str) -> TOTPDevice:
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None:
-            raise AccountError("请重新开始绑定验证器")
+            raise AccountError(gettext("请重新开始绑定验证器"))
         matched = device.verify_token((token or "").strip())
         if matched:
             TOTPDevice.objects.filter(user=user, confirmed=True).delete()
@@ -181,7 +189,7 @@ def confirm_totp(user: User, token: str) -> TOTPDevice:
                 changes={"two_factor": [False, True]},
             )
     if not matched:  # raised after the commit, so django-otp's count of wrong codes is kept
-        raise AccountError("验证码不正确，请核对手机时间后重试")
+        raise AccountError(gettext("验证码不正确，请核对手机时间后重试"))
     return device
 
 
@@ -210,7 +218,7 @@ def verify_totp(user: User, token: str) -> TOTPDevice:
 def remove_totp(user: User, *, by: User) -> None:
     """Remove a user's second factor: the user (on a verified session) or a system administrator (a lost phone)."""
     if by.pk != user.pk and not by.is_superuser:
-        raise AccountError("只有系统管理员可以解除他人的两步验证")
+        raise AccountError(gettext("只有系统管理员可以解除他人的两步验证"))
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
     if removed:
         record(

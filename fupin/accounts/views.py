@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -93,7 +94,7 @@ def two_factor_enrol(request):
     if state == second_factor.VERIFY:
         return redirect("accounts:two_factor_verify")
     if not second_factor.may_enrol(user):
-        raise Http404("您的角色不使用两步验证")
+        raise Http404(gettext("您的角色不使用两步验证"))
     error = None
     if request.method == "POST":
         try:
@@ -106,7 +107,7 @@ def two_factor_enrol(request):
             second_factor.finish(request)
             second_factor.end_other_sessions(request)
             messages.success(
-                request, "两步验证已启用：以后登录时还需输入验证器中的验证码，其他设备上的登录已退出"
+                request, gettext("两步验证已启用：以后登录时还需输入验证器中的验证码，其他设备上的登录已退出")
             )
             return redirect(_next(request) if state else "accounts:two_factor")
     device = services.start_totp_enrolment(user)
@@ -132,13 +133,13 @@ def two_factor(request):
     """The user's second factor: enrolled or not, enrol, remove."""
     user = request.user
     if not second_factor.may_enrol(user):
-        raise Http404("您的角色不使用两步验证")
+        raise Http404(gettext("您的角色不使用两步验证"))
     if request.method == "POST" and "remove" in request.POST:
         if second_factor.must_enrol(user):
-            messages.error(request, "您的角色必须使用两步验证，不能解除")
+            messages.error(request, gettext("您的角色必须使用两步验证，不能解除"))
         else:
             services.remove_totp(user, by=user)
-            messages.success(request, "两步验证已解除")
+            messages.success(request, gettext("两步验证已解除"))
         return redirect("accounts:two_factor")
     return render(
         request,
@@ -160,7 +161,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         update_session_auth_hash(
             self.request, self.request.user
         )  # this session stays signed in, the others end
-        messages.success(self.request, "密码已修改")
+        messages.success(self.request, gettext("密码已修改"))
         return redirect("accounts:password_change")
 
 
@@ -170,15 +171,15 @@ def tokens(request):
     new_token = None
     if request.method == "POST" and "revoke" in request.POST:
         services.revoke_token(request.user, request.POST.get("revoke", ""))
-        messages.success(request, "令牌已撤销")
+        messages.success(request, gettext("令牌已撤销"))
         return redirect("accounts:tokens")
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()
         days = request.POST.get("days", "")
         if not name:
-            messages.error(request, "请填写令牌名称")
+            messages.error(request, gettext("请填写令牌名称"))
         elif not days.isdigit():
-            messages.error(request, "请选择有效期")
+            messages.error(request, gettext("请选择有效期"))
         else:
             try:
                 scopes = {

@@ -4,6 +4,7 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.core.forms import ServiceForm
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES
@@ -19,10 +20,10 @@ MONEY = {
     "min_value": 0,
     "required": False,
     "error_messages": {
-        "invalid": "请输入金额（元）",
-        "max_decimal_places": "金额最多保留两位小数",
-        "min_value": "金额不能为负数",
-        "max_digits": "金额过大",
+        "invalid": gettext_lazy("请输入金额（元）"),
+        "max_decimal_places": gettext_lazy("金额最多保留两位小数"),
+        "min_value": gettext_lazy("金额不能为负数"),
+        "max_digits": gettext_lazy("金额过大"),
     },
 }
 
@@ -32,12 +33,12 @@ def _region_choices(regions) -> list[tuple[str, str]]:
 
 
 class UnitForm(ServiceForm):
-    name = forms.CharField(label="单位名称", max_length=100)
-    kind = forms.ChoiceField(label="单位类型", choices=UnitKind.choices)
-    region = forms.ChoiceField(label="帮扶区域")
-    contact_person = forms.CharField(label="联系人", max_length=50, required=False)
-    contact_phone = forms.CharField(label="联系电话", max_length=20, required=False)
-    address = forms.CharField(label="单位地址", max_length=200, required=False)
+    name = forms.CharField(label=gettext_lazy("单位名称"), max_length=100)
+    kind = forms.ChoiceField(label=gettext_lazy("单位类型"), choices=UnitKind.choices)
+    region = forms.ChoiceField(label=gettext_lazy("帮扶区域"))
+    contact_person = forms.CharField(label=gettext_lazy("联系人"), max_length=50, required=False)
+    contact_phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False)
+    address = forms.CharField(label=gettext_lazy("单位地址"), max_length=200, required=False)
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,17 +47,18 @@ class UnitForm(ServiceForm):
 
 class HelperForm(ServiceForm):
     unit = forms.ModelChoiceField(
-        label="帮扶单位",
+        label=gettext_lazy("帮扶单位"),
         queryset=None,
-        empty_label="请选择",
-        error_messages={"invalid_choice": "请选择帮扶单位"},
+        empty_label=gettext_lazy("请选择"),
+        error_messages={"invalid_choice": gettext_lazy("请选择帮扶单位")},
     )
-    name = forms.CharField(label="姓名", max_length=50)
-    kind = forms.ChoiceField(label="帮扶身份", choices=HelperKind.choices)
-    position = forms.CharField(label="职务", max_length=50, required=False)
-    phone = forms.CharField(label="联系电话", max_length=20)
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=50)
+    kind = forms.ChoiceField(label=gettext_lazy("帮扶身份"), choices=HelperKind.choices)
+    position = forms.CharField(label=gettext_lazy("职务"), max_length=50, required=False)
+    phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20)
     region = forms.ChoiceField(
-        label="工作区域", help_text="结对的户须在此区域内；第一书记、驻村工作队员选所驻村"
+        label=gettext_lazy("工作区域"),
+        help_text=gettext_lazy("结对的户须在此区域内；第一书记、驻村工作队员选所驻村"),
     )
 
     def __init__(self, *args, units=None, regions=(), **kwargs):
@@ -66,84 +68,91 @@ class HelperForm(ServiceForm):
 
 
 class HelperLoginForm(ServiceForm):
-    username = forms.CharField(label="登录名", max_length=150)
+    username = forms.CharField(label=gettext_lazy("登录名"), max_length=150)
     # the service checks it with Django's password validators (accounts.services.check_password_allowed)
     password = forms.CharField(
-        label="初始密码",
+        label=gettext_lazy("初始密码"),
         widget=forms.PasswordInput(render_value=False),
-        help_text="至少10位，不能全是数字，不能是常见密码",
+        help_text=gettext_lazy("至少10位，不能全是数字，不能是常见密码"),
     )
 
 
 class HelperImportForm(ServiceForm):
     file = forms.FileField(
-        label="帮扶责任人名单（.xlsx）",
-        help_text="第一行为列名：帮扶单位、单位类型、姓名、帮扶身份、职务、联系电话、工作区划代码、登录名",
+        label=gettext_lazy("帮扶责任人名单（.xlsx）"),
+        help_text=gettext_lazy(
+            "第一行为列名：帮扶单位、单位类型、姓名、帮扶身份、职务、联系电话、工作区划代码、登录名"
+        ),
     )
 
     def clean_file(self):
         f = self.cleaned_data["file"]
         if not f.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError("请上传 Excel（.xlsx）文件")
+            raise forms.ValidationError(gettext_lazy("请上传 Excel（.xlsx）文件"))
         if f.size > 10 * 1024 * 1024:
-            raise forms.ValidationError("文件不能超过10MB")
+            raise forms.ValidationError(gettext_lazy("文件不能超过10MB"))
         return f
 
 
 class PairForm(ServiceForm):
-    helper = forms.TypedChoiceField(label="帮扶责任人", coerce=int)
-    started_on = forms.DateField(label="结对日期", widget=DATE, initial=timezone.localdate)
-    reason = forms.CharField(label="说明", max_length=200, required=False)
+    helper = forms.TypedChoiceField(label=gettext_lazy("帮扶责任人"), coerce=int)
+    started_on = forms.DateField(label=gettext_lazy("结对日期"), widget=DATE, initial=timezone.localdate)
+    reason = forms.CharField(label=gettext_lazy("说明"), max_length=200, required=False)
 
     def __init__(self, *args, helpers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["helper"].choices = [("", "请选择")] + [
-            (h.pk, f"{h.name}（{h.unit.name}，已结对{h.load}/{h.cap}户）" + ("，已满" if h.full else ""))
+        self.fields["helper"].choices = [("", gettext_lazy("请选择"))] + [
+            (
+                h.pk,
+                gettext("%(name)s（%(name2)s，已结对%(load)s/%(cap)s户）")
+                % {"name": h.name, "name2": h.unit.name, "load": h.load, "cap": h.cap}
+                + (gettext_lazy("，已满") if h.full else ""),
+            )
             for h in helpers
         ]
 
 
 class ReassignForm(PairForm):
-    reason = forms.CharField(label="调整原因", max_length=200)
+    reason = forms.CharField(label=gettext_lazy("调整原因"), max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["started_on"].label = "调整日期"
+        self.fields["started_on"].label = gettext_lazy("调整日期")
 
 
 class EndPairingForm(ServiceForm):
-    on = forms.DateField(label="解除日期", widget=DATE, initial=timezone.localdate)
-    reason = forms.CharField(label="解除原因", max_length=200)
+    on = forms.DateField(label=gettext_lazy("解除日期"), widget=DATE, initial=timezone.localdate)
+    reason = forms.CharField(label=gettext_lazy("解除原因"), max_length=200)
 
 
 class PlanForm(ServiceForm):
     plan_class = forms.ChoiceField(
-        label="帮扶类别",
+        label=gettext_lazy("帮扶类别"),
         choices=PlanClass.choices,
-        help_text="低保户、五保户中无劳动能力的为政策保障兜底类，其余为发展扶持类",
+        help_text=gettext_lazy("低保户、五保户中无劳动能力的为政策保障兜底类，其余为发展扶持类"),
     )
-    target_exit_year = forms.IntegerField(label="计划脱贫年度", min_value=2014, max_value=2100)
+    target_exit_year = forms.IntegerField(label=gettext_lazy("计划脱贫年度"), min_value=2014, max_value=2100)
     goals = forms.CharField(
-        label="脱贫路子与帮扶目标", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("脱贫路子与帮扶目标"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class MeasureForm(ServiceForm):
     catalogue = forms.ModelChoiceField(
-        label="措施",
+        label=gettext_lazy("措施"),
         queryset=None,
-        empty_label="请选择",
-        error_messages={"invalid_choice": "请从目录中选择措施"},
+        empty_label=gettext_lazy("请选择"),
+        error_messages={"invalid_choice": gettext_lazy("请从目录中选择措施")},
     )
-    content = forms.CharField(label="具体内容", max_length=300)
-    year = forms.IntegerField(label="年度", min_value=2014, max_value=2100)
-    deadline = forms.DateField(label="完成时限", widget=DATE)
-    planned_amount = forms.DecimalField(label="计划资金（元）", **MONEY)
+    content = forms.CharField(label=gettext_lazy("具体内容"), max_length=300)
+    year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2014, max_value=2100)
+    deadline = forms.DateField(label=gettext_lazy("完成时限"), widget=DATE)
+    planned_amount = forms.DecimalField(label=gettext_lazy("计划资金（元）"), **MONEY)
     funding_source = forms.CharField(
-        label="资金来源",
+        label=gettext_lazy("资金来源"),
         max_length=100,
         required=False,
-        help_text="如：财政专项扶贫资金、帮扶单位、扶贫小额信贷、自筹",
+        help_text=gettext_lazy("如：财政专项扶贫资金、帮扶单位、扶贫小额信贷、自筹"),
     )
 
     def __init__(self, *args, catalogue=None, **kwargs):
@@ -154,15 +163,17 @@ class MeasureForm(ServiceForm):
 
 
 class MeasureProgressForm(ServiceForm):
-    status = forms.ChoiceField(label="状态", choices=MeasureStatus.choices)
-    actual_amount = forms.DecimalField(label="落实资金（元）", **MONEY)
-    income_increase = forms.DecimalField(label="带动增收（元）", **MONEY)
-    completed_on = forms.DateField(label="完成日期", widget=DATE, required=False)
-    result = forms.CharField(label="帮扶成效", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    deadline = forms.DateField(label="完成时限", widget=DATE)
+    status = forms.ChoiceField(label=gettext_lazy("状态"), choices=MeasureStatus.choices)
+    actual_amount = forms.DecimalField(label=gettext_lazy("落实资金（元）"), **MONEY)
+    income_increase = forms.DecimalField(label=gettext_lazy("带动增收（元）"), **MONEY)
+    completed_on = forms.DateField(label=gettext_lazy("完成日期"), widget=DATE, required=False)
+    result = forms.CharField(
+        label=gettext_lazy("帮扶成效"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    deadline = forms.DateField(label=gettext_lazy("完成时限"), widget=DATE)
 
 
-GUARANTEE_CHOICES = [("", "未核查"), ("1", "达标"), ("0", "未达标")]
+GUARANTEE_CHOICES = [("", gettext_lazy("未核查")), ("1", gettext_lazy("达标")), ("0", gettext_lazy("未达标"))]
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -182,22 +193,22 @@ class MultipleImageField(forms.ImageField):
 
 
 class VisitForm(ServiceForm):
-    visited_on = forms.DateField(label="走访日期", widget=DATE, initial=timezone.localdate)
-    kind = forms.ChoiceField(label="走访方式", choices=VisitKind.choices)
-    helper = forms.TypedChoiceField(label="走访人", coerce=int, required=False)
+    visited_on = forms.DateField(label=gettext_lazy("走访日期"), widget=DATE, initial=timezone.localdate)
+    kind = forms.ChoiceField(label=gettext_lazy("走访方式"), choices=VisitKind.choices)
+    helper = forms.TypedChoiceField(label=gettext_lazy("走访人"), coerce=int, required=False)
     findings = forms.CharField(
-        label="走访情况",
+        label=gettext_lazy("走访情况"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="家庭生产生活、收入、务工、就医就学等情况",
+        help_text=gettext_lazy("家庭生产生活、收入、务工、就医就学等情况"),
     )
     problems = forms.CharField(
-        label="发现问题及处理", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("发现问题及处理"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     photos = MultipleImageField(
-        label="照片",
+        label=gettext_lazy("照片"),
         required=False,
-        help_text="可多选，JPG 或 PNG，每张不超过10MB",
-        error_messages={"invalid_image": "请上传有效的图片文件（JPG、PNG）"},
+        help_text=gettext_lazy("可多选，JPG 或 PNG，每张不超过10MB"),
+        error_messages={"invalid_image": gettext_lazy("请上传有效的图片文件（JPG、PNG）")},
     )
 
     def __init__(self, *args, helpers=None, **kwargs):
@@ -205,14 +216,16 @@ class VisitForm(ServiceForm):
         if helpers is None:
             del self.fields["helper"]
         else:
-            self.fields["helper"].choices = [("", "该户帮扶责任人")] + [
+            self.fields["helper"].choices = [("", gettext_lazy("该户帮扶责任人"))] + [
                 (h.pk, f"{h.name}（{h.unit.name}）") for h in helpers
             ]
         for g in GUARANTEES:
             self.fields[f"g_{g}"] = forms.ChoiceField(
                 label=str(GUARANTEE_LABELS[g]), choices=GUARANTEE_CHOICES, required=False
             )
-            self.fields[f"note_{g}"] = forms.CharField(label="说明", required=False, max_length=200)
+            self.fields[f"note_{g}"] = forms.CharField(
+                label=gettext_lazy("说明"), required=False, max_length=200
+            )
 
     def guarantee_rows(self):
         return [(self[f"g_{g}"], self[f"note_{g}"]) for g in GUARANTEES]
@@ -220,7 +233,7 @@ class VisitForm(ServiceForm):
     def clean_visited_on(self):
         d = self.cleaned_data["visited_on"]
         if d > timezone.localdate():
-            raise forms.ValidationError("走访日期不能晚于今天")
+            raise forms.ValidationError(gettext_lazy("走访日期不能晚于今天"))
         return d
 
     def guarantees(self) -> tuple[dict, dict]:
@@ -234,17 +247,19 @@ class VisitForm(ServiceForm):
 
 
 class SettingsForm(ServiceForm):
-    load_cap = forms.IntegerField(label="每名帮扶责任人最多结对户数", min_value=1, max_value=100)
+    load_cap = forms.IntegerField(
+        label=gettext_lazy("每名帮扶责任人最多结对户数"), min_value=1, max_value=100
+    )
     visit_interval_days = forms.IntegerField(
-        label="走访间隔（天）",
+        label=gettext_lazy("走访间隔（天）"),
         min_value=7,
         max_value=366,
-        help_text="如每2个月走访一次填60；超过此天数未走访的户列入逾期名单",
+        help_text=gettext_lazy("如每2个月走访一次填60；超过此天数未走访的户列入逾期名单"),
     )
 
 
 class BatchForm(ServiceForm):
-    village = forms.ChoiceField(label="行政村")
+    village = forms.ChoiceField(label=gettext_lazy("行政村"))
 
     def __init__(self, *args, villages=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,5 +272,7 @@ def period_choices(today: datetime.date | None = None) -> list[tuple[str, str]]:
     out = []
     for year in range(today.year, today.year - 6, -1):
         for month in (12, 6):
-            out.append((f"{year}-{month:02d}", f"{year}年{month}月"))
+            out.append(
+                (f"{year}-{month:02d}", gettext("%(year)s年%(month)s月") % {"year": year, "month": month})
+            )
     return out

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError, household_filter
@@ -54,12 +55,12 @@ def ensure_household(user: User, household: Household) -> None:
     """The household is readable by the user (a helper: paired to them); ScopeError otherwise."""
     scope = household_filter(user)
     if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():
-        raise ScopeError("不在您的帮扶或管辖范围内")
+        raise ScopeError(gettext("不在您的帮扶或管辖范围内"))
 
 
 def _ensure_region(user: User, code: str) -> None:
     if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
-        raise ScopeError("不在您的管辖范围内")
+        raise ScopeError(gettext("不在您的管辖范围内"))
 
 
 def _ensure_role(allowed: bool, message: str) -> None:
@@ -75,11 +76,16 @@ def _region(
 ) -> Region:
     region = Region.objects.filter(code=(code or "").strip()).first()
     if region is None:
-        raise AssistanceError({field: f"区划代码不存在：{code}"})
+        raise AssistanceError({field: gettext("区划代码不存在：%(code)s") % {"code": code}})
     if region.level not in levels:
         raise AssistanceError(
             {
-                field: f"{region.name}是{region.get_level_display()}，须为{'、'.join(str(RegionLevel(lv).label) for lv in levels)}"
+                field: gettext("%(name)s是%(get_level_display)s，须为%(levels)s")
+                % {
+                    "name": region.name,
+                    "get_level_display": region.get_level_display(),
+                    "levels": "、".join(str(RegionLevel(lv).label) for lv in levels),
+                }
             }
         )
     return region
@@ -411,7 +417,7 @@ def add_measure(
     plan = HelpPlan.objects.filter(household=household).first()
     errors: dict = {}
     if plan is None:
-        raise AssistanceError({"__all__": "请先制定帮扶计划（帮扶类别与计划脱贫年度），再添加措施"})
+        raise AssistanceError({"__all__": gettext("请先制定帮扶计划（帮扶类别与计划脱贫年度），再添加措施")})
     amount = _money(planned_amount, "planned_amount", errors)
     if helper is None:
         current = (
@@ -462,7 +468,7 @@ def update_measure(
     ensure_household(by, household)
     unknown = set(changes) - MEASURE_FIELDS - MEASURE_PROGRESS_FIELDS
     if unknown:
-        raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise AssistanceError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     measure = HelpMeasure.objects.select_for_update().select_related("catalogue").get(pk=measure.pk)
     versions.check(measure, expected_version, edit={})
     before = snapshot(measure)
@@ -512,7 +518,7 @@ def _visiting_helper(by: User, household: Household, helper: Helper | None, erro
     if permissions.is_helper(by):
         own = Helper.objects.filter(user=by).first()
         if own is None:
-            raise ScopeError("您的账号未关联帮扶责任人")
+            raise ScopeError(gettext("您的账号未关联帮扶责任人"))
         if helper is not None and helper.pk != own.pk:
             errors["helper"] = "帮扶责任人只能录入本人的走访"
         helper = own
@@ -625,7 +631,10 @@ def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
         running = None  # its process had died: now failed, it no longer holds the village
     if running:
         raise AssistanceError(
-            {"village": f"{village.name}的手册正在生成中（已完成{running.done}/{running.total}户），请稍候"}
+            {
+                "village": gettext("%(name)s的手册正在生成中（已完成%(done)s/%(total)s户），请稍候")
+                % {"name": village.name, "done": running.done, "total": running.total}
+            }
         )
     with transaction.atomic():
         batch = HandbookBatch.objects.create(village=village, requested_by=by)
@@ -651,7 +660,7 @@ def submit_monitoring(*, by: User, region_code: str, year: int, month: int) -> M
     region = _region(region_code, levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP))
     _ensure_region(by, region.code)
     if month not in (6, 12):
-        raise AssistanceError({"month": "监测在每年6月和12月各开展一次"})
+        raise AssistanceError({"month": gettext("监测在每年6月和12月各开展一次")})
     report = helper_monitoring(by, year=year, month=month, region=region.code)
     rows = [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()} for row in report["rows"]]
     totals = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in report["totals"].items()}

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fupin.core import versions
@@ -25,7 +26,10 @@ from .models import BatchStatus, VisitPhoto
 
 def _household(request, pk) -> Household:
     return get_in_scope(
-        registry_selectors.household_for, request.user, pk, message="没有找到该户，或不在您的帮扶范围内"
+        registry_selectors.household_for,
+        request.user,
+        pk,
+        message=gettext("没有找到该户，或不在您的帮扶范围内"),
     )
 
 
@@ -157,7 +161,7 @@ def household(request, pk):
 def pair(request, pk):
     household = _household(request, pk)
     if not permissions.can_manage(request.user):
-        raise PermissionDenied("只有乡镇、县扶贫办可以安排结对帮扶")
+        raise PermissionDenied(gettext("只有乡镇、县扶贫办可以安排结对帮扶"))
     current = household.pairings.filter(ended_on__isnull=True).exists()
     helpers = selectors.candidate_helpers(request.user, household)
     form = (forms.ReassignForm if current else forms.PairForm)(request.POST, helpers=helpers)
@@ -165,7 +169,7 @@ def pair(request, pk):
         helper = next((h for h in helpers if h.pk == form.cleaned_data["helper"]), None)
         try:
             if helper is None:
-                raise services.AssistanceError({"helper": "请选择在该村工作的帮扶责任人"})
+                raise services.AssistanceError({"helper": gettext("请选择在该村工作的帮扶责任人")})
             if current:
                 services.reassign_household(
                     household,
@@ -174,7 +178,7 @@ def pair(request, pk):
                     on=form.cleaned_data["started_on"],
                     reason=form.cleaned_data["reason"],
                 )
-                messages.success(request, f"已将该户调整给{helper.name}帮扶")
+                messages.success(request, gettext("已将该户调整给%(name)s帮扶") % {"name": helper.name})
             else:
                 services.pair_household(
                     household,
@@ -183,7 +187,7 @@ def pair(request, pk):
                     started_on=form.cleaned_data["started_on"],
                     reason=form.cleaned_data["reason"],
                 )
-                messages.success(request, f"已安排{helper.name}结对帮扶该户")
+                messages.success(request, gettext("已安排%(name)s结对帮扶该户") % {"name": helper.name})
             return redirect("assistance:household", pk=household.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors, field_map={"on": "started_on", "household": None})
@@ -205,7 +209,7 @@ def end_pairing(request, pk):
             services.end_pairing(
                 household, by=request.user, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
             )
-            messages.success(request, "已解除结对帮扶")
+            messages.success(request, gettext("已解除结对帮扶"))
             return redirect("assistance:household", pk=household.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors, field_map={"household": None})
@@ -230,7 +234,7 @@ def save_plan(request, pk):
         expected, base = versions.posted(data)
         try:
             services.save_plan(household, by=request.user, expected_version=expected, **form.cleaned_data)
-            messages.success(request, "帮扶计划已保存")
+            messages.success(request, gettext("帮扶计划已保存"))
             return redirect("assistance:household", pk=household.pk)
         except versions.VersionConflict as e:
             conflict = versions.form_conflict(e, form, _plan_initial(e.record, default_class), base)
@@ -264,7 +268,7 @@ def add_measure(request, pk):
     if form.is_valid():
         try:
             services.add_measure(household, by=request.user, **form.cleaned_data)
-            messages.success(request, "已添加帮扶措施")
+            messages.success(request, gettext("已添加帮扶措施"))
             return redirect(reverse("assistance:household", args=[household.pk]) + "#measures")
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
@@ -279,7 +283,7 @@ def add_measure(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def measure(request, pk):
-    item = get_in_scope(selectors.measure_for, request.user, pk, message="没有找到该措施")
+    item = get_in_scope(selectors.measure_for, request.user, pk, message=gettext("没有找到该措施"))
     fields = ("status", "actual_amount", "income_increase", "completed_on", "result", "deadline")
     shown = {f: getattr(item, f) for f in fields}
     conflict = None
@@ -290,7 +294,7 @@ def measure(request, pk):
             expected, base = versions.posted(data)
             try:
                 services.update_measure(item, by=request.user, expected_version=expected, **form.cleaned_data)
-                messages.success(request, f"已更新措施“{item.catalogue.name}”")
+                messages.success(request, gettext("已更新措施“%(name)s”") % {"name": item.catalogue.name})
                 return redirect(reverse("assistance:household", args=[item.plan.household_id]) + "#measures")
             except versions.VersionConflict as e:
                 now = {f: getattr(e.record, f) for f in fields}
@@ -319,7 +323,7 @@ def measure(request, pk):
 def add_visit(request, pk):
     household = _household(request, pk)
     if not permissions.can_visit(request.user):
-        raise PermissionDenied("您的角色不能录入走访记录")
+        raise PermissionDenied(gettext("您的角色不能录入走访记录"))
     helpers = (
         None if permissions.is_helper(request.user) else selectors.candidate_helpers(request.user, household)
     )
@@ -341,7 +345,7 @@ def add_visit(request, pk):
                     guarantee_notes=notes,
                     photos=form.cleaned_data["photos"],
                 )
-                messages.success(request, "走访记录已保存")
+                messages.success(request, gettext("走访记录已保存"))
                 return redirect(reverse("assistance:household", args=[household.pk]) + "#visits")
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
@@ -383,7 +387,7 @@ def renew_handbook_code(request, pk):
     except services.AssistanceError as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, "旧扶贫手册的二维码已作废，请重新打印扶贫手册")
+        messages.success(request, gettext("旧扶贫手册的二维码已作废，请重新打印扶贫手册"))
     return redirect("assistance:household", pk=household.pk)
 
 
@@ -413,12 +417,12 @@ def helpers(request):
                     phone=data["phone"],
                     region_code=data["region"],
                 )
-                messages.success(request, f"已登记帮扶责任人{helper.name}")
+                messages.success(request, gettext("已登记帮扶责任人%(name)s") % {"name": helper.name})
                 return redirect("assistance:helper", pk=helper.pk)
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
-        raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶责任人")
+        raise PermissionDenied(gettext("只有乡镇、县扶贫办可以登记帮扶责任人"))
     qs = selectors.helpers_for(
         user,
         q=request.GET.get("q", ""),
@@ -436,7 +440,7 @@ def helpers(request):
 def _helper_on_duty(active):
     def handler(request, item):
         roster.update_helper(item, by=request.user, active=active)
-        return "已更新在岗状态"
+        return gettext("已更新在岗状态")
 
     return handler
 
@@ -448,7 +452,7 @@ HELPER_ACTIONS = {"activate": _helper_on_duty(True), "deactivate": _helper_on_du
 @login_required
 @require_http_methods(["GET", "POST"])
 def helper(request, pk):
-    item = get_in_scope(selectors.helper_for, request.user, pk, message="没有找到该帮扶责任人")
+    item = get_in_scope(selectors.helper_for, request.user, pk, message=gettext("没有找到该帮扶责任人"))
     login_form = forms.HelperLoginForm(request.POST if request.POST.get("action") == "login" else None)
     if request.method == "POST" and not login_form.is_bound:
         perform(
@@ -462,7 +466,7 @@ def helper(request, pk):
     if login_form.is_bound and login_form.is_valid():
         try:
             roster.give_helper_login(item, by=request.user, **login_form.cleaned_data)
-            messages.success(request, f"已为{item.name}开通登录账号")
+            messages.success(request, gettext("已为%(name)s开通登录账号") % {"name": item.name})
             return redirect("assistance:helper", pk=item.pk)
         except services.AssistanceError as e:
             login_form.add_service_errors(e.errors)
@@ -500,12 +504,12 @@ def units(request):
                     contact_phone=data["contact_phone"],
                     address=data["address"],
                 )
-                messages.success(request, f"已登记帮扶单位{unit.name}")
+                messages.success(request, gettext("已登记帮扶单位%(name)s") % {"name": unit.name})
                 return redirect("assistance:units")
             except services.AssistanceError as e:
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
-        raise PermissionDenied("只有乡镇、县扶贫办可以登记帮扶单位")
+        raise PermissionDenied(gettext("只有乡镇、县扶贫办可以登记帮扶单位"))
     return render(
         request,
         "assistance/units.html",
@@ -518,7 +522,7 @@ def units(request):
 @require_http_methods(["GET", "POST"])
 def import_helpers(request):
     if not permissions.can_manage(request.user):
-        raise PermissionDenied("只有乡镇、县扶贫办可以导入帮扶责任人")
+        raise PermissionDenied(gettext("只有乡镇、县扶贫办可以导入帮扶责任人"))
     result = None
     form = forms.HelperImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -528,8 +532,14 @@ def import_helpers(request):
             if not result.errors:
                 messages.success(
                     request,
-                    f"导入完成：新增帮扶单位{result.units_created}个、帮扶责任人{result.helpers_created}名，"
-                    f"{result.helpers_unchanged}名已存在未改动",
+                    gettext(
+                        "导入完成：新增帮扶单位%(units_created)s个、帮扶责任人%(helpers_created)s名，%(helpers_unchanged)s名已存在未改动"
+                    )
+                    % {
+                        "units_created": result.units_created,
+                        "helpers_created": result.helpers_created,
+                        "helpers_unchanged": result.helpers_unchanged,
+                    },
                 )
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
@@ -544,7 +554,7 @@ def import_helpers(request):
 @login_required
 @require_GET
 def helper_template(request):
-    return download(exports.helper_template_xlsx(), "帮扶责任人导入模板.xlsx")
+    return download(exports.helper_template_xlsx(), gettext("帮扶责任人导入模板.xlsx"))
 
 
 @login_required
@@ -552,11 +562,11 @@ def helper_template(request):
 def county_settings(request):
     user = request.user
     if not permissions.can_configure(user):
-        raise PermissionDenied("只有县扶贫办可以设置帮扶参数")
+        raise PermissionDenied(gettext("只有县扶贫办可以设置帮扶参数"))
     county = (request.GET.get("county") or request.POST.get("county") or user.scope_prefix or "")[:6]
     region = Region.objects.filter(code=county, level=RegionLevel.COUNTY).first()
     if region is None or not user.in_scope(region.code):
-        raise Http404("请选择本辖区的县")
+        raise Http404(gettext("请选择本辖区的县"))
     current = selectors.settings_for(region.code)
     form = forms.SettingsForm(
         request.POST or None,
@@ -567,9 +577,10 @@ def county_settings(request):
             saved = services.update_settings(by=user, county_code=region.code, **form.cleaned_data)
             messages.success(
                 request,
-                "帮扶参数已保存"
+                gettext("帮扶参数已保存")
                 + (
-                    f"；注意：有{saved.helpers_over_cap}名帮扶责任人结对户数已超过新上限"
+                    gettext("；注意：有%(helpers_over_cap)s名帮扶责任人结对户数已超过新上限")
+                    % {"helpers_over_cap": saved.helpers_over_cap}
                     if saved.helpers_over_cap
                     else ""
                 ),
@@ -607,7 +618,10 @@ def monitoring(request):
     region = _region_param(request)
     report = selectors.helper_monitoring(request.user, year=year, month=month, region=region)
     if request.GET.get("format") == "xlsx":
-        return download(exports.monitoring_xlsx(report), f"帮扶监测_{year}年{month}月.xlsx")
+        return download(
+            exports.monitoring_xlsx(report),
+            gettext("帮扶监测_%(year)s年%(month)s月.xlsx") % {"year": year, "month": month},
+        )
     return render(
         request,
         "assistance/monitoring.html",
@@ -629,7 +643,9 @@ def submit_monitoring(request):
     region = _region_param(request) or request.user.scope_prefix or ""
     try:
         services.submit_monitoring(by=request.user, region_code=region, year=year, month=month)
-        messages.success(request, f"{year}年{month}月帮扶监测结果已上报")
+        messages.success(
+            request, gettext("%(year)s年%(month)s月帮扶监测结果已上报") % {"year": year, "month": month}
+        )
     except services.AssistanceError as e:
         messages.error(request, str(e))
     return redirect(reverse("assistance:monitoring") + f"?period={year}-{month:02d}")
@@ -646,7 +662,7 @@ def demand(request):
     region = _region_param(request)
     data = selectors.demand_list(request.user, year=year, region=region)
     if request.GET.get("format") == "xlsx":
-        return download(exports.demand_xlsx(data), f"需求清单_{year}年.xlsx")
+        return download(exports.demand_xlsx(data), gettext("需求清单_%(year)s年.xlsx") % {"year": year})
     return render(
         request,
         "assistance/demand.html",
@@ -667,7 +683,7 @@ def demand(request):
 def batches(request):
     user = request.user
     if permissions.is_helper(user):
-        raise PermissionDenied("帮扶责任人请在本户页面逐户打印扶贫手册")
+        raise PermissionDenied(gettext("帮扶责任人请在本户页面逐户打印扶贫手册"))
     form = forms.BatchForm(request.POST or None, villages=selectors.villages_for(user)[:3000])
     if request.method == "POST" and form.is_valid():
         try:
@@ -701,7 +717,7 @@ def batch(request, pk):
 def batch_download(request, pk):
     item = selectors.handbook_batch_for(request.user, pk)  # out of scope: a 404 (file_view)
     if item.status != BatchStatus.DONE or not item.file:
-        raise Http404("手册尚未生成完成")
+        raise Http404(gettext("手册尚未生成完成"))
     return stored_file_response(item.file, filename=f"扶贫手册_{item.village.name}_{item.village_id}.zip")
 
 
@@ -713,7 +729,7 @@ def public_summary(request, token):
     try:
         household = handbook.household_from_token(token)
     except handbook.PublicCodeInvalid:
-        raise Http404("二维码无效") from None
+        raise Http404(gettext("二维码无效")) from None
     except handbook.PublicCodeExpired:
         return render(request, "assistance/public_code_expired.html", status=410)
     return render(request, "assistance/public_summary.html", {"summary": selectors.public_summary(household)})

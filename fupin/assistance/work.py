@@ -4,6 +4,7 @@ lets its village start a new one, and an administrator retries or cancels it on 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -151,7 +152,7 @@ def items_for(user) -> list[work.WorkItem]:
 
 KIND = work.WorkKind(
     name="handbook",
-    title="扶贫手册批量生成",
+    title=gettext_lazy("扶贫手册批量生成"),
     items_for=items_for,
     recover=recover,
     retry=retry,

@@ -4,6 +4,7 @@ can keep copies of the anchors outside the system (printed, or written into thei
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from . import selectors
 from .verify import anchor_file
@@ -12,7 +13,7 @@ from .verify import anchor_file
 @login_required
 def anchors(request):
     if not selectors.may_see_anchors(request.user):
-        raise PermissionDenied("仅县级及以上用户可查看审计链锚点")
+        raise PermissionDenied(gettext("仅县级及以上用户可查看审计链锚点"))
     return render(
         request,
         "audit/anchors.html",

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin import secret_key
 from fupin.audit.verify import anchor_file, verify
@@ -83,7 +84,10 @@ def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outco
     """Write the archive at `path` (replacing one there only once the new one is complete), then check it."""
     started, log = time.monotonic(), _timed(log)
     if Path(path).absolute().is_relative_to(Path(settings.MEDIA_ROOT).absolute()):
-        raise BackupError(f"备份文件不能写在上传文件目录 {settings.MEDIA_ROOT} 之内（它会把自己也备份进去）")
+        raise BackupError(
+            gettext("备份文件不能写在上传文件目录 %(MEDIA_ROOT)s 之内（它会把自己也备份进去）")
+            % {"MEDIA_ROOT": settings.MEDIA_ROOT}
+        )
     engine = engine_for(connections["default"].settings_dict)
     with (
         Writer(path) as writer,
@@ -139,8 +143,8 @@ def _compare(state: dict, manifest: dict) -> None:
         problems.append("审计链末端与清单不符")
     if problems:
         raise BackupError(
-            f"数据库副本与备份清单不符：{'；'.join(problems[:5])}"
-            + (f"（共 {len(problems)} 处）" if len(problems) > 5 else "")
+            gettext("数据库副本与备份清单不符：%(problems)s") % {"problems": "；".join(problems[:5])}
+            + (gettext("（共 %(problems)s 处）") % {"problems": len(problems)} if len(problems) > 5 else "")
         )
 
 
@@ -150,7 +154,9 @@ def _check_copy(engine, location, manifest: dict, anchors: Path | None):
     with django_alias(str(location)) as alias:
         report = verify(using=alias, anchor_files=[anchors] if anchors else [])
     if not report.ok:
-        raise BackupError("数据库副本的审计链核验失败：" + "；".join(str(p) for p in report.problems[:3]))
+        raise BackupError(
+            gettext("数据库副本的审计链核验失败：") + "；".join(str(p) for p in report.problems[:3])
+        )
     return report
 
 
@@ -182,11 +188,16 @@ def _engine_for_archive(archive: Archive):
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     if manifest.get("engine") != engine.vendor:
         raise BackupError(
-            f"备份来自 {names.get(manifest.get('engine'), manifest.get('engine'))}，当前数据库是 "
-            f"{names[engine.vendor]}：不支持跨数据库恢复（请在同类数据库上恢复）"
+            gettext(
+                "备份来自 %(engine)s，当前数据库是 %(vendor)s：不支持跨数据库恢复（请在同类数据库上恢复）"
+            )
+            % {
+                "engine": names.get(manifest.get("engine"), manifest.get("engine")),
+                "vendor": names[engine.vendor],
+            }
         )
     if manifest.get("database_member") not in archive.files or not isinstance(manifest.get("tables"), dict):
-        raise BackupError("备份清单中没有数据库：备份已损坏")
+        raise BackupError(gettext("备份清单中没有数据库：备份已损坏"))
     return engine
 
 
@@ -205,7 +216,7 @@ def _restore_lock():
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BackupError("另一个 fupin restore 正在进行：请等它结束") from None
+            raise BackupError(gettext("另一个 fupin restore 正在进行：请等它结束")) from None
         yield
 
 
@@ -219,11 +230,14 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
         newer, pending = migration_gap(manifest)
         if newer:
             raise BackupError(
-                f"备份来自更新版本的 fupin（本版本没有迁移 {', '.join(newer[:3])}）：请先升级 fupin 再恢复"
+                gettext("备份来自更新版本的 fupin（本版本没有迁移 %(newer)s）：请先升级 fupin 再恢复")
+                % {"newer": ", ".join(newer[:3])}
             )
         if not force and engine.holds_data():
             raise BackupError(
-                "当前数据库已有数据：恢复会以备份取代它。确认要取代时加 --force（原数据库会保留在旁边）"
+                gettext(
+                    "当前数据库已有数据：恢复会以备份取代它。确认要取代时加 --force（原数据库会保留在旁边）"
+                )
             )
         outcome = Outcome(Path(path), manifest)
         media_root = Path(settings.MEDIA_ROOT).absolute()

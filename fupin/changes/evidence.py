@@ -2,6 +2,8 @@
 
 from pathlib import PurePath
 
+from django.utils.translation import gettext
+
 from fupin.core.evidence import accept, refusal, sniff
 
 from .models import Evidence
@@ -12,7 +14,7 @@ MAX_FILES = 5
 def check_files(files, *, existing: int = 0) -> dict:
     """{field: Chinese message} for uploads that may not be kept; empty when all may."""
     if existing + len(files) > MAX_FILES:
-        return {"evidence": f"每项申请最多{MAX_FILES}个佐证材料文件"}
+        return {"evidence": gettext("每项申请最多%(n)s个佐证材料文件") % {"n": MAX_FILES}}
     for upload in files:
         reason = refusal(upload)
         if reason:

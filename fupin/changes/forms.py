@@ -5,6 +5,7 @@ the registry as it is and their refusals land back on the fields they concern.
 """
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import idnumber
@@ -54,7 +55,12 @@ class RequestFields(forms.Form):
     evidence = EvidenceField(
         label=_("佐证材料"),
         required=False,
-        help_text=_("图片（JPG、PNG）或 PDF，可多选，每个不超过10MB，每项申请最多%(n)s个") % {"n": MAX_FILES},
+        help_text=lazy(
+            lambda: (
+                _("图片（JPG、PNG）或 PDF，可多选，每个不超过10MB，每项申请最多%(n)s个") % {"n": MAX_FILES}
+            ),
+            str,
+        )(),
     )
     evidence_reference = forms.CharField(
         label=_("佐证材料说明"),

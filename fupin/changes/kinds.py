@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import ProtectedError
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import money
@@ -96,7 +97,7 @@ def _member_in(household: Household, member_id, *, key: str) -> Member:
     member_id = _pk(member_id, key=key, message="请选择家庭成员")
     member = Member.objects.filter(pk=member_id, household=household).first()
     if member is None:
-        raise ChangeError({key: f"所选成员不在户 {household.number} 中"})
+        raise ChangeError({key: gettext("所选成员不在户 %(number)s 中") % {"number": household.number}})
     return member
 
 
@@ -106,7 +107,13 @@ def _relation(value, *, key: str, allow_head: bool = False) -> str:
         or value not in codes.Relation.values
         or (value == codes.Relation.HEAD and not allow_head)
     ):
-        raise ChangeError({key: "请选择与户主关系" if value != codes.Relation.HEAD else "此处不能选择“户主”"})
+        raise ChangeError(
+            {
+                key: gettext("请选择与户主关系")
+                if value != codes.Relation.HEAD
+                else gettext("此处不能选择“户主”")
+            }
+        )
     return value
 
 
@@ -114,9 +121,9 @@ def _other_household(household: Household, pk, *, key: str, by) -> Household:
     pk = _pk(pk, key=key, message="请选择另一户")
     other = Household.objects.filter(pk=pk).first()
     if other is None or other.pk == household.pk or not by.in_scope(other.village_id):
-        raise ChangeError({key: "所选户不存在、不在您的管辖范围内，或就是本户"})
+        raise ChangeError({key: gettext("所选户不存在、不在您的管辖范围内，或就是本户")})
     if other.status == codes.HouseholdStatus.REMOVED:
-        raise ChangeError({key: f"户 {other.number} 已清退"})
+        raise ChangeError({key: gettext("户 %(number)s 已清退") % {"number": other.number}})
     return other
 
 
@@ -162,19 +169,21 @@ def _plain_member(values: dict) -> dict:
 
 def _prepare_member_join(household, payload, by) -> Plan:
     if payload.get("cause") not in JoinCause.values:
-        raise ChangeError({"cause": "请选择增员原因（出生、婚入、迁入）"})
+        raise ChangeError({"cause": gettext("请选择增员原因（出生、婚入、迁入）")})
     fields = payload.get("member") or {}
     if not isinstance(fields, dict):
-        raise ChangeError({"member": "新成员的信息须为 JSON 对象"})
+        raise ChangeError({"member": gettext("新成员的信息须为 JSON 对象")})
     unknown = set(fields) - MEMBER_EDITABLE
     if unknown:
-        raise ChangeError(f"未知字段：{', '.join(sorted(str(k) for k in unknown))}")
+        raise ChangeError(
+            gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(str(k) for k in unknown))}
+        )
     fields = _typed_member_fields(dict(fields))
     if isinstance(fields.get("birth_date"), str) and fields["birth_date"]:
         try:
             fields["birth_date"] = datetime.date.fromisoformat(fields["birth_date"])
         except ValueError:
-            raise ChangeError({"birth_date": "出生日期格式应为 YYYY-MM-DD"}) from None
+            raise ChangeError({"birth_date": gettext("出生日期格式应为 YYYY-MM-DD")}) from None
     fields.setdefault("id_number", "")
     _check_member_fields(
         fields, household=household, member_id=None, by=by
@@ -190,16 +199,16 @@ def _prepare_member_join(household, payload, by) -> Plan:
 
 def _prepare_member_leave(household, payload, by) -> Plan:
     if payload.get("cause") not in LeaveCause.values:
-        raise ChangeError({"cause": "请选择减员原因（死亡、婚出、迁出）"})
+        raise ChangeError({"cause": gettext("请选择减员原因（死亡、婚出、迁出）")})
     member = _member_in(household, payload.get("member_id"), key="member_id")
     out = {"cause": payload["cause"], "member_id": member.pk, "new_head_id": None}
     others = household.members.exclude(pk=member.pk)
     if member.relation == codes.Relation.HEAD and others.exists():
         if not payload.get("new_head_id"):
-            raise ChangeError({"new_head_id": "减员的是户主：请指定新户主"})
+            raise ChangeError({"new_head_id": gettext("减员的是户主：请指定新户主")})
         new_head = _member_in(household, payload["new_head_id"], key="new_head_id")
         if new_head.pk == member.pk:
-            raise ChangeError({"new_head_id": "新户主不能是减员的成员"})
+            raise ChangeError({"new_head_id": gettext("新户主不能是减员的成员")})
         out["new_head_id"] = new_head.pk
     return Plan(out, {"household": household_state(household)}, [household], members=[member.pk])
 
@@ -207,7 +216,7 @@ def _prepare_member_leave(household, payload, by) -> Plan:
 def _prepare_change_head(household, payload, by) -> Plan:
     new_head = _member_in(household, payload.get("new_head_id"), key="new_head_id")
     if new_head.relation == codes.Relation.HEAD:
-        raise ChangeError({"new_head_id": f"{new_head.name}已是户主"})
+        raise ChangeError({"new_head_id": gettext("%(name)s已是户主") % {"name": new_head.name}})
     old_head = household.members.filter(relation=codes.Relation.HEAD).first()
     relation = None
     if old_head is not None:
@@ -227,7 +236,7 @@ def _prepare_move_member(household, payload, by) -> Plan:
     target_has_head = target.members.filter(relation=codes.Relation.HEAD).exists()
     relation = _relation(payload.get("relation"), key="relation", allow_head=not target_has_head)
     if member.relation == codes.Relation.HEAD and household.members.count() > 1:
-        raise ChangeError({"member_id": "所选成员是本户户主：请先变更户主，再转出"})
+        raise ChangeError({"member_id": gettext("所选成员是本户户主：请先变更户主，再转出")})
     return Plan(
         {"member_id": member.pk, "target_household_id": target.pk, "relation": relation},
         {"household": household_state(household), "target": household_state(target)},
@@ -239,21 +248,23 @@ def _prepare_move_member(household, payload, by) -> Plan:
 def _prepare_split_household(household, payload, by) -> Plan:
     relations = payload.get("relations") or {}
     if not isinstance(relations, dict) or not relations:
-        raise ChangeError({"relations": "请选择分出的成员及其与新户主的关系"})
+        raise ChangeError({"relations": gettext("请选择分出的成员及其与新户主的关系")})
     members = {str(m.pk): m for m in household.members.all()}
     moved = {}
     for key, relation in relations.items():
         member = members.get(str(key))
         if member is None:
-            raise ChangeError({"relations": f"所选成员不在户 {household.number} 中"})
+            raise ChangeError(
+                {"relations": gettext("所选成员不在户 %(number)s 中") % {"number": household.number}}
+            )
         moved[member.pk] = _relation(relation, key="relations", allow_head=True)
     heads = [pk for pk, r in moved.items() if r == codes.Relation.HEAD]
     if len(heads) != 1:
-        raise ChangeError({"relations": "分出的成员中须有且只有一名新户主"})
+        raise ChangeError({"relations": gettext("分出的成员中须有且只有一名新户主")})
     if len(moved) == len(members):
-        raise ChangeError({"relations": "原户须至少留下一名成员"})
+        raise ChangeError({"relations": gettext("原户须至少留下一名成员")})
     if any(members[str(pk)].relation == codes.Relation.HEAD for pk in moved):
-        raise ChangeError({"relations": "原户主须留在原户：如需原户主分出，请先变更户主"})
+        raise ChangeError({"relations": gettext("原户主须留在原户：如需原户主分出，请先变更户主")})
     return Plan(
         {"relations": {str(pk): r for pk, r in sorted(moved.items())}},
         {"household": household_state(household)},
@@ -265,7 +276,7 @@ def _prepare_split_household(household, payload, by) -> Plan:
 def _prepare_merge_households(household, payload, by) -> Plan:
     other = _other_household(household, payload.get("other_household_id"), key="other_household_id", by=by)
     if not household.members.filter(relation=codes.Relation.HEAD).exists():
-        raise ChangeError({"other_household_id": "本户尚无户主，不能并入他户"})
+        raise ChangeError({"other_household_id": gettext("本户尚无户主，不能并入他户")})
     relation = _relation(payload.get("absorbed_head_relation"), key="absorbed_head_relation")
     return Plan(
         {"other_household_id": other.pk, "absorbed_head_relation": relation},
@@ -289,22 +300,22 @@ def _year_or_none(value, key):
     if value in (None, ""):
         return None
     if isinstance(value, bool):
-        raise ChangeError({key: "年度须为整数"})
+        raise ChangeError({key: gettext("年度须为整数")})
     try:
         year = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise ChangeError({key: "年度须为整数"}) from None
+        raise ChangeError({key: gettext("年度须为整数")}) from None
     if not 0 <= year <= 9999:
-        raise ChangeError({key: "年度应在2000到2100之间"})
+        raise ChangeError({key: gettext("年度应在2000到2100之间")})
     return year
 
 
 def _prepare_type_change(household, payload, by) -> Plan:
     new = payload.get("household_type")
     if new not in codes.HouseholdType.values:
-        raise ChangeError({"household_type": "请选择贫困户属性"})
+        raise ChangeError({"household_type": gettext("请选择贫困户属性")})
     if new == household.household_type:
-        raise ChangeError({"household_type": "与现在的属性相同"})
+        raise ChangeError({"household_type": gettext("与现在的属性相同")})
     _check_facts(household, household_type=new)
     return Plan({"household_type": new}, {"household": household_state(household)}, [household])
 
@@ -312,14 +323,14 @@ def _prepare_type_change(household, payload, by) -> Plan:
 def _prepare_status_correction(household, payload, by) -> Plan:
     status = payload.get("status")
     if status not in codes.HouseholdStatus.values:
-        raise ChangeError({"status": "请选择更正后的户状态"})
+        raise ChangeError({"status": gettext("请选择更正后的户状态")})
     changes = {
         "status": status,
         "registration_year": _year_or_none(payload.get("registration_year"), "registration_year"),
         "exit_year": _year_or_none(payload.get("exit_year"), "exit_year"),
     }
     if all(getattr(household, k) == v for k, v in changes.items()):
-        raise ChangeError({"status": "与现在的户状态和年度相同"})
+        raise ChangeError({"status": gettext("与现在的户状态和年度相同")})
     _check_facts(household, **changes)
     return Plan(changes, {"household": household_state(household)}, [household])
 
@@ -348,15 +359,15 @@ def _prepare_income_correction(household, payload, by) -> Plan:
         else None
     )
     if income is None:
-        raise ChangeError({"year": "该户这一年尚无收入记录：请选择已录入的年度"})
+        raise ChangeError({"year": gettext("该户这一年尚无收入记录：请选择已录入的年度")})
     values = {f: _money(payload.get(f), f) for f in INCOME_COMPONENTS}
     size = payload.get("household_size") or income.household_size
     try:
         size = int(size)
     except (TypeError, ValueError, OverflowError):
-        raise ChangeError({"household_size": "家庭人口数须为整数"}) from None
+        raise ChangeError({"household_size": gettext("家庭人口数须为整数")}) from None
     if not 1 <= size <= 99:
-        raise ChangeError({"household_size": "家庭人口数应在1到99之间"})
+        raise ChangeError({"household_size": gettext("家庭人口数应在1到99之间")})
     per_capita = per_capita_net_income(
         incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
         productive_expenditure=values["productive_expenditure"],
@@ -367,7 +378,7 @@ def _prepare_income_correction(household, payload, by) -> Plan:
         "per_capita_net_income": f"{per_capita:.2f}",
     }
     if after == income_values(income):
-        raise ChangeError({"year": "与已录入的收入相同"})
+        raise ChangeError({"year": gettext("与已录入的收入相同")})
     return Plan(
         {"year": year} | after,
         {"household": household_state(household), "income": income_values(income)},
@@ -382,19 +393,24 @@ def _prepare_member_identity(household, payload, by) -> Plan:
     member = _member_in(household, payload.get("member_id"), key="member_id")
     id_number, name = payload.get("id_number"), payload.get("name")
     if not isinstance(id_number, str) or not id_number.strip():
-        raise ChangeError({"id_number": "请填写更正后的身份证号"})
+        raise ChangeError({"id_number": gettext("请填写更正后的身份证号")})
     if not isinstance(name, str) or not name.strip():
-        raise ChangeError({"name": "请填写更正后的姓名"})
+        raise ChangeError({"name": gettext("请填写更正后的姓名")})
     name = name.strip()
     if len(name) > Member._meta.get_field("name").max_length:
-        raise ChangeError({"name": f"最多{Member._meta.get_field('name').max_length}个字符"})
+        raise ChangeError(
+            {
+                "name": gettext("最多%(max_length)s个字符")
+                % {"max_length": Member._meta.get_field("name").max_length}
+            }
+        )
     if len(id_number) > 64:
-        raise ChangeError({"id_number": "身份证号过长"})
+        raise ChangeError({"id_number": gettext("身份证号过长")})
     values = {field: getattr(member, field) for field in MEMBER_EDITABLE}
     values |= {"id_number": id_number.strip(), "name": name, "sex": "", "birth_date": None}
     _check_member_fields(values, household=household, member_id=member.pk, by=by)  # normalises the number
     if values["id_number"] == member.id_number and name == member.name:
-        raise ChangeError({"id_number": "与登记的身份证号和姓名相同"})
+        raise ChangeError({"id_number": gettext("与登记的身份证号和姓名相同")})
     identity = {"id": member.pk, "name": member.name, "id_number": member.id_number}
     new_ids = [values["id_number"]] if values["id_number"] != member.id_number else []
     return Plan(
@@ -424,7 +440,7 @@ def _prepare_guarantee_correction(household, payload, by) -> Plan:
         else None
     )
     if check is None:
-        raise ChangeError({"year": "该户这一年尚无两不愁三保障核查：请选择已核查的年度"})
+        raise ChangeError({"year": gettext("该户这一年尚无两不愁三保障核查：请选择已核查的年度")})
     items = payload.get("items")
     if (
         not isinstance(items, dict)
@@ -432,30 +448,34 @@ def _prepare_guarantee_correction(household, payload, by) -> Plan:
         or not all(isinstance(items.get(g, True), bool) for g in GUARANTEES)
     ):
         raise ChangeError(
-            {"items": "保障项须为 food、clothing、education、medical、housing、water 的 true 或 false"}
+            {
+                "items": gettext(
+                    "保障项须为 food、clothing、education、medical、housing、water 的 true 或 false"
+                )
+            }
         )
     notes = payload.get("notes") or {}
     if not isinstance(notes, dict) or not all(isinstance(v, str) for v in notes.values()):
-        raise ChangeError({"notes": "说明须为 {保障项: 文字}"})
+        raise ChangeError({"notes": gettext("说明须为 {保障项: 文字}")})
     notes = {
         g: notes[g].strip()[:300] for g in GUARANTEES if isinstance(notes.get(g), str) and notes[g].strip()
     }
     met = {g: items.get(g, True) for g in GUARANTEES}
     missing = [g for g in GUARANTEES if not met[g] and not notes.get(g)]
     if missing:
-        raise ChangeError({g: "未达标的项目须说明情况" for g in missing})
+        raise ChangeError({g: gettext("未达标的项目须说明情况") for g in missing})
     checked_on = payload.get("checked_on") or check.checked_on.isoformat()
     try:
         checked_on = datetime.date.fromisoformat(checked_on) if isinstance(checked_on, str) else None
     except ValueError:
         checked_on = None
     if checked_on is None:
-        raise ChangeError({"checked_on": "核查日期格式应为 YYYY-MM-DD"})
+        raise ChangeError({"checked_on": gettext("核查日期格式应为 YYYY-MM-DD")})
     if checked_on > timezone.localdate():
-        raise ChangeError({"checked_on": "核查日期不能晚于今天"})
+        raise ChangeError({"checked_on": gettext("核查日期不能晚于今天")})
     after = {"items": met, "checked_on": checked_on.isoformat(), "notes": notes}
     if after == guarantee_values(check):
-        raise ChangeError({"year": "与已录入的核查相同"})
+        raise ChangeError({"year": gettext("与已录入的核查相同")})
     return Plan(
         {"year": year} | after,
         {"household": household_state(household), "guarantees": guarantee_values(check)},
@@ -480,11 +500,13 @@ PREPARE = {
 
 def prepare(kind: str, household: Household, payload: dict, *, by) -> Plan:
     if kind not in PREPARE:
-        raise ChangeError({"kind": "请选择变更类型"})
+        raise ChangeError({"kind": gettext("请选择变更类型")})
     if not isinstance(payload, dict):
-        raise ChangeError({"payload": "变更内容须为 JSON 对象"})
+        raise ChangeError({"payload": gettext("变更内容须为 JSON 对象")})
     if household.status == codes.HouseholdStatus.REMOVED and kind != ChangeKind.STATUS_CORRECTION:
-        raise ChangeError({"household": f"户 {household.number} 已清退，只能更正户状态"})
+        raise ChangeError(
+            {"household": gettext("户 %(number)s 已清退，只能更正户状态") % {"number": household.number}}
+        )
     try:
         return PREPARE[kind](household, payload, by)
     except ChangeError:
@@ -571,7 +593,9 @@ def _apply_member_leave(request, by):
     try:
         member.delete()
     except ProtectedError:
-        raise ChangeError({"member_id": f"{member.name}仍有关联记录，不能减员"}) from None
+        raise ChangeError(
+            {"member_id": gettext("%(name)s仍有关联记录，不能减员") % {"name": member.name}}
+        ) from None
     # after the old head has left: the database holds one head per household at every statement
     if request.payload.get("new_head_id"):
         _set_relation(

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_read
@@ -84,11 +85,17 @@ def _ensure_no_conflict(plan: kinds.Plan, *, by: User, exclude: int | None = Non
         return
     if by.in_scope(other.village_code):
         raise ChangeConflict(
-            f"与变更申请 #{other.pk}（{other.get_kind_display()}，{other.get_status_display()}）冲突："
-            "两项申请涉及同一户或同一成员。请待该申请办结或撤回后再办理。"
+            gettext(
+                "与变更申请 #%(pk)s（%(get_kind_display)s，%(get_status_display)s）冲突：两项申请涉及同一户或同一成员。请待该申请办结或撤回后再办理。"
+            )
+            % {
+                "pk": other.pk,
+                "get_kind_display": other.get_kind_display(),
+                "get_status_display": other.get_status_display(),
+            }
         )
     # the other request is outside the user's region: say that one exists, not where
-    raise ChangeConflict("此身份证号已在另一项待审核的变更申请中，请待其办结后再提出")
+    raise ChangeConflict(gettext("此身份证号已在另一项待审核的变更申请中，请待其办结后再提出"))
 
 
 def _write_targets(request: ChangeRequest, plan: kinds.Plan) -> None:
@@ -128,7 +135,10 @@ def _check_reason_and_evidence(
 
 def _move(request: ChangeRequest, to: str) -> str:
     if to not in TRANSITIONS[ChangeStatus(request.status)]:
-        raise ChangeError(f"变更申请 #{request.pk} 当前为“{request.get_status_display()}”，不能再办理此操作")
+        raise ChangeError(
+            gettext("变更申请 #%(pk)s 当前为“%(get_status_display)s”，不能再办理此操作")
+            % {"pk": request.pk, "get_status_display": request.get_status_display()}
+        )
     before, request.status = request.status, to
     return before
 
@@ -266,10 +276,10 @@ def add_evidence(request: ChangeRequest, *, by: User, files: Sequence[UploadedFi
     request = _locked(request)
     _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以补充佐证材料")
     if not request.is_open:
-        raise ChangeError(f"变更申请 #{request.pk} 已办结，不能再补充佐证材料")
+        raise ChangeError(gettext("变更申请 #%(pk)s 已办结，不能再补充佐证材料") % {"pk": request.pk})
     files = list(files or [])
     if not files:
-        raise ChangeError({"evidence": "请选择要上传的文件"})
+        raise ChangeError({"evidence": gettext("请选择要上传的文件")})
     errors = check_files(files, existing=request.evidence.count())
     if errors:
         raise ChangeError(errors)
@@ -293,7 +303,7 @@ def _ensure_reviewer(request: ChangeRequest, by: User, codes_: list[str]) -> Non
         ).values_list("by_id", flat=True)
     ) | {request.proposed_by_id}
     if by.pk in makers:
-        raise PermissionDenied("不能审核自己提出的变更申请")
+        raise PermissionDenied(gettext("不能审核自己提出的变更申请"))
 
 
 def _touched_villages(request: ChangeRequest) -> list[str]:
@@ -309,7 +319,7 @@ def return_request(request: ChangeRequest, *, by: User, comment: str) -> ChangeR
     _ensure_reviewer(request, by, _touched_villages(request))
     comment = _text(comment)
     if not comment:
-        raise ChangeError({"comment": "退回时请填写审核意见，说明需要修改什么"})
+        raise ChangeError({"comment": gettext("退回时请填写审核意见，说明需要修改什么")})
     before = _move(request, ChangeStatus.RETURNED)
     request.decided_by, request.decided_at, request.review_comment = by, timezone.now(), comment
     request.save(update_fields=["status", "decided_by", "decided_at", "review_comment"])
@@ -329,7 +339,9 @@ def approve(request: ChangeRequest, *, by: User, comment: str = "") -> ChangeReq
     try:
         plan = kinds.prepare(request.kind, request.household, request.payload, by=by)
     except ChangeError as e:
-        raise ChangeError(f"此申请已不能生效：{e}。请退回，由村里核实后重新提出") from None
+        raise ChangeError(
+            gettext("此申请已不能生效：%(e)s。请退回，由村里核实后重新提出") % {"e": e}
+        ) from None
     _ensure(by, _village_codes(plan.households), can_review, "只有乡镇或县扶贫办可以审核变更申请")
     stale = sorted(
         k for k in set(plan.before) | set(request.before) if plan.before.get(k) != request.before.get(k)
@@ -348,7 +360,10 @@ def approve(request: ChangeRequest, *, by: User, comment: str = "") -> ChangeReq
             + [records[k] for k in stale if k in records]
         )
         raise ChangeError(
-            f"自提出申请以来，{what}已有变动，申请所依据的情况已不是现状。请退回，由村里按现状重新提出"
+            gettext(
+                "自提出申请以来，%(what)s已有变动，申请所依据的情况已不是现状。请退回，由村里按现状重新提出"
+            )
+            % {"what": what}
         )
     _ensure_no_conflict(plan, by=by, exclude=request.pk)
     request.decided_by, request.decided_at, request.review_comment = by, timezone.now(), _text(comment)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 
 from .errors import ServiceError
 
@@ -25,7 +26,7 @@ def handler_for[A](actions: Mapping[str, A], name: str) -> A:
     try:
         return actions[name]
     except KeyError:
-        raise Http404("没有这项操作") from None
+        raise Http404(gettext("没有这项操作")) from None
 
 
 def perform[T](

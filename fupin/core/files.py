@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 
 @contextlib.contextmanager
@@ -191,19 +192,31 @@ def _first_sheet(book: zipfile.ZipFile, names: set[str]) -> str:
         return "xl/worksheets/sheet1.xml"
     sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     if not sheets:
-        raise FileRefused("无法读取 Excel 文件：其中没有工作表")
+        raise FileRefused(gettext("无法读取 Excel 文件：其中没有工作表"))
     return sheets[0]
 
 
 def _check_sheet_size(rows: int, columns: int, limits: Limits, *, counted: bool) -> None:
     what = "共有" if counted else "标明"
     if rows > limits.rows:
-        raise FileRefused(f"工作表{what}{rows:,}行，超过上限{limits.rows:,}行：请拆分文件后分批导入")
+        raise FileRefused(
+            gettext("工作表%(what)s%(rows)s行，超过上限%(rows2)s行：请拆分文件后分批导入")
+            % {"what": what, "rows": format(rows, ","), "rows2": format(limits.rows, ",")}
+        )
     if columns > limits.columns:
-        raise FileRefused(f"工作表{what}{columns:,}列，超过上限{limits.columns:,}列：请只保留导入模板中的列")
+        raise FileRefused(
+            gettext("工作表%(what)s%(columns)s列，超过上限%(columns2)s列：请只保留导入模板中的列")
+            % {"what": what, "columns": format(columns, ","), "columns2": format(limits.columns, ",")}
+        )
     if rows * columns > limits.cells and not counted:
         raise FileRefused(
-            f"工作表{what}{rows:,}行×{columns:,}列，超过上限{limits.cells:,}个单元格：请拆分文件后分批导入"
+            gettext("工作表%(what)s%(rows)s行×%(columns)s列，超过上限%(cells)s个单元格：请拆分文件后分批导入")
+            % {
+                "what": what,
+                "rows": format(rows, ","),
+                "columns": format(columns, ","),
+                "cells": format(limits.cells, ","),
+            }
         )
 
 
@@ -247,66 +260,86 @@ def _check_directory(path: Any) -> None:
     at = tail.rfind(_END_OF_DIRECTORY)
     if at < 0 or len(tail) < at + 22:
         raise FileRefused(
-            "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            gettext(
+                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            )
         )
     entries = int.from_bytes(tail[at + 10 : at + 12], "little")
     directory = int.from_bytes(tail[at + 12 : at + 16], "little")
     # 0xFFFF / 0xFFFFFFFF: the counts are in a ZIP64 record, which no workbook of a sane size needs
     if entries > MAX_MEMBERS or directory > MAX_MEMBERS * 1024:
-        raise FileRefused(f"文件中的压缩成员超过{MAX_MEMBERS:,}个，不像是正常的 Excel 文件，已拒绝")
+        raise FileRefused(
+            gettext("文件中的压缩成员超过%(MAX_MEMBERS)s个，不像是正常的 Excel 文件，已拒绝")
+            % {"MAX_MEMBERS": format(MAX_MEMBERS, ",")}
+        )
 
 
 def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> SheetInfo:
     if not magic:
-        raise FileRefused("文件是空的")
+        raise FileRefused(gettext("文件是空的"))
     if magic == OLE_MAGIC:
         raise FileRefused(
-            "文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传"
+            gettext(
+                "文件已设置打开密码（加密），或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx 后上传"
+            )
         )
     if not magic.startswith(ZIP_MAGIC):
         raise FileRefused(
-            "无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            gettext(
+                "无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            )
         )
     _check_directory(path)
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise FileRefused(
-            "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            gettext(
+                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+            )
         ) from None
     with book:
         infos = book.infolist()
         names = {i.filename for i in infos}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise FileRefused(
-                "无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                gettext(
+                    "无法读取 Excel 文件：文件不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                )
             )
         if any(i.flag_bits & 0x1 for i in infos):
-            raise FileRefused("文件已加密：请在 Excel 中取消密码并另存为 .xlsx 后上传")
+            raise FileRefused(gettext("文件已加密：请在 Excel 中取消密码并另存为 .xlsx 后上传"))
         lowered = {n.lower() for n in names}
         if any(n.endswith("vbaproject.bin") or n.endswith(".bin") and "activex" in n for n in lowered):
-            raise FileRefused("文件含有宏（.xlsm）：请在 Excel 中另存为不含宏的 .xlsx 后上传")
+            raise FileRefused(gettext("文件含有宏（.xlsm）：请在 Excel 中另存为不含宏的 .xlsx 后上传"))
         if any(n.startswith("xl/externallinks/") for n in lowered):
             raise FileRefused(
-                "文件含有指向其他工作簿的外部链接：请在 Excel 中断开链接（数据→编辑链接→断开链接）后另存上传"
+                gettext(
+                    "文件含有指向其他工作簿的外部链接：请在 Excel 中断开链接（数据→编辑链接→断开链接）后另存上传"
+                )
             )
         unpacked = sum(i.file_size for i in infos)
         if unpacked > limits.unpacked:
             raise FileRefused(
-                f"文件解压后有{unpacked / MB:,.0f} MB，超过上限{limits.unpacked / MB:,.0f} MB：请拆分文件后分批导入"
+                gettext("文件解压后有%(MB)s MB，超过上限%(MB2)s MB：请拆分文件后分批导入")
+                % {"MB": format(unpacked / MB, ",.0f"), "MB2": format(limits.unpacked / MB, ",.0f")}
             )
         for i in infos:
             if i.file_size > RATIO_FLOOR and i.file_size > limits.ratio * max(i.compress_size, 1):
                 raise FileRefused(
-                    f"文件压缩比异常（{i.filename} 解压后是压缩时的{i.file_size // max(i.compress_size, 1)}倍），"
-                    "不像是正常的 Excel 文件，已拒绝"
+                    gettext(
+                        "文件压缩比异常（%(filename)s 解压后是压缩时的%(compress_size)s倍），不像是正常的 Excel 文件，已拒绝"
+                    )
+                    % {"filename": i.filename, "compress_size": i.file_size // max(i.compress_size, 1)}
                 )
         sheet = _first_sheet(book, names)
         try:
             return _scan_sheet(book, sheet, unpacked, limits, count=count)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
             raise FileRefused(
-                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                gettext(
+                    "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                )
             ) from None
 
 
@@ -353,7 +386,10 @@ def _scan_sheet(
             if rows > limits.rows:
                 _check_sheet_size(rows, 0, limits, counted=True)
             if cells > limits.cells:
-                raise FileRefused(f"工作表的单元格超过上限{limits.cells:,}个：请拆分文件后分批导入")
+                raise FileRefused(
+                    gettext("工作表的单元格超过上限%(cells)s个：请拆分文件后分批导入")
+                    % {"cells": format(limits.cells, ",")}
+                )
             chunk = fh.read(MB)
     info.rows, info.counted = rows, True
     return info

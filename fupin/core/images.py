@@ -17,6 +17,7 @@ import warnings
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 
 FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: a phone's JPEG with a second frame
 MAX_SIDE = 4096  # larger photos are scaled down: plenty for a visit record
@@ -37,7 +38,10 @@ def clean_photo(upload: File, *, max_bytes: int, name: str = "") -> ContentFile:
 
     shown = name or getattr(upload, "name", "") or "照片"
     if getattr(upload, "size", 0) > max_bytes:
-        raise ImageRefused(f"照片“{shown}”超过{max_bytes // (1024 * 1024)}MB")
+        raise ImageRefused(
+            gettext("照片“%(shown)s”超过%(max_bytes)sMB")
+            % {"shown": shown, "max_bytes": max_bytes // (1024 * 1024)}
+        )
     limit = max_pixels()
     bad = f"“{shown}”不是有效的图片文件（支持 JPG、PNG）"
     try:
@@ -49,7 +53,13 @@ def clean_photo(upload: File, *, max_bytes: int, name: str = "") -> ContentFile:
                     raise ImageRefused(bad)
                 if img.width * img.height > limit:
                     raise ImageRefused(
-                        f"照片“{shown}”有{img.width}×{img.height}像素，超过上限{limit // 1_000_000}百万像素"
+                        gettext("照片“%(shown)s”有%(width)s×%(height)s像素，超过上限%(_000_000)s百万像素")
+                        % {
+                            "shown": shown,
+                            "width": img.width,
+                            "height": img.height,
+                            "_000_000": limit // 1_000_000,
+                        }
                     )
                 img.verify()
             upload.seek(0)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from . import schedule, work
@@ -16,7 +17,7 @@ from .errors import ServiceError
 
 def _allowed(user: Any) -> None:
     if not work.may_manage(user):
-        raise PermissionDenied("只有县扶贫办和系统管理员可以查看后台任务")
+        raise PermissionDenied(gettext("只有县扶贫办和系统管理员可以查看后台任务"))
 
 
 @login_required
@@ -46,7 +47,7 @@ def work_page(request: HttpRequest) -> HttpResponse:
 def work_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpResponse:
     _allowed(request.user)
     if kind not in work.KINDS or action not in ("retry", "cancel"):
-        raise Http404("没有这种后台任务")
+        raise Http404(gettext("没有这种后台任务"))
     verb = getattr(work.KINDS[kind], action)
     try:
         messages.success(request, verb(pk, by=request.user))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
@@ -53,7 +54,7 @@ def _household_for_case(declaration: Declaration, *, by) -> Household:
             phone=declaration.phone,
         )
     except registry.RegistryError as e:
-        raise DeclarationError(f"不能建立户记录：{e}") from None
+        raise DeclarationError(gettext("不能建立户记录：%(e)s") % {"e": e}) from None
     return Household.objects.get(pk=household.pk)
 
 
@@ -124,8 +125,14 @@ def _enter_batch(declaration: Declaration, household: Household, *, by, route: s
         elif batch.stage != Stage.APPLICATION:
             raise DeclarationError(
                 {
-                    "route": f"本村{year}年{batch.get_kind_display()}批次已在“{batch.stage_label()}”环节，"
-                    "不能再加入申请；可先纳入监测，或在该批次公告后开始下一批次"
+                    "route": gettext(
+                        "本村%(year)s年%(get_kind_display)s批次已在“%(stage_label)s”环节，不能再加入申请；可先纳入监测，或在该批次公告后开始下一批次"
+                    )
+                    % {
+                        "year": year,
+                        "get_kind_display": batch.get_kind_display(),
+                        "stage_label": batch.stage_label(),
+                    }
                 }
             )
         (entry,) = procedures.add_households(
@@ -157,14 +164,14 @@ def verify(
     declaration = _locked(declaration)
     ensure_can_edit(by, declaration.village_id)
     if not can_verify(by, declaration):
-        raise ScopeError("入户核实由村扶贫专干或驻村工作队办理")
+        raise ScopeError(gettext("入户核实由村扶贫专干或驻村工作队办理"))
     if route not in Route.values:
-        raise DeclarationError({"route": "请选择核实后进入的程序"})
+        raise DeclarationError({"route": gettext("请选择核实后进入的程序")})
     if (findings or "").strip() or photos:
         record_visit(declaration, by=by, findings=findings, photos=photos)
         declaration.refresh_from_db()
     if not declaration.findings:
-        raise DeclarationError({"findings": "请填写入户核实情况"})
+        raise DeclarationError({"findings": gettext("请填写入户核实情况")})
     household = _household_for_case(declaration, by=by)
     risk = (
         f"{declaration.get_hardship_display()}：{declaration.description}\n入户核实：{declaration.findings}"
@@ -203,10 +210,10 @@ def reject(declaration: Declaration, *, by, reason: str) -> Declaration:
     declaration = _locked(declaration)
     ensure_can_edit(by, declaration.village_id)
     if not can_verify(by, declaration):
-        raise ScopeError("入户核实由村扶贫专干或驻村工作队办理")
+        raise ScopeError(gettext("入户核实由村扶贫专干或驻村工作队办理"))
     reason = (reason or "").strip()
     if not reason:
-        raise DeclarationError({"reason": "请填写不予纳入的理由"})
+        raise DeclarationError({"reason": gettext("请填写不予纳入的理由")})
     before = _move(declaration, Status.REJECTED, by=by, label="经入户核实，不予纳入", note=reason)
     declaration.rejection_reason, declaration.due_on = reason, None
     declaration.concluded_at = timezone.now()

@@ -1,6 +1,7 @@
 """Forms of the declaration pages: they parse input for a service call and never save models themselves."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core.forms import ServiceForm
@@ -28,45 +29,51 @@ class MultipleFileField(forms.FileField):
 class PublicForm(ServiceForm):
     """The household's form, in plain words, for a cheap phone (no script needed)."""
 
-    name = forms.CharField(label="姓名", max_length=50, required=False)
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=50, required=False)
     id_number = forms.CharField(
-        label="身份证号",
+        label=gettext_lazy("身份证号"),
         max_length=18,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
     phone = forms.CharField(
-        label="手机号",
+        label=gettext_lazy("手机号"),
         max_length=13,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     code = forms.CharField(
-        label="短信验证码",
+        label=gettext_lazy("短信验证码"),
         max_length=6,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-        help_text="先填手机号，点“获取验证码”",
+        help_text=gettext_lazy("先填手机号，点“获取验证码”"),
     )
     hardship = forms.ChoiceField(
-        label="遇到了什么困难", choices=Hardship.choices, widget=forms.RadioSelect, required=False
+        label=gettext_lazy("遇到了什么困难"),
+        choices=Hardship.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
     description = forms.CharField(
-        label="简单说说情况", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=gettext_lazy("简单说说情况"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     photos = MultipleFileField(
-        label="照片（可不传，最多3张）", required=False, widget=MultipleFileInput(attrs=PHOTOS)
+        label=gettext_lazy("照片（可不传，最多3张）"), required=False, widget=MultipleFileInput(attrs=PHOTOS)
     )
     consent = forms.BooleanField(
-        label="我同意村、乡镇、县有关部门核查我家的收入、财产、医疗、教育等情况", required=False
+        label=gettext_lazy("我同意村、乡镇、县有关部门核查我家的收入、财产、医疗、教育等情况"), required=False
     )
 
 
 class StatusForm(forms.Form):
     receipt = forms.CharField(
-        label="回执号", max_length=14, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+        label=gettext_lazy("回执号"), max_length=14, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
-    last4 = forms.CharField(label="身份证号后4位", max_length=4, min_length=4)
+    last4 = forms.CharField(label=gettext_lazy("身份证号后4位"), max_length=4, min_length=4)
 
 
 class IntakeForm(ServiceForm):

@@ -9,6 +9,7 @@ from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -35,7 +36,7 @@ def village_from_token(token: str) -> Region:
         code = signing.loads(token, salt=VILLAGE_SALT)
         return Region.objects.get(code=code, level=RegionLevel.VILLAGE)
     except (signing.BadSignature, Region.DoesNotExist, ValueError, TypeError, UnicodeDecodeError):
-        raise Http404("二维码无效，请向村委会核实或拨打12317") from None
+        raise Http404(gettext("二维码无效，请向村委会核实或拨打12317")) from None
 
 
 def _page(request, template: str, context: dict):
@@ -173,7 +174,7 @@ def status(request):
         else:
             declaration = selectors.by_receipt(form.cleaned_data["receipt"], form.cleaned_data["last4"])
             if declaration is None:
-                form.add_error(None, "回执号或身份证号后4位不对，请核对后再查")
+                form.add_error(None, gettext("回执号或身份证号后4位不对，请核对后再查"))
     return _page(
         request,
         "declarations/status.html",

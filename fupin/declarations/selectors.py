@@ -8,6 +8,7 @@ import datetime
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fupin.accounts.scope import household_filter
 from fupin.monitoring.models import Decision, Finding, RiskSignal, SignalState
@@ -18,10 +19,13 @@ from .models import OPEN_STATUSES, Declaration, Status
 
 # The dashboard's columns, each a filter the drill-down list applies too.
 BUCKETS = {
-    "received": ("已受理", Q()),
-    "verified": ("已核实", ~Q(status=Status.RECEIVED) & ~Q(status=Status.REJECTED, case__isnull=True)),
-    "in_procedure": ("办理中", Q(status__in=[Status.IN_PROCEDURE, Status.REVIEWED])),
-    "concluded": ("已办结", Q(status__in=[Status.CONCLUDED, Status.REJECTED])),
+    "received": (gettext_lazy("已受理"), Q()),
+    "verified": (
+        gettext_lazy("已核实"),
+        ~Q(status=Status.RECEIVED) & ~Q(status=Status.REJECTED, case__isnull=True),
+    ),
+    "in_procedure": (gettext_lazy("办理中"), Q(status__in=[Status.IN_PROCEDURE, Status.REVIEWED])),
+    "concluded": (gettext_lazy("已办结"), Q(status__in=[Status.CONCLUDED, Status.REJECTED])),
 }
 
 
@@ -81,7 +85,7 @@ def dashboard(user, region: Region | None, *, today: datetime.date | None = None
             counts = by_child.get(child.code, {})
             rows.append({"region": child, "cells": [(k, counts.get(k, 0)) for k in aggregates]})
     total = base.order_by().aggregate(**aggregates)
-    columns = [(k, label) for k, (label, _) in BUCKETS.items()] + [("overdue", "超期")]
+    columns = [(k, label) for k, (label, _) in BUCKETS.items()] + [("overdue", gettext_lazy("超期"))]
     return {"rows": rows, "total": [(k, total[k]) for k in aggregates], "columns": columns}
 
 

@@ -16,6 +16,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ensure_can_edit, ensure_can_read
 from fupin.audit.services import record
@@ -68,7 +69,7 @@ def _hash(phone: str, code: str) -> str:
 def clean_phone(phone: str) -> str:
     phone = re.sub(r"[\s-]", "", phone or "")
     if not PHONE.fullmatch(phone):
-        raise DeclarationError({"phone": "请填写11位手机号"})
+        raise DeclarationError({"phone": gettext("请填写11位手机号")})
     return phone
 
 
@@ -85,9 +86,11 @@ def send_code(phone: str, *, now: datetime.datetime | None = None) -> None:
         )
         times = sorted((c.sent_at for c in sent), reverse=True)
         if times and (now - times[0]).total_seconds() < CODE_GAP_SECONDS:
-            raise DeclarationError({"phone": "验证码已发送，请1分钟后再试"})
+            raise DeclarationError({"phone": gettext("验证码已发送，请1分钟后再试")})
         if len(times) >= _limit("codes_per_day", 5):
-            raise DeclarationError({"phone": "该手机号今天获取验证码次数过多，请明天再试或拨打12317"})
+            raise DeclarationError(
+                {"phone": gettext("该手机号今天获取验证码次数过多，请明天再试或拨打12317")}
+            )
         code = f"{secrets.randbelow(10**6):06d}"
         PhoneCode.objects.create(phone=phone, code_hash=_hash(phone, code), sent_at=now)
         sms.queue(phone, "code", code=code)
@@ -145,14 +148,16 @@ def _clean_case(hardship: str, description: str) -> str:
 def _village(code: str) -> Region:
     village = Region.objects.filter(code=code or "", level=RegionLevel.VILLAGE).first()
     if village is None:
-        raise DeclarationError({"village": "请选择所在的村"})
+        raise DeclarationError({"village": gettext("请选择所在的村")})
     return village
 
 
 def clean_photos(photos) -> list:
     photos = [p for p in photos or [] if p]
     if len(photos) > MAX_PHOTOS:
-        raise DeclarationError({"photos": f"最多上传{MAX_PHOTOS}张照片"})
+        raise DeclarationError(
+            {"photos": gettext("最多上传%(MAX_PHOTOS)s张照片") % {"MAX_PHOTOS": MAX_PHOTOS}}
+        )
     max_bytes = _limit("photo_mb", 5) * 1024 * 1024
     try:
         return [clean_photo(p, max_bytes=max_bytes) for p in photos]
@@ -171,16 +176,16 @@ def _repeat_check(id_number: str, phone: str, now: datetime.datetime) -> None:
     if Declaration.objects.filter(
         id_number=id_number, status__in=[Status.RECEIVED, Status.IN_PROCEDURE, Status.REVIEWED]
     ).exists():
-        raise DeclarationError({"id_number": "该身份证号已有正在办理的申报，可凭回执号查询进度"})
+        raise DeclarationError({"id_number": gettext("该身份证号已有正在办理的申报，可凭回执号查询进度")})
     day = now - datetime.timedelta(days=1)
     if phone and Declaration.objects.filter(phone=phone, received_at__gte=day).count() >= _limit(
         "per_phone_day", 3
     ):
-        raise DeclarationError({"phone": "该手机号今天提交的申报过多，请明天再试或拨打12317"})
+        raise DeclarationError({"phone": gettext("该手机号今天提交的申报过多，请明天再试或拨打12317")})
     if Declaration.objects.filter(id_number=id_number, received_at__gte=day).count() >= _limit(
         "per_id_day", 2
     ):
-        raise DeclarationError({"id_number": "该身份证号今天已申报，请明天再试或拨打12317"})
+        raise DeclarationError({"id_number": gettext("该身份证号今天已申报，请明天再试或拨打12317")})
 
 
 def _create(
@@ -224,7 +229,9 @@ def _create(
         with transaction.atomic():
             declaration.save()
     except IntegrityError:  # the same person's declaration committed a moment earlier (one open per person)
-        raise DeclarationError({"id_number": "该身份证号已有正在办理的申报，可凭回执号查询进度"}) from None
+        raise DeclarationError(
+            {"id_number": gettext("该身份证号已有正在办理的申报，可凭回执号查询进度")}
+        ) from None
     _event(declaration, by=by, label="申报已受理")
     record(
         by=by,
@@ -318,7 +325,7 @@ def intake(
 ) -> Declaration:
     """A declaration taken by village, township or county staff: the 12317 hotline, a visit, a cadre's check."""
     if channel not in STAFF_CHANNELS:
-        raise DeclarationError({"channel": "请选择申报渠道"})
+        raise DeclarationError({"channel": gettext("请选择申报渠道")})
     village = _village(village_code)
     ensure_can_edit(by, village.code)
     name, id_number = _clean_person(name, id_number)
@@ -344,7 +351,7 @@ def _head(household: Household) -> Member:
         or household.members.order_by("id").first()
     )
     if head is None:
-        raise DeclarationError("该户没有家庭成员记录，请先补录成员")
+        raise DeclarationError(gettext("该户没有家庭成员记录，请先补录成员"))
     return head
 
 
@@ -377,7 +384,7 @@ def open_from_signal(signal: RiskSignal, *, by) -> Declaration:
     """A risk signal (监测预警) becomes a declaration case, so every channel of discovery meets in one list."""
     signal = RiskSignal.objects.select_for_update().select_related("household__village").get(pk=signal.pk)
     if Declaration.objects.filter(source_signal=signal).exists():
-        raise DeclarationError("该预警已转为申报")
+        raise DeclarationError(gettext("该预警已转为申报"))
     text = f"系统预警：{signal.get_kind_display()}（{signal.source_label or signal.year}）"
     return _from_household(signal.household, by=by, description=text, source_signal=signal)
 
@@ -387,7 +394,7 @@ def open_from_finding(finding: Finding, *, by) -> Declaration:
     """A cross-check finding (比对疑点) becomes a declaration case."""
     finding = Finding.objects.select_for_update().select_related("household__village").get(pk=finding.pk)
     if Declaration.objects.filter(source_finding=finding).exists():
-        raise DeclarationError("该疑点已转为申报")
+        raise DeclarationError(gettext("该疑点已转为申报"))
     text = f"部门预警（{finding.get_department_display()}）：{finding.detail}"
     return _from_household(finding.household, by=by, description=text, source_finding=finding)
 
@@ -401,7 +408,10 @@ def _locked(declaration: Declaration) -> Declaration:
 
 def _move(declaration: Declaration, to: str, *, by, label: str, note: str = "") -> str:
     if to not in TRANSITIONS[declaration.status]:
-        raise DeclarationError(f"申报当前为“{declaration.get_status_display()}”，不能办理此步骤")
+        raise DeclarationError(
+            gettext("申报当前为“%(get_status_display)s”，不能办理此步骤")
+            % {"get_status_display": declaration.get_status_display()}
+        )
     before = declaration.status
     declaration.status = to
     _event(declaration, by=by, label=label, note=note)
@@ -413,12 +423,12 @@ def record_visit(declaration: Declaration, *, by, findings: str, photos=()) -> D
     """Findings and photos from the home, by the village or the household's paired helper (their to-do)."""
     declaration = _locked(declaration)
     if not (can_verify(by, declaration) or is_paired_helper(by, declaration)):
-        raise ScopeError("只有本村干部或结对帮扶责任人可以记录入户核实情况")
+        raise ScopeError(gettext("只有本村干部或结对帮扶责任人可以记录入户核实情况"))
     if declaration.status != Status.RECEIVED:
-        raise DeclarationError("该申报已完成入户核实")
+        raise DeclarationError(gettext("该申报已完成入户核实"))
     findings = (findings or "").strip()
     if not findings:
-        raise DeclarationError({"findings": "请填写入户核实情况"})
+        raise DeclarationError({"findings": gettext("请填写入户核实情况")})
     cleaned = clean_photos(photos)
     stamp = f"{timezone.localtime():%Y-%m-%d %H:%M} {getattr(by, 'full_name', '') or by.username}："
     declaration.findings = (declaration.findings + "\n" if declaration.findings else "") + stamp + findings

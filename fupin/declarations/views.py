@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.permissions import is_helper
@@ -25,7 +26,7 @@ REFUSED = (services.DeclarationError, PermissionDenied)
 
 def _reader(user):
     if user.scope_prefix is None and not is_helper(user):
-        raise PermissionDenied("您的角色不能查看申报")
+        raise PermissionDenied(gettext("您的角色不能查看申报"))
 
 
 @login_required
@@ -204,16 +205,22 @@ def posters(request, code: str):
     _reader(user)
     region = get_in_scope(Region.objects.all(), code=code)
     if not user.in_scope(region.code) or region.level < RegionLevel.COUNTY:
-        raise PermissionDenied("海报按县、乡镇或村打印")
+        raise PermissionDenied(gettext("海报按县、乡镇或村打印"))
     villages = poster.villages_under(region)
     if not villages:
-        raise PermissionDenied("该区划下没有村")
+        raise PermissionDenied(gettext("该区划下没有村"))
     if len(villages) > poster.INLINE_LIMIT:
         raise PermissionDenied(
-            f"该区划有 {len(villages)} 个村，请在申报统计页按乡镇打印，或由管理员用 fupin declaration-posters 命令生成"
+            gettext(
+                "该区划有 %(villages)s 个村，请在申报统计页按乡镇打印，或由管理员用 fupin declaration-posters 命令生成"
+            )
+            % {"villages": len(villages)}
         )
     base = request.build_absolute_uri("/")
-    return download(poster.render_posters_pdf(villages, base_url=base), f"申报二维码海报_{region.name}.pdf")
+    return download(
+        poster.render_posters_pdf(villages, base_url=base),
+        gettext("申报二维码海报_%(name)s.pdf") % {"name": region.name},
+    )
 
 
 @file_view

@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
@@ -32,13 +33,13 @@ def wipe_after_days() -> int:
 def issue_device(*, by: User, uid: str, name: str = "") -> tuple[Device, str]:
     """Sign a phone in (from the signed-in web session): a new short-lived token for the device, the old one void."""
     if not permissions.can_use_app(by):
-        raise FieldError("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用")
+        raise FieldError(gettext("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用"))
     uid = (uid or "").strip()
     if not uid or len(uid) > 64 or not all(c.isalnum() or c in "-_" for c in uid):
-        raise FieldError({"uid": "设备标识无效"})
+        raise FieldError({"uid": gettext("设备标识无效")})
     device = Device.objects.select_for_update().filter(user=by, uid=uid).first()
     if device is not None and device.revoked_at is not None:
-        raise FieldError("此设备已被县扶贫办吊销，请清除本机数据后换用其他设备")
+        raise FieldError(gettext("此设备已被县扶贫办吊销，请清除本机数据后换用其他设备"))
     raw = Device.new_token()
     now = timezone.now()
     fields = {
@@ -67,11 +68,11 @@ def issue_device(*, by: User, uid: str, name: str = "") -> tuple[Device, str]:
 def revoke_device(device: Device, *, by: User) -> Device:
     """The county voids a phone (lost, stolen, its user gone): at its next contact it is told to wipe its data."""
     if not permissions.can_revoke(by):
-        raise ScopeError("只有县扶贫办可以吊销设备")
+        raise ScopeError(gettext("只有县扶贫办可以吊销设备"))
     device = Device.objects.select_for_update().select_related("user").get(pk=device.pk)
     ensure_can_edit(by, device.user.region_id or "")
     if device.revoked_at is not None:
-        raise FieldError("该设备已吊销")
+        raise FieldError(gettext("该设备已吊销"))
     device.revoked_at, device.revoked_by = timezone.now(), by
     device.save(update_fields=["revoked_at", "revoked_by"])
     record(
@@ -88,11 +89,11 @@ def revoke_device(device: Device, *, by: User) -> Device:
 def resolve_conflict(conflict: Conflict, *, by: User) -> Conflict:
     """The reviewer has settled a conflict (kept the newer value, or made the phone's value on the web)."""
     if not permissions.can_see_conflicts(by):
-        raise ScopeError("您的角色不能处理同步冲突")
+        raise ScopeError(gettext("您的角色不能处理同步冲突"))
     conflict = Conflict.objects.select_for_update().get(pk=conflict.pk)
     ensure_can_edit(by, conflict.village_code)
     if conflict.resolved_at is not None:
-        raise FieldError("该冲突已处理")
+        raise FieldError(gettext("该冲突已处理"))
     conflict.resolved_at, conflict.resolved_by = timezone.now(), by
     conflict.save(update_fields=["resolved_at", "resolved_by"])
     record(

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -62,8 +63,8 @@ def service_worker(request):
 def manifest(request):
     return JsonResponse(
         {
-            "name": "帮扶 App",
-            "short_name": "帮扶",
+            "name": gettext("帮扶 App"),
+            "short_name": gettext("帮扶"),
             "lang": "zh-CN",
             "start_url": "/field/",
             "scope": "/field/",

@@ -6,6 +6,7 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.audit.services import record, snapshot
 
@@ -78,11 +79,16 @@ def adjust_fund(fund: Fund, *, by, amount_fen: int, reason: str) -> Fund:
     ensure_county_office(by, fund.county_id)
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
     if not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise FundsError({"amount": "下达金额须大于0"})
+        raise FundsError({"amount": gettext("下达金额须大于0")})
     if amount_fen < fund.allocated_fen:
-        raise FundsError({"amount": f"下达金额不能少于已安排的{yuan(fund.allocated_fen)}元"})
+        raise FundsError(
+            {
+                "amount": gettext("下达金额不能少于已安排的%(allocated_fen)s元")
+                % {"allocated_fen": yuan(fund.allocated_fen)}
+            }
+        )
     if not (reason or "").strip():
-        raise FundsError({"reason": "请填写调整原因"})
+        raise FundsError({"reason": gettext("请填写调整原因")})
     before = fund.amount_fen
     Fund.objects.filter(pk=fund.pk).update(amount_fen=amount_fen)
     fund.refresh_from_db()
@@ -101,14 +107,19 @@ def allocate(*, by, fund: Fund, project: Project, amount_fen: int, allocated_on:
     """Assign money of a fund to a project (资金安排到项目); a fund is never allocated beyond what it received."""
     ensure_county_office(by, fund.county_id)
     if project.county_id != fund.county_id:
-        raise FundsError({"project": "项目与资金不属于同一个县"})
+        raise FundsError({"project": gettext("项目与资金不属于同一个县")})
     if project.status == ProjectStatus.CANCELLED:
-        raise FundsError({"project": "已取消的项目不能安排资金"})
+        raise FundsError({"project": gettext("已取消的项目不能安排资金")})
     _positive(amount_fen, "amount", "安排金额")
     _not_future(allocated_on, "allocated_on", "安排日期")
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
     if amount_fen > fund.unallocated_fen:
-        raise FundsError({"amount": f"超出该笔资金的可安排余额{yuan(fund.unallocated_fen)}元"})
+        raise FundsError(
+            {
+                "amount": gettext("超出该笔资金的可安排余额%(unallocated_fen)s元")
+                % {"unallocated_fen": yuan(fund.unallocated_fen)}
+            }
+        )
     allocation = Allocation.objects.select_for_update().filter(fund=fund, project=project).first()
     before = allocation.amount_fen if allocation else 0
     if allocation:
@@ -159,12 +170,15 @@ def record_payment(
                 Allocation.objects.select_for_update().select_related("project").get(pk=allocation.pk)
             )
             if allocation.project.status == ProjectStatus.CANCELLED:
-                raise FundsError({"allocation": "已取消的项目不能拨付资金"})
+                raise FundsError({"allocation": gettext("已取消的项目不能拨付资金")})
             if paid_on < allocation.allocated_on:
-                raise FundsError({"paid_on": "拨付日期不能早于资金安排日期"})
+                raise FundsError({"paid_on": gettext("拨付日期不能早于资金安排日期")})
             if amount_fen > allocation.balance_fen:
                 raise FundsError(
-                    {"amount": f"超出该项资金安排的余额{yuan(allocation.balance_fen)}元，不能超支"}
+                    {
+                        "amount": gettext("超出该项资金安排的余额%(balance_fen)s元，不能超支")
+                        % {"balance_fen": yuan(allocation.balance_fen)}
+                    }
                 )
             payment = Payment.objects.create(
                 allocation=allocation,
@@ -192,7 +206,7 @@ def record_payment(
             )
             return payment
     except IntegrityError:
-        raise FundsError({"amount": "余额不足，不能超支"}) from None
+        raise FundsError({"amount": gettext("余额不足，不能超支")}) from None
 
 
 # --- reconciliation ledger -----------------------------------------------------------------------

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext
+
 from fupin.core.money import MoneyError, fen_to_yuan, yuan_to_fen  # noqa: F401  (funds' callers read money here)
 
 DAYS_PER_YEAR = 360
@@ -88,7 +90,7 @@ def _settlement_date(year: int, month: int, settlement_day: int) -> datetime.dat
 
 def _check_quarter(quarter: int) -> None:
     if quarter not in (1, 2, 3, 4):
-        raise ValueError("季度应为1到4")
+        raise ValueError(gettext("季度应为1到4"))
 
 
 def interest_period(
@@ -264,7 +266,7 @@ def deposit_due(issued_fen: int, share_percent: Decimal) -> int:
 def compensation(loss_fen: int, balance_fen: int) -> int:
     """What the fund pays for a loss: the loss in full, never more than the fund holds."""
     if loss_fen < 0 or balance_fen < 0:
-        raise ValueError("金额不能为负数")
+        raise ValueError(gettext("金额不能为负数"))
     return min(loss_fen, balance_fen)
 
 
@@ -275,7 +277,7 @@ def split_shares(amount_fen: int, city_parts: int = 5, county_parts: int = 5) ->
     always add up to the amount.
     """
     if city_parts < 0 or county_parts < 0 or city_parts + county_parts == 0:
-        raise ValueError("分担比例无效")
+        raise ValueError(gettext("分担比例无效"))
     city = round_half_up(Fraction(int(amount_fen) * city_parts, city_parts + county_parts))
     return city, int(amount_fen) - city
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.actions import handler_for
@@ -74,7 +75,7 @@ def loan_apply(request, household_pk):
         except FundsError as e:
             _refused(form, e, {"household": None})
         else:
-            messages.success(request, "贷款申请已登记")
+            messages.success(request, gettext("贷款申请已登记"))
             return redirect("funds:loan_detail", loan.pk)
     return render(
         request,
@@ -125,7 +126,7 @@ def loan_apply_enterprise(request):
             except FundsError as e:
                 _refused(form, e, {"county": "region"})
             else:
-                messages.success(request, "贷款申请已登记")
+                messages.success(request, gettext("贷款申请已登记"))
                 return redirect("funds:loan_detail", loan.pk)
     return render(
         request,
@@ -246,7 +247,7 @@ def loan_action(request, pk, action):
         except FundsError as e:
             _refused(form, e, {"principal": "principal", "loss_principal": "loss_principal", "status": None})
         else:
-            messages.success(request, "已保存")
+            messages.success(request, gettext("已保存"))
             return redirect("funds:loan_detail", loan.pk)
     return render(request, "funds/loan_detail.html", _loan_context(request, loan, bound=form), status=400)
 
@@ -292,7 +293,8 @@ def subsidy_list(request):
         else:
             messages.success(
                 request,
-                f"已拨付贴息 {len(paid)} 笔，合计 {services.yuan(sum(p.amount_fen for p in paid))} 元",
+                gettext("已拨付贴息 %(paid)s 笔，合计 %(paid2)s 元")
+                % {"paid": len(paid), "paid2": services.yuan(sum(p.amount_fen for p in paid))},
             )
             return redirect(
                 f"{reverse('funds:subsidy_list')}?county={county.code}&year={year}&quarter={quarter}"
@@ -313,7 +315,8 @@ def subsidy_list(request):
             "form": form,
             "is_county_office": permissions.is_county_office(request.user),
             "summary": selectors.subsidy_year_summary(request.user, county_code=county.code, year=year),
-            "quarters": [(0, "企业等全年")] + [(q, f"第{q}季度（贫困户）") for q in (1, 2, 3, 4)],
+            "quarters": [(0, gettext("企业等全年"))]
+            + [(q, gettext("第%(q)s季度（贫困户）") % {"q": q}) for q in (1, 2, 3, 4)],
             "period": interest.interest_period(
                 year, quarter or 1, selectors.policy_for(county.code).settlement_day
             ),
@@ -359,7 +362,7 @@ def risk_fund(request):
         except FundsError as e:
             _refused(form, e)
         else:
-            messages.success(request, "缴存已登记")
+            messages.success(request, gettext("缴存已登记"))
             return redirect(f"{reverse('funds:risk_fund')}?county={county.code}&year={year}")
     return render(
         request,
@@ -390,7 +393,12 @@ def loan_reports(request):
     today = timezone.localdate()
     if request.method == "POST":
         reminded = services.issue_repayment_reminders(by=request.user, county_code=county.code, today=today)
-        messages.success(request, f"已登记还款提醒 {len(reminded)} 笔" if reminded else "没有需要提醒的贷款")
+        messages.success(
+            request,
+            gettext("已登记还款提醒 %(reminded)s 笔") % {"reminded": len(reminded)}
+            if reminded
+            else gettext("没有需要提醒的贷款"),
+        )
         return redirect(f"{reverse('funds:loan_reports')}?county={county.code}")
     return render(
         request,
@@ -443,7 +451,7 @@ def policy(request):
         except FundsError as e:
             _refused(form, e, {"household_cap_fen": "household_cap"})
         else:
-            messages.success(request, "政策参数已保存")
+            messages.success(request, gettext("政策参数已保存"))
             return redirect(f"{reverse('funds:policy')}?county={county.code}")
     return render(
         request,

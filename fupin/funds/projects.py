@@ -5,6 +5,7 @@ import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import versions
@@ -42,9 +43,9 @@ def _check_funding(funding: dict[str, int]) -> dict[str, int]:
     clean = {}
     for source, fen in (funding or {}).items():
         if source not in FundSource.values:
-            raise FundsError({"funding": f"未知的资金来源：{source}"})
+            raise FundsError({"funding": gettext("未知的资金来源：%(source)s") % {"source": source}})
         if not isinstance(fen, int) or fen < 0:
-            raise FundsError({"funding": "资金来源金额不能为负数"})
+            raise FundsError({"funding": gettext("资金来源金额不能为负数")})
         if fen:
             clean[source] = fen
     return clean
@@ -54,7 +55,12 @@ def _villages(codes_: list[str], county: Region) -> list[Region]:
     villages = list(Region.objects.filter(code__in=codes_ or [], level=RegionLevel.VILLAGE))
     bad = set(codes_ or []) - {v.code for v in villages if v.code.startswith(county.code)}
     if bad:
-        raise FundsError({"villages": f"{county.name}内没有这些行政村：{'、'.join(sorted(bad))}"})
+        raise FundsError(
+            {
+                "villages": gettext("%(name)s内没有这些行政村：%(bad)s")
+                % {"name": county.name, "bad": "、".join(sorted(bad))}
+            }
+        )
     return villages
 
 
@@ -141,7 +147,7 @@ def update_project(project: Project, *, by, expected_version: int | None = None,
     ensure_county_office(by, project.region_id)
     unknown = set(changes) - set(PROJECT_EDITABLE)
     if unknown:
-        raise FundsError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise FundsError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     project = Project.objects.select_for_update().get(pk=project.pk)
     versions.check(project, expected_version, edit={})
     county = Region.objects.get(code=project.county_id)
@@ -187,7 +193,7 @@ def record_progress(
     before = snapshot(project)
     errors = {}
     if status == ProjectStatus.ACCEPTED:
-        raise FundsError({"status": "验收请通过“项目验收”办理"})
+        raise FundsError({"status": gettext("验收请通过“项目验收”办理")})
     if status != project.status and status not in PROJECT_TRANSITIONS[ProjectStatus(project.status)]:
         errors["status"] = (
             f"项目当前为“{project.get_status_display()}”，不能改为“{ProjectStatus(status).label if status in ProjectStatus.values else status}”"
@@ -223,12 +229,17 @@ def accept_project(project: Project, *, by, accepted_on: datetime.date, note: st
     project = Project.objects.select_for_update().get(pk=project.pk)
     before = snapshot(project)
     if project.status != ProjectStatus.COMPLETED:
-        raise FundsError({"status": f"项目当前为“{project.get_status_display()}”，完工后才能验收"})
+        raise FundsError(
+            {
+                "status": gettext("项目当前为“%(get_status_display)s”，完工后才能验收")
+                % {"get_status_display": project.get_status_display()}
+            }
+        )
     _not_future(accepted_on, "accepted_on", "验收日期")
     if project.completed_on and accepted_on < project.completed_on:
-        raise FundsError({"accepted_on": "验收日期不能早于完工日期"})
+        raise FundsError({"accepted_on": gettext("验收日期不能早于完工日期")})
     if not (note or "").strip():
-        raise FundsError({"note": "请填写验收意见"})
+        raise FundsError({"note": gettext("请填写验收意见")})
     project.status = ProjectStatus.ACCEPTED
     project.accepted_on = accepted_on
     project.acceptance_note = note.strip()
@@ -245,11 +256,13 @@ def add_beneficiary(
 ) -> ProjectBeneficiary:
     ensure_county_office(by, project.region_id)
     if not household.village_id.startswith(project.county_id):
-        raise FundsError({"household": "受益户须在本县"})
+        raise FundsError({"household": gettext("受益户须在本县")})
     if not isinstance(amount_fen, int) or amount_fen < 0:
-        raise FundsError({"amount": "到户金额不能为负数"})
+        raise FundsError({"amount": gettext("到户金额不能为负数")})
     if ProjectBeneficiary.objects.filter(project=project, household=household).exists():
-        raise FundsError({"household": f"户 {household.number} 已是本项目的受益户"})
+        raise FundsError(
+            {"household": gettext("户 %(number)s 已是本项目的受益户") % {"number": household.number}}
+        )
     beneficiary = ProjectBeneficiary.objects.create(
         project=project, household=household, benefit=benefit.strip()[:200], amount_fen=amount_fen
     )
@@ -292,7 +305,7 @@ def publish_project(project: Project, *, by, on: datetime.date | None = None) ->
     ensure_county_office(by, project.region_id)
     project = Project.objects.select_for_update().get(pk=project.pk)
     if project.status == ProjectStatus.CANCELLED:
-        raise FundsError({"status": "已取消的项目不公告"})
+        raise FundsError({"status": gettext("已取消的项目不公告")})
     before = snapshot(project)
     project.published_on = on or timezone.localdate()
     project.save(update_fields=["published_on", "updated_at"])

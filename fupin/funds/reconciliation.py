@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 
@@ -259,13 +260,15 @@ def parse_ledger(data: bytes) -> list[dict]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
-        raise LedgerFileError(["文件不是有效的 Excel（.xlsx）表格"]) from None
+        raise LedgerFileError([gettext("文件不是有效的 Excel（.xlsx）表格")]) from None
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = [str(c).strip() if c is not None else "" for c in next(rows, [])]
     missing = [h for h in LEDGER_HEADERS if h not in header]
     if missing:
-        raise LedgerFileError([f"表头缺少：{'、'.join(missing)}（请使用下载的模板）"])
+        raise LedgerFileError(
+            [gettext("表头缺少：%(missing)s（请使用下载的模板）") % {"missing": "、".join(missing)}]
+        )
     idx = {h: header.index(h) for h in LEDGER_HEADERS}
     out, errors = [], []
     for number, values in enumerate(rows, start=2):
@@ -300,5 +303,5 @@ def parse_ledger(data: bytes) -> list[dict]:
     if errors:
         raise LedgerFileError(errors)
     if not out:
-        raise LedgerFileError(["表格中没有数据行"])
+        raise LedgerFileError([gettext("表格中没有数据行")])
     return out

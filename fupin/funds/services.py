@@ -10,6 +10,7 @@ import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import money
@@ -52,16 +53,21 @@ def _county(code: str) -> Region:
     try:
         county = Region.objects.get(code=code[:6])
     except Region.DoesNotExist:
-        raise FundsError({"county": f"县级区划不存在：{code[:6]}"}) from None
+        raise FundsError({"county": gettext("县级区划不存在：%(code)s") % {"code": code[:6]}}) from None
     if county.level != RegionLevel.COUNTY:
-        raise FundsError({"county": f"{county.name}不是县级区划"})
+        raise FundsError({"county": gettext("%(name)s不是县级区划") % {"name": county.name}})
     return county
 
 
 def _region_in_county(code: str, county: Region) -> Region:
     region = Region.objects.filter(code=code).first()
     if region is None or not code.startswith(county.code) or region.level > RegionLevel.VILLAGE:
-        raise FundsError({"region": f"{county.name}内没有代码为 {code} 的县、乡或村"})
+        raise FundsError(
+            {
+                "region": gettext("%(name)s内没有代码为 %(code)s 的县、乡或村")
+                % {"name": county.name, "code": code}
+            }
+        )
     return region
 
 
@@ -69,13 +75,13 @@ def _positive(fen, field: str, label: str = "金额") -> int:
     if not isinstance(fen, int) or isinstance(fen, bool):
         raise TypeError("amounts are integer fen")
     if fen <= 0:
-        raise FundsError({field: f"{label}须大于0"})
+        raise FundsError({field: gettext("%(label)s须大于0") % {"label": label}})
     return fen
 
 
 def _not_future(day: datetime.date, field: str, label: str) -> None:
     if day > timezone.localdate():
-        raise FundsError({field: f"{label}不能晚于今天"})
+        raise FundsError({field: gettext("%(label)s不能晚于今天") % {"label": label}})
 
 
 # --- policy -------------------------------------------------------------------------------
@@ -89,7 +95,7 @@ def update_policy(*, by, county_code: str, **values) -> LoanPolicy:
     ensure_county_office(by, county.code)
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
-        raise FundsError(f"未知参数：{', '.join(sorted(unknown))}")
+        raise FundsError(gettext("未知参数：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     policy = LoanPolicy.objects.select_for_update().filter(county=county).first() or LoanPolicy.default_for(
         county.code
     )
@@ -350,7 +356,10 @@ def _lock_loan(loan: Loan) -> Loan:
 def _move(loan: Loan, to: str) -> None:
     if to not in LOAN_TRANSITIONS[LoanStatus(loan.status)]:
         raise FundsError(
-            {"status": f"贷款当前为“{loan.get_status_display()}”，不能改为“{LoanStatus(to).label}”"}
+            {
+                "status": gettext("贷款当前为“%(get_status_display)s”，不能改为“%(label)s”")
+                % {"get_status_display": loan.get_status_display(), "label": LoanStatus(to).label}
+            }
         )
     loan.status = to
 
@@ -411,7 +420,7 @@ def reject_loan(loan: Loan, *, by, reason: str, decided_on: datetime.date) -> Lo
     before = snapshot(loan)
     _move(loan, LoanStatus.REJECTED)
     if not (reason or "").strip():
-        raise FundsError({"reason": "请填写银行未批准的原因"})
+        raise FundsError({"reason": gettext("请填写银行未批准的原因")})
     _not_future(decided_on, "decided_on", "日期")
     loan.rejection_reason = reason.strip()[:200]
     loan.decided_on = decided_on
@@ -429,9 +438,9 @@ def disburse_loan(loan: Loan, *, by, disbursed_on: datetime.date, contract_no: s
     _move(loan, LoanStatus.DISBURSED)
     _not_future(disbursed_on, "disbursed_on", "放款日期")
     if loan.decided_on and disbursed_on < loan.decided_on:
-        raise FundsError({"disbursed_on": "放款日期不能早于审批日期"})
+        raise FundsError({"disbursed_on": gettext("放款日期不能早于审批日期")})
     if not (contract_no or "").strip():
-        raise FundsError({"contract_no": "请填写借款合同号"})
+        raise FundsError({"contract_no": gettext("请填写借款合同号")})
     loan.disbursed_on = disbursed_on
     loan.maturity_on = interest.add_months(disbursed_on, loan.term_months)
     loan.contract_no = contract_no.strip()
@@ -446,17 +455,22 @@ def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen:
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
     if loan.status != LoanStatus.DISBURSED:
-        raise FundsError({"status": f"贷款当前为“{loan.get_status_display()}”，不能登记还款"})
+        raise FundsError(
+            {
+                "status": gettext("贷款当前为“%(get_status_display)s”，不能登记还款")
+                % {"get_status_display": loan.get_status_display()}
+            }
+        )
     _positive(principal_fen, "principal", "还款本金")
     _not_future(repaid_on, "repaid_on", "还款日期")
     if repaid_on < loan.disbursed_on:
-        raise FundsError({"repaid_on": "还款日期不能早于放款日期"})
+        raise FundsError({"repaid_on": gettext("还款日期不能早于放款日期")})
     owed = outstanding_fen(loan)
     if principal_fen > owed:
-        raise FundsError({"principal": f"还款本金不能超过未还本金{yuan(owed)}元"})
+        raise FundsError({"principal": gettext("还款本金不能超过未还本金%(owed)s元") % {"owed": yuan(owed)}})
     last = loan.repayments.order_by("-repaid_on").values_list("repaid_on", flat=True).first()
     if last and repaid_on < last:
-        raise FundsError({"repaid_on": f"还款日期不能早于上一次还款（{last}）"})
+        raise FundsError({"repaid_on": gettext("还款日期不能早于上一次还款（%(last)s）") % {"last": last}})
     before = snapshot(loan)
     repayment = Repayment.objects.create(
         loan=loan, repaid_on=repaid_on, principal_fen=principal_fen, created_by=by
@@ -483,19 +497,24 @@ def record_interest_payment(
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
     if not loan.disbursed_on:
-        raise FundsError({"status": "贷款尚未放款，没有应付利息"})
+        raise FundsError({"status": gettext("贷款尚未放款，没有应付利息")})
     if quarter not in (1, 2, 3, 4):
-        raise FundsError({"quarter": "季度应为1到4"})
+        raise FundsError({"quarter": gettext("季度应为1到4")})
     if (year, quarter) not in interest.loan_periods(
         loan_terms(loan), policy_for(loan.county_id).settlement_day
     ):
-        raise FundsError({"quarter": f"{year}年第{quarter}季度不在贷款计息期内"})
+        raise FundsError(
+            {
+                "quarter": gettext("%(year)s年第%(quarter)s季度不在贷款计息期内")
+                % {"year": year, "quarter": quarter}
+            }
+        )
     if not isinstance(amount_fen, int) or amount_fen < 0:
-        raise FundsError({"amount": "利息金额不能为负数"})
+        raise FundsError({"amount": gettext("利息金额不能为负数")})
     _not_future(paid_on, "paid_on", "付息日期")
     existing = InterestPayment.objects.filter(loan=loan, year=year, quarter=quarter).first()
     if SubsidyPayment.objects.filter(loan=loan, year=year, quarter__in=(quarter, 0)).exists():
-        raise FundsError({"quarter": "该期贴息已拨付，付息记录不能再修改"})
+        raise FundsError({"quarter": gettext("该期贴息已拨付，付息记录不能再修改")})
     before = snapshot(existing) if existing else {}
     payment, _ = InterestPayment.objects.update_or_create(
         loan=loan,
@@ -555,7 +574,7 @@ def pay_subsidies(
         )
         created.append(payment)
     if not created:
-        raise FundsError("该期没有可拨付的贴息（借款人尚未结清利息，或已全部拨付）")
+        raise FundsError(gettext("该期没有可拨付的贴息（借款人尚未结清利息，或已全部拨付）"))
     return created
 
 
@@ -565,7 +584,7 @@ def pay_subsidies(
 def _risk_account(county: Region, bank: str) -> RiskFundAccount:
     bank = (bank or "").strip()
     if not bank:
-        raise FundsError({"bank": "请填写试点银行"})
+        raise FundsError({"bank": gettext("请填写试点银行")})
     account, _ = RiskFundAccount.objects.get_or_create(county=county, bank=bank)
     return RiskFundAccount.objects.select_for_update().get(pk=account.pk)
 
@@ -588,7 +607,7 @@ def record_deposit(
     _positive(amount_fen, "amount", "缴存金额")
     _not_future(deposited_on, "deposited_on", "缴存日期")
     if quarter not in (1, 2, 3, 4):
-        raise FundsError({"quarter": "季度应为1到4"})
+        raise FundsError({"quarter": gettext("季度应为1到4")})
     account = _risk_account(county, bank)
     before = account.balance_fen
     entry = RiskFundEntry.objects.create(
@@ -638,12 +657,14 @@ def record_default(
     _move(loan, LoanStatus.DEFAULTED)
     _not_future(defaulted_on, "defaulted_on", "损失认定日期")
     if defaulted_on < loan.disbursed_on:
-        raise FundsError({"defaulted_on": "损失认定日期不能早于放款日期"})
+        raise FundsError({"defaulted_on": gettext("损失认定日期不能早于放款日期")})
     owed = outstanding_fen(loan)
     if not isinstance(loss_principal_fen, int) or not 0 < loss_principal_fen <= owed:
-        raise FundsError({"loss_principal": f"本金损失应大于0且不超过未还本金{yuan(owed)}元"})
+        raise FundsError(
+            {"loss_principal": gettext("本金损失应大于0且不超过未还本金%(owed)s元") % {"owed": yuan(owed)}}
+        )
     if not isinstance(loss_interest_fen, int) or loss_interest_fen < 0:
-        raise FundsError({"loss_interest": "利息损失不能为负数"})
+        raise FundsError({"loss_interest": gettext("利息损失不能为负数")})
     loss = loss_principal_fen + loss_interest_fen
     policy = policy_for(loan.county_id)
     account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
@@ -688,15 +709,17 @@ def record_recovery(
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
     if loan.status != LoanStatus.DEFAULTED:
-        raise FundsError({"status": "只有已代偿的贷款才能登记追回资金"})
+        raise FundsError({"status": gettext("只有已代偿的贷款才能登记追回资金")})
     _positive(amount_fen, "amount", "追回金额")
     _not_future(recovered_on, "recovered_on", "追回日期")
     if recovered_on < loan.defaulted_on:
-        raise FundsError({"recovered_on": "追回日期不能早于损失认定日期"})
+        raise FundsError({"recovered_on": gettext("追回日期不能早于损失认定日期")})
     paid_out, recovered = recovered_so_far(loan)
     room = interest.recoverable(paid_out, recovered)
     if amount_fen > room:
-        raise FundsError({"amount": f"归还风险缓释金不能超过尚未追回的代偿金额{yuan(room)}元"})
+        raise FundsError(
+            {"amount": gettext("归还风险缓释金不能超过尚未追回的代偿金额%(room)s元") % {"room": yuan(room)}}
+        )
     policy = policy_for(loan.county_id)
     account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
     city, county_part = interest.split_shares(amount_fen, policy.city_parts, policy.county_parts)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core import versions
@@ -37,7 +38,7 @@ def _county(request):
         request.user, request.GET.get("county") or request.POST.get("county", "")
     )
     if county is None:
-        raise Http404("没有可查看的县")
+        raise Http404(gettext("没有可查看的县"))
     return county
 
 
@@ -74,7 +75,7 @@ def index(request):
         "counties": counties,
         "year": year,
         "allow_total": len(counties) > 1,
-        "scope_name": user.region.name if user.region else "全国",
+        "scope_name": user.region.name if user.region else gettext("全国"),
         "funds": selectors.fund_totals(selectors.funds_for(user, county=code, year=year)),
         "by_county": selectors.fund_totals_by_county(user, year=year) if whole else None,
         "projects": [
@@ -150,12 +151,16 @@ def project_create(request):
         except FundsError as e:
             _refused(form, e, {"budget": "budget", "villages": "villages", "funding": None})
         else:
-            messages.success(request, f"项目 {project.code} 已入库")
+            messages.success(request, gettext("项目 %(code)s 已入库") % {"code": project.code})
             return redirect("funds:project_detail", project.pk)
     return render(
         request,
         "funds/form_page.html",
-        {"form": form, "title": f"新增项目（{county.name}）", "back": reverse("funds:project_list")},
+        {
+            "form": form,
+            "title": gettext("新增项目（%(name)s）") % {"name": county.name},
+            "back": reverse("funds:project_list"),
+        },
     )
 
 
@@ -190,14 +195,14 @@ def project_edit(request, pk):
         except FundsError as e:
             _refused(form, e, {"funding": None})
         else:
-            messages.success(request, "项目已保存")
+            messages.success(request, gettext("项目已保存"))
             return redirect("funds:project_detail", project.pk)
     return render(
         request,
         "funds/form_page.html",
         {
             "form": form,
-            "title": f"修改项目 {project.code}",
+            "title": gettext("修改项目 %(code)s") % {"code": project.code},
             "back": reverse("funds:project_detail", args=[project.pk]),
             "conflict": conflict,
             "based_on": versions.page_state(request, project, initial, conflict),
@@ -277,7 +282,7 @@ def project_progress(request, pk):
         lambda p, d: projects.record_progress(
             p, by=request.user, status=d["status"], progress=d["progress"], on=d["on"], note=d["note"]
         ),
-        "实施进度已更新",
+        gettext("实施进度已更新"),
     )
 
 
@@ -292,7 +297,7 @@ def project_accept(request, pk):
         lambda p, d: projects.accept_project(
             p, by=request.user, accepted_on=d["accepted_on"], note=d["note"]
         ),
-        "项目已验收",
+        gettext("项目已验收"),
     )
 
 
@@ -305,7 +310,7 @@ def project_publish(request, pk):
     except FundsError as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, "项目已公告，公众可在公示页查看")
+        messages.success(request, gettext("项目已公告，公众可在公示页查看"))
     return redirect("funds:project_detail", project.pk)
 
 
@@ -319,13 +324,23 @@ def project_beneficiary_add(request, pk):
             .first()
         )
         if household is None:
-            raise FundsError({"household": f"户编号 {d['household']} 不存在或不在您的范围内"})
+            raise FundsError(
+                {
+                    "household": gettext("户编号 %(household)s 不存在或不在您的范围内")
+                    % {"household": d["household"]}
+                }
+            )
         projects.add_beneficiary(
             project, by=request.user, household=household, benefit=d["benefit"], amount_fen=d["amount"] or 0
         )
 
     return _project_action(
-        request, pk, "beneficiary_form", lambda r, p: forms.BeneficiaryForm(r.POST), act, "受益户已添加"
+        request,
+        pk,
+        "beneficiary_form",
+        lambda r, p: forms.BeneficiaryForm(r.POST),
+        act,
+        gettext("受益户已添加"),
     )
 
 
@@ -335,7 +350,7 @@ def project_beneficiary_remove(request, pk, beneficiary_pk):
     project = _found(selectors.project_for, request.user, pk)
     beneficiary = _found(project.beneficiaries.select_related("household").get, pk=beneficiary_pk)
     projects.remove_beneficiary(beneficiary, by=request.user)
-    messages.success(request, "受益户已移除")
+    messages.success(request, gettext("受益户已移除"))
     return redirect("funds:project_detail", project.pk)
 
 
@@ -350,7 +365,7 @@ def project_allocate(request, pk):
         lambda p, d: funding.allocate(
             by=request.user, fund=d["fund"], project=p, amount_fen=d["amount"], allocated_on=d["allocated_on"]
         ),
-        "资金已安排到项目",
+        gettext("资金已安排到项目"),
     )
 
 
@@ -370,7 +385,7 @@ def project_pay(request, pk):
             payee=d["payee"],
             voucher_no=d["voucher_no"],
         ),
-        "拨付已登记",
+        gettext("拨付已登记"),
     )
 
 
@@ -403,7 +418,7 @@ def fund_list(request):
         except FundsError as e:
             _refused(form, e)
         else:
-            messages.success(request, f"资金“{fund.name}”已登记")
+            messages.success(request, gettext("资金“%(name)s”已登记") % {"name": fund.name})
             return redirect(f"{reverse('funds:fund_list')}?county={county.code}")
     status = 400 if request.method == "POST" else 200
     return render(

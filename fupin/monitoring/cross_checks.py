@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
@@ -51,7 +52,9 @@ def _addressed_county(by, county: str) -> str:
         and Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists()
     ):
         raise AddresseeError(
-            "请填写名单所发往的县（区）的6位区划代码" if not county else f"县级区划代码不存在：{county}"
+            gettext("请填写名单所发往的县（区）的6位区划代码")
+            if not county
+            else gettext("县级区划代码不存在：%(county)s") % {"county": county}
         )
     return county
 
@@ -63,7 +66,7 @@ def upload_cross_check(*, by, department: str, upload, county: str = "") -> Cros
     """
     permissions.ensure(permissions.can_upload_lists(by), "只有部门联络员和县扶贫办可以上传比对名单")
     if department not in Department.values or department == Department.REGISTRY:
-        raise MonitoringError("请选择部门")
+        raise MonitoringError(gettext("请选择部门"))
     scope_code = _addressed_county(by, county)
     name = Path(getattr(upload, "name", "") or "名单.csv").name[:200]
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,17 +106,20 @@ def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
         check = CrossCheck.objects.select_for_update().get(pk=check.pk)
         if by.is_superuser:
             if check.scope_code and by.region_id and not check.scope_code.startswith(by.region_id):
-                raise ScopeError("不在您的管辖范围内")
+                raise ScopeError(gettext("不在您的管辖范围内"))
             scope = check.scope_code or by.region_id or ""
         elif check.scope_code != by.region_id:
             # a list with no county (uploaded before lists were addressed) is run by an administrator only
-            raise ScopeError("该名单不是发给本县的，不能比对")
+            raise ScopeError(gettext("该名单不是发给本县的，不能比对"))
         else:
             scope = by.region_id
         if check.status not in (CrossCheck.Status.UPLOADED, CrossCheck.Status.FAILED):
-            raise MonitoringError(f"该名单当前状态为“{check.get_status_display()}”，不能再次比对")
+            raise MonitoringError(
+                gettext("该名单当前状态为“%(get_status_display)s”，不能再次比对")
+                % {"get_status_display": check.get_status_display()}
+            )
         if check.purged_at or not check.file:
-            raise MonitoringError("名单文件已按保留期限删除，请重新上传")
+            raise MonitoringError(gettext("名单文件已按保留期限删除，请重新上传"))
         check.status = CrossCheck.Status.QUEUED
         check.scope_code = scope
         check.run_by = by
@@ -253,16 +259,16 @@ def decide_finding(
     ensure_can_edit(by, finding.village_code)
     finding = Finding.objects.select_for_update().select_related("household").get(pk=finding.pk)
     if finding.decision != Decision.PENDING:
-        raise MonitoringError("该疑点已核实处理")
+        raise MonitoringError(gettext("该疑点已核实处理"))
     if decision not in Decision.values or decision == Decision.PENDING:
-        raise MonitoringError("请选择核实结论")
+        raise MonitoringError(gettext("请选择核实结论"))
     note = (note or "").strip()
     if not note:
-        raise MonitoringError("请填写核实说明")
+        raise MonitoringError(gettext("请填写核实说明"))
     if decision == Decision.RECTIFY and (deadline is None or not responsible_person.strip()):
-        raise MonitoringError("转整改须填写整改责任人和整改时限")
+        raise MonitoringError(gettext("转整改须填写整改责任人和整改时限"))
     if decision == Decision.RECTIFY and deadline < timezone.localdate():
-        raise MonitoringError("整改时限不能早于今天")
+        raise MonitoringError(gettext("整改时限不能早于今天"))
     now = timezone.now()
     if decision == Decision.EXCLUDED and finding.household.status != codes.HouseholdStatus.REMOVED:
         try:
@@ -270,7 +276,7 @@ def decide_finding(
                 finding.household, by=by, action="monitoring_exclude", status=codes.HouseholdStatus.REMOVED
             )
         except RegistryError as e:
-            raise MonitoringError(f"清退失败：{e}") from None
+            raise MonitoringError(gettext("清退失败：%(e)s") % {"e": e}) from None
     finding.decision, finding.decision_note, finding.decided_by, finding.decided_at = decision, note, by, now
     finding.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
     closed = decision != Decision.RECTIFY

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
@@ -69,15 +70,15 @@ def create_problem(
 ) -> Problem:
     ensure_can_edit(by, region_code)
     if source not in ProblemSource.values:
-        raise MonitoringError("请选择问题来源")
+        raise MonitoringError(gettext("请选择问题来源"))
     if not (description or "").strip():
-        raise MonitoringError("请填写问题描述")
+        raise MonitoringError(gettext("请填写问题描述"))
     if (
         household is not None
         and household.village_id != region_code
         and not household.village_id.startswith(region_code)
     ):
-        raise MonitoringError("该户不在所选区域内")
+        raise MonitoringError(gettext("该户不在所选区域内"))
     region_level = level_of(region_code)
     level = responsible_level or min(region_level, RegionLevel.VILLAGE)
     if level < region_level and region_level <= RegionLevel.VILLAGE:
@@ -124,7 +125,7 @@ def settle_deadline_problem(problem: Problem, *, note: str) -> Problem:
     """Close a deadline problem once its step is done (late): the fact that settles it is the step itself."""
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     if problem.source != ProblemSource.DEADLINE:
-        raise MonitoringError("只有申报办理超期问题由系统销号")
+        raise MonitoringError(gettext("只有申报办理超期问题由系统销号"))
     if problem.status == ProblemStatus.CLOSED:
         return problem
     before = problem.status
@@ -149,11 +150,11 @@ def rectify_problem(
     ensure_can_edit(by, problem.region_code)
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     if problem.status != ProblemStatus.OPEN:
-        raise MonitoringError("只有整改中的问题才能提交整改情况")
+        raise MonitoringError(gettext("只有整改中的问题才能提交整改情况"))
     if not (rectification or "").strip():
-        raise MonitoringError("请填写整改情况")
+        raise MonitoringError(gettext("请填写整改情况"))
     if evidence is None and not problem.evidence:
-        raise MonitoringError("请上传整改佐证材料")
+        raise MonitoringError(gettext("请上传整改佐证材料"))
     if evidence is not None:
         evidence = _accepted(evidence)
     problem.rectification = rectification.strip()
@@ -181,11 +182,11 @@ def close_problem(problem: Problem, *, by, note: str) -> Problem:
         Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
     )
     if problem.status != ProblemStatus.RECTIFIED:
-        raise MonitoringError("问题尚未提交整改情况，不能销号")
+        raise MonitoringError(gettext("问题尚未提交整改情况，不能销号"))
     if not permissions.can_close(by, problem):
-        raise MonitoringError("销号须由整改责任层级的上一级审核")
+        raise MonitoringError(gettext("销号须由整改责任层级的上一级审核"))
     if not (note or "").strip():
-        raise MonitoringError("请填写销号意见")
+        raise MonitoringError(gettext("请填写销号意见"))
     problem.closed_by = by
     return _close(
         problem, by=by, note=note.strip(), action="close_problem", before="rectified", also=("closed_by",)
@@ -200,11 +201,11 @@ def return_problem(problem: Problem, *, by, reason: str) -> Problem:
         Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
     )
     if problem.status != ProblemStatus.RECTIFIED:
-        raise MonitoringError("只有待销号的问题可以退回")
+        raise MonitoringError(gettext("只有待销号的问题可以退回"))
     if not permissions.can_close(by, problem):
-        raise MonitoringError("退回须由整改责任层级的上一级审核")
+        raise MonitoringError(gettext("退回须由整改责任层级的上一级审核"))
     if not (reason or "").strip():
-        raise MonitoringError("请填写退回理由")
+        raise MonitoringError(gettext("请填写退回理由"))
     problem.status = ProblemStatus.OPEN
     problem.close_note = f"退回：{reason.strip()}"
     problem.save(update_fields=["status", "close_note"])

@@ -11,6 +11,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
@@ -82,11 +83,11 @@ def set_threshold(
         ensure_can_read(by, region_prefix)
         permissions.ensure(permissions.is_county_office(by), "只有县扶贫办可以设置本县监测线")
     elif not by.is_superuser:
-        raise ScopeError("只有系统管理员可以设置全国监测线")
+        raise ScopeError(gettext("只有系统管理员可以设置全国监测线"))
     if threshold is None or threshold <= 0 or unregistered_line is None or unregistered_line <= 0:
-        raise MonitoringError("监测线和排查线须大于0")
+        raise MonitoringError(gettext("监测线和排查线须大于0"))
     if not 1 <= int(income_drop_percent) <= 100:
-        raise MonitoringError("收入下降比例应在1%到100%之间")
+        raise MonitoringError(gettext("收入下降比例应在1%到100%之间"))
     row, created = MonitoringThreshold.objects.update_or_create(
         region_prefix=region_prefix,
         year=year,
@@ -116,13 +117,13 @@ def record_risk_event(
 ) -> RiskEvent:
     ensure_can_edit(by, household.village_id)
     if kind not in RiskEvent.Kind.values:
-        raise MonitoringError("请选择风险事件类别")
+        raise MonitoringError(gettext("请选择风险事件类别"))
     if occurred_on > timezone.localdate():
-        raise MonitoringError("发生日期不能晚于今天")
+        raise MonitoringError(gettext("发生日期不能晚于今天"))
     if amount is None or amount < 0:
-        raise MonitoringError("金额不能为负数")
+        raise MonitoringError(gettext("金额不能为负数"))
     if not (description or "").strip():
-        raise MonitoringError("请填写情况说明")
+        raise MonitoringError(gettext("请填写情况说明"))
     event = RiskEvent.objects.create(
         household=household,
         kind=kind,
@@ -151,16 +152,17 @@ def record_risk_event(
 
 def _kind_allowed(household: Household, kind: str) -> None:
     if kind not in MonitoringKind.values:
-        raise MonitoringError("请选择监测对象类别")
+        raise MonitoringError(gettext("请选择监测对象类别"))
     if kind == MonitoringKind.UNSTABLE_EXITED and household.status != codes.HouseholdStatus.EXITED:
-        raise MonitoringError("脱贫不稳定户须为已脱贫户")
+        raise MonitoringError(gettext("脱贫不稳定户须为已脱贫户"))
     if kind != MonitoringKind.UNSTABLE_EXITED and household.status in (
         codes.HouseholdStatus.POOR,
         codes.HouseholdStatus.EXITED,
         codes.HouseholdStatus.APPLICANT,
     ):
         raise MonitoringError(
-            f"边缘易致贫户和突发严重困难户须为未建档户，该户当前为“{household.get_status_display()}”"
+            gettext("边缘易致贫户和突发严重困难户须为未建档户，该户当前为“%(get_status_display)s”")
+            % {"get_status_display": household.get_status_display()}
         )
 
 
@@ -173,13 +175,13 @@ def report_monitored(
     household = Household.objects.select_for_update().get(pk=household.pk)
     _kind_allowed(household, kind)
     if source not in MonitoringSource.values:
-        raise MonitoringError("请选择发现途径")
+        raise MonitoringError(gettext("请选择发现途径"))
     if not (risk_description or "").strip():
-        raise MonitoringError("请填写风险情况")
+        raise MonitoringError(gettext("请填写风险情况"))
     if MonitoredHousehold.objects.filter(
         household=household, stage__in=[s for s in MONITORING_TRANSITIONS if MONITORING_TRANSITIONS[s]]
     ).exists():
-        raise MonitoringError("该户已有未结束的监测程序")
+        raise MonitoringError(gettext("该户已有未结束的监测程序"))
     case = MonitoredHousehold.objects.create(
         household=household,
         village_code=household.village_id,
@@ -218,7 +220,8 @@ def _move(case: MonitoredHousehold, to: str, *, by, note: str) -> MonitoredHouse
     case = MonitoredHousehold.objects.select_for_update().get(pk=case.pk)
     if to not in MONITORING_TRANSITIONS[case.stage]:
         raise MonitoringError(
-            f"当前环节为“{case.get_stage_display()}”，不能进入“{MonitoringStage(to).label}”"
+            gettext("当前环节为“%(get_stage_display)s”，不能进入“%(label)s”")
+            % {"get_stage_display": case.get_stage_display(), "label": MonitoringStage(to).label}
         )
     before = case.stage
     case.stage = to
@@ -256,7 +259,7 @@ def appraise_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredH
     """Record the village's democratic appraisal (村民主评议)."""
     ensure_can_edit(by, case.village_code)
     if not (note or "").strip():
-        raise MonitoringError("请填写评议情况（参会人数、表决结果）")
+        raise MonitoringError(gettext("请填写评议情况（参会人数、表决结果）"))
     case, before = _move(case, MonitoringStage.APPRAISED, by=by, note=note)
     case.appraisal_note = note.strip()
     case.save(update_fields=["stage", "appraisal_note"])
@@ -272,9 +275,9 @@ def review_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHou
     permissions.ensure(permissions.can_decide_cases(by))
     config = _config(case)
     if case.stage == MonitoringStage.REPORTED and (config is None or config.requires_village_appraisal):
-        raise MonitoringError("须先完成村民主评议")
+        raise MonitoringError(gettext("须先完成村民主评议"))
     if not (note or "").strip():
-        raise MonitoringError("请填写审核意见")
+        raise MonitoringError(gettext("请填写审核意见"))
     case, before = _move(case, MonitoringStage.REVIEWED, by=by, note=note)
     case.review_note = note.strip()
     case.save(update_fields=["stage", "review_note"])
@@ -292,9 +295,9 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
     needs_appraisal = config is None or config.requires_village_appraisal
     needs_review = config is None or config.requires_township_review
     if needs_appraisal and case.stage == MonitoringStage.REPORTED:
-        raise MonitoringError("须先完成村民主评议")
+        raise MonitoringError(gettext("须先完成村民主评议"))
     if needs_review and case.stage != MonitoringStage.REVIEWED:
-        raise MonitoringError("须先经乡镇审核")
+        raise MonitoringError(gettext("须先经乡镇审核"))
     case, before = _move(case, MonitoringStage.MEASURES, by=by, note=note)
     case.included_at = timezone.now()
     case.save(update_fields=["stage", "included_at"])
@@ -304,7 +307,7 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
                 case.household, by=by, action="monitoring_include", status=codes.HouseholdStatus.MONITORED
             )
         except RegistryError as e:
-            raise MonitoringError(f"户信息不完整，不能标记为监测户：{e}") from None
+            raise MonitoringError(gettext("户信息不完整，不能标记为监测户：%(e)s") % {"e": e}) from None
     _log(case, before, by=by, note=note, action="include_monitored")
     return case
 
@@ -314,7 +317,7 @@ def reject_monitored(case: MonitoredHousehold, *, by, reason: str) -> MonitoredH
     ensure_can_edit(by, case.village_code)
     permissions.ensure(permissions.can_reject_case(by))
     if not (reason or "").strip():
-        raise MonitoringError("请填写不予纳入的理由")
+        raise MonitoringError(gettext("请填写不予纳入的理由"))
     case, before = _move(case, MonitoringStage.REJECTED, by=by, note=reason)
     case.rejection_reason = reason.strip()
     case.save(update_fields=["stage", "rejection_reason"])
@@ -328,11 +331,11 @@ def add_measure(
 ) -> MonitoringMeasure:
     ensure_can_edit(by, case.village_code)
     if case.stage != MonitoringStage.MEASURES:
-        raise MonitoringError("纳入监测后才能落实帮扶措施")
+        raise MonitoringError(gettext("纳入监测后才能落实帮扶措施"))
     if kind not in MonitoringMeasure.Kind.values:
-        raise MonitoringError("请选择措施类别")
+        raise MonitoringError(gettext("请选择措施类别"))
     if not (description or "").strip() or not (responsible or "").strip():
-        raise MonitoringError("请填写措施内容和责任人")
+        raise MonitoringError(gettext("请填写措施内容和责任人"))
     measure = MonitoringMeasure.objects.create(
         case=case,
         kind=kind,
@@ -355,7 +358,7 @@ def add_measure(
 def complete_measure(measure: MonitoringMeasure, *, by, done_on: datetime.date) -> MonitoringMeasure:
     ensure_can_edit(by, measure.case.village_code)
     if done_on > timezone.localdate():
-        raise MonitoringError("落实日期不能晚于今天")
+        raise MonitoringError(gettext("落实日期不能晚于今天"))
     measure.done_on = done_on
     measure.save(update_fields=["done_on"])
     record(
@@ -386,24 +389,27 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
     ensure_can_edit(by, case.village_code)
     permissions.ensure(permissions.can_decide_cases(by))
     if case.stage != MonitoringStage.MEASURES:
-        raise MonitoringError("只有正在监测帮扶的户才能标注风险消除")
+        raise MonitoringError(gettext("只有正在监测帮扶的户才能标注风险消除"))
     if not case.measures.exists():
-        raise MonitoringError("尚未落实任何帮扶措施，不能标注风险消除")
+        raise MonitoringError(gettext("尚未落实任何帮扶措施，不能标注风险消除"))
     if case.measures.filter(done_on__isnull=True).exists():
-        raise MonitoringError("还有帮扶措施未落实")
+        raise MonitoringError(gettext("还有帮扶措施未落实"))
     if evidence is None:
-        raise MonitoringError("请上传风险消除的佐证材料（收入核算、入户核实记录等）")
+        raise MonitoringError(gettext("请上传风险消除的佐证材料（收入核算、入户核实记录等）"))
     evidence = _accepted(evidence)
     if not (note or "").strip():
-        raise MonitoringError("请填写风险消除情况")
+        raise MonitoringError(gettext("请填写风险消除情况"))
     config = _config(case)
     income = IncomeRecord.objects.filter(household=case.household).order_by("-year").first()
     if config and (income is None or income.per_capita_net_income < config.threshold):
         got = f"{income.year}年人均纯收入 {income.per_capita_net_income} 元" if income else "没有收入记录"
-        raise MonitoringError(f"{got}，未达到监测线 {config.threshold} 元，不能标注风险消除")
+        raise MonitoringError(
+            gettext("%(got)s，未达到监测线 %(threshold)s 元，不能标注风险消除")
+            % {"got": got, "threshold": config.threshold}
+        )
     check = GuaranteeCheck.objects.filter(household=case.household).order_by("-year").first()
     if check and not check.all_met:
-        raise MonitoringError("最近一次两不愁三保障核查仍有未达标项目，不能标注风险消除")
+        raise MonitoringError(gettext("最近一次两不愁三保障核查仍有未达标项目，不能标注风险消除"))
     case, before = _move(case, MonitoringStage.ELIMINATED, by=by, note=note)
     case.elimination_note = note.strip()
     case.elimination_evidence.save(Path(evidence.name).name, evidence, save=False)
@@ -413,7 +419,7 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
         try:
             apply_key_facts(case.household, by=by, action="monitoring_eliminate", status=case.previous_status)
         except RegistryError as e:
-            raise MonitoringError(f"恢复户状态失败：{e}") from None
+            raise MonitoringError(gettext("恢复户状态失败：%(e)s") % {"e": e}) from None
     _log(case, before, by=by, note=note, action="eliminate_risk")
     return case
 
@@ -437,13 +443,13 @@ def open_lookback(
     ensure_can_edit(by, region_code)
     region = Region.objects.filter(code=region_code).first()
     if region is None or region.level > RegionLevel.VILLAGE:
-        raise MonitoringError("请选择乡镇、县或行政村作为排查范围")
+        raise MonitoringError(gettext("请选择乡镇、县或行政村作为排查范围"))
     if not (name or "").strip():
-        raise MonitoringError("请填写名称")
+        raise MonitoringError(gettext("请填写名称"))
     if ends_on < starts_on:
-        raise MonitoringError("截止日期不能早于开始日期")
+        raise MonitoringError(gettext("截止日期不能早于开始日期"))
     if income_line is None or income_line <= 0:
-        raise MonitoringError("排查线须大于0")
+        raise MonitoringError(gettext("排查线须大于0"))
 
     campaign = LookBack.objects.create(
         name=name.strip(),
@@ -510,18 +516,18 @@ def record_lookback_item(
     ensure_can_edit(by, item.village_code)
     item = LookBackItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
     if item.campaign.status != LookBack.Status.OPEN:
-        raise MonitoringError("该回头看已结束")
+        raise MonitoringError(gettext("该回头看已结束"))
     missing = [i for i in CHECK_ITEMS if results.get(i) is None]
     if missing:
-        raise MonitoringError("请逐项填写：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in missing))
+        raise MonitoringError(gettext("请逐项填写：") + "、".join(str(CHECK_ITEM_LABELS[i]) for i in missing))
     notes = {k: (v or "").strip() for k, v in notes.items() if k in CHECK_ITEMS and (v or "").strip()}
     unexplained = [i for i in CHECK_ITEMS if results[i] is False and not notes.get(i)]
     if unexplained:
         raise MonitoringError(
-            "未达标的项目须说明情况：" + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained)
+            gettext("未达标的项目须说明情况：") + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained)
         )
     if checked_on > timezone.localdate():
-        raise MonitoringError("排查日期不能晚于今天")
+        raise MonitoringError(gettext("排查日期不能晚于今天"))
     if evidence is not None:
         evidence = _accepted(evidence)
     for i in CHECK_ITEMS:

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
@@ -71,14 +72,14 @@ def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> S
     if scope_code:
         ensure_can_read(by, scope_code)
     elif not by.is_superuser:
-        raise ScopeError("不在您的管辖范围内")
+        raise ScopeError(gettext("不在您的管辖范围内"))
     this_year = timezone.localdate().year
     if not 2013 <= year <= this_year:
-        raise MonitoringError(f"年度应在2013到{this_year}之间")
+        raise MonitoringError(gettext("年度应在2013到%(this_year)s之间") % {"this_year": this_year})
     if kind not in Sweep.Kind.values:
-        raise MonitoringError("未知的筛查类别")
+        raise MonitoringError(gettext("未知的筛查类别"))
     if kind == Sweep.Kind.SIGNALS and not rules.effective_thresholds(year):
-        raise MonitoringError(f"未设置{year}年及以前的监测线，请先设置监测线")
+        raise MonitoringError(gettext("未设置%(year)s年及以前的监测线，请先设置监测线") % {"year": year})
     sweep = Sweep.objects.create(
         kind=kind,
         year=year,
@@ -347,12 +348,12 @@ def dismiss_candidate(household: Household, *, by, year: int, reason: str) -> in
     """Set a household's open signals of the year aside, with the reason (never a status change)."""
     ensure_can_edit(by, household.village_id)
     if not (reason or "").strip():
-        raise MonitoringError("请填写排除理由")
+        raise MonitoringError(gettext("请填写排除理由"))
     n = RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(
         state=SignalState.DISMISSED
     )
     if not n:
-        raise MonitoringError("该户没有待研判的预警")
+        raise MonitoringError(gettext("该户没有待研判的预警"))
     record(
         by=by,
         action="dismiss_risk_signals",

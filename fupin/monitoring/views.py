@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
@@ -48,7 +49,7 @@ def _get(qs, pk):
 
 def _reader(user):
     if user.scope_prefix is None:
-        raise PermissionDenied("您的角色不能查看监测信息")
+        raise PermissionDenied(gettext("您的角色不能查看监测信息"))
 
 
 # ---------------------------------------------------------------- overview
@@ -109,7 +110,7 @@ def sweep_start(request):
     form = forms.SweepForm(request.POST)
     kind = request.POST.get("kind", Sweep.Kind.SIGNALS)
     if not form.is_valid():
-        messages.error(request, "请填写正确的年度")
+        messages.error(request, gettext("请填写正确的年度"))
         return redirect("monitoring:signal_list")
     try:
         sweep = sweeps.start_sweep(by=request.user, kind=kind, year=form.cleaned_data["year"])
@@ -138,16 +139,16 @@ def candidate_dismiss(request, household_pk):
             sweeps.dismiss_candidate(
                 household, by=request.user, year=year, reason=form.cleaned_data["reason"]
             )
-            messages.success(request, "已排除该户的预警")
+            messages.success(request, gettext("已排除该户的预警"))
         except REFUSED as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, "请填写排除理由")
+        messages.error(request, gettext("请填写排除理由"))
     return redirect(reverse("monitoring:signal_list") + f"?year={year}")
 
 
 def _household(user, pk) -> Household:
-    return get_in_scope(registry.household_for, user, pk, message="户不存在或不在您的管辖范围内")
+    return get_in_scope(registry.household_for, user, pk, message=gettext("户不存在或不在您的管辖范围内"))
 
 
 @login_required
@@ -157,11 +158,15 @@ def risk_event_create(request, household_pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.record_risk_event(household, by=request.user, **form.cleaned_data)
-            messages.success(request, "已登记风险事件")
+            messages.success(request, gettext("已登记风险事件"))
             return redirect("registry:household_detail", household.pk)
         except REFUSED as e:
             form.add_error(None, str(e))
-    return render(request, "monitoring/form.html", {"form": form, "title": f"登记风险事件：{household}"})
+    return render(
+        request,
+        "monitoring/form.html",
+        {"form": form, "title": gettext("登记风险事件：%(household)s") % {"household": household}},
+    )
 
 
 # ---------------------------------------------------------------- monitored households
@@ -196,7 +201,11 @@ def case_create(request, household_pk):
             return redirect("monitoring:case_detail", case.pk)
         except REFUSED as e:
             form.add_error(None, str(e))
-    return render(request, "monitoring/form.html", {"form": form, "title": f"纳入监测申报：{household}"})
+    return render(
+        request,
+        "monitoring/form.html",
+        {"form": form, "title": gettext("纳入监测申报：%(household)s") % {"household": household}},
+    )
 
 
 @login_required
@@ -233,9 +242,9 @@ def case_evidence(request, pk):
 def _case_measure(request, case):
     form = forms.MeasureForm(request.POST)
     if not form.is_valid():
-        raise services.MonitoringError("请完整填写帮扶措施")
+        raise services.MonitoringError(gettext("请完整填写帮扶措施"))
     services.add_measure(case, by=request.user, **form.cleaned_data)
-    return "已保存"
+    return gettext("已保存")
 
 
 def _case_step(step, field="note"):
@@ -243,7 +252,7 @@ def _case_step(step, field="note"):
 
     def handler(request, case):
         step(case, by=request.user, **{field: request.POST.get(field, "")})
-        return "已保存"
+        return gettext("已保存")
 
     return handler
 
@@ -252,7 +261,7 @@ def _case_eliminate(request, case):
     services.eliminate_risk(
         case, by=request.user, note=request.POST.get("note", ""), evidence=request.FILES.get("evidence")
     )
-    return "已保存"
+    return gettext("已保存")
 
 
 # The actions on a monitored household (monitoring:case_action), each returning its message (fupin.core.actions).
@@ -282,7 +291,7 @@ def measure_done(request, pk):
     measure = _get(MonitoringMeasure.objects.filter(case__in=selectors.cases_for(request.user)), pk)
     try:
         services.complete_measure(measure, by=request.user, done_on=timezone.localdate())
-        messages.success(request, "已标记落实")
+        messages.success(request, gettext("已标记落实"))
     except REFUSED as e:
         messages.error(request, str(e))
     return redirect("monitoring:case_detail", measure.case_id)
@@ -341,7 +350,7 @@ def _lookback_item(user, pk) -> LookBackItem:
         pk,
     )
     if not user.in_scope(item.village_code):
-        raise Http404("记录不存在或不在您的管辖范围内")
+        raise Http404(gettext("记录不存在或不在您的管辖范围内"))
     return item
 
 
@@ -365,7 +374,12 @@ def lookback_item(request, pk):
                 evidence=form.cleaned_data.get("evidence"),
                 responsible_person=form.cleaned_data.get("responsible_person", ""),
             )
-            messages.success(request, f"已保存，登记问题 {len(problems)} 个" if problems else "已保存")
+            messages.success(
+                request,
+                gettext("已保存，登记问题 %(problems)s 个") % {"problems": len(problems)}
+                if problems
+                else gettext("已保存"),
+            )
             return redirect(
                 reverse("monitoring:lookback_detail", args=[item.campaign_id])
                 + f"?village={item.village_code}"
@@ -402,7 +416,7 @@ def check_list(request):
         del form.fields["county"]  # a county office's lists are its own
     if request.method == "POST":
         if not can_upload:
-            raise PermissionDenied("只有部门联络员和县扶贫办可以上传比对名单")
+            raise PermissionDenied(gettext("只有部门联络员和县扶贫办可以上传比对名单"))
         if form.is_valid():
             try:
                 check = cross_checks.upload_cross_check(
@@ -411,7 +425,11 @@ def check_list(request):
                     upload=form.cleaned_data["file"],
                     county=form.cleaned_data.get("county", ""),
                 )
-                messages.success(request, f"已上传 {check.rows} 行，名单保留至 {check.retain_until}")
+                messages.success(
+                    request,
+                    gettext("已上传 %(rows)s 行，名单保留至 %(retain_until)s")
+                    % {"rows": check.rows, "retain_until": check.retain_until},
+                )
                 return redirect("monitoring:check_detail", check.pk)
             except REFUSED as e:
                 form.add_error("county" if isinstance(e, services.AddresseeError) else "file", str(e))
@@ -448,7 +466,7 @@ def check_run(request, pk):
     check = _get(selectors.cross_checks_for(user), pk)
     try:
         cross_checks.start_cross_check(check, by=user)
-        messages.success(request, "已开始比对")
+        messages.success(request, gettext("已开始比对"))
     except REFUSED as e:
         messages.error(request, str(e))
     return redirect("monitoring:check_detail", check.pk)
@@ -486,7 +504,7 @@ def finding_detail(request, pk):
         if form.is_valid():
             try:
                 cross_checks.decide_finding(finding, by=request.user, **form.cleaned_data)
-                messages.success(request, "已核实处理，结果已记入问题台账")
+                messages.success(request, gettext("已核实处理，结果已记入问题台账"))
                 return redirect("monitoring:finding_detail", finding.pk)
             except REFUSED as e:
                 form.add_error(None, str(e))
@@ -548,8 +566,8 @@ def problem_create(request):
         except REFUSED as e:
             form.add_error(None, str(e))
         except ValueError:
-            form.add_error("region_code", "区划代码不正确")
-    return render(request, "monitoring/form.html", {"form": form, "title": "登记问题"})
+            form.add_error("region_code", gettext("区划代码不正确"))
+    return render(request, "monitoring/form.html", {"form": form, "title": gettext("登记问题")})
 
 
 @login_required
@@ -582,14 +600,14 @@ def problem_evidence(request, pk):
 def _problem_rectify(request, problem):
     form = forms.RectifyForm(request.POST, request.FILES)
     if not form.is_valid():
-        raise services.MonitoringError("请填写整改情况")
+        raise services.MonitoringError(gettext("请填写整改情况"))
     problems.rectify_problem(
         problem,
         by=request.user,
         rectification=form.cleaned_data["rectification"],
         evidence=form.cleaned_data.get("evidence"),
     )
-    return "已保存"
+    return gettext("已保存")
 
 
 def _problem_decision(decide, field):
@@ -598,9 +616,9 @@ def _problem_decision(decide, field):
     def handler(request, problem):
         form = forms.CloseForm(request.POST)
         if not form.is_valid():
-            raise services.MonitoringError("请填写意见")
+            raise services.MonitoringError(gettext("请填写意见"))
         decide(problem, by=request.user, **{field: form.cleaned_data["note"]})
-        return "已保存"
+        return gettext("已保存")
 
     return handler
 

@@ -8,6 +8,8 @@ from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext
+
 
 def largest_remainder(total: int, weights: Mapping[Hashable, Decimal | int]) -> dict:
     """Split `total` among the keys of `weights` in proportion to the weights.
@@ -15,14 +17,14 @@ def largest_remainder(total: int, weights: Mapping[Hashable, Decimal | int]) -> 
     If every weight is zero the total is split evenly (the same rule, equal weights).
     """
     if total < 0:
-        raise ValueError("总数不能为负")
+        raise ValueError(gettext("总数不能为负"))
     if not weights:
         if total:
-            raise ValueError("没有可分解的下级区划")
+            raise ValueError(gettext("没有可分解的下级区划"))
         return {}
     exact = {k: Fraction(str(w)) for k, w in weights.items()}
     if any(w < 0 for w in exact.values()):
-        raise ValueError("分解权数不能为负")
+        raise ValueError(gettext("分解权数不能为负"))
     weight_sum = sum(exact.values())
     if weight_sum == 0:
         exact = {k: Fraction(1) for k in weights}

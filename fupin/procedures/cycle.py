@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.core.files.base import ContentFile
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.regions.models import Region, RegionLevel, in_region
@@ -149,9 +150,12 @@ def run_cycle(
     counts and timings."""
     by = system_user()
     if not Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists():
-        raise ProcedureError(f"县代码不存在：{county}")
+        raise ProcedureError(gettext("县代码不存在：%(county)s") % {"county": county})
     if not IncomeRecord.objects.filter(in_region("household__village_id", county), year=year).exists():
-        raise ProcedureError(f"{county}没有{year}年的收入数据，请先完成年度收入调查")
+        raise ProcedureError(
+            gettext("%(county)s没有%(year)s年的收入数据，请先完成年度收入调查")
+            % {"county": county, "year": year}
+        )
     line = selectors.poverty_line(year, county)
     start_at = timezone.make_aware(
         datetime.datetime.combine(start or datetime.date(year, 10, 8), datetime.time(9))

@@ -1,6 +1,7 @@
 """Forms of the procedure pages; per-household fields (votes, exceptions) are parsed by views.parse_*."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fupin.registry import codes
@@ -18,7 +19,11 @@ class AddHouseholdsForm(forms.Form):
     households = forms.TypedMultipleChoiceField(label=_("户"), coerce=int, choices=())
     source = forms.ChoiceField(
         label=_("来源"),
-        choices=(("self", "农户自愿申请"), ("village", "村两委/工作队提名"), ("look_back", "回头看排查")),
+        choices=(
+            ("self", gettext_lazy("农户自愿申请")),
+            ("village", gettext_lazy("村两委/工作队提名")),
+            ("look_back", gettext_lazy("回头看排查")),
+        ),
         required=False,
     )
     applied_on = forms.DateField(
@@ -57,7 +62,11 @@ class ObjectionForm(forms.Form):
 
 class ResolveForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("处理结果"), choices=(("upheld", "异议成立（该户移出名单）"), ("rejected", "异议不成立"))
+        label=_("处理结果"),
+        choices=(
+            ("upheld", gettext_lazy("异议成立（该户移出名单）")),
+            ("rejected", gettext_lazy("异议不成立")),
+        ),
     )
     resolution = forms.CharField(label=_("核查情况与理由"), widget=forms.Textarea(attrs={"rows": 2}))
 

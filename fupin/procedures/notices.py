@@ -7,6 +7,7 @@ import datetime
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
@@ -45,7 +46,7 @@ def post_notice(
     _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if selectors.running_notice(batch):
-        raise ProcedureError("本环节的公示已经生成，正在公示期内")
+        raise ProcedureError(gettext("本环节的公示已经生成，正在公示期内"))
     cfg = selectors.settings_for(batch.village_id)
     ends_at = notice_ends_at(
         now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays
@@ -106,7 +107,7 @@ def add_notice_photo(
     now = _now(now)
     batch, notice = _notice_in_force(batch, by=by, missing="请先生成并打印公示，张贴后再上传照片")
     if not photo:
-        raise ProcedureError("请选择公示张贴现场照片")
+        raise ProcedureError(gettext("请选择公示张贴现场照片"))
     _log(
         batch,
         by=by,
@@ -138,15 +139,21 @@ def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None
     now = _now(now)
     batch, notice = _notice_in_force(batch, by=by, missing="公示尚未张贴，请先张贴公示并上传照片")
     if not selectors.notice_photographed(batch, notice):
-        raise ProcedureError("请先上传公示张贴现场照片，再结束公示")
+        raise ProcedureError(gettext("请先上传公示张贴现场照片，再结束公示"))
     if now < notice.ends_at:
         raise ProcedureError(
-            f"公示期未满，不能提前结束：还剩 {_days_left(now, notice.ends_at)}，"
-            f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M} 后方可结束"
+            gettext("公示期未满，不能提前结束：还剩 %(ends_at)s，%(ends_at2)s 后方可结束")
+            % {
+                "ends_at": _days_left(now, notice.ends_at),
+                "ends_at2": format(timezone.localtime(notice.ends_at), "%Y-%m-%d %H:%M"),
+            }
         )
     pending = selectors.open_objections(batch)
     if pending:
-        raise ProcedureError(f"公示期间收到的 {pending} 条异议尚未处理，处理完毕后才能结束公示")
+        raise ProcedureError(
+            gettext("公示期间收到的 %(pending)s 条异议尚未处理，处理完毕后才能结束公示")
+            % {"pending": pending}
+        )
     notice.closed_at = now
     notice.save(update_fields=["closed_at"])
     to = Stage.TOWNSHIP_REVIEW if batch.stage == Stage.FIRST_NOTICE else Stage.COUNTY_REVIEW
@@ -173,14 +180,14 @@ def record_objection(
     ensure_can_edit(by, batch.village_id)
     _ensure_stage(batch, *OBJECTION_STAGES)
     if batch.stage in NOTICE_STAGE and selectors.running_notice(batch) is None:
-        raise ProcedureError("公示尚未张贴，异议应在公示期内受理")
+        raise ProcedureError(gettext("公示尚未张贴，异议应在公示期内受理"))
     if not (content or "").strip():
-        raise ProcedureError("请填写异议内容")
+        raise ProcedureError(gettext("请填写异议内容"))
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if entry is None:
-            raise ProcedureError("请选择异议涉及的户")
+            raise ProcedureError(gettext("请选择异议涉及的户"))
         if entry.batch_id != batch.pk or entry.state != EntryState.SELECTED:
-            raise ProcedureError("该户不在本批次的公示名单中")
+            raise ProcedureError(gettext("该户不在本批次的公示名单中"))
     objection = Objection.objects.create(
         batch=batch,
         entry=entry,
@@ -216,9 +223,9 @@ def resolve_objection(
     batch = _locked(objection.batch)
     ensure_can_edit(by, batch.village_id)
     if objection.state != Objection.State.OPEN:
-        raise ProcedureError("该异议已经处理")
+        raise ProcedureError(gettext("该异议已经处理"))
     if not (resolution or "").strip():
-        raise ProcedureError("请填写核查情况和处理理由")
+        raise ProcedureError(gettext("请填写核查情况和处理理由"))
     objection.state = Objection.State.UPHELD if upheld else Objection.State.REJECTED
     objection.resolution, objection.resolved_by, objection.resolved_at = (
         resolution.strip(),

@@ -5,6 +5,8 @@ Read by the services (which refuse) and the views (which show or hide the forms)
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from fupin.accounts.models import Role
 from fupin.accounts.permissions import OFFICE_ROLES, VILLAGE_ROLES, has_role, is_county_office
 from fupin.accounts.scope import ScopeError, ensure_can_edit
@@ -48,7 +50,7 @@ def ensure_level(user: Any, code: str, level: str) -> None:
     """In scope to edit `code`, and holding a role of `level` (an administrator acts at every level)."""
     ensure_can_edit(user, code)
     if not has_role(user, *LEVEL_ROLES[level]):
-        raise ScopeError(f"此操作由{LEVEL_NAMES[level]}办理")
+        raise ScopeError(gettext("此操作由%(level)s办理") % {"level": LEVEL_NAMES[level]})
 
 
 def can_act(user: Any, batch: Batch) -> bool:

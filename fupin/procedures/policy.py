@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError
 from fupin.audit.services import record
@@ -30,11 +31,11 @@ def set_policy_year(
     """Set a year's line nationally (administrator) or for a province/prefecture/county (its own office)."""
     if region_prefix:
         if not may_set_policy_for(by, region_prefix):
-            raise ScopeError("只能为本级区划设定扶贫标准")
+            raise ScopeError(gettext("只能为本级区划设定扶贫标准"))
     elif not by.is_superuser:
-        raise ScopeError("全国标准只能由系统管理员维护")
+        raise ScopeError(gettext("全国标准只能由系统管理员维护"))
     if poverty_line is None or poverty_line <= 0:
-        raise ProcedureError("扶贫标准须为正数")
+        raise ProcedureError(gettext("扶贫标准须为正数"))
     obj, _ = PolicyYear.objects.update_or_create(
         region_prefix=region_prefix,
         year=year,
@@ -61,16 +62,20 @@ def save_settings(*, by, county_code: str, **fields) -> ProcedureSettings:
                 try:
                     days.append(datetime.date.fromisoformat(str(d).strip()).isoformat())
                 except ValueError:
-                    raise ProcedureError(f"日期格式不正确：{d}（应为 2025-10-01）") from None
+                    raise ProcedureError(
+                        gettext("日期格式不正确：%(d)s（应为 2025-10-01）") % {"d": d}
+                    ) from None
             fields[name] = sorted(set(days))
     for name in ("survey_deadline", "update_deadline"):
         if name in fields:
             try:
                 datetime.date.fromisoformat(f"2024-{fields[name]}")
             except ValueError:
-                raise ProcedureError(f"截止日期格式不正确：{fields[name]}（应为 01-31）") from None
+                raise ProcedureError(
+                    gettext("截止日期格式不正确：%(name)s（应为 01-31）") % {"name": fields[name]}
+                ) from None
     if "notice_days" in fields and not 7 <= int(fields["notice_days"]) <= 30:
-        raise ProcedureError("公示期不得少于 7 天（最多 30 天）")
+        raise ProcedureError(gettext("公示期不得少于 7 天（最多 30 天）"))
     for k, v in fields.items():
         setattr(cfg, k, v)
     cfg.save()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.audit.services import record
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
@@ -100,7 +101,7 @@ def _cascade(
 
 
 ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
-ALLOCATION_NAMES = {"quota": "贫困人口规模", "plan": "年度减贫计划"}
+ALLOCATION_NAMES = {"quota": gettext_lazy("贫困人口规模"), "plan": gettext_lazy("年度减贫计划")}
 
 
 @transaction.atomic
@@ -112,15 +113,15 @@ def set_county_allocation(
     model = ALLOCATION_MODELS[which]
     county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
     if county is None:
-        raise ProcedureError("规模由县扶贫办下达，请选择一个县")
+        raise ProcedureError(gettext("规模由县扶贫办下达，请选择一个县"))
     ensure_level(by, county.code, "county")
     if basis not in AllocationBasis.values:
-        raise ProcedureError("未知的分解依据")
+        raise ProcedureError(gettext("未知的分解依据"))
     if persons is None or persons < 0:
-        raise ProcedureError("人数不能为负")
+        raise ProcedureError(gettext("人数不能为负"))
     weights = village_weights(county.code, year, basis)
     if not weights:
-        raise ProcedureError(f"{county.name}下没有行政村，无法分解")
+        raise ProcedureError(gettext("%(name)s下没有行政村，无法分解") % {"name": county.name})
     _write_allocations(model, year, {county.code: persons}, weights, basis=basis, by=by)
     _cascade(model, county.code, persons, year, weights, basis=basis, by=by)
     obj = model.objects.get(region=county, year=year)
@@ -143,20 +144,23 @@ def adjust_allocation(
     model = ALLOCATION_MODELS[which]
     parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
     if parent is None:
-        raise ProcedureError(f"上级尚未下达{year}年{ALLOCATION_NAMES[which]}")
+        raise ProcedureError(
+            gettext("上级尚未下达%(year)s年%(which)s") % {"year": year, "which": ALLOCATION_NAMES[which]}
+        )
     level = "county" if len(parent_code) == CODE_LENGTHS[RegionLevel.COUNTY] else "township"
     if len(parent_code) not in (CODE_LENGTHS[RegionLevel.COUNTY], CODE_LENGTHS[RegionLevel.TOWNSHIP]):
-        raise ProcedureError("只能调整县对乡镇、乡镇对村的分解")
+        raise ProcedureError(gettext("只能调整县对乡镇、乡镇对村的分解"))
     ensure_level(by, parent_code, level)
     children = set(_children(parent_code))
     if set(values) != children:
-        raise ProcedureError("请为每个下级区划填写人数")
+        raise ProcedureError(gettext("请为每个下级区划填写人数"))
     if any(v is None or v < 0 for v in values.values()):
-        raise ProcedureError("人数不能为负")
+        raise ProcedureError(gettext("人数不能为负"))
     total = sum(values.values())
     if total != parent.persons:
         raise ProcedureError(
-            f"调整后合计 {total} 人，与上级下达的 {parent.persons} 人不等（差 {parent.persons - total:+d} 人）"
+            gettext("调整后合计 %(total)s 人，与上级下达的 %(persons)s 人不等（差 %(total2)s 人）")
+            % {"total": total, "persons": parent.persons, "total2": format(parent.persons - total, "+d")}
         )
     before = dict(
         model.objects.filter(region_id__in=list(children), year=year).values_list("region_id", "persons")

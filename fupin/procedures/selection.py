@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 
@@ -30,9 +31,9 @@ def _complete_village_survey(batch: Batch, *, by: User, now: datetime.datetime) 
     failing = [r for r in selectors.check_village(batch.village_id, batch.year, batch.kind) if not r["ok"]]
     if failing:
         raise ProcedureError(
-            "不符合"
+            gettext("不符合")
             + batch.get_kind_display()
-            + "标准："
+            + gettext("标准：")
             + "；".join(f"{r['label']}（{r['actual']}）" for r in failing)
         )
     return _move(
@@ -55,17 +56,23 @@ def _ranked_entries(batch: Batch, exceptions: dict[int, tuple[str, str]]) -> lis
     )
     for kind, note in exceptions.values():
         if kind not in ("housing", "education", "health"):
-            raise ProcedureError("例外情形只能是住房、教育或健康")
+            raise ProcedureError(gettext("例外情形只能是住房、教育或健康"))
         if not (note or "").strip():
-            raise ProcedureError("例外情形须写明具体情况")
+            raise ProcedureError(gettext("例外情形须写明具体情况"))
     ids = [e.household_id for e in entries]
     incomes, guarantees = _income_and_guarantees(ids, batch.year)
     missing = [e.household.head_name or e.household.number for e in entries if e.household_id not in incomes]
     if missing:
         raise ProcedureError(
-            f"还有 {len(missing)} 户未录入{batch.year}年收入：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}。"
-            f"表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，"
-            f"录入{batch.year}年收入后再完成调查。"
+            gettext(
+                "还有 %(missing)s 户未录入%(year)s年收入：%(missing2)s%(else)s。表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，录入%(year)s年收入后再完成调查。"
+            )
+            % {
+                "missing": len(missing),
+                "year": batch.year,
+                "missing2": "、".join(missing[:5]),
+                "else": gettext("等") if len(missing) > 5 else "",
+            }
         )
     for e in entries:
         e.per_capita_net_income = incomes[e.household_id]
@@ -101,8 +108,10 @@ def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line: Dec
     )
     if usage is not None and usage["quota"] is None:
         raise ProcedureError(
-            f"{batch.village.name}尚未下达{batch.year}年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”"
-            f"下达{batch.year}年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
+            gettext(
+                "%(name)s尚未下达%(year)s年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”下达%(year)s年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
+            )
+            % {"name": batch.village.name, "year": batch.year}
         )
     room = usage["left"] if usage is not None else None
     for e in entries:
@@ -128,7 +137,9 @@ def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line: Dec
         e.household.head_name for e in entries if e.state == EntryState.SELECTED and not e.primary_cause
     ]
     if lacking:
-        raise ProcedureError(f"入围户须填写主要致贫原因：{'、'.join(lacking[:5])}")
+        raise ProcedureError(
+            gettext("入围户须填写主要致贫原因：%(lacking)s") % {"lacking": "、".join(lacking[:5])}
+        )
 
 
 @transaction.atomic
@@ -216,16 +227,19 @@ def record_appraisal(
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPRAISAL)
     if not minutes:
-        raise ProcedureError("请上传民主评议会议记录（扫描件或照片）")
+        raise ProcedureError(gettext("请上传民主评议会议记录（扫描件或照片）"))
     if representatives < 1 or present < 0 or present > representatives:
-        raise ProcedureError("实到代表人数不能超过应到人数")
+        raise ProcedureError(gettext("实到代表人数不能超过应到人数"))
     if present * 3 < representatives * 2:
-        raise ProcedureError(f"实到 {present} 人，不足应到 {representatives} 人的三分之二，会议无效")
+        raise ProcedureError(
+            gettext("实到 %(present)s 人，不足应到 %(representatives)s 人的三分之二，会议无效")
+            % {"present": present, "representatives": representatives}
+        )
     if held_on > timezone.localdate(now):
-        raise ProcedureError("会议日期不能晚于今天")
+        raise ProcedureError(gettext("会议日期不能晚于今天"))
     for yes, no in votes.values():
         if yes < 0 or no < 0 or yes + no > present:
-            raise ProcedureError("赞成票与反对票之和不能超过实到人数")
+            raise ProcedureError(gettext("赞成票与反对票之和不能超过实到人数"))
     appraisal = Appraisal(
         batch=batch,
         held_on=held_on,
@@ -236,16 +250,16 @@ def record_appraisal(
     )
     if batch.is_village_procedure:
         if None not in votes:
-            raise ProcedureError("请录入表决结果")
+            raise ProcedureError(gettext("请录入表决结果"))
         appraisal.votes_for, appraisal.votes_against = votes[None]
         if appraisal.votes_for * 2 <= present:
-            raise ProcedureError("未获到会代表过半数同意，不能进入公示")
+            raise ProcedureError(gettext("未获到会代表过半数同意，不能进入公示"))
         passed = 1
     else:
         entries = list(batch.entries.filter(state=EntryState.SELECTED))
         missing = [e for e in entries if e.pk not in votes]
         if missing:
-            raise ProcedureError(f"还有 {len(missing)} 户未录入表决结果")
+            raise ProcedureError(gettext("还有 %(missing)s 户未录入表决结果") % {"missing": len(missing)})
         for e in entries:
             e.votes_for, e.votes_against = votes[e.pk]
             if e.votes_for * 2 <= present:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import region_filter
@@ -280,13 +281,13 @@ def stage_counts(user: User, year: int) -> dict:
 # ---------------------------------------------------------------- villages
 
 CRITERIA_LABELS = {
-    "has_hardened_road": "通硬化路",
-    "has_bus": "通客车",
-    "has_safe_water": "饮水安全",
-    "has_electricity": "通动力电",
-    "has_clinic": "有标准化卫生室",
-    "has_broadband": "通宽带",
-    "has_activity_venue": "有综合服务场所",
+    "has_hardened_road": gettext_lazy("通硬化路"),
+    "has_bus": gettext_lazy("通客车"),
+    "has_safe_water": gettext_lazy("饮水安全"),
+    "has_electricity": gettext_lazy("通动力电"),
+    "has_clinic": gettext_lazy("有标准化卫生室"),
+    "has_broadband": gettext_lazy("通宽带"),
+    "has_activity_venue": gettext_lazy("有综合服务场所"),
 }
 DEFAULT_CRITERIA: dict[str, dict[str, Any]] = {
     VillageCriteria.Kind.EXIT: {
@@ -341,20 +342,22 @@ def check_village(village_code: str, year: int, kind: str) -> list[dict]:
     if ckind == VillageCriteria.Kind.EXIT:
         results.append(
             {
-                "label": f"贫困发生率低于 {criteria.incidence_percent}%",
-                "actual": f"{incidence}%（{poor}/{population}人）"
+                "label": gettext("贫困发生率低于 %(percent)s%%") % {"percent": criteria.incidence_percent},
+                "actual": gettext("%(incidence)s%%（%(poor)s/%(population)s人）")
+                % {"incidence": incidence, "poor": poor, "population": population}
                 if incidence is not None
-                else "无农业人口数据",
+                else gettext("无农业人口数据"),
                 "ok": incidence is not None and incidence < criteria.incidence_percent,
             }
         )
     else:
         results.append(
             {
-                "label": f"贫困发生率不低于 {criteria.incidence_percent}%",
-                "actual": f"{incidence}%（{poor}/{population}人）"
+                "label": gettext("贫困发生率不低于 %(percent)s%%") % {"percent": criteria.incidence_percent},
+                "actual": gettext("%(incidence)s%%（%(poor)s/%(population)s人）")
+                % {"incidence": incidence, "poor": poor, "population": population}
                 if incidence is not None
-                else "无农业人口数据",
+                else gettext("无农业人口数据"),
                 "ok": incidence is not None and incidence >= criteria.incidence_percent,
             }
         )
@@ -363,15 +366,22 @@ def check_village(village_code: str, year: int, kind: str) -> list[dict]:
             actual = profile.collective_income if profile else Decimal("0")
             results.append(
                 {
-                    "label": f"村集体经济收入不低于 {criteria.min_collective_income} 元",
-                    "actual": f"{actual} 元",
+                    "label": gettext("村集体经济收入不低于 %(income)s 元")
+                    % {"income": criteria.min_collective_income},
+                    "actual": gettext("%(amount)s 元") % {"amount": actual},
                     "ok": actual >= criteria.min_collective_income,
                 }
             )
         for field in INFRASTRUCTURE:
             if getattr(criteria, "require_" + field[4:]):
                 has = bool(profile and getattr(profile, field))
-                results.append({"label": CRITERIA_LABELS[field], "actual": "是" if has else "否", "ok": has})
+                results.append(
+                    {
+                        "label": CRITERIA_LABELS[field],
+                        "actual": gettext("是") if has else gettext("否"),
+                        "ok": has,
+                    }
+                )
     return results
 
 

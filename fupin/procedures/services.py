@@ -14,6 +14,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.audit.services import record
@@ -101,7 +102,10 @@ def _display_name(user: User | None) -> str:
 def _ensure_stage(batch: Batch, *stages: str) -> None:
     if batch.stage not in stages:
         wanted = "、".join(batch.stage_label(s) for s in stages)
-        raise ProcedureError(f"本批次当前处于“{batch.stage_label()}”环节，此操作只能在“{wanted}”环节办理")
+        raise ProcedureError(
+            gettext("本批次当前处于“%(stage_label)s”环节，此操作只能在“%(wanted)s”环节办理")
+            % {"stage_label": batch.stage_label(), "wanted": wanted}
+        )
 
 
 def _log(
@@ -155,11 +159,14 @@ def _move(
     """Move the batch along one allowed edge of TRANSITIONS, recording it."""
     if to not in TRANSITIONS[batch.stage]:
         raise ProcedureError(
-            f"不能从“{batch.stage_label()}”直接进入“{batch.stage_label(to)}”，各环节不得跳过"
+            gettext("不能从“%(stage_label)s”直接进入“%(to)s”，各环节不得跳过")
+            % {"stage_label": batch.stage_label(), "to": batch.stage_label(to)}
         )
     pending = selectors.open_objections(batch)
     if pending:
-        raise ProcedureError(f"本批次还有 {pending} 条异议未处理，处理完毕后才能进入下一环节")
+        raise ProcedureError(
+            gettext("本批次还有 %(pending)s 条异议未处理，处理完毕后才能进入下一环节") % {"pending": pending}
+        )
     frm = batch.stage
     _log(batch, by=by, action=action, now=now, opinion=opinion, evidence=evidence, stage=frm)
     batch.stage, batch.stage_since = to, now
@@ -216,14 +223,16 @@ def open_batch(
     try:
         village = Region.objects.get(code=village_code)
     except Region.DoesNotExist:
-        raise ProcedureError(f"行政村代码不存在：{village_code}") from None
+        raise ProcedureError(
+            gettext("行政村代码不存在：%(village_code)s") % {"village_code": village_code}
+        ) from None
     if village.level != RegionLevel.VILLAGE:
-        raise ProcedureError(f"{village.name}不是行政村，程序以行政村为单位开展")
+        raise ProcedureError(gettext("%(name)s不是行政村，程序以行政村为单位开展") % {"name": village.name})
     ensure_level(by, village.code, "village")
     if kind not in Procedure.values:
-        raise ProcedureError("未知的程序类别")
+        raise ProcedureError(gettext("未知的程序类别"))
     if not 2013 <= year <= now.year + 1:
-        raise ProcedureError(f"年度应在2013到{now.year + 1}之间")
+        raise ProcedureError(gettext("年度应在2013到%(year)s之间") % {"year": now.year + 1})
     # The village's row first: two openings at once would both find no batch and both take round 1.
     list(
         Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True)
@@ -231,7 +240,8 @@ def open_batch(
     existing = Batch.objects.select_for_update().filter(kind=kind, village=village, year=year)
     if existing.exclude(stage=Stage.ANNOUNCED).exists():
         raise ProcedureError(
-            f"{village.name}{year}年已有进行中的{Procedure(kind).label}批次，请在原批次中办理"
+            gettext("%(name)s%(year)s年已有进行中的%(label)s批次，请在原批次中办理")
+            % {"name": village.name, "year": year, "label": Procedure(kind).label}
         )
     round_ = (existing.aggregate(m=Max("round"))["m"] or 0) + 1
     batch = Batch.objects.create(
@@ -271,14 +281,14 @@ def _check_application_codes(
     batch: Batch, source: str, proposed_type: str, primary_cause: str, other_causes: list[str] | None
 ) -> None:
     if batch.kind == Procedure.RELAPSE and not primary_cause:
-        raise ProcedureError("返贫须填写返贫原因（因灾、因病、因学等）")
+        raise ProcedureError(gettext("返贫须填写返贫原因（因灾、因病、因学等）"))
     for cause in [primary_cause, *(other_causes or [])]:
         if cause and cause not in codes.PovertyCause.values:
-            raise ProcedureError(f"未知的致贫原因：{cause}")
+            raise ProcedureError(gettext("未知的致贫原因：%(cause)s") % {"cause": cause})
     if proposed_type and proposed_type not in codes.HouseholdType.values:
-        raise ProcedureError("未知的贫困户属性")
+        raise ProcedureError(gettext("未知的贫困户属性"))
     if source not in Application.Source.values:
-        raise ProcedureError("未知的申请来源")
+        raise ProcedureError(gettext("未知的申请来源"))
 
 
 def _households_to_add(batch: Batch, household_ids: list[int]) -> list[Household]:
@@ -290,23 +300,34 @@ def _households_to_add(batch: Batch, household_ids: list[int]) -> list[Household
         )
     )
     if len(households) != len(set(household_ids)):
-        raise ProcedureError("所选的户不存在")
+        raise ProcedureError(gettext("所选的户不存在"))
     eligible = ELIGIBLE_STATUS[Procedure(batch.kind)]
     already = set(batch.entries.filter(household_id__in=household_ids).values_list("household_id", flat=True))
     elsewhere = _active_elsewhere(household_ids, batch)
     for h in households:
         if h.village_id != batch.village_id:
-            raise ProcedureError(f"户 {h.number} 不属于{batch.village.name}")
+            raise ProcedureError(
+                gettext("户 %(number)s 不属于%(name)s") % {"number": h.number, "name": batch.village.name}
+            )
         if h.pk in already:
-            raise ProcedureError(f"户 {h.number}（{h.head_name}）已在本批次中")
+            raise ProcedureError(
+                gettext("户 %(number)s（%(head_name)s）已在本批次中")
+                % {"number": h.number, "head_name": h.head_name}
+            )
         if h.pk in elsewhere:
             raise ProcedureError(
-                f"户 {h.number}（{h.head_name}）正在“{elsewhere[h.pk]}”中，不能同时进入两个程序"
+                gettext("户 %(number)s（%(head_name)s）正在“%(pk)s”中，不能同时进入两个程序")
+                % {"number": h.number, "head_name": h.head_name, "pk": elsewhere[h.pk]}
             )
         if h.status not in eligible:
             raise ProcedureError(
-                f"户 {h.number}（{h.head_name}）当前为“{codes.HouseholdStatus(h.status).label}”，"
-                f"不能进入{batch.get_kind_display()}程序"
+                gettext("户 %(number)s（%(head_name)s）当前为“%(label)s”，不能进入%(get_kind_display)s程序")
+                % {
+                    "number": h.number,
+                    "head_name": h.head_name,
+                    "label": codes.HouseholdStatus(h.status).label,
+                    "get_kind_display": batch.get_kind_display(),
+                }
             )
     return households
 
@@ -339,7 +360,7 @@ def add_households(
     batch = _locked(batch)
     ensure_level(by, batch.village_id, "village")
     if batch.kind not in HOUSEHOLD_PROCEDURES:
-        raise ProcedureError("贫困村程序不含户名单")
+        raise ProcedureError(gettext("贫困村程序不含户名单"))
     _ensure_stage(batch, Stage.APPLICATION)
     _check_application_codes(batch, source, proposed_type, primary_cause, other_causes)
     households = _households_to_add(batch, household_ids)
@@ -402,7 +423,7 @@ def withdraw_entry(
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     if not (reason or "").strip():
-        raise ProcedureError("请填写撤回原因")
+        raise ProcedureError(gettext("请填写撤回原因"))
     entry.delete()
     if batch.kind == Procedure.IDENTIFICATION and entry.previous_status:
         _set_household_statuses(
@@ -439,7 +460,7 @@ def propose_exit_candidates(batch: Batch, *, by: User, now: datetime.datetime | 
     per-capita net income is above the year's line and whose guarantees are all met."""
     batch = _locked(batch)
     if batch.kind != Procedure.EXIT:
-        raise ProcedureError("只有脱贫批次可以从收入更新中拟定名单")
+        raise ProcedureError(gettext("只有脱贫批次可以从收入更新中拟定名单"))
     ensure_level(by, batch.village_id, "village")
     _ensure_stage(batch, Stage.APPLICATION)
     line = selectors.poverty_line(batch.year, batch.village_id)
@@ -471,10 +492,10 @@ def confirm_by_helper(
     now = _now(now)
     entries = list(entries)
     if not (helper_name or "").strip():
-        raise ProcedureError("请填写确认的帮扶责任人姓名")
+        raise ProcedureError(gettext("请填写确认的帮扶责任人姓名"))
     for e in entries:
         if e.batch.kind != Procedure.EXIT:
-            raise ProcedureError("帮扶责任人确认只用于脱贫批次")
+            raise ProcedureError(gettext("帮扶责任人确认只用于脱贫批次"))
         ensure_level(by, e.batch.village_id, "village")
         _ensure_stage(e.batch, Stage.APPLICATION, Stage.SURVEY)
     BatchHousehold.objects.filter(pk__in=[e.pk for e in entries]).update(
@@ -502,7 +523,7 @@ def complete_application(batch: Batch, *, by: User, now: datetime.datetime | Non
     _ensure_stage(batch, Stage.APPLICATION)
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if not batch.entries.filter(state=EntryState.PROPOSED).exists():
-            raise ProcedureError("名单中还没有户，请先录入申请（或拟定名单）")
+            raise ProcedureError(gettext("名单中还没有户，请先录入申请（或拟定名单）"))
         # the household's authorisation for checking its economic situation (电子授权书)
         if batch.kind == Procedure.IDENTIFICATION:
             unsigned = consents.households_without_consent(
@@ -511,7 +532,9 @@ def complete_application(batch: Batch, *, by: User, now: datetime.datetime | Non
             if unsigned:
                 raise ProcedureError(consents.missing_consent_message(unsigned))
     elif not VillageProfile.objects.filter(village_id=batch.village_id, year=batch.year).exists():
-        raise ProcedureError(f"请先填报{batch.village.name}{batch.year}年的村情登记")
+        raise ProcedureError(
+            gettext("请先填报%(name)s%(year)s年的村情登记") % {"name": batch.village.name, "year": batch.year}
+        )
     return _move(batch, Stage.SURVEY, by=by, now=now, action=StageRecord.Action.COMPLETE)
 
 
@@ -533,7 +556,7 @@ def approve_review(
     _ensure_stage(batch, Stage.TOWNSHIP_REVIEW)
     ensure_level(by, batch.village_id, "township")
     if not (opinion or "").strip():
-        raise ProcedureError("请填写审核意见")
+        raise ProcedureError(gettext("请填写审核意见"))
     return _move(
         batch,
         Stage.SECOND_NOTICE,
@@ -553,7 +576,7 @@ def send_back(batch: Batch, *, by: User, reason: str, now: datetime.datetime | N
     _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if not (reason or "").strip():
-        raise ProcedureError("退回须写明理由")
+        raise ProcedureError(gettext("退回须写明理由"))
     to = Stage.SURVEY if batch.stage == Stage.TOWNSHIP_REVIEW else Stage.TOWNSHIP_REVIEW
     return _move(batch, to, by=by, now=now, action=StageRecord.Action.SEND_BACK, opinion=reason.strip())
 
@@ -569,11 +592,11 @@ def return_household(
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     entry = BatchHousehold.objects.select_for_update().select_related("household").get(pk=entry.pk)
     if entry.batch_id != batch.pk or entry.state != EntryState.SELECTED:
-        raise ProcedureError("该户不在本批次的名单中")
+        raise ProcedureError(gettext("该户不在本批次的名单中"))
     if not (reason or "").strip():
-        raise ProcedureError("退回须写明理由")
+        raise ProcedureError(gettext("退回须写明理由"))
     if entry.objections.filter(state=Objection.State.OPEN).exists():
-        raise ProcedureError("该户有未处理的异议，请先处理异议")
+        raise ProcedureError(gettext("该户有未处理的异议，请先处理异议"))
     entry.state, entry.reason = EntryState.RETURNED, f"{batch.stage_label()}退回：{reason.strip()}"[:300]
     entry.save(update_fields=["state", "reason"])
     _log(
@@ -603,10 +626,13 @@ def announce(batch: Batch, *, by: User, opinion: str, now: datetime.datetime | N
     _ensure_stage(batch, Stage.COUNTY_REVIEW)
     ensure_level(by, batch.village_id, "county")
     if not (opinion or "").strip():
-        raise ProcedureError("请填写复审意见")
+        raise ProcedureError(gettext("请填写复审意见"))
     pending = selectors.open_objections(batch)
     if pending:
-        raise ProcedureError(f"还有 {pending} 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
+        raise ProcedureError(
+            gettext("还有 %(pending)s 条异议未处理，不能公告；任何户在异议处理完毕前不得变更状态")
+            % {"pending": pending}
+        )
     cfg = selectors.settings_for(batch.village_id)
     ends_at = notice_ends_at(
         now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays

@@ -6,6 +6,7 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError, region_filter
@@ -74,7 +75,7 @@ def batch_open(request):
     except (ProcedureError, ScopeError) as e:
         messages.error(request, str(e))
         return redirect("procedures:batch_list")
-    messages.success(request, f"已发起：{batch}")
+    messages.success(request, gettext("已发起：%(batch)s") % {"batch": batch})
     return redirect("procedures:batch_detail", pk=batch.pk)
 
 
@@ -113,7 +114,11 @@ def batch_detail(request, pk):
         else None,
         "causes": forms.AddHouseholdsForm.base_fields["primary_cause"].choices,
         "types": forms.AddHouseholdsForm.base_fields["proposed_type"].choices,
-        "exceptions": [("housing", "住房困难"), ("education", "因学负担"), ("health", "因病因残")],
+        "exceptions": [
+            ("housing", gettext("住房困难")),
+            ("education", gettext("因学负担")),
+            ("health", gettext("因病因残")),
+        ],
         "resolve_form": forms.ResolveForm(),
         "objection_form": forms.ObjectionForm(),
     }
@@ -130,7 +135,7 @@ def _entry(batch, raw) -> BatchHousehold | None:
         return None
     found = batch.entries.filter(pk=pk).select_related("household", "batch").first()
     if found is None:
-        raise ProcedureError("所选的户不在本批次中")
+        raise ProcedureError(gettext("所选的户不在本批次中"))
     return found
 
 
@@ -150,7 +155,9 @@ def parse_votes(post, batch) -> dict:
     for e in batch.entries.filter(state=EntryState.SELECTED):
         yes, no = int_param(post.get(f"for_{e.pk}")), int_param(post.get(f"against_{e.pk}"), 0)
         if yes is None:
-            raise ProcedureError(f"请填写 {e.household.head_name} 的赞成票数")
+            raise ProcedureError(
+                gettext("请填写 %(head_name)s 的赞成票数") % {"head_name": e.household.head_name}
+            )
         votes[e.pk] = (yes, no)
     return votes
 
@@ -176,7 +183,7 @@ def _add(request, batch):
         primary_cause=d["primary_cause"],
         form=d["form"],
     )
-    return f"已录入 {len(entries)} 户"
+    return gettext("已录入 %(entries)s 户") % {"entries": len(entries)}
 
 
 def _withdraw(request, batch):
@@ -185,32 +192,34 @@ def _withdraw(request, batch):
         by=request.user,
         reason=request.POST.get("reason", ""),
     )
-    return "已撤回"
+    return gettext("已撤回")
 
 
 def _propose_exit(request, batch):
-    return f"已从收入更新中拟定 {services.propose_exit_candidates(batch, by=request.user)} 户"
+    return gettext("已从收入更新中拟定 %(user)s 户") % {
+        "user": services.propose_exit_candidates(batch, by=request.user)
+    }
 
 
 def _helper_confirm(request, batch):
     ids = [int_param(v) for v in request.POST.getlist("entries")]
     entries = list(batch.entries.filter(pk__in=[i for i in ids if i]).select_related("batch"))
     if not entries:
-        raise ProcedureError("请勾选帮扶责任人已确认的户")
+        raise ProcedureError(gettext("请勾选帮扶责任人已确认的户"))
     confirmed = services.confirm_by_helper(
         entries, by=request.user, helper_name=request.POST.get("helper_name", "")
     )
-    return f"已记录 {confirmed} 户的帮扶责任人确认"
+    return gettext("已记录 %(confirmed)s 户的帮扶责任人确认") % {"confirmed": confirmed}
 
 
 def _complete_application(request, batch):
     services.complete_application(batch, by=request.user)
-    return "申请环节已完成，进入调查与初选"
+    return gettext("申请环节已完成，进入调查与初选")
 
 
 def _complete_survey(request, batch):
     selection.complete_survey(batch, by=request.user, exceptions=parse_exceptions(request.POST, batch))
-    return "已完成调查、排序和初选"
+    return gettext("已完成调查、排序和初选")
 
 
 def _appraisal(request, batch):
@@ -228,22 +237,22 @@ def _appraisal(request, batch):
         votes=parse_votes(request.POST, batch),
         minutes=d["minutes"],
     )
-    return "民主评议结果已录入"
+    return gettext("民主评议结果已录入")
 
 
 def _post_notice(request, batch):
     notices.post_notice(batch, by=request.user, photo=request.FILES.get("photo"))
-    return "公示已生成，公示期开始：请打印张贴，并上传张贴现场照片"
+    return gettext("公示已生成，公示期开始：请打印张贴，并上传张贴现场照片")
 
 
 def _notice_photo(request, batch):
     notices.add_notice_photo(batch, by=request.user, photo=request.FILES.get("photo"))
-    return "公示张贴照片已上传"
+    return gettext("公示张贴照片已上传")
 
 
 def _close_notice(request, batch):
     notices.close_notice(batch, by=request.user)
-    return "公示期满，已进入审核"
+    return gettext("公示期满，已进入审核")
 
 
 def _objection(request, batch):
@@ -259,7 +268,7 @@ def _objection(request, batch):
         content=d["content"],
         raised_on=d["raised_on"],
     )
-    return "异议已登记"
+    return gettext("异议已登记")
 
 
 def _resolve(request, batch):
@@ -268,14 +277,14 @@ def _resolve(request, batch):
         raise ProcedureError(_form_errors(form))
     objection = batch.objections.filter(pk=int_param(request.POST.get("objection"))).first()
     if objection is None:
-        raise ProcedureError("异议不存在")
+        raise ProcedureError(gettext("异议不存在"))
     notices.resolve_objection(
         objection,
         by=request.user,
         upheld=form.cleaned_data["decision"] == "upheld",
         resolution=form.cleaned_data["resolution"],
     )
-    return "异议已处理"
+    return gettext("异议已处理")
 
 
 def _approve(request, batch):
@@ -285,12 +294,12 @@ def _approve(request, batch):
         opinion=request.POST.get("opinion", ""),
         evidence=request.FILES.get("evidence"),
     )
-    return "审核通过，进入乡镇公示"
+    return gettext("审核通过，进入乡镇公示")
 
 
 def _send_back(request, batch):
     services.send_back(batch, by=request.user, reason=request.POST.get("reason", ""))
-    return "已退回"
+    return gettext("已退回")
 
 
 def _return_household(request, batch):
@@ -299,12 +308,12 @@ def _return_household(request, batch):
         by=request.user,
         reason=request.POST.get("reason", ""),
     )
-    return "已退回该户"
+    return gettext("已退回该户")
 
 
 def _announce(request, batch):
     services.announce(batch, by=request.user, opinion=request.POST.get("opinion", ""))
-    return "复审通过，已公告"
+    return gettext("复审通过，已公告")
 
 
 # The actions on a batch (procedures:batch_action), each returning its message (fupin.core.actions).
@@ -329,7 +338,7 @@ BATCH_ACTIONS = {
 
 
 def _missing():
-    raise ProcedureError("请选择户")
+    raise ProcedureError(gettext("请选择户"))
 
 
 @login_required
@@ -352,7 +361,7 @@ def _set_allocation(request, target):
         which=which,
         **form.cleaned_data,
     )
-    return "已保存，下级分解已同步更新"
+    return gettext("已保存，下级分解已同步更新")
 
 
 def _adjust_allocation(request, target):
@@ -361,7 +370,7 @@ def _adjust_allocation(request, target):
     quotas.adjust_allocation(
         by=request.user, parent_code=request.POST.get("region", ""), year=year, values=values, which=which
     )
-    return "已保存，下级分解已同步更新"
+    return gettext("已保存，下级分解已同步更新")
 
 
 # A county's allocation set from its basis, or a region's children adjusted by hand (the form sends no action).
@@ -398,7 +407,7 @@ def allocations(request, which="quota"):
                     values=values,
                     which=which,
                 )
-            messages.success(request, "已保存，下级分解已同步更新")
+            messages.success(request, gettext("已保存，下级分解已同步更新"))
         except (ProcedureError, ScopeError, ValueError) as e:
             messages.error(request, str(e))
         return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
@@ -465,7 +474,7 @@ def village_edit(request, code):
                 expected_version=expected,
                 **{k: form.cleaned_data[k] for k in fields},
             )
-            messages.success(request, "村情登记已保存")
+            messages.success(request, gettext("村情登记已保存"))
             return redirect(f"{request.path}?year={year}")
         except versions.VersionConflict as e:
             conflict = versions.form_conflict(e, form, model_to_dict(e.record, fields=fields), base)
@@ -530,7 +539,7 @@ def procedure_settings(request):
         d["extra_workdays"] = [x for x in d["extra_workdays"].split() if x]
         try:
             policy.save_settings(by=user, county_code=code, **d)
-            messages.success(request, "程序设置已保存")
+            messages.success(request, gettext("程序设置已保存"))
             return redirect("procedures:settings")
         except (ProcedureError, ScopeError) as e:
             messages.error(request, str(e))

@@ -1,6 +1,7 @@
 """A village's yearly record (VillageProfile), entered or corrected by its township or county."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
@@ -31,17 +32,17 @@ def save_village_profile(
     another version is not overwritten (versions.VersionConflict)."""
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
-        raise ProcedureError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise ProcedureError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     village = Region.objects.filter(code=village_code, level=RegionLevel.VILLAGE).first()
     if village is None:
-        raise ProcedureError("请选择行政村")
+        raise ProcedureError(gettext("请选择行政村"))
     ensure_can_edit(by, village.code)
     if (
         fields.get("rural_population", 0)
         and fields.get("population", 0)
         and fields["rural_population"] > fields["population"]
     ):
-        raise ProcedureError("农业户籍人口不能超过总人口")
+        raise ProcedureError(gettext("农业户籍人口不能超过总人口"))
     previous = VillageProfile.objects.filter(village=village, year__lt=year).order_by("-year").first()
     profile = VillageProfile.objects.select_for_update().filter(village=village, year=year).first()
     if profile is not None:

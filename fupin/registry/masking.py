@@ -15,6 +15,7 @@ import datetime
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.audit.services import SENSITIVE
 from fupin.core import idnumber
@@ -27,9 +28,9 @@ MASKED_FIELDS = SENSITIVE | {"head_id_number", "birth_date", "contact_phone", "b
 def birth_year(value) -> str:
     """The year of a birth date given as a date or an ISO string ("1968-03-01" → "1968年"); "" when there is none."""
     if isinstance(value, datetime.date):
-        return f"{value.year}年"
+        return gettext("%(year)s年") % {"year": value.year}
     text = str(value or "")
-    return f"{text[:4]}年" if len(text) >= 4 and text[:4].isdigit() else ""
+    return gettext("%(year)s年") % {"year": text[:4]} if len(text) >= 4 and text[:4].isdigit() else ""
 
 
 def mask_value(name: str, value):

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypinyin import Style, lazy_pinyin
 
 from fupin.accounts.models import User
@@ -93,9 +94,9 @@ def _village(code: str) -> Region:
     try:
         village = Region.objects.get(code=code)
     except Region.DoesNotExist:
-        raise RegistryError({"village": f"行政村代码不存在：{code}"}) from None
+        raise RegistryError({"village": gettext("行政村代码不存在：%(code)s") % {"code": code}}) from None
     if village.level != RegionLevel.VILLAGE:
-        raise RegistryError({"village": f"{village.name}不是行政村"})
+        raise RegistryError({"village": gettext("%(name)s不是行政村") % {"name": village.name}})
     return village
 
 
@@ -151,7 +152,7 @@ def create_household(
     ensure_can_edit(by, village.code)
     unknown = set(fields) - HOUSEHOLD_EDITABLE
     if unknown:
-        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     fields.setdefault("status", codes.HouseholdStatus.UNREGISTERED)
     locked = {}
     if fields["status"] not in UNREGISTERED_STATUSES:
@@ -168,7 +169,12 @@ def create_household(
     if group_code:
         group = Region.objects.filter(code=group_code, parent_id=village.code).first()
         if group is None:
-            raise RegistryError({"group": f"{village.name}下没有代码为 {group_code} 的村民小组"})
+            raise RegistryError(
+                {
+                    "group": gettext("%(name)s下没有代码为 %(group_code)s 的村民小组")
+                    % {"name": village.name, "group_code": group_code}
+                }
+            )
     # One new number at a time per village: three 新建户 at once would otherwise all take the same next number.
     list(
         Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True)
@@ -204,7 +210,7 @@ def update_household(
     ensure_can_edit(by, household.village_id)
     unknown = set(changes) - HOUSEHOLD_EDITABLE
     if unknown:
-        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     household = Household.objects.select_for_update().get(pk=household.pk)
     versions.check(household, expected_version, edit=changes, base=base)
     locked = {
@@ -248,9 +254,9 @@ def apply_key_facts(household: Household, *, by: User, action: str, **changes: A
     allowed = set(KEY_FIELDS) | {"primary_cause", "other_causes"}
     unknown = set(changes) - allowed
     if unknown:
-        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     if action == "initial_load" and not may_load_registered(by):
-        raise LockedError({"status": "只有县扶贫办或系统管理员可以导入建档立卡数据"})
+        raise LockedError({"status": gettext("只有县扶贫办或系统管理员可以导入建档立卡数据")})
     household = Household.objects.select_for_update().get(pk=household.pk)
     before = snapshot(household)
     for k, v in changes.items():
@@ -298,7 +304,10 @@ def set_household_statuses(
         return 0
     fields = sorted({f for c in changes.values() for f in c})
     if set(fields) - PROCEDURE_FIELDS:
-        raise RegistryError(f"程序不能修改这些字段：{', '.join(sorted(set(fields) - PROCEDURE_FIELDS))}")
+        raise RegistryError(
+            gettext("程序不能修改这些字段：%(PROCEDURE_FIELDS)s")
+            % {"PROCEDURE_FIELDS": ", ".join(sorted(set(fields) - PROCEDURE_FIELDS))}
+        )
     households = list(
         Household.objects.filter(pk__in=list(changes)).only(
             "pk", "number", "head_name", "village_id", *PROCEDURE_FIELDS
@@ -317,7 +326,10 @@ def set_household_statuses(
             exit_year=h.exit_year,
         )
         if errors:
-            raise RegistryError(f"户 {h.number}（{h.head_name}）：{'；'.join(errors.values())}")
+            raise RegistryError(
+                gettext("户 %(number)s（%(head_name)s）：%(values)s")
+                % {"number": h.number, "head_name": h.head_name, "values": "；".join(errors.values())}
+            )
         delta = {f: [before[f], getattr(h, f)] for f in fields if before[f] != getattr(h, f)}
         if not delta:
             continue
@@ -408,9 +420,9 @@ def add_member(household: Household, *, by: User, **fields: Any) -> Member:
     ensure_can_edit(by, household.village_id)
     unknown = set(fields) - MEMBER_EDITABLE
     if unknown:
-        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     if Household.objects.select_for_update().get(pk=household.pk).is_registered:
-        raise _locked_member_change(household, "增加家庭成员")
+        raise _locked_member_change(household, gettext("增加家庭成员"))
     _check_member_fields(fields, household=household, member_id=None, by=by)
     member = Member.objects.create(
         household=household,
@@ -455,8 +467,15 @@ def _ensure_identity_kept(member: Member, changes: dict) -> None:
         hint = change_request_hint(member.household)
         raise LockedError(
             {
-                name: f"户 {member.household.number} 已建档立卡，成员的{label}不能直接修改（身份证号、姓名确定此人是谁）："
-                f"请提交“{IDENTITY_KIND}”变更申请。{hint}"
+                name: gettext(
+                    "户 %(number)s 已建档立卡，成员的%(label)s不能直接修改（身份证号、姓名确定此人是谁）：请提交“%(IDENTITY_KIND)s”变更申请。%(hint)s"
+                )
+                % {
+                    "number": member.household.number,
+                    "label": label,
+                    "IDENTITY_KIND": IDENTITY_KIND,
+                    "hint": hint,
+                }
                 for name, label in locked.items()
             }
         )
@@ -470,7 +489,7 @@ def update_member(
     ensure_can_edit(by, member.village_code)
     unknown = set(changes) - MEMBER_EDITABLE
     if unknown:
-        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
     versions.check(member, expected_version, edit=changes, base=base)
     heads = codes.Relation.HEAD
@@ -479,7 +498,7 @@ def update_member(
         and (changes["relation"] == heads) != (member.relation == heads)
         and member.household.is_registered
     ):
-        raise _locked_member_change(member.household, "更换户主")
+        raise _locked_member_change(member.household, gettext("更换户主"))
     if member.household.is_registered:
         _ensure_identity_kept(member, changes)
     before = snapshot(member, MEMBER_EDITABLE)
@@ -510,12 +529,12 @@ def remove_member(member: Member, *, by: User, reason: str) -> None:
     """Take a member off the household (death, marriage out, moving away), with the reason."""
     ensure_can_edit(by, member.village_code)
     if not (reason or "").strip():
-        raise RegistryError({"reason": "请填写减员原因"})
+        raise RegistryError({"reason": gettext("请填写减员原因")})
     household = Household.objects.select_for_update().get(pk=member.household_id)
     if household.is_registered:
-        raise _locked_member_change(household, "减员")
+        raise _locked_member_change(household, gettext("减员"))
     if member.relation == codes.Relation.HEAD and household.members.count() > 1:
-        raise RegistryError({"relation": "请先指定新的户主，再移除原户主"})
+        raise RegistryError({"relation": gettext("请先指定新的户主，再移除原户主")})
     before = snapshot(member, MEMBER_EDITABLE)
     record(
         by=by,
@@ -548,15 +567,15 @@ def record_income(
     allowed = set(IncomeRecord.INCOME_FIELDS) | {"productive_expenditure"}
     unknown = set(components) - allowed
     if unknown:
-        raise RegistryError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
-        raise RegistryError({"year": f"年度应在2000到{this_year}之间"})
+        raise RegistryError({"year": gettext("年度应在2000到%(this_year)s之间") % {"this_year": this_year}})
     # The household row first: two years entered at once must not leave the older one as latest_income.
     locked = _lock(household)
     size = household_size or locked.size or household.members.count()
     if size < 1:
-        raise RegistryError({"household_size": "家庭人口数须至少为1"})
+        raise RegistryError({"household_size": gettext("家庭人口数须至少为1")})
     errors = {}
     values = {}
     for f in allowed:
@@ -583,7 +602,10 @@ def record_income(
     if corrects and year in procedure_income_years([household.pk]).get(household.pk, ()):
         raise LockedError(
             {
-                "year": f"{year}年收入已用于识别、退出或返贫程序的收入调查，不能直接更正。{change_request_hint(household)}"
+                "year": gettext(
+                    "%(year)s年收入已用于识别、退出或返贫程序的收入调查，不能直接更正。%(household)s"
+                )
+                % {"year": year, "household": change_request_hint(household)}
             }
         )
     before = snapshot(existing) if existing else {}
@@ -652,16 +674,16 @@ def record_guarantees(
     ensure_can_edit(by, household.village_id)
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
-        raise RegistryError({"year": f"年度应在2000到{this_year}之间"})
+        raise RegistryError({"year": gettext("年度应在2000到%(this_year)s之间") % {"this_year": this_year}})
     unknown = set(items) - set(GUARANTEES)
     if unknown:
-        raise RegistryError(f"未知的保障项：{', '.join(sorted(unknown))}")
+        raise RegistryError(gettext("未知的保障项：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     notes = {k: v.strip() for k, v in (notes or {}).items() if k in GUARANTEES and v and v.strip()}
     missing_notes = [g for g in GUARANTEES if items.get(g) is False and not notes.get(g)]
     if missing_notes:
-        raise RegistryError({g: "未达标的项目须说明情况" for g in missing_notes})
+        raise RegistryError({g: gettext("未达标的项目须说明情况") for g in missing_notes})
     if checked_on > timezone.localdate():
-        raise RegistryError({"checked_on": "核查日期不能晚于今天"})
+        raise RegistryError({"checked_on": gettext("核查日期不能晚于今天")})
     _lock(household)
     existing = GuaranteeCheck.objects.filter(household=household, year=year).first()
     if existing is not None:
@@ -678,8 +700,10 @@ def record_guarantees(
     ):
         raise LockedError(
             {
-                "year": f"{year}年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请。"
-                f"{change_request_hint(household)}"
+                "year": gettext(
+                    "%(year)s年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请。%(household)s"
+                )
+                % {"year": year, "household": change_request_hint(household)}
             }
         )
     before = snapshot(existing) if existing else {}

@@ -463,7 +463,7 @@ def household_edit(request, pk):
             "household": household,
             "village": household.village,
             "path": regions.path_for(user, household.village),
-            "change_url": services.change_request_url(household),
+            "change_url": services.change_request_url(household) if has_role(user, *VILLAGE_ROLES) else "",
             "conflict": conflict,
             "based_on": versions.form_state(request, household, fields, conflict),
         },
@@ -482,7 +482,9 @@ def _locked_page(request, household: Household, what: str):
             "household": household,
             "what": what,
             "path": regions.path_for(request.user, household.village),
-            "change_url": services.change_request_url(household),
+            "change_url": services.change_request_url(household)
+            if has_role(request.user, *VILLAGE_ROLES)
+            else "",
         },
         status=403,
     )

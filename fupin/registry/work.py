@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -184,5 +185,10 @@ def items_for(user) -> list[work.WorkItem]:
 
 
 KIND = work.WorkKind(
-    name="import", title="数据导入", items_for=items_for, recover=recover, retry=retry, cancel=cancel
+    name="import",
+    title=gettext_lazy("数据导入"),
+    items_for=items_for,
+    recover=recover,
+    retry=retry,
+    cancel=cancel,
 )

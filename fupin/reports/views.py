@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.core.downloads import download
@@ -31,7 +32,7 @@ from .forms import SurveyForm
 def _reader(user):
     """Statistics are read over a region: a helper (who reads only their paired households) and a liaison may not."""
     if user.scope_prefix is None:
-        raise PermissionDenied("您的角色不能查看统计数据")
+        raise PermissionDenied(gettext("您的角色不能查看统计数据"))
 
 
 def _region(request) -> Region | None:
@@ -39,7 +40,9 @@ def _region(request) -> Region | None:
     code = (request.GET.get("region") or "").strip()
     if not code:
         return regions.home_region(request.user)
-    return get_in_scope(regions.region_for, request.user, code, message="区域不存在或不在您的管辖范围内")
+    return get_in_scope(
+        regions.region_for, request.user, code, message=gettext("区域不存在或不在您的管辖范围内")
+    )
 
 
 def _common(request) -> dict:
@@ -101,7 +104,7 @@ def households(request):
     ctx = _common(request)
     metric, key = request.GET.get("metric", ""), request.GET.get("key", "")
     if selectors.metric_filter(metric, key, ctx["year"]) is None:
-        raise Http404("没有这项统计指标")
+        raise Http404(gettext("没有这项统计指标"))
     qs = selectors.households_behind(
         request.user, region=ctx["code"], metric=metric, key=key, year=ctx["year"]
     )
@@ -124,11 +127,17 @@ def households(request):
 def standard_tables(request, printable: bool = False):
     ctx = _common(request)
     result = tables.standard_tables(request.user, ctx["region"], ctx["year"])
-    name = ctx["region"].full_name() if ctx["region"] else "全国"
+    name = ctx["region"].full_name() if ctx["region"] else gettext("全国")
     if request.GET.get("format") == "xlsx":
         return download(
             tables.to_xlsx(
-                result, heading=f"{name}　{ctx['year']}年　制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"
+                result,
+                heading=gettext("%(name)s　%(year)s年　制表时间：%(localtime)s")
+                % {
+                    "name": name,
+                    "year": ctx["year"],
+                    "localtime": format(timezone.localtime(), "%Y-%m-%d %H:%M"),
+                },
             ),
             f"standard-tables-{ctx['code'] or 'all'}-{ctx['year']}.xlsx",
         )
@@ -152,11 +161,13 @@ def _cell_html(cell, printable: bool) -> str:
 def assessment(request, printable: bool = False):
     ctx = _common(request)
     result = assessment_rules.assessment(request.user, ctx["region"], ctx["year"])
-    name = ctx["region"].full_name() if ctx["region"] else "全国"
+    name = ctx["region"].full_name() if ctx["region"] else gettext("全国")
     if request.GET.get("format") == "xlsx":
         table = _assessment_table(result, ctx["year"])
         return download(
-            tables.to_xlsx([table], heading=f"{name}　{ctx['year']}年"),
+            tables.to_xlsx(
+                [table], heading=gettext("%(name)s　%(year)s年") % {"name": name, "year": ctx["year"]}
+            ),
             f"assessment-{ctx['code'] or 'all'}-{ctx['year']}.xlsx",
         )
     url = selectors.list_url
@@ -172,20 +183,20 @@ def assessment(request, printable: bool = False):
 def _assessment_table(result, year) -> tables.Table:
     table = tables.Table(
         "assessment",
-        f"{year}年度精准考核（三率一度）",
+        gettext("%(year)s年度精准考核（三率一度）") % {"year": year},
         [
-            "当年脱贫户",
-            "错退户",
-            "错退率（%）",
-            "年末贫困户",
-            "漏评户",
-            "漏评率（%）",
-            "作出评价户",
-            "满意和基本满意户",
-            "群众认可度（%）",
-            "减贫计划（人）",
-            "脱贫人口",
-            "减贫计划完成率（%）",
+            gettext("当年脱贫户"),
+            gettext("错退户"),
+            gettext("错退率（%）"),
+            gettext("年末贫困户"),
+            gettext("漏评户"),
+            gettext("漏评率（%）"),
+            gettext("作出评价户"),
+            gettext("满意和基本满意户"),
+            gettext("群众认可度（%）"),
+            gettext("减贫计划（人）"),
+            gettext("脱贫人口"),
+            gettext("减贫计划完成率（%）"),
         ],
     )
 
@@ -226,7 +237,7 @@ def survey_entry(request):
     )
     if request.method == "POST":
         if not user.can_edit_registry:
-            raise PermissionDenied("您的角色只能查看，不能录入调查结果")
+            raise PermissionDenied(gettext("您的角色只能查看，不能录入调查结果"))
         if form.is_valid():
             try:
                 saved = survey.record_answer(by=user, **form.cleaned_data)
@@ -235,7 +246,12 @@ def survey_entry(request):
             else:
                 messages.success(
                     request,
-                    f"已记录 {saved.household.number} 户 {saved.year} 年的评价：{saved.get_answer_display()}",
+                    gettext("已记录 %(number)s 户 %(year)s 年的评价：%(get_answer_display)s")
+                    % {
+                        "number": saved.household.number,
+                        "year": saved.year,
+                        "get_answer_display": saved.get_answer_display(),
+                    },
                 )
                 return redirect(f"{request.path}?year={saved.year}")
     answers = selectors.survey_answers_for(user, region_code=ctx["code"], year=ctx["year"])

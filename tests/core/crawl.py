@@ -24,8 +24,8 @@ SKIP = re.compile(
     r"|/(export|download|template|print|pdf|poster|report)s?(/|$|\.)"
 )
 # Number of pages a crawl of one role visits at most, and of pages of the same shape (/households/<n>/).
-PAGE_BOUND = 120
-SHAPE_BOUND = 2
+PAGE_BOUND = 100
+SHAPE_BOUND = 1
 
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

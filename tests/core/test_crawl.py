@@ -52,7 +52,7 @@ def fetcher(client: Client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language", ["zh-hans"])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("who", ROLES)
 def test_every_page_a_role_can_reach_answers_and_reads_in_its_language(world, who, language, settings):
     settings.MEDIA_ROOT = world["media"]

@@ -1,6 +1,7 @@
 """Template filters for money kept in fen and names shown to the public."""
 
 from django import template
+from django.utils.translation import gettext
 
 from fupin.core import money
 
@@ -26,4 +27,4 @@ def masked_name(name) -> str:
 
 @register.filter
 def quarter_label(quarter) -> str:
-    return "全年" if not quarter else f"第{quarter}季度"
+    return gettext("全年") if not quarter else gettext("第%(quarter)s季度") % {"quarter": quarter}
