@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.core import idnumber
 from fupin.core.forms import ServiceForm
 from fupin.registry import codes
-from fupin.registry.forms import MET_CHOICES, MemberForm
+from fupin.registry.forms import MET_CHOICES, HouseholdTypeField, MemberForm, household_type_choices
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, IncomeRecord, Member
 
 from .evidence import MAX_FILES
@@ -250,8 +250,8 @@ class MergeHouseholdsForm(KindForm):
 
 class TypeChangeForm(KindForm):
     sections = [(_("贫困户属性"), ["household_type"]), REQUEST_SECTION]
-    household_type = forms.ChoiceField(
-        label=_("变更后的贫困户属性"), choices=PLEASE + codes.HouseholdType.choices
+    household_type = HouseholdTypeField(
+        label=_("变更后的贫困户属性"), choices=PLEASE + household_type_choices()
     )
 
     def payload(self) -> dict:

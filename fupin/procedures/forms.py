@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fupin.registry import codes
+from fupin.registry.forms import HouseholdTypeField, household_type_choices
 
 from .models import AllocationBasis, DayRule, Procedure, VillageProfile
 
@@ -30,8 +31,8 @@ class AddHouseholdsForm(forms.Form):
         label=_("申请日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     statement = forms.CharField(label=_("申请理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    proposed_type = forms.ChoiceField(
-        label=_("拟定贫困户属性"), choices=[("", "—")] + codes.HouseholdType.choices, required=False
+    proposed_type = HouseholdTypeField(
+        label=_("拟定贫困户属性"), choices=[("", "—")] + household_type_choices(), required=False
     )
     primary_cause = forms.ChoiceField(
         label=_("主要致贫（返贫）原因"), choices=[("", "—")] + codes.PovertyCause.choices, required=False

@@ -28,6 +28,26 @@ INCOME_BAND_LABELS = {
 assert set(INCOME_BAND_LABELS) == set(INCOME_BANDS)
 
 
+# The words seed 001 (篇1) uses for two household types, shown beside the national label so a clerk finds them.
+SEED_WORDS = {
+    codes.HouseholdType.DIBAO_POOR: _("低保贫困户（扶贫低保户）"),
+    codes.HouseholdType.WUBAO: _("特困供养贫困户（五保户）"),
+}
+
+
+def household_type_choices() -> list[tuple[str, str]]:
+    return [(t.value, SEED_WORDS.get(t, t.label)) for t in codes.HouseholdType]
+
+
+class HouseholdTypeField(forms.ChoiceField):
+    """A household type given as its code, its label or a word the seeds use (五保户, 扶贫低保户: codes.ALIASES),
+    as imports and the API take it; the code is what is kept."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return (codes.lookup(codes.HouseholdType, value) or value) if value else value
+
+
 def _any(label, choices):
     return [("", label)] + list(choices)
 
@@ -46,8 +66,8 @@ class HouseholdFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("户状态"), required=False, choices=_any(_("全部状态"), codes.HouseholdStatus.choices)
     )
-    household_type = forms.ChoiceField(
-        label=_("贫困户属性"), required=False, choices=_any(_("全部属性"), codes.HouseholdType.choices)
+    household_type = HouseholdTypeField(
+        label=_("贫困户属性"), required=False, choices=_any(_("全部属性"), household_type_choices())
     )
     cause = forms.ChoiceField(
         label=_("主要致贫原因"), required=False, choices=_any(_("全部致贫原因"), codes.PovertyCause.choices)

@@ -28,6 +28,7 @@ PAGE_BOUND = 100
 SHAPE_BOUND = 1
 
 
+UNLABELLED_INPUTS = ("hidden", "submit", "button", "reset", "image")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -42,6 +43,9 @@ class _Page(HTMLParser):
         self.text: list[str] = []
         self._hidden = 0
         self._chinese: list[str] = []  # open elements marked lang="zh…": their text is Chinese on purpose
+        self.fields: list[dict] = []  # the form fields a reader fills in, and what labels them
+        self.labelled: set[str] = set()  # ids named by a <label for>
+        self._labels: list[dict] = []  # open <label> elements
 
     def handle_starttag(self, tag, attrs):
         values = dict(attrs)
@@ -49,6 +53,7 @@ class _Page(HTMLParser):
             self._hidden += 1
         if tag == "a" and values.get("href") and "download" not in values:
             self.links.append(values["href"])
+        self._fields(tag, values)
         if self._chinese or (values.get("lang") or "").lower().startswith("zh"):
             if tag not in VOID:
                 self._chinese.append(tag)
@@ -59,7 +64,33 @@ class _Page(HTMLParser):
         if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
             self.text.append(values["value"])
 
+    def _fields(self, tag, values):
+        if tag == "label":
+            self._labels.append({"for": values.get("for")})
+            if values.get("for"):
+                self.labelled.add(values["for"])
+        elif tag == "span" and self._labels and "req" in (values.get("class") or "").split():
+            self._labels[-1]["marked"] = True
+        elif tag in ("input", "select", "textarea") and values.get("type") not in UNLABELLED_INPUTS:
+            self.fields.append(
+                {
+                    "name": values.get("name") or values.get("id") or tag,
+                    "id": values.get("id"),
+                    "inside_label": bool(self._labels),
+                    "named": any(values.get(a) for a in ("aria-label", "aria-labelledby", "title")),
+                }
+            )
+
+    def unlabelled_fields(self) -> list[str]:
+        return [
+            f["name"]
+            for f in self.fields
+            if not (f["inside_label"] or f["named"] or (f["id"] and f["id"] in self.labelled))
+        ]
+
     def handle_endtag(self, tag):
+        if tag == "label" and self._labels:
+            self._labels.pop()
         if tag in ("script", "style", "template") and self._hidden:
             self._hidden -= 1
         if self._chinese and tag in self._chinese:
@@ -75,6 +106,13 @@ def read_page(html: str) -> tuple[list[str], str]:
     parser = _Page()
     parser.feed(html)
     return parser.links, "\n".join(parser.text)
+
+
+def unlabelled_fields(html: str) -> list[str]:
+    """The names of the form fields that have no label (a <label>, aria-label, aria-labelledby or title)."""
+    parser = _Page()
+    parser.feed(html)
+    return parser.unlabelled_fields()
 
 
 def shape(url: str) -> str:

@@ -1,5 +1,6 @@
 """Issue 18, "what it must show": every page reachable from each role's home page answers without error and without a
-dead link, in Chinese and in English, and in English shows no Chinese outside data.
+dead link, in Chinese and in English, labels every form field (finding 11), and in English shows no Chinese outside
+data.
 
 The records are the scope test's world (tests/accounts/test_scope_all_routes.py): every role, a helper who signs in,
 households, a visit, a suspect record, a problem, a department list and an import. Each role starts at `/` and follows
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 from tests.accounts.test_scope_all_routes import build_world
-from tests.core.crawl import chinese_outside_data, crawl, read_page, stored_chinese
+from tests.core.crawl import chinese_outside_data, crawl, read_page, stored_chinese, unlabelled_fields
 
 ROLES = ["clerk", "team", "helper", "township", "county", "prefecture", "province", "liaison", "admin"]
 
@@ -65,6 +66,8 @@ def test_every_page_a_role_can_reach_answers_and_reads_in_its_language(world, wh
         if status != 200:
             faults.append(f"{url} answers {status} (linked from {referrer})")
             continue
+        if language == "zh-hans" and body and (unlabelled := unlabelled_fields(body)):
+            faults.append(f"{url}: fields without a label: {', '.join(unlabelled)}")
         if language == "en" and body:
             _, text = read_page(body)
             chinese = chinese_outside_data(text, world["data"])
