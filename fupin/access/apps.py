@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class AccessConfig(AppConfig):
@@ -19,5 +20,8 @@ class AccessConfig(AppConfig):
         from .tasks import purge_expired
 
         register_daily(
-            "purge-expired", "03:20", purge_expired, "清除到期的个人信息查看记录和变更申请佐证材料"
+            "purge-expired",
+            "03:20",
+            purge_expired,
+            gettext_lazy("清除到期的个人信息查看记录和变更申请佐证材料"),
         )

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class AuditConfig(AppConfig):
@@ -10,4 +11,4 @@ class AuditConfig(AppConfig):
 
         from .tasks import anchor_chains
 
-        register_daily("audit-anchor", "00:10", anchor_chains, "记录当日各审计链末端（锚点）")
+        register_daily("audit-anchor", "00:10", anchor_chains, gettext_lazy("记录当日各审计链末端（锚点）"))

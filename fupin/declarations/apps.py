@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class DeclarationsConfig(AppConfig):
@@ -22,7 +23,7 @@ class DeclarationsConfig(AppConfig):
             "declaration-deadlines",
             "00:30",
             sweep_deadlines,
-            "申报时限检查：超期环节列入问题台账，已办结的销号",
+            gettext_lazy("申报时限检查：超期环节列入问题台账，已办结的销号"),
         )
         from fupin.core.todo import register_todo
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class FundsConfig(AppConfig):
@@ -11,7 +12,9 @@ class FundsConfig(AppConfig):
 
         from .tasks import send_loan_reminders
 
-        register_daily("loan-reminders", "08:00", send_loan_reminders, "登记到期前30天的小额信贷还款提醒")
+        register_daily(
+            "loan-reminders", "08:00", send_loan_reminders, gettext_lazy("登记到期前30天的小额信贷还款提醒")
+        )
         from fupin.core.todo import register_todo
 
         from . import todos

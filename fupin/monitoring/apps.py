@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class MonitoringConfig(AppConfig):
@@ -11,7 +12,9 @@ class MonitoringConfig(AppConfig):
 
         from .tasks import purge_expired_lists
 
-        register_daily("purge-cross-checks", "03:00", purge_expired_lists, "删除超过保留期限的部门比对名单")
+        register_daily(
+            "purge-cross-checks", "03:00", purge_expired_lists, gettext_lazy("删除超过保留期限的部门比对名单")
+        )
         from fupin.core.todo import register_todo
 
         from . import todos
