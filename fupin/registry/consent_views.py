@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.downloads import file_view, stored_file_response
@@ -23,15 +23,17 @@ from .views import _ensure_editor, _household_or_404
 
 
 class ConsentForm(ServiceForm):
-    member = forms.TypedChoiceField(label=_lazy("授权成员"), coerce=int)
-    given_on = forms.DateField(label=_lazy("授权日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    member = forms.TypedChoiceField(label=gettext_lazy("授权成员"), coerce=int)
+    given_on = forms.DateField(label=gettext_lazy("授权日期"), widget=forms.DateInput(attrs={"type": "date"}))
     scopes = forms.MultipleChoiceField(
-        label=_lazy("授权核对的数据"), choices=ConsentScope.choices, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("授权核对的数据"),
+        choices=ConsentScope.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     method = forms.ChoiceField(
-        label=_lazy("授权方式"), choices=ConsentMethod.choices, widget=forms.RadioSelect
+        label=gettext_lazy("授权方式"), choices=ConsentMethod.choices, widget=forms.RadioSelect
     )
-    upload = forms.FileField(label=_lazy("授权书扫描件（纸质授权时）"), required=False)
+    upload = forms.FileField(label=gettext_lazy("授权书扫描件（纸质授权时）"), required=False)
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
     error_fields = {"reason": "__all__"}
 
