@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from PIL import Image
 
 from .models import PhotoTrace, VisitTrace
@@ -132,8 +133,11 @@ def visit_checks(visits: QuerySet) -> dict:
     _far(traces, far_km, flag)
     _reused(set(visits_by_id), same_bits, flag, visits_by_id)
     notes = [
-        f"村未登记坐标：以该村3次以上有定位的走访的中位点为参照，超过{far_km:g}公里的走访标记为“距村较远”；"
-        "定位不足3次的村无法判断。仅手机App录入的走访有设备时间、定位和照片哈希。"
+        gettext(
+            "村未登记坐标：以该村3次以上有定位的走访的中位点为参照，超过%(km)s公里的走访标记为“距村较远”；"
+            "定位不足3次的村无法判断。仅手机App录入的走访有设备时间、定位和照片哈希。"
+        )
+        % {"km": format(far_km, "g")}
     ]
     return {
         "rows": dict(counts),
