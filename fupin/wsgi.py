@@ -7,10 +7,12 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from fupin.core.crypto import refuse_missing_keys_in_production
 from fupin.secret_key import refuse_unset_key_in_production
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
 application = get_wsgi_application()
+refuse_missing_keys_in_production()  # and data keys (fupin.core.crypto)
 refuse_unset_key_in_production()  # a server on a DATABASE_URL with DEBUG off needs SECRET_KEY (fupin.secret_key)
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fupin.core.fields import CodeField
+from fupin.core.fields import BlindIndexField, CodeField, EncryptedField
 
 
 class ChangeKind(models.TextChoices):
@@ -124,10 +124,11 @@ class ChangeTarget(models.Model):
     member = models.ForeignKey(
         "registry.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    id_number = CodeField(max_length=18, blank=True)
+    id_number = EncryptedField(max_length=18, blank=True, purpose="id_number")  # fupin.core.crypto
+    id_number_index = BlindIndexField(source="id_number", purpose="id_number")
 
     class Meta:
-        indexes = [models.Index(fields=["id_number"], name="change_target_id_number")]
+        indexes = [models.Index(fields=["id_number_index"], name="change_target_id_number")]
 
 
 class ChangeAction(models.Model):

@@ -26,9 +26,11 @@ from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 
+from . import crypto
 from .idnumber import mask_phone
 
 logger = logging.getLogger(__name__)
+TASK_PURPOSE = "task:phone"  # the associated data of a phone sealed into a task argument
 
 # The texts, by template name; a gateway is given the template id and the parameters, the console the text.
 TEMPLATES = {
@@ -119,7 +121,8 @@ def send_now(phone: str, template: str, params: dict) -> int:
 
 @task
 def deliver(phone: str, template: str, params: dict) -> int:
-    return send_now(phone, template, params)
+    # the queue's arguments are stored in the database: the phone goes in encrypted (fupin.core.crypto)
+    return send_now(crypto.decrypt(phone, TASK_PURPOSE) or "", template, params)
 
 
 def queue(phone: str, template: str, **params: object) -> None:
@@ -129,4 +132,5 @@ def queue(phone: str, template: str, **params: object) -> None:
     if template not in TEMPLATES:
         raise KeyError(template)
     params = {k: str(v) for k, v in params.items()}
-    transaction.on_commit(lambda: deliver.enqueue(phone, template, params))
+    sealed = crypto.encrypt(phone, TASK_PURPOSE)
+    transaction.on_commit(lambda: deliver.enqueue(sealed, template, params))

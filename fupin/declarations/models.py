@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.fields import BlindIndexField, EncryptedField, EncryptedModel
+
 
 class Channel(models.TextChoices):
     SELF = "self", _("自主申报")
@@ -65,15 +67,16 @@ class Step(models.TextChoices):
 STEP_OF = {Status.RECEIVED: Step.VERIFY, Status.IN_PROCEDURE: Step.REVIEW, Status.REVIEWED: Step.DECIDE}
 
 
-class Declaration(models.Model):
+class Declaration(EncryptedModel):
     receipt = models.CharField(_("回执号"), max_length=16, unique=True)
     channel = models.CharField(_("申报渠道"), max_length=12, choices=Channel.choices)
     village = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("村")
     )
     name = models.CharField(_("申报人姓名"), max_length=50)
-    id_number = models.CharField(_("身份证号"), max_length=18)
-    phone = models.CharField(_("手机号"), max_length=11, blank=True)
+    id_number = EncryptedField(_("身份证号"), max_length=18, purpose="id_number")  # fupin.core.crypto
+    id_number_index = BlindIndexField(source="id_number", purpose="id_number")
+    phone = EncryptedField(_("手机号"), max_length=11, blank=True, purpose="phone")
     household = models.ForeignKey(
         "registry.Household",
         on_delete=models.SET_NULL,
@@ -145,12 +148,12 @@ class Declaration(models.Model):
         verbose_name_plural = _("申报")
         indexes = [
             models.Index(fields=["village", "status", "due_on"], name="declaration_region_due"),
-            models.Index(fields=["id_number", "status"], name="declaration_person"),
+            models.Index(fields=["id_number_index", "status"], name="declaration_person"),
         ]
         constraints = [
             # One open declaration per person: a second one is refused, never stored twice.
             models.UniqueConstraint(
-                fields=["id_number"],
+                fields=["id_number_index"],
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="declaration_one_open_per_person",
             ),

@@ -10,16 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
     Count,
     DecimalField,
     Exists,
     F,
-    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -30,18 +27,23 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Abs, Cast, Coalesce, Concat, Length, Mod, Ord, Replace, Substr
-from django.db.models.lookups import Exact
+from django.db.models.functions import Abs, Cast, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.models import AuditEntry
-from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
 from fupin.procedures.rules import any_unmet
 from fupin.regions.models import in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
 
+from .id_rules import (  # noqa: F401 (ID_PATTERN, ODD_DIGITS: read by tests and screening)
+    ID_PATTERN,
+    ODD_DIGITS,
+    suspect_identity_mismatch,
+    suspect_invalid_id,
+    suspect_same_person,
+)
 from .models import MonitoringThreshold, RiskEvent, Severity, SignalKind
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -77,8 +79,6 @@ PARENT_RELATIONS = [
     codes.Relation.GRANDFATHER,
     codes.Relation.GRANDMOTHER,
 ]
-ID_PATTERN = r"^[0-9]{17}[0-9X]$"
-ODD_DIGITS = ["1", "3", "5", "7", "9"]  # the 17th digit of a man's ID number is odd
 
 
 class ThresholdMissing(LookupError):
@@ -395,147 +395,9 @@ def _finding_rows(qs: QuerySet, *, household: str, member: str | None, village: 
     )
 
 
-def _person_key():
-    """The person behind an ID number: the first 17 characters, an old 15-digit number widened with 19."""
-    return Case(
-        When(Q(id_length=18), then=Substr("id_number", 1, 17)),
-        When(Q(id_length=15), then=Concat(Substr("id_number", 1, 6), Value("19"), Substr("id_number", 7, 9))),
-        default=F("id_number"),
-        output_field=CharField(),
-    )
-
-
 def _among(qs: QuerySet, candidates, field: str = "pk") -> QuerySet:
     """Only the rows the sweep's screen marked (screening.py), when it did: `candidates` is SQL for their ids."""
     return qs if candidates is None else qs.filter(**{f"{field}__in": candidates})
-
-
-def suspect_same_person(year: int, prefix: str = "", candidates=None) -> QuerySet:
-    """The same person (same ID number up to its check character, or an old 15-digit number) in two households."""
-    # a member's partners fire too, so the screened members hold them all
-    keyed = (
-        _among(Member.objects.all(), candidates)
-        .annotate(id_length=Length("id_number"))
-        .annotate(person=_person_key())
-    )
-    # one hash semi-join over the members (sorting two million keys to count distinct households was 3x slower)
-    elsewhere = keyed.filter(person=OuterRef("person")).exclude(household_id=OuterRef("household_id"))
-    qs = _scoped(keyed, "village_code", prefix).filter(Exists(elsewhere))
-    first = ["household_id", "id"]
-    other = Subquery(elsewhere.order_by(*first).values("household__number")[:1])
-    if connection.vendor == "postgresql":
-        # The other household, for the few members that fire: first among the ID numbers the same person can
-        # have (found by the unique index: the key and one check character, the old 15-digit form, the key as
-        # it is); only a partner with some other junk check character needs the scan of every key. (SQLite's
-        # parser cannot nest this deep, and its registries are small enough to scan.)
-        person = OuterRef("person")
-        numbers = [Concat(person, Value(c)) for c in "0123456789Xx"] + [
-            Concat(Substr(person, 1, 6), Substr(person, 9, 9)),
-            person,
-        ]
-        likely = elsewhere.filter(id_number__in=numbers).order_by(*first).values("household__number")[:1]
-        other = Coalesce(Subquery(likely), other)
-    return _finding_rows(
-        qs,
-        household="household_id",
-        member="id",
-        village="village_code",
-        detail=_text(
-            "成员",
-            F("name"),
-            "的身份证号 ",
-            F("id_number"),
-            " 与户 ",
-            Coalesce(other, Value("")),
-            " 的成员为同一人，一人不能在两户",
-        ),
-    )
-
-
-def _digit(position: int):
-    """The digit at `position` (1-based) of a well-formed ID number: its character code less that of 0
-    (cheaper than casting the substring to an integer, on both databases)."""
-    return Ord(Substr("id_number", position, 1)) - Value(48)
-
-
-def _checksum():
-    total = _digit(1) * Value(WEIGHTS[0])
-    for i, w in enumerate(WEIGHTS[1:], 2):
-        total = total + _digit(i) * Value(w)
-    return Mod(total, Value(11))
-
-
-def _expected_check_char():
-    return Substr(Value(CHECK_CHARS), _checksum() + Value(1), 1)
-
-
-def _well_formed() -> Q:
-    """ID_PATTERN (17 digits, then a digit or X) without a regular expression: 18 characters that are
-    nothing but X, or nothing at all, once the leading digits are stripped. Same rows, a third of the time
-    on PostgreSQL over two million members."""
-    stripped = Func(F("id_number"), Value("0123456789"), function="LTRIM", output_field=CharField())
-    return Q(Exact(Length("id_number"), 18)) & (Q(Exact(stripped, "")) | Q(Exact(stripped, "X")))
-
-
-def suspect_invalid_id(year: int, prefix: str = "", candidates=None) -> QuerySet:
-    """An ID number failing GB 11643: wrong length or characters, or a wrong check character (old records)."""
-    # well-formed numbers are checked for their check character; the rest fail as they are (one regex per row)
-    qs = (
-        _scoped(_among(Member.objects.all(), candidates), "village_code", prefix)
-        .annotate(check_char=Substr("id_number", 18, 1))
-        .annotate(
-            fails=Case(
-                When(_well_formed() & Q(check_char=_expected_check_char()), then=Value(False)),
-                default=Value(True),
-                output_field=BooleanField(),
-            ),
-        )
-        .filter(fails=True)
-    )
-    return _finding_rows(
-        qs,
-        household="household_id",
-        member="id",
-        village="village_code",
-        detail=_text(
-            "成员", F("name"), "的身份证号 ", F("id_number"), " 不符合国家标准（位数、字符或校验位错误）"
-        ),
-    )
-
-
-def suspect_identity_mismatch(year: int, prefix: str = "", candidates=None) -> QuerySet:
-    """A valid-looking ID number whose birth date or sex disagrees with the member's recorded birth date or sex."""
-    # compared as text (YYYYMMDD against the date's ISO text without dashes, the sex digit against odd digits),
-    # so no row needs a cast that a malformed number could break
-    qs = (
-        _scoped(_among(Member.objects.all(), candidates), "village_code", prefix)
-        .annotate(
-            id_birth=Substr("id_number", 7, 8),
-            recorded_birth=Replace(Cast("birth_date", CharField()), Value("-"), Value("")),
-            id_sex_digit=Substr("id_number", 17, 1),
-        )
-        .filter(_well_formed())
-        .filter(
-            ~Q(id_birth=F("recorded_birth"))
-            | Q(id_sex_digit__in=ODD_DIGITS, sex=codes.Sex.FEMALE)
-            | (~Q(id_sex_digit__in=ODD_DIGITS) & Q(sex=codes.Sex.MALE))
-        )
-    )
-    return _finding_rows(
-        qs,
-        household="household_id",
-        member="id",
-        village="village_code",
-        detail=_text(
-            "成员",
-            F("name"),
-            "登记的出生日期（",
-            _as_text(F("birth_date")),
-            "）或性别与身份证号 ",
-            F("id_number"),
-            " 不一致",
-        ),
-    )
 
 
 def plausible_birth_dates() -> tuple[datetime.date, datetime.date]:

@@ -13,6 +13,7 @@ import time
 import polars as pl
 from django.db import connection
 
+from fupin.core import crypto
 from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
 from fupin.regions.models import code_range
 from fupin.registry import codes
@@ -108,11 +109,17 @@ def read_members(prefix: str) -> pl.DataFrame | None:
     )
     if frame is None:
         return None
-    return frame.with_columns(pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64))
+    # encrypted at rest (fupin.core.crypto): the checks below read the numbers themselves
+    numbers = pl.Series(
+        "id_number", crypto.decrypt_many(frame["id_number"].to_list(), "id_number"), pl.String
+    )
+    return frame.with_columns(
+        pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64), numbers.alias("id_number")
+    )
 
 
 def with_id_checks(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with the id_number read as rules._well_formed and _expected_check_char read it: well_formed
+    """`frame` with the id_number read as id_rules.well_formed and check_right read it: well_formed
     (18 characters, 17 ASCII digits then a digit or an upper-case X), check_right (GB 11643's check character;
     meaningful where well formed) and first17 (the first 17 digits as an integer, where well formed)."""
     number = pl.col("id_number")
@@ -129,7 +136,7 @@ def with_id_checks(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _same_person(frame: pl.DataFrame) -> pl.Series:
-    """Members whose person key (rules._person_key) is shared with a member of another household."""
+    """Members whose person key (id_rules.person_key) is shared with a member of another household."""
     # A well-formed number's key is its first 17 digits, already an integer; the others' keys are worked out
     # as text (few), as integers where they are 17 digits. Nearly every key is unique: only repeated ones go on.
     number, length = pl.col("id_number"), pl.col("id_number").str.len_chars()

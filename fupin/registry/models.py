@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import money
-from fupin.core.fields import CodeField
+from fupin.core.fields import BlindIndexField, CodeField, EncryptedField, EncryptedModel
 
 from . import codes
 
@@ -24,7 +24,7 @@ CENT = Decimal("0.01")
 MONEY_BELOW = money.below_digits(MONEY["max_digits"])
 
 
-class Household(models.Model):
+class Household(EncryptedModel):
     number = CodeField(_("户编号"), max_length=20)  # unique: Meta.constraints
     # No index of its own: the (village, status, number) index below serves every village filter.
     village = models.ForeignKey(
@@ -69,9 +69,10 @@ class Household(models.Model):
     )
 
     address = models.CharField(_("住址"), max_length=200, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Encrypted at rest (fupin.core.crypto); max_length is the plain value's, checked by forms
+    phone = EncryptedField(_("联系电话"), max_length=20, blank=True, purpose="phone")
     bank_name = models.CharField(_("开户银行"), max_length=50, blank=True)
-    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
+    bank_account = EncryptedField(_("银行账号"), max_length=40, blank=True, purpose="bank_account")
 
     is_military_family = models.BooleanField(_("是否军烈属"), default=False)
     is_only_child = models.BooleanField(_("是否独生子女户"), default=False)
@@ -141,7 +142,7 @@ class Household(models.Model):
         return self.status in codes.REGISTERED_STATUSES or self.registration_year is not None
 
 
-class Member(models.Model):
+class Member(EncryptedModel):
     household = models.ForeignKey(
         Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户")
     )
@@ -149,7 +150,11 @@ class Member(models.Model):
     village_code = CodeField(_("行政村代码"), max_length=15)
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = CodeField(_("拼音首字母"), max_length=20, blank=True)
-    id_number = CodeField(_("证件号码"), max_length=18)  # unique: Meta.constraints
+    # Encrypted at rest (fupin.core.crypto); found and kept unique through its blind index, searched by the
+    # last six characters through the second one (registry.selectors).
+    id_number = EncryptedField(_("证件号码"), max_length=18, purpose="id_number")
+    id_number_index = BlindIndexField(source="id_number", purpose="id_number")  # unique: Meta.constraints
+    id_number_tail = BlindIndexField(source="id_number", purpose="id_number", last=6)
     sex = models.CharField(_("性别"), max_length=1, choices=codes.Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     relation = models.CharField(_("与户主关系"), max_length=20, choices=codes.Relation.choices)
@@ -188,7 +193,7 @@ class Member(models.Model):
     disability_level = models.CharField(
         _("残疾等级"), max_length=1, choices=codes.DisabilityLevel.choices, blank=True, default=""
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone = EncryptedField(_("联系电话"), max_length=20, blank=True, purpose="phone")
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # as Household.version
 
     class Meta:
@@ -200,10 +205,11 @@ class Member(models.Model):
             models.Index(
                 fields=["village_code", "name_initials"], include=["name"], name="member_village_search"
             ),
+            models.Index(fields=["id_number_tail"], name="member_id_number_tail"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(work_months__lte=12), name="member_work_months_le_12"),
-            models.UniqueConstraint(fields=["id_number"], name="registry_member_id_number_key"),
+            models.UniqueConstraint(fields=["id_number_index"], name="registry_member_id_number_key"),
             # 户主: one per household, held by the database so that two requests at once cannot both add one
             models.UniqueConstraint(
                 fields=["household"],

@@ -118,7 +118,7 @@ HOUSEHOLD_EDITABLE = {f.name for f in Household._meta.concrete_fields} - {
     "flags",
     "version",
 }
-MEMBER_EDITABLE = {f.name for f in Member._meta.concrete_fields} - {
+MEMBER_EDITABLE = {f.name for f in Member._meta.concrete_fields if f.editable} - {
     "id",
     "household",
     "village_code",

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
-from fupin.monitoring import rules
+from fupin.monitoring import id_rules, rules
 from fupin.monitoring.models import MonitoringThreshold, RiskEvent
 from fupin.registry import codes, services
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
@@ -257,11 +257,11 @@ def test_well_formed_check_is_the_id_pattern(admin):
     ]
     for i, number in enumerate(samples):
         _legacy_member(household, id_number=number, name=f"样本{i}")
-    well_formed = set(
-        Member.objects.filter(household=household)
-        .filter(rules._well_formed())
-        .values_list("id_number", flat=True)
-    )
+    well_formed = {
+        n
+        for n in Member.objects.filter(household=household).values_list("id_number", flat=True)
+        if id_rules.well_formed(n)
+    }
     expected = {n for n in samples if re.fullmatch(rules.ID_PATTERN, n)}
     assert well_formed - {household.members.get(relation="head").id_number} == expected
     assert expected == {"1" * 17 + "X", "1" * 18}

@@ -16,9 +16,10 @@ def test_the_hint_promises_only_what_the_search_finds(client, users, who):
     assert "全部或部分" not in hint and "姓名的开头" in hint
     found = lambda q: household.number in client.get(url, {"q": q}).content.decode()  # noqa: E731
     assert found("张三") and not found("三丰")  # a name matches from its beginning only
-    if who == "county":  # sees ID numbers: six or more consecutive digits anywhere in the number
-        assert "连续6位以上" in hint
-        assert found(id_number[6:14]) and not found(id_number[6:10])
+    if who == "county":  # sees ID numbers: the whole number or its last six (encrypted: fupin.core.crypto)
+        assert "最后6位以上" in hint
+        assert found(id_number) and found(id_number[-6:]) and found(id_number[-9:])
+        assert not found(id_number[6:14]) and not found(id_number[-5:])
     else:
-        assert "完整的18位身份证号" in hint and "连续6位" not in hint
+        assert "完整的18位身份证号" in hint and "最后6位" not in hint
         assert not found(id_number[6:14])

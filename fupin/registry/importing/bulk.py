@@ -22,6 +22,10 @@ from dataclasses import dataclass, field
 import polars as pl
 from django.db import connection
 
+from fupin.core import crypto
+from fupin.core.encrypting import open_columns
+from fupin.core.fields import EncryptedField
+
 from .. import codes, services, validation
 from ..models import MONEY_BELOW, Household, IncomeRecord, Member
 from . import columns as form
@@ -170,17 +174,21 @@ def registered(field: str, values: list[str]) -> set[str]:
         cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
         if not cursor.fetchone()[0]:
             return set()
+        column, kind, keys = field, "text", values
+        if field == "id_number":  # encrypted at rest: matched by its blind index (fupin.core.crypto)
+            column, kind, keys = "id_number_index", "bigint", crypto.blind_indexes(values, "id_number")
+        by_key = dict(zip(keys, values))
         if len(values) <= 20_000:
-            cursor.execute(f'SELECT "{field}" FROM "{table}" WHERE "{field}" = ANY(%s)', [values])
-            return {r[0] for r in cursor.fetchall()}
+            cursor.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" = ANY(%s)', [keys])
+            return {by_key[r[0]] for r in cursor.fetchall()}
         # many: one join with the values COPYed into a temporary table
-        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_values (v text)")
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS _import_values (v {kind})")
         cursor.execute("TRUNCATE _import_values")
         with cursor.cursor.copy("COPY _import_values FROM STDIN") as copy:
-            copy.write("".join(f"{_escape(v)}\n" for v in values))
+            copy.write("".join(f"{_escape(str(v))}\n" for v in keys))
         cursor.execute("ANALYZE _import_values")
-        cursor.execute(f'SELECT t."{field}" FROM "{table}" t JOIN _import_values ON v = t."{field}"')
-        found = {r[0] for r in cursor.fetchall()}
+        cursor.execute(f'SELECT t."{column}" FROM "{table}" t JOIN _import_values ON v = t."{column}"')
+        found = {by_key[r[0]] for r in cursor.fetchall()}
         cursor.execute("DROP TABLE _import_values")
     return found
 
@@ -435,30 +443,41 @@ def _registry(ids: pl.Series):
     with connection.cursor() as cursor:
         # the planner's estimates can be far off right after a bulk load: no JIT for these plain joins
         cursor.execute("SET jit = off")
-        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_ids (id_number text)")
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_ids (id_number_index bigint)")
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS _import_households (household_id bigint)")
         cursor.execute("TRUNCATE _import_ids, _import_households")
         cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{MEMBER_TABLE}")')
         empty = not cursor.fetchone()[0]
         with cursor.cursor.copy("COPY _import_ids FROM STDIN") as copy:
             if not empty:
-                copy.write("".join(f"{_escape(v)}\n" for v in ids.to_list()))
+                # encrypted at rest: matched by the blind index (fupin.core.crypto)
+                copy.write(
+                    "".join(
+                        f"{v}\n" for v in crypto.blind_indexes(ids.to_list(), "id_number") if v is not None
+                    )
+                )
         cursor.execute("ANALYZE _import_ids")
         cursor.execute(
             f'INSERT INTO _import_households SELECT DISTINCT m.household_id FROM "{MEMBER_TABLE}" m '
-            "JOIN _import_ids USING (id_number)"
+            "JOIN _import_ids USING (id_number_index)"
         )
         cursor.execute("ANALYZE _import_households")
         member_columns = ", ".join(f'm."{c}"' for c in form.MEMBER_COLUMNS)
-        registered = fetch(
-            cursor,
-            f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m JOIN _import_households USING (household_id)',
+        registered = opened(
+            Member,
+            fetch(
+                cursor,
+                f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m JOIN _import_households USING (household_id)',
+            ),
         )
         household_columns = ", ".join(f'h."{c}"' for c in ["id", *form.HOUSEHOLD_COLUMNS])
-        households = fetch(
-            cursor,
-            f'SELECT {household_columns} FROM "{HOUSEHOLD_TABLE}" h '
-            "JOIN _import_households s ON s.household_id = h.id",
+        households = opened(
+            Household,
+            fetch(
+                cursor,
+                f'SELECT {household_columns} FROM "{HOUSEHOLD_TABLE}" h '
+                "JOIN _import_households s ON s.household_id = h.id",
+            ),
         )
         income_columns = ", ".join(f'i."{c}"' for c in form.INCOME_COLUMNS if c != "household_id")
         years = fetch(
@@ -480,6 +499,15 @@ def _registry(ids: pl.Series):
         latest, left_on="id", right_on="household_id", how="left"
     )
     return registered, households, years
+
+
+def opened(model, frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame read past the ORM with its encrypted columns decrypted (fupin.core.crypto)."""
+    present = [c for c in frame.columns if isinstance(model._meta.get_field(c), EncryptedField)]
+    if not present:
+        return frame
+    plain = open_columns(model, {c: frame[c].to_list() for c in present})
+    return frame.with_columns(*[pl.Series(c, plain[c], dtype=pl.String) for c in present])
 
 
 def _escape(text: str) -> str:

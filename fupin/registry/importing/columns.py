@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from fupin.core import idnumber, money
+from fupin.core.fields import BlindIndexField
 from fupin.regions.models import RegionLevel
 
 from .. import codes
@@ -460,9 +461,14 @@ REGION_LEVELS = dict(
     )
 )
 
-# Stored columns of the two tables, in the order the bulk path writes them.
+# Stored columns of the two tables, in the order the bulk path writes them: plain values, the blind indexes
+# left out (the writers seal the columns and add the indexes: fupin.core.encrypting.seal_columns).
 HOUSEHOLD_COLUMNS = [f.attname for f in Household._meta.concrete_fields if f.attname != "id"]
-MEMBER_COLUMNS = [f.attname for f in Member._meta.concrete_fields if f.attname != "id"]
+MEMBER_COLUMNS = [
+    f.attname
+    for f in Member._meta.concrete_fields
+    if f.attname != "id" and not isinstance(f, BlindIndexField)
+]
 # the version is the database's (fupin.core.version_columns): a new record starts at its default, an update raises it
 INCOME_COLUMNS = [f.attname for f in IncomeRecord._meta.concrete_fields if f.attname not in ("id", "version")]
 MONEY_FIELDS = list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"]

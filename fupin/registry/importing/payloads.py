@@ -15,6 +15,8 @@ import polars as pl
 
 from fupin.audit.chain import CANONICAL_FIELDS, COUNTY_DIGITS, append, timestamp
 from fupin.audit.models import AuditEntry
+from fupin.core.encrypting import seal_columns
+from fupin.core.fields import BlindIndexField, EncryptedField
 
 from ..models import Household, IncomeRecord, Member
 from . import columns as form
@@ -73,6 +75,22 @@ class ChainedAudit:
                 hash=pl.Series(hashes),
             )
         )
+
+
+def sealed(model, frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    """The frame's personal columns encrypted and its blind indexes added (fupin.core.crypto), column-wise,
+    with the column list to COPY: nothing is written to the database in plain text."""
+    fields = model._meta.concrete_fields
+    personal = [f.attname for f in fields if isinstance(f, EncryptedField) and f.attname in columns]
+    if not personal:
+        return frame, columns
+    done = seal_columns(model, {c: frame[c].to_list() for c in personal})
+    indexes = [f.attname for f in fields if isinstance(f, BlindIndexField) and f.attname in done]
+    frame = frame.with_columns(
+        *[pl.Series(c, done[c], dtype=pl.String) for c in personal],
+        *[pl.Series(c, done[c], dtype=pl.Int64) for c in indexes],
+    )
+    return frame, [*columns, *[c for c in indexes if c not in columns]]
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -198,15 +216,13 @@ def batches(
         low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
         part = members.slice(low, high - low)
         chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now))
+        stored, names = sealed(Household, chunk, household_columns)
         tables = [
-            (
-                HOUSEHOLD_TABLE,
-                household_columns,
-                csv_bytes(chunk.select(pl.col("id").cast(pl.String), *form.HOUSEHOLD_COLUMNS)),
-            )
+            (HOUSEHOLD_TABLE, names, csv_bytes(stored.select(pl.col("id").cast(pl.String), *names[1:])))
         ]
         part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
-        tables.append((MEMBER_TABLE, member_columns, csv_bytes(part.select(member_columns))))
+        stored, names = sealed(Member, part, member_columns)
+        tables.append((MEMBER_TABLE, names, csv_bytes(stored.select(names))))
         if len(incomes):
             low, high = income_h.search_sorted(start), income_h.search_sorted(start + count)
             part = incomes.slice(low, high - low)

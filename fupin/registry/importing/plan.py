@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from fupin.core import idnumber
+from fupin.core import crypto, idnumber
+from fupin.core.fields import EncryptedField
 
 from .. import codes, services, validation
 from ..models import Household, IncomeRecord, IncomeTooLarge, Member, per_capita_net_income
@@ -132,6 +133,14 @@ class HouseholdPlanner:
             table = model._meta.db_table
             names = [f't."{c}"' for c in columns] + [sql for sql, _ in related.values()]
             keys = columns + list(related)
+            field = model._meta.get_field(where)
+            if isinstance(field, EncryptedField):  # encrypted at rest: looked up by its blind index
+                where, values = field.index_name, [field.index_field().of(v) for v in values]
+            personal = [
+                (i, f.purpose)
+                for i, f in enumerate(map(model._meta.get_field, columns))
+                if isinstance(f, EncryptedField)
+            ]
             with connection.cursor() as cursor:
                 for batch in _chunks(values, 50_000):
                     cursor.execute(
@@ -140,6 +149,10 @@ class HouseholdPlanner:
                     )
                     json_keys = [k for k in keys if k in JSON_FIELDS]
                     for row in cursor.fetchall():
+                        if personal:
+                            row = list(row)
+                            for i, purpose in personal:
+                                row[i] = crypto.decrypt(row[i], purpose)
                         record = dict(zip(keys, row))
                         for key in json_keys:  # Django leaves jsonb undecoded on its connections
                             if isinstance(record[key], str):

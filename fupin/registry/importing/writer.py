@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from fupin.audit.chain import link_columns
 from fupin.audit.models import AuditEntry
+from fupin.core.encrypting import index_values, seal_columns
 
 from ..models import Household, IncomeRecord, Member
 from .columns import HOUSEHOLD_COLUMNS, INCOME_COLUMNS, MEMBER_COLUMNS
@@ -92,7 +93,7 @@ class PlanWriter:
         Member.objects.bulk_create([Member(**r) for r in rows(members)], batch_size=500)
         for ref, row in plan.update_members:
             Member.objects.filter(pk=row["id"]).update(
-                **{k: row[k] for k in MEMBER_COLUMNS} | {"household_id": ids(ref)}
+                **{k: row[k] for k in MEMBER_COLUMNS} | {"household_id": ids(ref)} | index_values(Member, row)
             )
         IncomeRecord.objects.bulk_create(
             [
@@ -135,7 +136,11 @@ class PlanWriter:
                 return ref if ref > 0 else new_ids[-ref - 1]
 
             if count:
-                _copy_columns(cursor, Household._meta.db_table, {"id": new_ids} | plan.households)
+                _copy_columns(
+                    cursor,
+                    Household._meta.db_table,
+                    seal_columns(Household, {"id": new_ids} | plan.households),
+                )
             self._pg_update(
                 cursor, Household, HOUSEHOLD_COLUMNS, [(ref, row) for ref, row in plan.update_households]
             )
@@ -143,7 +148,7 @@ class PlanWriter:
                 _copy_columns(
                     cursor,
                     Member._meta.db_table,
-                    {"household_id": [ids(r) for r in plan.member_refs]} | plan.members,
+                    seal_columns(Member, {"household_id": [ids(r) for r in plan.member_refs]} | plan.members),
                 )
             self._pg_update(
                 cursor,
@@ -180,10 +185,11 @@ class PlanWriter:
             return
         table = model._meta.db_table
         temp = f"_import_{table}"
-        _copy_columns(
-            cursor, temp, {"id": [pk for pk, _ in rows]} | {c: [row[c] for _, row in rows] for c in columns}
+        sealed = seal_columns(
+            model, {"id": [pk for pk, _ in rows]} | {c: [row[c] for _, row in rows] for c in columns}
         )
-        sets = ", ".join(f'"{c}" = s."{c}"' for c in columns if c != "created_at")
+        _copy_columns(cursor, temp, sealed)
+        sets = ", ".join(f'"{c}" = s."{c}"' for c in sealed if c not in ("id", "created_at"))
         cursor.execute(f'UPDATE "{table}" t SET {sets} FROM "{temp}" s WHERE t.id = s.id')
         cursor.execute(f'TRUNCATE "{temp}"')
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fupin.core.crypto import refuse_missing_keys_in_production
 from fupin.core.supervisor import Supervisor
 from fupin.secret_key import refuse_unset_key_in_production
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
 
         try:
             refuse_unset_key_in_production()
+            refuse_missing_keys_in_production()
         except ImproperlyConfigured as e:
             raise CommandError(str(e)) from None
         host, port = split_addrport(addrport)

@@ -1,0 +1,176 @@
+"""Encrypting stored values in place, table by table, in batches: the migration that encrypts an existing
+registry, and `fupin rotate-keys`, which moves every value to the newest data key (fupin.core.crypto).
+
+The tables and columns are read from the models: every EncryptedField, and every BlindIndexField with its
+source. Rows are walked by primary key (`id > last ORDER BY id LIMIT batch`), so memory holds one batch
+whatever the registry's size, and a run that is killed loses at most its open batch: run again, it skips
+what is already under the current key. Each row is written with a compare-and-set on its old values, so a
+user's edit made meanwhile is never overwritten; the version the database raises on a changed column
+(fupin.core.versions) is put back, since re-encrypting changes no value anyone edits.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection as default_connection
+from django.db import models, transaction
+
+from . import crypto
+from .fields import BlindIndexField, EncryptedField
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    label: str
+    columns: tuple[tuple[str, str], ...]  # (column, purpose)
+    indexes: tuple[tuple[str, str, str, int], ...]  # (index column, source column, purpose, last)
+    versioned: bool
+
+
+def tables(model_list: Iterable[type[models.Model]]) -> list[Table]:
+    """The tables of these models that hold encrypted fields."""
+    found = []
+    for model in model_list:
+        fields = model._meta.concrete_fields
+        columns = tuple((str(f.column), f.purpose) for f in fields if isinstance(f, EncryptedField))
+        if not columns:
+            continue
+        by_name = {f.name: f for f in fields}
+        indexes = tuple(
+            (str(f.column), str(by_name[f.source].column), f.purpose, f.last)
+            for f in fields
+            if isinstance(f, BlindIndexField)
+        )
+        versioned = any(f.name == "version" for f in fields)
+        found.append(Table(model._meta.db_table, model._meta.label, columns, indexes, versioned))
+    return found
+
+
+Progress = Callable[[Table, int, int], None]
+
+
+def _new_values(table: Table, row: tuple, decrypting: bool) -> tuple[list, list]:
+    plain = {c: crypto.decrypt(v, p) for (c, p), v in zip(table.columns, row)}
+    if decrypting:
+        stored = [plain[c] for c, _p in table.columns]
+    else:
+        stored = [crypto.encrypt(v, p) if (v := plain[c]) else v for c, p in table.columns]
+    index = [
+        crypto.blind_index((plain[src] or "")[-last:] if last else plain[src], purpose)
+        for _i, src, purpose, last in table.indexes
+    ]
+    return stored, index
+
+
+def recrypt(
+    table: Table,
+    *,
+    batch: int = 2000,
+    decrypting: bool = False,
+    progress: Progress | None = None,
+    connection: Any = None,
+    atomic_batches: bool = True,
+    stop_after: int | None = None,
+) -> int:
+    """Encrypt (or, `decrypting`, decrypt) every value of the table under the current key and fill its blind
+    indexes; rows already so are left alone. Returns how many rows were written. `stop_after` stops after
+    that many batches (tests: a run killed half-way)."""
+    connection = connection or default_connection
+    q = connection.ops.quote_name
+    names = [c for c, _p in table.columns]
+    index_names = [i for i, _s, _p, _l in table.indexes]
+    select = ", ".join(q(c) for c in ["id", *names, *index_names])
+    sets = ", ".join(f"{q(c)} = %s" for c in [*names, *index_names])
+    same = " AND ".join(f"{q(c)} IS NOT DISTINCT FROM %s" for c in names)
+    if connection.vendor == "sqlite":
+        same = " AND ".join(f"{q(c)} IS %s" for c in names)
+    update = f"UPDATE {q(table.name)} SET {sets} WHERE id = %s AND {same}"
+    lower = f"UPDATE {q(table.name)} SET version = version - 1 WHERE id = %s AND version > 1"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {q(table.name)}")
+        total = cursor.fetchone()[0]
+    last, seen, written, batches = 0, 0, 0, 0
+    while stop_after is None or batches < stop_after:
+        with transaction.atomic(using=connection.alias) if atomic_batches else _nothing():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {select} FROM {q(table.name)} WHERE id > %s ORDER BY id LIMIT %s", [last, batch]
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    break
+                for row in rows:
+                    old, old_index = list(row[1 : 1 + len(names)]), list(row[1 + len(names) :])
+                    stored, index = _new_values(table, tuple(old), decrypting)
+                    if stored == old and index == old_index:
+                        continue
+                    cursor.execute(update, [*stored, *index, row[0], *old])
+                    if cursor.rowcount == 1:
+                        written += 1
+                        if table.versioned and stored != old:
+                            cursor.execute(lower, [row[0]])
+        last, seen, batches = rows[-1][0], seen + len(rows), batches + 1
+        if progress:
+            progress(table, seen, total)
+    return written
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def pending(table: Table, connection: Any = None) -> int:
+    """How many rows of the table hold a value not under the current key (plain text or an older key)."""
+    connection = connection or default_connection
+    q = connection.ops.quote_name
+    prefix = f"{crypto.PREFIX}{crypto.keyring().current}{crypto.PREFIX}%"
+    where = " OR ".join(f"({q(c)} <> '' AND {q(c)} NOT LIKE %s)" for c, _p in table.columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {q(table.name)} WHERE {where}", [prefix] * len(table.columns))
+        return cursor.fetchone()[0]
+
+
+def seal_columns(model: type[models.Model], columns: dict[str, list]) -> dict[str, list]:
+    """Plain column values, as the bulk writers hold them (column: values), as they are stored: the encrypted
+    fields encrypted column-wise, the blind indexes of the sources given added."""
+    out = dict(columns)
+    for field in model._meta.concrete_fields:
+        if isinstance(field, EncryptedField) and field.attname in columns:
+            out[field.attname] = crypto.encrypt_many(columns[field.attname], field.purpose)
+        elif isinstance(field, BlindIndexField) and field.source in columns:
+            values = plain_values(columns[field.source], field.purpose)
+            if field.last:
+                values = [v[-field.last :] if v else v for v in values]
+            out[field.attname] = crypto.blind_indexes(values, field.purpose)
+    return out
+
+
+def plain_values(values: Iterable, purpose: str) -> list:
+    """Values about to be indexed, as text (already encrypted ones decrypted)."""
+    return [
+        crypto.decrypt(v, purpose) if isinstance(v, str) and crypto.is_encrypted(v) else v for v in values
+    ]
+
+
+def index_values(model: type[models.Model], row: dict) -> dict:
+    """The blind indexes of a row's plain values (for a QuerySet.update() that sets their sources)."""
+    return {
+        f.attname: f.of(row[f.source])
+        for f in model._meta.concrete_fields
+        if isinstance(f, BlindIndexField) and f.source in row
+    }
+
+
+def open_columns(model: type[models.Model], columns: dict[str, list]) -> dict[str, list]:
+    """Stored column values read past the ORM (raw SQL, COPY TO) as plain ones: encrypted fields decrypted."""
+    out = dict(columns)
+    for field in model._meta.concrete_fields:
+        if isinstance(field, EncryptedField) and field.attname in columns:
+            out[field.attname] = crypto.decrypt_many(columns[field.attname], field.purpose)
+    return out
