@@ -30,6 +30,7 @@ import hmac
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
@@ -156,15 +157,36 @@ def write_key_file(path: Path, text: str, *, exclusive: bool = False) -> None:
 _lock = threading.Lock()
 _keyring: Keyring | None = None
 _ciphers: dict[str, AESSIV] = {}
+_file_seen: tuple[float, float] = (0.0, 0.0)  # (when the key file was last looked at, its mtime then)
+RECHECK_SECONDS = 5.0
+
+
+def _file_mtime(ring: Keyring) -> float:
+    try:
+        return os.stat(ring.source).st_mtime if ring.source != "FUPIN_DATA_KEYS" else 0.0
+    except OSError:
+        return 0.0
 
 
 def keyring() -> Keyring:
-    global _keyring
-    if _keyring is None:
-        with _lock:
-            if _keyring is None:
-                _keyring = load()
-    return _keyring
+    """The keys, read once; a key file is looked at again every few seconds, so a running server writes
+    with the key `fupin rotate-keys` added without a restart."""
+    global _keyring, _file_seen
+    ring = _keyring
+    if ring is not None:
+        now = time.monotonic()
+        if now - _file_seen[0] < RECHECK_SECONDS:
+            return ring
+        mtime = _file_mtime(ring)
+        if mtime == _file_seen[1]:
+            _file_seen = (now, mtime)
+            return ring
+    with _lock:
+        if _keyring is None or _keyring is ring:
+            _keyring = load()
+            _ciphers.clear()
+            _file_seen = (time.monotonic(), _file_mtime(_keyring))
+        return _keyring
 
 
 def reload() -> Keyring:
@@ -174,6 +196,24 @@ def reload() -> Keyring:
         _keyring = None
         _ciphers.clear()
     return keyring()
+
+
+def add_data_key() -> Keyring:
+    """Add a new data key to the key file and make it the one new values are written with. Keys given in
+    FUPIN_DATA_KEYS cannot be added to here: add a `data` line there, on every server, and restart them."""
+    ring = reload()
+    if ring.source == "FUPIN_DATA_KEYS":
+        raise ImproperlyConfigured(
+            "数据密钥来自环境变量 FUPIN_DATA_KEYS：请在各服务器的该变量末尾加一行新的 data 密钥并重启，再运行"
+            " fupin rotate-keys --no-new-key。 Keys come from FUPIN_DATA_KEYS: add a 'data' line there on every"
+            " server, restart them, then run fupin rotate-keys --no-new-key."
+        )
+    n = len(ring.data_keys) + 1
+    while f"k{n}" in ring.data_keys:
+        n += 1
+    keys = dict(ring.data_keys) | {f"k{n}": secrets.token_bytes(DATA_KEY_BYTES)}
+    write_key_file(Path(ring.source), Keyring(ring.index_key, keys, f"k{n}", ring.source).text())
+    return reload()
 
 
 def _cipher(key_id: str) -> AESSIV:
@@ -298,7 +338,7 @@ def refuse_missing_keys_in_production() -> None:
     if not settings.DEBUG and not settings.EMBEDDED_DEFAULT_DATABASE and not keys_from_environment():
         raise ImproperlyConfigured(
             "数据密钥未设置：DEBUG 关闭且使用 DATABASE_URL 时，服务拒绝启动。请设置 FUPIN_DATA_KEYS 或"
-            " FUPIN_DATA_KEYS_FILE（fupin rotate-keys --new-file 可生成一个），各服务器使用同一份，并与数据库分开备份。"
+            " FUPIN_DATA_KEYS_FILE（fupin rotate-keys --print-new-keys 可生成一份），各服务器使用同一份，并与数据库分开备份。"
             " Data keys are not set: with DEBUG off and a DATABASE_URL, fupin refuses to serve. Set FUPIN_DATA_KEYS"
             " or FUPIN_DATA_KEYS_FILE, the same on every server, kept apart from the database's backups."
         )

@@ -117,8 +117,37 @@ class BlindIndexField(models.BigIntegerField):
         return value
 
 
+def _indexes(model: type[models.Model]) -> list[BlindIndexField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)]
+
+
+class EncryptedQuerySet(models.QuerySet):
+    """update() and bulk_update() that set a blind index's source also set the index."""
+
+    def update(self, **kwargs: Any) -> int:
+        for field in _indexes(self.model):
+            if field.source in kwargs:
+                value = kwargs[field.source]
+                if hasattr(value, "resolve_expression"):
+                    raise FieldError(f"{field.source} 须以值更新（盲索引）。 Set {field.source} to a value.")
+                kwargs[field.attname] = field.of(value)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        fields, objs = list(fields), list(objs)
+        for field in _indexes(self.model):
+            if field.source in fields:
+                fields.append(field.name)
+                for obj in objs:
+                    setattr(obj, field.attname, field.of(getattr(obj, field.source)))
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
 class EncryptedModel(models.Model):
-    """A model with blind indexes: save(update_fields=[a source]) also writes the source's indexes."""
+    """A model with blind indexes: save(update_fields=[a source]), QuerySet.update() and bulk_update() also
+    write the source's indexes."""
+
+    objects = EncryptedQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -13,6 +13,7 @@ import datetime
 import itertools
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 from python_calamine import CalamineWorkbook
 
-from fupin.core import files
+from fupin.core import crypto, files
 from fupin.regions.models import code_range
 from fupin.registry import codes, consents
 from fupin.registry.models import ConsentScope
@@ -235,12 +236,32 @@ def normalise_upload(source, dest: Path) -> tuple[dict, int]:
             columns, rows = _csv_to_csv(source, tmp)
         if rows == 0:
             raise DepartmentFileError("文件中没有数据行")
-        columns["ids_plain"] = _ids_plain(columns, tmp)
+        hash_ids(columns, tmp)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
             tmp.unlink()
     return columns, rows
+
+
+def hash_ids(columns: dict, path: Path) -> None:
+    """Replace the list's ID numbers, in the file at `path`, with their blind indexes (fupin.core.crypto): the
+    registry's members are matched by theirs, and the department's numbers are kept on disk no more than the
+    registry's are. Each number is compared as before, trimmed of spaces with a lower-case x read as X; a row
+    without one keeps an empty cell (matched by name and birth date where the list has those)."""
+    name = columns.get("id")
+    if name and not columns.get("ids_hashed"):
+        try:
+            frame = pl.read_csv(path, infer_schema=False, quote_char='"')
+        except pl.exceptions.PolarsError as e:
+            raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
+        numbers = frame[name].str.strip_chars(" ").str.to_uppercase().to_list()
+        hashed = pl.Series(name, crypto.blind_indexes(numbers, "id_number"), dtype=pl.Int64)
+        part = path.with_suffix(".hashing")
+        frame.with_columns(hashed).write_csv(part)
+        os.replace(part, path)
+    columns["ids_hashed"] = True
+    columns.pop("ids_plain", None)
 
 
 def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
@@ -375,7 +396,7 @@ def export_members(
     if connection.vendor == "postgresql":
         # The server writes the CSV text itself, a few dozen values of many lines each: a million rows
         # through COPY would be a million messages, each a round of Python.
-        text = ["id::text", _csv_text("id_number")]
+        text = ["id::text", "coalesce(id_number_index::text, '')"]  # the blind index (fupin.core.crypto)
         if with_names:
             text += [_csv_text("name"), "to_char(birth_date, 'YYYY-MM-DD')"]
         line = " || ',' || ".join(text)
@@ -393,9 +414,7 @@ def export_members(
             for (chunk,) in cur:
                 out.write(chunk)
         return
-    select = (
-        f"SELECT id, id_number{', name, birth_date' if with_names else ''} FROM registry_member WHERE {where}"
-    )
+    select = f"SELECT id, id_number_index{', name, birth_date' if with_names else ''} FROM registry_member WHERE {where}"
     with connection.cursor() as cur, open(path, "w", encoding="utf-8", newline="") as out:
         cur.execute(select, params)
         writer = csv.writer(out)
@@ -413,14 +432,18 @@ def read_member_keys(scope_code: str, *, with_names: bool = False, consent: str 
     if connection.vendor != "postgresql":
         return None
 
-    fields = {"member_id": "id", "id_number": "id_number"}
+    fields = {"member_id": "id", "id_number": "id_number_index"}  # the blind index (fupin.core.crypto)
     if with_names:
         fields |= {"name": "name", "birth_date": "to_char(birth_date, 'YYYY-MM-DD')"}
     where, params = _scope_where(scope_code, consent=consent)
     connection.ensure_connection()
     with transaction.atomic():
         frame = read_columns(fields, where, params)
-    return None if frame is None else frame.with_columns(pl.col("member_id").cast(pl.Int64))
+    return (
+        None
+        if frame is None
+        else frame.with_columns(pl.col("member_id").cast(pl.Int64), pl.col("id_number").cast(pl.Int64))
+    )
 
 
 class _ArrowStream:
@@ -476,38 +499,6 @@ def _list_severity(department: str, extra: list[str]) -> str:
     return f"CASE WHEN {low} THEN {int(Severity.LOW)} END"
 
 
-def _normalised_id(raw: str) -> str:
-    """An ID number as compared: trimmed of spaces, a lower-case x read as X (upper(trim())). A list row that is
-    18 ASCII characters with no space and no x is that already and is compared as it is: most rows, spared the
-    string rewrite (for text made of digits and X/x the result is the same either way)."""
-    return f"CASE WHEN {_plain(raw)} THEN {raw} ELSE upper(trim({raw})) END"
-
-
-def _plain(raw: str) -> str:
-    """A list row's ID number that is compared as it is (see _normalised_id)."""
-    return f"(strlen({raw}) = 18 AND length({raw}) = 18 AND NOT contains({raw}, ' ') AND NOT contains({raw}, 'x'))"
-
-
-def _ids_plain(columns: dict, path: Path) -> bool:
-    """Whether every ID number of the stored list is compared as it is (18 ASCII characters, no space, no x):
-    worked out once on upload, so each run joins the column as it is. False when unsure (the run normalises)."""
-    import duckdb  # loaded by the cross-check's worker only, not by every page importing the monitoring app
-
-    if not columns.get("id"):
-        return False
-    db = duckdb.connect()
-    try:
-        raw = f"d.{_sql_name(columns['id'])}"
-        found = db.execute(
-            f"SELECT bool_and(coalesce({_plain(raw)}, false)) FROM {_read_list(columns)} d", [str(path)]
-        ).fetchone()[0]
-        return bool(found)
-    except duckdb.Error:
-        return False  # the run reports what is wrong with the file
-    finally:
-        db.close()
-
-
 def _members_relation(db, members_csv: Path | None, member_keys, by_name: bool) -> str:
     """The members as a DuckDB relation: the Arrow stream of `member_keys` registered, or `members_csv` read."""
     if member_keys is not None:
@@ -517,7 +508,7 @@ def _members_relation(db, members_csv: Path | None, member_keys, by_name: bool) 
             + (", name, CAST(birth_date AS DATE) AS birth_date" if by_name else "")
             + " FROM member_keys)"
         )
-    member_columns = "'member_id': 'BIGINT', 'id_number': 'VARCHAR'" + (
+    member_columns = "'member_id': 'BIGINT', 'id_number': 'BIGINT'" + (
         ", 'name': 'VARCHAR', 'birth_date': 'DATE'" if by_name else ""
     )
     return (
@@ -554,7 +545,14 @@ def match(
 
     Returns the number of members matched.
     """
-    import duckdb  # loaded by the cross-check's worker only (see _ids_plain)
+    import duckdb  # loaded by the cross-check's worker only, not by every page importing the monitoring app
+
+    if columns.get("id") and not columns.get("ids_hashed"):  # a list kept from before hash_ids: hashed now
+        columns = dict(columns)
+        hashed_copy = Path(hits_csv).with_name("list-hashed.csv")  # beside the hits: the run's own folder
+        shutil.copyfile(list_csv, hashed_copy)
+        hash_ids(columns, hashed_copy)
+        list_csv = hashed_copy
 
     by_name = matches_by_name(columns)
     db = duckdb.connect()
@@ -567,16 +565,8 @@ def match(
             members = "members"
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
         hit = _hit_columns(department, columns.get("extra", []))
-        # a list whose every ID number reads as it is (found on upload) is joined on the column itself
-        the_id = (
-            (
-                f"d.{_sql_name(id_col)}"
-                if columns.get("ids_plain")
-                else _normalised_id(f"d.{_sql_name(id_col)}")
-            )
-            if id_col
-            else None
-        )
+        # the list's ID numbers were replaced by their blind indexes on upload (hash_ids): joined as integers
+        the_id = f"TRY_CAST(d.{_sql_name(id_col)} AS BIGINT)" if id_col else None
         try:
             if not by_name:
                 # the common case: one streaming pass over the list, probing the members' hash table
@@ -591,18 +581,18 @@ def match(
                     f"coalesce(try_strptime({b}, '%Y-%m-%d'), try_strptime({b}, '%Y%m%d'), "
                     f"try_strptime({b}, '%Y/%m/%d'))::DATE"
                 )
-                no_id = f"coalesce({the_id}, '') = ''" if id_col else "true"
+                no_id = f"{the_id} IS NULL" if id_col else "true"
                 # one pass over the list keeps the rows that can match: a member's ID, or no ID at all
                 keep = f"{the_id} IN (SELECT id_number FROM members) OR {no_id}" if id_col else "true"
                 db.execute(
-                    f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::VARCHAR'} AS _id, trim(d.{_sql_name(name_col)}) AS _name, "
+                    f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::BIGINT'} AS _id, trim(d.{_sql_name(name_col)}) AS _name, "
                     f"{birth} AS _birth FROM {_read_list(columns)} d WHERE {keep}",
                     [str(list_csv)],
                 )
                 db.execute(
                     f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN members m ON m.id_number = d._id "
                     f"UNION ALL SELECT {hit} FROM d JOIN members m ON m.name = d._name AND m.birth_date = d._birth "
-                    f"WHERE coalesce(d._id, '') = ''"
+                    "WHERE d._id IS NULL"
                 )
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None

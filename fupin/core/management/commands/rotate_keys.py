@@ -1,0 +1,55 @@
+"""fupin rotate-keys: a new data key, and every encrypted value re-encrypted with it, while fupin serves.
+
+With no option it adds a key to the key file (fupin.core.crypto) when everything is already under the
+current one, then walks every table holding encrypted fields in batches, each its own short transaction
+(fupin.core.encrypting.recrypt): pages keep answering meanwhile, and a record reads with whichever key its
+value names. Killed half-way, run it again: values not yet under the current key remain, so it adds no key
+and finishes them. Run it in the background (`nohup fupin rotate-keys &`) on a large registry; the progress
+goes to the console. The old key stays in the file: delete its line only after a backup made since.
+"""
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.core import crypto, encrypting
+
+
+class Command(BaseCommand):
+    help = "换用新的数据密钥并在后台分批重新加密（可中断后重跑）。 Rotate the data key and re-encrypt in batches."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-new-key", action="store_true", help="只把数据重新加密到当前密钥")
+        parser.add_argument("--batch", type=int, default=2000, help="每批行数")
+        parser.add_argument("--print-new-keys", action="store_true", help="打印一份新的密钥文件内容后退出")
+
+    def handle(self, *args, no_new_key=False, batch=2000, print_new_keys=False, **options):
+        if print_new_keys:
+            self.stdout.write(crypto.new_key_text(), ending="")
+            return
+        tables = encrypting.tables(apps.get_models())
+        ring = crypto.reload()
+        if not no_new_key and not any(encrypting.pending(t) for t in tables):
+            try:
+                ring = crypto.add_data_key()
+            except ImproperlyConfigured as e:
+                raise CommandError(str(e)) from None
+            self.stdout.write(f"新密钥 {ring.current} 已加入 {ring.source}")
+        else:
+            self.stdout.write(f"继续重新加密到密钥 {ring.current}")
+        verbosity = options.get("verbosity", 1)
+
+        def progress(table, done, total):
+            if verbosity >= 1 and (done == total or done % (batch * 25) == 0):
+                self.stdout.write(f"  {table.label}: {done}/{total}")
+
+        for _ in range(3):  # a server that had not yet seen the new key may have written with the old one
+            for table in tables:
+                written = encrypting.recrypt(table, batch=batch, progress=progress)
+                if verbosity >= 1:
+                    self.stdout.write(f"{table.label}: 重新加密 {written} 行")
+            left = sum(encrypting.pending(t) for t in tables)
+            if not left:
+                self.stdout.write(self.style.SUCCESS(f"全部数据已使用密钥 {ring.current}"))
+                return
+        raise CommandError(f"仍有 {left} 行未使用当前密钥：请确认各服务器已读到新密钥后重跑")

@@ -1,0 +1,126 @@
+"""Issue 17: `fupin rotate-keys` re-encrypts with a new key while fupin serves; killed half-way and rerun, it
+finishes; every record reads with either key meanwhile."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from django.urls import reverse
+
+from fupin.core import crypto, encrypting
+from fupin.registry.models import Household, Member
+from tests import factories
+
+
+@pytest.fixture
+def key_file(tmp_path, monkeypatch):
+    """The keys the test data is written with, in a key file of the test's own that rotate-keys can add to."""
+    path = tmp_path / "data_keys"
+    crypto.write_key_file(path, crypto.keyring().text())
+    monkeypatch.setenv("FUPIN_DATA_KEYS_FILE", str(path))
+    monkeypatch.delenv("FUPIN_DATA_KEYS", raising=False)
+    crypto.reload()
+    yield path
+    monkeypatch.undo()
+    crypto.reload()
+
+
+def _state():
+    members = {
+        pk: (n, p, v) for pk, n, p, v in Member.objects.values_list("pk", "id_number", "phone", "version")
+    }
+    households = dict(Household.objects.values_list("pk", "bank_account"))
+    return members, households
+
+
+def _key_ids(table: str, column: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT "{column}" FROM "{table}"')
+        return {crypto.key_id_of(v) for (v,) in cursor.fetchall() if v}
+
+
+@pytest.fixture
+def registry(users):
+    households = [factories.make_household(head=f"户主{i}", members=3) for i in range(3)]
+    Household.objects.filter(pk=households[0].pk).update(bank_account="6228480000000000001")
+    Member.objects.filter(household=households[1]).update(phone="13800138000")
+    return households
+
+
+def test_rotation_killed_half_way_reads_with_either_key_and_a_rerun_finishes(
+    client, users, registry, key_file
+):
+    before = _state()
+    ring = crypto.add_data_key()
+    assert ring.current == "k2" and "k1" in ring.data_keys and key_file.stat().st_mode & 0o777 == 0o600
+    tables = encrypting.tables([Member, Household])
+    for table in tables:
+        encrypting.recrypt(table, batch=2, stop_after=1)  # killed after its first batch
+    assert _key_ids("registry_member", "id_number") == {"k1", "k2"}
+    assert _state() == before  # every value reads, the versions untouched
+    client.force_login(users["county"])
+    for household in registry:  # serving meanwhile: the page shows the numbers of either key
+        page = client.get(reverse("registry:household_detail", args=[household.pk]))
+        assert page.status_code == 200
+    head = registry[2].members.get(relation="head")
+    assert (
+        Member.objects.get(id_number=head.id_number) == head
+    )  # the blind index does not change with the key
+    call_command("rotate_keys", verbosity=0)
+    assert crypto.keyring().current == "k2"  # the rerun finished the rotation, no third key
+    assert (
+        _key_ids("registry_member", "id_number") == {"k2"} == _key_ids("registry_household", "bank_account")
+    )
+    assert not any(encrypting.pending(t) for t in tables)
+    assert _state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rotation_while_another_connection_reads(users, registry, key_file):
+    if connection.vendor != "postgresql":
+        pytest.skip("two connections at once: PostgreSQL (the test SQLite database is one in-memory file)")
+    before = _state()
+    errors, done = [], threading.Event()
+
+    def reader():
+        try:
+            while not done.is_set():
+                if _state()[0].keys() != before[0].keys():
+                    errors.append("members changed")
+                for pk, (number, _phone, _v) in _state()[0].items():
+                    if number != before[0][pk][0]:
+                        errors.append(pk)
+        except Exception as e:  # pragma: no cover - the failure is reported below
+            errors.append(repr(e))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        call_command("rotate_keys", batch=2, verbosity=0)
+    finally:
+        done.set()
+        thread.join(60)
+    assert not errors and _state() == before
+    assert _key_ids("registry_member", "id_number") == {crypto.keyring().current}
+
+
+def test_keys_from_the_environment_cannot_be_added_to(monkeypatch, db):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("FUPIN_DATA_KEYS", crypto.keyring().text())
+    crypto.reload()
+    try:
+        with pytest.raises(CommandError, match="FUPIN_DATA_KEYS"):
+            call_command("rotate_keys", verbosity=0)
+    finally:
+        monkeypatch.undo()
+        crypto.reload()
+
+
+def test_print_new_keys_gives_a_usable_key_file(capsys, db):
+    call_command("rotate_keys", print_new_keys=True)
+    ring = crypto.parse(capsys.readouterr().out, "stdout")
+    assert ring.current == "k1" and len(ring.index_key) == 32
