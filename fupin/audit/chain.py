@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from fupin.core import crypto
+
 from .models import ChainHead
 
 GENESIS = "0" * 64
@@ -67,10 +69,40 @@ def normal_json(value):
     return value
 
 
+# Values kept encrypted in an entry's changes (fupin.core.crypto), wherever they nest: field name -> purpose.
+SEALED = {
+    "id_number": "id_number",
+    "head_id_number": "id_number",
+    "borrower_id_number": "id_number",
+    "phone": "phone",
+    "contact_phone": "phone",
+    "bank_account": "bank_account",
+}
+
+
+def _sealed(value, name: str = "", *, opening: bool = False):
+    if isinstance(value, dict):
+        return {k: _sealed(v, k, opening=opening) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sealed(v, name, opening=opening) for v in value]
+    if isinstance(value, str) and value and name in SEALED:
+        if opening:
+            return crypto.decrypt(value, SEALED[name])
+        return crypto.encrypt(value, SEALED[name])
+    return value
+
+
 def stored_changes(changes) -> dict:
     """`changes` as it is kept and read back (what is hashed must be what is kept): JSON-native, keys
-    strings, integral numbers ints."""
-    return json.loads(json.dumps(changes or {}), parse_float=_number)
+    strings, integral numbers ints, ID numbers, phones and bank accounts encrypted (fupin.core.crypto:
+    deterministic, so an old and a new value still compare; the hash covers the stored text)."""
+    return _sealed(json.loads(json.dumps(changes or {}), parse_float=_number))
+
+
+def opened_changes(changes) -> dict:
+    """Stored `changes` with their encrypted values decrypted, for a page, the API or an export to show (masked
+    there as the reader's role requires)."""
+    return _sealed(changes or {}, opening=True)
 
 
 def changes_from_text(text: str | None) -> dict:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.models import Role
+from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
 from fupin.core.formats import amount
 from fupin.regions.models import Region
@@ -168,7 +169,7 @@ def household_sections(
 def describe(entry: AuditEntry, *, sees_identifiers: bool) -> AuditLine:
     model = MODELS.get(entry.target_type)
     changes = []
-    recorded = entry.changes or {}
+    recorded = opened_changes(entry.changes)  # stored with personal values encrypted (audit.chain)
     if not sees_identifiers:
         recorded = masking.mask_changes(recorded)  # nested values too (a change request's members)
     for name, pair in recorded.items():

@@ -17,8 +17,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.audit.chain import SEALED
 from fupin.audit.services import SENSITIVE
-from fupin.core import idnumber
+from fupin.core import crypto, idnumber
 from fupin.core.idnumber import mask_text
 
 # Field names whose values are masked, wherever they appear (a record, an audit entry's changes, nested lists).
@@ -37,6 +38,8 @@ def mask_value(name: str, value):
     """The value of field `name` as a role without identifiers sees it."""
     if value in (None, ""):
         return value
+    if isinstance(value, str) and name in SEALED:  # an audit entry's value, stored encrypted (audit.chain)
+        value = crypto.decrypt(value, SEALED[name])
     if name == "birth_date":
         return birth_year(value)
     if name in ("phone", "contact_phone"):

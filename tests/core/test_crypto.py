@@ -10,8 +10,10 @@ import pytest
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 
+from fupin.audit.models import AuditEntry
 from fupin.core import crypto, encrypting
 from fupin.declarations.models import Declaration
+from fupin.registry import services
 from fupin.registry.demo import build_demo_county
 from fupin.registry.models import Household, Member
 from tests import factories
@@ -160,10 +162,16 @@ def _plain_numbers(data: bytes, people: list[tuple[str, ...]]) -> set[str]:
     return found
 
 
-def test_no_demo_persons_number_phone_or_account_is_in_the_sqlite_file(db):
+def test_no_demo_persons_number_phone_or_account_is_in_the_sqlite_file(tree):
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite file; PostgreSQL: the pg_dump test")
     build_demo_county(persons=300, seed=5)
+    # and one household through the services, whose audit entries record every value (audit.chain seals them)
+    household = factories.make_household(head="张三", members=2)
+    services.update_household(
+        household, by=factories.admin_user(), phone="13800138000", bank_account="6228480000000000001"
+    )
+    assert AuditEntry.objects.filter(action="update", changes__has_key="bank_account").exists()
     people = [
         (m.id_number, m.phone, m.household.phone, m.household.bank_account)
         for m in Member.objects.select_related("household")

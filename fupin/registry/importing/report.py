@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from fupin.core import idnumber, spreadsheets
@@ -70,9 +71,29 @@ ERROR_HEADINGS = ["行号", "列", "值", "错误原因"]
 XLSX_MAX_ROWS = 1_048_000
 
 
+# Columns whose digits are a phone or an account: masked in the error report as on the pages.
+_PHONE_HEADINGS = {c.heading for c in COLUMNS if c.field == "phone"}
+_ACCOUNT_HEADINGS = {c.heading for c in COLUMNS if c.field in ("bank_account", "id_number", "head_id_number")}
+_DIGITS = re.compile(r"[0-9Xx -]{7,}")
+
+
+def masked(error: RowError) -> RowError:
+    """An error as the report keeps it on disk: ID numbers masked wherever they appear (110105********002X),
+    and a phone's or an account's digits masked too. The row, the column and the reason say what to fix."""
+    value = error.value
+    if isinstance(value, str):
+        value = idnumber.mask_text(value)
+        if _DIGITS.fullmatch(value) and error.column in _PHONE_HEADINGS:
+            value = idnumber.mask_phone(value)
+        elif _DIGITS.fullmatch(value) and error.column in _ACCOUNT_HEADINGS:
+            value = idnumber.mask(value)
+    return RowError(error.row, error.column, value, idnumber.mask_text(str(error.reason)))
+
+
 def write_error_report(errors: list[RowError], out) -> str:
-    """Write the errors (sorted by row) as .xlsx, or .csv past Excel's row limit; returns the extension used."""
-    ordered = sorted(errors, key=lambda e: (e.row, e.column))
+    """Write the errors (sorted by row) as .xlsx, or .csv past Excel's row limit; returns the extension used.
+    Personal values are masked (`masked`): the report is a file kept on disk and downloaded."""
+    ordered = [masked(e) for e in sorted(errors, key=lambda e: (e.row, e.column))]
     if len(ordered) >= XLSX_MAX_ROWS:
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
         writer = spreadsheets.csv_writer(text)
