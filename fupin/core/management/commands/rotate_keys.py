@@ -8,6 +8,8 @@ and finishes them. Run it in the background (`nohup fupin rotate-keys &`) on a l
 goes to the console. The old key stays in the file: delete its line only after a backup made since.
 """
 
+from typing import Any
+
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
@@ -18,12 +20,19 @@ from fupin.core import crypto, encrypting
 class Command(BaseCommand):
     help = "换用新的数据密钥并在后台分批重新加密（可中断后重跑）。 Rotate the data key and re-encrypt in batches."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-new-key", action="store_true", help="只把数据重新加密到当前密钥")
         parser.add_argument("--batch", type=int, default=2000, help="每批行数")
         parser.add_argument("--print-new-keys", action="store_true", help="打印一份新的密钥文件内容后退出")
 
-    def handle(self, *args, no_new_key=False, batch=2000, print_new_keys=False, **options):
+    def handle(
+        self,
+        *args: Any,
+        no_new_key: bool = False,
+        batch: int = 2000,
+        print_new_keys: bool = False,
+        **options: Any,
+    ) -> None:
         if print_new_keys:
             self.stdout.write(crypto.new_key_text(), ending="")
             return
@@ -39,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(f"继续重新加密到密钥 {ring.current}")
         verbosity = options.get("verbosity", 1)
 
-        def progress(table, done, total):
+        def progress(table: encrypting.Table, done: int, total: int) -> None:
             if verbosity >= 1 and (done == total or done % (batch * 25) == 0):
                 self.stdout.write(f"  {table.label}: {done}/{total}")
 

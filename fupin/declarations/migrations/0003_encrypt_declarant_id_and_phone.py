@@ -21,7 +21,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('declarations', '0001_initial'),
+        ('declarations', '0002_declaration_entry'),
         ('monitoring', '0008_alter_problem_source'),
         ('regions', '0001_initial'),
         ('registry', '0010_encrypt_personal_data'),
