@@ -14,7 +14,7 @@ exports do), then in the same process:
   3. the same file again: idempotency, nothing changes.
 
 It prints rows per second for each and the ratio of the import's time to COPY's (target:
-within 3x) with the load average after each, and the import's stages (reading, the registry
+within 3.5x, the encryption of ID numbers, phones and bank accounts included) with the load average after each, and the import's stages (reading, the registry
 reads, screening, the writer's COPY per table, the index rebuild) and its process's CPU time.
 The machine is shared: `--rounds 3` alternates COPY and the import three times (the registry
 emptied and the importer's caches dropped before each, so each is a first import) and compares
@@ -381,7 +381,9 @@ def main():
             f"fupin import:    {import_seconds:7.2f} s  {persons / import_seconds:>10,.0f} rows/s  "
             f"({result.households_created:,} households, {result.members_created:,} persons created; {load_average()})"
         )
-        print(f"ratio import/COPY: {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)")
+        print(
+            f"ratio import/COPY: {import_seconds / copy_seconds:.2f}x  (target ≤ 3.5x, encryption included)"
+        )
         copies.append(copy_seconds)
         imports_.append(import_seconds)
     if args.rounds > 1:
@@ -390,7 +392,7 @@ def main():
         copy_seconds, import_seconds = statistics.median(copies), statistics.median(imports_)
         print(
             f"medians of {args.rounds} rounds: raw COPY {copy_seconds:.2f} s, import {import_seconds:.2f} s, "
-            f"ratio {import_seconds / copy_seconds:.2f}x  (target ≤ 3x)"
+            f"ratio {import_seconds / copy_seconds:.2f}x  (target ≤ 3.5x, encryption included)"
         )
     if not args.skip_reimport:
         again_seconds, again = product_import(args.csv, user)

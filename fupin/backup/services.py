@@ -1,6 +1,7 @@
 """fupin backup and fupin restore: what they do, step by step.
 
-A backup holds the keys (var/secret_key) and the audit anchor file, copied first, then a consistent snapshot
+A backup holds the keys (var/secret_key, and var/data_keys when the data keys are the embedded default's) and the
+audit anchor file, copied first, then a consistent snapshot
 of the database, then every file under MEDIA_ROOT (imports, error reports, evidence, photos, handbook ZIPs):
 the database never names a file the archive lacks, except one deleted in between. The archive is then checked
 as a restore would use it: every member against its SHA-256, the database loaded into a scratch copy (a
@@ -33,11 +34,15 @@ from django.utils.translation import gettext
 
 from fupin import secret_key
 from fupin.audit.verify import anchor_file, verify
+from fupin.core import crypto
 
 from .archive import DATABASE, MEDIA, VAR, Archive, BackupError, Writer
 from .engines import django_alias, engine_for, stamp
 
 KEY = VAR + secret_key.KEY_FILE_NAME
+# The data keys (fupin.core.crypto) when they are the embedded default's var/data_keys: a restore on a new machine
+# must decrypt. Keys given by FUPIN_DATA_KEYS or FUPIN_DATA_KEYS_FILE are the operator's to keep apart.
+DATA_KEYS = VAR + crypto.KEY_FILE_NAME
 ANCHORS = VAR + "audit-anchors.log"
 
 
@@ -96,6 +101,9 @@ def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outco
         key = Path(settings.VAR_DIR) / secret_key.KEY_FILE_NAME
         if key.is_file():
             writer.add_file(key, KEY)
+        data_keys = Path(settings.VAR_DIR) / crypto.KEY_FILE_NAME
+        if data_keys.is_file() and not crypto.keys_from_environment():
+            writer.add_file(data_keys, DATA_KEYS)
         if anchor_file().is_file():
             writer.add_file(anchor_file(), ANCHORS)
         log("数据库快照……")
@@ -247,7 +255,8 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
         try:
             log("核对备份文件……")
             dump, anchors, key = work / engine.dump_name, work / "anchors.log", work / "secret_key"
-            archive.unpack(_destinations(manifest, stage, dump, anchors, key))
+            data_keys = work / crypto.KEY_FILE_NAME
+            archive.unpack(_destinations(manifest, stage, dump, anchors, key, data_keys))
             log("载入数据库副本并核验……")
             location = engine.load(dump, manifest)
             log("比对副本与清单，核验审计链……")
@@ -264,6 +273,7 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
                     key if KEY in archive.files else None,
                     anchors,
                     ANCHORS in archive.files,
+                    data_keys if DATA_KEYS in archive.files else None,
                 )
                 log("已切换到恢复的数据库、上传文件与密钥")
             except BaseException:
@@ -280,7 +290,7 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
         return outcome
 
 
-def _destinations(manifest: dict, stage: Path, dump: Path, anchors: Path, key: Path):
+def _destinations(manifest: dict, stage: Path, dump: Path, anchors: Path, key: Path, data_keys: Path):
     database = manifest["database_member"]
 
     def destination(name: str) -> Path | None:
@@ -290,6 +300,8 @@ def _destinations(manifest: dict, stage: Path, dump: Path, anchors: Path, key: P
             return anchors
         if name == KEY:
             return key
+        if name == DATA_KEYS:
+            return data_keys
         if name.startswith(MEDIA):
             return stage / name[len(MEDIA) :]
         return None
@@ -298,7 +310,14 @@ def _destinations(manifest: dict, stage: Path, dump: Path, anchors: Path, key: P
 
 
 def _switch(
-    engine, location, stage: Path, media_root: Path, key: Path | None, anchors: Path, has_anchors: bool
+    engine,
+    location,
+    stage: Path,
+    media_root: Path,
+    key: Path | None,
+    anchors: Path,
+    has_anchors: bool,
+    data_keys: Path | None = None,
 ) -> list[str]:
     """Files, then key, then database; if the database cannot be switched, the files and key go back."""
     notes, undo = [], []
@@ -317,11 +336,15 @@ def _switch(
         undo.append(lambda: os.rename(media_root, stage))
         if key is not None:
             notes += _put_file(key, Path(settings.VAR_DIR) / secret_key.KEY_FILE_NAME, when, undo)
+        if data_keys is not None and not crypto.keys_from_environment():
+            notes += _put_file(data_keys, Path(settings.VAR_DIR) / crypto.KEY_FILE_NAME, when, undo)
         old = engine.install(location)
     except BaseException:
         for step in reversed(undo):
             step()
         raise
+    if data_keys is not None:
+        crypto.reload()  # the restored database's values are under the restored keys
     if key is not None and os.environ.get("SECRET_KEY"):
         notes.append("环境变量 SECRET_KEY 优先于恢复的 var/secret_key：签名用的仍是环境变量中的密钥")
     if has_anchors and not anchor_file().exists():

@@ -117,6 +117,16 @@ def recrypt(
     return written
 
 
+def recrypt_any(table: Table, **options: Any) -> int:
+    """recrypt_bulk on PostgreSQL, recrypt elsewhere (SQLite: a registry of a county)."""
+    connection = options.get("connection") or default_connection
+    if connection.vendor == "postgresql":
+        options.pop("stop_after", None)
+        return recrypt_bulk(table, **options)
+    options.pop("restore_versions", None)
+    return recrypt(table, **options)
+
+
 class _nothing:
     def __enter__(self) -> None:
         return None
@@ -174,3 +184,85 @@ def open_columns(model: type[models.Model], columns: dict[str, list]) -> dict[st
         if isinstance(field, EncryptedField) and field.attname in columns:
             out[field.attname] = crypto.decrypt_many(columns[field.attname], field.purpose)
     return out
+
+
+def recrypt_bulk(
+    table: Table,
+    *,
+    batch: int = 50_000,
+    decrypting: bool = False,
+    progress: Progress | None = None,
+    connection: Any = None,
+    atomic_batches: bool = True,
+    restore_versions: bool = True,
+) -> int:
+    """`recrypt` for PostgreSQL, column-wise: each batch read, encrypted (or decrypted) and indexed as whole
+    columns, COPYed into a temporary table and written by one UPDATE … FROM with the same compare-and-set
+    on the old values (a row a user changed meanwhile is left to its own, newer value). A registry of ten
+    million in minutes, where a statement a row takes an hour."""
+    connection = connection or default_connection
+    q = connection.ops.quote_name
+    names = [c for c, _p in table.columns]
+    index_names = [i for i, _s, _p, _l in table.indexes]
+    temp = f"_recrypt_{table.name}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {q(table.name)}")
+        total = cursor.fetchone()[0]
+    last, seen, written = 0, 0, 0
+    while True:
+        with transaction.atomic(using=connection.alias) if atomic_batches else _nothing():
+            with connection.cursor() as cursor:
+                select = ", ".join(q(c) for c in ["id", *names])
+                cursor.execute(
+                    f"SELECT {select} FROM {q(table.name)} WHERE id > %s ORDER BY id LIMIT %s", [last, batch]
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    break
+                columns = list(zip(*rows))
+                plain = {c: crypto.decrypt_many(columns[1 + i], p) for i, (c, p) in enumerate(table.columns)}
+                stored = {
+                    c: plain[c] if decrypting else crypto.encrypt_many(plain[c], p) for c, p in table.columns
+                }
+                indexes = {
+                    i: crypto.blind_indexes([v[-last_n:] if v and last_n else v for v in plain[src]], purpose)
+                    for i, src, purpose, last_n in table.indexes
+                }
+                kinds = ", ".join(
+                    ["id bigint", *[f"{q(c)} text, {q('old_' + c)} text" for c in names]]
+                    + [f"{q(i)} bigint" for i in index_names]
+                )
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {q(temp)} ({kinds})")
+                cursor.execute(f"TRUNCATE {q(temp)}")
+                order = ["id", *[x for c in names for x in (c, "old_" + c)], *index_names]
+                values: dict[str, Any] = {"id": columns[0], **stored, **indexes}
+                values |= {f"old_{c}": columns[1 + k] for k, c in enumerate(names)}
+                with cursor.cursor.copy(
+                    f"COPY {q(temp)} ({', '.join(q(c) for c in order)}) FROM STDIN"
+                ) as copy:
+                    for record in zip(*(values[c] for c in order)):
+                        copy.write_row(record)
+                sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in [*names, *index_names])
+                same = " AND ".join(f"t.{q(c)} IS NOT DISTINCT FROM s.{q('old_' + c)}" for c in names)
+                changed = " OR ".join(
+                    [f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in names]
+                    + [f"t.{q(i)} IS DISTINCT FROM s.{q(i)}" for i in index_names]
+                )
+                moved = " OR ".join(f"s.{q('old_' + c)} IS DISTINCT FROM s.{q(c)}" for c in names)
+                cursor.execute(
+                    f"UPDATE {q(table.name)} t SET {sets} FROM {q(temp)} s "
+                    f"WHERE t.id = s.id AND {same} AND ({changed}) RETURNING t.id, ({moved})"
+                )
+                done = cursor.fetchall()
+                written += len(done)
+                if table.versioned and restore_versions:
+                    bumped = [pk for pk, was_moved in done if was_moved]
+                    if bumped:
+                        cursor.execute(
+                            f"UPDATE {q(table.name)} SET version = version - 1 WHERE id = ANY(%s) AND version > 1",
+                            [bumped],
+                        )
+        last, seen = rows[-1][0], seen + len(rows)
+        if progress:
+            progress(table, seen, total)
+    return written

@@ -77,6 +77,9 @@ class Declaration(EncryptedModel):
     id_number = EncryptedField(_("身份证号"), max_length=18, purpose="id_number")  # fupin.core.crypto
     id_number_index = BlindIndexField(source="id_number", purpose="id_number")
     phone = EncryptedField(_("手机号"), max_length=11, blank=True, purpose="phone")
+    phone_index = BlindIndexField(
+        source="phone", purpose="phone", db_index=True
+    )  # a phone's declarations a day
     household = models.ForeignKey(
         "registry.Household",
         on_delete=models.SET_NULL,
@@ -222,11 +225,12 @@ class Overdue(models.Model):
         constraints = [models.UniqueConstraint(fields=["declaration", "step"], name="overdue_once_per_step")]
 
 
-class PhoneCode(models.Model):
+class PhoneCode(EncryptedModel):
     """A one-time code sent to a phone. Kept in the database (not a process's memory) so any worker can check it;
-    only its hash is stored."""
+    only its hash is stored, and the phone encrypted (fupin.core.crypto), found by its blind index."""
 
-    phone = models.CharField(max_length=11, db_index=True)
+    phone = EncryptedField(max_length=11, purpose="phone")
+    phone_index = BlindIndexField(source="phone", purpose="phone", db_index=True)
     code_hash = models.CharField(max_length=64)
     sent_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -107,6 +107,14 @@ def _maintenance():
     return psycopg.connect(_server_url("postgres"), autocommit=True)
 
 
+READ_NUMBERS = """
+import django
+django.setup()
+from fupin.registry.models import Member
+print(" ".join(Member.objects.values_list("id_number", flat=True)))
+"""
+
+
 class Site:
     """A fupin installation of its own: a var/ folder, its database, and the `fupin` command pointed at them."""
 
@@ -114,7 +122,11 @@ class Site:
         self.var = root / "var"
         self.var.mkdir(parents=True, exist_ok=True)
         self.database = database
-        self.env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FUPIN_MEDIA_ROOT")}
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("SECRET_KEY", "FUPIN_MEDIA_ROOT", "FUPIN_DATA_KEYS", "FUPIN_DATA_KEYS_FILE")
+        }
         self.env.update(
             FUPIN_VAR_DIR=str(self.var),
             FUPIN_TASKS="immediate",
@@ -188,12 +200,14 @@ class Site:
         return {
             p.relative_to(self.var).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(self.var.rglob("*"))
-            if p.is_file() and (p.is_relative_to(self.media) or p.name in ("secret_key", "anchors.log"))
+            if p.is_file()
+            and (p.is_relative_to(self.media) or p.name in ("secret_key", "data_keys", "anchors.log"))
         }
 
     def wipe(self) -> None:
         shutil.rmtree(self.media, ignore_errors=True)
         (self.var / "secret_key").unlink(missing_ok=True)
+        (self.var / "data_keys").unlink(missing_ok=True)  # the members' numbers are unreadable without it
         if ON_POSTGRES:
             with _maintenance() as connection:
                 connection.execute(f'DROP DATABASE "{self.database}" WITH (FORCE)')
@@ -248,7 +262,7 @@ def seeded(site):
 
 def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(seeded, tmp_path):
     rows, files = seeded.rows(), seeded.files()
-    assert {"media/evidence/ab/证明.pdf", "secret_key", "anchors.log"} <= set(files)
+    assert {"media/evidence/ab/证明.pdf", "secret_key", "data_keys", "anchors.log"} <= set(files)
     archive = tmp_path / "backup.tar"
 
     done = seeded.run("backup", str(archive))
@@ -265,7 +279,10 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
     assert seeded.rows() == rows
     assert seeded.files() == files
     assert (seeded.var / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (seeded.var / "data_keys").stat().st_mode & 0o777 == 0o600
     assert "审计链完整" in seeded.run("audit-verify").stdout
+    numbers = seeded.python(READ_NUMBERS).stdout.split()  # the restored keys decrypt the restored registry
+    assert numbers and all(len(n) == 18 for n in numbers)
 
     seeded.python(LATER)  # a user and a file more: with --force the backup replaces them, keeping them aside
     seeded.run("restore", str(archive), "--force")

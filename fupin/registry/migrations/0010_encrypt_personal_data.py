@@ -35,7 +35,7 @@ def _recrypt(apps, schema_editor, decrypting):
 
     for table in encrypting.tables([apps.get_model("registry", "Member"), apps.get_model("registry", "Household")]):
         table = encrypting.Table(table.name, table.label, table.columns, table.indexes, versioned=False)
-        encrypting.recrypt(
+        encrypting.recrypt_any(
             table,
             decrypting=decrypting,
             progress=_progress,

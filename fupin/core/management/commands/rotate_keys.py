@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
         for _ in range(3):  # a server that had not yet seen the new key may have written with the old one
             for table in tables:
-                written = encrypting.recrypt(table, batch=batch, progress=progress)
+                written = encrypting.recrypt_any(table, batch=batch, progress=progress)
                 if verbosity >= 1:
                     self.stdout.write(f"{table.label}: 重新加密 {written} 行")
             left = sum(encrypting.pending(t) for t in tables)
