@@ -76,7 +76,7 @@ def main():
         with open(hits, "w", encoding="utf-8") as out:
             for number, name in (
                 Member.objects.filter(village_code__gte=lo, village_code__lte=hi)
-                .extra(where=[f"id % {step} = 0"])
+                .extra(where=[f"id %% {step} = 0"])
                 .values_list("id_number", "name")[: args.hits]
             ):
                 out.write(f"{number},{name}\n")
