@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ('declarations', '0002_declaration_entry'),
         ('monitoring', '0008_alter_problem_source'),
         ('regions', '0001_initial'),
-        ('registry', '0010_encrypt_personal_data'),
+        ('registry', '0011_encrypt_personal_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
