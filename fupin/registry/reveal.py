@@ -16,6 +16,7 @@ from fupin.audit import access
 
 from . import masking
 from .models import Household, Member
+from .selectors import id_number_ending
 from .services import RegistryError
 
 REVEALS = {
@@ -129,8 +130,6 @@ def log_id_search(user: Any, q: str, *, channel: str = access.Channel.SEARCH) ->
     if scope is None:
         return
     members = Member.objects.filter(scope)
-    members = (
-        members.filter(id_number=upper) if len(upper) == 18 else members.filter(id_number__contains=upper)
-    )
+    members = members.filter(id_number=upper) if len(upper) == 18 else id_number_ending(members, upper)
     found = list(members.only("pk", "household_id", "village_code")[:SEARCH_LOGGED])
     log_seen(found, by=user, fields=("id_number",), channel=channel, purpose="search")

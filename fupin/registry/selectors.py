@@ -75,8 +75,17 @@ def households_for(
     return qs
 
 
+def id_number_ending(members: QuerySet[Member], tail: str) -> QuerySet[Member]:
+    """The members whose ID number ends with `tail` (six characters or more): the few sharing its last six are
+    found by their blind index and read, and kept when their number ends so (numbers are encrypted at rest)."""
+    found = members.filter(id_number_tail=Member._meta.get_field("id_number_tail").of(tail))
+    return Member.objects.filter(
+        pk__in=[pk for pk, n in found.values_list("pk", "id_number") if n.endswith(tail)]
+    )
+
+
 def _search(q: str, user: User, region: str | None) -> Q:
-    members = Member.objects.all()
+    members: QuerySet[Member] = Member.objects.all()
     if region:
         members = members.filter(in_region("village_code", region))  # the narrower range first, as above
     members = members.filter(household_filter(user, "household__", region_field="village_code"))
@@ -90,9 +99,7 @@ def _search(q: str, user: User, region: str | None) -> Q:
             # ID numbers are encrypted at rest (fupin.core.crypto): found whole through their blind index, or
             # by their last six or more characters: the few members sharing the last six (a second blind
             # index) are read and kept when their number ends so. A part elsewhere cannot be searched.
-            tail = members.filter(id_number_tail=Member._meta.get_field("id_number_tail").of(upper))
-            ending = [pk for pk, number in tail.values_list("pk", "id_number") if number.endswith(upper)]
-            members = Member.objects.filter(pk__in=ending)
+            members = id_number_ending(members, upper)
         else:
             return Q(number__startswith=upper)
         return Q(Exists(members.filter(household_id=OuterRef("pk")))) | Q(number__startswith=upper)
