@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('changes', '0003_kinds_member_identity_guarantee_correction'),
-        ('registry', '0011_encrypt_personal_data'),
+        ('registry', '0012_encrypt_personal_data'),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('declarations', '0003_encrypt_declarant_id_and_phone'),
+        ('declarations', '0004_encrypt_declarant_id_and_phone'),
     ]
 
     operations = [

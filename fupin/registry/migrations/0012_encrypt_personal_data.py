@@ -92,7 +92,7 @@ def _encrypted(max_length, purpose, name, blank=True):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("registry", "0010_consent"),
+        ("registry", "0011_versions"),
     ]
 
     operations = [

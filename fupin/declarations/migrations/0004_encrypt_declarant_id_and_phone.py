@@ -7,6 +7,27 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def _versions():
+    import importlib
+
+    table, columns = importlib.import_module("fupin.declarations.migrations.0003_versions").TABLES["declaration"]
+    return table, columns
+
+
+def drop_version_trigger(apps, schema_editor):
+    """The version trigger watches id_number and phone: PostgreSQL cannot change their type under it, SQLite's
+    remade table would lose it. Dropped here and made again at the end (fupin.core.version_columns)."""
+    from fupin.core.version_columns import drop_trigger
+
+    drop_trigger(schema_editor, _versions()[0])
+
+
+def create_version_trigger(apps, schema_editor):
+    from fupin.core.version_columns import create_trigger
+
+    create_trigger(schema_editor, *_versions())
+
+
 def forwards(apps, schema_editor, decrypting=False):
     from fupin.core import encrypting
 
@@ -21,14 +42,15 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('declarations', '0002_declaration_entry'),
+        ('declarations', '0003_versions'),
         ('monitoring', '0008_alter_problem_source'),
         ('regions', '0001_initial'),
-        ('registry', '0011_encrypt_personal_data'),
+        ('registry', '0012_encrypt_personal_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        migrations.RunPython(drop_version_trigger, create_version_trigger),
         migrations.RemoveConstraint(
             model_name='declaration',
             name='declaration_one_open_per_person',
@@ -61,4 +83,5 @@ class Migration(migrations.Migration):
             model_name='declaration',
             constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['received', 'in_procedure', 'reviewed'])), fields=('id_number_index',), name='declaration_one_open_per_person'),
         ),
+        migrations.RunPython(create_version_trigger, drop_version_trigger),
     ]
