@@ -20,7 +20,8 @@ from fupin.core.api import (
 )
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, InputSchema, Money, _text, record_out
+from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api_fields import InputSchema, Money, _text
 
 from . import roster, selectors, services
 from .models import (

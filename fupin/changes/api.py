@@ -14,7 +14,8 @@ from ninja.responses import Status
 from fupin.core.api import CursorQuery, errors_for
 from fupin.core.pagination import keyset_page
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, InputSchema, _text
+from fupin.registry.api import MAX_ID
+from fupin.registry.api_fields import InputSchema, _text
 
 from . import display, selectors, services
 from .models import ChangeKind, ChangeRequest, ChangeStatus

@@ -13,7 +13,8 @@ from fupin.core.api import CursorQuery, errors_for
 from fupin.core.idnumber import mask, mask_phone
 from fupin.core.pagination import keyset_page
 from fupin.monitoring.models import MonitoringKind
-from fupin.registry.api import MAX_ID, InputSchema
+from fupin.registry.api import MAX_ID
+from fupin.registry.api_fields import InputSchema
 
 from . import cases, clock, selectors, services
 from .models import STAFF_CHANNELS, Declaration, Hardship, Route

@@ -10,7 +10,8 @@ from ninja.responses import Status
 
 from fupin.accounts.api import session_auth, token_auth
 from fupin.core.api import errors_for
-from fupin.registry.api import MAX_ID, InputSchema
+from fupin.registry.api import MAX_ID
+from fupin.registry.api_fields import InputSchema
 
 from . import selectors, services, sync
 from .auth import device_auth

@@ -21,7 +21,8 @@ from fupin.core.api import (
 )
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, InputSchema, Money, _decimal, _text, record_out
+from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api_fields import InputSchema, Money, _decimal, _text
 
 from . import funding, projects, reconciliation, selectors, services
 from .models import (

@@ -13,7 +13,8 @@ from ninja.responses import Status
 from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema, shown_fields
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, InputSchema, Money, _text, record_out
+from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api_fields import InputSchema, Money, _text
 
 from . import cross_checks, problems, selectors, services, sweeps
 from .matching import DepartmentFileError

@@ -13,7 +13,8 @@ from ninja.responses import Status
 from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema, shown_fields
 from fupin.regions.api import RegionCode
 from fupin.registry import codes
-from fupin.registry.api import MAX_ID, InputSchema, _text, record_out
+from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api_fields import InputSchema, _text
 
 from . import notices, quotas, selection, selectors, services, village_profiles
 from .models import (
