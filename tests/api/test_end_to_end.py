@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from fupin.registry.models import ConsentScope
 from tests import factories
 from tests.api.conftest import token_client
 
@@ -38,13 +39,20 @@ def new_household(client, head: str, income_per_person: int, *, status: str = "a
     made = ok(client.post(f"{V1}/households/", {"village": factories.VILLAGE, "status": status}), 201)
     for name, relation, birth in ((head, "head", datetime.date(1968, 3, 1)), (head[0] + "小一", "son", None)):
         number = factories.id_number(birth=birth or datetime.date(1995, 6, 2))
-        ok(
+        member = ok(
             client.post(
                 f"{V1}/households/{made['id']}/members/",
                 {"name": name, "id_number": number, "relation": relation},
             ),
             201,
         )
+        consent = {
+            "member": member["id"],
+            "given_on": "2025-09-01",
+            "scopes": list(ConsentScope.values),
+            "method": "in_person",
+        }
+        ok(client.post(f"{V1}/households/{made['id']}/consents/", consent), 201)  # 经济状况核对授权书
     ok(client.put(f"{V1}/households/{made['id']}/incomes/{YEAR}/", {"wages": str(income_per_person * 2)}))
     return made["id"]
 
