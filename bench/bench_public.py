@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from fupin.core.crypto import new_key_text  # noqa: E402 (after the path above)
+
 PORT = 8766
 COUNTY = "360722"
 
@@ -110,6 +112,8 @@ def main():
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production"),
         "CACHE_URL": os.environ.get("CACHE_URL", f"file://{scratch.name}/cache"),
+        # a server with DEBUG off on a DATABASE_URL refuses to start without data keys (fupin.core.crypto)
+        "FUPIN_DATA_KEYS": os.environ.get("FUPIN_DATA_KEYS") or new_key_text(),
     }
     env.setdefault("DATABASE_URL", f"sqlite:///{scratch.name}/bench.sqlite3")
     started = time.perf_counter()
