@@ -33,7 +33,7 @@ from fupin.registry import codes
 from fupin.registry.demo import DEMO_COUNTY, SURNAMES
 from fupin.registry.models import Household
 
-from . import casework
+from . import casework, field
 
 NEEDS_HELPER = (codes.HouseholdStatus.POOR, codes.HouseholdStatus.MONITORED)
 UNITS = [
@@ -96,6 +96,9 @@ def build_history(*, county: str = DEMO_COUNTY, seed: int = 2015, progress=None)
     with transaction.atomic():
         casework.monitoring_work(users, county, township, village, rng, today, made)
         casework.declarations_and_changes(users, village, rng, today, made)
+    step("帮扶 App")
+    with transaction.atomic():
+        field.field_work(users, village, made)
     # The cross-check runs in the background (the worker `fupin serve` starts), as an upload would.
     casework.cross_check(users, county, village, made)
     return dict(made)
