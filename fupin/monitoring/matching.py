@@ -247,7 +247,8 @@ def normalise_upload(source, dest: Path) -> tuple[dict, int]:
 def hash_ids(columns: dict, path: Path) -> None:
     """Replace the list's ID numbers, in the file at `path`, with their blind indexes (fupin.core.crypto): the
     registry's members are matched by theirs, and the department's numbers are kept on disk no more than the
-    registry's are. Each number is compared as before, trimmed of spaces with a lower-case x read as X; a row
+    registry's are. Each number is compared as before, trimmed of spaces (any whitespace, the
+    full-width one too) with a lower-case x read as X; a row
     without one keeps an empty cell (matched by name and birth date where the list has those)."""
     name = columns.get("id")
     if name and not columns.get("ids_hashed"):
@@ -255,7 +256,7 @@ def hash_ids(columns: dict, path: Path) -> None:
             frame = pl.read_csv(path, infer_schema=False, quote_char='"')
         except pl.exceptions.PolarsError as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
-        numbers = frame[name].str.strip_chars(" ").str.to_uppercase().to_list()
+        numbers = frame[name].str.strip_chars().str.to_uppercase().to_list()  # any whitespace, U+3000 too
         hashed = pl.Series(name, crypto.blind_indexes(numbers, "id_number"), dtype=pl.Int64)
         part = path.with_suffix(".hashing")
         frame.with_columns(hashed).write_csv(part)

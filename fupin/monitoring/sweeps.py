@@ -4,6 +4,7 @@ dismissed from them."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.expressions import RawSQL
@@ -36,7 +37,10 @@ def _insert_select(table: str, columns: list[str], inner, constants: list) -> in
     INSERT … SELECT never gets a parallel plan there (PostgreSQL 15), CREATE TABLE AS does, and a rule over a
     million households is a few big scans and hash joins that run two to three times faster in parallel.
     """
-    sql, params = inner.query.get_compiler(connection=connection).as_sql()
+    try:
+        sql, params = inner.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # a rule that can match nothing (id_rules: no member fires, pk__in=[]) inserts nothing
+        return 0
     inner_cols = list(inner.query.values_select) + list(inner.query.annotation_select)
     picked = ", ".join(
         f"sub.{connection.ops.quote_name(c)}" for c in inner_cols if c.startswith(("s_", "f_"))
