@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.functional import Promise
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
@@ -60,7 +61,9 @@ def safe_row(sheet: Worksheet, values: Iterable) -> list:
         if _JOINED_TRIGGER.search("\x00" + "\x00".join(row)) is None:
             return row
     except TypeError:  # not all text: look at each cell
-        pass
+        row = [
+            str(v) if isinstance(v, Promise) else v for v in row
+        ]  # a translated label, in the active language
     return [text_cell(sheet, v) if is_formula_like(v) else v for v in row]
 
 

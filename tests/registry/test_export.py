@@ -30,7 +30,7 @@ def export(client, **params):
 def test_export_has_the_template_headings_and_one_row_per_member(client, users):
     factories.make_household(head="张三丰", members=3)
     client.force_login(users["clerk"])
-    headings, rows = export(client)
+    headings, rows = export(client, reveal="1", purpose="verify")  # identifiers in full: asked, with a purpose
     assert headings == imports.HEADINGS
     assert len(rows) == 3 and rows[0]["与户主关系"] == "户主" and rows[0]["户主姓名"] == "张三丰"
     assert rows[0]["省"] == "江西省" and rows[0]["行政村"] == "南山居委会" and rows[0]["收入年度"] == "2025"
@@ -69,6 +69,8 @@ def test_export_masks_identifiers_for_read_only_roles(client, users):
     assert rows[0]["户联系电话"] == "138****5678" and "*" in rows[0]["银行账号"]
     client.force_login(users["county"])
     _, rows = export(client)
+    assert rows[0]["证件号码"] == rows[0]["户主证件号码"] != head.id_number  # masked for every role by default
+    _, rows = export(client, reveal="1", purpose="verify")  # in full only when asked, with a purpose (logged)
     assert rows[0]["证件号码"] == head.id_number and rows[0]["户联系电话"] == "13812345678"
 
 
@@ -76,7 +78,7 @@ def test_an_export_imports_back_without_changes(client, users, tmp_path):
     factories.make_household(head="张三丰", members=3, farmland_area="2.50", other_causes=["lack_funds"])
     factories.make_household(head="李四", members=1)
     client.force_login(users["clerk"])
-    response = client.get(reverse("registry:household_export"))
+    response = client.get(reverse("registry:household_export"), {"reveal": "1", "purpose": "verify"})
     path = tmp_path / "export.xlsx"
     path.write_bytes(b"".join(response.streaming_content))
     result = import_file(path, user=users["clerk"])
