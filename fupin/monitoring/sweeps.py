@@ -39,8 +39,8 @@ def _insert_select(table: str, columns: list[str], inner, constants: list) -> in
     """
     try:
         sql, params = inner.query.get_compiler(connection=connection).as_sql()
-    except EmptyResultSet:  # a rule that can match nothing (id_rules: no member fires, pk__in=[]) inserts nothing
-        return 0
+    except EmptyResultSet:
+        return 0  # a rule that can match nothing (id_rules: no member fires, pk__in=[]) inserts nothing
     inner_cols = list(inner.query.values_select) + list(inner.query.annotation_select)
     picked = ", ".join(
         f"sub.{connection.ops.quote_name(c)}" for c in inner_cols if c.startswith(("s_", "f_"))

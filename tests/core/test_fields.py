@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from fupin.audit.models import AuditEntry
-from fupin.core.fields import CodeField
+from fupin.core.fields import BlindIndexField, CodeField, EncryptedField
 from fupin.registry.models import Household, Member
 from tests import factories
 
@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 CODE_COLUMNS = [
     (Household, "number"),
-    (Member, "id_number"),
     (Member, "village_code"),
     (Member, "name_initials"),
     (AuditEntry, "scope_code"),
@@ -31,6 +30,9 @@ def test_code_columns_are_code_fields_and_collate_bytewise_only_on_postgresql():
     assert (
         Member._meta.get_field("name").db_parameters(connection).get("collation") is None
     )  # names keep the locale's
+    # ID numbers are encrypted at rest, no longer a code column: their blind index is what is indexed
+    assert isinstance(Member._meta.get_field("id_number"), EncryptedField)
+    assert isinstance(Member._meta.get_field("id_number_index"), BlindIndexField)
 
 
 @pytest.mark.skipif(

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
 from fupin.field.models import Conflict
 from fupin.monitoring import services as monitoring
@@ -80,9 +81,13 @@ def test_same_field_is_a_conflict_other_fields_merge_nothing_lost_and_the_audit_
     assert (conflict.theirs, conflict.mine, conflict.field) == ("13900000001", "13911112222", "phone")
     # the audit shows both sides: the web's edit, and the phone's value that was not applied
     web = AuditEntry.objects.filter(action="update_member", user=users["team"]).get()
-    assert web.changes["phone"][1] == "13900000001"
+    assert opened_changes(web.changes)["phone"][1] == "13900000001"
     kept = AuditEntry.objects.get(action="field_sync_conflict")
-    assert kept.changes["phone"] == {"base": "", "theirs_kept": "13900000001", "mine": "13911112222"}
+    assert opened_changes(kept.changes)["phone"] == {
+        "base": "",
+        "theirs_kept": "13900000001",
+        "mine": "13911112222",
+    }
     assert (
         AuditEntry.objects.filter(action="update_member", user=users["clerk"]).get().changes["health"][1]
         == "chronic"

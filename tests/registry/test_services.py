@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from fupin.accounts.scope import ScopeError
+from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
 from fupin.registry import codes, services
 from fupin.registry.models import Household, IncomeRecord, Member, per_capita_net_income
@@ -145,7 +146,10 @@ def test_update_household_audits_old_and_new_values(users):
     h = factories.make_household()
     services.update_household(h, by=users["township"], phone="13800000000", is_dangerous_house=True)
     entry = AuditEntry.objects.filter(household=h, action="update").get()
-    assert entry.changes == {"phone": ["", "13800000000"], "is_dangerous_house": [False, True]}
+    assert opened_changes(entry.changes) == {
+        "phone": ["", "13800000000"],
+        "is_dangerous_house": [False, True],
+    }
     assert entry.role == "township" and entry.region_code == "360722100"
 
 

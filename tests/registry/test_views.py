@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
 from fupin.core.idnumber import check_character, mask
 from fupin.registry import codes, services, views
@@ -707,7 +708,7 @@ def test_edit_member_saves_and_audits(users, client, applicant_household):
     head.refresh_from_db()
     assert head.id_number == new_number and head.phone == "13800001111"
     entry = AuditEntry.objects.filter(action="update_member", target_id=str(head.pk)).get()
-    assert entry.changes["id_number"][1] == new_number
+    assert opened_changes(entry.changes)["id_number"][1] == new_number
 
 
 def test_edit_member_with_a_wrong_check_digit_keeps_the_old_number(users, client, household):
