@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 from django.core.management.base import CommandError
 
+from fupin.core.crypto import new_key_text
 from fupin.core.management.commands.serve import server_options, split_addrport
 
 
@@ -64,6 +65,7 @@ def test_serve_answers_pages_and_static_files_and_stops_on_sigterm(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
         "DEBUG": "0",
         "SECRET_KEY": "serve-test",
+        "FUPIN_DATA_KEYS": new_key_text(),  # a server on its own database refuses to start without them
         "FUPIN_MEDIA_ROOT": str(tmp_path / "media"),
         "ALLOWED_HOSTS": "127.0.0.1",
     }

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from fupin.core.crypto import new_key_text
 from fupin.secret_key import load_or_create
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -76,19 +77,25 @@ def test_a_key_in_the_environment_wins(tmp_path):
 
 def test_a_server_on_its_own_database_with_debug_off_refuses_to_start_without_a_key(tmp_path):
     database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    refused = run("import fupin.wsgi", tmp_path, DATABASE_URL=database)
+    keys = new_key_text()  # the data keys are there (tests/core/test_crypto.py refuses a server without them)
+    refused = run("import fupin.wsgi", tmp_path, DATABASE_URL=database, FUPIN_DATA_KEYS=keys)
     assert refused.returncode != 0
     assert "SECRET_KEY 未设置" in refused.stderr and "ImproperlyConfigured" in refused.stderr
     serve = run(
         "import sys; sys.argv = ['fupin', 'serve', '--no-worker']; from fupin.__main__ import main; main()",
         tmp_path,
         DATABASE_URL=database,
+        FUPIN_DATA_KEYS=keys,
     )
     assert serve.returncode != 0 and "SECRET_KEY 未设置" in serve.stderr
     # with a key, or on the embedded default (scripts/run.sh), or in development, it starts
     assert (
         run(
-            "import fupin.wsgi", tmp_path, DATABASE_URL=database, SECRET_KEY=secrets.token_urlsafe(50)
+            "import fupin.wsgi",
+            tmp_path,
+            DATABASE_URL=database,
+            SECRET_KEY=secrets.token_urlsafe(50),
+            FUPIN_DATA_KEYS=keys,
         ).returncode
         == 0
     )

@@ -30,7 +30,9 @@ def export(client, **params):
 def test_export_has_the_template_headings_and_one_row_per_member(client, users):
     factories.make_household(head="张三丰", members=3)
     client.force_login(users["clerk"])
-    headings, rows = export(client, reveal="1", purpose="verify")  # identifiers in full: asked, with a purpose
+    headings, rows = export(
+        client, reveal="1", purpose="verify"
+    )  # identifiers in full: asked, with a purpose
     assert headings == imports.HEADINGS
     assert len(rows) == 3 and rows[0]["与户主关系"] == "户主" and rows[0]["户主姓名"] == "张三丰"
     assert rows[0]["省"] == "江西省" and rows[0]["行政村"] == "南山居委会" and rows[0]["收入年度"] == "2025"
@@ -69,7 +71,9 @@ def test_export_masks_identifiers_for_read_only_roles(client, users):
     assert rows[0]["户联系电话"] == "138****5678" and "*" in rows[0]["银行账号"]
     client.force_login(users["county"])
     _, rows = export(client)
-    assert rows[0]["证件号码"] == rows[0]["户主证件号码"] != head.id_number  # masked for every role by default
+    assert (
+        rows[0]["证件号码"] == rows[0]["户主证件号码"] != head.id_number
+    )  # masked for every role by default
     _, rows = export(client, reveal="1", purpose="verify")  # in full only when asked, with a purpose (logged)
     assert rows[0]["证件号码"] == head.id_number and rows[0]["户联系电话"] == "13812345678"
 
