@@ -58,7 +58,9 @@ def test_regions_outside_scope_and_nonexistent_look_the_same(api, user):
 
 
 def test_liaison_sees_no_region(api):
-    assert api("liaison").get(f"/api/v1/regions/{factories.VILLAGE}/").status_code == 404
+    # a liaison's token reaches only its cross-check lists (issue 19): the regions are refused outright
+    answer = api("liaison").get(f"/api/v1/regions/{factories.VILLAGE}/")
+    assert answer.status_code == 403 and "比对名单" in answer.json()["detail"]
 
 
 @pytest.mark.parametrize("code", ["abc", "3607221", "36072210000100000000", "３６"])

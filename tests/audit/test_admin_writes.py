@@ -67,9 +67,13 @@ def test_a_users_role_and_region_changed_in_the_admin_are_audited_and_passwords_
     added = AuditEntry.objects.get(action="admin_add", target_type="user")
     assert "Xin-mima" not in str(added.changes)
     user = User.objects.get(username="newclerk")
+    url = f"/admin/accounts/user/{user.pk}/change/"
     answer = client.post(
-        f"/admin/accounts/user/{user.pk}/change/",
+        url,
         {
+            **factories.based_on(
+                client, url
+            ),  # the version the page showed (fupin.core.admin.VersionedAdmin)
             "username": "newclerk",
             "full_name": "新文书",
             "role": "village_clerk",

@@ -4,6 +4,7 @@ sticks out sideways on either."""
 
 import pytest
 
+from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from tests import factories
 from tests.browser.test_new_user_browser import OUTSIDE
@@ -59,12 +60,12 @@ def _crawl_in(browser, base: str, who: str | None, viewport: str) -> list[str]:
 
 def test_the_pages_each_role_reaches_open_and_fit_a_desktop_and_a_phone(users, browser, live_server):
     household = factories.make_household(head="走访甲")
-    unit = assistance.create_unit(by=users["county"], name="县直单位", region_code=factories.VILLAGE[:6])
-    helper = assistance.create_helper(
+    unit = roster.create_unit(by=users["county"], name="县直单位", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
         by=users["county"], unit=unit, name="帮扶乙", phone="13700000009", region_code=factories.VILLAGE[:9]
     )
     assistance.pair_household(household, helper, by=users["county"], started_on=household.created_at.date())
-    assistance.give_helper_login(helper, by=users["county"], username="helper", password="pw-secret-123")
+    roster.give_helper_login(helper, by=users["county"], username="helper", password="pw-secret-123")
     faults = []
     for who in ("clerk", "township", "county", "helper", None):
         for viewport in VIEWPORTS:
