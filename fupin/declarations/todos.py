@@ -7,13 +7,25 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fupin.accounts.models import EDITING_ROLES
+from fupin.accounts.permissions import is_helper
 from fupin.core.todo import Todo
 
-from .models import OPEN_STATUSES
+from .models import OPEN_STATUSES, Status
 from .selectors import _overdue, declarations_for
 
 
 def todos(user, today: datetime.date) -> list[Todo]:
+    if is_helper(user):  # the paired helper: the household's declarations waiting for the home visit
+        waiting = declarations_for(user, today=today).filter(status=Status.RECEIVED).count()
+        return [
+            Todo(
+                "declarations.visit",
+                _("农户申报"),
+                _("结对户的申报待入户核实"),
+                waiting,
+                reverse("declarations:list"),
+            )
+        ]
     if getattr(user, "role", "") not in EDITING_ROLES:
         return []
     counts = (

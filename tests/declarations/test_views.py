@@ -295,3 +295,24 @@ def test_every_server_process_counts_an_address_against_the_same_limit(settings)
     first.add("declare-code:10.0.0.7", 0)
     first.incr("declare-code:10.0.0.7")
     assert second.incr("declare-code:10.0.0.7") == 2
+
+
+def test_a_paired_helper_is_told_of_their_households_declarations_awaiting_the_home_visit(users, outbox):
+    from django.utils import timezone
+
+    from fupin.assistance import roster
+    from fupin.assistance import services as assistance
+    from fupin.core.todo import collect
+    from fupin.registry import codes
+
+    household = factories.make_household()
+    unit = roster.create_unit(by=users["county"], name="县直单位", region_code=factories.VILLAGE[:6])
+    helper = roster.create_helper(
+        by=users["county"], unit=unit, name="帮扶乙", phone="13700000009", region_code=factories.VILLAGE[:9]
+    )
+    assistance.pair_household(household, helper, by=users["county"], started_on=household.created_at.date())
+    login = roster.give_helper_login(helper, by=users["county"], username="helper2", password="pw-secret-123")
+    declare(outbox=outbox, id_number=household.members.get(relation=codes.Relation.HEAD).id_number)
+    declare("13900139000", outbox=outbox)  # another household's: not this helper's
+    items = {t.kind: t.count for t in collect(login, timezone.localdate())}
+    assert items["declarations.visit"] == 1
