@@ -9,8 +9,9 @@ province's records too. A handful of examples per operation keeps the run to a m
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -55,6 +56,11 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             FUPIN_API_RATE_LIMIT=0,
         ),
     ):
+        # Called as a WSGI app (not through Django's test client), each request's signals would close the
+        # database connection the module's transaction lives on (PostgreSQL then answers every request 503):
+        # disconnect them, as the test client does.
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -64,6 +70,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.openapi.from_dict(ninja_api.get_openapi_schema())
