@@ -16,10 +16,11 @@ from fupin.core.crypto import new_key_text
 from fupin.core.management.commands.serve import server_options, split_addrport
 
 
-def test_a_worker_loads_the_site_and_freezes_it(settings):
+def test_a_worker_loads_the_site_and_freezes_it(settings, monkeypatch):
     settings.SECRET_KEY_FROM_ENVIRONMENT = (
         True  # as a deployment gives it (else a PostgreSQL run's server would refuse)
     )
+    monkeypatch.setattr("fupin.core.crypto.keys_from_environment", lambda: True)  # the data keys, likewise
     from fupin import wsgi
 
     gc.unfreeze()
