@@ -81,17 +81,16 @@ def run_due(now: datetime.datetime | None = None) -> list[str]:
     enqueued = []
     for job in due(now):
         try:
+            # the day's row and the queued task commit together: a process that dies between them leaves neither
             with transaction.atomic():
                 run = ScheduledRun.objects.create(name=job.name, day=now.date(), enqueued_at=timezone.now())
+                run.task_id = str(job.task.enqueue().id)[:64]
+                run.save(update_fields=["task_id"])
         except IntegrityError:
             continue  # another worker took today's run
-        try:
-            result = job.task.enqueue()
         except Exception:  # noqa: BLE001 — a job that cannot be queued (or, run inline, fails) is tried next minute
             log.exception("每日任务 %s 未能排队，一分钟后重试", job.name)
-            ScheduledRun.objects.filter(pk=run.pk).delete()
             continue
-        ScheduledRun.objects.filter(pk=run.pk).update(task_id=str(result.id)[:64])
         log.info("每日任务 %s 已排队（%s）", job.name, job.description)
         enqueued.append(job.name)
     return enqueued
