@@ -12,3 +12,8 @@ class CoreConfig(AppConfig):
         from django.db.models import fields
 
         fields.BLANK_CHOICE_LABEL = _("请选择")
+
+        from .schedule import register_daily
+        from .tasks import purge_exports
+
+        register_daily("exports-purge", "03:30", purge_exports, _("删除已过期的导出文件"))

@@ -114,3 +114,29 @@ class _SafeWriter:
 def csv_writer(text_file: Any, **kwargs: Any) -> _SafeWriter:
     """`csv.writer(text_file)` whose rows have formula-like text made inert."""
     return _SafeWriter(csv.writer(text_file, **kwargs))
+
+
+def write_records(
+    records: Iterable[dict[str, Any]],
+    out: Any,
+    *,
+    sheet_name: str,
+    widths: list[float],
+    text_columns: Iterable[str],
+) -> None:
+    """Write `records` (heading → value, a generator is read once, in constant memory) to `out` (a path or binary
+    file) as one .xlsx sheet through rustpy-xlsxwriter: numbers and dates as such, a text never a formula, and
+    every text column with Excel's quote prefix, so formula-like text stays text when the cell is edited."""
+    import rustpy_xlsxwriter
+
+    text = rustpy_xlsxwriter.Format().set_quote_prefix()
+    rustpy_xlsxwriter.write_worksheet(
+        records,
+        out,
+        sheet_name=sheet_name,
+        freeze_row=1,
+        bold_headers=True,
+        datetime_format="yyyy-mm-dd",
+        column_widths=widths,
+        column_formats=dict.fromkeys(text_columns, text),
+    )

@@ -24,7 +24,14 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # PostgreSQL advisory locks are (class, key) pairs of 32-bit integers; each kind of lease has its class.
-_CLASSES = {"worker": 16_001, "import": 16_002, "handbook": 16_003, "sweep": 16_004, "crosscheck": 16_005}
+_CLASSES = {
+    "worker": 16_001,
+    "import": 16_002,
+    "handbook": 16_003,
+    "sweep": 16_004,
+    "crosscheck": 16_005,
+    "export": 16_006,
+}
 WORKER_PREFIX = "fupin-"  # ids of the workers `fupin worker` runs: their leases say whether they are alive
 
 

@@ -21,3 +21,10 @@ class RegistryConfig(AppConfig):
         from . import work
 
         core_work.register_work(work.KIND)
+        # its lists to Excel (fupin.core.table_exports)
+        from fupin.core.table_exports import register_table
+
+        from . import tables
+
+        register_table(tables.HOUSEHOLDS)
+        register_table(tables.NATIONAL_FORM)

@@ -10,22 +10,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from fupin.audit.access import Channel
+from fupin.core import table_exports
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.evidence import random_name
 from fupin.core.lookup import get_in_scope
-from fupin.regions import selectors as regions
 
-from . import exports, reveal, selectors, work
-from .forms import HouseholdFilterForm
+from . import exports, tables, work
 from .importing import columns, reading, report
 from .models import ImportJob, ImportStatus, Member
-from .services import RegistryError
 from .tasks import run_import
 from .work import import_jobs_for
 
@@ -171,38 +169,19 @@ def import_template(request):
     return FileResponse(out, as_attachment=True, filename="贫困户信息采集表_导入模板.xlsx")
 
 
-def _reveal_export(request, households) -> bool:
-    """Log an export with full identifiers (every member exported); PermissionDenied or 422-like refusal otherwise."""
-    try:
-        reveal.reveal(
-            Member.objects.filter(household__in=households.values("pk")).only(
-                "pk", "household_id", "village_code"
-            ),
-            by=request.user,
-            fields=reveal.REVEALS,
-            purpose=request.GET.get("purpose", ""),
-            note=request.GET.get("note", ""),
-            channel=Channel.EXPORT,
-        )
-    except RegistryError as e:
-        raise PermissionDenied("；".join(str(v) for v in e.errors.values())) from None
-    return True
-
-
 @login_required
 @require_GET
 def household_export(request):
     """The household list as filtered on its page (same GET parameters), as .xlsx with the members."""
-    user = request.user
-    if user.scope_prefix is None:
-        raise PermissionDenied(_("您的角色不能查看贫困户信息"))
-    filters, _ignored = HouseholdFilterForm(request.GET).filters()
-    code = request.GET.get("region", "").strip()
-    if code:
-        filters["region"] = get_in_scope(regions.region_for, user, code).code
-    households = selectors.households_for(user, **filters)
+    households = tables.filtered_households(request.user, request.GET)
+    if Member.objects.filter(household__in=households.values("pk")).count() > table_exports.BACKGROUND_ROWS:
+        # a large list is written in the background by the same rows (fupin.core.table_exports; reveal logged there)
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(
+            reverse("core:export_start", args=["registry.household_form"]) + (f"?{query}" if query else "")
+        )
     # masked for every role; `reveal=1&purpose=…` (a role that works with identifiers) writes them in full, logged
-    revealed = bool(request.GET.get("reveal")) and _reveal_export(request, households)
+    revealed = bool(request.GET.get("reveal")) and tables.reveal_households(request, households)
     # write-only openpyxl keeps rows on disk; the finished file is streamed from a temporary file
     tmp = tempfile.TemporaryFile()
     exports.write_xlsx(households, tmp, show_identifiers=revealed)
