@@ -68,3 +68,30 @@ def todos_for(request: HttpRequest, *, fresh: bool = False) -> list[Todo]:
 
 def todo_count(request: HttpRequest) -> int:
     return sum(t.count for t in todos_for(request))
+
+
+# The landing page of a user with a region and no page of its own (core.views.home sends them there).
+LIST_LANDING = "registry:household_list"
+# What a cached page (the household list's, fupin.core.fragments) holds where the panel goes: filled on each request.
+PANEL_MARK = "<!--todo-panel-->"
+
+
+def landing_view(user: Any) -> str | None:
+    """The URL name of the page the user lands on after sign-in (core.views.home), if it is one of fupin's lists."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.home_page:
+        return user.home_page
+    return LIST_LANDING if user.scope_prefix is not None else None
+
+
+def on_landing(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.view_name == landing_view(request.user)
+
+
+def panel(request: HttpRequest) -> str:
+    """The to-do panel the landing page shows above its own content: each item linking to where it is done."""
+    from django.template.loader import render_to_string
+
+    return render_to_string("core/_todo_panel.html", {"items": todos_for(request)}, request)

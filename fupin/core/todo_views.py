@@ -20,9 +20,15 @@ def todo_page(request: HttpRequest) -> HttpResponse:
 
 
 def todo_context(request: HttpRequest) -> dict:
-    """`todo_count` for the navigation, computed only when a template reads it (fupin.core.todo keeps it 30 s)."""
+    """`todo_count` for the navigation and `todo_panel` for the landing page, computed only when a template reads
+    them (fupin.core.todo keeps the items 30 s)."""
     from django.utils.functional import SimpleLazyObject
+    from django.utils.safestring import mark_safe
 
-    from .todo import todo_count
+    from .todo import on_landing, panel, todo_count
 
-    return {"todo_count": SimpleLazyObject(lambda: todo_count(request))}
+    return {
+        "todo_count": SimpleLazyObject(lambda: todo_count(request)),
+        # the landing page of the user's role shows the items themselves (issue 18, build item 2)
+        "todo_panel": SimpleLazyObject(lambda: mark_safe(panel(request)) if on_landing(request) else ""),
+    }

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.permissions import VILLAGE_ROLES, has_role
 from fupin.audit.access import Channel, Purpose
-from fupin.core import formats, fragments, idnumber, versions
+from fupin.core import formats, fragments, idnumber, todo, versions
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import request_year
@@ -197,6 +197,9 @@ def _list_page(request, user, form, region, filters) -> str:
             "filtered": bool(filters),
             "results": mark_safe(RESULTS_MARK),
             "csrf_token": fragments.csrf_mark(),
+            "todo_panel": mark_safe(
+                todo.PANEL_MARK
+            ),  # filled per request: the to-do items change by themselves
         },
         request,
     )
@@ -263,7 +266,9 @@ def household_list(request):
             page = _list_page(request, user, form, region, filters)
             if page_key:
                 fragments.put(page_key, page)
-        response = HttpResponse(fragments.with_csrf_token(request, page.replace(RESULTS_MARK, results, 1)))
+        panel = todo.panel(request) if todo.on_landing(request) else ""
+        page = page.replace(RESULTS_MARK, results, 1).replace(todo.PANEL_MARK, panel, 1)
+        response = HttpResponse(fragments.with_csrf_token(request, page))
     patch_vary_headers(response, ("HX-Request",))
     return response
 

@@ -45,3 +45,22 @@ def test_a_township_officer_follows_the_to_do_list_to_the_work(users, login, pag
     page.get_by_role("button", name="结对所选各户").click()
     expect(page.locator(".messages")).to_contain_text("已安排王帮扶结对帮扶2户")
     expect(page.locator("tbody")).to_contain_text("没有未结对的户。")
+
+
+def test_a_township_officer_lands_on_the_list_with_the_to_do_items_and_follows_one(users, login, page):
+    household = factories.make_household(head="户主甲", members=1)
+    changes.propose(
+        household,
+        by=users["clerk"],
+        kind=ChangeKind.TYPE_CHANGE,
+        payload={"household_type": codes.HouseholdType.DIBAO_POOR},
+        reason="低保认定",
+        evidence_reference="认定表",
+    )
+    login("township")
+    page.goto(page.base_url + "/")
+    expect(page).to_have_url(f"{page.base_url}/households/")
+    panel = page.locator(".todo-panel")
+    expect(panel).to_contain_text("待审核的变更申请")
+    panel.get_by_role("link", name="待审核的变更申请").click()
+    expect(page).to_have_url(f"{page.base_url}/changes/?status=proposed")
