@@ -36,5 +36,10 @@ def notice_for(user: User, pk: int | str, *, now: datetime.datetime | None = Non
     if notice.is_current(now):
         return notice, True
     scope = region_filter(user, "batch__village_id")
+    joint = region_filter(user, "joint_batches__batch__village_id")
+    if (
+        scope is not None and joint is not None
+    ):  # a township's notice across villages: staff of any village it lists
+        scope |= joint
     staff = scope is not None and Notice.objects.filter(scope, pk=notice.pk).exists()
     return notice, staff

@@ -594,6 +594,31 @@ class Notice(models.Model):
         return self.posted_at <= now < self.ends_at
 
 
+class JointNoticeBatch(models.Model):
+    """A village batch listed on a township's one notice across its villages (乡镇统一公示): the notice is the
+    lead batch's `Notice` row; each village's batch is closed on its own when its period and objections allow."""
+
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="joint_batches", verbose_name=_("公示公告")
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="joint_notices", verbose_name=_("批次")
+    )
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("乡镇统一公示的村")
+        verbose_name_plural = _("乡镇统一公示的村")
+        ordering = ["notice_id", "batch_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "batch"], name="jointnoticebatch_once_per_notice")
+        ]
+        indexes = [models.Index(fields=["batch", "closed_at"], name="jointnotice_batch_open")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}:{self.batch_id}"
+
+
 class AnnouncementManager(models.Manager):
     def get_queryset(self):
         return super().get_queryset().filter(kind=NoticeKind.ANNOUNCEMENT)

@@ -105,3 +105,32 @@ def notice_text(batch: Batch, kind: str, ends_at, days: int, phone: str = "") ->
             f"监督举报电话：{phone}。"
         )
     return title, body, issuer
+
+
+def joint_notice_entries(batches: list[Batch]) -> list[dict]:
+    """A township's one list across its villages: each village's list as it would be posted, one numbering."""
+    rows = []
+    for batch in batches:
+        for row in notice_entries(batch):
+            rows.append(row | {"no": len(rows) + 1, "village": batch.village.name})
+    return rows
+
+
+def joint_notice_text(
+    township: Region, batches: list[Batch], ends_at, days: int, phone: str = ""
+) -> tuple[str, str, str]:
+    """Title, body and issuer of a township's one notice (乡镇公示) listing the households of several villages."""
+    first = batches[0]
+    phone = phone or NATIONAL_SUPERVISION_PHONE
+    what = {Procedure.IDENTIFICATION: "贫困户识别", Procedure.RELAPSE: "返贫户", Procedure.EXIT: "脱贫户"}[
+        first.kind
+    ]
+    villages = "、".join(b.village.name for b in batches)
+    title = f"{township.name}{first.year}年{what}名单公示"
+    body = (
+        f"根据精准扶贫工作程序，经乡镇人民政府审核，现将{villages}（共 {len(batches)} 个村）{first.year}年{what}名单予以公示，"
+        f"公示期 {days} 天，至 {timezone.localtime(ends_at - datetime.timedelta(seconds=1)):%Y年%m月%d日} 止。"
+        f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。"
+        f"监督举报电话：{phone}。"
+    )
+    return title, body, f"{township.name}人民政府"

@@ -154,10 +154,21 @@ def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None
             gettext("公示期间收到的 %(pending)s 条异议尚未处理，处理完毕后才能结束公示")
             % {"pending": pending}
         )
-    notice.closed_at = now
-    notice.save(update_fields=["closed_at"])
+    _close_for(notice, batch, now)
     to = Stage.TOWNSHIP_REVIEW if batch.stage == Stage.FIRST_NOTICE else Stage.COUNTY_REVIEW
     return _move(batch, to, by=by, now=now, action=StageRecord.Action.END_NOTICE, opinion="公示期满")
+
+
+def _close_for(notice: Notice, batch: Batch, now: datetime.datetime) -> None:
+    """The notice ends for this batch; a township's notice across villages ends once it has for every village."""
+    link = notice.joint_batches.select_for_update().filter(batch=batch).first()
+    if link is not None:
+        link.closed_at = now
+        link.save(update_fields=["closed_at"])
+        if notice.joint_batches.filter(closed_at__isnull=True).exists():
+            return
+    notice.closed_at = now
+    notice.save(update_fields=["closed_at"])
 
 
 OBJECTION_STAGES = (Stage.FIRST_NOTICE, Stage.TOWNSHIP_REVIEW, Stage.SECOND_NOTICE, Stage.COUNTY_REVIEW)

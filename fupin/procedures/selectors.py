@@ -415,7 +415,14 @@ def running_notice(batch: Batch) -> Notice | None:
     kind = notices.NOTICE_STAGE.get(Stage(batch.stage))
     if kind is None:
         return None
-    return batch.notices.filter(kind=kind, closed_at__isnull=True).order_by("-posted_at").first()
+    own = Q(batch=batch, closed_at__isnull=True) & ~Q(joint_batches__isnull=False)
+    joint = Q(joint_batches__batch=batch, joint_batches__closed_at__isnull=True)
+    return Notice.objects.filter(own | joint, kind=kind).order_by("-posted_at").first()
+
+
+def notices_of(batch: Batch) -> QuerySet[Notice]:
+    """The batch's notices: its own, and the township's notices across villages that list it."""
+    return Notice.objects.filter(Q(batch=batch) | Q(joint_batches__batch=batch)).distinct()
 
 
 def notice_photographed(batch: Batch, notice: Notice) -> bool:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import township_views, views
 
 app_name = "procedures"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("open/", views.batch_open, name="batch_open"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/<slug:action>/", views.batch_action, name="batch_action"),
+    path("township/", township_views.township_page, name="township"),
+    path("township/<slug:action>/", township_views.township_action, name="township_action"),
     path("quotas/", views.allocations, {"which": "quota"}, name="quotas"),
     path("plans/", views.allocations, {"which": "plan"}, name="plans"),
     path("villages/", views.villages, name="villages"),

@@ -95,7 +95,7 @@ def batch_detail(request, pk):
         "batch": batch,
         "entries": entries,
         "records": batch.records.prefetch_related("evidence").order_by("at", "id"),
-        "notices": batch.notices.order_by("posted_at"),
+        "notices": selectors.notices_of(batch).order_by("posted_at"),
         "running_notice": notice,
         "notice_over": bool(notice and now >= notice.ends_at),
         "notice_photographed": bool(notice and selectors.notice_photographed(batch, notice)),
