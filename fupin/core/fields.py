@@ -1,8 +1,10 @@
 """Model fields shared by the apps."""
 
+import json
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import lookups
 from django.db.models.expressions import Col, ResolvedOuterRef
@@ -81,6 +83,77 @@ class EncryptedField(models.CharField):
 
     def get_transform(self, lookup_name: str) -> Any:
         return None
+
+
+# The keys whose values a SealedJSONField keeps encrypted wherever they nest: key -> purpose (the same as
+# the audit's changes, fupin.audit.chain.SEALED).
+SEALED_KEYS = {
+    "id_number": "id_number",
+    "head_id_number": "id_number",
+    "borrower_id_number": "id_number",
+    "phone": "phone",
+    "contact_phone": "phone",
+    "bank_account": "bank_account",
+}
+
+
+def sealed_json(value: Any, name: str = "", *, opening: bool = False) -> Any:
+    """JSON data with the values at SEALED_KEYS encrypted (or, `opening`, decrypted), wherever they nest."""
+    if isinstance(value, dict):
+        return {k: sealed_json(v, k, opening=opening) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sealed_json(v, name, opening=opening) for v in value]
+    if isinstance(value, str) and value and name in SEALED_KEYS:
+        if opening:
+            return crypto.decrypt(value, SEALED_KEYS[name])
+        return crypto.encrypt(value, SEALED_KEYS[name])
+    return value
+
+
+class SealedJSONField(models.JSONField):
+    """JSON whose ID numbers, phones and bank accounts (SEALED_KEYS, at any depth) are stored encrypted
+    (fupin.core.crypto): read and written as plain JSON in Python. The rest stays JSON, so a change request's
+    payload keeps its shape on disk; the encryption is deterministic, so equal values still compare."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return sealed_json(super().from_db_value(value, expression, connection), opening=True)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return super().get_prep_value(sealed_json(value))
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value stored as one encrypted text (fupin.core.crypto), for values whose meaning another column
+    gives (a sync conflict's old and new value of a phone or an ID number): read and written as JSON in Python.
+    Text stored before the encryption (plain JSON) still reads."""
+
+    def __init__(self, *args: Any, purpose: str = "json", **kwargs: Any) -> None:
+        self.purpose = purpose
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["purpose"] = self.purpose
+        return name, path, args, kwargs
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return json.loads(crypto.decrypt(value, self.purpose) or "null")
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return crypto.encrypt(json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder), self.purpose)
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        return lookups.IsNull if lookup_name == "isnull" else None
 
 
 class BlindIndexField(models.BigIntegerField):
