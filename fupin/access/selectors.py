@@ -84,7 +84,8 @@ def lines(entries: list[AuditEntry]) -> list[LogLine]:
                 purpose=label,
                 channel=str(Channel(channel).label) if channel in Channel.values else channel,
                 fields=[FIELD_LABELS.get(f, f) for f in c.get("fields", [])],
-                persons=[(m, *names.get(m, (f"#{m}", None))) for m in c.get("persons", [])],
+                persons=[(m, *names.get(m, (f"#{m}", None))) for m in c.get("persons", [])]
+                + [(0, str(record), None) for record in c.get("records", [])],
             )
         )
     return out

@@ -100,14 +100,17 @@ def record_access(
     channel: str,
     label: str = "",
     target_id: object = "",
+    records: Sequence[tuple[str, str]] = (),
 ) -> AuditEntry | None:
-    """Log that `by` saw these persons' `fields` unmasked. `persons`: (member id, household id, village code).
-    Nothing is written when no person was shown."""
-    if not persons:
+    """Log that `by` saw these persons' `fields` unmasked. `persons`: (member id, household id, village code);
+    `records`: (label, village code) of persons not registered as members whose values were shown (a declarant:
+    申报人). Nothing is written when no person was shown."""
+    if not persons and not records:
         return None
     fields = sorted(set(fields))
     households = sorted({h for _m, h, _v in persons if h})
-    scope_code = _common_code(v for _m, _h, v in persons) or (getattr(by, "region_id", None) or "")
+    codes = [v for _m, _h, v in persons] + [v for _l, v in records]
+    scope_code = _common_code(codes) or (getattr(by, "region_id", None) or "")
     item = services.entry(
         by=by,
         action=ACTION_PREFIX + channel,
@@ -121,7 +124,8 @@ def record_access(
             "fields": fields,
             "purpose": purpose,
             "note": note,
-        },
+        }
+        | ({"records": [label for label, _v in records]} if records else {}),
     )
     services.record_many([item])
     AccessedPerson.objects.bulk_create(

@@ -11,13 +11,15 @@ from typing import Any, Literal
 from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
+from fupin.audit.access import Channel
 from fupin.core.api import CursorQuery, errors_for
 from fupin.core.pagination import keyset_page
+from fupin.registry import reveal as registry_reveal
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID
+from fupin.registry.api import MAX_ID, RevealQuery
 from fupin.registry.api_fields import InputSchema, _text
 
-from . import display, selectors, services
+from . import display, reveal, selectors, services
 from .models import ChangeKind, ChangeRequest, ChangeStatus
 
 router = Router(tags=["change-requests"])
@@ -142,8 +144,8 @@ def _item(change: ChangeRequest) -> dict:
     }
 
 
-def _masked_payload(payload: dict, *, sees_identifiers: bool) -> dict:
-    if sees_identifiers:
+def _masked_payload(payload: dict, *, revealed: bool) -> dict:
+    if revealed:
         return payload
     if "id_number" in payload:  # member_identity: the corrected number
         payload = payload | {"id_number": display.MASKED["id_number"](payload["id_number"])}
@@ -155,11 +157,24 @@ def _masked_payload(payload: dict, *, sees_identifiers: bool) -> dict:
     return payload | {"member": member}
 
 
-def _detail(user, pk: int) -> dict:
+def _revealed(user, change: ChangeRequest, query: RevealQuery | None) -> bool:
+    """Whether this request shows the change's ID numbers and phones in full (`?reveal=…&purpose=…`), logged;
+    403 for a role that may not see them, 422 without a purpose."""
+    if query is None or not query.reveal:
+        return False
+    registry_reveal.parse_fields(query.reveal)
+    return reveal.reveal(
+        change, by=user, purpose=query.purpose or "", note=query.note or "", channel=Channel.API
+    )
+
+
+def _detail(user, pk: int, query: RevealQuery | None = None) -> dict:
+    """The request, its ID numbers and phones masked for every role unless the query reveals them."""
     change = selectors.change_request_for(user, pk)
+    revealed = _revealed(user, change, query)
     return _item(change) | {
-        "payload": _masked_payload(change.payload, sees_identifiers=user.sees_identifiers),
-        "changes": [vars(r) for r in display.rows(change, sees_identifiers=user.sees_identifiers)],
+        "payload": _masked_payload(change.payload, revealed=revealed),
+        "changes": [vars(r) for r in display.rows(change, sees_identifiers=revealed)],
         "reason": change.reason,
         "evidence_reference": change.evidence_reference,
         "evidence": [
@@ -208,8 +223,9 @@ def list_change_requests(request, filters: Query[Filters]):
     response={200: ChangeRequestOut} | ERRORS,
     summary="一项变更申请：变更前后、佐证、办理记录",
 )
-def get_change_request(request, request_id: int = RequestId):
-    return _detail(request.auth, request_id)
+def get_change_request(request, request_id: int = RequestId, query: Query[RevealQuery] = None):
+    """身份证号、电话默认遮蔽；录入和审核角色可用 reveal 和 purpose 参数查看全文，每次都记入查看记录。"""
+    return _detail(request.auth, request_id, query)
 
 
 @router.post("/", response={201: ChangeRequestOut} | ERRORS, summary="提出变更申请（村扶贫专干、驻村工作队）")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fupin.core.fields import BlindIndexField, CodeField, EncryptedField
+from fupin.core.fields import BlindIndexField, CodeField, EncryptedField, SealedJSONField
 
 
 class ChangeKind(models.TextChoices):
@@ -68,8 +68,9 @@ class ChangeRequest(models.Model):
     status = models.CharField(
         _("状态"), max_length=12, choices=ChangeStatus.choices, default=ChangeStatus.PROPOSED
     )
-    payload = models.JSONField(_("变更内容"), default=dict)
-    before = models.JSONField(
+    # ID numbers and phones inside are stored encrypted (fupin.core.fields.SealedJSONField)
+    payload = SealedJSONField(_("变更内容"), default=dict)
+    before = SealedJSONField(
         _("变更前"), default=dict
     )  # what the request was made against; checked again on approval
     reason = models.TextField(_("变更原因"))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.propose, name="propose"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/reveal/", views.reveal_identifiers, name="reveal"),
     path("<int:pk>/revise/", views.revise, name="revise"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/return/", views.return_request, name="return"),

@@ -9,14 +9,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.audit.access import Channel
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
+from fupin.registry import reveal as registry_reveal
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
+from fupin.registry.reveal_views import RevealForm
 from fupin.registry.services import RegistryError
 
-from . import display, forms, permissions, selectors, services
+from . import display, forms, permissions, reveal, selectors, services
 from .models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus, Evidence
 
 SECTION_SIZE = 10
@@ -133,10 +136,11 @@ def revise(request, pk):
     )
 
 
-@login_required
-def detail(request, pk):
+def _detail_page(
+    request, change: ChangeRequest, *, revealed: bool = False, reveal_form=None, status: int = 200
+):
+    """The request's page; ID numbers and phones masked unless `revealed` (a logged reveal: fupin.changes.reveal)."""
     user = request.user
-    change = _request_or_404(user, pk)
     makers = {
         a.by_id
         for a in change.actions.all()
@@ -148,7 +152,9 @@ def detail(request, pk):
         "changes/detail.html",
         {
             "change": change,
-            "rows": display.rows(change, sees_identifiers=user.sees_identifiers),
+            "rows": display.rows(change, sees_identifiers=revealed),
+            "revealed": revealed,
+            "reveal_form": reveal_form or RevealForm(),
             "history": selectors.history(change),
             "evidence": change.evidence.all(),
             "can_review": change.status == ChangeStatus.PROPOSED
@@ -160,7 +166,36 @@ def detail(request, pk):
             "decision": forms.DecisionForm(),
             "evidence_form": forms.EvidenceForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def detail(request, pk):
+    return _detail_page(request, _request_or_404(request.user, pk))
+
+
+@login_required
+@require_POST
+def reveal_identifiers(request, pk):
+    """「查看完整信息」: the request's ID numbers and phones in full, for a purpose, logged."""
+    change = _request_or_404(request.user, pk)
+    registry_reveal.ensure_may_reveal(request.user)
+    form = RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            shown = reveal.reveal(
+                change,
+                by=request.user,
+                purpose=form.cleaned_data["purpose"],
+                note=form.cleaned_data["note"],
+                channel=Channel.PAGE,
+            )
+        except RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            return _detail_page(request, change, revealed=shown, reveal_form=form)
+    return _detail_page(request, change, reveal_form=form, status=422)
 
 
 def _decide(request, pk, act, done: str):

@@ -9,14 +9,16 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
+from fupin.audit.access import Channel as AccessChannel
 from fupin.core.api import CursorQuery, errors_for
-from fupin.core.idnumber import mask, mask_phone
+from fupin.core.idnumber import mask, mask_phone, mask_text
 from fupin.core.pagination import keyset_page
 from fupin.monitoring.models import MonitoringKind
-from fupin.registry.api import MAX_ID
+from fupin.registry import reveal as registry_reveal
+from fupin.registry.api import MAX_ID, RevealQuery
 from fupin.registry.api_fields import InputSchema
 
-from . import cases, clock, selectors, services
+from . import cases, clock, reveal, selectors, services
 from .models import STAFF_CHANNELS, Declaration, Hardship, Route
 from .models import Status as DeclarationStatus
 
@@ -39,8 +41,8 @@ class DeclarationOut(Schema):
     channel_display: str
     village_code: str
     name: str
-    id_number: str = Field(..., description="按角色脱敏")
-    phone: str = Field(..., description="按角色脱敏")
+    id_number: str = Field(..., description="默认遮蔽（reveal 和 purpose 参数查看全文，记入查看记录）")
+    phone: str = Field(..., description="默认遮蔽（同身份证号）")
     household: int | None
     hardship: str
     description: str
@@ -91,8 +93,9 @@ class RejectIn(InputSchema):
     reason: str = Field(..., max_length=300)
 
 
-def _out(d: Declaration, user) -> dict:
-    shown = user.sees_identifiers
+def _out(d: Declaration, user, *, revealed: bool = False) -> dict:
+    """A declaration; the declarant's ID number and phone masked for every role unless `revealed` (logged)."""
+    shown = revealed
     return {
         "id": d.pk,
         "receipt": d.receipt,
@@ -104,7 +107,7 @@ def _out(d: Declaration, user) -> dict:
         "phone": d.phone if shown else mask_phone(d.phone),
         "household": d.household_id,
         "hardship": d.hardship,
-        "description": d.description,
+        "description": d.description if shown else mask_text(d.description),
         "status": d.status,
         "status_display": d.status_text,
         "received_at": d.received_at,
@@ -137,8 +140,21 @@ def list_declarations(request, filters: Query[Filters]):
 
 
 @router.get("/{declaration_id}/", response={200: DeclarationOut} | ERRORS, summary="一项申报")
-def get_declaration(request, declaration_id: int = DeclarationId):
-    return _out(selectors.declaration_for(request.auth, declaration_id), request.auth)
+def get_declaration(request, declaration_id: int = DeclarationId, query: Query[RevealQuery] = None):
+    """身份证号、手机号默认遮蔽；录入和审核角色可用 reveal 和 purpose 参数查看全文，每次都记入查看记录。"""
+    user = request.auth
+    declaration = selectors.declaration_for(user, declaration_id)
+    revealed = False
+    if query is not None and query.reveal:
+        registry_reveal.parse_fields(query.reveal)
+        revealed = reveal.reveal(
+            declaration,
+            by=user,
+            purpose=query.purpose or "",
+            note=query.note or "",
+            channel=AccessChannel.API,
+        )
+    return _out(declaration, user, revealed=revealed)
 
 
 @router.post("/", response={201: DeclarationOut} | ERRORS, summary="登记热线、来访、干部排查或部门预警的申报")

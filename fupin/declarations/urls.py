@@ -12,6 +12,7 @@ urlpatterns = [
     path("from-signal/<int:pk>/", views.open_signal, name="open_signal"),
     path("from-finding/<int:pk>/", views.open_finding, name="open_finding"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/reveal/", views.reveal_identifiers, name="reveal"),
     path("<int:pk>/visit/", views.visit, name="visit"),
     path("<int:pk>/verify/", views.verify, name="verify"),
     path("<int:pk>/reject/", views.reject, name="reject"),

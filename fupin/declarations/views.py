@@ -12,13 +12,17 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.permissions import is_helper
+from fupin.audit.access import Channel as AccessChannel
 from fupin.core.downloads import download, file_view, stored_file_response
-from fupin.core.idnumber import mask, mask_phone
+from fupin.core.idnumber import mask, mask_phone, mask_text
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.regions.models import Region, RegionLevel
+from fupin.registry import reveal as registry_reveal
+from fupin.registry.reveal_views import RevealForm
+from fupin.registry.services import RegistryError
 
-from . import cases, clock, forms, poster, selectors, services
+from . import cases, clock, forms, poster, reveal, selectors, services
 from .models import Photo, Status
 
 REFUSED = (services.DeclarationError, PermissionDenied)
@@ -60,18 +64,16 @@ def declaration_list(request):
     )
 
 
-def _shown(user, declaration):
-    """The identifiers as the role may see them (masked roles see masked values)."""
-    if user.sees_identifiers:
-        return declaration.id_number, declaration.phone
-    return mask(declaration.id_number), mask_phone(declaration.phone)
+def _shown(declaration, revealed: bool):
+    """The identifiers masked for every role unless revealed (a logged reveal: fupin.declarations.reveal)."""
+    if revealed:
+        return declaration.id_number, declaration.phone, declaration.description
+    return mask(declaration.id_number), mask_phone(declaration.phone), mask_text(declaration.description)
 
 
-@login_required
-def detail(request, pk: int):
+def _detail_page(request, declaration, *, revealed: bool = False, reveal_form=None, status: int = 200):
     user = request.user
-    declaration = get_in_scope(selectors.declaration_for, user, pk)
-    id_number, phone = _shown(user, declaration)
+    id_number, phone, description = _shown(declaration, revealed)
     today = timezone.localdate()
     return render(
         request,
@@ -80,6 +82,9 @@ def detail(request, pk: int):
             "d": declaration,
             "id_number": id_number,
             "phone": phone,
+            "description": description,
+            "revealed": revealed,
+            "reveal_form": reveal_form or RevealForm(),
             "events": selectors.history(declaration),
             "photos": declaration.photos.all(),
             "urgency": clock.urgency(declaration.due_on, today) if declaration.is_open else "",
@@ -93,7 +98,36 @@ def detail(request, pk: int):
             "verify_form": forms.VerifyForm(),
             "reject_form": forms.RejectForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def detail(request, pk: int):
+    return _detail_page(request, get_in_scope(selectors.declaration_for, request.user, pk))
+
+
+@login_required
+@require_POST
+def reveal_identifiers(request, pk: int):
+    """「查看完整信息」: the declarant's ID number and phone in full, for a purpose, logged."""
+    declaration = get_in_scope(selectors.declaration_for, request.user, pk)
+    registry_reveal.ensure_may_reveal(request.user)
+    form = RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            shown = reveal.reveal(
+                declaration,
+                by=request.user,
+                purpose=form.cleaned_data["purpose"],
+                note=form.cleaned_data["note"],
+                channel=AccessChannel.PAGE,
+            )
+        except RegistryError as e:
+            form.add_service_errors(e.errors)
+        else:
+            return _detail_page(request, declaration, revealed=shown, reveal_form=form)
+    return _detail_page(request, declaration, reveal_form=form, status=422)
 
 
 def _act(request, pk: int, form_class, action):

@@ -143,7 +143,7 @@ def test_return_resubmit_withdraw(call, users, household):
     assert call(users["township"], "post", url + "approve/", {})[0] == 422
 
 
-def test_list_filters_and_masks_the_new_members_id_for_read_only_roles(call, users, household):
+def test_list_filters_and_masks_the_new_members_id_unless_revealed(call, users, household):
     number = factories.id_number(birth=datetime.date(2024, 2, 3))
     call(
         users["clerk"],
@@ -161,7 +161,9 @@ def test_list_filters_and_masks_the_new_members_id_for_read_only_roles(call, use
     status, body = call(users["township"], "get", f"{BASE}?status=proposed&household={household.pk}")
     assert status == 200 and body["count"] == 1 and body["results"][0]["summary"] == "出生：张小宝"
     change_id = body["results"][0]["id"]
-    _, full = call(users["township"], "get", f"{BASE}{change_id}/")
+    _, masked = call(users["township"], "get", f"{BASE}{change_id}/")  # masked for every role (issue 17)
+    assert masked["payload"]["member"]["id_number"] != number
+    _, full = call(users["township"], "get", f"{BASE}{change_id}/?reveal=id_number&purpose=verify")
     assert full["payload"]["member"]["id_number"] == number
     _, masked = call(users["province"], "get", f"{BASE}{change_id}/")
     text = json.dumps(masked, ensure_ascii=False)
