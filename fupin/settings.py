@@ -299,8 +299,30 @@ FUPIN_PHOTO_MAX_PIXELS = int(os.environ.get("FUPIN_PHOTO_MAX_PIXELS", "50000000"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # every handler masks ID numbers, phones and account numbers (fupin.core.logs)
+    "filters": {"personal_data": {"()": "fupin.core.logs.MaskPersonalData"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+        "server": {"class": "logging.StreamHandler", "filters": ["personal_data"], "formatter": "server"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own loggers (django.utils.log.DEFAULT_LOGGING) write through the masking handlers too: django.request
+    # names a path, the development server (django.server) its whole request line with the query
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": os.environ.get("LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        },
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Product parameters
