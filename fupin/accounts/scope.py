@@ -40,6 +40,12 @@ def household_filter(user: User, prefix: str = "", *, region_field: str | None =
     return region_filter(user, field)
 
 
+def households_in_scope_key(user: User) -> tuple:
+    """The key under which a batch (fupin.core.batch) remembers the ids of households it read through
+    household_filter(user): a service's own scope check of one of them needs no query again in that batch."""
+    return ("households_in_scope", getattr(user, "pk", None))
+
+
 def ensure_can_read(user: User, code: str) -> None:
     if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
         raise ScopeError(gettext("不在您的管辖范围内"))

@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fupin.accounts.models import User
-from fupin.accounts.scope import ScopeError, household_filter
+from fupin.accounts.scope import ScopeError, household_filter, households_in_scope_key
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import images, money, versions
+from fupin.core.batch import recall, remembered
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
@@ -53,6 +54,8 @@ class AssistanceError(ServiceError):
 
 def ensure_household(user: User, household: Household) -> None:
     """The household is readable by the user (a helper: paired to them); ScopeError otherwise."""
+    if household.pk in recall(households_in_scope_key(user), ()):  # a batch read them through the same filter
+        return
     scope = household_filter(user)
     if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():
         raise ScopeError(gettext("不在您的帮扶或管辖范围内"))
@@ -516,7 +519,7 @@ def _clean_photo(photo, errors: dict) -> None:
 def _visiting_helper(by: User, household: Household, helper: Helper | None, errors: dict) -> Helper | None:
     """Who went: the helper themself, else the one named, else the household's current pair."""
     if permissions.is_helper(by):
-        own = Helper.objects.filter(user=by).first()
+        own = remembered(("own_helper", by.pk), lambda: Helper.objects.filter(user=by).first())
         if own is None:
             raise ScopeError(gettext("您的账号未关联帮扶责任人"))
         if helper is not None and helper.pk != own.pk:

@@ -2,7 +2,9 @@
 entry is appended to its county's hash chain (fupin.audit.chain)."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +15,7 @@ from . import chain
 from .models import AuditEntry
 
 SENSITIVE = {"id_number", "phone", "bank_account"}
+_deferred: ContextVar[list[AuditEntry] | None] = ContextVar("fupin_audit_deferred", default=None)
 
 
 def _plain(value: Any) -> Any:
@@ -84,6 +87,25 @@ def record_many(entries: list[AuditEntry], *, batch_size: int = 2000) -> list[Au
         return AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
 
 
+@contextmanager
+def deferred() -> Iterator[list[AuditEntry]]:
+    """Entries `record` makes inside the block are chained and written together when it ends (record_many, in
+    their order, in the caller's transaction), instead of one chain-head lock and one insert each. Nested: an inner
+    block that ends normally hands its entries to the outer one; one left by an exception drops them, as the
+    savepoint around it drops the changes they describe. Entries inside a block have no id until it ends."""
+    outer = _deferred.get()
+    mine: list[AuditEntry] = []
+    token = _deferred.set(mine)
+    try:
+        yield mine
+    finally:
+        _deferred.reset(token)
+    if outer is not None:
+        outer.extend(mine)
+    else:
+        record_many(mine)
+
+
 def record(
     *,
     by: Any,
@@ -103,6 +125,10 @@ def record(
         household_id=household.pk if isinstance(household, models.Model) else household,
         scope_code=scope_code,
     )
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append(item)
+        return item
     with transaction.atomic(savepoint=False):
         chain.link_entries([item])
         item.save(force_insert=True)

@@ -49,6 +49,9 @@ class Context:
     household: Household | None
     data: dict
     device_time: datetime.datetime | None
+    later: list[models.Model] = field(
+        default_factory=list
+    )  # rows the sync writes in bulk once the change held
 
 
 @dataclass
@@ -150,17 +153,21 @@ def visit(ctx: Context) -> Applied:
         photos=files,
     )
     accuracy = data.get("accuracy")
-    VisitTrace.objects.create(
-        visit=recorded,
-        device=ctx.device,
-        device_time=ctx.device_time or timezone.now(),
-        latitude=_coordinate(data.get("latitude"), 90) if data.get("latitude") is not None else None,
-        longitude=_coordinate(data.get("longitude"), 180) if data.get("longitude") is not None else None,
-        accuracy_m=int(accuracy) if isinstance(accuracy, (int, float)) and 0 <= accuracy < 10**6 else None,
+    ctx.later.append(
+        VisitTrace(
+            visit=recorded,
+            device=ctx.device,
+            device_time=ctx.device_time or timezone.now(),
+            latitude=_coordinate(data.get("latitude"), 90) if data.get("latitude") is not None else None,
+            longitude=_coordinate(data.get("longitude"), 180) if data.get("longitude") is not None else None,
+            accuracy_m=int(accuracy)
+            if isinstance(accuracy, (int, float)) and 0 <= accuracy < 10**6
+            else None,
+        )
     )
-    for photo, taken in zip(recorded.photos.all(), times, strict=False):
+    for photo, taken in zip(recorded.photos.all() if times else (), times, strict=False):
         with photo.image.open("rb") as f:
-            PhotoTrace.objects.create(photo=photo, taken_at=taken, dhash=dhash(f))
+            ctx.later.append(PhotoTrace(photo=photo, taken_at=taken, dhash=dhash(f)))
     return Applied("走访记录已保存", ("visit", recorded.pk))
 
 

@@ -2,16 +2,20 @@
 through the owning service, with a receipt line per change: accepted, merged, refused or conflict, and why."""
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from fupin.accounts.models import User
-from fupin.audit.services import record
+from fupin.accounts.scope import household_filter, households_in_scope_key
+from fupin.audit.services import deferred, record
+from fupin.core.batch import batch, remember
 from fupin.core.errors import CONFLICT_MESSAGE, ServiceError
-from fupin.registry.selectors import household_for
+from fupin.registry.models import Household
 
 from . import ops, permissions
 from .merge import label
@@ -48,7 +52,23 @@ def _refusal(e: Exception) -> tuple[str, dict]:
     return str(e) or NOT_FOUND, {}  # PermissionDenied / ScopeError carry their Chinese reason
 
 
-def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) -> list[dict]:
+@dataclass
+class Written:
+    """What a sync writes once for the whole upload, after its changes: the receipt rows, the reviewer's
+    conflicts and the visits' traces (only those of changes whose savepoint held)."""
+
+    synced: list[SyncedChange] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    later: list[Model] = field(default_factory=list)
+
+    def save(self) -> None:
+        SyncedChange.objects.bulk_create(self.synced, batch_size=500)
+        Conflict.objects.bulk_create(self.conflicts, batch_size=500)  # their change now has its id
+        for model in {type(row) for row in self.later}:
+            model._default_manager.bulk_create([r for r in self.later if type(r) is model], batch_size=500)
+
+
+def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) -> list[Conflict]:
     """Conflict rows for the reviewer, and one audit entry naming both sides (theirs kept, mine not applied)."""
     merge = applied.merge
     household = ctx.household
@@ -69,7 +89,6 @@ def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) 
         )
         for name, base, theirs, mine in merge.conflicts
     ]
-    Conflict.objects.bulk_create(rows)
     record(
         by=ctx.by,
         action="field_sync_conflict",
@@ -79,10 +98,32 @@ def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) 
         changes={c.field: {"base": c.base, "theirs_kept": c.theirs, "mine": c.mine} for c in rows}
         | {"record": [None, rows[0].record], "device": [None, ctx.device.uid]},
     )
-    return [{"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in rows]
+    return rows
 
 
-def _apply(device: Device, by: User, change: dict, received: datetime.datetime) -> dict:
+def _households(by: User, changes: list[dict]) -> dict[int, Household]:
+    """The batch's households the user may read, in one query (the scope's filter, as household_for applies it);
+    remembered for the batch, so the services' own scope checks of them need no query each."""
+    scope = household_filter(by)
+    ids = {c["household"] for c in changes if c.get("household") is not None}
+    if scope is None or not ids:
+        return {}
+    found = {
+        h.pk: h
+        for h in Household.objects.select_related("village", "group").filter(scope, pk__in=sorted(ids))
+    }
+    remember(households_in_scope_key(by), frozenset(found))
+    return found
+
+
+def _apply(
+    device: Device,
+    by: User,
+    change: dict,
+    received: datetime.datetime,
+    households: dict[int, Household],
+    written: Written,
+) -> dict:
     kind = change["kind"]
     household = None
     synced = SyncedChange(
@@ -94,9 +135,13 @@ def _apply(device: Device, by: User, change: dict, received: datetime.datetime) 
         received_at=received,
     )
     try:
-        with transaction.atomic():
+        # the change and its audit entries together: a refused change leaves neither (its savepoint rolled back,
+        # its deferred entries dropped); the accepted ones' entries are chained and written once for the batch
+        with transaction.atomic(), deferred():
             if change.get("household") is not None:
-                household = household_for(by, change["household"])
+                household = households.get(change["household"])
+                if household is None:
+                    raise Household.DoesNotExist
             ctx = ops.Context(by, device, household, change.get("data") or {}, change.get("at"))
             applied = ops.KINDS[kind](ctx)
             merge = applied.merge
@@ -114,13 +159,17 @@ def _apply(device: Device, by: User, change: dict, received: datetime.datetime) 
                 record=dict(zip(("type", "id"), applied.record, strict=True)) if applied.record else None,
                 kept=list(merge.kept) if merge else [],
             )
-            synced.household, synced.outcome, synced.receipt = household, outcome, line
-            synced.save()
             conflicts = _record_merge(ctx, applied, synced)
             if conflicts:
-                line["conflicts"] = conflicts
-                SyncedChange.objects.filter(pk=synced.pk).update(receipt=line)
-            return line
+                line["conflicts"] = [
+                    {"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine}
+                    for c in conflicts
+                ]
+            synced.household, synced.outcome, synced.receipt = household, outcome, line
+        written.synced.append(synced)
+        written.conflicts += conflicts
+        written.later += ctx.later
+        return line
     except (
         ServiceError,
         ObjectDoesNotExist,
@@ -134,16 +183,20 @@ def _apply(device: Device, by: User, change: dict, received: datetime.datetime) 
         # request): refused on its own line, the rest of the sync goes on — never a 500 for the whole upload
         message, errors = _refusal(e)
         line = _line(change, Outcome.REFUSED, message, errors=errors)
-        synced.pk = None
         synced.household, synced.outcome, synced.receipt = household, Outcome.REFUSED, line
-        synced.save()
+        written.synced.append(synced)
         return line
 
 
-@transaction.atomic
 def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
     """Apply the changes in their sequence. A key seen before answers with its first receipt and records nothing;
-    a new change numbered at or below the device's last sequence is refused (an old copy replayed)."""
+    a new change numbered at or below the device's last sequence is refused (an old copy replayed). One transaction
+    for the upload, a savepoint for each change; the scope read once, the audit entries written together."""
+    with transaction.atomic(), batch(), deferred():
+        return _sync(device, by, changes)
+
+
+def _sync(device: Device, by: User, changes: list[dict]) -> dict:
     if not permissions.can_use_app(by):
         raise FieldError("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用")
     device = Device.objects.select_for_update().get(pk=device.pk)
@@ -154,6 +207,8 @@ def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
         )
     }
     received = timezone.now()
+    households = _households(by, [c for c in changes if c["key"] not in known])
+    written = Written()
     lines = []
     for change in sorted(changes, key=lambda c: c["seq"]):
         if change["key"] in known:
@@ -167,10 +222,11 @@ def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
         if change["kind"] not in ops.KINDS:
             lines.append(_line(change, Outcome.REFUSED, "未知的记录类型"))
             continue
-        line = _apply(device, by, change, received)
+        line = _apply(device, by, change, received, households, written)
         known[change["key"]] = line
         lines.append(line)
         device.last_seq = change["seq"]
+    written.save()
     device.last_sync_at = received
     device.save(update_fields=["last_seq", "last_sync_at"])
     counts = {o.value: sum(1 for line in lines if line["outcome"] == o.value) for o in Outcome}
