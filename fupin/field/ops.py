@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from fupin.accounts.models import User
+from fupin.accounts.scope import household_filter
 from fupin.assistance import services as assistance
 from fupin.assistance.models import HelpMeasure
 from fupin.changes import services as changes
@@ -197,7 +198,12 @@ def lookback(ctx: Context) -> Applied:
 
 def declaration(ctx: Context) -> Applied:
     data = ctx.data
-    found = Declaration.objects.get(pk=_pk(data.get("declaration"), "declaration"))
+    # only a declaration of the user's own scope, as the work set lists them: another's is "not found", never a
+    # refusal that confirms it exists
+    scope = household_filter(ctx.by, "household__", region_field="village_id")
+    if scope is None:
+        raise Declaration.DoesNotExist
+    found = Declaration.objects.filter(scope).get(pk=_pk(data.get("declaration"), "declaration"))
     findings = str(data.get("findings") or "")
     if can_verify(ctx.by, found):
         cases.verify(found, by=ctx.by, findings=findings)
