@@ -10,15 +10,18 @@ from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.assistance.models import OPEN_MEASURE_STATUSES, HelpMeasure, Visit
 from fupin.assistance.services import settings_for
+from fupin.changes.kinds import INCOME_COMPONENTS
+from fupin.changes.models import ChangeKind, JoinCause, LeaveCause
 from fupin.core.idnumber import mask, mask_text
 from fupin.core.versions import plain
 from fupin.declarations.models import Declaration, Status
 from fupin.monitoring.models import CHECK_ITEMS, LookBack, LookBackItem
-from fupin.registry.models import Household, Member
+from fupin.registry import codes
+from fupin.registry.models import Household, IncomeRecord, Member
 
 from . import permissions
 from .models import Conflict, Device
-from .ops import HOUSEHOLD_FIELDS, MEASURE_FIELDS, MEMBER_FIELDS
+from .ops import CHANGE_KINDS, HOUSEHOLD_FIELDS, MEASURE_FIELDS, MEMBER_FIELDS
 
 # A phone carries at most this many households (a village's, or a helper's pairings): the rest stays on the web.
 MAX_HOUSEHOLDS = 2000
@@ -145,6 +148,26 @@ def _declarations(user: User) -> list[dict]:
     ]
 
 
+def _pairs(choices) -> list[list[str]]:
+    return [[str(value), str(label)] for value, label in choices]
+
+
+def choices() -> dict:
+    """The lists the phone's forms offer, as the server names them (the change requests' kinds and causes, a
+    member's relation and sex, the income figures): the phone never keeps its own copy of the codes."""
+    kinds = dict(ChangeKind.choices)
+    return {
+        "change_kind": [[k, str(kinds[k])] for k in CHANGE_KINDS],
+        "join_cause": _pairs(JoinCause.choices),
+        "leave_cause": _pairs(LeaveCause.choices),
+        "relation": _pairs(codes.Relation.choices),
+        "sex": _pairs(codes.Sex.choices),
+        "income": [
+            [name, str(IncomeRecord._meta.get_field(name).verbose_name)] for name in INCOME_COMPONENTS
+        ],
+    }
+
+
 def work_set(user: User) -> dict:
     """Everything the phone works with offline, for this user only."""
     households = _households(user)
@@ -157,6 +180,7 @@ def work_set(user: User) -> dict:
         "lookback_items": _lookback_items(user, ids),
         "measures": _measures(ids),
         "declarations": declarations,
+        "choices": choices(),
         "generated_at": timezone.now(),
     }
 

@@ -1,6 +1,7 @@
-"""The offline field app on a phone (issue 21): download the work set, go offline, record two visits with photos
-and a look-back checklist, close and reopen the app offline (all still there), go online, sync; the web shows each
-visit once, and a retry of the same upload records nothing twice."""
+"""The offline field app on a phone (issue 21): download the work set, go offline, record two visits with photos,
+a look-back checklist and a change request (a grandchild born), close and reopen the app offline (all still there),
+go online, sync; the web shows each visit once, and a retry of the same upload records nothing twice. Online, a
+change request the server refuses shows its reason in the form."""
 
 import datetime
 from decimal import Decimal
@@ -13,15 +14,18 @@ from playwright.sync_api import expect
 from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import Visit, VisitPhoto
+from fupin.changes.models import ChangeRequest
 from fupin.field.models import SyncedChange, VisitTrace
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import LookBackItem
+from fupin.registry.validation import check_identity
 from tests import factories
 from tests.assistance.conftest import load_catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
+NEWBORN_ID = factories.id_number(birth=datetime.date(2024, 2, 3))
 
 
 def jpeg(path, colour):
@@ -93,7 +97,19 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
         page.check(f"input[name=c_{item}][value='1']")
     page.click("#lookback-form button[type=submit]")
     expect(page.locator("#outbox-count")).to_have_text("3")
-    assert not Visit.objects.exists()
+    # a change request offline: a grandchild born (增员), in the server's own lists of causes and relations
+    page.click("#change-request")
+    expect(page.locator("#change-kind")).to_have_value("member_join")
+    page.select_option("select[name=cause]", "born")
+    page.fill("input[name=name]", "欧阳小宝")
+    page.select_option("select[name=relation]", "grandson")
+    page.fill("input[name=id_number]", NEWBORN_ID)
+    page.fill("textarea[name=reason]", "新生儿落户")
+    page.fill("input[name=evidence_reference]", "出生医学证明 No.123")
+    page.click("#change-form button[type=submit]")
+    expect(page.locator("#flash")).to_contain_text("变更申请已保存在手机上")
+    expect(page.locator("#outbox-count")).to_have_text("4")
+    assert not Visit.objects.exists() and not ChangeRequest.objects.exists()
 
     # closed and reopened with no network: the app and its unsent work are still there
     page.close()
@@ -101,28 +117,47 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
     page.set_default_timeout(20000)
     page.goto(base + "/field/")
     expect(page.locator("body[data-ready='1']")).to_be_attached()
-    expect(page.locator("#outbox-count")).to_have_text("3")
+    expect(page.locator("#outbox-count")).to_have_text("4")
     expect(page.locator(".household")).to_have_count(2)
     page.click("#tabs button[data-tab=outbox]")
-    expect(page.locator(".outbox-item")).to_have_count(3)
+    expect(page.locator(".outbox-item")).to_have_count(4)
     sent = page.evaluate("new Dexie('fupin-field').open().then(db => db.table('outbox').toArray())")
 
     context.set_offline(False)
     page.click("#sync-outbox")
-    expect(page.locator("#receipt .receipt-line.outcome-accepted")).to_have_count(3)
+    expect(page.locator("#receipt .receipt-line.outcome-accepted")).to_have_count(4)
     expect(page.locator("#outbox-count")).to_have_text("0")
     assert Visit.objects.count() == 2 and VisitPhoto.objects.count() == 2
     assert VisitTrace.objects.filter(latitude__isnull=False).count() == 2
     item = LookBackItem.objects.get(household=first)
     assert item.housing is True and item.checked_by == team
+    request = ChangeRequest.objects.get()
+    assert request.household == first and request.payload["cause"] == "born" and request.proposed_by == team
 
     # a retry of the same upload (the receipt lost on the way): answered from the first receipt, nothing recorded
     page.evaluate(
         "rows => new Dexie('fupin-field').open().then(db => db.table('outbox').bulkPut(rows))", sent
     )
     page.click("#sync-outbox")
-    expect(page.locator("#receipt .receipt-line", has_text="重复提交")).to_have_count(3)
-    assert Visit.objects.count() == 2 and SyncedChange.objects.count() == 3
+    expect(page.locator("#receipt .receipt-line", has_text="重复提交")).to_have_count(4)
+    assert Visit.objects.count() == 2 and SyncedChange.objects.count() == 4
+    assert ChangeRequest.objects.count() == 1
+
+    # online, the server's validation shows in the form at once, in its words, and nothing is left queued
+    page.click("#tabs button[data-tab=households]")
+    page.locator(".household", has_text="司马亮").get_by_role("button", name="打开").click()
+    page.click("#change-request")
+    page.fill("input[name=name]", "司马小宝")
+    page.select_option("select[name=relation]", "grandson")
+    page.fill("input[name=id_number]", "360722202402030000")  # a check digit that does not match
+    page.fill("textarea[name=reason]", "新生儿落户")
+    page.fill("input[name=evidence_reference]", "出生医学证明 No.124")
+    page.click("#change-form button[type=submit]")
+    expected = check_identity(id_number="360722202402030000", sex=None, birth_date=None)[0]["id_number"]
+    expect(page.locator("input[name=id_number] + .field-error")).to_have_text(expected)
+    expect(page.locator("#outbox-count")).to_have_text("0")
+    expect(page.locator("input[name=name]")).to_have_value("司马小宝")  # what was typed stays
+    assert ChangeRequest.objects.count() == 1
 
     # the web shows each visit once
     page.goto(base + f"/assistance/households/{first.pk}/")

@@ -97,6 +97,7 @@
       await db.declarations.bulkPut(data.declarations);
       await setMeta("downloaded", new Date().toISOString());
       await setMeta("wipe_days", data.wipe_after_days);
+      await setMeta("choices", data.choices || {});
     });
   }
 
@@ -106,6 +107,7 @@
     const key = (crypto.randomUUID ? crypto.randomUUID() : seq + "-" + Date.now() + "-" + Math.random()).replace(/[^A-Za-z0-9-]/g, "");
     await db.outbox.put({ key, seq, kind, household, at: new Date().toISOString(), data, state: "pending" });
     await refreshCount();
+    return key;
   }
 
   async function refreshCount() {
@@ -179,7 +181,7 @@
       el("div", { class: "row" },
         el("button", { class: "primary", id: "new-visit", onclick: () => visitForm(h) }, "记录走访"),
         items.map((i) => el("button", { class: "lookback", onclick: () => lookbackForm(h, i) }, `回头看：${i.campaign}`)),
-        el("button", { onclick: () => leaveForm(h) }, "提出减员变更")),
+        el("button", { id: "change-request", onclick: () => changeForm(h) }, "提出变更申请")),
       measures.map((m) => el("div", { class: "card" }, `${m.name}：${m.content}（时限 ${m.deadline}）`)));
   }
 
@@ -288,29 +290,101 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const base = { phone: m.phone, health: m.health, schooling: m.schooling, work_status: m.work_status, work_months: m.work_months };
-      await queue("member", h.id, { member: m.id, version: m.version, base, changes: { phone: form.phone.value.trim() } });
-      await household(h.id);
-      flash("修改已保存在手机上，联网后同步");
+      await submitChange(form, h, "member", { member: m.id, version: m.version, base, changes: { phone: form.phone.value.trim() } }, "修改已保存在手机上");
     });
     show(el("button", { class: "link", onclick: () => household(h.id) }, "‹ 返回"), el("h2", {}, m.name), form);
   }
 
-  function leaveForm(h) {
-    const form = el("form", { id: "leave-form" },
-      el("label", {}, "减员成员", el("select", { name: "member" }, h.members.map((m) => el("option", { value: m.id }, m.name)))),
-      el("label", {}, "原因", el("select", { name: "cause" }, el("option", { value: "died" }, "死亡"),
-        el("option", { value: "married_out" }, "婚出"), el("option", { value: "moved_out" }, "迁出"))),
+  const options = (pairs, picked) => (pairs || []).map(([value, label]) => el("option", { value, selected: value === picked }, label));
+
+  function showErrors(form, line) {
+    // the server's own refusal, in its words: each field's message beside its input, the rest above the button
+    form.querySelectorAll(".field-error").forEach((n) => n.remove());
+    const rest = [];
+    Object.entries(line.errors || {}).forEach(([key, message]) => {
+      const input = form.querySelector(`[name="${key}"]`);
+      if (input) input.after(el("span", { class: "error field-error" }, message));
+      else rest.push(message);
+    });
+    if (!Object.keys(line.errors || {}).length) rest.push(line.message);
+    form.querySelector("button[type=submit]").before(el("p", { class: "error field-error", id: "form-error" }, rest.join("；")));
+  }
+
+  async function submitChange(form, h, kind, data, done) {
+    // Saved on the phone first; with a network it goes up at once, so a refusal is shown here, in the form, in the
+    // server's words (the rules need the registry: an ID number in another household, an open request, a year's
+    // income), and the refused copy leaves the outbox while the form keeps what was typed.
+    const key = await queue(kind, h.id, data);
+    if (!navigator.onLine) { await household(h.id); flash(done + "，联网后同步"); return; }
+    let line;
+    try { line = (await sync()).find((l) => l.key === key); } catch (e) { await household(h.id); flash(e.message); return; }
+    if (line && line.outcome === "refused") {
+      await db.outbox.delete(key);
+      await refreshCount();
+      showErrors(form, line);
+      return;
+    }
+    await household(h.id);
+    flash(line ? `${line.message}（已同步）` : done);
+  }
+
+  function joinFields(choices) {
+    return el("div", { id: "join-fields" },
+      el("label", {}, "增员原因", el("select", { name: "cause" }, options(choices.join_cause))),
+      el("label", {}, "姓名", el("input", { name: "name" })),
+      el("label", {}, "与户主关系", el("select", { name: "relation" }, el("option", { value: "" }, "请选择"), options(choices.relation))),
+      el("label", {}, "身份证号", el("input", { name: "id_number", autocomplete: "off" })),
+      el("label", {}, "性别", el("select", { name: "sex" }, el("option", { value: "" }, "按身份证号"), options(choices.sex))),
+      el("label", {}, "出生日期", el("input", { type: "date", name: "birth_date", max: today() })));
+  }
+
+  function leaveFields(h, choices) {
+    return el("div", { id: "leave-fields" },
+      el("label", {}, "减员成员", el("select", { name: "member_id" }, h.members.map((m) => el("option", { value: m.id }, m.name)))),
+      el("label", {}, "减员原因", el("select", { name: "cause" }, options(choices.leave_cause))),
+      el("label", {}, "新户主（减员的是户主时）", el("select", { name: "new_head_id" }, el("option", { value: "" }, "—"),
+        h.members.map((m) => el("option", { value: m.id }, m.name)))));
+  }
+
+  function incomeFields(h, choices) {
+    return el("div", { id: "income-fields" },
+      el("label", {}, "年度", el("input", { type: "number", name: "year", value: new Date().getFullYear() - 1, inputmode: "numeric" })),
+      (choices.income || []).map(([name, label]) => el("label", {}, label + "（元）",
+        el("input", { type: "number", name, step: "0.01", min: "0", value: "0", inputmode: "decimal" }))),
+      el("label", {}, "家庭人口数", el("input", { type: "number", name: "household_size", value: h.size, inputmode: "numeric" })));
+  }
+
+  function payloadOf(form, kind, choices) {
+    const value = (name) => (form.querySelector(`[name="${name}"]`) || {}).value;
+    const number = (name) => (value(name) ? parseInt(value(name), 10) : null);
+    if (kind === "member_join") {
+      const member = {};
+      ["name", "relation", "id_number", "sex", "birth_date"].forEach((k) => { if ((value(k) || "").trim()) member[k] = value(k).trim(); });
+      return { cause: value("cause"), member };
+    }
+    if (kind === "member_leave") return { cause: value("cause"), member_id: number("member_id"), new_head_id: number("new_head_id") };
+    const out = { year: number("year"), household_size: number("household_size") };
+    (choices.income || []).forEach(([name]) => { out[name] = value(name) || "0"; });
+    return out;
+  }
+
+  async function changeForm(h, kind) {
+    const choices = await getMeta("choices", {});
+    kind = kind || ((choices.change_kind || [])[0] || ["member_join"])[0];
+    const picker = el("select", { name: "change_kind", id: "change-kind" }, options(choices.change_kind, kind));
+    picker.addEventListener("change", () => changeForm(h, picker.value));
+    const fields = { member_join: () => joinFields(choices), member_leave: () => leaveFields(h, choices), income_correction: () => incomeFields(h, choices) }[kind];
+    const form = el("form", { id: "change-form" },
+      el("label", {}, "变更类型", picker), fields ? fields() : "",
       el("label", {}, "变更理由", el("textarea", { name: "reason", rows: 2 })),
-      el("label", {}, "证明材料（名称、编号）", el("input", { name: "evidence" })),
+      el("label", {}, "证明材料（名称、编号）", el("input", { name: "evidence_reference" })),
       el("button", { class: "primary", type: "submit" }, "保存到手机"));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      await queue("change_request", h.id, { change_kind: "member_leave", payload: { member_id: parseInt(form.member.value, 10), cause: form.cause.value },
-        reason: form.reason.value, evidence_reference: form.evidence.value });
-      await household(h.id);
-      flash("变更申请已保存在手机上，联网后提交");
+      const data = { change_kind: kind, payload: payloadOf(form, kind, choices), reason: form.reason.value, evidence_reference: form.evidence_reference.value };
+      await submitChange(form, h, "change_request", data, "变更申请已保存在手机上");
     });
-    show(el("button", { class: "link", onclick: () => household(h.id) }, "‹ 返回"), el("h2", {}, `减员 ${h.head_name}`), form);
+    show(el("button", { class: "link", onclick: () => household(h.id) }, "‹ 返回"), el("h2", {}, `变更申请 ${h.head_name}`), form);
   }
 
   async function tasks() {
@@ -345,6 +419,7 @@
       rows.length ? rows.map((r) => el("div", { class: "card outbox-item " + r.state },
         `#${r.seq} ${KINDS[r.kind] || r.kind}（${r.at.slice(0, 16).replace("T", " ")}）`,
         r.state === "refused" ? [el("p", { class: "error" }, r.receipt.message),
+          Object.values(r.receipt.errors || {}).map((v) => el("p", { class: "error field-error" }, v)),
           el("button", { class: "link", onclick: async () => { await db.outbox.delete(r.key); await refreshCount(); outbox(); } }, "放弃此记录")] : "")) :
         el("p", { class: "muted", id: "outbox-empty" }, "没有待上传的记录。"),
       receiptView(last));
