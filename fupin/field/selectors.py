@@ -2,8 +2,10 @@
 with its version or the values an edit is based on), the sync conflicts a reviewer settles, a county's devices."""
 
 import datetime
+from collections.abc import Iterable
+from typing import Any, cast
 
-from django.db.models import Max, QuerySet
+from django.db.models import Field, Max, QuerySet
 from django.utils import timezone
 
 from fupin.accounts.models import User
@@ -148,7 +150,7 @@ def _declarations(user: User) -> list[dict]:
     ]
 
 
-def _pairs(choices) -> list[list[str]]:
+def _pairs(choices: Iterable[tuple[Any, Any]]) -> list[list[str]]:
     return [[str(value), str(label)] for value, label in choices]
 
 
@@ -163,7 +165,8 @@ def choices() -> dict:
         "relation": _pairs(codes.Relation.choices),
         "sex": _pairs(codes.Sex.choices),
         "income": [
-            [name, str(IncomeRecord._meta.get_field(name).verbose_name)] for name in INCOME_COMPONENTS
+            [name, str(cast(Field, IncomeRecord._meta.get_field(name)).verbose_name)]
+            for name in INCOME_COMPONENTS
         ],
     }
 
