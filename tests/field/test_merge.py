@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
+from fupin.changes.models import ChangeRequest
 from fupin.field.models import Conflict
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import LookBackItem
@@ -139,6 +140,18 @@ def test_a_household_on_its_seven_day_notice_refuses_edits_with_the_reason(clerk
     assert line["outcome"] == "refused"
     assert "村级公示" in line["message"] and "公示期间不能修改" in line["message"]
     assert household.members.order_by("id").first().health != "serious"
+    son = household.members.order_by("id").last()
+    request = clerk_phone.change(
+        "change_request",
+        household,
+        change_kind="member_leave",
+        payload={"cause": "died", "member_id": son.pk},
+        reason="病故",
+        evidence_reference="死亡证明",
+    )
+    line = clerk_phone.sync(request).json()["results"][0]  # a change request waits for the notice to end too
+    assert line["outcome"] == "refused" and "公示期间不能修改" in line["message"]
+    assert not ChangeRequest.objects.exists()
     visit = clerk_phone.change("visit", household, visited_on=TODAY.isoformat(), findings="公示期间走访")
     line = clerk_phone.sync(visit).json()["results"][
         0
