@@ -15,6 +15,7 @@ place). Until the switch the old database, files and key are untouched; a refuse
 nothing."""
 
 import fcntl
+import getpass
 import os
 import platform
 import shutil
@@ -280,6 +281,7 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
                 engine.discard(location)
                 raise
             outcome.checked = True
+            outcome.notes += _record_restore(outcome, force=force, pending=pending)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
             shutil.rmtree(work, ignore_errors=True)
@@ -288,6 +290,46 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
             outcome.notes.append(f"本版本 fupin 有 {len(pending)} 个备份之后的迁移：请运行 fupin migrate")
         outcome.seconds = time.monotonic() - started
         return outcome
+
+
+def _record_restore(outcome: Outcome, *, force: bool, pending: list[str]) -> list[str]:
+    """The restored database's audit log says who restored which backup, when: the entry is chained after the
+    backup's own entries, so the audit log (and fupin audit-verify) show the restore as the chain's next step."""
+    from types import SimpleNamespace
+
+    from django.db import DatabaseError
+
+    from fupin.audit.services import entry, record_many
+
+    manifest = outcome.manifest
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's)
+        operator = str(os.getuid())
+    by = SimpleNamespace(pk=None, username=f"{operator}@{platform.node()}"[:150], role="admin", region_id="")
+    item = entry(
+        by=by,
+        action="restore_backup",
+        target_type="backup",
+        target_id=outcome.path.name,
+        target_label=f"{outcome.path.name}（{manifest.get('created', '?')} 于 {manifest.get('host', '?')} 备份）",
+        changes={
+            "archive": [None, str(outcome.path.absolute())],
+            "backup_created": [None, manifest.get("created", "")],
+            "backup_host": [None, manifest.get("host", "")],
+            "tables": [None, len(manifest.get("tables", {}))],
+            "files": [None, len(manifest.get("files", []))],
+            "replaced_existing": [None, force],
+        },
+    )
+    try:
+        record_many([item])
+    except DatabaseError as e:  # the data is restored by now: say so, and how to get the record written
+        hint = "请运行 fupin migrate 后" if pending else "请检查数据库后"
+        return [f"警告：本次恢复未能写入审计日志（{type(e).__name__}），{hint}再恢复一次以留下记录"]
+    finally:
+        connections.close_all()
+    return [f"已在审计日志中记录本次恢复（操作人 {by.username}）"]
 
 
 def _destinations(manifest: dict, stage: Path, dump: Path, anchors: Path, key: Path, data_keys: Path):

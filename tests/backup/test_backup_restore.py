@@ -160,8 +160,11 @@ class Site:
     def python(self, script: str, *args) -> subprocess.CompletedProcess:
         return self._call(["-c", script, *args], True)
 
-    def rows(self) -> dict[str, str]:
-        """Each table: a digest of its rows, sorted (every column of every row, not just the count)."""
+    def rows(self, audit_upto: int | None = None) -> dict[str, str]:
+        """Each table: a digest of its rows, sorted (every column of every row, not just the count); with
+        `audit_upto`, the audit entries up to that id and no chain heads (a restore adds its own entry)."""
+        skipped = ("audit_chainhead", "sqlite_sequence") if audit_upto is not None else ()
+        where = {"audit_auditentry": f" WHERE id <= {int(audit_upto)}"} if audit_upto is not None else {}
         if ON_POSTGRES:
             with psycopg.connect(_server_url(self.database)) as connection:
                 connection.execute("SET TIME ZONE 'UTC'")
@@ -170,11 +173,12 @@ class Site:
                     for (t,) in connection.execute(
                         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
                     )
+                    if t not in skipped
                 ]
                 return {
                     t: connection.execute(
                         f"SELECT count(*) || ':' || coalesce(md5(string_agg(x.r, ',' ORDER BY x.r)), '') "
-                        f'FROM (SELECT t::text AS r FROM "{t}" t) x'
+                        f'FROM (SELECT t::text AS r FROM "{t}" t{where.get(t, "")}) x'
                     ).fetchone()[0]
                     for t in tables
                 }
@@ -187,11 +191,12 @@ class Site:
                 for (t,) in connection.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
                 )
+                if t not in skipped
             ]
             return {
                 t: f"{len(rows)}:{hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()}"
                 for t in tables
-                for rows in [connection.execute(f'SELECT * FROM "{t}"').fetchall()]
+                for rows in [connection.execute(f'SELECT * FROM "{t}"{where.get(t, "")}').fetchall()]
             }
         finally:
             connection.close()
@@ -261,7 +266,8 @@ def seeded(site):
 
 
 def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(seeded, tmp_path):
-    rows, files = seeded.rows(), seeded.files()
+    entries = int(seeded.python(LAST_ENTRY).stdout)
+    rows, files = seeded.rows(audit_upto=entries), seeded.files()
     assert {"media/evidence/ab/证明.pdf", "secret_key", "data_keys", "anchors.log"} <= set(files)
     archive = tmp_path / "backup.tar"
 
@@ -275,8 +281,9 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
     seeded.wipe()
     done = seeded.run("restore", str(archive))
     assert "核验通过" in done.stdout, done.stdout
+    assert "已在审计日志中记录本次恢复" in done.stdout
 
-    assert seeded.rows() == rows
+    assert seeded.rows(audit_upto=entries) == rows  # and after them, the restore's own entry (test below)
     assert seeded.files() == files
     assert (seeded.var / "secret_key").stat().st_mode & 0o777 == 0o600
     assert (seeded.var / "data_keys").stat().st_mode & 0o777 == 0o600
@@ -286,11 +293,58 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
 
     seeded.python(LATER)  # a user and a file more: with --force the backup replaces them, keeping them aside
     seeded.run("restore", str(archive), "--force")
-    assert seeded.rows() == rows
+    assert seeded.rows(audit_upto=entries) == rows
     assert seeded.files() == files
     assert [p.name for p in seeded.var.glob("media.before-restore-*/photos/v2.jpg")]
     if not ON_POSTGRES:
         assert len(list(seeded.var.glob("fupin.sqlite3.before-restore-*"))) == 1
+
+
+LAST_ENTRY = """
+import django
+django.setup()
+from fupin.audit.models import AuditEntry
+print(AuditEntry.objects.order_by("pk").last().pk)
+"""
+
+
+RESTORE_ENTRIES = """
+import json, django
+django.setup()
+from django.test import Client
+from fupin.accounts.models import User
+from fupin.audit.chain import opened_changes
+from fupin.audit.models import AuditEntry
+entries = AuditEntry.objects.order_by("pk")
+last = entries.last()
+admin = User.objects.create_superuser("auditor", password="x")
+client = Client()
+client.force_login(admin)
+page = client.get("/admin/audit/auditentry/?action=restore_backup")
+print(json.dumps({
+    "restores": [[e.action, e.username, e.target_id, opened_changes(e.changes)]
+                 for e in entries.filter(action="restore_backup")],
+    "last": last.action,
+    "page": page.status_code,
+    "listed": page.content.decode().count("backup.tar"),
+}, ensure_ascii=False))
+"""
+
+
+def test_a_restore_is_in_the_restored_audit_log_who_which_backup_when(seeded, tmp_path):
+    archive = tmp_path / "backup.tar"
+    seeded.run("backup", str(archive))
+    seeded.wipe()
+    seeded.run("restore", str(archive))
+    after = json.loads(seeded.python(RESTORE_ENTRIES).stdout)
+    assert after["last"] == "restore_backup"
+    [(action, username, target, changes)] = after["restores"]
+    assert target == "backup.tar" and "@" in username
+    assert changes["archive"][1] == str(archive)
+    assert changes["backup_created"][1] == _manifest(archive)["created"]
+    assert changes["replaced_existing"] == [None, False]
+    assert after["page"] == 200 and after["listed"] >= 1  # the administrator's audit log lists it
+    assert "审计链完整" in seeded.run("audit-verify").stdout  # chained after the backup's own entries
 
 
 def _manifest(archive: Path) -> dict:
