@@ -5,7 +5,8 @@ SECRET_KEY       unset: a random key made once in var/secret_key (fupin/secret_k
                  with DEBUG off refuses to start without it
 DEBUG            "1" for development
 ALLOWED_HOSTS    comma-separated
-FUPIN_TASKS      "immediate" runs background work inline (tests); default: database queue
+FUPIN_TASKS      "immediate" runs background work inline (tests); redis://host:6379/0, a queue on Redis (needs the
+                 `redis` extra: django-tasks-redis) for many workers; default: the database queue (embedded)
 FUPIN_MEDIA_ROOT where uploaded files go
 CACHE_URL        unset: each process's memory; file:///dir or redis://host:port/db (see CACHES)
 FUPIN_HTTPS      "1" behind HTTPS: secure cookies, HSTS, redirect to https (docs/production.md)
@@ -207,8 +208,31 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-if os.environ.get("FUPIN_TASKS", "database") == "immediate":
+# The task queue. The embedded default keeps tasks in the database (django-tasks-db): nothing more to run. A province
+# with many workers may put the queue on Redis (django-tasks-redis: streams with consumer groups); `fupin worker`
+# runs either queue's worker. A task whose worker died is not run a second time: after FUPIN_TASKS_CLAIM seconds the
+# queue marks it failed, and its work (an import, a handbook batch, a sweep) is settled by its lease, as on the
+# database queue (fupin.core.work), for an administrator to retry.
+FUPIN_TASKS = os.environ.get("FUPIN_TASKS", "database")
+if FUPIN_TASKS == "immediate":
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+elif FUPIN_TASKS.startswith(("redis://", "rediss://", "unix://")):
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_redis.RedisTaskBackend",
+            "QUEUES": ["default"],
+            "OPTIONS": {
+                "REDIS_URL": FUPIN_TASKS,
+                # several sites (or test runs) may share one Redis: each its own keys and workers' group
+                "REDIS_KEY_PREFIX": os.environ.get("FUPIN_TASKS_PREFIX", "fupin"),
+                "REDIS_CONSUMER_GROUP": os.environ.get("FUPIN_TASKS_PREFIX", "fupin") + "-workers",
+                # longer than the longest task (a province's import), or a running task is called dead
+                "REDIS_CLAIM_TIMEOUT": int(os.environ.get("FUPIN_TASKS_CLAIM", "7200")),
+                "REDIS_MAX_DELIVERIES": 1,
+                "REDIS_BLOCK_TIMEOUT": 2000,
+            },
+        }
+    }
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-deps.sh browser
-FUPIN_EXTRAS="[test]" source scripts/env.sh
+FUPIN_EXTRAS="[test,redis]" source scripts/env.sh  # redis: the Redis task queue's tests
 export FUPIN_TASKS=immediate
 echo "== ruff format --check (layout; pyproject.toml [tool.ruff.format])"
 ruff format --check .

@@ -177,9 +177,17 @@ def live_workers() -> int:
     return alive
 
 
+DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
+REDIS_QUEUE = "django_tasks_redis.RedisTaskBackend"
+
+
+def queue_backend() -> str:
+    return settings.TASKS["default"]["BACKEND"]
+
+
 def uses_worker() -> bool:
-    """Whether background work waits for a `fupin worker` (not so when tasks run inline)."""
-    return settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    """Whether background work waits for a `fupin worker` (the database or the Redis queue; not so inline)."""
+    return queue_backend() in (DATABASE_QUEUE, REDIS_QUEUE)
 
 
 def may_manage(user: Any) -> bool:
@@ -249,10 +257,30 @@ def settle_unheld(kind: str, pk: int, settle: Callable[[], bool]) -> bool:
 
 def ended_unstarted(queued: dict[str, int]) -> list[int]:
     """Of queued work ({task id: pk}), the pks whose task ended (failed or succeeded) without running it."""
+    if queue_backend() != DATABASE_QUEUE:
+        return _ended_elsewhere(queued)
     from django_tasks_db.models import DBTaskResult  # as in recover_tasks: the tasks app's models, read late
 
     ended = DBTaskResult.objects.filter(id__in=list(queued), status__in=("FAILED", "SUCCESSFUL"))
     return [queued[str(task_id)] for task_id in ended.values_list("id", flat=True)]
+
+
+def _ended_elsewhere(queued: dict[str, int]) -> list[int]:
+    """The same, asked of a queue outside the database (Redis) one task at a time; a task the queue no longer
+    knows (expired, purged) ended too."""
+    from django.tasks import default_task_backend
+    from django.tasks.base import TaskResultStatus
+    from django.tasks.exceptions import TaskResultDoesNotExist
+
+    ended = []
+    for task_id, pk in queued.items():
+        try:
+            status = default_task_backend.get_result(task_id).status
+        except TaskResultDoesNotExist:
+            status = TaskResultStatus.FAILED
+        if status in (TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL):
+            ended.append(pk)
+    return ended
 
 
 class WorkerDied(Exception):
@@ -260,7 +288,10 @@ class WorkerDied(Exception):
 
 
 def recover_tasks() -> int:
-    """Tasks marked running by a `fupin worker` that is no longer alive: failed, with the reason."""
+    """Tasks marked running by a `fupin worker` that is no longer alive: failed, with the reason (the database
+    queue; on Redis a dead worker's task is handed to a live one by the queue itself)."""
+    if queue_backend() != DATABASE_QUEUE:
+        return 0
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 

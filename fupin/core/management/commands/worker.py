@@ -1,4 +1,5 @@
-"""`fupin worker`: the database task worker (django-tasks-db's db_worker) made to last.
+"""`fupin worker`: the database task worker (django-tasks-db's db_worker) made to last; on the Redis queue
+(FUPIN_TASKS=redis://…), the same around django-tasks-redis's executor.
 
 It rides through a locked or restarting database (the claim's BEGIN raised `database is locked` outside the
 backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and other
@@ -82,12 +83,81 @@ class SupervisedWorker(db_worker.Worker):
             self._settle()
 
 
+class RedisWorker:
+    """The same worker on the Redis queue (django-tasks-redis): one task at a time from the queue's stream, through
+    Redis or database outages with back-off, with the lease, the recovery of dead work and the daily jobs."""
+
+    def __init__(self, *, worker_id: str, max_tasks: int | None = None, batch: bool = False) -> None:
+        from django.tasks import default_task_backend
+
+        self.backend = default_task_backend
+        self.worker_id, self.max_tasks, self.batch = worker_id, max_tasks, batch
+        self.lease = work.Lease("worker", worker_id)
+        self.recovered_at = 0.0
+        self.claimed_at = time.monotonic()
+        self.running = True
+        self.done = 0
+
+    def configure_signals(self) -> None:
+        import signal
+
+        def stop(*_: object) -> None:
+            self.running = False  # the task under way is finished first
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    def run(self) -> None:
+        import redis
+
+        delay = 1.0
+        while self.running:
+            try:
+                if not self.lease.alive:
+                    self.lease.release()
+                    self.lease.acquire(wait=5)
+                if time.monotonic() - self.recovered_at >= RECOVER_EVERY:
+                    work.recover_all()
+                    schedule.run_due()
+                    self.recovered_at = time.monotonic()
+                if not self._one() and self.batch:
+                    return
+                if self.max_tasks and self.done >= self.max_tasks:
+                    return
+                delay = 1.0
+            except (OperationalError, InterfaceError, redis.RedisError) as e:
+                log.warning("数据库或 Redis 暂不可用（%s），%.0f 秒后重试", e, delay)
+                connections.close_all()
+                time.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+
+    def _one(self) -> bool:
+        """Run the next task if one comes within the queue's wait; whether one ran."""
+        from django_tasks_redis import executor
+
+        if time.monotonic() - self.claimed_at >= RECOVER_EVERY:
+            executor.claim_stale_tasks(self.backend.alias, worker_id=self.worker_id)
+            self.claimed_at = time.monotonic()
+        block = 0 if self.batch else getattr(self.backend, "block_timeout", 2000)
+        result = executor.process_one_task(
+            backend_name=self.backend.alias, worker_id=self.worker_id, block=block
+        )
+        close_old_connections()
+        if result is None:
+            return False
+        self.done += 1
+        return True
+
+
 class Command(db_worker.Command):
     help = "运行后台任务进程（可多台机器同时运行）。Run a supervised database task worker."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(worker_id=None, reload=False)
+        for action in parser._actions:  # db_worker accepts only a database queue's name; the Redis one too
+            if action.dest == "backend_name":
+                action.type = str
 
     def handle(
         self,
@@ -106,18 +176,21 @@ class Command(db_worker.Command):
     ) -> None:
         self.configure_logging(verbosity)
         queue_names = queue_name.split(",")
-        worker = SupervisedWorker(
-            queue_names=queue_names,
-            interval=interval,
-            batch=batch,
-            backend_name=backend_name,
-            startup_delay=startup_delay,
-            max_tasks=max_tasks,
-            worker_id=worker_id
-            if worker_id and worker_id.startswith(work.WORKER_PREFIX)
-            else new_worker_id(),
-            excluded_queue_names=exclude_queues.split(",") if exclude_queues else [],
-        )
+        ident = worker_id if worker_id and worker_id.startswith(work.WORKER_PREFIX) else new_worker_id()
+        worker: SupervisedWorker | RedisWorker
+        if work.queue_backend() == work.REDIS_QUEUE:
+            worker = RedisWorker(worker_id=ident, max_tasks=max_tasks, batch=batch)
+        else:
+            worker = SupervisedWorker(
+                queue_names=queue_names,
+                interval=interval,
+                batch=batch,
+                backend_name=backend_name,
+                startup_delay=startup_delay,
+                max_tasks=max_tasks,
+                worker_id=ident,
+                excluded_queue_names=exclude_queues.split(",") if exclude_queues else [],
+            )
         worker.configure_signals()
         try:
             worker.run()
