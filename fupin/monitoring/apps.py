@@ -20,3 +20,9 @@ class MonitoringConfig(AppConfig):
         from . import todos
 
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
+        from fupin.core import work as core_work
+
+        from . import work
+
+        for kind in work.KINDS:  # the worker and the 后台任务 page settle, list, retry and cancel them
+            core_work.register_work(kind)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from fupin.accounts.models import Role
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import record
+from fupin.core import work
 from fupin.core.evidence import random_name
 from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel
@@ -139,16 +140,36 @@ def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
     return check
 
 
+UNFINISHED = (CrossCheck.Status.QUEUED, CrossCheck.Status.RUNNING)
+
+
 def run_cross_check(check: CrossCheck, timings: dict | None = None) -> CrossCheck:
+    """Run a queued cross-check once, holding its lease (fupin.core.work): a second worker given the same check,
+    or a rerun of one that is done or failed, runs nothing; one marked running whose runner died (nobody holds
+    its lease; its findings' transaction wrote nothing) is run again from the start."""
+    lease = work.Lease("crosscheck", check.pk)
+    if not lease.try_acquire():
+        check.refresh_from_db()
+        return check  # running in another process
+    try:
+        if not CrossCheck.objects.filter(pk=check.pk, status__in=UNFINISHED).update(
+            status=CrossCheck.Status.RUNNING, progress=5, message=""
+        ):
+            check.refresh_from_db()
+            return check
+        return _run_cross_check(check, {} if timings is None else timings)
+    finally:
+        lease.release()
+
+
+def _run_cross_check(check: CrossCheck, timings: dict) -> CrossCheck:
     """Match the list, then insert all findings in one transaction (all or nothing).
-    `timings`, when given, gets the seconds of each step (members' keys, match, findings and commit)."""
+    `timings` gets the seconds of each step (members' keys, match, findings and commit)."""
     started = time.perf_counter()
-    timings = {} if timings is None else timings
 
     def progress(pct):
         CrossCheck.objects.filter(pk=check.pk).update(progress=pct)
 
-    CrossCheck.objects.filter(pk=check.pk).update(status=CrossCheck.Status.RUNNING, progress=5)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             members, hits = Path(tmp) / "members.csv", Path(tmp) / "hits.csv"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
+from fupin.core import work
 from fupin.regions.models import code_range
 from fupin.registry.models import Household
 
@@ -104,10 +105,31 @@ def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> S
     return sweep
 
 
+UNFINISHED = (Sweep.Status.QUEUED, Sweep.Status.RUNNING)
+
+
 def run_sweep(sweep: Sweep) -> Sweep:
+    """Run a queued sweep once, holding its lease (fupin.core.work): a second worker given the same sweep, or a
+    rerun of one that is done, failed or cancelled, runs nothing; one marked running whose runner died (nobody
+    holds its lease; its transaction wrote nothing) is run again from the start."""
+    lease = work.Lease("sweep", sweep.pk)
+    if not lease.try_acquire():
+        sweep.refresh_from_db()
+        return sweep  # running in another process
+    try:
+        if not Sweep.objects.filter(pk=sweep.pk, status__in=UNFINISHED).update(
+            status=Sweep.Status.RUNNING, rules_done=0, message=""
+        ):
+            sweep.refresh_from_db()
+            return sweep
+        return _run_sweep(sweep)
+    finally:
+        lease.release()
+
+
+def _run_sweep(sweep: Sweep) -> Sweep:
     """Run every rule of the sweep as one INSERT … SELECT each, in one transaction; progress after each rule."""
     started = time.perf_counter()
-    Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.RUNNING, rules_done=0)
     try:
         if sweep.kind == Sweep.Kind.SIGNALS and connection.vendor == "sqlite":
             # SQLite admits one writer at a time: the rules (the long part) fill the connection's temporary
