@@ -7,13 +7,16 @@ import datetime
 import json
 from typing import Literal
 
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
+from fupin.core import versions
 from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema, shown_fields
 from fupin.regions.api import RegionCode
 from fupin.registry import codes
-from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
 from fupin.registry.api_fields import InputSchema, _text
 
 from . import notices, quotas, selection, selectors, services, village_profiles
@@ -382,34 +385,85 @@ def list_plans(request, filters: Query[YearFilters]):
     return _allocations(request, "plan", filters)
 
 
-def _set_allocation(request, which: str, county: str, year: int, payload: AllocationIn) -> dict:
+def _set_allocation(request, response, which: str, county: str, year: int, payload: AllocationIn):
+    """The county's row once it exists is changed only with If-Match naming its version (the ETag of the last PUT,
+    or `version` in the list): 428 without it, 412 when another user changed it since."""
     user = request.auth
-    allocation = quotas.set_county_allocation(
-        by=user, county_code=county, year=year, persons=payload.persons, basis=payload.basis, which=which
-    )
+    existing = selectors.allocations_for(user, which, year=year).filter(region_id=county).first()
+    expected = _entry_version(request, existing)
+    try:
+        allocation = quotas.set_county_allocation(
+            by=user,
+            county_code=county,
+            year=year,
+            persons=payload.persons,
+            basis=payload.basis,
+            which=which,
+            expected_version=expected,
+        )
+    except versions.VersionConflict as e:
+        return _stale(response, e, record_out(e.record, ALLOCATION_FIELDS, user))
+    response["ETag"] = versions.etag(allocation)
     return record_out(allocation, ALLOCATION_FIELDS, user)
+
+
+def _allocation(request, response, which: str, county: str, year: int) -> dict:
+    user = request.auth
+    allocation = selectors.allocations_for(user, which, year=year).filter(region_id=county).first()
+    if allocation is None:
+        raise Http404(gettext("没有找到该年度的分解，或不在您的管辖范围内"))
+    response["ETag"] = versions.etag(allocation)
+    return record_out(allocation, ALLOCATION_FIELDS, user)
+
+
+@router.get("/quotas/{county}/{year}/", response={200: AllocationOut} | ERRORS, summary="一个区划一年的规模")
+def get_quota(
+    request, response: HttpResponse, county: Path[RegionCode], year: int = Path(..., ge=2000, le=2100)
+):
+    """响应头 ETag 为其版本，修改（PUT）时放在 If-Match 中。"""
+    return _allocation(request, response, "quota", county, year)
+
+
+@router.get(
+    "/plans/{county}/{year}/", response={200: AllocationOut} | ERRORS, summary="一个区划一年的减贫计划"
+)
+def get_plan(
+    request, response: HttpResponse, county: Path[RegionCode], year: int = Path(..., ge=2000, le=2100)
+):
+    """响应头 ETag 为其版本，修改（PUT）时放在 If-Match 中。"""
+    return _allocation(request, response, "plan", county, year)
 
 
 @router.put(
     "/quotas/{county}/{year}/",
-    response={200: AllocationOut} | ERRORS,
+    response={200: AllocationOut} | VERSIONED,
     summary="县下达规模并按最大余额法分解到村",
 )
 def set_quota(
-    request, payload: AllocationIn, county: Path[RegionCode], year: int = Path(..., ge=2000, le=2100)
+    request,
+    response: HttpResponse,
+    payload: AllocationIn,
+    county: Path[RegionCode],
+    year: int = Path(..., ge=2000, le=2100),
 ):
-    return _set_allocation(request, "quota", county, year, payload)
+    """县的规模已下达时须带 If-Match（上次所得的 ETag，或列表中的 version）：缺少答 428，此后他人已修改答 412。"""
+    return _set_allocation(request, response, "quota", county, year, payload)
 
 
 @router.put(
     "/plans/{county}/{year}/",
-    response={200: AllocationOut} | ERRORS,
+    response={200: AllocationOut} | VERSIONED,
     summary="县下达减贫计划并按最大余额法分解到村",
 )
 def set_plan(
-    request, payload: AllocationIn, county: Path[RegionCode], year: int = Path(..., ge=2000, le=2100)
+    request,
+    response: HttpResponse,
+    payload: AllocationIn,
+    county: Path[RegionCode],
+    year: int = Path(..., ge=2000, le=2100),
 ):
-    return _set_allocation(request, "plan", county, year, payload)
+    """县的计划已下达时须带 If-Match（上次所得的 ETag，或列表中的 version）：缺少答 428，此后他人已修改答 412。"""
+    return _set_allocation(request, response, "plan", county, year, payload)
 
 
 class ProfileFilters(CursorQuery):

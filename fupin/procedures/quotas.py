@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext, gettext_lazy
 
 from fupin.audit.services import record
+from fupin.core import versions
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import Household
@@ -106,10 +107,21 @@ ALLOCATION_NAMES = {"quota": gettext_lazy("贫困人口规模"), "plan": gettext
 
 @transaction.atomic
 def set_county_allocation(
-    *, by, county_code: str, year: int, persons: int, basis: str, which: str = "quota"
+    *,
+    by,
+    county_code: str,
+    year: int,
+    persons: int,
+    basis: str,
+    which: str = "quota",
+    expected_version: int | None = None,
+    seen: dict | None = None,
 ) -> Allocation:
     """The county sets its quota (规模控制) or reduction plan for the year and allocates it to
-    townships and villages by the largest-remainder method on the chosen basis."""
+    townships and villages by the largest-remainder method on the chosen basis.
+
+    `expected_version`: the version of the county's row the edit was based on (0: none yet), `seen` the values
+    the form showed; a row at another version is not overwritten (versions.VersionConflict)."""
     model = ALLOCATION_MODELS[which]
     county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
     if county is None:
@@ -119,6 +131,9 @@ def set_county_allocation(
         raise ProcedureError(gettext("未知的分解依据"))
     if persons is None or persons < 0:
         raise ProcedureError(gettext("人数不能为负"))
+    current = model.objects.select_for_update().filter(region=county, year=year).first()
+    if current is not None:
+        versions.check(current, expected_version, edit={"persons": persons, "basis": basis}, base=seen)
     weights = village_weights(county.code, year, basis)
     if not weights:
         raise ProcedureError(gettext("%(name)s下没有行政村，无法分解") % {"name": county.name})
@@ -137,16 +152,28 @@ def set_county_allocation(
 
 @transaction.atomic
 def adjust_allocation(
-    *, by, parent_code: str, year: int, values: dict[str, int], which: str = "quota"
+    *,
+    by,
+    parent_code: str,
+    year: int,
+    values: dict[str, int],
+    which: str = "quota",
+    expected_version: int | None = None,
+    seen: dict | None = None,
 ) -> None:
     """Manually adjust the shares of a region's children; the total must stay equal to the
-    parent's, and each changed child's own subtree is re-allocated to match."""
+    parent's, and each changed child's own subtree is re-allocated to match.
+
+    `expected_version` and `seen`: the parent's version and the children's values the form showed; when another
+    user changed either meanwhile, nothing is saved (versions.VersionConflict, listing each change)."""
     model = ALLOCATION_MODELS[which]
     parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
     if parent is None:
         raise ProcedureError(
             gettext("上级尚未下达%(year)s年%(which)s") % {"year": year, "which": ALLOCATION_NAMES[which]}
         )
+    if expected_version is not None:
+        _check_children(model, parent, year, values, expected_version, seen)
     level = "county" if len(parent_code) == CODE_LENGTHS[RegionLevel.COUNTY] else "township"
     if len(parent_code) not in (CODE_LENGTHS[RegionLevel.COUNTY], CODE_LENGTHS[RegionLevel.TOWNSHIP]):
         raise ProcedureError(gettext("只能调整县对乡镇、乡镇对村的分解"))
@@ -178,3 +205,38 @@ def adjust_allocation(
         scope_code=parent_code,
         changes={c: [before.get(c), values[c]] for c in changed},
     )
+
+
+def _check_children(
+    model, parent, year: int, values: dict[str, int], expected: int, seen: dict | None
+) -> None:
+    """Refuse an adjustment based on other figures than those now in force: the parent's total (its version) or
+    any child's share changed since the form was shown. The conflict lists each, the other user's and this one's."""
+    seen = {str(k): v for k, v in (seen or {}).items()}
+    now = dict(
+        model.objects.filter(region__parent_id=parent.region_id, year=year).values_list(
+            "region_id", "persons"
+        )
+    )
+    moved = [code for code in sorted(set(now) | set(seen)) if now.get(code) != seen.get(code)]
+    if expected == parent.version and not moved:
+        return
+    names = dict(Region.objects.filter(code__in=moved).values_list("code", "name"))
+    changes = []
+    if expected != parent.version:
+        label = gettext("上级下达人数")
+        changes.append(versions.Change("persons", label, str(parent.persons), "", "theirs"))
+    for code in moved:
+        mine = values.get(code)
+        changes.append(
+            versions.Change(
+                f"child_{code}",
+                names.get(code, code),
+                str(now.get(code, versions.EMPTY)),
+                str(mine if mine is not None else versions.EMPTY),
+                "mine" if mine != seen.get(code) else "theirs",
+            )
+        )
+    conflict = versions.VersionConflict(parent, changes, [])
+    conflict.current = {code: now.get(code) for code in now}
+    raise conflict

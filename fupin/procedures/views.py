@@ -349,70 +349,77 @@ def batch_action(request, pk, action):
     return redirect("procedures:batch_detail", pk=batch.pk)
 
 
-def _set_allocation(request, target):
-    which, year = target
-    form = forms.AllocationForm(request.POST)
+def _set_allocation(request, which: str, year: int, data) -> None:
+    form = forms.AllocationForm(data)
     if not form.is_valid():
         raise ProcedureError(_form_errors(form))
+    expected, base = versions.posted(data)
     quotas.set_county_allocation(
         by=request.user,
-        county_code=request.POST.get("region", ""),
+        county_code=data.get("region", ""),
         year=year,
         which=which,
+        expected_version=expected,
+        seen=base,
         **form.cleaned_data,
     )
-    return gettext("已保存，下级分解已同步更新")
 
 
-def _adjust_allocation(request, target):
-    which, year = target
-    values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
+def _adjust_allocation(request, which: str, year: int, data) -> None:
+    values = {k[6:]: int_param(v, -1) for k, v in data.items() if k.startswith("child_")}
+    expected, base = versions.posted(data)
+    seen = {k.removeprefix("child_"): v for k, v in (base or {}).items() if k.startswith("child_")}
     quotas.adjust_allocation(
-        by=request.user, parent_code=request.POST.get("region", ""), year=year, values=values, which=which
+        by=request.user,
+        parent_code=data.get("region", ""),
+        year=year,
+        values=values,
+        which=which,
+        expected_version=expected,
+        seen=seen if base is not None else None,
     )
-    return gettext("已保存，下级分解已同步更新")
 
 
-# A county's allocation set from its basis, or a region's children adjusted by hand (the form sends no action).
-ALLOCATION_ACTIONS = {"set": _set_allocation, "adjust": _adjust_allocation}
+def _allocation_shown(data: dict, action: str) -> dict:
+    """What a form of the allocations page shows, as its version token compares it."""
+    if action == "set":
+        own = data["own"]
+        return {"persons": own.persons, "basis": own.basis} if own else {}
+    return {f"child_{c['region'].code}": c["persons"] for c in data["children"]}
 
 
 @login_required
 def allocations(request, which="quota"):
+    """A county's allocation set from its basis, or a region's children adjusted by hand; each form carries the
+    version it was based on, and a save on top of another user's change shows what changed (merge) instead."""
     if which not in selectors.ALLOCATION_MODELS:
         raise Http404
     year = request_year(request, this_year())
     parent = None
     if request.GET.get("region"):
         parent = get_in_scope(region_for, request.user, request.GET["region"])
+    conflict, action = None, request.POST.get("action")
     if request.method == "POST":
+        current = selectors.allocation_rows(request.user, year, which=which, parent=parent)
+        data = versions.merged(request.POST, _allocation_shown(current, action or "adjust"))
         try:
-            if request.POST.get("action") == "set":
-                form = forms.AllocationForm(request.POST)
-                if not form.is_valid():
-                    raise ProcedureError(_form_errors(form))
-                quotas.set_county_allocation(
-                    by=request.user,
-                    county_code=request.POST.get("region", ""),
-                    year=year,
-                    which=which,
-                    **form.cleaned_data,
-                )
-            else:
-                values = {k[6:]: int_param(v, -1) for k, v in request.POST.items() if k.startswith("child_")}
-                quotas.adjust_allocation(
-                    by=request.user,
-                    parent_code=request.POST.get("region", ""),
-                    year=year,
-                    values=values,
-                    which=which,
-                )
+            (_set_allocation if action == "set" else _adjust_allocation)(request, which, year, data)
             messages.success(request, gettext("已保存，下级分解已同步更新"))
+            return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
+        except versions.VersionConflict as e:
+            conflict = e
+            if action != "set":
+                e.current = {f"child_{code}": persons for code, persons in e.current.items()}
         except (ProcedureError, ScopeError, ValueError) as e:
             messages.error(request, str(e))
-        return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
+            return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
     data = selectors.allocation_rows(request.user, year, which=which, parent=parent)
     region = data["region"]
+    own = data["own"]
+    posted = request.POST if conflict is not None else None
+    if posted is not None and action != "set":  # the merge form shows the user's own figures again
+        for c in data["children"]:
+            c["persons"] = int_param(posted.get(f"child_{c['region'].code}"), c["persons"] or 0)
     return render(
         request,
         "procedures/allocations.html",
@@ -421,12 +428,26 @@ def allocations(request, which="quota"):
             "title": quotas.ALLOCATION_NAMES[which],
             "year": year,
             **data,
-            "form": forms.AllocationForm(initial={"basis": AllocationBasis.ESTIMATED_POOR}),
+            "form": forms.AllocationForm(posted if action == "set" else None, initial=_set_initial(own)),
             "can_set": permissions.can_set_allocation(request.user, region),
-            "can_adjust": data["own"] is not None and permissions.can_adjust_allocation(request.user, region),
+            "can_adjust": own is not None and permissions.can_adjust_allocation(request.user, region),
             "path": path_for(request.user, region),
+            "set_based_on": versions.conflict_token(conflict)
+            if conflict is not None and action == "set"
+            else versions.form_token(own, _allocation_shown(data, "set")),
+            "adjust_based_on": versions.conflict_token(conflict)
+            if conflict is not None and action != "set"
+            else versions.form_token(own, _allocation_shown(data, "adjust")),
+            "set_conflict": conflict if action == "set" else None,
+            "adjust_conflict": conflict if action != "set" else None,
         },
     )
+
+
+def _set_initial(own) -> dict:
+    if own is None:
+        return {"basis": AllocationBasis.ESTIMATED_POOR}
+    return {"persons": own.persons, "basis": own.basis}
 
 
 @login_required

@@ -1,5 +1,7 @@
 """Procedure pages through HTTP: scope, the stage forms, refusals shown as messages, never a 500."""
 
+import re
+
 import pytest
 
 from fupin.procedures import services
@@ -67,9 +69,14 @@ def test_pages_render_for_each_role(client, users, batch):
 
 def test_county_adjusts_quota_through_the_page_and_a_wrong_total_is_refused(client, users, quota):
     client.force_login(users["county"])
+    page = client.get(f"/procedures/quotas/?year={YEAR}").content.decode()
+    adjust_token = re.findall(r'name="based_on" value="([^"]*)"', page)[
+        -1
+    ]  # the adjustment's (fupin.core.versions)
     response = client.post(
         f"/procedures/quotas/?year={YEAR}",
         {
+            "based_on": adjust_token,
             "action": "adjust",
             "region": "360722",
             "year": YEAR,
