@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_lazy
 from fupin.core.forms import ServiceForm
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES
 
-from .models import HelperKind, MeasureStatus, PlanClass, UnitKind, VisitKind
+from .models import BatchKind, HelperKind, MeasureStatus, PlanClass, UnitKind, VisitKind
 
 DATE = forms.DateInput(
     attrs={"type": "date"}, format="%Y-%m-%d"
@@ -260,6 +260,9 @@ class SettingsForm(ServiceForm):
 
 class BatchForm(ServiceForm):
     village = forms.ChoiceField(label=gettext_lazy("行政村"))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("生成内容"), choices=BatchKind.choices, initial=BatchKind.HANDBOOK
+    )
 
     def __init__(self, *args, villages=(), **kwargs):
         super().__init__(*args, **kwargs)

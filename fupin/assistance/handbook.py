@@ -30,11 +30,11 @@ from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record
 from fupin.core import work
 from fupin.core.evidence import random_name
-from fupin.registry import codes
+from fupin.registry import codes, national_form
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, Household
 
 from . import permissions
-from .models import BatchStatus, HandbookBatch, HandbookCode, MeasureStatus
+from .models import BatchKind, BatchStatus, HandbookBatch, HandbookCode, MeasureStatus
 from .rules import HAS_HANDBOOK
 from .selectors import household_assistance
 from .services import AssistanceError
@@ -243,14 +243,24 @@ def _build(batch_id: int, base_url: str | None) -> None:
     HandbookBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.RUNNING, total=total, done=0, started_at=timezone.now()
     )
+    forms = batch.kind == BatchKind.REGISTRATION_FORM
     try:
         with tempfile.TemporaryFile() as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
                 for n, household in enumerate(households.iterator(chunk_size=200), start=1):
                     # PDFs are compressed already; storing them keeps the archive quick to write.
-                    archive.writestr(
-                        handbook_filename(household), render_handbook_pdf(household, base_url=base_url)
-                    )
+                    if forms:  # the registration form prints ID numbers masked: a batch reveals nothing
+                        one = national_form.form_households(Household.objects.filter(pk=household.pk))
+                        name, pdf = (
+                            national_form.form_filename(household),
+                            national_form.render_forms_pdf(one, full_ids=False),
+                        )
+                    else:
+                        name, pdf = (
+                            handbook_filename(household),
+                            render_handbook_pdf(household, base_url=base_url),
+                        )
+                    archive.writestr(name, pdf)
                     if n % PROGRESS_EVERY == 0 or n == total:
                         HandbookBatch.objects.filter(pk=batch.pk).update(done=n)
             tmp.seek(0)
@@ -263,7 +273,9 @@ def _build(batch_id: int, base_url: str | None) -> None:
             status=BatchStatus.DONE,
             done=total,
             finished_at=timezone.now(),
-            message=f"已生成{total}户扶贫手册" if total else "该村没有建档立卡户",
+            message=f"已生成{total}户{'贫困户登记表' if forms else '扶贫手册'}"
+            if total
+            else "该村没有建档立卡户",
         )
     except Exception as exc:
         HandbookBatch.objects.filter(pk=batch.pk).update(

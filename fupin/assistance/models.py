@@ -394,14 +394,25 @@ class BatchStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+class BatchKind(models.TextChoices):
+    """What a village batch prints, each household its own PDF in the ZIP."""
+
+    HANDBOOK = "handbook", _("扶贫手册")
+    REGISTRATION_FORM = "registration_form", _("贫困户登记表（身份证号遮蔽）")
+
+
 class HandbookBatch(models.Model):
-    """The handbooks of a whole village, made in the background: progress, then one ZIP of PDFs."""
+    """The handbooks (or registration forms) of a whole village, made in the background: progress, then one ZIP of
+    PDFs."""
 
     village = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政村")
     )
     requested_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    kind = models.CharField(
+        _("生成内容"), max_length=20, choices=BatchKind.choices, default=BatchKind.HANDBOOK
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING

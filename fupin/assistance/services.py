@@ -25,6 +25,7 @@ from fupin.registry.models import GUARANTEES, Household
 from . import permissions, rules
 from .models import (
     AssistanceSettings,
+    BatchKind,
     BatchStatus,
     HandbookBatch,
     Helper,
@@ -618,8 +619,9 @@ def record_visit(
 # ---------------------------------------------------------------- handbook batches and monitoring reports
 
 
-def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
-    """Queue the handbooks of every registered household of a village; the page polls the batch's progress."""
+def start_handbook_batch(*, by: User, village_code: str, kind: str = BatchKind.HANDBOOK) -> HandbookBatch:
+    """Queue the handbooks (or the registration forms, ID numbers masked) of every registered household of a village;
+    the page polls the batch's progress."""
     # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing services.
     from .tasks import build_village_handbooks
     from .work import settle as work_settle
@@ -627,8 +629,10 @@ def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
     village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
     _ensure_region(by, village.code)
     _ensure_role(permissions.can_print_handbooks(by), "您的角色不能批量生成扶贫手册")
+    if kind not in BatchKind.values:
+        raise AssistanceError({"kind": gettext("请选择生成内容")})
     running = HandbookBatch.objects.filter(
-        village=village, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)
+        village=village, kind=kind, status__in=(BatchStatus.PENDING, BatchStatus.RUNNING)
     ).first()
     if running and running.status == BatchStatus.RUNNING and work_settle(running.pk):
         running = None  # its process had died: now failed, it no longer holds the village
@@ -640,13 +644,13 @@ def start_handbook_batch(*, by: User, village_code: str) -> HandbookBatch:
             }
         )
     with transaction.atomic():
-        batch = HandbookBatch.objects.create(village=village, requested_by=by)
+        batch = HandbookBatch.objects.create(village=village, requested_by=by, kind=kind)
         record(
             by=by,
             action="start_handbook_batch",
             target=batch,
             scope_code=village.code,
-            changes={"village": [None, village.code]},
+            changes={"village": [None, village.code], "kind": [None, kind]},
         )
     result = build_village_handbooks.enqueue(batch.pk)
     HandbookBatch.objects.filter(pk=batch.pk, task_id="").update(task_id=str(result.id)[:64])

@@ -21,7 +21,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
 from . import exports, forms, handbook, permissions, roster, rules, selectors, services, work
-from .models import BatchStatus, VisitPhoto
+from .models import BatchKind, BatchStatus, VisitPhoto
 
 
 def _household(request, pk) -> Household:
@@ -687,7 +687,9 @@ def batches(request):
     form = forms.BatchForm(request.POST or None, villages=selectors.villages_for(user)[:3000])
     if request.method == "POST" and form.is_valid():
         try:
-            batch = services.start_handbook_batch(by=user, village_code=form.cleaned_data["village"])
+            batch = services.start_handbook_batch(
+                by=user, village_code=form.cleaned_data["village"], kind=form.cleaned_data["kind"]
+            )
             return redirect("assistance:batch", pk=batch.pk)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
@@ -718,7 +720,8 @@ def batch_download(request, pk):
     item = selectors.handbook_batch_for(request.user, pk)  # out of scope: a 404 (file_view)
     if item.status != BatchStatus.DONE or not item.file:
         raise Http404(gettext("手册尚未生成完成"))
-    return stored_file_response(item.file, filename=f"扶贫手册_{item.village.name}_{item.village_id}.zip")
+    what = "贫困户登记表" if item.kind == BatchKind.REGISTRATION_FORM else "扶贫手册"
+    return stored_file_response(item.file, filename=f"{what}_{item.village.name}_{item.village_id}.zip")
 
 
 # ---------------------------------------------------------------- the public summary behind the QR code

@@ -45,6 +45,7 @@ class Channel(models.TextChoices):
     API = "api", _("接口")
     EXPORT = "export", _("导出")
     HANDBOOK = "handbook", _("明白卡")
+    PRINT = "print", _("打印")
     SEARCH = "search", _("按身份证号查找")
     FORM = "form", _("编辑表单")
     ADMIN = "admin", _("后台管理")

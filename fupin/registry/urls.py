@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import consent_views, import_views, reveal_views, views
+from . import consent_views, form_views, import_views, reveal_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("id-check/", views.id_check, name="id_check"),
     path("<int:pk>/", views.household_detail, name="household_detail"),
     path("<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("<int:pk>/form.pdf", form_views.household_form_pdf, name="household_form_pdf"),
     path("<int:pk>/reveal/", reveal_views.household_reveal, name="household_reveal"),
     path("<int:pk>/consents/new/", consent_views.consent_record, name="consent_record"),
     path(
