@@ -115,6 +115,12 @@ class EndPairingIn(InputSchema):
     household: int = Field(..., ge=1, le=MAX_ID)
     on: datetime.date
     reason: _text(200)
+    pairing: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="所解除的结对（列表中的 id）：期间已被他人调整或解除则答 422，不解除",
+    )
 
 
 class PlanIn(InputSchema):
@@ -215,7 +221,9 @@ def pair(request, payload: PairIn):
 def end_pairing(request, payload: EndPairingIn):
     user = request.auth
     household = registry_selectors.household_for(user, payload.household)
-    pairing = services.end_pairing(household, by=user, on=payload.on, reason=payload.reason)
+    pairing = services.end_pairing(
+        household, by=user, on=payload.on, reason=payload.reason, expected_pairing=payload.pairing
+    )
     return record_out(pairing, PAIRING_FIELDS, user)
 
 

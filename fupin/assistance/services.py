@@ -215,11 +215,33 @@ def pair_household(
     return pairing
 
 
+def _ensure_same_pairing(current: Pairing | None, expected: int | None) -> None:
+    """Refuse a change based on another pairing than the household's current one (another office reassigned or
+    ended it meanwhile): nothing is saved, and the message says who helps the household now. `expected`: the
+    pairing the page showed (0: none); None, a caller inside the product."""
+    if expected is None or expected == (current.pk if current else 0):
+        return
+    if current is None:
+        now = "该户现已没有结对帮扶"
+    else:
+        now = f"现由{current.helper.name}自{current.started_on:%Y-%m-%d}起帮扶"
+    raise AssistanceError(
+        {"household": f"保存前，该户的结对已被他人调整：{now}。您的修改未保存，请核对后重新提交"}
+    )
+
+
 @transaction.atomic
 def reassign_household(
-    household: Household, helper: Helper, *, by: User, on: datetime.date, reason: str
+    household: Household,
+    helper: Helper,
+    *,
+    by: User,
+    on: datetime.date,
+    reason: str,
+    expected_pairing: int | None = None,
 ) -> Pairing:
-    """Hand the household to another helper: the current pairing ends and a new one starts the same day."""
+    """Hand the household to another helper: the current pairing ends and a new one starts the same day.
+    `expected_pairing`: the pairing the form was based on (see _ensure_same_pairing)."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
     ensure_household(by, household)
     helper = Helper.objects.select_for_update().get(pk=helper.pk)
@@ -230,6 +252,7 @@ def reassign_household(
         errors["reason"] = "请填写调整原因（如帮扶责任人调离、退休）"
     _check_date(on, errors, "on")
     current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
+    _ensure_same_pairing(current, expected_pairing)
     if current is None:
         errors["household"] = "该户尚未结对，请直接安排结对"
     elif current.helper_id == helper.pk:
@@ -262,8 +285,11 @@ def reassign_household(
 
 
 @transaction.atomic
-def end_pairing(household: Household, *, by: User, on: datetime.date, reason: str) -> Pairing:
-    """End the pairing of a household that has left the registry's care (不脱贫不脱钩: never while poor)."""
+def end_pairing(
+    household: Household, *, by: User, on: datetime.date, reason: str, expected_pairing: int | None = None
+) -> Pairing:
+    """End the pairing of a household that has left the registry's care (不脱贫不脱钩: never while poor).
+    `expected_pairing`: the pairing the form was based on (see _ensure_same_pairing)."""
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
     ensure_household(by, household)
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -278,6 +304,7 @@ def end_pairing(household: Household, *, by: User, on: datetime.date, reason: st
             "如需更换帮扶责任人请使用“调整帮扶责任人”"
         )
     current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
+    _ensure_same_pairing(current, expected_pairing)
     if current is None:
         errors["household"] = "该户当前没有结对帮扶"
     elif isinstance(on, datetime.date) and on < current.started_on:

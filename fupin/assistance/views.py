@@ -15,6 +15,7 @@ from fupin.core.actions import perform
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
+from fupin.core.params import int_param
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
@@ -177,6 +178,7 @@ def pair(request, pk):
                     by=request.user,
                     on=form.cleaned_data["started_on"],
                     reason=form.cleaned_data["reason"],
+                    expected_pairing=int_param(request.POST.get("pairing"), 0),
                 )
                 messages.success(request, gettext("已将该户调整给%(name)s帮扶") % {"name": helper.name})
             else:
@@ -207,7 +209,11 @@ def end_pairing(request, pk):
     if form.is_valid():
         try:
             services.end_pairing(
-                household, by=request.user, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
+                household,
+                by=request.user,
+                on=form.cleaned_data["on"],
+                reason=form.cleaned_data["reason"],
+                expected_pairing=int_param(request.POST.get("pairing"), 0),
             )
             messages.success(request, gettext("已解除结对帮扶"))
             return redirect("assistance:household", pk=household.pk)

@@ -34,11 +34,11 @@ def test_a_refused_pairing_shows_the_reason(county_client, make_helper):
 def test_a_refused_reassignment_shows_the_reason(county_client, county_user, make_helper):
     household = factories.make_household()
     helper = make_helper()
-    pair(household, helper, county_user)
+    current = pair(household, helper, county_user)
     # handing the household to the helper it already has is refused by the service
     response = county_client.post(
         reverse("assistance:pair", args=[household.pk]),
-        {"helper": helper.pk, "started_on": TODAY.isoformat(), "reason": "调离"},
+        {"helper": helper.pk, "started_on": TODAY.isoformat(), "reason": "调离", "pairing": current.pk},
     )
     assert response.status_code == 400
     assert f"该户的帮扶责任人已是{helper.name}" in response.content.decode()
@@ -47,10 +47,10 @@ def test_a_refused_reassignment_shows_the_reason(county_client, county_user, mak
 
 def test_a_refused_end_of_pairing_shows_the_reason(county_client, county_user, make_helper):
     household = factories.make_household()
-    pair(household, make_helper(), county_user)
+    current = pair(household, make_helper(), county_user)
     response = county_client.post(
         reverse("assistance:end_pairing", args=[household.pk]),
-        {"on": TODAY.isoformat(), "reason": "不想帮了"},
+        {"on": TODAY.isoformat(), "reason": "不想帮了", "pairing": current.pk},
     )
     assert response.status_code == 400
     assert "不脱贫不脱钩" in response.content.decode()
