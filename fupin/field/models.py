@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.fields import EncryptedJSONField
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -69,7 +71,8 @@ class SyncedChange(models.Model):
         "registry.Household", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
-    receipt = models.JSONField(_("回执"), default=dict)
+    # a conflict's line names both values (a phone's, an ID number's): stored encrypted (fupin.core.fields)
+    receipt = EncryptedJSONField(_("回执"), default=dict, purpose="sync_receipt")
     device_time = models.DateTimeField(_("设备时间"), null=True, blank=True)
     received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
 
@@ -91,9 +94,10 @@ class Conflict(models.Model):
     record = models.CharField(_("记录"), max_length=100)
     field = models.CharField(_("字段"), max_length=50)
     label = models.CharField(_("项目"), max_length=100)
-    base = models.JSONField(_("手机下载时的值"), null=True)
-    theirs = models.JSONField(_("现值（已保留）"), null=True)
-    mine = models.JSONField(_("手机上的值"), null=True)
+    # a conflict on a phone or an ID number holds its values: stored encrypted (fupin.core.fields)
+    base = EncryptedJSONField(_("手机下载时的值"), null=True, purpose="sync_conflict")
+    theirs = EncryptedJSONField(_("现值（已保留）"), null=True, purpose="sync_conflict")
+    mine = EncryptedJSONField(_("手机上的值"), null=True, purpose="sync_conflict")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
     resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fupin.core.actions import perform
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
+from fupin.registry import masking
 
 from . import permissions, selectors, services
 
@@ -85,7 +86,11 @@ def conflicts(request):
         raise PermissionDenied(_("您的角色不能查看同步冲突"))
     show_all = request.GET.get("all") == "1"
     rows = selectors.conflicts_for(request.user, open_only=not show_all).order_by("-created_at")
-    return render(request, "field/conflicts.html", {"page": page_of(request, rows), "show_all": show_all})
+    page = page_of(request, rows)
+    for c in page.object_list:  # a phone's or an ID number's values masked, as everywhere (issue 17)
+        if c.field in masking.MASKED_FIELDS:
+            c.base, c.theirs, c.mine = (masking.mask_value(c.field, v) for v in (c.base, c.theirs, c.mine))
+    return render(request, "field/conflicts.html", {"page": page, "show_all": show_all})
 
 
 def _resolve(request, conflict) -> str:
