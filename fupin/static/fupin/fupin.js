@@ -5,10 +5,16 @@
 //   <button data-confirm="…"> asks the question before its form is sent (irreversible steps); Cancel sends nothing
 //   <input data-income="add|subtract">, <input data-income-size="N">, <output data-per-capita>: the income form's
 //                             per-person figure, (incomes − productive expenditure) ÷ persons, as the amounts are typed
+//   <meta name="fupin-replace-url">  the address the history keeps instead of this one (an ID number searched for
+//                             is replaced by a session token: fupin.core.id_queries)
 //   htmx requests the server refuses (403, 409 conflict, 422, 429, 503) or the network loses: the server's own message
 //                             (or what happened) shown at the top of the page, never a silent nothing
 (function () {
   "use strict";
+  var replaceUrl = document.querySelector('meta[name="fupin-replace-url"]');
+  if (replaceUrl && window.history && history.replaceState) {
+    history.replaceState(history.state, "", replaceUrl.getAttribute("content"));
+  }
   function cents(value) {
     var m = /^\s*(\d{1,12})(?:\.(\d{0,2}))?\s*$/.exec(value || "");
     return m ? Number(m[1]) * 100 + Number(((m[2] || "") + "00").slice(0, 2)) : (value && value.trim() ? NaN : 0);
