@@ -150,6 +150,12 @@ FUPIN_EVIDENCE_RETENTION_DAYS = (
     if os.environ.get("FUPIN_EVIDENCE_RETENTION_DAYS")
     else None
 )
+# Visit photos and closed declarations' photos are deleted this many days after the visit or the declaration
+# (unset: kept); a failed import's uploaded file this many days after it failed (a finished one's at once).
+FUPIN_PHOTO_RETENTION_DAYS = (
+    int(os.environ["FUPIN_PHOTO_RETENTION_DAYS"]) if os.environ.get("FUPIN_PHOTO_RETENTION_DAYS") else None
+)
+FUPIN_IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("FUPIN_IMPORT_FILE_RETENTION_DAYS", "30"))
 # ModelBackend with the signed-in user's row read by plain SQL on each request (fupin.accounts.backends).
 # The lockout backend first: it refuses a locked account or address before any password is checked.
 AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.LockoutBackend", "fupin.accounts.backends.UserBackend"]

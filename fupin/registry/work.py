@@ -112,6 +112,8 @@ def retry(pk: int, *, by) -> str:
         job = _job(pk, by)
         if job.status != ImportStatus.FAILED:
             return f"「{job.original_name}」当前为{job.get_status_display()}，无需重试"
+        if not job.file:
+            return f"「{job.original_name}」的原文件已按保留期限删除，请重新上传"
         ImportCommit.objects.filter(job_id=pk).delete()  # the new run leaves its own
         ImportJob.objects.filter(pk=pk).update(
             status=ImportStatus.PENDING,

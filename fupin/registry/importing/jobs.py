@@ -154,4 +154,18 @@ def _process(job, echo, limits, commit_marker) -> ImportResult | None:
             )
     job.finished_at = timezone.now()
     job.save()
+    if job.status in (ImportStatus.DONE, ImportStatus.REJECTED):
+        discard_upload(job)
     return result
+
+
+def discard_upload(job) -> None:
+    """Delete a finished job's uploaded file (issue 17: a file of ID numbers, phones and bank accounts does not
+    stay on disk once processed; the error report is masked). A failed job keeps its file for a retry, until the
+    retention rule (fupin.access.retention.purge_import_files) deletes it; a process that dies before this leaves
+    the file to that rule too. Called after the job's outcome is saved, so a job never points to nothing to redo."""
+    from ..models import ImportJob
+
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
