@@ -128,8 +128,9 @@ def records(
         row = table.row
         assert row is not None
         lines = (row(obj, revealed) for obj in _iterate(rows, table.chunk))
+    as_is = _AS_IS
     for line in lines:
-        yield dict(zip(headings, map(cell, line)))
+        yield dict(zip(headings, [v if type(v) in as_is else str(v) for v in line]))  # cell(), inlined
         n += 1
         if progress is not None and n % PROGRESS_EVERY == 0:
             progress(n)

@@ -6,8 +6,9 @@ in openpyxl's write-only mode from a chunked query, so memory stays flat for any
 
 from collections.abc import Iterator
 from decimal import Decimal
+from types import SimpleNamespace
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -61,11 +62,22 @@ _CHOICES = {
 }
 
 
-def _cell(column, value) -> str:
+def _labels() -> dict[str, dict]:
+    """Each coded field's labels in the active language, looked up once per export rather than once per cell."""
+    return {
+        name: {
+            value: str(label) for value, label in (choices if isinstance(choices, list) else choices.choices)
+        }
+        for name, choices in _CHOICES.items()
+    }
+
+
+def _cell(column, value, labels) -> str:
     if value is None:
         return ""
-    if column.field in _CHOICES:
-        return _label(_CHOICES[column.field], value)
+    table = labels.get(column.field)
+    if table is not None:
+        return table.get(value, str(value)) if value != "" else ""
     if isinstance(value, bool):
         return (
             ("有" if value else "无") if column.field == "has_sanitary_toilet" else ("是" if value else "否")
@@ -92,44 +104,79 @@ class _RegionNames:
         return [self.names.get(village_code[: CODE_LENGTHS[level]], "") for level in _REGION_LEVELS]
 
 
+def _concrete(model, part: str, *extra: str) -> list[str]:
+    names = {f.name for f in model._meta.concrete_fields}
+    return sorted({c.field for c in TEMPLATE_COLUMNS if c.part == part and c.field in names} | set(extra))
+
+
+# read as values, not model instances: building a model per member cost more than the rest of a row
+_HOUSEHOLD_FIELDS = _concrete(
+    Household, HOUSEHOLD, "id", "village_id", "group_id", "size", "other_causes", "phone", "bank_account"
+)
+_MEMBER_FIELDS = _concrete(Member, MEMBER, "id", "household_id", "relation", "id_number", "phone")
+
+
+def _chunk_of(households: list[SimpleNamespace]) -> None:
+    """Each household's members (id order) and latest income, and its group's name: three queries a chunk."""
+    ids = [h.id for h in households]
+    members: dict[int, list] = {i: [] for i in ids}
+    for values in Member.objects.filter(household_id__in=ids).order_by("id").values(*_MEMBER_FIELDS):
+        members[values["household_id"]].append(SimpleNamespace(**values))
+    incomes: dict[int, IncomeRecord] = {}
+    for income in IncomeRecord.objects.filter(household_id__in=ids).order_by("household_id", "-year"):
+        incomes.setdefault(income.household_id, income)
+    groups = dict(
+        Region.objects.filter(code__in={h.group_id for h in households if h.group_id}).values_list(
+            "code", "name"
+        )
+    )
+    for h in households:
+        h.member_list = members[h.id]
+        h.income = incomes.get(h.id)
+        h.group_name = groups.get(h.group_id, "") if h.group_id else ""
+
+
 def export_rows(households: QuerySet[Household], *, show_identifiers: bool) -> Iterator[list[str]]:
     """The template's rows for these households: one per member (a household without members gets one row)."""
     mask_id = (lambda v: v) if show_identifiers else idnumber.mask
     mask_phone = (lambda v: v) if show_identifiers else idnumber.mask_phone
     regions = _RegionNames()
-    qs = (
-        households.select_related("group")
-        .prefetch_related(
-            Prefetch("members", queryset=Member.objects.order_by("id")),
-            Prefetch("incomes", queryset=IncomeRecord.objects.order_by("-year")),
-        )
-        .order_by("village_id", "number")
-    )
-    batch: list[Household] = []
-    for household in qs.iterator(chunk_size=CHUNK):
-        batch.append(household)
+    labels = _labels()
+    qs = households.order_by("village_id", "number").values(*_HOUSEHOLD_FIELDS)
+    batch: list[SimpleNamespace] = []
+    for values in qs.iterator(chunk_size=CHUNK):
+        batch.append(SimpleNamespace(**values))
         if len(batch) >= CHUNK:
-            yield from _batch_rows(batch, regions, mask_id, mask_phone)
+            _chunk_of(batch)
+            yield from _batch_rows(batch, regions, mask_id, mask_phone, labels)
             batch = []
     if batch:
-        yield from _batch_rows(batch, regions, mask_id, mask_phone)
+        _chunk_of(batch)
+        yield from _batch_rows(batch, regions, mask_id, mask_phone, labels)
 
 
-def _batch_rows(batch, regions, mask_id, mask_phone) -> Iterator[list[str]]:
+_MEMBER_COLUMNS = [(i, column) for i, column in enumerate(TEMPLATE_COLUMNS) if column.part == MEMBER]
+
+
+def _batch_rows(batch, regions, mask_id, mask_phone, labels) -> Iterator[list[str]]:
     regions.load({h.village_id for h in batch})
     for household in batch:
-        members = sorted(household.members.all(), key=lambda m: (m.relation != codes.Relation.HEAD, m.pk))
+        members = sorted(household.member_list, key=lambda m: (m.relation != codes.Relation.HEAD, m.id))
         head = next((m for m in members if m.relation == codes.Relation.HEAD), None)
-        income = next(iter(household.incomes.all()), None)
+        income = household.income
         region = dict(zip(REGION_FIELDS, regions.path(household.village_id)))
-        region["group"] = household.group.name if household.group else ""
+        region["group"] = household.group_name
         shared = []
         for column in TEMPLATE_COLUMNS:
             if column.part == REGION:
                 shared.append(region.get(column.field, ""))
             elif column.part == HOUSEHOLD:
                 shared.append(
-                    _cell(column, _household_value(household, head, column.field, mask_id, mask_phone))
+                    _cell(
+                        column,
+                        _household_value(household, head, column.field, mask_id, mask_phone, labels),
+                        labels,
+                    )
                 )
             elif column.part == INCOME:
                 value = None
@@ -139,29 +186,28 @@ def _batch_rows(batch, regions, mask_id, mask_phone) -> Iterator[list[str]]:
                         if column.field == "transfers_total"
                         else getattr(income, column.field)
                     )
-                shared.append(_cell(column, value))
+                shared.append(_cell(column, value, labels))
             else:
                 shared.append(None)
         for member in members or [None]:
             row = list(shared)
-            for i, column in enumerate(TEMPLATE_COLUMNS):
-                if column.part == MEMBER:
-                    value = getattr(member, column.field) if member is not None else None
-                    if column.field == "id_number":
-                        value = mask_id(value)
-                    elif column.field == "phone":
-                        value = mask_phone(value)
-                    row[i] = _cell(column, value)
+            for i, column in _MEMBER_COLUMNS:
+                value = getattr(member, column.field) if member is not None else None
+                if column.field == "id_number":
+                    value = mask_id(value)
+                elif column.field == "phone":
+                    value = mask_phone(value)
+                row[i] = _cell(column, value, labels)
             yield row
 
 
-def _household_value(household, head, name, mask_id, mask_phone):
+def _household_value(household, head, name, mask_id, mask_phone, labels):
     if name == "head_id_number":
         return mask_id(head.id_number) if head else ""
     if name == "declared_size":
         return household.size
     if name == "other_causes":
-        return "、".join(_label(codes.PovertyCause, c) for c in household.other_causes or [])
+        return "、".join(labels["primary_cause"].get(c, c) for c in household.other_causes or [])
     if name == "phone":
         return mask_phone(household.phone)
     if name == "bank_account":
