@@ -128,7 +128,9 @@ def product(user: User) -> tuple[float, ExportFile]:
     table = table_exports.table_named("registry.household_form")
     t = time.perf_counter()
     rows = table.query(user, QueryDict(""))
-    export = export_files.start(user, table, QueryDict(""), revealed=False, total=table_exports.row_count(rows))
+    export = export_files.start(
+        user, table, QueryDict(""), revealed=False, total=table_exports.row_count(rows)
+    )
     export.refresh_from_db()
     elapsed = time.perf_counter() - t
     assert export.status == ExportFile.Status.DONE, (export.status, export.error)

@@ -12,3 +12,9 @@ class ChangesConfig(AppConfig):
         from . import todos
 
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
+
+        from fupin.core.table_exports import register_table
+
+        from .tables import QUEUE
+
+        register_table(QUEUE)  # its review queue to Excel

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 
 from . import spreadsheets
@@ -103,12 +104,19 @@ def _iterate(rows: QuerySet | Sequence, chunk: int) -> Iterable[Any]:
     return rows
 
 
-_AS_IS = frozenset({str, int, float, bool, Decimal, datetime.date, datetime.datetime, type(None)})
+_AS_IS = frozenset({str, int, float, bool, Decimal, datetime.date, type(None)})
+
+
+def moment(value: datetime.datetime | None) -> str:
+    """A time as the pages show it (local, to the minute): as text, the sheet's dates being whole days."""
+    return "" if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def cell(value: Any) -> Any:
     """A value as the writer stores it: numbers as numbers, dates as dates, None as an empty cell, anything else
     (a translated label, a region, a choice) as its text."""
+    if type(value) is datetime.datetime:
+        return moment(value)
     return value if type(value) in _AS_IS else str(value)
 
 
@@ -130,7 +138,9 @@ def records(
         lines = (row(obj, revealed) for obj in _iterate(rows, table.chunk))
     as_is = _AS_IS
     for line in lines:
-        yield dict(zip(headings, [v if type(v) in as_is else str(v) for v in line]))  # cell(), inlined
+        yield dict(
+            zip(headings, [v if type(v) in as_is else cell(v) for v in line])
+        )  # cell()'s common case inlined
         n += 1
         if progress is not None and n % PROGRESS_EVERY == 0:
             progress(n)

@@ -30,3 +30,9 @@ class DeclarationsConfig(AppConfig):
         from . import todos
 
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
+
+        from fupin.core.table_exports import register_table
+
+        from .tables import DECLARATIONS
+
+        register_table(DECLARATIONS)  # its list to Excel

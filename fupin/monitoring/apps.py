@@ -9,6 +9,11 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         from fupin.core.schedule import register_daily
+        from fupin.core.table_exports import register_table
+
+        from .tables import CASES
+
+        register_table(CASES)  # the monitored households' list to Excel
 
         from .tasks import purge_expired_lists
 

@@ -98,3 +98,16 @@ def current(context: template.Context, *view_names: str) -> str:
     """` aria-current="page"` on a section's sub-menu link when the page is one of `view_names`."""
     match = getattr(context.get("request"), "resolver_match", None)
     return mark_safe(' aria-current="page"') if match and match.view_name in view_names else ""
+
+
+@register.simple_tag(takes_context=True)
+def export_button(context: Any, table: str) -> str:
+    """The list page's 导出Excel link: the table `table` (fupin.core.table_exports) with the page's own filters."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    from fupin.core.table_exports import export_url
+
+    request = context.get("request")
+    url = export_url(table, request.GET if request is not None else None)
+    return format_html('<a class="button small export-xlsx" href="{}">{}</a>', url, gettext("导出Excel"))
