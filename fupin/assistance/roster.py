@@ -3,8 +3,11 @@ a spreadsheet; each verb in a transaction with its audit entry, like services.py
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.files.base import File
 from django.db import transaction
+from django.db.models import Choices
 from openpyxl import load_workbook
 
 from fupin.accounts.models import Role, User
@@ -133,7 +136,7 @@ HELPER_EDITABLE = {"name", "kind", "position", "phone", "active", "unit"}
 
 
 @transaction.atomic
-def update_helper(helper: Helper, *, by: User, **changes) -> Helper:
+def update_helper(helper: Helper, *, by: User, **changes: Any) -> Helper:
     _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
     _ensure_region(by, helper.region_id)
     unknown = set(changes) - HELPER_EDITABLE
@@ -141,7 +144,7 @@ def update_helper(helper: Helper, *, by: User, **changes) -> Helper:
         raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
     helper = Helper.objects.select_for_update().get(pk=helper.pk)
     before = snapshot(helper)
-    errors = {}
+    errors: dict[str, str] = {}
     if "phone" in changes:
         changes["phone"] = _clean_phone(changes["phone"], errors)
     if "name" in changes and not (changes["name"] or "").strip():
@@ -168,7 +171,7 @@ def give_helper_login(helper: Helper, *, by: User, username: str, password: str)
     _ensure_region(by, helper.region_id)
     username = (username or "").strip()
     errors = {}
-    if helper.user_id:
+    if helper.user is not None:
         errors["username"] = f"{helper.name}已有登录账号 {helper.user.username}"
     if not username:
         errors["username"] = "请填写登录名"
@@ -224,7 +227,7 @@ class HelperImportResult:
     temporary_passwords: dict[str, str] = field(default_factory=dict)  # username -> password
 
 
-def read_helper_sheet(file) -> list[dict]:
+def read_helper_sheet(file: File) -> list[dict]:
     """Rows of the helper template (.xlsx) as dicts keyed by field; row numbers as in Excel."""
     try:
         files.check_xlsx(file, files.small_sheet_limits())  # before openpyxl unpacks anything
@@ -236,10 +239,10 @@ def read_helper_sheet(file) -> list[dict]:
         raise AssistanceError({"file": "无法读取文件：请上传 Excel（.xlsx）格式的帮扶责任人名单"}) from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if not header:
+    first = next(rows, None)
+    if not first:
         raise AssistanceError({"file": "文件是空的"})
-    header = [str(h or "").strip() for h in header]
+    header = [str(h or "").strip() for h in first]
     missing = [c for c in REQUIRED_HELPER_COLUMNS if c not in header]
     if missing:
         raise AssistanceError({"file": f"缺少列：{'、'.join(missing)}（第一行须为列名）"})
@@ -247,7 +250,7 @@ def read_helper_sheet(file) -> list[dict]:
     for number, values in enumerate(rows, start=2):
         if values is None or all(v in (None, "") for v in values):
             continue
-        row = {"_row": number}
+        row: dict[str, object] = {"_row": number}
         for title, value in zip(header, values):
             if title in HELPER_COLUMNS:
                 if isinstance(value, float) and value.is_integer():
@@ -260,7 +263,7 @@ def read_helper_sheet(file) -> list[dict]:
     return out
 
 
-def _lookup_choice(choices, text: str, default):
+def _lookup_choice(choices: type[Choices], text: str, default: str) -> str | None:
     text = (text or "").strip()
     if not text:
         return default
@@ -302,7 +305,9 @@ def _check_helper_row(
     return problems, (row, region, kind, unit_kind, phone, username)
 
 
-def _import_unit(by: User, unit_region: str, name: str, unit_kind, result: HelperImportResult) -> HelperUnit:
+def _import_unit(
+    by: User, unit_region: str, name: str, unit_kind: str, result: HelperImportResult
+) -> HelperUnit:
     """The unit of that name at the county, created (and audited) when the import is its first mention."""
     unit = HelperUnit.objects.filter(region_id=unit_region, name=name).first()
     if unit is None:

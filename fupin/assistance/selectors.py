@@ -1,7 +1,9 @@
 """How assistance work is read: every query starts from the user's scope (accounts.scope.household_filter)."""
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr
@@ -42,7 +44,7 @@ def settings_for(county_code: str) -> AssistanceSettings:
     )
 
 
-def active_pairings(user: User, household: Household) -> QuerySet[Pairing]:
+def active_pairings(user: User, household: int | OuterRef) -> QuerySet[Pairing]:
     """The helper `user`'s pairings in force with `household` (an id or an OuterRef), their record active: the
     households a helper reads (accounts.scope.household_filter, which this app provides it to at start-up)."""
     return Pairing.objects.filter(
@@ -62,9 +64,8 @@ def units_for(user: User) -> QuerySet[HelperUnit]:
     scope = region_filter(user, "region_id")
     if scope is None:
         return HelperUnit.objects.none()
-    prefix = user.scope_prefix
     return (
-        HelperUnit.objects.filter(scope | Q(region_id__in=_ancestors(prefix)))
+        HelperUnit.objects.filter(scope | Q(region_id__in=_ancestors(user.scope_prefix or "")))
         .select_related("region")
         .annotate(helper_count=Count("helpers", filter=Q(helpers__active=True)))
     )
@@ -88,7 +89,7 @@ def helpers_for(
     elif scope is None:
         return Helper.objects.none()
     else:
-        qs = Helper.objects.filter(scope | Q(region_id__in=_ancestors(user.scope_prefix)))
+        qs = Helper.objects.filter(scope | Q(region_id__in=_ancestors(user.scope_prefix or "")))
     if region:
         qs = qs.filter(in_region("region_id", region) | Q(region_id__in=_ancestors(region)))
     if not include_inactive:
@@ -105,7 +106,7 @@ def helpers_for(
     )
 
 
-def helper_for(user: User, pk) -> Helper:
+def helper_for(user: User, pk: int | str) -> Helper:
     if not str(pk).isdigit():
         raise Helper.DoesNotExist
     return helpers_for(user, include_inactive=True).get(pk=pk)
@@ -122,10 +123,10 @@ def candidate_helpers(user: User, household: Household) -> list[Helper]:
         .annotate(load=Count("pairings", filter=Q(pairings__ended_on__isnull=True)))
         .order_by("load", "name")
     )
-    helpers = list(qs[:500])
-    for h in helpers:
-        h.cap = cap
-        h.full = h.load >= cap
+    helpers: list[Helper] = list(qs[:500])
+    for h in helpers:  # figures for the page, not fields
+        h.cap = cap  # type: ignore[attr-defined]
+        h.full = h.load >= cap  # type: ignore[attr-defined]
     return helpers
 
 
@@ -160,7 +161,7 @@ def pairing_history_of_helper(user: User, helper: Helper) -> QuerySet[Pairing]:
 # ---------------------------------------------------------------- households in assistance
 
 
-def _active_pairing(ref: str = "pk"):
+def _active_pairing(ref: str = "pk") -> QuerySet[Pairing]:
     return Pairing.objects.filter(household_id=OuterRef(ref), ended_on__isnull=True)
 
 
@@ -243,7 +244,7 @@ def visit_due(household: Household, *, today: datetime.date | None = None) -> di
     """When the next visit of a household (annotated by _with_visit_dates) is due, and how late it is."""
     today = today or timezone.localdate()
     days = settings_for(household.village_id).visit_interval_days
-    reference = household.last_visit_on or household.paired_on
+    reference = household.last_visit_on or household.paired_on  # type: ignore[attr-defined]
     if reference is None:
         return {"due_on": None, "days_late": None, "interval": days}
     due = reference + datetime.timedelta(days=days)
@@ -262,8 +263,8 @@ def my_households(user: User) -> list[Household]:
     )
     today = timezone.localdate()
     for h in rows:
-        h.due = visit_due(h, today=today)
-    return sorted(rows, key=lambda h: (h.due["due_on"] or datetime.date.max, h.number))
+        h.due = visit_due(h, today=today)  # type: ignore[attr-defined]  # for the page, not a field
+    return sorted(rows, key=lambda h: (h.due["due_on"] or datetime.date.max, h.number))  # type: ignore[attr-defined]
 
 
 def coverage_by_region(user: User, region_code: str = "", *, today: datetime.date | None = None) -> dict:
@@ -278,8 +279,8 @@ def coverage_by_region(user: User, region_code: str = "", *, today: datetime.dat
     else:
         child_len = CODE_LENGTHS[RegionLevel(level + 1)]
     child = Substr("village_id", 1, child_len)
-    rows = {
-        r["child"]: r
+    rows: dict[str, dict[str, Any]] = {
+        r["child"]: dict(r)
         for r in base.order_by()
         .annotate(child=child)
         .values("child")
@@ -289,8 +290,8 @@ def coverage_by_region(user: User, region_code: str = "", *, today: datetime.dat
         )
     }
     overdue = overdue_households(user, region=region_code, today=today).order_by().annotate(child=child)
-    for r in overdue.values("child").annotate(n=Count("pk")):
-        rows[r["child"]]["overdue"] = r["n"]
+    for late in overdue.values("child").annotate(n=Count("pk")):
+        rows[late["child"]]["overdue"] = late["n"]
     names = dict(Region.objects.filter(code__in=list(rows)).values_list("code", "name"))
     out = []
     for code in sorted(rows):
@@ -299,7 +300,9 @@ def coverage_by_region(user: User, region_code: str = "", *, today: datetime.dat
         r["unpaired"] = r["needing"] - r["paired"]
         r["coverage"] = round(100 * r["paired"] / r["needing"], 1) if r["needing"] else 100.0
         out.append({"code": code, "name": names.get(code, code), **r})
-    total = {k: sum(r[k] for r in out) for k in ("needing", "paired", "unpaired", "overdue")}
+    total: dict[str, float] = {
+        k: sum(r[k] for r in out) for k in ("needing", "paired", "unpaired", "overdue")
+    }
     total["coverage"] = round(100 * total["paired"] / total["needing"], 1) if total["needing"] else 100.0
     return {"rows": out, "total": total}
 
@@ -319,15 +322,15 @@ def household_assistance(household: Household) -> dict:
         .prefetch_related("photos")
         .order_by("-visited_on", "-id")[:50]
     )
-    for v in visits:
-        v.checked = [
+    for v in visits:  # checked and overdue: for the page, not fields
+        v.checked = [  # type: ignore[attr-defined]
             (str(GUARANTEE_LABELS[k]), met, (v.guarantee_notes or {}).get(k, ""))
             for k, met in v.guarantees.items()
             if k in GUARANTEE_LABELS
         ]
     today = timezone.localdate()
     for m in measures:
-        m.overdue = m.status in OPEN_MEASURE_STATUSES and m.deadline < today
+        m.overdue = m.status in OPEN_MEASURE_STATUSES and m.deadline < today  # type: ignore[attr-defined]
     return {
         "current": current,
         "pairings": pairings,
@@ -338,7 +341,7 @@ def household_assistance(household: Household) -> dict:
     }
 
 
-def _money_totals(measures) -> dict:
+def _money_totals(measures: list[HelpMeasure]) -> dict:
     live = [m for m in measures if m.status != MeasureStatus.CANCELLED]
     return {
         "planned": sum((m.planned_amount for m in live), ZERO),
@@ -347,14 +350,14 @@ def _money_totals(measures) -> dict:
     }
 
 
-def measure_for(user: User, pk) -> HelpMeasure:
+def measure_for(user: User, pk: int | str) -> HelpMeasure:
     scope = household_filter(user, "plan__household__", region_field="village_code")
     if scope is None or not str(pk).isdigit():
         raise HelpMeasure.DoesNotExist
     return HelpMeasure.objects.select_related("plan", "plan__household", "catalogue").get(scope, pk=pk)
 
 
-def visit_for(user: User, pk) -> Visit:
+def visit_for(user: User, pk: int | str) -> Visit:
     scope = household_filter(user, "household__")
     if scope is None or not str(pk).isdigit():
         raise Visit.DoesNotExist
@@ -388,7 +391,9 @@ MONITORING_SUMS = (
 )
 
 
-def _measure_figures(user: User, row, *, year: int, region: str, as_of) -> bool:
+def _measure_figures(
+    user: User, row: Callable[[int | None, str], dict], *, year: int, region: str, as_of: datetime.date
+) -> bool:
     """The year's measures per (helper, township) into `row(...)`; False when the user may read no household."""
     measure_scope = household_filter(user, "plan__household__", region_field="village_code")
     if measure_scope is None:
@@ -422,16 +427,25 @@ def _measure_figures(user: User, row, *, year: int, region: str, as_of) -> bool:
 
 # Visits sent from the field app carry traces (device time, location, photo hashes) that fupin.field reads: its
 # FieldConfig.ready hands over the check (fupin.field.traces.visit_checks). Until then no visit is flagged.
-_visit_checks: list = [lambda visits: {"rows": {}, "visits": [], "notes": []}]
+_visit_checks: list[Callable[[QuerySet[Visit]], dict]] = [
+    lambda visits: {"rows": {}, "visits": [], "notes": []}
+]
 VISIT_FLAG_SUMS = ("late_visits", "reused_photos", "far_visits")
-NO_FLAGS = {"flagged_visits": [], "flag_notes": []}
+NO_FLAGS: dict[str, list] = {"flagged_visits": [], "flag_notes": []}
 
 
-def provide_visit_checks(check) -> None:
+def provide_visit_checks(check: Callable[[QuerySet[Visit]], dict]) -> None:
     _visit_checks[0] = check
 
 
-def _pairing_and_visit_figures(user: User, row, *, region: str, start, end) -> dict:
+def _pairing_and_visit_figures(
+    user: User,
+    row: Callable[[int | None, str], dict],
+    *,
+    region: str,
+    start: datetime.date,
+    end: datetime.date,
+) -> dict:
     """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`, with
     the visits the field app's traces flag (late, photos reused, far from the village); returns the flagged ones."""
     household_scope = household_filter(user, "household__")
@@ -505,7 +519,7 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
     period = {"year": year, "month": month, "start": start, "end": end}
     rows: dict[tuple, dict] = {}
 
-    def row(helper_id, township_code) -> dict:
+    def row(helper_id: int | None, township_code: str) -> dict:
         key = (helper_id, township_code)
         if key not in rows:
             rows[key] = (
@@ -529,7 +543,7 @@ def helper_monitoring(user: User, *, year: int, month: int, region: str = "") ->
     )
 
 
-def _rate(part, whole) -> float | None:
+def _rate(part: float | Decimal, whole: float | Decimal) -> float | None:
     return round(100 * float(part) / float(whole), 1) if whole else None
 
 
@@ -572,13 +586,16 @@ def demand_list(user: User, *, year: int, region: str = "") -> dict:
         "measures": Count("pk"),
         "planned_amount": Sum("planned_amount"),
     }
-    villages = list(qs.order_by().values("village_code", "catalogue_id").annotate(**sums))
-    townships = list(
-        qs.order_by()
+    villages: list[dict[str, Any]] = [
+        dict(r) for r in qs.order_by().values("village_code", "catalogue_id").annotate(**sums)
+    ]
+    townships: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.order_by()
         .annotate(township=Substr("village_code", 1, 9))
         .values("township", "catalogue_id")
         .annotate(**sums)
-    )
+    ]
     items = {c.pk: c for c in MeasureCatalogue.objects.all()}
     names = dict(
         Region.objects.filter(
@@ -627,7 +644,7 @@ def handbook_batches_for(user: User) -> QuerySet[HandbookBatch]:
     return HandbookBatch.objects.filter(scope).select_related("village", "requested_by")
 
 
-def handbook_batch_for(user: User, pk) -> HandbookBatch:
+def handbook_batch_for(user: User, pk: int | str) -> HandbookBatch:
     if not str(pk).isdigit():
         raise HandbookBatch.DoesNotExist
     return handbook_batches_for(user).get(pk=pk)

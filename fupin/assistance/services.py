@@ -5,8 +5,11 @@ December), 001 篇1 四(三) (二类 households are 政策保障兜底), 001 篇
 """
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -76,7 +79,7 @@ def _region(
     code: str,
     *,
     field: str = "region",
-    levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE),
+    levels: tuple[int, ...] = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE),
 ) -> Region:
     region = Region.objects.filter(code=(code or "").strip()).first()
     if region is None:
@@ -95,7 +98,7 @@ def _region(
     return region
 
 
-def _money(value, field: str, errors: dict) -> Decimal:
+def _money(value: object, field: str, errors: dict) -> Decimal:
     """The amount in yuan, or 0 with the refusal put in `errors` (a float is a TypeError)."""
     try:
         return money.parse_yuan(value, below=money.ASSISTANCE_BELOW, blank=Decimal("0.00"))
@@ -145,7 +148,7 @@ def update_settings(
             scope_code=county.code,
             changes=changed | ({"helpers_over_cap": [None, heavier]} if heavier else {}),
         )
-    obj.helpers_over_cap = heavier
+    obj.helpers_over_cap = heavier  # type: ignore[attr-defined]  # for the page's note, not a field
     return obj
 
 
@@ -168,7 +171,7 @@ def _check_load(helper: Helper, household: Household, errors: dict) -> None:
         errors["helper"] = f"{helper.name}已结对{load}户，达到本县每人{cap}户的上限"
 
 
-def _check_date(on, errors: dict, field: str = "started_on") -> None:
+def _check_date(on: object, errors: dict, field: str = "started_on") -> None:
     if not isinstance(on, datetime.date):
         errors[field] = "请填写日期"
     elif on > timezone.localdate():
@@ -264,6 +267,7 @@ def reassign_household(
         _check_load(helper, household, errors)
     if errors:
         raise AssistanceError(errors)
+    assert current is not None  # refused above when there is none
     current.ended_on, current.end_reason, current.ended_by = on, reason[:200], by
     current.save(update_fields=["ended_on", "end_reason", "ended_by"])
     pairing = Pairing.objects.create(
@@ -311,6 +315,7 @@ def end_pairing(
         errors["on"] = f"解除日期不能早于结对日期 {current.started_on}"
     if errors:
         raise AssistanceError(errors)
+    assert current is not None  # refused above when there is none
     current.ended_on, current.end_reason, current.ended_by = on, reason[:200], by
     current.save(update_fields=["ended_on", "end_reason", "ended_by"])
     record(
@@ -438,7 +443,7 @@ def add_measure(
     content: str,
     year: int,
     deadline: datetime.date,
-    planned_amount=Decimal("0"),
+    planned_amount: object = Decimal("0"),
     funding_source: str = "",
     helper: Helper | None = None,
 ) -> HelpMeasure:
@@ -491,7 +496,7 @@ def add_measure(
 
 @transaction.atomic
 def update_measure(
-    measure: HelpMeasure, *, by: User, expected_version: int | None = None, **changes
+    measure: HelpMeasure, *, by: User, expected_version: int | None = None, **changes: Any
 ) -> HelpMeasure:
     """Change a measure's plan or progress: status, money spent, result, income increase, completion date."""
     _ensure_role(permissions.can_plan(by), "您的角色不能修改帮扶措施")
@@ -535,7 +540,7 @@ def update_measure(
 # ---------------------------------------------------------------- visits (走访)
 
 
-def _clean_photo(photo, errors: dict) -> None:
+def _clean_photo(photo: File, errors: dict) -> ContentFile | None:
     """The photo re-encoded as a metadata-free JPEG (fupin.core.images), or None with the reason in `errors`."""
     try:
         return images.clean_photo(photo, max_bytes=MAX_PHOTO_BYTES)
@@ -579,7 +584,7 @@ def record_visit(
     problems: str = "",
     guarantees: dict[str, bool] | None = None,
     guarantee_notes: dict[str, str] | None = None,
-    photos=(),
+    photos: Iterable[File] = (),
 ) -> Visit:
     """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
     _ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
@@ -602,13 +607,15 @@ def record_visit(
     for item, met in guarantees.items():
         if met is False and not notes.get(item):
             errors[f"note_{item}"] = "未达标的项目须说明情况"
-    photos = list(photos or [])
-    if len(photos) > MAX_PHOTOS_PER_VISIT:
+    uploads = list(photos or [])
+    cleaned: list[ContentFile | None] = []
+    if len(uploads) > MAX_PHOTOS_PER_VISIT:
         errors["photos"] = f"每次走访最多上传{MAX_PHOTOS_PER_VISIT}张照片"
     else:
-        photos = [_clean_photo(photo, errors) for photo in photos]
+        cleaned = [_clean_photo(photo, errors) for photo in uploads]
     if errors:
         raise AssistanceError(errors)
+    assert helper is not None  # _visiting_helper refuses a visit without one
     visit = Visit.objects.create(
         household=household,
         helper=helper,
@@ -621,7 +628,7 @@ def record_visit(
         recorded_by=by,
     )
     names = []
-    for photo in photos:
+    for photo in cleaned:  # all of them cleaned: a refused one is in `errors`
         saved = VisitPhoto.objects.create(visit=visit, image=photo)
         names.append(saved.image.name)
     record(

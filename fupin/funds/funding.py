@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.audit.services import record, snapshot
 
 from .models import (
@@ -28,7 +29,7 @@ from .services import FundsError, _county, _not_future, _positive, yuan
 @transaction.atomic
 def create_fund(
     *,
-    by,
+    by: User,
     county_code: str,
     year: int,
     source: str,
@@ -74,7 +75,7 @@ def create_fund(
 
 
 @transaction.atomic
-def adjust_fund(fund: Fund, *, by, amount_fen: int, reason: str) -> Fund:
+def adjust_fund(fund: Fund, *, by: User, amount_fen: int, reason: str) -> Fund:
     """Correct the amount received (调整下达金额); never below what is already allocated."""
     ensure_county_office(by, fund.county_id)
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
@@ -103,7 +104,9 @@ def adjust_fund(fund: Fund, *, by, amount_fen: int, reason: str) -> Fund:
 
 
 @transaction.atomic
-def allocate(*, by, fund: Fund, project: Project, amount_fen: int, allocated_on: datetime.date) -> Allocation:
+def allocate(
+    *, by: User, fund: Fund, project: Project, amount_fen: int, allocated_on: datetime.date
+) -> Allocation:
     """Assign money of a fund to a project (资金安排到项目); a fund is never allocated beyond what it received."""
     ensure_county_office(by, fund.county_id)
     if project.county_id != fund.county_id:
@@ -147,7 +150,7 @@ def allocate(*, by, fund: Fund, project: Project, amount_fen: int, allocated_on:
 
 def record_payment(
     *,
-    by,
+    by: User,
     allocation: Allocation,
     amount_fen: int,
     paid_on: datetime.date,
@@ -213,7 +216,9 @@ def record_payment(
 
 
 @transaction.atomic
-def import_ledger(*, by, county_code: str, year: int, rows: list[dict], original_name: str) -> LedgerImport:
+def import_ledger(
+    *, by: User, county_code: str, year: int, rows: list[dict], original_name: str
+) -> LedgerImport:
     """Keep the uploaded statistics table (already parsed and validated) for reconciliation."""
     county = _county(county_code)
     ensure_county_office(by, county.code)

@@ -1,12 +1,14 @@
 """Projects (项目): created and edited by the county, their progress and acceptance, beneficiaries, publication."""
 
 import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import versions
 from fupin.regions.models import Region, RegionLevel
@@ -74,7 +76,7 @@ def _project_snapshot(project: Project) -> dict:
 @transaction.atomic
 def create_project(
     *,
-    by,
+    by: User,
     county_code: str,
     year: int,
     code: str,
@@ -139,7 +141,9 @@ def create_project(
 
 
 @transaction.atomic
-def update_project(project: Project, *, by, expected_version: int | None = None, **changes) -> Project:
+def update_project(
+    project: Project, *, by: User, expected_version: int | None = None, **changes: Any
+) -> Project:
     """Correct a library entry: name, category, budget, place, planned funding, villages.
 
     `expected_version`: the version the edit was based on; on another one nothing is saved
@@ -185,7 +189,7 @@ def update_project(project: Project, *, by, expected_version: int | None = None,
 
 @transaction.atomic
 def record_progress(
-    project: Project, *, by, status: str, progress: int, on: datetime.date, note: str = ""
+    project: Project, *, by: User, status: str, progress: int, on: datetime.date, note: str = ""
 ) -> Project:
     """Implementation progress (实施进度): start, percent done, completion; acceptance is `accept_project`."""
     ensure_county_office(by, project.region_id)
@@ -223,7 +227,7 @@ def record_progress(
 
 
 @transaction.atomic
-def accept_project(project: Project, *, by, accepted_on: datetime.date, note: str) -> Project:
+def accept_project(project: Project, *, by: User, accepted_on: datetime.date, note: str) -> Project:
     """Acceptance (项目验收) of a completed project."""
     ensure_county_office(by, project.region_id)
     project = Project.objects.select_for_update().get(pk=project.pk)
@@ -252,7 +256,7 @@ def accept_project(project: Project, *, by, accepted_on: datetime.date, note: st
 
 @transaction.atomic
 def add_beneficiary(
-    project: Project, *, by, household: Household, benefit: str = "", amount_fen: int = 0
+    project: Project, *, by: User, household: Household, benefit: str = "", amount_fen: int = 0
 ) -> ProjectBeneficiary:
     ensure_county_office(by, project.region_id)
     if not household.village_id.startswith(project.county_id):
@@ -282,7 +286,7 @@ def add_beneficiary(
 
 
 @transaction.atomic
-def remove_beneficiary(beneficiary: ProjectBeneficiary, *, by) -> None:
+def remove_beneficiary(beneficiary: ProjectBeneficiary, *, by: User) -> None:
     project = beneficiary.project
     ensure_county_office(by, project.region_id)
     record(
@@ -300,7 +304,7 @@ def remove_beneficiary(beneficiary: ProjectBeneficiary, *, by) -> None:
 
 
 @transaction.atomic
-def publish_project(project: Project, *, by, on: datetime.date | None = None) -> Project:
+def publish_project(project: Project, *, by: User, on: datetime.date | None = None) -> Project:
     """Put the project and its money on the public disclosure page (公告公示)."""
     ensure_county_office(by, project.region_id)
     project = Project.objects.select_for_update().get(pk=project.pk)

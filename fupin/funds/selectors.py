@@ -6,11 +6,13 @@ loans); funds, the risk fund and the subsidy lists are county business, scoped b
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import region_filter
 from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.registry.models import Household
@@ -39,17 +41,17 @@ from .models import (
 )
 
 
-def _scoped(qs: QuerySet, user, field: str) -> QuerySet:
+def _scoped(qs: QuerySet, user: User, field: str) -> QuerySet:
     scope = region_filter(user, field)
     return qs.none() if scope is None else qs.filter(scope)
 
 
-def ledger_imports_for(user) -> QuerySet[LedgerImport]:
+def ledger_imports_for(user: User) -> QuerySet[LedgerImport]:
     """The bank ledgers imported for reconciliation in the counties the user may read (with their uploader)."""
     return _scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
 
 
-def counties_for(user) -> QuerySet[Region]:
+def counties_for(user: User) -> QuerySet[Region]:
     """Counties whose projects, funds and loans the user may read (their own, or those below them)."""
     prefix = getattr(user, "scope_prefix", None) if user.is_authenticated else None
     if prefix is None:
@@ -60,7 +62,7 @@ def counties_for(user) -> QuerySet[Region]:
     return qs.filter(in_region("code", prefix)) if prefix else qs
 
 
-def default_county(user, requested: str = "") -> Region | None:
+def default_county(user: User, requested: str = "") -> Region | None:
     counties = counties_for(user)
     if requested:
         found = counties.filter(code=requested).first()
@@ -92,7 +94,13 @@ def _with_money(qs: QuerySet[Project]) -> QuerySet[Project]:
 
 
 def projects_for(
-    user, *, county: str = "", year: int | None = None, status: str = "", category: str = "", q: str = ""
+    user: User,
+    *,
+    county: str = "",
+    year: int | None = None,
+    status: str = "",
+    category: str = "",
+    q: str = "",
 ) -> QuerySet[Project]:
     qs = _scoped(Project.objects.select_related("region"), user, "region_id")
     if county:
@@ -109,7 +117,7 @@ def projects_for(
     return _with_money(qs)
 
 
-def project_for(user, pk) -> Project:
+def project_for(user: User, pk: int | str) -> Project:
     return projects_for(user).prefetch_related("funding", "villages").get(pk=pk)
 
 
@@ -132,7 +140,7 @@ def project_beneficiaries(project: Project) -> QuerySet[ProjectBeneficiary]:
 # --- funds ------------------------------------------------------------------------------------
 
 
-def funds_for(user, *, county: str = "", year: int | None = None, source: str = "") -> QuerySet[Fund]:
+def funds_for(user: User, *, county: str = "", year: int | None = None, source: str = "") -> QuerySet[Fund]:
     qs = _scoped(Fund.objects.all(), user, "county_id")
     if county:
         qs = qs.filter(county_id=county)
@@ -143,7 +151,7 @@ def funds_for(user, *, county: str = "", year: int | None = None, source: str = 
     return qs
 
 
-def fund_for(user, pk) -> Fund:
+def fund_for(user: User, pk: int | str) -> Fund:
     return funds_for(user).get(pk=pk)
 
 
@@ -168,7 +176,14 @@ def open_allocations(project: Project) -> QuerySet[Allocation]:
 
 
 def loans_for(
-    user, *, county: str = "", status: str = "", kind: str = "", bank: str = "", q: str = "", region: str = ""
+    user: User,
+    *,
+    county: str = "",
+    status: str = "",
+    kind: str = "",
+    bank: str = "",
+    q: str = "",
+    region: str = "",
 ) -> QuerySet[Loan]:
     qs = _scoped(Loan.objects.select_related("household", "region"), user, "region_id")
     if county:
@@ -189,21 +204,21 @@ def loans_for(
     return qs
 
 
-def loan_for(user, pk) -> Loan:
+def loan_for(user: User, pk: int | str) -> Loan:
     return loans_for(user).select_related("borrower", "created_by").get(pk=pk)
 
 
-def household_loans(user, household_pk) -> tuple[Household, list[Loan]]:
+def household_loans(user: User, household_pk: int | str) -> tuple[Household, list[Loan]]:
     """A household (in scope) and its loans with the figures its page shows."""
     household = household_for(user, household_pk)
-    loans = list(
+    loans: list[Loan] = list(
         Loan.objects.filter(household=household)
         .select_related("borrower")
         .annotate(repaid_fen=Coalesce(Sum("repayments__principal_fen"), 0))
         .order_by("-applied_on", "-pk")
     )
-    for loan in loans:
-        loan.outstanding_fen = loan.amount_fen - loan.repaid_fen if loan.disbursed_on else 0
+    for loan in loans:  # outstanding_fen: a figure for the page, not a field
+        loan.outstanding_fen = loan.amount_fen - loan.repaid_fen if loan.disbursed_on else 0  # type: ignore[attr-defined]
     return household, loans
 
 
@@ -261,7 +276,7 @@ class SubsidyLine:
     paid_fen: int | None  # already paid by the county
 
 
-def subsidy_lines(user, *, county_code: str, year: int, quarter: int) -> list[SubsidyLine]:
+def subsidy_lines(user: User, *, county_code: str, year: int, quarter: int) -> list[SubsidyLine]:
     """The subsidy list (利息补贴名单) of a county for one period.
 
     quarter 1–4: household loans, settled per quarter; quarter 0: enterprise, family-farm and
@@ -326,7 +341,7 @@ def subsidy_lines(user, *, county_code: str, year: int, quarter: int) -> list[Su
     return lines
 
 
-def subsidy_year_summary(user, *, county_code: str, year: int) -> list[dict]:
+def subsidy_year_summary(user: User, *, county_code: str, year: int) -> list[dict]:
     """Per period of a year: loans, subsidy payable and paid — households per quarter, enterprises for the year."""
     rows = []
     for quarter in (1, 2, 3, 4, 0):
@@ -346,7 +361,7 @@ def subsidy_year_summary(user, *, county_code: str, year: int) -> list[dict]:
 # --- risk compensation fund ------------------------------------------------------------------------
 
 
-def risk_accounts(user, county_code: str) -> QuerySet[RiskFundAccount]:
+def risk_accounts(user: User, county_code: str) -> QuerySet[RiskFundAccount]:
     """The county's risk-fund accounts; every county's in scope when `county_code` is empty."""
     qs = (
         RiskFundAccount.objects.filter(county_id=county_code)
@@ -356,7 +371,7 @@ def risk_accounts(user, county_code: str) -> QuerySet[RiskFundAccount]:
     return _scoped(qs, user, "county_id")
 
 
-def risk_entries(user, county_code: str) -> QuerySet[RiskFundEntry]:
+def risk_entries(user: User, county_code: str) -> QuerySet[RiskFundEntry]:
     """The county's risk-fund entries; every county's in scope when `county_code` is empty."""
     qs = (
         RiskFundEntry.objects.filter(account__county_id=county_code)
@@ -366,7 +381,7 @@ def risk_entries(user, county_code: str) -> QuerySet[RiskFundEntry]:
     return _scoped(qs, user, "account__county_id").select_related("account", "loan", "created_by")
 
 
-def fund_totals_by_county(user, *, year: int) -> list[dict]:
+def fund_totals_by_county(user: User, *, year: int) -> list[dict]:
     """The year's funds of each county in scope (the overview of a prefecture or province)."""
     rows = (
         funds_for(user, year=year)
@@ -377,23 +392,25 @@ def fund_totals_by_county(user, *, year: int) -> list[dict]:
     return [row | {"balance": row["amount"] - row["spent"]} for row in rows]
 
 
-def deposit_schedule(user, *, county_code: str, year: int) -> list[dict]:
+def deposit_schedule(user: User, *, county_code: str, year: int) -> list[dict]:
     """Per bank and calendar quarter of a year: loans issued, deposit due, deposited, shortfall."""
     policy = policy_for(county_code)
-    issued = defaultdict(int)
+    issued: defaultdict[tuple[str, int], int] = defaultdict(int)
     for bank, disbursed_on, amount in (
         loans_for(user, county=county_code)
         .filter(disbursed_on__year=year)
         .values_list("bank", "disbursed_on", "amount_fen")
     ):
-        issued[(bank, interest.quarter_of(disbursed_on)[1])] += amount
-    deposited = defaultdict(int)
+        if disbursed_on is not None:  # filtered on its year: never null
+            issued[(bank, interest.quarter_of(disbursed_on)[1])] += amount
+    deposited: defaultdict[tuple[str, int], int] = defaultdict(int)
     for bank, quarter, amount in (
         risk_entries(user, county_code)
         .filter(kind=RiskEntryKind.DEPOSIT, year=year)
         .values_list("account__bank", "quarter", "amount_fen")
     ):
-        deposited[(bank, quarter)] += amount
+        if quarter is not None:  # every deposit has its quarter (services.record_deposit)
+            deposited[(bank, quarter)] += amount
     rows = []
     for bank, quarter in sorted(set(issued) | set(deposited)):
         due = interest.deposit_due(issued[(bank, quarter)], policy.risk_deposit_share)
@@ -410,7 +427,7 @@ def deposit_schedule(user, *, county_code: str, year: int) -> list[dict]:
     return rows
 
 
-def risk_totals(user, county_code: str) -> dict:
+def risk_totals(user: User, county_code: str) -> dict:
     entries = risk_entries(user, county_code)
     by_kind = dict(entries.values("kind").annotate(s=Sum("amount_fen")).values_list("kind", "s"))
     payouts = entries.filter(kind=RiskEntryKind.PAYOUT).aggregate(
@@ -432,7 +449,7 @@ def risk_totals(user, county_code: str) -> dict:
 # --- reminders, overdue and default -----------------------------------------------------------------
 
 
-def loans_due_for_reminder(user, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
+def loans_due_for_reminder(user: User, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
     """Disbursed loans maturing within the reminder window that have not been reminded yet."""
     days = policy_for(county_code).reminder_days
     return (
@@ -446,7 +463,7 @@ def loans_due_for_reminder(user, *, county_code: str, today: datetime.date) -> Q
     )
 
 
-def loans_maturing(user, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
+def loans_maturing(user: User, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
     days = policy_for(county_code).reminder_days
     return (
         loans_for(user, county=county_code, status=LoanStatus.DISBURSED)
@@ -455,7 +472,7 @@ def loans_maturing(user, *, county_code: str, today: datetime.date) -> QuerySet[
     )
 
 
-def overdue_loans(user, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
+def overdue_loans(user: User, *, county_code: str, today: datetime.date) -> QuerySet[Loan]:
     """Disbursed loans past maturity with principal still owed (逾期)."""
     return (
         loans_for(user, county=county_code, status=LoanStatus.DISBURSED)
@@ -466,7 +483,7 @@ def overdue_loans(user, *, county_code: str, today: datetime.date) -> QuerySet[L
     )
 
 
-def defaulted_loans(user, *, county_code: str) -> QuerySet[Loan]:
+def defaulted_loans(user: User, *, county_code: str) -> QuerySet[Loan]:
     paid = (
         RiskFundEntry.objects.filter(loan=OuterRef("pk"), kind=RiskEntryKind.PAYOUT)
         .values("loan")
@@ -496,7 +513,7 @@ def defaulted_loans(user, *, county_code: str) -> QuerySet[Loan]:
     )
 
 
-def loan_statistics(user, *, county_code: str) -> dict:
+def loan_statistics(user: User, *, county_code: str) -> dict:
     """Totals for the loan overview, including the household share the seed requires (不低于50%)."""
     loans = loans_for(user, county=county_code).filter(disbursed_on__isnull=False)
     by_kind = loans.aggregate(
@@ -543,7 +560,7 @@ def published_projects(*, county: str = "", year: int | None = None) -> QuerySet
     )
 
 
-def published_project(pk) -> Project:
+def published_project(pk: int | str) -> Project:
     return published_projects().prefetch_related("funding", "villages").get(pk=pk)
 
 
@@ -559,7 +576,18 @@ def policy_for(county_code: str) -> LoanPolicy:
     )
 
 
-def loan_terms(loan: Loan, repayments=None) -> interest.LoanTerms:
+def loan_terms(
+    loan: Loan, repayments: Iterable[tuple[datetime.date, int]] | None = None
+) -> interest.LoanTerms:
+    """The arithmetic's view of a disbursed loan (approved, then paid out: its dates and rates are set)."""
+    if (
+        loan.disbursed_on is None
+        or loan.maturity_on is None
+        or loan.interest_rate is None
+        or loan.benchmark_rate is None
+        or loan.subsidy_share is None
+    ):
+        raise ValueError(f"loan {loan.pk} has not been approved and disbursed")
     if repayments is None:
         repayments = list(loan.repayments.values_list("repaid_on", "principal_fen"))
     policy_years = policy_for(loan.county_id).subsidy_years
@@ -611,7 +639,9 @@ def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loa
     return max(policy.household_cap_fen - used + repaid, 0)
 
 
-def allocations_for(user, *, project: int | None = None, fund: int | None = None) -> QuerySet[Allocation]:
+def allocations_for(
+    user: User, *, project: int | None = None, fund: int | None = None
+) -> QuerySet[Allocation]:
     """Allocations of the funds of the counties in the user's scope."""
     qs = _scoped(Allocation.objects.select_related("fund", "project"), user, "fund__county_id")
     if project:
@@ -619,7 +649,9 @@ def allocations_for(user, *, project: int | None = None, fund: int | None = None
     return qs.filter(fund_id=fund) if fund else qs
 
 
-def payments_for(user, *, allocation: int | None = None, project: int | None = None) -> QuerySet[Payment]:
+def payments_for(
+    user: User, *, allocation: int | None = None, project: int | None = None
+) -> QuerySet[Payment]:
     qs = _scoped(Payment.objects.select_related("allocation"), user, "allocation__fund__county_id")
     if allocation:
         qs = qs.filter(allocation_id=allocation)

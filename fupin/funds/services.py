@@ -6,12 +6,15 @@ update, and the table's CheckConstraint refuses anything that slips past.
 """
 
 import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import money
 from fupin.core.errors import ServiceError
@@ -71,7 +74,7 @@ def _region_in_county(code: str, county: Region) -> Region:
     return region
 
 
-def _positive(fen, field: str, label: str = "金额") -> int:
+def _positive(fen: object, field: str, label: str = "金额") -> int:
     if not isinstance(fen, int) or isinstance(fen, bool):
         raise TypeError("amounts are integer fen")
     if fen <= 0:
@@ -90,7 +93,7 @@ POLICY_FIELDS = [f.name for f in LoanPolicy._meta.concrete_fields if f.name not 
 
 
 @transaction.atomic
-def update_policy(*, by, county_code: str, **values) -> LoanPolicy:
+def update_policy(*, by: User, county_code: str, **values: Any) -> LoanPolicy:
     county = _county(county_code)
     ensure_county_office(by, county.code)
     unknown = set(values) - set(POLICY_FIELDS)
@@ -181,7 +184,7 @@ def household_eligibility(
 @transaction.atomic
 def apply_for_household_loan(
     *,
-    by,
+    by: User,
     household: Household,
     borrower: Member | None,
     amount_fen: int,
@@ -211,6 +214,7 @@ def apply_for_household_loan(
         errors["amount"] = f"每户贷款总额不超过{yuan(policy.household_cap_fen)}元，该户尚可申请{yuan(room)}元"
     if errors:
         raise FundsError(errors)
+    assert borrower is not None  # household_eligibility refuses an application without one
     loan = Loan.objects.create(
         county_id=household.village_id[:6],
         region_id=household.village_id,
@@ -254,7 +258,7 @@ def enterprise_cap_fen(links: list[tuple[Household, str, int]], policy: LoanPoli
     )
 
 
-def _check_links(errors: dict, links: list[tuple[Household, str, int]], county) -> None:
+def _check_links(errors: dict, links: list[tuple[Household, str, int]], county: Region) -> None:
     """The poor households an enterprise takes in: at least one, each of the county, poor, with a way of linking."""
     if not links:
         errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
@@ -272,7 +276,7 @@ def _check_links(errors: dict, links: list[tuple[Household, str, int]], county) 
 @transaction.atomic
 def apply_for_enterprise_loan(
     *,
-    by,
+    by: User,
     region_code: str,
     borrower_kind: str,
     name: str,
@@ -364,7 +368,7 @@ def _move(loan: Loan, to: str) -> None:
     loan.status = to
 
 
-def _audit_loan(by, loan: Loan, action: str, before: dict, extra: dict | None = None) -> None:
+def _audit_loan(by: User, loan: Loan, action: str, before: dict, extra: dict | None = None) -> None:
     changed = diff(before, snapshot(loan)) | (extra or {})
     record(
         by=by,
@@ -378,7 +382,13 @@ def _audit_loan(by, loan: Loan, action: str, before: dict, extra: dict | None = 
 
 @transaction.atomic
 def approve_loan(
-    loan: Loan, *, by, amount_fen: int, interest_rate, decided_on: datetime.date, benchmark_rate=None
+    loan: Loan,
+    *,
+    by: User,
+    amount_fen: int,
+    interest_rate: Decimal | None,
+    decided_on: datetime.date,
+    benchmark_rate: Decimal | None = None,
 ) -> Loan:
     """Record the bank's approval (试点银行审批) with the amount and rate it granted."""
     ensure_county_office(by, loan.region_id)
@@ -391,8 +401,10 @@ def approve_loan(
     errors = {}
     if amount_fen > loan.amount_requested_fen:
         errors["amount"] = f"审批金额不能超过申请金额{yuan(loan.amount_requested_fen)}元"
-    elif loan.borrower_kind == BorrowerKind.HOUSEHOLD and amount_fen > household_loan_room(
-        loan.household, policy, exclude_loan=loan.pk
+    elif (
+        loan.borrower_kind == BorrowerKind.HOUSEHOLD
+        and loan.household is not None  # a household's loan always has it
+        and amount_fen > household_loan_room(loan.household, policy, exclude_loan=loan.pk)
     ):
         errors["amount"] = f"超过每户{yuan(policy.household_cap_fen)}元的贷款上限"
     if decided_on < loan.applied_on:
@@ -414,7 +426,7 @@ def approve_loan(
 
 
 @transaction.atomic
-def reject_loan(loan: Loan, *, by, reason: str, decided_on: datetime.date) -> Loan:
+def reject_loan(loan: Loan, *, by: User, reason: str, decided_on: datetime.date) -> Loan:
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
     before = snapshot(loan)
@@ -430,7 +442,7 @@ def reject_loan(loan: Loan, *, by, reason: str, decided_on: datetime.date) -> Lo
 
 
 @transaction.atomic
-def disburse_loan(loan: Loan, *, by, disbursed_on: datetime.date, contract_no: str) -> Loan:
+def disburse_loan(loan: Loan, *, by: User, disbursed_on: datetime.date, contract_no: str) -> Loan:
     """Record the bank's disbursement (贷款发放); the maturity date follows from the term."""
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
@@ -450,7 +462,7 @@ def disburse_loan(loan: Loan, *, by, disbursed_on: datetime.date, contract_no: s
 
 
 @transaction.atomic
-def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen: int) -> Repayment:
+def record_repayment(loan: Loan, *, by: User, repaid_on: datetime.date, principal_fen: int) -> Repayment:
     """Principal repaid, early or at maturity; the loan is settled when nothing is left."""
     ensure_county_office(by, loan.region_id)
     loan = _lock_loan(loan)
@@ -463,6 +475,7 @@ def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen:
         )
     _positive(principal_fen, "principal", "还款本金")
     _not_future(repaid_on, "repaid_on", "还款日期")
+    assert loan.disbursed_on is not None  # set when it was disbursed (the status checked above)
     if repaid_on < loan.disbursed_on:
         raise FundsError({"repaid_on": gettext("还款日期不能早于放款日期")})
     owed = outstanding_fen(loan)
@@ -491,7 +504,7 @@ def record_repayment(loan: Loan, *, by, repaid_on: datetime.date, principal_fen:
 
 @transaction.atomic
 def record_interest_payment(
-    loan: Loan, *, by, year: int, quarter: int, amount_fen: int, paid_on: datetime.date
+    loan: Loan, *, by: User, year: int, quarter: int, amount_fen: int, paid_on: datetime.date
 ) -> InterestPayment:
     """The borrower settled a period's interest (贷款对象自行结清), as reported by the bank."""
     ensure_county_office(by, loan.region_id)
@@ -540,7 +553,7 @@ def record_interest_payment(
 
 @transaction.atomic
 def pay_subsidies(
-    *, by, county_code: str, year: int, quarter: int, paid_on: datetime.date
+    *, by: User, county_code: str, year: int, quarter: int, paid_on: datetime.date
 ) -> list[SubsidyPayment]:
     """Pay the period's subsidy list (县财政拨付贴息资金): households per quarter, enterprises per year (quarter 0)."""
     from .selectors import subsidy_lines  # reads live in selectors; paying freezes what they computed
@@ -592,7 +605,7 @@ def _risk_account(county: Region, bank: str) -> RiskFundAccount:
 @transaction.atomic
 def record_deposit(
     *,
-    by,
+    by: User,
     county_code: str,
     bank: str,
     year: int,
@@ -640,7 +653,7 @@ def record_deposit(
 def record_default(
     loan: Loan,
     *,
-    by,
+    by: User,
     defaulted_on: datetime.date,
     loss_principal_fen: int,
     loss_interest_fen: int = 0,
@@ -656,6 +669,7 @@ def record_default(
     before = snapshot(loan)
     _move(loan, LoanStatus.DEFAULTED)
     _not_future(defaulted_on, "defaulted_on", "损失认定日期")
+    assert loan.disbursed_on is not None  # only a disbursed loan may default (_move above)
     if defaulted_on < loan.disbursed_on:
         raise FundsError({"defaulted_on": gettext("损失认定日期不能早于放款日期")})
     owed = outstanding_fen(loan)
@@ -703,7 +717,7 @@ def record_default(
 
 @transaction.atomic
 def record_recovery(
-    loan: Loan, *, by, recovered_on: datetime.date, amount_fen: int, note: str = ""
+    loan: Loan, *, by: User, recovered_on: datetime.date, amount_fen: int, note: str = ""
 ) -> RiskFundEntry:
     """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the payout was."""
     ensure_county_office(by, loan.region_id)
@@ -712,6 +726,7 @@ def record_recovery(
         raise FundsError({"status": gettext("只有已代偿的贷款才能登记追回资金")})
     _positive(amount_fen, "amount", "追回金额")
     _not_future(recovered_on, "recovered_on", "追回日期")
+    assert loan.defaulted_on is not None  # set with the status checked above
     if recovered_on < loan.defaulted_on:
         raise FundsError({"recovered_on": gettext("追回日期不能早于损失认定日期")})
     paid_out, recovered = recovered_so_far(loan)
@@ -754,7 +769,9 @@ def record_recovery(
 
 
 @transaction.atomic
-def issue_repayment_reminders(*, by, county_code: str, today: datetime.date | None = None) -> list[Loan]:
+def issue_repayment_reminders(
+    *, by: User, county_code: str, today: datetime.date | None = None
+) -> list[Loan]:
     """Mark the loans maturing within the reminder window (到期前30天) as reminded, once each.
 
     The bank delivers the notice within 7 days (seed 篇6 六（四）); fupin lists whom to notify

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fupin.accounts.models import Role
+from fupin.accounts.models import Role, User
 from fupin.accounts.scope import ScopeError, ensure_can_edit
 from fupin.audit.services import record
 from fupin.core import work
@@ -36,13 +36,14 @@ from .services import AddresseeError, MonitoringError, _display
 # ---------------------------------------------------------------- cross-checks
 
 
-def _addressed_county(by, county: str) -> str:
+def _addressed_county(by: User, county: str) -> str:
     """The county a list is for: a county office's own; the one a liaison names (an administrator may name none: everywhere).
 
     Only that county's office may run the list (start_cross_check), so a list a department sends
     to one county is never matched against another's households.
     """
     if permissions.holds(by, Role.COUNTY):
+        assert by.region_id is not None  # a role's user has its region (user_role_needs_region)
         return by.region_id
     county = (county or "").strip()
     if not county and by.is_superuser:
@@ -60,7 +61,7 @@ def _addressed_county(by, county: str) -> str:
     return county
 
 
-def upload_cross_check(*, by, department: str, upload, county: str = "") -> CrossCheck:
+def upload_cross_check(*, by: User, department: str, upload: File, county: str = "") -> CrossCheck:
     """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing behind.
 
     The list is addressed to one county (`county`, for a liaison; a county office's uploads are its own).
@@ -100,7 +101,7 @@ def upload_cross_check(*, by, department: str, upload, county: str = "") -> Cros
     return check
 
 
-def start_cross_check(check: CrossCheck, *, by) -> CrossCheck:
+def start_cross_check(check: CrossCheck, *, by: User) -> CrossCheck:
     """The office of the county a list is addressed to runs it against that county (an administrator: against its scope)."""
     permissions.ensure(permissions.can_run_checks(by))
     with transaction.atomic():
@@ -167,7 +168,7 @@ def _run_cross_check(check: CrossCheck, timings: dict) -> CrossCheck:
     `timings` gets the seconds of each step (members' keys, match, findings and commit)."""
     started = time.perf_counter()
 
-    def progress(pct):
+    def progress(pct: int) -> None:
         CrossCheck.objects.filter(pk=check.pk).update(progress=pct)
 
     try:
@@ -266,7 +267,7 @@ def purge_cross_checks(*, today: datetime.date | None = None) -> int:
 def decide_finding(
     finding: Finding,
     *,
-    by,
+    by: User,
     decision: str,
     note: str,
     responsible_person: str = "",
@@ -288,7 +289,7 @@ def decide_finding(
         raise MonitoringError(gettext("请填写核实说明"))
     if decision == Decision.RECTIFY and (deadline is None or not responsible_person.strip()):
         raise MonitoringError(gettext("转整改须填写整改责任人和整改时限"))
-    if decision == Decision.RECTIFY and deadline < timezone.localdate():
+    if decision == Decision.RECTIFY and deadline is not None and deadline < timezone.localdate():
         raise MonitoringError(gettext("整改时限不能早于今天"))
     now = timezone.now()
     if decision == Decision.EXCLUDED and finding.household.status != codes.HouseholdStatus.REMOVED:

@@ -351,7 +351,7 @@ def matches_by_name(columns: dict) -> bool:
 
 # Which consent (registry.ConsentScope) a department's data needs: members without one in force are not matched
 # (issue 17, item 3). Lists of deaths, schooling, medical insurance and disability certificates are not economic data.
-DEPARTMENT_CONSENT = {
+DEPARTMENT_CONSENT: dict[str, ConsentScope] = {
     Department.BUSINESS: ConsentScope.BUSINESS,
     Department.TAX: ConsentScope.INCOME,
     Department.PUBLIC_EMPLOYEE: ConsentScope.INCOME,

@@ -2,12 +2,14 @@
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.regions.models import RegionLevel, level_of
@@ -24,7 +26,7 @@ from .services import MonitoringError, _accepted
 # ---------------------------------------------------------------- the problem ledger
 
 
-def _open(*, by, action: str, **fields) -> Problem:
+def _open(*, by: User | None, action: str, **fields: Any) -> Problem:
     """A new problem (by a person, or by the system when `by` is None) and its audit entry."""
     problem = Problem.objects.create(**fields, created_by=by)
     record(
@@ -39,7 +41,14 @@ def _open(*, by, action: str, **fields) -> Problem:
 
 
 def _close(
-    problem: Problem, *, by, note: str, action: str, before: str, also: tuple[str, ...], at=None
+    problem: Problem,
+    *,
+    by: User | None,
+    note: str,
+    action: str,
+    before: str,
+    also: tuple[str, ...],
+    at: datetime.datetime | None = None,
 ) -> Problem:
     """Close the (locked) problem at `at` (now) with `note`, saving the `also` fields the caller set; audited."""
     problem.status, problem.closed_at, problem.close_note = ProblemStatus.CLOSED, at or timezone.now(), note
@@ -58,7 +67,7 @@ def _close(
 @transaction.atomic
 def create_problem(
     *,
-    by,
+    by: User,
     source: str,
     region_code: str,
     description: str,
@@ -144,7 +153,7 @@ def settle_deadline_problem(problem: Problem, *, note: str) -> Problem:
 
 @transaction.atomic
 def rectify_problem(
-    problem: Problem, *, by, rectification: str, evidence: File | None = None, measure: str = ""
+    problem: Problem, *, by: User, rectification: str, evidence: File | None = None, measure: str = ""
 ) -> Problem:
     """The responsible level reports the rectification done, with evidence; it then waits for close-out."""
     ensure_can_edit(by, problem.region_code)
@@ -161,7 +170,7 @@ def rectify_problem(
     if measure.strip():
         problem.measure = measure.strip()
     if evidence is not None:
-        problem.evidence.save(Path(evidence.name).name, evidence, save=False)
+        problem.evidence.save(Path(evidence.name or "").name, evidence, save=False)
     problem.status, problem.rectified_by, problem.rectified_at = ProblemStatus.RECTIFIED, by, timezone.now()
     problem.save()
     record(
@@ -176,7 +185,7 @@ def rectify_problem(
 
 
 @transaction.atomic
-def close_problem(problem: Problem, *, by, note: str) -> Problem:
+def close_problem(problem: Problem, *, by: User, note: str) -> Problem:
     ensure_can_edit(by, problem.region_code)
     problem = (
         Problem.objects.select_for_update(of=("self",)).select_related("rectified_by").get(pk=problem.pk)
@@ -194,7 +203,7 @@ def close_problem(problem: Problem, *, by, note: str) -> Problem:
 
 
 @transaction.atomic
-def return_problem(problem: Problem, *, by, reason: str) -> Problem:
+def return_problem(problem: Problem, *, by: User, reason: str) -> Problem:
     """The level above sends a rectification back (整改不到位)."""
     ensure_can_edit(by, problem.region_code)
     problem = (

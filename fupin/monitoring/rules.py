@@ -365,7 +365,7 @@ def signal_guarantee_unmet(year: int, prefix: str = "") -> QuerySet:
 class Rule:
     key: str
     label: str
-    query: Callable[[int, str], QuerySet]
+    query: Callable[..., QuerySet]  # (year, region prefix[, candidates=]) -> the rows it raises
     severity: int = Severity.MEDIUM
 
 

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from fupin.accounts.models import User
 from fupin.accounts.permissions import is_liaison
 from fupin.accounts.scope import region_filter
 from fupin.procedures.rules import any_unmet
@@ -28,19 +29,19 @@ from .models import (
 )
 
 
-def _scoped(qs: QuerySet, user, field: str) -> QuerySet:
+def _scoped(qs: QuerySet, user: User, field: str) -> QuerySet:
     scope = region_filter(user, field)
     return qs.none() if scope is None else qs.filter(scope)
 
 
-def signals_for(user, *, year: int, state: str = SignalState.OPEN) -> QuerySet[RiskSignal]:
+def signals_for(user: User, *, year: int, state: str = SignalState.OPEN) -> QuerySet[RiskSignal]:
     qs = RiskSignal.objects.filter(year=year)
     if state:
         qs = qs.filter(state=state)
     return _scoped(qs, user, "village_code").select_related("household", "household__village")
 
 
-def candidates_for(user, *, year: int) -> list[dict]:
+def candidates_for(user: User, *, year: int) -> list[dict]:
     """Households with open signals, each with its signals (a page's worth: the first 200 households)."""
     signals = list(signals_for(user, year=year).order_by("village_code", "household_id", "kind")[:2000])
     out: dict[int, dict] = {}
@@ -49,7 +50,7 @@ def candidates_for(user, *, year: int) -> list[dict]:
     return list(out.values())[:200]
 
 
-def sweeps_for(user) -> QuerySet[Sweep]:
+def sweeps_for(user: User) -> QuerySet[Sweep]:
     prefix = getattr(user, "scope_prefix", None)
     if prefix is None:
         return Sweep.objects.none()
@@ -61,7 +62,9 @@ def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
     return qs.filter(in_region(field, region)) if region and region.isdigit() else qs
 
 
-def cases_for(user, *, stage: str = "", kind: str = "", region: str = "") -> QuerySet[MonitoredHousehold]:
+def cases_for(
+    user: User, *, stage: str = "", kind: str = "", region: str = ""
+) -> QuerySet[MonitoredHousehold]:
     qs = _scoped(MonitoredHousehold.objects.all(), user, "village_code").select_related(
         "household", "household__village"
     )
@@ -73,7 +76,7 @@ def cases_for(user, *, stage: str = "", kind: str = "", region: str = "") -> Que
     return qs
 
 
-def lookbacks_for(user) -> QuerySet[LookBack]:
+def lookbacks_for(user: User) -> QuerySet[LookBack]:
     prefix = getattr(user, "scope_prefix", None)
     if prefix is None:
         return LookBack.objects.none()
@@ -85,12 +88,14 @@ def lookbacks_for(user) -> QuerySet[LookBack]:
     )
 
 
-def lookback_items_for(user, campaign: LookBack, village_code: str | None = None) -> QuerySet[LookBackItem]:
+def lookback_items_for(
+    user: User, campaign: LookBack, village_code: str | None = None
+) -> QuerySet[LookBackItem]:
     qs = _scoped(campaign.items.all(), user, "village_code").select_related("household")
     return qs.filter(village_code=village_code) if village_code else qs
 
 
-def lookback_progress(user, campaign: LookBack) -> list[dict]:
+def lookback_progress(user: User, campaign: LookBack) -> list[dict]:
     """Per village: households to check, checked, with an item not met — in one grouped query."""
     rows = list(
         _scoped(campaign.items.all(), user, "village_code")
@@ -112,7 +117,7 @@ def lookback_progress(user, campaign: LookBack) -> list[dict]:
     return rows
 
 
-def cross_checks_for(user) -> QuerySet[CrossCheck]:
+def cross_checks_for(user: User) -> QuerySet[CrossCheck]:
     """A liaison sees only their own uploads; county and above see the lists run in (or uploaded for) their region."""
     if not getattr(user, "is_authenticated", False):
         return CrossCheck.objects.none()
@@ -132,7 +137,7 @@ def cross_checks_for(user) -> QuerySet[CrossCheck]:
 
 
 def findings_for(
-    user,
+    user: User,
     *,
     cross_check: int | None = None,
     decision: str = "",
@@ -156,7 +161,7 @@ def findings_for(
 
 
 def problems_for(
-    user,
+    user: User,
     *,
     status: str = "",
     source: str = "",
@@ -176,7 +181,7 @@ def problems_for(
     return qs
 
 
-def overdue_by_region(user, *, length: int, today: datetime.date | None = None) -> list[dict]:
+def overdue_by_region(user: User, *, length: int, today: datetime.date | None = None) -> list[dict]:
     """Open and overdue problems per region at one level (the first `length` digits of the code)."""
     today = today or timezone.localdate()
     rows = list(
@@ -197,7 +202,7 @@ def overdue_by_region(user, *, length: int, today: datetime.date | None = None) 
 # ---------------------------------------------------------------- reads for the JSON API
 
 
-def thresholds_for(user, *, year: int | None = None) -> QuerySet[MonitoringThreshold]:
+def thresholds_for(user: User, *, year: int | None = None) -> QuerySet[MonitoringThreshold]:
     """The thresholds that apply in the user's region: set for it, within it, or above it (the province's)."""
     prefix = getattr(user, "scope_prefix", None)
     if not getattr(user, "is_authenticated", False) or prefix is None:
@@ -210,13 +215,13 @@ def thresholds_for(user, *, year: int | None = None) -> QuerySet[MonitoringThres
     return qs.filter(year=year) if year else qs
 
 
-def case_for(user, pk) -> MonitoredHousehold:
+def case_for(user: User, pk: int | str) -> MonitoredHousehold:
     return cases_for(user).get(pk=pk)
 
 
-def lookback_item_for(user, pk) -> LookBackItem:
+def lookback_item_for(user: User, pk: int | str) -> LookBackItem:
     return _scoped(LookBackItem.objects.select_related("campaign"), user, "village_code").get(pk=pk)
 
 
-def monitoring_measure_for(user, pk) -> MonitoringMeasure:
+def monitoring_measure_for(user: User, pk: int | str) -> MonitoringMeasure:
     return _scoped(MonitoringMeasure.objects.select_related("case"), user, "case__village_code").get(pk=pk)

@@ -5,6 +5,8 @@ Refusals raise MonitoringError with a Chinese message.
 """
 
 import datetime
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.files.base import File
@@ -13,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
 from fupin.core.errors import ServiceError
@@ -53,7 +56,7 @@ class AddresseeError(MonitoringError):
     """A department list names no county, or one that does not exist."""
 
 
-def _display(user) -> str:
+def _display(user: User) -> str:
     return getattr(user, "full_name", "") or getattr(user, "username", "")
 
 
@@ -63,13 +66,13 @@ def _display(user) -> str:
 @transaction.atomic
 def set_threshold(
     *,
-    by,
+    by: User,
     region_prefix: str,
     year: int,
-    threshold,
-    unregistered_line,
+    threshold: Decimal,
+    unregistered_line: Decimal,
     income_drop_percent: int = 30,
-    large_expense=10000,
+    large_expense: Decimal | int = 10000,
     requires_village_appraisal: bool = True,
     requires_township_review: bool = True,
     note: str = "",
@@ -113,7 +116,13 @@ def set_threshold(
 
 @transaction.atomic
 def record_risk_event(
-    household: Household, *, by, kind: str, occurred_on: datetime.date, amount, description: str
+    household: Household,
+    *,
+    by: User,
+    kind: str,
+    occurred_on: datetime.date,
+    amount: Decimal | None,
+    description: str,
 ) -> RiskEvent:
     ensure_can_edit(by, household.village_id)
     if kind not in RiskEvent.Kind.values:
@@ -168,7 +177,7 @@ def _kind_allowed(household: Household, kind: str) -> None:
 
 @transaction.atomic
 def report_monitored(
-    household: Household, *, by, kind: str, source: str, year: int, risk_description: str
+    household: Household, *, by: User, kind: str, source: str, year: int, risk_description: str
 ) -> MonitoredHousehold:
     """Put a household forward for monitoring: its own report, the village survey, a department's push, or a sweep."""
     ensure_can_edit(by, household.village_id)
@@ -216,7 +225,7 @@ def _config(case: MonitoredHousehold) -> MonitoringThreshold | None:
         return None
 
 
-def _move(case: MonitoredHousehold, to: str, *, by, note: str) -> MonitoredHousehold:
+def _move(case: MonitoredHousehold, to: str, *, by: User, note: str) -> tuple[MonitoredHousehold, str]:
     case = MonitoredHousehold.objects.select_for_update().get(pk=case.pk)
     if to not in MONITORING_TRANSITIONS[case.stage]:
         raise MonitoringError(
@@ -231,16 +240,16 @@ def _move(case: MonitoredHousehold, to: str, *, by, note: str) -> MonitoredHouse
 # Apps beside monitoring that follow a case (declarations: fupin.declarations.apps) register here from their
 # AppConfig.ready(); monitoring never imports them. Each listener is called with the case inside the transaction
 # that moved it, so what it writes commits or rolls back with the move.
-_stage_listeners = []
+_stage_listeners: list[Callable[[MonitoredHousehold], None]] = []
 
 
-def on_stage_change(listener) -> None:
+def on_stage_change(listener: Callable[[MonitoredHousehold], None]) -> None:
     """Register `listener(case)`, called after every move of a monitored household's stage."""
     if listener not in _stage_listeners:
         _stage_listeners.append(listener)
 
 
-def _log(case, before, *, by, note, action):
+def _log(case: MonitoredHousehold, before: str, *, by: User, note: str, action: str) -> None:
     MonitoringStep.objects.create(case=case, stage=case.stage, by=by, by_name=_display(by), note=note)
     record(
         by=by,
@@ -255,7 +264,7 @@ def _log(case, before, *, by, note, action):
 
 
 @transaction.atomic
-def appraise_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHousehold:
+def appraise_monitored(case: MonitoredHousehold, *, by: User, note: str) -> MonitoredHousehold:
     """Record the village's democratic appraisal (村民主评议)."""
     ensure_can_edit(by, case.village_code)
     if not (note or "").strip():
@@ -268,7 +277,7 @@ def appraise_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredH
 
 
 @transaction.atomic
-def review_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHousehold:
+def review_monitored(case: MonitoredHousehold, *, by: User, note: str) -> MonitoredHousehold:
     """The township's review (乡镇审核)."""
     case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
     ensure_can_edit(by, case.village_code)
@@ -286,7 +295,7 @@ def review_monitored(case: MonitoredHousehold, *, by, note: str) -> MonitoredHou
 
 
 @transaction.atomic
-def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> MonitoredHousehold:
+def include_monitored(case: MonitoredHousehold, *, by: User, note: str = "") -> MonitoredHousehold:
     """Take the household into monitoring: the household's status becomes 监测户 through the registry service."""
     case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
     ensure_can_edit(by, case.village_code)
@@ -313,7 +322,7 @@ def include_monitored(case: MonitoredHousehold, *, by, note: str = "") -> Monito
 
 
 @transaction.atomic
-def reject_monitored(case: MonitoredHousehold, *, by, reason: str) -> MonitoredHousehold:
+def reject_monitored(case: MonitoredHousehold, *, by: User, reason: str) -> MonitoredHousehold:
     ensure_can_edit(by, case.village_code)
     permissions.ensure(permissions.can_reject_case(by))
     if not (reason or "").strip():
@@ -327,7 +336,13 @@ def reject_monitored(case: MonitoredHousehold, *, by, reason: str) -> MonitoredH
 
 @transaction.atomic
 def add_measure(
-    case: MonitoredHousehold, *, by, kind: str, description: str, responsible: str, planned_on: datetime.date
+    case: MonitoredHousehold,
+    *,
+    by: User,
+    kind: str,
+    description: str,
+    responsible: str,
+    planned_on: datetime.date,
 ) -> MonitoringMeasure:
     ensure_can_edit(by, case.village_code)
     if case.stage != MonitoringStage.MEASURES:
@@ -355,7 +370,7 @@ def add_measure(
 
 
 @transaction.atomic
-def complete_measure(measure: MonitoringMeasure, *, by, done_on: datetime.date) -> MonitoringMeasure:
+def complete_measure(measure: MonitoringMeasure, *, by: User, done_on: datetime.date) -> MonitoringMeasure:
     ensure_can_edit(by, measure.case.village_code)
     if done_on > timezone.localdate():
         raise MonitoringError(gettext("落实日期不能晚于今天"))
@@ -381,7 +396,9 @@ def _accepted(evidence: File) -> File:
 
 
 @transaction.atomic
-def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | None) -> MonitoredHousehold:
+def eliminate_risk(
+    case: MonitoredHousehold, *, by: User, note: str, evidence: File | None
+) -> MonitoredHousehold:
     """风险消除: measures done, the year's income at or above the line, guarantees met, with evidence.
 
     The household returns to the status it had before monitoring.
@@ -412,7 +429,7 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
         raise MonitoringError(gettext("最近一次两不愁三保障核查仍有未达标项目，不能标注风险消除"))
     case, before = _move(case, MonitoringStage.ELIMINATED, by=by, note=note)
     case.elimination_note = note.strip()
-    case.elimination_evidence.save(Path(evidence.name).name, evidence, save=False)
+    case.elimination_evidence.save(Path(evidence.name or "").name, evidence, save=False)
     case.eliminated_at = timezone.now()
     case.save(update_fields=["stage", "elimination_note", "elimination_evidence", "eliminated_at"])
     if case.previous_status and case.household.status == codes.HouseholdStatus.MONITORED:
@@ -430,13 +447,13 @@ def eliminate_risk(case: MonitoredHousehold, *, by, note: str, evidence: File | 
 @transaction.atomic
 def open_lookback(
     *,
-    by,
+    by: User,
     region_code: str,
     name: str,
     year: int,
     starts_on: datetime.date,
     ends_on: datetime.date,
-    income_line,
+    income_line: Decimal,
 ) -> LookBack:
     """Open a campaign over a region: registered and monitored households, and unregistered ones below the line."""
     permissions.ensure(permissions.can_decide_cases(by))
@@ -469,7 +486,7 @@ def open_lookback(
         )
         .values_list("pk", "village_id", "status")
     )
-    group = {
+    group: dict[str, str] = {
         S.MONITORED: LookBackItem.Group.MONITORED,
         S.POOR: LookBackItem.Group.REGISTERED,
         S.EXITED: LookBackItem.Group.REGISTERED,
@@ -505,7 +522,7 @@ def open_lookback(
 def record_lookback_item(
     item: LookBackItem,
     *,
-    by,
+    by: User,
     results: dict[str, bool],
     notes: dict[str, str],
     checked_on: datetime.date,
@@ -536,7 +553,7 @@ def record_lookback_item(
     item.checked_by = by
     item.checked_on = checked_on
     if evidence is not None:
-        item.evidence.save(Path(evidence.name).name, evidence, save=False)
+        item.evidence.save(Path(evidence.name or "").name, evidence, save=False)
     item.save()
     deadline = max(item.campaign.ends_on, timezone.localdate() + datetime.timedelta(days=30))
     existing = set(item.problems.values_list("check_item", flat=True))
@@ -567,7 +584,7 @@ def record_lookback_item(
 
 
 @transaction.atomic
-def close_lookback(campaign: LookBack, *, by) -> LookBack:
+def close_lookback(campaign: LookBack, *, by: User) -> LookBack:
     permissions.ensure(permissions.can_decide_cases(by))
     ensure_can_edit(by, campaign.region_id)
     campaign.status = LookBack.Status.CLOSED

@@ -1,16 +1,19 @@
 """Sweeps (筛查): the registry read for signals and suspects of a year, in the background, and candidates
 dismissed from them."""
 
+import datetime
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import polars as pl
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
 from fupin.core import work
@@ -31,7 +34,7 @@ from .services import MonitoringError
 # ---------------------------------------------------------------- sweeps
 
 
-def _insert_select(table: str, columns: list[str], inner, constants: list) -> int:
+def _insert_select(table: str, columns: list[str], inner: QuerySet, constants: list) -> int:
     """INSERT INTO table (columns) SELECT the queryset's s_/f_ columns, then the constants — no row passes through Python.
 
     On PostgreSQL the rule's rows are first selected into a temporary table with CREATE TABLE AS: an
@@ -68,7 +71,7 @@ def _insert_select(table: str, columns: list[str], inner, constants: list) -> in
         return cur.rowcount
 
 
-def start_sweep(*, by, kind: str, year: int, scope_code: str | None = None) -> Sweep:
+def start_sweep(*, by: User, kind: str, year: int, scope_code: str | None = None) -> Sweep:
     """Queue a sweep over the user's region (township or county office; an administrator: anywhere)."""
     ensure_can_write(by)
     permissions.ensure(permissions.can_sweep(by))
@@ -225,7 +228,7 @@ def _signal_rows(sweep: Sweep) -> None:
 def _merge_signals(sweep: Sweep) -> int:
     """The year's open signals in scope brought up to the temporary table's rows; how many are open."""
     qn, temp = connection.ops.quote_name, SWEEP_TABLE
-    scope, scope_params = "", []
+    scope, scope_params = "", list[str]()
     if sweep.scope_code:
         lo, hi = code_range(sweep.scope_code)
         scope, scope_params = " AND o.village_code >= %s AND o.village_code <= %s", [lo, hi]
@@ -234,13 +237,14 @@ def _merge_signals(sweep: Sweep) -> int:
         [f"n.{qn(c)} = o.{qn(c)}" for c in SIGNAL_KEY] + [f"n.{qn(c)} {same} o.{qn(c)}" for c in SIGNAL_DATA]
     )
     cols = ", ".join(qn(c) for c in SIGNAL_TABLE_COLUMNS)
+    open_in_scope: list[int | str] = [sweep.year, SignalState.OPEN.value, *scope_params]
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"ANALYZE {temp}")
         cur.execute(
             f"DELETE FROM monitoring_risksignal AS o WHERE o.year = %s AND o.state = %s{scope} "
             f"AND NOT EXISTS (SELECT 1 FROM {temp} n WHERE {match})",
-            [sweep.year, SignalState.OPEN.value] + scope_params,
+            open_in_scope,
         )
         # rows already present (unchanged open signals, taken or dismissed ones) are skipped by the anti-join;
         # the rules raise each (household, kind, source) once, so the new rows are distinct among themselves.
@@ -255,7 +259,7 @@ def _merge_signals(sweep: Sweep) -> int:
         )
         cur.execute(
             f"SELECT count(*) FROM monitoring_risksignal o WHERE o.year = %s AND o.state = %s{scope}",
-            [sweep.year, SignalState.OPEN.value] + scope_params,
+            open_in_scope,
         )
         total = cur.fetchone()[0]
         cur.execute(f"DROP TABLE {temp}")
@@ -279,7 +283,7 @@ FINDING_COLUMNS = [
 ]
 
 
-def _insert_findings(sweep: Sweep, rule, qs, now) -> int:
+def _insert_findings(sweep: Sweep, rule: rules.Rule, qs: QuerySet, now: datetime.datetime) -> int:
     """The rule's findings that are new: one raised on the same household (and member) is not raised again,
     its decision stands."""
     earlier = Finding.objects.filter(
@@ -315,7 +319,8 @@ def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
     members = screening.read_members(sweep.scope_code) if keys & screening.SCREENED_RULES else None
     timings["screen: read"] = time.perf_counter() - started
 
-    def checks():
+    def checks() -> dict[str, pl.Series]:
+        assert members is not None  # submitted only when the screen read them
         started = time.perf_counter()
         found = screening.candidates(members, whole_registry=not sweep.scope_code)
         timings["screen: checks"] = time.perf_counter() - started
@@ -370,7 +375,7 @@ NO_MEMBER_RULES = [
 
 
 @transaction.atomic
-def dismiss_candidate(household: Household, *, by, year: int, reason: str) -> int:
+def dismiss_candidate(household: Household, *, by: User, year: int, reason: str) -> int:
     """Set a household's open signals of the year aside, with the reason (never a status change)."""
     ensure_can_edit(by, household.village_id)
     if not (reason or "").strip():

@@ -3,10 +3,12 @@ holidays, deadlines)."""
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError
 from fupin.audit.services import record
 
@@ -21,7 +23,7 @@ from .services import ProcedureError
 @transaction.atomic
 def set_policy_year(
     *,
-    by,
+    by: User,
     region_prefix: str,
     year: int,
     poverty_line: Decimal,
@@ -52,7 +54,7 @@ def set_policy_year(
 
 
 @transaction.atomic
-def save_settings(*, by, county_code: str, **fields) -> ProcedureSettings:
+def save_settings(*, by: User, county_code: str, **fields: Any) -> ProcedureSettings:
     ensure_level(by, county_code, "county")
     cfg = settings_for(county_code)
     for name in ("holidays", "extra_workdays"):

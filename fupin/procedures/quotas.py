@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext, gettext_lazy
 
+from fupin.accounts.models import User
 from fupin.audit.services import record
 from fupin.core import versions
 from fupin.regions.models import CODE_LENGTHS, Region, RegionLevel, in_region
@@ -20,6 +21,8 @@ from .permissions import ensure_level
 from .services import ProcedureError
 
 # ---------------------------------------------------------------- quotas and reduction plans
+
+AllocationModel = type[Quota] | type[ReductionPlan]
 
 
 def _children(code: str) -> list[str]:
@@ -61,18 +64,19 @@ def _subtree_weight(code: str, weights: dict[str, Decimal]) -> Decimal:
 
 
 def _write_allocations(
-    model,
+    model: AllocationModel,
     year: int,
     values: dict[str, int],
     weights: dict[str, Decimal],
     *,
     basis: str,
-    by,
+    by: User,
     adjusted: Iterable[str] = (),
 ) -> None:
     adjusted = set(adjusted)
     existing = {a.region_id: a for a in model.objects.filter(year=year, region_id__in=list(values))}
-    create, update = [], []
+    create: list = []  # of `model`'s instances (Quota or ReductionPlan)
+    update: list = []
     for code, persons in values.items():
         obj = existing.get(code) or model(region_id=code, year=year)
         obj.persons, obj.basis, obj.weight, obj.adjusted = (
@@ -88,7 +92,14 @@ def _write_allocations(
 
 
 def _cascade(
-    model, code: str, persons: int, year: int, weights: dict[str, Decimal], *, basis: str, by
+    model: AllocationModel,
+    code: str,
+    persons: int,
+    year: int,
+    weights: dict[str, Decimal],
+    *,
+    basis: str,
+    by: User,
 ) -> None:
     """Allocate `persons` of region `code` down to every level below it."""
     children = _children(code)
@@ -101,14 +112,14 @@ def _cascade(
             _cascade(model, child, share, year, weights, basis=basis, by=by)
 
 
-ALLOCATION_MODELS = {"quota": Quota, "plan": ReductionPlan}
+ALLOCATION_MODELS: dict[str, AllocationModel] = {"quota": Quota, "plan": ReductionPlan}
 ALLOCATION_NAMES = {"quota": gettext_lazy("贫困人口规模"), "plan": gettext_lazy("年度减贫计划")}
 
 
 @transaction.atomic
 def set_county_allocation(
     *,
-    by,
+    by: User,
     county_code: str,
     year: int,
     persons: int,
@@ -153,7 +164,7 @@ def set_county_allocation(
 @transaction.atomic
 def adjust_allocation(
     *,
-    by,
+    by: User,
     parent_code: str,
     year: int,
     values: dict[str, int],
@@ -208,7 +219,12 @@ def adjust_allocation(
 
 
 def _check_children(
-    model, parent, year: int, values: dict[str, int], expected: int, seen: dict | None
+    model: AllocationModel,
+    parent: Allocation,
+    year: int,
+    values: dict[str, int],
+    expected: int,
+    seen: dict | None,
 ) -> None:
     """Refuse an adjustment based on other figures than those now in force: the parent's total (its version) or
     any child's share changed since the form was shown. The conflict lists each, the other user's and this one's."""

@@ -1,8 +1,11 @@
 """A village's yearly record (VillageProfile), entered or corrected by its township or county."""
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.translation import gettext
 
+from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.core import versions
@@ -24,7 +27,7 @@ PROFILE_FIELDS = {f.name for f in VillageProfile._meta.concrete_fields} - {
 
 @transaction.atomic
 def save_village_profile(
-    *, by, village_code: str, year: int, expected_version: int | None = None, **fields
+    *, by: User, village_code: str, year: int, expected_version: int | None = None, **fields: Any
 ) -> VillageProfile:
     """Enter or correct a village's yearly record (the poor-village flag only changes by procedure).
 
