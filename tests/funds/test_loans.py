@@ -199,6 +199,16 @@ def test_loan_states_cannot_be_skipped(users):
         )
 
 
+def test_loan_terms_only_for_a_loan_approved_and_disbursed(users):
+    """The interest arithmetic reads the dates and rates set by approval and disbursement; a loan without them
+    is refused rather than given terms of nulls (issue 15: found by mypy)."""
+    applied = apply(users, factories.make_household())
+    with pytest.raises(ValueError):
+        selectors.loan_terms(applied)
+    terms = selectors.loan_terms(disbursed_loan(users))
+    assert (terms.disbursed_on, terms.annual_rate) == (DISBURSED_ON, Decimal("4.75"))
+
+
 def test_scope_village_sees_its_loans_only(users):
     loan = apply(users, factories.make_household())
     assert list(selectors.loans_for(users["clerk"])) == [loan]
