@@ -67,7 +67,7 @@ def empty_registry():
             "TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
             "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE"
         )
-    regions._INITIALS.clear()
+    regions.INITIALS.clear()
     initials._KNOWN_INITIALS[0] = initials._KNOWN_INITIALS[0].clear()
 
 

@@ -18,7 +18,7 @@ from fupin.registry.models import Household
 
 from . import permissions, rules
 from .models import AssistanceSettings, Helper, Pairing
-from .services import AssistanceError, _check_date
+from .services import AssistanceError, check_date
 
 MAX_PAIRS = 5000
 
@@ -81,7 +81,7 @@ def pair_many(
     if len(pairs) > MAX_PAIRS:
         raise AssistanceError({"households": f"一次最多结对{MAX_PAIRS}户"})
     errors: dict = {}
-    _check_date(started_on, errors)
+    check_date(started_on, errors)
     if errors:
         raise AssistanceError(errors)
     household_ids = [h for h, _ in pairs]

@@ -24,7 +24,7 @@ from .models import (
     HelperUnit,
     UnitKind,
 )
-from .services import AssistanceError, _ensure_region, _ensure_role, _region
+from .services import AssistanceError, ensure_region, ensure_role, region_of_levels
 
 
 def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool = True) -> str:
@@ -49,7 +49,7 @@ def create_unit(
     contact_phone: str = "",
     address: str = "",
 ) -> HelperUnit:
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶单位")
     errors = {}
     name = (name or "").strip()
     if not name:
@@ -57,8 +57,8 @@ def create_unit(
     if kind not in UnitKind.values:
         errors["kind"] = "请选择单位类型"
     contact_phone = _clean_phone(contact_phone, errors, "contact_phone", required=False)
-    region = _region(region_code)
-    _ensure_region(by, region.code)
+    region = region_of_levels(region_code)
+    ensure_region(by, region.code)
     if name and HelperUnit.objects.filter(region=region, name=name).exists():
         errors["name"] = f"{region.name}已登记名为“{name}”的帮扶单位"
     if errors:
@@ -96,7 +96,7 @@ def create_helper(
     kind: str = HelperKind.CADRE,
     position: str = "",
 ) -> Helper:
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以登记帮扶责任人")
     errors = {}
     name = (name or "").strip()
     if not name:
@@ -104,8 +104,8 @@ def create_helper(
     if kind not in HelperKind.values:
         errors["kind"] = "请选择帮扶身份"
     phone = _clean_phone(phone, errors)
-    region = _region(region_code)
-    _ensure_region(by, region.code)
+    region = region_of_levels(region_code)
+    ensure_region(by, region.code)
     if (
         kind in (HelperKind.FIRST_SECRETARY, HelperKind.WORK_TEAM, HelperKind.TEAM_LEADER)
         and region.level != RegionLevel.VILLAGE
@@ -137,8 +137,8 @@ HELPER_EDITABLE = {"name", "kind", "position", "phone", "active", "unit"}
 
 @transaction.atomic
 def update_helper(helper: Helper, *, by: User, **changes: Any) -> Helper:
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
-    _ensure_region(by, helper.region_id)
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以修改帮扶责任人")
+    ensure_region(by, helper.region_id)
     unknown = set(changes) - HELPER_EDITABLE
     if unknown:
         raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
@@ -167,8 +167,8 @@ def update_helper(helper: Helper, *, by: User, **changes: Any) -> Helper:
 @transaction.atomic
 def give_helper_login(helper: Helper, *, by: User, username: str, password: str) -> User:
     """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own households."""
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
-    _ensure_region(by, helper.region_id)
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
+    ensure_region(by, helper.region_id)
     username = (username or "").strip()
     errors = {}
     if helper.user is not None:
@@ -329,7 +329,7 @@ def import_helpers(*, by: User, rows: list[dict]) -> HelperImportResult:
     A row whose helper (same unit, name and phone) already exists is left as it is, so the
     same list may be imported twice. A 登录名 gives the helper a sign-in with a temporary password.
     """
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以导入帮扶责任人")
     result = HelperImportResult()
     regions = {r.code: r for r in Region.objects.filter(code__in={r.get("region_code", "") for r in rows})}
     usernames = [r.get("username") for r in rows if r.get("username")]

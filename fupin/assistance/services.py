@@ -65,17 +65,17 @@ def ensure_household(user: User, household: Household) -> None:
         raise ScopeError(gettext("不在您的帮扶或管辖范围内"))
 
 
-def _ensure_region(user: User, code: str) -> None:
+def ensure_region(user: User, code: str) -> None:
     if not (getattr(user, "is_authenticated", False) and user.in_scope(code)):
         raise ScopeError(gettext("不在您的管辖范围内"))
 
 
-def _ensure_role(allowed: bool, message: str) -> None:
+def ensure_role(allowed: bool, message: str) -> None:
     if not allowed:
         raise ScopeError(message)
 
 
-def _region(
+def region_of_levels(
     code: str,
     *,
     field: str = "region",
@@ -114,9 +114,9 @@ def _money(value: object, field: str, errors: dict) -> Decimal:
 def update_settings(
     *, by: User, county_code: str, load_cap: int, visit_interval_days: int
 ) -> AssistanceSettings:
-    _ensure_role(permissions.can_configure(by), "只有县扶贫办可以设置帮扶参数")
-    county = _region(county_code, field="county", levels=(RegionLevel.COUNTY,))
-    _ensure_region(by, county.code)
+    ensure_role(permissions.can_configure(by), "只有县扶贫办可以设置帮扶参数")
+    county = region_of_levels(county_code, field="county", levels=(RegionLevel.COUNTY,))
+    ensure_region(by, county.code)
     errors = {}
     if not isinstance(load_cap, int) or not 1 <= load_cap <= 100:
         errors["load_cap"] = "每名帮扶责任人结对户数上限应在1到100之间"
@@ -171,7 +171,7 @@ def _check_load(helper: Helper, household: Household, errors: dict) -> None:
         errors["helper"] = f"{helper.name}已结对{load}户，达到本县每人{cap}户的上限"
 
 
-def _check_date(on: object, errors: dict, field: str = "started_on") -> None:
+def check_date(on: object, errors: dict, field: str = "started_on") -> None:
     if not isinstance(on, datetime.date):
         errors[field] = "请填写日期"
     elif on > timezone.localdate():
@@ -183,12 +183,12 @@ def pair_household(
     household: Household, helper: Helper, *, by: User, started_on: datetime.date, reason: str = ""
 ) -> Pairing:
     """Make `helper` responsible for an unpaired poor household (四定: 定户、定人、定时间、定责任)."""
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以安排结对帮扶")
     ensure_household(by, household)
     helper = Helper.objects.select_for_update().get(pk=helper.pk)  # serialises the load check per helper
     household = Household.objects.select_for_update().get(pk=household.pk)
     errors: dict = {}
-    _check_date(started_on, errors)
+    check_date(started_on, errors)
     _check_pairable(household, helper, errors)
     if Pairing.objects.filter(household=household, ended_on__isnull=True).exists():
         errors["household"] = "该户已有帮扶责任人；如需更换请使用“调整帮扶责任人”"
@@ -245,7 +245,7 @@ def reassign_household(
 ) -> Pairing:
     """Hand the household to another helper: the current pairing ends and a new one starts the same day.
     `expected_pairing`: the pairing the form was based on (see _ensure_same_pairing)."""
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以调整结对帮扶")
     ensure_household(by, household)
     helper = Helper.objects.select_for_update().get(pk=helper.pk)
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -253,7 +253,7 @@ def reassign_household(
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = "请填写调整原因（如帮扶责任人调离、退休）"
-    _check_date(on, errors, "on")
+    check_date(on, errors, "on")
     current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
     _ensure_same_pairing(current, expected_pairing)
     if current is None:
@@ -294,14 +294,14 @@ def end_pairing(
 ) -> Pairing:
     """End the pairing of a household that has left the registry's care (不脱贫不脱钩: never while poor).
     `expected_pairing`: the pairing the form was based on (see _ensure_same_pairing)."""
-    _ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
+    ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以解除结对帮扶")
     ensure_household(by, household)
     household = Household.objects.select_for_update().get(pk=household.pk)
     errors: dict = {}
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = "请填写解除原因"
-    _check_date(on, errors, "on")
+    check_date(on, errors, "on")
     if household.status in rules.NEEDS_HELPER:
         errors["household"] = (
             f"该户为{household.get_status_display()}，脱贫前不能解除结对（不脱贫不脱钩）；"
@@ -355,7 +355,7 @@ def save_plan(
 ) -> HelpPlan:
     """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class).
     `expected_version`: the plan's version the edit was based on (0: none yet), as fupin.core.versions."""
-    _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
+    ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
     ensure_household(by, household)
     errors = {}
     this_year = timezone.localdate().year
@@ -448,7 +448,7 @@ def add_measure(
     helper: Helper | None = None,
 ) -> HelpMeasure:
     """Add a measure to the household's plan; its helper is the household's current helper unless named."""
-    _ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶措施")
+    ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶措施")
     ensure_household(by, household)
     plan = HelpPlan.objects.filter(household=household).first()
     errors: dict = {}
@@ -499,7 +499,7 @@ def update_measure(
     measure: HelpMeasure, *, by: User, expected_version: int | None = None, **changes: Any
 ) -> HelpMeasure:
     """Change a measure's plan or progress: status, money spent, result, income increase, completion date."""
-    _ensure_role(permissions.can_plan(by), "您的角色不能修改帮扶措施")
+    ensure_role(permissions.can_plan(by), "您的角色不能修改帮扶措施")
     household = measure.plan.household
     ensure_household(by, household)
     unknown = set(changes) - MEASURE_FIELDS - MEASURE_PROGRESS_FIELDS
@@ -587,11 +587,11 @@ def record_visit(
     photos: Iterable[File] = (),
 ) -> Visit:
     """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
-    _ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
+    ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
     ensure_household(by, household)
     errors: dict = {}
     helper = _visiting_helper(by, household, helper, errors)
-    _check_date(visited_on, errors, "visited_on")
+    check_date(visited_on, errors, "visited_on")
     if isinstance(visited_on, datetime.date) and visited_on.year < 2014:
         errors["visited_on"] = "走访日期有误"
     if kind not in VisitKind.values:
@@ -660,9 +660,9 @@ def start_handbook_batch(*, by: User, village_code: str, kind: str = BatchKind.H
     from .tasks import build_village_handbooks
     from .work import settle as work_settle
 
-    village = _region(village_code, field="village", levels=(RegionLevel.VILLAGE,))
-    _ensure_region(by, village.code)
-    _ensure_role(permissions.can_print_handbooks(by), "您的角色不能批量生成扶贫手册")
+    village = region_of_levels(village_code, field="village", levels=(RegionLevel.VILLAGE,))
+    ensure_region(by, village.code)
+    ensure_role(permissions.can_print_handbooks(by), "您的角色不能批量生成扶贫手册")
     if kind not in BatchKind.values:
         raise AssistanceError({"kind": gettext("请选择生成内容")})
     running = HandbookBatch.objects.filter(
@@ -697,9 +697,9 @@ def submit_monitoring(*, by: User, region_code: str, year: int, month: int) -> M
     """Report the June or December helper monitoring of a township (or county) up to the county office."""
     from .selectors import helper_monitoring  # cycle breaker: the selectors import these services
 
-    _ensure_role(permissions.can_report_monitoring(by), "只有乡镇、县扶贫办可以上报帮扶监测结果")
-    region = _region(region_code, levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP))
-    _ensure_region(by, region.code)
+    ensure_role(permissions.can_report_monitoring(by), "只有乡镇、县扶贫办可以上报帮扶监测结果")
+    region = region_of_levels(region_code, levels=(RegionLevel.COUNTY, RegionLevel.TOWNSHIP))
+    ensure_region(by, region.code)
     if month not in (6, 12):
         raise AssistanceError({"month": gettext("监测在每年6月和12月各开展一次")})
     report = helper_monitoring(by, year=year, month=month, region=region.code)

@@ -31,11 +31,11 @@ from fupin.registry.models import (
 from fupin.registry.services import (
     MEMBER_EDITABLE,
     RegistryError,
-    _check_member_fields,
-    _refresh_household_summary,
     apply_key_facts,
+    check_member_fields,
     initials,
     next_household_number,
+    refresh_household_summary,
 )
 
 from .models import ChangeKind, JoinCause, LeaveCause
@@ -185,7 +185,7 @@ def _prepare_member_join(household, payload, by) -> Plan:
         except ValueError:
             raise ChangeError({"birth_date": gettext("出生日期格式应为 YYYY-MM-DD")}) from None
     fields.setdefault("id_number", "")
-    _check_member_fields(
+    check_member_fields(
         fields, household=household, member_id=None, by=by
     )  # the registry's own rules, same messages
     member = _plain_member(fields)
@@ -408,7 +408,7 @@ def _prepare_member_identity(household, payload, by) -> Plan:
         raise ChangeError({"id_number": gettext("身份证号过长")})
     values = {field: getattr(member, field) for field in MEMBER_EDITABLE}
     values |= {"id_number": id_number.strip(), "name": name, "sex": "", "birth_date": None}
-    _check_member_fields(values, household=household, member_id=member.pk, by=by)  # normalises the number
+    check_member_fields(values, household=household, member_id=member.pk, by=by)  # normalises the number
     if values["id_number"] == member.id_number and name == member.name:
         raise ChangeError({"id_number": gettext("与登记的身份证号和姓名相同")})
     identity = {"id": member.pk, "name": member.name, "id_number": member.id_number}
@@ -573,7 +573,7 @@ def _apply_member_join(request, by):
         | {"join_cause": [None, cause]},
         request,
     )
-    _refresh_household_summary(household)
+    refresh_household_summary(household)
 
 
 def _apply_member_leave(request, by):
@@ -601,7 +601,7 @@ def _apply_member_leave(request, by):
         _set_relation(
             Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request
         )
-    _refresh_household_summary(household)
+    refresh_household_summary(household)
 
 
 def _apply_change_head(request, by):
@@ -612,15 +612,15 @@ def _apply_change_head(request, by):
     _set_relation(
         Member.objects.get(pk=request.payload["new_head_id"]), codes.Relation.HEAD, by=by, request=request
     )
-    _refresh_household_summary(household)
+    refresh_household_summary(household)
 
 
 def _apply_move_member(request, by):
     target = Household.objects.get(pk=request.payload["target_household_id"])
     member = Member.objects.get(pk=request.payload["member_id"])
     _set_relation(member, request.payload["relation"], by=by, request=request, household=target)
-    _refresh_household_summary(request.household)
-    _refresh_household_summary(target)
+    refresh_household_summary(request.household)
+    refresh_household_summary(target)
 
 
 def _apply_split_household(request, by):
@@ -651,8 +651,8 @@ def _apply_split_household(request, by):
     )
     for pk, relation in request.payload["relations"].items():
         _set_relation(Member.objects.get(pk=int(pk)), relation, by=by, request=request, household=new)
-    _refresh_household_summary(origin)
-    _refresh_household_summary(new)
+    refresh_household_summary(origin)
+    refresh_household_summary(new)
     request.created_household = new
 
 
@@ -666,8 +666,8 @@ def _apply_merge_households(request, by):
             else member.relation
         )
         _set_relation(member, relation, by=by, request=request, household=household)
-    _refresh_household_summary(household)
-    _refresh_household_summary(other)
+    refresh_household_summary(household)
+    refresh_household_summary(other)
     _set_key_facts(other, {"status": codes.HouseholdStatus.REMOVED}, by=by)
 
 
@@ -716,7 +716,7 @@ def _apply_member_identity(request, by):
         "sex": "",
         "birth_date": None,
     }
-    _check_member_fields(
+    check_member_fields(
         values, household=household, member_id=member.pk, by=by
     )  # sex and birth date from the number
     before = snapshot(member, MEMBER_EDITABLE)
@@ -725,7 +725,7 @@ def _apply_member_identity(request, by):
     member.name_initials = initials(member.name)
     member.save(update_fields=["id_number", "name", "sex", "birth_date", "name_initials"])
     _audit(by, "update_member", member, household, diff(before, snapshot(member, MEMBER_EDITABLE)), request)
-    _refresh_household_summary(household)
+    refresh_household_summary(household)
 
 
 def _apply_guarantee_correction(request, by):

@@ -15,20 +15,14 @@ from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.registry import reveal as registry_reveal
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.models import Household
 from fupin.registry.reveal_views import RevealForm
 from fupin.registry.services import RegistryError
+from fupin.registry.views import household_or_404
 
 from . import display, forms, permissions, reveal, selectors, services
 from .models import ChangeAction, ChangeKind, ChangeRequest, ChangeStatus, Evidence
 
 SECTION_SIZE = 10
-
-
-def _household_or_404(user, pk) -> Household:
-    return get_in_scope(
-        lambda: registry_selectors.household_for(user, int(pk)), message=_("户不存在或不在您的管辖范围内")
-    )
 
 
 def _request_or_404(user, pk) -> ChangeRequest:
@@ -70,7 +64,7 @@ def _reason_fields(form) -> dict:
 @require_http_methods(["GET", "POST"])
 def propose(request):
     user = request.user
-    household = _household_or_404(user, request.GET.get("household"))
+    household = household_or_404(user, request.GET.get("household"))
     _ensure_proposer(user)
     kind = request.GET.get("kind", "")
     if kind not in ChangeKind.values:
@@ -253,7 +247,7 @@ def queue(request):
     if user.scope_prefix is None and user.helper_region is None:
         raise PermissionDenied(_("您的角色不能查看变更申请"))
     form = forms.QueueFilterForm(request.GET)
-    household = _household_or_404(user, request.GET["household"]) if request.GET.get("household") else None
+    household = household_or_404(user, request.GET["household"]) if request.GET.get("household") else None
     changes = selectors.change_requests_for(user, household=household, **form.filters())
     page = page_of(request, changes)
     return render(
@@ -273,7 +267,7 @@ def queue(request):
 def household_section(request, pk):
     """The household page's 变更申请 section (loaded by htmx): its requests and, for the village, the button to propose."""
     user = request.user
-    household = _household_or_404(user, pk)
+    household = household_or_404(user, pk)
     changes = list(selectors.change_requests_for(user, household=household)[: SECTION_SIZE + 1])
     return render(
         request,

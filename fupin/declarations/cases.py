@@ -27,7 +27,7 @@ from fupin.registry.models import Household, Member
 from . import clock
 from .models import OPEN_STATUSES, Channel, Declaration, Hardship, Route, Status
 from .permissions import can_verify
-from .services import DeclarationError, _event, _locked, _move, record_visit
+from .services import DeclarationError, locked_declaration, log_event, move_declaration, record_visit
 from .sweep import settle_done_steps
 
 
@@ -161,7 +161,7 @@ def verify(
     """The village confirms the hardship at the home: the household enters the procedure chosen (the 监测户
     procedure by default, or the village's identification or relapse batch) with the declaration's facts, and the
     township's clock starts."""
-    declaration = _locked(declaration)
+    declaration = locked_declaration(declaration)
     ensure_can_edit(by, declaration.village_id)
     if not can_verify(by, declaration):
         raise ScopeError(gettext("入户核实由村扶贫专干或驻村工作队办理"))
@@ -185,7 +185,7 @@ def verify(
         batch = declaration.entry.batch
         label = f"村已入户核实，纳入{batch.year}年{batch.get_kind_display()}程序"
         link = {"batch": [None, batch.pk]}
-    before = _move(declaration, Status.IN_PROCEDURE, by=by, label=label)
+    before = move_declaration(declaration, Status.IN_PROCEDURE, by=by, label=label)
     declaration.household, declaration.verified_by = household, by
     declaration.verified_at = timezone.now()
     declaration.review_due = clock.review_deadline(declaration.village_id, today, declaration.total_due)
@@ -207,14 +207,14 @@ def verify(
 @transaction.atomic
 def reject(declaration: Declaration, *, by, reason: str) -> Declaration:
     """The village finds at the home that the declaration does not hold: the reason is recorded and sent."""
-    declaration = _locked(declaration)
+    declaration = locked_declaration(declaration)
     ensure_can_edit(by, declaration.village_id)
     if not can_verify(by, declaration):
         raise ScopeError(gettext("入户核实由村扶贫专干或驻村工作队办理"))
     reason = (reason or "").strip()
     if not reason:
         raise DeclarationError({"reason": gettext("请填写不予纳入的理由")})
-    before = _move(declaration, Status.REJECTED, by=by, label="经入户核实，不予纳入", note=reason)
+    before = move_declaration(declaration, Status.REJECTED, by=by, label="经入户核实，不予纳入", note=reason)
     declaration.rejection_reason, declaration.due_on = reason, None
     declaration.concluded_at = timezone.now()
     declaration.save()
@@ -236,9 +236,9 @@ def _arrive(declaration: Declaration, status: str, label: str, *, reason: str = 
     tell the household, and settle the deadline problems of the steps now done."""
     before = declaration.status
     if status != before:
-        _move(declaration, status, by=None, label=label)
+        move_declaration(declaration, status, by=None, label=label)
     else:
-        _event(declaration, by=None, label=label)
+        log_event(declaration, by=None, label=label)
     if status == Status.IN_PROCEDURE:
         declaration.due_on = declaration.review_due
     elif status == Status.REVIEWED:

@@ -29,7 +29,7 @@ BUCKETS = {
 }
 
 
-def _overdue(today: datetime.date) -> Q:
+def overdue_q(today: datetime.date) -> Q:
     return Q(status__in=OPEN_STATUSES, due_on__lt=today)
 
 
@@ -52,7 +52,7 @@ def declarations_for(
     if status in Status.values:
         qs = qs.filter(status=status)
     if bucket == "overdue":
-        qs = qs.filter(_overdue(today or timezone.localdate()))
+        qs = qs.filter(overdue_q(today or timezone.localdate()))
     elif bucket in BUCKETS:
         qs = qs.filter(BUCKETS[bucket][1])
     if q:
@@ -71,7 +71,7 @@ def dashboard(user, region: Region | None, *, today: datetime.date | None = None
     children = list(Region.objects.filter(parent=region).order_by("code")) if region else []
     width = len(children[0].code) if children else None
     aggregates = {name: Count("pk", filter=cond) for name, (_, cond) in BUCKETS.items()}
-    aggregates["overdue"] = Count("pk", filter=_overdue(today))
+    aggregates["overdue"] = Count("pk", filter=overdue_q(today))
     rows = []
     if width:
         by_child = {

@@ -232,7 +232,7 @@ def _create(
         raise DeclarationError(
             {"id_number": gettext("该身份证号已有正在办理的申报，可凭回执号查询进度")}
         ) from None
-    _event(declaration, by=by, label="申报已受理")
+    log_event(declaration, by=by, label="申报已受理")
     record(
         by=by,
         action="declaration_received",
@@ -245,7 +245,7 @@ def _create(
     return declaration
 
 
-def _event(declaration: Declaration, *, by, label: str, note: str = "") -> None:
+def log_event(declaration: Declaration, *, by, label: str, note: str = "") -> None:
     DeclarationEvent.objects.create(
         declaration=declaration, status=declaration.status, label=label, by=by, note=note
     )
@@ -402,11 +402,11 @@ def open_from_finding(finding: Finding, *, by) -> Declaration:
 # ---------------------------------------------------------------- verification and the procedure
 
 
-def _locked(declaration: Declaration) -> Declaration:
+def locked_declaration(declaration: Declaration) -> Declaration:
     return Declaration.objects.select_for_update().get(pk=declaration.pk)
 
 
-def _move(declaration: Declaration, to: str, *, by, label: str, note: str = "") -> str:
+def move_declaration(declaration: Declaration, to: str, *, by, label: str, note: str = "") -> str:
     if to not in TRANSITIONS[declaration.status]:
         raise DeclarationError(
             gettext("申报当前为“%(get_status_display)s”，不能办理此步骤")
@@ -414,14 +414,14 @@ def _move(declaration: Declaration, to: str, *, by, label: str, note: str = "") 
         )
     before = declaration.status
     declaration.status = to
-    _event(declaration, by=by, label=label, note=note)
+    log_event(declaration, by=by, label=label, note=note)
     return before
 
 
 @transaction.atomic
 def record_visit(declaration: Declaration, *, by, findings: str, photos=()) -> Declaration:
     """Findings and photos from the home, by the village or the household's paired helper (their to-do)."""
-    declaration = _locked(declaration)
+    declaration = locked_declaration(declaration)
     if not (can_verify(by, declaration) or is_paired_helper(by, declaration)):
         raise ScopeError(gettext("只有本村干部或结对帮扶责任人可以记录入户核实情况"))
     if declaration.status != Status.RECEIVED:

@@ -11,7 +11,7 @@ from fupin.accounts.permissions import is_helper
 from fupin.core.todo import Todo
 
 from .models import OPEN_STATUSES, Status
-from .selectors import _overdue, declarations_for
+from .selectors import declarations_for, overdue_q
 
 
 def todos(user, today: datetime.date) -> list[Todo]:
@@ -31,7 +31,7 @@ def todos(user, today: datetime.date) -> list[Todo]:
     counts = (
         declarations_for(user, today=today)
         .filter(status__in=OPEN_STATUSES)
-        .aggregate(n=Count("pk"), overdue=Count("pk", filter=_overdue(today)))
+        .aggregate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today)))
     )
     url = reverse("declarations:list")
     section = _("农户申报")

@@ -21,7 +21,7 @@ from .models import (
     ProjectStatus,
 )
 from .permissions import ensure_county_office
-from .services import FundsError, _county, _not_future, _positive, yuan
+from .services import FundsError, county_of, ensure_not_future, positive_fen, yuan
 
 # --- funds ---------------------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ def create_fund(
     received_on: datetime.date | None = None,
 ) -> Fund:
     """Money received by the county (资金下达)."""
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
     errors = {}
     if source not in FundSource.values:
@@ -113,8 +113,8 @@ def allocate(
         raise FundsError({"project": gettext("项目与资金不属于同一个县")})
     if project.status == ProjectStatus.CANCELLED:
         raise FundsError({"project": gettext("已取消的项目不能安排资金")})
-    _positive(amount_fen, "amount", "安排金额")
-    _not_future(allocated_on, "allocated_on", "安排日期")
+    positive_fen(amount_fen, "amount", "安排金额")
+    ensure_not_future(allocated_on, "allocated_on", "安排日期")
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
     if amount_fen > fund.unallocated_fen:
         raise FundsError(
@@ -164,8 +164,8 @@ def record_payment(
     an F() expression; and the CheckConstraints refuse an overspend that got past anyway.
     """
     ensure_county_office(by, allocation.fund.county_id)
-    _positive(amount_fen, "amount", "拨付金额")
-    _not_future(paid_on, "paid_on", "拨付日期")
+    positive_fen(amount_fen, "amount", "拨付金额")
+    ensure_not_future(paid_on, "paid_on", "拨付日期")
     try:
         with transaction.atomic():
             fund = Fund.objects.select_for_update().get(pk=allocation.fund_id)
@@ -220,7 +220,7 @@ def import_ledger(
     *, by: User, county_code: str, year: int, rows: list[dict], original_name: str
 ) -> LedgerImport:
     """Keep the uploaded statistics table (already parsed and validated) for reconciliation."""
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
     ledger = LedgerImport.objects.create(
         county=county, year=year, original_name=original_name[:200], rows=rows, uploaded_by=by

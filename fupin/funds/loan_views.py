@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.actions import handler_for
 from fupin.core.downloads import download
+from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import request_year, this_year
 from fupin.registry.selectors import households_for
@@ -19,12 +20,12 @@ from fupin.registry.selectors import households_for
 from . import exports, forms, interest, permissions, selectors, services
 from .models import LoanStatus
 from .services import FundsError
-from .views import LIST_CAP, _county, _found, _period, _refused
+from .views import LIST_CAP, requested_county, requested_period, show_refusal
 
 
 @login_required
 def loan_list(request):
-    county = _county(request)
+    county = requested_county(request)
     status = request.GET.get("status", "")
     if status not in LoanStatus.values:
         status = ""
@@ -53,7 +54,7 @@ def loan_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def loan_apply(request, household_pk):
-    household = _found(households_for(request.user).select_related("village").get, pk=household_pk)
+    household = get_in_scope(households_for(request.user).select_related("village").get, pk=household_pk)
     form = forms.HouseholdLoanForm(request.POST or None, household=household)
     policy = selectors.policy_for(household.village_id)
     if request.method == "POST" and form.is_valid():
@@ -73,7 +74,7 @@ def loan_apply(request, household_pk):
                 applied_on=d["applied_on"],
             )
         except FundsError as e:
-            _refused(form, e, {"household": None})
+            show_refusal(form, e, {"household": None})
         else:
             messages.success(request, gettext("贷款申请已登记"))
             return redirect("funds:loan_detail", loan.pk)
@@ -94,7 +95,7 @@ def loan_apply(request, household_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def loan_apply_enterprise(request):
-    county = _county(request)
+    county = requested_county(request)
     form = forms.EnterpriseLoanForm(request.POST or None, initial={"region": county.code})
     if request.method == "POST" and form.is_valid():
         numbers = [
@@ -124,7 +125,7 @@ def loan_apply_enterprise(request):
                     applied_on=d["applied_on"],
                 )
             except FundsError as e:
-                _refused(form, e, {"county": "region"})
+                show_refusal(form, e, {"county": "region"})
             else:
                 messages.success(request, gettext("贷款申请已登记"))
                 return redirect("funds:loan_detail", loan.pk)
@@ -231,7 +232,7 @@ def _loan_context(request, loan, bound=None):
 
 @login_required
 def loan_detail(request, pk):
-    loan = _found(selectors.loan_for, request.user, pk)
+    loan = get_in_scope(selectors.loan_for, request.user, pk)
     return render(request, "funds/loan_detail.html", _loan_context(request, loan))
 
 
@@ -239,13 +240,15 @@ def loan_detail(request, pk):
 @require_POST
 def loan_action(request, pk, action):
     form_class, call = handler_for(LOAN_ACTIONS, action)
-    loan = _found(selectors.loan_for, request.user, pk)
+    loan = get_in_scope(selectors.loan_for, request.user, pk)
     form = form_class(request.POST, prefix=action)
     if form.is_valid():
         try:
             call(loan, request.user, form.cleaned_data)
         except FundsError as e:
-            _refused(form, e, {"principal": "principal", "loss_principal": "loss_principal", "status": None})
+            show_refusal(
+                form, e, {"principal": "principal", "loss_principal": "loss_principal", "status": None}
+            )
         else:
             messages.success(request, gettext("已保存"))
             return redirect("funds:loan_detail", loan.pk)
@@ -255,7 +258,7 @@ def loan_action(request, pk, action):
 @login_required
 def household_loans(request, pk):
     """The household's loans, as a fragment for the household page (htmx) or a page of its own."""
-    household, loans = _found(selectors.household_loans, request.user, pk)
+    household, loans = get_in_scope(selectors.household_loans, request.user, pk)
     template = "funds/household_loans.html" if request.htmx else "funds/household_loans_page.html"
     return render(
         request,
@@ -276,8 +279,8 @@ def household_loans(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def subsidy_list(request):
-    county = _county(request)
-    year, quarter = _period(request)
+    county = requested_county(request)
+    year, quarter = requested_period(request)
     form = forms.PaySubsidyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -289,7 +292,7 @@ def subsidy_list(request):
                 paid_on=form.cleaned_data["paid_on"],
             )
         except FundsError as e:
-            _refused(form, e)
+            show_refusal(form, e)
         else:
             messages.success(
                 request,
@@ -327,8 +330,8 @@ def subsidy_list(request):
 
 @login_required
 def subsidy_export(request):
-    county = _county(request)
-    year, quarter = _period(request)
+    county = requested_county(request)
+    year, quarter = requested_period(request)
     lines = selectors.subsidy_lines(request.user, county_code=county.code, year=year, quarter=quarter)
     label = f"{year}Q{quarter}" if quarter else f"{year}"
     return download(
@@ -343,7 +346,7 @@ def subsidy_export(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def risk_fund(request):
-    county = _county(request)
+    county = requested_county(request)
     year = request_year(request, this_year())
     form = forms.DepositForm(request.POST or None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
@@ -360,7 +363,7 @@ def risk_fund(request):
                 note=d["note"],
             )
         except FundsError as e:
-            _refused(form, e)
+            show_refusal(form, e)
         else:
             messages.success(request, gettext("缴存已登记"))
             return redirect(f"{reverse('funds:risk_fund')}?county={county.code}&year={year}")
@@ -389,7 +392,7 @@ def risk_fund(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def loan_reports(request):
-    county = _county(request)
+    county = requested_county(request)
     today = timezone.localdate()
     if request.method == "POST":
         reminded = services.issue_repayment_reminders(by=request.user, county_code=county.code, today=today)
@@ -417,7 +420,7 @@ def loan_reports(request):
 
 @login_required
 def loan_reports_export(request):
-    county = _county(request)
+    county = requested_county(request)
     today = timezone.localdate()
     data = exports.loan_reports_xlsx(
         county,
@@ -435,7 +438,7 @@ def loan_reports_export(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def policy(request):
-    county = _county(request)
+    county = requested_county(request)
     current = selectors.policy_for(county.code)
     form = forms.PolicyForm(
         request.POST or None,
@@ -449,7 +452,7 @@ def policy(request):
         try:
             services.update_policy(by=request.user, county_code=county.code, **values)
         except FundsError as e:
-            _refused(form, e, {"household_cap_fen": "household_cap"})
+            show_refusal(form, e, {"household_cap_fen": "household_cap"})
         else:
             messages.success(request, gettext("政策参数已保存"))
             return redirect(f"{reverse('funds:policy')}?county={county.code}")

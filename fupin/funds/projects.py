@@ -24,7 +24,7 @@ from .models import (
     ProjectStatus,
 )
 from .permissions import ensure_county_office
-from .services import FundsError, _county, _not_future, _region_in_county
+from .services import FundsError, county_of, ensure_not_future, region_in_county
 
 # --- projects ------------------------------------------------------------------------------------
 
@@ -91,9 +91,9 @@ def create_project(
     village_codes: list[str] | None = None,
 ) -> Project:
     """Put a project into the library (项目入库)."""
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
-    region = _region_in_county(region_code or county.code, county)
+    region = region_in_county(region_code or county.code, county)
     errors = {}
     this_year = timezone.localdate().year
     if not 2013 <= year <= this_year + 1:
@@ -157,7 +157,7 @@ def update_project(
     county = Region.objects.get(code=project.county_id)
     before = _project_snapshot(project)
     if "region_code" in changes:
-        project.region = _region_in_county(changes.pop("region_code") or county.code, county)
+        project.region = region_in_county(changes.pop("region_code") or county.code, county)
     funding = _check_funding(changes.pop("funding")) if "funding" in changes else None
     villages = _villages(changes.pop("village_codes"), county) if "village_codes" in changes else None
     for k, v in changes.items():
@@ -208,7 +208,7 @@ def record_progress(
         errors["progress"] = "完工项目的实施进度应为100%"
     elif status == ProjectStatus.PLANNED and progress:
         errors["progress"] = "未开工项目的实施进度应为0"
-    _not_future(on, "on", "日期")
+    ensure_not_future(on, "on", "日期")
     if errors:
         raise FundsError(errors)
     if status == ProjectStatus.IN_PROGRESS and not project.started_on:
@@ -239,7 +239,7 @@ def accept_project(project: Project, *, by: User, accepted_on: datetime.date, no
                 % {"get_status_display": project.get_status_display()}
             }
         )
-    _not_future(accepted_on, "accepted_on", "验收日期")
+    ensure_not_future(accepted_on, "accepted_on", "验收日期")
     if project.completed_on and accepted_on < project.completed_on:
         raise FundsError({"accepted_on": gettext("验收日期不能早于完工日期")})
     if not (note or "").strip():

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from fupin.core import files, money
 
 from .models import Project, ProjectStatus
-from .selectors import _with_money
+from .selectors import with_money
 
 
 class MismatchKind(TextChoices):
@@ -211,7 +211,7 @@ def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRo
 
 def library_of(county_code: str) -> list[LibraryProject]:
     """The county's whole library as plain rows (every year: a table row may name another year's project)."""
-    qs = _with_money(Project.objects.filter(county_id=county_code)).prefetch_related("funding")
+    qs = with_money(Project.objects.filter(county_id=county_code)).prefetch_related("funding")
     out = []
     for p in qs:
         plan = [f.amount_fen for f in p.funding.all()]

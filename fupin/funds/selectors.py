@@ -74,7 +74,7 @@ def default_county(user: User, requested: str = "") -> Region | None:
 # --- projects -------------------------------------------------------------------------------
 
 
-def _with_money(qs: QuerySet[Project]) -> QuerySet[Project]:
+def with_money(qs: QuerySet[Project]) -> QuerySet[Project]:
     allocated = (
         Allocation.objects.filter(project=OuterRef("pk"))
         .values("project")
@@ -114,7 +114,7 @@ def projects_for(
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(code__startswith=q) | Q(name__contains=q))
-    return _with_money(qs)
+    return with_money(qs)
 
 
 def project_for(user: User, pk: int | str) -> Project:
@@ -554,7 +554,7 @@ def published_projects(*, county: str = "", year: int | None = None) -> QuerySet
     if year:
         qs = qs.filter(year=year)
     return (
-        _with_money(qs)
+        with_money(qs)
         .annotate(beneficiary_count=Count("beneficiaries"))
         .order_by("-year", "county_id", "code")
     )

@@ -52,7 +52,7 @@ def yuan(fen: int) -> str:
     return money.format_fen(fen)
 
 
-def _county(code: str) -> Region:
+def county_of(code: str) -> Region:
     try:
         county = Region.objects.get(code=code[:6])
     except Region.DoesNotExist:
@@ -62,7 +62,7 @@ def _county(code: str) -> Region:
     return county
 
 
-def _region_in_county(code: str, county: Region) -> Region:
+def region_in_county(code: str, county: Region) -> Region:
     region = Region.objects.filter(code=code).first()
     if region is None or not code.startswith(county.code) or region.level > RegionLevel.VILLAGE:
         raise FundsError(
@@ -74,7 +74,7 @@ def _region_in_county(code: str, county: Region) -> Region:
     return region
 
 
-def _positive(fen: object, field: str, label: str = "金额") -> int:
+def positive_fen(fen: object, field: str, label: str = "金额") -> int:
     if not isinstance(fen, int) or isinstance(fen, bool):
         raise TypeError("amounts are integer fen")
     if fen <= 0:
@@ -82,7 +82,7 @@ def _positive(fen: object, field: str, label: str = "金额") -> int:
     return fen
 
 
-def _not_future(day: datetime.date, field: str, label: str) -> None:
+def ensure_not_future(day: datetime.date, field: str, label: str) -> None:
     if day > timezone.localdate():
         raise FundsError({field: gettext("%(label)s不能晚于今天") % {"label": label}})
 
@@ -94,7 +94,7 @@ POLICY_FIELDS = [f.name for f in LoanPolicy._meta.concrete_fields if f.name not 
 
 @transaction.atomic
 def update_policy(*, by: User, county_code: str, **values: Any) -> LoanPolicy:
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
@@ -200,9 +200,9 @@ def apply_for_household_loan(
     ensure_can_apply(by, household.village_id)
     household = Household.objects.select_for_update().get(pk=household.pk)
     applied_on = applied_on or timezone.localdate()
-    _not_future(applied_on, "applied_on", "申请日期")
+    ensure_not_future(applied_on, "applied_on", "申请日期")
     policy = policy_for(household.village_id)
-    _positive(amount_fen, "amount", "申请金额")
+    positive_fen(amount_fen, "amount", "申请金额")
     errors = household_eligibility(
         household, borrower, policy=policy, on=applied_on, capacity_confirmed=capacity_confirmed
     )
@@ -291,13 +291,13 @@ def apply_for_enterprise_loan(
     applied_on: datetime.date | None = None,
 ) -> Loan:
     """An enterprise's, family farm's or cooperative's application, tied to the poor households it takes in."""
-    county = _county(region_code)
-    region = _region_in_county(region_code, county)
+    county = county_of(region_code)
+    region = region_in_county(region_code, county)
     ensure_can_apply(by, region.code)
     applied_on = applied_on or timezone.localdate()
-    _not_future(applied_on, "applied_on", "申请日期")
+    ensure_not_future(applied_on, "applied_on", "申请日期")
     policy = policy_for(county.code)
-    _positive(amount_fen, "amount", "申请金额")
+    positive_fen(amount_fen, "amount", "申请金额")
     errors = {}
     if borrower_kind not in BorrowerKind.values or borrower_kind == BorrowerKind.HOUSEHOLD:
         errors["borrower_kind"] = "请选择农业企业、家庭农场或农民合作经济组织"
@@ -395,8 +395,8 @@ def approve_loan(
     loan = _lock_loan(loan)
     before = snapshot(loan)
     _move(loan, LoanStatus.APPROVED)
-    _positive(amount_fen, "amount", "审批金额")
-    _not_future(decided_on, "decided_on", "审批日期")
+    positive_fen(amount_fen, "amount", "审批金额")
+    ensure_not_future(decided_on, "decided_on", "审批日期")
     policy = policy_for(loan.county_id)
     errors = {}
     if amount_fen > loan.amount_requested_fen:
@@ -433,7 +433,7 @@ def reject_loan(loan: Loan, *, by: User, reason: str, decided_on: datetime.date)
     _move(loan, LoanStatus.REJECTED)
     if not (reason or "").strip():
         raise FundsError({"reason": gettext("请填写银行未批准的原因")})
-    _not_future(decided_on, "decided_on", "日期")
+    ensure_not_future(decided_on, "decided_on", "日期")
     loan.rejection_reason = reason.strip()[:200]
     loan.decided_on = decided_on
     loan.save()
@@ -448,7 +448,7 @@ def disburse_loan(loan: Loan, *, by: User, disbursed_on: datetime.date, contract
     loan = _lock_loan(loan)
     before = snapshot(loan)
     _move(loan, LoanStatus.DISBURSED)
-    _not_future(disbursed_on, "disbursed_on", "放款日期")
+    ensure_not_future(disbursed_on, "disbursed_on", "放款日期")
     if loan.decided_on and disbursed_on < loan.decided_on:
         raise FundsError({"disbursed_on": gettext("放款日期不能早于审批日期")})
     if not (contract_no or "").strip():
@@ -473,8 +473,8 @@ def record_repayment(loan: Loan, *, by: User, repaid_on: datetime.date, principa
                 % {"get_status_display": loan.get_status_display()}
             }
         )
-    _positive(principal_fen, "principal", "还款本金")
-    _not_future(repaid_on, "repaid_on", "还款日期")
+    positive_fen(principal_fen, "principal", "还款本金")
+    ensure_not_future(repaid_on, "repaid_on", "还款日期")
     assert loan.disbursed_on is not None  # set when it was disbursed (the status checked above)
     if repaid_on < loan.disbursed_on:
         raise FundsError({"repaid_on": gettext("还款日期不能早于放款日期")})
@@ -524,7 +524,7 @@ def record_interest_payment(
         )
     if not isinstance(amount_fen, int) or amount_fen < 0:
         raise FundsError({"amount": gettext("利息金额不能为负数")})
-    _not_future(paid_on, "paid_on", "付息日期")
+    ensure_not_future(paid_on, "paid_on", "付息日期")
     existing = InterestPayment.objects.filter(loan=loan, year=year, quarter=quarter).first()
     if SubsidyPayment.objects.filter(loan=loan, year=year, quarter__in=(quarter, 0)).exists():
         raise FundsError({"quarter": gettext("该期贴息已拨付，付息记录不能再修改")})
@@ -558,9 +558,9 @@ def pay_subsidies(
     """Pay the period's subsidy list (县财政拨付贴息资金): households per quarter, enterprises per year (quarter 0)."""
     from .selectors import subsidy_lines  # reads live in selectors; paying freezes what they computed
 
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
-    _not_future(paid_on, "paid_on", "拨付日期")
+    ensure_not_future(paid_on, "paid_on", "拨付日期")
     created = []
     for line in subsidy_lines(by, county_code=county.code, year=year, quarter=quarter):
         if line.paid_fen is not None or line.payable_fen <= 0:
@@ -615,10 +615,10 @@ def record_deposit(
     note: str = "",
 ) -> RiskFundEntry:
     """A quarterly deposit into the bank's risk compensation account (风险缓释金缴存)."""
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
-    _positive(amount_fen, "amount", "缴存金额")
-    _not_future(deposited_on, "deposited_on", "缴存日期")
+    positive_fen(amount_fen, "amount", "缴存金额")
+    ensure_not_future(deposited_on, "deposited_on", "缴存日期")
     if quarter not in (1, 2, 3, 4):
         raise FundsError({"quarter": gettext("季度应为1到4")})
     account = _risk_account(county, bank)
@@ -668,7 +668,7 @@ def record_default(
     loan = _lock_loan(loan)
     before = snapshot(loan)
     _move(loan, LoanStatus.DEFAULTED)
-    _not_future(defaulted_on, "defaulted_on", "损失认定日期")
+    ensure_not_future(defaulted_on, "defaulted_on", "损失认定日期")
     assert loan.disbursed_on is not None  # only a disbursed loan may default (_move above)
     if defaulted_on < loan.disbursed_on:
         raise FundsError({"defaulted_on": gettext("损失认定日期不能早于放款日期")})
@@ -724,8 +724,8 @@ def record_recovery(
     loan = _lock_loan(loan)
     if loan.status != LoanStatus.DEFAULTED:
         raise FundsError({"status": gettext("只有已代偿的贷款才能登记追回资金")})
-    _positive(amount_fen, "amount", "追回金额")
-    _not_future(recovered_on, "recovered_on", "追回日期")
+    positive_fen(amount_fen, "amount", "追回金额")
+    ensure_not_future(recovered_on, "recovered_on", "追回日期")
     assert loan.defaulted_on is not None  # set with the status checked above
     if recovered_on < loan.defaulted_on:
         raise FundsError({"recovered_on": gettext("追回日期不能早于损失认定日期")})
@@ -779,7 +779,7 @@ def issue_repayment_reminders(
     """
     from .selectors import loans_due_for_reminder  # cycle breaker: funds.selectors imports these services
 
-    county = _county(county_code)
+    county = county_of(county_code)
     ensure_county_office(by, county.code)
     today = today or timezone.localdate()
     loans = list(

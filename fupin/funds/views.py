@@ -29,11 +29,7 @@ from .services import FundsError
 LIST_CAP = 10_000  # lists count up to here (core.pagination)
 
 
-def _found(fn, *args, **kwargs):
-    return get_in_scope(fn, *args, **kwargs)
-
-
-def _county(request):
+def requested_county(request):
     county = selectors.default_county(
         request.user, request.GET.get("county") or request.POST.get("county", "")
     )
@@ -42,14 +38,14 @@ def _county(request):
     return county
 
 
-def _period(request):
+def requested_period(request):
     today = timezone.localdate()
     year = request_year(request, today.year)
     quarter = int_param(request.GET.get("quarter"), interest.quarter_of(today)[1], lo=0, hi=4)
     return year, quarter
 
 
-def _refused(form, error: FundsError, field_map=None):
+def show_refusal(form, error: FundsError, field_map=None):
     """Put a service's {field: message} on the form's matching fields, the rest at the top."""
     field_map = field_map or {}
     for field, message in error.errors.items():
@@ -67,7 +63,7 @@ def index(request):
     user = request.user
     counties = selectors.counties_for(user)
     whole = len(counties) > 1 and not request.GET.get("county")
-    county = None if whole else _county(request)
+    county = None if whole else requested_county(request)
     code = "" if whole else county.code
     year = request_year(request, this_year())
     context = {
@@ -97,7 +93,7 @@ def index(request):
 
 @login_required
 def project_list(request):
-    county = _county(request)
+    county = requested_county(request)
     year = request_year(request)
     filters = {
         "status": request.GET.get("status", ""),
@@ -128,7 +124,7 @@ def project_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request):
-    county = _county(request)
+    county = requested_county(request)
     form = forms.ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -149,7 +145,7 @@ def project_create(request):
                 village_codes=form.village_codes(),
             )
         except FundsError as e:
-            _refused(form, e, {"budget": "budget", "villages": "villages", "funding": None})
+            show_refusal(form, e, {"budget": "budget", "villages": "villages", "funding": None})
         else:
             messages.success(request, gettext("项目 %(code)s 已入库") % {"code": project.code})
             return redirect("funds:project_detail", project.pk)
@@ -167,7 +163,7 @@ def project_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk):
-    project = _found(selectors.project_for, request.user, pk)
+    project = get_in_scope(selectors.project_for, request.user, pk)
     initial = _project_initial(project)
     data = versions.merged(request.POST, initial) if request.method == "POST" else None
     form = forms.ProjectForm(data, initial=initial, editing=True)
@@ -193,7 +189,7 @@ def project_edit(request, pk):
         except versions.VersionConflict as e:
             conflict = versions.form_conflict(e, form, _project_initial(e.record), base)
         except FundsError as e:
-            _refused(form, e, {"funding": None})
+            show_refusal(form, e, {"funding": None})
         else:
             messages.success(request, gettext("项目已保存"))
             return redirect("funds:project_detail", project.pk)
@@ -248,18 +244,18 @@ def _project_context(request, project, **forms_):
 
 @login_required
 def project_detail(request, pk):
-    project = _found(selectors.project_for, request.user, pk)
+    project = get_in_scope(selectors.project_for, request.user, pk)
     return render(request, "funds/project_detail.html", _project_context(request, project))
 
 
 def _project_action(request, pk, form_name, build, act, done):
-    project = _found(selectors.project_for, request.user, pk)
+    project = get_in_scope(selectors.project_for, request.user, pk)
     form = build(request, project)
     if form.is_valid():
         try:
             act(project, form.cleaned_data)
         except FundsError as e:
-            _refused(form, e)
+            show_refusal(form, e)
         else:
             messages.success(request, done)
             return redirect("funds:project_detail", project.pk)
@@ -304,7 +300,7 @@ def project_accept(request, pk):
 @login_required
 @require_POST
 def project_publish(request, pk):
-    project = _found(selectors.project_for, request.user, pk)
+    project = get_in_scope(selectors.project_for, request.user, pk)
     try:
         projects.publish_project(project, by=request.user)
     except FundsError as e:
@@ -347,8 +343,8 @@ def project_beneficiary_add(request, pk):
 @login_required
 @require_POST
 def project_beneficiary_remove(request, pk, beneficiary_pk):
-    project = _found(selectors.project_for, request.user, pk)
-    beneficiary = _found(project.beneficiaries.select_related("household").get, pk=beneficiary_pk)
+    project = get_in_scope(selectors.project_for, request.user, pk)
+    beneficiary = get_in_scope(project.beneficiaries.select_related("household").get, pk=beneficiary_pk)
     projects.remove_beneficiary(beneficiary, by=request.user)
     messages.success(request, gettext("受益户已移除"))
     return redirect("funds:project_detail", project.pk)
@@ -395,7 +391,7 @@ def project_pay(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def fund_list(request):
-    county = _county(request)
+    county = requested_county(request)
     year = request_year(request)
     source = request.GET.get("source", "")
     if source not in FundSource.values:
@@ -416,7 +412,7 @@ def fund_list(request):
                 received_on=d["received_on"],
             )
         except FundsError as e:
-            _refused(form, e)
+            show_refusal(form, e)
         else:
             messages.success(request, gettext("资金“%(name)s”已登记") % {"name": fund.name})
             return redirect(f"{reverse('funds:fund_list')}?county={county.code}")
@@ -441,7 +437,7 @@ def fund_list(request):
 
 @login_required
 def fund_detail(request, pk):
-    fund = _found(selectors.fund_for, request.user, pk)
+    fund = get_in_scope(selectors.fund_for, request.user, pk)
     return render(
         request, "funds/fund_detail.html", {"fund": fund, "allocations": selectors.fund_allocations(fund)}
     )
@@ -453,7 +449,7 @@ def fund_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def reconciliation_index(request):
-    county = _county(request)
+    county = requested_county(request)
     form = forms.LedgerForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -470,7 +466,7 @@ def reconciliation_index(request):
             for message in e.errors[:20]:
                 form.add_error("file", message)
         except FundsError as e:
-            _refused(form, e)
+            show_refusal(form, e)
         else:
             return redirect("funds:reconciliation_detail", ledger.pk)
     ledgers = selectors.ledger_imports_for(request.user).filter(county=county)[:20]
@@ -493,7 +489,7 @@ def _mismatches(ledger):
 
 @login_required
 def reconciliation_detail(request, pk):
-    ledger = _found(selectors.ledger_imports_for(request.user).get, pk=pk)
+    ledger = get_in_scope(selectors.ledger_imports_for(request.user).get, pk=pk)
     return render(
         request, "funds/reconciliation_detail.html", {"ledger": ledger, "mismatches": _mismatches(ledger)}
     )
@@ -501,7 +497,7 @@ def reconciliation_detail(request, pk):
 
 @login_required
 def reconciliation_export(request, pk):
-    ledger = _found(selectors.ledger_imports_for(request.user).get, pk=pk)
+    ledger = get_in_scope(selectors.ledger_imports_for(request.user).get, pk=pk)
     return download(
         exports.mismatches_xlsx(ledger, _mismatches(ledger)),
         f"reconciliation-{ledger.county_id}-{ledger.year}.xlsx",
@@ -537,7 +533,7 @@ def public_projects(request):
 
 
 def public_project(request, pk):
-    project = _found(selectors.published_project, pk)
+    project = get_in_scope(selectors.published_project, pk)
     return render(
         request,
         "funds/public/project_detail.html",

@@ -31,7 +31,7 @@ from .models import (
     ProblemSource,
     ProblemStatus,
 )
-from .services import AddresseeError, MonitoringError, _display
+from .services import AddresseeError, MonitoringError, display_name
 
 # ---------------------------------------------------------------- cross-checks
 
@@ -322,7 +322,7 @@ def decide_finding(
         rectified_at=now if closed else None,
         closed_by=by if closed else None,
         closed_at=now if closed else None,
-        close_note=f"经{_display(by)}核实：{Decision(decision).label}" if closed else "",
+        close_note=f"经{display_name(by)}核实：{Decision(decision).label}" if closed else "",
     )
     record(
         by=by,

@@ -21,7 +21,7 @@ from .models import (
     ProblemSource,
     ProblemStatus,
 )
-from .services import MonitoringError, _accepted
+from .services import MonitoringError, accepted_evidence
 
 # ---------------------------------------------------------------- the problem ledger
 
@@ -165,7 +165,7 @@ def rectify_problem(
     if evidence is None and not problem.evidence:
         raise MonitoringError(gettext("请上传整改佐证材料"))
     if evidence is not None:
-        evidence = _accepted(evidence)
+        evidence = accepted_evidence(evidence)
     problem.rectification = rectification.strip()
     if measure.strip():
         problem.measure = measure.strip()

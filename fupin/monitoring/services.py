@@ -56,7 +56,7 @@ class AddresseeError(MonitoringError):
     """A department list names no county, or one that does not exist."""
 
 
-def _display(user: User) -> str:
+def display_name(user: User) -> str:
     return getattr(user, "full_name", "") or getattr(user, "username", "")
 
 
@@ -202,7 +202,11 @@ def report_monitored(
         reported_by=by,
     )
     MonitoringStep.objects.create(
-        case=case, stage=MonitoringStage.REPORTED, by=by, by_name=_display(by), note=risk_description.strip()
+        case=case,
+        stage=MonitoringStage.REPORTED,
+        by=by,
+        by_name=display_name(by),
+        note=risk_description.strip(),
     )
     RiskSignal.objects.filter(household=household, year=year, state=SignalState.OPEN).update(
         state=SignalState.TAKEN
@@ -250,7 +254,7 @@ def on_stage_change(listener: Callable[[MonitoredHousehold], None]) -> None:
 
 
 def _log(case: MonitoredHousehold, before: str, *, by: User, note: str, action: str) -> None:
-    MonitoringStep.objects.create(case=case, stage=case.stage, by=by, by_name=_display(by), note=note)
+    MonitoringStep.objects.create(case=case, stage=case.stage, by=by, by_name=display_name(by), note=note)
     record(
         by=by,
         action=action,
@@ -387,7 +391,7 @@ def complete_measure(measure: MonitoringMeasure, *, by: User, done_on: datetime.
     return measure
 
 
-def _accepted(evidence: File) -> File:
+def accepted_evidence(evidence: File) -> File:
     """An evidence upload judged by its content and renamed at random (`fupin.core.evidence`); MonitoringError if refused."""
     try:
         return accept_evidence(evidence)
@@ -413,7 +417,7 @@ def eliminate_risk(
         raise MonitoringError(gettext("还有帮扶措施未落实"))
     if evidence is None:
         raise MonitoringError(gettext("请上传风险消除的佐证材料（收入核算、入户核实记录等）"))
-    evidence = _accepted(evidence)
+    evidence = accepted_evidence(evidence)
     if not (note or "").strip():
         raise MonitoringError(gettext("请填写风险消除情况"))
     config = _config(case)
@@ -546,7 +550,7 @@ def record_lookback_item(
     if checked_on > timezone.localdate():
         raise MonitoringError(gettext("排查日期不能晚于今天"))
     if evidence is not None:
-        evidence = _accepted(evidence)
+        evidence = accepted_evidence(evidence)
     for i in CHECK_ITEMS:
         setattr(item, i, bool(results[i]))
     item.notes = notes

@@ -28,7 +28,15 @@ from .models import (
     StageRecord,
 )
 from .permissions import STAGE_LEVEL, ensure_level
-from .services import ProcedureError, _ensure_stage, _locked, _log, _move, _now, notice_ends_at
+from .services import (
+    ProcedureError,
+    ensure_stage,
+    locked_batch,
+    log_step,
+    move_batch,
+    notice_ends_at,
+    now_unless_given,
+)
 
 NOTICE_STAGE = {Stage.FIRST_NOTICE: NoticeKind.VILLAGE, Stage.SECOND_NOTICE: NoticeKind.TOWNSHIP}
 
@@ -41,9 +49,9 @@ def post_notice(
 
     The photo of the posted sheet is the evidence: given here, or afterwards with `add_notice_photo` once the
     printed notice is up. The notice cannot be closed without it."""
-    now = _now(now)
-    batch = _locked(batch)
-    _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
+    ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if selectors.running_notice(batch):
         raise ProcedureError(gettext("本环节的公示已经生成，正在公示期内"))
@@ -70,7 +78,7 @@ def post_notice(
         ends_at=ends_at,
     )
     seal_notice(notice, by=by)
-    _log(
+    log_step(
         batch,
         by=by,
         action=StageRecord.Action.POST_NOTICE,
@@ -90,8 +98,8 @@ def post_notice(
 
 def _notice_in_force(batch: Batch, *, by: User, missing: str) -> tuple[Batch, Notice]:
     """The batch, locked, at a notice stage the user's level acts on, and its running notice (`missing` if none)."""
-    batch = _locked(batch)
-    _ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
+    batch = locked_batch(batch)
+    ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     notice = selectors.running_notice(batch)
     if notice is None:
@@ -104,11 +112,11 @@ def add_notice_photo(
     batch: Batch, *, by: User, photo: File | None, now: datetime.datetime | None = None
 ) -> Batch:
     """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
-    now = _now(now)
+    now = now_unless_given(now)
     batch, notice = _notice_in_force(batch, by=by, missing="请先生成并打印公示，张贴后再上传照片")
     if not photo:
         raise ProcedureError(gettext("请选择公示张贴现场照片"))
-    _log(
+    log_step(
         batch,
         by=by,
         action=StageRecord.Action.NOTICE_PHOTO,
@@ -136,7 +144,7 @@ def _days_left(now: datetime.datetime, ends_at: datetime.datetime) -> str:
 @transaction.atomic
 def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> Batch:
     """End a notice that has run its full period and move on to the review."""
-    now = _now(now)
+    now = now_unless_given(now)
     batch, notice = _notice_in_force(batch, by=by, missing="公示尚未张贴，请先张贴公示并上传照片")
     if not selectors.notice_photographed(batch, notice):
         raise ProcedureError(gettext("请先上传公示张贴现场照片，再结束公示"))
@@ -156,7 +164,7 @@ def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None
         )
     _close_for(notice, batch, now)
     to = Stage.TOWNSHIP_REVIEW if batch.stage == Stage.FIRST_NOTICE else Stage.COUNTY_REVIEW
-    return _move(batch, to, by=by, now=now, action=StageRecord.Action.END_NOTICE, opinion="公示期满")
+    return move_batch(batch, to, by=by, now=now, action=StageRecord.Action.END_NOTICE, opinion="公示期满")
 
 
 def _close_for(notice: Notice, batch: Batch, now: datetime.datetime) -> None:
@@ -186,10 +194,10 @@ def record_objection(
     now: datetime.datetime | None = None,
 ) -> Objection:
     """Record an objection (异议) raised during a notice or a review, against a household of the batch."""
-    now = _now(now)
-    batch = _locked(batch)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
     ensure_can_edit(by, batch.village_id)
-    _ensure_stage(batch, *OBJECTION_STAGES)
+    ensure_stage(batch, *OBJECTION_STAGES)
     if batch.stage in NOTICE_STAGE and selectors.running_notice(batch) is None:
         raise ProcedureError(gettext("公示尚未张贴，异议应在公示期内受理"))
     if not (content or "").strip():
@@ -225,13 +233,13 @@ def resolve_objection(
 ) -> Objection:
     """Decide an objection after checking: upheld takes the household out of the batch; rejected keeps
     it, and either way the reason is recorded."""
-    now = _now(now)
+    now = now_unless_given(now)
     objection = (
         Objection.objects.select_for_update(of=("self",))
         .select_related("batch", "entry", "entry__household")
         .get(pk=objection.pk)
     )
-    batch = _locked(objection.batch)
+    batch = locked_batch(objection.batch)
     ensure_can_edit(by, batch.village_id)
     if objection.state != Objection.State.OPEN:
         raise ProcedureError(gettext("该异议已经处理"))
@@ -260,7 +268,7 @@ def resolve_objection(
         # The village no longer qualifies as posted: back to the criteria check.
         batch.stage, batch.stage_since = Stage.SURVEY, now
         batch.save(update_fields=["stage", "stage_since"])
-        _log(
+        log_step(
             batch,
             by=by,
             action=StageRecord.Action.SEND_BACK,

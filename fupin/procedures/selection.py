@@ -23,7 +23,14 @@ from .models import (
     StageRecord,
 )
 from .permissions import ensure_level
-from .services import ProcedureError, _ensure_stage, _income_and_guarantees, _locked, _move, _now
+from .services import (
+    ProcedureError,
+    ensure_stage,
+    incomes_and_guarantees,
+    locked_batch,
+    move_batch,
+    now_unless_given,
+)
 
 
 def _complete_village_survey(batch: Batch, *, by: User, now: datetime.datetime) -> Batch:
@@ -36,7 +43,7 @@ def _complete_village_survey(batch: Batch, *, by: User, now: datetime.datetime) 
             + gettext("标准：")
             + "；".join(f"{r['label']}（{r['actual']}）" for r in failing)
         )
-    return _move(
+    return move_batch(
         batch,
         Stage.APPRAISAL,
         by=by,
@@ -60,7 +67,7 @@ def _ranked_entries(batch: Batch, exceptions: dict[int, tuple[str, str]]) -> lis
         if not (note or "").strip():
             raise ProcedureError(gettext("例外情形须写明具体情况"))
     ids = [e.household_id for e in entries]
-    incomes, guarantees = _income_and_guarantees(ids, batch.year)
+    incomes, guarantees = incomes_and_guarantees(ids, batch.year)
     missing = [e.household.head_name or e.household.number for e in entries if e.household_id not in incomes]
     if missing:
         raise ProcedureError(
@@ -158,10 +165,10 @@ def complete_survey(
     健康). Relapse selects at or below the line, or with an exception. Exit keeps households
     above the line with all guarantees met and the helper's confirmation.
     """
-    now = _now(now)
-    batch = _locked(batch)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
     ensure_level(by, batch.village_id, "village")
-    _ensure_stage(batch, Stage.SURVEY)
+    ensure_stage(batch, Stage.SURVEY)
     if batch.is_village_procedure:
         return _complete_village_survey(batch, by=by, now=now)
     entries = _ranked_entries(batch, exceptions or {})
@@ -186,7 +193,7 @@ def complete_survey(
         batch_size=2000,
     )
     selected = sum(1 for e in entries if e.state == EntryState.SELECTED)
-    return _move(
+    return move_batch(
         batch,
         Stage.APPRAISAL,
         by=by,
@@ -222,10 +229,10 @@ def record_appraisal(
     more than half of those present (村民委员会组织法 第二十六条). `votes` maps entry id to
     (for, against); for a village procedure it has the single key None.
     """
-    now = _now(now)
-    batch = _locked(batch)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
     ensure_level(by, batch.village_id, "village")
-    _ensure_stage(batch, Stage.APPRAISAL)
+    ensure_stage(batch, Stage.APPRAISAL)
     if not minutes:
         raise ProcedureError(gettext("请上传民主评议会议记录（扫描件或照片）"))
     if representatives < 1 or present < 0 or present > representatives:
@@ -269,7 +276,7 @@ def record_appraisal(
         )
         passed = sum(1 for e in entries if e.state == EntryState.SELECTED)
     appraisal.save()
-    _move(
+    move_batch(
         batch,
         Stage.FIRST_NOTICE,
         by=by,

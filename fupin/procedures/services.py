@@ -88,7 +88,7 @@ def notice_ends_at(
     return timezone.make_aware(end, timezone.get_current_timezone())
 
 
-def _now(now: datetime.datetime | None) -> datetime.datetime:
+def now_unless_given(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
@@ -99,7 +99,7 @@ def _display_name(user: User | None) -> str:
 # ---------------------------------------------------------------- the state machine
 
 
-def _ensure_stage(batch: Batch, *stages: str) -> None:
+def ensure_stage(batch: Batch, *stages: str) -> None:
     if batch.stage not in stages:
         wanted = "、".join(batch.stage_label(s) for s in stages)
         raise ProcedureError(
@@ -108,7 +108,7 @@ def _ensure_stage(batch: Batch, *stages: str) -> None:
         )
 
 
-def _log(
+def log_step(
     batch: Batch,
     *,
     by: User,
@@ -146,7 +146,7 @@ def on_batch_move(listener: Callable[..., None]) -> None:
         _move_listeners.append(listener)
 
 
-def _move(
+def move_batch(
     batch: Batch,
     to: str,
     *,
@@ -168,7 +168,7 @@ def _move(
             gettext("本批次还有 %(pending)s 条异议未处理，处理完毕后才能进入下一环节") % {"pending": pending}
         )
     frm = batch.stage
-    _log(batch, by=by, action=action, now=now, opinion=opinion, evidence=evidence, stage=frm)
+    log_step(batch, by=by, action=action, now=now, opinion=opinion, evidence=evidence, stage=frm)
     batch.stage, batch.stage_since = to, now
     if to == Stage.ANNOUNCED:
         batch.announced_at = now
@@ -185,7 +185,7 @@ def _move(
     return batch
 
 
-def _locked(batch: Batch) -> Batch:
+def locked_batch(batch: Batch) -> Batch:
     return Batch.objects.select_for_update().select_related("village").get(pk=batch.pk)
 
 
@@ -219,7 +219,7 @@ ELIGIBLE_STATUS = {
 def open_batch(
     *, by: User, village_code: str, kind: str, year: int, now: datetime.datetime | None = None
 ) -> Batch:
-    now = _now(now)
+    now = now_unless_given(now)
     try:
         village = Region.objects.get(code=village_code)
     except Region.DoesNotExist:
@@ -253,7 +253,7 @@ def open_batch(
         opened_at=now,
         stage_since=now,
     )
-    _log(batch, by=by, action=StageRecord.Action.OPEN, now=now)
+    log_step(batch, by=by, action=StageRecord.Action.OPEN, now=now)
     record(
         by=by,
         action="procedure_open",
@@ -356,12 +356,12 @@ def add_households(
 ) -> list[BatchHousehold]:
     """Put households into the batch at its application stage: applications (识别, 返贫) or the
     draft exit list (脱贫)."""
-    now = _now(now)
-    batch = _locked(batch)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
     ensure_level(by, batch.village_id, "village")
     if batch.kind not in HOUSEHOLD_PROCEDURES:
         raise ProcedureError(gettext("贫困村程序不含户名单"))
-    _ensure_stage(batch, Stage.APPLICATION)
+    ensure_stage(batch, Stage.APPLICATION)
     _check_application_codes(batch, source, proposed_type, primary_cause, other_causes)
     households = _households_to_add(batch, household_ids)
     entries = BatchHousehold.objects.bulk_create(
@@ -419,9 +419,9 @@ def withdraw_entry(
     entry: BatchHousehold, *, by: User, reason: str, now: datetime.datetime | None = None
 ) -> BatchHousehold:
     """Take a household off the list at the application stage (the applicant withdraws, a wrong entry)."""
-    batch = _locked(entry.batch)
+    batch = locked_batch(entry.batch)
     ensure_level(by, batch.village_id, "village")
-    _ensure_stage(batch, Stage.APPLICATION)
+    ensure_stage(batch, Stage.APPLICATION)
     if not (reason or "").strip():
         raise ProcedureError(gettext("请填写撤回原因"))
     entry.delete()
@@ -442,7 +442,7 @@ def withdraw_entry(
     return entry
 
 
-def _income_and_guarantees(household_ids: list[int], year: int) -> tuple[dict, dict]:
+def incomes_and_guarantees(household_ids: list[int], year: int) -> tuple[dict, dict]:
     incomes = dict(
         IncomeRecord.objects.filter(household_id__in=household_ids, year=year).values_list(
             "household_id", "per_capita_net_income"
@@ -458,18 +458,18 @@ def _income_and_guarantees(household_ids: list[int], year: int) -> tuple[dict, d
 def propose_exit_candidates(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> int:
     """Draft the exit list from the year's income update: poor households of the village whose
     per-capita net income is above the year's line and whose guarantees are all met."""
-    batch = _locked(batch)
+    batch = locked_batch(batch)
     if batch.kind != Procedure.EXIT:
         raise ProcedureError(gettext("只有脱贫批次可以从收入更新中拟定名单"))
     ensure_level(by, batch.village_id, "village")
-    _ensure_stage(batch, Stage.APPLICATION)
+    ensure_stage(batch, Stage.APPLICATION)
     line = selectors.poverty_line(batch.year, batch.village_id)
     poor = list(
         Household.objects.filter(village_id=batch.village_id, status=codes.HouseholdStatus.POOR).values_list(
             "pk", flat=True
         )
     )
-    incomes, guarantees = _income_and_guarantees(poor, batch.year)
+    incomes, guarantees = incomes_and_guarantees(poor, batch.year)
     taken = set(batch.entries.values_list("household_id", flat=True)) | set(_active_elsewhere(poor, batch))
     ids = [
         h
@@ -489,7 +489,7 @@ def confirm_by_helper(
     entries: Iterable[BatchHousehold], *, by: User, helper_name: str, now: datetime.datetime | None = None
 ) -> int:
     """The helper (帮扶责任人) confirms the household has stably left poverty."""
-    now = _now(now)
+    now = now_unless_given(now)
     entries = list(entries)
     if not (helper_name or "").strip():
         raise ProcedureError(gettext("请填写确认的帮扶责任人姓名"))
@@ -497,7 +497,7 @@ def confirm_by_helper(
         if e.batch.kind != Procedure.EXIT:
             raise ProcedureError(gettext("帮扶责任人确认只用于脱贫批次"))
         ensure_level(by, e.batch.village_id, "village")
-        _ensure_stage(e.batch, Stage.APPLICATION, Stage.SURVEY)
+        ensure_stage(e.batch, Stage.APPLICATION, Stage.SURVEY)
     BatchHousehold.objects.filter(pk__in=[e.pk for e in entries]).update(
         helper_confirmed_by=helper_name.strip()[:50], helper_confirmed_at=now
     )
@@ -517,10 +517,10 @@ def confirm_by_helper(
 
 @transaction.atomic
 def complete_application(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> Batch:
-    now = _now(now)
-    batch = _locked(batch)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
     ensure_level(by, batch.village_id, "village")
-    _ensure_stage(batch, Stage.APPLICATION)
+    ensure_stage(batch, Stage.APPLICATION)
     if batch.kind in HOUSEHOLD_PROCEDURES:
         if not batch.entries.filter(state=EntryState.PROPOSED).exists():
             raise ProcedureError(gettext("名单中还没有户，请先录入申请（或拟定名单）"))
@@ -535,7 +535,7 @@ def complete_application(batch: Batch, *, by: User, now: datetime.datetime | Non
         raise ProcedureError(
             gettext("请先填报%(name)s%(year)s年的村情登记") % {"name": batch.village.name, "year": batch.year}
         )
-    return _move(batch, Stage.SURVEY, by=by, now=now, action=StageRecord.Action.COMPLETE)
+    return move_batch(batch, Stage.SURVEY, by=by, now=now, action=StageRecord.Action.COMPLETE)
 
 
 # ---------------------------------------------------------------- reviews and announcement
@@ -551,13 +551,13 @@ def approve_review(
     now: datetime.datetime | None = None,
 ) -> Batch:
     """The township's review (审核) passes; the batch goes on to the township notice."""
-    now = _now(now)
-    batch = _locked(batch)
-    _ensure_stage(batch, Stage.TOWNSHIP_REVIEW)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
+    ensure_stage(batch, Stage.TOWNSHIP_REVIEW)
     ensure_level(by, batch.village_id, "township")
     if not (opinion or "").strip():
         raise ProcedureError(gettext("请填写审核意见"))
-    return _move(
+    return move_batch(
         batch,
         Stage.SECOND_NOTICE,
         by=by,
@@ -571,14 +571,14 @@ def approve_review(
 @transaction.atomic
 def send_back(batch: Batch, *, by: User, reason: str, now: datetime.datetime | None = None) -> Batch:
     """A review sends the whole batch back: township → village survey, county → township review."""
-    now = _now(now)
-    batch = _locked(batch)
-    _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
+    ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if not (reason or "").strip():
         raise ProcedureError(gettext("退回须写明理由"))
     to = Stage.SURVEY if batch.stage == Stage.TOWNSHIP_REVIEW else Stage.TOWNSHIP_REVIEW
-    return _move(batch, to, by=by, now=now, action=StageRecord.Action.SEND_BACK, opinion=reason.strip())
+    return move_batch(batch, to, by=by, now=now, action=StageRecord.Action.SEND_BACK, opinion=reason.strip())
 
 
 @transaction.atomic
@@ -586,9 +586,9 @@ def return_household(
     entry: BatchHousehold, *, by: User, reason: str, now: datetime.datetime | None = None
 ) -> BatchHousehold:
     """A review sends one household back for re-checking; it leaves this batch."""
-    now = _now(now)
-    batch = _locked(entry.batch)
-    _ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
+    now = now_unless_given(now)
+    batch = locked_batch(entry.batch)
+    ensure_stage(batch, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_REVIEW)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     entry = BatchHousehold.objects.select_for_update().select_related("household").get(pk=entry.pk)
     if entry.batch_id != batch.pk or entry.state != EntryState.SELECTED:
@@ -599,7 +599,7 @@ def return_household(
         raise ProcedureError(gettext("该户有未处理的异议，请先处理异议"))
     entry.state, entry.reason = EntryState.RETURNED, f"{batch.stage_label()}退回：{reason.strip()}"[:300]
     entry.save(update_fields=["state", "reason"])
-    _log(
+    log_step(
         batch,
         by=by,
         action=StageRecord.Action.RETURN_HOUSEHOLD,
@@ -621,9 +621,9 @@ def return_household(
 def announce(batch: Batch, *, by: User, opinion: str, now: datetime.datetime | None = None) -> Notice:
     """The county's review (复审) passes and the result is announced (公告): the households'
     status changes (identification, relapse: poor; exit: exited) or the village's record does."""
-    now = _now(now)
-    batch = _locked(batch)
-    _ensure_stage(batch, Stage.COUNTY_REVIEW)
+    now = now_unless_given(now)
+    batch = locked_batch(batch)
+    ensure_stage(batch, Stage.COUNTY_REVIEW)
     ensure_level(by, batch.village_id, "county")
     if not (opinion or "").strip():
         raise ProcedureError(gettext("请填写复审意见"))
@@ -654,7 +654,9 @@ def announce(batch: Batch, *, by: User, opinion: str, now: datetime.datetime | N
     )
     seal_notice(notice, by=by)
     _apply_result(batch, by=by)
-    _move(batch, Stage.ANNOUNCED, by=by, now=now, action=StageRecord.Action.ANNOUNCE, opinion=opinion.strip())
+    move_batch(
+        batch, Stage.ANNOUNCED, by=by, now=now, action=StageRecord.Action.ANNOUNCE, opinion=opinion.strip()
+    )
     return notice
 
 

@@ -19,7 +19,7 @@ from fupin.regions import selectors as regions
 from . import consents
 from .models import Consent, ConsentMethod, ConsentScope
 from .services import RegistryError
-from .views import _ensure_editor, _household_or_404
+from .views import ensure_editor, household_or_404
 
 
 class ConsentForm(ServiceForm):
@@ -46,8 +46,8 @@ class ConsentForm(ServiceForm):
 @require_http_methods(["GET", "POST"])
 def consent_record(request, pk):
     user = request.user
-    household = _household_or_404(user, pk)
-    _ensure_editor(user)
+    household = household_or_404(user, pk)
+    ensure_editor(user)
     members = list(household.members.all())
     form = ConsentForm(
         request.POST or None,
@@ -88,8 +88,8 @@ def consent_record(request, pk):
 @require_POST
 def consent_withdraw(request, pk, consent_pk):
     user = request.user
-    household = _household_or_404(user, pk)
-    _ensure_editor(user)
+    household = household_or_404(user, pk)
+    ensure_editor(user)
     consent = Consent.objects.filter(household=household, pk=consent_pk).first()
     if consent is None:
         raise Http404(_("授权不存在"))
@@ -104,6 +104,6 @@ def consent_withdraw(request, pk, consent_pk):
 
 @file_view
 def consent_file(request, pk, consent_pk):
-    household = _household_or_404(request.user, pk)
+    household = household_or_404(request.user, pk)
     consent = Consent.objects.get(household=household, pk=consent_pk)  # none: a 404 (file_view)
     return stored_file_response(consent.evidence, filename=f"授权书-{consent.pk}", attachment=True)

@@ -12,7 +12,7 @@ from fupin.core.forms import ServiceForm
 
 from . import reveal
 from .services import RegistryError
-from .views import _household_or_404, detail_context
+from .views import detail_context, household_or_404
 
 
 class RevealForm(ServiceForm):
@@ -23,7 +23,7 @@ class RevealForm(ServiceForm):
 @login_required
 @require_POST
 def household_reveal(request, pk):
-    household = _household_or_404(request.user, pk)
+    household = household_or_404(request.user, pk)
     reveal.ensure_may_reveal(request.user)
     form = RevealForm(request.POST)
     revealed: frozenset[str] = frozenset()

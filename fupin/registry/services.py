@@ -359,7 +359,7 @@ def _lock(household: Household) -> Household:
     return Household.objects.select_for_update().only("pk", "size").get(pk=household.pk)
 
 
-def _refresh_household_summary(household: Household) -> None:
+def refresh_household_summary(household: Household) -> None:
     """Keep the head's name, initials and the size on the household row."""
     members = list(household.members.values_list("relation", "name", "name_initials"))
     head = next((m for m in members if m[0] == codes.Relation.HEAD), None)
@@ -369,7 +369,7 @@ def _refresh_household_summary(household: Household) -> None:
     household.refresh_from_db(fields=["head_name", "head_initials", "size"])
 
 
-def _check_member_fields(
+def check_member_fields(
     values: dict, *, household: Household, member_id: int | None, by: User | None = None
 ) -> None:
     errors, parsed = validation.check_identity(
@@ -423,14 +423,14 @@ def add_member(household: Household, *, by: User, **fields: Any) -> Member:
         raise RegistryError(gettext("未知字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
     if Household.objects.select_for_update().get(pk=household.pk).is_registered:
         raise _locked_member_change(household, gettext("增加家庭成员"))
-    _check_member_fields(fields, household=household, member_id=None, by=by)
+    check_member_fields(fields, household=household, member_id=None, by=by)
     member = Member.objects.create(
         household=household,
         village_code=household.village_id,
         name_initials=initials(fields["name"]),
         **fields,
     )
-    _refresh_household_summary(household)
+    refresh_household_summary(household)
     record(
         by=by,
         action="add_member",
@@ -503,14 +503,14 @@ def update_member(
         _ensure_identity_kept(member, changes)
     before = snapshot(member, MEMBER_EDITABLE)
     values = {name: getattr(member, name) for name in MEMBER_EDITABLE} | changes
-    _check_member_fields(values, household=member.household, member_id=member.pk, by=by)
+    check_member_fields(values, household=member.household, member_id=member.pk, by=by)
     for k in MEMBER_EDITABLE:
         if k in values:
             setattr(member, k, values[k])
     member.name_initials = initials(member.name)
     member.save()
     member.refresh_from_db(fields=["version"])  # raised by the database
-    _refresh_household_summary(member.household)
+    refresh_household_summary(member.household)
     changed = diff(before, snapshot(member, MEMBER_EDITABLE))
     if changed:
         record(
@@ -546,7 +546,7 @@ def remove_member(member: Member, *, by: User, reason: str) -> None:
         | {"reason": [None, reason]},
     )
     member.delete()
-    _refresh_household_summary(household)
+    refresh_household_summary(household)
 
 
 @transaction.atomic

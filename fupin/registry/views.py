@@ -60,12 +60,12 @@ def _ensure_reader(user):
         raise PermissionDenied(_("您的角色不能查看贫困户信息"))
 
 
-def _ensure_editor(user):
+def ensure_editor(user):
     if not user.can_edit_registry:
         raise PermissionDenied(_("您的角色只能查看，不能修改"))
 
 
-def _household_or_404(user, pk) -> Household:
+def household_or_404(user, pk) -> Household:
     return get_in_scope(selectors.household_for, user, pk, message=_("户不存在或不在您的管辖范围内"))
 
 
@@ -312,7 +312,7 @@ def _guarantee_years(checks: list[GuaranteeCheck]) -> list[dict]:
 
 @login_required
 def household_detail(request, pk):
-    household = _household_or_404(request.user, pk)
+    household = household_or_404(request.user, pk)
     return render(request, "registry/household_detail.html", detail_context(request, household))
 
 
@@ -350,7 +350,7 @@ def detail_context(
 @login_required
 def household_history(request, pk):
     user = request.user
-    household = _household_or_404(user, pk)
+    household = household_or_404(user, pk)
     page = page_of(request, selectors.household_history(household), per_page=HISTORY_PAGE_SIZE)
     return render(
         request,
@@ -372,7 +372,7 @@ def household_history(request, pk):
 def household_create(request):
     """A new household in a village: chosen from the region in the query string, or picked first."""
     user = request.user
-    _ensure_editor(user)
+    ensure_editor(user)
     code = request.GET.get("region", "").strip()
     base = _region_in_scope(user, code) if code else regions.home_region(user)
     if code and base is None:
@@ -431,8 +431,8 @@ def _village_picker(request, base: Region | None):
 @require_http_methods(["GET", "POST"])
 def household_edit(request, pk):
     user = request.user
-    household = _household_or_404(user, pk)
-    _ensure_editor(user)
+    household = household_or_404(user, pk)
+    ensure_editor(user)
     groups = list(regions.groups_of(household.village))
     form = HouseholdForm(
         request.POST or None,
@@ -499,8 +499,8 @@ def _locked_page(request, household: Household, what: str):
 @require_http_methods(["GET", "POST"])
 def member_add(request, pk):
     user = request.user
-    household = _household_or_404(user, pk)
-    _ensure_editor(user)
+    household = household_or_404(user, pk)
+    ensure_editor(user)
     if household.is_registered:
         return _locked_page(request, household, _("增加家庭成员"))
     has_head = household.members.filter(relation=codes.Relation.HEAD).exists()
@@ -532,7 +532,7 @@ def member_add(request, pk):
 def member_edit(request, pk, member_pk):
     user = request.user
     member = _member_or_404(user, pk, member_pk)
-    _ensure_editor(user)
+    ensure_editor(user)
     household = member.household
     form = MemberForm(request.POST or None, initial=MemberForm.initial_for(member))
     if household.is_registered:
@@ -577,7 +577,7 @@ def member_edit(request, pk, member_pk):
 def member_remove(request, pk, member_pk):
     user = request.user
     member = _member_or_404(user, pk, member_pk)
-    _ensure_editor(user)
+    ensure_editor(user)
     household = member.household
     if household.is_registered:
         return _locked_page(request, household, _("减员"))
@@ -626,8 +626,8 @@ INCOME_INPUTS = IncomeRecord.INCOME_FIELDS + ("productive_expenditure", "househo
 @require_http_methods(["GET", "POST"])
 def income_record(request, pk):
     user = request.user
-    household = _household_or_404(user, pk)
-    _ensure_editor(user)
+    household = household_or_404(user, pk)
+    ensure_editor(user)
     this_year = timezone.localdate().year
     year = _posted_year(request, request_year(request, this_year))
     existing = household.incomes.filter(year=year).first()
@@ -683,8 +683,8 @@ def _posted_year(request, year: int) -> int:
 @require_http_methods(["GET", "POST"])
 def guarantees_record(request, pk):
     user = request.user
-    household = _household_or_404(user, pk)
-    _ensure_editor(user)
+    household = household_or_404(user, pk)
+    ensure_editor(user)
     year = _posted_year(request, request_year(request, timezone.localdate().year))
     existing = household.guarantee_checks.filter(year=year).first()
     initial = GuaranteeForm.initial_for(existing) if existing else GuaranteeForm.blank_initial(year)

@@ -28,7 +28,7 @@ from fupin.registry.models import Household
 
 from . import selectors, tables
 from .models import SatisfactionSurvey, SurveyAnswer
-from .selectors import REGISTERED, _within
+from .selectors import REGISTERED, within_region
 
 OUTSIDE = [codes.HouseholdStatus.UNREGISTERED, codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.REMOVED]
 CONFIRMED_DECISIONS = ["rectify", "excluded"]
@@ -116,7 +116,7 @@ def assessment(user, region: Region | None, year: int) -> dict:
     code = region.code if region else ""
     scope = household_filter(user)
     children = tables.children_of(user, region)
-    length = selectors._child_length(code)
+    length = selectors.child_code_length(code)
     if length is None:
         children = []
     figures = selectors.region_figures(user, code)
@@ -126,12 +126,12 @@ def assessment(user, region: Region | None, year: int) -> dict:
     satisfied: dict = defaultdict(int)
     answered: dict = defaultdict(int)
     if scope is not None:
-        households = _within(Household.objects.all(), "village_id", code).filter(scope)
+        households = within_region(Household.objects.all(), "village_id", code).filter(scope)
         group_length = length or len(code) or 2
         wrong = _grouped_count(households.filter(wrong_exit_filter(year)), "village_id", group_length)
         omitted = _grouped_count(households.filter(omission_filter(year)), "village_id", group_length)
         surveys = (
-            _within(SatisfactionSurvey.objects.filter(year=year), "village_code", code)
+            within_region(SatisfactionSurvey.objects.filter(year=year), "village_code", code)
             .filter(household__in=households.values("pk"))
             .exclude(answer=SurveyAnswer.UNSURE)
         )

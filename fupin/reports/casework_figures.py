@@ -37,7 +37,7 @@ from .models import (
     CaseworkStat,
     ProblemStat,
 )
-from .selectors import NEEDS_HELPER, _dirty_villages, _province_codes, _rollup_rows, _uses_rollup, _within
+from .selectors import NEEDS_HELPER, dirty_villages, province_codes, rollup_rows, uses_rollup, within_region
 
 VISIT_REFERENCE = "visit_ref"
 PAIRED = ("paired", 0, "")
@@ -185,7 +185,7 @@ def casework_counts(user: User, region_code: str, today: datetime.date | None = 
         return CaseworkCounts()
     cutoffs, default_cutoff = visit_cutoffs(region_code, today)
     county_length = CODE_LENGTHS[RegionLevel.COUNTY]
-    if _uses_rollup(user, region_code, "casework_built_at"):
+    if uses_rollup(user, region_code, "casework_built_at"):
         rolled = _casework_from_rollup(region_code, cutoffs, default_cutoff)
         if rolled is not None:
             return rolled
@@ -213,10 +213,10 @@ def _casework_from_rollup(
 
     Overdue is Σ over days before the cut-off of the households last visited that day; a county with its own
     interval has its own cut-off, so above county level its rows replace its share of the region's."""
-    dirty = _dirty_villages(region_code)
+    dirty = dirty_villages(region_code)
     if dirty is None:
         return None
-    codes_ = [region_code] if region_code else _province_codes()
+    codes_ = [region_code] if region_code else province_codes()
     out = CaseworkCounts(source="rollup")
     for metric, year, key, n in (
         CaseworkStat.objects.filter(region_code__in=codes_)
@@ -306,11 +306,11 @@ def problem_figures(user: User, region_code: str, today: datetime.date | None = 
     """Problems in the ledger being rectified (整改中), and those not closed out past their deadline."""
 
     today = today or timezone.localdate()
-    if _uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
-        return _rollup_rows(ProblemStat, region_code).aggregate(
+    if uses_rollup(user, region_code, built=None):  # ProblemStat is kept by triggers: exact
+        return rollup_rows(ProblemStat, region_code).aggregate(
             open=Coalesce(Sum("open"), 0), overdue=Coalesce(Sum("pending", filter=Q(deadline__lt=today)), 0)
         )
-    qs = _within(monitoring.problems_for(user), "region_code", region_code).exclude(
+    qs = within_region(monitoring.problems_for(user), "region_code", region_code).exclude(
         status=ProblemStatus.CLOSED
     )
     return qs.aggregate(

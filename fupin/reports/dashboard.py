@@ -72,7 +72,7 @@ def figures_for(user, region: Region | None, year: int) -> dict[str, Any]:
     types = _breakdown("poor_type", codes.HouseholdType, code, figures)
     causes = _breakdown("poor_cause", codes.PovertyCause, code, figures)
     children = []
-    for child in tables.children_of(user, region) if selectors._child_length(code) else []:
+    for child in tables.children_of(user, region) if selectors.child_code_length(code) else []:
         poor = figures.get("status", "poor", child.code)
         end = tables.poor_at(figures, year, child.code)
         children.append(

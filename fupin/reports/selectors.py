@@ -15,7 +15,7 @@ The dashboard's case-work figures (casework_figures.py, casework_counts: pairing
 measures) go the same two ways over CaseworkStat, patched from the same log; "overdue" is stored by
 day of last visit and summed before today's cut-off, so it is right on any day. Microloans
 (loan_figures) read LoanStat, which triggers keep exact. Only a user who may read the whole region
-gets a rollup's numbers (_uses_rollup); everyone else is counted live within their scope. The problem ledger
+gets a rollup's numbers (uses_rollup); everyone else is counted live within their scope. The problem ledger
 (casework_figures.problem_figures) reads ProblemStat, kept by triggers, by deadline.
 """
 
@@ -272,14 +272,14 @@ def _grouped(households: QuerySet[Household], child_length: int | None) -> dict[
     return out
 
 
-def _child_length(region_code: str) -> int | None:
+def child_code_length(region_code: str) -> int | None:
     if not region_code:
         return CODE_LENGTHS[RegionLevel.PROVINCE]
     level = level_of(region_code)
     return None if level >= RegionLevel.VILLAGE else CODE_LENGTHS[RegionLevel(level + 1)]
 
 
-def _uses_rollup(user: User, region_code: str, built: str | None = "built_at") -> bool:
+def uses_rollup(user: User, region_code: str, built: str | None = "built_at") -> bool:
     """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built; None:
     kept by triggers since its migration).
 
@@ -311,8 +311,8 @@ def region_figures(user: User, region_code: str) -> RegionFigures:
     figures = RegionFigures()
     if scope is None:
         return figures
-    child_length = _child_length(region_code)
-    if _uses_rollup(user, region_code):
+    child_length = child_code_length(region_code)
+    if uses_rollup(user, region_code):
         rolled = _from_rollup(region_code, child_length)
         if rolled is not None:
             return rolled
@@ -328,13 +328,13 @@ def region_figures(user: User, region_code: str) -> RegionFigures:
     return figures
 
 
-def _province_codes() -> list[str]:
+def province_codes() -> list[str]:
     return list(Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True))
 
 
-def _rollup_rows(model: Any, region_code: str) -> QuerySet:
+def rollup_rows(model: Any, region_code: str) -> QuerySet:
     """A rollup's rows for a region; for the whole country (""), the provinces' rows, which add up to it."""
-    return model.objects.filter(region_code__in=[region_code] if region_code else _province_codes())
+    return model.objects.filter(region_code__in=[region_code] if region_code else province_codes())
 
 
 def _stored(codes_: list[str]) -> dict[str, Counts]:
@@ -362,7 +362,7 @@ def _request_refresh() -> None:
         refresh_stats.enqueue()
 
 
-def _dirty_villages(region_code: str) -> list[str] | None:
+def dirty_villages(region_code: str) -> list[str] | None:
     """The villages of a region written since the rollups' last refresh (queueing the refresh if any); None: too
     many to patch, count live."""
     dirty_qs = DirtyVillage.objects.all()
@@ -381,13 +381,13 @@ def _dirty_villages(region_code: str) -> list[str] | None:
 def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | None:
     """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live.
     A village (`child_length` None) has no children: a dirty village is then the region itself."""
-    dirty = _dirty_villages(region_code)
+    dirty = dirty_villages(region_code)
     if dirty is None:
         return None
     if region_code:
         child_codes = list(Region.objects.filter(parent_id=region_code).values_list("code", flat=True))
     else:
-        child_codes = _province_codes()
+        child_codes = province_codes()
     stored = _stored(([region_code] if region_code else []) + child_codes + dirty)
     figures = RegionFigures(source="rollup")
     if region_code:
@@ -415,7 +415,7 @@ def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | 
 # ---------------------------------------------------------------- figures not in the rollup
 
 
-def _within(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
+def within_region(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
     """`qs` limited to the rows whose `field_name` (a region code) lies in `region_code` (all of them for "")."""
     return qs.filter(in_region(field_name, region_code)) if region_code else qs
 
@@ -425,14 +425,16 @@ def survey_answers_for(user: User, *, region_code: str, year: int) -> QuerySet[S
     scope = household_filter(user, "household__")
     if scope is None:
         return SatisfactionSurvey.objects.none()
-    return _within(SatisfactionSurvey.objects.filter(year=year), "village_code", region_code).filter(scope)
+    return within_region(SatisfactionSurvey.objects.filter(year=year), "village_code", region_code).filter(
+        scope
+    )
 
 
 def _scoped_households(user: User, region_code: str) -> QuerySet[Household] | None:
     scope = household_filter(user)
     if scope is None:
         return None
-    return _within(Household.objects.all(), "village_id", region_code).filter(scope)
+    return within_region(Household.objects.all(), "village_id", region_code).filter(scope)
 
 
 def relapses_by_year(user: User, region_code: str, years: list[int]) -> dict[int, list[int]]:
@@ -458,7 +460,7 @@ def plans_by_year(user: User, region_code: str, years: list[int]) -> dict[int, i
     highest level below it that has plans."""
     if region_filter(user, "region_id") is None:
         return {}
-    plans = _within(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list(
+    plans = within_region(ReductionPlan.objects.filter(year__in=years), "region_id", region_code).values_list(
         "region_id", "year", "persons"
     )
     by_length: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -487,7 +489,7 @@ def rural_population(
     if figures is not None and figures.source != "live":
         return {y: figures.get("rural", y)[1] for y in years if figures.get("rural", y)[1]}
     rows = (
-        _within(_profiles().filter(year__in=years), "village_id", region_code)
+        within_region(_profiles().filter(year__in=years), "village_id", region_code)
         .values("year")
         .annotate(n=Sum("rural_population"))
     )
@@ -496,7 +498,7 @@ def rural_population(
 
 def funds_figures(user: User, region_code: str, year: int) -> dict:
     """Projects of the year with their money, and microloans disbursed and outstanding (amounts in yuan)."""
-    projects = _within(funds.projects_for(user, year=year), "region_id", region_code).exclude(
+    projects = within_region(funds.projects_for(user, year=year), "region_id", region_code).exclude(
         status=ProjectStatus.CANCELLED
     )
     project_ids = projects.values("pk")
@@ -522,10 +524,12 @@ def loan_figures(user: User, region_code: str) -> dict[str, int]:
     """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on them:
     from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else live."""
 
-    if _uses_rollup(user, region_code, built=None):
-        return _rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
+    if uses_rollup(user, region_code, built=None):
+        return rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})
     loans = (
-        _within(funds.loans_for(user), "region_id", region_code).filter(disbursed_on__isnull=False).order_by()
+        within_region(funds.loans_for(user), "region_id", region_code)
+        .filter(disbursed_on__isnull=False)
+        .order_by()
     )
     is_open = Q(status=LoanStatus.DISBURSED)
     sums = loans.aggregate(

@@ -21,7 +21,7 @@ from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 
 from . import selectors
-from .selectors import REGISTERED, RegionFigures, _within
+from .selectors import REGISTERED, RegionFigures, within_region
 
 
 def percent(part, whole) -> Decimal | None:
@@ -77,7 +77,7 @@ def _child_extras(
         rural = {child: figures.get("rural", year, child)[1] for child in figures.children}
     else:
         rural = _by_child(
-            _within(VillageProfile.objects.filter(year=year), "village_id", code).filter(
+            within_region(VillageProfile.objects.filter(year=year), "village_id", code).filter(
                 region_filter(user, "village_id")
             ),
             "village_id",
@@ -85,9 +85,9 @@ def _child_extras(
             Sum("rural_population"),
         )
     plans: dict = {}
-    for region_id, persons in _within(ReductionPlan.objects.filter(year=year), "region_id", code).values_list(
-        "region_id", "persons"
-    ):
+    for region_id, persons in within_region(
+        ReductionPlan.objects.filter(year=year), "region_id", code
+    ).values_list("region_id", "persons"):
         if len(region_id) >= length:
             child = region_id[:length]
             # a child's own plan wins over the sum of plans allocated below it
@@ -98,7 +98,7 @@ def _child_extras(
     scope = household_filter(user, "household__")
     relapsed = {}
     if scope is not None:
-        qs = _within(
+        qs = within_region(
             BatchHousehold.objects.filter(
                 batch__kind=Procedure.RELAPSE, batch__year=year, state=EntryState.CONFIRMED
             ),
@@ -216,7 +216,7 @@ def _standard_cells(figures, year: int, which, rcode, rural, plan, relapsed) -> 
 def standard_tables(user, region: Region | None, year: int) -> list[Table]:
     code = region.code if region else ""
     figures = selectors.region_figures(user, code)
-    length = selectors._child_length(code)
+    length = selectors.child_code_length(code)
     children = children_of(user, region) if length else []
     extras = _child_extras(user, code, length, year, figures)
     t1, t2, t3 = _standard_headings(year)

@@ -345,7 +345,7 @@ def test_applying_is_all_or_nothing(users, household, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(kinds, "_refresh_household_summary", fail)
+    monkeypatch.setattr(kinds, "refresh_household_summary", fail)
     audit_before = AuditEntry.objects.count()
     with pytest.raises(RuntimeError):
         services.approve(request, by=users["township"])

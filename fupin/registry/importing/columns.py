@@ -497,7 +497,7 @@ for _c in COLUMNS:
         _HEADING_INDEX[_normalise_heading(_h)].append(_c)
 
 
-def _columns_for(heading) -> list[Column]:
+def columns_for(heading) -> list[Column]:
     key = _normalise_heading(heading)
     if key in _HEADING_INDEX:
         return _HEADING_INDEX[key]
@@ -521,7 +521,7 @@ def map_columns(headers: list[str]) -> ColumnMap:
     """Match the file's headings to the template; ImportRejected if required ones are missing or repeated."""
     index: dict[tuple[str, str], int] = {}
     ignored = []
-    candidates = [_columns_for(h) for h in headers]
+    candidates = [columns_for(h) for h in headers]
     name_at = next(
         (i for i, cs in enumerate(candidates) if any(c.field == "name" and c.part == MEMBER for c in cs)),
         None,

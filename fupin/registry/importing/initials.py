@@ -8,14 +8,14 @@ from functools import lru_cache
 
 import polars as pl
 
-from .regions import _INITIALS, _initial_letters, name_initials
+from .regions import INITIALS, initial_letters, name_initials
 
 _KNOWN_INITIALS = [pl.DataFrame(schema={"name": pl.String, "initials": pl.String})]  # kept between imports
 
 
 def initials(names: pl.Series) -> pl.Series:
     """importing.regions.name_initials of each name: each distinct name converted once per process
-    (regions._INITIALS), and looked up with a join (a mapping of every name known, handed to polars each
+    (regions.INITIALS), and looked up with a join (a mapping of every name known, handed to polars each
     batch, cost more than the rest)."""
     known = _KNOWN_INITIALS[0]
     if len(known) > 2_000_000:
@@ -51,7 +51,7 @@ def initials(names: pl.Series) -> pl.Series:
         sure = pl.concat(
             [found.filter(pl.col("certain")), checked.filter(~pl.col("i").is_in(phrased.implode())).drop("n")]
         ).select("name", "initials")
-        cache = _INITIALS
+        cache = INITIALS
         others = missing.filter(~missing.is_in(sure["name"].implode())).to_list()
         added = pl.concat(
             [
@@ -76,8 +76,8 @@ PHRASE_NAME_MAX = 6
 
 @lru_cache(maxsize=1)
 def _letters() -> pl.DataFrame:
-    """Each character's first reading's initial, and whether every reading has that initial (importing.regions._initial_letters)."""
-    certain, first, _ = _initial_letters()
+    """Each character's first reading's initial, and whether every reading has that initial (importing.regions.initial_letters)."""
+    certain, first, _ = initial_letters()
     return pl.DataFrame(
         {"c": list(first), "first": list(first.values()), "certain": [c in certain for c in first]},
         schema={"c": pl.String, "first": pl.String, "certain": pl.Boolean},
@@ -86,4 +86,4 @@ def _letters() -> pl.DataFrame:
 
 @lru_cache(maxsize=1)
 def _phrases() -> pl.DataFrame:
-    return pl.DataFrame({"s": list(_initial_letters()[2])}, schema={"s": pl.String})
+    return pl.DataFrame({"s": list(initial_letters()[2])}, schema={"s": pl.String})

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fupin.core import files
 
-from .columns import MEMBER, ImportRejected, _columns_for, map_columns
+from .columns import MEMBER, ImportRejected, columns_for, map_columns
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ HEADER_DEPTH = 3  # heading rows read as one: a group (家庭成员, 年收入�
 
 
 def _recognised(row: list[str]) -> int:
-    return sum(1 for cell in row if _columns_for(cell))
+    return sum(1 for cell in row if columns_for(cell))
 
 
 def _stacked(rows: list[list[str]]) -> list[str]:
@@ -96,7 +96,7 @@ def _find_header(rows: list[list[str]]) -> tuple[int, list[str]]:
     for end in range(len(rows)):
         for start in range(end, max(end - HEADER_DEPTH, -1), -1):
             headers = _stacked(rows[start : end + 1])
-            fields = {(c.part, c.field) for cell in headers for c in _columns_for(cell)}
+            fields = {(c.part, c.field) for cell in headers for c in columns_for(cell)}
             if (MEMBER, "name") not in fields or (MEMBER, "id_number") not in fields:
                 continue
             score = (_recognised(headers), -(end - start))
@@ -115,14 +115,14 @@ def _check_layout(rows: list[list[str]], start: int, end: int, headers: list[str
     try:
         map_columns(headers)
     except ImportRejected as refused:
-        found = {(c.part, c.field) for cell in headers for c in _columns_for(cell)}
+        found = {(c.part, c.field) for cell in headers for c in columns_for(cell)}
         elsewhere = sorted(
             {
                 i + 1
                 for i, row in enumerate(rows)
                 if not start <= i <= end
                 for cell in row
-                for c in _columns_for(cell)
+                for c in columns_for(cell)
                 if (c.part, c.field) not in found
             }
         )

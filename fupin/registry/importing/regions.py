@@ -18,7 +18,7 @@ from .columns import BY_KEY, REGION, REGION_FIELDS, REGION_LEVELS
 
 
 @lru_cache(maxsize=1)
-def _initial_letters() -> tuple[dict[str, str], dict[str, str], object]:
+def initial_letters() -> tuple[dict[str, str], dict[str, str], object]:
     from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
     certain, first = {}, {}
@@ -31,11 +31,11 @@ def _initial_letters() -> tuple[dict[str, str], dict[str, str], object]:
     return certain, first, PHRASES_DICT
 
 
-_INITIALS: dict[str, str] = {}  # kept between imports: the same names come back in the next file
+INITIALS: dict[str, str] = {}  # kept between imports: the same names come back in the next file
 
 
 def name_initials(name: str) -> str:
-    certain, first, phrases = _initial_letters()
+    certain, first, phrases = initial_letters()
     try:
         return "".join(map(certain.__getitem__, name))[:20]
     except KeyError:

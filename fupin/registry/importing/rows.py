@@ -52,7 +52,7 @@ from .columns import (
 )
 from .plan import _MISSING, SKIPPED, HouseholdPlanner, _Group
 from .reading import Table, open_table
-from .regions import _INITIALS, RegionResolver, name_initials
+from .regions import INITIALS, RegionResolver, name_initials
 from .report import ImportResult, RowError
 from .writer import PlanWriter, Writer, _BulkMode
 
@@ -103,9 +103,9 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.path = "row-wise"  # "bulk" once the bulk path took the file (it may hand it all back)
         self.household_sequence: str | None = None
         self.registry_read = True
-        if len(_INITIALS) > 2_000_000:  # name → pinyin initials, kept between imports
-            _INITIALS.clear()
-        _INITIALS[""] = ""
+        if len(INITIALS) > 2_000_000:  # name → pinyin initials, kept between imports
+            INITIALS.clear()
+        INITIALS[""] = ""
         self.today = timezone.localdate()
         # who may create households already in the registry (the county's load of 建档立卡 data)
         self.loads_registered = may_load_registered(user)
