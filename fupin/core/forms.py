@@ -1,7 +1,7 @@
 """What every fupin form shares: its look, and how a service's refusal lands on its fields."""
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
@@ -17,7 +17,34 @@ class FormRenderer(DjangoTemplates):
     field_template_name = "core/field.html"
 
 
-class ServiceForm(forms.Form):
+class RefusalOnFields:
+    """How a service's refusal lands on a form's fields (mixed into ServiceForm, and into a ModelForm that only
+    checks what a service then saves)."""
+
+    error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
+
+    if TYPE_CHECKING:  # the form's, which it is mixed into
+        fields: dict[str, forms.Field]
+
+        def add_error(self, field: str | None, error: Any) -> None: ...
+
+    def add_service_errors(
+        self, errors: ServiceError | dict, field_map: dict[str, str | None] | None = None
+    ) -> None:
+        """Put a refusal (a ServiceError, or its {field: message}) on the matching fields, the rest at the top.
+
+        `field_map` renames a service's keys for this call (a key mapped to None goes to the top),
+        on top of the form's own `error_fields`.
+        """
+        if isinstance(errors, ServiceError):
+            errors = errors.errors
+        mapping = {**self.error_fields, **(field_map or {})}
+        for field, message in errors.items():
+            name = mapping.get(field, field)
+            self.add_error(name if name in self.fields else None, message)
+
+
+class ServiceForm(RefusalOnFields, forms.Form):
     """A form that validates input for a service call rather than saving a model itself.
 
     Subclasses may name `sections`, a list of (title, [field names]), to group fields the
@@ -26,7 +53,6 @@ class ServiceForm(forms.Form):
 
     default_renderer = FormRenderer()
     sections: list[tuple[str, list[str]]] = []
-    error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
 
     def grouped(self) -> list:
         """[(title, [bound fields])] for the template; ungrouped fields come last."""
@@ -49,18 +75,3 @@ class ServiceForm(forms.Form):
             if isinstance(value, Decimal) and isinstance(self.fields[name], forms.DecimalField):
                 cleaned[name] = value.quantize(CENT)
         return cleaned
-
-    def add_service_errors(
-        self, errors: ServiceError | dict, field_map: dict[str, str | None] | None = None
-    ) -> None:
-        """Put a refusal (a ServiceError, or its {field: message}) on the matching fields, the rest at the top.
-
-        `field_map` renames a service's keys for this call (a key mapped to None goes to the top),
-        on top of the form's own `error_fields`.
-        """
-        if isinstance(errors, ServiceError):
-            errors = errors.errors
-        mapping = {**self.error_fields, **(field_map or {})}
-        for field, message in errors.items():
-            name = mapping.get(field, field)
-            self.add_error(name if name in self.fields else None, message)

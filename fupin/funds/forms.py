@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy
 
 from fupin.core import money
-from fupin.core.forms import ServiceForm
+from fupin.core.forms import RefusalOnFields, ServiceForm
 from fupin.registry.models import Member
 
 from .models import BorrowerKind, FundSource, Industry, LinkKind, LoanPolicy, ProjectCategory, ProjectStatus
@@ -275,7 +275,7 @@ class PaySubsidyForm(ServiceForm):
     paid_on = date_field(gettext_lazy("拨付日期"), initial=datetime.date.today)
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(RefusalOnFields, forms.ModelForm):
     household_cap = YuanField(label=gettext_lazy("每户贷款上限（元）"))
 
     class Meta:

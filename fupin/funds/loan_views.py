@@ -20,7 +20,7 @@ from fupin.registry.selectors import households_for
 from . import exports, forms, interest, permissions, selectors, services
 from .models import LoanStatus
 from .services import FundsError
-from .views import LIST_CAP, requested_county, requested_period, show_refusal
+from .views import LIST_CAP, requested_county, requested_period
 
 
 @login_required
@@ -74,7 +74,7 @@ def loan_apply(request, household_pk):
                 applied_on=d["applied_on"],
             )
         except FundsError as e:
-            show_refusal(form, e, {"household": None})
+            form.add_service_errors(e, {"household": None})
         else:
             messages.success(request, gettext("贷款申请已登记"))
             return redirect("funds:loan_detail", loan.pk)
@@ -125,7 +125,7 @@ def loan_apply_enterprise(request):
                     applied_on=d["applied_on"],
                 )
             except FundsError as e:
-                show_refusal(form, e, {"county": "region"})
+                form.add_service_errors(e, {"county": "region"})
             else:
                 messages.success(request, gettext("贷款申请已登记"))
                 return redirect("funds:loan_detail", loan.pk)
@@ -246,8 +246,8 @@ def loan_action(request, pk, action):
         try:
             call(loan, request.user, form.cleaned_data)
         except FundsError as e:
-            show_refusal(
-                form, e, {"principal": "principal", "loss_principal": "loss_principal", "status": None}
+            form.add_service_errors(
+                e, {"principal": "principal", "loss_principal": "loss_principal", "status": None}
             )
         else:
             messages.success(request, gettext("已保存"))
@@ -292,7 +292,7 @@ def subsidy_list(request):
                 paid_on=form.cleaned_data["paid_on"],
             )
         except FundsError as e:
-            show_refusal(form, e)
+            form.add_service_errors(e)
         else:
             messages.success(
                 request,
@@ -363,7 +363,7 @@ def risk_fund(request):
                 note=d["note"],
             )
         except FundsError as e:
-            show_refusal(form, e)
+            form.add_service_errors(e)
         else:
             messages.success(request, gettext("缴存已登记"))
             return redirect(f"{reverse('funds:risk_fund')}?county={county.code}&year={year}")
@@ -452,7 +452,7 @@ def policy(request):
         try:
             services.update_policy(by=request.user, county_code=county.code, **values)
         except FundsError as e:
-            show_refusal(form, e, {"household_cap_fen": "household_cap"})
+            form.add_service_errors(e, {"household_cap_fen": "household_cap"})
         else:
             messages.success(request, gettext("政策参数已保存"))
             return redirect(f"{reverse('funds:policy')}?county={county.code}")

@@ -45,14 +45,6 @@ def requested_period(request):
     return year, quarter
 
 
-def show_refusal(form, error: FundsError, field_map=None):
-    """Put a service's {field: message} on the form's matching fields, the rest at the top."""
-    field_map = field_map or {}
-    for field, message in error.errors.items():
-        name = field_map.get(field, field)
-        form.add_error(name if name in form.fields else None, message)
-
-
 # --- overview ------------------------------------------------------------------------------------
 
 
@@ -145,7 +137,7 @@ def project_create(request):
                 village_codes=form.village_codes(),
             )
         except FundsError as e:
-            show_refusal(form, e, {"budget": "budget", "villages": "villages", "funding": None})
+            form.add_service_errors(e, {"budget": "budget", "villages": "villages", "funding": None})
         else:
             messages.success(request, gettext("项目 %(code)s 已入库") % {"code": project.code})
             return redirect("funds:project_detail", project.pk)
@@ -189,7 +181,7 @@ def project_edit(request, pk):
         except versions.VersionConflict as e:
             conflict = versions.form_conflict(e, form, _project_initial(e.record), base)
         except FundsError as e:
-            show_refusal(form, e, {"funding": None})
+            form.add_service_errors(e, {"funding": None})
         else:
             messages.success(request, gettext("项目已保存"))
             return redirect("funds:project_detail", project.pk)
@@ -255,7 +247,7 @@ def _project_action(request, pk, form_name, build, act, done):
         try:
             act(project, form.cleaned_data)
         except FundsError as e:
-            show_refusal(form, e)
+            form.add_service_errors(e)
         else:
             messages.success(request, done)
             return redirect("funds:project_detail", project.pk)
@@ -412,7 +404,7 @@ def fund_list(request):
                 received_on=d["received_on"],
             )
         except FundsError as e:
-            show_refusal(form, e)
+            form.add_service_errors(e)
         else:
             messages.success(request, gettext("资金“%(name)s”已登记") % {"name": fund.name})
             return redirect(f"{reverse('funds:fund_list')}?county={county.code}")
@@ -466,7 +458,7 @@ def reconciliation_index(request):
             for message in e.errors[:20]:
                 form.add_error("file", message)
         except FundsError as e:
-            show_refusal(form, e)
+            form.add_service_errors(e)
         else:
             return redirect("funds:reconciliation_detail", ledger.pk)
     ledgers = selectors.ledger_imports_for(request.user).filter(county=county)[:20]

@@ -9,6 +9,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -440,15 +441,16 @@ def _heads(**condition):
 # With one head per household (anything else is suspect_head_missing) it is the same rule.
 
 
-def suspect_child_older_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
-    """A child or grandchild of the head born on or before the head."""
-    older_head = _heads(birth_date__gte=OuterRef("birth_date"))
+def _against_head(
+    relations: list[str], head_birth: str, generation: str, verdict: str, prefix: str, candidates: Any
+) -> QuerySet:
+    """Members of `relations` with a head of their household whose birth date meets `head_birth` (a lookup
+    against the member's own); the text names the member's `generation` and what they are not (`verdict`)."""
+    head = _heads(**{head_birth: OuterRef("birth_date")})
     qs = (
-        _scoped(
-            _among(Member.objects.filter(relation__in=CHILD_RELATIONS), candidates), "village_code", prefix
-        )
-        .filter(Exists(older_head))
-        .annotate(head_birth=Subquery(older_head.values("birth_date")[:1]))
+        _scoped(_among(Member.objects.filter(relation__in=relations), candidates), "village_code", prefix)
+        .filter(Exists(head))
+        .annotate(head_birth=Subquery(head.values("birth_date")[:1]))
     )
     return _finding_rows(
         qs,
@@ -458,40 +460,23 @@ def suspect_child_older_than_head(year: int, prefix: str = "", candidates=None) 
         detail=_text(
             "成员",
             F("name"),
-            "（户主子女辈，",
+            f"（户主{generation}，",
             _as_text(F("birth_date")),
             "出生）不比户主（",
             _as_text(F("head_birth")),
-            "出生）年轻",
+            f"出生）{verdict}",
         ),
     )
+
+
+def suspect_child_older_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
+    """A child or grandchild of the head born on or before the head."""
+    return _against_head(CHILD_RELATIONS, "birth_date__gte", "子女辈", "年轻", prefix, candidates)
 
 
 def suspect_parent_younger_than_head(year: int, prefix: str = "", candidates=None) -> QuerySet:
     """A parent or grandparent of the head born on or after the head."""
-    younger_head = _heads(birth_date__lte=OuterRef("birth_date"))
-    qs = (
-        _scoped(
-            _among(Member.objects.filter(relation__in=PARENT_RELATIONS), candidates), "village_code", prefix
-        )
-        .filter(Exists(younger_head))
-        .annotate(head_birth=Subquery(younger_head.values("birth_date")[:1]))
-    )
-    return _finding_rows(
-        qs,
-        household="household_id",
-        member="id",
-        village="village_code",
-        detail=_text(
-            "成员",
-            F("name"),
-            "（户主父母辈，",
-            _as_text(F("birth_date")),
-            "出生）不比户主（",
-            _as_text(F("head_birth")),
-            "出生）年长",
-        ),
-    )
+    return _against_head(PARENT_RELATIONS, "birth_date__lte", "父母辈", "年长", prefix, candidates)
 
 
 def suspect_head_missing(year: int, prefix: str = "", candidates=None) -> QuerySet:

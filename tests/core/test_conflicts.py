@@ -15,13 +15,13 @@ from tests.registry.test_concurrency import race
 from tests.registry.test_views import household_data
 
 
-def show_refusal(*args, **kwargs):
+def _refused(*args, **kwargs):
     raise IntegrityError('duplicate key value violates unique constraint "registry_household_number_key"')
 
 
 @pytest.mark.django_db
 def test_a_page_and_the_api_say_the_same_when_the_database_refuses_a_write(users, monkeypatch):
-    monkeypatch.setattr(services, "create_household", show_refusal)
+    monkeypatch.setattr(services, "create_household", _refused)
     client = Client(raise_request_exception=False)
     client.force_login(users["clerk"])
     page = client.post(reverse("registry:household_create"), household_data())

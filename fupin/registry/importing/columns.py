@@ -216,6 +216,13 @@ def _labels(choices):
     )
 
 
+def _coded(part, heading, field_name, choices, default="", *, what="", more=""):
+    """A column of a code list: its code, label or alias (`what` names it in errors); its labels are its note."""
+    return Column(
+        heading, part, field_name, _code(choices, what or heading), default, note=_labels(choices) + more
+    )
+
+
 COLUMNS: list[Column] = [
     Column("省", REGION, "province", _text(100), aliases=("省份",)),
     Column("市", REGION, "prefecture", _text(100), aliases=("市（州）", "地市")),
@@ -239,13 +246,12 @@ COLUMNS: list[Column] = [
     Column("联系电话", HOUSEHOLD, "phone", _digits_text(20, "联系电话")),
     Column("开户银行", HOUSEHOLD, "bank_name", _text(50)),
     Column("银行账号", HOUSEHOLD, "bank_account", _digits_text(40, "银行账号")),
-    Column(
-        "识别标准",
+    _coded(
         HOUSEHOLD,
+        "识别标准",
         "identification_standard",
-        _code(codes.IdentificationStandard, "识别标准"),
+        codes.IdentificationStandard,
         codes.IdentificationStandard.NATIONAL,
-        note=_labels(codes.IdentificationStandard),
     ),
     Column(
         "贫困户属性",
@@ -257,13 +263,7 @@ COLUMNS: list[Column] = [
         + "、".join(codes.ALIASES[codes.HouseholdType])
         + "）",
     ),
-    Column(
-        "主要致贫原因",
-        HOUSEHOLD,
-        "primary_cause",
-        _code(codes.PovertyCause, "致贫原因"),
-        note=_labels(codes.PovertyCause),
-    ),
+    _coded(HOUSEHOLD, "主要致贫原因", "primary_cause", codes.PovertyCause, what="致贫原因"),
     Column("其他致贫原因", HOUSEHOLD, "other_causes", _causes, [], note="多个原因用顿号“、”分隔"),
     Column(
         "家庭人口数",
@@ -292,37 +292,25 @@ COLUMNS: list[Column] = [
         Decimal("0.00"),
         note="数字，最多两位小数",
     ),
-    Column(
-        "入户路类型",
-        HOUSEHOLD,
-        "road_type",
-        _code(codes.RoadType, "入户路类型"),
-        note=_labels(codes.RoadType),
-    ),
+    _coded(HOUSEHOLD, "入户路类型", "road_type", codes.RoadType),
     _yes_no(HOUSEHOLD, "是否通生活用电", "has_electricity", True),
     _yes_no(HOUSEHOLD, "是否通广播电视", "has_broadcast_tv", True),
     _yes_no(HOUSEHOLD, "饮水是否困难", "water_difficult", False),
     _yes_no(HOUSEHOLD, "饮水是否安全", "water_safe", True),
-    Column(
-        "主要燃料类型",
-        HOUSEHOLD,
-        "fuel_type",
-        _code(codes.FuelType, "燃料类型"),
-        note=_labels(codes.FuelType),
-    ),
+    _coded(HOUSEHOLD, "主要燃料类型", "fuel_type", codes.FuelType, what="燃料类型"),
     _yes_no(HOUSEHOLD, "有无卫生厕所", "has_sanitary_toilet", False, _HAVE),
     _yes_no(HOUSEHOLD, "是否加入农民专业合作社", "in_cooperative", False),
     Column("识别年度", HOUSEHOLD, "registration_year", _integer(2000, 2100, "年度"), None, note="四位年份"),
     Column(
         "脱贫年度", HOUSEHOLD, "exit_year", _integer(2000, 2100, "年度"), None, note="四位年份；已脱贫户必填"
     ),
-    Column(
-        "户状态",
+    _coded(
         HOUSEHOLD,
+        "户状态",
         "status",
-        _code(codes.HouseholdStatus, "户状态"),
+        codes.HouseholdStatus,
         codes.HouseholdStatus.POOR,
-        note=_labels(codes.HouseholdStatus) + "；留空为贫困户",
+        more="；留空为贫困户",
     ),
     Column("住址", HOUSEHOLD, "address", _text(200), optional=True),
     Column(
@@ -369,9 +357,7 @@ COLUMNS: list[Column] = [
         aliases=("身份证号", "身份证号码", "成员证件号码"),
         note="18位居民身份证号，设为文本格式",
     ),
-    Column(
-        "与户主关系", MEMBER, "relation", _code(codes.Relation, "与户主关系"), note=_labels(codes.Relation)
-    ),
+    _coded(MEMBER, "与户主关系", "relation", codes.Relation),
     Column(
         "民族",
         MEMBER,
@@ -380,68 +366,20 @@ COLUMNS: list[Column] = [
         "01",
         note="56个民族名称或两位代码；留空为汉族",
     ),
-    Column(
-        "政治面貌",
-        MEMBER,
-        "political_status",
-        _code(codes.PoliticalStatus, "政治面貌"),
-        codes.PoliticalStatus.MASSES,
-        note=_labels(codes.PoliticalStatus),
-    ),
-    Column(
-        "文化程度", MEMBER, "education", _code(codes.Education, "文化程度"), note=_labels(codes.Education)
-    ),
-    Column(
-        "在校生状况",
-        MEMBER,
-        "schooling",
-        _code(codes.SchoolingStatus, "在校生状况"),
-        codes.SchoolingStatus.NOT_IN_SCHOOL,
-        note=_labels(codes.SchoolingStatus),
-    ),
-    Column(
-        "健康状况",
-        MEMBER,
-        "health",
-        _code(codes.Health, "健康状况"),
-        codes.Health.HEALTHY,
-        note=_labels(codes.Health),
-    ),
-    Column(
-        "劳动技能",
-        MEMBER,
-        "labour_skill",
-        _code(codes.LabourSkill, "劳动技能"),
-        note=_labels(codes.LabourSkill),
-    ),
-    Column(
-        "务工状况",
-        MEMBER,
-        "work_status",
-        _code(codes.WorkStatus, "务工状况"),
-        codes.WorkStatus.NOT_WORKING,
-        note=_labels(codes.WorkStatus),
-    ),
+    _coded(MEMBER, "政治面貌", "political_status", codes.PoliticalStatus, codes.PoliticalStatus.MASSES),
+    _coded(MEMBER, "文化程度", "education", codes.Education),
+    _coded(MEMBER, "在校生状况", "schooling", codes.SchoolingStatus, codes.SchoolingStatus.NOT_IN_SCHOOL),
+    _coded(MEMBER, "健康状况", "health", codes.Health, codes.Health.HEALTHY),
+    _coded(MEMBER, "劳动技能", "labour_skill", codes.LabourSkill),
+    _coded(MEMBER, "务工状况", "work_status", codes.WorkStatus, codes.WorkStatus.NOT_WORKING),
     Column("务工时间（月）", MEMBER, "work_months", _integer(0, 12, "务工时间"), 0, note="0到12的整数"),
     _yes_no(MEMBER, "是否参加城乡居民基本医疗保险", "has_medical_insurance", True),
     _yes_no(MEMBER, "是否参加大病保险", "has_serious_illness_insurance", True),
     _yes_no(MEMBER, "是否参加城乡居民基本养老保险", "has_pension_insurance", False),
     _yes_no(MEMBER, "是否享受人身意外保险补贴", "has_accident_insurance", False),
     _yes_no(MEMBER, "是否现役军人", "is_active_military", False),
-    Column(
-        "残疾类别",
-        MEMBER,
-        "disability_category",
-        _code(codes.DisabilityCategory, "残疾类别"),
-        note=_labels(codes.DisabilityCategory) + "；无残疾留空",
-    ),
-    Column(
-        "残疾等级",
-        MEMBER,
-        "disability_level",
-        _code(codes.DisabilityLevel, "残疾等级"),
-        note=_labels(codes.DisabilityLevel) + "；无残疾留空",
-    ),
+    _coded(MEMBER, "残疾类别", "disability_category", codes.DisabilityCategory, more="；无残疾留空"),
+    _coded(MEMBER, "残疾等级", "disability_level", codes.DisabilityLevel, more="；无残疾留空"),
     Column("联系电话", MEMBER, "phone", _digits_text(20, "联系电话")),
 ]
 TEMPLATE_COLUMNS = [c for c in COLUMNS if not c.optional]
