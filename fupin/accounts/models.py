@@ -171,6 +171,9 @@ class ApiToken(models.Model):
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
 
+    def __str__(self) -> str:
+        return str(_("令牌 %(name)s（%(prefix)s…）") % {"name": self.name, "prefix": self.prefix})
+
     @property
     def expired(self) -> bool:
         return self.expires_at <= timezone.now()

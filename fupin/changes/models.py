@@ -131,6 +131,12 @@ class ChangeTarget(models.Model):
     class Meta:
         indexes = [models.Index(fields=["id_number_index"], name="change_target_id_number")]
 
+    def __str__(self) -> str:
+        return str(
+            _("变更申请 %(request)s：户 %(household)s")
+            % {"request": self.change_request_id, "household": self.household_id}
+        )
+
 
 class ChangeAction(models.Model):
     """The history of a request: who proposed, returned, resubmitted, approved or withdrew it, when, and why."""
@@ -156,6 +162,12 @@ class ChangeAction(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("变更申请操作")
         verbose_name_plural = _("变更申请操作")
+
+    def __str__(self) -> str:
+        return str(
+            _("变更申请 %(request)s：%(action)s")
+            % {"request": self.change_request_id, "action": self.get_action_display()}
+        )
 
 
 class Evidence(models.Model):

@@ -197,6 +197,11 @@ class DeclarationEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return str(
+            _("申报 %(declaration)s：%(label)s") % {"declaration": self.declaration_id, "label": self.label}
+        )
+
 
 class Photo(models.Model):
     """A photo sent with the declaration, or taken at the home verification; stored re-encoded (core.images)."""
@@ -208,6 +213,9 @@ class Photo(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     added_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(_("申报 %(declaration)s 的照片") % {"declaration": self.declaration_id})
 
 
 class Overdue(models.Model):
@@ -224,6 +232,11 @@ class Overdue(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["declaration", "step"], name="overdue_once_per_step")]
 
+    def __str__(self) -> str:
+        return str(
+            _("%(step)s超期（时限 %(due_on)s）") % {"step": self.get_step_display(), "due_on": self.due_on}
+        )
+
 
 class PhoneCode(EncryptedModel):
     """A one-time code sent to a phone. Kept in the database (not a process's memory) so any worker can check it;
@@ -235,3 +248,6 @@ class PhoneCode(EncryptedModel):
     sent_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:  # never the phone: it is personal data, kept encrypted
+        return str(_("%(sent_at)s 发出的验证码") % {"sent_at": self.sent_at})

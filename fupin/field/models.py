@@ -81,6 +81,12 @@ class SyncedChange(models.Model):
         verbose_name_plural = _("同步记录")
         constraints = [models.UniqueConstraint(fields=["device", "key"], name="field_change_device_key")]
 
+    def __str__(self) -> str:
+        return str(
+            _("设备 %(device)s 第 %(seq)s 条：%(kind)s")
+            % {"device": self.device_id, "seq": self.seq, "kind": self.kind}
+        )
+
 
 class Conflict(models.Model):
     """A field changed both on the web and on a phone since the phone's copy: the newer value was kept, the phone's
@@ -110,6 +116,9 @@ class Conflict(models.Model):
         verbose_name_plural = _("同步冲突")
         ordering = ["resolved_at", "-created_at"]
 
+    def __str__(self) -> str:
+        return str(_("%(label)s（%(record)s）冲突") % {"label": self.label, "record": self.record})
+
 
 class VisitTrace(models.Model):
     """When and where a visit sent from a phone was made: the phone's clock, the server's, the location if given."""
@@ -122,6 +131,9 @@ class VisitTrace(models.Model):
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     accuracy_m = models.PositiveIntegerField(_("定位精度（米）"), null=True, blank=True)
 
+    def __str__(self) -> str:
+        return str(_("走访 %(visit)s 的痕迹") % {"visit": self.visit_id})
+
 
 class PhotoTrace(models.Model):
     """A visit photo's own time (the phone's file time) and its perceptual hash (dHash, 64 bits as hex)."""
@@ -129,3 +141,6 @@ class PhotoTrace(models.Model):
     photo = models.OneToOneField("assistance.VisitPhoto", on_delete=models.CASCADE, related_name="trace")
     taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
     dhash = models.CharField(_("感知哈希"), max_length=16, db_index=True)
+
+    def __str__(self) -> str:
+        return str(_("照片 %(photo)s 的痕迹") % {"photo": self.photo_id})

@@ -185,6 +185,9 @@ class ProjectFunding(models.Model):
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="project_funding_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {interest.fen_to_yuan(self.amount_fen)}"
+
 
 class ProjectBeneficiary(models.Model):
     project = models.ForeignKey(
@@ -203,6 +206,12 @@ class ProjectBeneficiary(models.Model):
             models.UniqueConstraint(fields=["project", "household"], name="beneficiary_once_per_project"),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="beneficiary_amount_nonnegative"),
         ]
+
+    def __str__(self) -> str:
+        return str(
+            _("项目 %(project)s 受益户 %(household)s")
+            % {"project": self.project_id, "household": self.household_id}
+        )
 
 
 class Fund(models.Model):
@@ -488,6 +497,12 @@ class LoanLink(models.Model):
             models.CheckConstraint(condition=Q(invested_fen__gte=0), name="loan_link_invested_nonnegative"),
         ]
 
+    def __str__(self) -> str:
+        return str(
+            _("%(kind)s：户 %(household)s")
+            % {"kind": self.get_kind_display(), "household": self.household_id}
+        )
+
 
 class Repayment(models.Model):
     loan = models.ForeignKey(
@@ -503,6 +518,9 @@ class Repayment(models.Model):
         verbose_name_plural = _("还本记录")
         ordering = ["repaid_on", "id"]
         constraints = [models.CheckConstraint(condition=Q(principal_fen__gt=0), name="repayment_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.repaid_on} {interest.fen_to_yuan(self.principal_fen)}"
 
 
 class InterestPayment(models.Model):
@@ -528,6 +546,9 @@ class InterestPayment(models.Model):
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="interest_nonnegative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.quarter} {interest.fen_to_yuan(self.amount_fen)}"
+
 
 class SubsidyPayment(models.Model):
     """The county's interest subsidy paid for one loan and period; quarter 0 is a whole-year settlement."""
@@ -550,6 +571,9 @@ class SubsidyPayment(models.Model):
             models.CheckConstraint(condition=Q(quarter__gte=0, quarter__lte=4), name="subsidy_quarter_0_4"),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidy_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.quarter} {interest.fen_to_yuan(self.amount_fen)}"
 
 
 class RiskFundAccount(models.Model):
@@ -620,3 +644,6 @@ class RiskFundEntry(models.Model):
                 name="risk_entry_shares_within_amount",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on} {interest.fen_to_yuan(self.amount_fen)}"

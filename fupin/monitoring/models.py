@@ -335,6 +335,9 @@ class MonitoringStep(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.by_name}"
+
 
 class MonitoringMeasure(models.Model):
     """A help measure for a monitored household (产业、就业、兜底、临时救助…)."""
@@ -361,6 +364,9 @@ class MonitoringMeasure(models.Model):
         verbose_name = _("监测帮扶措施")
         verbose_name_plural = _("监测帮扶措施")
         ordering = ["planned_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.description}"
 
 
 # ---------------------------------------------------------------- look-back campaigns
@@ -444,6 +450,12 @@ class LookBackItem(models.Model):
             models.UniqueConstraint(fields=["campaign", "household"], name="lookback_one_item_per_household")
         ]
         indexes = [models.Index(fields=["campaign", "village_code"], name="lookback_campaign_village")]
+
+    def __str__(self) -> str:
+        return str(
+            _("排查 %(campaign)s 户 %(household)s")
+            % {"campaign": self.campaign_id, "household": self.household_id}
+        )
 
     @property
     def done(self) -> bool:

@@ -402,6 +402,9 @@ class ImportCommit(models.Model):
         verbose_name = _("导入写入记录")
         verbose_name_plural = _("导入写入记录")
 
+    def __str__(self) -> str:
+        return str(_("导入 %(job)s 写入于 %(at)s") % {"job": self.job_id, "at": self.committed_at})
+
 
 class ConsentScope(models.TextChoices):
     """Which departments' data a consent (电子授权书) lets the office check a member against."""

@@ -110,6 +110,9 @@ class DirtyVillage(models.Model):
     class Meta:
         indexes = [models.Index(fields=["village_code"], name="dirtyvillage_code")]
 
+    def __str__(self) -> str:
+        return str(_("待刷新的行政村 %(village)s") % {"village": self.village_code})
+
 
 class StatsState(models.Model):
     """The rollup's one state row: when it was last built in full and refreshed."""
@@ -123,6 +126,9 @@ class StatsState(models.Model):
     class Meta:
         verbose_name = _("统计汇总状态")
         verbose_name_plural = _("统计汇总状态")
+
+    def __str__(self) -> str:
+        return str(_("统计汇总状态"))
 
 
 class SurveyAnswer(models.TextChoices):
