@@ -251,7 +251,8 @@ def read_helper_sheet(file: File) -> list[dict]:
         if values is None or all(v in (None, "") for v in values):
             continue
         row: dict[str, object] = {"_row": number}
-        for title, value in zip(header, values):
+        # strict=False: a row may be shorter or longer than the heading row
+        for title, value in zip(header, values, strict=False):
             if title in HELPER_COLUMNS:
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)

@@ -205,7 +205,7 @@ def link_entries(entries: Sequence) -> None:
         e.changes = stored_changes(e.changes)
         e.chain = chain_key(e.scope_code)
     seqs, prevs, hashes = append([e.chain for e in entries], [entry_content(e) for e in entries])
-    for e, seq, prev, digest in zip(entries, seqs, prevs, hashes):
+    for e, seq, prev, digest in zip(entries, seqs, prevs, hashes, strict=True):
         e.seq, e.prev_hash, e.hash = seq, prev, digest
 
 
@@ -216,6 +216,8 @@ def link_columns(columns: dict[str, list]) -> dict[str, list]:
     columns = dict(columns)
     columns["changes"] = [stored_changes(c) for c in columns["changes"]]
     keys = [chain_key(s) for s in columns["scope_code"]]
-    contents = [canonical(*row) for row in zip(*(columns[f] for f in CANONICAL_FIELDS))] if n else []
+    contents = (
+        [canonical(*row) for row in zip(*(columns[f] for f in CANONICAL_FIELDS), strict=True)] if n else []
+    )
     seqs, prevs, hashes = append(keys, contents)
     return columns | {"chain": keys, "seq": seqs, "prev_hash": prevs, "hash": hashes}

@@ -254,7 +254,7 @@ class Postgres:
             "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database "
             "WHERE datname = current_database()"
         )
-        state["database"] = dict(zip(("encoding", "collate", "ctype"), cursor.fetchone()))
+        state["database"] = dict(zip(("encoding", "collate", "ctype"), cursor.fetchone(), strict=True))
         return state
 
     def snapshot(self, dump: Path) -> dict:

@@ -52,7 +52,7 @@ Progress = Callable[[Table, int, int], None]
 
 
 def _new_values(table: Table, row: tuple, decrypting: bool) -> tuple[list, list]:
-    plain = {c: crypto.decrypt(v, p) for (c, p), v in zip(table.columns, row)}
+    plain = {c: crypto.decrypt(v, p) for (c, p), v in zip(table.columns, row, strict=True)}
     if decrypting:
         stored = [plain[c] for c, _p in table.columns]
     else:
@@ -219,7 +219,7 @@ def recrypt_bulk(
                 rows = cursor.fetchall()
                 if not rows:
                     break
-                columns = list(zip(*rows))
+                columns = list(zip(*rows, strict=True))
                 plain = {c: crypto.decrypt_many(columns[1 + i], p) for i, (c, p) in enumerate(table.columns)}
                 stored = {
                     c: plain[c] if decrypting else crypto.encrypt_many(plain[c], p) for c, p in table.columns
@@ -240,7 +240,7 @@ def recrypt_bulk(
                 with cursor.cursor.copy(
                     f"COPY {q(temp)} ({', '.join(q(c) for c in order)}) FROM STDIN"
                 ) as copy:
-                    for record in zip(*(values[c] for c in order)):
+                    for record in zip(*(values[c] for c in order), strict=True):
                         copy.write_row(record)
                 sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in [*names, *index_names])
                 same = " AND ".join(f"t.{q(c)} IS NOT DISTINCT FROM s.{q('old_' + c)}" for c in names)

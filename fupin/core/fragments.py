@@ -118,7 +118,7 @@ def csrf_token(request: HttpRequest) -> str:
     mask = mask[:CSRF_SECRET_LENGTH]
     chars = CSRF_ALLOWED_CHARS
     return "".join(chars[m] for m in mask) + "".join(
-        chars[(_CHAR_INDEX[c] + m) % _CHARS] for c, m in zip(secret, mask)
+        chars[(_CHAR_INDEX[c] + m) % _CHARS] for c, m in zip(secret, mask, strict=True)
     )
 
 

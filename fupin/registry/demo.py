@@ -570,7 +570,7 @@ def _write(batch):
         for obj in households:
             obj.pk = ids[obj.number]
     members, incomes, checks, audits = [], [], [], []
-    for obj, h in zip(households, batch):
+    for obj, h in zip(households, batch, strict=True):
         members.extend(_member_row(obj.pk, h.village_code, m) for m in h.members)
         for year, inc in h.incomes.items():
             incomes.append(

@@ -217,9 +217,15 @@ def _fold(
     for (code, *key), counted in delta.items():
         row = ancestors.get((code, *key))
         if row is None:
-            created.append(model(region_code=code, **dict(zip(keys, key)), **dict(zip(values, counted))))
+            created.append(
+                model(
+                    region_code=code,
+                    **dict(zip(keys, key, strict=True)),
+                    **dict(zip(values, counted, strict=True)),
+                )
+            )
             continue
-        for field_name, n in zip(values, counted):
+        for field_name, n in zip(values, counted, strict=True):
             setattr(row, field_name, getattr(row, field_name) + n)
         (emptied if not any(getattr(row, v) for v in values) else changed).append(row)
     model.objects.bulk_update(changed, list(values), batch_size=1000)

@@ -70,7 +70,7 @@ def test_any_unmet_finds_exactly_the_checks_with_an_item_not_met(tree):
                 household=household,
                 year=year,
                 checked_on=datetime.date(2025, 1, 1),
-                **dict(zip(GUARANTEES, values)),
+                **dict(zip(GUARANTEES, values, strict=True)),
             )
         )
     GuaranteeCheck.objects.bulk_create(checks)

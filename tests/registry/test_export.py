@@ -24,7 +24,9 @@ def export(client, **params):
     ]
     # 联系电话 is on the form twice: the household's keeps its own key here
     household_phone = rows[0].index("联系电话")
-    return rows[0], [dict(zip(rows[0], r)) | {"户联系电话": r[household_phone]} for r in rows[1:]]
+    return rows[0], [
+        dict(zip(rows[0], r, strict=True)) | {"户联系电话": r[household_phone]} for r in rows[1:]
+    ]
 
 
 def test_export_has_the_template_headings_and_one_row_per_member(client, users):

@@ -261,7 +261,7 @@ def existing_rows(household, **cells):
         生产经营性支出="",
     )
     rows[0]["证件号码"] = head.id_number
-    for row, member in zip(rows[1:], others):
+    for row, member in zip(rows[1:], others, strict=True):
         row["证件号码"] = member.id_number
     for row in rows:
         row["户主证件号码"] = head.id_number

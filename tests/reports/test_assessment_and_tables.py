@@ -59,7 +59,7 @@ def assessed(users, registry):
         checked_on=datetime.date(YEAR, 1, 6),
     )
     for h, answer in zip(
-        registry[factories.VILLAGE][:4], ["satisfied", "basically", "unsatisfied", "unsure"]
+        registry[factories.VILLAGE][:4], ["satisfied", "basically", "unsatisfied", "unsure"], strict=True
     ):
         SatisfactionSurvey.objects.create(
             household=h,
@@ -148,9 +148,9 @@ def test_standard_tables_export_the_same_numbers_as_the_page(client, users, regi
     response = client.get(f"/reports/tables/?year={YEAR}&format=xlsx")
     wb = load_workbook(io.BytesIO(response.getvalue()))
     assert wb.sheetnames == ["表1", "表2", "表3"]
-    for table, ws in zip(result, wb.worksheets):
+    for table, ws in zip(result, wb.worksheets, strict=True):
         rows = list(ws.iter_rows(min_row=4, values_only=True))
-        for expected, got in zip(table.rows + [table.total], rows):
+        for expected, got in zip(table.rows + [table.total], rows, strict=True):
             values = [
                 float(v) if isinstance(v, Decimal) else v for v in map(tables.value_of, expected["cells"])
             ]

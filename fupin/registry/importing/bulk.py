@@ -177,7 +177,7 @@ def registered(field: str, values: list[str]) -> set[str]:
         column, kind, keys = field, "text", values
         if field == "id_number":  # encrypted at rest: matched by its blind index (fupin.core.crypto)
             column, kind, keys = "id_number_index", "bigint", crypto.blind_indexes(values, "id_number")
-        by_key = dict(zip(keys, values))
+        by_key = dict(zip(keys, values, strict=True))
         if len(values) <= 20_000:
             cursor.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" = ANY(%s)', [keys])
             return {by_key[r[0]] for r in cursor.fetchall()}
@@ -340,7 +340,7 @@ def _place(ctx: Context, hh: pl.DataFrame, values: dict) -> pl.DataFrame:
     fields = (*form.REGION_FIELDS, "group", "village_code")
     region_columns = [values.get((form.REGION, f), empty) for f in fields]
     names = [f"_r{i}" for i in range(len(region_columns))]
-    places = pl.DataFrame(dict(zip(names, region_columns)))
+    places = pl.DataFrame(dict(zip(names, region_columns, strict=True)))
     distinct = places.unique(maintain_order=True)
     region_keys = list(distinct.iter_rows())
     resolved = ctx.regions.resolve(set(region_keys))
@@ -397,7 +397,7 @@ def households_of(cells: pl.DataFrame, starts: pl.Series, row_ok: pl.Series, hea
         if n
         else [True] * cells.width
     )
-    varied = [c for c, same in zip(cells.columns, repeated) if not same]
+    varied = [c for c, same in zip(cells.columns, repeated, strict=True) if not same]
     fine = row_ok
     values = cells.gather(first)
     if varied:

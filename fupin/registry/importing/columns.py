@@ -396,6 +396,7 @@ REGION_LEVELS = dict(
             RegionLevel.TOWNSHIP,
             RegionLevel.VILLAGE,
         ),
+        strict=True,
     )
 )
 
@@ -464,7 +465,7 @@ def map_columns(headers: list[str]) -> ColumnMap:
         (i for i, cs in enumerate(candidates) if any(c.field == "name" and c.part == MEMBER for c in cs)),
         None,
     )
-    for i, (heading, columns) in enumerate(zip(headers, candidates)):
+    for i, (heading, columns) in enumerate(zip(headers, candidates, strict=True)):
         if not columns:
             if str(heading).strip() and _normalise_heading(heading) not in ("序号", "编号"):
                 ignored.append(str(heading).strip())

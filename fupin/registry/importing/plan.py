@@ -94,13 +94,13 @@ class HouseholdPlanner:
         self._reserve_numbers(
             {
                 hh["village_id"][g.index]
-                for g, t in zip(groups, targets)
+                for g, t in zip(groups, targets, strict=True)
                 if t is None and g.key[0] != "number" and hh["village_id"][g.index]
             }
         )
         plan = Plan()
         row_village = [None] * len(numbers)
-        for group, target in zip(groups, targets):
+        for group, target in zip(groups, targets, strict=True):
             self._plan_household(
                 group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village
             )
@@ -153,7 +153,7 @@ class HouseholdPlanner:
                             row = list(row)
                             for i, purpose in personal:
                                 row[i] = crypto.decrypt(row[i], purpose)
-                        record = dict(zip(keys, row))
+                        record = dict(zip(keys, row, strict=True))
                         for key in json_keys:  # Django leaves jsonb undecoded on its connections
                             if isinstance(record[key], str):
                                 record[key] = json.loads(record[key])

@@ -200,7 +200,8 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
     try:
         fh, rows = reader()
         with fh:
-            head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
+            # strict=False: the first HEADER_SEARCH_ROWS rows, or all of a shorter file
+            head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
     except UnicodeDecodeError:
         raise ImportRejected("CSV 文件的开头有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
     except csv.Error as e:
@@ -306,7 +307,8 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
         sheet = workbook.get_sheet_by_index(0)
         first_row, first_column = sheet.start if sheet.start else (0, 0)
         rows = sheet.iter_rows()
-        head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
+        # strict=False: the first HEADER_SEARCH_ROWS rows, or all of a shorter sheet
+        head = [[_cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
     except Exception as e:  # CalamineError, calamine's own types for zip and xml damage: English, not shown
         log.info("calamine refused %s: %s: %s", path.name, type(e).__name__, e)
         raise ImportRejected(

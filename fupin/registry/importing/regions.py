@@ -90,7 +90,8 @@ class RegionResolver:
         self._load_villages({k[6] for k in by_code})
         pending = {}
         for key in keys - by_code:
-            missing = [BY_KEY[(REGION, f)].heading for f, v in zip(REGION_FIELDS, key) if not v]
+            # strict=False: the key's five levels; group and village code follow
+            missing = [BY_KEY[(REGION, f)].heading for f, v in zip(REGION_FIELDS, key, strict=False) if not v]
             if missing:
                 out[key] = (None, None, (missing[0], f"请填写{missing[0]}"))
             else:

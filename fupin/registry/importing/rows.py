@@ -229,7 +229,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                 routed, fresh = screened.routed, screened.households
                 self.routed_rows += len(routed)
                 self.result.unchanged_rows += screened.unchanged_rows
-                rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()))
+                rows = zip(routed["row"].to_list(), map(list, routed.select(cells).iter_rows()), strict=True)
                 for numbers, rows_chunk in self._chunked(rows, width):
                     self._process_chunk(numbers, rows_chunk)
                 timings["row-wise"] += clock() - mark
@@ -238,7 +238,10 @@ class Importer(HouseholdPlanner, PlanWriter):
                     keys = fresh["key"].to_list()
                     self.numbers_used.update(k[1:] for k in keys if k[0] == "n")
                     villages = fresh["village_id"].to_list()
-                    numbers = [k[1:] if k[0] == "n" else self._new_number(v) for k, v in zip(keys, villages)]
+                    numbers = [
+                        k[1:] if k[0] == "n" else self._new_number(v)
+                        for k, v in zip(keys, villages, strict=True)
+                    ]
                     for batch in payloads.batches(
                         screened,
                         numbers,
@@ -445,7 +448,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                 bad[raw] = str(e)
                 converted[raw] = _MISSING
         if bad:
-            for number, raw in zip(numbers, values):
+            for number, raw in zip(numbers, values, strict=True):
                 if raw in bad:
                     self._error(number, column.heading, raw, bad[raw])
         return list(map(converted.__getitem__, values))
@@ -490,8 +493,8 @@ class Importer(HouseholdPlanner, PlanWriter):
             reps.append(tuple(merged) if merged else first)
         rep_numbers = [numbers[g.start] for g in groups]
         hh = {}
-        columns = list(zip(*reps)) if reps else [() for _ in at]
-        for (key, _), raw in zip(at, columns):
+        columns = list(zip(*reps, strict=True)) if reps else [() for _ in at]
+        for (key, _), raw in zip(at, columns, strict=True):
             hh[key] = (
                 self._convert_column(BY_KEY[key], raw, rep_numbers)
                 if key[0] != REGION
@@ -500,11 +503,11 @@ class Importer(HouseholdPlanner, PlanWriter):
         n = len(groups)
         empty = [""] * n
         region_keys = list(
-            zip(*[hh.get((REGION, f), empty) for f in (*REGION_FIELDS, "group", "village_code")])
+            zip(*[hh.get((REGION, f), empty) for f in (*REGION_FIELDS, "group", "village_code")], strict=True)
         )
         resolved = self.regions.resolve(set(region_keys))
         villages, region_groups = [], []
-        for group, key in zip(groups, region_keys):
+        for group, key in zip(groups, region_keys, strict=True):
             village, region_group, error = resolved[key]
             if error:
                 column, reason = error
@@ -539,7 +542,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         parsed_sexes = []
         normalised = []
         seen = self.seen_ids
-        for number, raw, sex in zip(numbers, ids, sexes):
+        for number, raw, sex in zip(numbers, ids, sexes, strict=True):
             if not raw or not raw.strip():
                 self._error(number, heading_id, raw, "证件号码不能为空")
                 normalised.append(None)

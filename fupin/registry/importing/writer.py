@@ -53,7 +53,7 @@ class PlanWriter:
         role = user.role or ("admin" if user.is_superuser else "")
         n = len(plan.audit)
         refs, actions, numbers, names, villages, changes = (
-            (list(c) for c in zip(*plan.audit)) if n else ([],) * 6
+            (list(c) for c in zip(*plan.audit, strict=True)) if n else ([],) * 6
         )
         household_ids = [ids(r) for r in refs]
         return {
@@ -65,7 +65,7 @@ class PlanWriter:
             "action": actions,
             "target_type": ["household"] * n,
             "target_id": [str(h) for h in household_ids],
-            "target_label": [f"{a} {b}"[:200] for a, b in zip(numbers, names)],
+            "target_label": [f"{a} {b}"[:200] for a, b in zip(numbers, names, strict=True)],
             "household_id": household_ids,
             "scope_code": villages,
             "changes": changes,
@@ -74,7 +74,7 @@ class PlanWriter:
     def _orm_write(self, plan: Plan) -> None:
         def rows(columns: dict[str, list]):
             names = list(columns)
-            return [dict(zip(names, values)) for values in zip(*columns.values())]
+            return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
         created = Household.objects.bulk_create(
             [Household(**r) for r in rows(plan.households)], batch_size=500
@@ -475,7 +475,7 @@ def _copy_column(values: list) -> list[str]:
 
 def _copy_columns(cursor, table: str, columns: dict[str, list]) -> None:
     names = ", ".join(f'"{c}"' for c in columns)
-    lines = map("\t".join, zip(*map(_copy_column, columns.values())))
+    lines = map("\t".join, zip(*map(_copy_column, columns.values()), strict=True))
     with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
         block = []
         size = 0
