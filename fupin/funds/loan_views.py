@@ -19,6 +19,7 @@ from fupin.registry.selectors import households_for
 
 from . import exports, forms, interest, permissions, selectors, services
 from .models import LoanStatus
+from .risk_fund import record_default, record_deposit, record_recovery
 from .services import FundsError
 from .views import LIST_CAP, requested_county, requested_period
 
@@ -175,7 +176,7 @@ LOAN_ACTIONS = {
     ),
     "default": (
         forms.DefaultForm,
-        lambda loan, by, d: services.record_default(
+        lambda loan, by, d: record_default(
             loan,
             by=by,
             defaulted_on=d["defaulted_on"],
@@ -186,7 +187,7 @@ LOAN_ACTIONS = {
     ),
     "recover": (
         forms.RecoveryForm,
-        lambda loan, by, d: services.record_recovery(
+        lambda loan, by, d: record_recovery(
             loan, by=by, recovered_on=d["recovered_on"], amount_fen=d["amount"], note=d["note"]
         ),
     ),
@@ -352,7 +353,7 @@ def risk_fund(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.record_deposit(
+            record_deposit(
                 by=request.user,
                 county_code=county.code,
                 bank=d["bank"],

@@ -409,7 +409,7 @@ def deposit_schedule(user: User, *, county_code: str, year: int) -> list[dict]:
         .filter(kind=RiskEntryKind.DEPOSIT, year=year)
         .values_list("account__bank", "quarter", "amount_fen")
     ):
-        if quarter is not None:  # every deposit has its quarter (services.record_deposit)
+        if quarter is not None:  # every deposit has its quarter (risk_fund.record_deposit)
             deposited[(bank, quarter)] += amount
     rows = []
     for bank, quarter in sorted(set(issued) | set(deposited)):

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -35,13 +34,10 @@ from .models import (
     LoanPolicy,
     LoanStatus,
     Repayment,
-    RiskEntryKind,
-    RiskFundAccount,
-    RiskFundEntry,
     SubsidyPayment,
 )
 from .permissions import ensure_can_apply, ensure_county_office
-from .selectors import household_loan_room, loan_terms, outstanding_fen, policy_for, recovered_so_far
+from .selectors import household_loan_room, loan_terms, outstanding_fen, policy_for
 
 
 class FundsError(ServiceError):
@@ -353,11 +349,11 @@ def apply_for_enterprise_loan(
 # --- loans: bank decisions and the loan's life -------------------------------------------------
 
 
-def _lock_loan(loan: Loan) -> Loan:
+def lock_loan(loan: Loan) -> Loan:
     return Loan.objects.select_for_update().get(pk=loan.pk)
 
 
-def _move(loan: Loan, to: str) -> None:
+def move_loan(loan: Loan, to: str) -> None:
     if to not in LOAN_TRANSITIONS[LoanStatus(loan.status)]:
         raise FundsError(
             {
@@ -368,7 +364,7 @@ def _move(loan: Loan, to: str) -> None:
     loan.status = to
 
 
-def _audit_loan(by: User, loan: Loan, action: str, before: dict, extra: dict | None = None) -> None:
+def audit_loan(by: User, loan: Loan, action: str, before: dict, extra: dict | None = None) -> None:
     changed = diff(before, snapshot(loan)) | (extra or {})
     record(
         by=by,
@@ -392,9 +388,9 @@ def approve_loan(
 ) -> Loan:
     """Record the bank's approval (试点银行审批) with the amount and rate it granted."""
     ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
+    loan = lock_loan(loan)
     before = snapshot(loan)
-    _move(loan, LoanStatus.APPROVED)
+    move_loan(loan, LoanStatus.APPROVED)
     positive_fen(amount_fen, "amount", "审批金额")
     ensure_not_future(decided_on, "decided_on", "审批日期")
     policy = policy_for(loan.county_id)
@@ -421,23 +417,23 @@ def approve_loan(
     )
     loan.decided_on = decided_on
     loan.save()
-    _audit_loan(by, loan, "approve_loan", before)
+    audit_loan(by, loan, "approve_loan", before)
     return loan
 
 
 @transaction.atomic
 def reject_loan(loan: Loan, *, by: User, reason: str, decided_on: datetime.date) -> Loan:
     ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
+    loan = lock_loan(loan)
     before = snapshot(loan)
-    _move(loan, LoanStatus.REJECTED)
+    move_loan(loan, LoanStatus.REJECTED)
     if not (reason or "").strip():
         raise FundsError({"reason": gettext("请填写银行未批准的原因")})
     ensure_not_future(decided_on, "decided_on", "日期")
     loan.rejection_reason = reason.strip()[:200]
     loan.decided_on = decided_on
     loan.save()
-    _audit_loan(by, loan, "reject_loan", before)
+    audit_loan(by, loan, "reject_loan", before)
     return loan
 
 
@@ -445,9 +441,9 @@ def reject_loan(loan: Loan, *, by: User, reason: str, decided_on: datetime.date)
 def disburse_loan(loan: Loan, *, by: User, disbursed_on: datetime.date, contract_no: str) -> Loan:
     """Record the bank's disbursement (贷款发放); the maturity date follows from the term."""
     ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
+    loan = lock_loan(loan)
     before = snapshot(loan)
-    _move(loan, LoanStatus.DISBURSED)
+    move_loan(loan, LoanStatus.DISBURSED)
     ensure_not_future(disbursed_on, "disbursed_on", "放款日期")
     if loan.decided_on and disbursed_on < loan.decided_on:
         raise FundsError({"disbursed_on": gettext("放款日期不能早于审批日期")})
@@ -457,7 +453,7 @@ def disburse_loan(loan: Loan, *, by: User, disbursed_on: datetime.date, contract
     loan.maturity_on = interest.add_months(disbursed_on, loan.term_months)
     loan.contract_no = contract_no.strip()
     loan.save()
-    _audit_loan(by, loan, "disburse_loan", before)
+    audit_loan(by, loan, "disburse_loan", before)
     return loan
 
 
@@ -465,7 +461,7 @@ def disburse_loan(loan: Loan, *, by: User, disbursed_on: datetime.date, contract
 def record_repayment(loan: Loan, *, by: User, repaid_on: datetime.date, principal_fen: int) -> Repayment:
     """Principal repaid, early or at maturity; the loan is settled when nothing is left."""
     ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
+    loan = lock_loan(loan)
     if loan.status != LoanStatus.DISBURSED:
         raise FundsError(
             {
@@ -489,10 +485,10 @@ def record_repayment(loan: Loan, *, by: User, repaid_on: datetime.date, principa
         loan=loan, repaid_on=repaid_on, principal_fen=principal_fen, created_by=by
     )
     if principal_fen == owed:
-        _move(loan, LoanStatus.REPAID)
+        move_loan(loan, LoanStatus.REPAID)
         loan.repaid_on = repaid_on
         loan.save()
-    _audit_loan(
+    audit_loan(
         by,
         loan,
         "record_repayment",
@@ -508,7 +504,7 @@ def record_interest_payment(
 ) -> InterestPayment:
     """The borrower settled a period's interest (贷款对象自行结清), as reported by the bank."""
     ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
+    loan = lock_loan(loan)
     if not loan.disbursed_on:
         raise FundsError({"status": gettext("贷款尚未放款，没有应付利息")})
     if quarter not in (1, 2, 3, 4):
@@ -591,180 +587,6 @@ def pay_subsidies(
     return created
 
 
-# --- risk compensation fund ---------------------------------------------------------------------
-
-
-def _risk_account(county: Region, bank: str) -> RiskFundAccount:
-    bank = (bank or "").strip()
-    if not bank:
-        raise FundsError({"bank": gettext("请填写试点银行")})
-    account, _ = RiskFundAccount.objects.get_or_create(county=county, bank=bank)
-    return RiskFundAccount.objects.select_for_update().get(pk=account.pk)
-
-
-@transaction.atomic
-def record_deposit(
-    *,
-    by: User,
-    county_code: str,
-    bank: str,
-    year: int,
-    quarter: int,
-    amount_fen: int,
-    deposited_on: datetime.date,
-    note: str = "",
-) -> RiskFundEntry:
-    """A quarterly deposit into the bank's risk compensation account (风险缓释金缴存)."""
-    county = county_of(county_code)
-    ensure_county_office(by, county.code)
-    positive_fen(amount_fen, "amount", "缴存金额")
-    ensure_not_future(deposited_on, "deposited_on", "缴存日期")
-    if quarter not in (1, 2, 3, 4):
-        raise FundsError({"quarter": gettext("季度应为1到4")})
-    account = _risk_account(county, bank)
-    before = account.balance_fen
-    entry = RiskFundEntry.objects.create(
-        account=account,
-        kind=RiskEntryKind.DEPOSIT,
-        amount_fen=amount_fen,
-        occurred_on=deposited_on,
-        year=year,
-        quarter=quarter,
-        note=note[:200],
-        created_by=by,
-    )
-    RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + amount_fen)
-    record(
-        by=by,
-        action="risk_fund_deposit",
-        target=entry,
-        scope_code=county.code,
-        changes={
-            "bank": [None, account.bank],
-            "amount_fen": [None, amount_fen],
-            "balance_fen": [before, before + amount_fen],
-            "period": [None, f"{year}-{quarter}"],
-        },
-    )
-    return entry
-
-
-@transaction.atomic
-def record_default(
-    loan: Loan,
-    *,
-    by: User,
-    defaulted_on: datetime.date,
-    loss_principal_fen: int,
-    loss_interest_fen: int = 0,
-    note: str = "",
-) -> RiskFundEntry | None:
-    """A loss the bank cannot recover: the fund compensates it in full up to its balance (等额代偿，以风险缓释金为限).
-
-    The payout is shared city : county by the policy (5 : 5). Returns the payout entry, or None
-    when the fund is empty (the loss is still recorded on the loan and in the audit trail).
-    """
-    ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
-    before = snapshot(loan)
-    _move(loan, LoanStatus.DEFAULTED)
-    ensure_not_future(defaulted_on, "defaulted_on", "损失认定日期")
-    assert loan.disbursed_on is not None  # only a disbursed loan may default (_move above)
-    if defaulted_on < loan.disbursed_on:
-        raise FundsError({"defaulted_on": gettext("损失认定日期不能早于放款日期")})
-    owed = outstanding_fen(loan)
-    if not isinstance(loss_principal_fen, int) or not 0 < loss_principal_fen <= owed:
-        raise FundsError(
-            {"loss_principal": gettext("本金损失应大于0且不超过未还本金%(owed)s元") % {"owed": yuan(owed)}}
-        )
-    if not isinstance(loss_interest_fen, int) or loss_interest_fen < 0:
-        raise FundsError({"loss_interest": gettext("利息损失不能为负数")})
-    loss = loss_principal_fen + loss_interest_fen
-    policy = policy_for(loan.county_id)
-    account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
-    payout = interest.compensation(loss, account.balance_fen)
-    loan.defaulted_on = defaulted_on
-    loan.save()
-    entry = None
-    if payout:
-        city, county_part = interest.split_shares(payout, policy.city_parts, policy.county_parts)
-        entry = RiskFundEntry.objects.create(
-            account=account,
-            kind=RiskEntryKind.PAYOUT,
-            amount_fen=payout,
-            occurred_on=defaulted_on,
-            loan=loan,
-            loss_fen=loss,
-            city_share_fen=city,
-            county_share_fen=county_part,
-            note=note[:200],
-            created_by=by,
-        )
-        RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") - payout)
-    _audit_loan(
-        by,
-        loan,
-        "record_default",
-        before,
-        {
-            "loss_fen": [None, loss],
-            "payout_fen": [None, payout],
-            "risk_fund_balance_fen": [account.balance_fen, account.balance_fen - payout],
-        },
-    )
-    return entry
-
-
-@transaction.atomic
-def record_recovery(
-    loan: Loan, *, by: User, recovered_on: datetime.date, amount_fen: int, note: str = ""
-) -> RiskFundEntry:
-    """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the payout was."""
-    ensure_county_office(by, loan.region_id)
-    loan = _lock_loan(loan)
-    if loan.status != LoanStatus.DEFAULTED:
-        raise FundsError({"status": gettext("只有已代偿的贷款才能登记追回资金")})
-    positive_fen(amount_fen, "amount", "追回金额")
-    ensure_not_future(recovered_on, "recovered_on", "追回日期")
-    assert loan.defaulted_on is not None  # set with the status checked above
-    if recovered_on < loan.defaulted_on:
-        raise FundsError({"recovered_on": gettext("追回日期不能早于损失认定日期")})
-    paid_out, recovered = recovered_so_far(loan)
-    room = interest.recoverable(paid_out, recovered)
-    if amount_fen > room:
-        raise FundsError(
-            {"amount": gettext("归还风险缓释金不能超过尚未追回的代偿金额%(room)s元") % {"room": yuan(room)}}
-        )
-    policy = policy_for(loan.county_id)
-    account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
-    city, county_part = interest.split_shares(amount_fen, policy.city_parts, policy.county_parts)
-    entry = RiskFundEntry.objects.create(
-        account=account,
-        kind=RiskEntryKind.RECOVERY,
-        amount_fen=amount_fen,
-        occurred_on=recovered_on,
-        loan=loan,
-        city_share_fen=city,
-        county_share_fen=county_part,
-        note=note[:200],
-        created_by=by,
-    )
-    RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + amount_fen)
-    record(
-        by=by,
-        action="risk_fund_recovery",
-        target=entry,
-        household=loan.household,
-        scope_code=loan.region_id,
-        changes={
-            "loan": [None, loan.pk],
-            "amount_fen": [None, amount_fen],
-            "balance_fen": [account.balance_fen, account.balance_fen + amount_fen],
-        },
-    )
-    return entry
-
-
 # --- reminders ---------------------------------------------------------------------------------
 
 
@@ -789,5 +611,5 @@ def issue_repayment_reminders(
         before = snapshot(loan)
         loan.reminder_sent_on = today
         loan.save(update_fields=["reminder_sent_on"])
-        _audit_loan(by, loan, "repayment_reminder", before)
+        audit_loan(by, loan, "repayment_reminder", before)
     return loans

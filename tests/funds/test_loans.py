@@ -5,7 +5,7 @@ import pytest
 
 from fupin.accounts.scope import ScopeError
 from fupin.audit.models import AuditEntry
-from fupin.funds import selectors, services
+from fupin.funds import risk_fund, selectors, services
 from fupin.funds.models import BorrowerKind, Industry, LinkKind, Loan, LoanStatus, RiskFundAccount
 from fupin.funds.services import FundsError
 from fupin.registry import codes
@@ -292,7 +292,7 @@ def test_enterprise_subsidy_is_settled_for_the_year_at_half_the_benchmark(users)
 def test_risk_fund_deposit_default_payout_shares_and_recovery(users):
     county = users["county"]
     loan = disbursed_loan(users, amount=3_000_000)
-    services.record_deposit(
+    risk_fund.record_deposit(
         by=county,
         county_code=COUNTY,
         bank="信丰农商银行",
@@ -307,7 +307,7 @@ def test_risk_fund_deposit_default_payout_shares_and_recovery(users):
         and row["due_fen"] == 375_000
         and row["shortfall_fen"] == 375_000 - 4_000_000
     )
-    entry = services.record_default(
+    entry = risk_fund.record_default(
         loan, by=county, defaulted_on=D(2025, 6, 1), loss_principal_fen=3_000_000, loss_interest_fen=35_625
     )
     assert (entry.amount_fen, entry.city_share_fen, entry.county_share_fen) == (
@@ -317,9 +317,9 @@ def test_risk_fund_deposit_default_payout_shares_and_recovery(users):
     )
     account = RiskFundAccount.objects.get(bank="信丰农商银行")
     assert account.balance_fen == 4_000_000 - 3_035_625
-    services.record_recovery(loan, by=county, recovered_on=D(2025, 9, 1), amount_fen=1_000_000)
+    risk_fund.record_recovery(loan, by=county, recovered_on=D(2025, 9, 1), amount_fen=1_000_000)
     with pytest.raises(FundsError) as e:
-        services.record_recovery(loan, by=county, recovered_on=D(2025, 9, 2), amount_fen=2_035_626)
+        risk_fund.record_recovery(loan, by=county, recovered_on=D(2025, 9, 2), amount_fen=2_035_626)
     assert "20,356.25元" in e.value.errors["amount"]
     account.refresh_from_db()
     assert account.balance_fen == 4_000_000 - 3_035_625 + 1_000_000
@@ -337,7 +337,7 @@ def test_risk_fund_deposit_default_payout_shares_and_recovery(users):
 def test_payout_never_exceeds_the_fund(users):
     county = users["county"]
     loan = disbursed_loan(users, amount=3_000_000)
-    services.record_deposit(
+    risk_fund.record_deposit(
         by=county,
         county_code=COUNTY,
         bank="信丰农商银行",
@@ -346,7 +346,9 @@ def test_payout_never_exceeds_the_fund(users):
         amount_fen=375_000,
         deposited_on=D(2025, 4, 10),
     )
-    entry = services.record_default(loan, by=county, defaulted_on=D(2025, 6, 1), loss_principal_fen=3_000_000)
+    entry = risk_fund.record_default(
+        loan, by=county, defaulted_on=D(2025, 6, 1), loss_principal_fen=3_000_000
+    )
     assert entry.amount_fen == 375_000 and entry.loss_fen == 3_000_000
     assert RiskFundAccount.objects.get().balance_fen == 0
 
