@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from .models import ScheduledRun
 
@@ -33,13 +34,13 @@ class Job:
     name: str
     at: datetime.time
     task: Any  # a django.tasks Task taking no argument
-    description: str
+    description: str | Promise  # shown in the reader's language: a lazy translation
 
 
 _jobs: dict[str, Job] = {}
 
 
-def register_daily(name: str, at: str, task: Any, description: str) -> None:
+def register_daily(name: str, at: str, task: Any, description: str | Promise) -> None:
     """Run `task` once a day after `at` (HH:MM, local time)."""
     _jobs[name] = Job(name, datetime.time.fromisoformat(at), task, description)
 

@@ -177,7 +177,7 @@ def write(
     headings = headings_of(table)
     widths = [
         column.width or max(8.0, min(2.2 * len(heading) + 2, 40.0))
-        for column, heading in zip(table.columns, headings)
+        for column, heading in zip(table.columns, headings, strict=True)
     ]
     data: Iterable[dict] = records(table, rows, revealed=revealed, progress=progress)
     first = next(iter_data := iter(data), None)
@@ -188,7 +188,7 @@ def write(
         out,
         sheet_name=sheet_name(str(table.title)),
         widths=widths,
-        text_columns=[h for column, h in zip(table.columns, headings) if not column.number],
+        text_columns=[h for column, h in zip(table.columns, headings, strict=True) if not column.number],
     )
 
 

@@ -35,7 +35,7 @@ from .models import (
     StageRecord,
 )
 from .permissions import ensure_level
-from .services import ProcedureError, _ensure_stage, _log, _now, notice_ends_at
+from .services import ProcedureError, ensure_stage, log_step, notice_ends_at, now_unless_given
 
 MAX_VILLAGES = (
     300  # a township has a few dozen villages; more ids than this in one request is not a township's
@@ -128,7 +128,7 @@ def _chosen(batch_ids: list[int], *, by: User) -> list[Batch]:
     for batch in batches:
         ensure_level(by, batch.village_id, "township")
         try:
-            _ensure_stage(batch, Stage.SECOND_NOTICE)
+            ensure_stage(batch, Stage.SECOND_NOTICE)
         except ProcedureError as e:
             raise ProcedureError(f"{batch.village.name}：{e}") from None
         if selectors.running_notice(batch):
@@ -146,7 +146,7 @@ def _chosen(batch_ids: list[int], *, by: User) -> list[Batch]:
 def post_township_notice(batch_ids: list[int], *, by: User, now: datetime.datetime | None = None) -> Notice:
     """Issue one township notice (乡镇公示) listing the households of the chosen villages, to be printed and posted;
     its one period starts now for every village, as `notices.post_notice` does for one."""
-    now = _now(now)
+    now = now_unless_given(now)
     batches = _chosen(batch_ids, by=by)
     township = Region.objects.get(code=batches[0].village.parent_id)
     assert township.level == RegionLevel.TOWNSHIP
@@ -173,7 +173,7 @@ def post_township_notice(batch_ids: list[int], *, by: User, now: datetime.dateti
     seal_notice(notice, by=by)
     until = f"{timezone.localtime(ends_at):%Y-%m-%d %H:%M}"
     for batch in batches:
-        _log(
+        log_step(
             batch,
             by=by,
             action=StageRecord.Action.POST_NOTICE,
@@ -204,7 +204,7 @@ def add_township_notice_photo(
     notice: Notice, *, by: User, photo: File | None, now: datetime.datetime | None = None
 ) -> int:
     """The one photo of the township notice as posted, the evidence for every village still under it."""
-    now = _now(now)
+    now = now_unless_given(now)
     if not photo:
         raise ProcedureError(gettext("请选择公示张贴现场照片"))
     kept: Evidence | None = None
@@ -215,7 +215,7 @@ def add_township_notice_photo(
         batch, running = notices._notice_in_force(batch, by=by, missing=gettext("该村的乡镇公示已经结束"))
         if running.pk != notice.pk:
             raise ProcedureError(gettext("%(village)s正在另一份公示中") % {"village": batch.village.name})
-        rec = _log(
+        rec = log_step(
             batch,
             by=by,
             action=StageRecord.Action.NOTICE_PHOTO,

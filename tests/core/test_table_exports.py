@@ -52,7 +52,7 @@ def test_small_list_is_the_screen_columns_numbers_as_numbers_and_masked(client, 
         "年人均纯收入",
     ]
     assert [r[1] for r in rows[1:]] == ["张三丰"]  # not 赵六: another county's
-    row = dict(zip(rows[0], rows[1]))
+    row = dict(zip(rows[0], rows[1], strict=True))
     assert row["人口"] == 3 and isinstance(row["年人均纯收入"], float) and row["年人均纯收入"] > 0
     assert row["户主身份证号"] != head.id_number and "*" in row["户主身份证号"]  # masked as on the screen
 
