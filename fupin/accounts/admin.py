@@ -55,7 +55,8 @@ class UserAdmin(VersionedAdmin, AuditedAdmin, DjangoUserAdmin):
     actions = ["unlock_sign_in", "remove_second_factor"]
 
     def user_change_password(self, request, id, form_url=""):
-        """The admin's password reset (Django's form runs the validators), recorded in fupin's audit trail too."""
+        """The admin's password reset (Django's form runs the validators), recorded in fupin's audit trail
+        too."""
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
@@ -106,7 +107,8 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 
 def _sign_in_for_admin(request, extra_context=None):
-    """The admin signs in through fupin's own sign-in (lockout, second factor), not a login form of its own."""
+    """The admin signs in through fupin's own sign-in (lockout, second factor), not a login form of its
+    own."""
     if request.user.is_authenticated:  # signed in, but not staff: the admin is not theirs
         raise PermissionDenied(_("您没有进入系统管理的权限"))
     return redirect_to_login(

@@ -23,7 +23,8 @@ request_session: ContextVar = ContextVar("request_session", default=None)
 
 
 class LockoutBackend(AxesStandaloneBackend):
-    """django-axes's check in front of the password: a locked account or address is refused before it is tried.
+    """django-axes's check in front of the password: a locked account or address is refused before it is
+    tried.
 
     Only sign-ins through a request are counted and locked (the login form, the admin's): code that
     authenticates without one (a shell, the test client's login()) is not a caller at a form, and
@@ -37,7 +38,8 @@ class LockoutBackend(AxesStandaloneBackend):
 
 
 class UserBackend(ModelBackend):
-    """ModelBackend whose get_user() costs one plain SQL statement, or none when the session brought the row."""
+    """ModelBackend whose get_user() costs one plain SQL statement, or none when the session brought the
+    row."""
 
     def get_user(self, user_id):
         model = get_user_model()

@@ -1,4 +1,5 @@
-"""Template context for every page: the role enum, so templates compare a user's role with `Role.COUNTY`, never a string."""
+"""Template context for every page: the role enum, so templates compare a user's role with `Role.COUNTY`,
+never a string."""
 
 from django.http import HttpRequest
 

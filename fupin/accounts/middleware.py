@@ -1,4 +1,5 @@
-"""Who is signed in: django.contrib.auth's middleware, letting the backend use the user's row read with the session."""
+"""Who is signed in: django.contrib.auth's middleware, letting the backend use the user's row read with the
+session."""
 
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
@@ -12,7 +13,8 @@ from .scope import READ_ONLY_MESSAGE
 
 
 def get_user(request):
-    """django.contrib.auth.get_user(request) — every check of it — with the session at hand for UserBackend.get_user."""
+    """django.contrib.auth.get_user(request) — every check of it — with the session at hand for
+    UserBackend.get_user."""
     if not hasattr(request, "_cached_user"):
         token = request_session.set(request.session)
         try:
@@ -35,7 +37,8 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 class ReadOnlyRolesMiddleware:
-    """A read-only role (prefecture, province) writes nothing by any page: every unsafe request is refused, 403.
+    """A read-only role (prefecture, province) writes nothing by any page: every unsafe request is refused,
+    403.
 
     The services refuse them too (accounts.scope.ensure_can_write / ensure_can_edit), and the API's
     authentication refuses their tokens for unsafe methods; this is the one rule in front of every
@@ -54,7 +57,8 @@ class ReadOnlyRolesMiddleware:
 
 
 def read_only_refusal(request):
-    """The API answers in its JSON error format; a page gets the site's 403 (PermissionDenied, as a view would raise)."""
+    """The API answers in its JSON error format; a page gets the site's 403 (PermissionDenied, as a view would
+    raise)."""
 
     message = _(READ_ONLY_MESSAGE)
     if request.path_info.startswith("/api/"):

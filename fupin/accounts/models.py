@@ -105,12 +105,14 @@ class User(AbstractUser):
 
     @property
     def oversees_counties(self) -> bool:
-        """A county office, prefecture or province: answers for the audit chains of the counties in its scope."""
+        """A county office, prefecture or province: answers for the audit chains of the counties in its
+        scope."""
         return self.role in COUNTY_OVERSIGHT_ROLES
 
     @property
     def is_county_office(self) -> bool:
-        """Holds the county office's role (for core, which sits below accounts and reads it by name: fupin.core.work)."""
+        """Holds the county office's role (for core, which sits below accounts and reads it by name:
+        fupin.core.work)."""
         return self.role == Role.COUNTY
 
     @property
@@ -128,7 +130,8 @@ def hash_token(raw: str) -> str:
 
 
 # The API's areas a token may be limited to, by the first segment of the operation's path under /api/v1/. An
-# operation of no area (me, regions) is open to every token; read-only tokens and read-only roles still write nothing.
+# operation of no area (me, regions) is open to every token; read-only tokens and read-only roles still write
+# nothing.
 API_AREAS = {
     "registry": _("户籍档案（建档立卡）"),
     "procedures": _("识别、退出程序"),
@@ -151,7 +154,8 @@ API_AREA_OF_SEGMENT = {
 class ApiToken(models.Model):
     """A bearer token for the JSON API; only its hash is stored.
 
-    `scopes` limits it to some areas ({area: "read" | "write"}); empty, the token reaches every area (as read_only says).
+    `scopes` limits it to some areas ({area: "read" | "write"}); empty, the token reaches every area (as
+    read_only says).
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")

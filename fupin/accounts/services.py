@@ -24,7 +24,8 @@ class AccountError(ServiceError):
 
 
 class PasswordRefused(AccountError):
-    """A password Django's validators refuse (settings.AUTH_PASSWORD_VALIDATORS); `messages` says why, in Chinese."""
+    """A password Django's validators refuse (settings.AUTH_PASSWORD_VALIDATORS); `messages` says why, in
+    Chinese."""
 
     def __init__(self, messages: list[str]) -> None:
         super().__init__("；".join(messages))
@@ -32,7 +33,8 @@ class PasswordRefused(AccountError):
 
 
 def check_password_allowed(password: str, user: User) -> None:
-    """Django's password validators, for every path that sets a password; PasswordRefused with their messages."""
+    """Django's password validators, for every path that sets a password; PasswordRefused with their
+    messages."""
     try:
         password_validation.validate_password(password, user)
     except ValidationError as e:
@@ -97,7 +99,8 @@ def create_user(
 def issue_token(
     user: User, *, name: str, days: int | None = None, read_only: bool = False, scopes: dict | None = None
 ) -> tuple[ApiToken, str]:
-    """A bearer token valid for `days` (one of settings.FUPIN_API_TOKEN_DAYS), read-only if asked, limited to the
+    """A bearer token valid for `days` (one of settings.FUPIN_API_TOKEN_DAYS), read-only if asked, limited to
+    the
     `scopes` ({area: "read" | "write"}, areas of API_AREAS) if given."""
     days = days or settings.FUPIN_API_TOKEN_DEFAULT_DAYS
     if days not in settings.FUPIN_API_TOKEN_DAYS:
@@ -145,7 +148,8 @@ def revoke_token(user: User, token_id: str) -> None:
 
 @transaction.atomic
 def unlock(user: User, *, by: User) -> int:
-    """Clear a user's failed sign-ins (and so their lockout): system administrators only. Returns the records cleared."""
+    """Clear a user's failed sign-ins (and so their lockout): system administrators only. Returns the records
+    cleared."""
     if not by.is_superuser:
         raise AccountError(gettext("只有系统管理员可以解除登录锁定"))
     cleared, _ = AccessAttempt.objects.filter(username=user.username).delete()
@@ -163,7 +167,8 @@ def unlock(user: User, *, by: User) -> int:
 
 
 def start_totp_enrolment(user: User) -> TOTPDevice:
-    """The user's unconfirmed TOTP device (a new secret unless one waits already); confirmed by confirm_totp()."""
+    """The user's unconfirmed TOTP device (a new secret unless one waits already); confirmed by
+    confirm_totp()."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="fupin", confirmed=False)
@@ -171,7 +176,8 @@ def start_totp_enrolment(user: User) -> TOTPDevice:
 
 
 def confirm_totp(user: User, token: str) -> TOTPDevice:
-    """Enrolment ends when the authenticator's code matches: the device is confirmed, any older one removed."""
+    """Enrolment ends when the authenticator's code matches: the device is confirmed, any older one
+    removed."""
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None:
@@ -216,7 +222,8 @@ def verify_totp(user: User, token: str) -> TOTPDevice:
 
 @transaction.atomic
 def remove_totp(user: User, *, by: User) -> None:
-    """Remove a user's second factor: the user (on a verified session) or a system administrator (a lost phone)."""
+    """Remove a user's second factor: the user (on a verified session) or a system administrator (a lost
+    phone)."""
     if by.pk != user.pk and not by.is_superuser:
         raise AccountError(gettext("只有系统管理员可以解除他人的两步验证"))
     removed, _ = TOTPDevice.objects.filter(user=user).delete()

@@ -16,7 +16,8 @@ from django.db.models import Sum
 
 class LoginThrottle(AxesDatabaseHandler):
     def get_failures(self, request, credentials=None) -> int:
-        """Failures measured against AXES_FAILURE_LIMIT: the account's, or the address's scaled to that limit."""
+        """Failures measured against AXES_FAILURE_LIMIT: the account's, or the address's scaled to that
+        limit."""
         by_account, by_address = (
             attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
             for attempts in self.get_user_attempts(request, credentials)
@@ -28,7 +29,8 @@ class LoginThrottle(AxesDatabaseHandler):
 
 
 def client_address(request) -> str | None:
-    """The caller's address: REMOTE_ADDR, or behind fupin's reverse proxy the address that proxy saw; None if neither is one.
+    """The caller's address: REMOTE_ADDR, or behind fupin's reverse proxy the address that proxy saw; None if
+    neither is one.
 
     Only the last X-Forwarded-For entry is trusted (the one the proxy appended); the entries before
     it come from the client and are whatever it chose to send.

@@ -1,4 +1,5 @@
-"""Signing in (password, then the second factor where one is due), the user's password, second factor and API tokens."""
+"""Signing in (password, then the second factor where one is due), the user's password, second factor and API
+tokens."""
 
 import io
 from base64 import b32encode
@@ -152,7 +153,8 @@ def two_factor(request):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """The user's own password: the old one, then a new one that Django's validators accept (the form runs them)."""
+    """The user's own password: the old one, then a new one that Django's validators accept (the form runs
+    them)."""
 
     template_name = "accounts/password_change.html"
 
