@@ -6,7 +6,8 @@ class AssistanceConfig(AppConfig):
     label = "assistance"
 
     def ready(self):
-        # Imported here, once the apps are loaded: accounts.scope asks this app which households a helper is paired to.
+        # Imported here, once the apps are loaded: accounts.scope asks this app which households a helper is
+        # paired to.
         from fupin.accounts import scope
 
         from .selectors import active_pairings

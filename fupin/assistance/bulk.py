@@ -73,7 +73,8 @@ def _refusals(pairs: list[tuple[int, int]], households: dict, helpers: dict) -> 
 def pair_many(
     pairs: list[tuple[int, int]], *, by: User, started_on: datetime.date, reason: str = ""
 ) -> list[Pairing]:
-    """Pair each (household id, helper id); AssistanceError naming every refused household, nothing saved then."""
+    """Pair each (household id, helper id); AssistanceError naming every refused household, nothing saved
+    then."""
     if not permissions.can_manage(by):
         raise ScopeError("只有乡镇、县扶贫办可以安排结对帮扶")
     if not pairs:

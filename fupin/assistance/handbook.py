@@ -48,7 +48,8 @@ class PublicCodeInvalid(Exception):
 
 
 class PublicCodeExpired(Exception):
-    """A genuine code that no longer works: older than FUPIN_PUBLIC_CODE_DAYS, or its household's code was renewed."""
+    """A genuine code that no longer works: older than FUPIN_PUBLIC_CODE_DAYS, or its household's code was
+    renewed."""
 
 
 def code_generation(household: Household) -> int:
@@ -83,7 +84,8 @@ def household_from_token(token: str) -> Household:
 
 @transaction.atomic
 def renew_public_code(household: Household, *, by) -> int:
-    """End every QR code printed so far for this household (before reprinting its handbook); the new generation."""
+    """End every QR code printed so far for this household (before reprinting its handbook); the new
+    generation."""
     if not permissions.can_visit(by):
         raise AssistanceError({"__all__": "您的角色不能作废扶贫手册二维码"})
     scope = household_filter(by)
@@ -199,7 +201,8 @@ _font_config = None
 
 def _fonts():
     global _font_config
-    # WeasyPrint loads on the first PDF: it takes about a second and the system's pango, which pages without PDFs need not.
+    # WeasyPrint loads on the first PDF: it takes about a second and the system's pango, which pages without
+    # PDFs need not.
     from weasyprint.text.fonts import FontConfiguration
 
     if _font_config is None:

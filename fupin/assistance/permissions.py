@@ -1,4 +1,5 @@
-"""Who may do what in assistance work (DESIGN.md section 5), read by the services, views and templates alike."""
+"""Who may do what in assistance work (DESIGN.md section 5), read by the services, views and templates
+alike."""
 
 from typing import Any
 

@@ -166,7 +166,8 @@ def update_helper(helper: Helper, *, by: User, **changes: Any) -> Helper:
 
 @transaction.atomic
 def give_helper_login(helper: Helper, *, by: User, username: str, password: str) -> User:
-    """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own households."""
+    """A sign-in for the helper (role 帮扶责任人, bound to their work region): they see only their own
+    households."""
     ensure_role(permissions.can_manage(by), "只有乡镇、县扶贫办可以为帮扶责任人开通账号")
     ensure_region(by, helper.region_id)
     username = (username or "").strip()

@@ -131,7 +131,8 @@ def candidate_helpers(user: User, household: Household) -> list[Helper]:
 
 
 def helper_households(user: User, helper: Helper) -> QuerySet[Household]:
-    """The households a helper is paired to now that the user may read (the helper was read through helper_for).
+    """The households a helper is paired to now that the user may read (the helper was read through
+    helper_for).
 
     A helper bound to a county is paired across its villages; a village clerk looking at them sees
     only their own village's households among them.
@@ -212,7 +213,8 @@ def _interval_cases(user: User, region: str) -> tuple[list[tuple[str, int]], int
 
 
 def _overdue_q(user: User, region: str, today: datetime.date) -> Q:
-    """Paired households whose last visit (or, never visited, the pairing date) is older than their county's interval."""
+    """Paired households whose last visit (or, never visited, the pairing date) is older than their county's
+    interval."""
     cases, default = _interval_cases(user, region)
     reference = "visit_reference"
     q = Q()
@@ -268,7 +270,8 @@ def my_households(user: User) -> list[Household]:
 
 
 def coverage_by_region(user: User, region_code: str = "", *, today: datetime.date | None = None) -> dict:
-    """Households needing a helper, paired, unpaired and overdue for a visit, per child region, with totals."""
+    """Households needing a helper, paired, unpaired and overdue for a visit, per child region, with
+    totals."""
     today = today or timezone.localdate()
     base = assisted_households(user, region=region_code)
     level = level_of(region_code) if region_code else None
@@ -394,7 +397,8 @@ MONITORING_SUMS = (
 def _measure_figures(
     user: User, row: Callable[[int | None, str], dict], *, year: int, region: str, as_of: datetime.date
 ) -> bool:
-    """The year's measures per (helper, township) into `row(...)`; False when the user may read no household."""
+    """The year's measures per (helper, township) into `row(...)`; False when the user may read no
+    household."""
     measure_scope = household_filter(user, "plan__household__", region_field="village_code")
     if measure_scope is None:
         return False
@@ -425,7 +429,8 @@ def _measure_figures(
     return True
 
 
-# Visits sent from the field app carry traces (device time, location, photo hashes) that fupin.field reads: its
+# Visits sent from the field app carry traces (device time, location, photo hashes) that fupin.field reads:
+# its
 # FieldConfig.ready hands over the check (fupin.field.traces.visit_checks). Until then no visit is flagged.
 _visit_checks: list[Callable[[QuerySet[Visit]], dict]] = [
     lambda visits: {"rows": {}, "visits": [], "notes": []}
@@ -446,8 +451,10 @@ def _pairing_and_visit_figures(
     start: datetime.date,
     end: datetime.date,
 ) -> dict:
-    """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`, with
-    the visits the field app's traces flag (late, photos reused, far from the village); returns the flagged ones."""
+    """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`,
+    with
+    the visits the field app's traces flag (late, photos reused, far from the village); returns the flagged
+    ones."""
     household_scope = household_filter(user, "household__")
     hh_township = Substr("household__village_id", 1, 9)
     pairings = Pairing.objects.filter(household_scope, started_on__lte=end).filter(

@@ -7,5 +7,6 @@ from .handbook import build_batch
 
 @task
 def build_village_handbooks(batch_id: int) -> None:
-    """Render every handbook of the batch's village into one ZIP; progress is kept on the HandbookBatch row."""
+    """Render every handbook of the batch's village into one ZIP; progress is kept on the HandbookBatch
+    row."""
     build_batch(batch_id)

@@ -1,4 +1,5 @@
-"""Assistance's to-do items (待办, fupin.core.todo): households overdue for a visit, poor households with no helper."""
+"""Assistance's to-do items (待办, fupin.core.todo): households overdue for a visit, poor households with no
+helper."""
 
 import datetime
 
