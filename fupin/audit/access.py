@@ -1,15 +1,18 @@
 """The access log (查看记录): who saw which persons' sensitive values unmasked, when, in which role, which fields,
 for what purpose (issue 17, item 2).
 
-Sensitive values (ID numbers, phones, bank accounts, birth dates) are masked on every page, API answer and export,
+Sensitive values (ID numbers, phones, bank accounts, birth dates) are masked on every page, API answer and
+export,
 even for the roles allowed to see them; showing them is an explicit act with a purpose, and each one writes an
 entry here. The entries are audit entries (action "access.<channel>") appended to the county's hash chain like
 every other (fupin.audit.chain), so removing one breaks `fupin audit-verify`; the persons each shows are also
 kept one row each (AccessedPerson) so that the county's log page can filter by person and the hourly count of
 persons a user revealed is one indexed query.
 
-One user revealing more than ACCESS_ALERT_PERSONS persons in an hour (setting FUPIN_ACCESS_ALERT_PERSONS, default
-100) is unusual reading: the alarm handed over by a higher app (provide_alarm; fupin.access registers one that opens
+One user revealing more than ACCESS_ALERT_PERSONS persons in an hour (setting FUPIN_ACCESS_ALERT_PERSONS,
+default
+100) is unusual reading: the alarm handed over by a higher app (provide_alarm; fupin.access registers one that
+opens
 an item in the county's problem ledger) is called once, when the count first passes the bound within the hour.
 """
 

@@ -1,4 +1,5 @@
-"""The audit trail's own pages (read only), and AuditedAdmin: reference data that administrators edit in the admin
+"""The audit trail's own pages (read only), and AuditedAdmin: reference data that administrators edit in the
+admin
 (settings, catalogues, units, accounts) with every add, change and delete written to the audit trail, in the
 admin's transaction, as a service would."""
 

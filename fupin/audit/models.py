@@ -41,7 +41,8 @@ class AuditEntry(models.Model):
     scope_code = CodeField(_("记录所在区划"), max_length=15, blank=True)
     changes = models.JSONField(_("变更"), default=dict, blank=True)
     # the chain: the county (first six digits of scope_code, "" for entries without a county), the entry's
-    # number in it, the previous entry's hash and this one's (sha256 of the previous hash, chain, seq, content)
+    # number in it, the previous entry's hash and this one's (sha256 of the previous hash, chain, seq,
+    # content)
     chain = CodeField(_("审计链"), max_length=6, blank=True, default="")
     seq = models.BigIntegerField(_("链内序号"))
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
@@ -100,9 +101,12 @@ class Anchor(models.Model):
 
 
 class AccessedPerson(models.Model):
-    """One person an access-log entry (an AuditEntry whose action starts with "access.", fupin.audit.access) showed
-    unmasked: written with the entry, so the county can find who looked at a person and how many persons a user
-    looked at in an hour. The entry itself, in the chain, names the persons too: a row removed here shows there."""
+    """One person an access-log entry (an AuditEntry whose action starts with "access.", fupin.audit.access)
+    showed
+    unmasked: written with the entry, so the county can find who looked at a person and how many persons a
+    user
+    looked at in an hour. The entry itself, in the chain, names the persons too: a row removed here shows
+    there."""
 
     entry = models.ForeignKey(
         AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="persons"

@@ -98,7 +98,8 @@ def verify(
     chunk_size: int = 10_000,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Report:
-    """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and anchors,
+    """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and
+    anchors,
     in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions.
     `using` names another database (fupin backup checks the copy it loaded into a scratch database)."""
     connection = connections[using]
@@ -111,7 +112,8 @@ def verify(
 
 
 def _close_chain(problem, head, chain, expected, prev, last_id) -> None:
-    """The end of a chain's walk: its last entry against the chain's head (`expected` is one past the last seq)."""
+    """The end of a chain's walk: its last entry against the chain's head (`expected` is one past the last
+    seq)."""
     if head is None:
         problem(
             "inserted",
@@ -205,7 +207,8 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
             problem("inserted", chain, seq, entry_id, f"{name}的序号或位置不连续：是插入的记录")
             reported = True
         if not reported and content[ACTION] == retention.EXPIRED:
-            # an access entry expired by retention: its content is gone, its number must be named by a purge entry
+            # an access entry expired by retention: its content is gone, its number must be named by a purge
+            # entry
             if not retention.is_expired(expired, chain, seq):
                 problem("altered", chain, seq, entry_id, f"{name}的内容被改动（哈希不符）")
             elif prev_hash != prev:
