@@ -67,7 +67,8 @@ def stamp() -> str:
 
 @contextlib.contextmanager
 def django_alias(name: str):
-    """The default database's settings pointed at another database (a copy being checked), as a Django alias."""
+    """The default database's settings pointed at another database (a copy being checked), as a Django
+    alias."""
     settings_dict = copy.deepcopy(connections["default"].settings_dict)
     settings_dict["NAME"] = name
     connections.settings[CHECK_ALIAS] = settings_dict

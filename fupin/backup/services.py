@@ -1,6 +1,7 @@
 """fupin backup and fupin restore: what they do, step by step.
 
-A backup holds the keys (var/secret_key, and var/data_keys when the data keys are the embedded default's) and the
+A backup holds the keys (var/secret_key, and var/data_keys when the data keys are the embedded default's) and
+the
 audit anchor file, copied first, then a consistent snapshot
 of the database, then every file under MEDIA_ROOT (imports, error reports, evidence, photos, handbook ZIPs):
 the database never names a file the archive lacks, except one deleted in between. The archive is then checked
@@ -41,7 +42,8 @@ from .archive import DATABASE, MEDIA, VAR, Archive, BackupError, Writer
 from .engines import django_alias, engine_for, stamp
 
 KEY = VAR + secret_key.KEY_FILE_NAME
-# The data keys (fupin.core.crypto) when they are the embedded default's var/data_keys: a restore on a new machine
+# The data keys (fupin.core.crypto) when they are the embedded default's var/data_keys: a restore on a new
+# machine
 # must decrypt. Keys given by FUPIN_DATA_KEYS or FUPIN_DATA_KEYS_FILE are the operator's to keep apart.
 DATA_KEYS = VAR + crypto.KEY_FILE_NAME
 ANCHORS = VAR + "audit-anchors.log"
@@ -211,7 +213,8 @@ def _engine_for_archive(archive: Archive):
 
 
 def migration_gap(manifest: dict) -> tuple[list[str], list[str]]:
-    """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive lacks)."""
+    """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive
+    lacks)."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = {f"{app}.{name}" for app, name in loader.disk_migrations}
     applied = set(manifest.get("migrations", []))
