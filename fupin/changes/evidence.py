@@ -1,4 +1,5 @@
-"""Evidence files for change requests: up to MAX_FILES JPEG, PNG or PDF files, checked by `fupin.core.evidence`."""
+"""Evidence files for change requests: up to MAX_FILES JPEG, PNG or PDF files, checked by
+`fupin.core.evidence`."""
 
 from pathlib import PurePath
 

@@ -74,7 +74,8 @@ REQUEST_SECTION = (_("变更原因与佐证材料"), ["reason", "evidence", "evi
 
 
 class KindForm(ServiceForm, RequestFields):
-    """A kind's form: `household` is the household the request is for; `lookup(number)` finds another in scope."""
+    """A kind's form: `household` is the household the request is for; `lookup(number)` finds another in
+    scope."""
 
     def __init__(self, *args, household, lookup=None, **kwargs):
         self.household = household

@@ -65,7 +65,8 @@ class Plan:
 
 
 def household_state(household: Household) -> dict:
-    """The facts of a household a request may be made against: status, type, years, members and their relations."""
+    """The facts of a household a request may be made against: status, type, years, members and their
+    relations."""
     return {
         "number": household.number,
         "status": household.status,
@@ -128,7 +129,8 @@ def _other_household(household: Household, pk, *, key: str, by) -> Household:
 
 
 def _typed_member_fields(fields: dict) -> dict:
-    """The new member's values checked for type and length as the model holds them (the API passes JSON through)."""
+    """The new member's values checked for type and length as the model holds them (the API passes JSON
+    through)."""
     errors = {}
     for name, value in fields.items():
         field = Member._meta.get_field(name)

@@ -139,7 +139,8 @@ class ChangeTarget(models.Model):
 
 
 class ChangeAction(models.Model):
-    """The history of a request: who proposed, returned, resubmitted, approved or withdrew it, when, and why."""
+    """The history of a request: who proposed, returned, resubmitted, approved or withdrew it, when, and
+    why."""
 
     class Action(models.TextChoices):
         PROPOSE = "propose", _("提出申请")

@@ -1,4 +1,5 @@
-"""Who may propose and who may review a change request (maker-checker), read by the services and the views alike."""
+"""Who may propose and who may review a change request (maker-checker), read by the services and the views
+alike."""
 
 from typing import Any
 

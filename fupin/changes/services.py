@@ -37,7 +37,8 @@ __all__ = [
 
 
 def _ensure(user: User, codes_: list[str], allowed: Callable[[User], bool], message: str) -> None:
-    """In scope of every village the request touches (else ScopeError, which reads as not found), then the role."""
+    """In scope of every village the request touches (else ScopeError, which reads as not found), then the
+    role."""
     for code in codes_:
         ensure_can_read(user, code)
     if not allowed(user):
@@ -49,12 +50,14 @@ def _village_codes(households: Iterable[Household]) -> list[str]:
 
 
 def _lock_households(pks: Iterable[int]) -> list[Household]:
-    """The households a request touches, locked in one order so two approvals cannot interleave or deadlock."""
+    """The households a request touches, locked in one order so two approvals cannot interleave or
+    deadlock."""
     return list(Household.objects.select_for_update().filter(pk__in=sorted(set(pks))).order_by("pk"))
 
 
 def _prepare_locked(kind: str, household: Household, payload: dict, *, by: User) -> kinds.Plan:
-    """Check the change, lock every household it touches at once (in pk order), and check it again under the lock:
+    """Check the change, lock every household it touches at once (in pk order), and check it again under the
+    lock:
     two proposals on one household are then taken one after the other, and the second sees the first."""
     plan = kinds.prepare(kind, household, payload, by=by)
     _lock_households([h.pk for h in plan.households])
@@ -272,7 +275,8 @@ def withdraw(request: ChangeRequest, *, by: User, comment: str = "") -> ChangeRe
 
 @transaction.atomic
 def add_evidence(request: ChangeRequest, *, by: User, files: Sequence[UploadedFile]) -> ChangeRequest:
-    """The village adds files to an open request (the reviewer sees them, and the history says when they came)."""
+    """The village adds files to an open request (the reviewer sees them, and the history says when they
+    came)."""
     request = _locked(request)
     _ensure(by, [request.village_code], can_propose, "只有村扶贫专干或驻村工作队可以补充佐证材料")
     if not request.is_open:
