@@ -3,7 +3,8 @@
 A page that offers several actions on a record (a batch's stage moves, a monitored household's decisions, a
 problem's close-out) names them in a table `{name: handler}`. A handler does one action, `handler(request,
 target) -> str`, and returns the message to show, or refuses by raising the app's `ServiceError` (or a
-`PermissionDenied` such as `ScopeError`). The view looks the name up with `handler_for` (an unknown name is 404)
+`PermissionDenied` such as `ScopeError`). The view looks the name up with `handler_for` (an unknown name is
+404)
 and, where the page answers with a redirect and a message, runs it with `perform`.
 """
 
@@ -37,7 +38,8 @@ def perform[T](
     *,
     refusals: tuple[type[Exception], ...] = REFUSALS,
 ) -> bool:
-    """Run action `name` on `target`: its message as a success, or the refusal as an error. True when it ran."""
+    """Run action `name` on `target`: its message as a success, or the refusal as an error. True when it
+    ran."""
     handler = handler_for(actions, name)
     try:
         message = handler(request, target)

@@ -7,7 +7,8 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        # Django 6.1's empty choice of a model <select> reads "- Select an option -", which Django's Chinese catalogue
+        # Django 6.1's empty choice of a model <select> reads "- Select an option -", which Django's Chinese
+        # catalogue
         # leaves in English; fupin's own words, in both languages (Django invites this override in ready()).
         from django.db.models import fields
 

@@ -1,4 +1,5 @@
-"""Statements every page runs, prepared on PostgreSQL: parsed and planned once per connection instead of once a request.
+"""Statements every page runs, prepared on PostgreSQL: parsed and planned once per connection instead of once
+a request.
 
 Django binds parameters on the client and leaves psycopg's automatic preparing off, so the
 server parses and plans each statement afresh: for the two small lookups of a cached page that
@@ -19,7 +20,8 @@ except ImportError:  # SQLite only
 if psycopg is not None:
 
     class _PreparingCursor(psycopg.Cursor):
-        """Parameters bound on the server, and each statement prepared (psycopg keeps the prepared ones per connection)."""
+        """Parameters bound on the server, and each statement prepared (psycopg keeps the prepared ones per
+        connection)."""
 
         def execute(
             self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
@@ -28,7 +30,8 @@ if psycopg is not None:
 
 
 def fetchone(alias: str, sql: str, params: list) -> tuple | None:
-    """The first row of `sql` (with %s placeholders), through Django's connection: its error handling and query log."""
+    """The first row of `sql` (with %s placeholders), through Django's connection: its error handling and
+    query log."""
     connection = connections[alias]
     if psycopg is None or connection.vendor != "postgresql":
         with connection.cursor() as cur:

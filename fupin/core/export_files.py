@@ -1,9 +1,12 @@
 """Large table exports written in the background (fupin.core.table_exports): starting one, writing it, finding
 and serving it to its requester, and deleting it when it expires.
 
-Who may ask is decided where the export starts (the table's `query` refuses as its page does, with the user's own
-scope); the file then belongs to that user alone: every lookup here is by (user, pk), so another user, of any role,
-meets a 404. While a file is written its writer holds the lease ("export", pk): a row marked running whose lease
+Who may ask is decided where the export starts (the table's `query` refuses as its page does, with the user's
+own
+scope); the file then belongs to that user alone: every lookup here is by (user, pk), so another user, of any
+role,
+meets a 404. While a file is written its writer holds the lease ("export", pk): a row marked running whose
+lease
 nobody holds was left by a process that died, and reads as interrupted (the user starts it again).
 """
 
@@ -142,7 +145,8 @@ def file_path(export: ExportFile) -> Path:
 
 
 def purge_expired(now: datetime.datetime | None = None) -> int:
-    """Delete expired exports, files first (a row left by a crash between the two is deleted on the next run)."""
+    """Delete expired exports, files first (a row left by a crash between the two is deleted on the next
+    run)."""
     now = now or timezone.now()
     expired = list(ExportFile.objects.filter(expires__lte=now).values_list("pk", "user_id", "path"))
     for _pk, user_id, path in expired:

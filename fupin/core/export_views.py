@@ -1,4 +1,5 @@
-"""Every table to Excel (fupin.core.table_exports): the download a list page links to, and the user's own large
+"""Every table to Excel (fupin.core.table_exports): the download a list page links to, and the user's own
+large
 exports written in the background (我的导出), each with its progress and its file."""
 
 import tempfile
@@ -26,7 +27,8 @@ def _filename(title: str) -> str:
 @login_required
 @require_GET
 def export_start(request: HttpRequest, name: str) -> HttpResponseBase:
-    """The table as its page shows it to this user (same GET parameters): written at once when small, else queued."""
+    """The table as its page shows it to this user (same GET parameters): written at once when small, else
+    queued."""
     table = table_exports.table_named(name)
     rows = table.query(request.user, request.GET)
     revealed = False

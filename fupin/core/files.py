@@ -42,7 +42,8 @@ MB = 1024 * 1024
 
 
 class FileRefused(ValueError):
-    """An uploaded file that will not be read; the message says why, in Chinese, for the person who sent it."""
+    """An uploaded file that will not be read; the message says why, in Chinese, for the person who sent
+    it."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def _setting(name: str, default: int) -> int:
 
 
 def upload_limits() -> Limits:
-    """An import uploaded through the web: Excel's own row limit, and as .xlsx about 340,000 persons of the template's
+    """An import uploaded through the web: Excel's own row limit, and as .xlsx about 340,000 persons of the
+    template's
     73 columns, a large county (a larger registry comes as CSV, or through `fupin import`)."""
     return Limits(
         unpacked=_setting("FUPIN_IMPORT_MAX_UNPACKED_MB", 1024) * MB,
@@ -74,7 +76,8 @@ def upload_limits() -> Limits:
 
 
 def command_limits() -> Limits:
-    """`fupin import FILE` on the server itself: a province's registry (tens of millions of rows) still passes."""
+    """`fupin import FILE` on the server itself: a province's registry (tens of millions of rows) still
+    passes."""
     return Limits(
         unpacked=_setting("FUPIN_IMPORT_CLI_MAX_UNPACKED_MB", 8192) * MB,
         rows=_setting("FUPIN_IMPORT_CLI_MAX_ROWS", 20_000_000),
@@ -221,11 +224,13 @@ def _check_sheet_size(rows: int, columns: int, limits: Limits, *, counted: bool)
 
 
 def check_xlsx(path: Any, limits: Limits, *, count: bool = True) -> SheetInfo:
-    """Refuse an .xlsx that is not one, is encrypted, carries macros or external links, or would unpack too large.
+    """Refuse an .xlsx that is not one, is encrypted, carries macros or external links, or would unpack too
+    large.
 
     Only the zip directory and the first sheet's first kilobytes are read, unless `count`: then the first
     sheet is streamed (never held) to count its rows and cells, which a forged <dimension> cannot hide.
-    FileRefused with a Chinese message otherwise. `path` may also be an open binary file (an upload), left at its start.
+    FileRefused with a Chinese message otherwise. `path` may also be an open binary file (an upload), left at
+    its start.
     """
     if hasattr(path, "read"):
         path.seek(0)
@@ -245,7 +250,8 @@ _END_OF_DIRECTORY = b"PK\x05\x06"
 
 
 def _check_directory(path: Any) -> None:
-    """Refuse a zip whose directory lists too many members, read from its end record before the directory itself."""
+    """Refuse a zip whose directory lists too many members, read from its end record before the directory
+    itself."""
     fh = path if hasattr(path, "read") else open(path, "rb")
     try:
         fh.seek(0, 2)

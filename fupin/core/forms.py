@@ -18,7 +18,8 @@ class FormRenderer(DjangoTemplates):
 
 
 class RefusalOnFields:
-    """How a service's refusal lands on a form's fields (mixed into ServiceForm, and into a ModelForm that only
+    """How a service's refusal lands on a form's fields (mixed into ServiceForm, and into a ModelForm that
+    only
     checks what a service then saves)."""
 
     error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
@@ -31,7 +32,8 @@ class RefusalOnFields:
     def add_service_errors(
         self, errors: ServiceError | dict, field_map: dict[str, str | None] | None = None
     ) -> None:
-        """Put a refusal (a ServiceError, or its {field: message}) on the matching fields, the rest at the top.
+        """Put a refusal (a ServiceError, or its {field: message}) on the matching fields, the rest at the
+        top.
 
         `field_map` renames a service's keys for this call (a key mapped to None goes to the top),
         on top of the form's own `error_fields`.

@@ -26,7 +26,8 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_t
 from django.utils.crypto import salted_hmac
 
 TIMEOUT = 6 * 3600
-# Fragments each process keeps in its own memory: a full page of results is about 30 kB, the rest of a page 6 kB, so 1,000 take 36 MB at most.
+# Fragments each process keeps in its own memory: a full page of results is about 30 kB, the rest of a page 6
+# kB, so 1,000 take 36 MB at most.
 LOCAL_ENTRIES = int(os.environ.get("FUPIN_LOCAL_FRAGMENTS", "1000"))
 
 
@@ -46,7 +47,8 @@ def code_version() -> str:
 
 @cache
 def csrf_mark() -> str:
-    """What a cached page holds where the request's CSRF token goes: unguessable, so no user input can forge it."""
+    """What a cached page holds where the request's CSRF token goes: unguessable, so no user input can forge
+    it."""
     return "csrf" + salted_hmac("fupin.core.fragments", "csrf-mark", algorithm="sha256").hexdigest()[:28]
 
 
@@ -100,7 +102,8 @@ _UNBIASED = 256 - 256 % _CHARS  # random bytes at or above it are dropped, so ea
 
 
 def csrf_token(request: HttpRequest) -> str:
-    """What django.middleware.csrf.get_token(request) returns — the secret under a fresh random mask — cheaper.
+    """What django.middleware.csrf.get_token(request) returns — the secret under a fresh random mask —
+    cheaper.
 
     Django draws the mask one character at a time from random.SystemRandom (an os.urandom call
     each); here the 32 characters come from one os.urandom read. The token is Django's format,

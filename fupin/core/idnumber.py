@@ -1,4 +1,5 @@
-"""Resident ID numbers (GB 11643-1999): check character, birth date, sex; masking them, also inside free text."""
+"""Resident ID numbers (GB 11643-1999): check character, birth date, sex; masking them, also inside free
+text."""
 
 import datetime
 import re

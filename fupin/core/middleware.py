@@ -1,4 +1,5 @@
-"""Pages answer a write the database refused because another got there first with the conflict page, not a 500.
+"""Pages answer a write the database refused because another got there first with the conflict page, not a
+500.
 
 The API says the same through its own handler (fupin.api, 409); both use core.errors.CONFLICT_MESSAGE.
 """
@@ -19,7 +20,8 @@ RETRYABLE_STATES = {"40001", "40P01"}
 
 
 def is_conflict(exc: BaseException) -> bool:
-    """A unique or foreign-key constraint refused the write, or PostgreSQL chose this transaction to give way."""
+    """A unique or foreign-key constraint refused the write, or PostgreSQL chose this transaction to give
+    way."""
     if isinstance(exc, IntegrityError):
         return True
     return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_STATES

@@ -1,4 +1,5 @@
-"""The web sessions, each with the id of the user signed in to it, so one statement reads both (fupin.core.sessions)."""
+"""The web sessions, each with the id of the user signed in to it, so one statement reads both
+(fupin.core.sessions)."""
 
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -29,7 +30,8 @@ class Session(AbstractBaseSession):
 
 
 class ScheduledRun(models.Model):
-    """A daily job enqueued on a day (fupin.core.schedule): the unique pair makes several workers enqueue it once."""
+    """A daily job enqueued on a day (fupin.core.schedule): the unique pair makes several workers enqueue it
+    once."""
 
     name = models.CharField(max_length=50)
     day = models.DateField()
@@ -44,9 +46,11 @@ class ScheduledRun(models.Model):
 
 
 class ExportFile(models.Model):
-    """A large table export (fupin.core.table_exports) written in the background for the user who asked for it.
+    """A large table export (fupin.core.table_exports) written in the background for the user who asked for
+    it.
 
-    The file is written under a temporary name and renamed when whole: a file is either absent or complete. It is
+    The file is written under a temporary name and renamed when whole: a file is either absent or complete. It
+    is
     served to its requester alone, until `expires`; then it and this row are deleted (purge_expired)."""
 
     class Status(models.TextChoices):

@@ -85,7 +85,8 @@ def fen_to_yuan(fen: int) -> Decimal:
 
 
 def format_yuan(value: Any) -> str:
-    """Yuan with thousands separators and two places: 12,345.60; empty shows a dash, anything else as it is."""
+    """Yuan with thousands separators and two places: 12,345.60; empty shows a dash, anything else as it
+    is."""
     if value in (None, ""):
         return "—"
     try:

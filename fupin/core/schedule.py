@@ -1,11 +1,16 @@
-"""Daily work the product does by itself, so the embedded default needs no cron: the declarations' deadline sweep,
+"""Daily work the product does by itself, so the embedded default needs no cron: the declarations' deadline
+sweep,
 the audit chains' anchor, deleting expired department lists, loan repayment reminders.
 
-Each app registers its daily jobs in its AppConfig.ready() (`register_daily`), as background tasks that take no
-argument. The task worker (`fupin worker`, which `fupin serve` starts) looks every minute: a job whose time of day
-has passed and that has not run today is enqueued once. One row per job and day (`ScheduledRun`, unique) decides
+Each app registers its daily jobs in its AppConfig.ready() (`register_daily`), as background tasks that take
+no
+argument. The task worker (`fupin worker`, which `fupin serve` starts) looks every minute: a job whose time of
+day
+has passed and that has not run today is enqueued once. One row per job and day (`ScheduledRun`, unique)
+decides
 which of several workers on several machines enqueues it, so it runs once a day; a worker that was down at the
-job's time enqueues it when it comes back, the same day. Days missed altogether are not replayed: each job covers
+job's time enqueues it when it comes back, the same day. Days missed altogether are not replayed: each job
+covers
 everything due whenever it runs.
 
 `FUPIN_SCHEDULE` changes a job's time or turns it off, e.g. `declaration-deadlines=02:00,loan-reminders=off`.
@@ -58,7 +63,8 @@ def _overrides() -> dict[str, datetime.time | None]:
 
 
 def jobs() -> list[Job]:
-    """The registered jobs with the times in force (a job turned off is left out; FUPIN_SCHEDULE=off: none)."""
+    """The registered jobs with the times in force (a job turned off is left out; FUPIN_SCHEDULE=off:
+    none)."""
     if str(getattr(settings, "FUPIN_SCHEDULE", "") or "").strip().lower() == "off":
         return []
     overrides = _overrides()
@@ -82,7 +88,8 @@ def run_due(now: datetime.datetime | None = None) -> list[str]:
     enqueued = []
     for job in due(now):
         try:
-            # the day's row and the queued task commit together: a process that dies between them leaves neither
+            # the day's row and the queued task commit together: a process that dies between them leaves
+            # neither
             with transaction.atomic():
                 run = ScheduledRun.objects.create(name=job.name, day=now.date(), enqueued_at=timezone.now())
                 run.task_id = str(job.task.enqueue().id)[:64]

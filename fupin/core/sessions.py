@@ -1,4 +1,5 @@
-"""Sessions in the database, each read with its user's row in one plain SQL statement instead of two ORM queries.
+"""Sessions in the database, each read with its user's row in one plain SQL statement instead of two ORM
+queries.
 
 Every page reads the session and then the signed-in user; building the ORM queries costs more
 than running them. The session table (fupin.core.models.Session) carries the user's id, set
@@ -31,7 +32,8 @@ class SessionStore(django_db.SessionStore):
     _decoded: OrderedDict[bytes | str, dict] = OrderedDict()
     _decoded_lock = threading.Lock()
 
-    # (user id, the user's row as fupin.core.user_rows.user_columns() selects it) from the last read; None if none
+    # (user id, the user's row as fupin.core.user_rows.user_columns() selects it) from the last read; None if
+    # none
     user_row: tuple | None = None
 
     @classmethod

@@ -1,9 +1,12 @@
 """Outbound text messages (短信): one interface, two back ends, sent as background tasks with retries.
 
-`queue(phone, template, params)` hands a message to the task queue (django.tasks), after the current transaction
-commits, so a rolled-back action sends nothing. The task `deliver` calls the back end named by FUPIN_SMS_BACKEND:
+`queue(phone, template, params)` hands a message to the task queue (django.tasks), after the current
+transaction
+commits, so a rolled-back action sends nothing. The task `deliver` calls the back end named by
+FUPIN_SMS_BACKEND:
 
-- "console" (default): the message is logged, and appended to FUPIN_SMS_FILE when that is set (one JSON object a
+- "console" (default): the message is logged, and appended to FUPIN_SMS_FILE when that is set (one JSON object
+a
   line), for the embedded default and for tests;
 - "http": a POST of JSON {"phone", "template", "params", "sign"} to FUPIN_SMS_URL with the credentials
   FUPIN_SMS_KEY / FUPIN_SMS_SECRET (HTTP Basic), the template named by its id from FUPIN_SMS_TEMPLATES (a JSON
@@ -126,7 +129,8 @@ def deliver(phone: str, template: str, params: dict) -> int:
 
 
 def queue(phone: str, template: str, **params: object) -> None:
-    """Send a message in the background once the current transaction has committed; nothing when `phone` is empty."""
+    """Send a message in the background once the current transaction has committed; nothing when `phone` is
+    empty."""
     if not phone:
         return
     if template not in TEMPLATES:

@@ -1,4 +1,5 @@
-"""Keeping a child process running: `fupin serve` starts the task worker through this and restarts it when it exits."""
+"""Keeping a child process running: `fupin serve` starts the task worker through this and restarts it when it
+exits."""
 
 import logging
 import subprocess
@@ -10,7 +11,8 @@ log = logging.getLogger("fupin.serve")
 
 
 class Supervisor(threading.Thread):
-    """Runs `command`, and again each time it exits, waiting 1, 2, 4 … up to `max_delay` seconds between starts
+    """Runs `command`, and again each time it exits, waiting 1, 2, 4 … up to `max_delay` seconds between
+    starts
     (back to 1 once a run lasted `steady` seconds); every exit and restart is logged."""
 
     def __init__(

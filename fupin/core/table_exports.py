@@ -6,9 +6,12 @@ Http404 where the page refuses) and `row` (one row's cells, masked exactly as th
 export reveals them). It registers the description in its `AppConfig.ready()` (`register_table`), and its page
 links to `export_url` with its own GET parameters.
 
-The sheet is written by rustpy-xlsxwriter (rust_xlsxwriter in constant-memory mode, fed a generator): numbers and
-dates are stored as numbers and dates, text columns carry Excel's quote prefix, so a name that begins with `=` is
-text and stays text when edited (no formula injection, see spreadsheets.py). Up to BACKGROUND_ROWS rows the file
+The sheet is written by rustpy-xlsxwriter (rust_xlsxwriter in constant-memory mode, fed a generator): numbers
+and
+dates are stored as numbers and dates, text columns carry Excel's quote prefix, so a name that begins with `=`
+is
+text and stays text when edited (no formula injection, see spreadsheets.py). Up to BACKGROUND_ROWS rows the
+file
 is written while the browser waits; a larger list becomes an `ExportFile` written by a background task
 (fupin.core.tasks.write_export) with its progress on its own page, for its requester alone, kept EXPIRE_HOURS.
 """
@@ -56,10 +59,12 @@ class Table:
     row: (
         Callable[[Any, bool], Sequence[Any]] | None
     )  # (one of those rows, revealed) -> its cells, masked unless revealed
-    # (request, rows) -> True when the request asks to reveal and may (logging it); PermissionDenied if refused
+    # (request, rows) -> True when the request asks to reveal and may (logging it); PermissionDenied if
+    # refused
     reveal: Callable[[HttpRequest, Any], bool] | None = None
     chunk: int = field(default=CHUNK)
-    # (query's answer, revealed) -> every row's cells, for a table whose rows are not one per object (instead of row)
+    # (query's answer, revealed) -> every row's cells, for a table whose rows are not one per object (instead
+    # of row)
     cells: Callable[[Any, bool], Iterable[Sequence[Any]]] | None = None
 
 
@@ -67,7 +72,8 @@ _TABLES: dict[str, Table] = {}
 
 
 def register_table(table: Table) -> None:
-    """Called from an app's AppConfig.ready(); a second registration under the same name replaces the first."""
+    """Called from an app's AppConfig.ready(); a second registration under the same name replaces the
+    first."""
     _TABLES[table.name] = table
 
 
@@ -113,7 +119,8 @@ def moment(value: datetime.datetime | None) -> str:
 
 
 def cell(value: Any) -> Any:
-    """A value as the writer stores it: numbers as numbers, dates as dates, None as an empty cell, anything else
+    """A value as the writer stores it: numbers as numbers, dates as dates, None as an empty cell, anything
+    else
     (a translated label, a region, a choice) as its text."""
     if type(value) is datetime.datetime:
         return moment(value)

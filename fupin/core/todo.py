@@ -1,4 +1,5 @@
-"""The to-do list (待办): what waits for the signed-in user, gathered from every app without core importing them.
+"""The to-do list (待办): what waits for the signed-in user, gathered from every app without core importing
+them.
 
 Each app registers a provider in its `AppConfig.ready()` (`register_todo`): a function of (user, today) that
 returns `Todo` items from its own selectors, scoped to the user, one query per kind. `todos_for(request)` asks
@@ -47,11 +48,13 @@ def collect(user: Any, today: datetime.date | None = None) -> list[Todo]:
 
 
 def _cache_key(user: Any) -> str:
-    return f"todo:{user.pk}:{user.role}:{user.region_id}:{get_language()}"  # the labels are in the page's language
+    # the labels are in the page's language
+    return f"todo:{user.pk}:{user.role}:{user.region_id}:{get_language()}"
 
 
 def todos_for(request: HttpRequest, *, fresh: bool = False) -> list[Todo]:
-    """The user's items, computed once per request and kept CACHE_SECONDS per user (`fresh` skips the cache)."""
+    """The user's items, computed once per request and kept CACHE_SECONDS per user (`fresh` skips the
+    cache)."""
     user = request.user
     if not getattr(user, "is_authenticated", False):
         return []
@@ -72,12 +75,14 @@ def todo_count(request: HttpRequest) -> int:
 
 # The landing page of a user with a region and no page of its own (core.views.home sends them there).
 LIST_LANDING = "registry:household_list"
-# What a cached page (the household list's, fupin.core.fragments) holds where the panel goes: filled on each request.
+# What a cached page (the household list's, fupin.core.fragments) holds where the panel goes: filled on each
+# request.
 PANEL_MARK = "<!--todo-panel-->"
 
 
 def landing_view(user: Any) -> str | None:
-    """The URL name of the page the user lands on after sign-in (core.views.home), if it is one of fupin's lists."""
+    """The URL name of the page the user lands on after sign-in (core.views.home), if it is one of fupin's
+    lists."""
     if not getattr(user, "is_authenticated", False):
         return None
     if user.home_page:

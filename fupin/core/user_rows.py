@@ -1,4 +1,5 @@
-"""The signed-in user's row read by plain SQL: the SELECT list of the user table, and a user built from it as the
+"""The signed-in user's row read by plain SQL: the SELECT list of the user table, and a user built from it as
+the
 ORM would. The session store (fupin.core.sessions) reads the row with the session; the authentication backend
 (fupin.accounts.backends) builds the user from it, or reads the row itself."""
 
@@ -12,7 +13,8 @@ from django.db import connections
 
 @cache
 def _user_select(alias: str, vendor: str) -> tuple[str, list[str], list[tuple]]:
-    """The user's columns in model order, the SELECT list naming them, and the converters the ORM would apply."""
+    """The user's columns in model order, the SELECT list naming them, and the converters the ORM would
+    apply."""
     model = get_user_model()
     connection = connections[alias]
     table = connection.ops.quote_name(model._meta.db_table)

@@ -1,4 +1,5 @@
-"""Optimistic versions: an edit carries the version of the record it was based on, and a save on top of a newer
+"""Optimistic versions: an edit carries the version of the record it was based on, and a save on top of a
+newer
 version is refused with what changed meanwhile, never silently undoing the other writer's change.
 
 A versioned model has a `version` column the database raises on every change of an edited column (the
@@ -67,7 +68,8 @@ def display(record: models.Model, name: str, value: Any) -> str:
 
 @dataclass(frozen=True)
 class Change:
-    """One field another writer changed since the edit's version: its value now (theirs) and the edit's (mine)."""
+    """One field another writer changed since the edit's version: its value now (theirs) and the edit's
+    (mine)."""
 
     field: str
     label: str
@@ -159,7 +161,8 @@ def etag(record: Any) -> str:
 
 
 def if_match(header: str | None) -> int | None:
-    """The version an If-Match header names: None for "*" (any version, RFC 9110), -1 for one that names none."""
+    """The version an If-Match header names: None for "*" (any version, RFC 9110), -1 for one that names
+    none."""
     value = (header or "").strip()
     if value == "*":
         return None
@@ -170,7 +173,8 @@ def if_match(header: str | None) -> int | None:
 def form_state(
     request: HttpRequest, record: Any, fields: Iterable[str], conflict: VersionConflict | None = None
 ) -> str:
-    """The token a form page renders: the record's for a fresh form, a merge's after a conflict, and the posted one
+    """The token a form page renders: the record's for a fresh form, a merge's after a conflict, and the
+    posted one
     when the page comes back with other errors (the edit stays based on what the user saw)."""
     if conflict is not None:
         return conflict_token(conflict)
@@ -179,7 +183,7 @@ def form_state(
     return token(record, fields)
 
 
-# --- forms whose fields are not the model's own (amounts in yuan, notes per item, related rows) ---------------
+# --- forms whose fields are not the model's own (amounts in yuan, notes per item, related rows)
 #
 # The same token, conflict and merge as above, compared in the form's terms: the view gives the form's initial
 # values for the record (what the form shows), the service only checks the version (`check` without `edit`),
@@ -205,7 +209,8 @@ def _posted_value(value: Any) -> list[str]:
 
 
 def merged(data: Any, current: Mapping[str, Any]) -> Any:
-    """The posted data with the record's current value (its form initial) wherever the merge says "keep theirs"."""
+    """The posted data with the record's current value (its form initial) wherever the merge says "keep
+    theirs"."""
     keep = [key.removeprefix("keep_") for key, value in data.items() if key.startswith("keep_")]
     keep = [name for name in keep if data.get(f"keep_{name}") == "theirs" and name in current]
     if not keep:

@@ -1,6 +1,7 @@
 """The front door: each signed-in user goes to the page made for their role, others to the login page.
 
-core sits below accounts: which role has a page of its own is the user's `home_page` (accounts.models.ROLE_HOME).
+core sits below accounts: which role has a page of its own is the user's `home_page`
+(accounts.models.ROLE_HOME).
 """
 
 from django.http import HttpRequest, HttpResponseRedirect

@@ -1,8 +1,10 @@
 """Background work that is watched: leases held while something runs, whether a task worker is alive, and the
 hand-over through which each app finds, recovers, retries and cancels its own work whose runner died.
 
-A lease is a lock the operating system or the database lets go of by itself when its process dies: on SQLite (one
-machine) an exclusive flock on a file under VAR_DIR/locks/, on PostgreSQL an advisory lock held by a connection
+A lease is a lock the operating system or the database lets go of by itself when its process dies: on SQLite
+(one
+machine) an exclusive flock on a file under VAR_DIR/locks/, on PostgreSQL an advisory lock held by a
+connection
 of its own (so several machines see each other's). No heartbeat has to be written, so nothing is judged dead
 because a long transaction kept it from writing one, and nothing dead looks alive for a timeout's length.
 """
@@ -85,7 +87,8 @@ class Lease:
             except BlockingIOError:
                 os.close(fd)
                 return False
-            # The holder before us removes the file when it releases (below): a lock taken on a file no longer at
+            # The holder before us removes the file when it releases (below): a lock taken on a file no longer
+            # at
             # the path is no lease, so take the one that is there now.
             try:
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
@@ -126,7 +129,8 @@ class Lease:
                 pass
             self._conn = None
         if self._fd is not None:
-            # removed while still held, so that no one can take a lock on it after (try_acquire checks the path)
+            # removed while still held, so that no one can take a lock on it after (try_acquire checks the
+            # path)
             self._path().unlink(missing_ok=True)
             os.close(self._fd)
             self._fd = None
@@ -191,7 +195,8 @@ def uses_worker() -> bool:
 
 
 def may_manage(user: Any) -> bool:
-    """Who sees and handles stuck or failed work (the 后台任务 page): system administrators, county offices (their county)."""
+    """Who sees and handles stuck or failed work (the 后台任务 page): system administrators, county offices (their
+    county)."""
     return bool(getattr(user, "is_superuser", False) or getattr(user, "is_county_office", False))
 
 
@@ -239,13 +244,16 @@ def register_work(kind: WorkKind) -> None:
 
 
 def recover_all() -> int:
-    """Settle every registered kind's work whose runner died (the worker does this as it starts and every minute)."""
+    """Settle every registered kind's work whose runner died (the worker does this as it starts and every
+    minute)."""
     return recover_tasks() + sum(kind.recover() for kind in list(KINDS.values()))
 
 
 def settle_unheld(kind: str, pk: int, settle: Callable[[], bool]) -> bool:
-    """Run `settle()` (it marks work `kind`/`pk` whose runner died) while holding that work's lease, so a runner
-    cannot start meanwhile; False at once when a live process holds it (the work is still running somewhere)."""
+    """Run `settle()` (it marks work `kind`/`pk` whose runner died) while holding that work's lease, so a
+    runner
+    cannot start meanwhile; False at once when a live process holds it (the work is still running
+    somewhere)."""
     lease = Lease(kind, pk)
     if is_held(kind, pk) or not lease.try_acquire():
         return False

@@ -29,7 +29,8 @@ def age(birth_date: datetime.date | None) -> int | str:
 
 @register.filter
 def age_shown(birth_date: datetime.date | None, user: Any) -> str:
-    """The age for roles that work with identifiers; the birth year for everyone else (fupin.registry.masking says why)."""
+    """The age for roles that work with identifiers; the birth year for everyone else (fupin.registry.masking
+    says why)."""
     if not birth_date:
         return ""
     if getattr(user, "sees_identifiers", False):
@@ -45,7 +46,8 @@ def id_shown(number: str, user: Any) -> str:
 
 @register.filter
 def text_shown(text: str, user: Any) -> str:
-    """Free text that may name an ID number or a birth date (a suspect record, department evidence): masked for
+    """Free text that may name an ID number or a birth date (a suspect record, department evidence): masked
+    for
     roles that do not work with identifiers, dates cut to the year."""
     if text in (None, ""):
         return text
@@ -67,7 +69,8 @@ def masked_id(number: str) -> str:
 
 @register.filter
 def masked_phone(phone: str) -> str:
-    """Always masked (138****5678): shown in full only where the page was asked to reveal it (fupin.registry.reveal)."""
+    """Always masked (138****5678): shown in full only where the page was asked to reveal it
+    (fupin.registry.reveal)."""
     return idnumber.mask_phone(phone)
 
 
@@ -85,7 +88,8 @@ def worker_warning() -> dict[str, Any]:
 
 @register.inclusion_tag("core/_calendar_warning.html")
 def calendar_warning() -> dict[str, Any]:
-    """On pages that show working-day deadlines: the coming years whose holidays the calendar does not know yet."""
+    """On pages that show working-day deadlines: the coming years whose holidays the calendar does not know
+    yet."""
     from django.utils import timezone
 
     from fupin.core import workdays

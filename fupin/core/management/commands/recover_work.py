@@ -1,4 +1,5 @@
-"""`fupin recover-work`: settle the background work whose process died (the worker does it every minute by itself)."""
+"""`fupin recover-work`: settle the background work whose process died (the worker does it every minute by
+itself)."""
 
 from typing import Any
 

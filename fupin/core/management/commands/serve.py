@@ -1,4 +1,5 @@
-"""fupin serve: the web UI (granian, a process per core) and a background-task worker together, for one machine."""
+"""fupin serve: the web UI (granian, a process per core) and a background-task worker together, for one
+machine."""
 
 import os
 import sys
@@ -14,7 +15,8 @@ from fupin.secret_key import refuse_unset_key_in_production
 
 
 def server_options(workers: int | None = None, threads: int | None = None) -> dict:
-    """granian's shape for fupin: a process per core (WEB_CONCURRENCY), two threads each (FUPIN_THREADS), HTTP/1.1.
+    """granian's shape for fupin: a process per core (WEB_CONCURRENCY), two threads each (FUPIN_THREADS),
+    HTTP/1.1.
 
     Two threads let one request's database round trip overlap another's Python; more only queue
     behind the interpreter lock (measured with bench/bench_stats.py: 2 and 8 threads alike, p99

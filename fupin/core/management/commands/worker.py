@@ -2,8 +2,10 @@
 (FUPIN_TASKS=redis://…), the same around django-tasks-redis's executor.
 
 It rides through a locked or restarting database (the claim's BEGIN raised `database is locked` outside the
-backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and other
-workers can tell it is alive, fupin.core.work), settles the work of workers that died and enqueues the daily jobs
+backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and
+other
+workers can tell it is alive, fupin.core.work), settles the work of workers that died and enqueues the daily
+jobs
 due (fupin.core.schedule), every minute.
 """
 
