@@ -8,7 +8,8 @@ class DeclarationsConfig(AppConfig):
     verbose_name = "农户自主申报"
 
     def ready(self):
-        # Monitoring and procedures sit beside this app and never import it: they tell us when a case or a batch a
+        # Monitoring and procedures sit beside this app and never import it: they tell us when a case or a
+        # batch a
         # declaration entered moves on.
         from fupin.core.schedule import register_daily
         from fupin.monitoring.services import on_stage_change

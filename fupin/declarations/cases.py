@@ -1,4 +1,5 @@
-"""From a declaration to a procedure: the village's home verification (or rejection), the procedure the verified
+"""From a declaration to a procedure: the village's home verification (or rejection), the procedure the
+verified
 declaration enters without retyping (the 监测户 procedure, or the year's identification or relapse batch of the
 village), and following that procedure so the household reads each step on its status page and by SMS.
 
@@ -111,7 +112,8 @@ def _open_monitoring(declaration: Declaration, household: Household, *, by, kind
 
 
 def _enter_batch(declaration: Declaration, household: Household, *, by, route: str, risk: str):
-    """The village's open batch of the year for this procedure (opened if there is none) takes the household as an
+    """The village's open batch of the year for this procedure (opened if there is none) takes the household
+    as an
     application, with the declaration's facts as its statement and cause."""
     kind, year = PROCEDURE_OF[Route(route)], timezone.localdate().year
     batch = (
@@ -159,7 +161,8 @@ def verify(
     route: str = Route.MONITORING,
 ) -> Declaration:
     """The village confirms the hardship at the home: the household enters the procedure chosen (the 监测户
-    procedure by default, or the village's identification or relapse batch) with the declaration's facts, and the
+    procedure by default, or the village's identification or relapse batch) with the declaration's facts, and
+    the
     township's clock starts."""
     declaration = locked_declaration(declaration)
     ensure_can_edit(by, declaration.village_id)
@@ -232,7 +235,8 @@ def reject(declaration: Declaration, *, by, reason: str) -> Declaration:
 
 
 def _arrive(declaration: Declaration, status: str, label: str, *, reason: str = "", stage: str) -> None:
-    """Move a followed declaration to `status` (or only note the step when it stays), keep its deadlines, audit it,
+    """Move a followed declaration to `status` (or only note the step when it stays), keep its deadlines,
+    audit it,
     tell the household, and settle the deadline problems of the steps now done."""
     before = declaration.status
     if status != before:
@@ -281,7 +285,8 @@ def follow_case(case: MonitoredHousehold) -> None:
     _arrive(declaration, status, label, reason=case.rejection_reason, stage=case.stage)
 
 
-# Where a batch's household stands, as the household reads it; an entry that left the list ends the declaration.
+# Where a batch's household stands, as the household reads it; an entry that left the list ends the
+# declaration.
 LEFT_THE_LIST = {
     EntryState.NOT_SELECTED: "调查初选未入围，不予纳入",
     EntryState.WITHDRAWN: "公示期间异议成立，移出名单",

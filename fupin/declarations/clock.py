@@ -39,7 +39,8 @@ def review_deadline(village_code: str, verified_on: datetime.date, total_due: da
 
 
 def urgency(due_on: datetime.date | None, today: datetime.date) -> str:
-    """'red' once the deadline has passed, 'orange' when it falls today or on the next working day, else ''."""
+    """'red' once the deadline has passed, 'orange' when it falls today or on the next working day, else
+    ''."""
     if due_on is None:
         return ""
     if due_on < today:

@@ -47,7 +47,8 @@ OPEN_STATUSES = [Status.RECEIVED, Status.IN_PROCEDURE, Status.REVIEWED]
 
 
 class Route(models.TextChoices):
-    """The procedure a verified declaration enters (DESIGN.md: 监测户 since 2021; identification or relapse where the
+    """The procedure a verified declaration enters (DESIGN.md: 监测户 since 2021; identification or relapse where
+    the
     province still runs them for a household that qualifies)."""
 
     MONITORING = "monitoring", _("纳入监测（监测户认定程序）")
@@ -56,7 +57,8 @@ class Route(models.TextChoices):
 
 
 class Step(models.TextChoices):
-    """The steps that have a deadline, each owned by one level (the level the problem ledger holds to account)."""
+    """The steps that have a deadline, each owned by one level (the level the problem ledger holds to
+    account)."""
 
     VERIFY = "verify", _("村入户核实")
     REVIEW = "review", _("村评议和乡镇审核")
@@ -175,7 +177,8 @@ class Declaration(EncryptedModel):
 
     @property
     def status_text(self) -> str:
-        """The status as the household reads it: a case concluded by an identification or relapse procedure was
+        """The status as the household reads it: a case concluded by an identification or relapse procedure
+        was
         announced as a poor household, not taken into monitoring."""
         if self.status == Status.CONCLUDED and self.entry_id:
             return str(_("经公告认定为贫困户，纳入帮扶"))
@@ -204,7 +207,8 @@ class DeclarationEvent(models.Model):
 
 
 class Photo(models.Model):
-    """A photo sent with the declaration, or taken at the home verification; stored re-encoded (core.images)."""
+    """A photo sent with the declaration, or taken at the home verification; stored re-encoded
+    (core.images)."""
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("照片"), upload_to="declarations/%Y/%m/")
@@ -219,7 +223,8 @@ class Photo(models.Model):
 
 
 class Overdue(models.Model):
-    """A step that missed its deadline, with the problem-ledger item opened for it: one per declaration and step,
+    """A step that missed its deadline, with the problem-ledger item opened for it: one per declaration and
+    step,
     so the sweep may run any number of times."""
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="overdue_steps")
@@ -239,7 +244,8 @@ class Overdue(models.Model):
 
 
 class PhoneCode(EncryptedModel):
-    """A one-time code sent to a phone. Kept in the database (not a process's memory) so any worker can check it;
+    """A one-time code sent to a phone. Kept in the database (not a process's memory) so any worker can check
+    it;
     only its hash is stored, and the phone encrypted (fupin.core.crypto), found by its blind index."""
 
     phone = EncryptedField(max_length=11, purpose="phone")

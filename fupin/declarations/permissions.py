@@ -1,4 +1,5 @@
-"""Who may work on a declaration (农户自主申报) by role, read by the services (and the pages that show their buttons)."""
+"""Who may work on a declaration (农户自主申报) by role, read by the services (and the pages that show their
+buttons)."""
 
 from typing import Any
 

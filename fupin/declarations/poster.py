@@ -1,5 +1,6 @@
 """The village poster (申报二维码海报): an A4 page per village with its name, what to declare and how, the QR code of
-its signed declaration address, and the hotline; one PDF for a village, or for every village of a township or county.
+its signed declaration address, and the hotline; one PDF for a village, or for every village of a township or
+county.
 WeasyPrint renders it with the Noto CJK font, as the handbook does; the QR code is inline SVG (no network)."""
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ def villages_under(region: Region):
     )
 
 
-# Villages per PDF made while the user waits (about a second of rendering for ten); a county is 100–400 villages.
+# Villages per PDF made while the user waits (about a second of rendering for ten); a county is 100–400
+# villages.
 INLINE_LIMIT = 400
 
 
 def poster_parts(region: Region) -> list[Region]:
-    """The regions whose posters the page offers as one PDF each: the region itself, or, for a county with more
-    villages than one request should render, each of its townships (`fupin declaration-posters` makes the whole
+    """The regions whose posters the page offers as one PDF each: the region itself, or, for a county with
+    more
+    villages than one request should render, each of its townships (`fupin declaration-posters` makes the
+    whole
     county's at once)."""
     if region.level == RegionLevel.VILLAGE:
         return [region]

@@ -1,4 +1,5 @@
-"""The household's pages, without an account: the declaration form (village preset by a poster's signed code, or
+"""The household's pages, without an account: the declaration form (village preset by a poster's signed code,
+or
 chosen step by step down the region tree), the receipt, and the status page. Every address is limited per
 caller (django-ratelimit on the cache); per phone and per ID number the services count in the database."""
 
@@ -27,7 +28,8 @@ BUSY = "操作太频繁，请稍后再试，或拨打12317热线"
 
 
 def village_token(code: str) -> str:
-    """The code printed on a village's poster: the village, signed with SECRET_KEY (a forged one is refused)."""
+    """The code printed on a village's poster: the village, signed with SECRET_KEY (a forged one is
+    refused)."""
     return signing.dumps(code, salt=VILLAGE_SALT, compress=False)
 
 
@@ -44,8 +46,10 @@ def _page(request, template: str, context: dict):
 
 
 def _cached_page(request, template: str, parts: tuple, context):
-    """A page that is the same for every caller (the empty form of a village, the chooser, the status form): rendered
-    once into the cache (core.fragments) and served with the request's own CSRF token. `context()` is called only on
+    """A page that is the same for every caller (the empty form of a village, the chooser, the status form):
+    rendered
+    once into the cache (core.fragments) and served with the request's own CSRF token. `context()` is called
+    only on
     a miss; a lookup it refuses (a forged village code: Http404) is never stored."""
     key = fragments.key("declare", template, *parts)
     html = fragments.get(key)
@@ -62,7 +66,8 @@ def _address(group, request) -> str:
 
 
 def limited(request, group: str, key=_address) -> bool:
-    """Count this call against the address's limit FUPIN_DECLARATION_RATES[group]; True once it is exceeded."""
+    """Count this call against the address's limit FUPIN_DECLARATION_RATES[group]; True once it is
+    exceeded."""
     return is_ratelimited(
         request,
         group=f"declare-{group}",

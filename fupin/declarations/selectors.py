@@ -1,4 +1,5 @@
-"""Reading declarations: scoped to the reader (a region, or a helper's paired households), sorted by urgency, and
+"""Reading declarations: scoped to the reader (a region, or a helper's paired households), sorted by urgency,
+and
 counted for the dashboard from the same querysets the lists show."""
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def dashboard(user, region: Region | None, *, today: datetime.date | None = None
 
 
 def open_signals(user) -> QuerySet[RiskSignal]:
-    """Risk signals still open and not yet a declaration, in the user's region: staff may open a case from each."""
+    """Risk signals still open and not yet a declaration, in the user's region: staff may open a case from
+    each."""
     scope = region_filter(user, "village_code")
     if scope is None:
         return RiskSignal.objects.none()

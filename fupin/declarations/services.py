@@ -1,4 +1,5 @@
-"""What happens to a declaration: the household's own (with its phone's one-time code), staff intake, cases opened
+"""What happens to a declaration: the household's own (with its phone's one-time code), staff intake, cases
+opened
 from risk signals and findings, the home verification, and following the monitoring case it opens.
 
 Each verb runs in a transaction and writes its audit entry; a refusal raises DeclarationError (Chinese). The
@@ -77,7 +78,8 @@ def clean_phone(phone: str) -> str:
 
 
 def send_code(phone: str, *, now: datetime.datetime | None = None) -> None:
-    """Send a 6-digit code to `phone`: at most one a minute and FUPIN_DECLARATION_LIMITS['codes_per_day'] a day."""
+    """Send a 6-digit code to `phone`: at most one a minute and FUPIN_DECLARATION_LIMITS['codes_per_day'] a
+    day."""
     phone = clean_phone(phone)
     now = now or timezone.now()
     with transaction.atomic():
@@ -97,7 +99,8 @@ def send_code(phone: str, *, now: datetime.datetime | None = None) -> None:
 
 
 def _spend_code(phone: str, code: str, now: datetime.datetime) -> str:
-    """Lock the phone's live code and spend it if `code` matches ('' then), else the field error. A wrong guess is
+    """Lock the phone's live code and spend it if `code` matches ('' then), else the field error. A wrong
+    guess is
     counted; after CODE_ATTEMPTS of them the code is dead. Runs in the caller's transaction."""
     live = (
         PhoneCode.objects.select_for_update()
@@ -286,7 +289,8 @@ def declare(
     phone, village = clean_phone(phone), _village(village_code)
     _repeat_check(id_number, phone, now)
     cleaned = clean_photos(photos)
-    # The code is spent in the transaction that stores the declaration: two submissions with one code store one.
+    # The code is spent in the transaction that stores the declaration: two submissions with one code store
+    # one.
     # A wrong guess is committed (and counted) even though nothing else is.
     with transaction.atomic():
         wrong = _spend_code(phone, code, now)
@@ -323,7 +327,8 @@ def intake(
     description: str,
     consent: bool = False,
 ) -> Declaration:
-    """A declaration taken by village, township or county staff: the 12317 hotline, a visit, a cadre's check."""
+    """A declaration taken by village, township or county staff: the 12317 hotline, a visit, a cadre's
+    check."""
     if channel not in STAFF_CHANNELS:
         raise DeclarationError({"channel": gettext("请选择申报渠道")})
     village = _village(village_code)

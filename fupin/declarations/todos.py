@@ -1,4 +1,5 @@
-"""Declarations' to-do items (待办, fupin.core.todo): declarations open in the user's area, overdue ones first."""
+"""Declarations' to-do items (待办, fupin.core.todo): declarations open in the user's area, overdue ones
+first."""
 
 import datetime
 

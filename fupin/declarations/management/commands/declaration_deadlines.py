@@ -1,4 +1,5 @@
-"""`fupin declaration_deadlines [--date YYYY-MM-DD]`: run the deadline sweep (schedule it daily, e.g. from cron)."""
+"""`fupin declaration_deadlines [--date YYYY-MM-DD]`: run the deadline sweep (schedule it daily, e.g. from
+cron)."""
 
 import datetime
 
