@@ -1,7 +1,8 @@
 """A lived-in demo: several years of work in the demo county, done through the real services.
 
 `fupin seed-demo` builds the households (`fupin.registry.demo`), then `build_history` gives the county what
-its officers would have done with them: two yearly procedure cycles in the demo township (this year's batches of
+its officers would have done with them: two yearly procedure cycles in the demo township (this year's batches
+of
 the demo village left open at the township's review and at a running notice), helper units and helpers
 paired to every poor and monitored household, help plans, measures and visits, projects, funds and
 microloans, monitored households, a look-back, a department cross-check, problems open and closed,
@@ -145,7 +146,8 @@ def open_village_batches(users: dict[str, User], village: str, waiting: str, tod
 
 
 def _exit_to_notice(village: str, by: User, start: datetime.datetime, year: int):
-    """An exit batch of the village taken to its village notice, posted a day after `start`: (batch, notice)."""
+    """An exit batch of the village taken to its village notice, posted a day after `start`: (batch,
+    notice)."""
     batch = procedures.open_batch(by=by, village_code=village, kind=Procedure.EXIT, year=year, now=start)
     if not procedures.propose_exit_candidates(batch, by=by, now=start):
         return batch, None
