@@ -66,7 +66,8 @@ def code_of(digest: str) -> str:
 
 
 def normalise_code(text: str) -> str | None:
-    """A typed or scanned code in canonical form (upper case, separators dropped), or None if it is not one."""
+    """A typed or scanned code in canonical form (upper case, separators dropped), or None if it is not
+    one."""
     code = re.sub(r"[\s\-_.]", "", (text or "")[:40]).upper()
     if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
         return None

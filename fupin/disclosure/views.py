@@ -121,7 +121,8 @@ def verify(request, code):
     verdict, notice = verify_code(code)
     context = {"verdict": verdict, "typed": code[:40], "notice": notice, "now": timezone.now()}
     if notice is not None:
-        # the list is shown as on the public notice page: while the notice runs, or to staff whose scope covers it
+        # the list is shown as on the public notice page: while the notice runs, or to staff whose scope
+        # covers it
         try:
             _, context["show_list"] = selectors.notice_for(request.user, notice.pk)
         except Notice.DoesNotExist:  # not posted yet
