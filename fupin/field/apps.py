@@ -7,7 +7,8 @@ class FieldConfig(AppConfig):
     verbose_name = "帮扶 App（离线）"
 
     def ready(self):
-        # Assistance sits beside this app and never imports it: its helper-monitoring report asks us which visits
+        # Assistance sits beside this app and never imports it: its helper-monitoring report asks us which
+        # visits
         # look made up (typed long after, photos reused across households, far from the village).
         from fupin.assistance.selectors import provide_visit_checks
 

@@ -1,5 +1,7 @@
-"""A phone's edit made on an old copy, merged field by field: a field only the phone changed is applied, a field
-only the web changed is kept, a field both changed to different values is a conflict (the newer value kept)."""
+"""A phone's edit made on an old copy, merged field by field: a field only the phone changed is applied, a
+field
+only the web changed is kept, a field both changed to different values is a conflict (the newer value
+kept)."""
 
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -26,7 +28,8 @@ class Merge:
 def three_way(
     current: dict[str, Any], base: dict[str, Any] | None, mine: dict[str, Any], *, stale: bool = True
 ) -> Merge:
-    """Compare plain values: `current` now, `base` as the phone downloaded it, `mine` the phone's new values. A
+    """Compare plain values: `current` now, `base` as the phone downloaded it, `mine` the phone's new values.
+    A
     field missing from `base` of a record that moved since (`stale`) counts as changed on both sides."""
     out = Merge()
     base = base or {}
@@ -47,7 +50,8 @@ def three_way(
 
 
 def typed(model: type[models.Model], allowed: set[str], values: Any, *, key: str) -> dict[str, Any]:
-    """The phone's values for `allowed` fields of `model`, converted as the model reads them; unknown fields and
+    """The phone's values for `allowed` fields of `model`, converted as the model reads them; unknown fields
+    and
     values of the wrong type are refused with the field's own message."""
     if not isinstance(values, dict):
         raise FieldError({key: "须为 JSON 对象"})

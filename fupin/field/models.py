@@ -1,4 +1,5 @@
-"""The field app's devices (short-lived tokens, revocable by the county), the changes they sent (each once), the
+"""The field app's devices (short-lived tokens, revocable by the county), the changes they sent (each once),
+the
 conflicts a sync found, and where and when a visit sent from a phone really happened."""
 
 import hashlib
@@ -17,7 +18,8 @@ def hash_token(raw: str) -> str:
 
 
 class Device(models.Model):
-    """A phone signed in to the field app. Its token is short-lived (FUPIN_FIELD_TOKEN_HOURS); the county revokes
+    """A phone signed in to the field app. Its token is short-lived (FUPIN_FIELD_TOKEN_HOURS); the county
+    revokes
     a lost phone, and a revoked device or a disabled account is told to wipe at its next contact."""
 
     user = models.ForeignKey(
@@ -61,7 +63,8 @@ class Outcome(models.TextChoices):
 
 
 class SyncedChange(models.Model):
-    """One change a device sent, kept with its receipt line: a retry with the same key records nothing twice."""
+    """One change a device sent, kept with its receipt line: a retry with the same key records nothing
+    twice."""
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="changes")
     key = models.CharField(_("幂等键"), max_length=64)
@@ -89,7 +92,8 @@ class SyncedChange(models.Model):
 
 
 class Conflict(models.Model):
-    """A field changed both on the web and on a phone since the phone's copy: the newer value was kept, the phone's
+    """A field changed both on the web and on a phone since the phone's copy: the newer value was kept, the
+    phone's
     is here for the reviewer to settle (the village's and township's 同步冲突 page)."""
 
     change = models.ForeignKey(SyncedChange, on_delete=models.CASCADE, related_name="conflicts")
@@ -121,7 +125,8 @@ class Conflict(models.Model):
 
 
 class VisitTrace(models.Model):
-    """When and where a visit sent from a phone was made: the phone's clock, the server's, the location if given."""
+    """When and where a visit sent from a phone was made: the phone's clock, the server's, the location if
+    given."""
 
     visit = models.OneToOneField("assistance.Visit", on_delete=models.CASCADE, related_name="trace")
     device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, related_name="+")

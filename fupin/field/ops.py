@@ -72,7 +72,8 @@ def _need_household(ctx: Context) -> Household:
 
 
 def ensure_not_locked(household: Household) -> None:
-    """A household on a running 7-day notice takes no edit from a phone: the list posted must stay what it is."""
+    """A household on a running 7-day notice takes no edit from a phone: the list posted must stay what it
+    is."""
     entry = (
         BatchHousehold.objects.filter(
             household=household,

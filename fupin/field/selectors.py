@@ -1,5 +1,7 @@
-"""The field app's reads: a user's work set (only what the role needs, ID numbers masked as on the web, each record
-with its version or the values an edit is based on), the sync conflicts a reviewer settles, a county's devices."""
+"""The field app's reads: a user's work set (only what the role needs, ID numbers masked as on the web, each
+record
+with its version or the values an edit is based on), the sync conflicts a reviewer settles, a county's
+devices."""
 
 import datetime
 from collections.abc import Iterable
@@ -25,7 +27,8 @@ from . import permissions
 from .models import Conflict, Device
 from .ops import CHANGE_KINDS, HOUSEHOLD_FIELDS, MEASURE_FIELDS, MEMBER_FIELDS
 
-# A phone carries at most this many households (a village's, or a helper's pairings): the rest stays on the web.
+# A phone carries at most this many households (a village's, or a helper's pairings): the rest stays on the
+# web.
 MAX_HOUSEHOLDS = 2000
 
 

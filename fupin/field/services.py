@@ -1,4 +1,5 @@
-"""The field app's verbs: a device signed in (its short-lived token), revoked by the county, a conflict settled."""
+"""The field app's verbs: a device signed in (its short-lived token), revoked by the county, a conflict
+settled."""
 
 import datetime
 
@@ -25,13 +26,15 @@ def token_hours() -> int:
 
 
 def wipe_after_days() -> int:
-    """Data on a phone that has not synced for this many days is cleared by the app (FUPIN_FIELD_WIPE_DAYS)."""
+    """Data on a phone that has not synced for this many days is cleared by the app
+    (FUPIN_FIELD_WIPE_DAYS)."""
     return int(getattr(settings, "FUPIN_FIELD_WIPE_DAYS", 7))
 
 
 @transaction.atomic
 def issue_device(*, by: User, uid: str, name: str = "") -> tuple[Device, str]:
-    """Sign a phone in (from the signed-in web session): a new short-lived token for the device, the old one void."""
+    """Sign a phone in (from the signed-in web session): a new short-lived token for the device, the old one
+    void."""
     if not permissions.can_use_app(by):
         raise FieldError(gettext("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用"))
     uid = (uid or "").strip()
@@ -66,7 +69,8 @@ def issue_device(*, by: User, uid: str, name: str = "") -> tuple[Device, str]:
 
 @transaction.atomic
 def revoke_device(device: Device, *, by: User) -> Device:
-    """The county voids a phone (lost, stolen, its user gone): at its next contact it is told to wipe its data."""
+    """The county voids a phone (lost, stolen, its user gone): at its next contact it is told to wipe its
+    data."""
     if not permissions.can_revoke(by):
         raise ScopeError(gettext("只有县扶贫办可以吊销设备"))
     device = Device.objects.select_for_update().select_related("user").get(pk=device.pk)

@@ -1,5 +1,7 @@
-"""Visits that really happened: a photo's perceptual hash (dHash on Pillow), and the checks the helper-monitoring
-report shows (handed to assistance by FieldConfig.ready): visits typed long after the fact, photos reused across
+"""Visits that really happened: a photo's perceptual hash (dHash on Pillow), and the checks the
+helper-monitoring
+report shows (handed to assistance by FieldConfig.ready): visits typed long after the fact, photos reused
+across
 households, visits located far from their village."""
 
 import datetime
@@ -83,7 +85,8 @@ def _far(traces: list[VisitTrace], far_km: float, flag: Flag) -> None:
 
 
 def _reused(visit_ids: set[int], same_bits: int, flag: Flag, visits_by_id: dict) -> None:
-    """A photo whose hash is within `same_bits` of a photo of another household's visit (any time, any helper)."""
+    """A photo whose hash is within `same_bits` of a photo of another household's visit (any time, any
+    helper)."""
     mine = list(
         PhotoTrace.objects.filter(photo__visit_id__in=visit_ids).values_list(
             "photo__visit_id", "photo__visit__household_id", "dhash"
