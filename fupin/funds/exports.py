@@ -1,4 +1,5 @@
-"""Excel (.xlsx) exports: the subsidy payment list, loan reminders and overdue reports, reconciliation results.
+"""Excel (.xlsx) exports: the subsidy payment list, loan reminders and overdue reports, reconciliation
+results.
 
 Amounts are written as numbers in yuan with two places (exact: fen ÷ 100), formatted "#,##0.00".
 ID numbers are masked: the bank already holds them, and the file travels by e-mail and USB.

@@ -182,7 +182,8 @@ class EnterpriseLoanForm(ServiceForm):
     }
 
     def parse_links(self, households) -> list[tuple]:
-        """[(household, kind, invested fen)] from the text; errors land on the field. `households` maps number → Household."""
+        """[(household, kind, invested fen)] from the text; errors land on the field. `households` maps number
+        → Household."""
         out = []
         for n, line in enumerate(self.cleaned_data.get("links", "").splitlines(), start=1):
             parts = [p.strip() for p in line.replace("，", ",").split(",")]

@@ -1,4 +1,5 @@
-"""Funds (资金): entered and adjusted by the county, allocated to projects and paid out; the bank ledger imported for
+"""Funds (资金): entered and adjusted by the county, allocated to projects and paid out; the bank ledger
+imported for
 reconciliation."""
 
 import datetime

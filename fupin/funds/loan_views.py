@@ -1,4 +1,5 @@
-"""Pages for microloans: the loan list and applications, a loan's page and its actions, interest subsidies, the risk
+"""Pages for microloans: the loan list and applications, a loan's page and its actions, interest subsidies,
+the risk
 compensation fund, reminders and overdue reports, and the county's loan policy; thin views over selectors and
 services, as in views.py (whose scope helpers they share)."""
 
@@ -139,7 +140,8 @@ def loan_apply_enterprise(request):
 
 
 # The actions on a loan (funds:loan_action): each its form and the service call its cleaned data makes.
-# A refusal re-renders the page with the bound form, so the table is looked up with fupin.core.actions.handler_for.
+# A refusal re-renders the page with the bound form, so the table is looked up with
+# fupin.core.actions.handler_for.
 LOAN_ACTIONS = {
     "approve": (
         forms.ApproveForm,

@@ -1,4 +1,5 @@
-"""Who may do what with projects, funds and microloans (DESIGN.md section 5), read by the services and views alike."""
+"""Who may do what with projects, funds and microloans (DESIGN.md section 5), read by the services and views
+alike."""
 
 from typing import Any
 

@@ -1,4 +1,5 @@
-"""Projects (项目): created and edited by the county, their progress and acceptance, beneficiaries, publication."""
+"""Projects (项目): created and edited by the county, their progress and acceptance, beneficiaries,
+publication."""
 
 import datetime
 from typing import Any

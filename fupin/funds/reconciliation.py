@@ -180,7 +180,8 @@ def _library_mismatches(project: LibraryProject, seen: set[str]) -> list[Mismatc
 
 
 def reconcile(*, year: int, library: list[LibraryProject], ledger: list[LedgerRow]) -> list[Mismatch]:
-    """Every disagreement between the table (for `year`) and the library, in table order then library order."""
+    """Every disagreement between the table (for `year`) and the library, in table order then library
+    order."""
     by_code = {p.code: p for p in library}
     out: list[Mismatch] = []
     seen: set[str] = set()

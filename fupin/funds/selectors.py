@@ -47,7 +47,8 @@ def _scoped(qs: QuerySet, user: User, field: str) -> QuerySet:
 
 
 def ledger_imports_for(user: User) -> QuerySet[LedgerImport]:
-    """The bank ledgers imported for reconciliation in the counties the user may read (with their uploader)."""
+    """The bank ledgers imported for reconciliation in the counties the user may read (with their
+    uploader)."""
     return _scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
 
 
@@ -342,7 +343,8 @@ def subsidy_lines(user: User, *, county_code: str, year: int, quarter: int) -> l
 
 
 def subsidy_year_summary(user: User, *, county_code: str, year: int) -> list[dict]:
-    """Per period of a year: loans, subsidy payable and paid — households per quarter, enterprises for the year."""
+    """Per period of a year: loans, subsidy payable and paid — households per quarter, enterprises for the
+    year."""
     rows = []
     for quarter in (1, 2, 3, 4, 0):
         lines = subsidy_lines(user, county_code=county_code, year=year, quarter=quarter)

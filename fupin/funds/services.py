@@ -255,7 +255,8 @@ def enterprise_cap_fen(links: list[tuple[Household, str, int]], policy: LoanPoli
 
 
 def _check_links(errors: dict, links: list[tuple[Household, str, int]], county: Region) -> None:
-    """The poor households an enterprise takes in: at least one, each of the county, poor, with a way of linking."""
+    """The poor households an enterprise takes in: at least one, each of the county, poor, with a way of
+    linking."""
     if not links:
         errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
     for household, kind, invested in links:
@@ -286,7 +287,8 @@ def apply_for_enterprise_loan(
     village_opinion: str = "",
     applied_on: datetime.date | None = None,
 ) -> Loan:
-    """An enterprise's, family farm's or cooperative's application, tied to the poor households it takes in."""
+    """An enterprise's, family farm's or cooperative's application, tied to the poor households it takes
+    in."""
     county = county_of(region_code)
     region = region_in_county(region_code, county)
     ensure_can_apply(by, region.code)

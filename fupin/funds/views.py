@@ -50,7 +50,8 @@ def requested_period(request):
 
 @login_required
 def index(request):
-    """One county's figures; a reader over several counties opens on the total of them all (county="" in the query
+    """One county's figures; a reader over several counties opens on the total of them all (county="" in the
+    query
     string or none given), with a row per county."""
     user = request.user
     counties = selectors.counties_for(user)

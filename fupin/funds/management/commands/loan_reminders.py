@@ -1,4 +1,5 @@
-"""`fupin loan-reminders`: record repayment reminders for loans maturing within each county's window (到期前30天)."""
+"""`fupin loan-reminders`: record repayment reminders for loans maturing within each county's window
+(到期前30天)."""
 
 import datetime
 
