@@ -37,7 +37,8 @@ from .services import AddresseeError, MonitoringError, display_name
 
 
 def _addressed_county(by: User, county: str) -> str:
-    """The county a list is for: a county office's own; the one a liaison names (an administrator may name none: everywhere).
+    """The county a list is for: a county office's own; the one a liaison names (an administrator may name
+    none: everywhere).
 
     Only that county's office may run the list (start_cross_check), so a list a department sends
     to one county is never matched against another's households.
@@ -62,7 +63,8 @@ def _addressed_county(by: User, county: str) -> str:
 
 
 def upload_cross_check(*, by: User, department: str, upload: File, county: str = "") -> CrossCheck:
-    """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing behind.
+    """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing
+    behind.
 
     The list is addressed to one county (`county`, for a liaison; a county office's uploads are its own).
     """
@@ -102,7 +104,8 @@ def upload_cross_check(*, by: User, department: str, upload: File, county: str =
 
 
 def start_cross_check(check: CrossCheck, *, by: User) -> CrossCheck:
-    """The office of the county a list is addressed to runs it against that county (an administrator: against its scope)."""
+    """The office of the county a list is addressed to runs it against that county (an administrator: against
+    its scope)."""
     permissions.ensure(permissions.can_run_checks(by))
     with transaction.atomic():
         check = CrossCheck.objects.select_for_update().get(pk=check.pk)

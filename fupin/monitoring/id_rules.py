@@ -74,7 +74,8 @@ def _findings(texts: dict[int, str], fallback: str) -> QuerySet:
 
 
 def suspect_same_person(year: int, prefix: str = "", candidates=None) -> QuerySet:
-    """The same person (same ID number up to its check character, or an old 15-digit number) in two households."""
+    """The same person (same ID number up to its check character, or an old 15-digit number) in two
+    households."""
     people: dict[str, list[tuple[int, int, str]]] = {}
     for _pk, household_id, number, id_number in _members(
         "", None, "household_id", "household__number", "id_number"
@@ -106,7 +107,8 @@ def suspect_invalid_id(year: int, prefix: str = "", candidates=None) -> QuerySet
 
 
 def suspect_identity_mismatch(year: int, prefix: str = "", candidates=None) -> QuerySet:
-    """A well-formed ID number whose birth date or sex disagrees with the member's recorded birth date or sex."""
+    """A well-formed ID number whose birth date or sex disagrees with the member's recorded birth date or
+    sex."""
     texts = {}
     for pk, name, number, birth, sex in _members(
         prefix, candidates, "name", "id_number", "birth_date", "sex"

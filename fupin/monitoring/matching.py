@@ -345,12 +345,15 @@ def _xlsx_to_csv(source, tmp: Path) -> tuple[dict, int]:
 
 
 def matches_by_name(columns: dict) -> bool:
-    """A list can match by name and birth date (its rows without an ID number) only when it has both columns."""
+    """A list can match by name and birth date (its rows without an ID number) only when it has both
+    columns."""
     return bool(columns.get("name") and columns.get("birth"))
 
 
-# Which consent (registry.ConsentScope) a department's data needs: members without one in force are not matched
-# (issue 17, item 3). Lists of deaths, schooling, medical insurance and disability certificates are not economic data.
+# Which consent (registry.ConsentScope) a department's data needs: members without one in force are not
+# matched
+# (issue 17, item 3). Lists of deaths, schooling, medical insurance and disability certificates are not
+# economic data.
 DEPARTMENT_CONSENT: dict[str, ConsentScope] = {
     Department.BUSINESS: ConsentScope.BUSINESS,
     Department.TAX: ConsentScope.INCOME,
@@ -372,7 +375,8 @@ def _scope_where(scope_code: str, alias: str = "", consent: str | None = None) -
 
 
 def unauthorised_members(scope_code: str, department: str) -> int:
-    """How many members under `scope_code` hold no consent in force for the department's data (not matched)."""
+    """How many members under `scope_code` hold no consent in force for the department's data (not
+    matched)."""
     consent = DEPARTMENT_CONSENT.get(department)
     if not consent:
         return 0
@@ -390,7 +394,8 @@ def export_members(
 ) -> None:
     """Write the join keys of the members under `scope_code` to a CSV (no header): member id and ID number,
     and name and birth date when the list matches by those too. The rules read everything else from the
-    registry when the findings are written, so the export carries only what the join needs. With `consent`, only
+    registry when the findings are written, so the export carries only what the join needs. With `consent`,
+    only
     the members holding a consent in force for it."""
     where, params = _scope_where(scope_code, consent=consent)
     connection.ensure_connection()
@@ -429,7 +434,8 @@ EXPORT_GROUPS = 64
 def read_member_keys(scope_code: str, *, with_names: bool = False, consent: str | None = None):
     """The join keys of the members under `scope_code` as a polars frame (member_id, id_number, and name and
     birth_date as text when the list matches by those too), handed to DuckDB in memory: no CSV written and
-    parsed again. PostgreSQL only; None where the CSV export must do (SQLite, a value holding the separator)."""
+    parsed again. PostgreSQL only; None where the CSV export must do (SQLite, a value holding the
+    separator)."""
     if connection.vendor != "postgresql":
         return None
 
@@ -474,8 +480,10 @@ def _sql_text(text: str) -> str:
 
 
 def _read_list(columns: dict) -> str:
-    """read_csv over the stored list (UTF-8, comma-separated: the upload parsed its header that way), every column
-    VARCHAR under the header names the upload validated, so DuckDB does not sniff the 10 million rows' types."""
+    """read_csv over the stored list (UTF-8, comma-separated: the upload parsed its header that way), every
+    column
+    VARCHAR under the header names the upload validated, so DuckDB does not sniff the 10 million rows'
+    types."""
     headers = columns.get("headers")
     if not headers:  # a list stored before the headers were kept
         return "read_csv(?, header=true, all_varchar=true)"
@@ -501,7 +509,8 @@ def _list_severity(department: str, extra: list[str]) -> str:
 
 
 def _members_relation(db, members_csv: Path | None, member_keys, by_name: bool) -> str:
-    """The members as a DuckDB relation: the Arrow stream of `member_keys` registered, or `members_csv` read."""
+    """The members as a DuckDB relation: the Arrow stream of `member_keys` registered, or `members_csv`
+    read."""
     if member_keys is not None:
         db.register("member_keys", _ArrowStream(member_keys))
         return (
@@ -635,7 +644,8 @@ def raise_findings(
 ) -> int:
     """Write the department's findings from the matches: one INSERT … SELECT per rule, joining the members for
     their household, village, name and the registry fields a rule tests (no finding passes through Python).
-    A rule on the list fires for each matched list row; a rule off the list for each member in scope it misses."""
+    A rule on the list fires for each matched list row; a rule off the list for each member in scope it
+    misses."""
     pg = connection.vendor == "postgresql"
     as_json = (lambda sql: f"CAST({sql} AS jsonb)") if pg else (lambda sql: sql)
     columns = (
@@ -648,7 +658,8 @@ def raise_findings(
         _load_hits(cur, hits_csv)
         if pg and connection.in_atomic_block:
             # The matches are a few per cent of the members at most: fetch them by primary key rather than
-            # hash all the members, which PostgreSQL's default page costs (spinning disks) prefer. Halves the insert.
+            # hash all the members, which PostgreSQL's default page costs (spinning disks) prefer. Halves the
+            # insert.
             cur.execute("SET LOCAL random_page_cost = 1.1")
         for rule in DEPARTMENT_RULES[department]:
             before, after = rule.detail.split("{name}")

@@ -490,7 +490,8 @@ class Severity(models.IntegerChoices):
 
 
 class CrossCheck(models.Model):
-    """An uploaded department list and its run against the registry; the file is kept only until `retain_until`."""
+    """An uploaded department list and its run against the registry; the file is kept only until
+    `retain_until`."""
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("已上传，待比对")
@@ -570,7 +571,8 @@ class Finding(models.Model):
         verbose_name=_("比对"),
         db_constraint=False,
     )
-    # not indexed, like decided_by: nothing reads findings by sweep or by reviewer (deleting either is rare and
+    # not indexed, like decided_by: nothing reads findings by sweep or by reviewer (deleting either is rare
+    # and
     # clears the link with a scan), and every index costs the bulk insert of a cross-check
     sweep = models.ForeignKey(
         Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings", db_index=False

@@ -54,7 +54,8 @@ def can_sweep(user: User) -> bool:
 
 
 def can_decide_cases(user: User) -> bool:
-    """Review, include and eliminate risk of a monitored household; open and close look-backs; decide findings."""
+    """Review, include and eliminate risk of a monitored household; open and close look-backs; decide
+    findings."""
     return has_role(user, *OFFICE_ROLES)
 
 

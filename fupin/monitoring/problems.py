@@ -50,7 +50,8 @@ def _close(
     also: tuple[str, ...],
     at: datetime.datetime | None = None,
 ) -> Problem:
-    """Close the (locked) problem at `at` (now) with `note`, saving the `also` fields the caller set; audited."""
+    """Close the (locked) problem at `at` (now) with `note`, saving the `also` fields the caller set;
+    audited."""
     problem.status, problem.closed_at, problem.close_note = ProblemStatus.CLOSED, at or timezone.now(), note
     problem.save(update_fields=["status", *also, "closed_at", "close_note"])
     record(

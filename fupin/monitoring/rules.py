@@ -90,7 +90,8 @@ class ThresholdMissing(LookupError):
 
 
 def effective_thresholds(year: int) -> list[MonitoringThreshold]:
-    """Rows that may apply in `year`, in the order a household picks them: latest year, then most specific prefix."""
+    """Rows that may apply in `year`, in the order a household picks them: latest year, then most specific
+    prefix."""
     rows = list(MonitoringThreshold.objects.filter(year__lte=year))
     return sorted(rows, key=lambda r: (r.year, len(r.region_prefix)), reverse=True)
 
@@ -286,7 +287,8 @@ def _members(prefix: str) -> QuerySet:
 
 
 def signal_new_illness(year: int, prefix: str = "") -> QuerySet:
-    """A member now seriously ill or disabled whose health or disability was changed in the year (audit trail)."""
+    """A member now seriously ill or disabled whose health or disability was changed in the year (audit
+    trail)."""
     changed = AuditEntry.objects.filter(
         target_type="member",
         target_id=Cast(OuterRef("pk"), CharField()),
@@ -397,7 +399,8 @@ def _finding_rows(qs: QuerySet, *, household: str, member: str | None, village: 
 
 
 def _among(qs: QuerySet, candidates, field: str = "pk") -> QuerySet:
-    """Only the rows the sweep's screen marked (screening.py), when it did: `candidates` is SQL for their ids."""
+    """Only the rows the sweep's screen marked (screening.py), when it did: `candidates` is SQL for their
+    ids."""
     return qs if candidates is None else qs.filter(**{f"{field}__in": candidates})
 
 
@@ -430,7 +433,8 @@ def suspect_implausible_age(year: int, prefix: str = "", candidates=None) -> Que
 
 
 def _heads(**condition):
-    """The household's heads meeting `condition` (a birth-date comparison with the outer member), first by id."""
+    """The household's heads meeting `condition` (a birth-date comparison with the outer member), first by
+    id."""
     return Member.objects.filter(
         household_id=OuterRef("household_id"), relation=codes.Relation.HEAD, **condition
     ).order_by("id")
@@ -502,7 +506,8 @@ def suspect_head_missing(year: int, prefix: str = "", candidates=None) -> QueryS
 
 
 def suspect_income_inconsistent(year: int, prefix: str = "") -> QuerySet:
-    """A year's per-capita net income that does not equal (incomes − productive expenditure) ÷ household size."""
+    """A year's per-capita net income that does not equal (incomes − productive expenditure) ÷ household
+    size."""
     total = sum((F(f) for f in IncomeRecord.INCOME_FIELDS[1:]), F(IncomeRecord.INCOME_FIELDS[0])) - F(
         "productive_expenditure"
     )

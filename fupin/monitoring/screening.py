@@ -92,8 +92,10 @@ def _scope_where(prefix: str) -> tuple[str, list]:
 
 
 def read_members(prefix: str) -> pl.DataFrame | None:
-    """The members under `prefix`: id, household_id, id_number, birth (the birth date as the database writes it
-    as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing screened)."""
+    """The members under `prefix`: id, household_id, id_number, birth (the birth date as the database writes
+    it
+    as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing
+    screened)."""
     where, params = _scope_where(prefix)
     frame = read_columns(
         {
@@ -138,7 +140,8 @@ def with_id_checks(frame: pl.DataFrame) -> pl.DataFrame:
 def _same_person(frame: pl.DataFrame) -> pl.Series:
     """Members whose person key (id_rules.person_key) is shared with a member of another household."""
     # A well-formed number's key is its first 17 digits, already an integer; the others' keys are worked out
-    # as text (few), as integers where they are 17 digits. Nearly every key is unique: only repeated ones go on.
+    # as text (few), as integers where they are 17 digits. Nearly every key is unique: only repeated ones go
+    # on.
     number, length = pl.col("id_number"), pl.col("id_number").str.len_chars()
     widened = number.str.slice(0, 6) + pl.lit("19") + number.str.slice(6, 9)
     person = (
@@ -187,7 +190,8 @@ def _head_counts_not_one(frame: pl.DataFrame) -> pl.Series:
 
 
 def candidates(members: pl.DataFrame, *, whole_registry: bool) -> dict[str, pl.Series]:
-    """For each screened rule, the ids (members, or households for BY_HOUSEHOLD) it may fire on: all it fires on,
+    """For each screened rule, the ids (members, or households for BY_HOUSEHOLD) it may fire on: all it fires
+    on,
     and perhaps some more (a birth date the screen cannot read is a candidate for every date rule)."""
     today, oldest = rules.plausible_birth_dates()
     # a day wider each way, in case the rule's query runs on the next day

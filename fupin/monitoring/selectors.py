@@ -118,7 +118,8 @@ def lookback_progress(user: User, campaign: LookBack) -> list[dict]:
 
 
 def cross_checks_for(user: User) -> QuerySet[CrossCheck]:
-    """A liaison sees only their own uploads; county and above see the lists run in (or uploaded for) their region."""
+    """A liaison sees only their own uploads; county and above see the lists run in (or uploaded for) their
+    region."""
     if not getattr(user, "is_authenticated", False):
         return CrossCheck.objects.none()
     if is_liaison(user):

@@ -77,7 +77,8 @@ def set_threshold(
     requires_township_review: bool = True,
     note: str = "",
 ) -> MonitoringThreshold:
-    """Set a year's monitoring line for a county (its office) or a wider region or the nation ("", administrators).
+    """Set a year's monitoring line for a county (its office) or a wider region or the nation ("",
+    administrators).
 
     Prefecture and province offices are read-only roles (accounts.models.READ_ONLY_ROLES): they write nothing.
     """
@@ -179,7 +180,8 @@ def _kind_allowed(household: Household, kind: str) -> None:
 def report_monitored(
     household: Household, *, by: User, kind: str, source: str, year: int, risk_description: str
 ) -> MonitoredHousehold:
-    """Put a household forward for monitoring: its own report, the village survey, a department's push, or a sweep."""
+    """Put a household forward for monitoring: its own report, the village survey, a department's push, or a
+    sweep."""
     ensure_can_edit(by, household.village_id)
     household = Household.objects.select_for_update().get(pk=household.pk)
     _kind_allowed(household, kind)
@@ -242,7 +244,8 @@ def _move(case: MonitoredHousehold, to: str, *, by: User, note: str) -> tuple[Mo
 
 
 # Apps beside monitoring that follow a case (declarations: fupin.declarations.apps) register here from their
-# AppConfig.ready(); monitoring never imports them. Each listener is called with the case inside the transaction
+# AppConfig.ready(); monitoring never imports them. Each listener is called with the case inside the
+# transaction
 # that moved it, so what it writes commits or rolls back with the move.
 _stage_listeners: list[Callable[[MonitoredHousehold], None]] = []
 
@@ -392,7 +395,8 @@ def complete_measure(measure: MonitoringMeasure, *, by: User, done_on: datetime.
 
 
 def accepted_evidence(evidence: File) -> File:
-    """An evidence upload judged by its content and renamed at random (`fupin.core.evidence`); MonitoringError if refused."""
+    """An evidence upload judged by its content and renamed at random (`fupin.core.evidence`); MonitoringError
+    if refused."""
     try:
         return accept_evidence(evidence)
     except EvidenceRefused as e:
@@ -459,7 +463,8 @@ def open_lookback(
     ends_on: datetime.date,
     income_line: Decimal,
 ) -> LookBack:
-    """Open a campaign over a region: registered and monitored households, and unregistered ones below the line."""
+    """Open a campaign over a region: registered and monitored households, and unregistered ones below the
+    line."""
     permissions.ensure(permissions.can_decide_cases(by))
     ensure_can_edit(by, region_code)
     region = Region.objects.filter(code=region_code).first()

@@ -1,4 +1,5 @@
-"""Monitoring's to-do items (待办, fupin.core.todo): problems overdue or due within a week, cases at each stage."""
+"""Monitoring's to-do items (待办, fupin.core.todo): problems overdue or due within a week, cases at each
+stage."""
 
 import datetime
 

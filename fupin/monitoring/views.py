@@ -264,7 +264,8 @@ def _case_eliminate(request, case):
     return gettext("已保存")
 
 
-# The actions on a monitored household (monitoring:case_action), each returning its message (fupin.core.actions).
+# The actions on a monitored household (monitoring:case_action), each returning its message
+# (fupin.core.actions).
 CASE_ACTIONS = {
     "measure": _case_measure,
     "appraise": _case_step(services.appraise_monitored),

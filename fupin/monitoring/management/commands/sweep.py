@@ -1,4 +1,5 @@
-"""fupin sweep --year Y [--kind signals|suspect] [--region CODE]: run the rule sweep now, printing progress."""
+"""fupin sweep --year Y [--kind signals|suspect] [--region CODE]: run the rule sweep now, printing
+progress."""
 
 from django.core.management.base import BaseCommand, CommandError
 
