@@ -6,7 +6,8 @@ class ProceduresConfig(AppConfig):
     label = "procedures"
 
     def ready(self):
-        # Imported here, once the apps are loaded: the registry's correction lock asks which years a batch has used.
+        # Imported here, once the apps are loaded: the registry's correction lock asks which years a batch has
+        # used.
         from fupin.registry import services as registry
 
         from .selectors import guarantee_years_used, income_years_used

@@ -146,7 +146,8 @@ def run_cycle(
     skip: frozenset[str] = frozenset(),
 ) -> dict:
     """Run identification, relapse and exit for every village of the county (or only those whose code starts
-    with `within`, leaving out the villages in `skip`; the quota and plan are the county's either way); returns
+    with `within`, leaving out the villages in `skip`; the quota and plan are the county's either way);
+    returns
     counts and timings."""
     by = system_user()
     if not Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists():

@@ -382,7 +382,8 @@ class EntryState(models.TextChoices):
 
 
 class RankingException(models.TextChoices):
-    """A documented reason to select a household out of income order at the survey (DESIGN.md section 4, step 3)."""
+    """A documented reason to select a household out of income order at the survey (DESIGN.md section 4, step
+    3)."""
 
     HOUSING = "housing", _("住房困难")
     EDUCATION = "education", _("因学负担")
@@ -596,7 +597,8 @@ class Notice(models.Model):
 
 class JointNoticeBatch(models.Model):
     """A village batch listed on a township's one notice across its villages (乡镇统一公示): the notice is the
-    lead batch's `Notice` row; each village's batch is closed on its own when its period and objections allow."""
+    lead batch's `Notice` row; each village's batch is closed on its own when its period and objections
+    allow."""
 
     notice = models.ForeignKey(
         Notice, on_delete=models.CASCADE, related_name="joint_batches", verbose_name=_("公示公告")

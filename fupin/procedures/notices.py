@@ -1,5 +1,7 @@
-"""Notices and objections in the public procedures: posting a 7-day notice (and its posting photo), closing it,
-and objections recorded and resolved during the notice and the reviews after it; the same checks, transaction and
+"""Notices and objections in the public procedures: posting a 7-day notice (and its posting photo), closing
+it,
+and objections recorded and resolved during the notice and the reviews after it; the same checks, transaction
+and
 audit as services.py."""
 
 import datetime
@@ -97,7 +99,8 @@ def post_notice(
 
 
 def _notice_in_force(batch: Batch, *, by: User, missing: str) -> tuple[Batch, Notice]:
-    """The batch, locked, at a notice stage the user's level acts on, and its running notice (`missing` if none)."""
+    """The batch, locked, at a notice stage the user's level acts on, and its running notice (`missing` if
+    none)."""
     batch = locked_batch(batch)
     ensure_stage(batch, Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
@@ -168,7 +171,8 @@ def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None
 
 
 def _close_for(notice: Notice, batch: Batch, now: datetime.datetime) -> None:
-    """The notice ends for this batch; a township's notice across villages ends once it has for every village."""
+    """The notice ends for this batch; a township's notice across villages ends once it has for every
+    village."""
     link = notice.joint_batches.select_for_update().filter(batch=batch).first()
     if link is not None:
         link.closed_at = now

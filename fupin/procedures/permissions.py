@@ -1,4 +1,5 @@
-"""Who may act on each stage of a procedure, allocate quotas and set policy years (DESIGN.md sections 4 and 5).
+"""Who may act on each stage of a procedure, allocate quotas and set policy years (DESIGN.md sections 4 and
+5).
 
 Read by the services (which refuse) and the views (which show or hide the forms) alike.
 """

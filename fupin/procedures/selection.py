@@ -55,7 +55,8 @@ def _complete_village_survey(batch: Batch, *, by: User, now: datetime.datetime) 
 
 def _ranked_entries(batch: Batch, exceptions: dict[int, tuple[str, str]]) -> list[BatchHousehold]:
     """The batch's entries with the year's income, size, exception and guarantees, ranked from the lowest
-    per-capita net income; refused while an exception is unexplained or a household has no income for the year."""
+    per-capita net income; refused while an exception is unexplained or a household has no income for the
+    year."""
     entries = list(
         batch.entries.filter(state__in=[EntryState.PROPOSED, EntryState.SELECTED, EntryState.NOT_SELECTED])
         .select_related("household")

@@ -329,7 +329,8 @@ def village_incidence(village_code: str, year: int) -> tuple[int, int, Decimal |
 
 
 def check_village(village_code: str, year: int, kind: str) -> list[dict]:
-    """Each criterion with what is required, what the registry and village record show, and whether it is met."""
+    """Each criterion with what is required, what the registry and village record show, and whether it is
+    met."""
     ckind = (
         VillageCriteria.Kind.IDENTIFICATION
         if kind == Procedure.VILLAGE_IDENTIFICATION
