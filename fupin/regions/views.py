@@ -10,13 +10,15 @@ from fupin.core.lookup import get_in_scope
 from . import selectors
 from .models import Region, RegionLevel
 
-# The counts beside each region (households, persons, households by status) are the registry's, which sits above
+# The counts beside each region (households, persons, households by status) are the registry's, which sits
+# above
 # regions (tests/test_layers.py): RegistryConfig.ready() hands them over through provide_counts at start-up.
 _counts = {"columns": [], "breakdown": lambda user, region_code, level: {}}
 
 
 def provide_counts(*, columns: list[str], breakdown) -> None:
-    """Register the count columns and `breakdown(user, region_code, level)`: {child code or None: {column: n}}."""
+    """Register the count columns and `breakdown(user, region_code, level)`: {child code or None: {column:
+    n}}."""
     _counts.update(columns=columns, breakdown=breakdown)
 
 
