@@ -1,4 +1,5 @@
-"""The registry in the admin site: for looking things up; every change goes through the web pages' services."""
+"""The registry in the admin site: for looking things up; every change goes through the web pages'
+services."""
 
 from django.contrib import admin
 
@@ -8,7 +9,8 @@ from fupin.core.admin import ReadOnlyAdmin
 from . import masking
 from .models import Consent, GuaranteeCheck, Household, ImportJob, IncomeRecord, Member
 
-# Sensitive values are masked here too (issue 17): the admin site is for looking things up, and a full value is
+# Sensitive values are masked here too (issue 17): the admin site is for looking things up, and a full value
+# is
 # revealed, with a purpose and logged, on the household's page (fupin.registry.reveal).
 HOUSEHOLD_HIDDEN = ("phone", "bank_account")
 MEMBER_HIDDEN = ("id_number", "phone", "birth_date")

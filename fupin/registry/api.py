@@ -407,7 +407,8 @@ def _group_in(user, household_village: str, code: str | None):
 
 router = Router(tags=["registry"])
 ERRORS = errors_for(409)
-# An edit names the version it was based on in If-Match (the ETag of a GET): 428 without it, 412 on another version.
+# An edit names the version it was based on in If-Match (the ETag of a GET): 428 without it, 412 on another
+# version.
 VERSIONED = errors_for(409, 428) | {412: StaleOut}
 IF_MATCH_REQUIRED = "请在 If-Match 请求头中给出所依据的版本（先 GET 此记录，取响应头 ETag 的值）"
 

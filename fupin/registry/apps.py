@@ -6,7 +6,8 @@ class RegistryConfig(AppConfig):
     label = "registry"
 
     def ready(self):
-        # Imported here, once the apps are loaded: the region tree's page shows the registry's counts per region.
+        # Imported here, once the apps are loaded: the region tree's page shows the registry's counts per
+        # region.
         from fupin.regions import views as region_views
 
         from . import codes, selectors

@@ -244,7 +244,8 @@ ALIASES = {
 
 
 def lookup(choices, text: str):
-    """The code for a form value given as its code, its Chinese label or one of its ALIASES; None if unknown."""
+    """The code for a form value given as its code, its Chinese label or one of its ALIASES; None if
+    unknown."""
     text = (text or "").strip()
     alias = ALIASES.get(choices, {}).get(text) if not isinstance(choices, list) else None
     if alias is not None:

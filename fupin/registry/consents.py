@@ -1,5 +1,7 @@
-"""Consents (电子授权书, issue 17 item 3): each member's authorisation for checking the household's economic situation
-with other departments, recorded with its date, scope and how it was given, and withdrawable. Every verb is audited.
+"""Consents (电子授权书, issue 17 item 3): each member's authorisation for checking the household's economic
+situation
+with other departments, recorded with its date, scope and how it was given, and withdrawable. Every verb is
+audited.
 
 `consented` is the condition the cross-checks and the procedures read: a member holds a consent in force for a
 scope (ConsentScope). Cross-checks filter the members' key query with `consent_sql` (one EXISTS on the
@@ -49,7 +51,8 @@ def consent_sql(scope: str, member_id: str = "registry_member.id") -> str:
 
 
 def households_without_consent(household_ids: Iterable[int]) -> list[Household]:
-    """Of these households, those where an adult member (or the head, in a household of minors) holds no consent in
+    """Of these households, those where an adult member (or the head, in a household of minors) holds no
+    consent in
     force: what the identification and monitoring procedures refuse to take an application without."""
     today = timezone.localdate()
     try:
@@ -100,7 +103,8 @@ def record_consent(
     upload: File | None = None,
     signature: str = "",
 ) -> Consent:
-    """Record a member's consent. Paper: the scanned authorisation (JPEG/PNG/PDF); signature: the PNG drawn on a
+    """Record a member's consent. Paper: the scanned authorisation (JPEG/PNG/PDF); signature: the PNG drawn on
+    a
     phone (a data URL); in person: nothing to attach."""
     household = member.household
     ensure_can_edit(by, household.village_id)

@@ -408,7 +408,8 @@ def rural_villages(county: str = DEMO_COUNTY) -> list[str]:
     )
 
 
-# One household in UNSIGNED_EVERY has not signed the authorisation for checking its economic situation (电子授权书):
+# One household in UNSIGNED_EVERY has not signed the authorisation for checking its economic situation
+# (电子授权书):
 # the demo's cross-checks count its members as 未授权 and match the rest.
 UNSIGNED_EVERY = 10
 APPLYING = {codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.UNREGISTERED}
@@ -446,7 +447,8 @@ def build_demo_county(*, persons: int, seed: int, reset: bool = False, progress=
     if existing.exists():
         if not reset:
             raise ValueError("演示县已有数据；如需重建请加 --reset")
-        # the audit trail stays: it is hash-chained (fupin.audit.chain), and its entries keep the old households' ids
+        # the audit trail stays: it is hash-chained (fupin.audit.chain), and its entries keep the old
+        # households' ids
         with transaction.atomic():
             existing.delete()
     years = income_years()

@@ -250,7 +250,8 @@ class MemberForm(ServiceForm):
         return {name: getattr(member, name) for name in MEMBER_FIELDS}
 
     def lock_identity(self) -> None:
-        """A registered household's member: the ID number and name are shown, not edited (the service refuses a
+        """A registered household's member: the ID number and name are shown, not edited (the service refuses
+        a
         change anyway); they are corrected by a reviewed change request."""
         for name in ("id_number", "name"):
             field = self.fields[name]

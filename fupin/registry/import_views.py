@@ -61,7 +61,8 @@ class ImportForm(forms.Form):
             )
         if upload.size == 0:
             raise forms.ValidationError(_("文件是空的"))
-        # Cheap checks now (a CSV's headings, an .xlsx's directory, and a small one's headings), so a wrong file is
+        # Cheap checks now (a CSV's headings, an .xlsx's directory, and a small one's headings), so a wrong
+        # file is
         # refused on this page; reading the rows is the job's, in the task worker.
         try:
             if hasattr(upload, "temporary_file_path"):
@@ -175,12 +176,14 @@ def household_export(request):
     """The household list as filtered on its page (same GET parameters), as .xlsx with the members."""
     households = tables.filtered_households(request.user, request.GET)
     if Member.objects.filter(household__in=households.values("pk")).count() > table_exports.BACKGROUND_ROWS:
-        # a large list is written in the background by the same rows (fupin.core.table_exports; reveal logged there)
+        # a large list is written in the background by the same rows (fupin.core.table_exports; reveal logged
+        # there)
         query = request.META.get("QUERY_STRING", "")
         return redirect(
             reverse("core:export_start", args=["registry.household_form"]) + (f"?{query}" if query else "")
         )
-    # masked for every role; `reveal=1&purpose=…` (a role that works with identifiers) writes them in full, logged
+    # masked for every role; `reveal=1&purpose=…` (a role that works with identifiers) writes them in full,
+    # logged
     revealed = bool(request.GET.get("reveal")) and tables.reveal_households(request, households)
     # write-only openpyxl keeps rows on disk; the finished file is streamed from a temporary file
     tmp = tempfile.TemporaryFile()

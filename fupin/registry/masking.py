@@ -1,4 +1,5 @@
-"""What a role that may not see identifiers (User.sees_identifiers False: prefecture, province, liaison) is shown.
+"""What a role that may not see identifiers (User.sees_identifiers False: prefecture, province, liaison) is
+shown.
 
 ID numbers, phones and bank accounts are masked (110105********002X, 138****5678), and nothing is
 shown from which the masked part can be rebuilt. The masked part of an ID number is exactly the
@@ -22,12 +23,14 @@ from fupin.audit.services import SENSITIVE
 from fupin.core import crypto, idnumber
 from fupin.core.idnumber import mask_text
 
-# Field names whose values are masked, wherever they appear (a record, an audit entry's changes, nested lists).
+# Field names whose values are masked, wherever they appear (a record, an audit entry's changes, nested
+# lists).
 MASKED_FIELDS = SENSITIVE | {"head_id_number", "birth_date", "contact_phone", "borrower_id_number"}
 
 
 def birth_year(value) -> str:
-    """The year of a birth date given as a date or an ISO string ("1968-03-01" → "1968年"); "" when there is none."""
+    """The year of a birth date given as a date or an ISO string ("1968-03-01" → "1968年"); "" when there is
+    none."""
     if isinstance(value, datetime.date):
         return gettext("%(year)s年") % {"year": value.year}
     text = str(value or "")
@@ -48,7 +51,8 @@ def mask_value(name: str, value):
 
 
 def mask_changes(value, name: str = ""):
-    """An audit entry's changes ({field: [old, new]}, possibly nesting lists of records) with every sensitive value masked."""
+    """An audit entry's changes ({field: [old, new]}, possibly nesting lists of records) with every sensitive
+    value masked."""
     if isinstance(value, dict):
         return {k: mask_changes(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -61,7 +65,8 @@ def mask_changes(value, name: str = ""):
 
 
 def mask_record(values: dict) -> dict:
-    """A record's fields (a dict from the API) with the sensitive ones masked, in place; returned for chaining."""
+    """A record's fields (a dict from the API) with the sensitive ones masked, in place; returned for
+    chaining."""
     for key in MASKED_FIELDS & values.keys():
         values[key] = mask_value(key, values[key])
     return values

@@ -77,7 +77,8 @@ def households_for(
 
 def id_number_ending(members: QuerySet[Member], tail: str) -> QuerySet[Member]:
     """The members whose ID number ends with `tail` (six characters or more): the few sharing its last six are
-    found by their blind index and read, and kept when their number ends so (numbers are encrypted at rest)."""
+    found by their blind index and read, and kept when their number ends so (numbers are encrypted at
+    rest)."""
     found = members.filter(id_number_tail=Member._meta.get_field("id_number_tail").of(tail))
     return Member.objects.filter(
         pk__in=[pk for pk, n in found.values_list("pk", "id_number") if n.endswith(tail)]
@@ -111,7 +112,8 @@ def _search(q: str, user: User, region: str | None) -> Q:
 
 
 def household_for(user: User, pk: int | str) -> Household:
-    """One household in the user's scope; Household.DoesNotExist otherwise (a 404, never a 403 that confirms it exists)."""
+    """One household in the user's scope; Household.DoesNotExist otherwise (a 404, never a 403 that confirms
+    it exists)."""
     scope = household_filter(user)
     if scope is None:
         raise Household.DoesNotExist
@@ -139,7 +141,8 @@ LIST_FIELDS = (
 
 
 def list_region(user: User, code: str) -> tuple[Region | None, str | None]:
-    """The region a household list is narrowed to, if it exists in the user's scope, and the version of a village's list.
+    """The region a household list is narrowed to, if it exists in the user's scope, and the version of a
+    village's list.
 
     The version changes with every write to the village's households and members and to any
     region (triggers, registry migration 0003), so a page rendered from rows read after it may

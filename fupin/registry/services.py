@@ -633,8 +633,10 @@ def record_income(
 
 
 # Which years' income and guarantee check a procedure has used is read from the procedures' batches, and the
-# procedures sit above the registry (tests/test_layers.py): ProceduresConfig.ready() hands the two readers over
-# through provide_procedure_years at start-up (fupin.procedures.selectors.income_years_used, guarantee_years_used).
+# procedures sit above the registry (tests/test_layers.py): ProceduresConfig.ready() hands the two readers
+# over
+# through provide_procedure_years at start-up (fupin.procedures.selectors.income_years_used,
+# guarantee_years_used).
 _procedure_years: dict = {}
 
 
@@ -648,7 +650,8 @@ def provide_procedure_years(*, income: YearsUsed, guarantees: YearsUsed) -> None
 
 
 def procedure_income_years(household_ids: Iterable[int]) -> dict[int, set[int]]:
-    """The years whose income a procedure has used, per household (fupin.procedures.selectors.income_years_used):
+    """The years whose income a procedure has used, per household
+    (fupin.procedures.selectors.income_years_used):
     such an income is corrected only through a change request."""
     return _procedure_years["income"](household_ids)
 

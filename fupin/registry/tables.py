@@ -1,4 +1,5 @@
-"""The registry's tables to Excel (fupin.core.table_exports): the household list with the columns on its page, and
+"""The registry's tables to Excel (fupin.core.table_exports): the household list with the columns on its page,
+and
 the national form (贫困户信息采集表, one row per member, exports.py), each scoped and filtered as the page is."""
 
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,8 @@ from .services import RegistryError
 
 
 def filtered_households(user, params):
-    """The households the list page shows this user for these GET parameters (403 for a role without the list)."""
+    """The households the list page shows this user for these GET parameters (403 for a role without the
+    list)."""
     if user.scope_prefix is None:
         raise PermissionDenied(_("您的角色不能查看贫困户信息"))
     filters, _ignored = HouseholdFilterForm(params).filters()
@@ -29,7 +31,8 @@ def filtered_households(user, params):
 
 
 def reveal_households(request, households) -> bool:
-    """Log an export with full identifiers (every member of these households); PermissionDenied when refused."""
+    """Log an export with full identifiers (every member of these households); PermissionDenied when
+    refused."""
     try:
         reveal.reveal(
             Member.objects.filter(household__in=households.values("pk")).only(

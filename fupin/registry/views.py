@@ -150,7 +150,8 @@ def _list_results(request, user, filters: dict, ignored: list[str], region_error
 
 
 def _results_key(user, region, version: str, query: str, language: str) -> str:
-    # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who do not
+    # with whether the reader sees identifiers: a search by part of an ID number finds nothing for those who
+    # do not
     return fragments.key(
         "households",
         language,
@@ -223,7 +224,8 @@ def household_list(request):
         region, version = selectors.list_region(user, user.region_id or "")
     if region is not None and region.code == user.region_id:
         user.region = region  # the page header shows it: one query fewer
-    # request.htmx's test, read from META: building request.headers for it was about a tenth of a cached page's view
+    # request.htmx's test, read from META: building request.headers for it was about a tenth of a cached
+    # page's view
     partial = (
         request.META.get("HTTP_HX_REQUEST") == "true"
         and request.META.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true"
@@ -234,7 +236,8 @@ def household_list(request):
     reveal.log_id_search(
         user, request.GET.get("q", "")
     )  # whose number it is: in the access log, cached or not
-    # a whole-number ID search by a role that may not see ID numbers is counted (masking.allow_id_search): never from the cache
+    # a whole-number ID search by a role that may not see ID numbers is counted (masking.allow_id_search):
+    # never from the cache
     counted = not user.sees_identifiers and masking.is_whole_id(request.GET.get("q", ""))
     results_key = version and not counted and _results_key(user, region, version, query, language)
     results = fragments.get(results_key) if results_key else None
@@ -319,7 +322,8 @@ def household_detail(request, pk):
 def detail_context(
     request, household: Household, *, revealed: frozenset[str] = frozenset(), form=None
 ) -> dict:
-    """The household page's content; sensitive values masked unless `revealed` (fupin.registry.reveal) names them,
+    """The household page's content; sensitive values masked unless `revealed` (fupin.registry.reveal) names
+    them,
     for every role: showing them is an explicit, logged act."""
     user = request.user
     members = sorted(household.members.all(), key=lambda m: (m.relation != codes.Relation.HEAD, m.pk))
@@ -479,7 +483,8 @@ def household_edit(request, pk):
 
 
 def _locked_page(request, household: Household, what: str):
-    """A registered household's members change only by a reviewed change request: say so, with the way there."""
+    """A registered household's members change only by a reviewed change request: say so, with the way
+    there."""
     return render(
         request,
         "registry/locked.html",

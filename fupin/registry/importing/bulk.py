@@ -439,7 +439,8 @@ def fetch(cursor, sql: str, params=()) -> pl.DataFrame:
 
 
 def _registry(ids: pl.Series):
-    """The registered members, households and incomes of the households these ID numbers are in, as text frames."""
+    """The registered members, households and incomes of the households these ID numbers are in, as text
+    frames."""
     with connection.cursor() as cursor:
         # the planner's estimates can be far off right after a bulk load: no JIT for these plain joins
         cursor.execute("SET jit = off")
@@ -515,7 +516,8 @@ def _escape(text: str) -> str:
 
 
 def _members_per_group(index: dict, people: pl.DataFrame, registered: pl.DataFrame) -> pl.DataFrame:
-    """Per household group: whether every member's stored columns the file gives are equal, and the household(s)
+    """Per household group: whether every member's stored columns the file gives are equal, and the
+    household(s)
     and village(s) its members are registered in."""
     M = form.MEMBER
     present = [f for f in form.MEMBER_FILE_FIELDS if (M, f) in index and f not in ("sex", "id_number")]

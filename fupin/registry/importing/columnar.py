@@ -96,7 +96,8 @@ def _by_value(column, raw: pl.Series, unique: pl.Series, cell_error, kind: str, 
 
 
 def parse_ids(raw: pl.Series, today: datetime.date) -> pl.DataFrame:
-    """idnumber.parse over a column: number (upper case), birth_date, sex and ok (only ok rows are trusted)."""
+    """idnumber.parse over a column: number (upper case), birth_date, sex and ok (only ok rows are
+    trusted)."""
     upper = raw.str.to_uppercase()
     frame = pl.DataFrame({"raw": upper})
     digits = [pl.col("raw").str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)]

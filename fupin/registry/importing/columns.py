@@ -217,7 +217,8 @@ def _labels(choices):
 
 
 def _coded(part, heading, field_name, choices, default="", *, what="", more=""):
-    """A column of a code list: its code, label or alias (`what` names it in errors); its labels are its note."""
+    """A column of a code list: its code, label or alias (`what` names it in errors); its labels are its
+    note."""
     return Column(
         heading, part, field_name, _code(choices, what or heading), default, note=_labels(choices) + more
     )
@@ -408,7 +409,8 @@ MEMBER_COLUMNS = [
     for f in Member._meta.concrete_fields
     if f.attname != "id" and not isinstance(f, BlindIndexField)
 ]
-# the version is the database's (fupin.core.version_columns): a new record starts at its default, an update raises it
+# the version is the database's (fupin.core.version_columns): a new record starts at its default, an update
+# raises it
 INCOME_COLUMNS = [f.attname for f in IncomeRecord._meta.concrete_fields if f.attname not in ("id", "version")]
 MONEY_FIELDS = list(IncomeRecord.INCOME_FIELDS) + ["productive_expenditure"]
 HOUSEHOLD_FILE_FIELDS = [

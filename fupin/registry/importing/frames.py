@@ -1,4 +1,5 @@
-"""A file's data rows as a polars frame for the bulk path: string columns c0…cN and the row numbers the row-wise
+"""A file's data rows as a polars frame for the bulk path: string columns c0…cN and the row numbers the
+row-wise
 reader gives; Fallback when polars would read the file differently from it.
 """
 
@@ -11,11 +12,13 @@ import polars as pl
 
 
 class Fallback(Exception):
-    """polars reads the file differently from the csv module (or the file breaks a file-wide rule): use the row-wise path."""
+    """polars reads the file differently from the csv module (or the file breaks a file-wide rule): use the
+    row-wise path."""
 
 
 def read_csv(path, table, encoding: str) -> pl.DataFrame:
-    """The data rows as string columns c0…cN plus `row` (the row number the row-wise reader gives), empty rows left out."""
+    """The data rows as string columns c0…cN plus `row` (the row number the row-wise reader gives), empty rows
+    left out."""
     data = Path(path).read_bytes()
     if encoding == "gb18030":
         try:

@@ -76,7 +76,8 @@ PHRASE_NAME_MAX = 6
 
 @lru_cache(maxsize=1)
 def _letters() -> pl.DataFrame:
-    """Each character's first reading's initial, and whether every reading has that initial (importing.regions.initial_letters)."""
+    """Each character's first reading's initial, and whether every reading has that initial
+    (importing.regions.initial_letters)."""
     certain, first, _ = initial_letters()
     return pl.DataFrame(
         {"c": list(first), "first": list(first.values()), "certain": [c in certain for c in first]},

@@ -1,4 +1,5 @@
-"""Running an ImportJob, the background task's and `fupin import`'s way in: progress recorded where other sessions
+"""Running an ImportJob, the background task's and `fupin import`'s way in: progress recorded where other
+sessions
 see it, the outcome and the error report kept on the job.
 """
 

@@ -30,7 +30,8 @@ INCOME_TABLE = IncomeRecord._meta.db_table
 
 @dataclass
 class Batch:
-    """The COPY payloads (CSV, NULL as \\N) of a run of clean new households, in the registry's column order."""
+    """The COPY payloads (CSV, NULL as \\N) of a run of clean new households, in the registry's column
+    order."""
 
     households: int
     tables: list[tuple[str, list[str], bytes | ChainedAudit]]
@@ -100,7 +101,8 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def _json_string(series: pl.Series) -> pl.Series:
-    """Each value as a JSON string literal (polars for plain text, json.dumps for quotes, backslashes, controls)."""
+    """Each value as a JSON string literal (polars for plain text, json.dumps for quotes, backslashes,
+    controls)."""
     special = series.str.contains(r'["\\\x00-\x1f]')
     plain = '"' + series + '"'
     if not special.any():

@@ -317,7 +317,8 @@ class HouseholdPlanner:
         self, group, target, numbers, members, hh, existing_members, others, incomes, plan, row_village
     ):
         if target is not None and not target["village_id"].startswith(self.scope):
-            # refused in _target: nothing of a household outside the user's scope (its number, members, head or
+            # refused in _target: nothing of a household outside the user's scope (its number, members, head
+            # or
             # key facts) is compared with the file, so none of it can reach the error report
             return
         g = group.index
@@ -416,7 +417,8 @@ class HouseholdPlanner:
         )
 
     def _check_new_outside_registry(self, group, hh, first_row) -> None:
-        """A village or township creates households outside the registry only: 建档立卡 data is the county's to load."""
+        """A village or township creates households outside the registry only: 建档立卡 data is the county's to
+        load."""
         g = group.index
         for name in services.KEY_FIELDS:
             column = hh.get((HOUSEHOLD, name))
@@ -435,8 +437,10 @@ class HouseholdPlanner:
     def _check_locked(
         self, group, target, hh, first_row, rows, numbers, members, existing_members, income, years
     ) -> None:
-        """What an existing household's import may not change: its key facts, and for a registered household its
-        members in or out, its head, and the income of a year a procedure has used (services' rules, row by row)."""
+        """What an existing household's import may not change: its key facts, and for a registered household
+        its
+        members in or out, its head, and the income of a year a procedure has used (services' rules, row by
+        row)."""
         g = group.index
         for name in services.KEY_FIELDS:
             column = hh.get((HOUSEHOLD, name))
@@ -670,7 +674,8 @@ class HouseholdPlanner:
 
 
 class Plan:
-    """What one chunk writes: new rows as columns (cheap to COPY), updates as dicts (rare, compared field by field)."""
+    """What one chunk writes: new rows as columns (cheap to COPY), updates as dicts (rare, compared field by
+    field)."""
 
     def __init__(self):
         self.new_groups: list[int] = []  # chunk household indices of new households
@@ -688,7 +693,8 @@ class Plan:
     def new_villages(self) -> list[str] | None:
         """The villages of what this plan writes if it only adds new households (None otherwise).
 
-        The writer asks this while the bulk load's village triggers are off; a test can wrap it to see each answer.
+        The writer asks this while the bulk load's village triggers are off; a test can wrap it to see each
+        answer.
         """
         if (
             self.update_households

@@ -28,7 +28,8 @@ EXTENSIONS = (".xlsx", ".csv")
 
 
 def _cell_text(value) -> str:
-    """An .xlsx cell as the text a person typed: numbers without float noise (15 significant digits, as Excel shows)."""
+    """An .xlsx cell as the text a person typed: numbers without float noise (15 significant digits, as Excel
+    shows)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -163,7 +164,8 @@ def _detect_encoding(path: Path) -> str:
 
 
 def _count_lines(path: Path, sample: int = 1 << 20) -> int:
-    """The file's lines: counted in a file of up to `sample` bytes, estimated from its first `sample` bytes in a
+    """The file's lines: counted in a file of up to `sample` bytes, estimated from its first `sample` bytes in
+    a
     larger one (its rows are much alike; counting a 500 MB file would cost a third of a second)."""
     size = path.stat().st_size
     with open(path, "rb") as fh:

@@ -1,4 +1,5 @@
-"""Region names (or a 行政村代码) to village and group codes under the importer's scope; pinyin initials of names."""
+"""Region names (or a 行政村代码) to village and group codes under the importer's scope; pinyin initials of
+names."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ class RegionResolver:
         self.resolved: dict[tuple, tuple] = {}
 
     def resolve(self, keys: set[tuple]) -> dict[tuple, tuple[str | None, str | None, tuple[str, str] | None]]:
-        """{(province, prefecture, county, township, village, group, village_code): (village, group, error)}."""
+        """{(province, prefecture, county, township, village, group, village_code): (village, group,
+        error)}."""
         todo = keys - self.resolved.keys()
         if todo:
             self.resolved.update(self._resolve(todo))

@@ -1,4 +1,5 @@
-"""What an import tells its user: the result, each row's errors and the error report; and the import template."""
+"""What an import tells its user: the result, each row's errors and the error report; and the import
+template."""
 
 from __future__ import annotations
 
@@ -186,7 +187,8 @@ def write_template_csv(out, rows: list[list] | None = None) -> None:
 
 
 SAMPLE_HOUSEHOLDS = [
-    # (township, village, head, head birth, spouse, children [(name, relation, birth, sex)], type, cause, status)
+    # (township, village, head, head birth, spouse, children [(name, relation, birth, sex)], type, cause,
+    # status)
     (
         "嘉定镇",
         "南山居委会",

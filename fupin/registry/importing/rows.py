@@ -465,7 +465,8 @@ class Importer(HouseholdPlanner, PlanWriter):
         return out
 
     def _household_values(self, groups: list[_Group], numbers, cells) -> dict:
-        """Each household's values, as columns over the chunk's households: the non-empty cells of its rows, which must agree."""
+        """Each household's values, as columns over the chunk's households: the non-empty cells of its rows,
+        which must agree."""
         at = [(key, i) for key, i in self.columns.index.items() if key[0] in (REGION, HOUSEHOLD, INCOME)]
         pick = itemgetter(*[i for _, i in at]) if len(at) > 1 else (lambda row, i=at[0][1]: (row[i],))
         blank = tuple("" for _ in at)
@@ -634,7 +635,8 @@ def import_file(
     limits: files.Limits | None = None,
     commit_marker=None,
 ) -> ImportResult:
-    """Validate and import one file; ImportRejected for a file that cannot be read at all (or holds too much)."""
+    """Validate and import one file; ImportRejected for a file that cannot be read at all (or holds too
+    much)."""
     importer = Importer(
         user=user,
         scope_code=scope_code,

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 class PlanWriter:
-    """The importer's writing of one chunk's plan (a mixin of Importer: it reads the importer's user, clock and writer)."""
+    """The importer's writing of one chunk's plan (a mixin of Importer: it reads the importer's user, clock
+    and writer)."""
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -221,7 +222,8 @@ class VillageTriggers:
     apply: Callable[[object, set[str]], None]
 
 
-# The registry's own, then those of the apps above it, which register theirs at start-up (reports: the rollups'
+# The registry's own, then those of the apps above it, which register theirs at start-up (reports: the
+# rollups'
 # dirty villages, ReportsConfig.ready), so the registry never imports them.
 VILLAGE_TRIGGERS: list[VillageTriggers] = [VillageTriggers(LIST_VERSION_TRIGGERS, bump_list_versions)]
 
@@ -229,7 +231,8 @@ VILLAGE_TRIGGERS: list[VillageTriggers] = [VillageTriggers(LIST_VERSION_TRIGGERS
 def register_village_triggers(
     triggers: dict[str, tuple[str, ...]], apply: Callable[[object, set[str]], None]
 ) -> None:
-    """Let a bulk load disable these insert triggers and call `apply(cursor, villages)` once instead (idempotent)."""
+    """Let a bulk load disable these insert triggers and call `apply(cursor, villages)` once instead
+    (idempotent)."""
     entry = VillageTriggers({table: tuple(names) for table, names in triggers.items()}, apply)
     if entry not in VILLAGE_TRIGGERS:
         VILLAGE_TRIGGERS.append(entry)
@@ -246,7 +249,8 @@ def bulk_triggers() -> dict[str, tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class _BulkMode:
-    """Sent to the writer before a bulk load large relative to the registry (and to the audit trail, if `audit`)."""
+    """Sent to the writer before a bulk load large relative to the registry (and to the audit trail, if
+    `audit`)."""
 
     audit: bool
 
@@ -286,8 +290,10 @@ class Writer(threading.Thread):
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:
-                    # synchronous_commit stays as the server has it (on): an import reported as done must survive a
-                    # crash right after its COMMIT (issue 16; the cost, measured with bench_import.py, in CHANGELOG.md)
+                    # synchronous_commit stays as the server has it (on): an import reported as done must
+                    # survive a
+                    # crash right after its COMMIT (issue 16; the cost, measured with bench_import.py, in
+                    # CHANGELOG.md)
                     cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
                     cursor.execute("SET LOCAL work_mem = '64MB'")
                     # foreign keys checked as each batch arrives, while the importer prepares the next,
@@ -328,7 +334,8 @@ class Writer(threading.Thread):
                         self._enable_triggers()
                         timings["triggers' effect"] = time.perf_counter() - started
                     if self.importer.commit_marker:
-                        self.importer.commit_marker()  # on this thread's connection: in the committing transaction
+                        # on this thread's connection: in the committing transaction
+                        self.importer.commit_marker()
         except BaseException as e:  # handed to the importing thread by close()
             self.error = e
             while not self.ended:
@@ -337,9 +344,11 @@ class Writer(threading.Thread):
             connection.close()
 
     def drop_indexes(self, tables: tuple[str, ...]) -> None:
-        """Drop what the rebuild list recreates; skipped (nothing dropped) if the tables cannot be locked in 5 s.
+        """Drop what the rebuild list recreates; skipped (nothing dropped) if the tables cannot be locked in 5
+        s.
 
-        Public as the seam through which a test sees what a load dropped (`rebuild`) and disabled (`disabled`).
+        Public as the seam through which a test sees what a load dropped (`rebuild`) and disabled
+        (`disabled`).
         """
         from django.db import OperationalError
 
@@ -393,7 +402,8 @@ class Writer(threading.Thread):
         )
 
     def _enable_triggers(self) -> None:
-        """Apply the disabled triggers' effect to the villages written meanwhile, set-wise, and enable them again
+        """Apply the disabled triggers' effect to the villages written meanwhile, set-wise, and enable them
+        again
         (all in the load's transaction: no other session ever sees them disabled)."""
         if not self.disabled:
             return
