@@ -7,7 +7,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "统计与考核"
 
     def ready(self):
-        # Imported here, once the apps are loaded: the registry's writer sits below reports and never imports it.
+        # Imported here, once the apps are loaded: the registry's writer sits below reports and never imports
+        # it.
         from fupin.registry.importing import writer
 
         from . import bulk

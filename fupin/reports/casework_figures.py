@@ -1,6 +1,9 @@
-"""The dashboard's case-work figures, read like selectors.py's household figures: pairings, overdue visits, monitored
-households and measures (casework_counts), live or from CaseworkStat patched with the villages written since the last
-refresh; the monitoring, assistance and problem-ledger figures built on them (ProblemStat, kept by triggers)."""
+"""The dashboard's case-work figures, read like selectors.py's household figures: pairings, overdue visits,
+monitored
+households and measures (casework_counts), live or from CaseworkStat patched with the villages written since
+the last
+refresh; the monitoring, assistance and problem-ledger figures built on them (ProblemStat, kept by
+triggers)."""
 
 import datetime
 from collections import defaultdict
@@ -63,15 +66,20 @@ def casework_groups(where: Where, length: int) -> list[tuple[str, QuerySet]]:
     """The case-work figures as grouped counts: (metric, rows of area, grp_year, grp_key, n).
 
     `where(prefix, field)` is the Q choosing what is counted: the households reached through `prefix`, whose
-    village code is `field` — the household's own, or the monitoring case's and the measure's copy of it, which is
-    the household's village (a household keeps its village: its number begins with the village code), and which
+    village code is `field` — the household's own, or the monitoring case's and the measure's copy of it,
+    which is
+    the household's village (a household keeps its village: its number begins with the village code), and
+    which
     their indexes serve. The area is the first `length` digits of that code. A figure counts households, so a
-    household with two measures of a group in a year counts once (grouped per village, within which distinct is exact):
+    household with two measures of a group in a year counts once (grouped per village, within which distinct
+    is exact):
 
     - needing: poor and monitored households (需结对户);
-    - visit_ref, by day: those with an active pairing (已结对) by their last visit, else their pairing date — paired
+    - visit_ref, by day: those with an active pairing (已结对) by their last visit, else their pairing date —
+    paired
       is the sum over all days, overdue the sum over the days before a cut-off;
-    - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that year;
+    - monitored, by kind: households with an open monitoring case; eliminated, by year: risk eliminated that
+    year;
     - measure, by year and measure group: households with a help measure of the group in the year.
     """
 
@@ -169,7 +177,8 @@ def visit_cutoffs(region_code: str, today: datetime.date) -> tuple[dict[str, str
 def _add_visits(
     out: "CaseworkCounts", counts: dict[tuple[str, int, str], int], cutoff: str, sign: int = 1
 ) -> None:
-    """Add (sign -1: take away) the households of the "visit_ref" days of `counts`: paired, and overdue before `cutoff`."""
+    """Add (sign -1: take away) the households of the "visit_ref" days of `counts`: paired, and overdue before
+    `cutoff`."""
     for (metric, _, day), n in counts.items():
         if metric == VISIT_REFERENCE:
             out.counts[PAIRED] += sign * n
@@ -177,7 +186,8 @@ def _add_visits(
 
 
 def casework_counts(user: User, region_code: str, today: datetime.date | None = None) -> CaseworkCounts:
-    """The case-work household figures of a region in the user's scope: from the rollup (patched with the villages
+    """The case-work household figures of a region in the user's scope: from the rollup (patched with the
+    villages
     written since its refresh) for a large region read by a user who may read all of it, else counted live."""
     today = today or timezone.localdate()
     scope = household_filter(user)
@@ -208,7 +218,8 @@ def casework_counts(user: User, region_code: str, today: datetime.date | None = 
 def _casework_from_rollup(
     region_code: str, cutoffs: dict[str, str], default_cutoff: str
 ) -> CaseworkCounts | None:
-    """The region's CaseworkStat rows, patched with live counts of the villages written since the refresh; None: too
+    """The region's CaseworkStat rows, patched with live counts of the villages written since the refresh;
+    None: too
     many written villages, count live.
 
     Overdue is Σ over days before the cut-off of the households last visited that day; a county with its own

@@ -1,5 +1,7 @@
-"""The dashboard's figures for a region and year: registered households by status, type and cause, exits against the
-plan, relapses and incidence over the years, and each child region's figures. The page (views.dashboard) and the
+"""The dashboard's figures for a region and year: registered households by status, type and cause, exits
+against the
+plan, relapses and incidence over the years, and each child region's figures. The page (views.dashboard) and
+the
 JSON API (reports.api) read them here; each figure carries the URL of the households behind it."""
 
 from typing import Any
@@ -14,7 +16,8 @@ CHART_YEARS = 8
 
 
 def _by_year(user, code: str, year: int, figures) -> list[dict[str, Any]]:
-    """Exits against the plan, relapses, the poor at the year's end and the incidence, for the chart's years."""
+    """Exits against the plan, relapses, the poor at the year's end and the incidence, for the chart's
+    years."""
     years = list(range(max(FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
     plans = selectors.plans_by_year(user, code, years)
     relapses = selectors.relapses_by_year(user, code, years)

@@ -102,7 +102,8 @@ class ProblemStat(models.Model):
 
 
 class DirtyVillage(models.Model):
-    """A village whose households (or their case work) changed since the rollups last took them in (append-only log)."""
+    """A village whose households (or their case work) changed since the rollups last took them in
+    (append-only log)."""
 
     village_code = models.CharField(max_length=15)
     at = models.DateTimeField(auto_now_add=True)

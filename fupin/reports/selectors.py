@@ -11,7 +11,8 @@ equals the length of its list. Counting goes one of two ways, same numbers:
   counties, prefectures, provinces and the country on PostgreSQL once the rollup has been built
   (settings.FUPIN_STATS_LIVE_LEVEL: the first level counted live).
 
-The dashboard's case-work figures (casework_figures.py, casework_counts: pairings, visits overdue, monitored households,
+The dashboard's case-work figures (casework_figures.py, casework_counts: pairings, visits overdue, monitored
+households,
 measures) go the same two ways over CaseworkStat, patched from the same log; "overdue" is stored by
 day of last visit and summed before today's cut-off, so it is right on any day. Microloans
 (loan_figures) read LoanStat, which triggers keep exact. Only a user who may read the whole region
@@ -280,7 +281,8 @@ def child_code_length(region_code: str) -> int | None:
 
 
 def uses_rollup(user: User, region_code: str, built: str | None = "built_at") -> bool:
-    """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built; None:
+    """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built;
+    None:
     kept by triggers since its migration).
 
     Only for a user whose scope is the whole region: a rollup row counts every household of its region, so a
@@ -306,7 +308,8 @@ def _add(into: Counts, counts: Counts, sign: int = 1) -> None:
 
 
 def region_figures(user: User, region_code: str) -> RegionFigures:
-    """The rollup-able figures of a region in scope ("" is the country, for an administrator) and its children."""
+    """The rollup-able figures of a region in scope ("" is the country, for an administrator) and its
+    children."""
     scope = household_filter(user)
     figures = RegionFigures()
     if scope is None:
@@ -350,7 +353,8 @@ REFRESH_EVERY = datetime.timedelta(seconds=30)
 
 
 def _request_refresh() -> None:
-    """Queue the refresh task that folds the written villages into the rollup, at most once per REFRESH_EVERY."""
+    """Queue the refresh task that folds the written villages into the rollup, at most once per
+    REFRESH_EVERY."""
     from .tasks import refresh_stats  # cycle breaker: the task runs services, which read these selectors
 
     now = timezone.now()
@@ -363,7 +367,8 @@ def _request_refresh() -> None:
 
 
 def dirty_villages(region_code: str) -> list[str] | None:
-    """The villages of a region written since the rollups' last refresh (queueing the refresh if any); None: too
+    """The villages of a region written since the rollups' last refresh (queueing the refresh if any); None:
+    too
     many to patch, count live."""
     dirty_qs = DirtyVillage.objects.all()
     if region_code:
@@ -379,7 +384,8 @@ def dirty_villages(region_code: str) -> list[str] | None:
 
 
 def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | None:
-    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count live.
+    """The rollup's figures, patched with live counts of the villages written since its refresh; None: count
+    live.
     A village (`child_length` None) has no children: a dirty village is then the region itself."""
     dirty = dirty_villages(region_code)
     if dirty is None:
@@ -416,7 +422,8 @@ def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | 
 
 
 def within_region(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
-    """`qs` limited to the rows whose `field_name` (a region code) lies in `region_code` (all of them for "")."""
+    """`qs` limited to the rows whose `field_name` (a region code) lies in `region_code` (all of them for
+    "")."""
     return qs.filter(in_region(field_name, region_code)) if region_code else qs
 
 
@@ -521,8 +528,10 @@ LOAN_SUMS = ("loans", "amount_fen", "open_loans", "open_amount_fen", "open_repai
 
 
 def loan_figures(user: User, region_code: str) -> dict[str, int]:
-    """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on them:
-    from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else live."""
+    """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on
+    them:
+    from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else
+    live."""
 
     if uses_rollup(user, region_code, built=None):
         return rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})

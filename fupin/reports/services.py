@@ -1,5 +1,7 @@
-"""Keeping the statistics rollups (RegionStat, CaseworkStat): a full rebuild, and the refresh that folds in the
-villages written since. The rebuild also recounts LoanStat and ProblemStat, which their triggers otherwise keep.
+"""Keeping the statistics rollups (RegionStat, CaseworkStat): a full rebuild, and the refresh that folds in
+the
+villages written since. The rebuild also recounts LoanStat and ProblemStat, which their triggers otherwise
+keep.
 
 Both run in one transaction, so a reader sees either the old rollup with its dirty-village log or
 the new one with what remains of the log — never a half-built state (selectors._from_rollup).
@@ -129,7 +131,8 @@ def rebuild_stats(*, log: Callable[[str], object] | None = None) -> float:
 
 
 def _recount_trigger_kept() -> None:
-    """LoanStat and ProblemStat from their tables (their triggers keep them; a rebuild recounts them all the same),
+    """LoanStat and ProblemStat from their tables (their triggers keep them; a rebuild recounts them all the
+    same),
     PostgreSQL only, with the triggers' own definition of a row's share."""
     loans, problems = (
         import_module(f"fupin.reports.migrations.{name}") for name in ("0007_loan_stat", "0009_problem_stat")
@@ -142,7 +145,8 @@ def _recount_trigger_kept() -> None:
 
 
 def _lock() -> None:
-    """One rebuild or refresh at a time (PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers)."""
+    """One rebuild or refresh at a time (PostgreSQL; SQLite's IMMEDIATE transactions already serialise
+    writers)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])

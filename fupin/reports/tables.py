@@ -31,7 +31,8 @@ def percent(part, whole) -> Decimal | None:
 
 
 def poor_at(figures: RegionFigures, year: int, which: str | None = None) -> list[int]:
-    """Registered households (persons) still poor at the end of `year`: registered by then, not exited by then."""
+    """Registered households (persons) still poor at the end of `year`: registered by then, not exited by
+    then."""
     counts = figures.total if which is None else figures.children.get(which, {})
     h = p = 0
     for (metric, key), (hh, pp) in counts.items():

@@ -30,13 +30,15 @@ from .forms import SurveyForm
 
 
 def _reader(user):
-    """Statistics are read over a region: a helper (who reads only their paired households) and a liaison may not."""
+    """Statistics are read over a region: a helper (who reads only their paired households) and a liaison may
+    not."""
     if user.scope_prefix is None:
         raise PermissionDenied(gettext("您的角色不能查看统计数据"))
 
 
 def _region(request) -> Region | None:
-    """The ?region= in scope (404 otherwise); the user's own region by default (None: the country, for an administrator)."""
+    """The ?region= in scope (404 otherwise); the user's own region by default (None: the country, for an
+    administrator)."""
     code = (request.GET.get("region") or "").strip()
     if not code:
         return regions.home_region(request.user)
@@ -72,7 +74,8 @@ def dashboard(request):
 @login_required
 @require_GET
 def casework(request):
-    """The dashboard's case-work figures (helpers, visits, monitoring, problems, projects, loans), loaded after the page."""
+    """The dashboard's case-work figures (helpers, visits, monitoring, problems, projects, loans), loaded
+    after the page."""
     ctx = _common(request)
     user, code, year = request.user, ctx["code"], ctx["year"]
     url = selectors.list_url
@@ -149,7 +152,8 @@ def standard_tables(request, printable: bool = False):
 
 
 def _cell_html(cell, printable: bool) -> str:
-    """A table cell as HTML, rendered here rather than by a template tag per cell: a province's tables have thousands."""
+    """A table cell as HTML, rendered here rather than by a template tag per cell: a province's tables have
+    thousands."""
     if isinstance(cell, tuple):
         value, url = cell
         return conditional_escape(value) if printable else format_html('<a href="{}">{}</a>', url, value)
