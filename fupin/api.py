@@ -192,7 +192,8 @@ def _summary(errors: dict) -> str:
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def on_database_away(request, exc):
-    # the database restarting or unreachable: 503 and a retry hint, the connection dropped (fupin.core.unavailable)
+    # the database restarting or unreachable: 503 and a retry hint, the connection dropped
+    # (fupin.core.unavailable)
     return unavailable_response(request, json=True)
 
 

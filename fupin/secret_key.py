@@ -1,4 +1,5 @@
-"""Where fupin's SECRET_KEY comes from when the environment gives none: a random key made once and kept in var/.
+"""Where fupin's SECRET_KEY comes from when the environment gives none: a random key made once and kept in
+var/.
 
 The key signs sessions, CSRF tokens and the handbook's public QR codes, so it must never be a constant that
 anyone can read in the source. A machine that runs fupin on its embedded default (`scripts/run.sh`: SQLite in
@@ -42,7 +43,8 @@ def load_or_create(var_dir: Path) -> str:
 
 
 def refuse_unset_key_in_production() -> None:
-    """Stop a server from starting on a database of its own, with DEBUG off, and no SECRET_KEY in the environment."""
+    """Stop a server from starting on a database of its own, with DEBUG off, and no SECRET_KEY in the
+    environment."""
     from django.conf import settings
 
     if (

@@ -1,7 +1,8 @@
 """fupin's settings: one file, configured from the environment.
 
 DATABASE_URL     default sqlite:///<repo>/var/fupin.sqlite3 (the embedded default)
-SECRET_KEY       unset: a random key made once in var/secret_key (fupin/secret_key.py); a server on a DATABASE_URL
+SECRET_KEY       unset: a random key made once in var/secret_key (fupin/secret_key.py); a server on a
+DATABASE_URL
                  with DEBUG off refuses to start without it
 DEBUG            "1" for development
 ALLOWED_HOSTS    comma-separated
@@ -92,7 +93,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "fupin.urls"
 WSGI_APPLICATION = "fupin.wsgi.application"
 
-# Every form's fields (not only ServiceForm's) render with their label, a mark on required fields, help and errors.
+# Every form's fields (not only ServiceForm's) render with their label, a mark on required fields, help and
+# errors.
 FORM_RENDERER = "fupin.core.forms.FormRenderer"
 TEMPLATES = [
     {
@@ -116,7 +118,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'fupin.sqlite3'}"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        # a connection the server dropped (a restart, pg_terminate_backend) is found at the next request and replaced
+        # a connection the server dropped (a restart, pg_terminate_backend) is found at the next request and
+        # replaced
         conn_health_checks=True,
     )
 }
@@ -129,7 +132,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg prepares a statement only when asked to (fupin.core.db, for the few every page runs): Django's queries
+    # psycopg prepares a statement only when asked to (fupin.core.db, for the few every page runs): Django's
+    # queries
     # bind on the client and are never prepared. Django's default, None, would refuse even those asked for.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 
@@ -139,11 +143,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 
-# The access log (fupin.audit.access): one user revealing more persons than this in an hour opens a problem for
+# The access log (fupin.audit.access): one user revealing more persons than this in an hour opens a problem
+# for
 # the county.
 FUPIN_ACCESS_ALERT_PERSONS = int(os.environ.get("FUPIN_ACCESS_ALERT_PERSONS", "100"))
-# Retention (fupin purge-expired, daily): access-log entries expire after this many days (three years by default);
-# the files of approved or withdrawn change requests are deleted this many days after the decision (unset: kept).
+# Retention (fupin purge-expired, daily): access-log entries expire after this many days (three years by
+# default);
+# the files of approved or withdrawn change requests are deleted this many days after the decision (unset:
+# kept).
 FUPIN_ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("FUPIN_ACCESS_LOG_RETENTION_DAYS", str(3 * 365)))
 FUPIN_EVIDENCE_RETENTION_DAYS = (
     int(os.environ["FUPIN_EVIDENCE_RETENTION_DAYS"])
@@ -163,7 +170,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "registry:household_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Applied wherever a password is set: the admin, the change-password page, accounts.services, helpers' sign-ins.
+# Applied wherever a password is set: the admin, the change-password page, accounts.services, helpers'
+# sign-ins.
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -174,8 +182,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sign-in lockout (django-axes, fupin.accounts.throttle): an account is locked after FUPIN_LOGIN_FAILURES wrong
-# passwords, a source address after FUPIN_LOGIN_ADDRESS_FAILURES (over any accounts), for FUPIN_LOCKOUT_MINUTES;
+# Sign-in lockout (django-axes, fupin.accounts.throttle): an account is locked after FUPIN_LOGIN_FAILURES
+# wrong
+# passwords, a source address after FUPIN_LOGIN_ADDRESS_FAILURES (over any accounts), for
+# FUPIN_LOCKOUT_MINUTES;
 # a system administrator unlocks earlier (admin: 用户 → 解除登录锁定, or `fupin axes_reset_username NAME`).
 AXES_HANDLER = "fupin.accounts.throttle.LoginThrottle"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -187,7 +197,8 @@ AXES_CLIENT_IP_CALLABLE = "fupin.accounts.throttle.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
-# The second factor (django-otp, TOTP): optional for county, prefecture, province and administrators, who enrol
+# The second factor (django-otp, TOTP): optional for county, prefecture, province and administrators, who
+# enrol
 # on 「两步验证」; FUPIN_REQUIRE_2FA_ROLES (comma-separated roles, "admin" for administrators) makes it
 # mandatory for those roles: they enrol at their next sign-in.
 OTP_TOTP_ISSUER = "fupin"
@@ -247,7 +258,8 @@ else:
 # The household list keeps rendered pages under the version of their data (fupin.core.fragments), so any
 # cache is correct. CACHE_URL chooses it: unset, each process's own memory; file:///var/cache/fupin, files
 # shared by the server's processes on one machine; redis://host:6379/0, a Redis server (needs `redis`).
-# FUPIN_CACHE_ENTRIES bounds memory and file caches (a list's 50 rows are about 30 kB, the rest of its page 6 kB).
+# FUPIN_CACHE_ENTRIES bounds memory and file caches (a list's 50 rows are about 30 kB, the rest of its page 6
+# kB).
 CACHE_URL = os.environ.get("CACHE_URL", "")
 _cache_entries = {"MAX_ENTRIES": int(os.environ.get("FUPIN_CACHE_ENTRIES", "1000"))}
 if CACHE_URL.startswith("file://"):
@@ -264,8 +276,10 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}
     }
-# The public pages' per-address limits (django-ratelimit) count in a cache every server process sees: Redis when
-# CACHE_URL names one (atomic, shared by machines); otherwise files under var/cache/limits, shared by one machine's
+# The public pages' per-address limits (django-ratelimit) count in a cache every server process sees: Redis
+# when
+# CACHE_URL names one (atomic, shared by machines); otherwise files under var/cache/limits, shared by one
+# machine's
 # processes (a process's own memory would let each of `fupin serve`'s processes grant the whole limit again).
 CACHES["limits"] = (
     CACHES["default"]
@@ -314,9 +328,11 @@ SECURE_CSP = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# What an uploaded spreadsheet may hold, checked before it is read (fupin.core.files): an .xlsx's unpacked size
+# What an uploaded spreadsheet may hold, checked before it is read (fupin.core.files): an .xlsx's unpacked
+# size
 # and compression ratio, a sheet's rows, columns and cells. The web's limits take a 1,000,000-person CSV and a
-# county's .xlsx; `fupin import FILE` on the server has higher ones (FUPIN_IMPORT_CLI_*). Photos: pixels at most.
+# county's .xlsx; `fupin import FILE` on the server has higher ones (FUPIN_IMPORT_CLI_*). Photos: pixels at
+# most.
 FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "500")) * 1024 * 1024
 FUPIN_IMPORT_MAX_UNPACKED_MB = int(os.environ.get("FUPIN_IMPORT_MAX_UNPACKED_MB", "1024"))
 FUPIN_IMPORT_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_MAX_ROWS", "1048576"))
@@ -365,7 +381,8 @@ FUPIN_PUBLIC_URL = os.environ.get("FUPIN_PUBLIC_URL", "http://127.0.0.1:8000")
 FUPIN_AUDIT_ANCHOR_FILE = os.environ.get("FUPIN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log"))
 # Department lists uploaded for cross-checking are deleted after this many days (fupin purge-cross-checks).
 FUPIN_CROSSCHECK_RETENTION_DAYS = int(os.environ.get("FUPIN_CROSSCHECK_RETENTION_DAYS", "90"))
-# The daily jobs (fupin/core/schedule.py): "name=HH:MM,name=off", or "off" for none (the test suite's workers).
+# The daily jobs (fupin/core/schedule.py): "name=HH:MM,name=off", or "off" for none (the test suite's
+# workers).
 FUPIN_SCHEDULE = os.environ.get("FUPIN_SCHEDULE", "")
 # A handbook's QR code leads to its household's public summary for this many days after it was printed;
 # reprinting a household's handbook with 「作废旧二维码」 ends its older codes at once.
@@ -373,19 +390,23 @@ FUPIN_PUBLIC_CODE_DAYS = int(os.environ.get("FUPIN_PUBLIC_CODE_DAYS", "365"))
 # API tokens: the lifetimes offered on the 「API 令牌」 page (days) and the one chosen unless another is.
 FUPIN_API_TOKEN_DAYS = (30, 90, 180, 365)
 FUPIN_API_TOKEN_DEFAULT_DAYS = 90
-# Each API token may make FUPIN_API_RATE_LIMIT requests per FUPIN_API_RATE_WINDOW seconds (0: no limit); one more
-# answers 429 with Retry-After. Counted in the default cache, shared by the server's processes where CACHE_URL says.
+# Each API token may make FUPIN_API_RATE_LIMIT requests per FUPIN_API_RATE_WINDOW seconds (0: no limit); one
+# more
+# answers 429 with Retry-After. Counted in the default cache, shared by the server's processes where CACHE_URL
+# says.
 FUPIN_API_RATE_LIMIT = int(os.environ.get("FUPIN_API_RATE_LIMIT", "1200"))
 FUPIN_API_RATE_WINDOW = int(os.environ.get("FUPIN_API_RATE_WINDOW", "60"))
 
 # Self-declaration (农户自主申报, fupin.declarations). Deadlines in working days per region code prefix, the
-# longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the environment
+# longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the
+# environment
 # overrides or adds provinces.
 FUPIN_DECLARATION_DEADLINES = {
     "": {"verify": 2, "review": 5, "total": 15},
     **json.loads(os.environ.get("FUPIN_DECLARATION_DEADLINES", "{}")),
 }
-# Abuse limits of the public form: codes per phone a day, declarations per phone and per ID number a day, photo size.
+# Abuse limits of the public form: codes per phone a day, declarations per phone and per ID number a day,
+# photo size.
 FUPIN_DECLARATION_LIMITS = {"codes_per_day": 5, "per_phone_day": 3, "per_id_day": 2, "photo_mb": 5}
 # Per address, through django-ratelimit on the "limits" cache (above: shared by the server's processes).
 FUPIN_DECLARATION_RATES = {"code": "10/h", "declare": "10/h", "status": "20/m"}
@@ -393,8 +414,10 @@ FUPIN_DECLARATION_RATES = {"code": "10/h", "declare": "10/h", "status": "20/m"}
 # (fupin.core.workdays); comma-separated in the environment.
 FUPIN_EXTRA_HOLIDAYS = [d for d in os.environ.get("FUPIN_EXTRA_HOLIDAYS", "").split(",") if d]
 FUPIN_EXTRA_WORKDAYS = [d for d in os.environ.get("FUPIN_EXTRA_WORKDAYS", "").split(",") if d]
-# Text messages (fupin.core.sms): "console" logs them (and appends them to FUPIN_SMS_FILE when set); "http" posts
-# them to a gateway at FUPIN_SMS_URL with FUPIN_SMS_KEY/FUPIN_SMS_SECRET and the template ids in FUPIN_SMS_TEMPLATES.
+# Text messages (fupin.core.sms): "console" logs them (and appends them to FUPIN_SMS_FILE when set); "http"
+# posts
+# them to a gateway at FUPIN_SMS_URL with FUPIN_SMS_KEY/FUPIN_SMS_SECRET and the template ids in
+# FUPIN_SMS_TEMPLATES.
 FUPIN_SMS_BACKEND = os.environ.get("FUPIN_SMS_BACKEND", "console")
 FUPIN_SMS_FILE = os.environ.get("FUPIN_SMS_FILE", "")
 FUPIN_SMS_URL = os.environ.get("FUPIN_SMS_URL", "")

@@ -6,7 +6,8 @@ from django.urls import include, path
 from fupin.api import api
 
 urlpatterns = [
-    # The public pages first: they take the most requests from outside (a household's phone, a poster's QR code),
+    # The public pages first: they take the most requests from outside (a household's phone, a poster's QR
+    # code),
     # and each resolves before the staff pages' patterns are tried.
     path("declare/", include("fupin.declarations.public_urls")),
     path("public/", include("fupin.disclosure.urls")),
@@ -28,7 +29,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
-# The database away (restarting, unreachable): a 503 page in Chinese instead of a 500 (fupin.core.unavailable).
+# The database away (restarting, unreachable): a 503 page in Chinese instead of a 500
+# (fupin.core.unavailable).
 handler500 = "fupin.core.unavailable.server_error"
-# Nothing under MEDIA_ROOT is served by its path: each stored file has a view that checks who may read its record
+# Nothing under MEDIA_ROOT is served by its path: each stored file has a view that checks who may read its
+# record
 # (fupin.core.downloads).

@@ -1,4 +1,5 @@
-"""WSGI entry point (granian through `fupin serve`, or any WSGI server). Each server process loads what the first page would,
+"""WSGI entry point (granian through `fupin serve`, or any WSGI server). Each server process loads what the
+first page would,
 then freezes its objects out of the garbage collector's sight: a full collection would otherwise walk a
 few hundred thousand long-lived objects in the middle of some request."""
 
@@ -13,7 +14,8 @@ from fupin.secret_key import refuse_unset_key_in_production
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
 application = get_wsgi_application()
 refuse_missing_keys_in_production()  # and data keys (fupin.core.crypto)
-refuse_unset_key_in_production()  # a server on a DATABASE_URL with DEBUG off needs SECRET_KEY (fupin.secret_key)
+# a server on a DATABASE_URL with DEBUG off needs SECRET_KEY (fupin.secret_key)
+refuse_unset_key_in_production()
 
 
 def warm_up() -> None:
