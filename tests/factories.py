@@ -135,7 +135,8 @@ def make_household(
 
 
 def give_consent(household, **scopes) -> None:
-    """Every member's consent, in person, for every scope (or those given), written directly (no audit entry)."""
+    """Every member's consent, in person, for every scope (or those given), written directly (no audit
+    entry)."""
     from fupin.registry.models import Consent, ConsentScope
 
     scopes = scopes or {s: True for s in ConsentScope.values}
@@ -154,6 +155,7 @@ def give_consent(household, **scopes) -> None:
 
 
 def based_on(client, url: str) -> dict:
-    """An edit form's hidden version field as its page gives it (fupin.core.versions), to post with the form."""
+    """An edit form's hidden version field as its page gives it (fupin.core.versions), to post with the
+    form."""
     page = client.get(url).content.decode()
     return {"based_on": re.search(r'name="based_on" value="([^"]*)"', page).group(1)}

@@ -1,5 +1,7 @@
-"""Retention of the access log (issue 17, item 4): `fupin purge-expired` expires entries older than the retention in
-place (no persons, fields or purpose left, their AccessedPerson rows gone), and `fupin audit-verify` still passes;
+"""Retention of the access log (issue 17, item 4): `fupin purge-expired` expires entries older than the
+retention in
+place (no persons, fields or purpose left, their AccessedPerson rows gone), and `fupin audit-verify` still
+passes;
 a tombstone the purge did not make is reported."""
 
 import datetime
@@ -58,7 +60,8 @@ def test_an_entry_turned_into_a_tombstone_behind_the_purges_back_is_reported(rev
 
 
 def _rechain_after(entry):
-    """Recompute the hashes of the entries after `entry` in its chain and the chain's head (a test moving `at`)."""
+    """Recompute the hashes of the entries after `entry` in its chain and the chain's head (a test moving
+    `at`)."""
     from fupin.audit.chain import entry_content, link_hash
     from fupin.audit.models import ChainHead
 

@@ -1,6 +1,7 @@
 """Role rules live in one permissions.py per app and compare with the Role enum (issue 15, item 5).
 
-Checked against the tree before the change: role strings were compared in procedures' and assistance's views and
+Checked against the tree before the change: role strings were compared in procedures' and assistance's views
+and
 in five templates, and the services of changes, funds, monitoring, procedures and registry held their own role
 rules, so the source tests below failed there.
 """
@@ -22,7 +23,8 @@ ROLE_STRING = re.compile(
     r"""\.role\s*(==|!=)\s*["']|\.role\s+(not\s+)?in\s+[(\[{]\s*["']"""
     r"""|"role",\s*""\)\s*(==|!=)\s*["']"""
 )
-# The app, and which of its parts apply role rules (the registry's views have none: the importer and services do).
+# The app, and which of its parts apply role rules (the registry's views have none: the importer and services
+# do).
 APPS_WITH_ROLE_RULES = {
     app: ("services", "views") for app in ("assistance", "changes", "funds", "monitoring", "procedures")
 }

@@ -1,11 +1,16 @@
-"""Scope is security: every route the app has (pages, htmx fragments, exports, PDFs, error reports, the JSON API),
-tried by every role — village clerk and work team, township, county, prefecture, province, helper, inactive helper,
-department liaison, anonymous — against the records of a sibling region and of a role above, with GET, POST and
+"""Scope is security: every route the app has (pages, htmx fragments, exports, PDFs, error reports, the JSON
+API),
+tried by every role — village clerk and work team, township, county, prefecture, province, helper, inactive
+helper,
+department liaison, anonymous — against the records of a sibling region and of a role above, with GET, POST
+and
 the API's PATCH, PUT and DELETE: no foreign data in any response, no change in the database, no audit entry
-written. The roles that may not see full ID numbers see none, nor a birth date, anywhere. And every read-only role
+written. The roles that may not see full ID numbers see none, nor a birth date, anywhere. And every read-only
+role
 is refused by every POST/PUT/PATCH/DELETE route and API operation, changing nothing.
 
-The routes are enumerated from the URL resolver and the API's OpenAPI document, so a route added later is tried
+The routes are enumerated from the URL resolver and the API's OpenAPI document, so a route added later is
+tried
 too. The records are built once for the module; each test runs in a savepoint of that transaction.
 """
 
@@ -39,10 +44,12 @@ from tests.registry.import_files import household as import_rows
 from tests.registry.import_files import write_csv
 
 SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/", "accounts/login", "accounts/logout")
-# Routes that show no record, whoever asks (a blank template, the API's own description): slow to build, nothing to leak.
+# Routes that show no record, whoever asks (a blank template, the API's own description): slow to build,
+# nothing to leak.
 NO_RECORDS = ("households/import/template/", "api/v1/openapi.json", "api/v1/docs")
 PUBLIC_PREFIXES = ("public/",)  # published notices: public by design; only the anonymous case reads them
-# Unsafe requests a read-only role may still make: its own account (sign-in, password, tokens) and the language.
+# Unsafe requests a read-only role may still make: its own account (sign-in, password, tokens) and the
+# language.
 READ_ONLY_ALLOWED = ("accounts/", "i18n/")
 
 # Operations of the field app's sync API that no API token opens (fupin/field/api.py).
@@ -299,7 +306,8 @@ def secrets_of(household: Household) -> list[str]:
 
 
 def ids_of(households) -> list[int]:
-    """The values tried for <int:…>: the households' pks, a member's, and an import job's and a suspect record's
+    """The values tried for <int:…>: the households' pks, a member's, and an import job's and a suspect
+    record's
     (records of a role above); other records' pks are small integers too, so these reach them as well."""
     ids = [h.pk for h in households[:2]] + list(households[0].members.values_list("pk", flat=True)[:1])
     ids += list(ImportJob.objects.values_list("pk", flat=True)[:1]) + list(
@@ -311,7 +319,8 @@ def ids_of(households) -> list[int]:
 def foreign_of(world, who):
     """The households a role must not reach, and extra strings it must not see."""
     f, foreign = factories, world["foreign"]
-    # the helper bound to the county (a role above the village) is listed by design: its households are the secrets
+    # the helper bound to the county (a role above the village) is listed by design: its households are the
+    # secrets
     cases = {
         "clerk": ([foreign[f.SIBLING_VILLAGE]], ["外区走访记录", "外县名单", "外县导入"]),
         "team": ([foreign[f.SIBLING_VILLAGE]], ["外区走访记录", "外县名单", "外县导入"]),
@@ -344,7 +353,8 @@ def client_for(world, who) -> Client:
 
 
 def masked_secrets(world) -> list[str]:
-    """What a role that may not see full ID numbers never sees of the households it does read: numbers and birth dates."""
+    """What a role that may not see full ID numbers never sees of the households it does read: numbers and
+    birth dates."""
     out = []
     for member in Member.objects.filter(household__in=[world["own"], world["neighbour"]]):
         out += [member.id_number, member.birth_date.isoformat(), f"{member.birth_date:%Y%m%d}"]
@@ -481,7 +491,8 @@ def test_read_only_roles_are_refused_by_every_unsafe_route_and_api_operation(wor
                 fill_api(path, values["int"], own.village_id), "{}", content_type="application/json"
             )
             tried += 1
-            # the field app's sign-in takes the web session only, its sync a device token only: an API token is
+            # the field app's sign-in takes the web session only, its sync a device token only: an API token
+            # is
             # refused there at authentication (401), whatever the role
             expected = 401 if path in FIELD_APP_ONLY else 403
             assert response.status_code == expected, (

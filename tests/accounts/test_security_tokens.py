@@ -1,5 +1,6 @@
 """Credentials that outlive a sign-in (issue 14, findings 4 and 10): API tokens expire and may be read-only;
-the handbook's public QR codes are signed with this installation's own key, expire, and are renewed per household."""
+the handbook's public QR codes are signed with this installation's own key, expire, and are renewed per
+household."""
 
 import datetime
 import json

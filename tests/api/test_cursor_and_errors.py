@@ -1,4 +1,5 @@
-"""The API's shared pieces: one error shape (code, Chinese detail, field errors) and cursor pages that stay right
+"""The API's shared pieces: one error shape (code, Chinese detail, field errors) and cursor pages that stay
+right
 while others write."""
 
 from django.core import signing

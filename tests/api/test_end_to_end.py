@@ -1,5 +1,7 @@
-"""The product's work done through the JSON API alone (issue 19): a whole identification from batch to announcement and
-an exit, a pairing and a visit, a monitored household from signal to risk eliminated, a loan with its subsidy. Every
+"""The product's work done through the JSON API alone (issue 19): a whole identification from batch to
+announcement and
+an exit, a pairing and a visit, a monitored household from signal to risk eliminated, a loan with its subsidy.
+Every
 call is an HTTP request with a bearer token; the clock is moved forward for the notices' seven days."""
 
 import datetime
@@ -212,7 +214,8 @@ def test_a_whole_identification_and_an_exit_through_the_api(api, users, clock):
     assert (exited["status"], exited["exit_year"]) == ("exited", 2026)
 
 
-# The flows below start from households already in the registry (built by tests.factories, as the county's import
+# The flows below start from households already in the registry (built by tests.factories, as the county's
+# import
 # would); everything done to them is done through the API.
 
 

@@ -1,4 +1,5 @@
-"""ID numbers, phones and bank accounts: masked in lists always, in details unless the role works with them."""
+"""ID numbers, phones and bank accounts: masked in lists always, in details unless the role works with
+them."""
 
 import pytest
 
@@ -148,7 +149,8 @@ def test_an_id_number_written_in_free_text_is_masked_for_supervising_roles(api, 
 
 @pytest.mark.parametrize("user", MASKED_ROLES)
 def test_part_of_an_id_number_finds_nothing_for_supervising_roles(api, household, user):
-    """53 searches by a growing prefix recovered a whole number; now only the whole number finds its household."""
+    """53 searches by a growing prefix recovered a whole number; now only the whole number finds its
+    household."""
     number = household.members.get(relation="head").id_number
     for part in (number[:10], number[:14], number[:17], number[6:14], number[-8:]):
         assert api(user).get("/api/v1/households/", {"q": part}).json()["count"] == 0, part
@@ -163,7 +165,8 @@ def test_the_last_digits_of_an_id_number_still_find_the_household_for_the_villag
 
 
 def test_whole_number_searches_by_supervising_roles_are_limited_per_day(api, household, monkeypatch):
-    """With the birth year shown and the last four characters public, some thirty whole numbers remain to try."""
+    """With the birth year shown and the last four characters public, some thirty whole numbers remain to
+    try."""
     from fupin.registry import masking
 
     monkeypatch.setattr(masking, "ID_SEARCHES_PER_DAY", 3)

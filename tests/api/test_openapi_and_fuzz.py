@@ -123,7 +123,8 @@ def test_docs_page_works_offline(db):
 
 
 def _get_routes(openapi):
-    """The registry's and its neighbours' GET routes (every operation is fuzzed by tests/api/test_contract.py)."""
+    """The registry's and its neighbours' GET routes (every operation is fuzzed by
+    tests/api/test_contract.py)."""
     for path, ops in openapi["paths"].items():
         if "get" in ops and ("get", path) in EXPECTED_ROUTES:
             yield path, [p["name"] for p in ops["get"].get("parameters", []) if p["in"] == "query"]

@@ -101,7 +101,8 @@ def send(client, method, path, body):
 
 @pytest.fixture
 def world(tree):
-    """One household with two members, income and guarantees, and a village group, in each of the four villages."""
+    """One household with two members, income and guarantees, and a village group, in each of the four
+    villages."""
     admin = factories.admin_user()
     records = {}
     for village in (
@@ -259,14 +260,17 @@ def test_the_scope_tests_cover_every_route():
         (method, route) for method, route, _, _ in foreign_requests(household, member, factories.VILLAGE)
     }
     covered |= {("get", "/households/"), ("post", "/households/")}  # the list and create tests above
-    # change requests are tried from another region in tests/changes/test_api.py (test_outside_the_region_reads_as_not_found)
+    # change requests are tried from another region in tests/changes/test_api.py
+    # (test_outside_the_region_reads_as_not_found)
     # and by every role in tests/accounts/test_scope_all_routes.py
     covered |= {(method, route) for method, route in routes if route.startswith("/change-requests/")}
     # declarations are tried from other villages, counties and roles in tests/declarations/test_api.py
     # (test_refusals_and_scope) and tests/declarations/test_views.py
     covered |= {(method, route) for method, route in routes if route.startswith("/declarations/")}
-    # every other area's operations (procedures, assistance, monitoring, funds, statistics, regions, consents, the
-    # field app, tokens) are walked by tests/accounts/test_scope_all_routes.py (its api_operations() reads this same
+    # every other area's operations (procedures, assistance, monitoring, funds, statistics, regions, consents,
+    # the
+    # field app, tokens) are walked by tests/accounts/test_scope_all_routes.py (its api_operations() reads
+    # this same
     # document) as every role against a sibling region, and by tests/api/test_contract.py as a county's token
     covered |= {
         (method, route)

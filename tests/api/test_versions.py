@@ -1,4 +1,5 @@
-"""API writes carry the version they were based on (issue 16, finding 3): ETag on GET, If-Match on PATCH; 428 without
+"""API writes carry the version they were based on (issue 16, finding 3): ETag on GET, If-Match on PATCH; 428
+without
 it, 412 with the current record and its ETag when someone saved in between."""
 
 from decimal import Decimal
@@ -75,7 +76,8 @@ def test_members_outside_the_scope_are_not_found(api, household):
     assert api("sibling_clerk").get(f"/api/v1/members/{son.pk}/").status_code == 404
 
 
-# --- a year's income and guarantee check: PUT creates or corrects; a correction names its version ---------------
+# --- a year's income and guarantee check: PUT creates or corrects; a correction names its version
+# ---------------
 
 
 def _income(household, year=2025):

@@ -1,4 +1,5 @@
-"""The handbook (扶贫手册) PDF: Chinese text, the helper, a QR code to the public-safe summary; village batches."""
+"""The handbook (扶贫手册) PDF: Chinese text, the helper, a QR code to the public-safe summary; village
+batches."""
 
 import datetime
 import io

@@ -1,4 +1,5 @@
-"""Visit photos (issue 14, finding 9): only real images, re-encoded without metadata, a pixel limit, served as what they are."""
+"""Visit photos (issue 14, finding 9): only real images, re-encoded without metadata, a pixel limit, served as
+what they are."""
 
 import io
 import struct
@@ -31,7 +32,8 @@ def jpeg_with_gps() -> bytes:
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares its size and carries almost no data: what a decompression bomb looks like to a reader."""
+    """A PNG that declares its size and carries almost no data: what a decompression bomb looks like to a
+    reader."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

@@ -1,4 +1,5 @@
-"""A service's refusal on the pairing pages is a 400 with the Chinese reason on the form, never a server error."""
+"""A service's refusal on the pairing pages is a 400 with the Chinese reason on the form, never a server
+error."""
 
 import datetime
 import io

@@ -54,7 +54,8 @@ def test_inactive_helper_reads_and_writes_nothing_of_their_former_households(
     helper_user = helper_with_login.user
     assert selectors.household_for(helper_user, household.pk) == household  # paired and active: theirs
 
-    # set 离岗 as the admin site or a data correction does; update_helper itself asks for the pairings to be moved first
+    # set 离岗 as the admin site or a data correction does; update_helper itself asks for the pairings to be
+    # moved first
     Helper.objects.filter(pk=helper_with_login.pk).update(active=False)
     with pytest.raises(Household.DoesNotExist):
         selectors.household_for(helper_user, household.pk)

@@ -1,5 +1,7 @@
-"""Issue 18, "what it must show", in a real browser: the pages each role reaches from its home page (breadth-first,
-fewer than the client crawl in tests/core/test_crawl.py reads) open on a desktop and on a 390×844 phone, and nothing
+"""Issue 18, "what it must show", in a real browser: the pages each role reaches from its home page
+(breadth-first,
+fewer than the client crawl in tests/core/test_crawl.py reads) open on a desktop and on a 390×844 phone, and
+nothing
 sticks out sideways on either."""
 
 import pytest

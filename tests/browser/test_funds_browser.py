@@ -1,4 +1,5 @@
-"""A county officer records a loan for a household; the household's loans show it; the quarter's subsidy list holds it."""
+"""A county officer records a loan for a household; the household's loans show it; the quarter's subsidy list
+holds it."""
 
 import datetime
 

@@ -1,4 +1,5 @@
-"""A township officer opens a finding from a cross-check, decides it, and the problem ledger shows it closed."""
+"""A township officer opens a finding from a cross-check, decides it, and the problem ledger shows it
+closed."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

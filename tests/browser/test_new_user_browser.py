@@ -1,5 +1,7 @@
-"""Issue 18: what a first-time user meets, in a real browser: the income form keeps what was typed and shows the
-per-person figure as it is typed (finding 2); pages fit a 390×844 phone with no horizontal scrolling (finding 9)."""
+"""Issue 18: what a first-time user meets, in a real browser: the income form keeps what was typed and shows
+the
+per-person figure as it is typed (finding 2); pages fit a 390×844 phone with no horizontal scrolling (finding
+9)."""
 
 import pytest
 from django.urls import reverse
@@ -63,7 +65,8 @@ OUTSIDE = """() => {
 
 
 def _overflow(page) -> list[str]:
-    """What sticks out of the screen (beyond the document's width, or outside a scrolling box); [] when it fits."""
+    """What sticks out of the screen (beyond the document's width, or outside a scrolling box); [] when it
+    fits."""
     return page.evaluate(OUTSIDE)
 
 

@@ -1,4 +1,5 @@
-"""A township officer reviews a batch and posts the township notice; a public visitor reads it without logging in."""
+"""A township officer reviews a batch and posts the township notice; a public visitor reads it without logging
+in."""
 
 import datetime
 

@@ -1,4 +1,5 @@
-"""Change requests in the JSON API: propose, list, read, approve, return, resubmit, withdraw; errors and scope."""
+"""Change requests in the JSON API: propose, list, read, approve, return, resubmit, withdraw; errors and
+scope."""
 
 import datetime
 import json

@@ -1,4 +1,5 @@
-"""Two reviewers approving at once, or two clerks proposing at once on the same household: row locks decide (PostgreSQL)."""
+"""Two reviewers approving at once, or two clerks proposing at once on the same household: row locks decide
+(PostgreSQL)."""
 
 import threading
 

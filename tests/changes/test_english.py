@@ -1,5 +1,7 @@
-"""English is available for the change request pages: every Chinese string their templates translate, and every
-label of their choices, has an English translation in fupin/locale/en (refresh it with makemessages, as the .po's
+"""English is available for the change request pages: every Chinese string their templates translate, and
+every
+label of their choices, has an English translation in fupin/locale/en (refresh it with makemessages, as the
+.po's
 header says, and fill the new msgstr)."""
 
 import re

@@ -1,4 +1,5 @@
-"""Change requests (变更申请): each kind applies, conflicts and stale requests are refused, roles and scope hold."""
+"""Change requests (变更申请): each kind applies, conflicts and stale requests are refused, roles and scope
+hold."""
 
 import datetime
 from decimal import Decimal

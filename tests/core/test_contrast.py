@@ -26,7 +26,8 @@ def contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-# (text, background) as the stylesheet pairs them: page text, muted text, links, badges and messages, the top bar
+# (text, background) as the stylesheet pairs them: page text, muted text, links, badges and messages, the top
+# bar
 PAIRS = [
     ("fg", "bg"),
     ("muted", "bg"),

@@ -1,5 +1,7 @@
-"""Every edit form carries the version it was based on (issue 16, finding 3): two users open the same record, the
-first saves, and the second's save never overwrites silently. It shows what changed meanwhile, and the merge the
+"""Every edit form carries the version it was based on (issue 16, finding 3): two users open the same record,
+the
+first saves, and the second's save never overwrites silently. It shows what changed meanwhile, and the merge
+the
 page proposes (their value where the second user did not touch the field) saves both changes.
 
 One parametrised test runs each kind of edit form through its page, as users do: the forms are read from the
@@ -181,7 +183,8 @@ def test_an_edit_form_posted_without_its_version_is_shown_as_a_conflict(kind, us
 
 
 def test_an_admin_change_page_refuses_a_save_on_top_of_another_administrators(users):
-    """The admin's change pages carry the version too (fupin.core.admin.VersionedAdmin): here a user account."""
+    """The admin's change pages carry the version too (fupin.core.admin.VersionedAdmin): here a user
+    account."""
     clerk = users["clerk"]
     url = reverse("admin:accounts_user_change", args=[clerk.pk])
     first, second = _client(users["admin"]), _client(users["admin"])

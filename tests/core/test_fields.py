@@ -1,4 +1,5 @@
-"""Code columns (fupin.core.fields.CodeField): byte-wise collation on PostgreSQL, prefix searches from plain indexes."""
+"""Code columns (fupin.core.fields.CodeField): byte-wise collation on PostgreSQL, prefix searches from plain
+indexes."""
 
 import pytest
 from django.db import connection

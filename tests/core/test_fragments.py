@@ -1,4 +1,5 @@
-"""Rendered fragments kept per process in front of the shared cache, and the CSRF token put into cached pages."""
+"""Rendered fragments kept per process in front of the shared cache, and the CSRF token put into cached
+pages."""
 
 from django.core.cache import cache
 from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token

@@ -1,4 +1,5 @@
-"""Hostile uploads (issue 14, finding 9): refused with a clear Chinese message, never a server error, nothing written.
+"""Hostile uploads (issue 14, finding 9): refused with a clear Chinese message, never a server error, nothing
+written.
 
 Each file goes through the page a village clerk uses (POST /registry/import/), and where the page hands
 the file to the job, through the job too.
@@ -158,7 +159,8 @@ def test_a_forged_dimension_does_not_hide_the_rows(clerk, settings):
 
 
 def test_the_job_counts_the_rows_of_a_large_upload(clerk, settings, monkeypatch):
-    """A file too large to read in the request is checked by the job, which refuses it before reading it whole."""
+    """A file too large to read in the request is checked by the job, which refuses it before reading it
+    whole."""
     monkeypatch.setattr(reading, "HEADINGS_CHECKED_UP_TO", 0)
     settings.FUPIN_IMPORT_MAX_ROWS = 100
     liar = rezip(GOOD, replace={"xl/worksheets/sheet1.xml": sheet_xml(500, dimension="A1:A1")})

@@ -61,7 +61,8 @@ def test_pages_answer_404_for_a_record_that_cannot_exist(client, users, name, kw
 
 
 def _translations(path: Path) -> list[str]:
-    """Places that turn a lookup failure into a 404 by hand: `except …DoesNotExist/ScopeError: raise Http404`."""
+    """Places that turn a lookup failure into a 404 by hand: `except …DoesNotExist/ScopeError: raise
+    Http404`."""
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ExceptHandler) and node.type is not None:

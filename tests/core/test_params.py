@@ -1,4 +1,5 @@
-"""Query-string values: one rule for a year and for a whole number, and a bad value is the default, never an error."""
+"""Query-string values: one rule for a year and for a whole number, and a bad value is the default, never an
+error."""
 
 from django.test import RequestFactory
 from django.utils import timezone

@@ -1,4 +1,5 @@
-"""Issue 18, finding 11: every form marks its required fields and labels every input, not only the service forms."""
+"""Issue 18, finding 11: every form marks its required fields and labels every input, not only the service
+forms."""
 
 from django.urls import reverse
 

@@ -1,4 +1,5 @@
-"""The daily jobs run by themselves (no cron on the embedded default): once a day after their time, once across
+"""The daily jobs run by themselves (no cron on the embedded default): once a day after their time, once
+across
 workers, late the same day when the worker was down, and an overdue declaration opens its problem-ledger item
 without anyone running a command."""
 
@@ -28,7 +29,8 @@ def _schedule_on(settings):
 
 @pytest.fixture
 def ran(monkeypatch):
-    """Which jobs' tasks were enqueued (the tasks themselves are stood in for, except where a test wants them)."""
+    """Which jobs' tasks were enqueued (the tasks themselves are stood in for, except where a test wants
+    them)."""
     names: list[str] = []
 
     class Result:

@@ -1,4 +1,5 @@
-"""Admin pages for policy data save through their services: the rule is checked and the audit entry written."""
+"""Admin pages for policy data save through their services: the rule is checked and the audit entry
+written."""
 
 from decimal import Decimal
 

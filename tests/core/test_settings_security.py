@@ -1,5 +1,6 @@
 """Settings that protect a deployment (issue 14, findings 4 and 10): no published SECRET_KEY, a server that
-refuses to start without one where it matters, HTTPS switches, a Content-Security-Policy with no inline script,
+refuses to start without one where it matters, HTTPS switches, a Content-Security-Policy with no inline
+script,
 and `fupin check --deploy` clean under the production settings of docs/production.md."""
 
 import os
@@ -22,7 +23,8 @@ PUBLISHED_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 
 
 def run(code: str, tmp_path, **env):
-    """Python in a fresh process with fupin's settings and the given environment (no SECRET_KEY unless given)."""
+    """Python in a fresh process with fupin's settings and the given environment (no SECRET_KEY unless
+    given)."""
     environ = {
         k: v
         for k, v in os.environ.items()
@@ -132,7 +134,8 @@ def test_https_switches_come_from_the_environment(tmp_path):
 def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
     """The environment docs/production.md gives; any warning fails (--fail-level WARNING).
 
-    DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set in this process, is no deployment's and is left out.
+    DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set in this process, is no deployment's and is left
+    out.
     """
     environ = {
         k: v

@@ -1,5 +1,7 @@
-"""Stored files (evidence, photos, import error reports, handbook ZIPs) are served only by views that check the reader
-may read the record the file belongs to, with their true type, never sniffed, in a sandbox; nothing under MEDIA_ROOT
+"""Stored files (evidence, photos, import error reports, handbook ZIPs) are served only by views that check
+the reader
+may read the record the file belongs to, with their true type, never sniffed, in a sandbox; nothing under
+MEDIA_ROOT
 answers by its path; evidence is judged by its content and stored under a random name."""
 
 import datetime
@@ -50,7 +52,8 @@ def _signed_in(user) -> Client:
     return client
 
 
-# ---------------------------------------------------------------- one record of each kind, in factories.VILLAGE
+# ---------------------------------------------------------------- one record of each kind, in
+# factories.VILLAGE
 
 
 def _case(users, household):
@@ -219,7 +222,8 @@ def test_a_stored_file_is_read_only_through_its_scoped_view(users, kind, build, 
 
 
 def test_no_route_serves_media_by_its_path_even_with_debug_on(settings):
-    """The embedded default runs with DEBUG on: the root URLs, built that way, still route nothing under MEDIA_URL."""
+    """The embedded default runs with DEBUG on: the root URLs, built that way, still route nothing under
+    MEDIA_URL."""
     settings.DEBUG = True
     spec = importlib.util.spec_from_file_location(
         "fupin_urls_with_debug", Path(fupin.__file__).parent / "urls.py"
@@ -292,7 +296,8 @@ def test_an_html_page_kept_from_before_is_a_download_never_a_page(users):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-# ---------------------------------------------------------------- monitoring evidence is judged by its content
+# ---------------------------------------------------------------- monitoring evidence is judged by its
+# content
 
 
 @pytest.mark.django_db

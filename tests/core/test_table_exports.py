@@ -1,6 +1,9 @@
-"""Every table to Excel (issue 18, build item 3): fupin.core.table_exports and export_files through the household
-list's description: the columns on the screen, numbers as numbers, masked as the screen is, scope and filters as the
-page's, reveal only with a purpose (logged); a large list in the background, for its requester alone, expiring."""
+"""Every table to Excel (issue 18, build item 3): fupin.core.table_exports and export_files through the
+household
+list's description: the columns on the screen, numbers as numbers, masked as the screen is, scope and filters
+as the
+page's, reveal only with a purpose (logged); a large list in the background, for its requester alone,
+expiring."""
 
 import datetime
 import io
@@ -121,7 +124,8 @@ def test_large_list_is_written_in_the_background_for_its_requester_alone(
     assert str(export.title) in client.get(reverse("core:export_list")).content.decode()
     response = client.get(reverse("core:export_download", args=[export.pk]))
     assert [r[1] for r in _rows(b"".join(response.streaming_content))[1:]] == ["张三丰", "李四", "王五"]
-    # anyone else, whatever their role or region, meets a 404: the same village's other clerk, the county, an admin
+    # anyone else, whatever their role or region, meets a 404: the same village's other clerk, the county, an
+    # admin
     for other in ("team", "county", "admin", "sibling_clerk"):
         client.force_login(users[other])
         for name in ("core:export_detail", "core:export_progress", "core:export_download"):

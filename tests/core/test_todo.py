@@ -20,7 +20,8 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def work(users):
-    """A change request waiting for the township, an overdue problem and one due in three days in the village."""
+    """A change request waiting for the township, an overdue problem and one due in three days in the
+    village."""
     household = factories.make_household(members=2)
     changes.propose(
         household,

@@ -14,7 +14,8 @@ PHONE = "13800138000"
 
 
 class Outbox:
-    """What the console back end wrote (FUPIN_SMS_FILE), read back: the tests' view of the household's phone."""
+    """What the console back end wrote (FUPIN_SMS_FILE), read back: the tests' view of the household's
+    phone."""
 
     def __init__(self, path):
         self.path = path
@@ -31,7 +32,8 @@ class Outbox:
 
 @pytest.fixture(autouse=True)
 def _send_at_once(monkeypatch):
-    """A test runs inside one transaction that never commits: messages queued for after the commit go at once."""
+    """A test runs inside one transaction that never commits: messages queued for after the commit go at
+    once."""
     from fupin.core import sms
 
     monkeypatch.setattr(sms.transaction, "on_commit", lambda fn, *a, **k: fn())

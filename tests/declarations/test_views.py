@@ -285,7 +285,8 @@ def test_a_county_with_more_villages_than_one_pdf_takes_offers_its_townships_pos
 
 
 def test_every_server_process_counts_an_address_against_the_same_limit(settings):
-    """`fupin serve` runs a process per core: each must see the others' counts, or each grants the limit again."""
+    """`fupin serve` runs a process per core: each must see the others' counts, or each grants the limit
+    again."""
     from django.core.cache import caches
 
     assert settings.RATELIMIT_USE_CACHE == "limits"

@@ -1,4 +1,5 @@
-"""After `fupin seed-demo`, every section a demo account's navigation shows lists data (issue 18, to build 1)."""
+"""After `fupin seed-demo`, every section a demo account's navigation shows lists data (issue 18, to build
+1)."""
 
 import io
 import re
@@ -45,8 +46,10 @@ def _sections(client: Client) -> list[str]:
     home = client.get("/", follow=True)
     assert home.status_code == 200
     nav = MAINNAV.search(home.content.decode())
-    # the admin is Django's; 后台任务 lists only queued, interrupted and failed work, so it is rightly empty; the field
-    # app's page is the app's shell, whose households its script downloads (tests/browser/test_field_app_browser.py)
+    # the admin is Django's; 后台任务 lists only queued, interrupted and failed work, so it is rightly empty; the
+    # field
+    # app's page is the app's shell, whose households its script downloads
+    # (tests/browser/test_field_app_browser.py)
     skipped = ("/admin", "/work/", "/field/")
     return (
         [h for h in HREF.findall(nav.group(0)) if not h.startswith(skipped) or h == "/field/conflicts/"]
@@ -74,7 +77,8 @@ def test_every_section_of_each_demo_account_lists_data(demo):
                 bodies.append(response.content.decode())
             if not any(ROW.search(body) for body in bodies):
                 empty.append((username, section))
-    # a read-only role acts on nothing, so its to-do list is rightly empty; every other account has work waiting
+    # a read-only role acts on nothing, so its to-do list is rightly empty; every other account has work
+    # waiting
     empty.remove(("demo_prefecture", "/todo/"))
     assert empty == [], empty  # (account, section) with no row
     _history_went_through_the_services()

@@ -1,4 +1,5 @@
-"""Fixtures of the field app's tests: a helper paired to a household, a phone signed in for them, and a client that
+"""Fixtures of the field app's tests: a helper paired to a household, a phone signed in for them, and a client
+that
 talks to the sync API with the device token."""
 
 import base64

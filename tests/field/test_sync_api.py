@@ -1,4 +1,5 @@
-"""The sync API (issue 21): device tokens, the work set, ordered and idempotent sync through the owning services,
+"""The sync API (issue 21): device tokens, the work set, ordered and idempotent sync through the owning
+services,
 refusals with the services' own reasons, and scope — another helper's household, another region, a disabled
 account, a revoked device."""
 

@@ -1,4 +1,5 @@
-"""Interest, subsidy and risk-fund arithmetic against hand-worked examples, and rules that hold for all inputs.
+"""Interest, subsidy and risk-fund arithmetic against hand-worked examples, and rules that hold for all
+inputs.
 
 Hand-worked figures (actual/360, half up to the fen per loan per period, 结息日 the 20th):
 a 50,000-yuan loan at 4.75 % disbursed 2025-01-10 accrues in period 2025-Q1
@@ -118,7 +119,8 @@ def test_subsidy_is_capped_at_the_interest_actually_paid_and_nothing_while_unpai
 def test_a_year_is_the_sum_of_its_rounded_periods():
     terms = loan(subsidy_share=Decimal("50"))
     figures = interest.year_figures(terms, 2025)
-    # Q2, Q3: 92 days × 50,000 × 2.375 % / 360 = 303.472… → 303.47; Q4: 9-21 … 12-20 = 91 days → 300.1736… → 300.17
+    # Q2, Q3: 92 days × 50,000 × 2.375 % / 360 = 303.472… → 303.47; Q4: 9-21 … 12-20 = 91 days → 300.1736… →
+    # 300.17
     assert [f.subsidy_fen for f in figures] == [23090, 30347, 30347, 30017]
     assert [f.interest_days for f in figures] == [70, 92, 92, 91]
     assert sum(f.subsidy_fen for f in figures) == 113801

@@ -235,7 +235,8 @@ def test_quarterly_subsidy_list_with_partial_quarter_early_repayment_and_unpaid_
         for line in selectors.subsidy_lines(county, county_code=COUNTY, year=2025, quarter=1)
     }
     assert lines[a.pk].subsidy_fen == 46181 and lines[a.pk].payable_fen == 46181 and lines[a.pk].days == 70
-    # b: 30,000 × 28 days (2-1 … 2-28) + 20,000 × 20 days (3-1 … 3-20) = 1,240,000 yuan-days × 4.75 % / 360 = 163.61
+    # b: 30,000 × 28 days (2-1 … 2-28) + 20,000 × 20 days (3-1 … 3-20) = 1,240,000 yuan-days × 4.75 % / 360 =
+    # 163.61
     assert (
         lines[b.pk].subsidy_fen == 16361
         and lines[b.pk].interest_paid_fen is None

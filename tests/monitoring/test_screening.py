@@ -1,5 +1,6 @@
 """The suspect sweep's column-wise screen (screening.py) against the rules' own queries: it may mark more
-members than a rule fires on, never fewer, so a sweep with the screen writes exactly the findings of one without."""
+members than a rule fires on, never fewer, so a sweep with the screen writes exactly the findings of one
+without."""
 
 import datetime
 import re
@@ -116,7 +117,8 @@ def tricky(db, tree):
     _legacy(
         dates, _valid("36072219850101013"), birth=datetime.date(1985, 1, 1), sex="F", name="性别错2"
     )  # odd: a man
-    # heads: none (two cannot be stored: member_one_head_per_household); a child older than the head; a parent younger;
+    # heads: none (two cannot be stored: member_one_head_per_household); a child older than the head; a parent
+    # younger;
     # equal birth dates
     headless = factories.make_household(head="庚", members=2)
     Member.objects.filter(household=headless, relation=codes.Relation.HEAD).update(

@@ -1,4 +1,5 @@
-"""Cross-checks, findings and their decisions, the problem ledger, sweeps, monitored households, look-backs."""
+"""Cross-checks, findings and their decisions, the problem ledger, sweeps, monitored households,
+look-backs."""
 
 import datetime
 import io

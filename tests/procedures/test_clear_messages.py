@@ -1,4 +1,5 @@
-"""Issue 18, finding 3: the clerk meets no dead end: each figure is of the year its heading names, and a refusal
+"""Issue 18, finding 3: the clerk meets no dead end: each figure is of the year its heading names, and a
+refusal
 says who must act and where."""
 
 import pytest

@@ -38,7 +38,8 @@ def household(
     repeat=True,
     **fields,
 ) -> list[dict]:
-    """The rows of one household: the head first, then the members; household cells repeated or on the head's row only."""
+    """The rows of one household: the head first, then the members; household cells repeated or on the head's
+    row only."""
     head_id = new_id(head_birth, "M")
     hh = (
         dict(place)

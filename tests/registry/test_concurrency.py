@@ -1,4 +1,5 @@
-"""The registry's invariants hold when two requests race (issue 16, finding 4): the database decides (PostgreSQL)."""
+"""The registry's invariants hold when two requests race (issue 16, finding 4): the database decides
+(PostgreSQL)."""
 
 import threading
 import time

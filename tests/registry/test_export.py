@@ -1,4 +1,5 @@
-"""Exporting the filtered household list to .xlsx: the same filters as the list, masked identifiers, re-importable."""
+"""Exporting the filtered household list to .xlsx: the same filters as the list, masked identifiers,
+re-importable."""
 
 import io
 

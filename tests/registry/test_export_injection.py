@@ -207,12 +207,14 @@ def test_standard_tables_write_region_names_as_text():
 
 
 FUPIN = Path(__file__).resolve().parents[2] / "fupin"
-# files the product writes only for its own machinery (DuckDB and PostgreSQL COPY input), never handed to a person
+# files the product writes only for its own machinery (DuckDB and PostgreSQL COPY input), never handed to a
+# person
 INTERNAL = {"monitoring/matching.py", "registry/importing/bulk.py", "registry/importing/payloads.py"}
 
 
 def test_every_spreadsheet_writer_goes_through_the_shared_helper():
-    """A future writer cannot forget: openpyxl workbooks and csv writers are made in fupin/core/spreadsheets.py only."""
+    """A future writer cannot forget: openpyxl workbooks and csv writers are made in
+    fupin/core/spreadsheets.py only."""
     offenders = []
     for path in FUPIN.rglob("*.py"):
         rel = path.relative_to(FUPIN).as_posix()

@@ -109,7 +109,8 @@ def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
     ],
 )
 def test_money_cells_are_read_by_the_one_money_parser(raw):
-    """The importer's sums of yuan go through core.money.parse_yuan with the column's limit: the same value or the
+    """The importer's sums of yuan go through core.money.parse_yuan with the column's limit: the same value or
+    the
     same refusal as the forms and the API (issue 15, item 4)."""
     from fupin.core import money
     from fupin.registry.models import MONEY_BELOW
@@ -331,7 +332,8 @@ def test_household_rows_must_be_contiguous(tmp_path, users):
 def test_xlsx_id_number_stored_as_a_number_gets_a_clear_message(tmp_path, users):
     rows = household("王大山")
     rows[1]["证件号码"] = "360722200103040011"
-    # a number Excel can hold at all: not one ending in X (the head's depends on how many IDs earlier tests drew)
+    # a number Excel can hold at all: not one ending in X (the head's depends on how many IDs earlier tests
+    # drew)
     for row in rows:
         row["户主证件号码"] = "360722196802010012"
     rows[0]["证件号码"] = "360722196802010012"
@@ -603,7 +605,8 @@ def test_documented_columns_are_the_columns_read():
 
 
 def test_the_bulk_paths_initials_are_name_initials_for_every_name():
-    """The bulk path's initials (characters with one initial mapped by polars, the rest by name_initials) gives what
+    """The bulk path's initials (characters with one initial mapped by polars, the rest by name_initials)
+    gives what
     the row-wise path stores, for names met first or again."""
     import polars as pl
 
@@ -657,7 +660,8 @@ def test_a_files_rows_are_counted_when_small_and_estimated_from_its_start_when_l
 
 
 def test_reports_hands_its_insert_trigger_to_the_import_writer_at_start_up():
-    """A bulk load disables the rollups' trigger and logs the villages itself, without the registry importing reports."""
+    """A bulk load disables the rollups' trigger and logs the villages itself, without the registry importing
+    reports."""
     from fupin.registry.importing import writer
     from fupin.reports import bulk
 

@@ -1,4 +1,5 @@
-"""The bulk path (importing/bulk.py, PostgreSQL) and the row-wise path give the same errors and write the same records.
+"""The bulk path (importing/bulk.py, PostgreSQL) and the row-wise path give the same errors and write the same
+records.
 
 Each test imports one file twice, once through each path, rolling the first back, and compares
 the errors (row, column, value, reason) and everything written.
@@ -199,7 +200,8 @@ def test_a_good_file_writes_the_same_records(tmp_path, users):
 
 
 def test_household_ids_not_in_one_run_still_pair_each_household_with_its_members(tmp_path, users):
-    """The bulk path reserves each batch's household ids as a range, unless the sequence gave them apart (another
+    """The bulk path reserves each batch's household ids as a range, unless the sequence gave them apart
+    (another
     writer's ids in between): a sequence stepping by 2 gives no run, so every id is fetched."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence('registry_household', 'id')")
@@ -482,7 +484,8 @@ def test_bulk_load_rebuilds_indexes_and_closes_its_connections(tmp_path, monkeyp
     assert AuditEntry.objects.filter(action="import_create").count() == 9
     assert _other_connections(connections) == connections
 
-    # a person the registry gained while the file was being screened: the rebuilt unique index refuses the load
+    # a person the registry gained while the file was being screened: the rebuilt unique index refuses the
+    # load
     rows2 = [r for h in good_households(3, start=50) for r in h]
     path = write_csv(tmp_path / "late.csv", rows2)
     from django.db import IntegrityError
@@ -542,8 +545,10 @@ def test_auto_numbers_skip_the_numbers_the_file_gives(tmp_path, users):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_path, monkeypatch, settings):
-    """A load that rebuilds the indexes disables the list-version and rollup triggers for its duration and applies
-    their effect once at its end: the figures still equal live counts and the villages' lists get new versions."""
+    """A load that rebuilds the indexes disables the list-version and rollup triggers for its duration and
+    applies
+    their effect once at its end: the figures still equal live counts and the villages' lists get new
+    versions."""
     from fupin.reports import selectors as report_selectors
     from fupin.reports import services as report_services
     from fupin.reports.models import DirtyVillage, RegionStat, StatsState
@@ -624,7 +629,8 @@ def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_pa
     rows = [r for h in good_households(8) for r in h] + [
         r | SIBLING_PLACE for h in good_households(5, start=20) for r in h
     ]
-    # a household with an unusual cell (a space before an ID number) in a third village: the row-wise path writes it
+    # a household with an unusual cell (a space before an ID number) in a third village: the row-wise path
+    # writes it
     routed = [r | {"乡（镇）": "大塘埠镇", "行政村": "大塘埠村"} for r in good_households(2, start=40)[1]]
     routed[-1]["证件号码"] = " " + routed[-1]["证件号码"]
     result = imports.import_file(write_csv(tmp_path / "three_villages.csv", rows + routed), user=county)

@@ -1,4 +1,5 @@
-"""Issue 14, finding 2, through the pages: a role that may not see full ID numbers (prefecture, province) gets no
+"""Issue 14, finding 2, through the pages: a role that may not see full ID numbers (prefecture, province) gets
+no
 birth date (exactly the masked digits), no partial ID search, no unmasked value in the history, an export or a
 suspect record's text."""
 
@@ -75,7 +76,8 @@ def test_list_search_and_export_match_only_whole_id_numbers(client, users, house
 
 
 def test_a_cached_list_is_not_shared_between_readers_who_search_differently(client, users, household):
-    """The list's cache key has the reader's scope; a county office bound to the prefecture's code would share it."""
+    """The list's cache key has the reader's scope; a county office bound to the prefecture's code would share
+    it."""
     head = household.members.get(relation="head")
     misbound = factories.make_user("misbound", "county", factories.VILLAGE[:4])
     client.force_login(misbound)

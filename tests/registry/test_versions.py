@@ -1,5 +1,7 @@
-"""Concurrent edits never undo each other silently (issue 16, finding 3): every edit carries the version it was based
-on; a save on top of a newer version is refused with what changed meanwhile, and the user merges field by field."""
+"""Concurrent edits never undo each other silently (issue 16, finding 3): every edit carries the version it
+was based
+on; a save on top of a newer version is refused with what changed meanwhile, and the user merges field by
+field."""
 
 import re
 

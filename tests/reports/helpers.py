@@ -1,5 +1,6 @@
 """Helpers of the statistics tests: a small registry spread over the test tree, with the records behind every
-dashboard figure (relapses, monitored cases, pairings, visits, measures, problems), and the figure-vs-list check."""
+dashboard figure (relapses, monitored cases, pairings, visits, measures, problems), and the figure-vs-list
+check."""
 
 import datetime
 import importlib
@@ -173,7 +174,8 @@ def linked_figures(html: str) -> list[tuple[str, int]]:
 
 
 def count_behind(client, user, url: str) -> int | None:
-    """The length of the list a figure links to, read the way that list reads it; None: not a household list."""
+    """The length of the list a figure links to, read the way that list reads it; None: not a household
+    list."""
     parts = urlsplit(url)
     params = {k: v[0] for k, v in parse_qs(parts.query).items()}
     region = params.get("region", "")
@@ -201,7 +203,8 @@ def count_behind(client, user, url: str) -> int | None:
 
 
 def assert_figures_match_lists(client, user, url: str) -> int:
-    """Open a statistics page and check every linked number against the list behind it; how many were checked."""
+    """Open a statistics page and check every linked number against the list behind it; how many were
+    checked."""
     client.force_login(user)
     response = client.get(url)
     assert response.status_code == 200, url

@@ -1,5 +1,7 @@
-"""The dashboard's case-work figures (helpers, visits, monitoring, measures, problems, loans): counted live and read
-from the rollup patched with the villages written since its refresh, they equal each other and the lists behind
+"""The dashboard's case-work figures (helpers, visits, monitoring, measures, problems, loans): counted live
+and read
+from the rollup patched with the villages written since its refresh, they equal each other and the lists
+behind
 them — after writes, at every level, for a county with its own visit interval, and on later days."""
 
 import datetime
@@ -74,7 +76,8 @@ def figures(counts: casework_figures.CaseworkCounts) -> dict:
 
 
 def rolled(code: str, today: datetime.date) -> casework_figures.CaseworkCounts:
-    """The rollup's figures (the path large regions take on PostgreSQL), read directly so SQLite checks them too."""
+    """The rollup's figures (the path large regions take on PostgreSQL), read directly so SQLite checks them
+    too."""
     cutoffs, default = casework_figures.visit_cutoffs(code, today)
     counts = casework_figures._casework_from_rollup(code, cutoffs, default)
     assert counts is not None
@@ -104,7 +107,8 @@ def other_county_helper(admin):
 
 
 def casework_changes(users, registry) -> None:
-    """Writes of the case-work kind: pairings made and ended, a visit, a measure, a monitored case reported and one
+    """Writes of the case-work kind: pairings made and ended, a visit, a measure, a monitored case reported
+    and one
     eliminated, a county's own visit interval, a problem closed, a loan disbursed."""
     admin, county = users["admin"], users["county"]
     helper = assistance.helpers_for(county).get(name="李帮扶")
@@ -196,7 +200,8 @@ def test_the_rollup_equals_the_lists_when_built_patched_and_refreshed(users, reg
 
 
 def test_overdue_is_counted_by_day_so_it_moves_with_today(users, registry, settings):
-    """A paired household last visited 200 days ago is overdue; one paired 5 days ago becomes overdue 56 days on."""
+    """A paired household last visited 200 days ago is overdue; one paired 5 days ago becomes overdue 56 days
+    on."""
     services.rebuild_stats()
     county = "360722"
     assert rolled(county, TODAY).overdue == 1
@@ -273,7 +278,8 @@ def test_problems_and_loans_equal_their_lists_after_writes(users, registry):
 def test_a_region_above_or_beside_the_users_scope_is_counted_live_within_it(
     users, registry, settings, name, code
 ):
-    """The rollup's rows count every household of a region: a user who may not read all of it never gets them."""
+    """The rollup's rows count every household of a region: a user who may not read all of it never gets
+    them."""
     settings.FUPIN_STATS_LIVE_LEVEL = 7
     services.rebuild_stats()
     user = users[name]
@@ -355,7 +361,8 @@ class TestRollupPages:
 
 
 def test_loan_figures_from_their_rollup_equal_live_counts_after_loan_writes(users, registry, settings):
-    """LoanStat is kept by triggers on PostgreSQL (so the county's figures come from it); SQLite counts live. Both
+    """LoanStat is kept by triggers on PostgreSQL (so the county's figures come from it); SQLite counts live.
+    Both
     must give the live count of the loans behind them: disbursed, repaid in part, repaid in full, rebuilt."""
     from fupin.funds import services as funds_services
     from fupin.reports.models import LoanStat
@@ -433,8 +440,10 @@ def test_loan_figures_from_their_rollup_equal_live_counts_after_loan_writes(user
 def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_writes(
     users, registry, settings
 ):
-    """ProblemStat (kept by triggers on PostgreSQL, by deadline) gives the problems being rectified and those overdue on
-    any day as the live count and the ledger list do: after problems are registered at a township and a county,
+    """ProblemStat (kept by triggers on PostgreSQL, by deadline) gives the problems being rectified and those
+    overdue on
+    any day as the live count and the ledger list do: after problems are registered at a township and a
+    county,
     rectified, closed out, and one deleted."""
     from fupin.monitoring.models import ProblemSource
     from fupin.reports.models import ProblemStat

@@ -121,7 +121,8 @@ def test_a_liaison_may_not_read_statistics(client, users, registry):
     "url", ["/reports/", "/reports/tables/", "/reports/assessment/", "/reports/households/?metric=registered"]
 )
 def test_a_helper_reads_no_region_as_a_whole(client, users, registry, url):
-    """A helper (帮扶责任人) reads only their paired households, on the assistance pages; no regional statistics."""
+    """A helper (帮扶责任人) reads only their paired households, on the assistance pages; no regional
+    statistics."""
     from fupin.accounts.models import User
 
     client.force_login(User.objects.get(username="helper1"))
