@@ -1,7 +1,8 @@
 """Cross-check of a 1,000,000-member registry against a 10,000,000-row department list (PostgreSQL).
 
 Prints fupin's full run (the members' join keys read from PostgreSQL and handed to DuckDB in memory, DuckDB
-match, findings written by the database per rule, commit) and, in the same process, a plain DuckDB hash join of
+match, findings written by the database per rule, commit) and, in the same process, a plain DuckDB hash join
+of
 the same two lists — the registry's members as a CSV of all their matching fields, and the department's list;
 target: within 2x. ID numbers are encrypted at rest (fupin.core.crypto): both sides join on the keyed blind
 index, the department's numbers replaced by theirs on upload (matching.hash_ids, timed with the upload) and

@@ -1,7 +1,8 @@
 """Benchmark: import N persons from the national template (CSV) into PostgreSQL, against raw COPY.
 
     createdb -h 127.0.0.1 -U postgres fupin_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_bench .venv/bin/python bench/bench_import.py [--persons 1000000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_bench .venv/bin/python bench/bench_import.py
+    [--persons 1000000]
 
 It loads the division tree of 赣州市 (all its counties, townships and villages), writes a CSV
 of N persons in households of 1–6 (household columns repeated on every row, as national
@@ -14,7 +15,8 @@ exports do), then in the same process:
   3. the same file again: idempotency, nothing changes.
 
 It prints rows per second for each and the ratio of the import's time to COPY's (target:
-within 3.5x, the encryption of ID numbers, phones and bank accounts included) with the load average after each, and the import's stages (reading, the registry
+within 3.5x, the encryption of ID numbers, phones and bank accounts included) with the load average after
+each, and the import's stages (reading, the registry
 reads, screening, the writer's COPY per table, the index rebuild) and its process's CPU time.
 The machine is shared: `--rounds 3` alternates COPY and the import three times (the registry
 emptied and the importer's caches dropped before each, so each is a first import) and compares
@@ -57,7 +59,8 @@ def setup_django():
 
 
 def empty_registry():
-    """The registry's tables emptied, and the importer's per-process caches too: each import is a first one."""
+    """The registry's tables emptied, and the importer's per-process caches too: each import is a first
+    one."""
     from django.db import connection
 
     from fupin.registry.importing import initials, regions

@@ -95,7 +95,8 @@ def pages(label: str, client: Client, code: str, runs: int, results: list) -> No
 
 
 def casework_write(villages: list[str], by: int) -> None:
-    """In each village: a new pairing, a visit today, a risk eliminated, a problem closed and a loan repaid in part —
+    """In each village: a new pairing, a visit today, a risk eliminated, a problem closed and a loan repaid in
+    part —
     plain SQL, so only the database's triggers tell the rollups."""
     with connection.cursor() as cur:
         cur.execute(
@@ -136,7 +137,8 @@ def casework_write(villages: list[str], by: int) -> None:
 
 
 # The server for the HTTP load test is the product's own: `fupin serve` (granian, a process per core with two
-# threads each, the collector frozen after start-up); --server-args adds its options (--workers N --threads N).
+# threads each, the collector frozen after start-up); --server-args adds its options (--workers N --threads
+# N).
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -158,7 +160,8 @@ def _children_cpu_seconds() -> float:
 
 
 def http_load(cookie: str, villages: list[str], seconds: int, server_args: list[str]) -> dict:
-    """`fupin serve` on loopback, wrk with 32 connections over the villages' filtered lists; its latency percentiles.
+    """`fupin serve` on loopback, wrk with 32 connections over the villages' filtered lists; its latency
+    percentiles.
 
     `cookie` is what a browser sends after its first page: the session and the CSRF cookie. The list
     cache is shared by the server's processes (files in a fresh directory unless CACHE_URL is set), so

@@ -1,11 +1,16 @@
-"""Benchmark: the field app's sync (issue 21) on the demo county (信丰县, 360722): a phone's work set of 500 households
+"""Benchmark: the field app's sync (issue 21) on the demo county (信丰县, 360722): a phone's work set of 500
+households
 (target: under 1 MB gzip-compressed, photos aside) and a sync of 2,000 pending changes (target: under 10 s).
 
-The changes are what a helper's phone gathers: visits with a two-item checklist and the location (a helper edits no
+The changes are what a helper's phone gathers: visits with a two-item checklist and the location (a helper
+edits no
 registry record; the village's edits take the same per-change path). They go up as the app sends them, 200 per
-request, through the Django test client (the whole API stack: device authentication, validation, the idempotency
-keys, the per-change savepoint, the visit trace, the services' own checks and audit entries). The baseline is the
-same visits recorded by calling assistance.services.record_visit directly in one loop, so the ratio is what the
+request, through the Django test client (the whole API stack: device authentication, validation, the
+idempotency
+keys, the per-change savepoint, the visit trace, the services' own checks and audit entries). The baseline is
+the
+same visits recorded by calling assistance.services.record_visit directly in one loop, so the ratio is what
+the
 sync layer costs above the work itself.
 
     .venv/bin/python bench/bench_sync.py [--households 500] [--changes 2000]
@@ -61,7 +66,8 @@ def setup(households: int) -> tuple[User, list[Household]]:
     user = roster.give_helper_login(
         helper, by=county, username=f"bench-{uuid.uuid4().hex[:6]}", password="Bench-secret-21x"
     )
-    # the village's own staff record visits too; the phone here is the helper's, paired to `households` households
+    # the village's own staff record visits too; the phone here is the helper's, paired to `households`
+    # households
     rows = list(Household.objects.filter(in_region("village_id", DEMO_COUNTY)).order_by("pk")[:households])
     started = timezone.localdate() - datetime.timedelta(days=60)
     Pairing.objects.bulk_create(
