@@ -2,7 +2,8 @@
 
 The OpenAPI document is at /api/v1/openapi.json and a browsable page at /api/v1/docs (Swagger
 UI served from static/vendor, so it works offline). Every error answers with one JSON shape
-(fupin.core.api.ErrorOut): {"code": "…", "detail": "…"} and, for refused input, "errors": {field: Chinese message}.
+(fupin.core.api.ErrorOut): {"code": "…", "detail": "…"} and, for refused input, "errors": {field: Chinese
+message}.
 """
 
 import json

@@ -95,7 +95,8 @@ def make_household(
     consent: bool = True,
     **fields,
 ) -> "services.Household":
-    """A household with `members` members; each holds a consent in force for every department's data (电子授权书)
+    """A household with `members` members; each holds a consent in force for every department's data
+    (电子授权书)
     unless `consent` is False, as the cross-checks match only members who gave one."""
     by = by or admin_user()
     fields.setdefault("status", codes.HouseholdStatus.POOR)

@@ -1,4 +1,5 @@
-"""How the JSON API knows who is calling: a bearer token, or the web UI's session (with CSRF); and GET /me/."""
+"""How the JSON API knows who is calling: a bearer token, or the web UI's session (with CSRF); and GET
+/me/."""
 
 import datetime
 

@@ -11,7 +11,8 @@ from fupin.regions.scope import region_filter
 
 from .models import User
 
-# A helper (帮扶责任人) reads only the households paired to them. The pairings are the assistance app's, which sits
+# A helper (帮扶责任人) reads only the households paired to them. The pairings are the assistance app's, which
+# sits
 # above accounts (tests/test_layers.py), so it hands its query over at start-up: AssistanceConfig.ready()
 # calls
 # provide_paired_filter(fupin.assistance.selectors.active_pairings). Until it has, a helper reads no

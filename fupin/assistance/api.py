@@ -1,5 +1,7 @@
-"""Assistance in the JSON API, under /api/v1/assistance/: helper units and helpers, pairings, help plans and measures,
-visits, helper monitoring reports and the demand list. The pages' selectors read in the caller's scope (a helper sees
+"""Assistance in the JSON API, under /api/v1/assistance/: helper units and helpers, pairings, help plans and
+measures,
+visits, helper monitoring reports and the demand list. The pages' selectors read in the caller's scope (a
+helper sees
 only their own households); the pages' services check roles and write the audit trail."""
 
 import datetime

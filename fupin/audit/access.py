@@ -1,4 +1,5 @@
-"""The access log (查看记录): who saw which persons' sensitive values unmasked, when, in which role, which fields,
+"""The access log (查看记录): who saw which persons' sensitive values unmasked, when, in which role, which
+fields,
 for what purpose (issue 17, item 2).
 
 Sensitive values (ID numbers, phones, bank accounts, birth dates) are masked on every page, API answer and

@@ -265,7 +265,8 @@ def queue(request):
 
 @login_required
 def household_section(request, pk):
-    """The household page's 变更申请 section (loaded by htmx): its requests and, for the village, the button to
+    """The household page's 变更申请 section (loaded by htmx): its requests and, for the village, the button
+    to
     propose."""
     user = request.user
     household = household_or_404(user, pk)

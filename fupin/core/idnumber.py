@@ -63,7 +63,8 @@ INVISIBLE_NAMES = {
 
 def invisible_characters(text: str) -> str:
     """The characters of `text` that show as nothing (spaces, zero-width and control characters), named in
-    Chinese with their code, joined by 、; "" when there are none. 零宽空格（U+200B）、不换行空格（U+00A0）."""
+    Chinese with their code, joined by 、; "" when there are none.
+    零宽空格（U+200B）、不换行空格（U+00A0）."""
     found = []
     for ch in dict.fromkeys(text):
         if ch in INVISIBLE_NAMES or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp"):

@@ -195,7 +195,8 @@ def uses_worker() -> bool:
 
 
 def may_manage(user: Any) -> bool:
-    """Who sees and handles stuck or failed work (the 后台任务 page): system administrators, county offices (their
+    """Who sees and handles stuck or failed work (the 后台任务 page): system administrators, county offices
+    (their
     county)."""
     return bool(getattr(user, "is_superuser", False) or getattr(user, "is_county_office", False))
 

@@ -2,7 +2,8 @@
 
 The calendar is the `chinesecalendar` package's (PyPI `chinesecalendar`, import name `chinese_calendar`),
 which
-carries the State Council's yearly holiday notice (国务院办公厅关于部分节假日安排的通知). The notice for the next
+carries the State Council's yearly holiday notice (国务院办公厅关于部分节假日安排的通知). The notice for the
+next
 year is published each November: upgrade the package then (`pip install -U chinesecalendar`, see README).
 
 A year the package does not know yet is counted by weekends alone, corrected by the settings

@@ -1,6 +1,9 @@
-"""Declarations in the JSON API, under /api/v1/declarations/: the list (most urgent first), one declaration, staff
-intake, the home visit's findings, verification and rejection. Selectors read in the caller's scope; services act
-and audit. Refusals answer 422, a declaration outside the caller's scope 404, a role that may not act 404 too."""
+"""Declarations in the JSON API, under /api/v1/declarations/: the list (most urgent first), one declaration,
+staff
+intake, the home visit's findings, verification and rejection. Selectors read in the caller's scope; services
+act
+and audit. Refusals answer 422, a declaration outside the caller's scope 404, a role that may not act 404
+too."""
 
 import datetime
 from typing import Literal

@@ -1,6 +1,7 @@
 """From a declaration to a procedure: the village's home verification (or rejection), the procedure the
 verified
-declaration enters without retyping (the 监测户 procedure, or the year's identification or relapse batch of the
+declaration enters without retyping (the 监测户 procedure, or the year's identification or relapse batch of
+the
 village), and following that procedure so the household reads each step on its status page and by SMS.
 
 Monitoring and procedures sit beside this app and never import it: they call `follow_case` and `follow_batch`,

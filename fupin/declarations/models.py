@@ -1,4 +1,5 @@
-"""Declarations (农户自主申报): a household's own report of a hardship, or one taken by staff from the hotline, a
+"""Declarations (农户自主申报): a household's own report of a hardship, or one taken by staff from the
+hotline, a
 visit, a cadre's check or a department's warning, and the working-day clock that runs over it."""
 
 from django.conf import settings
@@ -47,7 +48,8 @@ OPEN_STATUSES = [Status.RECEIVED, Status.IN_PROCEDURE, Status.REVIEWED]
 
 
 class Route(models.TextChoices):
-    """The procedure a verified declaration enters (DESIGN.md: 监测户 since 2021; identification or relapse where
+    """The procedure a verified declaration enters (DESIGN.md: 监测户 since 2021; identification or relapse
+    where
     the
     province still runs them for a household that qualifies)."""
 

@@ -1,4 +1,5 @@
-"""The village poster (申报二维码海报): an A4 page per village with its name, what to declare and how, the QR code of
+"""The village poster (申报二维码海报): an A4 page per village with its name, what to declare and how, the QR
+code of
 its signed declaration address, and the hotline; one PDF for a village, or for every village of a township or
 county.
 WeasyPrint renders it with the Noto CJK font, as the handbook does; the QR code is inline SVG (no network)."""

@@ -386,7 +386,8 @@ def _from_household(household: Household, *, by, description: str, **link) -> De
 
 @transaction.atomic
 def open_from_signal(signal: RiskSignal, *, by) -> Declaration:
-    """A risk signal (监测预警) becomes a declaration case, so every channel of discovery meets in one list."""
+    """A risk signal (监测预警) becomes a declaration case, so every channel of discovery meets in one
+    list."""
     signal = RiskSignal.objects.select_for_update().select_related("household__village").get(pk=signal.pk)
     if Declaration.objects.filter(source_signal=signal).exists():
         raise DeclarationError(gettext("该预警已转为申报"))

@@ -1,5 +1,7 @@
-"""The field app's sync API under /api/v1/field/ (OpenAPI, so a native app can use it too): a phone signs in from
-the web session and gets a short-lived device token; with it, it downloads its work set and sends its changes in
+"""The field app's sync API under /api/v1/field/ (OpenAPI, so a native app can use it too): a phone signs in
+from
+the web session and gets a short-lived device token; with it, it downloads its work set and sends its changes
+in
 order, each with a sequence number and an idempotency key, and gets a receipt line for each."""
 
 import datetime

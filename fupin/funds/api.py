@@ -1,6 +1,9 @@
-"""Projects, funds and microloans in the JSON API, under /api/v1/funds/: the project library, funds received and
-their allocations and payments, reconciliation against the bank's ledger, loans from application to repayment, and the
-quarterly interest subsidy. Amounts are sent in yuan (string with at most two decimals, or an integer) and answered in
+"""Projects, funds and microloans in the JSON API, under /api/v1/funds/: the project library, funds received
+and
+their allocations and payments, reconciliation against the bank's ledger, loans from application to repayment,
+and the
+quarterly interest subsidy. Amounts are sent in yuan (string with at most two decimals, or an integer) and
+answered in
 fen (`*_fen`, integers), as stored. The pages' selectors and services: one set of rules."""
 
 import datetime

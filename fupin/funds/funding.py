@@ -108,7 +108,8 @@ def adjust_fund(fund: Fund, *, by: User, amount_fen: int, reason: str) -> Fund:
 def allocate(
     *, by: User, fund: Fund, project: Project, amount_fen: int, allocated_on: datetime.date
 ) -> Allocation:
-    """Assign money of a fund to a project (资金安排到项目); a fund is never allocated beyond what it received."""
+    """Assign money of a fund to a project (资金安排到项目); a fund is never allocated beyond what it
+    received."""
     ensure_county_office(by, fund.county_id)
     if project.county_id != fund.county_id:
         raise FundsError({"project": gettext("项目与资金不属于同一个县")})

@@ -480,7 +480,8 @@ class Loan(models.Model):
 
 
 class LoanLink(models.Model):
-    """A poor household an enterprise, family farm or cooperative takes in (带动贫困户), which sets its cap."""
+    """A poor household an enterprise, family farm or cooperative takes in (带动贫困户), which sets its
+    cap."""
 
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="links", verbose_name=_("贷款"))
     household = models.ForeignKey(

@@ -1,4 +1,5 @@
-"""The risk compensation fund (风险补偿金) of the microloans: the quarterly deposits into each bank's account, the
+"""The risk compensation fund (风险补偿金) of the microloans: the quarterly deposits into each bank's account,
+the
 payout when a loan defaults, and the recovered money returned to it. Each verb one transaction with its audit
 entry."""
 
@@ -120,7 +121,8 @@ def record_default(
     loss_interest_fen: int = 0,
     note: str = "",
 ) -> RiskFundEntry | None:
-    """A loss the bank cannot recover: the fund compensates it in full up to its balance (等额代偿，以风险缓释金为限).
+    """A loss the bank cannot recover: the fund compensates it in full up to its balance
+    (等额代偿，以风险缓释金为限).
 
     The payout is shared city : county by the policy (5 : 5). Returns the payout entry, or None
     when the fund is empty (the loss is still recorded on the loan and in the audit trail).
@@ -179,7 +181,8 @@ def record_default(
 def record_recovery(
     loan: Loan, *, by: User, recovered_on: datetime.date, amount_fen: int, note: str = ""
 ) -> RiskFundEntry:
-    """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the payout
+    """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the
+    payout
     was."""
     ensure_county_office(by, loan.region_id)
     loan = lock_loan(loan)

@@ -553,7 +553,8 @@ def record_interest_payment(
 def pay_subsidies(
     *, by: User, county_code: str, year: int, quarter: int, paid_on: datetime.date
 ) -> list[SubsidyPayment]:
-    """Pay the period's subsidy list (县财政拨付贴息资金): households per quarter, enterprises per year (quarter 0)."""
+    """Pay the period's subsidy list (县财政拨付贴息资金): households per quarter, enterprises per year
+    (quarter 0)."""
     from .selectors import subsidy_lines  # reads live in selectors; paying freezes what they computed
 
     county = county_of(county_code)

@@ -1,6 +1,9 @@
-"""Monitoring in the JSON API, under /api/v1/monitoring/: thresholds, risk events and sweeps, risk signals, monitored
-households (监测户) with their steps and measures up to 风险消除, look-back campaigns (回头看) and their items, department
-cross-checks and their findings (疑点数据), and the problem ledger. The pages' selectors and services: the same scope,
+"""Monitoring in the JSON API, under /api/v1/monitoring/: thresholds, risk events and sweeps, risk signals,
+monitored
+households (监测户) with their steps and measures up to 风险消除, look-back campaigns (回头看) and their
+items, department
+cross-checks and their findings (疑点数据), and the problem ledger. The pages' selectors and services: the
+same scope,
 roles, stages and Chinese refusals."""
 
 import datetime

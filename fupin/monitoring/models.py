@@ -509,7 +509,8 @@ class CrossCheck(models.Model):
     scope_code = models.CharField(_("比对范围"), max_length=15, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     matched_members = models.PositiveIntegerField(_("匹配人数"), default=0)
-    # members without a consent in force for the department's data (电子授权书): not matched, counted (issue 17)
+    # members without a consent in force for the department's data (电子授权书): not matched, counted (issue
+    # 17)
     unauthorised_members = models.PositiveIntegerField(_("未授权人数"), default=0)
     findings_count = models.PositiveIntegerField(_("疑点数"), default=0)
     message = models.TextField(_("说明"), blank=True)

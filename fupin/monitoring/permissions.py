@@ -86,7 +86,8 @@ def level(user: User) -> int:
 
 
 def can_close(user: User, problem: Problem) -> bool:
-    """Close-out (销号) belongs to the level above the one that rectified (and above the responsible level)."""
+    """Close-out (销号) belongs to the level above the one that rectified (and above the responsible
+    level)."""
     if not user.in_scope(problem.region_code) or not user.can_edit_registry:
         return False
     acting = min(problem.responsible_level, level(problem.rectified_by) if problem.rectified_by else 99)

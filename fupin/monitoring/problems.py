@@ -116,7 +116,8 @@ def open_deadline_problem(
     responsible_level: int,
     household: Household | None = None,
 ) -> Problem:
-    """A problem the deadline sweep opens (申报办理超期) for the level that let a step run over: no user acts, the
+    """A problem the deadline sweep opens (申报办理超期) for the level that let a step run over: no user acts,
+    the
     audit entry names the system."""
     return _open(
         by=None,

@@ -581,7 +581,8 @@ def suspect_split_household(year: int, prefix: str = "") -> QuerySet:
 
 
 def suspect_exited_guarantees_unmet(year: int, prefix: str = "") -> QuerySet:
-    """An exited household whose guarantee check of its exit year has an item not met (seed 003: 脱真贫、真脱贫)."""
+    """An exited household whose guarantee check of its exit year has an item not met (seed 003:
+    脱真贫、真脱贫)."""
     qs = _scoped(
         GuaranteeCheck.objects.filter(
             any_unmet(), household__status=codes.HouseholdStatus.EXITED, year=F("household__exit_year")

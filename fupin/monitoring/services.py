@@ -303,7 +303,8 @@ def review_monitored(case: MonitoredHousehold, *, by: User, note: str) -> Monito
 
 @transaction.atomic
 def include_monitored(case: MonitoredHousehold, *, by: User, note: str = "") -> MonitoredHousehold:
-    """Take the household into monitoring: the household's status becomes 监测户 through the registry service."""
+    """Take the household into monitoring: the household's status becomes 监测户 through the registry
+    service."""
     case = MonitoredHousehold.objects.select_for_update().select_related("household").get(pk=case.pk)
     ensure_can_edit(by, case.village_code)
     permissions.ensure(permissions.can_decide_cases(by))

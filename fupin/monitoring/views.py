@@ -223,7 +223,8 @@ def case_detail(request, pk):
             "measure_form": forms.MeasureForm(),
             "eliminate_form": forms.EliminateForm(),
             "reason_form": forms.ReasonForm(),
-            # the household's authorisation for checking its economic situation (电子授权书), asked for at entry
+            # the household's authorisation for checking its economic situation (电子授权书), asked for at
+            # entry
             "missing_consent": bool(consents.households_without_consent([case.household_id])),
         },
     )

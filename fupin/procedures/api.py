@@ -1,6 +1,9 @@
-"""Procedures in the JSON API, under /api/v1/procedures/: batches (识别, 脱贫, 返贫, 贫困村) and their entries, the
-stages' actions (application, survey, appraisal, notices, objections, reviews, announcement), notices, quotas and
-reduction plans, village profiles. Thin: the same selectors and services as the pages, so every rule (stage, level,
+"""Procedures in the JSON API, under /api/v1/procedures/: batches (识别, 脱贫, 返贫, 贫困村) and their
+entries, the
+stages' actions (application, survey, appraisal, notices, objections, reviews, announcement), notices, quotas
+and
+reduction plans, village profiles. Thin: the same selectors and services as the pages, so every rule (stage,
+level,
 quota, notice period) is checked once, and refused in the same Chinese words."""
 
 import datetime

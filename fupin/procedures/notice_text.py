@@ -46,7 +46,8 @@ def notice_entries(batch: Batch, states=(EntryState.SELECTED,)) -> list[dict]:
     return rows
 
 
-# The seeds' national supervision hotline (全国扶贫监督举报电话), printed when a county has set none of its own.
+# The seeds' national supervision hotline (全国扶贫监督举报电话), printed when a county has set none of its
+# own.
 NATIONAL_SUPERVISION_PHONE = "12317"
 # How a village's registered name ends, and the committee's full name that replaces that ending.
 COMMITTEE_SUFFIXES = (
@@ -119,7 +120,8 @@ def joint_notice_entries(batches: list[Batch]) -> list[dict]:
 def joint_notice_text(
     township: Region, batches: list[Batch], ends_at, days: int, phone: str = ""
 ) -> tuple[str, str, str]:
-    """Title, body and issuer of a township's one notice (乡镇公示) listing the households of several villages."""
+    """Title, body and issuer of a township's one notice (乡镇公示) listing the households of several
+    villages."""
     first = batches[0]
     phone = phone or NATIONAL_SUPERVISION_PHONE
     what = {Procedure.IDENTIFICATION: "贫困户识别", Procedure.RELAPSE: "返贫户", Procedure.EXIT: "脱贫户"}[

@@ -1,4 +1,5 @@
-"""Quotas (贫困人口规模) and reduction plans (年度减贫计划): set for a county, cascaded down to its villages by
+"""Quotas (贫困人口规模) and reduction plans (年度减贫计划): set for a county, cascaded down to its villages
+by
 weight (allocation.largest_remainder), adjusted level by level."""
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
-"""A township's work across its villages (乡镇统一审核、统一公示): the township review of every village's batch waiting
+"""A township's work across its villages (乡镇统一审核、统一公示): the township review of every village's
+batch waiting
 for it, and one township notice listing the households of the chosen villages, with one posting photo and one
 period.
 

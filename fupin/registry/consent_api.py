@@ -1,5 +1,7 @@
-"""The API of consents (电子授权书): a household's list, recording one for a member (in person, or a signature drawn
-on a phone sent as a PNG data URL; a scanned paper form is uploaded on the household's page), withdrawing one."""
+"""The API of consents (电子授权书): a household's list, recording one for a member (in person, or a signature
+drawn
+on a phone sent as a PNG data URL; a scanned paper form is uploaded on the household's page), withdrawing
+one."""
 
 import datetime
 

@@ -28,7 +28,8 @@ INCOME_BAND_LABELS = {
 assert set(INCOME_BAND_LABELS) == set(INCOME_BANDS)
 
 
-# The words seed 001 (篇1) uses for two household types, shown beside the national label so a clerk finds them.
+# The words seed 001 (篇1) uses for two household types, shown beside the national label so a clerk finds
+# them.
 SEED_WORDS = {
     codes.HouseholdType.DIBAO_POOR: _("低保贫困户（扶贫低保户）"),
     codes.HouseholdType.WUBAO: _("特困供养贫困户（五保户）"),
@@ -40,7 +41,8 @@ def household_type_choices() -> list[tuple[str, str]]:
 
 
 class HouseholdTypeField(forms.ChoiceField):
-    """A household type given as its code, its label or a word the seeds use (五保户, 扶贫低保户: codes.ALIASES),
+    """A household type given as its code, its label or a word the seeds use (五保户, 扶贫低保户:
+    codes.ALIASES),
     as imports and the API take it; the code is what is kept."""
 
     def to_python(self, value):

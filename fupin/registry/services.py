@@ -175,7 +175,8 @@ def create_household(
                     % {"name": village.name, "group_code": group_code}
                 }
             )
-    # One new number at a time per village: three 新建户 at once would otherwise all take the same next number.
+    # One new number at a time per village: three 新建户 at once would otherwise all take the same next
+    # number.
     list(
         Region.objects.select_for_update(no_key=True).filter(code=village.code).values_list("code", flat=True)
     )

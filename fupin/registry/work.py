@@ -40,7 +40,8 @@ def _interrupted_message(job, committed: ImportCommit | None) -> str:
 
 
 def settle(pk: int, *, by=None) -> bool:
-    """Settle job `pk` if it says 校验中/导入中 while nobody runs it: 已完成 if its data went in, else 失败."""
+    """Settle job `pk` if it says 校验中/导入中 while nobody runs it: 已完成 if its data went in, else
+    失败."""
     return work.settle_unheld("import", pk, lambda: _settle_job(pk, by))
 
 

@@ -1,5 +1,7 @@
-"""Statistics in the JSON API, under /api/v1/statistics/: the dashboard's figures, the case-work figures and the
-standard tables (表1…) of a region in scope and a year, as JSON. The same selectors as the pages (rollups where built),
+"""Statistics in the JSON API, under /api/v1/statistics/: the dashboard's figures, the case-work figures and
+the
+standard tables (表1…) of a region in scope and a year, as JSON. The same selectors as the pages (rollups
+where built),
 and the same refusal for roles that read no region (a helper, a department liaison)."""
 
 from typing import Any

@@ -428,7 +428,8 @@ def within_region(qs: QuerySet, field_name: str, region_code: str) -> QuerySet:
 
 
 def survey_answers_for(user: User, *, region_code: str, year: int) -> QuerySet[SatisfactionSurvey]:
-    """The year's satisfaction answers (满意度) of the households under `region_code` that the user may read."""
+    """The year's satisfaction answers (满意度) of the households under `region_code` that the user may
+    read."""
     scope = household_filter(user, "household__")
     if scope is None:
         return SatisfactionSurvey.objects.none()

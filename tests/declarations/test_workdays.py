@@ -1,5 +1,6 @@
 """Working days over the 2026 Spring Festival and National Day, hand-worked from the State Council's notice
-(国办发明电〔2025〕7号, carried by chinesecalendar 1.11): 春节 2月15日至23日放假，2月14日（周六）、2月28日（周六）上班；
+(国办发明电〔2025〕7号, carried by chinesecalendar 1.11): 春节
+2月15日至23日放假，2月14日（周六）、2月28日（周六）上班；
 中秋 9月25日至27日放假；国庆 10月1日至7日放假，9月20日（周日）、10月10日（周六）上班。"""
 
 import datetime

@@ -46,7 +46,8 @@ def _sections(client: Client) -> list[str]:
     home = client.get("/", follow=True)
     assert home.status_code == 200
     nav = MAINNAV.search(home.content.decode())
-    # the admin is Django's; 后台任务 lists only queued, interrupted and failed work, so it is rightly empty; the
+    # the admin is Django's; 后台任务 lists only queued, interrupted and failed work, so it is rightly empty;
+    # the
     # field
     # app's page is the app's shell, whose households its script downloads
     # (tests/browser/test_field_app_browser.py)

@@ -1,4 +1,5 @@
-"""Issue 18, finding 11: the seeds' own words for a household type (seed 001 篇1: 扶贫低保户, 五保户) are accepted by
+"""Issue 18, finding 11: the seeds' own words for a household type (seed 001 篇1: 扶贫低保户, 五保户) are
+accepted by
 the
 forms as imports and the API accept them, and the forms' lists show them beside the national label."""
 

@@ -32,7 +32,8 @@ SKIP = {"id", "household_id", "created_at", "updated_at", "recorded_at"}
 
 
 def snapshot():
-    """What the import wrote, keyed by ID numbers rather than ids; auto 户编号 compared as a set per village."""
+    """What the import wrote, keyed by ID numbers rather than ids; auto 户编号 compared as a set per
+    village."""
     heads = dict(Member.objects.filter(relation="head").values_list("household_id", "id_number"))
     households = {}
     numbers = []

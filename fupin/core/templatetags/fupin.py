@@ -76,7 +76,8 @@ def masked_phone(phone: str) -> str:
 
 @register.inclusion_tag("core/_worker_warning.html")
 def worker_warning() -> dict[str, Any]:
-    """「后台任务未运行」 on pages whose work waits for a task worker, when none is alive (fupin.core.work)."""
+    """「后台任务未运行」 on pages whose work waits for a task worker, when none is alive
+    (fupin.core.work)."""
     from fupin.core import work
 
     try:

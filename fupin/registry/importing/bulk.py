@@ -71,7 +71,8 @@ class Screened:
 @dataclass
 class Prepared:
     """What the whole file decides before its chunks are screened: the chunks, the ID numbers that occur
-    twice, and which of its ID numbers and 户编号 the registry has (as the row-wise path would look them up)."""
+    twice, and which of its ID numbers and 户编号 the registry has (as the row-wise path would look them
+    up)."""
 
     chunks: list[pl.DataFrame]
     duplicates: pl.Series

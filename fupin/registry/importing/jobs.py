@@ -92,7 +92,8 @@ def process_job(job, *, echo=None, limits: files.Limits | None = None) -> Import
     """Import the job's file, recording progress, the outcome and the error report on the job."""
     from ..models import ImportCommit
 
-    # held until the outcome is saved: a job that says 校验中/导入中 with nobody holding its lease was interrupted
+    # held until the outcome is saved: a job that says 校验中/导入中 with nobody holding its lease was
+    # interrupted
     # (fupin.registry.work settles it, telling from its ImportCommit whether its data went in)
     lease = work.Lease("import", job.pk).acquire(wait=10)
     try:

@@ -234,7 +234,8 @@ class HouseholdPlanner:
             if group.key[0] == "number":
                 self._error(row, "户编号", target["number"], "该户不在您的管辖范围内")
             else:
-                # found by the head's ID number: name no household outside the user's scope, not even its 户编号
+                # found by the head's ID number: name no household outside the user's scope, not even its
+                # 户编号
                 self._error(
                     row, "户主证件号码", group.key[1], "此身份证号已在其他地区登记（一人只能在一户），请核实"
                 )
@@ -417,7 +418,8 @@ class HouseholdPlanner:
         )
 
     def _check_new_outside_registry(self, group, hh, first_row) -> None:
-        """A village or township creates households outside the registry only: 建档立卡 data is the county's to
+        """A village or township creates households outside the registry only: 建档立卡 data is the county's
+        to
         load."""
         g = group.index
         for name in services.KEY_FIELDS:

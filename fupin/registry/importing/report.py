@@ -137,7 +137,8 @@ def read_error_report(field_file, limit: int = 20) -> list[RowError]:
 
 
 def write_template(out, samples: list[list] | None = None) -> None:
-    """The import template as .xlsx: the headings (sheet 1), sample rows (示例) and the accepted values (填写说明).
+    """The import template as .xlsx: the headings (sheet 1), sample rows (示例) and the accepted values
+    (填写说明).
 
     Only the first sheet is imported, so the samples never end up in the registry by mistake.
     """
