@@ -113,7 +113,8 @@ def _suspects(cur) -> None:
         # 6: no head: the head recorded as a spouse
         f"UPDATE registry_member m SET relation = 'spouse' WHERE {head} AND m.household_id % 1000 = 6",
         # 7: this year's per-capita income 100 yuan off its components
-        "UPDATE registry_incomerecord SET per_capita_net_income = wages / 2 + 100 WHERE year = 2024 AND household_id % 1000 = 7",
+        "UPDATE registry_incomerecord SET per_capita_net_income = wages / 2 + 100 WHERE year = 2024 AND "
+        "household_id % 1000 = 7",
     ):
         cur.execute(sql)
 
@@ -147,9 +148,11 @@ def _consents(cur) -> None:
     if cur.fetchone()[0]:
         return
     cur.execute(
-        "INSERT INTO registry_consent (member_id, household_id, given_on, income, real_estate, vehicle, business, "
+        "INSERT INTO registry_consent (member_id, household_id, given_on, income, real_estate, vehicle, "
+        "business, "
         "social_insurance, method, evidence, recorded_at, withdraw_reason) "
-        "SELECT id, household_id, date '2025-01-02', true, true, true, true, true, 'in_person', '', now(), '' "
+        "SELECT id, household_id, date '2025-01-02', true, true, true, true, true, 'in_person', '', now(), "
+        "'' "
         "FROM registry_member WHERE household_id % 10 <> 0"
     )
     cur.execute("ANALYZE registry_consent")
@@ -159,7 +162,8 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT count(*), obj_description('registry_incomerecord'::regclass, 'pg_class') FROM registry_household"
+            "SELECT count(*), obj_description('registry_incomerecord'::regclass, 'pg_class') FROM "
+            "registry_household"
         )
         count, version = cur.fetchone()
         if count == households and version == DATA_VERSION:
@@ -169,7 +173,8 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
         log(f"generating {households:,} households …")
         cur.execute(
             "TRUNCATE registry_household, registry_member, registry_incomerecord, registry_guaranteecheck, "
-            "monitoring_finding, monitoring_risksignal, monitoring_crosscheck, monitoring_sweep, audit_auditentry, "
+            "monitoring_finding, monitoring_risksignal, monitoring_crosscheck, monitoring_sweep, "
+            "audit_auditentry, "
             "registry_consent, "
             "monitoring_problem CASCADE"
         )
@@ -183,10 +188,12 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
                 for v in range(VILLAGES_PER_COUNTY // 5):
                     rows.append((f"{town}{v + 1:03d}", f"村{town}{v + 1:03d}", 5, town))
         cur.execute(
-            "DELETE FROM regions_region WHERE code LIKE '36%%' AND NOT EXISTS (SELECT 1 FROM registry_household h WHERE h.village_id = code)"
+            "DELETE FROM regions_region WHERE code LIKE '36%%' AND NOT EXISTS (SELECT 1 FROM "
+            "registry_household h WHERE h.village_id = code)"
         )
         cur.executemany(
-            "INSERT INTO regions_region (code, name, level, parent_id) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            "INSERT INTO regions_region (code, name, level, parent_id) VALUES (%s, %s, %s, %s) ON CONFLICT "
+            "DO NOTHING",
             rows,
         )
         villages = [r[0] for r in rows if r[2] == 5]
@@ -199,7 +206,8 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
                 "id": "g",
                 "number": "lpad(g::text, 16, '0')",
                 "village_id": f"(SELECT code FROM bench_village WHERE n = (g - 1) / {per_village})",
-                "status": "CASE WHEN g % 10 < 5 THEN 'exited' WHEN g % 10 < 8 THEN 'poor' WHEN g % 10 = 8 THEN 'unregistered' ELSE 'monitored' END",
+                "status": "CASE WHEN g % 10 < 5 THEN 'exited' WHEN g % 10 < 8 THEN 'poor' WHEN g % 10 = 8 "
+                "THEN 'unregistered' ELSE 'monitored' END",
                 "household_type": "'general_poor'",
                 "primary_cause": "'illness'",
                 "head_name": "'户主' || g",

@@ -86,7 +86,8 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
         cur.execute(
             "TRUNCATE registry_household, registry_member, registry_incomerecord, registry_guaranteecheck, "
             "assistance_pairing, assistance_visit, assistance_helper, assistance_helperunit, "
-            "monitoring_monitoredhousehold, monitoring_problem, procedures_villageprofile, procedures_reductionplan, "
+            "monitoring_monitoredhousehold, monitoring_problem, procedures_villageprofile, "
+            "procedures_reductionplan, "
             "funds_project, funds_loan, audit_auditentry CASCADE"
         )
         cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
@@ -94,7 +95,8 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             FROM generate_series(1, 17) k $$""")
         cur.execute("DROP TABLE IF EXISTS bench_village")
         cur.execute(
-            "CREATE UNLOGGED TABLE bench_village AS SELECT (row_number() OVER (ORDER BY code)) - 1 AS n, code "
+            "CREATE UNLOGGED TABLE bench_village AS SELECT (row_number() OVER (ORDER BY code)) - 1 AS n, "
+            "code "
             "FROM regions_region WHERE level = %s AND code LIKE %s",
             [RegionLevel.VILLAGE, PROVINCE + "%"],
         )
@@ -113,7 +115,8 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
                 "status": STATUS,
                 "household_type": TYPE,
                 "primary_cause": cause,
-                "head_name": "(ARRAY['王','李','张','刘','陈','杨','黄','赵','吴','周'])[1 + g % 10] || '某' || (g % 997)",
+                "head_name": "(ARRAY['王','李','张','刘','陈','杨','黄','赵','吴','周'])[1 + g % 10] || '某' "
+                "|| (g % 997)",
                 "head_initials": "(ARRAY['W','L','Z','L','C','Y','H','Z','W','Z'])[1 + g % 10] || 'M'",
                 "size": SIZE,
                 "latest_income": "(2500 + (g::bigint * 7919) % 9000)::numeric",
@@ -140,7 +143,8 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
                 "id_number": "f17 || bench_check(f17)",
                 "sex": "CASE WHEN substr(f17, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END",
                 "birth_date": "to_date(substr(f17, 7, 8), 'YYYYMMDD')",
-                "relation": "CASE WHEN k = 1 THEN 'head' WHEN k = 2 THEN 'spouse' WHEN k % 2 = 1 THEN 'son' ELSE 'daughter' END",
+                "relation": "CASE WHEN k = 1 THEN 'head' WHEN k = 2 THEN 'spouse' WHEN k % 2 = 1 THEN 'son' "
+                "ELSE 'daughter' END",
             },
         )
         cur.execute("SET maintenance_work_mem = '512MB'")
@@ -157,7 +161,8 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
         )
         # the 18-digit numbers above repeat once (county, day, sequence) wraps; drop those few members
         cur.execute(
-            "UPDATE registry_household h SET size = m.n FROM (SELECT household_id, count(*) n FROM registry_member "
+            "UPDATE registry_household h SET size = m.n FROM (SELECT household_id, count(*) n FROM "
+            "registry_member "
             "GROUP BY household_id) m WHERE m.household_id = h.id AND m.n <> h.size"
         )
         # village profiles: the rural population is about four times the registered poor

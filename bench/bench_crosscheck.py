@@ -43,7 +43,8 @@ def export_members(scope: str, path: Path) -> None:
     lo, hi = code_range(scope)
     with connection.cursor() as cur, open(path, "wb") as out:
         sql = cur.cursor.mogrify(
-            "SELECT id, household_id, village_code, id_number_index, name, birth_date, schooling, has_medical_insurance, "
+            "SELECT id, household_id, village_code, id_number_index, name, birth_date, schooling, "
+            "has_medical_insurance, "
             "disability_category FROM registry_member WHERE village_code >= %s AND village_code <= %s",
             [lo, hi],
         )

@@ -50,7 +50,8 @@ def setup_django():
 
     if connection.vendor != "postgresql":
         sys.exit(
-            "set DATABASE_URL to a PostgreSQL scratch database (e.g. postgres://postgres@127.0.0.1:5432/fupin_bench)"
+            "set DATABASE_URL to a PostgreSQL scratch database (e.g. "
+            "postgres://postgres@127.0.0.1:5432/fupin_bench)"
         )
     if "bench" not in connection.settings_dict["NAME"]:
         sys.exit(
@@ -68,7 +69,8 @@ def empty_registry():
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE audit_auditentry, audit_chainhead, audit_anchor, registry_incomerecord, "
-            "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART IDENTITY CASCADE"
+            "registry_guaranteecheck, registry_member, registry_household, registry_importjob RESTART "
+            "IDENTITY CASCADE"
         )
     regions.INITIALS.clear()
     initials._KNOWN_INITIALS[0] = initials._KNOWN_INITIALS[0].clear()

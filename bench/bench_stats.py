@@ -236,7 +236,8 @@ end
             connection.cursor() as cur
         ):  # the server's database connections (other clients of this database too, if any)
             cur.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+                "pg_backend_pid()"
             )
             backends = [r[0] for r in cur.fetchall()]
         cpu, db_cpu, wrk_cpu = _cpu_seconds(workers), _cpu_seconds(backends), _children_cpu_seconds()
@@ -291,7 +292,8 @@ def main():
         )
         county = cur.fetchone()[0]
         cur.execute(
-            "SELECT village_id FROM registry_household WHERE village_id LIKE %s GROUP BY 1 ORDER BY count(*) DESC LIMIT 200",
+            "SELECT village_id FROM registry_household WHERE village_id LIKE %s GROUP BY 1 ORDER BY count(*) "
+            "DESC LIMIT 200",
             [county + "%"],
         )
         villages = [r[0] for r in cur.fetchall()]
@@ -353,7 +355,8 @@ def main():
         )
     casework_write(villages[:20], province.pk)
     print(
-        "  and to their case work: a pairing, a visit, a risk eliminated, a problem closed, a repayment in each"
+        "  and to their case work: a pairing, a visit, a risk eliminated, a problem closed, a repayment in "
+        "each"
     )
     print(
         f"  dirty villages logged by the triggers: {DirtyVillage.objects.values('village_code').distinct().count()}"

@@ -53,8 +53,11 @@ def refuse_unset_key_in_production() -> None:
         and not settings.EMBEDDED_DEFAULT_DATABASE
     ):
         raise ImproperlyConfigured(
-            "SECRET_KEY 未设置：DEBUG 关闭且使用 DATABASE_URL 时，服务拒绝启动。请在环境变量中设置一个随机的 SECRET_KEY"
-            "（例如 python -c 'import secrets; print(secrets.token_urlsafe(50))' 的输出），各服务器使用同一个。"
-            " SECRET_KEY is not set: with DEBUG off and a DATABASE_URL, fupin refuses to serve. Set SECRET_KEY to a"
+            "SECRET_KEY 未设置：DEBUG 关闭且使用 DATABASE_URL 时，服务拒绝启动。请在环境变量中设置一个随机的 "
+            "SECRET_KEY"
+            "（例如 python -c 'import secrets; print(secrets.token_urlsafe(50))' "
+            "的输出），各服务器使用同一个。"
+            " SECRET_KEY is not set: with DEBUG off and a DATABASE_URL, fupin refuses to serve. Set "
+            "SECRET_KEY to a"
             " random value, the same on every server (see docs/production.md)."
         )

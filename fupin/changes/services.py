@@ -89,7 +89,8 @@ def _ensure_no_conflict(plan: kinds.Plan, *, by: User, exclude: int | None = Non
     if by.in_scope(other.village_code):
         raise ChangeConflict(
             gettext(
-                "与变更申请 #%(pk)s（%(get_kind_display)s，%(get_status_display)s）冲突：两项申请涉及同一户或同一成员。请待该申请办结或撤回后再办理。"
+                "与变更申请 #%(pk)s（%(get_kind_display)s，%(get_status_display)s）冲突：两项申请涉及同一户或"
+                "同一成员。请待该申请办结或撤回后再办理。"
             )
             % {
                 "pk": other.pk,

@@ -206,7 +206,8 @@ def add_data_key() -> Keyring:
     if ring.source == "FUPIN_DATA_KEYS":
         raise ImproperlyConfigured(
             "数据密钥来自环境变量 FUPIN_DATA_KEYS：请在各服务器的该变量末尾加一行新的 data 密钥并重启，再运行"
-            " fupin rotate-keys --no-new-key。 Keys come from FUPIN_DATA_KEYS: add a 'data' line there on every"
+            " fupin rotate-keys --no-new-key。 Keys come from FUPIN_DATA_KEYS: add a 'data' line there on "
+            "every"
             " server, restart them, then run fupin rotate-keys --no-new-key."
         )
     n = len(ring.data_keys) + 1
@@ -365,7 +366,9 @@ def refuse_missing_keys_in_production() -> None:
     if not settings.DEBUG and not settings.EMBEDDED_DEFAULT_DATABASE and not keys_from_environment():
         raise ImproperlyConfigured(
             "数据密钥未设置：DEBUG 关闭且使用 DATABASE_URL 时，服务拒绝启动。请设置 FUPIN_DATA_KEYS 或"
-            " FUPIN_DATA_KEYS_FILE（fupin rotate-keys --print-new-keys 可生成一份），各服务器使用同一份，并与数据库分开备份。"
-            " Data keys are not set: with DEBUG off and a DATABASE_URL, fupin refuses to serve. Set FUPIN_DATA_KEYS"
+            " FUPIN_DATA_KEYS_FILE（fupin rotate-keys --print-new-keys "
+            "可生成一份），各服务器使用同一份，并与数据库分开备份。"
+            " Data keys are not set: with DEBUG off and a DATABASE_URL, fupin refuses to serve. Set "
+            "FUPIN_DATA_KEYS"
             " or FUPIN_DATA_KEYS_FILE, the same on every server, kept apart from the database's backups."
         )

@@ -267,7 +267,8 @@ def _check_directory(path: Any) -> None:
     if at < 0 or len(tail) < at + 22:
         raise FileRefused(
             gettext(
-                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx "
+                "后上传"
             )
         )
     entries = int.from_bytes(tail[at + 10 : at + 12], "little")
@@ -301,7 +302,8 @@ def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> Sheet
     except (zipfile.BadZipFile, OSError, ValueError):
         raise FileRefused(
             gettext(
-                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx "
+                "后上传"
             )
         ) from None
     with book:
@@ -321,7 +323,8 @@ def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> Sheet
         if any(n.startswith("xl/externallinks/") for n in lowered):
             raise FileRefused(
                 gettext(
-                    "文件含有指向其他工作簿的外部链接：请在 Excel 中断开链接（数据→编辑链接→断开链接）后另存上传"
+                    "文件含有指向其他工作簿的外部链接：请在 Excel "
+                    "中断开链接（数据→编辑链接→断开链接）后另存上传"
                 )
             )
         unpacked = sum(i.file_size for i in infos)
@@ -334,7 +337,8 @@ def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> Sheet
             if i.file_size > RATIO_FLOOR and i.file_size > limits.ratio * max(i.compress_size, 1):
                 raise FileRefused(
                     gettext(
-                        "文件压缩比异常（%(filename)s 解压后是压缩时的%(compress_size)s倍），不像是正常的 Excel 文件，已拒绝"
+                        "文件压缩比异常（%(filename)s 解压后是压缩时的%(compress_size)s倍），不像是正常的 "
+                        "Excel 文件，已拒绝"
                     )
                     % {"filename": i.filename, "compress_size": i.file_size // max(i.compress_size, 1)}
                 )
@@ -344,7 +348,8 @@ def _check_zip(path: Any, magic: bytes, limits: Limits, *, count: bool) -> Sheet
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
             raise FileRefused(
                 gettext(
-                    "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 .xlsx 后上传"
+                    "无法读取 Excel 文件：文件已损坏，或不是有效的 Excel（.xlsx）表格，请在 Excel 中另存为 "
+                    ".xlsx 后上传"
                 )
             ) from None
 

@@ -248,7 +248,8 @@ def posters(request, code: str):
     if len(villages) > poster.INLINE_LIMIT:
         raise PermissionDenied(
             gettext(
-                "该区划有 %(villages)s 个村，请在申报统计页按乡镇打印，或由管理员用 fupin declaration-posters 命令生成"
+                "该区划有 %(villages)s 个村，请在申报统计页按乡镇打印，或由管理员用 fupin "
+                "declaration-posters 命令生成"
             )
             % {"villages": len(villages)}
         )

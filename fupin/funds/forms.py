@@ -164,7 +164,8 @@ class EnterpriseLoanForm(ServiceForm):
         label=gettext_lazy("带动贫困户"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
-            "每行一户：户编号,带动方式,投入金额（元）。带动方式：投入 / 就业 / 协议，例如 360722100001 0001,投入,20000"
+            "每行一户：户编号,带动方式,投入金额（元）。带动方式：投入 / 就业 / 协议，例如 360722100001 "
+            "0001,投入,20000"
         ),
     )
     village_opinion = forms.CharField(

@@ -649,7 +649,8 @@ def raise_findings(
     pg = connection.vendor == "postgresql"
     as_json = (lambda sql: f"CAST({sql} AS jsonb)") if pg else (lambda sql: sql)
     columns = (
-        "household_id, member_id, village_code, rule, severity, detail, evidence, cross_check_id, department, "
+        "household_id, member_id, village_code, rule, severity, detail, evidence, cross_check_id, "
+        "department, "
         "decision, decision_note, created_at"
     )
     constants = [check_id, department, "pending", "", connection.ops.adapt_datetimefield_value(created_at)]

@@ -73,7 +73,8 @@ def _ranked_entries(batch: Batch, exceptions: dict[int, tuple[str, str]]) -> lis
     if missing:
         raise ProcedureError(
             gettext(
-                "还有 %(missing)s 户未录入%(year)s年收入：%(missing2)s%(else)s。表中“最近”一栏是以往年度的收入，不能代替。请村扶贫专干在该户页面点“录入年收入”，录入%(year)s年收入后再完成调查。"
+                "还有 %(missing)s 户未录入%(year)s年收入：%(missing2)s%(else)s。表中“最近”一栏是以往年度的收"
+                "入，不能代替。请村扶贫专干在该户页面点“录入年收入”，录入%(year)s年收入后再完成调查。"
             )
             % {
                 "missing": len(missing),
@@ -117,7 +118,8 @@ def _select_in_rank_order(batch: Batch, entries: list[BatchHousehold], line: Dec
     if usage is not None and usage["quota"] is None:
         raise ProcedureError(
             gettext(
-                "%(name)s尚未下达%(year)s年贫困人口规模：须由县扶贫办在“识别与退出 › 规模控制”下达%(year)s年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
+                "%(name)s尚未下达%(year)s年贫困人口规模：须由县扶贫办在“识别与退出 › "
+                "规模控制”下达%(year)s年规模并分解到村（乡镇扶贫办可在同一页调整到村），之后再完成调查"
             )
             % {"name": batch.village.name, "year": batch.year}
         )

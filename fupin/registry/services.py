@@ -469,7 +469,8 @@ def _ensure_identity_kept(member: Member, changes: dict) -> None:
         raise LockedError(
             {
                 name: gettext(
-                    "户 %(number)s 已建档立卡，成员的%(label)s不能直接修改（身份证号、姓名确定此人是谁）：请提交“%(IDENTITY_KIND)s”变更申请。%(hint)s"
+                    "户 %(number)s 已建档立卡，成员的%(label)s不能直接修改（身份证号、姓名确定此人是谁）：请"
+                    "提交“%(IDENTITY_KIND)s”变更申请。%(hint)s"
                 )
                 % {
                     "number": member.household.number,
@@ -705,7 +706,8 @@ def record_guarantees(
         raise LockedError(
             {
                 "year": gettext(
-                    "%(year)s年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请。%(household)s"
+                    "%(year)s年两不愁三保障核查已用于退出程序，不能直接更正：请提交“更正两不愁三保障”变更申请"
+                    "。%(household)s"
                 )
                 % {"year": year, "household": change_request_hint(household)}
             }

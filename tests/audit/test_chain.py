@@ -149,8 +149,10 @@ def test_direct_sql_insert_is_named(trail):
     fake.hash = chain.link_hash(last.hash, chain.entry_content(fake))  # a well-formed forgery
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO audit_auditentry (at, username, role, region_code, action, target_type, target_id, target_label, "
-            "scope_code, changes, chain, seq, prev_hash, hash) VALUES (%s, %s, '', '', %s, %s, %s, %s, %s, '{}', %s, %s, %s, %s)",
+            "INSERT INTO audit_auditentry (at, username, role, region_code, action, target_type, target_id, "
+            "target_label, "
+            "scope_code, changes, chain, seq, prev_hash, hash) VALUES (%s, %s, '', '', %s, %s, %s, %s, %s, "
+            "'{}', %s, %s, %s, %s)",
             [
                 last.at,
                 "intruder",

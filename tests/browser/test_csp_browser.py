@@ -54,7 +54,8 @@ def test_an_htmx_request_the_server_refuses_or_the_network_loses_says_so(users, 
     household = factories.make_household(head="张三丰")
     login("county")
     conflict = (
-        "<html><body><main id='main'><p class='errorsummary' role='alert'>数据冲突：另一位用户刚刚保存了相关数据</p>"
+        "<html><body><main id='main'><p class='errorsummary' "
+        "role='alert'>数据冲突：另一位用户刚刚保存了相关数据</p>"
         "</main></body></html>"
     )
     page.route("**/changes/household/**", lambda route: route.fulfill(status=409, body=conflict))

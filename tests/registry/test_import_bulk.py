@@ -424,7 +424,8 @@ def test_households_of_agrees_with_grouping_the_rows():
 def _schema():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY("
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = "
+            "ANY("
             "'{registry_household,registry_member,registry_incomerecord}'::regclass[]) ORDER BY 1"
         )
         indexes = cursor.fetchall()

@@ -355,19 +355,23 @@ class Writer(threading.Thread):
         registered = bulk_triggers()
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM "
+                "pg_index i "
                 "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
                 [list(tables)],
             )
             indexes = cursor.fetchall()
             cursor.execute(
-                "SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname), "
+                "SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, "
+                "c.conname), "
                 "format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname, "
                 "pg_get_constraintdef(c.oid)), c.contype FROM pg_constraint c "
                 "WHERE (c.conrelid = ANY(%(tables)s::regclass[]) AND (c.contype IN ('f', 'u') "
-                "                                    OR c.contype = 'p' AND c.conrelid <> ALL(%(kept)s::regclass[]))) "
-                "OR (c.contype = 'f' AND c.confrelid = ANY(%(tables)s::regclass[]) AND c.confrelid <> ALL(%(kept)s::regclass[])) "
+                "                                    OR c.contype = 'p' AND c.conrelid <> "
+                "ALL(%(kept)s::regclass[]))) "
+                "OR (c.contype = 'f' AND c.confrelid = ANY(%(tables)s::regclass[]) AND c.confrelid <> "
+                "ALL(%(kept)s::regclass[])) "
                 "ORDER BY c.contype <> 'f', 1",  # foreign keys dropped before the keys they point at
                 {"tables": list(tables), "kept": list(self.PRIMARY_KEPT)},
             )
