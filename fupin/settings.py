@@ -361,7 +361,8 @@ LOGGING = {
         "server": {"class": "logging.StreamHandler", "filters": ["personal_data"], "formatter": "server"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    # Django's own loggers (django.utils.log.DEFAULT_LOGGING) write through the masking handlers too: django.request
+    # Django's own loggers (django.utils.log.DEFAULT_LOGGING) write through the masking handlers too:
+    # django.request
     # names a path, the development server (django.server) its whole request line with the query
     "loggers": {
         "django": {

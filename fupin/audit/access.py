@@ -108,7 +108,8 @@ def record_access(
     records: Sequence[tuple[str, str]] = (),
 ) -> AuditEntry | None:
     """Log that `by` saw these persons' `fields` unmasked. `persons`: (member id, household id, village code);
-    `records`: (label, village code) of persons not registered as members whose values were shown (a declarant:
+    `records`: (label, village code) of persons not registered as members whose values were shown (a
+    declarant:
     申报人). Nothing is written when no person was shown."""
     if not persons and not records:
         return None

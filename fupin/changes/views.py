@@ -133,7 +133,8 @@ def revise(request, pk):
 def _detail_page(
     request, change: ChangeRequest, *, revealed: bool = False, reveal_form=None, status: int = 200
 ):
-    """The request's page; ID numbers and phones masked unless `revealed` (a logged reveal: fupin.changes.reveal)."""
+    """The request's page; ID numbers and phones masked unless `revealed` (a logged reveal:
+    fupin.changes.reveal)."""
     user = request.user
     makers = {
         a.by_id

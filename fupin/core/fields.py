@@ -124,7 +124,8 @@ class SealedJSONField(models.JSONField):
 
 class EncryptedJSONField(models.TextField):
     """A JSON value stored as one encrypted text (fupin.core.crypto), for values whose meaning another column
-    gives (a sync conflict's old and new value of a phone or an ID number): read and written as JSON in Python.
+    gives (a sync conflict's old and new value of a phone or an ID number): read and written as JSON in
+    Python.
     Text stored before the encryption (plain JSON) still reads."""
 
     def __init__(self, *args: Any, purpose: str = "json", **kwargs: Any) -> None:

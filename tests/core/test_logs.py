@@ -1,4 +1,5 @@
-"""Logs hold no ID number, phone or bank account (issue 17): every handler the settings configure masks them in
+"""Logs hold no ID number, phone or bank account (issue 17): every handler the settings configure masks them
+in
 a record's message, arguments and traceback (fupin.core.logs)."""
 
 import io

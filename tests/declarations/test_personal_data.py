@@ -1,5 +1,7 @@
-"""A declarant's ID number and phone (issue 17): masked on the declaration's page and in the API for every role,
-shown in full only on a reveal with a purpose, which the access log records (with the member, when registered)."""
+"""A declarant's ID number and phone (issue 17): masked on the declaration's page and in the API for every
+role,
+shown in full only on a reveal with a purpose, which the access log records (with the member, when
+registered)."""
 
 import pytest
 from django.urls import reverse
