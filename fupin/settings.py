@@ -6,7 +6,8 @@ DATABASE_URL
                  with DEBUG off refuses to start without it
 DEBUG            "1" for development
 ALLOWED_HOSTS    comma-separated
-FUPIN_TASKS      "immediate" runs background work inline (tests); redis://host:6379/0, a queue on Redis (needs the
+FUPIN_TASKS      "immediate" runs background work inline (tests); redis://host:6379/0, a queue on Redis (needs
+the
                  `redis` extra: django-tasks-redis) for many workers; default: the database queue (embedded)
 FUPIN_MEDIA_ROOT where uploaded files go
 CACHE_URL        unset: each process's memory; file:///dir or redis://host:port/db (see CACHES)
@@ -227,10 +228,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# The task queue. The embedded default keeps tasks in the database (django-tasks-db): nothing more to run. A province
-# with many workers may put the queue on Redis (django-tasks-redis: streams with consumer groups); `fupin worker`
-# runs either queue's worker. A task whose worker died is not run a second time: after FUPIN_TASKS_CLAIM seconds the
-# queue marks it failed, and its work (an import, a handbook batch, a sweep) is settled by its lease, as on the
+# The task queue. The embedded default keeps tasks in the database (django-tasks-db): nothing more to run. A
+# province
+# with many workers may put the queue on Redis (django-tasks-redis: streams with consumer groups); `fupin
+# worker`
+# runs either queue's worker. A task whose worker died is not run a second time: after FUPIN_TASKS_CLAIM
+# seconds the
+# queue marks it failed, and its work (an import, a handbook batch, a sweep) is settled by its lease, as on
+# the
 # database queue (fupin.core.work), for an administrator to retry.
 FUPIN_TASKS = os.environ.get("FUPIN_TASKS", "database")
 if FUPIN_TASKS == "immediate":

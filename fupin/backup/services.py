@@ -297,7 +297,8 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
 
 def _record_restore(outcome: Outcome, *, force: bool, pending: list[str]) -> list[str]:
     """The restored database's audit log says who restored which backup, when: the entry is chained after the
-    backup's own entries, so the audit log (and fupin audit-verify) show the restore as the chain's next step."""
+    backup's own entries, so the audit log (and fupin audit-verify) show the restore as the chain's next
+    step."""
     from types import SimpleNamespace
 
     from django.db import DatabaseError

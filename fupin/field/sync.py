@@ -1,4 +1,5 @@
-"""POST sync: a device's changes applied in its order, each once (the idempotency key), each in its own savepoint
+"""POST sync: a device's changes applied in its order, each once (the idempotency key), each in its own
+savepoint
 through the owning service, with a receipt line per change: accepted, merged, refused or conflict, and why."""
 
 import datetime
@@ -69,7 +70,8 @@ class Written:
 
 
 def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) -> list[Conflict]:
-    """Conflict rows for the reviewer, and one audit entry naming both sides (theirs kept, mine not applied)."""
+    """Conflict rows for the reviewer, and one audit entry naming both sides (theirs kept, mine not
+    applied)."""
     merge = applied.merge
     household = ctx.household
     if merge is None or household is None or not merge.conflicts:
@@ -102,7 +104,8 @@ def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) 
 
 
 def _households(by: User, changes: list[dict]) -> dict[int, Household]:
-    """The batch's households the user may read, in one query (the scope's filter, as household_for applies it);
+    """The batch's households the user may read, in one query (the scope's filter, as household_for applies
+    it);
     remembered for the batch, so the services' own scope checks of them need no query each."""
     scope = household_filter(by)
     ids = {c["household"] for c in changes if c.get("household") is not None}
@@ -135,7 +138,8 @@ def _apply(
         received_at=received,
     )
     try:
-        # the change and its audit entries together: a refused change leaves neither (its savepoint rolled back,
+        # the change and its audit entries together: a refused change leaves neither (its savepoint rolled
+        # back,
         # its deferred entries dropped); the accepted ones' entries are chained and written once for the batch
         with transaction.atomic(), deferred():
             if change.get("household") is not None:
@@ -179,7 +183,8 @@ def _apply(
         TypeError,
         ValueError,
     ) as e:
-        # a change a service refused, or one whose data a service could not even read (a phone's bug, a crafted
+        # a change a service refused, or one whose data a service could not even read (a phone's bug, a
+        # crafted
         # request): refused on its own line, the rest of the sync goes on — never a 500 for the whole upload
         message, errors = _refusal(e)
         line = _line(change, Outcome.REFUSED, message, errors=errors)
@@ -189,8 +194,10 @@ def _apply(
 
 
 def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
-    """Apply the changes in their sequence. A key seen before answers with its first receipt and records nothing;
-    a new change numbered at or below the device's last sequence is refused (an old copy replayed). One transaction
+    """Apply the changes in their sequence. A key seen before answers with its first receipt and records
+    nothing;
+    a new change numbered at or below the device's last sequence is refused (an old copy replayed). One
+    transaction
     for the upload, a savepoint for each change; the scope read once, the audit entries written together."""
     with transaction.atomic(), batch(), deferred():
         return _sync(device, by, changes)

@@ -176,7 +176,8 @@ def adjust_allocation(
     """Manually adjust the shares of a region's children; the total must stay equal to the
     parent's, and each changed child's own subtree is re-allocated to match.
 
-    `expected_version` and `seen`: the parent's version and the children's values the form showed; when another
+    `expected_version` and `seen`: the parent's version and the children's values the form showed; when
+    another
     user changed either meanwhile, nothing is saved (versions.VersionConflict, listing each change)."""
     model = ALLOCATION_MODELS[which]
     parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
@@ -227,8 +228,10 @@ def _check_children(
     expected: int,
     seen: dict | None,
 ) -> None:
-    """Refuse an adjustment based on other figures than those now in force: the parent's total (its version) or
-    any child's share changed since the form was shown. The conflict lists each, the other user's and this one's."""
+    """Refuse an adjustment based on other figures than those now in force: the parent's total (its version)
+    or
+    any child's share changed since the form was shown. The conflict lists each, the other user's and this
+    one's."""
     seen = {str(k): v for k, v in (seen or {}).items()}
     now = dict(
         model.objects.filter(region__parent_id=parent.region_id, year=year).values_list(

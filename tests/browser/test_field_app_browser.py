@@ -1,6 +1,9 @@
-"""The offline field app on a phone (issue 21): download the work set, go offline, record two visits with photos,
-a look-back checklist and a change request (a grandchild born), close and reopen the app offline (all still there),
-go online, sync; the web shows each visit once, and a retry of the same upload records nothing twice. Online, a
+"""The offline field app on a phone (issue 21): download the work set, go offline, record two visits with
+photos,
+a look-back checklist and a change request (a grandchild born), close and reopen the app offline (all still
+there),
+go online, sync; the web shows each visit once, and a retry of the same upload records nothing twice. Online,
+a
 change request the server refuses shows its reason in the form."""
 
 import datetime
@@ -134,7 +137,8 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
     request = ChangeRequest.objects.get()
     assert request.household == first and request.payload["cause"] == "born" and request.proposed_by == team
 
-    # a retry of the same upload (the receipt lost on the way): answered from the first receipt, nothing recorded
+    # a retry of the same upload (the receipt lost on the way): answered from the first receipt, nothing
+    # recorded
     page.evaluate(
         "rows => new Dexie('fupin-field').open().then(db => db.table('outbox').bulkPut(rows))", sent
     )

@@ -36,7 +36,8 @@ def test_a_helper_downloads_only_their_households_with_id_numbers_masked(phone, 
     assert full not in answer.content.decode()
     assert body["households"][0]["version"] == household.version
     assert body["wipe_after_days"] >= 1
-    # the phone's forms offer the server's own lists (change request kinds and causes, relations, income figures)
+    # the phone's forms offer the server's own lists (change request kinds and causes, relations, income
+    # figures)
     choices = body["choices"]
     assert [k for k, _ in choices["change_kind"]] == ["member_join", "member_leave", "income_correction"]
     assert ["born", "出生"] in choices["join_cause"] and ["died", "死亡"] in choices["leave_cause"]

@@ -86,7 +86,8 @@ class SupervisedWorker(db_worker.Worker):
 
 
 class RedisWorker:
-    """The same worker on the Redis queue (django-tasks-redis): one task at a time from the queue's stream, through
+    """The same worker on the Redis queue (django-tasks-redis): one task at a time from the queue's stream,
+    through
     Redis or database outages with back-off, with the lease, the recovery of dead work and the daily jobs."""
 
     def __init__(self, *, worker_id: str, max_tasks: int | None = None, batch: bool = False) -> None:
