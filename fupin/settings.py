@@ -82,7 +82,8 @@ MIDDLEWARE = [
     "fupin.accounts.second_factor.SecondFactorMiddleware",
     "fupin.accounts.middleware.ReadOnlyRolesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # an ID number searched for leaves no trace in a URL: a session token stands in for it (fupin.core.id_queries)
+    # an ID number searched for leaves no trace in a URL: a session token stands in for it
+    # (fupin.core.id_queries)
     "fupin.core.id_queries.IdQueryMiddleware",
     "fupin.core.middleware.ConflictMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,13 +1,19 @@
-"""Retention beyond the department lists (issue 17, item 4), run daily by `fupin purge-expired`: the access log
-(fupin.audit.retention: expired in place, the chain kept verifiable) and the files backing decided change requests
-(FUPIN_EVIDENCE_RETENTION_DAYS after the decision; unset keeps them: a county decides how long its archive law asks).
+"""Retention beyond the department lists (issue 17, item 4), run daily by `fupin purge-expired`: the access
+log
+(fupin.audit.retention: expired in place, the chain kept verifiable) and the files backing decided change
+requests
+(FUPIN_EVIDENCE_RETENTION_DAYS after the decision; unset keeps them: a county decides how long its archive law
+asks).
 The change request, its history and each file's name, type and size stay; the file itself goes.
 
-Photos follow the same rule (FUPIN_PHOTO_RETENTION_DAYS, unset keeps them): a helper's visit photos that many days
-after the visit, a declaration's photos that many days after it was received once it is closed (an open one keeps
+Photos follow the same rule (FUPIN_PHOTO_RETENTION_DAYS, unset keeps them): a helper's visit photos that many
+days
+after the visit, a declaration's photos that many days after it was received once it is closed (an open one
+keeps
 its evidence); the photo goes with its row, the visit and the declaration stay. Uploaded import files hold a
 registry's ID numbers, phones and bank accounts: a finished job's file is deleted when the job ends
-(fupin.registry.importing.jobs.discard_upload) and here if a process died before; a failed job's file, kept for a
+(fupin.registry.importing.jobs.discard_upload) and here if a process died before; a failed job's file, kept
+for a
 retry, FUPIN_IMPORT_FILE_RETENTION_DAYS (default 30) after it failed."""
 
 import datetime
@@ -122,7 +128,8 @@ def purge_photos(*, now: datetime.datetime | None = None, days: int | None = Non
 
 @transaction.atomic
 def purge_import_files(*, now: datetime.datetime | None = None, days: int | None = None) -> int:
-    """Delete the uploaded files of finished import jobs, and of failed ones older than `days`; the number deleted."""
+    """Delete the uploaded files of finished import jobs, and of failed ones older than `days`; the number
+    deleted."""
     days = getattr(settings, "FUPIN_IMPORT_FILE_RETENTION_DAYS", IMPORT_FILE_DAYS) if days is None else days
     before = (now or timezone.now()) - datetime.timedelta(days=days)
     finished = ImportJob.objects.filter(status__in=[ImportStatus.DONE, ImportStatus.REJECTED])

@@ -402,7 +402,8 @@ class BatchKind(models.TextChoices):
 
 
 class HandbookBatch(models.Model):
-    """The handbooks (or registration forms) of a whole village, made in the background: progress, then one ZIP of
+    """The handbooks (or registration forms) of a whole village, made in the background: progress, then one
+    ZIP of
     PDFs."""
 
     village = models.ForeignKey(

@@ -333,7 +333,8 @@ def end_pairing(
 
 
 def default_plan_class(household: Household) -> str:
-    """二类 (政策保障兜底) for dibao/wubao households with nobody able to work; 一类 for the others (seed 001 篇1 四(三))."""
+    """二类 (政策保障兜底) for dibao/wubao households with nobody able to work; 一类 for the others (seed 001
+    篇1 四(三))."""
     if household.household_type in (codes.HouseholdType.DIBAO, codes.HouseholdType.WUBAO):
         able = household.members.filter(
             labour_skill__in=(codes.LabourSkill.ORDINARY, codes.LabourSkill.SKILLED)
@@ -353,7 +354,8 @@ def save_plan(
     goals: str = "",
     expected_version: int | None = None,
 ) -> HelpPlan:
-    """Create or change the household's plan; a new plan's class defaults from the household (default_plan_class).
+    """Create or change the household's plan; a new plan's class defaults from the household
+    (default_plan_class).
     `expected_version`: the plan's version the edit was based on (0: none yet), as fupin.core.versions."""
     ensure_role(permissions.can_plan(by), "您的角色不能制定帮扶计划")
     ensure_household(by, household)
@@ -541,7 +543,8 @@ def update_measure(
 
 
 def _clean_photo(photo: File, errors: dict) -> ContentFile | None:
-    """The photo re-encoded as a metadata-free JPEG (fupin.core.images), or None with the reason in `errors`."""
+    """The photo re-encoded as a metadata-free JPEG (fupin.core.images), or None with the reason in
+    `errors`."""
     try:
         return images.clean_photo(photo, max_bytes=MAX_PHOTO_BYTES)
     except images.ImageRefused as e:
@@ -586,7 +589,8 @@ def record_visit(
     guarantee_notes: dict[str, str] | None = None,
     photos: Iterable[File] = (),
 ) -> Visit:
-    """Record a visit. A helper records their own visits; others name the helper who went (default: the paired one)."""
+    """Record a visit. A helper records their own visits; others name the helper who went (default: the paired
+    one)."""
     ensure_role(permissions.can_visit(by), "您的角色不能录入走访记录")
     ensure_household(by, household)
     errors: dict = {}
@@ -654,9 +658,11 @@ def record_visit(
 
 
 def start_handbook_batch(*, by: User, village_code: str, kind: str = BatchKind.HANDBOOK) -> HandbookBatch:
-    """Queue the handbooks (or the registration forms, ID numbers masked) of every registered household of a village;
+    """Queue the handbooks (or the registration forms, ID numbers masked) of every registered household of a
+    village;
     the page polls the batch's progress."""
-    # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing services.
+    # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing
+    # services.
     from .tasks import build_village_handbooks
     from .work import settle as work_settle
 

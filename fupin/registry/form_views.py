@@ -1,4 +1,5 @@
-"""The household registration form (贫困户登记表) as a PDF from the household page: masked, or with the full ID numbers
+"""The household registration form (贫困户登记表) as a PDF from the household page: masked, or with the full
+ID numbers
 after the reveal-with-purpose step, which the access log records (fupin.registry.national_form)."""
 
 from django.contrib import messages
@@ -15,14 +16,14 @@ from . import national_form, reveal
 from .models import Household
 from .reveal_views import RevealForm
 from .services import RegistryError
-from .views import _household_or_404
+from .views import household_or_404
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def household_form_pdf(request, pk):
     """GET: the form with ID numbers masked. POST with a purpose: with them in full, logged."""
-    household = _household_or_404(request.user, pk)
+    household = household_or_404(request.user, pk)
     full_ids = False
     if request.method == "POST":
         form = RevealForm(request.POST)
