@@ -1,4 +1,5 @@
-"""The change requests' review queue to Excel (fupin.core.table_exports): its columns, scoped and filtered as the page."""
+"""The change requests' review queue to Excel (fupin.core.table_exports): its columns, scoped and filtered as
+the page."""
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _

@@ -145,9 +145,8 @@ def records(
         lines = (row(obj, revealed) for obj in _iterate(rows, table.chunk))
     as_is = _AS_IS
     for line in lines:
-        yield dict(
-            zip(headings, [v if type(v) in as_is else cell(v) for v in line])
-        )  # cell()'s common case inlined
+        # cell()'s common case inlined; a cell for every heading
+        yield dict(zip(headings, [v if type(v) in as_is else cell(v) for v in line], strict=True))
         n += 1
         if progress is not None and n % PROGRESS_EVERY == 0:
             progress(n)

@@ -1,4 +1,5 @@
-"""The monitored households' list to Excel (fupin.core.table_exports): its columns, scoped and filtered as the page."""
+"""The monitored households' list to Excel (fupin.core.table_exports): its columns, scoped and filtered as the
+page."""
 
 import datetime
 

@@ -63,7 +63,8 @@ _CHOICES = {
 
 
 def _labels() -> dict[str, dict]:
-    """Each coded field's labels in the active language, looked up once per export rather than once per cell."""
+    """Each coded field's labels in the active language, looked up once per export rather than once per
+    cell."""
     return {
         name: {
             value: str(label) for value, label in (choices if isinstance(choices, list) else choices.choices)
@@ -164,7 +165,8 @@ def _batch_rows(batch, regions, mask_id, mask_phone, labels) -> Iterator[list[st
         members = sorted(household.member_list, key=lambda m: (m.relation != codes.Relation.HEAD, m.id))
         head = next((m for m in members if m.relation == codes.Relation.HEAD), None)
         income = household.income
-        region = dict(zip(REGION_FIELDS, regions.path(household.village_id)))
+        # strict=False: a region path may be shorter than the five levels
+        region = dict(zip(REGION_FIELDS, regions.path(household.village_id), strict=False))
         region["group"] = household.group_name
         shared = []
         for column in TEMPLATE_COLUMNS:

@@ -107,7 +107,8 @@ def current(context: template.Context, *view_names: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def export_button(context: Any, table: str) -> str:
-    """The list page's 导出Excel link: the table `table` (fupin.core.table_exports) with the page's own filters."""
+    """The list page's 导出Excel link: the table `table` (fupin.core.table_exports) with the page's own
+    filters."""
     from django.utils.html import format_html
     from django.utils.translation import gettext
 
