@@ -128,6 +128,10 @@ class EncryptedJSONField(models.TextField):
     Python.
     Text stored before the encryption (plain JSON) still reads."""
 
+    # what Python reads and writes (for django-stubs, which would take a TextField's str)
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def __init__(self, *args: Any, purpose: str = "json", **kwargs: Any) -> None:
         self.purpose = purpose
         super().__init__(*args, **kwargs)
