@@ -11,9 +11,10 @@ class MonitoringConfig(AppConfig):
         from fupin.core.schedule import register_daily
         from fupin.core.table_exports import register_table
 
-        from .tables import CASES
+        from .tables import CASES, PROBLEMS
 
         register_table(CASES)  # the monitored households' list to Excel
+        register_table(PROBLEMS)  # the problem ledger's
 
         from .tasks import purge_expired_lists
 

@@ -7,10 +7,11 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import idnumber
 from fupin.core.table_exports import Column, Table
 
 from . import selectors
-from .models import MonitoringKind, MonitoringStage
+from .models import MonitoringKind, MonitoringStage, ProblemSource, ProblemStatus
 
 
 def _cases(user, params):
@@ -55,4 +56,46 @@ CASES = Table(
     ],
     query=_cases,
     row=_row,
+)
+
+
+def _problems(user, params):
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    status, source = params.get("status", ""), params.get("source", "")
+    return selectors.problems_for(
+        user,
+        status=status if status in ProblemStatus.values else "",
+        source=source if source in ProblemSource.values else "",
+        overdue=params.get("overdue") == "1",
+        region=params.get("region", "")[:15],
+    ).select_related("household")
+
+
+def _problem_row(p, revealed: bool) -> list:
+    return [
+        p.get_source_display(),
+        p.household.head_name if p.household_id else "",
+        idnumber.mask_text(
+            p.description or ""
+        ),  # free text: an ID number typed into it is masked as on the pages
+        p.responsible_person or "",
+        p.deadline,
+        p.get_status_display(),
+    ]
+
+
+PROBLEMS = Table(
+    name="monitoring.problems",
+    title=_("问题台账"),
+    columns=[
+        Column(_("来源")),
+        Column(_("户")),
+        Column(_("问题"), width=50),
+        Column(_("责任人")),
+        Column(_("时限"), number=True),
+        Column(_("状态")),
+    ],
+    query=_problems,
+    row=_problem_row,
 )

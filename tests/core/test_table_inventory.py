@@ -83,3 +83,25 @@ def test_monitored_households(client, users):
     assert _export(client, "monitoring.cases")[1][1:] == []
     client.force_login(users["liaison"])
     assert _export(client, "monitoring.cases")[0] == 403
+
+
+def test_problem_ledger_masks_an_id_number_typed_into_the_text(client, users):
+    import datetime
+
+    from fupin.monitoring import problems
+    from fupin.monitoring.models import ProblemSource
+
+    number = factories.id_number()
+    problems.create_problem(
+        by=users["township"],
+        source=ProblemSource.INSPECTION,
+        region_code=factories.VILLAGE,
+        description=f"危房改造滞后 {number}",
+        deadline=datetime.date.today() + datetime.timedelta(days=3),
+    )
+    client.force_login(users["county"])
+    status, rows = _export(client, "monitoring.problems")
+    assert status == 200 and len(rows) == 2 and rows[1][2].startswith("危房改造滞后")
+    assert number not in rows[1][2]
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.problems")[1][1:] == []
