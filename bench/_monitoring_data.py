@@ -7,8 +7,8 @@ above the 5,000-yuan line, monitored ones around it, non-registered ones mostly 
 2–10 % a year and about 4 % of households suffer a shock that halves their income. So each risk signal
 fires for a few per cent of households (about 4 % low income, 3 % income drop, 3 % guarantee check
 not met, 0.7 % labour loss), as in a real county — not for most of them. One household in a thousand carries
-each of six kinds of suspect data (see
-_suspects), so the suspect-data sweep finds and writes what a dirty registry would give it."""
+each of six kinds of suspect data (see _suspects), so the suspect-data sweep finds and writes what a dirty
+registry would give it."""
 
 import os
 import time

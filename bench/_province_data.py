@@ -257,12 +257,9 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
 
 def ensure_casework(*, log=print) -> None:
     """The case work the dashboard counts beyond pairings and visits, where the province has none yet: a help
-    plan
-    for a third of the paired households with two measures this year and one last year; a microloan for one
-    poor
-    household in ten (seven in ten still being repaid, half of those partly); 40 projects per county in each
-    of
-    the last two years, funded by one central fund a year."""
+    plan for a third of the paired households with two measures this year and one last year; a microloan for
+    one poor household in ten (seven in ten still being repaid, half of those partly); 40 projects per county
+    in each of the last two years, funded by one central fund a year."""
     from fupin.assistance.models import HelpMeasure, HelpPlan
     from fupin.funds.models import Allocation, Fund, Loan, Project, Repayment
 

@@ -2,11 +2,10 @@
 
 Prints fupin's full run (the members' join keys read from PostgreSQL and handed to DuckDB in memory, DuckDB
 match, findings written by the database per rule, commit) and, in the same process, a plain DuckDB hash join
-of
-the same two lists — the registry's members as a CSV of all their matching fields, and the department's list;
-target: within 2x. ID numbers are encrypted at rest (fupin.core.crypto): both sides join on the keyed blind
-index, the department's numbers replaced by theirs on upload (matching.hash_ids, timed with the upload) and
-the baseline joining that same stored list with the members' blind index.
+of the same two lists — the registry's members as a CSV of all their matching fields, and the department's
+list; target: within 2x. ID numbers are encrypted at rest (fupin.core.crypto): both sides join on the keyed
+blind index, the department's numbers replaced by theirs on upload (matching.hash_ids, timed with the upload)
+and the baseline joining that same stored list with the members' blind index.
 
     createdb -h 127.0.0.1 -U postgres fupin_bench6
     .venv/bin/python bench/bench_crosscheck.py [--rows 10000000]

@@ -2,17 +2,14 @@
 writer.
 
 Issue 18, build item 3: "exporting 1,000,000 persons of the generated province to .xlsx in the background at
-no
-less than half the speed of writing the same rows and columns with the fastest maintained xlsx writer package,
-measured in the same run".
+no less than half the speed of writing the same rows and columns with the fastest maintained xlsx writer
+package, measured in the same run".
 
   1. the product: a province officer's export of the national form (贫困户信息采集表, one row per person, 60
      columns, masked) started as the list's 导出采集表 starts it (fupin.core.export_files.start), the
-     background
-     task (fupin.core.tasks.write_export, run inline here) reading the households and members from the
-     database
-     in chunks, building each row (region names, labels, masking) and writing the file — from the click to the
-     finished file;
+     background task (fupin.core.tasks.write_export, run inline here) reading the households and members from
+     the database in chunks, building each row (region names, labels, masking) and writing the file — from the
+     click to the finished file;
   2. the writer alone: the same rows and columns, already built in memory, handed to rustpy-xlsxwriter (the
      fastest maintained writer in the package lists, see the README) directly.
 

@@ -16,11 +16,10 @@ exports do), then in the same process:
 
 It prints rows per second for each and the ratio of the import's time to COPY's (target:
 within 3.5x, the encryption of ID numbers, phones and bank accounts included) with the load average after
-each, and the import's stages (reading, the registry
-reads, screening, the writer's COPY per table, the index rebuild) and its process's CPU time.
-The machine is shared: `--rounds 3` alternates COPY and the import three times (the registry
-emptied and the importer's caches dropped before each, so each is a first import) and compares
-the medians. The database must be a scratch one: its name must contain "bench", and the
+each, and the import's stages (reading, the registry reads, screening, the writer's COPY per table, the index
+rebuild) and its process's CPU time. The machine is shared: `--rounds 3` alternates COPY and the import three
+times (the registry emptied and the importer's caches dropped before each, so each is a first import) and
+compares the medians. The database must be a scratch one: its name must contain "bench", and the
 registry's tables in it are emptied first.
 """
 

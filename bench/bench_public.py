@@ -1,14 +1,11 @@
 """Benchmark: the public declaration pages under load — target p95 under 100 ms at 32 concurrent connections.
 
 The pages a household opens without an account, on the demo county (信丰县, 360722, its real townships and
-villages):
-each village poster's declaration form (/declare/v/<signed code>/, rotating over every village of the county),
-the
-status page (/declare/status/) and the village chooser (/declare/?r=<township>). They are served by the
-product's
-own `fupin serve` (granian) on loopback and loaded by wrk with 32 connections; the baseline is the same server
-answering a static file (/static/fupin/fupin.css, whitenoise) under the same load, so the ratio says what the
-pages cost above serving at all on this (shared, 2-core) machine.
+villages): each village poster's declaration form (/declare/v/<signed code>/, rotating over every village of
+the county), the status page (/declare/status/) and the village chooser (/declare/?r=<township>). They are
+served by the product's own `fupin serve` (granian) on loopback and loaded by wrk with 32 connections; the
+baseline is the same server answering a static file (/static/fupin/fupin.css, whitenoise) under the same load,
+so the ratio says what the pages cost above serving at all on this (shared, 2-core) machine.
 
     .venv/bin/python bench/bench_public.py [--seconds 20] [--server-args "--threads 2"]
 

@@ -96,8 +96,7 @@ def pages(label: str, client: Client, code: str, runs: int, results: list) -> No
 
 def casework_write(villages: list[str], by: int) -> None:
     """In each village: a new pairing, a visit today, a risk eliminated, a problem closed and a loan repaid in
-    part —
-    plain SQL, so only the database's triggers tell the rollups."""
+    part — plain SQL, so only the database's triggers tell the rollups."""
     with connection.cursor() as cur:
         cur.execute(
             """INSERT INTO assistance_pairing (household_id, helper_id, started_on, start_reason, started_by_id, end_reason, created_at)

@@ -1,17 +1,13 @@
 """Benchmark: the field app's sync (issue 21) on the demo county (信丰县, 360722): a phone's work set of 500
-households
-(target: under 1 MB gzip-compressed, photos aside) and a sync of 2,000 pending changes (target: under 10 s).
+households (target: under 1 MB gzip-compressed, photos aside) and a sync of 2,000 pending changes (target:
+under 10 s).
 
 The changes are what a helper's phone gathers: visits with a two-item checklist and the location (a helper
-edits no
-registry record; the village's edits take the same per-change path). They go up as the app sends them, 200 per
-request, through the Django test client (the whole API stack: device authentication, validation, the
-idempotency
-keys, the per-change savepoint, the visit trace, the services' own checks and audit entries). The baseline is
-the
-same visits recorded by calling assistance.services.record_visit directly in one loop, so the ratio is what
-the
-sync layer costs above the work itself.
+edits no registry record; the village's edits take the same per-change path). They go up as the app sends
+them, 200 per request, through the Django test client (the whole API stack: device authentication, validation,
+the idempotency keys, the per-change savepoint, the visit trace, the services' own checks and audit entries).
+The baseline is the same visits recorded by calling assistance.services.record_visit directly in one loop, so
+the ratio is what the sync layer costs above the work itself.
 
     .venv/bin/python bench/bench_sync.py [--households 500] [--changes 2000]
 

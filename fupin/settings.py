@@ -9,10 +9,10 @@ ALLOWED_HOSTS    comma-separated
 FUPIN_TASKS      "immediate" runs background work inline (tests); redis://host:6379/0, a queue on Redis (needs
 the
                  `redis` extra: django-tasks-redis) for many workers; default: the database queue (embedded)
-FUPIN_MEDIA_ROOT where uploaded files go
-CACHE_URL        unset: each process's memory; file:///dir or redis://host:port/db (see CACHES)
-FUPIN_HTTPS      "1" behind HTTPS: secure cookies, HSTS, redirect to https (docs/production.md)
-FUPIN_BEHIND_PROXY "1" behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For
+FUPIN_MEDIA_ROOT where uploaded files go CACHE_URL        unset: each process's memory; file:///dir or
+redis://host:port/db (see CACHES) FUPIN_HTTPS      "1" behind HTTPS: secure cookies, HSTS, redirect to https
+(docs/production.md) FUPIN_BEHIND_PROXY "1" behind a reverse proxy that sets X-Forwarded-Proto and
+X-Forwarded-For
 """
 
 import datetime
@@ -135,8 +135,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg prepares a statement only when asked to (fupin.core.db, for the few every page runs): Django's
-    # queries
-    # bind on the client and are never prepared. Django's default, None, would refuse even those asked for.
+    # queries bind on the client and are never prepared. Django's default, None, would refuse even those asked
+    # for.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -146,13 +146,11 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 
 # The access log (fupin.audit.access): one user revealing more persons than this in an hour opens a problem
-# for
-# the county.
+# for the county.
 FUPIN_ACCESS_ALERT_PERSONS = int(os.environ.get("FUPIN_ACCESS_ALERT_PERSONS", "100"))
 # Retention (fupin purge-expired, daily): access-log entries expire after this many days (three years by
-# default);
-# the files of approved or withdrawn change requests are deleted this many days after the decision (unset:
-# kept).
+# default); the files of approved or withdrawn change requests are deleted this many days after the decision
+# (unset: kept).
 FUPIN_ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("FUPIN_ACCESS_LOG_RETENTION_DAYS", str(3 * 365)))
 FUPIN_EVIDENCE_RETENTION_DAYS = (
     int(os.environ["FUPIN_EVIDENCE_RETENTION_DAYS"])
@@ -185,10 +183,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sign-in lockout (django-axes, fupin.accounts.throttle): an account is locked after FUPIN_LOGIN_FAILURES
-# wrong
-# passwords, a source address after FUPIN_LOGIN_ADDRESS_FAILURES (over any accounts), for
-# FUPIN_LOCKOUT_MINUTES;
-# a system administrator unlocks earlier (admin: 用户 → 解除登录锁定, or `fupin axes_reset_username NAME`).
+# wrong passwords, a source address after FUPIN_LOGIN_ADDRESS_FAILURES (over any accounts), for
+# FUPIN_LOCKOUT_MINUTES; a system administrator unlocks earlier (admin: 用户 → 解除登录锁定, or `fupin
+# axes_reset_username NAME`).
 AXES_HANDLER = "fupin.accounts.throttle.LoginThrottle"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = int(os.environ.get("FUPIN_LOGIN_FAILURES", "5"))
@@ -200,8 +197,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
 # The second factor (django-otp, TOTP): optional for county, prefecture, province and administrators, who
-# enrol
-# on 「两步验证」; FUPIN_REQUIRE_2FA_ROLES (comma-separated roles, "admin" for administrators) makes it
+# enrol on 「两步验证」; FUPIN_REQUIRE_2FA_ROLES (comma-separated roles, "admin" for administrators) makes it
 # mandatory for those roles: they enrol at their next sign-in.
 OTP_TOTP_ISSUER = "fupin"
 FUPIN_2FA_ROLES = ("county", "prefecture", "province", "admin")
@@ -230,14 +226,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # The task queue. The embedded default keeps tasks in the database (django-tasks-db): nothing more to run. A
-# province
-# with many workers may put the queue on Redis (django-tasks-redis: streams with consumer groups); `fupin
-# worker`
-# runs either queue's worker. A task whose worker died is not run a second time: after FUPIN_TASKS_CLAIM
-# seconds the
-# queue marks it failed, and its work (an import, a handbook batch, a sweep) is settled by its lease, as on
-# the
-# database queue (fupin.core.work), for an administrator to retry.
+# province with many workers may put the queue on Redis (django-tasks-redis: streams with consumer groups);
+# `fupin worker` runs either queue's worker. A task whose worker died is not run a second time: after
+# FUPIN_TASKS_CLAIM seconds the queue marks it failed, and its work (an import, a handbook batch, a sweep) is
+# settled by its lease, as on the database queue (fupin.core.work), for an administrator to retry.
 FUPIN_TASKS = os.environ.get("FUPIN_TASKS", "database")
 if FUPIN_TASKS == "immediate":
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -283,10 +275,9 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _cache_entries}
     }
 # The public pages' per-address limits (django-ratelimit) count in a cache every server process sees: Redis
-# when
-# CACHE_URL names one (atomic, shared by machines); otherwise files under var/cache/limits, shared by one
-# machine's
-# processes (a process's own memory would let each of `fupin serve`'s processes grant the whole limit again).
+# when CACHE_URL names one (atomic, shared by machines); otherwise files under var/cache/limits, shared by one
+# machine's processes (a process's own memory would let each of `fupin serve`'s processes grant the whole
+# limit again).
 CACHES["limits"] = (
     CACHES["default"]
     if CACHES["default"]["BACKEND"].endswith("RedisCache")
@@ -335,10 +326,9 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # What an uploaded spreadsheet may hold, checked before it is read (fupin.core.files): an .xlsx's unpacked
-# size
-# and compression ratio, a sheet's rows, columns and cells. The web's limits take a 1,000,000-person CSV and a
-# county's .xlsx; `fupin import FILE` on the server has higher ones (FUPIN_IMPORT_CLI_*). Photos: pixels at
-# most.
+# size and compression ratio, a sheet's rows, columns and cells. The web's limits take a 1,000,000-person CSV
+# and a county's .xlsx; `fupin import FILE` on the server has higher ones (FUPIN_IMPORT_CLI_*). Photos: pixels
+# at most.
 FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "500")) * 1024 * 1024
 FUPIN_IMPORT_MAX_UNPACKED_MB = int(os.environ.get("FUPIN_IMPORT_MAX_UNPACKED_MB", "1024"))
 FUPIN_IMPORT_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_MAX_ROWS", "1048576"))
@@ -368,8 +358,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # Django's own loggers (django.utils.log.DEFAULT_LOGGING) write through the masking handlers too:
-    # django.request
-    # names a path, the development server (django.server) its whole request line with the query
+    # django.request names a path, the development server (django.server) its whole request line with the
+    # query
     "loggers": {
         "django": {
             "handlers": ["console"],
@@ -398,16 +388,14 @@ FUPIN_PUBLIC_CODE_DAYS = int(os.environ.get("FUPIN_PUBLIC_CODE_DAYS", "365"))
 FUPIN_API_TOKEN_DAYS = (30, 90, 180, 365)
 FUPIN_API_TOKEN_DEFAULT_DAYS = 90
 # Each API token may make FUPIN_API_RATE_LIMIT requests per FUPIN_API_RATE_WINDOW seconds (0: no limit); one
-# more
-# answers 429 with Retry-After. Counted in the default cache, shared by the server's processes where CACHE_URL
-# says.
+# more answers 429 with Retry-After. Counted in the default cache, shared by the server's processes where
+# CACHE_URL says.
 FUPIN_API_RATE_LIMIT = int(os.environ.get("FUPIN_API_RATE_LIMIT", "1200"))
 FUPIN_API_RATE_WINDOW = int(os.environ.get("FUPIN_API_RATE_WINDOW", "60"))
 
 # Self-declaration (农户自主申报, fupin.declarations). Deadlines in working days per region code prefix, the
 # longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the
-# environment
-# overrides or adds provinces.
+# environment overrides or adds provinces.
 FUPIN_DECLARATION_DEADLINES = {
     "": {"verify": 2, "review": 5, "total": 15},
     **json.loads(os.environ.get("FUPIN_DECLARATION_DEADLINES", "{}")),
@@ -422,8 +410,7 @@ FUPIN_DECLARATION_RATES = {"code": "10/h", "declare": "10/h", "status": "20/m"}
 FUPIN_EXTRA_HOLIDAYS = [d for d in os.environ.get("FUPIN_EXTRA_HOLIDAYS", "").split(",") if d]
 FUPIN_EXTRA_WORKDAYS = [d for d in os.environ.get("FUPIN_EXTRA_WORKDAYS", "").split(",") if d]
 # Text messages (fupin.core.sms): "console" logs them (and appends them to FUPIN_SMS_FILE when set); "http"
-# posts
-# them to a gateway at FUPIN_SMS_URL with FUPIN_SMS_KEY/FUPIN_SMS_SECRET and the template ids in
+# posts them to a gateway at FUPIN_SMS_URL with FUPIN_SMS_KEY/FUPIN_SMS_SECRET and the template ids in
 # FUPIN_SMS_TEMPLATES.
 FUPIN_SMS_BACKEND = os.environ.get("FUPIN_SMS_BACKEND", "console")
 FUPIN_SMS_FILE = os.environ.get("FUPIN_SMS_FILE", "")

@@ -7,8 +7,7 @@ from fupin.api import api
 
 urlpatterns = [
     # The public pages first: they take the most requests from outside (a household's phone, a poster's QR
-    # code),
-    # and each resolves before the staff pages' patterns are tried.
+    # code), and each resolves before the staff pages' patterns are tried.
     path("declare/", include("fupin.declarations.public_urls")),
     path("public/", include("fupin.disclosure.urls")),
     path("", include("fupin.core.urls")),
@@ -33,5 +32,4 @@ urlpatterns = [
 # (fupin.core.unavailable).
 handler500 = "fupin.core.unavailable.server_error"
 # Nothing under MEDIA_ROOT is served by its path: each stored file has a view that checks who may read its
-# record
-# (fupin.core.downloads).
+# record (fupin.core.downloads).

@@ -1,7 +1,6 @@
 """WSGI entry point (granian through `fupin serve`, or any WSGI server). Each server process loads what the
-first page would,
-then freezes its objects out of the garbage collector's sight: a full collection would otherwise walk a
-few hundred thousand long-lived objects in the middle of some request."""
+first page would, then freezes its objects out of the garbage collector's sight: a full collection would
+otherwise walk a few hundred thousand long-lived objects in the middle of some request."""
 
 import gc
 import os

@@ -10,8 +10,8 @@ from hypothesis import settings as hypothesis_settings
 from tests import factories
 
 # The task workers the tests start (crash and two-worker tests) run no daily jobs (fupin.core.schedule): they
-# would
-# add tasks and anchors of their own to what those tests count. tests/core/test_schedule.py turns them on.
+# would add tasks and anchors of their own to what those tests count. tests/core/test_schedule.py turns them
+# on.
 os.environ.setdefault("FUPIN_SCHEDULE", "off")
 
 # Property tests check rules, not speed: on a machine busy with other work hypothesis's

@@ -96,8 +96,7 @@ def make_household(
     **fields,
 ) -> "services.Household":
     """A household with `members` members; each holds a consent in force for every department's data
-    (电子授权书)
-    unless `consent` is False, as the cross-checks match only members who gave one."""
+    (电子授权书) unless `consent` is False, as the cross-checks match only members who gave one."""
     by = by or admin_user()
     fields.setdefault("status", codes.HouseholdStatus.POOR)
     fields.setdefault("primary_cause", codes.PovertyCause.ILLNESS)

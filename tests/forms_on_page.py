@@ -1,6 +1,5 @@
 """A page's form as a browser would post it untouched: its inputs, selected options, checked boxes and text
-areas
-(the edit-form tests fill in a page they read, as users do, instead of restating every field)."""
+areas (the edit-form tests fill in a page they read, as users do, instead of restating every field)."""
 
 from html.parser import HTMLParser
 

@@ -15,11 +15,9 @@ and, within layer 6, fupin.monitoring.services.on_stage_change, called by Declar
 monitoring never imports declarations; fupin.assistance.selectors.provide_visit_checks, called by
 FieldConfig.ready so that assistance never imports the field app; fupin.core.work.register_work, called by
 RegistryConfig.ready and AssistanceConfig.ready, so that the worker and the 后台任务 page in core reach their
-import
-jobs and handbook batches; fupin.audit.access.provide_alarm, called by AccessConfig.ready, so that unusual
-reading
-opens a problem).
-The project's own modules (fupin/settings.py, urls.py, api.py) sit above every app.
+import jobs and handbook batches; fupin.audit.access.provide_alarm, called by AccessConfig.ready, so that
+unusual reading opens a problem). The project's own modules (fupin/settings.py, urls.py, api.py) sit above
+every app.
 """
 
 import ast
@@ -52,18 +50,15 @@ LAYERS = [
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 # The project level: settings, root URLs, the API's assembly, the command wrapper. No app imports these,
-# except
-# fupin/secret_key.py: settings reads the key through it before any app is loaded, so it imports no app and
-# any
-# app may use it (the serve command checks the key with it).
+# except fupin/secret_key.py: settings reads the key through it before any app is loaded, so it imports no app
+# and any app may use it (the serve command checks the key with it).
 PROJECT = {"settings", "urls", "api", "wsgi", "__main__"}
 
 # Edges known to be against the order, each with the issue that removes it. Empty when the layers hold.
 KNOWN = {
     # Posting a notice seals its list in the same transaction (disclosure.services.seal_notice), while
-    # disclosure
-    # reads the procedures' notices: the one cycle inside a layer left, named in issue 15's follow-up (item
-    # 2).
+    # disclosure reads the procedures' notices: the one cycle inside a layer left, named in issue 15's
+    # follow-up (item 2).
     (
         ("fupin/procedures/services.py", "fupin/procedures/notices.py", "fupin/procedures/township.py"),
         "disclosure",

@@ -1,20 +1,15 @@
 """Retention beyond the department lists (issue 17, item 4), run daily by `fupin purge-expired`: the access
-log
-(fupin.audit.retention: expired in place, the chain kept verifiable) and the files backing decided change
-requests
-(FUPIN_EVIDENCE_RETENTION_DAYS after the decision; unset keeps them: a county decides how long its archive law
-asks).
-The change request, its history and each file's name, type and size stay; the file itself goes.
+log (fupin.audit.retention: expired in place, the chain kept verifiable) and the files backing decided change
+requests (FUPIN_EVIDENCE_RETENTION_DAYS after the decision; unset keeps them: a county decides how long its
+archive law asks). The change request, its history and each file's name, type and size stay; the file itself
+goes.
 
 Photos follow the same rule (FUPIN_PHOTO_RETENTION_DAYS, unset keeps them): a helper's visit photos that many
-days
-after the visit, a declaration's photos that many days after it was received once it is closed (an open one
-keeps
-its evidence); the photo goes with its row, the visit and the declaration stay. Uploaded import files hold a
-registry's ID numbers, phones and bank accounts: a finished job's file is deleted when the job ends
-(fupin.registry.importing.jobs.discard_upload) and here if a process died before; a failed job's file, kept
-for a
-retry, FUPIN_IMPORT_FILE_RETENTION_DAYS (default 30) after it failed."""
+days after the visit, a declaration's photos that many days after it was received once it is closed (an open
+one keeps its evidence); the photo goes with its row, the visit and the declaration stay. Uploaded import
+files hold a registry's ID numbers, phones and bank accounts: a finished job's file is deleted when the job
+ends (fupin.registry.importing.jobs.discard_upload) and here if a process died before; a failed job's file,
+kept for a retry, FUPIN_IMPORT_FILE_RETENTION_DAYS (default 30) after it failed."""
 
 import datetime
 from collections import defaultdict

@@ -1,6 +1,5 @@
 """Reading the access log (fupin.audit.access) for a county office: its county's entries, filtered by user and
-by
-person (a member, or an ID number matched exactly)."""
+by person (a member, or an ID number matched exactly)."""
 
 from dataclasses import dataclass
 from typing import Any

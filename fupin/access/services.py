@@ -20,8 +20,7 @@ def open_unusual_reading_problem(
     *, user: Any, scope_code: str, persons: int, since: datetime.datetime
 ) -> Problem | None:
     """Open a problem for the county of `scope_code`: `user` revealed `persons` persons since `since` (more
-    than
-    the bound). None when the reading is not within a county (an administrator across counties)."""
+    than the bound). None when the reading is not within a county (an administrator across counties)."""
     county = (scope_code or getattr(user, "region_id", "") or "")[:COUNTY_DIGITS]
     if len(county) < COUNTY_DIGITS:
         return None

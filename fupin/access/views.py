@@ -1,6 +1,5 @@
 """The county's access log (个人信息查看记录): who saw which persons' full ID numbers, phones and bank
-accounts,
-when and why; filterable by user and person, exportable to .xlsx."""
+accounts, when and why; filterable by user and person, exportable to .xlsx."""
 
 import io
 

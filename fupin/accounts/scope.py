@@ -12,10 +12,8 @@ from fupin.regions.scope import region_filter
 from .models import User
 
 # A helper (帮扶责任人) reads only the households paired to them. The pairings are the assistance app's, which
-# sits
-# above accounts (tests/test_layers.py), so it hands its query over at start-up: AssistanceConfig.ready()
-# calls
-# provide_paired_filter(fupin.assistance.selectors.active_pairings). Until it has, a helper reads no
+# sits above accounts (tests/test_layers.py), so it hands its query over at start-up: AssistanceConfig.ready()
+# calls provide_paired_filter(fupin.assistance.selectors.active_pairings). Until it has, a helper reads no
 # household.
 _paired_filter: list[Callable[..., QuerySet]] = []
 
@@ -33,8 +31,7 @@ def household_filter(user: User, prefix: str = "", *, region_field: str | None =
     The region scope first; a helper (帮扶责任人) additionally sees only the households
     with an active pairing to them, and nothing once their record is set inactive (离岗):
     the pairings they leave behind are no longer theirs to read or write (DESIGN.md section 5). `region_field`
-    names a
-    denormalised village code to use instead of `<prefix>village_id` (Member.village_code).
+    names a denormalised village code to use instead of `<prefix>village_id` (Member.village_code).
     """
     field = region_field or prefix + "village_id"
     helper_region = getattr(user, "helper_region", None) if getattr(user, "is_authenticated", False) else None

@@ -100,8 +100,7 @@ def issue_token(
     user: User, *, name: str, days: int | None = None, read_only: bool = False, scopes: dict | None = None
 ) -> tuple[ApiToken, str]:
     """A bearer token valid for `days` (one of settings.FUPIN_API_TOKEN_DAYS), read-only if asked, limited to
-    the
-    `scopes` ({area: "read" | "write"}, areas of API_AREAS) if given."""
+    the `scopes` ({area: "read" | "write"}, areas of API_AREAS) if given."""
     days = days or settings.FUPIN_API_TOKEN_DEFAULT_DAYS
     if days not in settings.FUPIN_API_TOKEN_DAYS:
         raise AccountError(

@@ -403,8 +403,7 @@ class BatchKind(models.TextChoices):
 
 class HandbookBatch(models.Model):
     """The handbooks (or registration forms) of a whole village, made in the background: progress, then one
-    ZIP of
-    PDFs."""
+    ZIP of PDFs."""
 
     village = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政村")

@@ -1,6 +1,5 @@
 """The roster of assistance work: helper units and helpers (帮扶单位、帮扶责任人), their logins, and their
-import from
-a spreadsheet; each verb in a transaction with its audit entry, like services.py."""
+import from a spreadsheet; each verb in a transaction with its audit entry, like services.py."""
 
 import secrets
 from dataclasses import dataclass, field

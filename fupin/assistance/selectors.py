@@ -430,8 +430,8 @@ def _measure_figures(
 
 
 # Visits sent from the field app carry traces (device time, location, photo hashes) that fupin.field reads:
-# its
-# FieldConfig.ready hands over the check (fupin.field.traces.visit_checks). Until then no visit is flagged.
+# its FieldConfig.ready hands over the check (fupin.field.traces.visit_checks). Until then no visit is
+# flagged.
 _visit_checks: list[Callable[[QuerySet[Visit]], dict]] = [
     lambda visits: {"rows": {}, "visits": [], "notes": []}
 ]
@@ -452,9 +452,8 @@ def _pairing_and_visit_figures(
     end: datetime.date,
 ) -> dict:
     """Households paired at the period's end and the period's visits per (helper, township) into `row(...)`,
-    with
-    the visits the field app's traces flag (late, photos reused, far from the village); returns the flagged
-    ones."""
+    with the visits the field app's traces flag (late, photos reused, far from the village); returns the
+    flagged ones."""
     household_scope = household_filter(user, "household__")
     hh_township = Substr("household__village_id", 1, 9)
     pairings = Pairing.objects.filter(household_scope, started_on__lte=end).filter(

@@ -659,8 +659,7 @@ def record_visit(
 
 def start_handbook_batch(*, by: User, village_code: str, kind: str = BatchKind.HANDBOOK) -> HandbookBatch:
     """Queue the handbooks (or the registration forms, ID numbers masked) of every registered household of a
-    village;
-    the page polls the batch's progress."""
+    village; the page polls the batch's progress."""
     # Cycle breaker: the task module imports the handbook builder, which reads through selectors importing
     # services.
     from .tasks import build_village_handbooks

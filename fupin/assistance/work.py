@@ -1,6 +1,5 @@
 """Handbook batches as watched background work (fupin.core.work): a batch whose process died is marked failed,
-which
-lets its village start a new one, and an administrator retries or cancels it on the 后台任务 page."""
+which lets its village start a new one, and an administrator retries or cancels it on the 后台任务 page."""
 
 from django.db import transaction
 from django.urls import reverse

@@ -1,20 +1,17 @@
 """The access log (查看记录): who saw which persons' sensitive values unmasked, when, in which role, which
-fields,
-for what purpose (issue 17, item 2).
+fields, for what purpose (issue 17, item 2).
 
 Sensitive values (ID numbers, phones, bank accounts, birth dates) are masked on every page, API answer and
-export,
-even for the roles allowed to see them; showing them is an explicit act with a purpose, and each one writes an
-entry here. The entries are audit entries (action "access.<channel>") appended to the county's hash chain like
-every other (fupin.audit.chain), so removing one breaks `fupin audit-verify`; the persons each shows are also
-kept one row each (AccessedPerson) so that the county's log page can filter by person and the hourly count of
-persons a user revealed is one indexed query.
+export, even for the roles allowed to see them; showing them is an explicit act with a purpose, and each one
+writes an entry here. The entries are audit entries (action "access.<channel>") appended to the county's hash
+chain like every other (fupin.audit.chain), so removing one breaks `fupin audit-verify`; the persons each
+shows are also kept one row each (AccessedPerson) so that the county's log page can filter by person and the
+hourly count of persons a user revealed is one indexed query.
 
 One user revealing more than ACCESS_ALERT_PERSONS persons in an hour (setting FUPIN_ACCESS_ALERT_PERSONS,
-default
-100) is unusual reading: the alarm handed over by a higher app (provide_alarm; fupin.access registers one that
-opens
-an item in the county's problem ledger) is called once, when the count first passes the bound within the hour.
+default 100) is unusual reading: the alarm handed over by a higher app (provide_alarm; fupin.access registers
+one that opens an item in the county's problem ledger) is called once, when the count first passes the bound
+within the hour.
 """
 
 import datetime
@@ -109,8 +106,7 @@ def record_access(
 ) -> AuditEntry | None:
     """Log that `by` saw these persons' `fields` unmasked. `persons`: (member id, household id, village code);
     `records`: (label, village code) of persons not registered as members whose values were shown (a
-    declarant:
-    申报人). Nothing is written when no person was shown."""
+    declarant: 申报人). Nothing is written when no person was shown."""
     if not persons and not records:
         return None
     fields = sorted(set(fields))

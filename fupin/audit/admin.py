@@ -1,7 +1,6 @@
 """The audit trail's own pages (read only), and AuditedAdmin: reference data that administrators edit in the
-admin
-(settings, catalogues, units, accounts) with every add, change and delete written to the audit trail, in the
-admin's transaction, as a service would."""
+admin (settings, catalogues, units, accounts) with every add, change and delete written to the audit trail, in
+the admin's transaction, as a service would."""
 
 import datetime
 from decimal import Decimal

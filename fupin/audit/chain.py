@@ -3,9 +3,8 @@ global one ("") for entries without a county.
 
 Each entry's hash is sha256(the previous entry's hash, then the entry's content), the content being a
 canonical JSON array of every meaningful field (CANONICAL_FIELDS). Appending locks the chain's head row
-(ChainHead,
-SELECT … FOR UPDATE on PostgreSQL; SQLite serialises writers) in the caller's transaction, so two writers
-in one county take turns and a rolled-back write leaves no gap. Every path that writes entries goes
+(ChainHead, SELECT … FOR UPDATE on PostgreSQL; SQLite serialises writers) in the caller's transaction, so two
+writers in one county take turns and a rolled-back write leaves no gap. Every path that writes entries goes
 through `append`: services.record, the bulk writes, and the import's COPY (import_bulk).
 """
 
@@ -102,8 +101,7 @@ def stored_changes(changes) -> dict:
 
 def opened_changes(changes) -> dict:
     """Stored `changes` with their encrypted values decrypted, for a page, the API or an export to show
-    (masked
-    there as the reader's role requires)."""
+    (masked there as the reader's role requires)."""
     return _sealed(changes or {}, opening=True)
 
 
@@ -154,8 +152,8 @@ def entry_content(entry) -> str:
 
 def link_hash(prev_hash: str, content: str | bytes) -> str:
     """An entry's hash: sha256 of the previous entry's hash (32 bytes) followed by the entry's content
-    (UTF-8).
-    Its number and chain need not be hashed: moving or renumbering an entry breaks the links around it."""
+    (UTF-8). Its number and chain need not be hashed: moving or renumbering an entry breaks the links around
+    it."""
     return hashlib.sha256(
         bytes.fromhex(prev_hash) + (content if isinstance(content, bytes) else content.encode())
     ).hexdigest()

@@ -102,11 +102,9 @@ class Anchor(models.Model):
 
 class AccessedPerson(models.Model):
     """One person an access-log entry (an AuditEntry whose action starts with "access.", fupin.audit.access)
-    showed
-    unmasked: written with the entry, so the county can find who looked at a person and how many persons a
-    user
-    looked at in an hour. The entry itself, in the chain, names the persons too: a row removed here shows
-    there."""
+    showed unmasked: written with the entry, so the county can find who looked at a person and how many
+    persons a user looked at in an hour. The entry itself, in the chain, names the persons too: a row removed
+    here shows there."""
 
     entry = models.ForeignKey(
         AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="persons"

@@ -1,13 +1,9 @@
 """Retention of the access log (issue 17, item 4): entries older than FUPIN_ACCESS_LOG_RETENTION_DAYS (default
-three
-years) are expired in place. The access log is part of the audit chain, so an entry is not deleted (that would
-read
-as tampering): it becomes a tombstone (action "access.expired", no persons, fields, purpose or user left, its
-chain
-number and hash kept) and its AccessedPerson rows go. One chained entry per chain ("purge_expired_access")
-names the
-numbers it expired, and `fupin audit-verify` accepts a tombstone only at a number such an entry names, still
-checking its link to the entries before and after."""
+three years) are expired in place. The access log is part of the audit chain, so an entry is not deleted (that
+would read as tampering): it becomes a tombstone (action "access.expired", no persons, fields, purpose or user
+left, its chain number and hash kept) and its AccessedPerson rows go. One chained entry per chain
+("purge_expired_access") names the numbers it expired, and `fupin audit-verify` accepts a tombstone only at a
+number such an entry names, still checking its link to the entries before and after."""
 
 import datetime
 from collections import defaultdict

@@ -9,8 +9,8 @@ from .models import Anchor, ChainHead
 
 def may_see_anchors(user: Any) -> bool:
     """An administrator, or a role overseeing counties (accounts.models.User.oversees_counties: audit sits
-    below
-    accounts, whose services write to the trail, so it asks the user rather than importing the roles)."""
+    below accounts, whose services write to the trail, so it asks the user rather than importing the
+    roles)."""
     return getattr(user, "is_authenticated", False) and (user.is_superuser or user.oversees_counties)
 
 

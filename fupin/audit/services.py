@@ -91,9 +91,9 @@ def record_many(entries: list[AuditEntry], *, batch_size: int = 2000) -> list[Au
 def deferred() -> Iterator[list[AuditEntry]]:
     """Entries `record` makes inside the block are chained and written together when it ends (record_many, in
     their order, in the caller's transaction), instead of one chain-head lock and one insert each. Nested: an
-    inner
-    block that ends normally hands its entries to the outer one; one left by an exception drops them, as the
-    savepoint around it drops the changes they describe. Entries inside a block have no id until it ends."""
+    inner block that ends normally hands its entries to the outer one; one left by an exception drops them, as
+    the savepoint around it drops the changes they describe. Entries inside a block have no id until it
+    ends."""
     outer = _deferred.get()
     mine: list[AuditEntry] = []
     token = _deferred.set(mine)

@@ -99,9 +99,9 @@ def verify(
     using: str = DEFAULT_DB_ALIAS,
 ) -> Report:
     """Recompute the chains (those under `county`, a code prefix; all if empty) against their heads and
-    anchors,
-    in one snapshot of the database: entries written meanwhile are neither seen nor taken for insertions.
-    `using` names another database (fupin backup checks the copy it loaded into a scratch database)."""
+    anchors, in one snapshot of the database: entries written meanwhile are neither seen nor taken for
+    insertions. `using` names another database (fupin backup checks the copy it loaded into a scratch
+    database)."""
     connection = connections[using]
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):

@@ -1,8 +1,7 @@
 """fupin backup and fupin restore: what they do, step by step.
 
 A backup holds the keys (var/secret_key, and var/data_keys when the data keys are the embedded default's) and
-the
-audit anchor file, copied first, then a consistent snapshot
+the audit anchor file, copied first, then a consistent snapshot
 of the database, then every file under MEDIA_ROOT (imports, error reports, evidence, photos, handbook ZIPs):
 the database never names a file the archive lacks, except one deleted in between. The archive is then checked
 as a restore would use it: every member against its SHA-256, the database loaded into a scratch copy (a
@@ -43,8 +42,8 @@ from .engines import django_alias, engine_for, stamp
 
 KEY = VAR + secret_key.KEY_FILE_NAME
 # The data keys (fupin.core.crypto) when they are the embedded default's var/data_keys: a restore on a new
-# machine
-# must decrypt. Keys given by FUPIN_DATA_KEYS or FUPIN_DATA_KEYS_FILE are the operator's to keep apart.
+# machine must decrypt. Keys given by FUPIN_DATA_KEYS or FUPIN_DATA_KEYS_FILE are the operator's to keep
+# apart.
 DATA_KEYS = VAR + crypto.KEY_FILE_NAME
 ANCHORS = VAR + "audit-anchors.log"
 

@@ -1,7 +1,6 @@
 """Seeing a change request's ID numbers and phones in full (issue 17, item 2): masked on its page and in the
-API
-for every role, shown to a role that works with identifiers on an explicit request with a purpose, each time
-written to the access log (fupin.audit.access) in the same transaction.
+API for every role, shown to a role that works with identifiers on an explicit request with a purpose, each
+time written to the access log (fupin.audit.access) in the same transaction.
 
 The persons logged are the registered members the request names (ChangeTarget); a request that adds a person
 not yet registered (增员) shows that person's number under the household, so the household's members are
@@ -32,8 +31,7 @@ def persons_shown(change: ChangeRequest) -> list[Member]:
 @transaction.atomic
 def reveal(change: ChangeRequest, *, by: Any, purpose: str, note: str = "", channel: str) -> bool:
     """Check and log that `by` sees the request's ID numbers and phones for `purpose`; True when they are to
-    be
-    shown. RegistryError without a purpose, PermissionDenied for a role that may not see identifiers."""
+    be shown. RegistryError without a purpose, PermissionDenied for a role that may not see identifiers."""
     registry_reveal.ensure_may_reveal(by)
     try:
         purpose, note = access.check_purpose(purpose, note)

@@ -57,8 +57,7 @@ def _lock_households(pks: Iterable[int]) -> list[Household]:
 
 def _prepare_locked(kind: str, household: Household, payload: dict, *, by: User) -> kinds.Plan:
     """Check the change, lock every household it touches at once (in pk order), and check it again under the
-    lock:
-    two proposals on one household are then taken one after the other, and the second sees the first."""
+    lock: two proposals on one household are then taken one after the other, and the second sees the first."""
     plan = kinds.prepare(kind, household, payload, by=by)
     _lock_households([h.pk for h in plan.households])
     household.refresh_from_db()

@@ -267,8 +267,7 @@ def queue(request):
 @login_required
 def household_section(request, pk):
     """The household page's 变更申请 section (loaded by htmx): its requests and, for the village, the button
-    to
-    propose."""
+    to propose."""
     user = request.user
     household = household_or_404(user, pk)
     changes = list(selectors.change_requests_for(user, household=household)[: SECTION_SIZE + 1])

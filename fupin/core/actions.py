@@ -4,8 +4,7 @@ A page that offers several actions on a record (a batch's stage moves, a monitor
 problem's close-out) names them in a table `{name: handler}`. A handler does one action, `handler(request,
 target) -> str`, and returns the message to show, or refuses by raising the app's `ServiceError` (or a
 `PermissionDenied` such as `ScopeError`). The view looks the name up with `handler_for` (an unknown name is
-404)
-and, where the page answers with a redirect and a message, runs it with `perform`.
+404) and, where the page answers with a redirect and a message, runs it with `perform`.
 """
 
 from collections.abc import Callable, Mapping

@@ -32,10 +32,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 def _versioned(form_class: Any, model: Any) -> Any:
     """The admin's change form carrying the version it was based on (fupin.core.versions): a save on top of
-    another
-    user's is refused with what they changed; the form then holds the user's values on the new version, so
-    saving
-    again (after looking) keeps the user's values knowingly."""
+    another user's is refused with what they changed; the form then holds the user's values on the new
+    version, so saving again (after looking) keeps the user's values knowingly."""
 
     class Versioned(form_class):
         based_on = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -8,8 +8,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Django 6.1's empty choice of a model <select> reads "- Select an option -", which Django's Chinese
-        # catalogue
-        # leaves in English; fupin's own words, in both languages (Django invites this override in ready()).
+        # catalogue leaves in English; fupin's own words, in both languages (Django invites this override in
+        # ready()).
         from django.db.models import fields
 
         fields.BLANK_CHOICE_LABEL = _("请选择")

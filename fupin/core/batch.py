@@ -1,8 +1,6 @@
 """Work repeated many times in one request (a phone's sync of hundreds of changes): a read that cannot change
-within
-the batch is made once and remembered until the batch ends. Outside a batch nothing is remembered, so every
-other
-caller reads afresh as before."""
+within the batch is made once and remembered until the batch ends. Outside a batch nothing is remembered, so
+every other caller reads afresh as before."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

@@ -1,17 +1,13 @@
 """Serving a stored file (evidence, visit photos, import files and error reports, handbook ZIPs) to a reader
-the view
-has already checked against the record the file belongs to. Nothing under MEDIA_ROOT is served any other way.
+the view has already checked against the record the file belongs to. Nothing under MEDIA_ROOT is served any
+other way.
 
 The type sent is the file's true one: an image or a PDF is recognised by its first bytes, whatever its name
-says; any
-other file is a download (attachment) of the type its stored name gives, among the few fupin makes, or an
-opaque
-octet-stream. The browser may not sniff another type (nosniff), and the response is a sandbox with no sources
-of its
-own, so a file that holds HTML or script cannot run on fupin's origin. Only images are shown inline: a PDF is
-a
-download too (browsers refuse to show one inside a sandbox, and a PDF viewer on the origin is script of its
-own).
+says; any other file is a download (attachment) of the type its stored name gives, among the few fupin makes,
+or an opaque octet-stream. The browser may not sniff another type (nosniff), and the response is a sandbox
+with no sources of its own, so a file that holds HTML or script cannot run on fupin's origin. Only images are
+shown inline: a PDF is a download too (browsers refuse to show one inside a sandbox, and a PDF viewer on the
+origin is script of its own).
 """
 
 from __future__ import annotations
@@ -55,9 +51,8 @@ def stored_file_response(
     field_file: FieldFile, *, filename: str = "", attachment: bool = False
 ) -> FileResponse:
     """The stored file as a response, named `filename` (default: its stored name; the stored name's extension
-    is added
-    to a filename without one); 404 when there is no such file. `attachment`: always a download, even an image
-    (evidence: minutes, photos of a posted notice, are kept by the reader, not viewed in the tab)."""
+    is added to a filename without one); 404 when there is no such file. `attachment`: always a download, even
+    an image (evidence: minutes, photos of a posted notice, are kept by the reader, not viewed in the tab)."""
     if not field_file:
         raise Http404("文件不存在")
     try:
@@ -83,8 +78,8 @@ def stored_file_response(
 
 def file_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A view that answers with a stored file: GET or HEAD only, and a 404 to whoever may not read it — the
-    anonymous
-    and users outside the record's scope alike, so a file's address tells nobody whether it exists."""
+    anonymous and users outside the record's scope alike, so a file's address tells nobody whether it
+    exists."""
 
     @require_safe
     @functools.wraps(view)

@@ -1,6 +1,5 @@
 """Evidence files people upload (change requests, risk elimination, rectification, look-back checks): a JPEG,
-PNG or
-PDF judged by its content, never its name, and stored under a random name of its true type."""
+PNG or PDF judged by its content, never its name, and stored under a random name of its true type."""
 
 from __future__ import annotations
 
@@ -62,8 +61,7 @@ def random_name(extension: str) -> str:
 
 def stored_name(uploaded_name: str) -> str:
     """A random name keeping the uploaded name's extension when it is a plain one, for files kept whatever
-    their type
-    (procedure minutes, application forms): they are served by the type their content shows
+    their type (procedure minutes, application forms): they are served by the type their content shows
     (`fupin.core.downloads`)."""
     extension = PurePath(uploaded_name or "").suffix.lower()
     return random_name(extension if re.fullmatch(r"\.[a-z0-9]{1,8}", extension) else "")

@@ -2,12 +2,9 @@
 and serving it to its requester, and deleting it when it expires.
 
 Who may ask is decided where the export starts (the table's `query` refuses as its page does, with the user's
-own
-scope); the file then belongs to that user alone: every lookup here is by (user, pk), so another user, of any
-role,
-meets a 404. While a file is written its writer holds the lease ("export", pk): a row marked running whose
-lease
-nobody holds was left by a process that died, and reads as interrupted (the user starts it again).
+own scope); the file then belongs to that user alone: every lookup here is by (user, pk), so another user, of
+any role, meets a 404. While a file is written its writer holds the lease ("export", pk): a row marked running
+whose lease nobody holds was left by a process that died, and reads as interrupted (the user starts it again).
 """
 
 from __future__ import annotations

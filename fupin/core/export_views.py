@@ -1,6 +1,5 @@
 """Every table to Excel (fupin.core.table_exports): the download a list page links to, and the user's own
-large
-exports written in the background (我的导出), each with its progress and its file."""
+large exports written in the background (我的导出), each with its progress and its file."""
 
 import tempfile
 

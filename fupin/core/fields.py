@@ -125,8 +125,7 @@ class SealedJSONField(models.JSONField):
 class EncryptedJSONField(models.TextField):
     """A JSON value stored as one encrypted text (fupin.core.crypto), for values whose meaning another column
     gives (a sync conflict's old and new value of a phone or an ID number): read and written as JSON in
-    Python.
-    Text stored before the encryption (plain JSON) still reads."""
+    Python. Text stored before the encryption (plain JSON) still reads."""
 
     # what Python reads and writes (for django-stubs, which would take a TextField's str)
     _pyi_private_set_type: Any

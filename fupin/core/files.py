@@ -64,8 +64,7 @@ def _setting(name: str, default: int) -> int:
 
 def upload_limits() -> Limits:
     """An import uploaded through the web: Excel's own row limit, and as .xlsx about 340,000 persons of the
-    template's
-    73 columns, a large county (a larger registry comes as CSV, or through `fupin import`)."""
+    template's 73 columns, a large county (a larger registry comes as CSV, or through `fupin import`)."""
     return Limits(
         unpacked=_setting("FUPIN_IMPORT_MAX_UNPACKED_MB", 1024) * MB,
         rows=_setting("FUPIN_IMPORT_MAX_ROWS", 1_048_576),

@@ -19,8 +19,7 @@ class FormRenderer(DjangoTemplates):
 
 class RefusalOnFields:
     """How a service's refusal lands on a form's fields (mixed into ServiceForm, and into a ModelForm that
-    only
-    checks what a service then saves)."""
+    only checks what a service then saves)."""
 
     error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
 

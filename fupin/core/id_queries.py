@@ -1,17 +1,11 @@
 """A search by ID number leaves no number in the browser's address bar, history or bookmarks (issue 17), nor
-in a
-link copied from there. A GET page whose search parameters (`q`, `id_number`) hold an ID number or its last
-digits
-(six or more digits, an X allowed at the end) is answered as asked, but the address the browser keeps is the
-same
-one with the number replaced by a token ("~" and random letters) kept in the user's session: a full page names
-it
-in <meta name="fupin-replace-url"> (fupin.js puts it in the history with replaceState), an htmx search that
-pushes
-its address gets it as HX-Push-Url. A request carrying a token gets the number back before any view reads the
-query,
-so every view, form and cache key works as before. A token is good only in the session that made it; a session
-keeps its last KEEP. API requests (programs, not browsers) are left alone.
+in a link copied from there. A GET page whose search parameters (`q`, `id_number`) hold an ID number or its
+last digits (six or more digits, an X allowed at the end) is answered as asked, but the address the browser
+keeps is the same one with the number replaced by a token ("~" and random letters) kept in the user's session:
+a full page names it in <meta name="fupin-replace-url"> (fupin.js puts it in the history with replaceState),
+an htmx search that pushes its address gets it as HX-Push-Url. A request carrying a token gets the number back
+before any view reads the query, so every view, form and cache key works as before. A token is good only in
+the session that made it; a session keeps its last KEEP. API requests (programs, not browsers) are left alone.
 
 The request line that carried the number names it once: fupin's own logs mask it (fupin.core.logs)."""
 

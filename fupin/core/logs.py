@@ -1,9 +1,8 @@
 """Log records without personal data (issue 17: "never … in logs"): a logging filter that masks every ID
-number,
-mobile phone and bank-account-like run of digits in a record's message, arguments and traceback before any
-handler writes it. Django logs a request's path on a 404 or 500, the development server its whole request
-line,
-an exception's text may quote a value: all pass through here (settings.LOGGING puts it on every handler).
+number, mobile phone and bank-account-like run of digits in a record's message, arguments and traceback before
+any handler writes it. Django logs a request's path on a 404 or 500, the development server its whole request
+line, an exception's text may quote a value: all pass through here (settings.LOGGING puts it on every
+handler).
 
 Masking follows the pages (fupin.core.idnumber): an ID number keeps its first six and last four characters, a
 phone its first three and last four, a longer run of digits (a bank account, a card) its last four."""

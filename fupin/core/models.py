@@ -50,8 +50,7 @@ class ExportFile(models.Model):
     it.
 
     The file is written under a temporary name and renamed when whole: a file is either absent or complete. It
-    is
-    served to its requester alone, until `expires`; then it and this row are deleted (purge_expired)."""
+    is served to its requester alone, until `expires`; then it and this row are deleted (purge_expired)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")

@@ -102,10 +102,9 @@ def keyset_page(
 ) -> tuple[list, str | None]:
     """One page of `queryset` in `order` (its last field must be the primary key, so the order is total) after
     `cursor`, and the cursor of the next page (None on the last). A row written meanwhile never shifts a page:
-    the
-    next page starts after the last row's key, not at an offset. `where` names the list, so a cursor from
-    another
-    list (or another ordering) is refused with CursorError. The cursor is signed: it cannot be forged."""
+    the next page starts after the last row's key, not at an offset. `where` names the list, so a cursor from
+    another list (or another ordering) is refused with CursorError. The cursor is signed: it cannot be
+    forged."""
     if not order or order[-1].lstrip("-") not in ("pk", "id"):
         raise ValueError("a keyset order ends with the primary key")
     queryset = queryset.order_by(*order)

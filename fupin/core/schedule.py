@@ -1,17 +1,12 @@
 """Daily work the product does by itself, so the embedded default needs no cron: the declarations' deadline
-sweep,
-the audit chains' anchor, deleting expired department lists, loan repayment reminders.
+sweep, the audit chains' anchor, deleting expired department lists, loan repayment reminders.
 
 Each app registers its daily jobs in its AppConfig.ready() (`register_daily`), as background tasks that take
-no
-argument. The task worker (`fupin worker`, which `fupin serve` starts) looks every minute: a job whose time of
-day
-has passed and that has not run today is enqueued once. One row per job and day (`ScheduledRun`, unique)
-decides
-which of several workers on several machines enqueues it, so it runs once a day; a worker that was down at the
-job's time enqueues it when it comes back, the same day. Days missed altogether are not replayed: each job
-covers
-everything due whenever it runs.
+no argument. The task worker (`fupin worker`, which `fupin serve` starts) looks every minute: a job whose time
+of day has passed and that has not run today is enqueued once. One row per job and day (`ScheduledRun`,
+unique) decides which of several workers on several machines enqueues it, so it runs once a day; a worker that
+was down at the job's time enqueues it when it comes back, the same day. Days missed altogether are not
+replayed: each job covers everything due whenever it runs.
 
 `FUPIN_SCHEDULE` changes a job's time or turns it off, e.g. `declaration-deadlines=02:00,loan-reminders=off`.
 `fupin run-schedule` does one look from cron for a site whose worker is not fupin's own.

@@ -10,10 +10,9 @@ def drop_foreign_key_index(
     app_label: str, model_name: str, field_name: str, field: Any
 ) -> migrations.SeparateDatabaseAndState:
     """A foreign key's own index dropped (`field` is the key with db_index=False) where another index leads
-    with
-    its column. Django would remake an SQLite table to alter the field, which drops the triggers migrations
-    put
-    on it (list versions, rollups); the index is dropped by its name instead, on either database."""
+    with its column. Django would remake an SQLite table to alter the field, which drops the triggers
+    migrations put on it (list versions, rollups); the index is dropped by its name instead, on either
+    database."""
 
     def index_name(apps: Any, schema_editor: Any) -> tuple[Any, Any, Any]:
         model = apps.get_model(app_label, model_name)
@@ -57,12 +56,9 @@ def code_fields(
     app_label: str, model_name: str, fields: dict, dropped: dict[str, str] | None = None
 ) -> migrations.SeparateDatabaseAndState:
     """CharFields that become CodeFields (fupin.core.fields): on PostgreSQL their columns take the collation
-    "C",
-    their indexes rebuilt with it; the `dropped` indexes go (see drop_indexes): Django's pattern-matching
-    ones,
-    which "C" makes needless, and those Meta now declares under a name of its own. SQLite's table is not
-    remade
-    (that would drop the triggers migrations put on it)."""
+    "C", their indexes rebuilt with it; the `dropped` indexes go (see drop_indexes): Django's pattern-matching
+    ones, which "C" makes needless, and those Meta now declares under a name of its own. SQLite's table is not
+    remade (that would drop the triggers migrations put on it)."""
 
     def collate(collation: str) -> Callable[[Any, Any], None]:
         def run(apps: Any, schema_editor: Any) -> None:

@@ -1,8 +1,7 @@
 """Outbound text messages (短信): one interface, two back ends, sent as background tasks with retries.
 
 `queue(phone, template, params)` hands a message to the task queue (django.tasks), after the current
-transaction
-commits, so a rolled-back action sends nothing. The task `deliver` calls the back end named by
+transaction commits, so a rolled-back action sends nothing. The task `deliver` calls the back end named by
 FUPIN_SMS_BACKEND:
 
 - "console" (default): the message is logged, and appended to FUPIN_SMS_FILE when that is set (one JSON object

@@ -125,9 +125,9 @@ def write_records(
     text_columns: Iterable[str],
 ) -> None:
     """Write `records` (heading → value, a generator is read once, in constant memory) to `out` (a path or
-    binary
-    file) as one .xlsx sheet through rustpy-xlsxwriter: numbers and dates as such, a text never a formula, and
-    every text column with Excel's quote prefix, so formula-like text stays text when the cell is edited."""
+    binary file) as one .xlsx sheet through rustpy-xlsxwriter: numbers and dates as such, a text never a
+    formula, and every text column with Excel's quote prefix, so formula-like text stays text when the cell is
+    edited."""
     import rustpy_xlsxwriter
 
     text = rustpy_xlsxwriter.Format().set_quote_prefix()

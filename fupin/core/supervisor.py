@@ -12,8 +12,7 @@ log = logging.getLogger("fupin.serve")
 
 class Supervisor(threading.Thread):
     """Runs `command`, and again each time it exits, waiting 1, 2, 4 … up to `max_delay` seconds between
-    starts
-    (back to 1 once a run lasted `steady` seconds); every exit and restart is logged."""
+    starts (back to 1 once a run lasted `steady` seconds); every exit and restart is logged."""
 
     def __init__(
         self,

@@ -7,13 +7,11 @@ export reveals them). It registers the description in its `AppConfig.ready()` (`
 links to `export_url` with its own GET parameters.
 
 The sheet is written by rustpy-xlsxwriter (rust_xlsxwriter in constant-memory mode, fed a generator): numbers
-and
-dates are stored as numbers and dates, text columns carry Excel's quote prefix, so a name that begins with `=`
-is
-text and stays text when edited (no formula injection, see spreadsheets.py). Up to BACKGROUND_ROWS rows the
-file
-is written while the browser waits; a larger list becomes an `ExportFile` written by a background task
-(fupin.core.tasks.write_export) with its progress on its own page, for its requester alone, kept EXPIRE_HOURS.
+and dates are stored as numbers and dates, text columns carry Excel's quote prefix, so a name that begins with
+`=` is text and stays text when edited (no formula injection, see spreadsheets.py). Up to BACKGROUND_ROWS rows
+the file is written while the browser waits; a larger list becomes an `ExportFile` written by a background
+task (fupin.core.tasks.write_export) with its progress on its own page, for its requester alone, kept
+EXPIRE_HOURS.
 """
 
 from __future__ import annotations
@@ -120,8 +118,7 @@ def moment(value: datetime.datetime | None) -> str:
 
 def cell(value: Any) -> Any:
     """A value as the writer stores it: numbers as numbers, dates as dates, None as an empty cell, anything
-    else
-    (a translated label, a region, a choice) as its text."""
+    else (a translated label, a region, a choice) as its text."""
     if type(value) is datetime.datetime:
         return moment(value)
     return value if type(value) in _AS_IS else str(value)

@@ -21,8 +21,7 @@ def todo_page(request: HttpRequest) -> HttpResponse:
 
 def todo_context(request: HttpRequest) -> dict:
     """`todo_count` for the navigation and `todo_panel` for the landing page, computed only when a template
-    reads
-    them (fupin.core.todo keeps the items 30 s)."""
+    reads them (fupin.core.todo keeps the items 30 s)."""
     from django.utils.functional import SimpleLazyObject
     from django.utils.safestring import mark_safe
 

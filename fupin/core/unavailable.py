@@ -1,6 +1,5 @@
 """The answer while the database is away (restarting, unreachable, locked past the busy timeout): a clear 503
-in
-Chinese, not a 500, and the broken connection dropped so the next request connects afresh (no restart of
+in Chinese, not a 500, and the broken connection dropped so the next request connects afresh (no restart of
 fupin)."""
 
 import sys

@@ -1,7 +1,6 @@
 """The signed-in user's row read by plain SQL: the SELECT list of the user table, and a user built from it as
-the
-ORM would. The session store (fupin.core.sessions) reads the row with the session; the authentication backend
-(fupin.accounts.backends) builds the user from it, or reads the row itself."""
+the ORM would. The session store (fupin.core.sessions) reads the row with the session; the authentication
+backend (fupin.accounts.backends) builds the user from it, or reads the row itself."""
 
 from collections.abc import Sequence
 from functools import cache

@@ -2,8 +2,7 @@
 
 A `version` column (default 1, kept in the database for COPY and raw inserts) that a trigger raises from the
 old row's version whenever one of the listed columns changes, whoever writes. The registry's migration 0009
-did
-this for households and members; later migrations call `operations` with their tables and columns, frozen
+did this for households and members; later migrations call `operations` with their tables and columns, frozen
 there: a migration that adds an edited column replaces the trigger with the longer list. The column is added
 with ALTER TABLE, not AddField, so that SQLite keeps the tables' other triggers.
 """

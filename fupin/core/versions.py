@@ -1,6 +1,5 @@
 """Optimistic versions: an edit carries the version of the record it was based on, and a save on top of a
-newer
-version is refused with what changed meanwhile, never silently undoing the other writer's change.
+newer version is refused with what changed meanwhile, never silently undoing the other writer's change.
 
 A versioned model has a `version` column the database raises on every change of an edited column (the
 registry's migration 0009 triggers), whoever writes. Forms carry the version and the values the user saw in
@@ -174,8 +173,7 @@ def form_state(
     request: HttpRequest, record: Any, fields: Iterable[str], conflict: VersionConflict | None = None
 ) -> str:
     """The token a form page renders: the record's for a fresh form, a merge's after a conflict, and the
-    posted one
-    when the page comes back with other errors (the edit stays based on what the user saw)."""
+    posted one when the page comes back with other errors (the edit stays based on what the user saw)."""
     if conflict is not None:
         return conflict_token(conflict)
     if request.method == "POST":

@@ -2,11 +2,10 @@
 hand-over through which each app finds, recovers, retries and cancels its own work whose runner died.
 
 A lease is a lock the operating system or the database lets go of by itself when its process dies: on SQLite
-(one
-machine) an exclusive flock on a file under VAR_DIR/locks/, on PostgreSQL an advisory lock held by a
-connection
-of its own (so several machines see each other's). No heartbeat has to be written, so nothing is judged dead
-because a long transaction kept it from writing one, and nothing dead looks alive for a timeout's length.
+(one machine) an exclusive flock on a file under VAR_DIR/locks/, on PostgreSQL an advisory lock held by a
+connection of its own (so several machines see each other's). No heartbeat has to be written, so nothing is
+judged dead because a long transaction kept it from writing one, and nothing dead looks alive for a timeout's
+length.
 """
 
 from __future__ import annotations
@@ -88,8 +87,7 @@ class Lease:
                 os.close(fd)
                 return False
             # The holder before us removes the file when it releases (below): a lock taken on a file no longer
-            # at
-            # the path is no lease, so take the one that is there now.
+            # at the path is no lease, so take the one that is there now.
             try:
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
@@ -196,8 +194,7 @@ def uses_worker() -> bool:
 
 def may_manage(user: Any) -> bool:
     """Who sees and handles stuck or failed work (the 后台任务 page): system administrators, county offices
-    (their
-    county)."""
+    (their county)."""
     return bool(getattr(user, "is_superuser", False) or getattr(user, "is_county_office", False))
 
 
@@ -252,8 +249,7 @@ def recover_all() -> int:
 
 def settle_unheld(kind: str, pk: int, settle: Callable[[], bool]) -> bool:
     """Run `settle()` (it marks work `kind`/`pk` whose runner died) while holding that work's lease, so a
-    runner
-    cannot start meanwhile; False at once when a live process holds it (the work is still running
+    runner cannot start meanwhile; False at once when a live process holds it (the work is still running
     somewhere)."""
     lease = Lease(kind, pk)
     if is_held(kind, pk) or not lease.try_acquire():

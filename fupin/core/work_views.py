@@ -1,6 +1,5 @@
 """The 后台任务 page: which workers are alive, and each app's queued, running, interrupted and failed work,
-with
-retry and cancel (system administrators: everything; county offices: their county)."""
+with retry and cancel (system administrators: everything; county offices: their county)."""
 
 from typing import Any
 

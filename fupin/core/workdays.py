@@ -1,10 +1,9 @@
 """Working days (工作日) in mainland China: weekends, public holidays and make-up working days (调休).
 
 The calendar is the `chinesecalendar` package's (PyPI `chinesecalendar`, import name `chinese_calendar`),
-which
-carries the State Council's yearly holiday notice (国务院办公厅关于部分节假日安排的通知). The notice for the
-next
-year is published each November: upgrade the package then (`pip install -U chinesecalendar`, see README).
+which carries the State Council's yearly holiday notice (国务院办公厅关于部分节假日安排的通知). The notice for
+the next year is published each November: upgrade the package then (`pip install -U chinesecalendar`, see
+README).
 
 A year the package does not know yet is counted by weekends alone, corrected by the settings
 FUPIN_EXTRA_HOLIDAYS and FUPIN_EXTRA_WORKDAYS (ISO dates), so a county can enter a new notice by hand before
@@ -49,8 +48,7 @@ def known(year: int) -> bool:
 
 def unknown_years(today: datetime.date, *, ahead_days: int = 60) -> list[int]:
     """The years a deadline set today may fall in (today to `ahead_days` on) whose holidays are not known, so
-    the
-    pages can say that deadlines there count weekends only until the calendar is updated."""
+    the pages can say that deadlines there count weekends only until the calendar is updated."""
     years = range(today.year, (today + datetime.timedelta(days=ahead_days)).year + 1)
     return [year for year in years if not known(year)]
 

@@ -9,8 +9,7 @@ class DeclarationsConfig(AppConfig):
 
     def ready(self):
         # Monitoring and procedures sit beside this app and never import it: they tell us when a case or a
-        # batch a
-        # declaration entered moves on.
+        # batch a declaration entered moves on.
         from fupin.core.schedule import register_daily
         from fupin.monitoring.services import on_stage_change
         from fupin.procedures.services import on_batch_move

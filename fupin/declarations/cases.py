@@ -1,8 +1,7 @@
 """From a declaration to a procedure: the village's home verification (or rejection), the procedure the
-verified
-declaration enters without retyping (the 监测户 procedure, or the year's identification or relapse batch of
-the
-village), and following that procedure so the household reads each step on its status page and by SMS.
+verified declaration enters without retyping (the 监测户 procedure, or the year's identification or relapse
+batch of the village), and following that procedure so the household reads each step on its status page and by
+SMS.
 
 Monitoring and procedures sit beside this app and never import it: they call `follow_case` and `follow_batch`,
 registered in `DeclarationsConfig.ready()`, inside the transaction that moved the case or the batch.
@@ -114,8 +113,7 @@ def _open_monitoring(declaration: Declaration, household: Household, *, by, kind
 
 def _enter_batch(declaration: Declaration, household: Household, *, by, route: str, risk: str):
     """The village's open batch of the year for this procedure (opened if there is none) takes the household
-    as an
-    application, with the declaration's facts as its statement and cause."""
+    as an application, with the declaration's facts as its statement and cause."""
     kind, year = PROCEDURE_OF[Route(route)], timezone.localdate().year
     batch = (
         Batch.objects.filter(kind=kind, village_id=declaration.village_id, year=year)
@@ -163,8 +161,7 @@ def verify(
 ) -> Declaration:
     """The village confirms the hardship at the home: the household enters the procedure chosen (the 监测户
     procedure by default, or the village's identification or relapse batch) with the declaration's facts, and
-    the
-    township's clock starts."""
+    the township's clock starts."""
     declaration = locked_declaration(declaration)
     ensure_can_edit(by, declaration.village_id)
     if not can_verify(by, declaration):
@@ -237,8 +234,7 @@ def reject(declaration: Declaration, *, by, reason: str) -> Declaration:
 
 def _arrive(declaration: Declaration, status: str, label: str, *, reason: str = "", stage: str) -> None:
     """Move a followed declaration to `status` (or only note the step when it stays), keep its deadlines,
-    audit it,
-    tell the household, and settle the deadline problems of the steps now done."""
+    audit it, tell the household, and settle the deadline problems of the steps now done."""
     before = declaration.status
     if status != before:
         move_declaration(declaration, status, by=None, label=label)

@@ -1,6 +1,5 @@
 """Declarations (农户自主申报): a household's own report of a hardship, or one taken by staff from the
-hotline, a
-visit, a cadre's check or a department's warning, and the working-day clock that runs over it."""
+hotline, a visit, a cadre's check or a department's warning, and the working-day clock that runs over it."""
 
 from django.conf import settings
 from django.db import models
@@ -49,9 +48,7 @@ OPEN_STATUSES = [Status.RECEIVED, Status.IN_PROCEDURE, Status.REVIEWED]
 
 class Route(models.TextChoices):
     """The procedure a verified declaration enters (DESIGN.md: 监测户 since 2021; identification or relapse
-    where
-    the
-    province still runs them for a household that qualifies)."""
+    where the province still runs them for a household that qualifies)."""
 
     MONITORING = "monitoring", _("纳入监测（监测户认定程序）")
     IDENTIFICATION = "identification", _("申请识别为贫困户（本年度识别程序）")
@@ -180,8 +177,7 @@ class Declaration(EncryptedModel):
     @property
     def status_text(self) -> str:
         """The status as the household reads it: a case concluded by an identification or relapse procedure
-        was
-        announced as a poor household, not taken into monitoring."""
+        was announced as a poor household, not taken into monitoring."""
         if self.status == Status.CONCLUDED and self.entry_id:
             return str(_("经公告认定为贫困户，纳入帮扶"))
         return str(self.get_status_display())
@@ -226,8 +222,7 @@ class Photo(models.Model):
 
 class Overdue(models.Model):
     """A step that missed its deadline, with the problem-ledger item opened for it: one per declaration and
-    step,
-    so the sweep may run any number of times."""
+    step, so the sweep may run any number of times."""
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="overdue_steps")
     step = models.CharField(_("环节"), max_length=8, choices=Step.choices)
@@ -247,8 +242,7 @@ class Overdue(models.Model):
 
 class PhoneCode(EncryptedModel):
     """A one-time code sent to a phone. Kept in the database (not a process's memory) so any worker can check
-    it;
-    only its hash is stored, and the phone encrypted (fupin.core.crypto), found by its blind index."""
+    it; only its hash is stored, and the phone encrypted (fupin.core.crypto), found by its blind index."""
 
     phone = EncryptedField(max_length=11, purpose="phone")
     phone_index = BlindIndexField(source="phone", purpose="phone", db_index=True)

@@ -1,8 +1,7 @@
 """The village poster (申报二维码海报): an A4 page per village with its name, what to declare and how, the QR
-code of
-its signed declaration address, and the hotline; one PDF for a village, or for every village of a township or
-county.
-WeasyPrint renders it with the Noto CJK font, as the handbook does; the QR code is inline SVG (no network)."""
+code of its signed declaration address, and the hotline; one PDF for a village, or for every village of a
+township or county. WeasyPrint renders it with the Noto CJK font, as the handbook does; the QR code is inline
+SVG (no network)."""
 
 from __future__ import annotations
 
@@ -48,10 +47,8 @@ INLINE_LIMIT = 400
 
 def poster_parts(region: Region) -> list[Region]:
     """The regions whose posters the page offers as one PDF each: the region itself, or, for a county with
-    more
-    villages than one request should render, each of its townships (`fupin declaration-posters` makes the
-    whole
-    county's at once)."""
+    more villages than one request should render, each of its townships (`fupin declaration-posters` makes the
+    whole county's at once)."""
     if region.level == RegionLevel.VILLAGE:
         return [region]
     count = Region.objects.filter(in_region("code", region.code), level=RegionLevel.VILLAGE).count()

@@ -1,6 +1,5 @@
 """The household's pages, without an account: the declaration form (village preset by a poster's signed code,
-or
-chosen step by step down the region tree), the receipt, and the status page. Every address is limited per
+or chosen step by step down the region tree), the receipt, and the status page. Every address is limited per
 caller (django-ratelimit on the cache); per phone and per ID number the services count in the database."""
 
 from __future__ import annotations
@@ -47,10 +46,8 @@ def _page(request, template: str, context: dict):
 
 def _cached_page(request, template: str, parts: tuple, context):
     """A page that is the same for every caller (the empty form of a village, the chooser, the status form):
-    rendered
-    once into the cache (core.fragments) and served with the request's own CSRF token. `context()` is called
-    only on
-    a miss; a lookup it refuses (a forged village code: Http404) is never stored."""
+    rendered once into the cache (core.fragments) and served with the request's own CSRF token. `context()` is
+    called only on a miss; a lookup it refuses (a forged village code: Http404) is never stored."""
     key = fragments.key("declare", template, *parts)
     html = fragments.get(key)
     if html is None:

@@ -1,8 +1,6 @@
 """Seeing a declarant's ID number and phone in full (issue 17, item 2): masked on the declaration's page and
-in
-the API for every role, shown to a role that works with identifiers on an explicit request with a purpose,
-each
-time written to the access log (fupin.audit.access) in the same transaction.
+in the API for every role, shown to a role that works with identifiers on an explicit request with a purpose,
+each time written to the access log (fupin.audit.access) in the same transaction.
 
 A declarant is often not registered: the entry names the declaration (申报 回执号, the declarant's name) and,
 when the number is a registered member's, that member too, so the county finds it by person."""
@@ -28,8 +26,7 @@ def label(declaration: Declaration) -> str:
 @transaction.atomic
 def reveal(declaration: Declaration, *, by: Any, purpose: str, note: str = "", channel: str) -> bool:
     """Check and log that `by` sees the declarant's ID number and phone for `purpose`; True when they are to
-    be
-    shown. RegistryError without a purpose, PermissionDenied for a role that may not see identifiers."""
+    be shown. RegistryError without a purpose, PermissionDenied for a role that may not see identifiers."""
     registry_reveal.ensure_may_reveal(by)
     try:
         purpose, note = access.check_purpose(purpose, note)

@@ -1,6 +1,5 @@
 """Reading declarations: scoped to the reader (a region, or a helper's paired households), sorted by urgency,
-and
-counted for the dashboard from the same querysets the lists show."""
+and counted for the dashboard from the same querysets the lists show."""
 
 from __future__ import annotations
 

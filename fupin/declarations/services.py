@@ -1,6 +1,5 @@
 """What happens to a declaration: the household's own (with its phone's one-time code), staff intake, cases
-opened
-from risk signals and findings, the home verification, and following the monitoring case it opens.
+opened from risk signals and findings, the home verification, and following the monitoring case it opens.
 
 Each verb runs in a transaction and writes its audit entry; a refusal raises DeclarationError (Chinese). The
 household hears of each step by SMS (core.sms, queued after commit).
@@ -100,8 +99,7 @@ def send_code(phone: str, *, now: datetime.datetime | None = None) -> None:
 
 def _spend_code(phone: str, code: str, now: datetime.datetime) -> str:
     """Lock the phone's live code and spend it if `code` matches ('' then), else the field error. A wrong
-    guess is
-    counted; after CODE_ATTEMPTS of them the code is dead. Runs in the caller's transaction."""
+    guess is counted; after CODE_ATTEMPTS of them the code is dead. Runs in the caller's transaction."""
     live = (
         PhoneCode.objects.select_for_update()
         .filter(phone=phone, used=False, sent_at__gte=now - datetime.timedelta(minutes=CODE_MINUTES))
@@ -290,8 +288,7 @@ def declare(
     _repeat_check(id_number, phone, now)
     cleaned = clean_photos(photos)
     # The code is spent in the transaction that stores the declaration: two submissions with one code store
-    # one.
-    # A wrong guess is committed (and counted) even though nothing else is.
+    # one. A wrong guess is committed (and counted) even though nothing else is.
     with transaction.atomic():
         wrong = _spend_code(phone, code, now)
         if not wrong:

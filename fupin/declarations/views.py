@@ -1,6 +1,5 @@
 """Staff pages for declarations: the one list every channel meets in (sorted by urgency), a case's page with
-the
-home verification, staff intake, cases from risk signals and findings, the dashboard, and the village
+the home verification, staff intake, cases from risk signals and findings, the dashboard, and the village
 posters."""
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """The field app's part of the demo (issue 21): the work team's phone signed in and synced once, with an edit
-made
-on an old copy of a member whose phone the clerk changed on the web meanwhile, so the village and the township
-find
-a conflict to review, and the county a device it may revoke."""
+made on an old copy of a member whose phone the clerk changed on the web meanwhile, so the village and the
+township find a conflict to review, and the county a device it may revoke."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 
 `fupin seed-demo` builds the households (`fupin.registry.demo`), then `build_history` gives the county what
 its officers would have done with them: two yearly procedure cycles in the demo township (this year's batches
-of
-the demo village left open at the township's review and at a running notice), helper units and helpers
+of the demo village left open at the township's review and at a running notice), helper units and helpers
 paired to every poor and monitored household, help plans, measures and visits, projects, funds and
 microloans, monitored households, a look-back, a department cross-check, problems open and closed,
 declarations and change requests. Each step acts as the demo account whose job it is (`by=`), so the audit

@@ -8,8 +8,7 @@ class FieldConfig(AppConfig):
 
     def ready(self):
         # Assistance sits beside this app and never imports it: its helper-monitoring report asks us which
-        # visits
-        # look made up (typed long after, photos reused across households, far from the village).
+        # visits look made up (typed long after, photos reused across households, far from the village).
         from fupin.assistance.selectors import provide_visit_checks
 
         from .traces import visit_checks

@@ -1,7 +1,6 @@
 """The sync API's authentication: a device token (`Authorization: Bearer fd_…`). A revoked device or a
-disabled
-account is answered 401 with `"wipe": true`, so the phone clears what it holds; an expired token only asks the
-user to sign in again online."""
+disabled account is answered 401 with `"wipe": true`, so the phone clears what it holds; an expired token only
+asks the user to sign in again online."""
 
 from django.http import HttpRequest
 from django.utils import timezone

@@ -1,6 +1,5 @@
 """A phone's edit made on an old copy, merged field by field: a field only the phone changed is applied, a
-field
-only the web changed is kept, a field both changed to different values is a conflict (the newer value
+field only the web changed is kept, a field both changed to different values is a conflict (the newer value
 kept)."""
 
 from dataclasses import dataclass, field
@@ -29,8 +28,7 @@ def three_way(
     current: dict[str, Any], base: dict[str, Any] | None, mine: dict[str, Any], *, stale: bool = True
 ) -> Merge:
     """Compare plain values: `current` now, `base` as the phone downloaded it, `mine` the phone's new values.
-    A
-    field missing from `base` of a record that moved since (`stale`) counts as changed on both sides."""
+    A field missing from `base` of a record that moved since (`stale`) counts as changed on both sides."""
     out = Merge()
     base = base or {}
     for name, value in mine.items():
@@ -51,8 +49,7 @@ def three_way(
 
 def typed(model: type[models.Model], allowed: set[str], values: Any, *, key: str) -> dict[str, Any]:
     """The phone's values for `allowed` fields of `model`, converted as the model reads them; unknown fields
-    and
-    values of the wrong type are refused with the field's own message."""
+    and values of the wrong type are refused with the field's own message."""
     if not isinstance(values, dict):
         raise FieldError({key: "须为 JSON 对象"})
     unknown = set(values) - allowed

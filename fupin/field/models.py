@@ -1,6 +1,5 @@
 """The field app's devices (short-lived tokens, revocable by the county), the changes they sent (each once),
-the
-conflicts a sync found, and where and when a visit sent from a phone really happened."""
+the conflicts a sync found, and where and when a visit sent from a phone really happened."""
 
 import hashlib
 import secrets
@@ -19,8 +18,7 @@ def hash_token(raw: str) -> str:
 
 class Device(models.Model):
     """A phone signed in to the field app. Its token is short-lived (FUPIN_FIELD_TOKEN_HOURS); the county
-    revokes
-    a lost phone, and a revoked device or a disabled account is told to wipe at its next contact."""
+    revokes a lost phone, and a revoked device or a disabled account is told to wipe at its next contact."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices", verbose_name=_("用户")
@@ -93,8 +91,7 @@ class SyncedChange(models.Model):
 
 class Conflict(models.Model):
     """A field changed both on the web and on a phone since the phone's copy: the newer value was kept, the
-    phone's
-    is here for the reviewer to settle (the village's and township's 同步冲突 page)."""
+    phone's is here for the reviewer to settle (the village's and township's 同步冲突 page)."""
 
     change = models.ForeignKey(SyncedChange, on_delete=models.CASCADE, related_name="conflicts")
     household = models.ForeignKey(

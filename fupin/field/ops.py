@@ -200,8 +200,7 @@ def lookback(ctx: Context) -> Applied:
 def declaration(ctx: Context) -> Applied:
     data = ctx.data
     # only a declaration of the user's own scope, as the work set lists them: another's is "not found", never
-    # a
-    # refusal that confirms it exists
+    # a refusal that confirms it exists
     scope = household_filter(ctx.by, "household__", region_field="village_id")
     if scope is None:
         raise Declaration.DoesNotExist

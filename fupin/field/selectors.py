@@ -1,6 +1,5 @@
 """The field app's reads: a user's work set (only what the role needs, ID numbers masked as on the web, each
-record
-with its version or the values an edit is based on), the sync conflicts a reviewer settles, a county's
+record with its version or the values an edit is based on), the sync conflicts a reviewer settles, a county's
 devices."""
 
 import datetime

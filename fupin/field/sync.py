@@ -1,6 +1,6 @@
 """POST sync: a device's changes applied in its order, each once (the idempotency key), each in its own
-savepoint
-through the owning service, with a receipt line per change: accepted, merged, refused or conflict, and why."""
+savepoint through the owning service, with a receipt line per change: accepted, merged, refused or conflict,
+and why."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -105,8 +105,7 @@ def _record_merge(ctx: ops.Context, applied: ops.Applied, synced: SyncedChange) 
 
 def _households(by: User, changes: list[dict]) -> dict[int, Household]:
     """The batch's households the user may read, in one query (the scope's filter, as household_for applies
-    it);
-    remembered for the batch, so the services' own scope checks of them need no query each."""
+    it); remembered for the batch, so the services' own scope checks of them need no query each."""
     scope = household_filter(by)
     ids = {c["household"] for c in changes if c.get("household") is not None}
     if scope is None or not ids:
@@ -139,8 +138,8 @@ def _apply(
     )
     try:
         # the change and its audit entries together: a refused change leaves neither (its savepoint rolled
-        # back,
-        # its deferred entries dropped); the accepted ones' entries are chained and written once for the batch
+        # back, its deferred entries dropped); the accepted ones' entries are chained and written once for the
+        # batch
         with transaction.atomic(), deferred():
             if change.get("household") is not None:
                 household = households.get(change["household"])
@@ -184,8 +183,8 @@ def _apply(
         ValueError,
     ) as e:
         # a change a service refused, or one whose data a service could not even read (a phone's bug, a
-        # crafted
-        # request): refused on its own line, the rest of the sync goes on — never a 500 for the whole upload
+        # crafted request): refused on its own line, the rest of the sync goes on — never a 500 for the whole
+        # upload
         message, errors = _refusal(e)
         line = _line(change, Outcome.REFUSED, message, errors=errors)
         synced.household, synced.outcome, synced.receipt = household, Outcome.REFUSED, line
@@ -195,10 +194,9 @@ def _apply(
 
 def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
     """Apply the changes in their sequence. A key seen before answers with its first receipt and records
-    nothing;
-    a new change numbered at or below the device's last sequence is refused (an old copy replayed). One
-    transaction
-    for the upload, a savepoint for each change; the scope read once, the audit entries written together."""
+    nothing; a new change numbered at or below the device's last sequence is refused (an old copy replayed).
+    One transaction for the upload, a savepoint for each change; the scope read once, the audit entries
+    written together."""
     with transaction.atomic(), batch(), deferred():
         return _sync(device, by, changes)
 

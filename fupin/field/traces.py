@@ -1,8 +1,6 @@
 """Visits that really happened: a photo's perceptual hash (dHash on Pillow), and the checks the
-helper-monitoring
-report shows (handed to assistance by FieldConfig.ready): visits typed long after the fact, photos reused
-across
-households, visits located far from their village."""
+helper-monitoring report shows (handed to assistance by FieldConfig.ready): visits typed long after the fact,
+photos reused across households, visits located far from their village."""
 
 import datetime
 import math

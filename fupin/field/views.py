@@ -1,6 +1,5 @@
 """The field app's pages: the app itself (/field/: a shell page, its service worker and manifest; everything
-else
-is static JS talking to /api/v1/field/), the sync conflicts the village and township settle, the county's
+else is static JS talking to /api/v1/field/), the sync conflicts the village and township settle, the county's
 devices."""
 
 import json

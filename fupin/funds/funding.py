@@ -1,6 +1,5 @@
 """Funds (资金): entered and adjusted by the county, allocated to projects and paid out; the bank ledger
-imported for
-reconciliation."""
+imported for reconciliation."""
 
 import datetime
 

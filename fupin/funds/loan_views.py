@@ -1,7 +1,6 @@
 """Pages for microloans: the loan list and applications, a loan's page and its actions, interest subsidies,
-the risk
-compensation fund, reminders and overdue reports, and the county's loan policy; thin views over selectors and
-services, as in views.py (whose scope helpers they share)."""
+the risk compensation fund, reminders and overdue reports, and the county's loan policy; thin views over
+selectors and services, as in views.py (whose scope helpers they share)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

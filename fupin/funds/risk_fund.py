@@ -1,7 +1,6 @@
 """The risk compensation fund (风险补偿金) of the microloans: the quarterly deposits into each bank's account,
-the
-payout when a loan defaults, and the recovered money returned to it. Each verb one transaction with its audit
-entry."""
+the payout when a loan defaults, and the recovered money returned to it. Each verb one transaction with its
+audit entry."""
 
 import datetime
 from typing import Any
@@ -182,8 +181,7 @@ def record_recovery(
     loan: Loan, *, by: User, recovered_on: datetime.date, amount_fen: int, note: str = ""
 ) -> RiskFundEntry:
     """Money the bank later recovers goes back to the fund in full (全额归还风险缓释基金专户), shared as the
-    payout
-    was."""
+    payout was."""
     ensure_county_office(by, loan.region_id)
     loan = lock_loan(loan)
     if loan.status != LoanStatus.DEFAULTED:

@@ -15,8 +15,7 @@ log = logging.getLogger("fupin.funds")
 @task
 def send_loan_reminders() -> int:
     """Record the reminders of every county with loans out, as `fupin loan-reminders` does, acting as the
-    first
-    active administrator (the audit shows whom)."""
+    first active administrator (the audit shows whom)."""
     by = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
     if by is None:
         log.warning("没有系统管理员账号，未登记还款提醒")

@@ -51,8 +51,7 @@ def requested_period(request):
 @login_required
 def index(request):
     """One county's figures; a reader over several counties opens on the total of them all (county="" in the
-    query
-    string or none given), with a row per county."""
+    query string or none given), with a row per county."""
     user = request.user
     counties = selectors.counties_for(user)
     whole = len(counties) > 1 and not request.GET.get("county")

@@ -149,9 +149,8 @@ UNFINISHED = (CrossCheck.Status.QUEUED, CrossCheck.Status.RUNNING)
 
 def run_cross_check(check: CrossCheck, timings: dict | None = None) -> CrossCheck:
     """Run a queued cross-check once, holding its lease (fupin.core.work): a second worker given the same
-    check,
-    or a rerun of one that is done or failed, runs nothing; one marked running whose runner died (nobody holds
-    its lease; its findings' transaction wrote nothing) is run again from the start."""
+    check, or a rerun of one that is done or failed, runs nothing; one marked running whose runner died
+    (nobody holds its lease; its findings' transaction wrote nothing) is run again from the start."""
     lease = work.Lease("crosscheck", check.pk)
     if not lease.try_acquire():
         check.refresh_from_db()

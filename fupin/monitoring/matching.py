@@ -351,9 +351,8 @@ def matches_by_name(columns: dict) -> bool:
 
 
 # Which consent (registry.ConsentScope) a department's data needs: members without one in force are not
-# matched
-# (issue 17, item 3). Lists of deaths, schooling, medical insurance and disability certificates are not
-# economic data.
+# matched (issue 17, item 3). Lists of deaths, schooling, medical insurance and disability certificates are
+# not economic data.
 DEPARTMENT_CONSENT: dict[str, ConsentScope] = {
     Department.BUSINESS: ConsentScope.BUSINESS,
     Department.TAX: ConsentScope.INCOME,
@@ -395,8 +394,7 @@ def export_members(
     """Write the join keys of the members under `scope_code` to a CSV (no header): member id and ID number,
     and name and birth date when the list matches by those too. The rules read everything else from the
     registry when the findings are written, so the export carries only what the join needs. With `consent`,
-    only
-    the members holding a consent in force for it."""
+    only the members holding a consent in force for it."""
     where, params = _scope_where(scope_code, consent=consent)
     connection.ensure_connection()
     if connection.vendor == "postgresql":
@@ -481,8 +479,7 @@ def _sql_text(text: str) -> str:
 
 def _read_list(columns: dict) -> str:
     """read_csv over the stored list (UTF-8, comma-separated: the upload parsed its header that way), every
-    column
-    VARCHAR under the header names the upload validated, so DuckDB does not sniff the 10 million rows'
+    column VARCHAR under the header names the upload validated, so DuckDB does not sniff the 10 million rows'
     types."""
     headers = columns.get("headers")
     if not headers:  # a list stored before the headers were kept

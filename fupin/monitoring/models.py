@@ -573,8 +573,7 @@ class Finding(models.Model):
         db_constraint=False,
     )
     # not indexed, like decided_by: nothing reads findings by sweep or by reviewer (deleting either is rare
-    # and
-    # clears the link with a scan), and every index costs the bulk insert of a cross-check
+    # and clears the link with a scan), and every index costs the bulk insert of a cross-check
     sweep = models.ForeignKey(
         Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings", db_index=False
     )

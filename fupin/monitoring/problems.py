@@ -117,8 +117,7 @@ def open_deadline_problem(
     household: Household | None = None,
 ) -> Problem:
     """A problem the deadline sweep opens (申报办理超期) for the level that let a step run over: no user acts,
-    the
-    audit entry names the system."""
+    the audit entry names the system."""
     return _open(
         by=None,
         action="open_deadline_problem",

@@ -93,8 +93,7 @@ def _scope_where(prefix: str) -> tuple[str, list]:
 
 def read_members(prefix: str) -> pl.DataFrame | None:
     """The members under `prefix`: id, household_id, id_number, birth (the birth date as the database writes
-    it
-    as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing
+    it as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing
     screened)."""
     where, params = _scope_where(prefix)
     frame = read_columns(
@@ -191,8 +190,7 @@ def _head_counts_not_one(frame: pl.DataFrame) -> pl.Series:
 
 def candidates(members: pl.DataFrame, *, whole_registry: bool) -> dict[str, pl.Series]:
     """For each screened rule, the ids (members, or households for BY_HOUSEHOLD) it may fire on: all it fires
-    on,
-    and perhaps some more (a birth date the screen cannot read is a candidate for every date rule)."""
+    on, and perhaps some more (a birth date the screen cannot read is a candidate for every date rule)."""
     today, oldest = rules.plausible_birth_dates()
     # a day wider each way, in case the rule's query runs on the next day
     today, oldest = today - datetime.timedelta(days=1), oldest + datetime.timedelta(days=1)

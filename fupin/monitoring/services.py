@@ -245,8 +245,7 @@ def _move(case: MonitoredHousehold, to: str, *, by: User, note: str) -> tuple[Mo
 
 # Apps beside monitoring that follow a case (declarations: fupin.declarations.apps) register here from their
 # AppConfig.ready(); monitoring never imports them. Each listener is called with the case inside the
-# transaction
-# that moved it, so what it writes commits or rolls back with the move.
+# transaction that moved it, so what it writes commits or rolls back with the move.
 _stage_listeners: list[Callable[[MonitoredHousehold], None]] = []
 
 

@@ -1,10 +1,7 @@
 """Sweeps and cross-checks as watched background work (fupin.core.work): each runs under its lease, so a
-second
-worker or a rerun does not run it twice; one marked running whose runner died (its lease gone with the
-process)
-is marked failed with the reason, its transaction having written nothing, and an office retries or cancels it
-on
-the 后台任务 page."""
+second worker or a rerun does not run it twice; one marked running whose runner died (its lease gone with the
+process) is marked failed with the reason, its transaction having written nothing, and an office retries or
+cancels it on the 后台任务 page."""
 
 from django.db import transaction
 from django.urls import reverse

@@ -147,8 +147,7 @@ def run_cycle(
 ) -> dict:
     """Run identification, relapse and exit for every village of the county (or only those whose code starts
     with `within`, leaving out the villages in `skip`; the quota and plan are the county's either way);
-    returns
-    counts and timings."""
+    returns counts and timings."""
     by = system_user()
     if not Region.objects.filter(code=county, level=RegionLevel.COUNTY).exists():
         raise ProcedureError(gettext("县代码不存在：%(county)s") % {"county": county})

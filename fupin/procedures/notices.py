@@ -1,8 +1,6 @@
 """Notices and objections in the public procedures: posting a 7-day notice (and its posting photo), closing
-it,
-and objections recorded and resolved during the notice and the reviews after it; the same checks, transaction
-and
-audit as services.py."""
+it, and objections recorded and resolved during the notice and the reviews after it; the same checks,
+transaction and audit as services.py."""
 
 import datetime
 

@@ -1,6 +1,5 @@
 """Quotas (贫困人口规模) and reduction plans (年度减贫计划): set for a county, cascaded down to its villages
-by
-weight (allocation.largest_remainder), adjusted level by level."""
+by weight (allocation.largest_remainder), adjusted level by level."""
 
 from collections.abc import Iterable
 from decimal import Decimal
@@ -177,8 +176,8 @@ def adjust_allocation(
     parent's, and each changed child's own subtree is re-allocated to match.
 
     `expected_version` and `seen`: the parent's version and the children's values the form showed; when
-    another
-    user changed either meanwhile, nothing is saved (versions.VersionConflict, listing each change)."""
+    another user changed either meanwhile, nothing is saved (versions.VersionConflict, listing each
+    change)."""
     model = ALLOCATION_MODELS[which]
     parent = model.objects.select_for_update().filter(region_id=parent_code, year=year).first()
     if parent is None:
@@ -229,8 +228,7 @@ def _check_children(
     seen: dict | None,
 ) -> None:
     """Refuse an adjustment based on other figures than those now in force: the parent's total (its version)
-    or
-    any child's share changed since the form was shown. The conflict lists each, the other user's and this
+    or any child's share changed since the form was shown. The conflict lists each, the other user's and this
     one's."""
     seen = {str(k): v for k, v in (seen or {}).items()}
     now = dict(

@@ -1,13 +1,11 @@
 """A township's work across its villages (乡镇统一审核、统一公示): the township review of every village's
-batch waiting
-for it, and one township notice listing the households of the chosen villages, with one posting photo and one
-period.
+batch waiting for it, and one township notice listing the households of the chosen villages, with one posting
+photo and one period.
 
 Each village's batch moves through the same services as on its own page (`services.approve_review`,
-`send_back`,
-`notices.close_notice`, `notices.record_objection`): this module gathers the villages and posts the one
-notice, with
-the checks of `notices.post_notice` made for every village; it adds no rule of its own to the procedure.
+`send_back`, `notices.close_notice`, `notices.record_objection`): this module gathers the villages and posts
+the one notice, with the checks of `notices.post_notice` made for every village; it adds no rule of its own to
+the procedure.
 """
 
 import datetime
@@ -86,11 +84,9 @@ def review_villages(
     decisions: dict[int, tuple[str, str]], *, by: User, opinion: str, now: datetime.datetime | None = None
 ) -> tuple[list[str], dict[str, str]]:
     """The township review of several villages' batches: per batch id ("approve", "") with the shared opinion
-    or
-    ("send_back", reason). Each village's decision is its own transaction through the one-village services, so
-    a
-    village refused (moved meanwhile, out of scope, no reason) leaves the others decided: (done, refused by
-    village)."""
+    or ("send_back", reason). Each village's decision is its own transaction through the one-village services,
+    so a village refused (moved meanwhile, out of scope, no reason) leaves the others decided: (done, refused
+    by village)."""
     if len(decisions) > MAX_VILLAGES:
         raise ProcedureError(gettext("一次最多审核 %(n)s 个村") % {"n": MAX_VILLAGES})
     done: list[str] = []
@@ -119,8 +115,8 @@ def review_villages(
 
 def _chosen(batch_ids: list[int], *, by: User) -> list[Batch]:
     """The chosen batches, locked in id order (two officers at once wait for each other, never deadlock), each
-    at
-    the township notice stage, of the user's township level, of one township, year and household procedure."""
+    at the township notice stage, of the user's township level, of one township, year and household
+    procedure."""
     if not batch_ids:
         raise ProcedureError(gettext("请勾选要统一公示的村"))
     if len(batch_ids) > MAX_VILLAGES:
@@ -153,8 +149,7 @@ def _chosen(batch_ids: list[int], *, by: User) -> list[Batch]:
 @transaction.atomic
 def post_township_notice(batch_ids: list[int], *, by: User, now: datetime.datetime | None = None) -> Notice:
     """Issue one township notice (乡镇公示) listing the households of the chosen villages, to be printed and
-    posted;
-    its one period starts now for every village, as `notices.post_notice` does for one."""
+    posted; its one period starts now for every village, as `notices.post_notice` does for one."""
     now = now_unless_given(now)
     batches = _chosen(batch_ids, by=by)
     township = Region.objects.get(code=batches[0].village.parent_id)

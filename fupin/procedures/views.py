@@ -391,8 +391,8 @@ def _allocation_shown(data: dict, action: str) -> dict:
 @login_required
 def allocations(request, which="quota"):
     """A county's allocation set from its basis, or a region's children adjusted by hand; each form carries
-    the
-    version it was based on, and a save on top of another user's change shows what changed (merge) instead."""
+    the version it was based on, and a save on top of another user's change shows what changed (merge)
+    instead."""
     if which not in selectors.ALLOCATION_MODELS:
         raise Http404
     year = request_year(request, this_year())

@@ -1,6 +1,5 @@
 """The division tree, read only: it changes only by loading the statistical codes (`fupin load-regions`),
-which
-households, users and every scope point at; the admin's other pages search it as you type."""
+which households, users and every scope point at; the admin's other pages search it as you type."""
 
 from django.contrib import admin
 

@@ -1,6 +1,6 @@
 """A user's region scope as one code range: the rule every scoped read starts from. It lives beside the region
-tree
-so that the tree's own selectors can apply it; fupin.accounts.scope builds every other scope rule on it."""
+tree so that the tree's own selectors can apply it; fupin.accounts.scope builds every other scope rule on
+it."""
 
 from typing import Any
 

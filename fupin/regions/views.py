@@ -11,8 +11,8 @@ from . import selectors
 from .models import Region, RegionLevel
 
 # The counts beside each region (households, persons, households by status) are the registry's, which sits
-# above
-# regions (tests/test_layers.py): RegistryConfig.ready() hands them over through provide_counts at start-up.
+# above regions (tests/test_layers.py): RegistryConfig.ready() hands them over through provide_counts at
+# start-up.
 _counts = {"columns": [], "breakdown": lambda user, region_code, level: {}}
 
 

@@ -10,8 +10,7 @@ from . import masking
 from .models import Consent, GuaranteeCheck, Household, ImportJob, IncomeRecord, Member
 
 # Sensitive values are masked here too (issue 17): the admin site is for looking things up, and a full value
-# is
-# revealed, with a purpose and logged, on the household's page (fupin.registry.reveal).
+# is revealed, with a purpose and logged, on the household's page (fupin.registry.reveal).
 HOUSEHOLD_HIDDEN = ("phone", "bank_account")
 MEMBER_HIDDEN = ("id_number", "phone", "birth_date")
 

@@ -1,8 +1,6 @@
 """The registry API's schemas derived from the models' fields (used by api.py and the other apps' APIs): input
-types
-with the models' lengths, choices and money precision and Chinese messages, output types, and a record dumped
-by its
-fields."""
+types with the models' lengths, choices and money precision and Chinese messages, output types, and a record
+dumped by its fields."""
 
 import datetime
 from decimal import Decimal

@@ -232,9 +232,8 @@ ETHNICITIES = [
 
 
 # Words the seeds and county ledgers use for a code besides its label (seed 001 篇1 names four household
-# types:
-# 一般贫困户、扶贫低保户、低保户、五保户). Imports and the API accept them; the code stored is the national
-# one.
+# types: 一般贫困户、扶贫低保户、低保户、五保户). Imports and the API accept them; the code stored is the
+# national one.
 ALIASES = {
     HouseholdType: {
         "扶贫低保户": HouseholdType.DIBAO_POOR,

@@ -1,6 +1,5 @@
 """The household's consents (电子授权书) on its page: recording one per member (scanned paper, a signature
-drawn on
-a phone, or in person), withdrawing one, and its file. fupin.registry.consents holds the rules."""
+drawn on a phone, or in person), withdrawing one, and its file. fupin.registry.consents holds the rules."""
 
 from django import forms
 from django.contrib import messages

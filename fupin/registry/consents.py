@@ -1,7 +1,6 @@
 """Consents (电子授权书, issue 17 item 3): each member's authorisation for checking the household's economic
-situation
-with other departments, recorded with its date, scope and how it was given, and withdrawable. Every verb is
-audited.
+situation with other departments, recorded with its date, scope and how it was given, and withdrawable. Every
+verb is audited.
 
 `consented` is the condition the cross-checks and the procedures read: a member holds a consent in force for a
 scope (ConsentScope). Cross-checks filter the members' key query with `consent_sql` (one EXISTS on the
@@ -52,8 +51,8 @@ def consent_sql(scope: str, member_id: str = "registry_member.id") -> str:
 
 def households_without_consent(household_ids: Iterable[int]) -> list[Household]:
     """Of these households, those where an adult member (or the head, in a household of minors) holds no
-    consent in
-    force: what the identification and monitoring procedures refuse to take an application without."""
+    consent in force: what the identification and monitoring procedures refuse to take an application
+    without."""
     today = timezone.localdate()
     try:
         cutoff = today.replace(year=today.year - 18)
@@ -104,8 +103,7 @@ def record_consent(
     signature: str = "",
 ) -> Consent:
     """Record a member's consent. Paper: the scanned authorisation (JPEG/PNG/PDF); signature: the PNG drawn on
-    a
-    phone (a data URL); in person: nothing to attach."""
+    a phone (a data URL); in person: nothing to attach."""
     household = member.household
     ensure_can_edit(by, household.village_id)
     scopes = sorted(set(scopes))

@@ -409,8 +409,7 @@ def rural_villages(county: str = DEMO_COUNTY) -> list[str]:
 
 
 # One household in UNSIGNED_EVERY has not signed the authorisation for checking its economic situation
-# (电子授权书):
-# the demo's cross-checks count its members as 未授权 and match the rest.
+# (电子授权书): the demo's cross-checks count its members as 未授权 and match the rest.
 UNSIGNED_EVERY = 10
 APPLYING = {codes.HouseholdStatus.APPLICANT, codes.HouseholdStatus.UNREGISTERED}
 CONSENT_DAY = datetime.date(2025, 3, 15)

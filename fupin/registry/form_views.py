@@ -1,6 +1,5 @@
 """The household registration form (贫困户登记表) as a PDF from the household page: masked, or with the full
-ID numbers
-after the reveal-with-purpose step, which the access log records (fupin.registry.national_form)."""
+ID numbers after the reveal-with-purpose step, which the access log records (fupin.registry.national_form)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

@@ -42,8 +42,7 @@ def household_type_choices() -> list[tuple[str, str]]:
 
 class HouseholdTypeField(forms.ChoiceField):
     """A household type given as its code, its label or a word the seeds use (五保户, 扶贫低保户:
-    codes.ALIASES),
-    as imports and the API take it; the code is what is kept."""
+    codes.ALIASES), as imports and the API take it; the code is what is kept."""
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -253,8 +252,7 @@ class MemberForm(ServiceForm):
 
     def lock_identity(self) -> None:
         """A registered household's member: the ID number and name are shown, not edited (the service refuses
-        a
-        change anyway); they are corrected by a reviewed change request."""
+        a change anyway); they are corrected by a reviewed change request."""
         for name in ("id_number", "name"):
             field = self.fields[name]
             field.widget.attrs = {k: v for k, v in field.widget.attrs.items() if not k.startswith("hx-")} | {

@@ -62,8 +62,7 @@ class ImportForm(forms.Form):
         if upload.size == 0:
             raise forms.ValidationError(_("文件是空的"))
         # Cheap checks now (a CSV's headings, an .xlsx's directory, and a small one's headings), so a wrong
-        # file is
-        # refused on this page; reading the rows is the job's, in the task worker.
+        # file is refused on this page; reading the rows is the job's, in the task worker.
         try:
             if hasattr(upload, "temporary_file_path"):
                 self._check(upload.temporary_file_path(), upload.name)

@@ -103,8 +103,8 @@ class Household(EncryptedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Raised by the database on every change of what a form or the API edits (migration 0008's trigger),
-    # whoever
-    # writes it: an edit based on an older version is refused (fupin.core.versions), never silently undone.
+    # whoever writes it: an edit based on an older version is refused (fupin.core.versions), never silently
+    # undone.
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     class Meta:
@@ -394,8 +394,7 @@ class ImportJob(models.Model):
 
 class ImportCommit(models.Model):
     """Written in an import's own committing transaction: its presence says the job's data is in the registry,
-    its
-    absence that none of it is, whatever became of the process that ran the job (fupin.registry.work)."""
+    its absence that none of it is, whatever became of the process that ran the job (fupin.registry.work)."""
 
     job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, primary_key=True, related_name="commit")
     committed_at = models.DateTimeField(_("写入时间"))
@@ -427,9 +426,8 @@ class ConsentMethod(models.TextChoices):
 class Consent(models.Model):
     """A member's authorisation (家庭经济状况核对授权书) for checking their economic situation with other
     departments: which kinds of data, when, how given; withdrawable. Cross-checks match only members holding
-    one
-    in force for the department's data (fupin.monitoring.matching); one column per scope so that the members'
-    key query filters with one indexed EXISTS."""
+    one in force for the department's data (fupin.monitoring.matching); one column per scope so that the
+    members' key query filters with one indexed EXISTS."""
 
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="consents", verbose_name=_("成员")

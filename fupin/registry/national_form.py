@@ -1,13 +1,11 @@
 """The national household registration form (贫困户登记表 / 信息采集表, /work/shared/NATIONAL_FORM.md) printed
-as a PDF,
-for one household or a village's households at once: the form's household block, members, and the year's
-income.
+as a PDF, for one household or a village's households at once: the form's household block, members, and the
+year's income.
 
 The printed form is a sensitive-data view: ID numbers print masked (110105********002X), phones and bank
-accounts
-too; the full ID numbers print only after the reveal-with-purpose step (fupin.registry.reveal), which writes
-the
-access log. The form is the national paper form, so it prints in Chinese whatever the page's language.
+accounts too; the full ID numbers print only after the reveal-with-purpose step (fupin.registry.reveal), which
+writes the access log. The form is the national paper form, so it prints in Chinese whatever the page's
+language.
 """
 
 from collections.abc import Iterable

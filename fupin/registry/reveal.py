@@ -1,12 +1,9 @@
 """Revealing a household's or member's sensitive values (issue 17, item 2): masked by default for everyone,
-shown
-in full only to roles that work with identifiers (User.sees_identifiers), on an explicit request with a
-purpose,
-each time written to the access log (fupin.audit.access) in the same transaction.
+shown in full only to roles that work with identifiers (User.sees_identifiers), on an explicit request with a
+purpose, each time written to the access log (fupin.audit.access) in the same transaction.
 
 REVEALS maps what a caller asks to see to the fields it unmasks: an ID number's masked digits are the birth
-date, so
-revealing the ID number shows the birth date too, and nothing else does."""
+date, so revealing the ID number shows the birth date too, and nothing else does."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -56,8 +53,7 @@ def unmasked(fields: Iterable[str]) -> set[str]:
 
 def mask_values(values: dict, revealed: Iterable[str] = ()) -> dict:
     """A record's fields (a dict) with every sensitive field not revealed masked, in place; free text has ID
-    numbers
-    masked unless ID numbers are revealed."""
+    numbers masked unless ID numbers are revealed."""
     shown = unmasked(revealed)
     for key in (masking.MASKED_FIELDS - shown) & values.keys():
         values[key] = masking.mask_value(key, values[key])
@@ -114,8 +110,7 @@ def log_seen(
     members: Iterable[Member], *, by: Any, fields: Iterable[str], channel: str, purpose: str
 ) -> None:
     """Log values a user saw in full without asking (an edit form holds the values it edits; a search matched
-    on
-    a whole ID number): the purpose is the act itself."""
+    on a whole ID number): the purpose is the act itself."""
     persons = access.member_persons(members)
     if persons and getattr(by, "sees_identifiers", False):
         access.record_access(by=by, persons=persons, fields=fields, purpose=purpose, channel=channel)
@@ -126,8 +121,7 @@ SEARCH_LOGGED = 500  # the persons an ID search logs at most (a 6-digit part can
 
 def log_id_search(user: Any, q: str, *, channel: str = access.Channel.SEARCH) -> None:
     """A search by (part of) an ID number that matched shows whose number it is: logged for the members it
-    matched,
-    for roles that search by ID number (those that may not see them are counted per day:
+    matched, for roles that search by ID number (those that may not see them are counted per day:
     masking.allow_id_search)."""
     upper = (q or "").strip().upper()
     if not (getattr(user, "sees_identifiers", False) and len(upper) >= 6 and upper[:-1].isdigit()):

@@ -1,6 +1,5 @@
 """The household page's 「查看完整信息」: the members' ID numbers and phones (and the household's phone and
-bank
-account) shown in full after the user gives a purpose; each reveal is logged (fupin.registry.reveal)."""
+bank account) shown in full after the user gives a purpose; each reveal is logged (fupin.registry.reveal)."""
 
 from django import forms
 from django.contrib.auth.decorators import login_required

@@ -636,8 +636,7 @@ def record_income(
 
 # Which years' income and guarantee check a procedure has used is read from the procedures' batches, and the
 # procedures sit above the registry (tests/test_layers.py): ProceduresConfig.ready() hands the two readers
-# over
-# through provide_procedure_years at start-up (fupin.procedures.selectors.income_years_used,
+# over through provide_procedure_years at start-up (fupin.procedures.selectors.income_years_used,
 # guarantee_years_used).
 _procedure_years: dict = {}
 

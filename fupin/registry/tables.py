@@ -1,6 +1,5 @@
 """The registry's tables to Excel (fupin.core.table_exports): the household list with the columns on its page,
-and
-the national form (贫困户信息采集表, one row per member, exports.py), each scoped and filtered as the page
+and the national form (贫困户信息采集表, one row per member, exports.py), each scoped and filtered as the page
 is."""
 
 from django.core.exceptions import PermissionDenied

@@ -323,8 +323,7 @@ def detail_context(
     request, household: Household, *, revealed: frozenset[str] = frozenset(), form=None
 ) -> dict:
     """The household page's content; sensitive values masked unless `revealed` (fupin.registry.reveal) names
-    them,
-    for every role: showing them is an explicit, logged act."""
+    them, for every role: showing them is an explicit, logged act."""
     user = request.user
     members = sorted(household.members.all(), key=lambda m: (m.relation != codes.Relation.HEAD, m.pk))
     incomes = list(household.incomes.all())

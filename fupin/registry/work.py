@@ -1,6 +1,5 @@
 """Import jobs as watched background work (fupin.core.work): a job whose process died is settled by what its
-data
-says (its ImportCommit), and an administrator retries or cancels it on the 后台任务 page."""
+data says (its ImportCommit), and an administrator retries or cancels it on the 后台任务 page."""
 
 from django.db import transaction
 from django.db.models import Q

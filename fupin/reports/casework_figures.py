@@ -1,9 +1,7 @@
 """The dashboard's case-work figures, read like selectors.py's household figures: pairings, overdue visits,
-monitored
-households and measures (casework_counts), live or from CaseworkStat patched with the villages written since
-the last
-refresh; the monitoring, assistance and problem-ledger figures built on them (ProblemStat, kept by
-triggers)."""
+monitored households and measures (casework_counts), live or from CaseworkStat patched with the villages
+written since the last refresh; the monitoring, assistance and problem-ledger figures built on them
+(ProblemStat, kept by triggers)."""
 
 import datetime
 from collections import defaultdict
@@ -67,12 +65,10 @@ def casework_groups(where: Where, length: int) -> list[tuple[str, QuerySet]]:
 
     `where(prefix, field)` is the Q choosing what is counted: the households reached through `prefix`, whose
     village code is `field` — the household's own, or the monitoring case's and the measure's copy of it,
-    which is
-    the household's village (a household keeps its village: its number begins with the village code), and
-    which
-    their indexes serve. The area is the first `length` digits of that code. A figure counts households, so a
-    household with two measures of a group in a year counts once (grouped per village, within which distinct
-    is exact):
+    which is the household's village (a household keeps its village: its number begins with the village code),
+    and which their indexes serve. The area is the first `length` digits of that code. A figure counts
+    households, so a household with two measures of a group in a year counts once (grouped per village, within
+    which distinct is exact):
 
     - needing: poor and monitored households (需结对户);
     - visit_ref, by day: those with an active pairing (已结对) by their last visit, else their pairing date —
@@ -187,8 +183,8 @@ def _add_visits(
 
 def casework_counts(user: User, region_code: str, today: datetime.date | None = None) -> CaseworkCounts:
     """The case-work household figures of a region in the user's scope: from the rollup (patched with the
-    villages
-    written since its refresh) for a large region read by a user who may read all of it, else counted live."""
+    villages written since its refresh) for a large region read by a user who may read all of it, else counted
+    live."""
     today = today or timezone.localdate()
     scope = household_filter(user)
     if scope is None:
@@ -219,8 +215,7 @@ def _casework_from_rollup(
     region_code: str, cutoffs: dict[str, str], default_cutoff: str
 ) -> CaseworkCounts | None:
     """The region's CaseworkStat rows, patched with live counts of the villages written since the refresh;
-    None: too
-    many written villages, count live.
+    None: too many written villages, count live.
 
     Overdue is Σ over days before the cut-off of the households last visited that day; a county with its own
     interval has its own cut-off, so above county level its rows replace its share of the region's."""

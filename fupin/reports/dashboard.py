@@ -1,8 +1,7 @@
 """The dashboard's figures for a region and year: registered households by status, type and cause, exits
-against the
-plan, relapses and incidence over the years, and each child region's figures. The page (views.dashboard) and
-the
-JSON API (reports.api) read them here; each figure carries the URL of the households behind it."""
+against the plan, relapses and incidence over the years, and each child region's figures. The page
+(views.dashboard) and the JSON API (reports.api) read them here; each figure carries the URL of the households
+behind it."""
 
 from typing import Any
 

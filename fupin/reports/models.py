@@ -66,8 +66,7 @@ class CaseworkStat(models.Model):
 
 class LoanStat(models.Model):
     """The disbursed microloans (小额信贷) under one region code, at every level, kept by triggers on the loan
-    and
-    repayment tables in the writing transaction (migration 0007): counts and money in fen."""
+    and repayment tables in the writing transaction (migration 0007): counts and money in fen."""
 
     region_code = models.CharField(_("区划代码"), max_length=15, unique=True)
     loans = models.IntegerField(_("已放款笔数"), default=0)
@@ -86,8 +85,8 @@ class LoanStat(models.Model):
 
 class ProblemStat(models.Model):
     """Problems in the ledger (问题台账) under one region code, at every level, by deadline: those being
-    rectified
-    (open) and those not yet closed out (pending), kept by triggers on the problem table (migration 0009)."""
+    rectified (open) and those not yet closed out (pending), kept by triggers on the problem table (migration
+    0009)."""
 
     region_code = models.CharField(_("区划代码"), max_length=15)
     deadline = models.DateField(_("整改时限"))

@@ -12,9 +12,8 @@ equals the length of its list. Counting goes one of two ways, same numbers:
   (settings.FUPIN_STATS_LIVE_LEVEL: the first level counted live).
 
 The dashboard's case-work figures (casework_figures.py, casework_counts: pairings, visits overdue, monitored
-households,
-measures) go the same two ways over CaseworkStat, patched from the same log; "overdue" is stored by
-day of last visit and summed before today's cut-off, so it is right on any day. Microloans
+households, measures) go the same two ways over CaseworkStat, patched from the same log; "overdue" is stored
+by day of last visit and summed before today's cut-off, so it is right on any day. Microloans
 (loan_figures) read LoanStat, which triggers keep exact. Only a user who may read the whole region
 gets a rollup's numbers (uses_rollup); everyone else is counted live within their scope. The problem ledger
 (casework_figures.problem_figures) reads ProblemStat, kept by triggers, by deadline.
@@ -282,8 +281,7 @@ def child_code_length(region_code: str) -> int | None:
 
 def uses_rollup(user: User, region_code: str, built: str | None = "built_at") -> bool:
     """Whether to read a region's totals from a rollup (`built`: the StatsState field saying it was built;
-    None:
-    kept by triggers since its migration).
+    None: kept by triggers since its migration).
 
     Only for a user whose scope is the whole region: a rollup row counts every household of its region, so a
     helper (who reads only paired households) and a region outside or above the user's scope are counted live.
@@ -368,8 +366,7 @@ def _request_refresh() -> None:
 
 def dirty_villages(region_code: str) -> list[str] | None:
     """The villages of a region written since the rollups' last refresh (queueing the refresh if any); None:
-    too
-    many to patch, count live."""
+    too many to patch, count live."""
     dirty_qs = DirtyVillage.objects.all()
     if region_code:
         dirty_qs = dirty_qs.filter(in_region("village_code", region_code))
@@ -385,8 +382,7 @@ def dirty_villages(region_code: str) -> list[str] | None:
 
 def _from_rollup(region_code: str, child_length: int | None) -> RegionFigures | None:
     """The rollup's figures, patched with live counts of the villages written since its refresh; None: count
-    live.
-    A village (`child_length` None) has no children: a dirty village is then the region itself."""
+    live. A village (`child_length` None) has no children: a dirty village is then the region itself."""
     dirty = dirty_villages(region_code)
     if dirty is None:
         return None
@@ -530,9 +526,8 @@ LOAN_SUMS = ("loans", "amount_fen", "open_loans", "open_amount_fen", "open_repai
 
 def loan_figures(user: User, region_code: str) -> dict[str, int]:
     """Disbursed microloans of a region in scope, their amount, and the open ones with the principal repaid on
-    them:
-    from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it, else
-    live."""
+    them: from LoanStat (kept by triggers, so exact) for a large region read by a user who may read all of it,
+    else live."""
 
     if uses_rollup(user, region_code, built=None):
         return rollup_rows(LoanStat, region_code).aggregate(**{k: Coalesce(Sum(k), 0) for k in LOAN_SUMS})

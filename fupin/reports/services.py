@@ -1,6 +1,5 @@
 """Keeping the statistics rollups (RegionStat, CaseworkStat): a full rebuild, and the refresh that folds in
-the
-villages written since. The rebuild also recounts LoanStat and ProblemStat, which their triggers otherwise
+the villages written since. The rebuild also recounts LoanStat and ProblemStat, which their triggers otherwise
 keep.
 
 Both run in one transaction, so a reader sees either the old rollup with its dirty-village log or
@@ -132,8 +131,7 @@ def rebuild_stats(*, log: Callable[[str], object] | None = None) -> float:
 
 def _recount_trigger_kept() -> None:
     """LoanStat and ProblemStat from their tables (their triggers keep them; a rebuild recounts them all the
-    same),
-    PostgreSQL only, with the triggers' own definition of a row's share."""
+    same), PostgreSQL only, with the triggers' own definition of a row's share."""
     loans, problems = (
         import_module(f"fupin.reports.migrations.{name}") for name in ("0007_loan_stat", "0009_problem_stat")
     )

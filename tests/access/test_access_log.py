@@ -1,8 +1,6 @@
 """The access log (issue 17, item 2): every way of seeing a sensitive value unmasked writes an entry (who,
-role,
-persons, fields, purpose) chained in the county's audit chain; the county office reads its county's log,
-filters
-it by user and person, exports it; one user revealing more persons than the bound in an hour opens a
+role, persons, fields, purpose) chained in the county's audit chain; the county office reads its county's log,
+filters it by user and person, exports it; one user revealing more persons than the bound in an hour opens a
 problem."""
 
 import io

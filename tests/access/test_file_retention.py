@@ -1,8 +1,7 @@
 """Files holding personal data do not outlive their use (issue 17, items 3 and 4): an import's uploaded file
-is
-deleted once the job is finished (a failed job's kept for a retry, until its retention ends); visit photos and
-a
-closed declaration's photos are deleted by `fupin purge-expired` after FUPIN_PHOTO_RETENTION_DAYS, audited."""
+is deleted once the job is finished (a failed job's kept for a retry, until its retention ends); visit photos
+and a closed declaration's photos are deleted by `fupin purge-expired` after FUPIN_PHOTO_RETENTION_DAYS,
+audited."""
 
 import datetime
 import io

@@ -1,8 +1,6 @@
 """Masking in every output (issue 17, item 5) for a role allowed to see identifiers: the admin site's
-household and
-member pages and the household export mask ID numbers, phones and bank accounts unless revealed; an export
-asked
-with identifiers needs a purpose and is logged for every member it holds."""
+household and member pages and the household export mask ID numbers, phones and bank accounts unless revealed;
+an export asked with identifiers needs a purpose and is logged for every member it holds."""
 
 import io
 

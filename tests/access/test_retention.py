@@ -1,8 +1,6 @@
 """Retention of the access log (issue 17, item 4): `fupin purge-expired` expires entries older than the
-retention in
-place (no persons, fields or purpose left, their AccessedPerson rows gone), and `fupin audit-verify` still
-passes;
-a tombstone the purge did not make is reported."""
+retention in place (no persons, fields or purpose left, their AccessedPerson rows gone), and `fupin
+audit-verify` still passes; a tombstone the purge did not make is reported."""
 
 import datetime
 from io import StringIO

@@ -1,9 +1,8 @@
 """Role rules live in one permissions.py per app and compare with the Role enum (issue 15, item 5).
 
 Checked against the tree before the change: role strings were compared in procedures' and assistance's views
-and
-in five templates, and the services of changes, funds, monitoring, procedures and registry held their own role
-rules, so the source tests below failed there.
+and in five templates, and the services of changes, funds, monitoring, procedures and registry held their own
+role rules, so the source tests below failed there.
 """
 
 import re

@@ -1,6 +1,5 @@
 """Issue 14, finding 6: a read-only role (prefecture, province) writes nothing, by any route: pages, htmx, the
-API
-by session or token, and the services themselves. The all-routes test tries every unsafe route too."""
+API by session or token, and the services themselves. The all-routes test tries every unsafe route too."""
 
 import pytest
 from django.middleware.csrf import _get_new_csrf_string

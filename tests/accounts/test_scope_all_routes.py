@@ -1,17 +1,13 @@
 """Scope is security: every route the app has (pages, htmx fragments, exports, PDFs, error reports, the JSON
-API),
-tried by every role — village clerk and work team, township, county, prefecture, province, helper, inactive
-helper,
-department liaison, anonymous — against the records of a sibling region and of a role above, with GET, POST
-and
-the API's PATCH, PUT and DELETE: no foreign data in any response, no change in the database, no audit entry
-written. The roles that may not see full ID numbers see none, nor a birth date, anywhere. And every read-only
-role
-is refused by every POST/PUT/PATCH/DELETE route and API operation, changing nothing.
+API), tried by every role — village clerk and work team, township, county, prefecture, province, helper,
+inactive helper, department liaison, anonymous — against the records of a sibling region and of a role above,
+with GET, POST and the API's PATCH, PUT and DELETE: no foreign data in any response, no change in the
+database, no audit entry written. The roles that may not see full ID numbers see none, nor a birth date,
+anywhere. And every read-only role is refused by every POST/PUT/PATCH/DELETE route and API operation, changing
+nothing.
 
 The routes are enumerated from the URL resolver and the API's OpenAPI document, so a route added later is
-tried
-too. The records are built once for the module; each test runs in a savepoint of that transaction.
+tried too. The records are built once for the module; each test runs in a savepoint of that transaction.
 """
 
 import datetime
@@ -307,8 +303,8 @@ def secrets_of(household: Household) -> list[str]:
 
 def ids_of(households) -> list[int]:
     """The values tried for <int:…>: the households' pks, a member's, and an import job's and a suspect
-    record's
-    (records of a role above); other records' pks are small integers too, so these reach them as well."""
+    record's (records of a role above); other records' pks are small integers too, so these reach them as
+    well."""
     ids = [h.pk for h in households[:2]] + list(households[0].members.values_list("pk", flat=True)[:1])
     ids += list(ImportJob.objects.values_list("pk", flat=True)[:1]) + list(
         Finding.objects.values_list("pk", flat=True)[:1]
@@ -492,8 +488,7 @@ def test_read_only_roles_are_refused_by_every_unsafe_route_and_api_operation(wor
             )
             tried += 1
             # the field app's sign-in takes the web session only, its sync a device token only: an API token
-            # is
-            # refused there at authentication (401), whatever the role
+            # is refused there at authentication (401), whatever the role
             expected = 401 if path in FIELD_APP_ONLY else 403
             assert response.status_code == expected, (
                 f"{who}: token {method.upper()} {path} → {response.status_code}"

@@ -29,8 +29,7 @@ class ApiClient:
 
     def _based(self, method, path, data=None, **extra):
         """As a client does: GET the record for its ETag and send it as If-Match (unless the test gives its
-        own;
-        none when the record does not exist yet, as a year's income a PUT creates)."""
+        own; none when the record does not exist yet, as a year's income a PUT creates)."""
         if "HTTP_IF_MATCH" not in extra and "headers" not in extra:
             etag = self.client.get(path).get("ETag")
             if etag:

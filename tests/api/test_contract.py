@@ -1,14 +1,10 @@
 """Contract tests of the whole OpenAPI document (issue 19), with schemathesis: every operation, with generated
-valid and
-invalid inputs, never answers 5xx, answers only the status codes and content types it documents, with bodies
-matching
-its schemas, and never returns a record outside the caller's scope.
+valid and invalid inputs, never answers 5xx, answers only the status codes and content types it documents,
+with bodies matching its schemas, and never returns a record outside the caller's scope.
 
 The caller is a county office (信丰县, 360722) with a bearer token; the database, built once for the module
-(the
-same
-world as tests/accounts/test_scope_all_routes.py), holds another county's, another prefecture's and another
-province's records too. A handful of examples per operation keeps the run to a minute or two on either
+(the same world as tests/accounts/test_scope_all_routes.py), holds another county's, another prefecture's and
+another province's records too. A handful of examples per operation keeps the run to a minute or two on either
 database.
 """
 

@@ -1,6 +1,5 @@
 """The API's shared pieces: one error shape (code, Chinese detail, field errors) and cursor pages that stay
-right
-while others write."""
+right while others write."""
 
 from django.core import signing
 from django.test import Client

@@ -1,8 +1,7 @@
 """The product's work done through the JSON API alone (issue 19): a whole identification from batch to
-announcement and
-an exit, a pairing and a visit, a monitored household from signal to risk eliminated, a loan with its subsidy.
-Every
-call is an HTTP request with a bearer token; the clock is moved forward for the notices' seven days."""
+announcement and an exit, a pairing and a visit, a monitored household from signal to risk eliminated, a loan
+with its subsidy. Every call is an HTTP request with a bearer token; the clock is moved forward for the
+notices' seven days."""
 
 import datetime
 import json
@@ -215,8 +214,7 @@ def test_a_whole_identification_and_an_exit_through_the_api(api, users, clock):
 
 
 # The flows below start from households already in the registry (built by tests.factories, as the county's
-# import
-# would); everything done to them is done through the API.
+# import would); everything done to them is done through the API.
 
 
 def test_a_pairing_and_a_visit_through_the_api(api, household):

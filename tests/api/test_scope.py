@@ -268,10 +268,9 @@ def test_the_scope_tests_cover_every_route():
     # (test_refusals_and_scope) and tests/declarations/test_views.py
     covered |= {(method, route) for method, route in routes if route.startswith("/declarations/")}
     # every other area's operations (procedures, assistance, monitoring, funds, statistics, regions, consents,
-    # the
-    # field app, tokens) are walked by tests/accounts/test_scope_all_routes.py (its api_operations() reads
-    # this same
-    # document) as every role against a sibling region, and by tests/api/test_contract.py as a county's token
+    # the field app, tokens) are walked by tests/accounts/test_scope_all_routes.py (its api_operations() reads
+    # this same document) as every role against a sibling region, and by tests/api/test_contract.py as a
+    # county's token
     covered |= {
         (method, route)
         for method, route in routes

@@ -1,6 +1,5 @@
 """Tokens with scopes (issue 19): read-only or read-write per area, a department liaison's token limited to
-its lists,
-and a rate limit per token answered with 429 and Retry-After."""
+its lists, and a rate limit per token answered with 429 and Retry-After."""
 
 import pytest
 from django.core.cache import cache

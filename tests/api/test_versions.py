@@ -1,6 +1,5 @@
 """API writes carry the version they were based on (issue 16, finding 3): ETag on GET, If-Match on PATCH; 428
-without
-it, 412 with the current record and its ETag when someone saved in between."""
+without it, 412 with the current record and its ETag when someone saved in between."""
 
 from decimal import Decimal
 

@@ -1,8 +1,6 @@
 """A pairing is never changed on top of another office's change (issue 16, finding 3): the reassign and end
-forms
-carry the pairing they were shown; when another office reassigned or ended it meanwhile nothing is saved, and
-the
-page says who helps the household now. The API's end takes the pairing it ends the same way."""
+forms carry the pairing they were shown; when another office reassigned or ended it meanwhile nothing is
+saved, and the page says who helps the household now. The API's end takes the pairing it ends the same way."""
 
 from django.test import Client
 from django.urls import reverse

@@ -1,7 +1,6 @@
 """Every write is audited, the admin's too: a page that edits rows either saves through a service (which
-audits),
-or audits the save itself (AuditedAdmin), or is read only; the procedures' case records are never edited
-there."""
+audits), or audits the save itself (AuditedAdmin), or is read only; the procedures' case records are never
+edited there."""
 
 import datetime
 

@@ -488,8 +488,7 @@ def test_a_member_the_manifest_does_not_name_is_refused_before_anything_is_writt
 
 def test_two_restores_at_once_refuse_each_other_cleanly(tmp_path, settings):
     """A second `fupin restore` while one runs is refused with a clear message before it reads anything; once
-    the
-    first is over, the lock is free again (issue 16)."""
+    the first is over, the lock is free again (issue 16)."""
     from django.core.management import CommandError, call_command
 
     from fupin.backup import services

@@ -1,7 +1,6 @@
 """Issue 17 in a real browser: a village clerk reveals a member's ID number on the household page by giving a
 purpose (the members' section swapped in place), and the county office finds that reveal in its access log by
-the
-person's ID number."""
+the person's ID number."""
 
 import pytest
 from django.urls import reverse

@@ -1,8 +1,6 @@
 """Issue 18, "what it must show", in a real browser: the pages each role reaches from its home page
-(breadth-first,
-fewer than the client crawl in tests/core/test_crawl.py reads) open on a desktop and on a 390×844 phone, and
-nothing
-sticks out sideways on either."""
+(breadth-first, fewer than the client crawl in tests/core/test_crawl.py reads) open on a desktop and on a
+390×844 phone, and nothing sticks out sideways on either."""
 
 import pytest
 

@@ -1,10 +1,8 @@
 """The whole declaration journey on a phone-sized screen (390×844): a household opens a village poster's link,
 declares, receives the code from the SMS outbox, gets a receipt and checks its status; the village clerk
-verifies at
-the home on the staff page; the village appraisal, township review and county decision follow on the
-monitoring
-case's page, each at its own desk; the household sees each step on the status page. No page scrolls sideways
-on the phone."""
+verifies at the home on the staff page; the village appraisal, township review and county decision follow on
+the monitoring case's page, each at its own desk; the household sees each step on the status page. No page
+scrolls sideways on the phone."""
 
 import pytest
 from django.urls import reverse
@@ -99,8 +97,7 @@ def test_a_household_declares_on_a_phone_and_follows_its_case(users, page, brows
     assert check_status(phone, receipt, id_number[-4:]) == "已核实，村民主评议和乡镇审核中"
 
     # The village records its appraisal on the case the verification opened, then the township and the county
-    # act
-    # at their own desks; the household reads each step on its phone.
+    # act at their own desks; the household reads each step on its phone.
     page.locator("dt:has-text('监测程序') + dd a").click()
     case_url = page.url
     act(page, "村民代表会议同意", "记录村民主评议")

@@ -1,10 +1,7 @@
 """The offline field app on a phone (issue 21): download the work set, go offline, record two visits with
-photos,
-a look-back checklist and a change request (a grandchild born), close and reopen the app offline (all still
-there),
-go online, sync; the web shows each visit once, and a retry of the same upload records nothing twice. Online,
-a
-change request the server refuses shows its reason in the form."""
+photos, a look-back checklist and a change request (a grandchild born), close and reopen the app offline (all
+still there), go online, sync; the web shows each visit once, and a retry of the same upload records nothing
+twice. Online, a change request the server refuses shows its reason in the form."""
 
 import datetime
 from decimal import Decimal

@@ -1,7 +1,6 @@
 """Issue 18: what a first-time user meets, in a real browser: the income form keeps what was typed and shows
-the
-per-person figure as it is typed (finding 2); pages fit a 390×844 phone with no horizontal scrolling (finding
-9)."""
+the per-person figure as it is typed (finding 2); pages fit a 390×844 phone with no horizontal scrolling
+(finding 9)."""
 
 import pytest
 from django.urls import reverse

@@ -1,6 +1,5 @@
 """The to-do list (待办): a township officer sees the count in the navigation, opens the list, follows an item
-to
-where it is done and pairs the unpaired households there in one step (issue 18, to build 2 and 4)."""
+to where it is done and pairs the unpaired households there in one step (issue 18, to build 2 and 4)."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,8 +1,6 @@
 """English is available for the change request pages: every Chinese string their templates translate, and
-every
-label of their choices, has an English translation in fupin/locale/en (refresh it with makemessages, as the
-.po's
-header says, and fill the new msgstr)."""
+every label of their choices, has an English translation in fupin/locale/en (refresh it with makemessages, as
+the .po's header says, and fill the new msgstr)."""
 
 import re
 from pathlib import Path

@@ -1,6 +1,5 @@
 """A change request's ID numbers and phones (issue 17): encrypted at rest in its payload and before, masked on
-its
-page and in the API for every role, shown in full only on a reveal with a purpose, which the access log
+its page and in the API for every role, shown in full only on a reveal with a purpose, which the access log
 records."""
 
 import datetime

@@ -1,6 +1,5 @@
 """Change request pages: propose (kind by kind, Chinese field errors), detail with before → after, review, the
-queue,
-the household page's section, evidence files; scope and roles through HTTP."""
+queue, the household page's section, evidence files; scope and roles through HTTP."""
 
 import datetime
 

@@ -1,13 +1,10 @@
 """The crawl shared by the client crawl test and the browser crawl: which links a page offers, which of them
-to follow,
-and what text of a page is the product's own words (not data) — so "no Chinese in the English UI" can be
-checked.
+to follow, and what text of a page is the product's own words (not data) — so "no Chinese in the English UI"
+can be checked.
 
 Data (names of people, places, units, households, anything a user typed or a file brought in) is Chinese in
-either
-language. Rather than trusting templates to mark it, the check removes every Chinese value stored in the
-database
-from the page's text first: what is left was written by the product and must be English.
+either language. Rather than trusting templates to mark it, the check removes every Chinese value stored in
+the database from the page's text first: what is left was written by the product and must be English.
 """
 
 import re
@@ -21,8 +18,7 @@ from django.db import models
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Links a crawl does not follow: signing out, switching language, the admin's own pages (Django's, translated
-# by
-# Django), files to download, and the API's machine-readable documents.
+# by Django), files to download, and the API's machine-readable documents.
 SKIP = re.compile(
     r"^/(accounts/logout|i18n/|admin/|static/|media/|api/)"
     r"|\.(pdf|xlsx|xls|csv|zip|docx|png|jpe?g)$"
@@ -152,8 +148,7 @@ def same_site_links(page_url: str, links: Iterable[str]) -> list[str]:
 
 def crawl(start: str, fetch: Callable[[str], tuple[int, str, str]], bound: int = PAGE_BOUND):
     """Breadth-first from `start`. `fetch(url)` answers (status, content type, body). Yields (url, status,
-    body,
-    the page that linked to it) for every page visited."""
+    body, the page that linked to it) for every page visited."""
     queue = deque([(start, None)])
     seen: set[str] = {start}
     shapes: dict[str, int] = {}

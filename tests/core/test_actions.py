@@ -1,9 +1,8 @@
 """POST actions on a record in one shape: a table of handlers run by fupin.core.actions (issue 15, item 7).
 
 Before the change the views dispatched four ways (an if-chain in procedures, dicts of lambdas in monitoring
-and
-funds, if/elif in monitoring's problems, an `action` field in assistance and the allocations); the source test
-failed on them, and an unknown action on a helper's page rendered the page instead of answering 404.
+and funds, if/elif in monitoring's problems, an `action` field in assistance and the allocations); the source
+test failed on them, and an unknown action on a helper's page rendered the page instead of answering 404.
 """
 
 import re

@@ -1,6 +1,5 @@
 """Issue 18, finding 10: every string marked for translation has its English; the language menu names each
-language
-in its own words; Django's "- Select an option -" never shows in the Chinese UI."""
+language in its own words; Django's "- Select an option -" never shows in the Chinese UI."""
 
 import gettext
 import json

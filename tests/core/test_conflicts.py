@@ -1,6 +1,5 @@
 """A write the database refuses because another got there first: a clear conflict message on pages and in the
-API,
-the same words, never a 500 (issue 16, finding 5)."""
+API, the same words, never a 500 (issue 16, finding 5)."""
 
 import pytest
 from django.db import IntegrityError

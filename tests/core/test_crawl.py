@@ -1,15 +1,11 @@
 """Issue 18, "what it must show": every page reachable from each role's home page answers without error and
-without a
-dead link, in Chinese and in English, labels every form field (finding 11), and in English shows no Chinese
-outside
-data.
+without a dead link, in Chinese and in English, labels every form field (finding 11), and in English shows no
+Chinese outside data.
 
 The records are the scope test's world (tests/accounts/test_scope_all_routes.py): every role, a helper who
-signs in,
-households, a visit, a suspect record, a problem, a department list and an import. Each role starts at `/` and
-follows
-every same-site link breadth-first (tests/core/crawl.py says which links and how far). The browser crawl
-(tests/browser/test_crawl_browser.py) checks the phone layout of fewer pages.
+signs in, households, a visit, a suspect record, a problem, a department list and an import. Each role starts
+at `/` and follows every same-site link breadth-first (tests/core/crawl.py says which links and how far). The
+browser crawl (tests/browser/test_crawl_browser.py) checks the phone layout of fewer pages.
 """
 
 import pytest

@@ -1,6 +1,5 @@
 """While PostgreSQL is away (restarting, its connections cut), pages answer a clear 503 in Chinese, never a
-500,
-and once it is back they answer again without restarting fupin (issue 16, "to build" 2)."""
+500, and once it is back they answer again without restarting fupin (issue 16, "to build" 2)."""
 
 import psycopg
 import pytest

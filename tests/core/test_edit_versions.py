@@ -1,8 +1,6 @@
 """Every edit form carries the version it was based on (issue 16, finding 3): two users open the same record,
-the
-first saves, and the second's save never overwrites silently. It shows what changed meanwhile, and the merge
-the
-page proposes (their value where the second user did not touch the field) saves both changes.
+the first saves, and the second's save never overwrites silently. It shows what changed meanwhile, and the
+merge the page proposes (their value where the second user did not touch the field) saves both changes.
 
 One parametrised test runs each kind of edit form through its page, as users do: the forms are read from the
 pages (tests.forms_on_page) and posted back with one field changed. The registry's households and members have

@@ -1,6 +1,6 @@
 """A search by ID number leaves no number in the address the browser keeps (issue 17): the page answers as
-asked
-and names a token address for the history; the token finds the same households in its own session only."""
+asked and names a token address for the history; the token finds the same households in its own session
+only."""
 
 import re
 

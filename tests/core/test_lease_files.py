@@ -1,6 +1,5 @@
 """Lock files under var/locks/ (the leases of fupin.core.work on SQLite) are removed when released, and leases
-still
-exclude each other: a lease never stands on a file someone removed (issue 16: the files were never
+still exclude each other: a lease never stands on a file someone removed (issue 16: the files were never
 removed)."""
 
 import os

@@ -1,6 +1,5 @@
 """Logs hold no ID number, phone or bank account (issue 17): every handler the settings configure masks them
-in
-a record's message, arguments and traceback (fupin.core.logs)."""
+in a record's message, arguments and traceback (fupin.core.logs)."""
 
 import io
 import logging

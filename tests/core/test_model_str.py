@@ -1,6 +1,6 @@
 """Issue 15 (DJ008): every model names itself in Chinese; the rows that had no __str__ (history, link and
-trace
-rows) name themselves by kind, date or ids, never by a person's data, and without reading another row."""
+trace rows) name themselves by kind, date or ids, never by a person's data, and without reading another
+row."""
 
 import pytest
 from django.apps import apps

@@ -1,7 +1,7 @@
 """The task queue on Redis (FUPIN_TASKS=redis://…, django-tasks-redis), the option for a province with many
 workers (issue 16, "to build" 2): `fupin worker` runs its tasks, once each across several workers, with its
-lease
-while it lives; the import's watched work is settled through the queue's results as on the database queue.
+lease while it lives; the import's watched work is settled through the queue's results as on the database
+queue.
 
 Needs a Redis server (REDIS_URL, default redis://127.0.0.1:6379/15); each test uses keys of its own."""
 

@@ -1,7 +1,6 @@
 """The daily jobs run by themselves (no cron on the embedded default): once a day after their time, once
-across
-workers, late the same day when the worker was down, and an overdue declaration opens its problem-ledger item
-without anyone running a command."""
+across workers, late the same day when the worker was down, and an overdue declaration opens its
+problem-ledger item without anyone running a command."""
 
 import datetime
 

@@ -1,7 +1,6 @@
 """Settings that protect a deployment (issue 14, findings 4 and 10): no published SECRET_KEY, a server that
 refuses to start without one where it matters, HTTPS switches, a Content-Security-Policy with no inline
-script,
-and `fupin check --deploy` clean under the production settings of docs/production.md."""
+script, and `fupin check --deploy` clean under the production settings of docs/production.md."""
 
 import os
 import re

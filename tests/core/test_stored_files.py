@@ -1,8 +1,6 @@
 """Stored files (evidence, photos, import error reports, handbook ZIPs) are served only by views that check
-the reader
-may read the record the file belongs to, with their true type, never sniffed, in a sandbox; nothing under
-MEDIA_ROOT
-answers by its path; evidence is judged by its content and stored under a random name."""
+the reader may read the record the file belongs to, with their true type, never sniffed, in a sandbox; nothing
+under MEDIA_ROOT answers by its path; evidence is judged by its content and stored under a random name."""
 
 import datetime
 import importlib.util

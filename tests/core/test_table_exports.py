@@ -1,9 +1,7 @@
 """Every table to Excel (issue 18, build item 3): fupin.core.table_exports and export_files through the
-household
-list's description: the columns on the screen, numbers as numbers, masked as the screen is, scope and filters
-as the
-page's, reveal only with a purpose (logged); a large list in the background, for its requester alone,
-expiring."""
+household list's description: the columns on the screen, numbers as numbers, masked as the screen is, scope
+and filters as the page's, reveal only with a purpose (logged); a large list in the background, for its
+requester alone, expiring."""
 
 import datetime
 import io

@@ -1,7 +1,6 @@
 """Every table to Excel (issue 18, build item 3): each list page's table beside the household list's — the
-change
-requests' queue, the monitored households — exports the page's columns and rows, scoped as the page: another
-county's user gets none of them, a role without the page is refused as the page refuses it."""
+change requests' queue, the monitored households — exports the page's columns and rows, scoped as the page:
+another county's user gets none of them, a role without the page is refused as the page refuses it."""
 
 import io
 

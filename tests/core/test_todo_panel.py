@@ -1,7 +1,6 @@
 """The to-do list on each role's home page (issue 18, build item 2): the page a role lands on after sign-in
-shows
-its items, each linking to where it is done; other pages do not; the household list's cached page shows them
-fresh."""
+shows its items, each linking to where it is done; other pages do not; the household list's cached page shows
+them fresh."""
 
 import pytest
 from django.core.cache import cache

@@ -1,6 +1,5 @@
 """Several workers on one PostgreSQL never run a task twice nor lose one (issue 16, "to build" 2): each claims
-a
-task with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db) in its own transaction."""
+a task with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db) in its own transaction."""
 
 import collections
 import os

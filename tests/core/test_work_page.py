@@ -1,6 +1,5 @@
 """The 后台任务 page and the 后台任务未运行 warning (issue 16, findings 1 and 2): county offices see and
-handle
-their county's stuck or failed work, system administrators everyone's, nobody else anything."""
+handle their county's stuck or failed work, system administrators everyone's, nobody else anything."""
 
 import pytest
 from django.urls import reverse

@@ -1,6 +1,5 @@
 """A declarant's ID number and phone (issue 17): masked on the declaration's page and in the API for every
-role,
-shown in full only on a reveal with a purpose, which the access log records (with the member, when
+role, shown in full only on a reveal with a purpose, which the access log records (with the member, when
 registered)."""
 
 import pytest

@@ -39,8 +39,8 @@ def test_national_day_2026_and_its_make_up_days():
 
 def test_a_year_the_package_does_not_know_is_counted_from_weekends_and_the_settings(settings):
     """2027's notice is not in chinesecalendar 1.11 (released before the notice): weekends count, and holidays
-    entered
-    by hand in FUPIN_EXTRA_HOLIDAYS / FUPIN_EXTRA_WORKDAYS are honoured until the package is upgraded."""
+    entered by hand in FUPIN_EXTRA_HOLIDAYS / FUPIN_EXTRA_WORKDAYS are honoured until the package is
+    upgraded."""
     assert not workdays.covered(2027) and workdays.covered(2026)
     assert is_workday(D(2027, 2, 8)) and not is_workday(D(2027, 2, 6))
     settings.FUPIN_EXTRA_HOLIDAYS = ["2027-02-08"]

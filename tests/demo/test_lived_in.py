@@ -47,9 +47,7 @@ def _sections(client: Client) -> list[str]:
     assert home.status_code == 200
     nav = MAINNAV.search(home.content.decode())
     # the admin is Django's; 后台任务 lists only queued, interrupted and failed work, so it is rightly empty;
-    # the
-    # field
-    # app's page is the app's shell, whose households its script downloads
+    # the field app's page is the app's shell, whose households its script downloads
     # (tests/browser/test_field_app_browser.py)
     skipped = ("/admin", "/work/", "/field/")
     return (

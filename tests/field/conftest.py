@@ -1,6 +1,5 @@
 """Fixtures of the field app's tests: a helper paired to a household, a phone signed in for them, and a client
-that
-talks to the sync API with the device token."""
+that talks to the sync API with the device token."""
 
 import base64
 import io

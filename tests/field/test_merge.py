@@ -1,8 +1,7 @@
 """Sync never overwrites newer data (issue 21): an edit made on an old copy is merged field by field, a field
 changed on both sides is a conflict (the newer value kept, the phone's shown to the reviewer), the audit shows
-both;
-a household on a 7-day notice refuses edits with the reason; the look-back checklist and help measures sync
-too."""
+both; a household on a 7-day notice refuses edits with the reason; the look-back checklist and help measures
+sync too."""
 
 import datetime
 from decimal import Decimal

@@ -1,8 +1,6 @@
 """A sync is one transaction with a savepoint per change (issue 21, the 2,000-change benchmark): the scope is
-read
-once for the upload, not once per change, and the audit entries are chained and written together; a refused
-change
-in the middle still undoes only itself, and the chain stays whole."""
+read once for the upload, not once per change, and the audit entries are chained and written together; a
+refused change in the middle still undoes only itself, and the chain stays whole."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -1,9 +1,7 @@
 """Each kind of work a phone sends, through the sync API (issue 21): a declaration's verification, a help
-measure's
-progress, the change requests (a member born, married in, moved in, died, married out; new income figures) and
-a
-member's new phone — accepted, refused with the owning service's own Chinese reason, and a conflict where the
-same field changed on the web meanwhile."""
+measure's progress, the change requests (a member born, married in, moved in, died, married out; new income
+figures) and a member's new phone — accepted, refused with the owning service's own Chinese reason, and a
+conflict where the same field changed on the web meanwhile."""
 
 import datetime
 from decimal import Decimal

@@ -1,6 +1,5 @@
 """Visits that really happened (issue 21, item 5): the helper-monitoring report flags visits typed long after
-the
-fact, photos reused across households (perceptual hash), and visits located far from their village."""
+the fact, photos reused across households (perceptual hash), and visits located far from their village."""
 
 import datetime
 

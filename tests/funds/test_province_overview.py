@@ -1,6 +1,5 @@
 """Issue 18, finding 11: a reader over several counties opens the funds overview on their total, not on the
-first
-county; each county is a row that leads to its own figures."""
+first county; each county is a row that leads to its own figures."""
 
 from django.urls import reverse
 

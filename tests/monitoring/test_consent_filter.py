@@ -1,7 +1,6 @@
 """Cross-checks match only members holding a consent in force for the department's data (电子授权书, issue 17
-item
-3); the others are counted as 未授权 in the run's summary and get no finding. Lists that are not economic data
-(deaths, schooling, medical insurance, disability) need none."""
+item 3); the others are counted as 未授权 in the run's summary and get no finding. Lists that are not economic
+data (deaths, schooling, medical insurance, disability) need none."""
 
 from decimal import Decimal
 

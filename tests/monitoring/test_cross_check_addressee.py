@@ -1,8 +1,6 @@
 """Issue 14, finding 7 (d): a department's list is addressed to one county at upload; only that county's
-office
-sees it and may run it. Before, any county could claim a liaison's unassigned list and match it against its
-own
-households."""
+office sees it and may run it. Before, any county could claim a liaison's unassigned list and match it against
+its own households."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -1,6 +1,5 @@
 """The cross-check's fast paths give the findings of the plain ones: a list whose ID numbers all read as they
-are
-(found on upload) joined on the column itself, and the members' keys handed to DuckDB in memory
+are (found on upload) joined on the column itself, and the members' keys handed to DuckDB in memory
 (PostgreSQL)."""
 
 import datetime

@@ -118,8 +118,7 @@ def tricky(db, tree):
         dates, _valid("36072219850101013"), birth=datetime.date(1985, 1, 1), sex="F", name="性别错2"
     )  # odd: a man
     # heads: none (two cannot be stored: member_one_head_per_household); a child older than the head; a parent
-    # younger;
-    # equal birth dates
+    # younger; equal birth dates
     headless = factories.make_household(head="庚", members=2)
     Member.objects.filter(household=headless, relation=codes.Relation.HEAD).update(
         relation=codes.Relation.SIBLING

@@ -1,6 +1,5 @@
 """On SQLite, the embedded default, a monitoring sweep no longer blocks the site (issue 16, finding 12): while
-its
-rules run, signing in and editing a household answer without waiting for it, never a 500 ("database is
+its rules run, signing in and editing a household answer without waiting for it, never a 500 ("database is
 locked") or a 20 s wait."""
 
 import json
@@ -71,6 +70,5 @@ def test_sign_in_and_edit_answer_while_a_sweep_runs(tmp_path, settings):
     answers = {name: (status, seconds) for name, status, seconds in json.loads(line.removeprefix("RESULT "))}
     assert answers["sign-in"][0] == 302 and answers["edit"][0] == 200 and answers["list"][0] == 200, answers
     # a write waiting for the sweep's lock would wait out the 20 s busy timeout and answer 503 (before:
-    # sign-in
-    # 22.8 s, 503); the bound leaves room for a loaded machine
+    # sign-in 22.8 s, 503); the bound leaves room for a loaded machine
     assert max(seconds for _, seconds in answers.values()) < 15, answers

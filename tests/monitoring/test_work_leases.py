@@ -1,8 +1,6 @@
 """Sweeps and cross-checks run under leases (issue 16, finding 2): a second worker or a rerun does not run the
-same
-one twice; one whose runner died is marked failed with its reason, then retried or cancelled on the 后台任务
-page,
-within the office's own region only."""
+same one twice; one whose runner died is marked failed with its reason, then retried or cancelled on the
+后台任务 page, within the office's own region only."""
 
 from decimal import Decimal
 

@@ -1,7 +1,6 @@
 """Quotas and reduction plans are never overwritten silently (issue 16, finding 3): the county's 下达 form and
-the
-adjustment of a region's children carry the version they were based on; a save on top of another user's change
-shows what changed and lets the user merge; the API's PUT takes If-Match (428 without, 412 on another
+the adjustment of a region's children carry the version they were based on; a save on top of another user's
+change shows what changed and lets the user merge; the API's PUT takes If-Match (428 without, 412 on another
 version)."""
 
 import re

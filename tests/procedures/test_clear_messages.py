@@ -1,6 +1,5 @@
 """Issue 18, finding 3: the clerk meets no dead end: each figure is of the year its heading names, and a
-refusal
-says who must act and where."""
+refusal says who must act and where."""
 
 import pytest
 from django.urls import reverse

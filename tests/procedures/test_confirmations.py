@@ -1,8 +1,6 @@
 """Issue 18, finding 11: the irreversible procedure steps (完成申请, 审核通过, 复审通过并公告, and generating
-and ending a
-notice) ask for confirmation before they are sent: their buttons carry data-confirm, which fupin.js turns into
-a
-confirm() dialog."""
+and ending a notice) ask for confirmation before they are sent: their buttons carry data-confirm, which
+fupin.js turns into a confirm() dialog."""
 
 import re
 

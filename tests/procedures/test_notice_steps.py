@@ -1,8 +1,6 @@
 """Issue 18, findings 4 and 11: a notice is generated (to print and post) first, and the photo of it posted is
-asked
-for afterwards; the printed notice carries the seal box and the county's supervision telephone, and its issuer
-is
-the village committee's proper name."""
+asked for afterwards; the printed notice carries the seal box and the county's supervision telephone, and its
+issuer is the village committee's proper name."""
 
 import pytest
 from django.urls import reverse

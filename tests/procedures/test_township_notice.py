@@ -1,8 +1,6 @@
 """Issue 18, build item 4: a township reviews its villages' batches from one page and posts one notice across
-them
-(one print with a verify code, one posting photo, one period, objections per household), through the
-one-village
-services and their rules."""
+them (one print with a verify code, one posting photo, one period, objections per household), through the
+one-village services and their rules."""
 
 import pytest
 from django.core.exceptions import PermissionDenied

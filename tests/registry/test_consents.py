@@ -1,7 +1,6 @@
 """Consents (电子授权书, issue 17 item 3): recorded per member on the household's page and through the API (in
 person, a signature drawn on a phone, a scanned paper form), withdrawable, audited, in scope; the
-identification
-procedure's application and the monitoring procedure's entry refuse a household without one."""
+identification procedure's application and the monitoring procedure's entry refuse a household without one."""
 
 import base64
 import datetime

@@ -1,7 +1,6 @@
 """Issue 18, finding 11: the seeds' own words for a household type (seed 001 篇1: 扶贫低保户, 五保户) are
-accepted by
-the
-forms as imports and the API accept them, and the forms' lists show them beside the national label."""
+accepted by the forms as imports and the API accept them, and the forms' lists show them beside the national
+label."""
 
 import pytest
 from django.urls import reverse

@@ -110,8 +110,7 @@ def test_xlsx_with_numeric_cells_imports_like_csv(tmp_path, users):
 )
 def test_money_cells_are_read_by_the_one_money_parser(raw):
     """The importer's sums of yuan go through core.money.parse_yuan with the column's limit: the same value or
-    the
-    same refusal as the forms and the API (issue 15, item 4)."""
+    the same refusal as the forms and the API (issue 15, item 4)."""
     from fupin.core import money
     from fupin.registry.models import MONEY_BELOW
 
@@ -606,8 +605,7 @@ def test_documented_columns_are_the_columns_read():
 
 def test_the_bulk_paths_initials_are_name_initials_for_every_name():
     """The bulk path's initials (characters with one initial mapped by polars, the rest by name_initials)
-    gives what
-    the row-wise path stores, for names met first or again."""
+    gives what the row-wise path stores, for names met first or again."""
     import polars as pl
 
     from fupin.registry.importing import initials as bulk_initials

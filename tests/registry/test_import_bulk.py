@@ -202,8 +202,7 @@ def test_a_good_file_writes_the_same_records(tmp_path, users):
 
 def test_household_ids_not_in_one_run_still_pair_each_household_with_its_members(tmp_path, users):
     """The bulk path reserves each batch's household ids as a range, unless the sequence gave them apart
-    (another
-    writer's ids in between): a sequence stepping by 2 gives no run, so every id is fetched."""
+    (another writer's ids in between): a sequence stepping by 2 gives no run, so every id is fetched."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence('registry_household', 'id')")
         cursor.execute(f"ALTER SEQUENCE {cursor.fetchone()[0]} INCREMENT BY 2")  # rolled back with the test
@@ -548,8 +547,7 @@ def test_auto_numbers_skip_the_numbers_the_file_gives(tmp_path, users):
 @pytest.mark.django_db(transaction=True)
 def test_a_bulk_load_leaves_the_dashboard_figures_and_list_versions_right(tmp_path, monkeypatch, settings):
     """A load that rebuilds the indexes disables the list-version and rollup triggers for its duration and
-    applies
-    their effect once at its end: the figures still equal live counts and the villages' lists get new
+    applies their effect once at its end: the figures still equal live counts and the villages' lists get new
     versions."""
     from fupin.reports import selectors as report_selectors
     from fupin.reports import services as report_services

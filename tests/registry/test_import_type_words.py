@@ -1,6 +1,5 @@
 """Issue 18, finding 11: the seeds' own words for household types (五保户, 扶贫低保户) are accepted on import
-and
-stored as the national codes (NATIONAL_FORM.md: 特困供养贫困户 = wubao, 低保贫困户 = dibao_poor)."""
+and stored as the national codes (NATIONAL_FORM.md: 特困供养贫困户 = wubao, 低保贫困户 = dibao_poor)."""
 
 import pytest
 

@@ -1,6 +1,5 @@
 """Issue 18, finding 2: the income form keeps what was typed when the year changes, shows the year before, and
-asks
-before saving an income of nought."""
+asks before saving an income of nought."""
 
 from decimal import Decimal
 

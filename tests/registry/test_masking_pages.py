@@ -1,7 +1,6 @@
 """Issue 14, finding 2, through the pages: a role that may not see full ID numbers (prefecture, province) gets
-no
-birth date (exactly the masked digits), no partial ID search, no unmasked value in the history, an export or a
-suspect record's text."""
+no birth date (exactly the masked digits), no partial ID search, no unmasked value in the history, an export
+or a suspect record's text."""
 
 import io
 

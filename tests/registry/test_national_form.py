@@ -1,6 +1,5 @@
 """Issue 18, build item 4: the household registration form (贫困户登记表) printed from the household page as a
-PDF;
-ID numbers masked unless the reveal-with-purpose step is taken, which the access log records."""
+PDF; ID numbers masked unless the reveal-with-purpose step is taken, which the access log records."""
 
 import shutil
 import subprocess

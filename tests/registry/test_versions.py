@@ -1,7 +1,6 @@
 """Concurrent edits never undo each other silently (issue 16, finding 3): every edit carries the version it
-was based
-on; a save on top of a newer version is refused with what changed meanwhile, and the user merges field by
-field."""
+was based on; a save on top of a newer version is refused with what changed meanwhile, and the user merges
+field by field."""
 
 import re
 

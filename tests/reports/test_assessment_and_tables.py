@@ -19,8 +19,7 @@ from .helpers import YEAR, assert_figures_match_lists, make, region
 @pytest.fixture
 def assessed(users, registry):
     """In the first village: two exits this year, one of them found wrong by a look-back; an unregistered
-    household
-    found below standard; three survey answers (two satisfied, one not, one unsure)."""
+    household found below standard; three survey answers (two satisfied, one not, one unsure)."""
     admin = users["admin"]
     exits = [make(factories.VILLAGE, "exited", reg=2016, exit_year=YEAR, members=3) for _ in range(2)]
     outside = make(factories.VILLAGE, "unregistered", type_="", cause="", reg=None, members=2)

@@ -1,8 +1,7 @@
 """The dashboard's case-work figures (helpers, visits, monitoring, measures, problems, loans): counted live
-and read
-from the rollup patched with the villages written since its refresh, they equal each other and the lists
-behind
-them — after writes, at every level, for a county with its own visit interval, and on later days."""
+and read from the rollup patched with the villages written since its refresh, they equal each other and the
+lists behind them — after writes, at every level, for a county with its own visit interval, and on later
+days."""
 
 import datetime
 
@@ -108,8 +107,7 @@ def other_county_helper(admin):
 
 def casework_changes(users, registry) -> None:
     """Writes of the case-work kind: pairings made and ended, a visit, a measure, a monitored case reported
-    and one
-    eliminated, a county's own visit interval, a problem closed, a loan disbursed."""
+    and one eliminated, a county's own visit interval, a problem closed, a loan disbursed."""
     admin, county = users["admin"], users["county"]
     helper = assistance.helpers_for(county).get(name="李帮扶")
     sibling = registry[factories.SIBLING_VILLAGE]
@@ -362,8 +360,8 @@ class TestRollupPages:
 
 def test_loan_figures_from_their_rollup_equal_live_counts_after_loan_writes(users, registry, settings):
     """LoanStat is kept by triggers on PostgreSQL (so the county's figures come from it); SQLite counts live.
-    Both
-    must give the live count of the loans behind them: disbursed, repaid in part, repaid in full, rebuilt."""
+    Both must give the live count of the loans behind them: disbursed, repaid in part, repaid in full,
+    rebuilt."""
     from fupin.funds import services as funds_services
     from fupin.reports.models import LoanStat
     from tests.funds.test_loans import disbursed_loan
@@ -441,10 +439,8 @@ def test_problem_figures_from_their_rollup_equal_live_counts_and_lists_after_wri
     users, registry, settings
 ):
     """ProblemStat (kept by triggers on PostgreSQL, by deadline) gives the problems being rectified and those
-    overdue on
-    any day as the live count and the ledger list do: after problems are registered at a township and a
-    county,
-    rectified, closed out, and one deleted."""
+    overdue on any day as the live count and the ledger list do: after problems are registered at a township
+    and a county, rectified, closed out, and one deleted."""
     from fupin.monitoring.models import ProblemSource
     from fupin.reports.models import ProblemStat
 

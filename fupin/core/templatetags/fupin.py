@@ -47,8 +47,7 @@ def id_shown(number: str, user: Any) -> str:
 @register.filter
 def text_shown(text: str, user: Any) -> str:
     """Free text that may name an ID number or a birth date (a suspect record, department evidence): masked
-    for
-    roles that do not work with identifiers, dates cut to the year."""
+    for roles that do not work with identifiers, dates cut to the year."""
     if text in (None, ""):
         return text
     if getattr(user, "sees_identifiers", False):

@@ -518,8 +518,7 @@ def _escape(text: str) -> str:
 
 def _members_per_group(index: dict, people: pl.DataFrame, registered: pl.DataFrame) -> pl.DataFrame:
     """Per household group: whether every member's stored columns the file gives are equal, and the
-    household(s)
-    and village(s) its members are registered in."""
+    household(s) and village(s) its members are registered in."""
     M = form.MEMBER
     present = [f for f in form.MEMBER_FILE_FIELDS if (M, f) in index and f not in ("sex", "id_number")]
     compared = [*present, "sex", "birth_date", "name_initials"]

@@ -1,6 +1,5 @@
 """A file's data rows as a polars frame for the bulk path: string columns c0…cN and the row numbers the
-row-wise
-reader gives; Fallback when polars would read the file differently from it.
+row-wise reader gives; Fallback when polars would read the file differently from it.
 """
 
 from __future__ import annotations

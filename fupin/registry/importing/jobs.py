@@ -1,6 +1,5 @@
 """Running an ImportJob, the background task's and `fupin import`'s way in: progress recorded where other
-sessions
-see it, the outcome and the error report kept on the job.
+sessions see it, the outcome and the error report kept on the job.
 """
 
 from __future__ import annotations
@@ -93,8 +92,7 @@ def process_job(job, *, echo=None, limits: files.Limits | None = None) -> Import
     from ..models import ImportCommit
 
     # held until the outcome is saved: a job that says 校验中/导入中 with nobody holding its lease was
-    # interrupted
-    # (fupin.registry.work settles it, telling from its ImportCommit whether its data went in)
+    # interrupted (fupin.registry.work settles it, telling from its ImportCommit whether its data went in)
     lease = work.Lease("import", job.pk).acquire(wait=10)
     try:
         return _process(

@@ -319,8 +319,7 @@ class HouseholdPlanner:
     ):
         if target is not None and not target["village_id"].startswith(self.scope):
             # refused in _target: nothing of a household outside the user's scope (its number, members, head
-            # or
-            # key facts) is compared with the file, so none of it can reach the error report
+            # or key facts) is compared with the file, so none of it can reach the error report
             return
         g = group.index
         rows = range(group.start, group.end)
@@ -419,8 +418,7 @@ class HouseholdPlanner:
 
     def _check_new_outside_registry(self, group, hh, first_row) -> None:
         """A village or township creates households outside the registry only: 建档立卡 data is the county's
-        to
-        load."""
+        to load."""
         g = group.index
         for name in services.KEY_FIELDS:
             column = hh.get((HOUSEHOLD, name))
@@ -440,9 +438,8 @@ class HouseholdPlanner:
         self, group, target, hh, first_row, rows, numbers, members, existing_members, income, years
     ) -> None:
         """What an existing household's import may not change: its key facts, and for a registered household
-        its
-        members in or out, its head, and the income of a year a procedure has used (services' rules, row by
-        row)."""
+        its members in or out, its head, and the income of a year a procedure has used (services' rules, row
+        by row)."""
         g = group.index
         for name in services.KEY_FIELDS:
             column = hh.get((HOUSEHOLD, name))

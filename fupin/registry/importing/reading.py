@@ -165,8 +165,7 @@ def _detect_encoding(path: Path) -> str:
 
 def _count_lines(path: Path, sample: int = 1 << 20) -> int:
     """The file's lines: counted in a file of up to `sample` bytes, estimated from its first `sample` bytes in
-    a
-    larger one (its rows are much alike; counting a 500 MB file would cost a third of a second)."""
+    a larger one (its rows are much alike; counting a 500 MB file would cost a third of a second)."""
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(sample)

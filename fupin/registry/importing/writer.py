@@ -223,8 +223,7 @@ class VillageTriggers:
 
 
 # The registry's own, then those of the apps above it, which register theirs at start-up (reports: the
-# rollups'
-# dirty villages, ReportsConfig.ready), so the registry never imports them.
+# rollups' dirty villages, ReportsConfig.ready), so the registry never imports them.
 VILLAGE_TRIGGERS: list[VillageTriggers] = [VillageTriggers(LIST_VERSION_TRIGGERS, bump_list_versions)]
 
 
@@ -291,9 +290,8 @@ class Writer(threading.Thread):
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     # synchronous_commit stays as the server has it (on): an import reported as done must
-                    # survive a
-                    # crash right after its COMMIT (issue 16; the cost, measured with bench_import.py, in
-                    # CHANGELOG.md)
+                    # survive a crash right after its COMMIT (issue 16; the cost, measured with
+                    # bench_import.py, in CHANGELOG.md)
                     cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
                     cursor.execute("SET LOCAL work_mem = '64MB'")
                     # foreign keys checked as each batch arrives, while the importer prepares the next,
@@ -407,8 +405,7 @@ class Writer(threading.Thread):
 
     def _enable_triggers(self) -> None:
         """Apply the disabled triggers' effect to the villages written meanwhile, set-wise, and enable them
-        again
-        (all in the load's transaction: no other session ever sees them disabled)."""
+        again (all in the load's transaction: no other session ever sees them disabled)."""
         if not self.disabled:
             return
         with connection.cursor() as cursor:

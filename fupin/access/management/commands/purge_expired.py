@@ -1,9 +1,8 @@
 """fupin purge-expired: apply the retention rules (run daily, beside fupin purge-cross-checks): the access log
-past
-FUPIN_ACCESS_LOG_RETENTION_DAYS (default three years) and the files of decided change requests past
+past FUPIN_ACCESS_LOG_RETENTION_DAYS (default three years) and the files of decided change requests past
 FUPIN_EVIDENCE_RETENTION_DAYS (unset: kept), visit and declaration photos past FUPIN_PHOTO_RETENTION_DAYS
-(unset:
-kept), and uploaded import files once processed (a failed job's after FUPIN_IMPORT_FILE_RETENTION_DAYS,
+(unset: kept), and uploaded import files once processed (a failed job's after
+FUPIN_IMPORT_FILE_RETENTION_DAYS,
 default 30)."""
 
 from django.core.management.base import BaseCommand

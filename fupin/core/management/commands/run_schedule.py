@@ -1,7 +1,6 @@
 """`fupin run-schedule`: enqueue the daily jobs due now that have not run today (the worker does this every
-minute;
-call it from cron where the task worker is not fupin's own). `--list` shows the jobs, their times and last
-runs."""
+minute; call it from cron where the task worker is not fupin's own). `--list` shows the jobs, their times and
+last runs."""
 
 from typing import Any
 

@@ -3,10 +3,8 @@
 
 It rides through a locked or restarting database (the claim's BEGIN raised `database is locked` outside the
 backend's own handling, and a lost connection ended the process), holds a lease while it lives (so pages and
-other
-workers can tell it is alive, fupin.core.work), settles the work of workers that died and enqueues the daily
-jobs
-due (fupin.core.schedule), every minute.
+other workers can tell it is alive, fupin.core.work), settles the work of workers that died and enqueues the
+daily jobs due (fupin.core.schedule), every minute.
 """
 
 import logging
@@ -87,8 +85,8 @@ class SupervisedWorker(db_worker.Worker):
 
 class RedisWorker:
     """The same worker on the Redis queue (django-tasks-redis): one task at a time from the queue's stream,
-    through
-    Redis or database outages with back-off, with the lease, the recovery of dead work and the daily jobs."""
+    through Redis or database outages with back-off, with the lease, the recovery of dead work and the daily
+    jobs."""
 
     def __init__(self, *, worker_id: str, max_tasks: int | None = None, batch: bool = False) -> None:
         from django.tasks import default_task_backend

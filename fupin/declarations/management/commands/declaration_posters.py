@@ -1,6 +1,5 @@
 """`fupin declaration_posters CODE --out FILE.pdf [--base-url URL]`: the village posters of a county, township
-or
-village as one PDF (a page per village), for regions too large to print from the dashboard page."""
+or village as one PDF (a page per village), for regions too large to print from the dashboard page."""
 
 from django.core.management.base import BaseCommand, CommandError
 
