@@ -1,4 +1,5 @@
-"""Issue 18, build item 4: the household page offers the registration form (贫困户登记表) masked and, with a purpose,
+"""Issue 18, build item 4: the household page offers the registration form (贫困户登记表) masked and, with a
+purpose,
 with full ID numbers; the page still fits a 390 px phone."""
 
 import pytest
