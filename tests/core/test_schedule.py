@@ -14,7 +14,14 @@ from fupin.core.models import ScheduledRun
 
 pytestmark = pytest.mark.django_db
 
-DAILY = {"audit-anchor", "declaration-deadlines", "purge-cross-checks", "purge-expired", "loan-reminders"}
+DAILY = {
+    "audit-anchor",
+    "declaration-deadlines",
+    "purge-cross-checks",
+    "purge-expired",
+    "exports-purge",
+    "loan-reminders",
+}
 
 
 def local(day: datetime.date, hh: int, mm: int = 0) -> datetime.datetime:
@@ -59,7 +66,12 @@ def test_a_job_runs_once_a_day_after_its_time(ran):
     assert schedule.run_due(local(today, 0, 5)) == []
     assert schedule.run_due(local(today, 0, 40)) == ["audit-anchor", "declaration-deadlines"]
     assert schedule.run_due(local(today, 0, 41)) == []  # the next minute's look finds them done
-    assert schedule.run_due(local(today, 9)) == ["purge-cross-checks", "purge-expired", "loan-reminders"]
+    assert schedule.run_due(local(today, 9)) == [
+        "purge-cross-checks",
+        "purge-expired",
+        "exports-purge",
+        "loan-reminders",
+    ]
     assert schedule.run_due(local(today, 23, 59)) == []
     assert schedule.run_due(local(today + datetime.timedelta(days=1), 0, 15)) == ["audit-anchor"]
     assert ran == [
@@ -67,6 +79,7 @@ def test_a_job_runs_once_a_day_after_its_time(ran):
         "declaration-deadlines",
         "purge-cross-checks",
         "purge-expired",
+        "exports-purge",
         "loan-reminders",
         "audit-anchor",
     ]
@@ -105,6 +118,7 @@ def test_times_can_be_changed_or_a_job_turned_off(ran, settings):
         "declaration-deadlines",
         "purge-cross-checks",
         "purge-expired",
+        "exports-purge",
     ]
 
 
