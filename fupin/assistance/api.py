@@ -8,9 +8,11 @@ import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.http import HttpResponse
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
+from fupin.core import versions
 from fupin.core.api import (
     CursorQuery,
     cursor_list,
@@ -22,7 +24,7 @@ from fupin.core.api import (
 )
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
 from fupin.registry.api_fields import InputSchema, Money, _text
 
 from . import roster, selectors, services
@@ -237,12 +239,20 @@ def list_plans(request, filters: Query[RegionFilter]):
 
 
 @router.put(
-    "/households/{household_id}/plan/", response={200: PlanOut} | ERRORS, summary="制定或修改一户的帮扶计划"
+    "/households/{household_id}/plan/",
+    response={200: PlanOut} | VERSIONED,
+    summary="制定或修改一户的帮扶计划",
 )
-def save_plan(request, payload: PlanIn, household_id: int = Id):
+def save_plan(request, response: HttpResponse, payload: PlanIn, household_id: int = Id):
+    """已有计划时须带 If-Match（上次所得的 ETag，或计划的 version）：缺少答 428，此后他人已修改答 412；没有计划时不带即新建。"""
     user = request.auth
     household = registry_selectors.household_for(user, household_id)
-    plan = services.save_plan(household, by=user, **payload.model_dump())
+    expected = _entry_version(request, HelpPlan.objects.filter(household=household).first())
+    try:
+        plan = services.save_plan(household, by=user, expected_version=expected, **payload.model_dump())
+    except versions.VersionConflict as e:
+        return _stale(response, e, record_out(e.record, PLAN_FIELDS, user))
+    response["ETag"] = versions.etag(plan)
     return record_out(plan, PLAN_FIELDS, user)
 
 

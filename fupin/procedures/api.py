@@ -487,16 +487,31 @@ def list_village_profiles(request, filters: Query[ProfileFilters]):
 
 @router.put(
     "/village-profiles/{village}/{year}/",
-    response={200: ProfileOut} | ERRORS,
+    response={200: ProfileOut} | VERSIONED,
     summary="录入或更正行政村年度基本情况",
 )
 def save_village_profile(
-    request, payload: ProfileIn, village: Path[RegionCode], year: int = Path(..., ge=2000, le=2100)
+    request,
+    response: HttpResponse,
+    payload: ProfileIn,
+    village: Path[RegionCode],
+    year: int = Path(..., ge=2000, le=2100),
 ):
+    """该年已有记录时须带 If-Match（上次所得的 ETag，或列表中的 version）：缺少答 428，此后他人已修改答 412。"""
     user = request.auth
     if not user.in_scope(village):
         raise ProcedureError({"village": f"行政村代码不存在：{village}"})
-    profile = village_profiles.save_village_profile(
-        by=user, village_code=village, year=year, **payload.model_dump(exclude_none=True)
-    )
+    existing = VillageProfile.objects.filter(village_id=village, year=year).first()
+    expected = _entry_version(request, existing)
+    try:
+        profile = village_profiles.save_village_profile(
+            by=user,
+            village_code=village,
+            year=year,
+            expected_version=expected,
+            **payload.model_dump(exclude_none=True),
+        )
+    except versions.VersionConflict as e:
+        return _stale(response, e, record_out(e.record, PROFILE_FIELDS, user))
+    response["ETag"] = versions.etag(profile)
     return record_out(profile, PROFILE_FIELDS, user)
