@@ -244,7 +244,8 @@ def list_plans(request, filters: Query[RegionFilter]):
     summary="制定或修改一户的帮扶计划",
 )
 def save_plan(request, response: HttpResponse, payload: PlanIn, household_id: int = Id):
-    """已有计划时须带 If-Match（上次所得的 ETag，或计划的 version）：缺少答 428，此后他人已修改答 412；没有计划时不带即新建。"""
+    """已有计划时须带 If-Match（上次所得的 ETag，或计划的 version）：缺少答 428，此后他人已修改答 412；
+    没有计划时不带即新建。"""
     user = request.auth
     household = registry_selectors.household_for(user, household_id)
     expected = _entry_version(request, HelpPlan.objects.filter(household=household).first())
