@@ -1,6 +1,6 @@
 """The API's PUTs of a village's yearly record and a household's help plan carry the version they were
-based on (issue 16, finding 3): a new record needs none, an existing one needs If-Match (428 without), and a save
-on top of another client's change is refused with the current record (412), never overwriting it."""
+based on (issue 16, finding 3): a new record needs none, an existing one needs If-Match (428 without), and a
+save on top of another client's change is refused with the current record (412), never overwriting it."""
 
 from fupin.assistance.models import HelpPlan
 from fupin.procedures.models import VillageProfile
