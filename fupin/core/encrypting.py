@@ -17,7 +17,7 @@ from django.db import connection as default_connection
 from django.db import models, transaction
 
 from . import crypto
-from .fields import BlindIndexField, EncryptedField
+from .fields import BlindIndexField, EncryptedField, EncryptedJSONField, SealedJSONField
 
 
 @dataclass(frozen=True)
@@ -266,3 +266,56 @@ def recrypt_bulk(
         if progress:
             progress(table, seen, total)
     return written
+
+
+def json_tables(model_list: Iterable[type[models.Model]]) -> list[tuple[type[models.Model], list[str]]]:
+    """The models with JSON fields holding encrypted values (SealedJSONField, EncryptedJSONField), and those
+    fields' names: `fupin rotate-keys` moves them to the current key with reseal_json."""
+    found = []
+    for model in model_list:
+        names = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, (SealedJSONField, EncryptedJSONField))
+        ]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def _old_key_patterns() -> list[str]:
+    ring = crypto.keyring()
+    return [f"%{crypto.PREFIX}{k}{crypto.PREFIX}%" for k in ring.data_keys if k != ring.current]
+
+
+def json_pending(model: type[models.Model], names: list[str]) -> int:
+    """How many rows hold a value under a key other than the current one."""
+    patterns = _old_key_patterns()
+    if not patterns:
+        return 0
+    q = default_connection.ops.quote_name
+    where = " OR ".join(f"CAST({q(n)} AS text) LIKE %s" for n in names for _p in patterns)
+    params = [p for _n in names for p in patterns]
+    with default_connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {q(model._meta.db_table)} WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
+def reseal_json(model: type[models.Model], names: list[str], *, batch: int = 500) -> int:
+    """Rewrite these JSON fields of every row under the current key, in batches walked by id, each batch's rows
+    locked while they are read and written (an edit made meanwhile waits, and is not overwritten). Returns the
+    rows written; a killed run is finished by running it again."""
+    last, written = 0, 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                model._default_manager.select_for_update()
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", *names)[:batch]
+            )
+            if not rows:
+                return written
+            model._default_manager.bulk_update(rows, names)
+        written += len(rows)
+        last = rows[-1].pk

@@ -124,3 +124,33 @@ def test_print_new_keys_gives_a_usable_key_file(capsys, db):
     call_command("rotate_keys", print_new_keys=True)
     ring = crypto.parse(capsys.readouterr().out, "stdout")
     assert ring.current == "k1" and len(ring.index_key) == 32
+
+
+def test_rotation_moves_a_change_requests_sealed_payload_to_the_new_key(users, registry, key_file):
+    import re
+
+    from fupin.changes import services as changes
+    from fupin.changes.models import ChangeKind, ChangeRequest
+
+    son = registry[0].members.exclude(relation="head").order_by("pk").first()
+    new_id = factories.id_number(sex=son.sex or "M")
+    request = changes.propose(
+        registry[0],
+        by=users["clerk"],
+        kind=ChangeKind.MEMBER_IDENTITY,
+        payload={"member_id": son.pk, "id_number": new_id, "name": "张秀英"},
+        reason="户籍证明更正",
+        evidence_reference="派出所户籍证明",
+    )
+
+    def stored_keys() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT payload, before FROM changes_changerequest WHERE id = %s", [request.pk])
+            return set(re.findall(r"\$(k\d)\$", " ".join(str(v) for v in cursor.fetchone())))
+
+    assert stored_keys() == {"k1"}
+    call_command("rotate_keys", verbosity=0)
+    assert crypto.keyring().current == "k2" and stored_keys() == {"k2"}
+    read = ChangeRequest.objects.get(pk=request.pk)
+    assert read.payload["id_number"] == new_id and read.before["member"]["id_number"] == son.id_number
+    assert not any(encrypting.json_pending(m, n) for m, n in encrypting.json_tables([ChangeRequest]))

@@ -6,6 +6,9 @@ current one, then walks every table holding encrypted fields in batches, each it
 value names. Killed half-way, run it again: values not yet under the current key remain, so it adds no key
 and finishes them. Run it in the background (`nohup fupin rotate-keys &`) on a large registry; the progress
 goes to the console. The old key stays in the file: delete its line only after a backup made since.
+JSON holding encrypted values (a change request's payload, a sync conflict's values) is rewritten too, a locked
+batch at a time (fupin.core.encrypting.reseal_json); the audit trail's values stay under the key they were
+written with (the chain hashes them as stored), so a key stays in the file while audit entries name it.
 """
 
 from typing import Any
@@ -38,7 +41,12 @@ class Command(BaseCommand):
             return
         tables = encrypting.tables(apps.get_models())
         ring = crypto.reload()
-        if not no_new_key and not any(encrypting.pending(t) for t in tables):
+        json_tables = encrypting.json_tables(apps.get_models())
+        if (
+            not no_new_key
+            and not any(encrypting.pending(t) for t in tables)
+            and not any(encrypting.json_pending(m, n) for m, n in json_tables)
+        ):
             try:
                 ring = crypto.add_data_key()
             except ImproperlyConfigured as e:
@@ -57,7 +65,14 @@ class Command(BaseCommand):
                 written = encrypting.recrypt_any(table, batch=batch, progress=progress)
                 if verbosity >= 1:
                     self.stdout.write(f"{table.label}: 重新加密 {written} 行")
-            left = sum(encrypting.pending(t) for t in tables)
+            for model, names in json_tables:
+                if encrypting.json_pending(model, names):
+                    written = encrypting.reseal_json(model, names, batch=min(batch, 500))
+                    if verbosity >= 1:
+                        self.stdout.write(f"{model._meta.label}: 重新加密 {written} 行")
+            left = sum(encrypting.pending(t) for t in tables) + sum(
+                encrypting.json_pending(m, n) for m, n in json_tables
+            )
             if not left:
                 self.stdout.write(self.style.SUCCESS(f"全部数据已使用密钥 {ring.current}"))
                 return
