@@ -82,7 +82,12 @@ SEALED = {
 
 def _sealed(value, name: str = "", *, opening: bool = False):
     if isinstance(value, dict):
-        return {k: _sealed(v, k, opening=opening) for k, v in value.items()}
+        # under a sealed name every value is that field's (a sync conflict's {"phone": {"base", "mine", …}})
+        inherit = name in SEALED
+        return {
+            k: _sealed(v, name if inherit and k not in SEALED else k, opening=opening)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_sealed(v, name, opening=opening) for v in value]
     if isinstance(value, str) and value and name in SEALED:
