@@ -141,6 +141,7 @@ API_AREAS = {
     "statistics": _("统计"),
     "declarations": _("自主申报"),
     "changes": _("变更申请"),
+    "field": _("帮扶 App 设备"),
 }
 API_AREA_OF_SEGMENT = {
     "households": "registry",

@@ -6,6 +6,7 @@ only their own households); the pages' services check roles and write the audit 
 
 import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 
 from django.http import HttpResponse
@@ -15,11 +16,11 @@ from ninja.responses import Status
 from fupin.core import versions
 from fupin.core.api import (
     CursorQuery,
-    cursor_list,
     errors_for,
     model_schema,
     page_schema,
     plain_json,
+    scoped_list,
     shown_fields,
 )
 from fupin.regions.api import RegionCode
@@ -160,9 +161,8 @@ class MonitoringIn(InputSchema):
     month: Literal[6, 12]
 
 
-def _list(request, rows, filters, fields, where):
-    user = request.auth
-    return cursor_list(rows, filters, lambda r: record_out(r, fields, user), where=where)
+# A list's answer: the selector's rows, a cursor page, each row as record_out shows it to the caller.
+_list = partial(scoped_list, out=record_out)
 
 
 @router.get("/units/", response={200: page_schema("HelperUnitPage", UnitOut)} | ERRORS, summary="帮扶单位")

@@ -79,6 +79,12 @@ def page_schema(name: str, item: Any) -> type[Schema]:
     )
 
 
+class YearQuery(CursorQuery):
+    """A list that the pages filter by year, as the API does."""
+
+    year: int | None = Field(None, ge=1900, le=2100, description="年度；省略时不限")
+
+
 def cursor_list(
     queryset: QuerySet,
     params: CursorQuery,
@@ -92,6 +98,23 @@ def cursor_list(
         queryset, cursor=params.cursor, limit=params.limit, order=order, where=where
     )
     return {"limit": params.limit, "next": following, "results": [out(row) for row in rows]}
+
+
+def scoped_list(
+    request: Any,
+    rows: QuerySet,
+    params: CursorQuery,
+    fields: Sequence[str],
+    where: str,
+    *,
+    out: Callable[[Any, Sequence[str], Any], dict],
+    order: Sequence[str] = ("-pk",),
+) -> dict[str, Any]:
+    """The answer of every area's list operation: `rows` (a selector's answer, already scoped to the caller and
+    filtered by the query as the page filters them) one cursor page at a time, each row shown to the caller by
+    `out(row, fields, user)` (registry.api.record_out: identifiers masked as the caller's role requires)."""
+    user = request.auth
+    return cursor_list(rows, params, lambda row: out(row, fields, user), order=order, where=where)
 
 
 # ---------------------------------------------------------------- records as the API shows them

@@ -8,6 +8,7 @@ fen (`*_fen`, integers), as stored. The pages' selectors and services: one set o
 
 import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
@@ -15,11 +16,11 @@ from ninja.responses import Status
 
 from fupin.core.api import (
     CursorQuery,
-    cursor_list,
     errors_for,
     model_schema,
     page_schema,
     plain_json,
+    scoped_list,
     shown_fields,
 )
 from fupin.regions.api import RegionCode
@@ -74,9 +75,8 @@ def fen(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def _list(request, rows, params, fields, where: str) -> dict:
-    user = request.auth
-    return cursor_list(rows, params, lambda r: record_out(r, fields, user), where=where)
+# A list's answer: the selector's rows, a cursor page, each row as record_out shows it to the caller.
+_list = partial(scoped_list, out=record_out)
 
 
 # ---------------------------------------------------------------- projects
@@ -88,6 +88,7 @@ class ProjectQuery(CursorQuery):
     status: Literal[("", *ProjectStatus.values)] = ""
     category: Literal[("", *ProjectCategory.values)] = ""
     q: _text(50) = ""
+    region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的记录")
 
 
 class ProjectIn(InputSchema):
@@ -113,6 +114,7 @@ def list_projects(request, filters: Query[ProjectQuery]):
         status=filters.status,
         category=filters.category,
         q=filters.q,
+        region=filters.region or "",
     )
     return _list(request, rows, filters, PROJECT_FIELDS, "projects")
 
@@ -150,6 +152,7 @@ class FundQuery(CursorQuery):
     county: str = Field("", pattern=r"^(\d{6})?$")
     year: int | None = Field(None, ge=1900, le=2100)
     source: Literal[("", *FundSource.values)] = ""
+    region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的记录")
 
 
 class FundIn(InputSchema):
@@ -181,16 +184,28 @@ class PaymentIn(InputSchema):
 class AllocationQuery(CursorQuery):
     project: int | None = Field(None, ge=1, le=MAX_ID)
     fund: int | None = Field(None, ge=1, le=MAX_ID)
+    region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的记录")
 
 
 class PaymentQuery(CursorQuery):
     allocation: int | None = Field(None, ge=1, le=MAX_ID)
     project: int | None = Field(None, ge=1, le=MAX_ID)
+    region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的记录")
+
+
+class LedgerQuery(CursorQuery):
+    region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的记录")
 
 
 @router.get("/funds/", response={200: page_schema("FundPage", FundOut)} | ERRORS, summary="资金下达")
 def list_funds(request, filters: Query[FundQuery]):
-    rows = selectors.funds_for(request.auth, county=filters.county, year=filters.year, source=filters.source)
+    rows = selectors.funds_for(
+        request.auth,
+        county=filters.county,
+        year=filters.year,
+        source=filters.source,
+        region=filters.region or "",
+    )
     return _list(request, rows, filters, FUND_FIELDS, "funds")
 
 
@@ -214,7 +229,9 @@ def create_fund(request, payload: FundIn):
     summary="资金安排",
 )
 def list_allocations(request, filters: Query[AllocationQuery]):
-    rows = selectors.allocations_for(request.auth, project=filters.project, fund=filters.fund)
+    rows = selectors.allocations_for(
+        request.auth, project=filters.project, fund=filters.fund, region=filters.region or ""
+    )
     return _list(request, rows, filters, ALLOCATION_FIELDS, "allocations")
 
 
@@ -233,7 +250,9 @@ def allocate(request, payload: AllocateIn):
 
 @router.get("/payments/", response={200: page_schema("PaymentPage", PaymentOut)} | ERRORS, summary="资金拨付")
 def list_payments(request, filters: Query[PaymentQuery]):
-    rows = selectors.payments_for(request.auth, allocation=filters.allocation, project=filters.project)
+    rows = selectors.payments_for(
+        request.auth, allocation=filters.allocation, project=filters.project, region=filters.region or ""
+    )
     return _list(request, rows, filters, PAYMENT_FIELDS, "payments")
 
 
@@ -259,8 +278,9 @@ class LedgerForm(Schema):
 @router.get(
     "/ledgers/", response={200: page_schema("LedgerPage", LedgerOut)} | ERRORS, summary="对账用的银行台账"
 )
-def list_ledgers(request, params: Query[CursorQuery]):
-    return _list(request, selectors.ledger_imports_for(request.auth), params, LEDGER_FIELDS, "ledgers")
+def list_ledgers(request, filters: Query[LedgerQuery]):
+    rows = selectors.ledger_imports_for(request.auth, region=filters.region or "")
+    return _list(request, rows, filters, LEDGER_FIELDS, "ledgers")
 
 
 @router.post(

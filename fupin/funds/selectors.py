@@ -46,10 +46,11 @@ def _scoped(qs: QuerySet, user: User, field: str) -> QuerySet:
     return qs.none() if scope is None else qs.filter(scope)
 
 
-def ledger_imports_for(user: User) -> QuerySet[LedgerImport]:
-    """The bank ledgers imported for reconciliation in the counties the user may read (with their
-    uploader)."""
-    return _scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id")
+def ledger_imports_for(user: User, *, region: str = "") -> QuerySet[LedgerImport]:
+    """The bank ledgers imported for reconciliation in the counties the user may read (with their uploader)."""
+    return _narrowed(
+        _scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id"), "county_id", region
+    )
 
 
 def counties_for(user: User) -> QuerySet[Region]:
@@ -94,6 +95,12 @@ def with_money(qs: QuerySet[Project]) -> QuerySet[Project]:
     )
 
 
+def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
+    """Narrow an already scoped queryset to the rows whose `field` lies under `region` (a county's funds, kept at the
+    county, lie under its province, city and itself, not under its townships); a region outside scope finds nothing."""
+    return qs.filter(in_region(field, region)) if region and region.isdigit() else qs
+
+
 def projects_for(
     user: User,
     *,
@@ -102,8 +109,9 @@ def projects_for(
     status: str = "",
     category: str = "",
     q: str = "",
+    region: str = "",
 ) -> QuerySet[Project]:
-    qs = _scoped(Project.objects.select_related("region"), user, "region_id")
+    qs = _narrowed(_scoped(Project.objects.select_related("region"), user, "region_id"), "region_id", region)
     if county:
         qs = qs.filter(county_id=county)
     if year:
@@ -141,8 +149,10 @@ def project_beneficiaries(project: Project) -> QuerySet[ProjectBeneficiary]:
 # --- funds ------------------------------------------------------------------------------------
 
 
-def funds_for(user: User, *, county: str = "", year: int | None = None, source: str = "") -> QuerySet[Fund]:
-    qs = _scoped(Fund.objects.all(), user, "county_id")
+def funds_for(
+    user: User, *, county: str = "", year: int | None = None, source: str = "", region: str = ""
+) -> QuerySet[Fund]:
+    qs = _narrowed(_scoped(Fund.objects.all(), user, "county_id"), "county_id", region)
     if county:
         qs = qs.filter(county_id=county)
     if year:
@@ -642,19 +652,21 @@ def household_loan_room(household: Household, policy: LoanPolicy, *, exclude_loa
 
 
 def allocations_for(
-    user: User, *, project: int | None = None, fund: int | None = None
+    user: User, *, project: int | None = None, fund: int | None = None, region: str = ""
 ) -> QuerySet[Allocation]:
     """Allocations of the funds of the counties in the user's scope."""
     qs = _scoped(Allocation.objects.select_related("fund", "project"), user, "fund__county_id")
+    qs = _narrowed(qs, "fund__county_id", region)
     if project:
         qs = qs.filter(project_id=project)
     return qs.filter(fund_id=fund) if fund else qs
 
 
 def payments_for(
-    user: User, *, allocation: int | None = None, project: int | None = None
+    user: User, *, allocation: int | None = None, project: int | None = None, region: str = ""
 ) -> QuerySet[Payment]:
     qs = _scoped(Payment.objects.select_related("allocation"), user, "allocation__fund__county_id")
+    qs = _narrowed(qs, "allocation__fund__county_id", region)
     if allocation:
         qs = qs.filter(allocation_id=allocation)
     return qs.filter(allocation__project_id=project) if project else qs

@@ -8,12 +8,21 @@ roles, stages and Chinese refusals."""
 
 import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Literal
 
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
-from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema, shown_fields
+from fupin.core.api import (
+    CursorQuery,
+    YearQuery,
+    errors_for,
+    model_schema,
+    page_schema,
+    scoped_list,
+    shown_fields,
+)
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, record_out
@@ -75,16 +84,11 @@ FindingOut = model_schema("FindingOut", Finding, FINDING_FIELDS)
 ProblemOut = model_schema("ProblemOut", Problem, PROBLEM_FIELDS)
 
 
-def _list(request, rows, params, fields, where: str) -> dict:
-    user = request.auth
-    return cursor_list(rows, params, lambda r: record_out(r, fields, user), where=where)
+# A list's answer: the selector's rows, a cursor page, each row as record_out shows it to the caller.
+_list = partial(scoped_list, out=record_out)
 
 
 # ---------------------------------------------------------------- thresholds, events, sweeps, signals
-
-
-class YearQuery(CursorQuery):
-    year: int | None = Field(None, ge=1900, le=2100)
 
 
 class ThresholdIn(InputSchema):
@@ -147,8 +151,10 @@ class SweepIn(InputSchema):
 
 
 @router.get("/sweeps/", response={200: page_schema("SweepPage", SweepOut)} | ERRORS, summary="预警筛查")
-def list_sweeps(request, params: Query[CursorQuery]):
-    return _list(request, selectors.sweeps_for(request.auth), params, SWEEP_FIELDS, "sweeps")
+def list_sweeps(request, filters: Query[YearQuery]):
+    return _list(
+        request, selectors.sweeps_for(request.auth, year=filters.year), filters, SWEEP_FIELDS, "sweeps"
+    )
 
 
 @router.post("/sweeps/", response={201: SweepOut} | ERRORS, summary="发起一次筛查（乡镇、县）")
@@ -180,7 +186,7 @@ def list_signals(request, filters: Query[SignalQuery]):
 # ---------------------------------------------------------------- monitored households
 
 
-class CaseQuery(CursorQuery):
+class CaseQuery(YearQuery):
     stage: Literal[("", *MonitoringStage.values)] = ""
     kind: Literal[("", *MonitoringKind.values)] = ""
     region: RegionCode | None = None
@@ -218,7 +224,7 @@ class DoneIn(InputSchema):
 )
 def list_cases(request, filters: Query[CaseQuery]):
     rows = selectors.cases_for(
-        request.auth, stage=filters.stage, kind=filters.kind, region=filters.region or ""
+        request.auth, stage=filters.stage, kind=filters.kind, region=filters.region or "", year=filters.year
     )
     return _list(request, rows, filters, CASE_FIELDS, "cases")
 
@@ -329,8 +335,9 @@ class ItemIn(InputSchema):
 @router.get(
     "/lookbacks/", response={200: page_schema("LookBackPage", LookBackOut)} | ERRORS, summary="回头看"
 )
-def list_lookbacks(request, params: Query[CursorQuery]):
-    return _list(request, selectors.lookbacks_for(request.auth), params, LOOKBACK_FIELDS, "lookbacks")
+def list_lookbacks(request, filters: Query[YearQuery]):
+    rows = selectors.lookbacks_for(request.auth, year=filters.year)
+    return _list(request, rows, filters, LOOKBACK_FIELDS, "lookbacks")
 
 
 @router.post("/lookbacks/", response={201: LookBackOut} | ERRORS, summary="发起回头看（县）")

@@ -50,11 +50,12 @@ def candidates_for(user: User, *, year: int) -> list[dict]:
     return list(out.values())[:200]
 
 
-def sweeps_for(user: User) -> QuerySet[Sweep]:
+def sweeps_for(user: User, *, year: int | None = None) -> QuerySet[Sweep]:
     prefix = getattr(user, "scope_prefix", None)
     if prefix is None:
         return Sweep.objects.none()
-    return Sweep.objects.filter(scope_code__startswith=prefix) if prefix else Sweep.objects.all()
+    qs = Sweep.objects.filter(scope_code__startswith=prefix) if prefix else Sweep.objects.all()
+    return qs.filter(year=year) if year else qs
 
 
 def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
@@ -63,12 +64,14 @@ def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
 
 
 def cases_for(
-    user: User, *, stage: str = "", kind: str = "", region: str = ""
+    user: User, *, stage: str = "", kind: str = "", region: str = "", year: int | None = None
 ) -> QuerySet[MonitoredHousehold]:
     qs = _scoped(MonitoredHousehold.objects.all(), user, "village_code").select_related(
         "household", "household__village"
     )
     qs = _narrowed(qs, "village_code", region)
+    if year:
+        qs = qs.filter(year=year)
     if stage:
         qs = qs.filter(stage=stage)
     if kind:
@@ -76,16 +79,16 @@ def cases_for(
     return qs
 
 
-def lookbacks_for(user: User) -> QuerySet[LookBack]:
+def lookbacks_for(user: User, *, year: int | None = None) -> QuerySet[LookBack]:
     prefix = getattr(user, "scope_prefix", None)
     if prefix is None:
         return LookBack.objects.none()
     # campaigns over the user's subtree, and campaigns above it that cover it
-
-    return LookBack.objects.filter(
+    qs = LookBack.objects.filter(
         (in_region("region_id", prefix) if prefix else Q())
         | Q(region_id__in=[prefix[:n] for n in (2, 4, 6, 9) if n < len(prefix)])
     )
+    return qs.filter(year=year) if year else qs
 
 
 def lookback_items_for(

@@ -8,6 +8,7 @@ quota, notice period) is checked once, and refused in the same Chinese words."""
 
 import datetime
 import json
+from functools import partial
 from typing import Literal
 
 from django.http import Http404, HttpResponse
@@ -16,7 +17,7 @@ from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from fupin.core import versions
-from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema, shown_fields
+from fupin.core.api import CursorQuery, errors_for, model_schema, page_schema, scoped_list, shown_fields
 from fupin.regions.api import RegionCode
 from fupin.registry import codes
 from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
@@ -39,6 +40,8 @@ from .models import (
 from .services import ProcedureError
 
 router = Router(tags=["procedures"])
+# A list's answer: the selector's rows, a cursor page, each row as record_out shows it to the caller.
+_list = partial(scoped_list, out=record_out)
 ERRORS = errors_for(409)
 BatchId = Path(..., ge=1, le=MAX_ID, description="批次 id")
 
@@ -148,7 +151,7 @@ def list_batches(request, filters: Query[BatchFilters]):
     batches = selectors.batches_for(
         user, year=filters.year, kind=filters.kind, stage=filters.stage, region=filters.region or ""
     )
-    return cursor_list(batches, filters, lambda b: record_out(b, BATCH_FIELDS, user), where="batches")
+    return _list(request, batches, filters, BATCH_FIELDS, "batches")
 
 
 @router.post("/batches/", response={201: BatchOut} | ERRORS, summary="发起一个批次（村）")
@@ -171,13 +174,7 @@ def get_batch(request, batch_id: int = BatchId):
 def list_entries(request, params: Query[CursorQuery], batch_id: int = BatchId):
     user = request.auth
     entries = selectors.batch_entries(selectors.batch_for(user, batch_id))
-    return cursor_list(
-        entries,
-        params,
-        lambda e: record_out(e, ENTRY_FIELDS, user),
-        order=("pk",),
-        where=f"entries:{batch_id}",
-    )
+    return _list(request, entries, params, ENTRY_FIELDS, f"entries:{batch_id}", order=("pk",))
 
 
 @router.post(
@@ -293,12 +290,7 @@ def close_notice(request, batch_id: int = BatchId):
 def list_objections(request, params: Query[CursorQuery], batch_id: int = BatchId):
     user = request.auth
     batch = selectors.batch_for(user, batch_id)
-    return cursor_list(
-        batch.objections.all(),
-        params,
-        lambda o: record_out(o, OBJECTION_FIELDS, user),
-        where=f"objections:{batch_id}",
-    )
+    return _list(request, batch.objections.all(), params, OBJECTION_FIELDS, f"objections:{batch_id}")
 
 
 @router.post("/batches/{batch_id}/objections/", response={201: ObjectionOut} | ERRORS, summary="登记异议")
@@ -366,13 +358,13 @@ def announce(request, payload: OpinionIn, batch_id: int = BatchId):
 def list_notices(request, filters: Query[NoticeFilters]):
     user = request.auth
     rows = selectors.notices_for(user, kind=filters.kind, region=filters.region or "", year=filters.year)
-    return cursor_list(rows, filters, lambda n: record_out(n, NOTICE_FIELDS, user), where="notices")
+    return _list(request, rows, filters, NOTICE_FIELDS, "notices")
 
 
 def _allocations(request, which: str, filters: YearFilters) -> dict:
     user = request.auth
     rows = selectors.allocations_for(user, which, year=filters.year, region=filters.region or "")
-    return cursor_list(rows, filters, lambda a: record_out(a, ALLOCATION_FIELDS, user), where=which)
+    return _list(request, rows, filters, ALLOCATION_FIELDS, which)
 
 
 AllocationPage = page_schema("AllocationPage", AllocationOut)
@@ -482,7 +474,7 @@ class ProfileFilters(CursorQuery):
 def list_village_profiles(request, filters: Query[ProfileFilters]):
     user = request.auth
     rows = selectors.village_profiles_for(user, filters.year, region=filters.region or "")
-    return cursor_list(rows, filters, lambda p: record_out(p, PROFILE_FIELDS, user), where="village-profiles")
+    return _list(request, rows, filters, PROFILE_FIELDS, "village-profiles")
 
 
 @router.put(
