@@ -41,6 +41,8 @@ from fupin.procedures.api import router as procedures_router
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
 from fupin.registry.consent_api import router as consent_router
+from fupin.registry.dci_api import EnvelopeRefused
+from fupin.registry.dci_api import router as dci_router
 from fupin.reports.api import router as statistics_router
 
 logger = logging.getLogger(__name__)
@@ -179,6 +181,7 @@ api.add_router("/assistance/", assistance_router)
 api.add_router("/monitoring/", monitoring_router)
 api.add_router("/funds/", funds_router)
 api.add_router("/statistics/", statistics_router)
+api.add_router("/dci/", dci_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None, *, code: str = "") -> HttpResponse:
@@ -254,6 +257,12 @@ def on_device_refused(request, exc: DeviceRefused):
     response = api.create_response(request, body, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="fupin-field"'
     return response
+
+
+@api.exception_handler(EnvelopeRefused)
+def on_refused_envelope(request, exc: EnvelopeRefused):
+    # the DCI search's envelope: the standard's reason code (rjct.version.invalid, …) as the error's code
+    return _error(request, 422, exc.message, {"header": exc.message}, code=exc.code)
 
 
 @api.exception_handler(HttpError)

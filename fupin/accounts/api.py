@@ -23,6 +23,8 @@ LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 # What a department liaison's token reaches: uploading its lists and reading its own results (and itself).
 LIAISON_PATHS = ("monitoring/cross-checks/", "me/")
+# Operations that POST only to carry a query (the DCI search's envelope): reads, open to read-only tokens and roles.
+READING_POSTS = ("dci/registry/sync/search",)
 
 
 class RateLimited(HttpError):
@@ -61,9 +63,13 @@ def _check_rate(token: ApiToken) -> None:
         raise RateLimited(window - now % window)
 
 
+def _writes(request: HttpRequest) -> bool:
+    return request.method not in SAFE_METHODS and _operation_path(request) not in READING_POSTS
+
+
 def _check_scope(request: HttpRequest, token: ApiToken) -> None:
     path = _operation_path(request)
-    write = request.method not in SAFE_METHODS
+    write = _writes(request)
     if is_liaison(token.user) and not path.startswith(LIAISON_PATHS):
         raise HttpError(403, "部门联络员的令牌只能上传比对名单并查看自己的比对结果")
     area = API_AREA_OF_SEGMENT.get(path.split("/", 1)[0])
@@ -105,7 +111,7 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
         _check_rate(token)
         _check_scope(request, token)
-        if request.method not in SAFE_METHODS and token.user.is_read_only:
+        if _writes(request) and token.user.is_read_only:
             raise HttpError(403, "您的角色只能查看，不能修改")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

@@ -148,6 +148,7 @@ API_AREA_OF_SEGMENT = {
     "members": "registry",
     "consents": "registry",
     "change-requests": "changes",
+    "dci": "registry",  # the DCI social-registry search over the registry's households
     **{area: area for area in API_AREAS},
 }
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Body, Field, Path, Query, Router, Schema
@@ -28,7 +28,7 @@ from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
 from fupin.regions.models import RegionLevel
 
-from . import codes, masking, reveal, selectors, services
+from . import codes, masking, person_export, reveal, selectors, services
 from .api_fields import (
     Date,
     InputSchema,
@@ -709,3 +709,29 @@ def household_audit(request, page: Query[Page], household_id: int = HouseholdId)
         "next": following,
         "results": results,
     }
+
+
+class ExportQuery(Schema):
+    after: int = Field(
+        0, ge=0, le=MAX_ID, description="从此 id 之后开始（断点续传：上次收到的最后一人的 id）"
+    )
+    region: RegionCode | None = Field(None, description="只导出此区划（代码前缀）下的人")
+
+
+@router.get(
+    "/members/export.jsonl",
+    response=errors_for(),
+    summary="导出管辖范围内的全部人员（JSON Lines，按 id 顺序，流式）",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "每行一人：" + "、".join(person_export.COLUMNS) + "（不含身份证号和电话）",
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def export_members(request, query: Query[ExportQuery]):
+    """按 id 游标分块读取，一次请求导出全部；连接中断后以 after=最后收到的 id 续传。"""
+    lines = person_export.person_lines(request.auth, after=query.after, region=query.region or "")
+    return StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")

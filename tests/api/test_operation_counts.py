@@ -19,6 +19,7 @@ AREA_OF_TAG = {
     "monitoring": "monitoring",
     "funds": "funds",
     "statistics": "statistics",
+    "dci": "dci",
 }
 
 

@@ -1,0 +1,105 @@
+"""Every person the caller may read, as JSON lines, at close to the database's own export speed (issue 19: a million
+persons at no less than half the speed of PostgreSQL's COPY of the same columns).
+
+The rows are read by keyset (`id` after the last one sent), CHUNK at a time; the database builds each line
+(json_build_object on PostgreSQL, json_object on SQLite) and joins a chunk into one string, so Python handles a
+hundred strings for a million persons rather than a million rows. Each chunk is its own query: nothing is held open
+between them, a person written meanwhile is sent once or not at all (never twice), and a client whose connection
+broke asks again with `after` = the last id it received.
+
+Only columns that are not identifiers are exported: ID numbers and phones are encrypted at rest and masked for
+every bulk reader (the birth date's year only, as the masked lists show); a reveal is one household at a time.
+"""
+
+from collections.abc import Iterator
+
+from django.db import connection
+from django.db.models import F, Func, Max, QuerySet, TextField, Value
+from django.db.models.aggregates import StringAgg
+from django.db.models.functions import Cast, ExtractYear
+
+from fupin.accounts.models import User
+from fupin.accounts.scope import household_filter
+from fupin.regions.models import in_region
+
+from .models import Member
+
+CHUNK = 10_000
+# The exported columns, in their order on every line.
+COLUMNS = {
+    "id": F("id"),
+    "household": F("household_id"),
+    "village_code": F("village_code"),
+    "name": F("name"),
+    "sex": F("sex"),
+    "birth_year": ExtractYear("birth_date"),
+    "relation": F("relation"),
+    "ethnicity": F("ethnicity"),
+    "education": F("education"),
+    "schooling": F("schooling"),
+    "health": F("health"),
+    "labour_skill": F("labour_skill"),
+    "work_status": F("work_status"),
+    "work_months": F("work_months"),
+    "disability_category": F("disability_category"),
+    "disability_level": F("disability_level"),
+}
+
+
+class JsonLine(Func):
+    """One JSON object as text, its keys in the order given (json_object on SQLite, json_build_object on
+    PostgreSQL: plain json keeps the order and is cheaper to build than jsonb)."""
+
+    function = "JSON_OBJECT"
+    output_field = TextField()
+
+    def __init__(self, columns: dict) -> None:
+        super().__init__(*[part for key, value in columns.items() for part in (Value(key), value)])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        copy = self.copy()
+        copy.set_source_expressions(
+            [Cast(e, TextField()) if i % 2 == 0 else e for i, e in enumerate(self.get_source_expressions())]
+        )
+        return copy.as_sql(
+            compiler,
+            connection,
+            function="JSON_BUILD_OBJECT",
+            template="%(function)s(%(expressions)s)::text",
+            **extra,
+        )
+
+
+def persons_for(user: User, *, region: str = "") -> QuerySet[Member]:
+    """The persons the user may read (in the region's subtree if given)."""
+    scope = household_filter(user, "household__", region_field="village_code")
+    if scope is None:
+        return Member.objects.none()
+    members = Member.objects.all()
+    if region:
+        members = members.filter(in_region("village_code", region))  # the narrower range first
+    return members.filter(scope)
+
+
+def chunk_after(persons: QuerySet[Member], after: int, size: int = CHUNK) -> tuple[str | None, int | None]:
+    """The lines of the `size` persons after id `after` joined by newlines, and the last id among them (None, None
+    past the last person)."""
+    ids = persons.filter(pk__gt=after).order_by("pk").values("pk")[:size]
+    if not connection.features.supports_aggregate_order_by_clause:  # SQLite before 3.44: joined here
+        rows = list(Member.objects.filter(pk__in=ids).order_by("pk").values_list("pk", JsonLine(COLUMNS)))
+        return ("\n".join(line for _pk, line in rows), rows[-1][0]) if rows else (None, None)
+    result = Member.objects.filter(pk__in=ids).aggregate(
+        lines=StringAgg(JsonLine(COLUMNS), delimiter=Value("\n"), order_by="pk"), last=Max("pk")
+    )
+    return result["lines"], result["last"]
+
+
+def person_lines(user: User, *, after: int = 0, region: str = "", size: int = CHUNK) -> Iterator[str]:
+    """Every person the user may read after id `after`, in id order, as JSON lines ending in a newline."""
+    persons = persons_for(user, region=region)
+    while True:
+        lines, last = chunk_after(persons, after, size)
+        if last is None:
+            return
+        yield lines + "\n"
+        after = last

@@ -1,0 +1,75 @@
+"""The persons' export as JSON lines (issue 19's benchmark: GET /api/v1/members/export.jsonl): every person in the
+caller's scope once, in id order, without identifiers, resumable after the last id received."""
+
+import json
+
+from fupin.registry import person_export
+from fupin.registry.models import Member
+from tests import factories
+
+URL = "/api/v1/members/export.jsonl"
+
+
+def lines_of(response) -> list[dict]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("application/x-ndjson")
+    text = b"".join(response.streaming_content).decode()
+    assert text == "" or text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_the_export_holds_every_person_in_scope_once_in_id_order_without_identifiers(api, users, household):
+    factories.make_household(head="二户", members=3)
+    factories.make_household(factories.OTHER_COUNTY_VILLAGE, head="外县户")
+    own = Member.objects.filter(village_code__startswith=factories.VILLAGE[:6]).order_by("pk")
+    persons = lines_of(api("county").get(URL))
+    assert [p["id"] for p in persons] == [m.pk for m in own]
+    first = own.first()
+    assert persons[0] == {
+        "id": first.pk,
+        "household": first.household_id,
+        "village_code": first.village_code,
+        "name": first.name,
+        "sex": first.sex,
+        "birth_year": first.birth_date.year,
+        "relation": first.relation,
+        "ethnicity": first.ethnicity,
+        "education": first.education,
+        "schooling": first.schooling,
+        "health": first.health,
+        "labour_skill": first.labour_skill,
+        "work_status": first.work_status,
+        "work_months": first.work_months,
+        "disability_category": first.disability_category,
+        "disability_level": first.disability_level,
+    }
+    text = json.dumps(persons, ensure_ascii=False)
+    assert all(m.id_number not in text for m in Member.objects.all())
+    # the other county's office exports its own persons only
+    theirs = lines_of(api("other_county").get(URL))
+    assert {p["village_code"] for p in theirs} == {factories.OTHER_COUNTY_VILLAGE}
+
+
+def test_chunks_resume_after_the_last_id_and_a_region_narrows(api, users, household):
+    factories.make_household(head="二户", members=3)
+    whole = lines_of(api("county").get(URL))
+    chunked = "".join(person_export.person_lines(users["county"], size=2))
+    assert [json.loads(line)["id"] for line in chunked.splitlines()] == [p["id"] for p in whole]
+    resumed = lines_of(api("county").get(URL, {"after": whole[1]["id"]}))
+    assert resumed == whole[2:]
+    assert lines_of(api("county").get(URL, {"after": whole[-1]["id"]})) == []
+    assert lines_of(api("county").get(URL, {"region": factories.OTHER_COUNTY_VILLAGE[:6]})) == []
+    bad = api("county").get(URL, {"after": "-1"})
+    assert bad.status_code == 422 and "after" in bad.json()["errors"]
+
+
+def test_a_liaison_and_a_token_without_the_registry_area_export_nothing(users, household):
+    from django.test import Client
+
+    from fupin.accounts.services import issue_token
+
+    _, raw = issue_token(users["liaison"], name="liaison")
+    refused = Client(headers={"Authorization": f"Bearer {raw}"}).get(URL)
+    assert refused.status_code == 403
+    _, funds_only = issue_token(users["county"], name="funds", scopes={"funds": "read"})
+    assert Client(headers={"Authorization": f"Bearer {funds_only}"}).get(URL).status_code == 403
