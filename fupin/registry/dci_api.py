@@ -9,6 +9,7 @@ shows identifiers to the roles that may see them and logs every person shown (fu
 """
 
 import datetime
+import hashlib
 import uuid
 from typing import Any
 
@@ -167,7 +168,8 @@ def _check_header(user, header: HeaderIn, requests: int) -> None:
         raise EnvelopeRefused("rjct.total_count.limit_exceeded", f"一条消息至多 {MAX_REQUESTS} 个查询")
     if header.total_count != requests:
         raise EnvelopeRefused("rjct.total_count.invalid", "total_count 须等于 search_request 的条数")
-    if not cache.add(f"fupin:dci-message:{user.pk}:{header.message_id}", 1, timeout=MESSAGE_IDS_KEPT):
+    key = hashlib.sha256(f"{user.pk}:{header.message_id}".encode()).hexdigest()  # any characters, a safe key
+    if not cache.add(f"fupin:dci-message:{key}", 1, timeout=MESSAGE_IDS_KEPT):
         raise EnvelopeRefused("rjct.message_id.duplicate", "message_id 已用过：每条消息须有新的 message_id")
 
 

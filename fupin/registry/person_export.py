@@ -11,6 +11,7 @@ Only columns that are not identifiers are exported: ID numbers and phones are en
 every bulk reader (the birth date's year only, as the masked lists show); a reveal is one household at a time.
 """
 
+import json
 from collections.abc import Iterator
 
 from django.db import connection
@@ -47,8 +48,7 @@ COLUMNS = {
 
 
 class JsonLine(Func):
-    """One JSON object as text, its keys in the order given (json_object on SQLite, json_build_object on
-    PostgreSQL: plain json keeps the order and is cheaper to build than jsonb)."""
+    """One JSON object as text, its keys in the order given (json_object on SQLite; on PostgreSQL below)."""
 
     function = "JSON_OBJECT"
     output_field = TextField()
@@ -57,17 +57,15 @@ class JsonLine(Func):
         super().__init__(*[part for key, value in columns.items() for part in (Value(key), value)])
 
     def as_postgresql(self, compiler, connection, **extra):
-        copy = self.copy()
-        copy.set_source_expressions(
-            [Cast(e, TextField()) if i % 2 == 0 else e for i, e in enumerate(self.get_source_expressions())]
-        )
-        return copy.as_sql(
-            compiler,
-            connection,
-            function="JSON_BUILD_OBJECT",
-            template="%(function)s(%(expressions)s)::text",
-            **extra,
-        )
+        # concat('{"id":', to_json(id), ',"name":', to_json(name), …, '}'): a third cheaper than json_build_object
+        # (which builds a json value and then prints it), each value still written by PostgreSQL's own JSON writer
+        sources = self.get_source_expressions()
+        parts: list = []
+        for i in range(0, len(sources), 2):
+            key = ("{" if i == 0 else ",") + json.dumps(sources[i].value) + ":"
+            parts += [Cast(Value(key), TextField()), Func(sources[i + 1], function="TO_JSON")]
+        line = Func(*parts, Cast(Value("}"), TextField()), function="CONCAT", output_field=TextField())
+        return line.as_sql(compiler, connection, **extra)
 
 
 def persons_for(user: User, *, region: str = "") -> QuerySet[Member]:
@@ -84,14 +82,19 @@ def persons_for(user: User, *, region: str = "") -> QuerySet[Member]:
 def chunk_after(persons: QuerySet[Member], after: int, size: int = CHUNK) -> tuple[str | None, int | None]:
     """The lines of the `size` persons after id `after` joined by newlines, and the last id among them (None, None
     past the last person)."""
-    ids = persons.filter(pk__gt=after).order_by("pk").values("pk")[:size]
+    following = persons.filter(pk__gt=after)
+    # the chunk's last id first (an index range), then the chunk as that id range: a range the planner reads by the
+    # primary key, where `id IN (… LIMIT n)` made PostgreSQL scan the whole table for each chunk
+    bounds = following.order_by("pk").values_list("pk", flat=True)[size - 1 : size]
+    last = bounds[0] if bounds else following.aggregate(last=Max("pk"))["last"]
+    if last is None:
+        return None, None
+    chunk = following.filter(pk__lte=last)
     if not connection.features.supports_aggregate_order_by_clause:  # SQLite before 3.44: joined here
-        rows = list(Member.objects.filter(pk__in=ids).order_by("pk").values_list("pk", JsonLine(COLUMNS)))
-        return ("\n".join(line for _pk, line in rows), rows[-1][0]) if rows else (None, None)
-    result = Member.objects.filter(pk__in=ids).aggregate(
-        lines=StringAgg(JsonLine(COLUMNS), delimiter=Value("\n"), order_by="pk"), last=Max("pk")
-    )
-    return result["lines"], result["last"]
+        return "\n".join(chunk.order_by("pk").values_list(JsonLine(COLUMNS), flat=True)), last
+    return chunk.aggregate(lines=StringAgg(JsonLine(COLUMNS), delimiter=Value("\n"), order_by="pk"))[
+        "lines"
+    ], last
 
 
 def person_lines(user: User, *, after: int = 0, region: str = "", size: int = CHUNK) -> Iterator[str]:
