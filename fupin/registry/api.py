@@ -7,6 +7,7 @@ money precision cannot drift from what the database holds.
 """
 
 import datetime
+import json
 from typing import Annotated, Any, Literal
 
 from django.db import models
@@ -16,12 +17,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Body, Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.responses import Status
+from ninja.responses import NinjaJSONEncoder, Status
 
 from fupin.audit.access import Channel
 from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
-from fupin.core import idnumber, versions
+from fupin.core import fragments, idnumber, versions
 from fupin.core.api import CursorQuery, errors_for
 from fupin.core.pagination import keyset_page
 from fupin.regions import selectors as region_selectors
@@ -454,8 +455,28 @@ MemberId = Path(..., ge=1, le=MAX_ID, description="成员 id")
 )
 def list_households(request, filters: Query[HouseholdFilters]):
     """身份证号和电话在列表中总是脱敏。"""
+    user = request.auth
     params = filters.model_dump(exclude={"limit", "offset", "cursor"})
-    households = selectors.households_for(request.auth, **params)
+    # A village's list without a name or ID search is cached under the version of its data, as the list's page is
+    # (registry.views.household_list): the version is read before the rows, so a write meanwhile changes the key.
+    _region, version = selectors.list_region(user, filters.region or "") if not filters.q else (None, None)
+    key = version and fragments.key(
+        "api-households", user.scope_prefix, version, filters.model_dump_json(), MAX_LIMIT
+    )
+    cached = fragments.get(key) if key else None
+    if cached is not None:
+        return HttpResponse(cached, content_type="application/json; charset=utf-8")
+    answer = _household_page(selectors.households_for(user, **params), filters)
+    if key:
+        text = json.dumps(
+            HouseholdPage.model_validate(answer).model_dump(), cls=NinjaJSONEncoder, ensure_ascii=False
+        )
+        fragments.put(key, text)
+        return HttpResponse(text, content_type="application/json; charset=utf-8")
+    return answer
+
+
+def _household_page(households, filters: HouseholdFilters) -> dict:
     head_id = Member.objects.filter(household_id=OuterRef("pk"), relation=codes.Relation.HEAD).values(
         "id_number"
     )[:1]
