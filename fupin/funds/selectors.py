@@ -47,7 +47,8 @@ def _scoped(qs: QuerySet, user: User, field: str) -> QuerySet:
 
 
 def ledger_imports_for(user: User, *, region: str = "") -> QuerySet[LedgerImport]:
-    """The bank ledgers imported for reconciliation in the counties the user may read (with their uploader)."""
+    """The bank ledgers imported for reconciliation in the counties the user may read (with their
+    uploader)."""
     return _narrowed(
         _scoped(LedgerImport.objects.select_related("uploaded_by"), user, "county_id"), "county_id", region
     )
@@ -96,8 +97,10 @@ def with_money(qs: QuerySet[Project]) -> QuerySet[Project]:
 
 
 def _narrowed(qs: QuerySet, field: str, region: str) -> QuerySet:
-    """Narrow an already scoped queryset to the rows whose `field` lies under `region` (a county's funds, kept at the
-    county, lie under its province, city and itself, not under its townships); a region outside scope finds nothing."""
+    """Narrow an already scoped queryset to the rows whose `field` lies under `region` (a county's funds,
+    kept at the
+    county, lie under its province, city and itself, not under its townships); a region outside scope finds
+    nothing."""
     return qs.filter(in_region(field, region)) if region and region.isdigit() else qs
 
 

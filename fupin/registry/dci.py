@@ -1,9 +1,12 @@
-"""The social-registry search of the Digital Convergence Initiative (DCI) standard over the registry: one search request
+"""The social-registry search of the Digital Convergence Initiative (DCI) standard over the registry: one
+search request
 (its `search_criteria`) turned into the caller's households, or refused with the standard's reason code.
 
-A request finds households by an identifier (`idtype-value`: a member's whole ID number through its blind index, or a
+A request finds households by an identifier (`idtype-value`: a member's whole ID number through its blind
+index, or a
 household number) or by attributes (`predicate`: conditions joined by "and"), always within the caller's scope
-(selectors.households_for). What it may not do is refused as the standard names it (SearchRefused.code), in Chinese.
+(selectors.households_for). What it may not do is refused as the standard names it (SearchRefused.code), in
+Chinese.
 The envelope, the masking and the access log are the API's (registry/dci_api.py).
 """
 
@@ -78,12 +81,14 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...], Callable[[str, Any], Any]]] = 
     "exit_year": ("exit_year", ("eq", "gt", "ge", "lt", "le"), _year),
     "latest_income": ("latest_income", ("gt", "ge", "lt", "le"), _money),
 }
-# attributes handed to the registry's own list filter: a region (its subtree) and a name, as the household list takes
+# attributes handed to the registry's own list filter: a region (its subtree) and a name, as the household
+# list takes
 LIST_ATTRIBUTES = ("region_code", "name")
 
 
 def _condition(expression: Any) -> tuple[str, Q | tuple[str, str]]:
-    """One {attribute_name, operator, attribute_value}: a filter, or a ("region"|"q", value) for households_for."""
+    """One {attribute_name, operator, attribute_value}: a filter, or a ("region"|"q", value) for
+    households_for."""
     if not isinstance(expression, dict):
         raise _refuse("条件须为 {attribute_name, operator, attribute_value}")
     name, operator, value = (
@@ -110,7 +115,8 @@ def _condition(expression: Any) -> tuple[str, Q | tuple[str, str]]:
 
 
 def _predicate(query: Any) -> tuple[dict[str, str], Q]:
-    """The standard's predicate list ([{seq_num, expression1, condition, expression2}, …]), every part joined by "and"."""
+    """The standard's predicate list ([{seq_num, expression1, condition, expression2}, …]), every part
+    joined by "and"."""
     if not isinstance(query, list) or not query or len(query) > 20:
         raise _refuse("predicate 查询须为 1–20 项的列表")
     listing: dict[str, str] = {}
@@ -194,7 +200,8 @@ def page_of(pagination: Any) -> tuple[int, int]:
 
 
 def search(user: User, criteria: dict[str, Any]) -> QuerySet[Household]:
-    """The caller's households that `criteria` (a search request's search_criteria) finds, in its sort order."""
+    """The caller's households that `criteria` (a search request's search_criteria) finds, in its sort
+    order."""
     if criteria.get("reg_type") not in (None, REG_TYPE):
         raise _refuse(f"reg_type 须为 {REG_TYPE}")
     if criteria.get("reg_record_type") not in (None, REG_RECORD_TYPE):

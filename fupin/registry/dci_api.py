@@ -1,10 +1,14 @@
-"""POST /api/v1/dci/registry/sync/search: the registry's households found through the Digital Convergence Initiative's
+"""POST /api/v1/dci/registry/sync/search: the registry's households found through the Digital Convergence
+Initiative's
 social-registry search (the standard's envelope: signature, header, message with its search_request list).
 
-The envelope is checked as the standard says (its version, action, timestamps and counts, each fault answered 422 with
+The envelope is checked as the standard says (its version, action, timestamps and counts, each fault
+answered 422 with
 the standard's reason code in `code`, e.g. "rjct.version.invalid"); each search request is answered in its own
-search_response item: found ("succ", its page of households with their members) or refused ("rjct" and its reason
-code), the others unaffected. Records are the caller's only, masked as everywhere in the API; `?reveal=…&purpose=…`
+search_response item: found ("succ", its page of households with their members) or refused ("rjct" and its
+reason
+code), the others unaffected. Records are the caller's only, masked as everywhere in the API;
+`?reveal=…&purpose=…`
 shows identifiers to the roles that may see them and logs every person shown (fupin.registry.reveal).
 """
 
@@ -68,7 +72,8 @@ class SearchRequestIn(Schema):
     timestamp: str = Field(..., max_length=40, description="ISO 8601，带时区")
     search_criteria: dict[str, Any] = Field(
         ...,
-        description="{query_type: idtype-value | predicate, query, reg_type?, reg_record_type?, sort?, pagination?}；"
+        description="{query_type: idtype-value | predicate, query, reg_type?, reg_record_type?, sort?, "
+        "pagination?}；"
         "idtype-value 的 query 为 {type: ID_NUMBER | HOUSEHOLD_NUMBER, value}；predicate 的 query 为 "
         "[{seq_num, expression1: {attribute_name, operator, attribute_value}, condition: and, expression2}]，"
         "属性：region_code、name（eq）、" + "、".join(dci.ATTRIBUTES),

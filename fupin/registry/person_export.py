@@ -1,10 +1,14 @@
-"""Every person the caller may read, as JSON lines, at close to the database's own export speed (issue 19: a million
+"""Every person the caller may read, as JSON lines, at close to the database's own export speed (issue 19: a
+million
 persons at no less than half the speed of PostgreSQL's COPY of the same columns).
 
 The rows are read by keyset (`id` after the last one sent), CHUNK at a time; the database builds each line
-(json_build_object on PostgreSQL, json_object on SQLite) and joins a chunk into one string, so Python handles a
-hundred strings for a million persons rather than a million rows. Each chunk is its own query: nothing is held open
-between them, a person written meanwhile is sent once or not at all (never twice), and a client whose connection
+(json_build_object on PostgreSQL, json_object on SQLite) and joins a chunk into one string, so Python
+handles a
+hundred strings for a million persons rather than a million rows. Each chunk is its own query: nothing is
+held open
+between them, a person written meanwhile is sent once or not at all (never twice), and a client whose
+connection
 broke asks again with `after` = the last id it received.
 
 Only columns that are not identifiers are exported: ID numbers and phones are encrypted at rest and masked for
@@ -57,8 +61,10 @@ class JsonLine(Func):
         super().__init__(*[part for key, value in columns.items() for part in (Value(key), value)])
 
     def as_postgresql(self, compiler, connection, **extra):
-        # concat('{"id":', to_json(id), ',"name":', to_json(name), …, '}'): a third cheaper than json_build_object
-        # (which builds a json value and then prints it), each value still written by PostgreSQL's own JSON writer
+        # concat('{"id":', to_json(id), ',"name":', to_json(name), …, '}'): a third cheaper than
+        # json_build_object
+        # (which builds a json value and then prints it), each value still written by PostgreSQL's own JSON
+        # writer
         sources = self.get_source_expressions()
         parts: list = []
         for i in range(0, len(sources), 2):
@@ -80,10 +86,12 @@ def persons_for(user: User, *, region: str = "") -> QuerySet[Member]:
 
 
 def chunk_after(persons: QuerySet[Member], after: int, size: int = CHUNK) -> tuple[str | None, int | None]:
-    """The lines of the `size` persons after id `after` joined by newlines, and the last id among them (None, None
+    """The lines of the `size` persons after id `after` joined by newlines, and the last id among them
+    (None, None
     past the last person)."""
     following = persons.filter(pk__gt=after)
-    # the chunk's last id first (an index range), then the chunk as that id range: a range the planner reads by the
+    # the chunk's last id first (an index range), then the chunk as that id range: a range the planner reads
+    # by the
     # primary key, where `id IN (… LIMIT n)` made PostgreSQL scan the whole table for each chunk
     bounds = following.order_by("pk").values_list("pk", flat=True)[size - 1 : size]
     last = bounds[0] if bounds else following.aggregate(last=Max("pk"))["last"]

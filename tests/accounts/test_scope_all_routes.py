@@ -50,7 +50,8 @@ READ_ONLY_ALLOWED = ("accounts/", "i18n/")
 
 # Operations of the field app's sync API that no API token opens (fupin/field/api.py).
 FIELD_APP_ONLY = {"/api/v1/field/devices", "/api/v1/field/sync"}
-# POSTs that only carry a query (fupin.accounts.api.READING_POSTS): a read-only role searches; "{}" is no envelope (422)
+# POSTs that only carry a query (fupin.accounts.api.READING_POSTS): a read-only role searches; "{}" is no
+# envelope (422)
 READING_POSTS = {"/api/v1/dci/registry/sync/search"}
 
 OTHER_PREFECTURE_VILLAGE = "360821100001"

@@ -1,5 +1,7 @@
-"""The DCI social-registry search (issue 19, item 5): POST /api/v1/dci/registry/sync/search with the standard's
-envelope finds the caller's households by identifier or attributes, masked, and logs what it reveals; envelope faults
+"""The DCI social-registry search (issue 19, item 5): POST /api/v1/dci/registry/sync/search with the
+standard's
+envelope finds the caller's households by identifier or attributes, masked, and logs what it reveals;
+envelope faults
 answer 422 with the standard's reason codes, a bad search request its own "rjct" item, never a 500."""
 
 import itertools

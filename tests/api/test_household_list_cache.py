@@ -1,5 +1,7 @@
-"""The household list API caches a village's list under the version of its data, as the list's page does: the same
-answer from the cache, and a write to the village's households answered afresh at once (issue 19's benchmark)."""
+"""The household list API caches a village's list under the version of its data, as the list's page does:
+the same
+answer from the cache, and a write to the village's households answered afresh at once (issue 19's
+benchmark)."""
 
 from tests import factories
 

@@ -1,4 +1,5 @@
-"""The API's lists filter as their pages do (issue 19): the monitoring lists by year, the funds lists by region; and
+"""The API's lists filter as their pages do (issue 19): the monitoring lists by year, the funds lists by
+region; and
 the field app's device operations reach only a token scoped to the field app."""
 
 from django.test import Client

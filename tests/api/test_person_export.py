@@ -1,4 +1,5 @@
-"""The persons' export as JSON lines (issue 19's benchmark: GET /api/v1/members/export.jsonl): every person in the
+"""The persons' export as JSON lines (issue 19's benchmark: GET /api/v1/members/export.jsonl): every person
+in the
 caller's scope once, in id order, without identifiers, resumable after the last id received."""
 
 import json
