@@ -37,6 +37,7 @@ from fupin.field.api import router as field_router
 from fupin.field.auth import DeviceRefused
 from fupin.funds.api import router as funds_router
 from fupin.monitoring.api import router as monitoring_router
+from fupin.monitoring.event_api import router as department_events_router
 from fupin.procedures.api import router as procedures_router
 from fupin.regions.api import router as regions_router
 from fupin.registry.api import router as registry_router
@@ -179,6 +180,7 @@ api.add_router("/field/", field_router)
 api.add_router("/procedures/", procedures_router)
 api.add_router("/assistance/", assistance_router)
 api.add_router("/monitoring/", monitoring_router)
+api.add_router("/department-events/", department_events_router)
 api.add_router("/funds/", funds_router)
 api.add_router("/statistics/", statistics_router)
 api.add_router("/dci/", dci_router)

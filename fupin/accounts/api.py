@@ -21,8 +21,9 @@ from .permissions import is_liaison
 # A token's last use is written at most this often, so reads do not turn into writes.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-# What a department liaison's token reaches: uploading its lists and reading its own results (and itself).
-LIAISON_PATHS = ("monitoring/cross-checks/", "me/")
+# What a department liaison's token reaches: uploading its lists, pushing single events, reading its own results
+# (and itself).
+LIAISON_PATHS = ("monitoring/cross-checks/", "department-events/", "me/")
 # Operations that POST only to carry a query (the DCI search's envelope): reads, open to read-only tokens and roles.
 READING_POSTS = ("dci/registry/sync/search",)
 

@@ -149,6 +149,7 @@ API_AREA_OF_SEGMENT = {
     "consents": "registry",
     "change-requests": "changes",
     "dci": "registry",  # the DCI social-registry search over the registry's households
+    "department-events": "monitoring",
     **{area: area for area in API_AREAS},
 }
 

@@ -36,7 +36,7 @@ from .services import AddresseeError, MonitoringError, display_name
 # ---------------------------------------------------------------- cross-checks
 
 
-def _addressed_county(by: User, county: str) -> str:
+def addressed_county(by: User, county: str) -> str:
     """The county a list is for: a county office's own; the one a liaison names (an administrator may name
     none: everywhere).
 
@@ -71,7 +71,7 @@ def upload_cross_check(*, by: User, department: str, upload: File, county: str =
     permissions.ensure(permissions.can_upload_lists(by), "只有部门联络员和县扶贫办可以上传比对名单")
     if department not in Department.values or department == Department.REGISTRY:
         raise MonitoringError(gettext("请选择部门"))
-    scope_code = _addressed_county(by, county)
+    scope_code = addressed_county(by, county)
     name = Path(getattr(upload, "name", "") or "名单.csv").name[:200]
     with tempfile.TemporaryDirectory() as tmp:
         dest = Path(tmp) / "list.csv"

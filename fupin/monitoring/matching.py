@@ -389,13 +389,21 @@ def unauthorised_members(scope_code: str, department: str) -> int:
 
 
 def export_members(
-    scope_code: str, path: Path, *, with_names: bool = False, consent: str | None = None
+    scope_code: str,
+    path: Path,
+    *,
+    with_names: bool = False,
+    consent: str | None = None,
+    id_index: int | None = None,
 ) -> None:
     """Write the join keys of the members under `scope_code` to a CSV (no header): member id and ID number,
     and name and birth date when the list matches by those too. The rules read everything else from the
     registry when the findings are written, so the export carries only what the join needs. With `consent`,
-    only the members holding a consent in force for it."""
+    only the members holding a consent in force for it; with `id_index`, only those of that blind index (a
+    pushed event's one person, read along the index)."""
     where, params = _scope_where(scope_code, consent=consent)
+    if id_index is not None:
+        where, params = f"{where} AND id_number_index = %s", [*params, id_index]
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         # The server writes the CSV text itself, a few dozen values of many lines each: a million rows
@@ -637,12 +645,19 @@ def _load_hits(cur, hits_csv: Path) -> None:
 
 
 def raise_findings(
-    *, check_id: int, department: str, scope_code: str, hits_csv: Path, created_at: datetime.datetime
+    *,
+    check_id: int,
+    department: str,
+    scope_code: str,
+    hits_csv: Path,
+    created_at: datetime.datetime,
+    on_list_only: bool = False,
 ) -> int:
     """Write the department's findings from the matches: one INSERT … SELECT per rule, joining the members for
     their household, village, name and the registry fields a rule tests (no finding passes through Python).
     A rule on the list fires for each matched list row; a rule off the list for each member in scope it
-    misses."""
+    misses, unless `on_list_only` (a pushed event is one row, not the department's whole list: nobody is
+    missing from it)."""
     pg = connection.vendor == "postgresql"
     as_json = (lambda sql: f"CAST({sql} AS jsonb)") if pg else (lambda sql: sql)
     columns = (
@@ -660,6 +675,8 @@ def raise_findings(
             # insert.
             cur.execute("SET LOCAL random_page_cost = 1.1")
         for rule in DEPARTMENT_RULES[department]:
+            if on_list_only and not rule.on_list:
+                continue
             before, after = rule.detail.split("{name}")
             detail = f"substr({_sql_text(before)} || m.name || {_sql_text(after)}, 1, 500)"
             condition = RULE_CONDITIONS.get(rule.key, "1 = 1")

@@ -717,3 +717,54 @@ class Problem(models.Model):
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         return self.status != ProblemStatus.CLOSED and self.deadline < (today or timezone.localdate())
+
+
+# ---------------------------------------------------------------- events pushed by departments
+
+
+class PushedEventKind(models.TextChoices):
+    DEATH = "death", _("死亡")
+    DISABILITY_CERTIFICATE = "disability_certificate", _("新办残疾证")
+    MEDICAL_BILL = "medical_bill", _("大额医疗费用")
+    DISASTER_LOSS = "disaster_loss", _("灾害损失")
+    VEHICLE = "vehicle", _("车辆登记")
+    BUSINESS = "business", _("工商登记")
+
+
+class DepartmentEvent(models.Model):
+    """One event a department pushed (POST /api/v1/department-events/), matched at once as a one-row list: the
+    findings it raised hang on `cross_check`, a bill or a loss is kept as `risk_event` (the signals' source, raised by
+    `sweep`).
+    The department's own `event_id` makes a repeated push a no-op."""
+
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("推送人")
+    )
+    event_id = models.CharField(_("部门事件编号"), max_length=100)
+    kind = models.CharField(_("事件类别"), max_length=25, choices=PushedEventKind.choices)
+    scope_code = models.CharField(_("所属县"), max_length=15)
+    occurred_on = models.DateField(_("发生日期"))
+    matched_members = models.PositiveSmallIntegerField(_("匹配人数"), default=0)
+    unauthorised_members = models.PositiveSmallIntegerField(_("未授权人数"), default=0)
+    findings_count = models.PositiveSmallIntegerField(_("疑点数"), default=0)
+    message = models.CharField(_("说明"), max_length=300, blank=True)
+    cross_check = models.OneToOneField(
+        CrossCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="pushed_event"
+    )
+    risk_event = models.OneToOneField(
+        RiskEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="pushed_event"
+    )
+    # the village's signal sweep a bill or a loss started (the same rules as a county's sweep)
+    sweep = models.ForeignKey(Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("部门推送事件")
+        verbose_name_plural = _("部门推送事件")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sent_by", "event_id"], name="department_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.event_id}"

@@ -15,6 +15,7 @@ from fupin.regions.models import Region, in_region
 from .models import (
     CHECK_ITEMS,
     CrossCheck,
+    DepartmentEvent,
     Finding,
     LookBack,
     LookBackItem,
@@ -135,6 +136,24 @@ def cross_checks_for(user: User) -> QuerySet[CrossCheck]:
     # a liaison addresses each list to one county (cross_checks.upload_cross_check): only that county's
     # offices and those above it see it; a list addressed to no county is an administrator's
     return CrossCheck.objects.filter(
+        Q(scope_code__startswith=prefix)
+        | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6) if n < len(prefix)])
+    )
+
+
+def department_events_for(user) -> QuerySet[DepartmentEvent]:
+    """The events a department pushed: a liaison's own; a county's office and those above it, those addressed to
+    their region. A township or village reads the findings the events raised, not the county's stream of events."""
+    if not getattr(user, "is_authenticated", False):
+        return DepartmentEvent.objects.none()
+    if is_liaison(user):
+        return DepartmentEvent.objects.filter(sent_by=user)
+    prefix = user.scope_prefix
+    if prefix is None or len(prefix) > 6:
+        return DepartmentEvent.objects.none()
+    if user.is_superuser:
+        return DepartmentEvent.objects.all()
+    return DepartmentEvent.objects.filter(
         Q(scope_code__startswith=prefix)
         | Q(scope_code__in=[prefix[:n] for n in (2, 4, 6) if n < len(prefix)])
     )

@@ -17,6 +17,7 @@ AREA_OF_TAG = {
     "procedures": "procedures",
     "assistance": "assistance",
     "monitoring": "monitoring",
+    "department-events": "monitoring",
     "funds": "funds",
     "statistics": "statistics",
     "dci": "dci",
