@@ -45,6 +45,7 @@ from fupin.registry.consent_api import router as consent_router
 from fupin.registry.dci_api import EnvelopeRefused
 from fupin.registry.dci_api import router as dci_router
 from fupin.reports.api import router as statistics_router
+from fupin.subscriptions.api import router as subscriptions_router
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ api.add_router("/department-events/", department_events_router)
 api.add_router("/funds/", funds_router)
 api.add_router("/statistics/", statistics_router)
 api.add_router("/dci/", dci_router)
+api.add_router("/subscriptions/", subscriptions_router)
 
 
 def _error(request, status: int, detail: str, errors: dict | None = None, *, code: str = "") -> HttpResponse:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.audit",
     "fupin.registry",
+    "fupin.subscriptions",
     "fupin.procedures",
     "fupin.assistance",
     "fupin.disclosure",
@@ -392,6 +393,15 @@ FUPIN_API_TOKEN_DEFAULT_DAYS = 90
 # CACHE_URL says.
 FUPIN_API_RATE_LIMIT = int(os.environ.get("FUPIN_API_RATE_LIMIT", "1200"))
 FUPIN_API_RATE_WINDOW = int(os.environ.get("FUPIN_API_RATE_WINDOW", "60"))
+# Webhooks (fupin.subscriptions.delivery): a delivery is tried at most FUPIN_WEBHOOK_MAX_ATTEMPTS times, waiting
+# BACKOFF × 2^(n-1) seconds after the n-th failure, at most BACKOFF_CAP; each try waits TIMEOUT seconds for an answer.
+# Receivers on private, loopback or reserved addresses are refused (SSRF) unless FUPIN_WEBHOOK_ALLOW_PRIVATE=1
+# (tests, an embedded site posting to its own network).
+FUPIN_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("FUPIN_WEBHOOK_MAX_ATTEMPTS", "8"))
+FUPIN_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("FUPIN_WEBHOOK_BACKOFF_SECONDS", "30"))
+FUPIN_WEBHOOK_BACKOFF_CAP_SECONDS = float(os.environ.get("FUPIN_WEBHOOK_BACKOFF_CAP_SECONDS", str(6 * 3600)))
+FUPIN_WEBHOOK_TIMEOUT = float(os.environ.get("FUPIN_WEBHOOK_TIMEOUT", "10"))
+FUPIN_WEBHOOK_ALLOW_PRIVATE = os.environ.get("FUPIN_WEBHOOK_ALLOW_PRIVATE", "") == "1"
 
 # Self-declaration (农户自主申报, fupin.declarations). Deadlines in working days per region code prefix, the
 # longest prefix winning ("" is the default); FUPIN_DECLARATION_DEADLINES='{"36": {"total": 20}}' in the

@@ -24,6 +24,7 @@ urlpatterns = [
     path("changes/", include("fupin.changes.urls")),
     path("declarations/", include("fupin.declarations.urls")),
     path("field/", include("fupin.field.urls")),
+    path("subscriptions/", include("fupin.subscriptions.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

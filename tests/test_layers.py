@@ -32,7 +32,7 @@ LAYERS = [
     {"regions"},
     {"audit"},
     {"accounts"},
-    {"registry"},
+    {"registry", "subscriptions"},
     {
         "procedures",
         "assistance",

@@ -10,6 +10,7 @@ from fupin.audit.access import alert_bound
 from fupin.audit.services import record
 from fupin.monitoring.models import Problem, ProblemSource
 from fupin.regions.models import RegionLevel
+from fupin.subscriptions.events import raise_problem_event
 
 COUNTY_DIGITS = 6
 DAYS_TO_LOOK_INTO = 7
@@ -36,6 +37,7 @@ def open_unusual_reading_problem(
         responsible_level=RegionLevel.COUNTY,
         deadline=timezone.localdate() + datetime.timedelta(days=DAYS_TO_LOOK_INTO),
     )
+    raise_problem_event(problem, closed=False)
     record(
         by=None,
         action="open_unusual_reading_problem",

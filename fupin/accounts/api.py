@@ -112,6 +112,7 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
         _check_rate(token)
         _check_scope(request, token)
+        request.api_token = token  # what a subscription made with it may read (fupin.subscriptions.api)
         if _writes(request) and token.user.is_read_only:
             raise HttpError(403, "您的角色只能查看，不能修改")
         now = timezone.now()

@@ -20,6 +20,7 @@ from fupin.core.files import local_path
 from fupin.regions.models import Region, RegionLevel
 from fupin.registry import codes
 from fupin.registry.services import RegistryError, apply_key_facts
+from fupin.subscriptions.events import raise_problem_event
 
 from . import matching, permissions
 from .models import (
@@ -327,6 +328,9 @@ def decide_finding(
         closed_at=now if closed else None,
         close_note=f"经{display_name(by)}核实：{Decision(decision).label}" if closed else "",
     )
+    raise_problem_event(problem, closed=False)
+    if closed:  # decided at once: opened and closed out in one step
+        raise_problem_event(problem, closed=True)
     record(
         by=by,
         action="decide_finding",

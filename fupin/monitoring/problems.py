@@ -14,6 +14,7 @@ from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.regions.models import RegionLevel, level_of
 from fupin.registry.models import Household
+from fupin.subscriptions.events import raise_problem_event
 
 from . import permissions
 from .models import (
@@ -29,6 +30,7 @@ from .services import MonitoringError, accepted_evidence
 def _open(*, by: User | None, action: str, **fields: Any) -> Problem:
     """A new problem (by a person, or by the system when `by` is None) and its audit entry."""
     problem = Problem.objects.create(**fields, created_by=by)
+    raise_problem_event(problem, closed=problem.status == ProblemStatus.CLOSED)
     record(
         by=by,
         action=action,
@@ -54,6 +56,7 @@ def _close(
     audited."""
     problem.status, problem.closed_at, problem.close_note = ProblemStatus.CLOSED, at or timezone.now(), note
     problem.save(update_fields=["status", *also, "closed_at", "close_note"])
+    raise_problem_event(problem, closed=True)
     record(
         by=by,
         action=action,

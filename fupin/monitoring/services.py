@@ -25,6 +25,8 @@ from fupin.regions.models import Region, RegionLevel, in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError, apply_key_facts
+from fupin.subscriptions.events import household_data, raise_event, raise_problem_event
+from fupin.subscriptions.models import EventType
 
 from . import permissions, rules
 from .models import (
@@ -325,7 +327,17 @@ def include_monitored(case: MonitoredHousehold, *, by: User, note: str = "") -> 
         except RegistryError as e:
             raise MonitoringError(gettext("户信息不完整，不能标记为监测户：%(e)s") % {"e": e}) from None
     _log(case, before, by=by, note=note, action="include_monitored")
+    _raise_case_event(case, EventType.MONITORING_ENTERED)
     return case
+
+
+def _raise_case_event(case: MonitoredHousehold, event_type: str) -> None:
+    case.household.refresh_from_db()
+    raise_event(
+        event_type,
+        region_code=case.village_code,
+        data=household_data(case.household, case={"id": case.pk, "kind": case.kind, "stage": case.stage}),
+    )
 
 
 @transaction.atomic
@@ -446,6 +458,7 @@ def eliminate_risk(
         except RegistryError as e:
             raise MonitoringError(gettext("恢复户状态失败：%(e)s") % {"e": e}) from None
     _log(case, before, by=by, note=note, action="eliminate_risk")
+    _raise_case_event(case, EventType.MONITORING_LEFT)
     return case
 
 
@@ -581,6 +594,8 @@ def record_lookback_item(
         for i in item.unmet
         if i not in existing
     ]
+    for problem in problems:
+        raise_problem_event(problem, closed=False)
     record(
         by=by,
         action="record_lookback_item",

@@ -13,6 +13,8 @@ from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.disclosure.services import seal_notice
+from fupin.subscriptions.events import notice_data, raise_event
+from fupin.subscriptions.models import EventType
 
 from . import notice_text, selectors
 from .models import (
@@ -78,6 +80,7 @@ def post_notice(
         ends_at=ends_at,
     )
     seal_notice(notice, by=by)
+    raise_event(EventType.NOTICE_PUBLISHED, region_code=notice.region_id, data=notice_data(notice))
     log_step(
         batch,
         by=by,

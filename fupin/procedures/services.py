@@ -26,6 +26,8 @@ from fupin.registry import codes, consents
 from fupin.registry import services as registry_services
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError
+from fupin.subscriptions.events import household_data, notice_data, raise_event
+from fupin.subscriptions.models import EventType
 
 from . import notice_text, rules, selectors
 from .models import (
@@ -653,6 +655,7 @@ def announce(batch: Batch, *, by: User, opinion: str, now: datetime.datetime | N
         ends_at=ends_at,
     )
     seal_notice(notice, by=by)
+    raise_event(EventType.NOTICE_PUBLISHED, region_code=notice.region_id, data=notice_data(notice))
     _apply_result(batch, by=by)
     move_batch(
         batch, Stage.ANNOUNCED, by=by, now=now, action=StageRecord.Action.ANNOUNCE, opinion=opinion.strip()
@@ -708,3 +711,25 @@ def _apply_result(batch: Batch, *, by: User) -> None:
                 changes[e.household_id] = {"status": e.previous_status}
     BatchHousehold.objects.filter(pk__in=[e.pk for e in confirmed]).update(state=EntryState.CONFIRMED)
     _set_household_statuses(by=by, changes=changes, action=f"procedure_{batch.kind}", batch=batch)
+    _raise_results(batch, [e.household_id for e in confirmed])
+
+
+# The event each household procedure's announcement raises for the households it confirmed (fupin.subscriptions).
+RESULT_EVENT = {
+    Procedure.IDENTIFICATION: EventType.HOUSEHOLD_IDENTIFIED,
+    Procedure.EXIT: EventType.HOUSEHOLD_EXITED,
+    Procedure.RELAPSE: EventType.HOUSEHOLD_RELAPSED,
+}
+
+
+def _raise_results(batch: Batch, household_ids: list[int]) -> None:
+    """Tell the subscribers of the households' new status, in the announcing transaction."""
+    event_type = RESULT_EVENT.get(Procedure(batch.kind))
+    if event_type is None:
+        return
+    for household in Household.objects.filter(pk__in=household_ids).order_by("pk"):
+        raise_event(
+            event_type,
+            region_code=household.village_id,
+            data=household_data(household, batch=batch.pk, year=batch.year),
+        )

@@ -23,6 +23,8 @@ from fupin.audit.services import record
 from fupin.core.errors import ScopeError
 from fupin.disclosure.services import seal_notice
 from fupin.regions.models import Region, RegionLevel
+from fupin.subscriptions.events import notice_data, raise_event
+from fupin.subscriptions.models import EventType
 
 from . import notice_text, notices, selectors, services
 from .models import (
@@ -175,6 +177,7 @@ def post_township_notice(batch_ids: list[int], *, by: User, now: datetime.dateti
     )
     JointNoticeBatch.objects.bulk_create([JointNoticeBatch(notice=notice, batch=b) for b in batches])
     seal_notice(notice, by=by)
+    raise_event(EventType.NOTICE_PUBLISHED, region_code=notice.region_id, data=notice_data(notice))
     until = f"{timezone.localtime(ends_at):%Y-%m-%d %H:%M}"
     for batch in batches:
         log_step(

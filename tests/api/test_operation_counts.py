@@ -21,6 +21,7 @@ AREA_OF_TAG = {
     "funds": "funds",
     "statistics": "statistics",
     "dci": "dci",
+    "subscriptions": "subscriptions",
 }
 
 
