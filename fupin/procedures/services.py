@@ -26,7 +26,7 @@ from fupin.registry import codes, consents
 from fupin.registry import services as registry_services
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord
 from fupin.registry.services import RegistryError
-from fupin.subscriptions.events import household_data, notice_data, raise_event
+from fupin.subscriptions.events import concerned, household_data, notice_data, raise_event
 from fupin.subscriptions.models import EventType
 
 from . import notice_text, rules, selectors
@@ -725,7 +725,7 @@ RESULT_EVENT = {
 def _raise_results(batch: Batch, household_ids: list[int]) -> None:
     """Tell the subscribers of the households' new status, in the announcing transaction."""
     event_type = RESULT_EVENT.get(Procedure(batch.kind))
-    if event_type is None:
+    if event_type is None or not concerned(event_type, batch.village_id):
         return
     for household in Household.objects.filter(pk__in=household_ids).order_by("pk"):
         raise_event(

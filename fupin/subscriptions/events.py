@@ -5,7 +5,7 @@ What an event carries is the same for every receiver and holds no personal data:
 dates and region codes. No names, ID numbers, phones or free text (a problem's description names people). A receiver
 that needs a household's details reads them through the API with its token, in its scope, where revealing an
 identifier is logged with its purpose. Every region code in an event lies under the region of each subscription it is
-delivered to (`_concerned`)."""
+delivered to (`concerned`)."""
 
 from typing import Any
 
@@ -19,7 +19,7 @@ def _prefixes(code: str) -> list[str]:
     return [code[:n] for n in (2, 4, 6, 9, 12) if n <= len(code)]
 
 
-def _concerned(event_type: str, region_code: str) -> list[Subscription]:
+def concerned(event_type: str, region_code: str) -> list[Subscription]:
     """The active subscriptions to this event: its type chosen, its region under theirs, its area readable."""
     area = EVENT_AREA[EventType(event_type)]
     return [
@@ -32,7 +32,7 @@ def _concerned(event_type: str, region_code: str) -> list[Subscription]:
 def raise_event(event_type: str, *, region_code: str, data: dict[str, Any]) -> Event | None:
     """Record the event for the subscriptions it concerns (none: nothing is written) and queue their delivery
     once the caller's transaction commits."""
-    subscriptions = _concerned(event_type, region_code)
+    subscriptions = concerned(event_type, region_code)
     if not subscriptions:
         return None
     now = timezone.now()

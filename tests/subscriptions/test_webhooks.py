@@ -281,3 +281,16 @@ def test_the_page_makes_a_subscription_and_shows_its_log(client, users, receiver
     assert client.get(f"/subscriptions/{subscription.pk}/").status_code == 404
     client.force_login(users["clerk"])
     assert client.get("/subscriptions/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_claimed_delivery_is_not_sent_by_a_second_worker_until_its_lease_runs_out(users, receiver):
+    hook = receiver(200)
+    subscribe(users["county"], hook.url)
+    open_problem(users["county"])  # its delivery task waits for a commit that never comes in this test
+    now = timezone.now()
+    first = delivery._claim(now)
+    assert len(first) == 1 and delivery._claim(now) == []  # a second worker at the same moment finds nothing
+    # the first worker died before sending: once the lease runs out, it is sent (once)
+    assert delivery.deliver_due(now + delivery.LEASE + datetime.timedelta(seconds=1)) == 1
+    assert len(hook.received) == 1 and Delivery.objects.get().status == DeliveryStatus.DELIVERED
