@@ -393,8 +393,10 @@ FUPIN_API_TOKEN_DEFAULT_DAYS = 90
 # CACHE_URL says.
 FUPIN_API_RATE_LIMIT = int(os.environ.get("FUPIN_API_RATE_LIMIT", "1200"))
 FUPIN_API_RATE_WINDOW = int(os.environ.get("FUPIN_API_RATE_WINDOW", "60"))
-# Webhooks (fupin.subscriptions.delivery): a delivery is tried at most FUPIN_WEBHOOK_MAX_ATTEMPTS times, waiting
-# BACKOFF × 2^(n-1) seconds after the n-th failure, at most BACKOFF_CAP; each try waits TIMEOUT seconds for an answer.
+# Webhooks (fupin.subscriptions.delivery): a delivery is tried at most FUPIN_WEBHOOK_MAX_ATTEMPTS times,
+# waiting
+# BACKOFF × 2^(n-1) seconds after the n-th failure, at most BACKOFF_CAP; each try waits TIMEOUT seconds for an
+# answer.
 # Receivers on private, loopback or reserved addresses are refused (SSRF) unless FUPIN_WEBHOOK_ALLOW_PRIVATE=1
 # (tests, an embedded site posting to its own network).
 FUPIN_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("FUPIN_WEBHOOK_MAX_ATTEMPTS", "8"))

@@ -1,6 +1,6 @@
-"""Events a department pushes, under /api/v1/department-events/: one death, disability certificate, medical bill,
-disaster loss, vehicle or business registration at a time, matched at once (fupin.monitoring.pushed). A liaison's
-token reaches these routes and its own results only."""
+"""Events a department pushes, under /api/v1/department-events/: one death, disability certificate, medical
+bill, disaster loss, vehicle or business registration at a time, matched at once (fupin.monitoring.pushed). A
+liaison's token reaches these routes and its own results only."""
 
 from typing import Annotated, Literal
 

@@ -733,7 +733,8 @@ class PushedEventKind(models.TextChoices):
 
 class DepartmentEvent(models.Model):
     """One event a department pushed (POST /api/v1/department-events/), matched at once as a one-row list: the
-    findings it raised hang on `cross_check`, a bill or a loss is kept as `risk_event` (the signals' source, raised by
+    findings it raised hang on `cross_check`, a bill or a loss is kept as `risk_event` (the signals' source,
+    raised by
     `sweep`).
     The department's own `event_id` makes a repeated push a no-op."""
 

@@ -1,13 +1,14 @@
-"""Events a department pushes one at a time (a death, a new disability certificate, a large medical bill, a disaster
-loss, a vehicle or business registration), matched at once by the cross-check's own code.
+"""Events a department pushes one at a time (a death, a new disability certificate, a large medical bill, a
+disaster loss, a vehicle or business registration), matched at once by the cross-check's own code.
 
 A pushed event is a department list of one row: it is normalised and its ID number replaced by its blind index
-(matching.normalise_upload), the registry's member of that index in the county read with the department's consent
-filter (matching.export_members), the two joined by DuckDB (matching.match) and the findings written by the same
-rules, severities and explanations (matching.raise_findings) onto a cross-check of its own, so the county decides them
-where it decides a list's. A bill or a loss is recorded as the household's risk event and the village's signals
-swept by the sweep's rules (sweeps.run_sweep, queued as a county's sweep is). Rules off the list (a member *missing*
-from the department's list) do not fire: one event is not the department's whole list.
+(matching.normalise_upload), the registry's member of that index in the county read with the department's
+consent filter (matching.export_members), the two joined by DuckDB (matching.match) and the findings written
+by the same rules, severities and explanations (matching.raise_findings) onto a cross-check of its own, so the
+county decides them where it decides a list's. A bill or a loss is recorded as the household's risk event and
+the village's signals swept by the sweep's rules (sweeps.run_sweep, queued as a county's sweep is). Rules off
+the list (a member *missing* from the department's list) do not fire: one event is not the department's whole
+list.
 """
 
 import csv
@@ -50,8 +51,10 @@ KIND_RISK = {
 
 @dataclass(frozen=True)
 class Pushed:
-    """What a department sends: its own event id, the kind, the person's ID number, when, an amount (a bill, a loss),
-    the county it is addressed to, and other fields kept as the finding's evidence (as a list's other columns)."""
+    """What a department sends: its own event id, the kind, the person's ID number, when, an amount (a bill, a
+    loss),
+    the county it is addressed to, and other fields kept as the finding's evidence (as a list's other
+    columns)."""
 
     event_id: str
     kind: str
@@ -98,7 +101,8 @@ def _one_row_list(event: Pushed, number: str, dest: Path) -> dict:
 
 
 def _unauthorised(scope_code: str, department: str, index: int) -> int:
-    """The person is in the registry under `scope_code` but holds no consent in force for the department's data."""
+    """The person is in the registry under `scope_code` but holds no consent in force for the department's
+    data."""
     consent = matching.DEPARTMENT_CONSENT.get(department)
     if not consent:
         return 0
@@ -109,7 +113,8 @@ def _unauthorised(scope_code: str, department: str, index: int) -> int:
 
 
 def _match(event: Pushed, number: str, scope_code: str, tmp: Path) -> tuple[dict, int, Path, list[int]]:
-    """Join the one-row list with the registry: its columns, members matched, the hits file, the members' ids."""
+    """Join the one-row list with the registry: its columns, members matched, the hits file, the members'
+    ids."""
     department = KIND_DEPARTMENT[event.kind] or Department.DEATH  # a loss is matched on the ID alone
     list_csv, members_csv, hits_csv = tmp / "list.csv", tmp / "members.csv", tmp / "hits.csv"
     columns = _one_row_list(event, number, list_csv)
@@ -180,7 +185,8 @@ def _queue_signals(pushed: DepartmentEvent, risk: RiskEvent, *, by) -> None:
 
 
 def _write(event: Pushed, *, by, scope_code: str, matched, unauthorised: int, now) -> DepartmentEvent:
-    """Everything an event writes, in the caller's transaction: its cross-check, findings, risk event, audit."""
+    """Everything an event writes, in the caller's transaction: its cross-check, findings, risk event,
+    audit."""
     columns, n_matched, hits_csv, member_ids = matched
     department = KIND_DEPARTMENT[event.kind]
     pushed = DepartmentEvent.objects.create(

@@ -141,9 +141,11 @@ def cross_checks_for(user: User) -> QuerySet[CrossCheck]:
     )
 
 
-def department_events_for(user) -> QuerySet[DepartmentEvent]:
-    """The events a department pushed: a liaison's own; a county's office and those above it, those addressed to
-    their region. A township or village reads the findings the events raised, not the county's stream of events."""
+def department_events_for(user: User) -> QuerySet[DepartmentEvent]:
+    """The events a department pushed: a liaison's own; a county's office and those above it, those addressed
+    to
+    their region. A township or village reads the findings the events raised, not the county's stream of
+    events."""
     if not getattr(user, "is_authenticated", False):
         return DepartmentEvent.objects.none()
     if is_liaison(user):

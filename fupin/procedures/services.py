@@ -714,7 +714,8 @@ def _apply_result(batch: Batch, *, by: User) -> None:
     _raise_results(batch, [e.household_id for e in confirmed])
 
 
-# The event each household procedure's announcement raises for the households it confirmed (fupin.subscriptions).
+# The event each household procedure's announcement raises for the households it confirmed
+# (fupin.subscriptions).
 RESULT_EVENT = {
     Procedure.IDENTIFICATION: EventType.HOUSEHOLD_IDENTIFIED,
     Procedure.EXIT: EventType.HOUSEHOLD_EXITED,

@@ -1,5 +1,7 @@
-"""Subscriptions (webhooks) in the JSON API, under /api/v1/subscriptions/: a county office makes, reads and stops its
-county's, and reads each one's delivery log. Made with a token limited to some areas, a subscription receives only
+"""Subscriptions (webhooks) in the JSON API, under /api/v1/subscriptions/: a county office makes, reads and
+stops its
+county's, and reads each one's delivery log. Made with a token limited to some areas, a subscription receives
+only
 the events of the areas that token could read."""
 
 from typing import Literal

@@ -1,18 +1,18 @@
-"""Sending deliveries: the JSON body, its HMAC-SHA256 signature, the receiver's address checked against SSRF, retries
-with exponential back-off and a cap, each try logged.
+"""Sending deliveries: the JSON body, its HMAC-SHA256 signature, the receiver's address checked against SSRF,
+retries with exponential back-off and a cap, each try logged.
 
 The body: {"id": event id (the receiver's idempotency key: a retry sends the same id), "type", "occurred_at",
-"region", "data"}. The header `X-Fupin-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`; a
-receiver checks it with `verify` and refuses a timestamp older than five minutes (a replayed request).
+"region", "data"}. The header `X-Fupin-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`;
+a receiver checks it with `verify` and refuses a timestamp older than five minutes (a replayed request).
 
-A receiver's address may not be a private, loopback, link-local or otherwise reserved IP, by its name either: the
-name is resolved, every address checked, and the connection made to the address checked (so a name that changes its
-answer between the check and the connection reaches nothing new); redirects are not followed. Receivers on a private
-network (tests, an embedded site's own systems) need FUPIN_WEBHOOK_ALLOW_PRIVATE=1.
+A receiver's address may not be a private, loopback, link-local or otherwise reserved IP, by its name either:
+the name is resolved, every address checked, and the connection made to the address checked (so a name that
+changes its answer between the check and the connection reaches nothing new); redirects are not followed.
+Receivers on a private network (tests, an embedded site's own systems) need FUPIN_WEBHOOK_ALLOW_PRIVATE=1.
 
-Each delivery is claimed by moving its `next_attempt_at` a lease ahead under a row lock (SKIP LOCKED on PostgreSQL),
-so two workers never send it at once; a worker that dies mid-send leaves it to be sent again when the lease runs out.
-Delivery is at least once: a receiver drops an event id it has already handled.
+Each delivery is claimed by moving its `next_attempt_at` a lease ahead under a row lock (SKIP LOCKED on
+PostgreSQL), so two workers never send it at once; a worker that dies mid-send leaves it to be sent again when
+the lease runs out. Delivery is at least once: a receiver drops an event id it has already handled.
 """
 
 import datetime
@@ -101,7 +101,8 @@ def check_url(url: str) -> tuple[str, str, int]:
 
 
 def resolve(host: str, port: int) -> str:
-    """The address to connect to: every address of the name must be public (unless private ones are allowed)."""
+    """The address to connect to: every address of the name must be public (unless private ones are
+    allowed)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -179,7 +180,8 @@ def _claim(now: datetime.datetime) -> list[int]:
 
 
 def _refusal(delivery: Delivery) -> str:
-    """Why a subscription may no longer receive (stopped, or its owner lost the scope it was made in); '' if it may."""
+    """Why a subscription may no longer receive (stopped, or its owner lost the scope it was made in); '' if
+    it may."""
     subscription, owner = delivery.subscription, delivery.subscription.owner
     if not subscription.active:
         return gettext("订阅已停用")
@@ -207,7 +209,8 @@ def _send(delivery: Delivery, now: datetime.datetime) -> tuple[int | None, str]:
 
 
 def attempt(delivery_id: int, now: datetime.datetime | None = None) -> Delivery:
-    """One try of a claimed delivery, logged; delivered on 2xx, else retried later or, past the cap, failed."""
+    """One try of a claimed delivery, logged; delivered on 2xx, else retried later or, past the cap,
+    failed."""
     now = now or timezone.now()
     delivery = Delivery.objects.select_related("event", "subscription__owner").get(pk=delivery_id)
     started = time.perf_counter()

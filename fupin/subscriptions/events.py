@@ -1,11 +1,12 @@
-"""Raising events: the outbox row and its deliveries, written in the transaction of the change they report, so an event
-is never lost and never sent for a change that rolled back. The services where things happen call `raise_event`.
+"""Raising events: the outbox row and its deliveries, written in the transaction of the change they report, so
+an event is never lost and never sent for a change that rolled back. The services where things happen call
+`raise_event`.
 
 What an event carries is the same for every receiver and holds no personal data: record ids, codes, statuses,
-dates and region codes. No names, ID numbers, phones or free text (a problem's description names people). A receiver
-that needs a household's details reads them through the API with its token, in its scope, where revealing an
-identifier is logged with its purpose. Every region code in an event lies under the region of each subscription it is
-delivered to (`concerned`)."""
+dates and region codes. No names, ID numbers, phones or free text (a problem's description names people). A
+receiver that needs a household's details reads them through the API with its token, in its scope, where
+revealing an identifier is logged with its purpose. Every region code in an event lies under the region of
+each subscription it is delivered to (`concerned`)."""
 
 from typing import Any
 
@@ -66,7 +67,8 @@ def household_data(household: Any, **extra: Any) -> dict[str, Any]:
 
 
 def notice_data(notice: Any) -> dict[str, Any]:
-    """A notice's id, kind, region, title and period (its list of households is on the public page, masked)."""
+    """A notice's id, kind, region, title and period (its list of households is on the public page,
+    masked)."""
     return {
         "notice": {
             "id": notice.pk,
@@ -81,7 +83,8 @@ def notice_data(notice: Any) -> dict[str, Any]:
 
 
 def problem_data(problem: Any) -> dict[str, Any]:
-    """A problem's id, source, region, status, deadline and household id; not its description (it names people)."""
+    """A problem's id, source, region, status, deadline and household id; not its description (it names
+    people)."""
     return {
         "problem": {
             "id": problem.pk,

@@ -1,6 +1,6 @@
-"""Subscriptions (订阅, webhooks): another system told of what happens in a county. An event is written to the outbox
-(`Event`) in the transaction of the change it reports, with one `Delivery` per subscription it concerns; a background
-task sends each, signed, and retries with back-off (fupin.subscriptions.delivery)."""
+"""Subscriptions (订阅, webhooks): another system told of what happens in a county. An event is written to the
+outbox (`Event`) in the transaction of the change it reports, with one `Delivery` per subscription it
+concerns; a background task sends each, signed, and retries with back-off (fupin.subscriptions.delivery)."""
 
 import uuid
 
@@ -20,7 +20,8 @@ class EventType(models.TextChoices):
     PROBLEM_CLOSED = "problem.closed", _("问题销号")
 
 
-# The API area (accounts.models.API_AREAS) an event belongs to: a subscription made with a token limited to some
+# The API area (accounts.models.API_AREAS) an event belongs to: a subscription made with a token limited to
+# some
 # areas receives only the events of the areas it may read.
 EVENT_AREA = {
     EventType.HOUSEHOLD_IDENTIFIED: "procedures",
@@ -35,8 +36,10 @@ EVENT_AREA = {
 
 
 class Subscription(models.Model):
-    """A receiver's URL and the events it wants, in the scope it was made in: the owner's region (a county) and, made
-    through the API, the areas its token could read. Its secret signs every delivery; only its encryption is kept."""
+    """A receiver's URL and the events it wants, in the scope it was made in: the owner's region (a county)
+    and, made
+    through the API, the areas its token could read. Its secret signs every delivery; only its encryption is
+    kept."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("订阅人")
@@ -62,7 +65,8 @@ class Subscription(models.Model):
 
 
 class Event(models.Model):
-    """One thing that happened, as the outbox keeps it: its id (the receivers' idempotency key), type, time, region,
+    """One thing that happened, as the outbox keeps it: its id (the receivers' idempotency key), type, time,
+    region,
     and the data every receiver gets (no names, no ID numbers: fupin.subscriptions.events)."""
 
     event_id = models.UUIDField(_("事件编号"), default=uuid.uuid4, unique=True, editable=False)
@@ -88,7 +92,8 @@ class DeliveryStatus(models.TextChoices):
 
 class Delivery(models.Model):
     """An event on its way to one subscription: sent until the receiver answers 2xx, at most
-    FUPIN_WEBHOOK_MAX_ATTEMPTS times with back-off; `next_attempt_at` is also the claim of the worker sending it."""
+    FUPIN_WEBHOOK_MAX_ATTEMPTS times with back-off; `next_attempt_at` is also the claim of the worker sending
+    it."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
@@ -113,7 +118,8 @@ class Delivery(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """One try of a delivery: when, the receiver's status code (none: no answer) or the error, how long it took."""
+    """One try of a delivery: when, the receiver's status code (none: no answer) or the error, how long it
+    took."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="tries")
     at = models.DateTimeField(_("时间"))

@@ -17,6 +17,7 @@ def subscriptions_for(user: Any) -> QuerySet[Subscription]:
 
 
 def deliveries_for(user: Any, subscription: Subscription) -> QuerySet[Delivery]:
-    """A subscription's deliveries, newest first, with their event; the subscription read through subscriptions_for."""
+    """A subscription's deliveries, newest first, with their event; the subscription read through
+    subscriptions_for."""
     subscription = subscriptions_for(user).get(pk=subscription.pk)
     return subscription.deliveries.select_related("event").order_by("-id")

@@ -1,4 +1,5 @@
-"""Making and stopping subscriptions (county offices), audited; the secret is shown once and kept encrypted."""
+"""Making and stopping subscriptions (county offices), audited; the secret is shown once and kept
+encrypted."""
 
 import secrets
 from typing import Any
@@ -64,7 +65,8 @@ def create_subscription(
     areas: dict | None = None,
     region_code: str = "",
 ) -> tuple[Subscription, str]:
-    """A subscription in the county office's county (an administrator names the county), for the event types its
+    """A subscription in the county office's county (an administrator names the county), for the event types
+    its
     token's areas may read (`areas`: the token's scopes; None or empty: every area); (it, its secret)."""
     if not permissions.can_manage(by):
         raise ScopeError(gettext("只有县扶贫办可以管理事件订阅"))

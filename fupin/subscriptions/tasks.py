@@ -1,4 +1,5 @@
-"""Background work: sending the deliveries that are due, and queuing the next try for when the earliest retry is due."""
+"""Background work: sending the deliveries that are due, and queuing the next try for when the earliest retry
+is due."""
 
 import logging
 

@@ -1,4 +1,5 @@
-"""Events a department pushes one at a time (POST /api/v1/department-events/): matched through the blind index by the
+"""Events a department pushes one at a time (POST /api/v1/department-events/): matched through the blind index
+by the
 cross-check's own code, the same findings and signals, idempotent by the department's event id."""
 
 import datetime

@@ -1,4 +1,5 @@
-"""Events out from the procedures (issue 19, item 3): an exit's notices and announcement tell a subscriber, through a
+"""Events out from the procedures (issue 19, item 3): an exit's notices and announcement tell a subscriber,
+through a
 local receiver, of each notice published and of the household exited, once each."""
 
 import json

@@ -1,5 +1,6 @@
-"""Subscriptions (webhooks, issue 19 item 3) with a local receiver: signed deliveries, retries with back-off without
-duplicates, the cap, scope (region, event type, token areas), SSRF, the outbox following the change's transaction."""
+"""Subscriptions (webhooks, issue 19 item 3) with a local receiver: signed deliveries, retries with back-off
+without duplicates, the cap, scope (region, event type, token areas), SSRF, the outbox following the change's
+transaction."""
 
 import datetime
 import json
