@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.accounts.scope import ScopeError, region_filter
 from fupin.core import versions
-from fupin.core.actions import perform
+from fupin.core.actions import handler_for, perform
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.core.params import int_param, request_year, this_year
@@ -380,12 +380,15 @@ def _adjust_allocation(request, which: str, year: int, data) -> None:
     )
 
 
-def _allocation_shown(data: dict, action: str) -> dict:
+def _allocation_shown(data: dict, form_name: str) -> dict:
     """What a form of the allocations page shows, as its version token compares it."""
-    if action == "set":
+    if form_name == "set":
         own = data["own"]
         return {"persons": own.persons, "basis": own.basis} if own else {}
     return {f"child_{c['region'].code}": c["persons"] for c in data["children"]}
+
+
+ALLOCATION_FORMS = {"set": _set_allocation, "adjust": _adjust_allocation}
 
 
 @login_required
@@ -399,17 +402,19 @@ def allocations(request, which="quota"):
     parent = None
     if request.GET.get("region"):
         parent = get_in_scope(region_for, request.user, request.GET["region"])
-    conflict, action = None, request.POST.get("action")
+    # the page's two forms: the county's own figure set from its basis ("set"), or its children adjusted
+    form_name = "set" if request.POST.get("action") == "set" else "adjust"
+    conflict, setting = None, form_name == "set"
     if request.method == "POST":
         current = selectors.allocation_rows(request.user, year, which=which, parent=parent)
-        data = versions.merged(request.POST, _allocation_shown(current, action or "adjust"))
+        data = versions.merged(request.POST, _allocation_shown(current, form_name))
         try:
-            (_set_allocation if action == "set" else _adjust_allocation)(request, which, year, data)
+            handler_for(ALLOCATION_FORMS, form_name)(request, which, year, data)
             messages.success(request, gettext("已保存，下级分解已同步更新"))
             return redirect(f"{request.path}?year={year}&region={request.POST.get('region', '')}")
         except versions.VersionConflict as e:
             conflict = e
-            if action != "set":
+            if not setting:
                 e.current = {f"child_{code}": persons for code, persons in e.current.items()}
         except (ProcedureError, ScopeError, ValueError) as e:
             messages.error(request, str(e))
@@ -418,7 +423,7 @@ def allocations(request, which="quota"):
     region = data["region"]
     own = data["own"]
     posted = request.POST if conflict is not None else None
-    if posted is not None and action != "set":  # the merge form shows the user's own figures again
+    if posted is not None and not setting:  # the merge form shows the user's own figures again
         for c in data["children"]:
             c["persons"] = int_param(posted.get(f"child_{c['region'].code}"), c["persons"] or 0)
     return render(
@@ -429,18 +434,18 @@ def allocations(request, which="quota"):
             "title": quotas.ALLOCATION_NAMES[which],
             "year": year,
             **data,
-            "form": forms.AllocationForm(posted if action == "set" else None, initial=_set_initial(own)),
+            "form": forms.AllocationForm(posted if setting else None, initial=_set_initial(own)),
             "can_set": permissions.can_set_allocation(request.user, region),
             "can_adjust": own is not None and permissions.can_adjust_allocation(request.user, region),
             "path": path_for(request.user, region),
             "set_based_on": versions.conflict_token(conflict)
-            if conflict is not None and action == "set"
+            if conflict is not None and setting
             else versions.form_token(own, _allocation_shown(data, "set")),
             "adjust_based_on": versions.conflict_token(conflict)
-            if conflict is not None and action != "set"
+            if conflict is not None and not setting
             else versions.form_token(own, _allocation_shown(data, "adjust")),
-            "set_conflict": conflict if action == "set" else None,
-            "adjust_conflict": conflict if action != "set" else None,
+            "set_conflict": conflict if setting else None,
+            "adjust_conflict": None if setting else conflict,
         },
     )
 
