@@ -20,3 +20,9 @@ class FundsConfig(AppConfig):
         from . import todos
 
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
+        from fupin.core.table_exports import register_table
+
+        from .tables import LOANS, PROJECTS
+
+        register_table(PROJECTS)  # the project library to Excel
+        register_table(LOANS)  # the microloans' list

@@ -17,7 +17,7 @@ from fupin.core.pagination import page_of
 from fupin.core.params import request_year, this_year
 from fupin.registry.selectors import households_for
 
-from . import exports, forms, interest, permissions, selectors, services
+from . import exports, forms, interest, permissions, selectors, services, tables
 from .models import LoanStatus
 from .risk_fund import record_default, record_deposit, record_recovery
 from .services import FundsError
@@ -27,13 +27,9 @@ from .views import LIST_CAP, requested_county, requested_period
 @login_required
 def loan_list(request):
     county = requested_county(request)
-    status = request.GET.get("status", "")
-    if status not in LoanStatus.values:
-        status = ""
-    kind = request.GET.get("kind", "") if request.GET.get("kind") in ("household", "enterprise") else ""
-    qs = selectors.loans_for(
-        request.user, county=county.code, status=status, kind=kind, q=request.GET.get("q", "")
-    )
+    filters = tables.loan_filters(request.GET)
+    status, kind = filters["status"], filters["kind"]
+    qs = tables.loan_query(request.user, request.GET, county=county)
     return render(
         request,
         "funds/loan_list.html",

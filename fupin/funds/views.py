@@ -22,7 +22,7 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import in_region
 from fupin.registry.selectors import households_for
 
-from . import exports, forms, funding, interest, permissions, projects, reconciliation, selectors
+from . import exports, forms, funding, interest, permissions, projects, reconciliation, selectors, tables
 from .models import FundSource, ProjectCategory, ProjectStatus
 from .services import FundsError
 
@@ -87,16 +87,8 @@ def index(request):
 def project_list(request):
     county = requested_county(request)
     year = request_year(request)
-    filters = {
-        "status": request.GET.get("status", ""),
-        "category": request.GET.get("category", ""),
-        "q": request.GET.get("q", ""),
-    }
-    if filters["status"] not in ProjectStatus.values:
-        filters["status"] = ""
-    if filters["category"] not in ProjectCategory.values:
-        filters["category"] = ""
-    qs = selectors.projects_for(request.user, county=county.code, year=year, **filters)
+    filters = tables.project_filters(request.GET)
+    qs = tables.project_query(request.user, request.GET, county=county, year=year)
     return render(
         request,
         "funds/project_list.html",
