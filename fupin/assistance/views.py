@@ -21,7 +21,7 @@ from fupin.regions.selectors import home_region, path_for, regions_for
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 
-from . import exports, forms, handbook, permissions, roster, rules, selectors, services, work
+from . import exports, forms, handbook, permissions, roster, rules, selectors, services, tables, work
 from .models import BatchKind, BatchStatus, VisitPhoto
 
 
@@ -36,10 +36,7 @@ def _household(request, pk) -> Household:
 
 def _region_param(request) -> str:
     """The ?region= filter if it is a code inside the user's scope, else ""."""
-    code = (request.GET.get("region") or "").strip()
-    if code and code.isdigit() and request.user.in_scope(code):
-        return code
-    return ""
+    return tables.region_param(request.user, request.GET)
 
 
 def _manager_regions(user):
@@ -93,7 +90,7 @@ def my_households(request):
 @require_GET
 def unpaired(request):
     region = _region_param(request)
-    page = page_of(request, selectors.unpaired_households(request.user, region=region))
+    page = page_of(request, tables.unpaired_query(request.user, request.GET))
     return render(
         request,
         "assistance/unpaired.html",
@@ -106,7 +103,7 @@ def unpaired(request):
 def overdue(request):
     region = _region_param(request)
     today = timezone.localdate()
-    page = page_of(request, selectors.overdue_households(request.user, region=region, today=today))
+    page = page_of(request, tables.overdue_query(request.user, request.GET, today=today))
     for h in page:
         h.due = selectors.visit_due(h, today=today)
     return render(request, "assistance/overdue.html", {"page": page, "region": region})
@@ -429,12 +426,7 @@ def helpers(request):
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
         raise PermissionDenied(gettext("只有乡镇、县扶贫办可以登记帮扶责任人"))
-    qs = selectors.helpers_for(
-        user,
-        q=request.GET.get("q", ""),
-        unit=request.GET.get("unit"),
-        include_inactive=bool(request.GET.get("all")),
-    )
+    qs = tables.helpers_query(user, request.GET)
     return render(
         request,
         "assistance/helpers.html",

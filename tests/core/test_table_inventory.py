@@ -35,6 +35,9 @@ def test_the_inventory_of_tables():
         "declarations.list",
         "funds.projects",
         "funds.loans",
+        "assistance.unpaired",
+        "assistance.overdue",
+        "assistance.helpers",
     } <= set(table_exports.tables())
 
 

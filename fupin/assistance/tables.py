@@ -1,0 +1,127 @@
+"""The assistance lists to Excel (fupin.core.table_exports): the households not yet paired (未结对户), those
+overdue for a visit (走访逾期) and the helpers (帮扶责任人), each with the columns on its page, scoped and
+filtered as the page is (the pages read their rows through the same functions)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from fupin.core.table_exports import Column, Table
+
+from . import selectors
+
+
+def region_param(user, params) -> str:
+    """The ?region= filter if it is a code inside the user's scope, else ""."""
+    code = (params.get("region") or "").strip()
+    if code and code.isdigit() and user.in_scope(code):
+        return code
+    return ""
+
+
+def unpaired_query(user, params):
+    return selectors.unpaired_households(user, region=region_param(user, params))
+
+
+def _unpaired_row(h, revealed: bool) -> list:
+    return [
+        h.number,
+        h.head_name or gettext("（未登记户主）"),
+        h.village.name,
+        h.size,
+        h.get_status_display(),
+        h.get_household_type_display() or "",
+        h.registration_year,
+    ]
+
+
+UNPAIRED = Table(
+    name="assistance.unpaired",
+    title=_("未结对户"),
+    columns=[
+        Column(_("户编号")),
+        Column(_("户主")),
+        Column(_("行政村")),
+        Column(_("人口"), number=True),
+        Column(_("户状态")),
+        Column(_("贫困户属性")),
+        Column(_("识别年度"), number=True),
+    ],
+    query=unpaired_query,
+    row=_unpaired_row,
+)
+
+
+def overdue_query(user, params, today=None):
+    today = today or timezone.localdate()
+    return selectors.overdue_households(user, region=region_param(user, params), today=today)
+
+
+def _overdue_row(h, revealed: bool) -> list:
+    due = selectors.visit_due(h)
+    return [
+        h.number,
+        h.head_name or gettext("（未登记户主）"),
+        h.village.name,
+        h.helper_name,
+        h.last_visit_on or gettext("尚未走访"),
+        due["due_on"],
+        due["days_late"],
+    ]
+
+
+OVERDUE = Table(
+    name="assistance.overdue",
+    title=_("走访逾期"),
+    columns=[
+        Column(_("户编号")),
+        Column(_("户主")),
+        Column(_("行政村")),
+        Column(_("帮扶责任人")),
+        Column(_("最近走访"), number=True),
+        Column(_("应走访截止"), number=True),
+        Column(_("逾期天数"), number=True),
+    ],
+    query=overdue_query,
+    row=_overdue_row,
+)
+
+
+def helpers_query(user, params):
+    return selectors.helpers_for(
+        user,
+        q=params.get("q", ""),
+        unit=params.get("unit"),
+        include_inactive=bool(params.get("all")),
+    )
+
+
+def _helper_row(h, revealed: bool) -> list:
+    return [
+        h.name + ("" if h.active else gettext("（不在岗）")),
+        h.get_kind_display(),
+        h.unit.name,
+        h.position or "",
+        h.phone,  # the page shows it in full: a helper's work phone, published on the household's card
+        h.region.name,
+        h.load,
+        h.user.username if h.user_id else "",
+    ]
+
+
+HELPERS = Table(
+    name="assistance.helpers",
+    title=_("帮扶责任人"),
+    columns=[
+        Column(_("姓名")),
+        Column(_("帮扶身份")),
+        Column(_("帮扶单位"), width=24),
+        Column(_("职务")),
+        Column(_("联系电话")),
+        Column(_("工作区域")),
+        Column(_("结对户数"), number=True),
+        Column(_("登录账号")),
+    ],
+    query=helpers_query,
+    row=_helper_row,
+)
