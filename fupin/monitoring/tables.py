@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import idnumber
+from fupin.core.params import this_year, year_param
 from fupin.core.table_exports import Column, Table
 
 from . import selectors
@@ -98,4 +99,69 @@ PROBLEMS = Table(
     ],
     query=_problems,
     row=_problem_row,
+)
+
+
+def _signals(user, params):
+    """The open risk signals (预警) of the year the signals page shows, one row per signal: the page groups the
+    same signals by household."""
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    year = year_param(params.get("year"), this_year() - 1)
+    return selectors.signals_for(user, year=year).order_by("village_code", "household_id", "kind")
+
+
+def _signal_row(s, revealed: bool) -> list:
+    return [
+        s.household.number,
+        s.household.head_name,
+        s.household.village.name,
+        s.household.get_status_display(),
+        s.get_kind_display(),
+        idnumber.mask_text(s.explanation or ""),
+    ]
+
+
+SIGNALS = Table(
+    name="monitoring.signals",
+    title=_("风险预警"),
+    columns=[
+        Column(_("户编号")),
+        Column(_("户主")),
+        Column(_("村")),
+        Column(_("状态")),
+        Column(_("预警")),
+        Column(_("触发记录"), width=50),
+    ],
+    query=_signals,
+    row=_signal_row,
+)
+
+
+def _lookbacks(user, params):
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    return selectors.lookbacks_for(user).select_related("region")
+
+
+LOOKBACKS = Table(
+    name="monitoring.lookbacks",
+    title=_("回头看"),
+    columns=[
+        Column(_("名称"), width=30),
+        Column(_("范围")),
+        Column(_("开始日期"), number=True),
+        Column(_("结束日期"), number=True),
+        Column(_("排查线"), number=True),
+        Column(_("状态")),
+    ],
+    query=_lookbacks,
+    row=lambda c, revealed: [
+        c.name,
+        c.region.name,
+        c.starts_on,
+        c.ends_on,
+        c.income_line,
+        c.get_status_display(),
+    ],
 )

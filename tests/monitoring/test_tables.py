@@ -1,0 +1,80 @@
+"""The monitoring lists to Excel (issue 18, build item 3): the risk signals (one row per signal of the page's
+year) and the look-back campaigns export the page's columns and rows, scoped as the page; another county's
+user gets none of them, a role without the monitoring pages is refused as the pages refuse it."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from fupin.monitoring import services
+from fupin.monitoring.models import RiskSignal, SignalKind
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _export(client, name, **params):
+    response = client.get(reverse("core:export_start", args=[name]), params)
+    if response.status_code != 200:
+        return response.status_code, []
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return 200, [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def _signal(household, kind, year=2025):
+    return RiskSignal.objects.create(
+        household=household,
+        village_code=household.village_id,
+        year=year,
+        kind=kind,
+        source_type="income",
+        source_id=household.pk,
+        source_label="2025年收入",
+        value=Decimal("3000"),
+        reference=Decimal("4500"),
+    )
+
+
+def test_risk_signals_one_row_per_signal_of_the_pages_year(client, users):
+    household = factories.make_household(head="预警户")
+    _signal(household, SignalKind.LOW_INCOME)
+    _signal(household, SignalKind.LARGE_MEDICAL)
+    _signal(household, SignalKind.DISASTER, year=2024)
+    client.force_login(users["county"])
+    page = client.get(reverse("monitoring:signal_list"), {"year": 2025}).content.decode()
+    assert reverse("core:export_start", args=["monitoring.signals"]) in page
+    status, rows = _export(client, "monitoring.signals", year=2025)
+    assert status == 200 and len(rows) == 3
+    assert {r[0] for r in rows[1:]} == {household.number} and rows[1][1] == "预警户"
+    assert {r[4] for r in rows[1:]} == {"人均纯收入低于监测线", "大额医疗支出"}
+    assert len(_export(client, "monitoring.signals", year=2024)[1]) == 2
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.signals", year=2025)[1][1:] == []
+    client.force_login(users["liaison"])
+    assert _export(client, "monitoring.signals", year=2025)[0] == 403
+
+
+def test_lookback_campaigns(client, users):
+    services.open_lookback(
+        by=users["township"],
+        region_code=factories.VILLAGE[:9],
+        name="2025年回头看",
+        year=2025,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+        income_line=Decimal("4500"),
+    )
+    client.force_login(users["county"])
+    page = client.get(reverse("monitoring:lookback_list")).content.decode()
+    assert reverse("core:export_start", args=["monitoring.lookbacks"]) in page
+    status, rows = _export(client, "monitoring.lookbacks")
+    assert status == 200 and len(rows) == 2 and rows[1][0] == "2025年回头看"
+    assert Decimal(str(rows[1][4])) == Decimal("4500") and rows[1][2] is not None
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.lookbacks")[1][1:] == []
+    client.force_login(users["liaison"])
+    assert _export(client, "monitoring.lookbacks")[0] == 403
