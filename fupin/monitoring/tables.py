@@ -103,8 +103,8 @@ PROBLEMS = Table(
 
 
 def _signals(user, params):
-    """The open risk signals (预警) of the year the signals page shows, one row per signal: the page groups the
-    same signals by household."""
+    """The open risk signals (预警) of the year the signals page shows, one row per signal: the page groups
+    the same signals by household."""
     if user.scope_prefix is None:
         raise PermissionDenied(_("您的角色不能查看监测信息"))
     year = year_param(params.get("year"), this_year() - 1)
