@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.fields import EncryptedField
+
 
 class EventType(models.TextChoices):
     HOUSEHOLD_IDENTIFIED = "household.identified", _("户识别为贫困户")
@@ -49,7 +51,8 @@ class Subscription(models.Model):
     )
     name = models.CharField(_("名称"), max_length=100)
     target_url = models.CharField(_("接收地址"), max_length=500)
-    secret = models.TextField(editable=False)  # encrypted (fupin.core.crypto, purpose "webhook_secret")
+    # stored encrypted (fupin.core.crypto), so fupin rotate-keys moves it to a new key with the other columns
+    secret = EncryptedField(max_length=100, editable=False, purpose="webhook_secret")
     event_types = models.JSONField(_("事件类型"), default=list)
     areas = models.JSONField(_("令牌领域"), default=dict, blank=True)  # {area: read|write}; empty: every area
     active = models.BooleanField(_("启用"), default=True)

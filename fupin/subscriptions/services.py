@@ -9,7 +9,6 @@ from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError
 from fupin.audit.services import record
-from fupin.core import crypto
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
@@ -84,7 +83,7 @@ def create_subscription(
         region=region,
         name=name.strip(),
         target_url=target_url,
-        secret=crypto.encrypt(secret, delivery.SECRET_PURPOSE),
+        secret=secret,
         event_types=event_types,
         areas=areas or {},
     )

@@ -154,3 +154,34 @@ def test_rotation_moves_a_change_requests_sealed_payload_to_the_new_key(users, r
     read = ChangeRequest.objects.get(pk=request.pk)
     assert read.payload["id_number"] == new_id and read.before["member"]["id_number"] == son.id_number
     assert not any(encrypting.json_pending(m, n) for m, n in encrypting.json_tables([ChangeRequest]))
+
+
+def _retire(path, key_id: str) -> None:
+    """Delete a data key's line from the key file, as an operator does once every value has left it."""
+    ring = crypto.reload()
+    keys = {i: k for i, k in ring.data_keys.items() if i != key_id}
+    crypto.write_key_file(path, crypto.Keyring(ring.index_key, keys, ring.current, ring.source).text())
+    crypto.reload()
+
+
+def test_rotation_moves_a_subscriptions_secret_and_it_still_signs_with_the_old_key_retired(
+    users, key_file, settings
+):
+    from fupin.subscriptions import delivery, services
+
+    settings.FUPIN_WEBHOOK_ALLOW_PRIVATE = True
+    subscription, secret = services.create_subscription(
+        by=users["county"],
+        name="省监测平台",
+        target_url="http://127.0.0.1:9/hook",
+        event_types=["problem.opened"],
+    )
+    assert _key_ids("subscriptions_subscription", "secret") == {"k1"}
+    call_command("rotate_keys", verbosity=0)
+    assert crypto.keyring().current == "k2"
+    assert _key_ids("subscriptions_subscription", "secret") == {"k2"}
+    _retire(key_file, "k1")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM subscriptions_subscription WHERE id = %s", [subscription.pk])
+        (stored,) = cursor.fetchone()
+    assert secret not in stored and crypto.decrypt(stored, delivery.SECRET_PURPOSE) == secret
