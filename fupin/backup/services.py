@@ -1,12 +1,17 @@
 """fupin backup and fupin restore: what they do, step by step.
 
-A backup holds the keys (var/secret_key, and var/data_keys when the data keys are the embedded default's) and
-the audit anchor file, copied first, then a consistent snapshot
+A backup holds var/secret_key and the audit anchor file, copied first, then a consistent snapshot
 of the database, then every file under MEDIA_ROOT (imports, error reports, evidence, photos, handbook ZIPs):
 the database never names a file the archive lacks, except one deleted in between. The archive is then checked
 as a restore would use it: every member against its SHA-256, the database loaded into a scratch copy (a
 temporary file; a scratch PostgreSQL database, dropped afterwards) whose tables, rows and audit chains must
 match the manifest, and whose audit chains must verify.
+
+The data keys (fupin.core.crypto) are never in the archive, whatever their source: whoever holds a backup
+must not be able to read the ID numbers in it. The manifest names the keys the data needs by id and
+fingerprint (crypto.fingerprints, one-way), and a restore refuses before touching anything when the keys in
+force lack one of them, naming the missing ids and where keys are read from. An archive written before this
+rule that does hold var/data_keys still restores its keys.
 
 A restore checks the same on a new copy beside the live database and only then switches: the uploaded files'
 folder and the key are put in place by rename (the old ones kept aside), then the database (SQLite: copied
@@ -28,6 +33,7 @@ from pathlib import Path
 
 import django
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -41,9 +47,7 @@ from .archive import DATABASE, MEDIA, VAR, Archive, BackupError, Writer
 from .engines import django_alias, engine_for, stamp
 
 KEY = VAR + secret_key.KEY_FILE_NAME
-# The data keys (fupin.core.crypto) when they are the embedded default's var/data_keys: a restore on a new
-# machine must decrypt. Keys given by FUPIN_DATA_KEYS or FUPIN_DATA_KEYS_FILE are the operator's to keep
-# apart.
+# The data keys' member in archives written before they were kept out of it (read on restore, never written).
 DATA_KEYS = VAR + crypto.KEY_FILE_NAME
 ANCHORS = VAR + "audit-anchors.log"
 
@@ -103,9 +107,6 @@ def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outco
         key = Path(settings.VAR_DIR) / secret_key.KEY_FILE_NAME
         if key.is_file():
             writer.add_file(key, KEY)
-        data_keys = Path(settings.VAR_DIR) / crypto.KEY_FILE_NAME
-        if data_keys.is_file() and not crypto.keys_from_environment():
-            writer.add_file(data_keys, DATA_KEYS)
         if anchor_file().is_file():
             writer.add_file(anchor_file(), ANCHORS)
         log("数据库快照……")
@@ -122,6 +123,7 @@ def backup(path: Path, *, check: bool = True, log=lambda message: None) -> Outco
                 "engine": engine.vendor,
                 "versions": _versions(),
                 "database_member": DATABASE + engine.dump_name,
+                "data_keys": crypto.fingerprints(crypto.reload()),
                 **state,
             }
         )
@@ -211,6 +213,31 @@ def _engine_for_archive(archive: Archive):
     return engine
 
 
+def _refuse_missing_keys(manifest: dict) -> None:
+    """Refuse an archive whose data the keys in force cannot open, naming the missing key ids."""
+    needed = manifest.get("data_keys")
+    if not isinstance(needed, dict):
+        return  # written before the manifest named its keys: such an archive holds them (DATA_KEYS)
+    try:
+        ring = crypto.reload()
+    except (ImproperlyConfigured, OSError) as e:  # a key file that does not parse, is named but absent
+        raise BackupError(gettext("无法读取当前的数据密钥：%(error)s") % {"error": e}) from None
+    absent = crypto.missing(needed, ring)
+    if absent:
+        raise BackupError(
+            gettext(
+                "当前的数据密钥打不开这份备份：缺少密钥 %(ids)s（或同名密钥内容不同）。"
+                "备份不含数据密钥，须另行保管：请把备份时的密钥文件放到 %(source)s（取代那里现有的），"
+                "或用环境变量 FUPIN_DATA_KEYS_FILE（密钥文件路径）或 FUPIN_DATA_KEYS（密钥文件内容）给出，"
+                "再恢复。数据库与文件均未改动"
+            )
+            % {
+                "ids": "、".join(gettext("index（盲索引密钥）") if i == "index" else i for i in absent),
+                "source": ring.source,
+            }
+        )
+
+
 def migration_gap(manifest: dict) -> tuple[list[str], list[str]]:
     """(migrations the archive has that this fupin lacks, migrations this fupin has that the archive
     lacks)."""
@@ -238,6 +265,7 @@ def restore(path: Path, *, force: bool = False, log=lambda message: None) -> Out
         archive = Archive(path)
         manifest = archive.manifest
         engine = _engine_for_archive(archive)
+        _refuse_missing_keys(manifest)
         newer, pending = migration_gap(manifest)
         if newer:
             raise BackupError(

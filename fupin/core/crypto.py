@@ -218,6 +218,31 @@ def add_data_key() -> Keyring:
     return reload()
 
 
+def fingerprint(key: bytes) -> str:
+    """A key's fingerprint: one-way (SHA-256 of a label and the key, 16 hex digits), so a backup's manifest
+    can name the keys its data needs without holding anything that opens it."""
+    return sha256(b"fupin key fingerprint\0" + key).hexdigest()[:16]
+
+
+def fingerprints(ring: Keyring | None = None) -> dict:
+    """The keys in force as {"index": fingerprint, "data": {key id: fingerprint}}: what a backup records."""
+    ring = ring or keyring()
+    return {
+        "index": fingerprint(ring.index_key),
+        "data": {i: fingerprint(k) for i, k in ring.data_keys.items()},
+    }
+
+
+def missing(needed: dict, ring: Keyring | None = None) -> list[str]:
+    """The keys of `needed` (as fingerprints() gives them) that the keys in force lack or hold different
+    material under: their ids ("index" for the blind-index key), sorted; empty when they open everything."""
+    have = fingerprints(ring)
+    absent = [i for i, f in sorted(needed.get("data", {}).items()) if have["data"].get(i) != f]
+    if needed.get("index") and needed["index"] != have["index"]:
+        absent.insert(0, "index")
+    return absent
+
+
 def _cipher(key_id: str) -> AESSIV:
     cipher = _ciphers.get(key_id)
     if cipher is None:

@@ -278,8 +278,18 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name or p.name.startswith(".fupin-")]
     manifest = _manifest(archive)
     assert manifest["tables"]["registry_household"][0] == 6 and len(manifest["chains"]) == 2
+    keys = (seeded.var / "data_keys").read_text()
+    _assert_no_key_material(archive, keys)
+    assert list(manifest["data_keys"]["data"]) == ["k1"] and "数据密钥不在备份中" in done.stdout
 
-    seeded.wipe()
+    seeded.wipe()  # a new machine: the data keys, kept apart from the backup, are not there yet
+    refused = seeded.run("restore", str(archive), check=False)
+    assert refused.returncode == 1 and "缺少密钥" in refused.stderr and "Traceback" not in refused.stderr
+    assert (
+        "、k1（" in refused.stderr and "盲索引密钥" in refused.stderr
+    )  # both of this machine's new keys differ
+    assert str(seeded.var / "data_keys") in refused.stderr and not seeded.media.exists()
+    (seeded.var / "data_keys").write_text(keys)  # the operator puts the key file kept apart in place
     done = seeded.run("restore", str(archive))
     assert "核验通过" in done.stdout, done.stdout
     assert "已在审计日志中记录本次恢复" in done.stdout
@@ -335,7 +345,9 @@ print(json.dumps({
 def test_a_restore_is_in_the_restored_audit_log_who_which_backup_when(seeded, tmp_path):
     archive = tmp_path / "backup.tar"
     seeded.run("backup", str(archive))
+    keys = (seeded.var / "data_keys").read_text()
     seeded.wipe()
+    (seeded.var / "data_keys").write_text(keys)  # kept apart from the backup (README), put back first
     seeded.run("restore", str(archive))
     after = json.loads(seeded.python(RESTORE_ENTRIES).stdout)
     assert after["last"] == "restore_backup"
@@ -346,6 +358,18 @@ def test_a_restore_is_in_the_restored_audit_log_who_which_backup_when(seeded, tm
     assert changes["replaced_existing"] == [None, False]
     assert after["page"] == 200 and after["listed"] >= 1  # the administrator's audit log lists it
     assert "审计链完整" in seeded.run("audit-verify").stdout  # chained after the backup's own entries
+
+
+def _assert_no_key_material(archive: Path, keys: str) -> None:
+    """No line of the key file, nor any key in it (as text or as raw bytes), anywhere in the archive."""
+    import base64
+
+    data = archive.read_bytes()
+    lines = [line.split() for line in keys.splitlines() if line.strip()]
+    assert len(lines) >= 2
+    for line in lines:
+        assert " ".join(line).encode() not in data
+        assert line[-1].encode() not in data and base64.b64decode(line[-1]) not in data
 
 
 def _manifest(archive: Path) -> dict:
@@ -394,6 +418,12 @@ def test_a_damaged_or_foreign_archive_is_refused_and_changes_nothing(seeded, tmp
     newer = tmp_path / "newer.tar"
     _rewrite_manifest(archive, newer, lambda m: m["migrations"].append("registry.9999_from_the_future"))
     broken.append((newer, "请先升级 fupin"))
+    unknown = tmp_path / "unknown-key.tar"  # needs a key this machine has never had
+    _rewrite_manifest(archive, unknown, lambda m: m["data_keys"]["data"].update(k9="0" * 16))
+    broken.append((unknown, "缺少密钥 k9"))
+    other = tmp_path / "other-k1.tar"  # a k1 of other material (another machine's first key)
+    _rewrite_manifest(archive, other, lambda m: m["data_keys"]["data"].update(k1="0" * 16))
+    broken.append((other, "缺少密钥 k1"))
     (tmp_path / "not.tar").write_bytes(b"%PDF-1.4 not an archive")
     broken.append((tmp_path / "not.tar", "不是 fupin 的备份"))
 

@@ -1,4 +1,4 @@
-"""fupin backup PATH [--no-verify] [--keep N]: the database, uploaded files and keys in one archive, checked
+"""fupin backup PATH [--no-verify] [--keep N]: the database, uploaded files and var/secret_key in one archive (never the data keys), checked
 by restoring it into a scratch database (fupin.backup.services)."""
 
 import re
@@ -9,12 +9,13 @@ from django.core.management.base import BaseCommand, CommandError
 from fupin.backup.archive import BackupError
 from fupin.backup.engines import stamp
 from fupin.backup.services import backup
+from fupin.core import crypto
 
 NAMED = re.compile(r"^fupin-\d{14}\.tar$")
 
 
 class Command(BaseCommand):
-    help = "备份数据库、上传文件与密钥到一个归档文件，并恢复到临时数据库核验（备份含密钥，须妥善保管）"
+    help = "备份数据库与上传文件到一个归档文件，并恢复到临时数据库核验（数据密钥不在其中，须另行保管）"
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="备份文件路径；给出目录时在其中写 fupin-年月日时分秒.tar")
@@ -56,7 +57,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write("未核验（--no-verify）")
         self.stdout.write(
-            "注意：备份含密钥（var/secret_key）与全部个人信息，请像对待数据库本身一样保管（权限 600）"
+            "注意：备份含 var/secret_key 与全部个人信息（已加密），请像对待数据库本身一样保管（权限 600）"
+        )
+        needed = ", ".join(manifest.get("data_keys", {}).get("data", {}))
+        self.stdout.write(
+            f"数据密钥不在备份中，恢复时需要密钥 {needed}：请把 {crypto.keyring().source} "
+            "另行保管（另一台机器或离线介质），不要与备份放在一起"
         )
         if directory is not None and keep:
             for old in sorted(p for p in directory.iterdir() if NAMED.match(p.name))[:-keep]:
