@@ -11,12 +11,13 @@ class MonitoringConfig(AppConfig):
         from fupin.core.schedule import register_daily
         from fupin.core.table_exports import register_table
 
-        from .tables import CASES, LOOKBACKS, PROBLEMS, SIGNALS
+        from .tables import CASES, FINDINGS, LOOKBACKS, PROBLEMS, SIGNALS
 
         register_table(CASES)  # the monitored households' list to Excel
         register_table(PROBLEMS)  # the problem ledger's
         register_table(SIGNALS)  # the risk signals, one row each
         register_table(LOOKBACKS)  # the look-back campaigns
+        register_table(FINDINGS)  # the departments' cross-check findings (疑点数据)
 
         from .tasks import purge_expired_lists
 

@@ -12,7 +12,7 @@ from fupin.core.params import this_year, year_param
 from fupin.core.table_exports import Column, Table
 
 from . import selectors
-from .models import MonitoringKind, MonitoringStage, ProblemSource, ProblemStatus
+from .models import Decision, MonitoringKind, MonitoringStage, ProblemSource, ProblemStatus
 
 
 def _cases(user, params):
@@ -164,4 +164,61 @@ LOOKBACKS = Table(
         c.income_line,
         c.get_status_display(),
     ],
+)
+
+
+def finding_filters(params) -> dict:
+    """The findings page's filters: the decision (pending when none is given, as the page opens), severity."""
+    decision, severity = params.get("decision", Decision.PENDING), params.get("severity", "")
+    return {
+        "decision": decision if decision in Decision.values else "",
+        "severity": int(severity) if severity in ("1", "2", "3") else None,
+    }
+
+
+class _Findings:
+    """The findings listed for one user: their detail is masked for that user as the page masks it."""
+
+    def __init__(self, user, rows):
+        self.user, self.rows = user, rows
+
+    def __len__(self) -> int:
+        return self.rows.count()
+
+
+def _findings(user, params):
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    return _Findings(
+        user, selectors.findings_for(user, **finding_filters(params)).select_related("household")
+    )
+
+
+def _finding_cells(found: _Findings, revealed: bool):
+    plain = getattr(found.user, "sees_identifiers", False)
+    for f in found.rows.iterator(chunk_size=2000):
+        yield [
+            f.get_severity_display(),
+            f.get_department_display(),
+            f.household.head_name or f.household.number,
+            f.rule_label,
+            f.detail if plain or not f.detail else idnumber.mask_text(str(f.detail), dates=True),
+            f.get_decision_display(),
+        ]
+
+
+FINDINGS = Table(
+    name="monitoring.findings",
+    title=_("疑点数据"),
+    columns=[
+        Column(_("严重程度")),
+        Column(_("部门")),
+        Column(_("户")),
+        Column(_("规则")),
+        Column(_("情况"), width=50),
+        Column(_("核实结论")),
+    ],
+    query=_findings,
+    row=None,
+    cells=_finding_cells,
 )

@@ -23,7 +23,7 @@ from fupin.registry import consents
 from fupin.registry import selectors as registry
 from fupin.registry.models import Household
 
-from . import cross_checks, forms, permissions, problems, selectors, services, sweeps
+from . import cross_checks, forms, permissions, problems, selectors, services, sweeps, tables
 from .matching import DepartmentFileError
 from .models import (
     CHECK_ITEMS,
@@ -479,11 +479,7 @@ def finding_list(request):
     _reader(request.user)
     decision = request.GET.get("decision", Decision.PENDING)
     severity = request.GET.get("severity", "")
-    qs = selectors.findings_for(
-        request.user,
-        decision=decision if decision in Decision.values else "",
-        severity=int(severity) if severity in ("1", "2", "3") else None,
-    )
+    qs = selectors.findings_for(request.user, **tables.finding_filters(request.GET))
     return render(
         request,
         "monitoring/finding_list.html",

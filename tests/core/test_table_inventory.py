@@ -40,6 +40,7 @@ def test_the_inventory_of_tables():
         "assistance.helpers",
         "monitoring.signals",
         "monitoring.lookbacks",
+        "monitoring.findings",
     } <= set(table_exports.tables())
 
 

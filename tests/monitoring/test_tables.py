@@ -78,3 +78,35 @@ def test_lookback_campaigns(client, users):
     assert _export(client, "monitoring.lookbacks")[1][1:] == []
     client.force_login(users["liaison"])
     assert _export(client, "monitoring.lookbacks")[0] == 403
+
+
+def test_findings_masked_for_the_user_as_the_page(client, users):
+    from fupin.core.templatetags.fupin import text_shown
+    from fupin.monitoring.models import Decision, Finding
+
+    household = factories.make_household(head="疑点户")
+    number = factories.id_number()
+    finding = Finding.objects.create(
+        household=household,
+        village_code=household.village_id,
+        department="vehicle",
+        rule="owns_vehicle",
+        severity=3,
+        detail=f"成员 {number} 名下有登记车辆",
+    )
+    for role in ("county", "prefecture"):  # works with ID numbers / reads them masked
+        client.force_login(users[role])
+        page = client.get(reverse("monitoring:finding_list")).content.decode()
+        assert reverse("core:export_start", args=["monitoring.findings"]) in page
+        status, rows = _export(client, "monitoring.findings")
+        assert status == 200 and len(rows) == 2 and rows[1][2] == "疑点户"
+        assert rows[1][4] == text_shown(finding.detail, users[role])  # exactly what the page shows this role
+        assert (number in rows[1][4]) == (role == "county")
+    # the page's filter: opens on the pending ones
+    Finding.objects.filter(pk=finding.pk).update(decision=Decision.EXPLAINED)
+    assert _export(client, "monitoring.findings")[1][1:] == []
+    assert len(_export(client, "monitoring.findings", decision="")[1]) == 2
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.findings", decision="")[1][1:] == []
+    client.force_login(users["liaison"])
+    assert _export(client, "monitoring.findings")[0] == 403
