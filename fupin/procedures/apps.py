@@ -18,3 +18,8 @@ class ProceduresConfig(AppConfig):
         from . import todos
 
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
+        from fupin.core.table_exports import register_table
+
+        from .tables import BATCHES
+
+        register_table(BATCHES)  # the batches' list to Excel

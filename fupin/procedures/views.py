@@ -18,7 +18,18 @@ from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
 
-from . import forms, notices, permissions, policy, quotas, selection, selectors, services, village_profiles
+from . import (
+    forms,
+    notices,
+    permissions,
+    policy,
+    quotas,
+    selection,
+    selectors,
+    services,
+    tables,
+    village_profiles,
+)
 from .models import AllocationBasis, BatchHousehold, EntryState, Evidence, Procedure, Stage, VillageCriteria
 from .services import ProcedureError
 
@@ -34,9 +45,7 @@ def _form_errors(form) -> str:
 def batch_list(request):
     year = request_year(request, this_year())
     kind, stage = request.GET.get("kind", ""), request.GET.get("stage", "")
-    batches = selectors.batches_for(
-        request.user, year=year, kind=kind, stage=stage, region=request.GET.get("region", "")
-    )[:500]
+    batches = tables.batch_query(request.user, request.GET)[:500]
     village = (
         request.user.region
         if request.user.region and request.user.region.level == RegionLevel.VILLAGE

@@ -41,6 +41,7 @@ def test_the_inventory_of_tables():
         "monitoring.signals",
         "monitoring.lookbacks",
         "monitoring.findings",
+        "procedures.batches",
     } <= set(table_exports.tables())
 
 

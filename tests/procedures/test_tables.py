@@ -1,0 +1,45 @@
+"""The procedure batches' list to Excel (issue 18, build item 3): the page's columns and rows for this user,
+filtered as the page (year, procedure); another county's user gets none of them."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from fupin.procedures import services
+from tests import factories
+
+from .conftest import YEAR, applicant, at
+
+pytestmark = pytest.mark.django_db
+
+
+def _export(client, name, **params):
+    response = client.get(reverse("core:export_start", args=[name]), params)
+    if response.status_code != 200:
+        return response.status_code, []
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return 200, [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def test_batches_list(client, users):
+    household = applicant("钱二", "2000")
+    batch = services.open_batch(
+        by=users["clerk"], village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    services.add_households(
+        batch, by=users["clerk"], household_ids=[household.pk], primary_cause="illness", now=at(0)
+    )
+    client.force_login(users["county"])
+    page = client.get(reverse("procedures:batch_list"), {"year": YEAR}).content.decode()
+    assert reverse("core:export_start", args=["procedures.batches"]) in page
+    status, rows = _export(client, "procedures.batches", year=YEAR)
+    assert status == 200 and len(rows) == 2
+    assert rows[1][0] == YEAR and rows[1][2] == batch.village.name and rows[1][6] == 1 and rows[1][7] == 0
+    assert _export(client, "procedures.batches", year=YEAR, kind="exit")[1][1:] == []
+    assert _export(client, "procedures.batches", year=YEAR - 1)[1][1:] == []
+    client.force_login(users["other_county"])
+    assert _export(client, "procedures.batches", year=YEAR)[1][1:] == []
+    client.force_login(users["liaison"])
+    assert _export(client, "procedures.batches", year=YEAR)[1][1:] == []
