@@ -1,5 +1,5 @@
 """The procedure batches' list to Excel (fupin.core.table_exports): the columns on the batches page, scoped
-and filtered as the page (year, procedure, stage, region); the page shows the first 500, the file every one."""
+and filtered as the page (year, procedure, stage, region); the page shows the first 500, the file all."""
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
