@@ -16,6 +16,19 @@ CHECK_CHARS = "10X98765432"
 _ASCII_OFFSET = ord("0") * sum(WEIGHTS)
 
 
+EARLIEST_BIRTH_YEAR = 1890
+# parse's messages, as templates: the field app's phone checks a number offline with these same words
+MESSAGES = {
+    "empty": "身份证号不能为空",
+    "old": "这是15位旧身份证号，请先升级为18位",
+    "length": "身份证号应为18位，实际为{length}位",
+    "characters": "身份证号前17位须为数字，末位为数字或X",
+    "no_date": "身份证号中的出生日期 {digits} 不存在",
+    "odd_date": "身份证号中的出生日期 {date} 不合理",
+    "check": "身份证号校验位错误：应为 {expected}",
+}
+
+
 class IdNumberError(ValueError):
     """The number is not a valid 18-character resident ID number; the message is Chinese."""
 
@@ -82,29 +95,29 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     """Validate an 18-character number and return it with its derived birth date and sex."""
     number = (raw or "").strip().upper()
     if not number:
-        raise IdNumberError("身份证号不能为空")
+        raise IdNumberError(MESSAGES["empty"])
     if not (number.isascii() and number.isalnum()) and (hidden := invisible_characters(number)):
         raise IdNumberError(
             f"身份证号中有看不见的字符：{hidden}。请删除后重新输入（常见于从网页或聊天软件复制的号码）"
         )
     if len(number) != 18:
         if len(number) == 15:
-            raise IdNumberError("这是15位旧身份证号，请先升级为18位")
-        raise IdNumberError(f"身份证号应为18位，实际为{len(number)}位")
+            raise IdNumberError(MESSAGES["old"])
+        raise IdNumberError(MESSAGES["length"].format(length=len(number)))
     first17 = number[:17]
     last = number[17]
     if not (first17.isascii() and first17.isdigit()) or not (last == "X" or "0" <= last <= "9"):
-        raise IdNumberError("身份证号前17位须为数字，末位为数字或X")
+        raise IdNumberError(MESSAGES["characters"])
     try:
         birth = _birth_date(number[6:14])
     except ValueError:
-        raise IdNumberError(f"身份证号中的出生日期 {number[6:14]} 不存在") from None
+        raise IdNumberError(MESSAGES["no_date"].format(digits=number[6:14])) from None
     today = today or timezone.localdate()
-    if birth > today or birth.year < 1890:
-        raise IdNumberError(f"身份证号中的出生日期 {birth.isoformat()} 不合理")
+    if birth > today or birth.year < EARLIEST_BIRTH_YEAR:
+        raise IdNumberError(MESSAGES["odd_date"].format(date=birth.isoformat()))
     expected = check_character(first17)
     if last != expected:
-        raise IdNumberError(f"身份证号校验位错误：应为 {expected}")
+        raise IdNumberError(MESSAGES["check"].format(expected=expected))
     return IdNumber(number, birth, "M" if number[16] in "13579" else "F")
 
 

@@ -15,11 +15,12 @@ from fupin.assistance.models import OPEN_MEASURE_STATUSES, HelpMeasure, Visit
 from fupin.assistance.services import settings_for
 from fupin.changes.kinds import INCOME_COMPONENTS
 from fupin.changes.models import ChangeKind, JoinCause, LeaveCause
+from fupin.core import idnumber
 from fupin.core.idnumber import mask, mask_text
 from fupin.core.versions import plain
 from fupin.declarations.models import Declaration, Status
 from fupin.monitoring.models import CHECK_ITEMS, LookBack, LookBackItem
-from fupin.registry import codes
+from fupin.registry import codes, validation
 from fupin.registry.models import Household, IncomeRecord, Member
 
 from . import permissions
@@ -173,6 +174,22 @@ def choices() -> dict:
     }
 
 
+def rules() -> dict:
+    """The checks the phone runs before it queues a change, those that need no registry: a new member's name
+    and relation, and the ID number's format, birth date and GB 11643 check character, with the server's own
+    messages (templates filled on the phone as `idnumber.parse` fills them). Whatever needs the registry (an
+    ID number in another household, an open request) stays the server's, in the receipt."""
+    return {
+        "required": {"name": validation.NAME_REQUIRED, "relation": validation.RELATION_REQUIRED},
+        "id_number": {
+            "weights": idnumber.WEIGHTS,
+            "check": idnumber.CHECK_CHARS,
+            "earliest_year": idnumber.EARLIEST_BIRTH_YEAR,
+            "messages": idnumber.MESSAGES,
+        },
+    }
+
+
 def work_set(user: User) -> dict:
     """Everything the phone works with offline, for this user only."""
     households = _households(user)
@@ -186,6 +203,7 @@ def work_set(user: User) -> dict:
         "measures": _measures(ids),
         "declarations": declarations,
         "choices": choices(),
+        "rules": rules(),
         "generated_at": timezone.now(),
     }
 

@@ -390,9 +390,9 @@ def check_member_fields(
         disability_level=values.get("disability_level", ""),
     )
     if not (values.get("name") or "").strip():
-        errors["name"] = "姓名不能为空"
+        errors["name"] = validation.NAME_REQUIRED
     if values.get("relation") not in codes.Relation.values:
-        errors["relation"] = "请选择与户主关系"
+        errors["relation"] = validation.RELATION_REQUIRED
     if parsed and "id_number" not in errors:
         other = (
             Member.objects.filter(id_number=parsed.number)

@@ -13,6 +13,10 @@ from fupin.core import idnumber
 
 from . import codes
 
+# A member's required fields, in the words the forms, the API and the field app's phone all show
+NAME_REQUIRED = "姓名不能为空"
+RELATION_REQUIRED = "请选择与户主关系"
+
 
 def check_identity(
     *, id_number: str, sex: str | None = None, birth_date: datetime.date | None = None

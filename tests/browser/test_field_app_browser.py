@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 NEWBORN_ID = factories.id_number(birth=datetime.date(2024, 2, 3))
+WRONG_CHECK = NEWBORN_ID[:17] + ("1" if NEWBORN_ID[17] == "0" else "0")
 
 
 def jpeg(path, colour):
@@ -103,9 +104,15 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
     page.select_option("select[name=cause]", "born")
     page.fill("input[name=name]", "欧阳小宝")
     page.select_option("select[name=relation]", "grandson")
-    page.fill("input[name=id_number]", NEWBORN_ID)
+    # a wrong check digit is refused on the phone, offline, in the server's words, and nothing is queued
+    page.fill("input[name=id_number]", WRONG_CHECK)
     page.fill("textarea[name=reason]", "新生儿落户")
     page.fill("input[name=evidence_reference]", "出生医学证明 No.123")
+    page.click("#change-form button[type=submit]")
+    refused = check_identity(id_number=WRONG_CHECK, sex=None, birth_date=None)[0]["id_number"]
+    expect(page.locator("input[name=id_number] + .field-error")).to_have_text(refused)
+    expect(page.locator("#outbox-count")).to_have_text("3")
+    page.fill("input[name=id_number]", NEWBORN_ID)  # corrected: queued
     page.click("#change-form button[type=submit]")
     expect(page.locator("#flash")).to_contain_text("变更申请已保存在手机上")
     expect(page.locator("#outbox-count")).to_have_text("4")
@@ -144,17 +151,18 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
     assert Visit.objects.count() == 2 and SyncedChange.objects.count() == 4
     assert ChangeRequest.objects.count() == 1
 
-    # online, the server's validation shows in the form at once, in its words, and nothing is left queued
+    # online, a rule that needs the registry (the ID number is already in another household) comes back from
+    # the server and shows in the form at once, in its words, and nothing is left queued
     page.click("#tabs button[data-tab=households]")
     page.locator(".household", has_text="司马亮").get_by_role("button", name="打开").click()
     page.click("#change-request")
     page.fill("input[name=name]", "司马小宝")
     page.select_option("select[name=relation]", "grandson")
-    page.fill("input[name=id_number]", "360722202402030000")  # a check digit that does not match
+    page.fill("input[name=id_number]", first.members.first().id_number)
     page.fill("textarea[name=reason]", "新生儿落户")
     page.fill("input[name=evidence_reference]", "出生医学证明 No.124")
     page.click("#change-form button[type=submit]")
-    expected = check_identity(id_number="360722202402030000", sex=None, birth_date=None)[0]["id_number"]
+    expected = f"此身份证号已登记在户 {first.number}（一人只能在一户）"
     expect(page.locator("input[name=id_number] + .field-error")).to_have_text(expected)
     expect(page.locator("#outbox-count")).to_have_text("0")
     expect(page.locator("input[name=name]")).to_have_value("司马小宝")  # what was typed stays
