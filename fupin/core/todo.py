@@ -78,6 +78,8 @@ LIST_LANDING = "registry:household_list"
 # What a cached page (the household list's, fupin.core.fragments) holds where the panel goes: filled on each
 # request.
 PANEL_MARK = "<!--todo-panel-->"
+# And where the navigation's count goes: a cached page never serves the count it was rendered with.
+BADGE_MARK = "<!--todo-badge-->"
 
 
 def landing_view(user: Any) -> str | None:
@@ -100,3 +102,10 @@ def panel(request: HttpRequest) -> str:
     from django.template.loader import render_to_string
 
     return render_to_string("core/_todo_panel.html", {"items": todos_for(request)}, request)
+
+
+def badge(request: HttpRequest) -> str:
+    """The navigation's count of waiting items, for a cached page's BADGE_MARK (kept CACHE_SECONDS)."""
+    from django.template.loader import render_to_string
+
+    return render_to_string("core/_todo_badge.html", {"todo_count": todo_count(request)})

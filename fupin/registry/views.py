@@ -198,9 +198,9 @@ def _list_page(request, user, form, region, filters) -> str:
             "filtered": bool(filters),
             "results": mark_safe(RESULTS_MARK),
             "csrf_token": fragments.csrf_mark(),
-            "todo_panel": mark_safe(
-                todo.PANEL_MARK
-            ),  # filled per request: the to-do items change by themselves
+            # filled per request: the to-do items change by themselves
+            "todo_panel": mark_safe(todo.PANEL_MARK),
+            "todo_badge": mark_safe(todo.BADGE_MARK),
         },
         request,
     )
@@ -270,7 +270,11 @@ def household_list(request):
             if page_key:
                 fragments.put(page_key, page)
         panel = todo.panel(request) if todo.on_landing(request) else ""
-        page = page.replace(RESULTS_MARK, results, 1).replace(todo.PANEL_MARK, panel, 1)
+        page = (
+            page.replace(RESULTS_MARK, results, 1)
+            .replace(todo.PANEL_MARK, panel, 1)
+            .replace(todo.BADGE_MARK, todo.badge(request), 1)
+        )
         response = HttpResponse(fragments.with_csrf_token(request, page))
     patch_vary_headers(response, ("HX-Request",))
     return response

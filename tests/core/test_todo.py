@@ -84,3 +84,27 @@ def test_anonymous_is_sent_to_sign_in(db):
 def test_counts_cost_one_query_per_kind(users, work, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         collect(users["township"], TODAY)
+
+
+def test_the_cached_household_list_shows_the_count_of_now(users, work):
+    """The village's list page is cached under its data's version, which a new problem does not change: the
+    navigation's count is put in on each request, so it is never the count the page was cached with."""
+    from fupin.core import todo
+
+    clerk = users["clerk"]
+    client = Client()
+    client.force_login(clerk)
+    cache.clear()
+    before = sum(counts(clerk).values())
+    assert f'aria-label="{before} 项">{before}</span>' in client.get("/households/").content.decode()
+    problems.create_problem(
+        by=users["township"],
+        source=ProblemSource.INSPECTION,
+        region_code=factories.VILLAGE,
+        description="饮水工程未完工",
+        deadline=TODAY - datetime.timedelta(days=1),
+    )
+    cache.delete(todo._cache_key(clerk))  # as after CACHE_SECONDS
+    after = sum(counts(clerk).values())
+    assert after == before + 1
+    assert f'aria-label="{after} 项">{after}</span>' in client.get("/households/").content.decode()
