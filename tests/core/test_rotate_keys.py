@@ -11,6 +11,7 @@ from django.urls import reverse
 from fupin.core import crypto, encrypting
 from fupin.registry.models import Household, Member
 from tests import factories
+from tests.core.test_redis_queue import redis_queue  # noqa: F401  (the Redis queue fixture)
 
 
 @pytest.fixture
@@ -185,3 +186,60 @@ def test_rotation_moves_a_subscriptions_secret_and_it_still_signs_with_the_old_k
         cursor.execute("SELECT secret FROM subscriptions_subscription WHERE id = %s", [subscription.pk])
         (stored,) = cursor.fetchone()
     assert secret not in stored and crypto.decrypt(stored, delivery.SECRET_PURPOSE) == secret
+
+
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def _queued_key_ids() -> set[str]:
+    import re
+
+    from django_tasks_db.models import DBTaskResult
+
+    return {
+        k
+        for args in DBTaskResult.objects.values_list("args_kwargs", flat=True)
+        for k in re.findall(r"\$(k\d)\$", str(args))
+    }
+
+
+def test_a_queued_text_message_is_resealed_and_sends_after_the_old_key_is_retired(
+    users, key_file, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """Issue 17 (finding: an SMS waiting in the queue under a retired key could never be sent)."""
+    import json
+
+    from django_tasks_db.models import DBTaskResult
+
+    from fupin.core import sms
+
+    settings.TASKS = DATABASE_QUEUE
+    settings.FUPIN_SMS_FILE = str(tmp_path / "sms.jsonl")
+    with django_capture_on_commit_callbacks(execute=True):
+        sms.queue("13912345678", "received", receipt="R001", due="12月9日")
+    assert DBTaskResult.objects.ready().count() == 1 and _queued_key_ids() == {"k1"}
+    assert "13912345678" not in json.dumps(DBTaskResult.objects.get().args_kwargs)
+    call_command("rotate_keys", verbosity=0)
+    assert crypto.keyring().current == "k2" and _queued_key_ids() == {"k2"}
+    _retire(key_file, "k1")
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    task = DBTaskResult.objects.get()
+    assert task.status == "SUCCESSFUL", task.traceback
+    sent = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    assert [(m["phone"], m["params"]["receipt"]) for m in sent] == [("13912345678", "R001")]
+
+
+@pytest.mark.usefixtures("redis_queue")
+def test_a_queued_text_message_on_redis_is_resealed(users, key_file, django_capture_on_commit_callbacks):
+    from fupin.core import queued, sms
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sms.queue("13912345678", "received", receipt="R002", due="12月9日")
+    crypto.add_data_key()
+    assert queued.pending() == 1
+    call_command("rotate_keys", "--no-new-key", verbosity=0)
+    assert queued.pending() == 0
+    backend = queued._redis_backend()
+    client, keys = queued._redis_tasks(backend)
+    (args,) = [queued._redis_arguments(client, k)["args_json"] for k in keys]
+    assert crypto.key_id_of(args[0]) == "k2" and crypto.decrypt(args[0], sms.TASK_PURPOSE) == "13912345678"

@@ -9,6 +9,8 @@ goes to the console. The old key stays in the file: delete its line only after a
 JSON holding encrypted values (a change request's payload, a sync conflict's values) is rewritten too, a locked
 batch at a time (fupin.core.encrypting.reseal_json); the audit trail's values stay under the key they were
 written with (the chain hashes them as stored), so a key stays in the file while audit entries name it.
+Values sealed into queued tasks' arguments (a text message waiting to be sent) are sealed again under the new
+key, on the database or the Redis queue (fupin.core.queued), so retiring the old key strands no message.
 """
 
 from typing import Any
@@ -17,7 +19,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from fupin.core import crypto, encrypting
+from fupin.core import crypto, encrypting, queued
 
 
 class Command(BaseCommand):
@@ -46,6 +48,7 @@ class Command(BaseCommand):
             not no_new_key
             and not any(encrypting.pending(t) for t in tables)
             and not any(encrypting.json_pending(m, n) for m, n in json_tables)
+            and not queued.pending()
         ):
             try:
                 ring = crypto.add_data_key()
@@ -70,8 +73,13 @@ class Command(BaseCommand):
                     written = encrypting.reseal_json(model, names, batch=min(batch, 500))
                     if verbosity >= 1:
                         self.stdout.write(f"{model._meta.label}: 重新加密 {written} 行")
-            left = sum(encrypting.pending(t) for t in tables) + sum(
-                encrypting.json_pending(m, n) for m, n in json_tables
+            written = queued.reseal_queues()
+            if verbosity >= 1 and written:
+                self.stdout.write(f"排队中的后台任务: 重新加密 {written} 个")
+            left = (
+                sum(encrypting.pending(t) for t in tables)
+                + sum(encrypting.json_pending(m, n) for m, n in json_tables)
+                + queued.pending()
             )
             if not left:
                 self.stdout.write(self.style.SUCCESS(f"全部数据已使用密钥 {ring.current}"))
