@@ -102,16 +102,18 @@ def record_access(
     channel: str,
     label: str = "",
     target_id: object = "",
-    records: Sequence[tuple[str, str]] = (),
+    records: Sequence[tuple[str, str, str]] = (),
 ) -> AuditEntry | None:
     """Log that `by` saw these persons' `fields` unmasked. `persons`: (member id, household id, village code);
-    `records`: (label, village code) of persons not registered as members whose values were shown (a
-    declarant: 申报人). Nothing is written when no person was shown."""
+    `records`: (label, village code, key) of records whose values were shown (a declaration: 申报), the key
+    ("declaration:12") given when the person is not among `persons` (a declarant not registered), so that they
+    count as a person of their own toward unusual reading, "" otherwise. Nothing is written when no person was
+    shown."""
     if not persons and not records:
         return None
     fields = sorted(set(fields))
     households = sorted({h for _m, h, _v in persons if h})
-    codes = [v for _m, _h, v in persons] + [v for _l, v in records]
+    codes = [v for _m, _h, v in persons] + [v for _l, v, _k in records]
     scope_code = _common_code(codes) or (getattr(by, "region_id", None) or "")
     item = services.entry(
         by=by,
@@ -127,7 +129,7 @@ def record_access(
             "purpose": purpose,
             "note": note,
         }
-        | ({"records": [label for label, _v in records]} if records else {}),
+        | ({"records": [label for label, _v, _k in records]} if records else {}),
     )
     services.record_many([item])
     AccessedPerson.objects.bulk_create(
@@ -136,16 +138,24 @@ def record_access(
                 entry_id=item.pk, member_id=m, household_id=h, user_id=item.user_id, at=item.at, scope_code=v
             )
             for m, h, v in {p[0]: p for p in persons}.values()
+        ]
+        + [
+            AccessedPerson(entry_id=item.pk, record=k, user_id=item.user_id, at=item.at, scope_code=v)
+            for k, v in {k: v for _l, v, k in records if k}.items()
         ],
         batch_size=2000,
     )
-    _check_unusual(by, item, len({p[0] for p in persons}))
+    _check_unusual(by, item, len({p[0] for p in persons}) + len({k for _l, _v, k in records if k}))
     return item
 
 
 def persons_revealed_since(user_id: int, since: datetime.datetime) -> int:
+    """Distinct persons: registered members by their id, others (declarants) by their record."""
     return (
-        AccessedPerson.objects.filter(user_id=user_id, at__gte=since).values("member_id").distinct().count()
+        AccessedPerson.objects.filter(user_id=user_id, at__gte=since)
+        .values("member_id", "record")
+        .distinct()
+        .count()
     )
 
 

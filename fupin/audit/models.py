@@ -104,12 +104,14 @@ class AccessedPerson(models.Model):
     """One person an access-log entry (an AuditEntry whose action starts with "access.", fupin.audit.access)
     showed unmasked: written with the entry, so the county can find who looked at a person and how many
     persons a user looked at in an hour. The entry itself, in the chain, names the persons too: a row removed
-    here shows there."""
+    here shows there. A person not registered as a member (a declarant, 申报人) has no member id: `record`
+    names the record whose values were shown ("declaration:12"), so the hourly count counts them too."""
 
     entry = models.ForeignKey(
         AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="persons"
     )
-    member_id = models.BigIntegerField(_("成员"))
+    member_id = models.BigIntegerField(_("成员"), null=True, blank=True)
+    record = models.CharField(_("未登记人员的记录"), max_length=40, blank=True)
     household_id = models.BigIntegerField(_("户"), null=True, blank=True)
     user_id = models.BigIntegerField(_("查看人"), null=True, blank=True)
     at = models.DateTimeField(_("时间"))
@@ -124,4 +126,4 @@ class AccessedPerson(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.entry_id} {self.member_id}"
+        return f"{self.entry_id} {self.member_id or self.record}"

@@ -32,8 +32,8 @@ def reveal(declaration: Declaration, *, by: Any, purpose: str, note: str = "", c
         purpose, note = access.check_purpose(purpose, note)
     except access.RevealRefused as e:
         raise RegistryError({"purpose": str(e)}) from None
-    members = Member.objects.filter(id_number=declaration.id_number).only(
-        "pk", "household_id", "village_code"
+    members = list(
+        Member.objects.filter(id_number=declaration.id_number).only("pk", "household_id", "village_code")
     )
     entry = access.record_access(
         by=by,
@@ -44,6 +44,9 @@ def reveal(declaration: Declaration, *, by: Any, purpose: str, note: str = "", c
         channel=channel,
         label=label(declaration),
         target_id=f"declaration:{declaration.pk}",
-        records=[(label(declaration), declaration.village_id)],
+        # a declarant not registered is a person of their own (the unusual-reading count)
+        records=[
+            (label(declaration), declaration.village_id, "" if members else f"declaration:{declaration.pk}")
+        ],
     )
     return entry is not None

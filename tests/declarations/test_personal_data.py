@@ -56,6 +56,32 @@ def test_reveal_of_a_registered_declarant_names_the_member(client, users, outbox
     assert d.receipt in log
 
 
+def test_unusual_reading_counts_declarants_who_are_not_registered(client, users, outbox, settings):
+    """Issue 17 (finding: revealing declarants not registered as members was not counted for the alarm)."""
+    from fupin.monitoring.models import Problem
+
+    settings.FUPIN_ACCESS_ALERT_PERSONS = 3
+    phones = [f"1380013800{i}" for i in range(5)]
+    declarations = [declare(phone=p, outbox=outbox) for p in phones]
+    client.force_login(users["clerk"])
+    for d in declarations[:3]:
+        assert (
+            client.post(reverse("declarations:reveal", args=[d.pk]), {"purpose": "contact"}).status_code
+            == 200
+        )
+    assert not Problem.objects.exists()  # three persons: within the bound
+    client.post(reverse("declarations:reveal", args=[declarations[0].pk]), {"purpose": "verify"})
+    assert not Problem.objects.exists()  # the same declarant again is not another person
+    client.post(reverse("declarations:reveal", args=[declarations[3].pk]), {"purpose": "contact"})
+    [problem] = Problem.objects.all()
+    assert problem.region_code == factories.VILLAGE[:6] and "clerk" in problem.description
+    client.post(reverse("declarations:reveal", args=[declarations[4].pk]), {"purpose": "contact"})
+    assert Problem.objects.count() == 1
+    assert set(AccessedPerson.objects.values_list("record", flat=True)) == {
+        f"declaration:{d.pk}" for d in declarations
+    }
+
+
 def test_reveal_refused_without_purpose_to_other_roles_and_regions(client, users, outbox):
     d = declare(outbox=outbox)
     url = reverse("declarations:reveal", args=[d.pk])
