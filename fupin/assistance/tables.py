@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import idnumber
 from fupin.core.table_exports import Column, Table
 
 from . import selectors
@@ -87,26 +88,42 @@ OVERDUE = Table(
 )
 
 
+class _Helpers:
+    """The helpers listed for one user: their phones shown as the page shows them to that user (in full to
+    the roles that work with identifiers, masked to the others, as the API does)."""
+
+    def __init__(self, user, rows):
+        self.user, self.rows = user, rows
+
+    def __len__(self) -> int:
+        return self.rows.count()
+
+
 def helpers_query(user, params):
-    return selectors.helpers_for(
+    return _Helpers(
         user,
-        q=params.get("q", ""),
-        unit=params.get("unit"),
-        include_inactive=bool(params.get("all")),
+        selectors.helpers_for(
+            user,
+            q=params.get("q", ""),
+            unit=params.get("unit"),
+            include_inactive=bool(params.get("all")),
+        ),
     )
 
 
-def _helper_row(h, revealed: bool) -> list:
-    return [
-        h.name + ("" if h.active else gettext("（不在岗）")),
-        h.get_kind_display(),
-        h.unit.name,
-        h.position or "",
-        h.phone,  # the page shows it in full: a helper's work phone, published on the household's card
-        h.region.name,
-        h.load,
-        h.user.username if h.user_id else "",
-    ]
+def _helper_cells(helpers: _Helpers, revealed: bool):
+    plain = getattr(helpers.user, "sees_identifiers", False)
+    for h in helpers.rows.iterator(chunk_size=2000):
+        yield [
+            h.name + ("" if h.active else gettext("（不在岗）")),
+            h.get_kind_display(),
+            h.unit.name,
+            h.position or "",
+            h.phone if plain else idnumber.mask_phone(h.phone),
+            h.region.name,
+            h.load,
+            h.user.username if h.user_id else "",
+        ]
 
 
 HELPERS = Table(
@@ -123,5 +140,6 @@ HELPERS = Table(
         Column(_("登录账号")),
     ],
     query=helpers_query,
-    row=_helper_row,
+    row=None,
+    cells=_helper_cells,
 )

@@ -426,7 +426,7 @@ def helpers(request):
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
         raise PermissionDenied(gettext("只有乡镇、县扶贫办可以登记帮扶责任人"))
-    qs = tables.helpers_query(user, request.GET)
+    qs = tables.helpers_query(user, request.GET).rows
     return render(
         request,
         "assistance/helpers.html",

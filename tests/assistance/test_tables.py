@@ -78,3 +78,22 @@ def test_helpers(client, users, county_user, make_helper, helper_with_login):
     assert [r[0] for r in _export(client, "assistance.helpers")[1][1:]] == ["李帮扶"]
     client.force_login(users["other_county"])
     assert _export(client, "assistance.helpers")[1][1:] == []
+
+
+def test_helpers_phones_are_masked_for_roles_that_do_not_see_identifiers(client, users, make_helper):
+    """Issue 17 (finding: the helpers page, a helper's page and the export showed every reader the phones in
+    full, where other pages and the API mask them by role)."""
+    helper = make_helper("王建国", phone="13907970001")
+    pages = [reverse("assistance:helpers"), reverse("assistance:helper", args=[helper.pk])]
+    for who in ("prefecture", "province"):
+        client.force_login(users[who])
+        for url in pages:
+            page = client.get(url)
+            assert page.status_code == 200 and "13907970001" not in page.content.decode(), (who, url)
+            assert "139****0001" in page.content.decode(), (who, url)
+        status, rows = _export(client, "assistance.helpers")
+        assert status == 200 and [r[4] for r in rows[1:]] == ["139****0001"], who
+    client.force_login(users["county"])  # a role that works with identifiers sees it, as on other pages
+    for url in pages:
+        assert "13907970001" in client.get(url).content.decode()
+    assert [r[4] for r in _export(client, "assistance.helpers")[1][1:]] == ["13907970001"]
