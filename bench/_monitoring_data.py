@@ -60,7 +60,8 @@ def _incomes_and_checks(cur, households: int) -> None:
             },
         )
         cur.execute(
-            f"INSERT INTO registry_incomerecord ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g"
+            f"INSERT INTO registry_incomerecord ({cols}) "
+            f"SELECT {exprs} FROM generate_series(1, {households}) g"
         )
     # about 3 % of checks find an item not met (housing 2 %, drinking water 1 %)
     cols, exprs = _columns(
@@ -81,7 +82,8 @@ def _incomes_and_checks(cur, households: int) -> None:
 
 def _check_function(cur) -> None:
     cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-        SELECT substr('10X98765432', (sum(substr(t, k, 1)::int * (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
+        SELECT substr('10X98765432', (sum(substr(t, k, 1)::int *
+            (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
         FROM generate_series(1, 17) k $$""")
 
 
@@ -97,16 +99,21 @@ def _suspects(cur) -> None:
     son, head = "m.id = 2 * m.household_id", "m.id = 2 * m.household_id - 1"
     for sql in (
         # 1: the son is the next household's head (same first 17 characters, another check character)
-        f"""UPDATE registry_member m SET id_number = substr(o.id_number, 1, 17) || {_WRONG_CHECK.format(f17="substr(o.id_number, 1, 17)")}
-            FROM registry_member o WHERE {son} AND m.household_id % 1000 = 1 AND o.id = 2 * m.household_id + 1""",
+        f"""UPDATE registry_member m SET id_number = substr(o.id_number, 1, 17)
+            || {_WRONG_CHECK.format(f17="substr(o.id_number, 1, 17)")}
+            FROM registry_member o WHERE {son} AND m.household_id % 1000 = 1
+                AND o.id = 2 * m.household_id + 1""",
         # 2: a wrong check character
-        f"UPDATE registry_member m SET id_number = substr(id_number, 1, 17) || {_WRONG_CHECK.format(f17='substr(id_number, 1, 17)')} "
+        "UPDATE registry_member m SET id_number = substr(id_number, 1, 17) "
+        f"|| {_WRONG_CHECK.format(f17='substr(id_number, 1, 17)')} "
         f"WHERE {son} AND m.household_id % 1000 = 2",
         # 3: the recorded sex against the number's
-        f"UPDATE registry_member m SET sex = CASE WHEN substr(id_number, 17, 1)::int % 2 = 1 THEN 'F' ELSE 'M' END "
+        "UPDATE registry_member m "
+        "SET sex = CASE WHEN substr(id_number, 17, 1)::int % 2 = 1 THEN 'F' ELSE 'M' END "
         f"WHERE {son} AND m.household_id % 1000 = 3",
         # 4: born in 1890
-        f"UPDATE registry_member m SET birth_date = date '1890-05-01' WHERE {son} AND m.household_id % 1000 = 4",
+        "UPDATE registry_member m SET birth_date = date '1890-05-01' "
+        f"WHERE {son} AND m.household_id % 1000 = 4",
         # 5: the son born a day before his father
         f"""UPDATE registry_member m SET birth_date = h.birth_date - 1 FROM registry_member h
             WHERE {son} AND m.household_id % 1000 = 5 AND h.id = m.id - 1""",
@@ -239,7 +246,8 @@ def ensure(households: int = 1_000_000, *, log=print) -> None:
             )
             birth = "date '1950-01-01'" if offset == 0 else "date '1985-01-01'"
             cur.execute(f"""INSERT INTO registry_member ({cols})
-                SELECT {exprs} FROM (SELECT g, substr(h.village_id, 1, 6) || to_char({birth} + (g % 9000), 'YYYYMMDD')
+                SELECT {exprs} FROM (SELECT g, substr(h.village_id, 1, 6)
+                    || to_char({birth} + (g % 9000), 'YYYYMMDD')
                     || lpad(((g / 9000) * 2 + {offset})::text, 3, '0') AS f17
                     FROM generate_series(1, {households}) g JOIN registry_household h ON h.id = g) s""")
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_member', 'id'), %s)", [2 * households])

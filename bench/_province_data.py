@@ -90,8 +90,10 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             "procedures_reductionplan, "
             "funds_project, funds_loan, audit_auditentry CASCADE"
         )
-        cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-            SELECT substr('10X98765432', (sum(substr(t, k, 1)::int * (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
+        cur.execute("""CREATE OR REPLACE FUNCTION bench_check(t text) RETURNS text LANGUAGE sql IMMUTABLE
+            AS $$
+            SELECT substr('10X98765432', (sum(substr(t, k, 1)::int *
+                (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[k]) % 11)::int + 1, 1)
             FROM generate_series(1, 17) k $$""")
         cur.execute("DROP TABLE IF EXISTS bench_village")
         cur.execute(
@@ -111,7 +113,10 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             {
                 "id": "g",
                 "number": "lpad(g::text, 16, '0')",
-                "village_id": f"(SELECT code FROM bench_village WHERE n = ((g - 1)::bigint * {villages}) / {households})",
+                "village_id": (
+                    "(SELECT code FROM bench_village "
+                    f"WHERE n = ((g - 1)::bigint * {villages}) / {households})"
+                ),
                 "status": STATUS,
                 "household_type": TYPE,
                 "primary_cause": cause,
@@ -155,7 +160,8 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             f"""INSERT INTO registry_member ({cols})
             SELECT {exprs} FROM (
                 SELECT h.id, h.village_id, h.head_name, h.head_initials, k,
-                       substr(h.village_id, 1, 6) || to_char(date '1940-01-01' + ((h.id * 6 + k) % 27000)::int, 'YYYYMMDD')
+                       substr(h.village_id, 1, 6)
+                           || to_char(date '1940-01-01' + ((h.id * 6 + k) % 27000)::int, 'YYYYMMDD')
                        || lpad((((h.id * 6 + k) / 27000) % 1000)::text, 3, '0') AS f17
                 FROM registry_household h, generate_series(1, h.size) k) h""",
         )
@@ -171,18 +177,23 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             "village profiles",
             cur,
             """INSERT INTO procedures_villageprofile (village_id, year, is_poor_village, households,
-                population, rural_population, estimated_poor, estimated_incidence, collective_income, has_hardened_road, has_bus,
+                population, rural_population, estimated_poor, estimated_incidence, collective_income,
+                has_hardened_road, has_bus,
                 has_safe_water, has_electricity, has_clinic, has_broadband, has_activity_venue, updated_at)
-            SELECT v.code, y, v.n % 3 = 0, 0, s.persons * 4, s.persons * 4, s.persons, 25, 0, true, true, true, true, true, true, true, now()
-            FROM bench_village v JOIN (SELECT village_id, sum(size) persons FROM registry_household GROUP BY village_id) s
+            SELECT v.code, y, v.n % 3 = 0, 0, s.persons * 4, s.persons * 4, s.persons, 25, 0, true, true,
+                true, true, true, true, true, now()
+            FROM bench_village v JOIN (SELECT village_id, sum(size) persons FROM registry_household
+                GROUP BY village_id) s
                  ON s.village_id = v.code, generate_series(2014, 2025) y""",
         )
         _step(
             log,
             "reduction plans",
             cur,
-            """INSERT INTO procedures_reductionplan (region_id, year, persons, basis, weight, adjusted, set_at)
-            SELECT substr(village_id, 1, 6), exit_year, (sum(size) * 1.02)::int, 'estimated_poor', 0, false, now()
+            """INSERT INTO procedures_reductionplan (region_id, year, persons, basis, weight, adjusted,
+                set_at)
+            SELECT substr(village_id, 1, 6), exit_year, (sum(size) * 1.02)::int, 'estimated_poor', 0, false,
+                now()
             FROM registry_household WHERE exit_year IS NOT NULL GROUP BY 1, 2""",
         )
         # one helper unit per township, one helper per 5 poor/monitored households of a village
@@ -190,14 +201,17 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             log,
             "helper units",
             cur,
-            """INSERT INTO assistance_helperunit (name, kind, region_id, contact_person, contact_phone, address, created_at)
-            SELECT name || '帮扶单位', 'party_government', code, '', '', '', now() FROM regions_region WHERE level = 4 AND code LIKE '36%%'""",
+            """INSERT INTO assistance_helperunit (name, kind, region_id, contact_person, contact_phone,
+                address, created_at)
+            SELECT name || '帮扶单位', 'party_government', code, '', '', '', now() FROM regions_region
+                WHERE level = 4 AND code LIKE '36%%'""",
         )
         cur.execute("SELECT id FROM accounts_user WHERE is_superuser ORDER BY id LIMIT 1")
         row = cur.fetchone()
         if row is None:
-            cur.execute("""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff,
-                is_active, date_joined, role, full_name) VALUES ('!', true, 'bench-root', '', '', '', true, true, now(), '', '')
+            cur.execute("""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
+                email, is_staff, is_active, date_joined, role, full_name)
+                VALUES ('!', true, 'bench-root', '', '', '', true, true, now(), '', '')
                 RETURNING id""")
             row = cur.fetchone()
         root = row[0]
@@ -209,11 +223,14 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             CREATE TEMP TABLE bench_assisted AS
                 SELECT id, village_id, row_number() OVER (PARTITION BY village_id ORDER BY id) - 1 AS r
                 FROM registry_household WHERE status IN ('poor', 'monitored');
-            INSERT INTO assistance_helper (unit_id, name, kind, position, phone, region_id, active, created_at)
-                SELECT u.id, '干部' || a.village_id || '-' || (a.r / 5), 'cadre', '', '13800000000', a.village_id, true, now()
+            INSERT INTO assistance_helper (unit_id, name, kind, position, phone, region_id, active,
+                created_at)
+                SELECT u.id, '干部' || a.village_id || '-' || (a.r / 5), 'cadre', '', '13800000000',
+                    a.village_id, true, now()
                 FROM bench_assisted a JOIN assistance_helperunit u ON u.region_id = substr(a.village_id, 1, 9)
                 WHERE a.r % 5 = 0;
-            INSERT INTO assistance_pairing (household_id, helper_id, started_on, start_reason, started_by_id, end_reason, created_at)
+            INSERT INTO assistance_pairing (household_id, helper_id, started_on, start_reason, started_by_id,
+                end_reason, created_at)
                 SELECT a.id, hp.id, date '2024-01-01', '', {root}, '', now()
                 FROM bench_assisted a JOIN assistance_helper hp ON hp.region_id = a.village_id
                      AND hp.name = '干部' || a.village_id || '-' || (a.r / 5)
@@ -223,20 +240,24 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             log,
             "visits",
             cur,
-            f"""INSERT INTO assistance_visit (household_id, helper_id, visited_on, kind, findings, problems, guarantees,
-                guarantee_notes, recorded_by_id, created_at)
-            SELECT p.household_id, p.helper_id, date '2026-11-20' - ((p.household_id * 13) % 120)::int, 'home', '入户走访', '', '{{}}', '{{}}', {root}, now()
+            f"""INSERT INTO assistance_visit (household_id, helper_id, visited_on, kind, findings, problems,
+                guarantees, guarantee_notes, recorded_by_id, created_at)
+            SELECT p.household_id, p.helper_id, date '2026-11-20' - ((p.household_id * 13) % 120)::int,
+                'home', '入户走访', '', '{{}}', '{{}}', {root}, now()
             FROM assistance_pairing p""",
         )
         _step(
             log,
             "monitored cases",
             cur,
-            """INSERT INTO monitoring_monitoredhousehold (household_id, village_code, kind, source, year, stage,
-                risk_description, previous_status, reported_at, appraisal_note, review_note, elimination_note, elimination_evidence,
+            """INSERT INTO monitoring_monitoredhousehold (household_id, village_code, kind, source, year,
+                stage, risk_description, previous_status, reported_at, appraisal_note, review_note,
+                elimination_note, elimination_evidence,
                 rejection_reason, included_at, eliminated_at)
-            SELECT id, village_id, (ARRAY['unstable_exited','marginal','sudden_hardship'])[1 + id % 3], 'village_survey', 2025,
-                   CASE WHEN id % 4 = 0 THEN 'eliminated' ELSE 'measures' END, '收入骤降', 'exited', now(), '', '', '', '', '',
+            SELECT id, village_id, (ARRAY['unstable_exited','marginal','sudden_hardship'])[1 + id % 3],
+                   'village_survey', 2025,
+                   CASE WHEN id % 4 = 0 THEN 'eliminated' ELSE 'measures' END, '收入骤降', 'exited', now(),
+                   '', '', '', '', '',
                    now(), CASE WHEN id % 4 = 0 THEN now() END
             FROM registry_household WHERE status = 'monitored'""",
         )
@@ -245,8 +266,10 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             "problems",
             cur,
             """INSERT INTO monitoring_problem (source, region_code, household_id, check_item, description,
-                responsible_level, responsible_person, measure, deadline, status, rectification, evidence, close_note, created_at)
-            SELECT 'lookback', village_id, id, 'housing', '住房安全待核实', 5, '', '', date '2026-06-30' + (id % 300)::int,
+                responsible_level, responsible_person, measure, deadline, status, rectification, evidence,
+                close_note, created_at)
+            SELECT 'lookback', village_id, id, 'housing', '住房安全待核实', 5, '', '',
+                date '2026-06-30' + (id % 300)::int,
                    (ARRAY['open','rectified','closed'])[1 + id % 3], '', '', '', now()
             FROM registry_household WHERE id % 97 = 0""",
         )
@@ -291,7 +314,8 @@ def ensure_casework(*, log=print) -> None:
                 "help plans",
                 cur,
                 f"""INSERT INTO assistance_helpplan ({cols})
-                SELECT {exprs} FROM assistance_pairing p WHERE p.ended_on IS NULL AND p.household_id % 3 = 0""",
+                SELECT {exprs} FROM assistance_pairing p WHERE p.ended_on IS NULL
+                    AND p.household_id % 3 = 0""",
             )
             cols, exprs = _columns(
                 HelpMeasure,
@@ -314,7 +338,8 @@ def ensure_casework(*, log=print) -> None:
                 f"""INSERT INTO assistance_helpmeasure ({cols})
                 SELECT {exprs} FROM assistance_helpplan p JOIN registry_household h ON h.id = p.household_id
                      JOIN assistance_pairing a ON a.household_id = p.household_id AND a.ended_on IS NULL,
-                     generate_series(0, 2) k, (SELECT array_agg(id ORDER BY id) ids FROM assistance_measurecatalogue) c""",
+                     generate_series(0, 2) k, (SELECT array_agg(id ORDER BY id) ids
+                         FROM assistance_measurecatalogue) c""",
             )
         if not has_loans:
             cols, exprs = _columns(
@@ -341,7 +366,9 @@ def ensure_casework(*, log=print) -> None:
                     "contract_no": "'JK-' || h.id",
                     "disbursed_on": f"make_date({year - 2}, (1 + h.id % 12)::int, 15)",
                     "maturity_on": f"make_date({year + 1}, (1 + h.id % 12)::int, 15)",
-                    "repaid_on": f"CASE WHEN h.id % 100 >= 70 THEN make_date({year}, (1 + h.id % 10)::int, 15) END",
+                    "repaid_on": (
+                        f"CASE WHEN h.id % 100 >= 70 THEN make_date({year}, (1 + h.id % 10)::int, 15) END"
+                    ),
                     "created_by_id": str(root),
                 },
             )
@@ -407,7 +434,8 @@ def ensure_casework(*, log=print) -> None:
                 "projects",
                 cur,
                 f"""INSERT INTO funds_project ({cols})
-                SELECT {exprs} FROM funds_fund f, generate_series(1, 40) k WHERE f.county_id LIKE '{PROVINCE}%%'""",
+                SELECT {exprs} FROM funds_fund f, generate_series(1, 40) k
+                    WHERE f.county_id LIKE '{PROVINCE}%%'""",
             )
             cols, exprs = _columns(
                 Allocation,
@@ -424,7 +452,8 @@ def ensure_casework(*, log=print) -> None:
                 "allocations",
                 cur,
                 f"""INSERT INTO funds_allocation ({cols})
-                SELECT {exprs} FROM funds_project p JOIN funds_fund f ON f.county_id = p.county_id AND f.year = p.year
+                SELECT {exprs} FROM funds_project p JOIN funds_fund f ON f.county_id = p.county_id
+                    AND f.year = p.year
                 WHERE p.county_id LIKE '{PROVINCE}%%'""",
             )
         if not (has_plans and has_loans and has_projects):

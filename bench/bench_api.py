@@ -5,16 +5,17 @@ On a generated province (bench/_province_data.py) in PostgreSQL, with `fupin ser
   1. the household list API (GET /api/v1/households/?region=<village>&limit=50, rotating over the 200 largest
      villages of the largest county) with the county office's bearer token, loaded by wrk at 32 connections —
      target: p99 under 50 ms; baseline: a static file from the same server under the same load, and the ratio;
-  2. the export of every person of the province as JSON lines (GET /api/v1/members/export.jsonl as the province's
-     user: keyset chunks built by the database, streamed), read over HTTP, against PostgreSQL's
+  2. the export of every person of the province as JSON lines (GET /api/v1/members/export.jsonl as the
+     province's user: keyset chunks built by the database, streamed), read over HTTP, against PostgreSQL's
      `COPY (SELECT the same columns … ORDER BY id) TO STDOUT` read by psycopg, alternating `--rounds` times —
      target: the export at no less than half COPY's speed (COPY's time / the export's time ≥ 0.5).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province .venv/bin/python bench/bench_api.py
-    [--households 300000] [--seconds 20] [--rounds 3] [--skip-list | --skip-export] [--server-args "--threads 2"]
+    [--households 300000] [--seconds 20] [--rounds 3] [--skip-list | --skip-export]
+    [--server-args "--threads 2"]
 
-The province is generated in that database if it is not there yet (--households of them; 300,000 households hold
-about 1,040,000 persons).
+The province is generated in that database if it is not there yet (--households of them; 300,000 households
+hold about 1,040,000 persons).
 """
 
 import argparse
@@ -95,9 +96,10 @@ request = function()
   return wrk.format("GET", paths[(i %% #paths) + 1], {["Authorization"] = "Bearer %s"})
 end
 done = function(summary, latency, requests)
-  io.write(string.format("P50 %%d\\nP90 %%d\\nP99 %%d\\nMAX %%d\\nREQ %%d\\nERR %%d\\n", latency:percentile(50),
-    latency:percentile(90), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  io.write(string.format("P50 %%d\\nP90 %%d\\nP99 %%d\\nMAX %%d\\nREQ %%d\\nERR %%d\\n",
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout))
 end
 """
 
@@ -147,11 +149,13 @@ def list_section(token: str, villages: list[str], seconds: int) -> None:
     static = wrk([STATIC], token, seconds)
     load = os.getloadavg()[0]
     print(
-        f"\nhousehold list API, {len(villages)} villages in turn, wrk 32 connections, {seconds} s (load {load:.1f}):"
+        f"\nhousehold list API, {len(villages)} villages in turn, wrk 32 connections, {seconds} s "
+        f"(load {load:.1f}):"
     )
     for label, f in (("API list", api), ("static file", static)):
         print(
-            f"  {label:12} p50 {f['P50']:.1f} ms, p90 {f['P90']:.1f}, p99 {f['P99']:.1f}, max {f['MAX']:.1f}; "
+            f"  {label:12} p50 {f['P50']:.1f} ms, p90 {f['P90']:.1f}, p99 {f['P99']:.1f}, "
+            f"max {f['MAX']:.1f}; "
             f"{f['rps']:,.0f} req/s, {f['ERR']} errors"
         )
     print(
@@ -194,7 +198,8 @@ def export_section(token: str, rounds: int) -> None:
         exports.append(export_http(token))
         copies.append(copy_out())
         print(
-            f"  round {i + 1}: export {exports[-1][0]:.2f} s ({exports[-1][1]:,} lines, {exports[-1][2] / 1e6:.0f} MB), "
+            f"  round {i + 1}: export {exports[-1][0]:.2f} s "
+            f"({exports[-1][1]:,} lines, {exports[-1][2] / 1e6:.0f} MB), "
             f"COPY {copies[-1][0]:.2f} s ({copies[-1][1]:,} lines, {copies[-1][2] / 1e6:.0f} MB)"
         )
     assert all(e[1] == copies[0][1] for e in exports), "the export and COPY should hold the same persons"
@@ -228,7 +233,8 @@ def main() -> None:
         cur.execute("SELECT count(*) FROM registry_member")
         members = cur.fetchone()[0]
         cur.execute(
-            "SELECT substr(village_id, 1, 6) c FROM registry_household GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+            "SELECT substr(village_id, 1, 6) c FROM registry_household "
+            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
         )
         county = cur.fetchone()[0]
         cur.execute(
@@ -246,7 +252,8 @@ def main() -> None:
             list_section(county_token, villages, args.seconds)
         if not args.skip_export:
             print(
-                f"\nexport of every person as JSON lines over HTTP against COPY TO STDOUT, {args.rounds} rounds:"
+                "\nexport of every person as JSON lines over HTTP against COPY TO STDOUT, "
+                f"{args.rounds} rounds:"
             )
             export_section(province_token, args.rounds)
     finally:

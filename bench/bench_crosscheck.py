@@ -83,11 +83,13 @@ def main():
                 out.write(f"{number},{name}\n")
         db = duckdb.connect()
         db.execute(f"""COPY (
-            SELECT id_number AS "身份证号", name AS "姓名", '赣B' || lpad(i::text, 5, '0') AS "车牌号", '小型轿车' AS "车辆类型"
+            SELECT id_number AS "身份证号", name AS "姓名", '赣B' || lpad(i::text, 5, '0') AS "车牌号",
+                   '小型轿车' AS "车辆类型"
             FROM (SELECT column0 AS id_number, column1 AS name, row_number() OVER () AS i
                   FROM read_csv('{hits}', header=false, all_varchar=true))
             UNION ALL
-            SELECT '110101' || strftime(DATE '1950-01-01' + (i % 20000)::int, '%Y%m%d') || lpad((i // 20000)::text, 3, '0') || 'X',
+            SELECT '110101' || strftime(DATE '1950-01-01' + (i % 20000)::int, '%Y%m%d')
+                || lpad((i // 20000)::text, 3, '0') || 'X',
                    '路人' || i, '京A' || i, '小型轿车'
             FROM range({args.rows - args.hits}) t(i)
         ) TO '{dept}' (HEADER, DELIMITER ',')""")
@@ -112,7 +114,8 @@ def main():
             os.sync()
             t = time.perf_counter()
             base = duckdb.connect()
-            base.execute(f"""CREATE TABLE r AS SELECT m.column0 AS member_id, m.column1 AS household_id, d."车牌号"
+            base.execute(f"""CREATE TABLE r AS
+                SELECT m.column0 AS member_id, m.column1 AS household_id, d."车牌号"
                 FROM read_csv('{members}', header=false, all_varchar=true) m
                 JOIN read_csv('{stored}', header=true, all_varchar=true) d ON m.column3 = d."身份证号" """)
             base_times.append(time.perf_counter() - t)

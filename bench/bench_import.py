@@ -37,7 +37,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
 
 PREFECTURE = "3607"  # 赣州市
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢钟廖赖邱温"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+    "于蒋蔡余杜叶程苏魏吕丁任沈姚卢钟廖赖邱温"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅金凤春生海燕文辉小龙云飞永福德胜"
 
 
@@ -54,7 +57,8 @@ def setup_django():
         )
     if "bench" not in connection.settings_dict["NAME"]:
         sys.exit(
-            f"refusing to empty {connection.settings_dict['NAME']!r}: use a database whose name contains 'bench'"
+            f"refusing to empty {connection.settings_dict['NAME']!r}: "
+            "use a database whose name contains 'bench'"
         )
 
 
@@ -312,7 +316,8 @@ def product_import(path: Path, user) -> tuple[float, object]:
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
     print(
-        f"  CPU of this process (every thread; the database's is not counted): {time.process_time() - cpu:.1f} s",
+        "  CPU of this process (every thread; the database's is not counted): "
+        f"{time.process_time() - cpu:.1f} s",
         file=sys.stderr,
     )
     timings = getattr(importer, "timings", {})
@@ -350,7 +355,9 @@ def main():
         "--rounds",
         type=int,
         default=1,
-        help="COPY and import alternated this many times (the registry emptied before each), medians compared",
+        help=(
+            "COPY and import alternated this many times (the registry emptied before each), medians compared"
+        ),
     )
     args = parser.parse_args()
     setup_django()
@@ -370,7 +377,8 @@ def main():
             print(f"round {round_ + 1}:", file=sys.stderr)
         copy_seconds = raw_copy(args.csv)
         print(
-            f"raw COPY:        {copy_seconds:7.2f} s  {persons / copy_seconds:>10,.0f} rows/s  ({load_average()})"
+            f"raw COPY:        {copy_seconds:7.2f} s  {persons / copy_seconds:>10,.0f} rows/s  "
+            f"({load_average()})"
         )
         if args.profile:
             import cProfile
@@ -383,7 +391,8 @@ def main():
             profiler.dump_stats(args.profile)
         print(
             f"fupin import:    {import_seconds:7.2f} s  {persons / import_seconds:>10,.0f} rows/s  "
-            f"({result.households_created:,} households, {result.members_created:,} persons created; {load_average()})"
+            f"({result.households_created:,} households, {result.members_created:,} persons created; "
+            f"{load_average()})"
         )
         print(
             f"ratio import/COPY: {import_seconds / copy_seconds:.2f}x  (target ≤ 3.5x, encryption included)"
@@ -406,7 +415,8 @@ def main():
         )
     table_seconds, size = registry_copy()
     print(
-        f"COPY of the imported rows into the registry's tables (indexes, constraints, FKs): {table_seconds:7.2f} s "
+        "COPY of the imported rows into the registry's tables (indexes, constraints, FKs): "
+        f"{table_seconds:7.2f} s "
         f"({size / 1e6:,.0f} MB) — the database's share; import/this = {import_seconds / table_seconds:.2f}x"
     )
 

@@ -74,7 +74,8 @@ end
 done = function(summary, latency, requests)
   io.write(string.format("P50 %d\\nP95 %d\\nP99 %d\\nREQ %d\\nERR %d\\n", latency:percentile(50),
     latency:percentile(95), latency:percentile(99), summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout))
 end
 """)
     script.close()
@@ -164,7 +165,8 @@ def main():
         scratch.cleanup()
     load = os.getloadavg()[0]
     print(
-        f"baseline, a static file: p50 {static['P50']:.1f} ms, p95 {static['P95']:.1f} ms, {static['rps']:.0f} req/s"
+        f"baseline, a static file: p50 {static['P50']:.1f} ms, p95 {static['P95']:.1f} ms, "
+        f"{static['rps']:.0f} req/s"
     )
     print(
         f"public pages: p50 {pages['P50']:.1f} ms, p95 {pages['P95']:.1f} ms, p99 {pages['P99']:.1f} ms, "

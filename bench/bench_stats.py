@@ -99,37 +99,41 @@ def casework_write(villages: list[str], by: int) -> None:
     part — plain SQL, so only the database's triggers tell the rollups."""
     with connection.cursor() as cur:
         cur.execute(
-            """INSERT INTO assistance_pairing (household_id, helper_id, started_on, start_reason, started_by_id, end_reason, created_at)
+            """INSERT INTO assistance_pairing (household_id, helper_id, started_on, start_reason,
+                started_by_id, end_reason, created_at)
             SELECT DISTINCT ON (h.village_id) h.id, hp.id, current_date, '', %s, '', now()
             FROM registry_household h JOIN assistance_helper hp ON hp.region_id = h.village_id
             WHERE h.village_id = ANY(%s) AND h.status IN ('poor', 'monitored')
-              AND NOT EXISTS (SELECT 1 FROM assistance_pairing p WHERE p.household_id = h.id AND p.ended_on IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM assistance_pairing p WHERE p.household_id = h.id
+                  AND p.ended_on IS NULL)
             ORDER BY h.village_id, h.id, hp.id""",
             [by, villages],
         )
         cur.execute(
-            """INSERT INTO assistance_visit (household_id, helper_id, visited_on, kind, findings, problems, guarantees,
-                guarantee_notes, recorded_by_id, created_at)
-            SELECT DISTINCT ON (h.village_id) p.household_id, p.helper_id, current_date, 'home', '入户走访', '', '{}', '{}', %s, now()
+            """INSERT INTO assistance_visit (household_id, helper_id, visited_on, kind, findings, problems,
+                guarantees, guarantee_notes, recorded_by_id, created_at)
+            SELECT DISTINCT ON (h.village_id) p.household_id, p.helper_id, current_date, 'home', '入户走访',
+                '', '{}', '{}', %s, now()
             FROM assistance_pairing p JOIN registry_household h ON h.id = p.household_id
             WHERE p.ended_on IS NULL AND h.village_id = ANY(%s) ORDER BY h.village_id, p.household_id""",
             [by, villages],
         )
         cur.execute(
             """UPDATE monitoring_monitoredhousehold SET stage = 'eliminated', eliminated_at = now()
-            WHERE id IN (SELECT min(id) FROM monitoring_monitoredhousehold WHERE village_code = ANY(%s) AND stage = 'measures'
-                         GROUP BY village_code)""",
+            WHERE id IN (SELECT min(id) FROM monitoring_monitoredhousehold
+                         WHERE village_code = ANY(%s) AND stage = 'measures' GROUP BY village_code)""",
             [villages],
         )
         cur.execute(
             """UPDATE monitoring_problem SET status = 'closed', closed_at = now(), close_note = '已核实销号'
-            WHERE id IN (SELECT min(id) FROM monitoring_problem WHERE region_code = ANY(%s) AND status = 'rectified'
-                         GROUP BY region_code)""",
+            WHERE id IN (SELECT min(id) FROM monitoring_problem
+                         WHERE region_code = ANY(%s) AND status = 'rectified' GROUP BY region_code)""",
             [villages],
         )
         cur.execute(
             """INSERT INTO funds_repayment (loan_id, repaid_on, principal_fen, created_by_id, created_at)
-            SELECT min(id), current_date, 100000, %s, now() FROM funds_loan WHERE region_id = ANY(%s) AND status = 'disbursed'
+            SELECT min(id), current_date, 100000, %s, now() FROM funds_loan WHERE region_id = ANY(%s)
+                AND status = 'disbursed'
             GROUP BY region_id""",
             [by, villages],
         )
@@ -218,7 +222,8 @@ end
 done = function(summary, latency, requests)
   io.write(string.format("P50 %d\\nP90 %d\\nP99 %d\\nMAX %d\\nREQ %d\\nERR %d\\n", latency:percentile(50),
     latency:percentile(90), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout))
 end
 """)
         script.close()
@@ -287,7 +292,8 @@ def main():
         cur.execute("SELECT count(*) FROM registry_member")
         members = cur.fetchone()[0]
         cur.execute(
-            """SELECT substr(village_id, 1, 6) c, count(*) FROM registry_household GROUP BY 1 ORDER BY 2 DESC LIMIT 1"""
+            """SELECT substr(village_id, 1, 6) c, count(*) FROM registry_household GROUP BY 1
+                ORDER BY 2 DESC LIMIT 1"""
         )
         county = cur.fetchone()[0]
         cur.execute(
@@ -348,8 +354,10 @@ def main():
         cur.execute(
             """UPDATE registry_household SET status = CASE WHEN status = 'poor' THEN 'exited' ELSE status END,
                            exit_year = CASE WHEN status = 'poor' THEN 2020 ELSE exit_year END
-                       WHERE id IN (SELECT min(id) FROM registry_household WHERE village_id = ANY(%s) GROUP BY village_id
-                                    UNION SELECT max(id) FROM registry_household WHERE village_id = ANY(%s) GROUP BY village_id)""",
+                       WHERE id IN (
+                SELECT min(id) FROM registry_household WHERE village_id = ANY(%s) GROUP BY village_id
+                UNION SELECT max(id) FROM registry_household WHERE village_id = ANY(%s) GROUP BY village_id
+                       )""",
             [villages[:20], villages[:20]],
         )
     casework_write(villages[:20], province.pk)
@@ -357,9 +365,8 @@ def main():
         "  and to their case work: a pairing, a visit, a risk eliminated, a problem closed, a repayment in "
         "each"
     )
-    print(
-        f"  dirty villages logged by the triggers: {DirtyVillage.objects.values('village_code').distinct().count()}"
-    )
+    dirty = DirtyVillage.objects.values("village_code").distinct().count()
+    print(f"  dirty villages logged by the triggers: {dirty}")
     pages("province (patched)", clients["bench-province"], "36", args.runs, results)
     pages("county (patched)", clients["bench-county"], county, args.runs, results)
     t = time.perf_counter()
@@ -382,7 +389,8 @@ def http_section(county_user: User, villages: list[str], seconds: int, server_ar
 
     shape = server_options()
     print(
-        f"\nvillage household list over HTTP: fupin serve {' '.join(server_args)} (granian, by default {shape['workers']} "
+        f"\nvillage household list over HTTP: fupin serve {' '.join(server_args)} "
+        f"(granian, by default {shape['workers']} "
         f"processes × {shape['blocking_threads']} threads) + wrk, 32 connections, {seconds} s:"
     )
     login = Client()
@@ -404,7 +412,8 @@ def http_section(county_user: User, villages: list[str], seconds: int, server_ar
         f"max {f['MAX'] / 1000:.1f} ms   [{ok} p99 < 50 ms]"
     )
     print(
-        f"  CPU a request: server {f['cpu_ms']:.2f} ms (server processes), PostgreSQL {f['db_cpu_ms']:.2f} ms "
+        f"  CPU a request: server {f['cpu_ms']:.2f} ms (server processes), "
+        f"PostgreSQL {f['db_cpu_ms']:.2f} ms "
         f"(its connections to this database), wrk {f['wrk_cpu_ms']:.2f} ms"
     )
     print(f"  cache {f['cache']}; load average {f['load']:.2f} on {os.cpu_count()} cores")

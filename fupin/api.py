@@ -60,7 +60,8 @@ DESCRIPTION = """精准扶贫建档立卡数据接口。
 
 
 class DecimalJSONParser(Parser):
-    """JSON bodies with fractional numbers read as Decimal, so money is never a float; NaN/Infinity refused."""
+    """JSON bodies with fractional numbers read as Decimal, so money is never a float; NaN/Infinity
+    refused."""
 
     def parse_body(self, request):
         def refuse(constant):

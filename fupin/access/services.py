@@ -27,8 +27,10 @@ def open_unusual_reading_problem(
         return None
     who = getattr(user, "full_name", "") or getattr(user, "username", "")
     description = (
-        f"用户 {who}（{getattr(user, 'username', '')}）自 {timezone.localtime(since):%Y-%m-%d %H:%M} 起一小时内"
-        f"查看了 {persons} 人的完整身份证号、电话或银行账号，超过 {alert_bound()} 人，请核实查看用途（见个人信息查看记录）"
+        f"用户 {who}（{getattr(user, 'username', '')}）"
+        f"自 {timezone.localtime(since):%Y-%m-%d %H:%M} 起一小时内"
+        f"查看了 {persons} 人的完整身份证号、电话或银行账号，超过 {alert_bound()} 人，"
+        "请核实查看用途（见个人信息查看记录）"
     )
     problem = Problem.objects.create(
         source=ProblemSource.DATA_CHECK,

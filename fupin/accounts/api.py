@@ -21,10 +21,11 @@ from .permissions import is_liaison
 # A token's last use is written at most this often, so reads do not turn into writes.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-# What a department liaison's token reaches: uploading its lists, pushing single events, reading its own results
-# (and itself).
+# What a department liaison's token reaches: uploading its lists, pushing single events, reading its own
+# results (and itself).
 LIAISON_PATHS = ("monitoring/cross-checks/", "department-events/", "me/")
-# Operations that POST only to carry a query (the DCI search's envelope): reads, open to read-only tokens and roles.
+# Operations that POST only to carry a query (the DCI search's envelope): reads, open to read-only tokens and
+# roles.
 READING_POSTS = ("dci/registry/sync/search",)
 
 
@@ -47,7 +48,8 @@ def _operation_path(request: HttpRequest) -> str:
 
 
 def _check_rate(token: ApiToken) -> None:
-    """A fixed window per token in the shared cache (the server's processes count together where CACHE_URL says)."""
+    """A fixed window per token in the shared cache (the server's processes count together where CACHE_URL
+    says)."""
     limit, window = settings.FUPIN_API_RATE_LIMIT, settings.FUPIN_API_RATE_WINDOW
     if not limit:
         return

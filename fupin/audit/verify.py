@@ -199,7 +199,8 @@ def _verify(prefix, anchor_files, progress, chunk_size, using) -> Report:
                 chain,
                 expected,
                 entry_id,
-                f"链 {_chain_name(chain)} 第 {expected}{'–' + str(seq - 1) if seq - 1 > expected else ''} 条审计记录被删除"
+                f"链 {_chain_name(chain)} "
+                f"第 {expected}{'–' + str(seq - 1) if seq - 1 > expected else ''} 条审计记录被删除"
                 f"（缺失于{name}之前）",
             )
             reported = True

@@ -343,7 +343,9 @@ def _record_restore(outcome: Outcome, *, force: bool, pending: list[str]) -> lis
         action="restore_backup",
         target_type="backup",
         target_id=outcome.path.name,
-        target_label=f"{outcome.path.name}（{manifest.get('created', '?')} 于 {manifest.get('host', '?')} 备份）",
+        target_label=(
+            f"{outcome.path.name}（{manifest.get('created', '?')} 于 {manifest.get('host', '?')} 备份）"
+        ),
         changes={
             "archive": [None, str(outcome.path.absolute())],
             "backup_created": [None, manifest.get("created", "")],

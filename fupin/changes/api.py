@@ -28,16 +28,20 @@ RequestId = Path(..., ge=1, le=MAX_ID, description="变更申请 id")
 
 PAYLOAD_DOC = """变更内容，按 kind：
 - member_join：{"cause": "born|married_in|moved_in", "member": {成员字段，同 POST /households/{id}/members/}}
-- member_leave：{"cause": "died|married_out|moved_out", "member_id": 成员id, "new_head_id": 减员的是户主时的新户主id}
+- member_leave：{"cause": "died|married_out|moved_out", "member_id": 成员id, \
+"new_head_id": 减员的是户主时的新户主id}
 - change_head：{"new_head_id": 成员id, "former_head_relation": 原户主与新户主的关系}
 - move_member：{"member_id": 成员id, "target_household_id": 迁入户id, "relation": 在迁入户中与户主关系}
 - split_household：{"relations": {"成员id": 与新户主关系（须有且只有一个 head）}}
 - merge_households：{"other_household_id": 并入本户的户id, "absorbed_head_relation": 该户户主与本户户主关系}
 - type_change：{"household_type": 贫困户属性}
 - status_correction：{"status": 户状态, "registration_year": 识别年度, "exit_year": 脱贫年度}
-- income_correction：{"year": 年度, "wages": "…", …各项收入与 productive_expenditure（元）, "household_size": 人数}
-- member_identity：{"member_id": 成员id, "id_number": 更正后的身份证号, "name": 更正后的姓名}（性别、出生日期由身份证号识别）
-- guarantee_correction：{"year": 年度, "items": {"food": true, …, "water": false}, "notes": {"water": "未达标说明"}, "checked_on": "YYYY-MM-DD"}"""
+- income_correction：{"year": 年度, "wages": "…", …各项收入与 productive_expenditure（元）, \
+"household_size": 人数}
+- member_identity：{"member_id": 成员id, "id_number": 更正后的身份证号, "name": 更正后的姓名}\
+（性别、出生日期由身份证号识别）
+- guarantee_correction：{"year": 年度, "items": {"food": true, …, "water": false}, \
+"notes": {"water": "未达标说明"}, "checked_on": "YYYY-MM-DD"}"""
 
 
 class ProposeIn(InputSchema):

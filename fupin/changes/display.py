@@ -127,7 +127,8 @@ def _split_household_rows(p: dict, before: dict, home: dict, sees_identifiers: b
     out = [
         Row(
             _who(home, pk).split("（")[0],
-            f"{home.get('number', '')}（{_choice(codes.Relation, _members(home).get(int(pk), {}).get('relation'))}）",
+            f"{home.get('number', '')}"
+            f"（{_choice(codes.Relation, _members(home).get(int(pk), {}).get('relation'))}）",
             f"{_('新立户')}（{_choice(codes.Relation, relation)}）",
         )
         for pk, relation in p["relations"].items()

@@ -61,7 +61,8 @@ def _versioned(form_class: Any, model: Any) -> Any:
                 return cleaned
             now = self._shown(current)
             moved = [
-                f"{self.fields[name].label}：{versions.plain(value) if value not in (None, '') else versions.EMPTY}"
+                f"{self.fields[name].label}："
+                f"{versions.plain(value) if value not in (None, '') else versions.EMPTY}"
                 for name, value in now.items()
                 if base is None or str(versions.plain(value)) != str(base.get(name))
             ]

@@ -60,7 +60,8 @@ def errors_for(*statuses: int) -> dict[int, type[Schema]]:
 
 
 class CursorQuery(Schema):
-    """The paging parameters of every list: `cursor` from the previous page's `next`, `limit` rows (at most 200)."""
+    """The paging parameters of every list: `cursor` from the previous page's `next`, `limit` rows (at most
+    200)."""
 
     cursor: str | None = Field(
         None, max_length=2000, description="上一页结果中的 next 值；省略时从第一条开始"
@@ -110,9 +111,10 @@ def scoped_list(
     out: Callable[[Any, Sequence[str], Any], dict],
     order: Sequence[str] = ("-pk",),
 ) -> dict[str, Any]:
-    """The answer of every area's list operation: `rows` (a selector's answer, already scoped to the caller and
-    filtered by the query as the page filters them) one cursor page at a time, each row shown to the caller by
-    `out(row, fields, user)` (registry.api.record_out: identifiers masked as the caller's role requires)."""
+    """The answer of every area's list operation: `rows` (a selector's answer, already scoped to the caller
+    and filtered by the query as the page filters them) one cursor page at a time, each row shown to the
+    caller by `out(row, fields, user)` (registry.api.record_out: identifiers masked as the caller's role
+    requires)."""
     user = request.auth
     return cursor_list(rows, params, lambda row: out(row, fields, user), order=order, where=where)
 
@@ -140,8 +142,8 @@ def _output_type(field: models.Field) -> Any:
 
 
 def shown_fields(model: type[models.Model], *, exclude: Sequence[str] = ()) -> tuple[str, ...]:
-    """A model's columns an API answer shows: every concrete field but files (their names are not data), accounts (who
-    did it is in the audit trail) and `exclude`."""
+    """A model's columns an API answer shows: every concrete field but files (their names are not data),
+    accounts (who did it is in the audit trail) and `exclude`."""
     return tuple(
         f.name
         for f in model._meta.concrete_fields
@@ -154,7 +156,8 @@ def shown_fields(model: type[models.Model], *, exclude: Sequence[str] = ()) -> t
 def model_schema(
     name: str, model: type[models.Model], fields: Sequence[str], *, extra: dict | None = None
 ) -> type[Schema]:
-    """An output schema from the model's fields: codes plus *_display labels for choices, foreign keys as their key."""
+    """An output schema from the model's fields: codes plus *_display labels for choices, foreign keys as
+    their key."""
     definitions: dict[str, Any] = {}
     for name_ in fields:
         field = cast(models.Field, model._meta.get_field(name_))
@@ -180,8 +183,8 @@ def dump(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
 
 
 def plain_json(value: Any) -> Any:
-    """A selector's figures (dicts, lists, dataclasses, records, money, dates) as JSON data: a record becomes its key
-    and name, money a string with its decimals, a date ISO 8601."""
+    """A selector's figures (dicts, lists, dataclasses, records, money, dates) as JSON data: a record becomes
+    its key and name, money a string with its decimals, a date ISO 8601."""
     if isinstance(value, dict):
         return {str(k): plain_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -259,7 +259,8 @@ def recrypt_bulk(
                     bumped = [pk for pk, was_moved in done if was_moved]
                     if bumped:
                         cursor.execute(
-                            f"UPDATE {q(table.name)} SET version = version - 1 WHERE id = ANY(%s) AND version > 1",
+                            f"UPDATE {q(table.name)} SET version = version - 1 "
+                            "WHERE id = ANY(%s) AND version > 1",
                             [bumped],
                         )
         last, seen = rows[-1][0], seen + len(rows)
@@ -302,9 +303,9 @@ def json_pending(model: type[models.Model], names: list[str]) -> int:
 
 
 def reseal_json(model: type[models.Model], names: list[str], *, batch: int = 500) -> int:
-    """Rewrite these JSON fields of every row under the current key, in batches walked by id, each batch's rows
-    locked while they are read and written (an edit made meanwhile waits, and is not overwritten). Returns the
-    rows written; a killed run is finished by running it again."""
+    """Rewrite these JSON fields of every row under the current key, in batches walked by id, each batch's
+    rows locked while they are read and written (an edit made meanwhile waits, and is not overwritten).
+    Returns the rows written; a killed run is finished by running it again."""
     last, written = 0, 0
     while True:
         with transaction.atomic():

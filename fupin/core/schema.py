@@ -68,7 +68,8 @@ def code_fields(
             quote = schema_editor.quote_name
             for name, field in fields.items():
                 schema_editor.execute(
-                    f"ALTER TABLE {quote(model._meta.db_table)} ALTER COLUMN {quote(model._meta.get_field(name).column)} "
+                    f"ALTER TABLE {quote(model._meta.db_table)} "
+                    f"ALTER COLUMN {quote(model._meta.get_field(name).column)} "
                     f"TYPE varchar({field.max_length}) COLLATE {collation}"
                 )
 

@@ -60,7 +60,8 @@ class SessionStore(django_db.SessionStore):
         row = db.fetchone(
             alias,
             f"SELECT {session_table}.session_data, {session_table}.user_id, {user_columns(alias)} "
-            f"FROM {session_table} LEFT JOIN {user_table} ON {user_table}.{user_pk} = {session_table}.user_id "
+            f"FROM {session_table} LEFT JOIN {user_table} "
+            f"ON {user_table}.{user_pk} = {session_table}.user_id "
             f"WHERE {session_table}.session_key = %s AND {session_table}.expire_date > %s",
             [self.session_key, now],
         )

@@ -54,7 +54,8 @@ def operations(tables: dict[str, tuple[str, tuple[str, ...]]]) -> list[Any]:
     def add_columns(apps: Any, schema_editor: Any) -> None:
         for table, _ in tables.values():
             schema_editor.execute(
-                f'ALTER TABLE "{table}" ADD COLUMN "version" integer NOT NULL DEFAULT 1 CHECK ("version" >= 0)'
+                f'ALTER TABLE "{table}" ADD COLUMN "version" integer NOT NULL DEFAULT 1 '
+                'CHECK ("version" >= 0)'
             )
 
     def drop_columns(apps: Any, schema_editor: Any) -> None:

@@ -200,9 +200,8 @@ def record_progress(
     if status == ProjectStatus.ACCEPTED:
         raise FundsError({"status": gettext("验收请通过“项目验收”办理")})
     if status != project.status and status not in PROJECT_TRANSITIONS[ProjectStatus(project.status)]:
-        errors["status"] = (
-            f"项目当前为“{project.get_status_display()}”，不能改为“{ProjectStatus(status).label if status in ProjectStatus.values else status}”"
-        )
+        target = ProjectStatus(status).label if status in ProjectStatus.values else status
+        errors["status"] = f"项目当前为“{project.get_status_display()}”，不能改为“{target}”"
     if not isinstance(progress, int) or not 0 <= progress <= 100:
         errors["progress"] = "实施进度应为0到100"
     elif status == ProjectStatus.COMPLETED and progress != 100:

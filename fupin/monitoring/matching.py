@@ -292,7 +292,8 @@ def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
                     out.write(decoder.decode(chunk).encode("utf-8"))
             except UnicodeDecodeError:
                 raise DepartmentFileError(
-                    f"文件中有无法按 {'UTF-8' if encoding == 'utf-8-sig' else 'GBK'} 解码的字符，请检查文件编码后重新上传"
+                    f"文件中有无法按 {'UTF-8' if encoding == 'utf-8-sig' else 'GBK'} 解码的字符，"
+                    "请检查文件编码后重新上传"
                 ) from None
             newlines += chunk.count(b"\n")
             last = chunk[-1:]
@@ -426,7 +427,10 @@ def export_members(
             for (chunk,) in cur:
                 out.write(chunk)
         return
-    select = f"SELECT id, id_number_index{', name, birth_date' if with_names else ''} FROM registry_member WHERE {where}"
+    select = (
+        f"SELECT id, id_number_index{', name, birth_date' if with_names else ''} "
+        f"FROM registry_member WHERE {where}"
+    )
     with connection.cursor() as cur, open(path, "w", encoding="utf-8", newline="") as out:
         cur.execute(select, params)
         writer = csv.writer(out)
@@ -600,20 +604,23 @@ def match(
                 # one pass over the list keeps the rows that can match: a member's ID, or no ID at all
                 keep = f"{the_id} IN (SELECT id_number FROM members) OR {no_id}" if id_col else "true"
                 db.execute(
-                    f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::BIGINT'} AS _id, trim(d.{_sql_name(name_col)}) AS _name, "
+                    f"CREATE TABLE d AS SELECT *, {the_id or 'NULL::BIGINT'} AS _id, "
+                    f"trim(d.{_sql_name(name_col)}) AS _name, "
                     f"{birth} AS _birth FROM {_read_list(columns)} d WHERE {keep}",
                     [str(list_csv)],
                 )
                 db.execute(
                     f"CREATE TABLE hit AS SELECT {hit} FROM d JOIN members m ON m.id_number = d._id "
-                    f"UNION ALL SELECT {hit} FROM d JOIN members m ON m.name = d._name AND m.birth_date = d._birth "
+                    f"UNION ALL SELECT {hit} FROM d JOIN members m "
+                    "ON m.name = d._name AND m.birth_date = d._birth "
                     "WHERE d._id IS NULL"
                 )
         except duckdb.Error as e:
             raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
         progress(70)
         db.execute(
-            f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_sql_text(str(hits_csv))} (FORMAT csv, HEADER false)"
+            f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_sql_text(str(hits_csv))} "
+            "(FORMAT csv, HEADER false)"
         )
         return db.execute("SELECT count(DISTINCT member_id) FROM hit").fetchone()[0]
     finally:
@@ -682,7 +689,8 @@ def raise_findings(
             condition = RULE_CONDITIONS.get(rule.key, "1 = 1")
             if rule.on_list:
                 sql = (
-                    f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, "
+                    f"INSERT INTO monitoring_finding ({columns}) "
+                    "SELECT m.household_id, m.id, m.village_code, %s, "
                     f"coalesce(h.severity, %s), {detail}, {as_json('h.evidence')}, %s, %s, %s, %s, %s "
                     f"FROM {HIT_TABLE} h JOIN registry_member m ON m.id = h.member_id WHERE {condition}"
                 )
@@ -690,9 +698,11 @@ def raise_findings(
             else:
                 where, scope_params = _scope_where(scope_code, "m.")
                 sql = (
-                    f"INSERT INTO monitoring_finding ({columns}) SELECT m.household_id, m.id, m.village_code, %s, %s, "
+                    f"INSERT INTO monitoring_finding ({columns}) "
+                    "SELECT m.household_id, m.id, m.village_code, %s, %s, "
                     f"{detail}, {as_json(_sql_text('{}'))}, %s, %s, %s, %s, %s FROM registry_member m "
-                    f"WHERE {where} AND {condition} AND NOT EXISTS (SELECT 1 FROM {HIT_TABLE} h WHERE h.member_id = m.id)"
+                    f"WHERE {where} AND {condition} "
+                    f"AND NOT EXISTS (SELECT 1 FROM {HIT_TABLE} h WHERE h.member_id = m.id)"
                 )
                 params = [rule.key, int(rule.severity)] + constants + scope_params
             cur.execute(sql, params)

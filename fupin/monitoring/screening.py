@@ -269,7 +269,8 @@ def write_candidates(ids: pl.Series) -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCREENED_TABLE} (id bigint PRIMARY KEY) ON COMMIT DROP"
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCREENED_TABLE} (id bigint PRIMARY KEY) "
+                "ON COMMIT DROP"
             )
             cur.execute(f"TRUNCATE {SCREENED_TABLE}")
             text = "\n".join(map(str, ids.unique().to_list()))

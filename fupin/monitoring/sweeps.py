@@ -35,7 +35,8 @@ from .services import MonitoringError
 
 
 def _insert_select(table: str, columns: list[str], inner: QuerySet, constants: list) -> int:
-    """INSERT INTO table (columns) SELECT the queryset's s_/f_ columns, then the constants — no row passes through Python.
+    """INSERT INTO table (columns) SELECT the queryset's s_/f_ columns, then the constants — no row passes
+    through Python.
 
     On PostgreSQL the rule's rows are first selected into a temporary table with CREATE TABLE AS: an
     INSERT … SELECT never gets a parallel plan there (PostgreSQL 15), CREATE TABLE AS does, and a rule over a
@@ -112,9 +113,9 @@ UNFINISHED = (Sweep.Status.QUEUED, Sweep.Status.RUNNING)
 
 
 def run_sweep(sweep: Sweep) -> Sweep:
-    """Run a queued sweep once, holding its lease (fupin.core.work): a second worker given the same sweep, or a
-    rerun of one that is done, failed or cancelled, runs nothing; one marked running whose runner died (nobody
-    holds its lease; its transaction wrote nothing) is run again from the start."""
+    """Run a queued sweep once, holding its lease (fupin.core.work): a second worker given the same sweep, or
+    a rerun of one that is done, failed or cancelled, runs nothing; one marked running whose runner died
+    (nobody holds its lease; its transaction wrote nothing) is run again from the start."""
     lease = work.Lease("sweep", sweep.pk)
     if not lease.try_acquire():
         sweep.refresh_from_db()
@@ -131,7 +132,8 @@ def run_sweep(sweep: Sweep) -> Sweep:
 
 
 def _run_sweep(sweep: Sweep) -> Sweep:
-    """Run every rule of the sweep as one INSERT … SELECT each, in one transaction; progress after each rule."""
+    """Run every rule of the sweep as one INSERT … SELECT each, in one transaction; progress after each
+    rule."""
     started = time.perf_counter()
     try:
         if sweep.kind == Sweep.Kind.SIGNALS and connection.vendor == "sqlite":
@@ -182,7 +184,8 @@ SIGNAL_DATA = ["village_code", "source_label", "value", "reference"]
 
 
 def _tune_for_sweep() -> None:
-    """PostgreSQL: the sweep's few big joins need no JIT (it costs more than it saves here) and room to hash in memory."""
+    """PostgreSQL: the sweep's few big joins need no JIT (it costs more than it saves here) and room to hash
+    in memory."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET LOCAL jit = off")
@@ -215,7 +218,8 @@ def _signal_rows(sweep: Sweep) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {temp}")
         # the same DDL on both databases; the rules' rows land here (a temporary table: no WAL, no indexes)
         cur.execute(
-            f"CREATE TEMPORARY TABLE {temp} (household_id bigint, village_code varchar(15), source_type varchar(20), "
+            f"CREATE TEMPORARY TABLE {temp} (household_id bigint, village_code varchar(15), "
+            "source_type varchar(20), "
             f"source_id bigint, source_label varchar(200), value numeric(12, 2), reference numeric(12, 2), "
             f"kind varchar(20))"
         )
@@ -311,8 +315,10 @@ def _insert_findings(sweep: Sweep, rule: rules.Rule, qs: QuerySet, now: datetime
 def _sweep_suspects(sweep: Sweep, timings: dict | None = None) -> int:
     """Each suspect rule as one INSERT … SELECT. The member rules run over the members the screen marked
     (screening.py: one read of the members, checked column-wise), the rest over everything — first, while
-    the screen's checks run beside them. `timings`, when given, gets the seconds of the screen and of each rule."""
-    _tune_for_sweep()  # the suspect rules are the same kind of big scans and hash joins: 26 s -> 18 s on 1M households
+    the screen's checks run beside them. `timings`, when given, gets the seconds of the screen and of each
+    rule."""
+    # the suspect rules are the same kind of big scans and hash joins: 26 s -> 18 s on 1M households
+    _tune_for_sweep()
     timings = {} if timings is None else timings
     started = time.perf_counter()
     keys = {rule.key for rule in rules.SUSPECT_RULES}

@@ -381,8 +381,8 @@ def list_plans(request, filters: Query[YearFilters]):
 
 
 def _set_allocation(request, response, which: str, county: str, year: int, payload: AllocationIn):
-    """The county's row once it exists is changed only with If-Match naming its version (the ETag of the last PUT,
-    or `version` in the list): 428 without it, 412 when another user changed it since."""
+    """The county's row once it exists is changed only with If-Match naming its version (the ETag of the last
+    PUT, or `version` in the list): 428 without it, 412 when another user changed it since."""
     user = request.auth
     existing = selectors.allocations_for(user, which, year=year).filter(region_id=county).first()
     expected = _entry_version(request, existing)
@@ -441,7 +441,8 @@ def set_quota(
     county: Path[RegionCode],
     year: int = Path(..., ge=2000, le=2100),
 ):
-    """县的规模已下达时须带 If-Match（上次所得的 ETag，或列表中的 version）：缺少答 428，此后他人已修改答 412。"""
+    """县的规模已下达时须带 If-Match（上次所得的 ETag，或列表中的 version）：
+    缺少答 428，此后他人已修改答 412。"""
     return _set_allocation(request, response, "quota", county, year, payload)
 
 
@@ -457,7 +458,8 @@ def set_plan(
     county: Path[RegionCode],
     year: int = Path(..., ge=2000, le=2100),
 ):
-    """县的计划已下达时须带 If-Match（上次所得的 ETag，或列表中的 version）：缺少答 428，此后他人已修改答 412。"""
+    """县的计划已下达时须带 If-Match（上次所得的 ETag，或列表中的 version）：
+    缺少答 428，此后他人已修改答 412。"""
     return _set_allocation(request, response, "plan", county, year, payload)
 
 
@@ -489,7 +491,8 @@ def save_village_profile(
     village: Path[RegionCode],
     year: int = Path(..., ge=2000, le=2100),
 ):
-    """该年已有记录时须带 If-Match（上次所得的 ETag，或列表中的 version）：缺少答 428，此后他人已修改答 412。"""
+    """该年已有记录时须带 If-Match（上次所得的 ETag，或列表中的 version）：
+    缺少答 428，此后他人已修改答 412。"""
     user = request.auth
     if not user.in_scope(village):
         raise ProcedureError({"village": f"行政村代码不存在：{village}"})

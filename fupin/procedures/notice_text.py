@@ -99,9 +99,11 @@ def notice_text(batch: Batch, kind: str, ends_at, days: int, phone: str = "") ->
         )
     else:
         stage = "经村民代表民主评议" if kind == NoticeKind.VILLAGE else "经乡镇人民政府审核"
+        listed = "名单" if batch.kind in HOUSEHOLD_PROCEDURES else "情况"
+        last_day = timezone.localtime(ends_at - datetime.timedelta(seconds=1))
         body = (
-            f"根据精准扶贫工作程序，{stage}，现将{village.name}{batch.year}年{what}{'名单' if batch.kind in HOUSEHOLD_PROCEDURES else '情况'}予以公示，"
-            f"公示期 {days} 天，至 {timezone.localtime(ends_at - datetime.timedelta(seconds=1)):%Y年%m月%d日} 止。"
+            f"根据精准扶贫工作程序，{stage}，现将{village.name}{batch.year}年{what}{listed}予以公示，"
+            f"公示期 {days} 天，至 {last_day:%Y年%m月%d日} 止。"
             f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。"
             f"监督举报电话：{phone}。"
         )
@@ -129,9 +131,11 @@ def joint_notice_text(
     ]
     villages = "、".join(b.village.name for b in batches)
     title = f"{township.name}{first.year}年{what}名单公示"
+    last_day = timezone.localtime(ends_at - datetime.timedelta(seconds=1))
     body = (
-        f"根据精准扶贫工作程序，经乡镇人民政府审核，现将{villages}（共 {len(batches)} 个村）{first.year}年{what}名单予以公示，"
-        f"公示期 {days} 天，至 {timezone.localtime(ends_at - datetime.timedelta(seconds=1)):%Y年%m月%d日} 止。"
+        f"根据精准扶贫工作程序，经乡镇人民政府审核，"
+        f"现将{villages}（共 {len(batches)} 个村）{first.year}年{what}名单予以公示，"
+        f"公示期 {days} 天，至 {last_day:%Y年%m月%d日} 止。"
         f"对公示内容有异议的，请在公示期内向村民委员会、乡镇人民政府或县扶贫办反映（可署名或匿名）。"
         f"监督举报电话：{phone}。"
     )

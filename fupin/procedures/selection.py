@@ -202,7 +202,9 @@ def complete_survey(
         by=by,
         now=now,
         action=StageRecord.Action.COMPLETE,
-        opinion=f"调查 {len(entries)} 户，按年人均纯收入从低到高排序，初选 {selected} 户（扶贫标准 {line} 元）",
+        opinion=(
+            f"调查 {len(entries)} 户，按年人均纯收入从低到高排序，初选 {selected} 户（扶贫标准 {line} 元）"
+        ),
     )
 
 
@@ -285,7 +287,10 @@ def record_appraisal(
         by=by,
         now=now,
         action=StageRecord.Action.COMPLETE,
-        opinion=f"{held_on:%Y-%m-%d} 村民代表会议，应到 {representatives} 人，实到 {present} 人，通过 {passed} {'村' if batch.is_village_procedure else '户'}",
+        opinion=(
+            f"{held_on:%Y-%m-%d} 村民代表会议，应到 {representatives} 人，实到 {present} 人，"
+            f"通过 {passed} {'村' if batch.is_village_procedure else '户'}"
+        ),
         evidence=[(Evidence.Kind.MINUTES, minutes, "民主评议会议记录")],
     )
     return appraisal

@@ -48,8 +48,8 @@ MAX_LIMIT = 200
 
 def _mask(values: dict, *, sees_identifiers: bool, revealed: frozenset[str] = frozenset()) -> dict:
     """ID numbers, phones and bank accounts masked, and no birth date (its digits are the masked ones):
-    fupin.registry.masking. Masked for every role unless the request revealed them (`?reveal=…&purpose=…`, a role
-    that works with identifiers, logged: fupin.registry.reveal)."""
+    fupin.registry.masking. Masked for every role unless the request revealed them (`?reveal=…&purpose=…`, a
+    role that works with identifiers, logged: fupin.registry.reveal)."""
     shown = reveal.unmasked(revealed) if sees_identifiers else set()
     birth_date = "birth_date" in values and "birth_date" not in shown
     reveal.mask_values(values, revealed if sees_identifiers else ())
@@ -71,7 +71,8 @@ class RevealQuery(Schema):
 
 
 def _revealed(user, query: RevealQuery | None, members, household=None) -> frozenset[str]:
-    """The fields this request reveals, logged; 403 for a role that may not see them, 422 without a purpose."""
+    """The fields this request reveals, logged; 403 for a role that may not see them, 422 without a
+    purpose."""
     if query is None or not query.reveal:
         return frozenset()
     fields = reveal.parse_fields(query.reveal)
@@ -100,7 +101,8 @@ HOUSEHOLD_EXTRA_INPUT = {
 
 
 def _key_fact(name: str, rule: str):
-    """A key fact in a request body: accepted only as its stored value (422 otherwise, naming the procedure)."""
+    """A key fact in a request body: accepted only as its stored value (422 otherwise, naming the
+    procedure)."""
     field = Household._meta.get_field(name)
     return _input_type(field), Field(None, description=f"{_description(field)}。只读：{rule}")
 
@@ -348,7 +350,8 @@ class StaleOut(Schema):
 
 
 def record_out(obj: models.Model, fields, user) -> dict:
-    """A record's fields as the API shows them to `user`: identifiers masked for the roles that may not see them."""
+    """A record's fields as the API shows them to `user`: identifiers masked for the roles that may not see
+    them."""
     return _mask(_dump(obj, fields), sees_identifiers=user.sees_identifiers)
 
 
@@ -422,8 +425,9 @@ def _expected_version(request) -> int | None:
 
 
 def _entry_version(request, existing) -> int | None:
-    """The version a PUT of a year's record is based on: If-Match, required once the record exists (428); without
-    one, the client means to create it (0), and a record someone else created meanwhile is not overwritten."""
+    """The version a PUT of a year's record is based on: If-Match, required once the record exists (428);
+    without one, the client means to create it (0), and a record someone else created meanwhile is not
+    overwritten."""
     if request.headers.get("If-Match") is None and existing is None:
         return 0
     return _expected_version(request)
@@ -457,8 +461,9 @@ def list_households(request, filters: Query[HouseholdFilters]):
     """身份证号和电话在列表中总是脱敏。"""
     user = request.auth
     params = filters.model_dump(exclude={"limit", "offset", "cursor"})
-    # A village's list without a name or ID search is cached under the version of its data, as the list's page is
-    # (registry.views.household_list): the version is read before the rows, so a write meanwhile changes the key.
+    # A village's list without a name or ID search is cached under the version of its data, as the list's
+    # page is (registry.views.household_list): the version is read before the rows, so a write meanwhile
+    # changes the key.
     _region, version = selectors.list_region(user, filters.region or "") if not filters.q else (None, None)
     key = version and fragments.key(
         "api-households", user.scope_prefix, version, filters.model_dump_json(), MAX_LIMIT
@@ -524,8 +529,8 @@ def create_household(request, payload: HouseholdCreateIn):
 def get_household(
     request, response: HttpResponse, query: Query[RevealQuery], household_id: int = HouseholdId
 ):
-    """身份证号、电话、银行账号默认遮蔽；录入和审核角色（村、乡、县）可用 reveal 和 purpose 参数查看全文，每次都记入查看记录。
-    响应头 ETag 是户的版本，修改时放在 If-Match 中。"""
+    """身份证号、电话、银行账号默认遮蔽；录入和审核角色（村、乡、县）可用 reveal 和 purpose 参数查看全文，
+    每次都记入查看记录。响应头 ETag 是户的版本，修改时放在 If-Match 中。"""
     out = household_detail(request.auth, household_id, query)
     response["ETag"] = f'"{out["version"]}"'
     return out
@@ -566,7 +571,8 @@ def add_member(request, payload: MemberCreateIn, household_id: int = HouseholdId
 
 @router.get("/members/{member_id}/", response={200: MemberOut} | ERRORS, summary="一名家庭成员")
 def get_member(request, response: HttpResponse, query: Query[RevealQuery], member_id: int = MemberId):
-    """身份证号、电话默认遮蔽，reveal 和 purpose 参数同户详情。响应头 ETag 是成员的版本，修改时放在 If-Match 中。"""
+    """身份证号、电话默认遮蔽，reveal 和 purpose 参数同户详情。
+    响应头 ETag 是成员的版本，修改时放在 If-Match 中。"""
     member = selectors.member_for(request.auth, member_id)
     revealed = _revealed(request.auth, query, [member])
     response["ETag"] = versions.etag(member)

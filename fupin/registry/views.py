@@ -106,14 +106,21 @@ def _household_rows(households, labels: dict[str, str]) -> str:
             f'<span class="mono muted small">{escape(idnumber.mask(m.id_number))}</span>' for m in h.heads
         )
         group = f'<span class="muted small"> {escape(h.group.name)}</span>' if h.group_id else ""
+        head = f'<a href="{url}"><strong>{escape(h.head_name) or no_head}</strong></a>'
+        status = (
+            f'<span class="badge status-{escape(h.status)}">'
+            f"{statuses.get(h.status) or escape(h.status)}</span>"
+        )
         rows.append(
             f'<tr><td data-label="{esc["number"]}"><a class="mono" href="{url}">{escape(h.number)}</a></td>'
-            f'<td data-label="{esc["head"]}" class="head"><span><a href="{url}"><strong>{escape(h.head_name) or no_head}</strong></a>{ids}</span></td>'
+            f'<td data-label="{esc["head"]}" class="head"><span>{head}{ids}</span></td>'
             f'<td data-label="{esc["village"]}"><span>{escape(h.village.name)}{group}</span></td>'
             f'<td data-label="{esc["size"]}" class="num">{h.size}</td>'
-            f'<td data-label="{esc["type"]}">{types.get(h.household_type) or escape(h.household_type) or "—"}</td>'
-            f'<td data-label="{esc["status"]}"><span class="badge status-{escape(h.status)}">{statuses.get(h.status) or escape(h.status)}</span></td>'
-            f'<td data-label="{esc["cause"]}">{causes.get(h.primary_cause) or escape(h.primary_cause) or "—"}</td>'
+            f'<td data-label="{esc["type"]}">'
+            f"{types.get(h.household_type) or escape(h.household_type) or '—'}</td>"
+            f'<td data-label="{esc["status"]}">{status}</td>'
+            f'<td data-label="{esc["cause"]}">'
+            f"{causes.get(h.primary_cause) or escape(h.primary_cause) or '—'}</td>"
             f'<td data-label="{esc["income"]}" class="num">{escape(formats.yuan(h.latest_income))}</td></tr>'
         )
     return mark_safe("\n".join(rows))

@@ -28,12 +28,14 @@ def import_jobs_for(user):
 def _interrupted_message(job, committed: ImportCommit | None) -> str:
     if committed:
         return (
-            f"导入进程在记录结果前中断，但数据已于 {timezone.localtime(committed.committed_at):%Y-%m-%d %H:%M:%S} "
+            "导入进程在记录结果前中断，"
+            f"但数据已于 {timezone.localtime(committed.committed_at):%Y-%m-%d %H:%M:%S} "
             "完整写入。各项统计未能记录；重新导入同一文件可以核对，不会重复写入。"
         )
     stage = job.get_status_display()
     return (
-        f"导入进程在{stage}时中断（已处理 {job.processed_rows}/{job.total_rows} 行），本次导入未写入任何数据。"
+        f"导入进程在{stage}时中断（已处理 {job.processed_rows}/{job.total_rows} 行），"
+        "本次导入未写入任何数据。"
         "可在「后台任务」页重试，或重新上传文件。"
     )
 

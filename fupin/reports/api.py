@@ -71,6 +71,7 @@ def casework(request, where: Query[Where]):
 
 @router.get("/tables/", response={200: list[dict[str, Any]]} | ERRORS, summary="标准统计表（表1…），JSON")
 def standard_tables(request, where: Query[Where]):
-    """每张表：key、title、columns、rows（code、name、cells）、total、notes；单元格为数值或 [数值, 户列表网址]。"""
+    """每张表：key、title、columns、rows（code、name、cells）、total、notes；
+    单元格为数值或 [数值, 户列表网址]。"""
     region, year = _where(request, where)
     return plain_json(tables.standard_tables(request.auth, region, year))

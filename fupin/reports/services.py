@@ -56,7 +56,8 @@ def _insert_village_rows(households: QuerySet, profiles: QuerySet) -> None:
             column = connection.ops.quote_name(group_field)
             cur.execute(
                 f"INSERT INTO {table} (region_code, metric, key, households, persons) "
-                f"SELECT s.village_id, %s, COALESCE(NULLIF(CAST(s.{column} AS TEXT), ''), 'none'), s.n, s.p FROM ({sql}) s",
+                f"SELECT s.village_id, %s, COALESCE(NULLIF(CAST(s.{column} AS TEXT), ''), 'none'), s.n, s.p "
+                f"FROM ({sql}) s",
                 [metric, *params],
             )
 
@@ -123,7 +124,8 @@ def rebuild_stats(*, log: Callable[[str], object] | None = None) -> float:
     )
     if log:
         log(
-            f"统计汇总已重建：{RegionStat.objects.count():,} 行户数人数、{CaseworkStat.objects.count():,} 行帮扶监测，"
+            f"统计汇总已重建：{RegionStat.objects.count():,} 行户数人数、"
+            f"{CaseworkStat.objects.count():,} 行帮扶监测，"
             f"用时 {seconds:.1f} 秒"
         )
     return seconds

@@ -49,7 +49,8 @@ def _phone(browser, live_server):
 
 OUTSIDE = """() => {
   const width = Math.min(window.innerWidth, window.screen.width), found = [];
-  if (document.documentElement.scrollWidth > width) found.push("document " + document.documentElement.scrollWidth);
+  const page = document.documentElement.scrollWidth;
+  if (page > width) found.push("document " + page);
   for (const el of document.body.querySelectorAll("*")) {
     const box = el.getBoundingClientRect();
     if (!box.width || box.right <= width + 1) continue;

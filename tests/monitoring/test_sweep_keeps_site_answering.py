@@ -23,7 +23,8 @@ WEB = """
 import json, time
 from django.conf import settings
 from django.test import Client
-settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # the test's accounts' (conftest)
+# the test's accounts' (conftest)
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 client, out = Client(raise_request_exception=False), []
 client.get("/accounts/login/")  # a cold process's first page (imports, templates) is not what is measured
 for name, call in [

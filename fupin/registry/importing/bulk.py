@@ -469,7 +469,8 @@ def _registry(ids: pl.Series):
             Member,
             fetch(
                 cursor,
-                f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m JOIN _import_households USING (household_id)',
+                f'SELECT {member_columns} FROM "{MEMBER_TABLE}" m '
+                "JOIN _import_households USING (household_id)",
             ),
         )
         household_columns = ", ".join(f'h."{c}"' for c in ["id", *form.HOUSEHOLD_COLUMNS])

@@ -66,7 +66,8 @@ class JobProgress:
         elif self.side is not None:
             with self.side.cursor() as cursor:
                 cursor.execute(
-                    f'UPDATE "{ImportJob._meta.db_table}" SET status = %s, processed_rows = %s, total_rows = %s '
+                    f'UPDATE "{ImportJob._meta.db_table}" '
+                    "SET status = %s, processed_rows = %s, total_rows = %s "
                     "WHERE id = %s",
                     [status, done, total, self.job.pk],
                 )
@@ -160,10 +161,11 @@ def _process(job, echo, limits, commit_marker) -> ImportResult | None:
 
 
 def discard_upload(job) -> None:
-    """Delete a finished job's uploaded file (issue 17: a file of ID numbers, phones and bank accounts does not
-    stay on disk once processed; the error report is masked). A failed job keeps its file for a retry, until the
-    retention rule (fupin.access.retention.purge_import_files) deletes it; a process that dies before this leaves
-    the file to that rule too. Called after the job's outcome is saved, so a job never points to nothing to redo."""
+    """Delete a finished job's uploaded file (issue 17: a file of ID numbers, phones and bank accounts does
+    not stay on disk once processed; the error report is masked). A failed job keeps its file for a retry,
+    until the retention rule (fupin.access.retention.purge_import_files) deletes it; a process that dies
+    before this leaves the file to that rule too. Called after the job's outcome is saved, so a job never
+    points to nothing to redo."""
     from ..models import ImportJob
 
     if job.file:

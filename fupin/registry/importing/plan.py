@@ -245,7 +245,8 @@ class HouseholdPlanner:
                 row,
                 "行政村",
                 hh.get((REGION, "village"), [""] * (group.index + 1))[group.index],
-                f"户 {target['number']} 登记在其他行政村（{target['village_id']}）：导入不能迁移户，请在户页面办理",
+                f"户 {target['number']} 登记在其他行政村（{target['village_id']}）："
+                "导入不能迁移户，请在户页面办理",
             )
             group.bad = True
         return target

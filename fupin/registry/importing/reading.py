@@ -130,7 +130,8 @@ def _check_layout(rows: list[list[str]], start: int, end: int, headers: list[str
         if elsewhere:
             where = f"第{start + 1}行" if start == end else f"第{start + 1}–{end + 1}行"
             raise ImportRejected(
-                f"表头的排列无法识别：表头在{where}，但{'、'.join(f'第{n}行' for n in elsewhere)}还有表头文字。"
+                f"表头的排列无法识别：表头在{where}，"
+                f"但{'、'.join(f'第{n}行' for n in elsewhere)}还有表头文字。"
                 f"{refused} 表头可以是一行，或两三行（上行为分组或合并单元格、下行为各列名称）。"
             ) from None
 

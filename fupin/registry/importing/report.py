@@ -59,7 +59,10 @@ class ImportResult:
             f"更新 {self.households_updated} 户、{self.members_updated} 人；{self.unchanged_rows} 行无变化。"
         )
         if self.error_rows:
-            text += f"{self.error_rows} 行有错误，跳过 {self.skipped_households} 户（{self.skipped_rows} 行），详见错误报告。"
+            text += (
+                f"{self.error_rows} 行有错误，"
+                f"跳过 {self.skipped_households} 户（{self.skipped_rows} 行），详见错误报告。"
+            )
         if self.ignored_columns:
             text += "已忽略无法识别的列：" + "、".join(self.ignored_columns) + "。"
         return text

@@ -33,7 +33,8 @@ class Command(BaseCommand):
             stop.set()
         if batch.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
             self.stdout.write(
-                f"已加入后台队列（任务 {batch.task_id}）；运行 `fupin worker`（或 `fupin serve`）处理，网页上可查看进度。"
+                f"已加入后台队列（任务 {batch.task_id}）；"
+                "运行 `fupin worker`（或 `fupin serve`）处理，网页上可查看进度。"
             )
             return
         self.stderr.write("")

@@ -1,5 +1,5 @@
-"""fupin backup PATH [--no-verify] [--keep N]: the database, uploaded files and var/secret_key in one archive (never the data keys), checked
-by restoring it into a scratch database (fupin.backup.services)."""
+"""fupin backup PATH [--no-verify] [--keep N]: the database, uploaded files and var/secret_key in one archive
+(never the data keys), checked by restoring it into a scratch database (fupin.backup.services)."""
 
 import re
 from pathlib import Path
@@ -45,7 +45,8 @@ class Command(BaseCommand):
         media = outcome.media
         size = outcome.path.stat().st_size
         self.stdout.write(
-            f"已备份到 {outcome.path}（{size / 2**20:,.1f} MB，{outcome.seconds:,.1f} 秒）：{manifest['engine']} 数据库 "
+            f"已备份到 {outcome.path}（{size / 2**20:,.1f} MB，{outcome.seconds:,.1f} 秒）："
+            f"{manifest['engine']} 数据库 "
             f"{len(manifest['tables'])} 张表 {outcome.rows:,} 行，上传文件 {len(media):,} 个"
             f"（{sum(f['size'] for f in media) / 2**20:,.1f} MB），审计链 {len(manifest['chains'])} 条"
         )

@@ -6,9 +6,9 @@ current one, then walks every table holding encrypted fields in batches, each it
 value names. Killed half-way, run it again: values not yet under the current key remain, so it adds no key
 and finishes them. Run it in the background (`nohup fupin rotate-keys &`) on a large registry; the progress
 goes to the console. The old key stays in the file: delete its line only after a backup made since.
-JSON holding encrypted values (a change request's payload, a sync conflict's values) is rewritten too, a locked
-batch at a time (fupin.core.encrypting.reseal_json); the audit trail's values stay under the key they were
-written with (the chain hashes them as stored), so a key stays in the file while audit entries name it.
+JSON holding encrypted values (a change request's payload, a sync conflict's values) is rewritten too, a
+locked batch at a time (fupin.core.encrypting.reseal_json); the audit trail's values stay under the key they
+were written with (the chain hashes them as stored), so a key stays in the file while audit entries name it.
 Values sealed into queued tasks' arguments (a text message waiting to be sent) are sealed again under the new
 key, on the database or the Redis queue (fupin.core.queued), so retiring the old key strands no message.
 """
@@ -23,7 +23,10 @@ from fupin.core import crypto, encrypting, queued
 
 
 class Command(BaseCommand):
-    help = "换用新的数据密钥并在后台分批重新加密（可中断后重跑）。 Rotate the data key and re-encrypt in batches."
+    help = (
+        "换用新的数据密钥并在后台分批重新加密（可中断后重跑）。"
+        " Rotate the data key and re-encrypt in batches."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-new-key", action="store_true", help="只把数据重新加密到当前密钥")

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--households-only",
             action="store_true",
-            help="the households alone, without the procedures, pairings, funds and monitoring done with them",
+            help=(
+                "the households alone, without the procedures, pairings, funds and monitoring done with them"
+            ),
         )
 
     def handle(self, *args, persons, seed, reset, households_only=False, **options):
@@ -51,7 +53,8 @@ class Command(BaseCommand):
         self.stderr.write("")
         self.stdout.write(
             self.style.SUCCESS(
-                f"已生成 {result['households']:,} 户 {result['persons']:,} 人，分布在 {result['villages']} 个行政村。"
+                f"已生成 {result['households']:,} 户 {result['persons']:,} 人，"
+                f"分布在 {result['villages']} 个行政村。"
             )
         )
         users = list(result["users"])

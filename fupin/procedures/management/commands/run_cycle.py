@@ -39,7 +39,8 @@ class Command(BaseCommand):
         r = result
         self.stdout.write(
             self.style.SUCCESS(
-                f"{r['county']} {r['year']}年（扶贫标准 {r['poverty_line']} 元）：规模 {r['quota_persons']:,} 人，减贫计划 {r['plan_persons']:,} 人；"
+                f"{r['county']} {r['year']}年（扶贫标准 {r['poverty_line']} 元）："
+                f"规模 {r['quota_persons']:,} 人，减贫计划 {r['plan_persons']:,} 人；"
                 f"识别 {r.get('identification_batches', 0)} 个村 {r.get('identified_households', 0):,} 户，"
                 f"返贫 {r.get('relapse_batches', 0)} 个村 {r.get('relapsed_households', 0):,} 户，"
                 f"脱贫 {r.get('exit_batches', 0)} 个村 {r.get('exited_households', 0):,} 户。"

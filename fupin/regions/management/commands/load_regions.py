@@ -17,7 +17,10 @@ DEPTHS = {
 
 
 class Command(BaseCommand):
-    help = "加载全国行政区划（统计用区划代码）。Load the division tree: the whole country to --depth, and full depth under each --under code."
+    help = (
+        "加载全国行政区划（统计用区划代码）。Load the division tree: the whole country to --depth, "
+        "and full depth under each --under code."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
