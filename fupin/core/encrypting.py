@@ -256,17 +256,20 @@ def recrypt_bulk(
                 done = cursor.fetchall()
                 written += len(done)
                 if table.versioned and restore_versions:
-                    bumped = [pk for pk, was_moved in done if was_moved]
-                    if bumped:
-                        cursor.execute(
-                            f"UPDATE {q(table.name)} SET version = version - 1 "
-                            "WHERE id = ANY(%s) AND version > 1",
-                            [bumped],
-                        )
+                    _restore_versions(cursor, q(table.name), [pk for pk, was_moved in done if was_moved])
         last, seen = rows[-1][0], seen + len(rows)
         if progress:
             progress(table, seen, total)
     return written
+
+
+def _restore_versions(cursor: Any, quoted_table: str, moved: list[int]) -> None:
+    """Take back the version the UPDATE added to the rows whose stored values changed: a re-encryption is not
+    an edit (as recrypt's `lower`)."""
+    if moved:
+        cursor.execute(
+            f"UPDATE {quoted_table} SET version = version - 1 WHERE id = ANY(%s) AND version > 1", [moved]
+        )
 
 
 def json_tables(model_list: Iterable[type[models.Model]]) -> list[tuple[type[models.Model], list[str]]]:
