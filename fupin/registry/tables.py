@@ -113,4 +113,5 @@ NATIONAL_FORM = Table(
     row=None,
     cells=lambda rows, revealed: exports.export_rows(rows.households, show_identifiers=revealed),
     reveal=lambda request, rows: reveal_households(request, rows.households),
+    plain=True,  # every cell is text (exports.export_rows)
 )
