@@ -10,6 +10,7 @@ from fupin.core.forms import ServiceForm
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES
 
 from .models import BatchKind, HelperKind, MeasureStatus, PlanClass, UnitKind, VisitKind
+from .services import NOTE_MAX_LENGTH
 
 DATE = forms.DateInput(
     attrs={"type": "date"}, format="%Y-%m-%d"
@@ -224,7 +225,7 @@ class VisitForm(ServiceForm):
                 label=str(GUARANTEE_LABELS[g]), choices=GUARANTEE_CHOICES, required=False
             )
             self.fields[f"note_{g}"] = forms.CharField(
-                label=gettext_lazy("说明"), required=False, max_length=200
+                label=gettext_lazy("说明"), required=False, max_length=NOTE_MAX_LENGTH
             )
 
     def guarantee_rows(self):

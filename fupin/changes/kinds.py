@@ -15,10 +15,11 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import ProtectedError
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from fupin.audit.services import diff, record, snapshot
 from fupin.core import money
+from fupin.core.errors import TOO_LONG
 from fupin.registry import codes, validation
 from fupin.registry.models import (
     GUARANTEES,
@@ -128,6 +129,11 @@ def _other_household(household: Household, pk, *, key: str, by) -> Household:
     return other
 
 
+# A new member's values checked as the model holds them: the refusals the field app's phone also gives
+ID_NUMBER_MAX_LENGTH = 64  # longer is no ID number at all (the column holds the sealed value)
+ID_NUMBER_TOO_LONG = "身份证号过长"
+
+
 def _typed_member_fields(fields: dict) -> dict:
     """The new member's values checked for type and length as the model holds them (the API passes JSON
     through)."""
@@ -154,9 +160,9 @@ def _typed_member_fields(fields: dict) -> dict:
         ):
             errors[name] = f"{field.verbose_name}取值无效"
         elif name != "id_number" and len(value) > field.max_length:
-            errors[name] = f"最多{field.max_length}个字符"
-        elif name == "id_number" and len(value) > 64:
-            errors[name] = "身份证号过长"
+            errors[name] = TOO_LONG.format(max_length=field.max_length)
+        elif name == "id_number" and len(value) > ID_NUMBER_MAX_LENGTH:
+            errors[name] = ID_NUMBER_TOO_LONG
     if errors:
         raise ChangeError(errors)
     return fields
@@ -298,6 +304,10 @@ def _check_facts(household, **changes) -> None:
         raise ChangeError(errors)
 
 
+YEARS = (2000, 2100)  # the years a correction may name
+YEAR_RANGE = gettext_noop("年度应在2000到2100之间")
+
+
 def _year_or_none(value, key):
     if value in (None, ""):
         return None
@@ -308,7 +318,7 @@ def _year_or_none(value, key):
     except (TypeError, ValueError, OverflowError):
         raise ChangeError({key: gettext("年度须为整数")}) from None
     if not 0 <= year <= 9999:
-        raise ChangeError({key: gettext("年度应在2000到2100之间")})
+        raise ChangeError({key: gettext(YEAR_RANGE)})
     return year
 
 
@@ -353,23 +363,37 @@ def income_values(record: IncomeRecord) -> dict:
     }
 
 
+HOUSEHOLD_SIZE_LIMITS = (1, 99)
+
+
+def income_messages() -> dict[str, str]:
+    """An income correction's refusals that need no registry, in the current language (the field app's phone
+    gives them offline; the amounts' are money.parse_yuan's)."""
+    return {
+        "no_year": gettext("该户这一年尚无收入记录：请选择已录入的年度"),
+        "size": gettext("家庭人口数应在1到99之间"),
+        "year_range": gettext(YEAR_RANGE),
+    }
+
+
 def _prepare_income_correction(household, payload, by) -> Plan:
     year = _year_or_none(payload.get("year"), "year")
     income = (
         IncomeRecord.objects.filter(household=household, year=year).first()
-        if year and 2000 <= year <= 2100
+        if year and YEARS[0] <= year <= YEARS[1]
         else None
     )
+    words = income_messages()
     if income is None:
-        raise ChangeError({"year": gettext("该户这一年尚无收入记录：请选择已录入的年度")})
+        raise ChangeError({"year": words["no_year"]})
     values = {f: _money(payload.get(f), f) for f in INCOME_COMPONENTS}
     size = payload.get("household_size") or income.household_size
     try:
         size = int(size)
     except (TypeError, ValueError, OverflowError):
         raise ChangeError({"household_size": gettext("家庭人口数须为整数")}) from None
-    if not 1 <= size <= 99:
-        raise ChangeError({"household_size": gettext("家庭人口数应在1到99之间")})
+    if not HOUSEHOLD_SIZE_LIMITS[0] <= size <= HOUSEHOLD_SIZE_LIMITS[1]:
+        raise ChangeError({"household_size": words["size"]})
     per_capita = per_capita_net_income(
         incomes=[values[f] for f in IncomeRecord.INCOME_FIELDS],
         productive_expenditure=values["productive_expenditure"],

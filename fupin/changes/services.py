@@ -4,11 +4,12 @@ transaction with its audit entry; approving applies the change in the same trans
 """
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -119,19 +120,30 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
+# A request's reason and evidence: the refusals, in the words the web, the API and the field app's phone show
+REASON_MAX_LENGTH = 2000
+REFERENCE_MAX_LENGTH = cast(CharField, ChangeRequest._meta.get_field("evidence_reference")).max_length or 300
+REASON_MESSAGES = {
+    "reason": "请填写变更原因",
+    "reason_long": "变更原因最多{limit}字",
+    "reference_long": "佐证材料说明最多{limit}字",
+    "evidence": "请上传佐证材料（图片或 PDF），或填写佐证材料说明",
+}
+
+
 def _check_reason_and_evidence(
     reason: str, reference: str, files: Sequence[UploadedFile], *, existing: int = 0
 ) -> None:
     errors = {}
     if not reason:
-        errors["reason"] = "请填写变更原因"
-    elif len(reason) > 2000:
-        errors["reason"] = "变更原因最多2000字"
-    if len(reference) > 300:
-        errors["evidence_reference"] = "佐证材料说明最多300字"
+        errors["reason"] = REASON_MESSAGES["reason"]
+    elif len(reason) > REASON_MAX_LENGTH:
+        errors["reason"] = REASON_MESSAGES["reason_long"].format(limit=REASON_MAX_LENGTH)
+    if len(reference) > REFERENCE_MAX_LENGTH:
+        errors["evidence_reference"] = REASON_MESSAGES["reference_long"].format(limit=REFERENCE_MAX_LENGTH)
     errors |= check_files(files, existing=existing)
     if not errors and not (reference or files or existing):
-        errors["evidence"] = "请上传佐证材料（图片或 PDF），或填写佐证材料说明"
+        errors["evidence"] = REASON_MESSAGES["evidence"]
     if errors:
         raise ChangeError(errors)
 

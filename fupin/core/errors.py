@@ -12,6 +12,9 @@ from django.utils.translation import gettext_noop
 # (fupin.core.middleware.ConflictMiddleware).
 CONFLICT_MESSAGE = gettext_noop("与已有数据冲突（可能有人同时修改了同一记录），未作任何修改；请刷新后重试")
 
+# A text longer than its column holds, in the words a change request's member and the field app's edits give
+TOO_LONG = "最多{max_length}个字符"
+
 
 class ServiceError(ValueError):
     """A refused action, in Chinese: `errors` maps field names (or "__all__") to messages.

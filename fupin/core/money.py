@@ -25,6 +25,29 @@ def below_digits(max_digits: int) -> Decimal:
     return Decimal(10) ** (max_digits - 2)
 
 
+# parse_yuan's refusals, as templates: the field app's phone checks an amount offline with these same words
+MESSAGES = {
+    "invalid": "请输入{label}（{unit}）",
+    "invalid_no_unit": "请输入{label}",
+    "negative": "{label}不能为负数",
+    "places": "{label}最多保留两位小数",
+    "limit": "{label}不能超过 {limit}",
+}
+
+
+def messages_for(*, below: Decimal | None = None, label: str = "金额", unit: str = "元") -> dict[str, str]:
+    """parse_yuan's refusals for one use, worded as it words them (the field app's rules carry these)."""
+    limit = MAX_BELOW if below is None else below
+    return {
+        "invalid": MESSAGES["invalid"].format(label=label, unit=unit)
+        if unit
+        else MESSAGES["invalid_no_unit"].format(label=label),
+        "negative": MESSAGES["negative"].format(label=label),
+        "places": MESSAGES["places"].format(label=label),
+        "limit": MESSAGES["limit"].format(label=label, limit=format_yuan(limit - CENT)),
+    }
+
+
 class MoneyError(ServiceError):
     """An amount that is not a valid sum of money; the message is Chinese."""
 
@@ -48,9 +71,12 @@ def parse_yuan(
         raise TypeError("money must not be float")
     if blank is not None and (value is None or (isinstance(value, str) and not value.strip())):
         return blank
-    invalid = f"请输入{label}（{unit}）" if unit else f"请输入{label}"
+
+    def refuse(reason: str) -> MoneyError:
+        return MoneyError(messages_for(below=below, label=label, unit=unit)[reason])
+
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise MoneyError(invalid)
+        raise refuse("invalid")
     if isinstance(value, str):
         value = value.strip()
         for separator in SEPARATORS:
@@ -58,19 +84,19 @@ def parse_yuan(
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError):
-        raise MoneyError(invalid) from None
+        raise refuse("invalid") from None
     if not amount.is_finite():
-        raise MoneyError(invalid)
+        raise refuse("invalid")
     if amount < 0:
-        raise MoneyError(f"{label}不能为负数")
+        raise refuse("negative")
     sign, digits, exponent = amount.as_tuple()
     if (
         isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2 :])
     ):  # a nonzero digit after the fen
-        raise MoneyError(f"{label}最多保留两位小数")
+        raise refuse("places")
     limit = MAX_BELOW if below is None else below
     if amount >= limit:
-        raise MoneyError(f"{label}不能超过 {format_yuan(limit - CENT)}")
+        raise refuse("limit")
     return amount.quantize(CENT)
 
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from fupin.core.errors import TOO_LONG
 from fupin.core.versions import plain
 
 from .services import FieldError
@@ -59,9 +60,13 @@ def typed(model: type[models.Model], allowed: set[str], values: Any, *, key: str
     for name, value in values.items():
         f = cast(models.Field, model._meta.get_field(name))
         try:
-            out[name] = f.to_python(value) if value is not None or f.null else value
+            read = f.to_python(value) if value is not None or f.null else value
         except ValidationError as e:
             errors[name] = "；".join(e.messages)
+            continue
+        if isinstance(read, str) and f.max_length and len(read) > f.max_length:
+            errors[name] = TOO_LONG.format(max_length=f.max_length)  # the column's, as the phone checks it
+        out[name] = read
     if errors:
         raise FieldError(errors)
     return out

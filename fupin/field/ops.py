@@ -41,6 +41,7 @@ MEMBER_FIELDS = frozenset({"phone", "health", "schooling", "work_status", "work_
 MEASURE_FIELDS = frozenset({"status", "actual_amount", "result", "income_increase", "completed_on"})
 CHANGE_KINDS = ("member_join", "member_leave", "income_correction")
 NOTICE_STAGES = (Stage.FIRST_NOTICE, Stage.SECOND_NOTICE)
+DATE_FORMAT = "须为日期，格式 YYYY-MM-DD"  # a visit's or a checklist's date the phone sent empty or malformed
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _date(value: Any, key: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except (TypeError, ValueError):
-        raise FieldError({key: "须为日期，格式 YYYY-MM-DD"}) from None
+        raise FieldError({key: DATE_FORMAT}) from None
 
 
 def _pk(value: Any, key: str) -> int:

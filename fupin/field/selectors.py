@@ -11,21 +11,21 @@ from django.utils import timezone
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter, region_filter
-from fupin.assistance.models import OPEN_MEASURE_STATUSES, HelpMeasure, Visit
+from fupin.assistance.models import OPEN_MEASURE_STATUSES, HelpMeasure, Visit, VisitKind
 from fupin.assistance.services import settings_for
 from fupin.changes.kinds import INCOME_COMPONENTS
 from fupin.changes.models import ChangeKind, JoinCause, LeaveCause
-from fupin.core import idnumber
 from fupin.core.idnumber import mask, mask_text
 from fupin.core.versions import plain
 from fupin.declarations.models import Declaration, Status
 from fupin.monitoring.models import CHECK_ITEMS, LookBack, LookBackItem
-from fupin.registry import codes, validation
+from fupin.registry import codes
 from fupin.registry.models import Household, IncomeRecord, Member
 
 from . import permissions
 from .models import Conflict, Device
 from .ops import CHANGE_KINDS, HOUSEHOLD_FIELDS, MEASURE_FIELDS, MEMBER_FIELDS
+from .rules import rules
 
 # A phone carries at most this many households (a village's, or a helper's pairings): the rest stays on the
 # web.
@@ -167,26 +167,11 @@ def choices() -> dict:
         "leave_cause": _pairs(LeaveCause.choices),
         "relation": _pairs(codes.Relation.choices),
         "sex": _pairs(codes.Sex.choices),
+        "visit_kind": _pairs(VisitKind.choices),
         "income": [
             [name, str(cast(Field, IncomeRecord._meta.get_field(name)).verbose_name)]
             for name in INCOME_COMPONENTS
         ],
-    }
-
-
-def rules() -> dict:
-    """The checks the phone runs before it queues a change, those that need no registry: a new member's name
-    and relation, and the ID number's format, birth date and GB 11643 check character, with the server's own
-    messages (templates filled on the phone as `idnumber.parse` fills them). Whatever needs the registry (an
-    ID number in another household, an open request) stays the server's, in the receipt."""
-    return {
-        "required": {"name": validation.NAME_REQUIRED, "relation": validation.RELATION_REQUIRED},
-        "id_number": {
-            "weights": idnumber.WEIGHTS,
-            "check": idnumber.CHECK_CHARS,
-            "earliest_year": idnumber.EARLIEST_BIRTH_YEAR,
-            "messages": idnumber.MESSAGES,
-        },
     }
 
 

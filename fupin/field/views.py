@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,6 +25,7 @@ from . import permissions, selectors, services
 
 # The static files the app needs offline, cached by its service worker when it installs.
 APP_FILES = (
+    "field/rules.js",
     "field/app.js",
     "field/app.css",
     "field/icon.svg",
@@ -39,7 +41,11 @@ def app(request):
     return render(
         request,
         "field/app.html",
-        {"allowed": permissions.can_use_app(request.user), "wipe_days": services.wipe_after_days()},
+        {
+            "allowed": permissions.can_use_app(request.user),
+            "wipe_days": services.wipe_after_days(),
+            "time_zone": timezone.get_current_timezone_name(),
+        },
     )
 
 

@@ -541,6 +541,17 @@ def open_lookback(
 
 
 @transaction.atomic
+def lookback_messages() -> dict[str, str]:
+    """record_lookback_item's refusals in the current language: the items unanswered or unexplained follow
+    the first two, joined by 、 (the field app's phone words its own refusals with these)."""
+    return {
+        "missing": gettext("请逐项填写："),
+        "unexplained": gettext("未达标的项目须说明情况："),
+        "future": gettext("排查日期不能晚于今天"),
+        "separator": "、",
+    }
+
+
 def record_lookback_item(
     item: LookBackItem,
     *,
@@ -556,17 +567,20 @@ def record_lookback_item(
     item = LookBackItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
     if item.campaign.status != LookBack.Status.OPEN:
         raise MonitoringError(gettext("该回头看已结束"))
+    words = lookback_messages()
     missing = [i for i in CHECK_ITEMS if results.get(i) is None]
     if missing:
-        raise MonitoringError(gettext("请逐项填写：") + "、".join(str(CHECK_ITEM_LABELS[i]) for i in missing))
+        raise MonitoringError(
+            words["missing"] + words["separator"].join(str(CHECK_ITEM_LABELS[i]) for i in missing)
+        )
     notes = {k: (v or "").strip() for k, v in notes.items() if k in CHECK_ITEMS and (v or "").strip()}
     unexplained = [i for i in CHECK_ITEMS if results[i] is False and not notes.get(i)]
     if unexplained:
         raise MonitoringError(
-            gettext("未达标的项目须说明情况：") + "、".join(str(CHECK_ITEM_LABELS[i]) for i in unexplained)
+            words["unexplained"] + words["separator"].join(str(CHECK_ITEM_LABELS[i]) for i in unexplained)
         )
     if checked_on > timezone.localdate():
-        raise MonitoringError(gettext("排查日期不能晚于今天"))
+        raise MonitoringError(words["future"])
     if evidence is not None:
         evidence = accepted_evidence(evidence)
     for i in CHECK_ITEMS:

@@ -16,6 +16,9 @@ from . import codes
 # A member's required fields, in the words the forms, the API and the field app's phone all show
 NAME_REQUIRED = "姓名不能为空"
 RELATION_REQUIRED = "请选择与户主关系"
+# A sex or birth date that disagrees with the ID number, as templates ({sex} is the sex's label)
+SEX_MISMATCH = "性别与身份证号不符：身份证号显示为{sex}"
+BIRTH_DATE_MISMATCH = "出生日期与身份证号不符：身份证号显示为 {date}"
 
 
 def check_identity(
@@ -28,9 +31,9 @@ def check_identity(
         return {"id_number": str(e)}, None
     errors = {}
     if sex and sex != parsed.sex:
-        errors["sex"] = f"性别与身份证号不符：身份证号显示为{codes.Sex(parsed.sex).label}"
+        errors["sex"] = SEX_MISMATCH.format(sex=codes.Sex(parsed.sex).label)
     if birth_date and birth_date != parsed.birth_date:
-        errors["birth_date"] = f"出生日期与身份证号不符：身份证号显示为 {parsed.birth_date.isoformat()}"
+        errors["birth_date"] = BIRTH_DATE_MISMATCH.format(date=parsed.birth_date.isoformat())
     return errors, parsed
 
 

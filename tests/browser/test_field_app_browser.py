@@ -1,7 +1,9 @@
 """The offline field app on a phone (issue 21): download the work set, go offline, record two visits with
 photos, a look-back checklist and a change request (a grandchild born), close and reopen the app offline (all
 still there), go online, sync; the web shows each visit once, and a retry of the same upload records nothing
-twice. Online, a change request the server refuses shows its reason in the form."""
+twice. Offline, a visit dated tomorrow, a negative income and a wrong ID number are refused on the phone
+beside their fields, in the server's words, and nothing is queued. Online, a change request the server refuses
+shows its reason in the form."""
 
 import datetime
 from decimal import Decimal
@@ -14,7 +16,9 @@ from playwright.sync_api import expect
 from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import Visit, VisitPhoto
+from fupin.assistance.services import DATE_IN_FUTURE
 from fupin.changes.models import ChangeRequest
+from fupin.core import money
 from fupin.field.models import SyncedChange, VisitTrace
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import LookBackItem
@@ -92,6 +96,17 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
         page.click("#visit-form button[type=submit]")
         expect(page.locator("#flash")).to_contain_text("走访已保存在手机上")
         page.click("text=‹ 返回")
+    # a visit dated tomorrow (China's date, as the server counts it) is refused on the phone, offline, beside
+    # the date and in the server's words, and nothing is queued
+    page.locator(".household", has_text="欧阳明").get_by_role("button", name="打开").click()
+    page.click("#new-visit")
+    page.fill("input[name=visited_on]", (today + datetime.timedelta(days=1)).isoformat())
+    page.fill("textarea[name=findings]", "补录的走访")
+    page.click("#visit-form button[type=submit]")
+    expect(page.locator("input[name=visited_on] + .field-error")).to_have_text(DATE_IN_FUTURE)
+    expect(page.locator("#outbox-count")).to_have_text("2")
+    page.click("text=‹ 返回")
+    page.click("text=‹ 返回")
     page.locator(".household", has_text="欧阳明").get_by_role("button", name="打开").click()
     page.click("button.lookback")
     for item in ("income", "food_clothing", "education", "medical", "housing", "water"):
@@ -100,6 +115,16 @@ def test_visits_and_a_checklist_recorded_offline_sync_once(users, browser, live_
     expect(page.locator("#outbox-count")).to_have_text("3")
     # a change request offline: a grandchild born (增员), in the server's own lists of causes and relations
     page.click("#change-request")
+    # new income figures with a negative amount: refused beside the amount, as money.parse_yuan words it
+    page.select_option("#change-kind", "income_correction")
+    page.fill("input[name=wages]", "-5")
+    page.fill("textarea[name=reason]", "重新核算")
+    page.fill("input[name=evidence_reference]", "收入台账")
+    page.click("#change-form button[type=submit]")
+    negative = money.messages_for(below=money.CHANGE_INCOME_BELOW)["negative"]
+    expect(page.locator("input[name=wages] + .field-error")).to_have_text(negative)
+    expect(page.locator("#outbox-count")).to_have_text("3")
+    page.select_option("#change-kind", "member_join")
     expect(page.locator("#change-kind")).to_have_value("member_join")
     page.select_option("select[name=cause]", "born")
     page.fill("input[name=name]", "欧阳小宝")

@@ -34,7 +34,10 @@
   const show = (...nodes) => { main.replaceChildren(...nodes.flat(2)); window.scrollTo(0, 0); };
   const getMeta = async (key, fallback) => ((await db.meta.get(key)) || { value: fallback }).value;
   const setMeta = (key, value) => db.meta.put({ key, value });
-  const today = () => new Date().toISOString().slice(0, 10);
+  // the server's rules (rules.js applies them) and its zone: "today" is China's date, whatever the phone's zone
+  let RULES = {};
+  const ZONE = { time_zone: body.dataset.timeZone || "Asia/Shanghai", offset_minutes: 480 };
+  const today = () => FupinRules.todayIn(RULES.today || ZONE);
   const csrf = () => (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
 
   async function wipe(message) {
@@ -99,6 +102,7 @@
       await setMeta("wipe_days", data.wipe_after_days);
       await setMeta("choices", data.choices || {});
       await setMeta("rules", data.rules || {});
+      RULES = data.rules || {};
     });
   }
 
@@ -191,7 +195,7 @@
       el("span", { class: "opts" },
         el("label", {}, el("input", { type: "radio", name: prefix + key, value: "1" }), "达标"),
         el("label", {}, el("input", { type: "radio", name: prefix + key, value: "0" }), "未达标"),
-        el("input", { type: "text", name: "note_" + prefix + key, placeholder: "未达标说明" }))));
+        el("input", { type: "text", name: "note_" + key, placeholder: "未达标说明" }))));
   }
 
   function readChecks(form, items, prefix) {
@@ -199,7 +203,7 @@
     items.forEach(([key]) => {
       const picked = form.querySelector(`input[name=${prefix}${key}]:checked`);
       if (picked) results[key] = picked.value === "1";
-      const note = form.querySelector(`input[name=note_${prefix}${key}]`).value.trim();
+      const note = form.querySelector(`input[name=note_${key}]`).value.trim();
       if (note) notes[key] = note;
     });
     return { results, notes };
@@ -234,10 +238,11 @@
     });
   }
 
-  function visitForm(h) {
+  async function visitForm(h) {
+    const visitKinds = (await getMeta("choices", {})).visit_kind || [["home", "入户走访"]];
     const photos = [];
     const thumbs = el("div", { class: "thumbs", id: "thumbs" });
-    const picker = el("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, id: "photos" });
+    const picker = el("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, id: "photos", name: "photos" });
     picker.addEventListener("change", async () => {
       for (const file of picker.files) {
         const photo = await compress(file);
@@ -246,10 +251,9 @@
       }
       picker.value = "";
     });
-    const form = el("form", { id: "visit-form" },
+    const form = el("form", { id: "visit-form", novalidate: true },
       el("label", {}, "走访日期", el("input", { type: "date", name: "visited_on", value: today(), max: today() })),
-      el("label", {}, "走访方式", el("select", { name: "kind" }, el("option", { value: "home" }, "入户走访"),
-        el("option", { value: "phone" }, "电话回访"), el("option", { value: "festival" }, "节日慰问"))),
+      el("label", {}, "走访方式", el("select", { name: "kind" }, options(visitKinds))),
       el("label", {}, "走访情况", el("textarea", { name: "findings", rows: 3 })),
       el("label", {}, "发现问题及处理", el("textarea", { name: "problems", rows: 2 })),
       el("h3", {}, "两不愁三保障核查"), guaranteeRows(GUARANTEES, "g_"),
@@ -261,6 +265,7 @@
       const checks = readChecks(form, GUARANTEES, "g_");
       const data = { visited_on: form.visited_on.value, kind: form.kind.value, findings: form.findings.value,
         problems: form.problems.value, guarantees: checks.results, guarantee_notes: checks.notes, photos };
+      if (refusedHere(form, "visit", data)) return;
       if (form.locate.checked) Object.assign(data, (await locate()) || {});
       await queue("visit", h.id, data);
       await household(h.id);
@@ -270,14 +275,16 @@
   }
 
   function lookbackForm(h, item) {
-    const form = el("form", { id: "lookback-form" }, el("p", { class: "muted" }, `${item.campaign}（截止 ${item.ends_on}）`),
+    const form = el("form", { id: "lookback-form", novalidate: true }, el("p", { class: "muted" }, `${item.campaign}（截止 ${item.ends_on}）`),
       guaranteeRows(CHECKS, "c_"),
       el("label", {}, "排查日期", el("input", { type: "date", name: "checked_on", value: today(), max: today() })),
       el("button", { class: "primary", type: "submit" }, "保存到手机"));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const checks = readChecks(form, CHECKS, "c_");
-      await queue("lookback", h.id, { item: item.id, base: item.base, results: checks.results, notes: checks.notes, checked_on: form.checked_on.value });
+      const data = { item: item.id, base: item.base, results: checks.results, notes: checks.notes, checked_on: form.checked_on.value };
+      if (refusedHere(form, "lookback", data)) return;
+      await queue("lookback", h.id, data);
       await household(h.id);
       flash("回头看核查已保存在手机上，联网后同步");
     });
@@ -285,7 +292,7 @@
   }
 
   function memberForm(h, m) {
-    const form = el("form", { id: "member-form" },
+    const form = el("form", { id: "member-form", novalidate: true },
       el("label", {}, "联系电话", el("input", { name: "phone", value: m.phone || "", inputmode: "tel" })),
       el("button", { class: "primary", type: "submit" }, "保存到手机"));
     form.addEventListener("submit", async (event) => {
@@ -311,36 +318,13 @@
     form.querySelector("button[type=submit]").before(el("p", { class: "error field-error", id: "form-error" }, rest.join("；")));
   }
 
-  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => String(values[k]));
 
-  function idNumberError(raw, rule) {
-    // idnumber.parse's checks in its order and words (the templates come from the server); a number with
-    // characters beyond printable ASCII (hidden spaces from a chat app) is left to the server, which names them
-    const m = rule.messages, n = (raw || "").trim().toUpperCase();
-    if (!n) return m.empty;
-    if (!/^[\x21-\x7e]*$/.test(n)) return null;
-    if (n.length !== 18) return n.length === 15 ? m.old : fill(m.length, { length: n.length });
-    if (!/^\d{17}[\dX]$/.test(n)) return m.characters;
-    const digits = n.slice(6, 14), y = +digits.slice(0, 4), mo = +digits.slice(4, 6), d = +digits.slice(6);
-    const birth = new Date(Date.UTC(2000, mo - 1, d));
-    birth.setUTCFullYear(y);
-    if (y < 1 || birth.getUTCMonth() !== mo - 1 || birth.getUTCDate() !== d) return fill(m.no_date, { digits });
-    const iso = `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6)}`;
-    if (iso > today() || y < rule.earliest_year) return fill(m.odd_date, { date: iso });
-    const sum = rule.weights.reduce((s, w, i) => s + w * +n[i], 0);
-    const expected = rule.check[sum % 11];
-    return n[17] === expected ? null : fill(m.check, { expected });
-  }
-
-  function localErrors(kind, data, rules) {
-    // the server's rules that need no registry, checked before a change is queued, online or not
-    const errors = {};
-    if (kind !== "change_request" || data.change_kind !== "member_join" || !rules.id_number) return errors;
-    const member = data.payload.member;
-    Object.entries(rules.required || {}).forEach(([key, message]) => { if (!member[key]) errors[key] = message; });
-    const wrong = idNumberError(member.id_number, rules.id_number);
-    if (wrong) errors.id_number = wrong;
-    return errors;
+  function refusedHere(form, kind, data) {
+    // the server's rules that need no registry, checked before anything is queued, online or not
+    const errors = FupinRules.check(kind, data, RULES);
+    if (!Object.keys(errors).length) return false;
+    showErrors(form, { errors });
+    return true;
   }
 
   async function submitChange(form, h, kind, data, done) {
@@ -348,8 +332,7 @@
     // server's words (the rules need the registry: an ID number in another household, an open request, a year's
     // income), and the refused copy leaves the outbox while the form keeps what was typed. The rules that need
     // no registry are checked here first, with the server's messages: nothing wrong is queued.
-    const errors = localErrors(kind, data, await getMeta("rules", {}));
-    if (Object.keys(errors).length) { showErrors(form, { errors }); return; }
+    if (refusedHere(form, kind, data)) return;
     const key = await queue(kind, h.id, data);
     if (!navigator.onLine) { await household(h.id); flash(done + "，联网后同步"); return; }
     let line;
@@ -384,9 +367,9 @@
 
   function incomeFields(h, choices) {
     return el("div", { id: "income-fields" },
-      el("label", {}, "年度", el("input", { type: "number", name: "year", value: new Date().getFullYear() - 1, inputmode: "numeric" })),
+      el("label", {}, "年度", el("input", { type: "number", name: "year", value: +today().slice(0, 4) - 1, inputmode: "numeric" })),
       (choices.income || []).map(([name, label]) => el("label", {}, label + "（元）",
-        el("input", { type: "number", name, step: "0.01", min: "0", value: "0", inputmode: "decimal" }))),
+        el("input", { name, value: "0", inputmode: "decimal", autocomplete: "off" }))),
       el("label", {}, "家庭人口数", el("input", { type: "number", name: "household_size", value: h.size, inputmode: "numeric" })));
   }
 
@@ -410,7 +393,7 @@
     const picker = el("select", { name: "change_kind", id: "change-kind" }, options(choices.change_kind, kind));
     picker.addEventListener("change", () => changeForm(h, picker.value));
     const fields = { member_join: () => joinFields(choices), member_leave: () => leaveFields(h, choices), income_correction: () => incomeFields(h, choices) }[kind];
-    const form = el("form", { id: "change-form" },
+    const form = el("form", { id: "change-form", novalidate: true },
       el("label", {}, "变更类型", picker), fields ? fields() : "",
       el("label", {}, "变更理由", el("textarea", { name: "reason", rows: 2 })),
       el("label", {}, "证明材料（名称、编号）", el("input", { name: "evidence_reference" })),
@@ -500,6 +483,7 @@
     document.getElementById("who").textContent = body.dataset.name;
     if ((await getMeta("user", USER)) !== USER) await db.delete().then(() => db.open());
     await setMeta("user", USER);
+    RULES = await getMeta("rules", {});
     const synced = await getMeta("synced", null) || await getMeta("downloaded", null);
     const days = await getMeta("wipe_days", WIPE_DAYS);
     if (synced && Date.now() - new Date(synced).getTime() > days * 86400000) {
