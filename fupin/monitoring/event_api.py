@@ -1,10 +1,10 @@
 """Events a department pushes, under /api/v1/department-events/: one death, disability certificate, medical
-bill, disaster loss, vehicle or business registration at a time, matched at once (fupin.monitoring.pushed). A
-liaison's token reaches these routes and its own results only."""
+bill, disaster loss, vehicle or business registration at a time, matched at once (fupin.monitoring.pushed) by
+ID number, or by name and birth date. A liaison's token reaches these routes and its own results only."""
 
 from typing import Annotated, Literal
 
-from ninja import Field, Path, Query, Router
+from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import AfterValidator
 
@@ -20,7 +20,48 @@ ERRORS = errors_for(409)
 Id = Path(..., ge=1, le=MAX_ID)
 
 EVENT_FIELDS = shown_fields(DepartmentEvent)
-DepartmentEventOut = model_schema("DepartmentEventOut", DepartmentEvent, EVENT_FIELDS)
+
+
+class CandidateOut(Schema):
+    finding: int = Field(..., description="待确认疑点 id")
+    household: int = Field(..., description="户 id")
+    member: int | None = Field(..., description="成员 id")
+    village_code: str = Field(..., description="行政村代码")
+
+
+DepartmentEventOut = model_schema(
+    "DepartmentEventOut",
+    DepartmentEvent,
+    EVENT_FIELDS,
+    extra={
+        "candidates": (
+            list[CandidateOut],
+            Field(..., description="待确认的候选成员（仅调用者管辖范围内的；部门联络员只见人数）"),
+        )
+    },
+)
+
+
+def event_out(event: DepartmentEvent, user) -> dict:
+    """The event as `user` reads it: of its candidates (if any), those in the user's scope, as findings."""
+    candidates = (
+        selectors.findings_for(user, cross_check=event.cross_check_id).filter(rule=pushed.UNRESOLVED_RULE)
+        if event.candidates_count and event.cross_check_id
+        else []
+    )
+    return record_out(event, EVENT_FIELDS, user) | {
+        "candidates": [
+            {
+                "finding": f.pk,
+                "household": f.household_id,
+                "member": f.member_id,
+                "village_code": f.village_code,
+            }
+            for f in candidates
+        ]
+    }
+
+
 MAX_DETAILS = 12
 
 
@@ -35,7 +76,11 @@ class DepartmentEventIn(InputSchema):
     kind: Literal[tuple(PushedEventKind.values)] = Field(
         ..., description="；".join(f"{k.value}={k.label}" for k in PushedEventKind)
     )
-    id_number: _text(30) = Field(..., description="当事人的公民身份号码（18位）")
+    id_number: _text(30) = Field(
+        "", description="当事人的公民身份号码（18位）；没有或可能有误时，同时填写姓名和出生日期"
+    )
+    name: _text(50) = Field("", description="当事人姓名；与出生日期一起，在没有身份证号或其不符时用于匹配")
+    birth_date: Date | None = Field(None, description="当事人出生日期（与姓名一起用于匹配）")
     occurred_on: Date = Field(..., description="发生日期（死亡、发证、就医、受灾、登记）")
     county: str = Field("", pattern=r"^(\d{6})?$", description="部门联络员：事件所属的县（6位代码）")
     amount: Money | None = Field(None, description="医疗费用或灾害损失（元）；这两类事件必填")
@@ -53,7 +98,7 @@ class DepartmentEventIn(InputSchema):
 def push_event(request, payload: DepartmentEventIn):
     user = request.auth
     event, new = pushed.receive_event(pushed.Pushed(**payload.dict()), by=user)
-    return Status(201 if new else 200, record_out(event, EVENT_FIELDS, user))
+    return Status(201 if new else 200, event_out(event, user))
 
 
 @router.get(
@@ -64,10 +109,10 @@ def push_event(request, payload: DepartmentEventIn):
 def list_events(request, params: Query[CursorQuery]):
     user = request.auth
     rows = selectors.department_events_for(user)
-    return cursor_list(rows, params, lambda r: record_out(r, EVENT_FIELDS, user), where="department-events")
+    return cursor_list(rows, params, lambda r: event_out(r, user), where="department-events")
 
 
 @router.get("/{event_id}/", response={200: DepartmentEventOut} | ERRORS, summary="一条部门事件及其比对结果")
 def get_event(request, event_id: int = Id):
     user = request.auth
-    return record_out(selectors.department_events_for(user).get(pk=event_id), EVENT_FIELDS, user)
+    return event_out(selectors.department_events_for(user).get(pk=event_id), user)

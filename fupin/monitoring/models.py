@@ -731,6 +731,16 @@ class PushedEventKind(models.TextChoices):
     BUSINESS = "business", _("工商登记")
 
 
+class PushedMatch(models.TextChoices):
+    """How a pushed event found its person (fupin.monitoring.pushed.resolve)."""
+
+    ID_NUMBER = "id_number", _("按身份证号匹配")
+    NAME_BIRTH = "name_birth", _("按姓名和出生日期匹配")
+    AMBIGUOUS = "ambiguous", _("姓名和出生日期相符者多人，待确认")
+    CONFLICT = "conflict", _("身份证号与姓名或出生日期不符，待确认")
+    UNMATCHED = "unmatched", _("未匹配")
+
+
 class DepartmentEvent(models.Model):
     """One event a department pushed (POST /api/v1/department-events/), matched at once as a one-row list: the
     findings it raised hang on `cross_check`, a bill or a loss is kept as `risk_event` (the signals' source,
@@ -748,6 +758,12 @@ class DepartmentEvent(models.Model):
     matched_members = models.PositiveSmallIntegerField(_("匹配人数"), default=0)
     unauthorised_members = models.PositiveSmallIntegerField(_("未授权人数"), default=0)
     findings_count = models.PositiveSmallIntegerField(_("疑点数"), default=0)
+    # "" on events received before name matching; the candidates are the findings of rule
+    # pushed.UNRESOLVED_RULE on the event's cross-check, each read within its reader's scope
+    match = models.CharField(
+        _("匹配方式"), max_length=12, choices=PushedMatch.choices, blank=True, default=""
+    )
+    candidates_count = models.PositiveSmallIntegerField(_("待确认人数"), default=0)
     message = models.CharField(_("说明"), max_length=300, blank=True)
     cross_check = models.OneToOneField(
         CrossCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="pushed_event"

@@ -621,7 +621,10 @@ SUSPECT_RULES = [
 ]
 
 # Cross-check rules (matching.py) add their own labels here, so one table names every rule.
-RULE_LABELS: dict[str, str] = {r.key: r.label for r in SUSPECT_RULES}
+RULE_LABELS: dict[str, str] = {r.key: r.label for r in SUSPECT_RULES} | {
+    # pushed.UNRESOLVED_RULE: a pushed event's candidates, for a person to decide whose it is
+    "pushed_person_unresolved": _("推送事件对应的人待确认"),
+}
 
 
 def evaluate(rule: Rule, year: int, prefix: str = "") -> list[dict]:
