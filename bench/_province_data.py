@@ -3,11 +3,12 @@ generate_series), so ten million persons load in minutes rather than hours.
 
 The regions are real: 江西省 (code 36) down to its villages, from the shipped division file.
 Everything about the households is invented but shaped like the registry: ~3,000,000 households
-spread over the province's villages with 1–6 members each (valid GB 11643 ID numbers), statuses,
-types and causes in the national proportions, registration and exit years 2014–2020, a village
-profile per village with its rural population, reduction plans per county, helpers paired to the
-poor and monitored households with visit records, monitored cases, problems; and (ensure_casework, added to a
-province generated before it) help plans and measures, microloans with repayments, projects with their funds.
+spread over the province's villages with 1–6 members each (valid GB 11643 ID numbers, sealed and
+blind-indexed as production stores them: seal_persons), statuses, types and causes in the national
+proportions, registration and exit years 2014–2020, a village profile per village with its rural
+population, reduction plans per county, helpers paired to the poor and monitored households with visit
+records, monitored cases, problems; and (ensure_casework, added to a province generated before it) help
+plans and measures, microloans with repayments, projects with their funds.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_province python bench/_province_data.py [households]
 """
@@ -28,6 +29,7 @@ from _sql import default_columns as _columns  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from fupin.core import crypto  # noqa: E402
 from fupin.regions.models import Region, RegionLevel  # noqa: E402
 from fupin.regions.services import load_regions, read_divisions, select_divisions  # noqa: E402
 from fupin.registry.models import Household, Member  # noqa: E402
@@ -70,8 +72,58 @@ def _step(log, label, cur, sql, params=None):
     log(f"  {label}: {time.perf_counter() - t:.1f} s")
 
 
+def use_keys() -> None:
+    """Use the generated province's own data keys, kept in its database (bench_data_keys) from the run that
+    made it: a checkout and a server of any worktree then read and match its sealed values. Synthetic data
+    only; a real registry's keys are never stored beside it. The first run keeps FUPIN_DATA_KEYS if set, else
+    a fresh key file's text."""
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_data_keys (keys text NOT NULL)")
+        cur.execute("SELECT keys FROM bench_data_keys")
+        row = cur.fetchone()
+        if row is None:
+            row = (os.environ.get("FUPIN_DATA_KEYS") or crypto.new_key_text(),)
+            cur.execute("INSERT INTO bench_data_keys VALUES (%s)", row)
+    os.environ["FUPIN_DATA_KEYS"] = row[0]  # the server bench_api starts inherits it
+    crypto.reload()
+
+
+def seal_persons(cur, batch: int = 200_000) -> int:
+    """Seal the generated ID numbers (bench_person) as the registry stores them: AES-SIV under the data key
+    (crypto.encrypt_many) and the blind indexes of the whole number and of its last six characters, into
+    bench_sealed, read by keyset and written by COPY `batch` at a time. A number seen twice keeps its first
+    person only (the registry's unique index would refuse the second). The persons' count."""
+    raw = cur.cursor  # psycopg's own cursor: its copy() streams rows in
+    raw.execute("ALTER TABLE bench_person ADD PRIMARY KEY (hid, k)")
+    raw.execute("DROP TABLE IF EXISTS bench_sealed")
+    raw.execute(
+        "CREATE UNLOGGED TABLE bench_sealed (hid bigint, k int, sealed text, idx bigint, tail bigint)"
+    )
+    seen: set[int] = set()
+    last = (0, 0)
+    while True:
+        raw.execute(
+            "SELECT hid, k, plain FROM bench_person WHERE (hid, k) > (%s, %s) ORDER BY hid, k LIMIT %s",
+            [*last, batch],
+        )
+        rows = raw.fetchall()
+        if not rows:
+            return len(seen)
+        plain = [p for _, _, p in rows]
+        sealed = crypto.encrypt_many(plain, "id_number")
+        idx = crypto.blind_indexes(plain, "id_number")
+        tail = crypto.blind_indexes([p[-6:] for p in plain], "id_number")
+        with raw.copy("COPY bench_sealed FROM STDIN") as copy:
+            for (hid, k, _), s, i, t in zip(rows, sealed, idx, tail, strict=True):
+                if i not in seen:
+                    seen.add(i)
+                    copy.write_row((hid, k, s, i, t))
+        last = rows[-1][:2]
+
+
 def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
     call_command("migrate", verbosity=0)
+    use_keys()
     if not Region.objects.filter(code=PROVINCE).exists():
         t = time.perf_counter()
         n = load_regions(select_divisions(read_divisions(), depth=RegionLevel.COUNTY, under=[PROVINCE]))
@@ -137,19 +189,39 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             f"INSERT INTO registry_household ({cols}) SELECT {exprs} FROM generate_series(1, {households}) g",
         )
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_household', 'id'), %s)", [households])
-        # members: k = 1 is the head; ID numbers unique by (county, birth day, sequence) — g and k spread them
+        # members: k = 1 is the head; ID numbers unique by (county, birth day, sequence) — g and k spread
+        # them. The numbers are made here, sealed and indexed in Python as production stores them
+        # (seal_persons), and the members then inserted in one statement from the households and the numbers.
+        cur.execute("DROP TABLE IF EXISTS bench_person")
+        _step(
+            log,
+            "persons' ID numbers",
+            cur,
+            """CREATE UNLOGGED TABLE bench_person AS
+            SELECT h.id AS hid, k, f17 || bench_check(f17) AS plain FROM (
+                SELECT h.id, k,
+                       substr(h.village_id, 1, 6)
+                           || to_char(date '1940-01-01' + ((h.id * 6 + k) % 27000)::int, 'YYYYMMDD')
+                       || lpad((((h.id * 6 + k) / 27000) % 1000)::text, 3, '0') AS f17
+                FROM registry_household h, generate_series(1, h.size) k) h""",
+        )
+        t = time.perf_counter()
+        n = seal_persons(cur)
+        log(f"  sealed {n:,} ID numbers (AES-SIV and both blind indexes): {time.perf_counter() - t:.1f} s")
         cols, exprs = _columns(
             Member,
             {
                 "household_id": "h.id",
                 "village_code": "h.village_id",
-                "name": "h.head_name || CASE WHEN k = 1 THEN '' ELSE k::text END",
+                "name": "h.head_name || CASE WHEN s.k = 1 THEN '' ELSE s.k::text END",
                 "name_initials": "h.head_initials",
-                "id_number": "f17 || bench_check(f17)",
-                "sex": "CASE WHEN substr(f17, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END",
-                "birth_date": "to_date(substr(f17, 7, 8), 'YYYYMMDD')",
-                "relation": "CASE WHEN k = 1 THEN 'head' WHEN k = 2 THEN 'spouse' WHEN k % 2 = 1 THEN 'son' "
-                "ELSE 'daughter' END",
+                "id_number": "s.sealed",
+                "id_number_index": "s.idx",
+                "id_number_tail": "s.tail",
+                "sex": "CASE WHEN substr(p.plain, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END",
+                "birth_date": "to_date(substr(p.plain, 7, 8), 'YYYYMMDD')",
+                "relation": "CASE WHEN s.k = 1 THEN 'head' WHEN s.k = 2 THEN 'spouse' "
+                "WHEN s.k % 2 = 1 THEN 'son' ELSE 'daughter' END",
             },
         )
         cur.execute("SET maintenance_work_mem = '512MB'")
@@ -158,14 +230,11 @@ def ensure(households: int = HOUSEHOLDS, *, log=print) -> None:
             "members",
             cur,
             f"""INSERT INTO registry_member ({cols})
-            SELECT {exprs} FROM (
-                SELECT h.id, h.village_id, h.head_name, h.head_initials, k,
-                       substr(h.village_id, 1, 6)
-                           || to_char(date '1940-01-01' + ((h.id * 6 + k) % 27000)::int, 'YYYYMMDD')
-                       || lpad((((h.id * 6 + k) / 27000) % 1000)::text, 3, '0') AS f17
-                FROM registry_household h, generate_series(1, h.size) k) h""",
+            SELECT {exprs} FROM bench_sealed s JOIN bench_person p ON p.hid = s.hid AND p.k = s.k
+                 JOIN registry_household h ON h.id = s.hid ORDER BY s.hid, s.k""",
         )
-        # the 18-digit numbers above repeat once (county, day, sequence) wraps; drop those few members
+        cur.execute("DROP TABLE bench_person, bench_sealed")
+        # the 18-digit numbers above repeat once (county, day, sequence) wraps: seal_persons kept the first
         cur.execute(
             "UPDATE registry_household h SET size = m.n FROM (SELECT household_id, count(*) n FROM "
             "registry_member "
