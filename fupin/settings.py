@@ -393,6 +393,9 @@ FUPIN_API_TOKEN_DEFAULT_DAYS = 90
 # CACHE_URL says.
 FUPIN_API_RATE_LIMIT = int(os.environ.get("FUPIN_API_RATE_LIMIT", "1200"))
 FUPIN_API_RATE_WINDOW = int(os.environ.get("FUPIN_API_RATE_WINDOW", "60"))
+# A verified API token is kept in each server process this many seconds (fupin.accounts.token_cache): a
+# revocation in another process, a user's deactivation or change of role take effect within it (0: no cache).
+FUPIN_API_TOKEN_CACHE_SECONDS = float(os.environ.get("FUPIN_API_TOKEN_CACHE_SECONDS", "10"))
 # Webhooks (fupin.subscriptions.delivery): a delivery is tried at most FUPIN_WEBHOOK_MAX_ATTEMPTS times,
 # waiting
 # BACKOFF × 2^(n-1) seconds after the n-th failure, at most BACKOFF_CAP; each try waits TIMEOUT seconds for an

@@ -54,6 +54,16 @@ def _fast_passwords(settings, tmp_path):
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_token_cache(settings):
+    """API tokens verified afresh on every request, as the tests that revoke, expire or deactivate one in the
+    database expect; tests/api/test_token_cache.py turns the cache on and tests its bound."""
+    from fupin.accounts import token_cache
+
+    settings.FUPIN_API_TOKEN_CACHE_SECONDS = 0
+    token_cache.clear()
+
+
 @pytest.fixture
 def tree(db):
     return factories.make_tree()

@@ -14,8 +14,8 @@ from ninja.utils import check_csrf
 
 from fupin.core.api import errors_for
 
-from . import second_factor
-from .models import API_AREA_OF_SEGMENT, ApiToken, hash_token
+from . import second_factor, token_cache
+from .models import API_AREA_OF_SEGMENT, ApiToken
 from .permissions import is_liaison
 
 # A token's last use is written at most this often, so reads do not turn into writes.
@@ -84,7 +84,8 @@ def _check_scope(request: HttpRequest, token: ApiToken) -> None:
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer fp_…`: an ApiToken that is not revoked nor expired, of an active user.
+    """`Authorization: Bearer fp_…`: an ApiToken that is not revoked nor expired, of an active user (kept
+    verified in the process for FUPIN_API_TOKEN_CACHE_SECONDS: fupin.accounts.token_cache says what that bounds).
 
     A read-only token is refused on every unsafe method (403). A token stands in for the second
     factor: it was made on a session that had given it.
@@ -102,13 +103,9 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="Authorization 头应为 “Bearer <令牌>”")
         return self.authenticate(request, raw.strip())
 
-    def authenticate(self, request: HttpRequest, token: str):
-        token = (
-            ApiToken.objects.select_related("user", "user__region")
-            .filter(key_hash=hash_token(token), revoked=False)
-            .first()
-        )
-        if token is None or not token.user.is_active:
+    def authenticate(self, request: HttpRequest, raw: str):
+        token = token_cache.verified(raw)  # from the process's cache: no query for a token just shown
+        if token is None:
             raise AuthenticationError(message="API 令牌无效或已撤销")
         if token.expired:
             raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
@@ -120,6 +117,8 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+            token_cache.used(token)
         return token.user
 
 

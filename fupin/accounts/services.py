@@ -15,6 +15,7 @@ from fupin.audit.services import record
 from fupin.core.errors import ServiceError
 from fupin.regions.models import Region, RegionLevel
 
+from . import token_cache
 from .models import API_AREAS, ROLE_LEVEL, ApiToken, Role, User
 from .permissions import may_create_users
 
@@ -139,6 +140,7 @@ def revoke_token(user: User, token_id: str) -> None:
         if token and not token.revoked:
             token.revoked = True
             token.save(update_fields=["revoked"])
+            token_cache.forget(token.key_hash)  # this process at once; the others within the cache's seconds
             record(by=user, action="revoke_token", target=token, changes={"revoked": [False, True]})
 
 
