@@ -2,6 +2,8 @@
 
 On a generated province (bench/_province_data.py) in PostgreSQL, with `fupin serve` (granian) on loopback:
 
+  0. the server's CPU per request of that list and of a static file, at one connection (wrk -c1; the CPU of
+     the server's processes read from /proc): a figure other work on the machine changes little;
   1. the household list API (GET /api/v1/households/?region=<village>&limit=50, rotating over the 200 largest
      villages of the largest county) with the county office's bearer token, loaded by wrk at 32 connections —
      target: p99 under 50 ms; baseline: a static file from the same server under the same load, and the ratio;
@@ -104,17 +106,39 @@ end
 """
 
 
-def wrk(paths: list[str], token: str, seconds: int) -> dict:
+def server_cpu(server: subprocess.Popen) -> float:
+    """Seconds of CPU the server's processes (its session: granian's main and workers) have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == server.pid:  # the process group: fields[3] is pgrp (after state and ppid)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def wrk(paths: list[str], token: str, seconds: int, connections: int = 32, warm: bool = True) -> dict:
+    """wrk's figures for `seconds` at `connections` (after 3 s of the same load, unless `warm` is False)."""
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     script.write(WRK_SCRIPT % (",".join(f'"{p}"' for p in paths), token))
     script.close()
     base = f"http://127.0.0.1:{PORT}"
+    threads = f"-t{min(2, connections)}"
     try:
-        subprocess.run(
-            ["wrk", "-t2", "-c32", "-d3s", "-s", script.name, base], capture_output=True, check=True
-        )
+        if warm:
+            subprocess.run(
+                ["wrk", threads, f"-c{connections}", "-d3s", "-s", script.name, base],
+                capture_output=True,
+                check=True,
+            )
         out = subprocess.run(
-            ["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base],
+            ["wrk", threads, f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base],
             capture_output=True,
             text=True,
             check=True,
@@ -125,6 +149,36 @@ def wrk(paths: list[str], token: str, seconds: int) -> dict:
     figures |= {k: int(v) for k, v in re.findall(r"^(REQ|ERR) (\d+)$", out, re.M)}
     figures["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return figures
+
+
+def warm(paths: list[str], token: str) -> float:
+    """Ask for each path once (each village's answer then cached, as on a server in use); the seconds taken."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+    for path in paths:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, (path, response.status)
+    conn.close()
+    return time.perf_counter() - started
+
+
+def cpu_section(server: subprocess.Popen, token: str, villages: list[str], seconds: int) -> None:
+    """The server's CPU per request at one connection (no queueing): a figure other work on the machine
+    changes little, unlike latency under load."""
+    print(f"\nserver CPU per request, wrk 1 connection, {seconds} s each (load {os.getloadavg()[0]:.1f}):")
+    paths = [f"/api/v1/households/?region={v}&limit=50" for v in villages]
+    print(f"  first request of each of the {len(paths)} villages' lists: {warm(paths, token):.1f} s in all")
+    for label, wanted in (("API list", paths), ("static file", [STATIC])):
+        wrk(wanted, token, 3, connections=1)  # each worker process's own memory of the answers filled too
+        before = server_cpu(server)
+        f = wrk(wanted, token, seconds, connections=1, warm=False)
+        used = server_cpu(server) - before
+        print(
+            f"  {label:12} {used * 1000 / max(f['REQ'], 1):.2f} ms CPU per request ({f['REQ']:,} requests, "
+            f"{used:.1f} s CPU; p50 {f['P50']:.1f} ms, p99 {f['P99']:.1f} ms)"
+        )
 
 
 def list_section(token: str, villages: list[str], seconds: int) -> None:
@@ -249,6 +303,7 @@ def main() -> None:
     server = serve(shlex.split(args.server_args))
     try:
         if not args.skip_list:
+            cpu_section(server, county_token, villages, args.seconds)
             list_section(county_token, villages, args.seconds)
         if not args.skip_export:
             print(
