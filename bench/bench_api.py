@@ -152,7 +152,8 @@ def wrk(paths: list[str], token: str, seconds: int, connections: int = 32, warm:
 
 
 def warm(paths: list[str], token: str) -> float:
-    """Ask for each path once (each village's answer then cached, as on a server in use); the seconds taken."""
+    """Ask for each path once (each village's answer then cached, as on a server in use); the seconds
+    taken."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
     for path in paths:

@@ -85,7 +85,8 @@ def _check_scope(request: HttpRequest, token: ApiToken) -> None:
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer fp_…`: an ApiToken that is not revoked nor expired, of an active user (kept
-    verified in the process for FUPIN_API_TOKEN_CACHE_SECONDS: fupin.accounts.token_cache says what that bounds).
+    verified in the process for FUPIN_API_TOKEN_CACHE_SECONDS: fupin.accounts.token_cache says what that
+    bounds).
 
     A read-only token is refused on every unsafe method (403). A token stands in for the second
     factor: it was made on a session that had given it.
