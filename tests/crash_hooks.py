@@ -33,6 +33,25 @@ def install(stage: str, signal_file: str) -> None:
                 pause(signal_file, stage)
 
         jobs.JobProgress.__call__ = progress
+    elif stage in ("importing-started", "second-chunk"):
+        # importing-started: signals as the write pass begins and goes on; second-chunk: pauses inside the
+        # second chunk's transaction (the first committed)
+        original = jobs.JobProgress.__call__
+        calls = []
+
+        def progress(self, step, done, total):
+            original(self, step, done, total)
+            if step != "importing":
+                return
+            if stage == "importing-started" and done == 0 and not calls:
+                calls.append(done)
+                Path(signal_file).write_text(f"{stage} {os.getpid()}")
+            elif stage == "second-chunk" and done > 0:
+                calls.append(done)
+                if len(calls) == 2:
+                    pause(signal_file, stage)
+
+        jobs.JobProgress.__call__ = progress
     elif stage == "committed":  # the data committed, the job's outcome not yet saved
         original_import = jobs.import_file
 

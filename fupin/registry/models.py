@@ -398,6 +398,11 @@ class ImportCommit(models.Model):
 
     job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, primary_key=True, related_name="commit")
     committed_at = models.DateTimeField(_("写入时间"))
+    # SQLite writes a file chunk by chunk, each committing this record: through which row of the file the data
+    # is in, and whether that is the whole file (PostgreSQL writes a file in one transaction: complete)
+    rows = models.PositiveIntegerField(_("已写入行数"), default=0)
+    chunks = models.PositiveIntegerField(_("已写入批数"), default=1)
+    complete = models.BooleanField(_("全部写入"), default=True)
 
     class Meta:
         verbose_name = _("导入写入记录")

@@ -25,7 +25,21 @@ def import_jobs_for(user):
     return ImportJob.objects.filter(Q(user=user) | Q(scope_code__startswith=prefix))
 
 
+def partly_written(job) -> str:
+    """What of an unfinished job's file its committed chunks wrote, in a sentence; "" when nothing."""
+    commit = ImportCommit.objects.filter(job_id=job.pk, complete=False).first()
+    if commit is None:
+        return ""
+    return (
+        f"文件前 {commit.rows} 行（{commit.chunks} 批）已于 "
+        f"{timezone.localtime(commit.committed_at):%Y-%m-%d %H:%M:%S} 写入，其余未写入。"
+        "重新导入同一文件（或在「后台任务」页重试）即可补全，已写入的户不会重复写入。"
+    )
+
+
 def _interrupted_message(job, committed: ImportCommit | None) -> str:
+    if committed and not committed.complete:  # SQLite's chunks: those committed are in, the rest is not
+        return f"导入进程在{job.get_status_display()}时中断。" + partly_written(job)
     if committed:
         return (
             "导入进程在记录结果前中断，"
@@ -53,7 +67,7 @@ def _settle_job(pk: int, by) -> bool:
         return False
     committed = ImportCommit.objects.filter(job_id=pk).first()
     before = job.status
-    job.status = ImportStatus.DONE if committed else ImportStatus.FAILED
+    job.status = ImportStatus.DONE if committed and committed.complete else ImportStatus.FAILED
     job.message = _interrupted_message(job, committed)
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "message", "finished_at"])
@@ -62,7 +76,10 @@ def _settle_job(pk: int, by) -> bool:
         action="import_interrupted",
         target=job,
         scope_code=job.scope_code,
-        changes={"status": [before, job.status], "data_committed": [None, bool(committed)]},
+        changes={
+            "status": [before, job.status],
+            "data_committed": [None, bool(committed) and ("all" if committed.complete else committed.rows)],
+        },
     )
     return True
 

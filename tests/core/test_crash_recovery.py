@@ -25,7 +25,7 @@ from fupin.audit.models import AuditEntry
 from fupin.core import work
 from fupin.registry.models import Household, ImportCommit, ImportJob, ImportStatus
 from tests import factories
-from tests.registry.import_files import household, write_csv
+from tests.registry.import_files import household, many_households, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,6 +151,36 @@ def test_fupin_import_killed_leaves_the_data_whole_and_the_job_truthful(tmp_path
     scratch.pull()
     assert Household.objects.count() == 3
     assert ImportJob.objects.latest("pk").status == ImportStatus.DONE
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite writes a file chunk by chunk")
+def test_fupin_import_killed_between_chunks_says_how_far_it_wrote_and_a_rerun_completes_it(
+    tmp_path, scratch, county
+):
+    rows = many_households(150)  # two chunks
+    path = write_csv(tmp_path / "two-chunks.csv", rows)
+    scratch.push()
+    scratch.kill_at("second-chunk", "import", str(path), "--user", "county")
+
+    scratch.pull()
+    job = ImportJob.objects.get()
+    commit = ImportCommit.objects.get(job=job)
+    assert not commit.complete and commit.chunks == 1 and 0 < commit.rows < len(rows)
+    written = Household.objects.count()
+    assert 0 < written < 150
+    assert AuditEntry.objects.filter(action="import_create").count() == written
+    assert "已处理中断的任务：1 个" in scratch.run("recover-work").stdout
+    scratch.pull()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert f"文件前 {commit.rows} 行（1 批）" in job.message and "其余未写入" in job.message, job.message
+
+    rerun = scratch.run("import", str(path), "--user", "county")
+    assert rerun.returncode == 0, rerun.stdout
+    scratch.pull()
+    assert Household.objects.count() == 150
+    assert AuditEntry.objects.filter(action="import_create").count() == 150  # none written twice
+    assert ImportJob.objects.latest("pk").households_created == 150 - written
 
 
 def test_worker_killed_while_making_handbooks_frees_the_village(tmp_path, scratch, county, settings):

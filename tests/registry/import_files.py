@@ -97,6 +97,20 @@ def household(
     return rows
 
 
+def many_households(count: int) -> list[dict]:
+    """`count` households of two or three persons, every ID number distinct (a birth date each)."""
+    rows = []
+    first = datetime.date(1950, 1, 1)
+    for i in range(count):
+        birth = first + datetime.timedelta(days=i)
+        members = [
+            ("成员" + str(i), "配偶", birth, "女"),
+            ("小" + str(i), "之子", datetime.date(2005, 1, 1) + datetime.timedelta(days=i), "男"),
+        ]
+        rows += household("户主" + str(i), members=members[: 1 + i % 2], head_birth=birth)
+    return rows
+
+
 def write_csv(path, rows, headings=HEADINGS, encoding="utf-8-sig"):
     with open(path, "w", newline="", encoding=encoding) as fh:
         writer = csv.writer(fh)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from fupin.core import files, work
 from fupin.core.files import local_path
 
+from ..work import partly_written
 from .columns import ImportRejected
 from .report import ImportResult, write_error_report
 from .rows import import_file
@@ -30,8 +31,8 @@ class JobProgress:
     """Records an import's progress on its ImportJob where other sessions can see it.
 
     Inside the import's own transaction the row is updated through a second connection on
-    PostgreSQL; SQLite admits one writer, so there progress is only recorded between
-    transactions (during the validation pass).
+    PostgreSQL; SQLite admits one writer, so there it is updated on the import's connection: in the
+    write pass it commits with each chunk (rows.Importer._run_chunks).
     """
 
     INTERVAL = 0.5  # seconds between updates
@@ -59,7 +60,7 @@ class JobProgress:
 
         status = ImportStatus.IMPORTING if stage == "importing" else ImportStatus.VALIDATING
         self.job.status, self.job.processed_rows, self.job.total_rows = status, done, total
-        if not connection.in_atomic_block:
+        if not connection.in_atomic_block or connection.vendor == "sqlite":
             ImportJob.objects.filter(pk=self.job.pk).update(
                 status=status, processed_rows=done, total_rows=total
             )
@@ -95,12 +96,23 @@ def process_job(job, *, echo=None, limits: files.Limits | None = None) -> Import
     # held until the outcome is saved: a job that says 校验中/导入中 with nobody holding its lease was
     # interrupted (fupin.registry.work settles it, telling from its ImportCommit whether its data went in)
     lease = work.Lease("import", job.pk).acquire(wait=10)
-    try:
-        return _process(
-            job, echo, limits, lambda: ImportCommit.objects.create(job_id=job.pk, committed_at=timezone.now())
+
+    def mark(*, rows: int = 0, chunks: int = 1, complete: bool = True) -> None:
+        """In the committing transaction (of each chunk on SQLite): what of the file is in the registry."""
+        ImportCommit.objects.update_or_create(
+            job_id=job.pk,
+            defaults={"committed_at": timezone.now(), "rows": rows, "chunks": chunks, "complete": complete},
         )
+
+    try:
+        return _process(job, echo, limits, mark)
     finally:
         lease.release()
+
+
+def _written(job, advice: str) -> str:
+    """What a failed job's data is, then the advice."""
+    return (partly_written(job) or "本次导入未写入任何数据。") + advice
 
 
 def _process(job, echo, limits, commit_marker) -> ImportResult | None:
@@ -128,19 +140,23 @@ def _process(job, echo, limits, commit_marker) -> ImportResult | None:
     except IntegrityError as e:
         log.warning("import %s: conflicting change: %s", job.pk, e)
         job.status = ImportStatus.FAILED
-        job.message = "导入期间有人修改了相同的户或成员，本次导入未写入任何数据，请重新导入。"
+        job.message = "导入期间有人修改了相同的户或成员，" + _written(job, "请重新导入。")
     except DatabaseError as e:
         log.exception("import %s failed", job.pk)
         job.status = ImportStatus.FAILED
-        job.message = f"数据库错误（{_database_problem(e)}），本次导入未写入任何数据。请联系管理员。"
+        job.message = f"数据库错误（{_database_problem(e)}），" + _written(job, "请联系管理员。")
     except Exception:
         log.exception("import %s failed", job.pk)
         job.status = ImportStatus.FAILED
-        job.message = "系统错误，本次导入未写入任何数据。请联系管理员。"
+        job.message = "系统错误，" + _written(job, "请联系管理员。")
     finally:
         progress.close()
     if result is not None:
         job.status = ImportStatus.DONE if result.imported else ImportStatus.REJECTED
+        if (
+            not result.imported and result.committed_rows
+        ):  # partly written: to complete, retried or reimported
+            job.status = ImportStatus.FAILED
         job.message = result.summary()
         job.total_rows = job.processed_rows = result.total_rows
         job.error_rows = result.error_rows

@@ -36,6 +36,7 @@ class ImportResult:
     members_updated: int = 0
     unchanged_rows: int = 0
     imported: bool = False
+    committed_rows: int = 0  # SQLite's chunked write pass: the file's rows through which its chunks committed
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -49,6 +50,13 @@ class ImportResult:
         return not self.imported
 
     def summary(self) -> str:
+        if not self.imported and self.committed_rows:
+            return (
+                f"共 {self.total_rows} 行，写入期间发现 {self.error_rows} 行有错误（校验之后登记数据被修改）。"
+                f"已写入前 {self.committed_rows} 行：新增 {self.households_created} 户、更新 "
+                f"{self.households_updated} 户，其余未写入。请下载错误报告修改后重新导入同一文件，"
+                "已写入的户不会重复写入。"
+            )
         if not self.imported:
             return (
                 f"共 {self.total_rows} 行，{self.error_rows} 行有错误，未导入任何数据。"

@@ -60,6 +60,11 @@ log = logging.getLogger(__name__)
 
 
 CHUNK_ROWS = 20_000
+# rows written in one transaction on SQLite: a page's write waits for one chunk at most
+SQLITE_CHUNK_ROWS = 200
+# the write lock left free between two chunks: a waiting writer's busy handler polls every 100 ms at most, so
+# it takes the lock in this gap rather than starve while the import takes it back at once
+SQLITE_GAP_SECONDS = 0.15
 BULK_MIN_ROWS = 5_000  # files from this size take the bulk path on PostgreSQL
 BULK_INDEX_MIN_ROWS = 200_000  # new members from which indexes are rebuilt after the load (pg_restore's way)
 BULK_CHUNK_ROWS = 100_000  # rows screened at a time by the bulk path, while the previous chunk is written
@@ -112,6 +117,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.income_years_used: dict[int, set[int]] = {}
         self.cell_errors: dict[int, list[tuple[str, str, str]]] = {}  # row → (heading, shown value, reason)
         self.now = timezone.now()
+        self.chunk_rows = CHUNK_ROWS
 
     # -- driver ------------------------------------------------------------------------------
 
@@ -135,12 +141,58 @@ class Importer(HouseholdPlanner, PlanWriter):
             # One pass: validate and COPY chunk by chunk in one transaction, rolled back at the
             # end if the file is refused. Progress goes through the `progress` callback.
             return self._run_rows(table, columns, write=True)
-        # SQLite holds one writer at a time: validate first without the write lock (so progress
-        # can be recorded), then validate again and write in one transaction.
+        # SQLite holds one writer at a time: validate the whole file first without the write lock, then
+        # validate again and write chunk by chunk, each chunk in a short transaction (_run_chunks).
         checked = self._run_rows(table, columns, write=False)
         if checked.errors and not self.only_valid_rows:
             return checked
-        return self._run_rows(table, columns, write=True)
+        if connection.in_atomic_block:  # a caller's transaction: one write pass inside it
+            return self._run_rows(table, columns, write=True)
+        return self._run_chunks(table, columns)
+
+    def _run_chunks(self, table: Table, columns: ColumnMap) -> ImportResult:
+        """SQLite's write pass: chunks of whole households, each in a transaction with its audit entries,
+        the job's progress and its commit record (`commit_marker(rows=…, chunks=…, complete=…)`), so a page's
+        write waits for one chunk, never for the file (issue 16, finding 12).
+
+        The file was validated whole before (run), so all-or-nothing still writes nothing for a file with an
+        error. Only what changes between the two passes (someone edits the registry meanwhile) or a process
+        that dies half-way can leave the file partly written; then the commit record says through which row,
+        the job says so, and importing the same file again completes it (a re-import writes only what
+        differs).
+        """
+        self._reset(columns)
+        self.chunk_rows = SQLITE_CHUNK_ROWS
+        total = table.estimated_rows
+        done = chunks = 0
+        counted = ("households_created", "households_updated", "members_created", "members_updated")
+        written = dict.fromkeys(counted, 0)  # as of the last chunk written
+        self.progress("importing", 0, total)
+        pending = self._read_chunks(table)
+        chunk = next(pending, None)
+        while chunk is not None:
+            numbers, rows = chunk
+            following = next(pending, None)
+            with transaction.atomic():
+                self.next_number.clear()  # 户编号 given by others since the last chunk are read again
+                self._process_chunk(numbers, rows)
+                done += len(rows)
+                if self.writing:  # validated and written (an error found now stops the writing before it)
+                    chunks += 1
+                    self.result.committed_rows = done
+                    written = {name: getattr(self.result, name) for name in counted}
+                    if self.commit_marker:
+                        self.commit_marker(rows=done, chunks=chunks, complete=following is None)
+                self.progress("importing", done, max(total, done))  # committed with the chunk
+            if following is not None:
+                time.sleep(SQLITE_GAP_SECONDS)
+            chunk = following
+        result = self._finish(done, write=True, rollback=False)
+        if not result.imported:  # what the committed chunks wrote, not what the next one planned
+            for name, value in written.items():
+                setattr(result, name, value)
+        self.progress("importing", done, done)
+        return result
 
     def _bulk_pass(self, table: Table, columns: ColumnMap) -> ImportResult | None:
         """The bulk path (PostgreSQL): None when the file must take the row-wise path whole.
@@ -275,17 +327,19 @@ class Importer(HouseholdPlanner, PlanWriter):
             low, high, ids = cursor.fetchone()
         return range(low, high + 1) if ids is None else ids
 
-    def _finish(self, total: int, *, write: bool) -> ImportResult:
-        """The result of a pass over `total` rows: imported when written and clean (or the valid kept)."""
+    def _finish(self, total: int, *, write: bool, rollback: bool = True) -> ImportResult:
+        """The result of a pass over `total` rows: imported when written and clean (or the valid kept).
+        `rollback`: the pass's own transaction is rolled back when the file is refused (SQLite's chunks
+        committed each in theirs: what they wrote is counted, in committed_rows)."""
         result = self.result
         result.total_rows = total
         result.errors = self.errors
         result.error_rows = len({e.row for e in self.errors if e.reason != SKIPPED})
         result.imported = write and (not self.errors or self.only_valid_rows)
-        if not result.imported:
+        if not result.imported and not result.committed_rows:
             result.forget_changes()
-            if write and self.writer is None:
-                transaction.set_rollback(True)
+        if not result.imported and write and rollback and self.writer is None:
+            transaction.set_rollback(True)
         return result
 
     def _reset(self, columns: ColumnMap):
@@ -368,7 +422,7 @@ class Importer(HouseholdPlanner, PlanWriter):
                 continue
             key = row[key_at[0]].strip() or (len(key_at) > 1 and row[key_at[1]].strip())
             if key and key != previous_key:
-                if len(rows) >= CHUNK_ROWS:
+                if len(rows) >= self.chunk_rows:
                     yield numbers, rows
                     numbers, rows = [], []
                 previous_key = key
