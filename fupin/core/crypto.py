@@ -31,8 +31,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -41,14 +40,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from django.core.exceptions import ImproperlyConfigured
 
+from . import crypto_columns
+from .crypto_columns import CryptoError
+
 KEY_FILE_NAME = "data_keys"
 PREFIX = "$"
 INDEX_KEY_BYTES = 32
 DATA_KEY_BYTES = 64  # AES-256-SIV
-
-
-class CryptoError(ValueError):
-    """A stored value cannot be decrypted: unknown key id, or altered."""
 
 
 @dataclass(frozen=True)
@@ -272,37 +270,16 @@ def encrypt(value: str, purpose: str, key_id: str | None = None) -> str:
     return f"{PREFIX}{key_id}{PREFIX}{binascii.b2a_base64(sealed, newline=False).decode('ascii')}"
 
 
-# A column this long is encrypted in parts on threads: AES-SIV runs in OpenSSL without holding the GIL.
-PARALLEL_FROM = 20_000
-_pool: ThreadPoolExecutor | None = None
-
-
-def _in_parts(function: Callable[[list, str], list], values: list, purpose: str) -> list:
-    global _pool
-    workers = min(4, os.cpu_count() or 1)
-    if len(values) < PARALLEL_FROM or workers < 2:
-        return function(values, purpose)
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fupin-crypto")
-    size = -(-len(values) // workers)
-    parts = [values[i : i + size] for i in range(0, len(values), size)]
-    return [v for part in _pool.map(function, parts, [purpose] * len(parts)) for v in part]
+def column_keys() -> crypto_columns.Keys:
+    """The keys in force, as fupin.core.crypto_columns' column-wise functions (and its worker) take them."""
+    ring = keyring()
+    return crypto_columns.Keys(ring.index_key, ring.data_keys, ring.current)
 
 
 def encrypt_many(values: Iterable[str | None], purpose: str) -> list[str | None]:
     """`encrypt` over a column (the import's bulk path): one cipher, one prefix, no per-value look-ups; a long
-    column in parts on threads."""
-    return _in_parts(_encrypt_part, list(values), purpose)
-
-
-def _encrypt_part(values: list, purpose: str) -> list:
-    ring = keyring()
-    seal, aad = _cipher(ring.current).encrypt, [purpose.encode()]
-    prefix, b64 = f"{PREFIX}{ring.current}{PREFIX}", binascii.b2a_base64
-    return [
-        prefix + b64(seal(v.encode(), aad), newline=False).decode("ascii") if v and v[0] != PREFIX else v
-        for v in values
-    ]
+    column half on a worker process (fupin.core.crypto_columns)."""
+    return crypto_columns.halves(column_keys(), "encrypt", list(values), purpose)
 
 
 def decrypt(value: str | None, purpose: str) -> str | None:
@@ -320,31 +297,17 @@ def decrypt(value: str | None, purpose: str) -> str | None:
 
 
 def decrypt_many(values: Iterable[str | None], purpose: str) -> list[str | None]:
-    """`decrypt` over a column (the sweep's screen reads every member's number); a long one on threads."""
-    return _in_parts(_decrypt_part, list(values), purpose)
-
-
-def _decrypt_part(values: list, purpose: str) -> list:
-    aad, b64 = [purpose.encode()], binascii.a2b_base64
-    ciphers: dict[str, Callable[[bytes, list[bytes]], bytes]] = {}
-    out: list[str | None] = []
-    append = out.append
-    for value in values:
-        if not value or value[0] != PREFIX:
-            append(value)
-            continue
-        cut = value.find(PREFIX, 1)
-        key_id = value[1:cut]
-        opener = ciphers.get(key_id)
-        if opener is None:
-            opener = ciphers[key_id] = _cipher(key_id).decrypt
-        try:
-            append(opener(b64(value[cut + 1 :]), aad).decode())
-        except (InvalidTag, binascii.Error, UnicodeDecodeError):
-            raise CryptoError(
-                "数据无法解密（密钥不符或内容被改动）。 A stored value does not decrypt."
-            ) from None
-    return out
+    """`decrypt` over a column (the sweep's screen reads every member's number); a long one half on a worker
+    process."""
+    values = list(values)
+    keys = column_keys()
+    try:
+        return crypto_columns.halves(keys, "decrypt", values, purpose)
+    except CryptoError:
+        if reload().data_keys == keys.data_keys:
+            raise
+        # another process added a key (fupin rotate-keys) since this one read them
+        return crypto_columns.halves(column_keys(), "decrypt", values, purpose)
 
 
 def reencrypt(value: str | None, purpose: str, key_id: str | None = None) -> str | None:
@@ -362,25 +325,10 @@ def blind_index(value: str | None, purpose: str) -> int | None:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def blind_indexes(values: Sequence[str | None], purpose: str) -> list[int | None]:
-    """`blind_index` over a column: the HMAC's inner and outer states prepared once."""
-    key = keyring().index_key
-    inner = sha256(bytes(b ^ 0x36 for b in key.ljust(64, b"\0")))
-    outer = sha256(bytes(b ^ 0x5C for b in key.ljust(64, b"\0")))
-    tag = f"{purpose}\0".encode()
-    inner.update(tag)
-    out: list[int | None] = []
-    append, frm = out.append, int.from_bytes
-    for value in values:
-        if not value:
-            append(None)
-            continue
-        i = inner.copy()
-        i.update(value.encode())
-        o = outer.copy()
-        o.update(i.digest())
-        append(frm(o.digest()[:8], "big", signed=True))
-    return out
+def blind_indexes(values: Sequence[str | None], purpose: str, last: int = 0) -> list[int | None]:
+    """`blind_index` over a column (of each value's `last` characters, when given), a long one half on a
+    worker process (fupin.core.crypto_columns)."""
+    return crypto_columns.halves(column_keys(), "index", list(values), purpose, last)
 
 
 def refuse_missing_keys_in_production() -> None:

@@ -10,13 +10,14 @@ user's edit made meanwhile is never overwritten; the version the database raises
 """
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection as default_connection
 from django.db import models, transaction
 
-from . import crypto
+from . import crypto, crypto_columns
 from .fields import BlindIndexField, EncryptedField, EncryptedJSONField, SealedJSONField
 
 
@@ -149,23 +150,38 @@ def pending(table: Table, connection: Any = None) -> int:
 def seal_columns(model: type[models.Model], columns: dict[str, list]) -> dict[str, list]:
     """Plain column values, as the bulk writers hold them (column: values), as they are stored: the encrypted
     fields encrypted column-wise, the blind indexes of the sources given added."""
-    out = dict(columns)
+    return seal_columns_later(model, columns).result()
+
+
+@dataclass
+class Sealing:
+    """Columns being sealed (seal_columns_later): `result()` waits for them."""
+
+    columns: dict[str, list]
+    names: list[str]
+    keys: crypto_columns.Keys
+    jobs: list[crypto_columns.Job]
+    future: Future
+
+    def result(self) -> dict[str, list]:
+        done = crypto_columns.result(self.future, self.keys, self.jobs)
+        return self.columns | dict(zip(self.names, done, strict=True))
+
+
+def seal_columns_later(model: type[models.Model], columns: dict[str, list]) -> Sealing:
+    """`seal_columns` started: long columns on the worker process (fupin.core.crypto_columns) while the caller
+    goes on; `.result()` gives the stored columns."""
+    names: list[str] = []
+    jobs: list[crypto_columns.Job] = []
     for field in model._meta.concrete_fields:
         if isinstance(field, EncryptedField) and field.attname in columns:
-            out[field.attname] = crypto.encrypt_many(columns[field.attname], field.purpose)
+            names.append(field.attname)
+            jobs.append(("encrypt", field.purpose, list(columns[field.attname])))
         elif isinstance(field, BlindIndexField) and field.source in columns:
-            values = plain_values(columns[field.source], field.purpose)
-            if field.last:
-                values = [v[-field.last :] if v else v for v in values]
-            out[field.attname] = crypto.blind_indexes(values, field.purpose)
-    return out
-
-
-def plain_values(values: Iterable, purpose: str) -> list:
-    """Values about to be indexed, as text (already encrypted ones decrypted)."""
-    return [
-        crypto.decrypt(v, purpose) if isinstance(v, str) and crypto.is_encrypted(v) else v for v in values
-    ]
+            names.append(field.attname)
+            jobs.append(("index stored", field.purpose, list(columns[field.source]), field.last))
+    keys = crypto.column_keys()
+    return Sealing(dict(columns), names, keys, jobs, crypto_columns.submit(keys, jobs))
 
 
 def index_values(model: type[models.Model], row: dict) -> dict:
@@ -225,7 +241,7 @@ def recrypt_bulk(
                     c: plain[c] if decrypting else crypto.encrypt_many(plain[c], p) for c, p in table.columns
                 }
                 indexes = {
-                    i: crypto.blind_indexes([v[-last_n:] if v and last_n else v for v in plain[src]], purpose)
+                    i: crypto.blind_indexes(plain[src], purpose, last_n)
                     for i, src, purpose, last_n in table.indexes
                 }
                 kinds = ", ".join(

@@ -15,7 +15,7 @@ import polars as pl
 
 from fupin.audit.chain import CANONICAL_FIELDS, COUNTY_DIGITS, append, timestamp
 from fupin.audit.models import AuditEntry
-from fupin.core.encrypting import seal_columns
+from fupin.core.encrypting import Sealing, seal_columns_later
 from fupin.core.fields import BlindIndexField, EncryptedField
 
 from ..models import Household, IncomeRecord, Member
@@ -34,18 +34,19 @@ class Batch:
     order."""
 
     households: int
-    tables: list[tuple[str, list[str], bytes | ChainedAudit]]
+    tables: list[tuple[str, list[str], bytes | SealedRows | ChainedAudit]]
     villages: list[str] | None = None  # the households' villages (None: not known)
 
     def write(self, cursor, timings: dict | None = None) -> None:
         for table, columns, data in self.tables:
-            if isinstance(
-                data, ChainedAudit
-            ):  # chained here, in the writer's transaction, which holds the heads
+            if not isinstance(data, bytes):
+                # audit entries chained here, in the writer's transaction, which holds the heads; personal
+                # columns sealed on the crypto worker meanwhile, collected here
                 started = time.perf_counter()
+                stage = "audit chain" if isinstance(data, ChainedAudit) else "sealing wait"
                 data = data.payload()
                 if timings is not None:
-                    timings["audit chain"] = timings.get("audit chain", 0.0) + time.perf_counter() - started
+                    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
             started = time.perf_counter()
             names = ", ".join(f'"{c}"' for c in columns)
             with cursor.cursor.copy(
@@ -78,20 +79,38 @@ class ChainedAudit:
         )
 
 
-def sealed(model, frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, list[str]]:
-    """The frame's personal columns encrypted and its blind indexes added (fupin.core.crypto), column-wise,
-    with the column list to COPY: nothing is written to the database in plain text."""
+@dataclass
+class SealedRows:
+    """A batch's rows of a table with personal columns, being encrypted and indexed on the crypto worker
+    (fupin.core.crypto_columns) while the importer screens the next chunk: the writer's `payload()` waits
+    for them and gives the CSV. Nothing is written to the database in plain text."""
+
+    frame: pl.DataFrame
+    columns: list[str]  # to COPY, in order
+    personal: list[str]
+    indexes: list[str]
+    sealing: Sealing
+
+    def payload(self) -> bytes:
+        done = self.sealing.result()
+        frame = self.frame.with_columns(
+            *[pl.Series(c, done[c], dtype=pl.String) for c in self.personal],
+            *[pl.Series(c, done[c], dtype=pl.Int64) for c in self.indexes],
+        )
+        return csv_bytes(frame.select(self.columns))
+
+
+def sealed(model, frame: pl.DataFrame, columns: list[str]) -> tuple[SealedRows | bytes, list[str]]:
+    """The frame's rows as their COPY payload with its column list: its personal columns encrypted and its
+    blind indexes added (fupin.core.crypto), column-wise, on the crypto worker when they are long."""
     fields = model._meta.concrete_fields
     personal = [f.attname for f in fields if isinstance(f, EncryptedField) and f.attname in columns]
     if not personal:
-        return frame, columns
-    done = seal_columns(model, {c: frame[c].to_list() for c in personal})
-    indexes = [f.attname for f in fields if isinstance(f, BlindIndexField) and f.attname in done]
-    frame = frame.with_columns(
-        *[pl.Series(c, done[c], dtype=pl.String) for c in personal],
-        *[pl.Series(c, done[c], dtype=pl.Int64) for c in indexes],
-    )
-    return frame, [*columns, *[c for c in indexes if c not in columns]]
+        return csv_bytes(frame.select(columns)), columns
+    sealing = seal_columns_later(model, {c: frame[c].to_list() for c in personal})
+    indexes = [f.attname for f in fields if isinstance(f, BlindIndexField) and f.attname in sealing.names]
+    names = [*columns, *[c for c in indexes if c not in columns]]
+    return SealedRows(frame, names, personal, indexes, sealing), names
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -218,13 +237,14 @@ def batches(
         low, high = member_h.search_sorted(start), member_h.search_sorted(start + count)
         part = members.slice(low, high - low)
         chunk = chunk.with_columns(id=ids, created_at=pl.lit(now), updated_at=pl.lit(now))
-        stored, names = sealed(Household, chunk, household_columns)
-        tables = [
-            (HOUSEHOLD_TABLE, names, csv_bytes(stored.select(pl.col("id").cast(pl.String), *names[1:])))
+        chunk = chunk.with_columns(pl.col("id").cast(pl.String))
+        household_rows, names = sealed(Household, chunk, household_columns)
+        tables: list[tuple[str, list[str], bytes | SealedRows | ChainedAudit]] = [
+            (HOUSEHOLD_TABLE, names, household_rows)
         ]
         part = part.with_columns(household_id=ids.gather(part["h"] - start).cast(pl.String))
-        stored, names = sealed(Member, part, member_columns)
-        tables.append((MEMBER_TABLE, names, csv_bytes(stored.select(names))))
+        member_rows, names = sealed(Member, part, member_columns)
+        tables.append((MEMBER_TABLE, names, member_rows))
         if len(incomes):
             low, high = income_h.search_sorted(start), income_h.search_sorted(start + count)
             part = incomes.slice(low, high - low)

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.audit.models import AuditEntry
-from fupin.core import files, idnumber
+from fupin.core import crypto_columns, files, idnumber
 
 from .. import codes, validation
 from ..models import Household, Member
@@ -208,6 +208,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         clock = time.perf_counter
         started = clock()
         self.timings = {}
+        crypto_columns.warm()  # the worker that seals the batches' personal columns, started while the file is read
         context = bulk.Context(
             index=columns.index,
             regions=self.regions,
