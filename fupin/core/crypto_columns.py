@@ -154,11 +154,15 @@ def work(keys: Keys, jobs: Sequence[Job]) -> list[list]:
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_failed = False
+_pool_owner = os.getpid()
 
 
 def _worker() -> ProcessPoolExecutor | None:
-    """The worker process, started on first use; None where none can be (or one could not be started)."""
-    global _pool, _pool_failed
+    """The worker process, started on first use; None where none can be (or one could not be started). A
+    process forked from one that had a worker (a server's preloaded master) starts its own."""
+    global _pool, _pool_failed, _pool_owner
+    if _pool_owner != os.getpid():
+        _pool, _pool_failed, _pool_owner = None, False, os.getpid()
     if _pool is not None or _pool_failed or (os.cpu_count() or 1) < 2:
         return _pool
     with _lock:
