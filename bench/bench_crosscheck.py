@@ -79,10 +79,11 @@ def main():
         dept = tmp / "vehicles.csv"
         t = time.perf_counter()
         lo, hi = code_range(SCOPE)
-        # Members on the list, their numbers decrypted as a department would hold them: `--hits` holding the
-        # vehicle consent (电子授权书), which must all match, and `--unconsented` without it, which the run must
-        # leave unmatched and count. (Until this was split, every fiftieth member was taken: half of them in
-        # the households the data leaves unsigned, household_id % 10 = 0, so only half the hits could match.)
+        # Members on the list, their numbers decrypted as a department would hold them: `--hits`
+        # holding the vehicle consent (电子授权书), which must all match, and `--unconsented` without it,
+        # which the run must leave unmatched and count. (Until this was split, every fiftieth member was
+        # taken: half of them in the households the data leaves unsigned, household_id % 10 = 0, so only
+        # half the hits could match.)
         in_scope = Member.objects.filter(village_code__gte=lo, village_code__lte=hi)
         consenting = in_scope.filter(consented(ConsentScope.VEHICLE))
         unsigned = in_scope.exclude(consented(ConsentScope.VEHICLE))
@@ -158,8 +159,8 @@ def main():
     )
     print(
         f"planted: {args.hits:,} members with the vehicle consent ({check.matched_members:,} matched) and "
-        f"{args.unconsented:,} without it (not matched; the run counted {check.unauthorised_members:,} members in "
-        "scope without it)"
+        f"{args.unconsented:,} without it (not matched; the run counted {check.unauthorised_members:,} "
+        "members in scope without it)"
     )
     print(f"DuckDB hash join of the same two lists: median {baseline:.2f} s ({joined:,} rows)")
     if check.matched_members != args.hits:

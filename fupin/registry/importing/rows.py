@@ -208,7 +208,7 @@ class Importer(HouseholdPlanner, PlanWriter):
         clock = time.perf_counter
         started = clock()
         self.timings = {}
-        crypto_columns.warm()  # the worker that seals the batches' personal columns, started while the file is read
+        crypto_columns.warm()  # the worker that seals the batches' personal columns: started during the read
         context = bulk.Context(
             index=columns.index,
             regions=self.regions,
