@@ -132,3 +132,55 @@ def test_two_workers_on_redis_run_every_task_exactly_once(tmp_path, settings, re
     assert collections.Counter(int(n) for n, _ in runs) == {n: 1 for n in range(30)}  # none twice, none lost
     assert len({pid for _, pid in runs}) == 2
     assert work.live_workers() == 0  # SIGTERM: each finished its task and let its lease go
+
+
+def test_a_redis_worker_killed_during_an_import_is_settled_and_a_retry_succeeds(
+    tmp_path, settings, redis_queue, client
+):
+    """`kill -9` of a worker on the Redis queue while it runs an import: the job's lease dies with it, so the
+    job is settled (失败, nothing written), the queue fails the dead worker's task rather than run it twice,
+    and 重试 on the 后台任务 page queues it again on Redis, where a worker completes it."""
+    from django.urls import reverse
+    from django_tasks_redis import executor
+
+    from fupin.audit.models import AuditEntry
+    from fupin.registry.models import Household, ImportJob, ImportStatus
+    from tests import factories
+    from tests.core.test_crash_recovery import _three_households
+
+    factories.make_tree()
+    county = factories.make_user("county", "county", factories.VILLAGE[:6])
+    client.force_login(county)
+    with open(_three_households(tmp_path), "rb") as fh:
+        client.post(reverse("registry:import_upload"), {"file": fh})
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.PENDING and job.task_id
+    scratch = _scratch(tmp_path, settings, redis_queue)
+    scratch.kill_at("importing", "worker", "--no-startup-delay")
+
+    scratch.pull()
+    job.refresh_from_db()
+    assert job.status in (ImportStatus.VALIDATING, ImportStatus.IMPORTING)  # what it said when it died
+    assert default_task_backend.get_result(job.task_id).status == TaskResultStatus.RUNNING
+    page = client.get(reverse("core:work")).content.decode()
+    assert "已中断" in page and "后台任务未运行" in page  # its lease went with it; no worker alive
+    assert work.recover_all() == 1
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "未写入任何数据" in job.message, job.message
+    assert Household.objects.count() == 0
+    assert AuditEntry.objects.filter(action="import_interrupted", target_id=str(job.pk)).count() == 1
+    # past the claim timeout the queue gives the dead worker's task up (one delivery): failed, not run again
+    time.sleep(1.2)
+    executor.claim_stale_tasks(claim_timeout=1, worker_id=f"{redis_queue}-claimer")
+    assert default_task_backend.get_result(job.task_id).status == TaskResultStatus.FAILED
+
+    client.post(reverse("core:work_action", args=["import", job.pk, "retry"]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.PENDING and job.task_id
+    scratch.push()
+    ran = scratch.run("worker", "--batch", "--no-startup-delay")
+    assert ran.returncode == 0, ran.stdout
+    scratch.pull()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and Household.objects.count() == 3, job.message
+    assert default_task_backend.get_result(job.task_id).status == TaskResultStatus.SUCCESSFUL
