@@ -52,7 +52,8 @@ class ImportResult:
     def summary(self) -> str:
         if not self.imported and self.committed_rows:
             return (
-                f"共 {self.total_rows} 行，写入期间发现 {self.error_rows} 行有错误（校验之后登记数据被修改）。"
+                f"共 {self.total_rows} 行，写入期间发现 {self.error_rows} 行有错误"
+                "（校验之后登记数据被修改）。"
                 f"已写入前 {self.committed_rows} 行：新增 {self.households_created} 户、更新 "
                 f"{self.households_updated} 户，其余未写入。请下载错误报告修改后重新导入同一文件，"
                 "已写入的户不会重复写入。"
