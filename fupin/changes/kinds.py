@@ -205,6 +205,12 @@ def _prepare_member_join(household, payload, by) -> Plan:
     )
 
 
+def leave_messages() -> dict[str, str]:
+    """A head leaving a household of several: the refusals, in the current language (the field app's phone
+    gives them offline, knowing the household's members)."""
+    return {"new_head": gettext("减员的是户主：请指定新户主"), "same_head": gettext("新户主不能是减员的成员")}
+
+
 def _prepare_member_leave(household, payload, by) -> Plan:
     if payload.get("cause") not in LeaveCause.values:
         raise ChangeError({"cause": gettext("请选择减员原因（死亡、婚出、迁出）")})
@@ -213,10 +219,10 @@ def _prepare_member_leave(household, payload, by) -> Plan:
     others = household.members.exclude(pk=member.pk)
     if member.relation == codes.Relation.HEAD and others.exists():
         if not payload.get("new_head_id"):
-            raise ChangeError({"new_head_id": gettext("减员的是户主：请指定新户主")})
+            raise ChangeError({"new_head_id": leave_messages()["new_head"]})
         new_head = _member_in(household, payload["new_head_id"], key="new_head_id")
         if new_head.pk == member.pk:
-            raise ChangeError({"new_head_id": gettext("新户主不能是减员的成员")})
+            raise ChangeError({"new_head_id": leave_messages()["same_head"]})
         out["new_head_id"] = new_head.pk
     return Plan(out, {"household": household_state(household)}, [household], members=[member.pk])
 

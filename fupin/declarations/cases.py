@@ -28,7 +28,14 @@ from fupin.registry.models import Household, Member
 from . import clock
 from .models import OPEN_STATUSES, Channel, Declaration, Hardship, Route, Status
 from .permissions import can_verify
-from .services import DeclarationError, locked_declaration, log_event, move_declaration, record_visit
+from .services import (
+    FINDINGS_REQUIRED,
+    DeclarationError,
+    locked_declaration,
+    log_event,
+    move_declaration,
+    record_visit,
+)
 from .sweep import settle_done_steps
 
 
@@ -172,7 +179,7 @@ def verify(
         record_visit(declaration, by=by, findings=findings, photos=photos)
         declaration.refresh_from_db()
     if not declaration.findings:
-        raise DeclarationError({"findings": gettext("请填写入户核实情况")})
+        raise DeclarationError({"findings": gettext(FINDINGS_REQUIRED)})
     household = _household_for_case(declaration, by=by)
     risk = (
         f"{declaration.get_hardship_display()}：{declaration.description}\n入户核实：{declaration.findings}"

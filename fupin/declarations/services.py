@@ -16,7 +16,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from fupin.accounts.scope import ensure_can_edit, ensure_can_read
 from fupin.audit.services import record
@@ -56,6 +56,7 @@ CODE_MINUTES = 10
 CODE_GAP_SECONDS = 60
 CODE_ATTEMPTS = 5
 MAX_PHOTOS = 3
+FINDINGS_REQUIRED = gettext_noop("请填写入户核实情况")  # also the field app's phone's words (field.rules)
 
 
 def _limit(name: str, default: int) -> int:
@@ -431,7 +432,7 @@ def record_visit(declaration: Declaration, *, by, findings: str, photos=()) -> D
         raise DeclarationError(gettext("该申报已完成入户核实"))
     findings = (findings or "").strip()
     if not findings:
-        raise DeclarationError({"findings": gettext("请填写入户核实情况")})
+        raise DeclarationError({"findings": gettext(FINDINGS_REQUIRED)})
     cleaned = clean_photos(photos)
     stamp = f"{timezone.localtime():%Y-%m-%d %H:%M} {getattr(by, 'full_name', '') or by.username}："
     declaration.findings = (declaration.findings + "\n" if declaration.findings else "") + stamp + findings

@@ -9,6 +9,7 @@ from typing import cast
 
 from django.db.models import Field, Model
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.assistance import services as assistance
 from fupin.assistance.models import VisitKind
@@ -16,6 +17,7 @@ from fupin.changes import kinds as change_kinds
 from fupin.changes import services as changes
 from fupin.core import idnumber, money
 from fupin.core.errors import TOO_LONG
+from fupin.declarations.services import FINDINGS_REQUIRED
 from fupin.monitoring import services as monitoring
 from fupin.monitoring.models import CHECK_ITEM_LABELS, CHECK_ITEMS
 from fupin.registry import codes, validation
@@ -67,6 +69,7 @@ def rules() -> dict:
             "id_number_max_length": change_kinds.ID_NUMBER_MAX_LENGTH,
             "id_number_too_long": change_kinds.ID_NUMBER_TOO_LONG,
             "relations": list(codes.Relation.values),
+            "head": codes.Relation.HEAD.value,
             "sex_labels": {value: str(label) for value, label in codes.Sex.choices},
             "sex_mismatch": validation.SEX_MISMATCH,
             "birth_date_mismatch": validation.BIRTH_DATE_MISMATCH,
@@ -81,6 +84,8 @@ def rules() -> dict:
         },
         "lookback": monitoring.lookback_messages()
         | {"items": list(CHECK_ITEMS), "labels": {i: str(CHECK_ITEM_LABELS[i]) for i in CHECK_ITEMS}},
+        "leave": change_kinds.leave_messages(),
+        "declaration": {"findings": gettext(FINDINGS_REQUIRED)},
         "change": {
             "messages": changes.REASON_MESSAGES,
             "reason_max_length": changes.REASON_MAX_LENGTH,

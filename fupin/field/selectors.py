@@ -10,6 +10,7 @@ from django.db.models import Field, Max, QuerySet
 from django.utils import timezone
 
 from fupin.accounts.models import User
+from fupin.accounts.permissions import has_role
 from fupin.accounts.scope import household_filter, region_filter
 from fupin.assistance.models import OPEN_MEASURE_STATUSES, HelpMeasure, Visit, VisitKind
 from fupin.assistance.services import settings_for
@@ -18,6 +19,7 @@ from fupin.changes.models import ChangeKind, JoinCause, LeaveCause
 from fupin.core.idnumber import mask, mask_text
 from fupin.core.versions import plain
 from fupin.declarations.models import Declaration, Status
+from fupin.declarations.permissions import VERIFY_ROLES
 from fupin.monitoring.models import CHECK_ITEMS, LookBack, LookBackItem
 from fupin.registry import codes
 from fupin.registry.models import Household, IncomeRecord, Member
@@ -143,12 +145,26 @@ def _declarations(user: User) -> list[dict]:
         Declaration.objects.filter(scope, status=Status.RECEIVED)
         .order_by("due_on", "pk")
         .values(
-            "id", "receipt", "household_id", "village__name", "name", "hardship", "description", "due_on"
+            "id",
+            "receipt",
+            "household_id",
+            "village__name",
+            "name",
+            "hardship",
+            "description",
+            "due_on",
+            "findings",
         )[:500]
     )
+    # a verifier may confirm a declaration whose findings a helper already recorded without adding any
+    verifier = has_role(user, *VERIFY_ROLES)
     return [
-        {k: plain(v) for k, v in r.items()}
-        | {"village": r["village__name"], "description": mask_text(r["description"])}
+        {k: plain(v) for k, v in r.items() if k != "findings"}
+        | {
+            "village": r["village__name"],
+            "description": mask_text(r["description"]),
+            "findings_required": not (verifier and r["findings"]),
+        }
         for r in rows
     ]
 

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from fupin.core import idnumber, money
+from fupin.declarations import services as declarations
+from fupin.declarations.models import Channel
 from fupin.field.rules import rules as field_rules
 from fupin.monitoring import services as monitoring
 from fupin.registry import codes
@@ -60,9 +62,9 @@ def run_server(phone, kind: str, household, data: dict) -> dict:
     return {}
 
 
-def assert_same(phone, household, cases: list[tuple[str, dict, str | None]]) -> None:
+def assert_same(phone, household, cases: list[tuple[str, dict, str | None]], context=None) -> None:
     rules = phone.work_set().json()["rules"]
-    on_phone = run_phone(rules, [{"kind": kind, "data": data} for kind, data, _ in cases])
+    on_phone = run_phone(rules, [{"kind": kind, "data": data, "context": context} for kind, data, _ in cases])
     for (kind, data, refused), mine in zip(cases, on_phone, strict=True):
         server = run_server(phone, kind, household, data)
         assert mine == server, (kind, data)
@@ -231,6 +233,68 @@ def test_income_figures_are_refused_on_the_phone_as_the_server_refuses_them(cler
         household,
         [("change_request", income(**figures), refused) for figures, refused in INCOME_CASES],
     )
+
+
+def leave(member, new_head=None, **changes) -> dict:
+    payload = {"cause": "died", "member_id": member.pk, "new_head_id": getattr(new_head, "pk", None)}
+    request = {"change_kind": "member_leave", "payload": payload}
+    return request | {"reason": "病故", "evidence_reference": "死亡证明 No.9"} | changes
+
+
+def test_a_head_leaving_is_refused_on_the_phone_as_the_server_refuses_it(clerk_phone, household):
+    head = household.members.get(relation=codes.Relation.HEAD)
+    son = household.members.exclude(relation=codes.Relation.HEAD).first()
+    carried = next(h for h in clerk_phone.work_set().json()["households"] if h["id"] == household.pk)
+    assert_same(
+        clerk_phone,
+        household,
+        [
+            ("change_request", leave(head), "new_head_id"),
+            ("change_request", leave(head, head), "new_head_id"),
+            ("change_request", leave(head, son), None),
+            ("change_request", leave(son), None),
+            ("change_request", leave(son, reason=""), "reason"),
+        ],
+        carried,
+    )
+
+
+def _declaration(by, household):
+    head = household.members.get(relation=codes.Relation.HEAD)
+    return declarations.intake(
+        by=by,
+        channel=Channel.CADRE,
+        village_code=factories.VILLAGE,
+        name=head.name,
+        id_number=head.id_number,
+        phone="13907970123",
+        hardship="illness",
+        description="家里老人住院，花费很大",
+        consent=True,
+    )
+
+
+def test_a_declarations_home_check_is_refused_on_the_phone_as_the_server_refuses_it(
+    phone, clerk_phone, household, users
+):
+    """The paired helper records what was found (findings needed, always); the village verifies (findings
+    needed unless a helper recorded some before)."""
+    at_home = _declaration(users["clerk"], household)
+    newcomer = factories.make_household(head="周九", status=codes.HouseholdStatus.UNREGISTERED)
+    to_verify = _declaration(users["clerk"], newcomer)
+
+    def check(on, found, findings, refused):
+        carried = next(d for d in on.work_set().json()["declarations"] if d["id"] == found.pk)
+        data = {"declaration": found.pk, "findings": findings}
+        assert_same(on, None, [("declaration", data, refused)], carried)
+
+    for on, found in ((phone, at_home), (clerk_phone, to_verify)):
+        check(on, found, " ", "findings")
+        check(on, found, "属实，已入户", None)
+    declarations.record_visit(at_home, by=phone.user, findings="老人住院属实")
+    declarations.record_visit(to_verify, by=users["clerk"], findings="老人住院属实")
+    check(phone, at_home, "", "findings")
+    check(clerk_phone, to_verify, "", None)  # the findings recorded before are confirmed
 
 
 def test_any_amount_typed_is_read_on_the_phone_as_money_parse_yuan_reads_it():

@@ -319,9 +319,9 @@
   }
 
 
-  function refusedHere(form, kind, data) {
+  function refusedHere(form, kind, data, context) {
     // the server's rules that need no registry, checked before anything is queued, online or not
-    const errors = FupinRules.check(kind, data, RULES);
+    const errors = FupinRules.check(kind, data, RULES, undefined, context);
     if (!Object.keys(errors).length) return false;
     showErrors(form, { errors });
     return true;
@@ -332,7 +332,7 @@
     // server's words (the rules need the registry: an ID number in another household, an open request, a year's
     // income), and the refused copy leaves the outbox while the form keeps what was typed. The rules that need
     // no registry are checked here first, with the server's messages: nothing wrong is queued.
-    if (refusedHere(form, kind, data)) return;
+    if (refusedHere(form, kind, data, h)) return;
     const key = await queue(kind, h.id, data);
     if (!navigator.onLine) { await household(h.id); flash(done + "，联网后同步"); return; }
     let line;
@@ -424,7 +424,9 @@
       el("textarea", { name: "findings", rows: 2, placeholder: "入户核实情况" }), el("button", { type: "submit" }, "保存核实情况"));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      await queue("declaration", d.household_id, { declaration: d.id, findings: form.findings.value });
+      const data = { declaration: d.id, findings: form.findings.value };
+      if (refusedHere(form, "declaration", data, d)) return;
+      await queue("declaration", d.household_id, data);
       flash("核实情况已保存在手机上，联网后同步");
       form.replaceChildren(el("p", { class: "muted" }, "已保存，待同步"));
     });

@@ -152,10 +152,20 @@
     return {};
   }
 
-  function changeRequest(data, rules, today) {
+  function memberLeave(payload, rules, household) {
+    // changes' member_leave: a head leaving a household of several names another member as the new head
+    const members = (household || {}).members || [];
+    const leaving = members.find((m) => m.id === payload.member_id);
+    if (!leaving || leaving.relation !== rules.member.head || members.length < 2) return {};
+    if (!payload.new_head_id) return { new_head_id: rules.leave.new_head };
+    return payload.new_head_id === payload.member_id ? { new_head_id: rules.leave.same_head } : {};
+  }
+
+  function changeRequest(data, rules, today, household) {
     // changes.propose: the kind's own checks first; the reason and the evidence only once they pass
     const payload = data.payload || {};
     const errors = data.change_kind === "member_join" ? newMember(payload, rules, today)
+      : data.change_kind === "member_leave" ? memberLeave(payload, rules, household)
       : data.change_kind === "income_correction" ? incomeCorrection(payload, rules) : {};
     if (Object.keys(errors).length) return errors;
     const r = rules.change, reason = String(data.reason ?? "").trim(), reference = String(data.evidence_reference ?? "").trim();
@@ -175,16 +185,22 @@
     return errors;
   }
 
+  function declaration(data, rules, today, record) {
+    // the declaration's home check: findings, unless a verifier confirms findings a helper recorded before
+    return blank(data.findings) && record && record.findings_required ? { findings: rules.declaration.findings } : {};
+  }
+
   const KINDS = {
-    visit, lookback, change_request: changeRequest,
+    visit, lookback, declaration, change_request: changeRequest,
     member: (data, rules) => edit(rules.max_length.member, data, rules),
     household: (data, rules) => edit(rules.max_length.household, data, rules),
   };
 
-  function check(kind, data, rules, now) {
-    // {field: message} for a change of `kind` as the phone would queue it; {} without rules (not downloaded)
+  function check(kind, data, rules, now, context) {
+    // {field: message} for a change of `kind` as the phone would queue it, `context` the work set's record it
+    // is about (the household, or the declaration); {} without rules (not downloaded)
     if (!rules || !rules.today || !KINDS[kind]) return {};
-    return KINDS[kind](data, rules, todayIn(rules.today, now));
+    return KINDS[kind](data, rules, todayIn(rules.today, now), context);
   }
 
   return { check, todayIn, idNumberError, moneyError };
