@@ -5,6 +5,8 @@ a 404, never a page that confirms it exists. Writes go through services, which a
 check scope again; a read-only role is refused with a 403 before any form is shown.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -351,9 +353,7 @@ def detail_context(
         "entries": [display.describe(e, sees_identifiers=full) for e in entries[:HISTORY_ON_PAGE]],
         "more_history": len(entries) > HISTORY_ON_PAGE,
         "can_edit": user.can_edit_registry,
-        "change_url": services.change_request_url(household)
-        if household.is_registered and has_role(user, *VILLAGE_ROLES)
-        else "",
+        "change_url": _change_url(user, household) if household.is_registered else "",
         "consents": list(household.consents.select_related("member")),
         "revealed": revealed,
         "reveal_form": form,
@@ -458,20 +458,8 @@ def household_edit(request, pk):
     fields = [name for name in form.fields if name in services.HOUSEHOLD_EDITABLE]
     conflict = None
     if request.method == "POST" and form.is_valid():
-        expected, base = versions.posted(request.POST)
-        try:
-            services.update_household(
-                household,
-                by=user,
-                expected_version=expected,
-                base=base,
-                **versions.keep_theirs(form.cleaned_data, request.POST, household),
-            )
-        except versions.VersionConflict as e:
-            conflict = e
-        except services.RegistryError as e:
-            form.add_service_errors(e.errors)
-        else:
+        saved, conflict = _save_edit(request, form, services.update_household, household, form.cleaned_data)
+        if saved:
             messages.success(request, _("户信息已保存。"))
             return redirect("registry:household_detail", household.pk)
     return render(
@@ -482,11 +470,38 @@ def household_edit(request, pk):
             "household": household,
             "village": household.village,
             "path": regions.path_for(user, household.village),
-            "change_url": services.change_request_url(household) if has_role(user, *VILLAGE_ROLES) else "",
+            "change_url": _change_url(user, household),
             "conflict": conflict,
             "based_on": versions.form_state(request, household, fields, conflict),
         },
     )
+
+
+def _save_edit(request, form, update, record, values: dict) -> tuple[bool, versions.VersionConflict | None]:
+    """A record's edit form saved by `update` (a service taking the record, `by`, `expected_version` and
+    `base`) on the version the form was based on, the merge form's "keep theirs" choices applied: (True,
+    None) when saved, (False, the conflict) when another user saved it meanwhile, (False, None) when the
+    service refused, its errors put on the form."""
+    expected, base = versions.posted(request.POST)
+    try:
+        update(
+            record,
+            by=request.user,
+            expected_version=expected,
+            base=base,
+            **versions.keep_theirs(values, request.POST, record),
+        )
+    except versions.VersionConflict as e:
+        return False, e
+    except services.RegistryError as e:
+        form.add_service_errors(e.errors)
+        return False, None
+    return True, None
+
+
+def _change_url(user, household: Household) -> str:
+    """Where a village officer asks for a change a registered household's record takes ("" for others)."""
+    return services.change_request_url(household) if has_role(user, *VILLAGE_ROLES) else ""
 
 
 # --- members ------------------------------------------------------------------------------
@@ -502,9 +517,7 @@ def _locked_page(request, household: Household, what: str):
             "household": household,
             "what": what,
             "path": regions.path_for(request.user, household.village),
-            "change_url": services.change_request_url(household)
-            if has_role(request.user, *VILLAGE_ROLES)
-            else "",
+            "change_url": _change_url(request.user, household),
         },
         status=403,
     )
@@ -555,20 +568,8 @@ def member_edit(request, pk, member_pk):
     fields = [name for name in form.fields if name in services.MEMBER_EDITABLE]
     conflict = None
     if request.method == "POST" and form.is_valid():
-        expected, base = versions.posted(request.POST)
-        try:
-            services.update_member(
-                member,
-                by=user,
-                expected_version=expected,
-                base=base,
-                **versions.keep_theirs(form.service_fields(), request.POST, member),
-            )
-        except versions.VersionConflict as e:
-            conflict = e
-        except services.RegistryError as e:
-            form.add_service_errors(e.errors)
-        else:
+        saved, conflict = _save_edit(request, form, services.update_member, member, form.service_fields())
+        if saved:
             messages.success(request, _("成员 %(name)s 的信息已保存。") % {"name": form.cleaned_data["name"]})
             return redirect("registry:household_detail", household.pk)
     # the form holds the member's ID number and phone in full: seeing them is logged (fupin.registry.reveal)
@@ -654,17 +655,9 @@ def income_record(request, pk):
     form.show_previous(household.incomes.filter(year=year - 1).first())
     conflict = None
     if data is not None and form.is_valid():
-        expected, base = versions.posted(data)
-        try:
-            income = services.record_income(
-                household, by=user, expected_version=expected, **form.service_fields()
-            )
-        except versions.VersionConflict as e:
-            conflict = versions.form_conflict(e, form, IncomeForm.initial_for(e.record), base)
-            existing = e.record
-        except services.RegistryError as e:
-            form.add_service_errors(e.errors)
-        else:
+        income, conflict = _save_year(request, form, data, services.record_income, household)
+        existing = conflict.record if conflict else existing
+        if income:
             messages.success(
                 request,
                 _("%(year)s年收入已保存，年人均纯收入 %(income)s 元。")
@@ -674,14 +667,37 @@ def income_record(request, pk):
                 },
             )
             return redirect("registry:household_detail", household.pk)
+    return _year_page(request, "registry/income_form.html", form, household, existing, shown, conflict)
+
+
+def _save_year(
+    request, form, data, record, household: Household
+) -> tuple[Any, versions.VersionConflict | None]:
+    """A year's entry (income, guarantees) saved by `record` (a service taking the household, `by` and
+    `expected_version`) on the version the page was based on: (the entry, None) when saved, (None, the
+    conflict with what changed in the form's fields) when another user saved that year meanwhile, (None,
+    None) when the service refused, its errors put on the form."""
+    expected, base = versions.posted(data)
+    try:
+        entry = record(household, by=request.user, expected_version=expected, **form.service_fields())
+    except versions.VersionConflict as e:
+        return None, versions.form_conflict(e, form, type(form).initial_for(e.record), base)
+    except services.RegistryError as e:
+        form.add_service_errors(e.errors)
+        return None, None
+    return entry, None
+
+
+def _year_page(request, template: str, form, household: Household, existing, shown: dict, conflict):
+    """A year's entry form: the record it edits (`existing`), based on what the page showed (`shown`)."""
     return render(
         request,
-        "registry/income_form.html",
+        template,
         {
             "form": form,
             "household": household,
             "existing": existing,
-            "path": regions.path_for(user, household.village),
+            "path": regions.path_for(request.user, household.village),
             "conflict": conflict,
             "based_on": versions.page_state(request, existing, shown, conflict),
         },
@@ -707,28 +723,9 @@ def guarantees_record(request, pk):
     form = GuaranteeForm(data, initial=initial)
     conflict = None
     if data is not None and form.is_valid():
-        expected, base = versions.posted(data)
-        try:
-            check = services.record_guarantees(
-                household, by=user, expected_version=expected, **form.service_fields()
-            )
-        except versions.VersionConflict as e:
-            conflict = versions.form_conflict(e, form, GuaranteeForm.initial_for(e.record), base)
-            existing = e.record
-        except services.RegistryError as e:
-            form.add_service_errors(e.errors)
-        else:
+        check, conflict = _save_year(request, form, data, services.record_guarantees, household)
+        existing = conflict.record if conflict else existing
+        if check:
             messages.success(request, _("%(year)s年两不愁三保障核查已保存。") % {"year": check.year})
             return redirect("registry:household_detail", household.pk)
-    return render(
-        request,
-        "registry/guarantee_form.html",
-        {
-            "form": form,
-            "household": household,
-            "existing": existing,
-            "path": regions.path_for(user, household.village),
-            "conflict": conflict,
-            "based_on": versions.page_state(request, existing, initial, conflict),
-        },
-    )
+    return _year_page(request, "registry/guarantee_form.html", form, household, existing, initial, conflict)
