@@ -49,39 +49,33 @@ def _settle_batch(pk: int, by) -> bool:
 
 
 def recover() -> int:
-    settled = sum(
-        settle(pk)
-        for pk in HandbookBatch.objects.filter(status=BatchStatus.RUNNING).values_list("pk", flat=True)
-        if not work.is_held("handbook", pk)
-    )
+    """Every batch whose process died, and every queued batch whose task ended without running it."""
     queued = dict(
         HandbookBatch.objects.filter(status=BatchStatus.PENDING)
         .exclude(task_id="")
         .values_list("task_id", "pk")
     )
-    for pk in work.ended_unstarted(queued):
-        with transaction.atomic():
-            batch = (
-                HandbookBatch.objects.select_for_update().filter(pk=pk, status=BatchStatus.PENDING).first()
-            )
-            if batch is not None:
-                _fail(
-                    batch,
-                    "后台任务进程未能开始生成（任务已中断）。可重试或重新生成。",
-                    by=None,
-                    action="handbook_batch_interrupted",
-                )
-                settled += 1
-    return settled
+    running = HandbookBatch.objects.filter(status=BatchStatus.RUNNING).values_list("pk", flat=True)
+    return work.recover_kind("handbook", running, settle, queued, _fail_unstarted)
+
+
+@transaction.atomic
+def _fail_unstarted(pk: int) -> bool:
+    batch = HandbookBatch.objects.select_for_update().filter(pk=pk, status=BatchStatus.PENDING).first()
+    if batch is None:
+        return False
+    _fail(
+        batch,
+        "后台任务进程未能开始生成（任务已中断）。可重试或重新生成。",
+        by=None,
+        action="handbook_batch_interrupted",
+    )
+    return True
 
 
 def _batch(pk: int, by) -> HandbookBatch:
-    if not work.may_manage(by):
-        raise AssistanceError("只有县扶贫办和系统管理员可以处理后台任务")
-    batch = handbook_batches_for(by).select_for_update(of=("self",)).filter(pk=pk).first()
-    if batch is None:
-        raise AssistanceError("没有找到该批次，或不在您的管辖范围内")
-    return batch
+    rows = handbook_batches_for(by).select_for_update(of=("self",))
+    return work.managed(by, rows, pk, missing="没有找到该批次，或不在您的管辖范围内", error=AssistanceError)
 
 
 def retry(pk: int, *, by) -> str:
@@ -130,24 +124,19 @@ def cancel(pk: int, *, by) -> str:
 
 
 def items_for(user) -> list[work.WorkItem]:
-    items = []
-    for batch in handbook_batches_for(user).filter(status__in=LISTED).order_by("-created_at")[:50]:
-        stuck = batch.status == BatchStatus.RUNNING and not work.is_held("handbook", batch.pk)
-        items.append(
-            work.WorkItem(
-                kind="handbook",
-                pk=batch.pk,
-                label=f"扶贫手册 {batch.village.name}（{batch.requested_by.username}）",
-                status=batch.get_status_display(),
-                message=batch.message,
-                created_at=batch.created_at,
-                stuck=stuck,
-                can_retry=batch.status == BatchStatus.FAILED,
-                can_cancel=batch.status == BatchStatus.PENDING or stuck,
-                url=reverse("assistance:batch", args=[batch.pk]),
-            )
+    return [
+        work.item(
+            "handbook",
+            batch,
+            label=f"扶贫手册 {batch.village.name}（{batch.requested_by.username}）",
+            url=reverse("assistance:batch", args=[batch.pk]),
+            running=batch.status == BatchStatus.RUNNING,
+            failed=batch.status == BatchStatus.FAILED,
+            pending=batch.status == BatchStatus.PENDING,
+            created_at=batch.created_at,
         )
-    return items
+        for batch in handbook_batches_for(user).filter(status__in=LISTED).order_by("-created_at")[:50]
+    ]
 
 
 KIND = work.WorkKind(

@@ -16,13 +16,15 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from .errors import ServiceError
 
 # PostgreSQL advisory locks are (class, key) pairs of 32-bit integers; each kind of lease has its class.
 _CLASSES = {
@@ -230,6 +232,51 @@ class WorkKind:
     recover: Callable[[], int]  # settle work whose runner died; how many
     retry: Callable[..., str]  # (pk, *, by) → a message for the page
     cancel: Callable[..., str]
+
+
+def item(
+    kind: str, row: Any, *, label: str, url: str, running: bool, failed: bool, pending: bool, created_at: Any
+) -> WorkItem:
+    """A run of work (an import job, a handbook batch, a sweep) as the page lists it: stuck when its status
+    says `running` while nobody holds its lease; retried when `failed`; cancelled when `pending` or stuck."""
+    stuck = running and not is_held(kind, row.pk)
+    return WorkItem(
+        kind=kind,
+        pk=row.pk,
+        label=label,
+        status=row.get_status_display(),
+        message=row.message,
+        created_at=created_at,
+        stuck=stuck,
+        can_retry=failed,
+        can_cancel=pending or stuck,
+        url=url,
+    )
+
+
+def managed(by: Any, rows: Any, pk: int, *, missing: str, error: type[ServiceError] = ServiceError) -> Any:
+    """Run `pk` of `rows` (a queryset scoped to `by`, locked as the caller needs) for a retry or a cancel:
+    refused with `error` to a user who may not handle background work, and with `missing` when it is not
+    there or out of scope."""
+    if not may_manage(by):
+        raise error("只有县扶贫办和系统管理员可以处理后台任务")
+    row = rows.filter(pk=pk).first()
+    if row is None:
+        raise error(missing)
+    return row
+
+
+def recover_kind(
+    kind: str,
+    running: Iterable[int],
+    settle: Callable[[int], bool],
+    queued: dict[str, int],
+    fail_unstarted: Callable[[int], bool],
+) -> int:
+    """Settle each `running` run of `kind` whose lease nobody holds, and fail each `queued` one ({task id:
+    pk}) whose task ended without starting it (`fail_unstarted`, True when it did): how many were settled."""
+    settled = sum(settle(pk) for pk in running if not is_held(kind, pk))
+    return settled + sum(bool(fail_unstarted(pk)) for pk in ended_unstarted(queued))
 
 
 KINDS: dict[str, WorkKind] = {}

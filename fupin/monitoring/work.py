@@ -58,12 +58,10 @@ class Watched:
         return sum(self.settle(pk) for pk in running if not work.is_held(self.name, pk))
 
     def _row(self, pk: int, by):
-        if not work.may_manage(by):
-            raise MonitoringError("只有县扶贫办和系统管理员可以处理后台任务")
-        row = self.scoped(by).select_for_update(of=("self",)).filter(pk=pk).first()
-        if row is None:
-            raise MonitoringError("没有找到该任务，或不在您的管辖范围内")
-        return row
+        rows = self.scoped(by).select_for_update(of=("self",))
+        return work.managed(
+            by, rows, pk, missing="没有找到该任务，或不在您的管辖范围内", error=MonitoringError
+        )
 
     def retry(self, pk: int, *, by) -> str:
         from . import tasks  # cycle breaker: the task module runs the sweeps and cross-checks
@@ -100,25 +98,19 @@ class Watched:
 
     def items_for(self, user) -> list[work.WorkItem]:
         unfinished = (self.model.Status.QUEUED, self.model.Status.RUNNING, self.model.Status.FAILED)
-        rows = self.scoped(user).filter(status__in=unfinished).order_by("-pk")[:50]
-        items = []
-        for row in rows:
-            stuck = row.status == self.model.Status.RUNNING and not work.is_held(self.name, row.pk)
-            items.append(
-                work.WorkItem(
-                    kind=self.name,
-                    pk=row.pk,
-                    label=f"{self.title} {row}",
-                    status=row.get_status_display(),
-                    message=row.message,
-                    created_at=getattr(row, "created_at", None) or getattr(row, "uploaded_at", None),
-                    stuck=stuck,
-                    can_retry=row.status == self.model.Status.FAILED,
-                    can_cancel=row.status == self.model.Status.QUEUED or stuck,
-                    url=reverse(self.url_name, args=[row.pk]),
-                )
+        return [
+            work.item(
+                self.name,
+                row,
+                label=f"{self.title} {row}",
+                url=reverse(self.url_name, args=[row.pk]),
+                running=row.status == self.model.Status.RUNNING,
+                failed=row.status == self.model.Status.FAILED,
+                pending=row.status == self.model.Status.QUEUED,
+                created_at=getattr(row, "created_at", None) or getattr(row, "uploaded_at", None),
             )
-        return items
+            for row in self.scoped(user).filter(status__in=unfinished).order_by("-pk")[:50]
+        ]
 
     def kind(self) -> work.WorkKind:
         return work.WorkKind(

@@ -86,40 +86,36 @@ def _settle_job(pk: int, by) -> bool:
 
 def recover() -> int:
     """Every job whose process died, and every queued job whose task ended without running it."""
-    settled = sum(
-        settle(pk)
-        for pk in ImportJob.objects.filter(status__in=RUNNING).values_list("pk", flat=True)
-        if not work.is_held("import", pk)
-    )
     queued = dict(
         ImportJob.objects.filter(status=ImportStatus.PENDING).exclude(task_id="").values_list("task_id", "pk")
     )
-    for pk in work.ended_unstarted(queued):
-        with transaction.atomic():
-            if ImportJob.objects.filter(pk=pk, status=ImportStatus.PENDING).update(
-                status=ImportStatus.FAILED,
-                finished_at=timezone.now(),
-                message="后台任务进程未能开始这次导入（任务已中断），未写入任何数据。可在「后台任务」页重试。",
-            ):
-                job = ImportJob.objects.get(pk=pk)
-                record(
-                    by=None,
-                    action="import_interrupted",
-                    target=job,
-                    scope_code=job.scope_code,
-                    changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]},
-                )
-                settled += 1
-    return settled
+    running = ImportJob.objects.filter(status__in=RUNNING).values_list("pk", flat=True)
+    return work.recover_kind("import", running, settle, queued, _fail_unstarted)
+
+
+@transaction.atomic
+def _fail_unstarted(pk: int) -> bool:
+    if not ImportJob.objects.filter(pk=pk, status=ImportStatus.PENDING).update(
+        status=ImportStatus.FAILED,
+        finished_at=timezone.now(),
+        message="后台任务进程未能开始这次导入（任务已中断），未写入任何数据。可在「后台任务」页重试。",
+    ):
+        return False
+    job = ImportJob.objects.get(pk=pk)
+    record(
+        by=None,
+        action="import_interrupted",
+        target=job,
+        scope_code=job.scope_code,
+        changes={"status": [ImportStatus.PENDING, ImportStatus.FAILED]},
+    )
+    return True
 
 
 def _job(pk: int, by) -> ImportJob:
-    if not work.may_manage(by):
-        raise ServiceError("只有县扶贫办和系统管理员可以处理后台任务")
-    job = import_jobs_for(by).select_for_update().filter(pk=pk).first()
-    if job is None:
-        raise ServiceError("没有找到该导入任务，或不在您的管辖范围内")
-    return job
+    return work.managed(
+        by, import_jobs_for(by).select_for_update(), pk, missing="没有找到该导入任务，或不在您的管辖范围内"
+    )
 
 
 def retry(pk: int, *, by) -> str:
@@ -186,24 +182,19 @@ def cancel(pk: int, *, by) -> str:
 
 def items_for(user) -> list[work.WorkItem]:
     jobs = import_jobs_for(user).filter(status__in=LISTED).select_related("user").order_by("-created_at")[:50]
-    items = []
-    for job in jobs:
-        stuck = job.status in RUNNING and not work.is_held("import", job.pk)
-        items.append(
-            work.WorkItem(
-                kind="import",
-                pk=job.pk,
-                label=f"导入 {job.original_name}（{job.user.username}）",
-                status=job.get_status_display(),
-                message=job.message,
-                created_at=job.created_at,
-                stuck=stuck,
-                can_retry=job.status == ImportStatus.FAILED,
-                can_cancel=job.status == ImportStatus.PENDING or stuck,
-                url=reverse("registry:import_detail", args=[job.pk]),
-            )
+    return [
+        work.item(
+            "import",
+            job,
+            label=f"导入 {job.original_name}（{job.user.username}）",
+            url=reverse("registry:import_detail", args=[job.pk]),
+            running=job.status in RUNNING,
+            failed=job.status == ImportStatus.FAILED,
+            pending=job.status == ImportStatus.PENDING,
+            created_at=job.created_at,
         )
-    return items
+        for job in jobs
+    ]
 
 
 KIND = work.WorkKind(
