@@ -15,18 +15,22 @@ from ninja.responses import Status
 
 from fupin.core import versions
 from fupin.core.api import (
+    VERSIONED,
     CursorQuery,
+    bounded_text,
+    entry_version,
     errors_for,
     model_schema,
     page_schema,
     plain_json,
     scoped_list,
     shown_fields,
+    stale,
 )
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
-from fupin.registry.api_fields import InputSchema, Money, _text
+from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api_fields import InputSchema, Money
 
 from . import roster, selectors, services
 from .models import (
@@ -73,7 +77,7 @@ class RegionFilter(CursorQuery):
 
 
 class HelperFilters(RegionFilter):
-    q: _text(50) = ""
+    q: bounded_text(50) = ""
     unit: int | None = Field(None, ge=1, le=MAX_ID)
     include_inactive: bool = False
 
@@ -92,34 +96,34 @@ class VisitFilters(RegionFilter):
 
 
 class UnitIn(InputSchema):
-    name: _text(100)
+    name: bounded_text(100)
     region: RegionCode
     kind: Literal[tuple(UnitKind.values)] = UnitKind.PARTY_GOVERNMENT
-    contact_person: _text(50) = ""
-    contact_phone: _text(20) = ""
-    address: _text(200) = ""
+    contact_person: bounded_text(50) = ""
+    contact_phone: bounded_text(20) = ""
+    address: bounded_text(200) = ""
 
 
 class HelperIn(InputSchema):
     unit: int = Field(..., ge=1, le=MAX_ID, description="帮扶单位 id")
-    name: _text(50)
-    phone: _text(20)
+    name: bounded_text(50)
+    phone: bounded_text(20)
     region: RegionCode
     kind: Literal[tuple(HelperKind.values)] = HelperKind.CADRE
-    position: _text(100) = ""
+    position: bounded_text(100) = ""
 
 
 class PairIn(InputSchema):
     household: int = Field(..., ge=1, le=MAX_ID)
     helper: int = Field(..., ge=1, le=MAX_ID)
     started_on: datetime.date
-    reason: _text(200) = ""
+    reason: bounded_text(200) = ""
 
 
 class EndPairingIn(InputSchema):
     household: int = Field(..., ge=1, le=MAX_ID)
     on: datetime.date
-    reason: _text(200)
+    reason: bounded_text(200)
     pairing: int | None = Field(
         None,
         ge=1,
@@ -131,25 +135,25 @@ class EndPairingIn(InputSchema):
 class PlanIn(InputSchema):
     target_exit_year: int = Field(..., ge=2000, le=2100)
     plan_class: Literal[tuple(PlanClass.values)] | None = None
-    goals: _text(5000) = ""
+    goals: bounded_text(5000) = ""
 
 
 class MeasureIn(InputSchema):
     catalogue: int = Field(..., ge=1, le=MAX_ID, description="措施目录 id（GET /assistance/catalogue/）")
-    content: _text(300)
+    content: bounded_text(300)
     year: int = Field(..., ge=2000, le=2100)
     deadline: datetime.date
     planned_amount: Money = Decimal(0)
-    funding_source: _text(100) = ""
+    funding_source: bounded_text(100) = ""
     helper: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class VisitIn(InputSchema):
     visited_on: datetime.date
-    findings: _text(5000)
+    findings: bounded_text(5000)
     helper: int | None = Field(None, ge=1, le=MAX_ID)
     kind: Literal[tuple(VisitKind.values)] = VisitKind.HOME
-    problems: _text(5000) = ""
+    problems: bounded_text(5000) = ""
     guarantees: dict[Literal["food", "clothing", "education", "medical", "housing", "water"], bool] | None = (
         None
     )
@@ -248,11 +252,11 @@ def save_plan(request, response: HttpResponse, payload: PlanIn, household_id: in
     没有计划时不带即新建。"""
     user = request.auth
     household = registry_selectors.household_for(user, household_id)
-    expected = _entry_version(request, HelpPlan.objects.filter(household=household).first())
+    expected = entry_version(request, HelpPlan.objects.filter(household=household).first())
     try:
         plan = services.save_plan(household, by=user, expected_version=expected, **payload.model_dump())
     except versions.VersionConflict as e:
-        return _stale(response, e, record_out(e.record, PLAN_FIELDS, user))
+        return stale(response, e, record_out(e.record, PLAN_FIELDS, user))
     response["ETag"] = versions.etag(plan)
     return record_out(plan, PLAN_FIELDS, user)
 

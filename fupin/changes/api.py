@@ -12,12 +12,12 @@ from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from fupin.audit.access import Channel
-from fupin.core.api import CursorQuery, errors_for
+from fupin.core.api import CursorQuery, bounded_text, errors_for
 from fupin.core.pagination import keyset_page
 from fupin.registry import reveal as registry_reveal
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, RevealQuery
-from fupin.registry.api_fields import InputSchema, _text
+from fupin.registry.api_fields import InputSchema
 
 from . import display, reveal, selectors, services
 from .models import ChangeKind, ChangeRequest, ChangeStatus
@@ -50,20 +50,20 @@ class ProposeIn(InputSchema):
         ..., description="变更类型：" + "；".join(f"{v}={label}" for v, label in ChangeKind.choices)
     )
     payload: dict[str, Any] = Field(..., description=PAYLOAD_DOC)
-    reason: _text(2000) = Field(..., description="变更原因（必填）")
-    evidence_reference: _text(300) = Field(
+    reason: bounded_text(2000) = Field(..., description="变更原因（必填）")
+    evidence_reference: bounded_text(300) = Field(
         "", description="佐证材料说明（文件名称、文号或存放处）；图片和 PDF 在网页上上传"
     )
 
 
 class ResubmitIn(InputSchema):
     payload: dict[str, Any] = Field(..., description=PAYLOAD_DOC)
-    reason: _text(2000) = Field(..., description="变更原因（必填）")
-    evidence_reference: _text(300) = Field("", description="佐证材料说明")
+    reason: bounded_text(2000) = Field(..., description="变更原因（必填）")
+    evidence_reference: bounded_text(300) = Field("", description="佐证材料说明")
 
 
 class DecisionIn(InputSchema):
-    comment: _text(2000) = Field("", description="意见；退回时必填")
+    comment: bounded_text(2000) = Field("", description="意见；退回时必填")
 
 
 class Filters(CursorQuery):

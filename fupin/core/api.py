@@ -1,4 +1,5 @@
-"""What every part of the JSON API shares: one error shape and a cursor-paginated list.
+"""What every part of the JSON API shares: one error shape, a cursor-paginated list, the checked text and
+amount types of request bodies, and the If-Match/412 exchange of a versioned write.
 
 Every refusal answers `{"code", "detail", "errors"}`: a stable English `code` a program can switch on (see
 ERROR_CODES), the Chinese `detail` a person reads, and `errors` mapping a field (or "__all__") to its Chinese
@@ -11,14 +12,17 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from ninja import Field, Schema
-from pydantic import create_model
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import AfterValidator, PlainValidator, WithJsonSchema, create_model
 
+from . import money, versions
 from .pagination import API_MAX_LIMIT, keyset_page
 
 # A status's code unless the handler names a more precise one.
@@ -200,3 +204,103 @@ def plain_json(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+# --- text and amounts in request bodies ------------------------------------------------------------
+
+
+def bounded_text(max_length: int):
+    """A string, trimmed, with no control characters, at most `max_length` characters."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value):
+            raise ValueError("不能包含控制字符")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("包含无效的字符") from None
+        if len(value) > max_length:
+            raise ValueError(f"最多{max_length}个字符，实际为{len(value)}个")
+        return value
+
+    return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "maxLength": max_length})]
+
+
+def decimal_amount(*, max_digits: int, what: str):
+    """A non-negative amount with at most two decimals, given as a string ("1234.50") or an integer.
+
+    JSON numbers with a fraction reach us as Decimal (see fupin.api.DecimalJSONParser), so
+    1234.567 is refused as it was written, never rounded through a float.
+    """
+    below = money.below_digits(max_digits)
+
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, float):  # only from a Python caller: a JSON body's numbers arrive as Decimal
+            value = repr(value)
+        return money.parse_yuan(
+            value, below=below, label=what, unit=""
+        )  # MoneyError is a ValueError for pydantic
+
+    schema = {
+        "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "integer", "minimum": 0}],
+        "description": f"{what}，字符串（两位小数）或整数，不接受浮点数",
+        "examples": ["1234.50"],
+    }
+    return Annotated[Decimal, PlainValidator(parse), WithJsonSchema(schema)]
+
+
+# --- versioned writes: If-Match in, 412 with what changed out --------------------------------------
+
+
+class ChangeOut(Schema):
+    field: str
+    label: str
+    theirs: str = Field(..., description="现在保存的值（他人修改后）")
+    mine: str = Field(..., description="本次请求要写入的值")
+
+
+class StaleOut(Schema):
+    code: str = Field("version_conflict", description="version_conflict")
+    detail: str
+    changes: list[ChangeOut] = Field(
+        ..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段"
+    )
+    current: dict[str, Any] = Field(..., description="记录的当前内容；其 ETag 在响应头中")
+
+
+VERSIONED = errors_for(409, 428) | {412: StaleOut}
+IF_MATCH_REQUIRED = "请在 If-Match 请求头中给出所依据的版本（先 GET 此记录，取响应头 ETag 的值）"
+
+
+def expected_version(request) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise HttpError(428, IF_MATCH_REQUIRED)
+    return versions.if_match(header)
+
+
+def entry_version(request, existing) -> int | None:
+    """The version a PUT of a year's record is based on: If-Match, required once the record exists (428);
+    without one, the client means to create it (0), and a record someone else created meanwhile is not
+    overwritten."""
+    if request.headers.get("If-Match") is None and existing is None:
+        return 0
+    return expected_version(request)
+
+
+def stale(response, conflict: versions.VersionConflict, current: dict):
+    """412 with what changed since the client's version, the record as it is now and its ETag."""
+    response["ETag"] = versions.etag(conflict.record)
+    changes = [
+        {"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in conflict.changes
+    ]
+    return Status(
+        412,
+        {
+            "code": "version_conflict",
+            "detail": "此记录已被他人修改（版本已变），未保存。请按当前内容和 ETag 重新提交",
+            "changes": changes,
+            "current": current,
+        },
+    )

@@ -16,6 +16,8 @@ from ninja.responses import Status
 
 from fupin.core.api import (
     CursorQuery,
+    bounded_text,
+    decimal_amount,
     errors_for,
     model_schema,
     page_schema,
@@ -26,7 +28,7 @@ from fupin.core.api import (
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, record_out
-from fupin.registry.api_fields import InputSchema, Money, _decimal, _text
+from fupin.registry.api_fields import InputSchema, Money
 
 from . import funding, projects, reconciliation, selectors, services
 from .models import (
@@ -49,7 +51,7 @@ from .services import FundsError
 router = Router(tags=["funds"])
 ERRORS = errors_for(409)
 Id = Path(..., ge=1, le=MAX_ID)
-Rate = _decimal(max_digits=5, what="年利率（%）")
+Rate = decimal_amount(max_digits=5, what="年利率（%）")
 County = Field(..., pattern=r"^\d{6}$", description="县代码（6位）")
 
 PROJECT_FIELDS = shown_fields(Project)
@@ -87,21 +89,21 @@ class ProjectQuery(CursorQuery):
     year: int | None = Field(None, ge=1900, le=2100)
     status: Literal[("", *ProjectStatus.values)] = ""
     category: Literal[("", *ProjectCategory.values)] = ""
-    q: _text(50) = ""
+    q: bounded_text(50) = ""
     region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的记录")
 
 
 class ProjectIn(InputSchema):
     county: str = County
     year: int = Field(..., ge=2000, le=2100)
-    code: _text(30)
-    name: _text(200)
+    code: bounded_text(30)
+    name: bounded_text(200)
     category: Literal[tuple(ProjectCategory.values)]
     budget: Money
     region: RegionCode | None = None
-    content: _text(2000) = ""
-    implementer: _text(100) = ""
-    manager: _text(50) = ""
+    content: bounded_text(2000) = ""
+    implementer: bounded_text(100) = ""
+    manager: bounded_text(50) = ""
     villages: list[RegionCode] = Field(default_factory=list, max_length=500)
 
 
@@ -159,9 +161,9 @@ class FundIn(InputSchema):
     county: str = County
     year: int = Field(..., ge=2000, le=2100)
     source: Literal[tuple(FundSource.values)]
-    name: _text(200)
+    name: bounded_text(200)
     amount: Money
-    document_no: _text(100) = ""
+    document_no: bounded_text(100) = ""
     received_on: datetime.date | None = None
 
 
@@ -176,9 +178,9 @@ class PaymentIn(InputSchema):
     allocation: int = Field(..., ge=1, le=MAX_ID)
     amount: Money
     paid_on: datetime.date
-    payee: _text(100) = ""
-    voucher_no: _text(50) = ""
-    note: _text(200) = ""
+    payee: bounded_text(100) = ""
+    voucher_no: bounded_text(50) = ""
+    note: bounded_text(200) = ""
 
 
 class AllocationQuery(CursorQuery):
@@ -317,7 +319,7 @@ class LoanQuery(CursorQuery):
     county: str = Field("", pattern=r"^(\d{6})?$")
     status: Literal[("", *LoanStatus.values)] = ""
     kind: Literal["", "household", "enterprise"] = ""
-    q: _text(50) = ""
+    q: bounded_text(50) = ""
     region: RegionCode | None = None
 
 
@@ -327,9 +329,9 @@ class LoanIn(InputSchema):
     amount: Money
     term_months: int = Field(..., ge=1, le=120)
     industry: Literal[tuple(Industry.values)]
-    purpose: _text(200)
-    bank: _text(100)
-    village_opinion: _text(500) = ""
+    purpose: bounded_text(200)
+    bank: bounded_text(100)
+    village_opinion: bounded_text(500) = ""
     capacity_confirmed: bool = False
     applied_on: datetime.date | None = None
 
@@ -342,7 +344,7 @@ class ApproveIn(InputSchema):
 
 class DisburseIn(InputSchema):
     disbursed_on: datetime.date
-    contract_no: _text(50)
+    contract_no: bounded_text(50)
 
 
 class RepaymentIn(InputSchema):

@@ -17,6 +17,7 @@ from ninja.responses import Status
 from fupin.core.api import (
     CursorQuery,
     YearQuery,
+    bounded_text,
     errors_for,
     model_schema,
     page_schema,
@@ -26,7 +27,7 @@ from fupin.core.api import (
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.api import MAX_ID, record_out
-from fupin.registry.api_fields import InputSchema, Money, _text
+from fupin.registry.api_fields import InputSchema, Money
 
 from . import cross_checks, problems, selectors, services, sweeps
 from .matching import DepartmentFileError
@@ -98,7 +99,7 @@ class ThresholdIn(InputSchema):
     large_expense: Money = Decimal(10000)
     requires_village_appraisal: bool = True
     requires_township_review: bool = True
-    note: _text(200) = ""
+    note: bounded_text(200) = ""
 
 
 @router.get(
@@ -129,7 +130,7 @@ class EventIn(InputSchema):
     kind: Literal[tuple(RiskEvent.Kind.values)]
     occurred_on: datetime.date
     amount: Money = Decimal(0)
-    description: _text(2000)
+    description: bounded_text(2000)
 
 
 @router.post(
@@ -197,21 +198,21 @@ class ReportIn(InputSchema):
     kind: Literal[tuple(MonitoringKind.values)]
     source: Literal[tuple(MonitoringSource.values)]
     year: int = Field(..., ge=2000, le=2100)
-    risk_description: _text(2000)
+    risk_description: bounded_text(2000)
 
 
 class NoteIn(InputSchema):
-    note: _text(2000) = ""
+    note: bounded_text(2000) = ""
 
 
 class ReasonIn(InputSchema):
-    reason: _text(2000)
+    reason: bounded_text(2000)
 
 
 class CaseMeasureIn(InputSchema):
     kind: Literal[tuple(MonitoringMeasure.Kind.values)]
-    description: _text(1000)
-    responsible: _text(100)
+    description: bounded_text(1000)
+    responsible: bounded_text(100)
     planned_on: datetime.date
 
 
@@ -305,7 +306,9 @@ def complete_case_measure(request, payload: DoneIn, measure_id: int = Id):
     response={200: CaseOut} | ERRORS,
     summary="风险消除（附佐证材料，multipart）",
 )
-def eliminate_risk(request, note: Form[_text(2000)], case_id: int = Id, evidence: File[UploadedFile] = None):
+def eliminate_risk(
+    request, note: Form[bounded_text(2000)], case_id: int = Id, evidence: File[UploadedFile] = None
+):
     return _case_action(request, case_id, services.eliminate_risk, note=note, evidence=evidence)
 
 
@@ -314,7 +317,7 @@ def eliminate_risk(request, note: Form[_text(2000)], case_id: int = Id, evidence
 
 class LookBackIn(InputSchema):
     region: RegionCode
-    name: _text(100)
+    name: bounded_text(100)
     year: int = Field(..., ge=2000, le=2100)
     starts_on: datetime.date
     ends_on: datetime.date
@@ -327,9 +330,9 @@ class ItemQuery(CursorQuery):
 
 class ItemIn(InputSchema):
     results: dict[str, bool]
-    notes: dict[str, _text(500)] = Field(default_factory=dict)
+    notes: dict[str, bounded_text(500)] = Field(default_factory=dict)
     checked_on: datetime.date
-    responsible_person: _text(50) = ""
+    responsible_person: bounded_text(50) = ""
 
 
 @router.get(
@@ -438,8 +441,8 @@ class FindingQuery(CursorQuery):
 
 class DecideIn(InputSchema):
     decision: Literal[tuple(Decision.values)]
-    note: _text(2000)
-    responsible_person: _text(50) = ""
+    note: bounded_text(2000)
+    responsible_person: bounded_text(50) = ""
     deadline: datetime.date | None = None
 
 
@@ -478,11 +481,11 @@ class ProblemQuery(CursorQuery):
 class ProblemIn(InputSchema):
     source: Literal[tuple(ProblemSource.values)]
     region: RegionCode
-    description: _text(2000)
+    description: bounded_text(2000)
     deadline: datetime.date
     household: int | None = Field(None, ge=1, le=MAX_ID)
-    responsible_person: _text(50) = ""
-    measure: _text(2000) = ""
+    responsible_person: bounded_text(50) = ""
+    measure: bounded_text(2000) = ""
 
 
 @router.get("/problems/", response={200: page_schema("ProblemPage", ProblemOut)} | ERRORS, summary="问题台账")
@@ -520,8 +523,8 @@ def _problem(request, problem_id: int) -> Problem:
 )
 def rectify_problem(
     request,
-    rectification: Form[_text(2000)],
-    measure: Form[_text(2000)] = "",
+    rectification: Form[bounded_text(2000)],
+    measure: Form[bounded_text(2000)] = "",
     problem_id: int = Id,
     evidence: File[UploadedFile] = None,
 ):

@@ -8,9 +8,17 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import AfterValidator
 
-from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema, shown_fields
+from fupin.core.api import (
+    CursorQuery,
+    bounded_text,
+    cursor_list,
+    errors_for,
+    model_schema,
+    page_schema,
+    shown_fields,
+)
 from fupin.registry.api import MAX_ID, record_out
-from fupin.registry.api_fields import Date, InputSchema, Money, _text
+from fupin.registry.api_fields import Date, InputSchema, Money
 
 from . import pushed, selectors
 from .models import DepartmentEvent, PushedEventKind
@@ -72,20 +80,22 @@ def _few(details: dict[str, str]) -> dict[str, str]:
 
 
 class DepartmentEventIn(InputSchema):
-    event_id: _text(100) = Field(..., description="部门自己的事件编号：同一编号重复推送只处理一次")
+    event_id: bounded_text(100) = Field(..., description="部门自己的事件编号：同一编号重复推送只处理一次")
     kind: Literal[tuple(PushedEventKind.values)] = Field(
         ..., description="；".join(f"{k.value}={k.label}" for k in PushedEventKind)
     )
-    id_number: _text(30) = Field(
+    id_number: bounded_text(30) = Field(
         "", description="当事人的公民身份号码（18位）；没有或可能有误时，同时填写姓名和出生日期"
     )
-    name: _text(50) = Field("", description="当事人姓名；与出生日期一起，在没有身份证号或其不符时用于匹配")
+    name: bounded_text(50) = Field(
+        "", description="当事人姓名；与出生日期一起，在没有身份证号或其不符时用于匹配"
+    )
     birth_date: Date | None = Field(None, description="当事人出生日期（与姓名一起用于匹配）")
     occurred_on: Date = Field(..., description="发生日期（死亡、发证、就医、受灾、登记）")
     county: str = Field("", pattern=r"^(\d{6})?$", description="部门联络员：事件所属的县（6位代码）")
     amount: Money | None = Field(None, description="医疗费用或灾害损失（元）；这两类事件必填")
-    description: _text(200) = ""
-    details: Annotated[dict[_text(40), _text(100)], AfterValidator(_few)] = Field(
+    description: bounded_text(200) = ""
+    details: Annotated[dict[bounded_text(40), bounded_text(100)], AfterValidator(_few)] = Field(
         default_factory=dict, description="其他字段（如“车辆类型”），作为疑点的名单内容保存；最多12项"
     )
 

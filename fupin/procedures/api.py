@@ -17,11 +17,22 @@ from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from fupin.core import versions
-from fupin.core.api import CursorQuery, errors_for, model_schema, page_schema, scoped_list, shown_fields
+from fupin.core.api import (
+    VERSIONED,
+    CursorQuery,
+    bounded_text,
+    entry_version,
+    errors_for,
+    model_schema,
+    page_schema,
+    scoped_list,
+    shown_fields,
+    stale,
+)
 from fupin.regions.api import RegionCode
 from fupin.registry import codes
-from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
-from fupin.registry.api_fields import InputSchema, _text
+from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api_fields import InputSchema
 
 from . import notices, quotas, selection, selectors, services, village_profiles
 from .models import (
@@ -86,18 +97,18 @@ class OpenBatchIn(InputSchema):
 
 class AddHouseholdsIn(InputSchema):
     household_ids: list[int] = Field(..., min_length=1, max_length=500)
-    statement: _text(2000) = ""
+    statement: bounded_text(2000) = ""
     primary_cause: Literal[("", *codes.PovertyCause.values)] = ""
     proposed_type: Literal[("", *codes.HouseholdType.values)] = ""
 
 
 class ConfirmIn(InputSchema):
     entry_ids: list[int] = Field(..., min_length=1, max_length=500)
-    helper_name: _text(50)
+    helper_name: bounded_text(50)
 
 
 class SurveyIn(InputSchema):
-    exceptions: dict[str, tuple[Literal[tuple(RankingException.values)], _text(300)]] = Field(
+    exceptions: dict[str, tuple[Literal[tuple(RankingException.values)], bounded_text(300)]] = Field(
         default_factory=dict, description="{批次中户的 id: [例外情形, 说明]}：收入排序之外纳入的户"
     )
 
@@ -106,27 +117,27 @@ class AppraisalForm(Schema):
     held_on: datetime.date
     representatives: int = Field(..., ge=1, le=10000, description="村民代表人数")
     present: int = Field(..., ge=0, le=10000, description="到会人数")
-    votes: _text(100000) = Field(..., description='JSON：{"批次中户的 id": [赞成, 反对]}')
+    votes: bounded_text(100000) = Field(..., description='JSON：{"批次中户的 id": [赞成, 反对]}')
 
 
 class OpinionIn(InputSchema):
-    opinion: _text(2000) = Field(..., description="意见")
+    opinion: bounded_text(2000) = Field(..., description="意见")
 
 
 class ReasonIn(InputSchema):
-    reason: _text(300)
+    reason: bounded_text(300)
 
 
 class ObjectionIn(InputSchema):
-    content: _text(2000)
+    content: bounded_text(2000)
     entry: int | None = Field(None, ge=1, le=MAX_ID, description="针对的批次中户的 id")
-    objector: _text(50) = Field("", description="异议人（可匿名；不公开）")
+    objector: bounded_text(50) = Field("", description="异议人（可匿名；不公开）")
     raised_on: datetime.date | None = None
 
 
 class ResolveIn(InputSchema):
     upheld: bool = Field(..., description="true：异议成立，该户退出批次")
-    resolution: _text(2000)
+    resolution: bounded_text(2000)
 
 
 class AllocationIn(InputSchema):
@@ -385,7 +396,7 @@ def _set_allocation(request, response, which: str, county: str, year: int, paylo
     PUT, or `version` in the list): 428 without it, 412 when another user changed it since."""
     user = request.auth
     existing = selectors.allocations_for(user, which, year=year).filter(region_id=county).first()
-    expected = _entry_version(request, existing)
+    expected = entry_version(request, existing)
     try:
         allocation = quotas.set_county_allocation(
             by=user,
@@ -397,7 +408,7 @@ def _set_allocation(request, response, which: str, county: str, year: int, paylo
             expected_version=expected,
         )
     except versions.VersionConflict as e:
-        return _stale(response, e, record_out(e.record, ALLOCATION_FIELDS, user))
+        return stale(response, e, record_out(e.record, ALLOCATION_FIELDS, user))
     response["ETag"] = versions.etag(allocation)
     return record_out(allocation, ALLOCATION_FIELDS, user)
 
@@ -497,7 +508,7 @@ def save_village_profile(
     if not user.in_scope(village):
         raise ProcedureError({"village": f"行政村代码不存在：{village}"})
     existing = VillageProfile.objects.filter(village_id=village, year=year).first()
-    expected = _entry_version(request, existing)
+    expected = entry_version(request, existing)
     try:
         profile = village_profiles.save_village_profile(
             by=user,
@@ -507,6 +518,6 @@ def save_village_profile(
             **payload.model_dump(exclude_none=True),
         )
     except versions.VersionConflict as e:
-        return _stale(response, e, record_out(e.record, PROFILE_FIELDS, user))
+        return stale(response, e, record_out(e.record, PROFILE_FIELDS, user))
     response["ETag"] = versions.etag(profile)
     return record_out(profile, PROFILE_FIELDS, user)

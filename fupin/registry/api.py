@@ -23,7 +23,15 @@ from fupin.audit.access import Channel
 from fupin.audit.chain import opened_changes
 from fupin.audit.models import AuditEntry
 from fupin.core import fragments, idnumber, versions
-from fupin.core.api import CursorQuery, errors_for
+from fupin.core.api import (
+    VERSIONED,
+    CursorQuery,
+    bounded_text,
+    entry_version,
+    errors_for,
+    expected_version,
+    stale,
+)
 from fupin.core.pagination import keyset_page
 from fupin.regions import selectors as region_selectors
 from fupin.regions.api import RegionCode
@@ -38,7 +46,6 @@ from .api_fields import (
     _input_schema,
     _input_type,
     _output_schema,
-    _text,
 )
 from .models import GUARANTEES, GuaranteeCheck, Household, IncomeRecord, Member
 
@@ -133,7 +140,7 @@ HouseholdCreateIn = _input_schema(
     doc="新建一户（未建档）；户编号由系统按行政村生成，成员另行添加。",
 )
 # The ID number's length is left to the registry's own check, whose message says what is wrong with it.
-MEMBER_TYPES = {"id_number": _text(64)}
+MEMBER_TYPES = {"id_number": bounded_text(64)}
 MemberPatchIn = _input_schema(
     "MemberPatchIn", Member, MEMBER_INPUT_FIELDS, types=MEMBER_TYPES, doc="只修改请求中给出的字段。"
 )
@@ -169,16 +176,18 @@ class GuaranteesIn(InputSchema):
     medical: bool = Field(..., description="基本医疗有保障")
     housing: bool = Field(..., description="住房安全有保障")
     water: bool = Field(..., description="饮水安全有保障")
-    notes: dict[Literal[GUARANTEES], _text(500)] = Field(default_factory=dict, description="{项目: 说明}")
+    notes: dict[Literal[GUARANTEES], bounded_text(500)] = Field(
+        default_factory=dict, description="{项目: 说明}"
+    )
 
 
 class RemoveMemberIn(InputSchema):
-    reason: _text(200) = Field(..., description="减员原因（死亡、婚出、迁出……）")
+    reason: bounded_text(200) = Field(..., description="减员原因（死亡、婚出、迁出……）")
 
 
 class HouseholdFilters(CursorQuery):
     region: RegionCode | None = Field(None, description="只看此区划（代码前缀）下的户")
-    q: _text(50) = Field(
+    q: bounded_text(50) = Field(
         "",
         description="户主或成员姓名的开头、姓名拼音首字母的开头、户编号的开头，或身份证号（完整18位；"
         "能查看完整身份证号的角色也可给出其中连续6位以上）",
@@ -333,22 +342,6 @@ class AuditPage(Schema):
     results: list[AuditOut]
 
 
-class ChangeOut(Schema):
-    field: str
-    label: str
-    theirs: str = Field(..., description="现在保存的值（他人修改后）")
-    mine: str = Field(..., description="本次请求要写入的值")
-
-
-class StaleOut(Schema):
-    code: str = Field("version_conflict", description="version_conflict")
-    detail: str
-    changes: list[ChangeOut] = Field(
-        ..., description="自 If-Match 所指版本以来被他人改动、且与本次请求不同的字段"
-    )
-    current: dict[str, Any] = Field(..., description="记录的当前内容；其 ETag 在响应头中")
-
-
 def record_out(obj: models.Model, fields, user) -> dict:
     """A record's fields as the API shows them to `user`: identifiers masked for the roles that may not see
     them."""
@@ -413,41 +406,6 @@ router = Router(tags=["registry"])
 ERRORS = errors_for(409)
 # An edit names the version it was based on in If-Match (the ETag of a GET): 428 without it, 412 on another
 # version.
-VERSIONED = errors_for(409, 428) | {412: StaleOut}
-IF_MATCH_REQUIRED = "请在 If-Match 请求头中给出所依据的版本（先 GET 此记录，取响应头 ETag 的值）"
-
-
-def _expected_version(request) -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise HttpError(428, IF_MATCH_REQUIRED)
-    return versions.if_match(header)
-
-
-def _entry_version(request, existing) -> int | None:
-    """The version a PUT of a year's record is based on: If-Match, required once the record exists (428);
-    without one, the client means to create it (0), and a record someone else created meanwhile is not
-    overwritten."""
-    if request.headers.get("If-Match") is None and existing is None:
-        return 0
-    return _expected_version(request)
-
-
-def _stale(response, conflict: versions.VersionConflict, current: dict):
-    """412 with what changed since the client's version, the record as it is now and its ETag."""
-    response["ETag"] = versions.etag(conflict.record)
-    changes = [
-        {"field": c.field, "label": c.label, "theirs": c.theirs, "mine": c.mine} for c in conflict.changes
-    ]
-    return Status(
-        412,
-        {
-            "code": "version_conflict",
-            "detail": "此记录已被他人修改（版本已变），未保存。请按当前内容和 ETag 重新提交",
-            "changes": changes,
-            "current": current,
-        },
-    )
 
 
 HouseholdId = Path(..., ge=1, le=MAX_ID, description="户 id")
@@ -546,14 +504,14 @@ def update_household(
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
-    expected = _expected_version(request)
+    expected = expected_version(request)
     changes = payload.model_dump(exclude_unset=True)
     if "group" in changes:
         changes["group"] = _group_in(user, household.village_id, changes["group"])
     try:
         household = services.update_household(household, by=user, expected_version=expected, **changes)
     except versions.VersionConflict as e:
-        return _stale(response, e, household_detail(user, household.pk))
+        return stale(response, e, household_detail(user, household.pk))
     response["ETag"] = versions.etag(household)
     return household_detail(user, household.pk)
 
@@ -585,13 +543,13 @@ def update_member(request, response: HttpResponse, payload: MemberPatchIn, membe
     user = request.auth
     member = selectors.member_for(user, member_id)
     _ensure_can_edit(user)
-    expected = _expected_version(request)
+    expected = expected_version(request)
     try:
         member = services.update_member(
             member, by=user, expected_version=expected, **payload.model_dump(exclude_unset=True)
         )
     except versions.VersionConflict as e:
-        return _stale(response, e, member_out(e.record, user))
+        return stale(response, e, member_out(e.record, user))
     response["ETag"] = versions.etag(member)
     return member_out(member, user)
 
@@ -600,7 +558,7 @@ def update_member(request, response: HttpResponse, payload: MemberPatchIn, membe
 def remove_member(
     request,
     member_id: int = MemberId,
-    reason: Query[_text(200) | None] = None,
+    reason: Query[bounded_text(200) | None] = None,
     payload: Body[RemoveMemberIn | None] = None,
 ):
     """原因可放在 JSON 请求体 {"reason": "…"} 中，或作为查询参数 ?reason=…。"""
@@ -662,7 +620,7 @@ def put_income(
     user = request.auth
     household = selectors.household_for(user, household_id)
     _ensure_can_edit(user)
-    expected = _entry_version(request, household.incomes.filter(year=year).first())
+    expected = entry_version(request, household.incomes.filter(year=year).first())
     values = payload.model_dump(exclude_unset=True)
     size = values.pop("household_size", None)
     try:
@@ -670,7 +628,7 @@ def put_income(
             household, by=user, year=year, household_size=size, expected_version=expected, **values
         )
     except versions.VersionConflict as e:
-        return _stale(response, e, income_out(e.record))
+        return stale(response, e, income_out(e.record))
     response["ETag"] = versions.etag(income)
     return income_out(income)
 
@@ -694,7 +652,7 @@ def put_guarantees(
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
         raise services.RegistryError({"year": f"年度应在2000到{this_year}之间"})
-    expected = _entry_version(request, household.guarantee_checks.filter(year=year).first())
+    expected = entry_version(request, household.guarantee_checks.filter(year=year).first())
     try:
         check = services.record_guarantees(
             household,
@@ -706,7 +664,7 @@ def put_guarantees(
             expected_version=expected,
         )
     except versions.VersionConflict as e:
-        return _stale(response, e, guarantee_out(e.record))
+        return stale(response, e, guarantee_out(e.record))
     response["ETag"] = versions.etag(check)
     return guarantee_out(check)
 

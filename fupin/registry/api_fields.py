@@ -3,56 +3,13 @@ types with the models' lengths, choices and money precision and Chinese messages
 dumped by its fields."""
 
 import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.db import models
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema, create_model
+from pydantic import BeforeValidator, ConfigDict, create_model
 
-from fupin.core import money
-from fupin.core.api import dump, model_schema
-
-
-def _text(max_length: int):
-    """A string, trimmed, with no control characters, at most `max_length` characters."""
-
-    def check(value: str) -> str:
-        value = value.strip()
-        if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value):
-            raise ValueError("不能包含控制字符")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("包含无效的字符") from None
-        if len(value) > max_length:
-            raise ValueError(f"最多{max_length}个字符，实际为{len(value)}个")
-        return value
-
-    return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "maxLength": max_length})]
-
-
-def _decimal(*, max_digits: int, what: str):
-    """A non-negative amount with at most two decimals, given as a string ("1234.50") or an integer.
-
-    JSON numbers with a fraction reach us as Decimal (see fupin.api.DecimalJSONParser), so
-    1234.567 is refused as it was written, never rounded through a float.
-    """
-    below = money.below_digits(max_digits)
-
-    def parse(value: Any) -> Decimal:
-        if isinstance(value, float):  # only from a Python caller: a JSON body's numbers arrive as Decimal
-            value = repr(value)
-        return money.parse_yuan(
-            value, below=below, label=what, unit=""
-        )  # MoneyError is a ValueError for pydantic
-
-    schema = {
-        "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "integer", "minimum": 0}],
-        "description": f"{what}，字符串（两位小数）或整数，不接受浮点数",
-        "examples": ["1234.50"],
-    }
-    return Annotated[Decimal, PlainValidator(parse), WithJsonSchema(schema)]
+from fupin.core.api import bounded_text, decimal_amount, dump, model_schema
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -63,7 +20,7 @@ def _iso_date_only(value: Any) -> Any:
 
 Date = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
 SmallInt = Annotated[int, Field(ge=0, le=32767)]
-Money = _decimal(
+Money = decimal_amount(
     max_digits=11, what="金额（元）"
 )  # 9 integer digits: ten of them still fit the sums' 12 digits
 
@@ -89,7 +46,7 @@ def _input_type(field: models.Field):
     elif isinstance(field, models.BooleanField):
         kind = bool
     elif isinstance(field, models.DecimalField):
-        kind = _decimal(
+        kind = decimal_amount(
             max_digits=field.max_digits,
             what="数值"
             if "面积" in str(field.verbose_name) or "距离" in str(field.verbose_name)
@@ -100,7 +57,7 @@ def _input_type(field: models.Field):
     elif isinstance(field, models.DateField):
         kind = Date
     elif isinstance(field, models.CharField):
-        kind = _text(field.max_length)
+        kind = bounded_text(field.max_length)
     else:  # pragma: no cover - a new field type needs a decision here
         raise TypeError(f"no API input type for {field!r}")
     return kind | None if field.null else kind

@@ -9,9 +9,9 @@ from typing import Literal
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
-from fupin.core.api import CursorQuery, cursor_list, errors_for, model_schema, page_schema
+from fupin.core.api import CursorQuery, bounded_text, cursor_list, errors_for, model_schema, page_schema
 from fupin.registry.api import MAX_ID
-from fupin.registry.api_fields import InputSchema, _text
+from fupin.registry.api_fields import InputSchema
 
 from . import selectors, services
 from .models import Delivery, DeliveryAttempt, EventType, Subscription
@@ -67,8 +67,10 @@ DeliveryOut = model_schema(
 
 
 class SubscriptionIn(InputSchema):
-    name: _text(100)
-    target_url: _text(500) = Field(..., description="接收地址（https:// 或 http://；不允许内网和本机地址）")
+    name: bounded_text(100)
+    target_url: bounded_text(500) = Field(
+        ..., description="接收地址（https:// 或 http://；不允许内网和本机地址）"
+    )
     event_types: list[Literal[tuple(EventType.values)]] = Field(..., min_length=1, max_length=len(EventType))
     region: str = Field("", pattern=r"^(\d{6})?$", description="系统管理员：订阅范围的县级代码")
 
