@@ -9,13 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fupin.audit.access import Channel
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
-from fupin.registry import reveal as registry_reveal
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.reveal_views import RevealForm
+from fupin.registry.reveal_views import RevealForm, reveal_with_purpose
 from fupin.registry.services import RegistryError
 from fupin.registry.views import household_or_404
 
@@ -174,23 +172,7 @@ def detail(request, pk):
 @require_POST
 def reveal_identifiers(request, pk):
     """「查看完整信息」: the request's ID numbers and phones in full, for a purpose, logged."""
-    change = _request_or_404(request.user, pk)
-    registry_reveal.ensure_may_reveal(request.user)
-    form = RevealForm(request.POST)
-    if form.is_valid():
-        try:
-            shown = reveal.reveal(
-                change,
-                by=request.user,
-                purpose=form.cleaned_data["purpose"],
-                note=form.cleaned_data["note"],
-                channel=Channel.PAGE,
-            )
-        except RegistryError as e:
-            form.add_service_errors(e.errors)
-        else:
-            return _detail_page(request, change, revealed=shown, reveal_form=form)
-    return _detail_page(request, change, reveal_form=form, status=422)
+    return reveal_with_purpose(request, _request_or_404(request.user, pk), reveal.reveal, _detail_page)
 
 
 def _decide(request, pk, act, done: str):

@@ -13,15 +13,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.permissions import is_helper
-from fupin.audit.access import Channel as AccessChannel
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.idnumber import mask, mask_phone, mask_text
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.regions.models import Region, RegionLevel
-from fupin.registry import reveal as registry_reveal
-from fupin.registry.reveal_views import RevealForm
-from fupin.registry.services import RegistryError
+from fupin.registry.reveal_views import RevealForm, reveal_with_purpose
 
 from . import cases, clock, forms, poster, reveal, selectors, services
 from .models import Photo, Status
@@ -113,22 +110,7 @@ def detail(request, pk: int):
 def reveal_identifiers(request, pk: int):
     """「查看完整信息」: the declarant's ID number and phone in full, for a purpose, logged."""
     declaration = get_in_scope(selectors.declaration_for, request.user, pk)
-    registry_reveal.ensure_may_reveal(request.user)
-    form = RevealForm(request.POST)
-    if form.is_valid():
-        try:
-            shown = reveal.reveal(
-                declaration,
-                by=request.user,
-                purpose=form.cleaned_data["purpose"],
-                note=form.cleaned_data["note"],
-                channel=AccessChannel.PAGE,
-            )
-        except RegistryError as e:
-            form.add_service_errors(e.errors)
-        else:
-            return _detail_page(request, declaration, revealed=shown, reveal_form=form)
-    return _detail_page(request, declaration, reveal_form=form, status=422)
+    return reveal_with_purpose(request, declaration, reveal.reveal, _detail_page)
 
 
 def _act(request, pk: int, form_class, action):
