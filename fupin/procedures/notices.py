@@ -3,6 +3,7 @@ it, and objections recorded and resolved during the notice and the reviews after
 transaction and audit as services.py."""
 
 import datetime
+from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
@@ -13,6 +14,7 @@ from fupin.accounts.models import User
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
 from fupin.disclosure.services import seal_notice
+from fupin.regions.models import Region
 from fupin.subscriptions.events import notice_data, raise_event
 from fupin.subscriptions.models import EventType
 
@@ -23,6 +25,7 @@ from .models import (
     BatchHousehold,
     EntryState,
     Evidence,
+    JointNoticeBatch,
     Notice,
     NoticeKind,
     Objection,
@@ -57,45 +60,85 @@ def post_notice(
     ensure_level(by, batch.village_id, STAGE_LEVEL[batch.stage])
     if selectors.running_notice(batch):
         raise ProcedureError(gettext("本环节的公示已经生成，正在公示期内"))
-    cfg = selectors.settings_for(batch.village_id)
+    cfg, ends_at = notice_period(batch.village_id, now)
+    kind = NOTICE_STAGE[Stage(batch.stage)]
+    text = notice_text.notice_text(batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone)
+    region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
+    assert region is not None  # a village has its township
+    return issue_notice(
+        [batch],
+        kind=kind,
+        region=region,
+        text=text,
+        entries=notice_text.notice_entries(batch),
+        by=by,
+        now=now,
+        ends_at=ends_at,
+        opinion=f"{text[0]}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
+        evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")] if photo else [],
+    )
+
+
+def notice_period(region_code: str, now: datetime.datetime) -> tuple[Any, datetime.datetime]:
+    """The notice settings that hold in `region_code`, and when a notice posted `now` under them ends."""
+    cfg = selectors.settings_for(region_code)
     ends_at = notice_ends_at(
         now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays
     )
-    kind = NOTICE_STAGE[Stage(batch.stage)]
-    title, body, issuer = notice_text.notice_text(
-        batch, kind, ends_at, cfg.notice_days, cfg.supervision_phone
-    )
-    region = batch.village if kind == NoticeKind.VILLAGE else batch.village.parent
-    assert region is not None  # a village has its township
+    return cfg, ends_at
+
+
+def issue_notice(
+    batches: list[Batch],
+    *,
+    kind: str,
+    region: Region,
+    text: tuple[str, str, str],
+    entries: list,
+    by: User,
+    now: datetime.datetime,
+    ends_at: datetime.datetime,
+    opinion: str,
+    evidence: list | None = None,
+    joint: bool = False,
+) -> Notice:
+    """Post this notice (`text`: title, body, issuer) for these batches: one village's, or, `joint`, a
+    township's across villages (each batch linked to it). It is sealed for the public page and announced to
+    subscribers, and each batch's step is logged with `opinion` (and `evidence`) and audited, in the caller's
+    transaction."""
+    title, body, issuer = text
     notice = Notice.objects.create(
-        batch=batch,
+        batch=batches[0],
         kind=kind,
         region=region,
         title=title,
         body=body,
-        entries=notice_text.notice_entries(batch),
+        entries=entries,
         issuer=issuer,
         posted_by=by if by.pk else None,
         posted_at=now,
         ends_at=ends_at,
     )
+    if joint:
+        JointNoticeBatch.objects.bulk_create([JointNoticeBatch(notice=notice, batch=b) for b in batches])
     seal_notice(notice, by=by)
     raise_event(EventType.NOTICE_PUBLISHED, region_code=notice.region_id, data=notice_data(notice))
-    log_step(
-        batch,
-        by=by,
-        action=StageRecord.Action.POST_NOTICE,
-        now=now,
-        opinion=f"{notice.title}，公示至 {timezone.localtime(ends_at):%Y-%m-%d %H:%M}",
-        evidence=[(Evidence.Kind.NOTICE_PHOTO, photo, "公示张贴照片")] if photo else [],
-    )
-    record(
-        by=by,
-        action="procedure_post_notice",
-        target=batch,
-        scope_code=batch.village_id,
-        changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]},
-    )
+    for batch in batches:
+        log_step(
+            batch,
+            by=by,
+            action=StageRecord.Action.POST_NOTICE,
+            now=now,
+            opinion=opinion,
+            evidence=evidence or [],
+        )
+        record(
+            by=by,
+            action="procedure_post_notice",
+            target=batch,
+            scope_code=batch.village_id,
+            changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]},
+        )
     return notice
 
 

@@ -21,10 +21,7 @@ from fupin.accounts.models import User
 from fupin.accounts.scope import region_filter
 from fupin.audit.services import record
 from fupin.core.errors import ScopeError
-from fupin.disclosure.services import seal_notice
 from fupin.regions.models import Region, RegionLevel
-from fupin.subscriptions.events import notice_data, raise_event
-from fupin.subscriptions.models import EventType
 
 from . import notice_text, notices, selectors, services
 from .models import (
@@ -32,14 +29,13 @@ from .models import (
     Batch,
     EntryState,
     Evidence,
-    JointNoticeBatch,
     Notice,
     NoticeKind,
     Stage,
     StageRecord,
 )
 from .permissions import ensure_level
-from .services import ProcedureError, ensure_stage, log_step, notice_ends_at, now_unless_given
+from .services import ProcedureError, ensure_stage, log_step, now_unless_given
 
 MAX_VILLAGES = (
     300  # a township has a few dozen villages; more ids than this in one request is not a township's
@@ -156,45 +152,21 @@ def post_township_notice(batch_ids: list[int], *, by: User, now: datetime.dateti
     batches = _chosen(batch_ids, by=by)
     township = Region.objects.get(code=batches[0].village.parent_id)
     assert township.level == RegionLevel.TOWNSHIP
-    cfg = selectors.settings_for(township.code)
-    ends_at = notice_ends_at(
-        now, days=cfg.notice_days, rule=cfg.day_rule, holidays=cfg.holidays, workdays=cfg.extra_workdays
-    )
-    title, body, issuer = notice_text.joint_notice_text(
-        township, batches, ends_at, cfg.notice_days, cfg.supervision_phone
-    )
-    notice = Notice.objects.create(
-        batch=batches[0],
+    cfg, ends_at = notices.notice_period(township.code, now)
+    text = notice_text.joint_notice_text(township, batches, ends_at, cfg.notice_days, cfg.supervision_phone)
+    until = f"{timezone.localtime(ends_at):%Y-%m-%d %H:%M}"
+    return notices.issue_notice(
+        batches,
         kind=NoticeKind.TOWNSHIP,
         region=township,
-        title=title,
-        body=body,
+        text=text,
         entries=notice_text.joint_notice_entries(batches),
-        issuer=issuer,
-        posted_by=by if by.pk else None,
-        posted_at=now,
+        by=by,
+        now=now,
         ends_at=ends_at,
+        opinion=f"{text[0]}（乡镇统一公示，{len(batches)} 个村），公示至 {until}",
+        joint=True,
     )
-    JointNoticeBatch.objects.bulk_create([JointNoticeBatch(notice=notice, batch=b) for b in batches])
-    seal_notice(notice, by=by)
-    raise_event(EventType.NOTICE_PUBLISHED, region_code=notice.region_id, data=notice_data(notice))
-    until = f"{timezone.localtime(ends_at):%Y-%m-%d %H:%M}"
-    for batch in batches:
-        log_step(
-            batch,
-            by=by,
-            action=StageRecord.Action.POST_NOTICE,
-            now=now,
-            opinion=f"{notice.title}（乡镇统一公示，{len(batches)} 个村），公示至 {until}",
-        )
-        record(
-            by=by,
-            action="procedure_post_notice",
-            target=batch,
-            scope_code=batch.village_id,
-            changes={"notice": [None, notice.pk], "ends_at": [None, str(ends_at)]},
-        )
-    return notice
 
 
 def _open_batches(notice: Notice) -> list[Batch]:
