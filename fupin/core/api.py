@@ -17,6 +17,7 @@ from typing import Annotated, Any, cast
 from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -209,7 +210,7 @@ def plain_json(value: Any) -> Any:
 # --- text and amounts in request bodies ------------------------------------------------------------
 
 
-def bounded_text(max_length: int):
+def bounded_text(max_length: int) -> Any:
     """A string, trimmed, with no control characters, at most `max_length` characters."""
 
     def check(value: str) -> str:
@@ -227,7 +228,7 @@ def bounded_text(max_length: int):
     return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "maxLength": max_length})]
 
 
-def decimal_amount(*, max_digits: int, what: str):
+def decimal_amount(*, max_digits: int, what: str) -> Any:
     """A non-negative amount with at most two decimals, given as a string ("1234.50") or an integer.
 
     JSON numbers with a fraction reach us as Decimal (see fupin.api.DecimalJSONParser), so
@@ -273,14 +274,14 @@ VERSIONED = errors_for(409, 428) | {412: StaleOut}
 IF_MATCH_REQUIRED = "请在 If-Match 请求头中给出所依据的版本（先 GET 此记录，取响应头 ETag 的值）"
 
 
-def expected_version(request) -> int | None:
+def expected_version(request: HttpRequest) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         raise HttpError(428, IF_MATCH_REQUIRED)
     return versions.if_match(header)
 
 
-def entry_version(request, existing) -> int | None:
+def entry_version(request: HttpRequest, existing: models.Model | None) -> int | None:
     """The version a PUT of a year's record is based on: If-Match, required once the record exists (428);
     without one, the client means to create it (0), and a record someone else created meanwhile is not
     overwritten."""
@@ -289,7 +290,7 @@ def entry_version(request, existing) -> int | None:
     return expected_version(request)
 
 
-def stale(response, conflict: versions.VersionConflict, current: dict):
+def stale(response: HttpResponse, conflict: versions.VersionConflict, current: dict) -> Status:
     """412 with what changed since the client's version, the record as it is now and its ETag."""
     response["ETag"] = versions.etag(conflict.record)
     changes = [
