@@ -48,8 +48,9 @@ def _post_to_account(
     occurred_on: datetime.date,
     note: str,
     **fields: Any,
-) -> RiskFundEntry:
-    """A movement of a bank's risk compensation account and its balance with it (a payout draws on it)."""
+) -> tuple[RiskFundEntry, list[int]]:
+    """A movement of a bank's risk compensation account and its balance with it (a payout draws on it): the
+    entry, and the balance before and after for the audit entry."""
     entry = RiskFundEntry.objects.create(
         account=account,
         kind=kind,
@@ -61,7 +62,28 @@ def _post_to_account(
     )
     change = -amount_fen if kind == RiskEntryKind.PAYOUT else amount_fen
     RiskFundAccount.objects.filter(pk=account.pk).update(balance_fen=F("balance_fen") + change)
-    return entry
+    return entry, [account.balance_fen, account.balance_fen + change]
+
+
+def _loan_account(loan: Loan) -> tuple[RiskFundAccount, Any]:
+    """The risk compensation account of the loan's bank in its county, locked, and the county's policy."""
+    return _risk_account(Region.objects.get(code=loan.county_id), loan.bank), policy_for(loan.county_id)
+
+
+def _post_for_loan(
+    loan: Loan, account: RiskFundAccount, policy: Any, *, kind: str, amount_fen: int, **fields: Any
+) -> tuple[RiskFundEntry, list[int]]:
+    """A loan's payout or recovery posted to the account, shared city : county as the policy says."""
+    city, county_part = interest.split_shares(amount_fen, policy.city_parts, policy.county_parts)
+    return _post_to_account(
+        account,
+        kind=kind,
+        amount_fen=amount_fen,
+        loan=loan,
+        city_share_fen=city,
+        county_share_fen=county_part,
+        **fields,
+    )
 
 
 @transaction.atomic
@@ -84,8 +106,7 @@ def record_deposit(
     if quarter not in (1, 2, 3, 4):
         raise FundsError({"quarter": gettext("季度应为1到4")})
     account = _risk_account(county, bank)
-    before = account.balance_fen
-    entry = _post_to_account(
+    entry, balance = _post_to_account(
         account,
         by=by,
         kind=RiskEntryKind.DEPOSIT,
@@ -103,7 +124,7 @@ def record_deposit(
         changes={
             "bank": [None, account.bank],
             "amount_fen": [None, amount_fen],
-            "balance_fen": [before, before + amount_fen],
+            "balance_fen": balance,
             "period": [None, f"{year}-{quarter}"],
         },
     )
@@ -142,25 +163,22 @@ def record_default(
     if not isinstance(loss_interest_fen, int) or loss_interest_fen < 0:
         raise FundsError({"loss_interest": gettext("利息损失不能为负数")})
     loss = loss_principal_fen + loss_interest_fen
-    policy = policy_for(loan.county_id)
-    account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
+    account, policy = _loan_account(loan)
     payout = interest.compensation(loss, account.balance_fen)
     loan.defaulted_on = defaulted_on
     loan.save()
-    entry = None
+    entry, balance = None, [account.balance_fen, account.balance_fen]
     if payout:
-        city, county_part = interest.split_shares(payout, policy.city_parts, policy.county_parts)
-        entry = _post_to_account(
+        entry, balance = _post_for_loan(
+            loan,
             account,
-            by=by,
+            policy,
             kind=RiskEntryKind.PAYOUT,
             amount_fen=payout,
+            by=by,
             occurred_on=defaulted_on,
             note=note,
-            loan=loan,
             loss_fen=loss,
-            city_share_fen=city,
-            county_share_fen=county_part,
         )
     audit_loan(
         by,
@@ -170,7 +188,7 @@ def record_default(
         {
             "loss_fen": [None, loss],
             "payout_fen": [None, payout],
-            "risk_fund_balance_fen": [account.balance_fen, account.balance_fen - payout],
+            "risk_fund_balance_fen": balance,
         },
     )
     return entry
@@ -197,19 +215,16 @@ def record_recovery(
         raise FundsError(
             {"amount": gettext("归还风险缓释金不能超过尚未追回的代偿金额%(room)s元") % {"room": yuan(room)}}
         )
-    policy = policy_for(loan.county_id)
-    account = _risk_account(Region.objects.get(code=loan.county_id), loan.bank)
-    city, county_part = interest.split_shares(amount_fen, policy.city_parts, policy.county_parts)
-    entry = _post_to_account(
+    account, policy = _loan_account(loan)
+    entry, balance = _post_for_loan(
+        loan,
         account,
-        by=by,
+        policy,
         kind=RiskEntryKind.RECOVERY,
         amount_fen=amount_fen,
+        by=by,
         occurred_on=recovered_on,
         note=note,
-        loan=loan,
-        city_share_fen=city,
-        county_share_fen=county_part,
     )
     record(
         by=by,
@@ -220,7 +235,7 @@ def record_recovery(
         changes={
             "loan": [None, loan.pk],
             "amount_fen": [None, amount_fen],
-            "balance_fen": [account.balance_fen, account.balance_fen + amount_fen],
+            "balance_fen": balance,
         },
     )
     return entry
