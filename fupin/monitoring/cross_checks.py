@@ -184,7 +184,9 @@ def _run_cross_check(check: CrossCheck, timings: dict) -> CrossCheck:
             keys = matching.read_member_keys(check.scope_code, with_names=by_name, consent=consent)
             if keys is None:
                 matching.export_members(check.scope_code, members, with_names=by_name, consent=consent)
-            unauthorised = matching.unauthorised_members(check.scope_code, check.department)
+                unauthorised = matching.unauthorised_members(check.scope_code, check.department)
+            else:  # the keys read are the consenting members': the rest of the scope's are not
+                unauthorised = matching.members_in_scope(check.scope_code) - len(keys) if consent else 0
             timings["members"] = time.perf_counter() - step
             progress(20)
             step = time.perf_counter()
