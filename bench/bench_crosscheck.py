@@ -154,7 +154,7 @@ def main():
     ours, baseline = statistics.median(ours_times), statistics.median(base_times)
     print(f"upload (validate, normalise, store): {upload:.2f} s")
     print(
-        f"fupin cross-check, {check.rows:,} list rows × 1,000,000 members: median {ours:.2f} s, "
+        f"fupin cross-check, {check.rows:,} list rows × {in_scope.count():,} members: median {ours:.2f} s, "
         f"{check.matched_members:,} matched, {check.findings_count:,} findings"
     )
     print(
