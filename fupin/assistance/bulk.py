@@ -9,6 +9,7 @@ import datetime
 from collections import Counter
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter
@@ -76,18 +77,20 @@ def pair_many(
     """Pair each (household id, helper id); AssistanceError naming every refused household, nothing saved
     then."""
     if not permissions.can_manage(by):
-        raise ScopeError("只有乡镇、县扶贫办可以安排结对帮扶")
+        raise ScopeError(gettext("只有乡镇、县扶贫办可以安排结对帮扶"))
     if not pairs:
-        raise AssistanceError({"households": "请选择要结对的贫困户"})
+        raise AssistanceError({"households": gettext("请选择要结对的贫困户")})
     if len(pairs) > MAX_PAIRS:
-        raise AssistanceError({"households": f"一次最多结对{MAX_PAIRS}户"})
+        raise AssistanceError(
+            {"households": (gettext("一次最多结对%(MAX_PAIRS)s户") % {"MAX_PAIRS": MAX_PAIRS})}
+        )
     errors: dict = {}
     check_date(started_on, errors)
     if errors:
         raise AssistanceError(errors)
     household_ids = [h for h, _ in pairs]
     if len(set(household_ids)) != len(household_ids):
-        raise AssistanceError({"households": "同一户只能选择一次"})
+        raise AssistanceError({"households": gettext("同一户只能选择一次")})
     scope = household_filter(by)
     households = (
         Household.objects.select_for_update().filter(scope, pk__in=household_ids).in_bulk()
@@ -95,7 +98,7 @@ def pair_many(
         else {}
     )
     if len(households) != len(set(household_ids)):
-        raise ScopeError("不在您的帮扶或管辖范围内")
+        raise ScopeError(gettext("不在您的帮扶或管辖范围内"))
     helpers = Helper.objects.select_for_update().filter(pk__in={h for _, h in pairs}).in_bulk()
     refused = _refusals(pairs, households, helpers)
     if refused:

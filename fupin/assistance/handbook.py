@@ -25,6 +25,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record
@@ -87,10 +88,10 @@ def renew_public_code(household: Household, *, by) -> int:
     """End every QR code printed so far for this household (before reprinting its handbook); the new
     generation."""
     if not permissions.can_visit(by):
-        raise AssistanceError({"__all__": "您的角色不能作废扶贫手册二维码"})
+        raise AssistanceError({"__all__": gettext("您的角色不能作废扶贫手册二维码")})
     scope = household_filter(by)
     if scope is None or not Household.objects.filter(scope, pk=household.pk).exists():
-        raise ScopeError("不在您的管辖范围内")
+        raise ScopeError(gettext("不在您的管辖范围内"))
     code, _ = HandbookCode.objects.select_for_update().get_or_create(household=household)
     code.generation += 1
     code.renewed_at, code.renewed_by = timezone.now(), by

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Choices
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from fupin.accounts.models import Role, User
@@ -31,10 +32,10 @@ def _clean_phone(phone: str, errors: dict, field: str = "phone", required: bool 
     phone = (phone or "").strip().replace(" ", "").replace("-", "")
     if not phone:
         if required:
-            errors[field] = "请填写联系电话"
+            errors[field] = gettext("请填写联系电话")
         return ""
     if not phone.isdigit() or not 7 <= len(phone) <= 12:
-        errors[field] = "联系电话应为7到12位数字（手机或座机）"
+        errors[field] = gettext("联系电话应为7到12位数字（手机或座机）")
     return phone
 
 
@@ -53,14 +54,17 @@ def create_unit(
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "请填写单位名称"
+        errors["name"] = gettext("请填写单位名称")
     if kind not in UnitKind.values:
-        errors["kind"] = "请选择单位类型"
+        errors["kind"] = gettext("请选择单位类型")
     contact_phone = _clean_phone(contact_phone, errors, "contact_phone", required=False)
     region = region_of_levels(region_code)
     ensure_region(by, region.code)
     if name and HelperUnit.objects.filter(region=region, name=name).exists():
-        errors["name"] = f"{region.name}已登记名为“{name}”的帮扶单位"
+        errors["name"] = gettext("%(name)s已登记名为“%(name2)s”的帮扶单位") % {
+            "name": region.name,
+            "name2": name,
+        }
     if errors:
         raise AssistanceError(errors)
     unit = HelperUnit.objects.create(
@@ -100,9 +104,9 @@ def create_helper(
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "请填写姓名"
+        errors["name"] = gettext("请填写姓名")
     if kind not in HelperKind.values:
-        errors["kind"] = "请选择帮扶身份"
+        errors["kind"] = gettext("请选择帮扶身份")
     phone = _clean_phone(phone, errors)
     region = region_of_levels(region_code)
     ensure_region(by, region.code)
@@ -110,9 +114,13 @@ def create_helper(
         kind in (HelperKind.FIRST_SECRETARY, HelperKind.WORK_TEAM, HelperKind.TEAM_LEADER)
         and region.level != RegionLevel.VILLAGE
     ):
-        errors["region"] = f"{HelperKind(kind).label}须驻在一个行政村"
+        errors["region"] = gettext("%(value)s须驻在一个行政村") % {"value": HelperKind(kind).label}
     if name and phone and Helper.objects.filter(unit=unit, name=name, phone=phone).exists():
-        errors["name"] = f"{unit.name}已登记{name}（{phone}）"
+        errors["name"] = gettext("%(name)s已登记%(name2)s（%(phone)s）") % {
+            "name": unit.name,
+            "name2": name,
+            "phone": phone,
+        }
     if errors:
         raise AssistanceError(errors)
     helper = Helper.objects.create(
@@ -141,18 +149,21 @@ def update_helper(helper: Helper, *, by: User, **changes: Any) -> Helper:
     ensure_region(by, helper.region_id)
     unknown = set(changes) - HELPER_EDITABLE
     if unknown:
-        raise AssistanceError(f"未知字段：{', '.join(sorted(unknown))}")
+        raise AssistanceError(gettext("未知字段：%(value)s") % {"value": ", ".join(sorted(unknown))})
     helper = Helper.objects.select_for_update().get(pk=helper.pk)
     before = snapshot(helper)
     errors: dict[str, str] = {}
     if "phone" in changes:
         changes["phone"] = _clean_phone(changes["phone"], errors)
     if "name" in changes and not (changes["name"] or "").strip():
-        errors["name"] = "请填写姓名"
+        errors["name"] = gettext("请填写姓名")
     if changes.get("active") is False and helper.active:
         load = helper.pairings.filter(ended_on__isnull=True).count()
         if load:
-            errors["active"] = f"{helper.name}仍结对{load}户，请先将这些户调整给其他帮扶责任人"
+            errors["active"] = gettext("%(name)s仍结对%(load)s户，请先将这些户调整给其他帮扶责任人") % {
+                "name": helper.name,
+                "load": load,
+            }
     if errors:
         raise AssistanceError(errors)
     for k, v in changes.items():
@@ -173,11 +184,14 @@ def give_helper_login(helper: Helper, *, by: User, username: str, password: str)
     username = (username or "").strip()
     errors = {}
     if helper.user is not None:
-        errors["username"] = f"{helper.name}已有登录账号 {helper.user.username}"
+        errors["username"] = gettext("%(name)s已有登录账号 %(username)s") % {
+            "name": helper.name,
+            "username": helper.user.username,
+        }
     if not username:
-        errors["username"] = "请填写登录名"
+        errors["username"] = gettext("请填写登录名")
     elif User.objects.filter(username=username).exists():
-        errors["username"] = f"登录名 {username} 已被使用"
+        errors["username"] = gettext("登录名 %(username)s 已被使用") % {"username": username}
     user = User(username=username, role=Role.HELPER, region_id=helper.region_id, full_name=helper.name)
     try:
         check_password_allowed(password or "", user)  # Django's password validators, as for every password
@@ -237,16 +251,20 @@ def read_helper_sheet(file: File) -> list[dict]:
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception:
-        raise AssistanceError({"file": "无法读取文件：请上传 Excel（.xlsx）格式的帮扶责任人名单"}) from None
+        raise AssistanceError(
+            {"file": gettext("无法读取文件：请上传 Excel（.xlsx）格式的帮扶责任人名单")}
+        ) from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     first = next(rows, None)
     if not first:
-        raise AssistanceError({"file": "文件是空的"})
+        raise AssistanceError({"file": gettext("文件是空的")})
     header = [str(h or "").strip() for h in first]
     missing = [c for c in REQUIRED_HELPER_COLUMNS if c not in header]
     if missing:
-        raise AssistanceError({"file": f"缺少列：{'、'.join(missing)}（第一行须为列名）"})
+        raise AssistanceError(
+            {"file": (gettext("缺少列：%(value)s（第一行须为列名）") % {"value": "、".join(missing)})}
+        )
     out = []
     for number, values in enumerate(rows, start=2):
         if values is None or all(v in (None, "") for v in values):
@@ -260,7 +278,7 @@ def read_helper_sheet(file: File) -> list[dict]:
                 row[HELPER_COLUMNS[title]] = "" if value is None else str(value).strip()
         out.append(row)
         if len(out) > 20000:
-            raise AssistanceError({"file": "一次最多导入20000行，请分批导入"})
+            raise AssistanceError({"file": gettext("一次最多导入20000行，请分批导入")})
     workbook.close()
     return out
 

@@ -133,9 +133,9 @@ def update_settings(
     ensure_region(by, county.code)
     errors = {}
     if not isinstance(load_cap, int) or not 1 <= load_cap <= 100:
-        errors["load_cap"] = "每名帮扶责任人结对户数上限应在1到100之间"
+        errors["load_cap"] = gettext("每名帮扶责任人结对户数上限应在1到100之间")
     if not isinstance(visit_interval_days, int) or not 7 <= visit_interval_days <= 366:
-        errors["visit_interval_days"] = "走访间隔应在7到366天之间"
+        errors["visit_interval_days"] = gettext("走访间隔应在7到366天之间")
     if errors:
         raise AssistanceError(errors)
     heavier = (
@@ -171,18 +171,24 @@ def update_settings(
 
 def _check_pairable(household: Household, helper: Helper, errors: dict) -> None:
     if household.status not in rules.NEEDS_HELPER:
-        errors["household"] = f"该户状态为“{household.get_status_display()}”，只有贫困户和监测户需要结对帮扶"
+        errors["household"] = gettext("该户状态为“%(value)s”，只有贫困户和监测户需要结对帮扶") % {
+            "value": household.get_status_display()
+        }
     if not helper.active:
-        errors["helper"] = f"{helper.name}已不在岗"
+        errors["helper"] = gettext("%(name)s已不在岗") % {"name": helper.name}
     if not household.village_id.startswith(helper.region_id):
-        errors["helper"] = f"{helper.name}的工作区域不包括该户所在村"
+        errors["helper"] = gettext("%(name)s的工作区域不包括该户所在村") % {"name": helper.name}
 
 
 def _check_load(helper: Helper, household: Household, errors: dict) -> None:
     cap = settings_for(household.village_id).load_cap
     load = Pairing.objects.filter(helper=helper, ended_on__isnull=True).count()
     if load >= cap:
-        errors["helper"] = f"{helper.name}已结对{load}户，达到本县每人{cap}户的上限"
+        errors["helper"] = gettext("%(name)s已结对%(load)s户，达到本县每人%(cap)s户的上限") % {
+            "name": helper.name,
+            "load": load,
+            "cap": cap,
+        }
 
 
 def check_date(on: object, errors: dict, field: str = "started_on") -> None:
@@ -205,7 +211,7 @@ def pair_household(
     check_date(started_on, errors)
     _check_pairable(household, helper, errors)
     if Pairing.objects.filter(household=household, ended_on__isnull=True).exists():
-        errors["household"] = "该户已有帮扶责任人；如需更换请使用“调整帮扶责任人”"
+        errors["household"] = gettext("该户已有帮扶责任人；如需更换请使用“调整帮扶责任人”")
     if "helper" not in errors:
         _check_load(helper, household, errors)
     if errors:
@@ -243,7 +249,12 @@ def _ensure_same_pairing(current: Pairing | None, expected: int | None) -> None:
     else:
         now = f"现由{current.helper.name}自{current.started_on:%Y-%m-%d}起帮扶"
     raise AssistanceError(
-        {"household": f"保存前，该户的结对已被他人调整：{now}。您的修改未保存，请核对后重新提交"}
+        {
+            "household": (
+                gettext("保存前，该户的结对已被他人调整：%(now)s。您的修改未保存，请核对后重新提交")
+                % {"now": now}
+            )
+        }
     )
 
 
@@ -266,16 +277,18 @@ def reassign_household(
     errors: dict = {}
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = "请填写调整原因（如帮扶责任人调离、退休）"
+        errors["reason"] = gettext("请填写调整原因（如帮扶责任人调离、退休）")
     check_date(on, errors, "on")
     current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
     _ensure_same_pairing(current, expected_pairing)
     if current is None:
-        errors["household"] = "该户尚未结对，请直接安排结对"
+        errors["household"] = gettext("该户尚未结对，请直接安排结对")
     elif current.helper_id == helper.pk:
-        errors["helper"] = f"该户的帮扶责任人已是{helper.name}"
+        errors["helper"] = gettext("该户的帮扶责任人已是%(name)s") % {"name": helper.name}
     elif isinstance(on, datetime.date) and on < current.started_on:
-        errors["on"] = f"调整日期不能早于原结对日期 {current.started_on}"
+        errors["on"] = gettext("调整日期不能早于原结对日期 %(started_on)s") % {
+            "started_on": current.started_on
+        }
     _check_pairable(household, helper, errors)
     if "helper" not in errors:
         _check_load(helper, household, errors)
@@ -314,19 +327,18 @@ def end_pairing(
     errors: dict = {}
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = "请填写解除原因"
+        errors["reason"] = gettext("请填写解除原因")
     check_date(on, errors, "on")
     if household.status in rules.NEEDS_HELPER:
-        errors["household"] = (
-            f"该户为{household.get_status_display()}，脱贫前不能解除结对（不脱贫不脱钩）；"
-            "如需更换帮扶责任人请使用“调整帮扶责任人”"
-        )
+        errors["household"] = gettext(
+            "该户为%(value)s，脱贫前不能解除结对（不脱贫不脱钩）；如需更换帮扶责任人请使用“调整帮扶责任人”"
+        ) % {"value": household.get_status_display()}
     current = Pairing.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
     _ensure_same_pairing(current, expected_pairing)
     if current is None:
-        errors["household"] = "该户当前没有结对帮扶"
+        errors["household"] = gettext("该户当前没有结对帮扶")
     elif isinstance(on, datetime.date) and on < current.started_on:
-        errors["on"] = f"解除日期不能早于结对日期 {current.started_on}"
+        errors["on"] = gettext("解除日期不能早于结对日期 %(started_on)s") % {"started_on": current.started_on}
     if errors:
         raise AssistanceError(errors)
     assert current is not None  # refused above when there is none
@@ -381,11 +393,15 @@ def save_plan(
     if plan_class in (None, ""):
         plan_class = existing.plan_class if existing else default_plan_class(household)
     if plan_class not in PlanClass.values:
-        errors["plan_class"] = "请选择帮扶类别"
+        errors["plan_class"] = gettext("请选择帮扶类别")
     if not isinstance(target_exit_year, int) or not 2014 <= target_exit_year <= this_year + 10:
-        errors["target_exit_year"] = f"计划脱贫年度应在2014到{this_year + 10}之间"
+        errors["target_exit_year"] = gettext("计划脱贫年度应在2014到%(value)s之间") % {
+            "value": this_year + 10
+        }
     elif household.registration_year and target_exit_year < household.registration_year:
-        errors["target_exit_year"] = f"计划脱贫年度不能早于识别年度 {household.registration_year}"
+        errors["target_exit_year"] = gettext("计划脱贫年度不能早于识别年度 %(registration_year)s") % {
+            "registration_year": household.registration_year
+        }
     if errors:
         raise AssistanceError(errors)
     before = snapshot(existing) if existing else {}
@@ -424,30 +440,30 @@ def _check_measure(values: dict, errors: dict) -> None:
     this_year = timezone.localdate().year
     catalogue = values.get("catalogue")
     if not isinstance(catalogue, MeasureCatalogue):
-        errors["catalogue"] = "请从帮扶措施目录中选择措施"
+        errors["catalogue"] = gettext("请从帮扶措施目录中选择措施")
     elif not catalogue.active and values.get("_new"):
-        errors["catalogue"] = f"“{catalogue.name}”已停用"
+        errors["catalogue"] = gettext("“%(name)s”已停用") % {"name": catalogue.name}
     if not (values.get("content") or "").strip():
-        errors["content"] = "请填写具体内容（如：发展脐橙种植5亩）"
+        errors["content"] = gettext("请填写具体内容（如：发展脐橙种植5亩）")
     year = values.get("year")
     if not isinstance(year, int) or not 2014 <= year <= this_year + 10:
-        errors["year"] = f"年度应在2014到{this_year + 10}之间"
+        errors["year"] = gettext("年度应在2014到%(value)s之间") % {"value": this_year + 10}
     deadline = values.get("deadline")
     if not isinstance(deadline, datetime.date):
-        errors["deadline"] = "请填写完成时限"
+        errors["deadline"] = gettext("请填写完成时限")
     elif isinstance(year, int) and deadline.year < year:
-        errors["deadline"] = "完成时限不能早于措施所在年度"
+        errors["deadline"] = gettext("完成时限不能早于措施所在年度")
     status = values.get("status", MeasureStatus.PLANNED)
     if status not in MeasureStatus.values:
-        errors["status"] = "请选择状态"
+        errors["status"] = gettext("请选择状态")
     completed_on = values.get("completed_on")
     if status == MeasureStatus.DONE:
         if not isinstance(completed_on, datetime.date):
-            errors["completed_on"] = "已完成的措施须填写完成日期"
+            errors["completed_on"] = gettext("已完成的措施须填写完成日期")
         elif completed_on > timezone.localdate():
-            errors["completed_on"] = "完成日期不能晚于今天"
+            errors["completed_on"] = gettext("完成日期不能晚于今天")
         if not (values.get("result") or "").strip():
-            errors["result"] = "已完成的措施须填写帮扶成效"
+            errors["result"] = gettext("已完成的措施须填写帮扶成效")
 
 
 @transaction.atomic
@@ -573,7 +589,7 @@ def _visiting_helper(by: User, household: Household, helper: Helper | None, erro
         if own is None:
             raise ScopeError(gettext("您的账号未关联帮扶责任人"))
         if helper is not None and helper.pk != own.pk:
-            errors["helper"] = "帮扶责任人只能录入本人的走访"
+            errors["helper"] = gettext("帮扶责任人只能录入本人的走访")
         helper = own
     if helper is None:
         current = (
@@ -583,9 +599,9 @@ def _visiting_helper(by: User, household: Household, helper: Helper | None, erro
         )
         helper = current.helper if current else None
     if helper is None:
-        errors["helper"] = "该户尚未结对，请选择走访人"
+        errors["helper"] = gettext("该户尚未结对，请选择走访人")
     elif not household.village_id.startswith(helper.region_id):
-        errors["helper"] = f"{helper.name}的工作区域不包括该户所在村"
+        errors["helper"] = gettext("%(name)s的工作区域不包括该户所在村") % {"name": helper.name}
     return helper
 
 
@@ -620,7 +636,7 @@ def record_visit(
     guarantees = {k: bool(v) for k, v in (guarantees or {}).items() if v is not None}
     unknown = set(guarantees) - set(GUARANTEES)
     if unknown:
-        errors["guarantees"] = f"未知的保障项：{', '.join(sorted(unknown))}"
+        errors["guarantees"] = gettext("未知的保障项：%(value)s") % {"value": ", ".join(sorted(unknown))}
     notes = {k: v.strip() for k, v in (guarantee_notes or {}).items() if k in GUARANTEES and v and v.strip()}
     for item, met in guarantees.items():
         if met is False and not notes.get(item):

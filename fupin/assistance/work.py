@@ -4,7 +4,7 @@ which lets its village start a new one, and an administrator retries or cancels 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -75,7 +75,9 @@ def _fail_unstarted(pk: int) -> bool:
 
 def _batch(pk: int, by) -> HandbookBatch:
     rows = handbook_batches_for(by).select_for_update(of=("self",))
-    return work.managed(by, rows, pk, missing="没有找到该批次，或不在您的管辖范围内", error=AssistanceError)
+    return work.managed(
+        by, rows, pk, missing=gettext("没有找到该批次，或不在您的管辖范围内"), error=AssistanceError
+    )
 
 
 def retry(pk: int, *, by) -> str:
@@ -120,7 +122,7 @@ def cancel(pk: int, *, by) -> str:
             return f"{batch.village.name}的手册批次已结束（{batch.get_status_display()}），无需取消"
     if settle(pk, by=by):
         return f"{batch.village.name}的手册批次生成进程已中断，已结束该批次"
-    raise AssistanceError(f"{batch.village.name}的手册正在生成，不能取消")
+    raise AssistanceError(gettext("%(name)s的手册正在生成，不能取消") % {"name": batch.village.name})
 
 
 def items_for(user) -> list[work.WorkItem]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.translation import gettext
 
 from .errors import ServiceError
 
@@ -259,7 +260,7 @@ def managed(by: Any, rows: Any, pk: int, *, missing: str, error: type[ServiceErr
     refused with `error` to a user who may not handle background work, and with `missing` when it is not
     there or out of scope."""
     if not may_manage(by):
-        raise error("只有县扶贫办和系统管理员可以处理后台任务")
+        raise error(gettext("只有县扶贫办和系统管理员可以处理后台任务"))
     row = rows.filter(pk=pk).first()
     if row is None:
         raise error(missing)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Literal
 
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
@@ -291,7 +292,7 @@ def list_ledgers(request, filters: Query[LedgerQuery]):
 def upload_ledger(request, form: Form[LedgerForm], file: File[UploadedFile] = None):
     user = request.auth
     if file is None:
-        raise FundsError({"file": "请选择台账文件"})
+        raise FundsError({"file": gettext("请选择台账文件")})
     try:
         rows = reconciliation.parse_ledger(file.read())
     except reconciliation.LedgerFileError as e:

@@ -43,16 +43,16 @@ def create_fund(
     ensure_county_office(by, county.code)
     errors = {}
     if source not in FundSource.values:
-        errors["source"] = "请选择资金来源"
+        errors["source"] = gettext("请选择资金来源")
     if not (name or "").strip():
-        errors["name"] = "请填写资金名称"
+        errors["name"] = gettext("请填写资金名称")
     if not isinstance(amount_fen, int) or amount_fen <= 0:
-        errors["amount"] = "下达金额须大于0"
+        errors["amount"] = gettext("下达金额须大于0")
     this_year = timezone.localdate().year
     if not 2013 <= year <= this_year + 1:
-        errors["year"] = f"年度应在2013到{this_year + 1}之间"
+        errors["year"] = gettext("年度应在2013到%(value)s之间") % {"value": this_year + 1}
     if received_on and received_on > timezone.localdate():
-        errors["received_on"] = "下达日期不能晚于今天"
+        errors["received_on"] = gettext("下达日期不能晚于今天")
     if errors:
         raise FundsError(errors)
     fund = Fund.objects.create(
@@ -114,8 +114,8 @@ def allocate(
         raise FundsError({"project": gettext("项目与资金不属于同一个县")})
     if project.status == ProjectStatus.CANCELLED:
         raise FundsError({"project": gettext("已取消的项目不能安排资金")})
-    positive_fen(amount_fen, "amount", "安排金额")
-    ensure_not_future(allocated_on, "allocated_on", "安排日期")
+    positive_fen(amount_fen, "amount", gettext("安排金额"))
+    ensure_not_future(allocated_on, "allocated_on", gettext("安排日期"))
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
     if amount_fen > fund.unallocated_fen:
         raise FundsError(
@@ -165,8 +165,8 @@ def record_payment(
     an F() expression; and the CheckConstraints refuse an overspend that got past anyway.
     """
     ensure_county_office(by, allocation.fund.county_id)
-    positive_fen(amount_fen, "amount", "拨付金额")
-    ensure_not_future(paid_on, "paid_on", "拨付日期")
+    positive_fen(amount_fen, "amount", gettext("拨付金额"))
+    ensure_not_future(paid_on, "paid_on", gettext("拨付日期"))
     try:
         with transaction.atomic():
             fund = Fund.objects.select_for_update().get(pk=allocation.fund_id)

@@ -98,18 +98,18 @@ def create_project(
     errors = {}
     this_year = timezone.localdate().year
     if not 2013 <= year <= this_year + 1:
-        errors["year"] = f"年度应在2013到{this_year + 1}之间"
+        errors["year"] = gettext("年度应在2013到%(value)s之间") % {"value": this_year + 1}
     code = (code or "").strip()
     if not code:
-        errors["code"] = "请填写项目编号"
+        errors["code"] = gettext("请填写项目编号")
     elif Project.objects.filter(county=county, code=code).exists():
-        errors["code"] = f"项目编号 {code} 已在项目库中"
+        errors["code"] = gettext("项目编号 %(code)s 已在项目库中") % {"code": code}
     if not (name or "").strip():
-        errors["name"] = "请填写项目名称"
+        errors["name"] = gettext("请填写项目名称")
     if category not in ProjectCategory.values:
-        errors["category"] = "请选择项目类别"
+        errors["category"] = gettext("请选择项目类别")
     if not isinstance(budget_fen, int) or budget_fen <= 0:
-        errors["budget"] = "项目预算须大于0"
+        errors["budget"] = gettext("项目预算须大于0")
     if errors:
         raise FundsError(errors)
     funding = _check_funding(funding or {})
@@ -165,11 +165,11 @@ def update_project(
         setattr(project, k, v.strip() if isinstance(v, str) else v)
     errors = {}
     if not project.name:
-        errors["name"] = "请填写项目名称"
+        errors["name"] = gettext("请填写项目名称")
     if project.category not in ProjectCategory.values:
-        errors["category"] = "请选择项目类别"
+        errors["category"] = gettext("请选择项目类别")
     if not isinstance(project.budget_fen, int) or project.budget_fen <= 0:
-        errors["budget"] = "项目预算须大于0"
+        errors["budget"] = gettext("项目预算须大于0")
     if errors:
         raise FundsError(errors)
     project.save()
@@ -201,14 +201,17 @@ def record_progress(
         raise FundsError({"status": gettext("验收请通过“项目验收”办理")})
     if status != project.status and status not in PROJECT_TRANSITIONS[ProjectStatus(project.status)]:
         target = ProjectStatus(status).label if status in ProjectStatus.values else status
-        errors["status"] = f"项目当前为“{project.get_status_display()}”，不能改为“{target}”"
+        errors["status"] = gettext("项目当前为“%(value)s”，不能改为“%(target)s”") % {
+            "value": project.get_status_display(),
+            "target": target,
+        }
     if not isinstance(progress, int) or not 0 <= progress <= 100:
-        errors["progress"] = "实施进度应为0到100"
+        errors["progress"] = gettext("实施进度应为0到100")
     elif status == ProjectStatus.COMPLETED and progress != 100:
-        errors["progress"] = "完工项目的实施进度应为100%"
+        errors["progress"] = gettext("完工项目的实施进度应为100%")
     elif status == ProjectStatus.PLANNED and progress:
-        errors["progress"] = "未开工项目的实施进度应为0"
-    ensure_not_future(on, "on", "日期")
+        errors["progress"] = gettext("未开工项目的实施进度应为0")
+    ensure_not_future(on, "on", gettext("日期"))
     if errors:
         raise FundsError(errors)
     if status == ProjectStatus.IN_PROGRESS and not project.started_on:
@@ -239,7 +242,7 @@ def accept_project(project: Project, *, by: User, accepted_on: datetime.date, no
                 % {"get_status_display": project.get_status_display()}
             }
         )
-    ensure_not_future(accepted_on, "accepted_on", "验收日期")
+    ensure_not_future(accepted_on, "accepted_on", gettext("验收日期"))
     if project.completed_on and accepted_on < project.completed_on:
         raise FundsError({"accepted_on": gettext("验收日期不能早于完工日期")})
     if not (note or "").strip():

@@ -101,8 +101,8 @@ def record_deposit(
     """A quarterly deposit into the bank's risk compensation account (风险缓释金缴存)."""
     county = county_of(county_code)
     ensure_county_office(by, county.code)
-    positive_fen(amount_fen, "amount", "缴存金额")
-    ensure_not_future(deposited_on, "deposited_on", "缴存日期")
+    positive_fen(amount_fen, "amount", gettext("缴存金额"))
+    ensure_not_future(deposited_on, "deposited_on", gettext("缴存日期"))
     if quarter not in (1, 2, 3, 4):
         raise FundsError({"quarter": gettext("季度应为1到4")})
     account = _risk_account(county, bank)
@@ -151,7 +151,7 @@ def record_default(
     loan = lock_loan(loan)
     before = snapshot(loan)
     move_loan(loan, LoanStatus.DEFAULTED)
-    ensure_not_future(defaulted_on, "defaulted_on", "损失认定日期")
+    ensure_not_future(defaulted_on, "defaulted_on", gettext("损失认定日期"))
     assert loan.disbursed_on is not None  # only a disbursed loan may default (move_loan above)
     if defaulted_on < loan.disbursed_on:
         raise FundsError({"defaulted_on": gettext("损失认定日期不能早于放款日期")})
@@ -204,8 +204,8 @@ def record_recovery(
     loan = lock_loan(loan)
     if loan.status != LoanStatus.DEFAULTED:
         raise FundsError({"status": gettext("只有已代偿的贷款才能登记追回资金")})
-    positive_fen(amount_fen, "amount", "追回金额")
-    ensure_not_future(recovered_on, "recovered_on", "追回日期")
+    positive_fen(amount_fen, "amount", gettext("追回金额"))
+    ensure_not_future(recovered_on, "recovered_on", gettext("追回日期"))
     assert loan.defaulted_on is not None  # set with the status checked above
     if recovered_on < loan.defaulted_on:
         raise FundsError({"recovered_on": gettext("追回日期不能早于损失认定日期")})

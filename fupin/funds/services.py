@@ -107,20 +107,20 @@ def update_policy(*, by: User, county_code: str, **values: Any) -> LoanPolicy:
         setattr(policy, k, v)
     errors = {}
     if policy.min_term_months > policy.max_term_months:
-        errors["max_term_months"] = "最长期限不能短于最短期限"
+        errors["max_term_months"] = gettext("最长期限不能短于最短期限")
     if policy.min_age > policy.max_age:
-        errors["max_age"] = "最大年龄不能小于最小年龄"
+        errors["max_age"] = gettext("最大年龄不能小于最小年龄")
     if not 1 <= policy.settlement_day <= 31:
-        errors["settlement_day"] = "结息日应为1到31"
+        errors["settlement_day"] = gettext("结息日应为1到31")
     if policy.household_cap_fen <= 0:
-        errors["household_cap_fen"] = "每户贷款上限须大于0"
+        errors["household_cap_fen"] = gettext("每户贷款上限须大于0")
     if policy.city_parts + policy.county_parts == 0:
-        errors["county_parts"] = "市、县分担份数不能都为0"
+        errors["county_parts"] = gettext("市、县分担份数不能都为0")
     for name in ("household_subsidy_share", "enterprise_subsidy_share", "risk_deposit_share"):
         if not 0 <= getattr(policy, name) <= 100:
-            errors[name] = "比例应在0到100之间"
+            errors[name] = gettext("比例应在0到100之间")
     if policy.benchmark_rate <= 0 or policy.benchmark_rate > 36:
-        errors["benchmark_rate"] = "基准利率应大于0且不超过36%"
+        errors["benchmark_rate"] = gettext("基准利率应大于0且不超过36%")
     if errors:
         raise FundsError(errors)
     policy.save()
@@ -137,13 +137,16 @@ def _check_loan_terms(
     errors: dict, *, policy: LoanPolicy, term_months: int, industry: str, purpose: str, bank: str
 ) -> None:
     if not policy.min_term_months <= term_months <= policy.max_term_months:
-        errors["term_months"] = f"贷款期限应为{policy.min_term_months}到{policy.max_term_months}个月"
+        errors["term_months"] = gettext("贷款期限应为%(min_term_months)s到%(max_term_months)s个月") % {
+            "min_term_months": policy.min_term_months,
+            "max_term_months": policy.max_term_months,
+        }
     if industry not in Industry.values:
-        errors["industry"] = "请选择扶持产业（贷款必须用于产业发展）"
+        errors["industry"] = gettext("请选择扶持产业（贷款必须用于产业发展）")
     if not (purpose or "").strip():
-        errors["purpose"] = "请填写贷款用途"
+        errors["purpose"] = gettext("请填写贷款用途")
     if not (bank or "").strip():
-        errors["bank"] = "请填写贷款银行"
+        errors["bank"] = gettext("请填写贷款银行")
 
 
 def household_eligibility(
@@ -160,20 +163,26 @@ def household_eligibility(
     if policy.exited_households_eligible:
         allowed.add(codes.HouseholdStatus.EXITED)
     if household.status not in allowed:
-        errors["household"] = f"该户状态为“{household.get_status_display()}”，只有建档立卡贫困户可以申请"
+        errors["household"] = gettext("该户状态为“%(value)s”，只有建档立卡贫困户可以申请") % {
+            "value": household.get_status_display()
+        }
     if borrower is None or borrower.household_id != household.pk:
-        errors["borrower"] = "借款人须为本户家庭成员"
+        errors["borrower"] = gettext("借款人须为本户家庭成员")
         return errors
     age = age_on(borrower.birth_date, on)
     if not policy.min_age <= age <= policy.max_age:
-        errors["borrower"] = f"借款人{age}周岁，须年满{policy.min_age}周岁、不超过{policy.max_age}周岁"
+        errors["borrower"] = gettext("借款人%(age)s周岁，须年满%(min_age)s周岁、不超过%(max_age)s周岁") % {
+            "age": age,
+            "min_age": policy.min_age,
+            "max_age": policy.max_age,
+        }
     elif borrower.disability_category in ("intellectual", "mental") and borrower.disability_level in (
         "1",
         "2",
     ):
-        errors["borrower"] = "借款人为一、二级智力或精神残疾，不具有完全民事行为能力"
+        errors["borrower"] = gettext("借款人为一、二级智力或精神残疾，不具有完全民事行为能力")
     if not capacity_confirmed:
-        errors["capacity_confirmed"] = "请核实并确认借款人具有完全民事行为能力"
+        errors["capacity_confirmed"] = gettext("请核实并确认借款人具有完全民事行为能力")
     return errors
 
 
@@ -196,9 +205,9 @@ def apply_for_household_loan(
     ensure_can_apply(by, household.village_id)
     household = Household.objects.select_for_update().get(pk=household.pk)
     applied_on = applied_on or timezone.localdate()
-    ensure_not_future(applied_on, "applied_on", "申请日期")
+    ensure_not_future(applied_on, "applied_on", gettext("申请日期"))
     policy = policy_for(household.village_id)
-    positive_fen(amount_fen, "amount", "申请金额")
+    positive_fen(amount_fen, "amount", gettext("申请金额"))
     errors = household_eligibility(
         household, borrower, policy=policy, on=applied_on, capacity_confirmed=capacity_confirmed
     )
@@ -207,7 +216,10 @@ def apply_for_household_loan(
     )
     room = household_loan_room(household, policy)
     if amount_fen > room:
-        errors["amount"] = f"每户贷款总额不超过{yuan(policy.household_cap_fen)}元，该户尚可申请{yuan(room)}元"
+        errors["amount"] = gettext("每户贷款总额不超过%(value)s元，该户尚可申请%(value2)s元") % {
+            "value": yuan(policy.household_cap_fen),
+            "value2": yuan(room),
+        }
     if errors:
         raise FundsError(errors)
     assert borrower is not None  # household_eligibility refuses an application without one
@@ -258,16 +270,21 @@ def _check_links(errors: dict, links: list[tuple[Household, str, int]], county: 
     """The poor households an enterprise takes in: at least one, each of the county, poor, with a way of
     linking."""
     if not links:
-        errors["links"] = "须至少带动一户建档立卡贫困户（投入、就业或协议）"
+        errors["links"] = gettext("须至少带动一户建档立卡贫困户（投入、就业或协议）")
     for household, kind, invested in links:
         if not household.village_id.startswith(county.code):
-            errors["links"] = f"户 {household.number} 不在{county.name}"
+            errors["links"] = gettext("户 %(number)s 不在%(name)s") % {
+                "number": household.number,
+                "name": county.name,
+            }
         elif household.status != codes.HouseholdStatus.POOR:
-            errors["links"] = f"户 {household.number} 不是建档立卡贫困户"
+            errors["links"] = gettext("户 %(number)s 不是建档立卡贫困户") % {"number": household.number}
         elif kind not in LinkKind.values:
-            errors["links"] = "请选择带动方式"
+            errors["links"] = gettext("请选择带动方式")
         elif kind == LinkKind.INVESTMENT and invested <= 0:
-            errors["links"] = f"户 {household.number} 以债权或股权投入的，须填写投入金额"
+            errors["links"] = gettext("户 %(number)s 以债权或股权投入的，须填写投入金额") % {
+                "number": household.number
+            }
 
 
 @transaction.atomic
@@ -293,17 +310,17 @@ def apply_for_enterprise_loan(
     region = region_in_county(region_code, county)
     ensure_can_apply(by, region.code)
     applied_on = applied_on or timezone.localdate()
-    ensure_not_future(applied_on, "applied_on", "申请日期")
+    ensure_not_future(applied_on, "applied_on", gettext("申请日期"))
     policy = policy_for(county.code)
-    positive_fen(amount_fen, "amount", "申请金额")
+    positive_fen(amount_fen, "amount", gettext("申请金额"))
     errors = {}
     if borrower_kind not in BorrowerKind.values or borrower_kind == BorrowerKind.HOUSEHOLD:
-        errors["borrower_kind"] = "请选择农业企业、家庭农场或农民合作经济组织"
+        errors["borrower_kind"] = gettext("请选择农业企业、家庭农场或农民合作经济组织")
     if not (name or "").strip():
-        errors["name"] = "请填写主体名称"
+        errors["name"] = gettext("请填写主体名称")
     credit_code = (credit_code or "").strip().upper()
     if credit_code and len(credit_code) != 18:
-        errors["credit_code"] = "统一社会信用代码应为18位"
+        errors["credit_code"] = gettext("统一社会信用代码应为18位")
     _check_loan_terms(
         errors, policy=policy, term_months=term_months, industry=industry, purpose=purpose, bank=bank
     )
@@ -311,7 +328,7 @@ def apply_for_enterprise_loan(
     if "links" not in errors:
         cap = enterprise_cap_fen(links, policy)
         if amount_fen > cap:
-            errors["amount"] = f"按带动贫困户情况，贷款额度不超过{yuan(cap)}元"
+            errors["amount"] = gettext("按带动贫困户情况，贷款额度不超过%(value)s元") % {"value": yuan(cap)}
     if errors:
         raise FundsError(errors)
     loan = Loan.objects.create(
@@ -393,22 +410,26 @@ def approve_loan(
     loan = lock_loan(loan)
     before = snapshot(loan)
     move_loan(loan, LoanStatus.APPROVED)
-    positive_fen(amount_fen, "amount", "审批金额")
-    ensure_not_future(decided_on, "decided_on", "审批日期")
+    positive_fen(amount_fen, "amount", gettext("审批金额"))
+    ensure_not_future(decided_on, "decided_on", gettext("审批日期"))
     policy = policy_for(loan.county_id)
     errors = {}
     if amount_fen > loan.amount_requested_fen:
-        errors["amount"] = f"审批金额不能超过申请金额{yuan(loan.amount_requested_fen)}元"
+        errors["amount"] = gettext("审批金额不能超过申请金额%(value)s元") % {
+            "value": yuan(loan.amount_requested_fen)
+        }
     elif (
         loan.borrower_kind == BorrowerKind.HOUSEHOLD
         and loan.household is not None  # a household's loan always has it
         and amount_fen > household_loan_room(loan.household, policy, exclude_loan=loan.pk)
     ):
-        errors["amount"] = f"超过每户{yuan(policy.household_cap_fen)}元的贷款上限"
+        errors["amount"] = gettext("超过每户%(value)s元的贷款上限") % {
+            "value": yuan(policy.household_cap_fen)
+        }
     if decided_on < loan.applied_on:
-        errors["decided_on"] = "审批日期不能早于申请日期"
+        errors["decided_on"] = gettext("审批日期不能早于申请日期")
     if interest_rate is None or not 0 < interest_rate <= 36:
-        errors["interest_rate"] = "执行年利率应大于0且不超过36%"
+        errors["interest_rate"] = gettext("执行年利率应大于0且不超过36%")
     if errors:
         raise FundsError(errors)
     loan.amount_fen = amount_fen
@@ -431,7 +452,7 @@ def reject_loan(loan: Loan, *, by: User, reason: str, decided_on: datetime.date)
     move_loan(loan, LoanStatus.REJECTED)
     if not (reason or "").strip():
         raise FundsError({"reason": gettext("请填写银行未批准的原因")})
-    ensure_not_future(decided_on, "decided_on", "日期")
+    ensure_not_future(decided_on, "decided_on", gettext("日期"))
     loan.rejection_reason = reason.strip()[:200]
     loan.decided_on = decided_on
     loan.save()
@@ -446,7 +467,7 @@ def disburse_loan(loan: Loan, *, by: User, disbursed_on: datetime.date, contract
     loan = lock_loan(loan)
     before = snapshot(loan)
     move_loan(loan, LoanStatus.DISBURSED)
-    ensure_not_future(disbursed_on, "disbursed_on", "放款日期")
+    ensure_not_future(disbursed_on, "disbursed_on", gettext("放款日期"))
     if loan.decided_on and disbursed_on < loan.decided_on:
         raise FundsError({"disbursed_on": gettext("放款日期不能早于审批日期")})
     if not (contract_no or "").strip():
@@ -471,8 +492,8 @@ def record_repayment(loan: Loan, *, by: User, repaid_on: datetime.date, principa
                 % {"get_status_display": loan.get_status_display()}
             }
         )
-    positive_fen(principal_fen, "principal", "还款本金")
-    ensure_not_future(repaid_on, "repaid_on", "还款日期")
+    positive_fen(principal_fen, "principal", gettext("还款本金"))
+    ensure_not_future(repaid_on, "repaid_on", gettext("还款日期"))
     assert loan.disbursed_on is not None  # set when it was disbursed (the status checked above)
     if repaid_on < loan.disbursed_on:
         raise FundsError({"repaid_on": gettext("还款日期不能早于放款日期")})
@@ -522,7 +543,7 @@ def record_interest_payment(
         )
     if not isinstance(amount_fen, int) or amount_fen < 0:
         raise FundsError({"amount": gettext("利息金额不能为负数")})
-    ensure_not_future(paid_on, "paid_on", "付息日期")
+    ensure_not_future(paid_on, "paid_on", gettext("付息日期"))
     existing = InterestPayment.objects.filter(loan=loan, year=year, quarter=quarter).first()
     if SubsidyPayment.objects.filter(loan=loan, year=year, quarter__in=(quarter, 0)).exists():
         raise FundsError({"quarter": gettext("该期贴息已拨付，付息记录不能再修改")})
@@ -559,7 +580,7 @@ def pay_subsidies(
 
     county = county_of(county_code)
     ensure_county_office(by, county.code)
-    ensure_not_future(paid_on, "paid_on", "拨付日期")
+    ensure_not_future(paid_on, "paid_on", gettext("拨付日期"))
     created = []
     for line in subsidy_lines(by, county_code=county.code, year=year, quarter=quarter):
         if line.paid_fen is not None or line.payable_fen <= 0:

@@ -6,7 +6,7 @@ cancels it on the 后台任务 page."""
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -60,7 +60,7 @@ class Watched:
     def _row(self, pk: int, by):
         rows = self.scoped(by).select_for_update(of=("self",))
         return work.managed(
-            by, rows, pk, missing="没有找到该任务，或不在您的管辖范围内", error=MonitoringError
+            by, rows, pk, missing=gettext("没有找到该任务，或不在您的管辖范围内"), error=MonitoringError
         )
 
     def retry(self, pk: int, *, by) -> str:

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.audit.services import record
 from fupin.core import work
@@ -114,7 +114,10 @@ def _fail_unstarted(pk: int) -> bool:
 
 def _job(pk: int, by) -> ImportJob:
     return work.managed(
-        by, import_jobs_for(by).select_for_update(), pk, missing="没有找到该导入任务，或不在您的管辖范围内"
+        by,
+        import_jobs_for(by).select_for_update(),
+        pk,
+        missing=gettext("没有找到该导入任务，或不在您的管辖范围内"),
     )
 
 

@@ -1,6 +1,8 @@
 """Issue 18, finding 10: every string marked for translation has its English; the language menu names each
-language in its own words; Django's "- Select an option -" never shows in the Chinese UI."""
+language in its own words; Django's "- Select an option -" never shows in the Chinese UI. Issue 15: the
+refusals of funds, assistance and the importer go through gettext, so English pages show them in English."""
 
+import ast
 import gettext
 import json
 import re
@@ -12,6 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 
 import fupin
+from fupin.funds import funding
+from fupin.funds.services import FundsError
 
 ROOT = Path(fupin.__file__).parent
 MO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo"
@@ -70,3 +74,73 @@ def test_the_language_menu_names_each_language_in_its_own_words(client, users):
 def test_an_empty_choice_reads_in_the_pages_language(language, label):
     with translation.override(language):
         assert str(fields.BLANK_CHOICE_LABEL) == label
+
+
+# Issue 15: a refusal's message is what the English UI shows beside the field. The areas whose services still
+# raised plain Chinese strings, so that English pages showed Chinese; each message must go through gettext.
+REFUSING = ("funds", "assistance", "registry/importing")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TRANSLATING = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "pgettext"}
+# helpers whose Chinese label argument is put into a translated message
+LABELLED = {"positive_fen", "ensure_not_future"}
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _untranslated(node: ast.AST):
+    """The Chinese string literals (and f-strings) in `node` outside a gettext call."""
+    if isinstance(node, ast.Call) and _called(node) in TRANSLATING:
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value):
+        yield node
+        return
+    if isinstance(node, ast.JoinedStr):
+        if any(isinstance(v, ast.Constant) and CJK.search(v.value) for v in node.values):
+            yield node
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _untranslated(child)
+
+
+def _messages(tree: ast.AST):
+    """What a module raises, puts into `errors[...]`, hands to a helper as a message's label, or names as a
+    background run's `missing` message."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            yield node.exc
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == "errors"
+            for t in node.targets
+        ):
+            yield node.value
+        elif isinstance(node, ast.Call):
+            if _called(node) in LABELLED:
+                yield from node.args
+            yield from (k.value for k in node.keywords if k.arg == "missing")  # fupin.core.work.managed
+
+
+def test_refusals_of_funds_assistance_and_the_importer_are_marked_for_translation():
+    found = []
+    for folder in REFUSING:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for message in _messages(ast.parse(path.read_text(encoding="utf-8"))):
+                found += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in _untranslated(message)]
+    assert found == [], "\n".join(found)
+
+
+def test_a_funds_refusal_reads_in_english_on_an_english_page(users):
+    county = users["county"]
+    with translation.override("en"), pytest.raises(FundsError) as refused:
+        funding.create_fund(
+            by=county, county_code=county.region_id, year=2025, source="bogus", name="", amount_fen=0
+        )
+    assert refused.value.errors == {
+        "source": "Please choose the fund's source",
+        "name": "Please enter the fund's name",
+        "amount": "The amount received must be above 0",
+    }

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from fupin.core import idnumber, money
 from fupin.core.fields import BlindIndexField
 from fupin.regions.models import RegionLevel
@@ -36,9 +38,9 @@ def _text(max_length: int):
     def convert(raw: str) -> str:
         value = raw.strip()
         if len(value) > max_length:
-            raise CellError(f"长度不能超过{max_length}个字符")
+            raise CellError(gettext("长度不能超过%(max_length)s个字符") % {"max_length": max_length})
         if "\n" in value or "\r" in value or "\t" in value:
-            raise CellError("不能包含换行符或制表符")
+            raise CellError(gettext("不能包含换行符或制表符"))
         return value
 
     convert.kind = ("text", max_length)
@@ -51,12 +53,19 @@ def _digits_text(max_length: int, what: str):
         if value.isascii() and value.isdigit() and len(value) <= max_length:
             return value
         if re.fullmatch(r"\d(\.\d+)?[eE]\+\d+", value):
-            raise CellError(f"{what}被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写")
+            raise CellError(
+                gettext("%(what)s被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写")
+                % {"what": what}
+            )
         if len(value) > max_length:
-            raise CellError(f"长度不能超过{max_length}个字符")
+            raise CellError(gettext("长度不能超过%(max_length)s个字符") % {"max_length": max_length})
         if value and not re.fullmatch(r"[0-9+\-]+", value):
             hidden = idnumber.invisible_characters(value)
-            raise CellError(f"{what}中有看不见的字符：{hidden}，请删除" if hidden else f"{what}只能包含数字")
+            raise CellError(
+                (gettext("%(what)s中有看不见的字符：%(hidden)s，请删除") % {"what": what, "hidden": hidden})
+                if hidden
+                else (gettext("%(what)s只能包含数字") % {"what": what})
+            )
         return value
 
     convert.kind = ("digits", max_length)
@@ -72,7 +81,7 @@ def _code(choices, what: str):
         value = codes.lookup(choices, raw)
         if value is None:
             shown = "、".join(labels[:20]) + ("…" if len(labels) > 20 else "")
-            raise CellError(f"不是有效的{what}；可填：{shown}")
+            raise CellError(gettext("不是有效的%(what)s；可填：%(shown)s") % {"what": what, "shown": shown})
         return value
 
     convert.kind = ("code",)
@@ -87,7 +96,7 @@ def _boolean(words=_YES):
     def convert(raw: str) -> bool:
         value = raw.strip()
         if value not in words:
-            raise CellError("请填写“" + "”或“".join(words) + "”")
+            raise CellError(gettext("请填写“%(choices)s”") % {"choices": gettext("”或“").join(words)})
         return words[value]
 
     convert.kind = ("bool",)
@@ -104,14 +113,14 @@ def _decimal(spec: dict, what: str):
     def convert(raw: str) -> Decimal:
         value = raw.strip().replace(",", "")
         if not _NUMBER.fullmatch(value):
-            raise CellError(f"请填写{what}（数字）")
+            raise CellError(gettext("请填写%(what)s（数字）") % {"what": what})
         number = Decimal(value)
         if number < 0:
-            raise CellError(f"{what}不能为负数")
+            raise CellError(gettext("%(what)s不能为负数") % {"what": what})
         if number != number.quantize(Decimal("0.01")):
-            raise CellError(f"{what}最多保留两位小数")
+            raise CellError(gettext("%(what)s最多保留两位小数") % {"what": what})
         if number >= limit:
-            raise CellError(f"{what}过大")
+            raise CellError(gettext("%(what)s过大") % {"what": what})
         return number.quantize(Decimal("0.01"))
 
     convert.kind = ("decimal", spec["max_digits"] - spec["decimal_places"])
@@ -137,10 +146,12 @@ def _integer(low: int, high: int, what: str):
     def convert(raw: str) -> int:
         value = raw.strip()
         if not value.isascii() or not value.isdigit():
-            raise CellError(f"请填写{what}（整数）")
+            raise CellError(gettext("请填写%(what)s（整数）") % {"what": what})
         number = int(value)
         if not low <= number <= high:
-            raise CellError(f"{what}应在{low}到{high}之间")
+            raise CellError(
+                gettext("%(what)s应在%(low)s到%(high)s之间") % {"what": what, "low": low, "high": high}
+            )
         return number
 
     convert.kind = ("integer",)
@@ -157,7 +168,7 @@ def _causes(raw: str) -> list[str]:
             continue
         code = codes.lookup(codes.PovertyCause, part)
         if code is None:
-            raise CellError(f"未知的致贫原因：{part}")
+            raise CellError(gettext("未知的致贫原因：%(part)s") % {"part": part})
         if code not in found:
             found.append(code)
     return found
@@ -169,7 +180,7 @@ _causes.kind = ("causes",)
 def _identity(raw: str) -> str:
     value = raw.strip().upper()
     if "E+" in value and re.fullmatch(r"\d(\.\d+)?E\+\d+", value):
-        raise CellError("证件号码被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写")
+        raise CellError(gettext("证件号码被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写"))
     return value
 
 
@@ -482,7 +493,10 @@ def map_columns(headers: list[str]) -> ColumnMap:
         column = columns[0]
         key = (column.part, column.field)
         if key in index:
-            raise ImportRejected(f"列“{column.heading}”重复出现（第{index[key] + 1}列和第{i + 1}列）")
+            raise ImportRejected(
+                gettext("列“%(heading)s”重复出现（第%(value)s列和第%(value2)s列）")
+                % {"heading": column.heading, "value": index[key] + 1, "value2": i + 1}
+            )
         index[key] = i
     missing = [
         BY_KEY[(MEMBER, f)].heading for f in ("name", "id_number", "relation") if (MEMBER, f) not in index
@@ -492,5 +506,7 @@ def map_columns(headers: list[str]) -> ColumnMap:
     if (HOUSEHOLD, "number") not in index and (HOUSEHOLD, "head_id_number") not in index:
         missing.append("户编号或户主证件号码")
     if missing:
-        raise ImportRejected("缺少必填列：" + "、".join(missing) + "。请使用导入模板的表头。")
+        raise ImportRejected(
+            gettext("缺少必填列：%(columns)s。请使用导入模板的表头。") % {"columns": "、".join(missing)}
+        )
     return ColumnMap(index, ignored)

@@ -204,7 +204,7 @@ class HouseholdPlanner:
         """The next free 户编号 sequence of each village (as services.next_household_number: as numbers)."""
         todo = sorted(v for v in villages if v not in self.next_number)
         if todo and not self.registry_read:  # would wait for the writer's lock for ever
-            raise RuntimeError("the bulk path left a village's 户编号 unreserved")
+            raise RuntimeError("the bulk path left a village's household numbers unreserved")
         if todo:
             self.next_number.update((v, last + 1) for v, last in household_sequences(todo).items())
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils.translation import gettext
+
 from fupin.core import files
 
 from .columns import MEMBER, ImportRejected, columns_for, map_columns
@@ -104,7 +106,9 @@ def _find_header(rows: list[list[str]]) -> tuple[int, list[str]]:
             if best is None or score > best[0]:
                 best = (score, end, start, headers)
     if best is None:
-        raise ImportRejected("找不到表头：前10行中没有同时包含“姓名”和“证件号码”的表头。请使用导入模板。")
+        raise ImportRejected(
+            gettext("找不到表头：前10行中没有同时包含“姓名”和“证件号码”的表头。请使用导入模板。")
+        )
     _, end, start, headers = best
     _check_layout(rows, start, end, headers)
     return end, headers
@@ -128,11 +132,22 @@ def _check_layout(rows: list[list[str]], start: int, end: int, headers: list[str
             }
         )
         if elsewhere:
-            where = f"第{start + 1}行" if start == end else f"第{start + 1}–{end + 1}行"
+            where = (
+                gettext("第%(n)s行") % {"n": start + 1}
+                if start == end
+                else gettext("第%(first)s–%(last)s行") % {"first": start + 1, "last": end + 1}
+            )
             raise ImportRejected(
-                f"表头的排列无法识别：表头在{where}，"
-                f"但{'、'.join(f'第{n}行' for n in elsewhere)}还有表头文字。"
-                f"{refused} 表头可以是一行，或两三行（上行为分组或合并单元格、下行为各列名称）。"
+                gettext(
+                    "表头的排列无法识别：表头在%(where)s，但%(value)s还有表头文字。"
+                    "%(refused)s 表头可以是一行，或两三行（上行为分组或合并单元格、下行为各列名称）"
+                    "。"
+                )
+                % {
+                    "where": where,
+                    "value": "、".join(gettext("第%(n)s行") % {"n": n} for n in elsewhere),
+                    "refused": refused,
+                }
             ) from None
 
 
@@ -140,15 +155,17 @@ def _detect_encoding(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
     if not head.strip():
-        raise ImportRejected("文件是空的")
+        raise ImportRejected(gettext("文件是空的"))
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(b"\x00") > 20:
         raise ImportRejected(
-            "CSV 文件是 UTF-16（Unicode 文本）编码：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传"
+            gettext("CSV 文件是 UTF-16（Unicode 文本）编码：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后上传")
         )
     if head.startswith((files.ZIP_MAGIC, files.OLE_MAGIC)):
-        raise ImportRejected("文件内容是 Excel 工作簿而不是 CSV：请把扩展名改为 .xlsx，或另存为 CSV 后上传")
+        raise ImportRejected(
+            gettext("文件内容是 Excel 工作簿而不是 CSV：请把扩展名改为 .xlsx，或另存为 CSV 后上传")
+        )
     if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head[:4096]) > 8:
-        raise ImportRejected("文件不是文本格式的 CSV：请上传导入模板格式的 .xlsx 或 .csv 文件")
+        raise ImportRejected(gettext("文件不是文本格式的 CSV：请上传导入模板格式的 .xlsx 或 .csv 文件"))
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     try:
@@ -161,7 +178,7 @@ def _detect_encoding(path: Path) -> str:
         head.decode("gb18030")
         return "gb18030"
     except UnicodeDecodeError:
-        raise ImportRejected("无法识别 CSV 文件的编码：请保存为 UTF-8 或 GBK 编码") from None
+        raise ImportRejected(gettext("无法识别 CSV 文件的编码：请保存为 UTF-8 或 GBK 编码")) from None
 
 
 def _count_lines(path: Path, sample: int = 1 << 20) -> int:
@@ -193,7 +210,9 @@ def _csv_problem(error: csv.Error) -> str:
 
 def _open_csv(path: Path, limits: files.Limits) -> Table:
     encoding = _detect_encoding(path)
-    csv_too_wide = f"CSV 文件的一行超过{limits.columns:,}列：请只保留导入模板中的列"
+    csv_too_wide = gettext("CSV 文件的一行超过%(columns)s列：请只保留导入模板中的列") % {
+        "columns": f"{limits.columns:,}"
+    }
 
     def reader():
         fh = open(path, encoding=encoding, newline="")
@@ -205,17 +224,22 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
             # strict=False: the first HEADER_SEARCH_ROWS rows, or all of a shorter file
             head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
     except UnicodeDecodeError:
-        raise ImportRejected("CSV 文件的开头有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码") from None
+        raise ImportRejected(
+            gettext("CSV 文件的开头有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码")
+        ) from None
     except csv.Error as e:
-        raise ImportRejected(f"无法读取 CSV 文件：{_csv_problem(e)}") from None
+        raise ImportRejected(gettext("无法读取 CSV 文件：%(value)s") % {"value": _csv_problem(e)}) from None
     if not head:
-        raise ImportRejected("文件是空的")
+        raise ImportRejected(gettext("文件是空的"))
     if max(len(row) for row in head) > limits.columns:
         raise ImportRejected(csv_too_wide)
     header_index, headers = _find_header(head)
     estimated = max(_count_lines(path) - header_index - 1, 0)
     if estimated > limits.rows * 1.2:  # an estimate from the first megabyte: refused only when clearly over
-        raise ImportRejected(f"文件约有{estimated:,}行，超过上限{limits.rows:,}行：请拆分文件后分批导入")
+        raise ImportRejected(
+            gettext("文件约有%(estimated)s行，超过上限%(rows)s行：请拆分文件后分批导入")
+            % {"estimated": f"{estimated:,}", "rows": f"{limits.rows:,}"}
+        )
     width = limits.columns
 
     def data_rows():
@@ -225,14 +249,21 @@ def _open_csv(path: Path, limits: files.Limits) -> Table:
                 for i, row in enumerate(rows):
                     if i > header_index:
                         if len(row) > width:
-                            raise ImportRejected(f"第{rows.line_num}行：{csv_too_wide}")
+                            raise ImportRejected(
+                                gettext("第%(line_num)s行：%(csv_too_wide)s")
+                                % {"line_num": rows.line_num, "csv_too_wide": csv_too_wide}
+                            )
                         yield row
             except UnicodeDecodeError:
                 raise ImportRejected(
-                    f"第{rows.line_num}行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码"
+                    gettext("第%(line_num)s行附近有无法识别的字符：请把文件保存为 UTF-8 或 GBK 编码")
+                    % {"line_num": rows.line_num}
                 ) from None
             except csv.Error as e:
-                raise ImportRejected(f"CSV 格式错误（第{rows.line_num}行附近）：{_csv_problem(e)}") from None
+                raise ImportRejected(
+                    gettext("CSV 格式错误（第%(line_num)s行附近）：%(value)s")
+                    % {"line_num": rows.line_num, "value": _csv_problem(e)}
+                ) from None
 
     table = Table(header_index + 1, headers, estimated, data_rows)
 
@@ -314,11 +345,13 @@ def _open_xlsx(path: Path, limits: files.Limits) -> Table:
     except Exception as e:  # CalamineError, calamine's own types for zip and xml damage: English, not shown
         log.info("calamine refused %s: %s: %s", path.name, type(e).__name__, e)
         raise ImportRejected(
-            "无法读取 Excel 文件：文件已损坏或不完整，或不是有效的 .xlsx 表格。"
-            "请在 Excel 中打开并另存为 .xlsx 后重新上传"
+            gettext(
+                "无法读取 Excel 文件：文件已损坏或不完整，或不是有效的 .xlsx 表格。"
+                "请在 Excel 中打开并另存为 .xlsx 后重新上传"
+            )
         ) from None
     if not head:
-        raise ImportRejected("文件是空的")
+        raise ImportRejected(gettext("文件是空的"))
     header_index, headers = _find_header(head)
     estimated = max(sheet.height - header_index - 1, 0)
 
@@ -350,11 +383,11 @@ def open_table(path, name: str | None = None, *, limits: files.Limits | None = N
     path = Path(path)
     suffix = Path(name or path.name).suffix.lower()
     if suffix == ".xls":
-        raise ImportRejected("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后上传")
+        raise ImportRejected(gettext("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后上传"))
     if suffix not in EXTENSIONS:
-        raise ImportRejected("只能导入 .xlsx 或 .csv 文件")
+        raise ImportRejected(gettext("只能导入 .xlsx 或 .csv 文件"))
     if path.stat().st_size == 0:
-        raise ImportRejected("文件是空的")
+        raise ImportRejected(gettext("文件是空的"))
     _check_content(path, suffix)
     limits = limits or files.upload_limits()
     return _open_xlsx(path, limits) if suffix == ".xlsx" else _open_csv(path, limits)
@@ -378,12 +411,18 @@ def _check_content(path, suffix: str) -> None:
         with open(path, "rb") as fh:
             head = fh.read(4096)
         if b"\x00" not in head and b"," in head and _decodes(head):
-            raise ImportRejected("文件的内容是 CSV 文本，不是 Excel（.xlsx）表格：请把扩展名改为 .csv 后上传")
+            raise ImportRejected(
+                gettext("文件的内容是 CSV 文本，不是 Excel（.xlsx）表格：请把扩展名改为 .csv 后上传")
+            )
     if kind is not None:
         expected = "Excel（.xlsx）表格" if suffix == ".xlsx" else "CSV 表格"
         raise ImportRejected(
-            f"文件的内容是{kind}，不是{expected}（只是扩展名为 {suffix}）：请上传按导入模板填写的 "
-            ".xlsx 或 .csv 文件；扫描件、照片和 PDF 不能导入"
+            gettext(
+                "文件的内容是%(kind)s，不是%(expected)s（只是扩展名为 %(suffix)s）"
+                "：请上传按导入模板填写的 .xlsx 或 .csv 文件；扫描件、照片和 PDF "
+                "不能导入"
+            )
+            % {"kind": kind, "expected": expected, "suffix": suffix}
         )
 
 

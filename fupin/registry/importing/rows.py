@@ -28,6 +28,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.audit.models import AuditEntry
 from fupin.core import crypto_columns, files, idnumber
@@ -96,9 +97,9 @@ class Importer(HouseholdPlanner, PlanWriter):
         self.limits = limits
         scope = user.scope_prefix if scope_code is None else scope_code
         if scope is None or not user.can_edit_registry:
-            raise ImportRejected("您的角色不能导入贫困户数据")
+            raise ImportRejected(gettext("您的角色不能导入贫困户数据"))
         if user.scope_prefix is None or not scope.startswith(user.scope_prefix):
-            raise ImportRejected("导入范围超出了您的管辖范围")
+            raise ImportRejected(gettext("导入范围超出了您的管辖范围"))
         self.scope = scope
         self.only_valid_rows = only_valid_rows
         self.progress = progress or (lambda stage, done, total: None)
@@ -703,5 +704,5 @@ def import_file(
     )
     result = importer.run(path, name)
     if result.total_rows == 0:
-        raise ImportRejected("文件中没有数据行：表头下面没有任何成员")
+        raise ImportRejected(gettext("文件中没有数据行：表头下面没有任何成员"))
     return result

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.assistance.handbook import public_base_url, render_handbook_pdf
 from fupin.registry.models import Household
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, number, out, base_url, **options):
         household = Household.objects.select_related("village", "group").filter(number=number).first()
         if household is None:
-            raise CommandError(f"户编号不存在：{number}")
+            raise CommandError(gettext("户编号不存在：%(number)s") % {"number": number})
         path = Path(out or f"扶贫手册_{number}.pdf")
         path.write_bytes(render_handbook_pdf(household, base_url=base_url or public_base_url()))
         self.stdout.write(self.style.SUCCESS(f"已生成 {path}"))

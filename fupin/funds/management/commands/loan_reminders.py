@@ -5,6 +5,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.core.errors import ScopeError
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         try:
             today = datetime.date.fromisoformat(date) if date else timezone.localdate()
         except ValueError:
-            raise CommandError("日期格式应为 YYYY-MM-DD") from None
+            raise CommandError(gettext("日期格式应为 YYYY-MM-DD")) from None
         by = acting_user(user)
         counties = county or sorted(
             set(Loan.objects.filter(status=LoanStatus.DISBURSED).values_list("county_id", flat=True))
