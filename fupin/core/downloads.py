@@ -24,6 +24,8 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
+from .crypto import CryptoError
+
 IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 PDF_MAGIC = b"%PDF-"
 DOWNLOAD_TYPES = {
@@ -57,10 +59,12 @@ def stored_file_response(
         raise Http404("文件不存在")
     try:
         handle = field_file.open("rb")
-    except (FileNotFoundError, OSError):
+        head = handle.read(
+            16
+        )  # a sealed file's first chunk opened: a wrong key or an altered file fails here
+        handle.seek(0)
+    except (FileNotFoundError, OSError, CryptoError):
         raise Http404("文件不存在") from None
-    head = handle.read(16)
-    handle.seek(0)
     content_type, inline = true_type(head, field_file.name or "")
     stored = PurePath(field_file.name or "")
     filename = PurePath(filename).name if filename else stored.name

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.http import Http404, QueryDict
 from django.utils import timezone, translation
 
-from . import table_exports, work
+from . import sealed_files, table_exports, work
 from .models import ExportFile
 
 FOLDER = "exports"
@@ -96,20 +96,16 @@ def _write_file(export: ExportFile) -> None:
     ExportFile.objects.filter(pk=export.pk).update(rows_total=total)
     folder = _folder(export.user_id)
     final = folder / f"{export.pk}.xlsx"
-    partial = folder / f"{export.pk}.xlsx.part"
 
     def progress(n: int) -> None:
         ExportFile.objects.filter(pk=export.pk).update(rows_done=n)
 
-    try:
-        with open(partial, "wb") as out:
-            table_exports.write(table, rows, out, revealed=export.revealed, progress=progress)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, final)  # whole or absent: a reader never meets half a file
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    # written plain to an unnamed temporary file, then sealed into the folder (fupin.core.sealed_files), whole
+    # or absent: a reader never meets half a file
+    with tempfile.TemporaryFile() as out:
+        table_exports.write(table, rows, out, revealed=export.revealed, progress=progress)
+        out.seek(0)
+        sealed_files.write_sealed(final, out)
     ExportFile.objects.filter(pk=export.pk).update(
         status=ExportFile.Status.DONE,
         path=str(final.relative_to(settings.MEDIA_ROOT)),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
-from . import export_files, table_exports
+from . import crypto, export_files, sealed_files, table_exports
 from .downloads import DOWNLOAD_TYPES
 from .models import ExportFile
 
@@ -85,8 +85,8 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     export = export_files.get_for(request.user, pk)
     path = export_files.file_path(export)
     try:
-        handle = open(path, "rb")
-    except OSError:
+        handle = sealed_files.open_path(path)
+    except (OSError, crypto.CryptoError):
         raise Http404(_("导出文件不存在或已过期")) from None
     response = FileResponse(
         handle, as_attachment=True, filename=f"{export.title}_{export.created:%Y%m%d}.xlsx", content_type=XLSX

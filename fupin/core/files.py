@@ -17,16 +17,20 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext
 
+from . import sealed_files
+
 
 @contextlib.contextmanager
 def local_path(field_file: Any) -> Iterator[str]:
-    """A filesystem path for a stored file (a temporary copy when the storage has no paths)."""
+    """A filesystem path holding a stored file's content: a temporary plain copy when the file is sealed on
+    disk (fupin.core.sealed_files) or the storage has no paths, deleted on leaving."""
     try:
         path = field_file.path
     except NotImplementedError:
         path = None
     if path:
-        yield path
+        with sealed_files.local_path(path, suffix=Path(field_file.name).suffix) as opened:
+            yield opened
         return
     with tempfile.NamedTemporaryFile(suffix=Path(field_file.name).suffix) as tmp:
         with field_file.open("rb") as fh:

@@ -45,6 +45,9 @@ for name, data in [("evidence/ab/证明.pdf", b"%PDF-1.4 " + bytes(range(256)) *
                    ("imports/errors.xlsx", b"PK" + b"y" * 300)]:
     (media / name).parent.mkdir(parents=True, exist_ok=True)
     (media / name).write_bytes(data)
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+default_storage.save("consents/授权书.pdf", ContentFile(b"%PDF-1.4 360722196802010012 " * 3000))  # sealed
 from django.core.management import call_command
 call_command("audit_anchor")
 """
@@ -106,6 +109,17 @@ def _server_url(name: str) -> str:
 def _maintenance():
     return psycopg.connect(_server_url("postgres"), autocommit=True)
 
+
+READ_SEALED = """
+import django
+django.setup()
+from pathlib import Path
+from django.core.files.storage import default_storage
+from fupin.core.sealed_files import MAGIC
+with default_storage.open("consents/授权书.pdf") as fh:
+    opened = fh.read() == b"%PDF-1.4 360722196802010012 " * 3000
+print(opened and Path(default_storage.path("consents/授权书.pdf")).read_bytes().startswith(MAGIC))
+"""
 
 READ_NUMBERS = """
 import django
@@ -301,6 +315,7 @@ def test_backup_wipe_restore_gives_back_every_row_file_key_and_the_audit_chain(s
     assert "审计链完整" in seeded.run("audit-verify").stdout
     numbers = seeded.python(READ_NUMBERS).stdout.split()  # the restored keys decrypt the restored registry
     assert numbers and all(len(n) == 18 for n in numbers)
+    assert seeded.python(READ_SEALED).stdout.strip() == "True"  # a sealed file, restored, opens with them
 
     seeded.python(LATER)  # a user and a file more: with --force the backup replaces them, keeping them aside
     seeded.run("restore", str(archive), "--force")

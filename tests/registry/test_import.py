@@ -415,7 +415,8 @@ def test_job_records_outcome_and_error_report(tmp_path, users, settings):
     imports.process_job(job)
     job.refresh_from_db()
     assert job.status == ImportStatus.REJECTED and job.error_rows == 1 and job.finished_at
-    sheet = load_workbook(job.error_file.path).active
+    with job.error_file.open("rb") as report:  # stored encrypted: read through the storage
+        sheet = load_workbook(io.BytesIO(report.read())).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == ["行号", "列", "值", "错误原因"]
     assert values[1][:3] == [3, "性别", "女"] and "性别与身份证号不符" in values[1][3]

@@ -6,6 +6,7 @@ import time
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.urls import reverse
 
 from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.assistance import services
@@ -42,7 +43,8 @@ class Command(BaseCommand):
             raise CommandError(batch.message)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{batch.message}，用时 {time.monotonic() - started:.1f} 秒：{batch.file.path}"
+                f"{batch.message}，用时 {time.monotonic() - started:.1f} 秒：在 "
+                f"{reverse('assistance:batch', args=[batch.pk])} 下载（服务器上的文件已加密）"
             )
         )
 

@@ -10,7 +10,8 @@ JSON holding encrypted values (a change request's payload, a sync conflict's val
 locked batch at a time (fupin.core.encrypting.reseal_json); the audit trail's values stay under the key they
 were written with (the chain hashes them as stored), so a key stays in the file while audit entries name it.
 Values sealed into queued tasks' arguments (a text message waiting to be sent) are sealed again under the new
-key, on the database or the Redis queue (fupin.core.queued), so retiring the old key strands no message.
+key, on the database or the Redis queue (fupin.core.queued), so retiring the old key strands no message; and
+the files under MEDIA_ROOT are sealed again under it, one file at a time (fupin.core.sealed_files.seal_tree).
 """
 
 from typing import Any
@@ -19,7 +20,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from fupin.core import crypto, encrypting, queued
+from fupin.core import crypto, encrypting, queued, sealed_files
 
 
 class Command(BaseCommand):
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             and not any(encrypting.pending(t) for t in tables)
             and not any(encrypting.json_pending(m, n) for m, n in json_tables)
             and not queued.pending()
+            and not sealed_files.pending(plain=False)
         ):
             try:
                 ring = crypto.add_data_key()
@@ -79,10 +81,14 @@ class Command(BaseCommand):
             written = queued.reseal_queues()
             if verbosity >= 1 and written:
                 self.stdout.write(f"排队中的后台任务: 重新加密 {written} 个")
+            written = sealed_files.seal_tree()
+            if verbosity >= 1:
+                self.stdout.write(f"上传文件: 重新加密 {written} 个")
             left = (
                 sum(encrypting.pending(t) for t in tables)
                 + sum(encrypting.json_pending(m, n) for m, n in json_tables)
                 + queued.pending()
+                + sealed_files.pending()
             )
             if not left:
                 self.stdout.write(self.style.SUCCESS(f"全部数据已使用密钥 {ring.current}"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.core import files
@@ -55,7 +56,9 @@ class Command(BaseCommand):
         job.refresh_from_db()
         self.stdout.write(job.message)
         if job.error_file:
-            self.stdout.write(f"错误报告：{job.error_file.path}")
+            # the report is stored encrypted (fupin.core.sealed_files): it is read through the page
+            page = reverse("registry:import_detail", args=[job.pk])
+            self.stdout.write(f"错误报告：在导入记录页 {page} 下载（服务器上的文件已加密）")
         if job.status != ImportStatus.DONE:
             raise CommandError(f"导入未完成（{job.get_status_display()}）")
 
