@@ -5,6 +5,7 @@ from . import export_views, todo_views, views, work_views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.id_search, name="id_search"),
     path("todo/", todo_views.todo_page, name="todo"),
     path("exports/", export_views.export_list, name="export_list"),
     path("exports/table/<str:name>/", export_views.export_start, name="export_start"),
