@@ -120,7 +120,7 @@ class OpenedFile(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def _chunk(self, number: int) -> bytes:
+    def _open_chunk(self, number: int) -> bytes:
         if self._cached[0] == number:
             return self._cached[1]
         self._raw.seek(self._start + number * STEP)
@@ -141,7 +141,7 @@ class OpenedFile(io.RawIOBase):
         if self._pos >= self.size:
             return 0
         number, offset = divmod(self._pos, CHUNK)
-        plain = self._chunk(number)
+        plain = self._open_chunk(number)
         n = min(len(buffer), len(plain) - offset)
         buffer[:n] = plain[offset : offset + n]
         self._pos += n
