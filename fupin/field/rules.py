@@ -70,6 +70,7 @@ def rules() -> dict:
             "id_number_too_long": change_kinds.ID_NUMBER_TOO_LONG,
             "relations": list(codes.Relation.values),
             "head": codes.Relation.HEAD.value,
+            "second_head": validation.SECOND_HEAD,
             "sex_labels": {value: str(label) for value, label in codes.Sex.choices},
             "sex_mismatch": validation.SEX_MISMATCH,
             "birth_date_mismatch": validation.BIRTH_DATE_MISMATCH,

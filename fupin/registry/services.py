@@ -411,7 +411,7 @@ def check_member_fields(
             errors["id_number"] = f"此身份证号已登记在{where}（一人只能在一户）"
     relations = list(household.members.exclude(pk=member_id or 0).values_list("relation", flat=True))
     if values.get("relation") == codes.Relation.HEAD and codes.Relation.HEAD in relations:
-        errors["relation"] = "该户已有户主，每户只能有一名户主"
+        errors["relation"] = validation.SECOND_HEAD
     if errors:
         raise RegistryError(errors)
 

@@ -16,6 +16,7 @@ from . import codes
 # A member's required fields, in the words the forms, the API and the field app's phone all show
 NAME_REQUIRED = "姓名不能为空"
 RELATION_REQUIRED = "请选择与户主关系"
+SECOND_HEAD = "该户已有户主，每户只能有一名户主"
 # A sex or birth date that disagrees with the ID number, as templates ({sex} is the sex's label)
 SEX_MISMATCH = "性别与身份证号不符：身份证号显示为{sex}"
 BIRTH_DATE_MISMATCH = "出生日期与身份证号不符：身份证号显示为 {date}"

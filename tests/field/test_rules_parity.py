@@ -184,7 +184,9 @@ def test_a_new_member_is_refused_on_the_phone_as_the_server_refuses_it(clerk_pho
             ("change_request", join(reason="因" * 2001), "reason"),
             ("change_request", join(evidence_reference="证" * 301), "evidence_reference"),
             ("change_request", join(evidence_reference=""), "evidence"),
+            ("change_request", join(good | {"relation": "head"}), "relation"),  # the household has one
         ],
+        next(h for h in clerk_phone.work_set().json()["households"] if h["id"] == household.pk),
     )
 
 

@@ -115,7 +115,7 @@
     return on > today ? { __all__: r.future } : {};
   }
 
-  function newMember(payload, rules, today) {
+  function newMember(payload, rules, today, household) {
     // changes' member_join: the values' lengths first, then the registry's identity and required fields
     const member = payload.member || {}, r = rules.member, errors = {};
     Object.entries(r.max_length).forEach(([name, max]) => {
@@ -134,6 +134,8 @@
     }
     if (blank(member.name)) errors.name = rules.required.name;
     if (!r.relations.includes(member.relation)) errors.relation = rules.required.relation;
+    const members = (household || {}).members || [];
+    if (member.relation === r.head && members.some((m) => m.relation === r.head)) errors.relation = r.second_head;
     return errors;
   }
 
@@ -164,7 +166,7 @@
   function changeRequest(data, rules, today, household) {
     // changes.propose: the kind's own checks first; the reason and the evidence only once they pass
     const payload = data.payload || {};
-    const errors = data.change_kind === "member_join" ? newMember(payload, rules, today)
+    const errors = data.change_kind === "member_join" ? newMember(payload, rules, today, household)
       : data.change_kind === "member_leave" ? memberLeave(payload, rules, household)
       : data.change_kind === "income_correction" ? incomeCorrection(payload, rules) : {};
     if (Object.keys(errors).length) return errors;
