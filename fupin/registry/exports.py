@@ -152,7 +152,7 @@ def _masks(show_identifiers: bool) -> tuple[Callable, Callable]:
         return _text_cells, _text_cells
     return (
         lambda values: list(map(idnumber.mask, values)),
-        lambda values: list(map(idnumber.mask_phone, values)),
+        lambda values: [idnumber.mask_phone(v) if v else "" for v in values],  # most members have none
     )
 
 
@@ -195,8 +195,10 @@ def _chunk_rows(ids: list[int], regions: _RegionNames, labels: dict, masks) -> I
         Household.objects.filter(id__in=_listed(ids)),
         ["id", "village_id", "group_id", "other_causes", *_HOUSEHOLD_READ],
     )
-    if list(columns["id"]) != ids:  # read in the database's order: put back in the list's
+    if list(columns["id"]) != ids:
+        # read in the database's order: put back in the list's (without a household deleted since it was read)
         at = {hid: i for i, hid in enumerate(columns["id"])}
+        ids = [hid for hid in ids if hid in at]
         order = [at[hid] for hid in ids]
         columns = {name: [values[i] for i in order] for name, values in columns.items()}
     member_households, member_rows, heads = _members(ids, labels, masks)
