@@ -79,6 +79,8 @@ class ProcedureSettings(models.Model):
         help_text=_("印在公示、公告上；不填则印全国扶贫监督举报电话 12317"),
     )
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("程序设置")
         verbose_name_plural = _("程序设置")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError
 from fupin.audit.services import record
+from fupin.core import versions
 
 from .models import PolicyYear, ProcedureSettings
 from .permissions import ensure_level, may_set_policy_for
@@ -54,9 +55,16 @@ def set_policy_year(
 
 
 @transaction.atomic
-def save_settings(*, by: User, county_code: str, **fields: Any) -> ProcedureSettings:
+def save_settings(
+    *, by: User, county_code: str, expected_version: int | None = None, **fields: Any
+) -> ProcedureSettings:
+    """Save a county's settings. `expected_version`: the version the edit was based on (0: the county had none
+    yet); on another one nothing is saved (versions.VersionConflict). None: a caller inside the product."""
     ensure_level(by, county_code, "county")
     cfg = settings_for(county_code)
+    if cfg.pk is not None:
+        cfg = ProcedureSettings.objects.select_for_update().get(pk=cfg.pk)
+        versions.check(cfg, expected_version, edit={})
     for name in ("holidays", "extra_workdays"):
         if name in fields:
             days = []

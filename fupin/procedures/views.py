@@ -559,24 +559,21 @@ def procedure_settings(request):
     if len(code) != 6:
         raise Http404
     cfg = selectors.settings_for(code)
-    initial = {
-        "notice_days": cfg.notice_days,
-        "day_rule": cfg.day_rule,
-        "holidays": "\n".join(cfg.holidays),
-        "extra_workdays": "\n".join(cfg.extra_workdays),
-        "survey_deadline": cfg.survey_deadline,
-        "update_deadline": cfg.update_deadline,
-        "supervision_phone": cfg.supervision_phone,
-    }
-    form = forms.SettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    initial = _settings_initial(cfg)
+    data = versions.merged(request.POST, initial) if request.method == "POST" else None
+    form = forms.SettingsForm(data, initial=initial)
+    conflict = None
+    if data is not None and form.is_valid():
         d = dict(form.cleaned_data)
         d["holidays"] = [x for x in d["holidays"].split() if x]
         d["extra_workdays"] = [x for x in d["extra_workdays"].split() if x]
+        expected, base = versions.posted(data)
         try:
-            policy.save_settings(by=user, county_code=code, **d)
+            policy.save_settings(by=user, county_code=code, expected_version=expected, **d)
             messages.success(request, gettext("程序设置已保存"))
             return redirect("procedures:settings")
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _settings_initial(e.record), base)
         except (ProcedureError, ScopeError) as e:
             messages.error(request, str(e))
     sample = services.notice_ends_at(
@@ -594,8 +591,23 @@ def procedure_settings(request):
             "county": Region.objects.filter(code=code).first(),
             "sample_end": sample,
             "line": _line_or_none(code),
+            "conflict": conflict,
+            "based_on": versions.page_state(request, cfg if cfg.pk else None, initial, conflict),
         },
     )
+
+
+def _settings_initial(cfg) -> dict:
+    """What the settings form shows of a county's settings (and what a concurrent edit is compared in)."""
+    return {
+        "notice_days": cfg.notice_days,
+        "day_rule": cfg.day_rule,
+        "holidays": "\n".join(cfg.holidays),
+        "extra_workdays": "\n".join(cfg.extra_workdays),
+        "survey_deadline": cfg.survey_deadline,
+        "update_deadline": cfg.update_deadline,
+        "supervision_phone": cfg.supervision_phone,
+    }
 
 
 def _line_or_none(code):

@@ -18,7 +18,7 @@ from django.urls import reverse
 from fupin.assistance import services as assistance
 from fupin.assistance.models import MeasureCatalogue
 from fupin.core import versions
-from fupin.procedures import village_profiles
+from fupin.procedures import policy, village_profiles
 from fupin.registry import services as registry
 from tests import factories
 from tests.assistance.conftest import load_catalogue
@@ -80,6 +80,11 @@ def _village_profile(users):
     return reverse("procedures:village_edit", args=[factories.VILLAGE]) + "?year=2025", "clerk", "county"
 
 
+def _county_settings(users):
+    policy.save_settings(by=users["county"], county_code=factories.VILLAGE[:6], notice_days=7)
+    return reverse("procedures:settings"), "county", "county"
+
+
 def _project(users):
     project = make_project(users["county"])
     return reverse("funds:project_edit", args=[project.pk]), "county", "county"
@@ -115,6 +120,12 @@ KINDS = [
     Kind("income", _income, theirs=("wages", "9100.00"), mine=("production", "1200.00")),
     Kind("guarantees", _guarantees, theirs=("checked_on", "2025-10-20"), mine=("food_note", "已核实")),
     Kind("village profile", _village_profile, theirs=("population", "1020"), mine=("households", "310")),
+    Kind(
+        "county settings",
+        _county_settings,
+        theirs=("notice_days", "10"),
+        mine=("supervision_phone", "0797-1"),
+    ),
     Kind("project", _project, theirs=("budget", "120000"), mine=("manager", "李四")),
     Kind("help plan", _plan, theirs=("target_exit_year", "2027"), mine=("goals", "发展脐橙和养殖")),
     Kind("help measure", _measure, theirs=("actual_amount", "2000.00"), mine=("result", "已种植")),
