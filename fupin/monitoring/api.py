@@ -11,9 +11,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Literal
 
+from django.http import HttpResponse
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
+from fupin.core import versions
 from fupin.core.api import (
     CursorQuery,
     YearQuery,
@@ -26,7 +28,7 @@ from fupin.core.api import (
 )
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, record_out
+from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
 from fupin.registry.api_fields import InputSchema, Money
 
 from . import cross_checks, problems, selectors, services, sweeps
@@ -116,13 +118,29 @@ def list_thresholds(request, filters: Query[YearQuery]):
 
 
 @router.put(
-    "/thresholds/{region}/{year}/", response={200: ThresholdOut} | ERRORS, summary="设定一个区划一年的监测线"
+    "/thresholds/{region}/{year}/",
+    response={200: ThresholdOut} | VERSIONED,
+    summary="设定一个区划一年的监测线",
 )
 def set_threshold(
-    request, payload: ThresholdIn, region: Path[RegionCode], year: int = Path(..., ge=2000, le=2100)
+    request,
+    response: HttpResponse,
+    payload: ThresholdIn,
+    region: Path[RegionCode],
+    year: int = Path(..., ge=2000, le=2100),
 ):
+    """该区划该年已有监测线时须带 If-Match（上次所得的 ETag，或列表中的 version）：
+    缺少答 428，此后他人已修改答 412；没有时不带即新设。"""
     user = request.auth
-    threshold = services.set_threshold(by=user, region_prefix=region, year=year, **payload.model_dump())
+    existing = MonitoringThreshold.objects.filter(region_prefix=region, year=year).first()
+    expected = _entry_version(request, existing)
+    try:
+        threshold = services.set_threshold(
+            by=user, region_prefix=region, year=year, expected_version=expected, **payload.model_dump()
+        )
+    except versions.VersionConflict as e:
+        return _stale(response, e, record_out(e.record, THRESHOLD_FIELDS, user))
+    response["ETag"] = versions.etag(threshold)
     return record_out(threshold, THRESHOLD_FIELDS, user)
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError, ensure_can_edit, ensure_can_read, ensure_can_write
 from fupin.audit.services import record
+from fupin.core import versions
 from fupin.core.errors import ServiceError
 from fupin.core.evidence import EvidenceRefused
 from fupin.core.evidence import accept as accept_evidence
@@ -78,9 +79,13 @@ def set_threshold(
     requires_village_appraisal: bool = True,
     requires_township_review: bool = True,
     note: str = "",
+    expected_version: int | None = None,
 ) -> MonitoringThreshold:
     """Set a year's monitoring line for a county (its office) or a wider region or the nation ("",
     administrators).
+
+    `expected_version`: the version the edit was based on (0: none was set); on another one nothing is saved
+    (versions.VersionConflict). None: a caller inside the product (the admin page checks its own).
 
     Prefecture and province offices are read-only roles (accounts.models.READ_ONLY_ROLES): they write nothing.
     """
@@ -94,6 +99,14 @@ def set_threshold(
         raise MonitoringError(gettext("监测线和排查线须大于0"))
     if not 1 <= int(income_drop_percent) <= 100:
         raise MonitoringError(gettext("收入下降比例应在1%到100%之间"))
+    if expected_version is not None:
+        current = (
+            MonitoringThreshold.objects.select_for_update()
+            .filter(region_prefix=region_prefix, year=year)
+            .first()
+        )
+        if current is not None:
+            versions.check(current, expected_version, edit={})
     row, created = MonitoringThreshold.objects.update_or_create(
         region_prefix=region_prefix,
         year=year,

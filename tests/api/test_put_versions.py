@@ -3,6 +3,7 @@ based on (issue 16, finding 3): a new record needs none, an existing one needs I
 save on top of another client's change is refused with the current record (412), never overwriting it."""
 
 from fupin.assistance.models import HelpPlan
+from fupin.monitoring.models import MonitoringThreshold
 from fupin.procedures.models import VillageProfile
 from tests import factories
 
@@ -33,3 +34,10 @@ def test_a_help_plan_put_needs_its_version_once_it_exists(api, users, household)
         api("team"), url, {"target_exit_year": 2026}, {"target_exit_year": 2027}, "target_exit_year"
     )
     assert HelpPlan.objects.get(household=household).target_exit_year == 2027
+
+
+def test_a_monitoring_line_put_needs_its_version_once_it_exists(api, users):
+    url = f"/api/v1/monitoring/thresholds/{factories.VILLAGE[:6]}/{YEAR}/"
+    line = {"threshold": "6500", "unregistered_line": "6000"}
+    _put_twice_then_stale(api("county"), url, line, line | {"threshold": "6800.00"}, "threshold")
+    assert MonitoringThreshold.objects.get(region_prefix=factories.VILLAGE[:6], year=YEAR).threshold == 6800
