@@ -17,18 +17,21 @@ from ninja.responses import Status
 
 from fupin.core import versions
 from fupin.core.api import (
+    VERSIONED,
     CursorQuery,
     YearQuery,
     bounded_text,
+    entry_version,
     errors_for,
     model_schema,
     page_schema,
     scoped_list,
     shown_fields,
+    stale,
 )
 from fupin.regions.api import RegionCode
 from fupin.registry import selectors as registry_selectors
-from fupin.registry.api import MAX_ID, VERSIONED, _entry_version, _stale, record_out
+from fupin.registry.api import MAX_ID, record_out
 from fupin.registry.api_fields import InputSchema, Money
 
 from . import cross_checks, problems, selectors, services, sweeps
@@ -133,13 +136,13 @@ def set_threshold(
     缺少答 428，此后他人已修改答 412；没有时不带即新设。"""
     user = request.auth
     existing = MonitoringThreshold.objects.filter(region_prefix=region, year=year).first()
-    expected = _entry_version(request, existing)
+    expected = entry_version(request, existing)
     try:
         threshold = services.set_threshold(
             by=user, region_prefix=region, year=year, expected_version=expected, **payload.model_dump()
         )
     except versions.VersionConflict as e:
-        return _stale(response, e, record_out(e.record, THRESHOLD_FIELDS, user))
+        return stale(response, e, record_out(e.record, THRESHOLD_FIELDS, user))
     response["ETag"] = versions.etag(threshold)
     return record_out(threshold, THRESHOLD_FIELDS, user)
 
