@@ -26,8 +26,10 @@ class AssistanceConfig(AppConfig):
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
         from fupin.core.table_exports import register_table
 
-        from .tables import HELPERS, OVERDUE, UNPAIRED
+        from .tables import HANDBOOK_BATCHES, HELPERS, OVERDUE, UNITS, UNPAIRED
 
         register_table(UNPAIRED)  # its lists to Excel
         register_table(OVERDUE)
         register_table(HELPERS)
+        register_table(UNITS)
+        register_table(HANDBOOK_BATCHES)

@@ -2,14 +2,15 @@
 overdue for a visit (走访逾期) and the helpers (帮扶责任人), each with the columns on its page, scoped and
 filtered as the page is (the pages read their rows through the same functions)."""
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import idnumber
-from fupin.core.table_exports import Column, Table
+from fupin.core.table_exports import Column, Table, moment
 
-from . import selectors
+from . import permissions, selectors
 
 
 def region_param(user, params) -> str:
@@ -142,4 +143,75 @@ HELPERS = Table(
     query=helpers_query,
     row=None,
     cells=_helper_cells,
+)
+
+
+def units_query(user, params):
+    """The units page's rows: the units working in the user's region or above it."""
+    return selectors.units_for(user).order_by("region_id", "name")
+
+
+def _unit_row(u, revealed: bool) -> list:
+    return [
+        u.name,
+        u.get_kind_display(),
+        u.region.name,
+        u.contact_person or "—",
+        u.contact_phone or "—",  # the page shows it in full: the unit's office telephone
+        u.helper_count,
+    ]
+
+
+UNITS = Table(
+    name="assistance.units",
+    title=_("帮扶单位"),
+    columns=[
+        Column(_("单位名称"), width=30),
+        Column(_("单位类型")),
+        Column(_("帮扶区域")),
+        Column(_("联系人")),
+        Column(_("联系电话")),
+        Column(_("在岗帮扶责任人"), number=True),
+    ],
+    query=units_query,
+    row=_unit_row,
+)
+
+
+def handbook_batches_query(user, params):
+    """The handbook batches (批量生成扶贫手册) of the user's region, newest first; a helper prints one
+    household at a time (403, as the page)."""
+    if permissions.is_helper(user):
+        raise PermissionDenied(_("帮扶责任人请在本户页面逐户打印扶贫手册"))
+    return selectors.handbook_batches_for(user).order_by("-created_at", "-pk")
+
+
+def _handbook_batch_row(b, revealed: bool) -> list:
+    return [
+        b.village.name,
+        b.get_kind_display(),
+        str(b.requested_by) if b.requested_by_id else "",
+        moment(b.created_at),
+        b.get_status_display(),
+        b.done,
+        b.total,
+        None if b.seconds is None else round(b.seconds),
+    ]
+
+
+HANDBOOK_BATCHES = Table(
+    name="assistance.handbook_batches",
+    title=_("批量生成扶贫手册"),
+    columns=[
+        Column(_("行政村")),
+        Column(_("生成内容")),
+        Column(_("申请人")),
+        Column(_("申请时间")),
+        Column(_("状态")),
+        Column(_("已生成户数"), number=True),
+        Column(_("总户数"), number=True),
+        Column(_("用时（秒）"), number=True),
+    ],
+    query=handbook_batches_query,
+    row=_handbook_batch_row,
 )

@@ -14,7 +14,7 @@ from fupin.core import versions
 from fupin.core.actions import perform
 from fupin.core.downloads import download, file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
-from fupin.core.pagination import page_of
+from fupin.core.pagination import first_rows, page_of
 from fupin.core.params import int_param
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import home_region, path_for, regions_for
@@ -483,6 +483,9 @@ def helper(request, pk):
     )
 
 
+UNITS_SHOWN = 500
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def units(request):
@@ -508,10 +511,11 @@ def units(request):
                 form.add_service_errors(e.errors)
     elif request.method == "POST":
         raise PermissionDenied(gettext("只有乡镇、县扶贫办可以登记帮扶单位"))
+    units, total = first_rows(tables.units_query(user, request.GET), UNITS_SHOWN)  # its export: all of them
     return render(
         request,
         "assistance/units.html",
-        {"units": selectors.units_for(user).order_by("region_id", "name")[:500], "form": form},
+        {"units": units, "shown": UNITS_SHOWN, "total": total, "form": form},
         status=400 if form is not None and form.is_bound else 200,
     )
 
@@ -676,12 +680,15 @@ def demand(request):
 # ---------------------------------------------------------------- handbook batches
 
 
+HANDBOOK_BATCHES_SHOWN = 30
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def batches(request):
     user = request.user
-    if permissions.is_helper(user):
-        raise PermissionDenied(gettext("帮扶责任人请在本户页面逐户打印扶贫手册"))
+    # 403 to a helper; the page shows the latest, its export all of them
+    batches, total = first_rows(tables.handbook_batches_query(user, request.GET), HANDBOOK_BATCHES_SHOWN)
     form = forms.BatchForm(request.POST or None, villages=selectors.villages_for(user)[:3000])
     if request.method == "POST" and form.is_valid():
         try:
@@ -694,7 +701,7 @@ def batches(request):
     return render(
         request,
         "assistance/batches.html",
-        {"form": form, "batches": selectors.handbook_batches_for(user)[:30]},
+        {"form": form, "batches": batches, "shown": HANDBOOK_BATCHES_SHOWN, "total": total},
         status=400 if form.is_bound else 200,
     )
 

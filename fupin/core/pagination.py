@@ -68,6 +68,13 @@ class CursorError(ServiceError):
     """A cursor that was not made by this list (altered, from another list or ordering)."""
 
 
+def first_rows(rows: QuerySet, shown: int) -> tuple[list, int]:
+    """The first `shown` rows of a list a page shows unpaged (its export holds them all), and how many
+    rows there are: counted only when there are more than `shown` (core/_shown.html then says so)."""
+    first = list(rows[: shown + 1])
+    return first[:shown], (len(first) if len(first) <= shown else rows.count())
+
+
 def _key_value(row: Any, name: str) -> Any:
     value = getattr(row, name.lstrip("-"))
     if isinstance(value, Model):

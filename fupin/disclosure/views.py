@@ -16,22 +16,19 @@ from fupin.core.pagination import page_of
 from fupin.procedures.models import Notice
 from fupin.regions.models import Region
 
-from . import selectors
+from . import selectors, tables
 from .models import NoticeSeal
 from .services import Verdict, normalise_code, verify_code
 
 
 def _region(request):
-    code = (request.GET.get("region") or "").strip()
-    if code and not code.isdigit():
-        code = ""
+    code = tables.region_code(request.GET)
     return code, (Region.objects.filter(code=code).first() if code else None)
 
 
 def notice_list(request):
     code, region = _region(request)
-    notices = selectors.current_notices(region=code)
-    page = page_of(request, notices)
+    page = page_of(request, tables.current_query(request.user, request.GET))  # its export's rows too
     return render(
         request,
         "disclosure/notice_list.html",
@@ -41,7 +38,7 @@ def notice_list(request):
 
 def archive(request):
     code, region = _region(request)
-    page = page_of(request, selectors.archived_notices(region=code))
+    page = page_of(request, tables.archive_query(request.user, request.GET))
     return render(
         request,
         "disclosure/notice_list.html",

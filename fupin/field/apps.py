@@ -14,3 +14,9 @@ class FieldConfig(AppConfig):
         from .traces import visit_checks
 
         provide_visit_checks(visit_checks)
+        from fupin.core.table_exports import register_table
+
+        from .tables import CONFLICTS, DEVICES
+
+        register_table(CONFLICTS)  # the sync conflicts to Excel
+        register_table(DEVICES)  # the county's devices

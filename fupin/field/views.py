@@ -19,9 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from fupin.core.actions import perform
 from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
-from fupin.registry import masking
 
-from . import permissions, selectors, services
+from . import permissions, selectors, services, tables
 
 # The static files the app needs offline, cached by its service worker when it installs.
 APP_FILES = (
@@ -89,14 +88,10 @@ def manifest(request):
 @login_required
 @require_GET
 def conflicts(request):
-    if not permissions.can_see_conflicts(request.user):
-        raise PermissionDenied(_("您的角色不能查看同步冲突"))
     show_all = request.GET.get("all") == "1"
-    rows = selectors.conflicts_for(request.user, open_only=not show_all).order_by("-created_at")
-    page = page_of(request, rows)
+    page = page_of(request, tables.conflict_query(request.user, request.GET))  # its export's rows too
     for c in page.object_list:  # a phone's or an ID number's values masked, as everywhere (issue 17)
-        if c.field in masking.MASKED_FIELDS:
-            c.base, c.theirs, c.mine = (masking.mask_value(c.field, v) for v in (c.base, c.theirs, c.mine))
+        c.base, c.theirs, c.mine = tables.masked_values(c)
     return render(request, "field/conflicts.html", {"page": page, "show_all": show_all})
 
 
@@ -118,9 +113,7 @@ def resolve(request, pk):
 @login_required
 @require_GET
 def devices(request):
-    if not permissions.can_revoke(request.user):
-        raise PermissionDenied(_("只有县扶贫办可以管理设备"))
-    rows = selectors.devices_for(request.user).order_by("revoked_at", "-last_sync_at", "-issued_at")
+    rows = tables.device_query(request.user, request.GET)  # its export's rows too
     return render(request, "field/devices.html", {"page": page_of(request, rows)})
 
 

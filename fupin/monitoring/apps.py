@@ -11,13 +11,14 @@ class MonitoringConfig(AppConfig):
         from fupin.core.schedule import register_daily
         from fupin.core.table_exports import register_table
 
-        from .tables import CASES, FINDINGS, LOOKBACKS, PROBLEMS, SIGNALS
+        from .tables import CASES, CHECKS, FINDINGS, LOOKBACKS, PROBLEMS, SIGNALS
 
         register_table(CASES)  # the monitored households' list to Excel
         register_table(PROBLEMS)  # the problem ledger's
         register_table(SIGNALS)  # the risk signals, one row each
         register_table(LOOKBACKS)  # the look-back campaigns
         register_table(FINDINGS)  # the departments' cross-check findings (疑点数据)
+        register_table(CHECKS)  # the departments' lists uploaded for a cross-check (部门比对)
 
         from .tasks import purge_expired_lists
 

@@ -42,13 +42,22 @@ def signals_for(user: User, *, year: int, state: str = SignalState.OPEN) -> Quer
     return _scoped(qs, user, "village_code").select_related("household", "household__village")
 
 
+CANDIDATES_SHOWN = 200  # households on the signals page; its export holds every signal
+
+
 def candidates_for(user: User, *, year: int) -> list[dict]:
-    """Households with open signals, each with its signals (a page's worth: the first 200 households)."""
+    """Households with open signals, each with its signals (a page's worth: the first CANDIDATES_SHOWN
+    households)."""
     signals = list(signals_for(user, year=year).order_by("village_code", "household_id", "kind")[:2000])
     out: dict[int, dict] = {}
     for s in signals:
         out.setdefault(s.household_id, {"household": s.household, "signals": []})["signals"].append(s)
-    return list(out.values())[:200]
+    return list(out.values())[:CANDIDATES_SHOWN]
+
+
+def candidate_count(user: User, *, year: int) -> int:
+    """How many households have open signals in the year (the page shows the first CANDIDATES_SHOWN)."""
+    return signals_for(user, year=year).values("household_id").distinct().count()
 
 
 def sweeps_for(user: User, *, year: int | None = None) -> QuerySet[Sweep]:

@@ -5,11 +5,13 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fupin.accounts.permissions import is_liaison
 from fupin.core import idnumber
 from fupin.core.params import this_year, year_param
-from fupin.core.table_exports import Column, Table
+from fupin.core.table_exports import Column, Table, moment
 
 from . import selectors
 from .models import Decision, MonitoringKind, MonitoringStage, ProblemSource, ProblemStatus
@@ -221,4 +223,40 @@ FINDINGS = Table(
     query=_findings,
     row=None,
     cells=_finding_cells,
+)
+
+
+def check_query(user, params):
+    """The cross-checks page's lists (部门比对): a liaison's own uploads, else the region's; newest first."""
+    if not is_liaison(user) and user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    return selectors.cross_checks_for(user).order_by("-uploaded_at", "-pk")
+
+
+def _check_row(c, revealed: bool) -> list:
+    return [
+        c.get_department_display(),
+        c.original_name,
+        c.rows,
+        c.get_status_display(),
+        c.findings_count,
+        moment(c.uploaded_at),
+        gettext("已删除") if c.purged_at else c.retain_until,
+    ]
+
+
+CHECKS = Table(
+    name="monitoring.checks",
+    title=_("部门比对"),
+    columns=[
+        Column(_("部门")),
+        Column(_("文件"), width=30),
+        Column(_("行数"), number=True),
+        Column(_("状态")),
+        Column(_("疑点"), number=True),
+        Column(_("上传时间")),
+        Column(_("名单保留至"), number=True),
+    ],
+    query=check_query,
+    row=_check_row,
 )

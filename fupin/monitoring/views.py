@@ -17,7 +17,7 @@ from fupin.accounts.models import Role
 from fupin.core.actions import perform
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
-from fupin.core.pagination import page_of
+from fupin.core.pagination import first_rows, page_of
 from fupin.core.params import request_year, this_year
 from fupin.registry import consents
 from fupin.registry import selectors as registry
@@ -91,12 +91,15 @@ def signal_list(request):
     user = request.user
     _reader(user)
     year = request_year(request, this_year() - 1)
+    candidates = selectors.candidates_for(user, year=year)
     return render(
         request,
         "monitoring/signal_list.html",
         {
             "year": year,
-            "candidates": selectors.candidates_for(user, year=year),
+            "candidates": candidates,
+            # the page shows the first households; say how many there are when they are more
+            "total": selectors.candidate_count(user, year=year) if candidates else 0,
             "sweeps": selectors.sweeps_for(user)[:5],
             "form": forms.SweepForm(initial={"year": year}),
             "can_sweep": permissions.can_sweep(user),
@@ -408,6 +411,9 @@ def _check_user(user):
         _reader(user)
 
 
+CHECKS_SHOWN = 100  # the lists on the cross-checks page; its export holds them all
+
+
 @login_required
 def check_list(request):
     user = request.user
@@ -435,10 +441,16 @@ def check_list(request):
                 return redirect("monitoring:check_detail", check.pk)
             except REFUSED as e:
                 form.add_error("county" if isinstance(e, services.AddresseeError) else "file", str(e))
+    checks, total = first_rows(tables.check_query(user, request.GET), CHECKS_SHOWN)  # its export: all
     return render(
         request,
         "monitoring/check_list.html",
-        {"checks": selectors.cross_checks_for(user)[:100], "form": form},
+        {
+            "checks": checks,
+            "shown": CHECKS_SHOWN,
+            "total": total,
+            "form": form,
+        },
     )
 
 

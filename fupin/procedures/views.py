@@ -14,6 +14,7 @@ from fupin.core import versions
 from fupin.core.actions import handler_for, perform
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
+from fupin.core.pagination import first_rows
 from fupin.core.params import int_param, request_year, this_year
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.selectors import path_for, region_for
@@ -41,11 +42,15 @@ def _form_errors(form) -> str:
     )
 
 
+BATCHES_SHOWN = 500  # the batches on the page; its export holds them all
+
+
 @login_required
 def batch_list(request):
     year = request_year(request, this_year())
     kind, stage = request.GET.get("kind", ""), request.GET.get("stage", "")
-    batches = tables.batch_query(request.user, request.GET)[:500]
+    # the first BATCHES_SHOWN; its export holds them all
+    batches, total = first_rows(tables.batch_query(request.user, request.GET), BATCHES_SHOWN)
     village = (
         request.user.region
         if request.user.region and request.user.region.level == RegionLevel.VILLAGE
@@ -56,6 +61,8 @@ def batch_list(request):
         "procedures/batch_list.html",
         {
             "batches": batches,
+            "total": total,
+            "shown": BATCHES_SHOWN,
             "year": year,
             "kind": kind,
             "stage": stage,

@@ -29,3 +29,4 @@ class RegistryConfig(AppConfig):
 
         register_table(tables.HOUSEHOLDS)
         register_table(tables.NATIONAL_FORM)
+        register_table(tables.HISTORY)  # a household's operation record

@@ -3,15 +3,16 @@ and the national form (贫困户信息采集表, one row per member, exports.py)
 is."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.access import Channel
 from fupin.core import idnumber
 from fupin.core.lookup import get_in_scope
-from fupin.core.table_exports import Column, Table
+from fupin.core.table_exports import Column, Table, moment
 from fupin.regions import selectors as regions
 
-from . import codes, exports, reveal, selectors
+from . import codes, display, exports, reveal, selectors
 from .forms import HouseholdFilterForm
 from .importing.columns import HEADINGS
 from .models import Member
@@ -114,4 +115,44 @@ NATIONAL_FORM = Table(
     cells=lambda rows, revealed: exports.export_rows(rows.households, show_identifiers=revealed),
     reveal=lambda request, rows: reveal_households(request, rows.households),
     plain=True,  # every cell is text (exports.export_rows)
+)
+
+
+def history_query(user, params):
+    """One household's operation record (操作记录), ?household=<pk>: 404 outside the user's scope, as its
+    page."""
+    household = get_in_scope(
+        selectors.household_for,
+        user,
+        params.get("household") or "",
+        message=gettext("户不存在或不在您的管辖范围内"),
+    )
+    return selectors.household_history(household)
+
+
+def _history_cells(entries, revealed: bool):
+    """A row for each change an entry records (one for an entry without changes), masked as on the page."""
+    for entry in entries.iterator(chunk_size=500):
+        line = display.describe(entry, sees_identifiers=False)
+        head = [moment(line.at), line.who, line.role, line.action, line.target]
+        for change in line.changes or [None]:
+            yield head + ([change.label, change.old, change.new] if change else ["", "", ""])
+
+
+HISTORY = Table(
+    name="registry.history",
+    title=_("操作记录"),
+    columns=[
+        Column(_("时间")),
+        Column(_("操作人")),
+        Column(_("角色")),
+        Column(_("操作")),
+        Column(_("对象")),
+        Column(_("项目")),
+        Column(_("原值"), width=30),
+        Column(_("新值"), width=30),
+    ],
+    query=history_query,
+    row=None,
+    cells=_history_cells,
 )

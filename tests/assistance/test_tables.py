@@ -97,3 +97,41 @@ def test_helpers_phones_are_masked_for_roles_that_do_not_see_identifiers(client,
     for url in pages:
         assert "13907970001" in client.get(url).content.decode()
     assert [r[4] for r in _export(client, "assistance.helpers")[1][1:]] == ["13907970001"]
+
+
+def test_helper_units(client, users, unit, make_helper, helper_with_login):
+    from fupin.assistance import roster
+
+    make_helper("王建国")
+    roster.create_unit(
+        by=users["other_county"], name="他县单位", region_code=factories.OTHER_COUNTY_VILLAGE[:6]
+    )
+    client.force_login(users["county"])
+    page = client.get(reverse("assistance:units")).content.decode()
+    assert reverse("core:export_start", args=["assistance.units"]) in page
+    status, rows = _export(client, "assistance.units")
+    assert status == 200 and rows[0][:3] == ["单位名称", "单位类型", "帮扶区域"]
+    assert [r[0] for r in rows[1:]] == ["信丰县农业农村局"] and rows[1][5] == 2  # helpers at work, a number
+    client.force_login(users["township"])  # a county's units work in its townships: as on the page
+    assert [r[0] for r in _export(client, "assistance.units")[1][1:]] == ["信丰县农业农村局"]
+    client.force_login(users["other_county"])
+    assert [r[0] for r in _export(client, "assistance.units")[1][1:]] == ["他县单位"]
+    client.force_login(users["liaison"])
+    assert _export(client, "assistance.units")[1][1:] == []
+
+
+def test_handbook_batches(client, users, helper_with_login):
+    from fupin.assistance.models import HandbookBatch
+
+    HandbookBatch.objects.create(village_id=factories.VILLAGE, requested_by=users["county"], total=12, done=5)
+    client.force_login(users["township"])
+    page = client.get(reverse("assistance:batches")).content.decode()
+    assert reverse("core:export_start", args=["assistance.handbook_batches"]) in page
+    status, rows = _export(client, "assistance.handbook_batches")
+    assert status == 200 and rows[0][0] == "行政村" and len(rows) == 2
+    assert rows[1][2] == str(users["county"]) and (rows[1][5], rows[1][6]) == (5, 12)
+    client.force_login(users["other_county"])
+    assert _export(client, "assistance.handbook_batches")[1][1:] == []
+    client.force_login(helper_with_login.user)  # a helper prints household by household, as the page says
+    assert _export(client, "assistance.handbook_batches")[0] == 403
+    assert client.get(reverse("assistance:batches")).status_code == 403

@@ -82,3 +82,26 @@ def test_bad_input_never_errors(client, db):
     assert client.get("/public/?region=abc'--").status_code == 200
     assert client.get("/public/notices/999999/").status_code == 404
     assert client.get("/public/archive/?page=zz").status_code == 200
+
+
+def test_the_notice_lists_export_the_page_s_rows_to_a_signed_in_user(client, users, quota):  # noqa: F811
+    from tests.core.test_table_inventory import _export
+
+    notice, _household = _posted_notice(users, timezone.now() - datetime.timedelta(hours=1))
+    assert (
+        "导出Excel" not in client.get("/public/").content.decode()
+    )  # the public reads; exports are for staff
+    assert client.get("/exports/table/disclosure.notices/").status_code == 302  # to the sign-in page
+    client.force_login(users["county"])
+    assert (
+        "/exports/table/disclosure.notices/?region=360722"
+        in client.get("/public/?region=360722").content.decode()
+    )
+    status, rows = _export(client, "disclosure.notices", region="360722")
+    assert status == 200 and rows[0] == ["标题", "发布单位", "类别", "公示开始", "公示截止"]
+    assert len(rows) == 2 and rows[1][0] == notice.title and rows[1][1] == notice.issuer
+    assert _export(client, "disclosure.notices", region=factories.OTHER_COUNTY_VILLAGE[:6])[1][1:] == []
+    assert _export(client, "disclosure.archive")[1][1:] == []  # still running: not in the archive
+    assert (
+        _export(client, "disclosure.notices", region="<script>")[1][1][0] == notice.title
+    )  # ignored, as the page

@@ -110,3 +110,51 @@ def test_findings_masked_for_the_user_as_the_page(client, users):
     assert _export(client, "monitoring.findings", decision="")[1][1:] == []
     client.force_login(users["liaison"])
     assert _export(client, "monitoring.findings")[0] == 403
+
+
+def test_the_signals_page_says_it_shows_the_first_households_and_the_export_holds_all(
+    client, users, monkeypatch
+):
+    from fupin.monitoring import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATES_SHOWN", 1)
+    for head in ("预警甲", "预警乙"):
+        _signal(factories.make_household(head=head), SignalKind.LOW_INCOME)
+    client.force_login(users["county"])
+    page = client.get(reverse("monitoring:signal_list"), {"year": 2025}).content.decode()
+    assert "显示前 1 条，共 2 条；导出包含全部。" in page
+    assert len(_export(client, "monitoring.signals", year=2025)[1]) == 3
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("monitoring:signal_list"), {"year": 2025}).content.decode()
+    assert "Showing the first 1 of 2; the export holds them all." in page
+    monkeypatch.setattr(selectors, "CANDIDATES_SHOWN", 2)  # all shown: nothing to say
+    client.cookies["django_language"] = "zh-hans"
+    assert "显示前" not in client.get(reverse("monitoring:signal_list"), {"year": 2025}).content.decode()
+
+
+def test_the_cross_checks_list(client, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.monitoring import cross_checks
+
+    upload = SimpleUploadedFile("车辆.csv", "身份证号,车牌号\n110101199001011234,京A1\n".encode())
+    cross_checks.upload_cross_check(
+        by=users["liaison"], department="vehicle", upload=upload, county=factories.VILLAGE[:6]
+    )
+    client.force_login(users["county"])
+    page = client.get(reverse("monitoring:check_list")).content.decode()
+    assert reverse("core:export_start", args=["monitoring.checks"]) in page
+    status, rows = _export(client, "monitoring.checks")
+    assert status == 200 and rows[0][:3] == ["部门", "文件", "行数"]
+    assert len(rows) == 2 and rows[1][1] == "车辆.csv" and rows[1][2] == 1 and rows[1][4] == 0
+    client.force_login(users["liaison"])  # the liaison's own uploads
+    assert _export(client, "monitoring.checks")[1][1][1] == "车辆.csv"
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.checks")[1][1:] == []
+    client.force_login(users["clerk"])  # the county's lists are shown to its villages: the export as the page
+    assert "车辆.csv" in client.get(reverse("monitoring:check_list")).content.decode()
+    assert _export(client, "monitoring.checks")[1][1][1] == "车辆.csv"
+    helper = factories.make_user("helper_c", "helper", factories.VILLAGE)
+    client.force_login(helper)  # a helper reads no region as a whole: refused, as the page
+    assert _export(client, "monitoring.checks")[0] == 403
+    assert client.get(reverse("monitoring:check_list")).status_code == 403

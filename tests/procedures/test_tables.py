@@ -43,3 +43,19 @@ def test_batches_list(client, users):
     assert _export(client, "procedures.batches", year=YEAR)[1][1:] == []
     client.force_login(users["liaison"])
     assert _export(client, "procedures.batches", year=YEAR)[1][1:] == []
+
+
+def test_the_batches_page_says_it_shows_the_first_and_the_export_holds_all(client, users, monkeypatch):
+    from fupin.procedures import views
+
+    monkeypatch.setattr(views, "BATCHES_SHOWN", 1)
+    for clerk, village in (("clerk", factories.VILLAGE), ("sibling_clerk", factories.SIBLING_VILLAGE)):
+        services.open_batch(
+            by=users[clerk], village_code=village, kind="identification", year=YEAR, now=at(0)
+        )
+    client.force_login(users["county"])
+    page = client.get(reverse("procedures:batch_list"), {"year": YEAR}).content.decode()
+    assert "显示前 1 条，共 2 条；导出包含全部。" in page
+    assert len(_export(client, "procedures.batches", year=YEAR)[1]) == 3  # headings and both batches
+    client.force_login(users["clerk"])  # one batch of its own: all of it shown, nothing to say
+    assert "显示前" not in client.get(reverse("procedures:batch_list"), {"year": YEAR}).content.decode()

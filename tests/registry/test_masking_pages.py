@@ -155,3 +155,28 @@ def test_whole_number_searches_on_the_list_are_counted_even_when_the_page_is_cac
     query = {"q": head.id_number, "region": factories.VILLAGE}
     found = [head.name in client.get("/households/", query).content.decode() for _ in range(3)]
     assert found == [True, True, False]
+
+
+def test_the_history_export_is_the_page_s_record_masked_and_in_scope(client, users, household):
+    from django.urls import reverse
+
+    from fupin.registry import services as registry
+    from tests.core.test_table_inventory import _export
+
+    head = household.members.get(relation="head")
+    registry.update_member(head, by=users["clerk"], phone="13900000001")
+    client.force_login(users["clerk"])
+    page = client.get(f"/households/{household.pk}/history/").content.decode()
+    link = reverse("core:export_start", args=["registry.history"]) + f"?household={household.pk}"
+    assert link in page.replace("&amp;", "&")
+    status, rows = _export(client, "registry.history", household=household.pk)
+    assert status == 200 and rows[0] == ["时间", "操作人", "角色", "操作", "对象", "项目", "原值", "新值"]
+    phone = next(r for r in rows[1:] if r[7] and r[7].endswith("0001"))
+    assert phone[7] == masking.mask_value("phone", "13900000001") and "13900000001" not in str(rows)
+    assert head.id_number not in str(rows) and "13812345678" not in str(rows)
+    assert len(rows) > 2  # the household's creation too
+    client.force_login(users["other_county"])
+    assert _export(client, "registry.history", household=household.pk)[0] == 404
+    client.force_login(users["clerk"])
+    assert _export(client, "registry.history")[0] == 404
+    assert _export(client, "registry.history", household="abc")[0] == 404

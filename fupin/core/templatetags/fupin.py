@@ -105,14 +105,18 @@ def current(context: template.Context, *view_names: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def export_button(context: Any, table: str) -> str:
+def export_button(context: Any, table: str, **given: Any) -> str:
     """The list page's 导出Excel link: the table `table` (fupin.core.table_exports) with the page's own
-    filters."""
+    filters, and `given` (what the page's address holds in its path, e.g. household=<pk>)."""
+    from django.http import QueryDict
     from django.utils.html import format_html
     from django.utils.translation import gettext
 
     from fupin.core.table_exports import export_url
 
     request = context.get("request")
-    url = export_url(table, request.GET if request is not None else None)
+    params = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    for key, value in given.items():
+        params[key] = str(value)
+    url = export_url(table, params)
     return format_html('<a class="button small export-xlsx" href="{}">{}</a>', url, gettext("导出Excel"))
