@@ -22,7 +22,9 @@ class FundsConfig(AppConfig):
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
         from fupin.core.table_exports import register_table
 
-        from .tables import LOANS, PROJECTS
+        from .tables import FUNDS, LOANS, PROJECTS, PUBLIC_PROJECTS
 
         register_table(PROJECTS)  # the project library to Excel
         register_table(LOANS)  # the microloans' list
+        register_table(FUNDS)  # the funds received
+        register_table(PUBLIC_PROJECTS)  # the projects published for the public

@@ -1,6 +1,7 @@
-"""The funds pages' lists to Excel (fupin.core.table_exports): the project library (项目库) and the microloans
-(扶贫小额信贷), each with the columns on its page, for the county the page shows, filtered as the page is
-(`project_query`/`loan_query` are what the pages list too). Amounts are in yuan, stored as numbers."""
+"""The funds pages' lists to Excel (fupin.core.table_exports): the project library (项目库), the microloans
+(扶贫小额信贷) and the funds (扶贫资金), each with the columns on its page, for the county the page shows,
+filtered as the page is (`project_query`/`loan_query`/`fund_query` are what the pages list too). Amounts are
+in yuan, stored as numbers."""
 
 from django.http import Http404
 from django.utils.translation import gettext
@@ -11,7 +12,7 @@ from fupin.core.params import year_param
 from fupin.core.table_exports import Column, Table
 
 from . import selectors
-from .models import LoanStatus, ProjectCategory, ProjectStatus
+from .models import FundSource, LoanStatus, ProjectCategory, ProjectStatus
 
 
 def county_of(user, params):
@@ -130,4 +131,94 @@ LOANS = Table(
     ],
     query=loan_query,
     row=_loan_row,
+)
+
+
+def fund_query(user, params, county=None):
+    """The funds page's rows (扶贫资金): the county the page shows, its year and source filters."""
+    county = county or county_of(user, params)
+    source = params.get("source", "")
+    return selectors.funds_for(
+        user,
+        county=county.code,
+        year=year_param(params.get("year")),
+        source=source if source in FundSource.values else "",
+    )
+
+
+def _fund_row(f, revealed: bool) -> list:
+    return [
+        f.year,
+        f.name,
+        f.get_source_display(),
+        f.document_no or "—",
+        _yuan(f.amount_fen),
+        _yuan(f.allocated_fen),
+        _yuan(f.spent_fen),
+        _yuan(f.balance_fen),
+        _yuan(f.unallocated_fen),
+    ]
+
+
+FUNDS = Table(
+    name="funds.funds",
+    title=_("扶贫资金"),
+    columns=[
+        Column(_("年度"), number=True),
+        Column(_("资金名称"), width=30),
+        Column(_("来源")),
+        Column(_("下达文号")),
+        Column(_("下达（元）"), number=True),
+        Column(_("已安排（元）"), number=True),
+        Column(_("已拨付（元）"), number=True),
+        Column(_("结余（元）"), number=True),
+        Column(_("未安排（元）"), number=True),
+    ],
+    query=fund_query,
+    row=_fund_row,
+)
+
+
+def public_project_query(user, params):
+    """The projects published for the public (扶贫项目和资金公告公示): the page's county and year filters."""
+    county = params.get("county", "")
+    return selectors.published_projects(
+        county=county if county.isdigit() else "", year=year_param(params.get("year"))
+    )
+
+
+def _public_project_row(p, revealed: bool) -> list:
+    return [
+        p.year,
+        p.county.name,
+        p.name,
+        p.get_category_display(),
+        p.region.name,
+        p.get_status_display(),
+        _yuan(p.budget_fen),
+        _yuan(p.allocated_fen),
+        _yuan(p.paid_fen),
+        p.beneficiary_count,
+        p.published_on,
+    ]
+
+
+PUBLIC_PROJECTS = Table(
+    name="funds.public_projects",
+    title=_("扶贫项目和资金公告公示"),
+    columns=[
+        Column(_("年度"), number=True),
+        Column(_("县")),
+        Column(_("项目名称"), width=30),
+        Column(_("类别")),
+        Column(_("实施地点")),
+        Column(_("状态")),
+        Column(_("预算（元）"), number=True),
+        Column(_("已安排（元）"), number=True),
+        Column(_("已拨付（元）"), number=True),
+        Column(_("受益户"), number=True),
+        Column(_("公告日期"), number=True),
+    ],
+    query=public_project_query,
+    row=_public_project_row,
 )

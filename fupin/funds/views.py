@@ -380,7 +380,7 @@ def fund_list(request):
     source = request.GET.get("source", "")
     if source not in FundSource.values:
         source = ""
-    funds = selectors.funds_for(request.user, county=county.code, year=year, source=source)
+    funds = tables.fund_query(request.user, request.GET, county=county)  # its export's rows too
     form = forms.FundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -500,7 +500,7 @@ def public_projects(request):
     counties = selectors.published_counties()
     county = request.GET.get("county", "")
     year = request_year(request)
-    projects = selectors.published_projects(county=county if county.isdigit() else "", year=year)
+    projects = tables.public_project_query(request.user, request.GET)  # its export's rows too
     totals = projects.aggregate(budget=Sum("budget_fen"))
     page = page_of(request, projects, cap=LIST_CAP)
     return render(

@@ -11,7 +11,16 @@ class MonitoringConfig(AppConfig):
         from fupin.core.schedule import register_daily
         from fupin.core.table_exports import register_table
 
-        from .tables import CASES, CHECKS, FINDINGS, LOOKBACKS, PROBLEMS, SIGNALS
+        from .tables import (
+            CASES,
+            CHECK_FINDINGS,
+            CHECKS,
+            FINDINGS,
+            LOOKBACK_ITEMS,
+            LOOKBACKS,
+            PROBLEMS,
+            SIGNALS,
+        )
 
         register_table(CASES)  # the monitored households' list to Excel
         register_table(PROBLEMS)  # the problem ledger's
@@ -19,6 +28,8 @@ class MonitoringConfig(AppConfig):
         register_table(LOOKBACKS)  # the look-back campaigns
         register_table(FINDINGS)  # the departments' cross-check findings (疑点数据)
         register_table(CHECKS)  # the departments' lists uploaded for a cross-check (部门比对)
+        register_table(CHECK_FINDINGS)  # one list's findings
+        register_table(LOOKBACK_ITEMS)  # a look-back's households to check
 
         from .tasks import purge_expired_lists
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.permissions import is_liaison
 from fupin.core import idnumber
+from fupin.core.lookup import get_in_scope
 from fupin.core.params import this_year, year_param
 from fupin.core.table_exports import Column, Table, moment
 
@@ -259,4 +260,70 @@ CHECKS = Table(
     ],
     query=check_query,
     row=_check_row,
+)
+
+
+def lookback_items_query(user, params):
+    """A look-back campaign's households to check (?lookback=<pk>, 404 outside the user's campaigns), those of
+    ?village= when given (the page lists one village's at a time; the export may hold them all)."""
+    if user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    campaign = get_in_scope(selectors.lookbacks_for(user), pk=params.get("lookback") or "")
+    village = (params.get("village") or "").strip()
+    items = selectors.lookback_items_for(user, campaign, village or None)
+    return items.select_related("household__village").order_by("village_code", "household_id")
+
+
+def _lookback_item_row(i, revealed: bool) -> list:
+    return [
+        i.household.village.name,
+        i.household.head_name or i.household.number,
+        i.get_group_display(),
+        i.checked_on if i.done else gettext("未排查"),
+        len(i.unmet) if i.done else None,
+    ]
+
+
+LOOKBACK_ITEMS = Table(
+    name="monitoring.lookback_items",
+    title=_("本村排查对象"),
+    columns=[
+        Column(_("村")),
+        Column(_("户")),
+        Column(_("对象")),
+        Column(_("排查"), number=True),
+        Column(_("未达标项"), number=True),
+    ],
+    query=lookback_items_query,
+    row=_lookback_item_row,
+)
+
+
+def check_findings_query(user, params):
+    """One department list's findings (?check=<pk>, 404 outside the user's lists), as its page shows them: a
+    liaison, who uploads lists, reads none of the findings (403)."""
+    if is_liaison(user) or user.scope_prefix is None:
+        raise PermissionDenied(_("您的角色不能查看监测信息"))
+    check = get_in_scope(selectors.cross_checks_for(user), pk=params.get("check") or "")
+    return _Findings(user, selectors.findings_for(user, cross_check=check.pk).select_related("household"))
+
+
+def _check_finding_cells(found: _Findings, revealed: bool):
+    for line in _finding_cells(found, revealed):
+        yield [line[0], *line[2:]]  # the page's columns: its department is the list's
+
+
+CHECK_FINDINGS = Table(
+    name="monitoring.check_findings",
+    title=_("疑点"),
+    columns=[
+        Column(_("严重程度")),
+        Column(_("户")),
+        Column(_("规则")),
+        Column(_("情况"), width=50),
+        Column(_("核实结论")),
+    ],
+    query=check_findings_query,
+    row=None,
+    cells=_check_finding_cells,
 )

@@ -20,6 +20,7 @@ class ProceduresConfig(AppConfig):
         register_todo(todos.todos)  # the to-do list (待办) asks this app what waits for a user
         from fupin.core.table_exports import register_table
 
-        from .tables import BATCHES
+        from .tables import BATCHES, VILLAGES
 
         register_table(BATCHES)  # the batches' list to Excel
+        register_table(VILLAGES)  # the village profiles'

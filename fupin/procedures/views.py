@@ -472,21 +472,24 @@ def _set_initial(own) -> dict:
     return {"persons": own.persons, "basis": own.basis}
 
 
+VILLAGES_SHOWN = 500
+
+
 @login_required
 def villages(request):
     year = request_year(request, this_year())
-    profiles = list(
-        selectors.village_profiles_for(request.user, year, region=request.GET.get("region", ""))[:500]
-    )
+    # the first VILLAGES_SHOWN, each with the exit conditions it misses; its export holds them all
+    profiles, total = first_rows(tables.village_query(request.user, request.GET), VILLAGES_SHOWN)
     for p in profiles:
-        p.exit_check = selectors.check_village(p.village_id, year, Procedure.VILLAGE_EXIT)
-        p.exit_ok = all(r["ok"] for r in p.exit_check)
+        tables.with_exit_check(p, year)
     return render(
         request,
         "procedures/villages.html",
         {
             "year": year,
             "profiles": profiles,
+            "shown": VILLAGES_SHOWN,
+            "total": total,
             "criteria": {
                 k: selectors.criteria_for(request.user.region_id or "", k)
                 for k in VillageCriteria.Kind.values

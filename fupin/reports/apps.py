@@ -14,3 +14,9 @@ class ReportsConfig(AppConfig):
         from . import bulk
 
         writer.register_village_triggers(bulk.INSERT_TRIGGERS, bulk.log_villages)
+        from fupin.core.table_exports import register_table
+
+        from .lists import FIGURE_HOUSEHOLDS, SURVEY
+
+        register_table(FIGURE_HOUSEHOLDS)  # the households behind a figure, to Excel
+        register_table(SURVEY)  # the survey's answers

@@ -7,7 +7,7 @@ falls back to the current one — bad input never errors.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
@@ -16,43 +16,27 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fupin.core.downloads import download
-from fupin.core.lookup import get_in_scope
 from fupin.core.pagination import page_of
 from fupin.core.params import FIRST_YEAR, request_year, this_year
 from fupin.regions import selectors as regions
-from fupin.regions.models import Region, RegionLevel
-from fupin.registry.selectors import household_rows
+from fupin.regions.models import Region
 
 from . import assessment as assessment_rules
-from . import casework_figures, selectors, survey, tables
+from . import casework_figures, lists, selectors, survey, tables
 from .dashboard import figures_for as dashboard_figures
 from .forms import SurveyForm
 
-
-def _reader(user):
-    """Statistics are read over a region: a helper (who reads only their paired households) and a liaison may
-    not."""
-    if user.scope_prefix is None:
-        raise PermissionDenied(gettext("您的角色不能查看统计数据"))
+_reader = lists.reader
 
 
 def _region(request) -> Region | None:
-    """The ?region= in scope (404 otherwise); the user's own region by default (None: the country, for an
-    administrator)."""
-    code = (request.GET.get("region") or "").strip()
-    if not code:
-        return regions.home_region(request.user)
-    return get_in_scope(
-        regions.region_for, request.user, code, message=gettext("区域不存在或不在您的管辖范围内")
-    )
+    return lists.region_of(request.user, request.GET)
 
 
 def _common(request) -> dict:
     user = request.user
     _reader(user)
-    region = _region(request)
-    if region is not None and region.level > RegionLevel.VILLAGE:
-        region = region.parent  # a group's figures are its village's
+    region = _region(request)  # a group's figures are its village's
     year = request_year(request, this_year())
     return {
         "region": region,
@@ -106,12 +90,7 @@ def households(request):
     """The households behind one figure, in the user's scope."""
     ctx = _common(request)
     metric, key = request.GET.get("metric", ""), request.GET.get("key", "")
-    if selectors.metric_filter(metric, key, ctx["year"]) is None:
-        raise Http404(gettext("没有这项统计指标"))
-    qs = selectors.households_behind(
-        request.user, region=ctx["code"], metric=metric, key=key, year=ctx["year"]
-    )
-    page = page_of(request, household_rows(qs).order_by("village_id", "number"))
+    page = page_of(request, lists.figure_households(request.user, request.GET))  # its export's rows too
     ctx.update(
         {
             "page": page,
@@ -258,10 +237,8 @@ def survey_entry(request):
                     },
                 )
                 return redirect(f"{request.path}?year={saved.year}")
-    answers = selectors.survey_answers_for(user, region_code=ctx["code"], year=ctx["year"])
     ctx["query"] = urlencode({"region": ctx["code"], "year": ctx["year"]})
-    page = page_of(
-        request, answers.select_related("household", "household__village").order_by("-recorded_at")
-    )
+    # the region and year shown (a posted form's year too); its export's rows are the same
+    page = page_of(request, lists.survey_query(user, QueryDict(ctx["query"])))
     ctx.update({"form": form, "page": page, "can_edit": user.can_edit_registry})
     return render(request, "reports/survey.html", ctx)

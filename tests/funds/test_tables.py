@@ -72,3 +72,42 @@ def test_microloans_export_the_pages_rows(client, users):
     assert _export(client, "funds.loans")[1][1:] == []
     client.force_login(users["liaison"])
     assert _export(client, "funds.loans")[0] == 404
+
+
+def test_the_funds_list_exports_the_page_s_rows(client, users):
+    from tests.funds.test_funds import make_fund
+
+    make_fund(users["county"])
+    client.force_login(users["county"])
+    page = client.get(reverse("funds:fund_list")).content.decode()
+    assert reverse("core:export_start", args=["funds.funds"]) in page
+    status, rows = _export(client, "funds.funds")
+    assert status == 200 and rows[0][:3] == ["年度", "资金名称", "来源"]
+    assert len(rows) == 2 and rows[1][0] == 2025 and rows[1][1] == "2025年中央财政专项扶贫资金"
+    assert Decimal(str(rows[1][4])) == Decimal("200000.00")  # yuan, a number
+    assert _export(client, "funds.funds", year="2019")[1][1:] == []
+    assert _export(client, "funds.funds", source="provincial")[1][1:] == []
+    client.force_login(users["other_county"])
+    assert _export(client, "funds.funds")[1][1:] == []
+    assert _export(client, "funds.funds", county=factories.VILLAGE[:6])[1][1:] == []
+    client.force_login(users["liaison"])
+    assert _export(client, "funds.funds")[0] == 404  # as the page: no county to read
+
+
+def test_the_public_projects_export_for_a_signed_in_user(client, users):
+    import datetime
+
+    from fupin.funds import projects
+
+    project = make_project(users["county"], code="XF2025-009", name="公示的产业路")
+    projects.publish_project(project, by=users["county"], on=datetime.date(2025, 3, 1))
+    make_project(users["county"], code="XF2025-010", name="未公示的项目")
+    assert "导出Excel" not in client.get(reverse("funds:public_projects")).content.decode()
+    client.force_login(users["other_county"])  # public: any signed-in user sees what the public sees
+    page = client.get(reverse("funds:public_projects")).content.decode()
+    assert reverse("core:export_start", args=["funds.public_projects"]) in page
+    status, rows = _export(client, "funds.public_projects")
+    assert status == 200 and [r[2] for r in rows[1:]] == ["公示的产业路"]
+    assert rows[1][0] == 2025 and rows[1][10] is not None
+    assert _export(client, "funds.public_projects", year="2019")[1][1:] == []
+    assert _export(client, "funds.public_projects", county=factories.OTHER_COUNTY_VILLAGE[:6])[1][1:] == []

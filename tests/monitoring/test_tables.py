@@ -158,3 +158,67 @@ def test_the_cross_checks_list(client, users):
     client.force_login(helper)  # a helper reads no region as a whole: refused, as the page
     assert _export(client, "monitoring.checks")[0] == 403
     assert client.get(reverse("monitoring:check_list")).status_code == 403
+
+
+def test_a_look_back_s_households_to_check(client, users):
+    household = factories.make_household(head="排查户")  # a poor household: one to check
+    campaign = services.open_lookback(
+        by=users["township"],
+        region_code=factories.VILLAGE[:9],
+        name="2025年回头看",
+        year=2025,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+        income_line=Decimal("4500"),
+    )
+    client.force_login(users["county"])
+    page = client.get(reverse("monitoring:lookback_detail", args=[campaign.pk])).content.decode()
+    assert (
+        reverse("core:export_start", args=["monitoring.lookback_items"]) + f"?lookback={campaign.pk}" in page
+    )
+    status, rows = _export(client, "monitoring.lookback_items", lookback=campaign.pk)
+    assert status == 200 and rows[0] == ["村", "户", "对象", "排查", "未达标项"]
+    assert [r[1] for r in rows[1:]] == ["排查户"] and rows[1][0] == household.village.name
+    assert rows[1][3] == "未排查" and rows[1][4] is None
+    village = _export(client, "monitoring.lookback_items", lookback=campaign.pk, village=factories.VILLAGE)
+    assert len(village[1]) == 2
+    assert _export(client, "monitoring.lookback_items", lookback=campaign.pk, village="360723")[1][1:] == []
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.lookback_items", lookback=campaign.pk)[0] == 404
+    client.force_login(users["liaison"])
+    assert _export(client, "monitoring.lookback_items", lookback=campaign.pk)[0] == 403
+
+
+def test_one_department_list_s_findings_masked_as_its_page(client, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.monitoring import cross_checks
+    from fupin.monitoring.models import Finding
+
+    upload = SimpleUploadedFile("车辆.csv", "身份证号,车牌号\n110101199001011234,京A1\n".encode())
+    check = cross_checks.upload_cross_check(
+        by=users["liaison"], department="vehicle", upload=upload, county=factories.VILLAGE[:6]
+    )
+    household = factories.make_household(head="疑点户")
+    head = household.members.get(relation="head")
+    Finding.objects.create(
+        cross_check=check,
+        household=household,
+        member=head,
+        village_code=household.village_id,
+        department="vehicle",
+        rule="vehicle",
+        severity=2,
+        detail=f"名下登记车辆 京A1，身份证号 {head.id_number}",
+    )
+    client.force_login(users["prefecture"])  # a role that sees ID numbers masked
+    page = client.get(reverse("monitoring:check_detail", args=[check.pk])).content.decode()
+    assert reverse("core:export_start", args=["monitoring.check_findings"]) + f"?check={check.pk}" in page
+    status, rows = _export(client, "monitoring.check_findings", check=check.pk)
+    assert status == 200 and rows[0] == ["严重程度", "户", "规则", "情况", "核实结论"]
+    assert len(rows) == 2 and rows[1][1] == "疑点户" and rows[1][3].startswith("名下登记车辆 京A1")
+    assert head.id_number not in str(rows) and head.id_number not in page
+    client.force_login(users["other_county"])
+    assert _export(client, "monitoring.check_findings", check=check.pk)[0] == 404
+    client.force_login(users["liaison"])  # uploads the lists, reads no findings (the page shows none)
+    assert _export(client, "monitoring.check_findings", check=check.pk)[0] == 403

@@ -59,3 +59,29 @@ def test_the_batches_page_says_it_shows_the_first_and_the_export_holds_all(clien
     assert len(_export(client, "procedures.batches", year=YEAR)[1]) == 3  # headings and both batches
     client.force_login(users["clerk"])  # one batch of its own: all of it shown, nothing to say
     assert "显示前" not in client.get(reverse("procedures:batch_list"), {"year": YEAR}).content.decode()
+
+
+def test_the_village_profiles_export_the_page_s_rows(client, users):
+    from decimal import Decimal
+
+    from fupin.procedures import village_profiles
+
+    village_profiles.save_village_profile(
+        by=users["clerk"],
+        village_code=factories.VILLAGE,
+        year=YEAR,
+        rural_population=1200,
+        estimated_poor=80,
+        collective_income=Decimal("52000"),
+    )
+    client.force_login(users["county"])
+    page = client.get(reverse("procedures:villages"), {"year": YEAR}).content.decode()
+    assert reverse("core:export_start", args=["procedures.villages"]) in page
+    status, rows = _export(client, "procedures.villages", year=YEAR)
+    assert status == 200 and rows[0][:4] == ["行政村", "贫困村", "农业人口", "测算贫困人口"]
+    assert len(rows) == 2 and rows[1][2:4] == [1200, 80] and Decimal(str(rows[1][4])) == Decimal("52000")
+    # the exit conditions: all met, or those missed with the village's figure, as on the page
+    assert rows[1][5] and all(part in page for part in rows[1][5].split(" "))
+    assert _export(client, "procedures.villages", year=YEAR - 1)[1][1:] == []
+    client.force_login(users["other_county"])
+    assert _export(client, "procedures.villages", year=YEAR)[1][1:] == []

@@ -238,3 +238,70 @@ def test_pages_take_a_fixed_number_of_queries_however_many_children(
     ):
         with django_assert_max_num_queries(40):
             assert client.get(url).status_code == 200
+
+
+def test_the_households_behind_a_figure_export_the_page_s_list(client, users, registry):
+    import re
+
+    from django.urls import reverse
+
+    from fupin.registry.models import Household
+    from tests.core.test_table_inventory import _export
+
+    client.force_login(users["county"])
+    query = {"metric": "registered", "year": YEAR, "region": factories.VILLAGE[:9]}
+    page = client.get("/reports/households/", query).content.decode()
+    assert reverse("core:export_start", args=["reports.households"]) in page
+    shown = int(re.search(r'id="list-count">(\d+)<', page).group(1))
+    status, rows = _export(client, "reports.households", **query)
+    assert status == 200 and rows[0][:3] == ["户编号", "行政村", "户主"] and len(rows) == shown + 1 > 1
+    numbers = {r[0] for r in rows[1:]}
+    assert (
+        not Household.objects.filter(number__in=numbers)
+        .exclude(village_id__startswith=query["region"])
+        .exists()
+    )
+    assert isinstance(rows[1][3], (int, float))  # 人数, a number
+    client.force_login(users["other_county"])
+    assert _export(client, "reports.households", **query)[0] == 404
+    client.force_login(users["liaison"])
+    assert _export(client, "reports.households", **query)[0] == 403
+    client.force_login(users["county"])
+    assert _export(client, "reports.households", metric="nothing")[0] == 404
+
+
+def test_the_survey_s_answers_export_the_page_s_list(client, users, registry):
+    from django.urls import reverse
+
+    from fupin.reports import survey
+    from tests.core.test_table_inventory import _export
+
+    household = registry[factories.VILLAGE][0]
+    survey.record_answer(
+        by=users["clerk"],
+        number=household.number,
+        year=YEAR,
+        answer="satisfied",
+        respondent="户主本人",
+        surveyed_on=datetime.date(YEAR, 6, 1),
+        note="入户调查",
+    )
+    client.force_login(users["county"])
+    page = client.get("/reports/survey/", {"year": YEAR}).content.decode()
+    assert reverse("core:export_start", args=["reports.survey"]) in page
+    status, rows = _export(client, "reports.survey", year=YEAR)
+    assert status == 200 and rows[0][:4] == ["户编号", "行政村", "户主", "评价"]
+    assert (
+        len(rows) == 2
+        and rows[1][0] == household.number
+        and rows[1][3] == "满意"
+        and rows[1][4] == "户主本人"
+    )
+    assert _export(client, "reports.survey", year=YEAR - 1)[1][1:] == []
+    assert (
+        _export(client, "reports.survey", year=YEAR, region=factories.OTHER_TOWNSHIP_VILLAGE[:9])[1][1:] == []
+    )
+    client.force_login(users["other_county"])
+    assert _export(client, "reports.survey", year=YEAR)[1][1:] == []
+    client.force_login(users["liaison"])
+    assert _export(client, "reports.survey", year=YEAR)[0] == 403
