@@ -28,6 +28,7 @@ from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.assistance.models import Helper
 from fupin.audit.models import AuditEntry
+from fupin.core import table_exports
 from fupin.monitoring import cross_checks as monitoring_cross_checks
 from fupin.monitoring import problems as monitoring_problems
 from fupin.monitoring.models import Finding
@@ -101,8 +102,14 @@ def all_routes():
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
+EXPORT_ROUTE = "exports/table/<str:name>/"
+
+
 def fill(route: str, values: dict) -> list[str]:
-    """Concrete paths for a route template, one per candidate value of its parameters."""
+    """Concrete paths for a route template, one per candidate value of its parameters; the table export's, one
+    per registered table (fupin.core.table_exports), so a table added later is tried too."""
+    if route == EXPORT_ROUTE:
+        return [f"/exports/table/{name}/" for name in sorted(table_exports.tables())]
     params = PARAM.findall(route)
     if not params:
         return ["/" + route]
@@ -112,6 +119,19 @@ def fill(route: str, values: dict) -> list[str]:
         rest = PARAM.sub(lambda m, v=v: str(v), route, count=1)
         paths.extend(fill(rest, values) if PARAM.search(rest) else ["/" + rest])
     return paths[:12]
+
+
+def requests_of(route: str, methods, foreign_village: str, foreign_household) -> list[tuple[str, dict]]:
+    """The requests tried on a route: (method, GET parameters). A table export is asked for twice: filtered to
+    the foreign region, and unfiltered (the role's whole scope), naming the foreign household for a table of
+    one household's."""
+    tried = [
+        (m, {"q": "外区", "region": foreign_village, "format": "xlsx"} if m == "get" else {}) for m in methods
+    ]
+    if route == EXPORT_ROUTE:
+        tried += [("get", {"household": str(foreign_household.pk)})]
+        tried[0][1]["household"] = str(foreign_household.pk)
+    return tried
 
 
 def api_operations():
@@ -412,9 +432,9 @@ def test_no_route_reaches_another_region_or_role(world, who):
                 and any(f"/{pk}/" in path for pk in readable)
             ):
                 continue  # a PDF of a household the role works with (a second to make): nothing foreign in it
-            for method in methods:
+            for method, query in requests_of(route, methods, foreign_village, households[0]):
                 if method == "get":
-                    response = client.get(path, {"q": "外区", "region": foreign_village, "format": "xlsx"})
+                    response = client.get(path, query)
                 elif route.startswith("api/"):
                     response = getattr(api_client, method)(
                         path,
@@ -430,7 +450,7 @@ def test_no_route_reaches_another_region_or_role(world, who):
                 if response.status_code == 200:
                     body = text_of(response)
                     for secret in secrets:
-                        assert secret not in body, f"{who}: {method.upper()} {path} shows {secret}"
+                        assert secret not in body, f"{who}: {method.upper()} {path} {query} shows {secret}"
     assert tried > 100
     if who in MASKED_ROLES | {"inactive_helper"}:
         assert database_state() == before  # these roles change nothing, anywhere

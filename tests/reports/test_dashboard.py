@@ -258,7 +258,7 @@ def test_the_households_behind_a_figure_export_the_page_s_list(client, users, re
     numbers = {r[0] for r in rows[1:]}
     assert (
         not Household.objects.filter(number__in=numbers)
-        .exclude(village_id__startswith=query["region"])
+        .exclude(village__code__startswith=query["region"])
         .exists()
     )
     assert isinstance(rows[1][3], (int, float))  # 人数, a number
