@@ -185,6 +185,8 @@ class AssistanceSettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("帮扶参数")
         verbose_name_plural = _("帮扶参数")

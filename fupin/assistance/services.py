@@ -126,8 +126,15 @@ def _money(value: object, field: str, errors: dict) -> Decimal:
 
 @transaction.atomic
 def update_settings(
-    *, by: User, county_code: str, load_cap: int, visit_interval_days: int
+    *,
+    by: User,
+    county_code: str,
+    load_cap: int,
+    visit_interval_days: int,
+    expected_version: int | None = None,
 ) -> AssistanceSettings:
+    """`expected_version`: the version the edit was based on (0: the county had none yet); on another one
+    nothing is saved (versions.VersionConflict). None: a caller inside the product."""
     ensure_role(permissions.can_configure(by), "只有县扶贫办可以设置帮扶参数")
     county = region_of_levels(county_code, field="county", levels=(RegionLevel.COUNTY,))
     ensure_region(by, county.code)
@@ -147,6 +154,8 @@ def update_settings(
         .count()
     )
     existing = AssistanceSettings.objects.select_for_update().filter(county=county).first()
+    if existing is not None:
+        versions.check(existing, expected_version, edit={})
     before = snapshot(existing) if existing else {}
     obj, _ = AssistanceSettings.objects.update_or_create(
         county=county, defaults={"load_cap": load_cap, "visit_interval_days": visit_interval_days}

@@ -570,13 +570,16 @@ def county_settings(request):
     if region is None or not user.in_scope(region.code):
         raise Http404(gettext("请选择本辖区的县"))
     current = selectors.settings_for(region.code)
-    form = forms.SettingsForm(
-        request.POST or None,
-        initial={"load_cap": current.load_cap, "visit_interval_days": current.visit_interval_days},
-    )
-    if request.method == "POST" and form.is_valid():
+    shown = _settings_initial(current)
+    data = versions.merged(request.POST, shown) if request.method == "POST" else None
+    form = forms.SettingsForm(data, initial=shown)
+    conflict = None
+    if data is not None and form.is_valid():
+        expected, base = versions.posted(data)
         try:
-            saved = services.update_settings(by=user, county_code=region.code, **form.cleaned_data)
+            saved = services.update_settings(
+                by=user, county_code=region.code, expected_version=expected, **form.cleaned_data
+            )
             messages.success(
                 request,
                 gettext("帮扶参数已保存")
@@ -588,14 +591,26 @@ def county_settings(request):
                 ),
             )
             return redirect(reverse("assistance:settings") + f"?county={region.code}")
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _settings_initial(e.record), base)
         except services.AssistanceError as e:
             form.add_service_errors(e.errors)
     return render(
         request,
         "assistance/settings.html",
-        {"form": form, "county": region},
-        status=400 if form.is_bound else 200,
+        {
+            "form": form,
+            "county": region,
+            "conflict": conflict,
+            "based_on": versions.page_state(request, current if current.pk else None, shown, conflict),
+        },
+        status=200 if conflict is not None else 400 if form.is_bound else 200,
     )
+
+
+def _settings_initial(current) -> dict:
+    """What the parameters form shows of a county's settings (and what a concurrent edit is compared in)."""
+    return {"load_cap": current.load_cap, "visit_interval_days": current.visit_interval_days}
 
 
 # ---------------------------------------------------------------- monitoring and demand lists

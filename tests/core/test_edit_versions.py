@@ -85,6 +85,13 @@ def _county_settings(users):
     return reverse("procedures:settings"), "county", "county"
 
 
+def _assistance_settings(users):
+    assistance.update_settings(
+        by=users["county"], county_code=factories.VILLAGE[:6], load_cap=5, visit_interval_days=30
+    )
+    return reverse("assistance:settings"), "county", "county"
+
+
 def _project(users):
     project = make_project(users["county"])
     return reverse("funds:project_edit", args=[project.pk]), "county", "county"
@@ -125,6 +132,12 @@ KINDS = [
         _county_settings,
         theirs=("notice_days", "10"),
         mine=("supervision_phone", "0797-1"),
+    ),
+    Kind(
+        "assistance settings",
+        _assistance_settings,
+        theirs=("load_cap", "8"),
+        mine=("visit_interval_days", "60"),
     ),
     Kind("project", _project, theirs=("budget", "120000"), mine=("manager", "李四")),
     Kind("help plan", _plan, theirs=("target_exit_year", "2027"), mine=("goals", "发展脐橙和养殖")),

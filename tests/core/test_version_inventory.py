@@ -37,7 +37,6 @@ CREATES = {
 
 # Edit forms of an existing record that still carry no version: a save on top of another user's overwrites it.
 UNVERSIONED = {
-    ("assistance/views.py", "county_settings"): "a county's load cap and visit interval (帮扶参数)",
     ("funds/loan_views.py", "policy"): "a county's household loan cap (小额信贷政策)",
     ("funds/views.py", "_project_context"): "a project's status and progress (项目进度)",
     ("monitoring/views.py", "lookback_item"): "a look-back checklist item (回头看核查项)",
