@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from fupin.audit.access import ACTION_PREFIX, Channel, Purpose
 from fupin.audit.models import AccessedPerson, AuditEntry
@@ -41,7 +42,7 @@ def members_with_id_number(number: str) -> list[int]:
 def log_for(user: Any, *, username: str = "", id_number: str = "", member: int | None = None) -> QuerySet:
     """The access-log entries of the user's county (every county for an administrator), newest first."""
     if not may_read_log(user):
-        raise PermissionDenied("仅县扶贫办可查看个人信息查看记录")
+        raise PermissionDenied(gettext("仅县扶贫办可查看个人信息查看记录"))
     entries = AuditEntry.objects.filter(action__startswith=ACTION_PREFIX).exclude(action=EXPIRED)
     if not user.is_superuser:
         prefix = (user.region_id or "")[:6]

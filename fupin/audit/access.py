@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -61,9 +62,9 @@ def check_purpose(purpose: str | None, note: str | None = "") -> tuple[str, str]
     purpose = (purpose or "").strip()
     note = (note or "").strip()[:200]
     if purpose not in Purpose.values:
-        raise RevealRefused("请选择查看完整信息的用途")
+        raise RevealRefused(gettext("请选择查看完整信息的用途"))
     if purpose == Purpose.OTHER and not note:
-        raise RevealRefused("用途为“其他”时请说明查看原因")
+        raise RevealRefused(gettext("用途为“其他”时请说明查看原因"))
     return purpose, note
 
 

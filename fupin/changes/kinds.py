@@ -144,21 +144,21 @@ def _typed_member_fields(fields: dict) -> dict:
             continue  # read from the ID number
         if name == "birth_date":
             if value not in (None, "") and not isinstance(value, (str, datetime.date)):
-                errors[name] = "出生日期格式应为 YYYY-MM-DD"
+                errors[name] = gettext("出生日期格式应为 YYYY-MM-DD")
         elif isinstance(field, models.BooleanField):
             if not isinstance(value, bool):
-                errors[name] = "须为 true 或 false"
+                errors[name] = gettext("须为 true 或 false")
         elif isinstance(field, models.PositiveSmallIntegerField):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 32767:
-                errors[name] = "须为整数"
+                errors[name] = gettext("须为整数")
         elif not isinstance(value, str):
-            errors[name] = "须为字符串"
+            errors[name] = gettext("须为字符串")
         elif (
             field.choices
             and value not in [v for v, _label in field.flatchoices]
             and not (field.blank and value == "")
         ):
-            errors[name] = f"{field.verbose_name}取值无效"
+            errors[name] = gettext("%(verbose_name)s取值无效") % {"verbose_name": field.verbose_name}
         elif name != "id_number" and len(value) > field.max_length:
             errors[name] = TOO_LONG.format(max_length=field.max_length)
         elif name == "id_number" and len(value) > ID_NUMBER_MAX_LENGTH:

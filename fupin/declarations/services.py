@@ -125,7 +125,7 @@ def _clean_person(name: str, id_number: str) -> tuple[str, str]:
     errors = {}
     name = (name or "").strip()
     if not name or len(name) > 50:
-        errors["name"] = "请填写姓名（50字以内）"
+        errors["name"] = gettext("请填写姓名（50字以内）")
     try:
         id_number = parse((id_number or "").strip().upper()).number
     except IdNumberError as e:
@@ -138,10 +138,10 @@ def _clean_person(name: str, id_number: str) -> tuple[str, str]:
 def _clean_case(hardship: str, description: str) -> str:
     errors = {}
     if hardship not in Hardship.values:
-        errors["hardship"] = "请选择遇到的困难"
+        errors["hardship"] = gettext("请选择遇到的困难")
     description = (description or "").strip()
     if not description or len(description) > 500:
-        errors["description"] = "请简单说明情况（500字以内）"
+        errors["description"] = gettext("请简单说明情况（500字以内）")
     if errors:
         raise DeclarationError(errors)
     return description
@@ -281,7 +281,7 @@ def declare(
         except DeclarationError as e:
             errors.update(e.errors)
     if not consent:
-        errors["consent"] = "请勾选同意授权核查家庭情况"
+        errors["consent"] = gettext("请勾选同意授权核查家庭情况")
     if errors:
         raise DeclarationError(errors)
     name, id_number = _clean_person(name, id_number)

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Literal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
@@ -427,7 +428,7 @@ def list_cross_checks(request, params: Query[CursorQuery]):
 def upload_cross_check(request, form: Form[UploadForm], file: File[UploadedFile] = None):
     user = request.auth
     if file is None:
-        raise services.MonitoringError({"file": "请选择名单文件"})
+        raise services.MonitoringError({"file": gettext("请选择名单文件")})
     try:
         check = cross_checks.upload_cross_check(
             by=user, department=form.department, upload=file, county=form.county

@@ -4,6 +4,7 @@ ID number, or by name and birth date. A liaison's token reaches these routes and
 
 from typing import Annotated, Literal
 
+from django.utils.translation import gettext
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import AfterValidator
@@ -75,7 +76,7 @@ MAX_DETAILS = 12
 
 def _few(details: dict[str, str]) -> dict[str, str]:
     if len(details) > MAX_DETAILS:
-        raise ValueError(f"最多{MAX_DETAILS}项")
+        raise ValueError(gettext("最多%(MAX_DETAILS)s项") % {"MAX_DETAILS": MAX_DETAILS})
     return details
 
 

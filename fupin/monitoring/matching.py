@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 from django.db import connection, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from python_calamine import CalamineWorkbook
 
@@ -180,10 +181,10 @@ def columns_of(headers: list[str]) -> dict:
     """Which header is the ID number, the name, the birth date; the rest are kept as evidence."""
     headers = [h.strip() for h in headers]
     if not any(headers):
-        raise DepartmentFileError("文件第一行应为列名，但为空")
+        raise DepartmentFileError(gettext("文件第一行应为列名，但为空"))
     dupes = sorted({h for h in headers if h and headers.count(h) > 1})
     if dupes:
-        raise DepartmentFileError(f"列名重复：{'、'.join(dupes)}")
+        raise DepartmentFileError(gettext("列名重复：%(value)s") % {"value": "、".join(dupes)})
     found = {
         "id": _find(headers, ID_HEADERS),
         "name": _find(headers, NAME_HEADERS),
@@ -191,14 +192,14 @@ def columns_of(headers: list[str]) -> dict:
     }
     if not found["id"] and not (found["name"] and found["birth"]):
         raise DepartmentFileError(
-            "文件缺少“身份证号”列；没有身份证号时须有“姓名”和“出生日期”两列。现有列："
-            + "、".join(h for h in headers if h)[:300]
+            gettext("文件缺少“身份证号”列；没有身份证号时须有“姓名”和“出生日期”两列。现有列：%(columns)s")
+            % {"columns": "、".join(h for h in headers if h)[:300]}
         )
     for h in headers:
         if not h:
-            raise DepartmentFileError("有列没有列名，请补全第一行的列名")
+            raise DepartmentFileError(gettext("有列没有列名，请补全第一行的列名"))
         if not re.fullmatch(r"[\w\u3400-\u9fff（）()·./ -]{1,40}", h):
-            raise DepartmentFileError(f"列名“{h[:40]}”含有不支持的字符")
+            raise DepartmentFileError(gettext("列名“%(value)s”含有不支持的字符") % {"value": h[:40]})
     used = {v for v in found.values() if v}
     found["extra"] = [h for h in headers if h not in used][:MAX_EXTRA_COLUMNS]
     found["headers"] = headers
@@ -215,7 +216,7 @@ def _decode_head(raw: bytes) -> tuple[str, str]:
                 return raw[: e.start].decode(encoding), encoding
             continue
     raise DepartmentFileError(
-        "文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV 文件，或 Excel（.xlsx）文件"
+        gettext("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV 文件，或 Excel（.xlsx）文件")
     )
 
 
@@ -231,17 +232,22 @@ def normalise_upload(source, dest: Path) -> tuple[dict, int]:
         if head.startswith(b"PK\x03\x04"):
             columns, rows = _xlsx_to_csv(source, tmp)
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise DepartmentFileError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV")
+            raise DepartmentFileError(gettext("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV"))
         else:
             columns, rows = _csv_to_csv(source, tmp)
         if rows == 0:
-            raise DepartmentFileError("文件中没有数据行")
+            raise DepartmentFileError(gettext("文件中没有数据行"))
         hash_ids(columns, tmp)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
             tmp.unlink()
     return columns, rows
+
+
+def _unparsable(error: Exception) -> str:
+    """The refusal of a list file its reader (Polars, DuckDB) could not parse, with the first line of why."""
+    return gettext("名单文件无法解析：%(value)s") % {"value": str(error).splitlines()[0][:200]}
 
 
 def hash_ids(columns: dict, path: Path) -> None:
@@ -255,7 +261,7 @@ def hash_ids(columns: dict, path: Path) -> None:
         try:
             frame = pl.read_csv(path, infer_schema=False, quote_char='"')
         except pl.exceptions.PolarsError as e:
-            raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
+            raise DepartmentFileError(_unparsable(e)) from None
         numbers = frame[name].str.strip_chars().str.to_uppercase().to_list()  # any whitespace, U+3000 too
         hashed = pl.Series(name, crypto.blind_indexes(numbers, "id_number"), dtype=pl.Int64)
         part = path.with_suffix(".hashing")
@@ -268,9 +274,9 @@ def hash_ids(columns: dict, path: Path) -> None:
 def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
     first = source.read(CHUNK)
     if not first.strip():
-        raise DepartmentFileError("文件为空")
+        raise DepartmentFileError(gettext("文件为空"))
     if b"\x00" in first[:4096]:
-        raise DepartmentFileError("文件不是文本格式的 CSV，请上传 CSV 或 Excel（.xlsx）文件")
+        raise DepartmentFileError(gettext("文件不是文本格式的 CSV，请上传 CSV 或 Excel（.xlsx）文件"))
     text, encoding = _decode_head(first)
     header_line = text.splitlines()[0] if text else ""
     headers = next(csv.reader([header_line]))
@@ -292,15 +298,15 @@ def _csv_to_csv(source, tmp: Path) -> tuple[dict, int]:
                     out.write(decoder.decode(chunk).encode("utf-8"))
             except UnicodeDecodeError:
                 raise DepartmentFileError(
-                    f"文件中有无法按 {'UTF-8' if encoding == 'utf-8-sig' else 'GBK'} 解码的字符，"
-                    "请检查文件编码后重新上传"
+                    gettext("文件中有无法按 %(value)s 解码的字符，请检查文件编码后重新上传")
+                    % {"value": "UTF-8" if encoding == "utf-8-sig" else "GBK"}
                 ) from None
             newlines += chunk.count(b"\n")
             last = chunk[-1:]
         try:
             tail = decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise DepartmentFileError("文件结尾有不完整的字符，请检查文件编码后重新上传") from None
+            raise DepartmentFileError(gettext("文件结尾有不完整的字符，请检查文件编码后重新上传")) from None
         if tail and encoding != "utf-8-sig":
             out.write(tail.encode("utf-8"))
     rows = newlines if last not in (b"\n", b"") else newlines - 1
@@ -317,9 +323,9 @@ def _xlsx_to_csv(source, tmp: Path) -> tuple[dict, int]:
         sheet = book.get_sheet_by_index(0)
         data = sheet.to_python(skip_empty_area=True)
     except Exception:
-        raise DepartmentFileError("无法读取 Excel 文件，请确认文件未损坏且为 .xlsx 格式") from None
+        raise DepartmentFileError(gettext("无法读取 Excel 文件，请确认文件未损坏且为 .xlsx 格式")) from None
     if not data:
-        raise DepartmentFileError("文件为空")
+        raise DepartmentFileError(gettext("文件为空"))
 
     def cell(v):
         if isinstance(v, float) and v.is_integer():
@@ -625,7 +631,7 @@ def match(
                     "WHERE d._id IS NULL"
                 )
         except duckdb.Error as e:
-            raise DepartmentFileError(f"名单文件无法解析：{str(e).splitlines()[0][:200]}") from None
+            raise DepartmentFileError(_unparsable(e)) from None
         progress(70)
         db.execute(
             f"COPY (SELECT * FROM hit ORDER BY member_id) TO {_sql_text(str(hits_csv))} "

@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Cast, Concat, Substr
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fupin.audit.models import AuditEntry
@@ -100,7 +101,7 @@ def threshold_for(year: int, region_code: str) -> MonitoringThreshold:
     for row in effective_thresholds(year):
         if region_code.startswith(row.region_prefix):
             return row
-    raise ThresholdMissing(f"未设置{year}年适用于该区域的监测线")
+    raise ThresholdMissing(gettext("未设置%(year)s年适用于该区域的监测线") % {"year": year})
 
 
 def _by_region(year: int, field: str, attr: str, output_field):

@@ -71,7 +71,7 @@ class Watched:
             if row.status != self.model.Status.FAILED:
                 return f"{row}当前为{row.get_status_display()}，无需重试"
             if isinstance(row, CrossCheck) and (row.purged_at or not row.file):
-                raise MonitoringError("名单文件已按保留期限删除，请重新上传")
+                raise MonitoringError(gettext("名单文件已按保留期限删除，请重新上传"))
             self.model.objects.filter(pk=pk).update(status=self.model.Status.QUEUED, message="")
             record(
                 by=by,
@@ -94,7 +94,7 @@ class Watched:
                 return f"{row}已结束（{row.get_status_display()}），无需取消"
         if self.settle(pk, by=by):
             return f"{row}的进程已中断，已结束"
-        raise MonitoringError(f"{row}正在运行，不能取消")
+        raise MonitoringError(gettext("%(row)s正在运行，不能取消") % {"row": row})
 
     def items_for(self, user) -> list[work.WorkItem]:
         unfinished = (self.model.Status.QUEUED, self.model.Status.RUNNING, self.model.Status.FAILED)

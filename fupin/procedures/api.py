@@ -230,7 +230,7 @@ def complete_survey(request, payload: SurveyIn, batch_id: int = BatchId):
     exceptions = {}
     for key, value in payload.exceptions.items():
         if not key.isdigit():
-            raise ProcedureError({"exceptions": f"“{key}”不是批次中户的 id"})
+            raise ProcedureError({"exceptions": (gettext("“%(key)s”不是批次中户的 id") % {"key": key})})
         exceptions[int(key)] = tuple(value)
     selection.complete_survey(selectors.batch_for(user, batch_id), by=user, exceptions=exceptions)
     return _batch(user, batch_id)
@@ -249,7 +249,7 @@ def record_appraisal(
         raw = json.loads(form.votes)
         parsed = {int(k): (int(v[0]), int(v[1])) for k, v in raw.items()}
     except (ValueError, TypeError, AttributeError, IndexError, KeyError):
-        raise ProcedureError({"votes": '票数应为 JSON：{"批次中户的 id": [赞成, 反对]}'}) from None
+        raise ProcedureError({"votes": gettext('票数应为 JSON：{"批次中户的 id": [赞成, 反对]}')}) from None
     selection.record_appraisal(
         selectors.batch_for(user, batch_id),
         by=user,
@@ -506,7 +506,7 @@ def save_village_profile(
     缺少答 428，此后他人已修改答 412。"""
     user = request.auth
     if not user.in_scope(village):
-        raise ProcedureError({"village": f"行政村代码不存在：{village}"})
+        raise ProcedureError({"village": (gettext("行政村代码不存在：%(village)s") % {"village": village})})
     existing = VillageProfile.objects.filter(village_id=village, year=year).first()
     expected = entry_version(request, existing)
     try:

@@ -160,7 +160,7 @@ def add_notice_photo(
 ) -> Batch:
     """The photo of the printed notice as posted (公示张贴现场照片), after the notice was issued."""
     now = now_unless_given(now)
-    batch, notice = _notice_in_force(batch, by=by, missing="请先生成并打印公示，张贴后再上传照片")
+    batch, notice = _notice_in_force(batch, by=by, missing=gettext("请先生成并打印公示，张贴后再上传照片"))
     if not photo:
         raise ProcedureError(gettext("请选择公示张贴现场照片"))
     log_step(
@@ -192,7 +192,7 @@ def _days_left(now: datetime.datetime, ends_at: datetime.datetime) -> str:
 def close_notice(batch: Batch, *, by: User, now: datetime.datetime | None = None) -> Batch:
     """End a notice that has run its full period and move on to the review."""
     now = now_unless_given(now)
-    batch, notice = _notice_in_force(batch, by=by, missing="公示尚未张贴，请先张贴公示并上传照片")
+    batch, notice = _notice_in_force(batch, by=by, missing=gettext("公示尚未张贴，请先张贴公示并上传照片"))
     if not selectors.notice_photographed(batch, notice):
         raise ProcedureError(gettext("请先上传公示张贴现场照片，再结束公示"))
     if now < notice.ends_at:

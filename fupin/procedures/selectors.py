@@ -453,7 +453,9 @@ def poverty_line(year: int, region_code: str) -> Decimal:
         )
     )
     if not candidates:
-        raise services.ProcedureError(f"{year}年尚未设定扶贫标准，请在“年度扶贫标准”中设定")
+        raise services.ProcedureError(
+            gettext("%(year)s年尚未设定扶贫标准，请在“年度扶贫标准”中设定") % {"year": year}
+        )
     best = max(candidates, key=lambda c: (c[0], len(c[1])))
     return best[2]
 

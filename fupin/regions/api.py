@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+from django.utils.translation import gettext
 from ninja import Path, Router, Schema
 from pydantic import AfterValidator
 
@@ -14,7 +15,7 @@ from .models import LEVEL_BY_LENGTH, Region
 def _check_region_code(value: str) -> str:
     value = value.strip()
     if not value.isascii() or not value.isdigit() or len(value) not in LEVEL_BY_LENGTH:
-        raise ValueError("区划代码应为2、4、6、9、12或15位数字")
+        raise ValueError(gettext("区划代码应为2、4、6、9、12或15位数字"))
     return value
 
 

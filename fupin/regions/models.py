@@ -6,6 +6,7 @@ prefix, read as one indexed range [prefix, prefix_next) — never a recursive wa
 """
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,7 +34,7 @@ def level_of(code: str) -> RegionLevel:
     try:
         return RegionLevel(LEVEL_BY_LENGTH[len(code)])
     except KeyError:
-        raise ValueError(f"不是有效的区划代码：{code!r}") from None
+        raise ValueError(gettext("不是有效的区划代码：%(code)s") % {"code": repr(code)}) from None
 
 
 def parent_code(code: str) -> str | None:

@@ -7,6 +7,7 @@ and the same refusal for roles that read no region (a helper, a department liais
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 
 from fupin.core.api import errors_for, plain_json
@@ -30,7 +31,7 @@ class Where(Schema):
 def _where(request, where: Where) -> tuple[Region | None, int]:
     user = request.auth
     if user.scope_prefix is None:
-        raise PermissionDenied("您的角色不能查看统计数据")
+        raise PermissionDenied(gettext("您的角色不能查看统计数据"))
     region = regions.region_for(user, where.region) if where.region else regions.home_region(user)
     if region is not None and region.level > RegionLevel.VILLAGE:
         region = region.parent

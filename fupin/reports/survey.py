@@ -1,6 +1,7 @@
 """Recording the satisfaction survey (群众认可度调查): one answer per household and year, audited."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ScopeError, household_filter
 from fupin.audit.services import record
@@ -17,7 +18,7 @@ def household_by_number(user, number: str) -> Household:
     scope = household_filter(user)
     household = Household.objects.filter(scope, number=number.strip()).first() if scope is not None else None
     if household is None:
-        raise SurveyError("没有找到该户编号，或该户不在您的管辖范围内")
+        raise SurveyError(gettext("没有找到该户编号，或该户不在您的管辖范围内"))
     return household
 
 
@@ -26,7 +27,7 @@ def record_answer(
     *, by, number: str, year: int, answer: str, respondent: str, surveyed_on, note: str = ""
 ) -> SatisfactionSurvey:
     if not by.can_edit_registry:
-        raise ScopeError("您的角色只能查看，不能录入调查结果")
+        raise ScopeError(gettext("您的角色只能查看，不能录入调查结果"))
     household = household_by_number(by, number)
     survey, created = SatisfactionSurvey.objects.update_or_create(
         household=household,

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.audit.models import AuditEntry
 from fupin.audit.verify import anchor_file, verify
@@ -28,11 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args, county, anchors, no_anchor_file, **options):
         county = (county or "").strip()
         if county and not county.isdigit():
-            raise CommandError("--county 应为区划代码（数字）")
+            raise CommandError(gettext("--county 应为区划代码（数字）"))
         files = [Path(p) for p in anchors]
         for path in files:
             if not path.is_file():
-                raise CommandError(f"锚点文件不存在：{path}")
+                raise CommandError(gettext("锚点文件不存在：%(path)s") % {"path": path})
         default = anchor_file()
         if not no_anchor_file and default.is_file() and default not in files:
             files.append(default)

@@ -4,6 +4,7 @@ cron)."""
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.declarations.sweep import sweep
 
@@ -18,6 +19,6 @@ class Command(BaseCommand):
         try:
             today = datetime.date.fromisoformat(date) if date else None
         except ValueError:
-            raise CommandError("日期格式应为 YYYY-MM-DD") from None
+            raise CommandError(gettext("日期格式应为 YYYY-MM-DD")) from None
         result = sweep(today)
         self.stdout.write(f"新登记超期问题 {result['opened']} 条，自动销号 {result['settled']} 条")

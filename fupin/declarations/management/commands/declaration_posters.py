@@ -2,6 +2,7 @@
 or village as one PDF (a page per village), for regions too large to print from the dashboard page."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.declarations.poster import render_posters_pdf, villages_under
 from fupin.regions.models import Region, RegionLevel
@@ -18,10 +19,10 @@ class Command(BaseCommand):
     def handle(self, code, *, out, base_url=None, **options):
         region = Region.objects.filter(code=code).first()
         if region is None or region.level < RegionLevel.COUNTY:
-            raise CommandError("请给出县、乡镇或村的区划代码")
+            raise CommandError(gettext("请给出县、乡镇或村的区划代码"))
         villages = villages_under(region)
         if not villages:
-            raise CommandError(f"{region.name}下没有村")
+            raise CommandError(gettext("%(name)s下没有村") % {"name": region.name})
         with open(out, "wb") as fh:
             fh.write(render_posters_pdf(villages, base_url=base_url))
         self.stdout.write(f"{region.name}：{len(villages)} 个村的海报已写入 {out}")

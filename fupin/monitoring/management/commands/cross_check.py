@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.accounts.commands import acting_user
 from fupin.monitoring import cross_checks, services
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, file, department, region, **options):
         path = Path(file)
         if not path.exists():
-            raise CommandError(f"文件不存在：{file}")
+            raise CommandError(gettext("文件不存在：%(file)s") % {"file": file})
         by = acting_user()  # the whole registry, or --region of it: an administrator's work
         try:
             with open(path, "rb") as raw:

@@ -2,6 +2,7 @@
 progress."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.accounts.commands import acting_user
 from fupin.monitoring import rules
@@ -19,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, year, kind, region, **options):
         if kind == Sweep.Kind.SIGNALS and not rules.effective_thresholds(year):
-            raise CommandError(f"未设置{year}年及以前的监测线")
+            raise CommandError(gettext("未设置%(year)s年及以前的监测线") % {"year": year})
         by = acting_user()  # the whole registry, or --region of it: an administrator's work
         total = len(rules.SIGNAL_RULES if kind == Sweep.Kind.SIGNALS else rules.SUSPECT_RULES)
         sweep = Sweep.objects.create(

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.regions.models import Region, RegionLevel
 from fupin.regions.services import DIVISIONS_FILE, load_regions, read_divisions, select_divisions
@@ -41,10 +42,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, depth, under, **options):
         if not file.exists():
-            raise CommandError(f"文件不存在：{file}")
+            raise CommandError(gettext("文件不存在：%(file)s") % {"file": file})
         for code in under:
             if not code.isdigit():
-                raise CommandError(f"区划代码只能是数字：{code}")
+                raise CommandError(gettext("区划代码只能是数字：%(code)s") % {"code": code})
         rows = list(select_divisions(read_divisions(file), under=under, depth=DEPTHS[depth]))
         if (
             options["if_incomplete"]
