@@ -199,6 +199,8 @@ def _chunk_rows(ids: list[int], regions: _RegionNames, labels: dict, masks) -> I
         # read in the database's order: put back in the list's (without a household deleted since it was read)
         at = {hid: i for i, hid in enumerate(columns["id"])}
         ids = [hid for hid in ids if hid in at]
+        if not ids:  # every one of them deleted (and `IN ()` is no SQL to PostgreSQL)
+            return
         order = [at[hid] for hid in ids]
         columns = {name: [values[i] for i in order] for name, values in columns.items()}
     member_households, member_rows, heads = _members(ids, labels, masks)
