@@ -13,6 +13,7 @@ and the baseline joining that same stored list with the members' blind index.
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from fupin.accounts.models import User  # noqa: E402
+from fupin.core.files import local_path  # noqa: E402
 from fupin.monitoring import cross_checks  # noqa: E402
 from fupin.monitoring.models import CrossCheck, Finding  # noqa: E402
 from fupin.regions.models import code_range  # noqa: E402
@@ -116,7 +118,12 @@ def main():
                 by=admin, department="vehicle", upload=File(f, name="vehicles.csv")
             )
         upload = time.perf_counter() - t
-        stored = Path(check.file.path)  # the stored list, its numbers hashed on upload: the baseline's list
+        # The stored list, its numbers hashed on upload, is the baseline's list. It lies sealed on disk
+        # (fupin.core.sealed_files): the baseline joins a plain copy, and fupin's run opens the sealed file
+        # itself, inside its timed match step.
+        stored = tmp / "stored_list.csv"
+        with local_path(check.file) as opened:
+            shutil.copyfile(opened, stored)
         CrossCheck.objects.filter(pk=check.pk).update(
             scope_code=SCOPE, run_by=admin, status=CrossCheck.Status.QUEUED
         )
