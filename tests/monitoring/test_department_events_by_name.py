@@ -143,3 +143,21 @@ def test_without_an_id_the_name_and_birth_date_are_both_needed(users, own):
     future = liaison.post(URL, by_name("王五", birth=tomorrow))
     assert future.status_code == 422 and "birth_date" in future.json()["errors"]
     assert not DepartmentEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_loss_whose_person_is_uncertain_records_no_risk_event_and_its_pages_show_it(client, users, own):
+    other = factories.make_household(factories.SIBLING_VILLAGE, head="王五")
+    loss = by_name(
+        "王五", kind="disaster_loss", amount="8000.00", occurred_on=datetime.date.today().isoformat()
+    )
+    body = token_client(users["liaison"]).post(URL, loss).json()
+    assert body["match"] == "ambiguous" and body["risk_event"] is None and body["candidates_count"] == 2
+    findings = Finding.objects.filter(rule=UNRESOLVED_RULE)
+    assert {f.household_id for f in findings} == {own.pk, other.pk}
+    assert {f.department for f in findings} == {"registry"}  # a loss has no department list
+    client.force_login(users["county"])
+    check = client.get(f"/monitoring/checks/{body['cross_check']}/")
+    assert check.status_code == 200
+    page = client.get(f"/monitoring/findings/{findings.first().pk}/")
+    assert page.status_code == 200 and "推送事件对应的人待确认" in page.content.decode()
