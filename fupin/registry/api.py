@@ -15,6 +15,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Body, Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder, Status
@@ -384,7 +385,7 @@ def household_detail(user, pk: int, query: RevealQuery | None = None) -> dict:
 def _ensure_can_edit(user) -> None:
     """Read-only roles get 403; called after the record was found in scope, so it reveals nothing."""
     if not user.can_edit_registry:
-        raise HttpError(403, "您的角色只能查看，不能修改")
+        raise HttpError(403, gettext("您的角色只能查看，不能修改"))
 
 
 def _group_in(user, household_village: str, code: str | None):
@@ -396,7 +397,14 @@ def _group_in(user, household_village: str, code: str | None):
         .first()
     )
     if group is None:
-        raise services.RegistryError({"group": f"行政村 {household_village} 下没有代码为 {code} 的村民小组"})
+        raise services.RegistryError(
+            {
+                "group": (
+                    gettext("行政村 %(household_village)s 下没有代码为 %(code)s 的村民小组")
+                    % {"household_village": household_village, "code": code}
+                )
+            }
+        )
     return group
 
 
@@ -476,7 +484,9 @@ def create_household(request, payload: HouseholdCreateIn):
     group = fields.pop("group", None)
     if not user.in_scope(village):
         # Same answer as for a code that does not exist: the caller learns nothing about other regions.
-        raise services.RegistryError({"village": f"行政村代码不存在：{village}"})
+        raise services.RegistryError(
+            {"village": (gettext("行政村代码不存在：%(village)s") % {"village": village})}
+        )
     household = services.create_household(by=user, village_code=village, group_code=group, **fields)
     return Status(201, household_detail(user, household.pk))
 
@@ -651,7 +661,9 @@ def put_guarantees(
     _ensure_can_edit(user)
     this_year = timezone.localdate().year
     if not 2000 <= year <= this_year:
-        raise services.RegistryError({"year": f"年度应在2000到{this_year}之间"})
+        raise services.RegistryError(
+            {"year": (gettext("年度应在2000到%(this_year)s之间") % {"this_year": this_year})}
+        )
     expected = entry_version(request, household.guarantee_checks.filter(year=year).first())
     try:
         check = services.record_guarantees(

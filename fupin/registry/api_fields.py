@@ -6,6 +6,7 @@ import datetime
 from typing import Annotated, Any, Literal
 
 from django.db import models
+from django.utils.translation import gettext
 from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, create_model
 
@@ -14,7 +15,7 @@ from fupin.core.api import bounded_text, decimal_amount, dump, model_schema
 
 def _iso_date_only(value: Any) -> Any:
     if not isinstance(value, str):
-        raise ValueError("须为日期字符串，格式 YYYY-MM-DD")
+        raise ValueError(gettext("须为日期字符串，格式 YYYY-MM-DD"))
     return value
 
 

@@ -5,6 +5,7 @@ one."""
 
 import datetime
 
+from django.utils.translation import gettext
 from ninja import Field, Path, Router, Schema
 from ninja.responses import Status
 
@@ -74,9 +75,9 @@ def record_consent(request, payload: ConsentIn, household_id: int = HouseholdId)
     household = selectors.household_for(request.auth, household_id)
     member = household.members.filter(pk=payload.member).first()
     if member is None:
-        raise RegistryError({"member": "该成员不在本户"})
+        raise RegistryError({"member": gettext("该成员不在本户")})
     if payload.method == ConsentMethod.PAPER:
-        raise RegistryError({"method": "纸质授权书请在户详情页上传扫描件"})
+        raise RegistryError({"method": gettext("纸质授权书请在户详情页上传扫描件")})
     consent = consents.record_consent(
         member,
         by=request.auth,

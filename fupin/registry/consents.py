@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import ensure_can_edit
 from fupin.audit.services import record
@@ -81,13 +82,13 @@ def _signature_file(data_url: str) -> File:
     """A signature drawn on a phone's canvas, posted as a PNG data URL."""
     head, _, payload = (data_url or "").partition(",")
     if head != "data:image/png;base64" or not payload:
-        raise RegistryError({"signature": "签名图片无效，请重新签名"})
+        raise RegistryError({"signature": gettext("签名图片无效，请重新签名")})
     if len(payload) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
-        raise RegistryError({"signature": "签名图片过大"})
+        raise RegistryError({"signature": gettext("签名图片过大")})
     try:
         raw = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise RegistryError({"signature": "签名图片无效，请重新签名"}) from None
+        raise RegistryError({"signature": gettext("签名图片无效，请重新签名")}) from None
     return ContentFile(raw, name="signature.png")
 
 
@@ -109,15 +110,15 @@ def record_consent(
     scopes = sorted(set(scopes))
     errors = {}
     if not scopes or set(scopes) - set(ConsentScope.values):
-        errors["scopes"] = "请选择授权核对的数据范围"
+        errors["scopes"] = gettext("请选择授权核对的数据范围")
     if method not in ConsentMethod.values:
-        errors["method"] = "请选择授权方式"
+        errors["method"] = gettext("请选择授权方式")
     if given_on is None or given_on > timezone.localdate():
-        errors["given_on"] = "授权日期不能晚于今天"
+        errors["given_on"] = gettext("授权日期不能晚于今天")
     if method == ConsentMethod.PAPER and upload is None:
-        errors["upload"] = "纸质授权书须上传扫描件"
+        errors["upload"] = gettext("纸质授权书须上传扫描件")
     if method == ConsentMethod.SIGNATURE and not signature:
-        errors["signature"] = "请在手机上签名"
+        errors["signature"] = gettext("请在手机上签名")
     if errors:
         raise RegistryError(errors)
     attached = None
@@ -164,10 +165,10 @@ def withdraw_consent(consent: Consent, *, by: Any, reason: str) -> Consent:
     consent = Consent.objects.select_for_update().select_related("household").get(pk=consent.pk)
     ensure_can_edit(by, consent.household.village_id)
     if consent.withdrawn_at is not None:
-        raise RegistryError("该授权已撤回")
+        raise RegistryError(gettext("该授权已撤回"))
     reason = (reason or "").strip()[:200]
     if not reason:
-        raise RegistryError({"reason": "请填写撤回原因"})
+        raise RegistryError({"reason": gettext("请填写撤回原因")})
     consent.withdrawn_at, consent.withdrawn_by, consent.withdraw_reason = timezone.now(), by, reason
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
     record(

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import money
@@ -282,13 +283,13 @@ def per_capita_net_income(*, incomes, productive_expenditure, household_size: in
     and PostgreSQL, which would refuse the whole transaction).
     """
     if household_size < 1:
-        raise ValueError("家庭人口数须至少为1")
+        raise ValueError(gettext("家庭人口数须至少为1"))
     total = sum((Decimal(v) for v in incomes), Decimal("0")) - Decimal(productive_expenditure)
     result = (total / household_size).quantize(CENT, rounding=ROUND_HALF_UP)
     if abs(result) >= MONEY_BELOW:
         raise IncomeTooLarge(
-            f"由各项收入算得的年人均纯收入 {money.format_yuan(result)} 元超过上限 "
-            f"{money.format_yuan(MONEY_BELOW - CENT)} 元：请检查各项收入金额"
+            gettext("由各项收入算得的年人均纯收入 %(value)s 元超过上限 %(value2)s 元：请检查各项收入金额")
+            % {"value": money.format_yuan(result), "value2": money.format_yuan(MONEY_BELOW - CENT)}
         )
     return result
 

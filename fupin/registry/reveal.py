@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext
 
 from fupin.accounts.scope import household_filter
 from fupin.audit import access
@@ -38,7 +39,10 @@ def parse_fields(raw: str | Iterable[str] | None) -> frozenset[str]:
     unknown = sorted(set(names) - set(REVEALS))
     if unknown:
         raise RegistryError(
-            {"reveal": "不能查看的字段：" + "、".join(unknown) + "（可选 id_number、phone、bank_account）"}
+            {
+                "reveal": gettext("不能查看的字段：%(fields)s（可选 id_number、phone、bank_account）")
+                % {"fields": "、".join(unknown)}
+            }
         )
     return frozenset(names)
 
@@ -66,7 +70,7 @@ def mask_values(values: dict, revealed: Iterable[str] = ()) -> dict:
 
 def ensure_may_reveal(user: Any) -> None:
     if not getattr(user, "sees_identifiers", False):
-        raise PermissionDenied("您的角色不能查看完整的身份证号、电话和银行账号")
+        raise PermissionDenied(gettext("您的角色不能查看完整的身份证号、电话和银行账号"))
 
 
 @transaction.atomic

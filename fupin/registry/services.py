@@ -137,7 +137,7 @@ def _check_household_fields(values: dict) -> None:
     )
     bad_causes = [c for c in values.get("other_causes") or [] if c not in codes.PovertyCause.values]
     if bad_causes:
-        errors["other_causes"] = f"未知的致贫原因：{'、'.join(bad_causes)}"
+        errors["other_causes"] = gettext("未知的致贫原因：%(value)s") % {"value": "、".join(bad_causes)}
     if errors:
         raise RegistryError(errors)
 
@@ -408,7 +408,7 @@ def check_member_fields(
                 if by is not None and by.in_scope(other.village_code)
                 else "其他户"
             )
-            errors["id_number"] = f"此身份证号已登记在{where}（一人只能在一户）"
+            errors["id_number"] = gettext("此身份证号已登记在%(where)s（一人只能在一户）") % {"where": where}
     relations = list(household.members.exclude(pk=member_id or 0).values_list("relation", flat=True))
     if values.get("relation") == codes.Relation.HEAD and codes.Relation.HEAD in relations:
         errors["relation"] = validation.SECOND_HEAD

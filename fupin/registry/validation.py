@@ -8,6 +8,7 @@ record refused by a form is refused by the import for the same reason.
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.core import idnumber
 
@@ -49,13 +50,13 @@ def check_member(
 ) -> dict:
     errors = {}
     if work_months is not None and not 0 <= work_months <= 12:
-        errors["work_months"] = "务工时间应在0到12个月之间"
+        errors["work_months"] = gettext("务工时间应在0到12个月之间")
     if bool(disability_category) != bool(disability_level):
-        errors["disability_level"] = "残疾类别与残疾等级须同时填写或同时为空"
+        errors["disability_level"] = gettext("残疾类别与残疾等级须同时填写或同时为空")
     if birth_date and schooling in {codes.SchoolingStatus.PRIMARY, codes.SchoolingStatus.GRADE7}:
         age = idnumber.age_on(birth_date, timezone.localdate())
         if age < 5:
-            errors["schooling"] = f"{age}岁不应为小学或初中在校生"
+            errors["schooling"] = gettext("%(age)s岁不应为小学或初中在校生") % {"age": age}
     return errors
 
 
@@ -82,15 +83,15 @@ def check_household(
     # (边缘易致贫户, 突发严重困难户), so it needs none.
     registered = status in {codes.HouseholdStatus.POOR, codes.HouseholdStatus.EXITED}
     if registered and not household_type:
-        errors["household_type"] = "已建档户须填写贫困户属性"
+        errors["household_type"] = gettext("已建档户须填写贫困户属性")
     if status == codes.HouseholdStatus.POOR and not primary_cause:
-        errors["primary_cause"] = "贫困户须填写主要致贫原因"
+        errors["primary_cause"] = gettext("贫困户须填写主要致贫原因")
     if status == codes.HouseholdStatus.EXITED and not exit_year:
-        errors["exit_year"] = "已脱贫户须填写脱贫年度"
+        errors["exit_year"] = gettext("已脱贫户须填写脱贫年度")
     if exit_year and registration_year and exit_year < registration_year:
-        errors["exit_year"] = "脱贫年度不能早于识别年度"
+        errors["exit_year"] = gettext("脱贫年度不能早于识别年度")
     this_year = timezone.localdate().year
     for field, year in (("registration_year", registration_year), ("exit_year", exit_year)):
         if year is not None and not 2000 <= year <= this_year + 1:
-            errors[field] = f"年度应在2000到{this_year + 1}之间"
+            errors[field] = gettext("年度应在2000到%(value)s之间") % {"value": this_year + 1}
     return errors

@@ -180,7 +180,9 @@ def cancel(pk: int, *, by) -> str:
             return f"「{job.original_name}」已结束（{job.get_status_display()}），无需取消"
     if settle(pk, by=by):
         return f"「{job.original_name}」的导入进程已中断，已按数据的实际情况结束该任务"
-    raise ServiceError(f"「{job.original_name}」正在运行，不能取消")
+    raise ServiceError(
+        gettext("「%(original_name)s」正在运行，不能取消") % {"original_name": job.original_name}
+    )
 
 
 def items_for(user) -> list[work.WorkItem]:
