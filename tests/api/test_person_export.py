@@ -74,3 +74,16 @@ def test_a_liaison_and_a_token_without_the_registry_area_export_nothing(users, h
     assert refused.status_code == 403
     _, funds_only = issue_token(users["county"], name="funds", scopes={"funds": "read"})
     assert Client(headers={"Authorization": f"Bearer {funds_only}"}).get(URL).status_code == 403
+
+
+def test_text_holding_quotes_backslashes_and_control_characters_is_valid_json(api, users, household):
+    """PostgreSQL writes plain text between quotes itself and leaves only such values to its JSON writer."""
+    awkward = ['王"五', "李\\四", "赵\t六\n", "钱'七"]
+    members = list(Member.objects.filter(household=household).order_by("pk"))
+    extra = factories.make_household(head="二户", members=2)
+    members += list(Member.objects.filter(household=extra).order_by("pk"))
+    for member, name in zip(members, awkward, strict=True):
+        Member.objects.filter(pk=member.pk).update(name=name, labour_skill='"')
+    persons = lines_of(api("county").get(URL))
+    assert [p["name"] for p in persons] == awkward
+    assert {p["labour_skill"] for p in persons} == {'"'}
