@@ -253,9 +253,10 @@ def household_section(request, pk):
     user = request.user
     household = household_or_404(user, pk)
     changes = list(selectors.change_requests_for(user, household=household)[: SECTION_SIZE + 1])
+    # htmx loads the section into the household page; its link (without script) opens it as a page of its own
     return render(
         request,
-        "changes/_household_section.html",
+        "changes/_household_section.html" if request.htmx else "changes/household_section.html",
         {
             "household": household,
             "items": [(c, display.summary(c)) for c in changes[:SECTION_SIZE]],

@@ -214,6 +214,18 @@ def test_the_household_section_lists_requests_and_offers_the_button_to_the_villa
     assert url in page  # the household page loads the section
 
 
+def test_the_household_section_s_link_opens_a_whole_page_and_htmx_gets_the_fragment(client, users, household):
+    """Issue 18 (the phone crawl): the section's fallback link opened the bare fragment, no layout and no
+    viewport, 980 px wide on a 390 px phone."""
+    open_request(household, users)
+    url = reverse("changes:household_section", args=[household.pk])
+    login(client, users["clerk"])
+    page = client.get(url).content.decode()
+    assert 'name="viewport"' in page and "<h1>" in page and 'id="change-requests"' in page
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.startswith('<div id="change-requests">') and "<html" not in fragment
+
+
 def test_bad_input_never_errors(client, users, household):
     login(client, users["clerk"])
     for url in (

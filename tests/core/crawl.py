@@ -24,6 +24,8 @@ SKIP = re.compile(
     r"|\.(pdf|xlsx|xls|csv|zip|docx|png|jpe?g)$"
     r"|/(export|download|template|print|pdf|poster|report)s?(/|$|\.)"
 )
+# ?format=xlsx and the like: the same page's file, a download
+DOWNLOAD_QUERY = re.compile(r"(^|&)format=(xlsx|xls|csv|pdf|zip)(&|$)")
 # Number of pages a crawl of one role visits at most, and of pages of the same shape (/households/<n>/).
 PAGE_BOUND = 100
 SHAPE_BOUND = 1
@@ -141,7 +143,8 @@ def same_site_links(page_url: str, links: Iterable[str]) -> list[str]:
         elif not href.startswith("/"):
             base = urlsplit(page_url).path
             href = (base if base.endswith("/") else base.rsplit("/", 1)[0] + "/") + href
-        if not SKIP.search(urlsplit(href).path):
+        parts = urlsplit(href)
+        if not SKIP.search(parts.path) and not DOWNLOAD_QUERY.search(parts.query):
             out.append(href)
     return out
 
