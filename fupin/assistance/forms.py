@@ -10,7 +10,7 @@ from fupin.core.forms import ServiceForm
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES
 
 from .models import BatchKind, HelperKind, MeasureStatus, PlanClass, UnitKind, VisitKind
-from .services import NOTE_MAX_LENGTH
+from .services import DATE_IN_FUTURE, NOTE_MAX_LENGTH
 
 DATE = forms.DateInput(
     attrs={"type": "date"}, format="%Y-%m-%d"
@@ -234,7 +234,9 @@ class VisitForm(ServiceForm):
     def clean_visited_on(self):
         d = self.cleaned_data["visited_on"]
         if d > timezone.localdate():
-            raise forms.ValidationError(gettext_lazy("走访日期不能晚于今天"))
+            raise forms.ValidationError(
+                gettext(DATE_IN_FUTURE)
+            )  # the service's words, as the phone shows them
         return d
 
     def guarantees(self) -> tuple[dict, dict]:

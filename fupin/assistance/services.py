@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import ScopeError, household_filter, households_in_scope_key
@@ -48,16 +48,16 @@ from .selectors import settings_for
 MAX_PHOTOS_PER_VISIT = 9
 # A visit's refusals, in the words the web form, the API and the field app's phone all show (the phone's rules
 # are made from these: fupin.field.selectors.rules)
-DATE_REQUIRED = "请填写日期"
-DATE_IN_FUTURE = "日期不能晚于今天"
+DATE_REQUIRED = gettext_noop("请填写日期")
+DATE_IN_FUTURE = gettext_noop("日期不能晚于今天")
 EARLIEST_VISIT_YEAR = 2014
 VISIT_MESSAGES = {
-    "date_wrong": "走访日期有误",
-    "kind": "请选择走访方式",
-    "findings": "请填写走访情况",
-    "note": "未达标的项目须说明情况",
-    "note_long": "说明最多{limit}个字",
-    "photos": "每次走访最多上传{limit}张照片",
+    "date_wrong": gettext_noop("走访日期有误"),
+    "kind": gettext_noop("请选择走访方式"),
+    "findings": gettext_noop("请填写走访情况"),
+    "note": gettext_noop("未达标的项目须说明情况"),
+    "note_long": gettext_noop("说明最多{limit}个字"),
+    "photos": gettext_noop("每次走访最多上传{limit}张照片"),
 }
 NOTE_MAX_LENGTH = 200  # a guarantee not met, explained in a line
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -202,9 +202,9 @@ def _check_load(helper: Helper, household: Household, errors: dict) -> None:
 
 def check_date(on: object, errors: dict, field: str = "started_on") -> None:
     if not isinstance(on, datetime.date):
-        errors[field] = DATE_REQUIRED
+        errors[field] = gettext(DATE_REQUIRED)
     elif on > timezone.localdate():
-        errors[field] = DATE_IN_FUTURE
+        errors[field] = gettext(DATE_IN_FUTURE)
 
 
 @transaction.atomic
@@ -636,12 +636,12 @@ def record_visit(
     helper = _visiting_helper(by, household, helper, errors)
     check_date(visited_on, errors, "visited_on")
     if isinstance(visited_on, datetime.date) and visited_on.year < EARLIEST_VISIT_YEAR:
-        errors["visited_on"] = VISIT_MESSAGES["date_wrong"]
+        errors["visited_on"] = gettext(VISIT_MESSAGES["date_wrong"])
     if kind not in VisitKind.values:
-        errors["kind"] = VISIT_MESSAGES["kind"]
+        errors["kind"] = gettext(VISIT_MESSAGES["kind"])
     findings = (findings or "").strip()
     if not findings:
-        errors["findings"] = VISIT_MESSAGES["findings"]
+        errors["findings"] = gettext(VISIT_MESSAGES["findings"])
     guarantees = {k: bool(v) for k, v in (guarantees or {}).items() if v is not None}
     unknown = set(guarantees) - set(GUARANTEES)
     if unknown:
@@ -649,13 +649,13 @@ def record_visit(
     notes = {k: v.strip() for k, v in (guarantee_notes or {}).items() if k in GUARANTEES and v and v.strip()}
     for item, met in guarantees.items():
         if met is False and not notes.get(item):
-            errors[f"note_{item}"] = VISIT_MESSAGES["note"]
+            errors[f"note_{item}"] = gettext(VISIT_MESSAGES["note"])
         elif met is False and len(notes[item]) > NOTE_MAX_LENGTH:
-            errors[f"note_{item}"] = VISIT_MESSAGES["note_long"].format(limit=NOTE_MAX_LENGTH)
+            errors[f"note_{item}"] = gettext(VISIT_MESSAGES["note_long"]).format(limit=NOTE_MAX_LENGTH)
     uploads = list(photos or [])
     cleaned: list[ContentFile | None] = []
     if len(uploads) > MAX_PHOTOS_PER_VISIT:
-        errors["photos"] = VISIT_MESSAGES["photos"].format(limit=MAX_PHOTOS_PER_VISIT)
+        errors["photos"] = gettext(VISIT_MESSAGES["photos"]).format(limit=MAX_PHOTOS_PER_VISIT)
     else:
         cleaned = [_clean_photo(photo, errors) for photo in uploads]
     if errors:

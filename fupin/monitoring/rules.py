@@ -39,6 +39,7 @@ from fupin.regions.models import in_region
 from fupin.registry import codes
 from fupin.registry.models import GuaranteeCheck, Household, IncomeRecord, Member
 
+from .department_rules import DEPARTMENT_RULES
 from .id_rules import (  # noqa: F401 (ID_PATTERN, ODD_DIGITS: read by tests and screening)
     ID_PATTERN,
     ODD_DIGITS,
@@ -621,11 +622,16 @@ SUSPECT_RULES = [
     ),
 ]
 
-# Cross-check rules (matching.py) add their own labels here, so one table names every rule.
-RULE_LABELS: dict[str, str] = {r.key: r.label for r in SUSPECT_RULES} | {
-    # pushed.UNRESOLVED_RULE: a pushed event's candidates, for a person to decide whose it is
-    "pushed_person_unresolved": _("推送事件对应的人待确认"),
-}
+# One table names every rule a finding can carry: the suspect rules, the department cross-checks' rules
+# (matching.py writes their findings) and a pushed event's open question.
+RULE_LABELS: dict[str, str] = (
+    {r.key: r.label for r in SUSPECT_RULES}
+    | {r.key: r.label for rules in DEPARTMENT_RULES.values() for r in rules}
+    | {
+        # pushed.UNRESOLVED_RULE: a pushed event's candidates, for a person to decide whose it is
+        "pushed_person_unresolved": _("推送事件对应的人待确认"),
+    }
+)
 
 
 def evaluate(rule: Rule, year: int, prefix: str = "") -> list[dict]:

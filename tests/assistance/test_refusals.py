@@ -77,3 +77,27 @@ def test_an_empty_monitoring_report_downloads(client, users, role):
     assert book.sheetnames == ["帮扶责任人明细", "乡镇汇总", "县汇总"]
     assert book["县汇总"]["B2"].value == 0
     assert client.get(reverse("assistance:monitoring")).status_code == 200
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_visit_form_and_the_service_refuse_a_future_date_in_the_same_words(
+    language, county_user, make_helper
+):
+    """Issue 15: one rule, one message: the web form said 走访日期不能晚于今天 where the service (and so the
+    field app's phone) says 日期不能晚于今天."""
+    from django.utils import translation
+
+    from fupin.assistance import services
+    from fupin.assistance.forms import VisitForm
+
+    household = factories.make_household()
+    pair(household, make_helper(), county_user)
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    with translation.override(language):
+        form = VisitForm({"visited_on": tomorrow.isoformat(), "kind": "home", "findings": "好"})
+        assert not form.is_valid()
+        with pytest.raises(services.AssistanceError) as refused:
+            services.record_visit(household, by=county_user, visited_on=tomorrow, findings="好")
+        assert form.errors["visited_on"] == [refused.value.errors["visited_on"]]
+        expected = "日期不能晚于今天" if language == "zh-hans" else "The date cannot be later than today"
+        assert refused.value.errors["visited_on"] == expected
