@@ -20,6 +20,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -162,20 +163,30 @@ class SearchEnvelopeOut(Schema):
 
 def _check_header(user, header: HeaderIn, requests: int) -> None:
     if header.version != VERSION:
-        raise EnvelopeRefused("rjct.version.invalid", f"协议版本须为 {VERSION}")
+        raise EnvelopeRefused(
+            "rjct.version.invalid", gettext("协议版本须为 %(version)s") % {"version": VERSION}
+        )
     if header.action != "search":
         if header.action in OTHER_ACTIONS:
-            raise EnvelopeRefused("rjct.action.not_supported", f"此接口只接受 search，不支持 {header.action}")
-        raise EnvelopeRefused("rjct.action.invalid", "action 须为 search")
+            raise EnvelopeRefused(
+                "rjct.action.not_supported",
+                gettext("此接口只接受 search，不支持 %(action)s") % {"action": header.action},
+            )
+        raise EnvelopeRefused("rjct.action.invalid", gettext("action 须为 search"))
     if dci.parse_timestamp(header.message_ts) is None:
-        raise EnvelopeRefused("rjct.message_ts.invalid", "message_ts 须为带时区的 ISO 8601 时间")
+        raise EnvelopeRefused("rjct.message_ts.invalid", gettext("message_ts 须为带时区的 ISO 8601 时间"))
     if requests > MAX_REQUESTS:
-        raise EnvelopeRefused("rjct.total_count.limit_exceeded", f"一条消息至多 {MAX_REQUESTS} 个查询")
+        raise EnvelopeRefused(
+            "rjct.total_count.limit_exceeded",
+            gettext("一条消息至多 %(most)s 个查询") % {"most": MAX_REQUESTS},
+        )
     if header.total_count != requests:
-        raise EnvelopeRefused("rjct.total_count.invalid", "total_count 须等于 search_request 的条数")
+        raise EnvelopeRefused("rjct.total_count.invalid", gettext("total_count 须等于 search_request 的条数"))
     key = hashlib.sha256(f"{user.pk}:{header.message_id}".encode()).hexdigest()  # any characters, a safe key
     if not cache.add(f"fupin:dci-message:{key}", 1, timeout=MESSAGE_IDS_KEPT):
-        raise EnvelopeRefused("rjct.message_id.duplicate", "message_id 已用过：每条消息须有新的 message_id")
+        raise EnvelopeRefused(
+            "rjct.message_id.duplicate", gettext("message_id 已用过：每条消息须有新的 message_id")
+        )
 
 
 def _record(household: Household, user, revealed: frozenset[str]) -> dict[str, Any]:
@@ -195,10 +206,10 @@ def _answer(user, item: SearchRequestIn, reveal_query: RevealQuery, seen: set[st
     base: dict[str, Any] = {"reference_id": item.reference_id, "timestamp": timezone.now(), "locale": "zho"}
     try:
         if item.reference_id in seen:
-            raise dci.SearchRefused("rjct.reference_id.duplicate", "reference_id 在本消息中重复")
+            raise dci.SearchRefused("rjct.reference_id.duplicate", gettext("reference_id 在本消息中重复"))
         seen.add(item.reference_id)
         if dci.parse_timestamp(item.timestamp) is None:
-            raise dci.SearchRefused("rjct.timestamp.invalid", "timestamp 须为带时区的 ISO 8601 时间")
+            raise dci.SearchRefused("rjct.timestamp.invalid", gettext("timestamp 须为带时区的 ISO 8601 时间"))
         households = dci.search(user, item.search_criteria)
         size, number = dci.page_of(item.search_criteria.get("pagination"))
     except dci.SearchRefused as refused:

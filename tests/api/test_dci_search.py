@@ -278,3 +278,23 @@ def test_a_token_without_the_registry_area_is_refused_and_a_read_only_token_sear
     client = Client(headers={"Authorization": f"Bearer {reading}"})
     found = client.post(URL, envelope(where(("status", "eq", "poor"))), content_type="application/json")
     assert found.status_code == 200
+
+
+def test_refusals_read_in_the_callers_language(api, homes):
+    """Issue 15: the reasons beside the standard's codes went out in Chinese to a caller asking for English;
+    the codes themselves are the standard's and stay as they are."""
+    client = api("county")
+    body = envelope(where(("status", "eq", "rich")), {"query_type": "graphql", "query": {}})
+    answers = client.post(URL, body, HTTP_ACCEPT_LANGUAGE="en").json()["message"]["search_response"]
+    assert [a["status_reason_code"] for a in answers] == ["rjct.search_criteria.invalid"] * 2
+    assert answers[0]["status_reason_message"].startswith("Invalid Status: 'rich'; choose from ")
+    assert answers[1]["status_reason_message"] == (
+        "Unsupported query_type 'graphql': use idtype-value or predicate"
+    )
+    fault = client.post(
+        URL, envelope(where(("status", "eq", "poor")), version="9"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert fault.json()["code"] == "rjct.version.invalid"
+    assert fault.json()["detail"] == "The protocol version must be 1.0.0"
+    chinese = client.post(URL, envelope(where(("status", "eq", "rich")))).json()["message"]["search_response"]
+    assert chinese[0]["status_reason_message"].startswith("户状态取值无效：'rich'，可选 ")

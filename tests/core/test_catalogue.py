@@ -94,6 +94,8 @@ REFUSING = (
     "access",
     *(f"registry/{name}.py" for name in ("api", "api_fields", "consent_api", "consents", "models", "reveal")),
     *(f"registry/{name}.py" for name in ("services", "validation", "work")),
+    "registry/dci.py",
+    "registry/dci_api.py",
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TRANSLATING = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "pgettext"}
