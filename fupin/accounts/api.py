@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -74,13 +75,17 @@ def _check_scope(request: HttpRequest, token: ApiToken) -> None:
     path = _operation_path(request)
     write = _writes(request)
     if is_liaison(token.user) and not path.startswith(LIAISON_PATHS):
-        raise HttpError(403, "部门联络员的令牌只能上传比对名单并查看自己的比对结果")
+        raise HttpError(403, gettext("部门联络员的令牌只能上传比对名单并查看自己的比对结果"))
     area = API_AREA_OF_SEGMENT.get(path.split("/", 1)[0])
     if not token.allows(area, write=write):
         if write and token.read_only:
-            raise HttpError(403, "只读令牌不能修改数据：请使用可写的令牌")
-        what = "修改" if write else "读取"
-        raise HttpError(403, f"此令牌的范围不含{what}“{area}”领域：请在“API 令牌”页面签发包含该领域的令牌")
+            raise HttpError(403, gettext("只读令牌不能修改数据：请使用可写的令牌"))
+        message = (
+            gettext("此令牌的范围不含修改“%(area)s”领域：请在“API 令牌”页面签发包含该领域的令牌")
+            if write
+            else gettext("此令牌的范围不含读取“%(area)s”领域：请在“API 令牌”页面签发包含该领域的令牌")
+        )
+        raise HttpError(403, message % {"area": area})
 
 
 class TokenAuth(HttpBearer):
@@ -101,20 +106,20 @@ class TokenAuth(HttpBearer):
             return None
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != self.openapi_scheme or not raw.strip():
-            raise AuthenticationError(message="Authorization 头应为 “Bearer <令牌>”")
+            raise AuthenticationError(message=gettext("Authorization 头应为 “Bearer <令牌>”"))
         return self.authenticate(request, raw.strip())
 
     def authenticate(self, request: HttpRequest, raw: str):
         token = token_cache.verified(raw)  # from the process's cache: no query for a token just shown
         if token is None:
-            raise AuthenticationError(message="API 令牌无效或已撤销")
+            raise AuthenticationError(message=gettext("API 令牌无效或已撤销"))
         if token.expired:
-            raise AuthenticationError(message="API 令牌已过期，请在“API 令牌”页面重新签发")
+            raise AuthenticationError(message=gettext("API 令牌已过期，请在“API 令牌”页面重新签发"))
         _check_rate(token)
         _check_scope(request, token)
         request.api_token = token  # what a subscription made with it may read (fupin.subscriptions.api)
         if _writes(request) and token.user.is_read_only:
-            raise HttpError(403, "您的角色只能查看，不能修改")
+            raise HttpError(403, gettext("您的角色只能查看，不能修改"))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -141,7 +146,7 @@ class SessionAuth(APIKeyCookie):
             return None
         if request.method not in SAFE_METHODS and not getattr(request, "_ninja_csrf_exempt", False):
             if check_csrf(request) is not None:
-                raise HttpError(403, "CSRF 校验失败：请在 X-CSRFToken 头中提供 CSRF 令牌")
+                raise HttpError(403, gettext("CSRF 校验失败：请在 X-CSRFToken 头中提供 CSRF 令牌"))
         return user
 
     def authenticate(self, request: HttpRequest, key):  # pragma: no cover - __call__ does the work

@@ -5,6 +5,7 @@ would a signed-in user and the audit trail names it; without a name, as the firs
 """
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext
 
 from .models import User
 
@@ -20,9 +21,11 @@ def acting_user(username: str | None = "") -> User:
     if username:
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise CommandError(f"用户不存在或已停用：{username}")
+            raise CommandError(gettext("用户不存在或已停用：%(username)s") % {"username": username})
         return user
     user = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
     if user is None:
-        raise CommandError("没有系统管理员账号：请用 --user 指定账号，或先运行 fupin createsuperuser")
+        raise CommandError(
+            gettext("没有系统管理员账号：请用 --user 指定账号，或先运行 fupin createsuperuser")
+        )
     return user

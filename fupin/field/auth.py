@@ -4,6 +4,7 @@ asks the user to sign in again online."""
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
@@ -24,13 +25,13 @@ class DeviceAuth(HttpBearer):
             Device.objects.select_related("user", "user__region").filter(key_hash=hash_token(token)).first()
         )
         if device is None:
-            raise DeviceRefused("设备令牌无效，请联网登录后重新打开帮扶 App")
+            raise DeviceRefused(gettext("设备令牌无效，请联网登录后重新打开帮扶 App"))
         if not device.user.is_active:
-            raise DeviceRefused("账号已停用：本机数据已清除", wipe=True)
+            raise DeviceRefused(gettext("账号已停用：本机数据已清除"), wipe=True)
         if device.revoked_at is not None:
-            raise DeviceRefused("此设备已被县扶贫办吊销：本机数据已清除", wipe=True)
+            raise DeviceRefused(gettext("此设备已被县扶贫办吊销：本机数据已清除"), wipe=True)
         if device.expires_at <= timezone.now():
-            raise DeviceRefused("设备令牌已过期，请联网登录后重新打开帮扶 App")
+            raise DeviceRefused(gettext("设备令牌已过期，请联网登录后重新打开帮扶 App"))
         request.device = device  # type: ignore[attr-defined]
         return device.user
 

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 
 from fupin.core.errors import TOO_LONG
 from fupin.core.versions import plain
@@ -52,10 +53,10 @@ def typed(model: type[models.Model], allowed: set[str], values: Any, *, key: str
     """The phone's values for `allowed` fields of `model`, converted as the model reads them; unknown fields
     and values of the wrong type are refused with the field's own message."""
     if not isinstance(values, dict):
-        raise FieldError({key: "须为 JSON 对象"})
+        raise FieldError({key: gettext("须为 JSON 对象")})
     unknown = set(values) - allowed
     if unknown:
-        raise FieldError({key: f"未知字段：{', '.join(sorted(unknown))}"})
+        raise FieldError({key: gettext("未知字段：%(names)s") % {"names": ", ".join(sorted(unknown))}})
     out, errors = {}, {}
     for name, value in values.items():
         f = cast(models.Field, model._meta.get_field(name))

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter
@@ -68,7 +69,7 @@ class Applied:
 
 def _need_household(ctx: Context) -> Household:
     if ctx.household is None:
-        raise FieldError({"household": "必填"})
+        raise FieldError({"household": gettext("必填")})
     return ctx.household
 
 
@@ -87,8 +88,10 @@ def ensure_not_locked(household: Household) -> None:
     if entry is not None:
         batch = entry.batch
         raise FieldError(
-            f"该户正在{batch.year}年{batch.get_kind_display()}的{batch.get_stage_display()}期间（7天），"
-            "公示期间不能修改户的信息，请公示结束后再提交"
+            gettext(
+                "该户正在%(year)s年%(kind)s的%(stage)s期间（7天），公示期间不能修改户的信息，请公示结束后再提交"
+            )
+            % {"year": batch.year, "kind": batch.get_kind_display(), "stage": batch.get_stage_display()}
         )
 
 
@@ -101,20 +104,20 @@ def _date(value: Any, key: str) -> datetime.date:
 
 def _pk(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldError({key: "须为整数"})
+        raise FieldError({key: gettext("须为整数")})
     return value
 
 
 def _photos(data: dict) -> tuple[list[ContentFile], list[datetime.datetime | None]]:
     raw = data.get("photos") or []
     if not isinstance(raw, list):
-        raise FieldError({"photos": "须为列表"})
+        raise FieldError({"photos": gettext("须为列表")})
     files, times = [], []
     for i, photo in enumerate(raw, 1):
         try:
             content = base64.b64decode(str(photo.get("data", "")).split(",")[-1], validate=True)
         except (binascii.Error, ValueError, AttributeError):
-            raise FieldError({"photos": f"第{i}张照片的数据无效"}) from None
+            raise FieldError({"photos": gettext("第%(number)s张照片的数据无效") % {"number": i}}) from None
         files.append(ContentFile(content, name=f"field-{i}.jpg"))
         times.append(_moment(photo.get("taken_at")))
     return files, times
@@ -180,7 +183,7 @@ def lookback(ctx: Context) -> Applied:
     item = LookBackItem.objects.get(pk=_pk(data.get("item"), "item"), household=household)
     results = data.get("results")
     if not isinstance(results, dict) or set(results) - set(CHECK_ITEMS):
-        raise FieldError({"results": "须为核查项目到 true/false 的对象"})
+        raise FieldError({"results": gettext("须为核查项目到 true/false 的对象")})
     current = {i: getattr(item, i) for i in CHECK_ITEMS}
     base = data.get("base") if isinstance(data.get("base"), dict) else {}
     merge = three_way(current, base, results, stale=item.checked_on is not None)
@@ -271,10 +274,12 @@ def change_request(ctx: Context) -> Applied:
     data = ctx.data
     kind = data.get("change_kind")
     if kind not in CHANGE_KINDS:
-        raise FieldError({"change_kind": "取值无效，可选：" + ", ".join(CHANGE_KINDS)})
+        raise FieldError(
+            {"change_kind": gettext("取值无效，可选：%(choices)s") % {"choices": ", ".join(CHANGE_KINDS)}}
+        )
     payload = data.get("payload")
     if not isinstance(payload, dict):
-        raise FieldError({"payload": "须为 JSON 对象"})
+        raise FieldError({"payload": gettext("须为 JSON 对象")})
     request = changes.propose(
         household,
         by=ctx.by,

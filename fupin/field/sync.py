@@ -10,6 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.accounts.scope import household_filter, households_in_scope_key
@@ -203,7 +204,7 @@ def sync(device: Device, *, by: User, changes: list[dict]) -> dict:
 
 def _sync(device: Device, by: User, changes: list[dict]) -> dict:
     if not permissions.can_use_app(by):
-        raise FieldError("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用")
+        raise FieldError(gettext("帮扶 App 仅供帮扶责任人、村扶贫专干和驻村工作队使用"))
     device = Device.objects.select_for_update().get(pk=device.pk)
     known = {
         s.key: s.receipt

@@ -85,3 +85,20 @@ def test_the_token_page_issues_a_scoped_token(client, users):
     token = users["clerk"].api_tokens.get()
     assert token.scopes == {"registry": "read"}
     assert "registry（只读）" in response.content.decode()
+
+
+def test_a_tokens_refusals_read_in_the_callers_language(users, household):
+    """Issue 15: a token's refusals (scope, read-only, invalid) were Chinese to a caller wanting English."""
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    body = {"village": household.village_id}
+    scoped = bearer(users["clerk"], scopes={"registry": "read"})
+    refused = scoped.post(HOUSEHOLDS, body, content_type="application/json", **english)
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith(
+        "This token's scope does not include writing to the “registry” area"
+    )
+    read_only = bearer(users["clerk"], read_only=True)
+    refused = read_only.post(HOUSEHOLDS, body, content_type="application/json", **english)
+    assert refused.json()["detail"] == "A read-only token cannot change data: use a token that can write"
+    unknown = Client(headers={"Authorization": "Bearer fp_nothing"}).get(HOUSEHOLDS, **english)
+    assert unknown.status_code == 401 and "The API token is invalid or revoked" in unknown.content.decode()

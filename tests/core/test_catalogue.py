@@ -96,6 +96,8 @@ REFUSING = (
     *(f"registry/{name}.py" for name in ("services", "validation", "work")),
     "registry/dci.py",
     "registry/dci_api.py",
+    "field",
+    "accounts",
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TRANSLATING = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "pgettext"}

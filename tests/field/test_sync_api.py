@@ -177,3 +177,24 @@ def test_malformed_data_is_refused_on_its_own_line_never_a_500(phone, household)
     outcomes = {line["key"]: line["outcome"] for line in answer.json()["results"]}
     assert outcomes.pop(good["key"]) == "accepted"
     assert list(outcomes.values()) == ["refused"] * 4
+
+
+def test_refusals_read_in_the_phones_language(phone, helper, household):
+    """Issue 15: the device's refusals and a change's refusal were Chinese on a phone asking for English."""
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    bad = phone.change("change_request", household, change_kind="bogus", payload={})
+    line = phone.client.post(
+        "/api/v1/field/sync",
+        {"changes": [bad]},
+        content_type="application/json",
+        **phone.headers(),
+        **english,
+    ).json()["results"][0]
+    assert line["outcome"] == "refused" and "Invalid value; choose from: " in str(line), line
+    helper.user.is_active = False
+    helper.user.save()
+    answer = phone.client.get("/api/v1/field/work-set", **phone.headers(), **english)
+    assert answer.status_code == 401 and answer.json()["wipe"] is True
+    assert "The account is disabled: the data on this device has been cleared" in answer.content.decode()
+    chinese = phone.work_set()
+    assert "账号已停用：本机数据已清除" in chinese.content.decode()
