@@ -34,9 +34,10 @@ def create_trigger(schema_editor: Any, table: str, columns: tuple[str, ...]) -> 
     else:
         changed = " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns)
         names = ", ".join(f'"{c}"' for c in columns)
+        # rowid, not id: some tables are keyed otherwise (a county's loan policy by its county)
         schema_editor.execute(
             f'CREATE TRIGGER {trigger} AFTER UPDATE OF {names} ON "{table}" FOR EACH ROW WHEN {changed} '
-            f'BEGIN UPDATE "{table}" SET version = OLD.version + 1 WHERE id = NEW.id; END'
+            f'BEGIN UPDATE "{table}" SET version = OLD.version + 1 WHERE rowid = NEW.rowid; END'
         )
 
 

@@ -57,7 +57,7 @@ class YuanField(forms.DecimalField):
 def date_field(label, **kwargs):
     return forms.DateField(
         label=label,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # the value a date input reads
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": gettext_lazy("请输入日期，如 2025-03-20")},
         **kwargs,

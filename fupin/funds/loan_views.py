@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fupin.core import versions
 from fupin.core.actions import handler_for
 from fupin.core.downloads import download
 from fupin.core.lookup import get_in_scope
@@ -438,17 +439,21 @@ def loan_reports_export(request):
 def policy(request):
     county = requested_county(request)
     current = selectors.policy_for(county.code)
-    form = forms.PolicyForm(
-        request.POST or None,
-        instance=current,
-        initial={"household_cap": interest.fen_to_yuan(current.household_cap_fen)},
-    )
-    if request.method == "POST" and form.is_valid():
+    shown = _policy_initial(current)
+    data = versions.merged(request.POST, shown) if request.method == "POST" else None
+    form = forms.PolicyForm(data, instance=current, initial=shown)
+    conflict = None
+    if data is not None and form.is_valid():
         values = {k: form.cleaned_data[k] for k in forms.PolicyForm.Meta.fields} | {
             "household_cap_fen": form.cleaned_data["household_cap"]
         }
+        expected, base = versions.posted(data)
         try:
-            services.update_policy(by=request.user, county_code=county.code, **values)
+            services.update_policy(
+                by=request.user, county_code=county.code, expected_version=expected, **values
+            )
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _policy_initial(e.record), base)
         except FundsError as e:
             form.add_service_errors(e, {"household_cap_fen": "household_cap"})
         else:
@@ -457,6 +462,22 @@ def policy(request):
     return render(
         request,
         "funds/policy.html",
-        {"county": county, "form": form, "is_county_office": permissions.is_county_office(request.user)},
-        status=400 if request.method == "POST" else 200,
+        {
+            "county": county,
+            "form": form,
+            "is_county_office": permissions.is_county_office(request.user),
+            "conflict": conflict,
+            # a county that has set no parameters yet shows the defaults: version 0, none saved
+            "based_on": versions.page_state(
+                request, None if current._state.adding else current, shown, conflict
+            ),
+        },
+        status=200 if conflict is not None else 400 if request.method == "POST" else 200,
     )
+
+
+def _policy_initial(policy) -> dict:
+    """What the policy form shows of a county's parameters (and what a concurrent edit is compared in)."""
+    return {name: getattr(policy, name) for name in forms.PolicyForm.Meta.fields} | {
+        "household_cap": interest.fen_to_yuan(policy.household_cap_fen)
+    }

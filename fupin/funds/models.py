@@ -54,6 +54,8 @@ class LoanPolicy(models.Model):
     exited_households_eligible = models.BooleanField(_("已脱贫户可申请（脱贫不脱政策）"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         verbose_name = _("小额信贷政策参数")
         verbose_name_plural = _("小额信贷政策参数")

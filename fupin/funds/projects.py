@@ -190,11 +190,21 @@ def update_project(
 
 @transaction.atomic
 def record_progress(
-    project: Project, *, by: User, status: str, progress: int, on: datetime.date, note: str = ""
+    project: Project,
+    *,
+    by: User,
+    status: str,
+    progress: int,
+    on: datetime.date,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Project:
-    """Implementation progress (实施进度): start, percent done, completion; acceptance is `accept_project`."""
+    """Implementation progress (实施进度): start, percent done, completion; acceptance is `accept_project`.
+    `expected_version`: the version the progress form was based on; on another one nothing is saved
+    (versions.VersionConflict). None: a caller inside the product."""
     ensure_county_office(by, project.region_id)
     project = Project.objects.select_for_update().get(pk=project.pk)
+    versions.check(project, expected_version, edit={})
     before = snapshot(project)
     errors = {}
     if status == ProjectStatus.ACCEPTED:

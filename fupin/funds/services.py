@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.audit.services import diff, record, snapshot
-from fupin.core import money
+from fupin.core import money, versions
 from fupin.core.errors import ServiceError
 from fupin.core.idnumber import age_on
 from fupin.regions.models import Region, RegionLevel
@@ -85,19 +85,26 @@ def ensure_not_future(day: datetime.date, field: str, label: str) -> None:
 
 # --- policy -------------------------------------------------------------------------------
 
-POLICY_FIELDS = [f.name for f in LoanPolicy._meta.concrete_fields if f.name not in ("county", "updated_at")]
+POLICY_FIELDS = [
+    f.name for f in LoanPolicy._meta.concrete_fields if f.name not in ("county", "updated_at", "version")
+]
 
 
 @transaction.atomic
-def update_policy(*, by: User, county_code: str, **values: Any) -> LoanPolicy:
+def update_policy(
+    *, by: User, county_code: str, expected_version: int | None = None, **values: Any
+) -> LoanPolicy:
+    """`expected_version`: the version the policy form was based on (0: the county had set none yet); on
+    another one nothing is saved (versions.VersionConflict). None: a caller inside the product."""
     county = county_of(county_code)
     ensure_county_office(by, county.code)
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise FundsError(gettext("未知参数：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))})
-    policy = LoanPolicy.objects.select_for_update().filter(county=county).first() or LoanPolicy.default_for(
-        county.code
-    )
+    existing = LoanPolicy.objects.select_for_update().filter(county=county).first()
+    if existing is not None:
+        versions.check(existing, expected_version, edit={})
+    policy = existing or LoanPolicy.default_for(county.code)
     before = (
         snapshot(policy, POLICY_FIELDS)
         if policy.pk and LoanPolicy.objects.filter(pk=policy.pk).exists()

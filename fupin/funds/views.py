@@ -204,7 +204,13 @@ def _project_initial(project) -> dict:
     } | {f"funding_{f.source}": interest.fen_to_yuan(f.amount_fen) for f in project.funding.all()}
 
 
-def _project_context(request, project, **forms_):
+def _progress_initial(project) -> dict:
+    """What the progress form shows of a project (and what a concurrent edit is compared in)."""
+    return {"status": project.status, "progress": project.progress}
+
+
+def _project_context(request, project, conflict=None, **forms_):
+    """The project's page; `conflict`: the progress form's save found another user's progress meanwhile."""
     user = request.user
     funds = selectors.funds_for(user, county=project.county_id).order_by("-year", "source", "pk")
     context = {
@@ -216,7 +222,13 @@ def _project_context(request, project, **forms_):
         "is_county_office": permissions.is_county_office(user),
         "balance_fen": project.allocated_fen - project.paid_fen,
         "progress_form": forms_.get("progress_form")
-        or forms.ProgressForm(initial={"status": project.status, "progress": project.progress}),
+        or forms.ProgressForm(initial=_progress_initial(project)),
+        "conflict": conflict,
+        "based_on": (
+            versions.page_state(request, project, _progress_initial(project), conflict)
+            if "progress_form" in forms_
+            else versions.form_token(project, _progress_initial(project))
+        ),
         "accept_form": forms_.get("accept_form") or forms.AcceptForm(),
         "beneficiary_form": forms_.get("beneficiary_form") or forms.BeneficiaryForm(),
         "allocate_form": forms_.get("allocate_form") or forms.AllocateForm(funds=funds),
@@ -254,15 +266,35 @@ def _project_action(request, pk, form_name, build, act, done):
 @login_required
 @require_POST
 def project_progress(request, pk):
-    return _project_action(
+    project = get_in_scope(selectors.project_for, request.user, pk)
+    data = versions.merged(request.POST, _progress_initial(project))
+    form = forms.ProgressForm(data)
+    conflict = None
+    if form.is_valid():
+        d = form.cleaned_data
+        expected, base = versions.posted(data)
+        try:
+            projects.record_progress(
+                project,
+                by=request.user,
+                status=d["status"],
+                progress=d["progress"],
+                on=d["on"],
+                note=d["note"],
+                expected_version=expected,
+            )
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _progress_initial(e.record), base)
+        except FundsError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, gettext("实施进度已更新"))
+            return redirect("funds:project_detail", project.pk)
+    return render(
         request,
-        pk,
-        "progress_form",
-        lambda r, p: forms.ProgressForm(r.POST),
-        lambda p, d: projects.record_progress(
-            p, by=request.user, status=d["status"], progress=d["progress"], on=d["on"], note=d["note"]
-        ),
-        gettext("实施进度已更新"),
+        "funds/project_detail.html",
+        _project_context(request, project, conflict, progress_form=form),
+        status=200 if conflict is not None else 400,
     )
 
 

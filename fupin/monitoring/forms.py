@@ -18,7 +18,7 @@ from .models import (
     RiskEvent,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the value a date input reads
 EVIDENCE = forms.ClearableFileInput(
     attrs={"accept": "image/jpeg,image/png,application/pdf"}
 )  # checked by content in the service

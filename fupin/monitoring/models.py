@@ -444,6 +444,8 @@ class LookBackItem(models.Model):
     )
     checked_on = models.DateField(_("排查日期"), null=True, blank=True)
 
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)  # fupin.core.versions
+
     class Meta:
         ordering = ["village_code", "household_id"]
         constraints = [

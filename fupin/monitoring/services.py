@@ -553,7 +553,6 @@ def open_lookback(
     return campaign
 
 
-@transaction.atomic
 def lookback_messages() -> dict[str, str]:
     """record_lookback_item's refusals in the current language: the items unanswered or unexplained follow
     the first two, joined by 、 (the field app's phone words its own refusals with these)."""
@@ -565,6 +564,7 @@ def lookback_messages() -> dict[str, str]:
     }
 
 
+@transaction.atomic
 def record_lookback_item(
     item: LookBackItem,
     *,
@@ -574,10 +574,14 @@ def record_lookback_item(
     checked_on: datetime.date,
     evidence: File | None = None,
     responsible_person: str = "",
+    expected_version: int | None = None,
 ) -> list[Problem]:
-    """Record one household's checklist; every item not met becomes a problem in the ledger."""
+    """Record one household's checklist; every item not met becomes a problem in the ledger.
+    `expected_version`: the version the checklist form was based on; on another one nothing is saved
+    (versions.VersionConflict). None: a caller inside the product."""
     ensure_can_edit(by, item.village_code)
     item = LookBackItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
+    versions.check(item, expected_version, edit={})
     if item.campaign.status != LookBack.Status.OPEN:
         raise MonitoringError(gettext("该回头看已结束"))
     words = lookback_messages()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import Role
+from fupin.core import versions
 from fupin.core.actions import perform
 from fupin.core.downloads import file_view, stored_file_response
 from fupin.core.lookup import get_in_scope
@@ -362,13 +363,13 @@ def _lookback_item(user, pk) -> LookBackItem:
 @login_required
 def lookback_item(request, pk):
     item = _lookback_item(request.user, pk)
-    initial = {i: ("1" if getattr(item, i) else "0") for i in CHECK_ITEMS if getattr(item, i) is not None}
-    initial |= {f"note_{k}": v for k, v in item.notes.items()} | {
-        "checked_on": item.checked_on or timezone.localdate()
-    }
-    form = forms.LookBackItemForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    initial = _lookback_initial(item)
+    data = versions.merged(request.POST, initial) if request.method == "POST" else None
+    form = forms.LookBackItemForm(data, request.FILES or None, initial=initial)
+    conflict = None
+    if data is not None and form.is_valid():
         results, notes = form.results()
+        expected, base = versions.posted(data)
         try:
             problems = services.record_lookback_item(
                 item,
@@ -378,6 +379,7 @@ def lookback_item(request, pk):
                 checked_on=form.cleaned_data["checked_on"],
                 evidence=form.cleaned_data.get("evidence"),
                 responsible_person=form.cleaned_data.get("responsible_person", ""),
+                expected_version=expected,
             )
             messages.success(
                 request,
@@ -389,11 +391,29 @@ def lookback_item(request, pk):
                 reverse("monitoring:lookback_detail", args=[item.campaign_id])
                 + f"?village={item.village_code}"
             )
+        except versions.VersionConflict as e:
+            conflict = versions.form_conflict(e, form, _lookback_initial(e.record), base)
         except REFUSED as e:
             form.add_error(None, str(e))
     return render(
-        request, "monitoring/lookback_item.html", {"item": item, "form": form, "items": CHECK_ITEMS}
+        request,
+        "monitoring/lookback_item.html",
+        {
+            "item": item,
+            "form": form,
+            "items": CHECK_ITEMS,
+            "conflict": conflict,
+            "based_on": versions.page_state(request, item, initial, conflict),
+        },
     )
+
+
+def _lookback_initial(item) -> dict:
+    """What the checklist form shows of a household's look-back item (and what a concurrent edit is compared
+    in): each item met ("1"), not met ("0") or unanswered (""), its note, the check's date."""
+    initial: dict = {i: {True: "1", False: "0"}.get(getattr(item, i), "") for i in CHECK_ITEMS}
+    initial |= {f"note_{i}": item.notes.get(i, "") for i in CHECK_ITEMS}
+    return initial | {"checked_on": item.checked_on or timezone.localdate()}
 
 
 @file_view

@@ -18,6 +18,9 @@ from django.urls import reverse
 from fupin.assistance import services as assistance
 from fupin.assistance.models import MeasureCatalogue
 from fupin.core import versions
+from fupin.funds import projects
+from fupin.funds import services as funds
+from fupin.monitoring import services as monitoring
 from fupin.procedures import policy, village_profiles
 from fupin.registry import services as registry
 from tests import factories
@@ -92,9 +95,49 @@ def _assistance_settings(users):
     return reverse("assistance:settings"), "county", "county"
 
 
+def _loan_policy(users):
+    funds.update_policy(by=users["county"], county_code=factories.VILLAGE[:6], min_age=20)
+    return reverse("funds:policy") + f"?county={factories.VILLAGE[:6]}", "county", "county"
+
+
 def _project(users):
     project = make_project(users["county"])
     return reverse("funds:project_edit", args=[project.pk]), "county", "county"
+
+
+def _project_progress(users):
+    project = make_project(users["county"])
+    projects.record_progress(
+        project, by=users["county"], status="in_progress", progress=10, on=datetime.date(2025, 5, 1)
+    )
+    url = reverse("funds:project_detail", args=[project.pk])
+    return (
+        Page(url, reverse("funds:project_progress", args=[project.pk]), "progress-form"),
+        "county",
+        "county",
+    )
+
+
+def _lookback_item(users):
+    household = factories.make_household()
+    campaign = monitoring.open_lookback(
+        by=users["township"],
+        region_code=factories.VILLAGE[:9],
+        name="2025年回头看",
+        year=2025,
+        starts_on=datetime.date(2025, 9, 1),
+        ends_on=datetime.date(2025, 12, 31),
+        income_line=Decimal("4500"),
+    )
+    item = campaign.items.get(household=household)
+    monitoring.record_lookback_item(
+        item,
+        by=users["clerk"],
+        results=dict.fromkeys(("income", "food_clothing", "education", "medical", "housing", "water"), True),
+        notes={},
+        checked_on=datetime.date(2025, 10, 1),
+    )
+    return reverse("monitoring:lookback_item", args=[item.pk]), "clerk", "team"
 
 
 def _planned(users):
@@ -139,7 +182,12 @@ KINDS = [
         theirs=("load_cap", "8"),
         mine=("visit_interval_days", "60"),
     ),
+    Kind("loan policy", _loan_policy, theirs=("household_cap", "60000"), mine=("reminder_days", "15")),
     Kind("project", _project, theirs=("budget", "120000"), mine=("manager", "李四")),
+    Kind("project progress", _project_progress, theirs=("progress", "50"), mine=("status", "cancelled")),
+    Kind(
+        "look-back item", _lookback_item, theirs=("note_housing", "已加固"), mine=("note_water", "自来水入户")
+    ),
     Kind("help plan", _plan, theirs=("target_exit_year", "2027"), mine=("goals", "发展脐橙和养殖")),
     Kind("help measure", _measure, theirs=("actual_amount", "2000.00"), mine=("result", "已种植")),
 ]

@@ -36,11 +36,8 @@ CREATES = {
 }
 
 # Edit forms of an existing record that still carry no version: a save on top of another user's overwrites it.
-UNVERSIONED = {
-    ("funds/loan_views.py", "policy"): "a county's household loan cap (小额信贷政策)",
-    ("funds/views.py", "_project_context"): "a project's status and progress (项目进度)",
-    ("monitoring/views.py", "lookback_item"): "a look-back checklist item (回头看核查项)",
-}
+# None is left (issue 16, finding 3); a form added here needs its reason and a plan to version it.
+UNVERSIONED: dict[tuple[str, str], str] = {}
 
 
 def _forms_with_initial() -> dict[tuple[str, str], bool]:

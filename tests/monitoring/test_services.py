@@ -637,3 +637,32 @@ def test_problem_and_case_lists_narrow_to_a_region_inside_scope(client, users):
     client.force_login(township)
     page = client.get("/monitoring/problems/", {"region": factories.SIBLING_VILLAGE}).content.decode()
     assert "李四" in page and "张三丰" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lookback_checklist_saves_in_its_own_transaction(client, users):
+    """The checklist's page saves outside any request transaction (no ATOMIC_REQUESTS): the service's row
+    lock needs its own (its @transaction.atomic had slipped onto lookback_messages, and a real save failed
+    on PostgreSQL with TransactionManagementError, which the tests' own transaction hid). The page's date
+    input is given the date as the input reads it (2025-10-01, not the locale's 2025/10/01, which a browser
+    shows empty)."""
+    household = factories.make_household()
+    campaign = services.open_lookback(
+        by=users["township"],
+        region_code=factories.VILLAGE[:9],
+        name="2025年回头看",
+        year=2025,
+        starts_on=datetime.date(2025, 9, 1),
+        ends_on=datetime.date(2025, 12, 31),
+        income_line=Decimal("4500"),
+    )
+    item = campaign.items.get(household=household)
+    results = dict.fromkeys(("income", "food_clothing", "education", "medical", "housing", "water"), True)
+    services.record_lookback_item(
+        item, by=users["clerk"], results=results, notes={}, checked_on=datetime.date(2025, 10, 1)
+    )
+    item.refresh_from_db()
+    assert item.checked_on == datetime.date(2025, 10, 1) and item.housing is True
+    client.force_login(users["clerk"])
+    page = client.get(f"/monitoring/lookback-items/{item.pk}/").content.decode()
+    assert 'value="2025-10-01"' in page
