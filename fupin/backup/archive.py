@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from django.utils.translation import gettext
+
 FORMAT = "fupin-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -59,9 +61,12 @@ class Writer:
     def __init__(self, path: Path):
         self.path = Path(path).absolute()
         if self.path.is_dir():
-            raise BackupError(f"{self.path} 是目录：请给出备份文件的路径，例如 {self.path / 'fupin.tar'}")
+            raise BackupError(
+                gettext("%(path)s 是目录：请给出备份文件的路径，例如 %(example)s")
+                % {"path": self.path, "example": self.path / "fupin.tar"}
+            )
         if not self.path.parent.is_dir():
-            raise BackupError(f"目录不存在：{self.path.parent}")
+            raise BackupError(gettext("目录不存在：%(parent)s") % {"parent": self.path.parent})
         # mkstemp: mode 600 (the archive holds the keys), a name nobody else uses
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
         self.tmp = Path(tmp)
@@ -87,7 +92,10 @@ class Writer:
             try:
                 self.tar.addfile(info, reader)
             except OSError as e:  # tarfile: "unexpected end of data" when the file shrank while it was read
-                raise BackupError(f"文件在备份过程中被改动：{source}（{e}）；请重新备份") from None
+                raise BackupError(
+                    gettext("文件在备份过程中被改动：%(source)s（%(error)s）；请重新备份")
+                    % {"source": source, "error": e}
+                ) from None
         entry = {"path": name, "size": info.size, "sha256": reader.digest.hexdigest()}
         self.files.append(entry)
         return entry
@@ -147,31 +155,35 @@ class Archive:
     def __init__(self, path: Path):
         self.path = Path(path)
         if not self.path.is_file():
-            raise BackupError(f"备份文件不存在：{self.path}")
+            raise BackupError(gettext("备份文件不存在：%(path)s") % {"path": self.path})
         try:
             with tarfile.open(self.path, "r:") as tar:
                 member = tar.getmember(MANIFEST)
                 self.manifest = json.loads(tar.extractfile(member).read())
         except KeyError:
             raise BackupError(
-                f"{self.path} 中没有 {MANIFEST}：不是 fupin 的备份文件，或备份未写完、已损坏"
+                gettext("%(path)s 中没有 %(manifest)s：不是 fupin 的备份文件，或备份未写完、已损坏")
+                % {"path": self.path, "manifest": MANIFEST}
             ) from None
         except (tarfile.TarError, OSError, EOFError, ValueError, AttributeError) as e:
             raise BackupError(
-                f"无法读取备份文件 {self.path}：文件已损坏或不是 fupin 的备份（{type(e).__name__}）"
+                gettext("无法读取备份文件 %(path)s：文件已损坏或不是 fupin 的备份（%(kind)s）")
+                % {"path": self.path, "kind": type(e).__name__}
             ) from None
         if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
-            raise BackupError(f"{self.path} 不是 fupin 的备份文件（清单格式不符）")
+            raise BackupError(gettext("%(path)s 不是 fupin 的备份文件（清单格式不符）") % {"path": self.path})
         if self.manifest.get("format_version") != FORMAT_VERSION:
             raise BackupError(
-                f"备份格式版本 {self.manifest.get('format_version')} 不受本版本 fupin 支持"
-                f"（支持 {FORMAT_VERSION}）"
+                gettext("备份格式版本 %(version)s 不受本版本 fupin 支持（支持 %(supported)s）")
+                % {"version": self.manifest.get("format_version"), "supported": FORMAT_VERSION}
             )
         files = self.manifest.get("files")
         if not isinstance(files, list) or not all(
             isinstance(f, dict) and member_ok(str(f.get("path", ""))) for f in files
         ):
-            raise BackupError(f"{self.path} 的清单中有不合法的文件名：备份已损坏或被改动")
+            raise BackupError(
+                gettext("%(path)s 的清单中有不合法的文件名：备份已损坏或被改动") % {"path": self.path}
+            )
         self.files = {f["path"]: f for f in files}
 
     def names(self, prefix: str) -> list[str]:
@@ -191,14 +203,23 @@ class Archive:
                         continue
                     expected = self.files.get(member.name)
                     if expected is None or not member.isfile() or member.name in seen:
-                        raise BackupError(f"备份中有清单未列出的成员 {member.name!r}：备份已损坏或被改动")
+                        raise BackupError(
+                            gettext("备份中有清单未列出的成员 %(name)s：备份已损坏或被改动")
+                            % {"name": repr(member.name)}
+                        )
                     seen.add(member.name)
                     total += self._check(tar, member, expected, destination(member.name))
         except (tarfile.TarError, EOFError, OSError) as e:
-            raise BackupError(f"备份文件 {self.path} 不完整或已损坏（{type(e).__name__}: {e}）") from None
+            raise BackupError(
+                gettext("备份文件 %(path)s 不完整或已损坏（%(kind)s: %(error)s）")
+                % {"path": self.path, "kind": type(e).__name__, "error": e}
+            ) from None
         missing = sorted(set(self.files) - seen)
         if missing:
-            raise BackupError(f"备份文件不完整：缺少 {len(missing)} 个成员（{', '.join(missing[:3])}…）")
+            raise BackupError(
+                gettext("备份文件不完整：缺少 %(count)s 个成员（%(names)s…）")
+                % {"count": len(missing), "names": ", ".join(missing[:3])}
+            )
         return total
 
     def _check(self, tar, member, expected: dict, target: Path | None) -> int:
@@ -219,5 +240,7 @@ class Archive:
                 out.close()
                 os.chmod(target, member.mode & 0o777)
         if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
-            raise BackupError(f"备份已损坏：{member.name} 的内容与清单记录的 SHA-256 不符")
+            raise BackupError(
+                gettext("备份已损坏：%(name)s 的内容与清单记录的 SHA-256 不符") % {"name": member.name}
+            )
         return size

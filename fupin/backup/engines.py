@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 from django.db import connections
 from django.utils import timezone
+from django.utils.translation import gettext
 from psycopg import sql
 
 from fupin.accounts.models import User
@@ -96,8 +97,10 @@ class Sqlite:
 
     def snapshot(self, dump: Path) -> dict:
         if not self.path.is_file():
-            raise BackupError(f"数据库文件不存在：{self.path}")
-        self._copy(self.path, dump, "SQLite 在线备份失败")  # one step: a read transaction, consistent (WAL)
+            raise BackupError(gettext("数据库文件不存在：%(path)s") % {"path": self.path})
+        self._copy(
+            self.path, dump, gettext("SQLite 在线备份失败")
+        )  # one step: a read transaction, consistent (WAL)
         state = self.describe(dump)
         state["server_version"] = sqlite3.sqlite_version
         return state
@@ -116,7 +119,7 @@ class Sqlite:
             cursor.execute("COMMIT")
             return state
         except sqlite3.DatabaseError as e:
-            raise BackupError(f"数据库副本无法读取（{e}）：备份已损坏") from None
+            raise BackupError(gettext("数据库副本无法读取（%(error)s）：备份已损坏") % {"error": e}) from None
         finally:
             connection.close()
 
@@ -142,11 +145,14 @@ class Sqlite:
         try:
             problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
         except sqlite3.DatabaseError as e:
-            raise BackupError(f"备份中的数据库文件已损坏（{e}）") from None
+            raise BackupError(gettext("备份中的数据库文件已损坏（%(error)s）") % {"error": e}) from None
         finally:
             connection.close()
         if problems != ["ok"]:
-            raise BackupError(f"备份中的数据库文件未通过 SQLite 结构检查：{'；'.join(problems[:3])}")
+            raise BackupError(
+                gettext("备份中的数据库文件未通过 SQLite 结构检查：%(problems)s")
+                % {"problems": "；".join(problems[:3])}
+            )
         return dump
 
     def install(self, copy_path: Path) -> str | None:
@@ -156,8 +162,8 @@ class Sqlite:
         aside = None
         if self.holds_data():
             aside = self.path.with_name(f"{self.path.name}.before-restore-{stamp()}")
-            self._copy(self.path, aside, "无法把原数据库复制到旁边")
-        self._copy(copy_path, self.path, f"无法写入数据库 {self.path}")
+            self._copy(self.path, aside, gettext("无法把原数据库复制到旁边"))
+        self._copy(copy_path, self.path, gettext("无法写入数据库 %(path)s") % {"path": self.path})
         return str(aside) if aside else None
 
     def _copy(self, source_path: Path, target_path: Path, failure: str) -> None:
@@ -165,7 +171,9 @@ class Sqlite:
         try:
             source.backup(target)
         except sqlite3.Error as e:
-            raise BackupError(f"{failure}（{e}）：原数据库未改动") from None
+            raise BackupError(
+                gettext("%(failure)s（%(error)s）：原数据库未改动") % {"failure": failure, "error": e}
+            ) from None
         finally:
             target.close()
             source.close()
@@ -188,7 +196,11 @@ class Postgres:
         for tool in ("pg_dump", "pg_restore"):
             if shutil.which(tool) is None:
                 raise BackupError(
-                    f"找不到 {tool}：请安装 PostgreSQL 客户端（Debian: apt-get install postgresql-client）"
+                    gettext(
+                        "找不到 %(tool)s：请安装 PostgreSQL 客户端"
+                        "（Debian: apt-get install postgresql-client）"
+                    )
+                    % {"tool": tool}
                 )
 
     def _params(self, dbname: str) -> dict:
@@ -214,7 +226,10 @@ class Postgres:
                 **self._params(dbname), password=self.settings.get("PASSWORD") or None, **kwargs
             )
         except psycopg.OperationalError as e:
-            raise BackupError(f"无法连接 PostgreSQL 数据库 {dbname}：{str(e).strip()}") from None
+            raise BackupError(
+                gettext("无法连接 PostgreSQL 数据库 %(dbname)s：%(error)s")
+                % {"dbname": dbname, "error": str(e).strip()}
+            ) from None
 
     def _conninfo(self, dbname: str) -> str:
         return psycopg.conninfo.make_conninfo(**self._params(dbname))  # the password goes by the environment
@@ -234,7 +249,10 @@ class Postgres:
             check=False,
         )
         if done.returncode:
-            raise BackupError(f"{args[0]} 失败（退出码 {done.returncode}）：{done.stderr.strip()[-800:]}")
+            raise BackupError(
+                gettext("%(tool)s 失败（退出码 %(code)s）：%(output)s")
+                % {"tool": args[0], "code": done.returncode, "output": done.stderr.strip()[-800:]}
+            )
 
     @staticmethod
     def _session(cursor) -> None:
@@ -286,7 +304,10 @@ class Postgres:
                 finally:
                     _, errors = dumper.communicate()
                 if dumper.returncode:
-                    raise BackupError(f"pg_dump 失败（退出码 {dumper.returncode}）：{errors.strip()[-800:]}")
+                    raise BackupError(
+                        gettext("pg_dump 失败（退出码 %(code)s）：%(output)s")
+                        % {"code": dumper.returncode, "output": errors.strip()[-800:]}
+                    )
             connection.rollback()
         state["server_version"] = version
         return state
@@ -337,10 +358,15 @@ class Postgres:
                 )
             except psycopg.errors.InsufficientPrivilege:
                 raise BackupError(
-                    f"数据库用户没有建库权限（CREATEDB）：核验与恢复都要在数据库 {self.name} 旁新建一个数据库"
+                    gettext(
+                        "数据库用户没有建库权限（CREATEDB）：核验与恢复都要在数据库 %(name)s 旁新建一个数据库"
+                    )
+                    % {"name": self.name}
                 ) from None
             except psycopg.Error as e:
-                raise BackupError(f"无法新建数据库 {name}：{str(e).strip()}") from None
+                raise BackupError(
+                    gettext("无法新建数据库 %(name)s：%(error)s") % {"name": name, "error": str(e).strip()}
+                ) from None
         try:
             self._run(
                 ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2", str(dump)],
@@ -363,8 +389,11 @@ class Postgres:
                 ).fetchone()[0]
                 if users:
                     raise BackupError(
-                        f"数据库 {self.name} 还有 {users} 个连接（fupin serve、fupin worker 或其他程序）："
-                        f"请先停止它们再恢复；数据库未改动"
+                        gettext(
+                            "数据库 %(name)s 还有 %(users)s 个连接（fupin serve、fupin worker 或其他程序）："
+                            "请先停止它们再恢复；数据库未改动"
+                        )
+                        % {"name": self.name, "users": users}
                     )
                 old = f"{self.name[:30]}_before_restore_{stamp()}"
                 self._rename(maintenance, self.name, old)
@@ -386,7 +415,10 @@ class Postgres:
                 sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new))
             )
         except psycopg.Error as e:
-            raise BackupError(f"无法把数据库 {old} 改名为 {new}：{str(e).strip()}；数据库未改动") from None
+            raise BackupError(
+                gettext("无法把数据库 %(old)s 改名为 %(new)s：%(error)s；数据库未改动")
+                % {"old": old, "new": new, "error": str(e).strip()}
+            ) from None
 
     def discard(self, copy_name: str) -> None:
         with self._maintenance() as maintenance:
@@ -401,4 +433,4 @@ def engine_for(settings_dict: dict):
         return Sqlite(settings_dict)
     if engine.endswith("postgresql"):
         return Postgres(settings_dict)
-    raise BackupError(f"不支持备份这种数据库：{engine}")
+    raise BackupError(gettext("不支持备份这种数据库：%(engine)s") % {"engine": engine})

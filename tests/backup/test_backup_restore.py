@@ -546,3 +546,25 @@ def test_two_restores_at_once_refuse_each_other_cleanly(tmp_path, settings):
     with pytest.raises(CommandError) as after:  # the lock is free: this one gets as far as the archive
         call_command("restore", str(missing), "--force")
     assert "另一个 fupin restore" not in str(after.value)
+
+
+def test_the_commands_refusals_read_in_english_when_english_is_asked_for(tmp_path, settings):
+    """Issue 15: the backup's refusals were Chinese f-strings, so English never reached the command line."""
+    from django.core.management import CommandError, call_command
+    from django.utils import translation
+
+    from fupin.backup.archive import Archive, BackupError
+
+    settings.VAR_DIR = tmp_path
+    missing = tmp_path / "none.tar"
+    with translation.override("en"):
+        with pytest.raises(CommandError) as refused:
+            call_command("restore", str(missing), "--force")
+        assert str(refused.value) == f"Restore failed: The backup file does not exist: {missing}"
+        with pytest.raises(CommandError, match="^--keep should be a whole number, 0 or more$"):
+            call_command("backup", str(tmp_path), "--keep", "-1")
+        path = _archive_with(tmp_path / "evil.tar", [{"path": "/etc/passwd", "size": 1, "sha256": "0"}], {})
+        with pytest.raises(BackupError, match="has invalid file names: the backup is damaged or was altered"):
+            Archive(path)
+    with pytest.raises(BackupError, match="^备份文件不存在："):
+        Archive(missing)

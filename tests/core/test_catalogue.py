@@ -98,6 +98,7 @@ REFUSING = (
     "registry/dci_api.py",
     "field",
     "accounts",
+    "backup",
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TRANSLATING = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "pgettext"}

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.backup.archive import BackupError
 from fupin.backup.engines import stamp
@@ -30,17 +31,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, no_verify, keep, **options):
         if keep < 0:
-            raise CommandError("--keep 应为非负整数")
+            raise CommandError(gettext("--keep 应为非负整数"))
         target = Path(path)
         directory = target if target.is_dir() else None
         if directory is not None:
             target = directory / f"fupin-{stamp()}.tar"
         elif keep:
-            raise CommandError("--keep 只在给出目录时使用")
+            raise CommandError(gettext("--keep 只在给出目录时使用"))
         try:
             outcome = backup(target, check=not no_verify, log=self.stderr.write)
         except BackupError as e:
-            raise CommandError(f"备份失败：{e}") from None
+            raise CommandError(gettext("备份失败：%(error)s") % {"error": e}) from None
         manifest = outcome.manifest
         media = outcome.media
         size = outcome.path.stat().st_size

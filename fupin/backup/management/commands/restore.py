@@ -4,6 +4,7 @@ them on a new copy beside the live database (fupin.backup.services)."""
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.backup.archive import BackupError
 from fupin.backup.services import restore
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         try:
             outcome = restore(Path(archive), force=force, log=self.stderr.write)
         except BackupError as e:
-            raise CommandError(f"恢复失败：{e}") from None
+            raise CommandError(gettext("恢复失败：%(error)s") % {"error": e}) from None
         manifest = outcome.manifest
         media = outcome.media
         self.stdout.write(
