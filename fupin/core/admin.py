@@ -12,6 +12,7 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 
 from . import versions
 
@@ -68,7 +69,13 @@ def _versioned(form_class: Any, model: Any) -> Any:
             ]
             form.data = data.copy()
             form.data[versions.FIELD] = versions.form_token(current, now)
-            raise ValidationError(f"{versions.MESSAGE}。对方保存的值：{'；'.join(moved) or '（无字段变动）'}")
+            raise ValidationError(
+                gettext("%(message)s。对方保存的值：%(values)s")
+                % {
+                    "message": gettext(versions.MESSAGE),
+                    "values": "；".join(moved) or gettext("（无字段变动）"),
+                }
+            )
 
     return Versioned
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -216,13 +217,16 @@ def bounded_text(max_length: int) -> Any:
     def check(value: str) -> str:
         value = value.strip()
         if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value):
-            raise ValueError("不能包含控制字符")
+            raise ValueError(gettext("不能包含控制字符"))
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("包含无效的字符") from None
+            raise ValueError(gettext("包含无效的字符")) from None
         if len(value) > max_length:
-            raise ValueError(f"最多{max_length}个字符，实际为{len(value)}个")
+            raise ValueError(
+                gettext("最多%(max_length)s个字符，实际为%(count)s个")
+                % {"max_length": max_length, "count": len(value)}
+            )
         return value
 
     return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "maxLength": max_length})]

@@ -22,6 +22,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from .crypto import CryptoError
@@ -56,7 +57,7 @@ def stored_file_response(
     is added to a filename without one); 404 when there is no such file. `attachment`: always a download, even
     an image (evidence: minutes, photos of a posted notice, are kept by the reader, not viewed in the tab)."""
     if not field_file:
-        raise Http404("文件不存在")
+        raise Http404(gettext("文件不存在"))
     try:
         handle = field_file.open("rb")
         head = handle.read(
@@ -64,7 +65,7 @@ def stored_file_response(
         )  # a sealed file's first chunk opened: a wrong key or an altered file fails here
         handle.seek(0)
     except (FileNotFoundError, OSError, CryptoError):
-        raise Http404("文件不存在") from None
+        raise Http404(gettext("文件不存在")) from None
     content_type, inline = true_type(head, field_file.name or "")
     stored = PurePath(field_file.name or "")
     filename = PurePath(filename).name if filename else stored.name
@@ -89,11 +90,11 @@ def file_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
-            raise Http404("文件不存在")
+            raise Http404(gettext("文件不存在"))
         try:
             return view(request, *args, **kwargs)
         except (PermissionDenied, ObjectDoesNotExist, ValueError):
-            raise Http404("文件不存在或不在您的管辖范围内") from None
+            raise Http404(gettext("文件不存在或不在您的管辖范围内")) from None
 
     return wrapped
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import Http404, QueryDict
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from . import sealed_files, table_exports, work
 from .models import ExportFile
@@ -127,13 +128,13 @@ def get_for(user: Any, pk: int) -> ExportFile:
     """The user's own export; 404 for anyone else's, and for one expired."""
     export = ExportFile.objects.filter(user=user, pk=pk, expires__gt=timezone.now()).first()
     if export is None:
-        raise Http404("导出文件不存在或已过期")
+        raise Http404(gettext("导出文件不存在或已过期"))
     return export
 
 
 def file_path(export: ExportFile) -> Path:
     if export.status != ExportFile.Status.DONE or not export.path:
-        raise Http404("导出文件尚未生成")
+        raise Http404(gettext("导出文件尚未生成"))
     return Path(settings.MEDIA_ROOT) / export.path
 
 

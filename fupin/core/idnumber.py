@@ -9,6 +9,7 @@ from operator import mul
 from typing import NamedTuple
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -46,7 +47,7 @@ class IdNumber(NamedTuple):
 def check_character(first17: str) -> str:
     """The check character for 17 ASCII digits (the import calls this a million times: keep it lean)."""
     if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
-        raise IdNumberError("身份证号前17位须为数字")
+        raise IdNumberError(gettext("身份证号前17位须为数字"))
     return CHECK_CHARS[(sum(map(mul, first17.encode("ascii"), WEIGHTS)) - _ASCII_OFFSET) % 11]
 
 
@@ -98,7 +99,10 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
         raise IdNumberError(MESSAGES["empty"])
     if not (number.isascii() and number.isalnum()) and (hidden := invisible_characters(number)):
         raise IdNumberError(
-            f"身份证号中有看不见的字符：{hidden}。请删除后重新输入（常见于从网页或聊天软件复制的号码）"
+            gettext(
+                "身份证号中有看不见的字符：%(hidden)s。请删除后重新输入（常见于从网页或聊天软件复制的号码）"
+            )
+            % {"hidden": hidden}
         )
     if len(number) != 18:
         if len(number) == 15:
@@ -125,7 +129,7 @@ def upgrade_15(old: str) -> str:
     """Convert an old 15-digit number (YYMMDD birth date, 19xx) to the 18-digit form."""
     old = (old or "").strip()
     if len(old) != 15 or not (old.isascii() and old.isdigit()):
-        raise IdNumberError("旧身份证号应为15位数字")
+        raise IdNumberError(gettext("旧身份证号应为15位数字"))
     first17 = old[:6] + "19" + old[6:]
     number = first17 + check_character(first17)
     parse(number)

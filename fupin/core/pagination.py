@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 
 from .errors import ServiceError
 
@@ -123,9 +124,9 @@ def keyset_page(
         try:
             data = signing.loads(cursor, salt=CURSOR_SALT)
         except signing.BadSignature:
-            raise CursorError({"cursor": "游标无效：请使用上一页结果中的 next 值"}) from None
+            raise CursorError({"cursor": gettext("游标无效：请使用上一页结果中的 next 值")}) from None
         if not isinstance(data, dict) or data.get("s") != stamp or len(data.get("v") or ()) != len(order):
-            raise CursorError({"cursor": "游标不属于此列表或此排序：请使用上一页结果中的 next 值"})
+            raise CursorError({"cursor": gettext("游标不属于此列表或此排序：请使用上一页结果中的 next 值")})
         queryset = queryset.filter(_after(order, data["v"]))
     rows = list(queryset[: limit + 1])
     if len(rows) <= limit:

@@ -27,6 +27,7 @@ import urllib.request
 from django.conf import settings
 from django.db import transaction
 from django.tasks import task
+from django.utils.translation import gettext
 
 from . import crypto
 from .idnumber import mask_phone
@@ -118,7 +119,7 @@ def send_now(phone: str, template: str, params: dict) -> int:
             )
             if attempt < attempts:
                 time.sleep(pause * attempt)
-    raise SmsError(f"短信发送失败：{mask_phone(phone)}")
+    raise SmsError(gettext("短信发送失败：%(phone)s") % {"phone": mask_phone(phone)})
 
 
 @task

@@ -30,6 +30,7 @@ from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from . import spreadsheets
 
@@ -88,7 +89,7 @@ def table_named(name: str) -> Table:
     try:
         return _TABLES[name]
     except KeyError:
-        raise Http404("没有这张表") from None
+        raise Http404(gettext("没有这张表")) from None
 
 
 def export_url(name: str, params: QueryDict | None = None) -> str:

@@ -79,7 +79,6 @@ def test_an_empty_choice_reads_in_the_pages_language(language, label):
 
 # Issue 15: a refusal's message is what the English UI shows beside the field. The areas whose services still
 # raised plain Chinese strings, so that English pages showed Chinese; each message must go through gettext.
-# (the registry's DCI API, accounts, backup, field and core remain to be walked.)
 REFUSING = (
     "funds",
     "assistance",
@@ -99,7 +98,11 @@ REFUSING = (
     "field",
     "accounts",
     "backup",
+    "core",
 )
+# fupin.core's key handling and encrypted columns: their messages already carry their English beside the
+# Chinese, and some are raised while the settings load, before translation can be set up.
+BILINGUAL = {"core/crypto.py", "core/crypto_columns.py", "core/fields.py", "core/sealed_files.py"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TRANSLATING = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "pgettext"}
 # helpers whose Chinese label argument is put into a translated message
@@ -147,7 +150,7 @@ def test_refusals_are_marked_for_translation():
     found = []
     for folder in REFUSING:
         for path in [ROOT / folder] if folder.endswith(".py") else sorted((ROOT / folder).rglob("*.py")):
-            if "migrations" in path.parts:
+            if "migrations" in path.parts or str(path.relative_to(ROOT)) in BILINGUAL:
                 continue
             for message in _messages(ast.parse(path.read_text(encoding="utf-8"))):
                 found += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in _untranslated(message)]

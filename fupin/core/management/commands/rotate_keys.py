@@ -19,6 +19,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.core import crypto, encrypting, queued, sealed_files
 
@@ -93,4 +94,6 @@ class Command(BaseCommand):
             if not left:
                 self.stdout.write(self.style.SUCCESS(f"全部数据已使用密钥 {ring.current}"))
                 return
-        raise CommandError(f"仍有 {left} 行未使用当前密钥：请确认各服务器已读到新密钥后重跑")
+        raise CommandError(
+            gettext("仍有 %(left)s 行未使用当前密钥：请确认各服务器已读到新密钥后重跑") % {"left": left}
+        )

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from fupin.core.crypto import refuse_missing_keys_in_production
 from fupin.core.supervisor import Supervisor
@@ -31,7 +32,10 @@ def server_options(workers: int | None = None, threads: int | None = None) -> di
 def split_addrport(addrport: str) -> tuple[str, int]:
     host, _, port = addrport.rpartition(":")
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise CommandError(f"地址应为 主机:端口，例如 127.0.0.1:8000（收到 {addrport!r}）")
+        raise CommandError(
+            gettext("地址应为 主机:端口，例如 127.0.0.1:8000（收到 %(addrport)s）")
+            % {"addrport": repr(addrport)}
+        )
     return host or "127.0.0.1", int(port)
 
 
