@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import Role, User
 from fupin.audit.services import entry as audit_entry
@@ -448,7 +449,7 @@ def build_demo_county(*, persons: int, seed: int, reset: bool = False, progress=
     existing = Household.objects.filter(in_region("village_id", DEMO_COUNTY))
     if existing.exists():
         if not reset:
-            raise ValueError("演示县已有数据；如需重建请加 --reset")
+            raise ValueError(gettext("演示县已有数据；如需重建请加 --reset"))
         # the audit trail stays: it is hash-chained (fupin.audit.chain), and its entries keep the old
         # households' ids
         with transaction.atomic():

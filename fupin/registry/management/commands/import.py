@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from fupin.accounts.commands import acting_user, add_user_argument
 from fupin.core import files
@@ -32,13 +33,18 @@ class Command(BaseCommand):
     def handle(self, *args, file, user=None, only_valid=False, region=None, **options):
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"文件不存在：{path}")
+            raise CommandError(gettext("文件不存在：%(path)s") % {"path": path})
         account = acting_user(user)
         scope = region if region is not None else account.scope_prefix
         if scope is None or not account.can_edit_registry:
-            raise CommandError(f"用户 {account.username} 的角色不能导入贫困户数据")
+            raise CommandError(
+                gettext("用户 %(username)s 的角色不能导入贫困户数据") % {"username": account.username}
+            )
         if not scope.startswith(account.scope_prefix or ""):
-            raise CommandError(f"区划 {scope} 不在用户 {account.username} 的管辖范围内")
+            raise CommandError(
+                gettext("区划 %(scope)s 不在用户 %(username)s 的管辖范围内")
+                % {"scope": scope, "username": account.username}
+            )
         limits = files.command_limits()
         try:
             reading.open_table(path, limits=limits)
@@ -60,7 +66,7 @@ class Command(BaseCommand):
             page = reverse("registry:import_detail", args=[job.pk])
             self.stdout.write(f"错误报告：在导入记录页 {page} 下载（服务器上的文件已加密）")
         if job.status != ImportStatus.DONE:
-            raise CommandError(f"导入未完成（{job.get_status_display()}）")
+            raise CommandError(gettext("导入未完成（%(status)s）") % {"status": job.get_status_display()})
 
     def _progress(self, stage, done, total):
         label = "校验" if stage == "validating" else "导入"
