@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.urls import reverse
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
@@ -65,7 +66,7 @@ class DecimalJSONParser(Parser):
 
     def parse_body(self, request):
         def refuse(constant):
-            raise ValueError(f"JSON 中不允许 {constant}")
+            raise ValueError(gettext("JSON 中不允许 %(constant)s") % {"constant": constant})
 
         return json.loads(request.body, parse_float=Decimal, parse_constant=refuse)
 

@@ -19,6 +19,7 @@ from collections import defaultdict
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fupin.accounts.models import User
 from fupin.assistance import bulk, roster
@@ -50,7 +51,10 @@ def demo_users() -> dict[str, User]:
     users = {u.username.removeprefix("demo_"): u for u in User.objects.filter(username__startswith="demo_")}
     missing = {"county", "township", "clerk", "team", "admin"} - set(users)
     if missing:
-        raise ValueError(f"演示账号缺失：{', '.join(sorted(missing))}；请先运行 fupin seed-demo")
+        raise ValueError(
+            gettext("演示账号缺失：%(names)s；请先运行 fupin seed-demo")
+            % {"names": ", ".join(sorted(missing))}
+        )
     return users
 
 

@@ -95,6 +95,10 @@ REFUSING = (
     "accounts",
     "backup",
     "core",
+    "demo",
+    "disclosure",
+    "subscriptions",
+    "api.py",
 )
 # fupin.core's key handling and encrypted columns: their messages already carry their English beside the
 # Chinese, and some are raised while the settings load, before translation can be set up.

@@ -2,7 +2,7 @@
 Chinese, so an English page or API caller got Chinese; they go through gettext now."""
 
 import pytest
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 from django.utils import translation
 from pydantic import TypeAdapter, ValidationError
 
@@ -55,3 +55,15 @@ def test_a_bad_cursor_is_refused_in_the_pages_language():
 def test_a_commands_refusal_reads_in_english_when_english_is_asked_for():
     with translation.override("en"), pytest.raises(CommandError, match="^The address should be host:port"):
         split_addrport("nowhere")
+
+
+def test_a_json_constant_and_a_demo_commands_refusal_read_in_english():
+    """fupin/api.py's parser and fupin/demo's command refused in plain Chinese too."""
+    from types import SimpleNamespace
+
+    from fupin.api import DecimalJSONParser
+
+    with translation.override("en"), pytest.raises(ValueError, match="^NaN is not allowed in JSON$"):
+        DecimalJSONParser().parse_body(SimpleNamespace(body=b'{"wages": NaN}'))
+    with translation.override("en"), pytest.raises(CommandError, match="^--persons must be a positive whole"):
+        call_command("seed_demo", "--persons", "0")

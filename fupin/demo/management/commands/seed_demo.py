@@ -4,6 +4,7 @@ several years of work done in it (fupin.demo.history)."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from fupin.demo.history import build_history
 from fupin.regions.models import in_region
@@ -35,7 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, persons, seed, reset, households_only=False, **options):
         if persons < 1:
-            raise CommandError("--persons 须为正整数")
+            raise CommandError(gettext("--persons 须为正整数"))
         if options["if_empty"] and Household.objects.filter(in_region("village_id", DEMO_COUNTY)).exists():
             self.stdout.write("演示县已有数据，跳过")
             return
@@ -66,7 +67,7 @@ class Command(BaseCommand):
                     progress=(lambda step: self.stderr.write(f"{step}…")) if options["verbosity"] else None,
                 )
             except ValueError as e:
-                raise CommandError(f"生成演示业务数据失败：{e}") from None
+                raise CommandError(gettext("生成演示业务数据失败：%(error)s") % {"error": e}) from None
             users.append("demo_helper")
             self.stdout.write(
                 self.style.SUCCESS(
