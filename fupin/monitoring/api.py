@@ -24,6 +24,7 @@ from fupin.core.api import (
     bounded_text,
     entry_version,
     errors_for,
+    expected_version,
     model_schema,
     page_schema,
     scoped_list,
@@ -386,13 +387,23 @@ def list_lookback_items(request, filters: Query[ItemQuery], lookback_id: int = I
 
 
 @router.post(
-    "/lookback-items/{item_id}/", response={200: list[ProblemOut]} | ERRORS, summary="录入一户的核查结果"
+    "/lookback-items/{item_id}/", response={200: list[ProblemOut]} | VERSIONED, summary="录入一户的核查结果"
 )
-def record_lookback_item(request, payload: ItemIn, item_id: int = Id):
+def record_lookback_item(request, response: HttpResponse, payload: ItemIn, item_id: int = Id):
+    """已核查过的户须带 If-Match（列表中该户的 version，或上次录入所得的 ETag）：缺少答 428，此后他人已修改答
+    412；尚未核查时不带即录入，期间他人已录入则答 412。"""
     user = request.auth
-    found = services.record_lookback_item(
-        selectors.lookback_item_for(user, item_id), by=user, **payload.model_dump()
-    )
+    item = selectors.lookback_item_for(user, item_id)
+    unchecked = item.checked_on is None and request.headers.get("If-Match") is None
+    expected = item.version if unchecked else expected_version(request)
+    try:
+        found = services.record_lookback_item(
+            item, by=user, expected_version=expected, **payload.model_dump()
+        )
+    except versions.VersionConflict as e:
+        return stale(response, e, record_out(e.record, ITEM_FIELDS, user))
+    item.refresh_from_db(fields=["version"])
+    response["ETag"] = versions.etag(item)
     return [record_out(p, PROBLEM_FIELDS, user) for p in found]
 
 
