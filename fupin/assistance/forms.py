@@ -6,15 +6,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from fupin.core.forms import ServiceForm
+from fupin.core.forms import DateBox, ServiceForm
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES
 
 from .models import BatchKind, HelperKind, MeasureStatus, PlanClass, UnitKind, VisitKind
 from .services import DATE_IN_FUTURE, NOTE_MAX_LENGTH
 
-DATE = forms.DateInput(
-    attrs={"type": "date"}, format="%Y-%m-%d"
-)  # <input type=date> needs ISO whatever the locale
+DATE = DateBox()  # <input type=date> needs ISO whatever the locale
 MONEY = {
     "max_digits": 12,
     "decimal_places": 2,

@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import idnumber
-from fupin.core.forms import ServiceForm
+from fupin.core.forms import DateBox, ServiceForm
 from fupin.registry import codes
 from fupin.registry.forms import MET_CHOICES, HouseholdTypeField, MemberForm, household_type_choices
 from fupin.registry.models import GUARANTEE_LABELS, GUARANTEES, IncomeRecord, Member
@@ -343,9 +343,7 @@ class GuaranteeCorrectionForm(KindForm):
             coerce=int,
             choices=PLEASE + [(y, _("%(year)s年") % {"year": y}) for y in years],
         )
-        self.fields["checked_on"] = forms.DateField(
-            label=_("核查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        )
+        self.fields["checked_on"] = forms.DateField(label=_("核查日期"), widget=DateBox())
         names = ["year", "checked_on"]
         for item in GUARANTEES:
             self.fields[item] = forms.TypedChoiceField(

@@ -11,6 +11,17 @@ from .errors import ServiceError
 CENT = Decimal("0.01")
 
 
+class DateBox(forms.DateInput):
+    """A date field's `<input type=date>`: its value always ISO (2026-12-06), all a browser's date box reads,
+    whatever the language's format (zh-hans writes 2026/12/06: the box showed empty, and a form saved as shown
+    refused or lost the date)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class FormRenderer(DjangoTemplates):
     """Fields render with their label, help and Chinese error message next to the input."""
 

@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy
 
 from fupin.core import money
-from fupin.core.forms import RefusalOnFields, ServiceForm
+from fupin.core.forms import DateBox, RefusalOnFields, ServiceForm
 from fupin.registry.models import Member
 
 from .models import BorrowerKind, FundSource, Industry, LinkKind, LoanPolicy, ProjectCategory, ProjectStatus
@@ -57,7 +57,7 @@ class YuanField(forms.DecimalField):
 def date_field(label, **kwargs):
     return forms.DateField(
         label=label,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # the value a date input reads
+        widget=DateBox(),  # the value a date input reads
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": gettext_lazy("请输入日期，如 2025-03-20")},
         **kwargs,

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fupin.core.forms import ServiceForm
+from fupin.core.forms import DateBox, ServiceForm
 
 from .models import (
     CHECK_ITEM_LABELS,
@@ -18,7 +18,7 @@ from .models import (
     RiskEvent,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the value a date input reads
+DATE = DateBox()  # the value a date input reads
 EVIDENCE = forms.ClearableFileInput(
     attrs={"accept": "image/jpeg,image/png,application/pdf"}
 )  # checked by content in the service

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.forms import DateBox
 from fupin.registry import codes
 from fupin.registry.forms import HouseholdTypeField, household_type_choices
 
@@ -27,9 +28,7 @@ class AddHouseholdsForm(forms.Form):
         ),
         required=False,
     )
-    applied_on = forms.DateField(
-        label=_("申请日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    applied_on = forms.DateField(label=_("申请日期"), required=False, widget=DateBox())
     statement = forms.CharField(label=_("申请理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     proposed_type = HouseholdTypeField(
         label=_("拟定贫困户属性"), choices=[("", "—")] + household_type_choices(), required=False
@@ -45,7 +44,7 @@ class AddHouseholdsForm(forms.Form):
 
 
 class AppraisalForm(forms.Form):
-    held_on = forms.DateField(label=_("会议日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("会议日期"), widget=DateBox())
     representatives = forms.IntegerField(label=_("应到代表"), min_value=1, max_value=10000)
     present = forms.IntegerField(label=_("实到代表"), min_value=0, max_value=10000)
     chaired_by = forms.CharField(label=_("主持人"), max_length=50, required=False)
@@ -55,9 +54,7 @@ class AppraisalForm(forms.Form):
 class ObjectionForm(forms.Form):
     entry = forms.IntegerField(label=_("涉及的户"), required=False)
     objector = forms.CharField(label=_("异议人（可匿名）"), max_length=50, required=False)
-    raised_on = forms.DateField(
-        label=_("提出日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    raised_on = forms.DateField(label=_("提出日期"), required=False, widget=DateBox())
     content = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 2}))
 
 

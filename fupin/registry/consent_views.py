@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.core.downloads import file_view, stored_file_response
-from fupin.core.forms import ServiceForm
+from fupin.core.forms import DateBox, ServiceForm
 from fupin.regions import selectors as regions
 
 from . import consents
@@ -24,7 +24,7 @@ from .views import ensure_editor, household_or_404
 
 class ConsentForm(ServiceForm):
     member = forms.TypedChoiceField(label=gettext_lazy("授权成员"), coerce=int)
-    given_on = forms.DateField(label=gettext_lazy("授权日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    given_on = forms.DateField(label=gettext_lazy("授权日期"), widget=DateBox())
     scopes = forms.MultipleChoiceField(
         label=gettext_lazy("授权核对的数据"),
         choices=ConsentScope.choices,

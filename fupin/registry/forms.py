@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import formats, idnumber
-from fupin.core.forms import ServiceForm
+from fupin.core.forms import DateBox, ServiceForm
 
 from . import codes
 from .models import GUARANTEE_LABELS, GUARANTEES, Household, IncomeRecord, Member
@@ -398,9 +398,7 @@ class GuaranteeForm(ServiceForm):
     error_fields = {item: f"{item}_note" for item in GUARANTEES}
 
     year = forms.TypedChoiceField(label=_("年度"), coerce=int, choices=_year_choices)
-    checked_on = forms.DateField(
-        label=_("核查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    checked_on = forms.DateField(label=_("核查日期"), widget=DateBox())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

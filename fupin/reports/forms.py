@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.forms import DateBox
+
 from .models import SurveyAnswer
 
 
@@ -14,7 +16,7 @@ class SurveyForm(forms.Form):
         label=_("对帮扶工作和脱贫成效的评价"), choices=SurveyAnswer.choices, widget=forms.RadioSelect
     )
     respondent = forms.CharField(label=_("受访人"), max_length=50)
-    surveyed_on = forms.DateField(label=_("调查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    surveyed_on = forms.DateField(label=_("调查日期"), widget=DateBox())
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
     def clean_surveyed_on(self):
