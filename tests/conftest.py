@@ -55,6 +55,18 @@ def _fast_passwords(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request made in English leaves English active in the
+    thread (the locale middleware activates it and nothing deactivates it), and the next test, whichever it
+    is, would run in English (how tests/registry/test_code_lists_in_english.py's fault was found)."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
 def _no_token_cache(settings):
     """API tokens verified afresh on every request, as the tests that revoke, expire or deactivate one in the
     database expect; tests/api/test_token_cache.py turns the cache on and tests its bound."""

@@ -252,14 +252,31 @@ def lookup(choices, text: str):
     if alias is not None:
         return alias.value
     if isinstance(choices, list):
-        for code, label in choices:
-            if text in (code, label):
+        code = _source_codes(choices).get(text)
+        if code is not None:
+            return code
+        for code, label in choices:  # a label in the reader's language (its lazy text compares as that)
+            if text == label:
                 return code
         return None
     for member in choices:
         if text == member.value or text == _source_label(member.label) or text == str(member.label):
             return member.value
     return None
+
+
+_SOURCE_CODES: dict[int, tuple[list, dict[str, str]]] = {}
+
+
+def _source_codes(choices: list) -> dict[str, str]:
+    """A code list's codes by code and by Chinese label, whatever language is active (an import started from
+    the English pages read 汉族 as "Han" and refused it); made once per list (the lists are constants; the
+    entry keeps its list, so an id is never read for another)."""
+    entry = _SOURCE_CODES.get(id(choices))
+    if entry is None or entry[0] is not choices:
+        found = {code: code for code, _ in choices} | {_source_label(label): code for code, label in choices}
+        entry = _SOURCE_CODES[id(choices)] = (choices, found)
+    return entry[1]
 
 
 def _source_label(label) -> str:

@@ -339,7 +339,10 @@ def test_an_html_file_named_as_image_is_refused_as_look_back_evidence(users):
         "checked_on": TODAY.isoformat(),
         "evidence": SimpleUploadedFile("排查.jpg", HTML, content_type="image/jpeg"),
     }
-    response = _signed_in(users["clerk"]).post(reverse("monitoring:lookback_item", args=[item.pk]), data)
+    client, url = _signed_in(users["clerk"]), reverse("monitoring:lookback_item", args=[item.pk])
+    response = client.post(
+        url, data | factories.based_on(client, url)
+    )  # the form's version, as its page gives it
     assert response.status_code == 200 and "不是有效的图片或 PDF 文件" in response.content.decode()
     item.refresh_from_db()
     assert item.checked_on is None and not item.evidence
