@@ -1,5 +1,7 @@
-"""Issue 18, the findings that had only client tests, now in a real browser: a helper lands on a page made for
-them and "返回首页" does not loop (finding 1)."""
+"""Issue 18, the findings that had only client tests, now in a real browser:
+- finding 1: a helper lands on a page made for them, and "返回首页" does not loop;
+- finding 3: the clerk's income and quota messages name the year and who acts.
+"""
 
 import datetime
 
@@ -10,7 +12,9 @@ from playwright.sync_api import expect
 
 from fupin.assistance import roster
 from fupin.assistance import services as assistance
+from fupin.procedures import services as procedures
 from tests import factories
+from tests.procedures.conftest import YEAR, applicant, at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +69,46 @@ def test_a_helper_signs_in_on_a_phone_to_their_households_and_home_does_not_loop
         expect(phone.locator("main")).to_contain_text("我的户")
     finally:
         context.close()
+
+
+def test_the_clerk_is_told_which_year_s_income_to_enter_and_who_sets_the_quota(users, login, page):
+    clerk = users["clerk"]
+    household = applicant("赵一", "2000")
+    late = factories.make_household(
+        head="钱二",
+        income="4100.00",
+        year=YEAR - 1,
+        status="unregistered",
+        household_type="",
+        primary_cause="",
+        registration_year=None,
+    )
+    batch = procedures.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    procedures.add_households(
+        batch, by=clerk, household_ids=[household.pk, late.pk], primary_cause="illness", now=at(0)
+    )
+    procedures.complete_application(batch, by=clerk, now=at(1))
+    login("clerk")
+    page.goto(page.base_url + reverse("procedures:batch_detail", args=[batch.pk]))
+    survey = page.locator("tbody tr", has=page.locator("[data-testid=survey-income]"))
+    late_row = survey.filter(has_text="钱二")
+    expect(late_row).to_contain_text(f"未录入 （最近：4100.00，非{YEAR}年）")
+    page.get_by_role("button", name="完成调查与初选").click()
+    expect(page.locator(".messages")).to_contain_text(
+        f"请村扶贫专干在该户页面点“录入年收入”，录入{YEAR}年收入"
+    )
+    late_row.get_by_role("link", name=f"录入{YEAR}年收入").click()
+    expect(page.locator("h1")).to_contain_text("录入年收入")
+    expect(page.locator("select[name=year]")).to_have_value(str(YEAR))
+
+    batch.entries.filter(household=late).delete()
+    page.goto(page.base_url + reverse("procedures:batch_detail", args=[batch.pk]))
+    page.get_by_role("button", name="完成调查与初选").click()
+    expect(page.locator(".messages")).to_contain_text("须由县扶贫办在“识别与退出 › 规模控制”")
+    page.locator(f"main p a[href*='region={factories.VILLAGE}']", has_text="规模控制").click()
+    expect(page).to_have_url(
+        f"{page.base_url}{reverse('procedures:quotas')}?year={YEAR}&region={factories.VILLAGE}"
+    )
+    expect(page.locator("[data-testid=not-allocated]")).to_contain_text("请联系县扶贫办")
