@@ -1,9 +1,11 @@
 """Issue 18, the findings that had only client tests, now in a real browser:
 - finding 1: a helper lands on a page made for them, and "返回首页" does not loop;
-- finding 3: the clerk's income and quota messages name the year and who acts.
+- finding 3: the clerk's income and quota messages name the year and who acts;
+- finding 7: the village's quota page, the batch page and the township's table agree on 已用于识别.
 """
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -14,7 +16,13 @@ from fupin.assistance import roster
 from fupin.assistance import services as assistance
 from fupin.procedures import services as procedures
 from tests import factories
-from tests.procedures.conftest import YEAR, applicant, at
+from tests.procedures.conftest import (
+    YEAR,
+    applicant,
+    at,
+    quota,  # noqa: F401 (the fixture)
+)
+from tests.procedures.test_identification import _survey_and_appraise
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -112,3 +120,33 @@ def test_the_clerk_is_told_which_year_s_income_to_enter_and_who_sets_the_quota(u
         f"{page.base_url}{reverse('procedures:quotas')}?year={YEAR}&region={factories.VILLAGE}"
     )
     expect(page.locator("[data-testid=not-allocated]")).to_contain_text("请联系县扶贫办")
+
+
+@pytest.mark.usefixtures("quota")
+def test_the_village_s_quota_page_the_batch_and_the_township_agree_on_the_persons_used(users, login, page):
+    clerk = users["clerk"]
+    households = [applicant("赵一", "2000"), applicant("钱二", "2500"), applicant("孙三", "3000")]
+    batch = procedures.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    procedures.add_households(
+        batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness", now=at(0)
+    )
+    procedures.complete_application(batch, by=clerk, now=at(1))
+    _survey_and_appraise(batch.__class__.objects.get(pk=batch.pk), clerk, day=2)
+
+    login("clerk")
+    page.goto(page.base_url + reverse("procedures:batch_detail", args=[batch.pk]))
+    shown = re.search(r"已用 (\d+) 人", page.locator("main").inner_text())
+    assert shown and int(shown.group(1)) == 6  # three households of two persons, selected
+    page.goto(page.base_url + reverse("procedures:quotas") + f"?year={YEAR}&region={factories.VILLAGE}")
+    village = page.locator("main")
+    expect(village).to_contain_text("已用于识别 6 人")
+    expect(village).to_contain_text("本村规模 8 人，已入围和已公告 6 人")
+
+    page.get_by_role("button", name="退出").click()
+    login("township")
+    page.goto(page.base_url + reverse("procedures:quotas") + f"?year={YEAR}")
+    expect(page.locator("main")).to_contain_text("已用于识别 6 人")
+    row = page.locator("tbody tr", has_text="南山居委会")
+    expect(row.locator("td[data-label=已用]")).to_have_text("6")
