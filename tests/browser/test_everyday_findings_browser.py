@@ -1,13 +1,16 @@
 """Issue 18, the findings that had only client tests, now in a real browser:
 - finding 1: a helper lands on a page made for them, and "返回首页" does not loop;
 - finding 3: the clerk's income and quota messages name the year and who acts;
-- finding 7: the village's quota page, the batch page and the township's table agree on 已用于识别.
+- finding 7: the village's quota page, the batch page and the township's table agree on 已用于识别;
+- finding 6: the admin's add page for a look-back finds its region by typing part of the name.
 """
 
 import datetime
 import re
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -150,3 +153,18 @@ def test_the_village_s_quota_page_the_batch_and_the_township_agree_on_the_person
     expect(page.locator("main")).to_contain_text("已用于识别 6 人")
     row = page.locator("tbody tr", has_text="南山居委会")
     expect(row.locator("td[data-label=已用]")).to_have_text("6")
+
+
+def test_the_admin_finds_a_look_back_s_region_by_typing(users, page):
+    client = Client()
+    client.force_login(users["admin"])  # the admin's second factor is tested in tests/accounts
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": page.base_url}])
+    page.goto(page.base_url + reverse("admin:monitoring_lookback_add"))
+    assert page.locator("select[name=region] option").count() <= 1  # no option per region in the page
+    page.locator(".field-region .select2-selection").click()
+    page.locator(".select2-search__field").fill("信丰")
+    results = page.locator(".select2-results__option")
+    expect(results).to_have_text(["信丰县"])
+    results.first.click()
+    expect(page.locator("select[name=region]")).to_have_value("360722")
