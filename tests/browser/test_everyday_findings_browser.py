@@ -2,7 +2,8 @@
 - finding 1: a helper lands on a page made for them, and "返回首页" does not loop;
 - finding 3: the clerk's income and quota messages name the year and who acts;
 - finding 7: the village's quota page, the batch page and the township's table agree on 已用于识别;
-- finding 6: the admin's add page for a look-back finds its region by typing part of the name.
+- finding 6: the admin's add page for a look-back finds its region by typing part of the name;
+- finding 11: an irreversible step (完成申请) asks for confirmation, and Cancel sends nothing.
 """
 
 import datetime
@@ -168,3 +169,39 @@ def test_the_admin_finds_a_look_back_s_region_by_typing(users, page):
     expect(results).to_have_text(["信丰县"])
     results.first.click()
     expect(page.locator("select[name=region]")).to_have_value("360722")
+
+
+@pytest.mark.usefixtures("quota")
+def test_completing_the_application_asks_first_and_cancel_sends_nothing(users, login, page):
+    clerk = users["clerk"]
+    batch = procedures.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    procedures.add_households(
+        batch, by=clerk, household_ids=[applicant("钱二", "2000").pk], primary_cause="illness", now=at(0)
+    )
+    login("clerk")
+    page.goto(page.base_url + reverse("procedures:batch_detail", args=[batch.pk]))
+    asked: list[str] = []
+
+    def answer(accept: bool):
+        def on_dialog(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return on_dialog
+
+    complete = page.get_by_role("button", name=re.compile("进入下一环节"))
+    page.once("dialog", answer(False))
+    complete.click()
+    page.wait_for_timeout(500)  # time enough for a form that was sent to reach the server
+    assert asked and "不能再增减" in asked[0]
+    batch.refresh_from_db()
+    assert batch.stage == "application"  # cancelled: nothing was sent
+    page.once("dialog", answer(True))
+    with page.expect_navigation():
+        complete.click()
+    assert len(asked) == 2
+    batch.refresh_from_db()
+    assert batch.stage == "survey"
+    expect(page.get_by_role("button", name="完成调查与初选")).to_be_visible()
