@@ -168,7 +168,7 @@ FUPIN_IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("FUPIN_IMPORT_FILE_RETENTI
 # The lockout backend first: it refuses a locked account or address before any password is checked.
 AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.LockoutBackend", "fupin.accounts.backends.UserBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "registry:household_list"
+LOGIN_REDIRECT_URL = "core:home"  # each role's own first page (issue 18, finding 1)
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Applied wherever a password is set: the admin, the change-password page, accounts.services, helpers'
