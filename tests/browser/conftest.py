@@ -5,14 +5,49 @@ Skipped where /usr/bin/chromium is absent (the README test command installs it; 
 
 import os
 import shutil
+import threading
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = os.environ.get("FUPIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 os.environ.setdefault(
     "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
 )  # Playwright's sync API runs an event loop in the test thread
+
+
+class _OneRequestAtATime:
+    """The live server's application, run one request at a time, body included.
+
+    On SQLite the test database lives in memory, and Django hands the live server's request threads the test's
+    one connection. A page that loads two htmx fragments at once then had two threads in that connection together,
+    which SQLite answers with "bad parameter or other API misuse" (a household page lost its loans that way in
+    CI). Requests still arrive on their own threads (a browser's idle keep-alive connection blocks nobody); only
+    the application and the reading of its body are taken in turn.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+
+class _LiveServer(ThreadedWSGIServer):
+    def set_app(self, application):
+        super().set_app(_OneRequestAtATime(application) if self.connections_override else application)
+
+
+LiveServerThread.server_class = _LiveServer
 
 
 @pytest.fixture(scope="session")
