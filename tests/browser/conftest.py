@@ -21,11 +21,11 @@ os.environ.setdefault(
 class _OneRequestAtATime:
     """The live server's application, run one request at a time, body included.
 
-    On SQLite the test database lives in memory, and Django hands the live server's request threads the test's
-    one connection. A page that loads two htmx fragments at once then had two threads in that connection together,
-    which SQLite answers with "bad parameter or other API misuse" (a household page lost its loans that way in
-    CI). Requests still arrive on their own threads (a browser's idle keep-alive connection blocks nobody); only
-    the application and the reading of its body are taken in turn.
+    On SQLite the test database lives in memory, and Django hands the live server's request threads the
+    test's one connection. A page that loads two htmx fragments at once then had two threads in that
+    connection together, which SQLite answers with "bad parameter or other API misuse" (a household page lost
+    its loans that way in CI). Requests still arrive on their own threads (a browser's idle keep-alive
+    connection blocks nobody); only the application and the reading of its body are taken in turn.
     """
 
     def __init__(self, app):
