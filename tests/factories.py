@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from fupin.accounts.models import User
 from fupin.core.idnumber import check_character
+from fupin.monitoring import services as monitoring
 from fupin.regions.models import Region, level_of, parent_code
 from fupin.registry import codes, services
 
@@ -152,6 +153,28 @@ def give_consent(household, **scopes) -> None:
             for m in household.members.all()
         ]
     )
+
+
+def lookback_item(
+    by: User,
+    household,
+    *,
+    year: int = 2025,
+    starts_on: datetime.date = datetime.date(2025, 9, 1),
+    ends_on: datetime.date = datetime.date(2025, 12, 31),
+):
+    """The household's item in a look-back (回头看) of its township, opened by `by` (a township office),
+    against an income line of 4,500 yuan."""
+    campaign = monitoring.open_lookback(
+        by=by,
+        region_code=household.village_id[:9],
+        name=f"{year}年回头看",
+        year=year,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        income_line=Decimal("4500"),
+    )
+    return campaign.items.get(household=household)
 
 
 def based_on(client, url: str) -> dict:

@@ -3,7 +3,6 @@ household already checked is re-recorded only with If-Match (428 without, 412 on
 and a first record sent without If-Match does not overwrite one another user made meanwhile."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 
@@ -16,17 +15,7 @@ ALL_MET = dict.fromkeys(("income", "food_clothing", "education", "medical", "hou
 
 
 def _item(users):
-    household = factories.make_household()
-    campaign = services.open_lookback(
-        by=users["township"],
-        region_code=factories.VILLAGE[:9],
-        name="2025年回头看",
-        year=2025,
-        starts_on=datetime.date(2025, 9, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        income_line=Decimal("4500"),
-    )
-    return campaign.items.get(household=household)
+    return factories.lookback_item(users["township"], factories.make_household())
 
 
 def _body(**notes):

@@ -24,6 +24,7 @@ from tests.procedures.conftest import (
     YEAR,
     applicant,
     at,
+    batch_in_survey,
     quota,  # noqa: F401 (the fixture)
 )
 from tests.procedures.test_identification import _survey_and_appraise
@@ -84,24 +85,8 @@ def test_a_helper_signs_in_on_a_phone_to_their_households_and_home_does_not_loop
 
 
 def test_the_clerk_is_told_which_year_s_income_to_enter_and_who_sets_the_quota(users, login, page):
-    clerk = users["clerk"]
-    household = applicant("赵一", "2000")
-    late = factories.make_household(
-        head="钱二",
-        income="4100.00",
-        year=YEAR - 1,
-        status="unregistered",
-        household_type="",
-        primary_cause="",
-        registration_year=None,
-    )
-    batch = procedures.open_batch(
-        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
-    )
-    procedures.add_households(
-        batch, by=clerk, household_ids=[household.pk, late.pk], primary_cause="illness", now=at(0)
-    )
-    procedures.complete_application(batch, by=clerk, now=at(1))
+    batch = batch_in_survey(users["clerk"])
+    late = batch.entries.get(household__head_name="钱二").household
     login("clerk")
     page.goto(page.base_url + reverse("procedures:batch_detail", args=[batch.pk]))
     survey = page.locator("tbody tr", has=page.locator("[data-testid=survey-income]"))

@@ -120,16 +120,7 @@ def _project_progress(users):
 
 def _lookback_item(users):
     household = factories.make_household()
-    campaign = monitoring.open_lookback(
-        by=users["township"],
-        region_code=factories.VILLAGE[:9],
-        name="2025年回头看",
-        year=2025,
-        starts_on=datetime.date(2025, 9, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        income_line=Decimal("4500"),
-    )
-    item = campaign.items.get(household=household)
+    item = factories.lookback_item(users["township"], household)
     monitoring.record_lookback_item(
         item,
         by=users["clerk"],

@@ -23,7 +23,7 @@ from fupin.changes.models import Evidence as ChangeEvidence
 from fupin.core.downloads import true_type
 from fupin.monitoring import problems as monitoring_problems
 from fupin.monitoring import services as monitoring
-from fupin.monitoring.models import CHECK_ITEMS, LookBackItem, MonitoredHousehold, MonitoringStage
+from fupin.monitoring.models import CHECK_ITEMS, MonitoredHousehold, MonitoringStage
 from fupin.procedures.models import Batch, StageRecord
 from fupin.procedures.models import Evidence as StageEvidence
 from fupin.registry.models import ImportJob
@@ -86,16 +86,9 @@ def _problem(users, household):
 
 
 def _lookback_item(users, household):
-    campaign = monitoring.open_lookback(
-        by=users["township"],
-        region_code=household.village_id[:9],
-        name="回头看",
-        year=TODAY.year - 1,
-        starts_on=TODAY,
-        ends_on=TODAY,
-        income_line=4500,
+    item = factories.lookback_item(
+        users["township"], household, year=TODAY.year - 1, starts_on=TODAY, ends_on=TODAY
     )
-    item = LookBackItem.objects.get(campaign=campaign, household=household)
     monitoring.record_lookback_item(
         item,
         by=users["clerk"],
@@ -325,16 +318,9 @@ def test_an_html_file_named_as_pdf_is_refused_as_rectification_evidence(users):
 @pytest.mark.django_db
 def test_an_html_file_named_as_image_is_refused_as_look_back_evidence(users):
     household = factories.make_household(head="本村甲")
-    campaign = monitoring.open_lookback(
-        by=users["township"],
-        region_code=household.village_id[:9],
-        name="回头看",
-        year=TODAY.year - 1,
-        starts_on=TODAY,
-        ends_on=TODAY,
-        income_line=4500,
+    item = factories.lookback_item(
+        users["township"], household, year=TODAY.year - 1, starts_on=TODAY, ends_on=TODAY
     )
-    item = LookBackItem.objects.get(campaign=campaign, household=household)
     data = {i: "1" for i in CHECK_ITEMS} | {
         "checked_on": TODAY.isoformat(),
         "evidence": SimpleUploadedFile("排查.jpg", HTML, content_type="image/jpeg"),

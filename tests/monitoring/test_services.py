@@ -647,16 +647,7 @@ def test_a_lookback_checklist_saves_in_its_own_transaction(client, users):
     input is given the date as the input reads it (2025-10-01, not the locale's 2025/10/01, which a browser
     shows empty)."""
     household = factories.make_household()
-    campaign = services.open_lookback(
-        by=users["township"],
-        region_code=factories.VILLAGE[:9],
-        name="2025年回头看",
-        year=2025,
-        starts_on=datetime.date(2025, 9, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        income_line=Decimal("4500"),
-    )
-    item = campaign.items.get(household=household)
+    item = factories.lookback_item(users["township"], household)
     results = dict.fromkeys(("income", "food_clothing", "education", "medical", "housing", "water"), True)
     services.record_lookback_item(
         item, by=users["clerk"], results=results, notes={}, checked_on=datetime.date(2025, 10, 1)

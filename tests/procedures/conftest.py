@@ -6,7 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from fupin.procedures import quotas, village_profiles
+from fupin.procedures import quotas, services, village_profiles
+from fupin.procedures.models import Batch
 from fupin.registry import codes
 from tests import factories
 
@@ -35,6 +36,29 @@ def applicant(head: str, income: str, *, members: int = 2, village: str = factor
         primary_cause="",
         registration_year=None,
     )
+
+
+def batch_in_survey(clerk):
+    """An identification batch of the test village past its application, in its survey (调查与初选):
+    赵一 has an income of YEAR, 钱二 only one of the year before (issue 18, finding 3)."""
+    household = applicant("赵一", "2000")
+    late = factories.make_household(
+        head="钱二",
+        income="4100.00",
+        year=YEAR - 1,
+        status=codes.HouseholdStatus.UNREGISTERED,
+        household_type="",
+        primary_cause="",
+        registration_year=None,
+    )
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    services.add_households(
+        batch, by=clerk, household_ids=[household.pk, late.pk], primary_cause="illness", now=at(0)
+    )
+    services.complete_application(batch, by=clerk, now=at(1))
+    return Batch.objects.get(pk=batch.pk)
 
 
 @pytest.fixture

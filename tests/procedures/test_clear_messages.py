@@ -4,35 +4,16 @@ refusal says who must act and where."""
 import pytest
 from django.urls import reverse
 
-from fupin.procedures import selection, services
-from fupin.procedures.models import Batch
+from fupin.procedures import selection
 from fupin.procedures.services import ProcedureError
 from tests import factories
 
-from .conftest import YEAR, applicant, at
+from .conftest import YEAR, at, batch_in_survey
 
 
 @pytest.fixture
 def in_survey(users):
-    clerk = users["clerk"]
-    household = applicant("赵一", "2000")  # an income of YEAR
-    late = factories.make_household(
-        head="钱二",
-        income="4100.00",
-        year=YEAR - 1,
-        status="unregistered",
-        household_type="",
-        primary_cause="",
-        registration_year=None,
-    )
-    batch = services.open_batch(
-        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
-    )
-    services.add_households(
-        batch, by=clerk, household_ids=[household.pk, late.pk], primary_cause="illness", now=at(0)
-    )
-    services.complete_application(batch, by=clerk, now=at(1))
-    return Batch.objects.get(pk=batch.pk)
+    return batch_in_survey(users["clerk"])
 
 
 def test_the_survey_table_shows_the_surveys_year_and_says_where_to_enter_it(client, users, in_survey):
