@@ -10,10 +10,12 @@ The routes are enumerated from the URL resolver and the API's OpenAPI document, 
 tried too. The records are built once for the module; each test runs in a savepoint of that transaction.
 """
 
+import contextlib
 import datetime
 import io
 import re
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 from django.apps import apps
@@ -299,9 +301,10 @@ def build_world(media_root) -> dict:
     return {"users": users, "own": own, "neighbour": neighbour, "left": left, "foreign": foreign}
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("media")
+@contextlib.contextmanager
+def world_for_a_module(django_db_blocker, media) -> Iterator[dict]:
+    """build_world in a transaction rolled back when the module's tests are done (a module-scoped fixture's
+    body: the records are built once for all the module's requests)."""
     with (
         django_db_blocker.unblock(),
         override_settings(
@@ -317,6 +320,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    with world_for_a_module(django_db_blocker, tmp_path_factory.mktemp("media")) as built:
+        yield built
 
 
 def secrets_of(household: Household) -> list[str]:

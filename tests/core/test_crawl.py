@@ -9,10 +9,9 @@ browser crawl (tests/browser/test_crawl_browser.py) checks the phone layout of f
 """
 
 import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
-from tests.accounts.test_scope_all_routes import build_world
+from tests.accounts.test_scope_all_routes import world_for_a_module
 from tests.core.crawl import chinese_outside_data, crawl, read_page, stored_chinese, unlabelled_fields
 
 ROLES = ["clerk", "team", "helper", "township", "county", "prefecture", "province", "liaison", "admin"]
@@ -21,24 +20,10 @@ ROLES = ["clerk", "team", "helper", "township", "county", "prefecture", "provinc
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-            MEDIA_ROOT=media,
-            TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
-        ),
-    ):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            built = build_world(media)
-            built["data"] = stored_chinese()
-            built["media"] = media
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with world_for_a_module(django_db_blocker, media) as built:
+        built["data"] = stored_chinese()
+        built["media"] = media
+        yield built
 
 
 def fetcher(client: Client):
