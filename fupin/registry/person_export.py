@@ -12,6 +12,7 @@ Only columns that are not identifiers are exported: ID numbers and phones are en
 every bulk reader (the birth date's year only, as the masked lists show); a reveal is one household at a time.
 """
 
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -29,9 +30,8 @@ from .models import Member
 CHUNK = 10_000
 COPY_CHUNK = 100_000  # persons a COPY on PostgreSQL
 LINES_A_WRITE = 2_000  # lines passed on together
-# COPY's binary format: the header before the first row (signature, flags, the length of an extension that
-# follows), each row's field count and the field's length, and the end.
-COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+# COPY's binary format: a header before the first row (a signature, flags, the length of an extension that
+# follows), each row its field count and the field's length before it, and this at the end.
 COPY_END = b"\xff\xff"
 # A text value JSON must escape (PostgreSQL regular expression): a quote, a backslash, a control character.
 JSON_ESCAPED = r'["\\\x01-\x1f]'
@@ -166,15 +166,14 @@ def copied_lines(persons: QuerySet[Member], after: int, last: int) -> Iterator[b
     )
     query = connection.ops.compose_sql(*chunk.query.sql_with_params())
     statement = f"COPY ({query}) TO STDOUT (FORMAT binary)"
-    lines: list[bytes] = []
+    lines: list = []
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for message in copy:
-            row = bytes(message)
-            if row.startswith(COPY_SIGNATURE):
-                row = row[19 + int.from_bytes(row[15:19]) :]
-            if row == COPY_END:
-                continue
-            lines.append(row[6:])
+        messages = iter(copy)
+        first = bytes(next(messages))  # the header, then the first row (or the end)
+        for row in itertools.chain([first[19 + int.from_bytes(first[15:19]) :]], messages):
+            if len(row) == len(COPY_END):
+                continue  # the end: the iterator ends after it
+            lines.append(row[6:])  # a memoryview: joined below, copied once
             if len(lines) == LINES_A_WRITE:
                 lines.append(b"")
                 yield b"\n".join(lines)
