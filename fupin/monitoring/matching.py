@@ -367,7 +367,7 @@ def read_member_keys(scope_code: str, *, with_names: bool = False, consent: str 
     where, params = _scope_where(scope_code, consent=consent)
     connection.ensure_connection()
     with transaction.atomic():
-        frame = read_columns(fields, where, params)
+        frame = read_columns(fields, where, params, parallel=True)
     return (
         None
         if frame is None
