@@ -55,6 +55,26 @@ def test_a_long_column_is_sealed_on_the_worker_as_this_process_seals_it(other_ke
     ]
 
 
+def test_the_worker_s_half_goes_as_one_text_and_odd_values_come_back_intact(
+    other_keys, fresh_worker, monkeypatch
+):
+    """The worker's half of a decryption is sent as one text parted by JOINED (a million small strings
+    through the pipe cost a third of the time); a None, or a value that decrypts to text holding the
+    separator, sends or finishes that half the plain way, with the same values."""
+    sent = []
+    submit = crypto_columns.submit
+    monkeypatch.setattr(
+        crypto_columns, "submit", lambda keys, jobs: sent.append(jobs[0][0]) or submit(keys, jobs)
+    )
+    values = _numbers(LONG)
+    assert crypto.decrypt_many(crypto.encrypt_many(values, "id_number"), "id_number") == values
+    odd = values[:-2] + ["a\x1fb", None]
+    assert crypto.decrypt_many(crypto.encrypt_many(odd, "id_number"), "id_number") == odd
+    holding = values[:-1] + ["c\x1fd"]
+    assert crypto.decrypt_many(crypto.encrypt_many(holding, "id_number"), "id_number") == holding
+    assert sent.count("decrypt joined") == 2 and sent.count("decrypt") == 1
+
+
 def test_the_tail_index_is_the_index_of_the_last_characters(other_keys, fresh_worker):
     values = _numbers(LONG)
     tails = crypto.blind_indexes(values, "id_number", 6)
