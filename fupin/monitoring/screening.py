@@ -13,7 +13,7 @@ import time
 import polars as pl
 from django.db import connection
 
-from fupin.core import crypto
+from fupin.core import crypto, crypto_columns
 from fupin.core.idnumber import CHECK_CHARS, WEIGHTS
 from fupin.regions.models import code_range
 from fupin.registry import codes
@@ -105,6 +105,7 @@ def read_members(prefix: str) -> pl.DataFrame | None:
     it as text, as the rules compare it), sex, relation. None when a value holds the separator (nothing
     screened)."""
     where, params = _scope_where(prefix)
+    crypto_columns.warm()  # the worker that decrypts half the numbers below: started during the read
     frame = read_columns(
         {
             "id": "id",
