@@ -136,16 +136,17 @@ def index(index_key: bytes, values: Sequence[str | None], purpose: str, last: in
     return [known[t] if t else None for t in tails]
 
 
-def run(keys: Keys, jobs: Sequence[Job]) -> list[list]:
-    """The jobs' results, in order (here or in the worker)."""
-    out: list[list] = []
+def run(keys: Keys, jobs: Sequence[Job]) -> list[Any]:
+    """The jobs' results, in order (here or in the worker): a list of values each, a text for "decrypt
+    joined"."""
+    out: list[Any] = []
     for kind, purpose, values, *rest in jobs:
         if kind == "encrypt":
             out.append(encrypt(keys, values, purpose))
         elif kind == "decrypt":
             out.append(decrypt(keys, values, purpose))
         elif kind == "decrypt joined":
-            out.append(JOINED.join(decrypt(keys, values.split(JOINED), purpose)))
+            out.append(JOINED.join(v or "" for v in decrypt(keys, values.split(JOINED), purpose)))
         elif kind == "index":
             out.append(index(keys.index_key, values, purpose, *rest))
         elif kind == "index stored":
@@ -155,7 +156,7 @@ def run(keys: Keys, jobs: Sequence[Job]) -> list[list]:
     return out
 
 
-def work(keys: Keys, jobs: Sequence[Job]) -> list[list]:
+def work(keys: Keys, jobs: Sequence[Job]) -> list[Any]:
     """`run`, as the worker process is given it."""
     return run(keys, jobs)
 
@@ -243,7 +244,7 @@ def submit(keys: Keys, jobs: Sequence[Job]) -> Future:
     return done
 
 
-def result(future: Future, keys: Keys, jobs: Sequence[Job]) -> list[list]:
+def result(future: Future, keys: Keys, jobs: Sequence[Job]) -> list[Any]:
     """What `submit` returned, once done; the jobs run here if the worker died with them."""
     try:
         return future.result()
