@@ -5,7 +5,11 @@ import itertools
 import re
 from decimal import Decimal
 
+from django.utils import timezone
+
 from fupin.accounts.models import User
+from fupin.assistance import roster
+from fupin.assistance import services as assistance
 from fupin.core.idnumber import check_character
 from fupin.monitoring import services as monitoring
 from fupin.regions.models import Region, level_of, parent_code
@@ -153,6 +157,21 @@ def give_consent(household, **scopes) -> None:
             for m in household.members.all()
         ]
     )
+
+
+def paired_helper(county: User, household, *, username: str = "helper1"):
+    """李帮扶 of a county unit, with a login (password pw-secret-123), paired to `household` three days ago by
+    `county` (the county office); read back with its user."""
+    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=VILLAGE[:6])
+    helper = roster.create_helper(
+        by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=VILLAGE[:9]
+    )
+    roster.give_helper_login(helper, by=county, username=username, password="pw-secret-123")
+    assistance.pair_household(
+        household, helper, by=county, started_on=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    helper.refresh_from_db()
+    return helper
 
 
 def lookback_item(

@@ -82,14 +82,35 @@ def page(browser, live_server):
     context.close()
 
 
+def phone_page(browser, live_server):
+    """A new context and page as a 390×844 phone (zh-CN, touch) on the live server; the caller closes the
+    context."""
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    phone = context.new_page()
+    phone.set_default_timeout(15000)
+    phone.base_url = live_server.url
+    return context, phone
+
+
+def sign_in(page, username: str, password: str = "pw-secret-123"):
+    """Sign in on `page` (its base_url) through the login form."""
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
 @pytest.fixture
 def login(page):
     def do(username: str, password: str = "pw-secret-123"):
-        page.goto(page.base_url + "/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        return page
+        return sign_in(page, username, password)
 
     return do

@@ -6,69 +6,35 @@
 - finding 11: an irreversible step (完成申请) asks for confirmation, and Cancel sends nothing.
 """
 
-import datetime
 import re
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from fupin.assistance import roster
-from fupin.assistance import services as assistance
 from fupin.procedures import services as procedures
 from tests import factories
+from tests.browser.conftest import phone_page, sign_in
 from tests.procedures.conftest import (
     YEAR,
     applicant,
     at,
     batch_in_survey,
     quota,  # noqa: F401 (the fixture)
+    selected_batch,
 )
-from tests.procedures.test_identification import _survey_and_appraise
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _phone(browser, live_server):
-    context = browser.new_context(
-        locale="zh-CN",
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    phone = context.new_page()
-    phone.set_default_timeout(15000)
-    phone.base_url = live_server.url
-    return context, phone
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-secret-123")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_a_helper_signs_in_on_a_phone_to_their_households_and_home_does_not_loop(users, browser, live_server):
-    county = users["county"]
-    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = roster.create_helper(
-        by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
-    )
-    roster.give_helper_login(helper, by=county, username="helper1", password="pw-secret-123")
-    household = factories.make_household(head="我的户")
-    assistance.pair_household(
-        household, helper, by=county, started_on=timezone.localdate() - datetime.timedelta(days=3)
-    )
+    factories.paired_helper(users["county"], factories.make_household(head="我的户"))
     mine = live_server.url + reverse("assistance:my_households")
-    context, phone = _phone(browser, live_server)
+    context, phone = phone_page(browser, live_server)
     try:
-        _sign_in(phone, "helper1")
+        sign_in(phone, "helper1")
         expect(phone).to_have_url(mine)
         main = phone.locator("main")
         expect(main).to_contain_text("我的户")
@@ -113,16 +79,7 @@ def test_the_clerk_is_told_which_year_s_income_to_enter_and_who_sets_the_quota(u
 
 @pytest.mark.usefixtures("quota")
 def test_the_village_s_quota_page_the_batch_and_the_township_agree_on_the_persons_used(users, login, page):
-    clerk = users["clerk"]
-    households = [applicant("赵一", "2000"), applicant("钱二", "2500"), applicant("孙三", "3000")]
-    batch = procedures.open_batch(
-        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
-    )
-    procedures.add_households(
-        batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness", now=at(0)
-    )
-    procedures.complete_application(batch, by=clerk, now=at(1))
-    _survey_and_appraise(batch.__class__.objects.get(pk=batch.pk), clerk, day=2)
+    batch = selected_batch(users["clerk"])
 
     login("clerk")
     page.goto(page.base_url + reverse("procedures:batch_detail", args=[batch.pk]))

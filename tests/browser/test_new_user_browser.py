@@ -7,6 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.conftest import phone_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,19 +33,6 @@ def test_the_income_form_shows_the_per_person_figure_and_keeps_amounts_across_a_
     assert page.input_value("input[name=production]") == "1000.50"
     # the reloaded form works its figure out after the swap: wait for it, as a reader would
     expect(page.locator("output[data-per-capita]")).to_have_text("2,833.50")
-
-
-def _phone(browser, live_server):
-    context = browser.new_context(
-        locale="zh-CN",
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    phone = context.new_page()
-    phone.set_default_timeout(15000)
-    return context, phone
 
 
 OUTSIDE = """() => {
@@ -110,7 +98,7 @@ def test_the_public_notice_the_visit_form_and_the_statistics_fit_a_phone(users, 
     )
     assistance.pair_household(poor, helper, by=users["county"], started_on=batch.opened_at.date())
 
-    context, phone = _phone(browser, live_server)
+    context, phone = phone_page(browser, live_server)
     try:
         base = live_server.url
         phone.goto(base + reverse("disclosure:notice_detail", args=[notice.pk]))

@@ -1,12 +1,8 @@
 """Issue 18, finding 1: every role's first screen after sign-in is a page made for it, never a 403."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from fupin.assistance import roster, services
 from tests import factories
 
 
@@ -23,17 +19,7 @@ def test_every_role_lands_on_a_page_it_may_open(client, users, role):
 
 
 def test_a_helper_lands_on_their_households_and_finds_their_helper_record(client, users):
-    county = users["county"]
-    unit = roster.create_unit(by=county, name="信丰县农业农村局", region_code=factories.VILLAGE[:6])
-    helper = roster.create_helper(
-        by=county, unit=unit, name="李帮扶", phone="13907970001", region_code=factories.VILLAGE[:9]
-    )
-    roster.give_helper_login(helper, by=county, username="helper1", password="pw-secret-123")
-    household = factories.make_household(head="我的户")
-    services.pair_household(
-        household, helper, by=county, started_on=timezone.localdate() - datetime.timedelta(days=3)
-    )
-    helper.refresh_from_db()
+    helper = factories.paired_helper(users["county"], factories.make_household(head="我的户"))
     client.force_login(helper.user)
     response = client.get("/", follow=True)
     assert response.status_code == 200

@@ -61,6 +61,23 @@ def batch_in_survey(clerk):
     return Batch.objects.get(pk=batch.pk)
 
 
+def selected_batch(clerk):
+    """An identification batch of the test village whose three applicants (two persons each: 赵一, 钱二,
+    孙三) are surveyed and appraised (the quota fixture set first)."""
+    from .test_identification import _survey_and_appraise  # that module imports this one
+
+    households = [applicant("赵一", "2000"), applicant("钱二", "2500"), applicant("孙三", "3000")]
+    batch = services.open_batch(
+        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
+    )
+    services.add_households(
+        batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness", now=at(0)
+    )
+    services.complete_application(batch, by=clerk, now=at(1))
+    _survey_and_appraise(Batch.objects.get(pk=batch.pk), clerk, day=2)
+    return batch
+
+
 @pytest.fixture
 def quota(users):
     """信丰县 quota for 2025: 60 persons allocated on estimated poor population; the test village gets 8."""

@@ -6,26 +6,15 @@ import re
 import pytest
 from django.urls import reverse
 
-from fupin.procedures import selectors, services
+from fupin.procedures import selectors
 from tests import factories
 
-from .conftest import YEAR, applicant, at
-from .test_identification import _survey_and_appraise
+from .conftest import YEAR, selected_batch
 
 
 @pytest.fixture
 def surveyed(users, quota):
-    clerk = users["clerk"]
-    households = [applicant("赵一", "2000"), applicant("钱二", "2500"), applicant("孙三", "3000")]
-    batch = services.open_batch(
-        by=clerk, village_code=factories.VILLAGE, kind="identification", year=YEAR, now=at(0)
-    )
-    services.add_households(
-        batch, by=clerk, household_ids=[h.pk for h in households], primary_cause="illness", now=at(0)
-    )
-    services.complete_application(batch, by=clerk, now=at(1))
-    _survey_and_appraise(batch.__class__.objects.get(pk=batch.pk), clerk, day=2)
-    return batch
+    return selected_batch(users["clerk"])
 
 
 def test_the_village_quota_page_counts_what_the_batch_and_the_township_table_count(client, users, surveyed):
