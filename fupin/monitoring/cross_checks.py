@@ -64,8 +64,8 @@ def addressed_county(by: User, county: str) -> str:
 
 
 def upload_cross_check(*, by: User, department: str, upload: File, county: str = "") -> CrossCheck:
-    """Keep a department's list (normalised to UTF-8 CSV) until its retention date; a bad file leaves nothing
-    behind.
+    """Keep a department's list (as matching.store_list stores it) until its retention date; a bad file leaves
+    nothing behind.
 
     The list is addressed to one county (`county`, for a liaison; a county office's uploads are its own).
     """
@@ -75,7 +75,7 @@ def upload_cross_check(*, by: User, department: str, upload: File, county: str =
     scope_code = addressed_county(by, county)
     name = Path(getattr(upload, "name", "") or "名单.csv").name[:200]
     with tempfile.TemporaryDirectory() as tmp:
-        dest = Path(tmp) / "list.csv"
+        dest = Path(tmp) / "list.parquet"
         try:
             upload.seek(0)
         except Exception:
@@ -92,7 +92,7 @@ def upload_cross_check(*, by: User, department: str, upload: File, county: str =
                 scope_code=scope_code,
             )
             with open(dest, "rb") as f:
-                check.file.save(random_name(".csv"), File(f), save=False)
+                check.file.save(random_name(".parquet"), File(f), save=False)
             check.save()
             record(
                 by=by,

@@ -180,7 +180,7 @@ def resolve(event: Pushed, number: str, scope_code: str) -> Resolved:
 
 
 def _one_row_list(event: Pushed, resolved: Resolved, dest: Path) -> dict:
-    """The event as a department list of one row at `dest` (UTF-8 CSV, the ID replaced by its blind index);
+    """The event as a department list of one row at `dest` (stored as an upload is: matching.store_list);
     a member found by name and birth date says so first among the row's other fields (the finding's
     evidence)."""
     details = {k: v for k, v in event.details.items() if k != MATCHED_BY}
@@ -224,7 +224,7 @@ def _match(
     """Join the one-row list with the registry: its columns, members matched, the hits file, the members'
     ids."""
     department = KIND_DEPARTMENT[event.kind] or Department.DEATH  # a loss is matched on the ID alone
-    list_csv, members_csv, hits_csv = tmp / "list.csv", tmp / "members.csv", tmp / "hits.csv"
+    list_csv, members_csv, hits_csv = tmp / "list.parquet", tmp / "members.csv", tmp / "hits.csv"
     columns = _one_row_list(event, resolved, list_csv)
     if not resolved.number:
         return columns, 0, hits_csv, []

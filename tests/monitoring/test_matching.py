@@ -6,7 +6,9 @@ import datetime
 import json
 from decimal import Decimal
 
+import polars as pl
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fupin.monitoring import cross_checks, matching
@@ -73,6 +75,35 @@ def test_a_list_is_kept_hashed_and_joined_with_the_same_findings_on_a_rerun(user
     fast = _findings(check)
     assert len(fast) == len(members) and check.matched_members == len(members)
     assert _rerun(check) == fast
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kept_as", ["csv, numbers hashed", "csv, numbers plain"])
+def test_a_list_stored_as_csv_before_the_columnar_store_gives_the_same_findings(users, registry, kept_as):
+    """Lists are stored as Parquet since 2026-12-06 (matching.store_list); one kept from before, as CSV, its
+    numbers hashed or from before that plain, is still matched, with the same findings."""
+    members = list(Member.objects.filter(household=registry))
+    text = "身份证号,车牌号,车辆类型\n" + "".join(
+        f"{m.id_number},赣B{i:05d},{'二轮摩托车' if i else '小型轿车'}\n" for i, m in enumerate(members)
+    )
+    check = _upload(users, "vehicle", text)
+    assert check.columns["stored_as"] == "parquet"
+    cross_checks.start_cross_check(check, by=users["county"])
+    check.refresh_from_db()
+    columnar = _findings(check)
+    assert len(columnar) == len(members)
+
+    columns = {k: v for k, v in check.columns.items() if k != "stored_as"}
+    if kept_as == "csv, numbers hashed":
+        with check.file.open("rb") as f:
+            kept = pl.read_parquet(f).write_csv().encode()
+    else:
+        kept = text.encode()
+        columns.pop("ids_hashed")
+    check.file.save("kept-before.csv", ContentFile(kept), save=False)
+    CrossCheck.objects.filter(pk=check.pk).update(file=check.file.name, columns=columns)
+    check.refresh_from_db()
+    assert _rerun(check) == columnar
 
 
 @pytest.mark.django_db(transaction=True)
