@@ -8,7 +8,8 @@ On a generated province (bench/_province_data.py) in PostgreSQL, with `fupin ser
      villages of the largest county) with the county office's bearer token, loaded by wrk at 32 connections —
      target: p99 under 50 ms; baseline: a static file from the same server under the same load, and the ratio;
   2. the export of every person of the province as JSON lines (GET /api/v1/members/export.jsonl as the
-     province's user: keyset chunks built by the database, streamed), read over HTTP, against PostgreSQL's
+     province's user: keyset chunks built by the database, streamed; a line an object, then with
+     layout=arrays a line an array after one naming the columns), read over HTTP, against PostgreSQL's
      `COPY (SELECT the same columns … ORDER BY id) TO STDOUT` read by psycopg, alternating `--rounds` times —
      target: the export at no less than half COPY's speed (COPY's time / the export's time ≥ 0.5).
 
@@ -47,7 +48,7 @@ from django.db import connection  # noqa: E402
 from fupin.accounts.models import User  # noqa: E402
 from fupin.accounts.services import issue_token  # noqa: E402
 from fupin.core.crypto import new_key_text  # noqa: E402
-from fupin.registry.person_export import COLUMNS  # noqa: E402
+from fupin.registry.person_export import ARRAYS, COLUMNS, OBJECTS  # noqa: E402
 
 PORT = 8767
 STATIC = "/static/vendor/swagger-ui/swagger-ui.css"
@@ -219,11 +220,14 @@ def list_section(token: str, villages: list[str], seconds: int) -> None:
     )
 
 
-def export_http(token: str) -> tuple[float, int, int]:
-    """Seconds, lines and bytes of the whole export read over HTTP."""
+def export_http(token: str, layout: str) -> tuple[float, int, int]:
+    """Seconds, persons and bytes of the whole export in that layout read over HTTP (an array layout's first
+    line names the columns: not a person)."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=600)
-    conn.request("GET", "/api/v1/members/export.jsonl", headers={"Authorization": f"Bearer {token}"})
+    conn.request(
+        "GET", f"/api/v1/members/export.jsonl?layout={layout}", headers={"Authorization": f"Bearer {token}"}
+    )
     response = conn.getresponse()
     assert response.status == 200, response.read()[:500]
     lines = size = 0
@@ -231,7 +235,7 @@ def export_http(token: str) -> tuple[float, int, int]:
         lines += chunk.count(b"\n")
         size += len(chunk)
     conn.close()
-    return time.perf_counter() - started, lines, size
+    return time.perf_counter() - started, lines - (layout == ARRAYS), size
 
 
 def copy_out() -> tuple[float, int, int]:
@@ -248,23 +252,33 @@ def copy_out() -> tuple[float, int, int]:
 
 
 def export_section(token: str, rounds: int) -> None:
-    exports, copies = [], []
+    """Both layouts of the export and COPY, alternating; the medians, and each layout's speed against
+    COPY's."""
+    exports: dict[str, list] = {OBJECTS: [], ARRAYS: []}
+    copies = []
     for i in range(rounds):
-        exports.append(export_http(token))
+        for layout, runs in exports.items():
+            runs.append(export_http(token, layout))
         copies.append(copy_out())
         print(
-            f"  round {i + 1}: export {exports[-1][0]:.2f} s "
-            f"({exports[-1][1]:,} lines, {exports[-1][2] / 1e6:.0f} MB), "
-            f"COPY {copies[-1][0]:.2f} s ({copies[-1][1]:,} lines, {copies[-1][2] / 1e6:.0f} MB)"
+            f"  round {i + 1}: "
+            + ", ".join(
+                f"{layout} {runs[-1][0]:.2f} s ({runs[-1][1]:,} persons, {runs[-1][2] / 1e6:.0f} MB)"
+                for layout, runs in exports.items()
+            )
+            + f"; COPY {copies[-1][0]:.2f} s ({copies[-1][1]:,} lines, {copies[-1][2] / 1e6:.0f} MB)"
         )
-    assert all(e[1] == copies[0][1] for e in exports), "the export and COPY should hold the same persons"
-    export_s, copy_s = statistics.median(e[0] for e in exports), statistics.median(c[0] for c in copies)
+    copy_s = statistics.median(c[0] for c in copies)
     persons = copies[0][1]
-    print(
-        f"  medians: export {export_s:.2f} s ({persons / export_s:,.0f} persons/s), COPY {copy_s:.2f} s "
-        f"({persons / copy_s:,.0f}/s): the export at {copy_s / export_s:.2f}x COPY's speed — target ≥ 0.5x: "
-        f"{'met' if copy_s / export_s >= 0.5 else 'NOT met'} (load {os.getloadavg()[0]:.1f})"
-    )
+    for layout, runs in exports.items():
+        assert all(e[1] == persons for e in runs), "the export and COPY should hold the same persons"
+        export_s = statistics.median(e[0] for e in runs)
+        ratio = copy_s / export_s
+        print(
+            f"  medians: {layout} {export_s:.2f} s ({persons / export_s:,.0f} persons/s), "
+            f"COPY {copy_s:.2f} s ({persons / copy_s:,.0f}/s): {layout} at {ratio:.2f}x COPY's speed — "
+            f"target ≥ 0.5x: {'met' if ratio >= 0.5 else 'NOT met'} (load {os.getloadavg()[0]:.1f})"
+        )
 
 
 def main() -> None:

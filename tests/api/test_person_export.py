@@ -87,3 +87,31 @@ def test_text_holding_quotes_backslashes_and_control_characters_is_valid_json(ap
     persons = lines_of(api("county").get(URL))
     assert [p["name"] for p in persons] == awkward
     assert {p["labour_skill"] for p in persons} == {'"'}
+
+
+def test_the_arrays_layout_names_the_columns_once_then_gives_each_persons_values_in_that_order(
+    api, users, household
+):
+    factories.make_household(head="二户", members=3)
+    objects = lines_of(api("county").get(URL))
+    header, *rows = lines_of(api("county").get(URL, {"layout": "arrays"}))
+    assert header == list(person_export.COLUMNS)
+    assert rows == [list(person.values()) for person in objects]
+    # resumed after an id, the response names its columns again; a region narrows it as the objects do
+    resumed = lines_of(api("county").get(URL, {"layout": "arrays", "after": objects[1]["id"]}))
+    assert resumed == [header, *rows[2:]]
+    elsewhere = {"layout": "arrays", "region": factories.OTHER_COUNTY_VILLAGE[:6]}
+    assert lines_of(api("county").get(URL, elsewhere)) == [header]
+    bad = api("county").get(URL, {"layout": "csv"})
+    assert bad.status_code == 422 and "layout" in bad.json()["errors"]
+
+
+def test_awkward_text_in_the_arrays_layout_is_valid_json(api, users, household):
+    awkward = ['王"五', "李\\四", "赵\t六\n"]
+    members = list(Member.objects.filter(household=household).order_by("pk"))
+    for member, name in zip(members, awkward, strict=False):
+        Member.objects.filter(pk=member.pk).update(name=name, labour_skill='"')
+    header, *rows = lines_of(api("county").get(URL, {"layout": "arrays"}))
+    names = [row[header.index("name")] for row in rows]
+    assert names[: len(members)] == awkward[: len(members)]
+    assert {row[header.index("labour_skill")] for row in rows} == {'"'}
