@@ -132,3 +132,24 @@ def test_on_postgresql_a_chunk_finds_its_persons_to_escape_through_the_partial_i
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "member_json_escaped" in plan, plan
+
+
+def test_a_name_given_a_quote_between_the_exports_statements_still_comes_out_as_valid_json(
+    api, users, household
+):
+    """On PostgreSQL the rows to escape are read in the chunk's own statement, in its snapshot: no statement
+    of their own runs before it, after which a name given a quote would be written between quotes as it is
+    (a broken line). Here any such statement is followed at once by that change."""
+    member = Member.objects.filter(household=household).order_by("pk").first()
+    tests_of_escaping = []
+
+    def give_a_quote_after_a_test_of_escaping(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if person_export.JSON_ESCAPED in (params or ()) and not tests_of_escaping:
+            tests_of_escaping.append(sql)
+            Member.objects.filter(pk=member.pk).update(name='王"五')
+        return result
+
+    with connection.execute_wrapper(give_a_quote_after_a_test_of_escaping):
+        persons = lines_of(api("county").get(URL))  # every line read as JSON
+    assert member.pk in [p["id"] for p in persons]
