@@ -162,6 +162,7 @@ def store_list(columns: dict, path: Path) -> None:
         frame = pl.read_csv(path, infer_schema=False, quote_char='"')
     except pl.exceptions.PolarsError as e:
         raise DepartmentFileError(_unparsable(e)) from None
+    frame = frame.rename(str.strip)  # the header names as columns_of read them
     name = columns.get("id")
     if name and not columns.get("ids_hashed"):
         numbers = frame[name].str.strip_chars().str.to_uppercase().to_list()  # any whitespace, U+3000 too

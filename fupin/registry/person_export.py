@@ -3,8 +3,10 @@ million persons at no less than half the speed of PostgreSQL's COPY of the same 
 
 The rows are read by keyset (`id` after the last one sent), a chunk at a time, and the database builds each
 line. On PostgreSQL a chunk is one `COPY (SELECT <line> … ORDER BY id) TO STDOUT`: the database builds and
-sends the lines while this process passes the last ones on. On SQLite json_object builds the lines and Python
-joins a chunk. Each chunk is its own statement: nothing is held open
+sends the lines while this process passes the last ones on, a line's text between quotes as it is except in
+the few rows a partial index lists as holding characters JSON escapes (NeedsEscaping). On SQLite json_object
+builds the lines and Python joins a chunk. A line is an object, or in the arrays layout the values alone
+after a first line naming them. Each chunk is its own statement: nothing is held open
 between them, a person written meanwhile is sent once or not at all (never twice), and a client whose
 connection broke asks again with `after` = the last id it received.
 

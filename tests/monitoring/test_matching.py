@@ -141,3 +141,17 @@ def test_members_keys_in_memory_or_exported_give_the_same_findings(users, regist
         matching, "read_member_keys", lambda scope, with_names=False, consent=None: None
     )  # the CSV export
     assert _rerun(check) == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_header_names_with_spaces_around_them_are_read_as_their_names(users, registry):
+    members = list(Member.objects.filter(household=registry))
+    text = " 身份证号 , 车牌号\n" + "".join(f"{m.id_number},赣B{i:05d}\n" for i, m in enumerate(members))
+    check = _upload(users, "vehicle", text)
+    assert check.columns["id"] == "身份证号" and check.columns["extra"] == ["车牌号"]
+    cross_checks.start_cross_check(check, by=users["county"])
+    check.refresh_from_db()
+    assert check.status == CrossCheck.Status.DONE, check.message
+    assert check.matched_members == len(members)
+    evidence = Finding.objects.filter(cross_check=check).values_list("evidence", flat=True)
+    assert all(e.get("车牌号", "").startswith("赣B") for e in evidence), list(evidence)
