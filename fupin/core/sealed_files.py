@@ -266,16 +266,38 @@ class SealedFileStorage(FileSystemStorage):
 @contextlib.contextmanager
 def local_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[str]:
     """A path holding a stored file's content, for a reader that opens files by path: the file itself when it
-    is plain, else a temporary plain copy (mode 600, outside MEDIA_ROOT) deleted on leaving."""
+    is plain, else a temporary plain copy (mode 600, outside MEDIA_ROOT) gone on leaving (unnamed_copy)."""
     if key_of(path) is None:
         yield str(path)
         return
-    with tempfile.NamedTemporaryFile(suffix=suffix, prefix="fupin-open-") as tmp:
+    with unnamed_copy(suffix) as (tmp, name):
         with open_path(path) as opened:
             while piece := opened.read(1024 * 1024):
                 tmp.write(piece)
         tmp.flush()
-        yield tmp.name
+        yield name
+
+
+@contextlib.contextmanager
+def unnamed_copy(suffix: str = "") -> Iterator[tuple[IO[bytes], str]]:
+    """A temporary file to write and a path to read it by. On Linux the file has no name on disk (O_TMPFILE):
+    its content goes with the process's last descriptor of it, even when the process is killed with SIGKILL,
+    which leaves a named copy behind. The path is a link to the process's descriptor, in a folder of its own,
+    ending in `suffix` for readers that go by it: all a killed process leaves is the link, pointing nowhere.
+    Elsewhere, a named temporary file (mode 600) deleted on leaving."""
+    try:
+        fd = os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_RDWR, 0o600)
+    except (AttributeError, OSError):  # not Linux, or a file system without unnamed files
+        with tempfile.NamedTemporaryFile(suffix=suffix, prefix=OPEN_PREFIX) as named:
+            yield named, named.name
+        return
+    with open(fd, "w+b") as tmp, tempfile.TemporaryDirectory(prefix=OPEN_PREFIX) as folder:
+        link = os.path.join(folder, "content" + suffix)
+        os.symlink(f"/proc/{os.getpid()}/fd/{fd}", link)
+        yield tmp, link
+
+
+OPEN_PREFIX = "fupin-open-"  # a stored file's plain copy, or the folder of its link (unnamed_copy)
 
 
 def _stored_files(root: Path) -> Iterator[Path]:

@@ -5,6 +5,8 @@ by `fupin rotate-keys`; a backup restores them readable."""
 
 import io
 import os
+import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,36 @@ def test_a_saved_content_file_keeps_its_text(users):
     with job.error_file.open("rb") as fh:
         assert fh.read().decode() == "行号,错误\n2,有误\n"
     assert "行号".encode() not in Path(job.error_file.path).read_bytes()
+
+
+# the forked child only reads one sealed file (its keys already loaded here) and is killed
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork")
+def test_a_plain_copy_for_a_reader_goes_with_its_process_even_one_killed_outright(tmp_path, monkeypatch):
+    """A reader that opens files by path (DuckDB, calamine) gets a plain copy of a sealed file; a process
+    killed with SIGKILL while it holds one leaves nothing readable in the temporary folder (the named copy it
+    used to leave there outlived it)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    sealed = tmp_path / "list.csv"
+    secret = "身份证号\n110101199001011234\n".encode()
+    sealed_files.write_sealed(sealed, [secret])
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: opens the copy, tells where and what it read, and is killed holding it
+        try:
+            with sealed_files.local_path(sealed, suffix=".csv") as path:
+                os.write(write, path.encode() + b"\n" + Path(path).read_bytes())
+                os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+    os.close(write)
+    told = b""
+    while piece := os.read(read, 65536):
+        told += piece
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    path, content = told.split(b"\n", 1)
+    assert content == secret and path.endswith(b".csv")  # read whole, by a path a reader can go by
+    assert readable_anywhere(temp, ["110101199001011234"]) == []
