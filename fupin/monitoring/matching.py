@@ -459,6 +459,17 @@ def _members_relation(db, members_csv: Path | None, member_keys, by_name: bool) 
     )
 
 
+def _list_id(columns: dict) -> str | None:
+    """SQL over a list row (alias d) for its ID number's blind index, an integer (store_list replaced the
+    numbers on upload; Parquet keeps it an integer, a list stored as CSV before holds it as text), or None
+    for a list without the column."""
+    id_col = columns.get("id")
+    if not id_col:
+        return None
+    the_id = f"d.{_sql_name(id_col)}"
+    return the_id if columns.get("stored_as") == "parquet" else f"TRY_CAST({the_id} AS BIGINT)"
+
+
 def _hit_columns(department: str, extra: list) -> str:
     """What a match writes: the member, the severity the list decides, the list row's other fields as JSON."""
     pairs = ", ".join(f"{_sql_text(h)}, d.{_sql_name(h)}" for h in extra)
@@ -507,13 +518,7 @@ def match(
             members = "members"
         id_col, name_col, birth_col = columns.get("id"), columns.get("name"), columns.get("birth")
         hit = _hit_columns(department, columns.get("extra", []))
-        # the list's ID numbers were replaced by their blind indexes on upload (store_list): joined as
-        # integers (stored so in Parquet; in a list stored as CSV before, read as text)
-        the_id = None
-        if id_col:
-            the_id = f"d.{_sql_name(id_col)}"
-            if columns.get("stored_as") != "parquet":
-                the_id = f"TRY_CAST({the_id} AS BIGINT)"
+        the_id = _list_id(columns)
         try:
             if not by_name:
                 # the common case: one streaming pass over the list, probing the members' hash table
