@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -23,7 +22,8 @@ from . import sealed_files
 @contextlib.contextmanager
 def local_path(field_file: Any) -> Iterator[str]:
     """A filesystem path holding a stored file's content: a temporary plain copy when the file is sealed on
-    disk (fupin.core.sealed_files) or the storage has no paths, deleted on leaving."""
+    disk (fupin.core.sealed_files) or the storage has no paths, gone on leaving
+    (sealed_files.unnamed_copy)."""
     try:
         path = field_file.path
     except NotImplementedError:
@@ -32,11 +32,11 @@ def local_path(field_file: Any) -> Iterator[str]:
         with sealed_files.local_path(path, suffix=Path(field_file.name).suffix) as opened:
             yield opened
         return
-    with tempfile.NamedTemporaryFile(suffix=Path(field_file.name).suffix) as tmp:
+    with sealed_files.unnamed_copy(Path(field_file.name).suffix) as (tmp, name):
         with field_file.open("rb") as fh:
             shutil.copyfileobj(fh, tmp)
         tmp.flush()
-        yield tmp.name
+        yield name
 
 
 # ---------------------------------------------------------------------------------------------
